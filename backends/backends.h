@@ -1,0 +1,25 @@
+/*
+ * Constructors of the built-in backends, for src/registry.c. Backends
+ * include only <booking/sys/...> and this header, never core internals.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_BACKENDS_H
+#define BOOKING_BACKENDS_H
+
+#include <booking/sys/backend.h>
+
+/* memory: — in-process, thread-safe, state lives as long as the object. */
+int booking__memory_store_new(booking_store **out);
+int booking__memory_lock_manager_new(booking_lock_manager **out, const booking_clock *clock);
+int booking__memory_publisher_new(booking_event_publisher **out, const booking_clock *clock);
+
+/* simulated: — the test-card gateway. */
+int booking__simulated_gateway_new(booking_payment_gateway **out);
+
+/*
+ * sqlite: — `path` is a file name or ":memory:". `opts` gives busy timeout
+ * (db_pool_timeout_seconds), synchronous FULL/NORMAL (sqlite_synchronous_full).
+ */
+int booking__sqlite_store_new(booking_store **out, const char *path, const booking_options *opts);
+
+#endif

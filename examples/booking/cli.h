@@ -1,0 +1,175 @@
+/*
+ * booking — the libbooking command-line tool: what its files share.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_CLI_H
+#define BOOKING_CLI_H
+
+#include <booking/booking.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes. */
+enum {
+	EXIT_OK = 0,
+	EXIT_DOMAIN = 1, /* the library said no (the code name goes to stderr) */
+	EXIT_USAGE = 2   /* bad command line */
+};
+
+#define CLI_DEFAULT_DATA_DIR "booking-data"
+#define CLI_DEFAULT_DB "booking-data/booking.db"
+#define CLI_DEFAULT_EVENTS "store:"
+#define CLI_DEFAULT_CARD "4242424242424242"
+#define CLI_DECLINING_CARD "4000000000000002"
+
+/* The state of one run of the program. */
+typedef struct cli {
+	booking_options *env_opts; /* from booking_options_from_env(); owned */
+	const char *store_url;     /* --store (NULL: env, then the default) */
+	const char *lock_url;      /* --locks */
+	const char *events_url;    /* --events */
+	bool json;                 /* --json */
+	const char *as_user;       /* --as */
+	bool admin;                /* --admin */
+	bool verbose;              /* --verbose: library logs at INFO */
+	bool color;                /* ANSI colours on stdout */
+	bool utf8;                 /* the locale can show the seat symbols */
+	booking *bk;               /* opened by cli_open() */
+	char store_buf[4200];      /* the default store URL, built from the working directory */
+} cli;
+
+/* ---- a command -------------------------------------------------------- */
+
+typedef struct cli_command cli_command;
+typedef int (*cli_cmd_fn)(cli *c, const cli_command *cmd, int argc, char **argv);
+
+struct cli_command {
+	const char *name;    /* "movie" */
+	const char *sub;     /* "add", or NULL for a single-word command */
+	cli_cmd_fn fn;
+	const char *usage;   /* arguments after the name */
+	const char *summary; /* one line */
+	const char *help;    /* more lines, or NULL */
+};
+
+/* Print the usage of one command (stream: stdout for --help, stderr for errors). */
+void cli_command_usage(const cli_command *cmd, FILE *stream);
+
+/* ---- arguments (args.c) ------------------------------------------------ */
+
+#define ARGS_MAX 64
+
+/*
+ * Parsed command arguments. `known` lists the flags a command accepts:
+ * "--duration=" takes a value, "--follow" does not. "-h"/"--help" always
+ * work. A flag may repeat (--price); "--" ends the flags.
+ */
+typedef struct cli_args {
+	size_t npos;
+	char *pos[ARGS_MAX];
+	size_t nflags;
+	const char *flag[ARGS_MAX]; /* names as in `known`, without '=' */
+	char *value[ARGS_MAX];      /* NULL for boolean flags */
+	bool help;
+} cli_args;
+
+/* 0, or EXIT_USAGE after printing what was wrong. */
+int args_parse(cli *c, const cli_command *cmd, cli_args *a, int argc, char **argv, const char *const *known);
+/* The last value of `name` ("--duration"), or NULL. */
+const char *args_get(const cli_args *a, const char *name);
+bool args_has(const cli_args *a, const char *name);
+/* Parse an int in [min, max]; false when it is not one. */
+bool args_int(const char *s, long min, long max, long *out);
+
+/* ---- the handle and the actor (main.c) --------------------------------- */
+
+/* Open the handle for the command (global flags, environment, defaults). 0 or an exit code. */
+int cli_open(cli *c);
+/* Fill an options struct from env + flags. `url_out` receives the store URL. 0 or an exit code. */
+int cli_options(cli *c, booking_options *opts, const char *default_store);
+/* The acting user; EXIT_USAGE (printed) when the command needs one and --as is missing. */
+int cli_actor(cli *c, const cli_command *cmd, booking_ctx *ctx);
+/* An admin actor; EXIT_USAGE when --admin is missing. */
+int cli_admin(cli *c, const cli_command *cmd, booking_ctx *ctx);
+/* The actor when there is one, else anonymous (reads). */
+void cli_reader(cli *c, booking_ctx *ctx);
+
+/* ---- output (output.c) ------------------------------------------------- */
+
+/* Report the thread's last library error; returns EXIT_DOMAIN. */
+int cli_fail(cli *c);
+/* Report a usage error for `cmd` (may be NULL); returns EXIT_USAGE. */
+int cli_usage_error(cli *c, const cli_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Print `obj` as the command's one JSON object (steals it); returns EXIT_OK. */
+int cli_json(cli *c, json_t *obj);
+
+/* "12.50 EUR" into buf. */
+const char *fmt_money(char *buf, size_t size, int64_t minor, const char *currency);
+/* "2025-06-01 20:00 UTC" into buf. */
+const char *fmt_time(char *buf, size_t size, int64_t ms);
+/* "2025-06-01T20:00:00.000Z" into buf. */
+const char *fmt_iso(char *buf, size_t size, int64_t ms);
+/* Parse "12.50" or "1250" (minor units); false on junk. */
+bool parse_money(const char *s, int64_t *out);
+/* Parse "2025-06-01T20:00:00Z", "2025-06-01 20:00" (UTC) or "+MINUTES" (from now_ms). */
+bool parse_time(const char *s, int64_t now_ms, int64_t *out);
+
+/* Colour helpers: the escape when colours are on, "" otherwise. */
+const char *col(const cli *c, const char *ansi);
+#define ANSI_RESET "\033[0m"
+#define ANSI_BOLD "\033[1m"
+#define ANSI_DIM "\033[2m"
+#define ANSI_RED "\033[31m"
+#define ANSI_GREEN "\033[32m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_CYAN "\033[36m"
+
+/* Records as JSON (new references). */
+json_t *json_movie(const booking_movie *m);
+json_t *json_theater(const booking_theater *t);
+json_t *json_screen(const booking_screen *s);
+json_t *json_showtime(const booking_showtime *s);
+json_t *json_reservation(const booking_reservation *r);
+json_t *json_payment(const booking_payment *p);
+json_t *json_seat_map(const booking_seat_map *m);
+/* Parse library JSON text (booking_check_report_to_json...) and free the text; NULL on failure. */
+json_t *json_from_library(char *text);
+
+/* One-line human forms. */
+void print_reservation(cli *c, const booking_reservation *r);
+void print_payment(cli *c, const booking_payment *p);
+
+/* ---- seat map (seatmap.c) ---------------------------------------------- */
+
+/* Draw the grid, legend and counts of a seat map on `out`. */
+void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m);
+
+/* ---- the commands ------------------------------------------------------ */
+
+int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_movie_add(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_movie_list(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_theater_add(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_theater_list(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_screen_add(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_screen_show(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_showtime_add(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_showtime_list(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_seats(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_show(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_pay(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_cancel(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_refund(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_expire(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_relay(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_recover(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_check(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv);
+
+
+#endif

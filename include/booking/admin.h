@@ -1,0 +1,61 @@
+/*
+ * libbooking — administration: migrations and the invariant checker.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_ADMIN_H
+#define BOOKING_ADMIN_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+/** The invariants of DESIGN.md §3, numbered as there. */
+typedef enum booking_invariant {
+	BOOKING_INV_SEAT_SINGLE_OWNER = 1,   /**< a seat belongs to at most one live booking */
+	BOOKING_INV_CONFIRMED_PAID = 2,      /**< CONFIRMED iff one unrefunded succeeded payment, seats sold to it */
+	BOOKING_INV_IDEMPOTENCY = 3,         /**< a key maps to at most one payment */
+	BOOKING_INV_OUTBOX = 4,              /**< every state change has its event and vice versa */
+	BOOKING_INV_INBOX = 5,               /**< a consumer applies an event at most once */
+	BOOKING_INV_MONEY = 6                /**< succeeded − refunded = confirmed totals */
+} booking_invariant;
+
+typedef struct booking_violation {
+	booking_invariant invariant;
+	char entity_id[BOOKING_ID_SIZE]; /**< the booking/payment/event concerned, "" if none */
+	char *message;
+} booking_violation;
+
+typedef struct booking_check_report {
+	size_t count;                 /**< violations found; 0 means all six invariants hold */
+	booking_violation *items;
+	size_t bookings, seats, payments, events; /**< what was examined */
+} booking_check_report;
+
+/**
+ * Verify the six invariants over the whole store, like SQLite's
+ * `PRAGMA integrity_check`, and report every violation found. Run it when
+ * the system is quiet: a payment in flight is not a violation, but a
+ * half-finished one looks like one until booking_payment_recover() runs.
+ *
+ * @param out caller owns; booking_check_report_free().
+ * @return 0 when the check ran (whatever it found), or an error running it.
+ */
+BOOKING_EXTERN(int) booking_check(booking_check_report **out, booking *bk);
+BOOKING_EXTERN(void) booking_check_report_free(booking_check_report *r);
+
+/** A report as JSON text: {"ok":bool,"violations":[{"invariant":n,"entity_id":..,"message":..}],...}. Caller frees with booking_free(). */
+BOOKING_EXTERN(char *) booking_check_report_to_json(const booking_check_report *r);
+
+/**
+ * Bring the store's schema up to date (booking_open() does it too).
+ * @param version_out the schema version afterwards; may be NULL.
+ * @return 0, BOOKING_ESCHEMA (written by a newer libbooking), ...
+ */
+BOOKING_EXTERN(int) booking_migrate(booking *bk, int *version_out);
+
+/** The backend URLs the handle runs on, as JSON {"store":..,"locks":..,"events":..,"gateway":..}. booking_free(). */
+BOOKING_EXTERN(char *) booking_describe(booking *bk);
+
+BOOKING_END_DECL
+
+#endif

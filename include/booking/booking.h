@@ -1,0 +1,18 @@
+/*
+ * libbooking — sell seats without ever selling one twice.
+ * The umbrella header: include this one.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_H
+#define BOOKING_H
+
+#include "common.h"
+#include "errors.h"
+#include "options.h"
+#include "catalog.h"
+#include "reservation.h"
+#include "payment.h"
+#include "events.h"
+#include "admin.h"
+
+#endif

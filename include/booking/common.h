@@ -1,0 +1,88 @@
+/*
+ * libbooking — common definitions shared by every public header.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_COMMON_H
+#define BOOKING_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define BOOKING_BEGIN_DECL extern "C" {
+#define BOOKING_END_DECL }
+#else
+#define BOOKING_BEGIN_DECL
+#define BOOKING_END_DECL
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BOOKING_EXTERN(type) extern __attribute__((visibility("default"))) type
+#else
+#define BOOKING_EXTERN(type) extern type
+#endif
+
+BOOKING_BEGIN_DECL
+
+#define BOOKING_VERSION_MAJOR 0
+#define BOOKING_VERSION_MINOR 1
+#define BOOKING_VERSION_PATCH 0
+#define BOOKING_VERSION_STRING "0.1.0"
+
+/** Size of a UUID in text form, including the terminating NUL. */
+#define BOOKING_ID_SIZE 37
+/** Largest user id (bytes, including NUL). */
+#define BOOKING_USER_ID_SIZE 64
+/** Largest seat label ("A12"), including NUL. */
+#define BOOKING_LABEL_SIZE 16
+/** Largest price-category name, including NUL. */
+#define BOOKING_CATEGORY_SIZE 32
+/** ISO 4217 currency code plus NUL. */
+#define BOOKING_CURRENCY_SIZE 4
+
+/** A library handle: storage, locks, events, payments and the rules. Opaque. */
+typedef struct booking booking;
+
+/** Who acts. */
+typedef enum booking_role {
+	BOOKING_ROLE_NONE = 0,     /**< anonymous: may read the catalog only */
+	BOOKING_ROLE_CUSTOMER = 1, /**< acts on its own bookings */
+	BOOKING_ROLE_ADMIN = 2,    /**< catalog changes, any booking */
+	BOOKING_ROLE_SYSTEM = 3    /**< the host's internals (sweepers, relays) */
+} booking_role;
+
+#define BOOKING_CTX_VERSION 1
+
+/**
+ * The context of one call: who acts, and how the call is traced.
+ *
+ * A plain struct the host fills (usually on the stack); every string is
+ * borrowed for the duration of the call only.
+ */
+typedef struct booking_ctx {
+	unsigned int version;       /**< BOOKING_CTX_VERSION */
+	const char *user_id;        /**< the actor; NULL for anonymous/system */
+	booking_role role;          /**< the actor's role */
+	const char *correlation_id; /**< optional; one is generated when NULL */
+	const char *traceparent;    /**< optional W3C traceparent */
+	int64_t deadline_ms;        /**< optional absolute deadline (clock ms), 0 = none */
+} booking_ctx;
+
+#define BOOKING_CTX_INIT {BOOKING_CTX_VERSION, NULL, BOOKING_ROLE_NONE, NULL, NULL, 0}
+
+/** Fill `ctx` for `user_id` acting as `role`; other fields cleared. */
+BOOKING_EXTERN(void) booking_ctx_init(booking_ctx *ctx, const char *user_id, booking_role role);
+
+/** A static context for the host's internals (role SYSTEM). Never NULL. */
+BOOKING_EXTERN(const booking_ctx *) booking_ctx_system(void);
+
+/** Free memory the library returned as `char *` (JSON text and the like). NULL is a no-op. */
+BOOKING_EXTERN(void) booking_free(void *ptr);
+
+/** The library version as "MAJOR.MINOR.PATCH". */
+BOOKING_EXTERN(const char *) booking_version(void);
+
+BOOKING_END_DECL
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * libbooking — error codes and the thread-local last-error record.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_ERRORS_H
+#define BOOKING_ERRORS_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+/**
+ * Every call returns 0 or one of these negative codes. The numbers and the
+ * names given by booking_error_name() are stable across releases.
+ */
+typedef enum booking_error_code {
+	BOOKING_OK = 0,
+	BOOKING_EVALIDATION = -1,            /**< VALIDATION_ERROR (422) */
+	BOOKING_EUNAUTHORIZED = -2,          /**< UNAUTHORIZED (401) */
+	BOOKING_EFORBIDDEN = -3,             /**< FORBIDDEN (403) */
+	BOOKING_ENOTFOUND = -4,              /**< NOT_FOUND (404), generic */
+	BOOKING_EMOVIE_NOT_FOUND = -5,       /**< MOVIE_NOT_FOUND (404) */
+	BOOKING_ETHEATER_NOT_FOUND = -6,     /**< THEATER_NOT_FOUND (404) */
+	BOOKING_ESCREEN_NOT_FOUND = -7,      /**< SCREEN_NOT_FOUND (404) */
+	BOOKING_ESHOWTIME_NOT_FOUND = -8,    /**< SHOWTIME_NOT_FOUND (404) */
+	BOOKING_EBOOKING_NOT_FOUND = -9,     /**< BOOKING_NOT_FOUND (404) */
+	BOOKING_EPAYMENT_NOT_FOUND = -10,    /**< PAYMENT_NOT_FOUND (404) */
+	BOOKING_ESEAT_ALREADY_BOOKED = -11,  /**< SEAT_ALREADY_BOOKED (409); details list the seats */
+	BOOKING_EINVALID_STATE = -12,        /**< INVALID_BOOKING_STATE (409) */
+	BOOKING_EEXPIRED = -13,              /**< BOOKING_EXPIRED (410) */
+	BOOKING_EPAYMENT_DECLINED = -14,     /**< PAYMENT_DECLINED (402) */
+	BOOKING_EPAYMENT_IN_PROGRESS = -15,  /**< PAYMENT_IN_PROGRESS (409, retry) */
+	BOOKING_EIDEMPOTENCY_KEY_REUSED = -16, /**< IDEMPOTENCY_KEY_REUSED (422) */
+	BOOKING_ELOCK_FAILED = -17,          /**< LOCK_ACQUISITION_FAILED (503, retry) */
+	BOOKING_EUNAVAILABLE = -18,          /**< SERVICE_UNAVAILABLE (503) */
+	BOOKING_EEXTERNAL = -19,             /**< EXTERNAL_SERVICE_ERROR (502) */
+	BOOKING_EINTERNAL = -20,             /**< INTERNAL_ERROR (500) */
+	BOOKING_ENOMEM = -21,                /**< OUT_OF_MEMORY (503) */
+	BOOKING_ENOTSUPPORTED = -22,         /**< NOT_SUPPORTED (501) */
+	BOOKING_EEXISTS = -23,               /**< ALREADY_EXISTS (409) */
+	BOOKING_ESCHEMA = -24,               /**< SCHEMA_TOO_NEW (500): data written by a newer libbooking */
+	BOOKING_ELOCKED = -25                /**< LOCK_BUSY (409): a lock is held by another owner (lock managers) */
+} booking_error_code;
+
+/** The details of the last failure on the calling thread. */
+typedef struct booking_error {
+	int code;                 /**< a booking_error_code, 0 when there was none */
+	const char *name;         /**< stable code name, e.g. "SEAT_ALREADY_BOOKED" */
+	const char *message;      /**< human-readable, never contains secrets */
+	const char *details_json; /**< a JSON object, "{}" when there are no details */
+} booking_error;
+
+/**
+ * The last error set on this thread. Never NULL; `code` is 0 when no call
+ * failed since the last booking_error_clear(). Borrowed: valid until the
+ * next libbooking call on this thread.
+ */
+BOOKING_EXTERN(const booking_error *) booking_error_last(void);
+
+/** Forget the last error of this thread. */
+BOOKING_EXTERN(void) booking_error_clear(void);
+
+/** The stable name of `code` ("SEAT_ALREADY_BOOKED"); "UNKNOWN_ERROR" for unknown codes. Static. */
+BOOKING_EXTERN(const char *) booking_error_name(int code);
+
+/** The code for a stable name, or 1 (not an error code) when the name is unknown. */
+BOOKING_EXTERN(int) booking_error_from_name(const char *name);
+
+/** The HTTP status a host should answer with for `code` (200 for 0). */
+BOOKING_EXTERN(int) booking_error_http_status(int code);
+
+/**
+ * `{"error":{"code":NAME,"message":...,"details":{...}}}` for `err` (NULL:
+ * the last error of this thread). Caller owns the string: booking_free().
+ * Returns NULL only when out of memory.
+ */
+BOOKING_EXTERN(char *) booking_error_to_json(const booking_error *err);
+
+BOOKING_END_DECL
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * libbooking — domain events: the outbox relay, consumers, notifications.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_EVENTS_H
+#define BOOKING_EVENTS_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+/** A delivered event, as a consumer sees it. Borrowed for the duration of the handler call. */
+typedef struct booking_event {
+	const char *id;             /**< UUIDv7 of the event */
+	const char *type;           /**< "booking.created", ... */
+	const char *aggregate_type; /**< "booking", "payment", "user" */
+	const char *aggregate_id;
+	int64_t sequence;           /**< per aggregate, from 1 */
+	int64_t occurred_at;        /**< UTC ms */
+	const char *correlation_id;
+	const char *traceparent;    /**< may be "" */
+	const char *data_json;      /**< the event's data object */
+	const char *envelope_json;  /**< the whole envelope as published */
+	int delivery;               /**< 1 on first delivery, then 2, 3, ... */
+} booking_event;
+
+/**
+ * Move up to `max` unpublished outbox events to the events transport
+ * (`memory:`; with `store:` consumers read the outbox itself and the relay
+ * only marks them published). Safe to run from many threads and processes:
+ * at-least-once, consumers dedupe. `relayed_out` may be NULL.
+ */
+BOOKING_EXTERN(int) booking_outbox_relay(booking *bk, size_t max, size_t *relayed_out);
+
+/**
+ * A consumer's handler. Return 0 when the event is applied; a negative
+ * code to have it retried (with backoff) and, after max deliveries,
+ * dead-lettered with the error's message as the reason.
+ */
+typedef int (*booking_event_handler)(const booking_event *event, void *payload);
+
+#define BOOKING_CONSUMER_OPTIONS_VERSION 1
+
+typedef struct booking_consumer_options {
+	unsigned int version;   /**< BOOKING_CONSUMER_OPTIONS_VERSION */
+	const char *group;      /**< consumer group, [A-Za-z0-9._-]{1,63}; required */
+	const char *consumer;   /**< this consumer's name in the group; NULL = "c1" */
+	size_t batch;           /**< events per poll, 0 = 64 */
+	int max_deliveries;     /**< 0 = the handle's consumer_max_deliveries */
+	int retry_base_ms;      /**< 0 = the handle's consumer_retry_base_ms */
+	int64_t claim_idle_ms;  /**< take over deliveries idle this long (crashed consumers); 0 = 30000 */
+} booking_consumer_options;
+
+#define BOOKING_CONSUMER_OPTIONS_INIT {BOOKING_CONSUMER_OPTIONS_VERSION}
+
+/**
+ * Run one poll of a consumer: read up to `batch` events for the group, skip
+ * those its inbox has seen, call `handler` for the others, record each
+ * success in the inbox so no event is applied twice, retry failures with
+ * exponential backoff and dead-letter an event after max deliveries.
+ *
+ * @param handled_out events applied by this poll (not counting duplicates), may be NULL.
+ */
+BOOKING_EXTERN(int) booking_consume(booking *bk, const booking_consumer_options *opts,
+                                    booking_event_handler handler, void *payload, size_t *handled_out);
+
+/** A dead-lettered event. */
+typedef struct booking_dead_letter {
+	char event_id[BOOKING_ID_SIZE];
+	char group[64];
+	char *reason;
+	char *envelope_json;
+	int64_t dead_at;
+} booking_dead_letter;
+
+typedef struct booking_dead_letter_list { size_t count; booking_dead_letter *items; } booking_dead_letter_list;
+
+/** Dead letters of `group` (NULL: all groups). */
+BOOKING_EXTERN(int) booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group);
+BOOKING_EXTERN(void) booking_dead_letter_list_free(booking_dead_letter_list *l);
+
+/** Kinds of notification the notification consumer produces. */
+typedef enum booking_notification_kind {
+	BOOKING_NOTIFY_BOOKING_CONFIRMED = 1,
+	BOOKING_NOTIFY_BOOKING_CANCELLED = 2,
+	BOOKING_NOTIFY_BOOKING_EXPIRED = 3,
+	BOOKING_NOTIFY_PAYMENT_FAILED = 4,
+	BOOKING_NOTIFY_PAYMENT_REFUNDED = 5
+} booking_notification_kind;
+
+/** A notification for a user; borrowed for the duration of the sink call. */
+typedef struct booking_notification {
+	booking_notification_kind kind;
+	const char *event_id;
+	const char *user_id;
+	const char *booking_id;
+	const char *subject;
+	const char *body;
+} booking_notification;
+
+/** Delivers a notification (e-mail, push, ...). Return 0 on success, negative to retry. */
+typedef int (*booking_notification_sink)(const booking_notification *n, void *payload);
+
+/**
+ * One poll of the notification consumer (group "notifications"): turns
+ * booking.confirmed/cancelled/expired and payment.failed/refunded events into
+ * notifications for `sink`, each at most once per event. Other event types
+ * are acknowledged and skipped. `sent_out` may be NULL.
+ */
+BOOKING_EXTERN(int) booking_notify(booking *bk, booking_notification_sink sink, void *payload, size_t *sent_out);
+
+BOOKING_END_DECL
+
+#endif

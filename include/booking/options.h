@@ -1,0 +1,155 @@
+/*
+ * libbooking — opening a handle and its options.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_OPTIONS_H
+#define BOOKING_OPTIONS_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+/* Backend types, defined for backend authors in <booking/sys/...>. */
+typedef struct booking_store booking_store;
+typedef struct booking_lock_manager booking_lock_manager;
+typedef struct booking_event_publisher booking_event_publisher;
+typedef struct booking_payment_gateway booking_payment_gateway;
+typedef struct booking_clock booking_clock;
+
+/** Log levels, the numbers of Python's logging module. */
+typedef enum booking_log_level {
+	BOOKING_LOG_DEBUG = 10,
+	BOOKING_LOG_INFO = 20,
+	BOOKING_LOG_WARNING = 30,
+	BOOKING_LOG_ERROR = 40,
+	BOOKING_LOG_CRITICAL = 50
+} booking_log_level;
+
+/**
+ * A log sink: receives one JSON object per line (no trailing newline).
+ * Called from any thread; must be thread-safe.
+ */
+typedef void (*booking_log_fn)(booking_log_level level, const char *json_line, void *payload);
+
+/** What a declined payment does to its booking. */
+typedef enum booking_decline_policy {
+	BOOKING_DECLINE_KEEP_HOLD = 0, /**< back to PENDING: the user may retry until the hold expires */
+	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (the guide's compensation) */
+} booking_decline_policy;
+
+#define BOOKING_OPTIONS_VERSION 1
+
+/**
+ * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
+ * booking_options_init(), or from the environment with
+ * booking_options_from_env(). Strings are borrowed for the duration of
+ * booking_open() only. Integer fields left at 0 take their default.
+ *
+ * Ranges are those of the guide's §4.2; booking_open() refuses a value out
+ * of range with BOOKING_EVALIDATION naming the field.
+ */
+typedef struct booking_options {
+	unsigned int version; /**< BOOKING_OPTIONS_VERSION */
+
+	/* --- backends, by URL --------------------------------------------- */
+	const char *store_url;   /**< "memory:", "sqlite:///path.db", "sqlite::memory:"; NULL = "memory:" */
+	const char *lock_url;    /**< "memory:" or NULL/"" = no contention guard (the store alone decides) */
+	const char *events_url;  /**< "store:" (default: consumers read the outbox) or "memory:" */
+	const char *gateway_url; /**< "simulated:" (default): test cards decide the outcome */
+
+	/* --- business rules ----------------------------------------------- */
+	int booking_expiry_minutes;    /**< hold lifetime, 5..60, default 15 */
+	int max_seats_per_booking;     /**< 1..50, default 10 */
+	int payment_window_seconds;    /**< seats stay held this long once payment starts, 30..900, default 120 */
+	booking_decline_policy decline_policy; /**< default BOOKING_DECLINE_KEEP_HOLD */
+
+	/* --- contention guard --------------------------------------------- */
+	int lock_ttl_seconds;      /**< 5..300, default 30 */
+	int lock_retry_count;      /**< 1..20, default 5 */
+	int lock_retry_delay_ms;   /**< 10..1000, default 100 (jittered) */
+
+	/* --- storage ------------------------------------------------------ */
+	int db_pool_size;          /**< connections per handle, 1..50, default 10 */
+	int db_pool_timeout_seconds; /**< wait for a free connection / busy timeout, 5..120, default 30 */
+	int sqlite_synchronous_full; /**< 1: SQLite synchronous=FULL; 0: NORMAL (default) */
+
+	/* --- payments and consumers --------------------------------------- */
+	int gateway_timeout_seconds;   /**< 1..60, default 10 */
+	int gateway_max_retries;       /**< 0..10, default 3 */
+	int consumer_max_deliveries;   /**< attempts before a message is dead-lettered, 1..100, default 5 */
+	int consumer_retry_base_ms;    /**< first retry backoff, 1..60000, default 100 */
+
+	/* --- resilience --------------------------------------------------- */
+	int circuit_breaker_failure_threshold; /**< 1..20, default 5 */
+	int circuit_breaker_recovery_seconds;  /**< 10..300, default 30 */
+
+	/* --- observability ------------------------------------------------ */
+	const char *service_name;  /**< logger name in log lines, default "libbooking" */
+	booking_log_level log_level; /**< 0 = BOOKING_LOG_INFO */
+	booking_log_fn log_fn;     /**< NULL: JSON lines on stderr */
+	void *log_payload;
+
+	/* --- hooks -------------------------------------------------------- */
+	const booking_clock *clock; /**< borrowed, must outlive the handle; NULL = system clock */
+
+	/* --- custom backends (take precedence over the URLs) -------------- */
+	booking_store *store;                 /**< ownership passes to booking_open(), even when it fails */
+	booking_lock_manager *lock_manager;   /**< ditto */
+	booking_event_publisher *publisher;   /**< ditto */
+	booking_payment_gateway *gateway;     /**< ditto */
+} booking_options;
+
+#define BOOKING_OPTIONS_INIT {BOOKING_OPTIONS_VERSION}
+
+/** Initialise `opts` to the defaults (what BOOKING_OPTIONS_INIT gives). */
+BOOKING_EXTERN(void) booking_options_init(booking_options *opts);
+
+/**
+ * Read options from `BOOKING_*` environment variables, after those of the
+ * env file named by BOOKING_ENV_FILE (KEY=VALUE lines) when it is set; the
+ * environment wins over the file. See doc/configuration.md for the list.
+ *
+ * @param out caller owns the result; free with booking_options_free(). The
+ *            strings it points to belong to it.
+ * @return 0, BOOKING_EVALIDATION (the message names the variable and its
+ *         allowed range), BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_options_from_env(booking_options **out);
+
+/** As booking_options_from_env(), with an explicit env file (NULL: none). */
+BOOKING_EXTERN(int) booking_options_load(booking_options **out, const char *env_file);
+
+/** Free options from booking_options_from_env(). NULL is a no-op. */
+BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
+
+/**
+ * Open a handle.
+ *
+ * @param out  set to the new handle, or NULL on failure. Close with booking_close().
+ * @param opts NULL: read the environment (booking_options_from_env()).
+ * @return 0, BOOKING_EVALIDATION (bad option or URL), BOOKING_EUNAVAILABLE
+ *         (backend unreachable), BOOKING_ESCHEMA, BOOKING_ENOMEM.
+ *
+ * The handle is thread-safe: any number of threads may use it at once.
+ * Opening runs the store's schema migrations.
+ */
+BOOKING_EXTERN(int) booking_open(booking **out, const booking_options *opts);
+
+/** Close a handle, its backends and connections. NULL is a no-op. No call may be running on it. */
+BOOKING_EXTERN(void) booking_close(booking *bk);
+
+/** The clock time of the handle in UTC milliseconds (the injected clock when one is set). */
+BOOKING_EXTERN(int64_t) booking_now(const booking *bk);
+
+/**
+ * Route every allocation of the library (and of jansson) through these
+ * functions. Process-wide, like sqlite3_config(SQLITE_CONFIG_MALLOC): call it
+ * before any other libbooking call, from one thread. Pass all three, or all
+ * NULL to restore the C library's allocator.
+ */
+BOOKING_EXTERN(void) booking_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
+                                          void (*free_fn)(void *));
+
+BOOKING_END_DECL
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * libbooking — payments with idempotency keys, the payment saga, refunds
+ * and recovery of interrupted payments.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_PAYMENT_H
+#define BOOKING_PAYMENT_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+typedef enum booking_payment_status {
+	BOOKING_PAYMENT_PROCESSING = 1, /**< the gateway was (maybe) called; outcome pending */
+	BOOKING_PAYMENT_SUCCEEDED = 2,
+	BOOKING_PAYMENT_FAILED = 3,
+	BOOKING_PAYMENT_REFUNDED = 4
+} booking_payment_status;
+
+typedef struct booking_payment {
+	char id[BOOKING_ID_SIZE];
+	char booking_id[BOOKING_ID_SIZE];
+	char user_id[BOOKING_USER_ID_SIZE];
+	booking_payment_status status;
+	int64_t amount;                    /**< minor units */
+	char currency[BOOKING_CURRENCY_SIZE];
+	char card_last4[5];
+	char gateway_ref[64];              /**< the gateway's charge id, "" until charged */
+	char failure_code[64];             /**< decline code or refund reason, "" otherwise */
+	int64_t refunded_amount;
+	int64_t created_at;
+	int64_t updated_at;
+} booking_payment;
+
+/** Name of a payment status ("SUCCEEDED", ...). Static. */
+BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status status);
+
+/**
+ * Pay for a PENDING booking (its owner), Stripe-style.
+ *
+ * `idempotency_key` (1..255 printable ASCII) makes the call safe to retry:
+ * the same key and the same request return the first result again (the same
+ * payment id, or the same decline); the same key with a different request
+ * fails with BOOKING_EIDEMPOTENCY_KEY_REUSED; a call with the key still
+ * running fails with BOOKING_EPAYMENT_IN_PROGRESS. Keys are per user.
+ *
+ * The card number (13..19 digits, Luhn-checked; spaces allowed) goes to
+ * the gateway only; the library keeps its last four digits.
+ *
+ * @param out caller owns, booking_payment_free(); may be NULL. Set on success only.
+ * @return 0 (booking CONFIRMED), BOOKING_EPAYMENT_DECLINED (details carry
+ *         payment_id and decline_code; by default the hold stays and the user
+ *         may retry with a new key), BOOKING_EEXPIRED, BOOKING_EINVALID_STATE,
+ *         BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN,
+ *         BOOKING_EIDEMPOTENCY_KEY_REUSED, BOOKING_EPAYMENT_IN_PROGRESS,
+ *         BOOKING_EEXTERNAL / BOOKING_EUNAVAILABLE (the gateway failed: the
+ *         outcome is resolved by booking_payment_recover(); retry with the
+ *         same key), BOOKING_EVALIDATION.
+ */
+BOOKING_EXTERN(int) booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx,
+                                const char *booking_id, const char *idempotency_key, const char *card_number);
+
+/** Read a payment (its owner or admin). */
+BOOKING_EXTERN(int) booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx,
+                                        const char *payment_id);
+
+/**
+ * Refund a succeeded payment in full (admin): the gateway refunds, the
+ * payment becomes REFUNDED, the booking CANCELLED and its seats free; with
+ * `payment.refunded` and `booking.cancelled` events.
+ */
+BOOKING_EXTERN(int) booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx,
+                                           const char *payment_id);
+
+/**
+ * Resolve payments left PROCESSING by an interrupted booking_pay() (a crash,
+ * a gateway timeout, a lost reply) that are older than `min_age_ms`: ask
+ * the gateway about each, then confirm, fail, or refund a charge whose seats
+ * are gone. System or admin. `resolved_out` may be NULL.
+ */
+BOOKING_EXTERN(int) booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age_ms,
+                                            size_t *resolved_out);
+
+BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
+
+BOOKING_END_DECL
+
+#endif

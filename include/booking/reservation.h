@@ -1,0 +1,109 @@
+/*
+ * libbooking — reservations: hold seats, read, cancel, expire.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_RESERVATION_H
+#define BOOKING_RESERVATION_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+/**
+ * Booking states: PENDING (seats held until expires_at) → PAYMENT_PROCESSING
+ * → CONFIRMED; PENDING/PAYMENT_PROCESSING → CANCELLED | EXPIRED.
+ */
+typedef enum booking_status {
+	BOOKING_STATUS_PENDING = 1,
+	BOOKING_STATUS_PAYMENT_PROCESSING = 2,
+	BOOKING_STATUS_CONFIRMED = 3,
+	BOOKING_STATUS_CANCELLED = 4,
+	BOOKING_STATUS_EXPIRED = 5
+} booking_status;
+
+/** Saga state of the booking (guide §9.4), kept so an interrupted payment can be resumed. */
+typedef enum booking_saga_state {
+	BOOKING_SAGA_SEATS_RESERVED = 1,
+	BOOKING_SAGA_PAYMENT_PENDING = 2,
+	BOOKING_SAGA_CONFIRMED = 3,
+	BOOKING_SAGA_COMPENSATED = 4,
+	BOOKING_SAGA_FAILED = 5
+} booking_saga_state;
+
+/** A seat label inside a reservation. */
+typedef struct booking_seat_ref {
+	char label[BOOKING_LABEL_SIZE];
+} booking_seat_ref;
+
+typedef struct booking_reservation {
+	char id[BOOKING_ID_SIZE];
+	char user_id[BOOKING_USER_ID_SIZE];
+	char showtime_id[BOOKING_ID_SIZE];
+	booking_status status;
+	booking_saga_state saga;
+	size_t seat_count;
+	booking_seat_ref *seats;  /**< sorted by label */
+	int64_t total_amount;     /**< minor units */
+	char currency[BOOKING_CURRENCY_SIZE];
+	int64_t created_at;
+	int64_t expires_at;       /**< end of the hold */
+	int64_t updated_at;
+	int64_t version;          /**< number of recorded state changes (1 after the hold) */
+} booking_reservation;
+
+typedef struct booking_reservation_list { size_t count; booking_reservation *items; } booking_reservation_list;
+
+/** Name of a status ("PENDING", ...). Static. */
+BOOKING_EXTERN(const char *) booking_status_name(booking_status status);
+/** Name of a saga state ("PAYMENT_PENDING", ...). Static. */
+BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
+
+/**
+ * Hold seats of a showtime for the acting user, all or nothing.
+ *
+ * 1..max_seats_per_booking labels, no duplicates, each must exist; the
+ * showtime must be scheduled and not started. Seats held by a booking whose
+ * hold expired are claimable at once. The booking and its
+ * `booking.created` event commit together.
+ *
+ * @param out    caller owns, booking_reservation_free(); may be NULL.
+ * @param ctx    a customer (or admin) with a user id.
+ * @return 0, BOOKING_EVALIDATION, BOOKING_EUNAUTHORIZED, BOOKING_ESHOWTIME_NOT_FOUND,
+ *         BOOKING_EINVALID_STATE (showtime cancelled or started),
+ *         BOOKING_ESEAT_ALREADY_BOOKED (details: {"seats":[...]}),
+ *         BOOKING_ELOCK_FAILED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ * Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+                                 const char *showtime_id, const char *const *seat_labels, size_t seat_count);
+
+/** Read a booking: its owner or an admin/system. @return ..., BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN. */
+BOOKING_EXTERN(int) booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+                                            const char *booking_id);
+
+/** The bookings of `user_id` (NULL: the actor's), newest first. Others' need admin. */
+BOOKING_EXTERN(int) booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+                                                      const char *user_id);
+
+/**
+ * Cancel a PENDING booking and release its seats (owner or admin).
+ * @return 0, BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN,
+ *         BOOKING_EINVALID_STATE (paid, paying, already cancelled/expired),
+ *         BOOKING_EEXPIRED (the hold ran out: expiry records it).
+ */
+BOOKING_EXTERN(int) booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+                                               const char *booking_id);
+
+/**
+ * Mark up to `max` overdue PENDING bookings EXPIRED and emit
+ * `booking.expired` for each (bookkeeping and notifications: their seats
+ * were claimable already). System or admin. `expired_out` may be NULL.
+ */
+BOOKING_EXTERN(int) booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out);
+
+BOOKING_EXTERN(void) booking_reservation_free(booking_reservation *r);
+BOOKING_EXTERN(void) booking_reservation_list_free(booking_reservation_list *l);
+
+BOOKING_END_DECL
+
+#endif

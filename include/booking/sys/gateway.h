@@ -1,0 +1,72 @@
+/*
+ * libbooking backend API — the payment gateway.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SYS_GATEWAY_H
+#define BOOKING_SYS_GATEWAY_H
+
+#include "../common.h"
+#include "../options.h"
+
+BOOKING_BEGIN_DECL
+
+#define BOOKING_PAYMENT_GATEWAY_VERSION 1
+
+typedef struct booking_charge_request {
+	const char *idempotency_key; /**< the same key twice charges once (the payment id) */
+	int64_t amount;              /**< minor units */
+	const char *currency;
+	const char *card_number;     /**< digits only */
+	const char *description;
+} booking_charge_request;
+
+typedef enum booking_charge_status {
+	BOOKING_CHARGE_SUCCEEDED = 1,
+	BOOKING_CHARGE_DECLINED = 2
+} booking_charge_status;
+
+typedef struct booking_charge_result {
+	booking_charge_status status;
+	char charge_id[64];
+	char decline_code[64];   /**< DECLINED: "card_declined", "insufficient_funds", ... */
+} booking_charge_result;
+
+/** A payment gateway. Every member is called from many threads at once. */
+struct booking_payment_gateway {
+	unsigned int version; /**< BOOKING_PAYMENT_GATEWAY_VERSION */
+
+	/** required */
+	void (*free)(booking_payment_gateway *gw);
+
+	/**
+	 * required: charge, idempotently by key (a retry with the key returns
+	 * the first outcome). 0 with `out` filled (succeeded or declined);
+	 * BOOKING_EEXTERNAL or BOOKING_EUNAVAILABLE when the outcome is unknown
+	 * (timeout, lost reply): lookup() resolves it later.
+	 */
+	int (*charge)(booking_payment_gateway *gw, const booking_charge_request *req, booking_charge_result *out);
+
+	/** required: refund a charge in full, idempotently by key. 0 or an error. */
+	int (*refund)(booking_payment_gateway *gw, const char *charge_id, int64_t amount, const char *idempotency_key);
+
+	/**
+	 * required: the outcome of the charge made with `idempotency_key`:
+	 * 0 with `out`, BOOKING_ENOTFOUND when no charge was made, or an error.
+	 */
+	int (*lookup)(booking_payment_gateway *gw, const char *idempotency_key, booking_charge_result *out);
+};
+
+/**
+ * Open a gateway by URL. "simulated:" is an in-process gateway driven by
+ * test card numbers:
+ *   4242424242424242  succeeds (so does any other Luhn-valid number)
+ *   4000000000000002  declined, card_declined
+ *   4000000000009995  declined, insufficient_funds
+ *   4000000000000119  times out before charging (outcome: not charged)
+ *   4000000000000259  charges, then the reply is lost (outcome: charged)
+ */
+BOOKING_EXTERN(int) booking_payment_gateway_open(booking_payment_gateway **out, const char *url);
+
+BOOKING_END_DECL
+
+#endif

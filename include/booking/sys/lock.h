@@ -1,0 +1,56 @@
+/*
+ * libbooking backend API — the lock manager (contention guard).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SYS_LOCK_H
+#define BOOKING_SYS_LOCK_H
+
+#include "../common.h"
+#include "../options.h"
+
+BOOKING_BEGIN_DECL
+
+#define BOOKING_LOCK_MANAGER_VERSION 1
+
+/**
+ * A lock manager takes sets of keys all-or-nothing for an owner token with
+ * a TTL. It only reduces contention: safety rests on the store's guarded
+ * updates. Every member is called from many threads at once.
+ */
+struct booking_lock_manager {
+	unsigned int version; /**< BOOKING_LOCK_MANAGER_VERSION */
+
+	/** required: release everything; called once by booking_close(). */
+	void (*free)(booking_lock_manager *lm);
+
+	/**
+	 * required: take all `n` keys for `owner` for `ttl_ms`, or none.
+	 * A key already held by `owner` is re-taken (TTL refreshed).
+	 * @return 0; BOOKING_ELOCKED when any key is held by another live
+	 *         owner (nothing taken); BOOKING_EUNAVAILABLE when the manager
+	 *         cannot be reached.
+	 */
+	int (*acquire_all)(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner,
+	                   int64_t ttl_ms);
+
+	/** required: release the keys held by `owner`; keys of other owners are left alone. 0 or an error. */
+	int (*release_all)(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner);
+
+	/**
+	 * required: extend the TTL of all keys if `owner` holds every one of
+	 * them; BOOKING_ELOCKED (nothing changed) otherwise.
+	 */
+	int (*extend)(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner,
+	              int64_t ttl_ms);
+};
+
+/**
+ * Open a lock manager by URL ("memory:"). `clock` is borrowed (NULL:
+ * the system clock). Caller owns the result (free member).
+ */
+BOOKING_EXTERN(int) booking_lock_manager_open(booking_lock_manager **out, const char *url,
+                                              const booking_clock *clock);
+
+BOOKING_END_DECL
+
+#endif

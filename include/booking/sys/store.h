@@ -1,0 +1,310 @@
+/*
+ * libbooking backend API — the store.
+ *
+ * The core decides, the store applies atomically: every write member is one
+ * transaction that re-checks its guards (the store is the authority on who
+ * holds a seat) and appends the outbox events it is given, so a state change
+ * and its event commit together (invariant 4). Every member may be called
+ * from many threads at once; a store serialises or isolates as it needs.
+ *
+ * Conventions: members return 0 or a negative booking_error_code and set
+ * the thread's error with booking_error_set(). Strings in requests are
+ * borrowed for the call. Records a member returns through `out` are
+ * allocated with booking_malloc() and owned by the caller (the core frees
+ * them with the public booking_*_free()). Iteration members call `cb` once
+ * per row; a non-zero return from `cb` stops the iteration and is returned.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SYS_STORE_H
+#define BOOKING_SYS_STORE_H
+
+#include "../common.h"
+#include "../options.h"
+#include "../catalog.h"
+#include "../reservation.h"
+#include "../payment.h"
+
+BOOKING_BEGIN_DECL
+
+#define BOOKING_STORE_VERSION 1
+
+/** An outbox event as the store keeps it (the envelope is rendered by the core). */
+typedef struct booking_event_record {
+	char id[BOOKING_ID_SIZE];
+	const char *type;
+	const char *aggregate_type;
+	char aggregate_id[BOOKING_ID_SIZE];
+	int64_t sequence;       /**< assigned by the store on insert: 1 + the aggregate's last sequence */
+	int64_t occurred_at;
+	const char *correlation_id;
+	const char *traceparent; /**< "" when none */
+	const char *data_json;
+	int64_t position;       /**< assigned by the store: strictly increasing in commit order (store: transport cursor) */
+	bool published;         /**< relayed already (read only) */
+} booking_event_record;
+
+/** One seat row of a showtime, as stored. */
+typedef struct booking_store_seat {
+	char label[BOOKING_LABEL_SIZE];
+	char category[BOOKING_CATEGORY_SIZE];
+	booking_seat_status status;  /**< FREE, HELD (maybe expired: see hold_until) or SOLD */
+	char booking_id[BOOKING_ID_SIZE]; /**< holder or buyer, "" when free */
+	int64_t hold_until;          /**< HELD: claimable by others once now >= hold_until */
+	int64_t version;             /**< bumped on every change (fencing) */
+} booking_store_seat;
+
+/** Hold: claim seats and insert the booking and its event, in one transaction. */
+typedef struct booking_store_hold {
+	const booking_reservation *booking; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
+	int64_t now;                        /**< a HELD seat with hold_until <= now is claimable */
+	const booking_event_record *event;  /**< booking.created */
+} booking_store_hold;
+
+/** What pay_begin found. */
+typedef enum booking_store_pay_begin_kind {
+	BOOKING_PAY_BEGIN_STARTED = 1, /**< a new payment is PROCESSING; call the gateway */
+	BOOKING_PAY_BEGIN_REPLAY = 2   /**< the key was used before with this request: `payment` is the stored one */
+} booking_store_pay_begin_kind;
+
+typedef struct booking_store_pay_begin {
+	const char *user_id;
+	const char *idempotency_key;
+	const char *request_hash;        /**< hex digest of the request; a different one means key reuse */
+	const booking_payment *payment;  /**< the new payment (PROCESSING), used when the key is new */
+	int64_t now;                     /**< the booking must be PENDING with expires_at > now */
+	int64_t seats_hold_until;        /**< extend the booking's seat holds to this (payment window) */
+} booking_store_pay_begin;
+
+typedef struct booking_store_pay_begin_result {
+	booking_store_pay_begin_kind kind;
+	booking_payment *payment;        /**< caller owns (booking_payment_free) */
+	int replay_error;                /**< REPLAY of a failed payment: the error code it answered (else 0) */
+} booking_store_pay_begin_result;
+
+/** How a payment ends. */
+typedef enum booking_store_pay_outcome {
+	BOOKING_PAY_OUTCOME_SUCCEEDED = 1, /**< charge succeeded: confirm, if the booking still owns its seats */
+	BOOKING_PAY_OUTCOME_DECLINED = 2,  /**< gateway said no, or never charged */
+	BOOKING_PAY_OUTCOME_REFUNDED = 3   /**< charged after the seats were lost, and refunded */
+} booking_store_pay_outcome;
+
+typedef struct booking_store_pay_finish {
+	const char *payment_id;
+	booking_store_pay_outcome outcome;
+	const char *gateway_ref;          /**< charge id, may be "" */
+	const char *failure_code;         /**< DECLINED: decline code; REFUNDED: reason; else "" */
+	booking_decline_policy decline_policy; /**< DECLINED: keep the hold or cancel and release */
+	int64_t now;
+	int replay_error;                 /**< stored with the idempotency record (0 on success) */
+	size_t event_count;
+	const booking_event_record *events; /**< payment.* and booking.* events of this outcome */
+} booking_store_pay_finish;
+
+/**
+ * Refund of a confirmed booking (admin): payment SUCCEEDED → REFUNDED,
+ * booking CONFIRMED → CANCELLED, seats freed.
+ */
+typedef struct booking_store_refund {
+	const char *payment_id;
+	int64_t now;
+	size_t event_count;
+	const booking_event_record *events;
+} booking_store_refund;
+
+/** A guarded state change of a PENDING booking: cancel or expire. */
+typedef struct booking_store_transition {
+	const char *booking_id;
+	booking_status to;        /**< CANCELLED (requires expires_at > now) or EXPIRED (requires expires_at <= now) */
+	int64_t now;
+	const booking_event_record *event;
+} booking_store_transition;
+
+/** An idempotency record (for booking_check()). */
+typedef struct booking_store_idempotency {
+	const char *user_id;
+	const char *key;
+	const char *payment_id;
+	bool completed;
+} booking_store_idempotency;
+
+/** An inbox row (for booking_check()). */
+typedef struct booking_store_inbox {
+	const char *group;
+	const char *event_id;
+} booking_store_inbox;
+
+/** Callbacks for scan(): each may be NULL to skip that table. */
+typedef struct booking_store_scan_cbs {
+	int (*showtime_seat)(const char *showtime_id, const booking_store_seat *seat, void *payload);
+	int (*booking)(const booking_reservation *booking, void *payload);
+	int (*payment)(const booking_payment *payment, void *payload);
+	int (*idempotency)(const booking_store_idempotency *rec, void *payload);
+	int (*event)(const booking_event_record *event, void *payload);
+	int (*inbox)(const booking_store_inbox *row, void *payload);
+} booking_store_scan_cbs;
+
+typedef int (*booking_store_movie_cb)(const booking_movie *m, void *payload);
+typedef int (*booking_store_theater_cb)(const booking_theater *t, void *payload);
+typedef int (*booking_store_showtime_cb)(const booking_showtime *s, void *payload);
+typedef int (*booking_store_seat_cb)(const booking_store_seat *seat, void *payload);
+typedef int (*booking_store_booking_cb)(const booking_reservation *b, void *payload);
+typedef int (*booking_store_payment_cb)(const booking_payment *p, void *payload);
+typedef int (*booking_store_event_cb)(const booking_event_record *e, void *payload);
+
+struct booking_store {
+	unsigned int version; /**< BOOKING_STORE_VERSION */
+
+	/** required: close connections and free the store. */
+	void (*free)(booking_store *st);
+
+	/**
+	 * required: create or upgrade the schema, idempotently and safely when
+	 * several processes do it at once. BOOKING_ESCHEMA when the data was
+	 * written by a newer schema. `version_out` may be NULL.
+	 */
+	int (*migrate)(booking_store *st, int *version_out);
+
+	/* --- catalog: inserts fail with BOOKING_EEXISTS on a duplicate id --- */
+	int (*movie_insert)(booking_store *st, const booking_movie *m);                /**< required */
+	int (*movie_get)(booking_store *st, const char *id, booking_movie **out);      /**< required; BOOKING_EMOVIE_NOT_FOUND */
+	int (*movie_list)(booking_store *st, booking_store_movie_cb cb, void *payload); /**< required; by created_at */
+	int (*theater_insert)(booking_store *st, const booking_theater *t);            /**< required */
+	int (*theater_get)(booking_store *st, const char *id, booking_theater **out);  /**< required; BOOKING_ETHEATER_NOT_FOUND */
+	int (*theater_list)(booking_store *st, booking_store_theater_cb cb, void *payload); /**< required */
+	/** required: the screen and its seats; BOOKING_ETHEATER_NOT_FOUND when its theater is missing. */
+	int (*screen_insert)(booking_store *st, const booking_screen *s);
+	int (*screen_get)(booking_store *st, const char *id, booking_screen **out);    /**< required; BOOKING_ESCREEN_NOT_FOUND */
+	/**
+	 * required: the showtime, and one FREE seat row per seat of its screen
+	 * (with the screen's categories), in one transaction.
+	 * BOOKING_EMOVIE_NOT_FOUND / BOOKING_ESCREEN_NOT_FOUND when they are missing.
+	 */
+	int (*showtime_insert)(booking_store *st, const booking_showtime *s);
+	int (*showtime_get)(booking_store *st, const char *id, booking_showtime **out); /**< required; BOOKING_ESHOWTIME_NOT_FOUND */
+	/** required: showtimes of `movie_id` (NULL: all) by starts_at. */
+	int (*showtime_list)(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
+	/** required: the seat rows of a showtime in layout order; BOOKING_ESHOWTIME_NOT_FOUND. */
+	int (*seat_list)(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+
+	/* --- reservations -------------------------------------------------- */
+
+	/**
+	 * required: one transaction: every requested seat must exist and be
+	 * FREE or HELD with hold_until <= now; claim them all (HELD by the
+	 * booking until its expires_at, version+1), insert the booking and the
+	 * event. Otherwise change nothing and return BOOKING_ESEAT_ALREADY_BOOKED
+	 * with the taken labels in `taken` (caller's array of the booking's
+	 * seat_count entries) and their number in `*taken_count`;
+	 * BOOKING_EVALIDATION for a label the showtime does not have.
+	 */
+	int (*hold)(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
+
+	int (*booking_get)(booking_store *st, const char *id, booking_reservation **out); /**< required; BOOKING_EBOOKING_NOT_FOUND */
+	/** required: bookings of a user, newest first. */
+	int (*booking_list_by_user)(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload);
+
+	/**
+	 * required: one transaction: the booking must be PENDING and satisfy
+	 * the guard of `to`; set the status (saga COMPENSATED for CANCELLED and
+	 * EXPIRED), version+1, free its seats still held by it, append the event.
+	 * BOOKING_EBOOKING_NOT_FOUND; BOOKING_EINVALID_STATE when not PENDING;
+	 * BOOKING_EEXPIRED when cancelling an expired hold; BOOKING_EINVALID_STATE
+	 * when expiring a hold that has not expired.
+	 */
+	int (*transition)(booking_store *st, const booking_store_transition *req);
+
+	/** required: ids of PENDING bookings with expires_at <= now, oldest first, at most `max`. */
+	int (*list_due)(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+
+	/* --- payments ------------------------------------------------------ */
+
+	/**
+	 * required: one transaction. If (user_id, key) has a record: a
+	 * different request_hash → BOOKING_EIDEMPOTENCY_KEY_REUSED; not
+	 * completed → BOOKING_EPAYMENT_IN_PROGRESS; else REPLAY with the stored
+	 * payment and its replay_error. Otherwise the booking (payment->booking_id)
+	 * must exist (BOOKING_EBOOKING_NOT_FOUND), belong to user_id
+	 * (BOOKING_EFORBIDDEN), be PENDING (BOOKING_EINVALID_STATE) and
+	 * unexpired (BOOKING_EEXPIRED); then: insert the record and the payment,
+	 * booking → PAYMENT_PROCESSING (saga PAYMENT_PENDING, version+1), its
+	 * seats' hold_until → seats_hold_until. On an error nothing is written.
+	 */
+	int (*pay_begin)(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+
+	/**
+	 * required: one transaction; the payment must be PROCESSING
+	 * (BOOKING_EINVALID_STATE otherwise, nothing written).
+	 * SUCCEEDED: if the booking is PAYMENT_PROCESSING and every one of its
+	 *   seats is still HELD by it → payment SUCCEEDED (gateway_ref), booking
+	 *   CONFIRMED (saga CONFIRMED), seats SOLD. If not → BOOKING_EEXPIRED and
+	 *   nothing written (the core refunds, then finishes with REFUNDED).
+	 * DECLINED: payment FAILED (failure_code); booking back to PENDING with
+	 *   its seats' hold_until reset to its expires_at (KEEP_HOLD), or
+	 *   CANCELLED with its seats freed (RELEASE); saga back to
+	 *   SEATS_RESERVED, or COMPENSATED.
+	 * REFUNDED: payment REFUNDED (refunded_amount = amount), booking EXPIRED
+	 *   if it was PAYMENT_PROCESSING, seats still held by it freed, saga
+	 *   COMPENSATED.
+	 * Each: booking version+1 when its status changes, the idempotency
+	 * record completed with replay_error, the events appended.
+	 */
+	int (*pay_finish)(booking_store *st, const booking_store_pay_finish *req);
+
+	/** required: one transaction; payment SUCCEEDED and booking CONFIRMED, else BOOKING_EINVALID_STATE. */
+	int (*refund)(booking_store *st, const booking_store_refund *req);
+
+	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
+	/** required: payments PROCESSING with created_at <= before, oldest first, at most `max`. */
+	int (*list_processing)(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+
+	/* --- outbox, inbox, dead letters ------------------------------------ */
+
+	/** required: unpublished events by position, at most `max`. */
+	int (*outbox_unpublished)(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
+	/** required: mark events published (unknown ids are ignored). */
+	int (*outbox_mark_published)(booking_store *st, const char *const *event_ids, size_t n);
+	/**
+	 * required: events with position > after, by position, at most `max`
+	 * (the `store:` transport). Positions must never be seen out of order:
+	 * an event committed later must not get a smaller position than one a
+	 * reader could already see.
+	 */
+	int (*outbox_read)(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
+	/** required: a consumer group's cursor (0 when new). */
+	int (*cursor_get)(booking_store *st, const char *group, int64_t *position_out);
+	/** required: move the cursor from `expected` to `position`; BOOKING_EINVALID_STATE if it was not `expected`. */
+	int (*cursor_advance)(booking_store *st, const char *group, int64_t expected, int64_t position);
+	/** required: has `group` applied `event_id`? */
+	int (*inbox_seen)(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+	/** required: record that `group` applied `event_id`; BOOKING_EEXISTS if it was already recorded. */
+	int (*inbox_mark)(booking_store *st, const char *group, const char *event_id, int64_t now);
+	/** required: park an event that failed too often. Idempotent per (group, event_id). */
+	int (*dead_letter_put)(booking_store *st, const char *group, const char *event_id, const char *reason,
+	                       const char *envelope_json, int64_t now);
+	/** required: dead letters of `group` (NULL: all), oldest first. */
+	int (*dead_letter_list)(booking_store *st, const char *group,
+	                        int (*cb)(const char *group, const char *event_id, const char *reason,
+	                                  const char *envelope_json, int64_t dead_at, void *payload),
+	                        void *payload);
+
+	/* --- integrity ----------------------------------------------------- */
+
+	/** required: walk every table for booking_check(), in one consistent snapshot where the backend can. */
+	int (*scan)(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
+};
+
+/**
+ * Open a store by URL ("memory:", "sqlite:///path", "sqlite::memory:").
+ * `opts` supplies pool size, timeouts and the like (NULL: defaults).
+ * Caller owns the result (its free member).
+ * @return 0, BOOKING_EVALIDATION (unknown scheme or bad URL), BOOKING_ENOTSUPPORTED
+ *         (backend not built), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_store_open(booking_store **out, const char *url, const booking_options *opts);
+
+/** Check that `st` has a version the core knows and every required member. */
+BOOKING_EXTERN(int) booking_store_validate(const booking_store *st);
+
+BOOKING_END_DECL
+
+#endif

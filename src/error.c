@@ -1,0 +1,181 @@
+/*
+ * Error codes, names, HTTP statuses and the thread-local last-error record.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct error_info {
+	int code;
+	const char *name;
+	int http;
+} error_info;
+
+static const error_info error_table[] = {
+	{BOOKING_OK, "OK", 200},
+	{BOOKING_EVALIDATION, "VALIDATION_ERROR", 422},
+	{BOOKING_EUNAUTHORIZED, "UNAUTHORIZED", 401},
+	{BOOKING_EFORBIDDEN, "FORBIDDEN", 403},
+	{BOOKING_ENOTFOUND, "NOT_FOUND", 404},
+	{BOOKING_EMOVIE_NOT_FOUND, "MOVIE_NOT_FOUND", 404},
+	{BOOKING_ETHEATER_NOT_FOUND, "THEATER_NOT_FOUND", 404},
+	{BOOKING_ESCREEN_NOT_FOUND, "SCREEN_NOT_FOUND", 404},
+	{BOOKING_ESHOWTIME_NOT_FOUND, "SHOWTIME_NOT_FOUND", 404},
+	{BOOKING_EBOOKING_NOT_FOUND, "BOOKING_NOT_FOUND", 404},
+	{BOOKING_EPAYMENT_NOT_FOUND, "PAYMENT_NOT_FOUND", 404},
+	{BOOKING_ESEAT_ALREADY_BOOKED, "SEAT_ALREADY_BOOKED", 409},
+	{BOOKING_EINVALID_STATE, "INVALID_BOOKING_STATE", 409},
+	{BOOKING_EEXPIRED, "BOOKING_EXPIRED", 410},
+	{BOOKING_EPAYMENT_DECLINED, "PAYMENT_DECLINED", 402},
+	{BOOKING_EPAYMENT_IN_PROGRESS, "PAYMENT_IN_PROGRESS", 409},
+	{BOOKING_EIDEMPOTENCY_KEY_REUSED, "IDEMPOTENCY_KEY_REUSED", 422},
+	{BOOKING_ELOCK_FAILED, "LOCK_ACQUISITION_FAILED", 503},
+	{BOOKING_EUNAVAILABLE, "SERVICE_UNAVAILABLE", 503},
+	{BOOKING_EEXTERNAL, "EXTERNAL_SERVICE_ERROR", 502},
+	{BOOKING_EINTERNAL, "INTERNAL_ERROR", 500},
+	{BOOKING_ENOMEM, "OUT_OF_MEMORY", 503},
+	{BOOKING_ENOTSUPPORTED, "NOT_SUPPORTED", 501},
+	{BOOKING_EEXISTS, "ALREADY_EXISTS", 409},
+	{BOOKING_ESCHEMA, "SCHEMA_TOO_NEW", 500},
+	{BOOKING_ELOCKED, "LOCK_BUSY", 409},
+};
+
+static const error_info *error_lookup(int code)
+{
+	for (size_t i = 0; i < sizeof(error_table) / sizeof(error_table[0]); i++)
+		if (error_table[i].code == code)
+			return &error_table[i];
+	return NULL;
+}
+
+const char *booking_error_name(int code)
+{
+	const error_info *e = error_lookup(code);
+	return e ? e->name : "UNKNOWN_ERROR";
+}
+
+int booking_error_from_name(const char *name)
+{
+	if (!name)
+		return 1;
+	for (size_t i = 0; i < sizeof(error_table) / sizeof(error_table[0]); i++)
+		if (strcmp(error_table[i].name, name) == 0)
+			return error_table[i].code;
+	return 1;
+}
+
+int booking_error_http_status(int code)
+{
+	const error_info *e = error_lookup(code);
+	return e ? e->http : 500;
+}
+
+/*
+ * The record keeps its strings in fixed thread-local buffers so that setting
+ * an error never allocates (it must work when allocation is what failed).
+ */
+#define MSG_MAX 512
+#define DETAILS_MAX 2048
+
+typedef struct error_state {
+	booking_error err;
+	char message[MSG_MAX];
+	char details[DETAILS_MAX];
+} error_state;
+
+static _Thread_local error_state tls_error = {{0, "OK", "", "{}"}, "", "{}"};
+
+static void error_fix_pointers(void)
+{
+	tls_error.err.message = tls_error.message;
+	tls_error.err.details_json = tls_error.details;
+	tls_error.err.name = booking_error_name(tls_error.err.code);
+}
+
+const booking_error *booking_error_last(void)
+{
+	error_fix_pointers();
+	return &tls_error.err;
+}
+
+void booking_error_clear(void)
+{
+	tls_error.err.code = 0;
+	tls_error.message[0] = '\0';
+	strcpy(tls_error.details, "{}");
+	error_fix_pointers();
+}
+
+static int error_vset(int code, const char *details_json, const char *fmt, va_list ap)
+{
+	tls_error.err.code = code;
+	if (fmt)
+		vsnprintf(tls_error.message, sizeof(tls_error.message), fmt, ap);
+	else
+		snprintf(tls_error.message, sizeof(tls_error.message), "%s", booking_error_name(code));
+	if (details_json && strlen(details_json) < sizeof(tls_error.details))
+		strcpy(tls_error.details, details_json);
+	else
+		strcpy(tls_error.details, "{}");
+	error_fix_pointers();
+	return code;
+}
+
+int booking_error_set(int code, const char *details_json, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = error_vset(code, details_json, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int booking_error_oom(void)
+{
+	return booking_error_set(BOOKING_ENOMEM, NULL, "out of memory");
+}
+
+int booking__error_json(int code, json_t *details, const char *fmt, ...)
+{
+	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
+	json_decref(details);
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = error_vset(code, text, fmt, ap);
+	va_end(ap);
+	booking_free(text);
+	return rc;
+}
+
+int booking__error_field(const char *field, const char *fmt, ...)
+{
+	char msg[MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *d = json_pack("{s:s}", "field", field);
+	return booking__error_json(BOOKING_EVALIDATION, d, "%s: %s", field, msg);
+}
+
+char *booking_error_to_json(const booking_error *err)
+{
+	if (!err)
+		err = booking_error_last();
+	json_t *details = json_loads(err->details_json ? err->details_json : "{}", 0, NULL);
+	if (!details || !json_is_object(details)) {
+		json_decref(details);
+		details = json_object();
+	}
+	json_t *root = json_pack("{s:{s:s,s:s,s:o}}", "error", "code",
+	                         err->name ? err->name : booking_error_name(err->code), "message",
+	                         err->message ? err->message : "", "details", details);
+	if (!root)
+		return NULL;
+	char *s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return s;
+}

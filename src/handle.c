@@ -1,0 +1,207 @@
+/*
+ * The handle: open, close, the clock, contexts.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <sodium.h>
+#include <string.h>
+
+const char *booking_version(void)
+{
+	return BOOKING_VERSION_STRING;
+}
+
+void booking_ctx_init(booking_ctx *ctx, const char *user_id, booking_role role)
+{
+	if (!ctx)
+		return;
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->version = BOOKING_CTX_VERSION;
+	ctx->user_id = user_id;
+	ctx->role = role;
+}
+
+static const booking_ctx system_ctx = {BOOKING_CTX_VERSION, "system", BOOKING_ROLE_SYSTEM, NULL, NULL, 0};
+
+const booking_ctx *booking_ctx_system(void)
+{
+	return &system_ctx;
+}
+
+int64_t booking__now(const booking *bk)
+{
+	return bk->clock->now_ms(bk->clock);
+}
+
+int64_t booking_now(const booking *bk)
+{
+	return bk ? booking__now(bk) : booking_clock_system()->now_ms(booking_clock_system());
+}
+
+void booking__sleep(const booking *bk, int64_t ms)
+{
+	if (bk->clock->sleep_ms)
+		bk->clock->sleep_ms(bk->clock, ms);
+	else
+		booking_clock_system()->sleep_ms(NULL, ms);
+}
+
+uint64_t booking__random(booking *bk, uint64_t n)
+{
+	(void)bk;
+	if (n <= 1)
+		return 0;
+	return (uint64_t)randombytes_uniform((uint32_t)(n > UINT32_MAX ? UINT32_MAX : n));
+}
+
+int booking__ctx_check(const booking_ctx *ctx)
+{
+	if (!ctx)
+		return booking_error_set(BOOKING_EUNAUTHORIZED, NULL, "no context: who is acting?");
+	if (ctx->version == 0 || ctx->version > BOOKING_CTX_VERSION)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"ctx.version\"}", "ctx: unsupported version");
+	if (ctx->role < BOOKING_ROLE_NONE || ctx->role > BOOKING_ROLE_SYSTEM)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"ctx.role\"}", "ctx: unknown role");
+	if (ctx->correlation_id && booking__check_text("ctx.correlation_id", ctx->correlation_id, 1, 128) < 0)
+		return BOOKING_EVALIDATION;
+	if (ctx->traceparent && booking__check_text("ctx.traceparent", ctx->traceparent, 0, 128) < 0)
+		return BOOKING_EVALIDATION;
+	return 0;
+}
+
+bool booking__is_privileged(const booking_ctx *ctx)
+{
+	return ctx && (ctx->role == BOOKING_ROLE_ADMIN || ctx->role == BOOKING_ROLE_SYSTEM);
+}
+
+int booking__require_admin(const booking_ctx *ctx)
+{
+	int rc = booking__ctx_check(ctx);
+	if (rc < 0)
+		return rc;
+	if (!booking__is_privileged(ctx))
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "this needs the admin role");
+	return 0;
+}
+
+int booking__require_user(const booking_ctx *ctx)
+{
+	int rc = booking__ctx_check(ctx);
+	if (rc < 0)
+		return rc;
+	if (ctx->role == BOOKING_ROLE_NONE || !ctx->user_id || !*ctx->user_id)
+		return booking_error_set(BOOKING_EUNAUTHORIZED, NULL, "this needs a signed-in user");
+	return booking__check_user_id("ctx.user_id", ctx->user_id);
+}
+
+int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx)
+{
+	if (ctx && ctx->deadline_ms > 0 && booking__now(bk) >= ctx->deadline_ms)
+		return booking_error_set(BOOKING_EUNAVAILABLE, "{\"reason\":\"deadline\"}", "the call's deadline has passed");
+	return 0;
+}
+
+const char *booking__correlation_id(const booking *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE])
+{
+	if (ctx && ctx->correlation_id && *ctx->correlation_id)
+		return ctx->correlation_id;
+	booking_uuid_v7(buf, booking__now(bk));
+	return buf;
+}
+
+static void free_custom_backends(const booking_options *opts)
+{
+	if (opts->store)
+		opts->store->free(opts->store);
+	if (opts->lock_manager)
+		opts->lock_manager->free(opts->lock_manager);
+	if (opts->publisher)
+		opts->publisher->free(opts->publisher);
+	if (opts->gateway)
+		opts->gateway->free(opts->gateway);
+}
+
+int booking_open(booking **out, const booking_options *opts)
+{
+	if (!out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
+	*out = NULL;
+	if (sodium_init() < 0)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "libsodium failed to initialise");
+	booking_options *env_opts = NULL;
+	int rc;
+	if (!opts) {
+		if ((rc = booking_options_from_env(&env_opts)) < 0)
+			return rc;
+		opts = env_opts;
+	}
+	booking *bk = booking_calloc(1, sizeof(*bk));
+	if (!bk) {
+		rc = booking_error_oom();
+		free_custom_backends(opts);
+		booking_options_free(env_opts);
+		return rc;
+	}
+	/* Custom backends are ours from here on, even when opening fails. */
+	bk->store = opts->store;
+	bk->locks = opts->lock_manager;
+	bk->publisher = opts->publisher;
+	bk->gateway = opts->gateway;
+	bk->clock = opts->clock ? opts->clock : booking_clock_system();
+	if (bk->clock->version == 0 || !bk->clock->now_ms) {
+		rc = booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"clock\"}", "clock: version 0 or no now_ms");
+		goto fail;
+	}
+	if ((rc = booking__config_from_options(&bk->cfg, opts)) < 0)
+		goto fail;
+	if ((rc = booking__open_backends(bk, opts)) < 0)
+		goto fail;
+	int version = 0;
+	if ((rc = bk->store->migrate(bk->store, &version)) < 0)
+		goto fail;
+	booking__log(bk, NULL, BOOKING_LOG_DEBUG, "opened",
+	             json_pack("{s:s,s:s,s:s,s:i}", "store", bk->cfg.store_url, "events", bk->cfg.events_url, "locks",
+	                       bk->cfg.lock_url, "schema_version", version));
+	booking_options_free(env_opts);
+	*out = bk;
+	return 0;
+fail:
+	booking_close(bk);
+	booking_options_free(env_opts);
+	return rc;
+}
+
+void booking_close(booking *bk)
+{
+	if (!bk)
+		return;
+	if (bk->store && bk->store->free)
+		bk->store->free(bk->store);
+	if (bk->locks && bk->locks->free)
+		bk->locks->free(bk->locks);
+	if (bk->publisher && bk->publisher->free)
+		bk->publisher->free(bk->publisher);
+	if (bk->gateway && bk->gateway->free)
+		bk->gateway->free(bk->gateway);
+	booking__config_clear(&bk->cfg);
+	booking_free(bk);
+}
+
+int booking_migrate(booking *bk, int *version_out)
+{
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	return bk->store->migrate(bk->store, version_out);
+}
+
+char *booking_describe(booking *bk)
+{
+	if (!bk)
+		return NULL;
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "store", bk->cfg.store_url, "locks", bk->cfg.lock_url, "events",
+	                      bk->cfg.events_url, "gateway", bk->cfg.gateway_url);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}

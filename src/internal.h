@@ -1,0 +1,122 @@
+/*
+ * libbooking core internals. Never included by backends or examples.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_INTERNAL_H
+#define BOOKING_INTERNAL_H
+
+#include <booking/booking.h>
+#include <booking/sys/backend.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "booking_config.h"
+
+/* Resolved, validated configuration (strings owned). */
+typedef struct booking_config {
+	char *store_url, *lock_url, *events_url, *gateway_url, *service_name;
+	int booking_expiry_minutes;
+	int max_seats_per_booking;
+	int payment_window_seconds;
+	booking_decline_policy decline_policy;
+	int lock_ttl_seconds, lock_retry_count, lock_retry_delay_ms;
+	int db_pool_size, db_pool_timeout_seconds, sqlite_synchronous_full;
+	int gateway_timeout_seconds, gateway_max_retries;
+	int consumer_max_deliveries, consumer_retry_base_ms;
+	int circuit_breaker_failure_threshold, circuit_breaker_recovery_seconds;
+	booking_log_level log_level;
+	booking_log_fn log_fn;
+	void *log_payload;
+} booking_config;
+
+struct booking {
+	booking_config cfg;
+	const booking_clock *clock;
+	booking_store *store;
+	booking_lock_manager *locks;      /* NULL: no contention guard */
+	booking_event_publisher *publisher; /* NULL: the store: transport */
+	booking_payment_gateway *gateway;
+	atomic_uint_fast64_t rng_state;   /* jitter */
+};
+
+/* options.c: defaults, range checks, copying. */
+void booking__options_defaults(booking_options *o);
+/* Fill `cfg` from `opts` (0 fields → defaults), validating ranges. */
+int booking__config_from_options(booking_config *cfg, const booking_options *opts);
+void booking__config_clear(booking_config *cfg);
+
+/* error.c */
+/* Set an error whose details is a jansson object (stolen, may be NULL). */
+int booking__error_json(int code, json_t *details, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+/* VALIDATION_ERROR naming `field`. */
+int booking__error_field(const char *field, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/* alloc.c */
+void booking__alloc_install_jansson(void);
+
+/* handle.c */
+int64_t booking__now(const booking *bk);
+void booking__sleep(const booking *bk, int64_t ms);
+/* Uniform random integer in [0, n) for jitter (n > 0). */
+uint64_t booking__random(booking *bk, uint64_t n);
+/* Context checks: a ctx must be non-NULL with a known version. */
+int booking__ctx_check(const booking_ctx *ctx);
+int booking__require_admin(const booking_ctx *ctx);           /* admin or system */
+int booking__require_user(const booking_ctx *ctx);            /* a user id (customer/admin) */
+bool booking__is_privileged(const booking_ctx *ctx);          /* admin or system */
+/* Deadline passed → BOOKING_EUNAVAILABLE. */
+int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx);
+
+/* registry.c: URL → backend. */
+int booking__open_backends(booking *bk, const booking_options *opts);
+
+/* log.c: one JSON line to the sink. `fields` is stolen (may be NULL). */
+void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
+                  json_t *fields);
+
+/* validate.c */
+bool booking__utf8_valid(const char *s, size_t len);
+int booking__check_text(const char *field, const char *s, size_t min, size_t max);
+int booking__check_id(const char *field, const char *id);           /* canonical UUID text */
+int booking__check_user_id(const char *field, const char *user_id);
+int booking__check_label(const char *field, const char *label);
+int booking__check_category(const char *field, const char *category);
+int booking__check_currency(const char *field, const char *currency);
+int booking__check_group(const char *field, const char *group);
+/* Copy `src` into fixed buffer `dst` of `size` (must fit: validated before). */
+void booking__copy(char *dst, size_t size, const char *src);
+
+/* outbox.c: build an event record for the store. Strings are owned by `ev` (free with booking__event_clear). */
+typedef struct booking__event {
+	booking_event_record rec;
+	char *type, *aggregate_type, *correlation_id, *traceparent, *data_json;
+} booking__event;
+int booking__event_init(booking__event *ev, const booking *bk, const booking_ctx *ctx, const char *type,
+                        const char *aggregate_type, const char *aggregate_id, json_t *data /* stolen */);
+void booking__event_clear(booking__event *ev);
+/* The envelope JSON of a stored event. Caller frees with booking_free(). */
+char *booking__event_envelope(const booking_event_record *rec);
+/* Parse an envelope into a booking_event (strings borrowed from *root_out, keep it alive). */
+int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json);
+/* Data objects of the booking and payment events. */
+json_t *booking__booking_event_data(const booking_reservation *b, const char *reason);
+json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
+
+/* reservation.c / payment.c record helpers */
+int booking__reservation_copy(booking_reservation **out, const booking_reservation *src);
+json_t *booking__reservation_json(const booking_reservation *r);
+json_t *booking__payment_json(const booking_payment *p);
+
+/* Correlation id of a ctx, or a generated one into buf. */
+const char *booking__correlation_id(const booking *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE]);
+
+#endif

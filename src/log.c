@@ -1,0 +1,65 @@
+/*
+ * Structured logs: one JSON object per line to the host's sink.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static const char *level_name(booking_log_level level)
+{
+	switch (level) {
+	case BOOKING_LOG_DEBUG: return "DEBUG";
+	case BOOKING_LOG_INFO: return "INFO";
+	case BOOKING_LOG_WARNING: return "WARNING";
+	case BOOKING_LOG_ERROR: return "ERROR";
+	default: return "CRITICAL";
+	}
+}
+
+static void iso8601(char *buf, size_t size, int64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
+}
+
+void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
+                  json_t *fields)
+{
+	if (!bk || level < bk->cfg.log_level) {
+		json_decref(fields);
+		return;
+	}
+	char ts[40];
+	iso8601(ts, sizeof(ts), booking__now(bk));
+	json_t *line = json_pack("{s:s,s:s,s:s,s:s}", "timestamp", ts, "level", level_name(level), "logger",
+	                         bk->cfg.service_name, "message", msg);
+	if (!line) {
+		json_decref(fields);
+		return;
+	}
+	if (ctx) {
+		if (ctx->correlation_id)
+			json_object_set_new(line, "correlation_id", json_string(ctx->correlation_id));
+		if (ctx->traceparent)
+			json_object_set_new(line, "traceparent", json_string(ctx->traceparent));
+		if (ctx->user_id)
+			json_object_set_new(line, "actor", json_string(ctx->user_id));
+	}
+	if (fields && json_is_object(fields))
+		json_object_update_missing(line, fields);
+	json_decref(fields);
+	char *text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	if (!text)
+		return;
+	if (bk->cfg.log_fn)
+		bk->cfg.log_fn(level, text, bk->cfg.log_payload);
+	else
+		fprintf(stderr, "%s\n", text);
+	booking_free(text);
+}

@@ -1,0 +1,390 @@
+/*
+ * Options: defaults, the ranges of the guide's §4.2, and BOOKING_* variables.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* One integer option: where it lives in both structs, its variable and range. */
+typedef struct int_option {
+	const char *field;
+	const char *env;
+	size_t opt_offset;
+	size_t cfg_offset;
+	int min, max, def;
+} int_option;
+
+#define INT_OPT(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d}
+
+static const int_option int_options[] = {
+	INT_OPT(booking_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
+	INT_OPT(max_seats_per_booking, "BOOKING_MAX_SEATS_PER_BOOKING", 1, 50, 10),
+	INT_OPT(payment_window_seconds, "BOOKING_PAYMENT_WINDOW_SECONDS", 30, 900, 120),
+	INT_OPT(lock_ttl_seconds, "BOOKING_LOCK_TTL", 5, 300, 30),
+	INT_OPT(lock_retry_count, "BOOKING_LOCK_RETRY_COUNT", 1, 20, 5),
+	INT_OPT(lock_retry_delay_ms, "BOOKING_LOCK_RETRY_DELAY_MS", 10, 1000, 100),
+	INT_OPT(db_pool_size, "BOOKING_DB_POOL_SIZE", 1, 50, 10),
+	INT_OPT(db_pool_timeout_seconds, "BOOKING_DB_POOL_TIMEOUT", 5, 120, 30),
+	INT_OPT(sqlite_synchronous_full, "BOOKING_SQLITE_SYNCHRONOUS_FULL", 0, 1, 0),
+	INT_OPT(gateway_timeout_seconds, "BOOKING_GATEWAY_TIMEOUT", 1, 60, 10),
+	INT_OPT(gateway_max_retries, "BOOKING_GATEWAY_MAX_RETRIES", 0, 10, 3),
+	INT_OPT(consumer_max_deliveries, "BOOKING_CONSUMER_MAX_DELIVERIES", 1, 100, 5),
+	INT_OPT(consumer_retry_base_ms, "BOOKING_CONSUMER_RETRY_BASE_MS", 1, 60000, 100),
+	INT_OPT(circuit_breaker_failure_threshold, "BOOKING_CIRCUIT_BREAKER_FAILURE_THRESHOLD", 1, 20, 5),
+	INT_OPT(circuit_breaker_recovery_seconds, "BOOKING_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", 10, 300, 30),
+};
+
+#define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
+
+static int *opt_int(booking_options *o, const int_option *d)
+{
+	return (int *)(void *)((char *)o + d->opt_offset);
+}
+
+static const int *opt_int_c(const booking_options *o, const int_option *d)
+{
+	return (const int *)(const void *)((const char *)o + d->opt_offset);
+}
+
+static int *cfg_int(booking_config *c, const int_option *d)
+{
+	return (int *)(void *)((char *)c + d->cfg_offset);
+}
+
+void booking__options_defaults(booking_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->version = BOOKING_OPTIONS_VERSION;
+}
+
+void booking_options_init(booking_options *opts)
+{
+	if (opts)
+		booking__options_defaults(opts);
+}
+
+static int set_string(char **dst, const char *src, const char *def)
+{
+	const char *v = src && *src ? src : def;
+	*dst = NULL;
+	if (!v)
+		return 0;
+	*dst = booking_strdup(v);
+	return *dst ? 0 : booking_error_oom();
+}
+
+void booking__config_clear(booking_config *cfg)
+{
+	booking_free(cfg->store_url);
+	booking_free(cfg->lock_url);
+	booking_free(cfg->events_url);
+	booking_free(cfg->gateway_url);
+	booking_free(cfg->service_name);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int booking__config_from_options(booking_config *cfg, const booking_options *opts)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (!opts || opts->version == 0 || opts->version > BOOKING_OPTIONS_VERSION)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
+		                         "options: unsupported version (expected 1..%d)", BOOKING_OPTIONS_VERSION);
+	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
+		const int_option *d = &int_options[i];
+		int v = *opt_int_c(opts, d);
+		if (v == 0 && d->min > 0)
+			v = d->def;
+		if (v < d->min || v > d->max)
+			return booking__error_field(d->field, "%d is out of range %d..%d", v, d->min, d->max);
+		*cfg_int(cfg, d) = v;
+	}
+	if (opts->decline_policy != BOOKING_DECLINE_KEEP_HOLD && opts->decline_policy != BOOKING_DECLINE_RELEASE)
+		return booking__error_field("decline_policy", "must be KEEP_HOLD or RELEASE");
+	cfg->decline_policy = opts->decline_policy;
+	booking_log_level lvl = opts->log_level ? opts->log_level : BOOKING_LOG_INFO;
+	if (lvl != BOOKING_LOG_DEBUG && lvl != BOOKING_LOG_INFO && lvl != BOOKING_LOG_WARNING &&
+	    lvl != BOOKING_LOG_ERROR && lvl != BOOKING_LOG_CRITICAL)
+		return booking__error_field("log_level", "must be 10, 20, 30, 40 or 50");
+	cfg->log_level = lvl;
+	cfg->log_fn = opts->log_fn;
+	cfg->log_payload = opts->log_payload;
+	int rc;
+	if ((rc = set_string(&cfg->store_url, opts->store_url, "memory:")) < 0 ||
+	    (rc = set_string(&cfg->lock_url, opts->lock_url, "")) < 0 ||
+	    (rc = set_string(&cfg->events_url, opts->events_url, "store:")) < 0 ||
+	    (rc = set_string(&cfg->gateway_url, opts->gateway_url, "simulated:")) < 0 ||
+	    (rc = set_string(&cfg->service_name, opts->service_name, "libbooking")) < 0) {
+		booking__config_clear(cfg);
+		return rc;
+	}
+	if ((rc = booking__check_text("service_name", cfg->service_name, 1, 100)) < 0) {
+		booking__config_clear(cfg);
+		return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* From the environment                                                 */
+
+/* Options plus the strings they point to. */
+typedef struct env_options {
+	booking_options opts; /* first: the public pointer is to this */
+	char *store_url, *lock_url, *events_url, *gateway_url, *service_name;
+} env_options;
+
+/* A KEY=VALUE list: the env file first, then the environment overriding it. */
+typedef struct kv {
+	char *key, *value;
+} kv;
+
+typedef struct kv_list {
+	kv *items;
+	size_t count, cap;
+} kv_list;
+
+static void kv_free(kv_list *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		booking_free(l->items[i].key);
+		booking_free(l->items[i].value);
+	}
+	booking_free(l->items);
+}
+
+static int kv_put(kv_list *l, const char *key, size_t keylen, const char *value, size_t vallen)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		if (strlen(l->items[i].key) == keylen && memcmp(l->items[i].key, key, keylen) == 0) {
+			char *v = booking_strndup(value, vallen);
+			if (!v)
+				return booking_error_oom();
+			booking_free(l->items[i].value);
+			l->items[i].value = v;
+			return 0;
+		}
+	}
+	if (l->count == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 16;
+		kv *n = booking_realloc(l->items, ncap * sizeof(kv));
+		if (!n)
+			return booking_error_oom();
+		l->items = n;
+		l->cap = ncap;
+	}
+	char *k = booking_strndup(key, keylen), *v = booking_strndup(value, vallen);
+	if (!k || !v) {
+		booking_free(k);
+		booking_free(v);
+		return booking_error_oom();
+	}
+	l->items[l->count].key = k;
+	l->items[l->count].value = v;
+	l->count++;
+	return 0;
+}
+
+static const char *kv_get(const kv_list *l, const char *key)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->items[i].key, key) == 0)
+			return l->items[i].value;
+	return NULL;
+}
+
+static int load_env_file(kv_list *l, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s}", "field", "BOOKING_ENV_FILE"),
+		                           "BOOKING_ENV_FILE: cannot open %s: %s", path, strerror(errno));
+	char line[4096];
+	int rc = 0, lineno = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		lineno++;
+		size_t len = strcspn(line, "\r\n");
+		line[len] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncmp(p, "export ", 7) == 0)
+			p += 7;
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			rc = booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:i}", "field", "BOOKING_ENV_FILE", "line", lineno),
+			                         "%s:%d: expected KEY=VALUE", path, lineno);
+			break;
+		}
+		size_t klen = (size_t)(eq - p);
+		while (klen && (p[klen - 1] == ' ' || p[klen - 1] == '\t'))
+			klen--;
+		char *v = eq + 1;
+		size_t vlen = strlen(v);
+		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			vlen--;
+		if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0]) {
+			v++;
+			vlen -= 2;
+		}
+		if (klen > 8 && strncmp(p, "BOOKING_", 8) == 0)
+			rc = kv_put(l, p, klen, v, vlen);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int parse_int(const char *env, const char *s, int min, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:i,s:i}", "field", env, "min", min, "max", max),
+		                           "%s=\"%s\": must be an integer in %d..%d", env, s, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_choice(const char *env, const char *s, const char *const *names, const int *values, size_t n,
+                        const char *allowed, int *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(s, names[i]) == 0) {
+			*out = values[i];
+			return 0;
+		}
+	return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", env, "allowed", allowed),
+	                           "%s=\"%s\": must be one of %s", env, s, allowed);
+}
+
+static int check_url_scheme(const char *env, const char *url, const char *const *schemes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+			return 0;
+	char allowed[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		strncat(allowed, i ? ", " : "", sizeof(allowed) - strlen(allowed) - 1);
+		strncat(allowed, schemes[i], sizeof(allowed) - strlen(allowed) - 1);
+	}
+	return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", env, "allowed", allowed),
+	                           "%s: unsupported URL scheme (allowed: %s)", env, allowed);
+}
+
+static int take_string(kv_list *l, const char *env, char **dst)
+{
+	const char *v = kv_get(l, env);
+	if (!v || !*v)
+		return 0;
+	*dst = booking_strdup(v);
+	return *dst ? 0 : booking_error_oom();
+}
+
+static int options_from_kv(env_options *eo, kv_list *l)
+{
+	booking_options *o = &eo->opts;
+	int rc;
+	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
+		const char *v = kv_get(l, int_options[i].env);
+		if (v && *v && (rc = parse_int(int_options[i].env, v, int_options[i].min, int_options[i].max,
+		                               opt_int(o, &int_options[i]))) < 0)
+			return rc;
+	}
+	const char *v;
+	if ((v = kv_get(l, "BOOKING_DECLINE_POLICY")) && *v) {
+		static const char *const names[] = {"keep", "release"};
+		static const int values[] = {BOOKING_DECLINE_KEEP_HOLD, BOOKING_DECLINE_RELEASE};
+		int x = 0;
+		if ((rc = parse_choice("BOOKING_DECLINE_POLICY", v, names, values, 2, "keep, release", &x)) < 0)
+			return rc;
+		o->decline_policy = (booking_decline_policy)x;
+	}
+	if ((v = kv_get(l, "BOOKING_LOG_LEVEL")) && *v) {
+		static const char *const names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
+		static const int values[] = {10, 20, 30, 40, 50};
+		int x = 0;
+		if ((rc = parse_choice("BOOKING_LOG_LEVEL", v, names, values, 5, "DEBUG, INFO, WARNING, ERROR, CRITICAL",
+		                       &x)) < 0)
+			return rc;
+		o->log_level = (booking_log_level)x;
+	}
+	if ((rc = take_string(l, "BOOKING_STORE_URL", &eo->store_url)) < 0 ||
+	    (rc = take_string(l, "BOOKING_LOCK_URL", &eo->lock_url)) < 0 ||
+	    (rc = take_string(l, "BOOKING_EVENTS_URL", &eo->events_url)) < 0 ||
+	    (rc = take_string(l, "BOOKING_GATEWAY_URL", &eo->gateway_url)) < 0 ||
+	    (rc = take_string(l, "BOOKING_SERVICE_NAME", &eo->service_name)) < 0)
+		return rc;
+	static const char *const store_schemes[] = {"memory:", "sqlite:", "postgresql:", "postgres:"};
+	static const char *const lock_schemes[] = {"memory:", "redis:"};
+	static const char *const event_schemes[] = {"store:", "memory:", "redis:"};
+	static const char *const gateway_schemes[] = {"simulated:"};
+	if ((eo->store_url && (rc = check_url_scheme("BOOKING_STORE_URL", eo->store_url, store_schemes, 4)) < 0) ||
+	    (eo->lock_url && (rc = check_url_scheme("BOOKING_LOCK_URL", eo->lock_url, lock_schemes, 2)) < 0) ||
+	    (eo->events_url && (rc = check_url_scheme("BOOKING_EVENTS_URL", eo->events_url, event_schemes, 3)) < 0) ||
+	    (eo->gateway_url &&
+	     (rc = check_url_scheme("BOOKING_GATEWAY_URL", eo->gateway_url, gateway_schemes, 1)) < 0))
+		return rc;
+	o->store_url = eo->store_url;
+	o->lock_url = eo->lock_url;
+	o->events_url = eo->events_url;
+	o->gateway_url = eo->gateway_url;
+	o->service_name = eo->service_name;
+	return 0;
+}
+
+extern char **environ;
+
+int booking_options_load(booking_options **out, const char *env_file)
+{
+	if (!out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
+	*out = NULL;
+	env_options *eo = booking_calloc(1, sizeof(*eo));
+	if (!eo)
+		return booking_error_oom();
+	booking__options_defaults(&eo->opts);
+	kv_list l = {0};
+	int rc = 0;
+	if (env_file && *env_file)
+		rc = load_env_file(&l, env_file);
+	for (char **e = environ; rc == 0 && e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (eq && strncmp(*e, "BOOKING_", 8) == 0)
+			rc = kv_put(&l, *e, (size_t)(eq - *e), eq + 1, strlen(eq + 1));
+	}
+	if (rc == 0)
+		rc = options_from_kv(eo, &l);
+	kv_free(&l);
+	if (rc < 0) {
+		booking_options_free(&eo->opts);
+		return rc;
+	}
+	*out = &eo->opts;
+	return 0;
+}
+
+int booking_options_from_env(booking_options **out)
+{
+	return booking_options_load(out, getenv("BOOKING_ENV_FILE"));
+}
+
+void booking_options_free(booking_options *opts)
+{
+	if (!opts)
+		return;
+	env_options *eo = (env_options *)(void *)opts;
+	booking_free(eo->store_url);
+	booking_free(eo->lock_url);
+	booking_free(eo->events_url);
+	booking_free(eo->gateway_url);
+	booking_free(eo->service_name);
+	booking_free(eo);
+}

@@ -1,0 +1,1 @@
+typedef int booking__placeholder_t; /* to be written */
