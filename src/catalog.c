@@ -1,1 +1,551 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * The catalog: movies, theaters, screens, showtimes; the seat map.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SCREEN_SEATS 5000
+
+/* ---------- freeing (ownership layout documented in sys/store.h users) ---------- */
+
+static void movie_clear(booking_movie *m)
+{
+	booking_free(m->title);
+}
+
+static void theater_clear(booking_theater *t)
+{
+	booking_free(t->name);
+	booking_free(t->city);
+}
+
+static void showtime_clear(booking_showtime *s)
+{
+	booking_free(s->prices);
+}
+
+void booking_movie_free(booking_movie *m)
+{
+	if (m) {
+		movie_clear(m);
+		booking_free(m);
+	}
+}
+
+void booking_theater_free(booking_theater *t)
+{
+	if (t) {
+		theater_clear(t);
+		booking_free(t);
+	}
+}
+
+void booking_screen_free(booking_screen *s)
+{
+	if (s) {
+		booking_free(s->name);
+		booking_free(s->seats);
+		booking_free(s);
+	}
+}
+
+void booking_showtime_free(booking_showtime *s)
+{
+	if (s) {
+		showtime_clear(s);
+		booking_free(s);
+	}
+}
+
+void booking_movie_list_free(booking_movie_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		movie_clear(&l->items[i]);
+	booking_free(l->items);
+	booking_free(l);
+}
+
+void booking_theater_list_free(booking_theater_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		theater_clear(&l->items[i]);
+	booking_free(l->items);
+	booking_free(l);
+}
+
+void booking_showtime_list_free(booking_showtime_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		showtime_clear(&l->items[i]);
+	booking_free(l->items);
+	booking_free(l);
+}
+
+void booking_seat_map_free(booking_seat_map *m)
+{
+	if (m) {
+		booking_free(m->seats);
+		booking_free(m);
+	}
+}
+
+/* ---------- deep copies into list items ---------- */
+
+static int movie_copy_into(booking_movie *dst, const booking_movie *src)
+{
+	*dst = *src;
+	dst->title = booking_strdup(src->title ? src->title : "");
+	return dst->title ? 0 : booking_error_oom();
+}
+
+static int theater_copy_into(booking_theater *dst, const booking_theater *src)
+{
+	*dst = *src;
+	dst->name = booking_strdup(src->name ? src->name : "");
+	dst->city = booking_strdup(src->city ? src->city : "");
+	if (!dst->name || !dst->city) {
+		theater_clear(dst);
+		return booking_error_oom();
+	}
+	return 0;
+}
+
+static int showtime_copy_into(booking_showtime *dst, const booking_showtime *src)
+{
+	*dst = *src;
+	dst->prices = NULL;
+	if (src->price_count) {
+		dst->prices = booking_calloc(src->price_count, sizeof(*dst->prices));
+		if (!dst->prices)
+			return booking_error_oom();
+		memcpy(dst->prices, src->prices, src->price_count * sizeof(*dst->prices));
+	}
+	return 0;
+}
+
+/* A growable array of records filled from a store iteration. */
+typedef struct collector {
+	void *items;
+	size_t count, cap, size;
+	int (*copy)(void *dst, const void *src);
+} collector;
+
+static int collect(collector *c, const void *item)
+{
+	if (c->count == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		void *n = booking_realloc(c->items, ncap * c->size);
+		if (!n)
+			return booking_error_oom();
+		c->items = n;
+		c->cap = ncap;
+	}
+	int rc = c->copy((char *)c->items + c->count * c->size, item);
+	if (rc == 0)
+		c->count++;
+	return rc;
+}
+
+static int copy_movie_v(void *d, const void *s) { return movie_copy_into(d, s); }
+static int copy_theater_v(void *d, const void *s) { return theater_copy_into(d, s); }
+static int copy_showtime_v(void *d, const void *s) { return showtime_copy_into(d, s); }
+static int collect_movie(const booking_movie *m, void *p) { return collect(p, m); }
+static int collect_theater(const booking_theater *t, void *p) { return collect(p, t); }
+static int collect_showtime(const booking_showtime *s, void *p) { return collect(p, s); }
+
+/* ---------- movies ---------- */
+
+int booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *title,
+                         int duration_minutes)
+{
+	if (out)
+		*out = NULL;
+	int rc;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	if ((rc = booking__require_admin(ctx)) < 0 || (rc = booking__check_text("title", title, 1, 200)) < 0)
+		return rc;
+	if (duration_minutes < 1 || duration_minutes > 1000)
+		return booking__error_field("duration_minutes", "must be 1..1000");
+	booking_movie m = {0};
+	booking_uuid_v7(m.id, booking__now(bk));
+	m.title = (char *)(uintptr_t)title;
+	m.duration_minutes = duration_minutes;
+	m.created_at = booking__now(bk);
+	if ((rc = bk->store->movie_insert(bk->store, &m)) < 0)
+		return rc;
+	booking__log(bk, ctx, BOOKING_LOG_INFO, "movie created", json_pack("{s:s}", "movie_id", m.id));
+	return out ? bk->store->movie_get(bk->store, m.id, out) : 0;
+}
+
+int booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	if (booking__check_id("movie_id", id) < 0)
+		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+	return bk->store->movie_get(bk->store, id, out);
+}
+
+int booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	booking_movie_list *l = booking_calloc(1, sizeof(*l));
+	if (!l)
+		return booking_error_oom();
+	collector c = {NULL, 0, 0, sizeof(booking_movie), copy_movie_v};
+	rc = bk->store->movie_list(bk->store, collect_movie, &c);
+	l->items = c.items;
+	l->count = c.count;
+	if (rc < 0) {
+		booking_movie_list_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+/* ---------- theaters ---------- */
+
+int booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *name,
+                           const char *city)
+{
+	if (out)
+		*out = NULL;
+	int rc;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	if ((rc = booking__require_admin(ctx)) < 0 || (rc = booking__check_text("name", name, 1, 200)) < 0 ||
+	    (rc = booking__check_text("city", city ? city : "", 0, 200)) < 0)
+		return rc;
+	booking_theater t = {0};
+	booking_uuid_v7(t.id, booking__now(bk));
+	t.name = (char *)(uintptr_t)name;
+	t.city = (char *)(uintptr_t)(city ? city : "");
+	t.created_at = booking__now(bk);
+	if ((rc = bk->store->theater_insert(bk->store, &t)) < 0)
+		return rc;
+	booking__log(bk, ctx, BOOKING_LOG_INFO, "theater created", json_pack("{s:s}", "theater_id", t.id));
+	return out ? bk->store->theater_get(bk->store, t.id, out) : 0;
+}
+
+int booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	if (booking__check_id("theater_id", id) < 0)
+		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
+	return bk->store->theater_get(bk->store, id, out);
+}
+
+int booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	booking_theater_list *l = booking_calloc(1, sizeof(*l));
+	if (!l)
+		return booking_error_oom();
+	collector c = {NULL, 0, 0, sizeof(booking_theater), copy_theater_v};
+	rc = bk->store->theater_list(bk->store, collect_theater, &c);
+	l->items = c.items;
+	l->count = c.count;
+	if (rc < 0) {
+		booking_theater_list_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+/* ---------- screens ---------- */
+
+/* Labels unique: sort a copy of pointers and compare neighbours. */
+static int cmp_label_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int check_seats(const booking_seat *seats, size_t n)
+{
+	if (!seats || n == 0 || n > MAX_SCREEN_SEATS)
+		return booking__error_field("seats", "a screen has 1..%d seats", MAX_SCREEN_SEATS);
+	int rc;
+	for (size_t i = 0; i < n; i++) {
+		if (memchr(seats[i].label, '\0', sizeof(seats[i].label)) == NULL ||
+		    memchr(seats[i].category, '\0', sizeof(seats[i].category)) == NULL)
+			return booking__error_field("seats", "seat %zu is not NUL-terminated", i);
+		if ((rc = booking__check_label("seats.label", seats[i].label)) < 0 ||
+		    (rc = booking__check_category("seats.category", seats[i].category)) < 0)
+			return rc;
+	}
+	const char **labels = booking_calloc(n, sizeof(*labels));
+	if (!labels)
+		return booking_error_oom();
+	for (size_t i = 0; i < n; i++)
+		labels[i] = seats[i].label;
+	qsort(labels, n, sizeof(*labels), cmp_label_ptr);
+	rc = 0;
+	for (size_t i = 1; i < n && rc == 0; i++)
+		if (strcmp(labels[i - 1], labels[i]) == 0)
+			rc = booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", labels[i]),
+			                         "seats: label %s appears twice", labels[i]);
+	booking_free(labels);
+	return rc;
+}
+
+int booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *theater_id,
+                          const char *name, const booking_seat *seats, size_t seat_count)
+{
+	if (out)
+		*out = NULL;
+	int rc;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	if ((rc = booking__require_admin(ctx)) < 0 || (rc = booking__check_text("name", name, 1, 200)) < 0)
+		return rc;
+	if (booking__check_id("theater_id", theater_id) < 0)
+		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
+	if ((rc = check_seats(seats, seat_count)) < 0)
+		return rc;
+	booking_screen s = {0};
+	booking_uuid_v7(s.id, booking__now(bk));
+	booking__copy(s.theater_id, sizeof(s.theater_id), theater_id);
+	s.name = (char *)(uintptr_t)name;
+	s.seat_count = seat_count;
+	s.seats = (booking_seat *)(uintptr_t)seats;
+	s.created_at = booking__now(bk);
+	if ((rc = bk->store->screen_insert(bk->store, &s)) < 0)
+		return rc;
+	booking__log(bk, ctx, BOOKING_LOG_INFO, "screen created",
+	             json_pack("{s:s,s:i}", "screen_id", s.id, "seats", (int)seat_count));
+	return out ? bk->store->screen_get(bk->store, s.id, out) : 0;
+}
+
+int booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	if (booking__check_id("screen_id", id) < 0)
+		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
+	return bk->store->screen_get(bk->store, id, out);
+}
+
+/* ---------- showtimes ---------- */
+
+/* Every category of the screen priced exactly once, nothing else. */
+static int check_prices(const booking_screen *screen, const booking_price *prices, size_t n)
+{
+	int rc;
+	if (!prices || n == 0 || n > 64)
+		return booking__error_field("prices", "give 1..64 prices, one per seat category");
+	for (size_t i = 0; i < n; i++) {
+		if (memchr(prices[i].category, '\0', sizeof(prices[i].category)) == NULL)
+			return booking__error_field("prices", "price %zu: category is not NUL-terminated", i);
+		if ((rc = booking__check_category("prices.category", prices[i].category)) < 0)
+			return rc;
+		if (prices[i].amount < 0 || prices[i].amount > INT64_C(100000000000))
+			return booking__error_field("prices.amount", "must be 0..100000000000 minor units");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(prices[i].category, prices[j].category) == 0)
+				return booking__error_field("prices", "category %s priced twice", prices[i].category);
+		bool used = false;
+		for (size_t k = 0; k < screen->seat_count && !used; k++)
+			used = strcmp(screen->seats[k].category, prices[i].category) == 0;
+		if (!used)
+			return booking__error_field("prices", "the screen has no seat of category %s", prices[i].category);
+	}
+	for (size_t k = 0; k < screen->seat_count; k++) {
+		bool priced = false;
+		for (size_t i = 0; i < n && !priced; i++)
+			priced = strcmp(screen->seats[k].category, prices[i].category) == 0;
+		if (!priced)
+			return booking__error_json(BOOKING_EVALIDATION,
+			                           json_pack("{s:s,s:s}", "field", "prices", "category", screen->seats[k].category),
+			                           "prices: seat category %s has no price", screen->seats[k].category);
+	}
+	return 0;
+}
+
+int booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *movie_id,
+                            const char *screen_id, int64_t starts_at, const char *currency,
+                            const booking_price *prices, size_t price_count)
+{
+	if (out)
+		*out = NULL;
+	int rc;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	if ((rc = booking__require_admin(ctx)) < 0 || (rc = booking__check_currency("currency", currency)) < 0)
+		return rc;
+	if (booking__check_id("movie_id", movie_id) < 0)
+		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+	if (booking__check_id("screen_id", screen_id) < 0)
+		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
+	int64_t now = booking__now(bk);
+	if (starts_at <= now)
+		return booking__error_field("starts_at", "must be in the future");
+	booking_screen *screen = NULL;
+	if ((rc = bk->store->screen_get(bk->store, screen_id, &screen)) < 0)
+		return rc;
+	rc = check_prices(screen, prices, price_count);
+	booking_screen_free(screen);
+	if (rc < 0)
+		return rc;
+	booking_showtime s = {0};
+	booking_uuid_v7(s.id, now);
+	booking__copy(s.movie_id, sizeof(s.movie_id), movie_id);
+	booking__copy(s.screen_id, sizeof(s.screen_id), screen_id);
+	s.starts_at = starts_at;
+	booking__copy(s.currency, sizeof(s.currency), currency);
+	s.price_count = price_count;
+	s.prices = (booking_price *)(uintptr_t)prices;
+	s.status = BOOKING_SHOWTIME_SCHEDULED;
+	s.created_at = now;
+	if ((rc = bk->store->showtime_insert(bk->store, &s)) < 0)
+		return rc;
+	booking__log(bk, ctx, BOOKING_LOG_INFO, "showtime scheduled",
+	             json_pack("{s:s,s:s}", "showtime_id", s.id, "movie_id", movie_id));
+	return out ? bk->store->showtime_get(bk->store, s.id, out) : 0;
+}
+
+int booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	if (booking__check_id("showtime_id", id) < 0)
+		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
+	return bk->store->showtime_get(bk->store, id, out);
+}
+
+int booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
+                              const char *movie_id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	if (movie_id && booking__check_id("movie_id", movie_id) < 0)
+		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+	booking_showtime_list *l = booking_calloc(1, sizeof(*l));
+	if (!l)
+		return booking_error_oom();
+	collector c = {NULL, 0, 0, sizeof(booking_showtime), copy_showtime_v};
+	rc = bk->store->showtime_list(bk->store, movie_id, collect_showtime, &c);
+	l->items = c.items;
+	l->count = c.count;
+	if (rc < 0) {
+		booking_showtime_list_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+/* ---------- seat map ---------- */
+
+typedef struct seat_map_fill {
+	booking_seat_map *map;
+	size_t cap;
+	const booking_showtime *showtime;
+	int64_t now;
+} seat_map_fill;
+
+int64_t booking__price_of(const booking_showtime *s, const char *category)
+{
+	for (size_t i = 0; i < s->price_count; i++)
+		if (strcmp(s->prices[i].category, category) == 0)
+			return s->prices[i].amount;
+	return -1;
+}
+
+static int seat_map_add(const booking_store_seat *seat, void *payload)
+{
+	seat_map_fill *f = payload;
+	booking_seat_map *m = f->map;
+	if (m->count == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 64;
+		booking_seat_state *n = booking_realloc(m->seats, ncap * sizeof(*n));
+		if (!n)
+			return booking_error_oom();
+		m->seats = n;
+		f->cap = ncap;
+	}
+	booking_seat_state *s = &m->seats[m->count++];
+	memset(s, 0, sizeof(*s));
+	booking__copy(s->label, sizeof(s->label), seat->label);
+	booking__copy(s->category, sizeof(s->category), seat->category);
+	s->price = booking__price_of(f->showtime, seat->category);
+	s->status = seat->status;
+	if (s->status == BOOKING_SEAT_HELD && seat->hold_until <= f->now)
+		s->status = BOOKING_SEAT_FREE; /* lazy expiry: claimable now */
+	if (s->status == BOOKING_SEAT_FREE)
+		m->free_count++;
+	else if (s->status == BOOKING_SEAT_HELD)
+		m->held_count++;
+	else
+		m->sold_count++;
+	return 0;
+}
+
+int booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx, const char *showtime_id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	booking_showtime *st = NULL;
+	if ((rc = booking_showtime_get(&st, bk, ctx, showtime_id)) < 0)
+		return rc;
+	booking_seat_map *m = booking_calloc(1, sizeof(*m));
+	if (!m) {
+		booking_showtime_free(st);
+		return booking_error_oom();
+	}
+	booking__copy(m->showtime_id, sizeof(m->showtime_id), st->id);
+	booking__copy(m->currency, sizeof(m->currency), st->currency);
+	seat_map_fill f = {m, 0, st, booking__now(bk)};
+	rc = bk->store->seat_list(bk->store, showtime_id, seat_map_add, &f);
+	booking_showtime_free(st);
+	if (rc < 0) {
+		booking_seat_map_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}

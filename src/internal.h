@@ -116,6 +116,9 @@ int booking__reservation_copy(booking_reservation **out, const booking_reservati
 json_t *booking__reservation_json(const booking_reservation *r);
 json_t *booking__payment_json(const booking_payment *p);
 
+/* catalog.c: the price of a category at a showtime, -1 if none. */
+int64_t booking__price_of(const booking_showtime *s, const char *category);
+
 /* Correlation id of a ctx, or a generated one into buf. */
 const char *booking__correlation_id(const booking *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE]);
 

@@ -1,1 +1,133 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * Seat layouts: "A-H:15,J:10:premium" → A1..H15 standard, J1..J10 premium.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LAYOUT_MAX_SEATS 5000
+#define LAYOUT_MAX_SPEC 4096
+
+static int layout_error(const char *spec, const char *p, const char *what)
+{
+	return booking__error_json(BOOKING_EVALIDATION,
+	                           json_pack("{s:s,s:i}", "field", "layout", "offset", (int)(p - spec)),
+	                           "layout: %s at offset %d", what, (int)(p - spec));
+}
+
+/* One group: ROWS:COUNT[:CATEGORY]. Advances *pp past it. */
+static int parse_group(const char *spec, const char **pp, char *first, char *last, int *count, char *category)
+{
+	const char *p = *pp;
+	if (!isupper((unsigned char)*p))
+		return layout_error(spec, p, "expected a row letter A-Z");
+	*first = *last = *p++;
+	if (*p == '-') {
+		p++;
+		if (!isupper((unsigned char)*p) || *p < *first)
+			return layout_error(spec, p, "expected a row letter after '-' (and not before the first)");
+		*last = *p++;
+	}
+	if (*p++ != ':')
+		return layout_error(spec, p - 1, "expected ':' after the rows");
+	if (!isdigit((unsigned char)*p))
+		return layout_error(spec, p, "expected a seat count");
+	int n = 0;
+	while (isdigit((unsigned char)*p)) {
+		n = n * 10 + (*p++ - '0');
+		if (n > 999)
+			return layout_error(spec, p, "seat count above 999");
+	}
+	if (n < 1)
+		return layout_error(spec, p, "seat count must be at least 1");
+	*count = n;
+	strcpy(category, "standard");
+	if (*p == ':') {
+		p++;
+		size_t len = 0;
+		while (p[len] && p[len] != ',' && p[len] != ' ')
+			len++;
+		if (len == 0 || len >= BOOKING_CATEGORY_SIZE)
+			return layout_error(spec, p, "category must be 1..31 characters");
+		memcpy(category, p, len);
+		category[len] = '\0';
+		if (booking__check_category("layout.category", category) < 0)
+			return layout_error(spec, p, "category must be lower-case letters, digits, '_' or '-'");
+		p += len;
+	}
+	*pp = p;
+	return 0;
+}
+
+int booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec)
+{
+	if (!seats_out || !count_out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "layout: NULL output");
+	*seats_out = NULL;
+	*count_out = 0;
+	if (!spec || !*spec)
+		return booking__error_field("layout", "is empty");
+	if (strnlen(spec, LAYOUT_MAX_SPEC + 1) > LAYOUT_MAX_SPEC)
+		return booking__error_field("layout", "is longer than %d bytes", LAYOUT_MAX_SPEC);
+	booking_seat *seats = NULL;
+	size_t n = 0, cap = 0;
+	bool used_rows[26] = {false};
+	const char *p = spec;
+	int rc = 0;
+	while (rc == 0) {
+		while (*p == ' ')
+			p++;
+		char first = 0, last = 0, category[BOOKING_CATEGORY_SIZE];
+		int count = 0;
+		if ((rc = parse_group(spec, &p, &first, &last, &count, category)) < 0)
+			break;
+		for (char row = first; row <= last && rc == 0; row++) {
+			if (used_rows[row - 'A']) {
+				rc = layout_error(spec, p, "a row appears twice");
+				break;
+			}
+			used_rows[row - 'A'] = true;
+			if (n + (size_t)count > LAYOUT_MAX_SEATS) {
+				rc = layout_error(spec, p, "more than 5000 seats");
+				break;
+			}
+			if (n + (size_t)count > cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				while (ncap < n + (size_t)count)
+					ncap *= 2;
+				booking_seat *ns = booking_realloc(seats, ncap * sizeof(*ns));
+				if (!ns) {
+					rc = booking_error_oom();
+					break;
+				}
+				seats = ns;
+				cap = ncap;
+			}
+			for (int i = 1; i <= count; i++) {
+				memset(&seats[n], 0, sizeof(seats[n]));
+				snprintf(seats[n].label, sizeof(seats[n].label), "%c%d", row, i);
+				memcpy(seats[n].category, category, sizeof(category));
+				n++;
+			}
+		}
+		while (*p == ' ')
+			p++;
+		if (rc < 0 || *p == '\0')
+			break;
+		if (*p != ',') {
+			rc = layout_error(spec, p, "expected ',' between groups");
+			break;
+		}
+		p++;
+	}
+	if (rc < 0) {
+		booking_free(seats);
+		return rc;
+	}
+	*seats_out = seats;
+	*count_out = n;
+	return 0;
+}

@@ -33,7 +33,7 @@ static const int_option int_options[] = {
 	INT_OPT(db_pool_timeout_seconds, "BOOKING_DB_POOL_TIMEOUT", 5, 120, 30),
 	INT_OPT(sqlite_synchronous_full, "BOOKING_SQLITE_SYNCHRONOUS_FULL", 0, 1, 0),
 	INT_OPT(gateway_timeout_seconds, "BOOKING_GATEWAY_TIMEOUT", 1, 60, 10),
-	INT_OPT(gateway_max_retries, "BOOKING_GATEWAY_MAX_RETRIES", 0, 10, 3),
+	INT_OPT(gateway_max_retries, "BOOKING_GATEWAY_MAX_RETRIES", -1, 10, 2),
 	INT_OPT(consumer_max_deliveries, "BOOKING_CONSUMER_MAX_DELIVERIES", 1, 100, 5),
 	INT_OPT(consumer_retry_base_ms, "BOOKING_CONSUMER_RETRY_BASE_MS", 1, 60000, 100),
 	INT_OPT(circuit_breaker_failure_threshold, "BOOKING_CIRCUIT_BREAKER_FAILURE_THRESHOLD", 1, 20, 5),
@@ -98,11 +98,11 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
 		const int_option *d = &int_options[i];
 		int v = *opt_int_c(opts, d);
-		if (v == 0 && d->min > 0)
+		if (v == 0)
 			v = d->def;
 		if (v < d->min || v > d->max)
 			return booking__error_field(d->field, "%d is out of range %d..%d", v, d->min, d->max);
-		*cfg_int(cfg, d) = v;
+		*cfg_int(cfg, d) = v < 0 ? 0 : v; /* -1 spells 0 where 0 means "default" */
 	}
 	if (opts->decline_policy != BOOKING_DECLINE_KEEP_HOLD && opts->decline_policy != BOOKING_DECLINE_RELEASE)
 		return booking__error_field("decline_policy", "must be KEEP_HOLD or RELEASE");
@@ -294,9 +294,12 @@ static int options_from_kv(env_options *eo, kv_list *l)
 	int rc;
 	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
 		const char *v = kv_get(l, int_options[i].env);
-		if (v && *v && (rc = parse_int(int_options[i].env, v, int_options[i].min, int_options[i].max,
-		                               opt_int(o, &int_options[i]))) < 0)
+		int *dst = opt_int(o, &int_options[i]);
+		if (v && *v && (rc = parse_int(int_options[i].env, v, int_options[i].min < 0 ? 0 : int_options[i].min,
+		                               int_options[i].max, dst)) < 0)
 			return rc;
+		if (v && *v && *dst == 0 && int_options[i].min < 0)
+			*dst = -1; /* an explicit 0 where 0 in the struct means "default" */
 	}
 	const char *v;
 	if ((v = kv_get(l, "BOOKING_DECLINE_POLICY")) && *v) {

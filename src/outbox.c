@@ -1,1 +1,141 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * Outbox events: built by the core, stored by the store in the same
+ * transaction as the change, rendered as envelopes for transports.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <string.h>
+
+#define EVENT_SCHEMA_VERSION 1
+
+void booking__event_clear(booking__event *ev)
+{
+	booking_free(ev->type);
+	booking_free(ev->aggregate_type);
+	booking_free(ev->correlation_id);
+	booking_free(ev->traceparent);
+	booking_free(ev->data_json);
+	memset(ev, 0, sizeof(*ev));
+}
+
+int booking__event_init(booking__event *ev, const booking *bk, const booking_ctx *ctx, const char *type,
+                        const char *aggregate_type, const char *aggregate_id, json_t *data)
+{
+	memset(ev, 0, sizeof(*ev));
+	char corr[BOOKING_ID_SIZE];
+	int64_t now = booking__now(bk);
+	booking_uuid_v7(ev->rec.id, now);
+	booking__copy(ev->rec.aggregate_id, sizeof(ev->rec.aggregate_id), aggregate_id);
+	ev->rec.occurred_at = now;
+	ev->type = booking_strdup(type);
+	ev->aggregate_type = booking_strdup(aggregate_type);
+	ev->correlation_id = booking_strdup(booking__correlation_id(bk, ctx, corr));
+	ev->traceparent = booking_strdup(ctx && ctx->traceparent ? ctx->traceparent : "");
+	ev->data_json = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(data);
+	if (!ev->type || !ev->aggregate_type || !ev->correlation_id || !ev->traceparent || !ev->data_json) {
+		booking__event_clear(ev);
+		return booking_error_oom();
+	}
+	ev->rec.type = ev->type;
+	ev->rec.aggregate_type = ev->aggregate_type;
+	ev->rec.correlation_id = ev->correlation_id;
+	ev->rec.traceparent = ev->traceparent;
+	ev->rec.data_json = ev->data_json;
+	return 0;
+}
+
+char *booking__event_envelope(const booking_event_record *rec)
+{
+	json_t *data = json_loads(rec->data_json ? rec->data_json : "{}", 0, NULL);
+	if (!data)
+		data = json_object();
+	json_t *env = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:I,s:s,s:s,s:o}", "id", rec->id, "type", rec->type,
+	                        "version", EVENT_SCHEMA_VERSION, "occurred_at", (json_int_t)rec->occurred_at,
+	                        "aggregate_type", rec->aggregate_type, "aggregate_id", rec->aggregate_id, "sequence",
+	                        (json_int_t)rec->sequence, "correlation_id",
+	                        rec->correlation_id ? rec->correlation_id : "", "traceparent",
+	                        rec->traceparent ? rec->traceparent : "", "data", data);
+	if (!env)
+		return NULL;
+	char *s = json_dumps(env, JSON_COMPACT);
+	json_decref(env);
+	return s;
+}
+
+int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json)
+{
+	memset(out, 0, sizeof(*out));
+	*root_out = NULL;
+	json_error_t jerr;
+	json_t *root = envelope_json ? json_loads(envelope_json, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	if (!root)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "event envelope: not JSON");
+	json_t *data = NULL;
+	json_int_t seq = 0, at = 0, version = 0;
+	const char *id, *type, *atype, *aid, *corr = "", *tp = "";
+	if (json_unpack_ex(root, &jerr, 0, "{s:s,s:s,s:I,s:I,s:s,s:s,s:I,s?s,s?s,s:o}", "id", &id, "type",
+	                   &type, "version", &version, "occurred_at", &at, "aggregate_type", &atype, "aggregate_id",
+	                   &aid, "sequence", &seq, "correlation_id", &corr, "traceparent", &tp, "data", &data) != 0 ||
+	    !json_is_object(data) || version < 1) {
+		json_decref(root);
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "event envelope: %s", jerr.text);
+	}
+	if (booking__check_id("id", id) < 0 || booking__check_text("type", type, 1, 64) < 0 ||
+	    booking__check_text("aggregate_type", atype, 1, 64) < 0 || booking__check_text("aggregate_id", aid, 1, 64) < 0) {
+		json_decref(root);
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "event envelope: bad field");
+	}
+	char *data_text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!data_text) {
+		json_decref(root);
+		return booking_error_oom();
+	}
+	/* Keep the rendered data alive with the root. */
+	if (json_object_set_new(root, "__data_text", json_string(data_text)) != 0) {
+		booking_free(data_text);
+		json_decref(root);
+		return booking_error_oom();
+	}
+	booking_free(data_text);
+	out->id = id;
+	out->type = type;
+	out->aggregate_type = atype;
+	out->aggregate_id = aid;
+	out->sequence = seq;
+	out->occurred_at = at;
+	out->correlation_id = corr;
+	out->traceparent = tp;
+	out->data_json = json_string_value(json_object_get(root, "__data_text"));
+	out->envelope_json = envelope_json;
+	out->delivery = 1;
+	*root_out = root;
+	return 0;
+}
+
+json_t *booking__booking_event_data(const booking_reservation *b, const char *reason)
+{
+	json_t *seats = json_array();
+	for (size_t i = 0; seats && i < b->seat_count; i++)
+		json_array_append_new(seats, json_string(b->seats[i].label));
+	json_t *d = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s,s:I}", "booking_id", b->id, "user_id", b->user_id,
+	                      "showtime_id", b->showtime_id, "seats", seats, "total_amount",
+	                      (json_int_t)b->total_amount, "currency", b->currency, "status",
+	                      booking_status_name(b->status), "expires_at", (json_int_t)b->expires_at);
+	if (d && reason)
+		json_object_set_new(d, "reason", json_string(reason));
+	return d;
+}
+
+json_t *booking__payment_event_data(const booking_payment *p, const char *reason)
+{
+	json_t *d = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id,
+	                      "user_id", p->user_id, "amount", (json_int_t)p->amount, "currency", p->currency,
+	                      "status", booking_payment_status_name(p->status), "card_last4", p->card_last4);
+	if (d && p->gateway_ref[0])
+		json_object_set_new(d, "gateway_ref", json_string(p->gateway_ref));
+	if (d && reason)
+		json_object_set_new(d, "reason", json_string(reason));
+	return d;
+}

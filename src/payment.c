@@ -1,1 +1,492 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * Payments: Stripe-style idempotency keys, the PENDING → PAYMENT_PROCESSING
+ * → CONFIRMED saga, decline policy, refunds, recovery of interrupted payments.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GATEWAY_RETRY_DELAY_MS 1000 /* the guide's §7.3: payment gateway 2x, fixed 1 s */
+
+const char *booking_payment_status_name(booking_payment_status status)
+{
+	switch (status) {
+	case BOOKING_PAYMENT_PROCESSING: return "PROCESSING";
+	case BOOKING_PAYMENT_SUCCEEDED: return "SUCCEEDED";
+	case BOOKING_PAYMENT_FAILED: return "FAILED";
+	case BOOKING_PAYMENT_REFUNDED: return "REFUNDED";
+	}
+	return "UNKNOWN";
+}
+
+void booking_payment_free(booking_payment *p)
+{
+	booking_free(p);
+}
+
+/* ---------- input ---------- */
+
+static int check_key(const char *key)
+{
+	if (!key || !*key)
+		return booking__error_field("idempotency_key", "is required");
+	size_t len = strnlen(key, 256);
+	if (len > 255)
+		return booking__error_field("idempotency_key", "must be 1..255 characters");
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
+			return booking__error_field("idempotency_key", "must be printable ASCII");
+	return 0;
+}
+
+/* Digits of the card (spaces and dashes dropped), Luhn-checked. Never logged. */
+static int check_card(const char *card, char digits[20])
+{
+	size_t n = 0;
+	if (!card)
+		return booking__error_field("card_number", "is required");
+	for (const char *p = card; *p; p++) {
+		if (*p == ' ' || *p == '-')
+			continue;
+		if (*p < '0' || *p > '9' || n >= 19)
+			return booking__error_field("card_number", "must be 13..19 digits");
+		digits[n++] = *p;
+	}
+	digits[n] = '\0';
+	if (n < 13)
+		return booking__error_field("card_number", "must be 13..19 digits");
+	int sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = digits[n - 1 - i] - '0';
+		if (i % 2 == 1 && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+	}
+	if (sum % 10 != 0)
+		return booking__error_field("card_number", "fails the Luhn check");
+	return 0;
+}
+
+/* What makes two requests "the same": the booking and the card. Hex SHA-256. */
+static void request_hash(char out[65], const char *booking_id, const char *card_digits)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)booking_id, strlen(booking_id));
+	crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
+	crypto_hash_sha256_update(&st, (const unsigned char *)card_digits, strlen(card_digits));
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+/* ---------- finishing ---------- */
+
+/* Error for a payment that ended with `code`, carrying its ids. */
+static int payment_error(int code, const booking_payment *p)
+{
+	json_t *d = json_pack("{s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id);
+	if (d && p->failure_code[0])
+		json_object_set_new(d, code == BOOKING_EPAYMENT_DECLINED ? "decline_code" : "reason",
+		                    json_string(p->failure_code));
+	switch (code) {
+	case BOOKING_EPAYMENT_DECLINED:
+		return booking__error_json(code, d, "the payment was declined (%s)", p->failure_code);
+	case BOOKING_EEXPIRED:
+		return booking__error_json(code, d, "the hold expired before the payment completed; the charge was refunded");
+	default:
+		return booking__error_json(code, d, "the payment could not be completed; nothing was charged");
+	}
+}
+
+/* Append the events of an outcome. Returns count or <0. */
+static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *ctx, const booking_payment *p,
+                          const booking_reservation *b, booking_store_pay_outcome outcome)
+{
+	booking_payment pa = *p;
+	booking_reservation ba = *b;
+	int n = 0, rc = 0;
+	switch (outcome) {
+	case BOOKING_PAY_OUTCOME_SUCCEEDED:
+		pa.status = BOOKING_PAYMENT_SUCCEEDED;
+		ba.status = BOOKING_STATUS_CONFIRMED;
+		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.completed", "payment", p->id,
+		                              booking__payment_event_data(&pa, NULL))) == 0 &&
+		    ++n &&
+		    (rc = booking__event_init(&evs[n], bk, ctx, "booking.confirmed", "booking", b->id,
+		                              booking__booking_event_data(&ba, NULL))) == 0)
+			n++;
+		break;
+	case BOOKING_PAY_OUTCOME_DECLINED:
+		pa.status = BOOKING_PAYMENT_FAILED;
+		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.failed", "payment", p->id,
+		                              booking__payment_event_data(&pa, p->failure_code))) == 0)
+			n++;
+		if (rc == 0 && bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE) {
+			ba.status = BOOKING_STATUS_CANCELLED;
+			if ((rc = booking__event_init(&evs[n], bk, ctx, "booking.cancelled", "booking", b->id,
+			                              booking__booking_event_data(&ba, "payment failed"))) == 0)
+				n++;
+		}
+		break;
+	case BOOKING_PAY_OUTCOME_REFUNDED:
+		pa.status = BOOKING_PAYMENT_SUCCEEDED;
+		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.completed", "payment", p->id,
+		                              booking__payment_event_data(&pa, NULL))) == 0)
+			n++;
+		pa.status = BOOKING_PAYMENT_REFUNDED;
+		if (rc == 0 && (rc = booking__event_init(&evs[n], bk, ctx, "payment.refunded", "payment", p->id,
+		                                         booking__payment_event_data(&pa, "seats lost before the charge landed"))) == 0)
+			n++;
+		ba.status = BOOKING_STATUS_EXPIRED;
+		if (rc == 0 && b->status == BOOKING_STATUS_PAYMENT_PROCESSING &&
+		    (rc = booking__event_init(&evs[n], bk, ctx, "booking.expired", "booking", b->id,
+		                              booking__booking_event_data(&ba, "hold expired during payment"))) == 0)
+			n++;
+		break;
+	}
+	if (rc < 0) {
+		for (int i = 0; i < n; i++)
+			booking__event_clear(&evs[i]);
+		return rc;
+	}
+	return n;
+}
+
+static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p, booking_store_pay_outcome outcome,
+                  const char *gateway_ref, const char *failure_code, int replay_error)
+{
+	booking_reservation *b = NULL;
+	int rc = bk->store->booking_get(bk->store, p->booking_id, &b);
+	if (rc < 0)
+		return rc;
+	booking_payment pc = *p;
+	booking__copy(pc.gateway_ref, sizeof(pc.gateway_ref), gateway_ref);
+	booking__copy(pc.failure_code, sizeof(pc.failure_code), failure_code);
+	booking__event evs[3];
+	int n = outcome_events(evs, bk, ctx, &pc, b, outcome);
+	booking_reservation_free(b);
+	if (n < 0)
+		return n;
+	booking_event_record recs[3];
+	for (int i = 0; i < n; i++)
+		recs[i] = evs[i].rec;
+	booking_store_pay_finish req = {p->id, outcome, gateway_ref ? gateway_ref : "", failure_code ? failure_code : "",
+	                                bk->cfg.decline_policy, booking__now(bk), replay_error, (size_t)n, recs};
+	rc = bk->store->pay_finish(bk->store, &req);
+	for (int i = 0; i < n; i++)
+		booking__event_clear(&evs[i]);
+	return rc;
+}
+
+/*
+ * A charge succeeded: confirm, or — when the seats were lost meanwhile —
+ * refund and record that. Returns 0 (confirmed), BOOKING_EEXPIRED (refunded)
+ * or an error (left PROCESSING for recovery).
+ */
+static int settle_success(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *charge_id)
+{
+	int rc = finish(bk, ctx, p, BOOKING_PAY_OUTCOME_SUCCEEDED, charge_id, "", 0);
+	if (rc != BOOKING_EEXPIRED)
+		return rc;
+	char key[64];
+	snprintf(key, sizeof(key), "refund:%s", p->id);
+	if ((rc = bk->gateway->refund(bk->gateway, charge_id, p->amount, key)) < 0) {
+		booking__log(bk, ctx, BOOKING_LOG_ERROR, "refund of an orphaned charge failed; recovery will retry",
+		             json_pack("{s:s}", "payment_id", p->id));
+		return rc;
+	}
+	if ((rc = finish(bk, ctx, p, BOOKING_PAY_OUTCOME_REFUNDED, charge_id, "seats_lost", BOOKING_EEXPIRED)) < 0)
+		return rc;
+	booking__log(bk, ctx, BOOKING_LOG_WARNING, "charge landed after the seats were gone; refunded",
+	             json_pack("{s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id));
+	return BOOKING_EEXPIRED;
+}
+
+static int settle_decline(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *code,
+                          int replay_error)
+{
+	return finish(bk, ctx, p, BOOKING_PAY_OUTCOME_DECLINED, "", code, replay_error);
+}
+
+/* Charge with retries on unknown outcomes (the key makes retries safe). */
+static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *card,
+                  booking_charge_result *res)
+{
+	booking_charge_request req = {p->id, p->amount, p->currency, card, p->booking_id};
+	int rc = 0;
+	for (int attempt = 0; attempt <= bk->cfg.gateway_max_retries; attempt++) {
+		if (attempt) {
+			booking__sleep(bk, GATEWAY_RETRY_DELAY_MS);
+			if ((rc = booking__ctx_deadline(bk, ctx)) < 0)
+				return rc;
+		}
+		memset(res, 0, sizeof(*res));
+		rc = bk->gateway->charge(bk->gateway, &req, res);
+		if (rc == 0 || (rc != BOOKING_EEXTERNAL && rc != BOOKING_EUNAVAILABLE))
+			return rc;
+		booking__log(bk, ctx, BOOKING_LOG_WARNING, "payment gateway failed; outcome unknown",
+		             json_pack("{s:s,s:i,s:s}", "payment_id", p->id, "attempt", attempt + 1, "error",
+		                       booking_error_last()->message));
+	}
+	return rc;
+}
+
+/* Read back the payment after the saga ended, and answer like the first time. */
+static int answer(booking_payment **out, booking *bk, const char *payment_id, int result)
+{
+	booking_payment *p = NULL;
+	int rc = bk->store->payment_get(bk->store, payment_id, &p);
+	if (rc < 0)
+		return rc;
+	if (result < 0) {
+		rc = payment_error(result, p);
+		booking_payment_free(p);
+		return rc;
+	}
+	if (out)
+		*out = p;
+	else
+		booking_payment_free(p);
+	return 0;
+}
+
+int booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
+                const char *idempotency_key, const char *card_number)
+{
+	if (out)
+		*out = NULL;
+	int rc;
+	char digits[20];
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	if ((rc = booking__require_user(ctx)) < 0 || (rc = booking__ctx_deadline(bk, ctx)) < 0 ||
+	    (rc = check_key(idempotency_key)) < 0 || (rc = check_card(card_number, digits)) < 0)
+		return rc;
+	if (booking__check_id("booking_id", booking_id) < 0)
+		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+	booking_reservation *b = NULL;
+	if ((rc = bk->store->booking_get(bk->store, booking_id, &b)) < 0)
+		return rc;
+	int64_t now = booking__now(bk);
+	booking_payment p = {0};
+	booking_uuid_v7(p.id, now);
+	booking__copy(p.booking_id, sizeof(p.booking_id), booking_id);
+	booking__copy(p.user_id, sizeof(p.user_id), ctx->user_id);
+	p.status = BOOKING_PAYMENT_PROCESSING;
+	p.amount = b->total_amount;
+	booking__copy(p.currency, sizeof(p.currency), b->currency);
+	booking__copy(p.card_last4, sizeof(p.card_last4), digits + strlen(digits) - 4);
+	p.created_at = p.updated_at = now;
+	booking_reservation_free(b);
+
+	char hash[65];
+	request_hash(hash, booking_id, digits);
+	booking_store_pay_begin req = {ctx->user_id, idempotency_key, hash, &p, now,
+	                               now + (int64_t)bk->cfg.payment_window_seconds * 1000};
+	booking_store_pay_begin_result res = {0};
+	if ((rc = bk->store->pay_begin(bk->store, &req, &res)) < 0)
+		return rc;
+	if (res.kind == BOOKING_PAY_BEGIN_REPLAY) {
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment replayed",
+		             json_pack("{s:s,s:s}", "payment_id", res.payment->id, "booking_id", booking_id));
+		rc = res.replay_error < 0 ? payment_error(res.replay_error, res.payment) : 0;
+		if (rc == 0 && out)
+			*out = res.payment;
+		else
+			booking_payment_free(res.payment);
+		return rc;
+	}
+	booking_payment_free(res.payment);
+
+	booking_charge_result cr;
+	rc = charge(bk, ctx, &p, digits, &cr);
+	sodium_memzero(digits, sizeof(digits));
+	if (rc < 0) {
+		/* Outcome unknown: the payment stays PROCESSING for booking_payment_recover(). */
+		return booking__error_json(rc == BOOKING_EUNAVAILABLE ? BOOKING_EUNAVAILABLE : BOOKING_EEXTERNAL,
+		                           json_pack("{s:s,s:s}", "payment_id", p.id, "service", "payment_gateway"),
+		                           "the payment gateway did not answer; the outcome will be resolved by recovery");
+	}
+	int result;
+	if (cr.status == BOOKING_CHARGE_SUCCEEDED) {
+		result = settle_success(bk, ctx, &p, cr.charge_id);
+	} else {
+		result = settle_decline(bk, ctx, &p, cr.decline_code[0] ? cr.decline_code : "declined",
+		                        BOOKING_EPAYMENT_DECLINED);
+		if (result == 0)
+			result = BOOKING_EPAYMENT_DECLINED;
+	}
+	if (result < 0 && result != BOOKING_EEXPIRED && result != BOOKING_EPAYMENT_DECLINED &&
+	    result != BOOKING_EINVALID_STATE)
+		return result; /* the store failed: left PROCESSING, recovery resolves it */
+	if (result == BOOKING_EINVALID_STATE)
+		result = 0; /* recovery finished it first: answer with what it recorded */
+	booking__log(bk, ctx, result == 0 ? BOOKING_LOG_INFO : BOOKING_LOG_WARNING,
+	             result == 0 ? "payment completed" : "payment not completed",
+	             json_pack("{s:s,s:s,s:s}", "payment_id", p.id, "booking_id", booking_id, "outcome",
+	                       result == 0 ? "SUCCEEDED" : booking_error_name(result)));
+	if (result == 0) {
+		booking_payment *stored = NULL;
+		if ((rc = bk->store->payment_get(bk->store, p.id, &stored)) < 0)
+			return rc;
+		if (stored->status == BOOKING_PAYMENT_FAILED)
+			result = BOOKING_EPAYMENT_DECLINED;
+		else if (stored->status == BOOKING_PAYMENT_REFUNDED)
+			result = BOOKING_EEXPIRED;
+		booking_payment_free(stored);
+	}
+	return answer(out, bk, p.id, result);
+}
+
+int booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+{
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	int rc = booking__ctx_check(ctx);
+	if (rc < 0)
+		return rc;
+	if (!booking__is_privileged(ctx) && (rc = booking__require_user(ctx)) < 0)
+		return rc;
+	if (booking__check_id("payment_id", payment_id) < 0)
+		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
+	booking_payment *p = NULL;
+	if ((rc = bk->store->payment_get(bk->store, payment_id, &p)) < 0)
+		return rc;
+	if (!booking__is_privileged(ctx) && strcmp(p->user_id, ctx->user_id) != 0) {
+		booking_payment_free(p);
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "not your payment");
+	}
+	*out = p;
+	return 0;
+}
+
+int booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+{
+	if (out)
+		*out = NULL;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	int rc = booking__require_admin(ctx);
+	if (rc < 0)
+		return rc;
+	booking_payment *p = NULL;
+	booking_reservation *b = NULL;
+	if ((rc = booking_payment_get(&p, bk, ctx, payment_id)) < 0)
+		return rc;
+	if (p->status != BOOKING_PAYMENT_SUCCEEDED) {
+		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_payment_status_name(p->status)),
+		                         "only a SUCCEEDED payment can be refunded");
+		goto done;
+	}
+	if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
+		goto done;
+	char key[64];
+	snprintf(key, sizeof(key), "refund:%s", p->id);
+	if ((rc = bk->gateway->refund(bk->gateway, p->gateway_ref, p->amount, key)) < 0)
+		goto done;
+	booking_payment pa = *p;
+	pa.status = BOOKING_PAYMENT_REFUNDED;
+	booking_reservation ba = *b;
+	ba.status = BOOKING_STATUS_CANCELLED;
+	booking__event evs[2];
+	if ((rc = booking__event_init(&evs[0], bk, ctx, "payment.refunded", "payment", p->id,
+	                              booking__payment_event_data(&pa, "refunded by admin"))) < 0)
+		goto done;
+	if ((rc = booking__event_init(&evs[1], bk, ctx, "booking.cancelled", "booking", b->id,
+	                              booking__booking_event_data(&ba, "refunded"))) < 0) {
+		booking__event_clear(&evs[0]);
+		goto done;
+	}
+	booking_event_record recs[2] = {evs[0].rec, evs[1].rec};
+	booking_store_refund req = {p->id, booking__now(bk), 2, recs};
+	rc = bk->store->refund(bk->store, &req);
+	booking__event_clear(&evs[0]);
+	booking__event_clear(&evs[1]);
+	if (rc == 0) {
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment refunded", json_pack("{s:s}", "payment_id", p->id));
+		if (out)
+			rc = bk->store->payment_get(bk->store, p->id, out);
+	}
+done:
+	booking_payment_free(p);
+	booking_reservation_free(b);
+	return rc;
+}
+
+/* ---------- recovery ---------- */
+
+typedef struct stuck_list {
+	booking_payment *items;
+	size_t count, max;
+} stuck_list;
+
+static int collect_stuck(const booking_payment *p, void *payload)
+{
+	stuck_list *l = payload;
+	if (l->count < l->max)
+		l->items[l->count++] = *p;
+	return 0;
+}
+
+/* Resolve one interrupted payment by asking the gateway. 1 resolved, 0 not yet, <0 error. */
+static int recover_one(booking *bk, const booking_ctx *ctx, const booking_payment *p)
+{
+	booking_charge_result cr;
+	memset(&cr, 0, sizeof(cr));
+	int rc = bk->gateway->lookup(bk->gateway, p->id, &cr);
+	if (rc == BOOKING_ENOTFOUND) {
+		rc = settle_decline(bk, ctx, p, "not_charged", BOOKING_EEXTERNAL);
+	} else if (rc < 0) {
+		return 0; /* gateway still unreachable: try again next pass */
+	} else if (cr.status == BOOKING_CHARGE_SUCCEEDED) {
+		rc = settle_success(bk, ctx, p, cr.charge_id);
+		if (rc == BOOKING_EEXPIRED)
+			rc = 0;
+	} else {
+		rc = settle_decline(bk, ctx, p, cr.decline_code[0] ? cr.decline_code : "declined", BOOKING_EPAYMENT_DECLINED);
+	}
+	if (rc == BOOKING_EINVALID_STATE)
+		return 0; /* someone else finished it */
+	if (rc < 0)
+		return rc;
+	booking__log(bk, ctx, BOOKING_LOG_INFO, "interrupted payment resolved",
+	             json_pack("{s:s,s:s}", "payment_id", p->id, "gateway", rc == 0 ? "answered" : "?"));
+	return 1;
+}
+
+int booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
+{
+	if (resolved_out)
+		*resolved_out = 0;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	int rc = booking__require_admin(ctx);
+	if (rc < 0)
+		return rc;
+	if (min_age_ms < 0)
+		min_age_ms = 0;
+	stuck_list l = {booking_calloc(256, sizeof(booking_payment)), 0, 256};
+	if (!l.items)
+		return booking_error_oom();
+	if ((rc = bk->store->list_processing(bk->store, booking__now(bk) - min_age_ms, l.max, collect_stuck, &l)) < 0)
+		goto done;
+	size_t resolved = 0;
+	for (size_t i = 0; i < l.count; i++) {
+		int r = recover_one(bk, ctx, &l.items[i]);
+		if (r < 0) {
+			rc = r;
+			goto done;
+		}
+		resolved += (size_t)r;
+	}
+	if (resolved_out)
+		*resolved_out = resolved;
+done:
+	booking_free(l.items);
+	return rc;
+}

@@ -1,1 +1,511 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * Reservations: hold, read, cancel, expire.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *booking_status_name(booking_status status)
+{
+	switch (status) {
+	case BOOKING_STATUS_PENDING: return "PENDING";
+	case BOOKING_STATUS_PAYMENT_PROCESSING: return "PAYMENT_PROCESSING";
+	case BOOKING_STATUS_CONFIRMED: return "CONFIRMED";
+	case BOOKING_STATUS_CANCELLED: return "CANCELLED";
+	case BOOKING_STATUS_EXPIRED: return "EXPIRED";
+	}
+	return "UNKNOWN";
+}
+
+const char *booking_saga_state_name(booking_saga_state state)
+{
+	switch (state) {
+	case BOOKING_SAGA_SEATS_RESERVED: return "SEATS_RESERVED";
+	case BOOKING_SAGA_PAYMENT_PENDING: return "PAYMENT_PENDING";
+	case BOOKING_SAGA_CONFIRMED: return "CONFIRMED";
+	case BOOKING_SAGA_COMPENSATED: return "COMPENSATED";
+	case BOOKING_SAGA_FAILED: return "FAILED";
+	}
+	return "UNKNOWN";
+}
+
+void booking_reservation_free(booking_reservation *r)
+{
+	if (r) {
+		booking_free(r->seats);
+		booking_free(r);
+	}
+}
+
+void booking_reservation_list_free(booking_reservation_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->count; i++)
+		booking_free(l->items[i].seats);
+	booking_free(l->items);
+	booking_free(l);
+}
+
+static int reservation_copy_into(booking_reservation *dst, const booking_reservation *src)
+{
+	*dst = *src;
+	dst->seats = NULL;
+	if (src->seat_count) {
+		dst->seats = booking_calloc(src->seat_count, sizeof(*dst->seats));
+		if (!dst->seats)
+			return booking_error_oom();
+		memcpy(dst->seats, src->seats, src->seat_count * sizeof(*dst->seats));
+	}
+	return 0;
+}
+
+int booking__reservation_copy(booking_reservation **out, const booking_reservation *src)
+{
+	booking_reservation *r = booking_malloc(sizeof(*r));
+	if (!r)
+		return booking_error_oom();
+	if (reservation_copy_into(r, src) < 0) {
+		booking_free(r);
+		return BOOKING_ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---------- hold ---------- */
+
+static int cmp_ref(const void *a, const void *b)
+{
+	return strcmp(((const booking_seat_ref *)a)->label, ((const booking_seat_ref *)b)->label);
+}
+
+/* Validate and sort the labels into `refs` (n entries). */
+static int hold_labels(booking_seat_ref *refs, const char *const *labels, size_t n)
+{
+	int rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = booking__check_label("seats", labels[i])) < 0)
+			return rc;
+		booking__copy(refs[i].label, sizeof(refs[i].label), labels[i]);
+	}
+	qsort(refs, n, sizeof(*refs), cmp_ref);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(refs[i - 1].label, refs[i].label) == 0)
+			return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", refs[i].label),
+			                           "seats: %s is requested twice", refs[i].label);
+	return 0;
+}
+
+/* What the seat rows say about the requested seats: categories, and who holds them now. */
+typedef struct seat_probe {
+	const booking_seat_ref *refs;
+	size_t n;
+	char (*categories)[BOOKING_CATEGORY_SIZE];
+	bool *found;
+	bool *taken;
+	int64_t now;
+} seat_probe;
+
+static int probe_seat(const booking_store_seat *seat, void *payload)
+{
+	seat_probe *p = payload;
+	booking_seat_ref key;
+	booking__copy(key.label, sizeof(key.label), seat->label);
+	const booking_seat_ref *hit = bsearch(&key, p->refs, p->n, sizeof(key), cmp_ref);
+	if (hit) {
+		size_t i = (size_t)(hit - p->refs);
+		p->found[i] = true;
+		booking__copy(p->categories[i], BOOKING_CATEGORY_SIZE, seat->category);
+		p->taken[i] = seat->status == BOOKING_SEAT_SOLD ||
+		              (seat->status == BOOKING_SEAT_HELD && seat->hold_until > p->now);
+	}
+	return 0;
+}
+
+static int seats_taken_error(const booking_seat_ref *taken, size_t n)
+{
+	json_t *list = json_array();
+	char msg[256] = "";
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, json_string(taken[i].label));
+		if (strlen(msg) + strlen(taken[i].label) + 3 < sizeof(msg)) {
+			strcat(msg, i ? ", " : "");
+			strcat(msg, taken[i].label);
+		}
+	}
+	return booking__error_json(BOOKING_ESEAT_ALREADY_BOOKED, json_pack("{s:o}", "seats", list),
+	                           n == 1 ? "seat %s is already booked" : "seats %s are already booked", msg);
+}
+
+/* Lock keys of the seats, "seat:<showtime>:<label>", sorted like the labels. */
+static char **lock_keys(const char *showtime_id, const booking_seat_ref *refs, size_t n)
+{
+	char **keys = booking_calloc(n, sizeof(*keys));
+	if (!keys)
+		return NULL;
+	size_t len = strlen(showtime_id) + BOOKING_LABEL_SIZE + 8;
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = booking_malloc(len);
+		if (!keys[i]) {
+			for (size_t j = 0; j < i; j++)
+				booking_free(keys[j]);
+			booking_free(keys);
+			return NULL;
+		}
+		snprintf(keys[i], len, "seat:%s:%s", showtime_id, refs[i].label);
+	}
+	return keys;
+}
+
+static void lock_keys_free(char **keys, size_t n)
+{
+	if (!keys)
+		return;
+	for (size_t i = 0; i < n; i++)
+		booking_free(keys[i]);
+	booking_free(keys);
+}
+
+/*
+ * The contention guard: all seat keys or none, retried with jittered
+ * backoff. 1 = guarded, 0 = proceed unguarded (no manager, or it is down:
+ * slower, never unsafe), <0 = busy after retries.
+ */
+static int guard_acquire(booking *bk, const booking_ctx *ctx, char **keys, size_t n, const char *owner)
+{
+	if (!bk->locks)
+		return 0;
+	int64_t ttl = (int64_t)bk->cfg.lock_ttl_seconds * 1000;
+	for (int attempt = 0;; attempt++) {
+		int rc = bk->locks->acquire_all(bk->locks, (const char *const *)keys, n, owner, ttl);
+		if (rc == 0)
+			return 1;
+		if (rc != BOOKING_ELOCKED) {
+			booking__log(bk, ctx, BOOKING_LOG_WARNING, "lock manager unavailable; holding through the store alone",
+			             json_pack("{s:s}", "error", booking_error_last()->message));
+			return 0;
+		}
+		if (attempt + 1 >= bk->cfg.lock_retry_count)
+			return booking_error_set(BOOKING_ELOCK_FAILED, NULL,
+			                         "seats are being booked by someone else; retry (%d attempts)", attempt + 1);
+		/* full jitter around the configured delay, growing per attempt */
+		uint64_t cap = (uint64_t)bk->cfg.lock_retry_delay_ms << (attempt < 4 ? attempt : 4);
+		booking__sleep(bk, (int64_t)(cap / 2 + booking__random(bk, cap / 2 + 1)));
+	}
+}
+
+static void guard_release(booking *bk, char **keys, size_t n, const char *owner)
+{
+	if (bk->locks)
+		(void)bk->locks->release_all(bk->locks, (const char *const *)keys, n, owner);
+}
+
+/* Validate the showtime and price the seats; fails fast when seats are visibly taken. */
+static int hold_prepare(booking *bk, booking_reservation *r, const char *showtime_id, int64_t now)
+{
+	booking_showtime *st = NULL;
+	int rc = bk->store->showtime_get(bk->store, showtime_id, &st);
+	if (rc < 0)
+		return rc;
+	if (st->status != BOOKING_SHOWTIME_SCHEDULED || st->starts_at <= now) {
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, st->status != BOOKING_SHOWTIME_SCHEDULED
+		                                                         ? "the showtime is cancelled"
+		                                                         : "the showtime has started");
+		booking_showtime_free(st);
+		return rc;
+	}
+	size_t n = r->seat_count;
+	seat_probe probe = {r->seats, n, booking_calloc(n, BOOKING_CATEGORY_SIZE), booking_calloc(n, sizeof(bool)),
+	                    booking_calloc(n, sizeof(bool)), now};
+	booking_seat_ref *taken = booking_calloc(n, sizeof(*taken));
+	if (!probe.categories || !probe.found || !probe.taken || !taken) {
+		rc = booking_error_oom();
+		goto done;
+	}
+	if ((rc = bk->store->seat_list(bk->store, showtime_id, probe_seat, &probe)) < 0)
+		goto done;
+	size_t ntaken = 0;
+	r->total_amount = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!probe.found[i]) {
+			rc = booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", r->seats[i].label),
+			                         "seats: the showtime has no seat %s", r->seats[i].label);
+			goto done;
+		}
+		if (probe.taken[i])
+			taken[ntaken++] = r->seats[i];
+		r->total_amount += booking__price_of(st, probe.categories[i]);
+	}
+	if (ntaken)
+		rc = seats_taken_error(taken, ntaken);
+	booking__copy(r->currency, sizeof(r->currency), st->currency);
+done:
+	booking_free(probe.categories);
+	booking_free(probe.found);
+	booking_free(probe.taken);
+	booking_free(taken);
+	booking_showtime_free(st);
+	return rc;
+}
+
+static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation *r, int64_t now)
+{
+	booking__event ev;
+	int rc = booking__event_init(&ev, bk, ctx, "booking.created", "booking", r->id, booking__booking_event_data(r, NULL));
+	if (rc < 0)
+		return rc;
+	booking_seat_ref *taken = booking_calloc(r->seat_count, sizeof(*taken));
+	if (!taken) {
+		booking__event_clear(&ev);
+		return booking_error_oom();
+	}
+	size_t ntaken = 0;
+	booking_store_hold req = {r, now, &ev.rec};
+	rc = bk->store->hold(bk->store, &req, taken, &ntaken);
+	if (rc == BOOKING_ESEAT_ALREADY_BOOKED && ntaken)
+		rc = seats_taken_error(taken, ntaken);
+	booking_free(taken);
+	booking__event_clear(&ev);
+	return rc;
+}
+
+int booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
+                 const char *const *seat_labels, size_t seat_count)
+{
+	if (out)
+		*out = NULL;
+	int rc;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	if ((rc = booking__require_user(ctx)) < 0 || (rc = booking__ctx_deadline(bk, ctx)) < 0)
+		return rc;
+	if (booking__check_id("showtime_id", showtime_id) < 0)
+		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
+	if (!seat_labels || seat_count == 0 || seat_count > (size_t)bk->cfg.max_seats_per_booking)
+		return booking__error_json(BOOKING_EVALIDATION,
+		                           json_pack("{s:s,s:i,s:i}", "field", "seats", "min", 1, "max",
+		                                     bk->cfg.max_seats_per_booking),
+		                           "seats: hold 1..%d seats", bk->cfg.max_seats_per_booking);
+	booking_reservation r = {0};
+	r.seats = booking_calloc(seat_count, sizeof(*r.seats));
+	if (!r.seats)
+		return booking_error_oom();
+	r.seat_count = seat_count;
+	char **keys = NULL;
+	int guarded = 0;
+	int64_t now = booking__now(bk);
+	if ((rc = hold_labels(r.seats, seat_labels, seat_count)) < 0 || (rc = hold_prepare(bk, &r, showtime_id, now)) < 0)
+		goto done;
+	booking_uuid_v7(r.id, now);
+	booking__copy(r.user_id, sizeof(r.user_id), ctx->user_id);
+	booking__copy(r.showtime_id, sizeof(r.showtime_id), showtime_id);
+	r.status = BOOKING_STATUS_PENDING;
+	r.saga = BOOKING_SAGA_SEATS_RESERVED;
+	r.created_at = r.updated_at = now;
+	r.expires_at = now + (int64_t)bk->cfg.booking_expiry_minutes * 60000;
+	r.version = 1;
+	if (bk->locks && !(keys = lock_keys(showtime_id, r.seats, seat_count))) {
+		rc = booking_error_oom();
+		goto done;
+	}
+	if ((rc = guarded = guard_acquire(bk, ctx, keys, seat_count, r.id)) < 0)
+		goto done;
+	rc = hold_commit(bk, ctx, &r, now);
+	if (guarded)
+		guard_release(bk, keys, seat_count, r.id);
+	if (rc < 0)
+		goto done;
+	booking__log(bk, ctx, BOOKING_LOG_INFO, "seats held",
+	             json_pack("{s:s,s:s,s:i}", "booking_id", r.id, "showtime_id", showtime_id, "seats", (int)seat_count));
+	if (out)
+		rc = booking__reservation_copy(out, &r);
+done:
+	lock_keys_free(keys, seat_count);
+	booking_free(r.seats);
+	return rc;
+}
+
+/* ---------- read ---------- */
+
+/* Load a booking the actor may see. */
+static int load_visible(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+{
+	*out = NULL;
+	int rc = booking__ctx_check(ctx);
+	if (rc < 0)
+		return rc;
+	if (!booking__is_privileged(ctx) && (rc = booking__require_user(ctx)) < 0)
+		return rc;
+	if (booking__check_id("booking_id", booking_id) < 0)
+		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+	booking_reservation *r = NULL;
+	if ((rc = bk->store->booking_get(bk->store, booking_id, &r)) < 0)
+		return rc;
+	if (!booking__is_privileged(ctx) && strcmp(r->user_id, ctx->user_id) != 0) {
+		booking_reservation_free(r);
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "not your booking");
+	}
+	*out = r;
+	return 0;
+}
+
+int booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+{
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	return load_visible(out, bk, ctx, booking_id);
+}
+
+typedef struct res_collector {
+	booking_reservation_list *l;
+	size_t cap;
+} res_collector;
+
+static int collect_reservation(const booking_reservation *b, void *payload)
+{
+	res_collector *c = payload;
+	if (c->l->count == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		booking_reservation *n = booking_realloc(c->l->items, ncap * sizeof(*n));
+		if (!n)
+			return booking_error_oom();
+		c->l->items = n;
+		c->cap = ncap;
+	}
+	int rc = reservation_copy_into(&c->l->items[c->l->count], b);
+	if (rc == 0)
+		c->l->count++;
+	return rc;
+}
+
+int booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+                                      const char *user_id)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__ctx_check(ctx)) < 0)
+		return rc;
+	if (!user_id) {
+		if ((rc = booking__require_user(ctx)) < 0)
+			return rc;
+		user_id = ctx->user_id;
+	} else if ((rc = booking__check_user_id("user_id", user_id)) < 0) {
+		return rc;
+	} else if (!booking__is_privileged(ctx) && (!ctx->user_id || strcmp(ctx->user_id, user_id) != 0)) {
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "only admins may list other users' bookings");
+	}
+	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), 0};
+	if (!c.l)
+		return booking_error_oom();
+	if ((rc = bk->store->booking_list_by_user(bk->store, user_id, collect_reservation, &c)) < 0) {
+		booking_reservation_list_free(c.l);
+		return rc;
+	}
+	*out = c.l;
+	return 0;
+}
+
+/* ---------- cancel / expire ---------- */
+
+static int transition(booking *bk, const booking_ctx *ctx, booking_reservation *r, booking_status to, int64_t now)
+{
+	booking_reservation after = *r;
+	after.status = to;
+	booking__event ev;
+	int rc = booking__event_init(&ev, bk, ctx, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired",
+	                             "booking", r->id,
+	                             booking__booking_event_data(&after, to == BOOKING_STATUS_CANCELLED ? "cancelled by user"
+	                                                                                                 : "hold expired"));
+	if (rc < 0)
+		return rc;
+	booking_store_transition req = {r->id, to, now, &ev.rec};
+	rc = bk->store->transition(bk->store, &req);
+	booking__event_clear(&ev);
+	return rc;
+}
+
+int booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+{
+	if (out)
+		*out = NULL;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	booking_reservation *r = NULL;
+	int rc = load_visible(&r, bk, ctx, booking_id);
+	if (rc < 0)
+		return rc;
+	int64_t now = booking__now(bk);
+	if (r->status != BOOKING_STATUS_PENDING)
+		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(r->status)),
+		                         "a %s booking cannot be cancelled", booking_status_name(r->status));
+	else if (r->expires_at <= now)
+		rc = booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
+	else
+		rc = transition(bk, ctx, r, BOOKING_STATUS_CANCELLED, now);
+	if (rc == 0) {
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", r->id));
+		if (out)
+			rc = bk->store->booking_get(bk->store, r->id, out);
+	}
+	booking_reservation_free(r);
+	return rc;
+}
+
+typedef struct due_list {
+	char (*ids)[BOOKING_ID_SIZE];
+	size_t count, max;
+} due_list;
+
+static int collect_due(const booking_reservation *b, void *payload)
+{
+	due_list *d = payload;
+	if (d->count < d->max)
+		booking__copy(d->ids[d->count++], BOOKING_ID_SIZE, b->id);
+	return 0;
+}
+
+int booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
+{
+	if (expired_out)
+		*expired_out = 0;
+	if (!bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
+	int rc = booking__require_admin(ctx);
+	if (rc < 0)
+		return rc;
+	if (max == 0)
+		return 0;
+	if (max > 10000)
+		max = 10000;
+	due_list d = {booking_calloc(max, BOOKING_ID_SIZE), 0, max};
+	if (!d.ids)
+		return booking_error_oom();
+	int64_t now = booking__now(bk);
+	if ((rc = bk->store->list_due(bk->store, now, max, collect_due, &d)) < 0)
+		goto done;
+	size_t expired = 0;
+	for (size_t i = 0; i < d.count; i++) {
+		booking_reservation *r = NULL;
+		if ((rc = bk->store->booking_get(bk->store, d.ids[i], &r)) < 0)
+			goto done;
+		rc = transition(bk, ctx, r, BOOKING_STATUS_EXPIRED, now);
+		booking_reservation_free(r);
+		if (rc == 0)
+			expired++;
+		else if (rc != BOOKING_EINVALID_STATE) /* lost a race with pay/cancel: fine */
+			goto done;
+		rc = 0;
+	}
+	if (expired)
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "holds expired", json_pack("{s:i}", "count", (int)expired));
+	if (expired_out)
+		*expired_out = expired;
+done:
+	booking_free(d.ids);
+	return rc;
+}

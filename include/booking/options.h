@@ -75,7 +75,7 @@ typedef struct booking_options {
 
 	/* --- payments and consumers --------------------------------------- */
 	int gateway_timeout_seconds;   /**< 1..60, default 10 */
-	int gateway_max_retries;       /**< 0..10, default 3 */
+	int gateway_max_retries;       /**< retries of a charge whose outcome is unknown (same key), 0..10, default 2; -1 for none */
 	int consumer_max_deliveries;   /**< attempts before a message is dead-lettered, 1..100, default 5 */
 	int consumer_retry_base_ms;    /**< first retry backoff, 1..60000, default 100 */
 
