@@ -1,1 +1,621 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * booking_check(): the six invariants of DESIGN.md §3 over the whole
+ * store, like SQLite's PRAGMA integrity_check.
+ * SPDX-License-Identifier: MIT
+ */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- growable arrays of copied rows ---------- */
+
+typedef struct seat_row {
+	char showtime_id[BOOKING_ID_SIZE];
+	booking_store_seat seat;
+} seat_row;
+
+typedef struct idem_row {
+	char *user_id, *key;
+	char payment_id[BOOKING_ID_SIZE];
+	bool completed;
+} idem_row;
+
+typedef struct event_row {
+	char id[BOOKING_ID_SIZE];
+	char type[64];
+	char aggregate_type[32];
+	char aggregate_id[BOOKING_ID_SIZE];
+	int64_t sequence;
+} event_row;
+
+typedef struct inbox_row {
+	char group[64];
+	char event_id[BOOKING_ID_SIZE];
+} inbox_row;
+
+#define ARRAY(T) struct { T *items; size_t count, cap; }
+
+typedef struct snapshot {
+	ARRAY(seat_row) seats;
+	ARRAY(booking_reservation) bookings;
+	ARRAY(booking_payment) payments;
+	ARRAY(idem_row) idem;
+	ARRAY(event_row) events;
+	ARRAY(inbox_row) inbox;
+	booking_check_report *report;
+	int64_t now;
+} snapshot;
+
+static void *grow(void *items, size_t *cap, size_t count, size_t size)
+{
+	if (count < *cap)
+		return items;
+	size_t ncap = *cap ? *cap * 2 : 64;
+	void *n = booking_realloc(items, ncap * size);
+	if (n)
+		*cap = ncap;
+	return n;
+}
+
+#define PUSH(arr, out)                                                                       \
+	do {                                                                                     \
+		void *n_ = grow((arr).items, &(arr).cap, (arr).count, sizeof(*(arr).items));         \
+		if (!n_)                                                                             \
+			return booking_error_oom();                                                      \
+		(arr).items = n_;                                                                    \
+		(out) = &(arr).items[(arr).count];                                                   \
+	} while (0)
+
+static int on_seat(const char *showtime_id, const booking_store_seat *seat, void *payload)
+{
+	snapshot *s = payload;
+	seat_row *r;
+	PUSH(s->seats, r);
+	booking__copy(r->showtime_id, sizeof(r->showtime_id), showtime_id);
+	r->seat = *seat;
+	s->seats.count++;
+	return 0;
+}
+
+static int on_booking(const booking_reservation *b, void *payload)
+{
+	snapshot *s = payload;
+	booking_reservation *r;
+	PUSH(s->bookings, r);
+	*r = *b;
+	r->seats = NULL;
+	if (b->seat_count) {
+		r->seats = booking_calloc(b->seat_count, sizeof(*r->seats));
+		if (!r->seats)
+			return booking_error_oom();
+		memcpy(r->seats, b->seats, b->seat_count * sizeof(*r->seats));
+	}
+	s->bookings.count++;
+	return 0;
+}
+
+static int on_payment(const booking_payment *p, void *payload)
+{
+	snapshot *s = payload;
+	booking_payment *r;
+	PUSH(s->payments, r);
+	*r = *p;
+	s->payments.count++;
+	return 0;
+}
+
+static int on_idem(const booking_store_idempotency *rec, void *payload)
+{
+	snapshot *s = payload;
+	idem_row *r;
+	PUSH(s->idem, r);
+	r->user_id = booking_strdup(rec->user_id ? rec->user_id : "");
+	r->key = booking_strdup(rec->key ? rec->key : "");
+	if (!r->user_id || !r->key) {
+		booking_free(r->user_id);
+		booking_free(r->key);
+		return booking_error_oom();
+	}
+	booking__copy(r->payment_id, sizeof(r->payment_id), rec->payment_id);
+	r->completed = rec->completed;
+	s->idem.count++;
+	return 0;
+}
+
+static int on_event(const booking_event_record *e, void *payload)
+{
+	snapshot *s = payload;
+	event_row *r;
+	PUSH(s->events, r);
+	booking__copy(r->id, sizeof(r->id), e->id);
+	booking__copy(r->type, sizeof(r->type), e->type);
+	booking__copy(r->aggregate_type, sizeof(r->aggregate_type), e->aggregate_type);
+	booking__copy(r->aggregate_id, sizeof(r->aggregate_id), e->aggregate_id);
+	r->sequence = e->sequence;
+	s->events.count++;
+	return 0;
+}
+
+static int on_inbox(const booking_store_inbox *row, void *payload)
+{
+	snapshot *s = payload;
+	inbox_row *r;
+	PUSH(s->inbox, r);
+	booking__copy(r->group, sizeof(r->group), row->group);
+	booking__copy(r->event_id, sizeof(r->event_id), row->event_id);
+	s->inbox.count++;
+	return 0;
+}
+
+static void snapshot_free(snapshot *s)
+{
+	for (size_t i = 0; i < s->bookings.count; i++)
+		booking_free(s->bookings.items[i].seats);
+	for (size_t i = 0; i < s->idem.count; i++) {
+		booking_free(s->idem.items[i].user_id);
+		booking_free(s->idem.items[i].key);
+	}
+	booking_free(s->seats.items);
+	booking_free(s->bookings.items);
+	booking_free(s->payments.items);
+	booking_free(s->idem.items);
+	booking_free(s->events.items);
+	booking_free(s->inbox.items);
+}
+
+/* ---------- reporting ---------- */
+
+static int violation(snapshot *s, booking_invariant inv, const char *entity, const char *fmt, ...)
+{
+	booking_check_report *r = s->report;
+	void *n = booking_realloc(r->items, (r->count + 1) * sizeof(*r->items));
+	if (!n)
+		return booking_error_oom();
+	r->items = n;
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	booking_violation *v = &r->items[r->count];
+	v->invariant = inv;
+	booking__copy(v->entity_id, sizeof(v->entity_id), entity ? entity : "");
+	v->message = booking_strdup(msg);
+	if (!v->message)
+		return booking_error_oom();
+	r->count++;
+	return 0;
+}
+
+#define REPORT(...)                                      \
+	do {                                                 \
+		int rc_ = violation(__VA_ARGS__);                \
+		if (rc_ < 0)                                     \
+			return rc_;                                  \
+	} while (0)
+
+/* ---------- lookups (sorted arrays + bsearch) ---------- */
+
+static int cmp_seat_row(const void *a, const void *b)
+{
+	const seat_row *x = a, *y = b;
+	int c = strcmp(x->showtime_id, y->showtime_id);
+	return c ? c : strcmp(x->seat.label, y->seat.label);
+}
+
+static int cmp_booking(const void *a, const void *b)
+{
+	return strcmp(((const booking_reservation *)a)->id, ((const booking_reservation *)b)->id);
+}
+
+static int cmp_payment_booking(const void *a, const void *b)
+{
+	const booking_payment *x = a, *y = b;
+	int c = strcmp(x->booking_id, y->booking_id);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static int cmp_event_aggregate(const void *a, const void *b)
+{
+	const event_row *x = a, *y = b;
+	int c = strcmp(x->aggregate_id, y->aggregate_id);
+	if (c)
+		return c;
+	return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
+}
+
+static int cmp_event_id(const void *a, const void *b)
+{
+	return strcmp(((const event_row *)a)->id, ((const event_row *)b)->id);
+}
+
+static int cmp_idem_payment(const void *a, const void *b)
+{
+	return strcmp(((const idem_row *)a)->payment_id, ((const idem_row *)b)->payment_id);
+}
+
+static int cmp_inbox(const void *a, const void *b)
+{
+	const inbox_row *x = a, *y = b;
+	int c = strcmp(x->group, y->group);
+	return c ? c : strcmp(x->event_id, y->event_id);
+}
+
+static const seat_row *find_seat(const snapshot *s, const char *showtime_id, const char *label)
+{
+	seat_row key;
+	memset(&key, 0, sizeof(key));
+	booking__copy(key.showtime_id, sizeof(key.showtime_id), showtime_id);
+	booking__copy(key.seat.label, sizeof(key.seat.label), label);
+	return bsearch(&key, s->seats.items, s->seats.count, sizeof(key), cmp_seat_row);
+}
+
+static const booking_reservation *find_booking(const snapshot *s, const char *id)
+{
+	booking_reservation key;
+	memset(&key, 0, sizeof(key));
+	booking__copy(key.id, sizeof(key.id), id);
+	return bsearch(&key, s->bookings.items, s->bookings.count, sizeof(key), cmp_booking);
+}
+
+/* Events of one aggregate: [first, first+count) in the aggregate-sorted array. */
+static const event_row *aggregate_events(const snapshot *s, const char *aggregate_id, size_t *count)
+{
+	size_t lo = 0, hi = s->events.count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(s->events.items[mid].aggregate_id, aggregate_id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < s->events.count && strcmp(s->events.items[end].aggregate_id, aggregate_id) == 0)
+		end++;
+	*count = end - lo;
+	return &s->events.items[lo];
+}
+
+static size_t count_type(const event_row *evs, size_t n, const char *type)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		c += strcmp(evs[i].type, type) == 0;
+	return c;
+}
+
+/* ---------- the invariants ---------- */
+
+/* Is the booking's claim on its seats still in force? */
+static bool booking_live(const snapshot *s, const booking_reservation *b)
+{
+	switch (b->status) {
+	case BOOKING_STATUS_CONFIRMED: return true;
+	case BOOKING_STATUS_PENDING: return b->expires_at > s->now;
+	case BOOKING_STATUS_PAYMENT_PROCESSING:
+		/* live while its extended holds last; once they lapse the seats may be re-sold */
+		for (size_t i = 0; i < b->seat_count; i++) {
+			const seat_row *r = find_seat(s, b->showtime_id, b->seats[i].label);
+			if (r && strcmp(r->seat.booking_id, b->id) == 0 && r->seat.hold_until > s->now)
+				return true;
+		}
+		return false;
+	default: return false;
+	}
+}
+
+static int check_seats(snapshot *s)
+{
+	for (size_t i = 0; i < s->bookings.count; i++) {
+		const booking_reservation *b = &s->bookings.items[i];
+		if (!booking_live(s, b))
+			continue;
+		for (size_t k = 0; k < b->seat_count; k++) {
+			const seat_row *r = find_seat(s, b->showtime_id, b->seats[k].label);
+			if (!r)
+				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "booking %s holds seat %s that its showtime lacks",
+				       b->id, b->seats[k].label);
+			else if (strcmp(r->seat.booking_id, b->id) != 0)
+				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id,
+				       "seat %s of showtime %s belongs to %s but live %s booking %s claims it", b->seats[k].label,
+				       b->showtime_id, r->seat.booking_id[0] ? r->seat.booking_id : "nobody",
+				       booking_status_name(b->status), b->id);
+			else if ((b->status == BOOKING_STATUS_CONFIRMED) != (r->seat.status == BOOKING_SEAT_SOLD))
+				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is %s but its booking %s is %s",
+				       b->seats[k].label, r->seat.status == BOOKING_SEAT_SOLD ? "SOLD" : "not sold", b->id,
+				       booking_status_name(b->status));
+		}
+	}
+	for (size_t i = 0; i < s->seats.count; i++) {
+		const seat_row *r = &s->seats.items[i];
+		if (r->seat.status == BOOKING_SEAT_FREE)
+			continue;
+		const booking_reservation *b = find_booking(s, r->seat.booking_id);
+		if (!b) {
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, r->seat.booking_id, "seat %s of showtime %s is taken by unknown booking %s",
+			       r->seat.label, r->showtime_id, r->seat.booking_id);
+			continue;
+		}
+		bool listed = false;
+		for (size_t k = 0; k < b->seat_count && !listed; k++)
+			listed = strcmp(b->seats[k].label, r->seat.label) == 0 && strcmp(b->showtime_id, r->showtime_id) == 0;
+		if (!listed)
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is taken by booking %s, which did not ask for it",
+			       r->seat.label, b->id);
+		if (r->seat.status == BOOKING_SEAT_SOLD && b->status != BOOKING_STATUS_CONFIRMED)
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is SOLD to booking %s, which is %s", r->seat.label,
+			       b->id, booking_status_name(b->status));
+		if (r->seat.status == BOOKING_SEAT_HELD && b->status != BOOKING_STATUS_PENDING &&
+		    b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is still HELD by %s booking %s", r->seat.label,
+			       booking_status_name(b->status), b->id);
+	}
+	return 0;
+}
+
+static int check_payments(snapshot *s)
+{
+	/* payments sorted by booking: walk each booking's run */
+	size_t i = 0;
+	for (size_t bi = 0; bi < s->bookings.count; bi++) {
+		const booking_reservation *b = &s->bookings.items[bi];
+		while (i < s->payments.count && strcmp(s->payments.items[i].booking_id, b->id) < 0) {
+			REPORT(s, BOOKING_INV_CONFIRMED_PAID, s->payments.items[i].id, "payment %s is for unknown booking %s",
+			       s->payments.items[i].id, s->payments.items[i].booking_id);
+			i++;
+		}
+		size_t succeeded = 0;
+		for (; i < s->payments.count && strcmp(s->payments.items[i].booking_id, b->id) == 0; i++) {
+			const booking_payment *p = &s->payments.items[i];
+			succeeded += p->status == BOOKING_PAYMENT_SUCCEEDED;
+			if (p->amount != b->total_amount || strcmp(p->currency, b->currency) != 0)
+				REPORT(s, BOOKING_INV_MONEY, p->id, "payment %s charges %lld %s for a booking of %lld %s", p->id,
+				       (long long)p->amount, p->currency, (long long)b->total_amount, b->currency);
+		}
+		if (b->status == BOOKING_STATUS_CONFIRMED && succeeded != 1)
+			REPORT(s, BOOKING_INV_CONFIRMED_PAID, b->id, "CONFIRMED booking %s has %zu succeeded payments", b->id,
+			       succeeded);
+		if (b->status != BOOKING_STATUS_CONFIRMED && succeeded != 0)
+			REPORT(s, BOOKING_INV_CONFIRMED_PAID, b->id, "%s booking %s has a succeeded, unrefunded payment",
+			       booking_status_name(b->status), b->id);
+	}
+	for (; i < s->payments.count; i++)
+		REPORT(s, BOOKING_INV_CONFIRMED_PAID, s->payments.items[i].id, "payment %s is for unknown booking %s",
+		       s->payments.items[i].id, s->payments.items[i].booking_id);
+	return 0;
+}
+
+static int check_idempotency(snapshot *s)
+{
+	for (size_t i = 0; i < s->idem.count; i++) {
+		const idem_row *r = &s->idem.items[i];
+		if (i && strcmp(s->idem.items[i - 1].payment_id, r->payment_id) == 0)
+			REPORT(s, BOOKING_INV_IDEMPOTENCY, r->payment_id, "payment %s is claimed by two idempotency keys",
+			       r->payment_id);
+		for (size_t j = i + 1; j < s->idem.count; j++)
+			if (strcmp(s->idem.items[j].user_id, r->user_id) == 0 && strcmp(s->idem.items[j].key, r->key) == 0)
+				REPORT(s, BOOKING_INV_IDEMPOTENCY, r->payment_id, "an idempotency key of user %s maps to two payments",
+				       r->user_id);
+	}
+	for (size_t i = 0; i < s->payments.count; i++) {
+		const booking_payment *p = &s->payments.items[i];
+		idem_row key;
+		memset(&key, 0, sizeof(key));
+		booking__copy(key.payment_id, sizeof(key.payment_id), p->id);
+		const idem_row *r = bsearch(&key, s->idem.items, s->idem.count, sizeof(key), cmp_idem_payment);
+		if (!r)
+			REPORT(s, BOOKING_INV_IDEMPOTENCY, p->id, "payment %s has no idempotency record", p->id);
+		else if (strcmp(r->user_id, p->user_id) != 0)
+			REPORT(s, BOOKING_INV_IDEMPOTENCY, p->id, "payment %s is recorded under another user's key", p->id);
+		else if (r->completed != (p->status != BOOKING_PAYMENT_PROCESSING))
+			REPORT(s, BOOKING_INV_IDEMPOTENCY, p->id, "payment %s is %s but its key is %s", p->id,
+			       booking_payment_status_name(p->status), r->completed ? "completed" : "in progress");
+	}
+	return 0;
+}
+
+static int expect_events(snapshot *s, const char *id, const event_row *evs, size_t n, const char *type, size_t want)
+{
+	size_t got = count_type(evs, n, type);
+	if (got != want)
+		REPORT(s, BOOKING_INV_OUTBOX, id, "%s has %zu %s events, expected %zu", id, got, type, want);
+	return 0;
+}
+
+#define EXPECT(...)                              \
+	do {                                         \
+		int rc_ = expect_events(__VA_ARGS__);    \
+		if (rc_ < 0)                             \
+			return rc_;                          \
+	} while (0)
+
+static int check_outbox(snapshot *s)
+{
+	for (size_t i = 0; i < s->bookings.count; i++) {
+		const booking_reservation *b = &s->bookings.items[i];
+		size_t n;
+		const event_row *evs = aggregate_events(s, b->id, &n);
+		for (size_t k = 0; k < n; k++)
+			if (evs[k].sequence != (int64_t)k + 1)
+				REPORT(s, BOOKING_INV_OUTBOX, b->id, "events of booking %s are not numbered 1..%zu", b->id, n);
+		EXPECT(s, b->id, evs, n, "booking.created", 1);
+		EXPECT(s, b->id, evs, n, "booking.confirmed", b->status == BOOKING_STATUS_CONFIRMED ||
+		                                                   (b->status == BOOKING_STATUS_CANCELLED &&
+		                                                    count_type(evs, n, "booking.confirmed") == 1)
+		                                                  ? 1 : 0);
+		EXPECT(s, b->id, evs, n, "booking.cancelled", b->status == BOOKING_STATUS_CANCELLED);
+		EXPECT(s, b->id, evs, n, "booking.expired", b->status == BOOKING_STATUS_EXPIRED);
+	}
+	for (size_t i = 0; i < s->payments.count; i++) {
+		const booking_payment *p = &s->payments.items[i];
+		size_t n;
+		const event_row *evs = aggregate_events(s, p->id, &n);
+		for (size_t k = 0; k < n; k++)
+			if (evs[k].sequence != (int64_t)k + 1)
+				REPORT(s, BOOKING_INV_OUTBOX, p->id, "events of payment %s are not numbered 1..%zu", p->id, n);
+		bool charged = p->status == BOOKING_PAYMENT_SUCCEEDED || p->status == BOOKING_PAYMENT_REFUNDED;
+		EXPECT(s, p->id, evs, n, "payment.completed", charged);
+		EXPECT(s, p->id, evs, n, "payment.failed", p->status == BOOKING_PAYMENT_FAILED);
+		EXPECT(s, p->id, evs, n, "payment.refunded", p->status == BOOKING_PAYMENT_REFUNDED);
+	}
+	/* no event without its change: every booking/payment event names an existing aggregate */
+	for (size_t i = 0; i < s->events.count; i++) {
+		const event_row *e = &s->events.items[i];
+		bool exists = true;
+		if (strcmp(e->aggregate_type, "booking") == 0) {
+			exists = find_booking(s, e->aggregate_id) != NULL;
+		} else if (strcmp(e->aggregate_type, "payment") == 0) {
+			exists = false;
+			for (size_t k = 0; k < s->payments.count && !exists; k++)
+				exists = strcmp(s->payments.items[k].id, e->aggregate_id) == 0;
+		}
+		if (!exists)
+			REPORT(s, BOOKING_INV_OUTBOX, e->id, "event %s (%s) is about %s %s, which does not exist", e->id, e->type,
+			       e->aggregate_type, e->aggregate_id);
+	}
+	return 0;
+}
+
+static int check_inbox(snapshot *s)
+{
+	qsort(s->events.items, s->events.count, sizeof(event_row), cmp_event_id);
+	for (size_t i = 0; i < s->inbox.count; i++) {
+		const inbox_row *r = &s->inbox.items[i];
+		if (i && cmp_inbox(&s->inbox.items[i - 1], r) == 0)
+			REPORT(s, BOOKING_INV_INBOX, r->event_id, "group %s applied event %s twice", r->group, r->event_id);
+		event_row key;
+		memset(&key, 0, sizeof(key));
+		booking__copy(key.id, sizeof(key.id), r->event_id);
+		if (!bsearch(&key, s->events.items, s->events.count, sizeof(key), cmp_event_id))
+			REPORT(s, BOOKING_INV_INBOX, r->event_id, "group %s applied event %s, which is not in the outbox", r->group,
+			       r->event_id);
+	}
+	return 0;
+}
+
+/* Per currency: succeeded (incl. later refunded) − refunds = confirmed totals. */
+typedef struct money {
+	char currency[BOOKING_CURRENCY_SIZE];
+	int64_t paid, refunded, confirmed;
+} money;
+
+static money *money_for(money *m, size_t *n, const char *currency)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(m[i].currency, currency) == 0)
+			return &m[i];
+	if (*n >= 64)
+		return NULL;
+	memset(&m[*n], 0, sizeof(m[*n]));
+	booking__copy(m[*n].currency, sizeof(m[*n].currency), currency);
+	return &m[(*n)++];
+}
+
+static int check_money(snapshot *s)
+{
+	money m[64];
+	size_t n = 0;
+	for (size_t i = 0; i < s->payments.count; i++) {
+		const booking_payment *p = &s->payments.items[i];
+		money *x = money_for(m, &n, p->currency);
+		if (!x)
+			continue;
+		if (p->status == BOOKING_PAYMENT_SUCCEEDED || p->status == BOOKING_PAYMENT_REFUNDED)
+			x->paid += p->amount;
+		x->refunded += p->refunded_amount;
+		if (p->status == BOOKING_PAYMENT_REFUNDED && p->refunded_amount != p->amount)
+			REPORT(s, BOOKING_INV_MONEY, p->id, "REFUNDED payment %s refunded %lld of %lld", p->id,
+			       (long long)p->refunded_amount, (long long)p->amount);
+	}
+	for (size_t i = 0; i < s->bookings.count; i++) {
+		const booking_reservation *b = &s->bookings.items[i];
+		if (b->status != BOOKING_STATUS_CONFIRMED)
+			continue;
+		money *x = money_for(m, &n, b->currency);
+		if (x)
+			x->confirmed += b->total_amount;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (m[i].paid - m[i].refunded != m[i].confirmed)
+			REPORT(s, BOOKING_INV_MONEY, NULL, "%s: paid %lld - refunded %lld != confirmed %lld", m[i].currency,
+			       (long long)m[i].paid, (long long)m[i].refunded, (long long)m[i].confirmed);
+	return 0;
+}
+
+int booking_check(booking_check_report **out, booking *bk)
+{
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	snapshot s;
+	memset(&s, 0, sizeof(s));
+	s.report = booking_calloc(1, sizeof(*s.report));
+	if (!s.report)
+		return booking_error_oom();
+	s.now = booking__now(bk);
+	booking_store_scan_cbs cbs = {on_seat, on_booking, on_payment, on_idem, on_event, on_inbox};
+	int rc = bk->store->scan(bk->store, &cbs, &s);
+	if (rc == 0) {
+		qsort(s.seats.items, s.seats.count, sizeof(seat_row), cmp_seat_row);
+		qsort(s.bookings.items, s.bookings.count, sizeof(booking_reservation), cmp_booking);
+		qsort(s.payments.items, s.payments.count, sizeof(booking_payment), cmp_payment_booking);
+		qsort(s.idem.items, s.idem.count, sizeof(idem_row), cmp_idem_payment);
+		qsort(s.events.items, s.events.count, sizeof(event_row), cmp_event_aggregate);
+		qsort(s.inbox.items, s.inbox.count, sizeof(inbox_row), cmp_inbox);
+		s.report->bookings = s.bookings.count;
+		s.report->seats = s.seats.count;
+		s.report->payments = s.payments.count;
+		s.report->events = s.events.count;
+	}
+	if (rc == 0)
+		rc = check_seats(&s);
+	if (rc == 0)
+		rc = check_payments(&s);
+	if (rc == 0)
+		rc = check_idempotency(&s);
+	if (rc == 0)
+		rc = check_outbox(&s);
+	if (rc == 0)
+		rc = check_inbox(&s); /* re-sorts events by id: last user of the aggregate order */
+	if (rc == 0)
+		rc = check_money(&s);
+	snapshot_free(&s);
+	if (rc < 0) {
+		booking_check_report_free(s.report);
+		return rc;
+	}
+	if (s.report->count)
+		booking__log(bk, NULL, BOOKING_LOG_ERROR, "invariant violations found",
+		             json_pack("{s:i}", "count", (int)s.report->count));
+	*out = s.report;
+	return 0;
+}
+
+void booking_check_report_free(booking_check_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->count; i++)
+		booking_free(r->items[i].message);
+	booking_free(r->items);
+	booking_free(r);
+}
+
+char *booking_check_report_to_json(const booking_check_report *r)
+{
+	if (!r)
+		return NULL;
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < r->count; i++)
+		json_array_append_new(list, json_pack("{s:i,s:s,s:s}", "invariant", (int)r->items[i].invariant, "entity_id",
+		                                      r->items[i].entity_id, "message", r->items[i].message));
+	json_t *o = json_pack("{s:b,s:o,s:{s:I,s:I,s:I,s:I}}", "ok", r->count == 0, "violations", list, "examined",
+	                      "bookings", (json_int_t)r->bookings, "seats", (json_int_t)r->seats, "payments",
+	                      (json_int_t)r->payments, "events", (json_int_t)r->events);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}

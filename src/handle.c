@@ -143,6 +143,7 @@ int booking_open(booking **out, const booking_options *opts)
 		booking_options_free(env_opts);
 		return rc;
 	}
+	pthread_mutex_init(&bk->consume_lock, NULL);
 	/* Custom backends are ours from here on, even when opening fails. */
 	bk->store = opts->store;
 	bk->locks = opts->lock_manager;
@@ -185,6 +186,7 @@ void booking_close(booking *bk)
 	if (bk->gateway && bk->gateway->free)
 		bk->gateway->free(bk->gateway);
 	booking__config_clear(&bk->cfg);
+	pthread_mutex_destroy(&bk->consume_lock);
 	booking_free(bk);
 }
 

@@ -37,7 +37,7 @@ struct booking {
 	booking_lock_manager *locks;      /* NULL: no contention guard */
 	booking_event_publisher *publisher; /* NULL: the store: transport */
 	booking_payment_gateway *gateway;
-	atomic_uint_fast64_t rng_state;   /* jitter */
+	pthread_mutex_t consume_lock;     /* one store: consumer per handle at a time */
 };
 
 /* options.c: defaults, range checks, copying. */

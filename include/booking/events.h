@@ -51,7 +51,11 @@ typedef struct booking_consumer_options {
 	int64_t claim_idle_ms;  /**< take over deliveries idle this long (crashed consumers); 0 = 30000 */
 } booking_consumer_options;
 
+#ifdef __cplusplus
 #define BOOKING_CONSUMER_OPTIONS_INIT {BOOKING_CONSUMER_OPTIONS_VERSION}
+#else
+#define BOOKING_CONSUMER_OPTIONS_INIT {.version = BOOKING_CONSUMER_OPTIONS_VERSION}
+#endif
 
 /**
  * Run one poll of a consumer: read up to `batch` events for the group, skip

@@ -99,7 +99,11 @@ typedef struct booking_options {
 	booking_payment_gateway *gateway;     /**< ditto */
 } booking_options;
 
+#ifdef __cplusplus
 #define BOOKING_OPTIONS_INIT {BOOKING_OPTIONS_VERSION}
+#else
+#define BOOKING_OPTIONS_INIT {.version = BOOKING_OPTIONS_VERSION}
+#endif
 
 /** Initialise `opts` to the defaults (what BOOKING_OPTIONS_INIT gives). */
 BOOKING_EXTERN(void) booking_options_init(booking_options *opts);
