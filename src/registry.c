@@ -51,6 +51,7 @@ int booking_store_open(booking_store **out, const char *url, const booking_optio
 		return booking__sqlite_store_new(out, path, opts);
 #else
 		(void)sqlite_path;
+		(void)opts;
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without SQLite");
 #endif
 	}
