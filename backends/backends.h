@@ -22,4 +22,15 @@ int booking__simulated_gateway_new(booking_payment_gateway **out);
  */
 int booking__sqlite_store_new(booking_store **out, const char *path, const booking_options *opts);
 
+/*
+ * postgresql: — `conninfo` is the whole URL (a libpq connection URI). `opts`
+ * gives pool size (db_pool_size), pool wait (db_pool_timeout_seconds) and
+ * timeouts.
+ */
+int booking__pg_store_new(booking_store **out, const char *conninfo, const booking_options *opts);
+
+/* redis:// — lock manager (EVALSHA scripts) and Redis Streams publisher. */
+int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url, const booking_clock *clock);
+int booking__redis_publisher_new(booking_event_publisher **out, const char *url, const booking_clock *clock);
+
 #endif

@@ -3,7 +3,8 @@
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 
-packages=(meson ninja-build pkg-config gcc g++ libjansson-dev libsodium-dev libsqlite3-dev check python3)
+packages=(meson ninja-build pkg-config gcc g++ libjansson-dev libsodium-dev libsqlite3-dev check python3
+	libpq-dev libhiredis-dev redis-server postgresql-15 postgresql-client-15)
 
 missing=()
 for p in "${packages[@]}"; do

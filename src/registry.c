@@ -55,11 +55,21 @@ int booking_store_open(booking_store **out, const char *url, const booking_optio
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without SQLite");
 #endif
 	}
-	if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:"))
+	if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:")) {
+#if HAVE_POSTGRESQL
+		booking_options defaults;
+		if (!opts) {
+			booking_options_init(&defaults);
+			opts = &defaults;
+		}
+		return booking__pg_store_new(out, url, opts);
+#else
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL,
 		                         "store_url: this libbooking was built without PostgreSQL");
+#endif
+	}
 	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
-	                         "store_url: unknown scheme (memory:, sqlite:)");
+	                         "store_url: unknown scheme (memory:, sqlite:, postgresql:)");
 }
 
 int booking_lock_manager_open(booking_lock_manager **out, const char *url, const booking_clock *clock)
@@ -69,9 +79,14 @@ int booking_lock_manager_open(booking_lock_manager **out, const char *url, const
 	*out = NULL;
 	if (strcmp(url, "memory:") == 0)
 		return booking__memory_lock_manager_new(out, clock);
-	if (has_prefix(url, "redis:"))
+	if (has_prefix(url, "redis:")) {
+#if HAVE_REDIS
+		return booking__redis_lock_manager_new(out, url, clock);
+#else
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "lock_url: this libbooking was built without Redis");
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"lock_url\"}", "lock_url: unknown scheme (memory:)");
+#endif
+	}
+	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"lock_url\"}", "lock_url: unknown scheme (memory:, redis:)");
 }
 
 int booking_event_publisher_open(booking_event_publisher **out, const char *url, const booking_clock *clock)
@@ -81,10 +96,15 @@ int booking_event_publisher_open(booking_event_publisher **out, const char *url,
 	*out = NULL;
 	if (strcmp(url, "memory:") == 0)
 		return booking__memory_publisher_new(out, clock);
-	if (has_prefix(url, "redis:"))
+	if (has_prefix(url, "redis:")) {
+#if HAVE_REDIS
+		return booking__redis_publisher_new(out, url, clock);
+#else
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "events_url: this libbooking was built without Redis");
+#endif
+	}
 	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"events_url\"}",
-	                         "events_url: unknown scheme (store:, memory:)");
+	                         "events_url: unknown scheme (store:, memory:, redis:)");
 }
 
 int booking_payment_gateway_open(booking_payment_gateway **out, const char *url)
