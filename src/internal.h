@@ -38,6 +38,7 @@ struct booking {
 	booking_event_publisher *publisher; /* NULL: the store: transport */
 	booking_payment_gateway *gateway;
 	pthread_mutex_t consume_lock;     /* one store: consumer per handle at a time */
+	atomic_bool locks_degraded;       /* lock manager down: logged once, until it answers again */
 };
 
 /* options.c: defaults, range checks, copying. */

@@ -181,11 +181,16 @@ static int guard_acquire(booking *bk, const booking_ctx *ctx, char **keys, size_
 	int64_t ttl = (int64_t)bk->cfg.lock_ttl_seconds * 1000;
 	for (int attempt = 0;; attempt++) {
 		int rc = bk->locks->acquire_all(bk->locks, (const char *const *)keys, n, owner, ttl);
-		if (rc == 0)
-			return 1;
-		if (rc != BOOKING_ELOCKED) {
-			booking__log(bk, ctx, BOOKING_LOG_WARNING, "lock manager unavailable; holding through the store alone",
-			             json_pack("{s:s}", "error", booking_error_last()->message));
+		if (rc == 0 || rc == BOOKING_ELOCKED) {
+			if (atomic_exchange(&bk->locks_degraded, false))
+				booking__log(bk, ctx, BOOKING_LOG_WARNING, "lock manager answers again; contention guard back on", NULL);
+			if (rc == 0)
+				return 1;
+		} else {
+			/* Down: slower, never unsafe — the store's guarded update still decides. Say so once. */
+			if (!atomic_exchange(&bk->locks_degraded, true))
+				booking__log(bk, ctx, BOOKING_LOG_WARNING, "lock manager unavailable; holding through the store alone",
+				             json_pack("{s:s}", "error", booking_error_last()->message));
 			return 0;
 		}
 		if (attempt + 1 >= bk->cfg.lock_retry_count)
