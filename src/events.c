@@ -110,6 +110,7 @@ typedef struct consumer {
 	booking_event_handler handler;
 	void *payload;
 	size_t handled;
+	size_t seen; /* messages read this poll, duplicates and dead letters included */
 } consumer;
 
 /* A message copied out of a transport callback. */
@@ -254,6 +255,7 @@ static int consume_publisher(consumer *c)
 	int rc = pub->claim_stale(pub, c->group, c->name, c->claim_idle_ms, c->batch, collect_message, &l);
 	if (rc == 0 && l.count < c->batch)
 		rc = pub->read_group(pub, c->group, c->name, c->batch - l.count, collect_message, &l);
+	c->seen = l.count;
 	for (size_t i = 0; rc == 0 && i < l.count; i++)
 		if ((rc = apply_message(c, &l.items[i])) == 0)
 			rc = pub->ack(pub, c->group, l.items[i].msg_id);
@@ -270,6 +272,7 @@ static int consume_store(consumer *c)
 	int rc = bk->store->cursor_get(bk->store, c->group, &cursor);
 	if (rc == 0)
 		rc = bk->store->outbox_read(bk->store, cursor, c->batch, collect_outbox, &l);
+	c->seen = l.count;
 	int64_t done_upto = cursor;
 	for (size_t i = 0; rc == 0 && i < l.count; i++)
 		if ((rc = apply_message(c, &l.items[i])) == 0)
@@ -287,8 +290,16 @@ static int consume_store(consumer *c)
 int booking_consume(booking *bk, const booking_consumer_options *opts, booking_event_handler handler, void *payload,
                     size_t *handled_out)
 {
+	return booking__consume_poll(bk, opts, handler, payload, handled_out, NULL);
+}
+
+int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+                          void *payload, size_t *handled_out, size_t *seen_out)
+{
 	if (handled_out)
 		*handled_out = 0;
+	if (seen_out)
+		*seen_out = 0;
 	if (!bk || !opts || !handler)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "consume: NULL argument");
 	if (opts->version == 0 || opts->version > BOOKING_CONSUMER_OPTIONS_VERSION)
@@ -309,10 +320,13 @@ int booking_consume(booking *bk, const booking_consumer_options *opts, booking_e
 	              opts->claim_idle_ms ? opts->claim_idle_ms : DEFAULT_CLAIM_IDLE_MS,
 	              handler,
 	              payload,
+	              0,
 	              0};
 	rc = bk->publisher ? consume_publisher(&c) : consume_store(&c);
 	if (handled_out)
 		*handled_out = c.handled;
+	if (seen_out)
+		*seen_out = c.seen;
 	return rc;
 }
 

@@ -117,6 +117,10 @@ int booking__reservation_copy(booking_reservation **out, const booking_reservati
 json_t *booking__reservation_json(const booking_reservation *r);
 json_t *booking__payment_json(const booking_payment *p);
 
+/* events.c: one poll; `seen_out` counts every message read (for draining). */
+int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+                          void *payload, size_t *handled_out, size_t *seen_out);
+
 /* catalog.c: the price of a category at a showtime, -1 if none. */
 int64_t booking__price_of(const booking_showtime *s, const char *category);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #define NOTIFY_GROUP "notifications"
+#define NOTIFY_MAX_POLLS 10000
 
 typedef struct notify_state {
 	booking_notification_sink sink;
@@ -89,7 +90,14 @@ int booking_notify(booking *bk, booking_notification_sink sink, void *payload, s
 	booking_consumer_options opts = BOOKING_CONSUMER_OPTIONS_INIT;
 	opts.group = NOTIFY_GROUP;
 	opts.consumer = "notifier";
-	int rc = booking_consume(bk, &opts, notify_handler, &st, NULL);
+	/* Drain what is there now: poll until a poll finds nothing new. */
+	int rc = 0;
+	for (int polls = 0; rc == 0 && polls < NOTIFY_MAX_POLLS; polls++) {
+		size_t seen = 0;
+		rc = booking__consume_poll(bk, &opts, notify_handler, &st, NULL, &seen);
+		if (seen == 0)
+			break;
+	}
 	if (sent_out)
 		*sent_out = st.sent;
 	return rc;

@@ -13,7 +13,12 @@ static bool has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* sqlite:///abs/path, sqlite://./rel/path, sqlite:relative, sqlite::memory: → file name */
+/*
+ * sqlite:///abs/path.db → /abs/path.db; sqlite:///./rel.db and
+ * sqlite:///../rel.db → relative to the working directory (the CLI's
+ * default, sqlite:///./booking-data/booking.db); sqlite::memory: → a
+ * private in-memory database.
+ */
 static int sqlite_path(const char *url, const char **path_out)
 {
 	const char *p = url + strlen("sqlite:");
@@ -23,6 +28,8 @@ static int sqlite_path(const char *url, const char **path_out)
 	}
 	if (has_prefix(p, "//"))
 		p += 2;
+	if (has_prefix(p, "/./") || has_prefix(p, "/../"))
+		p += 1;
 	if (!*p)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
 		                         "store_url: sqlite URL without a path (sqlite:///path/file.db or sqlite::memory:)");

@@ -106,7 +106,8 @@ typedef struct booking_notification {
 typedef int (*booking_notification_sink)(const booking_notification *n, void *payload);
 
 /**
- * One poll of the notification consumer (group "notifications"): turns
+ * Drain the notification consumer (group "notifications"): polls until
+ * nothing new is left, turning
  * booking.confirmed/cancelled/expired and payment.failed/refunded events into
  * notifications for `sink`, each at most once per event. Other event types
  * are acknowledged and skipped. `sent_out` may be NULL.
