@@ -74,7 +74,12 @@ typedef struct cli_args {
 	bool help;
 } cli_args;
 
-/* 0, or EXIT_USAGE after printing what was wrong. */
+/* args_parse() result when the command should go on. */
+#define ARGS_OK (-1)
+/*
+ * ARGS_OK; EXIT_OK after printing the usage for --help; EXIT_USAGE after
+ * printing what was wrong. Commands: `if ((rc = args_parse(...)) != ARGS_OK) return rc;`
+ */
 int args_parse(cli *c, const cli_command *cmd, cli_args *a, int argc, char **argv, const char *const *known);
 /* The last value of `name` ("--duration"), or NULL. */
 const char *args_get(const cli_args *a, const char *name);
@@ -86,7 +91,7 @@ bool args_int(const char *s, long min, long max, long *out);
 
 /* Open the handle for the command (global flags, environment, defaults). 0 or an exit code. */
 int cli_open(cli *c);
-/* Fill an options struct from env + flags. `url_out` receives the store URL. 0 or an exit code. */
+/* Fill `opts` from the environment and the flags; `default_store` NULL: ./booking-data/booking.db. 0 or an exit code. */
 int cli_options(cli *c, booking_options *opts, const char *default_store);
 /* The acting user; EXIT_USAGE (printed) when the command needs one and --as is missing. */
 int cli_actor(cli *c, const cli_command *cmd, booking_ctx *ctx);
@@ -111,8 +116,10 @@ const char *fmt_money(char *buf, size_t size, int64_t minor, const char *currenc
 const char *fmt_time(char *buf, size_t size, int64_t ms);
 /* "2025-06-01T20:00:00.000Z" into buf. */
 const char *fmt_iso(char *buf, size_t size, int64_t ms);
-/* Parse "12.50" or "1250" (minor units); false on junk. */
-bool parse_money(const char *s, int64_t *out);
+/* Digits after the decimal point in `currency` (ISO 4217): 2 unless listed. */
+int currency_exponent(const char *currency);
+/* Parse "12.50" (decimal) or "1250" (minor units) in `currency`; false on junk. */
+bool parse_money(const char *s, const char *currency, int64_t *out);
 /* Parse "2025-06-01T20:00:00Z", "2025-06-01 20:00" (UTC) or "+MINUTES" (from now_ms). */
 bool parse_time(const char *s, int64_t now_ms, int64_t *out);
 
@@ -145,6 +152,15 @@ void print_payment(cli *c, const booking_payment *p);
 
 /* Draw the grid, legend and counts of a seat map on `out`. */
 void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m);
+
+/* ---- housekeeping (booking_cmds.c), shared with the demo ---------------- */
+
+/* Relay the whole outbox; 0 or a library error. */
+int relay_all(booking *bk, size_t *total);
+/* Relay, then run the notification consumer until it has read `backlog` + the relayed events. */
+int drain_notifications(booking *bk, booking_notification_sink sink, void *payload, size_t backlog, size_t *sent);
+/* A check report for people. */
+void print_check_report(const cli *c, const booking_check_report *r);
 
 /* ---- the commands ------------------------------------------------------ */
 

@@ -1,0 +1,691 @@
+/*
+ * booking — `booking demo`: seed a catalog and run a flash sale, many
+ * buyer threads racing for the same seats, then expire the abandoned
+ * holds, relay the events, send the notifications and check the six
+ * invariants.
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <booking/sys/clock.h> /* a manual clock, to expire holds without waiting */
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEMO_DEFAULT_DIR CLI_DEFAULT_DATA_DIR "/demo"
+#define DEMO_DB "demo.db"
+#define DEMO_ROW_WIDTH 15
+#define DEMO_MAX_ROWS 26
+#define DEMO_MAX_ATTEMPTS 4   /* a buyer tries this often before giving up */
+#define DEMO_MAX_PARTY 4      /* seats per buyer: 1..4 */
+#define DEMO_PRICE_PREMIUM 1850
+#define DEMO_PRICE_STANDARD 1200
+#define DEMO_CURRENCY "EUR"
+#define DEMO_MAX_TYPES 16
+
+/* What one buyer did. Summed into the totals after the sale. */
+typedef struct buyer_stats {
+	size_t attempts, holds, seats_held, conflicts, sold_out, errors;
+	size_t paid, declined, abandoned, pay_errors;
+	int64_t revenue;
+	int first_error; /* code of the first unexpected error */
+} buyer_stats;
+
+typedef struct demo demo;
+
+typedef struct buyer {
+	demo *d;
+	pthread_t thread;
+	char user[32];
+	uint64_t rng;
+	buyer_stats st;
+} buyer;
+
+struct demo {
+	booking *bk;
+	booking_clock *clock;
+	char showtime_id[BOOKING_ID_SIZE];
+	size_t seat_count, row_width;
+	pthread_barrier_t start;
+	atomic_size_t done, holds, conflicts; /* live counters for the progress line */
+	size_t buyers;
+	buyer *buyer;
+};
+
+/* ---- randomness (per buyer, reproducible from --seed) ------------------ */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+static size_t rnd(uint64_t *state, size_t n)
+{
+	return (size_t)(splitmix64(state) % n);
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the catalog --------------------------------------------------------- */
+
+/* Seats in rows of 15 (wider rows past 26 of them); rows A-B premium when there are 3+ rows. */
+static booking_seat *demo_layout(size_t seat_count, size_t *row_width_out, bool *premium_out)
+{
+	size_t width = DEMO_ROW_WIDTH;
+	if (seat_count > DEMO_ROW_WIDTH * DEMO_MAX_ROWS)
+		width = (seat_count + DEMO_MAX_ROWS - 1) / DEMO_MAX_ROWS;
+	size_t rows = (seat_count + width - 1) / width;
+	booking_seat *seats = calloc(seat_count, sizeof *seats);
+	if (!seats)
+		return NULL;
+	for (size_t i = 0; i < seat_count; i++) {
+		size_t row = i / width;
+		snprintf(seats[i].label, sizeof seats[i].label, "%c%u", (char)('A' + row), (unsigned)(i % width + 1));
+		snprintf(seats[i].category, sizeof seats[i].category, "%s", rows >= 3 && row < 2 ? "premium" : "standard");
+	}
+	*row_width_out = width;
+	*premium_out = rows >= 3;
+	return seats;
+}
+
+static int demo_seed_catalog(demo *d, const cli *c, int64_t now)
+{
+	booking_ctx admin;
+	booking_ctx_init(&admin, "demo-admin", BOOKING_ROLE_ADMIN);
+	booking_theater *t = NULL;
+	booking_screen *s = NULL;
+	booking_movie *m = NULL;
+	booking_showtime *st = NULL;
+	bool premium = false;
+	int rc = 0;
+	booking_seat *seats = demo_layout(d->seat_count, &d->row_width, &premium);
+	if (!seats) {
+		fprintf(stderr, "booking: out of memory\n");
+		return BOOKING_ENOMEM;
+	}
+	booking_price prices[2] = {{"standard", DEMO_PRICE_STANDARD}, {"premium", DEMO_PRICE_PREMIUM}};
+	if ((rc = booking_theater_create(&t, d->bk, &admin, "Le Grand Rex", "Paris")) != 0 ||
+	    (rc = booking_screen_create(&s, d->bk, &admin, t->id, "Salle 1", seats, d->seat_count)) != 0 ||
+	    (rc = booking_movie_create(&m, d->bk, &admin, "The Flash Sale", 118)) != 0 ||
+	    (rc = booking_showtime_create(&st, d->bk, &admin, m->id, s->id, now + INT64_C(2) * 3600 * 1000, DEMO_CURRENCY, prices,
+	                                  premium ? 2 : 1)) != 0)
+		goto out;
+	memcpy(d->showtime_id, st->id, sizeof d->showtime_id);
+	if (!c->json) {
+		char when[40], p1[32], p2[32];
+		printf("catalog: \"%s\" at %s, %s (%s); screen \"%s\", %zu seats\n", m->title,
+		       fmt_time(when, sizeof when, st->starts_at), t->name, t->city, s->name, s->seat_count);
+		if (premium)
+			printf("         rows A-B premium %s, the rest standard %s\n",
+			       fmt_money(p1, sizeof p1, DEMO_PRICE_PREMIUM, DEMO_CURRENCY),
+			       fmt_money(p2, sizeof p2, DEMO_PRICE_STANDARD, DEMO_CURRENCY));
+		printf("showtime %s\n", st->id);
+	}
+out:
+	free(seats);
+	booking_theater_free(t);
+	booking_screen_free(s);
+	booking_movie_free(m);
+	booking_showtime_free(st);
+	return rc;
+}
+
+/* ---- a buyer ----------------------------------------------------------- */
+
+/*
+ * Pick `want` free seats from the map: a random free seat, then its free
+ * neighbours in the row (right, then left), then any free seats. Returns
+ * how many were picked (0: sold out).
+ */
+static size_t pick_seats(buyer *b, const booking_seat_map *m, size_t want, const char **labels)
+{
+	size_t nfree = 0, picked = 0;
+	size_t *free_idx = malloc(m->count * sizeof *free_idx);
+	bool *taken = calloc(m->count, sizeof *taken);
+	if (!free_idx || !taken)
+		goto out;
+	for (size_t i = 0; i < m->count; i++)
+		if (m->seats[i].status == BOOKING_SEAT_FREE)
+			free_idx[nfree++] = i;
+	if (nfree == 0)
+		goto out;
+	if (want > nfree)
+		want = nfree;
+	size_t width = b->d->row_width;
+	size_t first = free_idx[rnd(&b->rng, nfree)];
+	size_t row = first / width;
+	taken[first] = true;
+	labels[picked++] = m->seats[first].label;
+	for (size_t i = first + 1; picked < want && i < m->count && i / width == row && m->seats[i].status == BOOKING_SEAT_FREE; i++) {
+		taken[i] = true;
+		labels[picked++] = m->seats[i].label;
+	}
+	for (size_t i = first; picked < want && i-- > 0 && i / width == row && m->seats[i].status == BOOKING_SEAT_FREE;) {
+		taken[i] = true;
+		labels[picked++] = m->seats[i].label;
+	}
+	while (picked < want) { /* no room in the row: scattered seats will do */
+		size_t i = free_idx[rnd(&b->rng, nfree)];
+		if (!taken[i]) {
+			taken[i] = true;
+			labels[picked++] = m->seats[i].label;
+		}
+	}
+out:
+	free(free_idx);
+	free(taken);
+	return picked;
+}
+
+static void note_error(buyer_stats *st, int code)
+{
+	if (!st->first_error)
+		st->first_error = code;
+}
+
+/* Look at the seat map, pick seats, hold them; retry with other seats when beaten to them. */
+static booking_reservation *buyer_hold(buyer *b, const booking_ctx *ctx)
+{
+	demo *d = b->d;
+	size_t want = 1 + rnd(&b->rng, DEMO_MAX_PARTY);
+	for (int attempt = 0; attempt < DEMO_MAX_ATTEMPTS; attempt++) {
+		booking_seat_map *m = NULL;
+		const char *labels[DEMO_MAX_PARTY];
+		if (booking_seat_map_get(&m, d->bk, ctx, d->showtime_id) != 0) {
+			b->st.errors++;
+			note_error(&b->st, booking_error_last()->code);
+			continue;
+		}
+		size_t n = pick_seats(b, m, want, labels);
+		if (n == 0) {
+			booking_seat_map_free(m);
+			b->st.sold_out++;
+			return NULL;
+		}
+		booking_reservation *r = NULL;
+		b->st.attempts++;
+		int rc = booking_hold(&r, d->bk, ctx, d->showtime_id, labels, n);
+		booking_seat_map_free(m);
+		if (rc == 0) {
+			b->st.holds++;
+			b->st.seats_held += r->seat_count;
+			atomic_fetch_add(&d->holds, 1);
+			return r;
+		}
+		if (rc == BOOKING_ESEAT_ALREADY_BOOKED) {
+			b->st.conflicts++;
+			atomic_fetch_add(&d->conflicts, 1);
+		} else {
+			b->st.errors++;
+			note_error(&b->st, rc);
+		}
+	}
+	return NULL;
+}
+
+/* ~70% pay, ~10% pay with a card that is declined (and give up), ~20% walk away. */
+static void buyer_pay(buyer *b, const booking_ctx *ctx, const booking_reservation *r)
+{
+	size_t dice = rnd(&b->rng, 100);
+	if (dice >= 80) {
+		b->st.abandoned++;
+		return;
+	}
+	const char *card = dice < 70 ? CLI_DEFAULT_CARD : CLI_DECLINING_CARD;
+	char key[64];
+	snprintf(key, sizeof key, "demo-%s", r->id);
+	booking_payment *p = NULL;
+	int rc = booking_pay(&p, b->d->bk, ctx, r->id, key, card);
+	if (rc == 0) {
+		b->st.paid++;
+		b->st.revenue += p->amount;
+	} else if (rc == BOOKING_EPAYMENT_DECLINED) {
+		b->st.declined++;
+	} else {
+		b->st.pay_errors++;
+		note_error(&b->st, rc);
+	}
+	booking_payment_free(p);
+}
+
+static void *buyer_main(void *arg)
+{
+	buyer *b = arg;
+	booking_ctx ctx;
+	booking_ctx_init(&ctx, b->user, BOOKING_ROLE_CUSTOMER);
+	pthread_barrier_wait(&b->d->start); /* everyone rushes in at once */
+	booking_reservation *r = buyer_hold(b, &ctx);
+	if (r)
+		buyer_pay(b, &ctx, r);
+	booking_reservation_free(r);
+	atomic_fetch_add(&b->d->done, 1);
+	return NULL;
+}
+
+/* ---- the sale ---------------------------------------------------------- */
+
+static void progress_line(demo *d, bool final)
+{
+	size_t done = atomic_load(&d->done), width = 30;
+	size_t filled = d->buyers ? done * width / d->buyers : width;
+	char bar[64];
+	for (size_t i = 0; i < width; i++)
+		bar[i] = i < filled ? '#' : '.';
+	bar[width] = '\0';
+	fprintf(stderr, "\r[%s] %zu/%zu buyers done, %zu holds, %zu conflicts%s", bar, done, d->buyers,
+	        atomic_load(&d->holds), atomic_load(&d->conflicts), final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* Start the buyers together, show progress, wait for all. 0, or -1 when a thread could not start. */
+static int run_sale(demo *d, double *elapsed)
+{
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	pthread_barrier_init(&d->start, NULL, (unsigned)d->buyers + 1);
+	for (size_t i = 0; i < d->buyers; i++) {
+		int err = pthread_create(&d->buyer[i].thread, &attr, buyer_main, &d->buyer[i]);
+		if (err) {
+			/* The started threads wait at the barrier forever; returning ends the process. */
+			fprintf(stderr, "booking: cannot start buyer %zu: %s (try fewer --buyers)\n", i + 1, strerror(err));
+			pthread_attr_destroy(&attr);
+			return -1;
+		}
+	}
+	pthread_attr_destroy(&attr);
+	bool tty = isatty(STDERR_FILENO);
+	double t0 = now_seconds();
+	pthread_barrier_wait(&d->start);
+	const struct timespec tick = {0, 50 * 1000 * 1000};
+	double last = 0;
+	while (atomic_load(&d->done) < d->buyers) {
+		nanosleep(&tick, NULL);
+		if (tty && now_seconds() - last >= 0.25) {
+			progress_line(d, false);
+			last = now_seconds();
+		}
+	}
+	for (size_t i = 0; i < d->buyers; i++)
+		pthread_join(d->buyer[i].thread, NULL);
+	*elapsed = now_seconds() - t0;
+	if (tty)
+		progress_line(d, true);
+	pthread_barrier_destroy(&d->start);
+	return 0;
+}
+
+static void sum_stats(const demo *d, buyer_stats *t)
+{
+	memset(t, 0, sizeof *t);
+	for (size_t i = 0; i < d->buyers; i++) {
+		const buyer_stats *s = &d->buyer[i].st;
+		t->attempts += s->attempts;
+		t->holds += s->holds;
+		t->seats_held += s->seats_held;
+		t->conflicts += s->conflicts;
+		t->sold_out += s->sold_out;
+		t->errors += s->errors;
+		t->paid += s->paid;
+		t->declined += s->declined;
+		t->abandoned += s->abandoned;
+		t->pay_errors += s->pay_errors;
+		t->revenue += s->revenue;
+		if (!t->first_error)
+			t->first_error = s->first_error;
+	}
+}
+
+/* ---- after the sale: events and notifications --------------------------- */
+
+typedef struct type_count {
+	size_t n;
+	char type[DEMO_MAX_TYPES][40];
+	size_t count[DEMO_MAX_TYPES];
+	size_t total;
+} type_count;
+
+static void count_type(type_count *tc, const char *type)
+{
+	tc->total++;
+	for (size_t i = 0; i < tc->n; i++)
+		if (strcmp(tc->type[i], type) == 0) {
+			tc->count[i]++;
+			return;
+		}
+	if (tc->n < DEMO_MAX_TYPES) {
+		snprintf(tc->type[tc->n], sizeof tc->type[tc->n], "%s", type);
+		tc->count[tc->n++] = 1;
+	}
+}
+
+static size_t type_get(const type_count *tc, const char *type)
+{
+	for (size_t i = 0; i < tc->n; i++)
+		if (strcmp(tc->type[i], type) == 0)
+			return tc->count[i];
+	return 0;
+}
+
+static int count_event(const booking_event *ev, void *payload)
+{
+	count_type(payload, ev->type);
+	return 0;
+}
+
+static int count_notification(const booking_notification *n, void *payload)
+{
+	static const char *const kinds[] = {"", "booking_confirmed", "booking_cancelled", "booking_expired",
+	                                    "payment_failed", "payment_refunded"};
+	count_type(payload, (size_t)n->kind < sizeof kinds / sizeof kinds[0] ? kinds[n->kind] : "other");
+	return 0;
+}
+
+/* Read every event once through a consumer group of our own, to count them by type. */
+static int count_events(booking *bk, type_count *tc)
+{
+	booking_consumer_options o = BOOKING_CONSUMER_OPTIONS_INIT;
+	o.group = "demo-stats";
+	o.batch = 256;
+	size_t handled;
+	do {
+		handled = 0;
+		int rc = booking_consume(bk, &o, count_event, tc, &handled);
+		if (rc != 0)
+			return rc;
+	} while (handled > 0);
+	return 0;
+}
+
+/* ---- the demo command ---------------------------------------------------- */
+
+typedef struct demo_args {
+	const char *dir;
+	long buyers, seats;
+	uint64_t seed;
+} demo_args;
+
+static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv, demo_args *da)
+{
+	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", NULL};
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "demo takes no positional arguments");
+	da->dir = args_get(&a, "--dir") ? args_get(&a, "--dir") : DEMO_DEFAULT_DIR;
+	da->buyers = 200;
+	da->seats = 150;
+	long seed = 0;
+	if (args_get(&a, "--buyers") && !args_int(args_get(&a, "--buyers"), 1, 2000, &da->buyers))
+		return cli_usage_error(c, cmd, "--buyers wants 1..2000");
+	if (args_get(&a, "--seats") && !args_int(args_get(&a, "--seats"), 1, 2000, &da->seats))
+		return cli_usage_error(c, cmd, "--seats wants 1..2000");
+	if (args_get(&a, "--seed")) {
+		if (!args_int(args_get(&a, "--seed"), 0, LONG_MAX, &seed))
+			return cli_usage_error(c, cmd, "--seed wants a non-negative number");
+		da->seed = (uint64_t)seed;
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		da->seed = ((uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid()) % 1000000000u;
+	}
+	return ARGS_OK;
+}
+
+/* mkdir -p for a relative or absolute path. */
+static int make_dirs(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+/* A fresh sqlite file in `dir`: the old demo database and its WAL files go. */
+static int demo_store_url(const char *dir, char *url, size_t size)
+{
+	char cwd[4096], path[4200];
+	int err = make_dirs(dir);
+	if (err) {
+		fprintf(stderr, "booking: cannot create %s: %s\n", dir, strerror(err));
+		return EXIT_DOMAIN;
+	}
+	if (dir[0] == '/')
+		snprintf(path, sizeof path, "%s/%s", dir, DEMO_DB);
+	else if (getcwd(cwd, sizeof cwd))
+		snprintf(path, sizeof path, "%s/%s/%s", cwd, dir, DEMO_DB);
+	else
+		return EXIT_DOMAIN;
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char f[4300];
+		snprintf(f, sizeof f, "%s%s", path, suffixes[i]);
+		if (unlink(f) != 0 && errno != ENOENT) {
+			fprintf(stderr, "booking: cannot remove %s: %s\n", f, strerror(errno));
+			return EXIT_DOMAIN;
+		}
+	}
+	snprintf(url, size, "sqlite://%s", path);
+	return EXIT_OK;
+}
+
+typedef struct demo_result {
+	buyer_stats t;
+	double elapsed;
+	size_t expired, relayed;
+	type_count events, notes;
+	booking_seat_map *after_sale, *final;
+	booking_check_report *check;
+	int64_t advanced_ms;
+} demo_result;
+
+static json_t *json_counts(const type_count *tc)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; o && i < tc->n; i++)
+		json_object_set_new(o, tc->type[i], json_integer((json_int_t)tc->count[i]));
+	return o;
+}
+
+static int print_json_summary(cli *c, const demo_args *da, const demo *d, const char *store, demo_result *res)
+{
+	const buyer_stats *t = &res->t;
+	json_t *check = json_from_library(booking_check_report_to_json(res->check));
+	json_t *o = json_pack("{s:I,s:I,s:I,s:s,s:s}", "seed", (json_int_t)da->seed, "buyers", (json_int_t)da->buyers,
+	                      "seats", (json_int_t)da->seats, "store", store, "showtime_id", d->showtime_id);
+	if (!o)
+		return cli_json(c, NULL);
+	json_object_set_new(o, "hold_attempts", json_integer((json_int_t)t->attempts));
+	json_object_set_new(o, "holds", json_integer((json_int_t)t->holds));
+	json_object_set_new(o, "seats_held", json_integer((json_int_t)t->seats_held));
+	json_object_set_new(o, "conflicts", json_integer((json_int_t)t->conflicts));
+	json_object_set_new(o, "sold_out_buyers", json_integer((json_int_t)t->sold_out));
+	json_object_set_new(o, "errors", json_integer((json_int_t)(t->errors + t->pay_errors)));
+	json_object_set_new(o, "payments_succeeded", json_integer((json_int_t)t->paid));
+	json_object_set_new(o, "payments_declined", json_integer((json_int_t)t->declined));
+	json_object_set_new(o, "abandoned", json_integer((json_int_t)t->abandoned));
+	json_object_set_new(o, "bookings_expired", json_integer((json_int_t)res->expired));
+	json_object_set_new(o, "refunds", json_integer((json_int_t)type_get(&res->events, "payment.refunded")));
+	json_object_set_new(o, "sold_seats", json_integer((json_int_t)(res->final ? res->final->sold_count : 0)));
+	json_object_set_new(o, "free_seats", json_integer((json_int_t)(res->final ? res->final->free_count : 0)));
+	json_object_set_new(o, "revenue", json_integer((json_int_t)t->revenue));
+	json_object_set_new(o, "currency", json_string(DEMO_CURRENCY));
+	json_object_set_new(o, "events_published", json_integer((json_int_t)res->relayed));
+	json_object_set_new(o, "events_by_type", json_counts(&res->events));
+	json_object_set_new(o, "notifications_sent", json_integer((json_int_t)res->notes.total));
+	json_object_set_new(o, "notifications_by_kind", json_counts(&res->notes));
+	json_object_set_new(o, "clock_advanced_ms", json_integer((json_int_t)res->advanced_ms));
+	json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)(res->elapsed * 1000.0)));
+	json_object_set_new(o, "holds_per_second",
+	                    json_real(res->elapsed > 0 ? (double)t->holds / res->elapsed : 0.0));
+	json_object_set_new(o, "check", check ? check : json_null());
+	return cli_json(c, o);
+}
+
+static void print_summary(cli *c, const demo_args *da, demo_result *res)
+{
+	const buyer_stats *t = &res->t;
+	char money[48];
+	const booking_seat_map *f = res->final;
+	printf("\n%ssummary%s (seed %llu)\n", col(c, ANSI_BOLD), col(c, ANSI_RESET), (unsigned long long)da->seed);
+	printf("  buyers          %ld: %zu got seats, %zu did not (%zu saw it sold out)\n", da->buyers, t->holds,
+	       (size_t)da->buyers - t->holds, t->sold_out);
+	printf("  holds           %zu holds of %zu seats in %zu attempts, %zu conflicts (SEAT_ALREADY_BOOKED)\n",
+	       t->holds, t->seats_held, t->attempts, t->conflicts);
+	if (t->errors || t->pay_errors)
+		printf("  errors          %zu (first: %s)\n", t->errors + t->pay_errors, booking_error_name(t->first_error));
+	if (res->after_sale)
+		printf("  after the sale  %zu sold, %zu held, %zu free\n", res->after_sale->sold_count,
+		       res->after_sale->held_count, res->after_sale->free_count);
+	printf("  payments        %zu succeeded, %zu declined; %zu holders walked away\n", t->paid, t->declined,
+	       t->abandoned);
+	printf("  expired         %zu bookings (clock moved %lld min ahead)\n", res->expired,
+	       (long long)(res->advanced_ms / 60000));
+	printf("  refunds         %zu\n", type_get(&res->events, "payment.refunded"));
+	if (f)
+		printf("  sold seats      %zu of %zu, revenue %s\n", f->sold_count, f->count,
+		       fmt_money(money, sizeof money, t->revenue, DEMO_CURRENCY));
+	printf("  events          %zu published:", res->relayed);
+	for (size_t i = 0; i < res->events.n; i++)
+		printf("%s %s %zu", i ? "," : "", res->events.type[i], res->events.count[i]);
+	printf("\n  notifications   %zu sent:", res->notes.total);
+	for (size_t i = 0; i < res->notes.n; i++)
+		printf("%s %s %zu", i ? "," : "", res->notes.type[i], res->notes.count[i]);
+	printf("\n  elapsed         %.2f s, %.0f holds/s\n", res->elapsed,
+	       res->elapsed > 0 ? (double)t->holds / res->elapsed : 0.0);
+}
+
+/* Everything after the buyers: move time on, expire, relay, notify, check. */
+static int demo_aftermath(demo *d, const booking_options *opts, demo_result *res)
+{
+	booking_ctx reader;
+	booking_ctx_init(&reader, NULL, BOOKING_ROLE_NONE);
+	if (booking_seat_map_get(&res->after_sale, d->bk, &reader, d->showtime_id) != 0)
+		return -1;
+	/* The abandoned and declined holds run out: jump past the hold and the payment window. */
+	int expiry_min = opts->booking_expiry_minutes ? opts->booking_expiry_minutes : 15;
+	int window_s = opts->payment_window_seconds ? opts->payment_window_seconds : 120;
+	res->advanced_ms = ((int64_t)expiry_min * 60 + window_s + 60) * 1000;
+	booking_clock_manual_advance(d->clock, res->advanced_ms);
+	size_t n;
+	do {
+		n = 0;
+		if (booking_expire_due(d->bk, booking_ctx_system(), 500, &n) != 0)
+			return -1;
+		res->expired += n;
+	} while (n == 500);
+	if (relay_all(d->bk, &res->relayed) != 0)
+		return -1;
+	size_t sent = 0;
+	if (drain_notifications(d->bk, count_notification, &res->notes, 0, &sent) != 0)
+		return -1;
+	if (count_events(d->bk, &res->events) != 0)
+		return -1;
+	if (booking_seat_map_get(&res->final, d->bk, &reader, d->showtime_id) != 0)
+		return -1;
+	if (booking_check(&res->check, d->bk) != 0)
+		return -1;
+	return 0;
+}
+
+int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	demo_args da;
+	memset(&da, 0, sizeof da);
+	int rc;
+	if ((rc = parse_demo_args(c, cmd, argc, argv, &da)) != ARGS_OK)
+		return rc;
+
+	char url[4400] = "";
+	if (!c->store_url && (rc = demo_store_url(da.dir, url, sizeof url)))
+		return rc;
+	booking_options opts;
+	if ((rc = cli_options(c, &opts, url)))
+		return rc;
+	opts.store_url = c->store_url ? c->store_url : url; /* the demo's own file, not $BOOKING_STORE_URL */
+
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	demo d;
+	memset(&d, 0, sizeof d);
+	d.clock = booking_clock_manual_new((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	d.buyers = (size_t)da.buyers;
+	d.seat_count = (size_t)da.seats;
+	d.buyer = calloc(d.buyers, sizeof *d.buyer);
+	if (!d.clock || !d.buyer) {
+		booking_clock_manual_free(d.clock);
+		free(d.buyer);
+		fprintf(stderr, "booking: out of memory\n");
+		return EXIT_DOMAIN;
+	}
+	opts.clock = d.clock;
+	demo_result res;
+	memset(&res, 0, sizeof res);
+	if (!c->json)
+		printf("%sbooking demo%s: a flash sale, %ld buyers for %ld seats (seed %llu)\nstore:   %s\n",
+		       col(c, ANSI_BOLD), col(c, ANSI_RESET), da.buyers, da.seats, (unsigned long long)da.seed,
+		       opts.store_url);
+	if (booking_open(&d.bk, &opts) != 0 || demo_seed_catalog(&d, c, booking_now(d.bk)) != 0) {
+		rc = cli_fail(c);
+		goto out;
+	}
+	for (size_t i = 0; i < d.buyers; i++) {
+		d.buyer[i].d = &d;
+		d.buyer[i].rng = da.seed * 0x9E3779B97F4A7C15ULL + i + 1;
+		snprintf(d.buyer[i].user, sizeof d.buyer[i].user, "buyer-%04zu", i + 1);
+	}
+	if (!c->json)
+		fflush(stdout);
+	if (run_sale(&d, &res.elapsed) != 0)
+		return EXIT_DOMAIN; /* threads stuck at the barrier: leave everything to exit() */
+	sum_stats(&d, &res.t);
+	if (demo_aftermath(&d, &opts, &res) != 0) {
+		rc = cli_fail(c);
+		goto out;
+	}
+	rc = res.check->count ? EXIT_DOMAIN : EXIT_OK;
+	if (c->json) {
+		if (print_json_summary(c, &da, &d, opts.store_url, &res) != EXIT_OK)
+			rc = EXIT_DOMAIN;
+	} else {
+		printf("\n");
+		seatmap_print(c, stdout, res.final);
+		print_summary(c, &da, &res);
+		print_check_report(c, res.check);
+	}
+out:
+	booking_seat_map_free(res.after_sale);
+	booking_seat_map_free(res.final);
+	booking_check_report_free(res.check);
+	booking_close(d.bk);
+	booking_clock_manual_free(d.clock);
+	free(d.buyer);
+	return rc;
+}

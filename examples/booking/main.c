@@ -1,0 +1,366 @@
+/*
+ * booking — the libbooking command-line tool: global flags, opening the
+ * handle, the actor, and dispatch to the commands.
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const cli_command commands[] = {
+	{"init", NULL, cmd_init, "", "create or migrate the store and print its schema version", NULL},
+	{"movie", "add", cmd_movie_add, "TITLE --duration MINUTES", "add a movie (--admin)", NULL},
+	{"movie", "list", cmd_movie_list, "", "list the movies", NULL},
+	{"theater", "add", cmd_theater_add, "NAME [--city CITY]", "add a theater (--admin)", NULL},
+	{"theater", "list", cmd_theater_list, "", "list the theaters", NULL},
+	{"screen", "add", cmd_screen_add,
+	 "THEATER_ID NAME (--rows A-J --seats 15 [--category standard] | --layout SPEC)",
+	 "add a screen and its seats (--admin)",
+	 "  --rows A-J --seats N   N seats in each row of the range, labelled A1..A<N>\n"
+	 "  --category NAME        price category of those seats (default standard)\n"
+	 "  --layout SPEC          a full layout: ROWS:COUNT[:CATEGORY],...\n"
+	 "                         e.g. \"A-B:12:premium,C-J:15\""},
+	{"screen", "show", cmd_screen_show, "SCREEN_ID", "show a screen and its seat layout", NULL},
+	{"showtime", "add", cmd_showtime_add,
+	 "MOVIE_ID SCREEN_ID --starts TIME [--currency CUR] --price CATEGORY=AMOUNT...",
+	 "schedule a showtime (--admin)",
+	 "  --starts TIME           ISO 8601 UTC (2030-06-01T20:00:00Z, \"2030-06-01 20:00\")\n"
+	 "                          or +MINUTES from now\n"
+	 "  --currency CUR          ISO 4217 code (default EUR)\n"
+	 "  --price CATEGORY=AMOUNT one per seat category of the screen; AMOUNT in minor\n"
+	 "                          units (1250) or decimal (12.50)"},
+	{"showtime", "list", cmd_showtime_list, "[MOVIE_ID]", "list showtimes, optionally of one movie", NULL},
+	{"seats", NULL, cmd_seats, "SHOWTIME_ID", "draw the seat map of a showtime", NULL},
+	{"hold", NULL, cmd_hold, "SHOWTIME_ID SEAT...", "hold seats (--as USER); seats as A1 A2 or A1,A2", NULL},
+	{"show", NULL, cmd_show, "BOOKING_ID", "show one booking (--as USER, or --admin)", NULL},
+	{"pay", NULL, cmd_pay, "BOOKING_ID --key KEY [--card NUMBER]",
+	 "pay for a held booking (--as USER)",
+	 "  --key KEY      idempotency key: retrying with the same key never charges twice\n"
+	 "  --card NUMBER  default " CLI_DEFAULT_CARD " (succeeds);\n"
+	 "                 " CLI_DECLINING_CARD " is declined by the simulated gateway"},
+	{"cancel", NULL, cmd_cancel, "BOOKING_ID", "cancel a held booking, releasing its seats (--as USER)", NULL},
+	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its booking (--admin)", NULL},
+	{"bookings", NULL, cmd_bookings, "", "list the bookings of the actor (--as USER)", NULL},
+	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},
+	{"relay", NULL, cmd_relay, "", "move outbox events to the events transport (system)", NULL},
+	{"notify", NULL, cmd_notify, "[--follow]",
+	 "deliver pending notifications, one line each (system)",
+	 "  --follow  keep polling (twice a second) until interrupted (Ctrl-C)"},
+	{"recover", NULL, cmd_recover, "[--min-age SECONDS]",
+	 "resolve payments left in flight by a crash or a gateway failure (system)", NULL},
+	{"check", NULL, cmd_check, "", "verify the six invariants; exit 1 on a violation", NULL},
+	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S]",
+	 "seed a catalog and run a flash sale of concurrent buyers",
+	 "  --dir DIR    where the demo database goes (default ./booking-data/demo);\n"
+	 "               its demo.db is recreated on every run (--store overrides it)\n"
+	 "  --buyers N   concurrent buyer threads, 1..2000 (default 200)\n"
+	 "  --seats N    seats on the screen, rows of 15, 1..2000 (default 150)\n"
+	 "  --seed S     random seed (default: from the time), to replay a run"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_program_usage(FILE *out)
+{
+	fprintf(out, "usage: booking [--store URL] [--locks URL] [--events URL] [--json]\n"
+	             "               [--as USER_ID] [--admin] [--verbose] COMMAND [ARGS...]\n\n"
+	             "Sell seats without ever selling one twice (libbooking %s).\n\ncommands:\n",
+	        booking_version());
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char head[48];
+		snprintf(head, sizeof head, "%s%s%s", commands[i].name, commands[i].sub ? " " : "",
+		         commands[i].sub ? commands[i].sub : "");
+		fprintf(out, "  %-15s %s\n", head, commands[i].summary);
+	}
+	fprintf(out,
+	        "\nglobal options:\n"
+	        "  --store URL    store: sqlite:///path.db, sqlite::memory:, memory:\n"
+	        "                 (default $BOOKING_STORE_URL, else sqlite ./" CLI_DEFAULT_DB ")\n"
+	        "  --locks URL    contention guard: memory: (default $BOOKING_LOCK_URL, else none)\n"
+	        "  --events URL   events transport: store: or memory: (default $BOOKING_EVENTS_URL,\n"
+	        "                 else store:)\n"
+	        "  --json         print exactly one JSON object on stdout\n"
+	        "  --as USER_ID   act as this customer\n"
+	        "  --admin        act as an administrator (with --as, or as user \"admin\")\n"
+	        "  --verbose, -v  show the library's log lines (JSON on stderr)\n"
+	        "  --version      print the library version\n"
+	        "  --help, -h     this help; `booking COMMAND --help` for a command\n\n"
+	        "exit status: 0 ok, 1 the library refused (the error code is printed), 2 usage error.\n"
+	        "All BOOKING_* environment variables are honoured (see doc/configuration.md).\n");
+}
+
+void cli_command_usage(const cli_command *cmd, FILE *out)
+{
+	fprintf(out, "usage: booking %s%s%s%s%s\n", cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
+	        cmd->usage[0] ? " " : "", cmd->usage);
+	if (out == stdout) {
+		fprintf(out, "\n%s.\n", cmd->summary);
+		if (cmd->help)
+			fprintf(out, "\n%s\n", cmd->help);
+	}
+}
+
+/* Usage for every subcommand of a group ("booking movie --help"). */
+static void print_group_usage(const char *group, FILE *out)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, group) == 0)
+			fprintf(out, "usage: booking %s %s %s\n", commands[i].name, commands[i].sub, commands[i].usage);
+}
+
+/* ---- global flags ----------------------------------------------------- */
+
+/* "--store URL" or "--store=URL": true when argv[*i] is `name`; *value set, *i advanced. */
+static bool take_value_flag(const char *name, int argc, char **argv, int *i, const char **value, bool *missing)
+{
+	size_t n = strlen(name);
+	const char *arg = argv[*i];
+	if (strncmp(arg, name, n) != 0)
+		return false;
+	if (arg[n] == '=') {
+		*value = arg + n + 1;
+		return true;
+	}
+	if (arg[n] != '\0')
+		return false;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return true;
+	}
+	*value = argv[++*i];
+	return true;
+}
+
+/*
+ * Take the global flags out of argv, wherever they are (before "--"), so
+ * `booking hold S A1 --json` works as well as `booking --json hold S A1`.
+ * -h/--help count as global only before the command word.
+ * Returns the number of remaining args in rest[], or -1 on a usage error.
+ */
+static int split_global_flags(cli *c, int argc, char **argv, char **rest, bool *help, bool *version, char *err,
+                              size_t err_size)
+{
+	int n = 0;
+	bool seen_command = false, after_dashdash = false;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		bool missing = false;
+		if (after_dashdash || arg[0] != '-') {
+			rest[n++] = argv[i];
+			seen_command = true;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			after_dashdash = true;
+			rest[n++] = argv[i];
+			continue;
+		}
+		if (take_value_flag("--store", argc, argv, &i, &c->store_url, &missing) ||
+		    take_value_flag("--locks", argc, argv, &i, &c->lock_url, &missing) ||
+		    take_value_flag("--events", argc, argv, &i, &c->events_url, &missing) ||
+		    take_value_flag("--as", argc, argv, &i, &c->as_user, &missing)) {
+			if (missing) {
+				snprintf(err, err_size, "%s needs a value", arg);
+				return -1;
+			}
+		} else if (strcmp(arg, "--json") == 0) {
+			c->json = true;
+		} else if (strcmp(arg, "--admin") == 0) {
+			c->admin = true;
+		} else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
+			c->verbose = true;
+		} else if (strcmp(arg, "--version") == 0) {
+			*version = true;
+		} else if (!seen_command && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
+			*help = true;
+		} else if (!seen_command) {
+			snprintf(err, err_size, "unknown option %s (try booking --help)", arg);
+			return -1;
+		} else {
+			rest[n++] = argv[i]; /* the command's own flag */
+		}
+	}
+	return n;
+}
+
+/* ---- handle, options, actor ------------------------------------------- */
+
+static const char *nonempty(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+/* The default store: sqlite ./booking-data/booking.db, directory created. */
+static int default_store_url(cli *c, const char **url)
+{
+	char cwd[4096];
+	if (mkdir(CLI_DEFAULT_DATA_DIR, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "booking: cannot create ./%s: %s\n", CLI_DEFAULT_DATA_DIR, strerror(errno));
+		return EXIT_DOMAIN;
+	}
+	if (!getcwd(cwd, sizeof cwd)) {
+		fprintf(stderr, "booking: cannot read the working directory: %s\n", strerror(errno));
+		return EXIT_DOMAIN;
+	}
+	snprintf(c->store_buf, sizeof c->store_buf, "sqlite://%s/%s", cwd, CLI_DEFAULT_DB);
+	*url = c->store_buf;
+	return EXIT_OK;
+}
+
+int cli_options(cli *c, booking_options *opts, const char *default_store)
+{
+	*opts = *c->env_opts;
+	opts->store_url = c->store_url ? c->store_url : nonempty(c->env_opts->store_url);
+	if (!opts->store_url) {
+		if (default_store) {
+			opts->store_url = default_store;
+		} else {
+			int rc = default_store_url(c, &opts->store_url);
+			if (rc)
+				return rc;
+		}
+	}
+	opts->lock_url = c->lock_url ? c->lock_url : nonempty(c->env_opts->lock_url);
+	opts->events_url = c->events_url ? c->events_url : nonempty(c->env_opts->events_url);
+	if (!opts->events_url)
+		opts->events_url = CLI_DEFAULT_EVENTS;
+	/*
+	 * A CLI reports failures through its exit code and message: library log
+	 * lines (a declined card is a WARNING) only with --verbose or BOOKING_LOG_LEVEL.
+	 */
+	if (c->verbose)
+		opts->log_level = BOOKING_LOG_INFO;
+	else if (opts->log_level == 0) /* BOOKING_LOG_LEVEL unset */
+		opts->log_level = BOOKING_LOG_ERROR;
+	return EXIT_OK;
+}
+
+int cli_open(cli *c)
+{
+	booking_options opts;
+	int rc = cli_options(c, &opts, NULL);
+	if (rc)
+		return rc;
+	if (booking_open(&c->bk, &opts) != 0)
+		return cli_fail(c);
+	return EXIT_OK;
+}
+
+int cli_actor(cli *c, const cli_command *cmd, booking_ctx *ctx)
+{
+	if (c->as_user) {
+		booking_ctx_init(ctx, c->as_user, c->admin ? BOOKING_ROLE_ADMIN : BOOKING_ROLE_CUSTOMER);
+		return EXIT_OK;
+	}
+	if (c->admin) {
+		booking_ctx_init(ctx, "admin", BOOKING_ROLE_ADMIN);
+		return EXIT_OK;
+	}
+	return cli_usage_error(c, cmd, "this command acts for a user: add --as USER_ID");
+}
+
+int cli_admin(cli *c, const cli_command *cmd, booking_ctx *ctx)
+{
+	if (!c->admin)
+		return cli_usage_error(c, cmd, "catalog changes need --admin");
+	booking_ctx_init(ctx, c->as_user ? c->as_user : "admin", BOOKING_ROLE_ADMIN);
+	return EXIT_OK;
+}
+
+void cli_reader(cli *c, booking_ctx *ctx)
+{
+	if (c->as_user || c->admin)
+		booking_ctx_init(ctx, c->as_user ? c->as_user : "admin",
+		                 c->admin ? BOOKING_ROLE_ADMIN : BOOKING_ROLE_CUSTOMER);
+	else
+		booking_ctx_init(ctx, NULL, BOOKING_ROLE_NONE);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static bool is_help(const char *s)
+{
+	return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+static bool is_group(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (commands[i].sub && strcmp(commands[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static int dispatch(cli *c, int argc, char **argv)
+{
+	const char *name = argv[0];
+	if (is_group(name)) {
+		if (argc < 2 || is_help(argv[1])) {
+			print_group_usage(name, argc < 2 ? stderr : stdout);
+			return argc < 2 ? cli_usage_error(c, NULL, "%s needs a subcommand", name) : EXIT_OK;
+		}
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			if (commands[i].sub && strcmp(commands[i].name, name) == 0 && strcmp(commands[i].sub, argv[1]) == 0)
+				return commands[i].fn(c, &commands[i], argc - 2, argv + 2);
+		print_group_usage(name, stderr);
+		return cli_usage_error(c, NULL, "unknown command: %s %s", name, argv[1]);
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!commands[i].sub && strcmp(commands[i].name, name) == 0)
+			return commands[i].fn(c, &commands[i], argc - 1, argv + 1);
+	return cli_usage_error(c, NULL, "unknown command: %s (try booking --help)", name);
+}
+
+static void detect_terminal(cli *c)
+{
+	setlocale(LC_CTYPE, "");
+	const char *codeset = nl_langinfo(CODESET);
+	c->utf8 = codeset && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+	c->color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+}
+
+int main(int argc, char **argv)
+{
+	cli c;
+	memset(&c, 0, sizeof c);
+	detect_terminal(&c);
+
+	char **rest = calloc((size_t)argc + 1, sizeof *rest);
+	if (!rest) {
+		fprintf(stderr, "booking: out of memory\n");
+		return EXIT_DOMAIN;
+	}
+	bool help = false, version = false;
+	char err[256];
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		c.json = c.json || strcmp(argv[i], "--json") == 0; /* so even a bad flag answers in JSON */
+	int n = split_global_flags(&c, argc, argv, rest, &help, &version, err, sizeof err);
+	int rc;
+	if (n < 0) {
+		rc = cli_usage_error(&c, NULL, "%s", err);
+	} else if (help) {
+		print_program_usage(stdout);
+		rc = EXIT_OK;
+	} else if (version) {
+		printf("booking (libbooking) %s\n", booking_version());
+		rc = EXIT_OK;
+	} else if (n == 0) {
+		print_program_usage(stderr);
+		rc = cli_usage_error(&c, NULL, "missing COMMAND");
+	} else if (booking_options_from_env(&c.env_opts) != 0) {
+		rc = cli_fail(&c); /* a BOOKING_* variable out of range: the message names it */
+	} else {
+		rc = dispatch(&c, n, rest);
+	}
+	booking_close(c.bk);
+	booking_options_free(c.env_opts);
+	free(rest);
+	return rc;
+}

@@ -1,0 +1,361 @@
+/*
+ * booking — output: errors, JSON objects, money and time formats, records.
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- errors and the JSON object --------------------------------------- */
+
+int cli_fail(cli *c)
+{
+	const booking_error *e = booking_error_last();
+	if (c->json) {
+		char *text = booking_error_to_json(NULL);
+		printf("%s\n", text ? text : "{\"error\":{\"code\":\"OUT_OF_MEMORY\",\"message\":\"out of memory\",\"details\":{}}}");
+		booking_free(text);
+	} else {
+		fprintf(stderr, "error: %s: %s\n", e->code ? e->name : "INTERNAL_ERROR",
+		        e->message && e->message[0] ? e->message : "unknown failure");
+	}
+	return EXIT_DOMAIN;
+}
+
+int cli_usage_error(cli *c, const cli_command *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "booking: %s\n", msg);
+	if (cmd)
+		cli_command_usage(cmd, stderr);
+	if (c->json) {
+		json_t *o = json_pack("{s:{s:s,s:s,s:{}}}", "error", "code", "USAGE_ERROR", "message", msg, "details");
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(o);
+	}
+	return EXIT_USAGE;
+}
+
+int cli_json(cli *c, json_t *obj)
+{
+	(void)c;
+	if (!obj) {
+		fprintf(stderr, "booking: out of memory\n");
+		return EXIT_DOMAIN;
+	}
+	/* Pretty for a person at a terminal, one line for a pipe: one object either way. */
+	size_t flags = isatty(STDOUT_FILENO) ? JSON_INDENT(2) : JSON_COMPACT;
+	char *text = json_dumps(obj, flags);
+	json_decref(obj);
+	if (!text) {
+		fprintf(stderr, "booking: out of memory\n");
+		return EXIT_DOMAIN;
+	}
+	printf("%s\n", text);
+	free(text);
+	return EXIT_OK;
+}
+
+const char *col(const cli *c, const char *ansi)
+{
+	return c->color ? ansi : "";
+}
+
+/* ---- money ------------------------------------------------------------- */
+
+/* Digits after the decimal point of an ISO 4217 currency (2 unless listed). */
+int currency_exponent(const char *currency)
+{
+	static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+	                                   "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF", NULL};
+	static const char *const three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND", NULL};
+	for (size_t i = 0; currency && zero[i]; i++)
+		if (strcmp(currency, zero[i]) == 0)
+			return 0;
+	for (size_t i = 0; currency && three[i]; i++)
+		if (strcmp(currency, three[i]) == 0)
+			return 3;
+	return 2;
+}
+
+const char *fmt_money(char *buf, size_t size, int64_t minor, const char *currency)
+{
+	int exp = currency_exponent(currency);
+	int64_t scale = exp == 0 ? 1 : exp == 3 ? 1000 : 100;
+	uint64_t mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
+	if (exp == 0)
+		snprintf(buf, size, "%s%" PRIu64 " %s", minor < 0 ? "-" : "", mag, currency);
+	else
+		snprintf(buf, size, "%s%" PRIu64 ".%0*" PRIu64 " %s", minor < 0 ? "-" : "", mag / (uint64_t)scale, exp,
+		         mag % (uint64_t)scale, currency);
+	return buf;
+}
+
+bool parse_money(const char *s, const char *currency, int64_t *out)
+{
+	int exp = currency_exponent(currency);
+	const char *p = s;
+	if (!p || !*p)
+		return false;
+	int64_t whole = 0, frac = 0;
+	int frac_digits = 0;
+	bool dot = false, digits = false;
+	for (; *p; p++) {
+		if (*p == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			return false;
+		digits = true;
+		if (!dot) {
+			if (whole > (INT64_MAX - 9) / 10 / 1000)
+				return false;
+			whole = whole * 10 + (*p - '0');
+		} else {
+			if (++frac_digits > exp)
+				return false; /* more precision than the currency has */
+			frac = frac * 10 + (*p - '0');
+		}
+	}
+	if (!digits)
+		return false;
+	if (!dot) {
+		*out = whole; /* an integer is minor units already */
+		return true;
+	}
+	for (int i = frac_digits; i < exp; i++)
+		frac *= 10;
+	int64_t scale = 1;
+	for (int i = 0; i < exp; i++)
+		scale *= 10;
+	*out = whole * scale + frac;
+	return true;
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+const char *fmt_time(char *buf, size_t size, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+const char *fmt_iso(char *buf, size_t size, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[32];
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03dZ", base, (int)(ms % 1000));
+	return buf;
+}
+
+bool parse_time(const char *s, int64_t now_ms, int64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	if (s[0] == '+') {
+		long minutes;
+		if (!args_int(s + 1, 0, 10L * 366 * 24 * 60, &minutes))
+			return false;
+		*out = now_ms + (int64_t)minutes * 60000;
+		return true;
+	}
+	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, ms = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+		return false;
+	const char *p = s + n;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (sscanf(p, "%2d:%2d%n", &h, &mi, &n) != 2)
+			return false;
+		p += n;
+		if (*p == ':') {
+			if (sscanf(p + 1, "%2d%n", &sec, &n) != 1)
+				return false;
+			p += 1 + n;
+			if (*p == '.') {
+				int scale = 100;
+				for (p++; *p >= '0' && *p <= '9'; p++) {
+					ms += (*p - '0') * scale;
+					scale /= 10;
+				}
+			}
+		}
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (strcmp(p, "+00:00") == 0 || strcmp(p, "+0000") == 0)
+		p += strlen(p);
+	if (*p != '\0')
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0)
+		return false;
+	struct tm tm;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return false;
+	*out = (int64_t)t * 1000 + ms;
+	return true;
+}
+
+/* ---- records as JSON --------------------------------------------------- */
+
+static json_t *json_time(int64_t ms)
+{
+	char buf[40];
+	return json_string(fmt_iso(buf, sizeof buf, ms));
+}
+
+json_t *json_movie(const booking_movie *m)
+{
+	return json_pack("{s:s,s:s,s:i,s:o}", "id", m->id, "title", m->title, "duration_minutes",
+	                 m->duration_minutes, "created_at", json_time(m->created_at));
+}
+
+json_t *json_theater(const booking_theater *t)
+{
+	return json_pack("{s:s,s:s,s:s,s:o}", "id", t->id, "name", t->name, "city", t->city ? t->city : "",
+	                 "created_at", json_time(t->created_at));
+}
+
+json_t *json_screen(const booking_screen *s)
+{
+	json_t *seats = json_array();
+	for (size_t i = 0; seats && i < s->seat_count; i++)
+		json_array_append_new(seats,
+		                      json_pack("{s:s,s:s}", "label", s->seats[i].label, "category", s->seats[i].category));
+	return json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "id", s->id, "theater_id", s->theater_id, "name", s->name,
+	                 "seat_count", (json_int_t)s->seat_count, "seats", seats, "created_at",
+	                 json_time(s->created_at));
+}
+
+json_t *json_showtime(const booking_showtime *s)
+{
+	json_t *prices = json_object();
+	for (size_t i = 0; prices && i < s->price_count; i++)
+		json_object_set_new(prices, s->prices[i].category, json_integer((json_int_t)s->prices[i].amount));
+	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:o}", "id", s->id, "movie_id", s->movie_id, "screen_id",
+	                 s->screen_id, "starts_at", json_time(s->starts_at), "currency", s->currency, "prices",
+	                 prices, "status", s->status == BOOKING_SHOWTIME_CANCELLED ? "CANCELLED" : "SCHEDULED",
+	                 "created_at", json_time(s->created_at));
+}
+
+json_t *json_reservation(const booking_reservation *r)
+{
+	json_t *seats = json_array();
+	for (size_t i = 0; seats && i < r->seat_count; i++)
+		json_array_append_new(seats, json_string(r->seats[i].label));
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:o,s:o,s:o,s:I}", "id", r->id, "user_id", r->user_id,
+	                 "showtime_id", r->showtime_id, "status", booking_status_name(r->status), "saga",
+	                 booking_saga_state_name(r->saga), "seats", seats, "total_amount", (json_int_t)r->total_amount,
+	                 "currency", r->currency, "created_at", json_time(r->created_at), "expires_at",
+	                 json_time(r->expires_at), "updated_at", json_time(r->updated_at), "version",
+	                 (json_int_t)r->version);
+}
+
+json_t *json_payment(const booking_payment *p)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:o,s:o}", "id", p->id, "booking_id",
+	                 p->booking_id, "user_id", p->user_id, "status", booking_payment_status_name(p->status),
+	                 "amount", (json_int_t)p->amount, "currency", p->currency, "card_last4", p->card_last4,
+	                 "gateway_ref", p->gateway_ref, "failure_code", p->failure_code, "refunded_amount",
+	                 (json_int_t)p->refunded_amount, "created_at", json_time(p->created_at), "updated_at",
+	                 json_time(p->updated_at));
+}
+
+static const char *seat_status_name(booking_seat_status s)
+{
+	return s == BOOKING_SEAT_SOLD ? "sold" : s == BOOKING_SEAT_HELD ? "held" : "free";
+}
+
+json_t *json_seat_map(const booking_seat_map *m)
+{
+	json_t *seats = json_array();
+	for (size_t i = 0; seats && i < m->count; i++) {
+		const booking_seat_state *s = &m->seats[i];
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:I}", "label", s->label, "category", s->category,
+		                                       "status", seat_status_name(s->status), "price",
+		                                       (json_int_t)s->price));
+	}
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "showtime_id", m->showtime_id, "currency", m->currency,
+	                 "seat_count", (json_int_t)m->count, "free", (json_int_t)m->free_count, "held",
+	                 (json_int_t)m->held_count, "sold", (json_int_t)m->sold_count, "seats", seats);
+}
+
+json_t *json_from_library(char *text)
+{
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	booking_free(text);
+	return o;
+}
+
+/* ---- records for people ------------------------------------------------ */
+
+static const char *status_colour(booking_status s)
+{
+	switch (s) {
+	case BOOKING_STATUS_CONFIRMED:
+		return ANSI_GREEN;
+	case BOOKING_STATUS_PENDING:
+	case BOOKING_STATUS_PAYMENT_PROCESSING:
+		return ANSI_YELLOW;
+	default:
+		return ANSI_DIM;
+	}
+}
+
+void print_reservation(cli *c, const booking_reservation *r)
+{
+	char money[48], when[40];
+	printf("booking  %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
+	printf("  status   %s%s%s", col(c, status_colour(r->status)), booking_status_name(r->status),
+	       col(c, ANSI_RESET));
+	if (r->status == BOOKING_STATUS_PENDING || r->status == BOOKING_STATUS_PAYMENT_PROCESSING)
+		printf(" (held until %s)", fmt_time(when, sizeof when, r->expires_at));
+	printf("\n  seats    ");
+	for (size_t i = 0; i < r->seat_count; i++)
+		printf("%s%s", i ? " " : "", r->seats[i].label);
+	printf("\n  total    %s\n", fmt_money(money, sizeof money, r->total_amount, r->currency));
+	printf("  showtime %s\n  user     %s\n", r->showtime_id, r->user_id);
+}
+
+void print_payment(cli *c, const booking_payment *p)
+{
+	char money[48];
+	const char *colour = p->status == BOOKING_PAYMENT_SUCCEEDED ? ANSI_GREEN
+	                     : p->status == BOOKING_PAYMENT_FAILED  ? ANSI_RED
+	                                                            : ANSI_YELLOW;
+	printf("payment  %s%s%s\n", col(c, ANSI_BOLD), p->id, col(c, ANSI_RESET));
+	printf("  status   %s%s%s%s%s\n", col(c, colour), booking_payment_status_name(p->status), col(c, ANSI_RESET),
+	       p->failure_code[0] ? ": " : "", p->failure_code);
+	printf("  amount   %s (card %s%s)\n", fmt_money(money, sizeof money, p->amount, p->currency),
+	       c->utf8 ? "\u2022\u2022\u2022\u2022" : "****", p->card_last4);
+	if (p->refunded_amount)
+		printf("  refunded %s\n", fmt_money(money, sizeof money, p->refunded_amount, p->currency));
+	printf("  booking  %s\n", p->booking_id);
+}
