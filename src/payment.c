@@ -42,14 +42,14 @@ static int check_key(const char *key)
 	return 0;
 }
 
-/* Digits of the card (spaces and dashes dropped), Luhn-checked. Never logged. */
+/* Digits of the card (spaces dropped), Luhn-checked. Never logged. */
 static int check_card(const char *card, char digits[20])
 {
 	size_t n = 0;
 	if (!card)
 		return booking__error_field("card_number", "is required");
 	for (const char *p = card; *p; p++) {
-		if (*p == ' ' || *p == '-')
+		if (*p == ' ')
 			continue;
 		if (*p < '0' || *p > '9' || n >= 19)
 			return booking__error_field("card_number", "must be 13..19 digits");

@@ -1,1 +1,305 @@
-typedef int booking__placeholder_t; /* to be written */
+/*
+ * libbooking — the `simulated:` payment gateway, driven by test cards:
+ *
+ *   4000000000000002  declined, card_declined
+ *   4000000000009995  declined, insufficient_funds
+ *   4000000000000119  times out before charging: BOOKING_EEXTERNAL, nothing recorded
+ *   4000000000000259  charges, then the reply is lost: BOOKING_EEXTERNAL, the
+ *                     charge is recorded once; every later charge with the key
+ *                     loses its reply too (never charging again), so only
+ *                     lookup() learns the outcome — the case recovery exists for
+ *   anything else     succeeds (4242424242424242 is the usual one)
+ *
+ * Charges are idempotent per key: a repeated key returns the first recorded
+ * result (same charge id), declines included, and never charges twice.
+ * Refunds are idempotent per key and may not exceed what is left of the
+ * charge. State lives in the object, behind one mutex.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "backends.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CARD_DECLINED "4000000000000002"
+#define CARD_INSUFFICIENT "4000000000009995"
+#define CARD_TIMEOUT "4000000000000119"
+#define CARD_REPLY_LOST "4000000000000259"
+
+/* A recorded charge; its idempotency key lives in the same block. */
+typedef struct sim_charge {
+	booking_charge_result result;
+	int64_t amount;
+	int64_t refunded;
+	bool reply_lost; /* made with the lost-reply card: every charge answer for the key is lost */
+	char key[];
+} sim_charge;
+
+/* A string-keyed open-addressing table (insert and find only). Keys are borrowed from the values. */
+typedef struct sim_slot {
+	const char *key;
+	uint64_t hash;
+	void *val;
+} sim_slot;
+
+typedef struct sim_map {
+	sim_slot *slots;
+	size_t cap, count;
+} sim_map;
+
+typedef struct sim_gateway {
+	booking_payment_gateway parent;
+	pthread_mutex_t mu;
+	sim_map by_key;       /* idempotency key → sim_charge */
+	sim_map by_charge_id; /* charge id → sim_charge */
+	sim_map refund_keys;  /* refund idempotency key → the key itself (owned block) */
+	void **charges; /* sim_charge *, owned */
+	size_t charge_count, charge_cap;
+	void **refunds; /* char *, owned */
+	size_t refund_count, refund_cap;
+	uint64_t next_charge;
+} sim_gateway;
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void *map_get(const sim_map *m, const char *key)
+{
+	if (m->count == 0)
+		return NULL;
+	uint64_t h = hash_str(key);
+	size_t mask = m->cap - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		if (!m->slots[i].key)
+			return NULL;
+		if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0)
+			return m->slots[i].val;
+	}
+}
+
+static void map_place(sim_slot *slots, size_t cap, const char *key, uint64_t h, void *val)
+{
+	size_t mask = cap - 1;
+	size_t i = (size_t)h & mask;
+	while (slots[i].key)
+		i = (i + 1) & mask;
+	slots[i].key = key;
+	slots[i].hash = h;
+	slots[i].val = val;
+}
+
+static int map_reserve(sim_map *m, size_t extra)
+{
+	size_t need = m->count + extra;
+	if (m->cap && need <= m->cap / 2)
+		return 0;
+	size_t cap = m->cap ? m->cap : 16;
+	while (need > cap / 2) {
+		if (cap > SIZE_MAX / 4)
+			return -1;
+		cap *= 2;
+	}
+	sim_slot *slots = booking_calloc(cap, sizeof *slots);
+	if (!slots)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			map_place(slots, cap, m->slots[i].key, m->slots[i].hash, m->slots[i].val);
+	booking_free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+static void map_put(sim_map *m, const char *key, void *val)
+{
+	map_place(m->slots, m->cap, key, hash_str(key), val);
+	m->count++;
+}
+
+/* Make room for one more pointer in a growing array. */
+static int array_reserve(void ***items, size_t count, size_t *cap)
+{
+	if (count < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void **n = booking_realloc(*items, ncap * sizeof *n);
+	if (!n)
+		return -1;
+	*items = n;
+	*cap = ncap;
+	return 0;
+}
+
+/* The card number's digits (spaces and dashes dropped) into buf. */
+static void card_digits(char *buf, size_t size, const char *card)
+{
+	size_t n = 0;
+	for (const char *c = card ? card : ""; *c && n + 1 < size; c++)
+		if (*c >= '0' && *c <= '9')
+			buf[n++] = *c;
+	buf[n] = '\0';
+}
+
+static int gw_charge_locked(sim_gateway *gw, const booking_charge_request *req, const char *card,
+                            booking_charge_result *out)
+{
+	const sim_charge *seen = map_get(&gw->by_key, req->idempotency_key);
+	if (seen) {
+		if (seen->reply_lost)
+			return booking_error_set(BOOKING_EEXTERNAL, NULL, "gateway reply lost");
+		*out = seen->result;
+		return 0;
+	}
+	if (strcmp(card, CARD_TIMEOUT) == 0)
+		return booking_error_set(BOOKING_EEXTERNAL, NULL, "gateway timeout");
+
+	size_t kl = strlen(req->idempotency_key);
+	sim_charge *c = booking_calloc(1, sizeof *c + kl + 1);
+	if (!c || map_reserve(&gw->by_key, 1) < 0 || map_reserve(&gw->by_charge_id, 1) < 0 ||
+	    array_reserve(&gw->charges, gw->charge_count, &gw->charge_cap) < 0) {
+		booking_free(c);
+		return booking_error_oom();
+	}
+	memcpy(c->key, req->idempotency_key, kl + 1);
+	c->amount = req->amount;
+	c->refunded = 0;
+	snprintf(c->result.charge_id, sizeof c->result.charge_id, "ch_sim_%llu",
+	         (unsigned long long)++gw->next_charge);
+	if (strcmp(card, CARD_DECLINED) == 0) {
+		c->result.status = BOOKING_CHARGE_DECLINED;
+		snprintf(c->result.decline_code, sizeof c->result.decline_code, "card_declined");
+	} else if (strcmp(card, CARD_INSUFFICIENT) == 0) {
+		c->result.status = BOOKING_CHARGE_DECLINED;
+		snprintf(c->result.decline_code, sizeof c->result.decline_code, "insufficient_funds");
+	} else {
+		c->result.status = BOOKING_CHARGE_SUCCEEDED;
+	}
+	c->reply_lost = strcmp(card, CARD_REPLY_LOST) == 0;
+	map_put(&gw->by_key, c->key, c);
+	map_put(&gw->by_charge_id, c->result.charge_id, c);
+	gw->charges[gw->charge_count++] = c;
+
+	if (c->reply_lost)
+		return booking_error_set(BOOKING_EEXTERNAL, NULL, "gateway reply lost");
+	*out = c->result;
+	return 0;
+}
+
+static int gw_charge(booking_payment_gateway *base, const booking_charge_request *req, booking_charge_result *out)
+{
+	sim_gateway *gw = (sim_gateway *)base;
+	if (!req || !out || !req->idempotency_key || !*req->idempotency_key)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: an idempotency key is required");
+	if (req->amount < 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: negative amount");
+	char card[32];
+	card_digits(card, sizeof card, req->card_number);
+	pthread_mutex_lock(&gw->mu);
+	int rc = gw_charge_locked(gw, req, card, out);
+	pthread_mutex_unlock(&gw->mu);
+	return rc;
+}
+
+static int gw_refund_locked(sim_gateway *gw, const char *charge_id, int64_t amount, const char *key)
+{
+	if (map_get(&gw->refund_keys, key))
+		return 0; /* a retry of a refund already made */
+	sim_charge *c = map_get(&gw->by_charge_id, charge_id);
+	if (!c)
+		return booking_error_set(BOOKING_ENOTFOUND, NULL, "gateway: no charge %s", charge_id);
+	if (c->result.status != BOOKING_CHARGE_SUCCEEDED)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: charge %s was declined", charge_id);
+	if (amount <= 0 || amount > c->amount - c->refunded)
+		return booking_error_set(BOOKING_EVALIDATION, NULL,
+		                         "gateway: refund of %lld exceeds the %lld left of charge %s", (long long)amount,
+		                         (long long)(c->amount - c->refunded), charge_id);
+	char *k = booking_strdup(key);
+	if (!k || map_reserve(&gw->refund_keys, 1) < 0 ||
+	    array_reserve(&gw->refunds, gw->refund_count, &gw->refund_cap) < 0) {
+		booking_free(k);
+		return booking_error_oom();
+	}
+	map_put(&gw->refund_keys, k, k);
+	gw->refunds[gw->refund_count++] = k;
+	c->refunded += amount;
+	return 0;
+}
+
+static int gw_refund(booking_payment_gateway *base, const char *charge_id, int64_t amount, const char *key)
+{
+	sim_gateway *gw = (sim_gateway *)base;
+	if (!charge_id || !key || !*key)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: charge id and idempotency key are required");
+	pthread_mutex_lock(&gw->mu);
+	int rc = gw_refund_locked(gw, charge_id, amount, key);
+	pthread_mutex_unlock(&gw->mu);
+	return rc;
+}
+
+static int gw_lookup(booking_payment_gateway *base, const char *key, booking_charge_result *out)
+{
+	sim_gateway *gw = (sim_gateway *)base;
+	if (!key || !out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: an idempotency key is required");
+	int rc = 0;
+	pthread_mutex_lock(&gw->mu);
+	const sim_charge *c = map_get(&gw->by_key, key);
+	if (c)
+		*out = c->result;
+	else
+		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "gateway: no charge was made with this key");
+	pthread_mutex_unlock(&gw->mu);
+	return rc;
+}
+
+static void gw_free(booking_payment_gateway *base)
+{
+	sim_gateway *gw = (sim_gateway *)base;
+	if (!gw)
+		return;
+	for (size_t i = 0; i < gw->charge_count; i++)
+		booking_free(gw->charges[i]);
+	for (size_t i = 0; i < gw->refund_count; i++)
+		booking_free(gw->refunds[i]);
+	booking_free(gw->charges);
+	booking_free(gw->refunds);
+	booking_free(gw->by_key.slots);
+	booking_free(gw->by_charge_id.slots);
+	booking_free(gw->refund_keys.slots);
+	pthread_mutex_destroy(&gw->mu);
+	booking_free(gw);
+}
+
+int booking__simulated_gateway_new(booking_payment_gateway **out)
+{
+	if (!out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: out is required");
+	*out = NULL;
+	sim_gateway *gw = booking_calloc(1, sizeof *gw);
+	if (!gw)
+		return booking_error_oom();
+	if (pthread_mutex_init(&gw->mu, NULL) != 0) {
+		booking_free(gw);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "gateway: cannot create a mutex");
+	}
+	gw->parent.version = BOOKING_PAYMENT_GATEWAY_VERSION;
+	gw->parent.free = gw_free;
+	gw->parent.charge = gw_charge;
+	gw->parent.refund = gw_refund;
+	gw->parent.lookup = gw_lookup;
+	*out = &gw->parent;
+	return 0;
+}

@@ -63,7 +63,8 @@ struct booking_payment_gateway {
  *   4000000000000002  declined, card_declined
  *   4000000000009995  declined, insufficient_funds
  *   4000000000000119  times out before charging (outcome: not charged)
- *   4000000000000259  charges, then the reply is lost (outcome: charged)
+ *   4000000000000259  charges, then every reply for that key is lost (outcome: charged;
+ *                     lookup() finds it, so booking_payment_recover() confirms it)
  */
 BOOKING_EXTERN(int) booking_payment_gateway_open(booking_payment_gateway **out, const char *url);
 
