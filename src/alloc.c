@@ -31,9 +31,48 @@ void booking_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void 
 	booking__alloc_install_jansson();
 }
 
+/*
+ * jansson does not always report its own allocation failures: its lexer
+ * drops a byte it failed to store, so json_loads() returns a damaged tree
+ * (an id one character short), and json_dumps() ignores a failure writing
+ * an object key and returns damaged text (tests/hardening/test_oom.c caught
+ * both). Its allocations go through this wrapper, which counts failures on
+ * the calling thread, so booking__json_loads() can throw away a tree built
+ * while one failed. Thread-local like the error record: no shared state.
+ */
+static _Thread_local unsigned long jansson_failures;
+
+static void *jansson_malloc(size_t size)
+{
+	void *p = alloc_malloc(size);
+	if (!p)
+		jansson_failures++;
+	return p;
+}
+
 void booking__alloc_install_jansson(void)
 {
-	json_set_alloc_funcs(alloc_malloc, alloc_free);
+	json_set_alloc_funcs(jansson_malloc, alloc_free);
+}
+
+unsigned long booking__json_failures(void)
+{
+	return jansson_failures;
+}
+
+json_t *booking__json_loads(const char *text, size_t flags, json_error_t *error, bool *oom_out)
+{
+	unsigned long before = jansson_failures;
+	json_error_t local;
+	json_t *j = json_loads(text, flags, error ? error : &local);
+	bool oom = jansson_failures != before;
+	if (oom) {
+		json_decref(j);
+		j = NULL;
+	}
+	if (oom_out)
+		*oom_out = oom;
+	return j;
 }
 
 void *booking_malloc(size_t size)
@@ -78,4 +117,54 @@ char *booking_strndup(const char *s, size_t n)
 char *booking_strdup(const char *s)
 {
 	return s ? booking_strndup(s, strlen(s)) : NULL;
+}
+
+/*
+ * json_dumps() through a callback that remembers an allocation failure.
+ * jansson ignores the result of writing an object's key, so json_dumps()
+ * hit by a transient allocation failure returns text with bytes missing
+ * (malformed JSON) instead of NULL; tests/hardening/test_oom.c caught an
+ * outbox envelope published that way. Here any failure fails the dump.
+ */
+typedef struct dump_buf {
+	char *data;
+	size_t len, cap;
+	bool failed;
+} dump_buf;
+
+static int dump_append(const char *buf, size_t size, void *payload)
+{
+	dump_buf *b = payload;
+	if (b->failed)
+		return -1;
+	if (size >= SIZE_MAX / 2 - b->len) {
+		b->failed = true;
+		return -1;
+	}
+	if (b->len + size + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 256;
+		while (ncap < b->len + size + 1)
+			ncap *= 2;
+		char *n = booking_realloc(b->data, ncap);
+		if (!n) {
+			b->failed = true;
+			return -1;
+		}
+		b->data = n;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, buf, size);
+	b->len += size;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+char *booking__json_dumps(const json_t *json, size_t flags)
+{
+	dump_buf b = {NULL, 0, 0, false};
+	if (!json || json_dump_callback(json, dump_append, &b, flags) != 0 || b.failed || !b.data) {
+		booking_free(b.data);
+		return NULL;
+	}
+	return b.data;
 }

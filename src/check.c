@@ -615,7 +615,7 @@ char *booking_check_report_to_json(const booking_check_report *r)
 	json_t *o = json_pack("{s:b,s:o,s:{s:I,s:I,s:I,s:I}}", "ok", r->count == 0, "violations", list, "examined",
 	                      "bookings", (json_int_t)r->bookings, "seats", (json_int_t)r->seats, "payments",
 	                      (json_int_t)r->payments, "events", (json_int_t)r->events);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o ? booking__json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
 }

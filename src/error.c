@@ -140,7 +140,7 @@ int booking_error_oom(void)
 
 int booking__error_json(int code, json_t *details, const char *fmt, ...)
 {
-	char *text = details ? json_dumps(details, JSON_COMPACT) : NULL;
+	char *text = details ? booking__json_dumps(details, JSON_COMPACT) : NULL;
 	json_decref(details);
 	va_list ap;
 	va_start(ap, fmt);
@@ -165,7 +165,10 @@ char *booking_error_to_json(const booking_error *err)
 {
 	if (!err)
 		err = booking_error_last();
-	json_t *details = json_loads(err->details_json ? err->details_json : "{}", 0, NULL);
+	bool oom = false;
+	json_t *details = booking__json_loads(err->details_json ? err->details_json : "{}", 0, NULL, &oom);
+	if (oom)
+		return NULL;
 	if (!details || !json_is_object(details)) {
 		json_decref(details);
 		details = json_object();
@@ -175,7 +178,7 @@ char *booking_error_to_json(const booking_error *err)
 	                         err->message ? err->message : "", "details", details);
 	if (!root)
 		return NULL;
-	char *s = json_dumps(root, JSON_COMPACT);
+	char *s = booking__json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	return s;
 }

@@ -212,6 +212,8 @@ static int apply_message(consumer *c, const message *m)
 	booking_event ev;
 	json_t *root = NULL;
 	int rc = booking__event_parse(&ev, &root, m->envelope);
+	if (rc == BOOKING_ENOMEM)
+		return rc; /* not the envelope's fault: delivered again later, never parked */
 	if (rc < 0)
 		return dead_letter(c, m, "malformed envelope");
 	bool seen = false;

@@ -203,7 +203,7 @@ char *booking_describe(booking *bk)
 		return NULL;
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "store", bk->cfg.store_url, "locks", bk->cfg.lock_url, "events",
 	                      bk->cfg.events_url, "gateway", bk->cfg.gateway_url);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o ? booking__json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;
 }

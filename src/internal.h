@@ -63,6 +63,16 @@ int booking__error_field(const char *field, const char *fmt, ...)
 
 /* alloc.c */
 void booking__alloc_install_jansson(void);
+/* json_dumps() that fails whole on an allocation failure (jansson's can return damaged text). booking_free(). */
+char *booking__json_dumps(const json_t *json, size_t flags);
+/*
+ * json_loads() that returns NULL, with *oom_out true, when an allocation
+ * failed while loading (jansson's can return a damaged tree instead).
+ * Detected when the allocator was set with booking_set_allocator().
+ */
+json_t *booking__json_loads(const char *text, size_t flags, json_error_t *error, bool *oom_out);
+/* jansson allocations that failed on this thread so far (counted as above): compare before and after. */
+unsigned long booking__json_failures(void);
 
 /* handle.c */
 int64_t booking__now(const booking *bk);

@@ -53,7 +53,7 @@ void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level l
 	if (fields && json_is_object(fields))
 		json_object_update_missing(line, fields);
 	json_decref(fields);
-	char *text = json_dumps(line, JSON_COMPACT);
+	char *text = booking__json_dumps(line, JSON_COMPACT);
 	json_decref(line);
 	if (!text)
 		return;

@@ -56,7 +56,10 @@ static int notify_handler(const booking_event *ev, void *payload)
 			k = &kinds[i];
 	if (!k)
 		return 0; /* not for users: acknowledged and skipped */
-	json_t *data = json_loads(ev->data_json, 0, NULL);
+	bool oom = false;
+	json_t *data = booking__json_loads(ev->data_json, 0, NULL, &oom);
+	if (oom)
+		return booking_error_oom();
 	if (!data)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event data is not JSON");
 	const char *user = json_string_value(json_object_get(data, "user_id"));

@@ -32,7 +32,7 @@ int booking__event_init(booking__event *ev, const booking *bk, const booking_ctx
 	ev->aggregate_type = booking_strdup(aggregate_type);
 	ev->correlation_id = booking_strdup(booking__correlation_id(bk, ctx, corr));
 	ev->traceparent = booking_strdup(ctx && ctx->traceparent ? ctx->traceparent : "");
-	ev->data_json = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	ev->data_json = data ? booking__json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(data);
 	if (!ev->type || !ev->aggregate_type || !ev->correlation_id || !ev->traceparent || !ev->data_json) {
 		booking__event_clear(ev);
@@ -48,7 +48,10 @@ int booking__event_init(booking__event *ev, const booking *bk, const booking_ctx
 
 char *booking__event_envelope(const booking_event_record *rec)
 {
-	json_t *data = json_loads(rec->data_json ? rec->data_json : "{}", 0, NULL);
+	bool oom = false;
+	json_t *data = booking__json_loads(rec->data_json ? rec->data_json : "{}", 0, NULL, &oom);
+	if (oom)
+		return NULL; /* never an envelope with its data lost */
 	if (!data)
 		data = json_object();
 	json_t *env = json_pack("{s:s,s:s,s:i,s:I,s:s,s:s,s:I,s:s,s:s,s:o}", "id", rec->id, "type", rec->type,
@@ -59,9 +62,25 @@ char *booking__event_envelope(const booking_event_record *rec)
 	                        rec->traceparent ? rec->traceparent : "", "data", data);
 	if (!env)
 		return NULL;
-	char *s = json_dumps(env, JSON_COMPACT);
+	char *s = booking__json_dumps(env, JSON_COMPACT);
 	json_decref(env);
 	return s;
+}
+
+/*
+ * A consumer dead-letters a malformed envelope, so an allocation failure
+ * must never look like one: jansson reports some of its failures as syntax
+ * errors (json_loads) or as a mismatch (json_unpack). Its failures are
+ * counted when the host set an allocator; otherwise a failed 4 KiB probe
+ * says memory is short.
+ */
+static bool memory_short(unsigned long json_failures_before)
+{
+	if (booking__json_failures() != json_failures_before)
+		return true;
+	void *probe = booking_malloc(4096);
+	booking_free(probe);
+	return probe == NULL;
 }
 
 int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json)
@@ -69,7 +88,14 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
 	memset(out, 0, sizeof(*out));
 	*root_out = NULL;
 	json_error_t jerr;
+	unsigned long failures = booking__json_failures();
 	json_t *root = envelope_json ? json_loads(envelope_json, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	if (root && booking__json_failures() != failures) {
+		json_decref(root); /* jansson's lexer drops bytes it failed to store: a damaged tree */
+		root = NULL;
+	}
+	if (!root && envelope_json && memory_short(failures))
+		return booking_error_oom();
 	if (!root)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event envelope: not JSON");
 	json_t *data = NULL;
@@ -80,6 +106,8 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
 	                   &aid, "sequence", &seq, "correlation_id", &corr, "traceparent", &tp, "data", &data) != 0 ||
 	    !json_is_object(data) || version < 1) {
 		json_decref(root);
+		if (memory_short(failures))
+			return booking_error_oom();
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event envelope: %s", jerr.text);
 	}
 	if (booking__check_id("id", id) < 0 || booking__check_text("type", type, 1, 64) < 0 ||
@@ -87,7 +115,7 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
 		json_decref(root);
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event envelope: bad field");
 	}
-	char *data_text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+	char *data_text = booking__json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!data_text) {
 		json_decref(root);
 		return booking_error_oom();
@@ -114,8 +142,23 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
 	return 0;
 }
 
+/*
+ * The data builders below ignore the results of json_array_append_new()
+ * and json_object_set_new(); a failed allocation would commit an event
+ * with a seat or a field missing, so a build that saw one fails whole.
+ */
+static json_t *event_data_checked(json_t *d, unsigned long json_failures_before)
+{
+	if (d && booking__json_failures() != json_failures_before) {
+		json_decref(d);
+		return NULL;
+	}
+	return d;
+}
+
 json_t *booking__booking_event_data(const booking_reservation *b, const char *reason)
 {
+	unsigned long failures = booking__json_failures();
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < b->seat_count; i++)
 		json_array_append_new(seats, json_string(b->seats[i].label));
@@ -125,11 +168,12 @@ json_t *booking__booking_event_data(const booking_reservation *b, const char *re
 	                      booking_status_name(b->status), "expires_at", (json_int_t)b->expires_at);
 	if (d && reason)
 		json_object_set_new(d, "reason", json_string(reason));
-	return d;
+	return event_data_checked(d, failures);
 }
 
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason)
 {
+	unsigned long failures = booking__json_failures();
 	json_t *d = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id,
 	                      "user_id", p->user_id, "amount", (json_int_t)p->amount, "currency", p->currency,
 	                      "status", booking_payment_status_name(p->status), "card_last4", p->card_last4);
@@ -137,5 +181,5 @@ json_t *booking__payment_event_data(const booking_payment *p, const char *reason
 		json_object_set_new(d, "gateway_ref", json_string(p->gateway_ref));
 	if (d && reason)
 		json_object_set_new(d, "reason", json_string(reason));
-	return d;
+	return event_data_checked(d, failures);
 }

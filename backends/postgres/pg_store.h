@@ -1,0 +1,254 @@
+/*
+ * PostgreSQL store — what the files of backends/postgres/ share: the
+ * store object, its connection pool, prepared queries, parameters and the
+ * text-format helpers.
+ *
+ * The shape of every use case: the store members that write call one
+ * PL/pgSQL function (created by the migration, schema.c) through one
+ * prepared statement, so each use case is one round trip and one implicit
+ * transaction under READ COMMITTED. The functions lock the rows they
+ * change in a fixed order (booking → seats by label), check every guard
+ * before writing, and answer domain errors with a return code instead of
+ * an exception, so "on an error nothing is written" needs no rollback.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_PG_STORE_H
+#define BOOKING_PG_STORE_H
+
+#include "backends.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The schema version this code writes (schema.c). */
+#define PG_SCHEMA_VERSION 1
+
+/* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
+#define PG_LOCK_MIGRATE "4921390254330646868"
+#define PG_LOCK_OUTBOX "4921394658015346008"
+
+/* Every prepared query, one bit each in a connection's `prepared` set. */
+typedef enum pg_query_id {
+	PGQ_MOVIE_INSERT,
+	PGQ_MOVIE_GET,
+	PGQ_MOVIE_LIST,
+	PGQ_MOVIE_EXISTS,
+	PGQ_THEATER_INSERT,
+	PGQ_THEATER_GET,
+	PGQ_THEATER_LIST,
+	PGQ_THEATER_EXISTS,
+	PGQ_SCREEN_INSERT,
+	PGQ_SCREEN_GET,
+	PGQ_SCREEN_EXISTS,
+	PGQ_SHOWTIME_INSERT,
+	PGQ_SHOWTIME_GET,
+	PGQ_SHOWTIME_LIST_ALL,
+	PGQ_SHOWTIME_LIST_MOVIE,
+	PGQ_SHOWTIME_EXISTS,
+	PGQ_SEAT_LIST,
+	PGQ_HOLD,
+	PGQ_BOOKING_GET,
+	PGQ_BOOKING_LIST_USER,
+	PGQ_BOOKING_EXISTS,
+	PGQ_TRANSITION,
+	PGQ_LIST_DUE,
+	PGQ_PAY_BEGIN,
+	PGQ_PAY_BEGIN_RESOLVE,
+	PGQ_PAY_FINISH,
+	PGQ_REFUND,
+	PGQ_PAYMENT_GET,
+	PGQ_PAYMENT_STATUS,
+	PGQ_LIST_PROCESSING,
+	PGQ_EVENT_EXISTS,
+	PGQ_OUTBOX_UNPUBLISHED,
+	PGQ_OUTBOX_MARK,
+	PGQ_OUTBOX_READ,
+	PGQ_OUTBOX_SEQUENCE,
+	PGQ_CURSOR_GET,
+	PGQ_CURSOR_ADVANCE,
+	PGQ_INBOX_SEEN,
+	PGQ_INBOX_MARK,
+	PGQ_DEAD_PUT,
+	PGQ_DEAD_LIST_ALL,
+	PGQ_DEAD_LIST_GROUP,
+	PGQ_END_SESSION,
+	PGQ_COUNT
+} pg_query_id;
+
+typedef struct pg_query {
+	pg_query_id id;
+	int nparams;
+	const char *sql;
+} pg_query;
+
+typedef struct pg_conn {
+	PGconn *conn;          /* NULL until first used, or after a failed connect */
+	bool broken;           /* lost: reconnect before the next use */
+	bool retry;            /* the last failure is worth another attempt (deadlock, stale plan) */
+	bool sent;             /* the last statement reached the wire: its outcome may be unknown */
+	int pid;               /* server process of this session, for settling a lost write */
+	char started[64];      /* its backend_start, so a reused pid is never mistaken for it */
+	uint64_t prepared[(PGQ_COUNT + 63) / 64];
+} pg_conn;
+
+typedef struct pg_store {
+	booking_store parent;
+	/* connection parameters, final (user's URL merged with our defaults) */
+	const char **keywords;
+	const char **values;
+	char *strings; /* the block the keyword/value strings live in */
+	int connect_timeout_s;
+	int64_t wait_ms; /* how long a caller waits for a free connection */
+	/* the pool */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t size;
+	pg_conn *conns;
+	size_t *free_stack; /* indexes of idle slots; the top is the most recently used */
+	size_t nfree;
+} pg_store;
+
+static inline pg_store *pg_impl(booking_store *st)
+{
+	return (pg_store *)st;
+}
+
+/* --- parameters (text format) --------------------------------------- */
+
+#define PG_MAX_PARAMS 24
+
+typedef struct pg_params {
+	int n;
+	bool oom;
+	const char *v[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24];
+	char *owned[PG_MAX_PARAMS]; /* array literals, booking_malloc'd */
+} pg_params;
+
+void pp_init(pg_params *p);
+void pp_free(pg_params *p);
+void pp_text(pg_params *p, const char *s);  /* NULL: SQL NULL */
+void pp_str(pg_params *p, const char *s);   /* NULL: "" */
+void pp_i64(pg_params *p, int64_t v);
+/* A text[] literal of n strings, get(base, i) giving each (NULL taken as ""). */
+void pp_text_array(pg_params *p, const void *base, size_t n, const char *(*get)(const void *base, size_t i));
+/* A bigint[] literal of n values. */
+void pp_i64_array(pg_params *p, const void *base, size_t n, int64_t (*get)(const void *base, size_t i));
+/* The eight arrays of an event batch, in booking_append_events() order. */
+void pp_events(pg_params *p, const booking_event_record *evs, size_t n);
+
+/* --- results ----------------------------------------------------------- */
+
+int64_t pg_i64(const PGresult *r, int row, int col);
+const char *pg_str(const PGresult *r, int row, int col); /* "" for NULL */
+bool pg_bool(const PGresult *r, int row, int col);
+void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col);
+
+/*
+ * Parse a text[] value ("{a,\"b c\"}") into n fixed-size slots of
+ * `size` bytes at `stride` apart (truncating). *count_out receives the
+ * element count; slots is allocated (booking_calloc(count, stride)) and
+ * NULL when empty. Returns 0 or BOOKING_ENOMEM / BOOKING_EINTERNAL.
+ */
+int pg_parse_text_array(const char *lit, void **slots_out, size_t *count_out, size_t stride, size_t size);
+/* Parse a bigint[] value into a booking_calloc'd array (NULL when empty). */
+int pg_parse_i64_array(const char *lit, int64_t **out, size_t *count_out);
+
+/* --- running queries --------------------------------------------------- */
+
+/*
+ * How to learn, after the connection was lost while a write was in
+ * flight, whether that write committed: run on a fresh connection, answer
+ * 1 (committed), 0 (not) or a negative code (cannot tell).
+ */
+typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
+
+/* pg_run() answered for a write whose reply was lost but which committed. */
+#define PG_COMMITTED 1
+
+/*
+ * Run a prepared query once, on a pooled connection, as its own implicit
+ * transaction; deadlocks and serialisation failures are retried a few
+ * times. On success returns 0 with *res (caller PQclear()s). A lost
+ * connection answers BOOKING_EUNAVAILABLE, unless `resolve` is given and
+ * settles the write: PG_COMMITTED with *res NULL when it committed.
+ */
+int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
+           const void *arg);
+
+/* Pool access for multi-statement work (migrations, scan). */
+int pg_acquire(pg_store *st, pg_conn **out);
+void pg_release(pg_store *st, pg_conn *c);
+/* A prepared query on a held connection (no retries). */
+int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res);
+/* A plain SQL text on a held connection (simple protocol; may hold several statements). */
+int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res);
+/* Lookup helper for resolvers: does `q` with params return a row? 1, 0 or an error. */
+int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p);
+
+/* Map a failed result (NULL: the connection failed) to a booking error and set it. */
+int pg_error(pg_conn *c, const PGresult *r, const char *what);
+
+/* The message for a domain error code returned by a store function. */
+int pg_domain_error(int code, const char *what, const char *id);
+
+/* --- members, by file ---------------------------------------------------- */
+
+int pg_migrate(booking_store *st, int *version_out);
+
+int pg_movie_insert(booking_store *st, const booking_movie *m);
+int pg_movie_get(booking_store *st, const char *id, booking_movie **out);
+int pg_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
+int pg_theater_insert(booking_store *st, const booking_theater *t);
+int pg_theater_get(booking_store *st, const char *id, booking_theater **out);
+int pg_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload);
+int pg_screen_insert(booking_store *st, const booking_screen *s);
+int pg_screen_get(booking_store *st, const char *id, booking_screen **out);
+int pg_showtime_insert(booking_store *st, const booking_showtime *s);
+int pg_showtime_get(booking_store *st, const char *id, booking_showtime **out);
+int pg_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
+int pg_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+
+int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
+int pg_booking_get(booking_store *st, const char *id, booking_reservation **out);
+int pg_booking_list_by_user(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload);
+int pg_transition(booking_store *st, const booking_store_transition *req);
+int pg_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+/* A booking row (the PG_BOOKING_COLUMNS) into `b`; b->seats is allocated. */
+int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation *b);
+#define PG_BOOKING_COLUMNS                                                                                     \
+	"id, user_id, showtime_id, status, saga, seats, total_amount, currency, created_at, expires_at, "      \
+	"updated_at, version"
+#define PG_BOOKING_NCOLS 12
+
+int pg_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+int pg_pay_finish(booking_store *st, const booking_store_pay_finish *req);
+int pg_refund(booking_store *st, const booking_store_refund *req);
+int pg_payment_get(booking_store *st, const char *id, booking_payment **out);
+int pg_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+void pg_payment_from_row(const PGresult *r, int row, int col, booking_payment *p);
+#define PG_PAYMENT_COLUMNS                                                                                     \
+	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, "          \
+	"refunded_amount, created_at, updated_at"
+#define PG_PAYMENT_NCOLS 12
+
+int pg_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
+int pg_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
+int pg_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
+int pg_cursor_get(booking_store *st, const char *group, int64_t *position_out);
+int pg_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
+int pg_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+int pg_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
+int pg_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
+                       const char *envelope_json, int64_t now);
+int pg_dead_letter_list(booking_store *st, const char *group,
+                        int (*cb)(const char *group, const char *event_id, const char *reason,
+                                  const char *envelope_json, int64_t dead_at, void *payload),
+                        void *payload);
+int pg_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
+/* Does an outbox event with this id exist? (resolvers) */
+int pg_event_exists(pg_conn *c, const char *event_id);
+
+#endif

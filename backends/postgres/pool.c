@@ -1,0 +1,674 @@
+/*
+ * PostgreSQL store — the connection pool, prepared queries, text-format
+ * parameters and results, and the mapping of SQLSTATEs onto booking errors.
+ *
+ * Connections are opened lazily, up to db_pool_size; a caller waits up to
+ * db_pool_timeout_seconds for a free one, then gets BOOKING_EUNAVAILABLE.
+ * Each connection prepares a query the first time it runs it (PQprepare
+ * once per connection, PQexecPrepared after). A lost connection is marked
+ * broken and replaced by a new one on its next use, so the caller that
+ * saw the loss gets BOOKING_EUNAVAILABLE and the next call works again.
+ *
+ * A write whose reply was lost has an unknown outcome. It is settled, not
+ * guessed: on a fresh connection the lost session is ended first (so its
+ * transaction can no longer commit behind our back), then the write's
+ * resolver looks for its effect (the booking, the event, the idempotency
+ * record it created) and the caller answers accordingly.
+ * SPDX-License-Identifier: MIT
+ */
+#include "pg_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Attempts of a transaction that lost a deadlock or a serialisation race. */
+#define PG_ATTEMPTS 4
+
+/* ------------------------------------------------------------------------
+ * Parameters.
+ * ------------------------------------------------------------------------ */
+
+void pp_init(pg_params *p)
+{
+	memset(p, 0, sizeof *p);
+}
+
+void pp_free(pg_params *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		booking_free(p->owned[i]);
+		p->owned[i] = NULL;
+	}
+	p->n = 0;
+}
+
+static bool pp_room(pg_params *p)
+{
+	if (p->n < PG_MAX_PARAMS)
+		return true;
+	p->oom = true; /* a programming error; reported as out of memory rather than overflowing */
+	return false;
+}
+
+void pp_text(pg_params *p, const char *s)
+{
+	if (pp_room(p))
+		p->v[p->n++] = s;
+}
+
+void pp_str(pg_params *p, const char *s)
+{
+	pp_text(p, s ? s : "");
+}
+
+void pp_i64(pg_params *p, int64_t v)
+{
+	if (!pp_room(p))
+		return;
+	snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
+	p->v[p->n] = p->num[p->n];
+	p->n++;
+}
+
+static void pp_owned(pg_params *p, char *lit)
+{
+	if (!lit) {
+		p->oom = true;
+		return;
+	}
+	p->owned[p->n] = lit;
+	p->v[p->n] = lit;
+	p->n++;
+}
+
+void pp_text_array(pg_params *p, const void *base, size_t n, const char *(*get)(const void *base, size_t i))
+{
+	if (!pp_room(p))
+		return;
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = get(base, i);
+		len += 3;
+		for (const char *c = s ? s : ""; *c; c++)
+			len += (*c == '"' || *c == '\\') ? 2 : 1;
+	}
+	char *lit = booking_malloc(len);
+	if (lit) {
+		char *o = lit;
+		*o++ = '{';
+		for (size_t i = 0; i < n; i++) {
+			const char *s = get(base, i);
+			if (i)
+				*o++ = ',';
+			*o++ = '"';
+			for (const char *c = s ? s : ""; *c; c++) {
+				if (*c == '"' || *c == '\\')
+					*o++ = '\\';
+				*o++ = *c;
+			}
+			*o++ = '"';
+		}
+		*o++ = '}';
+		*o = '\0';
+	}
+	pp_owned(p, lit);
+}
+
+void pp_i64_array(pg_params *p, const void *base, size_t n, int64_t (*get)(const void *base, size_t i))
+{
+	if (!pp_room(p))
+		return;
+	char *lit = booking_malloc(3 + n * 21);
+	if (lit) {
+		char *o = lit;
+		*o++ = '{';
+		for (size_t i = 0; i < n; i++)
+			o += sprintf(o, i ? ",%lld" : "%lld", (long long)get(base, i));
+		*o++ = '}';
+		*o = '\0';
+	}
+	pp_owned(p, lit);
+}
+
+static const char *ev_id(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].id;
+}
+static const char *ev_type(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].type;
+}
+static const char *ev_agg_type(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].aggregate_type;
+}
+static const char *ev_agg_id(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].aggregate_id;
+}
+static int64_t ev_occurred(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].occurred_at;
+}
+static const char *ev_corr(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].correlation_id;
+}
+static const char *ev_tp(const void *b, size_t i)
+{
+	return ((const booking_event_record *)b)[i].traceparent;
+}
+static const char *ev_data(const void *b, size_t i)
+{
+	const char *d = ((const booking_event_record *)b)[i].data_json;
+	return d ? d : "{}";
+}
+
+void pp_events(pg_params *p, const booking_event_record *evs, size_t n)
+{
+	if (!evs)
+		n = 0;
+	pp_text_array(p, evs, n, ev_id);
+	pp_text_array(p, evs, n, ev_type);
+	pp_text_array(p, evs, n, ev_agg_type);
+	pp_text_array(p, evs, n, ev_agg_id);
+	pp_i64_array(p, evs, n, ev_occurred);
+	pp_text_array(p, evs, n, ev_corr);
+	pp_text_array(p, evs, n, ev_tp);
+	pp_text_array(p, evs, n, ev_data);
+}
+
+/* ------------------------------------------------------------------------
+ * Results.
+ * ------------------------------------------------------------------------ */
+
+int64_t pg_i64(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return (int64_t)strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *pg_str(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
+}
+
+bool pg_bool(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col)
+{
+	const char *s = pg_str(r, row, col);
+	size_t n = strlen(s);
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Walk a one-dimensional array literal as PostgreSQL prints it, calling
+ * `fn` with each element unescaped into `scratch` (at least strlen(lit)+1
+ * bytes). Returns the element count, or -1 when the literal is malformed.
+ */
+static long array_walk(const char *lit, char *scratch, void (*fn)(const char *elem, size_t i, void *arg), void *arg)
+{
+	const char *c = lit;
+	long n = 0;
+	if (*c == '[') { /* "[0:1]={...}": a lower bound other than 1 */
+		c = strchr(c, '=');
+		if (!c)
+			return -1;
+		c++;
+	}
+	if (*c++ != '{')
+		return -1;
+	if (*c == '}')
+		return c[1] == '\0' ? 0 : -1;
+	for (;;) {
+		char *o = scratch;
+		if (*c == '"') {
+			for (c++; *c && *c != '"'; c++) {
+				if (*c == '\\' && c[1])
+					c++;
+				*o++ = *c;
+			}
+			if (*c++ != '"')
+				return -1;
+		} else {
+			for (; *c && *c != ',' && *c != '}'; c++) {
+				if (*c == '\\' && c[1])
+					c++;
+				*o++ = *c;
+			}
+			if (o - scratch == 4 && strncmp(scratch, "NULL", 4) == 0)
+				o = scratch; /* a NULL element: read as "" */
+		}
+		*o = '\0';
+		if (fn)
+			fn(scratch, (size_t)n, arg);
+		n++;
+		if (*c == ',') {
+			c++;
+			continue;
+		}
+		if (*c == '}' && c[1] == '\0')
+			return n;
+		return -1;
+	}
+}
+
+typedef struct text_slots {
+	char *base;
+	size_t stride, size;
+} text_slots;
+
+static void put_text_slot(const char *elem, size_t i, void *arg)
+{
+	text_slots *s = arg;
+	char *dst = s->base + i * s->stride;
+	size_t n = strlen(elem);
+	if (n >= s->size)
+		n = s->size - 1;
+	memcpy(dst, elem, n);
+	dst[n] = '\0';
+}
+
+int pg_parse_text_array(const char *lit, void **slots_out, size_t *count_out, size_t stride, size_t size)
+{
+	*slots_out = NULL;
+	*count_out = 0;
+	char *scratch = booking_malloc(strlen(lit) + 1);
+	if (!scratch)
+		return booking_error_oom();
+	long n = array_walk(lit, scratch, NULL, NULL);
+	if (n < 0) {
+		booking_free(scratch);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: malformed array from the server");
+	}
+	if (n == 0) {
+		booking_free(scratch);
+		return 0;
+	}
+	text_slots s = {booking_calloc((size_t)n, stride), stride, size};
+	if (!s.base) {
+		booking_free(scratch);
+		return booking_error_oom();
+	}
+	array_walk(lit, scratch, put_text_slot, &s);
+	booking_free(scratch);
+	*slots_out = s.base;
+	*count_out = (size_t)n;
+	return 0;
+}
+
+static void put_i64(const char *elem, size_t i, void *arg)
+{
+	((int64_t *)arg)[i] = (int64_t)strtoll(elem, NULL, 10);
+}
+
+int pg_parse_i64_array(const char *lit, int64_t **out, size_t *count_out)
+{
+	*out = NULL;
+	*count_out = 0;
+	char *scratch = booking_malloc(strlen(lit) + 1);
+	if (!scratch)
+		return booking_error_oom();
+	long n = array_walk(lit, scratch, NULL, NULL);
+	if (n <= 0) {
+		booking_free(scratch);
+		return n < 0 ? booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: malformed array from the server") : 0;
+	}
+	int64_t *v = booking_calloc((size_t)n, sizeof *v);
+	if (!v) {
+		booking_free(scratch);
+		return booking_error_oom();
+	}
+	array_walk(lit, scratch, put_i64, v);
+	booking_free(scratch);
+	*out = v;
+	*count_out = (size_t)n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Errors.
+ * ------------------------------------------------------------------------ */
+
+/* The first line of a libpq message, without its newline. */
+static void first_line(char *dst, size_t size, const char *msg)
+{
+	size_t n = 0;
+	if (!msg)
+		msg = "";
+	while (msg[n] && msg[n] != '\n' && n + 1 < size)
+		n++;
+	memcpy(dst, msg, n);
+	dst[n] = '\0';
+}
+
+static bool connection_lost_state(const char *state)
+{
+	/* 08: connection exception; 57P01..57P03: admin/crash shutdown, cannot connect now */
+	return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+	       strcmp(state, "57P03") == 0;
+}
+
+int pg_error(pg_conn *c, const PGresult *r, const char *what)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char msg[300];
+
+	c->retry = false;
+	first_line(msg, sizeof msg, primary ? primary : (c->conn ? PQerrorMessage(c->conn) : "no connection"));
+	if (!c->conn || PQstatus(c->conn) == CONNECTION_BAD || !state || connection_lost_state(state)) {
+		c->broken = true;
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: connection lost (%s): %s", what, msg);
+	}
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
+		c->retry = true;
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: %s: %s (retried %d times)", what, msg,
+		                         PG_ATTEMPTS - 1);
+	}
+	if (strcmp(state, "0A000") == 0 && strstr(msg, "cached plan")) {
+		/* the schema changed under a prepared statement: prepare again on a new session */
+		c->broken = true;
+		c->retry = true;
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: %s: %s", what, msg);
+	}
+	if (strcmp(state, "57014") == 0)
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: %s: statement timeout", what);
+	if (strncmp(state, "53", 2) == 0 || strcmp(state, "55P03") == 0 || strcmp(state, "55006") == 0)
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: %s: %s", what, msg);
+	if (strcmp(state, "23505") == 0) {
+		const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+		return booking_error_set(BOOKING_EEXISTS, NULL, "%s: already exists (%s)", what,
+		                         constraint ? constraint : "unique");
+	}
+	return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: %s: %s (SQLSTATE %s)", what, msg, state);
+}
+
+int pg_domain_error(int code, const char *what, const char *id)
+{
+	const char *i = id ? id : "";
+	switch (code) {
+	case BOOKING_EMOVIE_NOT_FOUND:
+		return booking_error_set(code, NULL, "movie %s not found", i);
+	case BOOKING_ETHEATER_NOT_FOUND:
+		return booking_error_set(code, NULL, "theater %s not found", i);
+	case BOOKING_ESCREEN_NOT_FOUND:
+		return booking_error_set(code, NULL, "screen %s not found", i);
+	case BOOKING_ESHOWTIME_NOT_FOUND:
+		return booking_error_set(code, NULL, "showtime %s not found", i);
+	case BOOKING_EBOOKING_NOT_FOUND:
+		return booking_error_set(code, NULL, "booking %s not found", i);
+	case BOOKING_EPAYMENT_NOT_FOUND:
+		return booking_error_set(code, NULL, "payment %s not found", i);
+	case BOOKING_EFORBIDDEN:
+		return booking_error_set(code, NULL, "booking %s belongs to another user", i);
+	case BOOKING_EEXPIRED:
+		return booking_error_set(code, NULL, "%s: the hold of booking %s has expired", what, i);
+	case BOOKING_EPAYMENT_IN_PROGRESS:
+		return booking_error_set(code, NULL, "a payment with this idempotency key is in progress");
+	case BOOKING_EIDEMPOTENCY_KEY_REUSED:
+		return booking_error_set(code, NULL, "the idempotency key was used for a different request");
+	case BOOKING_EEXISTS:
+		return booking_error_set(code, NULL, "%s: %s already exists", what, i);
+	case BOOKING_EINVALID_STATE:
+		return booking_error_set(code, NULL, "%s: %s is not in a state that allows it", what, i);
+	case BOOKING_EVALIDATION:
+		return booking_error_set(code, NULL, "%s: invalid request", what);
+	default:
+		return booking_error_set(code < 0 ? code : BOOKING_EINTERNAL, NULL, "%s: failed (%d)", what, code);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Connections.
+ * ------------------------------------------------------------------------ */
+
+static void quiet_notices(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message; /* "relation already exists, skipping" and the like: not for the host's stderr */
+}
+
+static int conn_connect(pg_store *st, pg_conn *c)
+{
+	if (c->conn)
+		PQfinish(c->conn);
+	memset(c->prepared, 0, sizeof c->prepared);
+	c->broken = false;
+	c->retry = false;
+	c->sent = false;
+	c->pid = 0;
+	c->started[0] = '\0';
+	c->conn = PQconnectdbParams(st->keywords, st->values, 0);
+	if (!c->conn)
+		return booking_error_oom();
+	if (PQstatus(c->conn) != CONNECTION_OK) {
+		char msg[300];
+		first_line(msg, sizeof msg, PQerrorMessage(c->conn));
+		PQfinish(c->conn);
+		c->conn = NULL;
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: cannot connect: %s", msg);
+	}
+	PQsetNoticeProcessor(c->conn, quiet_notices, NULL);
+	c->pid = PQbackendPID(c->conn);
+	/* who this session is, so a lost write can be settled by ending exactly this session */
+	PGresult *r = PQexec(c->conn, "SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		pg_copy(c->started, sizeof c->started, r, 0, 0);
+	} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		int rc = pg_error(c, r, "connect");
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int pg_acquire(pg_store *st, pg_conn **out)
+{
+	struct timespec deadline;
+	*out = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(st->wait_ms / 1000);
+	deadline.tv_nsec += (long)(st->wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&st->mu);
+	while (st->nfree == 0) {
+		int w = pthread_cond_timedwait(&st->cv, &st->mu, &deadline);
+		if (w == ETIMEDOUT && st->nfree == 0) {
+			pthread_mutex_unlock(&st->mu);
+			return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+			                         "postgresql: no free connection after %lld ms (pool of %zu)",
+			                         (long long)st->wait_ms, st->size);
+		}
+	}
+	pg_conn *c = &st->conns[st->free_stack[--st->nfree]];
+	pthread_mutex_unlock(&st->mu);
+
+	if (!c->conn || c->broken || PQstatus(c->conn) != CONNECTION_OK) {
+		int rc = conn_connect(st, c);
+		if (rc < 0) {
+			pg_release(st, c);
+			return rc;
+		}
+	}
+	c->retry = false;
+	c->sent = false;
+	*out = c;
+	return 0;
+}
+
+void pg_release(pg_store *st, pg_conn *c)
+{
+	if (c->conn && !c->broken) {
+		PGTransactionStatusType ts = PQtransactionStatus(c->conn);
+		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+			PGresult *r = PQexec(c->conn, "ROLLBACK");
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+				c->broken = true;
+			PQclear(r);
+		} else if (ts != PQTRANS_IDLE) {
+			c->broken = true;
+		}
+	}
+	pthread_mutex_lock(&st->mu);
+	st->free_stack[st->nfree++] = (size_t)(c - st->conns);
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* ------------------------------------------------------------------------
+ * Executing.
+ * ------------------------------------------------------------------------ */
+
+static bool is_prepared(const pg_conn *c, pg_query_id id)
+{
+	return (c->prepared[id / 64] >> (id % 64)) & 1u;
+}
+
+int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res)
+{
+	char name[16];
+	*res = NULL;
+	c->sent = false;
+	if (p && p->oom)
+		return booking_error_oom();
+	snprintf(name, sizeof name, "bk%d", (int)q->id);
+	if (!is_prepared(c, q->id)) {
+		PGresult *r = PQprepare(c->conn, name, q->sql, q->nparams, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			int rc = pg_error(c, r, "prepare");
+			PQclear(r);
+			return rc;
+		}
+		PQclear(r);
+		c->prepared[q->id / 64] |= (uint64_t)1 << (q->id % 64);
+	}
+	c->sent = true;
+	PGresult *r = PQexecPrepared(c->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+	ExecStatusType s = PQresultStatus(r);
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+		*res = r;
+		return 0;
+	}
+	int rc = pg_error(c, r, "query");
+	PQclear(r);
+	return rc;
+}
+
+int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res)
+{
+	PGresult *r = PQexec(c->conn, sql);
+	ExecStatusType s = PQresultStatus(r);
+	if (res)
+		*res = NULL;
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+		return 0;
+	}
+	int rc = pg_error(c, r, "statement");
+	PQclear(r);
+	return rc;
+}
+
+int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p)
+{
+	PGresult *r;
+	int rc = pg_exec(c, q, p, &r);
+	if (rc < 0)
+		return rc;
+	rc = PQntuples(r) > 0;
+	PQclear(r);
+	return rc;
+}
+
+static const pg_query Q_END_SESSION = {PGQ_END_SESSION, 2, "SELECT booking_end_session($1::integer, $2::text)"};
+
+/*
+ * The connection broke while a write was on the wire. Reconnect, end the
+ * old session (waiting until it is gone, so its transaction either
+ * committed already or never will), then ask the resolver.
+ */
+static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *arg)
+{
+	int old_pid = c->pid;
+	char started[sizeof c->started];
+	memcpy(started, c->started, sizeof started);
+
+	if (conn_connect(st, c) < 0)
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+		                         "postgresql: connection lost during a write and the server cannot be reached: "
+		                         "its outcome is unknown");
+	int rc = 0;
+	if (old_pid && started[0]) {
+		pg_params p;
+		PGresult *r = NULL;
+		pp_init(&p);
+		pp_i64(&p, old_pid);
+		pp_text(&p, started);
+		rc = pg_exec(c, &Q_END_SESSION, &p, &r);
+		if (rc == 0 && !(PQntuples(r) == 1 && pg_bool(r, 0, 0)))
+			rc = -1;
+		PQclear(r);
+		pp_free(&p);
+	}
+	if (rc == 0)
+		rc = resolve(st, c, arg);
+	if (rc == 1)
+		return PG_COMMITTED;
+	if (rc == 0)
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+		                         "postgresql: connection lost; the change was not applied (retry)");
+	return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+	                         "postgresql: connection lost during a write; its outcome is unknown");
+}
+
+static void backoff(int attempt)
+{
+	struct timespec now, ts;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* 2, 4, 8 ms plus up to as much again of jitter (from the clock: no shared state) */
+	long base = 2000000L << attempt;
+	ts.tv_sec = 0;
+	ts.tv_nsec = base + (long)((unsigned long)now.tv_nsec % (unsigned long)base);
+	nanosleep(&ts, NULL);
+}
+
+int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
+           const void *arg)
+{
+	*res = NULL;
+	if (p && p->oom)
+		return booking_error_oom();
+	for (int attempt = 0;; attempt++) {
+		pg_conn *c;
+		int rc = pg_acquire(st, &c);
+		if (rc < 0)
+			return rc;
+		rc = pg_exec(c, q, p, res);
+		if (rc < 0 && c->broken && !c->retry && c->sent && resolve)
+			rc = settle(st, c, resolve, arg);
+		bool again = rc < 0 && c->retry && attempt + 1 < PG_ATTEMPTS;
+		pg_release(st, c);
+		if (!again)
+			return rc;
+		backoff(attempt);
+	}
+}

@@ -1,0 +1,90 @@
+/*
+ * libbooking — what the Redis lock manager and the Redis Streams publisher
+ * share: the URL, a small pool of hiredis connections, and Lua scripts run
+ * with EVALSHA (loaded on first use, reloaded after a NOSCRIPT reply).
+ *
+ * Everything here maps hiredis failures and Redis error replies onto
+ * booking error codes: nothing above this file sees a hiredis code.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_REDIS_CLIENT_H
+#define BOOKING_REDIS_CLIENT_H
+
+#include "backends.h"
+
+#include <hiredis/hiredis.h>
+
+/*
+ * redis://[[user]:password@]host[:port][/db][?key=value&...]
+ *
+ * Query keys (each optional):
+ *   stream=NAME             events stream key (default "booking:events");
+ *                           dead letters go to NAME ":dead"
+ *   maxlen=N                XADD MAXLEN ~ N (default 100000, 1..10^12)
+ *   max_deliveries=N        claim_stale dead-letters a message delivered more
+ *                           often than this (default 10, 1..1000)
+ *   pool=N                  connections per object (default 8, 1..64)
+ *   connect_timeout_ms=N    default 1000 (guide §7.3), 10..60000
+ *   timeout_ms=N            per command, default 2000 (guide §7.3), 10..60000
+ * No percent-decoding: user, password and stream are taken as written.
+ */
+typedef struct rd_config {
+	char *host;
+	int port;
+	int db;
+	char *user;     /* NULL: none */
+	char *password; /* NULL: no AUTH */
+	char *stream;
+	long long maxlen;
+	int max_deliveries;
+	size_t pool_size;
+	int connect_timeout_ms;
+	int timeout_ms;
+} rd_config;
+
+/* A Lua script run by SHA. `sha` is filled on first use (under the client's mutex). */
+typedef struct rd_script {
+	const char *name;   /* for error messages */
+	const char *source; /* static */
+	char sha[41];       /* "" until loaded */
+} rd_script;
+
+#define RD_SCRIPT_INIT(name, source) {(name), (source), ""}
+
+typedef struct rd_client rd_client;
+
+/*
+ * Parse `url` and set up an (empty) pool: no connection is made until the
+ * first command, so a Redis that is down at open time only makes the calls
+ * fail with BOOKING_EUNAVAILABLE. `who` prefixes error messages
+ * ("redis lock manager"). Caller owns *out (rd_client_free).
+ * @return 0, BOOKING_EVALIDATION (bad URL), BOOKING_ENOMEM, BOOKING_EINTERNAL.
+ */
+int rd_client_new(rd_client **out, const char *url, const char *who);
+void rd_client_free(rd_client *c);
+const rd_config *rd_client_config(const rd_client *c);
+
+/*
+ * Run one command (binary-safe argv; `lens` NULL: strlen of each). *out is
+ * the reply, never an error reply (those are mapped to codes); the caller
+ * frees it with freeReplyObject. A connection that turns out broken is
+ * closed and the command retried once on a fresh one (a restarted server);
+ * timeouts are not retried.
+ * @return 0; BOOKING_EUNAVAILABLE (unreachable, timeout, server loading or
+ *         busy); BOOKING_EEXTERNAL (another error reply); BOOKING_ENOMEM.
+ */
+int rd_command(rd_client *c, redisReply **out, int argc, const char **argv, const size_t *lens);
+
+/*
+ * EVALSHA `script` with `nkeys` KEYS and `nargs` ARGV: SCRIPT LOAD on first
+ * use and again after a NOSCRIPT reply (SCRIPT FLUSH, a restarted or
+ * failed-over server). Errors as rd_command.
+ */
+int rd_eval(rd_client *c, rd_script *script, redisReply **out, size_t nkeys, const char *const *keys,
+            size_t nargs, const char *const *args);
+
+/* Copy of a reply string as a NUL-terminated booking_malloc'd block. */
+char *rd_strndup(const char *s, size_t n);
+
+#endif

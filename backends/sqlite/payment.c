@@ -1,0 +1,443 @@
+/*
+ * SQLite store — payments: idempotent start, outcome, refund, recovery list.
+ * SPDX-License-Identifier: MIT
+ */
+#include <string.h>
+
+#include "sqlite_store.h"
+
+static const char SQL_IDEM_GET[] =
+	"SELECT request_hash, payment_id, completed, replay_error FROM idempotency_keys"
+	" WHERE user_id = ?1 AND key = ?2";
+static const char SQL_IDEM_INSERT[] =
+	"INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)"
+	" VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)";
+static const char SQL_IDEM_COMPLETE[] =
+	"UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1";
+static const char SQL_PAYMENT_GET[] = "SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE id = ?1";
+static const char SQL_PAYMENT_INSERT[] =
+	"INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+static const char SQL_PAYMENT_STATE[] = "SELECT status, booking_id FROM payments WHERE id = ?1";
+static const char SQL_PAYMENT_SET[] =
+	"UPDATE payments SET status = ?2, updated_at = ?3,"
+	" gateway_ref = CASE WHEN ?4 = '' THEN gateway_ref ELSE ?4 END,"
+	" failure_code = CASE WHEN ?5 = '' THEN failure_code ELSE ?5 END,"
+	" refunded_amount = CASE WHEN ?2 = 4 THEN amount ELSE refunded_amount END"
+	" WHERE id = ?1";
+static const char SQL_PROCESSING[] =
+	"SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= ?1"
+	" ORDER BY created_at, rowid LIMIT ?2";
+static const char SQL_BOOKING_PAY_STATE[] =
+	"SELECT user_id, status, expires_at, showtime_id FROM bookings WHERE id = ?1";
+static const char SQL_BOOKING_SET[] =
+	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
+static const char SQL_SEATS_HOLD_UNTIL[] =
+	"UPDATE showtime_seats SET hold_until = ?3, version = version + 1"
+	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
+	" AND booking_id = ?2 AND status = 1";
+static const char SQL_SEATS_NOT_HELD[] =
+	"SELECT count(*) FROM booking_seats AS b"
+	" LEFT JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = b.label"
+	" WHERE b.booking_id = ?2 AND (s.label IS NULL OR s.status IS NOT 1 OR s.booking_id IS NOT ?2)";
+static const char SQL_SEATS_SELL[] =
+	"UPDATE showtime_seats SET status = 2, hold_until = 0, version = version + 1"
+	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
+	" AND booking_id = ?2 AND status = 1";
+
+void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p)
+{
+	memset(p, 0, sizeof *p);
+	sq_col_copy(s, 0, p->id, sizeof p->id);
+	sq_col_copy(s, 1, p->booking_id, sizeof p->booking_id);
+	sq_col_copy(s, 2, p->user_id, sizeof p->user_id);
+	p->status = (booking_payment_status)sqlite3_column_int(s, 3);
+	p->amount = (int64_t)sqlite3_column_int64(s, 4);
+	sq_col_copy(s, 5, p->currency, sizeof p->currency);
+	sq_col_copy(s, 6, p->card_last4, sizeof p->card_last4);
+	sq_col_copy(s, 7, p->gateway_ref, sizeof p->gateway_ref);
+	sq_col_copy(s, 8, p->failure_code, sizeof p->failure_code);
+	p->refunded_amount = (int64_t)sqlite3_column_int64(s, 9);
+	p->created_at = (int64_t)sqlite3_column_int64(s, 10);
+	p->updated_at = (int64_t)sqlite3_column_int64(s, 11);
+}
+
+/* Read payment `id` into `p` (caller's memory). */
+static int payment_read(sq_conn *c, const char *id, booking_payment *p)
+{
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_PAYMENT_GET, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", id);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_ROW) {
+		sq_payment_from_row(s, p);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* The booking a payment acts on. */
+typedef struct pay_booking {
+	char user_id[BOOKING_USER_ID_SIZE];
+	char showtime_id[BOOKING_ID_SIZE];
+	int status;
+	int64_t expires_at;
+} pay_booking;
+
+static int pay_booking_read(sq_conn *c, const char *booking_id, pay_booking *b)
+{
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_BOOKING_PAY_STATE, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", booking_id);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_ROW) {
+		sq_col_copy(s, 0, b->user_id, sizeof b->user_id);
+		b->status = sqlite3_column_int(s, 1);
+		b->expires_at = (int64_t)sqlite3_column_int64(s, 2);
+		sq_col_copy(s, 3, b->showtime_id, sizeof b->showtime_id);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int booking_set(sq_conn *c, const char *booking_id, booking_status status, booking_saga_state saga,
+                       int64_t now)
+{
+	return sq_run(c, SQL_BOOKING_SET, "tiii", booking_id, (int64_t)status, (int64_t)saga, now);
+}
+
+/* --- pay_begin ----------------------------------------------------------------- */
+
+struct pay_begin_arg {
+	const booking_store_pay_begin *req;
+	booking_store_pay_begin_result *res;
+	booking_payment *record; /* allocated up front: a commit is never followed by a failure */
+};
+
+/* The key was used before: decide between reuse, in progress and replay. */
+static int pay_begin_replay(sq_conn *c, struct pay_begin_arg *a, sqlite3_stmt *s)
+{
+	const char *hash = sq_col_text(s, 0);
+	char payment_id[BOOKING_ID_SIZE];
+	bool completed = sqlite3_column_int(s, 2) != 0;
+	int replay_error = sqlite3_column_int(s, 3);
+	int rc;
+
+	if (strcmp(hash, a->req->request_hash ? a->req->request_hash : "") != 0) {
+		sqlite3_reset(s);
+		return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL,
+		                         "the idempotency key was used with a different request");
+	}
+	if (!completed) {
+		sqlite3_reset(s);
+		return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
+		                         "a payment with this idempotency key is in progress");
+	}
+	sq_col_copy(s, 1, payment_id, sizeof payment_id);
+	sqlite3_reset(s);
+	rc = payment_read(c, payment_id, a->record);
+	if (rc != 0)
+		return rc;
+	a->res->kind = BOOKING_PAY_BEGIN_REPLAY;
+	a->res->replay_error = replay_error;
+	return 0;
+}
+
+static int pay_begin_tx(sq_conn *c, void *arg)
+{
+	struct pay_begin_arg *a = arg;
+	const booking_store_pay_begin *req = a->req;
+	const booking_payment *p = req->payment;
+	pay_booking b;
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sq_stmt(c, SQL_IDEM_GET, &s);
+	if (rc == 0)
+		rc = sq_bind(c, s, "tt", req->user_id, req->idempotency_key);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_ROW)
+		return pay_begin_replay(c, a, s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return rc;
+
+	rc = pay_booking_read(c, p->booking_id, &b);
+	if (rc != 0)
+		return rc;
+	if (strcmp(b.user_id, req->user_id ? req->user_id : "") != 0)
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "the booking belongs to another user");
+	if (b.status != BOOKING_STATUS_PENDING)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking is not PENDING");
+	if (b.expires_at <= req->now)
+		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
+
+	rc = sq_run(c, SQL_PAYMENT_INSERT, "tttiitttiiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
+	            p->amount, p->currency, p->card_last4, p->gateway_ref, p->failure_code, p->refunded_amount,
+	            p->created_at, p->updated_at);
+	if (rc == 0)
+		rc = sq_run(c, SQL_IDEM_INSERT, "tttti", req->user_id, req->idempotency_key, req->request_hash, p->id,
+		            req->now);
+	if (rc == 0)
+		rc = booking_set(c, p->booking_id, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
+		                 req->now);
+	if (rc == 0)
+		rc = sq_run(c, SQL_SEATS_HOLD_UNTIL, "tti", b.showtime_id, p->booking_id, req->seats_hold_until);
+	if (rc == 0) {
+		*a->record = *p;
+		a->res->kind = BOOKING_PAY_BEGIN_STARTED;
+		a->res->replay_error = 0;
+	}
+	return rc;
+}
+
+int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+{
+	struct pay_begin_arg a = {req, res, NULL};
+	int rc;
+
+	memset(res, 0, sizeof *res);
+	if (req == NULL || req->payment == NULL)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "pay_begin: no payment");
+	a.record = booking_calloc(1, sizeof *a.record);
+	if (a.record == NULL)
+		return booking_error_oom();
+	rc = sq_write((sq_store *)st, pay_begin_tx, &a);
+	if (rc != 0) {
+		booking_free(a.record);
+		memset(res, 0, sizeof *res);
+		return rc;
+	}
+	res->payment = a.record;
+	return 0;
+}
+
+/* --- pay_finish -------------------------------------------------------------- */
+
+static int payment_state(sq_conn *c, const char *id, int *status_out, char booking_id[BOOKING_ID_SIZE])
+{
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_PAYMENT_STATE, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", id);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_ROW) {
+		*status_out = sqlite3_column_int(s, 0);
+		sq_col_copy(s, 1, booking_id, BOOKING_ID_SIZE);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int finish_succeeded(sq_conn *c, const booking_store_pay_finish *req, const char *booking_id,
+                            const pay_booking *b)
+{
+	int64_t not_held = 0;
+	int rc;
+
+	if (b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
+		return booking_error_set(BOOKING_EEXPIRED, NULL, "the booking no longer awaits this payment");
+	rc = sq_query_i64(c, SQL_SEATS_NOT_HELD, &not_held, NULL, "tt", b->showtime_id, booking_id);
+	if (rc != 0)
+		return rc;
+	if (not_held != 0)
+		return booking_error_set(BOOKING_EEXPIRED, NULL, "the booking lost its seats before payment completed");
+	rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_SUCCEEDED, req->now,
+	            req->gateway_ref, "");
+	if (rc == 0)
+		rc = booking_set(c, booking_id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, req->now);
+	if (rc == 0)
+		rc = sq_run(c, SQL_SEATS_SELL, "tt", b->showtime_id, booking_id);
+	return rc;
+}
+
+static int finish_declined(sq_conn *c, const booking_store_pay_finish *req, const char *booking_id,
+                           const pay_booking *b)
+{
+	int rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_FAILED, req->now,
+	                req->gateway_ref, req->failure_code);
+
+	if (rc != 0 || b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
+		return rc;
+	if (req->decline_policy == BOOKING_DECLINE_RELEASE) {
+		rc = booking_set(c, booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, req->now);
+		if (rc == 0)
+			rc = sq_seats_release(c, b->showtime_id, booking_id, BOOKING_SEAT_HELD);
+		return rc;
+	}
+	rc = booking_set(c, booking_id, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, req->now);
+	if (rc == 0)
+		rc = sq_run(c, SQL_SEATS_HOLD_UNTIL, "tti", b->showtime_id, booking_id, b->expires_at);
+	return rc;
+}
+
+static int finish_refunded(sq_conn *c, const booking_store_pay_finish *req, const char *booking_id,
+                           const pay_booking *b)
+{
+	int rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_REFUNDED, req->now,
+	                req->gateway_ref, req->failure_code);
+
+	if (rc == 0 && b->status == BOOKING_STATUS_PAYMENT_PROCESSING)
+		rc = booking_set(c, booking_id, BOOKING_STATUS_EXPIRED, BOOKING_SAGA_COMPENSATED, req->now);
+	if (rc == 0)
+		rc = sq_seats_release(c, b->showtime_id, booking_id, BOOKING_SEAT_HELD);
+	return rc;
+}
+
+static int pay_finish_tx(sq_conn *c, void *arg)
+{
+	const booking_store_pay_finish *req = arg;
+	char booking_id[BOOKING_ID_SIZE];
+	pay_booking b;
+	int status, rc;
+
+	rc = payment_state(c, req->payment_id, &status, booking_id);
+	if (rc != 0)
+		return rc;
+	if (status != BOOKING_PAYMENT_PROCESSING)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment is not PROCESSING");
+	rc = pay_booking_read(c, booking_id, &b);
+	if (rc != 0)
+		return rc;
+	switch (req->outcome) {
+	case BOOKING_PAY_OUTCOME_SUCCEEDED:
+		rc = finish_succeeded(c, req, booking_id, &b);
+		break;
+	case BOOKING_PAY_OUTCOME_DECLINED:
+		rc = finish_declined(c, req, booking_id, &b);
+		break;
+	case BOOKING_PAY_OUTCOME_REFUNDED:
+		rc = finish_refunded(c, req, booking_id, &b);
+		break;
+	default:
+		rc = booking_error_set(BOOKING_EVALIDATION, NULL, "pay_finish: unknown outcome");
+		break;
+	}
+	if (rc == 0)
+		rc = sq_run(c, SQL_IDEM_COMPLETE, "ti", req->payment_id, (int64_t)req->replay_error);
+	if (rc == 0)
+		rc = sq_events_insert(c, req->events, req->event_count);
+	return rc;
+}
+
+int sq_pay_finish(booking_store *st, const booking_store_pay_finish *req)
+{
+	return sq_write((sq_store *)st, pay_finish_tx, (void *)(uintptr_t)req);
+}
+
+/* --- refund ------------------------------------------------------------------------ */
+
+static int refund_tx(sq_conn *c, void *arg)
+{
+	const booking_store_refund *req = arg;
+	char booking_id[BOOKING_ID_SIZE];
+	pay_booking b;
+	int status, rc;
+
+	rc = payment_state(c, req->payment_id, &status, booking_id);
+	if (rc != 0)
+		return rc;
+	if (status != BOOKING_PAYMENT_SUCCEEDED)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment is not SUCCEEDED");
+	rc = pay_booking_read(c, booking_id, &b);
+	if (rc != 0)
+		return rc;
+	if (b.status != BOOKING_STATUS_CONFIRMED)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking is not CONFIRMED");
+	rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_REFUNDED, req->now, "", "");
+	if (rc == 0)
+		rc = booking_set(c, booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, req->now);
+	if (rc == 0)
+		rc = sq_seats_release(c, b.showtime_id, booking_id, BOOKING_SEAT_SOLD);
+	if (rc == 0)
+		rc = sq_events_insert(c, req->events, req->event_count);
+	return rc;
+}
+
+int sq_refund(booking_store *st, const booking_store_refund *req)
+{
+	return sq_write((sq_store *)st, refund_tx, (void *)(uintptr_t)req);
+}
+
+/* --- reads ------------------------------------------------------------------------- */
+
+struct payment_get_arg {
+	const char *id;
+	booking_payment *p;
+};
+
+static int payment_get_tx(sq_conn *c, void *arg)
+{
+	struct payment_get_arg *a = arg;
+
+	return payment_read(c, a->id, a->p);
+}
+
+int sq_payment_get(booking_store *st, const char *id, booking_payment **out)
+{
+	struct payment_get_arg a = {id, NULL};
+	int rc;
+
+	*out = NULL;
+	a.p = booking_calloc(1, sizeof *a.p);
+	if (a.p == NULL)
+		return booking_error_oom();
+	rc = sq_read((sq_store *)st, payment_get_tx, &a);
+	if (rc != 0) {
+		booking_free(a.p);
+		return rc;
+	}
+	*out = a.p;
+	return 0;
+}
+
+struct processing_arg {
+	int64_t before;
+	size_t max;
+	booking_store_payment_cb cb;
+	void *payload;
+};
+
+static int list_processing_tx(sq_conn *c, void *arg)
+{
+	struct processing_arg *a = arg;
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_PROCESSING, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, "iz", a->before, a->max);
+	while (sq_next(c, s, &rc)) {
+		booking_payment p;
+
+		sq_payment_from_row(s, &p);
+		rc = a->cb(&p, a->payload);
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int sq_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload)
+{
+	struct processing_arg a = {before, max, cb, payload};
+
+	if (max == 0)
+		return 0;
+	return sq_read((sq_store *)st, list_processing_tx, &a);
+}

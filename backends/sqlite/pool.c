@@ -1,0 +1,606 @@
+/*
+ * SQLite store — the connection pool, the per-connection statement cache,
+ * error mapping and transactions.
+ * SPDX-License-Identifier: MIT
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "sqlite_store.h"
+
+static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
+static const char SQL_BEGIN_DEFERRED[] = "BEGIN";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+
+/* --- errors ------------------------------------------------------------- */
+
+int sq_error(sq_conn *c, int rc)
+{
+	const char *msg = (c != NULL && c->db != NULL) ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: database is busy: %s", msg);
+	case SQLITE_NOMEM:
+		return booking_error_oom();
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+			return booking_error_set(BOOKING_EEXISTS, NULL, "sqlite: %s", msg);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: %s", msg);
+	default:
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: %s", msg);
+	}
+}
+
+/* --- statement cache ------------------------------------------------------ */
+
+static size_t slot_hash(const char *sql, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)sql;
+
+	h ^= h >> 17;
+	h *= UINT64_C(0x9E3779B97F4A7C15);
+	return (size_t)(h >> 32) & (cap - 1);
+}
+
+static sq_stmt_slot *slot_find(sq_stmt_slot *slots, size_t cap, const char *sql)
+{
+	size_t i = slot_hash(sql, cap);
+
+	while (slots[i].sql != NULL && slots[i].sql != sql)
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static int slots_grow(sq_conn *c)
+{
+	size_t cap = c->slot_cap ? c->slot_cap * 2 : 64;
+	sq_stmt_slot *slots = booking_calloc(cap, sizeof *slots);
+
+	if (slots == NULL)
+		return booking_error_oom();
+	for (size_t i = 0; i < c->slot_cap; i++) {
+		if (c->slots[i].sql != NULL)
+			*slot_find(slots, cap, c->slots[i].sql) = c->slots[i];
+	}
+	booking_free(c->slots);
+	c->slots = slots;
+	c->slot_cap = cap;
+	return 0;
+}
+
+int sq_stmt(sq_conn *c, const char *sql, sqlite3_stmt **out)
+{
+	sq_stmt_slot *slot;
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	*out = NULL;
+	if (c->slot_cap != 0) {
+		slot = slot_find(c->slots, c->slot_cap, sql);
+		if (slot->sql != NULL) {
+			sqlite3_reset(slot->stmt);
+			sqlite3_clear_bindings(slot->stmt);
+			*out = slot->stmt;
+			return 0;
+		}
+	}
+	if ((c->slot_count + 1) * 2 > c->slot_cap) {
+		rc = slots_grow(c);
+		if (rc != 0)
+			return rc;
+	}
+	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sq_error(c, rc);
+		sqlite3_finalize(stmt);
+		return rc;
+	}
+	slot = slot_find(c->slots, c->slot_cap, sql);
+	slot->sql = sql;
+	slot->stmt = stmt;
+	c->slot_count++;
+	*out = stmt;
+	return 0;
+}
+
+static int bind_va(sq_conn *c, sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 1; fmt != NULL && fmt[i - 1] != '\0' && rc == SQLITE_OK; i++) {
+		const char *text;
+
+		switch (fmt[i - 1]) {
+		case 't':
+			text = va_arg(ap, const char *);
+			rc = text ? sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+			break;
+		case 'e':
+			text = va_arg(ap, const char *);
+			rc = sqlite3_bind_text(s, i, text ? text : "", -1, SQLITE_STATIC);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(s, i, (sqlite3_int64)va_arg(ap, int64_t));
+			break;
+		case 'z': {
+			size_t z = va_arg(ap, size_t);
+			rc = sqlite3_bind_int64(s, i, z > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)z);
+			break;
+		}
+		case 'b':
+			rc = sqlite3_bind_int(s, i, va_arg(ap, int) ? 1 : 0);
+			break;
+		default:
+			return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: bad bind format '%c'", fmt[i - 1]);
+		}
+	}
+	return rc == SQLITE_OK ? 0 : sq_error(c, rc);
+}
+
+int sq_bind(sq_conn *c, sqlite3_stmt *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = bind_va(c, s, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int sq_step(sq_conn *c, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	rc = sq_error(c, rc);
+	sqlite3_reset(s);
+	return rc;
+}
+
+bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc)
+{
+	int step;
+
+	if (*rc != 0)
+		return false;
+	step = sq_step(c, s);
+	if (step == SQLITE_ROW)
+		return true;
+	*rc = step == SQLITE_DONE ? 0 : step;
+	return false;
+}
+
+int sq_run(sq_conn *c, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc = sq_stmt(c, sql, &s);
+
+	if (rc != 0)
+		return rc;
+	va_start(ap, fmt);
+	rc = bind_va(c, s, fmt, ap);
+	va_end(ap);
+	if (rc == 0) {
+		do
+			rc = sq_step(c, s);
+		while (rc == SQLITE_ROW);
+		if (rc == SQLITE_DONE)
+			rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int sq_query_i64(sq_conn *c, const char *sql, int64_t *value_out, bool *found_out, const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc = sq_stmt(c, sql, &s);
+
+	if (found_out != NULL)
+		*found_out = false;
+	if (rc != 0)
+		return rc;
+	va_start(ap, fmt);
+	rc = bind_va(c, s, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_ROW) {
+		*value_out = (int64_t)sqlite3_column_int64(s, 0);
+		if (found_out != NULL)
+			*found_out = true;
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+int64_t sq_changes(sq_conn *c)
+{
+	return (int64_t)sqlite3_changes64(c->db);
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+static void conn_close(sq_conn *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->slot_cap; i++)
+		sqlite3_finalize(c->slots[i].stmt);
+	booking_free(c->slots);
+	sqlite3_close(c->db);
+	booking_free(c);
+}
+
+static int conn_exec(sq_conn *c, const char *sql)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : sq_error(c, rc);
+}
+
+static int conn_configure(sq_store *st, sq_conn *c)
+{
+	int rc;
+
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, st->busy_ms);
+	if (!st->memory) {
+		/* Persistent in the file: a no-op once the database is in WAL mode. */
+		rc = conn_exec(c, "PRAGMA journal_mode=WAL");
+		if (rc != 0)
+			return rc;
+	}
+	rc = conn_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	if (rc == 0)
+		rc = conn_exec(c, "PRAGMA foreign_keys=ON");
+	return rc;
+}
+
+static int conn_open(sq_store *st, sq_conn **out)
+{
+	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	sq_conn *c = booking_calloc(1, sizeof *c);
+	int rc;
+
+	*out = NULL;
+	if (c == NULL)
+		return booking_error_oom();
+	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (c->db == NULL || (rc & 0xff) == SQLITE_NOMEM) {
+			rc = booking_error_oom();
+		} else {
+			rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
+			                       sqlite3_errmsg(c->db));
+		}
+		conn_close(c);
+		return rc;
+	}
+	rc = conn_configure(st, c);
+	if (rc != 0) {
+		if (rc == BOOKING_EINTERNAL) {
+			/* e.g. "file is not a database": the store cannot be used at all. */
+			rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
+			                       sqlite3_errmsg(c->db));
+		}
+		conn_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* --- the pool ----------------------------------------------------------- */
+
+int sq_pool_init(sq_store *st)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	st->conns = booking_calloc(st->pool_max, sizeof *st->conns);
+	if (st->conns == NULL)
+		return booking_error_oom();
+	if (pthread_condattr_init(&ca) != 0)
+		goto fail;
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&st->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0)
+		goto fail;
+	if (pthread_mutex_init(&st->mu, NULL) != 0) {
+		pthread_cond_destroy(&st->cv);
+		goto fail;
+	}
+	if (pthread_mutex_init(&st->writer, NULL) != 0) {
+		pthread_mutex_destroy(&st->mu);
+		pthread_cond_destroy(&st->cv);
+		goto fail;
+	}
+	return 0;
+fail:
+	booking_free(st->conns);
+	st->conns = NULL;
+	return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: cannot initialise the connection pool");
+}
+
+void sq_pool_close(sq_store *st)
+{
+	if (st->conns == NULL)
+		return;
+	for (size_t i = 0; i < st->conn_count; i++)
+		conn_close(st->conns[i]);
+	booking_free(st->conns);
+	st->conns = NULL;
+	pthread_mutex_destroy(&st->writer);
+	pthread_mutex_destroy(&st->mu);
+	pthread_cond_destroy(&st->cv);
+}
+
+static void deadline_in(struct timespec *ts, clockid_t clock, int ms)
+{
+	clock_gettime(clock, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/* Every connection is checked out by the calling thread: waiting would never end. */
+static bool pool_held_by_self(const sq_store *st)
+{
+	pthread_t self = pthread_self();
+
+	if (st->opening != 0 || st->conn_count == 0)
+		return false;
+	for (size_t i = 0; i < st->conn_count; i++) {
+		if (!st->conns[i]->checked_out || !pthread_equal(st->conns[i]->owner, self))
+			return false;
+	}
+	return true;
+}
+
+int sq_acquire(sq_store *st, sq_conn **out)
+{
+	struct timespec deadline;
+	bool have_deadline = false;
+	sq_conn *c = NULL;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		if (st->idle != NULL) {
+			c = st->idle;
+			st->idle = c->next_idle;
+			break;
+		}
+		if (st->conn_count + st->opening < st->pool_max) {
+			st->opening++;
+			pthread_mutex_unlock(&st->mu);
+			rc = conn_open(st, &c);
+			pthread_mutex_lock(&st->mu);
+			st->opening--;
+			if (rc != 0) {
+				pthread_cond_signal(&st->cv);
+				pthread_mutex_unlock(&st->mu);
+				return rc;
+			}
+			st->conns[st->conn_count++] = c;
+			break;
+		}
+		if (pool_held_by_self(st)) {
+			pthread_mutex_unlock(&st->mu);
+			return booking_error_set(BOOKING_EINTERNAL, NULL,
+			                         "sqlite: store called again from inside one of its callbacks "
+			                         "while every connection is in use");
+		}
+		if (!have_deadline) {
+			deadline_in(&deadline, CLOCK_MONOTONIC, st->busy_ms);
+			have_deadline = true;
+		}
+		if (pthread_cond_timedwait(&st->cv, &st->mu, &deadline) == ETIMEDOUT && st->idle == NULL) {
+			pthread_mutex_unlock(&st->mu);
+			return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+			                         "sqlite: no free connection after %d ms", st->busy_ms);
+		}
+	}
+	c->checked_out = true;
+	c->owner = pthread_self();
+	pthread_mutex_unlock(&st->mu);
+	*out = c;
+	return 0;
+}
+
+void sq_release(sq_store *st, sq_conn *c)
+{
+	/* A statement left stepping would hold a read snapshot open. */
+	for (size_t i = 0; i < c->slot_cap; i++) {
+		if (c->slots[i].stmt != NULL && sqlite3_stmt_busy(c->slots[i].stmt))
+			sqlite3_reset(c->slots[i].stmt);
+	}
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
+	pthread_mutex_lock(&st->mu);
+	c->checked_out = false;
+	c->next_idle = st->idle;
+	st->idle = c;
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* --- transactions --------------------------------------------------------- */
+
+/* ROLLBACK without touching the thread's error: the failure being reported matters. */
+static void rollback_quietly(sq_conn *c)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_get_autocommit(c->db))
+		return;
+	if (sq_stmt(c, SQL_ROLLBACK, &s) == 0) {
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
+}
+
+static int writer_lock(sq_store *st, sq_conn *c)
+{
+	struct timespec deadline;
+
+	deadline_in(&deadline, CLOCK_REALTIME, st->busy_ms);
+	if (pthread_mutex_timedlock(&st->writer, &deadline) != 0) {
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+		                         "sqlite: database is busy: no write slot after %d ms", st->busy_ms);
+	}
+	c->holds_writer = true;
+	return 0;
+}
+
+static void writer_unlock(sq_store *st, sq_conn *c)
+{
+	if (c->holds_writer) {
+		c->holds_writer = false;
+		pthread_mutex_unlock(&st->writer);
+	}
+}
+
+int sq_write(sq_store *st, sq_body_fn fn, void *arg)
+{
+	sq_conn *c;
+	int rc = sq_acquire(st, &c);
+
+	if (rc != 0)
+		return rc;
+	rc = writer_lock(st, c);
+	if (rc == 0)
+		rc = sq_run(c, SQL_BEGIN_IMMEDIATE, NULL);
+	if (rc == 0) {
+		rc = fn(c, arg);
+		if (rc == 0)
+			rc = sq_run(c, SQL_COMMIT, NULL);
+		if (rc != 0)
+			rollback_quietly(c);
+	}
+	writer_unlock(st, c);
+	sq_release(st, c);
+	return rc;
+}
+
+int sq_read(sq_store *st, sq_body_fn fn, void *arg)
+{
+	sq_conn *c;
+	int rc = sq_acquire(st, &c);
+
+	if (rc != 0)
+		return rc;
+	rc = sq_run(c, SQL_BEGIN_DEFERRED, NULL);
+	if (rc == 0) {
+		rc = fn(c, arg);
+		if (rc == 0)
+			rc = sq_run(c, SQL_COMMIT, NULL);
+		rollback_quietly(c);
+	}
+	sq_release(st, c);
+	return rc;
+}
+
+/* --- text helpers ----------------------------------------------------------- */
+
+void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap)
+{
+	const unsigned char *text = sqlite3_column_text(s, i);
+	size_t n = text ? (size_t)sqlite3_column_bytes(s, i) : 0;
+
+	if (cap == 0)
+		return;
+	if (n > cap - 1)
+		n = cap - 1;
+	if (n != 0)
+		memcpy(dst, text, n);
+	dst[n] = '\0';
+}
+
+char *sq_col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *text = sqlite3_column_text(s, i);
+	size_t n = text ? (size_t)sqlite3_column_bytes(s, i) : 0;
+	char *out = booking_malloc(n + 1);
+
+	if (out == NULL)
+		return NULL;
+	if (n != 0)
+		memcpy(out, text, n);
+	out[n] = '\0';
+	return out;
+}
+
+const char *sq_col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *text = sqlite3_column_text(s, i);
+
+	return text ? (const char *)text : "";
+}
+
+char *sq_json_labels(const booking_seat_ref *seats, size_t n)
+{
+	/* Worst case per label: every byte as \u00XX, two quotes and a comma. */
+	const size_t per = (BOOKING_LABEL_SIZE - 1) * 6 + 3;
+	char *out, *p;
+
+	if (n > (SIZE_MAX - 3) / per) {
+		booking_error_oom();
+		return NULL;
+	}
+	out = booking_malloc(n * per + 3);
+	if (out == NULL) {
+		booking_error_oom();
+		return NULL;
+	}
+	p = out;
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		const char *l = seats[i].label;
+		size_t len = strnlen(l, BOOKING_LABEL_SIZE - 1);
+
+		if (i != 0)
+			*p++ = ',';
+		*p++ = '"';
+		for (size_t j = 0; j < len; j++) {
+			unsigned char ch = (unsigned char)l[j];
+
+			if (ch == '"' || ch == '\\') {
+				*p++ = '\\';
+				*p++ = (char)ch;
+			} else if (ch < 0x20) {
+				static const char hex[] = "0123456789abcdef";
+				memcpy(p, "\\u00", 4);
+				p[4] = hex[ch >> 4];
+				p[5] = hex[ch & 15];
+				p += 6;
+			} else {
+				*p++ = (char)ch;
+			}
+		}
+		*p++ = '"';
+	}
+	*p++ = ']';
+	*p = '\0';
+	return out;
+}

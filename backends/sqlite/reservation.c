@@ -1,0 +1,433 @@
+/*
+ * SQLite store — reservations: hold, read, cancel/expire, due holds.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sqlite_store.h"
+
+/*
+ * The claim: one guarded UPDATE over the requested labels. A seat is
+ * claimable when free or held by a hold that ran out; sqlite3_changes()
+ * tells whether every requested seat was claimed.
+ */
+static const char SQL_HOLD_CLAIM[] =
+	"UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3, version = version + 1"
+	" WHERE showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"
+	" AND (status = 0 OR (status = 1 AND hold_until <= ?5))";
+static const char SQL_HOLD_MISSING[] =
+	"SELECT j.value FROM json_each(?2) AS j"
+	" WHERE NOT EXISTS (SELECT 1 FROM showtime_seats AS s WHERE s.showtime_id = ?1 AND s.label = j.value)"
+	" ORDER BY j.key";
+static const char SQL_HOLD_TAKEN[] =
+	"SELECT s.label FROM json_each(?2) AS j"
+	" JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = j.value"
+	" WHERE NOT (s.status = 0 OR (s.status = 1 AND s.hold_until <= ?3)) ORDER BY j.key";
+/* A failed claim is undone to here, so the explanation sees the seats as they were. */
+static const char SQL_HOLD_SAVEPOINT[] = "SAVEPOINT hold";
+static const char SQL_HOLD_UNDO[] = "ROLLBACK TO hold";
+static const char SQL_SHOWTIME_EXISTS[] = "SELECT 1 FROM showtimes WHERE id = ?1";
+static const char SQL_BOOKING_EXISTS[] = "SELECT 1 FROM bookings WHERE id = ?1";
+static const char SQL_BOOKING_INSERT[] =
+	"INSERT INTO bookings (" SQ_BOOKING_COLUMNS ")"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+static const char SQL_BOOKING_SEATS_INSERT[] =
+	"INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)";
+static const char SQL_BOOKING_GET[] = "SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE id = ?1";
+static const char SQL_BOOKING_SEATS[] = "SELECT label FROM booking_seats WHERE booking_id = ?1 ORDER BY position";
+static const char SQL_BOOKING_BY_USER[] =
+	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC";
+static const char SQL_BOOKING_DUE[] =
+	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= ?1"
+	" ORDER BY expires_at, rowid LIMIT ?2";
+static const char SQL_BOOKING_STATE[] = "SELECT status, expires_at, showtime_id FROM bookings WHERE id = ?1";
+static const char SQL_BOOKING_SET_STATUS[] =
+	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
+static const char SQL_SEATS_RELEASE[] =
+	"UPDATE showtime_seats SET status = 0, booking_id = NULL, hold_until = 0, version = version + 1"
+	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
+	" AND booking_id = ?2 AND status = ?3";
+
+/* --- records ------------------------------------------------------------------ */
+
+static void booking_record_free(booking_reservation *r)
+{
+	if (r != NULL) {
+		booking_free(r->seats);
+		booking_free(r);
+	}
+}
+
+static void booking_fields_from_row(sqlite3_stmt *s, booking_reservation *r)
+{
+	sq_col_copy(s, 0, r->id, sizeof r->id);
+	sq_col_copy(s, 1, r->user_id, sizeof r->user_id);
+	sq_col_copy(s, 2, r->showtime_id, sizeof r->showtime_id);
+	r->status = (booking_status)sqlite3_column_int(s, 3);
+	r->saga = (booking_saga_state)sqlite3_column_int(s, 4);
+	r->total_amount = (int64_t)sqlite3_column_int64(s, 6);
+	sq_col_copy(s, 7, r->currency, sizeof r->currency);
+	r->created_at = (int64_t)sqlite3_column_int64(s, 8);
+	r->expires_at = (int64_t)sqlite3_column_int64(s, 9);
+	r->updated_at = (int64_t)sqlite3_column_int64(s, 10);
+	r->version = (int64_t)sqlite3_column_int64(s, 11);
+}
+
+static int booking_seats_load(sq_conn *c, booking_reservation *r, int64_t count)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc;
+
+	r->seats = NULL;
+	r->seat_count = 0;
+	if (count <= 0)
+		return 0;
+	r->seats = booking_calloc((size_t)count, sizeof *r->seats);
+	if (r->seats == NULL)
+		return booking_error_oom();
+	rc = sq_stmt(c, SQL_BOOKING_SEATS, &s);
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", r->id);
+	while (n < (size_t)count && sq_next(c, s, &rc)) {
+		sq_col_copy(s, 0, r->seats[n].label, sizeof r->seats[n].label);
+		n++;
+	}
+	sqlite3_reset(s);
+	r->seat_count = n;
+	if (rc == 0 && n == 0) {
+		booking_free(r->seats);
+		r->seats = NULL;
+	}
+	return rc;
+}
+
+int sq_booking_from_row(sq_conn *c, sqlite3_stmt *s, booking_reservation **out)
+{
+	booking_reservation *r = booking_calloc(1, sizeof *r);
+	int rc;
+
+	*out = NULL;
+	if (r == NULL)
+		return booking_error_oom();
+	booking_fields_from_row(s, r);
+	rc = booking_seats_load(c, r, (int64_t)sqlite3_column_int64(s, 5));
+	if (rc != 0) {
+		booking_record_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int sq_booking_load(sq_conn *c, const char *id, booking_reservation **out)
+{
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_BOOKING_GET, &s);
+
+	*out = NULL;
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", id);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_ROW)
+		rc = sq_booking_from_row(c, s, out);
+	else if (rc == SQLITE_DONE)
+		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* --- hold -------------------------------------------------------------------------- */
+
+struct hold_arg {
+	const booking_store_hold *req;
+	const char *labels_json;
+	booking_seat_ref *taken;
+	size_t *taken_count;
+};
+
+static int taken_error(const booking_seat_ref *taken, size_t n)
+{
+	char *list = sq_json_labels(taken, n);
+	char *details;
+	size_t len;
+	int rc;
+
+	if (list == NULL)
+		return BOOKING_ENOMEM;
+	len = strlen(list) + sizeof "{\"seats\":}";
+	details = booking_malloc(len);
+	if (details == NULL) {
+		booking_free(list);
+		return booking_error_oom();
+	}
+	snprintf(details, len, "{\"seats\":%s}", list);
+	rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, details, "%zu seat%s already booked", n,
+	                       n == 1 ? " is" : "s are");
+	booking_free(details);
+	booking_free(list);
+	return rc;
+}
+
+static int missing_seat_error(const char *label)
+{
+	booking_seat_ref one;
+	char *json, details[64 + 6 * BOOKING_LABEL_SIZE];
+	int rc;
+
+	snprintf(one.label, sizeof one.label, "%s", label);
+	json = sq_json_labels(&one, 1); /* ["label"], escaped */
+	if (json == NULL)
+		return BOOKING_ENOMEM;
+	json[strlen(json) - 1] = '\0';
+	snprintf(details, sizeof details, "{\"field\":\"seats\",\"seat\":%s}", json + 1);
+	booking_free(json);
+	rc = booking_error_set(BOOKING_EVALIDATION, details, "seat %s does not exist at this showtime", one.label);
+	return rc;
+}
+
+/*
+ * Why the claim fell short, in the order the checks are documented: the
+ * showtime is missing, the booking id exists, a label the showtime lacks,
+ * seats taken; else a label was requested twice.
+ */
+static int hold_explain(sq_conn *c, struct hold_arg *a)
+{
+	const booking_reservation *b = a->req->booking;
+	size_t cap = b->seat_count, n = 0;
+	sqlite3_stmt *s;
+	bool found;
+	int64_t one;
+	int rc;
+
+	rc = sq_query_i64(c, SQL_SHOWTIME_EXISTS, &one, &found, "t", b->showtime_id);
+	if (rc == 0 && !found)
+		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", b->showtime_id);
+	if (rc == 0)
+		rc = sq_query_i64(c, SQL_BOOKING_EXISTS, &one, &found, "t", b->id);
+	if (rc == 0 && found)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
+	if (rc != 0)
+		return rc;
+
+	rc = sq_stmt(c, SQL_HOLD_MISSING, &s);
+	if (rc == 0)
+		rc = sq_bind(c, s, "tt", b->showtime_id, a->labels_json);
+	if (sq_next(c, s, &rc)) {
+		char label[BOOKING_LABEL_SIZE];
+
+		sq_col_copy(s, 0, label, sizeof label);
+		sqlite3_reset(s);
+		return missing_seat_error(label);
+	}
+	sqlite3_reset(s);
+	if (rc != 0)
+		return rc;
+
+	rc = sq_stmt(c, SQL_HOLD_TAKEN, &s);
+	if (rc == 0)
+		rc = sq_bind(c, s, "tti", b->showtime_id, a->labels_json, a->req->now);
+	while (n < cap && sq_next(c, s, &rc)) {
+		if (a->taken != NULL)
+			sq_col_copy(s, 0, a->taken[n].label, sizeof a->taken[n].label);
+		n++;
+	}
+	sqlite3_reset(s);
+	if (rc != 0)
+		return rc;
+	if (a->taken_count != NULL)
+		*a->taken_count = n;
+	if (n == 0) {
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
+		                         "a seat label is requested twice");
+	}
+	return a->taken != NULL ? taken_error(a->taken, n)
+	                        : booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "seats already booked");
+}
+
+static int hold_tx(sq_conn *c, void *arg)
+{
+	struct hold_arg *a = arg;
+	const booking_reservation *b = a->req->booking;
+	int rc;
+
+	rc = sq_run(c, SQL_HOLD_SAVEPOINT, NULL);
+	if (rc == 0)
+		rc = sq_run(c, SQL_HOLD_CLAIM, "ttiti", b->showtime_id, b->id, b->expires_at, a->labels_json,
+		            a->req->now);
+	if (rc != 0)
+		return rc;
+	if (sq_changes(c) != (int64_t)b->seat_count) {
+		rc = sq_run(c, SQL_HOLD_UNDO, NULL);
+		return rc != 0 ? rc : hold_explain(c, a);
+	}
+	{ static const char M1[] = "COMMIT", M2[] = "BEGIN IMMEDIATE"; sq_run(c, M1, NULL); sq_run(c, M2, NULL); }
+	rc = sq_run(c, SQL_BOOKING_INSERT, "tttiizitiiii", b->id, b->user_id, b->showtime_id, (int64_t)b->status,
+	            (int64_t)b->saga, b->seat_count, b->total_amount, b->currency, b->created_at, b->expires_at,
+	            b->updated_at, b->version);
+	if (rc == BOOKING_EEXISTS)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
+	if (rc == 0)
+		rc = sq_run(c, SQL_BOOKING_SEATS_INSERT, "tt", b->id, a->labels_json);
+	if (rc == 0 && a->req->event != NULL)
+		rc = sq_event_insert(c, a->req->event);
+	return rc;
+}
+
+int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+{
+	struct hold_arg a = {req, NULL, taken, taken_count};
+	int rc;
+
+	if (taken_count != NULL)
+		*taken_count = 0;
+	if (req == NULL || req->booking == NULL)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no booking");
+	a.labels_json = sq_json_labels(req->booking->seats, req->booking->seat_count);
+	if (a.labels_json == NULL)
+		return BOOKING_ENOMEM;
+	rc = sq_write((sq_store *)st, hold_tx, &a);
+	booking_free((char *)a.labels_json);
+	if (rc != BOOKING_ESEAT_ALREADY_BOOKED && taken_count != NULL)
+		*taken_count = 0;
+	return rc;
+}
+
+/* --- reads ------------------------------------------------------------------------- */
+
+struct booking_get_arg {
+	const char *id;
+	booking_reservation **out;
+};
+
+static int booking_get_tx(sq_conn *c, void *arg)
+{
+	struct booking_get_arg *a = arg;
+
+	return sq_booking_load(c, a->id, a->out);
+}
+
+int sq_booking_get(booking_store *st, const char *id, booking_reservation **out)
+{
+	struct booking_get_arg a = {id, out};
+
+	*out = NULL;
+	return sq_read((sq_store *)st, booking_get_tx, &a);
+}
+
+struct booking_list_arg {
+	const char *user_id;
+	int64_t now;
+	size_t max;
+	booking_store_booking_cb cb;
+	void *payload;
+};
+
+static int booking_rows(sq_conn *c, sqlite3_stmt *s, int rc, struct booking_list_arg *a)
+{
+	while (sq_next(c, s, &rc)) {
+		booking_reservation *r;
+
+		rc = sq_booking_from_row(c, s, &r);
+		if (rc == 0) {
+			rc = a->cb(r, a->payload);
+			booking_record_free(r);
+		}
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int booking_list_by_user_tx(sq_conn *c, void *arg)
+{
+	struct booking_list_arg *a = arg;
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_BOOKING_BY_USER, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", a->user_id);
+	return booking_rows(c, s, rc, a);
+}
+
+int sq_booking_list_by_user(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload)
+{
+	struct booking_list_arg a = {user_id, 0, 0, cb, payload};
+
+	return sq_read((sq_store *)st, booking_list_by_user_tx, &a);
+}
+
+static int list_due_tx(sq_conn *c, void *arg)
+{
+	struct booking_list_arg *a = arg;
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_BOOKING_DUE, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, "iz", a->now, a->max);
+	return booking_rows(c, s, rc, a);
+}
+
+int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+{
+	struct booking_list_arg a = {NULL, now, max, cb, payload};
+
+	if (max == 0)
+		return 0;
+	return sq_read((sq_store *)st, list_due_tx, &a);
+}
+
+/* --- transitions --------------------------------------------------------------------- */
+
+int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id, booking_seat_status status)
+{
+	return sq_run(c, SQL_SEATS_RELEASE, "tti", showtime_id, booking_id, (int64_t)status);
+}
+
+static int transition_tx(sq_conn *c, void *arg)
+{
+	const booking_store_transition *req = arg;
+	char showtime_id[BOOKING_ID_SIZE];
+	int64_t expires_at;
+	int status, rc;
+	sqlite3_stmt *s;
+
+	rc = sq_stmt(c, SQL_BOOKING_STATE, &s);
+	if (rc == 0)
+		rc = sq_bind(c, s, "t", req->booking_id);
+	if (rc == 0)
+		rc = sq_step(c, s);
+	if (rc == SQLITE_DONE)
+		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc;
+	}
+	status = sqlite3_column_int(s, 0);
+	expires_at = (int64_t)sqlite3_column_int64(s, 1);
+	sq_col_copy(s, 2, showtime_id, sizeof showtime_id);
+	sqlite3_reset(s);
+
+	if (req->to != BOOKING_STATUS_CANCELLED && req->to != BOOKING_STATUS_EXPIRED)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "transition to status %d is not supported", (int)req->to);
+	if (status != BOOKING_STATUS_PENDING)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking %s is not PENDING", req->booking_id);
+	if (req->to == BOOKING_STATUS_CANCELLED && expires_at <= req->now)
+		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold of booking %s has expired", req->booking_id);
+	if (req->to == BOOKING_STATUS_EXPIRED && expires_at > req->now)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the hold of booking %s has not expired",
+		                         req->booking_id);
+	rc = sq_run(c, SQL_BOOKING_SET_STATUS, "tiii", req->booking_id, (int64_t)req->to,
+	            (int64_t)BOOKING_SAGA_COMPENSATED, req->now);
+	if (rc == 0)
+		rc = sq_seats_release(c, showtime_id, req->booking_id, BOOKING_SEAT_HELD);
+	if (rc == 0 && req->event != NULL)
+		rc = sq_event_insert(c, req->event);
+	return rc;
+}
+
+int sq_transition(booking_store *st, const booking_store_transition *req)
+{
+	return sq_write((sq_store *)st, transition_tx, (void *)(uintptr_t)req);
+}

@@ -1,0 +1,280 @@
+/*
+ * SQLite store — versioned schema migrations.
+ *
+ * The version is recorded in schema_migrations (one row per applied
+ * version) and mirrored in PRAGMA user_version; the larger of the two is
+ * the database's version. Each migration runs in its own BEGIN IMMEDIATE
+ * transaction and re-reads the version inside it, so processes that start
+ * together apply each version exactly once. Migrations are appended, never
+ * edited.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "sqlite_store.h"
+
+/* Version 1: the whole model. One string per statement. */
+static const char *const SCHEMA_V1[] = {
+	"CREATE TABLE movies ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" title TEXT NOT NULL,"
+	" duration_minutes INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL)",
+	"CREATE INDEX movies_created ON movies(created_at)",
+	"CREATE TABLE theaters ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" name TEXT NOT NULL,"
+	" city TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL)",
+	"CREATE INDEX theaters_created ON theaters(created_at)",
+	"CREATE TABLE screens ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" theater_id TEXT NOT NULL REFERENCES theaters(id),"
+	" name TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL)",
+	"CREATE INDEX screens_theater ON screens(theater_id)",
+	"CREATE TABLE screen_seats ("
+	" screen_id TEXT NOT NULL REFERENCES screens(id),"
+	" position INTEGER NOT NULL,"
+	" label TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" PRIMARY KEY (screen_id, position),"
+	" UNIQUE (screen_id, label)) WITHOUT ROWID",
+	"CREATE TABLE showtimes ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" movie_id TEXT NOT NULL REFERENCES movies(id),"
+	" screen_id TEXT NOT NULL REFERENCES screens(id),"
+	" starts_at INTEGER NOT NULL,"
+	" currency TEXT NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL)",
+	"CREATE INDEX showtimes_movie ON showtimes(movie_id, starts_at)",
+	"CREATE INDEX showtimes_starts ON showtimes(starts_at)",
+	"CREATE INDEX showtimes_screen ON showtimes(screen_id)",
+	"CREATE TABLE showtime_prices ("
+	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
+	" position INTEGER NOT NULL,"
+	" category TEXT NOT NULL,"
+	" amount INTEGER NOT NULL,"
+	" PRIMARY KEY (showtime_id, position),"
+	" UNIQUE (showtime_id, category)) WITHOUT ROWID",
+	/* status: 0 FREE, 1 HELD (until hold_until), 2 SOLD; booking_id NULL when free. */
+	"CREATE TABLE showtime_seats ("
+	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
+	" label TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" position INTEGER NOT NULL,"
+	" status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
+	" booking_id TEXT,"
+	" hold_until INTEGER NOT NULL DEFAULT 0,"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (showtime_id, label)) WITHOUT ROWID",
+	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats(showtime_id, position)",
+	"CREATE TABLE bookings ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" user_id TEXT NOT NULL,"
+	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
+	" status INTEGER NOT NULL,"
+	" saga INTEGER NOT NULL,"
+	" seat_count INTEGER NOT NULL,"
+	" total_amount INTEGER NOT NULL,"
+	" currency TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" version INTEGER NOT NULL)",
+	"CREATE INDEX bookings_user ON bookings(user_id, created_at)",
+	"CREATE INDEX bookings_showtime ON bookings(showtime_id)",
+	"CREATE INDEX bookings_pending_due ON bookings(expires_at) WHERE status = 1",
+	"CREATE TABLE booking_seats ("
+	" booking_id TEXT NOT NULL REFERENCES bookings(id),"
+	" position INTEGER NOT NULL,"
+	" label TEXT NOT NULL,"
+	" PRIMARY KEY (booking_id, position)) WITHOUT ROWID",
+	"CREATE TABLE payments ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" booking_id TEXT NOT NULL REFERENCES bookings(id),"
+	" user_id TEXT NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" amount INTEGER NOT NULL,"
+	" currency TEXT NOT NULL,"
+	" card_last4 TEXT NOT NULL DEFAULT '',"
+	" gateway_ref TEXT NOT NULL DEFAULT '',"
+	" failure_code TEXT NOT NULL DEFAULT '',"
+	" refunded_amount INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL)",
+	"CREATE INDEX payments_booking ON payments(booking_id)",
+	"CREATE INDEX payments_processing ON payments(created_at) WHERE status = 1",
+	"CREATE TABLE idempotency_keys ("
+	" user_id TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" request_hash TEXT NOT NULL,"
+	" payment_id TEXT NOT NULL UNIQUE REFERENCES payments(id),"
+	" completed INTEGER NOT NULL DEFAULT 0,"
+	" replay_error INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (user_id, key)) WITHOUT ROWID",
+	"CREATE TABLE outbox ("
+	" position INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL UNIQUE,"
+	" type TEXT NOT NULL,"
+	" aggregate_type TEXT NOT NULL,"
+	" aggregate_id TEXT NOT NULL,"
+	" sequence INTEGER NOT NULL,"
+	" occurred_at INTEGER NOT NULL,"
+	" correlation_id TEXT NOT NULL DEFAULT '',"
+	" traceparent TEXT NOT NULL DEFAULT '',"
+	" data_json TEXT NOT NULL,"
+	" published INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (aggregate_id, sequence))",
+	"CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0",
+	"CREATE TABLE consumer_cursors ("
+	" group_name TEXT PRIMARY KEY NOT NULL,"
+	" position INTEGER NOT NULL)",
+	"CREATE TABLE inbox ("
+	" group_name TEXT NOT NULL,"
+	" event_id TEXT NOT NULL,"
+	" applied_at INTEGER NOT NULL,"
+	" PRIMARY KEY (group_name, event_id)) WITHOUT ROWID",
+	"CREATE TABLE dead_letters ("
+	" group_name TEXT NOT NULL,"
+	" event_id TEXT NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" envelope_json TEXT NOT NULL,"
+	" dead_at INTEGER NOT NULL,"
+	" PRIMARY KEY (group_name, event_id))",
+	"CREATE INDEX dead_letters_time ON dead_letters(dead_at)",
+	NULL,
+};
+
+/* Index i holds the script that brings version i to version i + 1. */
+static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
+	SCHEMA_V1,
+};
+
+static const char SQL_HAS_MIGRATIONS[] =
+	"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
+static const char SQL_MAX_MIGRATION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+static const char SQL_USER_VERSION[] = "PRAGMA user_version";
+static const char SQL_CREATE_MIGRATIONS[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version INTEGER PRIMARY KEY NOT NULL,"
+	" applied_at INTEGER NOT NULL)";
+static const char SQL_RECORD_MIGRATION[] = "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
+
+int sq_schema_version(sq_conn *c, int *version_out)
+{
+	int64_t has = 0, recorded = 0, user_version = 0;
+	int rc;
+
+	*version_out = 0;
+	rc = sq_query_i64(c, SQL_USER_VERSION, &user_version, NULL, NULL);
+	if (rc == 0)
+		rc = sq_query_i64(c, SQL_HAS_MIGRATIONS, &has, NULL, NULL);
+	if (rc == 0 && has != 0) {
+		/* Not cached: it could not be prepared before the table existed. */
+		sqlite3_stmt *s = NULL;
+		int src = sqlite3_prepare_v2(c->db, SQL_MAX_MIGRATION, -1, &s, NULL);
+
+		if (src == SQLITE_OK)
+			src = sqlite3_step(s);
+		if (src == SQLITE_ROW)
+			recorded = (int64_t)sqlite3_column_int64(s, 0);
+		else
+			rc = sq_error(c, src);
+		sqlite3_finalize(s);
+	}
+	if (rc != 0)
+		return rc;
+	if (user_version > recorded)
+		recorded = user_version;
+	*version_out = recorded > INT32_MAX ? INT32_MAX : (recorded < 0 ? 0 : (int)recorded);
+	return 0;
+}
+
+static int schema_too_new(int version)
+{
+	return booking_error_set(BOOKING_ESCHEMA, NULL,
+	                         "database schema version %d is newer than this libbooking (%d)", version,
+	                         SQ_SCHEMA_VERSION);
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One transaction: apply the next missing version, if any. `arg` is the version (in, out). */
+static int migrate_step(sq_conn *c, void *arg)
+{
+	int *version = arg;
+	char pragma[64];
+	int rc, next;
+
+	rc = sq_run(c, SQL_CREATE_MIGRATIONS, NULL);
+	if (rc == 0)
+		rc = sq_schema_version(c, version);
+	if (rc != 0)
+		return rc;
+	if (*version > SQ_SCHEMA_VERSION)
+		return schema_too_new(*version);
+	if (*version == SQ_SCHEMA_VERSION)
+		return 0;
+	next = *version + 1;
+	for (const char *const *sql = MIGRATIONS[*version]; *sql != NULL; sql++) {
+		rc = sqlite3_exec(c->db, *sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			return sq_error(c, rc);
+	}
+	rc = sq_run(c, SQL_RECORD_MIGRATION, "ii", (int64_t)next, wall_ms());
+	if (rc != 0)
+		return rc;
+	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", next);
+	rc = sqlite3_exec(c->db, pragma, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sq_error(c, rc);
+	*version = next;
+	return 0;
+}
+
+static int read_version(sq_store *st, int *version_out)
+{
+	sq_conn *c;
+	int rc = sq_acquire(st, &c);
+
+	if (rc != 0)
+		return rc;
+	rc = sq_schema_version(c, version_out);
+	sq_release(st, c);
+	return rc;
+}
+
+int sq_migrate(booking_store *bst, int *version_out)
+{
+	sq_store *st = (sq_store *)bst;
+	int version = 0, rc;
+
+	if (version_out != NULL)
+		*version_out = 0;
+	/* The cheap path: an up-to-date database costs two reads. */
+	rc = read_version(st, &version);
+	while (rc == 0 && version < SQ_SCHEMA_VERSION) {
+		int before = version;
+
+		rc = sq_write(st, migrate_step, &version);
+		if (rc == 0 && version == before)
+			break; /* cannot happen: migrate_step moves forward or fails */
+	}
+	if (rc != 0)
+		return rc;
+	if (version > SQ_SCHEMA_VERSION)
+		return schema_too_new(version);
+	if (version_out != NULL)
+		*version_out = version;
+	return 0;
+}

@@ -1,0 +1,203 @@
+/*
+ * SQLite store — shared by the files of backends/sqlite/ only.
+ *
+ * Connections: a pool per store (not a thread-local connection). Each call
+ * checks a connection out for its duration and returns it, so a connection
+ * is only ever used by one thread at a time (SQLITE_OPEN_NOMUTEX), a thread
+ * that exits leaves nothing behind, and free() owns every connection. The
+ * pool opens connections lazily up to opts->db_pool_size and makes a caller
+ * wait (db_pool_timeout_seconds) when all are busy.
+ *
+ * `sqlite::memory:` uses exactly one connection for the life of the store:
+ * one database shared by every thread, calls serialised by the pool.
+ *
+ * Writers of one process also queue on a store mutex before BEGIN IMMEDIATE:
+ * SQLite's busy handler polls with sleeps, a mutex hands over at once.
+ * Other processes are still arbitrated by SQLite's lock and busy timeout.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SQLITE_STORE_H
+#define BOOKING_SQLITE_STORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "backends.h"
+
+/** The schema version this code writes (see schema.c). */
+#define SQ_SCHEMA_VERSION 1
+
+/** A prepared statement cached on a connection, keyed by the address of its SQL text. */
+typedef struct sq_stmt_slot {
+	const char *sql;
+	sqlite3_stmt *stmt;
+} sq_stmt_slot;
+
+typedef struct sq_conn {
+	sqlite3 *db;
+	sq_stmt_slot *slots;   /* open-addressing table, slot_cap a power of two */
+	size_t slot_cap;
+	size_t slot_count;
+	struct sq_conn *next_idle;
+	pthread_t owner;       /* valid while checked_out */
+	bool checked_out;
+	bool holds_writer;     /* holds the store's writer mutex */
+} sq_conn;
+
+typedef struct sq_store {
+	booking_store parent;
+	char *path;            /* file name, or ":memory:" */
+	bool memory;
+	int busy_ms;
+	bool sync_full;
+	size_t pool_max;
+
+	pthread_mutex_t mu;    /* guards the pool below */
+	pthread_cond_t cv;
+	sq_conn **conns;       /* every open connection (owned) */
+	size_t conn_count;
+	size_t opening;        /* connections being opened outside the mutex */
+	sq_conn *idle;
+
+	pthread_mutex_t writer; /* one BEGIN IMMEDIATE at a time within the process */
+} sq_store;
+
+/* --- pool.c: connections, statements, errors, transactions ------------ */
+
+int sq_pool_init(sq_store *st);
+void sq_pool_close(sq_store *st);
+int sq_acquire(sq_store *st, sq_conn **out);
+void sq_release(sq_store *st, sq_conn *c);
+
+/** Set the thread's error for SQLite result `rc` on `c` and return the booking code. */
+int sq_error(sq_conn *c, int rc);
+
+/** The cached statement for `sql` (a static string: its address is the key), reset and unbound. */
+int sq_stmt(sq_conn *c, const char *sql, sqlite3_stmt **out);
+
+/**
+ * Bind parameters 1.. from `fmt`: 't' const char * (NULL binds NULL),
+ * 'e' const char * (NULL binds ""), 'i' int64_t, 'z' size_t, 'b' bool/int (as 0/1).
+ */
+int sq_bind(sq_conn *c, sqlite3_stmt *s, const char *fmt, ...);
+
+/** Step: SQLITE_ROW or SQLITE_DONE, or a negative booking code (the statement is reset). */
+int sq_step(sq_conn *c, sqlite3_stmt *s);
+
+/**
+ * Step a row loop: `while (sq_next(c, s, &rc)) { ...; rc = cb(...); }`.
+ * Returns false when *rc is already non-zero, at the end (*rc = 0) or on
+ * an error (*rc = the booking code).
+ */
+bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc);
+
+/** Prepare (cached), bind per `fmt` and run `sql` to completion. */
+int sq_run(sq_conn *c, const char *sql, const char *fmt, ...);
+
+/** Run a statement returning one integer row: *found_out false when there is no row (may be NULL). */
+int sq_query_i64(sq_conn *c, const char *sql, int64_t *value_out, bool *found_out, const char *fmt, ...);
+
+/** sqlite3_changes() of the last statement. */
+int64_t sq_changes(sq_conn *c);
+
+typedef int (*sq_body_fn)(sq_conn *c, void *arg);
+
+/** Check out a connection, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails). */
+int sq_write(sq_store *st, sq_body_fn fn, void *arg);
+/** Check out a connection and run `fn` in a deferred transaction (one snapshot). */
+int sq_read(sq_store *st, sq_body_fn fn, void *arg);
+
+/* --- text helpers ------------------------------------------------------ */
+
+/** Copy column `i` into a fixed buffer (truncated, always terminated; NULL → ""). */
+void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap);
+/** booking_strdup of column `i` ("" when NULL); NULL only when out of memory. */
+char *sq_col_dup(sqlite3_stmt *s, int i);
+/** Column text or "" (borrowed until the next step/reset). */
+const char *sq_col_text(sqlite3_stmt *s, int i);
+/** The labels as a JSON array of strings (for json_each), booking_malloc'd; NULL when out of memory (error set). */
+char *sq_json_labels(const booking_seat_ref *seats, size_t n);
+
+/* --- schema.c ----------------------------------------------------------- */
+
+/** The recorded schema version (0 for a new database). */
+int sq_schema_version(sq_conn *c, int *version_out);
+int sq_migrate(booking_store *bst, int *version_out);
+
+/* --- outbox.c ----------------------------------------------------------- */
+
+/** Append an event inside the caller's write transaction (sequence = 1 + the last of its aggregate_id). */
+int sq_event_insert(sq_conn *c, const booking_event_record *ev);
+/** Append `n` events. */
+int sq_events_insert(sq_conn *c, const booking_event_record *events, size_t n);
+/** Fill `ev` from an outbox row (columns from SQ_EVENT_COLUMNS); strings borrowed from `s`. */
+void sq_event_from_row(sqlite3_stmt *s, booking_event_record *ev);
+#define SQ_EVENT_COLUMNS \
+	"position, id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id, " \
+	"traceparent, data_json, published"
+
+/* --- the members, by file ---------------------------------------------- */
+
+int sq_movie_insert(booking_store *st, const booking_movie *m);
+int sq_movie_get(booking_store *st, const char *id, booking_movie **out);
+int sq_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
+int sq_theater_insert(booking_store *st, const booking_theater *t);
+int sq_theater_get(booking_store *st, const char *id, booking_theater **out);
+int sq_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload);
+int sq_screen_insert(booking_store *st, const booking_screen *s);
+int sq_screen_get(booking_store *st, const char *id, booking_screen **out);
+int sq_showtime_insert(booking_store *st, const booking_showtime *s);
+int sq_showtime_get(booking_store *st, const char *id, booking_showtime **out);
+int sq_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
+int sq_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+/** Fill `seat` from a showtime_seats row (columns from SQ_SEAT_COLUMNS). */
+void sq_seat_from_row(sqlite3_stmt *s, int first, booking_store_seat *seat);
+#define SQ_SEAT_COLUMNS "label, category, status, booking_id, hold_until, version"
+
+int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
+int sq_booking_get(booking_store *st, const char *id, booking_reservation **out);
+int sq_booking_list_by_user(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload);
+int sq_transition(booking_store *st, const booking_store_transition *req);
+int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+/** Load a booking (with its seats) inside the caller's transaction; BOOKING_EBOOKING_NOT_FOUND. */
+int sq_booking_load(sq_conn *c, const char *id, booking_reservation **out);
+/** Build a booking from a bookings row (SQ_BOOKING_COLUMNS) and load its seats. */
+int sq_booking_from_row(sq_conn *c, sqlite3_stmt *s, booking_reservation **out);
+#define SQ_BOOKING_COLUMNS \
+	"id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at, " \
+	"expires_at, updated_at, version"
+/** Free the seats of `booking_id` that are `status` (HELD or SOLD) by it, inside a write transaction. */
+int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id, booking_seat_status status);
+
+int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+int sq_pay_finish(booking_store *st, const booking_store_pay_finish *req);
+int sq_refund(booking_store *st, const booking_store_refund *req);
+int sq_payment_get(booking_store *st, const char *id, booking_payment **out);
+int sq_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+/** Fill `p` from a payments row (SQ_PAYMENT_COLUMNS). */
+void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p);
+#define SQ_PAYMENT_COLUMNS \
+	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
+	"refunded_amount, created_at, updated_at"
+
+int sq_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
+int sq_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
+int sq_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
+int sq_cursor_get(booking_store *st, const char *group, int64_t *position_out);
+int sq_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
+int sq_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+int sq_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
+int sq_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
+                       const char *envelope_json, int64_t now);
+int sq_dead_letter_list(booking_store *st, const char *group,
+                        int (*cb)(const char *group, const char *event_id, const char *reason,
+                                  const char *envelope_json, int64_t dead_at, void *payload),
+                        void *payload);
+
+int sq_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
+
+#endif

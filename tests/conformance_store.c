@@ -1,0 +1,1801 @@
+/*
+ * Conformance suite of a booking_store (include/booking/sys/store.h), run on
+ * the URL in BOOKING_TEST_STORE_URL (default "memory:"). Part one calls every
+ * member directly, per its header comment: guards, error codes, nothing
+ * written on error, sequence and position rules, cursor CAS, inbox dedupe,
+ * dead letters, scan. Part two runs the public flows (hold, pay, cancel,
+ * expire, relay, consume, check) on a handle opened on the same URL.
+ * Written against the vtable only, so every store backend runs it unchanged.
+ * SPDX-License-Identifier: MIT
+ */
+#include "fixture.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#define HOLD_MS (15 * FX_MINUTE)
+
+static booking_store *st;
+static char url[512], file[512];
+
+static void setup(void)
+{
+	int rc, v = 0;
+
+	fx_fresh_url(url, sizeof(url), fx_store_url(), file, sizeof(file));
+	rc = booking_store_open(&st, url, NULL);
+	ck_assert_msg(rc == 0, "booking_store_open(%s): %s: %s", url, booking_error_name(rc),
+	              booking_error_last()->message);
+	ck_assert_ok(booking_store_validate(st));
+	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_int_gt(v, 0);
+}
+
+static void teardown(void)
+{
+	st->free(st);
+	fx_remove_db(file);
+}
+
+/* --- builders ---------------------------------------------------------- */
+
+static void new_id(char id[BOOKING_ID_SIZE])
+{
+	booking_uuid_v7(id, FX_T0);
+}
+
+static void add_movie(char id[BOOKING_ID_SIZE], const char *title, int64_t created_at)
+{
+	booking_movie m;
+
+	memset(&m, 0, sizeof(m));
+	new_id(m.id);
+	m.title = (char *)title;
+	m.duration_minutes = 100;
+	m.created_at = created_at;
+	ck_assert_ok(st->movie_insert(st, &m));
+	snprintf(id, BOOKING_ID_SIZE, "%s", m.id);
+}
+
+static void add_theater(char id[BOOKING_ID_SIZE], const char *city)
+{
+	booking_theater t;
+
+	memset(&t, 0, sizeof(t));
+	new_id(t.id);
+	t.name = (char *)"Odeon";
+	t.city = (char *)city;
+	t.created_at = FX_T0;
+	ck_assert_ok(st->theater_insert(st, &t));
+	snprintf(id, BOOKING_ID_SIZE, "%s", t.id);
+}
+
+static void add_screen(char id[BOOKING_ID_SIZE], const char *theater_id, const char *layout)
+{
+	booking_screen s;
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, layout));
+	memset(&s, 0, sizeof(s));
+	new_id(s.id);
+	snprintf(s.theater_id, sizeof(s.theater_id), "%s", theater_id);
+	s.name = (char *)"Screen";
+	s.seat_count = n;
+	s.seats = seats;
+	s.created_at = FX_T0;
+	ck_assert_ok(st->screen_insert(st, &s));
+	snprintf(id, BOOKING_ID_SIZE, "%s", s.id);
+	booking_free(seats);
+}
+
+static int insert_showtime(char id[BOOKING_ID_SIZE], const char *movie, const char *screen, int64_t starts_at)
+{
+	booking_showtime s;
+	booking_price prices[2] = {{"standard", FX_PRICE}, {"premium", 2 * FX_PRICE}};
+
+	memset(&s, 0, sizeof(s));
+	new_id(s.id);
+	snprintf(s.movie_id, sizeof(s.movie_id), "%s", movie);
+	snprintf(s.screen_id, sizeof(s.screen_id), "%s", screen);
+	s.starts_at = starts_at;
+	snprintf(s.currency, sizeof(s.currency), "EUR");
+	s.price_count = 2;
+	s.prices = prices;
+	s.status = BOOKING_SHOWTIME_SCHEDULED;
+	s.created_at = FX_T0;
+	snprintf(id, BOOKING_ID_SIZE, "%s", s.id);
+	return st->showtime_insert(st, &s);
+}
+
+/* A showtime of "A-C:10" (standard) and "D:2:premium". */
+static char movie_id[BOOKING_ID_SIZE], theater_id[BOOKING_ID_SIZE], screen_id[BOOKING_ID_SIZE],
+    showtime_id[BOOKING_ID_SIZE];
+
+static void seed(void)
+{
+	add_movie(movie_id, "Seat Keeper", FX_T0);
+	add_theater(theater_id, "Lyon");
+	add_screen(screen_id, theater_id, "A-C:10,D:2:premium");
+	ck_assert_ok(insert_showtime(showtime_id, movie_id, screen_id, FX_T0 + FX_DAY));
+}
+
+typedef struct bk {
+	booking_reservation r;
+	booking_seat_ref seats[16];
+	booking_event_record ev;
+} bk;
+
+static void make_event(booking_event_record *ev, const char *type, const char *aggregate_type,
+                       const char *aggregate_id, int64_t now)
+{
+	memset(ev, 0, sizeof(*ev));
+	booking_uuid_v7(ev->id, now);
+	ev->type = type;
+	ev->aggregate_type = aggregate_type;
+	snprintf(ev->aggregate_id, sizeof(ev->aggregate_id), "%s", aggregate_id);
+	ev->occurred_at = now;
+	ev->correlation_id = "corr-test";
+	ev->traceparent = "";
+	ev->data_json = "{\"test\":true}";
+}
+
+/* A PENDING booking of `user` for `labels_csv` of the seeded showtime, made at `now`. */
+static void make_booking(bk *b, const char *user, const char *labels_csv, int64_t now)
+{
+	char labels[16][BOOKING_LABEL_SIZE];
+	const char *ptrs[16];
+	size_t n = fx_split(labels_csv, labels, ptrs, 16);
+
+	memset(b, 0, sizeof(*b));
+	new_id(b->r.id);
+	snprintf(b->r.user_id, sizeof(b->r.user_id), "%s", user);
+	snprintf(b->r.showtime_id, sizeof(b->r.showtime_id), "%s", showtime_id);
+	b->r.status = BOOKING_STATUS_PENDING;
+	b->r.saga = BOOKING_SAGA_SEATS_RESERVED;
+	for (size_t i = 0; i < n; i++)
+		memcpy(b->seats[i].label, labels[i], BOOKING_LABEL_SIZE);
+	b->r.seat_count = n;
+	b->r.seats = b->seats;
+	b->r.total_amount = (int64_t)n * FX_PRICE;
+	snprintf(b->r.currency, sizeof(b->r.currency), "EUR");
+	b->r.created_at = now;
+	b->r.updated_at = now;
+	b->r.expires_at = now + HOLD_MS;
+	b->r.version = 1;
+	make_event(&b->ev, "booking.created", "booking", b->r.id, now);
+}
+
+static int hold_at(bk *b, int64_t now, booking_seat_ref *taken, size_t *taken_count)
+{
+	booking_store_hold req;
+	booking_seat_ref scratch[16];
+	size_t scratch_n = 0;
+
+	req.booking = &b->r;
+	req.now = now;
+	req.event = &b->ev;
+	return st->hold(st, &req, taken ? taken : scratch, taken_count ? taken_count : &scratch_n);
+}
+
+static void hold_ok(bk *b, const char *user, const char *labels, int64_t now)
+{
+	make_booking(b, user, labels, now);
+	ck_assert_ok(hold_at(b, now, NULL, NULL));
+}
+
+/* --- readers ----------------------------------------------------------- */
+
+typedef struct seats_read {
+	booking_store_seat s[64];
+	size_t n;
+} seats_read;
+
+static int read_seat(const booking_store_seat *seat, void *p)
+{
+	seats_read *r = p;
+	if (r->n < 64)
+		r->s[r->n] = *seat;
+	r->n++;
+	return 0;
+}
+
+static booking_store_seat seat_of(const char *label)
+{
+	seats_read r = {.n = 0};
+	ck_assert_ok(st->seat_list(st, showtime_id, read_seat, &r));
+	for (size_t i = 0; i < r.n && i < 64; i++)
+		if (strcmp(r.s[i].label, label) == 0)
+			return r.s[i];
+	ck_abort_msg("seat %s not found", label);
+	return r.s[0];
+}
+
+static booking_reservation *get_booking(const char *id)
+{
+	booking_reservation *r = NULL;
+	ck_assert_ok(st->booking_get(st, id, &r));
+	ck_assert_ptr_nonnull(r);
+	return r;
+}
+
+static booking_status status_of(const char *id)
+{
+	booking_reservation *r = get_booking(id);
+	booking_status s = r->status;
+	booking_reservation_free(r);
+	return s;
+}
+
+typedef struct ev_copy {
+	char id[BOOKING_ID_SIZE];
+	char type[48];
+	char aggregate_type[16];
+	char aggregate_id[BOOKING_ID_SIZE];
+	int64_t sequence, position, occurred_at;
+	char correlation_id[64];
+	char data_json[128];
+	bool published;
+} ev_copy;
+
+typedef struct events_read {
+	ev_copy e[256];
+	size_t n;
+	int stop_after; /* return non-zero from the callback after this many (0: never) */
+} events_read;
+
+static int read_event(const booking_event_record *e, void *p)
+{
+	events_read *r = p;
+	if (r->n < 256) {
+		ev_copy *c = &r->e[r->n];
+		snprintf(c->id, sizeof(c->id), "%s", e->id);
+		snprintf(c->type, sizeof(c->type), "%s", e->type);
+		snprintf(c->aggregate_type, sizeof(c->aggregate_type), "%s", e->aggregate_type);
+		snprintf(c->aggregate_id, sizeof(c->aggregate_id), "%s", e->aggregate_id);
+		snprintf(c->correlation_id, sizeof(c->correlation_id), "%s", e->correlation_id);
+		snprintf(c->data_json, sizeof(c->data_json), "%s", e->data_json);
+		c->sequence = e->sequence;
+		c->position = e->position;
+		c->occurred_at = e->occurred_at;
+		c->published = e->published;
+	}
+	r->n++;
+	if (r->stop_after && (int)r->n >= r->stop_after)
+		return 42;
+	return 0;
+}
+
+static void all_events(events_read *r)
+{
+	memset(r, 0, sizeof(*r));
+	ck_assert_ok(st->outbox_read(st, 0, 1000, read_event, r));
+}
+
+static size_t event_count(void)
+{
+	events_read *r = malloc(sizeof(*r));
+	size_t n;
+	all_events(r);
+	n = r->n;
+	free(r);
+	return n;
+}
+
+/* =========================================================================
+ * Part one: the members
+ * ========================================================================= */
+
+START_TEST(migrate_is_idempotent)
+{
+	int v1 = 0, v2 = 0;
+
+	ck_assert_ok(st->migrate(st, &v1));
+	ck_assert_ok(st->migrate(st, &v2));
+	ck_assert_int_eq(v1, v2);
+	ck_assert_ok(st->migrate(st, NULL));
+}
+END_TEST
+
+START_TEST(validate_refuses_bad_versions_and_missing_members)
+{
+	booking_store copy = *st;
+
+	copy.version = 0;
+	ck_assert_int_lt(booking_store_validate(&copy), 0);
+	copy.version = BOOKING_STORE_VERSION + 1;
+	ck_assert_int_lt(booking_store_validate(&copy), 0);
+	copy = *st;
+	copy.hold = NULL;
+	ck_assert_int_lt(booking_store_validate(&copy), 0);
+	copy = *st;
+	copy.free = NULL;
+	ck_assert_int_lt(booking_store_validate(&copy), 0);
+	ck_assert_ok(booking_store_validate(st));
+}
+END_TEST
+
+/* --- catalog ------------------------------------------------------------ */
+
+typedef struct names {
+	char v[16][64];
+	size_t n;
+} names;
+
+static int movie_name(const booking_movie *m, void *p)
+{
+	names *n = p;
+	if (n->n < 16)
+		snprintf(n->v[n->n], 64, "%s", m->title);
+	n->n++;
+	return 0;
+}
+
+static int movie_stop(const booking_movie *m, void *p)
+{
+	(void)m;
+	(*(int *)p)++;
+	return 7;
+}
+
+START_TEST(movie_insert_get_list)
+{
+	char a[BOOKING_ID_SIZE], b[BOOKING_ID_SIZE];
+	booking_movie *m = NULL, dup;
+	names n = {.n = 0};
+	int calls = 0;
+
+	add_movie(b, "Second", FX_T0 + 10);
+	add_movie(a, "First", FX_T0);
+	ck_assert_ok(st->movie_get(st, a, &m));
+	ck_assert_str_eq(m->id, a);
+	ck_assert_str_eq(m->title, "First");
+	ck_assert_int_eq(m->duration_minutes, 100);
+	ck_assert_int_eq(m->created_at, FX_T0);
+	booking_movie_free(m);
+	ck_assert_ok(st->movie_list(st, movie_name, &n));
+	ck_assert_uint_eq(n.n, 2);
+	ck_assert_str_eq(n.v[0], "First"); /* by created_at */
+	ck_assert_str_eq(n.v[1], "Second");
+	/* a non-zero return stops the iteration and is returned */
+	ck_assert_int_eq(st->movie_list(st, movie_stop, &calls), 7);
+	ck_assert_int_eq(calls, 1);
+	/* duplicate id */
+	memset(&dup, 0, sizeof(dup));
+	snprintf(dup.id, sizeof(dup.id), "%s", a);
+	dup.title = (char *)"Again";
+	dup.duration_minutes = 1;
+	ck_assert_code(st->movie_insert(st, &dup), "ALREADY_EXISTS");
+	m = NULL;
+	ck_assert_code(st->movie_get(st, "01900000-0000-7000-8000-000000000000", &m), "MOVIE_NOT_FOUND");
+	ck_assert_ptr_null(m);
+}
+END_TEST
+
+static int theater_count(const booking_theater *t, void *p)
+{
+	names *n = p;
+	if (n->n < 16)
+		snprintf(n->v[n->n], 64, "%s|%s", t->name, t->city);
+	n->n++;
+	return 0;
+}
+
+START_TEST(theater_insert_get_list)
+{
+	char a[BOOKING_ID_SIZE], b[BOOKING_ID_SIZE];
+	booking_theater *t = NULL, dup;
+	names n = {.n = 0};
+
+	add_theater(a, "");
+	add_theater(b, "Paris");
+	ck_assert_ok(st->theater_get(st, a, &t));
+	ck_assert_str_eq(t->name, "Odeon");
+	ck_assert_str_eq(t->city, "");
+	booking_theater_free(t);
+	ck_assert_ok(st->theater_list(st, theater_count, &n));
+	ck_assert_uint_eq(n.n, 2);
+	memset(&dup, 0, sizeof(dup));
+	snprintf(dup.id, sizeof(dup.id), "%s", b);
+	dup.name = (char *)"x";
+	dup.city = (char *)"";
+	ck_assert_code(st->theater_insert(st, &dup), "ALREADY_EXISTS");
+	t = NULL;
+	ck_assert_code(st->theater_get(st, "01900000-0000-7000-8000-000000000000", &t), "THEATER_NOT_FOUND");
+}
+END_TEST
+
+START_TEST(screen_insert_keeps_seats_and_needs_its_theater)
+{
+	char theater[BOOKING_ID_SIZE], screen[BOOKING_ID_SIZE];
+	booking_screen *s = NULL, orphan;
+	booking_seat seat = {"A1", "standard"};
+
+	add_theater(theater, "Lyon");
+	add_screen(screen, theater, "B:2,A:1:premium");
+	ck_assert_ok(st->screen_get(st, screen, &s));
+	ck_assert_str_eq(s->theater_id, theater);
+	ck_assert_str_eq(s->name, "Screen");
+	ck_assert_uint_eq(s->seat_count, 3);
+	ck_assert_str_eq(s->seats[0].label, "B1");
+	ck_assert_str_eq(s->seats[1].label, "B2");
+	ck_assert_str_eq(s->seats[2].label, "A1");
+	ck_assert_str_eq(s->seats[2].category, "premium");
+	booking_screen_free(s);
+
+	memset(&orphan, 0, sizeof(orphan));
+	new_id(orphan.id);
+	snprintf(orphan.theater_id, sizeof(orphan.theater_id), "01900000-0000-7000-8000-000000000000");
+	orphan.name = (char *)"Orphan";
+	orphan.seat_count = 1;
+	orphan.seats = &seat;
+	ck_assert_code(st->screen_insert(st, &orphan), "THEATER_NOT_FOUND");
+	s = NULL;
+	ck_assert_code(st->screen_get(st, orphan.id, &s), "SCREEN_NOT_FOUND");
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+typedef struct ids {
+	char v[16][BOOKING_ID_SIZE];
+	size_t n;
+} ids;
+
+static int showtime_id_of(const booking_showtime *s, void *p)
+{
+	ids *x = p;
+	if (x->n < 16)
+		snprintf(x->v[x->n], BOOKING_ID_SIZE, "%s", s->id);
+	x->n++;
+	return 0;
+}
+
+START_TEST(showtime_insert_creates_one_free_seat_row_per_seat)
+{
+	booking_showtime *s = NULL;
+	seats_read r = {.n = 0};
+
+	seed();
+	ck_assert_ok(st->showtime_get(st, showtime_id, &s));
+	ck_assert_str_eq(s->movie_id, movie_id);
+	ck_assert_str_eq(s->screen_id, screen_id);
+	ck_assert_int_eq(s->starts_at, FX_T0 + FX_DAY);
+	ck_assert_str_eq(s->currency, "EUR");
+	ck_assert_int_eq(s->status, BOOKING_SHOWTIME_SCHEDULED);
+	ck_assert_uint_eq(s->price_count, 2);
+	booking_showtime_free(s);
+
+	ck_assert_ok(st->seat_list(st, showtime_id, read_seat, &r));
+	ck_assert_uint_eq(r.n, 32);
+	ck_assert_str_eq(r.s[0].label, "A1");
+	ck_assert_str_eq(r.s[10].label, "B1");
+	ck_assert_str_eq(r.s[30].label, "D1");
+	ck_assert_str_eq(r.s[30].category, "premium");
+	ck_assert_str_eq(r.s[0].category, "standard");
+	for (size_t i = 0; i < r.n; i++) {
+		ck_assert_int_eq(r.s[i].status, BOOKING_SEAT_FREE);
+		ck_assert_str_eq(r.s[i].booking_id, "");
+	}
+}
+END_TEST
+
+START_TEST(showtime_needs_its_movie_and_screen)
+{
+	char id[BOOKING_ID_SIZE];
+	booking_showtime *s = NULL;
+	seats_read r = {.n = 0};
+
+	seed();
+	ck_assert_code(insert_showtime(id, "01900000-0000-7000-8000-000000000000", screen_id, FX_T0),
+	               "MOVIE_NOT_FOUND");
+	ck_assert_code(st->showtime_get(st, id, &s), "SHOWTIME_NOT_FOUND");
+	ck_assert_code(insert_showtime(id, movie_id, "01900000-0000-7000-8000-000000000000", FX_T0),
+	               "SCREEN_NOT_FOUND");
+	ck_assert_code(st->seat_list(st, id, read_seat, &r), "SHOWTIME_NOT_FOUND");
+	ck_assert_uint_eq(r.n, 0);
+}
+END_TEST
+
+START_TEST(showtime_list_orders_by_start_and_filters_by_movie)
+{
+	char other[BOOKING_ID_SIZE], early[BOOKING_ID_SIZE], late[BOOKING_ID_SIZE], o1[BOOKING_ID_SIZE];
+	ids x = {.n = 0};
+
+	seed();
+	ck_assert_ok(insert_showtime(late, movie_id, screen_id, FX_T0 + 3 * FX_DAY));
+	ck_assert_ok(insert_showtime(early, movie_id, screen_id, FX_T0 + FX_HOUR));
+	add_movie(other, "Other", FX_T0);
+	ck_assert_ok(insert_showtime(o1, other, screen_id, FX_T0 + 2 * FX_DAY));
+	ck_assert_ok(st->showtime_list(st, NULL, showtime_id_of, &x));
+	ck_assert_uint_eq(x.n, 4);
+	ck_assert_str_eq(x.v[0], early);
+	ck_assert_str_eq(x.v[1], showtime_id);
+	ck_assert_str_eq(x.v[2], o1);
+	ck_assert_str_eq(x.v[3], late);
+	x.n = 0;
+	ck_assert_ok(st->showtime_list(st, movie_id, showtime_id_of, &x));
+	ck_assert_uint_eq(x.n, 3);
+	ck_assert_str_eq(x.v[2], late);
+}
+END_TEST
+
+/* --- hold --------------------------------------------------------------- */
+
+START_TEST(hold_claims_the_seats_inserts_the_booking_and_its_event)
+{
+	bk b;
+	booking_store_seat s1, s2;
+	booking_reservation *r;
+	events_read *ev = malloc(sizeof(*ev));
+	int64_t v_before;
+
+	seed();
+	v_before = seat_of("A1").version;
+	hold_ok(&b, "alice", "A1,A2", FX_T0);
+	s1 = seat_of("A1");
+	s2 = seat_of("A2");
+	ck_assert_int_eq(s1.status, BOOKING_SEAT_HELD);
+	ck_assert_str_eq(s1.booking_id, b.r.id);
+	ck_assert_int_eq(s1.hold_until, b.r.expires_at);
+	ck_assert_int_gt(s1.version, v_before);
+	ck_assert_int_eq(s2.status, BOOKING_SEAT_HELD);
+	ck_assert_int_eq(seat_of("A3").status, BOOKING_SEAT_FREE);
+
+	r = get_booking(b.r.id);
+	ck_assert_str_eq(r->user_id, "alice");
+	ck_assert_str_eq(r->showtime_id, showtime_id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
+	ck_assert_uint_eq(r->seat_count, 2);
+	ck_assert_str_eq(r->seats[0].label, "A1");
+	ck_assert_str_eq(r->seats[1].label, "A2");
+	ck_assert_int_eq(r->total_amount, 2 * FX_PRICE);
+	ck_assert_str_eq(r->currency, "EUR");
+	ck_assert_int_eq(r->created_at, FX_T0);
+	ck_assert_int_eq(r->expires_at, FX_T0 + HOLD_MS);
+	ck_assert_int_eq(r->version, 1);
+	booking_reservation_free(r);
+
+	all_events(ev);
+	ck_assert_uint_eq(ev->n, 1);
+	ck_assert_str_eq(ev->e[0].id, b.ev.id);
+	ck_assert_str_eq(ev->e[0].type, "booking.created");
+	ck_assert_str_eq(ev->e[0].aggregate_type, "booking");
+	ck_assert_str_eq(ev->e[0].aggregate_id, b.r.id);
+	ck_assert_int_eq(ev->e[0].sequence, 1);
+	ck_assert_int_gt(ev->e[0].position, 0);
+	ck_assert_str_eq(ev->e[0].correlation_id, "corr-test");
+	ck_assert_str_eq(ev->e[0].data_json, "{\"test\":true}");
+	ck_assert(!ev->e[0].published);
+	free(ev);
+}
+END_TEST
+
+START_TEST(hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats)
+{
+	bk first, second;
+	booking_seat_ref taken[16];
+	size_t taken_n = 0;
+	booking_reservation *r = NULL;
+	booking_store_seat a3_before;
+
+	seed();
+	hold_ok(&first, "bob", "A2,A4", FX_T0);
+	a3_before = seat_of("A3");
+	make_booking(&second, "alice", "A2,A3,A4", FX_T0 + 1);
+	ck_assert_code(hold_at(&second, FX_T0 + 1, taken, &taken_n), "SEAT_ALREADY_BOOKED");
+	ck_assert_uint_eq(taken_n, 2);
+	ck_assert(strcmp(taken[0].label, "A2") == 0 || strcmp(taken[1].label, "A2") == 0);
+	ck_assert(strcmp(taken[0].label, "A4") == 0 || strcmp(taken[1].label, "A4") == 0);
+	/* nothing written */
+	ck_assert_code(st->booking_get(st, second.r.id, &r), "BOOKING_NOT_FOUND");
+	ck_assert_int_eq(seat_of("A3").status, BOOKING_SEAT_FREE);
+	ck_assert_int_eq(seat_of("A3").version, a3_before.version);
+	ck_assert_str_eq(seat_of("A2").booking_id, first.r.id);
+	ck_assert_uint_eq(event_count(), 1);
+}
+END_TEST
+
+START_TEST(hold_of_an_unknown_label_writes_nothing)
+{
+	bk b;
+	booking_reservation *r = NULL;
+
+	seed();
+	make_booking(&b, "alice", "A1,Z9", FX_T0);
+	ck_assert_code(hold_at(&b, FX_T0, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_code(st->booking_get(st, b.r.id, &r), "BOOKING_NOT_FOUND");
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_uint_eq(event_count(), 0);
+}
+END_TEST
+
+START_TEST(hold_claims_a_seat_whose_hold_expired)
+{
+	bk old, fresh, early;
+
+	seed();
+	hold_ok(&old, "alice", "B1", FX_T0);
+	make_booking(&early, "bob", "B1", FX_T0 + HOLD_MS - 1);
+	ck_assert_code(hold_at(&early, FX_T0 + HOLD_MS - 1, NULL, NULL), "SEAT_ALREADY_BOOKED");
+	/* hold_until <= now: claimable */
+	hold_ok(&fresh, "bob", "B1", FX_T0 + HOLD_MS);
+	ck_assert_str_eq(seat_of("B1").booking_id, fresh.r.id);
+	ck_assert_int_eq(seat_of("B1").hold_until, FX_T0 + 2 * HOLD_MS);
+	/* the old booking stays PENDING until expired by transition */
+	ck_assert_int_eq(status_of(old.r.id), BOOKING_STATUS_PENDING);
+}
+END_TEST
+
+START_TEST(duplicate_booking_id_is_refused)
+{
+	bk b, again;
+
+	seed();
+	hold_ok(&b, "alice", "C1", FX_T0);
+	again = b;
+	again.r.seats = again.seats;
+	snprintf(again.seats[0].label, BOOKING_LABEL_SIZE, "C2");
+	booking_uuid_v7(again.ev.id, FX_T0);
+	ck_assert_int_lt(hold_at(&again, FX_T0, NULL, NULL), 0);
+	ck_assert_int_eq(seat_of("C2").status, BOOKING_SEAT_FREE);
+}
+END_TEST
+
+typedef struct blist {
+	char v[16][BOOKING_ID_SIZE];
+	size_t n;
+} blist;
+
+static int booking_id_of(const booking_reservation *b, void *p)
+{
+	blist *l = p;
+	if (l->n < 16)
+		snprintf(l->v[l->n], BOOKING_ID_SIZE, "%s", b->id);
+	l->n++;
+	return 0;
+}
+
+START_TEST(bookings_of_a_user_come_newest_first)
+{
+	bk b1, b2, b3, other;
+	blist l = {.n = 0};
+
+	seed();
+	hold_ok(&b1, "alice", "A1", FX_T0);
+	hold_ok(&other, "bob", "A2", FX_T0 + 1);
+	hold_ok(&b2, "alice", "A3", FX_T0 + 2);
+	hold_ok(&b3, "alice", "A4", FX_T0 + 3);
+	ck_assert_ok(st->booking_list_by_user(st, "alice", booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_str_eq(l.v[0], b3.r.id);
+	ck_assert_str_eq(l.v[1], b2.r.id);
+	ck_assert_str_eq(l.v[2], b1.r.id);
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "nobody", booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+/* --- transition ---------------------------------------------------------- */
+
+static int transition(const char *booking_id, booking_status to, int64_t now, booking_event_record *ev)
+{
+	booking_store_transition t;
+
+	make_event(ev, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired", "booking",
+	           booking_id, now);
+	t.booking_id = booking_id;
+	t.to = to;
+	t.now = now;
+	t.event = ev;
+	return st->transition(st, &t);
+}
+
+START_TEST(cancel_transition_frees_seats_and_appends_the_event)
+{
+	bk b;
+	booking_event_record ev;
+	booking_reservation *r;
+	events_read *e = malloc(sizeof(*e));
+
+	seed();
+	hold_ok(&b, "alice", "A1,A2", FX_T0);
+	ck_assert_ok(transition(b.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + FX_MINUTE, &ev));
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
+	ck_assert_int_eq(r->version, 2);
+	ck_assert_int_eq(r->updated_at, FX_T0 + FX_MINUTE);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_str_eq(seat_of("A1").booking_id, "");
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_FREE);
+	all_events(e);
+	ck_assert_uint_eq(e->n, 2);
+	ck_assert_str_eq(e->e[1].id, ev.id);
+	ck_assert_str_eq(e->e[1].type, "booking.cancelled");
+	ck_assert_int_eq(e->e[1].sequence, 2);
+	ck_assert_int_gt(e->e[1].position, e->e[0].position);
+	/* again: not PENDING any more, nothing written */
+	ck_assert_code(transition(b.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + FX_MINUTE, &ev), "INVALID_BOOKING_STATE");
+	ck_assert_code(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + 2 * HOLD_MS, &ev), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(event_count(), 2);
+	free(e);
+}
+END_TEST
+
+START_TEST(cancel_transition_of_an_expired_hold_fails_with_booking_expired)
+{
+	bk b;
+	booking_event_record ev;
+
+	seed();
+	hold_ok(&b, "alice", "A1", FX_T0);
+	ck_assert_code(transition(b.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + HOLD_MS, &ev), "BOOKING_EXPIRED");
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
+	ck_assert_uint_eq(event_count(), 1);
+}
+END_TEST
+
+START_TEST(expire_transition_needs_an_expired_hold)
+{
+	bk b;
+	booking_event_record ev;
+	booking_reservation *r;
+
+	seed();
+	hold_ok(&b, "alice", "A1", FX_T0);
+	ck_assert_code(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS - 1, &ev), "INVALID_BOOKING_STATE");
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
+	ck_assert_uint_eq(event_count(), 1);
+	ck_assert_ok(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
+	ck_assert_int_eq(r->version, 2);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_code(transition("01900000-0000-7000-8000-000000000000", BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev),
+	               "BOOKING_NOT_FOUND");
+}
+END_TEST
+
+START_TEST(expire_transition_leaves_seats_reclaimed_by_another_booking)
+{
+	bk old, fresh;
+	booking_event_record ev;
+
+	seed();
+	hold_ok(&old, "alice", "A1,A2", FX_T0);
+	hold_ok(&fresh, "bob", "A2", FX_T0 + HOLD_MS);
+	ck_assert_ok(transition(old.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_HELD);
+	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
+}
+END_TEST
+
+START_TEST(list_due_gives_overdue_pending_bookings_oldest_first)
+{
+	bk b1, b2, b3, b4;
+	booking_event_record ev;
+	blist l = {.n = 0};
+
+	seed();
+	hold_ok(&b1, "alice", "A1", FX_T0 + 2);
+	hold_ok(&b2, "alice", "A2", FX_T0);
+	hold_ok(&b3, "alice", "A3", FX_T0 + 1);
+	hold_ok(&b4, "alice", "A4", FX_T0 + FX_MINUTE);
+	ck_assert_ok(transition(b3.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + 5, &ev));
+	ck_assert_ok(st->list_due(st, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0], b2.r.id);
+	ck_assert_str_eq(l.v[1], b1.r.id);
+	l.n = 0;
+	ck_assert_ok(st->list_due(st, FX_T0 + HOLD_MS + 10, 1, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0], b2.r.id);
+	l.n = 0;
+	ck_assert_ok(st->list_due(st, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 1); /* expires_at <= now */
+}
+END_TEST
+
+/* --- payments ------------------------------------------------------------ */
+
+typedef struct pay {
+	booking_payment p;
+	booking_store_pay_begin req;
+	booking_store_pay_begin_result res;
+} pay;
+
+static void make_payment(pay *x, const bk *b, const char *user, const char *key, const char *hash, int64_t now)
+{
+	memset(x, 0, sizeof(*x));
+	new_id(x->p.id);
+	snprintf(x->p.booking_id, sizeof(x->p.booking_id), "%s", b->r.id);
+	snprintf(x->p.user_id, sizeof(x->p.user_id), "%s", user);
+	x->p.status = BOOKING_PAYMENT_PROCESSING;
+	x->p.amount = b->r.total_amount;
+	snprintf(x->p.currency, sizeof(x->p.currency), "EUR");
+	snprintf(x->p.card_last4, sizeof(x->p.card_last4), "4242");
+	x->p.created_at = now;
+	x->p.updated_at = now;
+	x->req.user_id = user;
+	x->req.idempotency_key = key;
+	x->req.request_hash = hash;
+	x->req.payment = &x->p;
+	x->req.now = now;
+	x->req.seats_hold_until = now + 2 * FX_MINUTE;
+}
+
+static int pay_begin(pay *x)
+{
+	memset(&x->res, 0, sizeof(x->res));
+	return st->pay_begin(st, &x->req, &x->res);
+}
+
+static void pay_begin_ok(pay *x, const bk *b, const char *key, int64_t now)
+{
+	make_payment(x, b, b->r.user_id, key, "hash-1", now);
+	ck_assert_ok(pay_begin(x));
+	ck_assert_int_eq(x->res.kind, BOOKING_PAY_BEGIN_STARTED);
+	ck_assert_ptr_nonnull(x->res.payment);
+	booking_payment_free(x->res.payment);
+	x->res.payment = NULL;
+}
+
+static int pay_finish(const pay *x, booking_store_pay_outcome outcome, const char *code,
+                      booking_decline_policy policy, int64_t now, int replay_error, booking_event_record *evs,
+                      size_t nev)
+{
+	booking_store_pay_finish fin;
+
+	memset(&fin, 0, sizeof(fin));
+	fin.payment_id = x->p.id;
+	fin.outcome = outcome;
+	fin.gateway_ref = outcome == BOOKING_PAY_OUTCOME_DECLINED ? "" : "ch_test_1";
+	fin.failure_code = code;
+	fin.decline_policy = policy;
+	fin.now = now;
+	fin.replay_error = replay_error;
+	fin.event_count = nev;
+	fin.events = evs;
+	return st->pay_finish(st, &fin);
+}
+
+static booking_payment *get_payment(const char *id)
+{
+	booking_payment *p = NULL;
+	ck_assert_ok(st->payment_get(st, id, &p));
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+START_TEST(pay_begin_starts_a_payment_and_extends_the_seat_holds)
+{
+	bk b;
+	pay x;
+	booking_reservation *r;
+	booking_payment *p;
+
+	seed();
+	hold_ok(&b, "alice", "A1,A2", FX_T0);
+	make_payment(&x, &b, "alice", "key-1", "hash-1", FX_T0 + FX_MINUTE);
+	x.req.seats_hold_until = FX_T0 + HOLD_MS + FX_MINUTE;
+	ck_assert_ok(pay_begin(&x));
+	ck_assert_int_eq(x.res.kind, BOOKING_PAY_BEGIN_STARTED);
+	ck_assert_str_eq(x.res.payment->id, x.p.id);
+	ck_assert_int_eq(x.res.payment->status, BOOKING_PAYMENT_PROCESSING);
+	ck_assert_int_eq(x.res.replay_error, 0);
+	booking_payment_free(x.res.payment);
+
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_PAYMENT_PENDING);
+	ck_assert_int_eq(r->version, 2);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("A1").hold_until, FX_T0 + HOLD_MS + FX_MINUTE);
+	ck_assert_int_eq(seat_of("A2").hold_until, FX_T0 + HOLD_MS + FX_MINUTE);
+	ck_assert_str_eq(seat_of("A2").booking_id, b.r.id);
+	p = get_payment(x.p.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_PROCESSING);
+	ck_assert_str_eq(p->booking_id, b.r.id);
+	ck_assert_int_eq(p->amount, 2 * FX_PRICE);
+	ck_assert_str_eq(p->card_last4, "4242");
+	booking_payment_free(p);
+}
+END_TEST
+
+START_TEST(pay_begin_with_a_running_key_is_in_progress_and_another_request_is_key_reuse)
+{
+	bk b;
+	pay x, again, other;
+
+	seed();
+	hold_ok(&b, "alice", "A1", FX_T0);
+	pay_begin_ok(&x, &b, "key-1", FX_T0);
+	make_payment(&again, &b, "alice", "key-1", "hash-1", FX_T0 + 1);
+	ck_assert_code(pay_begin(&again), "PAYMENT_IN_PROGRESS");
+	make_payment(&other, &b, "alice", "key-1", "hash-2", FX_T0 + 1);
+	ck_assert_code(pay_begin(&other), "IDEMPOTENCY_KEY_REUSED");
+	ck_assert_code(st->payment_get(st, again.p.id, &(booking_payment *){NULL}), "PAYMENT_NOT_FOUND");
+}
+END_TEST
+
+START_TEST(pay_begin_guards_write_nothing)
+{
+	bk b, expired, cancelled;
+	pay x;
+	booking_event_record ev;
+	booking_reservation *r;
+
+	seed();
+	hold_ok(&b, "alice", "A1", FX_T0);
+	/* unknown booking */
+	make_payment(&x, &b, "alice", "key-1", "hash-1", FX_T0);
+	snprintf(x.p.booking_id, sizeof(x.p.booking_id), "01900000-0000-7000-8000-000000000000");
+	ck_assert_code(pay_begin(&x), "BOOKING_NOT_FOUND");
+	/* someone else's booking */
+	make_payment(&x, &b, "mallory", "key-1", "hash-1", FX_T0);
+	ck_assert_code(pay_begin(&x), "FORBIDDEN");
+	/* expired */
+	make_payment(&x, &b, "alice", "key-1", "hash-1", FX_T0 + HOLD_MS);
+	ck_assert_code(pay_begin(&x), "BOOKING_EXPIRED");
+	/* not PENDING */
+	hold_ok(&cancelled, "alice", "A3", FX_T0);
+	ck_assert_ok(transition(cancelled.r.id, BOOKING_STATUS_CANCELLED, FX_T0, &ev));
+	make_payment(&x, &cancelled, "alice", "key-1", "hash-1", FX_T0);
+	ck_assert_code(pay_begin(&x), "INVALID_BOOKING_STATE");
+	hold_ok(&expired, "alice", "A4", FX_T0);
+	ck_assert_ok(transition(expired.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
+	make_payment(&x, &expired, "alice", "key-1", "hash-1", FX_T0 + HOLD_MS);
+	ck_assert_int_lt(pay_begin(&x), 0);
+
+	/* none of those recorded the key, the payment or a state change */
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->version, 1);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("A1").hold_until, FX_T0 + HOLD_MS);
+	ck_assert_code(st->payment_get(st, x.p.id, &(booking_payment *){NULL}), "PAYMENT_NOT_FOUND");
+	make_payment(&x, &b, "alice", "key-1", "another-hash", FX_T0 + 1);
+	ck_assert_ok(pay_begin(&x));
+	ck_assert_int_eq(x.res.kind, BOOKING_PAY_BEGIN_STARTED);
+	booking_payment_free(x.res.payment);
+}
+END_TEST
+
+START_TEST(keys_are_per_user)
+{
+	bk a, b;
+	pay pa, pb;
+
+	seed();
+	hold_ok(&a, "alice", "A1", FX_T0);
+	hold_ok(&b, "bob", "A2", FX_T0);
+	pay_begin_ok(&pa, &a, "same-key", FX_T0);
+	make_payment(&pb, &b, "bob", "same-key", "hash-other", FX_T0);
+	ck_assert_ok(pay_begin(&pb));
+	ck_assert_int_eq(pb.res.kind, BOOKING_PAY_BEGIN_STARTED);
+	booking_payment_free(pb.res.payment);
+}
+END_TEST
+
+START_TEST(pay_finish_succeeded_confirms_sells_and_completes_the_key)
+{
+	bk b;
+	pay x, replay;
+	booking_event_record evs[2];
+	booking_reservation *r;
+	booking_payment *p;
+	events_read *e = malloc(sizeof(*e));
+
+	seed();
+	hold_ok(&b, "alice", "A1,A2", FX_T0);
+	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
+	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + 2);
+	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + 2);
+	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
+	p = get_payment(x.p.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_SUCCEEDED);
+	ck_assert_str_eq(p->gateway_ref, "ch_test_1");
+	booking_payment_free(p);
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_CONFIRMED);
+	ck_assert_int_eq(r->version, 3);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_SOLD);
+	ck_assert_str_eq(seat_of("A1").booking_id, b.r.id);
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
+
+	all_events(e);
+	ck_assert_uint_eq(e->n, 3);
+	ck_assert_str_eq(e->e[1].type, "payment.completed");
+	ck_assert_int_eq(e->e[1].sequence, 1);
+	ck_assert_str_eq(e->e[2].type, "booking.confirmed");
+	ck_assert_int_eq(e->e[2].sequence, 2);
+
+	/* the key now replays */
+	make_payment(&replay, &b, "alice", "key-1", "hash-1", FX_T0 + 3);
+	ck_assert_ok(pay_begin(&replay));
+	ck_assert_int_eq(replay.res.kind, BOOKING_PAY_BEGIN_REPLAY);
+	ck_assert_str_eq(replay.res.payment->id, x.p.id);
+	ck_assert_int_eq(replay.res.payment->status, BOOKING_PAYMENT_SUCCEEDED);
+	ck_assert_int_eq(replay.res.replay_error, 0);
+	booking_payment_free(replay.res.payment);
+	/* a finished payment cannot finish again */
+	ck_assert_code(pay_finish(&x, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
+	                          FX_T0 + 4, BOOKING_EPAYMENT_DECLINED, NULL, 0),
+	               "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(event_count(), 3);
+	free(e);
+}
+END_TEST
+
+START_TEST(pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_nothing)
+{
+	bk b, thief;
+	pay x;
+	booking_event_record evs[2], refund_ev[1];
+	booking_reservation *r;
+	booking_payment *p;
+	size_t before;
+
+	seed();
+	hold_ok(&b, "alice", "B1,B2", FX_T0);
+	make_payment(&x, &b, "alice", "key-1", "hash-1", FX_T0 + HOLD_MS - FX_MINUTE);
+	x.req.seats_hold_until = FX_T0 + HOLD_MS + FX_MINUTE;
+	ck_assert_ok(pay_begin(&x));
+	booking_payment_free(x.res.payment);
+	hold_ok(&thief, "bob", "B2", FX_T0 + HOLD_MS + FX_MINUTE); /* the payment window ran out */
+	before = event_count();
+	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
+	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
+	ck_assert_code(pay_finish(&x, BOOKING_PAY_OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD,
+	                          FX_T0 + HOLD_MS + 2 * FX_MINUTE, 0, evs, 2),
+	               "BOOKING_EXPIRED");
+	p = get_payment(x.p.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_PROCESSING);
+	booking_payment_free(p);
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_uint_eq(event_count(), before);
+
+	/* the core refunds and finishes with REFUNDED */
+	make_event(&refund_ev[0], "payment.refunded", "payment", x.p.id, FX_T0 + HOLD_MS + 3 * FX_MINUTE);
+	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_REFUNDED, "seats_lost", BOOKING_DECLINE_KEEP_HOLD,
+	                        FX_T0 + HOLD_MS + 3 * FX_MINUTE, BOOKING_EEXPIRED, refund_ev, 1));
+	p = get_payment(x.p.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_REFUNDED);
+	ck_assert_int_eq(p->refunded_amount, p->amount);
+	booking_payment_free(p);
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("B1").status, BOOKING_SEAT_FREE);
+	ck_assert_str_eq(seat_of("B2").booking_id, thief.r.id);
+	ck_assert_int_eq(seat_of("B2").status, BOOKING_SEAT_HELD);
+	ck_assert_uint_eq(event_count(), before + 1);
+}
+END_TEST
+
+START_TEST(pay_finish_declined_keeps_the_hold_and_replays_the_decline)
+{
+	bk b;
+	pay x, replay;
+	booking_event_record ev[1];
+	booking_reservation *r;
+	booking_payment *p;
+
+	seed();
+	hold_ok(&b, "alice", "C1", FX_T0);
+	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
+	ck_assert_int_eq(seat_of("C1").hold_until, FX_T0 + 1 + 2 * FX_MINUTE);
+	make_event(&ev[0], "payment.failed", "payment", x.p.id, FX_T0 + 2);
+	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2,
+	                        BOOKING_EPAYMENT_DECLINED, ev, 1));
+	p = get_payment(x.p.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_FAILED);
+	ck_assert_str_eq(p->failure_code, "card_declined");
+	booking_payment_free(p);
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
+	ck_assert_int_eq(r->version, 3);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("C1").status, BOOKING_SEAT_HELD);
+	ck_assert_int_eq(seat_of("C1").hold_until, FX_T0 + HOLD_MS);
+
+	make_payment(&replay, &b, "alice", "key-1", "hash-1", FX_T0 + 3);
+	ck_assert_ok(pay_begin(&replay));
+	ck_assert_int_eq(replay.res.kind, BOOKING_PAY_BEGIN_REPLAY);
+	ck_assert_str_eq(replay.res.payment->id, x.p.id);
+	ck_assert_int_eq(replay.res.replay_error, BOOKING_EPAYMENT_DECLINED);
+	booking_payment_free(replay.res.payment);
+	/* a new key pays again */
+	pay_begin_ok(&replay, &b, "key-2", FX_T0 + 4);
+}
+END_TEST
+
+START_TEST(pay_finish_declined_with_release_cancels_and_frees)
+{
+	bk b;
+	pay x;
+	booking_event_record ev[2];
+	booking_reservation *r;
+
+	seed();
+	hold_ok(&b, "alice", "C1,C2", FX_T0);
+	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
+	make_event(&ev[0], "payment.failed", "payment", x.p.id, FX_T0 + 2);
+	make_event(&ev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 2);
+	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_RELEASE, FX_T0 + 2,
+	                        BOOKING_EPAYMENT_DECLINED, ev, 2));
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("C1").status, BOOKING_SEAT_FREE);
+	ck_assert_int_eq(seat_of("C2").status, BOOKING_SEAT_FREE);
+	ck_assert_uint_eq(event_count(), 3);
+}
+END_TEST
+
+START_TEST(refund_of_a_confirmed_booking_frees_its_seats)
+{
+	bk b;
+	pay x;
+	booking_event_record evs[2], rev[2];
+	booking_store_refund req;
+	booking_reservation *r;
+	booking_payment *p;
+
+	seed();
+	hold_ok(&b, "alice", "D1", FX_T0);
+	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
+	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + 2);
+	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + 2);
+	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
+	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 3);
+	make_event(&rev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 3);
+	req.payment_id = x.p.id;
+	req.now = FX_T0 + 3;
+	req.event_count = 2;
+	req.events = rev;
+	ck_assert_ok(st->refund(st, &req));
+	p = get_payment(x.p.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_REFUNDED);
+	ck_assert_int_eq(p->refunded_amount, p->amount);
+	booking_payment_free(p);
+	r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("D1").status, BOOKING_SEAT_FREE);
+	ck_assert_uint_eq(event_count(), 5);
+	/* twice: nothing written */
+	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 4);
+	make_event(&rev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 4);
+	ck_assert_code(st->refund(st, &req), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(event_count(), 5);
+}
+END_TEST
+
+START_TEST(refund_of_a_processing_payment_is_invalid_state)
+{
+	bk b;
+	pay x;
+	booking_event_record rev[1];
+	booking_store_refund req;
+
+	seed();
+	hold_ok(&b, "alice", "D2", FX_T0);
+	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
+	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 3);
+	req.payment_id = x.p.id;
+	req.now = FX_T0 + 3;
+	req.event_count = 1;
+	req.events = rev;
+	ck_assert_code(st->refund(st, &req), "INVALID_BOOKING_STATE");
+	req.payment_id = "01900000-0000-7000-8000-000000000000";
+	ck_assert_int_lt(st->refund(st, &req), 0);
+}
+END_TEST
+
+typedef struct plist {
+	char v[16][BOOKING_ID_SIZE];
+	size_t n;
+} plist;
+
+static int payment_id_of(const booking_payment *p, void *payload)
+{
+	plist *l = payload;
+	if (l->n < 16)
+		snprintf(l->v[l->n], BOOKING_ID_SIZE, "%s", p->id);
+	l->n++;
+	return 0;
+}
+
+START_TEST(list_processing_gives_old_processing_payments_oldest_first)
+{
+	bk b1, b2, b3;
+	pay x1, x2, x3;
+	plist l = {.n = 0};
+
+	seed();
+	hold_ok(&b1, "alice", "A1", FX_T0);
+	hold_ok(&b2, "alice", "A2", FX_T0);
+	hold_ok(&b3, "alice", "A3", FX_T0);
+	pay_begin_ok(&x2, &b2, "k2", FX_T0 + 20);
+	pay_begin_ok(&x1, &b1, "k1", FX_T0 + 10);
+	pay_begin_ok(&x3, &b3, "k3", FX_T0 + 30);
+	ck_assert_ok(pay_finish(&x3, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
+	                        FX_T0 + 31, BOOKING_EPAYMENT_DECLINED, NULL, 0));
+	ck_assert_ok(st->list_processing(st, FX_T0 + 100, 10, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0], x1.p.id);
+	ck_assert_str_eq(l.v[1], x2.p.id);
+	l.n = 0;
+	ck_assert_ok(st->list_processing(st, FX_T0 + 10, 10, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	l.n = 0;
+	ck_assert_ok(st->list_processing(st, FX_T0 + 100, 1, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_code(st->payment_get(st, "01900000-0000-7000-8000-000000000000", &(booking_payment *){NULL}),
+	               "PAYMENT_NOT_FOUND");
+}
+END_TEST
+
+/* --- outbox, cursors, inbox, dead letters --------------------------------- */
+
+START_TEST(sequences_count_per_aggregate_and_positions_increase)
+{
+	bk a, b;
+	booking_event_record ev;
+	events_read *e = malloc(sizeof(*e));
+
+	seed();
+	hold_ok(&a, "alice", "A1", FX_T0);
+	hold_ok(&b, "bob", "A2", FX_T0);
+	ck_assert_ok(transition(a.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + 1, &ev));
+	ck_assert_ok(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
+	all_events(e);
+	ck_assert_uint_eq(e->n, 4);
+	ck_assert_str_eq(e->e[0].aggregate_id, a.r.id);
+	ck_assert_int_eq(e->e[0].sequence, 1);
+	ck_assert_str_eq(e->e[1].aggregate_id, b.r.id);
+	ck_assert_int_eq(e->e[1].sequence, 1);
+	ck_assert_int_eq(e->e[2].sequence, 2);
+	ck_assert_int_eq(e->e[3].sequence, 2);
+	for (size_t i = 1; i < e->n; i++)
+		ck_assert_int_gt(e->e[i].position, e->e[i - 1].position);
+	free(e);
+}
+END_TEST
+
+START_TEST(outbox_read_pages_by_position)
+{
+	bk b[5];
+	events_read *all = malloc(sizeof(*all)), *page = malloc(sizeof(*page));
+	char labels[5][4] = {"A1", "A2", "A3", "A4", "A5"};
+
+	seed();
+	for (int i = 0; i < 5; i++)
+		hold_ok(&b[i], "alice", labels[i], FX_T0 + i);
+	all_events(all);
+	ck_assert_uint_eq(all->n, 5);
+	memset(page, 0, sizeof(*page));
+	ck_assert_ok(st->outbox_read(st, all->e[1].position, 2, read_event, page));
+	ck_assert_uint_eq(page->n, 2);
+	ck_assert_str_eq(page->e[0].id, all->e[2].id);
+	ck_assert_str_eq(page->e[1].id, all->e[3].id);
+	memset(page, 0, sizeof(*page));
+	ck_assert_ok(st->outbox_read(st, all->e[4].position, 10, read_event, page));
+	ck_assert_uint_eq(page->n, 0);
+	/* a non-zero return stops and is returned */
+	memset(page, 0, sizeof(*page));
+	page->stop_after = 2;
+	ck_assert_int_eq(st->outbox_read(st, 0, 10, read_event, page), 42);
+	ck_assert_uint_eq(page->n, 2);
+	free(all);
+	free(page);
+}
+END_TEST
+
+START_TEST(outbox_unpublished_and_mark_published)
+{
+	bk b[3];
+	events_read *e = malloc(sizeof(*e));
+	char labels[3][4] = {"B1", "B2", "B3"};
+	const char *mark[3];
+
+	seed();
+	for (int i = 0; i < 3; i++)
+		hold_ok(&b[i], "alice", labels[i], FX_T0 + i);
+	memset(e, 0, sizeof(*e));
+	ck_assert_ok(st->outbox_unpublished(st, 2, read_event, e));
+	ck_assert_uint_eq(e->n, 2);
+	ck_assert_str_eq(e->e[0].id, b[0].ev.id);
+	ck_assert_str_eq(e->e[1].id, b[1].ev.id);
+	mark[0] = b[0].ev.id;
+	mark[1] = "01900000-0000-7000-8000-000000000000"; /* unknown: ignored */
+	mark[2] = b[2].ev.id;
+	ck_assert_ok(st->outbox_mark_published(st, mark, 3));
+	memset(e, 0, sizeof(*e));
+	ck_assert_ok(st->outbox_unpublished(st, 10, read_event, e));
+	ck_assert_uint_eq(e->n, 1);
+	ck_assert_str_eq(e->e[0].id, b[1].ev.id);
+	all_events(e);
+	ck_assert(e->e[0].published);
+	ck_assert(!e->e[1].published);
+	ck_assert(e->e[2].published);
+	ck_assert_ok(st->outbox_mark_published(st, mark, 0));
+	free(e);
+}
+END_TEST
+
+START_TEST(cursor_moves_by_compare_and_set)
+{
+	int64_t pos = -1;
+
+	ck_assert_ok(st->cursor_get(st, "mailer", &pos));
+	ck_assert_int_eq(pos, 0);
+	ck_assert_ok(st->cursor_advance(st, "mailer", 0, 5));
+	ck_assert_ok(st->cursor_get(st, "mailer", &pos));
+	ck_assert_int_eq(pos, 5);
+	ck_assert_code(st->cursor_advance(st, "mailer", 0, 9), "INVALID_BOOKING_STATE");
+	ck_assert_ok(st->cursor_get(st, "mailer", &pos));
+	ck_assert_int_eq(pos, 5);
+	ck_assert_ok(st->cursor_advance(st, "mailer", 5, 9));
+	ck_assert_ok(st->cursor_get(st, "other", &pos));
+	ck_assert_int_eq(pos, 0);
+	ck_assert_ok(st->cursor_get(st, "mailer", &pos));
+	ck_assert_int_eq(pos, 9);
+}
+END_TEST
+
+typedef struct cas_race {
+	pthread_barrier_t *barrier;
+	int wins;
+} cas_race;
+
+static void *cas_once(void *p)
+{
+	cas_race *r = p;
+
+	pthread_barrier_wait(r->barrier);
+	for (int i = 0; i < 50; i++) {
+		int64_t pos = 0;
+		if (st->cursor_get(st, "race", &pos) == 0 && st->cursor_advance(st, "race", pos, pos + 1) == 0)
+			r->wins++;
+	}
+	return NULL;
+}
+
+START_TEST(cursor_compare_and_set_lets_one_writer_win_each_step)
+{
+	pthread_barrier_t barrier;
+	pthread_t t[4];
+	cas_race r[4];
+	int64_t pos = 0;
+	int wins = 0;
+
+	pthread_barrier_init(&barrier, NULL, 4);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (cas_race){&barrier, 0};
+		pthread_create(&t[i], NULL, cas_once, &r[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		wins += r[i].wins;
+	}
+	pthread_barrier_destroy(&barrier);
+	ck_assert_ok(st->cursor_get(st, "race", &pos));
+	ck_assert_int_eq(pos, wins); /* every success moved it exactly one step */
+}
+END_TEST
+
+START_TEST(inbox_records_each_event_once_per_group)
+{
+	char ev[BOOKING_ID_SIZE];
+	bool seen = true;
+
+	new_id(ev);
+	ck_assert_ok(st->inbox_seen(st, "mailer", ev, &seen));
+	ck_assert(!seen);
+	ck_assert_ok(st->inbox_mark(st, "mailer", ev, FX_T0));
+	ck_assert_ok(st->inbox_seen(st, "mailer", ev, &seen));
+	ck_assert(seen);
+	ck_assert_code(st->inbox_mark(st, "mailer", ev, FX_T0 + 1), "ALREADY_EXISTS");
+	ck_assert_ok(st->inbox_seen(st, "audit", ev, &seen));
+	ck_assert(!seen);
+	ck_assert_ok(st->inbox_mark(st, "audit", ev, FX_T0));
+}
+END_TEST
+
+typedef struct inbox_race {
+	pthread_barrier_t *barrier;
+	const char *event_id;
+	int wins, exists, other;
+} inbox_race;
+
+static void *inbox_mark_once(void *p)
+{
+	inbox_race *r = p;
+	int rc;
+
+	pthread_barrier_wait(r->barrier);
+	rc = st->inbox_mark(st, "race", r->event_id, FX_T0);
+	if (rc == 0)
+		r->wins++;
+	else if (rc == BOOKING_EEXISTS)
+		r->exists++;
+	else
+		r->other++;
+	return NULL;
+}
+
+START_TEST(concurrent_inbox_marks_of_one_event_let_exactly_one_win)
+{
+	char ev[BOOKING_ID_SIZE];
+	pthread_barrier_t barrier;
+	pthread_t t[4];
+	inbox_race r[4];
+	int wins = 0, exists = 0;
+
+	new_id(ev);
+	pthread_barrier_init(&barrier, NULL, 4);
+	for (int i = 0; i < 4; i++) {
+		r[i] = (inbox_race){&barrier, ev, 0, 0, 0};
+		pthread_create(&t[i], NULL, inbox_mark_once, &r[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		wins += r[i].wins;
+		exists += r[i].exists;
+		ck_assert_int_eq(r[i].other, 0);
+	}
+	pthread_barrier_destroy(&barrier);
+	ck_assert_int_eq(wins, 1);
+	ck_assert_int_eq(exists, 3);
+}
+END_TEST
+
+typedef struct dls {
+	char group[16][64], event[16][BOOKING_ID_SIZE], reason[16][64];
+	int64_t at[16];
+	size_t n;
+} dls;
+
+static int dead_letter_of(const char *group, const char *event_id, const char *reason, const char *envelope,
+                          int64_t dead_at, void *p)
+{
+	dls *d = p;
+	(void)envelope;
+	if (d->n < 16) {
+		snprintf(d->group[d->n], 64, "%s", group);
+		snprintf(d->event[d->n], BOOKING_ID_SIZE, "%s", event_id);
+		snprintf(d->reason[d->n], 64, "%s", reason);
+		d->at[d->n] = dead_at;
+	}
+	d->n++;
+	return 0;
+}
+
+START_TEST(dead_letters_are_idempotent_and_listed_oldest_first)
+{
+	char e1[BOOKING_ID_SIZE], e2[BOOKING_ID_SIZE];
+	dls d;
+
+	new_id(e1);
+	new_id(e2);
+	ck_assert_ok(st->dead_letter_put(st, "mailer", e2, "smtp down", "{\"id\":\"x\"}", FX_T0 + 5));
+	ck_assert_ok(st->dead_letter_put(st, "mailer", e1, "bad address", "{}", FX_T0 + 9));
+	ck_assert_ok(st->dead_letter_put(st, "mailer", e2, "smtp down again", "{}", FX_T0 + 20));
+	ck_assert_ok(st->dead_letter_put(st, "audit", e1, "audit failed", "{}", FX_T0 + 1));
+	memset(&d, 0, sizeof(d));
+	ck_assert_ok(st->dead_letter_list(st, "mailer", dead_letter_of, &d));
+	ck_assert_uint_eq(d.n, 2);
+	ck_assert_str_eq(d.event[0], e2);
+	ck_assert_str_eq(d.reason[0], "smtp down");
+	ck_assert_int_eq(d.at[0], FX_T0 + 5);
+	ck_assert_str_eq(d.event[1], e1);
+	memset(&d, 0, sizeof(d));
+	ck_assert_ok(st->dead_letter_list(st, NULL, dead_letter_of, &d));
+	ck_assert_uint_eq(d.n, 3);
+	ck_assert_str_eq(d.group[0], "audit");
+	memset(&d, 0, sizeof(d));
+	ck_assert_ok(st->dead_letter_list(st, "nobody", dead_letter_of, &d));
+	ck_assert_uint_eq(d.n, 0);
+}
+END_TEST
+
+/* --- scan ------------------------------------------------------------------ */
+
+typedef struct tally {
+	size_t seats, bookings, payments, idempotency, events, inbox;
+	int stop_at_booking;
+} tally;
+
+static int t_seat(const char *sid, const booking_store_seat *s, void *p)
+{
+	(void)sid;
+	(void)s;
+	((tally *)p)->seats++;
+	return 0;
+}
+static int t_booking(const booking_reservation *b, void *p)
+{
+	tally *t = p;
+	(void)b;
+	t->bookings++;
+	return t->stop_at_booking && (int)t->bookings >= t->stop_at_booking ? 9 : 0;
+}
+static int t_payment(const booking_payment *x, void *p)
+{
+	(void)x;
+	((tally *)p)->payments++;
+	return 0;
+}
+static int t_idem(const booking_store_idempotency *r, void *p)
+{
+	(void)r;
+	((tally *)p)->idempotency++;
+	return 0;
+}
+static int t_event(const booking_event_record *e, void *p)
+{
+	(void)e;
+	((tally *)p)->events++;
+	return 0;
+}
+static int t_inbox(const booking_store_inbox *r, void *p)
+{
+	(void)r;
+	((tally *)p)->inbox++;
+	return 0;
+}
+
+START_TEST(scan_walks_every_table_and_skips_null_callbacks)
+{
+	bk a, b;
+	pay x;
+	booking_store_scan_cbs cbs = {t_seat, t_booking, t_payment, t_idem, t_event, t_inbox};
+	booking_store_scan_cbs only_bookings = {NULL, t_booking, NULL, NULL, NULL, NULL};
+	tally t;
+
+	seed();
+	hold_ok(&a, "alice", "A1", FX_T0);
+	hold_ok(&b, "bob", "A2", FX_T0);
+	pay_begin_ok(&x, &a, "k1", FX_T0 + 1);
+	ck_assert_ok(st->inbox_mark(st, "mailer", a.ev.id, FX_T0));
+	memset(&t, 0, sizeof(t));
+	ck_assert_ok(st->scan(st, &cbs, &t));
+	ck_assert_uint_eq(t.seats, 32);
+	ck_assert_uint_eq(t.bookings, 2);
+	ck_assert_uint_eq(t.payments, 1);
+	ck_assert_uint_eq(t.idempotency, 1);
+	ck_assert_uint_eq(t.events, 2);
+	ck_assert_uint_eq(t.inbox, 1);
+	memset(&t, 0, sizeof(t));
+	ck_assert_ok(st->scan(st, &only_bookings, &t));
+	ck_assert_uint_eq(t.bookings, 2);
+	ck_assert_uint_eq(t.seats + t.payments + t.events, 0);
+	memset(&t, 0, sizeof(t));
+	t.stop_at_booking = 1;
+	ck_assert_int_eq(st->scan(st, &cbs, &t), 9);
+	ck_assert_uint_eq(t.bookings, 1);
+}
+END_TEST
+
+/* --- concurrent holds on one store --------------------------------------- */
+
+typedef struct hold_racer {
+	pthread_barrier_t *barrier;
+	bk b;
+	int rc;
+} hold_racer;
+
+static void *race_hold(void *p)
+{
+	hold_racer *h = p;
+
+	pthread_barrier_wait(h->barrier);
+	h->rc = hold_at(&h->b, FX_T0, NULL, NULL);
+	return NULL;
+}
+
+START_TEST(concurrent_holds_of_one_seat_let_exactly_one_win)
+{
+	pthread_barrier_t barrier;
+	pthread_t t[6];
+	hold_racer *h = calloc(6, sizeof(*h));
+	int wins = 0;
+	const char *winner = NULL;
+
+	seed();
+	pthread_barrier_init(&barrier, NULL, 6);
+	for (int i = 0; i < 6; i++) {
+		char user[16];
+		snprintf(user, sizeof(user), "user-%d", i);
+		make_booking(&h[i].b, user, i % 2 ? "C5,C6" : "C6,C7", FX_T0);
+		h[i].b.r.seats = h[i].b.seats;
+		h[i].barrier = &barrier;
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_create(&t[i], NULL, race_hold, &h[i]);
+	for (int i = 0; i < 6; i++) {
+		pthread_join(t[i], NULL);
+		if (h[i].rc == 0) {
+			wins++;
+			winner = h[i].b.r.id;
+		} else {
+			ck_assert_code(h[i].rc, "SEAT_ALREADY_BOOKED");
+		}
+	}
+	pthread_barrier_destroy(&barrier);
+	ck_assert_int_eq(wins, 1); /* every request wants C6 */
+	ck_assert_str_eq(seat_of("C6").booking_id, winner);
+	ck_assert_uint_eq(event_count(), 1);
+	free(h);
+}
+END_TEST
+
+/* =========================================================================
+ * Part two: the public flows on a handle opened on this URL
+ * ========================================================================= */
+
+static fx f;
+
+static void flows_setup(void)
+{
+	booking_options o;
+
+	booking_options_init(&o);
+	fx_open(&f, &o);
+	fx_seed(&f);
+}
+
+static void flows_teardown(void)
+{
+	fx_close(&f);
+}
+
+static int count_event(const booking_event *e, void *payload)
+{
+	(void)e;
+	(*(int *)payload)++;
+	return 0;
+}
+
+START_TEST(flow_hold_pay_cancel_expire_relay_consume_check)
+{
+	char paid[BOOKING_ID_SIZE], cancelled[BOOKING_ID_SIZE], expired[BOOKING_ID_SIZE], declined[BOOKING_ID_SIZE];
+	booking_ctx alice = fx_customer("alice"), sys = fx_system();
+	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
+	booking_payment *p = NULL;
+	booking_check_report *r = NULL;
+	size_t relayed = 0, handled = 0, n = 0;
+	int applied = 0;
+
+	fx_hold_ok(&f, "alice", "A1,A2", paid);
+	ck_assert_code(fx_hold(&f, NULL, "bob", "A2,A3"), "SEAT_ALREADY_BOOKED");
+	ck_assert_ok(fx_pay(&f, &p, "alice", paid, "k1", FX_CARD_OK));
+	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_SOLD);
+	fx_hold_ok(&f, "alice", "B1", cancelled);
+	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &alice, cancelled));
+	fx_hold_ok(&f, "bob", "C1", expired);
+	fx_hold_ok(&f, "carol", "C2", declined);
+	ck_assert_code(fx_pay(&f, NULL, "carol", declined, "k2", FX_CARD_DECLINED), "PAYMENT_DECLINED");
+	fx_advance(&f, HOLD_MS);
+	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(fx_seat_status(&f, "C1"), BOOKING_SEAT_FREE);
+	ck_assert_ok(fx_hold(&f, NULL, "dave", "C1"));
+
+	ck_assert_ok(booking_outbox_relay(f.bk, 1000, &relayed));
+	ck_assert_uint_ge(relayed, 9);
+	co.group = "audit";
+	co.batch = 100;
+	ck_assert_ok(booking_consume(f.bk, &co, count_event, &applied, &handled));
+	ck_assert_uint_eq(handled, relayed);
+	ck_assert_int_eq(applied, (int)relayed);
+	ck_assert_ok(booking_consume(f.bk, &co, count_event, &applied, &handled));
+	ck_assert_uint_eq(handled, 0);
+
+	ck_assert_ok(booking_check(&r, f.bk));
+	ck_assert_uint_eq(r->count, 0);
+	ck_assert_uint_eq(r->bookings, 5);
+	ck_assert_uint_eq(r->payments, 2);
+	booking_check_report_free(r);
+	booking_payment_free(p);
+}
+END_TEST
+
+START_TEST(flow_data_survives_reopening_a_file_store)
+{
+	booking_options o;
+	booking *again = NULL;
+	char b[BOOKING_ID_SIZE];
+	booking_ctx admin = fx_admin();
+	booking_reservation *r = NULL;
+
+	if (!f.file[0])
+		return; /* only a file-backed store outlives its handle */
+	fx_hold_ok(&f, "alice", "A1", b);
+	ck_assert_ok(fx_pay(&f, NULL, "alice", b, "k1", FX_CARD_OK));
+	booking_close(f.bk);
+	f.bk = NULL;
+	booking_options_init(&o);
+	o.clock = f.clock;
+	snprintf(url, sizeof(url), "sqlite://%.480s", f.file);
+	o.store_url = url;
+	ck_assert_ok(booking_open(&again, &o));
+	f.bk = again;
+	ck_assert_ok(booking_reservation_get(&r, f.bk, &admin, b));
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	booking_reservation_free(r);
+	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_SOLD);
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("conformance_store");
+	TCase *members = tcase_create("members");
+	TCase *flows = tcase_create("flows");
+
+	tcase_set_timeout(members, 30);
+	tcase_add_checked_fixture(members, setup, teardown);
+	tcase_add_test(members, migrate_is_idempotent);
+	tcase_add_test(members, validate_refuses_bad_versions_and_missing_members);
+	tcase_add_test(members, movie_insert_get_list);
+	tcase_add_test(members, theater_insert_get_list);
+	tcase_add_test(members, screen_insert_keeps_seats_and_needs_its_theater);
+	tcase_add_test(members, showtime_insert_creates_one_free_seat_row_per_seat);
+	tcase_add_test(members, showtime_needs_its_movie_and_screen);
+	tcase_add_test(members, showtime_list_orders_by_start_and_filters_by_movie);
+	tcase_add_test(members, hold_claims_the_seats_inserts_the_booking_and_its_event);
+	tcase_add_test(members, hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats);
+	tcase_add_test(members, hold_of_an_unknown_label_writes_nothing);
+	tcase_add_test(members, hold_claims_a_seat_whose_hold_expired);
+	tcase_add_test(members, duplicate_booking_id_is_refused);
+	tcase_add_test(members, bookings_of_a_user_come_newest_first);
+	tcase_add_test(members, cancel_transition_frees_seats_and_appends_the_event);
+	tcase_add_test(members, cancel_transition_of_an_expired_hold_fails_with_booking_expired);
+	tcase_add_test(members, expire_transition_needs_an_expired_hold);
+	tcase_add_test(members, expire_transition_leaves_seats_reclaimed_by_another_booking);
+	tcase_add_test(members, list_due_gives_overdue_pending_bookings_oldest_first);
+	tcase_add_test(members, pay_begin_starts_a_payment_and_extends_the_seat_holds);
+	tcase_add_test(members, pay_begin_with_a_running_key_is_in_progress_and_another_request_is_key_reuse);
+	tcase_add_test(members, pay_begin_guards_write_nothing);
+	tcase_add_test(members, keys_are_per_user);
+	tcase_add_test(members, pay_finish_succeeded_confirms_sells_and_completes_the_key);
+	tcase_add_test(members, pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_nothing);
+	tcase_add_test(members, pay_finish_declined_keeps_the_hold_and_replays_the_decline);
+	tcase_add_test(members, pay_finish_declined_with_release_cancels_and_frees);
+	tcase_add_test(members, refund_of_a_confirmed_booking_frees_its_seats);
+	tcase_add_test(members, refund_of_a_processing_payment_is_invalid_state);
+	tcase_add_test(members, list_processing_gives_old_processing_payments_oldest_first);
+	tcase_add_test(members, sequences_count_per_aggregate_and_positions_increase);
+	tcase_add_test(members, outbox_read_pages_by_position);
+	tcase_add_test(members, outbox_unpublished_and_mark_published);
+	tcase_add_test(members, cursor_moves_by_compare_and_set);
+	tcase_add_test(members, cursor_compare_and_set_lets_one_writer_win_each_step);
+	tcase_add_test(members, inbox_records_each_event_once_per_group);
+	tcase_add_test(members, concurrent_inbox_marks_of_one_event_let_exactly_one_win);
+	tcase_add_test(members, dead_letters_are_idempotent_and_listed_oldest_first);
+	tcase_add_test(members, scan_walks_every_table_and_skips_null_callbacks);
+	tcase_add_test(members, concurrent_holds_of_one_seat_let_exactly_one_win);
+	suite_add_tcase(s, members);
+
+	tcase_set_timeout(flows, 60);
+	tcase_add_checked_fixture(flows, flows_setup, flows_teardown);
+	tcase_add_test(flows, flow_hold_pay_cancel_expire_relay_consume_check);
+	tcase_add_test(flows, flow_data_survives_reopening_a_file_store);
+	suite_add_tcase(s, flows);
+	return fx_run(s);
+}

@@ -1,0 +1,60 @@
+/*
+ * libbooking hardening — the headers from C++: every header included,
+ * the *_INIT macros in their C++ spelling, and calls that must link
+ * (extern "C").
+ * SPDX-License-Identifier: MIT
+ */
+#include <booking/booking.h>
+#include <booking/sys/backend.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+/*
+ * The C++ spellings of BOOKING_OPTIONS_INIT and BOOKING_CONSUMER_OPTIONS_INIT
+ * ({VERSION}) trip g++'s -Wmissing-field-initializers (part of -Wextra): a
+ * C++ host building with -Wextra -Werror should call booking_options_init()
+ * instead (doc/hardening.md). The macros still have to work, so they are
+ * used here with that one warning off.
+ */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#endif
+static const booking_options options_from_macro = BOOKING_OPTIONS_INIT;
+static const booking_consumer_options consumer_from_macro = BOOKING_CONSUMER_OPTIONS_INIT;
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+int main()
+{
+	booking_options opts;
+	booking_options_init(&opts);
+	booking_ctx ctx = BOOKING_CTX_INIT;
+	booking_consumer_options co = consumer_from_macro;
+	if (options_from_macro.version != BOOKING_OPTIONS_VERSION || options_from_macro.store_url != nullptr)
+		return 1;
+	if (opts.version != BOOKING_OPTIONS_VERSION || ctx.version != BOOKING_CTX_VERSION ||
+	    co.version != BOOKING_CONSUMER_OPTIONS_VERSION)
+		return 1;
+	if (std::string(booking_version()) != BOOKING_VERSION_STRING)
+		return 1;
+	if (std::strcmp(booking_error_name(BOOKING_ESEAT_ALREADY_BOOKED), "SEAT_ALREADY_BOOKED") != 0 ||
+	    booking_error_http_status(BOOKING_ESEAT_ALREADY_BOOKED) != 409)
+		return 1;
+
+	opts.store_url = "memory:";
+	booking *bk = nullptr;
+	if (booking_open(&bk, &opts) != 0) {
+		std::fprintf(stderr, "booking_open: %s\n", booking_error_last()->message);
+		return 1;
+	}
+	booking_seat *seats = nullptr;
+	size_t n = 0;
+	int rc = booking_layout_parse(&seats, &n, "A-B:3");
+	booking_free(seats);
+	booking_close(bk);
+	return rc == 0 && n == 6 ? 0 : 1;
+}

@@ -1,0 +1,281 @@
+/*
+ * SQLite store — schema migrations: a new file migrates to the current
+ * version, a second migrate changes nothing, a file written by a newer
+ * libbooking is refused, and processes migrating one new file at once all
+ * succeed.
+ * SPDX-License-Identifier: MIT
+ */
+#include "sqlite_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The schema version this libbooking writes, learnt from a scratch file. */
+static int current_version(void)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int version = -1;
+
+	sqt_db_init(&db, "probe");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	st->free(st);
+	sqt_db_cleanup(&db);
+	ck_assert_int_ge(version, 1);
+	return version;
+}
+
+START_TEST(new_file_migrates_to_the_current_version)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int version = -1, expected = current_version();
+
+	sqt_db_init(&db, "fresh");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	ck_assert_int_eq(version, expected);
+	st->free(st);
+
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT max(version) FROM schema_migrations"), expected);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM schema_migrations"), expected);
+	ck_assert_int_eq(sqt_sql_int(db.path, "PRAGMA user_version"), expected);
+	ck_assert_int_eq(sqt_sql_int(db.path,
+	                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+	                             "('movies','theaters','screens','screen_seats','showtimes','showtime_prices',"
+	                             "'showtime_seats','bookings','booking_seats','payments','idempotency_keys',"
+	                             "'outbox','consumer_cursors','inbox','dead_letters')"),
+	                 15);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+START_TEST(migrate_twice_changes_nothing)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int first = -1, second = -1;
+	int64_t objects;
+
+	sqt_db_init(&db, "twice");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &first));
+	st->free(st);
+	objects = sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master");
+
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &second));
+	sqt_assert_ok(st->migrate(st, NULL));
+	st->free(st);
+	ck_assert_int_eq(first, second);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM schema_migrations"), first);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master"), objects);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+START_TEST(data_survives_reopening_and_migrating_again)
+{
+	sqt_db db;
+	booking_ctx admin = sqt_admin();
+	booking_movie *m = NULL, *again = NULL;
+	booking *bk;
+
+	sqt_db_init(&db, "reopen");
+	bk = sqt_open(&db, NULL);
+	sqt_assert_ok(booking_movie_create(&m, bk, &admin, "Kept", 90));
+	booking_close(bk);
+	bk = sqt_open(&db, NULL);
+	sqt_assert_ok(booking_movie_get(&again, bk, &admin, m->id));
+	ck_assert_str_eq(again->title, "Kept");
+	booking_movie_free(again);
+	booking_movie_free(m);
+	booking_close(bk);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+static void expect_schema_refused(const sqt_db *db, int newer)
+{
+	char want[160];
+	booking_store *st = NULL;
+	booking_options opts;
+	booking *bk = NULL;
+	int version = -1;
+
+	snprintf(want, sizeof want, "database schema version %d is newer than this libbooking (%d)", newer,
+	         current_version());
+	sqt_assert_ok(booking_store_open(&st, db->url, NULL));
+	sqt_assert_code(st->migrate(st, &version), BOOKING_ESCHEMA);
+	ck_assert_str_eq(booking_error_last()->message, want);
+	st->free(st);
+
+	booking_options_init(&opts);
+	opts.store_url = db->url;
+	opts.log_level = BOOKING_LOG_CRITICAL;
+	sqt_assert_code(booking_open(&bk, &opts), BOOKING_ESCHEMA);
+	ck_assert_ptr_null(bk);
+}
+
+START_TEST(file_recorded_by_a_newer_schema_is_refused)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int version = -1;
+	char sql[128];
+
+	sqt_db_init(&db, "newer");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	st->free(st);
+
+	snprintf(sql, sizeof sql, "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, 0)", version + 1);
+	sqt_sql_exec(db.path, sql);
+	expect_schema_refused(&db, version + 1);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+START_TEST(file_with_a_newer_user_version_is_refused)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int version = -1;
+	char sql[64];
+
+	sqt_db_init(&db, "newer-pragma");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	st->free(st);
+
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 5);
+	sqt_sql_exec(db.path, sql);
+	expect_schema_refused(&db, version + 5);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+/* Children block on `go` until the parent closes it, then migrate at once. */
+static int migrate_child(const char *url, int go_fd, int expected)
+{
+	booking_store *st = NULL;
+	char byte;
+	int version = -1, rc;
+
+	if (read(go_fd, &byte, 1) < 0)
+		return 2;
+	rc = booking_store_open(&st, url, NULL);
+	if (rc == 0)
+		rc = st->migrate(st, &version);
+	if (rc != 0)
+		fprintf(stderr, "child %d: %s: %s\n", (int)getpid(), booking_error_name(rc), booking_error_last()->message);
+	if (st != NULL)
+		st->free(st);
+	return rc == 0 && version == expected ? 0 : 1;
+}
+
+START_TEST(four_processes_migrating_one_new_file_all_succeed)
+{
+	enum { CHILDREN = 4 };
+	int expected = current_version();
+	pid_t pids[CHILDREN];
+	int go[2];
+	sqt_db db;
+
+	for (int round = 0; round < 5; round++) {
+		sqt_db_init(&db, "together");
+		ck_assert_int_eq(pipe(go), 0);
+		for (int i = 0; i < CHILDREN; i++) {
+			pids[i] = fork();
+			ck_assert_int_ge(pids[i], 0);
+			if (pids[i] == 0) {
+				close(go[1]);
+				_exit(migrate_child(db.url, go[0], expected));
+			}
+		}
+		close(go[0]);
+		close(go[1]); /* go */
+		for (int i = 0; i < CHILDREN; i++) {
+			int status = 0;
+
+			ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+			ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d failed (status %d)", i,
+			              status);
+		}
+		ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM schema_migrations"), expected);
+		ck_assert_int_eq(sqt_sql_int(db.path, "SELECT max(version) FROM schema_migrations"), expected);
+		sqt_db_cleanup(&db);
+	}
+}
+END_TEST
+
+START_TEST(file_runs_in_wal_mode)
+{
+	sqt_db db;
+	booking *bk;
+	char mode[16];
+
+	sqt_db_init(&db, "wal");
+	bk = sqt_open(&db, NULL);
+	sqt_sql_text(db.path, "PRAGMA journal_mode", mode, sizeof mode);
+	ck_assert_str_eq(mode, "wal");
+	booking_close(bk);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+START_TEST(unopenable_file_is_unavailable)
+{
+	booking_store *st = NULL;
+
+	sqt_assert_code(booking_store_open(&st, "sqlite:///nonexistent-libbooking-dir/sub/x.db", NULL),
+	                BOOKING_EUNAVAILABLE);
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
+START_TEST(file_that_is_not_a_database_is_unavailable)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	FILE *f;
+
+	sqt_db_init(&db, "garbage");
+	f = fopen(db.path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 512; i++)
+		fputs("this is not an SQLite database. ", f);
+	fclose(f);
+	sqt_assert_code(booking_store_open(&st, db.url, NULL), BOOKING_EUNAVAILABLE);
+	ck_assert_ptr_null(st);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sqlite-migrate");
+	TCase *tc = tcase_create("migrate");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, new_file_migrates_to_the_current_version);
+	tcase_add_test(tc, migrate_twice_changes_nothing);
+	tcase_add_test(tc, data_survives_reopening_and_migrating_again);
+	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
+	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
+	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);
+	tcase_add_test(tc, file_runs_in_wal_mode);
+	tcase_add_test(tc, unopenable_file_is_unavailable);
+	tcase_add_test(tc, file_that_is_not_a_database_is_unavailable);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,206 @@
+/*
+ * SQLite store — behaviour particular to SQLite: `sqlite::memory:` is one
+ * database for every thread of a store, a busy database answers
+ * SERVICE_UNAVAILABLE after the busy timeout, duplicate ids answer
+ * ALREADY_EXISTS without echoing data, and more threads than pooled
+ * connections take turns.
+ * SPDX-License-Identifier: MIT
+ */
+#include "sqlite_test.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static void movie_init(booking_movie *m, const char *title)
+{
+	memset(m, 0, sizeof *m);
+	booking_uuid_v7(m->id, (int64_t)time(NULL) * 1000);
+	m->title = (char *)title;
+	m->duration_minutes = 100;
+	m->created_at = (int64_t)time(NULL) * 1000;
+}
+
+struct reader {
+	booking_store *st;
+	const char *id;
+	int rc;
+	char title[64];
+};
+
+static void *read_movie(void *arg)
+{
+	struct reader *r = arg;
+	booking_movie *m = NULL;
+
+	r->rc = r->st->movie_get(r->st, r->id, &m);
+	if (r->rc == 0) {
+		snprintf(r->title, sizeof r->title, "%s", m->title);
+		booking_movie_free(m);
+	}
+	return NULL;
+}
+
+START_TEST(memory_url_is_one_database_for_all_threads_of_a_store)
+{
+	booking_store *st = NULL, *other = NULL;
+	booking_movie m, *missing = NULL;
+	struct reader r;
+	pthread_t t;
+
+	sqt_assert_ok(booking_store_open(&st, "sqlite::memory:", NULL));
+	sqt_assert_ok(st->migrate(st, NULL));
+	movie_init(&m, "Shared");
+	sqt_assert_ok(st->movie_insert(st, &m));
+
+	r = (struct reader){.st = st, .id = m.id};
+	ck_assert_int_eq(pthread_create(&t, NULL, read_movie, &r), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	sqt_assert_ok(r.rc);
+	ck_assert_str_eq(r.title, "Shared");
+
+	/* A second store is a second database. */
+	sqt_assert_ok(booking_store_open(&other, "sqlite::memory:", NULL));
+	sqt_assert_ok(other->migrate(other, NULL));
+	sqt_assert_code(other->movie_get(other, m.id, &missing), BOOKING_EMOVIE_NOT_FOUND);
+	other->free(other);
+	st->free(st);
+}
+END_TEST
+
+START_TEST(busy_database_answers_unavailable_after_the_timeout)
+{
+	booking_options opts;
+	booking_store *st = NULL;
+	booking_movie m;
+	sqlite3 *locker = NULL;
+	time_t start;
+	sqt_db db;
+	int rc;
+
+	sqt_db_init(&db, "busy");
+	booking_options_init(&opts);
+	opts.db_pool_timeout_seconds = 5;
+	sqt_assert_ok(booking_store_open(&st, db.url, &opts));
+	sqt_assert_ok(st->migrate(st, NULL));
+
+	ck_assert_int_eq(sqlite3_open(db.path, &locker), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	movie_init(&m, "Blocked");
+	start = time(NULL);
+	rc = st->movie_insert(st, &m);
+	sqt_assert_code(rc, BOOKING_EUNAVAILABLE);
+	ck_assert_int_ge(time(NULL) - start, 4);
+	ck_assert_int_eq(sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+
+	/* Reads are not blocked by a writer (WAL), and the write goes through once it is gone. */
+	sqt_assert_ok(st->movie_insert(st, &m));
+	sqlite3_close(locker);
+	st->free(st);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+START_TEST(duplicate_id_answers_already_exists_without_echoing_data)
+{
+	booking_store *st = NULL;
+	booking_movie m;
+	sqt_db db;
+
+	sqt_db_init(&db, "dup");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, NULL));
+	movie_init(&m, "secret-title-123");
+	sqt_assert_ok(st->movie_insert(st, &m));
+	sqt_assert_code(st->movie_insert(st, &m), BOOKING_EEXISTS);
+	ck_assert_ptr_null(strstr(booking_error_last()->message, "secret-title-123"));
+	ck_assert_ptr_null(strstr(booking_error_last()->message, "INSERT"));
+	st->free(st);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+enum { WRITERS = 8, WRITES = 50 };
+
+struct writer {
+	booking_store *st;
+	int failures;
+	char error[160];
+};
+
+static void *write_movies(void *arg)
+{
+	struct writer *w = arg;
+
+	for (int i = 0; i < WRITES; i++) {
+		booking_movie m, *back = NULL;
+		int rc;
+
+		movie_init(&m, "Turn");
+		rc = w->st->movie_insert(w->st, &m);
+		if (rc == 0)
+			rc = w->st->movie_get(w->st, m.id, &back);
+		booking_movie_free(back);
+		if (rc != 0 && w->failures++ == 0)
+			snprintf(w->error, sizeof w->error, "%s", booking_error_last()->message);
+	}
+	return NULL;
+}
+
+static int count_movie(const booking_movie *m, void *payload)
+{
+	(void)m;
+	(*(int *)payload)++;
+	return 0;
+}
+
+START_TEST(more_threads_than_connections_take_turns)
+{
+	booking_options opts;
+	booking_store *st = NULL;
+	struct writer w[WRITERS];
+	pthread_t t[WRITERS];
+	int movies = 0;
+	sqt_db db;
+
+	sqt_db_init(&db, "turns");
+	booking_options_init(&opts);
+	opts.db_pool_size = 2;
+	sqt_assert_ok(booking_store_open(&st, db.url, &opts));
+	sqt_assert_ok(st->migrate(st, NULL));
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){.st = st};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, write_movies, &w[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_msg(w[i].failures == 0, "writer %d failed %d times: %s", i, w[i].failures, w[i].error);
+	}
+	sqt_assert_ok(st->movie_list(st, count_movie, &movies));
+	ck_assert_int_eq(movies, WRITERS * WRITES);
+	st->free(st);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sqlite-store");
+	TCase *tc = tcase_create("store");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, memory_url_is_one_database_for_all_threads_of_a_store);
+	tcase_add_test(tc, busy_database_answers_unavailable_after_the_timeout);
+	tcase_add_test(tc, duplicate_id_answers_already_exists_without_echoing_data);
+	tcase_add_test(tc, more_threads_than_connections_take_turns);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,305 @@
+/*
+ * Unit tests: error codes, names, HTTP statuses, the JSON form and the
+ * thread-local last error.
+ * SPDX-License-Identifier: MIT
+ */
+#include "fixture.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+static const struct {
+	int code;
+	const char *name;
+	int http;
+} codes[] = {
+	{BOOKING_EVALIDATION, "VALIDATION_ERROR", 422},
+	{BOOKING_EUNAUTHORIZED, "UNAUTHORIZED", 401},
+	{BOOKING_EFORBIDDEN, "FORBIDDEN", 403},
+	{BOOKING_ENOTFOUND, "NOT_FOUND", 404},
+	{BOOKING_EMOVIE_NOT_FOUND, "MOVIE_NOT_FOUND", 404},
+	{BOOKING_ETHEATER_NOT_FOUND, "THEATER_NOT_FOUND", 404},
+	{BOOKING_ESCREEN_NOT_FOUND, "SCREEN_NOT_FOUND", 404},
+	{BOOKING_ESHOWTIME_NOT_FOUND, "SHOWTIME_NOT_FOUND", 404},
+	{BOOKING_EBOOKING_NOT_FOUND, "BOOKING_NOT_FOUND", 404},
+	{BOOKING_EPAYMENT_NOT_FOUND, "PAYMENT_NOT_FOUND", 404},
+	{BOOKING_ESEAT_ALREADY_BOOKED, "SEAT_ALREADY_BOOKED", 409},
+	{BOOKING_EINVALID_STATE, "INVALID_BOOKING_STATE", 409},
+	{BOOKING_EEXPIRED, "BOOKING_EXPIRED", 410},
+	{BOOKING_EPAYMENT_DECLINED, "PAYMENT_DECLINED", 402},
+	{BOOKING_EPAYMENT_IN_PROGRESS, "PAYMENT_IN_PROGRESS", 409},
+	{BOOKING_EIDEMPOTENCY_KEY_REUSED, "IDEMPOTENCY_KEY_REUSED", 422},
+	{BOOKING_ELOCK_FAILED, "LOCK_ACQUISITION_FAILED", 503},
+	{BOOKING_EUNAVAILABLE, "SERVICE_UNAVAILABLE", 503},
+	{BOOKING_EEXTERNAL, "EXTERNAL_SERVICE_ERROR", 502},
+	{BOOKING_EINTERNAL, "INTERNAL_ERROR", 500},
+	{BOOKING_ENOMEM, "OUT_OF_MEMORY", 503},
+	{BOOKING_ENOTSUPPORTED, "NOT_SUPPORTED", 501},
+	{BOOKING_EEXISTS, "ALREADY_EXISTS", 409},
+	{BOOKING_ESCHEMA, "SCHEMA_TOO_NEW", 500},
+	{BOOKING_ELOCKED, "LOCK_BUSY", 409},
+};
+#define NCODES (sizeof(codes) / sizeof(codes[0]))
+
+START_TEST(every_code_has_its_stable_name)
+{
+	ck_assert_int_eq((int)NCODES, 25);
+	for (size_t i = 0; i < NCODES; i++)
+		ck_assert_str_eq(booking_error_name(codes[i].code), codes[i].name);
+}
+END_TEST
+
+START_TEST(every_code_maps_to_the_http_status_of_the_design_table)
+{
+	ck_assert_int_eq(booking_error_http_status(0), 200);
+	for (size_t i = 0; i < NCODES; i++)
+		ck_assert_msg(booking_error_http_status(codes[i].code) == codes[i].http, "%s: http %d, expected %d",
+		              codes[i].name, booking_error_http_status(codes[i].code), codes[i].http);
+}
+END_TEST
+
+START_TEST(unknown_codes_are_named_unknown_error)
+{
+	ck_assert_str_eq(booking_error_name(-1000), "UNKNOWN_ERROR");
+	ck_assert_str_eq(booking_error_name(-26), "UNKNOWN_ERROR");
+	ck_assert_str_eq(booking_error_name(7), "UNKNOWN_ERROR");
+}
+END_TEST
+
+START_TEST(error_from_name_round_trips_every_code)
+{
+	for (size_t i = 0; i < NCODES; i++)
+		ck_assert_int_eq(booking_error_from_name(codes[i].name), codes[i].code);
+	for (size_t i = 0; i < NCODES; i++)
+		ck_assert_int_eq(booking_error_from_name(booking_error_name(codes[i].code)), codes[i].code);
+}
+END_TEST
+
+START_TEST(error_from_name_answers_one_for_unknown_names)
+{
+	ck_assert_int_eq(booking_error_from_name("NO_SUCH_ERROR"), 1);
+	ck_assert_int_eq(booking_error_from_name(""), 1);
+	ck_assert_int_eq(booking_error_from_name("seat_already_booked_x"), 1);
+}
+END_TEST
+
+START_TEST(error_set_returns_the_code_and_records_message_and_details)
+{
+	int rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, "{\"seats\":[\"A1\",\"A2\"]}", "seats %s taken",
+	                           "A1,A2");
+	const booking_error *e = booking_error_last();
+	json_error_t jerr;
+	json_t *d;
+
+	ck_assert_int_eq(rc, BOOKING_ESEAT_ALREADY_BOOKED);
+	ck_assert_int_eq(e->code, BOOKING_ESEAT_ALREADY_BOOKED);
+	ck_assert_str_eq(e->name, "SEAT_ALREADY_BOOKED");
+	ck_assert_str_eq(e->message, "seats A1,A2 taken");
+	d = json_loads(e->details_json, 0, &jerr);
+	ck_assert_msg(d != NULL, "details are not JSON: %s", e->details_json);
+	ck_assert_int_eq((int)json_array_size(json_object_get(d, "seats")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(d, "seats"), 1)), "A2");
+	json_decref(d);
+}
+END_TEST
+
+START_TEST(error_without_details_has_an_empty_details_object)
+{
+	booking_error_set(BOOKING_EFORBIDDEN, NULL, "not yours");
+	ck_assert_str_eq(booking_error_last()->details_json, "{}");
+}
+END_TEST
+
+START_TEST(error_clear_forgets_the_last_error)
+{
+	booking_error_set(BOOKING_EFORBIDDEN, NULL, "not yours");
+	booking_error_clear();
+	ck_assert_int_eq(booking_error_last()->code, 0);
+	ck_assert_ptr_nonnull(booking_error_last()->name);
+	ck_assert_ptr_nonnull(booking_error_last()->message);
+	ck_assert_ptr_nonnull(booking_error_last()->details_json);
+}
+END_TEST
+
+START_TEST(error_oom_sets_out_of_memory)
+{
+	ck_assert_int_eq(booking_error_oom(), BOOKING_ENOMEM);
+	ck_assert_str_eq(booking_error_last()->name, "OUT_OF_MEMORY");
+}
+END_TEST
+
+START_TEST(a_very_long_message_degrades_but_never_fails)
+{
+	char *big = malloc(20000);
+	memset(big, 'x', 19999);
+	big[19999] = '\0';
+	ck_assert_int_eq(booking_error_set(BOOKING_EINTERNAL, NULL, "boom %s", big), BOOKING_EINTERNAL);
+	ck_assert_int_eq(booking_error_last()->code, BOOKING_EINTERNAL);
+	ck_assert_msg(strncmp(booking_error_last()->message, "boom x", 6) == 0, "message starts with '%.20s'",
+	              booking_error_last()->message);
+	free(big);
+}
+END_TEST
+
+static json_t *parse_error_json(char *text)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	ck_assert_ptr_nonnull(text);
+	root = json_loads(text, 0, &jerr);
+	ck_assert_msg(root != NULL, "not JSON (%s): %s", jerr.text, text);
+	booking_free(text);
+	ck_assert_msg(json_is_object(root) && json_object_size(root) == 1, "top level must be {\"error\":...}");
+	ck_assert(json_is_object(json_object_get(root, "error")));
+	return root;
+}
+
+START_TEST(error_to_json_of_the_last_error_has_code_message_and_details)
+{
+	json_t *root, *err;
+
+	booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, "{\"seats\":[\"B7\"]}", "seat \"B7\" is\ntaken");
+	root = parse_error_json(booking_error_to_json(NULL));
+	err = json_object_get(root, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "code")), "SEAT_ALREADY_BOOKED");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), "seat \"B7\" is\ntaken");
+	ck_assert(json_is_object(json_object_get(err, "details")));
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(err, "details"), "seats"), 0)),
+	                 "B7");
+	json_decref(root);
+}
+END_TEST
+
+START_TEST(error_to_json_of_a_given_record)
+{
+	booking_error e = {BOOKING_EFORBIDDEN, "FORBIDDEN", "not your booking", "{}"};
+	json_t *root, *err;
+
+	booking_error_set(BOOKING_EINTERNAL, NULL, "something else");
+	root = parse_error_json(booking_error_to_json(&e));
+	err = json_object_get(root, "error");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "code")), "FORBIDDEN");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), "not your booking");
+	ck_assert(json_is_object(json_object_get(err, "details")));
+	ck_assert_int_eq((int)json_object_size(json_object_get(err, "details")), 0);
+	json_decref(root);
+}
+END_TEST
+
+/* --- thread locality --------------------------------------------------- */
+
+typedef struct thread_arg {
+	pthread_barrier_t *barrier;
+	int code;
+	char msg[32];
+	int seen_code_at_start;
+	int seen_code;
+	char seen_msg[32];
+} thread_arg;
+
+static void *set_and_read(void *p)
+{
+	thread_arg *a = p;
+
+	a->seen_code_at_start = booking_error_last()->code;
+	booking_error_set(a->code, NULL, "%s", a->msg);
+	pthread_barrier_wait(a->barrier); /* both threads have set their error */
+	pthread_barrier_wait(a->barrier);
+	a->seen_code = booking_error_last()->code;
+	snprintf(a->seen_msg, sizeof(a->seen_msg), "%s", booking_error_last()->message);
+	return NULL;
+}
+
+START_TEST(last_error_is_private_to_each_thread)
+{
+	pthread_barrier_t barrier;
+	pthread_t t1, t2;
+	thread_arg a1 = {&barrier, BOOKING_EFORBIDDEN, "first thread", -1, 0, ""};
+	thread_arg a2 = {&barrier, BOOKING_EEXPIRED, "second thread", -1, 0, ""};
+
+	booking_error_set(BOOKING_EINTERNAL, NULL, "main thread");
+	pthread_barrier_init(&barrier, NULL, 3);
+	pthread_create(&t1, NULL, set_and_read, &a1);
+	pthread_create(&t2, NULL, set_and_read, &a2);
+	pthread_barrier_wait(&barrier);
+	booking_error_set(BOOKING_EVALIDATION, NULL, "main again");
+	pthread_barrier_wait(&barrier);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	pthread_barrier_destroy(&barrier);
+
+	ck_assert_int_eq(a1.seen_code_at_start, 0);
+	ck_assert_int_eq(a2.seen_code_at_start, 0);
+	ck_assert_int_eq(a1.seen_code, BOOKING_EFORBIDDEN);
+	ck_assert_str_eq(a1.seen_msg, "first thread");
+	ck_assert_int_eq(a2.seen_code, BOOKING_EEXPIRED);
+	ck_assert_str_eq(a2.seen_msg, "second thread");
+	ck_assert_int_eq(booking_error_last()->code, BOOKING_EVALIDATION);
+	ck_assert_str_eq(booking_error_last()->message, "main again");
+}
+END_TEST
+
+START_TEST(a_failing_call_sets_the_last_error_it_returns)
+{
+	fx f;
+	booking_ctx alice = fx_customer("alice");
+	booking_reservation *r = NULL;
+	const char *seat = "A1";
+
+	fx_setup(&f);
+	booking_error_clear();
+	ck_assert_code(booking_hold(&r, f.bk, &alice, "0190a0a0-0000-7000-8000-000000000000", &seat, 1),
+	               "SHOWTIME_NOT_FOUND");
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(booking_error_last()->code, BOOKING_ESHOWTIME_NOT_FOUND);
+	ck_assert_str_eq(booking_error_last()->name, "SHOWTIME_NOT_FOUND");
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(status_names_are_stable)
+{
+	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_PENDING), "PENDING");
+	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_PAYMENT_PROCESSING), "PAYMENT_PROCESSING");
+	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_CONFIRMED), "CONFIRMED");
+	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_CANCELLED), "CANCELLED");
+	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_EXPIRED), "EXPIRED");
+	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_SEATS_RESERVED), "SEATS_RESERVED");
+	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_PAYMENT_PENDING), "PAYMENT_PENDING");
+	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_CONFIRMED), "CONFIRMED");
+	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_COMPENSATED), "COMPENSATED");
+	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_FAILED), "FAILED");
+	ck_assert_str_eq(booking_payment_status_name(BOOKING_PAYMENT_PROCESSING), "PROCESSING");
+	ck_assert_str_eq(booking_payment_status_name(BOOKING_PAYMENT_SUCCEEDED), "SUCCEEDED");
+	ck_assert_str_eq(booking_payment_status_name(BOOKING_PAYMENT_FAILED), "FAILED");
+	ck_assert_str_eq(booking_payment_status_name(BOOKING_PAYMENT_REFUNDED), "REFUNDED");
+	ck_assert_str_eq(booking_version(), BOOKING_VERSION_STRING);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("errors");
+	TCase *tc = tcase_create("errors");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, every_code_has_its_stable_name);
+	tcase_add_test(tc, every_code_maps_to_the_http_status_of_the_design_table);
+	tcase_add_test(tc, unknown_codes_are_named_unknown_error);
+	tcase_add_test(tc, error_from_name_round_trips_every_code);
+	tcase_add_test(tc, error_from_name_answers_one_for_unknown_names);
+	tcase_add_test(tc, error_set_returns_the_code_and_records_message_and_details);
+	tcase_add_test(tc, error_without_details_has_an_empty_details_object);
+	tcase_add_test(tc, error_clear_forgets_the_last_error);
+	tcase_add_test(tc, error_oom_sets_out_of_memory);
+	tcase_add_test(tc, a_very_long_message_degrades_but_never_fails);
+	tcase_add_test(tc, error_to_json_of_the_last_error_has_code_message_and_details);
+	tcase_add_test(tc, error_to_json_of_a_given_record);
+	tcase_add_test(tc, last_error_is_private_to_each_thread);
+	tcase_add_test(tc, a_failing_call_sets_the_last_error_it_returns);
+	tcase_add_test(tc, status_names_are_stable);
+	suite_add_tcase(s, tc);
+	return fx_run(s);
+}

@@ -1,0 +1,398 @@
+/*
+ * Unit tests: options from the environment and env files, and the range
+ * checks of booking_open().
+ * SPDX-License-Identifier: MIT
+ */
+#include "fixture.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The integer options, their variables and their ranges (guide §4.2, options.h). */
+typedef struct int_var {
+	const char *env;
+	size_t offset;
+	int min, max;
+	const char *field;
+} int_var;
+
+#define VAR(env, f, lo, hi) {env, offsetof(booking_options, f), lo, hi, #f}
+
+static const int_var int_vars[] = {
+	VAR("BOOKING_EXPIRY_MINUTES", booking_expiry_minutes, 5, 60),
+	VAR("BOOKING_MAX_SEATS_PER_BOOKING", max_seats_per_booking, 1, 50),
+	VAR("BOOKING_PAYMENT_WINDOW_SECONDS", payment_window_seconds, 30, 900),
+	VAR("BOOKING_LOCK_TTL", lock_ttl_seconds, 5, 300),
+	VAR("BOOKING_LOCK_RETRY_COUNT", lock_retry_count, 1, 20),
+	VAR("BOOKING_LOCK_RETRY_DELAY_MS", lock_retry_delay_ms, 10, 1000),
+	VAR("BOOKING_DB_POOL_SIZE", db_pool_size, 1, 50),
+	VAR("BOOKING_DB_POOL_TIMEOUT", db_pool_timeout_seconds, 5, 120),
+	VAR("BOOKING_SQLITE_SYNCHRONOUS_FULL", sqlite_synchronous_full, 0, 1),
+	VAR("BOOKING_GATEWAY_TIMEOUT", gateway_timeout_seconds, 1, 60),
+	VAR("BOOKING_GATEWAY_MAX_RETRIES", gateway_max_retries, 0, 10),
+	VAR("BOOKING_CONSUMER_MAX_DELIVERIES", consumer_max_deliveries, 1, 100),
+	VAR("BOOKING_CONSUMER_RETRY_BASE_MS", consumer_retry_base_ms, 1, 60000),
+	VAR("BOOKING_CIRCUIT_BREAKER_FAILURE_THRESHOLD", circuit_breaker_failure_threshold, 1, 20),
+	VAR("BOOKING_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", circuit_breaker_recovery_seconds, 10, 300),
+};
+#define N_INT_VARS (sizeof(int_vars) / sizeof(int_vars[0]))
+
+static const char *const string_vars[] = {"BOOKING_STORE_URL", "BOOKING_LOCK_URL", "BOOKING_EVENTS_URL",
+                                          "BOOKING_GATEWAY_URL", "BOOKING_SERVICE_NAME",
+                                          "BOOKING_DECLINE_POLICY", "BOOKING_LOG_LEVEL", "BOOKING_ENV_FILE"};
+
+static int field_of(const booking_options *o, const int_var *v)
+{
+	return *(const int *)(const void *)((const char *)o + v->offset);
+}
+
+static void set_field(booking_options *o, const int_var *v, int value)
+{
+	*(int *)(void *)((char *)o + v->offset) = value;
+}
+
+/* Start each test from an environment without any option variable. */
+static void clean_env(void)
+{
+	for (size_t i = 0; i < N_INT_VARS; i++)
+		unsetenv(int_vars[i].env);
+	for (size_t i = 0; i < sizeof(string_vars) / sizeof(string_vars[0]); i++)
+		unsetenv(string_vars[i]);
+}
+
+static char env_file[64];
+
+static void write_env_file(const char *text)
+{
+	int fd;
+
+	snprintf(env_file, sizeof(env_file), "/tmp/booking-test-env-XXXXXX");
+	fd = mkstemp(env_file);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq((int)write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+}
+
+static void setup(void)
+{
+	clean_env();
+	env_file[0] = '\0';
+}
+
+static void teardown(void)
+{
+	if (env_file[0])
+		unlink(env_file);
+	clean_env();
+}
+
+START_TEST(options_from_an_empty_environment_are_the_defaults)
+{
+	booking_options *o = NULL;
+
+	ck_assert_ok(booking_options_from_env(&o));
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->version, BOOKING_OPTIONS_VERSION);
+	for (size_t i = 0; i < N_INT_VARS; i++)
+		ck_assert_msg(field_of(o, &int_vars[i]) == 0, "%s: %d, expected 0 (default)", int_vars[i].field,
+		              field_of(o, &int_vars[i]));
+	ck_assert_ptr_null(o->store_url);
+	ck_assert_ptr_null(o->lock_url);
+	ck_assert_ptr_null(o->events_url);
+	ck_assert_ptr_null(o->gateway_url);
+	ck_assert_int_eq(o->decline_policy, BOOKING_DECLINE_KEEP_HOLD);
+	ck_assert_ptr_null(o->store);
+	ck_assert_ptr_null(o->clock);
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(default_options_open_a_working_handle)
+{
+	booking_options *o = NULL;
+	booking_reservation *r = NULL;
+	fx f;
+
+	ck_assert_ok(booking_options_from_env(&o));
+	fx_open(&f, o);
+	booking_options_free(o);
+	fx_seed(&f);
+	ck_assert_ok(fx_hold(&f, &r, "alice", "A1"));
+	ck_assert_int_eq(r->expires_at, FX_T0 + 15 * FX_MINUTE);
+	booking_reservation_free(r);
+	/* default max 10 seats */
+	ck_assert_code(fx_hold(&f, NULL, "bob", "B1,B2,B3,B4,B5,B6,B7,B8,B9,B10,C1"), "VALIDATION_ERROR");
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(each_integer_variable_sets_its_option)
+{
+	const int_var *v = &int_vars[_i];
+	booking_options *o = NULL;
+	char value[16];
+	int want = v->max; /* the top of the range: never a default */
+
+	snprintf(value, sizeof(value), "%d", want);
+	setenv(v->env, value, 1);
+	ck_assert_ok(booking_options_from_env(&o));
+	ck_assert_msg(field_of(o, v) == want, "%s=%s gave %s=%d", v->env, value, v->field, field_of(o, v));
+	for (size_t i = 0; i < N_INT_VARS; i++)
+		if (&int_vars[i] != v)
+			ck_assert_int_eq(field_of(o, &int_vars[i]), 0);
+	booking_options_free(o);
+	/* and the bottom of the range is accepted too */
+	snprintf(value, sizeof(value), "%d", v->min);
+	setenv(v->env, value, 1);
+	ck_assert_ok(booking_options_from_env(&o));
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(each_integer_variable_out_of_range_is_refused_naming_variable_and_range)
+{
+	const int_var *v = &int_vars[_i];
+	const char *bad[3];
+	char above[16], below[16], range[48];
+	booking_options *o;
+
+	snprintf(above, sizeof(above), "%d", v->max + 1);
+	snprintf(below, sizeof(below), "%d", v->min - 1);
+	snprintf(range, sizeof(range), "%d..%d", v->min, v->max);
+	bad[0] = above;
+	bad[1] = below;
+	bad[2] = "12abc";
+	for (int k = 0; k < 3; k++) {
+		o = (booking_options *)&o;
+		setenv(v->env, bad[k], 1);
+		ck_assert_code(booking_options_from_env(&o), "VALIDATION_ERROR");
+		ck_assert_ptr_null(o);
+		ck_assert_msg(strstr(booking_error_last()->message, v->env) != NULL, "%s=%s: message lacks the name: %s",
+		              v->env, bad[k], booking_error_last()->message);
+		ck_assert_msg(strstr(booking_error_last()->message, range) != NULL, "%s=%s: message lacks %s: %s",
+		              v->env, bad[k], range, booking_error_last()->message);
+	}
+}
+END_TEST
+
+START_TEST(string_and_choice_variables_set_their_options)
+{
+	booking_options *o = NULL;
+
+	setenv("BOOKING_STORE_URL", "sqlite:///var/lib/booking/booking.db", 1);
+	setenv("BOOKING_LOCK_URL", "memory:", 1);
+	setenv("BOOKING_EVENTS_URL", "memory:", 1);
+	setenv("BOOKING_GATEWAY_URL", "simulated:", 1);
+	setenv("BOOKING_SERVICE_NAME", "kiosk-7", 1);
+	setenv("BOOKING_DECLINE_POLICY", "release", 1);
+	setenv("BOOKING_LOG_LEVEL", "warning", 1);
+	ck_assert_ok(booking_options_from_env(&o));
+	ck_assert_str_eq(o->store_url, "sqlite:///var/lib/booking/booking.db");
+	ck_assert_str_eq(o->lock_url, "memory:");
+	ck_assert_str_eq(o->events_url, "memory:");
+	ck_assert_str_eq(o->gateway_url, "simulated:");
+	ck_assert_str_eq(o->service_name, "kiosk-7");
+	ck_assert_int_eq(o->decline_policy, BOOKING_DECLINE_RELEASE);
+	ck_assert_int_eq(o->log_level, BOOKING_LOG_WARNING);
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(bad_choice_or_url_is_refused_naming_the_variable)
+{
+	static const char *const cases[][2] = {
+		{"BOOKING_DECLINE_POLICY", "sometimes"},
+		{"BOOKING_LOG_LEVEL", "LOUD"},
+		{"BOOKING_STORE_URL", "ftp://example.com/db"},
+		{"BOOKING_LOCK_URL", "zookeeper://x"},
+		{"BOOKING_EVENTS_URL", "kafka://x"},
+		{"BOOKING_GATEWAY_URL", "stripe://x"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		booking_options *o = NULL;
+		clean_env();
+		setenv(cases[i][0], cases[i][1], 1);
+		ck_assert_code(booking_options_from_env(&o), "VALIDATION_ERROR");
+		ck_assert_ptr_null(o);
+		ck_assert_msg(strstr(booking_error_last()->message, cases[i][0]) != NULL, "message lacks %s: %s",
+		              cases[i][0], booking_error_last()->message);
+	}
+}
+END_TEST
+
+START_TEST(env_file_is_parsed)
+{
+	booking_options *o = NULL;
+
+	write_env_file("# booking settings\n"
+	               "\n"
+	               "BOOKING_EXPIRY_MINUTES=20\n"
+	               "  BOOKING_MAX_SEATS_PER_BOOKING = 4  \n"
+	               "export BOOKING_STORE_URL=\"sqlite:///tmp/x.db\"\n"
+	               "BOOKING_SERVICE_NAME='box office'\n"
+	               "OTHER_SETTING=ignored\n"
+	               "BOOKING_DECLINE_POLICY=release\r\n");
+	ck_assert_ok(booking_options_load(&o, env_file));
+	ck_assert_int_eq(o->booking_expiry_minutes, 20);
+	ck_assert_int_eq(o->max_seats_per_booking, 4);
+	ck_assert_str_eq(o->store_url, "sqlite:///tmp/x.db");
+	ck_assert_str_eq(o->service_name, "box office");
+	ck_assert_int_eq(o->decline_policy, BOOKING_DECLINE_RELEASE);
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(environment_wins_over_the_env_file)
+{
+	booking_options *o = NULL;
+
+	write_env_file("BOOKING_EXPIRY_MINUTES=20\nBOOKING_LOCK_TTL=60\n");
+	setenv("BOOKING_EXPIRY_MINUTES", "30", 1);
+	ck_assert_ok(booking_options_load(&o, env_file));
+	ck_assert_int_eq(o->booking_expiry_minutes, 30);
+	ck_assert_int_eq(o->lock_ttl_seconds, 60);
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(from_env_reads_the_file_named_by_booking_env_file)
+{
+	booking_options *o = NULL;
+
+	write_env_file("BOOKING_PAYMENT_WINDOW_SECONDS=300\n");
+	setenv("BOOKING_ENV_FILE", env_file, 1);
+	ck_assert_ok(booking_options_from_env(&o));
+	ck_assert_int_eq(o->payment_window_seconds, 300);
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(bad_value_in_the_env_file_is_refused)
+{
+	booking_options *o = NULL;
+
+	write_env_file("BOOKING_EXPIRY_MINUTES=61\n");
+	ck_assert_code(booking_options_load(&o, env_file), "VALIDATION_ERROR");
+	ck_assert_ptr_null(o);
+	ck_assert_msg(strstr(booking_error_last()->message, "BOOKING_EXPIRY_MINUTES") != NULL, "%s",
+	              booking_error_last()->message);
+	ck_assert_msg(strstr(booking_error_last()->message, "5..60") != NULL, "%s", booking_error_last()->message);
+}
+END_TEST
+
+START_TEST(malformed_or_missing_env_file_is_refused)
+{
+	booking_options *o = NULL;
+
+	write_env_file("BOOKING_EXPIRY_MINUTES 20\n");
+	ck_assert_code(booking_options_load(&o, env_file), "VALIDATION_ERROR");
+	ck_assert_ptr_null(o);
+	ck_assert_code(booking_options_load(&o, "/nonexistent/booking.env"), "VALIDATION_ERROR");
+	ck_assert_ptr_null(o);
+	/* NULL: no file */
+	ck_assert_ok(booking_options_load(&o, NULL));
+	booking_options_free(o);
+	booking_options_free(NULL);
+}
+END_TEST
+
+START_TEST(open_refuses_each_out_of_range_field)
+{
+	const int_var *v = &int_vars[_i];
+	int bad[2];
+
+	bad[0] = v->max + 1;
+	bad[1] = v->min - 1;
+	for (int k = 0; k < 2; k++) {
+		booking_options o;
+		booking *bk = (booking *)&bk;
+
+		if (bad[k] == 0)
+			continue; /* 0 means "default" */
+		if (bad[k] == -1 && strcmp(v->field, "gateway_max_retries") == 0)
+			continue; /* -1 spells an explicit 0 retries (0 means "default") */
+		booking_options_init(&o);
+		set_field(&o, v, bad[k]);
+		ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+		ck_assert_ptr_null(bk);
+		ck_assert_msg(strstr(booking_error_last()->message, v->field) != NULL ||
+		                  strstr(booking_error_last()->details_json, v->field) != NULL,
+		              "%s=%d: the error should name the field: %s %s", v->field, bad[k],
+		              booking_error_last()->message, booking_error_last()->details_json);
+	}
+}
+END_TEST
+
+START_TEST(open_refuses_bad_urls_and_versions)
+{
+	booking_options o;
+	booking *bk = (booking *)&bk;
+
+	booking_options_init(&o);
+	o.store_url = "ftp://nowhere";
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_null(bk);
+
+	booking_options_init(&o);
+	o.events_url = "carrier-pigeon:";
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+
+	booking_options_init(&o);
+	o.lock_url = "nope:";
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+
+	booking_options_init(&o);
+	o.version = 0;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	o.version = BOOKING_OPTIONS_VERSION + 1;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+
+	booking_options_init(&o);
+	o.decline_policy = (booking_decline_policy)7;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_null(bk);
+}
+END_TEST
+
+START_TEST(open_with_null_options_reads_the_environment)
+{
+	booking *bk = NULL;
+
+	setenv("BOOKING_STORE_URL", "memory:", 1);
+	ck_assert_ok(booking_open(&bk, NULL));
+	ck_assert_ptr_nonnull(bk);
+	booking_close(bk);
+	setenv("BOOKING_EXPIRY_MINUTES", "99", 1);
+	bk = (booking *)&bk;
+	ck_assert_code(booking_open(&bk, NULL), "VALIDATION_ERROR");
+	ck_assert_ptr_null(bk);
+	booking_close(NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("options");
+	TCase *tc = tcase_create("options");
+
+	tcase_set_timeout(tc, 20);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, options_from_an_empty_environment_are_the_defaults);
+	tcase_add_test(tc, default_options_open_a_working_handle);
+	tcase_add_loop_test(tc, each_integer_variable_sets_its_option, 0, (int)N_INT_VARS);
+	tcase_add_loop_test(tc, each_integer_variable_out_of_range_is_refused_naming_variable_and_range, 0,
+	                    (int)N_INT_VARS);
+	tcase_add_test(tc, string_and_choice_variables_set_their_options);
+	tcase_add_test(tc, bad_choice_or_url_is_refused_naming_the_variable);
+	tcase_add_test(tc, env_file_is_parsed);
+	tcase_add_test(tc, environment_wins_over_the_env_file);
+	tcase_add_test(tc, from_env_reads_the_file_named_by_booking_env_file);
+	tcase_add_test(tc, bad_value_in_the_env_file_is_refused);
+	tcase_add_test(tc, malformed_or_missing_env_file_is_refused);
+	tcase_add_loop_test(tc, open_refuses_each_out_of_range_field, 0, (int)N_INT_VARS);
+	tcase_add_test(tc, open_refuses_bad_urls_and_versions);
+	tcase_add_test(tc, open_with_null_options_reads_the_environment);
+	suite_add_tcase(s, tc);
+	return fx_run(s);
+}
