@@ -233,6 +233,10 @@ static int apply_message(consumer *c, const message *m)
 				rc = 0; /* a racing consumer recorded it first */
 			break;
 		}
+		if (hrc == BOOKING_ENOMEM) {
+			rc = hrc; /* memory is short here, the event is fine: deliver it again later, never park it */
+			break;
+		}
 		char reason[300];
 		const booking_error *e = booking_error_last();
 		snprintf(reason, sizeof(reason), "%s: %s", booking_error_name(hrc),

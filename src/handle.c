@@ -156,6 +156,8 @@ int booking_open(booking **out, const booking_options *opts)
 	}
 	if ((rc = booking__config_from_options(&bk->cfg, opts)) < 0)
 		goto fail;
+	if ((rc = booking__showtime_cache_new(&bk->showtimes)) < 0)
+		goto fail;
 	if ((rc = booking__open_backends(bk, opts)) < 0)
 		goto fail;
 	int version = 0;
@@ -187,6 +189,7 @@ void booking_close(booking *bk)
 		bk->gateway->free(bk->gateway);
 	booking__config_clear(&bk->cfg);
 	pthread_mutex_destroy(&bk->consume_lock);
+	booking__showtime_cache_free(bk->showtimes);
 	booking_free(bk);
 }
 

@@ -30,6 +30,8 @@ typedef struct booking_config {
 	void *log_payload;
 } booking_config;
 
+typedef struct booking_showtime_cache booking_showtime_cache;
+
 struct booking {
 	booking_config cfg;
 	const booking_clock *clock;
@@ -39,6 +41,7 @@ struct booking {
 	booking_payment_gateway *gateway;
 	pthread_mutex_t consume_lock;     /* one store: consumer per handle at a time */
 	atomic_bool locks_degraded;       /* lock manager down: logged once, until it answers again */
+	booking_showtime_cache *showtimes; /* what holds need to know of each showtime */
 };
 
 /* options.c: defaults, range checks, copying. */
@@ -130,6 +133,11 @@ json_t *booking__payment_json(const booking_payment *p);
 /* events.c: one poll; `seen_out` counts every message read (for draining). */
 int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
                           void *payload, size_t *handled_out, size_t *seen_out);
+
+/* showtime_cache.c: validate the showtime and the labels of `r`, set its total and currency. */
+int booking__showtime_cache_new(booking_showtime_cache **out);
+void booking__showtime_cache_free(booking_showtime_cache *c);
+int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now);
 
 /* catalog.c: the price of a category at a showtime, -1 if none. */
 int64_t booking__price_of(const booking_showtime *s, const char *category);

@@ -99,32 +99,6 @@ static int hold_labels(booking_seat_ref *refs, const char *const *labels, size_t
 	return 0;
 }
 
-/* What the seat rows say about the requested seats: categories, and who holds them now. */
-typedef struct seat_probe {
-	const booking_seat_ref *refs;
-	size_t n;
-	char (*categories)[BOOKING_CATEGORY_SIZE];
-	bool *found;
-	bool *taken;
-	int64_t now;
-} seat_probe;
-
-static int probe_seat(const booking_store_seat *seat, void *payload)
-{
-	seat_probe *p = payload;
-	booking_seat_ref key;
-	booking__copy(key.label, sizeof(key.label), seat->label);
-	const booking_seat_ref *hit = bsearch(&key, p->refs, p->n, sizeof(key), cmp_ref);
-	if (hit) {
-		size_t i = (size_t)(hit - p->refs);
-		p->found[i] = true;
-		booking__copy(p->categories[i], BOOKING_CATEGORY_SIZE, seat->category);
-		p->taken[i] = seat->status == BOOKING_SEAT_SOLD ||
-		              (seat->status == BOOKING_SEAT_HELD && seat->hold_until > p->now);
-	}
-	return 0;
-}
-
 static int seats_taken_error(const booking_seat_ref *taken, size_t n)
 {
 	json_t *list = json_array();
@@ -208,54 +182,6 @@ static void guard_release(booking *bk, char **keys, size_t n, const char *owner)
 		(void)bk->locks->release_all(bk->locks, (const char *const *)keys, n, owner);
 }
 
-/* Validate the showtime and price the seats; fails fast when seats are visibly taken. */
-static int hold_prepare(booking *bk, booking_reservation *r, const char *showtime_id, int64_t now)
-{
-	booking_showtime *st = NULL;
-	int rc = bk->store->showtime_get(bk->store, showtime_id, &st);
-	if (rc < 0)
-		return rc;
-	if (st->status != BOOKING_SHOWTIME_SCHEDULED || st->starts_at <= now) {
-		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, st->status != BOOKING_SHOWTIME_SCHEDULED
-		                                                         ? "the showtime is cancelled"
-		                                                         : "the showtime has started");
-		booking_showtime_free(st);
-		return rc;
-	}
-	size_t n = r->seat_count;
-	seat_probe probe = {r->seats, n, booking_calloc(n, BOOKING_CATEGORY_SIZE), booking_calloc(n, sizeof(bool)),
-	                    booking_calloc(n, sizeof(bool)), now};
-	booking_seat_ref *taken = booking_calloc(n, sizeof(*taken));
-	if (!probe.categories || !probe.found || !probe.taken || !taken) {
-		rc = booking_error_oom();
-		goto done;
-	}
-	if ((rc = bk->store->seat_list(bk->store, showtime_id, probe_seat, &probe)) < 0)
-		goto done;
-	size_t ntaken = 0;
-	r->total_amount = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!probe.found[i]) {
-			rc = booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", r->seats[i].label),
-			                         "seats: the showtime has no seat %s", r->seats[i].label);
-			goto done;
-		}
-		if (probe.taken[i])
-			taken[ntaken++] = r->seats[i];
-		r->total_amount += booking__price_of(st, probe.categories[i]);
-	}
-	if (ntaken)
-		rc = seats_taken_error(taken, ntaken);
-	booking__copy(r->currency, sizeof(r->currency), st->currency);
-done:
-	booking_free(probe.categories);
-	booking_free(probe.found);
-	booking_free(probe.taken);
-	booking_free(taken);
-	booking_showtime_free(st);
-	return rc;
-}
-
 static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation *r, int64_t now)
 {
 	booking__event ev;
@@ -302,7 +228,7 @@ int booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx,
 	char **keys = NULL;
 	int guarded = 0;
 	int64_t now = booking__now(bk);
-	if ((rc = hold_labels(r.seats, seat_labels, seat_count)) < 0 || (rc = hold_prepare(bk, &r, showtime_id, now)) < 0)
+	if ((rc = hold_labels(r.seats, seat_labels, seat_count)) < 0 || (rc = booking__showtime_price(bk, showtime_id, &r, now)) < 0)
 		goto done;
 	booking_uuid_v7(r.id, now);
 	booking__copy(r.user_id, sizeof(r.user_id), ctx->user_id);

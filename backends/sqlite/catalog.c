@@ -315,6 +315,8 @@ static int screen_get_tx(sq_conn *c, void *arg)
 		rc = (sc == NULL || sc->name == NULL) ? booking_error_oom() : 0;
 	}
 	sqlite3_reset(s);
+	if (rc == 0 && sc == NULL)
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: unexpected step result");
 	if (rc == 0)
 		rc = screen_seats_load(c, sc);
 	if (rc != 0) {
@@ -467,6 +469,8 @@ static int showtime_get_tx(sq_conn *c, void *arg)
 			showtime_from_row(s, sh);
 	}
 	sqlite3_reset(s);
+	if (rc == 0 && sh == NULL)
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: unexpected step result");
 	if (rc == 0)
 		rc = prices_load(c, sh);
 	if (rc != 0) {

@@ -251,6 +251,43 @@ static int conn_exec(sq_conn *c, const char *sql)
 	return rc == SQLITE_OK ? 0 : sq_error(c, rc);
 }
 
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Switching a new file to WAL upgrades a shared lock to an exclusive one;
+ * SQLite answers SQLITE_BUSY at once there rather than risk a deadlock in
+ * the busy handler, so processes opening a new file together retry here,
+ * with jitter, within the busy timeout. The mode is persistent in the
+ * file: once it is WAL this is a no-op.
+ */
+static int conn_set_wal(sq_store *st, sq_conn *c)
+{
+	int64_t deadline = monotonic_ms() + st->busy_ms;
+	unsigned int jitter = (unsigned int)(uintptr_t)c ^ (unsigned int)monotonic_ms();
+
+	for (int attempt = 0;; attempt++) {
+		int rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		struct timespec pause;
+		long ms;
+
+		if (rc == SQLITE_OK)
+			return 0;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || monotonic_ms() >= deadline)
+			return sq_error(c, rc);
+		jitter = jitter * 1103515245u + 12345u;
+		ms = 1 + (long)((jitter >> 16) % (unsigned int)(attempt < 6 ? 2 << attempt : 100));
+		pause.tv_sec = 0;
+		pause.tv_nsec = ms * 1000000L;
+		nanosleep(&pause, NULL);
+	}
+}
+
 static int conn_configure(sq_store *st, sq_conn *c)
 {
 	int rc;
@@ -258,8 +295,7 @@ static int conn_configure(sq_store *st, sq_conn *c)
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, st->busy_ms);
 	if (!st->memory) {
-		/* Persistent in the file: a no-op once the database is in WAL mode. */
-		rc = conn_exec(c, "PRAGMA journal_mode=WAL");
+		rc = conn_set_wal(st, c);
 		if (rc != 0)
 			return rc;
 	}
@@ -418,6 +454,10 @@ int sq_acquire(sq_store *st, sq_conn **out)
 			return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
 			                         "sqlite: no free connection after %d ms", st->busy_ms);
 		}
+	}
+	if (c == NULL) { /* cannot happen: both exits of the loop set it */
+		pthread_mutex_unlock(&st->mu);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: connection pool inconsistent");
 	}
 	c->checked_out = true;
 	c->owner = pthread_self();

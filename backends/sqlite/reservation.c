@@ -263,7 +263,6 @@ static int hold_tx(sq_conn *c, void *arg)
 		rc = sq_run(c, SQL_HOLD_UNDO, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
-	{ static const char M1[] = "COMMIT", M2[] = "BEGIN IMMEDIATE"; sq_run(c, M1, NULL); sq_run(c, M2, NULL); }
 	rc = sq_run(c, SQL_BOOKING_INSERT, "tttiizitiiii", b->id, b->user_id, b->showtime_id, (int64_t)b->status,
 	            (int64_t)b->saga, b->seat_count, b->total_amount, b->currency, b->created_at, b->expires_at,
 	            b->updated_at, b->version);

@@ -9,7 +9,17 @@
  * wait (db_pool_timeout_seconds) when all are busy.
  *
  * `sqlite::memory:` uses exactly one connection for the life of the store:
- * one database shared by every thread, calls serialised by the pool.
+ * one database shared by every thread, calls serialised by the pool. (A
+ * shared-cache URI with several connections was rejected: shared-cache
+ * table locks answer SQLITE_LOCKED at once, bypassing the busy timeout, and
+ * a memory database has no I/O for several connections to overlap.) Each
+ * store is its own database: two `sqlite::memory:` stores share nothing.
+ *
+ * A callback of an iterating member runs while its connection is checked
+ * out; it may call the store again (another connection serves it), except
+ * when every connection is already held by that thread (always the case
+ * with `sqlite::memory:`): that answers BOOKING_EINTERNAL at once instead
+ * of waiting for itself.
  *
  * Writers of one process also queue on a store mutex before BEGIN IMMEDIATE:
  * SQLite's busy handler polls with sleeps, a mutex hands over at once.
