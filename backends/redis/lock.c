@@ -1,10 +1,255 @@
-/* Placeholder until the Redis lock manager lands. */
-#include "backends.h"
+/*
+ * libbooking — the redis:// lock manager: acquire-all, release-all and
+ * extend of a key set, each ONE round trip (a Lua script by EVALSHA), owner
+ * checked inside the script so a stale owner can neither release nor
+ * extend someone else's keys.
+ *
+ * A held key is a hash {owner, until} with a PEXPIRE of the TTL (ms).
+ * Every key reaches the scripts through KEYS, never built inside them. On a
+ * cluster a multi-key script needs its keys in one slot, so a key
+ * "<kind>:<scope>:<rest>" (the core's "seat:<showtime>:<label>") is stored
+ * as "booking:{<scope>}:<kind>:<rest>": the seats of one showtime share a
+ * slot. Any other key K is stored as "booking:{K}".
+ *
+ * Time. With the system clock (or none), Redis alone decides expiry
+ * (PEXPIRE, the server's time: no skew between client machines). With an
+ * injected clock (tests), the clock decides too: `until` = clock now + TTL,
+ * and a key whose `until` has passed by the clock counts as free even if
+ * Redis still has it; PEXPIRE remains as garbage collection.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "redis_client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Liveness of KEYS[i] for owner ARGV[1] at clock time ARGV[3] ('' = Redis decides). */
+#define RD_LOCK_LIVE                                                                                         \
+	"local function holder(k)\n"                                                                             \
+	"  local h = redis.call('HMGET', k, 'owner', 'until')\n"                                                 \
+	"  if not h[1] then return false end\n"                                                                  \
+	"  if ARGV[3] ~= '' and h[2] and tonumber(h[2]) <= tonumber(ARGV[3]) then return false end\n"            \
+	"  return h[1]\n"                                                                                        \
+	"end\n"
+
+/*
+ * ARGV: owner, ttl_ms, now ('' = server time), until. Returns 0, or the
+ * 1-based index of a key held by another owner (nothing taken).
+ */
+static const char acquire_src[] = RD_LOCK_LIVE
+	"for i = 1, #KEYS do\n"
+	"  local o = holder(KEYS[i])\n"
+	"  if o and o ~= ARGV[1] then return i end\n"
+	"end\n"
+	"for i = 1, #KEYS do\n"
+	"  redis.call('DEL', KEYS[i])\n"
+	"  redis.call('HSET', KEYS[i], 'owner', ARGV[1], 'until', ARGV[4])\n"
+	"  redis.call('PEXPIRE', KEYS[i], ARGV[2])\n"
+	"end\n"
+	"return 0\n";
+
+/* ARGV: owner. Deletes the keys `owner` holds; returns how many. */
+static const char release_src[] =
+	"local n = 0\n"
+	"for i = 1, #KEYS do\n"
+	"  if redis.call('HGET', KEYS[i], 'owner') == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end\n"
+	"end\n"
+	"return n\n";
+
+/* ARGV as acquire. Returns 0, or the 1-based index of a key `owner` does not hold (nothing changed). */
+static const char extend_src[] = RD_LOCK_LIVE
+	"for i = 1, #KEYS do\n"
+	"  if holder(KEYS[i]) ~= ARGV[1] then return i end\n"
+	"end\n"
+	"for i = 1, #KEYS do\n"
+	"  redis.call('HSET', KEYS[i], 'until', ARGV[4])\n"
+	"  redis.call('PEXPIRE', KEYS[i], ARGV[2])\n"
+	"end\n"
+	"return 0\n";
+
+typedef struct rd_locks {
+	booking_lock_manager parent;
+	rd_client *client;
+	const booking_clock *clock; /* NULL: Redis decides expiry */
+	rd_script acquire, release, extend;
+} rd_locks;
+
+static const char who[] = "redis lock manager";
+
+/* "seat:S:A1" → "booking:{S}:seat:A1"; anything else K → "booking:{K}". */
+static char *map_key(const char *key)
+{
+	const char *c1 = strchr(key, ':');
+	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	size_t kl = strlen(key);
+	size_t len = kl + sizeof "booking:{}:";
+	char *out = booking_malloc(len);
+	if (!out)
+		return NULL;
+	if (c1 && c2 && c1 > key && c2 > c1 + 1 && c2[1])
+		snprintf(out, len, "booking:{%.*s}:%.*s:%s", (int)(c2 - c1 - 1), c1 + 1, (int)(c1 - key), key, c2 + 1);
+	else
+		snprintf(out, len, "booking:{%s}", key);
+	return out;
+}
+
+static void keys_free(char **keys, size_t n)
+{
+	if (!keys)
+		return;
+	for (size_t i = 0; i < n; i++)
+		booking_free(keys[i]);
+	booking_free(keys);
+}
+
+static int check_args(const char *const *keys, size_t n, const char *owner)
+{
+	if (!owner || !*owner || (n && !keys))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: keys and owner are required", who);
+	for (size_t i = 0; i < n; i++)
+		if (!keys[i] || !*keys[i])
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: key %zu is empty", who, i);
+	return 0;
+}
+
+static int map_keys(char ***out, const char *const *keys, size_t n)
+{
+	char **mapped = booking_calloc(n, sizeof *mapped);
+	if (!mapped)
+		return booking_error_oom();
+	for (size_t i = 0; i < n; i++) {
+		if (!(mapped[i] = map_key(keys[i]))) {
+			keys_free(mapped, i);
+			return booking_error_oom();
+		}
+	}
+	*out = mapped;
+	return 0;
+}
+
+/*
+ * Run `script` on the mapped keys. *index_out = the script's integer
+ * (0 = done, i = the i-th key, 1-based, stood in the way).
+ */
+static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, size_t n, const char *owner,
+                      int64_t ttl_ms, long long *index_out)
+{
+	char **mapped = NULL;
+	int rc = map_keys(&mapped, keys, n);
+	if (rc < 0)
+		return rc;
+	char ttl[24], now[24] = "", until[24] = "0";
+	snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
+	if (lm->clock) {
+		int64_t t = lm->clock->now_ms(lm->clock);
+		snprintf(now, sizeof now, "%lld", (long long)t);
+		snprintf(until, sizeof until, "%lld", (long long)(t + ttl_ms));
+	}
+	const char *args[4] = {owner, ttl, now, until};
+	redisReply *r = NULL;
+	rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 4, args);
+	keys_free(mapped, n);
+	if (rc < 0)
+		return rc;
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || (unsigned long long)r->integer > n)
+		rc = booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: script %s gave an unexpected reply", who, script->name);
+	else
+		*index_out = r->integer;
+	freeReplyObject(r);
+	return rc;
+}
+
+static int check_ttl(int64_t ttl_ms)
+{
+	if (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: ttl must be 1 ms..10^12 ms", who);
+	return 0;
+}
+
+static int rl_acquire_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                          int64_t ttl_ms)
+{
+	rd_locks *lm = (rd_locks *)base;
+	int rc = check_args(keys, n, owner);
+	if (rc == 0)
+		rc = check_ttl(ttl_ms);
+	if (rc < 0 || n == 0)
+		return rc;
+	long long at = 0;
+	if ((rc = run_script(lm, &lm->acquire, keys, n, owner, ttl_ms, &at)) < 0)
+		return rc;
+	if (at)
+		return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", keys[at - 1]);
+	return 0;
+}
+
+static int rl_release_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner)
+{
+	rd_locks *lm = (rd_locks *)base;
+	int rc = check_args(keys, n, owner);
+	if (rc < 0 || n == 0)
+		return rc;
+	char **mapped = NULL;
+	if ((rc = map_keys(&mapped, keys, n)) < 0)
+		return rc;
+	const char *args[1] = {owner};
+	redisReply *r = NULL;
+	rc = rd_eval(lm->client, &lm->release, &r, n, (const char *const *)mapped, 1, args);
+	keys_free(mapped, n);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+static int rl_extend(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                     int64_t ttl_ms)
+{
+	rd_locks *lm = (rd_locks *)base;
+	int rc = check_args(keys, n, owner);
+	if (rc == 0)
+		rc = check_ttl(ttl_ms);
+	if (rc < 0 || n == 0)
+		return rc;
+	long long at = 0;
+	if ((rc = run_script(lm, &lm->extend, keys, n, owner, ttl_ms, &at)) < 0)
+		return rc;
+	if (at)
+		return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is not held by this owner", keys[at - 1]);
+	return 0;
+}
+
+static void rl_free(booking_lock_manager *base)
+{
+	rd_locks *lm = (rd_locks *)base;
+	if (!lm)
+		return;
+	rd_client_free(lm->client);
+	booking_free(lm);
+}
 
 int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url, const booking_clock *clock)
 {
-	(void)url;
-	(void)clock;
+	if (!out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: out is required", who);
 	*out = NULL;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "redis: not written yet");
+	rd_locks *lm = booking_calloc(1, sizeof *lm);
+	if (!lm)
+		return booking_error_oom();
+	int rc = rd_client_new(&lm->client, url, who);
+	if (rc < 0) {
+		booking_free(lm);
+		return rc;
+	}
+	lm->clock = clock && clock != booking_clock_system() ? clock : NULL;
+	lm->acquire = (rd_script)RD_SCRIPT_INIT("acquire_all", acquire_src);
+	lm->release = (rd_script)RD_SCRIPT_INIT("release_all", release_src);
+	lm->extend = (rd_script)RD_SCRIPT_INIT("extend", extend_src);
+	lm->parent.version = BOOKING_LOCK_MANAGER_VERSION;
+	lm->parent.free = rl_free;
+	lm->parent.acquire_all = rl_acquire_all;
+	lm->parent.release_all = rl_release_all;
+	lm->parent.extend = rl_extend;
+	*out = &lm->parent;
+	return 0;
 }

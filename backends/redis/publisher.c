@@ -1,10 +1,405 @@
-/* Placeholder until the Redis Streams publisher lands. */
-#include "backends.h"
+/*
+ * libbooking — the redis:// event publisher: a Redis Stream with consumer
+ * groups.
+ *
+ *   publish      XADD <stream> MAXLEN ~ N * event_id E type T envelope V
+ *   read_group   XREADGROUP GROUP g c COUNT n STREAMS <stream> >   (never blocks)
+ *                — a missing group is created first (XGROUP CREATE <stream> g 0
+ *                MKSTREAM): every group sees the stream from its start
+ *   ack          XACK <stream> g id
+ *   claim_stale  XAUTOCLAIM <stream> g c min-idle <cursor> COUNT n, the delivery
+ *                count of each claimed entry from XPENDING <stream> g id id 1
+ *
+ * read_group and claim_stale are Lua scripts (EVALSHA, one round trip,
+ * atomic: nobody claims an entry between the claim and the XPENDING that
+ * counts its deliveries). The stream is the scripts' only key.
+ *
+ * Dead letters. claim_stale moves an entry whose delivery count exceeds
+ * max_deliveries (URL ?max_deliveries=, default 10) to <stream>:dead (XADD
+ * with event_id, group, reason "exceeded N deliveries", envelope) and acks
+ * it, instead of delivering it once more. That stream is a separate key,
+ * written by a separate command (a cluster may place it on another node);
+ * a crash between the two leaves the entry pending, to be dead-lettered
+ * again: at-least-once, like everything here.
+ *
+ * Time. With the system clock (or none), idle times are the server's. With
+ * an injected clock (tests), each delivery is re-stamped (XCLAIM ... TIME t
+ * JUSTID, which leaves the delivery count alone) with t = the clock's time
+ * shifted onto the server's time line far enough in the past that Redis
+ * never clamps it, and claim_stale shifts min-idle by the same amount:
+ * idle times then follow the injected clock. The shift is per publisher,
+ * so this mode is for one process (a test), which is what injected clocks
+ * are for.
+ *
+ * Callbacks run after the connection went back to the pool and without any
+ * mutex held: a callback may publish, ack or read again.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include "redis_client.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Flatten entries of table `entries` into out (id, event_id, envelope[, deliveries]) and ids. */
+#define RD_PUB_HELPERS                                                                                       \
+	"local function field(f, name)\n"                                                                        \
+	"  if not f then return '' end\n"                                                                        \
+	"  for j = 1, #f, 2 do if f[j] == name then return f[j + 1] end end\n"                                   \
+	"  return ''\n"                                                                                          \
+	"end\n"                                                                                                  \
+	"local function restamp(ids, t)\n"                                                                       \
+	"  local i = 1\n"                                                                                        \
+	"  while i <= #ids do\n"                                                                                 \
+	"    local a = {'XCLAIM', KEYS[1], ARGV[1], ARGV[2], '0'}\n"                                             \
+	"    local j = i\n"                                                                                      \
+	"    while j <= #ids and j < i + 500 do a[#a + 1] = ids[j]; j = j + 1 end\n"                             \
+	"    a[#a + 1] = 'TIME'; a[#a + 1] = t; a[#a + 1] = 'JUSTID'\n"                                          \
+	"    redis.call(unpack(a))\n"                                                                            \
+	"    i = j\n"                                                                                            \
+	"  end\n"                                                                                                \
+	"end\n"
+
+/*
+ * KEYS[1] stream. ARGV: group, consumer, count, stamp ('' = server time).
+ * Returns a flat array: id, event_id, envelope, id, ...
+ */
+static const char read_src[] = RD_PUB_HELPERS
+	"local function read()\n"
+	"  return redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')\n"
+	"end\n"
+	"local r = read()\n"
+	"if type(r) == 'table' and r.err then\n"
+	"  if string.sub(r.err, 1, 7) ~= 'NOGROUP' then return r end\n"
+	"  redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')\n"
+	"  r = read()\n"
+	"  if type(r) == 'table' and r.err then return r end\n"
+	"end\n"
+	"local out, ids = {}, {}\n"
+	"if not r or not r[1] then return out end\n"
+	"for _, e in ipairs(r[1][2]) do\n"
+	"  out[#out + 1] = e[1]\n"
+	"  out[#out + 1] = field(e[2], 'event_id')\n"
+	"  out[#out + 1] = field(e[2], 'envelope')\n"
+	"  ids[#ids + 1] = e[1]\n"
+	"end\n"
+	"if ARGV[4] ~= '' then restamp(ids, ARGV[4]) end\n"
+	"return out\n";
+
+/*
+ * KEYS[1] stream. ARGV: group, consumer, min_idle_ms, count, stamp ('' =
+ * server time). Returns a flat array: id, event_id, envelope, deliveries, id, ...
+ * A missing group has nothing pending: an empty array.
+ */
+static const char claim_src[] = RD_PUB_HELPERS
+	"local minidle = tonumber(ARGV[3])\n"
+	"if ARGV[5] ~= '' then\n"
+	"  local t = redis.call('TIME')\n"
+	"  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+	/* 2 ms of slack: a server that freezes time during a script must not claim late */
+	"  minidle = minidle + now - tonumber(ARGV[5]) - 2\n"
+	"  if minidle < 0 then minidle = 0 end\n"
+	"end\n"
+	"minidle = string.format('%.0f', minidle)\n"
+	"local want = tonumber(ARGV[4])\n"
+	"local out, ids = {}, {}\n"
+	"local cursor = '0-0'\n"
+	"for round = 1, 100 do\n"
+	"  local r = redis.pcall('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], minidle, cursor, 'COUNT', want - #ids)\n"
+	"  if type(r) == 'table' and r.err then\n"
+	"    if string.sub(r.err, 1, 7) == 'NOGROUP' then return out end\n"
+	"    return r\n"
+	"  end\n"
+	"  for _, e in ipairs(r[2]) do\n"
+	"    if type(e) == 'table' and e[1] then\n"
+	"      local p = redis.call('XPENDING', KEYS[1], ARGV[1], e[1], e[1], 1)\n"
+	"      local n = 1\n"
+	"      if p[1] then n = p[1][4] end\n"
+	"      out[#out + 1] = e[1]\n"
+	"      out[#out + 1] = field(e[2], 'event_id')\n"
+	"      out[#out + 1] = field(e[2], 'envelope')\n"
+	"      out[#out + 1] = n\n"
+	"      ids[#ids + 1] = e[1]\n"
+	"    end\n"
+	"  end\n"
+	"  cursor = r[1]\n"
+	"  if cursor == '0-0' or #ids >= want then break end\n"
+	"end\n"
+	"if ARGV[5] ~= '' then restamp(ids, ARGV[5]) end\n"
+	"return out\n";
+
+/* How far in the past (server time line) injected-clock stamps live: ten years. */
+#define RD_STAMP_SHIFT_MS (INT64_C(10) * 365 * 24 * 3600 * 1000)
+
+typedef struct rd_publisher {
+	booking_event_publisher parent;
+	rd_client *client;
+	const rd_config *cfg; /* the client's */
+	char *dead_stream;
+	const booking_clock *clock; /* NULL: server time */
+	int64_t clock_at_open, real_at_open;
+	rd_script read, claim;
+} rd_publisher;
+
+static const char who[] = "redis publisher";
+
+static rd_publisher *impl(booking_event_publisher *p)
+{
+	return (rd_publisher *)p;
+}
+
+static int missing(const char *what)
+{
+	return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %s is required", who, what);
+}
+
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The injected clock's now on the server's time line; "" in server-time mode. */
+static void stamp(const rd_publisher *p, char out[24])
+{
+	out[0] = '\0';
+	if (!p->clock)
+		return;
+	int64_t t = p->real_at_open - RD_STAMP_SHIFT_MS + (p->clock->now_ms(p->clock) - p->clock_at_open);
+	snprintf(out, 24, "%lld", (long long)(t > 0 ? t : 0));
+}
+
+static int unexpected(const char *what)
+{
+	return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: %s gave an unexpected reply", who, what);
+}
+
+static bool is_str(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
+}
+
+static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
+                       const char *envelope_json)
+{
+	rd_publisher *p = impl(base);
+	if (!event_id || !envelope_json)
+		return missing("event_id and envelope");
+	char maxlen[24];
+	snprintf(maxlen, sizeof maxlen, "%lld", p->cfg->maxlen);
+	const char *argv[12] = {"XADD",     p->cfg->stream, "MAXLEN", "~",
+	                        maxlen,     "*",            "event_id", event_id,
+	                        "type",     type ? type : "", "envelope", envelope_json};
+	redisReply *r = NULL;
+	int rc = rd_command(p->client, &r, 12, argv, NULL);
+	if (rc < 0)
+		return rc;
+	if (!is_str(r))
+		rc = unexpected("XADD");
+	freeReplyObject(r);
+	return rc;
+}
+
+/* A flat script reply of `width`-tuples (id, event_id, envelope[, deliveries]). */
+static int check_tuples(const redisReply *r, size_t width, const char *what)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % width)
+		return unexpected(what);
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		bool ok = (i % width == 3) ? (e->type == REDIS_REPLY_INTEGER) : (e->type == REDIS_REPLY_STRING);
+		if (!ok)
+			return unexpected(what);
+	}
+	return 0;
+}
+
+static int clamp_deliveries(long long n)
+{
+	return n < 1 ? 1 : n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+static int deliver(const redisReply *r, size_t width, booking_message_cb cb, void *payload)
+{
+	int rc = 0;
+	for (size_t i = 0; i + width <= r->elements && cb && rc == 0; i += width) {
+		booking_message m = {r->element[i]->str, r->element[i + 1]->str, r->element[i + 2]->str,
+		                     width > 3 ? clamp_deliveries(r->element[i + 3]->integer) : 1};
+		rc = cb(&m, payload);
+	}
+	return rc;
+}
+
+static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
+                          booking_message_cb cb, void *payload)
+{
+	rd_publisher *p = impl(base);
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	if (max == 0)
+		return 0;
+	char count[24], st[24];
+	snprintf(count, sizeof count, "%zu", max);
+	stamp(p, st);
+	const char *keys[1] = {p->cfg->stream};
+	const char *args[4] = {group, consumer, count, st};
+	redisReply *r = NULL;
+	int rc = rd_eval(p->client, &p->read, &r, 1, keys, 4, args);
+	if (rc < 0)
+		return rc;
+	if ((rc = check_tuples(r, 3, "XREADGROUP")) == 0)
+		rc = deliver(r, 3, cb, payload);
+	freeReplyObject(r);
+	return rc;
+}
+
+/* "<ms>-<seq>" or "<ms>", as XADD makes them. */
+static bool is_stream_id(const char *id)
+{
+	size_t a = strspn(id, "0123456789");
+	if (a == 0 || a > 20)
+		return false;
+	if (id[a] == '\0')
+		return true;
+	size_t b = strspn(id + a + 1, "0123456789");
+	return id[a] == '-' && b > 0 && b <= 20 && id[a + 1 + b] == '\0';
+}
+
+static int pub_ack(booking_event_publisher *base, const char *group, const char *msg_id)
+{
+	rd_publisher *p = impl(base);
+	if (!group || !msg_id || !*group || !*msg_id)
+		return missing("group and msg_id");
+	if (!is_stream_id(msg_id))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %.64s is not a stream id", who, msg_id);
+	const char *argv[4] = {"XACK", p->cfg->stream, group, msg_id};
+	redisReply *r = NULL;
+	int rc = rd_command(p->client, &r, 4, argv, NULL);
+	if (rc < 0)
+		return rc;
+	if (r->type != REDIS_REPLY_INTEGER)
+		rc = unexpected("XACK");
+	freeReplyObject(r);
+	return rc;
+}
+
+/* Park one entry in the dead-letter stream, then ack it. */
+static int dead_letter(rd_publisher *p, const char *group, const redisReply *const *entry)
+{
+	char maxlen[24], reason[64];
+	snprintf(maxlen, sizeof maxlen, "%lld", p->cfg->maxlen);
+	snprintf(reason, sizeof reason, "exceeded %d deliveries", p->cfg->max_deliveries);
+	const char *add[14] = {"XADD",  p->dead_stream, "MAXLEN",    "~",    maxlen, "*",
+	                       "event_id", entry[1]->str, "group",     group,  "reason", reason,
+	                       "envelope", entry[2]->str};
+	redisReply *r = NULL;
+	int rc = rd_command(p->client, &r, 14, add, NULL);
+	if (r)
+		freeReplyObject(r);
+	if (rc == 0)
+		rc = pub_ack(&p->parent, group, entry[0]->str);
+	return rc;
+}
+
+/* Dead-letter the entries past max_deliveries; the others are delivered. */
+static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
+                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
+{
+	rd_publisher *p = impl(base);
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	if (min_idle_ms < 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: min_idle_ms must be >= 0", who);
+	if (max == 0)
+		return 0;
+	char idle[24], count[24], st[24];
+	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
+	snprintf(count, sizeof count, "%zu", max);
+	stamp(p, st);
+	const char *keys[1] = {p->cfg->stream};
+	const char *args[5] = {group, consumer, idle, count, st};
+	redisReply *r = NULL;
+	int rc = rd_eval(p->client, &p->claim, &r, 1, keys, 5, args);
+	if (rc < 0)
+		return rc;
+	if ((rc = check_tuples(r, 4, "XAUTOCLAIM")) < 0) {
+		freeReplyObject(r);
+		return rc;
+	}
+	/* Keep the live entries at the front of the array (pointers only), park the rest. */
+	size_t live = 0;
+	for (size_t i = 0; i < r->elements && rc == 0; i += 4) {
+		redisReply **e = &r->element[i];
+		if (e[3]->integer > p->cfg->max_deliveries) {
+			rc = dead_letter(p, group, (const redisReply *const *)e);
+			continue;
+		}
+		if (live != i) {
+			for (size_t k = 0; k < 4; k++) {
+				redisReply *tmp = r->element[live + k];
+				r->element[live + k] = e[k];
+				e[k] = tmp;
+			}
+		}
+		live += 4;
+	}
+	if (rc == 0) {
+		size_t all = r->elements;
+		r->elements = live; /* deliver only the live ones; freeReplyObject below needs the full count */
+		rc = deliver(r, 4, cb, payload);
+		r->elements = all;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+static void pub_free(booking_event_publisher *base)
+{
+	rd_publisher *p = impl(base);
+	if (!p)
+		return;
+	rd_client_free(p->client);
+	booking_free(p->dead_stream);
+	booking_free(p);
+}
 
 int booking__redis_publisher_new(booking_event_publisher **out, const char *url, const booking_clock *clock)
 {
-	(void)url;
-	(void)clock;
+	if (!out)
+		return missing("out");
 	*out = NULL;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "redis: not written yet");
+	rd_publisher *p = booking_calloc(1, sizeof *p);
+	if (!p)
+		return booking_error_oom();
+	int rc = rd_client_new(&p->client, url, who);
+	if (rc < 0) {
+		booking_free(p);
+		return rc;
+	}
+	p->cfg = rd_client_config(p->client);
+	size_t sl = strlen(p->cfg->stream);
+	if (!(p->dead_stream = booking_malloc(sl + sizeof ":dead"))) {
+		rd_client_free(p->client);
+		booking_free(p);
+		return booking_error_oom();
+	}
+	memcpy(p->dead_stream, p->cfg->stream, sl);
+	memcpy(p->dead_stream + sl, ":dead", sizeof ":dead");
+	if (clock && clock != booking_clock_system()) {
+		p->clock = clock;
+		p->clock_at_open = clock->now_ms(clock);
+		p->real_at_open = real_ms();
+	}
+	p->read = (rd_script)RD_SCRIPT_INIT("read_group", read_src);
+	p->claim = (rd_script)RD_SCRIPT_INIT("claim_stale", claim_src);
+	p->parent.version = BOOKING_EVENT_PUBLISHER_VERSION;
+	p->parent.free = pub_free;
+	p->parent.publish = pub_publish;
+	p->parent.read_group = pub_read_group;
+	p->parent.ack = pub_ack;
+	p->parent.claim_stale = pub_claim_stale;
+	*out = &p->parent;
+	return 0;
 }
