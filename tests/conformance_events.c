@@ -43,7 +43,7 @@ static const char *group(const char *name)
 	static int next;
 	char *b = buf[next++ % 4];
 
-	snprintf(b, 128, "%.8s-%s", prefix, name);
+	snprintf(b, 128, "%s-%s", prefix + 24, name); /* the random tail of a UUIDv7 */
 	return b;
 }
 

@@ -11,6 +11,7 @@
 #include "fixture.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define HOLD_MS (15 * FX_MINUTE)
@@ -1742,6 +1743,129 @@ START_TEST(flow_data_survives_reopening_a_file_store)
 }
 END_TEST
 
+/* --- a consumer polling while writers commit ------------------------------ */
+
+typedef struct seen_ids {
+	pthread_mutex_t mu;
+	char (*ids)[BOOKING_ID_SIZE];
+	size_t n, cap;
+	int duplicates;
+} seen_ids;
+
+static int remember(const booking_event *e, void *payload)
+{
+	seen_ids *s = payload;
+
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->ids[i], e->id) == 0)
+			s->duplicates++;
+	if (s->n < s->cap)
+		snprintf(s->ids[s->n++], BOOKING_ID_SIZE, "%s", e->id);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+typedef struct writer {
+	int id;
+	int errors;
+} writer;
+
+static void *write_events(void *p)
+{
+	writer *w = p;
+	char user[16];
+
+	snprintf(user, sizeof(user), "writer-%d", w->id);
+	for (int i = 0; i < 20; i++) {
+		char label[8];
+		booking_reservation *r = NULL;
+		booking_ctx me = fx_customer(user);
+		int rc;
+
+		snprintf(label, sizeof(label), "%c%d", 'A' + w->id % 3, 1 + (i + w->id) % 10);
+		rc = fx_hold(&f, &r, user, label);
+		if (rc == BOOKING_ESEAT_ALREADY_BOOKED)
+			continue;
+		if (rc != 0) {
+			w->errors++;
+			continue;
+		}
+		if (booking_reservation_cancel(NULL, f.bk, &me, r->id) != 0)
+			w->errors++;
+		booking_reservation_free(r);
+	}
+	return NULL;
+}
+
+typedef struct poller {
+	atomic_int done; /* the writers finished */
+	int errors;
+	seen_ids *seen;
+} poller;
+
+static void *poll_events(void *p)
+{
+	poller *pl = p;
+	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
+
+	co.group = "tail";
+	co.batch = 7;
+	while (!atomic_load(&pl->done))
+		if (booking_consume(f.bk, &co, remember, pl->seen, NULL) != 0)
+			pl->errors++;
+	return NULL;
+}
+
+START_TEST(consumer_polling_during_concurrent_writes_sees_every_event_once)
+{
+	pthread_t wt[4], ct;
+	writer w[4];
+	seen_ids *seen = calloc(1, sizeof(*seen));
+	poller poll_arg;
+	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
+	size_t handled = 1, total;
+
+	pthread_mutex_init(&seen->mu, NULL);
+	seen->cap = 1024;
+	seen->ids = calloc(seen->cap, BOOKING_ID_SIZE);
+	atomic_init(&poll_arg.done, 0);
+	poll_arg.errors = 0;
+	poll_arg.seen = seen;
+	pthread_create(&ct, NULL, poll_events, &poll_arg);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (writer){i, 0};
+		pthread_create(&wt[i], NULL, write_events, &w[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(wt[i], NULL);
+		ck_assert_int_eq(w[i].errors, 0);
+	}
+	atomic_store(&poll_arg.done, 1);
+	pthread_join(ct, NULL);
+	ck_assert_int_eq(poll_arg.errors, 0);
+	co.group = "tail";
+	co.batch = 7;
+	while (handled > 0)
+		ck_assert_ok(booking_consume(f.bk, &co, remember, seen, &handled));
+
+	total = 0;
+	{
+		booking_store_scan_cbs cbs = {NULL, NULL, NULL, NULL, t_event, NULL};
+		tally t;
+		memset(&t, 0, sizeof(t));
+		ck_assert_ok(f.store->scan(f.store, &cbs, &t));
+		total = t.events;
+	}
+	ck_assert_uint_gt(total, 0);
+	ck_assert_int_eq(seen->duplicates, 0);
+	ck_assert_uint_eq(seen->n, total);
+	pthread_mutex_destroy(&seen->mu);
+	free(seen->ids);
+	free(seen);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("conformance_store");
@@ -1796,6 +1920,7 @@ int main(void)
 	tcase_add_checked_fixture(flows, flows_setup, flows_teardown);
 	tcase_add_test(flows, flow_hold_pay_cancel_expire_relay_consume_check);
 	tcase_add_test(flows, flow_data_survives_reopening_a_file_store);
+	tcase_add_test(flows, consumer_polling_during_concurrent_writes_sees_every_event_once);
 	suite_add_tcase(s, flows);
 	return fx_run(s);
 }

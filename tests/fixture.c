@@ -4,7 +4,9 @@
  */
 #include "fixture.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *fx_env(const char *name, const char *def)
@@ -44,6 +46,12 @@ void fx_fresh_url(char *out, size_t n, const char *url, char *file_out, size_t f
 			snprintf(file_out, file_n, "%s", file);
 		return;
 	}
+	/* PostgreSQL: a schema of its own per test (the store creates the first schema of search_path) */
+	if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+		snprintf(out, n, "%s%coptions=-csearch_path%%3Dbk_test_%ld_%d", url, strchr(url, '?') ? '&' : '?',
+		         (long)getpid(), ++counter);
+		return;
+	}
 	snprintf(out, n, "%s", url);
 }
 
@@ -67,9 +75,12 @@ void fx_open(fx *f, const booking_options *base)
 	o.clock = f->clock;
 	if (!o.store && !o.store_url) {
 		fx_fresh_url(f->url, sizeof(f->url), fx_store_url(), f->file, sizeof(f->file));
-		rc = booking_store_open(&f->store, f->url, &o);
+		booking_store *inner = NULL;
+		rc = booking_store_open(&inner, f->url, &o);
 		ck_assert_msg(rc == 0, "booking_store_open(%s): %s: %s", f->url, booking_error_name(rc),
 		              booking_error_last()->message);
+		f->wrap = fx_store_wrap_new(inner);
+		f->store = &f->wrap->parent;
 		o.store = f->store;
 	} else if (o.store_url) {
 		snprintf(f->url, sizeof(f->url), "%s", o.store_url);
@@ -80,6 +91,309 @@ void fx_open(fx *f, const booking_options *base)
 	ck_assert_msg(rc == 0, "booking_open(%s): %s: %s", f->url, booking_error_name(rc),
 	              booking_error_last()->message);
 	ck_assert_ptr_nonnull(f->bk);
+}
+
+/* --- the decorator store ------------------------------------------------- */
+
+#define INNER(st) (((fx_store_wrap *)(void *)(st))->inner)
+#define BEFORE(st, name)                                                                                    \
+	do {                                                                                                 \
+		fx_store_wrap *w_ = (fx_store_wrap *)(void *)(st);                                               \
+		if (w_->before)                                                                                  \
+			w_->before(w_, name);                                                                        \
+	} while (0)
+
+static void w_free(booking_store *st)
+{
+	INNER(st)->free(INNER(st));
+	free(st);
+}
+static int w_migrate(booking_store *st, int *v)
+{
+	return INNER(st)->migrate(INNER(st), v);
+}
+static int w_movie_insert(booking_store *st, const booking_movie *m)
+{
+	return INNER(st)->movie_insert(INNER(st), m);
+}
+static int w_movie_get(booking_store *st, const char *id, booking_movie **out)
+{
+	return INNER(st)->movie_get(INNER(st), id, out);
+}
+static int w_movie_list(booking_store *st, booking_store_movie_cb cb, void *p)
+{
+	return INNER(st)->movie_list(INNER(st), cb, p);
+}
+static int w_theater_insert(booking_store *st, const booking_theater *t)
+{
+	return INNER(st)->theater_insert(INNER(st), t);
+}
+static int w_theater_get(booking_store *st, const char *id, booking_theater **out)
+{
+	return INNER(st)->theater_get(INNER(st), id, out);
+}
+static int w_theater_list(booking_store *st, booking_store_theater_cb cb, void *p)
+{
+	return INNER(st)->theater_list(INNER(st), cb, p);
+}
+static int w_screen_insert(booking_store *st, const booking_screen *s)
+{
+	return INNER(st)->screen_insert(INNER(st), s);
+}
+static int w_screen_get(booking_store *st, const char *id, booking_screen **out)
+{
+	return INNER(st)->screen_get(INNER(st), id, out);
+}
+static int w_showtime_insert(booking_store *st, const booking_showtime *s)
+{
+	return INNER(st)->showtime_insert(INNER(st), s);
+}
+static int w_showtime_get(booking_store *st, const char *id, booking_showtime **out)
+{
+	return INNER(st)->showtime_get(INNER(st), id, out);
+}
+static int w_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *p)
+{
+	return INNER(st)->showtime_list(INNER(st), movie_id, cb, p);
+}
+static int w_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *p)
+{
+	return INNER(st)->seat_list(INNER(st), showtime_id, cb, p);
+}
+static int w_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *n)
+{
+	BEFORE(st, "hold");
+	return INNER(st)->hold(INNER(st), req, taken, n);
+}
+static int w_booking_get(booking_store *st, const char *id, booking_reservation **out)
+{
+	return INNER(st)->booking_get(INNER(st), id, out);
+}
+static int w_booking_list_by_user(booking_store *st, const char *user, booking_store_booking_cb cb, void *p)
+{
+	return INNER(st)->booking_list_by_user(INNER(st), user, cb, p);
+}
+static int w_transition(booking_store *st, const booking_store_transition *req)
+{
+	BEFORE(st, "transition");
+	return INNER(st)->transition(INNER(st), req);
+}
+static int w_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *p)
+{
+	return INNER(st)->list_due(INNER(st), now, max, cb, p);
+}
+static int w_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+{
+	BEFORE(st, "pay_begin");
+	return INNER(st)->pay_begin(INNER(st), req, res);
+}
+static int w_pay_finish(booking_store *st, const booking_store_pay_finish *req)
+{
+	BEFORE(st, "pay_finish");
+	return INNER(st)->pay_finish(INNER(st), req);
+}
+static int w_refund(booking_store *st, const booking_store_refund *req)
+{
+	return INNER(st)->refund(INNER(st), req);
+}
+static int w_payment_get(booking_store *st, const char *id, booking_payment **out)
+{
+	return INNER(st)->payment_get(INNER(st), id, out);
+}
+static int w_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *p)
+{
+	return INNER(st)->list_processing(INNER(st), before, max, cb, p);
+}
+static int w_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *p)
+{
+	return INNER(st)->outbox_unpublished(INNER(st), max, cb, p);
+}
+static int w_outbox_mark_published(booking_store *st, const char *const *ids, size_t n)
+{
+	return INNER(st)->outbox_mark_published(INNER(st), ids, n);
+}
+static int w_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *p)
+{
+	return INNER(st)->outbox_read(INNER(st), after, max, cb, p);
+}
+static int w_cursor_get(booking_store *st, const char *group, int64_t *pos)
+{
+	return INNER(st)->cursor_get(INNER(st), group, pos);
+}
+static int w_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t pos)
+{
+	return INNER(st)->cursor_advance(INNER(st), group, expected, pos);
+}
+static int w_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen)
+{
+	return INNER(st)->inbox_seen(INNER(st), group, event_id, seen);
+}
+static int w_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now)
+{
+	return INNER(st)->inbox_mark(INNER(st), group, event_id, now);
+}
+static int w_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
+                             const char *envelope, int64_t now)
+{
+	return INNER(st)->dead_letter_put(INNER(st), group, event_id, reason, envelope, now);
+}
+static int w_dead_letter_list(booking_store *st, const char *group,
+                              int (*cb)(const char *, const char *, const char *, const char *, int64_t, void *),
+                              void *p)
+{
+	return INNER(st)->dead_letter_list(INNER(st), group, cb, p);
+}
+static int w_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload)
+{
+	fx_store_wrap *w = (fx_store_wrap *)(void *)st;
+
+	if (w->scan)
+		return w->scan(w, cbs, payload);
+	return w->inner->scan(w->inner, cbs, payload);
+}
+
+fx_store_wrap *fx_store_wrap_new(booking_store *inner)
+{
+	fx_store_wrap *w = calloc(1, sizeof(*w));
+	booking_store *p = &w->parent;
+
+	ck_assert_ptr_nonnull(w);
+	w->inner = inner;
+	p->version = BOOKING_STORE_VERSION;
+	p->free = w_free;
+	p->migrate = w_migrate;
+	p->movie_insert = w_movie_insert;
+	p->movie_get = w_movie_get;
+	p->movie_list = w_movie_list;
+	p->theater_insert = w_theater_insert;
+	p->theater_get = w_theater_get;
+	p->theater_list = w_theater_list;
+	p->screen_insert = w_screen_insert;
+	p->screen_get = w_screen_get;
+	p->showtime_insert = w_showtime_insert;
+	p->showtime_get = w_showtime_get;
+	p->showtime_list = w_showtime_list;
+	p->seat_list = w_seat_list;
+	p->hold = w_hold;
+	p->booking_get = w_booking_get;
+	p->booking_list_by_user = w_booking_list_by_user;
+	p->transition = w_transition;
+	p->list_due = w_list_due;
+	p->pay_begin = w_pay_begin;
+	p->pay_finish = w_pay_finish;
+	p->refund = w_refund;
+	p->payment_get = w_payment_get;
+	p->list_processing = w_list_processing;
+	p->outbox_unpublished = w_outbox_unpublished;
+	p->outbox_mark_published = w_outbox_mark_published;
+	p->outbox_read = w_outbox_read;
+	p->cursor_get = w_cursor_get;
+	p->cursor_advance = w_cursor_advance;
+	p->inbox_seen = w_inbox_seen;
+	p->inbox_mark = w_inbox_mark;
+	p->dead_letter_put = w_dead_letter_put;
+	p->dead_letter_list = w_dead_letter_list;
+	p->scan = w_scan;
+	ck_assert_ok(booking_store_validate(p));
+	return w;
+}
+
+/* --- the decorator gateway ------------------------------------------------ */
+
+static void gw_free(booking_payment_gateway *gw)
+{
+	fx_gateway_wrap *g = (fx_gateway_wrap *)(void *)gw;
+	g->inner->free(g->inner);
+	free(g);
+}
+
+static int gw_charge(booking_payment_gateway *gw, const booking_charge_request *req, booking_charge_result *out)
+{
+	fx_gateway_wrap *g = (fx_gateway_wrap *)(void *)gw;
+
+	if (g->before_charge)
+		g->before_charge(g, req);
+	__atomic_add_fetch(&g->charges, 1, __ATOMIC_SEQ_CST);
+	return g->inner->charge(g->inner, req, out);
+}
+
+static int gw_refund(booking_payment_gateway *gw, const char *charge_id, int64_t amount, const char *key)
+{
+	fx_gateway_wrap *g = (fx_gateway_wrap *)(void *)gw;
+	return g->inner->refund(g->inner, charge_id, amount, key);
+}
+
+static int gw_lookup(booking_payment_gateway *gw, const char *key, booking_charge_result *out)
+{
+	fx_gateway_wrap *g = (fx_gateway_wrap *)(void *)gw;
+	return g->inner->lookup(g->inner, key, out);
+}
+
+fx_gateway_wrap *fx_gateway_wrap_new(void)
+{
+	fx_gateway_wrap *g = calloc(1, sizeof(*g));
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ok(booking_payment_gateway_open(&g->inner, "simulated:"));
+	g->parent.version = BOOKING_PAYMENT_GATEWAY_VERSION;
+	g->parent.free = gw_free;
+	g->parent.charge = gw_charge;
+	g->parent.refund = gw_refund;
+	g->parent.lookup = gw_lookup;
+	return g;
+}
+
+int fx_gateway_charges(fx_gateway_wrap *g)
+{
+	return __atomic_load_n(&g->charges, __ATOMIC_SEQ_CST);
+}
+
+void fx_rendezvous_init(fx_rendezvous *r, int parties, int timeout_ms)
+{
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->parties = parties;
+	r->arrived = 0;
+	r->generation = 0;
+	r->timeout_ms = timeout_ms;
+}
+
+void fx_rendezvous_wait(fx_rendezvous *r)
+{
+	struct timespec deadline;
+	int gen;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += r->timeout_ms / 1000;
+	deadline.tv_nsec += (long)(r->timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->mu);
+	gen = r->generation;
+	if (++r->arrived >= r->parties) {
+		r->arrived = 0;
+		r->generation++;
+		pthread_cond_broadcast(&r->cv);
+	} else {
+		while (gen == r->generation) {
+			if (pthread_cond_timedwait(&r->cv, &r->mu, &deadline) == ETIMEDOUT) {
+				/* the others are not coming: open the gate for this round */
+				r->arrived = 0;
+				r->generation++;
+				pthread_cond_broadcast(&r->cv);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+void fx_rendezvous_destroy(fx_rendezvous *r)
+{
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
 }
 
 void fx_seed(fx *f)

@@ -12,6 +12,7 @@
 #include <booking/booking.h>
 #include <booking/sys/backend.h>
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,10 +35,64 @@
 #define FX_CARD_TIMEOUT "4000000000000119"
 #define FX_CARD_LOST_REPLY "4000000000000259"
 
+/*
+ * A decorator store: every member forwards to a real store (`inner`, owned).
+ * Tests hook it to line threads up at the store (so races reach the store's
+ * guards, not only the core's pre-checks) or to alter what scan() reports.
+ */
+typedef struct fx_store_wrap fx_store_wrap;
+struct fx_store_wrap {
+	booking_store parent;
+	booking_store *inner;
+	/* called before the write members hold, pay_begin, pay_finish and transition; may be NULL */
+	void (*before)(fx_store_wrap *w, const char *member);
+	/* replaces the forwarding scan when set */
+	int (*scan)(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *payload);
+	void *user;
+};
+
+/* Wrap `inner` (ownership passes to the wrapper; its free member frees both). */
+fx_store_wrap *fx_store_wrap_new(booking_store *inner);
+
+/*
+ * A decorator gateway: forwards to the simulated gateway and counts the
+ * charges that reach it; `before_charge` (may be NULL) runs first, e.g. to
+ * hold a charge at the gateway while the test acts.
+ */
+typedef struct fx_gateway_wrap fx_gateway_wrap;
+struct fx_gateway_wrap {
+	booking_payment_gateway parent;
+	booking_payment_gateway *inner;
+	void (*before_charge)(fx_gateway_wrap *g, const booking_charge_request *req);
+	int charges; /* atomic */
+	void *user;
+};
+
+/* A wrapper around a new "simulated:" gateway. Hand it over through booking_options.gateway. */
+fx_gateway_wrap *fx_gateway_wrap_new(void);
+/* Charges that reached the gateway so far. */
+int fx_gateway_charges(fx_gateway_wrap *g);
+
+/*
+ * A rendezvous of `parties` threads with a real-time bound: each caller waits
+ * until all have arrived or `timeout_ms` passed (a party that never comes,
+ * e.g. one refused by the lock guard, must not hang the others).
+ */
+typedef struct fx_rendezvous {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int parties, arrived, generation;
+	int timeout_ms;
+} fx_rendezvous;
+void fx_rendezvous_init(fx_rendezvous *r, int parties, int timeout_ms);
+void fx_rendezvous_wait(fx_rendezvous *r);
+void fx_rendezvous_destroy(fx_rendezvous *r);
+
 typedef struct fx {
 	booking_clock *clock;
 	booking *bk;
 	booking_store *store; /* the handle's store (owned by the handle), for direct reads */
+	fx_store_wrap *wrap;  /* the same store as a decorator, when the fixture opened it */
 	char url[512];  /* the store URL the handle was opened on */
 	char file[512]; /* a per-test database file to remove at the end, "" if none */
 	char movie_id[BOOKING_ID_SIZE];
@@ -52,8 +107,9 @@ const char *fx_env(const char *name, const char *def);
 
 /*
  * A URL for this test: `url` as is, except a file-based SQLite URL
- * ("sqlite:///path") gets a per-process, per-call file name (removed first),
- * so tests sharing one configured URL never see each other's data.
+ * ("sqlite:///path") gets a per-process, per-call file name (removed first)
+ * and a PostgreSQL URL a per-process, per-call schema (search_path), so
+ * tests sharing one configured URL never see each other's data.
  * `file_out` (may be NULL) receives the file name to remove afterwards.
  */
 void fx_fresh_url(char *out, size_t n, const char *url, char *file_out, size_t file_n);
@@ -67,8 +123,9 @@ const char *fx_store_url(void);
  * Open f->bk with a manual clock at FX_T0 on a fresh copy of the store URL
  * under test. `base` (may be NULL) gives the other options; its clock is
  * replaced. Unless base sets store or store_url, the fixture opens the store
- * itself (booking_store_open) and hands it over through opts.store, keeping
- * a borrowed pointer in f->store for direct reads (scan).
+ * itself (booking_store_open), wraps it in an fx_store_wrap (f->wrap) and
+ * hands it over through opts.store, keeping a borrowed pointer in f->store
+ * for direct reads (scan).
  */
 void fx_open(fx *f, const booking_options *base);
 /* fx_open with default options, then fx_seed. */

@@ -14,6 +14,37 @@
 
 static fx f;
 
+/*
+ * Line the racers up at the store: both have passed the core's pre-checks
+ * before either reaches the store, so the store's guarded update decides.
+ * (A racer that never comes, say one the lock guard turned away, releases
+ * the others after the timeout.)
+ */
+static fx_rendezvous gate;
+static const char *gate_members[2];
+
+static void at_the_store(fx_store_wrap *w, const char *member)
+{
+	(void)w;
+	for (int i = 0; i < 2; i++)
+		if (gate_members[i] && strcmp(member, gate_members[i]) == 0)
+			fx_rendezvous_wait(&gate);
+}
+
+static void gate_on(int parties, const char *m1, const char *m2)
+{
+	fx_rendezvous_init(&gate, parties, 200);
+	gate_members[0] = m1;
+	gate_members[1] = m2;
+	f.wrap->before = at_the_store;
+}
+
+static void gate_off(void)
+{
+	f.wrap->before = NULL;
+	fx_rendezvous_destroy(&gate);
+}
+
 /* _i selects the contention guard: 0 none (the store alone decides), 1 memory: locks. */
 static void open_with_guard(int guard)
 {
@@ -71,10 +102,14 @@ START_TEST(two_buyers_for_the_same_seat_at_the_same_moment_one_wins)
 		label_of(round, label);
 		b[0].labels = b[1].labels = label;
 		pthread_barrier_init(&barrier, NULL, 2);
+		if (round % 2)
+			gate_on(2, "hold", NULL); /* odd rounds: both reach the store together */
 		for (int i = 0; i < 2; i++)
 			pthread_create(&t[i], NULL, buy, &b[i]);
 		for (int i = 0; i < 2; i++)
 			pthread_join(t[i], NULL);
+		if (round % 2)
+			gate_off();
 		pthread_barrier_destroy(&barrier);
 
 		ck_assert_msg((b[0].rc == 0) != (b[1].rc == 0), "round %d: exactly one wins (%s, %s)", round,
@@ -117,10 +152,14 @@ START_TEST(overlapping_requests_are_all_or_nothing_under_contention)
 		b[1] = (buyer){&barrier, "user-b", bc, -99, ""};
 		b[2] = (buyer){&barrier, "user-c", abc, -99, ""};
 		pthread_barrier_init(&barrier, NULL, 3);
+		if (round % 2)
+			gate_on(3, "hold", NULL);
 		for (int i = 0; i < 3; i++)
 			pthread_create(&t[i], NULL, buy, &b[i]);
 		for (int i = 0; i < 3; i++)
 			pthread_join(t[i], NULL);
+		if (round % 2)
+			gate_off();
 		pthread_barrier_destroy(&barrier);
 		for (int i = 0; i < 3; i++) {
 			if (b[i].rc == 0)
@@ -203,12 +242,16 @@ START_TEST(same_idempotency_key_from_two_threads_makes_one_payment)
 		label_of(round, label);
 		fx_hold_ok(&f, "alice", label, b);
 		pthread_barrier_init(&barrier, NULL, 2);
+		if (round % 2)
+			gate_on(2, "pay_begin", NULL);
 		for (int i = 0; i < 2; i++) {
 			x[i] = (payer){&barrier, b, -99, ""};
 			pthread_create(&t[i], NULL, pay_same_key, &x[i]);
 		}
 		for (int i = 0; i < 2; i++)
 			pthread_join(t[i], NULL);
+		if (round % 2)
+			gate_off();
 		pthread_barrier_destroy(&barrier);
 
 		ck_assert_msg(x[0].rc == 0 || x[1].rc == 0, "round %d: one call pays (%s, %s)", round,
@@ -303,12 +346,16 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 		fx_hold_ok(&f, "alice", label, b);
 		fx_advance(&f, HOLD_MS - 1); /* one millisecond of hold left */
 		pthread_barrier_init(&barrier, NULL, 2);
+		if (round % 2)
+			gate_on(2, "pay_begin", "transition");
 		rp = (racer){&barrier, b, -99, 0};
 		re = (racer){&barrier, b, -99, 0};
 		pthread_create(&tp, NULL, race_pay, &rp);
 		pthread_create(&te, NULL, race_expire, &re);
 		pthread_join(tp, NULL);
 		pthread_join(te, NULL);
+		if (round % 2)
+			gate_off();
 		pthread_barrier_destroy(&barrier);
 
 		ck_assert_msg(re.rc == 0, "round %d: booking_expire_due failed: %s", round, booking_error_name(re.rc));
@@ -343,6 +390,83 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 }
 END_TEST
 
+/* --- two recovery passes at once ------------------------------------------- */
+
+typedef struct recoverer {
+	pthread_barrier_t *barrier;
+	int rc;
+	size_t resolved;
+} recoverer;
+
+static void *recover(void *p)
+{
+	recoverer *r = p;
+	booking_ctx sys = fx_system();
+
+	pthread_barrier_wait(r->barrier);
+	r->rc = booking_payment_recover(f.bk, &sys, 0, &r->resolved);
+	return NULL;
+}
+
+START_TEST(two_recovery_passes_at_once_settle_each_payment_once)
+{
+	char kept[BOOKING_ID_SIZE], lost[BOOKING_ID_SIZE], other[BOOKING_ID_SIZE];
+	pthread_barrier_t barrier;
+	pthread_t t[2];
+	recoverer r[2];
+	booking_payment pk, pl, *now;
+	booking_reservation *b;
+	int rc;
+
+	open_with_guard(0);
+	/* a charge whose reply was lost and whose seats were taken meanwhile... */
+	fx_hold_ok(&f, "alice", "B1", lost);
+	fx_advance(&f, HOLD_MS - FX_MINUTE);
+	rc = fx_pay(&f, NULL, "alice", lost, "lost-seats", FX_CARD_LOST_REPLY);
+	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
+	fx_advance(&f, 10 * FX_MINUTE);
+	fx_hold_ok(&f, "bob", "B1", other);
+	/* ...and one whose reply was lost with its seats still held */
+	fx_hold_ok(&f, "alice", "A1", kept);
+	rc = fx_pay(&f, NULL, "alice", kept, "kept-seats", FX_CARD_LOST_REPLY);
+	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
+	ck_assert_uint_eq(fx_payments_of(&f, lost, &pl, 1), 1);
+	ck_assert_uint_eq(fx_payments_of(&f, kept, &pk, 1), 1);
+
+	pthread_barrier_init(&barrier, NULL, 2);
+	gate_on(2, "pay_finish", NULL); /* both passes reach the store with the same payment */
+	for (int i = 0; i < 2; i++) {
+		r[i] = (recoverer){&barrier, -99, 0};
+		pthread_create(&t[i], NULL, recover, &r[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	gate_off();
+	pthread_barrier_destroy(&barrier);
+
+	for (int i = 0; i < 2; i++)
+		ck_assert_msg(r[i].rc == 0, "recovery pass %d: %s", i, booking_error_name(r[i].rc));
+	ck_assert_uint_ge(r[0].resolved + r[1].resolved, 2);
+	now = fx_payment(&f, pl.id);
+	ck_assert_int_eq(now->status, BOOKING_PAYMENT_REFUNDED);
+	booking_payment_free(now);
+	b = fx_booking(&f, lost);
+	ck_assert_int_eq(b->status, BOOKING_STATUS_EXPIRED);
+	booking_reservation_free(b);
+	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_HELD); /* bob's */
+	now = fx_payment(&f, pk.id);
+	ck_assert_int_eq(now->status, BOOKING_PAYMENT_SUCCEEDED);
+	booking_payment_free(now);
+	b = fx_booking(&f, kept);
+	ck_assert_int_eq(b->status, BOOKING_STATUS_CONFIRMED);
+	booking_reservation_free(b);
+	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_SOLD);
+	ck_assert_uint_eq(fx_payment_count(&f), 2);
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+	fx_close(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("integration");
@@ -355,6 +479,7 @@ int main(void)
 	tcase_add_test(tc, same_idempotency_key_from_two_threads_makes_one_payment);
 	tcase_add_test(tc, payment_after_expiry_fails_with_booking_expired);
 	tcase_add_test(tc, expiry_racing_payment_has_exactly_one_clean_winner);
+	tcase_add_test(tc, two_recovery_passes_at_once_settle_each_payment_once);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define THREADS 16
 #define ATTEMPTS 200
@@ -40,6 +41,19 @@ typedef struct worker {
 
 static fx f;
 static pthread_rwlock_t epoch;
+
+/*
+ * Widen the window between the core's pre-checks and the store's guarded
+ * writes, so other threads interleave there and the store has to decide.
+ */
+static void widen_the_race(fx_store_wrap *w, const char *member)
+{
+	struct timespec pause = {0, 100 * 1000};
+
+	(void)w;
+	(void)member;
+	nanosleep(&pause, NULL);
+}
 
 static void unexpected(worker *w, const char *what, int rc)
 {
@@ -212,6 +226,7 @@ START_TEST(sixteen_threads_racing_for_thirty_seats_never_share_one)
 	booking_check_report *report = NULL;
 
 	fx_setup(&f);
+	f.wrap->before = widen_the_race;
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&epoch, &attr);

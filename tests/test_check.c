@@ -2,10 +2,11 @@
  * Unit tests: booking_check() finds nothing on a healthy store and reports
  * planted violations by their invariant number.
  *
- * Violations are planted by a decorator store: every member forwards to a
- * real "memory:" store, and scan() alters what it reports (a second live
- * booking on a held seat, a CONFIRMED booking without payment, a state
- * change without its event, ...), the way a buggy backend would.
+ * Violations are planted through the fixture's decorator store: every member
+ * forwards to the real store under test, and its scan() alters what it
+ * reports (a second live booking on a held seat, a CONFIRMED booking without
+ * payment, a state change without its event, ...), the way a buggy backend
+ * would.
  * SPDX-License-Identifier: MIT
  */
 #include "fixture.h"
@@ -23,148 +24,16 @@ typedef enum plant {
 	PLANT_MONEY_NOT_ADDING_UP,
 } plant;
 
-typedef struct tamper_store {
-	booking_store parent;
-	booking_store *inner;
+typedef struct tamper {
 	plant plant;
 	char target[BOOKING_ID_SIZE]; /* the booking (or payment) to tamper with */
 	char fake[BOOKING_ID_SIZE];   /* id of a planted record */
-} tamper_store;
-
-#define INNER(st) (((tamper_store *)(void *)(st))->inner)
-
-static void t_free(booking_store *st)
-{
-	INNER(st)->free(INNER(st));
-	free(st);
-}
-static int t_migrate(booking_store *st, int *v) { return INNER(st)->migrate(INNER(st), v); }
-static int t_movie_insert(booking_store *st, const booking_movie *m) { return INNER(st)->movie_insert(INNER(st), m); }
-static int t_movie_get(booking_store *st, const char *id, booking_movie **out)
-{
-	return INNER(st)->movie_get(INNER(st), id, out);
-}
-static int t_movie_list(booking_store *st, booking_store_movie_cb cb, void *p)
-{
-	return INNER(st)->movie_list(INNER(st), cb, p);
-}
-static int t_theater_insert(booking_store *st, const booking_theater *t)
-{
-	return INNER(st)->theater_insert(INNER(st), t);
-}
-static int t_theater_get(booking_store *st, const char *id, booking_theater **out)
-{
-	return INNER(st)->theater_get(INNER(st), id, out);
-}
-static int t_theater_list(booking_store *st, booking_store_theater_cb cb, void *p)
-{
-	return INNER(st)->theater_list(INNER(st), cb, p);
-}
-static int t_screen_insert(booking_store *st, const booking_screen *s)
-{
-	return INNER(st)->screen_insert(INNER(st), s);
-}
-static int t_screen_get(booking_store *st, const char *id, booking_screen **out)
-{
-	return INNER(st)->screen_get(INNER(st), id, out);
-}
-static int t_showtime_insert(booking_store *st, const booking_showtime *s)
-{
-	return INNER(st)->showtime_insert(INNER(st), s);
-}
-static int t_showtime_get(booking_store *st, const char *id, booking_showtime **out)
-{
-	return INNER(st)->showtime_get(INNER(st), id, out);
-}
-static int t_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *p)
-{
-	return INNER(st)->showtime_list(INNER(st), movie_id, cb, p);
-}
-static int t_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *p)
-{
-	return INNER(st)->seat_list(INNER(st), showtime_id, cb, p);
-}
-static int t_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *n)
-{
-	return INNER(st)->hold(INNER(st), req, taken, n);
-}
-static int t_booking_get(booking_store *st, const char *id, booking_reservation **out)
-{
-	return INNER(st)->booking_get(INNER(st), id, out);
-}
-static int t_booking_list_by_user(booking_store *st, const char *user, booking_store_booking_cb cb, void *p)
-{
-	return INNER(st)->booking_list_by_user(INNER(st), user, cb, p);
-}
-static int t_transition(booking_store *st, const booking_store_transition *req)
-{
-	return INNER(st)->transition(INNER(st), req);
-}
-static int t_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *p)
-{
-	return INNER(st)->list_due(INNER(st), now, max, cb, p);
-}
-static int t_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
-{
-	return INNER(st)->pay_begin(INNER(st), req, res);
-}
-static int t_pay_finish(booking_store *st, const booking_store_pay_finish *req)
-{
-	return INNER(st)->pay_finish(INNER(st), req);
-}
-static int t_refund(booking_store *st, const booking_store_refund *req) { return INNER(st)->refund(INNER(st), req); }
-static int t_payment_get(booking_store *st, const char *id, booking_payment **out)
-{
-	return INNER(st)->payment_get(INNER(st), id, out);
-}
-static int t_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *p)
-{
-	return INNER(st)->list_processing(INNER(st), before, max, cb, p);
-}
-static int t_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *p)
-{
-	return INNER(st)->outbox_unpublished(INNER(st), max, cb, p);
-}
-static int t_outbox_mark_published(booking_store *st, const char *const *ids, size_t n)
-{
-	return INNER(st)->outbox_mark_published(INNER(st), ids, n);
-}
-static int t_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *p)
-{
-	return INNER(st)->outbox_read(INNER(st), after, max, cb, p);
-}
-static int t_cursor_get(booking_store *st, const char *group, int64_t *pos)
-{
-	return INNER(st)->cursor_get(INNER(st), group, pos);
-}
-static int t_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t pos)
-{
-	return INNER(st)->cursor_advance(INNER(st), group, expected, pos);
-}
-static int t_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen)
-{
-	return INNER(st)->inbox_seen(INNER(st), group, event_id, seen);
-}
-static int t_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now)
-{
-	return INNER(st)->inbox_mark(INNER(st), group, event_id, now);
-}
-static int t_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
-                             const char *envelope, int64_t now)
-{
-	return INNER(st)->dead_letter_put(INNER(st), group, event_id, reason, envelope, now);
-}
-static int t_dead_letter_list(booking_store *st, const char *group,
-                              int (*cb)(const char *, const char *, const char *, const char *, int64_t, void *),
-                              void *p)
-{
-	return INNER(st)->dead_letter_list(INNER(st), group, cb, p);
-}
+} tamper;
 
 /* --- the tampering scan ------------------------------------------------ */
 
 typedef struct scan_ctx {
-	tamper_store *ts;
+	tamper *ts;
 	const booking_store_scan_cbs *cbs;
 	void *payload;
 	/* what the real scan showed, for planting */
@@ -265,9 +134,9 @@ static int s_inbox(const booking_store_inbox *row, void *p)
 	return c->cbs->inbox(row, c->payload);
 }
 
-static int t_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload)
+static int t_scan(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *payload)
 {
-	tamper_store *ts = (tamper_store *)(void *)st;
+	tamper *ts = w->user;
 	scan_ctx c;
 	booking_store_scan_cbs mine;
 	int rc;
@@ -283,7 +152,7 @@ static int t_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *pa
 	mine.idempotency = cbs->idempotency ? s_idempotency : NULL;
 	mine.event = cbs->event ? s_event : NULL;
 	mine.inbox = cbs->inbox ? s_inbox : NULL;
-	rc = ts->inner->scan(ts->inner, &mine, &c);
+	rc = w->inner->scan(w->inner, &mine, &c);
 	if (rc != 0)
 		return rc;
 
@@ -355,64 +224,16 @@ static int t_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *pa
 	return 0;
 }
 
-static tamper_store *tamper_new(void)
-{
-	tamper_store *ts = calloc(1, sizeof(*ts));
-	booking_store *p = &ts->parent;
-
-	ck_assert_ok(booking_store_open(&ts->inner, "memory:", NULL));
-	p->version = BOOKING_STORE_VERSION;
-	p->free = t_free;
-	p->migrate = t_migrate;
-	p->movie_insert = t_movie_insert;
-	p->movie_get = t_movie_get;
-	p->movie_list = t_movie_list;
-	p->theater_insert = t_theater_insert;
-	p->theater_get = t_theater_get;
-	p->theater_list = t_theater_list;
-	p->screen_insert = t_screen_insert;
-	p->screen_get = t_screen_get;
-	p->showtime_insert = t_showtime_insert;
-	p->showtime_get = t_showtime_get;
-	p->showtime_list = t_showtime_list;
-	p->seat_list = t_seat_list;
-	p->hold = t_hold;
-	p->booking_get = t_booking_get;
-	p->booking_list_by_user = t_booking_list_by_user;
-	p->transition = t_transition;
-	p->list_due = t_list_due;
-	p->pay_begin = t_pay_begin;
-	p->pay_finish = t_pay_finish;
-	p->refund = t_refund;
-	p->payment_get = t_payment_get;
-	p->list_processing = t_list_processing;
-	p->outbox_unpublished = t_outbox_unpublished;
-	p->outbox_mark_published = t_outbox_mark_published;
-	p->outbox_read = t_outbox_read;
-	p->cursor_get = t_cursor_get;
-	p->cursor_advance = t_cursor_advance;
-	p->inbox_seen = t_inbox_seen;
-	p->inbox_mark = t_inbox_mark;
-	p->dead_letter_put = t_dead_letter_put;
-	p->dead_letter_list = t_dead_letter_list;
-	p->scan = t_scan;
-	ck_assert_ok(booking_store_validate(p));
-	return ts;
-}
-
 static fx f;
-static tamper_store *ts;
+static tamper the_tamper;
+static tamper *ts = &the_tamper;
 
 static void setup(void)
 {
-	booking_options o;
-
-	booking_options_init(&o);
-	ts = tamper_new();
-	o.store = &ts->parent;
-	fx_open(&f, &o);
-	f.store = &ts->parent;
-	fx_seed(&f);
+	memset(ts, 0, sizeof(*ts));
+	fx_setup(&f);
+	f.wrap->user = ts;
+	f.wrap->scan = t_scan;
 }
 
 static void teardown(void)

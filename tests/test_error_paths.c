@@ -67,92 +67,55 @@ static busy_locks *busy_locks_new(const booking_clock *clock)
 
 /* --- a gateway whose charges wait until the test lets them go ---------- */
 
-typedef struct gate_gateway {
-	booking_payment_gateway parent;
-	booking_payment_gateway *inner; /* the simulated gateway */
+typedef struct gate_state {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int entered;
 	bool open;
-} gate_gateway;
+} gate_state;
 
-static void gg_free(booking_payment_gateway *gw)
+static void wait_at_the_gate(fx_gateway_wrap *g, const booking_charge_request *req)
 {
-	gate_gateway *g = (gate_gateway *)(void *)gw;
-	g->inner->free(g->inner);
-	pthread_mutex_destroy(&g->mu);
-	pthread_cond_destroy(&g->cv);
-	free(g);
-}
-
-static int gg_charge(booking_payment_gateway *gw, const booking_charge_request *req, booking_charge_result *out)
-{
-	gate_gateway *g = (gate_gateway *)(void *)gw;
+	gate_state *s = g->user;
 	struct timespec deadline;
 
+	(void)req;
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10; /* never hang the suite */
-	pthread_mutex_lock(&g->mu);
-	g->entered++;
-	pthread_cond_broadcast(&g->cv);
-	while (!g->open && pthread_cond_timedwait(&g->cv, &g->mu, &deadline) != ETIMEDOUT)
+	pthread_mutex_lock(&s->mu);
+	s->entered++;
+	pthread_cond_broadcast(&s->cv);
+	while (!s->open && pthread_cond_timedwait(&s->cv, &s->mu, &deadline) != ETIMEDOUT)
 		;
-	pthread_mutex_unlock(&g->mu);
-	return g->inner->charge(g->inner, req, out);
+	pthread_mutex_unlock(&s->mu);
 }
 
-static int gg_refund(booking_payment_gateway *gw, const char *charge_id, int64_t amount, const char *key)
-{
-	gate_gateway *g = (gate_gateway *)(void *)gw;
-	return g->inner->refund(g->inner, charge_id, amount, key);
-}
+static gate_state gate_s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false};
 
-static int gg_lookup(booking_payment_gateway *gw, const char *key, booking_charge_result *out)
-{
-	gate_gateway *g = (gate_gateway *)(void *)gw;
-	return g->inner->lookup(g->inner, key, out);
-}
-
-static gate_gateway *gate_new(void)
-{
-	gate_gateway *g = calloc(1, sizeof(*g));
-
-	ck_assert_ok(booking_payment_gateway_open(&g->inner, "simulated:"));
-	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->cv, NULL);
-	g->parent.version = BOOKING_PAYMENT_GATEWAY_VERSION;
-	g->parent.free = gg_free;
-	g->parent.charge = gg_charge;
-	g->parent.refund = gg_refund;
-	g->parent.lookup = gg_lookup;
-	return g;
-}
-
-static void gate_wait_entered(gate_gateway *g, int n)
+static void gate_wait_entered(int n)
 {
 	struct timespec deadline;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 10;
-	pthread_mutex_lock(&g->mu);
-	while (g->entered < n && pthread_cond_timedwait(&g->cv, &g->mu, &deadline) != ETIMEDOUT)
+	pthread_mutex_lock(&gate_s.mu);
+	while (gate_s.entered < n && pthread_cond_timedwait(&gate_s.cv, &gate_s.mu, &deadline) != ETIMEDOUT)
 		;
-	pthread_mutex_unlock(&g->mu);
-	ck_assert_int_ge(g->entered, n);
+	pthread_mutex_unlock(&gate_s.mu);
+	ck_assert_int_ge(gate_s.entered, n);
 }
 
-static void gate_open(gate_gateway *g)
+static void gate_open(void)
 {
-	pthread_mutex_lock(&g->mu);
-	g->open = true;
-	pthread_cond_broadcast(&g->cv);
-	pthread_mutex_unlock(&g->mu);
+	pthread_mutex_lock(&gate_s.mu);
+	gate_s.open = true;
+	pthread_cond_broadcast(&gate_s.cv);
+	pthread_mutex_unlock(&gate_s.mu);
 }
 
 /* --- the table --------------------------------------------------------- */
 
 static fx f;
-static gate_gateway *gate;
 
 typedef struct pay_arg {
 	const char *booking_id;
@@ -266,8 +229,11 @@ static int t_declined(void)
 
 static void with_gate(booking_options *o)
 {
-	gate = gate_new();
-	o->gateway = &gate->parent;
+	fx_gateway_wrap *g = fx_gateway_wrap_new();
+
+	g->before_charge = wait_at_the_gate;
+	g->user = &gate_s;
+	o->gateway = &g->parent;
 }
 
 static int t_in_progress(void)
@@ -281,12 +247,12 @@ static int t_in_progress(void)
 	first.booking_id = b;
 	first.key = "checkout-1";
 	pthread_create(&t, NULL, pay_thread, &first);
-	gate_wait_entered(gate, 1); /* the first call is at the gateway */
+	gate_wait_entered(1); /* the first call is at the gateway */
 	rc = fx_pay(&f, NULL, "alice", b, "checkout-1", FX_CARD_OK);
 	{
 		/* keep this thread's error while the first call finishes */
 		int code = booking_error_last()->code;
-		gate_open(gate);
+		gate_open();
 		pthread_join(t, NULL);
 		ck_assert_ok(first.rc);
 		ck_assert_int_eq(code, rc);
@@ -397,8 +363,60 @@ START_TEST(user_error_has_its_stable_code)
 	json_decref(root);
 	booking_free(json);
 	fx_close(&f);
-	gate = NULL;
 	busy = NULL;
+}
+END_TEST
+
+/* Misuse a host can make: NULL arguments answer an error (any), never crash. */
+START_TEST(null_arguments_are_refused_without_crashing)
+{
+	booking_ctx alice = fx_customer("alice"), admin = fx_admin();
+	const char *with_null[2] = {"A1", NULL};
+	booking_reservation *r = NULL;
+	booking_payment *p = NULL;
+	booking_movie *m = NULL;
+	booking_seat_map *map = NULL;
+	booking_check_report *rep = NULL;
+	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
+	char b[BOOKING_ID_SIZE];
+
+	fx_setup(&f);
+	fx_hold_ok(&f, "alice", "B1", b);
+	ck_assert_int_lt(booking_hold(&r, f.bk, NULL, f.showtime_id, with_null, 1), 0);
+	ck_assert_int_lt(booking_hold(&r, f.bk, &alice, NULL, with_null, 1), 0);
+	ck_assert_int_lt(booking_hold(&r, f.bk, &alice, f.showtime_id, with_null, 2), 0);
+	ck_assert_int_lt(booking_hold(&r, NULL, &alice, f.showtime_id, with_null, 1), 0);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_FREE);
+	ck_assert_int_lt(booking_reservation_get(&r, f.bk, &alice, NULL), 0);
+	ck_assert_int_lt(booking_reservation_cancel(&r, f.bk, &alice, NULL), 0);
+	ck_assert_int_lt(booking_reservation_cancel(&r, f.bk, NULL, b), 0);
+	ck_assert_int_lt(booking_pay(&p, f.bk, &alice, NULL, "k", FX_CARD_OK), 0);
+	ck_assert_int_lt(booking_pay(&p, f.bk, NULL, b, "k", FX_CARD_OK), 0);
+	ck_assert_int_lt(booking_payment_get(&p, f.bk, &alice, NULL), 0);
+	ck_assert_int_lt(booking_payment_refund(&p, f.bk, &admin, NULL), 0);
+	ck_assert_ptr_null(p);
+	ck_assert_int_lt(booking_movie_get(&m, f.bk, &alice, NULL), 0);
+	ck_assert_int_lt(booking_movie_create(&m, f.bk, NULL, "T", 90), 0);
+	ck_assert_int_lt(booking_seat_map_get(&map, f.bk, &alice, NULL), 0);
+	ck_assert_int_lt(booking_expire_due(f.bk, NULL, 10, NULL), 0);
+	ck_assert_int_lt(booking_payment_recover(f.bk, NULL, 0, NULL), 0);
+	ck_assert_int_lt(booking_consume(f.bk, NULL, NULL, NULL, NULL), 0);
+	ck_assert_int_lt(booking_consume(f.bk, &co, NULL, NULL, NULL), 0);
+	ck_assert_int_lt(booking_check(&rep, NULL), 0);
+	ck_assert_int_lt(booking_notify(f.bk, NULL, NULL, NULL), 0);
+	ck_assert_int_lt(booking_outbox_relay(NULL, 10, NULL), 0);
+	/* the store still holds what it held */
+	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_HELD);
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+	booking_reservation_free(NULL);
+	booking_payment_free(NULL);
+	booking_movie_free(NULL);
+	booking_seat_map_free(NULL);
+	booking_check_report_free(NULL);
+	booking_dead_letter_list_free(NULL);
+	booking_close(NULL);
+	fx_close(&f);
 }
 END_TEST
 
@@ -409,6 +427,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, user_error_has_its_stable_code, 0, (int)NCASES);
+	tcase_add_test(tc, null_arguments_are_refused_without_crashing);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

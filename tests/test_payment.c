@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define UNKNOWN_ID "01900000-0000-7000-8000-000000000000"
@@ -432,6 +433,30 @@ START_TEST(lost_reply_of_a_charge_is_confirmed_by_recover)
 }
 END_TEST
 
+START_TEST(retry_with_the_same_key_after_a_lost_reply_answers_the_resolved_payment)
+{
+	char b[BOOKING_ID_SIZE];
+	booking_ctx sys = fx_system();
+	booking_payment pending, *p = NULL;
+	int rc;
+
+	fx_hold_ok(&f, "alice", "A1", b);
+	rc = fx_pay(&f, NULL, "alice", b, "lost-1", FX_CARD_LOST_REPLY);
+	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
+	pending = only_payment(b);
+	/* while the outcome is unknown, the key is still running */
+	ck_assert_code(fx_pay(&f, NULL, "alice", b, "lost-1", FX_CARD_LOST_REPLY), "PAYMENT_IN_PROGRESS");
+	fx_advance(&f, FX_MINUTE);
+	ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, NULL));
+	/* resolved: the retry answers the first (now known) result */
+	ck_assert_ok(fx_pay(&f, &p, "alice", b, "lost-1", FX_CARD_LOST_REPLY));
+	ck_assert_str_eq(p->id, pending.id);
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_SUCCEEDED);
+	ck_assert_uint_eq(fx_payment_count(&f), 1);
+	booking_payment_free(p);
+}
+END_TEST
+
 START_TEST(charge_landing_after_the_seats_were_taken_is_refunded_never_confirmed)
 {
 	char b[BOOKING_ID_SIZE], other[BOOKING_ID_SIZE];
@@ -515,6 +540,124 @@ START_TEST(refund_of_a_failed_payment_fails_with_invalid_state)
 }
 END_TEST
 
+START_TEST(gateway_outage_opens_the_circuit_and_then_fails_fast_with_service_unavailable)
+{
+	booking_options o;
+	fx g;
+	fx_gateway_wrap *gw = fx_gateway_wrap_new();
+	int first_fast = -1;
+
+	teardown();
+	booking_options_init(&o);
+	o.circuit_breaker_failure_threshold = 2;
+	o.circuit_breaker_recovery_seconds = 10;
+	o.gateway = &gw->parent;
+	fx_open(&g, &o);
+	fx_seed(&g);
+
+	/* the gateway times out on every call: after the threshold the breaker opens */
+	for (int i = 0; i < 6; i++) {
+		char b[BOOKING_ID_SIZE], label[8], key[16];
+		int before = fx_gateway_charges(gw), rc;
+
+		snprintf(label, sizeof(label), "A%d", i + 1);
+		snprintf(key, sizeof(key), "k%d", i);
+		fx_hold_ok(&g, "alice", label, b);
+		rc = fx_pay(&g, NULL, "alice", b, key, FX_CARD_TIMEOUT);
+		if (first_fast < 0 && rc == BOOKING_EUNAVAILABLE && fx_gateway_charges(gw) == before)
+			first_fast = i;
+		if (first_fast >= 0) {
+			ck_assert_msg(rc == BOOKING_EUNAVAILABLE, "pay %d after the circuit opened: %s", i,
+			              booking_error_name(rc));
+			ck_assert_msg(fx_gateway_charges(gw) == before, "pay %d reached the gateway through an open circuit",
+			              i);
+		} else {
+			ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "pay %d: %s", i,
+			              booking_error_name(rc));
+		}
+	}
+	ck_assert_msg(first_fast >= 0 && first_fast <= 2,
+	              "the circuit never opened: every pay called the gateway (%d charges for 6 pays)",
+	              fx_gateway_charges(gw));
+
+	/* after the recovery time a trial call goes through, and a good card pays */
+	fx_advance(&g, 10 * FX_SECOND);
+	{
+		char b[BOOKING_ID_SIZE];
+		fx_hold_ok(&g, "bob", "C1", b);
+		ck_assert_ok(fx_pay(&g, NULL, "bob", b, "ok-1", FX_CARD_OK));
+		fx_hold_ok(&g, "bob", "C2", b);
+		ck_assert_ok(fx_pay(&g, NULL, "bob", b, "ok-2", FX_CARD_OK));
+	}
+	fx_close(&g);
+	setup();
+}
+END_TEST
+
+typedef struct log_sink {
+	pthread_mutex_t mu;
+	char *lines[512];
+	size_t n;
+} log_sink;
+
+static void keep_line(booking_log_level level, const char *json_line, void *payload)
+{
+	log_sink *l = payload;
+
+	(void)level;
+	pthread_mutex_lock(&l->mu);
+	if (l->n < 512)
+		l->lines[l->n++] = strdup(json_line);
+	pthread_mutex_unlock(&l->mu);
+}
+
+START_TEST(card_numbers_never_reach_the_logs)
+{
+	booking_options o;
+	fx g;
+	log_sink *l = calloc(1, sizeof(*l));
+	static const char *const cards[] = {FX_CARD_OK, FX_CARD_DECLINED, FX_CARD_TIMEOUT, FX_CARD_LOST_REPLY};
+	booking_ctx sys = fx_system();
+
+	teardown();
+	pthread_mutex_init(&l->mu, NULL);
+	booking_options_init(&o);
+	o.log_level = BOOKING_LOG_DEBUG;
+	o.log_fn = keep_line;
+	o.log_payload = l;
+	fx_open(&g, &o);
+	fx_seed(&g);
+	for (int i = 0; i < 4; i++) {
+		char b[BOOKING_ID_SIZE], label[8], key[16];
+		snprintf(label, sizeof(label), "B%d", i + 1);
+		snprintf(key, sizeof(key), "k%d", i);
+		fx_hold_ok(&g, "alice", label, b);
+		fx_pay(&g, NULL, "alice", b, key, cards[i]);
+	}
+	fx_advance(&g, FX_MINUTE);
+	ck_assert_ok(booking_payment_recover(g.bk, &sys, 0, NULL));
+	fx_close(&g);
+
+	ck_assert_uint_gt(l->n, 0);
+	for (size_t i = 0; i < l->n; i++) {
+		json_error_t jerr;
+		json_t *line = json_loads(l->lines[i], 0, &jerr);
+		ck_assert_msg(line && json_is_object(line), "log line is not a JSON object: %s", l->lines[i]);
+		ck_assert_msg(json_is_string(json_object_get(line, "message")), "log line without message: %s",
+		              l->lines[i]);
+		ck_assert_msg(json_object_get(line, "timestamp") && json_object_get(line, "level"),
+		              "log line without timestamp/level: %s", l->lines[i]);
+		json_decref(line);
+		for (int c = 0; c < 4; c++)
+			ck_assert_msg(strstr(l->lines[i], cards[c]) == NULL, "a card number was logged: %s", l->lines[i]);
+		free(l->lines[i]);
+	}
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+	setup();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payment");
@@ -541,9 +684,12 @@ int main(void)
 	tcase_add_test(tc, gateway_timeout_before_charging_is_resolved_as_failed_by_recover);
 	tcase_add_test(tc, recover_skips_payments_younger_than_min_age);
 	tcase_add_test(tc, lost_reply_of_a_charge_is_confirmed_by_recover);
+	tcase_add_test(tc, retry_with_the_same_key_after_a_lost_reply_answers_the_resolved_payment);
 	tcase_add_test(tc, charge_landing_after_the_seats_were_taken_is_refunded_never_confirmed);
 	tcase_add_test(tc, admin_refunds_a_confirmed_booking);
 	tcase_add_test(tc, refund_of_a_failed_payment_fails_with_invalid_state);
+	tcase_add_test(tc, gateway_outage_opens_the_circuit_and_then_fails_fast_with_service_unavailable);
+	tcase_add_test(tc, card_numbers_never_reach_the_logs);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

@@ -5,6 +5,7 @@
 #include "fixture.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 
 #define UNKNOWN_ID "01900000-0000-7000-8000-000000000000"
 #define HOLD_MS (15 * FX_MINUTE) /* default booking_expiry_minutes */
@@ -481,6 +482,63 @@ START_TEST(expire_due_leaves_a_reclaimed_seat_to_its_new_holder)
 }
 END_TEST
 
+/* A lock manager that cannot be reached (a Redis outage). */
+typedef struct down_locks {
+	booking_lock_manager parent;
+	int calls;
+} down_locks;
+
+static void dl_free(booking_lock_manager *lm)
+{
+	free(lm);
+}
+
+static int dl_unreachable(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner,
+                          int64_t ttl)
+{
+	(void)keys;
+	(void)n;
+	(void)owner;
+	(void)ttl;
+	((down_locks *)(void *)lm)->calls++;
+	return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "lock server unreachable");
+}
+
+static int dl_release(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner)
+{
+	(void)keys;
+	(void)n;
+	(void)owner;
+	((down_locks *)(void *)lm)->calls++;
+	return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "lock server unreachable");
+}
+
+START_TEST(hold_goes_through_the_store_alone_when_the_lock_manager_is_down)
+{
+	booking_options o;
+	fx g;
+	down_locks *dl = calloc(1, sizeof(*dl));
+	char b[BOOKING_ID_SIZE];
+
+	dl->parent.version = BOOKING_LOCK_MANAGER_VERSION;
+	dl->parent.free = dl_free;
+	dl->parent.acquire_all = dl_unreachable;
+	dl->parent.release_all = dl_release;
+	dl->parent.extend = dl_unreachable;
+	booking_options_init(&o);
+	o.lock_manager = &dl->parent;
+	fx_open(&g, &o);
+	fx_seed(&g);
+	fx_hold_ok(&g, "alice", "A1,A2", b);
+	ck_assert_int_gt(dl->calls, 0);
+	/* slower, never double-sold */
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A2"), "SEAT_ALREADY_BOOKED");
+	ck_assert_ok(fx_pay(&g, NULL, "alice", b, "k1", FX_CARD_OK));
+	ck_assert_uint_eq(fx_check_violations(&g), 0);
+	fx_close(&g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reservation");
@@ -516,6 +574,7 @@ int main(void)
 	tcase_add_test(tc, expire_due_takes_at_most_max);
 	tcase_add_test(tc, expire_due_is_for_system_or_admin);
 	tcase_add_test(tc, expire_due_leaves_a_reclaimed_seat_to_its_new_holder);
+	tcase_add_test(tc, hold_goes_through_the_store_alone_when_the_lock_manager_is_down);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

@@ -78,6 +78,8 @@ typedef struct booking_showtime_list { size_t count; booking_showtime *items; } 
  * ROWS is one row letter or a range ("A-J"), COUNT seats per row (1..999)
  * and CATEGORY defaults to "standard". Labels are row letter + number:
  * "A-H:15,J:10:premium" gives A1..H15 standard then J1..J10 premium.
+ * A row may appear once; a layout has at most 5000 seats (a screen's limit)
+ * and the spec at most 4096 bytes.
  *
  * @param seats_out caller owns; free with booking_free().
  * @return 0, BOOKING_EVALIDATION (the message says where), BOOKING_ENOMEM.
