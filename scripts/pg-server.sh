@@ -53,10 +53,11 @@ free_port() {
 
 start() {
 	local dir=${1:-}
-	local bindir port log tries=0
+	local bindir port log tries=0 made=""
 	bindir=$(find_bindir)
 	if [ -z "$dir" ]; then
 		dir=$(mktemp -d "${TMPDIR:-/tmp}/booking-pg.XXXXXX")
+		made=1
 	else
 		mkdir -p "$dir"
 	fi
@@ -75,7 +76,7 @@ start() {
 	while :; do
 		port=$(free_port) || die "python3 is needed to find a free port"
 		if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$log" -w -t 60 -s \
-			-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+			-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB" \
 			start >/dev/null 2>&1; then
 			break
 		fi
@@ -97,6 +98,7 @@ start() {
 	done
 	"$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres "$DB" ||
 		die "createdb $DB failed (see $log)"
+	[ -z "$made" ] || echo "pg-server: data in $dir; stop with: $0 stop $dir" >&2
 	echo "postgresql://postgres@127.0.0.1:$port/$DB"
 }
 

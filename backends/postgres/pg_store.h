@@ -26,8 +26,8 @@
 #define PG_SCHEMA_VERSION 1
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
-#define PG_LOCK_MIGRATE "4921390254330646868"
-#define PG_LOCK_OUTBOX "4921394658015346008"
+#define PG_LOCK_MIGRATE "4776996806881067348"
+#define PG_LOCK_OUTBOX "4776999057660989272"
 
 /* Every prepared query, one bit each in a connection's `prepared` set. */
 typedef enum pg_query_id {
@@ -74,6 +74,16 @@ typedef enum pg_query_id {
 	PGQ_DEAD_LIST_ALL,
 	PGQ_DEAD_LIST_GROUP,
 	PGQ_END_SESSION,
+	/* users.c (schema version 2) */
+	PGQ_USER_INSERT,
+	PGQ_USER_GET,
+	PGQ_USER_GET_EMAIL,
+	PGQ_USER_EXISTS,
+	PGQ_USER_SET_HASH,
+	PGQ_USER_HASH_IS,
+	PGQ_TOKEN_REVOKE,
+	PGQ_TOKEN_REVOKED_UNTIL,
+	PGQ_TOKEN_IS_REVOKED,
 	PGQ_COUNT
 } pg_query_id;
 
@@ -250,5 +260,14 @@ int pg_dead_letter_list(booking_store *st, const char *group,
 int pg_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 /* Does an outbox event with this id exist? (resolvers) */
 int pg_event_exists(pg_conn *c, const char *event_id);
+
+/* users.c: users and token revocations (store version 2) */
+int pg_user_insert(booking_store *st, const booking_store_user_insert *req);
+int pg_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
+int pg_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
+int pg_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
+                              int64_t now);
+int pg_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
+int pg_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
 
 #endif

@@ -491,9 +491,9 @@ int pg_acquire(pg_store *st, pg_conn **out)
 		int w = pthread_cond_timedwait(&st->cv, &st->mu, &deadline);
 		if (w == ETIMEDOUT && st->nfree == 0) {
 			pthread_mutex_unlock(&st->mu);
-			return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
-			                         "postgresql: no free connection after %lld ms (pool of %zu)",
-			                         (long long)st->wait_ms, st->size);
+			booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: no free connection after %lld ms (pool of %zu)",
+			                  (long long)st->wait_ms, st->size);
+			return BOOKING_EUNAVAILABLE;
 		}
 	}
 	pg_conn *c = &st->conns[st->free_stack[--st->nfree]];

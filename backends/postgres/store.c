@@ -1,10 +1,266 @@
-/* Placeholder until the PostgreSQL store lands. */
-#include "backends.h"
+/*
+ * libbooking — the `postgresql://` store (libpq).
+ *
+ * The store object: the connection parameters (the URL merged with our
+ * defaults), the pool, and the vtable. The members live in catalog.c,
+ * reservation.c, payment.c and outbox.c; the pool and query plumbing in
+ * pool.c; the schema and its PL/pgSQL functions in schema.c.
+ *
+ * Every connection gets, unless the URL says otherwise:
+ *   connect_timeout    db_pool_timeout_seconds, at most 5 s
+ *   statement_timeout  30 s (a longer wait means something is wrong: 503)
+ *   idle_in_transaction_session_timeout 60 s, TCP keepalives, UTF8,
+ *   default_transaction_isolation read committed (the functions rely on
+ *   READ COMMITTED re-checks after a row lock wait).
+ * Server options the URL gives (`options=-c...`) are appended after ours,
+ * so they win.
+ * SPDX-License-Identifier: MIT
+ */
+#include "pg_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PG_CONNECT_TIMEOUT_MAX 5
+#define PG_SERVER_OPTIONS                                                                                      \
+	"-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000 "                             \
+	"-c default_transaction_isolation=read\\ committed"
+
+static void st_free(booking_store *base)
+{
+	pg_store *st = pg_impl(base);
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->size; i++)
+		if (st->conns[i].conn)
+			PQfinish(st->conns[i].conn);
+	booking_free(st->conns);
+	booking_free(st->free_stack);
+	booking_free(st->keywords);
+	booking_free(st->values);
+	booking_free(st->strings);
+	pthread_cond_destroy(&st->cv);
+	pthread_mutex_destroy(&st->mu);
+	booking_free(st);
+}
+
+/* Our defaults, used for each keyword the URL does not set. */
+typedef struct pg_default {
+	const char *keyword;
+	const char *value;
+} pg_default;
+
+/*
+ * Turn the URL into keyword/value arrays for PQconnectdbParams(): the
+ * URL's settings, then our defaults for what it leaves unset; `options`
+ * is ours followed by the URL's. All strings in one block.
+ */
+static int build_params(pg_store *st, const char *url, const booking_options *opts)
+{
+	char *err = NULL;
+	PQconninfoOption *info = PQconninfoParse(url, &err);
+	if (!info) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%s", err ? err : "out of memory");
+		msg[strcspn(msg, "\n")] = '\0';
+		PQfreemem(err);
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
+		                         "store_url: not a PostgreSQL URL: %s", msg);
+	}
+	int timeout = opts && opts->db_pool_timeout_seconds > 0 ? opts->db_pool_timeout_seconds : 30;
+	st->connect_timeout_s = timeout < PG_CONNECT_TIMEOUT_MAX ? timeout : PG_CONNECT_TIMEOUT_MAX;
+	char timeout_text[16];
+	snprintf(timeout_text, sizeof timeout_text, "%d", st->connect_timeout_s);
+	const pg_default defaults[] = {
+		{"connect_timeout", timeout_text},
+		{"fallback_application_name", "libbooking"},
+		{"client_encoding", "UTF8"},
+		{"keepalives", "1"},
+		{"keepalives_idle", "30"},
+		{"keepalives_interval", "10"},
+		{"keepalives_count", "3"},
+	};
+	const size_t ndefaults = sizeof defaults / sizeof defaults[0];
+
+	/* count and size */
+	size_t n = 0, bytes = 0;
+	const char *user_options = NULL;
+	for (PQconninfoOption *o = info; o->keyword; o++) {
+		if (!o->val)
+			continue;
+		if (strcmp(o->keyword, "options") == 0) {
+			user_options = o->val;
+			continue;
+		}
+		n++;
+		bytes += strlen(o->keyword) + strlen(o->val) + 2;
+	}
+	for (size_t i = 0; i < ndefaults; i++) {
+		n++;
+		bytes += strlen(defaults[i].keyword) + strlen(defaults[i].value) + 2;
+	}
+	n++; /* options */
+	bytes += sizeof "options" + sizeof PG_SERVER_OPTIONS + (user_options ? strlen(user_options) + 1 : 0);
+
+	st->keywords = booking_calloc(n + 1, sizeof *st->keywords);
+	st->values = booking_calloc(n + 1, sizeof *st->values);
+	st->strings = booking_malloc(bytes);
+	if (!st->keywords || !st->values || !st->strings) {
+		PQconninfoFree(info);
+		return booking_error_oom();
+	}
+	char *p = st->strings;
+	size_t k = 0;
+#define PUT(dst, s)                                                                                            \
+	do {                                                                                                   \
+		size_t len_ = strlen(s);                                                                       \
+		memcpy(p, (s), len_ + 1);                                                                      \
+		(dst) = p;                                                                                     \
+		p += len_ + 1;                                                                                 \
+	} while (0)
+	for (PQconninfoOption *o = info; o->keyword; o++) {
+		if (!o->val || strcmp(o->keyword, "options") == 0)
+			continue;
+		PUT(st->keywords[k], o->keyword);
+		PUT(st->values[k], o->val);
+		k++;
+	}
+	for (size_t i = 0; i < ndefaults; i++) {
+		bool set = false;
+		for (size_t j = 0; j < k && !set; j++)
+			set = strcmp(st->keywords[j], defaults[i].keyword) == 0;
+		if (set)
+			continue;
+		PUT(st->keywords[k], defaults[i].keyword);
+		PUT(st->values[k], defaults[i].value);
+		k++;
+	}
+	PUT(st->keywords[k], "options");
+	st->values[k] = p;
+	memcpy(p, PG_SERVER_OPTIONS, sizeof PG_SERVER_OPTIONS);
+	if (user_options) {
+		p[sizeof PG_SERVER_OPTIONS - 1] = ' ';
+		memcpy(p + sizeof PG_SERVER_OPTIONS, user_options, strlen(user_options) + 1);
+	}
+	k++;
+#undef PUT
+	st->keywords[k] = NULL;
+	st->values[k] = NULL;
+	PQconninfoFree(info);
+	return 0;
+}
+
+static int pool_init(pg_store *st, const booking_options *opts)
+{
+	int size = opts && opts->db_pool_size > 0 ? opts->db_pool_size : 10;
+	int timeout = opts && opts->db_pool_timeout_seconds > 0 ? opts->db_pool_timeout_seconds : 30;
+	st->size = (size_t)size;
+	st->wait_ms = (int64_t)timeout * 1000;
+	st->conns = booking_calloc(st->size, sizeof *st->conns);
+	st->free_stack = booking_calloc(st->size, sizeof *st->free_stack);
+	if (!st->conns || !st->free_stack)
+		return booking_error_oom();
+	/* slot 0 on top: connections open one by one as concurrency needs them */
+	for (size_t i = 0; i < st->size; i++)
+		st->free_stack[i] = st->size - 1 - i;
+	st->nfree = st->size;
+	return 0;
+}
+
+static int sync_init(pg_store *st)
+{
+	pthread_condattr_t attr;
+	if (pthread_mutex_init(&st->mu, NULL) != 0)
+		return -1;
+	if (pthread_condattr_init(&attr) != 0) {
+		pthread_mutex_destroy(&st->mu);
+		return -1;
+	}
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	int rc = pthread_cond_init(&st->cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (rc != 0) {
+		pthread_mutex_destroy(&st->mu);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_members(booking_store *b)
+{
+	b->version = BOOKING_STORE_VERSION;
+	b->free = st_free;
+	b->migrate = pg_migrate;
+	b->movie_insert = pg_movie_insert;
+	b->movie_get = pg_movie_get;
+	b->movie_list = pg_movie_list;
+	b->theater_insert = pg_theater_insert;
+	b->theater_get = pg_theater_get;
+	b->theater_list = pg_theater_list;
+	b->screen_insert = pg_screen_insert;
+	b->screen_get = pg_screen_get;
+	b->showtime_insert = pg_showtime_insert;
+	b->showtime_get = pg_showtime_get;
+	b->showtime_list = pg_showtime_list;
+	b->seat_list = pg_seat_list;
+	b->hold = pg_hold;
+	b->booking_get = pg_booking_get;
+	b->booking_list_by_user = pg_booking_list_by_user;
+	b->transition = pg_transition;
+	b->list_due = pg_list_due;
+	b->pay_begin = pg_pay_begin;
+	b->pay_finish = pg_pay_finish;
+	b->refund = pg_refund;
+	b->payment_get = pg_payment_get;
+	b->list_processing = pg_list_processing;
+	b->outbox_unpublished = pg_outbox_unpublished;
+	b->outbox_mark_published = pg_outbox_mark_published;
+	b->outbox_read = pg_outbox_read;
+	b->cursor_get = pg_cursor_get;
+	b->cursor_advance = pg_cursor_advance;
+	b->inbox_seen = pg_inbox_seen;
+	b->inbox_mark = pg_inbox_mark;
+	b->dead_letter_put = pg_dead_letter_put;
+	b->dead_letter_list = pg_dead_letter_list;
+	b->scan = pg_scan;
+	b->user_insert = pg_user_insert;
+	b->user_get = pg_user_get;
+	b->user_get_by_email = pg_user_get_by_email;
+	b->user_set_password_hash = pg_user_set_password_hash;
+	b->token_revoke = pg_token_revoke;
+	b->token_is_revoked = pg_token_is_revoked;
+}
 
 int booking__pg_store_new(booking_store **out, const char *conninfo, const booking_options *opts)
 {
-	(void)conninfo;
-	(void)opts;
+	if (!out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: out is NULL");
 	*out = NULL;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "postgresql: not written yet");
+	if (!conninfo)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}", "store_url is NULL");
+	pg_store *st = booking_calloc(1, sizeof *st);
+	if (!st)
+		return booking_error_oom();
+	if (sync_init(st) < 0) {
+		booking_free(st);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql store: cannot create a mutex");
+	}
+	set_members(&st->parent);
+	int rc = build_params(st, conninfo, opts);
+	if (rc == 0)
+		rc = pool_init(st, opts);
+	if (rc < 0) {
+		st_free(&st->parent);
+		return rc;
+	}
+	/* Connect once now: an unreachable server is reported by the open, not by the first use. */
+	pg_conn *c;
+	rc = pg_acquire(st, &c);
+	if (rc < 0) {
+		st_free(&st->parent);
+		return rc;
+	}
+	pg_release(st, c);
+	*out = &st->parent;
+	return 0;
 }

@@ -1,0 +1,585 @@
+/*
+ * PostgreSQL store — versioned schema migrations.
+ *
+ * schema_migrations holds one row per applied version. Opening a store
+ * reads the version (one query); when it is behind, one transaction takes
+ * pg_advisory_xact_lock(PG_LOCK_MIGRATE), re-reads the version under the
+ * lock and applies what is missing, so processes that start together
+ * apply each version exactly once and the others wait, then see it done.
+ * A database with a version newer than PG_SCHEMA_VERSION is refused with
+ * BOOKING_ESCHEMA. Migrations are appended, never edited.
+ *
+ * The tables live in the first schema of the session's search_path
+ * (libpq `options=-csearch_path=NAME` in the URL selects one); it is
+ * created when missing, so one database can hold several stores.
+ *
+ * Version 1 also creates the PL/pgSQL functions each write use case calls
+ * (one round trip per use case): they lock what they change in a fixed
+ * order — payment, then booking, then seats by label — check every guard
+ * before the first write and return 0 or a negative booking error code.
+ * Only a duplicate id (23505) escapes as an exception, which rolls the
+ * whole call back.
+ * SPDX-License-Identifier: MIT
+ */
+#include "pg_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* All text that is compared, sorted or joined is COLLATE "C": byte order (like strcmp), and fast. */
+static const char *const SCHEMA_V1[] = {
+	/* --- catalog ----------------------------------------------------------- */
+	"CREATE TABLE movies ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" title text NOT NULL,"
+	" duration_minutes integer NOT NULL,"
+	" created_at bigint NOT NULL);",
+	"CREATE INDEX movies_created ON movies (created_at, id);",
+	"CREATE TABLE theaters ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" name text NOT NULL,"
+	" city text NOT NULL DEFAULT '',"
+	" created_at bigint NOT NULL);",
+	"CREATE INDEX theaters_created ON theaters (created_at, id);",
+	/* a screen's seats in layout order, as two parallel arrays */
+	"CREATE TABLE screens ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" theater_id text COLLATE \"C\" NOT NULL REFERENCES theaters (id),"
+	" name text NOT NULL,"
+	" seat_labels text[] COLLATE \"C\" NOT NULL,"
+	" seat_categories text[] NOT NULL,"
+	" created_at bigint NOT NULL);",
+	"CREATE INDEX screens_theater ON screens (theater_id);",
+	"CREATE TABLE showtimes ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" movie_id text COLLATE \"C\" NOT NULL REFERENCES movies (id),"
+	" screen_id text COLLATE \"C\" NOT NULL REFERENCES screens (id),"
+	" starts_at bigint NOT NULL,"
+	" currency text NOT NULL,"
+	" status smallint NOT NULL,"
+	" price_categories text[] NOT NULL,"
+	" price_amounts bigint[] NOT NULL,"
+	" created_at bigint NOT NULL);",
+	"CREATE INDEX showtimes_movie ON showtimes (movie_id, starts_at, id);",
+	"CREATE INDEX showtimes_starts ON showtimes (starts_at, id);",
+	/*
+	 * status: 0 FREE, 1 HELD (claimable again once hold_until <= now), 2 SOLD.
+	 * No index covers the columns a hold changes, and the fill factor leaves
+	 * room on each page, so claiming a seat is a HOT update.
+	 */
+	"CREATE TABLE showtime_seats ("
+	" showtime_id text COLLATE \"C\" NOT NULL REFERENCES showtimes (id),"
+	" label text COLLATE \"C\" NOT NULL,"
+	" category text NOT NULL,"
+	" position integer NOT NULL,"
+	" status smallint NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
+	" booking_id text COLLATE \"C\","
+	" hold_until bigint NOT NULL DEFAULT 0,"
+	" version bigint NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (showtime_id, label)) WITH (fillfactor = 70);",
+	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats (showtime_id, position);",
+	/* --- reservations and payments ----------------------------------------
+	 * No foreign keys on the hot tables: every writer is a function that
+	 * checks what it references, and a key check would take a KEY SHARE lock
+	 * on the showtime row in every hold (multixacts under a flash sale). */
+	"CREATE TABLE bookings ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" user_id text COLLATE \"C\" NOT NULL,"
+	" showtime_id text COLLATE \"C\" NOT NULL,"
+	" status smallint NOT NULL,"
+	" saga smallint NOT NULL,"
+	" seats text[] COLLATE \"C\" NOT NULL,"
+	" total_amount bigint NOT NULL,"
+	" currency text NOT NULL,"
+	" created_at bigint NOT NULL,"
+	" expires_at bigint NOT NULL,"
+	" updated_at bigint NOT NULL,"
+	" version bigint NOT NULL);",
+	"CREATE INDEX bookings_user ON bookings (user_id, created_at DESC, id DESC);",
+	"CREATE INDEX bookings_due ON bookings (expires_at, created_at, id) WHERE status = 1;",
+	"CREATE TABLE payments ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" booking_id text COLLATE \"C\" NOT NULL,"
+	" user_id text COLLATE \"C\" NOT NULL,"
+	" status smallint NOT NULL,"
+	" amount bigint NOT NULL,"
+	" currency text NOT NULL,"
+	" card_last4 text NOT NULL,"
+	" gateway_ref text NOT NULL,"
+	" failure_code text NOT NULL,"
+	" refunded_amount bigint NOT NULL,"
+	" created_at bigint NOT NULL,"
+	" updated_at bigint NOT NULL);",
+	"CREATE INDEX payments_booking ON payments (booking_id);",
+	"CREATE INDEX payments_processing ON payments (created_at, id) WHERE status = 1;",
+	"CREATE TABLE idempotency_keys ("
+	" user_id text COLLATE \"C\" NOT NULL,"
+	" key text COLLATE \"C\" NOT NULL,"
+	" request_hash text NOT NULL,"
+	" payment_id text COLLATE \"C\" NOT NULL UNIQUE,"
+	" completed boolean NOT NULL DEFAULT false,"
+	" replay_error integer NOT NULL DEFAULT 0,"
+	" created_at bigint NOT NULL,"
+	" PRIMARY KEY (user_id, key));",
+	/* --- outbox, consumers ------------------------------------------------
+	 * seq: insertion order. position: the store: transport's cursor, NULL
+	 * until booking_outbox_sequence() gives it (see there why). */
+	"CREATE TABLE outbox ("
+	" seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" id text COLLATE \"C\" NOT NULL UNIQUE,"
+	" type text NOT NULL,"
+	" aggregate_type text NOT NULL,"
+	" aggregate_id text COLLATE \"C\" NOT NULL,"
+	" sequence bigint NOT NULL,"
+	" occurred_at bigint NOT NULL,"
+	" correlation_id text NOT NULL,"
+	" traceparent text NOT NULL,"
+	" data_json text NOT NULL,"
+	" position bigint UNIQUE,"
+	" published boolean NOT NULL DEFAULT false,"
+	" UNIQUE (aggregate_id, sequence));",
+	"CREATE INDEX outbox_unsequenced ON outbox (seq) WHERE position IS NULL;",
+	"CREATE INDEX outbox_unpublished ON outbox (position) WHERE NOT published;",
+	"CREATE TABLE consumer_cursors ("
+	" group_name text COLLATE \"C\" PRIMARY KEY,"
+	" position bigint NOT NULL);",
+	"CREATE TABLE inbox ("
+	" group_name text COLLATE \"C\" NOT NULL,"
+	" event_id text COLLATE \"C\" NOT NULL,"
+	" applied_at bigint NOT NULL,"
+	" PRIMARY KEY (group_name, event_id));",
+	"CREATE TABLE dead_letters ("
+	" seq bigint GENERATED ALWAYS AS IDENTITY,"
+	" group_name text COLLATE \"C\" NOT NULL,"
+	" event_id text COLLATE \"C\" NOT NULL,"
+	" reason text NOT NULL,"
+	" envelope_json text NOT NULL,"
+	" dead_at bigint NOT NULL,"
+	" PRIMARY KEY (group_name, event_id));",
+	"CREATE INDEX dead_letters_time ON dead_letters (dead_at, seq);",
+
+	/* --- functions -------------------------------------------------------- */
+
+	/* Append events: sequence = 1 + the aggregate's last (the caller holds the aggregate's row lock). */
+	"CREATE FUNCTION booking_append_events(e_id text[], e_type text[], e_agg_type text[], e_agg_id text[],"
+	" e_occurred bigint[], e_corr text[], e_tp text[], e_data text[]) RETURNS void LANGUAGE plpgsql AS $f$"
+	" BEGIN" /* plpgsql, not sql: its plan is cached per session */
+	"  IF cardinality(e_id) = 0 THEN RETURN; END IF;"
+	"  IF cardinality(e_id) = 1 THEN" /* the usual case, without the batch machinery */
+	"   INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
+	"    traceparent, data_json)"
+	"   VALUES (e_id[1], e_type[1], e_agg_type[1], e_agg_id[1],"
+	"    coalesce((SELECT max(o.sequence) FROM outbox o WHERE o.aggregate_id = e_agg_id[1]), 0) + 1,"
+	"    e_occurred[1], e_corr[1], e_tp[1], e_data[1]);"
+	"   RETURN;"
+	"  END IF;"
+	"  INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
+	"   traceparent, data_json)"
+	"  SELECT e.id, e.type, e.agg_type, e.agg_id,"
+	"   coalesce((SELECT max(o.sequence) FROM outbox o WHERE o.aggregate_id = e.agg_id), 0)"
+	"    + row_number() OVER (PARTITION BY e.agg_id ORDER BY e.ord),"
+	"   e.occurred, e.corr, e.tp, e.data"
+	"  FROM unnest(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data) WITH ORDINALITY"
+	"   AS e(id, type, agg_type, agg_id, occurred, corr, tp, data, ord)"
+	"  ORDER BY e.ord;"
+	" END $f$;",
+
+	/*
+	 * Outbox positions. Readers of the store: transport must never skip an
+	 * event, so a position may only become visible after every smaller one.
+	 * A sequence or identity drawn at insert does not give that: a writer
+	 * that drew 7 may commit after one that drew 8, and a reader that saw 8
+	 * moves its cursor past 7 for good. Taking a lock from the insert to the
+	 * commit would give it, but would serialise every commit — WAL flush
+	 * included — of every write in the database.
+	 *
+	 * So writers insert with position NULL and never wait for each other;
+	 * positions are handed out after commit by whoever reads the outbox,
+	 * under pg_advisory_xact_lock(PG_LOCK_OUTBOX): the statement after the
+	 * lock sees every earlier sequencing committed, numbers the committed
+	 * rows still without a position after the largest one, and commits
+	 * before the next sequencer can start. Positions therefore become
+	 * visible in increasing order (1, 2, 3, ... with no gaps), and an event
+	 * committed later always gets a larger position than any a reader has
+	 * seen. Only readers ever wait on that lock.
+	 */
+	"CREATE FUNCTION booking_outbox_sequence() RETURNS void LANGUAGE plpgsql AS $f$"
+	" DECLARE base bigint;"
+	" BEGIN"
+	"  IF NOT EXISTS (SELECT 1 FROM outbox WHERE position IS NULL) THEN RETURN; END IF;"
+	"  PERFORM pg_advisory_xact_lock(" PG_LOCK_OUTBOX ");"
+	"  SELECT coalesce(max(position), 0) INTO base FROM outbox;"
+	"  UPDATE outbox o SET position = base + n.rn"
+	"  FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS rn FROM outbox WHERE position IS NULL) n"
+	"  WHERE o.seq = n.seq;"
+	" END $f$;",
+
+	"CREATE FUNCTION booking_outbox_read(p_after bigint, p_max bigint) RETURNS SETOF outbox"
+	" LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  PERFORM booking_outbox_sequence();"
+	"  RETURN QUERY SELECT * FROM outbox WHERE position > p_after ORDER BY position LIMIT p_max;"
+	" END $f$;",
+
+	"CREATE FUNCTION booking_outbox_unpublished(p_max bigint) RETURNS SETOF outbox LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  PERFORM booking_outbox_sequence();"
+	"  RETURN QUERY SELECT * FROM outbox WHERE NOT published AND position IS NOT NULL"
+	"   ORDER BY position LIMIT p_max;"
+	" END $f$;",
+
+	/* Lock, in label order, the seats of a booking in `p_status` held by it; then set them. */
+	"CREATE FUNCTION booking_seats_set(p_booking text, p_showtime text, p_seats text[], p_status smallint,"
+	" p_new_status smallint, p_hold_until bigint) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE n integer;"
+	" BEGIN"
+	"  PERFORM 1 FROM showtime_seats WHERE showtime_id = p_showtime AND label = ANY (p_seats)"
+	"   AND status = p_status AND booking_id = p_booking ORDER BY label FOR UPDATE;"
+	"  UPDATE showtime_seats SET status = p_new_status,"
+	"   booking_id = CASE WHEN p_new_status = 0 THEN NULL ELSE booking_id END,"
+	"   hold_until = p_hold_until, version = version + 1"
+	"  WHERE showtime_id = p_showtime AND label = ANY (p_seats) AND status = p_status AND booking_id = p_booking;"
+	"  GET DIAGNOSTICS n = ROW_COUNT;"
+	"  RETURN n;"
+	" END $f$;",
+
+	"CREATE FUNCTION booking_screen_insert(p_id text, p_theater text, p_name text, p_labels text[],"
+	" p_categories text[], p_created bigint) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF NOT EXISTS (SELECT 1 FROM theaters WHERE id = p_theater) THEN RETURN -6; END IF;"
+	"  IF EXISTS (SELECT 1 FROM screens WHERE id = p_id) THEN RETURN -23; END IF;"
+	"  IF cardinality(p_labels) <> cardinality(p_categories)"
+	"   OR (SELECT count(DISTINCT l) FROM unnest(p_labels) l) <> cardinality(p_labels) THEN RETURN -1; END IF;"
+	"  INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, created_at)"
+	"  VALUES (p_id, p_theater, p_name, p_labels, p_categories, p_created);"
+	"  RETURN 0;"
+	" END $f$;",
+
+	"CREATE FUNCTION booking_showtime_insert(p_id text, p_movie text, p_screen text, p_starts bigint,"
+	" p_currency text, p_status smallint, p_categories text[], p_amounts bigint[], p_created bigint)"
+	" RETURNS integer LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF NOT EXISTS (SELECT 1 FROM movies WHERE id = p_movie) THEN RETURN -5; END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM screens WHERE id = p_screen) THEN RETURN -7; END IF;"
+	"  IF EXISTS (SELECT 1 FROM showtimes WHERE id = p_id) THEN RETURN -23; END IF;"
+	"  INSERT INTO showtimes (id, movie_id, screen_id, starts_at, currency, status, price_categories,"
+	"   price_amounts, created_at)"
+	"  VALUES (p_id, p_movie, p_screen, p_starts, p_currency, p_status, p_categories, p_amounts, p_created);"
+	"  INSERT INTO showtime_seats (showtime_id, label, category, position)"
+	"  SELECT p_id, u.label, u.category, u.ord FROM screens s,"
+	"   unnest(s.seat_labels, s.seat_categories) WITH ORDINALITY AS u(label, category, ord)"
+	"  WHERE s.id = p_screen;"
+	"  RETURN 0;"
+	" END $f$;",
+
+	/*
+	 * Hold: lock the requested seats that are claimable, in label order (two
+	 * holds of overlapping seats queue instead of deadlocking; one that waited
+	 * re-checks the row it waited for and skips it if it is taken now). If
+	 * all of them were locked, claim them and insert the booking and its
+	 * event; otherwise explain, having written nothing: -8 no showtime,
+	 * -23 booking exists, -1 labels the showtime lacks, -11 labels taken.
+	 */
+	"CREATE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint, p_saga smallint,"
+	" p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint, p_updated bigint,"
+	" p_version bigint, p_now bigint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql AS $f$"
+	" DECLARE locked text[];"
+	" BEGIN"
+	"  SELECT coalesce(array_agg(x.label), '{}') INTO locked FROM ("
+	"   SELECT s.label FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = ANY (p_seats)"
+	"    AND (s.status = 0 OR (s.status = 1 AND s.hold_until <= p_now))"
+	"   ORDER BY s.label FOR UPDATE) x;"
+	"  IF cardinality(locked) = cardinality(p_seats)"
+	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"
+	"   UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
+	"   WHERE showtime_id = p_showtime AND label = ANY (p_seats);"
+	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
+	"    created_at, expires_at, updated_at, version)"
+	"   VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
+	"    p_expires, p_updated, p_version);"
+	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"   rc := 0;"
+	"   RETURN;"
+	"  END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime) THEN rc := -8; RETURN; END IF;"
+	"  IF EXISTS (SELECT 1 FROM bookings WHERE id = p_id) THEN rc := -23; RETURN; END IF;"
+	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
+	"   WHERE NOT EXISTS (SELECT 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = u.l)"
+	"   ORDER BY u.o);"
+	"  IF cardinality(labels) > 0 THEN rc := -1; RETURN; END IF;"
+	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
+	"   WHERE u.l <> ALL (locked) ORDER BY u.o);"
+	/* nothing taken and nothing missing: a label was requested twice */
+	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
+	" END $f$;",
+
+	/* Cancel (4) or expire (5) a PENDING booking. */
+	"CREATE FUNCTION booking_transition(p_id text, p_to smallint, p_now bigint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE b bookings%ROWTYPE;"
+	" BEGIN"
+	"  SELECT * INTO b FROM bookings WHERE id = p_id FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN -9; END IF;"
+	"  IF p_to NOT IN (4, 5) THEN RETURN -1; END IF;"
+	"  IF b.status <> 1 THEN RETURN -12; END IF;"
+	"  IF p_to = 4 AND b.expires_at <= p_now THEN RETURN -13; END IF;"
+	"  IF p_to = 5 AND b.expires_at > p_now THEN RETURN -12; END IF;"
+	"  UPDATE bookings SET status = p_to, saga = 4, version = version + 1, updated_at = p_now WHERE id = p_id;"
+	"  PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 0::smallint, 0);"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  RETURN 0;"
+	" END $f$;",
+
+	/*
+	 * Begin a payment. The booking row is locked first, so two requests for
+	 * one booking queue; the idempotency record is read after that lock, so
+	 * the second sees the first's record and replays or answers in progress.
+	 * kind: 1 STARTED, 2 REPLAY (the payment columns are the stored payment).
+	 */
+	"CREATE FUNCTION booking_pay_begin(p_user text, p_key text, p_hash text, p_id text, p_booking text,"
+	" p_status smallint, p_amount bigint, p_currency text, p_last4 text, p_gateway_ref text, p_failure text,"
+	" p_refunded bigint, p_created bigint, p_updated bigint, p_now bigint, p_hold_until bigint,"
+	" OUT rc integer, OUT kind integer, OUT replay_error integer, OUT pay payments)"
+	" LANGUAGE plpgsql AS $f$"
+	" DECLARE b bookings%ROWTYPE; k idempotency_keys%ROWTYPE; found_booking boolean;"
+	" BEGIN"
+	"  rc := 0; kind := 0; replay_error := 0;"
+	"  SELECT * INTO b FROM bookings WHERE id = p_booking FOR UPDATE;"
+	"  found_booking := FOUND;"
+	"  FOR attempt IN 1..2 LOOP"
+	"   SELECT * INTO k FROM idempotency_keys WHERE user_id = p_user AND key = p_key;"
+	"   IF FOUND THEN"
+	"    IF k.request_hash <> p_hash THEN rc := -16; RETURN; END IF;"
+	"    IF NOT k.completed THEN rc := -15; RETURN; END IF;"
+	"    SELECT * INTO pay FROM payments WHERE id = k.payment_id;"
+	"    IF NOT FOUND THEN rc := -20; RETURN; END IF;"
+	"    kind := 2; replay_error := k.replay_error;"
+	"    RETURN;"
+	"   END IF;"
+	"   IF attempt = 2 THEN rc := -20; RETURN; END IF;"
+	"   IF NOT found_booking THEN rc := -9; RETURN; END IF;"
+	"   IF b.user_id <> p_user THEN rc := -3; RETURN; END IF;"
+	"   IF b.status <> 1 THEN rc := -12; RETURN; END IF;"
+	"   IF b.expires_at <= p_now THEN rc := -13; RETURN; END IF;"
+	/* a request with the same key for another booking may have committed meanwhile: then replay it */
+	"   INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, created_at)"
+	"   VALUES (p_user, p_key, p_hash, p_id, p_now) ON CONFLICT (user_id, key) DO NOTHING;"
+	"   EXIT WHEN FOUND;"
+	"  END LOOP;"
+	"  INSERT INTO payments (id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref,"
+	"   failure_code, refunded_amount, created_at, updated_at)"
+	"  VALUES (p_id, p_booking, p_user, p_status, p_amount, p_currency, p_last4, p_gateway_ref, p_failure,"
+	"   p_refunded, p_created, p_updated);"
+	"  UPDATE bookings SET status = 2, saga = 2, version = version + 1, updated_at = p_now WHERE id = b.id;"
+	"  PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 1::smallint, p_hold_until);"
+	"  kind := 1;"
+	" END $f$;",
+
+	/* Finish a payment: outcome 1 SUCCEEDED, 2 DECLINED, 3 REFUNDED; policy 1 RELEASE. */
+	"CREATE FUNCTION booking_pay_finish(p_payment text, p_outcome integer, p_gateway_ref text, p_failure text,"
+	" p_policy integer, p_now bigint, p_replay integer,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE p payments%ROWTYPE; b bookings%ROWTYPE; held integer;"
+	" BEGIN"
+	"  SELECT * INTO p FROM payments WHERE id = p_payment FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN -10; END IF;"
+	"  IF p.status <> 1 THEN RETURN -12; END IF;"
+	"  SELECT * INTO b FROM bookings WHERE id = p.booking_id FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN -9; END IF;"
+	"  IF p_outcome NOT IN (1, 2, 3) THEN RETURN -1; END IF;"
+	"  IF p_outcome = 1 THEN"
+	"   IF b.status <> 2 THEN RETURN -13; END IF;"
+	"   SELECT count(*) INTO held FROM (SELECT 1 FROM showtime_seats WHERE showtime_id = b.showtime_id"
+	"    AND label = ANY (b.seats) AND status = 1 AND booking_id = b.id ORDER BY label FOR UPDATE) x;"
+	"   IF held <> cardinality(b.seats) THEN RETURN -13; END IF;"
+	"   UPDATE payments SET status = 2, gateway_ref = coalesce(p_gateway_ref, gateway_ref), updated_at = p_now"
+	"   WHERE id = p.id;"
+	"   PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 2::smallint, 0);"
+	"   UPDATE bookings SET status = 3, saga = 3, version = version + 1, updated_at = p_now WHERE id = b.id;"
+	"  ELSIF p_outcome = 2 THEN"
+	"   UPDATE payments SET status = 3, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
+	"    failure_code = coalesce(p_failure, ''), updated_at = p_now WHERE id = p.id;"
+	"   IF b.status = 2 THEN"
+	"    IF p_policy = 1 THEN"
+	"     PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 0::smallint, 0);"
+	"     UPDATE bookings SET status = 4, saga = 4, version = version + 1, updated_at = p_now WHERE id = b.id;"
+	"    ELSE"
+	"     PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 1::smallint, b.expires_at);"
+	"     UPDATE bookings SET status = 1, saga = 1, version = version + 1, updated_at = p_now WHERE id = b.id;"
+	"    END IF;"
+	"   END IF;"
+	"  ELSE"
+	"   UPDATE payments SET status = 4, refunded_amount = amount, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
+	"    failure_code = coalesce(p_failure, ''), updated_at = p_now WHERE id = p.id;"
+	"   PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 0::smallint, 0);"
+	"   IF b.status = 2 THEN"
+	"    UPDATE bookings SET status = 5, saga = 4, version = version + 1, updated_at = p_now WHERE id = b.id;"
+	"   END IF;"
+	"  END IF;"
+	"  UPDATE idempotency_keys SET completed = true, replay_error = p_replay WHERE payment_id = p.id;"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  RETURN 0;"
+	" END $f$;",
+
+	/* Refund a confirmed booking: payment REFUNDED, booking CANCELLED, its sold seats free. */
+	"CREATE FUNCTION booking_refund(p_payment text, p_now bigint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE p payments%ROWTYPE; b bookings%ROWTYPE;"
+	" BEGIN"
+	"  SELECT * INTO p FROM payments WHERE id = p_payment FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN -10; END IF;"
+	"  IF p.status <> 2 THEN RETURN -12; END IF;"
+	"  SELECT * INTO b FROM bookings WHERE id = p.booking_id FOR UPDATE;"
+	"  IF NOT FOUND OR b.status <> 3 THEN RETURN -12; END IF;"
+	"  UPDATE payments SET status = 4, refunded_amount = amount, updated_at = p_now WHERE id = p.id;"
+	"  PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 2::smallint, 0::smallint, 0);"
+	"  UPDATE bookings SET status = 4, saga = 4, version = version + 1, updated_at = p_now WHERE id = b.id;"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  RETURN 0;"
+	" END $f$;",
+
+	/* Compare-and-set a consumer cursor; returns the position it found (= expected on success). */
+	"CREATE FUNCTION booking_cursor_advance(p_group text, p_expected bigint, p_position bigint,"
+	" OUT ok boolean, OUT at_position bigint) LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  UPDATE consumer_cursors SET position = p_position WHERE group_name = p_group AND position = p_expected;"
+	"  IF FOUND THEN ok := true; at_position := p_expected; RETURN; END IF;"
+	"  IF p_expected = 0 THEN"
+	"   INSERT INTO consumer_cursors (group_name, position) VALUES (p_group, p_position)"
+	"   ON CONFLICT (group_name) DO NOTHING;"
+	"   IF FOUND THEN ok := true; at_position := 0; RETURN; END IF;"
+	"  END IF;"
+	"  ok := false;"
+	"  SELECT c.position INTO at_position FROM consumer_cursors c WHERE c.group_name = p_group;"
+	"  at_position := coalesce(at_position, 0);"
+	" END $f$;",
+
+	/*
+	 * Settling a write whose connection was lost: end the session that ran
+	 * it (only that one: same pid and start time) and wait until it is gone.
+	 * True when it is gone.
+	 */
+	"CREATE FUNCTION booking_end_session(p_pid integer, p_started text) RETURNS boolean"
+	" LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = p_pid AND backend_start::text = p_started)"
+	"  THEN RETURN true; END IF;"
+	"  RETURN pg_terminate_backend(p_pid, 10000);"
+	" END $f$;",
+	NULL,
+};
+
+/* Index i holds the statements that bring version i to version i + 1. */
+static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
+	SCHEMA_V1,
+};
+
+/*
+ * Create the schema named first in search_path when it does not exist,
+ * so a URL with options=-csearch_path=NAME gets its own set of tables.
+ */
+static const char SQL_ENSURE_SCHEMA[] =
+	"DO $f$ DECLARE s text; BEGIN"
+	" IF current_schema() IS NULL THEN"
+	"  s := trim(split_part(current_setting('search_path'), ',', 1));"
+	"  IF s LIKE '\"%\"' THEN s := replace(substr(s, 2, length(s) - 2), '\"\"', '\"'); END IF;"
+	"  IF s = '' OR s = '$user' THEN s := current_user; END IF;"
+	"  EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', s);"
+	" END IF; END $f$";
+
+static const char SQL_CREATE_MIGRATIONS[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" version integer PRIMARY KEY,"
+	" applied_at timestamptz NOT NULL DEFAULT now())";
+
+static const char SQL_VERSION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+
+static int schema_too_new(int version)
+{
+	return booking_error_set(BOOKING_ESCHEMA, NULL,
+	                         "postgresql: the database has schema version %d, newer than this libbooking knows (%d)",
+	                         version, PG_SCHEMA_VERSION);
+}
+
+/* The recorded version, or 0 when there is no schema_migrations table. */
+static int read_version(pg_conn *c, int *version_out)
+{
+	PGresult *r = PQexec(c->conn, SQL_VERSION);
+	*version_out = 0;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		int64_t v = pg_i64(r, 0, 0);
+		*version_out = v > 1000000 ? 1000000 : (int)v;
+		PQclear(r);
+		return 0;
+	}
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	/* 42P01: no such table; 3F000: the search_path schema does not exist yet */
+	if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
+		PQclear(r);
+		return 0;
+	}
+	int rc = pg_error(c, r, "migrate");
+	PQclear(r);
+	return rc;
+}
+
+static int migrate_locked(pg_conn *c, int *version)
+{
+	int rc = pg_exec_sql(c, "BEGIN", NULL);
+	if (rc == 0)
+		rc = pg_exec_sql(c, "SET LOCAL statement_timeout = '10min'", NULL);
+	if (rc == 0)
+		rc = pg_exec_sql(c, "SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")", NULL);
+	if (rc == 0)
+		rc = pg_exec_sql(c, SQL_ENSURE_SCHEMA, NULL);
+	if (rc == 0)
+		rc = pg_exec_sql(c, SQL_CREATE_MIGRATIONS, NULL);
+	if (rc == 0)
+		rc = read_version(c, version);
+	if (rc == 0 && *version > PG_SCHEMA_VERSION)
+		rc = schema_too_new(*version);
+	while (rc == 0 && *version < PG_SCHEMA_VERSION) {
+		char record[96];
+		for (const char *const *sql = MIGRATIONS[*version]; *sql && rc == 0; sql++)
+			rc = pg_exec_sql(c, *sql, NULL);
+		snprintf(record, sizeof record, "INSERT INTO schema_migrations (version) VALUES (%d)", *version + 1);
+		if (rc == 0)
+			rc = pg_exec_sql(c, record, NULL);
+		if (rc == 0)
+			(*version)++;
+	}
+	if (rc == 0)
+		rc = pg_exec_sql(c, "COMMIT", NULL);
+	/* on an error pg_release() rolls back */
+	return rc;
+}
+
+int pg_migrate(booking_store *base, int *version_out)
+{
+	pg_store *st = pg_impl(base);
+	pg_conn *c;
+	int version = 0;
+
+	if (version_out)
+		*version_out = 0;
+	int rc = pg_acquire(st, &c);
+	if (rc < 0)
+		return rc;
+	rc = read_version(c, &version); /* the usual case: up to date, one query */
+	if (rc == 0 && version < PG_SCHEMA_VERSION)
+		rc = migrate_locked(c, &version);
+	pg_release(st, c);
+	if (rc < 0)
+		return rc;
+	if (version > PG_SCHEMA_VERSION)
+		return schema_too_new(version);
+	if (version_out)
+		*version_out = version;
+	return 0;
+}

@@ -1,0 +1,795 @@
+/*
+ * PostgreSQL store — what only this backend has to get right: migrations
+ * run by many processes at once, a schema newer than the code, lost
+ * connections (reported, then replaced), writes whose reply was lost
+ * (settled by looking, through a TCP proxy that drops a reply or a
+ * request), statement and pool timeouts, and outbox positions that no
+ * reader can skip while many writers commit.
+ *
+ * Each test works in a schema of its own (options=-csearch_path=...), on
+ * the server whose URL is BOOKING_TEST_STORE_URL (tests/postgres/with-pg.sh).
+ * libpq is used directly only to play the administrator.
+ * SPDX-License-Identifier: MIT
+ */
+#include <booking/booking.h>
+#include <booking/sys/backend.h>
+#include <check.h>
+#include <libpq-fe.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define T0 INT64_C(1767225600000)
+#define MINUTE INT64_C(60000)
+
+/* ------------------------------------------------------------------------
+ * URLs and the administrator's connection.
+ * ------------------------------------------------------------------------ */
+
+static const char *base_url(void)
+{
+	const char *u = getenv("BOOKING_TEST_STORE_URL");
+	ck_assert_msg(u && *u, "BOOKING_TEST_STORE_URL is not set (run through tests/postgres/with-pg.sh)");
+	return u;
+}
+
+/* The base URL in schema `schema`, with extra server options (e.g. "-cstatement_timeout%3D300"). */
+static void schema_url(char *out, size_t n, const char *schema, const char *extra_options)
+{
+	const char *u = base_url();
+	snprintf(out, n, "%s%coptions=-csearch_path%%3D%s%s%s", u, strchr(u, '?') ? '&' : '?', schema,
+	         extra_options ? "%20" : "", extra_options ? extra_options : "");
+}
+
+static PGconn *admin(void)
+{
+	PGconn *c = PQconnectdb(base_url());
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "admin connection: %s", PQerrorMessage(c));
+	return c;
+}
+
+static void admin_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql,
+	              PQerrorMessage(c));
+	PQclear(r);
+}
+
+static long admin_count(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(c));
+	long n = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+#define ck_assert_code(rc, code)                                                                             \
+	do {                                                                                                 \
+		int rc_ = (rc);                                                                              \
+		ck_assert_msg(rc_ == (code), "expected %s, got %s: %s", booking_error_name(code),            \
+		              booking_error_name(rc_), rc_ ? booking_error_last()->message : "");           \
+	} while (0)
+#define ck_assert_ok(rc) ck_assert_code(rc, 0)
+
+static booking_store *open_store(const char *url, int pool_size, int pool_timeout_s)
+{
+	booking_options o;
+	booking_store *st = NULL;
+	int v = 0;
+	booking_options_init(&o);
+	o.db_pool_size = pool_size;
+	o.db_pool_timeout_seconds = pool_timeout_s;
+	ck_assert_ok(booking_store_open(&st, url, &o));
+	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_int_eq(v, 1);
+	return st;
+}
+
+/* ------------------------------------------------------------------------
+ * A catalog and holds through the vtable.
+ * ------------------------------------------------------------------------ */
+
+typedef struct world {
+	booking_store *st;
+	char showtime_id[BOOKING_ID_SIZE];
+} world;
+
+static void seed(world *w, const char *layout)
+{
+	booking_movie m = {{0}, (char *)"Proxy", 100, T0};
+	booking_theater t = {{0}, (char *)"Odeon", (char *)"", T0};
+	booking_screen s;
+	booking_showtime sh;
+	booking_price price = {"standard", 1000};
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	booking_uuid_v7(m.id, T0);
+	booking_uuid_v7(t.id, T0);
+	ck_assert_ok(w->st->movie_insert(w->st, &m));
+	ck_assert_ok(w->st->theater_insert(w->st, &t));
+	ck_assert_ok(booking_layout_parse(&seats, &n, layout));
+	memset(&s, 0, sizeof s);
+	booking_uuid_v7(s.id, T0);
+	memcpy(s.theater_id, t.id, BOOKING_ID_SIZE);
+	s.name = (char *)"One";
+	s.seat_count = n;
+	s.seats = seats;
+	s.created_at = T0;
+	ck_assert_ok(w->st->screen_insert(w->st, &s));
+	booking_free(seats);
+	memset(&sh, 0, sizeof sh);
+	booking_uuid_v7(sh.id, T0);
+	memcpy(sh.movie_id, m.id, BOOKING_ID_SIZE);
+	memcpy(sh.screen_id, s.id, BOOKING_ID_SIZE);
+	sh.starts_at = T0 + 24 * 60 * MINUTE;
+	memcpy(sh.currency, "EUR", 4);
+	sh.price_count = 1;
+	sh.prices = &price;
+	sh.status = BOOKING_SHOWTIME_SCHEDULED;
+	sh.created_at = T0;
+	ck_assert_ok(w->st->showtime_insert(w->st, &sh));
+	memcpy(w->showtime_id, sh.id, BOOKING_ID_SIZE);
+}
+
+typedef struct hold_req {
+	booking_reservation r;
+	booking_seat_ref seat;
+	booking_event_record ev;
+	booking_store_hold req;
+} hold_req;
+
+/* A hold of one seat, ready to send. */
+static void hold_init(hold_req *h, const world *w, const char *user, const char *label)
+{
+	memset(h, 0, sizeof *h);
+	booking_uuid_v7(h->r.id, T0);
+	snprintf(h->r.user_id, sizeof h->r.user_id, "%s", user);
+	memcpy(h->r.showtime_id, w->showtime_id, BOOKING_ID_SIZE);
+	h->r.status = BOOKING_STATUS_PENDING;
+	h->r.saga = BOOKING_SAGA_SEATS_RESERVED;
+	snprintf(h->seat.label, sizeof h->seat.label, "%s", label);
+	h->r.seat_count = 1;
+	h->r.seats = &h->seat;
+	h->r.total_amount = 1000;
+	memcpy(h->r.currency, "EUR", 4);
+	h->r.created_at = h->r.updated_at = T0;
+	h->r.expires_at = T0 + 15 * MINUTE;
+	h->r.version = 1;
+	booking_uuid_v7(h->ev.id, T0);
+	h->ev.type = "booking.created";
+	h->ev.aggregate_type = "booking";
+	memcpy(h->ev.aggregate_id, h->r.id, BOOKING_ID_SIZE);
+	h->ev.occurred_at = T0;
+	h->ev.correlation_id = "c";
+	h->ev.traceparent = "";
+	h->ev.data_json = "{}";
+	h->req.booking = &h->r;
+	h->req.now = T0;
+	h->req.event = &h->ev;
+}
+
+static int hold_send(booking_store *st, hold_req *h)
+{
+	booking_seat_ref taken[1];
+	size_t n = 0;
+	return st->hold(st, &h->req, taken, &n);
+}
+
+static int cancel_send(booking_store *st, const char *booking_id)
+{
+	booking_event_record ev;
+	memset(&ev, 0, sizeof ev);
+	booking_uuid_v7(ev.id, T0);
+	ev.type = "booking.cancelled";
+	ev.aggregate_type = "booking";
+	snprintf(ev.aggregate_id, sizeof ev.aggregate_id, "%s", booking_id);
+	ev.occurred_at = T0 + 1;
+	ev.correlation_id = "c";
+	ev.traceparent = "";
+	ev.data_json = "{}";
+	booking_store_transition tr = {booking_id, BOOKING_STATUS_CANCELLED, T0 + 1, &ev};
+	return st->transition(st, &tr);
+}
+
+static bool booking_exists(booking_store *st, const char *id)
+{
+	booking_reservation *r = NULL;
+	int rc = st->booking_get(st, id, &r);
+	booking_reservation_free(r);
+	ck_assert_msg(rc == 0 || rc == BOOKING_EBOOKING_NOT_FOUND, "booking_get: %s", booking_error_name(rc));
+	return rc == 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Migrations.
+ * ------------------------------------------------------------------------ */
+
+START_TEST(migrations_from_many_processes_at_once_apply_each_version_once)
+{
+	enum { PROCS = 8 };
+	char url[1024];
+	int go[2];
+	pid_t pids[PROCS];
+
+	schema_url(url, sizeof url, "mig_many", NULL);
+	ck_assert_int_eq(pipe(go), 0);
+	for (int p = 0; p < PROCS; p++) {
+		pids[p] = fork();
+		ck_assert_int_ge(pids[p], 0);
+		if (pids[p] == 0) {
+			char byte;
+			booking_store *st = NULL;
+			int v = 0, rc;
+			close(go[1]);
+			if (read(go[0], &byte, 1) < 0)
+				_exit(2);
+			rc = booking_store_open(&st, url, NULL);
+			if (rc == 0)
+				rc = st->migrate(st, &v);
+			if (rc != 0)
+				fprintf(stderr, "migrate: %s: %s\n", booking_error_name(rc), booking_error_last()->message);
+			if (st)
+				st->free(st);
+			_exit(rc == 0 && v == 1 ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	close(go[1]); /* all at once */
+	for (int p = 0; p < PROCS; p++) {
+		int status = 0;
+		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d: status %d", p, status);
+	}
+	PGconn *a = admin();
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_many.schema_migrations"), 1);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	                                " WHERE n.nspname = 'mig_many' AND p.proname = 'booking_hold'"),
+	                 1);
+	PQfinish(a);
+}
+END_TEST
+
+START_TEST(a_schema_newer_than_the_code_is_refused)
+{
+	char url[1024];
+	booking_store *st;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_newer", NULL);
+	st = open_store(url, 2, 5);
+	st->free(st);
+	PGconn *a = admin();
+	admin_exec(a, "INSERT INTO mig_newer.schema_migrations (version) VALUES (2)");
+	PQfinish(a);
+
+	ck_assert_ok(booking_store_open(&st, url, NULL));
+	ck_assert_code(st->migrate(st, &v), BOOKING_ESCHEMA);
+	st->free(st);
+
+	booking_options o;
+	booking *bk = NULL;
+	booking_options_init(&o);
+	o.store_url = url;
+	o.log_level = BOOKING_LOG_CRITICAL;
+	ck_assert_code(booking_open(&bk, &o), BOOKING_ESCHEMA);
+	ck_assert_ptr_null(bk);
+}
+END_TEST
+
+START_TEST(bad_and_unreachable_urls)
+{
+	booking_store *st = NULL;
+	booking_options o;
+	booking_options_init(&o);
+	ck_assert_code(booking_store_open(&st, "postgresql://host/db?nosuchparameter=1", &o), BOOKING_EVALIDATION);
+	ck_assert_ptr_null(st);
+	/* nothing listens on port 1: refused at once */
+	ck_assert_code(booking_store_open(&st, "postgresql://postgres@127.0.0.1:1/x", &o), BOOKING_EUNAVAILABLE);
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Lost connections.
+ * ------------------------------------------------------------------------ */
+
+static int count_movie(const booking_movie *m, void *p)
+{
+	(void)m;
+	(*(int *)p)++;
+	return 0;
+}
+
+START_TEST(a_lost_connection_is_unavailable_once_then_replaced)
+{
+	char url[1024];
+	world w;
+	int n = 0;
+
+	schema_url(url, sizeof url, "lost", NULL);
+	w.st = open_store(url, 1, 5);
+	seed(&w, "A:5");
+	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_int_eq(n, 1);
+
+	/* the administrator ends every libbooking session (a failover, a restart, a kill) */
+	PGconn *a = admin();
+	admin_exec(a, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+	              " WHERE application_name = 'libbooking' AND pid <> pg_backend_pid()");
+	PQfinish(a);
+
+	n = 0;
+	ck_assert_code(w.st->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
+	/* the next call reconnects */
+	n = 0;
+	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_int_eq(n, 1);
+	w.st->free(w.st);
+}
+END_TEST
+
+/*
+ * A TCP proxy between the store and the server that can, once, cut the
+ * connection right after the server's next reply arrives (the statement
+ * ran and committed; the client never hears it) or right when the
+ * client's next request arrives (the statement never ran).
+ */
+enum { PASS = 0, DROP_REPLY = 1, DROP_REQUEST = 2 };
+enum { MAX_PAIRS = 16 };
+
+typedef struct proxy {
+	int listen_fd, port, target_port;
+	atomic_int mode;
+	atomic_bool stop;
+	atomic_int cuts;
+	pthread_t thread;
+	int client[MAX_PAIRS], server[MAX_PAIRS];
+} proxy;
+
+static bool write_all(int fd, const char *buf, ssize_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, (size_t)n);
+		if (w <= 0)
+			return false;
+		buf += w;
+		n -= w;
+	}
+	return true;
+}
+
+static void pair_close(proxy *p, int i)
+{
+	close(p->client[i]);
+	close(p->server[i]);
+	p->client[i] = p->server[i] = -1;
+}
+
+static void proxy_accept(proxy *p)
+{
+	int c = accept(p->listen_fd, NULL, NULL);
+	if (c < 0)
+		return;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in to = {0};
+	to.sin_family = AF_INET;
+	to.sin_port = htons((uint16_t)p->target_port);
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || connect(s, (struct sockaddr *)&to, sizeof to) < 0) {
+		close(c);
+		if (s >= 0)
+			close(s);
+		return;
+	}
+	for (int i = 0; i < MAX_PAIRS; i++)
+		if (p->client[i] < 0) {
+			p->client[i] = c;
+			p->server[i] = s;
+			return;
+		}
+	close(c);
+	close(s);
+}
+
+static void *proxy_run(void *arg)
+{
+	proxy *p = arg;
+	char buf[65536];
+	while (!atomic_load(&p->stop)) {
+		struct pollfd fds[1 + 2 * MAX_PAIRS];
+		int n = 0;
+		fds[n++] = (struct pollfd){p->listen_fd, POLLIN, 0};
+		for (int i = 0; i < MAX_PAIRS; i++) {
+			fds[n++] = (struct pollfd){p->client[i], POLLIN, 0}; /* -1: ignored by poll */
+			fds[n++] = (struct pollfd){p->server[i], POLLIN, 0};
+		}
+		if (poll(fds, (nfds_t)n, 50) <= 0)
+			continue;
+		if (fds[0].revents & POLLIN)
+			proxy_accept(p);
+		for (int i = 0; i < MAX_PAIRS; i++) {
+			for (int side = 0; side < 2 && p->client[i] >= 0; side++) {
+				struct pollfd *f = &fds[1 + 2 * i + side];
+				if (f->fd < 0 || !(f->revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				int from = side == 0 ? p->client[i] : p->server[i];
+				int to = side == 0 ? p->server[i] : p->client[i];
+				int cut = side == 0 ? DROP_REQUEST : DROP_REPLY;
+				ssize_t r = read(from, buf, sizeof buf);
+				if (r <= 0) {
+					pair_close(p, i);
+					break;
+				}
+				int want = cut;
+				if (atomic_compare_exchange_strong(&p->mode, &want, PASS)) {
+					atomic_fetch_add(&p->cuts, 1);
+					pair_close(p, i);
+					break;
+				}
+				if (!write_all(to, buf, r)) {
+					pair_close(p, i);
+					break;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < MAX_PAIRS; i++)
+		if (p->client[i] >= 0)
+			pair_close(p, i);
+	return NULL;
+}
+
+static void proxy_start(proxy *p, int target_port)
+{
+	memset(p, 0, sizeof *p);
+	for (int i = 0; i < MAX_PAIRS; i++)
+		p->client[i] = p->server[i] = -1;
+	p->target_port = target_port;
+	p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(p->listen_fd, 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(p->listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(p->listen_fd, 16), 0);
+	socklen_t len = sizeof a;
+	ck_assert_int_eq(getsockname(p->listen_fd, (struct sockaddr *)&a, &len), 0);
+	p->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&p->thread, NULL, proxy_run, p), 0);
+}
+
+static void proxy_stop(proxy *p)
+{
+	atomic_store(&p->stop, true);
+	pthread_join(p->thread, NULL);
+	close(p->listen_fd);
+}
+
+/* The URL of the server behind the proxy, in schema `schema`. */
+static void proxied_url(char *out, size_t n, const proxy *p, const char *schema)
+{
+	PQconninfoOption *opts = PQconninfoParse(base_url(), NULL);
+	const char *user = "postgres", *db = "booking_test";
+	ck_assert_ptr_nonnull(opts);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (o->val && strcmp(o->keyword, "user") == 0)
+			user = o->val;
+		if (o->val && strcmp(o->keyword, "dbname") == 0)
+			db = o->val;
+	}
+	snprintf(out, n, "postgresql://%s@127.0.0.1:%d/%s?options=-csearch_path%%3D%s", user, p->port, db, schema);
+	PQconninfoFree(opts);
+}
+
+static int server_port(void)
+{
+	PQconninfoOption *opts = PQconninfoParse(base_url(), NULL);
+	int port = 5432;
+	ck_assert_ptr_nonnull(opts);
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val && strcmp(o->keyword, "port") == 0)
+			port = atoi(o->val);
+	PQconninfoFree(opts);
+	return port;
+}
+
+START_TEST(a_hold_whose_reply_was_lost_is_settled_as_committed)
+{
+	proxy p;
+	char url[1024];
+	world w;
+	hold_req warm, h;
+
+	proxy_start(&p, server_port());
+	proxied_url(url, sizeof url, &p, "settle_commit");
+	w.st = open_store(url, 1, 5);
+	seed(&w, "A:5");
+	hold_init(&warm, &w, "u1", "A1");
+	ck_assert_ok(hold_send(w.st, &warm)); /* the hold statement is prepared on this connection now */
+
+	hold_init(&h, &w, "u2", "A2");
+	atomic_store(&p.mode, DROP_REPLY);
+	ck_assert_ok(hold_send(w.st, &h)); /* committed, reply lost, settled: success */
+	ck_assert_int_eq(atomic_load(&p.cuts), 1);
+	ck_assert(booking_exists(w.st, h.r.id));
+	/* and the seat is its */
+	hold_req again;
+	hold_init(&again, &w, "u3", "A2");
+	ck_assert_code(hold_send(w.st, &again), BOOKING_ESEAT_ALREADY_BOOKED);
+	w.st->free(w.st);
+	proxy_stop(&p);
+}
+END_TEST
+
+START_TEST(a_hold_whose_request_was_lost_is_reported_not_applied)
+{
+	proxy p;
+	char url[1024];
+	world w;
+	hold_req warm, h;
+
+	proxy_start(&p, server_port());
+	proxied_url(url, sizeof url, &p, "settle_lost");
+	w.st = open_store(url, 1, 5);
+	seed(&w, "A:5");
+	hold_init(&warm, &w, "u1", "A1");
+	ck_assert_ok(hold_send(w.st, &warm));
+
+	hold_init(&h, &w, "u2", "A2");
+	atomic_store(&p.mode, DROP_REQUEST);
+	int rc = hold_send(w.st, &h);
+	ck_assert_code(rc, BOOKING_EUNAVAILABLE);
+	ck_assert_msg(strstr(booking_error_last()->message, "not applied"), "message: %s", booking_error_last()->message);
+	ck_assert_int_eq(atomic_load(&p.cuts), 1);
+	ck_assert(!booking_exists(w.st, h.r.id));
+	/* the same request again goes through */
+	ck_assert_ok(hold_send(w.st, &h));
+	ck_assert(booking_exists(w.st, h.r.id));
+	w.st->free(w.st);
+	proxy_stop(&p);
+}
+END_TEST
+
+START_TEST(a_cancel_whose_reply_was_lost_is_settled_as_committed)
+{
+	proxy p;
+	char url[1024];
+	world w;
+	hold_req a, b;
+
+	proxy_start(&p, server_port());
+	proxied_url(url, sizeof url, &p, "settle_cancel");
+	w.st = open_store(url, 1, 5);
+	seed(&w, "A:5");
+	hold_init(&a, &w, "u1", "A1");
+	hold_init(&b, &w, "u1", "A2");
+	ck_assert_ok(hold_send(w.st, &a));
+	ck_assert_ok(hold_send(w.st, &b));
+	ck_assert_ok(cancel_send(w.st, a.r.id)); /* prepares the statement */
+	atomic_store(&p.mode, DROP_REPLY);
+	ck_assert_ok(cancel_send(w.st, b.r.id));
+	ck_assert_int_eq(atomic_load(&p.cuts), 1);
+	booking_reservation *r = NULL;
+	ck_assert_ok(w.st->booking_get(w.st, b.r.id, &r));
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	booking_reservation_free(r);
+	w.st->free(w.st);
+	proxy_stop(&p);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Timeouts.
+ * ------------------------------------------------------------------------ */
+
+START_TEST(a_statement_over_its_timeout_is_unavailable)
+{
+	char url[1024];
+	world w;
+	hold_req h;
+
+	schema_url(url, sizeof url, "timeout", "-cstatement_timeout%3D300");
+	w.st = open_store(url, 2, 5);
+	seed(&w, "A:5");
+	PGconn *a = admin();
+	admin_exec(a, "BEGIN");
+	admin_exec(a, "SELECT 1 FROM timeout.showtime_seats WHERE label = 'A1' FOR UPDATE");
+	hold_init(&h, &w, "u1", "A1");
+	ck_assert_code(hold_send(w.st, &h), BOOKING_EUNAVAILABLE);
+	ck_assert_msg(strstr(booking_error_last()->message, "timeout"), "message: %s", booking_error_last()->message);
+	admin_exec(a, "ROLLBACK");
+	PQfinish(a);
+	ck_assert(!booking_exists(w.st, h.r.id));
+	ck_assert_ok(hold_send(w.st, &h));
+	w.st->free(w.st);
+}
+END_TEST
+
+typedef struct blocked_hold {
+	booking_store *st;
+	hold_req *h;
+	int rc;
+} blocked_hold;
+
+static void *run_blocked_hold(void *arg)
+{
+	blocked_hold *b = arg;
+	b->rc = hold_send(b->st, b->h);
+	return NULL;
+}
+
+START_TEST(a_caller_waits_for_a_free_connection_then_gets_unavailable)
+{
+	char url[1024];
+	world w;
+	hold_req h;
+	pthread_t t;
+	struct timespec t0, t1;
+
+	schema_url(url, sizeof url, "poolwait", NULL);
+	w.st = open_store(url, 1, 5); /* one connection; wait at most 5 s */
+	seed(&w, "A:5");
+	PGconn *a = admin();
+	admin_exec(a, "BEGIN");
+	admin_exec(a, "SELECT 1 FROM poolwait.showtime_seats WHERE label = 'A1' FOR UPDATE");
+	hold_init(&h, &w, "u1", "A1");
+	blocked_hold b = {w.st, &h, 1};
+	ck_assert_int_eq(pthread_create(&t, NULL, run_blocked_hold, &b), 0); /* takes the one connection, waits */
+	usleep(300 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int n = 0;
+	ck_assert_code(w.st->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(waited >= 4.9 && waited < 8, "waited %.2f s", waited);
+	admin_exec(a, "ROLLBACK"); /* the blocked hold proceeds */
+	pthread_join(t, NULL);
+	ck_assert_ok(b.rc);
+	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	PQfinish(a);
+	w.st->free(w.st);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Outbox positions under concurrent writers and readers.
+ * ------------------------------------------------------------------------ */
+
+enum { WRITERS = 6, ROUNDS = 60, READERS = 2 };
+
+typedef struct writer {
+	world *w;
+	int row;
+	int events; /* written */
+	int failures;
+} writer;
+
+static void *run_writer(void *arg)
+{
+	writer *wr = arg;
+	for (int i = 0; i < ROUNDS; i++) {
+		hold_req h;
+		char label[8];
+		snprintf(label, sizeof label, "%c%d", 'A' + wr->row, i % 10 + 1);
+		hold_init(&h, wr->w, "writer", label);
+		if (hold_send(wr->w->st, &h) != 0) {
+			wr->failures++;
+			continue;
+		}
+		wr->events++;
+		if (cancel_send(wr->w->st, h.r.id) != 0) {
+			wr->failures++;
+			continue;
+		}
+		wr->events++;
+	}
+	return NULL;
+}
+
+typedef struct reader {
+	world *w;
+	atomic_bool *writers_done;
+	int64_t cursor;
+	long seen;
+	long gaps; /* a position that was not cursor + 1 */
+} reader;
+
+static int read_event(const booking_event_record *e, void *payload)
+{
+	reader *r = payload;
+	if (e->position != r->cursor + 1)
+		r->gaps++;
+	r->cursor = e->position;
+	r->seen++;
+	return 0;
+}
+
+static void *run_reader(void *arg)
+{
+	reader *r = arg;
+	for (;;) {
+		bool done = atomic_load(r->writers_done); /* read before: a last pass after the writers finish */
+		long before = r->seen;
+		int rc = r->w->st->outbox_read(r->w->st, r->cursor, 7, read_event, r);
+		if (rc != 0) {
+			r->gaps = -1000000;
+			return NULL;
+		}
+		if (done && r->seen == before)
+			return NULL;
+	}
+}
+
+START_TEST(outbox_readers_see_every_event_once_in_position_order_while_writers_commit)
+{
+	char url[1024];
+	world w;
+	writer wr[WRITERS];
+	reader rd[READERS];
+	pthread_t wt[WRITERS], rt[READERS];
+	atomic_bool done = false;
+
+	schema_url(url, sizeof url, "outbox_race", NULL);
+	w.st = open_store(url, WRITERS + READERS, 10);
+	seed(&w, "A-F:10");
+	for (int i = 0; i < READERS; i++) {
+		rd[i] = (reader){&w, &done, 0, 0, 0};
+		ck_assert_int_eq(pthread_create(&rt[i], NULL, run_reader, &rd[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		wr[i] = (writer){&w, i, 0, 0};
+		ck_assert_int_eq(pthread_create(&wt[i], NULL, run_writer, &wr[i]), 0);
+	}
+	long written = 0;
+	for (int i = 0; i < WRITERS; i++) {
+		pthread_join(wt[i], NULL);
+		ck_assert_int_eq(wr[i].failures, 0);
+		written += wr[i].events;
+	}
+	atomic_store(&done, true);
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(rt[i], NULL);
+		ck_assert_msg(rd[i].gaps == 0, "reader %d saw %ld out-of-order positions", i, rd[i].gaps);
+		ck_assert_int_eq(rd[i].seen, written);
+		ck_assert_int_eq(rd[i].cursor, written); /* positions 1..n, none skipped */
+	}
+	ck_assert_int_eq(written, 2 * WRITERS * ROUNDS);
+	w.st->free(w.st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("postgresql-store");
+	TCase *tc = tcase_create("postgresql");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, migrations_from_many_processes_at_once_apply_each_version_once);
+	tcase_add_test(tc, a_schema_newer_than_the_code_is_refused);
+	tcase_add_test(tc, bad_and_unreachable_urls);
+	tcase_add_test(tc, a_lost_connection_is_unavailable_once_then_replaced);
+	tcase_add_test(tc, a_hold_whose_reply_was_lost_is_settled_as_committed);
+	tcase_add_test(tc, a_hold_whose_request_was_lost_is_reported_not_applied);
+	tcase_add_test(tc, a_cancel_whose_reply_was_lost_is_settled_as_committed);
+	tcase_add_test(tc, a_statement_over_its_timeout_is_unavailable);
+	tcase_add_test(tc, a_caller_waits_for_a_free_connection_then_gets_unavailable);
+	tcase_add_test(tc, outbox_readers_see_every_event_once_in_position_order_while_writers_commit);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
