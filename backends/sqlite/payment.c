@@ -184,7 +184,7 @@ static int pay_begin_tx(sq_conn *c, void *arg)
 	if (b.expires_at <= req->now)
 		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
 
-	rc = sq_run(c, SQL_PAYMENT_INSERT, "tttiitttiiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
+	rc = sq_run(c, SQL_PAYMENT_INSERT, "tttiittttiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
 	            p->amount, p->currency, p->card_last4, p->gateway_ref, p->failure_code, p->refunded_amount,
 	            p->created_at, p->updated_at);
 	if (rc == 0)
