@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -199,6 +200,22 @@ static int violation(snapshot *s, booking_invariant inv, const char *entity, con
 
 /* ---------- lookups (sorted arrays + bsearch) ---------- */
 
+/*
+ * qsort() and bsearch() must not be given a NULL array, even with no rows
+ * (UBSan: nonnull argument); an empty store has NULL arrays here.
+ */
+static void sort_rows(void *items, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(items, n, size, cmp);
+}
+
+static void *find_row(const void *key, const void *items, size_t n, size_t size,
+                      int (*cmp)(const void *, const void *))
+{
+	return n ? bsearch(key, items, n, size, cmp) : NULL;
+}
+
 static int cmp_seat_row(const void *a, const void *b)
 {
 	const seat_row *x = a, *y = b;
@@ -250,7 +267,7 @@ static const seat_row *find_seat(const snapshot *s, const char *showtime_id, con
 	memset(&key, 0, sizeof(key));
 	booking__copy(key.showtime_id, sizeof(key.showtime_id), showtime_id);
 	booking__copy(key.seat.label, sizeof(key.seat.label), label);
-	return bsearch(&key, s->seats.items, s->seats.count, sizeof(key), cmp_seat_row);
+	return find_row(&key, s->seats.items, s->seats.count, sizeof(key), cmp_seat_row);
 }
 
 static const booking_reservation *find_booking(const snapshot *s, const char *id)
@@ -258,7 +275,7 @@ static const booking_reservation *find_booking(const snapshot *s, const char *id
 	booking_reservation key;
 	memset(&key, 0, sizeof(key));
 	booking__copy(key.id, sizeof(key.id), id);
-	return bsearch(&key, s->bookings.items, s->bookings.count, sizeof(key), cmp_booking);
+	return find_row(&key, s->bookings.items, s->bookings.count, sizeof(key), cmp_booking);
 }
 
 /* Events of one aggregate: [first, first+count) in the aggregate-sorted array. */
@@ -405,7 +422,7 @@ static int check_idempotency(snapshot *s)
 		idem_row key;
 		memset(&key, 0, sizeof(key));
 		booking__copy(key.payment_id, sizeof(key.payment_id), p->id);
-		const idem_row *r = bsearch(&key, s->idem.items, s->idem.count, sizeof(key), cmp_idem_payment);
+		const idem_row *r = find_row(&key, s->idem.items, s->idem.count, sizeof(key), cmp_idem_payment);
 		if (!r)
 			REPORT(s, BOOKING_INV_IDEMPOTENCY, p->id, "payment %s has no idempotency record", p->id);
 		else if (strcmp(r->user_id, p->user_id) != 0)
@@ -481,7 +498,7 @@ static int check_outbox(snapshot *s)
 
 static int check_inbox(snapshot *s)
 {
-	qsort(s->events.items, s->events.count, sizeof(event_row), cmp_event_id);
+	sort_rows(s->events.items, s->events.count, sizeof(event_row), cmp_event_id);
 	for (size_t i = 0; i < s->inbox.count; i++) {
 		const inbox_row *r = &s->inbox.items[i];
 		if (i && cmp_inbox(&s->inbox.items[i - 1], r) == 0)
@@ -489,7 +506,7 @@ static int check_inbox(snapshot *s)
 		event_row key;
 		memset(&key, 0, sizeof(key));
 		booking__copy(key.id, sizeof(key.id), r->event_id);
-		if (!bsearch(&key, s->events.items, s->events.count, sizeof(key), cmp_event_id))
+		if (!find_row(&key, s->events.items, s->events.count, sizeof(key), cmp_event_id))
 			REPORT(s, BOOKING_INV_INBOX, r->event_id, "group %s applied event %s, which is not in the outbox", r->group,
 			       r->event_id);
 	}
@@ -545,7 +562,7 @@ static int check_money(snapshot *s)
 	return 0;
 }
 
-int booking_check(booking_check_report **out, booking *bk)
+static int check_run(booking_check_report **out, booking *bk)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -559,12 +576,12 @@ int booking_check(booking_check_report **out, booking *bk)
 	booking_store_scan_cbs cbs = {on_seat, on_booking, on_payment, on_idem, on_event, on_inbox};
 	int rc = bk->store->scan(bk->store, &cbs, &s);
 	if (rc == 0) {
-		qsort(s.seats.items, s.seats.count, sizeof(seat_row), cmp_seat_row);
-		qsort(s.bookings.items, s.bookings.count, sizeof(booking_reservation), cmp_booking);
-		qsort(s.payments.items, s.payments.count, sizeof(booking_payment), cmp_payment_booking);
-		qsort(s.idem.items, s.idem.count, sizeof(idem_row), cmp_idem_payment);
-		qsort(s.events.items, s.events.count, sizeof(event_row), cmp_event_aggregate);
-		qsort(s.inbox.items, s.inbox.count, sizeof(inbox_row), cmp_inbox);
+		sort_rows(s.seats.items, s.seats.count, sizeof(seat_row), cmp_seat_row);
+		sort_rows(s.bookings.items, s.bookings.count, sizeof(booking_reservation), cmp_booking);
+		sort_rows(s.payments.items, s.payments.count, sizeof(booking_payment), cmp_payment_booking);
+		sort_rows(s.idem.items, s.idem.count, sizeof(idem_row), cmp_idem_payment);
+		sort_rows(s.events.items, s.events.count, sizeof(event_row), cmp_event_aggregate);
+		sort_rows(s.inbox.items, s.inbox.count, sizeof(inbox_row), cmp_inbox);
 		s.report->bookings = s.bookings.count;
 		s.report->seats = s.seats.count;
 		s.report->payments = s.payments.count;
@@ -592,6 +609,13 @@ int booking_check(booking_check_report **out, booking *bk)
 		             json_pack("{s:i}", "count", (int)s.report->count));
 	*out = s.report;
 	return 0;
+}
+
+int booking_check(booking_check_report **out, booking *bk)
+{
+	booking__scope sc;
+	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_CHECK);
+	return booking__scope_end(&sc, check_run(out, bk));
 }
 
 void booking_check_report_free(booking_check_report *r)

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -58,7 +59,7 @@ static int collect_pending(const booking_event_record *e, void *payload)
 	return 0;
 }
 
-int booking_outbox_relay(booking *bk, size_t max, size_t *relayed_out)
+static int relay_run(booking *bk, size_t max, size_t *relayed_out)
 {
 	if (relayed_out)
 		*relayed_out = 0;
@@ -95,6 +96,13 @@ int booking_outbox_relay(booking *bk, size_t max, size_t *relayed_out)
 done:
 	pending_free(&l);
 	return rc;
+}
+
+int booking_outbox_relay(booking *bk, size_t max, size_t *relayed_out)
+{
+	booking__scope sc;
+	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_RELAY);
+	return booking__scope_end(&sc, relay_run(bk, max, relayed_out));
 }
 
 /* ---------- consuming ---------- */
@@ -248,6 +256,7 @@ static int apply_message(consumer *c, const message *m)
 		booking__log(bk, NULL, BOOKING_LOG_WARNING, "event handler failed; retrying",
 		             json_pack("{s:s,s:s,s:i,s:s}", "group", c->group, "event_id", ev.id, "delivery", delivery,
 		                       "reason", reason));
+		booking__metric_redelivery(bk);
 		backoff(c, delivery + 1);
 	}
 	json_decref(root);
@@ -296,7 +305,9 @@ static int consume_store(consumer *c)
 int booking_consume(booking *bk, const booking_consumer_options *opts, booking_event_handler handler, void *payload,
                     size_t *handled_out)
 {
-	return booking__consume_poll(bk, opts, handler, payload, handled_out, NULL);
+	booking__scope sc;
+	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_CONSUME);
+	return booking__scope_end(&sc, booking__consume_poll(bk, opts, handler, payload, handled_out, NULL));
 }
 
 int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -158,14 +159,18 @@ int booking_open(booking **out, const booking_options *opts)
 		goto fail;
 	if ((rc = booking__showtime_cache_new(&bk->showtimes)) < 0)
 		goto fail;
+	if ((rc = booking__auth_open(bk)) < 0)
+		goto fail;
 	if ((rc = booking__open_backends(bk, opts)) < 0)
 		goto fail;
 	int version = 0;
 	if ((rc = bk->store->migrate(bk->store, &version)) < 0)
 		goto fail;
+	char store_url[512], events_url[512], lock_url[512]; /* URLs may carry passwords: never log them */
 	booking__log(bk, NULL, BOOKING_LOG_DEBUG, "opened",
-	             json_pack("{s:s,s:s,s:s,s:i}", "store", bk->cfg.store_url, "events", bk->cfg.events_url, "locks",
-	                       bk->cfg.lock_url, "schema_version", version));
+	             json_pack("{s:s,s:s,s:s,s:i}", "store", booking__url_redact(bk->cfg.store_url, store_url, sizeof(store_url)),
+	                       "events", booking__url_redact(bk->cfg.events_url, events_url, sizeof(events_url)), "locks",
+	                       booking__url_redact(bk->cfg.lock_url, lock_url, sizeof(lock_url)), "schema_version", version));
 	booking_options_free(env_opts);
 	*out = bk;
 	return 0;
@@ -187,9 +192,11 @@ void booking_close(booking *bk)
 		bk->publisher->free(bk->publisher);
 	if (bk->gateway && bk->gateway->free)
 		bk->gateway->free(bk->gateway);
+	booking__obs_free(bk->obs); /* after the backends: their decorators use it */
 	booking__config_clear(&bk->cfg);
 	pthread_mutex_destroy(&bk->consume_lock);
 	booking__showtime_cache_free(bk->showtimes);
+	booking__auth_close(bk);
 	booking_free(bk);
 }
 

@@ -28,7 +28,20 @@ typedef struct booking_config {
 	booking_log_level log_level;
 	booking_log_fn log_fn;
 	void *log_payload;
+	/* authentication (options version 2; see auth.c) */
+	int password_opslimit, password_memlimit_kib;
+	int access_token_ttl_seconds, jwt_leeway_seconds;
+	char *jwt_private_key_file, *jwt_public_keys_file, *jwt_issuer, *jwt_audience;
+	/* resilience and observability (options version 3; see resilient.c) */
+	int circuit_breaker_success_threshold;
+	int store_retry_attempts, store_retry_base_ms, locks_retry_attempts, locks_retry_base_ms;
+	int events_retry_attempts, events_retry_base_ms, gateway_retry_delay_ms, gateway_connect_timeout_seconds;
+	int db_connect_timeout_seconds, db_statement_timeout_seconds, redis_connect_timeout_ms, redis_timeout_ms;
+	booking_span_fn span_start_fn, span_end_fn;
+	void *span_payload;
 } booking_config;
+
+typedef struct booking__auth booking__auth;
 
 typedef struct booking_showtime_cache booking_showtime_cache;
 
@@ -42,7 +55,13 @@ struct booking {
 	pthread_mutex_t consume_lock;     /* one store: consumer per handle at a time */
 	atomic_bool locks_degraded;       /* lock manager down: logged once, until it answers again */
 	booking_showtime_cache *showtimes; /* what holds need to know of each showtime */
+	booking__auth *auth;              /* keys and the dummy hash (auth.c); NULL before open */
+	struct booking__obs *obs;         /* breakers, metrics, tracing (resilient.c); NULL before open */
 };
+
+/* auth.c: load the keys the options name (at open), free them (at close). */
+int booking__auth_open(booking *bk);
+void booking__auth_close(booking *bk);
 
 /* options.c: defaults, range checks, copying. */
 void booking__options_defaults(booking_options *o);

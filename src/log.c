@@ -50,7 +50,7 @@ void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level l
 		if (ctx->user_id)
 			json_object_set_new(line, "actor", json_string(ctx->user_id));
 	}
-	if (fields && json_is_object(fields))
+	if (json_is_object(fields))
 		json_object_update_missing(line, fields);
 	json_decref(fields);
 	char *text = booking__json_dumps(line, JSON_COMPACT);

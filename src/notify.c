@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static int notify_handler(const booking_event *ev, void *payload)
 	return rc;
 }
 
-int booking_notify(booking *bk, booking_notification_sink sink, void *payload, size_t *sent_out)
+static int notify_run(booking *bk, booking_notification_sink sink, void *payload, size_t *sent_out)
 {
 	if (sent_out)
 		*sent_out = 0;
@@ -104,4 +105,11 @@ int booking_notify(booking *bk, booking_notification_sink sink, void *payload, s
 	if (sent_out)
 		*sent_out = st.sent;
 	return rc;
+}
+
+int booking_notify(booking *bk, booking_notification_sink sink, void *payload, size_t *sent_out)
+{
+	booking__scope sc;
+	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_NOTIFY);
+	return booking__scope_end(&sc, notify_run(bk, sink, payload, sent_out));
 }

@@ -17,10 +17,15 @@ typedef struct int_option {
 	size_t opt_offset;
 	size_t cfg_offset;
 	int min, max, def;
+	unsigned int since; /* the options version that added the field */
 } int_option;
 
 #define INT_OPT(f, env, lo, hi, d) \
-	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d}
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 1}
+#define INT_OPT_V2(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 2}
+#define INT_OPT_V3(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 3}
 
 static const int_option int_options[] = {
 	INT_OPT(booking_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
@@ -32,12 +37,29 @@ static const int_option int_options[] = {
 	INT_OPT(db_pool_size, "BOOKING_DB_POOL_SIZE", 1, 50, 10),
 	INT_OPT(db_pool_timeout_seconds, "BOOKING_DB_POOL_TIMEOUT", 5, 120, 30),
 	INT_OPT(sqlite_synchronous_full, "BOOKING_SQLITE_SYNCHRONOUS_FULL", 0, 1, 0),
-	INT_OPT(gateway_timeout_seconds, "BOOKING_GATEWAY_TIMEOUT", 1, 60, 10),
+	INT_OPT(gateway_timeout_seconds, "BOOKING_GATEWAY_TIMEOUT", 1, 60, 30),
 	INT_OPT(gateway_max_retries, "BOOKING_GATEWAY_MAX_RETRIES", -1, 10, 2),
 	INT_OPT(consumer_max_deliveries, "BOOKING_CONSUMER_MAX_DELIVERIES", 1, 100, 5),
 	INT_OPT(consumer_retry_base_ms, "BOOKING_CONSUMER_RETRY_BASE_MS", 1, 60000, 100),
 	INT_OPT(circuit_breaker_failure_threshold, "BOOKING_CIRCUIT_BREAKER_FAILURE_THRESHOLD", 1, 20, 5),
 	INT_OPT(circuit_breaker_recovery_seconds, "BOOKING_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", 10, 300, 30),
+	INT_OPT_V2(password_opslimit, "BOOKING_PASSWORD_OPSLIMIT", 1, 10, 2),
+	INT_OPT_V2(password_memlimit_kib, "BOOKING_PASSWORD_MEMLIMIT_KIB", 8, 4194304, 65536),
+	INT_OPT_V2(access_token_ttl_seconds, "BOOKING_ACCESS_TOKEN_TTL_SECONDS", 60, 86400, 900),
+	INT_OPT_V2(jwt_leeway_seconds, "BOOKING_JWT_LEEWAY_SECONDS", -1, 300, 30),
+	INT_OPT_V3(circuit_breaker_success_threshold, "BOOKING_CIRCUIT_BREAKER_SUCCESS_THRESHOLD", 1, 20, 2),
+	INT_OPT_V3(store_retry_attempts, "BOOKING_STORE_RETRY_ATTEMPTS", 1, 10, 2),
+	INT_OPT_V3(store_retry_base_ms, "BOOKING_STORE_RETRY_BASE_MS", 1, 10000, 50),
+	INT_OPT_V3(locks_retry_attempts, "BOOKING_LOCKS_RETRY_ATTEMPTS", 1, 10, 3),
+	INT_OPT_V3(locks_retry_base_ms, "BOOKING_LOCKS_RETRY_BASE_MS", 1, 10000, 100),
+	INT_OPT_V3(events_retry_attempts, "BOOKING_EVENTS_RETRY_ATTEMPTS", 1, 10, 3),
+	INT_OPT_V3(events_retry_base_ms, "BOOKING_EVENTS_RETRY_BASE_MS", 1, 10000, 500),
+	INT_OPT_V3(gateway_retry_delay_ms, "BOOKING_GATEWAY_RETRY_DELAY_MS", 1, 60000, 1000),
+	INT_OPT_V3(gateway_connect_timeout_seconds, "BOOKING_GATEWAY_CONNECT_TIMEOUT", 1, 60, 5),
+	INT_OPT_V3(db_connect_timeout_seconds, "BOOKING_DB_CONNECT_TIMEOUT", 1, 60, 5),
+	INT_OPT_V3(db_statement_timeout_seconds, "BOOKING_DB_STATEMENT_TIMEOUT", 1, 600, 30),
+	INT_OPT_V3(redis_connect_timeout_ms, "BOOKING_REDIS_CONNECT_TIMEOUT_MS", 10, 60000, 1000),
+	INT_OPT_V3(redis_timeout_ms, "BOOKING_REDIS_TIMEOUT_MS", 10, 60000, 2000),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
@@ -86,6 +108,10 @@ void booking__config_clear(booking_config *cfg)
 	booking_free(cfg->events_url);
 	booking_free(cfg->gateway_url);
 	booking_free(cfg->service_name);
+	booking_free(cfg->jwt_private_key_file);
+	booking_free(cfg->jwt_public_keys_file);
+	booking_free(cfg->jwt_issuer);
+	booking_free(cfg->jwt_audience);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -97,7 +123,8 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 		                         "options: unsupported version (expected 1..%d)", BOOKING_OPTIONS_VERSION);
 	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
 		const int_option *d = &int_options[i];
-		int v = *opt_int_c(opts, d);
+		/* a version 1 struct ends before the version 2 fields: never read them */
+		int v = opts->version >= d->since ? *opt_int_c(opts, d) : 0;
 		if (v == 0)
 			v = d->def;
 		if (v < d->min || v > d->max)
@@ -114,12 +141,27 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 	cfg->log_level = lvl;
 	cfg->log_fn = opts->log_fn;
 	cfg->log_payload = opts->log_payload;
+	if (opts->version >= 3) { /* a version 1 or 2 struct ends before the span hooks */
+		cfg->span_start_fn = opts->span_start_fn;
+		cfg->span_end_fn = opts->span_end_fn;
+		cfg->span_payload = opts->span_payload;
+	}
 	int rc;
 	if ((rc = set_string(&cfg->store_url, opts->store_url, "memory:")) < 0 ||
 	    (rc = set_string(&cfg->lock_url, opts->lock_url, "")) < 0 ||
 	    (rc = set_string(&cfg->events_url, opts->events_url, "store:")) < 0 ||
 	    (rc = set_string(&cfg->gateway_url, opts->gateway_url, "simulated:")) < 0 ||
 	    (rc = set_string(&cfg->service_name, opts->service_name, "libbooking")) < 0) {
+		booking__config_clear(cfg);
+		return rc;
+	}
+	bool v2 = opts->version >= 2;
+	if ((rc = set_string(&cfg->jwt_private_key_file, v2 ? opts->jwt_private_key_file : NULL, NULL)) < 0 ||
+	    (rc = set_string(&cfg->jwt_public_keys_file, v2 ? opts->jwt_public_keys_file : NULL, NULL)) < 0 ||
+	    (rc = set_string(&cfg->jwt_issuer, v2 ? opts->jwt_issuer : NULL, "libbooking")) < 0 ||
+	    (rc = set_string(&cfg->jwt_audience, v2 ? opts->jwt_audience : NULL, "libbooking")) < 0 ||
+	    (rc = booking__check_text("jwt_issuer", cfg->jwt_issuer, 1, 200)) < 0 ||
+	    (rc = booking__check_text("jwt_audience", cfg->jwt_audience, 1, 200)) < 0) {
 		booking__config_clear(cfg);
 		return rc;
 	}
@@ -137,6 +179,7 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 typedef struct env_options {
 	booking_options opts; /* first: the public pointer is to this */
 	char *store_url, *lock_url, *events_url, *gateway_url, *service_name;
+	char *jwt_private_key_file, *jwt_public_keys_file, *jwt_issuer, *jwt_audience;
 } env_options;
 
 /* A KEY=VALUE list: the env file first, then the environment overriding it. */
@@ -323,7 +366,11 @@ static int options_from_kv(env_options *eo, kv_list *l)
 	    (rc = take_string(l, "BOOKING_LOCK_URL", &eo->lock_url)) < 0 ||
 	    (rc = take_string(l, "BOOKING_EVENTS_URL", &eo->events_url)) < 0 ||
 	    (rc = take_string(l, "BOOKING_GATEWAY_URL", &eo->gateway_url)) < 0 ||
-	    (rc = take_string(l, "BOOKING_SERVICE_NAME", &eo->service_name)) < 0)
+	    (rc = take_string(l, "BOOKING_SERVICE_NAME", &eo->service_name)) < 0 ||
+	    (rc = take_string(l, "BOOKING_JWT_PRIVATE_KEY_FILE", &eo->jwt_private_key_file)) < 0 ||
+	    (rc = take_string(l, "BOOKING_JWT_PUBLIC_KEYS_FILE", &eo->jwt_public_keys_file)) < 0 ||
+	    (rc = take_string(l, "BOOKING_JWT_ISSUER", &eo->jwt_issuer)) < 0 ||
+	    (rc = take_string(l, "BOOKING_JWT_AUDIENCE", &eo->jwt_audience)) < 0)
 		return rc;
 	static const char *const store_schemes[] = {"memory:", "sqlite:", "postgresql:", "postgres:"};
 	static const char *const lock_schemes[] = {"memory:", "redis:"};
@@ -340,6 +387,10 @@ static int options_from_kv(env_options *eo, kv_list *l)
 	o->events_url = eo->events_url;
 	o->gateway_url = eo->gateway_url;
 	o->service_name = eo->service_name;
+	o->jwt_private_key_file = eo->jwt_private_key_file;
+	o->jwt_public_keys_file = eo->jwt_public_keys_file;
+	o->jwt_issuer = eo->jwt_issuer;
+	o->jwt_audience = eo->jwt_audience;
 	return 0;
 }
 
@@ -389,5 +440,9 @@ void booking_options_free(booking_options *opts)
 	booking_free(eo->events_url);
 	booking_free(eo->gateway_url);
 	booking_free(eo->service_name);
+	booking_free(eo->jwt_private_key_file);
+	booking_free(eo->jwt_public_keys_file);
+	booking_free(eo->jwt_issuer);
+	booking_free(eo->jwt_audience);
 	booking_free(eo);
 }

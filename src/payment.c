@@ -4,12 +4,12 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
-#define GATEWAY_RETRY_DELAY_MS 1000 /* the guide's §7.3: payment gateway 2x, fixed 1 s */
 
 const char *booking_payment_status_name(booking_payment_status status)
 {
@@ -212,26 +212,21 @@ static int settle_decline(booking *bk, const booking_ctx *ctx, const booking_pay
 	return finish(bk, ctx, p, BOOKING_PAY_OUTCOME_DECLINED, "", code, replay_error);
 }
 
-/* Charge with retries on unknown outcomes (the key makes retries safe). */
+/*
+ * Charge. An unknown outcome (timeout, lost reply) is retried with the same
+ * key — the gateway charges a key once — by the gateway decorator:
+ * gateway_max_retries times, gateway_retry_delay_ms apart, within the ctx
+ * deadline and the gateway's circuit breaker (resilient.c).
+ */
 static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *card,
                   booking_charge_result *res)
 {
 	booking_charge_request req = {p->id, p->amount, p->currency, card, p->booking_id};
-	int rc = 0;
-	for (int attempt = 0; attempt <= bk->cfg.gateway_max_retries; attempt++) {
-		if (attempt) {
-			booking__sleep(bk, GATEWAY_RETRY_DELAY_MS);
-			if ((rc = booking__ctx_deadline(bk, ctx)) < 0)
-				return rc;
-		}
-		memset(res, 0, sizeof(*res));
-		rc = bk->gateway->charge(bk->gateway, &req, res);
-		if (rc == 0 || (rc != BOOKING_EEXTERNAL && rc != BOOKING_EUNAVAILABLE))
-			return rc;
+	memset(res, 0, sizeof(*res));
+	int rc = bk->gateway->charge(bk->gateway, &req, res);
+	if (rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE)
 		booking__log(bk, ctx, BOOKING_LOG_WARNING, "payment gateway failed; outcome unknown",
-		             json_pack("{s:s,s:i,s:s}", "payment_id", p->id, "attempt", attempt + 1, "error",
-		                       booking_error_last()->message));
-	}
+		             json_pack("{s:s,s:s}", "payment_id", p->id, "error", booking_error_last()->message));
 	return rc;
 }
 
@@ -254,7 +249,7 @@ static int answer(booking_payment **out, booking *bk, const char *payment_id, in
 	return 0;
 }
 
-int booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
+static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
                 const char *idempotency_key, const char *card_number)
 {
 	if (out)
@@ -302,7 +297,7 @@ int booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, cons
 	}
 	booking_payment_free(res.payment);
 
-	booking_charge_result cr;
+	booking_charge_result cr = {0};
 	rc = charge(bk, ctx, &p, digits, &cr);
 	sodium_memzero(digits, sizeof(digits));
 	if (rc < 0) {
@@ -342,7 +337,15 @@ int booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, cons
 	return answer(out, bk, p.id, result);
 }
 
-int booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+int booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
+                const char *idempotency_key, const char *card_number)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_PAY);
+	return booking__scope_end(&sc, pay_run(out, bk, ctx, booking_id, idempotency_key, card_number));
+}
+
+static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -365,7 +368,14 @@ int booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *c
 	return 0;
 }
 
-int booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+int booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_PAYMENT_GET);
+	return booking__scope_end(&sc, payment_get_run(out, bk, ctx, payment_id));
+}
+
+static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	if (out)
 		*out = NULL;
@@ -378,6 +388,7 @@ int booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx
 	booking_reservation *b = NULL;
 	if ((rc = booking_payment_get(&p, bk, ctx, payment_id)) < 0)
 		return rc;
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the analyzer cannot see that booking_error_set() returns its negative code */
 	if (p->status != BOOKING_PAYMENT_SUCCEEDED) {
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_payment_status_name(p->status)),
 		                         "only a SUCCEEDED payment can be refunded");
@@ -416,6 +427,13 @@ done:
 	booking_payment_free(p);
 	booking_reservation_free(b);
 	return rc;
+}
+
+int booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_REFUND);
+	return booking__scope_end(&sc, refund_run(out, bk, ctx, payment_id));
 }
 
 /* ---------- recovery ---------- */
@@ -459,7 +477,7 @@ static int recover_one(booking *bk, const booking_ctx *ctx, const booking_paymen
 	return 1;
 }
 
-int booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
+static int recover_run(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
 {
 	if (resolved_out)
 		*resolved_out = 0;
@@ -489,4 +507,11 @@ int booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age
 done:
 	booking_free(l.items);
 	return rc;
+}
+
+int booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RECOVER);
+	return booking__scope_end(&sc, recover_run(bk, ctx, min_age_ms, resolved_out));
 }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include "backends.h"
 
@@ -69,7 +70,12 @@ int booking_store_open(booking_store **out, const char *url, const booking_optio
 			booking_options_init(&defaults);
 			opts = &defaults;
 		}
-		return booking__pg_store_new(out, url, opts);
+		char *timed = NULL; /* the options' timeouts as URL parameters, unless the URL sets them */
+		int rc = booking__pg_url_with_timeouts(&timed, url, opts);
+		if (rc == 0)
+			rc = booking__pg_store_new(out, timed ? timed : url, opts);
+		booking_free(timed);
+		return rc;
 #else
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL,
 		                         "store_url: this libbooking was built without PostgreSQL");
@@ -233,19 +239,26 @@ int booking__open_backends(booking *bk, const booking_options *opts)
 	} else if ((rc = booking_store_open(&bk->store, bk->cfg.store_url, opts)) < 0) {
 		return rc;
 	}
+	char *timed = NULL; /* redis:// with the options' timeouts, unless the URL sets them */
 	if (bk->locks) {
 		if ((rc = lock_manager_validate(bk->locks)) < 0)
 			return rc;
-	} else if (bk->cfg.lock_url[0] &&
-	           (rc = booking_lock_manager_open(&bk->locks, bk->cfg.lock_url, bk->clock)) < 0) {
-		return rc;
+	} else if (bk->cfg.lock_url[0]) {
+		if ((rc = booking__redis_url_with_timeouts(&timed, bk->cfg.lock_url, &bk->cfg)) == 0)
+			rc = booking_lock_manager_open(&bk->locks, timed ? timed : bk->cfg.lock_url, bk->clock);
+		booking_free(timed);
+		if (rc < 0)
+			return rc;
 	}
 	if (bk->publisher) {
 		if ((rc = publisher_validate(bk->publisher)) < 0)
 			return rc;
-	} else if (strcmp(bk->cfg.events_url, "store:") != 0 &&
-	           (rc = booking_event_publisher_open(&bk->publisher, bk->cfg.events_url, bk->clock)) < 0) {
-		return rc;
+	} else if (strcmp(bk->cfg.events_url, "store:") != 0) {
+		if ((rc = booking__redis_url_with_timeouts(&timed, bk->cfg.events_url, &bk->cfg)) == 0)
+			rc = booking_event_publisher_open(&bk->publisher, timed ? timed : bk->cfg.events_url, bk->clock);
+		booking_free(timed);
+		if (rc < 0)
+			return rc;
 	}
 	if (bk->gateway) {
 		if ((rc = gateway_validate(bk->gateway)) < 0)
@@ -253,5 +266,6 @@ int booking__open_backends(booking *bk, const booking_options *opts)
 	} else if ((rc = booking_payment_gateway_open(&bk->gateway, bk->cfg.gateway_url)) < 0) {
 		return rc;
 	}
-	return 0;
+	/* last: breakers, retries, deadlines, metrics and spans around every backend call */
+	return booking__resilience_wrap(bk);
 }

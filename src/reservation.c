@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
+#include "resilience.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -203,7 +204,7 @@ static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation 
 	return rc;
 }
 
-int booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
+static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
                  const char *const *seat_labels, size_t seat_count)
 {
 	if (out)
@@ -259,6 +260,14 @@ done:
 	return rc;
 }
 
+int booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
+                 const char *const *seat_labels, size_t seat_count)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_HOLD);
+	return booking__scope_end(&sc, hold_run(out, bk, ctx, showtime_id, seat_labels, seat_count));
+}
+
 /* ---------- read ---------- */
 
 /* Load a booking the actor may see. */
@@ -283,11 +292,18 @@ static int load_visible(booking_reservation **out, booking *bk, const booking_ct
 	return 0;
 }
 
-int booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+static int reservation_get_run(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
 	return load_visible(out, bk, ctx, booking_id);
+}
+
+int booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RESERVATION_GET);
+	return booking__scope_end(&sc, reservation_get_run(out, bk, ctx, booking_id));
 }
 
 typedef struct res_collector {
@@ -312,7 +328,7 @@ static int collect_reservation(const booking_reservation *b, void *payload)
 	return rc;
 }
 
-int booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+static int list_for_user_run(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
                                       const char *user_id)
 {
 	int rc;
@@ -341,6 +357,14 @@ int booking_reservation_list_for_user(booking_reservation_list **out, booking *b
 	return 0;
 }
 
+int booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+                                      const char *user_id)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RESERVATION_LIST);
+	return booking__scope_end(&sc, list_for_user_run(out, bk, ctx, user_id));
+}
+
 /* ---------- cancel / expire ---------- */
 
 static int transition(booking *bk, const booking_ctx *ctx, booking_reservation *r, booking_status to, int64_t now)
@@ -360,7 +384,7 @@ static int transition(booking *bk, const booking_ctx *ctx, booking_reservation *
 	return rc;
 }
 
-int booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
 {
 	if (out)
 		*out = NULL;
@@ -371,6 +395,7 @@ int booking_reservation_cancel(booking_reservation **out, booking *bk, const boo
 	if (rc < 0)
 		return rc;
 	int64_t now = booking__now(bk);
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the analyzer cannot see that booking_error_set() returns its negative code */
 	if (r->status != BOOKING_STATUS_PENDING)
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(r->status)),
 		                         "a %s booking cannot be cancelled", booking_status_name(r->status));
@@ -387,6 +412,13 @@ int booking_reservation_cancel(booking_reservation **out, booking *bk, const boo
 	return rc;
 }
 
+int booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_CANCEL);
+	return booking__scope_end(&sc, cancel_run(out, bk, ctx, booking_id));
+}
+
 typedef struct due_list {
 	char (*ids)[BOOKING_ID_SIZE];
 	size_t count, max;
@@ -400,7 +432,7 @@ static int collect_due(const booking_reservation *b, void *payload)
 	return 0;
 }
 
-int booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
+static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
 {
 	if (expired_out)
 		*expired_out = 0;
@@ -439,4 +471,11 @@ int booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *
 done:
 	booking_free(d.ids);
 	return rc;
+}
+
+int booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_EXPIRE_DUE);
+	return booking__scope_end(&sc, expire_due_run(bk, ctx, max, expired_out));
 }

@@ -475,9 +475,62 @@ static const char *const SCHEMA_V1[] = {
 	NULL,
 };
 
+/*
+ * Version 2: users (email normalised by the core, unique) and revoked
+ * tokens until their expiry (users.c), with the functions of their writes.
+ */
+static const char *const SCHEMA_V2[] = {
+	/* role: 1 customer, 2 admin (booking_role) */
+	"CREATE TABLE users ("
+	" id text COLLATE \"C\" PRIMARY KEY,"
+	" email text COLLATE \"C\" NOT NULL UNIQUE,"
+	" role smallint NOT NULL CHECK (role IN (1, 2)),"
+	" password_hash text NOT NULL,"
+	" created_at bigint NOT NULL,"
+	" updated_at bigint NOT NULL);",
+	"CREATE TABLE revoked_tokens ("
+	" jti text COLLATE \"C\" PRIMARY KEY,"
+	" expires_at bigint NOT NULL);",
+	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);",
+	/* -23 when the id or the address is taken (a concurrent twin raises 23505 instead) */
+	"CREATE FUNCTION booking_user_insert(p_id text, p_email text, p_role smallint, p_hash text,"
+	" p_created bigint, p_updated bigint, e_id text[], e_type text[], e_agg_type text[], e_agg_id text[],"
+	" e_occurred bigint[], e_corr text[], e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  IF EXISTS (SELECT 1 FROM users WHERE id = p_id OR email = p_email) THEN RETURN -23; END IF;"
+	"  INSERT INTO users (id, email, role, password_hash, created_at, updated_at)"
+	"  VALUES (p_id, p_email, p_role, p_hash, p_created, p_updated);"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  RETURN 0;"
+	" END $f$;",
+	/* Replace the hash if it still is p_expected (NULL: always): -4 no user, -12 changed meanwhile. */
+	"CREATE FUNCTION booking_user_set_hash(p_id text, p_expected text, p_hash text, p_now bigint)"
+	" RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE cur text;"
+	" BEGIN"
+	"  SELECT password_hash INTO cur FROM users WHERE id = p_id FOR UPDATE;"
+	"  IF NOT FOUND THEN RETURN -4; END IF;"
+	"  IF p_expected IS NOT NULL AND cur <> p_expected THEN RETURN -12; END IF;"
+	"  UPDATE users SET password_hash = p_hash, updated_at = p_now WHERE id = p_id;"
+	"  RETURN 0;"
+	" END $f$;",
+	/* Forget dead revocations, then keep this one until its token expires (the later expiry wins). */
+	"CREATE FUNCTION booking_token_revoke(p_jti text, p_expires bigint, p_now bigint)"
+	" RETURNS void LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  DELETE FROM revoked_tokens WHERE expires_at <= p_now;"
+	"  IF p_expires > p_now THEN"
+	"   INSERT INTO revoked_tokens (jti, expires_at) VALUES (p_jti, p_expires)"
+	"   ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(revoked_tokens.expires_at, excluded.expires_at);"
+	"  END IF;"
+	" END $f$;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1,
+	SCHEMA_V2,
 };
 
 /*

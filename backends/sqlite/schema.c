@@ -149,9 +149,27 @@ static const char *const SCHEMA_V1[] = {
 	NULL,
 };
 
+/* Version 2: users (email normalised by the core, unique) and revoked tokens until their expiry. */
+static const char *const SCHEMA_V2[] = {
+	/* role: 1 customer, 2 admin (booking_role) */
+	"CREATE TABLE users ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" email TEXT NOT NULL UNIQUE,"
+	" role INTEGER NOT NULL CHECK (role IN (1, 2)),"
+	" password_hash TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL)",
+	"CREATE TABLE revoked_tokens ("
+	" jti TEXT PRIMARY KEY NOT NULL,"
+	" expires_at INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at)",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
+	SCHEMA_V2,
 };
 
 static const char SQL_HAS_MIGRATIONS[] =

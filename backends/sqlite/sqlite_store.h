@@ -39,7 +39,7 @@
 #include "backends.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 1
+#define SQ_SCHEMA_VERSION 2
 
 /** A prepared statement cached on a connection, keyed by the address of its SQL text. */
 typedef struct sq_stmt_slot {
@@ -209,5 +209,14 @@ int sq_dead_letter_list(booking_store *st, const char *group,
                         void *payload);
 
 int sq_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
+
+/* users.c: users and token revocations (store version 2) */
+int sq_user_insert(booking_store *st, const booking_store_user_insert *req);
+int sq_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
+int sq_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
+int sq_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
+                              int64_t now);
+int sq_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
+int sq_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
 
 #endif

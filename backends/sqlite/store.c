@@ -213,6 +213,12 @@ static void vtable_init(booking_store *v)
 	v->dead_letter_put = sq_dead_letter_put;
 	v->dead_letter_list = sq_dead_letter_list;
 	v->scan = sq_scan;
+	v->user_insert = sq_user_insert;
+	v->user_get = sq_user_get;
+	v->user_get_by_email = sq_user_get_by_email;
+	v->user_set_password_hash = sq_user_set_password_hash;
+	v->token_revoke = sq_token_revoke;
+	v->token_is_revoked = sq_token_is_revoked;
 }
 
 /*

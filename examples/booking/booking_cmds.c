@@ -65,8 +65,7 @@ int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv)
 		printf(" for %s until %s\n", fmt_money(money, sizeof money, r->total_amount, r->currency),
 		       fmt_time(when, sizeof when, r->expires_at));
 		printf("booking %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
-		printf("%snext: booking --as %s pay %s --key KEY%s\n", col(c, ANSI_DIM), ctx.user_id, r->id,
-		       col(c, ANSI_RESET));
+		printf("%snext: booking pay %s --key KEY%s\n", col(c, ANSI_DIM), r->id, col(c, ANSI_RESET));
 	}
 	booking_reservation_free(r);
 	return rc;
@@ -189,7 +188,7 @@ int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
 		return rc;
 	if (a.npos)
-		return cli_usage_error(c, cmd, "bookings takes no arguments (it lists the --as user's)");
+		return cli_usage_error(c, cmd, "bookings takes no arguments (it lists the logged-in user's)");
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation_list *l = NULL;

@@ -33,17 +33,33 @@ int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv)
 		return rc;
 	if (a.npos)
 		return cli_usage_error(c, cmd, "init takes no arguments");
-	if ((rc = cli_open(c)))
+	/* the signing keys first: the handle loads them when it opens */
+	bool made = false;
+	char kid[200];
+	if ((rc = cli_keys_ensure(c, &made, kid, sizeof kid)) || (rc = cli_open(c)))
 		return rc;
 	int version = 0;
 	if (booking_migrate(c->bk, &version) != 0)
 		return cli_fail(c);
+	booking_options keys = {0};
+	cli_key_options(c, &keys);
 	json_t *backends = json_from_library(booking_describe(c->bk));
-	if (c->json)
-		return cli_json(c, json_pack("{s:i,s:o}", "schema_version", version, "backends",
-		                             backends ? backends : json_object()));
+	if (c->json) {
+		json_t *k = json_pack("{s:s?,s:s?,s:b}", "private_key_file", keys.jwt_private_key_file, "public_keys_file",
+		                      keys.jwt_public_keys_file, "generated", made);
+		if (k && made)
+			json_object_set_new(k, "kid", json_string(kid));
+		return cli_json(c, json_pack("{s:i,s:o,s:o*}", "schema_version", version, "backends",
+		                             backends ? backends : json_object(), "keys", k));
+	}
 	const char *store = backends ? json_string_value(json_object_get(backends, "store")) : NULL;
 	printf("store ready: %s (schema version %d)\n", store ? store : "?", version);
+	if (made)
+		printf("keys made: %s (mode 0600) signs tokens, %s verifies them (kid %s)\n", keys.jwt_private_key_file,
+		       keys.jwt_public_keys_file, kid);
+	else if (keys.jwt_private_key_file)
+		printf("keys: %s\n", keys.jwt_private_key_file);
+	printf("%snext: booking register EMAIL, then booking login EMAIL%s\n", col(c, ANSI_DIM), col(c, ANSI_RESET));
 	json_decref(backends);
 	return EXIT_OK;
 }
@@ -103,7 +119,7 @@ int cmd_movie_list(cli *c, const cli_command *cmd, int argc, char **argv)
 			json_array_append_new(items, json_movie(&l->items[i]));
 		rc = cli_json(c, json_pack("{s:o,s:I}", "movies", items, "count", (json_int_t)l->count));
 	} else if (l->count == 0) {
-		printf("no movies yet: booking --admin movie add TITLE --duration MINUTES\n");
+		printf("no movies yet: booking movie add TITLE --duration MINUTES (as an admin)\n");
 	} else {
 		printf("%s%-36s  %5s  %s%s\n", col(c, ANSI_DIM), "ID", "MIN", "TITLE", col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++)
@@ -163,7 +179,7 @@ int cmd_theater_list(cli *c, const cli_command *cmd, int argc, char **argv)
 			json_array_append_new(items, json_theater(&l->items[i]));
 		rc = cli_json(c, json_pack("{s:o,s:I}", "theaters", items, "count", (json_int_t)l->count));
 	} else if (l->count == 0) {
-		printf("no theaters yet: booking --admin theater add NAME [--city CITY]\n");
+		printf("no theaters yet: booking theater add NAME [--city CITY] (as an admin)\n");
 	} else {
 		printf("%s%-36s  %-16s  %s%s\n", col(c, ANSI_DIM), "ID", "CITY", "NAME", col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++)

@@ -19,6 +19,13 @@ enum {
 
 #define CLI_DEFAULT_DATA_DIR "booking-data"
 #define CLI_DEFAULT_DB "booking-data/booking.db"
+/* Files of the data directory. */
+#define CLI_DB_FILE "booking.db"
+#define CLI_PRIVATE_KEY_FILE "jwt-private.jwk"
+#define CLI_PUBLIC_KEYS_FILE "jwt-public.jwks"
+#define CLI_TOKEN_FILE "token"
+/* The system actor, the only one --as names. */
+#define CLI_SYSTEM_ACTOR "system"
 #define CLI_DEFAULT_EVENTS "store:"
 #define CLI_DEFAULT_CARD "4242424242424242"
 #define CLI_DECLINING_CARD "4000000000000002"
@@ -30,13 +37,15 @@ typedef struct cli {
 	const char *lock_url;      /* --locks */
 	const char *events_url;    /* --events */
 	bool json;                 /* --json */
-	const char *as_user;       /* --as */
-	bool admin;                /* --admin */
+	const char *as_user;       /* --as: only "system" */
+	const char *data_dir;      /* --data-dir (NULL: ./booking-data) */
+	booking_token *token;      /* the actor's verified token (owned: its strings back the ctx) */
 	bool verbose;              /* --verbose: library logs at INFO */
 	bool color;                /* ANSI colours on stdout */
 	bool utf8;                 /* the locale can show the seat symbols */
 	booking *bk;               /* opened by cli_open() */
 	char store_buf[4200];      /* the default store URL, built from the working directory */
+	char key_buf[2][4200];     /* key files found in the data directory */
 } cli;
 
 /* ---- a command -------------------------------------------------------- */
@@ -93,12 +102,35 @@ bool args_int(const char *s, long min, long max, long *out);
 int cli_open(cli *c);
 /* Fill `opts` from the environment and the flags; `default_store` NULL: ./booking-data/booking.db. 0 or an exit code. */
 int cli_options(cli *c, booking_options *opts, const char *default_store);
-/* The acting user; EXIT_USAGE (printed) when the command needs one and --as is missing. */
+/*
+ * The acting user, from the saved token (or $BOOKING_TOKEN), or the system
+ * with --as system. Opens the handle (the token is verified with its keys).
+ * EXIT_DOMAIN (printed) when nobody is logged in or the token is refused.
+ */
 int cli_actor(cli *c, const cli_command *cmd, booking_ctx *ctx);
-/* An admin actor; EXIT_USAGE when --admin is missing. */
+/* An actor for admin commands: cli_actor(); the library refuses a customer (FORBIDDEN). */
 int cli_admin(cli *c, const cli_command *cmd, booking_ctx *ctx);
-/* The actor when there is one, else anonymous (reads). */
+/* The actor when there is one with a valid token, else anonymous (reads). After cli_open(). */
 void cli_reader(cli *c, booking_ctx *ctx);
+
+/* ---- the data directory and the session (auth_cmds.c) ----------------- */
+
+/* The data directory: --data-dir, else ./booking-data. */
+const char *cli_data_dir(const cli *c);
+/* DATA_DIR/name into out; false when it does not fit. */
+bool cli_data_path(const cli *c, const char *name, char *out, size_t size);
+/* Create the data directory (mode 0700) when missing. 0 or EXIT_DOMAIN (printed). */
+int cli_make_data_dir(const cli *c);
+/* Point opts at the key files: the environment's, else the data directory's when they exist. */
+void cli_key_options(cli *c, booking_options *opts);
+/*
+ * Generate the key pair into the data directory (or the files the
+ * environment names) when there is none: for `init`. Sets *made when it
+ * generated them. 0 or EXIT_DOMAIN (printed).
+ */
+int cli_keys_ensure(cli *c, bool *made, char *kid_out, size_t kid_size);
+/* The actor from the session: --as system, the token, or (not required) anonymous. */
+int cli_session(cli *c, booking_ctx *ctx, bool required);
 
 /* ---- output (output.c) ------------------------------------------------- */
 
@@ -186,6 +218,11 @@ int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_recover(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_check(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_register(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_logout(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_whoami(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv);
 
 
 #endif

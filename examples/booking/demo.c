@@ -29,6 +29,9 @@
 #define DEMO_PRICE_STANDARD 1200
 #define DEMO_CURRENCY "EUR"
 #define DEMO_MAX_TYPES 16
+/* The demo's administrator: registered by the system on the first run, then logged in. */
+#define DEMO_ADMIN_EMAIL "admin@demo.invalid"
+#define DEMO_ADMIN_PASSWORD "Demo admin password 1"
 
 /* What one buyer did. Summed into the totals after the sale. */
 typedef struct buyer_stats {
@@ -57,6 +60,8 @@ struct demo {
 	atomic_size_t done, holds, conflicts; /* live counters for the progress line */
 	size_t buyers;
 	buyer *buyer;
+	booking_ctx admin;           /* from the demo admin's token */
+	booking_token *admin_token;  /* backs admin.user_id */
 };
 
 /* ---- randomness (per buyer, reproducible from --seed) ------------------ */
@@ -103,10 +108,46 @@ static booking_seat *demo_layout(size_t seat_count, size_t *row_width_out, bool 
 	return seats;
 }
 
+/*
+ * The demo's keys: DIR/jwt-private.jwk (mode 0600) and DIR/jwt-public.jwks,
+ * made on the first run and kept. *made tells which.
+ */
+static int demo_keys(const char *dir, char *priv, char *pub, size_t size, bool *made)
+{
+	*made = false;
+	if (snprintf(priv, size, "%s/%s", dir, CLI_PRIVATE_KEY_FILE) >= (int)size ||
+	    snprintf(pub, size, "%s/%s", dir, CLI_PUBLIC_KEYS_FILE) >= (int)size)
+		return BOOKING_EVALIDATION;
+	if (access(priv, F_OK) == 0)
+		return 0;
+	int rc = booking_jwk_generate_files(priv, pub, NULL, NULL);
+	*made = rc == 0;
+	return rc;
+}
+
+/*
+ * The admin who seeds the catalog acts with a real token: registered by
+ * the system (once per database), logged in, verified into a ctx. The
+ * buyers act through contexts the demo builds itself, as a host that
+ * authenticates its own users would (a ctx is trusted, a token is checked).
+ */
+static int demo_admin(demo *d)
+{
+	int rc = booking_auth_register(NULL, d->bk, booking_ctx_system(), DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD,
+	                               BOOKING_ROLE_ADMIN);
+	if (rc != 0 && rc != BOOKING_EEXISTS)
+		return rc;
+	char *token = NULL;
+	if ((rc = booking_auth_login(&token, NULL, d->bk, NULL, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)) != 0)
+		return rc;
+	rc = booking_auth_ctx(&d->admin, &d->admin_token, d->bk, token);
+	booking_free(token);
+	return rc;
+}
+
 static int demo_seed_catalog(demo *d, const cli *c, int64_t now)
 {
-	booking_ctx admin;
-	booking_ctx_init(&admin, "demo-admin", BOOKING_ROLE_ADMIN);
+	booking_ctx admin = d->admin;
 	booking_theater *t = NULL;
 	booking_screen *s = NULL;
 	booking_movie *m = NULL;
@@ -630,6 +671,17 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = cli_options(c, &opts, url)))
 		return rc;
 	opts.store_url = c->store_url ? c->store_url : url; /* the demo's own file, not $BOOKING_STORE_URL */
+	char priv[4300], pub[4300];
+	bool keys_made = false;
+	int kerr = make_dirs(da.dir);
+	if (kerr) {
+		fprintf(stderr, "booking: cannot create %s: %s\n", da.dir, strerror(kerr));
+		return EXIT_DOMAIN;
+	}
+	if (demo_keys(da.dir, priv, pub, sizeof priv, &keys_made) != 0)
+		return cli_fail(c);
+	opts.jwt_private_key_file = priv;
+	opts.jwt_public_keys_file = pub;
 
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -652,7 +704,15 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 		printf("%sbooking demo%s: a flash sale, %ld buyers for %ld seats (seed %llu)\nstore:   %s\n",
 		       col(c, ANSI_BOLD), col(c, ANSI_RESET), da.buyers, da.seats, (unsigned long long)da.seed,
 		       opts.store_url);
-	if (booking_open(&d.bk, &opts) != 0 || demo_seed_catalog(&d, c, booking_now(d.bk)) != 0) {
+	if (!c->json)
+		printf("keys:    %s (%s)\n", priv, keys_made ? "made now, mode 0600" : "kept from an earlier run");
+	if (booking_open(&d.bk, &opts) != 0 || demo_admin(&d) != 0) {
+		rc = cli_fail(c);
+		goto out;
+	}
+	if (!c->json)
+		printf("admin:   %s, logged in (token kid %s)\n", DEMO_ADMIN_EMAIL, d.admin_token->kid);
+	if (demo_seed_catalog(&d, c, booking_now(d.bk)) != 0) {
 		rc = cli_fail(c);
 		goto out;
 	}
@@ -684,6 +744,7 @@ out:
 	booking_seat_map_free(res.after_sale);
 	booking_seat_map_free(res.final);
 	booking_check_report_free(res.check);
+	booking_token_free(d.admin_token);
 	booking_close(d.bk);
 	booking_clock_manual_free(d.clock);
 	free(d.buyer);

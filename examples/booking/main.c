@@ -15,14 +15,34 @@
 #include <unistd.h>
 
 static const cli_command commands[] = {
-	{"init", NULL, cmd_init, "", "create or migrate the store and print its schema version", NULL},
-	{"movie", "add", cmd_movie_add, "TITLE --duration MINUTES", "add a movie (--admin)", NULL},
+	{"init", NULL, cmd_init, "",
+	 "create the data directory, its signing keys and the store (or migrate it)",
+	 "  Keys: DATA_DIR/" CLI_PRIVATE_KEY_FILE " (mode 0600) signs tokens, DATA_DIR/" CLI_PUBLIC_KEYS_FILE "\n"
+	 "  verifies them; made once, unless BOOKING_JWT_PRIVATE_KEY_FILE names other files."},
+	{"keys", "generate", cmd_keys_generate, "[--kid KID] [--rotate]",
+	 "generate the token signing key pair",
+	 "  --kid KID  the key id (default: the RFC 7638 thumbprint of the key)\n"
+	 "  --rotate   retire the current private key (renamed *.retired-TIME) and sign\n"
+	 "             with a new one; its public key joins the set, so tokens already\n"
+	 "             issued stay valid until they expire"},
+	{"register", NULL, cmd_register, "EMAIL [--admin]",
+	 "create a user; the password is read from the terminal (or one line of stdin)",
+	 "  --admin  an administrator: needs an admin's login, or --as system\n"
+	 "  Passwords: 12..128 bytes, at least two of lower case, upper case, digits\n"
+	 "  and other characters, not the e-mail address."},
+	{"login", NULL, cmd_login, "EMAIL [--print-token]",
+	 "log in: the token is saved in the data directory (mode 0600)",
+	 "  --print-token  print the token on stdout instead of saving it (for scripts:\n"
+	 "                 BOOKING_TOKEN=$(booking login ... --print-token) booking hold ...)"},
+	{"logout", NULL, cmd_logout, "", "revoke the saved token and forget it", NULL},
+	{"whoami", NULL, cmd_whoami, "", "show who the saved token (or --as system) acts for", NULL},
+	{"movie", "add", cmd_movie_add, "TITLE --duration MINUTES", "add a movie (admin)", NULL},
 	{"movie", "list", cmd_movie_list, "", "list the movies", NULL},
-	{"theater", "add", cmd_theater_add, "NAME [--city CITY]", "add a theater (--admin)", NULL},
+	{"theater", "add", cmd_theater_add, "NAME [--city CITY]", "add a theater (admin)", NULL},
 	{"theater", "list", cmd_theater_list, "", "list the theaters", NULL},
 	{"screen", "add", cmd_screen_add,
 	 "THEATER_ID NAME (--rows A-J --seats 15 [--category standard] | --layout SPEC)",
-	 "add a screen and its seats (--admin)",
+	 "add a screen and its seats (admin)",
 	 "  --rows A-J --seats N   N seats in each row of the range, labelled A1..A<N>\n"
 	 "  --category NAME        price category of those seats (default standard)\n"
 	 "  --layout SPEC          a full layout: ROWS:COUNT[:CATEGORY],...\n"
@@ -30,7 +50,7 @@ static const cli_command commands[] = {
 	{"screen", "show", cmd_screen_show, "SCREEN_ID", "show a screen and its seat layout", NULL},
 	{"showtime", "add", cmd_showtime_add,
 	 "MOVIE_ID SCREEN_ID --starts TIME [--currency CUR] --price CATEGORY=AMOUNT...",
-	 "schedule a showtime (--admin)",
+	 "schedule a showtime (admin)",
 	 "  --starts TIME           ISO 8601 UTC (2030-06-01T20:00:00Z, \"2030-06-01 20:00\")\n"
 	 "                          or +MINUTES from now\n"
 	 "  --currency CUR          ISO 4217 code (default EUR)\n"
@@ -38,16 +58,16 @@ static const cli_command commands[] = {
 	 "                          units (1250) or decimal (12.50)"},
 	{"showtime", "list", cmd_showtime_list, "[MOVIE_ID]", "list showtimes, optionally of one movie", NULL},
 	{"seats", NULL, cmd_seats, "SHOWTIME_ID", "draw the seat map of a showtime", NULL},
-	{"hold", NULL, cmd_hold, "SHOWTIME_ID SEAT...", "hold seats (--as USER); seats as A1 A2 or A1,A2", NULL},
-	{"show", NULL, cmd_show, "BOOKING_ID", "show one booking (--as USER, or --admin)", NULL},
+	{"hold", NULL, cmd_hold, "SHOWTIME_ID SEAT...", "hold seats (logged in); seats as A1 A2 or A1,A2", NULL},
+	{"show", NULL, cmd_show, "BOOKING_ID", "show one booking (its owner, or an admin)", NULL},
 	{"pay", NULL, cmd_pay, "BOOKING_ID --key KEY [--card NUMBER]",
-	 "pay for a held booking (--as USER)",
+	 "pay for a held booking (its owner)",
 	 "  --key KEY      idempotency key: retrying with the same key never charges twice\n"
 	 "  --card NUMBER  default " CLI_DEFAULT_CARD " (succeeds);\n"
 	 "                 " CLI_DECLINING_CARD " is declined by the simulated gateway"},
-	{"cancel", NULL, cmd_cancel, "BOOKING_ID", "cancel a held booking, releasing its seats (--as USER)", NULL},
-	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its booking (--admin)", NULL},
-	{"bookings", NULL, cmd_bookings, "", "list the bookings of the actor (--as USER)", NULL},
+	{"cancel", NULL, cmd_cancel, "BOOKING_ID", "cancel a held booking, releasing its seats (its owner)", NULL},
+	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its booking (admin)", NULL},
+	{"bookings", NULL, cmd_bookings, "", "list the bookings of the logged-in user", NULL},
 	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},
 	{"relay", NULL, cmd_relay, "", "move outbox events to the events transport (system)", NULL},
 	{"notify", NULL, cmd_notify, "[--follow]",
@@ -69,8 +89,8 @@ static const cli_command commands[] = {
 
 static void print_program_usage(FILE *out)
 {
-	fprintf(out, "usage: booking [--store URL] [--locks URL] [--events URL] [--json]\n"
-	             "               [--as USER_ID] [--admin] [--verbose] COMMAND [ARGS...]\n\n"
+	fprintf(out, "usage: booking [--store URL] [--locks URL] [--events URL] [--data-dir DIR] [--json]\n"
+	             "               [--as system] [--verbose] COMMAND [ARGS...]\n\n"
 	             "Sell seats without ever selling one twice (libbooking %s).\n\ncommands:\n",
 	        booking_version());
 	for (size_t i = 0; i < NCOMMANDS; i++) {
@@ -81,14 +101,16 @@ static void print_program_usage(FILE *out)
 	}
 	fprintf(out,
 	        "\nglobal options:\n"
-	        "  --store URL    store: sqlite:///path.db, sqlite::memory:, memory:\n"
-	        "                 (default $BOOKING_STORE_URL, else sqlite ./" CLI_DEFAULT_DB ")\n"
+	        "  --store URL    store: sqlite:///path.db, sqlite::memory:, memory:, postgresql://...\n"
+	        "                 (default $BOOKING_STORE_URL, else sqlite DATA_DIR/" CLI_DB_FILE ")\n"
 	        "  --locks URL    contention guard: memory: (default $BOOKING_LOCK_URL, else none)\n"
 	        "  --events URL   events transport: store: or memory: (default $BOOKING_EVENTS_URL,\n"
 	        "                 else store:)\n"
 	        "  --json         print exactly one JSON object on stdout\n"
-	        "  --as USER_ID   act as this customer\n"
-	        "  --admin        act as an administrator (with --as, or as user \"admin\")\n"
+	        "  --data-dir DIR the data directory: keys, the saved token, the default store\n"
+	        "                 (default ./" CLI_DEFAULT_DATA_DIR ")\n"
+	        "  --as system    act as the system (the host's internals), for scripts; people\n"
+	        "                 log in instead (booking register / booking login)\n"
 	        "  --verbose, -v  show the library's log lines (JSON on stderr)\n"
 	        "  --version      print the library version\n"
 	        "  --help, -h     this help; `booking COMMAND --help` for a command\n\n"
@@ -165,15 +187,14 @@ static int split_global_flags(cli *c, int argc, char **argv, char **rest, bool *
 		if (take_value_flag("--store", argc, argv, &i, &c->store_url, &missing) ||
 		    take_value_flag("--locks", argc, argv, &i, &c->lock_url, &missing) ||
 		    take_value_flag("--events", argc, argv, &i, &c->events_url, &missing) ||
-		    take_value_flag("--as", argc, argv, &i, &c->as_user, &missing)) {
+		    take_value_flag("--as", argc, argv, &i, &c->as_user, &missing) ||
+		    take_value_flag("--data-dir", argc, argv, &i, &c->data_dir, &missing)) {
 			if (missing) {
 				snprintf(err, err_size, "%s needs a value", arg);
 				return -1;
 			}
 		} else if (strcmp(arg, "--json") == 0) {
 			c->json = true;
-		} else if (strcmp(arg, "--admin") == 0) {
-			c->admin = true;
 		} else if (strcmp(arg, "--verbose") == 0 || strcmp(arg, "-v") == 0) {
 			c->verbose = true;
 		} else if (strcmp(arg, "--version") == 0) {
@@ -197,19 +218,23 @@ static const char *nonempty(const char *s)
 	return s && s[0] ? s : NULL;
 }
 
-/* The default store: sqlite ./booking-data/booking.db, directory created. */
+/* The default store: sqlite DATA_DIR/booking.db, directory created. */
 static int default_store_url(cli *c, const char **url)
 {
 	char cwd[4096];
-	if (mkdir(CLI_DEFAULT_DATA_DIR, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "booking: cannot create ./%s: %s\n", CLI_DEFAULT_DATA_DIR, strerror(errno));
-		return EXIT_DOMAIN;
+	int rc = cli_make_data_dir(c);
+	if (rc)
+		return rc;
+	const char *dir = cli_data_dir(c);
+	if (dir[0] == '/') {
+		snprintf(c->store_buf, sizeof c->store_buf, "sqlite://%s/%s", dir, CLI_DB_FILE);
+	} else {
+		if (!getcwd(cwd, sizeof cwd)) {
+			fprintf(stderr, "booking: cannot read the working directory: %s\n", strerror(errno));
+			return EXIT_DOMAIN;
+		}
+		snprintf(c->store_buf, sizeof c->store_buf, "sqlite://%s/%s/%s", cwd, dir, CLI_DB_FILE);
 	}
-	if (!getcwd(cwd, sizeof cwd)) {
-		fprintf(stderr, "booking: cannot read the working directory: %s\n", strerror(errno));
-		return EXIT_DOMAIN;
-	}
-	snprintf(c->store_buf, sizeof c->store_buf, "sqlite://%s/%s", cwd, CLI_DEFAULT_DB);
 	*url = c->store_buf;
 	return EXIT_OK;
 }
@@ -231,6 +256,7 @@ int cli_options(cli *c, booking_options *opts, const char *default_store)
 	opts->events_url = c->events_url ? c->events_url : nonempty(c->env_opts->events_url);
 	if (!opts->events_url)
 		opts->events_url = CLI_DEFAULT_EVENTS;
+	cli_key_options(c, opts);
 	/*
 	 * A CLI reports failures through its exit code and message: library log
 	 * lines (a declined card is a WARNING) only with --verbose or BOOKING_LOG_LEVEL.
@@ -244,6 +270,8 @@ int cli_options(cli *c, booking_options *opts, const char *default_store)
 
 int cli_open(cli *c)
 {
+	if (c->bk)
+		return EXIT_OK;
 	booking_options opts;
 	int rc = cli_options(c, &opts, NULL);
 	if (rc)
@@ -255,31 +283,19 @@ int cli_open(cli *c)
 
 int cli_actor(cli *c, const cli_command *cmd, booking_ctx *ctx)
 {
-	if (c->as_user) {
-		booking_ctx_init(ctx, c->as_user, c->admin ? BOOKING_ROLE_ADMIN : BOOKING_ROLE_CUSTOMER);
-		return EXIT_OK;
-	}
-	if (c->admin) {
-		booking_ctx_init(ctx, "admin", BOOKING_ROLE_ADMIN);
-		return EXIT_OK;
-	}
-	return cli_usage_error(c, cmd, "this command acts for a user: add --as USER_ID");
+	(void)cmd;
+	int rc = cli_open(c);
+	return rc ? rc : cli_session(c, ctx, true);
 }
 
 int cli_admin(cli *c, const cli_command *cmd, booking_ctx *ctx)
 {
-	if (!c->admin)
-		return cli_usage_error(c, cmd, "catalog changes need --admin");
-	booking_ctx_init(ctx, c->as_user ? c->as_user : "admin", BOOKING_ROLE_ADMIN);
-	return EXIT_OK;
+	return cli_actor(c, cmd, ctx); /* the role is the library's to check: FORBIDDEN for a customer */
 }
 
 void cli_reader(cli *c, booking_ctx *ctx)
 {
-	if (c->as_user || c->admin)
-		booking_ctx_init(ctx, c->as_user ? c->as_user : "admin",
-		                 c->admin ? BOOKING_ROLE_ADMIN : BOOKING_ROLE_CUSTOMER);
-	else
+	if (cli_session(c, ctx, false) != EXIT_OK)
 		booking_ctx_init(ctx, NULL, BOOKING_ROLE_NONE);
 }
 
@@ -356,9 +372,13 @@ int main(int argc, char **argv)
 		rc = cli_usage_error(&c, NULL, "missing COMMAND");
 	} else if (booking_options_from_env(&c.env_opts) != 0) {
 		rc = cli_fail(&c); /* a BOOKING_* variable out of range: the message names it */
+	} else if (c.as_user && strcmp(c.as_user, CLI_SYSTEM_ACTOR) != 0) {
+		rc = cli_usage_error(&c, NULL, "--as only names the system actor (--as system); "
+		                                "people log in: booking login EMAIL");
 	} else {
 		rc = dispatch(&c, n, rest);
 	}
+	booking_token_free(c.token);
 	booking_close(c.bk);
 	booking_options_free(c.env_opts);
 	free(rest);

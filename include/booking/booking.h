@@ -14,5 +14,7 @@
 #include "payment.h"
 #include "events.h"
 #include "admin.h"
+#include "auth.h"
+#include "observability.h"
 
 #endif

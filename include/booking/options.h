@@ -6,6 +6,7 @@
 #define BOOKING_OPTIONS_H
 
 #include "common.h"
+#include "observability.h"
 
 BOOKING_BEGIN_DECL
 
@@ -37,7 +38,11 @@ typedef enum booking_decline_policy {
 	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (the guide's compensation) */
 } booking_decline_policy;
 
-#define BOOKING_OPTIONS_VERSION 1
+/**
+ * 2 added the authentication fields at the end, 3 the resilience and
+ * observability fields after them; version 1 and 2 structs are still accepted.
+ */
+#define BOOKING_OPTIONS_VERSION 3
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -47,6 +52,10 @@ typedef enum booking_decline_policy {
  *
  * Ranges are those of the guide's §4.2; booking_open() refuses a value out
  * of range with BOOKING_EVALIDATION naming the field.
+ *
+ * Versioning: fields are only appended. A struct whose version is 1 ends at
+ * `gateway`, one whose version is 2 at `jwt_leeway_seconds`: the library
+ * never reads the fields after its end and uses their defaults.
  */
 typedef struct booking_options {
 	unsigned int version; /**< BOOKING_OPTIONS_VERSION */
@@ -74,7 +83,7 @@ typedef struct booking_options {
 	int sqlite_synchronous_full; /**< 1: SQLite synchronous=FULL; 0: NORMAL (default) */
 
 	/* --- payments and consumers --------------------------------------- */
-	int gateway_timeout_seconds;   /**< 1..60, default 10 */
+	int gateway_timeout_seconds;   /**< read timeout for gateways that talk over a network, 1..60, default 30 (guide §7.3) */
 	int gateway_max_retries;       /**< retries of a charge whose outcome is unknown (same key), 0..10, default 2; -1 for none */
 	int consumer_max_deliveries;   /**< attempts before a message is dead-lettered, 1..100, default 5 */
 	int consumer_retry_base_ms;    /**< first retry backoff, 1..60000, default 100 */
@@ -97,6 +106,34 @@ typedef struct booking_options {
 	booking_lock_manager *lock_manager;   /**< ditto */
 	booking_event_publisher *publisher;   /**< ditto */
 	booking_payment_gateway *gateway;     /**< ditto */
+
+	/* --- since version 2: authentication (doc/auth.md) ---------------- */
+	int password_opslimit;      /**< argon2id passes, 1..10, default 2 */
+	int password_memlimit_kib;  /**< argon2id memory in KiB, 8..4194304, default 65536 (64 MiB) */
+	const char *jwt_private_key_file;  /**< private JWK that signs tokens; NULL: this handle issues none */
+	const char *jwt_public_keys_file;  /**< public JWK set {"keys":[...]} that verifies tokens (plus the private key's own) */
+	const char *jwt_issuer;     /**< `iss` issued and required, 1..200 bytes, default "libbooking" */
+	const char *jwt_audience;   /**< `aud` issued and required, 1..200 bytes, default "libbooking" */
+	int access_token_ttl_seconds; /**< token lifetime, 60..86400, default 900 (15 min) */
+	int jwt_leeway_seconds;     /**< clock skew tolerated on exp/nbf/iat, 0..300, default 30; -1 for none */
+
+	/* --- since version 3: resilience and observability (doc/observability.md) */
+	int circuit_breaker_success_threshold; /**< successes in HALF_OPEN that close a circuit, 1..20, default 2 */
+	int store_retry_attempts;   /**< attempts of an idempotent store call on a transient error, 1..10, default 2 */
+	int store_retry_base_ms;    /**< first backoff before a store retry (doubling, full jitter), 1..10000, default 50 */
+	int locks_retry_attempts;   /**< attempts of a lock manager call on a transient error, 1..10, default 3 */
+	int locks_retry_base_ms;    /**< 1..10000, default 100 (the guide's Redis 3x, 100 ms) */
+	int events_retry_attempts;  /**< attempts of an event publisher call on a transient error, 1..10, default 3 */
+	int events_retry_base_ms;   /**< 1..10000, default 500 (the guide's publish 3x, 500 ms) */
+	int gateway_retry_delay_ms; /**< fixed wait between charge retries (gateway_max_retries), 1..60000, default 1000 */
+	int gateway_connect_timeout_seconds; /**< for gateways that connect over a network, 1..60, default 5 */
+	int db_connect_timeout_seconds;   /**< PostgreSQL connect_timeout, 1..60, default 5 */
+	int db_statement_timeout_seconds; /**< PostgreSQL statement_timeout, 1..600, default 30 */
+	int redis_connect_timeout_ms;     /**< Redis connect timeout, 10..60000, default 1000 */
+	int redis_timeout_ms;             /**< Redis command timeout, 10..60000, default 2000 */
+	booking_span_fn span_start_fn;    /**< tracing: a use case or backend call starts; NULL: none */
+	booking_span_fn span_end_fn;      /**< tracing: it ended (status, duration); NULL: none */
+	void *span_payload;               /**< passed to both */
 } booking_options;
 
 #ifdef __cplusplus

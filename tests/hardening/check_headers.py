@@ -6,7 +6,8 @@ one-line translation unit compiled with -pedantic -Wall -Wextra -Werror and
 no project arguments (no _GNU_SOURCE): a header that needs something it does
 not include itself, uses an extension, or is not C++-clean fails here.
 
-Usage: check_headers.py --include DIR --cc 'CC' --cxx 'CXX' booking/x.h ...
+Every header under DIR/booking is checked (a new header is picked up by
+itself). Usage: check_headers.py --include DIR --cc 'CC' --cxx 'CXX'
 SPDX-License-Identifier: MIT
 """
 import argparse
@@ -39,16 +40,20 @@ def main():
     ap.add_argument("--include", required=True)
     ap.add_argument("--cc", required=True)
     ap.add_argument("--cxx", required=True)
-    ap.add_argument("headers", nargs="+")
     a = ap.parse_args()
+    headers = []
+    for root, _dirs, files in os.walk(os.path.join(a.include, "booking")):
+        for name in files:
+            if name.endswith(".h"):
+                headers.append(os.path.relpath(os.path.join(root, name), a.include))
+    headers.sort()
+    if not headers:
+        print(f"FAIL no headers under {a.include}/booking")
+        return 1
     cc, cxx = shlex.split(a.cc), shlex.split(a.cxx)
     failures = 0
     with tempfile.TemporaryDirectory(prefix="booking-headers-") as tmp:
-        for h in a.headers:
-            if not os.path.exists(os.path.join(a.include, h)):
-                print(f"FAIL {h}: no such header")
-                failures += 1
-                continue
+        for h in headers:
             for lang, comp, flags, suffix in (("C11", cc, C_FLAGS, ".c"), ("C++17", cxx, CXX_FLAGS, ".cpp")):
                 rc, cmd, out = compile_one(comp, flags, a.include, h, suffix, tmp)
                 if rc != 0:
@@ -56,16 +61,7 @@ def main():
                     print(f"FAIL {h} as {lang}: {cmd}\n{out}")
                 else:
                     print(f"ok   {h} as {lang}")
-        # Every header of include/booking must be in the list: a new header gets checked too.
-        listed = set(a.headers)
-        for root, _dirs, files in os.walk(os.path.join(a.include, "booking")):
-            for name in files:
-                if name.endswith(".h"):
-                    rel = os.path.relpath(os.path.join(root, name), a.include)
-                    if rel not in listed:
-                        failures += 1
-                        print(f"FAIL {rel}: public header missing from tests/hardening/meson.build")
-    print(f"{len(a.headers) * 2 - failures} header compilations passed, {failures} failed")
+    print(f"{len(headers) * 2 - failures} header compilations passed, {failures} failed")
     return 1 if failures else 0
 
 

@@ -23,10 +23,12 @@
 #include "../catalog.h"
 #include "../reservation.h"
 #include "../payment.h"
+#include "../auth.h"
 
 BOOKING_BEGIN_DECL
 
-#define BOOKING_STORE_VERSION 1
+/** 2 appended the users and token revocations members (optional). */
+#define BOOKING_STORE_VERSION 2
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
@@ -142,6 +144,13 @@ typedef struct booking_store_scan_cbs {
 	int (*event)(const booking_event_record *event, void *payload);
 	int (*inbox)(const booking_store_inbox *row, void *payload);
 } booking_store_scan_cbs;
+
+/** Register a user: insert it with its password hash and its event, in one transaction. */
+typedef struct booking_store_user_insert {
+	const booking_user *user;          /**< complete record; email normalised (unique) */
+	const char *password_hash;         /**< argon2id PHC string ("$argon2id$v=19$m=...") */
+	const booking_event_record *event; /**< user.registered (aggregate "user", the user id) */
+} booking_store_user_insert;
 
 typedef int (*booking_store_movie_cb)(const booking_movie *m, void *payload);
 typedef int (*booking_store_theater_cb)(const booking_theater *t, void *payload);
@@ -291,6 +300,52 @@ struct booking_store {
 
 	/** required: walk every table for booking_check(), in one consistent snapshot where the backend can. */
 	int (*scan)(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
+
+	/* --- users and token revocations ------------------------------------
+	 * Each optional (since version 2): the core calls them only when
+	 * `version >= 2` and the member is not NULL, and answers
+	 * BOOKING_ENOTSUPPORTED otherwise. A store implements all six or none.
+	 */
+
+	/**
+	 * optional (since version 2): one transaction: insert the user, its
+	 * password hash and the event. BOOKING_EEXISTS (nothing written) when
+	 * the email or the id is taken. Emails are compared byte for byte: the
+	 * core normalises them.
+	 */
+	int (*user_insert)(booking_store *st, const booking_store_user_insert *req);
+
+	/**
+	 * optional (since version 2): a user by id; BOOKING_ENOTFOUND.
+	 * `password_hash_out` may be NULL; otherwise the caller owns the
+	 * string (booking_free()). The record follows the layout rule: one
+	 * booking_malloc'd struct, `email` its own block.
+	 */
+	int (*user_get)(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
+
+	/** optional (since version 2): as user_get, by normalised email; BOOKING_ENOTFOUND. */
+	int (*user_get_by_email)(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
+
+	/**
+	 * optional (since version 2): replace the user's password hash, only
+	 * if it still is `expected_hash` (NULL: unconditionally), and set
+	 * updated_at = now. BOOKING_ENOTFOUND; BOOKING_EINVALID_STATE when the
+	 * hash changed meanwhile (nothing written).
+	 */
+	int (*user_set_password_hash)(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
+	                              int64_t now);
+
+	/**
+	 * optional (since version 2): remember that the token `jti` (1..128
+	 * bytes) is revoked until `expires_at` (UTC ms). Idempotent: revoking
+	 * again keeps the later expiry. In the same call, forget revocations
+	 * whose expires_at <= now (the tokens are dead anyway), so the table
+	 * stays as small as the number of live revoked tokens.
+	 */
+	int (*token_revoke)(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
+
+	/** optional (since version 2): *revoked_out = `jti` was revoked with expires_at > now. */
+	int (*token_is_revoked)(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
 };
 
 /**

@@ -1,0 +1,267 @@
+/*
+ * libbooking — authentication: users with argon2id password hashes, and
+ * access tokens other systems can verify (JWT signed EdDSA/Ed25519,
+ * RFC 7519 + RFC 8037, keys as JWK files).
+ *
+ * A handle issues tokens when its options name a private key
+ * (jwt_private_key_file) and verifies them with the public keys of
+ * jwt_public_keys_file plus the public half of its own private key. A
+ * service that only verifies needs the public key set alone, and may use
+ * booking_jwt_verify() without a handle. No key has a default.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_AUTH_H
+#define BOOKING_AUTH_H
+
+#include "common.h"
+
+BOOKING_BEGIN_DECL
+
+/** Largest normalised e-mail address (254 bytes, RFC 5321) plus NUL. */
+#define BOOKING_EMAIL_SIZE 255
+/** Password length bounds, in bytes of UTF-8. */
+#define BOOKING_PASSWORD_MIN 12
+#define BOOKING_PASSWORD_MAX 128
+
+/** A registered user. A snapshot the caller owns: booking_user_free(). */
+typedef struct booking_user {
+	char id[BOOKING_ID_SIZE]; /**< UUIDv7: the token's `sub` and the ctx's user_id */
+	char *email;              /**< normalised: see booking_email_normalize() */
+	booking_role role;        /**< BOOKING_ROLE_CUSTOMER or BOOKING_ROLE_ADMIN */
+	int64_t created_at;       /**< UTC ms */
+	int64_t updated_at;       /**< UTC ms: last password (re)hash */
+} booking_user;
+
+/** What a verified token says. Caller owns: booking_token_free(). */
+typedef struct booking_token {
+	char *subject;      /**< `sub`: the user id */
+	booking_role role;  /**< `role`: CUSTOMER or ADMIN (a token never carries SYSTEM) */
+	char *jti;          /**< `jti`: the token's id (what revocation names) */
+	char *issuer;       /**< `iss` */
+	char *audience;     /**< the `aud` entry that matched the expected audience */
+	char *kid;          /**< the header's `kid`: the key that signed it */
+	int64_t issued_at;  /**< `iat` in UTC ms, 0 when absent */
+	int64_t not_before; /**< `nbf` in UTC ms, 0 when absent */
+	int64_t expires_at; /**< `exp` in UTC ms */
+} booking_token;
+
+/* ------------------------------------------------------------------------ */
+/* Users and passwords                                                       */
+
+/**
+ * Normalise and validate an e-mail address: surrounding white space is
+ * trimmed and the WHOLE address is lower-cased (so "Alice@Example.COM" and
+ * "alice@example.com" are one account). Accepted: ASCII dot-atom local part
+ * (1..64 bytes of letters, digits and !#$%&'*+/=?^_`{|}~- with single
+ * inner dots) '@' a domain of at least two dot-separated labels of
+ * letters, digits and inner hyphens (1..63 bytes each); 254 bytes at most.
+ * Internationalised addresses must be given in ASCII (punycode domain).
+ *
+ * @param out caller owns; booking_free().
+ * @return 0, BOOKING_EVALIDATION (details: {"field":"email"}), BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_email_normalize(char **out, const char *email);
+
+/**
+ * Check a password against the policy: BOOKING_PASSWORD_MIN..MAX bytes of
+ * valid UTF-8 without control characters; characters from at least two of
+ * the classes lower-case letters, upper-case letters, digits, others; not
+ * equal to the e-mail address (compared case-insensitively; `email` may
+ * be NULL). Never echoes the password.
+ *
+ * @return 0 or BOOKING_EVALIDATION with details {"field":"password","rule":
+ *         "length"|"utf8"|"control"|"classes"|"email"}.
+ */
+BOOKING_EXTERN(int) booking_password_check(const char *password, const char *email);
+
+/**
+ * Register a user: normalise the e-mail address, check the password, hash
+ * it with argon2id (options password_opslimit / password_memlimit_kib) and
+ * store the user with its `user.registered` event in one transaction.
+ *
+ * Anyone may register a customer (an anonymous ctx will do); an ADMIN
+ * user needs an admin or system ctx.
+ *
+ * @param out  the new user (may be NULL); caller owns: booking_user_free().
+ * @param ctx  who asks (tracing; the role matters for role ADMIN).
+ * @param role BOOKING_ROLE_CUSTOMER or BOOKING_ROLE_ADMIN.
+ * @return 0, BOOKING_EVALIDATION (email, password, role), BOOKING_EEXISTS
+ *         (the address is taken), BOOKING_EFORBIDDEN, BOOKING_ENOTSUPPORTED
+ *         (the store has no users), BOOKING_ENOMEM, store errors.
+ * Thread-safe. Takes the time of one argon2id hash.
+ */
+BOOKING_EXTERN(int) booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+                                          const char *password, booking_role role);
+
+/**
+ * Log in: check the password and issue an access token (lifetime
+ * access_token_ttl_seconds). When the stored hash was made with other
+ * argon2id parameters than the handle's, it is rehashed.
+ *
+ * "No such user" and "wrong password" are one failure: BOOKING_EUNAUTHORIZED
+ * with the same message, after a comparable time (a dummy hash is verified
+ * when the address is unknown).
+ *
+ * @param token_out the token in compact form; caller owns: booking_free().
+ * @param user_out  the user (may be NULL); caller owns: booking_user_free().
+ * @param ctx       tracing only; may be NULL.
+ * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED (no private key
+ *         configured, or the store has no users), BOOKING_ENOMEM, store errors.
+ */
+BOOKING_EXTERN(int) booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+                                       const char *email, const char *password);
+
+/**
+ * Verify a token: EdDSA only, signature by a known `kid`, `exp`/`nbf`
+ * (and `iat` not in the future) with jwt_leeway_seconds, `iss` ==
+ * jwt_issuer, `aud` contains jwt_audience, and not revoked.
+ *
+ * @param out caller owns: booking_token_free().
+ * @return 0, BOOKING_EUNAUTHORIZED (details {"reason":...}: "malformed",
+ *         "algorithm", "unknown_kid", "signature", "expired", "not_yet_valid",
+ *         "issued_in_future", "issuer", "audience", "claims", "revoked"),
+ *         BOOKING_ENOTSUPPORTED (no keys configured), BOOKING_ENOMEM, store errors.
+ */
+BOOKING_EXTERN(int) booking_auth_verify(booking_token **out, booking *bk, const char *token);
+
+/**
+ * Verify a token and fill `ctx_out` for the user it names (user_id and
+ * role; correlation id, traceparent and deadline cleared: set them after).
+ * The ctx borrows its user_id from `*tok_out`: keep the token until the
+ * ctx is no longer used, then booking_token_free() it.
+ *
+ * @return as booking_auth_verify(); on failure *tok_out is NULL and
+ *         `ctx_out` is an anonymous ctx.
+ */
+BOOKING_EXTERN(int) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token);
+
+/**
+ * Log out: revoke `token` (by its `jti`) until it expires. The token must
+ * verify (a token already revoked is fine: revoking is idempotent).
+ *
+ * @param ctx tracing only; may be NULL.
+ * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED, store errors.
+ */
+BOOKING_EXTERN(int) booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token);
+
+/**
+ * A user by id: the actor itself, or any user for admins and the system.
+ * @param user_id NULL: the actor (ctx->user_id).
+ * @param out caller owns: booking_user_free().
+ * @return 0, BOOKING_ENOTFOUND, BOOKING_EFORBIDDEN, BOOKING_EUNAUTHORIZED, ...
+ */
+BOOKING_EXTERN(int) booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id);
+
+BOOKING_EXTERN(void) booking_user_free(booking_user *u);
+BOOKING_EXTERN(void) booking_token_free(booking_token *t);
+
+/** "customer", "admin", "system", "none". Static. */
+BOOKING_EXTERN(const char *) booking_role_name(booking_role role);
+
+/* ------------------------------------------------------------------------ */
+/* Keys (JWK, RFC 7517 / RFC 8037: kty OKP, crv Ed25519)                     */
+
+/** A private signing key. Opaque; booking_signing_key_free(). */
+typedef struct booking_signing_key booking_signing_key;
+/** A set of public keys by kid. Opaque; booking_jwk_set_free(). */
+typedef struct booking_jwk_set booking_jwk_set;
+
+/**
+ * Generate an Ed25519 key pair as JWK text.
+ * @param kid NULL: the RFC 7638 thumbprint of the public key.
+ * @param private_jwk_out {"kty":"OKP","crv":"Ed25519","x":..,"d":..,"kid":..,"alg":"EdDSA","use":"sig"}.
+ * @param public_jwk_out  the same without "d". Either may be NULL.
+ * Caller owns both: booking_free() (the private one is wiped by nobody: keep it short-lived).
+ * @return 0, BOOKING_EVALIDATION (kid), BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid);
+
+/**
+ * Generate a key pair into files: the private JWK into `private_path`
+ * (created with mode 0600; an existing file is an error: BOOKING_EEXISTS),
+ * and its public JWK added to the set {"keys":[...]} at `public_path`
+ * (created with mode 0644, or rewritten keeping its keys: rotation). Both
+ * files are written to a temporary name and renamed into place.
+ *
+ * @param kid NULL: the thumbprint. @param kid_out (may be NULL) the kid; booking_free().
+ * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION (unreadable or bad set,
+ *         duplicate kid), BOOKING_EINTERNAL (I/O, message names the file), BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_jwk_generate_files(const char *private_path, const char *public_path, const char *kid,
+                                               char **kid_out);
+
+/** Parse a private OKP/Ed25519 JWK (with "d"; "x", when given, must match). */
+BOOKING_EXTERN(int) booking_signing_key_parse(booking_signing_key **out, const char *jwk_json);
+/** booking_signing_key_parse() of a file. BOOKING_EVALIDATION naming the file when unreadable. */
+BOOKING_EXTERN(int) booking_signing_key_load(booking_signing_key **out, const char *path);
+/** The key's kid (borrowed, valid while the key lives). */
+BOOKING_EXTERN(const char *) booking_signing_key_kid(const booking_signing_key *key);
+/** The public JWK of the key (JSON text, no "d"). Caller owns: booking_free(). NULL when out of memory. */
+BOOKING_EXTERN(char *) booking_signing_key_public_jwk(const booking_signing_key *key);
+/** Wipes and frees. NULL is a no-op. */
+BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
+
+/**
+ * Parse a public key set: {"keys":[JWK,...]} or one JWK. Keys of another
+ * kty/crv are skipped (a set may carry other algorithms' keys); an OKP
+ * Ed25519 key must have a kid and a 32-byte "x"; kids are unique; a key
+ * with "d" (a private key) is refused: public sets are published.
+ * @return 0, BOOKING_EVALIDATION, BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_jwk_set_parse(booking_jwk_set **out, const char *json);
+BOOKING_EXTERN(int) booking_jwk_set_load(booking_jwk_set **out, const char *path);
+/** Number of usable (Ed25519) keys. */
+BOOKING_EXTERN(size_t) booking_jwk_set_count(const booking_jwk_set *set);
+BOOKING_EXTERN(void) booking_jwk_set_free(booking_jwk_set *set);
+
+/* ------------------------------------------------------------------------ */
+/* Tokens without a handle                                                   */
+
+#define BOOKING_JWT_CLAIMS_VERSION 1
+
+/** What booking_jwt_sign() puts in a token. Strings borrowed for the call. */
+typedef struct booking_jwt_claims {
+	unsigned int version;  /**< BOOKING_JWT_CLAIMS_VERSION */
+	const char *subject;   /**< sub, required */
+	booking_role role;     /**< CUSTOMER or ADMIN */
+	const char *issuer;    /**< iss, required */
+	const char *audience;  /**< aud, required */
+	const char *jti;       /**< NULL: a new UUIDv7 */
+	int64_t issued_at;     /**< iat and nbf, UTC ms (rounded down to seconds) */
+	int64_t expires_at;    /**< exp, UTC ms (rounded down to seconds), > issued_at */
+} booking_jwt_claims;
+
+#define BOOKING_JWT_CLAIMS_INIT {BOOKING_JWT_CLAIMS_VERSION, NULL, BOOKING_ROLE_CUSTOMER, NULL, NULL, NULL, 0, 0}
+
+/**
+ * Sign a token: header {"alg":"EdDSA","typ":"JWT","kid":...}, claims sub,
+ * role, iat, nbf, exp, jti, iss, aud.
+ * @param out compact form; caller owns: booking_free().
+ * @return 0, BOOKING_EVALIDATION (claims), BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_jwt_sign(char **out, const booking_signing_key *key, const booking_jwt_claims *claims);
+
+#define BOOKING_JWT_VERIFY_OPTIONS_VERSION 1
+
+typedef struct booking_jwt_verify_options {
+	unsigned int version;  /**< BOOKING_JWT_VERIFY_OPTIONS_VERSION */
+	const char *issuer;    /**< required: `iss` must equal it */
+	const char *audience;  /**< required: `aud` must be or contain it */
+	int leeway_seconds;    /**< clock skew allowed on exp/nbf/iat, 0..300 */
+	int64_t now;           /**< UTC ms; 0: the system clock */
+} booking_jwt_verify_options;
+
+#define BOOKING_JWT_VERIFY_OPTIONS_INIT {BOOKING_JWT_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, 0}
+
+/**
+ * Verify a token against a public key set: the checks of
+ * booking_auth_verify() except revocation (which needs a store).
+ * @param out caller owns: booking_token_free().
+ * @return 0, BOOKING_EUNAUTHORIZED (details {"reason":...}), BOOKING_EVALIDATION (options), BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
+                                       const booking_jwt_verify_options *opts);
+
+BOOKING_END_DECL
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * libbooking — authorization with real tokens, on the store under test
+ * (BOOKING_TEST_STORE_URL): customers act on their own bookings only,
+ * catalog changes need an admin, and users, revocations and the
+ * user.registered event live in every store.
+ * SPDX-License-Identifier: MIT
+ */
+#include "auth_fixture.h"
+
+#include <stdlib.h>
+
+static ax A;
+static char alice_id[BOOKING_ID_SIZE], bob_id[BOOKING_ID_SIZE], admin_id[BOOKING_ID_SIZE];
+static char *alice_token, *bob_token, *admin_token;
+static booking_token *alice_tok, *bob_tok, *admin_tok;
+static booking_ctx alice, bob, admin;
+
+static void setup(void)
+{
+	ax_setup(&A);
+	ax_register(&A, "alice@example.com", false, alice_id);
+	ax_register(&A, "bob@example.com", false, bob_id);
+	ax_register(&A, "root@example.com", true, admin_id);
+	alice_token = ax_login(&A, "alice@example.com");
+	bob_token = ax_login(&A, "bob@example.com");
+	admin_token = ax_login(&A, "root@example.com");
+	alice = ax_ctx(&A, alice_token, &alice_tok);
+	bob = ax_ctx(&A, bob_token, &bob_tok);
+	admin = ax_ctx(&A, admin_token, &admin_tok);
+}
+
+static void teardown(void)
+{
+	booking_token_free(alice_tok);
+	booking_token_free(bob_tok);
+	booking_token_free(admin_tok);
+	booking_free(alice_token);
+	booking_free(bob_token);
+	booking_free(admin_token);
+	ax_close(&A);
+}
+
+static void hold_as(const booking_ctx *ctx, const char *label, char id_out[BOOKING_ID_SIZE])
+{
+	booking_reservation *r = NULL;
+	ck_assert_ok(booking_hold(&r, A.f.bk, ctx, A.f.showtime_id, &label, 1));
+	snprintf(id_out, BOOKING_ID_SIZE, "%s", r->id);
+	booking_reservation_free(r);
+}
+
+START_TEST(a_customer_cannot_cancel_another_customers_booking)
+{
+	char b[BOOKING_ID_SIZE];
+	hold_as(&alice, "A1", b);
+	booking_reservation *r = NULL;
+	ck_assert_code(booking_reservation_cancel(&r, A.f.bk, &bob, b), "FORBIDDEN");
+	ck_assert_code(booking_reservation_get(&r, A.f.bk, &bob, b), "FORBIDDEN");
+	ck_assert_code(booking_pay(NULL, A.f.bk, &bob, b, "bob-pays", FX_CARD_OK), "FORBIDDEN");
+	ck_assert_int_eq(fx_seat_status(&A.f, "A1"), BOOKING_SEAT_HELD);
+	ck_assert_ok(booking_reservation_cancel(&r, A.f.bk, &alice, b));
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	booking_reservation_free(r);
+	ck_assert_uint_eq(fx_check_violations(&A.f), 0);
+}
+END_TEST
+
+START_TEST(a_customer_cannot_add_a_showtime_but_an_admin_can)
+{
+	booking_price price = {"standard", 900};
+	booking_showtime *s = NULL;
+	int64_t starts = booking_now(A.f.bk) + 2 * FX_DAY;
+	ck_assert_code(booking_showtime_create(&s, A.f.bk, &alice, A.f.movie_id, A.f.screen_id, starts, "EUR", &price, 1),
+	               "FORBIDDEN");
+	ck_assert_code(booking_movie_create(NULL, A.f.bk, &alice, "Bootleg", 80), "FORBIDDEN");
+	ck_assert_code(booking_theater_create(NULL, A.f.bk, &alice, "Garage", NULL), "FORBIDDEN");
+	ck_assert_ok(booking_showtime_create(&s, A.f.bk, &admin, A.f.movie_id, A.f.screen_id, starts, "EUR", &price, 1));
+	booking_showtime_free(s);
+}
+END_TEST
+
+START_TEST(an_admin_may_cancel_any_booking_and_list_anyones)
+{
+	char b[BOOKING_ID_SIZE];
+	hold_as(&alice, "B2", b);
+	booking_reservation_list *l = NULL;
+	ck_assert_code(booking_reservation_list_for_user(&l, A.f.bk, &bob, alice_id), "FORBIDDEN");
+	ck_assert_ok(booking_reservation_list_for_user(&l, A.f.bk, &admin, alice_id));
+	ck_assert_uint_eq(l->count, 1);
+	booking_reservation_list_free(l);
+	ck_assert_ok(booking_reservation_cancel(NULL, A.f.bk, &admin, b));
+}
+END_TEST
+
+START_TEST(a_customer_holds_pays_and_reads_its_own_booking)
+{
+	char b[BOOKING_ID_SIZE];
+	hold_as(&alice, "C5", b);
+	booking_payment *p = NULL;
+	ck_assert_ok(booking_pay(&p, A.f.bk, &alice, b, "order-1", FX_CARD_OK));
+	ck_assert_int_eq(p->status, BOOKING_PAYMENT_SUCCEEDED);
+	booking_payment_free(p);
+	booking_reservation *r = NULL;
+	ck_assert_ok(booking_reservation_get(&r, A.f.bk, &alice, b));
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_str_eq(r->user_id, alice_id);
+	booking_reservation_free(r);
+	ck_assert_uint_eq(fx_check_violations(&A.f), 0);
+}
+END_TEST
+
+START_TEST(a_logged_out_token_no_longer_acts)
+{
+	ck_assert_ok(booking_auth_revoke(A.f.bk, &bob, bob_token));
+	booking_ctx ctx;
+	booking_token *t = NULL;
+	ck_assert_code(booking_auth_ctx(&ctx, &t, A.f.bk, bob_token), "UNAUTHORIZED");
+	ck_assert_str_eq(ax_reason(), "revoked");
+	/* the other users' tokens still act */
+	ck_assert_ok(booking_auth_verify(&t, A.f.bk, alice_token));
+	booking_token_free(t);
+}
+END_TEST
+
+START_TEST(users_and_emails_are_unique_in_the_store)
+{
+	ck_assert_code(booking_auth_register(NULL, A.f.bk, NULL, "Alice@Example.com", "Some other pass 1",
+	                                     BOOKING_ROLE_CUSTOMER),
+	               "ALREADY_EXISTS");
+	booking_user *u = NULL;
+	char *hash = NULL;
+	ck_assert_ok(A.f.store->user_get_by_email(A.f.store, "alice@example.com", &u, &hash));
+	ck_assert_str_eq(u->id, alice_id);
+	ck_assert_int_eq(u->role, BOOKING_ROLE_CUSTOMER);
+	ck_assert_ptr_nonnull(strstr(hash, "$argon2id$"));
+	booking_user_free(u);
+	booking_free(hash);
+	ck_assert_ok(A.f.store->user_get(A.f.store, admin_id, &u, NULL));
+	ck_assert_int_eq(u->role, BOOKING_ROLE_ADMIN);
+	ck_assert_str_eq(u->email, "root@example.com");
+	booking_user_free(u);
+	ck_assert_code(A.f.store->user_get(A.f.store, "01890000-0000-7000-8000-000000000000", &u, NULL), "NOT_FOUND");
+	ck_assert_code(A.f.store->user_get_by_email(A.f.store, "nobody@example.com", &u, NULL), "NOT_FOUND");
+	/* compare-and-set of the hash */
+	ck_assert_code(A.f.store->user_set_password_hash(A.f.store, alice_id, "not the hash", "$argon2id$x", 1),
+	               "INVALID_BOOKING_STATE");
+	ck_assert_code(A.f.store->user_set_password_hash(A.f.store, "01890000-0000-7000-8000-000000000000", NULL,
+	                                                 "$argon2id$x", 1),
+	               "NOT_FOUND");
+	ck_assert_uint_eq(fx_check_violations(&A.f), 0); /* user.registered events are not orphans */
+}
+END_TEST
+
+START_TEST(revocations_live_in_the_store_until_expiry)
+{
+	int64_t now = booking_now(A.f.bk);
+	bool revoked = false;
+	ck_assert_ok(A.f.store->token_revoke(A.f.store, "jti-a", now + FX_MINUTE, now));
+	ck_assert_ok(A.f.store->token_revoke(A.f.store, "jti-a", now + FX_MINUTE, now)); /* idempotent */
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, "jti-a", now, &revoked));
+	ck_assert(revoked);
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, "jti-a", now + FX_MINUTE, &revoked));
+	ck_assert(!revoked);
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, "jti-b", now, &revoked));
+	ck_assert(!revoked);
+	ck_assert_ok(A.f.store->token_revoke(A.f.store, "jti-b", now + 10 * FX_MINUTE, now + 2 * FX_MINUTE));
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, "jti-a", now, &revoked));
+	ck_assert(!revoked); /* purged by the later revoke */
+}
+END_TEST
+
+typedef struct twin {
+	booking *bk;
+	fx_rendezvous *go;
+	int rc;
+} twin;
+
+static void *register_twin(void *arg)
+{
+	twin *t = arg;
+	fx_rendezvous_wait(t->go);
+	t->rc = booking_auth_register(NULL, t->bk, NULL, "twin@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER);
+	return NULL;
+}
+
+START_TEST(concurrent_registrations_of_one_address_make_one_user)
+{
+	enum { N = 6 };
+	pthread_t th[N];
+	twin t[N];
+	fx_rendezvous go;
+	fx_rendezvous_init(&go, N, 5000);
+	for (int i = 0; i < N; i++) {
+		t[i].bk = A.f.bk;
+		t[i].go = &go;
+		t[i].rc = 1;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, register_twin, &t[i]), 0);
+	}
+	int ok = 0, exists = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		ok += t[i].rc == 0;
+		exists += t[i].rc == BOOKING_EEXISTS;
+	}
+	fx_rendezvous_destroy(&go);
+	ck_assert_int_eq(ok, 1);
+	ck_assert_int_eq(exists, N - 1);
+	ck_assert_uint_eq(fx_check_violations(&A.f), 0); /* one user, one user.registered event */
+}
+END_TEST
+
+/* A store another handle can open too (a file or a server), or NULL. */
+static bool shared_store(void)
+{
+	return strncmp(A.f.url, "sqlite:///", 10) == 0 || strncmp(A.f.url, "postgres", 8) == 0;
+}
+
+START_TEST(a_logout_on_one_handle_is_seen_by_another)
+{
+	if (!shared_store())
+		return; /* memory stores belong to one handle */
+	booking_options o;
+	ax_options(&A, &o);
+	o.store_url = A.f.url;
+	o.clock = A.f.clock;
+	o.log_level = BOOKING_LOG_CRITICAL;
+	booking *other = NULL;
+	ck_assert_ok(booking_open(&other, &o));
+	booking_token *t = NULL;
+	ck_assert_ok(booking_auth_verify(&t, other, bob_token));
+	booking_token_free(t);
+	ck_assert_ok(booking_auth_revoke(A.f.bk, NULL, bob_token));
+	ck_assert_code(booking_auth_verify(&t, other, bob_token), "UNAUTHORIZED");
+	ck_assert_str_eq(ax_reason(), "revoked");
+	/* and a user registered through one handle logs in through the other */
+	char *token = NULL;
+	ck_assert_ok(booking_auth_login(&token, NULL, other, NULL, "alice@example.com", AX_PASSWORD));
+	booking_free(token);
+	booking_close(other);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("authz");
+	TCase *tc = tcase_create("authz");
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, a_customer_cannot_cancel_another_customers_booking);
+	tcase_add_test(tc, a_customer_cannot_add_a_showtime_but_an_admin_can);
+	tcase_add_test(tc, an_admin_may_cancel_any_booking_and_list_anyones);
+	tcase_add_test(tc, a_customer_holds_pays_and_reads_its_own_booking);
+	tcase_add_test(tc, a_logged_out_token_no_longer_acts);
+	tcase_add_test(tc, users_and_emails_are_unique_in_the_store);
+	tcase_add_test(tc, revocations_live_in_the_store_until_expiry);
+	tcase_add_test(tc, concurrent_registrations_of_one_address_make_one_user);
+	tcase_add_test(tc, a_logout_on_one_handle_is_seen_by_another);
+	suite_add_tcase(s, tc);
+	return fx_run(s);
+}
