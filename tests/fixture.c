@@ -252,6 +252,38 @@ static int w_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *pa
 	return w->inner->scan(w->inner, cbs, payload);
 }
 
+/* Auth members (store version 2): plain forwards, NULL when the inner store lacks them. */
+static int w_user_insert(booking_store *st, const booking_store_user_insert *req)
+{
+	return INNER(st)->user_insert(INNER(st), req);
+}
+
+static int w_user_get(booking_store *st, const char *id, booking_user **out, char **hash_out)
+{
+	return INNER(st)->user_get(INNER(st), id, out, hash_out);
+}
+
+static int w_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **hash_out)
+{
+	return INNER(st)->user_get_by_email(INNER(st), email, out, hash_out);
+}
+
+static int w_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash,
+                                    const char *new_hash, int64_t now)
+{
+	return INNER(st)->user_set_password_hash(INNER(st), id, expected_hash, new_hash, now);
+}
+
+static int w_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now)
+{
+	return INNER(st)->token_revoke(INNER(st), jti, expires_at, now);
+}
+
+static int w_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out)
+{
+	return INNER(st)->token_is_revoked(INNER(st), jti, now, revoked_out);
+}
+
 fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 {
 	fx_store_wrap *w = calloc(1, sizeof(*w));
@@ -294,6 +326,14 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->dead_letter_put = w_dead_letter_put;
 	p->dead_letter_list = w_dead_letter_list;
 	p->scan = w_scan;
+	if (inner->version >= 2) {
+		p->user_insert = inner->user_insert ? w_user_insert : NULL;
+		p->user_get = inner->user_get ? w_user_get : NULL;
+		p->user_get_by_email = inner->user_get_by_email ? w_user_get_by_email : NULL;
+		p->user_set_password_hash = inner->user_set_password_hash ? w_user_set_password_hash : NULL;
+		p->token_revoke = inner->token_revoke ? w_token_revoke : NULL;
+		p->token_is_revoked = inner->token_is_revoked ? w_token_is_revoked : NULL;
+	}
 	ck_assert_ok(booking_store_validate(p));
 	return w;
 }

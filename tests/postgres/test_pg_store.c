@@ -16,6 +16,11 @@
 #include <check.h>
 #include <libpq-fe.h>
 
+/* The schema version this libbooking writes, and one beyond it. */
+#define PG_SCHEMA_CURRENT 2
+#define PG_SCHEMA_NEWER "3"
+
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -93,7 +98,7 @@ static booking_store *open_store(const char *url, int pool_size, int pool_timeou
 	o.db_pool_timeout_seconds = pool_timeout_s;
 	ck_assert_ok(booking_store_open(&st, url, &o));
 	ck_assert_ok(st->migrate(st, &v));
-	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	return st;
 }
 
@@ -243,7 +248,7 @@ START_TEST(migrations_from_many_processes_at_once_apply_each_version_once)
 				fprintf(stderr, "migrate: %s: %s\n", booking_error_name(rc), booking_error_last()->message);
 			if (st)
 				st->free(st);
-			_exit(rc == 0 && v == 1 ? 0 : 1);
+			_exit(rc == 0 && v == PG_SCHEMA_CURRENT ? 0 : 1);
 		}
 	}
 	close(go[0]);
@@ -254,7 +259,7 @@ START_TEST(migrations_from_many_processes_at_once_apply_each_version_once)
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d: status %d", p, status);
 	}
 	PGconn *a = admin();
-	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_many.schema_migrations"), 1);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_many.schema_migrations"), PG_SCHEMA_CURRENT);
 	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
 	                                " WHERE n.nspname = 'mig_many' AND p.proname = 'booking_hold'"),
 	                 1);
@@ -272,7 +277,7 @@ START_TEST(a_schema_newer_than_the_code_is_refused)
 	st = open_store(url, 2, 5);
 	st->free(st);
 	PGconn *a = admin();
-	admin_exec(a, "INSERT INTO mig_newer.schema_migrations (version) VALUES (2)");
+	admin_exec(a, "INSERT INTO mig_newer.schema_migrations (version) VALUES (" PG_SCHEMA_NEWER ")");
 	PQfinish(a);
 
 	ck_assert_ok(booking_store_open(&st, url, NULL));
