@@ -130,8 +130,8 @@ static bool call_retry(call *c, int rc)
 {
 	booking *bk = c->obs->bk;
 	int64_t delay = 0;
-	if (!(c->flags & F_RETRY) || c->probe || ((c->flags & F_ITER) && c->rows) || dependency_rc(c, rc) != rc)
-		return false; /* a trial call of a HALF_OPEN circuit gets one chance */
+	if (!(c->flags & F_RETRY) || ((c->flags & F_ITER) && c->rows) || dependency_rc(c, rc) != rc)
+		return false;
 	if (!booking__retry_next(&c->obs->retry[c->dep], c->attempts, rc, booking__now(bk), c->deadline_ms, random_below,
 	                         bk, &delay))
 		return false;

@@ -16,15 +16,13 @@ int64_t ft_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void ft_sh(char *out, size_t n, const char *fmt, ...)
+/* Run `cmd`, its first output line into out; the exit status (-1: could not run it). No Check call. */
+static int sh_status(char *out, size_t n, const char *cmd)
 {
-	char cmd[2048], line[1024] = "";
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
+	char line[1024] = "";
 	FILE *p = popen(cmd, "r");
-	ck_assert_msg(p != NULL, "cannot run %s", cmd);
+	if (!p)
+		return -1;
 	char buf[1024];
 	bool first = true;
 	while (fgets(buf, sizeof(buf), p)) {
@@ -35,9 +33,43 @@ void ft_sh(char *out, size_t n, const char *fmt, ...)
 		}
 	}
 	int status = pclose(p);
-	ck_assert_msg(status == 0, "command failed (%d): %s", status, cmd);
 	if (out && n)
 		snprintf(out, n, "%s", line);
+	return status;
+}
+
+void ft_sh(char *out, size_t n, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int status = sh_status(out, n, cmd);
+	ck_assert_msg(status == 0, "command failed (%d): %s", status, cmd);
+}
+
+/* Outside a test (main): no Check call may be made. */
+static bool sh_main(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool sh_main(char *out, size_t n, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int status = sh_status(out, n, cmd);
+	if (status != 0)
+		fprintf(stderr, "FAIL: command failed (%d): %s\n", status, cmd);
+	return status == 0;
+}
+
+static const char *script_main(const char *var)
+{
+	const char *s = getenv(var);
+	if (!s || !*s)
+		fprintf(stderr, "FAIL: %s is not set (run the test through meson)\n", var);
+	return s && *s ? s : "/nonexistent";
 }
 
 static const char *script(const char *var)
@@ -47,15 +79,14 @@ static const char *script(const char *var)
 	return s;
 }
 
-void ft_redis_start(char *url, size_t n)
+bool ft_redis_start(char *url, size_t n)
 {
-	ft_sh(url, n, "'%s' start", script("BOOKING_TEST_REDIS_SCRIPT"));
-	ck_assert_msg(strncmp(url, "redis://", 8) == 0, "redis-server.sh printed %s", url);
+	return sh_main(url, n, "'%s' start", script_main("BOOKING_TEST_REDIS_SCRIPT")) && strncmp(url, "redis://", 8) == 0;
 }
 
 void ft_redis_stop(const char *url)
 {
-	ft_sh(NULL, 0, "'%s' stop '%s'", script("BOOKING_TEST_REDIS_SCRIPT"), url);
+	(void)sh_main(NULL, 0, "'%s' stop '%s'", script_main("BOOKING_TEST_REDIS_SCRIPT"), url);
 }
 
 void ft_redis_kill(const char *url)
@@ -75,17 +106,20 @@ long ft_redis_calls(const char *url, const char *command)
 	return strtol(out, NULL, 10);
 }
 
-void ft_pg_start(char *dir, size_t dn, char *url, size_t un)
+bool ft_pg_start(char *dir, size_t dn, char *url, size_t un)
 {
 	snprintf(dir, dn, "%s/booking-pg-fault.XXXXXX", fx_env("TMPDIR", "/tmp"));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ft_sh(url, un, "'%s' start '%s'", script("BOOKING_TEST_PG_SCRIPT"), dir);
-	ck_assert_msg(strncmp(url, "postgresql://", 13) == 0, "pg-server.sh printed %s", url);
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "FAIL: cannot make %s\n", dir);
+		return false;
+	}
+	return sh_main(url, un, "'%s' start '%s'", script_main("BOOKING_TEST_PG_SCRIPT"), dir) &&
+	       strncmp(url, "postgresql://", 13) == 0;
 }
 
 void ft_pg_destroy(const char *dir)
 {
-	ft_sh(NULL, 0, "'%s' stop '%s'", script("BOOKING_TEST_PG_SCRIPT"), dir);
+	(void)sh_main(NULL, 0, "'%s' stop '%s'", script_main("BOOKING_TEST_PG_SCRIPT"), dir);
 }
 
 void ft_pg_stop_immediate(const char *dir)

@@ -18,15 +18,19 @@ int64_t ft_mono_ms(void);
  */
 void ft_sh(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Servers are started and stopped by main(), outside the tests (no Check
+ * call there): false with a message on stderr when it failed.
+ */
 /* A redis-server on a free port (scripts/redis-server.sh): its URL into `url`. */
-void ft_redis_start(char *url, size_t n);
+bool ft_redis_start(char *url, size_t n);
 void ft_redis_stop(const char *url);
 void ft_redis_kill(const char *url);    /* SIGKILL */
 void ft_redis_restart(const char *url); /* again, on the same port */
 long ft_redis_calls(const char *url, const char *command);
 
 /* A PostgreSQL server in a new directory (scripts/pg-server.sh): its URL into `url`. */
-void ft_pg_start(char *dir, size_t dn, char *url, size_t un);
+bool ft_pg_start(char *dir, size_t dn, char *url, size_t un);
 void ft_pg_destroy(const char *dir);
 void ft_pg_stop_immediate(const char *dir);
 void ft_pg_restart(const char *dir);
