@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "auth_internal.h"
+#include "resilience.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -305,7 +306,7 @@ static int insert_user(booking *bk, const booking_ctx *ctx, const booking_user *
 	return rc;
 }
 
-int booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+static int register_run(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
                           const char *password, booking_role role)
 {
 	if (out)
@@ -343,6 +344,14 @@ int booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ct
 	sodium_memzero(hash, sizeof(hash));
 	booking_free(u.email);
 	return rc;
+}
+
+int booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+                          const char *password, booking_role role)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_REGISTER);
+	return booking__scope_end(&sc, register_run(out, bk, ctx, email, password, role));
 }
 
 /* ------------------------------------------------------------------ */
@@ -413,7 +422,7 @@ static int check_credentials(booking *bk, const char *email, const char *passwor
 	return 0;
 }
 
-int booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+static int login_run(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
                        const char *email, const char *password)
 {
 	if (token_out)
@@ -450,6 +459,14 @@ int booking_auth_login(char **token_out, booking_user **user_out, booking *bk, c
 	else
 		booking_user_free(u);
 	return 0;
+}
+
+int booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+                       const char *email, const char *password)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_LOGIN);
+	return booking__scope_end(&sc, login_run(token_out, user_out, bk, ctx, email, password));
 }
 
 /* ------------------------------------------------------------------ */

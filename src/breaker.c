@@ -57,7 +57,15 @@ int booking__breaker_init(booking__breaker *b, const char *name, int failure_thr
 	b->on_transition = on_transition;
 	b->payload = payload;
 	b->state = BOOKING__BREAKER_CLOSED;
+	atomic_init(&b->quiet, true);
 	return 0;
+}
+
+/* After every change under the mutex: may the lock-free paths skip it? */
+static void update_quiet(booking__breaker *b)
+{
+	atomic_store_explicit(&b->quiet, b->state == BOOKING__BREAKER_CLOSED && b->consecutive_failures == 0,
+	                      memory_order_release);
 }
 
 void booking__breaker_destroy(booking__breaker *b)
@@ -104,6 +112,8 @@ int booking__breaker_acquire(booking__breaker *b, int64_t now, bool *probe_out)
 	int failures = 0;
 	char last[BOOKING__BREAKER_ERROR_MAX];
 	*probe_out = false;
+	if (atomic_load_explicit(&b->quiet, memory_order_acquire))
+		return 0; /* the common case: no lock */
 	pthread_mutex_lock(&b->mu);
 	if (b->state == BOOKING__BREAKER_OPEN && now - b->opened_at >= b->recovery_ms)
 		move(b, &t, BOOKING__BREAKER_HALF_OPEN, now);
@@ -127,6 +137,7 @@ int booking__breaker_acquire(booking__breaker *b, int64_t now, bool *probe_out)
 		failures = b->consecutive_failures;
 		memcpy(last, b->last_error, sizeof(last));
 	}
+	update_quiet(b);
 	pthread_mutex_unlock(&b->mu);
 	report(b, &t);
 	if (allowed)
@@ -143,6 +154,8 @@ void booking__breaker_release(booking__breaker *b, int64_t now, bool probe, int 
 {
 	booking__outcome outcome = booking__breaker_classify(rc);
 	transition t = {0};
+	if (outcome != BOOKING__OUTCOME_FAILURE && !probe && atomic_load_explicit(&b->quiet, memory_order_acquire))
+		return; /* a success of a closed circuit without failures changes nothing */
 	pthread_mutex_lock(&b->mu);
 	if (probe && b->probes_in_flight > 0)
 		b->probes_in_flight--;
@@ -151,9 +164,9 @@ void booking__breaker_release(booking__breaker *b, int64_t now, bool probe, int 
 		b->last_error_code = rc;
 		b->last_error_at = now;
 		snprintf(b->last_error, sizeof(b->last_error), "%s", message && *message ? message : booking_error_name(rc));
-		if (b->state == BOOKING__BREAKER_CLOSED && b->consecutive_failures >= b->failure_threshold)
-			move(b, &t, BOOKING__BREAKER_OPEN, now);
-		else if (b->state == BOOKING__BREAKER_HALF_OPEN && probe)
+		bool too_many = b->state == BOOKING__BREAKER_CLOSED && b->consecutive_failures >= b->failure_threshold;
+		bool trial_failed = b->state == BOOKING__BREAKER_HALF_OPEN && probe;
+		if (too_many || trial_failed)
 			move(b, &t, BOOKING__BREAKER_OPEN, now);
 	} else if (outcome == BOOKING__OUTCOME_SUCCESS) {
 		if (b->state == BOOKING__BREAKER_CLOSED) {
@@ -164,6 +177,7 @@ void booking__breaker_release(booking__breaker *b, int64_t now, bool probe, int 
 		}
 		/* a straggler admitted before the circuit opened proves little: OPEN stays OPEN */
 	}
+	update_quiet(b);
 	pthread_mutex_unlock(&b->mu);
 	report(b, &t);
 }

@@ -60,6 +60,7 @@ typedef struct booking__breaker {
 	int64_t recovery_ms;
 	booking__breaker_transition_fn on_transition;
 	void *payload;
+	atomic_bool quiet; /* CLOSED without failures: calls pass, successes change nothing (no mutex) */
 	/* under mu */
 	booking__breaker_state state;
 	int consecutive_failures;

@@ -955,11 +955,13 @@ void booking__obs_free(booking__obs *obs)
 	booking_free(obs);
 }
 
-static int obs_new(booking *bk)
+static int obs_new(booking *bk, booking__obs **out)
 {
 	booking__obs *obs = booking_calloc(1, sizeof(*obs));
-	if (!obs)
-		return booking_error_oom();
+	if (!obs) {
+		(void)booking_error_oom();
+		return BOOKING_ENOMEM; /* spelled out: the analyzer cannot see that booking_error_oom() is negative */
+	}
 	obs->bk = bk;
 	const booking_config *cfg = &bk->cfg;
 	for (size_t d = 0; d < BOOKING__DEP_COUNT; d++) {
@@ -987,15 +989,16 @@ static int obs_new(booking *bk)
 		obs->m.deps[d].op_count = counts[d];
 	}
 	bk->obs = obs;
+	*out = obs;
 	return 0;
 }
 
 int booking__resilience_wrap(booking *bk)
 {
 	int rc;
-	if (!bk->obs && (rc = obs_new(bk)) < 0)
-		return rc;
 	booking__obs *obs = bk->obs;
+	if (!obs && (rc = obs_new(bk, &obs)) < 0)
+		return rc;
 	booking_store *st = NULL;
 	booking_lock_manager *lm = NULL;
 	booking_event_publisher *pub = NULL;

@@ -217,6 +217,8 @@ int cmd_relay(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_recover(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_check(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_metrics(cli *c, const cli_command *cmd, int argc, char **argv); /* obs_cmds.c */
+int cmd_health(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_register(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv);

@@ -76,6 +76,11 @@ static const cli_command commands[] = {
 	{"recover", NULL, cmd_recover, "[--min-age SECONDS]",
 	 "resolve payments left in flight by a crash or a gateway failure (system)", NULL},
 	{"check", NULL, cmd_check, "", "verify the six invariants; exit 1 on a violation", NULL},
+	{"metrics", NULL, cmd_metrics, "[--no-probe]", "print this process's metrics (Prometheus text format)",
+	 "  --no-probe  do not read the catalog first (by default one read shows the store's latency)"},
+	{"health", NULL, cmd_health, "[--no-probe]",
+	 "show the circuit breaker of each dependency; exit 1 when the store is unavailable",
+	 "  --no-probe  do not read the catalog first"},
 	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S]",
 	 "seed a catalog and run a flash sale of concurrent buyers",
 	 "  --dir DIR    where the demo database goes (default ./booking-data/demo);\n"

@@ -37,6 +37,15 @@ void ft_pg_restart(const char *dir);
 /* pg_terminate_backend() on every client backend; returns how many. */
 int ft_pg_terminate(const char *dir);
 
+/*
+ * A psql session that terminates every other client backend each time
+ * ft_psql_terminate() is called (one statement down its pipe); results are
+ * written to `outfile`, one count per line (ft_psql_close() sums them).
+ */
+FILE *ft_psql_open(const char *dir, const char *outfile);
+void ft_psql_terminate(FILE *psql);
+long ft_psql_close(FILE *psql, const char *outfile);
+
 /* A screen of `layout` with a showtime tomorrow (after fx_seed). */
 void ft_big_showtime(fx *f, const char *layout, char showtime_id[BOOKING_ID_SIZE]);
 

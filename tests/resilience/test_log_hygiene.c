@@ -208,6 +208,7 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	booking_free(health);
 	booking_free(metrics);
 	booking_token_free(tok);
+	booking_free(token);
 	booking_user_free(u);
 	fx_close(&f);
 

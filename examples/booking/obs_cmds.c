@@ -1,0 +1,99 @@
+/*
+ * booking — observability commands: `metrics` (the Prometheus page) and
+ * `health` (the circuit breaker of each dependency).
+ *
+ * A CLI run is one short process, so both first probe the store with one
+ * catalog read: the page then shows a real call (its latency, its result)
+ * and the health a breaker that has seen the store answer, or fail.
+ * SPDX-License-Identifier: MIT
+ */
+#include "cli.h"
+
+#include <string.h>
+
+/* One read of the catalog. Its failure is reported by the page itself, not as the command's. */
+static void probe(cli *c)
+{
+	booking_ctx anon;
+	booking_movie_list *l = NULL;
+	booking_ctx_init(&anon, NULL, BOOKING_ROLE_NONE);
+	if (booking_movie_list_all(&l, c->bk, &anon) == 0)
+		booking_movie_list_free(l);
+}
+
+int cmd_metrics(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+	int rc;
+	static const char *const known[] = {"--no-probe", NULL};
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "metrics takes no arguments");
+	if ((rc = cli_open(c)))
+		return rc;
+	if (!args_has(&a, "--no-probe"))
+		probe(c);
+	char *text = booking_metrics(c->bk);
+	if (!text)
+		return cli_fail(c);
+	if (c->json)
+		rc = cli_json(c, json_pack("{s:s}", "metrics", text));
+	else
+		fputs(text, stdout);
+	booking_free(text);
+	return rc;
+}
+
+static void print_dependency(cli *c, const char *name, json_t *d)
+{
+	const char *state = json_string_value(json_object_get(d, "state"));
+	const char *colour = !state || strcmp(state, "CLOSED") == 0 ? ANSI_GREEN
+	                     : strcmp(state, "OPEN") == 0          ? ANSI_RED
+	                                                           : ANSI_YELLOW;
+	printf("  %-8s %s%-9s%s failures %lld/%lld", name, col(c, colour), state ? state : "?", col(c, ANSI_RESET),
+	       (long long)json_integer_value(json_object_get(d, "consecutive_failures")),
+	       (long long)json_integer_value(json_object_get(d, "failure_threshold")));
+	json_t *degraded = json_object_get(d, "degraded");
+	if (json_is_true(degraded))
+		printf("  %sdegraded: holds go through the store alone%s", col(c, ANSI_YELLOW), col(c, ANSI_RESET));
+	json_t *last = json_object_get(d, "last_error");
+	if (json_is_object(last))
+		printf("\n           last error: %s: %s", json_string_value(json_object_get(last, "code")),
+		       json_string_value(json_object_get(last, "message")));
+	putchar('\n');
+}
+
+int cmd_health(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+	int rc;
+	static const char *const known[] = {"--no-probe", NULL};
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "health takes no arguments");
+	if ((rc = cli_open(c)))
+		return rc;
+	if (!args_has(&a, "--no-probe"))
+		probe(c);
+	char *text = NULL;
+	if (booking_health(&text, c->bk) != 0)
+		return cli_fail(c);
+	json_t *h = json_from_library(text);
+	if (!h)
+		return cli_fail(c);
+	const char *status = json_string_value(json_object_get(h, "status"));
+	rc = status && strcmp(status, "unavailable") == 0 ? EXIT_DOMAIN : EXIT_OK;
+	if (c->json) {
+		if (cli_json(c, h) != EXIT_OK)
+			rc = EXIT_DOMAIN;
+		return rc;
+	}
+	printf("health: %s\n", status ? status : "?");
+	json_t *deps = json_object_get(h, "dependencies");
+	for (void *it = json_object_iter(deps); it; it = json_object_iter_next(deps, it))
+		print_dependency(c, json_object_iter_key(it), json_object_iter_value(it));
+	json_decref(h);
+	return rc;
+}
