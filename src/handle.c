@@ -211,8 +211,12 @@ char *booking_describe(booking *bk)
 {
 	if (!bk)
 		return NULL;
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "store", bk->cfg.store_url, "locks", bk->cfg.lock_url, "events",
-	                      bk->cfg.events_url, "gateway", bk->cfg.gateway_url);
+	/* never a password: URLs may carry credentials */
+	char store[512], locks[512], events[512], gateway[512];
+	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "store", booking__url_redact(bk->cfg.store_url, store, sizeof(store)),
+	                      "locks", booking__url_redact(bk->cfg.lock_url, locks, sizeof(locks)), "events",
+	                      booking__url_redact(bk->cfg.events_url, events, sizeof(events)), "gateway",
+	                      booking__url_redact(bk->cfg.gateway_url, gateway, sizeof(gateway)));
 	char *s = o ? booking__json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;

@@ -53,7 +53,7 @@ BOOKING_EXTERN(char *) booking_check_report_to_json(const booking_check_report *
  */
 BOOKING_EXTERN(int) booking_migrate(booking *bk, int *version_out);
 
-/** The backend URLs the handle runs on, as JSON {"store":..,"locks":..,"events":..,"gateway":..}. booking_free(). */
+/** The backend URLs the handle runs on, passwords masked, as JSON {"store":..,"locks":..,"events":..,"gateway":..}. booking_free(). */
 BOOKING_EXTERN(char *) booking_describe(booking *bk);
 
 BOOKING_END_DECL
