@@ -52,7 +52,14 @@ typedef struct booking_consumer_options {
 } booking_consumer_options;
 
 #ifdef __cplusplus
-#define BOOKING_CONSUMER_OPTIONS_INIT {BOOKING_CONSUMER_OPTIONS_VERSION}
+/* C++17 has no designated initialisers: value-initialise, then set the version (-Wextra stays quiet). */
+static inline booking_consumer_options booking_consumer_options_init_value(void)
+{
+	booking_consumer_options v = {};
+	v.version = BOOKING_CONSUMER_OPTIONS_VERSION;
+	return v;
+}
+#define BOOKING_CONSUMER_OPTIONS_INIT booking_consumer_options_init_value()
 #else
 #define BOOKING_CONSUMER_OPTIONS_INIT {.version = BOOKING_CONSUMER_OPTIONS_VERSION}
 #endif

@@ -137,7 +137,14 @@ typedef struct booking_options {
 } booking_options;
 
 #ifdef __cplusplus
-#define BOOKING_OPTIONS_INIT {BOOKING_OPTIONS_VERSION}
+/* C++17 has no designated initialisers: value-initialise, then set the version (-Wextra stays quiet). */
+static inline booking_options booking_options_init_value(void)
+{
+	booking_options v = {};
+	v.version = BOOKING_OPTIONS_VERSION;
+	return v;
+}
+#define BOOKING_OPTIONS_INIT booking_options_init_value()
 #else
 #define BOOKING_OPTIONS_INIT {.version = BOOKING_OPTIONS_VERSION}
 #endif
