@@ -43,7 +43,7 @@ int main(void)
 	    booking_theater_create(&t, bk, &admin, "Odeon", "Lyon") != 0 ||
 	    booking_screen_create(&scr, bk, &admin, t->id, "Screen 1", seats, nseats) != 0 ||
 	    booking_movie_create(&m, bk, &admin, "Metropolis", 153) != 0 ||
-	    booking_showtime_create(&st, bk, &admin, m->id, scr->id, booking_now(bk) + 2 * 3600 * 1000, "EUR", &price,
+	    booking_showtime_create(&st, bk, &admin, m->id, scr->id, booking_now(bk) + (int64_t)2 * 3600 * 1000, "EUR", &price,
 	                            1) != 0) {
 		fail("catalog");
 	} else if (booking_hold(&r, bk, &alice, st->id, wanted, 2) != 0) {

@@ -250,8 +250,14 @@ static int parse_url(rd_config *cfg, const char *url, const char *who)
 	}
 	if (rc == 0 && *rest == '?')
 		rc = parse_query(cfg, rest + 1, who);
-	if (rc == 0 && !cfg->stream && !(cfg->stream = booking_strdup(RD_DEFAULT_STREAM)))
-		rc = booking_error_oom();
+	if (rc == 0 && !cfg->stream) {
+		cfg->stream = booking_strdup(RD_DEFAULT_STREAM);
+		if (!cfg->stream) {
+			rc = booking_error_oom();
+			config_clear(cfg);
+			return rc;
+		}
+	}
 	if (rc == 0 && (!cfg->stream[0] || strlen(cfg->stream) > 200))
 		rc = bad_url(who, "stream must be 1..200 characters");
 	if (rc < 0)
@@ -281,6 +287,17 @@ static int reply_error(const rd_client *c, const redisReply *r)
 			                         c->cfg.port, (int)(n < 300 ? n : 300), s);
 	return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: redis %s:%d: %.*s", c->who, c->cfg.host, c->cfg.port,
 	                         (int)(n < 300 ? n : 300), s);
+}
+
+/*
+ * A reply or connection that must be there is not. Cannot happen (each
+ * producer sets its out-parameter whenever it returns 0); the guard makes
+ * that visible to readers and to the analyser.
+ */
+static int missing(const rd_client *c, const char *what)
+{
+	booking_error_set(BOOKING_EINTERNAL, NULL, "%s: redis: no %s", c->who, what);
+	return BOOKING_EINTERNAL;
 }
 
 static bool is_error(const redisReply *r, const char *code)
@@ -439,6 +456,8 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv, cons
 		int rc = pool_get(c, &ctx, &fresh);
 		if (rc < 0)
 			return rc;
+		if (!ctx)
+			return missing(c, "connection");
 		errno = 0;
 		redisReply *r = redisCommandArgv(ctx, argc, argv, lens);
 		if (r) {
@@ -470,6 +489,8 @@ int rd_command(rd_client *c, redisReply **out, int argc, const char **argv, cons
 	int rc = run(c, &r, argc, argv, lens);
 	if (rc < 0)
 		return rc;
+	if (!r)
+		return missing(c, "reply");
 	if (r->type == REDIS_REPLY_ERROR) {
 		rc = reply_error(c, r);
 		freeReplyObject(r);
@@ -488,6 +509,8 @@ static int script_load(rd_client *c, rd_script *s, char sha[41])
 	int rc = rd_command(c, &r, 3, argv, NULL);
 	if (rc < 0)
 		return rc;
+	if (!r)
+		return missing(c, "reply");
 	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
 		freeReplyObject(r);
 		return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: SCRIPT LOAD of %s gave an unexpected reply", c->who,
@@ -534,6 +557,10 @@ int rd_eval(rd_client *c, rd_script *s, redisReply **out, size_t nkeys, const ch
 		redisReply *r = NULL;
 		if ((rc = run(c, &r, (int)argc, argv, NULL)) < 0)
 			break;
+		if (!r) {
+			rc = missing(c, "reply");
+			break;
+		}
 		if (is_error(r, "NOSCRIPT") && loads < 2) { /* flushed, restarted, failed over: load again */
 			freeReplyObject(r);
 			sha[0] = '\0';

@@ -144,7 +144,7 @@ static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, 
 	if (lm->clock) {
 		int64_t t = lm->clock->now_ms(lm->clock);
 		snprintf(now, sizeof now, "%lld", (long long)t);
-		snprintf(until, sizeof until, "%lld", (long long)(t + ttl_ms));
+		snprintf(until, sizeof until, "%lld", (long long)t + (long long)ttl_ms);
 	}
 	const char *args[4] = {owner, ttl, now, until};
 	redisReply *r = NULL;

@@ -315,10 +315,13 @@ static int screen_get_tx(sq_conn *c, void *arg)
 		rc = (sc == NULL || sc->name == NULL) ? booking_error_oom() : 0;
 	}
 	sqlite3_reset(s);
-	if (rc == 0 && sc == NULL)
-		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: unexpected step result");
-	if (rc == 0)
-		rc = screen_seats_load(c, sc);
+	if (rc != 0) {
+		screen_free(sc);
+		return rc;
+	}
+	if (sc == NULL)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: unexpected step result");
+	rc = screen_seats_load(c, sc);
 	if (rc != 0) {
 		screen_free(sc);
 		return rc;

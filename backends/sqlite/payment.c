@@ -92,7 +92,10 @@ typedef struct pay_booking {
 static int pay_booking_read(sq_conn *c, const char *booking_id, pay_booking *b)
 {
 	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQL_BOOKING_PAY_STATE, &s);
+	int rc;
+
+	memset(b, 0, sizeof *b);
+	rc = sq_stmt(c, SQL_BOOKING_PAY_STATE, &s);
 
 	if (rc == 0)
 		rc = sq_bind(c, s, "t", booking_id);
@@ -229,7 +232,11 @@ int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_
 static int payment_state(sq_conn *c, const char *id, int *status_out, char booking_id[BOOKING_ID_SIZE])
 {
 	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQL_PAYMENT_STATE, &s);
+	int rc;
+
+	*status_out = -1;
+	booking_id[0] = '\0';
+	rc = sq_stmt(c, SQL_PAYMENT_STATE, &s);
 
 	if (rc == 0)
 		rc = sq_bind(c, s, "t", id);

@@ -523,11 +523,13 @@ static void writer_unlock(sq_store *st, sq_conn *c)
 
 int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 {
-	sq_conn *c;
+	sq_conn *c = NULL;
 	int rc = sq_acquire(st, &c);
 
 	if (rc != 0)
 		return rc;
+	if (c == NULL) /* cannot happen: sq_acquire sets it whenever it returns 0 */
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no connection");
 	rc = writer_lock(st, c);
 	if (rc == 0)
 		rc = sq_run(c, SQL_BEGIN_IMMEDIATE, NULL);
@@ -545,11 +547,13 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 
 int sq_read(sq_store *st, sq_body_fn fn, void *arg)
 {
-	sq_conn *c;
+	sq_conn *c = NULL;
 	int rc = sq_acquire(st, &c);
 
 	if (rc != 0)
 		return rc;
+	if (c == NULL) /* cannot happen: sq_acquire sets it whenever it returns 0 */
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no connection");
 	rc = sq_run(c, SQL_BEGIN_DEFERRED, NULL);
 	if (rc == 0) {
 		rc = fn(c, arg);

@@ -235,7 +235,8 @@ static char *path_dup(const char *path)
 	n = strlen(path);
 	out = booking_malloc(n + 3);
 	if (out != NULL) {
-		memcpy(out, "./", 2);
+		out[0] = '.';
+		out[1] = '/';
 		memcpy(out + 2, path, n + 1);
 	}
 	return out;

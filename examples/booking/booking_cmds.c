@@ -409,7 +409,7 @@ int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	if (!c->json)
 		fprintf(stderr, "following notifications; Ctrl-C to stop\n");
-	const struct timespec interval = {0, 500 * 1000 * 1000};
+	const struct timespec interval = {0, 500L * 1000 * 1000};
 	for (;;) {
 		if (drain_notifications(c->bk, print_notification, &out, backlog, &n) != 0) {
 			rc = cli_fail(c);

@@ -92,7 +92,7 @@ static double now_seconds(void)
 static booking_seat *demo_layout(size_t seat_count, size_t *row_width_out, bool *premium_out)
 {
 	size_t width = DEMO_ROW_WIDTH;
-	if (seat_count > DEMO_ROW_WIDTH * DEMO_MAX_ROWS)
+	if (seat_count > (size_t)DEMO_ROW_WIDTH * DEMO_MAX_ROWS)
 		width = (seat_count + DEMO_MAX_ROWS - 1) / DEMO_MAX_ROWS;
 	size_t rows = (seat_count + width - 1) / width;
 	booking_seat *seats = calloc(seat_count, sizeof *seats);
@@ -338,7 +338,7 @@ static int run_sale(demo *d, double *elapsed)
 {
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	pthread_attr_setstacksize(&attr, (size_t)1024 * 1024);
 	pthread_barrier_init(&d->start, NULL, (unsigned)d->buyers + 1);
 	for (size_t i = 0; i < d->buyers; i++) {
 		int err = pthread_create(&d->buyer[i].thread, &attr, buyer_main, &d->buyer[i]);
@@ -353,7 +353,7 @@ static int run_sale(demo *d, double *elapsed)
 	bool tty = isatty(STDERR_FILENO);
 	double t0 = now_seconds();
 	pthread_barrier_wait(&d->start);
-	const struct timespec tick = {0, 50 * 1000 * 1000};
+	const struct timespec tick = {0, 50L * 1000 * 1000};
 	double last = 0;
 	while (atomic_load(&d->done) < d->buyers) {
 		nanosleep(&tick, NULL);
@@ -466,13 +466,16 @@ static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv
 	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", NULL};
 	cli_args a;
 	int rc;
+	da->dir = DEMO_DEFAULT_DIR;
+	da->buyers = 200;
+	da->seats = 150;
 	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
 		return rc;
 	if (a.npos)
 		return cli_usage_error(c, cmd, "demo takes no positional arguments");
-	da->dir = args_get(&a, "--dir") ? args_get(&a, "--dir") : DEMO_DEFAULT_DIR;
-	da->buyers = 200;
-	da->seats = 150;
+	const char *dir = args_get(&a, "--dir");
+	if (dir)
+		da->dir = dir;
 	long seed = 0;
 	if (args_get(&a, "--buyers") && !args_int(args_get(&a, "--buyers"), 1, 2000, &da->buyers))
 		return cli_usage_error(c, cmd, "--buyers wants 1..2000");
@@ -568,7 +571,7 @@ static int print_json_summary(cli *c, const demo_args *da, const demo *d, const 
 	json_object_set_new(o, "seats_held", json_integer((json_int_t)t->seats_held));
 	json_object_set_new(o, "conflicts", json_integer((json_int_t)t->conflicts));
 	json_object_set_new(o, "sold_out_buyers", json_integer((json_int_t)t->sold_out));
-	json_object_set_new(o, "errors", json_integer((json_int_t)(t->errors + t->pay_errors)));
+	json_object_set_new(o, "errors", json_integer((json_int_t)t->errors + (json_int_t)t->pay_errors));
 	json_object_set_new(o, "payments_succeeded", json_integer((json_int_t)t->paid));
 	json_object_set_new(o, "payments_declined", json_integer((json_int_t)t->declined));
 	json_object_set_new(o, "abandoned", json_integer((json_int_t)t->abandoned));
@@ -690,7 +693,7 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	d.clock = booking_clock_manual_new((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	d.buyers = (size_t)da.buyers;
 	d.seat_count = (size_t)da.seats;
-	d.buyer = calloc(d.buyers, sizeof *d.buyer);
+	d.buyer = calloc(d.buyers > 0 ? d.buyers : 1, sizeof *d.buyer); /* buyers is 1..2000: never 0 bytes */
 	if (!d.clock || !d.buyer) {
 		booking_clock_manual_free(d.clock);
 		free(d.buyer);

@@ -4,7 +4,10 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +170,35 @@ const char *fmt_iso(char *buf, size_t size, int64_t ms)
 	return buf;
 }
 
+/*
+ * An integer field of at most `width` characters at *p, read as sscanf's
+ * "%<width>d" reads it (leading blanks skipped, an optional sign, digits),
+ * converted with strtol. Advances *p past it; false when there is no number.
+ */
+static bool scan_field(const char **p, size_t width, int *out)
+{
+	char field[8];
+	const char *s = *p;
+	size_t n = 0;
+	if (width >= sizeof field)
+		return false;
+	while (isspace((unsigned char)*s))
+		s++;
+	while (n < width && s[n] != '\0') {
+		field[n] = s[n];
+		n++;
+	}
+	field[n] = '\0';
+	char *end;
+	errno = 0;
+	long v = strtol(field, &end, 10);
+	if (end == field || errno != 0 || v < INT_MIN || v > INT_MAX)
+		return false;
+	*out = (int)v;
+	*p = s + (end - field);
+	return true;
+}
+
 bool parse_time(const char *s, int64_t now_ms, int64_t *out)
 {
 	if (!s || !*s)
@@ -178,19 +210,27 @@ bool parse_time(const char *s, int64_t now_ms, int64_t *out)
 		*out = now_ms + (int64_t)minutes * 60000;
 		return true;
 	}
-	int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, ms = 0;
-	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+	int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+	const char *p = s;
+	if (!scan_field(&p, 4, &y) || *p != '-')
 		return false;
-	const char *p = s + n;
+	p++;
+	if (!scan_field(&p, 2, &mo) || *p != '-')
+		return false;
+	p++;
+	if (!scan_field(&p, 2, &d))
+		return false;
 	if (*p == 'T' || *p == 't' || *p == ' ') {
 		p++;
-		if (sscanf(p, "%2d:%2d%n", &h, &mi, &n) != 2)
+		if (!scan_field(&p, 2, &h) || *p != ':')
 			return false;
-		p += n;
+		p++;
+		if (!scan_field(&p, 2, &mi))
+			return false;
 		if (*p == ':') {
-			if (sscanf(p + 1, "%2d%n", &sec, &n) != 1)
+			p++;
+			if (!scan_field(&p, 2, &sec))
 				return false;
-			p += 1 + n;
 			if (*p == '.') {
 				int scale = 100;
 				for (p++; *p >= '0' && *p <= '9'; p++) {
