@@ -7,7 +7,7 @@
  */
 #include "cli.h"
 
-#include <booking/sys/clock.h> /* a manual clock, to expire holds without waiting */
+#include <booking/sys/clock.h> /* a clock of our own, to expire holds without waiting */
 
 #include <errno.h>
 #include <limits.h>
@@ -51,9 +51,29 @@ typedef struct buyer {
 	buyer_stats st;
 } buyer;
 
+/*
+ * The demo's clock: real time plus an offset the demo moves forward to
+ * expire abandoned holds without waiting. Sleeps (retry backoff) are real,
+ * so buyers backing off from a busy lock really wait for it, as they would
+ * in production; a manual clock would make them retry instantly.
+ */
+typedef struct demo_clock {
+	booking_clock parent;
+	_Atomic int64_t offset_ms;
+} demo_clock;
+
+static int64_t demo_clock_now(const booking_clock *c)
+{
+	demo_clock *dc = (demo_clock *)(uintptr_t)c;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + atomic_load(&dc->offset_ms);
+}
+
 struct demo {
 	booking *bk;
 	booking_clock *clock;
+	demo_clock clock_store;
 	char showtime_id[BOOKING_ID_SIZE];
 	size_t seat_count, row_width;
 	pthread_barrier_t start;
@@ -637,7 +657,7 @@ static int demo_aftermath(demo *d, const booking_options *opts, demo_result *res
 	int expiry_min = opts->booking_expiry_minutes ? opts->booking_expiry_minutes : 15;
 	int window_s = opts->payment_window_seconds ? opts->payment_window_seconds : 120;
 	res->advanced_ms = ((int64_t)expiry_min * 60 + window_s + 60) * 1000;
-	booking_clock_manual_advance(d->clock, res->advanced_ms);
+	atomic_fetch_add(&d->clock_store.offset_ms, res->advanced_ms);
 	size_t n;
 	do {
 		n = 0;
@@ -686,17 +706,17 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	opts.jwt_private_key_file = priv;
 	opts.jwt_public_keys_file = pub;
 
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	demo d;
 	memset(&d, 0, sizeof d);
-	d.clock = booking_clock_manual_new((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	d.clock_store.parent.version = BOOKING_CLOCK_VERSION;
+	d.clock_store.parent.now_ms = demo_clock_now;
+	d.clock_store.parent.sleep_ms = NULL; /* real sleeps */
+	atomic_init(&d.clock_store.offset_ms, 0);
+	d.clock = &d.clock_store.parent;
 	d.buyers = (size_t)da.buyers;
 	d.seat_count = (size_t)da.seats;
 	d.buyer = calloc(d.buyers > 0 ? d.buyers : 1, sizeof *d.buyer); /* buyers is 1..2000: never 0 bytes */
-	if (!d.clock || !d.buyer) {
-		booking_clock_manual_free(d.clock);
-		free(d.buyer);
+	if (!d.buyer) {
 		fprintf(stderr, "booking: out of memory\n");
 		return EXIT_DOMAIN;
 	}
@@ -749,7 +769,6 @@ out:
 	booking_check_report_free(res.check);
 	booking_token_free(d.admin_token);
 	booking_close(d.bk);
-	booking_clock_manual_free(d.clock);
 	free(d.buyer);
 	return rc;
 }
