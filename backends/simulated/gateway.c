@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include "backends.h"
+#include "memory/strmap.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -37,17 +38,8 @@ typedef struct sim_charge {
 	char key[];
 } sim_charge;
 
-/* A string-keyed open-addressing table (insert and find only). Keys are borrowed from the values. */
-typedef struct sim_slot {
-	const char *key;
-	uint64_t hash;
-	void *val;
-} sim_slot;
-
-typedef struct sim_map {
-	sim_slot *slots;
-	size_t cap, count;
-} sim_map;
+/* The hash index of the in-process backends (memory/strmap.c). */
+typedef booking__strmap sim_map;
 
 typedef struct sim_gateway {
 	booking_payment_gateway parent;
@@ -62,72 +54,13 @@ typedef struct sim_gateway {
 	uint64_t next_charge;
 } sim_gateway;
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static void *map_get(const sim_map *m, const char *key)
 {
-	if (m->count == 0)
-		return NULL;
-	uint64_t h = hash_str(key);
-	size_t mask = m->cap - 1;
-	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-		if (!m->slots[i].key)
-			return NULL;
-		if (m->slots[i].hash == h && strcmp(m->slots[i].key, key) == 0)
-			return m->slots[i].val;
-	}
+	return booking__strmap_get(m, key, NULL);
 }
 
-static void map_place(sim_slot *slots, size_t cap, const char *key, uint64_t h, void *val)
-{
-	size_t mask = cap - 1;
-	size_t i = (size_t)h & mask;
-	while (slots[i].key)
-		i = (i + 1) & mask;
-	slots[i].key = key;
-	slots[i].hash = h;
-	slots[i].val = val;
-}
-
-static int map_reserve(sim_map *m, size_t extra)
-{
-	size_t need = m->count + extra;
-	if (m->cap && need <= m->cap / 2)
-		return 0;
-	size_t cap = m->cap ? m->cap : 16;
-	while (need > cap / 2) {
-		if (cap > SIZE_MAX / 4)
-			return -1;
-		cap *= 2;
-	}
-	sim_slot *slots = booking_calloc(cap, sizeof *slots);
-	if (!slots)
-		return -1;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].key)
-			map_place(slots, cap, m->slots[i].key, m->slots[i].hash, m->slots[i].val);
-	booking_free(m->slots);
-	m->slots = slots;
-	m->cap = cap;
-	return 0;
-}
-
-static void map_put(sim_map *m, const char *key, void *val)
-{
-	map_place(m->slots, m->cap, key, hash_str(key), val);
-	m->count++;
-}
+#define map_reserve booking__strmap_reserve
+#define map_put booking__strmap_put
 
 /* Make room for one more pointer in a growing array. */
 static int array_reserve(void ***items, size_t count, size_t *cap)
@@ -276,9 +209,9 @@ static void gw_free(booking_payment_gateway *base)
 		booking_free(gw->refunds[i]);
 	booking_free(gw->charges);
 	booking_free(gw->refunds);
-	booking_free(gw->by_key.slots);
-	booking_free(gw->by_charge_id.slots);
-	booking_free(gw->refund_keys.slots);
+	booking__strmap_clear(&gw->by_key);
+	booking__strmap_clear(&gw->by_charge_id);
+	booking__strmap_clear(&gw->refund_keys);
 	pthread_mutex_destroy(&gw->mu);
 	booking_free(gw);
 }

@@ -1,0 +1,37 @@
+/*
+ * A string-keyed open-addressing hash table (linear probing), shared by the
+ * in-process backends (memory store, simulated gateway). Keys are borrowed
+ * from the values (each value outlives its entry). A lookup may name a
+ * two-part key (a, b) meaning the string a "\n" b, so composite keys are
+ * found without building them. Insertion happens after
+ * booking__strmap_reserve(), so booking__strmap_put() cannot fail. Nothing
+ * is ever removed.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_MEMORY_STRMAP_H
+#define BOOKING_MEMORY_STRMAP_H
+
+#include "backends.h"
+
+typedef struct booking__strmap_slot {
+	const char *key; /* NULL: empty slot */
+	uint64_t hash;
+	void *val;
+} booking__strmap_slot;
+
+typedef struct booking__strmap {
+	booking__strmap_slot *slots;
+	size_t cap; /* 0 or a power of two */
+	size_t count;
+} booking__strmap;
+
+/* The value under key `a` (b NULL) or `a "\n" b`; NULL when absent. */
+void *booking__strmap_get(const booking__strmap *m, const char *a, const char *b);
+/* Make room for `extra` more entries (load factor <= 0.7). -1 when out of memory. */
+int booking__strmap_reserve(booking__strmap *m, size_t extra);
+/* After booking__strmap_reserve(); `key` must not be present and must outlive the entry. */
+void booking__strmap_put(booking__strmap *m, const char *key, void *val);
+/* Free the index (not the values). */
+void booking__strmap_clear(booking__strmap *m);
+
+#endif
