@@ -162,7 +162,9 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 		if (r.recs[i].ms > slowest)
 			slowest = r.recs[i].ms;
 	}
-	ck_assert_msg(slowest_open < 50, "refused payments took up to %lld ms", (long long)slowest_open);
+	/* behaviour, not speed: a refused call neither reaches the gateway (counted above) nor waits
+	 * out a retry delay (1 s); the bound is loose so a loaded machine cannot fail it */
+	ck_assert_msg(slowest_open < 1000, "refused payments took up to %lld ms", (long long)slowest_open);
 	double retries = ft_metric(f.bk, "booking_retries_total{dependency=\"gateway\"}");
 	double rejected = ft_metric(f.bk, "booking_backend_calls_total{dependency=\"gateway\",op=\"charge\",result=\"rejected\"}");
 	ck_assert_msg(retries > 0, "charges with unknown outcomes were retried");
