@@ -142,35 +142,13 @@ static void movie_from_row(const PGresult *r, int row, booking_movie *m)
 	m->created_at = pg_i64(r, row, 3);
 }
 
-/* Run a read of one id; BOOKING_E*_NOT_FOUND (`not_found`) when it returns no row. */
-static int get_one(booking_store *base, const pg_query *q, const char *id, int not_found, const char *what,
-                   PGresult **res)
-{
-	pg_params p;
-	*res = NULL;
-	if (!id)
-		return pg_domain_error(not_found, what, "");
-	pp_init(&p);
-	pp_text(&p, id);
-	int rc = pg_run(pg_impl(base), q, &p, res, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(*res) == 0) {
-		PQclear(*res);
-		*res = NULL;
-		return pg_domain_error(not_found, what, id);
-	}
-	return 0;
-}
-
 int pg_movie_get(booking_store *base, const char *id, booking_movie **out)
 {
 	PGresult *r;
 	if (!out)
 		return missing("out");
 	*out = NULL;
-	int rc = get_one(base, &Q_MOVIE_GET, id, BOOKING_EMOVIE_NOT_FOUND, "movie_get", &r);
+	int rc = pg_get_one(base, &Q_MOVIE_GET, id, BOOKING_EMOVIE_NOT_FOUND, "movie_get", &r);
 	if (rc < 0)
 		return rc;
 	booking_movie *m = booking_malloc(sizeof *m);
@@ -243,7 +221,7 @@ int pg_theater_get(booking_store *base, const char *id, booking_theater **out)
 	if (!out)
 		return missing("out");
 	*out = NULL;
-	int rc = get_one(base, &Q_THEATER_GET, id, BOOKING_ETHEATER_NOT_FOUND, "theater_get", &r);
+	int rc = pg_get_one(base, &Q_THEATER_GET, id, BOOKING_ETHEATER_NOT_FOUND, "theater_get", &r);
 	if (rc < 0)
 		return rc;
 	booking_theater *t = booking_malloc(sizeof *t);
@@ -330,7 +308,7 @@ int pg_screen_get(booking_store *base, const char *id, booking_screen **out)
 	if (!out)
 		return missing("out");
 	*out = NULL;
-	int rc = get_one(base, &Q_SCREEN_GET, id, BOOKING_ESCREEN_NOT_FOUND, "screen_get", &r);
+	int rc = pg_get_one(base, &Q_SCREEN_GET, id, BOOKING_ESCREEN_NOT_FOUND, "screen_get", &r);
 	if (rc < 0)
 		return rc;
 	booking_screen *s = booking_calloc(1, sizeof *s);
@@ -452,7 +430,7 @@ int pg_showtime_get(booking_store *base, const char *id, booking_showtime **out)
 	if (!out)
 		return missing("out");
 	*out = NULL;
-	int rc = get_one(base, &Q_SHOWTIME_GET, id, BOOKING_ESHOWTIME_NOT_FOUND, "showtime_get", &r);
+	int rc = pg_get_one(base, &Q_SHOWTIME_GET, id, BOOKING_ESHOWTIME_NOT_FOUND, "showtime_get", &r);
 	if (rc < 0)
 		return rc;
 	booking_showtime *s = booking_malloc(sizeof *s);
@@ -492,7 +470,7 @@ int pg_seat_list(booking_store *base, const char *showtime_id, booking_store_sea
 	PGresult *r;
 	if (!showtime_id)
 		return pg_domain_error(BOOKING_ESHOWTIME_NOT_FOUND, "seat_list", "");
-	int rc = get_one(base, &Q_SEAT_LIST, showtime_id, BOOKING_ESHOWTIME_NOT_FOUND, "seat_list", &r);
+	int rc = pg_get_one(base, &Q_SEAT_LIST, showtime_id, BOOKING_ESHOWTIME_NOT_FOUND, "seat_list", &r);
 	if (rc < 0)
 		return rc;
 	for (int i = 0, n = PQntuples(r); i < n && cb && rc == 0; i++) {

@@ -272,20 +272,10 @@ int pg_payment_get(booking_store *base, const char *id, booking_payment **out)
 	if (!out)
 		return missing("out");
 	*out = NULL;
-	if (!id)
-		return pg_domain_error(BOOKING_EPAYMENT_NOT_FOUND, "payment_get", "");
-	pg_params p;
 	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, id);
-	int rc = pg_run(pg_impl(base), &Q_PAYMENT_GET, &p, &r, NULL, NULL);
-	pp_free(&p);
+	int rc = pg_get_one(base, &Q_PAYMENT_GET, id, BOOKING_EPAYMENT_NOT_FOUND, "payment_get", &r);
 	if (rc < 0)
 		return rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return pg_domain_error(BOOKING_EPAYMENT_NOT_FOUND, "payment_get", id);
-	}
 	booking_payment row;
 	pg_payment_from_row(r, 0, 0, &row);
 	PQclear(r);

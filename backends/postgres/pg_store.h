@@ -188,6 +188,14 @@ typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
 int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
            const void *arg);
 
+/*
+ * Run a read of one id (the query's only parameter); the not_found code
+ * (BOOKING_E*_NOT_FOUND) when the id is NULL or the query returns no row.
+ * On 0 the caller owns *res (PQclear).
+ */
+int pg_get_one(booking_store *base, const pg_query *q, const char *id, int not_found, const char *what,
+               PGresult **res);
+
 /* Pool access for multi-statement work (migrations, scan). */
 int pg_acquire(pg_store *st, pg_conn **out);
 void pg_release(pg_store *st, pg_conn *c);

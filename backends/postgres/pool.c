@@ -672,3 +672,25 @@ int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, 
 		backoff(attempt);
 	}
 }
+
+/* Run a read of one id; BOOKING_E*_NOT_FOUND (`not_found`) when it returns no row. */
+int pg_get_one(booking_store *base, const pg_query *q, const char *id, int not_found, const char *what,
+               PGresult **res)
+{
+	pg_params p;
+	*res = NULL;
+	if (!id)
+		return pg_domain_error(not_found, what, "");
+	pp_init(&p);
+	pp_text(&p, id);
+	int rc = pg_run(pg_impl(base), q, &p, res, NULL, NULL);
+	pp_free(&p);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(*res) == 0) {
+		PQclear(*res);
+		*res = NULL;
+		return pg_domain_error(not_found, what, id);
+	}
+	return 0;
+}

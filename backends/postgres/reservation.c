@@ -218,20 +218,10 @@ int pg_booking_get(booking_store *base, const char *id, booking_reservation **ou
 	if (!out)
 		return missing("out");
 	*out = NULL;
-	if (!id)
-		return pg_domain_error(BOOKING_EBOOKING_NOT_FOUND, "booking_get", "");
-	pg_params p;
 	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, id);
-	int rc = pg_run(pg_impl(base), &Q_BOOKING_GET, &p, &r, NULL, NULL);
-	pp_free(&p);
+	int rc = pg_get_one(base, &Q_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, "booking_get", &r);
 	if (rc < 0)
 		return rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return pg_domain_error(BOOKING_EBOOKING_NOT_FOUND, "booking_get", id);
-	}
 	booking_reservation *b = booking_malloc(sizeof *b);
 	rc = b ? pg_booking_from_row(r, 0, 0, b) : booking_error_oom();
 	PQclear(r);
