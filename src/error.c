@@ -112,10 +112,15 @@ void booking_error_clear(void)
 static int error_vset(int code, const char *details_json, const char *fmt, va_list ap)
 {
 	tls_error.err.code = code;
-	if (fmt)
-		vsnprintf(tls_error.message, sizeof(tls_error.message), fmt, ap);
-	else
-		snprintf(tls_error.message, sizeof(tls_error.message), "%s", booking_error_name(code));
+	/*
+	 * Messages may quote untrusted text: whatever was formatted, the record
+	 * keeps valid UTF-8 without control characters, cut between characters,
+	 * so its JSON form never fails and a terminal never sees raw escapes.
+	 */
+	char raw[MSG_MAX];
+	int n = fmt ? vsnprintf(raw, sizeof(raw), fmt, ap) : snprintf(raw, sizeof(raw), "%s", booking_error_name(code));
+	size_t len = n < 0 ? 0 : (size_t)n >= sizeof(raw) ? sizeof(raw) - 1 : (size_t)n;
+	booking__sanitize(tls_error.message, sizeof(tls_error.message), raw, len, SIZE_MAX, false);
 	if (details_json && strlen(details_json) < sizeof(tls_error.details))
 		strcpy(tls_error.details, details_json);
 	else
@@ -173,9 +178,13 @@ char *booking_error_to_json(const booking_error *err)
 		json_decref(details);
 		details = json_object();
 	}
-	json_t *root = json_pack("{s:{s:s,s:s,s:o}}", "error", "code",
-	                         err->name ? err->name : booking_error_name(err->code), "message",
-	                         err->message ? err->message : "", "details", details);
+	/* A record the caller filled may hold anything: only content-safe text goes in. */
+	char msg[MSG_MAX], name[64];
+	const char *m = err->message ? err->message : "";
+	booking__sanitize(msg, sizeof(msg), m, strnlen(m, sizeof(msg) - 1), SIZE_MAX, false);
+	const char *nm = err->name ? err->name : booking_error_name(err->code);
+	booking__sanitize(name, sizeof(name), nm, strnlen(nm, sizeof(name) - 1), SIZE_MAX, false);
+	json_t *root = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", name, "message", msg, "details", details);
 	if (!root)
 		return NULL;
 	char *s = booking__json_dumps(root, JSON_COMPACT);

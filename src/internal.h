@@ -118,6 +118,19 @@ void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level l
 
 /* validate.c */
 bool booking__utf8_valid(const char *s, size_t len);
+/* The code point of the UTF-8 character at s (1..4 bytes), or 0 when malformed. */
+size_t booking__utf8_next(const char *s, size_t len, uint32_t *cp_out);
+/* C0/C1 controls, DEL, bidi overrides/isolates/marks, line separators: never in names or on a terminal. */
+bool booking__cp_is_unsafe(uint32_t cp);
+/*
+ * An untrusted value made safe for a message: at most `max_chars`
+ * characters (then "…"), unsafe characters as \uXXXX, malformed bytes as
+ * \xNN, backslash doubled; cut only between characters; always
+ * NUL-terminated valid UTF-8. Returns the length written.
+ */
+size_t booking__quote(char *out, size_t cap, const char *s, size_t max_chars);
+/* The same over s[0..len), backslashes kept as they are unless escape_backslash. */
+size_t booking__sanitize(char *out, size_t cap, const char *s, size_t len, size_t max_chars, bool escape_backslash);
 int booking__check_text(const char *field, const char *s, size_t min, size_t max);
 int booking__check_id(const char *field, const char *id);           /* canonical UUID text */
 int booking__check_user_id(const char *field, const char *user_id);

@@ -166,9 +166,12 @@ static int check_header(json_t *h, const char **kid_out)
 {
 	json_t *alg = json_object_get(h, "alg");
 	if (!json_is_string(alg) || strcmp(json_string_value(alg), "EdDSA") != 0) {
-		char msg[160];
-		snprintf(msg, sizeof(msg), "token algorithm %.40s%s%s is not accepted (EdDSA only)",
-		         json_is_string(alg) ? "\"" : "", json_is_string(alg) ? json_string_value(alg) : "(none)",
+		/* the value is the attacker's: bounded, escaped, cut between characters */
+		char quoted[128], msg[192];
+		if (json_is_string(alg))
+			booking__quote(quoted, sizeof(quoted), json_string_value(alg), 32);
+		snprintf(msg, sizeof(msg), "token algorithm %s%s%s is not accepted (EdDSA only)",
+		         json_is_string(alg) ? "\"" : "", json_is_string(alg) ? quoted : "(none)",
 		         json_is_string(alg) ? "\"" : "");
 		return booking__token_error("algorithm", msg);
 	}

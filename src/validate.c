@@ -5,46 +5,71 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
+
+/*
+ * One UTF-8 character at s[0..len): its code point and length, or 0 when
+ * the bytes there are not a well-formed character (overlong forms,
+ * surrogates, beyond U+10FFFF, a cut sequence, NUL).
+ */
+size_t booking__utf8_next(const char *s, size_t len, uint32_t *cp_out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (len == 0 || p[0] == 0)
+		return 0;
+	unsigned char c = p[0];
+	size_t n;
+	uint32_t cp;
+	if (c < 0x80) {
+		*cp_out = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n >= len)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[k] & 0x3f);
+	}
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cp_out = cp;
+	return n + 1;
+}
 
 bool booking__utf8_valid(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
-		unsigned char c = p[i];
-		size_t n;
 		uint32_t cp;
-		if (c < 0x80) {
-			if (c == 0)
-				return false;
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
+		size_t n = booking__utf8_next(s + i, len - i, &cp);
+		if (n == 0)
 			return false;
-		}
-		if (i + n >= len)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
+}
+
+bool booking__cp_is_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||       /* C0, DEL, C1 controls */
+	       (cp >= 0x202a && cp <= 0x202e) ||                  /* bidi embeddings and overrides */
+	       (cp >= 0x2066 && cp <= 0x2069) ||                  /* bidi isolates */
+	       cp == 0x200e || cp == 0x200f || cp == 0x061c ||    /* bidi marks */
+	       cp == 0x2028 || cp == 0x2029;                      /* line and paragraph separators */
 }
 
 int booking__check_text(const char *field, const char *s, size_t min, size_t max)
@@ -54,12 +79,72 @@ int booking__check_text(const char *field, const char *s, size_t min, size_t max
 	size_t len = strnlen(s, max + 1);
 	if (len < min || len > max)
 		return booking__error_field(field, "must be %zu..%zu bytes", min, max);
-	if (!booking__utf8_valid(s, len))
-		return booking__error_field(field, "must be valid UTF-8");
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return booking__error_field(field, "must not contain control characters");
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = booking__utf8_next(s + i, len - i, &cp);
+		if (n == 0)
+			return booking__error_field(field, "must be valid UTF-8");
+		if (booking__cp_is_unsafe(cp))
+			return booking__error_json(BOOKING_EVALIDATION,
+			                           json_pack("{s:s,s:s,s:I}", "field", field, "rule", "control", "offset",
+			                                     (json_int_t)i),
+			                           "%s: must not contain control characters or bidirectional overrides "
+			                           "(U+%04X at byte %zu)",
+			                           field, (unsigned)cp, i);
+		i += n;
+	}
 	return 0;
+}
+
+size_t booking__quote(char *out, size_t cap, const char *s, size_t max_chars)
+{
+	return booking__sanitize(out, cap, s, s ? strnlen(s, 4096) : 0, max_chars, true);
+}
+
+size_t booking__sanitize(char *out, size_t cap, const char *s, size_t len, size_t max_chars, bool escape_backslash)
+{
+	if (cap == 0)
+		return 0;
+	size_t o = 0, chars = 0;
+	bool cut = false;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp = 0;
+		size_t n = booking__utf8_next(s + i, len - i, &cp);
+		char esc[16];
+		const char *piece;
+		size_t plen;
+		if (n == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02X", (unsigned char)s[i]);
+			piece = esc;
+			plen = strlen(esc);
+			n = 1;
+		} else if (booking__cp_is_unsafe(cp) || (escape_backslash && cp == '\\')) {
+			if (cp == '\\')
+				snprintf(esc, sizeof(esc), "\\\\");
+			else
+				snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)cp);
+			piece = esc;
+			plen = strlen(esc);
+		} else {
+			piece = s + i;
+			plen = n;
+		}
+		/* keep room for the ellipsis and the NUL */
+		if (chars >= max_chars || o + plen + 4 > cap) {
+			cut = true;
+			break;
+		}
+		memcpy(out + o, piece, plen);
+		o += plen;
+		chars++;
+		i += n;
+	}
+	if (cut && o + 4 <= cap) {
+		memcpy(out + o, "\xe2\x80\xa6", 3); /* U+2026 */
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
 }
 
 int booking__check_id(const char *field, const char *id)

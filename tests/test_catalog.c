@@ -133,6 +133,12 @@ START_TEST(movie_create_validates_title_and_duration)
 	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, NULL, 90), "title");
 	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, long_title, 90), "title");
 	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "bad \xff utf8", 90), "title");
+	/* C1 controls and bidi overrides/isolates are refused too (security item 7) */
+	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "csi \xc2\x9b" "31m", 90), "title");
+	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "evil \xe2\x80\xae" "gpj.exe", 90), "title");
+	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "iso \xe2\x81\xa6" "x", 90), "title");
+	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "nel \xc2\x85" "x", 90), "title");
+	assert_validation_names(booking_theater_create(NULL, f.bk, &admin, "Rex", "Pa\xe2\x80\xaa" "ris"), "city");
 	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "Zero", 0), "duration");
 	assert_validation_names(booking_movie_create(NULL, f.bk, &admin, "Long", 1001), "duration");
 	long_title[200] = '\0';

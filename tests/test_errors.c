@@ -164,7 +164,8 @@ START_TEST(error_to_json_of_the_last_error_has_code_message_and_details)
 	root = parse_error_json(booking_error_to_json(NULL));
 	err = json_object_get(root, "error");
 	ck_assert_str_eq(json_string_value(json_object_get(err, "code")), "SEAT_ALREADY_BOOKED");
-	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), "seat \"B7\" is\ntaken");
+	/* a message is one line: a line break in it is escaped like any control character */
+	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), "seat \"B7\" is\\u000Ataken");
 	ck_assert(json_is_object(json_object_get(err, "details")));
 	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(err, "details"), "seats"), 0)),
 	                 "B7");
@@ -259,6 +260,61 @@ START_TEST(a_failing_call_sets_the_last_error_it_returns)
 }
 END_TEST
 
+/* Security item 6: content never makes an error unusable. */
+START_TEST(untrusted_text_in_a_message_is_escaped_and_cut_between_characters)
+{
+	/* an ESC sequence, a C1 control, a bidi override and a malformed byte */
+	booking_error_set(BOOKING_EUNAUTHORIZED, NULL, "bad: %s", "\x1b[31mred\xc2\x9b\xe2\x80\xae" "evil\xff");
+	const char *m = booking_error_last()->message;
+	for (const unsigned char *p = (const unsigned char *)m; *p; p++)
+		ck_assert_msg(*p >= 0x20 && *p != 0x7f, "raw control 0x%02x in %s", *p, m);
+	ck_assert_ptr_null(strstr(m, "\xc2\x9b"));
+	ck_assert_ptr_null(strstr(m, "\xe2\x80\xae"));
+	ck_assert_ptr_nonnull(strstr(m, "\\u001B[31mred"));
+	ck_assert_ptr_nonnull(strstr(m, "\\u202E"));
+	ck_assert_ptr_nonnull(strstr(m, "\\xFF"));
+	char *j = booking_error_to_json(NULL);
+	ck_assert_ptr_nonnull(j);
+	booking_free(j);
+
+	/* a message cut by the record's size inside a 3-byte character */
+	char big[2048];
+	size_t n = 0;
+	n += (size_t)snprintf(big, sizeof(big), "x");
+	while (n + 3 < sizeof(big) - 1) {
+		memcpy(big + n, "\xe2\x82\xac", 3); /* U+20AC, 3 bytes */
+		n += 3;
+	}
+	big[n] = '\0';
+	for (int shift = 0; shift < 3; shift++) {
+		booking_error_set(BOOKING_EUNAUTHORIZED, NULL, "%.*s%s", shift, "ab", big);
+		j = booking_error_to_json(NULL);
+		ck_assert_msg(j != NULL, "to_json failed at shift %d", shift);
+		json_error_t e;
+		json_t *root = json_loads(j, 0, &e);
+		ck_assert_ptr_nonnull(root);
+		json_decref(root);
+		booking_free(j);
+	}
+}
+END_TEST
+
+START_TEST(error_to_json_never_fails_for_a_records_content)
+{
+	booking_error e = {BOOKING_EUNAUTHORIZED, "UNAUTHORIZED", "cut \xe2\x82 here \x1b]0;title\x07", "{\"k\":\"v\"}"};
+	char *j = booking_error_to_json(&e);
+	ck_assert_ptr_nonnull(j);
+	json_t *root = json_loads(j, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	const char *m = json_string_value(json_object_get(json_object_get(root, "error"), "message"));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_null(strchr(m, 0x1b));
+	ck_assert_ptr_null(strchr(m, 0x07));
+	json_decref(root);
+	booking_free(j);
+}
+END_TEST
+
 START_TEST(status_names_are_stable)
 {
 	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_PENDING), "PENDING");
@@ -300,6 +356,8 @@ int main(void)
 	tcase_add_test(tc, last_error_is_private_to_each_thread);
 	tcase_add_test(tc, a_failing_call_sets_the_last_error_it_returns);
 	tcase_add_test(tc, status_names_are_stable);
+	tcase_add_test(tc, untrusted_text_in_a_message_is_escaped_and_cut_between_characters);
+	tcase_add_test(tc, error_to_json_never_fails_for_a_records_content);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

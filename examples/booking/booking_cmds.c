@@ -325,7 +325,7 @@ static int print_notification(const booking_notification *n, void *payload)
 		}
 	} else {
 		printf("%-18s %-12s %s: %s\n", notification_kind_name(n->kind), n->user_id ? n->user_id : "",
-		       n->booking_id ? n->booking_id : "", n->subject ? n->subject : "");
+		       n->booking_id ? n->booking_id : "", tsafe(n->subject));
 	}
 	fflush(stdout);
 	return 0;
@@ -482,7 +482,7 @@ void print_check_report(const cli *c, const booking_check_report *r)
 	for (size_t i = 0; i < r->count; i++) {
 		const booking_violation *v = &r->items[i];
 		printf("  invariant %d (%s): %s%s%s\n", (int)v->invariant, invariant_name(v->invariant),
-		       v->entity_id[0] ? v->entity_id : "", v->entity_id[0] ? ": " : "", v->message ? v->message : "");
+		       v->entity_id[0] ? v->entity_id : "", v->entity_id[0] ? ": " : "", tsafe(v->message));
 	}
 }
 

@@ -92,7 +92,7 @@ int cmd_movie_add(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json)
 		rc = cli_json(c, json_pack("{s:o}", "movie", json_movie(m)));
 	else
-		printf("movie %s%s%s \"%s\" (%d min)\n", col(c, ANSI_BOLD), m->id, col(c, ANSI_RESET), m->title,
+		printf("movie %s%s%s \"%s\" (%d min)\n", col(c, ANSI_BOLD), m->id, col(c, ANSI_RESET), tsafe(m->title),
 		       m->duration_minutes);
 	booking_movie_free(m);
 	return rc;
@@ -123,7 +123,7 @@ int cmd_movie_list(cli *c, const cli_command *cmd, int argc, char **argv)
 	} else {
 		printf("%s%-36s  %5s  %s%s\n", col(c, ANSI_DIM), "ID", "MIN", "TITLE", col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++)
-			printf("%-36s  %5d  %s\n", l->items[i].id, l->items[i].duration_minutes, l->items[i].title);
+			printf("%-36s  %5d  %s\n", l->items[i].id, l->items[i].duration_minutes, tsafe(l->items[i].title));
 	}
 	booking_movie_list_free(l);
 	return rc;
@@ -152,8 +152,8 @@ int cmd_theater_add(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json)
 		rc = cli_json(c, json_pack("{s:o}", "theater", json_theater(t)));
 	else
-		printf("theater %s%s%s \"%s\"%s%s\n", col(c, ANSI_BOLD), t->id, col(c, ANSI_RESET), t->name,
-		       t->city[0] ? " in " : "", t->city);
+		printf("theater %s%s%s \"%s\"%s%s\n", col(c, ANSI_BOLD), t->id, col(c, ANSI_RESET), tsafe(t->name),
+		       t->city[0] ? " in " : "", tsafe(t->city));
 	booking_theater_free(t);
 	return rc;
 }
@@ -183,7 +183,7 @@ int cmd_theater_list(cli *c, const cli_command *cmd, int argc, char **argv)
 	} else {
 		printf("%s%-36s  %-16s  %s%s\n", col(c, ANSI_DIM), "ID", "CITY", "NAME", col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++)
-			printf("%-36s  %-16s  %s\n", l->items[i].id, l->items[i].city, l->items[i].name);
+			printf("%-36s  %-16s  %s\n", l->items[i].id, tsafe(l->items[i].city), tsafe(l->items[i].name));
 	}
 	booking_theater_list_free(l);
 	return rc;
@@ -279,7 +279,7 @@ int cmd_screen_add(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json) {
 		rc = cli_json(c, json_pack("{s:o}", "screen", json_screen(s)));
 	} else {
-		printf("screen %s%s%s \"%s\" with %zu seats\n", col(c, ANSI_BOLD), s->id, col(c, ANSI_RESET), s->name,
+		printf("screen %s%s%s \"%s\" with %zu seats\n", col(c, ANSI_BOLD), s->id, col(c, ANSI_RESET), tsafe(s->name),
 		       s->seat_count);
 		print_screen_rows(s);
 	}
@@ -306,7 +306,7 @@ int cmd_screen_show(cli *c, const cli_command *cmd, int argc, char **argv)
 		rc = cli_json(c, json_pack("{s:o}", "screen", json_screen(s)));
 	} else {
 		printf("screen %s%s%s \"%s\" with %zu seats, theater %s\n", col(c, ANSI_BOLD), s->id, col(c, ANSI_RESET),
-		       s->name, s->seat_count, s->theater_id);
+		       tsafe(s->name), s->seat_count, s->theater_id);
 		print_screen_rows(s);
 	}
 	booking_screen_free(s);

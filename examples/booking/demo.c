@@ -189,8 +189,8 @@ static int demo_seed_catalog(demo *d, const cli *c, int64_t now)
 	memcpy(d->showtime_id, st->id, sizeof d->showtime_id);
 	if (!c->json) {
 		char when[40], p1[32], p2[32];
-		printf("catalog: \"%s\" at %s, %s (%s); screen \"%s\", %zu seats\n", m->title,
-		       fmt_time(when, sizeof when, st->starts_at), t->name, t->city, s->name, s->seat_count);
+		printf("catalog: \"%s\" at %s, %s (%s); screen \"%s\", %zu seats\n", tsafe(m->title),
+		       fmt_time(when, sizeof when, st->starts_at), tsafe(t->name), tsafe(t->city), tsafe(s->name), s->seat_count);
 		if (premium)
 			printf("         rows A-B premium %s, the rest standard %s\n",
 			       fmt_money(p1, sizeof p1, DEMO_PRICE_PREMIUM, DEMO_CURRENCY),

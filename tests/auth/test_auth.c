@@ -901,6 +901,34 @@ START_TEST(alg_none_is_refused)
 }
 END_TEST
 
+/* Security item 6: the attacker's alg is bounded and escaped in the message, and the error stays JSON. */
+START_TEST(an_untrusted_alg_is_bounded_and_escaped_in_the_message)
+{
+	char id[BOOKING_ID_SIZE];
+	ax_register(&A, "wendy@example.com", false, id);
+	char *p = payload_json(id, NULL);
+	/* JSON text for: ESC ] 0 ; pwned BEL, then many 2-byte characters so a byte cut lands inside one */
+	char alg[1024] = "\\u001b]0;pwned\\u0007";
+	for (int i = 0; i < 60; i++)
+		strcat(alg, "\xc3\xa9");
+	char header[2048];
+	snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"x\"}", alg);
+	char *t = forge(header, p, NULL, 0);
+	ck_assert_refused(t, "algorithm");
+	const char *m = booking_error_last()->message;
+	for (const unsigned char *c = (const unsigned char *)m; *c; c++)
+		ck_assert_msg(*c >= 0x20 && *c != 0x7f, "raw control 0x%02x in the message", *c);
+	ck_assert_ptr_nonnull(strstr(m, "\\u001B]0;pwned"));
+	ck_assert_uint_lt(strlen(m), 200); /* bounded */
+	char *j = booking_error_to_json(NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_ptr_nonnull(strstr(j, "UNAUTHORIZED"));
+	booking_free(j);
+	free(t);
+	free(p);
+}
+END_TEST
+
 /* An HS256 token whose HMAC key is `secret`. */
 static char *forge_hs256(const char *header, const char *payload, const void *secret, size_t secret_len)
 {
@@ -1374,6 +1402,7 @@ int main(void)
 	tcase_add_test(tc, a_truncated_token_is_refused);
 	tcase_add_test(tc, bad_base64url_is_refused);
 	tcase_add_test(tc, alg_none_is_refused);
+	tcase_add_test(tc, an_untrusted_alg_is_bounded_and_escaped_in_the_message);
 	tcase_add_test(tc, alg_hs256_signed_with_the_public_key_is_refused);
 	tcase_add_test(tc, a_revoked_token_is_refused_until_it_expires);
 	tcase_add_test(tc, revocations_are_purged_once_their_tokens_expired);
