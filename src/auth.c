@@ -534,7 +534,13 @@ int booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token)
 	booking_token *t = NULL;
 	if ((rc = verify_signed(&t, bk, token)) < 0 || !t)
 		return rc < 0 ? rc : booking_error_set(BOOKING_EINTERNAL, NULL, "verify: no token");
-	rc = bk->store->token_revoke(bk->store, t->jti, t->expires_at, booking__now(bk));
+	/*
+	 * Keep it while any verifier could still accept the token: until exp
+	 * plus the largest leeway the library allows (not this handle's: another
+	 * process may verify with more).
+	 */
+	int64_t keep_until = t->expires_at + (int64_t)BOOKING_JWT_LEEWAY_MAX_SECONDS * 1000;
+	rc = bk->store->token_revoke(bk->store, t->jti, keep_until, booking__now(bk));
 	if (rc == 0)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "token revoked", json_pack("{s:s,s:s}", "user_id", t->subject, "jti", t->jti));
 	booking_token_free(t);

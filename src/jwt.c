@@ -368,8 +368,8 @@ int booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const c
 	if ((rc = booking__check_text("opts.issuer", opts->issuer, 1, 200)) < 0 ||
 	    (rc = booking__check_text("opts.audience", opts->audience, 1, 200)) < 0)
 		return rc;
-	if (opts->leeway_seconds < 0 || opts->leeway_seconds > 300)
-		return booking__error_field("opts.leeway_seconds", "must be 0..300");
+	if (opts->leeway_seconds < 0 || opts->leeway_seconds > BOOKING_JWT_LEEWAY_MAX_SECONDS)
+		return booking__error_field("opts.leeway_seconds", "must be 0..%d", BOOKING_JWT_LEEWAY_MAX_SECONDS);
 	if (sodium_init() < 0)
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "libsodium failed to initialise");
 	int64_t now = opts->now ? opts->now : booking_clock_system()->now_ms(booking_clock_system());

@@ -46,7 +46,7 @@ static const int_option int_options[] = {
 	INT_OPT_V2(password_opslimit, "BOOKING_PASSWORD_OPSLIMIT", 1, 10, 2),
 	INT_OPT_V2(password_memlimit_kib, "BOOKING_PASSWORD_MEMLIMIT_KIB", 8, 4194304, 65536),
 	INT_OPT_V2(access_token_ttl_seconds, "BOOKING_ACCESS_TOKEN_TTL_SECONDS", 60, 86400, 900),
-	INT_OPT_V2(jwt_leeway_seconds, "BOOKING_JWT_LEEWAY_SECONDS", -1, 300, 30),
+	INT_OPT_V2(jwt_leeway_seconds, "BOOKING_JWT_LEEWAY_SECONDS", -1, BOOKING_JWT_LEEWAY_MAX_SECONDS, 30),
 	INT_OPT_V3(circuit_breaker_success_threshold, "BOOKING_CIRCUIT_BREAKER_SUCCESS_THRESHOLD", 1, 20, 2),
 	INT_OPT_V3(store_retry_attempts, "BOOKING_STORE_RETRY_ATTEMPTS", 1, 10, 2),
 	INT_OPT_V3(store_retry_base_ms, "BOOKING_STORE_RETRY_BASE_MS", 1, 10000, 50),

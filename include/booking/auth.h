@@ -19,6 +19,14 @@ BOOKING_BEGIN_DECL
 
 /** Largest normalised e-mail address (254 bytes, RFC 5321) plus NUL. */
 #define BOOKING_EMAIL_SIZE 255
+/**
+ * The largest clock-skew leeway any verifier of this library accepts
+ * (options jwt_leeway_seconds and booking_jwt_verify_options). A revoked
+ * token is remembered until its `exp` plus this much, so no verifier can
+ * accept it again once its revocation is forgotten.
+ */
+#define BOOKING_JWT_LEEWAY_MAX_SECONDS 300
+
 /** Password length bounds, in bytes of UTF-8. */
 #define BOOKING_PASSWORD_MIN 12
 #define BOOKING_PASSWORD_MAX 128
@@ -136,8 +144,11 @@ BOOKING_EXTERN(int) booking_auth_verify(booking_token **out, booking *bk, const 
 BOOKING_EXTERN(int) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token);
 
 /**
- * Log out: revoke `token` (by its `jti`) until it expires. The token must
- * verify (a token already revoked is fine: revoking is idempotent).
+ * Log out: revoke `token` (by its `jti`). The revocation is kept until the
+ * token's `exp` plus BOOKING_JWT_LEEWAY_MAX_SECONDS, past which no verifier
+ * of this library accepts it whatever its leeway; a token inside its leeway
+ * window after `exp` is revoked like any other. The token must verify (a
+ * token already revoked is fine: revoking is idempotent).
  *
  * @param ctx tracing only; may be NULL.
  * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED, store errors.
@@ -247,7 +258,7 @@ typedef struct booking_jwt_verify_options {
 	unsigned int version;  /**< BOOKING_JWT_VERIFY_OPTIONS_VERSION */
 	const char *issuer;    /**< required: `iss` must equal it */
 	const char *audience;  /**< required: `aud` must be or contain it */
-	int leeway_seconds;    /**< clock skew allowed on exp/nbf/iat, 0..300 */
+	int leeway_seconds;    /**< clock skew allowed on exp/nbf/iat, 0..BOOKING_JWT_LEEWAY_MAX_SECONDS (300) */
 	int64_t now;           /**< UTC ms; 0: the system clock */
 } booking_jwt_verify_options;
 

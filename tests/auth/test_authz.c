@@ -168,6 +168,77 @@ START_TEST(revocations_live_in_the_store_until_expiry)
 }
 END_TEST
 
+/*
+ * Security item 1: a logged-out token never works again, in the leeway
+ * window after its exp included (TTL 60 s, leeway 300 s), and a logout
+ * inside that window is recorded. Every store.
+ */
+START_TEST(a_revocation_outlives_the_leeway_window)
+{
+	ax_close(&A);
+	booking_free(alice_token);
+	booking_free(bob_token);
+	booking_free(admin_token);
+	booking_token_free(alice_tok);
+	booking_token_free(bob_tok);
+	booking_token_free(admin_tok);
+	alice_token = bob_token = admin_token = NULL;
+	alice_tok = bob_tok = admin_tok = NULL;
+	booking_options o;
+	ax_keys(&A, NULL);
+	ax_options(&A, &o);
+	o.access_token_ttl_seconds = 60;
+	o.jwt_leeway_seconds = 300;
+	ax_open_with(&A, &o);
+	char id[BOOKING_ID_SIZE];
+	ax_register(&A, "carol@example.com", false, id);
+	char *early = ax_login(&A, "carol@example.com"), *late = ax_login(&A, "carol@example.com");
+	booking_token *t = NULL;
+
+	ck_assert_ok(booking_auth_revoke(A.f.bk, NULL, early));
+	fx_advance(&A.f, 62 * FX_SECOND); /* past exp, inside the leeway */
+	ck_assert_code(booking_auth_verify(&t, A.f.bk, early), "UNAUTHORIZED");
+	ck_assert_str_eq(ax_reason(), "revoked");
+
+	/* `late` is past its exp but still accepted through the leeway: a logout now must hold */
+	ck_assert_ok(booking_auth_verify(&t, A.f.bk, late));
+	booking_token_free(t);
+	ck_assert_ok(booking_auth_revoke(A.f.bk, NULL, late));
+	ck_assert_code(booking_auth_verify(&t, A.f.bk, late), "UNAUTHORIZED");
+	ck_assert_str_eq(ax_reason(), "revoked");
+	fx_advance(&A.f, 200 * FX_SECOND); /* t = 262 s: still inside exp + 300 s */
+	ck_assert_code(booking_auth_verify(&t, A.f.bk, early), "UNAUTHORIZED");
+	ck_assert_str_eq(ax_reason(), "revoked");
+
+	/* the store keeps both until exp + the largest leeway, then purges them */
+	int64_t now = booking_now(A.f.bk);
+	bool revoked = false;
+	booking_token *pt = NULL;
+	booking_jwk_set *keys = NULL;
+	ck_assert_ok(booking_jwk_set_load(&keys, A.pub));
+	booking_jwt_verify_options vo = BOOKING_JWT_VERIFY_OPTIONS_INIT;
+	vo.issuer = AX_ISSUER;
+	vo.audience = AX_AUDIENCE;
+	vo.leeway_seconds = 300;
+	vo.now = FX_T0;
+	ck_assert_ok(booking_jwt_verify(&pt, keys, early, &vo));
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, pt->jti, now, &revoked));
+	ck_assert(revoked);
+	int64_t dead = pt->expires_at + (int64_t)BOOKING_JWT_LEEWAY_MAX_SECONDS * FX_SECOND;
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, pt->jti, dead - 1, &revoked));
+	ck_assert(revoked);
+	ck_assert_ok(A.f.store->token_is_revoked(A.f.store, pt->jti, dead, &revoked));
+	ck_assert(!revoked);
+	booking_token_free(pt);
+	booking_jwk_set_free(keys);
+	fx_advance(&A.f, dead - now);
+	ck_assert_code(booking_auth_verify(&t, A.f.bk, early), "UNAUTHORIZED");
+	ck_assert_str_eq(ax_reason(), "expired");
+	booking_free(early);
+	booking_free(late);
+}
+END_TEST
+
 typedef struct twin {
 	booking *bk;
 	fx_rendezvous *go;
@@ -252,6 +323,7 @@ int main(void)
 	tcase_add_test(tc, a_logged_out_token_no_longer_acts);
 	tcase_add_test(tc, users_and_emails_are_unique_in_the_store);
 	tcase_add_test(tc, revocations_live_in_the_store_until_expiry);
+	tcase_add_test(tc, a_revocation_outlives_the_leeway_window);
 	tcase_add_test(tc, concurrent_registrations_of_one_address_make_one_user);
 	tcase_add_test(tc, a_logout_on_one_handle_is_seen_by_another);
 	suite_add_tcase(s, tc);

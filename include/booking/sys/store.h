@@ -337,10 +337,12 @@ struct booking_store {
 
 	/**
 	 * optional (since version 2): remember that the token `jti` (1..128
-	 * bytes) is revoked until `expires_at` (UTC ms). Idempotent: revoking
-	 * again keeps the later expiry. In the same call, forget revocations
-	 * whose expires_at <= now (the tokens are dead anyway), so the table
-	 * stays as small as the number of live revoked tokens.
+	 * bytes) is revoked until `expires_at` (UTC ms) — the core passes the
+	 * token's exp plus BOOKING_JWT_LEEWAY_MAX_SECONDS, the moment no verifier
+	 * could accept it any more, so the store just keeps the row that long.
+	 * Idempotent: revoking again keeps the later expiry. In the same call,
+	 * forget revocations whose expires_at <= now, so the table stays as
+	 * small as the number of revoked tokens still acceptable somewhere.
 	 */
 	int (*token_revoke)(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
 
