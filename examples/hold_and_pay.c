@@ -4,8 +4,11 @@
  *   cc hold_and_pay.c $(pkg-config --cflags --libs libbooking) -o hold_and_pay
  * SPDX-License-Identifier: MIT
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <booking/booking.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static int fail(const char *what)
 {
@@ -19,6 +22,21 @@ int main(void)
 	booking_options opts = BOOKING_OPTIONS_INIT;
 	opts.store_url = "memory:";            /* or "sqlite:///var/lib/app/booking.db" */
 	opts.log_level = BOOKING_LOG_WARNING;
+	/*
+	 * Payments need a secret of their own that keys the fingerprints of
+	 * payment requests (never in the database, no default): the file
+	 * $BOOKING_PAYMENT_KEY_FILE names, else a throwaway one for this run.
+	 */
+	char keydir[] = "/tmp/booking-example-XXXXXX", keyfile[64] = "";
+	opts.payment_key_file = getenv("BOOKING_PAYMENT_KEY_FILE");
+	if (!opts.payment_key_file || !*opts.payment_key_file) {
+		if (!mkdtemp(keydir))
+			return fail("mkdtemp");
+		snprintf(keyfile, sizeof keyfile, "%s/payment.key", keydir);
+		if (booking_payment_key_generate_file(keyfile) != 0)
+			return fail("payment key");
+		opts.payment_key_file = keyfile;
+	}
 	booking *bk = NULL;
 	if (booking_open(&bk, &opts) != 0)
 		return fail("open");
@@ -67,5 +85,9 @@ int main(void)
 	booking_theater_free(t);
 	booking_free(seats);
 	booking_close(bk);
+	if (keyfile[0]) {
+		unlink(keyfile);
+		rmdir(keydir);
+	}
 	return rc;
 }

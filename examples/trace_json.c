@@ -14,9 +14,12 @@
  * the same trace (the last lines show what the consumer received).
  * SPDX-License-Identifier: MIT
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <booking/booking.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 /* Spans end on any thread: one line at a time. */
@@ -104,6 +107,21 @@ int main(void)
 	opts.span_start_fn = on_start;
 	opts.span_end_fn = on_end;
 	opts.span_payload = stdout;
+	/*
+	 * Payments need a secret of their own that keys the fingerprints of
+	 * payment requests (never in the database, no default): the file
+	 * $BOOKING_PAYMENT_KEY_FILE names, else a throwaway one for this run.
+	 */
+	char keydir[] = "/tmp/booking-example-XXXXXX", keyfile[64] = "";
+	opts.payment_key_file = getenv("BOOKING_PAYMENT_KEY_FILE");
+	if (!opts.payment_key_file || !*opts.payment_key_file) {
+		if (!mkdtemp(keydir))
+			return fail("mkdtemp");
+		snprintf(keyfile, sizeof keyfile, "%s/payment.key", keydir);
+		if (booking_payment_key_generate_file(keyfile) != 0)
+			return fail("payment key");
+		opts.payment_key_file = keyfile;
+	}
 	booking *bk = NULL;
 	if (booking_open(&bk, &opts) != 0)
 		return fail("open");
@@ -152,5 +170,9 @@ int main(void)
 	booking_theater_free(t);
 	booking_free(seats);
 	booking_close(bk);
+	if (keyfile[0]) {
+		unlink(keyfile);
+		rmdir(keydir);
+	}
 	return rc;
 }

@@ -18,7 +18,10 @@
 #include <booking/booking.h>
 #include <booking/sys/backend.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T0 INT64_C(1767225600000)
 #define HOUR INT64_C(3600000)
@@ -37,6 +40,16 @@ static void known(int rc, const char *what)
 	FUZZ_CHECK(rc != BOOKING_EINTERNAL, "%s: INTERNAL_ERROR: %s", what, booking_error_last()->message);
 }
 
+static char *fuzz_key_paths[2];
+
+static void remove_key(void)
+{
+	if (fuzz_key_paths[0])
+		unlink(fuzz_key_paths[0]);
+	if (fuzz_key_paths[1])
+		rmdir(fuzz_key_paths[1]);
+}
+
 static void world_open(world *w)
 {
 	w->clock = booking_clock_manual_new(T0);
@@ -46,6 +59,17 @@ static void world_open(world *w)
 	o.clock = w->clock;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.lock_url = "memory:";
+	/* one payment key per process, made on first use (removed at exit) */
+	static char keydir[] = "/tmp/booking-fuzz-XXXXXX", keyfile[64];
+	if (!keyfile[0]) {
+		FUZZ_CHECK(mkdtemp(keydir) != NULL, "mkdtemp");
+		snprintf(keyfile, sizeof keyfile, "%s/payment.key", keydir);
+		FUZZ_CHECK(booking_payment_key_generate_file(keyfile) == 0, "payment key");
+		fuzz_key_paths[0] = keyfile;
+		fuzz_key_paths[1] = keydir;
+		atexit(remove_key);
+	}
+	o.payment_key_file = keyfile;
 	FUZZ_CHECK(booking_open(&w->bk, &o) == 0, "open: %s", booking_error_last()->message);
 	booking_ctx admin;
 	booking_ctx_init(&admin, "admin", BOOKING_ROLE_ADMIN);

@@ -159,7 +159,7 @@ int booking_open(booking **out, const booking_options *opts)
 		goto fail;
 	if ((rc = booking__showtime_cache_new(&bk->showtimes)) < 0)
 		goto fail;
-	if ((rc = booking__auth_open(bk)) < 0)
+	if ((rc = booking__auth_open(bk)) < 0 || (rc = booking__payment_open(bk)) < 0)
 		goto fail;
 	if ((rc = booking__open_backends(bk, opts)) < 0)
 		goto fail;
@@ -197,6 +197,7 @@ void booking_close(booking *bk)
 	pthread_mutex_destroy(&bk->consume_lock);
 	booking__showtime_cache_free(bk->showtimes);
 	booking__auth_close(bk);
+	sodium_memzero(bk->payment_key, sizeof(bk->payment_key));
 	booking_free(bk);
 }
 

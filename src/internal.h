@@ -39,6 +39,9 @@ typedef struct booking_config {
 	int db_connect_timeout_seconds, db_statement_timeout_seconds, redis_connect_timeout_ms, redis_timeout_ms;
 	booking_span_fn span_start_fn, span_end_fn;
 	void *span_payload;
+	/* payment security (options version 4; see payment.c) */
+	char *payment_key_file;
+	int max_failed_payments_per_booking, max_failed_payments_per_user_hour;
 } booking_config;
 
 typedef struct booking__auth booking__auth;
@@ -57,10 +60,14 @@ struct booking {
 	booking_showtime_cache *showtimes; /* what holds need to know of each showtime */
 	booking__auth *auth;              /* keys and the dummy hash (auth.c); NULL before open */
 	struct booking__obs *obs;         /* breakers, metrics, tracing (resilient.c); NULL before open */
+	unsigned char payment_key[32];    /* keys payment request fingerprints (payment.c) */
+	bool has_payment_key;             /* payment_key_file was loaded */
 };
 
 /* auth.c: load the keys the options name (at open), free them (at close). */
 int booking__auth_open(booking *bk);
+/* payment.c: load the payment key (payment_key_file) at open. */
+int booking__payment_open(booking *bk);
 void booking__auth_close(booking *bk);
 
 /* options.c: defaults, range checks, copying. */

@@ -26,6 +26,8 @@ typedef struct int_option {
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 2}
 #define INT_OPT_V3(f, env, lo, hi, d) \
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 3}
+#define INT_OPT_V4(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 4}
 
 static const int_option int_options[] = {
 	INT_OPT(booking_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
@@ -60,6 +62,8 @@ static const int_option int_options[] = {
 	INT_OPT_V3(db_statement_timeout_seconds, "BOOKING_DB_STATEMENT_TIMEOUT", 1, 600, 30),
 	INT_OPT_V3(redis_connect_timeout_ms, "BOOKING_REDIS_CONNECT_TIMEOUT_MS", 10, 60000, 1000),
 	INT_OPT_V3(redis_timeout_ms, "BOOKING_REDIS_TIMEOUT_MS", 10, 60000, 2000),
+	INT_OPT_V4(max_failed_payments_per_booking, "BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING", -1, 100, 5),
+	INT_OPT_V4(max_failed_payments_per_user_hour, "BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", -1, 1000, 20),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
@@ -112,6 +116,7 @@ void booking__config_clear(booking_config *cfg)
 	booking_free(cfg->jwt_public_keys_file);
 	booking_free(cfg->jwt_issuer);
 	booking_free(cfg->jwt_audience);
+	booking_free(cfg->payment_key_file);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -165,7 +170,8 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 		booking__config_clear(cfg);
 		return rc;
 	}
-	if ((rc = booking__check_text("service_name", cfg->service_name, 1, 100)) < 0) {
+	if ((rc = set_string(&cfg->payment_key_file, opts->version >= 4 ? opts->payment_key_file : NULL, NULL)) < 0 ||
+	    (rc = booking__check_text("service_name", cfg->service_name, 1, 100)) < 0) {
 		booking__config_clear(cfg);
 		return rc;
 	}
@@ -180,6 +186,7 @@ typedef struct env_options {
 	booking_options opts; /* first: the public pointer is to this */
 	char *store_url, *lock_url, *events_url, *gateway_url, *service_name;
 	char *jwt_private_key_file, *jwt_public_keys_file, *jwt_issuer, *jwt_audience;
+	char *payment_key_file;
 } env_options;
 
 /* A KEY=VALUE list: the env file first, then the environment overriding it. */
@@ -370,7 +377,8 @@ static int options_from_kv(env_options *eo, kv_list *l)
 	    (rc = take_string(l, "BOOKING_JWT_PRIVATE_KEY_FILE", &eo->jwt_private_key_file)) < 0 ||
 	    (rc = take_string(l, "BOOKING_JWT_PUBLIC_KEYS_FILE", &eo->jwt_public_keys_file)) < 0 ||
 	    (rc = take_string(l, "BOOKING_JWT_ISSUER", &eo->jwt_issuer)) < 0 ||
-	    (rc = take_string(l, "BOOKING_JWT_AUDIENCE", &eo->jwt_audience)) < 0)
+	    (rc = take_string(l, "BOOKING_JWT_AUDIENCE", &eo->jwt_audience)) < 0 ||
+	    (rc = take_string(l, "BOOKING_PAYMENT_KEY_FILE", &eo->payment_key_file)) < 0)
 		return rc;
 	static const char *const store_schemes[] = {"memory:", "sqlite:", "postgresql:", "postgres:"};
 	static const char *const lock_schemes[] = {"memory:", "redis:"};
@@ -391,6 +399,7 @@ static int options_from_kv(env_options *eo, kv_list *l)
 	o->jwt_public_keys_file = eo->jwt_public_keys_file;
 	o->jwt_issuer = eo->jwt_issuer;
 	o->jwt_audience = eo->jwt_audience;
+	o->payment_key_file = eo->payment_key_file;
 	return 0;
 }
 
@@ -444,5 +453,6 @@ void booking_options_free(booking_options *opts)
 	booking_free(eo->jwt_public_keys_file);
 	booking_free(eo->jwt_issuer);
 	booking_free(eo->jwt_audience);
+	booking_free(eo->payment_key_file);
 	booking_free(eo);
 }

@@ -6,9 +6,13 @@
 #include "internal.h"
 #include "resilience.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 const char *booking_payment_status_name(booking_payment_status status)
@@ -70,17 +74,109 @@ static int check_card(const char *card, char digits[20])
 	return 0;
 }
 
-/* What makes two requests "the same": the booking and the card. Hex SHA-256. */
-static void request_hash(char out[65], const char *booking_id, const char *card_digits)
+/* ---------- the payment key ---------- */
+
+static int key_file_error(const char *path, const char *reason, const char *msg)
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)booking_id, strlen(booking_id));
-	crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
-	crypto_hash_sha256_update(&st, (const unsigned char *)card_digits, strlen(card_digits));
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(out, 65, h, sizeof(h));
+	return booking__error_json(BOOKING_EVALIDATION,
+	                           json_pack("{s:s,s:s,s:s}", "field", "payment_key_file", "file", path, "reason", reason),
+	                           "payment_key_file: %s: %s", path, msg);
+}
+
+/*
+ * Load the secret that keys request fingerprints: 64 hex digits in a file
+ * of the process's own user that nobody else may read or write.
+ */
+int booking__payment_open(booking *bk)
+{
+	const char *path = bk->cfg.payment_key_file;
+	if (!path)
+		return 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return key_file_error(path, "unreadable", strerror(errno));
+	struct stat st;
+	char buf[130];
+	ssize_t n = -1;
+	int rc = 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = key_file_error(path, "not_a_file", "not a regular file");
+	else if (st.st_uid != geteuid())
+		rc = key_file_error(path, "owner", "owned by another user");
+	else if (st.st_mode & 077)
+		rc = key_file_error(path, "readable_by_others", "readable or writable by others (chmod 600 it)");
+	else if ((n = read(fd, buf, sizeof(buf) - 1)) < 0)
+		rc = key_file_error(path, "unreadable", strerror(errno));
+	close(fd);
+	if (rc < 0)
+		return rc;
+	size_t len = (size_t)n;
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+		len--;
+	size_t bin_len = 0;
+	if (len != 2 * sizeof(bk->payment_key) ||
+	    sodium_hex2bin(bk->payment_key, sizeof(bk->payment_key), buf, len, NULL, &bin_len, NULL) != 0 ||
+	    bin_len != sizeof(bk->payment_key)) {
+		sodium_memzero(buf, sizeof(buf));
+		sodium_memzero(bk->payment_key, sizeof(bk->payment_key));
+		return key_file_error(path, "format", "must hold 64 hex digits (32 random bytes)");
+	}
+	sodium_memzero(buf, sizeof(buf));
+	bk->has_payment_key = true;
+	return 0;
+}
+
+int booking_payment_key_generate_file(const char *path)
+{
+	if (!path || !*path)
+		return booking__error_field("path", "is required");
+	if (sodium_init() < 0)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "libsodium failed to initialise");
+	unsigned char key[32];
+	char hex[2 * sizeof(key) + 2];
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	size_t len = strlen(hex);
+	hex[len++] = '\n';
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+		sodium_memzero(hex, sizeof(hex));
+		return e == EEXIST ? booking_error_set(BOOKING_EEXISTS, NULL, "%s exists: not overwritten", path)
+		                   : booking_error_set(BOOKING_EINTERNAL, NULL, "cannot create %s: %s", path, strerror(e));
+	}
+	bool ok = fchmod(fd, 0600) == 0 && write(fd, hex, len) == (ssize_t)len && fsync(fd) == 0;
+	int e = errno;
+	sodium_memzero(hex, sizeof(hex));
+	if (close(fd) != 0 || !ok) {
+		unlink(path);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "cannot write %s: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+/*
+ * What makes two requests "the same": the booking and the card. Keyed
+ * (HMAC-SHA256 under the payment key, which is not in the database), so the
+ * stored fingerprint cannot be brute-forced back into a card number from
+ * the booking id and the last four digits beside it. "hmac-sha256:" + hex.
+ */
+#define REQUEST_HASH_PREFIX "hmac-sha256:"
+#define REQUEST_HASH_SIZE (sizeof(REQUEST_HASH_PREFIX) - 1 + 2 * crypto_auth_hmacsha256_BYTES + 1)
+
+static void request_hash(const booking *bk, char out[REQUEST_HASH_SIZE], const char *booking_id, const char *card_digits)
+{
+	unsigned char h[crypto_auth_hmacsha256_BYTES];
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, bk->payment_key, sizeof(bk->payment_key));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)booking_id, strlen(booking_id));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"\n", 1);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)card_digits, strlen(card_digits));
+	crypto_auth_hmacsha256_final(&st, h);
+	sodium_memzero(&st, sizeof(st));
+	memcpy(out, REQUEST_HASH_PREFIX, sizeof(REQUEST_HASH_PREFIX) - 1);
+	sodium_bin2hex(out + sizeof(REQUEST_HASH_PREFIX) - 1, 2 * sizeof(h) + 1, h, sizeof(h));
 }
 
 /* ---------- finishing ---------- */
@@ -261,6 +357,12 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	if ((rc = booking__require_user(ctx)) < 0 || (rc = booking__ctx_deadline(bk, ctx)) < 0 ||
 	    (rc = check_key(idempotency_key)) < 0 || (rc = check_card(card_number, digits)) < 0)
 		return rc;
+	if (!bk->has_payment_key) {
+		sodium_memzero(digits, sizeof(digits));
+		return booking__error_json(BOOKING_ENOTSUPPORTED, json_pack("{s:s}", "field", "payment_key_file"),
+		                           "this handle takes no payments: set payment_key_file (the secret that keys "
+		                           "payment fingerprints; it has no default)");
+	}
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
 	booking_reservation *b = NULL;
@@ -278,8 +380,8 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	p.created_at = p.updated_at = now;
 	booking_reservation_free(b);
 
-	char hash[65];
-	request_hash(hash, booking_id, digits);
+	char hash[REQUEST_HASH_SIZE];
+	request_hash(bk, hash, booking_id, digits);
 	booking_store_pay_begin req = {ctx->user_id, idempotency_key, hash, &p, now,
 	                               now + (int64_t)bk->cfg.payment_window_seconds * 1000};
 	booking_store_pay_begin_result res = {0};

@@ -60,6 +60,29 @@ const char *fx_store_url(void)
 	return fx_env("BOOKING_TEST_STORE_URL", "memory:");
 }
 
+/* One payment key file per test process, removed at exit. */
+static char payment_key_dir[256], payment_key_path[300];
+
+static void payment_key_remove(void)
+{
+	if (payment_key_path[0])
+		unlink(payment_key_path);
+	if (payment_key_dir[0])
+		rmdir(payment_key_dir);
+}
+
+const char *fx_payment_key_file(void)
+{
+	if (payment_key_path[0])
+		return payment_key_path;
+	snprintf(payment_key_dir, sizeof(payment_key_dir), "%s/booking-paykey.XXXXXX", fx_env("TMPDIR", "/tmp"));
+	ck_assert_ptr_nonnull(mkdtemp(payment_key_dir));
+	snprintf(payment_key_path, sizeof(payment_key_path), "%s/payment.key", payment_key_dir);
+	ck_assert_int_eq(booking_payment_key_generate_file(payment_key_path), 0);
+	atexit(payment_key_remove);
+	return payment_key_path;
+}
+
 void fx_open(fx *f, const booking_options *base)
 {
 	booking_options o;
@@ -73,6 +96,8 @@ void fx_open(fx *f, const booking_options *base)
 	else
 		booking_options_init(&o);
 	o.clock = f->clock;
+	if (o.version >= 4 && !o.payment_key_file)
+		o.payment_key_file = fx_payment_key_file();
 	if (!o.store && !o.store_url) {
 		fx_fresh_url(f->url, sizeof(f->url), fx_store_url(), f->file, sizeof(f->file));
 		booking_store *inner = NULL;

@@ -118,6 +118,8 @@ void fx_remove_db(const char *file);
 
 /* The store URL under test: BOOKING_TEST_STORE_URL, default "memory:". */
 const char *fx_store_url(void);
+/* A payment key file (booking_payment_key_generate_file) made once per process. */
+const char *fx_payment_key_file(void);
 
 /*
  * Open f->bk with a manual clock at FX_T0 on a fresh copy of the store URL

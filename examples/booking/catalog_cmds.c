@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Join positionals [from, npos) with spaces: `movie add The Matrix` works unquoted. */
 static char *join_words(const cli_args *a, size_t from)
@@ -36,7 +37,20 @@ int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv)
 	/* the signing keys first: the handle loads them when it opens */
 	bool made = false;
 	char kid[200];
-	if ((rc = cli_keys_ensure(c, &made, kid, sizeof kid)) || (rc = cli_open(c)))
+	if ((rc = cli_keys_ensure(c, &made, kid, sizeof kid)))
+		return rc;
+	/* the payment key (unless the environment names one): a secret of its own, never in the store */
+	char paykey[4200] = "";
+	bool paykey_made = false;
+	const char *env_paykey = c->env_opts->payment_key_file;
+	if (env_paykey && *env_paykey) {
+		snprintf(paykey, sizeof paykey, "%s", env_paykey);
+	} else if (cli_data_path(c, CLI_PAYMENT_KEY_FILE, paykey, sizeof paykey) && access(paykey, F_OK) != 0) {
+		if (booking_payment_key_generate_file(paykey) != 0)
+			return cli_fail(c);
+		paykey_made = true;
+	}
+	if ((rc = cli_open(c)))
 		return rc;
 	int version = 0;
 	if (booking_migrate(c->bk, &version) != 0)
@@ -49,6 +63,10 @@ int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv)
 		                      keys.jwt_public_keys_file, "generated", made);
 		if (k && made)
 			json_object_set_new(k, "kid", json_string(kid));
+		if (k && paykey[0]) {
+			json_object_set_new(k, "payment_key_file", json_string(paykey));
+			json_object_set_new(k, "payment_key_generated", json_boolean(paykey_made));
+		}
 		return cli_json(c, json_pack("{s:i,s:o,s:o*}", "schema_version", version, "backends",
 		                             backends ? backends : json_object(), "keys", k));
 	}
@@ -59,6 +77,9 @@ int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv)
 		       keys.jwt_public_keys_file, kid);
 	else if (keys.jwt_private_key_file)
 		printf("keys: %s\n", keys.jwt_private_key_file);
+	if (paykey_made)
+		printf("payment key made: %s (mode 0600) keys payment fingerprints; keep it out of database backups\n",
+		       paykey);
 	printf("%snext: booking register EMAIL, then booking login EMAIL%s\n", col(c, ANSI_DIM), col(c, ANSI_RESET));
 	json_decref(backends);
 	return EXIT_OK;

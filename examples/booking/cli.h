@@ -22,6 +22,7 @@ enum {
 /* Files of the data directory. */
 #define CLI_DB_FILE "booking.db"
 #define CLI_PRIVATE_KEY_FILE "jwt-private.jwk"
+#define CLI_PAYMENT_KEY_FILE "payment.key"
 #define CLI_PUBLIC_KEYS_FILE "jwt-public.jwks"
 #define CLI_TOKEN_FILE "token"
 /* The system actor, the only one --as names. */
@@ -46,6 +47,7 @@ typedef struct cli {
 	booking *bk;               /* opened by cli_open() */
 	char store_buf[4200];      /* the default store URL, built from the working directory */
 	char key_buf[2][4200];     /* key files found in the data directory */
+	char paykey_buf[4200];     /* the payment key file found in the data directory */
 } cli;
 
 /* ---- a command -------------------------------------------------------- */

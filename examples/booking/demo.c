@@ -145,6 +145,16 @@ static int demo_keys(const char *dir, char *priv, char *pub, size_t size, bool *
 	return rc;
 }
 
+/* The payment key of the demo's directory, made the first time. */
+static int demo_payment_key(const char *dir, char *path, size_t size)
+{
+	if (snprintf(path, size, "%s/%s", dir, CLI_PAYMENT_KEY_FILE) >= (int)size)
+		return BOOKING_EVALIDATION;
+	if (access(path, F_OK) == 0)
+		return 0;
+	return booking_payment_key_generate_file(path);
+}
+
 /*
  * The admin who seeds the catalog acts with a real token: registered by
  * the system (once per database), logged in, verified into a ctx. The
@@ -701,10 +711,13 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 		fprintf(stderr, "booking: cannot create %s: %s\n", da.dir, strerror(kerr));
 		return EXIT_DOMAIN;
 	}
-	if (demo_keys(da.dir, priv, pub, sizeof priv, &keys_made) != 0)
+	char paykey[4300];
+	if (demo_keys(da.dir, priv, pub, sizeof priv, &keys_made) != 0 ||
+	    demo_payment_key(da.dir, paykey, sizeof paykey) != 0)
 		return cli_fail(c);
 	opts.jwt_private_key_file = priv;
 	opts.jwt_public_keys_file = pub;
+	opts.payment_key_file = paykey;
 
 	demo d;
 	memset(&d, 0, sizeof d);

@@ -262,6 +262,11 @@ int cli_options(cli *c, booking_options *opts, const char *default_store)
 	if (!opts->events_url)
 		opts->events_url = CLI_DEFAULT_EVENTS;
 	cli_key_options(c, opts);
+	/* the payment key: $BOOKING_PAYMENT_KEY_FILE, else the data directory's (made by `init`) */
+	if (!nonempty(opts->payment_key_file) &&
+	    cli_data_path(c, CLI_PAYMENT_KEY_FILE, c->paykey_buf, sizeof c->paykey_buf) &&
+	    access(c->paykey_buf, F_OK) == 0)
+		opts->payment_key_file = c->paykey_buf;
 	/*
 	 * A CLI reports failures through its exit code and message: library log
 	 * lines (a declined card is a WARNING) only with --verbose or BOOKING_LOG_LEVEL.

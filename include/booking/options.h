@@ -40,9 +40,10 @@ typedef enum booking_decline_policy {
 
 /**
  * 2 added the authentication fields at the end, 3 the resilience and
- * observability fields after them; version 1 and 2 structs are still accepted.
+ * observability fields after them, 4 the payment secret and the payment
+ * attempt limits; version 1, 2 and 3 structs are still accepted.
  */
-#define BOOKING_OPTIONS_VERSION 3
+#define BOOKING_OPTIONS_VERSION 4
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -54,7 +55,8 @@ typedef enum booking_decline_policy {
  * of range with BOOKING_EVALIDATION naming the field.
  *
  * Versioning: fields are only appended. A struct whose version is 1 ends at
- * `gateway`, one whose version is 2 at `jwt_leeway_seconds`: the library
+ * `gateway`, one whose version is 2 at `jwt_leeway_seconds`, one whose
+ * version is 3 at `span_payload`: the library
  * never reads the fields after its end and uses their defaults.
  */
 typedef struct booking_options {
@@ -134,6 +136,20 @@ typedef struct booking_options {
 	booking_span_fn span_start_fn;    /**< tracing: a use case or backend call starts; NULL: none */
 	booking_span_fn span_end_fn;      /**< tracing: it ended (status, duration); NULL: none */
 	void *span_payload;               /**< passed to both */
+
+	/* --- since version 4: payment security (doc/payments.md) ----------- */
+	/**
+	 * A file holding the secret that keys the idempotency fingerprint of a
+	 * payment request (HMAC-SHA256 over the booking and the card number):
+	 * 64 hex digits (32 random bytes; booking_payment_key_generate_file()
+	 * makes one), mode 0600, owned by the process's user. It must not live in
+	 * the database. No default: without it booking_pay() answers
+	 * BOOKING_ENOTSUPPORTED. Every process that pays against one store needs
+	 * the same key, or retries between them answer IDEMPOTENCY_KEY_REUSED.
+	 */
+	const char *payment_key_file;
+	int max_failed_payments_per_booking;   /**< failed payments a booking may have before more are refused, 1..100, default 5; -1 for no limit */
+	int max_failed_payments_per_user_hour; /**< failed payments a user may have in the last hour, 1..1000, default 20; -1 for no limit */
 } booking_options;
 
 #ifdef __cplusplus

@@ -83,6 +83,15 @@ BOOKING_EXTERN(int) booking_payment_recover(booking *bk, const booking_ctx *ctx,
 
 BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
 
+/**
+ * Make a payment key file for the option payment_key_file: 32 random bytes
+ * as 64 hex digits and a newline, created with mode 0600 (never over an
+ * existing file). Keep it out of the database and out of backups of it;
+ * give every process that pays against one store the same file.
+ * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION, BOOKING_EINTERNAL (I/O; the message names the file).
+ */
+BOOKING_EXTERN(int) booking_payment_key_generate_file(const char *path);
+
 BOOKING_END_DECL
 
 #endif

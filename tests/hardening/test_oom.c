@@ -167,9 +167,32 @@ static void quiet_log(booking_log_level level, const char *line, void *payload)
 	(void)payload;
 }
 
+/* The payment key: one file per process, made before any failure is injected. */
+static char paykey_dir[256], paykey_path[300];
+
+static void paykey_remove(void)
+{
+	unlink(paykey_path);
+	rmdir(paykey_dir);
+}
+
+static const char *paykey_file(void)
+{
+	if (!paykey_path[0]) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(paykey_dir, sizeof(paykey_dir), "%s/booking-oom-key.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		ck_assert_ptr_nonnull(mkdtemp(paykey_dir));
+		snprintf(paykey_path, sizeof(paykey_path), "%s/payment.key", paykey_dir);
+		ck_assert_int_eq(booking_payment_key_generate_file(paykey_path), 0);
+		atexit(paykey_remove);
+	}
+	return paykey_path;
+}
+
 static void world_options(world *w, booking_options *o)
 {
 	booking_options_init(o);
+	o->payment_key_file = paykey_file();
 	o->clock = w->clock;
 	o->lock_url = lock_url();
 	o->events_url = events_url();
