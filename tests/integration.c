@@ -51,6 +51,8 @@ static void open_with_guard(int guard)
 	booking_options o;
 
 	booking_options_init(&o);
+
+	o.payment_key_file = fx_payment_key_file();
 	o.lock_url = guard ? "memory:" : NULL;
 	o.lock_retry_delay_ms = 10;
 	fx_open(&f, &o);

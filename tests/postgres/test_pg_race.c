@@ -103,6 +103,7 @@ static int open_handle(booking **out, const booking_clock *clock)
 {
 	booking_options o;
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.store_url = store_url();
 	o.lock_url = lock_url();
 	o.booking_expiry_minutes = EXPIRY_MINUTES;

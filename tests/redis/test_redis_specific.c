@@ -309,6 +309,7 @@ START_TEST(killed_redis_is_reported_fast_and_holds_go_through_the_store)
 	log_count logs = {0};
 	booking_options o;
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.store_url = "memory:";
 	o.lock_url = url;
 	o.log_fn = count_logs;
@@ -591,6 +592,7 @@ START_TEST(consumer_runner_applies_every_event_once)
 	url_with(url, sizeof(url), redis_url(), q);
 	booking_options o;
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.store_url = "memory:";
 	o.lock_url = redis_url();
 	o.events_url = url;

@@ -118,6 +118,8 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 	char state[16];
 
 	booking_options_init(&o);
+
+	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
 	o.gateway_retry_delay_ms = 5;
 	o.circuit_breaker_failure_threshold = 5;

@@ -151,6 +151,7 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 	gw->before_charge = slow_charge;
 	fx_fresh_url(url, sizeof(url), pg_url, NULL, 0);
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
 	o.db_pool_size = 12;
 	o.gateway_retry_delay_ms = 5;
@@ -304,6 +305,7 @@ START_TEST(a_stopped_server_opens_the_circuit_and_a_restarted_one_closes_it)
 	memset(&f, 0, sizeof(f));
 	fx_fresh_url(url, sizeof(url), pg_url, NULL, 0);
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.circuit_breaker_failure_threshold = THRESHOLD;
 	o.circuit_breaker_recovery_seconds = 10;

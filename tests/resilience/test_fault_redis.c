@@ -113,6 +113,8 @@ START_TEST(holds_go_on_through_the_store_while_redis_is_dead_and_use_locks_again
 	fx_fresh_url(url, sizeof(url), base_url, file, sizeof(file));
 
 	booking_options_init(&o);
+
+	o.payment_key_file = fx_payment_key_file();
 	o.store_url = url;
 	o.lock_url = redis;
 	o.circuit_breaker_failure_threshold = 5;

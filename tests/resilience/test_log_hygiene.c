@@ -119,6 +119,8 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	secret(URL_PASSWORD);
 
 	booking_options_init(&o);
+
+	o.payment_key_file = fx_payment_key_file();
 	o.log_level = BOOKING_LOG_DEBUG;
 	o.log_fn = keep;
 	o.log_payload = s;

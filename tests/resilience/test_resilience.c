@@ -83,6 +83,7 @@ static booking_store *flaky_store(void)
 static void flaky_options(booking_options *o)
 {
 	booking_options_init(o);
+	o->payment_key_file = fx_payment_key_file();
 	o->store = flaky_store();
 	o->circuit_breaker_failure_threshold = 3;
 	o->circuit_breaker_success_threshold = 2;
@@ -403,6 +404,8 @@ START_TEST(gateway_retries_are_fixed_delay_bounded_by_attempts_and_deadline)
 	booking_ctx alice = fx_customer("alice");
 
 	booking_options_init(&o);
+
+	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
 	o.gateway_max_retries = 5;
 	o.gateway_retry_delay_ms = 1000;
@@ -457,6 +460,7 @@ START_TEST(prometheus_page_parses_line_by_line)
 	booking_options o;
 	regex_t sample, comment;
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.lock_url = "memory:";
 	o.events_url = "memory:";
 	fx_open(&f, &o);
@@ -564,6 +568,8 @@ START_TEST(consumer_redeliveries_duplicates_and_dead_letters_are_counted)
 	size_t handled = 0;
 
 	booking_options_init(&o);
+
+	o.payment_key_file = fx_payment_key_file();
 	o.consumer_retry_base_ms = 1;
 	fx_open(&f, &o);
 	fx_seed(&f);
@@ -587,6 +593,7 @@ START_TEST(health_lists_each_dependency_and_the_degraded_lock_manager)
 {
 	booking_options o;
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.lock_url = "memory:";
 	fx_open(&f, &o);
 	json_t *h = health(&f);
@@ -699,6 +706,7 @@ START_TEST(spans_continue_the_callers_trace_and_reach_the_consumers)
 
 	pthread_mutex_init(&l->mu, NULL);
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.span_start_fn = on_start;
 	o.span_end_fn = on_end;
 	o.span_payload = l;
@@ -780,6 +788,7 @@ START_TEST(invalid_traceparents_start_a_new_trace)
 
 	pthread_mutex_init(&l->mu, NULL);
 	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
 	o.span_start_fn = on_start;
 	o.span_end_fn = on_end;
 	o.span_payload = l;
