@@ -1,7 +1,7 @@
 /*
  * booking — who acts: the data directory (keys, the saved token), the
  * session behind every command, and register, login, logout, whoami,
- * keys generate.
+ * keys generate, keys rotate.
  *
  * A person logs in once; the token is saved in DATA_DIR/token (mode 0600)
  * and every command after that acts for its user, until it expires (15
@@ -34,13 +34,40 @@ bool cli_data_path(const cli *c, const char *name, char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
-int cli_make_data_dir(const cli *c)
+static int data_dir_refused(cli *c, const char *dir, const char *reason, const char *why)
+{
+	return cli_error(c, "VALIDATION_ERROR", json_pack("{s:s,s:s,s:s}", "field", "data_dir", "file", dir, "reason", reason),
+	                 "data directory %s: %s", dir, why);
+}
+
+/*
+ * One that others may write, or that another user owns, could get keys or
+ * a token put in it (or ours replaced): the same rule as the library's for
+ * the directories of key files.
+ */
+int cli_make_data_dir(cli *c)
 {
 	const char *dir = cli_data_dir(c);
 	/* 0700: it holds the private key and the token */
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0)
+		return EXIT_OK;
+	if (errno != EEXIST) {
 		fprintf(stderr, "booking: cannot create %s: %s\n", dir, strerror(errno));
 		return EXIT_DOMAIN;
+	}
+	struct stat st;
+	char why[200];
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return data_dir_refused(c, dir, "not_a_directory", "not a directory");
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(why, sizeof why, "belongs to uid %ld, not to this user (uid %ld) or root", (long)st.st_uid,
+		         (long)geteuid());
+		return data_dir_refused(c, dir, "owner", why);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, sizeof why, "writable by group or others (mode %04o): chmod 700 it",
+		         (unsigned)(st.st_mode & 07777));
+		return data_dir_refused(c, dir, "group_or_world_writable", why);
 	}
 	return EXIT_OK;
 }
@@ -70,11 +97,14 @@ void cli_key_options(cli *c, booking_options *opts)
 	opts->jwt_public_keys_file = pub && access(pub, F_OK) == 0 ? pub : NULL;
 }
 
+#define ROTATE_HINT "to sign with a new key and keep the old tokens valid: booking keys rotate"
+
+/* A new pair into new files; an existing set is never added to here (that is `keys rotate`). */
 static int generate(cli *c, const char *priv, const char *pub, const char *kid, char *kid_out, size_t kid_size)
 {
 	char *made = NULL;
 	if (booking_jwk_generate_files(priv, pub, kid, &made) != 0)
-		return cli_fail(c);
+		return booking_error_last()->code == BOOKING_EEXISTS ? cli_fail_hint(c, ROTATE_HINT) : cli_fail(c);
 	snprintf(kid_out, kid_size, "%s", made);
 	booking_free(made);
 	return EXIT_OK;
@@ -391,37 +421,8 @@ int cmd_whoami(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
-int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv)
+static int print_keys(cli *c, const char *kid, const char *priv, const char *pub, const char *retired)
 {
-	static const char *const known[] = {"--kid=", "--rotate", NULL};
-	cli_args a;
-	int rc;
-	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
-		return rc;
-	if (a.npos)
-		return cli_usage_error(c, cmd, "keys generate takes no arguments");
-	if ((rc = cli_make_data_dir(c)))
-		return rc;
-	const char *priv, *pub;
-	key_paths(c, &priv, &pub);
-	char retired[4300] = "";
-	if (access(priv, F_OK) == 0) {
-		if (!args_has(&a, "--rotate")) {
-			fprintf(stderr, "error: ALREADY_EXISTS: %s exists (add --rotate to replace it)\n", priv);
-			return EXIT_DOMAIN;
-		}
-		snprintf(retired, sizeof retired, "%s.retired-%lld", priv, (long long)time(NULL));
-		if (rename(priv, retired) != 0) {
-			fprintf(stderr, "booking: cannot retire %s: %s\n", priv, strerror(errno));
-			return EXIT_DOMAIN;
-		}
-	}
-	char kid[200];
-	if ((rc = generate(c, priv, pub, args_get(&a, "--kid"), kid, sizeof kid))) {
-		if (retired[0] && rename(retired, priv) != 0)
-			fprintf(stderr, "booking: the retired key stays at %s\n", retired);
-		return rc;
-	}
 	booking_jwk_set *set = NULL;
 	size_t count = booking_jwk_set_load(&set, pub) == 0 ? booking_jwk_set_count(set) : 0;
 	booking_jwk_set_free(set);
@@ -437,4 +438,68 @@ int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (retired[0])
 		printf("  retired %s (tokens it signed stay valid until they expire)\n", retired);
 	return EXIT_OK;
+}
+
+/* Retire the current private key (renamed *.retired-TIME), then add a new key to the set the library wrote. */
+static int rotate(cli *c, const char *kid_arg)
+{
+	int rc;
+	if ((rc = cli_make_data_dir(c)))
+		return rc;
+	const char *priv, *pub;
+	key_paths(c, &priv, &pub);
+	char retired[4300] = "";
+	if (access(priv, F_OK) == 0) {
+		snprintf(retired, sizeof retired, "%s.retired-%lld", priv, (long long)time(NULL));
+		if (rename(priv, retired) != 0) {
+			fprintf(stderr, "booking: cannot retire %s: %s\n", priv, strerror(errno));
+			return EXIT_DOMAIN;
+		}
+	}
+	char *made = NULL;
+	if (booking_jwk_rotate_files(priv, pub, kid_arg, &made) != 0) {
+		rc = booking_error_last()->code == BOOKING_ENOTFOUND
+		         ? cli_fail_hint(c, "no key set to add to yet: booking init, or booking keys generate")
+		         : cli_fail(c);
+		if (retired[0] && rename(retired, priv) != 0)
+			fprintf(stderr, "booking: the retired key stays at %s\n", retired);
+		return rc;
+	}
+	char kid[200];
+	snprintf(kid, sizeof kid, "%s", made);
+	booking_free(made);
+	return print_keys(c, kid, priv, pub, retired);
+}
+
+int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--kid=", "--rotate", NULL};
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "keys generate takes no arguments");
+	if (args_has(&a, "--rotate")) /* the older spelling of `keys rotate` */
+		return rotate(c, args_get(&a, "--kid"));
+	if ((rc = cli_make_data_dir(c)))
+		return rc;
+	const char *priv, *pub;
+	key_paths(c, &priv, &pub);
+	char kid[200];
+	if ((rc = generate(c, priv, pub, args_get(&a, "--kid"), kid, sizeof kid)))
+		return rc;
+	return print_keys(c, kid, priv, pub, "");
+}
+
+int cmd_keys_rotate(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--kid=", NULL};
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "keys rotate takes no arguments");
+	return rotate(c, args_get(&a, "--kid"));
 }
