@@ -128,12 +128,16 @@ int cli_keys_ensure(cli *c, bool *made, char *kid_out, size_t kid_size)
 
 /* ---- the token --------------------------------------------------------- */
 
-/* The token: $BOOKING_TOKEN, else the saved one. Caller frees. NULL when there is none. */
-static char *load_token(const cli *c)
+/* $BOOKING_TOKEN. Caller frees. NULL when unset or empty. */
+static char *env_token(void)
 {
 	const char *env = getenv("BOOKING_TOKEN");
-	if (env && *env)
-		return strdup(env);
+	return env && *env ? strdup(env) : NULL;
+}
+
+/* The token saved in the data directory. Caller frees. NULL when there is none. */
+static char *saved_token(const cli *c)
+{
 	char path[4200];
 	if (!cli_data_path(c, CLI_TOKEN_FILE, path, sizeof path))
 		return NULL;
@@ -145,7 +149,16 @@ static char *load_token(const cli *c)
 	fclose(f);
 	buf[n] = '\0';
 	buf[strcspn(buf, " \t\r\n")] = '\0';
-	return buf[0] ? strdup(buf) : NULL;
+	char *token = buf[0] ? strdup(buf) : NULL;
+	explicit_bzero(buf, sizeof buf);
+	return token;
+}
+
+/* The token: $BOOKING_TOKEN, else the saved one. Caller frees. NULL when there is none. */
+static char *load_token(const cli *c)
+{
+	char *env = env_token();
+	return env ? env : saved_token(c);
 }
 
 /* Save the token: a new file (0600) renamed over the old one. */
@@ -354,6 +367,20 @@ int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* Revoke `token`; false, with the reason in why, when it was not. */
+static bool revoke_token(cli *c, const char *token, char *why, size_t size)
+{
+	if (booking_auth_revoke(c->bk, NULL, token) == 0)
+		return true;
+	snprintf(why, size, "%s", booking_error_last()->message);
+	return false;
+}
+
+/*
+ * Revoke what is forgotten: the saved token, and $BOOKING_TOKEN when it is
+ * set (and another one). A token that no longer verifies (expired) cannot
+ * act anyway: its file is removed all the same.
+ */
 int cmd_logout(cli *c, const cli_command *cmd, int argc, char **argv)
 {
 	cli_args a;
@@ -362,30 +389,45 @@ int cmd_logout(cli *c, const cli_command *cmd, int argc, char **argv)
 		return rc;
 	if (a.npos)
 		return cli_usage_error(c, cmd, "logout takes no arguments");
-	char *token = load_token(c);
-	if (!token) {
+	char *env = env_token(), *saved = saved_token(c);
+	if (!env && !saved) {
 		if (c->json)
-			return cli_json(c, json_pack("{s:b,s:b}", "logged_out", 0, "revoked", 0));
+			return cli_json(c, json_pack("{s:b,s:b,s:i}", "logged_out", 0, "revoked", 0, "tokens_revoked", 0));
 		printf("not logged in\n");
 		return EXIT_OK;
 	}
+	if (env && saved && strcmp(env, saved) == 0) {
+		free(env);
+		env = NULL;
+	}
 	if ((rc = cli_open(c))) {
-		free(token);
+		free(env);
+		free(saved);
 		return rc;
 	}
-	/* a token that no longer verifies (expired) cannot act anyway: forget it all the same */
-	bool revoked = booking_auth_revoke(c->bk, NULL, token) == 0;
-	const char *why = revoked ? "" : booking_error_last()->message;
-	free(token);
+	char why[512] = "";
+	int tokens = 0, revoked = 0;
+	const char *const found[] = {saved, env};
+	for (size_t i = 0; i < 2; i++) {
+		if (found[i]) {
+			tokens++;
+			revoked += revoke_token(c, found[i], why, sizeof why);
+		}
+	}
+	free(env);
+	free(saved);
 	char path[4200];
 	if (cli_data_path(c, CLI_TOKEN_FILE, path, sizeof path))
 		unlink(path);
 	if (c->json)
-		return cli_json(c, json_pack("{s:b,s:b}", "logged_out", 1, "revoked", revoked));
-	if (revoked)
+		return cli_json(c, json_pack("{s:b,s:b,s:i}", "logged_out", 1, "revoked", revoked == tokens, "tokens_revoked",
+		                             revoked));
+	if (revoked == tokens && tokens == 1)
 		printf("logged out: the token is revoked\n");
+	else if (revoked == tokens)
+		printf("logged out: both tokens are revoked ($BOOKING_TOKEN and the saved one)\n");
 	else
-		printf("logged out (the token was not revoked: %s)\n", why);
+		printf("logged out (%d of %d token%s revoked: %s)\n", revoked, tokens, tokens == 1 ? "" : "s", why);
 	return EXIT_OK;
 }
 

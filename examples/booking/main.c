@@ -43,7 +43,8 @@ static const cli_command commands[] = {
 	 "log in: the token is saved in the data directory (mode 0600)",
 	 "  --print-token  print the token on stdout instead of saving it (for scripts:\n"
 	 "                 BOOKING_TOKEN=$(booking login ... --print-token) booking hold ...)"},
-	{"logout", NULL, cmd_logout, "", "revoke the saved token and forget it", NULL},
+	{"logout", NULL, cmd_logout, "", "revoke the saved token and forget it",
+	 "  With $BOOKING_TOKEN set, that token is revoked too."},
 	{"whoami", NULL, cmd_whoami, "", "show who the saved token (or --as system) acts for", NULL},
 	{"movie", "add", cmd_movie_add, "TITLE --duration MINUTES", "add a movie (admin)", NULL},
 	{"movie", "list", cmd_movie_list, "", "list the movies", NULL},

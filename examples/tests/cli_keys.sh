@@ -1,10 +1,12 @@
 #!/bin/sh
-# The CLI refuses what would let tokens be forged:
+# The CLI refuses what would let tokens be forged or a session outlive a
+# logout:
 #  - `init` on a data directory that group or others may write (0777);
 #    an absent one is created 0700;
 #  - `keys generate` on an existing key set (points to `keys rotate`),
 #    `keys rotate` extends only a set libbooking wrote, old tokens stay valid;
-#  - a private key readable by others is refused, not warned about.
+#  - a private key readable by others is refused, not warned about;
+#  - `logout` with $BOOKING_TOKEN set revokes the saved token it deletes too.
 # usage: cli_keys.sh [PATH_TO_BOOKING]
 set -eu
 BOOKING=${1:-booking}
@@ -107,5 +109,18 @@ chmod 0664 "$data/jwt-public.jwks"
 run "$data" movie list
 expect 1 '^error: VALIDATION_ERROR: jwt_public_keys_file' "$dir/err"
 chmod 0644 "$data/jwt-public.jwks"
+
+# --- logout with $BOOKING_TOKEN set revokes the saved token too ----------------
+echo "$PASSWORD" | "$BOOKING" --data-dir "$data" login ann@example.com >/dev/null
+saved=$(cat "$data/token")
+bob=$(echo "$PASSWORD" | "$BOOKING" --data-dir "$data" login bob@example.com --print-token)
+run_as "$bob" "$data" --json logout
+expect 0 '"revoked":true' "$dir/out"
+[ ! -e "$data/token" ] || fail "logout kept the token file"
+run_as "$saved" "$data" --json whoami
+expect 1 '"code":"UNAUTHORIZED"' "$dir/out"
+grep -q '"reason":"revoked"' "$dir/out" || fail "the saved token was not revoked: $(cat "$dir/out")"
+run_as "$bob" "$data" whoami
+expect 1 '^error: UNAUTHORIZED' "$dir/err"
 
 echo "PASS"
