@@ -219,8 +219,15 @@ int cli_session(cli *c, booking_ctx *ctx, bool required)
 
 /* ---- passwords ---------------------------------------------------------- */
 
-/* One line from the terminal (echo off, prompt on stderr) or from stdin. false at EOF or when too long. */
-static bool read_secret(const char *prompt, char *buf, size_t size)
+typedef enum { SECRET_OK, SECRET_NONE, SECRET_TOO_LONG, SECRET_NUL } secret_read;
+
+/*
+ * One line from the terminal (echo off, prompt on stderr) or from stdin,
+ * without its line end. A NUL byte in it is reported, not cut at: a C
+ * string would silently end there, and a password that is not what was
+ * typed (or piped) must not be registered or tried.
+ */
+static secret_read read_secret(const char *prompt, char *buf, size_t size)
 {
 	bool tty = isatty(STDIN_FILENO);
 	struct termios old, quiet;
@@ -235,31 +242,61 @@ static bool read_secret(const char *prompt, char *buf, size_t size)
 			tty = false;
 		}
 	}
-	bool ok = fgets(buf, (int)size, stdin) != NULL;
+	size_t n = 0;
+	bool nul = false, too_long = false;
+	int ch;
+	while ((ch = getchar()) != EOF && ch != '\n') {
+		if (ch == '\0')
+			nul = true;
+		if (n + 1 < size)
+			buf[n++] = (char)ch;
+		else
+			too_long = true; /* read on to the line end: the rest is not the next input */
+	}
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
 	if (tty) {
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 		fprintf(stderr, "\n");
 	}
-	if (!ok)
-		return false;
-	size_t n = strcspn(buf, "\r\n");
-	if (buf[n] == '\0' && n == size - 1)
-		return false; /* longer than the buffer */
-	buf[n] = '\0';
-	return true;
+	if (ch == EOF && n == 0 && !nul)
+		return SECRET_NONE;
+	if (nul || too_long)
+		explicit_bzero(buf, size);
+	return nul ? SECRET_NUL : too_long ? SECRET_TOO_LONG : SECRET_OK;
+}
+
+/* What the library answers for a bad password, for a NUL the library can never see. */
+static int password_has_nul(cli *c)
+{
+	return cli_error(c, "VALIDATION_ERROR",
+	                 json_pack("{s:s,s:s,s:i,s:i}", "field", "password", "rule", "nul", "min", BOOKING_PASSWORD_MIN, "max",
+	                           BOOKING_PASSWORD_MAX),
+	                 "password: must not contain a NUL byte");
 }
 
 static int read_password(cli *c, const cli_command *cmd, bool confirm, char *buf, size_t size)
 {
-	if (!read_secret("password: ", buf, size))
+	switch (read_secret("password: ", buf, size)) {
+	case SECRET_OK:
+		break;
+	case SECRET_NUL:
+		return password_has_nul(c);
+	case SECRET_TOO_LONG:
+		return cli_usage_error(c, cmd, "the password is longer than %zu bytes", size - 1);
+	case SECRET_NONE:
+	default:
 		return cli_usage_error(c, cmd, "no password given (type it, or pipe one line to stdin)");
+	}
 	if (confirm && isatty(STDIN_FILENO)) {
 		char again[256];
-		bool same = read_secret("password (again): ", again, sizeof again) && strcmp(again, buf) == 0;
+		secret_read r = read_secret("password (again): ", again, sizeof again);
+		bool same = r == SECRET_OK && strcmp(again, buf) == 0;
 		explicit_bzero(again, sizeof again);
 		if (!same) {
 			explicit_bzero(buf, size);
-			return cli_usage_error(c, cmd, "the passwords differ");
+			return r == SECRET_NUL ? password_has_nul(c) : cli_usage_error(c, cmd, "the passwords differ");
 		}
 	}
 	return EXIT_OK;

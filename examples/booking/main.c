@@ -38,7 +38,8 @@ static const cli_command commands[] = {
 	 "create a user; the password is read from the terminal (or one line of stdin)",
 	 "  --admin  an administrator: needs an admin's login, or --as system\n"
 	 "  Passwords: 12..128 bytes, at least two of lower case, upper case, digits\n"
-	 "  and other characters, not the e-mail address."},
+	 "  and other characters, not the e-mail address; a line with a NUL byte is\n"
+	 "  refused (VALIDATION_ERROR, rule nul), never cut short."},
 	{"login", NULL, cmd_login, "EMAIL [--print-token]",
 	 "log in: the token is saved in the data directory (mode 0600)",
 	 "  --print-token  print the token on stdout instead of saving it (for scripts:\n"

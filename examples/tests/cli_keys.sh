@@ -6,7 +6,8 @@
 #  - `keys generate` on an existing key set (points to `keys rotate`),
 #    `keys rotate` extends only a set libbooking wrote, old tokens stay valid;
 #  - a private key readable by others is refused, not warned about;
-#  - `logout` with $BOOKING_TOKEN set revokes the saved token it deletes too.
+#  - `logout` with $BOOKING_TOKEN set revokes the saved token it deletes too;
+#  - a password read from stdin with a NUL byte is refused, not cut short.
 # usage: cli_keys.sh [PATH_TO_BOOKING]
 set -eu
 BOOKING=${1:-booking}
@@ -122,5 +123,24 @@ expect 1 '"code":"UNAUTHORIZED"' "$dir/out"
 grep -q '"reason":"revoked"' "$dir/out" || fail "the saved token was not revoked: $(cat "$dir/out")"
 run_as "$bob" "$data" whoami
 expect 1 '^error: UNAUTHORIZED' "$dir/err"
+
+# --- a password with a NUL byte ------------------------------------------------
+# cut at the NUL it would be a good password: it must be refused, not registered
+set +e
+printf 'Correct horse 1\000tail\n' | "$BOOKING" --data-dir "$data" --json register nul@example.com >"$dir/out" 2>"$dir/err"
+rc=$?
+set -e
+expect 1 '"rule":"nul"' "$dir/out"
+grep -q '"code":"VALIDATION_ERROR"' "$dir/out" || fail "$(cat "$dir/out")"
+set +e
+echo "$PASSWORD" | "$BOOKING" --data-dir "$data" login nul@example.com --print-token >"$dir/out" 2>"$dir/err"
+rc=$?
+set -e
+expect 1 '^error: UNAUTHORIZED' "$dir/err"
+set +e
+printf 'Correct horse 1\000tail\n' | "$BOOKING" --data-dir "$data" login ann@example.com --print-token >"$dir/out" 2>"$dir/err"
+rc=$?
+set -e
+expect 1 'VALIDATION_ERROR: password: must not contain a NUL byte' "$dir/err"
 
 echo "PASS"
