@@ -224,7 +224,7 @@ static int dummy_hash(const booking *bk, char out[crypto_pwhash_STRBYTES])
 /* ------------------------------------------------------------------ */
 /* keys at open                                                         */
 
-/* Prefix the last error's message with the option's name, keeping its code. */
+/* Prefix the last error's message with the option's name, keeping its code and details ("file", "reason"). */
 static int option_error(int rc, const char *field)
 {
 	const booking_error *e = booking_error_last();
@@ -232,7 +232,17 @@ static int option_error(int rc, const char *field)
 		return rc;
 	char msg[512];
 	snprintf(msg, sizeof(msg), "%s", e->message ? e->message : "");
-	return booking__error_json(rc, json_pack("{s:s}", "field", field), "%s: %s", field, msg);
+	bool oom = false;
+	json_t *details = e->details_json ? booking__json_loads(e->details_json, 0, NULL, &oom) : NULL;
+	if (oom)
+		return booking_error_oom();
+	if (!json_is_object(details)) {
+		json_decref(details);
+		details = json_object();
+	}
+	if (details)
+		json_object_set_new(details, "field", json_string(field));
+	return booking__error_json(rc, details, "%s: %s", field, msg);
 }
 
 int booking__auth_open(booking *bk)
@@ -247,12 +257,9 @@ int booking__auth_open(booking *bk)
 	booking_jwk_set *file_keys = NULL;
 	const char *priv = bk->cfg.jwt_private_key_file, *pub = bk->cfg.jwt_public_keys_file;
 	if (priv) {
+		/* refused, not warned about, when others could read or replace it */
 		if ((rc = booking_signing_key_load(&a->signing, priv)) < 0)
 			return option_error(rc, "jwt_private_key_file");
-		struct stat st;
-		if (stat(priv, &st) == 0 && (st.st_mode & 077))
-			booking__log(bk, NULL, BOOKING_LOG_WARNING, "the private key file is readable by others (chmod 600 it)",
-			             json_pack("{s:s}", "file", priv));
 	}
 	if (pub && (rc = booking_jwk_set_load(&file_keys, pub)) < 0)
 		return option_error(rc, "jwt_public_keys_file");

@@ -56,8 +56,15 @@ int booking__b64url_decode(unsigned char *out, size_t cap, size_t *len_out, cons
 const booking__jwk *booking__jwk_set_find(const booking_jwk_set *set, const char *kid);
 /* jwk.c: a new set: `base` (may be NULL) plus the public half of `key` (may be NULL) unless its kid is there. */
 int booking__jwk_set_merge(booking_jwk_set **out, const booking_jwk_set *base, const booking_signing_key *key);
-/* jwk.c: read a whole (small) file. Caller frees with booking_free (wipe first if secret). */
-int booking__read_file(char **out, size_t *len_out, const char *path);
+/*
+ * jwk.c: read a whole (small) key file after checking that it is safe to
+ * trust: it and its directory belong to this user (or root) and are not
+ * writable by group or others; a `secret` (private key) file is not
+ * readable by them either. A refusal is VALIDATION_ERROR with details
+ * {"field","file","reason"[,"directory"]}. Caller frees with booking_free
+ * (wipe first if secret).
+ */
+int booking__read_key_file(char **out, size_t *len_out, const char *path, bool secret);
 
 /* jwt.c: verify everything but revocation. `now` in ms. */
 int booking__jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token, const char *issuer,

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +97,165 @@ int booking__b64url_decode(unsigned char *out, size_t cap, size_t *len_out, cons
 /* ------------------------------------------------------------------ */
 /* files                                                                */
 
-int booking__read_file(char **out, size_t *len_out, const char *path)
+/*
+ * Key files are trusted only when nobody but their owner could have written
+ * them: a writable key set or key directory lets anyone add a key and so
+ * forge tokens, a readable private key lets anyone sign them. "Owner" is
+ * this process's effective user or root (root can change any file anyway;
+ * root-owned files are what /etc deployments have, as OpenSSH's StrictModes
+ * accepts). There is no exception for sticky directories such as /tmp.
+ */
+
+static const char *key_field(bool secret)
+{
+	return secret ? "jwt_private_key_file" : "jwt_public_keys_file";
+}
+
+static bool trusted_owner(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+/* VALIDATION_ERROR {"field","file","reason"[,"directory"]}: the key file `path` is not safe to use. */
+static int key_file_refused(bool secret, const char *path, const char *dir, const char *reason, const char *why)
+{
+	return booking__error_json(BOOKING_EVALIDATION,
+	                           json_pack("{s:s,s:s,s:s,s:s*}", "field", key_field(secret), "file", path, "reason",
+	                                     reason, "directory", dir),
+	                           "%s: %s", path, why);
+}
+
+/* The directory `dir` (already open as `dfd`) holding the key file `path`. */
+static int check_key_dir(int dfd, bool secret, const char *path, const char *dir)
+{
+	struct stat st;
+	char why[PATH_MAX + 200];
+	if (fstat(dfd, &st) != 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "cannot inspect %s: %s", dir, strerror(errno));
+	if (!trusted_owner(st.st_uid)) {
+		snprintf(why, sizeof(why), "its directory %s belongs to uid %ld, not to this user (uid %ld) or root", dir,
+		         (long)st.st_uid, (long)geteuid());
+		return key_file_refused(secret, path, dir, "owner", why);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, sizeof(why),
+		         "its directory %s is writable by group or others (mode %04o): anyone there could replace the "
+		         "key (chmod go-w it)",
+		         dir, (unsigned)(st.st_mode & 07777));
+		return key_file_refused(secret, path, dir, "group_or_world_writable", why);
+	}
+	return 0;
+}
+
+/* The key file `path` itself, from fstat of the open file. */
+static int check_key_file(const struct stat *st, bool secret, const char *path)
+{
+	char why[200];
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+	if (!trusted_owner(st->st_uid)) {
+		snprintf(why, sizeof(why), "belongs to uid %ld, not to this user (uid %ld) or root", (long)st->st_uid,
+		         (long)geteuid());
+		return key_file_refused(secret, path, NULL, "owner", why);
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, sizeof(why), "writable by group or others (mode %04o): chmod %s it", mode,
+		         secret ? "600" : "go-w");
+		return key_file_refused(secret, path, NULL, "group_or_world_writable", why);
+	}
+	if (secret && (st->st_mode & (S_IRWXG | S_IRWXO))) {
+		snprintf(why, sizeof(why), "a private key readable by others (mode %04o): chmod 600 it", mode);
+		return key_file_refused(secret, path, NULL, "readable_by_others", why);
+	}
+	return 0;
+}
+
+/* Split `path` into its directory (into `dir`, "." for a bare name) and its last name. false: too long. */
+static bool split_path(const char *path, char *dir, size_t size, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	*base = slash ? slash + 1 : path;
+	int n = !slash ? snprintf(dir, size, ".")
+	               : snprintf(dir, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	return n > 0 && (size_t)n < size;
+}
+
+/*
+ * Open the directory `target` is (or will be) in, checked; its resolved
+ * name into `dir`, the last name of `target` into *base. Errors name the
+ * key file as `path`. fd, or <0 (error set).
+ */
+static int open_key_dir(const char *target, const char *path, bool secret, char dir[PATH_MAX], const char **base)
+{
+	char given[PATH_MAX];
+	if (!split_path(target, given, sizeof(given), base) || !**base)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: not a file name", path);
+	if (!realpath(given, dir))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "cannot open %s: %s", path, strerror(errno));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "cannot open %s: %s", dir, strerror(errno));
+	int rc = check_key_dir(dfd, secret, path, dir);
+	if (rc < 0) {
+		close(dfd);
+		return rc;
+	}
+	return dfd;
+}
+
+/* Check that a key file may be written at `path`: its directory passes the checks. */
+static int check_key_target(const char *path, bool secret)
+{
+	char dir[PATH_MAX];
+	const char *base;
+	int dfd = open_key_dir(path, path, secret, dir, &base);
+	if (dfd < 0)
+		return dfd;
+	close(dfd);
+	return 0;
+}
+
+/*
+ * Open the key file `path` for reading, checked. The name is resolved first
+ * (a link is judged by where it leads), then the file is opened in its
+ * opened directory without following links and judged by fstat: what is
+ * checked is what is read.
+ */
+static int open_key_file(const char *path, bool secret, struct stat *st)
+{
+	char real[PATH_MAX], dir[PATH_MAX];
+	const char *base;
+	if (!realpath(path, real))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "cannot open %s: %s", path, strerror(errno));
+	int dfd = open_key_dir(real, path, secret, dir, &base);
+	if (dfd < 0)
+		return dfd;
+	int fd = openat(dfd, base, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	int err = errno;
+	close(dfd);
+	if (fd < 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "cannot open %s: %s", path, strerror(err));
+	int rc = 0;
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > KEY_FILE_MAX)
+		rc = booking_error_set(BOOKING_EVALIDATION, NULL, "%s: not a regular file of at most %lld bytes", path,
+		                       (long long)KEY_FILE_MAX);
+	else
+		rc = check_key_file(st, secret, path);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int booking__read_key_file(char **out, size_t *len_out, const char *path, bool secret)
 {
 	*out = NULL;
 	if (len_out)
 		*len_out = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "cannot open %s: %s", path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
-		close(fd);
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: not a regular file of at most %lld bytes", path,
-		                         (long long)KEY_FILE_MAX);
-	}
+	int fd = open_key_file(path, secret, &st);
+	if (fd < 0)
+		return fd;
 	size_t size = (size_t)st.st_size;
 	char *buf = booking_malloc(size + 1);
 	if (!buf) {
@@ -477,7 +623,7 @@ int booking_signing_key_load(booking_signing_key **out, const char *path)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
 	*out = NULL;
 	char *text = NULL;
-	int rc = booking__read_file(&text, NULL, path);
+	int rc = booking__read_key_file(&text, NULL, path, true);
 	if (rc < 0)
 		return rc;
 	rc = booking_signing_key_parse(out, text);
@@ -594,7 +740,7 @@ int booking_jwk_set_load(booking_jwk_set **out, const char *path)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
 	*out = NULL;
 	char *text = NULL;
-	int rc = booking__read_file(&text, NULL, path);
+	int rc = booking__read_key_file(&text, NULL, path, false);
 	if (rc < 0)
 		return rc;
 	rc = booking_jwk_set_parse(out, text);
@@ -631,16 +777,26 @@ int booking__jwk_set_merge(booking_jwk_set **out, const booking_jwk_set *base, c
 /* ------------------------------------------------------------------ */
 /* key files                                                            */
 
-/* The set at `path` as JSON ({"keys":[]} when the file does not exist). */
-static int load_set_json(json_t **out, const char *path)
+/*
+ * A set this library wrote carries the top-level member "libbooking": 1
+ * (RFC 7517 §5: members a reader does not know are ignored). Only such a
+ * set is extended by a rotation: a set written by hand or by another
+ * system is never merged into.
+ */
+#define SET_MARK "libbooking"
+
+static bool set_is_ours(json_t *root)
+{
+	json_t *mark = json_object_get(root, SET_MARK);
+	return json_is_integer(mark) && json_integer_value(mark) == 1;
+}
+
+/* The set at `path` as JSON, to be extended: a usable set, safe to trust, written by this library. */
+static int load_own_set(json_t **out, const char *path)
 {
 	*out = NULL;
-	if (access(path, F_OK) != 0 && errno == ENOENT) {
-		*out = json_pack("{s:[]}", "keys");
-		return *out ? 0 : booking_error_oom();
-	}
 	char *text = NULL;
-	int rc = booking__read_file(&text, NULL, path);
+	int rc = booking__read_key_file(&text, NULL, path, false);
 	if (rc < 0)
 		return rc;
 	booking_jwk_set *check = NULL;
@@ -650,31 +806,29 @@ static int load_set_json(json_t **out, const char *path)
 	booking_free(text);
 	if (!root)
 		return rc;
-	json_t *keys = json_object_get(root, "keys");
-	if (!keys) { /* a single JWK: make it a set */
-		json_t *set = json_pack("{s:[o]}", "keys", root);
-		if (!set)
-			return booking_error_oom();
-		root = set;
+	if (!set_is_ours(root) || !json_is_array(json_object_get(root, "keys"))) {
+		json_decref(root);
+		return booking__error_json(BOOKING_EVALIDATION,
+		                           json_pack("{s:s,s:s,s:s}", "field", key_field(false), "file", path, "reason",
+		                                     "foreign_set"),
+		                           "%s: not a key set libbooking wrote (no \"" SET_MARK "\": 1): not merged into",
+		                           path);
 	}
 	*out = root;
 	return 0;
 }
 
-int booking_jwk_generate_files(const char *private_path, const char *public_path, const char *kid, char **kid_out)
+/*
+ * A new key pair: the private JWK into `private_path` (never replacing a
+ * file), its public JWK appended to `set`, which is written to
+ * `public_path` (a new file unless `replace`).
+ */
+static int write_key_pair(const char *private_path, const char *public_path, json_t *set, bool replace,
+                          const char *kid, char **kid_out)
 {
-	if (kid_out)
-		*kid_out = NULL;
-	if (!private_path || !public_path || !*private_path || !*public_path)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "key file paths are required");
-	if (access(private_path, F_OK) == 0)
-		return booking_error_set(BOOKING_EEXISTS, NULL, "%s exists: not overwritten", private_path);
-	json_t *set = NULL;
-	int rc = load_set_json(&set, public_path);
-	if (rc < 0)
-		return rc;
 	booking_signing_key *k = NULL;
 	char *priv = NULL, *pub_text = NULL;
+	int rc;
 	if ((rc = key_generate(&k, kid)) < 0 || !k)
 		goto out;
 	json_t *keys = json_object_get(set, "keys");
@@ -700,7 +854,7 @@ int booking_jwk_generate_files(const char *private_path, const char *public_path
 	/* the private key first: a set naming a key nobody holds is harmless, the reverse is not */
 	if ((rc = write_file(private_path, priv, 0600, true)) < 0)
 		goto out;
-	if ((rc = write_file(public_path, pub_text, 0644, false)) < 0) {
+	if ((rc = write_file(public_path, pub_text, 0644, !replace)) < 0) {
 		unlink(private_path); /* ours, just created: leave no key that no set names */
 		goto out;
 	}
@@ -709,7 +863,57 @@ int booking_jwk_generate_files(const char *private_path, const char *public_path
 out:
 	free_secret_text(priv);
 	booking_free(pub_text);
-	json_decref(set);
 	booking_signing_key_free(k);
+	return rc;
+}
+
+/* What both entry points check first: paths given, no private key there, directories safe. */
+static int check_targets(const char *private_path, const char *public_path)
+{
+	if (!private_path || !public_path || !*private_path || !*public_path)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "key file paths are required");
+	if (access(private_path, F_OK) == 0)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "%s exists: not overwritten", private_path);
+	int rc;
+	if ((rc = check_key_target(private_path, true)) < 0 || (rc = check_key_target(public_path, false)) < 0)
+		return rc;
+	return 0;
+}
+
+int booking_jwk_generate_files(const char *private_path, const char *public_path, const char *kid, char **kid_out)
+{
+	if (kid_out)
+		*kid_out = NULL;
+	int rc = check_targets(private_path, public_path);
+	if (rc < 0)
+		return rc;
+	if (access(public_path, F_OK) == 0)
+		return booking_error_set(BOOKING_EEXISTS, NULL,
+		                         "%s exists: a key is added to an existing set only by a rotation "
+		                         "(booking_jwk_rotate_files)",
+		                         public_path);
+	json_t *set = json_pack("{s:i,s:[]}", SET_MARK, 1, "keys");
+	if (!set)
+		return booking_error_oom();
+	rc = write_key_pair(private_path, public_path, set, false, kid, kid_out);
+	json_decref(set);
+	return rc;
+}
+
+int booking_jwk_rotate_files(const char *private_path, const char *public_path, const char *kid, char **kid_out)
+{
+	if (kid_out)
+		*kid_out = NULL;
+	int rc = check_targets(private_path, public_path);
+	if (rc < 0)
+		return rc;
+	if (access(public_path, F_OK) != 0 && errno == ENOENT)
+		return booking_error_set(BOOKING_ENOTFOUND, NULL, "%s does not exist: nothing to rotate (generate a key first)",
+		                         public_path);
+	json_t *set = NULL;
+	if ((rc = load_own_set(&set, public_path)) < 0)
+		return rc;
+	rc = write_key_pair(private_path, public_path, set, true, kid, kid_out);
+	json_decref(set);
 	return rc;
 }

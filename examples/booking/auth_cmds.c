@@ -1,7 +1,7 @@
 /*
  * booking — who acts: the data directory (keys, the saved token), the
  * session behind every command, and register, login, logout, whoami,
- * keys generate.
+ * keys generate, keys rotate.
  *
  * A person logs in once; the token is saved in DATA_DIR/token (mode 0600)
  * and every command after that acts for its user, until it expires (15
@@ -34,13 +34,40 @@ bool cli_data_path(const cli *c, const char *name, char *out, size_t size)
 	return n > 0 && (size_t)n < size;
 }
 
-int cli_make_data_dir(const cli *c)
+static int data_dir_refused(cli *c, const char *dir, const char *reason, const char *why)
+{
+	return cli_error(c, "VALIDATION_ERROR", json_pack("{s:s,s:s,s:s}", "field", "data_dir", "file", dir, "reason", reason),
+	                 "data directory %s: %s", dir, why);
+}
+
+/*
+ * One that others may write, or that another user owns, could get keys or
+ * a token put in it (or ours replaced): the same rule as the library's for
+ * the directories of key files.
+ */
+int cli_make_data_dir(cli *c)
 {
 	const char *dir = cli_data_dir(c);
 	/* 0700: it holds the private key and the token */
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0)
+		return EXIT_OK;
+	if (errno != EEXIST) {
 		fprintf(stderr, "booking: cannot create %s: %s\n", dir, strerror(errno));
 		return EXIT_DOMAIN;
+	}
+	struct stat st;
+	char why[200];
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return data_dir_refused(c, dir, "not_a_directory", "not a directory");
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		snprintf(why, sizeof why, "belongs to uid %ld, not to this user (uid %ld) or root", (long)st.st_uid,
+		         (long)geteuid());
+		return data_dir_refused(c, dir, "owner", why);
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, sizeof why, "writable by group or others (mode %04o): chmod 700 it",
+		         (unsigned)(st.st_mode & 07777));
+		return data_dir_refused(c, dir, "group_or_world_writable", why);
 	}
 	return EXIT_OK;
 }
@@ -70,11 +97,14 @@ void cli_key_options(cli *c, booking_options *opts)
 	opts->jwt_public_keys_file = pub && access(pub, F_OK) == 0 ? pub : NULL;
 }
 
+#define ROTATE_HINT "to sign with a new key and keep the old tokens valid: booking keys rotate"
+
+/* A new pair into new files; an existing set is never added to here (that is `keys rotate`). */
 static int generate(cli *c, const char *priv, const char *pub, const char *kid, char *kid_out, size_t kid_size)
 {
 	char *made = NULL;
 	if (booking_jwk_generate_files(priv, pub, kid, &made) != 0)
-		return cli_fail(c);
+		return booking_error_last()->code == BOOKING_EEXISTS ? cli_fail_hint(c, ROTATE_HINT) : cli_fail(c);
 	snprintf(kid_out, kid_size, "%s", made);
 	booking_free(made);
 	return EXIT_OK;
@@ -98,12 +128,16 @@ int cli_keys_ensure(cli *c, bool *made, char *kid_out, size_t kid_size)
 
 /* ---- the token --------------------------------------------------------- */
 
-/* The token: $BOOKING_TOKEN, else the saved one. Caller frees. NULL when there is none. */
-static char *load_token(const cli *c)
+/* $BOOKING_TOKEN. Caller frees. NULL when unset or empty. */
+static char *env_token(void)
 {
 	const char *env = getenv("BOOKING_TOKEN");
-	if (env && *env)
-		return strdup(env);
+	return env && *env ? strdup(env) : NULL;
+}
+
+/* The token saved in the data directory. Caller frees. NULL when there is none. */
+static char *saved_token(const cli *c)
+{
 	char path[4200];
 	if (!cli_data_path(c, CLI_TOKEN_FILE, path, sizeof path))
 		return NULL;
@@ -115,7 +149,16 @@ static char *load_token(const cli *c)
 	fclose(f);
 	buf[n] = '\0';
 	buf[strcspn(buf, " \t\r\n")] = '\0';
-	return buf[0] ? strdup(buf) : NULL;
+	char *token = buf[0] ? strdup(buf) : NULL;
+	explicit_bzero(buf, sizeof buf);
+	return token;
+}
+
+/* The token: $BOOKING_TOKEN, else the saved one. Caller frees. NULL when there is none. */
+static char *load_token(const cli *c)
+{
+	char *env = env_token();
+	return env ? env : saved_token(c);
 }
 
 /* Save the token: a new file (0600) renamed over the old one. */
@@ -176,8 +219,15 @@ int cli_session(cli *c, booking_ctx *ctx, bool required)
 
 /* ---- passwords ---------------------------------------------------------- */
 
-/* One line from the terminal (echo off, prompt on stderr) or from stdin. false at EOF or when too long. */
-static bool read_secret(const char *prompt, char *buf, size_t size)
+typedef enum { SECRET_OK, SECRET_NONE, SECRET_TOO_LONG, SECRET_NUL } secret_read;
+
+/*
+ * One line from the terminal (echo off, prompt on stderr) or from stdin,
+ * without its line end. A NUL byte in it is reported, not cut at: a C
+ * string would silently end there, and a password that is not what was
+ * typed (or piped) must not be registered or tried.
+ */
+static secret_read read_secret(const char *prompt, char *buf, size_t size)
 {
 	bool tty = isatty(STDIN_FILENO);
 	struct termios old, quiet;
@@ -192,31 +242,61 @@ static bool read_secret(const char *prompt, char *buf, size_t size)
 			tty = false;
 		}
 	}
-	bool ok = fgets(buf, (int)size, stdin) != NULL;
+	size_t n = 0;
+	bool nul = false, too_long = false;
+	int ch;
+	while ((ch = getchar()) != EOF && ch != '\n') {
+		if (ch == '\0')
+			nul = true;
+		if (n + 1 < size)
+			buf[n++] = (char)ch;
+		else
+			too_long = true; /* read on to the line end: the rest is not the next input */
+	}
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
 	if (tty) {
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 		fprintf(stderr, "\n");
 	}
-	if (!ok)
-		return false;
-	size_t n = strcspn(buf, "\r\n");
-	if (buf[n] == '\0' && n == size - 1)
-		return false; /* longer than the buffer */
-	buf[n] = '\0';
-	return true;
+	if (ch == EOF && n == 0 && !nul)
+		return SECRET_NONE;
+	if (nul || too_long)
+		explicit_bzero(buf, size);
+	return nul ? SECRET_NUL : too_long ? SECRET_TOO_LONG : SECRET_OK;
+}
+
+/* What the library answers for a bad password, for a NUL the library can never see. */
+static int password_has_nul(cli *c)
+{
+	return cli_error(c, "VALIDATION_ERROR",
+	                 json_pack("{s:s,s:s,s:i,s:i}", "field", "password", "rule", "nul", "min", BOOKING_PASSWORD_MIN, "max",
+	                           BOOKING_PASSWORD_MAX),
+	                 "password: must not contain a NUL byte");
 }
 
 static int read_password(cli *c, const cli_command *cmd, bool confirm, char *buf, size_t size)
 {
-	if (!read_secret("password: ", buf, size))
+	switch (read_secret("password: ", buf, size)) {
+	case SECRET_OK:
+		break;
+	case SECRET_NUL:
+		return password_has_nul(c);
+	case SECRET_TOO_LONG:
+		return cli_usage_error(c, cmd, "the password is longer than %zu bytes", size - 1);
+	case SECRET_NONE:
+	default:
 		return cli_usage_error(c, cmd, "no password given (type it, or pipe one line to stdin)");
+	}
 	if (confirm && isatty(STDIN_FILENO)) {
 		char again[256];
-		bool same = read_secret("password (again): ", again, sizeof again) && strcmp(again, buf) == 0;
+		secret_read r = read_secret("password (again): ", again, sizeof again);
+		bool same = r == SECRET_OK && strcmp(again, buf) == 0;
 		explicit_bzero(again, sizeof again);
 		if (!same) {
 			explicit_bzero(buf, size);
-			return cli_usage_error(c, cmd, "the passwords differ");
+			return r == SECRET_NUL ? password_has_nul(c) : cli_usage_error(c, cmd, "the passwords differ");
 		}
 	}
 	return EXIT_OK;
@@ -324,6 +404,20 @@ int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* Revoke `token`; false, with the reason in why, when it was not. */
+static bool revoke_token(cli *c, const char *token, char *why, size_t size)
+{
+	if (booking_auth_revoke(c->bk, NULL, token) == 0)
+		return true;
+	snprintf(why, size, "%s", booking_error_last()->message);
+	return false;
+}
+
+/*
+ * Revoke what is forgotten: the saved token, and $BOOKING_TOKEN when it is
+ * set (and another one). A token that no longer verifies (expired) cannot
+ * act anyway: its file is removed all the same.
+ */
 int cmd_logout(cli *c, const cli_command *cmd, int argc, char **argv)
 {
 	cli_args a;
@@ -332,30 +426,45 @@ int cmd_logout(cli *c, const cli_command *cmd, int argc, char **argv)
 		return rc;
 	if (a.npos)
 		return cli_usage_error(c, cmd, "logout takes no arguments");
-	char *token = load_token(c);
-	if (!token) {
+	char *env = env_token(), *saved = saved_token(c);
+	if (!env && !saved) {
 		if (c->json)
-			return cli_json(c, json_pack("{s:b,s:b}", "logged_out", 0, "revoked", 0));
+			return cli_json(c, json_pack("{s:b,s:b,s:i}", "logged_out", 0, "revoked", 0, "tokens_revoked", 0));
 		printf("not logged in\n");
 		return EXIT_OK;
 	}
+	if (env && saved && strcmp(env, saved) == 0) {
+		free(env);
+		env = NULL;
+	}
 	if ((rc = cli_open(c))) {
-		free(token);
+		free(env);
+		free(saved);
 		return rc;
 	}
-	/* a token that no longer verifies (expired) cannot act anyway: forget it all the same */
-	bool revoked = booking_auth_revoke(c->bk, NULL, token) == 0;
-	const char *why = revoked ? "" : booking_error_last()->message;
-	free(token);
+	char why[512] = "";
+	int tokens = 0, revoked = 0;
+	const char *const found[] = {saved, env};
+	for (size_t i = 0; i < 2; i++) {
+		if (found[i]) {
+			tokens++;
+			revoked += revoke_token(c, found[i], why, sizeof why);
+		}
+	}
+	free(env);
+	free(saved);
 	char path[4200];
 	if (cli_data_path(c, CLI_TOKEN_FILE, path, sizeof path))
 		unlink(path);
 	if (c->json)
-		return cli_json(c, json_pack("{s:b,s:b}", "logged_out", 1, "revoked", revoked));
-	if (revoked)
+		return cli_json(c, json_pack("{s:b,s:b,s:i}", "logged_out", 1, "revoked", revoked == tokens, "tokens_revoked",
+		                             revoked));
+	if (revoked == tokens && tokens == 1)
 		printf("logged out: the token is revoked\n");
+	else if (revoked == tokens)
+		printf("logged out: both tokens are revoked ($BOOKING_TOKEN and the saved one)\n");
 	else
-		printf("logged out (the token was not revoked: %s)\n", why);
+		printf("logged out (%d of %d token%s revoked: %s)\n", revoked, tokens, tokens == 1 ? "" : "s", why);
 	return EXIT_OK;
 }
 
@@ -391,37 +500,8 @@ int cmd_whoami(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
-int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv)
+static int print_keys(cli *c, const char *kid, const char *priv, const char *pub, const char *retired)
 {
-	static const char *const known[] = {"--kid=", "--rotate", NULL};
-	cli_args a;
-	int rc;
-	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
-		return rc;
-	if (a.npos)
-		return cli_usage_error(c, cmd, "keys generate takes no arguments");
-	if ((rc = cli_make_data_dir(c)))
-		return rc;
-	const char *priv, *pub;
-	key_paths(c, &priv, &pub);
-	char retired[4300] = "";
-	if (access(priv, F_OK) == 0) {
-		if (!args_has(&a, "--rotate")) {
-			fprintf(stderr, "error: ALREADY_EXISTS: %s exists (add --rotate to replace it)\n", priv);
-			return EXIT_DOMAIN;
-		}
-		snprintf(retired, sizeof retired, "%s.retired-%lld", priv, (long long)time(NULL));
-		if (rename(priv, retired) != 0) {
-			fprintf(stderr, "booking: cannot retire %s: %s\n", priv, strerror(errno));
-			return EXIT_DOMAIN;
-		}
-	}
-	char kid[200];
-	if ((rc = generate(c, priv, pub, args_get(&a, "--kid"), kid, sizeof kid))) {
-		if (retired[0] && rename(retired, priv) != 0)
-			fprintf(stderr, "booking: the retired key stays at %s\n", retired);
-		return rc;
-	}
 	booking_jwk_set *set = NULL;
 	size_t count = booking_jwk_set_load(&set, pub) == 0 ? booking_jwk_set_count(set) : 0;
 	booking_jwk_set_free(set);
@@ -437,4 +517,68 @@ int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (retired[0])
 		printf("  retired %s (tokens it signed stay valid until they expire)\n", retired);
 	return EXIT_OK;
+}
+
+/* Retire the current private key (renamed *.retired-TIME), then add a new key to the set the library wrote. */
+static int rotate(cli *c, const char *kid_arg)
+{
+	int rc;
+	if ((rc = cli_make_data_dir(c)))
+		return rc;
+	const char *priv, *pub;
+	key_paths(c, &priv, &pub);
+	char retired[4300] = "";
+	if (access(priv, F_OK) == 0) {
+		snprintf(retired, sizeof retired, "%s.retired-%lld", priv, (long long)time(NULL));
+		if (rename(priv, retired) != 0) {
+			fprintf(stderr, "booking: cannot retire %s: %s\n", priv, strerror(errno));
+			return EXIT_DOMAIN;
+		}
+	}
+	char *made = NULL;
+	if (booking_jwk_rotate_files(priv, pub, kid_arg, &made) != 0) {
+		rc = booking_error_last()->code == BOOKING_ENOTFOUND
+		         ? cli_fail_hint(c, "no key set to add to yet: booking init, or booking keys generate")
+		         : cli_fail(c);
+		if (retired[0] && rename(retired, priv) != 0)
+			fprintf(stderr, "booking: the retired key stays at %s\n", retired);
+		return rc;
+	}
+	char kid[200];
+	snprintf(kid, sizeof kid, "%s", made);
+	booking_free(made);
+	return print_keys(c, kid, priv, pub, retired);
+}
+
+int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--kid=", "--rotate", NULL};
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "keys generate takes no arguments");
+	if (args_has(&a, "--rotate")) /* the older spelling of `keys rotate` */
+		return rotate(c, args_get(&a, "--kid"));
+	if ((rc = cli_make_data_dir(c)))
+		return rc;
+	const char *priv, *pub;
+	key_paths(c, &priv, &pub);
+	char kid[200];
+	if ((rc = generate(c, priv, pub, args_get(&a, "--kid"), kid, sizeof kid)))
+		return rc;
+	return print_keys(c, kid, priv, pub, "");
+}
+
+int cmd_keys_rotate(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--kid=", NULL};
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "keys rotate takes no arguments");
+	return rotate(c, args_get(&a, "--kid"));
 }

@@ -121,8 +121,13 @@ void cli_reader(cli *c, booking_ctx *ctx);
 const char *cli_data_dir(const cli *c);
 /* DATA_DIR/name into out; false when it does not fit. */
 bool cli_data_path(const cli *c, const char *name, char *out, size_t size);
-/* Create the data directory (mode 0700) when missing. 0 or EXIT_DOMAIN (printed). */
-int cli_make_data_dir(const cli *c);
+/*
+ * Create the data directory (mode 0700) when missing; refuse one that
+ * exists and is writable by group or others or belongs to another user
+ * than this one or root (VALIDATION_ERROR, details field "data_dir").
+ * 0 or EXIT_DOMAIN (printed).
+ */
+int cli_make_data_dir(cli *c);
 /* Point opts at the key files: the environment's, else the data directory's when they exist. */
 void cli_key_options(cli *c, booking_options *opts);
 /*
@@ -138,6 +143,14 @@ int cli_session(cli *c, booking_ctx *ctx, bool required);
 
 /* Report the thread's last library error; returns EXIT_DOMAIN. */
 int cli_fail(cli *c);
+/*
+ * Report an error the program finds itself, as the library's are reported:
+ * "error: CODE: message" on stderr, or {"error":{"code","message","details"}}
+ * with --json. Steals `details` (may be NULL). Returns EXIT_DOMAIN.
+ */
+int cli_error(cli *c, const char *code, json_t *details, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* cli_fail() plus what to do about it: a line on stderr, or details.hint with --json. */
+int cli_fail_hint(cli *c, const char *hint);
 /* Report a usage error for `cmd` (may be NULL); returns EXIT_USAGE. */
 int cli_usage_error(cli *c, const cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -234,6 +247,7 @@ int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_logout(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_whoami(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_keys_generate(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_keys_rotate(cli *c, const cli_command *cmd, int argc, char **argv);
 
 
 #endif

@@ -18,23 +18,34 @@ static const cli_command commands[] = {
 	{"init", NULL, cmd_init, "",
 	 "create the data directory, its signing keys and the store (or migrate it)",
 	 "  Keys: DATA_DIR/" CLI_PRIVATE_KEY_FILE " (mode 0600) signs tokens, DATA_DIR/" CLI_PUBLIC_KEYS_FILE "\n"
-	 "  verifies them; made once, unless BOOKING_JWT_PRIVATE_KEY_FILE names other files."},
-	{"keys", "generate", cmd_keys_generate, "[--kid KID] [--rotate]",
-	 "generate the token signing key pair",
+	 "  verifies them; made once, unless BOOKING_JWT_PRIVATE_KEY_FILE names other files.\n"
+	 "  DATA_DIR is created with mode 0700; an existing one that group or others may\n"
+	 "  write, or that another user owns, is refused (VALIDATION_ERROR), as are key\n"
+	 "  files others may write (or, for the private key, read)."},
+	{"keys", "generate", cmd_keys_generate, "[--kid KID]",
+	 "generate the token signing key pair (new files only)",
 	 "  --kid KID  the key id (default: the RFC 7638 thumbprint of the key)\n"
-	 "  --rotate   retire the current private key (renamed *.retired-TIME) and sign\n"
-	 "             with a new one; its public key joins the set, so tokens already\n"
-	 "             issued stay valid until they expire"},
+	 "  Fails (ALREADY_EXISTS) when the private key or the public key set exists:\n"
+	 "  a set is added to only by `booking keys rotate` (--rotate is its old name)."},
+	{"keys", "rotate", cmd_keys_rotate, "[--kid KID]",
+	 "sign with a new key; tokens of the old one stay valid",
+	 "  --kid KID  the new key's id (default: the RFC 7638 thumbprint of the key)\n"
+	 "  The current private key is retired (renamed *.retired-TIME) and a new one\n"
+	 "  made; its public key joins the set, so tokens already issued stay valid\n"
+	 "  until they expire. Only a set libbooking wrote (\"libbooking\": 1) is added\n"
+	 "  to, and only when no one else may write it or its directory."},
 	{"register", NULL, cmd_register, "EMAIL [--admin]",
 	 "create a user; the password is read from the terminal (or one line of stdin)",
 	 "  --admin  an administrator: needs an admin's login, or --as system\n"
 	 "  Passwords: 12..128 bytes, at least two of lower case, upper case, digits\n"
-	 "  and other characters, not the e-mail address."},
+	 "  and other characters, not the e-mail address; a line with a NUL byte is\n"
+	 "  refused (VALIDATION_ERROR, rule nul), never cut short."},
 	{"login", NULL, cmd_login, "EMAIL [--print-token]",
 	 "log in: the token is saved in the data directory (mode 0600)",
 	 "  --print-token  print the token on stdout instead of saving it (for scripts:\n"
 	 "                 BOOKING_TOKEN=$(booking login ... --print-token) booking hold ...)"},
-	{"logout", NULL, cmd_logout, "", "revoke the saved token and forget it", NULL},
+	{"logout", NULL, cmd_logout, "", "revoke the saved token and forget it",
+	 "  With $BOOKING_TOKEN set, that token is revoked too."},
 	{"whoami", NULL, cmd_whoami, "", "show who the saved token (or --as system) acts for", NULL},
 	{"movie", "add", cmd_movie_add, "TITLE --duration MINUTES", "add a movie (admin)", NULL},
 	{"movie", "list", cmd_movie_list, "", "list the movies", NULL},

@@ -30,6 +30,53 @@ int cli_fail(cli *c)
 	return EXIT_DOMAIN;
 }
 
+int cli_error(cli *c, const char *code, json_t *details, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (c->json) {
+		json_t *o = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", code, "message", msg, "details",
+		                      details ? details : json_object());
+		details = NULL;
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		printf("%s\n", text ? text : "{\"error\":{\"code\":\"OUT_OF_MEMORY\",\"message\":\"out of memory\",\"details\":{}}}");
+		free(text);
+		json_decref(o);
+	} else {
+		fprintf(stderr, "error: %s: %s\n", code, msg);
+	}
+	json_decref(details);
+	return EXIT_DOMAIN;
+}
+
+int cli_fail_hint(cli *c, const char *hint)
+{
+	if (!c->json) {
+		int rc = cli_fail(c);
+		fprintf(stderr, "(%s)\n", hint);
+		return rc;
+	}
+	char *text = booking_error_to_json(NULL);
+	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	booking_free(text);
+	json_t *details = json_object_get(json_object_get(o, "error"), "details");
+	if (!json_is_object(details)) {
+		json_decref(o);
+		return cli_fail(c);
+	}
+	json_object_set_new(details, "hint", json_string(hint));
+	char *out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!out)
+		return cli_fail(c);
+	printf("%s\n", out);
+	free(out);
+	return EXIT_DOMAIN;
+}
+
 int cli_usage_error(cli *c, const cli_command *cmd, const char *fmt, ...)
 {
 	char msg[512];

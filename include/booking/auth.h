@@ -188,22 +188,61 @@ typedef struct booking_jwk_set booking_jwk_set;
 BOOKING_EXTERN(int) booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid);
 
 /**
- * Generate a key pair into files: the private JWK into `private_path`
- * (created with mode 0600; an existing file is an error: BOOKING_EEXISTS),
- * and its public JWK added to the set {"keys":[...]} at `public_path`
- * (created with mode 0644, or rewritten keeping its keys: rotation). Both
- * files are written to a temporary name and renamed into place.
+ * Generate a key pair into two new files: the private JWK into
+ * `private_path` (mode 0600) and a new public set {"libbooking":1,
+ * "keys":[its public JWK]} into `public_path` (mode 0644). Neither file may
+ * exist (BOOKING_EEXISTS): an existing set is never merged into here, only
+ * by booking_jwk_rotate_files(). Both files are written to a temporary name
+ * and linked into place; the directories they go in must pass the checks
+ * of booking_signing_key_load().
  *
  * @param kid NULL: the thumbprint. @param kid_out (may be NULL) the kid; booking_free().
- * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION (unreadable or bad set,
- *         duplicate kid), BOOKING_EINTERNAL (I/O, message names the file), BOOKING_ENOMEM.
+ * @return 0, BOOKING_EEXISTS (either file exists), BOOKING_EVALIDATION
+ *         (kid; an unsafe directory, details as for booking_signing_key_load()),
+ *         BOOKING_EINTERNAL (I/O, message names the file), BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(int) booking_jwk_generate_files(const char *private_path, const char *public_path, const char *kid,
                                                char **kid_out);
 
+/**
+ * Rotate: generate a key pair, the private JWK into the new file
+ * `private_path` (mode 0600; an existing file is BOOKING_EEXISTS: move the
+ * old key away first) and its public JWK added to the existing set at
+ * `public_path`, which is rewritten (temporary file renamed into place) with
+ * its other keys kept, so tokens the old keys signed stay valid.
+ *
+ * Only a set this library wrote is extended: it carries the top-level
+ * member "libbooking": 1 (JWK set readers ignore members they do not
+ * know). A set without it — written by hand or by another system — is
+ * refused, as is a set file that fails the checks of booking_jwk_set_load().
+ *
+ * @param kid NULL: the thumbprint. @param kid_out (may be NULL) the kid; booking_free().
+ * @return 0, BOOKING_EEXISTS (private_path exists), BOOKING_ENOTFOUND (no set
+ *         at public_path), BOOKING_EVALIDATION (kid taken or bad; unusable set;
+ *         details {"field":"jwt_public_keys_file","file":..,"reason":"foreign_set"}
+ *         for a set this library did not write; unsafe file or directory,
+ *         details as for booking_jwk_set_load()), BOOKING_EINTERNAL (I/O),
+ *         BOOKING_ENOMEM.
+ */
+BOOKING_EXTERN(int) booking_jwk_rotate_files(const char *private_path, const char *public_path, const char *kid,
+                                             char **kid_out);
+
 /** Parse a private OKP/Ed25519 JWK (with "d"; "x", when given, must match). */
 BOOKING_EXTERN(int) booking_signing_key_parse(booking_signing_key **out, const char *jwk_json);
-/** booking_signing_key_parse() of a file. BOOKING_EVALIDATION naming the file when unreadable. */
+/**
+ * booking_signing_key_parse() of a file, read only when nobody else could
+ * have read or changed it: the file is a regular file owned by this
+ * process's effective user or by root, with no permission for group or
+ * others (0600 or 0400), and the directory it is in (after resolving
+ * links) is owned by this user or root and not writable by group or others
+ * (no exception for sticky directories such as /tmp). The file is checked
+ * with fstat() on the descriptor that is read.
+ *
+ * @return 0; BOOKING_EVALIDATION naming the file when unreadable or refused:
+ *         a refusal has details {"field":"jwt_private_key_file","file":path,
+ *         "reason":"readable_by_others"|"group_or_world_writable"|"owner"},
+ *         plus "directory" when the directory is at fault; BOOKING_ENOMEM.
+ */
 BOOKING_EXTERN(int) booking_signing_key_load(booking_signing_key **out, const char *path);
 /** The key's kid (borrowed, valid while the key lives). */
 BOOKING_EXTERN(const char *) booking_signing_key_kid(const booking_signing_key *key);
@@ -220,6 +259,17 @@ BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
  * @return 0, BOOKING_EVALIDATION, BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(int) booking_jwk_set_parse(booking_jwk_set **out, const char *json);
+/**
+ * booking_jwk_set_parse() of a file, read only when nobody else could have
+ * changed it (anyone who can add a key can forge tokens): the file is
+ * owned by this process's effective user or root and not writable by group
+ * or others; its directory as for booking_signing_key_load(). Readable by
+ * all is fine: the keys are public.
+ * @return 0; BOOKING_EVALIDATION naming the file when unreadable, bad or
+ *         refused (details {"field":"jwt_public_keys_file","file":path,
+ *         "reason":"group_or_world_writable"|"owner"[,"directory":dir]});
+ *         BOOKING_ENOMEM.
+ */
 BOOKING_EXTERN(int) booking_jwk_set_load(booking_jwk_set **out, const char *path);
 /** Number of usable (Ed25519) keys. */
 BOOKING_EXTERN(size_t) booking_jwk_set_count(const booking_jwk_set *set);

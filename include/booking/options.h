@@ -112,8 +112,12 @@ typedef struct booking_options {
 	/* --- since version 2: authentication (doc/auth.md) ---------------- */
 	int password_opslimit;      /**< argon2id passes, 1..10, default 2 */
 	int password_memlimit_kib;  /**< argon2id memory in KiB, 8..4194304, default 65536 (64 MiB) */
-	const char *jwt_private_key_file;  /**< private JWK that signs tokens; NULL: this handle issues none */
-	const char *jwt_public_keys_file;  /**< public JWK set {"keys":[...]} that verifies tokens (plus the private key's own) */
+	const char *jwt_private_key_file;  /**< private JWK that signs tokens; NULL: this handle issues none.
+	                                        Refused at open unless owned by this user (or root), mode 0600/0400,
+	                                        in a directory no one else may write: see booking_signing_key_load() */
+	const char *jwt_public_keys_file;  /**< public JWK set {"keys":[...]} that verifies tokens (plus the private key's own).
+	                                        Refused at open when group/world-writable or another user's, or in such
+	                                        a directory: see booking_jwk_set_load() */
 	const char *jwt_issuer;     /**< `iss` issued and required, 1..200 bytes, default "libbooking" */
 	const char *jwt_audience;   /**< `aud` issued and required, 1..200 bytes, default "libbooking" */
 	int access_token_ttl_seconds; /**< token lifetime, 60..86400, default 900 (15 min) */

@@ -6,6 +6,7 @@
 #include "auth_fixture.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -1135,10 +1136,47 @@ START_TEST(key_files_are_private_0600_and_public_0644)
 	ck_assert_ptr_null(json_object_get(json_array_get(keys, 0), "d"));
 	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(keys, 0), "x")),
 	                 json_string_value(json_object_get(priv, "x")));
+	/* the mark of a set this library wrote */
+	ck_assert_int_eq(json_integer_value(json_object_get(pub, "libbooking")), 1);
 	json_decref(priv);
 	json_decref(pub);
 	/* never overwritten */
 	ck_assert_code(booking_jwk_generate_files(A.priv, A.pub, NULL, NULL), "ALREADY_EXISTS");
+}
+END_TEST
+
+/* Path `name` in the key directory of A. */
+static const char *in_dir(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", A.dir, name);
+	return buf;
+}
+
+/* The whole text of `path` (free). */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char *text = calloc(1, 65536);
+	ck_assert_ptr_nonnull(text);
+	size_t n = fread(text, 1, 65535, f);
+	fclose(f);
+	ck_assert_uint_lt(n, 65535);
+	return text;
+}
+
+START_TEST(generate_into_an_existing_set_is_refused)
+{
+	char priv2[300];
+	in_dir(priv2, sizeof(priv2), "private-2.jwk");
+	char *before = slurp(A.pub);
+	ck_assert_code(booking_jwk_generate_files(priv2, A.pub, "second", NULL), "ALREADY_EXISTS");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "rotat"));
+	ck_assert_int_ne(access(priv2, F_OK), 0); /* no private key that no set names */
+	char *after = slurp(A.pub);
+	ck_assert_str_eq(after, before); /* the set is untouched */
+	free(before);
+	free(after);
 }
 END_TEST
 
@@ -1148,19 +1186,25 @@ START_TEST(rotation_keeps_old_tokens_valid)
 	ax_register(&A, "rot@example.com", false, id);
 	char *old_token = ax_login(&A, "rot@example.com");
 	/* a second key into the same public set, a new private file */
-	char priv2[300];
-	snprintf(priv2, sizeof(priv2), "%s/private-2.jwk", A.dir);
+	char priv2[300], priv3[300];
+	in_dir(priv2, sizeof(priv2), "private-2.jwk");
 	char *kid2 = NULL;
-	ck_assert_ok(booking_jwk_generate_files(priv2, A.pub, "second", &kid2));
+	ck_assert_ok(booking_jwk_rotate_files(priv2, A.pub, "second", &kid2));
 	ck_assert_str_eq(kid2, "second");
 	booking_jwk_set *set = NULL;
 	ck_assert_ok(booking_jwk_set_load(&set, A.pub));
 	ck_assert_uint_eq(booking_jwk_set_count(set), 2);
 	booking_jwk_set_free(set);
-	ck_assert_code(booking_jwk_generate_files(priv2, A.pub, "third", NULL), "ALREADY_EXISTS");
-	char priv3[300];
-	snprintf(priv3, sizeof(priv3), "%s/private-3.jwk", A.dir);
-	ck_assert_code(booking_jwk_generate_files(priv3, A.pub, "second", NULL), "VALIDATION_ERROR"); /* kid taken */
+	struct stat st;
+	ck_assert_int_eq(stat(priv2, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_code(booking_jwk_rotate_files(priv2, A.pub, "third", NULL), "ALREADY_EXISTS");
+	in_dir(priv3, sizeof(priv3), "private-3.jwk");
+	ck_assert_code(booking_jwk_rotate_files(priv3, A.pub, "second", NULL), "VALIDATION_ERROR"); /* kid taken */
+	ck_assert_int_ne(access(priv3, F_OK), 0);
+	char missing[300];
+	ck_assert_code(booking_jwk_rotate_files(priv3, in_dir(missing, sizeof(missing), "none.jwks"), NULL, NULL),
+	               "NOT_FOUND");
 	ck_assert_int_ne(access(priv3, F_OK), 0);
 
 	ax b;
@@ -1177,6 +1221,180 @@ START_TEST(rotation_keeps_old_tokens_valid)
 	ax_close(&b);
 	booking_free(kid2);
 	booking_free(old_token);
+}
+END_TEST
+
+/* Write `text` to `path` with `mode` (exactly: no umask). */
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fputs(text, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+START_TEST(rotation_into_a_set_libbooking_did_not_write_is_refused)
+{
+	char hand[300], priv2[300];
+	in_dir(hand, sizeof(hand), "hand.jwks");
+	in_dir(priv2, sizeof(priv2), "private-2.jwk");
+	/* the same keys as A's set, but written by hand: no "libbooking" mark */
+	json_t *set = json_load_file(A.pub, 0, NULL);
+	ck_assert_ptr_nonnull(set);
+	json_object_del(set, "libbooking");
+	char *text = json_dumps(set, 0);
+	json_decref(set);
+	write_text(hand, text, 0644);
+	free(text);
+	booking_jwk_set *usable = NULL;
+	ck_assert_ok(booking_jwk_set_load(&usable, hand)); /* a good set to verify with */
+	booking_jwk_set_free(usable);
+	ck_assert_code(booking_jwk_rotate_files(priv2, hand, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_str_eq(ax_reason(), "foreign_set");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "jwt_public_keys_file"));
+	ck_assert_int_ne(access(priv2, F_OK), 0);
+	/* a single JWK is not a set libbooking wrote either */
+	char *one = NULL;
+	ck_assert_ok(booking_jwk_generate(NULL, &one, "solo"));
+	write_text(hand, one, 0644);
+	booking_free(one);
+	ck_assert_code(booking_jwk_rotate_files(priv2, hand, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_str_eq(ax_reason(), "foreign_set");
+	/* and a set of ours that others may write is not merged into */
+	ck_assert_int_eq(chmod(A.pub, 0664), 0);
+	ck_assert_code(booking_jwk_rotate_files(priv2, A.pub, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_str_eq(ax_reason(), "group_or_world_writable");
+	ck_assert_int_ne(access(priv2, F_OK), 0);
+}
+END_TEST
+
+/* booking_open on the memory store with these key files (either may be NULL): its code. */
+static int open_with_keys(const char *priv, const char *pub)
+{
+	ax b;
+	memset(&b, 0, sizeof(b));
+	snprintf(b.priv, sizeof(b.priv), "%s", priv ? priv : "");
+	snprintf(b.pub, sizeof(b.pub), "%s", pub ? pub : "");
+	booking_options o;
+	ax_options(&b, &o);
+	o.store_url = "memory:";
+	booking *bk = NULL;
+	int rc = booking_open(&bk, &o);
+	if (rc != 0)
+		ck_assert_ptr_null(bk);
+	booking_close(bk);
+	return rc;
+}
+
+/* The member `name` of the last error's details, or "". */
+static const char *detail(const char *name)
+{
+	static char value[600];
+	value[0] = '\0';
+	json_t *d = json_loads(booking_error_last()->details_json, 0, NULL);
+	json_t *v = d ? json_object_get(d, name) : NULL;
+	if (json_is_string(v))
+		snprintf(value, sizeof(value), "%s", json_string_value(v));
+	json_decref(d);
+	return value;
+}
+
+START_TEST(a_private_key_others_can_read_is_refused_at_open)
+{
+	/* today's key opens: the test refuses only what it changes */
+	ck_assert_ok(open_with_keys(A.priv, A.pub));
+	static const struct {
+		mode_t mode;
+		const char *reason;
+	} cases[] = {{0640, "readable_by_others"}, {0604, "readable_by_others"}, {0644, "readable_by_others"},
+	             {0620, "group_or_world_writable"}, {0602, "group_or_world_writable"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(chmod(A.priv, cases[i].mode), 0);
+		ck_assert_code(open_with_keys(A.priv, A.pub), "VALIDATION_ERROR");
+		ck_assert_str_eq(detail("field"), "jwt_private_key_file");
+		ck_assert_str_eq(detail("file"), A.priv);
+		ck_assert_str_eq(detail("reason"), cases[i].reason);
+		ck_assert_ptr_null(strstr(booking_error_last()->details_json, "directory")); /* the file is at fault */
+		ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "jwt_private_key_file"));
+		booking_signing_key *k = (booking_signing_key *)1;
+		ck_assert_code(booking_signing_key_load(&k, A.priv), "VALIDATION_ERROR");
+		ck_assert_str_eq(detail("reason"), cases[i].reason);
+		ck_assert_ptr_null(k);
+	}
+	ck_assert_int_eq(chmod(A.priv, 0400), 0); /* read-only for its owner is fine */
+	ck_assert_ok(open_with_keys(A.priv, A.pub));
+}
+END_TEST
+
+START_TEST(a_public_key_set_others_can_write_is_refused_at_open)
+{
+	ck_assert_int_eq(chmod(A.pub, 0664), 0);
+	ck_assert_code(open_with_keys(NULL, A.pub), "VALIDATION_ERROR");
+	ck_assert_str_eq(detail("field"), "jwt_public_keys_file");
+	ck_assert_str_eq(detail("file"), A.pub);
+	ck_assert_str_eq(detail("reason"), "group_or_world_writable");
+	ck_assert_code(open_with_keys(A.priv, A.pub), "VALIDATION_ERROR");
+	ck_assert_str_eq(detail("field"), "jwt_public_keys_file");
+	ck_assert_int_eq(chmod(A.pub, 0646), 0);
+	booking_jwk_set *set = (booking_jwk_set *)1;
+	ck_assert_code(booking_jwk_set_load(&set, A.pub), "VALIDATION_ERROR");
+	ck_assert_str_eq(detail("reason"), "group_or_world_writable");
+	ck_assert_ptr_null(set);
+	/* readable by all is what a public set is */
+	ck_assert_int_eq(chmod(A.pub, 0444), 0);
+	ck_assert_ok(open_with_keys(NULL, A.pub));
+}
+END_TEST
+
+START_TEST(a_key_directory_others_can_write_is_refused)
+{
+	char real[PATH_MAX];
+	ck_assert_ptr_nonnull(realpath(A.dir, real));
+	static const mode_t unsafe[] = {0777, 01777, 0770, 0730};
+	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+		ck_assert_int_eq(chmod(A.dir, unsafe[i]), 0);
+		ck_assert_code(open_with_keys(A.priv, NULL), "VALIDATION_ERROR");
+		ck_assert_str_eq(detail("field"), "jwt_private_key_file");
+		ck_assert_str_eq(detail("reason"), "group_or_world_writable");
+		ck_assert_str_eq(detail("directory"), real);
+		ck_assert_code(open_with_keys(NULL, A.pub), "VALIDATION_ERROR");
+		ck_assert_str_eq(detail("field"), "jwt_public_keys_file");
+		ck_assert_str_eq(detail("reason"), "group_or_world_writable");
+		/* and nothing is generated there */
+		char priv2[300], pub2[300];
+		ck_assert_code(booking_jwk_generate_files(in_dir(priv2, sizeof(priv2), "p2.jwk"),
+		                                          in_dir(pub2, sizeof(pub2), "p2.jwks"), NULL, NULL),
+		               "VALIDATION_ERROR");
+		ck_assert_str_eq(detail("reason"), "group_or_world_writable");
+		ck_assert_int_ne(access(priv2, F_OK), 0);
+		ck_assert_int_ne(access(pub2, F_OK), 0);
+	}
+	ck_assert_int_eq(chmod(A.dir, 0755), 0);
+	ck_assert_ok(open_with_keys(A.priv, A.pub));
+}
+END_TEST
+
+START_TEST(key_files_of_another_user_are_refused)
+{
+	if (geteuid() != 0)
+		return; /* only root can give a file away */
+	const uid_t other = 65534;
+	ck_assert_int_eq(chown(A.pub, other, (gid_t)-1), 0);
+	ck_assert_code(open_with_keys(NULL, A.pub), "VALIDATION_ERROR");
+	ck_assert_str_eq(detail("reason"), "owner");
+	ck_assert_int_eq(chown(A.pub, 0, (gid_t)-1), 0);
+	ck_assert_int_eq(chown(A.priv, other, (gid_t)-1), 0);
+	ck_assert_code(open_with_keys(A.priv, NULL), "VALIDATION_ERROR");
+	ck_assert_str_eq(detail("field"), "jwt_private_key_file");
+	ck_assert_str_eq(detail("reason"), "owner");
+	ck_assert_int_eq(chown(A.priv, 0, (gid_t)-1), 0);
+	ck_assert_int_eq(chown(A.dir, other, (gid_t)-1), 0);
+	ck_assert_code(open_with_keys(A.priv, A.pub), "VALIDATION_ERROR");
+	ck_assert_str_eq(detail("reason"), "owner");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "directory"));
+	ck_assert_int_eq(chown(A.dir, 0, (gid_t)-1), 0);
+	ck_assert_ok(open_with_keys(A.priv, A.pub));
 }
 END_TEST
 
@@ -1409,7 +1627,13 @@ int main(void)
 	tcase_add_test(tc, claims_of_the_wrong_type_are_refused);
 	tcase_add_test(tc, a_token_ctx_acts_as_its_user_and_role);
 	tcase_add_test(tc, key_files_are_private_0600_and_public_0644);
+	tcase_add_test(tc, generate_into_an_existing_set_is_refused);
 	tcase_add_test(tc, rotation_keeps_old_tokens_valid);
+	tcase_add_test(tc, rotation_into_a_set_libbooking_did_not_write_is_refused);
+	tcase_add_test(tc, a_private_key_others_can_read_is_refused_at_open);
+	tcase_add_test(tc, a_public_key_set_others_can_write_is_refused_at_open);
+	tcase_add_test(tc, a_key_directory_others_can_write_is_refused);
+	tcase_add_test(tc, key_files_of_another_user_are_refused);
 	tcase_add_test(tc, the_kid_defaults_to_the_rfc7638_thumbprint);
 	tcase_add_test(tc, bad_keys_are_refused);
 	tcase_add_test(tc, open_names_the_key_option_that_fails);
