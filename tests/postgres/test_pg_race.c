@@ -99,6 +99,32 @@ static void note(tally *t, const char *what, int rc)
 		         booking_error_last()->message);
 }
 
+/* One payment key for every process of the race (made before any fork), removed at exit. */
+static char paykey_dir[256], paykey_path[300];
+static pid_t paykey_owner;
+
+static void paykey_remove(void)
+{
+	if (getpid() != paykey_owner)
+		return;
+	unlink(paykey_path);
+	rmdir(paykey_dir);
+}
+
+static const char *fx_payment_key_file(void)
+{
+	if (!paykey_path[0]) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(paykey_dir, sizeof(paykey_dir), "%s/booking-race-key.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		ck_assert_ptr_nonnull(mkdtemp(paykey_dir));
+		snprintf(paykey_path, sizeof(paykey_path), "%s/payment.key", paykey_dir);
+		ck_assert_int_eq(booking_payment_key_generate_file(paykey_path), 0);
+		paykey_owner = getpid();
+		atexit(paykey_remove);
+	}
+	return paykey_path;
+}
+
 static int open_handle(booking **out, const booking_clock *clock)
 {
 	booking_options o;
@@ -476,6 +502,7 @@ END_TEST
 
 int main(void)
 {
+	(void)fx_payment_key_file(); /* before Check forks: every process pays with the same key */
 	Suite *s = suite_create("postgresql-race");
 	TCase *tc = tcase_create("race");
 	tcase_set_timeout(tc, 240);
