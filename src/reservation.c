@@ -349,7 +349,7 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), 0};
 	if (!c.l)
 		return booking_error_oom();
-	if ((rc = bk->store->booking_list_by_user(bk->store, user_id, collect_reservation, &c)) < 0) {
+	if ((rc = bk->store->booking_list_by_user(bk->store, user_id, 0, NULL, SIZE_MAX, collect_reservation, &c)) < 0) {
 		booking_reservation_list_free(c.l);
 		return rc;
 	}

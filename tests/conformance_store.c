@@ -667,14 +667,80 @@ START_TEST(bookings_of_a_user_come_newest_first)
 	hold_ok(&other, "bob", "A2", FX_T0 + 1);
 	hold_ok(&b2, "alice", "A3", FX_T0 + 2);
 	hold_ok(&b3, "alice", "A4", FX_T0 + 3);
-	ck_assert_ok(st->booking_list_by_user(st, "alice", booking_id_of, &l));
+	ck_assert_ok(st->booking_list_by_user(st, "alice", 0, NULL, 100, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 3);
 	ck_assert_str_eq(l.v[0], b3.r.id);
 	ck_assert_str_eq(l.v[1], b2.r.id);
 	ck_assert_str_eq(l.v[2], b1.r.id);
 	l.n = 0;
-	ck_assert_ok(st->booking_list_by_user(st, "nobody", booking_id_of, &l));
+	ck_assert_ok(st->booking_list_by_user(st, "nobody", 0, NULL, 100, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+/* A booking's paging key, for sorting what a test made into the order a store must give. */
+typedef struct key_of {
+	int64_t created_at;
+	char id[BOOKING_ID_SIZE];
+} key_of;
+
+/* Newest first: created_at, then id, both descending (ids bytewise). */
+static int cmp_newest(const void *a, const void *b)
+{
+	const key_of *x = a, *y = b;
+	if (x->created_at != y->created_at)
+		return x->created_at > y->created_at ? -1 : 1;
+	return -strcmp(x->id, y->id);
+}
+
+START_TEST(bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max)
+{
+	/* three share a millisecond: the id orders them, and a key inside the tie must split it */
+	static const int64_t at[6] = {0, 1, 1, 1, 2, 3};
+	static const char *const seats[6] = {"A1", "A2", "A3", "A4", "A5", "A6"};
+	bk b[6], other;
+	key_of want[6];
+	blist l = {.n = 0};
+
+	seed();
+	for (int i = 0; i < 6; i++) {
+		hold_ok(&b[i], "alice", seats[i], FX_T0 + at[i]);
+		want[i].created_at = b[i].r.created_at;
+		memcpy(want[i].id, b[i].r.id, BOOKING_ID_SIZE);
+	}
+	hold_ok(&other, "bob", "B1", FX_T0 + 1);
+	qsort(want, 6, sizeof want[0], cmp_newest);
+
+	ck_assert_ok(st->booking_list_by_user(st, "alice", 0, NULL, 6, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(l.v[i], want[i].id);
+
+	/* max bounds what the store hands over */
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "alice", 0, NULL, 2, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0], want[0].id);
+	ck_assert_str_eq(l.v[1], want[1].id);
+
+	/* after every key: exactly the older ones, in order, at most max */
+	for (size_t k = 0; k < 6; k++) {
+		size_t left = 5 - k, expect = left < 3 ? left : 3;
+		l.n = 0;
+		ck_assert_ok(st->booking_list_by_user(st, "alice", want[k].created_at, want[k].id, 3, booking_id_of, &l));
+		ck_assert_uint_eq(l.n, expect);
+		for (size_t i = 0; i < expect; i++)
+			ck_assert_str_eq(l.v[i], want[k + 1 + i].id);
+	}
+
+	/* a key older than everything, and another user's key, give nothing of bob's */
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "alice", FX_T0 - 1, want[0].id, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "bob", FX_T0 + 2, want[0].id, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0], other.r.id);
 }
 END_TEST
 
@@ -1888,6 +1954,7 @@ int main(void)
 	tcase_add_test(members, hold_claims_a_seat_whose_hold_expired);
 	tcase_add_test(members, duplicate_booking_id_is_refused);
 	tcase_add_test(members, bookings_of_a_user_come_newest_first);
+	tcase_add_test(members, bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max);
 	tcase_add_test(members, cancel_transition_frees_seats_and_appends_the_event);
 	tcase_add_test(members, cancel_transition_of_an_expired_hold_fails_with_booking_expired);
 	tcase_add_test(members, expire_transition_needs_an_expired_hold);
