@@ -1809,6 +1809,202 @@ START_TEST(flow_data_survives_reopening_a_file_store)
 }
 END_TEST
 
+/* --- paging a user's bookings through the public call --------------------- */
+
+/* Hold one seat each for `user`, `n` times; some share a millisecond. Ids into `ids`. */
+static void hold_many(const char *user, int first_seat, int n, char ids[][BOOKING_ID_SIZE])
+{
+	for (int i = 0; i < n; i++) {
+		char label[8];
+		snprintf(label, sizeof label, "%c%d", 'A' + (first_seat + i) / 10, 1 + (first_seat + i) % 10);
+		fx_hold_ok(&f, user, label, ids[i]);
+		if (i % 3 != 1) /* holds 1 and 2, 4 and 5, ... are made in the same millisecond */
+			fx_advance(&f, 1);
+	}
+}
+
+/* One page of alice's bookings (must succeed); appends its ids to `seen` and returns the page. */
+static booking_reservation_list *page_of_alice(size_t limit, const char *cursor, char seen[][BOOKING_ID_SIZE],
+                                               size_t *n_seen, size_t cap)
+{
+	booking_ctx alice = fx_customer("alice");
+	booking_reservation_list *l = NULL;
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, limit, cursor));
+	ck_assert_ptr_nonnull(l);
+	for (size_t i = 0; i < l->count; i++) {
+		ck_assert_uint_lt(*n_seen, cap);
+		snprintf(seen[(*n_seen)++], BOOKING_ID_SIZE, "%s", l->items[i].id);
+	}
+	return l;
+}
+
+static bool listed(char v[][BOOKING_ID_SIZE], size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Every id of `made` once in `seen`, nothing else. */
+static void assert_same_ids_once(char seen[][BOOKING_ID_SIZE], size_t n_seen, char made[][BOOKING_ID_SIZE],
+                                 size_t n_made)
+{
+	ck_assert_uint_eq(n_seen, n_made);
+	for (size_t i = 0; i < n_seen; i++) {
+		ck_assert_msg(listed(made, n_made, seen[i]), "page gave %s, not one of alice's", seen[i]);
+		ck_assert_msg(!listed(seen, i, seen[i]), "%s came twice", seen[i]);
+	}
+}
+
+START_TEST(bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor)
+{
+	char made[7][BOOKING_ID_SIZE], seen[16][BOOKING_ID_SIZE], bob_id[BOOKING_ID_SIZE];
+	size_t n = 0;
+	booking_reservation_list *all, *p1, *p2, *p3;
+
+	hold_many("alice", 0, 7, made);
+	fx_hold_ok(&f, "bob", "C10", bob_id);
+
+	p1 = page_of_alice(3, NULL, seen, &n, 16);
+	ck_assert_uint_eq(p1->count, 3);
+	ck_assert_ptr_nonnull(p1->next_cursor);
+	ck_assert_uint_lt(strlen(p1->next_cursor), BOOKING_CURSOR_SIZE);
+	p2 = page_of_alice(3, p1->next_cursor, seen, &n, 16);
+	ck_assert_uint_eq(p2->count, 3);
+	ck_assert_ptr_nonnull(p2->next_cursor);
+	p3 = page_of_alice(3, p2->next_cursor, seen, &n, 16);
+	ck_assert_uint_eq(p3->count, 1);
+	ck_assert_ptr_null(p3->next_cursor);
+	assert_same_ids_once(seen, n, made, 7);
+
+	/* the pages, end to end, are the whole list in its order: newest first, ties by id */
+	n = 0;
+	all = page_of_alice(0, "", seen + 7, &n, 9);
+	ck_assert_uint_eq(all->count, 7);
+	ck_assert_ptr_null(all->next_cursor);
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_str_eq(seen[i], seen[7 + i]);
+	for (size_t i = 1; i < 7; i++) {
+		const booking_reservation *newer = &all->items[i - 1], *older = &all->items[i];
+		ck_assert(newer->created_at > older->created_at ||
+		          (newer->created_at == older->created_at && strcmp(newer->id, older->id) > 0));
+	}
+	ck_assert_str_eq(all->items[0].id, made[6]);
+	ck_assert_str_eq(all->items[6].id, made[0]);
+
+	/* a page exactly as long as what is left has no next page */
+	n = 0;
+	booking_reservation_list_free(p3);
+	p3 = page_of_alice(7, NULL, seen, &n, 16);
+	ck_assert_uint_eq(p3->count, 7);
+	ck_assert_ptr_null(p3->next_cursor);
+
+	booking_reservation_list_free(all);
+	booking_reservation_list_free(p1);
+	booking_reservation_list_free(p2);
+	booking_reservation_list_free(p3);
+}
+END_TEST
+
+START_TEST(a_booking_made_between_pages_neither_repeats_nor_skips_older_ones)
+{
+	char made[7][BOOKING_ID_SIZE], seen[16][BOOKING_ID_SIZE], later[2][BOOKING_ID_SIZE];
+	size_t n = 0;
+	booking_reservation_list *p1, *p2, *p3;
+
+	hold_many("alice", 0, 7, made);
+	p1 = page_of_alice(3, NULL, seen, &n, 16);
+	ck_assert_ptr_nonnull(p1->next_cursor);
+	/* made while alice walks her pages: newer than the cursor, so they wait for the next walk */
+	fx_hold_ok(&f, "alice", "C1", later[0]);
+	fx_advance(&f, FX_SECOND);
+	fx_hold_ok(&f, "alice", "C2", later[1]);
+	p2 = page_of_alice(3, p1->next_cursor, seen, &n, 16);
+	ck_assert_ptr_nonnull(p2->next_cursor);
+	p3 = page_of_alice(3, p2->next_cursor, seen, &n, 16);
+	ck_assert_ptr_null(p3->next_cursor);
+	assert_same_ids_once(seen, n, made, 7);
+	ck_assert(!listed(seen, n, later[0]) && !listed(seen, n, later[1]));
+	/* and a walk started now shows them first */
+	booking_reservation_list_free(p1);
+	n = 0;
+	p1 = page_of_alice(2, NULL, seen, &n, 16);
+	ck_assert_str_eq(p1->items[0].id, later[1]);
+	ck_assert_str_eq(p1->items[1].id, later[0]);
+
+	booking_reservation_list_free(p1);
+	booking_reservation_list_free(p2);
+	booking_reservation_list_free(p3);
+}
+END_TEST
+
+static void assert_validation_names(int rc, const char *field)
+{
+	char want[64];
+	ck_assert_code(rc, "VALIDATION_ERROR");
+	snprintf(want, sizeof want, "{\"field\":\"%s\"}", field);
+	ck_assert_str_eq(booking_error_last()->details_json, want);
+}
+
+START_TEST(a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error)
+{
+	static const char *const bad[] = {
+		"x",
+		"1767225600000",
+		"1767225600000.",
+		".01900000-0000-7000-8000-000000000000",
+		"01767225600000.01900000-0000-7000-8000-000000000000",  /* leading zero */
+		"-0.01900000-0000-7000-8000-000000000000",
+		"+1.01900000-0000-7000-8000-000000000000",
+		"9223372036854775808.01900000-0000-7000-8000-000000000000", /* INT64_MAX + 1 */
+		"99999999999999999999.01900000-0000-7000-8000-000000000000",
+		"17672256000x0.01900000-0000-7000-8000-000000000000",
+		"1767225600000.01900000-0000-7000-8000-00000000000",    /* short id */
+		"1767225600000.01900000-0000-7000-8000-0000000000000",  /* long id */
+		"1767225600000.01900000-0000-7000-8000-00000000000G",
+		"1767225600000.01900000-0000-7000-8000-00000000000A",   /* upper case */
+		"1767225600000.01900000_0000-7000-8000-000000000000",
+		"1767225600000.01900000-0000-7000-8000-000000000000.1",
+		"1767225600000 01900000-0000-7000-8000-000000000000",
+		"1767225600000.01900000-0000-7000-8000-000000000000 ",
+		"1767225600000.01900000-0000-7000-8000-000000000000'; DROP TABLE bookings; --",
+	};
+	booking_ctx alice = fx_customer("alice");
+	booking_reservation_list *l = (booking_reservation_list *)&l;
+	char made[1][BOOKING_ID_SIZE], longest[BOOKING_CURSOR_SIZE + 8];
+
+	hold_many("alice", 0, 1, made);
+	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, BOOKING_PAGE_MAX + 1, NULL),
+	                        "limit");
+	ck_assert_ptr_null(l);
+	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, (size_t)-1, NULL), "limit");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		l = (booking_reservation_list *)&l;
+		assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, bad[i]), "cursor");
+		ck_assert_ptr_null(l);
+	}
+	memset(longest, '1', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, longest), "cursor");
+
+	/* the bounds themselves are fine; a well-formed key that is no booking's just positions the page */
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, BOOKING_PAGE_MAX, NULL));
+	ck_assert_uint_eq(l->count, 1);
+	booking_reservation_list_free(l);
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 1,
+	                                               "9223372036854775807.ffffffff-ffff-7fff-bfff-ffffffffffff"));
+	ck_assert_uint_eq(l->count, 1);
+	ck_assert_str_eq(l->items[0].id, made[0]);
+	booking_reservation_list_free(l);
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 1,
+	                                               "0.00000000-0000-7000-8000-000000000000"));
+	ck_assert_uint_eq(l->count, 0);
+	ck_assert_ptr_null(l->next_cursor);
+	booking_reservation_list_free(l);
+}
+END_TEST
+
 /* --- a consumer polling while writers commit ------------------------------ */
 
 typedef struct seen_ids {
@@ -1988,6 +2184,9 @@ int main(void)
 	tcase_add_test(flows, flow_hold_pay_cancel_expire_relay_consume_check);
 	tcase_add_test(flows, flow_data_survives_reopening_a_file_store);
 	tcase_add_test(flows, consumer_polling_during_concurrent_writes_sees_every_event_once);
+	tcase_add_test(flows, bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor);
+	tcase_add_test(flows, a_booking_made_between_pages_neither_repeats_nor_skips_older_ones);
+	tcase_add_test(flows, a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error);
 	suite_add_tcase(s, flows);
 	return fx_run(s);
 }

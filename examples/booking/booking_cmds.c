@@ -192,7 +192,7 @@ int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation_list *l = NULL;
-	if (booking_reservation_list_for_user(&l, c->bk, &ctx, NULL) != 0)
+	if (booking_reservation_list_for_user(&l, c->bk, &ctx, NULL, 0, NULL) != 0)
 		return cli_fail(c);
 	if (c->json) {
 		json_t *items = json_array();
