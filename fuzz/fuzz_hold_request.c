@@ -191,7 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		known(booking_reservation_get(&got, w.bk, &ctx, id), "get");
 		booking_reservation_free(got);
 		booking_reservation_list *list = NULL;
-		known(booking_reservation_list_for_user(&list, w.bk, &ctx, NULL), "list");
+		known(booking_reservation_list_for_user(&list, w.bk, &ctx, NULL, 0, NULL), "list");
 		booking_reservation_list_free(list);
 		booking_reservation *cancelled = NULL;
 		known(booking_reservation_cancel(&cancelled, w.bk, &ctx, id), "cancel");

@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "resilience.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ void booking_reservation_list_free(booking_reservation_list *l)
 	for (size_t i = 0; i < l->count; i++)
 		booking_free(l->items[i].seats);
 	booking_free(l->items);
+	booking_free(l->next_cursor);
 	booking_free(l);
 }
 
@@ -306,30 +308,114 @@ int booking_reservation_get(booking_reservation **out, booking *bk, const bookin
 	return booking__scope_end(&sc, reservation_get_run(out, bk, ctx, booking_id));
 }
 
+/*
+ * Paged listing. A page cursor is "<created_at>.<id>" of the last booking of
+ * the page: the store resumes strictly after that key, so rows inserted
+ * between calls (newer, hence before the key) never shift the walk.
+ */
+
+typedef struct page_key {
+	int64_t created_at;
+	char id[BOOKING_ID_SIZE];
+} page_key;
+
+/* Digits of INT64_MAX: a longer run of digits cannot be a created_at. */
+#define PAGE_KEY_DIGITS 19
+
+static int cursor_invalid(void)
+{
+	return booking__error_field("cursor", "is not a cursor this listing returned");
+}
+
+/* Parse the decimal created_at of a cursor, "-"? then 1..19 digits, without overflow. */
+static int cursor_parse_time(const char *s, size_t len, int64_t *out)
+{
+	bool negative = len > 0 && s[0] == '-';
+	size_t i = negative ? 1 : 0;
+	uint64_t v = 0;
+	if (len == i || len - i > PAGE_KEY_DIGITS)
+		return cursor_invalid();
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return cursor_invalid();
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > (uint64_t)INT64_MAX)
+		return cursor_invalid();
+	*out = negative ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+static int cursor_parse(page_key *key, const char *cursor)
+{
+	size_t len = strnlen(cursor, BOOKING_CURSOR_SIZE);
+	if (len >= BOOKING_CURSOR_SIZE)
+		return cursor_invalid();
+	const char *dot = memchr(cursor, '.', len);
+	if (!dot || (size_t)(cursor + len - dot - 1) != BOOKING_ID_SIZE - 1)
+		return cursor_invalid();
+	int rc = cursor_parse_time(cursor, (size_t)(dot - cursor), &key->created_at);
+	if (rc < 0)
+		return rc;
+	memcpy(key->id, dot + 1, BOOKING_ID_SIZE);
+	if (booking__check_id("cursor", key->id) < 0)
+		return cursor_invalid();
+	/* one spelling per key: no leading zeros, no "-0" */
+	char again[BOOKING_CURSOR_SIZE];
+	snprintf(again, sizeof again, "%" PRId64 ".%s", key->created_at, key->id);
+	return strcmp(again, cursor) == 0 ? 0 : cursor_invalid();
+}
+
+static int cursor_format(char **out, const booking_reservation *last)
+{
+	char buf[BOOKING_CURSOR_SIZE];
+	int n = snprintf(buf, sizeof buf, "%" PRId64 ".%s", last->created_at, last->id);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "page cursor does not fit");
+	*out = booking_strdup(buf);
+	return *out ? 0 : booking_error_oom();
+}
+
 typedef struct res_collector {
 	booking_reservation_list *l;
-	size_t cap;
+	size_t cap; /* rows asked of the store: a page and one more */
 } res_collector;
 
 static int collect_reservation(const booking_reservation *b, void *payload)
 {
 	res_collector *c = payload;
-	if (c->l->count == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 16;
-		booking_reservation *n = booking_realloc(c->l->items, ncap * sizeof(*n));
-		if (!n)
-			return booking_error_oom();
-		c->l->items = n;
-		c->cap = ncap;
-	}
+	/* a store that returns more than it was asked for cannot grow the page */
+	if (c->l->count == c->cap)
+		return 0;
 	int rc = reservation_copy_into(&c->l->items[c->l->count], b);
 	if (rc == 0)
 		c->l->count++;
 	return rc;
 }
 
+static int page_request(size_t *limit, page_key *after, bool *has_after, size_t limit_in, const char *cursor)
+{
+	if (limit_in > BOOKING_PAGE_MAX)
+		return booking__error_field("limit", "must be 0 (default %d) .. %d", BOOKING_PAGE_DEFAULT,
+		                            BOOKING_PAGE_MAX);
+	*limit = limit_in ? limit_in : BOOKING_PAGE_DEFAULT;
+	*has_after = cursor && *cursor;
+	return *has_after ? cursor_parse(after, cursor) : 0;
+}
+
+/* The row past the page only tells that another page follows: drop it, cursor on the last kept. */
+static int page_finish(booking_reservation_list *l, size_t limit)
+{
+	if (l->count <= limit)
+		return 0;
+	for (size_t i = limit; i < l->count; i++)
+		booking_free(l->items[i].seats);
+	l->count = limit;
+	return cursor_format(&l->next_cursor, &l->items[limit - 1]);
+}
+
 static int list_for_user_run(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
-                                      const char *user_id)
+                             const char *user_id, size_t limit_in, const char *cursor)
 {
 	int rc;
 	if (!out || !bk)
@@ -346,10 +432,24 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 	} else if (!booking__is_privileged(ctx) && (!ctx->user_id || strcmp(ctx->user_id, user_id) != 0)) {
 		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "only admins may list other users' bookings");
 	}
-	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), 0};
+	size_t limit = 0;
+	page_key after = {0, ""};
+	bool has_after = false;
+	if ((rc = page_request(&limit, &after, &has_after, limit_in, cursor)) < 0)
+		return rc;
+	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), limit + 1};
 	if (!c.l)
 		return booking_error_oom();
-	if ((rc = bk->store->booking_list_by_user(bk->store, user_id, collect_reservation, &c)) < 0) {
+	c.l->items = booking_calloc(c.cap, sizeof(booking_reservation));
+	if (!c.l->items) {
+		booking_free(c.l);
+		return booking_error_oom();
+	}
+	rc = bk->store->booking_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
+	                                     has_after ? after.id : NULL, c.cap, collect_reservation, &c);
+	if (rc == 0)
+		rc = page_finish(c.l, limit);
+	if (rc < 0) {
 		booking_reservation_list_free(c.l);
 		return rc;
 	}
@@ -358,11 +458,11 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 }
 
 int booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
-                                      const char *user_id)
+                                      const char *user_id, size_t limit, const char *cursor)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RESERVATION_LIST);
-	return booking__scope_end(&sc, list_for_user_run(out, bk, ctx, user_id));
+	return booking__scope_end(&sc, list_for_user_run(out, bk, ctx, user_id, limit, cursor));
 }
 
 /* ---------- cancel / expire ---------- */

@@ -438,11 +438,12 @@ static int st_booking_get(booking_store *base, const char *id, booking_reservati
 	STORE_CALL(booking_get, F_READ, in->booking_get(in, id, out));
 }
 
-static int st_booking_list_by_user(booking_store *base, const char *user_id, booking_store_booking_cb cb,
-                                   void *payload)
+static int st_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
+                                   const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(booking_list_by_user, booking, cb, in->booking_list_by_user(in, user_id, it_booking, &it_));
+	STORE_ITER(booking_list_by_user, booking, cb,
+	           in->booking_list_by_user(in, user_id, after_created_at, after_id, max, it_booking, &it_));
 }
 
 static int st_transition(booking_store *base, const booking_store_transition *req)

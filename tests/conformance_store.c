@@ -667,14 +667,80 @@ START_TEST(bookings_of_a_user_come_newest_first)
 	hold_ok(&other, "bob", "A2", FX_T0 + 1);
 	hold_ok(&b2, "alice", "A3", FX_T0 + 2);
 	hold_ok(&b3, "alice", "A4", FX_T0 + 3);
-	ck_assert_ok(st->booking_list_by_user(st, "alice", booking_id_of, &l));
+	ck_assert_ok(st->booking_list_by_user(st, "alice", 0, NULL, 100, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 3);
 	ck_assert_str_eq(l.v[0], b3.r.id);
 	ck_assert_str_eq(l.v[1], b2.r.id);
 	ck_assert_str_eq(l.v[2], b1.r.id);
 	l.n = 0;
-	ck_assert_ok(st->booking_list_by_user(st, "nobody", booking_id_of, &l));
+	ck_assert_ok(st->booking_list_by_user(st, "nobody", 0, NULL, 100, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
+}
+END_TEST
+
+/* A booking's paging key, for sorting what a test made into the order a store must give. */
+typedef struct key_of {
+	int64_t created_at;
+	char id[BOOKING_ID_SIZE];
+} key_of;
+
+/* Newest first: created_at, then id, both descending (ids bytewise). */
+static int cmp_newest(const void *a, const void *b)
+{
+	const key_of *x = a, *y = b;
+	if (x->created_at != y->created_at)
+		return x->created_at > y->created_at ? -1 : 1;
+	return -strcmp(x->id, y->id);
+}
+
+START_TEST(bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max)
+{
+	/* three share a millisecond: the id orders them, and a key inside the tie must split it */
+	static const int64_t at[6] = {0, 1, 1, 1, 2, 3};
+	static const char *const seats[6] = {"A1", "A2", "A3", "A4", "A5", "A6"};
+	bk b[6], other;
+	key_of want[6];
+	blist l = {.n = 0};
+
+	seed();
+	for (int i = 0; i < 6; i++) {
+		hold_ok(&b[i], "alice", seats[i], FX_T0 + at[i]);
+		want[i].created_at = b[i].r.created_at;
+		memcpy(want[i].id, b[i].r.id, BOOKING_ID_SIZE);
+	}
+	hold_ok(&other, "bob", "B1", FX_T0 + 1);
+	qsort(want, 6, sizeof want[0], cmp_newest);
+
+	ck_assert_ok(st->booking_list_by_user(st, "alice", 0, NULL, 6, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(l.v[i], want[i].id);
+
+	/* max bounds what the store hands over */
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "alice", 0, NULL, 2, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 2);
+	ck_assert_str_eq(l.v[0], want[0].id);
+	ck_assert_str_eq(l.v[1], want[1].id);
+
+	/* after every key: exactly the older ones, in order, at most max */
+	for (size_t k = 0; k < 6; k++) {
+		size_t left = 5 - k, expect = left < 3 ? left : 3;
+		l.n = 0;
+		ck_assert_ok(st->booking_list_by_user(st, "alice", want[k].created_at, want[k].id, 3, booking_id_of, &l));
+		ck_assert_uint_eq(l.n, expect);
+		for (size_t i = 0; i < expect; i++)
+			ck_assert_str_eq(l.v[i], want[k + 1 + i].id);
+	}
+
+	/* a key older than everything, and another user's key, give nothing of bob's */
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "alice", FX_T0 - 1, want[0].id, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
+	l.n = 0;
+	ck_assert_ok(st->booking_list_by_user(st, "bob", FX_T0 + 2, want[0].id, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0], other.r.id);
 }
 END_TEST
 
@@ -1743,6 +1809,202 @@ START_TEST(flow_data_survives_reopening_a_file_store)
 }
 END_TEST
 
+/* --- paging a user's bookings through the public call --------------------- */
+
+/* Hold one seat each for `user`, `n` times; some share a millisecond. Ids into `ids`. */
+static void hold_many(const char *user, int first_seat, int n, char ids[][BOOKING_ID_SIZE])
+{
+	for (int i = 0; i < n; i++) {
+		char label[8];
+		snprintf(label, sizeof label, "%c%d", 'A' + (first_seat + i) / 10, 1 + (first_seat + i) % 10);
+		fx_hold_ok(&f, user, label, ids[i]);
+		if (i % 3 != 1) /* holds 1 and 2, 4 and 5, ... are made in the same millisecond */
+			fx_advance(&f, 1);
+	}
+}
+
+/* One page of alice's bookings (must succeed); appends its ids to `seen` and returns the page. */
+static booking_reservation_list *page_of_alice(size_t limit, const char *cursor, char seen[][BOOKING_ID_SIZE],
+                                               size_t *n_seen, size_t cap)
+{
+	booking_ctx alice = fx_customer("alice");
+	booking_reservation_list *l = NULL;
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, limit, cursor));
+	ck_assert_ptr_nonnull(l);
+	for (size_t i = 0; i < l->count; i++) {
+		ck_assert_uint_lt(*n_seen, cap);
+		snprintf(seen[(*n_seen)++], BOOKING_ID_SIZE, "%s", l->items[i].id);
+	}
+	return l;
+}
+
+static bool listed(char v[][BOOKING_ID_SIZE], size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* Every id of `made` once in `seen`, nothing else. */
+static void assert_same_ids_once(char seen[][BOOKING_ID_SIZE], size_t n_seen, char made[][BOOKING_ID_SIZE],
+                                 size_t n_made)
+{
+	ck_assert_uint_eq(n_seen, n_made);
+	for (size_t i = 0; i < n_seen; i++) {
+		ck_assert_msg(listed(made, n_made, seen[i]), "page gave %s, not one of alice's", seen[i]);
+		ck_assert_msg(!listed(seen, i, seen[i]), "%s came twice", seen[i]);
+	}
+}
+
+START_TEST(bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor)
+{
+	char made[7][BOOKING_ID_SIZE], seen[16][BOOKING_ID_SIZE], bob_id[BOOKING_ID_SIZE];
+	size_t n = 0;
+	booking_reservation_list *all, *p1, *p2, *p3;
+
+	hold_many("alice", 0, 7, made);
+	fx_hold_ok(&f, "bob", "C10", bob_id);
+
+	p1 = page_of_alice(3, NULL, seen, &n, 16);
+	ck_assert_uint_eq(p1->count, 3);
+	ck_assert_ptr_nonnull(p1->next_cursor);
+	ck_assert_uint_lt(strlen(p1->next_cursor), BOOKING_CURSOR_SIZE);
+	p2 = page_of_alice(3, p1->next_cursor, seen, &n, 16);
+	ck_assert_uint_eq(p2->count, 3);
+	ck_assert_ptr_nonnull(p2->next_cursor);
+	p3 = page_of_alice(3, p2->next_cursor, seen, &n, 16);
+	ck_assert_uint_eq(p3->count, 1);
+	ck_assert_ptr_null(p3->next_cursor);
+	assert_same_ids_once(seen, n, made, 7);
+
+	/* the pages, end to end, are the whole list in its order: newest first, ties by id */
+	n = 0;
+	all = page_of_alice(0, "", seen + 7, &n, 9);
+	ck_assert_uint_eq(all->count, 7);
+	ck_assert_ptr_null(all->next_cursor);
+	for (size_t i = 0; i < 7; i++)
+		ck_assert_str_eq(seen[i], seen[7 + i]);
+	for (size_t i = 1; i < 7; i++) {
+		const booking_reservation *newer = &all->items[i - 1], *older = &all->items[i];
+		ck_assert(newer->created_at > older->created_at ||
+		          (newer->created_at == older->created_at && strcmp(newer->id, older->id) > 0));
+	}
+	ck_assert_str_eq(all->items[0].id, made[6]);
+	ck_assert_str_eq(all->items[6].id, made[0]);
+
+	/* a page exactly as long as what is left has no next page */
+	n = 0;
+	booking_reservation_list_free(p3);
+	p3 = page_of_alice(7, NULL, seen, &n, 16);
+	ck_assert_uint_eq(p3->count, 7);
+	ck_assert_ptr_null(p3->next_cursor);
+
+	booking_reservation_list_free(all);
+	booking_reservation_list_free(p1);
+	booking_reservation_list_free(p2);
+	booking_reservation_list_free(p3);
+}
+END_TEST
+
+START_TEST(a_booking_made_between_pages_neither_repeats_nor_skips_older_ones)
+{
+	char made[7][BOOKING_ID_SIZE], seen[16][BOOKING_ID_SIZE], later[2][BOOKING_ID_SIZE];
+	size_t n = 0;
+	booking_reservation_list *p1, *p2, *p3;
+
+	hold_many("alice", 0, 7, made);
+	p1 = page_of_alice(3, NULL, seen, &n, 16);
+	ck_assert_ptr_nonnull(p1->next_cursor);
+	/* made while alice walks her pages: newer than the cursor, so they wait for the next walk */
+	fx_hold_ok(&f, "alice", "C1", later[0]);
+	fx_advance(&f, FX_SECOND);
+	fx_hold_ok(&f, "alice", "C2", later[1]);
+	p2 = page_of_alice(3, p1->next_cursor, seen, &n, 16);
+	ck_assert_ptr_nonnull(p2->next_cursor);
+	p3 = page_of_alice(3, p2->next_cursor, seen, &n, 16);
+	ck_assert_ptr_null(p3->next_cursor);
+	assert_same_ids_once(seen, n, made, 7);
+	ck_assert(!listed(seen, n, later[0]) && !listed(seen, n, later[1]));
+	/* and a walk started now shows them first */
+	booking_reservation_list_free(p1);
+	n = 0;
+	p1 = page_of_alice(2, NULL, seen, &n, 16);
+	ck_assert_str_eq(p1->items[0].id, later[1]);
+	ck_assert_str_eq(p1->items[1].id, later[0]);
+
+	booking_reservation_list_free(p1);
+	booking_reservation_list_free(p2);
+	booking_reservation_list_free(p3);
+}
+END_TEST
+
+static void assert_validation_names(int rc, const char *field)
+{
+	char want[64];
+	ck_assert_code(rc, "VALIDATION_ERROR");
+	snprintf(want, sizeof want, "{\"field\":\"%s\"}", field);
+	ck_assert_str_eq(booking_error_last()->details_json, want);
+}
+
+START_TEST(a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error)
+{
+	static const char *const bad[] = {
+		"x",
+		"1767225600000",
+		"1767225600000.",
+		".01900000-0000-7000-8000-000000000000",
+		"01767225600000.01900000-0000-7000-8000-000000000000",  /* leading zero */
+		"-0.01900000-0000-7000-8000-000000000000",
+		"+1.01900000-0000-7000-8000-000000000000",
+		"9223372036854775808.01900000-0000-7000-8000-000000000000", /* INT64_MAX + 1 */
+		"99999999999999999999.01900000-0000-7000-8000-000000000000",
+		"17672256000x0.01900000-0000-7000-8000-000000000000",
+		"1767225600000.01900000-0000-7000-8000-00000000000",    /* short id */
+		"1767225600000.01900000-0000-7000-8000-0000000000000",  /* long id */
+		"1767225600000.01900000-0000-7000-8000-00000000000G",
+		"1767225600000.01900000-0000-7000-8000-00000000000A",   /* upper case */
+		"1767225600000.01900000_0000-7000-8000-000000000000",
+		"1767225600000.01900000-0000-7000-8000-000000000000.1",
+		"1767225600000 01900000-0000-7000-8000-000000000000",
+		"1767225600000.01900000-0000-7000-8000-000000000000 ",
+		"1767225600000.01900000-0000-7000-8000-000000000000'; DROP TABLE bookings; --",
+	};
+	booking_ctx alice = fx_customer("alice");
+	booking_reservation_list *l = (booking_reservation_list *)&l;
+	char made[1][BOOKING_ID_SIZE], longest[BOOKING_CURSOR_SIZE + 8];
+
+	hold_many("alice", 0, 1, made);
+	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, BOOKING_PAGE_MAX + 1, NULL),
+	                        "limit");
+	ck_assert_ptr_null(l);
+	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, (size_t)-1, NULL), "limit");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		l = (booking_reservation_list *)&l;
+		assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, bad[i]), "cursor");
+		ck_assert_ptr_null(l);
+	}
+	memset(longest, '1', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, longest), "cursor");
+
+	/* the bounds themselves are fine; a well-formed key that is no booking's just positions the page */
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, BOOKING_PAGE_MAX, NULL));
+	ck_assert_uint_eq(l->count, 1);
+	booking_reservation_list_free(l);
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 1,
+	                                               "9223372036854775807.ffffffff-ffff-7fff-bfff-ffffffffffff"));
+	ck_assert_uint_eq(l->count, 1);
+	ck_assert_str_eq(l->items[0].id, made[0]);
+	booking_reservation_list_free(l);
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 1,
+	                                               "0.00000000-0000-7000-8000-000000000000"));
+	ck_assert_uint_eq(l->count, 0);
+	ck_assert_ptr_null(l->next_cursor);
+	booking_reservation_list_free(l);
+}
+END_TEST
+
 /* --- a consumer polling while writers commit ------------------------------ */
 
 typedef struct seen_ids {
@@ -1888,6 +2150,7 @@ int main(void)
 	tcase_add_test(members, hold_claims_a_seat_whose_hold_expired);
 	tcase_add_test(members, duplicate_booking_id_is_refused);
 	tcase_add_test(members, bookings_of_a_user_come_newest_first);
+	tcase_add_test(members, bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max);
 	tcase_add_test(members, cancel_transition_frees_seats_and_appends_the_event);
 	tcase_add_test(members, cancel_transition_of_an_expired_hold_fails_with_booking_expired);
 	tcase_add_test(members, expire_transition_needs_an_expired_hold);
@@ -1921,6 +2184,9 @@ int main(void)
 	tcase_add_test(flows, flow_hold_pay_cancel_expire_relay_consume_check);
 	tcase_add_test(flows, flow_data_survives_reopening_a_file_store);
 	tcase_add_test(flows, consumer_polling_during_concurrent_writes_sees_every_event_once);
+	tcase_add_test(flows, bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor);
+	tcase_add_test(flows, a_booking_made_between_pages_neither_repeats_nor_skips_older_ones);
+	tcase_add_test(flows, a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error);
 	suite_add_tcase(s, flows);
 	return fx_run(s);
 }

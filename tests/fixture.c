@@ -194,9 +194,10 @@ static int w_booking_get(booking_store *st, const char *id, booking_reservation 
 {
 	return INNER(st)->booking_get(INNER(st), id, out);
 }
-static int w_booking_list_by_user(booking_store *st, const char *user, booking_store_booking_cb cb, void *p)
+static int w_booking_list_by_user(booking_store *st, const char *user, int64_t after_created_at, const char *after_id,
+                                  size_t max, booking_store_booking_cb cb, void *p)
 {
-	return INNER(st)->booking_list_by_user(INNER(st), user, cb, p);
+	return INNER(st)->booking_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
 }
 static int w_transition(booking_store *st, const booking_store_transition *req)
 {

@@ -202,7 +202,7 @@ START_TEST(hold_is_all_or_nothing)
 	ck_assert_code(fx_hold(&f, NULL, "alice", "C8,C9,C10"), "SEAT_ALREADY_BOOKED");
 	ck_assert_int_eq(fx_seat_status(&f, "C8"), BOOKING_SEAT_FREE);
 	ck_assert_int_eq(fx_seat_status(&f, "C9"), BOOKING_SEAT_FREE);
-	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL));
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));
 	ck_assert_uint_eq(l->count, 0);
 	booking_reservation_list_free(l);
 	/* the free seats stay claimable */
@@ -285,8 +285,9 @@ START_TEST(bookings_of_a_user_are_listed_newest_first)
 	fx_advance(&f, FX_SECOND);
 	fx_hold_ok(&f, "alice", "A5", b3);
 
-	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL));
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));
 	ck_assert_uint_eq(l->count, 3);
+	ck_assert_ptr_null(l->next_cursor);
 	ck_assert_str_eq(l->items[0].id, b3);
 	ck_assert_str_eq(l->items[1].id, b2);
 	ck_assert_str_eq(l->items[2].id, b1);
@@ -294,19 +295,19 @@ START_TEST(bookings_of_a_user_are_listed_newest_first)
 	ck_assert_str_eq(l->items[1].seats[1].label, "A4");
 	booking_reservation_list_free(l);
 
-	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, "alice"));
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, "alice", 0, NULL));
 	ck_assert_uint_eq(l->count, 3);
 	booking_reservation_list_free(l);
 
 	l = (booking_reservation_list *)&l;
-	ck_assert_code(booking_reservation_list_for_user(&l, f.bk, &bob, "alice"), "FORBIDDEN");
+	ck_assert_code(booking_reservation_list_for_user(&l, f.bk, &bob, "alice", 0, NULL), "FORBIDDEN");
 	ck_assert_ptr_null(l);
 
-	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &admin, "alice"));
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &admin, "alice", 0, NULL));
 	ck_assert_uint_eq(l->count, 3);
 	booking_reservation_list_free(l);
 
-	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &admin, "nobody"));
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &admin, "nobody", 0, NULL));
 	ck_assert_uint_eq(l->count, 0);
 	booking_reservation_list_free(l);
 }

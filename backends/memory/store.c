@@ -1166,23 +1166,84 @@ static int booking_snapshot(mem_store *st, bool (*keep)(const booking_reservatio
 	return 0;
 }
 
-static bool keep_user(const booking_reservation *b, const void *user_id)
+/* A user's page: at most `max` of their bookings strictly after the key, newest first. */
+typedef struct user_page {
+	const char *user_id;
+	int64_t after_created_at;
+	const char *after_id; /* NULL: from the newest */
+	const booking_reservation **top; /* sorted newest first, `n` of `cap` */
+	size_t n, cap;
+} user_page;
+
+static bool page_wants(const user_page *pg, const booking_reservation *b)
 {
-	return strcmp(b->user_id, user_id) == 0;
+	if (strcmp(b->user_id, pg->user_id) != 0)
+		return false;
+	if (!pg->after_id)
+		return true;
+	return b->created_at < pg->after_created_at ||
+	       (b->created_at == pg->after_created_at && strcmp(b->id, pg->after_id) < 0);
 }
 
-static int st_booking_list_by_user(booking_store *base, const char *user_id, booking_store_booking_cb cb,
-                                   void *payload)
+/* Keep the `cap` newest seen so far: memory bounded by the page, not by the user's history. */
+static void page_offer(user_page *pg, const booking_reservation *b)
+{
+	size_t lo = 0, hi = pg->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_booking_newest(pg->top[mid], b) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == pg->cap)
+		return;
+	size_t keep = pg->n < pg->cap ? pg->n : pg->cap - 1;
+	memmove(&pg->top[lo + 1], &pg->top[lo], (keep - lo) * sizeof *pg->top);
+	pg->top[lo] = b;
+	if (pg->n < pg->cap)
+		pg->n++;
+}
+
+/* Under the store lock: pick the page and copy it (seat arrays never change once stored: borrowed). */
+static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservation **snap_out)
+{
+	*snap_out = NULL;
+	if (pg->cap > st->bookings.len)
+		pg->cap = st->bookings.len;
+	if (pg->cap == 0)
+		return 0;
+	pg->top = booking_calloc(pg->cap, sizeof *pg->top);
+	if (!pg->top)
+		return oom();
+	/* newest rows were inserted last: walking back, most others fail the first compare */
+	for (size_t i = st->bookings.len; i-- > 0;) {
+		const booking_reservation *b = st->bookings.items[i];
+		if (page_wants(pg, b))
+			page_offer(pg, b);
+	}
+	int rc = 0;
+	if (pg->n && !(*snap_out = booking_calloc(pg->n, sizeof **snap_out)))
+		rc = oom();
+	for (size_t i = 0; rc == 0 && i < pg->n; i++)
+		(*snap_out)[i] = *pg->top[i];
+	booking_free(pg->top);
+	pg->top = NULL;
+	return rc;
+}
+
+static int st_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
+                                   const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
 {
 	mem_store *st = impl(base);
 	if (!user_id)
 		return missing_arg("user_id");
+	user_page pg = {user_id, after_created_at, after_id, NULL, 0, max};
 	booking_reservation *snap;
-	size_t n;
 	lock_store(st);
-	int rc = booking_snapshot(st, keep_user, user_id, cmp_booking_newest, &snap, &n);
+	int rc = page_snapshot_locked(st, &pg, &snap);
 	unlock_store(st);
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
+	for (size_t i = 0; i < pg.n && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);
 	booking_free(snap);
 	return rc;

@@ -51,6 +51,7 @@ typedef enum pg_query_id {
 	PGQ_HOLD,
 	PGQ_BOOKING_GET,
 	PGQ_BOOKING_LIST_USER,
+	PGQ_BOOKING_LIST_USER_AFTER,
 	PGQ_BOOKING_EXISTS,
 	PGQ_TRANSITION,
 	PGQ_LIST_DUE,
@@ -231,7 +232,8 @@ int pg_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_
 
 int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int pg_booking_get(booking_store *st, const char *id, booking_reservation **out);
-int pg_booking_list_by_user(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload);
+int pg_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
+                            size_t max, booking_store_booking_cb cb, void *payload);
 int pg_transition(booking_store *st, const booking_store_transition *req);
 int pg_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 /* A booking row (the PG_BOOKING_COLUMNS) into `b`; b->seats is allocated. */

@@ -19,8 +19,13 @@ static const pg_query Q_HOLD = {PGQ_HOLD, 21,
 static const pg_query Q_BOOKING_GET = {PGQ_BOOKING_GET, 1,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE id = $1"};
 static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, 1, "SELECT 1 FROM bookings WHERE id = $1"};
-static const pg_query Q_BOOKING_LIST_USER = {PGQ_BOOKING_LIST_USER, 1,
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1 ORDER BY created_at DESC, id DESC"};
+/* A page of a user's bookings: the first, or the one after a (created_at, id) key; index bookings_user. */
+static const pg_query Q_BOOKING_LIST_USER = {PGQ_BOOKING_LIST_USER, 2,
+	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1"
+	" ORDER BY created_at DESC, id DESC LIMIT $2::bigint"};
+static const pg_query Q_BOOKING_LIST_USER_AFTER = {PGQ_BOOKING_LIST_USER_AFTER, 4,
+	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1 AND (created_at, id) < ($2::bigint, $3)"
+	" ORDER BY created_at DESC, id DESC LIMIT $4::bigint"};
 static const pg_query Q_TRANSITION = {PGQ_TRANSITION, 11,
 	"SELECT booking_transition($1, $2::smallint, $3::bigint, $4::text[], $5::text[], $6::text[], $7::text[],"
 	" $8::bigint[], $9::text[], $10::text[], $11::text[])"};
@@ -248,15 +253,23 @@ static int deliver_bookings(PGresult *r, booking_store_booking_cb cb, void *payl
 	return rc;
 }
 
-int pg_booking_list_by_user(booking_store *base, const char *user_id, booking_store_booking_cb cb, void *payload)
+int pg_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at, const char *after_id,
+                            size_t max, booking_store_booking_cb cb, void *payload)
 {
 	if (!user_id)
 		return missing("user_id");
+	if (max == 0)
+		return 0;
 	pg_params p;
 	PGresult *r;
 	pp_init(&p);
 	pp_text(&p, user_id);
-	int rc = pg_run(pg_impl(base), &Q_BOOKING_LIST_USER, &p, &r, NULL, NULL);
+	if (after_id) {
+		pp_i64(&p, after_created_at);
+		pp_text(&p, after_id);
+	}
+	pp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+	int rc = pg_run(pg_impl(base), after_id ? &Q_BOOKING_LIST_USER_AFTER : &Q_BOOKING_LIST_USER, &p, &r, NULL, NULL);
 	pp_free(&p);
 	return rc < 0 ? rc : deliver_bookings(r, cb, payload);
 }

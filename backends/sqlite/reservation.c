@@ -36,8 +36,13 @@ static const char SQL_BOOKING_SEATS_INSERT[] =
 	"INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)";
 static const char SQL_BOOKING_GET[] = "SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE id = ?1";
 static const char SQL_BOOKING_SEATS[] = "SELECT label FROM booking_seats WHERE booking_id = ?1 ORDER BY position";
+/* A page of a user's bookings: the first, or the one after a (created_at, id) key; index bookings_user. */
 static const char SQL_BOOKING_BY_USER[] =
-	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC";
+	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE user_id = ?1"
+	" ORDER BY created_at DESC, id DESC LIMIT ?2";
+static const char SQL_BOOKING_BY_USER_AFTER[] =
+	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE user_id = ?1 AND (created_at, id) < (?2, ?3)"
+	" ORDER BY created_at DESC, id DESC LIMIT ?4";
 static const char SQL_BOOKING_DUE[] =
 	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= ?1"
 	" ORDER BY expires_at, rowid LIMIT ?2";
@@ -322,6 +327,7 @@ struct booking_list_arg {
 	size_t max;
 	booking_store_booking_cb cb;
 	void *payload;
+	const char *after_id; /* by user: NULL for the first page */
 };
 
 static int booking_rows(sq_conn *c, sqlite3_stmt *s, int rc, struct booking_list_arg *a)
@@ -339,21 +345,26 @@ static int booking_rows(sq_conn *c, sqlite3_stmt *s, int rc, struct booking_list
 	return rc;
 }
 
+/* `now` carries the created_at of the key after which the page starts. */
 static int booking_list_by_user_tx(sq_conn *c, void *arg)
 {
 	struct booking_list_arg *a = arg;
 	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQL_BOOKING_BY_USER, &s);
+	int rc = sq_stmt(c, a->after_id != NULL ? SQL_BOOKING_BY_USER_AFTER : SQL_BOOKING_BY_USER, &s);
 
 	if (rc == 0)
-		rc = sq_bind(c, s, "t", a->user_id);
+		rc = a->after_id != NULL ? sq_bind(c, s, "titz", a->user_id, a->now, a->after_id, a->max)
+		                         : sq_bind(c, s, "tz", a->user_id, a->max);
 	return booking_rows(c, s, rc, a);
 }
 
-int sq_booking_list_by_user(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload)
+int sq_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
+                            size_t max, booking_store_booking_cb cb, void *payload)
 {
-	struct booking_list_arg a = {user_id, 0, 0, cb, payload};
+	struct booking_list_arg a = {user_id, after_created_at, max, cb, payload, after_id};
 
+	if (max == 0)
+		return 0;
 	return sq_read((sq_store *)st, booking_list_by_user_tx, &a);
 }
 
@@ -370,7 +381,7 @@ static int list_due_tx(sq_conn *c, void *arg)
 
 int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
 {
-	struct booking_list_arg a = {NULL, now, max, cb, payload};
+	struct booking_list_arg a = {NULL, now, max, cb, payload, NULL};
 
 	if (max == 0)
 		return 0;

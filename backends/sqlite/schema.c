@@ -166,10 +166,22 @@ static const char *const SCHEMA_V2[] = {
 	NULL,
 };
 
+/*
+ * Version 3: a user's bookings are read a page at a time, newest first by
+ * (created_at, id); the index carries id so a page after a key is a range
+ * scan that stops at the page size instead of sorting all of the user's rows.
+ */
+static const char *const SCHEMA_V3[] = {
+	"DROP INDEX bookings_user",
+	"CREATE INDEX bookings_user ON bookings(user_id, created_at, id)",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
 	SCHEMA_V2,
+	SCHEMA_V3,
 };
 
 static const char SQL_HAS_MIGRATIONS[] =

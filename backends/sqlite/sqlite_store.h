@@ -39,7 +39,7 @@
 #include "backends.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 2
+#define SQ_SCHEMA_VERSION 3
 
 /** A prepared statement cached on a connection, keyed by the address of its SQL text. */
 typedef struct sq_stmt_slot {
@@ -170,7 +170,8 @@ void sq_seat_from_row(sqlite3_stmt *s, int first, booking_store_seat *seat);
 
 int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int sq_booking_get(booking_store *st, const char *id, booking_reservation **out);
-int sq_booking_list_by_user(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload);
+int sq_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
+                            size_t max, booking_store_booking_cb cb, void *payload);
 int sq_transition(booking_store *st, const booking_store_transition *req);
 int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 /** Load a booking (with its seats) inside the caller's transaction; BOOKING_EBOOKING_NOT_FOUND. */

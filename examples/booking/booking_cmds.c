@@ -180,40 +180,54 @@ int cmd_refund(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
+static void print_bookings(const cli *c, const char *user_id, const booking_reservation_list *l, bool later_page)
+{
+	if (l->count == 0) {
+		printf(later_page ? "%s has no more bookings\n" : "%s has no bookings\n", user_id);
+		return;
+	}
+	printf("%s%-36s  %-18s  %-14s  %s%s\n", col(c, ANSI_DIM), "ID", "STATUS", "TOTAL", "SEATS",
+	       col(c, ANSI_RESET));
+	for (size_t i = 0; i < l->count; i++) {
+		const booking_reservation *r = &l->items[i];
+		char money[48];
+		printf("%-36s  %-18s  %-14s ", r->id, booking_status_name(r->status),
+		       fmt_money(money, sizeof money, r->total_amount, r->currency));
+		for (size_t k = 0; k < r->seat_count; k++)
+			printf(" %s", r->seats[k].label);
+		printf("\n");
+	}
+	if (l->next_cursor)
+		printf("%smore: booking bookings --cursor %s%s\n", col(c, ANSI_DIM), l->next_cursor, col(c, ANSI_RESET));
+}
+
 int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 {
+	static const char *const known[] = {"--limit=", "--cursor=", NULL};
 	cli_args a;
 	booking_ctx ctx;
+	long limit = 0;
 	int rc;
-	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
 		return rc;
 	if (a.npos)
 		return cli_usage_error(c, cmd, "bookings takes no arguments (it lists the logged-in user's)");
+	if (args_get(&a, "--limit") && !args_int(args_get(&a, "--limit"), 1, BOOKING_PAGE_MAX, &limit))
+		return cli_usage_error(c, cmd, "--limit must be a number of bookings, 1..%d", BOOKING_PAGE_MAX);
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation_list *l = NULL;
-	if (booking_reservation_list_for_user(&l, c->bk, &ctx, NULL) != 0)
+	if (booking_reservation_list_for_user(&l, c->bk, &ctx, NULL, (size_t)limit, args_get(&a, "--cursor")) != 0)
 		return cli_fail(c);
 	if (c->json) {
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
 			json_array_append_new(items, json_reservation(&l->items[i]));
-		rc = cli_json(c, json_pack("{s:s,s:o,s:I}", "user_id", ctx.user_id, "bookings", items, "count",
-		                           (json_int_t)l->count));
-	} else if (l->count == 0) {
-		printf("%s has no bookings\n", ctx.user_id);
+		rc = cli_json(c, json_pack("{s:s,s:o,s:I,s:s?}", "user_id", ctx.user_id, "bookings", items, "count",
+		                           (json_int_t)l->count, "next_cursor", l->next_cursor));
 	} else {
-		printf("%s%-36s  %-18s  %-14s  %s%s\n", col(c, ANSI_DIM), "ID", "STATUS", "TOTAL", "SEATS",
-		       col(c, ANSI_RESET));
-		for (size_t i = 0; i < l->count; i++) {
-			const booking_reservation *r = &l->items[i];
-			char money[48];
-			printf("%-36s  %-18s  %-14s ", r->id, booking_status_name(r->status),
-			       fmt_money(money, sizeof money, r->total_amount, r->currency));
-			for (size_t k = 0; k < r->seat_count; k++)
-				printf(" %s", r->seats[k].label);
-			printf("\n");
-		}
+		const char *cursor = args_get(&a, "--cursor");
+		print_bookings(c, ctx.user_id, l, cursor && *cursor);
 	}
 	booking_reservation_list_free(l);
 	return rc;

@@ -50,6 +50,10 @@ typedef struct cli {
 	char paykey_buf[4200];     /* the payment key file found in the data directory */
 } cli;
 
+/* A numeric macro as a string literal: CLI_STR(BOOKING_PAGE_MAX) is "500". */
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+
 /* ---- a command -------------------------------------------------------- */
 
 typedef struct cli_command cli_command;

@@ -78,7 +78,11 @@ static const cli_command commands[] = {
 	 "                 " CLI_DECLINING_CARD " is declined by the simulated gateway"},
 	{"cancel", NULL, cmd_cancel, "BOOKING_ID", "cancel a held booking, releasing its seats (its owner)", NULL},
 	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its booking (admin)", NULL},
-	{"bookings", NULL, cmd_bookings, "", "list the bookings of the logged-in user", NULL},
+	{"bookings", NULL, cmd_bookings, "[--limit N] [--cursor C]",
+	 "list the bookings of the logged-in user, newest first, a page at a time",
+	 "  --limit N   bookings in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
+	 "  --cursor C  the page after the one that printed C (its \"more:\" line,\n"
+	 "              or next_cursor in --json); without it, the newest page"},
 	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},
 	{"relay", NULL, cmd_relay, "", "move outbox events to the events transport (system)", NULL},
 	{"notify", NULL, cmd_notify, "[--follow]",

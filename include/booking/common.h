@@ -41,6 +41,19 @@ BOOKING_BEGIN_DECL
 /** ISO 4217 currency code plus NUL. */
 #define BOOKING_CURRENCY_SIZE 4
 
+/*
+ * Paging. A list that a customer can grow (their bookings) comes in pages:
+ * the caller asks for `limit` rows (0 means BOOKING_PAGE_DEFAULT) and gets
+ * an opaque `next_cursor` to pass back for the following page, so no call
+ * ever builds more than BOOKING_PAGE_MAX rows.
+ */
+/** Rows in a page when the caller passes limit 0. */
+#define BOOKING_PAGE_DEFAULT 50
+/** Largest page: a larger limit fails with BOOKING_EVALIDATION naming "limit". */
+#define BOOKING_PAGE_MAX 500
+/** Largest page cursor the library produces or accepts, including NUL. */
+#define BOOKING_CURSOR_SIZE 64
+
 /** A library handle: storage, locks, events, payments and the rules. Opaque. */
 typedef struct booking booking;
 

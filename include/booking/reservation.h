@@ -51,7 +51,17 @@ typedef struct booking_reservation {
 	int64_t version;          /**< number of recorded state changes (1 after the hold) */
 } booking_reservation;
 
-typedef struct booking_reservation_list { size_t count; booking_reservation *items; } booking_reservation_list;
+/** A page of bookings (booking_reservation_list_for_user). */
+typedef struct booking_reservation_list {
+	size_t count;
+	booking_reservation *items;
+	/**
+	 * Cursor of the following page (pass it back as `cursor`), or NULL on
+	 * the last page. Opaque, at most BOOKING_CURSOR_SIZE - 1 bytes; owned
+	 * by the list (freed by booking_reservation_list_free).
+	 */
+	char *next_cursor;
+} booking_reservation_list;
 
 /** Name of a status ("PENDING", ...). Static. */
 BOOKING_EXTERN(const char *) booking_status_name(booking_status status);
@@ -81,9 +91,31 @@ BOOKING_EXTERN(int) booking_hold(booking_reservation **out, booking *bk, const b
 BOOKING_EXTERN(int) booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                             const char *booking_id);
 
-/** The bookings of `user_id` (NULL: the actor's), newest first. Others' need admin. */
+/**
+ * One page of the bookings of `user_id`, newest first (by created_at, then
+ * by id, both descending).
+ *
+ * Paging is by key, not by offset: the cursor names the last booking of the
+ * previous page and the next page starts strictly after it, so bookings
+ * made between two calls neither repeat nor push older ones out of the
+ * walk (they are newer and show on a walk started afterwards).
+ *
+ * @param out      caller owns, booking_reservation_list_free(). Its
+ *                 `next_cursor` is NULL on the last page.
+ * @param ctx      the user themselves, or an admin/system for anyone.
+ * @param user_id  NULL: the actor's own bookings.
+ * @param limit    rows in the page: 0 for BOOKING_PAGE_DEFAULT (50), at most
+ *                 BOOKING_PAGE_MAX (500).
+ * @param cursor   NULL or "" for the first page, else a `next_cursor` this
+ *                 call returned for the same user (borrowed).
+ * @return 0, BOOKING_EVALIDATION (field "limit" above BOOKING_PAGE_MAX,
+ *         field "cursor" not one this call produced, field "user_id"),
+ *         BOOKING_EUNAUTHORIZED, BOOKING_EFORBIDDEN (another user's, not
+ *         admin), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(int) booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
-                                                      const char *user_id);
+                                                      const char *user_id, size_t limit, const char *cursor);
 
 /**
  * Cancel a PENDING booking and release its seats (owner or admin).

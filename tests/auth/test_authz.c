@@ -83,8 +83,8 @@ START_TEST(an_admin_may_cancel_any_booking_and_list_anyones)
 	char b[BOOKING_ID_SIZE];
 	hold_as(&alice, "B2", b);
 	booking_reservation_list *l = NULL;
-	ck_assert_code(booking_reservation_list_for_user(&l, A.f.bk, &bob, alice_id), "FORBIDDEN");
-	ck_assert_ok(booking_reservation_list_for_user(&l, A.f.bk, &admin, alice_id));
+	ck_assert_code(booking_reservation_list_for_user(&l, A.f.bk, &bob, alice_id, 0, NULL), "FORBIDDEN");
+	ck_assert_ok(booking_reservation_list_for_user(&l, A.f.bk, &admin, alice_id, 0, NULL));
 	ck_assert_uint_eq(l->count, 1);
 	booking_reservation_list_free(l);
 	ck_assert_ok(booking_reservation_cancel(NULL, A.f.bk, &admin, b));

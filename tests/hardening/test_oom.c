@@ -534,7 +534,7 @@ static int run_reservation_read(world *w)
 	booking_reservation_list *l = NULL;
 	int rc = booking_reservation_get(&r, w->bk, &alice, w->booking_id);
 	if (rc == 0)
-		rc = booking_reservation_list_for_user(&l, w->bk, &alice, NULL);
+		rc = booking_reservation_list_for_user(&l, w->bk, &alice, NULL, 0, NULL);
 	booking_reservation_free(r);
 	booking_reservation_list_free(l);
 	return rc;

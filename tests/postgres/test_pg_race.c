@@ -333,16 +333,39 @@ static size_t confirmed_seats(booking *bk)
 	booking_ctx_init(&admin, "admin-1", BOOKING_ROLE_ADMIN);
 	for (int p = 0; p < PROCS; p++)
 		for (int i = 0; i < THREADS; i++) {
-			char user[32];
-			booking_reservation_list *l = NULL;
+			char user[32], cursor[BOOKING_CURSOR_SIZE] = "";
 			snprintf(user, sizeof user, "racer-%d-%d", p, i);
-			assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user), "list bookings");
-			for (size_t k = 0; k < l->count; k++)
-				if (l->items[k].status == BOOKING_STATUS_CONFIRMED)
-					n += l->items[k].seat_count;
-			booking_reservation_list_free(l);
+			do {
+				booking_reservation_list *l = NULL;
+				assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user, BOOKING_PAGE_MAX, cursor),
+				          "list bookings");
+				for (size_t k = 0; k < l->count; k++)
+					if (l->items[k].status == BOOKING_STATUS_CONFIRMED)
+						n += l->items[k].seat_count;
+				snprintf(cursor, sizeof cursor, "%s", l->next_cursor ? l->next_cursor : "");
+				booking_reservation_list_free(l);
+			} while (*cursor);
 		}
 	return n;
+}
+
+/* Live seats (PENDING or PAYMENT_PROCESSING) of one page of the victim's bookings, marked in `held`. */
+static int live_seats_of_page(const booking_reservation_list *l, bool held[SEATS])
+{
+	int count = 0;
+	for (size_t k = 0; k < l->count; k++) {
+		const booking_reservation *b = &l->items[k];
+		if (b->status != BOOKING_STATUS_PENDING && b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
+			continue;
+		for (size_t s = 0; s < b->seat_count; s++) {
+			int seat = (b->seats[s].label[0] - 'A') * 10 + atoi(b->seats[s].label + 1) - 1;
+			ck_assert_msg(seat >= 0 && seat < SEATS, "odd label %s", b->seats[s].label);
+			ck_assert_msg(!held[seat], "seat %s in two live bookings of the victim", b->seats[s].label);
+			held[seat] = true;
+			count++;
+		}
+	}
+	return count;
 }
 
 /* Seats of the victim's bookings that were live when it died (PENDING or PAYMENT_PROCESSING). */
@@ -352,23 +375,16 @@ static int victim_seats(booking *bk, bool held[SEATS])
 	int count = 0;
 	booking_ctx_init(&admin, "admin-1", BOOKING_ROLE_ADMIN);
 	for (int i = 0; i < THREADS; i++) {
-		char user[32];
-		booking_reservation_list *l = NULL;
+		char user[32], cursor[BOOKING_CURSOR_SIZE] = "";
 		snprintf(user, sizeof user, "racer-%d-%d", VICTIM, i);
-		assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user), "list victim bookings");
-		for (size_t k = 0; k < l->count; k++) {
-			const booking_reservation *b = &l->items[k];
-			if (b->status != BOOKING_STATUS_PENDING && b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
-				continue;
-			for (size_t s = 0; s < b->seat_count; s++) {
-				int seat = (b->seats[s].label[0] - 'A') * 10 + atoi(b->seats[s].label + 1) - 1;
-				ck_assert_msg(seat >= 0 && seat < SEATS, "odd label %s", b->seats[s].label);
-				ck_assert_msg(!held[seat], "seat %s in two live bookings of the victim", b->seats[s].label);
-				held[seat] = true;
-				count++;
-			}
-		}
-		booking_reservation_list_free(l);
+		do {
+			booking_reservation_list *l = NULL;
+			assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user, BOOKING_PAGE_MAX, cursor),
+			          "list victim bookings");
+			count += live_seats_of_page(l, held);
+			snprintf(cursor, sizeof cursor, "%s", l->next_cursor ? l->next_cursor : "");
+			booking_reservation_list_free(l);
+		} while (*cursor);
 	}
 	return count;
 }

@@ -209,8 +209,18 @@ struct booking_store {
 	int (*hold)(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 
 	int (*booking_get)(booking_store *st, const char *id, booking_reservation **out); /**< required; BOOKING_EBOOKING_NOT_FOUND */
-	/** required: bookings of a user, newest first. */
-	int (*booking_list_by_user)(booking_store *st, const char *user_id, booking_store_booking_cb cb, void *payload);
+	/**
+	 * required: bookings of a user, newest first by (created_at, id) both
+	 * descending (ids compared bytewise), at most `max` of them. When
+	 * `after_id` is not NULL, only those strictly after the key
+	 * (after_created_at, after_id) in that order: created_at <
+	 * after_created_at, or equal and id < after_id. The core pages with
+	 * this (it asks one row more than a page to learn whether another
+	 * follows), so a store must not read more rows than it returns: an
+	 * index on (user_id, created_at, id) serves it.
+	 */
+	int (*booking_list_by_user)(booking_store *st, const char *user_id, int64_t after_created_at,
+	                            const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
 
 	/**
 	 * required: one transaction: the booking must be PENDING and satisfy
