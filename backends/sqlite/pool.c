@@ -4,9 +4,11 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sqlite_store.h"
 
@@ -305,6 +307,26 @@ static int conn_configure(sq_store *st, sq_conn *c)
 	return rc;
 }
 
+/*
+ * A database file this store creates is private (0600), whatever the
+ * umask: it holds password hashes. SQLite gives its -wal, -shm and journal
+ * files the database file's mode. An existing file keeps its mode.
+ */
+static int create_private(const sq_store *st)
+{
+	if (st->memory || strncmp(st->path, "file:", 5) == 0)
+		return 0;
+	int fd = open(st->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot create the database file: %s",
+	                         strerror(errno));
+}
+
 static int conn_open(sq_store *st, sq_conn **out)
 {
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -314,6 +336,10 @@ static int conn_open(sq_store *st, sq_conn **out)
 	*out = NULL;
 	if (c == NULL)
 		return booking_error_oom();
+	if ((rc = create_private(st)) < 0) {
+		booking_free(c);
+		return rc;
+	}
 	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		if (c->db == NULL || (rc & 0xff) == SQLITE_NOMEM) {

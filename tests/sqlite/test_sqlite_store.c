@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void movie_init(booking_movie *m, const char *title)
@@ -122,6 +123,45 @@ START_TEST(duplicate_id_answers_already_exists_without_echoing_data)
 }
 END_TEST
 
+/* Security item 2: the database file holds password hashes; the store creates it 0600 whatever the umask. */
+START_TEST(a_database_file_the_store_creates_is_private)
+{
+	booking_store *st = NULL;
+	booking_movie m;
+	sqt_db db;
+	struct stat sb;
+	char wal[400];
+
+	sqt_db_init(&db, "private");
+	mode_t old = umask(022);
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, NULL));
+	movie_init(&m, "Private");
+	sqt_assert_ok(st->movie_insert(st, &m));
+	umask(old);
+	ck_assert_int_eq(stat(db.path, &sb), 0);
+	ck_assert_msg((sb.st_mode & 0777) == 0600, "database mode %o", (unsigned)(sb.st_mode & 0777));
+	snprintf(wal, sizeof(wal), "%s-wal", db.path);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_msg((sb.st_mode & 0777) == 0600, "-wal mode %o", (unsigned)(sb.st_mode & 0777));
+	st->free(st);
+	sqt_db_cleanup(&db);
+
+	/* an existing file keeps the mode its owner gave it */
+	sqt_db_init(&db, "shared");
+	FILE *f = fopen(db.path, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(chmod(db.path, 0640), 0);
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, NULL));
+	ck_assert_int_eq(stat(db.path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0640);
+	st->free(st);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
 enum { WRITERS = 8, WRITES = 50 };
 
 struct writer {
@@ -197,6 +237,7 @@ int main(void)
 	tcase_add_test(tc, busy_database_answers_unavailable_after_the_timeout);
 	tcase_add_test(tc, duplicate_id_answers_already_exists_without_echoing_data);
 	tcase_add_test(tc, more_threads_than_connections_take_turns);
+	tcase_add_test(tc, a_database_file_the_store_creates_is_private);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
