@@ -41,6 +41,7 @@ static const error_info error_table[] = {
 	{BOOKING_EEXISTS, "ALREADY_EXISTS", 409},
 	{BOOKING_ESCHEMA, "SCHEMA_TOO_NEW", 500},
 	{BOOKING_ELOCKED, "LOCK_BUSY", 409},
+	{BOOKING_ERATE_LIMITED, "RATE_LIMITED", 429},
 };
 
 static const error_info *error_lookup(int code)

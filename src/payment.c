@@ -345,6 +345,76 @@ static int answer(booking_payment **out, booking *bk, const char *payment_id, in
 	return 0;
 }
 
+/*
+ * Card testing: a booking may fail max_failed_payments_per_booking payments
+ * and a user max_failed_payments_per_user_hour in the last hour; past that,
+ * a NEW payment attempt is refused with BOOKING_ERATE_LIMITED (429) before
+ * the gateway is called. A retry with a key already used is not an attempt:
+ * it goes on to answer what that key answered. Per booking the limit is
+ * exact (a booking has one payment in flight at a time); per user, racing
+ * payments of several bookings may each pass the check before any of them
+ * fails, so the count can end above the limit by at most the number of
+ * payments the user had in flight at once.
+ */
+static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booking_id, const char *key)
+{
+	int per_booking = bk->cfg.max_failed_payments_per_booking, per_user = bk->cfg.max_failed_payments_per_user_hour;
+	if ((per_booking <= 0 && per_user <= 0) || bk->store->version < 3 || !bk->store->payment_attempts)
+		return 0;
+	int64_t now = booking__now(bk), hour = 3600 * 1000;
+	booking_store_payment_attempts a;
+	memset(&a, 0, sizeof(a));
+	int rc = bk->store->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, now - hour);
+	if (rc < 0 || a.key_used)
+		return rc;
+	const char *limit = NULL;
+	int max = 0, retry_after = 0;
+	if (per_booking > 0 && a.booking_failed >= (size_t)per_booking) {
+		limit = "max_failed_payments_per_booking";
+		max = per_booking;
+		retry_after = -1; /* this booking takes no more attempts */
+	} else if (per_user > 0 && a.user_failed >= (size_t)per_user) {
+		limit = "max_failed_payments_per_user_hour";
+		max = per_user;
+		retry_after = 3600; /* an upper bound: the oldest failure of the hour leaves the window by then */
+	}
+	if (!limit)
+		return 0;
+	booking__log(bk, ctx, BOOKING_LOG_WARNING, "payment attempt refused: too many failed payments",
+	             json_pack("{s:s,s:s,s:i}", "booking_id", booking_id, "limit", limit, "max", max));
+	json_t *d = json_pack("{s:s,s:i,s:s}", "limit", limit, "max", max, "booking_id", booking_id);
+	if (d && retry_after > 0)
+		json_object_set_new(d, "retry_after_seconds", json_integer(retry_after));
+	return booking__error_json(BOOKING_ERATE_LIMITED, d, "too many failed payments (%s = %d)%s", limit, max,
+	                           retry_after > 0 ? "; try again later" : "; this booking takes no more payment attempts");
+}
+
+/*
+ * A replay of a payment that succeeded answers 0 only while that is still
+ * true: the payment SUCCEEDED and its booking CONFIRMED. When either
+ * changed since (a refund, a cancellation), the replay answers
+ * BOOKING_EINVALID_STATE with {"replayed":true} and both states, so 0
+ * always means "this booking is paid and confirmed now".
+ */
+static int replay_still_paid(booking *bk, const booking_payment *p)
+{
+	booking_reservation *b = NULL;
+	int rc = bk->store->booking_get(bk->store, p->booking_id, &b);
+	if (rc < 0)
+		return rc;
+	booking_status bs = b->status;
+	booking_reservation_free(b);
+	if (p->status == BOOKING_PAYMENT_SUCCEEDED && bs == BOOKING_STATUS_CONFIRMED)
+		return 0;
+	return booking__error_json(BOOKING_EINVALID_STATE,
+	                           json_pack("{s:b,s:s,s:s,s:s,s:s}", "replayed", 1, "payment_id", p->id, "booking_id",
+	                                     p->booking_id, "payment_status", booking_payment_status_name(p->status),
+	                                     "booking_status", booking_status_name(bs)),
+	                           "this idempotency key paid for the booking, but it has changed since: payment %s, "
+	                           "booking %s",
+	                           booking_payment_status_name(p->status), booking_status_name(bs));
+}
+
 static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
                 const char *idempotency_key, const char *card_number)
 {
@@ -368,6 +438,12 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	booking_reservation *b = NULL;
 	if ((rc = bk->store->booking_get(bk->store, booking_id, &b)) < 0)
 		return rc;
+	/* another's booking: pay_begin refuses it (FORBIDDEN) without saying how it was paid for */
+	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, booking_id, idempotency_key)) < 0) {
+		sodium_memzero(digits, sizeof(digits));
+		booking_reservation_free(b);
+		return rc;
+	}
 	int64_t now = booking__now(bk);
 	booking_payment p = {0};
 	booking_uuid_v7(p.id, now);
@@ -390,7 +466,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	if (res.kind == BOOKING_PAY_BEGIN_REPLAY) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment replayed",
 		             json_pack("{s:s,s:s}", "payment_id", res.payment->id, "booking_id", booking_id));
-		rc = res.replay_error < 0 ? payment_error(res.replay_error, res.payment) : 0;
+		rc = res.replay_error < 0 ? payment_error(res.replay_error, res.payment) : replay_still_paid(bk, res.payment);
 		if (rc == 0 && out)
 			*out = res.payment;
 		else

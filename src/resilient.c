@@ -201,7 +201,7 @@ static bool call_next(call *c, int *rc)
 	X(payment_get) X(list_processing) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
-	X(token_is_revoked)
+	X(token_is_revoked) X(payment_attempts)
 
 enum {
 #define X(n) ST_##n,
@@ -222,7 +222,7 @@ static const char *const store_op_names[] = {
  * decorator: this stops the build instead.
  */
 _Static_assert(sizeof(booking_store) ==
-                   offsetof(booking_store, token_is_revoked) + sizeof(((booking_store *)0)->token_is_revoked),
+                   offsetof(booking_store, payment_attempts) + sizeof(((booking_store *)0)->payment_attempts),
                "a member was appended to booking_store: forward it in src/resilient.c (STORE_OPS and rs_store_new)");
 _Static_assert(ST__COUNT <= BOOKING__MAX_DEP_OPS, "raise BOOKING__MAX_DEP_OPS");
 
@@ -628,6 +628,13 @@ static int st_token_is_revoked(booking_store *base, const char *jti, int64_t now
 	STORE_CALL(token_is_revoked, F_READ, in->token_is_revoked(in, jti, now, revoked_out));
 }
 
+static int st_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+                               const char *idempotency_key, const char *booking_id, int64_t since)
+{
+	STORE_SELF(base);
+	STORE_CALL(payment_attempts, F_READ, in->payment_attempts(in, out, user_id, idempotency_key, booking_id, since));
+}
+
 /* Forward `member` when the inner store has it (optional members stay NULL otherwise). */
 #define FORWARD(member) \
 	do { \
@@ -685,6 +692,8 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(user_set_password_hash);
 	FORWARD(token_revoke);
 	FORWARD(token_is_revoked);
+	since = 3; /* payment attempts */
+	FORWARD(payment_attempts);
 	*out = &s->parent;
 	return 0;
 }

@@ -310,6 +310,12 @@ static int w_token_is_revoked(booking_store *st, const char *jti, int64_t now, b
 	return INNER(st)->token_is_revoked(INNER(st), jti, now, revoked_out);
 }
 
+static int w_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+                              const char *idempotency_key, const char *booking_id, int64_t since)
+{
+	return INNER(st)->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, since);
+}
+
 fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 {
 	fx_store_wrap *w = calloc(1, sizeof(*w));
@@ -360,6 +366,8 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 		p->token_revoke = inner->token_revoke ? w_token_revoke : NULL;
 		p->token_is_revoked = inner->token_is_revoked ? w_token_is_revoked : NULL;
 	}
+	if (inner->version >= 3)
+		p->payment_attempts = inner->payment_attempts ? w_payment_attempts : NULL;
 	ck_assert_ok(booking_store_validate(p));
 	return w;
 }

@@ -39,6 +39,7 @@ static const struct {
 	{BOOKING_EEXISTS, "ALREADY_EXISTS", 409},
 	{BOOKING_ESCHEMA, "SCHEMA_TOO_NEW", 500},
 	{BOOKING_ELOCKED, "LOCK_BUSY", 409},
+	{BOOKING_ERATE_LIMITED, "RATE_LIMITED", 429},
 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
@@ -62,7 +63,7 @@ END_TEST
 START_TEST(unknown_codes_are_named_unknown_error)
 {
 	ck_assert_str_eq(booking_error_name(-1000), "UNKNOWN_ERROR");
-	ck_assert_str_eq(booking_error_name(-26), "UNKNOWN_ERROR");
+	ck_assert_str_eq(booking_error_name(-27), "UNKNOWN_ERROR");
 	ck_assert_str_eq(booking_error_name(7), "UNKNOWN_ERROR");
 }
 END_TEST

@@ -1542,6 +1542,28 @@ static int st_payment_get(booking_store *base, const char *id, booking_payment *
 	return rc;
 }
 
+static int st_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+                               const char *idempotency_key, const char *booking_id, int64_t since)
+{
+	mem_store *st = impl(base);
+	if (!out || !user_id || !idempotency_key || !booking_id)
+		return missing_arg("out, user_id, idempotency_key and booking_id");
+	memset(out, 0, sizeof(*out));
+	lock_store(st);
+	out->key_used = map_get(&st->idem.index, user_id, idempotency_key) != NULL;
+	for (size_t i = 0; i < st->payments.len; i++) {
+		const booking_payment *p = st->payments.items[i];
+		if (p->status != BOOKING_PAYMENT_FAILED)
+			continue;
+		if (strcmp(p->booking_id, booking_id) == 0)
+			out->booking_failed++;
+		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
+			out->user_failed++;
+	}
+	unlock_store(st);
+	return 0;
+}
+
 static int st_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
                               void *payload)
 {
@@ -2192,6 +2214,7 @@ int booking__memory_store_new(booking_store **out)
 	b->pay_finish = st_pay_finish;
 	b->refund = st_refund;
 	b->payment_get = st_payment_get;
+	b->payment_attempts = st_payment_attempts;
 	b->list_processing = st_list_processing;
 	b->outbox_unpublished = st_outbox_unpublished;
 	b->outbox_mark_published = st_outbox_mark_published;

@@ -27,6 +27,11 @@ static const pg_query Q_LIST_PROCESSING = {PGQ_LIST_PROCESSING, 2,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= $1::bigint"
 	" ORDER BY created_at, id LIMIT $2::bigint"};
 
+static const pg_query Q_PAYMENT_ATTEMPTS = {PGQ_PAYMENT_ATTEMPTS, 4,
+	"SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2)::int,"
+	" (SELECT count(*) FROM payments WHERE booking_id = $3 AND status = 3),"
+	" (SELECT count(*) FROM payments WHERE user_id = $1 AND status = 3 AND created_at >= $4::bigint)"};
+
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: %s is required", what);
@@ -302,4 +307,31 @@ int pg_list_processing(booking_store *base, int64_t before, size_t max, booking_
 	}
 	PQclear(r);
 	return rc;
+}
+
+int pg_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+                        const char *idempotency_key, const char *booking_id, int64_t since)
+{
+	if (!out || !user_id || !idempotency_key || !booking_id)
+		return missing("out, user_id, idempotency_key and booking_id");
+	memset(out, 0, sizeof(*out));
+	pg_params p;
+	PGresult *r;
+	pp_init(&p);
+	pp_str(&p, user_id);
+	pp_str(&p, idempotency_key);
+	pp_str(&p, booking_id);
+	pp_i64(&p, since);
+	int rc = pg_run(pg_impl(base), &Q_PAYMENT_ATTEMPTS, &p, &r, NULL, NULL);
+	pp_free(&p);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) == 1) {
+		int64_t booking = pg_i64(r, 0, 1), user = pg_i64(r, 0, 2);
+		out->key_used = pg_i64(r, 0, 0) != 0;
+		out->booking_failed = booking > 0 ? (size_t)booking : 0;
+		out->user_failed = user > 0 ? (size_t)user : 0;
+	}
+	PQclear(r);
+	return 0;
 }

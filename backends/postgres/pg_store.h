@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
@@ -62,6 +62,7 @@ typedef enum pg_query_id {
 	PGQ_PAYMENT_GET,
 	PGQ_PAYMENT_STATUS,
 	PGQ_LIST_PROCESSING,
+	PGQ_PAYMENT_ATTEMPTS,
 	PGQ_EVENT_EXISTS,
 	PGQ_OUTBOX_UNPUBLISHED,
 	PGQ_OUTBOX_MARK,
@@ -247,6 +248,8 @@ int pg_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_
 int pg_pay_finish(booking_store *st, const booking_store_pay_finish *req);
 int pg_refund(booking_store *st, const booking_store_refund *req);
 int pg_payment_get(booking_store *st, const char *id, booking_payment **out);
+int pg_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+                        const char *idempotency_key, const char *booking_id, int64_t since);
 int pg_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
 void pg_payment_from_row(const PGresult *r, int row, int col, booking_payment *p);
 #define PG_PAYMENT_COLUMNS                                                                                     \

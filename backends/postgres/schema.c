@@ -527,10 +527,23 @@ static const char *const SCHEMA_V2[] = {
 	NULL,
 };
 
+/*
+ * Version 3: payment request fingerprints are keyed (HMAC under a secret
+ * outside the database); the unkeyed SHA-256 of earlier versions could be
+ * brute-forced back into a card number, so it is erased. And the index the
+ * payment attempt limits count with.
+ */
+static const char *const SCHEMA_V3[] = {
+	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%';",
+	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments (user_id, created_at) WHERE status = 3;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1,
 	SCHEMA_V2,
+	SCHEMA_V3,
 };
 
 /*

@@ -229,6 +229,7 @@ static void set_members(booking_store *b)
 	b->user_set_password_hash = pg_user_set_password_hash;
 	b->token_revoke = pg_token_revoke;
 	b->token_is_revoked = pg_token_is_revoked;
+	b->payment_attempts = pg_payment_attempts;
 }
 
 int booking__pg_store_new(booking_store **out, const char *conninfo, const booking_options *opts)

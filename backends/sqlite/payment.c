@@ -448,3 +448,43 @@ int sq_list_processing(booking_store *st, int64_t before, size_t max, booking_st
 		return 0;
 	return sq_read((sq_store *)st, list_processing_tx, &a);
 }
+
+/* --- payment attempts (store version 3) --------------------------------------------- */
+
+static const char SQL_ATTEMPT_KEY[] = "SELECT count(*) FROM idempotency_keys WHERE user_id = ?1 AND key = ?2";
+static const char SQL_ATTEMPT_BOOKING[] = "SELECT count(*) FROM payments WHERE booking_id = ?1 AND status = 3";
+static const char SQL_ATTEMPT_USER[] =
+	"SELECT count(*) FROM payments WHERE user_id = ?1 AND status = 3 AND created_at >= ?2";
+
+struct attempts_arg {
+	booking_store_payment_attempts *out;
+	const char *user_id, *key, *booking_id;
+	int64_t since;
+};
+
+static int attempts_tx(sq_conn *c, void *arg)
+{
+	struct attempts_arg *a = arg;
+	int64_t key = 0, booking = 0, user = 0;
+	int rc = sq_query_i64(c, SQL_ATTEMPT_KEY, &key, NULL, "tt", a->user_id, a->key);
+	if (rc == 0)
+		rc = sq_query_i64(c, SQL_ATTEMPT_BOOKING, &booking, NULL, "t", a->booking_id);
+	if (rc == 0)
+		rc = sq_query_i64(c, SQL_ATTEMPT_USER, &user, NULL, "ti", a->user_id, a->since);
+	if (rc == 0) {
+		a->out->key_used = key > 0;
+		a->out->booking_failed = booking > 0 ? (size_t)booking : 0;
+		a->out->user_failed = user > 0 ? (size_t)user : 0;
+	}
+	return rc;
+}
+
+int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+                        const char *idempotency_key, const char *booking_id, int64_t since)
+{
+	if (!out || !user_id || !idempotency_key || !booking_id)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: payment_attempts arguments are required");
+	memset(out, 0, sizeof(*out));
+	struct attempts_arg a = {out, user_id, idempotency_key, booking_id, since};
+	return sq_read((sq_store *)st, attempts_tx, &a);
+}

@@ -177,11 +177,25 @@ static const char *const SCHEMA_V3[] = {
 	NULL,
 };
 
+/*
+ * Version 4: payment request fingerprints are keyed (HMAC under a secret
+ * outside the database, "hmac-sha256:..."); the unkeyed SHA-256 of earlier
+ * versions could be brute-forced back into a card number, so it is erased
+ * (a retry of such a key answers IDEMPOTENCY_KEY_REUSED: nothing is charged
+ * twice). And the index the payment attempt limits count with.
+ */
+static const char *const SCHEMA_V4[] = {
+	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'",
+	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments(user_id, created_at) WHERE status = 3",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
 	SCHEMA_V2,
 	SCHEMA_V3,
+	SCHEMA_V4,
 };
 
 static const char SQL_HAS_MIGRATIONS[] =

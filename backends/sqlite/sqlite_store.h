@@ -39,7 +39,7 @@
 #include "backends.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 3
+#define SQ_SCHEMA_VERSION 4
 
 /** A prepared statement cached on a connection, keyed by the address of its SQL text. */
 typedef struct sq_stmt_slot {
@@ -188,6 +188,8 @@ int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_
 int sq_pay_finish(booking_store *st, const booking_store_pay_finish *req);
 int sq_refund(booking_store *st, const booking_store_refund *req);
 int sq_payment_get(booking_store *st, const char *id, booking_payment **out);
+int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+                        const char *idempotency_key, const char *booking_id, int64_t since);
 int sq_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
 /** Fill `p` from a payments row (SQ_PAYMENT_COLUMNS). */
 void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p);

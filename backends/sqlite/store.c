@@ -219,6 +219,7 @@ static void vtable_init(booking_store *v)
 	v->user_set_password_hash = sq_user_set_password_hash;
 	v->token_revoke = sq_token_revoke;
 	v->token_is_revoked = sq_token_is_revoked;
+	v->payment_attempts = sq_payment_attempts;
 }
 
 /*

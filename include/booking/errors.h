@@ -39,7 +39,8 @@ typedef enum booking_error_code {
 	BOOKING_ENOTSUPPORTED = -22,         /**< NOT_SUPPORTED (501) */
 	BOOKING_EEXISTS = -23,               /**< ALREADY_EXISTS (409) */
 	BOOKING_ESCHEMA = -24,               /**< SCHEMA_TOO_NEW (500): data written by a newer libbooking */
-	BOOKING_ELOCKED = -25                /**< LOCK_BUSY (409): a lock is held by another owner (lock managers) */
+	BOOKING_ELOCKED = -25,               /**< LOCK_BUSY (409): a lock is held by another owner (lock managers) */
+	BOOKING_ERATE_LIMITED = -26          /**< RATE_LIMITED (429): a limit was reached; details name it and carry retry_after_seconds */
 } booking_error_code;
 
 /** The details of the last failure on the calling thread. */

@@ -7,7 +7,9 @@
  */
 #include "auth_fixture.h"
 
+#include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 static ax A;
 static char alice_id[BOOKING_ID_SIZE], bob_id[BOOKING_ID_SIZE], admin_id[BOOKING_ID_SIZE];
@@ -239,6 +241,100 @@ START_TEST(a_revocation_outlives_the_leeway_window)
 }
 END_TEST
 
+/* Security item 9: a replay answers 0 only while the booking is paid and confirmed. Every store. */
+START_TEST(a_replay_after_a_refund_says_the_payment_changed)
+{
+	char b[BOOKING_ID_SIZE];
+	hold_as(&alice, "A1", b);
+	booking_payment *p = NULL;
+	ck_assert_ok(booking_pay(&p, A.f.bk, &alice, b, "alice-order-1", FX_CARD_OK));
+	char pid[BOOKING_ID_SIZE];
+	snprintf(pid, sizeof(pid), "%s", p->id);
+	booking_payment_free(p);
+	p = NULL;
+	ck_assert_ok(booking_pay(&p, A.f.bk, &alice, b, "alice-order-1", FX_CARD_OK)); /* still paid: replay is 0 */
+	ck_assert_str_eq(p->id, pid);
+	booking_payment_free(p);
+	p = NULL;
+	ck_assert_ok(booking_payment_refund(NULL, A.f.bk, &admin, pid));
+	ck_assert_code(booking_pay(&p, A.f.bk, &alice, b, "alice-order-1", FX_CARD_OK), "INVALID_BOOKING_STATE");
+	ck_assert_ptr_null(p);
+	json_t *d = json_loads(booking_error_last()->details_json, 0, NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert(json_is_true(json_object_get(d, "replayed")));
+	ck_assert_str_eq(json_string_value(json_object_get(d, "payment_id")), pid);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "payment_status")), "REFUNDED");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "booking_status")), "CANCELLED");
+	json_decref(d);
+	ck_assert_int_eq(fx_seat_status(&A.f, "A1"), BOOKING_SEAT_FREE); /* nothing was charged or held again */
+}
+END_TEST
+
+/* Security item 11: failed payment attempts are capped per booking and per user per hour. Every store. */
+START_TEST(failed_payment_attempts_are_capped_per_booking_and_per_user_hour)
+{
+	char b[BOOKING_ID_SIZE], key[64];
+	hold_as(&alice, "A1", b);
+	for (int i = 0; i < 5; i++) { /* the default: 5 failed payments per booking */
+		snprintf(key, sizeof(key), "try-%d", i);
+		ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b, key, FX_CARD_DECLINED), "PAYMENT_DECLINED");
+	}
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b, "try-5", FX_CARD_OK), "RATE_LIMITED");
+	ck_assert_int_eq(booking_error_http_status(BOOKING_ERATE_LIMITED), 429);
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "max_failed_payments_per_booking"));
+	/* a retry of a key already used is not an attempt: it answers what the key answered */
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b, "try-0", FX_CARD_DECLINED), "PAYMENT_DECLINED");
+	/* the refused attempt reached nobody: no payment was recorded for it */
+	booking_payment *p = NULL;
+	ck_assert_code(booking_pay(&p, A.f.bk, &alice, b, "try-6", FX_CARD_OK), "RATE_LIMITED");
+	ck_assert_int_eq(fx_seat_status(&A.f, "A1"), BOOKING_SEAT_HELD);
+
+	/* per user and hour: 20 by default, across bookings */
+	char seat[16];
+	int failed = 5;
+	for (int k = 0; failed < 20; k++) {
+		char bk2[BOOKING_ID_SIZE];
+		snprintf(seat, sizeof(seat), "B%d", k + 1);
+		hold_as(&alice, seat, bk2);
+		for (int i = 0; i < 4 && failed < 20; i++, failed++) {
+			snprintf(key, sizeof(key), "user-%d-%d", k, i);
+			ck_assert_code(booking_pay(NULL, A.f.bk, &alice, bk2, key, FX_CARD_DECLINED), "PAYMENT_DECLINED");
+		}
+	}
+	char fresh[BOOKING_ID_SIZE];
+	hold_as(&alice, "C1", fresh);
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, fresh, "user-next", FX_CARD_OK), "RATE_LIMITED");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "max_failed_payments_per_user_hour"));
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "retry_after_seconds"));
+	/* bob is not alice */
+	char bobs[BOOKING_ID_SIZE];
+	hold_as(&bob, "C2", bobs);
+	ck_assert_ok(booking_pay(NULL, A.f.bk, &bob, bobs, "bob-1", FX_CARD_OK));
+	/* an hour later the user's failures have left the window (the booking's stay) */
+	fx_advance(&A.f, FX_HOUR + FX_SECOND);
+	char later[BOOKING_ID_SIZE];
+	hold_as(&alice, "C3", later);
+	ck_assert_ok(booking_pay(NULL, A.f.bk, &alice, later, "user-later", FX_CARD_OK));
+}
+END_TEST
+
+/* The limits are options, range-checked; -1 turns one off. */
+START_TEST(payment_attempt_limits_are_range_checked_and_can_be_off)
+{
+	booking_options o;
+	booking *bk = NULL;
+	ax_options(&A, &o);
+	o.payment_key_file = fx_payment_key_file();
+	o.max_failed_payments_per_booking = 101;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "max_failed_payments_per_booking"));
+	o.max_failed_payments_per_booking = 0;
+	o.max_failed_payments_per_user_hour = 1001;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "max_failed_payments_per_user_hour"));
+}
+END_TEST
+
 typedef struct twin {
 	booking *bk;
 	fx_rendezvous *go;
@@ -324,6 +420,9 @@ int main(void)
 	tcase_add_test(tc, users_and_emails_are_unique_in_the_store);
 	tcase_add_test(tc, revocations_live_in_the_store_until_expiry);
 	tcase_add_test(tc, a_revocation_outlives_the_leeway_window);
+	tcase_add_test(tc, a_replay_after_a_refund_says_the_payment_changed);
+	tcase_add_test(tc, failed_payment_attempts_are_capped_per_booking_and_per_user_hour);
+	tcase_add_test(tc, payment_attempt_limits_are_range_checked_and_can_be_off);
 	tcase_add_test(tc, concurrent_registrations_of_one_address_make_one_user);
 	tcase_add_test(tc, a_logout_on_one_handle_is_seen_by_another);
 	suite_add_tcase(s, tc);

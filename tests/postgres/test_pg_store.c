@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 2
-#define PG_SCHEMA_NEWER "3"
+#define PG_SCHEMA_CURRENT 3
+#define PG_SCHEMA_NEWER "4"
 
 
 #include <arpa/inet.h>
@@ -291,6 +291,43 @@ START_TEST(a_schema_newer_than_the_code_is_refused)
 	o.log_level = BOOKING_LOG_CRITICAL;
 	ck_assert_code(booking_open(&bk, &o), BOOKING_ESCHEMA);
 	ck_assert_ptr_null(bk);
+}
+END_TEST
+
+/*
+ * Security item 2: schema version 3 erases the unkeyed SHA-256 request
+ * fingerprints of earlier versions (a card number could be brute-forced
+ * back from them) and keeps keyed ones.
+ */
+START_TEST(migration_3_erases_unkeyed_payment_fingerprints)
+{
+	char url[1024];
+	booking_store *st;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_erase", NULL);
+	st = open_store(url, 2, 5);
+	st->free(st);
+	PGconn *a = admin();
+	/* as a version 2 database left them: one unkeyed digest, one keyed */
+	admin_exec(a, "INSERT INTO mig_erase.idempotency_keys (user_id, key, request_hash, payment_id, created_at)"
+	              " VALUES ('u1', 'k-old', '5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592',"
+	              " '00000000-0000-7000-8000-000000000001', 0),"
+	              " ('u1', 'k-new', 'hmac-sha256:00ff', '00000000-0000-7000-8000-000000000002', 0)");
+	admin_exec(a, "DELETE FROM mig_erase.schema_migrations WHERE version = 3");
+	st = open_store(url, 2, 5); /* migrates to 3 again */
+	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
+	st->free(st);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_erase.idempotency_keys WHERE request_hash ~ '^[0-9a-f]{64}$'"),
+	                 0);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_erase.idempotency_keys WHERE key = 'k-old'"
+	                                " AND request_hash = 'erased'"),
+	                 1);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_erase.idempotency_keys WHERE key = 'k-new'"
+	                                " AND request_hash = 'hmac-sha256:00ff'"),
+	                 1);
+	PQfinish(a);
 }
 END_TEST
 
@@ -783,6 +820,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, migrations_from_many_processes_at_once_apply_each_version_once);
 	tcase_add_test(tc, a_schema_newer_than_the_code_is_refused);
+	tcase_add_test(tc, migration_3_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, bad_and_unreachable_urls);
 	tcase_add_test(tc, a_lost_connection_is_unavailable_once_then_replaced);
 	tcase_add_test(tc, a_hold_whose_reply_was_lost_is_settled_as_committed);

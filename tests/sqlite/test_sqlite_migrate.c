@@ -98,6 +98,42 @@ START_TEST(data_survives_reopening_and_migrating_again)
 }
 END_TEST
 
+/*
+ * Security item 2: schema version 4 erases the unkeyed SHA-256 request
+ * fingerprints earlier versions stored (a card number could be brute-forced
+ * back from them) and keeps keyed ones.
+ */
+START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int version = -1;
+
+	sqt_db_init(&db, "erase");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	st->free(st);
+	sqt_sql_exec(db.path, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed,"
+	                      " replay_error, created_at) VALUES ('u1', 'k-old',"
+	                      " '5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592', 'p1', 1, 0, 0),"
+	                      " ('u1', 'k-new', 'hmac-sha256:00ff', 'p2', 1, 0, 0)");
+	/* as a version 3 database: the version 4 script runs again */
+	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version = 4");
+	sqt_sql_exec(db.path, "PRAGMA user_version = 3");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	ck_assert_int_eq(version, 4);
+	st->free(st);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM idempotency_keys WHERE key = 'k-old'"
+	                                      " AND request_hash = 'erased'"),
+	                 1);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM idempotency_keys WHERE key = 'k-new'"
+	                                      " AND request_hash = 'hmac-sha256:00ff'"),
+	                 1);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
 static void expect_schema_refused(const sqt_db *db, int newer)
 {
 	char want[160];
@@ -266,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, new_file_migrates_to_the_current_version);
 	tcase_add_test(tc, migrate_twice_changes_nothing);
 	tcase_add_test(tc, data_survives_reopening_and_migrating_again);
+	tcase_add_test(tc, migration_4_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
 	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
 	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);

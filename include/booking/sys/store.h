@@ -27,8 +27,8 @@
 
 BOOKING_BEGIN_DECL
 
-/** 2 appended the users and token revocations members (optional). */
-#define BOOKING_STORE_VERSION 2
+/** 2 appended the users and token revocations members (optional), 3 payment_attempts (optional). */
+#define BOOKING_STORE_VERSION 3
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
@@ -120,6 +120,13 @@ typedef struct booking_store_transition {
 	int64_t now;
 	const booking_event_record *event;
 } booking_store_transition;
+
+/** What payment_attempts() counts (for the payment attempt limits). */
+typedef struct booking_store_payment_attempts {
+	bool key_used;            /**< (user_id, idempotency_key) has an idempotency record */
+	size_t booking_failed;    /**< payments of the booking that are FAILED */
+	size_t user_failed;       /**< payments of the user that are FAILED, created at or after `since` */
+} booking_store_payment_attempts;
 
 /** An idempotency record (for booking_check()). */
 typedef struct booking_store_idempotency {
@@ -358,6 +365,18 @@ struct booking_store {
 
 	/** optional (since version 2): *revoked_out = `jti` was revoked with expires_at > now. */
 	int (*token_is_revoked)(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
+
+	/* --- since version 3 ------------------------------------------------ */
+
+	/**
+	 * optional (since version 3), a read: whether the user's idempotency
+	 * key has a record, and how many FAILED payments the booking has and
+	 * the user has created at or after `since` (UTC ms). The core decides
+	 * what the counts allow (the payment attempt limits); a store without
+	 * this member has no limits enforced (the core logs it at open).
+	 */
+	int (*payment_attempts)(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+	                        const char *idempotency_key, const char *booking_id, int64_t since);
 };
 
 /**
