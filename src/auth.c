@@ -9,7 +9,9 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define STORE_HAS(st, member) ((st)->version >= 2 && (st)->member != NULL)
 
@@ -115,7 +117,10 @@ int booking_email_normalize(char **out, const char *email)
 	*out = NULL;
 	if (!email)
 		return email_error("is required");
-	size_t len = strnlen(email, 4096);
+	/* bounded before anything else: white space around the address counts too */
+	size_t len = strnlen(email, BOOKING_EMAIL_SIZE);
+	if (len > BOOKING_EMAIL_SIZE - 1)
+		return email_error("must be 3..254 characters");
 	size_t b = 0, e = len;
 	while (b < e && is_space(email[b]))
 		b++;
@@ -201,6 +206,93 @@ static bool hash_is_current(const booking *bk, const char *hash)
 	       crypto_pwhash_str_needs_rehash(hash, (unsigned long long)bk->cfg.password_opslimit, memlimit_bytes(bk)) == 0;
 }
 
+/* The m (KiB) and t of an argon2 PHC string, or false when it has none. */
+static bool hash_cost(const char *hash, long *m_out, long *t_out)
+{
+	const char *m = hash ? strstr(hash, "$m=") : NULL;
+	const char *t = m ? strstr(m, ",t=") : NULL;
+	if (!m || !t)
+		return false;
+	char *end;
+	long mv = strtol(m + 3, &end, 10);
+	if (end != t)
+		return false;
+	long tv = strtol(t + 3, &end, 10);
+	if (*end != ',' || mv <= 0 || tv <= 0)
+		return false;
+	*m_out = mv;
+	*t_out = tv;
+	return true;
+}
+
+/*
+ * Rehash on login only to make the hash stronger: the handle's cost is at
+ * least the stored one in both memory and passes (and more in one, or the
+ * stored hash is not argon2id). A handle configured weaker than a stored
+ * hash leaves it as it is: a login never lowers what an attacker who steals
+ * the hash has to pay.
+ */
+static bool rehash_strengthens(const booking *bk, const char *hash)
+{
+	long m, t;
+	if (!hash || hash_is_current(bk, hash) || !hash_cost(hash, &m, &t))
+		return false;
+	long cm = bk->cfg.password_memlimit_kib, ct = bk->cfg.password_opslimit;
+	if (cm < m || ct < t)
+		return false;
+	return cm > m || ct > t || strncmp(hash, "$argon2id$", 10) != 0;
+}
+
+/*
+ * OWASP's minimum for argon2id (Password Storage Cheat Sheet): one of
+ * m=47104 t=1, m=19456 t=2, m=12288 t=3, m=9216 t=4, m=7168 t=5 (KiB).
+ */
+static bool cost_below_owasp(int memlimit_kib, int opslimit)
+{
+	static const struct {
+		int m, t;
+	} min[] = {{47104, 1}, {19456, 2}, {12288, 3}, {9216, 4}, {7168, 5}};
+	for (size_t i = 0; i < sizeof(min) / sizeof(min[0]); i++)
+		if (memlimit_kib >= min[i].m && opslimit >= min[i].t)
+			return false;
+	return true;
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Fold one measured verification (handle's parameters) into the estimate. */
+static void note_verify_ns(booking__auth *a, int64_t ns)
+{
+	int64_t old = atomic_load(&a->verify_ns);
+	atomic_store(&a->verify_ns, old ? old + (ns - old) / 8 : ns);
+}
+
+/* Verify the dummy hash (handle's parameters), measuring it. The outcome is failure whatever it says. */
+static void verify_dummy(booking__auth *a, const char *password, size_t len)
+{
+	int64_t t0 = mono_ns();
+	int ignored = crypto_pwhash_str_verify(a->dummy_hash, password, len);
+	(void)ignored;
+	note_verify_ns(a, mono_ns() - t0);
+}
+
+/* Sleep until `t0` + the time a verification with the handle's parameters takes. */
+static void pad_failure(booking__auth *a, int64_t t0, const char *password, size_t len)
+{
+	if (atomic_load(&a->verify_ns) == 0)
+		verify_dummy(a, password, len); /* first time: measure (this failure takes longer, once) */
+	int64_t until = t0 + atomic_load(&a->verify_ns);
+	for (int64_t now = mono_ns(); now < until; now = mono_ns()) {
+		struct timespec ts = {(time_t)((until - now) / 1000000000), (long)((until - now) % 1000000000)};
+		nanosleep(&ts, NULL);
+	}
+}
+
 /*
  * A hash no password matches, with the handle's parameters: verifying it
  * costs what verifying a real one does. Built, not computed (that would
@@ -263,6 +355,11 @@ int booking__auth_open(booking *bk)
 	}
 	if (pub && (rc = booking_jwk_set_load(&file_keys, pub)) < 0)
 		return option_error(rc, "jwt_public_keys_file");
+	if (cost_below_owasp(bk->cfg.password_memlimit_kib, bk->cfg.password_opslimit))
+		booking__log(bk, NULL, BOOKING_LOG_WARNING,
+		             "the password hashing cost is below OWASP's minimum for argon2id (e.g. m=19456 KiB, t=2)",
+		             json_pack("{s:i,s:i}", "password_memlimit_kib", bk->cfg.password_memlimit_kib,
+		                       "password_opslimit", bk->cfg.password_opslimit));
 	if (priv || pub)
 		rc = booking__jwk_set_merge(&a->keys, file_keys, a->signing);
 	booking_jwk_set_free(file_keys);
@@ -368,7 +465,7 @@ int booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ct
 static void maybe_rehash(booking *bk, const booking_ctx *ctx, const booking_user *u, const char *old_hash,
                          const char *password)
 {
-	if (!old_hash || hash_is_current(bk, old_hash))
+	if (!rehash_strengthens(bk, old_hash))
 		return;
 	char fresh[crypto_pwhash_STRBYTES];
 	int rc = hash_password(bk, password, fresh);
@@ -412,12 +509,18 @@ static int check_credentials(booking *bk, const char *email, const char *passwor
 			return rc; /* the store failed: not a verdict on the credentials */
 	}
 	bool ok = false;
+	int64_t t0 = mono_ns();
 	if (u && usable) {
+		bool current = hash_is_current(bk, hash);
 		ok = crypto_pwhash_str_verify(hash, password, pwlen) == 0;
+		if (current)
+			note_verify_ns(bk->auth, mono_ns() - t0);
+		else if (!ok)
+			/* a hash of other parameters verifies in another time: fail in the handle's time */
+			pad_failure(bk->auth, t0, password, pwlen);
 	} else {
 		/* the same work as for a real account; the outcome is failure whatever it says */
-		int ignored = crypto_pwhash_str_verify(bk->auth->dummy_hash, usable ? password : "", usable ? pwlen : 0);
-		(void)ignored;
+		verify_dummy(bk->auth, usable ? password : "", usable ? pwlen : 0);
 	}
 	if (!ok) {
 		booking_user_free(u);

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 
 /* Longest kid and jti accepted (bytes). */
 #define BOOKING__KID_MAX 128
@@ -38,6 +39,9 @@ struct booking__auth {
 	/* A hash with the handle's parameters that no password matches, verified
 	 * when a login names an unknown address so both failures take as long. */
 	char dummy_hash[crypto_pwhash_STRBYTES];
+	/* How long verifying a hash with the handle's parameters takes (ns, a
+	 * moving average; 0 until measured): failed logins last at least this. */
+	_Atomic int64_t verify_ns;
 };
 
 /* jwk.c: base64url without padding (RFC 7515 §2). */

@@ -57,7 +57,8 @@ typedef struct booking_token {
 /* Users and passwords                                                       */
 
 /**
- * Normalise and validate an e-mail address: surrounding white space is
+ * Normalise and validate an e-mail address: more than 254 bytes is refused
+ * before anything else (white space included); surrounding white space is
  * trimmed and the WHOLE address is lower-cased (so "Alice@Example.COM" and
  * "alice@example.com" are one account). Accepted: ASCII dot-atom local part
  * (1..64 bytes of letters, digits and !#$%&'*+/=?^_`{|}~- with single
@@ -103,12 +104,18 @@ BOOKING_EXTERN(int) booking_auth_register(booking_user **out, booking *bk, const
 
 /**
  * Log in: check the password and issue an access token (lifetime
- * access_token_ttl_seconds). When the stored hash was made with other
- * argon2id parameters than the handle's, it is rehashed.
+ * access_token_ttl_seconds). A stored hash weaker than the handle's
+ * parameters (less memory or fewer passes, and none of them more; or not
+ * argon2id) is rehashed with them; a stronger one is kept: a login never
+ * lowers a hash's cost.
  *
  * "No such user" and "wrong password" are one failure: BOOKING_EUNAUTHORIZED
- * with the same message, after a comparable time (a dummy hash is verified
- * when the address is unknown).
+ * with the same message, after a comparable time: a dummy hash with the
+ * handle's parameters is verified when the address is unknown, and a wrong
+ * password for an account hashed with other parameters is held back until
+ * a verification with the handle's would have ended. (An account hashed
+ * with a costlier setting than the handle's still takes its own, longer
+ * time: keep the configured cost at or above every stored one.)
  *
  * @param token_out the token in compact form; caller owns: booking_free().
  * @param user_out  the user (may be NULL); caller owns: booking_user_free().

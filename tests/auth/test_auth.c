@@ -207,6 +207,18 @@ START_TEST(malformed_emails_fail_with_validation_naming_email)
 	}
 	char *e = NULL;
 	ck_assert_code(booking_email_normalize(&e, NULL), "VALIDATION_ERROR");
+	/* more than 254 bytes is refused before trimming (security review) */
+	char padded[400];
+	memset(padded, ' ', sizeof(padded));
+	memcpy(padded + 200, "a@example.com", 13);
+	padded[sizeof(padded) - 1] = '\0';
+	char *norm = NULL;
+	ck_assert_code(booking_email_normalize(&norm, padded), "VALIDATION_ERROR");
+	ck_assert_ptr_null(norm);
+	padded[254] = '\0'; /* 254 bytes: trimmed to the address */
+	ck_assert_ok(booking_email_normalize(&norm, padded));
+	ck_assert_str_eq(norm, "a@example.com");
+	booking_free(norm);
 }
 END_TEST
 
@@ -506,21 +518,137 @@ END_TEST
 
 START_TEST(login_rehashes_a_hash_made_with_another_cost)
 {
+	/* a handle whose cost is above the stored hash's strengthens it at login */
+	ax b;
+	memset(&b, 0, sizeof(b));
+	ax_keys(&b, NULL);
+	booking_options o;
+	ax_options(&b, &o);
+	o.password_opslimit = 3;
+	o.password_memlimit_kib = 16;
+	ax_open_with(&b, &o);
 	char id[BOOKING_ID_SIZE];
-	ax_register(&A, "ivy@example.com", false, id);
+	booking_user *u = NULL;
+	char *hash = NULL;
+	booking_ctx sys = fx_system();
+	ck_assert_ok(booking_auth_register(&u, b.f.bk, &sys, "ivy@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER));
+	snprintf(id, sizeof(id), "%s", u->id);
+	booking_user_free(u);
 	char old[crypto_pwhash_STRBYTES];
-	ck_assert_int_eq(crypto_pwhash_str_alg(old, AX_PASSWORD, strlen(AX_PASSWORD), 2, 16 * 1024,
+	ck_assert_int_eq(crypto_pwhash_str_alg(old, AX_PASSWORD, strlen(AX_PASSWORD), 1, 8 * 1024,
 	                                       crypto_pwhash_ALG_ARGON2ID13),
 	                 0);
-	ck_assert_ok(A.f.store->user_set_password_hash(A.f.store, id, NULL, old, booking_now(A.f.bk)));
-	booking_free(ax_login(&A, "ivy@example.com"));
+	ck_assert_ok(b.f.store->user_set_password_hash(b.f.store, id, NULL, old, booking_now(b.f.bk)));
+	char *t = NULL;
+	ck_assert_ok(booking_auth_login(&t, NULL, b.f.bk, NULL, "ivy@example.com", AX_PASSWORD));
+	booking_free(t);
+	ck_assert_ok(b.f.store->user_get(b.f.store, id, &u, &hash));
+	ck_assert_msg(strncmp(hash, "$argon2id$v=19$m=16,t=3,p=1$", 28) == 0, "not rehashed: %s", hash);
+	booking_free(hash);
+	booking_user_free(u);
+	ck_assert_ok(booking_auth_login(&t, NULL, b.f.bk, NULL, "ivy@example.com", AX_PASSWORD)); /* the new hash verifies */
+	booking_free(t);
+	ax_close(&b);
+}
+END_TEST
+
+/* Security item 5: a login with a weaker configured cost never weakens a stored hash. */
+START_TEST(login_never_weakens_a_stored_hash)
+{
+	char id[BOOKING_ID_SIZE];
+	ax_register(&A, "ivan@example.com", false, id);
+	char strong[crypto_pwhash_STRBYTES];
+	ck_assert_int_eq(crypto_pwhash_str_alg(strong, AX_PASSWORD, strlen(AX_PASSWORD), 2, 64 * 1024,
+	                                       crypto_pwhash_ALG_ARGON2ID13),
+	                 0); /* m=64 KiB, t=2; the handle is m=8, t=1 */
+	ck_assert_ok(A.f.store->user_set_password_hash(A.f.store, id, NULL, strong, booking_now(A.f.bk)));
+	booking_free(ax_login(&A, "ivan@example.com"));
 	booking_user *u = NULL;
 	char *hash = NULL;
 	ck_assert_ok(A.f.store->user_get(A.f.store, id, &u, &hash));
-	ck_assert_msg(strncmp(hash, "$argon2id$v=19$m=8,t=1,p=1$", 27) == 0, "not rehashed: %s", hash);
+	ck_assert_str_eq(hash, strong);
 	booking_free(hash);
 	booking_user_free(u);
-	booking_free(ax_login(&A, "ivy@example.com")); /* the new hash verifies */
+	/* stronger in one, weaker in the other: still kept */
+	char mixed[crypto_pwhash_STRBYTES];
+	ck_assert_int_eq(crypto_pwhash_str_alg(mixed, AX_PASSWORD, strlen(AX_PASSWORD), 1, 64 * 1024,
+	                                       crypto_pwhash_ALG_ARGON2ID13),
+	                 0);
+	ck_assert_ok(A.f.store->user_set_password_hash(A.f.store, id, NULL, mixed, booking_now(A.f.bk)));
+	booking_free(ax_login(&A, "ivan@example.com"));
+	ck_assert_ok(A.f.store->user_get(A.f.store, id, &u, &hash));
+	ck_assert_str_eq(hash, mixed);
+	booking_free(hash);
+	booking_user_free(u);
+}
+END_TEST
+
+static int weak_cost_warnings;
+
+static void count_cost_warning(booking_log_level level, const char *line, void *payload)
+{
+	(void)payload;
+	if (level == BOOKING_LOG_WARNING && strstr(line, "OWASP"))
+		weak_cost_warnings++;
+}
+
+/* Security item 5: a configured cost below OWASP's minimum is warned about at open. */
+START_TEST(a_cost_below_owasps_minimum_is_warned_about_at_open)
+{
+	booking_options o;
+	booking *bk = NULL;
+	ax_options(&A, &o);
+	o.log_fn = count_cost_warning;
+	o.log_level = BOOKING_LOG_WARNING;
+	weak_cost_warnings = 0;
+	ck_assert_ok(booking_open(&bk, &o)); /* m=8 KiB, t=1 */
+	booking_close(bk);
+	ck_assert_int_eq(weak_cost_warnings, 1);
+	o.password_memlimit_kib = 19456;
+	o.password_opslimit = 2;
+	weak_cost_warnings = 0;
+	ck_assert_ok(booking_open(&bk, &o));
+	booking_close(bk);
+	ck_assert_int_eq(weak_cost_warnings, 0);
+	o.password_memlimit_kib = 19456;
+	o.password_opslimit = 1;
+	ck_assert_ok(booking_open(&bk, &o));
+	booking_close(bk);
+	ck_assert_int_eq(weak_cost_warnings, 1);
+}
+END_TEST
+
+/*
+ * Security item 4: a wrong password for an account hashed with other
+ * (cheaper) parameters fails in the time of the handle's, like an unknown
+ * address — the failure time says nothing about the account's parameters.
+ */
+START_TEST(a_wrong_password_takes_as_long_whatever_the_accounts_cost)
+{
+	ax b;
+	memset(&b, 0, sizeof(b));
+	ax_keys(&b, NULL);
+	booking_options o;
+	ax_options(&b, &o);
+	o.password_opslimit = 2;
+	o.password_memlimit_kib = 8192;
+	ax_open_with(&b, &o);
+	booking_ctx sys = fx_system();
+	ck_assert_ok(booking_auth_register(NULL, b.f.bk, &sys, "olga@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER));
+	booking_user *u = NULL;
+	char *stored = NULL;
+	ck_assert_ok(b.f.store->user_get_by_email(b.f.store, "olga@example.com", &u, &stored));
+	booking_free(stored);
+	char cheap[crypto_pwhash_STRBYTES];
+	ck_assert_int_eq(crypto_pwhash_str_alg(cheap, AX_PASSWORD, strlen(AX_PASSWORD), 1, 8 * 1024,
+	                                       crypto_pwhash_ALG_ARGON2ID13),
+	                 0);
+	ck_assert_ok(b.f.store->user_set_password_hash(b.f.store, u->id, NULL, cheap, booking_now(b.f.bk)));
+	booking_user_free(u);
+	double unknown = login_time(b.f.bk, "nobody@example.com", AX_PASSWORD);
+	double weak = login_time(b.f.bk, "olga@example.com", "Wrong password 1");
+	ck_assert_msg(weak > unknown * 0.5, "cheap-hash account %.4fs, unknown user %.4fs", weak, unknown);
+	ax_close(&b);
 }
 END_TEST
 
@@ -1609,6 +1737,9 @@ int main(void)
 	tcase_add_test(tc, login_of_an_unknown_address_takes_as_long_as_a_wrong_password);
 	tcase_add_test(tc, login_rehashes_a_hash_made_with_another_cost);
 	tcase_add_test(tc, login_keeps_a_current_hash);
+	tcase_add_test(tc, login_never_weakens_a_stored_hash);
+	tcase_add_test(tc, a_cost_below_owasps_minimum_is_warned_about_at_open);
+	tcase_add_test(tc, a_wrong_password_takes_as_long_whatever_the_accounts_cost);
 	tcase_add_test(tc, a_verifier_needs_only_the_public_keys);
 	tcase_add_test(tc, the_standalone_verifier_checks_the_same_claims);
 	tcase_add_test(tc, a_user_reads_itself_and_admins_read_anyone);
