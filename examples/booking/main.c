@@ -19,6 +19,8 @@ static const cli_command commands[] = {
 	 "create the data directory, its signing keys and the store (or migrate it)",
 	 "  Keys: DATA_DIR/" CLI_PRIVATE_KEY_FILE " (mode 0600) signs tokens, DATA_DIR/" CLI_PUBLIC_KEYS_FILE "\n"
 	 "  verifies them; made once, unless BOOKING_JWT_PRIVATE_KEY_FILE names other files.\n"
+	 "  Payment key: DATA_DIR/" CLI_PAYMENT_KEY_FILE " (mode 0600) keys payment fingerprints;\n"
+	 "  made once, unless BOOKING_PAYMENT_KEY_FILE names another file.\n"
 	 "  DATA_DIR is created with mode 0700; an existing one that group or others may\n"
 	 "  write, or that another user owns, is refused (VALIDATION_ERROR), as are key\n"
 	 "  files others may write (or, for the private key, read)."},
