@@ -68,7 +68,6 @@ int booking__jwk_set_merge(booking_jwk_set **out, const booking_jwk_set *base, c
  * {"field","file","reason"[,"directory"]}. Caller frees with booking_free
  * (wipe first if secret).
  */
-int booking__read_key_file(char **out, size_t *len_out, const char *path, bool secret);
 
 /* jwt.c: verify everything but revocation. `now` in ms. */
 int booking__jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token, const char *issuer,

@@ -66,6 +66,19 @@ struct booking {
 
 /* auth.c: load the keys the options name (at open), free them (at close). */
 int booking__auth_open(booking *bk);
+/* jwk.c: the files keys live in; a key file is trusted only when nobody else could read (secret) or change it. */
+typedef enum booking__key_kind {
+	BOOKING__KEY_PUBLIC = 0,  /* a public JWK set */
+	BOOKING__KEY_PRIVATE = 1, /* a private JWK */
+	BOOKING__KEY_PAYMENT = 2  /* the payment key */
+} booking__key_kind;
+/*
+ * Read a (small) key file after checking it and its directory: owned by
+ * this user or root, nobody else may write either, and a secret one nobody
+ * else may read. VALIDATION_ERROR {"field","file","reason"} otherwise.
+ * Caller frees *out with booking_free (wipe it first when secret).
+ */
+int booking__read_key_file(char **out, size_t *len_out, const char *path, booking__key_kind secret);
 /* payment.c: load the payment key (payment_key_file) at open. */
 int booking__payment_open(booking *bk);
 void booking__auth_close(booking *bk);

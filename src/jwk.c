@@ -106,9 +106,14 @@ int booking__b64url_decode(unsigned char *out, size_t cap, size_t *len_out, cons
  * accepts). There is no exception for sticky directories such as /tmp.
  */
 
-static const char *key_field(bool secret)
+/* Which key a file holds (a truth value: is it secret?). */
+typedef booking__key_kind key_kind;
+
+static const char *key_field(key_kind secret)
 {
-	return secret ? "jwt_private_key_file" : "jwt_public_keys_file";
+	return secret == BOOKING__KEY_PAYMENT ? "payment_key_file"
+	       : secret                       ? "jwt_private_key_file"
+	                                      : "jwt_public_keys_file";
 }
 
 static bool trusted_owner(uid_t uid)
@@ -117,7 +122,7 @@ static bool trusted_owner(uid_t uid)
 }
 
 /* VALIDATION_ERROR {"field","file","reason"[,"directory"]}: the key file `path` is not safe to use. */
-static int key_file_refused(bool secret, const char *path, const char *dir, const char *reason, const char *why)
+static int key_file_refused(key_kind secret, const char *path, const char *dir, const char *reason, const char *why)
 {
 	return booking__error_json(BOOKING_EVALIDATION,
 	                           json_pack("{s:s,s:s,s:s,s:s*}", "field", key_field(secret), "file", path, "reason",
@@ -126,7 +131,7 @@ static int key_file_refused(bool secret, const char *path, const char *dir, cons
 }
 
 /* The directory `dir` (already open as `dfd`) holding the key file `path`. */
-static int check_key_dir(int dfd, bool secret, const char *path, const char *dir)
+static int check_key_dir(int dfd, key_kind secret, const char *path, const char *dir)
 {
 	struct stat st;
 	char why[PATH_MAX + 200];
@@ -148,7 +153,7 @@ static int check_key_dir(int dfd, bool secret, const char *path, const char *dir
 }
 
 /* The key file `path` itself, from fstat of the open file. */
-static int check_key_file(const struct stat *st, bool secret, const char *path)
+static int check_key_file(const struct stat *st, key_kind secret, const char *path)
 {
 	char why[200];
 	unsigned mode = (unsigned)(st->st_mode & 07777);
@@ -163,7 +168,7 @@ static int check_key_file(const struct stat *st, bool secret, const char *path)
 		return key_file_refused(secret, path, NULL, "group_or_world_writable", why);
 	}
 	if (secret && (st->st_mode & (S_IRWXG | S_IRWXO))) {
-		snprintf(why, sizeof(why), "a private key readable by others (mode %04o): chmod 600 it", mode);
+		snprintf(why, sizeof(why), "a secret key readable by others (mode %04o): chmod 600 it", mode);
 		return key_file_refused(secret, path, NULL, "readable_by_others", why);
 	}
 	return 0;
@@ -184,7 +189,7 @@ static bool split_path(const char *path, char *dir, size_t size, const char **ba
  * name into `dir`, the last name of `target` into *base. Errors name the
  * key file as `path`. fd, or <0 (error set).
  */
-static int open_key_dir(const char *target, const char *path, bool secret, char dir[PATH_MAX], const char **base)
+static int open_key_dir(const char *target, const char *path, key_kind secret, char dir[PATH_MAX], const char **base)
 {
 	char given[PATH_MAX];
 	if (!split_path(target, given, sizeof(given), base) || !**base)
@@ -203,7 +208,7 @@ static int open_key_dir(const char *target, const char *path, bool secret, char 
 }
 
 /* Check that a key file may be written at `path`: its directory passes the checks. */
-static int check_key_target(const char *path, bool secret)
+static int check_key_target(const char *path, key_kind secret)
 {
 	char dir[PATH_MAX];
 	const char *base;
@@ -220,7 +225,7 @@ static int check_key_target(const char *path, bool secret)
  * opened directory without following links and judged by fstat: what is
  * checked is what is read.
  */
-static int open_key_file(const char *path, bool secret, struct stat *st)
+static int open_key_file(const char *path, key_kind secret, struct stat *st)
 {
 	char real[PATH_MAX], dir[PATH_MAX];
 	const char *base;
@@ -247,7 +252,7 @@ static int open_key_file(const char *path, bool secret, struct stat *st)
 	return fd;
 }
 
-int booking__read_key_file(char **out, size_t *len_out, const char *path, bool secret)
+int booking__read_key_file(char **out, size_t *len_out, const char *path, key_kind secret)
 {
 	*out = NULL;
 	if (len_out)
@@ -623,7 +628,7 @@ int booking_signing_key_load(booking_signing_key **out, const char *path)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
 	*out = NULL;
 	char *text = NULL;
-	int rc = booking__read_key_file(&text, NULL, path, true);
+	int rc = booking__read_key_file(&text, NULL, path, BOOKING__KEY_PRIVATE);
 	if (rc < 0)
 		return rc;
 	rc = booking_signing_key_parse(out, text);
@@ -740,7 +745,7 @@ int booking_jwk_set_load(booking_jwk_set **out, const char *path)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
 	*out = NULL;
 	char *text = NULL;
-	int rc = booking__read_key_file(&text, NULL, path, false);
+	int rc = booking__read_key_file(&text, NULL, path, BOOKING__KEY_PUBLIC);
 	if (rc < 0)
 		return rc;
 	rc = booking_jwk_set_parse(out, text);
@@ -796,7 +801,7 @@ static int load_own_set(json_t **out, const char *path)
 {
 	*out = NULL;
 	char *text = NULL;
-	int rc = booking__read_key_file(&text, NULL, path, false);
+	int rc = booking__read_key_file(&text, NULL, path, BOOKING__KEY_PUBLIC);
 	if (rc < 0)
 		return rc;
 	booking_jwk_set *check = NULL;
@@ -809,7 +814,7 @@ static int load_own_set(json_t **out, const char *path)
 	if (!set_is_ours(root) || !json_is_array(json_object_get(root, "keys"))) {
 		json_decref(root);
 		return booking__error_json(BOOKING_EVALIDATION,
-		                           json_pack("{s:s,s:s,s:s}", "field", key_field(false), "file", path, "reason",
+		                           json_pack("{s:s,s:s,s:s}", "field", key_field(BOOKING__KEY_PUBLIC), "file", path, "reason",
 		                                     "foreign_set"),
 		                           "%s: not a key set libbooking wrote (no \"" SET_MARK "\": 1): not merged into",
 		                           path);
@@ -875,7 +880,7 @@ static int check_targets(const char *private_path, const char *public_path)
 	if (access(private_path, F_OK) == 0)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "%s exists: not overwritten", private_path);
 	int rc;
-	if ((rc = check_key_target(private_path, true)) < 0 || (rc = check_key_target(public_path, false)) < 0)
+	if ((rc = check_key_target(private_path, BOOKING__KEY_PRIVATE)) < 0 || (rc = check_key_target(public_path, BOOKING__KEY_PUBLIC)) < 0)
 		return rc;
 	return 0;
 }

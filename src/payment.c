@@ -85,43 +85,31 @@ static int key_file_error(const char *path, const char *reason, const char *msg)
 
 /*
  * Load the secret that keys request fingerprints: 64 hex digits in a file
- * of the process's own user that nobody else may read or write.
+ * nobody but its owner (this user or root) may read or write, in a
+ * directory nobody else may write (the checks of the token keys: jwk.c).
  */
 int booking__payment_open(booking *bk)
 {
 	const char *path = bk->cfg.payment_key_file;
 	if (!path)
 		return 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return key_file_error(path, "unreadable", strerror(errno));
-	struct stat st;
-	char buf[130];
-	ssize_t n = -1;
-	int rc = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		rc = key_file_error(path, "not_a_file", "not a regular file");
-	else if (st.st_uid != geteuid())
-		rc = key_file_error(path, "owner", "owned by another user");
-	else if (st.st_mode & 077)
-		rc = key_file_error(path, "readable_by_others", "readable or writable by others (chmod 600 it)");
-	else if ((n = read(fd, buf, sizeof(buf) - 1)) < 0)
-		rc = key_file_error(path, "unreadable", strerror(errno));
-	close(fd);
+	char *text = NULL;
+	size_t len = 0;
+	int rc = booking__read_key_file(&text, &len, path, BOOKING__KEY_PAYMENT);
 	if (rc < 0)
 		return rc;
-	size_t len = (size_t)n;
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
 		len--;
 	size_t bin_len = 0;
-	if (len != 2 * sizeof(bk->payment_key) ||
-	    sodium_hex2bin(bk->payment_key, sizeof(bk->payment_key), buf, len, NULL, &bin_len, NULL) != 0 ||
-	    bin_len != sizeof(bk->payment_key)) {
-		sodium_memzero(buf, sizeof(buf));
+	bool ok = len == 2 * sizeof(bk->payment_key) &&
+	          sodium_hex2bin(bk->payment_key, sizeof(bk->payment_key), text, len, NULL, &bin_len, NULL) == 0 &&
+	          bin_len == sizeof(bk->payment_key);
+	sodium_memzero(text, len);
+	booking_free(text);
+	if (!ok) {
 		sodium_memzero(bk->payment_key, sizeof(bk->payment_key));
 		return key_file_error(path, "format", "must hold 64 hex digits (32 random bytes)");
 	}
-	sodium_memzero(buf, sizeof(buf));
 	bk->has_payment_key = true;
 	return 0;
 }

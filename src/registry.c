@@ -152,6 +152,12 @@ int booking_store_validate(const booking_store *st)
 	int rc = check_version(st->version, BOOKING_STORE_VERSION, what);
 	if (rc < 0)
 		return rc;
+	/* version 3 changed booking_list_by_user in place (paging): an older store would be called wrongly */
+	if (st->version < 3)
+		return booking_error_set(BOOKING_EVALIDATION, NULL,
+		                         "store: version %u predates the paged booking_list_by_user of version 3: "
+		                         "rebuild the store against this <booking/sys/store.h>",
+		                         st->version);
 	REQUIRE(st, free);
 	REQUIRE(st, migrate);
 	REQUIRE(st, movie_insert);

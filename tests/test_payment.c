@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define UNKNOWN_ID "01900000-0000-7000-8000-000000000000"
 #define HOLD_MS (15 * FX_MINUTE)
@@ -658,6 +660,116 @@ START_TEST(card_numbers_never_reach_the_logs)
 }
 END_TEST
 
+/* ---- security item 2: the payment key ---------------------------------- */
+
+/* A handle whose options end before payment_key_file (version 3) has no payment key: no payments. */
+START_TEST(pay_without_a_payment_key_is_not_supported)
+{
+	fx g;
+	booking_options o;
+	booking_options_init(&o);
+	o.version = 3; /* an older struct: no payment_key_file, so none is set */
+	fx_open(&g, &o);
+	fx_seed(&g);
+	char b[BOOKING_ID_SIZE];
+	fx_hold_ok(&g, "alice", "A1", b);
+	booking_ctx alice = fx_customer("alice");
+	ck_assert_code(booking_pay(NULL, g.bk, &alice, b, "k1", FX_CARD_OK), "NOT_SUPPORTED");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "payment_key_file"));
+	ck_assert_uint_eq(fx_payments_of(&g, b, NULL, 0), 0);
+	fx_close(&g);
+}
+END_TEST
+
+static char keydir[256];
+
+static const char *key_path(const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", keydir, name);
+	return buf;
+}
+
+static int open_with_key(const char *path)
+{
+	booking_options o;
+	booking *bk = NULL;
+	booking_options_init(&o);
+	o.log_level = BOOKING_LOG_CRITICAL;
+	o.payment_key_file = path;
+	int rc = booking_open(&bk, &o);
+	booking_close(bk);
+	return rc;
+}
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static void assert_refused(const char *path, const char *reason)
+{
+	ck_assert_code(open_with_key(path), "VALIDATION_ERROR");
+	const char *d = booking_error_last()->details_json;
+	ck_assert_msg(strstr(d, "payment_key_file") && strstr(d, reason), "%s: %s", reason, d);
+}
+
+START_TEST(a_payment_key_file_is_made_private_and_never_over_another)
+{
+	snprintf(keydir, sizeof(keydir), "%s/booking-paykey.XXXXXX", fx_env("TMPDIR", "/tmp"));
+	ck_assert_ptr_nonnull(mkdtemp(keydir));
+	char p[400], q[400];
+	ck_assert_ok(booking_payment_key_generate_file(key_path("payment.key", p, sizeof(p))));
+	struct stat sb;
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(sb.st_size, 65); /* 64 hex digits and a newline */
+	ck_assert_code(booking_payment_key_generate_file(p), "ALREADY_EXISTS");
+	ck_assert_ok(open_with_key(p));
+	/* two keys are two secrets */
+	ck_assert_ok(booking_payment_key_generate_file(key_path("other.key", q, sizeof(q))));
+	char a[80] = "", b[80] = "";
+	FILE *fa = fopen(p, "r"), *fb = fopen(q, "r");
+	ck_assert_ptr_nonnull(fgets(a, sizeof(a), fa));
+	ck_assert_ptr_nonnull(fgets(b, sizeof(b), fb));
+	fclose(fa);
+	fclose(fb);
+	ck_assert_str_ne(a, b);
+	unlink(p);
+	unlink(q);
+	rmdir(keydir);
+}
+END_TEST
+
+START_TEST(a_payment_key_file_others_could_read_or_of_another_form_is_refused)
+{
+	snprintf(keydir, sizeof(keydir), "%s/booking-paykey.XXXXXX", fx_env("TMPDIR", "/tmp"));
+	ck_assert_ptr_nonnull(mkdtemp(keydir));
+	char p[400];
+	const char *good = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	write_text(key_path("k", p, sizeof(p)), good, 0600);
+	ck_assert_ok(open_with_key(p));
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	assert_refused(p, "readable_by_others");
+	ck_assert_int_eq(chmod(p, 0620), 0);
+	assert_refused(p, "group_or_world_writable");
+	write_text(p, "00112233", 0600);
+	assert_refused(p, "format");
+	write_text(p, "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 0600);
+	assert_refused(p, "format");
+	write_text(p, good, 0600);
+	ck_assert_int_eq(chmod(keydir, 0777), 0); /* anyone could swap the key in its directory */
+	assert_refused(p, "group_or_world_writable");
+	ck_assert_int_eq(chmod(keydir, 0700), 0);
+	ck_assert_code(open_with_key(key_path("missing", p, sizeof(p))), "VALIDATION_ERROR");
+	unlink(key_path("k", p, sizeof(p)));
+	rmdir(keydir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("payment");
@@ -666,6 +778,9 @@ int main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, successful_payment_confirms_the_booking_and_sells_its_seats);
+	tcase_add_test(tc, pay_without_a_payment_key_is_not_supported);
+	tcase_add_test(tc, a_payment_key_file_is_made_private_and_never_over_another);
+	tcase_add_test(tc, a_payment_key_file_others_could_read_or_of_another_form_is_refused);
 	tcase_add_test(tc, card_number_with_spaces_is_accepted_and_only_last4_kept);
 	tcase_add_test(tc, replay_with_the_same_key_returns_the_same_payment);
 	tcase_add_test(tc, key_reused_for_another_booking_fails_with_idempotency_key_reused);

@@ -9,11 +9,13 @@
 #include "sqlite_test.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void movie_init(booking_movie *m, const char *title)
 {
@@ -162,6 +164,77 @@ START_TEST(a_database_file_the_store_creates_is_private)
 }
 END_TEST
 
+/*
+ * Security item 2: what the database keeps of a payment request is
+ * HMAC-SHA256 under the payment key (a file outside it), not a digest
+ * anyone could brute-force back into the card number.
+ */
+START_TEST(the_stored_payment_fingerprint_is_keyed)
+{
+	sqt_db db;
+	char keydir[300], keyfile[400], showtime[BOOKING_ID_SIZE];
+	sqt_db_init(&db, "fingerprint");
+	snprintf(keydir, sizeof(keydir), "%s/keys", db.dir);
+	ck_assert_int_eq(mkdir(keydir, 0700), 0);
+	snprintf(keyfile, sizeof(keyfile), "%s/payment.key", keydir);
+	sqt_assert_ok(booking_payment_key_generate_file(keyfile));
+
+	booking_options o;
+	booking *bk = NULL;
+	booking_options_init(&o);
+	o.store_url = db.url;
+	o.log_level = BOOKING_LOG_CRITICAL;
+	o.payment_key_file = keyfile;
+	sqt_assert_ok(booking_open(&bk, &o));
+	sqt_seed(bk, "A:4", showtime);
+	booking_ctx alice = sqt_customer("alice");
+	const char *seat = "A1";
+	booking_reservation *r = NULL;
+	sqt_assert_ok(booking_hold(&r, bk, &alice, showtime, &seat, 1));
+	sqt_assert_ok(booking_pay(NULL, bk, &alice, r->id, "order-1", "4242 4242 4242 4242"));
+
+	char stored[200];
+	sqt_sql_text(db.path, "SELECT request_hash FROM idempotency_keys", stored, sizeof(stored));
+	/* the expected value, computed here from the key file */
+	FILE *f = fopen(keyfile, "r");
+	ck_assert_ptr_nonnull(f);
+	char hex[80] = "";
+	ck_assert_ptr_nonnull(fgets(hex, sizeof(hex), f));
+	fclose(f);
+	unsigned char key[32], mac[crypto_auth_hmacsha256_BYTES];
+	size_t klen = 0;
+	ck_assert_int_eq(sodium_hex2bin(key, sizeof(key), hex, 64, NULL, &klen, NULL), 0);
+	ck_assert_uint_eq(klen, 32);
+	char msg[128];
+	snprintf(msg, sizeof(msg), "%s\n%s", r->id, "4242424242424242");
+	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_init(&st, key, sizeof(key));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, strlen(msg));
+	crypto_auth_hmacsha256_final(&st, mac);
+	char want[200] = "hmac-sha256:";
+	sodium_bin2hex(want + strlen(want), sizeof(want) - strlen(want), mac, sizeof(mac));
+	ck_assert_str_eq(stored, want);
+	/* and not the unkeyed digest of the same text */
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char unkeyed[80];
+	crypto_hash_sha256(h, (const unsigned char *)msg, strlen(msg));
+	sodium_bin2hex(unkeyed, sizeof(unkeyed), h, sizeof(h));
+	ck_assert_ptr_null(strstr(stored, unkeyed));
+	/* nothing else in the row holds more of the card than its last four digits */
+	char last4[16];
+	sqt_sql_text(db.path, "SELECT card_last4 FROM payments", last4, sizeof(last4));
+	ck_assert_str_eq(last4, "4242");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM payments WHERE instr(card_last4 || gateway_ref ||"
+	                                      " failure_code, '424242424242') > 0"),
+	                 0);
+	booking_reservation_free(r);
+	booking_close(bk);
+	unlink(keyfile);
+	rmdir(keydir);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
 enum { WRITERS = 8, WRITES = 50 };
 
 struct writer {
@@ -238,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, duplicate_id_answers_already_exists_without_echoing_data);
 	tcase_add_test(tc, more_threads_than_connections_take_turns);
 	tcase_add_test(tc, a_database_file_the_store_creates_is_private);
+	tcase_add_test(tc, the_stored_payment_fingerprint_is_keyed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

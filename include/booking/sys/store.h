@@ -27,7 +27,13 @@
 
 BOOKING_BEGIN_DECL
 
-/** 2 appended the users and token revocations members (optional), 3 payment_attempts (optional). */
+/**
+ * 2 appended the users and token revocations members (optional); 3 gave
+ * booking_list_by_user its page (after-key and max) in place and appended
+ * payment_attempts (optional). A store must declare 3: booking_open()
+ * refuses one built against an older header (its booking_list_by_user
+ * would be called with the wrong arguments).
+ */
 #define BOOKING_STORE_VERSION 3
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
