@@ -536,6 +536,8 @@ static const char *const SCHEMA_V2[] = {
 static const char *const SCHEMA_V3[] = {
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%';",
 	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments (user_id, created_at) WHERE status = 3;",
+	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
+	"UPDATE revoked_tokens SET expires_at = expires_at + 300000;",
 	NULL,
 };
 

@@ -185,8 +185,13 @@ static const char *const SCHEMA_V3[] = {
  * twice). And the index the payment attempt limits count with.
  */
 static const char *const SCHEMA_V4[] = {
+	/* overwrite the old bytes in the pages too (sq_migrate checkpoints the WAL afterwards) */
+	"PRAGMA secure_delete = ON",
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'",
+	"PRAGMA secure_delete = OFF",
 	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments(user_id, created_at) WHERE status = 3",
+	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
+	"UPDATE revoked_tokens SET expires_at = expires_at + 300000",
 	NULL,
 };
 
@@ -307,6 +312,7 @@ int sq_migrate(booking_store *bst, int *version_out)
 		*version_out = 0;
 	/* The cheap path: an up-to-date database costs two reads. */
 	rc = read_version(st, &version);
+	int first = version;
 	while (rc == 0 && version < SQ_SCHEMA_VERSION) {
 		int before = version;
 
@@ -318,6 +324,18 @@ int sq_migrate(booking_store *bst, int *version_out)
 		return rc;
 	if (version > SQ_SCHEMA_VERSION)
 		return schema_too_new(version);
+	if (first < 4 && version >= 4 && !st->memory) {
+		/*
+		 * Version 4 erased card fingerprints: checkpoint so the pages
+		 * that held them are rewritten in the database file and the WAL
+		 * is emptied. Best effort: a busy database checkpoints later.
+		 */
+		sq_conn *c;
+		if (sq_acquire(st, &c) == 0) {
+			(void)sqlite3_exec(c->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+			sq_release(st, c);
+		}
+	}
 	if (version_out != NULL)
 		*version_out = version;
 	return 0;

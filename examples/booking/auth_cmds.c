@@ -136,10 +136,29 @@ static char *env_token(void)
 }
 
 /* The token saved in the data directory. Caller frees. NULL when there is none. */
+/*
+ * The saved token is used only from a data directory that only its owner
+ * (this user or root) can write, as `init` demands: otherwise someone else
+ * could have put their token there (or will read the next one).
+ */
+static bool data_dir_trusted(const cli *c)
+{
+	struct stat st;
+	const char *dir = cli_data_dir(c);
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT; /* nothing there yet */
+	if (S_ISDIR(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return true;
+	fprintf(stderr, "booking: the data directory %s is not only yours (writable by others, or another user's): "
+	                "its token is neither read nor written (chmod 700 it)\n",
+	        dir);
+	return false;
+}
+
 static char *saved_token(const cli *c)
 {
 	char path[4200];
-	if (!cli_data_path(c, CLI_TOKEN_FILE, path, sizeof path))
+	if (!data_dir_trusted(c) || !cli_data_path(c, CLI_TOKEN_FILE, path, sizeof path))
 		return NULL;
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -165,7 +184,8 @@ static char *load_token(const cli *c)
 static int save_token(const cli *c, const char *token, char *path, size_t size)
 {
 	char tmp[4300];
-	if (!cli_data_path(c, CLI_TOKEN_FILE, path, size) || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+	if (!data_dir_trusted(c) || !cli_data_path(c, CLI_TOKEN_FILE, path, size) ||
+	    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
 		return -1;
 	int fd = mkstemp(tmp); /* 0600 */
 	if (fd < 0)
@@ -341,9 +361,9 @@ int cmd_register(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json) {
 		rc = cli_json(c, json_pack("{s:o}", "user", json_user(u)));
 	} else {
-		printf("%sregistered%s %s (%s)\nuser %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET), u->email,
+		printf("%sregistered%s %s (%s)\nuser %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET), tsafe(u->email),
 		       booking_role_name(u->role), u->id);
-		printf("%snext: booking login %s%s\n", col(c, ANSI_DIM), u->email, col(c, ANSI_RESET));
+		printf("%snext: booking login %s%s\n", col(c, ANSI_DIM), tsafe(u->email), col(c, ANSI_RESET));
 	}
 	booking_user_free(u);
 	return rc;
@@ -393,7 +413,7 @@ int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv)
 	} else if (print) {
 		printf("%s\n", token);
 	} else {
-		printf("%slogged in%s as %s (%s) until %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET), u->email,
+		printf("%slogged in%s as %s (%s) until %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET), tsafe(u->email),
 		       booking_role_name(u->role), until);
 		printf("%stoken saved in %s%s\n", col(c, ANSI_DIM), path, col(c, ANSI_RESET));
 	}
@@ -493,7 +513,7 @@ int cmd_whoami(cli *c, const cli_command *cmd, int argc, char **argv)
 		rc = cli_json(c, json_pack("{s:o,s:s,s:s}", "user", json_user(u), "expires_at",
 		                           fmt_iso(iso, sizeof iso, c->token->expires_at), "kid", c->token->kid));
 	} else {
-		printf("%s (%s)\nuser %s\ntoken valid until %s\n", u->email, booking_role_name(u->role), u->id,
+		printf("%s (%s)\nuser %s\ntoken valid until %s\n", tsafe(u->email), booking_role_name(u->role), u->id,
 		       fmt_time(until, sizeof until, c->token->expires_at));
 	}
 	booking_user_free(u);

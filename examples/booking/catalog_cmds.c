@@ -446,7 +446,7 @@ int cmd_showtime_list(cli *c, const cli_command *cmd, int argc, char **argv)
 				         fmt_money(money, sizeof money, s->prices[k].amount, s->currency));
 			}
 			printf("%-36s  %-20s  %-30s  %s%s\n", s->id, fmt_time(when, sizeof when, s->starts_at), prices,
-			       movie_title(movies, s->movie_id),
+			       tsafe(movie_title(movies, s->movie_id)),
 			       s->status == BOOKING_SHOWTIME_CANCELLED ? " (cancelled)" : "");
 		}
 		booking_movie_list_free(movies);

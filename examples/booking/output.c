@@ -498,7 +498,7 @@ void print_payment(cli *c, const booking_payment *p)
 	                                                            : ANSI_YELLOW;
 	printf("payment  %s%s%s\n", col(c, ANSI_BOLD), p->id, col(c, ANSI_RESET));
 	printf("  status   %s%s%s%s%s\n", col(c, colour), booking_payment_status_name(p->status), col(c, ANSI_RESET),
-	       p->failure_code[0] ? ": " : "", p->failure_code);
+	       p->failure_code[0] ? ": " : "", tsafe(p->failure_code));
 	printf("  amount   %s (card %s%s)\n", fmt_money(money, sizeof money, p->amount, p->currency),
 	       c->utf8 ? "\u2022\u2022\u2022\u2022" : "****", p->card_last4);
 	if (p->refunded_amount)

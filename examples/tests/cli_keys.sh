@@ -16,7 +16,7 @@ case $BOOKING in /*) ;; */*) BOOKING=$(pwd)/$BOOKING ;; esac
 dir=$(mktemp -d "${TMPDIR:-/tmp}/booking-keys.XXXXXX")
 trap 'chmod -R u+rwX "$dir" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
 unset BOOKING_STORE_URL BOOKING_LOCK_URL BOOKING_EVENTS_URL BOOKING_ENV_FILE BOOKING_TOKEN \
-	BOOKING_JWT_PRIVATE_KEY_FILE BOOKING_JWT_PUBLIC_KEYS_FILE || true
+	BOOKING_JWT_PRIVATE_KEY_FILE BOOKING_JWT_PUBLIC_KEYS_FILE BOOKING_PAYMENT_KEY_FILE || true
 # A cheap argon2id: this tests keys and sessions, not password hashing.
 export BOOKING_PASSWORD_OPSLIMIT=1 BOOKING_PASSWORD_MEMLIMIT_KIB=8192
 PASSWORD='Correct horse 1'
@@ -142,5 +142,21 @@ printf 'Correct horse 1\000tail\n' | "$BOOKING" --data-dir "$data" login ann@exa
 rc=$?
 set -e
 expect 1 'VALIDATION_ERROR: password: must not contain a NUL byte' "$dir/err"
+
+# --- a saved token in a directory others may write is not used -----------------
+# (keys and store elsewhere: nothing else refuses the directory first)
+mkdir -m 0700 "$dir/keys"
+cp -p "$data/jwt-private.jwk" "$data/jwt-public.jwks" "$data/payment.key" "$dir/keys/"
+echo "$PASSWORD" | "$BOOKING" --data-dir "$data" login ann@example.com >/dev/null
+export BOOKING_JWT_PRIVATE_KEY_FILE="$dir/keys/jwt-private.jwk" BOOKING_JWT_PUBLIC_KEYS_FILE="$dir/keys/jwt-public.jwks" \
+	BOOKING_PAYMENT_KEY_FILE="$dir/keys/payment.key"
+run "$data" --store "sqlite://$data/booking.db" whoami
+expect 0 'ann@example.com' "$dir/out"
+chmod 0777 "$data"
+run "$data" --store "sqlite://$data/booking.db" whoami
+[ "$rc" -ne 0 ] || fail "whoami used the token of a 0777 data directory: $(cat "$dir/out")"
+grep -q 'not only yours' "$dir/err" || fail "no word of the directory: $(cat "$dir/err")"
+chmod 0700 "$data"
+unset BOOKING_JWT_PRIVATE_KEY_FILE BOOKING_JWT_PUBLIC_KEYS_FILE BOOKING_PAYMENT_KEY_FILE
 
 echo "PASS"

@@ -63,4 +63,14 @@ import sys
 b = open(sys.argv[1], 'rb').read()
 sys.exit(1 if (b'\x1b' in b or b'\x07' in b) else 0)
 PY
+# the same title where a showtime names its movie
+theater=$("$BOOKING" --data-dir "$data" --json theater add Rex --city Paris |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["theater"]["id"])')
+screen=$("$BOOKING" --data-dir "$data" --json screen add "$theater" "Salle 1" --rows A-B --seats 4 |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["screen"]["id"])')
+"$BOOKING" --data-dir "$data" showtime add 0190d1c4-0000-7000-8000-000000000001 "$screen" --starts +120 \
+	--currency EUR --price standard=12.50 >/dev/null 2>"$dir/err" || fail "showtime add: $(cat "$dir/err")"
+"$BOOKING" --data-dir "$data" showtime list >"$dir/showtimes" 2>"$dir/err" || fail "showtime list: $(cat "$dir/err")"
+grep -q 'pwned' "$dir/showtimes" || fail "showtime list lost the title: $(cat "$dir/showtimes")"
+no_raw "$dir/showtimes"
 echo "ok: data text is escaped on the way to the terminal"

@@ -332,6 +332,44 @@ START_TEST(payment_attempt_limits_are_range_checked_and_can_be_off)
 	o.max_failed_payments_per_user_hour = 1001;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "max_failed_payments_per_user_hour"));
+
+	/* 0 in a BOOKING_* variable is "no limit": -1 in the struct */
+	booking_options *env = NULL;
+	setenv("BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING", "0", 1);
+	setenv("BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", "7", 1);
+	ck_assert_ok(booking_options_from_env(&env));
+	unsetenv("BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING");
+	unsetenv("BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR");
+	ck_assert_int_eq(env->max_failed_payments_per_booking, -1);
+	ck_assert_int_eq(env->max_failed_payments_per_user_hour, 7);
+	booking_options_free(env);
+
+	/* with the per-booking limit off, a booking takes any number of attempts (the store under test) */
+	ax_close(&A);
+	booking_free(alice_token);
+	booking_free(bob_token);
+	booking_free(admin_token);
+	booking_token_free(alice_tok);
+	booking_token_free(bob_tok);
+	booking_token_free(admin_tok);
+	alice_token = bob_token = admin_token = NULL;
+	alice_tok = bob_tok = admin_tok = NULL;
+	ax_keys(&A, NULL);
+	ax_options(&A, &o);
+	o.max_failed_payments_per_booking = -1;
+	ax_open_with(&A, &o);
+	fx_seed(&A.f);
+	booking_ctx carol = fx_customer("carol");
+	const char *seat = "A1";
+	booking_reservation *r = NULL;
+	ck_assert_ok(booking_hold(&r, A.f.bk, &carol, A.f.showtime_id, &seat, 1));
+	char key[32];
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "carol-%d", i);
+		ck_assert_code(booking_pay(NULL, A.f.bk, &carol, r->id, key, FX_CARD_DECLINED), "PAYMENT_DECLINED");
+	}
+	ck_assert_ok(booking_pay(NULL, A.f.bk, &carol, r->id, "carol-ok", FX_CARD_OK));
+	booking_reservation_free(r);
 }
 END_TEST
 

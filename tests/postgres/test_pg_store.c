@@ -314,6 +314,7 @@ START_TEST(migration_3_erases_unkeyed_payment_fingerprints)
 	              " VALUES ('u1', 'k-old', '5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592',"
 	              " '00000000-0000-7000-8000-000000000001', 0),"
 	              " ('u1', 'k-new', 'hmac-sha256:00ff', '00000000-0000-7000-8000-000000000002', 0)");
+	admin_exec(a, "INSERT INTO mig_erase.revoked_tokens (jti, expires_at) VALUES ('jti-1', 1000)");
 	admin_exec(a, "DELETE FROM mig_erase.schema_migrations WHERE version = 3");
 	st = open_store(url, 2, 5); /* migrates to 3 again */
 	ck_assert_ok(st->migrate(st, &v));
@@ -327,6 +328,8 @@ START_TEST(migration_3_erases_unkeyed_payment_fingerprints)
 	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_erase.idempotency_keys WHERE key = 'k-new'"
 	                                " AND request_hash = 'hmac-sha256:00ff'"),
 	                 1);
+	/* a revocation kept until exp is kept until exp + the largest leeway */
+	ck_assert_int_eq(admin_count(a, "SELECT expires_at FROM mig_erase.revoked_tokens WHERE jti = 'jti-1'"), 301000);
 	PQfinish(a);
 }
 END_TEST

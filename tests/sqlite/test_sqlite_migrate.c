@@ -117,6 +117,7 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 	                      " replay_error, created_at) VALUES ('u1', 'k-old',"
 	                      " '5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592', 'p1', 1, 0, 0),"
 	                      " ('u1', 'k-new', 'hmac-sha256:00ff', 'p2', 1, 0, 0)");
+	sqt_sql_exec(db.path, "INSERT INTO revoked_tokens (jti, expires_at) VALUES ('jti-1', 1000)");
 	/* as a version 3 database: the version 4 script runs again */
 	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version = 4");
 	sqt_sql_exec(db.path, "PRAGMA user_version = 3");
@@ -130,6 +131,22 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM idempotency_keys WHERE key = 'k-new'"
 	                                      " AND request_hash = 'hmac-sha256:00ff'"),
 	                 1);
+	/* a revocation kept until exp is kept until exp + the largest leeway */
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT expires_at FROM revoked_tokens WHERE jti = 'jti-1'"), 301000);
+	/* the erased bytes are gone from the files, not only from the row */
+	char wal[400];
+	snprintf(wal, sizeof(wal), "%s-wal", db.path);
+	const char *files[] = {db.path, wal};
+	for (int i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "rb");
+		if (!f)
+			continue; /* no WAL left */
+		static char buf[1 << 20];
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		ck_assert_msg(memmem(buf, n, "5d41402abc4b2a76b9719d911017c592", 32) == NULL, "the old digest is in %s",
+		              files[i]);
+	}
 	sqt_db_cleanup(&db);
 }
 END_TEST
