@@ -744,6 +744,127 @@ START_TEST(bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max)
 }
 END_TEST
 
+/* --- apply: a change the core decided ---------------------------------------- */
+
+/* Cancel `b` as the core would: guard its version, set the status, free its held seats, one event. */
+static int apply_status(const char *booking_id, int64_t version, booking_status to, int64_t now,
+                        booking_event_record *ev, size_t *failed)
+{
+	make_event(ev, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired", "booking", booking_id,
+	           now);
+	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, version};
+	booking_store_booking_set set = {booking_id, to, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+	booking_store_change c = {1, &g, &set, &move, 1, ev};
+	return st->apply(st, &c, failed);
+}
+
+START_TEST(apply_writes_the_booking_its_seats_and_its_events_at_once)
+{
+	bk b;
+	booking_event_record ev;
+	events_read *e = malloc(sizeof(*e));
+	size_t failed = 99;
+
+	seed();
+	hold_ok(&b, "alice", "A1,A2", FX_T0);
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + FX_MINUTE, &ev, &failed));
+	ck_assert_uint_eq(failed, 99); /* untouched on success */
+	booking_reservation *r = get_booking(b.r.id);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
+	ck_assert_int_eq(r->version, 2);
+	ck_assert_int_eq(r->updated_at, FX_T0 + FX_MINUTE);
+	booking_reservation_free(r);
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_str_eq(seat_of("A1").booking_id, "");
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_FREE);
+	all_events(e);
+	ck_assert_uint_eq(e->n, 2);
+	ck_assert_str_eq(e->e[1].id, ev.id);
+	ck_assert_str_eq(e->e[1].type, "booking.cancelled");
+	ck_assert_int_eq(e->e[1].sequence, 2);
+	ck_assert_int_gt(e->e[1].position, e->e[0].position);
+	free(e);
+}
+END_TEST
+
+START_TEST(apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it)
+{
+	bk b;
+	booking_event_record ev;
+	size_t failed = 99;
+
+	seed();
+	hold_ok(&b, "alice", "A1", FX_T0);
+	/* a stale version */
+	ck_assert_code(apply_status(b.r.id, 2, BOOKING_STATUS_CANCELLED, FX_T0 + 1, &ev, &failed), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(failed, 0);
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
+	ck_assert_uint_eq(event_count(), 1);
+	/* a missing booking */
+	failed = 99;
+	ck_assert_code(apply_status("01900000-0000-7000-8000-000000000000", 1, BOOKING_STATUS_EXPIRED, FX_T0 + 1, &ev,
+	                            &failed),
+	               "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(failed, 0);
+	/* the second guard fails: a payment that does not exist; the first held, still nothing is written */
+	make_event(&ev, "booking.cancelled", "booking", b.r.id, FX_T0 + 2);
+	booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b.r.id, 1},
+	                            {BOOKING_GUARD_PAYMENT_STATUS, "01900000-0000-7000-8000-0000000000ff", 1}};
+	booking_store_booking_set set = {b.r.id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, FX_T0 + 2};
+	booking_store_seat_move move = {b.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+	booking_store_change c = {2, g, &set, &move, 1, &ev};
+	failed = 99;
+	ck_assert_code(st->apply(st, &c, &failed), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(failed, 1);
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
+	ck_assert_uint_eq(event_count(), 1);
+	/* with the current version it applies, once: the version moved */
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 3, &ev, NULL));
+	ck_assert_code(apply_status(b.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 4, &ev, NULL), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(event_count(), 2);
+}
+END_TEST
+
+START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
+{
+	bk old, fresh;
+	booking_event_record ev;
+
+	seed();
+	hold_ok(&old, "alice", "A1,A2", FX_T0);
+	hold_ok(&fresh, "bob", "A2", FX_T0 + HOLD_MS); /* A2's hold ran out: bob has it now */
+	ck_assert_ok(apply_status(old.r.id, 1, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_HELD);
+	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
+	/* HELD -> SOLD keeps the owner; a move from a state no seat is in changes nothing */
+	make_event(&ev, "booking.confirmed", "booking", fresh.r.id, FX_T0 + HOLD_MS + 1);
+	booking_store_seat_move sell = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
+	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev};
+	ck_assert_ok(st->apply(st, &c, NULL));
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
+	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
+	make_event(&ev, "booking.noop", "booking", fresh.r.id, FX_T0 + HOLD_MS + 2);
+	booking_store_seat_move none = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+	c.seats = &none;
+	ck_assert_ok(st->apply(st, &c, NULL));
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
+	/* a new hold_until for seats kept HELD */
+	bk third;
+	hold_ok(&third, "carol", "B1", FX_T0 + HOLD_MS);
+	make_event(&ev, "booking.extended", "booking", third.r.id, FX_T0 + HOLD_MS + 3);
+	booking_store_seat_move rehold = {third.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, FX_T0 + 3 * HOLD_MS};
+	c.seats = &rehold;
+	ck_assert_ok(st->apply(st, &c, NULL));
+	ck_assert_int_eq(seat_of("B1").status, BOOKING_SEAT_HELD);
+	ck_assert_int_eq(seat_of("B1").hold_until, FX_T0 + 3 * HOLD_MS);
+}
+END_TEST
+
 /* --- transition ---------------------------------------------------------- */
 
 static int transition(const char *booking_id, booking_status to, int64_t now, booking_event_record *ev)
@@ -2151,6 +2272,9 @@ int main(void)
 	tcase_add_test(members, duplicate_booking_id_is_refused);
 	tcase_add_test(members, bookings_of_a_user_come_newest_first);
 	tcase_add_test(members, bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max);
+	tcase_add_test(members, apply_writes_the_booking_its_seats_and_its_events_at_once);
+	tcase_add_test(members, apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it);
+	tcase_add_test(members, apply_moves_only_the_seats_the_booking_has_in_the_given_state);
 	tcase_add_test(members, cancel_transition_frees_seats_and_appends_the_event);
 	tcase_add_test(members, cancel_transition_of_an_expired_hold_fails_with_booking_expired);
 	tcase_add_test(members, expire_transition_needs_an_expired_hold);

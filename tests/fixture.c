@@ -199,6 +199,11 @@ static int w_booking_list_by_user(booking_store *st, const char *user, int64_t a
 {
 	return INNER(st)->booking_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
 }
+static int w_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out)
+{
+	BEFORE(st, "apply");
+	return INNER(st)->apply(INNER(st), change, failed_guard_out);
+}
 static int w_transition(booking_store *st, const booking_store_transition *req)
 {
 	BEFORE(st, "transition");
@@ -341,6 +346,7 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->hold = w_hold;
 	p->booking_get = w_booking_get;
 	p->booking_list_by_user = w_booking_list_by_user;
+	p->apply = inner->apply ? w_apply : NULL;
 	p->transition = w_transition;
 	p->list_due = w_list_due;
 	p->pay_begin = w_pay_begin;

@@ -1285,6 +1285,67 @@ static int st_transition(booking_store *base, const booking_store_transition *re
 	return rc;
 }
 
+/* --- apply: guards, then writes; no rule of the domain here --- */
+
+static int apply_locked(mem_store *st, const booking_store_change *c, size_t *failed)
+{
+	for (size_t i = 0; i < c->guard_count; i++) {
+		const booking_store_guard *g = &c->guards[i];
+		bool holds;
+		if (g->kind == BOOKING_GUARD_BOOKING_VERSION) {
+			const booking_reservation *b = g->id ? table_get(&st->bookings, g->id, NULL) : NULL;
+			holds = b && b->version == g->value;
+		} else if (g->kind == BOOKING_GUARD_PAYMENT_STATUS) {
+			const booking_payment *p = g->id ? table_get(&st->payments, g->id, NULL) : NULL;
+			holds = p && (int64_t)p->status == g->value;
+		} else {
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: unknown guard kind %d", (int)g->kind);
+		}
+		if (!holds) {
+			if (failed)
+				*failed = i;
+			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
+		}
+	}
+	booking_reservation *b = c->booking ? table_get(&st->bookings, c->booking->id, NULL) : NULL;
+	booking_reservation *sb = c->seats ? table_get(&st->bookings, c->seats->booking_id, NULL) : NULL;
+	if ((c->booking && !b) || (c->seats && !sb))
+		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "memory store: the change names a missing booking");
+	ev_batch batch;
+	int rc = ev_batch_prepare(st, c->events, c->event_count, &batch);
+	if (rc < 0)
+		return rc;
+	if (sb) {
+		for (size_t i = 0; i < sb->seat_count; i++) {
+			mem_seat *seat = seat_of(st, sb->showtime_id, sb->seats[i].label);
+			if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
+				continue;
+			if (c->seats->to == BOOKING_SEAT_FREE) {
+				seat_free_row(seat);
+				continue;
+			}
+			seat->s.status = c->seats->to;
+			seat->s.hold_until = c->seats->hold_until;
+			seat->s.version++;
+		}
+	}
+	if (b)
+		booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
+	ev_batch_commit(st, &batch);
+	return 0;
+}
+
+static int st_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
+{
+	mem_store *st = impl(base);
+	if (!change)
+		return missing_arg("change");
+	lock_store(st);
+	int rc = apply_locked(st, change, failed_guard_out);
+	unlock_store(st);
+	return rc;
+}
+
 static bool keep_due(const booking_reservation *b, const void *now)
 {
 	return b->status == BOOKING_STATUS_PENDING && b->expires_at <= *(const int64_t *)now;
@@ -2215,6 +2276,7 @@ int booking__memory_store_new(booking_store **out)
 	b->refund = st_refund;
 	b->payment_get = st_payment_get;
 	b->payment_attempts = st_payment_attempts;
+	b->apply = st_apply;
 	b->list_processing = st_list_processing;
 	b->outbox_unpublished = st_outbox_unpublished;
 	b->outbox_mark_published = st_outbox_mark_published;

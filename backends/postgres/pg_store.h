@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
@@ -54,6 +54,7 @@ typedef enum pg_query_id {
 	PGQ_BOOKING_LIST_USER_AFTER,
 	PGQ_BOOKING_EXISTS,
 	PGQ_TRANSITION,
+	PGQ_APPLY,
 	PGQ_LIST_DUE,
 	PGQ_PAY_BEGIN,
 	PGQ_PAY_BEGIN_RESOLVE,
@@ -236,6 +237,7 @@ int pg_booking_get(booking_store *st, const char *id, booking_reservation **out)
 int pg_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                             size_t max, booking_store_booking_cb cb, void *payload);
 int pg_transition(booking_store *st, const booking_store_transition *req);
+int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 int pg_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 /* A booking row (the PG_BOOKING_COLUMNS) into `b`; b->seats is allocated. */
 int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation *b);

@@ -29,6 +29,10 @@ static const pg_query Q_BOOKING_LIST_USER_AFTER = {PGQ_BOOKING_LIST_USER_AFTER, 
 static const pg_query Q_TRANSITION = {PGQ_TRANSITION, 11,
 	"SELECT booking_transition($1, $2::smallint, $3::bigint, $4::text[], $5::text[], $6::text[], $7::text[],"
 	" $8::bigint[], $9::text[], $10::text[], $11::text[])"};
+static const pg_query Q_APPLY = {PGQ_APPLY, 19,
+	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4, $5::smallint, $6::smallint, $7::bigint,"
+	" $8, $9::smallint, $10::smallint, $11::bigint, $12::text[], $13::text[], $14::text[], $15::text[],"
+	" $16::bigint[], $17::text[], $18::text[], $19::text[])"};
 static const pg_query Q_LIST_DUE = {PGQ_LIST_DUE, 2,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= $1::bigint"
 	" ORDER BY expires_at, created_at, id LIMIT $2::bigint"};
@@ -345,4 +349,71 @@ int pg_transition(booking_store *base, const booking_store_transition *req)
 	default:
 		return pg_domain_error(code, "cancel", req->booking_id);
 	}
+}
+
+/* ------------------------------------------------------------------------
+ * Apply a change the core decided: booking_apply() (schema version 4).
+ * ------------------------------------------------------------------------ */
+
+static int64_t guard_kind(const void *base, size_t i)
+{
+	return (int64_t)((const booking_store_guard *)base)[i].kind;
+}
+
+static const char *guard_id(const void *base, size_t i)
+{
+	return ((const booking_store_guard *)base)[i].id;
+}
+
+static int64_t guard_value(const void *base, size_t i)
+{
+	return ((const booking_store_guard *)base)[i].value;
+}
+
+/* A lost reply: the change committed when its first event is there (every change the core makes has one). */
+static int apply_committed(pg_store *st, pg_conn *c, const void *arg)
+{
+	(void)st;
+	const booking_store_change *ch = arg;
+	if (ch->event_count == 0)
+		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: the connection was lost; the outcome is unknown");
+	return pg_event_exists(c, ch->events[0].id);
+}
+
+int pg_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
+{
+	if (!change)
+		return missing("change");
+	pg_params p;
+	PGresult *r = NULL;
+	pp_init(&p);
+	pp_i64_array(&p, change->guards, change->guard_count, guard_kind);
+	pp_text_array(&p, change->guards, change->guard_count, guard_id);
+	pp_i64_array(&p, change->guards, change->guard_count, guard_value);
+	const booking_store_booking_set *b = change->booking;
+	pp_text(&p, b ? b->id : NULL);
+	pp_i64(&p, b ? (int64_t)b->status : 0);
+	pp_i64(&p, b ? (int64_t)b->saga : 0);
+	pp_i64(&p, b ? b->updated_at : 0);
+	const booking_store_seat_move *s = change->seats;
+	pp_text(&p, s ? s->booking_id : NULL);
+	pp_i64(&p, s ? (int64_t)s->from : 0);
+	pp_i64(&p, s ? (int64_t)s->to : 0);
+	pp_i64(&p, s ? s->hold_until : 0);
+	pp_events(&p, change->events, change->event_count);
+	int rc = pg_run(pg_impl(base), &Q_APPLY, &p, &r, apply_committed, change);
+	pp_free(&p);
+	if (rc == PG_COMMITTED)
+		return 0;
+	if (rc < 0)
+		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "an event of the change already exists") : rc;
+	int64_t failed = PQntuples(r) == 1 ? pg_i64(r, 0, 0) : -1;
+	PQclear(r);
+	if (failed == 0)
+		return 0;
+	if (failed < 0 || (size_t)failed > change->guard_count)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_apply answered %lld", (long long)failed);
+	if (failed_guard_out)
+		*failed_guard_out = (size_t)failed - 1;
+	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %lld does not hold", (long long)failed - 1);
 }

@@ -541,11 +541,53 @@ static const char *const SCHEMA_V3[] = {
 	NULL,
 };
 
+/*
+ * Version 4: the generic apply of a change the core decided (store.h,
+ * booking_store_change). It knows no state of the domain: it compares the
+ * guards with the given values (g_kind 1: a booking's version, 2: a
+ * payment's status), returns the 1-based index of the first that fails,
+ * and otherwise writes what it is given. One round trip.
+ */
+static const char *const SCHEMA_V4[] = {
+	"CREATE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[],"
+	" b_id text, b_status smallint, b_saga smallint, b_updated bigint,"
+	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE sb bookings%ROWTYPE;"
+	" BEGIN"
+	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
+	"   IF g_kind[i] = 1 THEN"
+	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
+	"   ELSIF g_kind[i] = 2 THEN"
+	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
+	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
+	"   END IF;"
+	"   IF NOT FOUND THEN RETURN i; END IF;"
+	"  END LOOP;"
+	"  IF b_id IS NOT NULL THEN"
+	"   UPDATE bookings SET status = b_status, saga = b_saga, version = version + 1, updated_at = b_updated"
+	"   WHERE id = b_id;"
+	"  END IF;"
+	"  IF s_booking IS NOT NULL THEN"
+	"   SELECT * INTO sb FROM bookings WHERE id = s_booking;"
+	"   IF FOUND THEN"
+	"    PERFORM booking_seats_set(sb.id, sb.showtime_id, sb.seats, s_from, s_to,"
+	"     CASE WHEN s_to = 0 THEN 0 ELSE s_hold_until END);"
+	"   END IF;"
+	"  END IF;"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  RETURN 0;"
+	" END $f$;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1,
 	SCHEMA_V2,
 	SCHEMA_V3,
+	SCHEMA_V4,
 };
 
 /*

@@ -230,6 +230,7 @@ static void set_members(booking_store *b)
 	b->token_revoke = pg_token_revoke;
 	b->token_is_revoked = pg_token_is_revoked;
 	b->payment_attempts = pg_payment_attempts;
+	b->apply = pg_apply;
 }
 
 int booking__pg_store_new(booking_store **out, const char *conninfo, const booking_options *opts)

@@ -441,3 +441,58 @@ int sq_transition(booking_store *st, const booking_store_transition *req)
 {
 	return sq_write((sq_store *)st, transition_tx, (void *)(uintptr_t)req);
 }
+
+/* --- apply: guards, then writes; no rule of the domain here ----------------------------- */
+
+static const char SQL_GUARD_BOOKING[] = "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2";
+static const char SQL_GUARD_PAYMENT[] = "SELECT 1 FROM payments WHERE id = ?1 AND status = ?2";
+static const char SQL_APPLY_BOOKING[] =
+	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
+static const char SQL_APPLY_SEATS[] =
+	"UPDATE showtime_seats SET status = ?3, booking_id = CASE WHEN ?3 = 0 THEN NULL ELSE booking_id END,"
+	" hold_until = ?4, version = version + 1"
+	" WHERE showtime_id = (SELECT showtime_id FROM bookings WHERE id = ?1)"
+	" AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?1) AND booking_id = ?1 AND status = ?2";
+
+struct apply_arg {
+	const booking_store_change *c;
+	size_t *failed;
+};
+
+static int apply_tx(sq_conn *conn, void *arg)
+{
+	struct apply_arg *a = arg;
+	const booking_store_change *c = a->c;
+	int rc = 0;
+	for (size_t i = 0; i < c->guard_count && rc == 0; i++) {
+		const booking_store_guard *g = &c->guards[i];
+		int64_t one = 0;
+		bool found = false;
+		if (g->kind != BOOKING_GUARD_BOOKING_VERSION && g->kind != BOOKING_GUARD_PAYMENT_STATUS)
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
+		rc = sq_query_i64(conn, g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQL_GUARD_BOOKING : SQL_GUARD_PAYMENT,
+		                  &one, &found, "ti", g->id, g->value);
+		if (rc == 0 && !found) {
+			if (a->failed)
+				*a->failed = i;
+			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
+		}
+	}
+	if (rc == 0 && c->booking)
+		rc = sq_run(conn, SQL_APPLY_BOOKING, "tiii", c->booking->id, (int64_t)c->booking->status,
+		            (int64_t)c->booking->saga, c->booking->updated_at);
+	if (rc == 0 && c->seats)
+		rc = sq_run(conn, SQL_APPLY_SEATS, "tiii", c->seats->booking_id, (int64_t)c->seats->from,
+		            (int64_t)c->seats->to, c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until);
+	if (rc == 0 && c->event_count)
+		rc = sq_events_insert(conn, c->events, c->event_count);
+	return rc;
+}
+
+int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out)
+{
+	if (!change)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: change is required");
+	struct apply_arg a = {change, failed_guard_out};
+	return sq_write((sq_store *)st, apply_tx, &a);
+}

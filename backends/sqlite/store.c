@@ -220,6 +220,7 @@ static void vtable_init(booking_store *v)
 	v->token_revoke = sq_token_revoke;
 	v->token_is_revoked = sq_token_is_revoked;
 	v->payment_attempts = sq_payment_attempts;
+	v->apply = sq_apply;
 }
 
 /*

@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 3
-#define PG_SCHEMA_NEWER "4"
+#define PG_SCHEMA_CURRENT 4
+#define PG_SCHEMA_NEWER "5"
 
 
 #include <arpa/inet.h>

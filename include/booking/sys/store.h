@@ -127,6 +127,55 @@ typedef struct booking_store_transition {
 	const booking_event_record *event;
 } booking_store_transition;
 
+/*
+ * A change: the core reads what it needs, decides, and hands the store one
+ * atomic change — guards (what the decision rested on) plus writes. The
+ * store applies all of it or nothing: it compares the guards with what is
+ * stored and reports the first that no longer holds; it never decides what
+ * a state means. The core then re-reads and decides again.
+ */
+
+/** What a guard checks. */
+typedef enum booking_store_guard_kind {
+	BOOKING_GUARD_BOOKING_VERSION = 1, /**< booking `id` exists with version == `value` */
+	BOOKING_GUARD_PAYMENT_STATUS = 2   /**< payment `id` exists with status == `value` */
+} booking_store_guard_kind;
+
+typedef struct booking_store_guard {
+	booking_store_guard_kind kind;
+	const char *id;
+	int64_t value;
+} booking_store_guard;
+
+/** A booking row's new state; the store also sets version = version + 1. */
+typedef struct booking_store_booking_set {
+	const char *id;
+	booking_status status;
+	booking_saga_state saga;
+	int64_t updated_at;
+} booking_store_booking_set;
+
+/**
+ * A move of the seats a booking has: every seat row of booking `booking_id`
+ * (its showtime) whose status is `from` becomes `to` (version + 1). To
+ * FREE: booking_id cleared and hold_until 0; to HELD: hold_until = `hold_until`.
+ */
+typedef struct booking_store_seat_move {
+	const char *booking_id;
+	booking_seat_status from;
+	booking_seat_status to;
+	int64_t hold_until;
+} booking_store_seat_move;
+
+typedef struct booking_store_change {
+	size_t guard_count;
+	const booking_store_guard *guards;
+	const booking_store_booking_set *booking; /**< NULL: no booking row changes */
+	const booking_store_seat_move *seats;     /**< NULL: no seat changes */
+	size_t event_count;
+	const booking_event_record *events;       /**< appended in order (outbox) */
+} booking_store_change;
+
 /** What payment_attempts() counts (for the payment attempt limits). */
 typedef struct booking_store_payment_attempts {
 	bool key_used;            /**< (user_id, idempotency_key) has an idempotency record */
@@ -236,13 +285,15 @@ struct booking_store {
 	                            const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
 
 	/**
-	 * required: one transaction: the booking must be PENDING and satisfy
-	 * the guard of `to`; set the status (saga COMPENSATED for CANCELLED and
-	 * EXPIRED), version+1, free its seats still held by it, append the event.
-	 * BOOKING_EBOOKING_NOT_FOUND; BOOKING_EINVALID_STATE when not PENDING;
-	 * BOOKING_EEXPIRED when cancelling an expired hold; BOOKING_EINVALID_STATE
-	 * when expiring a hold that has not expired.
+	 * required: apply `change` in one transaction, all or nothing. When a
+	 * guard does not hold (a booking or payment missing, or at another
+	 * version or status), change nothing and return BOOKING_EINVALID_STATE
+	 * with the guard's index in *failed_guard_out (may be NULL); no message
+	 * is needed: the core re-reads and decides what to answer.
 	 */
+	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
+
+	/** deprecated, to be removed: the guarded cancel/expire of a PENDING booking (apply replaces it). */
 	int (*transition)(booking_store *st, const booking_store_transition *req);
 
 	/** required: ids of PENDING bookings with expires_at <= now, oldest first, at most `max`. */
