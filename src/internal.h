@@ -158,6 +158,8 @@ int booking__check_label(const char *field, const char *label);
 int booking__check_category(const char *field, const char *category);
 int booking__check_currency(const char *field, const char *currency);
 int booking__check_group(const char *field, const char *group);
+/* "an" before a word that starts with a vowel (EXPIRED), else "a": for messages naming a state. */
+const char *booking__article(const char *word);
 /* Copy `src` into fixed buffer `dst` of `size` (must fit: validated before). */
 void booking__copy(char *dst, size_t size, const char *src);
 

@@ -403,6 +403,31 @@ static int replay_still_paid(booking *bk, const booking_payment *p)
 	                           booking_payment_status_name(p->status), booking_status_name(bs));
 }
 
+/*
+ * The store refused to start a payment because of the booking's state: the
+ * core says why, from what is stored, so the answer does not depend on
+ * whether the expiry sweep ran. A hold whose time is up is BOOKING_EXPIRED
+ * (410) whether it is still PENDING or already EXPIRED; any other state is
+ * BOOKING_EINVALID_STATE (409) naming it.
+ */
+static int unpayable(booking *bk, const char *booking_id, int store_rc)
+{
+	booking_reservation *b = NULL;
+	int rc = bk->store->booking_get(bk->store, booking_id, &b);
+	if (rc < 0)
+		return rc == BOOKING_EBOOKING_NOT_FOUND ? rc : store_rc;
+	booking_status s = b->status;
+	bool timed_out = s == BOOKING_STATUS_EXPIRED || (s == BOOKING_STATUS_PENDING && b->expires_at <= booking__now(bk));
+	booking_reservation_free(b);
+	if (timed_out)
+		return booking__error_json(BOOKING_EEXPIRED, json_pack("{s:s}", "booking_id", booking_id),
+		                           "the hold has expired");
+	return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s,s:s}", "booking_id", booking_id, "status",
+	                                                             booking_status_name(s)),
+	                           "%s %s booking cannot be paid", booking__article(booking_status_name(s)),
+	                           booking_status_name(s));
+}
+
 static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
                 const char *idempotency_key, const char *card_number)
 {
@@ -450,7 +475,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	                               now + (int64_t)bk->cfg.payment_window_seconds * 1000};
 	booking_store_pay_begin_result res = {0};
 	if ((rc = bk->store->pay_begin(bk->store, &req, &res)) < 0)
-		return rc;
+		return rc == BOOKING_EINVALID_STATE || rc == BOOKING_EEXPIRED ? unpayable(bk, booking_id, rc) : rc;
 	if (res.kind == BOOKING_PAY_BEGIN_REPLAY) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment replayed",
 		             json_pack("{s:s,s:s}", "payment_id", res.payment->id, "booking_id", booking_id));

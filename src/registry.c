@@ -176,7 +176,6 @@ int booking_store_validate(const booking_store *st)
 	REQUIRE(st, booking_get);
 	REQUIRE(st, booking_list_by_user);
 	REQUIRE(st, apply);
-	REQUIRE(st, transition);
 	REQUIRE(st, list_due);
 	REQUIRE(st, pay_begin);
 	REQUIRE(st, pay_finish);

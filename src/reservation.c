@@ -467,20 +467,73 @@ int booking_reservation_list_for_user(booking_reservation_list **out, booking *b
 
 /* ---------- cancel / expire ---------- */
 
-static int transition(booking *bk, const booking_ctx *ctx, booking_reservation *r, booking_status to, int64_t now)
+/*
+ * The rule of closing a hold, once: only a PENDING booking closes; a user
+ * cancels a live hold (an expired one answers BOOKING_EXPIRED), the sweep
+ * expires a hold whose time is up. 0 when `r` may move to `to` at `now`.
+ */
+static int may_close(const booking_reservation *r, booking_status to, int64_t now)
 {
-	booking_reservation after = *r;
-	after.status = to;
-	booking__event ev;
-	int rc = booking__event_init(&ev, bk, ctx, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired",
-	                             "booking", r->id,
-	                             booking__booking_event_data(&after, to == BOOKING_STATUS_CANCELLED ? "cancelled by user"
-	                                                                                                 : "hold expired"));
-	if (rc < 0)
-		return rc;
-	booking_store_transition req = {r->id, to, now, &ev.rec};
-	rc = bk->store->transition(bk->store, &req);
-	booking__event_clear(&ev);
+	if (r->status != BOOKING_STATUS_PENDING)
+		return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(r->status)),
+		                           to == BOOKING_STATUS_CANCELLED ? "%s %s booking cannot be cancelled"
+		                                                          : "%s %s booking cannot expire",
+		                           booking__article(booking_status_name(r->status)), booking_status_name(r->status));
+	if (to == BOOKING_STATUS_CANCELLED && r->expires_at <= now)
+		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
+	if (to == BOOKING_STATUS_EXPIRED && r->expires_at > now)
+		return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", "PENDING"),
+		                           "the hold has not expired");
+	return 0;
+}
+
+/* How often a change is decided again when the booking moved under it before giving up. */
+#define CLOSE_ATTEMPTS 8
+
+/*
+ * Cancel or expire a booking: decide from what is stored, hand the store
+ * the change guarded by the version the decision saw (status, saga
+ * COMPENSATED, its held seats freed, the event), and decide again when the
+ * booking moved meanwhile. `r` is the first read (taken over, freed).
+ */
+static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservation *r, booking_status to)
+{
+	int rc = 0;
+	for (int attempt = 0;; attempt++) {
+		int64_t now = booking__now(bk);
+		if ((rc = may_close(r, to, now)) < 0)
+			break;
+		booking_reservation after = *r;
+		after.status = to;
+		booking__event ev;
+		rc = booking__event_init(&ev, bk, ctx, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired",
+		                         "booking", r->id,
+		                         booking__booking_event_data(&after, to == BOOKING_STATUS_CANCELLED ? "cancelled by user"
+		                                                                                             : "hold expired"));
+		if (rc < 0)
+			break;
+		booking_store_guard guard = {BOOKING_GUARD_BOOKING_VERSION, r->id, r->version};
+		booking_store_booking_set set = {r->id, to, BOOKING_SAGA_COMPENSATED, now};
+		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec};
+		size_t failed = SIZE_MAX;
+		rc = bk->store->apply(bk->store, &change, &failed);
+		booking__event_clear(&ev);
+		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
+			break;
+		/* the booking moved: read it again and decide again */
+		char id[BOOKING_ID_SIZE];
+		booking__copy(id, sizeof(id), r->id);
+		booking_reservation_free(r);
+		r = NULL;
+		if (attempt + 1 >= CLOSE_ATTEMPTS) {
+			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
+			break;
+		}
+		if ((rc = bk->store->booking_get(bk->store, id, &r)) < 0)
+			break;
+	}
+	booking_reservation_free(r);
 	return rc;
 }
 
@@ -494,21 +547,14 @@ static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx 
 	int rc = load_visible(&r, bk, ctx, booking_id);
 	if (rc < 0)
 		return rc;
-	int64_t now = booking__now(bk);
-	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): the analyzer cannot see that booking_error_set() returns its negative code */
-	if (r->status != BOOKING_STATUS_PENDING)
-		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(r->status)),
-		                         "a %s booking cannot be cancelled", booking_status_name(r->status));
-	else if (r->expires_at <= now)
-		rc = booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
-	else
-		rc = transition(bk, ctx, r, BOOKING_STATUS_CANCELLED, now);
+	char id[BOOKING_ID_SIZE];
+	booking__copy(id, sizeof(id), r->id);
+	rc = close_booking(bk, ctx, r, BOOKING_STATUS_CANCELLED);
 	if (rc == 0) {
-		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", r->id));
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", id));
 		if (out)
-			rc = bk->store->booking_get(bk->store, r->id, out);
+			rc = bk->store->booking_get(bk->store, id, out);
 	}
-	booking_reservation_free(r);
 	return rc;
 }
 
@@ -556,8 +602,7 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 		booking_reservation *r = NULL;
 		if ((rc = bk->store->booking_get(bk->store, d.ids[i], &r)) < 0)
 			goto done;
-		rc = transition(bk, ctx, r, BOOKING_STATUS_EXPIRED, now);
-		booking_reservation_free(r);
+		rc = close_booking(bk, ctx, r, BOOKING_STATUS_EXPIRED);
 		if (rc == 0)
 			expired++;
 		else if (rc != BOOKING_EINVALID_STATE) /* lost a race with pay/cancel: fine */

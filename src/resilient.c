@@ -197,7 +197,7 @@ static bool call_next(call *c, int *rc)
 #define STORE_OPS(X) \
 	X(migrate) X(movie_insert) X(movie_get) X(movie_list) X(theater_insert) X(theater_get) X(theater_list) \
 	X(screen_insert) X(screen_get) X(showtime_insert) X(showtime_get) X(showtime_list) X(seat_list) X(hold) \
-	X(booking_get) X(booking_list_by_user) X(apply) X(transition) X(list_due) X(pay_begin) X(pay_finish) X(refund) \
+	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(pay_begin) X(pay_finish) X(refund) \
 	X(payment_get) X(list_processing) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
@@ -452,12 +452,6 @@ static int st_apply(booking_store *base, const booking_store_change *change, siz
 	STORE_CALL(apply, F_WRITE, in->apply(in, change, failed_guard_out));
 }
 
-static int st_transition(booking_store *base, const booking_store_transition *req)
-{
-	STORE_SELF(base);
-	STORE_CALL(transition, F_WRITE, in->transition(in, req));
-}
-
 static int st_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
 {
 	STORE_SELF(base);
@@ -675,7 +669,6 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(booking_get);
 	FORWARD(booking_list_by_user);
 	FORWARD(apply);
-	FORWARD(transition);
 	FORWARD(list_due);
 	FORWARD(pay_begin);
 	FORWARD(pay_finish);

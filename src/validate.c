@@ -213,3 +213,8 @@ void booking__copy(char *dst, size_t size, const char *src)
 		memcpy(dst, src, n);
 	dst[n] = '\0';
 }
+
+const char *booking__article(const char *word)
+{
+	return word && strchr("AEIOUaeiou", word[0]) && word[0] ? "an" : "a";
+}

@@ -623,7 +623,7 @@ START_TEST(hold_claims_a_seat_whose_hold_expired)
 	hold_ok(&fresh, "bob", "B1", FX_T0 + HOLD_MS);
 	ck_assert_str_eq(seat_of("B1").booking_id, fresh.r.id);
 	ck_assert_int_eq(seat_of("B1").hold_until, FX_T0 + 2 * HOLD_MS);
-	/* the old booking stays PENDING until expired by transition */
+	/* the old booking stays PENDING until expired (apply) */
 	ck_assert_int_eq(status_of(old.r.id), BOOKING_STATUS_PENDING);
 }
 END_TEST
@@ -865,105 +865,6 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 }
 END_TEST
 
-/* --- transition ---------------------------------------------------------- */
-
-static int transition(const char *booking_id, booking_status to, int64_t now, booking_event_record *ev)
-{
-	booking_store_transition t;
-
-	make_event(ev, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired", "booking",
-	           booking_id, now);
-	t.booking_id = booking_id;
-	t.to = to;
-	t.now = now;
-	t.event = ev;
-	return st->transition(st, &t);
-}
-
-START_TEST(cancel_transition_frees_seats_and_appends_the_event)
-{
-	bk b;
-	booking_event_record ev;
-	booking_reservation *r;
-	events_read *e = malloc(sizeof(*e));
-
-	seed();
-	hold_ok(&b, "alice", "A1,A2", FX_T0);
-	ck_assert_ok(transition(b.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + FX_MINUTE, &ev));
-	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
-	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
-	ck_assert_int_eq(r->version, 2);
-	ck_assert_int_eq(r->updated_at, FX_T0 + FX_MINUTE);
-	booking_reservation_free(r);
-	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
-	ck_assert_str_eq(seat_of("A1").booking_id, "");
-	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_FREE);
-	all_events(e);
-	ck_assert_uint_eq(e->n, 2);
-	ck_assert_str_eq(e->e[1].id, ev.id);
-	ck_assert_str_eq(e->e[1].type, "booking.cancelled");
-	ck_assert_int_eq(e->e[1].sequence, 2);
-	ck_assert_int_gt(e->e[1].position, e->e[0].position);
-	/* again: not PENDING any more, nothing written */
-	ck_assert_code(transition(b.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + FX_MINUTE, &ev), "INVALID_BOOKING_STATE");
-	ck_assert_code(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + 2 * HOLD_MS, &ev), "INVALID_BOOKING_STATE");
-	ck_assert_uint_eq(event_count(), 2);
-	free(e);
-}
-END_TEST
-
-START_TEST(cancel_transition_of_an_expired_hold_fails_with_booking_expired)
-{
-	bk b;
-	booking_event_record ev;
-
-	seed();
-	hold_ok(&b, "alice", "A1", FX_T0);
-	ck_assert_code(transition(b.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + HOLD_MS, &ev), "BOOKING_EXPIRED");
-	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
-	ck_assert_uint_eq(event_count(), 1);
-}
-END_TEST
-
-START_TEST(expire_transition_needs_an_expired_hold)
-{
-	bk b;
-	booking_event_record ev;
-	booking_reservation *r;
-
-	seed();
-	hold_ok(&b, "alice", "A1", FX_T0);
-	ck_assert_code(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS - 1, &ev), "INVALID_BOOKING_STATE");
-	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
-	ck_assert_uint_eq(event_count(), 1);
-	ck_assert_ok(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
-	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
-	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
-	ck_assert_int_eq(r->version, 2);
-	booking_reservation_free(r);
-	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
-	ck_assert_code(transition("01900000-0000-7000-8000-000000000000", BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev),
-	               "BOOKING_NOT_FOUND");
-}
-END_TEST
-
-START_TEST(expire_transition_leaves_seats_reclaimed_by_another_booking)
-{
-	bk old, fresh;
-	booking_event_record ev;
-
-	seed();
-	hold_ok(&old, "alice", "A1,A2", FX_T0);
-	hold_ok(&fresh, "bob", "A2", FX_T0 + HOLD_MS);
-	ck_assert_ok(transition(old.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
-	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
-	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_HELD);
-	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
-}
-END_TEST
-
 START_TEST(list_due_gives_overdue_pending_bookings_oldest_first)
 {
 	bk b1, b2, b3, b4;
@@ -975,7 +876,7 @@ START_TEST(list_due_gives_overdue_pending_bookings_oldest_first)
 	hold_ok(&b2, "alice", "A2", FX_T0);
 	hold_ok(&b3, "alice", "A3", FX_T0 + 1);
 	hold_ok(&b4, "alice", "A4", FX_T0 + FX_MINUTE);
-	ck_assert_ok(transition(b3.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + 5, &ev));
+	ck_assert_ok(apply_status(b3.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 5, &ev, NULL));
 	ck_assert_ok(st->list_due(st, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.v[0], b2.r.id);
@@ -1133,11 +1034,11 @@ START_TEST(pay_begin_guards_write_nothing)
 	ck_assert_code(pay_begin(&x), "BOOKING_EXPIRED");
 	/* not PENDING */
 	hold_ok(&cancelled, "alice", "A3", FX_T0);
-	ck_assert_ok(transition(cancelled.r.id, BOOKING_STATUS_CANCELLED, FX_T0, &ev));
+	ck_assert_ok(apply_status(cancelled.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0, &ev, NULL));
 	make_payment(&x, &cancelled, "alice", "key-1", "hash-1", FX_T0);
 	ck_assert_code(pay_begin(&x), "INVALID_BOOKING_STATE");
 	hold_ok(&expired, "alice", "A4", FX_T0);
-	ck_assert_ok(transition(expired.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
+	ck_assert_ok(apply_status(expired.r.id, 1, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
 	make_payment(&x, &expired, "alice", "key-1", "hash-1", FX_T0 + HOLD_MS);
 	ck_assert_int_lt(pay_begin(&x), 0);
 
@@ -1447,8 +1348,8 @@ START_TEST(sequences_count_per_aggregate_and_positions_increase)
 	seed();
 	hold_ok(&a, "alice", "A1", FX_T0);
 	hold_ok(&b, "bob", "A2", FX_T0);
-	ck_assert_ok(transition(a.r.id, BOOKING_STATUS_CANCELLED, FX_T0 + 1, &ev));
-	ck_assert_ok(transition(b.r.id, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev));
+	ck_assert_ok(apply_status(a.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 1, &ev, NULL));
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
 	all_events(e);
 	ck_assert_uint_eq(e->n, 4);
 	ck_assert_str_eq(e->e[0].aggregate_id, a.r.id);
@@ -2275,10 +2176,6 @@ int main(void)
 	tcase_add_test(members, apply_writes_the_booking_its_seats_and_its_events_at_once);
 	tcase_add_test(members, apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it);
 	tcase_add_test(members, apply_moves_only_the_seats_the_booking_has_in_the_given_state);
-	tcase_add_test(members, cancel_transition_frees_seats_and_appends_the_event);
-	tcase_add_test(members, cancel_transition_of_an_expired_hold_fails_with_booking_expired);
-	tcase_add_test(members, expire_transition_needs_an_expired_hold);
-	tcase_add_test(members, expire_transition_leaves_seats_reclaimed_by_another_booking);
 	tcase_add_test(members, list_due_gives_overdue_pending_bookings_oldest_first);
 	tcase_add_test(members, pay_begin_starts_a_payment_and_extends_the_seat_holds);
 	tcase_add_test(members, pay_begin_with_a_running_key_is_in_progress_and_another_request_is_key_reuse);

@@ -204,11 +204,6 @@ static int w_apply(booking_store *st, const booking_store_change *change, size_t
 	BEFORE(st, "apply");
 	return INNER(st)->apply(INNER(st), change, failed_guard_out);
 }
-static int w_transition(booking_store *st, const booking_store_transition *req)
-{
-	BEFORE(st, "transition");
-	return INNER(st)->transition(INNER(st), req);
-}
 static int w_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *p)
 {
 	return INNER(st)->list_due(INNER(st), now, max, cb, p);
@@ -347,7 +342,6 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->booking_get = w_booking_get;
 	p->booking_list_by_user = w_booking_list_by_user;
 	p->apply = inner->apply ? w_apply : NULL;
-	p->transition = w_transition;
 	p->list_due = w_list_due;
 	p->pay_begin = w_pay_begin;
 	p->pay_finish = w_pay_finish;

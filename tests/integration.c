@@ -349,7 +349,7 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 		fx_advance(&f, HOLD_MS - 1); /* one millisecond of hold left */
 		pthread_barrier_init(&barrier, NULL, 2);
 		if (round % 2)
-			gate_on(2, "pay_begin", "transition");
+			gate_on(2, "pay_begin", "apply");
 		rp = (racer){&barrier, b, -99, 0};
 		re = (racer){&barrier, b, -99, 0};
 		pthread_create(&tp, NULL, race_pay, &rp);

@@ -1249,42 +1249,6 @@ static int st_booking_list_by_user(booking_store *base, const char *user_id, int
 	return rc;
 }
 
-static int transition_locked(mem_store *st, const booking_store_transition *req)
-{
-	booking_reservation *b = table_get(&st->bookings, req->booking_id, NULL);
-	if (!b)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", req->booking_id);
-	if (req->to != BOOKING_STATUS_CANCELLED && req->to != BOOKING_STATUS_EXPIRED)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "transition to status %d is not supported",
-		                         (int)req->to);
-	if (b->status != BOOKING_STATUS_PENDING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking %s is not PENDING", b->id);
-	if (req->to == BOOKING_STATUS_CANCELLED && b->expires_at <= req->now)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold of booking %s has expired", b->id);
-	if (req->to == BOOKING_STATUS_EXPIRED && b->expires_at > req->now)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the hold of booking %s has not expired", b->id);
-
-	ev_batch batch;
-	int rc = ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch);
-	if (rc < 0)
-		return rc;
-	booking_set_status(b, req->to, BOOKING_SAGA_COMPENSATED, req->now);
-	release_held_seats(st, b);
-	ev_batch_commit(st, &batch);
-	return 0;
-}
-
-static int st_transition(booking_store *base, const booking_store_transition *req)
-{
-	mem_store *st = impl(base);
-	if (!req || !req->booking_id)
-		return missing_arg("booking_id");
-	lock_store(st);
-	int rc = transition_locked(st, req);
-	unlock_store(st);
-	return rc;
-}
-
 /* --- apply: guards, then writes; no rule of the domain here --- */
 
 static int apply_locked(mem_store *st, const booking_store_change *c, size_t *failed)
@@ -2269,7 +2233,6 @@ int booking__memory_store_new(booking_store **out)
 	b->hold = st_hold;
 	b->booking_get = st_booking_get;
 	b->booking_list_by_user = st_booking_list_by_user;
-	b->transition = st_transition;
 	b->list_due = st_list_due;
 	b->pay_begin = st_pay_begin;
 	b->pay_finish = st_pay_finish;

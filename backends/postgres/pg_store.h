@@ -53,7 +53,6 @@ typedef enum pg_query_id {
 	PGQ_BOOKING_LIST_USER,
 	PGQ_BOOKING_LIST_USER_AFTER,
 	PGQ_BOOKING_EXISTS,
-	PGQ_TRANSITION,
 	PGQ_APPLY,
 	PGQ_LIST_DUE,
 	PGQ_PAY_BEGIN,
@@ -236,7 +235,6 @@ int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *
 int pg_booking_get(booking_store *st, const char *id, booking_reservation **out);
 int pg_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                             size_t max, booking_store_booking_cb cb, void *payload);
-int pg_transition(booking_store *st, const booking_store_transition *req);
 int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 int pg_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 /* A booking row (the PG_BOOKING_COLUMNS) into `b`; b->seats is allocated. */

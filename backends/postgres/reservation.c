@@ -26,9 +26,6 @@ static const pg_query Q_BOOKING_LIST_USER = {PGQ_BOOKING_LIST_USER, 2,
 static const pg_query Q_BOOKING_LIST_USER_AFTER = {PGQ_BOOKING_LIST_USER_AFTER, 4,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1 AND (created_at, id) < ($2::bigint, $3)"
 	" ORDER BY created_at DESC, id DESC LIMIT $4::bigint"};
-static const pg_query Q_TRANSITION = {PGQ_TRANSITION, 11,
-	"SELECT booking_transition($1, $2::smallint, $3::bigint, $4::text[], $5::text[], $6::text[], $7::text[],"
-	" $8::bigint[], $9::text[], $10::text[], $11::text[])"};
 static const pg_query Q_APPLY = {PGQ_APPLY, 19,
 	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4, $5::smallint, $6::smallint, $7::bigint,"
 	" $8, $9::smallint, $10::smallint, $11::bigint, $12::text[], $13::text[], $14::text[], $15::text[],"
@@ -290,66 +287,6 @@ int pg_list_due(booking_store *base, int64_t now, size_t max, booking_store_book
 	return rc < 0 ? rc : deliver_bookings(r, cb, payload);
 }
 
-/* ------------------------------------------------------------------------
- * Cancel / expire.
- * ------------------------------------------------------------------------ */
-
-static int transition_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const booking_store_transition *req = arg;
-	if (req->event)
-		return pg_event_exists(c, req->event->id);
-	/* no event to look for: the booking shows the change and its time */
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, req->booking_id);
-	int rc = pg_exec(c, &Q_BOOKING_GET, &p, &r);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	rc = PQntuples(r) == 1 && pg_i64(r, 0, 3) == (int64_t)req->to && pg_i64(r, 0, 10) == req->now;
-	PQclear(r);
-	return rc;
-}
-
-int pg_transition(booking_store *base, const booking_store_transition *req)
-{
-	if (!req || !req->booking_id)
-		return missing("booking_id");
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, req->booking_id);
-	pp_i64(&p, (int64_t)req->to);
-	pp_i64(&p, req->now);
-	pp_events(&p, req->event, req->event ? 1 : 0);
-	int rc = pg_run(pg_impl(base), &Q_TRANSITION, &p, &r, transition_committed, req);
-	pp_free(&p);
-	if (rc == PG_COMMITTED)
-		return 0;
-	if (rc < 0)
-		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "event %s already exists",
-		                                                 req->event ? req->event->id : "")
-		                             : rc;
-	int code = PQntuples(r) == 1 ? (int)pg_i64(r, 0, 0) : BOOKING_EINTERNAL;
-	PQclear(r);
-	switch (code) {
-	case 0:
-		return 0;
-	case BOOKING_EVALIDATION:
-		return booking_error_set(code, NULL, "transition to status %d is not supported", (int)req->to);
-	case BOOKING_EINVALID_STATE:
-		return booking_error_set(code, NULL,
-		                         req->to == BOOKING_STATUS_EXPIRED
-		                                 ? "booking %s is not PENDING, or its hold has not expired"
-		                                 : "booking %s is not PENDING",
-		                         req->booking_id);
-	default:
-		return pg_domain_error(code, "cancel", req->booking_id);
-	}
-}
 
 /* ------------------------------------------------------------------------
  * Apply a change the core decided: booking_apply() (schema version 4).

@@ -549,7 +549,7 @@ static const char *const SCHEMA_V3[] = {
  * and otherwise writes what it is given. One round trip.
  */
 static const char *const SCHEMA_V4[] = {
-	"CREATE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[],"
+	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[],"
 	" b_id text, b_status smallint, b_saga smallint, b_updated bigint,"
 	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
 	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
@@ -579,6 +579,9 @@ static const char *const SCHEMA_V4[] = {
 	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
 	"  RETURN 0;"
 	" END $f$;",
+	/* the core decides cancel and expire now (apply): the function that decided them goes */
+	"DROP FUNCTION IF EXISTS booking_transition(text, smallint, bigint, text[], text[], text[], text[], bigint[], text[],"
+	" text[], text[]);",
 	NULL,
 };
 

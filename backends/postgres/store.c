@@ -206,7 +206,6 @@ static void set_members(booking_store *b)
 	b->hold = pg_hold;
 	b->booking_get = pg_booking_get;
 	b->booking_list_by_user = pg_booking_list_by_user;
-	b->transition = pg_transition;
 	b->list_due = pg_list_due;
 	b->pay_begin = pg_pay_begin;
 	b->pay_finish = pg_pay_finish;

@@ -46,9 +46,6 @@ static const char SQL_BOOKING_BY_USER_AFTER[] =
 static const char SQL_BOOKING_DUE[] =
 	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= ?1"
 	" ORDER BY expires_at, rowid LIMIT ?2";
-static const char SQL_BOOKING_STATE[] = "SELECT status, expires_at, showtime_id FROM bookings WHERE id = ?1";
-static const char SQL_BOOKING_SET_STATUS[] =
-	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
 static const char SQL_SEATS_RELEASE[] =
 	"UPDATE showtime_seats SET status = 0, booking_id = NULL, hold_until = 0, version = version + 1"
 	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
@@ -395,52 +392,6 @@ int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id
 	return sq_run(c, SQL_SEATS_RELEASE, "tti", showtime_id, booking_id, (int64_t)status);
 }
 
-static int transition_tx(sq_conn *c, void *arg)
-{
-	const booking_store_transition *req = arg;
-	char showtime_id[BOOKING_ID_SIZE];
-	int64_t expires_at;
-	int status, rc;
-	sqlite3_stmt *s;
-
-	rc = sq_stmt(c, SQL_BOOKING_STATE, &s);
-	if (rc == 0)
-		rc = sq_bind(c, s, "t", req->booking_id);
-	if (rc == 0)
-		rc = sq_step(c, s);
-	if (rc == SQLITE_DONE)
-		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return rc;
-	}
-	status = sqlite3_column_int(s, 0);
-	expires_at = (int64_t)sqlite3_column_int64(s, 1);
-	sq_col_copy(s, 2, showtime_id, sizeof showtime_id);
-	sqlite3_reset(s);
-
-	if (req->to != BOOKING_STATUS_CANCELLED && req->to != BOOKING_STATUS_EXPIRED)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "transition to status %d is not supported", (int)req->to);
-	if (status != BOOKING_STATUS_PENDING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking %s is not PENDING", req->booking_id);
-	if (req->to == BOOKING_STATUS_CANCELLED && expires_at <= req->now)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold of booking %s has expired", req->booking_id);
-	if (req->to == BOOKING_STATUS_EXPIRED && expires_at > req->now)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the hold of booking %s has not expired",
-		                         req->booking_id);
-	rc = sq_run(c, SQL_BOOKING_SET_STATUS, "tiii", req->booking_id, (int64_t)req->to,
-	            (int64_t)BOOKING_SAGA_COMPENSATED, req->now);
-	if (rc == 0)
-		rc = sq_seats_release(c, showtime_id, req->booking_id, BOOKING_SEAT_HELD);
-	if (rc == 0 && req->event != NULL)
-		rc = sq_event_insert(c, req->event);
-	return rc;
-}
-
-int sq_transition(booking_store *st, const booking_store_transition *req)
-{
-	return sq_write((sq_store *)st, transition_tx, (void *)(uintptr_t)req);
-}
 
 /* --- apply: guards, then writes; no rule of the domain here ----------------------------- */
 

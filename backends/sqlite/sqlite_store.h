@@ -172,7 +172,6 @@ int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *
 int sq_booking_get(booking_store *st, const char *id, booking_reservation **out);
 int sq_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                             size_t max, booking_store_booking_cb cb, void *payload);
-int sq_transition(booking_store *st, const booking_store_transition *req);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 /** Load a booking (with its seats) inside the caller's transaction; BOOKING_EBOOKING_NOT_FOUND. */

@@ -196,7 +196,6 @@ static void vtable_init(booking_store *v)
 	v->hold = sq_hold;
 	v->booking_get = sq_booking_get;
 	v->booking_list_by_user = sq_booking_list_by_user;
-	v->transition = sq_transition;
 	v->list_due = sq_list_due;
 	v->pay_begin = sq_pay_begin;
 	v->pay_finish = sq_pay_finish;

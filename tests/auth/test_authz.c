@@ -373,6 +373,39 @@ START_TEST(payment_attempt_limits_are_range_checked_and_can_be_off)
 }
 END_TEST
 
+/*
+ * One rulebook: a late payment answers BOOKING_EXPIRED (410) with one
+ * message whether or not the expiry sweep ran, and the refusals the core
+ * decides read the same on every store.
+ */
+START_TEST(a_late_payment_answers_the_same_whether_or_not_the_sweep_ran)
+{
+	char b1[BOOKING_ID_SIZE], b2[BOOKING_ID_SIZE];
+	hold_as(&alice, "A1", b1);
+	hold_as(&alice, "A2", b2);
+	fx_advance(&A.f, 16 * FX_MINUTE); /* both holds ran out; nobody swept */
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b1, "late-1", FX_CARD_OK), "BOOKING_EXPIRED");
+	char before[512];
+	snprintf(before, sizeof(before), "%s", booking_error_last()->message);
+	size_t n = 0;
+	ck_assert_ok(booking_expire_due(A.f.bk, booking_ctx_system(), 100, &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b2, "late-2", FX_CARD_OK), "BOOKING_EXPIRED");
+	ck_assert_str_eq(booking_error_last()->message, before);
+	ck_assert_int_eq(booking_error_http_status(BOOKING_EEXPIRED), 410);
+	/* a cancelled booking: the same words on every store */
+	char b3[BOOKING_ID_SIZE];
+	hold_as(&alice, "A3", b3);
+	ck_assert_ok(booking_reservation_cancel(NULL, A.f.bk, &alice, b3));
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b3, "late-3", FX_CARD_OK), "INVALID_BOOKING_STATE");
+	ck_assert_str_eq(booking_error_last()->message, "a CANCELLED booking cannot be paid");
+	ck_assert_code(booking_reservation_cancel(NULL, A.f.bk, &alice, b3), "INVALID_BOOKING_STATE");
+	ck_assert_str_eq(booking_error_last()->message, "a CANCELLED booking cannot be cancelled");
+	ck_assert_code(booking_reservation_cancel(NULL, A.f.bk, &alice, b1), "INVALID_BOOKING_STATE");
+	ck_assert_str_eq(booking_error_last()->message, "an EXPIRED booking cannot be cancelled");
+}
+END_TEST
+
 typedef struct twin {
 	booking *bk;
 	fx_rendezvous *go;
@@ -461,6 +494,7 @@ int main(void)
 	tcase_add_test(tc, a_replay_after_a_refund_says_the_payment_changed);
 	tcase_add_test(tc, failed_payment_attempts_are_capped_per_booking_and_per_user_hour);
 	tcase_add_test(tc, payment_attempt_limits_are_range_checked_and_can_be_off);
+	tcase_add_test(tc, a_late_payment_answers_the_same_whether_or_not_the_sweep_ran);
 	tcase_add_test(tc, concurrent_registrations_of_one_address_make_one_user);
 	tcase_add_test(tc, a_logout_on_one_handle_is_seen_by_another);
 	suite_add_tcase(s, tc);

@@ -119,13 +119,6 @@ typedef struct booking_store_refund {
 	const booking_event_record *events;
 } booking_store_refund;
 
-/** A guarded state change of a PENDING booking: cancel or expire. */
-typedef struct booking_store_transition {
-	const char *booking_id;
-	booking_status to;        /**< CANCELLED (requires expires_at > now) or EXPIRED (requires expires_at <= now) */
-	int64_t now;
-	const booking_event_record *event;
-} booking_store_transition;
 
 /*
  * A change: the core reads what it needs, decides, and hands the store one
@@ -292,9 +285,6 @@ struct booking_store {
 	 * is needed: the core re-reads and decides what to answer.
 	 */
 	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-
-	/** deprecated, to be removed: the guarded cancel/expire of a PENDING booking (apply replaces it). */
-	int (*transition)(booking_store *st, const booking_store_transition *req);
 
 	/** required: ids of PENDING bookings with expires_at <= now, oldest first, at most `max`. */
 	int (*list_due)(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
