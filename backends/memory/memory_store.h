@@ -196,4 +196,30 @@ int mem_oom(void);
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 
+/* --- outbox.c: event batches -------------------------------------------- */
+
+/** Check ids, allocate the copies and the table room for `n` events. */
+int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b);
+/** Append a prepared batch (sequence and position assigned); cannot fail. */
+void mem_ev_batch_commit(mem_store *st, ev_batch *b);
+/** Drop a prepared batch. */
+void mem_ev_batch_abort(ev_batch *b);
+
+/* --- the members, by file ----------------------------------------------- */
+
+/* outbox.c */
+int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload);
+int mem_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n);
+int mem_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
+int mem_cursor_get(booking_store *base, const char *group, int64_t *position_out);
+int mem_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position);
+int mem_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out);
+int mem_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now);
+int mem_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
+                        const char *envelope_json, int64_t now);
+int mem_dead_letter_list(booking_store *base, const char *group,
+                         int (*cb)(const char *group, const char *event_id, const char *reason,
+                                   const char *envelope_json, int64_t dead_at, void *payload),
+                         void *payload);
+
 #endif
