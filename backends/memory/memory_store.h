@@ -196,6 +196,13 @@ int mem_oom(void);
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 
+/* --- catalog.c ---------------------------------------------------------- */
+
+void mem_movie_free(void *p);
+void mem_theater_free(void *p);
+void mem_screen_free(void *p);
+void mem_showtime_free(void *p);
+
 /* --- outbox.c: event batches -------------------------------------------- */
 
 /** Check ids, allocate the copies and the table room for `n` events. */
@@ -206,6 +213,20 @@ void mem_ev_batch_commit(mem_store *st, ev_batch *b);
 void mem_ev_batch_abort(ev_batch *b);
 
 /* --- the members, by file ----------------------------------------------- */
+
+/* catalog.c */
+int mem_movie_insert(booking_store *base, const booking_movie *m);
+int mem_movie_get(booking_store *base, const char *id, booking_movie **out);
+int mem_movie_list(booking_store *base, booking_store_movie_cb cb, void *payload);
+int mem_theater_insert(booking_store *base, const booking_theater *t);
+int mem_theater_get(booking_store *base, const char *id, booking_theater **out);
+int mem_theater_list(booking_store *base, booking_store_theater_cb cb, void *payload);
+int mem_screen_insert(booking_store *base, const booking_screen *s);
+int mem_screen_get(booking_store *base, const char *id, booking_screen **out);
+int mem_showtime_insert(booking_store *base, const booking_showtime *s);
+int mem_showtime_get(booking_store *base, const char *id, booking_showtime **out);
+int mem_showtime_list(booking_store *base, const char *movie_id, booking_store_showtime_cb cb, void *payload);
+int mem_seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload);
 
 /* outbox.c */
 int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload);
