@@ -203,6 +203,17 @@ void mem_theater_free(void *p);
 void mem_screen_free(void *p);
 void mem_showtime_free(void *p);
 
+/* --- reservation.c ------------------------------------------------------ */
+
+void mem_reservation_free(void *p);
+/** The seat is HELD by `b`. */
+bool mem_seat_held_by(const mem_seat *seat, const booking_reservation *b);
+/** Make the seat free: no booking, no hold; its version moves on. */
+void mem_seat_free_row(mem_seat *seat);
+/** Free the seats of `b` that are still HELD by it. */
+void mem_release_held_seats(mem_store *st, const booking_reservation *b);
+void mem_booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now);
+
 /* --- outbox.c: event batches -------------------------------------------- */
 
 /** Check ids, allocate the copies and the table room for `n` events. */
@@ -227,6 +238,14 @@ int mem_showtime_insert(booking_store *base, const booking_showtime *s);
 int mem_showtime_get(booking_store *base, const char *id, booking_showtime **out);
 int mem_showtime_list(booking_store *base, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 int mem_seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+
+/* reservation.c */
+int mem_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
+int mem_booking_get(booking_store *base, const char *id, booking_reservation **out);
+int mem_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
+                             const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
+int mem_transition(booking_store *base, const booking_store_transition *req);
+int mem_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 
 /* outbox.c */
 int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload);
