@@ -247,6 +247,16 @@ int mem_booking_list_by_user(booking_store *base, const char *user_id, int64_t a
 int mem_transition(booking_store *base, const booking_store_transition *req);
 int mem_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 
+/* payment.c */
+int mem_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+int mem_pay_finish(booking_store *base, const booking_store_pay_finish *req);
+int mem_refund(booking_store *base, const booking_store_refund *req);
+int mem_payment_get(booking_store *base, const char *id, booking_payment **out);
+int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+                         const char *idempotency_key, const char *booking_id, int64_t since);
+int mem_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
+                        void *payload);
+
 /* outbox.c */
 int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload);
 int mem_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n);
