@@ -272,4 +272,13 @@ int mem_dead_letter_list(booking_store *base, const char *group,
                                    const char *envelope_json, int64_t dead_at, void *payload),
                          void *payload);
 
+/* users.c */
+int mem_user_insert(booking_store *base, const booking_store_user_insert *req);
+int mem_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out);
+int mem_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out);
+int mem_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
+                               const char *new_hash, int64_t now);
+int mem_token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now);
+int mem_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out);
+
 #endif
