@@ -1,48 +1,14 @@
 /*
- * libbooking — the `memory:` store.
- *
- * Every table lives in process memory for as long as the store object.
- * One mutex covers the whole store: each member is one critical section,
- * and that critical section is its transaction. Writes follow one pattern
- * so that "on an error nothing is written" holds even when memory runs
- * out: check the guards, allocate everything the write needs (records,
- * hash-table capacity), and only then apply changes that cannot fail.
- *
- * Records are never deleted and the immutable parts of a record (ids,
- * strings, a booking's seat list, catalog entries) never change once
- * stored, so list members copy plain structs (borrowing those strings)
- * under the mutex and call the callbacks after releasing it: a callback
- * may call back into the store.
- *
+ * Memory store — the store object: shared helpers (tables, strings, errors), free,
+ * migrate, the integrity scan, and the constructor that assembles the vtable.
+ * See memory_store.h for the model (one mutex, writes that cannot half-fail).
  * SPDX-License-Identifier: MIT
  */
-#include "backends.h"
-#include "memory/strmap.h"
+#include "memory_store.h"
 
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* The hash index (memory/strmap.c), under the short names this file uses. */
-typedef booking__strmap map;
-#define map_get booking__strmap_get
-#define map_reserve booking__strmap_reserve
-#define map_put booking__strmap_put
-#define map_clear booking__strmap_clear
-
-/* ------------------------------------------------------------------------
- * A table: the hash index plus every value in insertion order (the owner
- * of the values, and the order of scans).
- * ------------------------------------------------------------------------ */
-
-typedef struct table {
-	map index;
-	void **items;
-	size_t len, cap;
-} table;
-
-static int table_reserve(table *t, size_t extra)
+int mem_table_reserve(table *t, size_t extra)
 {
 	if (map_reserve(&t->index, extra) < 0)
 		return -1;
@@ -62,16 +28,11 @@ static int table_reserve(table *t, size_t extra)
 	return 0;
 }
 
-/* After table_reserve(). */
-static void table_add(table *t, const char *key, void *val)
+/* After mem_table_reserve(). */
+void mem_table_add(table *t, const char *key, void *val)
 {
 	map_put(&t->index, key, val);
 	t->items[t->len++] = val;
-}
-
-static void *table_get(const table *t, const char *a, const char *b)
-{
-	return map_get(&t->index, a, b);
 }
 
 static void table_clear(table *t, void (*free_item)(void *))
@@ -85,120 +46,15 @@ static void table_clear(table *t, void (*free_item)(void *))
 }
 
 /* ------------------------------------------------------------------------
- * Stored rows.
+ * Helpers: strings, errors.
  * ------------------------------------------------------------------------ */
 
-/* A seat row of a showtime; `key` is showtime_id "\n" label. */
-typedef struct mem_seat {
-	booking_store_seat s;
-	char key[BOOKING_ID_SIZE + BOOKING_LABEL_SIZE];
-} mem_seat;
-
-typedef struct mem_showtime {
-	booking_showtime *rec;
-	size_t seat_count;
-	mem_seat *seats; /* layout order; never reallocated (the seat index points into it) */
-} mem_showtime;
-
-/* An outbox event; its strings live in the same block, after the struct. */
-typedef struct mem_event {
-	booking_event_record rec;
-} mem_event;
-
-/* Last sequence of an aggregate. */
-typedef struct mem_agg {
-	char id[BOOKING_ID_SIZE];
-	int64_t last;
-} mem_agg;
-
-typedef struct mem_idem {
-	char *key; /* user_id "\n" idempotency key */
-	char *user_id;
-	char *idem_key;
-	char *request_hash;
-	char payment_id[BOOKING_ID_SIZE];
-	bool completed;
-	int replay_error;
-} mem_idem;
-
-typedef struct mem_inbox {
-	char *key; /* group "\n" event_id */
-	char *group;
-	char *event_id;
-	int64_t at;
-} mem_inbox;
-
-typedef struct mem_dead {
-	char *key; /* group "\n" event_id */
-	char *group;
-	char *event_id;
-	char *reason;
-	char *envelope;
-	int64_t dead_at;
-	size_t seq;
-} mem_dead;
-
-typedef struct mem_cursor {
-	char *group;
-	int64_t position;
-} mem_cursor;
-
-typedef struct mem_store {
-	booking_store parent;
-	pthread_mutex_t mu;
-	table movies;     /* booking_movie */
-	table theaters;   /* booking_theater */
-	table screens;    /* booking_screen */
-	table showtimes;  /* mem_showtime */
-	table bookings;   /* booking_reservation */
-	table payments;   /* booking_payment */
-	table idem;       /* mem_idem by user "\n" key */
-	table events;     /* mem_event by id; items[i] has position i + 1 */
-	table aggs;       /* mem_agg */
-	table inbox;      /* mem_inbox */
-	table dead;       /* mem_dead */
-	table cursors;    /* mem_cursor */
-	map seats;        /* mem_seat by showtime "\n" label (owned by the showtimes) */
-	map idem_by_payment; /* mem_idem by payment id */
-	size_t seat_total;
-	size_t first_unpublished; /* every event before this index is published */
-	/* users and token revocations (store version 2) */
-	table users;      /* mem_user by id */
-	map users_by_email; /* mem_user by normalised email (owned by users) */
-	struct mem_revoked *revoked; /* live revocations, unordered; expired ones purged on revoke */
-	size_t revoked_len, revoked_cap;
-} mem_store;
-
-static mem_store *impl(booking_store *st)
+void mem_copy_text(char *dst, size_t size, const char *src)
 {
-	return (mem_store *)st;
-}
-
-static void lock_store(mem_store *st)
-{
-	pthread_mutex_lock(&st->mu);
-}
-
-static void unlock_store(mem_store *st)
-{
-	pthread_mutex_unlock(&st->mu);
-}
-
-/* ------------------------------------------------------------------------
- * Helpers: strings, record copies.
- * ------------------------------------------------------------------------ */
-
-static const char *or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(or_empty(src));
+	size_t n = strlen(mem_or_empty(src));
 	if (n >= size)
 		n = size - 1;
-	memcpy(dst, or_empty(src), n);
+	memcpy(dst, mem_or_empty(src), n);
 	dst[n] = '\0';
 }
 
@@ -206,19 +62,19 @@ static void copy_text(char *dst, size_t size, const char *src)
  * One block: a zeroed struct of `head` bytes followed by copies of the `n`
  * strings (NULL copied as ""); *dst[i] points at the copy of src[i].
  */
-static void *pack(size_t head, size_t n, const char *const *src, char **const *dst)
+void *mem_pack(size_t head, size_t n, const char *const *src, char **const *dst)
 {
 	size_t total = head;
 	for (size_t i = 0; i < n; i++)
-		total += strlen(or_empty(src[i])) + 1;
+		total += strlen(mem_or_empty(src[i])) + 1;
 	char *block = booking_malloc(total);
 	if (!block)
 		return NULL;
 	memset(block, 0, head);
 	char *p = block + head;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(or_empty(src[i]));
-		memcpy(p, or_empty(src[i]), len + 1);
+		size_t len = strlen(mem_or_empty(src[i]));
+		memcpy(p, mem_or_empty(src[i]), len + 1);
 		*dst[i] = p;
 		p += len + 1;
 	}
@@ -226,7 +82,7 @@ static void *pack(size_t head, size_t n, const char *const *src, char **const *d
 }
 
 /* a "\n" b in a fresh block, or NULL when out of memory. */
-static char *key_join(const char *a, const char *b)
+char *mem_key_join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	char *k = booking_malloc(la + lb + 2);
@@ -238,195 +94,14 @@ static char *key_join(const char *a, const char *b)
 	return k;
 }
 
-static int oom(void)
+int mem_oom(void)
 {
 	return booking_error_oom();
 }
 
-static int missing_arg(const char *what)
+int mem_missing_arg(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: %s is required", what);
-}
-
-/* Copy `s` with its NUL at p; returns the position of that NUL (the end of the text). */
-static char *put_text(char *p, const char *s)
-{
-	size_t n = strlen(s);
-	memcpy(p, s, n + 1);
-	return p + n;
-}
-
-/* Append `s` as a JSON string (quotes included) at p; returns the new end. */
-static char *json_str(char *p, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	*p++ = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			*p++ = '\\';
-			*p++ = (char)*c;
-		} else if (*c < 0x20) {
-			*p++ = '\\';
-			*p++ = 'u';
-			*p++ = '0';
-			*p++ = '0';
-			*p++ = hex[*c >> 4];
-			*p++ = hex[*c & 15];
-		} else {
-			*p++ = (char)*c;
-		}
-	}
-	*p++ = '"';
-	return p;
-}
-
-static void movie_free(void *p)
-{
-	booking_movie *m = p;
-	if (m)
-		booking_free(m->title);
-	booking_free(m);
-}
-
-static booking_movie *movie_dup(const booking_movie *src)
-{
-	booking_movie *m = booking_malloc(sizeof *m);
-	if (!m)
-		return NULL;
-	*m = *src;
-	m->title = booking_strdup(or_empty(src->title));
-	if (!m->title) {
-		booking_free(m);
-		return NULL;
-	}
-	return m;
-}
-
-static void theater_free(void *p)
-{
-	booking_theater *t = p;
-	if (t) {
-		booking_free(t->name);
-		booking_free(t->city);
-	}
-	booking_free(t);
-}
-
-static booking_theater *theater_dup(const booking_theater *src)
-{
-	booking_theater *t = booking_malloc(sizeof *t);
-	if (!t)
-		return NULL;
-	*t = *src;
-	t->name = booking_strdup(or_empty(src->name));
-	t->city = booking_strdup(or_empty(src->city));
-	if (!t->name || !t->city) {
-		theater_free(t);
-		return NULL;
-	}
-	return t;
-}
-
-static void screen_free(void *p)
-{
-	booking_screen *s = p;
-	if (s) {
-		booking_free(s->name);
-		booking_free(s->seats);
-	}
-	booking_free(s);
-}
-
-static booking_screen *screen_dup(const booking_screen *src)
-{
-	booking_screen *s = booking_malloc(sizeof *s);
-	if (!s)
-		return NULL;
-	*s = *src;
-	s->seats = NULL;
-	s->name = booking_strdup(or_empty(src->name));
-	if (!s->name) {
-		booking_free(s);
-		return NULL;
-	}
-	if (src->seat_count) {
-		s->seats = booking_calloc(src->seat_count, sizeof *s->seats);
-		if (!s->seats) {
-			screen_free(s);
-			return NULL;
-		}
-		memcpy(s->seats, src->seats, src->seat_count * sizeof *s->seats);
-	}
-	return s;
-}
-
-static void showtime_rec_free(booking_showtime *s)
-{
-	if (s)
-		booking_free(s->prices);
-	booking_free(s);
-}
-
-static booking_showtime *showtime_dup(const booking_showtime *src)
-{
-	booking_showtime *s = booking_malloc(sizeof *s);
-	if (!s)
-		return NULL;
-	*s = *src;
-	s->prices = NULL;
-	if (src->price_count) {
-		s->prices = booking_calloc(src->price_count, sizeof *s->prices);
-		if (!s->prices) {
-			booking_free(s);
-			return NULL;
-		}
-		memcpy(s->prices, src->prices, src->price_count * sizeof *s->prices);
-	}
-	return s;
-}
-
-static void mem_showtime_free(void *p)
-{
-	mem_showtime *m = p;
-	if (m) {
-		showtime_rec_free(m->rec);
-		booking_free(m->seats);
-	}
-	booking_free(m);
-}
-
-static void reservation_free(void *p)
-{
-	booking_reservation *r = p;
-	if (r)
-		booking_free(r->seats);
-	booking_free(r);
-}
-
-static booking_reservation *reservation_dup(const booking_reservation *src)
-{
-	booking_reservation *r = booking_malloc(sizeof *r);
-	if (!r)
-		return NULL;
-	*r = *src;
-	r->seats = NULL;
-	if (src->seat_count) {
-		r->seats = booking_calloc(src->seat_count, sizeof *r->seats);
-		if (!r->seats) {
-			booking_free(r);
-			return NULL;
-		}
-		memcpy(r->seats, src->seats, src->seat_count * sizeof *r->seats);
-	}
-	return r;
-}
-
-static booking_payment *payment_dup(const booking_payment *src)
-{
-	booking_payment *p = booking_malloc(sizeof *p);
-	if (p)
-		*p = *src;
-	return p;
 }
 
 static void plain_free(void *p)
@@ -435,241 +110,19 @@ static void plain_free(void *p)
 }
 
 /* ------------------------------------------------------------------------
- * Outbox events: a batch is prepared (allocated, checked) before the
- * write and committed (sequence and position assigned) with it.
- * ------------------------------------------------------------------------ */
-
-typedef struct ev_batch {
-	size_t n;
-	mem_event **evs;
-	mem_agg **new_aggs; /* per event: an aggregate first seen in this batch, or NULL */
-} ev_batch;
-
-static void ev_batch_abort(ev_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->evs)
-			booking_free(b->evs[i]);
-		if (b->new_aggs)
-			booking_free(b->new_aggs[i]);
-	}
-	booking_free(b->evs);
-	booking_free(b->new_aggs);
-	b->evs = NULL;
-	b->new_aggs = NULL;
-	b->n = 0;
-}
-
-static mem_event *event_pack(const booking_event_record *src)
-{
-	mem_event *e;
-	const char *strs[5] = {src->type, src->aggregate_type, src->correlation_id, src->traceparent, src->data_json};
-	char *type = NULL, *agg_type = NULL, *corr = NULL, *tp = NULL, *data = NULL;
-	char **dst[5] = {&type, &agg_type, &corr, &tp, &data};
-	e = pack(sizeof *e, 5, strs, dst);
-	if (!e)
-		return NULL;
-	e->rec = *src;
-	e->rec.type = type;
-	e->rec.aggregate_type = agg_type;
-	e->rec.correlation_id = corr;
-	e->rec.traceparent = tp;
-	e->rec.data_json = data;
-	e->rec.sequence = 0;
-	e->rec.position = 0;
-	e->rec.published = false;
-	return e;
-}
-
-/* Check ids, allocate the copies and the table room for `n` events. */
-static int ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b)
-{
-	memset(b, 0, sizeof *b);
-	if (n == 0)
-		return 0;
-	if (!recs)
-		return missing_arg("event");
-	for (size_t i = 0; i < n; i++) {
-		if (table_get(&st->events, recs[i].id, NULL))
-			return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", recs[i].id);
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(recs[i].id, recs[j].id) == 0)
-				return booking_error_set(BOOKING_EEXISTS, NULL, "event %s given twice", recs[i].id);
-	}
-	b->evs = booking_calloc(n, sizeof *b->evs);
-	b->new_aggs = booking_calloc(n, sizeof *b->new_aggs);
-	if (!b->evs || !b->new_aggs) {
-		booking_free(b->evs);
-		booking_free(b->new_aggs);
-		b->evs = NULL;
-		b->new_aggs = NULL;
-		return oom();
-	}
-	b->n = n;
-	size_t new_agg_count = 0;
-	for (size_t i = 0; i < n; i++) {
-		b->evs[i] = event_pack(&recs[i]);
-		if (!b->evs[i])
-			goto fail;
-		if (table_get(&st->aggs, recs[i].aggregate_id, NULL))
-			continue;
-		bool earlier = false;
-		for (size_t j = 0; j < i && !earlier; j++)
-			earlier = strcmp(recs[i].aggregate_id, recs[j].aggregate_id) == 0;
-		if (earlier)
-			continue;
-		b->new_aggs[i] = booking_calloc(1, sizeof *b->new_aggs[i]);
-		if (!b->new_aggs[i])
-			goto fail;
-		copy_text(b->new_aggs[i]->id, sizeof b->new_aggs[i]->id, recs[i].aggregate_id);
-		new_agg_count++;
-	}
-	if (table_reserve(&st->events, n) < 0 || table_reserve(&st->aggs, new_agg_count) < 0)
-		goto fail;
-	return 0;
-fail:
-	ev_batch_abort(b);
-	return oom();
-}
-
-static void ev_batch_commit(mem_store *st, ev_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		mem_event *e = b->evs[i];
-		if (b->new_aggs[i])
-			table_add(&st->aggs, b->new_aggs[i]->id, b->new_aggs[i]);
-		mem_agg *agg = table_get(&st->aggs, e->rec.aggregate_id, NULL);
-		e->rec.sequence = ++agg->last;
-		e->rec.position = (int64_t)st->events.len + 1;
-		table_add(&st->events, e->rec.id, e);
-	}
-	booking_free(b->evs);
-	booking_free(b->new_aggs);
-	b->evs = NULL;
-	b->new_aggs = NULL;
-	b->n = 0;
-}
-
-/* ------------------------------------------------------------------------
- * Seats of a booking.
- * ------------------------------------------------------------------------ */
-
-static mem_seat *seat_of(mem_store *st, const char *showtime_id, const char *label)
-{
-	return map_get(&st->seats, showtime_id, label);
-}
-
-static bool seat_held_by(const mem_seat *seat, const booking_reservation *b)
-{
-	return seat && seat->s.status == BOOKING_SEAT_HELD && strcmp(seat->s.booking_id, b->id) == 0;
-}
-
-static void seat_free_row(mem_seat *seat)
-{
-	seat->s.status = BOOKING_SEAT_FREE;
-	seat->s.booking_id[0] = '\0';
-	seat->s.hold_until = 0;
-	seat->s.version++;
-}
-
-/* Free the seats of `b` that are still HELD by it. */
-static void release_held_seats(mem_store *st, const booking_reservation *b)
-{
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seat_of(st, b->showtime_id, b->seats[i].label);
-		if (seat_held_by(seat, b))
-			seat_free_row(seat);
-	}
-}
-
-/* Set hold_until of the seats of `b` still HELD by it. */
-static void rehold_seats(mem_store *st, const booking_reservation *b, int64_t until)
-{
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seat_of(st, b->showtime_id, b->seats[i].label);
-		if (seat_held_by(seat, b)) {
-			seat->s.hold_until = until;
-			seat->s.version++;
-		}
-	}
-}
-
-static void booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now)
-{
-	b->status = to;
-	b->saga = saga;
-	b->version++;
-	b->updated_at = now;
-}
-
-/* ------------------------------------------------------------------------
- * Snapshots for list members: plain struct copies, sorted, delivered
- * after the mutex is released.
- * ------------------------------------------------------------------------ */
-
-static int cmp_i64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
-
-static int cmp_movie(const void *a, const void *b)
-{
-	const booking_movie *x = a, *y = b;
-	int c = cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
-}
-
-static int cmp_theater(const void *a, const void *b)
-{
-	const booking_theater *x = a, *y = b;
-	int c = cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
-}
-
-static int cmp_showtime(const void *a, const void *b)
-{
-	const booking_showtime *x = a, *y = b;
-	int c = cmp_i64(x->starts_at, y->starts_at);
-	return c ? c : strcmp(x->id, y->id);
-}
-
-static int cmp_booking_newest(const void *a, const void *b)
-{
-	const booking_reservation *x = a, *y = b;
-	int c = cmp_i64(y->created_at, x->created_at);
-	return c ? c : strcmp(y->id, x->id);
-}
-
-static int cmp_booking_due(const void *a, const void *b)
-{
-	const booking_reservation *x = a, *y = b;
-	int c = cmp_i64(x->expires_at, y->expires_at);
-	if (!c)
-		c = cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
-}
-
-static int cmp_payment(const void *a, const void *b)
-{
-	const booking_payment *x = a, *y = b;
-	int c = cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
-}
-
-/* ------------------------------------------------------------------------
  * Lifecycle.
  * ------------------------------------------------------------------------ */
 
 static void st_free(booking_store *base)
 {
-	mem_store *st = impl(base);
+	mem_store *st = mem_impl(base);
 	if (!st)
 		return;
-	table_clear(&st->movies, movie_free);
-	table_clear(&st->theaters, theater_free);
-	table_clear(&st->screens, screen_free);
+	table_clear(&st->movies, mem_movie_free);
+	table_clear(&st->theaters, mem_theater_free);
+	table_clear(&st->screens, mem_screen_free);
 	table_clear(&st->showtimes, mem_showtime_free);
-	table_clear(&st->bookings, reservation_free);
+	table_clear(&st->bookings, mem_reservation_free);
 	table_clear(&st->payments, plain_free);
 	table_clear(&st->idem, plain_free);
 	table_clear(&st->events, plain_free);
@@ -692,1186 +145,6 @@ static int st_migrate(booking_store *base, int *version_out)
 	if (version_out)
 		*version_out = 1;
 	return 0;
-}
-
-/* ------------------------------------------------------------------------
- * Catalog.
- * ------------------------------------------------------------------------ */
-
-static int st_movie_insert(booking_store *base, const booking_movie *m)
-{
-	mem_store *st = impl(base);
-	if (!m)
-		return missing_arg("movie");
-	int rc = 0;
-	lock_store(st);
-	if (table_get(&st->movies, m->id, NULL)) {
-		rc = booking_error_set(BOOKING_EEXISTS, NULL, "movie %s already exists", m->id);
-	} else {
-		booking_movie *copy = movie_dup(m);
-		if (!copy || table_reserve(&st->movies, 1) < 0) {
-			movie_free(copy);
-			rc = oom();
-		} else {
-			table_add(&st->movies, copy->id, copy);
-		}
-	}
-	unlock_store(st);
-	return rc;
-}
-
-static int st_movie_get(booking_store *base, const char *id, booking_movie **out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	int rc = 0;
-	lock_store(st);
-	const booking_movie *m = id ? table_get(&st->movies, id, NULL) : NULL;
-	if (!m)
-		rc = booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie %s not found", or_empty(id));
-	else if (!(*out = movie_dup(m)))
-		rc = oom();
-	unlock_store(st);
-	return rc;
-}
-
-static int st_movie_list(booking_store *base, booking_store_movie_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	lock_store(st);
-	size_t n = st->movies.len;
-	booking_movie *snap = n ? booking_calloc(n, sizeof *snap) : NULL;
-	if (n && !snap) {
-		unlock_store(st);
-		return oom();
-	}
-	for (size_t i = 0; i < n; i++)
-		snap[i] = *(const booking_movie *)st->movies.items[i];
-	unlock_store(st);
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp_movie);
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-static int st_theater_insert(booking_store *base, const booking_theater *t)
-{
-	mem_store *st = impl(base);
-	if (!t)
-		return missing_arg("theater");
-	int rc = 0;
-	lock_store(st);
-	if (table_get(&st->theaters, t->id, NULL)) {
-		rc = booking_error_set(BOOKING_EEXISTS, NULL, "theater %s already exists", t->id);
-	} else {
-		booking_theater *copy = theater_dup(t);
-		if (!copy || table_reserve(&st->theaters, 1) < 0) {
-			theater_free(copy);
-			rc = oom();
-		} else {
-			table_add(&st->theaters, copy->id, copy);
-		}
-	}
-	unlock_store(st);
-	return rc;
-}
-
-static int st_theater_get(booking_store *base, const char *id, booking_theater **out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	int rc = 0;
-	lock_store(st);
-	const booking_theater *t = id ? table_get(&st->theaters, id, NULL) : NULL;
-	if (!t)
-		rc = booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater %s not found", or_empty(id));
-	else if (!(*out = theater_dup(t)))
-		rc = oom();
-	unlock_store(st);
-	return rc;
-}
-
-static int st_theater_list(booking_store *base, booking_store_theater_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	lock_store(st);
-	size_t n = st->theaters.len;
-	booking_theater *snap = n ? booking_calloc(n, sizeof *snap) : NULL;
-	if (n && !snap) {
-		unlock_store(st);
-		return oom();
-	}
-	for (size_t i = 0; i < n; i++)
-		snap[i] = *(const booking_theater *)st->theaters.items[i];
-	unlock_store(st);
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp_theater);
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* Seat labels of a screen must be unique: the seat index of a showtime relies on it. */
-static int check_unique_labels(const booking_screen *s)
-{
-	if (s->seat_count < 2)
-		return 0;
-	map seen = {0};
-	int rc = 0;
-	if (map_reserve(&seen, s->seat_count) < 0)
-		return oom();
-	for (size_t i = 0; i < s->seat_count && rc == 0; i++) {
-		if (map_get(&seen, s->seats[i].label, NULL))
-			rc = booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
-			                       "seat label %.15s appears twice in the screen", s->seats[i].label);
-		else
-			map_put(&seen, s->seats[i].label, (void *)&s->seats[i]);
-	}
-	map_clear(&seen);
-	return rc;
-}
-
-static int st_screen_insert(booking_store *base, const booking_screen *s)
-{
-	mem_store *st = impl(base);
-	if (!s)
-		return missing_arg("screen");
-	if (s->seat_count && !s->seats)
-		return missing_arg("screen seats");
-	int rc = 0;
-	lock_store(st);
-	if (!table_get(&st->theaters, s->theater_id, NULL)) {
-		rc = booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater %s not found", s->theater_id);
-	} else if (table_get(&st->screens, s->id, NULL)) {
-		rc = booking_error_set(BOOKING_EEXISTS, NULL, "screen %s already exists", s->id);
-	} else if ((rc = check_unique_labels(s)) == 0) {
-		booking_screen *copy = screen_dup(s);
-		if (!copy || table_reserve(&st->screens, 1) < 0) {
-			screen_free(copy);
-			rc = oom();
-		} else {
-			table_add(&st->screens, copy->id, copy);
-		}
-	}
-	unlock_store(st);
-	return rc;
-}
-
-static int st_screen_get(booking_store *base, const char *id, booking_screen **out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	int rc = 0;
-	lock_store(st);
-	const booking_screen *s = id ? table_get(&st->screens, id, NULL) : NULL;
-	if (!s)
-		rc = booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen %s not found", or_empty(id));
-	else if (!(*out = screen_dup(s)))
-		rc = oom();
-	unlock_store(st);
-	return rc;
-}
-
-static int showtime_insert_locked(mem_store *st, const booking_showtime *s)
-{
-	if (!table_get(&st->movies, s->movie_id, NULL))
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie %s not found", s->movie_id);
-	const booking_screen *scr = table_get(&st->screens, s->screen_id, NULL);
-	if (!scr)
-		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen %s not found", s->screen_id);
-	if (table_get(&st->showtimes, s->id, NULL))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", s->id);
-
-	mem_showtime *m = booking_calloc(1, sizeof *m);
-	if (!m)
-		return oom();
-	m->rec = showtime_dup(s);
-	m->seat_count = scr->seat_count;
-	if (scr->seat_count)
-		m->seats = booking_calloc(scr->seat_count, sizeof *m->seats);
-	if (!m->rec || (scr->seat_count && !m->seats) || table_reserve(&st->showtimes, 1) < 0 ||
-	    map_reserve(&st->seats, scr->seat_count) < 0) {
-		mem_showtime_free(m);
-		return oom();
-	}
-	for (size_t i = 0; i < scr->seat_count; i++) {
-		mem_seat *seat = &m->seats[i];
-		copy_text(seat->s.label, sizeof seat->s.label, scr->seats[i].label);
-		copy_text(seat->s.category, sizeof seat->s.category, scr->seats[i].category);
-		seat->s.status = BOOKING_SEAT_FREE;
-		seat->s.booking_id[0] = '\0';
-		seat->s.hold_until = 0;
-		seat->s.version = 0;
-		snprintf(seat->key, sizeof seat->key, "%s\n%s", m->rec->id, seat->s.label);
-		map_put(&st->seats, seat->key, seat);
-	}
-	table_add(&st->showtimes, m->rec->id, m);
-	st->seat_total += m->seat_count;
-	return 0;
-}
-
-static int st_showtime_insert(booking_store *base, const booking_showtime *s)
-{
-	mem_store *st = impl(base);
-	if (!s)
-		return missing_arg("showtime");
-	if (s->price_count && !s->prices)
-		return missing_arg("showtime prices");
-	lock_store(st);
-	int rc = showtime_insert_locked(st, s);
-	unlock_store(st);
-	return rc;
-}
-
-static int st_showtime_get(booking_store *base, const char *id, booking_showtime **out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	int rc = 0;
-	lock_store(st);
-	const mem_showtime *m = id ? table_get(&st->showtimes, id, NULL) : NULL;
-	if (!m)
-		rc = booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", or_empty(id));
-	else if (!(*out = showtime_dup(m->rec)))
-		rc = oom();
-	unlock_store(st);
-	return rc;
-}
-
-static int st_showtime_list(booking_store *base, const char *movie_id, booking_store_showtime_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	lock_store(st);
-	size_t total = st->showtimes.len, n = 0;
-	booking_showtime *snap = total ? booking_calloc(total, sizeof *snap) : NULL;
-	if (total && !snap) {
-		unlock_store(st);
-		return oom();
-	}
-	for (size_t i = 0; i < total; i++) {
-		const mem_showtime *m = st->showtimes.items[i];
-		if (!movie_id || strcmp(m->rec->movie_id, movie_id) == 0)
-			snap[n++] = *m->rec;
-	}
-	unlock_store(st);
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp_showtime);
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-static int st_seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	lock_store(st);
-	const mem_showtime *m = showtime_id ? table_get(&st->showtimes, showtime_id, NULL) : NULL;
-	if (!m) {
-		unlock_store(st);
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found",
-		                         or_empty(showtime_id));
-	}
-	size_t n = m->seat_count;
-	booking_store_seat *snap = n ? booking_calloc(n, sizeof *snap) : NULL;
-	if (n && !snap) {
-		unlock_store(st);
-		return oom();
-	}
-	for (size_t i = 0; i < n; i++)
-		snap[i] = m->seats[i].s;
-	unlock_store(st);
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * Reservations.
- * ------------------------------------------------------------------------ */
-
-static bool seat_claimable(const mem_seat *seat, int64_t now)
-{
-	return seat->s.status == BOOKING_SEAT_FREE || (seat->s.status == BOOKING_SEAT_HELD && seat->s.hold_until <= now);
-}
-
-static int seat_taken_error(const booking_reservation *b, mem_seat *const *seats, int64_t now, size_t ntaken)
-{
-	/* {"seats":["A1",...]}: each label at most 15 bytes, 6 bytes per escaped byte */
-	char *details = booking_malloc(16 + ntaken * (6 * BOOKING_LABEL_SIZE + 4));
-	if (details) {
-		char *p = details;
-		p = put_text(p, "{\"seats\":[");
-		bool first = true;
-		for (size_t i = 0; i < b->seat_count; i++) {
-			if (seat_claimable(seats[i], now))
-				continue;
-			if (!first)
-				*p++ = ',';
-			first = false;
-			p = json_str(p, seats[i]->s.label);
-		}
-		put_text(p, "]}");
-	}
-	int rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, details, "%zu of the requested seats are taken",
-	                           ntaken);
-	booking_free(details);
-	return rc;
-}
-
-static int hold_locked(mem_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
-{
-	const booking_reservation *b = req->booking;
-	if (!table_get(&st->showtimes, b->showtime_id, NULL))
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", b->showtime_id);
-	if (table_get(&st->bookings, b->id, NULL))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
-
-	mem_seat **seats = NULL;
-	if (b->seat_count) {
-		seats = booking_calloc(b->seat_count, sizeof *seats);
-		if (!seats)
-			return oom();
-	}
-	for (size_t i = 0; i < b->seat_count; i++) {
-		seats[i] = seat_of(st, b->showtime_id, b->seats[i].label);
-		if (!seats[i]) {
-			char details[64 + 6 * BOOKING_LABEL_SIZE];
-			char *p = details;
-			p = put_text(p, "{\"field\":\"seats\",\"seat\":");
-			p = json_str(p, b->seats[i].label);
-			put_text(p, "}");
-			booking_free(seats);
-			return booking_error_set(BOOKING_EVALIDATION, details, "seat %.15s does not exist at showtime %s",
-			                         b->seats[i].label, b->showtime_id);
-		}
-	}
-	size_t ntaken = 0;
-	for (size_t i = 0; i < b->seat_count; i++) {
-		if (seat_claimable(seats[i], req->now))
-			continue;
-		if (taken)
-			taken[ntaken] = b->seats[i];
-		ntaken++;
-	}
-	if (ntaken) {
-		if (taken_count)
-			*taken_count = ntaken;
-		int rc = seat_taken_error(b, seats, req->now, ntaken);
-		booking_free(seats);
-		return rc;
-	}
-
-	ev_batch batch;
-	booking_reservation *copy = reservation_dup(b);
-	if (!copy || table_reserve(&st->bookings, 1) < 0) {
-		reservation_free(copy);
-		booking_free(seats);
-		return oom();
-	}
-	int rc = ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch);
-	if (rc < 0) {
-		reservation_free(copy);
-		booking_free(seats);
-		return rc;
-	}
-	/* commit */
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seats[i];
-		seat->s.status = BOOKING_SEAT_HELD;
-		copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
-		seat->s.hold_until = b->expires_at;
-		seat->s.version++;
-	}
-	table_add(&st->bookings, copy->id, copy);
-	ev_batch_commit(st, &batch);
-	booking_free(seats);
-	return 0;
-}
-
-static int st_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
-{
-	mem_store *st = impl(base);
-	if (taken_count)
-		*taken_count = 0;
-	if (!req || !req->booking)
-		return missing_arg("booking");
-	if (req->booking->seat_count && !req->booking->seats)
-		return missing_arg("booking seats");
-	lock_store(st);
-	int rc = hold_locked(st, req, taken, taken_count);
-	unlock_store(st);
-	return rc;
-}
-
-static int st_booking_get(booking_store *base, const char *id, booking_reservation **out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	int rc = 0;
-	lock_store(st);
-	const booking_reservation *b = id ? table_get(&st->bookings, id, NULL) : NULL;
-	if (!b)
-		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", or_empty(id));
-	else if (!(*out = reservation_dup(b)))
-		rc = oom();
-	unlock_store(st);
-	return rc;
-}
-
-/*
- * Snapshot the bookings that `keep` accepts (plain copies: a booking's seat
- * array never changes once stored, so it is borrowed), sorted by `cmp`.
- */
-static int booking_snapshot(mem_store *st, bool (*keep)(const booking_reservation *, const void *), const void *arg,
-                            int (*cmp)(const void *, const void *), booking_reservation **snap_out, size_t *n_out)
-{
-	size_t total = st->bookings.len, n = 0;
-	booking_reservation *snap = NULL;
-	*snap_out = NULL;
-	*n_out = 0;
-	for (size_t i = 0; i < total; i++) {
-		const booking_reservation *b = st->bookings.items[i];
-		if (!keep(b, arg))
-			continue;
-		if (!snap) {
-			snap = booking_calloc(total - i, sizeof *snap);
-			if (!snap)
-				return oom();
-		}
-		snap[n++] = *b;
-	}
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp);
-	*snap_out = snap;
-	*n_out = n;
-	return 0;
-}
-
-/* A user's page: at most `max` of their bookings strictly after the key, newest first. */
-typedef struct user_page {
-	const char *user_id;
-	int64_t after_created_at;
-	const char *after_id; /* NULL: from the newest */
-	const booking_reservation **top; /* sorted newest first, `n` of `cap` */
-	size_t n, cap;
-} user_page;
-
-static bool page_wants(const user_page *pg, const booking_reservation *b)
-{
-	if (strcmp(b->user_id, pg->user_id) != 0)
-		return false;
-	if (!pg->after_id)
-		return true;
-	return b->created_at < pg->after_created_at ||
-	       (b->created_at == pg->after_created_at && strcmp(b->id, pg->after_id) < 0);
-}
-
-/* Keep the `cap` newest seen so far: memory bounded by the page, not by the user's history. */
-static void page_offer(user_page *pg, const booking_reservation *b)
-{
-	size_t lo = 0, hi = pg->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_booking_newest(pg->top[mid], b) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == pg->cap)
-		return;
-	size_t keep = pg->n < pg->cap ? pg->n : pg->cap - 1;
-	memmove(&pg->top[lo + 1], &pg->top[lo], (keep - lo) * sizeof *pg->top);
-	pg->top[lo] = b;
-	if (pg->n < pg->cap)
-		pg->n++;
-}
-
-/* Under the store lock: pick the page and copy it (seat arrays never change once stored: borrowed). */
-static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservation **snap_out)
-{
-	*snap_out = NULL;
-	if (pg->cap > st->bookings.len)
-		pg->cap = st->bookings.len;
-	if (pg->cap == 0)
-		return 0;
-	pg->top = booking_calloc(pg->cap, sizeof *pg->top);
-	if (!pg->top)
-		return oom();
-	/* newest rows were inserted last: walking back, most others fail the first compare */
-	for (size_t i = st->bookings.len; i-- > 0;) {
-		const booking_reservation *b = st->bookings.items[i];
-		if (page_wants(pg, b))
-			page_offer(pg, b);
-	}
-	int rc = 0;
-	if (pg->n && !(*snap_out = booking_calloc(pg->n, sizeof **snap_out)))
-		rc = oom();
-	for (size_t i = 0; rc == 0 && i < pg->n; i++)
-		(*snap_out)[i] = *pg->top[i];
-	booking_free(pg->top);
-	pg->top = NULL;
-	return rc;
-}
-
-static int st_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
-                                   const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	if (!user_id)
-		return missing_arg("user_id");
-	user_page pg = {user_id, after_created_at, after_id, NULL, 0, max};
-	booking_reservation *snap;
-	lock_store(st);
-	int rc = page_snapshot_locked(st, &pg, &snap);
-	unlock_store(st);
-	for (size_t i = 0; i < pg.n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* --- apply: guards, then writes; no rule of the domain here --- */
-
-static int apply_locked(mem_store *st, const booking_store_change *c, size_t *failed)
-{
-	for (size_t i = 0; i < c->guard_count; i++) {
-		const booking_store_guard *g = &c->guards[i];
-		bool holds;
-		if (g->kind == BOOKING_GUARD_BOOKING_VERSION) {
-			const booking_reservation *b = g->id ? table_get(&st->bookings, g->id, NULL) : NULL;
-			holds = b && b->version == g->value;
-		} else if (g->kind == BOOKING_GUARD_PAYMENT_STATUS) {
-			const booking_payment *p = g->id ? table_get(&st->payments, g->id, NULL) : NULL;
-			holds = p && (int64_t)p->status == g->value;
-		} else {
-			return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: unknown guard kind %d", (int)g->kind);
-		}
-		if (!holds) {
-			if (failed)
-				*failed = i;
-			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
-		}
-	}
-	booking_reservation *b = c->booking ? table_get(&st->bookings, c->booking->id, NULL) : NULL;
-	booking_reservation *sb = c->seats ? table_get(&st->bookings, c->seats->booking_id, NULL) : NULL;
-	if ((c->booking && !b) || (c->seats && !sb))
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "memory store: the change names a missing booking");
-	ev_batch batch;
-	int rc = ev_batch_prepare(st, c->events, c->event_count, &batch);
-	if (rc < 0)
-		return rc;
-	if (sb) {
-		for (size_t i = 0; i < sb->seat_count; i++) {
-			mem_seat *seat = seat_of(st, sb->showtime_id, sb->seats[i].label);
-			if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
-				continue;
-			if (c->seats->to == BOOKING_SEAT_FREE) {
-				seat_free_row(seat);
-				continue;
-			}
-			seat->s.status = c->seats->to;
-			seat->s.hold_until = c->seats->hold_until;
-			seat->s.version++;
-		}
-	}
-	if (b)
-		booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
-	ev_batch_commit(st, &batch);
-	return 0;
-}
-
-static int st_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
-{
-	mem_store *st = impl(base);
-	if (!change)
-		return missing_arg("change");
-	lock_store(st);
-	int rc = apply_locked(st, change, failed_guard_out);
-	unlock_store(st);
-	return rc;
-}
-
-static bool keep_due(const booking_reservation *b, const void *now)
-{
-	return b->status == BOOKING_STATUS_PENDING && b->expires_at <= *(const int64_t *)now;
-}
-
-static int st_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	booking_reservation *snap;
-	size_t n;
-	lock_store(st);
-	int rc = booking_snapshot(st, keep_due, &now, cmp_booking_due, &snap, &n);
-	unlock_store(st);
-	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * Payments.
- * ------------------------------------------------------------------------ */
-
-static int pay_begin_locked(mem_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
-{
-	const mem_idem *rec = map_get(&st->idem.index, req->user_id, req->idempotency_key);
-	if (rec) {
-		if (strcmp(rec->request_hash, or_empty(req->request_hash)) != 0)
-			return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL,
-			                         "the idempotency key was used for a different request");
-		if (!rec->completed)
-			return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
-			                         "a payment with this idempotency key is in progress");
-		const booking_payment *p = table_get(&st->payments, rec->payment_id, NULL);
-		if (!p)
-			return booking_error_set(BOOKING_EINTERNAL, NULL, "idempotency record without its payment");
-		if (!(res->payment = payment_dup(p)))
-			return oom();
-		res->kind = BOOKING_PAY_BEGIN_REPLAY;
-		res->replay_error = rec->replay_error;
-		return 0;
-	}
-
-	const booking_payment *np = req->payment;
-	booking_reservation *b = table_get(&st->bookings, np->booking_id, NULL);
-	if (!b)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", np->booking_id);
-	if (strcmp(b->user_id, req->user_id) != 0)
-		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "booking %s belongs to another user", b->id);
-	if (b->status != BOOKING_STATUS_PENDING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking %s is not PENDING", b->id);
-	if (b->expires_at <= req->now)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold of booking %s has expired", b->id);
-	if (table_get(&st->payments, np->id, NULL))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
-
-	/* allocate everything, then commit */
-	char *key = key_join(req->user_id, req->idempotency_key);
-	if (!key)
-		return oom();
-	mem_idem *idem;
-	char *k = NULL, *u = NULL, *ik = NULL, *h = NULL;
-	const char *strs[4] = {key, req->user_id, req->idempotency_key, req->request_hash};
-	char **dst[4] = {&k, &u, &ik, &h};
-	idem = pack(sizeof *idem, 4, strs, dst);
-	booking_free(key);
-	booking_payment *stored = payment_dup(np);
-	booking_payment *result = payment_dup(np);
-	if (!idem || !stored || !result || table_reserve(&st->idem, 1) < 0 || table_reserve(&st->payments, 1) < 0 ||
-	    map_reserve(&st->idem_by_payment, 1) < 0) {
-		booking_free(idem);
-		booking_free(stored);
-		booking_free(result);
-		return oom();
-	}
-	idem->key = k;
-	idem->user_id = u;
-	idem->idem_key = ik;
-	idem->request_hash = h;
-	copy_text(idem->payment_id, sizeof idem->payment_id, np->id);
-	idem->completed = false;
-	idem->replay_error = 0;
-
-	table_add(&st->idem, idem->key, idem);
-	map_put(&st->idem_by_payment, idem->payment_id, idem);
-	table_add(&st->payments, stored->id, stored);
-	booking_set_status(b, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING, req->now);
-	rehold_seats(st, b, req->seats_hold_until);
-	res->kind = BOOKING_PAY_BEGIN_STARTED;
-	res->payment = result;
-	res->replay_error = 0;
-	return 0;
-}
-
-static int st_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
-{
-	mem_store *st = impl(base);
-	if (!res)
-		return missing_arg("result");
-	memset(res, 0, sizeof *res);
-	if (!req || !req->payment || !req->user_id || !req->idempotency_key)
-		return missing_arg("payment, user_id and idempotency_key");
-	lock_store(st);
-	int rc = pay_begin_locked(st, req, res);
-	unlock_store(st);
-	return rc;
-}
-
-static bool booking_owns_seats(mem_store *st, const booking_reservation *b)
-{
-	for (size_t i = 0; i < b->seat_count; i++)
-		if (!seat_held_by(seat_of(st, b->showtime_id, b->seats[i].label), b))
-			return false;
-	return true;
-}
-
-static void sell_seats(mem_store *st, const booking_reservation *b)
-{
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seat_of(st, b->showtime_id, b->seats[i].label);
-		if (!seat_held_by(seat, b))
-			continue;
-		seat->s.status = BOOKING_SEAT_SOLD;
-		seat->s.hold_until = 0;
-		seat->s.version++;
-	}
-}
-
-static int pay_finish_locked(mem_store *st, const booking_store_pay_finish *req)
-{
-	booking_payment *p = table_get(&st->payments, req->payment_id, NULL);
-	if (!p)
-		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment %s not found", req->payment_id);
-	if (p->status != BOOKING_PAYMENT_PROCESSING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment %s is not PROCESSING", p->id);
-	booking_reservation *b = table_get(&st->bookings, p->booking_id, NULL);
-	if (!b)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", p->booking_id);
-	if (req->outcome != BOOKING_PAY_OUTCOME_SUCCEEDED && req->outcome != BOOKING_PAY_OUTCOME_DECLINED &&
-	    req->outcome != BOOKING_PAY_OUTCOME_REFUNDED)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "unknown payment outcome %d", (int)req->outcome);
-	if (req->outcome == BOOKING_PAY_OUTCOME_SUCCEEDED &&
-	    (b->status != BOOKING_STATUS_PAYMENT_PROCESSING || !booking_owns_seats(st, b)))
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", b->id);
-
-	ev_batch batch;
-	int rc = ev_batch_prepare(st, req->events, req->event_count, &batch);
-	if (rc < 0)
-		return rc;
-
-	if (req->gateway_ref)
-		copy_text(p->gateway_ref, sizeof p->gateway_ref, req->gateway_ref);
-	p->updated_at = req->now;
-	switch (req->outcome) {
-	case BOOKING_PAY_OUTCOME_SUCCEEDED:
-		p->status = BOOKING_PAYMENT_SUCCEEDED;
-		sell_seats(st, b);
-		booking_set_status(b, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, req->now);
-		break;
-	case BOOKING_PAY_OUTCOME_DECLINED:
-		p->status = BOOKING_PAYMENT_FAILED;
-		copy_text(p->failure_code, sizeof p->failure_code, req->failure_code);
-		if (b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
-			break;
-		if (req->decline_policy == BOOKING_DECLINE_RELEASE) {
-			release_held_seats(st, b);
-			booking_set_status(b, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, req->now);
-		} else {
-			rehold_seats(st, b, b->expires_at);
-			booking_set_status(b, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, req->now);
-		}
-		break;
-	default: /* REFUNDED */
-		p->status = BOOKING_PAYMENT_REFUNDED;
-		p->refunded_amount = p->amount;
-		copy_text(p->failure_code, sizeof p->failure_code, req->failure_code);
-		release_held_seats(st, b);
-		if (b->status == BOOKING_STATUS_PAYMENT_PROCESSING)
-			booking_set_status(b, BOOKING_STATUS_EXPIRED, BOOKING_SAGA_COMPENSATED, req->now);
-		break;
-	}
-	mem_idem *idem = map_get(&st->idem_by_payment, p->id, NULL);
-	if (idem) {
-		idem->completed = true;
-		idem->replay_error = req->replay_error;
-	}
-	ev_batch_commit(st, &batch);
-	return 0;
-}
-
-static int st_pay_finish(booking_store *base, const booking_store_pay_finish *req)
-{
-	mem_store *st = impl(base);
-	if (!req || !req->payment_id)
-		return missing_arg("payment_id");
-	lock_store(st);
-	int rc = pay_finish_locked(st, req);
-	unlock_store(st);
-	return rc;
-}
-
-static int refund_locked(mem_store *st, const booking_store_refund *req)
-{
-	booking_payment *p = table_get(&st->payments, req->payment_id, NULL);
-	if (!p)
-		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment %s not found", req->payment_id);
-	if (p->status != BOOKING_PAYMENT_SUCCEEDED)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment %s is not SUCCEEDED", p->id);
-	booking_reservation *b = table_get(&st->bookings, p->booking_id, NULL);
-	if (!b || b->status != BOOKING_STATUS_CONFIRMED)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking %s is not CONFIRMED", p->booking_id);
-
-	ev_batch batch;
-	int rc = ev_batch_prepare(st, req->events, req->event_count, &batch);
-	if (rc < 0)
-		return rc;
-	p->status = BOOKING_PAYMENT_REFUNDED;
-	p->refunded_amount = p->amount;
-	p->updated_at = req->now;
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seat_of(st, b->showtime_id, b->seats[i].label);
-		if (seat && seat->s.status == BOOKING_SEAT_SOLD && strcmp(seat->s.booking_id, b->id) == 0)
-			seat_free_row(seat);
-	}
-	booking_set_status(b, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, req->now);
-	ev_batch_commit(st, &batch);
-	return 0;
-}
-
-static int st_refund(booking_store *base, const booking_store_refund *req)
-{
-	mem_store *st = impl(base);
-	if (!req || !req->payment_id)
-		return missing_arg("payment_id");
-	lock_store(st);
-	int rc = refund_locked(st, req);
-	unlock_store(st);
-	return rc;
-}
-
-static int st_payment_get(booking_store *base, const char *id, booking_payment **out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	int rc = 0;
-	lock_store(st);
-	const booking_payment *p = id ? table_get(&st->payments, id, NULL) : NULL;
-	if (!p)
-		rc = booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment %s not found", or_empty(id));
-	else if (!(*out = payment_dup(p)))
-		rc = oom();
-	unlock_store(st);
-	return rc;
-}
-
-static int st_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                               const char *idempotency_key, const char *booking_id, int64_t since)
-{
-	mem_store *st = impl(base);
-	if (!out || !user_id || !idempotency_key || !booking_id)
-		return missing_arg("out, user_id, idempotency_key and booking_id");
-	memset(out, 0, sizeof(*out));
-	lock_store(st);
-	out->key_used = map_get(&st->idem.index, user_id, idempotency_key) != NULL;
-	for (size_t i = 0; i < st->payments.len; i++) {
-		const booking_payment *p = st->payments.items[i];
-		if (p->status != BOOKING_PAYMENT_FAILED)
-			continue;
-		if (strcmp(p->booking_id, booking_id) == 0)
-			out->booking_failed++;
-		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
-			out->user_failed++;
-	}
-	unlock_store(st);
-	return 0;
-}
-
-static int st_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
-                              void *payload)
-{
-	mem_store *st = impl(base);
-	booking_payment *snap = NULL;
-	size_t n = 0;
-	lock_store(st);
-	size_t total = st->payments.len;
-	for (size_t i = 0; i < total; i++) {
-		const booking_payment *p = st->payments.items[i];
-		if (p->status != BOOKING_PAYMENT_PROCESSING || p->created_at > before)
-			continue;
-		if (!snap && !(snap = booking_calloc(total - i, sizeof *snap))) {
-			unlock_store(st);
-			return oom();
-		}
-		snap[n++] = *p;
-	}
-	unlock_store(st);
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp_payment);
-	int rc = 0;
-	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * Outbox, cursors, inbox, dead letters.
- * ------------------------------------------------------------------------ */
-
-static int deliver_events(booking_event_record *snap, size_t n, booking_store_event_cb cb, void *payload)
-{
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* Move the hint past the published prefix of the outbox; returns it. */
-static size_t skip_published(mem_store *st)
-{
-	size_t i = st->first_unpublished;
-	while (i < st->events.len && ((const mem_event *)st->events.items[i])->rec.published)
-		i++;
-	st->first_unpublished = i;
-	return i;
-}
-
-static int st_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	booking_event_record *snap = NULL;
-	size_t n = 0;
-	lock_store(st);
-	size_t total = st->events.len;
-	size_t first = skip_published(st);
-	size_t cap = total - first < max ? total - first : max;
-	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
-		unlock_store(st);
-		return oom();
-	}
-	for (size_t i = first; i < total && n < cap; i++) {
-		const mem_event *e = st->events.items[i];
-		if (!e->rec.published)
-			snap[n++] = e->rec;
-	}
-	unlock_store(st);
-	return deliver_events(snap, n, cb, payload);
-}
-
-static int st_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
-{
-	mem_store *st = impl(base);
-	if (n && !event_ids)
-		return missing_arg("event_ids");
-	lock_store(st);
-	for (size_t i = 0; i < n; i++) {
-		mem_event *e = event_ids[i] ? table_get(&st->events, event_ids[i], NULL) : NULL;
-		if (e)
-			e->rec.published = true;
-	}
-	unlock_store(st);
-	return 0;
-}
-
-static int st_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
-{
-	mem_store *st = impl(base);
-	booking_event_record *snap = NULL;
-	size_t n = 0;
-	lock_store(st);
-	size_t total = st->events.len;
-	/* positions are 1..total: the event at index i has position i + 1 */
-	size_t start = after <= 0 ? 0 : ((uint64_t)after >= total ? total : (size_t)after);
-	size_t cap = total - start;
-	if (cap > max)
-		cap = max;
-	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
-		unlock_store(st);
-		return oom();
-	}
-	for (size_t i = start; n < cap; i++)
-		snap[n++] = ((const mem_event *)st->events.items[i])->rec;
-	unlock_store(st);
-	return deliver_events(snap, n, cb, payload);
-}
-
-static int st_cursor_get(booking_store *base, const char *group, int64_t *position_out)
-{
-	mem_store *st = impl(base);
-	if (!group || !position_out)
-		return missing_arg("group");
-	lock_store(st);
-	const mem_cursor *c = table_get(&st->cursors, group, NULL);
-	*position_out = c ? c->position : 0;
-	unlock_store(st);
-	return 0;
-}
-
-static int cursor_advance_locked(mem_store *st, const char *group, int64_t expected, int64_t position)
-{
-	mem_cursor *c = table_get(&st->cursors, group, NULL);
-	int64_t current = c ? c->position : 0;
-	if (current != expected)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL,
-		                         "cursor of %s is at %lld, not %lld", group, (long long)current,
-		                         (long long)expected);
-	if (c) {
-		c->position = position;
-		return 0;
-	}
-	char *g = NULL;
-	const char *strs[1] = {group};
-	char **dst[1] = {&g};
-	c = pack(sizeof *c, 1, strs, dst);
-	if (!c || table_reserve(&st->cursors, 1) < 0) {
-		booking_free(c);
-		return oom();
-	}
-	c->group = g;
-	c->position = position;
-	table_add(&st->cursors, c->group, c);
-	return 0;
-}
-
-static int st_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
-{
-	mem_store *st = impl(base);
-	if (!group)
-		return missing_arg("group");
-	lock_store(st);
-	int rc = cursor_advance_locked(st, group, expected, position);
-	unlock_store(st);
-	return rc;
-}
-
-static int st_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
-{
-	mem_store *st = impl(base);
-	if (!group || !event_id || !seen_out)
-		return missing_arg("group and event_id");
-	lock_store(st);
-	*seen_out = table_get(&st->inbox, group, event_id) != NULL;
-	unlock_store(st);
-	return 0;
-}
-
-static int inbox_mark_locked(mem_store *st, const char *group, const char *event_id, int64_t now)
-{
-	if (table_get(&st->inbox, group, event_id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
-	char *key = key_join(group, event_id);
-	if (!key)
-		return oom();
-	mem_inbox *row;
-	char *k = NULL, *g = NULL, *e = NULL;
-	const char *strs[3] = {key, group, event_id};
-	char **dst[3] = {&k, &g, &e};
-	row = pack(sizeof *row, 3, strs, dst);
-	booking_free(key);
-	if (!row || table_reserve(&st->inbox, 1) < 0) {
-		booking_free(row);
-		return oom();
-	}
-	row->key = k;
-	row->group = g;
-	row->event_id = e;
-	row->at = now;
-	table_add(&st->inbox, row->key, row);
-	return 0;
-}
-
-static int st_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
-{
-	mem_store *st = impl(base);
-	if (!group || !event_id)
-		return missing_arg("group and event_id");
-	lock_store(st);
-	int rc = inbox_mark_locked(st, group, event_id, now);
-	unlock_store(st);
-	return rc;
-}
-
-static int dead_letter_put_locked(mem_store *st, const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t now)
-{
-	if (table_get(&st->dead, group, event_id))
-		return 0;
-	char *key = key_join(group, event_id);
-	if (!key)
-		return oom();
-	mem_dead *d;
-	char *k = NULL, *g = NULL, *e = NULL, *r = NULL, *env = NULL;
-	const char *strs[5] = {key, group, event_id, reason, envelope_json};
-	char **dst[5] = {&k, &g, &e, &r, &env};
-	d = pack(sizeof *d, 5, strs, dst);
-	booking_free(key);
-	if (!d || table_reserve(&st->dead, 1) < 0) {
-		booking_free(d);
-		return oom();
-	}
-	d->key = k;
-	d->group = g;
-	d->event_id = e;
-	d->reason = r;
-	d->envelope = env;
-	d->dead_at = now;
-	d->seq = st->dead.len;
-	table_add(&st->dead, d->key, d);
-	return 0;
-}
-
-static int st_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
-                              const char *envelope_json, int64_t now)
-{
-	mem_store *st = impl(base);
-	if (!group || !event_id)
-		return missing_arg("group and event_id");
-	lock_store(st);
-	int rc = dead_letter_put_locked(st, group, event_id, reason, envelope_json, now);
-	unlock_store(st);
-	return rc;
-}
-
-static int cmp_dead(const void *a, const void *b)
-{
-	const mem_dead *x = *(const mem_dead *const *)a, *y = *(const mem_dead *const *)b;
-	int c = cmp_i64(x->dead_at, y->dead_at);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int st_dead_letter_list(booking_store *base, const char *group,
-                               int (*cb)(const char *group, const char *event_id, const char *reason,
-                                         const char *envelope_json, int64_t dead_at, void *payload),
-                               void *payload)
-{
-	mem_store *st = impl(base);
-	const mem_dead **snap = NULL;
-	size_t n = 0;
-	lock_store(st);
-	size_t total = st->dead.len;
-	for (size_t i = 0; i < total; i++) {
-		const mem_dead *d = st->dead.items[i];
-		if (group && strcmp(d->group, group) != 0)
-			continue;
-		if (!snap && !(snap = booking_calloc(total - i, sizeof *snap))) {
-			unlock_store(st);
-			return oom();
-		}
-		snap[n++] = d; /* dead letters are immutable and live as long as the store */
-	}
-	unlock_store(st);
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp_dead);
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(snap[i]->group, snap[i]->event_id, snap[i]->reason, snap[i]->envelope, snap[i]->dead_at,
-		        payload);
-	booking_free(snap);
-	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -1922,7 +195,7 @@ static int scan_take(mem_store *st, const booking_store_scan_cbs *cbs, scan_snap
 	void *p;
 	if (cbs->showtime_seat) {
 		if (!alloc_items(&p, st->seat_total, sizeof *s->seats))
-			return oom();
+			return mem_oom();
 		s->seats = p;
 		for (size_t i = 0; i < st->showtimes.len; i++) {
 			const mem_showtime *m = st->showtimes.items[i];
@@ -1935,21 +208,21 @@ static int scan_take(mem_store *st, const booking_store_scan_cbs *cbs, scan_snap
 	}
 	if (cbs->booking) {
 		if (!alloc_items(&p, st->bookings.len, sizeof *s->bookings))
-			return oom();
+			return mem_oom();
 		s->bookings = p;
 		for (size_t i = 0; i < st->bookings.len; i++)
 			s->bookings[s->booking_n++] = *(const booking_reservation *)st->bookings.items[i];
 	}
 	if (cbs->payment) {
 		if (!alloc_items(&p, st->payments.len, sizeof *s->payments))
-			return oom();
+			return mem_oom();
 		s->payments = p;
 		for (size_t i = 0; i < st->payments.len; i++)
 			s->payments[s->payment_n++] = *(const booking_payment *)st->payments.items[i];
 	}
 	if (cbs->idempotency) {
 		if (!alloc_items(&p, st->idem.len, sizeof *s->idem))
-			return oom();
+			return mem_oom();
 		s->idem = p;
 		for (size_t i = 0; i < st->idem.len; i++) {
 			const mem_idem *r = st->idem.items[i];
@@ -1962,14 +235,14 @@ static int scan_take(mem_store *st, const booking_store_scan_cbs *cbs, scan_snap
 	}
 	if (cbs->event) {
 		if (!alloc_items(&p, st->events.len, sizeof *s->events))
-			return oom();
+			return mem_oom();
 		s->events = p;
 		for (size_t i = 0; i < st->events.len; i++)
 			s->events[s->event_n++] = ((const mem_event *)st->events.items[i])->rec;
 	}
 	if (cbs->inbox) {
 		if (!alloc_items(&p, st->inbox.len, sizeof *s->inbox))
-			return oom();
+			return mem_oom();
 		s->inbox = p;
 		for (size_t i = 0; i < st->inbox.len; i++) {
 			const mem_inbox *r = st->inbox.items[i];
@@ -2000,202 +273,18 @@ static int scan_walk(const booking_store_scan_cbs *cbs, const scan_snapshot *s, 
 
 static int st_scan(booking_store *base, const booking_store_scan_cbs *cbs, void *payload)
 {
-	mem_store *st = impl(base);
+	mem_store *st = mem_impl(base);
 	if (!cbs)
 		return 0;
 	scan_snapshot snap;
 	memset(&snap, 0, sizeof snap);
-	lock_store(st);
+	mem_lock_store(st);
 	int rc = scan_take(st, cbs, &snap);
-	unlock_store(st);
+	mem_unlock_store(st);
 	if (rc == 0)
 		rc = scan_walk(cbs, &snap, payload);
 	scan_snapshot_clear(&snap);
 	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * Users and token revocations (store version 2). A user's password hash is
- * the one mutable part of its row: a fixed buffer, so replacing it cannot
- * fail. Revocations are the one table that shrinks: a revocation is kept
- * until the token expires, then purged by the next revoke.
- * ------------------------------------------------------------------------ */
-
-#define MEM_HASH_SIZE 256
-#define MEM_JTI_SIZE 129
-
-typedef struct mem_user {
-	booking_user rec; /* rec.email lives in the same block, after the struct */
-	char hash[MEM_HASH_SIZE];
-} mem_user;
-
-typedef struct mem_revoked {
-	char jti[MEM_JTI_SIZE];
-	int64_t expires_at;
-} mem_revoked;
-
-static int user_out(const mem_user *u, booking_user **out, char **hash_out)
-{
-	booking_user *r = booking_malloc(sizeof *r);
-	char *email = booking_strdup(u->rec.email);
-	char *hash = hash_out ? booking_strdup(u->hash) : NULL;
-	if (!r || !email || (hash_out && !hash)) {
-		booking_free(r);
-		booking_free(email);
-		booking_free(hash);
-		return oom();
-	}
-	*r = u->rec;
-	r->email = email;
-	*out = r;
-	if (hash_out)
-		*hash_out = hash;
-	return 0;
-}
-
-static int st_user_insert(booking_store *base, const booking_store_user_insert *req)
-{
-	mem_store *st = impl(base);
-	if (!req || !req->user || !req->user->email || !req->password_hash || !req->event)
-		return missing_arg("user, email, password hash and event");
-	if (strlen(req->password_hash) >= MEM_HASH_SIZE)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
-	const char *strs[1] = {req->user->email};
-	char *email = NULL;
-	char **dst[1] = {&email};
-	mem_user *u = pack(sizeof *u, 1, strs, dst);
-	if (!u)
-		return oom();
-	u->rec = *req->user;
-	u->rec.email = email;
-	copy_text(u->hash, sizeof u->hash, req->password_hash);
-	lock_store(st);
-	ev_batch batch;
-	int rc = 0;
-	if (table_get(&st->users, u->rec.id, NULL) || map_get(&st->users_by_email, email, NULL))
-		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
-	else if ((rc = ev_batch_prepare(st, req->event, 1, &batch)) == 0) {
-		if (table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0) {
-			ev_batch_abort(&batch);
-			rc = oom();
-		} else {
-			table_add(&st->users, u->rec.id, u);
-			map_put(&st->users_by_email, u->rec.email, u);
-			ev_batch_commit(st, &batch);
-			u = NULL;
-		}
-	}
-	unlock_store(st);
-	booking_free(u);
-	return rc;
-}
-
-static int user_lookup(booking_store *base, const char *id, const char *email, booking_user **out, char **hash_out)
-{
-	mem_store *st = impl(base);
-	if (!out)
-		return missing_arg("out");
-	*out = NULL;
-	if (hash_out)
-		*hash_out = NULL;
-	lock_store(st);
-	const mem_user *u = id ? table_get(&st->users, id, NULL) : email ? map_get(&st->users_by_email, email, NULL) : NULL;
-	int rc = u ? user_out(u, out, hash_out) : booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	unlock_store(st);
-	return rc;
-}
-
-static int st_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
-{
-	if (!id)
-		return missing_arg("id");
-	return user_lookup(base, id, NULL, out, password_hash_out);
-}
-
-static int st_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
-{
-	if (!email)
-		return missing_arg("email");
-	return user_lookup(base, NULL, email, out, password_hash_out);
-}
-
-static int st_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
-                                     const char *new_hash, int64_t now)
-{
-	mem_store *st = impl(base);
-	if (!id || !new_hash)
-		return missing_arg("id and new hash");
-	if (strlen(new_hash) >= MEM_HASH_SIZE)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
-	lock_store(st);
-	mem_user *u = table_get(&st->users, id, NULL);
-	int rc = 0;
-	if (!u)
-		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	else if (expected_hash && strcmp(u->hash, expected_hash) != 0)
-		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "the password hash changed meanwhile");
-	else {
-		copy_text(u->hash, sizeof u->hash, new_hash);
-		u->rec.updated_at = now;
-	}
-	unlock_store(st);
-	return rc;
-}
-
-static mem_revoked *revoked_find(mem_store *st, const char *jti)
-{
-	for (size_t i = 0; i < st->revoked_len; i++)
-		if (strcmp(st->revoked[i].jti, jti) == 0)
-			return &st->revoked[i];
-	return NULL;
-}
-
-static int st_token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now)
-{
-	mem_store *st = impl(base);
-	if (!jti || !*jti || strlen(jti) >= MEM_JTI_SIZE)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: jti must be 1..128 bytes");
-	lock_store(st);
-	size_t keep = 0; /* purge the expired ones first */
-	for (size_t i = 0; i < st->revoked_len; i++)
-		if (st->revoked[i].expires_at > now)
-			st->revoked[keep++] = st->revoked[i];
-	st->revoked_len = keep;
-	int rc = 0;
-	mem_revoked *r = revoked_find(st, jti);
-	if (r) {
-		if (expires_at > r->expires_at)
-			r->expires_at = expires_at;
-	} else if (expires_at > now) {
-		if (st->revoked_len == st->revoked_cap) {
-			size_t cap = st->revoked_cap ? st->revoked_cap * 2 : 16;
-			mem_revoked *n = booking_realloc(st->revoked, cap * sizeof *n);
-			if (!n)
-				rc = oom();
-			else {
-				st->revoked = n;
-				st->revoked_cap = cap;
-			}
-		}
-		if (rc == 0) {
-			copy_text(st->revoked[st->revoked_len].jti, MEM_JTI_SIZE, jti);
-			st->revoked[st->revoked_len++].expires_at = expires_at;
-		}
-	}
-	unlock_store(st);
-	return rc;
-}
-
-static int st_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
-{
-	mem_store *st = impl(base);
-	if (!jti || !revoked_out)
-		return missing_arg("jti and revoked_out");
-	lock_store(st);
-	const mem_revoked *r = revoked_find(st, jti);
-	*revoked_out = r && r->expires_at > now;
-	unlock_store(st);
-	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -2205,11 +294,11 @@ static int st_token_is_revoked(booking_store *base, const char *jti, int64_t now
 int booking__memory_store_new(booking_store **out)
 {
 	if (!out)
-		return missing_arg("out");
+		return mem_missing_arg("out");
 	*out = NULL;
 	mem_store *st = booking_calloc(1, sizeof *st);
 	if (!st)
-		return oom();
+		return mem_oom();
 	if (pthread_mutex_init(&st->mu, NULL) != 0) {
 		booking_free(st);
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "memory store: cannot create a mutex");
@@ -2218,45 +307,45 @@ int booking__memory_store_new(booking_store **out)
 	b->version = BOOKING_STORE_VERSION;
 	b->free = st_free;
 	b->migrate = st_migrate;
-	b->movie_insert = st_movie_insert;
-	b->movie_get = st_movie_get;
-	b->movie_list = st_movie_list;
-	b->theater_insert = st_theater_insert;
-	b->theater_get = st_theater_get;
-	b->theater_list = st_theater_list;
-	b->screen_insert = st_screen_insert;
-	b->screen_get = st_screen_get;
-	b->showtime_insert = st_showtime_insert;
-	b->showtime_get = st_showtime_get;
-	b->showtime_list = st_showtime_list;
-	b->seat_list = st_seat_list;
-	b->hold = st_hold;
-	b->booking_get = st_booking_get;
-	b->booking_list_by_user = st_booking_list_by_user;
-	b->list_due = st_list_due;
-	b->pay_begin = st_pay_begin;
-	b->pay_finish = st_pay_finish;
-	b->refund = st_refund;
-	b->payment_get = st_payment_get;
-	b->payment_attempts = st_payment_attempts;
-	b->apply = st_apply;
-	b->list_processing = st_list_processing;
-	b->outbox_unpublished = st_outbox_unpublished;
-	b->outbox_mark_published = st_outbox_mark_published;
-	b->outbox_read = st_outbox_read;
-	b->cursor_get = st_cursor_get;
-	b->cursor_advance = st_cursor_advance;
-	b->inbox_seen = st_inbox_seen;
-	b->inbox_mark = st_inbox_mark;
-	b->dead_letter_put = st_dead_letter_put;
-	b->dead_letter_list = st_dead_letter_list;
+	b->movie_insert = mem_movie_insert;
+	b->movie_get = mem_movie_get;
+	b->movie_list = mem_movie_list;
+	b->theater_insert = mem_theater_insert;
+	b->theater_get = mem_theater_get;
+	b->theater_list = mem_theater_list;
+	b->screen_insert = mem_screen_insert;
+	b->screen_get = mem_screen_get;
+	b->showtime_insert = mem_showtime_insert;
+	b->showtime_get = mem_showtime_get;
+	b->showtime_list = mem_showtime_list;
+	b->seat_list = mem_seat_list;
+	b->hold = mem_hold;
+	b->booking_get = mem_booking_get;
+	b->booking_list_by_user = mem_booking_list_by_user;
+	b->apply = mem_apply;
+	b->list_due = mem_list_due;
+	b->pay_begin = mem_pay_begin;
+	b->pay_finish = mem_pay_finish;
+	b->refund = mem_refund;
+	b->payment_get = mem_payment_get;
+	b->payment_attempts = mem_payment_attempts;
+	b->list_processing = mem_list_processing;
+	b->outbox_unpublished = mem_outbox_unpublished;
+	b->outbox_mark_published = mem_outbox_mark_published;
+	b->outbox_read = mem_outbox_read;
+	b->cursor_get = mem_cursor_get;
+	b->cursor_advance = mem_cursor_advance;
+	b->inbox_seen = mem_inbox_seen;
+	b->inbox_mark = mem_inbox_mark;
+	b->dead_letter_put = mem_dead_letter_put;
+	b->dead_letter_list = mem_dead_letter_list;
 	b->scan = st_scan;
-	b->user_insert = st_user_insert;
-	b->user_get = st_user_get;
-	b->user_get_by_email = st_user_get_by_email;
-	b->user_set_password_hash = st_user_set_password_hash;
-	b->token_revoke = st_token_revoke;
-	b->token_is_revoked = st_token_is_revoked;
+	b->user_insert = mem_user_insert;
+	b->user_get = mem_user_get;
+	b->user_get_by_email = mem_user_get_by_email;
+	b->user_set_password_hash = mem_user_set_password_hash;
+	b->token_revoke = mem_token_revoke;
+	b->token_is_revoked = mem_token_is_revoked;
 	*out = b;
 	return 0;
 }

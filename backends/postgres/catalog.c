@@ -6,7 +6,7 @@
  * callback once per row: a callback may call back into the store.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * read, in one round trip.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <string.h>
 

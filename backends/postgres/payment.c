@@ -4,7 +4,7 @@
  * round trip.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <string.h>
 

@@ -16,7 +16,7 @@
  * record it created) and the caller answers accordingly.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
  * written nothing. No per-seat round trips.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -21,7 +21,7 @@
  * whole call back.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
  * so they win.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <stdio.h>
 #include <string.h>

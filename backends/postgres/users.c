@@ -8,7 +8,7 @@
  * it wrote.
  * SPDX-License-Identifier: MIT
  */
-#include "pg_store.h"
+#include "postgres_store.h"
 
 #include <string.h>
 

@@ -12,8 +12,8 @@
  * an exception, so "on an error nothing is written" needs no rollback.
  * SPDX-License-Identifier: MIT
  */
-#ifndef BOOKING_PG_STORE_H
-#define BOOKING_PG_STORE_H
+#ifndef BOOKING_POSTGRES_STORE_H
+#define BOOKING_POSTGRES_STORE_H
 
 #include "backends.h"
 

@@ -1,0 +1,371 @@
+/*
+ * Memory store — the outbox (and the event batches every write appends), consumer
+ * cursors, the inbox and dead letters.
+ * SPDX-License-Identifier: MIT
+ */
+#include "memory_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mem_ev_batch_abort(ev_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->evs)
+			booking_free(b->evs[i]);
+		if (b->new_aggs)
+			booking_free(b->new_aggs[i]);
+	}
+	booking_free(b->evs);
+	booking_free(b->new_aggs);
+	b->evs = NULL;
+	b->new_aggs = NULL;
+	b->n = 0;
+}
+
+static mem_event *event_pack(const booking_event_record *src)
+{
+	mem_event *e;
+	const char *strs[5] = {src->type, src->aggregate_type, src->correlation_id, src->traceparent, src->data_json};
+	char *type = NULL, *agg_type = NULL, *corr = NULL, *tp = NULL, *data = NULL;
+	char **dst[5] = {&type, &agg_type, &corr, &tp, &data};
+	e = mem_pack(sizeof *e, 5, strs, dst);
+	if (!e)
+		return NULL;
+	e->rec = *src;
+	e->rec.type = type;
+	e->rec.aggregate_type = agg_type;
+	e->rec.correlation_id = corr;
+	e->rec.traceparent = tp;
+	e->rec.data_json = data;
+	e->rec.sequence = 0;
+	e->rec.position = 0;
+	e->rec.published = false;
+	return e;
+}
+
+/* Check ids, allocate the copies and the table room for `n` events. */
+int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b)
+{
+	memset(b, 0, sizeof *b);
+	if (n == 0)
+		return 0;
+	if (!recs)
+		return mem_missing_arg("event");
+	for (size_t i = 0; i < n; i++) {
+		if (mem_table_get(&st->events, recs[i].id, NULL))
+			return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", recs[i].id);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(recs[i].id, recs[j].id) == 0)
+				return booking_error_set(BOOKING_EEXISTS, NULL, "event %s given twice", recs[i].id);
+	}
+	b->evs = booking_calloc(n, sizeof *b->evs);
+	b->new_aggs = booking_calloc(n, sizeof *b->new_aggs);
+	if (!b->evs || !b->new_aggs) {
+		booking_free(b->evs);
+		booking_free(b->new_aggs);
+		b->evs = NULL;
+		b->new_aggs = NULL;
+		return mem_oom();
+	}
+	b->n = n;
+	size_t new_agg_count = 0;
+	for (size_t i = 0; i < n; i++) {
+		b->evs[i] = event_pack(&recs[i]);
+		if (!b->evs[i])
+			goto fail;
+		if (mem_table_get(&st->aggs, recs[i].aggregate_id, NULL))
+			continue;
+		bool earlier = false;
+		for (size_t j = 0; j < i && !earlier; j++)
+			earlier = strcmp(recs[i].aggregate_id, recs[j].aggregate_id) == 0;
+		if (earlier)
+			continue;
+		b->new_aggs[i] = booking_calloc(1, sizeof *b->new_aggs[i]);
+		if (!b->new_aggs[i])
+			goto fail;
+		mem_copy_text(b->new_aggs[i]->id, sizeof b->new_aggs[i]->id, recs[i].aggregate_id);
+		new_agg_count++;
+	}
+	if (mem_table_reserve(&st->events, n) < 0 || mem_table_reserve(&st->aggs, new_agg_count) < 0)
+		goto fail;
+	return 0;
+fail:
+	mem_ev_batch_abort(b);
+	return mem_oom();
+}
+
+void mem_ev_batch_commit(mem_store *st, ev_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		mem_event *e = b->evs[i];
+		if (b->new_aggs[i])
+			mem_table_add(&st->aggs, b->new_aggs[i]->id, b->new_aggs[i]);
+		mem_agg *agg = mem_table_get(&st->aggs, e->rec.aggregate_id, NULL);
+		e->rec.sequence = ++agg->last;
+		e->rec.position = (int64_t)st->events.len + 1;
+		mem_table_add(&st->events, e->rec.id, e);
+	}
+	booking_free(b->evs);
+	booking_free(b->new_aggs);
+	b->evs = NULL;
+	b->new_aggs = NULL;
+	b->n = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Outbox, cursors, inbox, dead letters.
+ * ------------------------------------------------------------------------ */
+
+static int deliver_events(booking_event_record *snap, size_t n, booking_store_event_cb cb, void *payload)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && cb && rc == 0; i++)
+		rc = cb(&snap[i], payload);
+	booking_free(snap);
+	return rc;
+}
+
+/* Move the hint past the published prefix of the outbox; returns it. */
+static size_t skip_published(mem_store *st)
+{
+	size_t i = st->first_unpublished;
+	while (i < st->events.len && ((const mem_event *)st->events.items[i])->rec.published)
+		i++;
+	st->first_unpublished = i;
+	return i;
+}
+
+int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
+{
+	mem_store *st = mem_impl(base);
+	booking_event_record *snap = NULL;
+	size_t n = 0;
+	mem_lock_store(st);
+	size_t total = st->events.len;
+	size_t first = skip_published(st);
+	size_t cap = total - first < max ? total - first : max;
+	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
+		mem_unlock_store(st);
+		return mem_oom();
+	}
+	for (size_t i = first; i < total && n < cap; i++) {
+		const mem_event *e = st->events.items[i];
+		if (!e->rec.published)
+			snap[n++] = e->rec;
+	}
+	mem_unlock_store(st);
+	return deliver_events(snap, n, cb, payload);
+}
+
+int mem_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
+{
+	mem_store *st = mem_impl(base);
+	if (n && !event_ids)
+		return mem_missing_arg("event_ids");
+	mem_lock_store(st);
+	for (size_t i = 0; i < n; i++) {
+		mem_event *e = event_ids[i] ? mem_table_get(&st->events, event_ids[i], NULL) : NULL;
+		if (e)
+			e->rec.published = true;
+	}
+	mem_unlock_store(st);
+	return 0;
+}
+
+int mem_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
+{
+	mem_store *st = mem_impl(base);
+	booking_event_record *snap = NULL;
+	size_t n = 0;
+	mem_lock_store(st);
+	size_t total = st->events.len;
+	/* positions are 1..total: the event at index i has position i + 1 */
+	size_t start = after <= 0 ? 0 : ((uint64_t)after >= total ? total : (size_t)after);
+	size_t cap = total - start;
+	if (cap > max)
+		cap = max;
+	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
+		mem_unlock_store(st);
+		return mem_oom();
+	}
+	for (size_t i = start; n < cap; i++)
+		snap[n++] = ((const mem_event *)st->events.items[i])->rec;
+	mem_unlock_store(st);
+	return deliver_events(snap, n, cb, payload);
+}
+
+int mem_cursor_get(booking_store *base, const char *group, int64_t *position_out)
+{
+	mem_store *st = mem_impl(base);
+	if (!group || !position_out)
+		return mem_missing_arg("group");
+	mem_lock_store(st);
+	const mem_cursor *c = mem_table_get(&st->cursors, group, NULL);
+	*position_out = c ? c->position : 0;
+	mem_unlock_store(st);
+	return 0;
+}
+
+static int cursor_advance_locked(mem_store *st, const char *group, int64_t expected, int64_t position)
+{
+	mem_cursor *c = mem_table_get(&st->cursors, group, NULL);
+	int64_t current = c ? c->position : 0;
+	if (current != expected)
+		return booking_error_set(BOOKING_EINVALID_STATE, NULL,
+		                         "cursor of %s is at %lld, not %lld", group, (long long)current,
+		                         (long long)expected);
+	if (c) {
+		c->position = position;
+		return 0;
+	}
+	char *g = NULL;
+	const char *strs[1] = {group};
+	char **dst[1] = {&g};
+	c = mem_pack(sizeof *c, 1, strs, dst);
+	if (!c || mem_table_reserve(&st->cursors, 1) < 0) {
+		booking_free(c);
+		return mem_oom();
+	}
+	c->group = g;
+	c->position = position;
+	mem_table_add(&st->cursors, c->group, c);
+	return 0;
+}
+
+int mem_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
+{
+	mem_store *st = mem_impl(base);
+	if (!group)
+		return mem_missing_arg("group");
+	mem_lock_store(st);
+	int rc = cursor_advance_locked(st, group, expected, position);
+	mem_unlock_store(st);
+	return rc;
+}
+
+int mem_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
+{
+	mem_store *st = mem_impl(base);
+	if (!group || !event_id || !seen_out)
+		return mem_missing_arg("group and event_id");
+	mem_lock_store(st);
+	*seen_out = mem_table_get(&st->inbox, group, event_id) != NULL;
+	mem_unlock_store(st);
+	return 0;
+}
+
+static int inbox_mark_locked(mem_store *st, const char *group, const char *event_id, int64_t now)
+{
+	if (mem_table_get(&st->inbox, group, event_id))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
+	char *key = mem_key_join(group, event_id);
+	if (!key)
+		return mem_oom();
+	mem_inbox *row;
+	char *k = NULL, *g = NULL, *e = NULL;
+	const char *strs[3] = {key, group, event_id};
+	char **dst[3] = {&k, &g, &e};
+	row = mem_pack(sizeof *row, 3, strs, dst);
+	booking_free(key);
+	if (!row || mem_table_reserve(&st->inbox, 1) < 0) {
+		booking_free(row);
+		return mem_oom();
+	}
+	row->key = k;
+	row->group = g;
+	row->event_id = e;
+	row->at = now;
+	mem_table_add(&st->inbox, row->key, row);
+	return 0;
+}
+
+int mem_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
+{
+	mem_store *st = mem_impl(base);
+	if (!group || !event_id)
+		return mem_missing_arg("group and event_id");
+	mem_lock_store(st);
+	int rc = inbox_mark_locked(st, group, event_id, now);
+	mem_unlock_store(st);
+	return rc;
+}
+
+static int dead_letter_put_locked(mem_store *st, const char *group, const char *event_id, const char *reason,
+                                  const char *envelope_json, int64_t now)
+{
+	if (mem_table_get(&st->dead, group, event_id))
+		return 0;
+	char *key = mem_key_join(group, event_id);
+	if (!key)
+		return mem_oom();
+	mem_dead *d;
+	char *k = NULL, *g = NULL, *e = NULL, *r = NULL, *env = NULL;
+	const char *strs[5] = {key, group, event_id, reason, envelope_json};
+	char **dst[5] = {&k, &g, &e, &r, &env};
+	d = mem_pack(sizeof *d, 5, strs, dst);
+	booking_free(key);
+	if (!d || mem_table_reserve(&st->dead, 1) < 0) {
+		booking_free(d);
+		return mem_oom();
+	}
+	d->key = k;
+	d->group = g;
+	d->event_id = e;
+	d->reason = r;
+	d->envelope = env;
+	d->dead_at = now;
+	d->seq = st->dead.len;
+	mem_table_add(&st->dead, d->key, d);
+	return 0;
+}
+
+int mem_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
+                        const char *envelope_json, int64_t now)
+{
+	mem_store *st = mem_impl(base);
+	if (!group || !event_id)
+		return mem_missing_arg("group and event_id");
+	mem_lock_store(st);
+	int rc = dead_letter_put_locked(st, group, event_id, reason, envelope_json, now);
+	mem_unlock_store(st);
+	return rc;
+}
+
+static int cmp_dead(const void *a, const void *b)
+{
+	const mem_dead *x = *(const mem_dead *const *)a, *y = *(const mem_dead *const *)b;
+	int c = mem_cmp_i64(x->dead_at, y->dead_at);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int mem_dead_letter_list(booking_store *base, const char *group,
+                         int (*cb)(const char *group, const char *event_id, const char *reason,
+                                   const char *envelope_json, int64_t dead_at, void *payload),
+                         void *payload)
+{
+	mem_store *st = mem_impl(base);
+	const mem_dead **snap = NULL;
+	size_t n = 0;
+	mem_lock_store(st);
+	size_t total = st->dead.len;
+	for (size_t i = 0; i < total; i++) {
+		const mem_dead *d = st->dead.items[i];
+		if (group && strcmp(d->group, group) != 0)
+			continue;
+		if (!snap && !(snap = booking_calloc(total - i, sizeof *snap))) {
+			mem_unlock_store(st);
+			return mem_oom();
+		}
+		snap[n++] = d; /* dead letters are immutable and live as long as the store */
+	}
+	mem_unlock_store(st);
+	if (n)
+		qsort(snap, n, sizeof *snap, cmp_dead);
+	int rc = 0;
+	for (size_t i = 0; i < n && cb && rc == 0; i++)
+		rc = cb(snap[i]->group, snap[i]->event_id, snap[i]->reason, snap[i]->envelope, snap[i]->dead_at,
+		        payload);
+	booking_free(snap);
+	return rc;
+}

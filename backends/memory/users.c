@@ -1,0 +1,192 @@
+/*
+ * Memory store — users and token revocations (store version 2).
+ * SPDX-License-Identifier: MIT
+ */
+#include "memory_store.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------------
+ * Users and token revocations (store version 2). A user's password hash is
+ * the one mutable part of its row: a fixed buffer, so replacing it cannot
+ * fail. Revocations are the one table that shrinks: a revocation is kept
+ * until the token expires, then purged by the next revoke.
+ * ------------------------------------------------------------------------ */
+
+#define MEM_HASH_SIZE 256
+#define MEM_JTI_SIZE 129
+
+typedef struct mem_user {
+	booking_user rec; /* rec.email lives in the same block, after the struct */
+	char hash[MEM_HASH_SIZE];
+} mem_user;
+
+typedef struct mem_revoked {
+	char jti[MEM_JTI_SIZE];
+	int64_t expires_at;
+} mem_revoked;
+
+static int user_out(const mem_user *u, booking_user **out, char **hash_out)
+{
+	booking_user *r = booking_malloc(sizeof *r);
+	char *email = booking_strdup(u->rec.email);
+	char *hash = hash_out ? booking_strdup(u->hash) : NULL;
+	if (!r || !email || (hash_out && !hash)) {
+		booking_free(r);
+		booking_free(email);
+		booking_free(hash);
+		return mem_oom();
+	}
+	*r = u->rec;
+	r->email = email;
+	*out = r;
+	if (hash_out)
+		*hash_out = hash;
+	return 0;
+}
+
+int mem_user_insert(booking_store *base, const booking_store_user_insert *req)
+{
+	mem_store *st = mem_impl(base);
+	if (!req || !req->user || !req->user->email || !req->password_hash || !req->event)
+		return mem_missing_arg("user, email, password hash and event");
+	if (strlen(req->password_hash) >= MEM_HASH_SIZE)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
+	const char *strs[1] = {req->user->email};
+	char *email = NULL;
+	char **dst[1] = {&email};
+	mem_user *u = mem_pack(sizeof *u, 1, strs, dst);
+	if (!u)
+		return mem_oom();
+	u->rec = *req->user;
+	u->rec.email = email;
+	mem_copy_text(u->hash, sizeof u->hash, req->password_hash);
+	mem_lock_store(st);
+	ev_batch batch;
+	int rc = 0;
+	if (mem_table_get(&st->users, u->rec.id, NULL) || map_get(&st->users_by_email, email, NULL))
+		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
+	else if ((rc = mem_ev_batch_prepare(st, req->event, 1, &batch)) == 0) {
+		if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0) {
+			mem_ev_batch_abort(&batch);
+			rc = mem_oom();
+		} else {
+			mem_table_add(&st->users, u->rec.id, u);
+			map_put(&st->users_by_email, u->rec.email, u);
+			mem_ev_batch_commit(st, &batch);
+			u = NULL;
+		}
+	}
+	mem_unlock_store(st);
+	booking_free(u);
+	return rc;
+}
+
+static int user_lookup(booking_store *base, const char *id, const char *email, booking_user **out, char **hash_out)
+{
+	mem_store *st = mem_impl(base);
+	if (!out)
+		return mem_missing_arg("out");
+	*out = NULL;
+	if (hash_out)
+		*hash_out = NULL;
+	mem_lock_store(st);
+	const mem_user *u =
+		id ? mem_table_get(&st->users, id, NULL) : email ? map_get(&st->users_by_email, email, NULL) : NULL;
+	int rc = u ? user_out(u, out, hash_out) : booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
+	mem_unlock_store(st);
+	return rc;
+}
+
+int mem_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
+{
+	if (!id)
+		return mem_missing_arg("id");
+	return user_lookup(base, id, NULL, out, password_hash_out);
+}
+
+int mem_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
+{
+	if (!email)
+		return mem_missing_arg("email");
+	return user_lookup(base, NULL, email, out, password_hash_out);
+}
+
+int mem_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
+                               const char *new_hash, int64_t now)
+{
+	mem_store *st = mem_impl(base);
+	if (!id || !new_hash)
+		return mem_missing_arg("id and new hash");
+	if (strlen(new_hash) >= MEM_HASH_SIZE)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
+	mem_lock_store(st);
+	mem_user *u = mem_table_get(&st->users, id, NULL);
+	int rc = 0;
+	if (!u)
+		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
+	else if (expected_hash && strcmp(u->hash, expected_hash) != 0)
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "the password hash changed meanwhile");
+	else {
+		mem_copy_text(u->hash, sizeof u->hash, new_hash);
+		u->rec.updated_at = now;
+	}
+	mem_unlock_store(st);
+	return rc;
+}
+
+static mem_revoked *revoked_find(mem_store *st, const char *jti)
+{
+	for (size_t i = 0; i < st->revoked_len; i++)
+		if (strcmp(st->revoked[i].jti, jti) == 0)
+			return &st->revoked[i];
+	return NULL;
+}
+
+int mem_token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now)
+{
+	mem_store *st = mem_impl(base);
+	if (!jti || !*jti || strlen(jti) >= MEM_JTI_SIZE)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: jti must be 1..128 bytes");
+	mem_lock_store(st);
+	size_t keep = 0; /* purge the expired ones first */
+	for (size_t i = 0; i < st->revoked_len; i++)
+		if (st->revoked[i].expires_at > now)
+			st->revoked[keep++] = st->revoked[i];
+	st->revoked_len = keep;
+	int rc = 0;
+	mem_revoked *r = revoked_find(st, jti);
+	if (r) {
+		if (expires_at > r->expires_at)
+			r->expires_at = expires_at;
+	} else if (expires_at > now) {
+		if (st->revoked_len == st->revoked_cap) {
+			size_t cap = st->revoked_cap ? st->revoked_cap * 2 : 16;
+			mem_revoked *n = booking_realloc(st->revoked, cap * sizeof *n);
+			if (!n)
+				rc = mem_oom();
+			else {
+				st->revoked = n;
+				st->revoked_cap = cap;
+			}
+		}
+		if (rc == 0) {
+			mem_copy_text(st->revoked[st->revoked_len].jti, MEM_JTI_SIZE, jti);
+			st->revoked[st->revoked_len++].expires_at = expires_at;
+		}
+	}
+	mem_unlock_store(st);
+	return rc;
+}
+
+int mem_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
+{
+	mem_store *st = mem_impl(base);
+	if (!jti || !revoked_out)
+		return mem_missing_arg("jti and revoked_out");
+	mem_lock_store(st);
+	const mem_revoked *r = revoked_find(st, jti);
+	*revoked_out = r && r->expires_at > now;
+	mem_unlock_store(st);
+	return 0;
+}
