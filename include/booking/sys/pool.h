@@ -65,7 +65,18 @@ typedef struct booking_pool_config {
 	void *payload;
 } booking_pool_config;
 
-#define BOOKING_POOL_CONFIG_INIT {BOOKING_POOL_CONFIG_VERSION, NULL, 0, 0, NULL, NULL, NULL, NULL}
+#ifdef __cplusplus
+/* C++17 has no designated initialisers: value-initialise, then set the version (-Wextra stays quiet). */
+static inline booking_pool_config booking_pool_config_init_value(void)
+{
+	booking_pool_config v = {};
+	v.version = BOOKING_POOL_CONFIG_VERSION;
+	return v;
+}
+#define BOOKING_POOL_CONFIG_INIT booking_pool_config_init_value()
+#else
+#define BOOKING_POOL_CONFIG_INIT {.version = BOOKING_POOL_CONFIG_VERSION}
+#endif
 
 /**
  * Create a pool. No connection is opened until the first acquire.
