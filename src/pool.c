@@ -12,7 +12,7 @@
 #include "internal.h"
 #include "resilience.h"
 
-#include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -200,7 +200,10 @@ static int open_into(booking_pool *p, size_t i, void **conn_out)
 
 int booking_pool_acquire(booking_pool *p, void **conn_out)
 {
-	int64_t deadline = mono_ms() + p->cfg.wait_ms;
+	if (!p || !conn_out)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "connection pool: no pool or no conn_out");
+	int64_t now = mono_ms();
+	int64_t deadline = p->cfg.wait_ms > INT64_MAX - now ? INT64_MAX : now + p->cfg.wait_ms;
 	int rc = 0;
 	*conn_out = NULL;
 	pthread_mutex_lock(&p->mu);
