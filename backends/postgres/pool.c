@@ -2,12 +2,13 @@
  * PostgreSQL store — the connection pool, prepared queries, text-format
  * parameters and results, and the mapping of SQLSTATEs onto booking errors.
  *
- * Connections are opened lazily, up to db_pool_size; a caller waits up to
- * db_pool_timeout_seconds for a free one, then gets BOOKING_EUNAVAILABLE.
+ * Connections are pooled by sys/pool.h: opened lazily, up to db_pool_size;
+ * a caller waits up to db_pool_timeout_seconds for a free one, then gets
+ * BOOKING_EUNAVAILABLE.
  * Each connection prepares a query the first time it runs it (PQprepare
  * once per connection, PQexecPrepared after). A lost connection is marked
- * broken and replaced by a new one on its next use, so the caller that
- * saw the loss gets BOOKING_EUNAVAILABLE and the next call works again.
+ * broken, closed when released and replaced by a new one, so the caller
+ * that saw the loss gets BOOKING_EUNAVAILABLE and the next call works again.
  *
  * A write whose reply was lost has an unknown outcome. It is settled, not
  * guessed: on a fresh connection the lost session is ended first (so its
@@ -18,7 +19,6 @@
  */
 #include "postgres_store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,60 +475,77 @@ static int conn_connect(pg_store *st, pg_conn *c)
 	return 0;
 }
 
+/* The pool (sys/pool.h) opens a pg_conn per slot, connected. */
+static int pool_open(void **conn_out, void *payload)
+{
+	pg_conn *c = booking_calloc(1, sizeof *c);
+	if (!c)
+		return booking_error_oom();
+	int rc = conn_connect(payload, c);
+	if (rc < 0) {
+		if (c->conn)
+			PQfinish(c->conn);
+		booking_free(c);
+		return rc;
+	}
+	*conn_out = c;
+	return 0;
+}
+
+static void pool_close(void *conn, void *payload)
+{
+	pg_conn *c = conn;
+	(void)payload;
+	if (c->conn)
+		PQfinish(c->conn);
+	booking_free(c);
+}
+
+/* Roll back what the caller left open; a session that cannot be trusted is replaced. */
+static bool pool_check(void *conn, void *payload)
+{
+	pg_conn *c = conn;
+	(void)payload;
+	if (!c->conn || c->broken || PQstatus(c->conn) != CONNECTION_OK)
+		return false;
+	PGTransactionStatusType ts = PQtransactionStatus(c->conn);
+	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+		PGresult *r = PQexec(c->conn, "ROLLBACK");
+		bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		return ok;
+	}
+	return ts == PQTRANS_IDLE;
+}
+
+int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms)
+{
+	booking_pool_config cfg = BOOKING_POOL_CONFIG_INIT;
+	cfg.name = "postgresql";
+	cfg.size = size;
+	cfg.wait_ms = wait_ms;
+	cfg.open = pool_open;
+	cfg.close = pool_close;
+	cfg.check = pool_check;
+	cfg.payload = st;
+	return booking_pool_new(&st->pool, &cfg);
+}
+
 int pg_acquire(pg_store *st, pg_conn **out)
 {
-	struct timespec deadline;
-	*out = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)(st->wait_ms / 1000);
-	deadline.tv_nsec += (long)(st->wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&st->mu);
-	while (st->nfree == 0) {
-		int w = pthread_cond_timedwait(&st->cv, &st->mu, &deadline);
-		if (w == ETIMEDOUT && st->nfree == 0) {
-			pthread_mutex_unlock(&st->mu);
-			booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: no free connection after %lld ms (pool of %zu)",
-			                  (long long)st->wait_ms, st->size);
-			return BOOKING_EUNAVAILABLE;
-		}
-	}
-	pg_conn *c = &st->conns[st->free_stack[--st->nfree]];
-	pthread_mutex_unlock(&st->mu);
-
-	if (!c->conn || c->broken || PQstatus(c->conn) != CONNECTION_OK) {
-		int rc = conn_connect(st, c);
-		if (rc < 0) {
-			pg_release(st, c);
-			return rc;
-		}
-	}
-	c->retry = false;
-	c->sent = false;
-	*out = c;
+	void *conn = NULL;
+	int rc = booking_pool_acquire(st->pool, &conn);
+	*out = conn;
+	if (rc < 0)
+		return rc;
+	(*out)->retry = false;
+	(*out)->sent = false;
 	return 0;
 }
 
 void pg_release(pg_store *st, pg_conn *c)
 {
-	if (c->conn && !c->broken) {
-		PGTransactionStatusType ts = PQtransactionStatus(c->conn);
-		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
-			PGresult *r = PQexec(c->conn, "ROLLBACK");
-			if (PQresultStatus(r) != PGRES_COMMAND_OK)
-				c->broken = true;
-			PQclear(r);
-		} else if (ts != PQTRANS_IDLE) {
-			c->broken = true;
-		}
-	}
-	pthread_mutex_lock(&st->mu);
-	st->free_stack[st->nfree++] = (size_t)(c - st->conns);
-	pthread_cond_signal(&st->cv);
-	pthread_mutex_unlock(&st->mu);
+	booking_pool_release(st->pool, c, c->broken);
 }
 
 /* ------------------------------------------------------------------------

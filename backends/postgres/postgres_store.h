@@ -18,7 +18,6 @@
 #include "backends.h"
 
 #include <libpq-fe.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -112,14 +111,7 @@ typedef struct pg_store {
 	const char **values;
 	char *strings; /* the block the keyword/value strings live in */
 	int connect_timeout_s;
-	int64_t wait_ms; /* how long a caller waits for a free connection */
-	/* the pool */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	size_t size;
-	pg_conn *conns;
-	size_t *free_stack; /* indexes of idle slots; the top is the most recently used */
-	size_t nfree;
+	booking_pool *pool; /* of pg_conn (sys/pool.h) */
 } pg_store;
 
 static inline pg_store *pg_impl(booking_store *st)
@@ -198,6 +190,8 @@ int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, 
 int pg_get_one(booking_store *base, const pg_query *q, const char *id, int not_found, const char *what,
                PGresult **res);
 
+/* Create the (empty) pool: `size` connections at most, a caller waits `wait_ms` for one. */
+int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms);
 /* Pool access for multi-statement work (migrations, scan). */
 int pg_acquire(pg_store *st, pg_conn **out);
 void pg_release(pg_store *st, pg_conn *c);

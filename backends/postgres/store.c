@@ -31,16 +31,10 @@ static void st_free(booking_store *base)
 	pg_store *st = pg_impl(base);
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->size; i++)
-		if (st->conns[i].conn)
-			PQfinish(st->conns[i].conn);
-	booking_free(st->conns);
-	booking_free(st->free_stack);
+	booking_pool_free(st->pool);
 	booking_free(st->keywords);
 	booking_free(st->values);
 	booking_free(st->strings);
-	pthread_cond_destroy(&st->cv);
-	pthread_mutex_destroy(&st->mu);
 	booking_free(st);
 }
 
@@ -154,36 +148,7 @@ static int pool_init(pg_store *st, const booking_options *opts)
 {
 	int size = opts && opts->db_pool_size > 0 ? opts->db_pool_size : 10;
 	int timeout = opts && opts->db_pool_timeout_seconds > 0 ? opts->db_pool_timeout_seconds : 30;
-	st->size = (size_t)size;
-	st->wait_ms = (int64_t)timeout * 1000;
-	st->conns = booking_calloc(st->size, sizeof *st->conns);
-	st->free_stack = booking_calloc(st->size, sizeof *st->free_stack);
-	if (!st->conns || !st->free_stack)
-		return booking_error_oom();
-	/* slot 0 on top: connections open one by one as concurrency needs them */
-	for (size_t i = 0; i < st->size; i++)
-		st->free_stack[i] = st->size - 1 - i;
-	st->nfree = st->size;
-	return 0;
-}
-
-static int sync_init(pg_store *st)
-{
-	pthread_condattr_t attr;
-	if (pthread_mutex_init(&st->mu, NULL) != 0)
-		return -1;
-	if (pthread_condattr_init(&attr) != 0) {
-		pthread_mutex_destroy(&st->mu);
-		return -1;
-	}
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	int rc = pthread_cond_init(&st->cv, &attr);
-	pthread_condattr_destroy(&attr);
-	if (rc != 0) {
-		pthread_mutex_destroy(&st->mu);
-		return -1;
-	}
-	return 0;
+	return pg_pool_init(st, (size_t)size, (int64_t)timeout * 1000);
 }
 
 static void set_members(booking_store *b)
@@ -242,10 +207,6 @@ int booking__pg_store_new(booking_store **out, const char *conninfo, const booki
 	pg_store *st = booking_calloc(1, sizeof *st);
 	if (!st)
 		return booking_error_oom();
-	if (sync_init(st) < 0) {
-		booking_free(st);
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql store: cannot create a mutex");
-	}
 	set_members(&st->parent);
 	int rc = build_params(st, conninfo, opts);
 	if (rc == 0)

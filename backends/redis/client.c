@@ -3,15 +3,14 @@
  * publisher: URL parsing, a small connection pool, error mapping and
  * EVALSHA with NOSCRIPT reload. See redis_client.h.
  *
- * The pool holds at most `pool` connections. A caller takes an idle one,
- * or opens a new one while under the limit (outside the mutex: connecting
- * may take the whole connect timeout), or waits on the condition variable
- * up to the command timeout. A connection on which hiredis reports an
- * error is unusable: it is closed with every idle one (a server restart
- * breaks them all), and the next call connects afresh. When a connect
- * attempt times out (a host that drops packets), further attempts are
- * refused for one connect timeout, so a dead Redis costs callers at most
- * one connect timeout per interval instead of one per call.
+ * The pool (sys/pool.h) holds at most `pool` connections. A caller takes
+ * an idle one, or opens a new one while under the limit, or waits up to
+ * the command timeout. A connection on which hiredis reports an error is
+ * unusable: it is closed with every idle one (a server restart breaks them
+ * all), and the next call connects afresh. When a connect attempt times
+ * out (a host that drops packets), further attempts are refused for one
+ * connect timeout, so a dead Redis costs callers at most one connect
+ * timeout per interval instead of one per call.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -36,13 +35,16 @@
 struct rd_client {
 	rd_config cfg;
 	const char *who; /* static */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	redisContext **idle; /* cfg.pool_size slots */
-	size_t idle_count;
-	size_t open;        /* idle + checked out + being connected */
+	booking_pool *pool; /* of rd_conn (sys/pool.h) */
+	pthread_mutex_t mu; /* guards the scripts' sha and down_until */
 	int64_t down_until; /* monotonic ms: no connect attempt before this */
 };
+
+/* A pooled connection; `used` false until its first command (a broken fresh one is not retried). */
+typedef struct rd_conn {
+	redisContext *ctx;
+	bool used;
+} rd_conn;
 
 /* ---------- small helpers ---------- */
 
@@ -352,95 +354,57 @@ static int connect_one(rd_client *c, redisContext **out)
 	return 0;
 }
 
-static int pool_get(rd_client *c, redisContext **out, bool *fresh)
+/* Refused while a connect timed out less than one connect timeout ago. */
+static int connect_allowed(rd_client *c, int64_t now)
 {
-	*out = NULL;
 	pthread_mutex_lock(&c->mu);
-	int64_t deadline = mono_ms() + c->cfg.timeout_ms;
-	for (;;) {
-		if (c->idle_count) {
-			*out = c->idle[--c->idle_count];
-			*fresh = false;
-			pthread_mutex_unlock(&c->mu);
-			return 0;
-		}
-		if (c->open < c->cfg.pool_size)
-			break;
-		int64_t now = mono_ms();
-		if (now >= deadline) {
-			pthread_mutex_unlock(&c->mu);
-			return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
-			                         "%s: no free redis connection within %d ms (pool of %zu)", c->who,
-			                         c->cfg.timeout_ms, c->cfg.pool_size);
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		int64_t wait = deadline - now;
-		ts.tv_sec += (time_t)(wait / 1000);
-		ts.tv_nsec += (long)(wait % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&c->cv, &c->mu, &ts);
-	}
-	int64_t now = mono_ms();
-	if (now < c->down_until) {
-		int64_t left = c->down_until - now;
-		pthread_mutex_unlock(&c->mu);
-		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
-		                         "%s: redis %s:%d did not answer a connect within %d ms; next attempt in %lld ms",
-		                         c->who, c->cfg.host, c->cfg.port, c->cfg.connect_timeout_ms, (long long)left);
-	}
-	c->open++;
+	int64_t left = c->down_until - now;
 	pthread_mutex_unlock(&c->mu);
+	if (left <= 0)
+		return 0;
+	return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
+	                         "%s: redis %s:%d did not answer a connect within %d ms; next attempt in %lld ms", c->who,
+	                         c->cfg.host, c->cfg.port, c->cfg.connect_timeout_ms, (long long)left);
+}
 
-	redisContext *ctx = NULL;
-	int rc = connect_one(c, &ctx);
-	int64_t took = mono_ms() - now;
+static int pool_open(void **conn_out, void *payload)
+{
+	rd_client *c = payload;
+	int64_t now = mono_ms();
+	int rc = connect_allowed(c, now);
+	if (rc < 0)
+		return rc;
+	rd_conn *conn = booking_calloc(1, sizeof *conn);
+	if (!conn)
+		return booking_error_oom();
+	rc = connect_one(c, &conn->ctx);
 	if (rc < 0) {
-		pthread_mutex_lock(&c->mu);
-		c->open--;
-		if (took * 2 >= c->cfg.connect_timeout_ms) /* timed out, not refused: back off */
+		booking_free(conn);
+		if ((mono_ms() - now) * 2 >= c->cfg.connect_timeout_ms) { /* timed out, not refused: back off */
+			pthread_mutex_lock(&c->mu);
 			c->down_until = mono_ms() + c->cfg.connect_timeout_ms;
-		pthread_cond_signal(&c->cv);
-		pthread_mutex_unlock(&c->mu);
+			pthread_mutex_unlock(&c->mu);
+		}
 		return rc;
 	}
-	*out = ctx;
-	*fresh = true;
+	*conn_out = conn;
 	return 0;
 }
 
-/* Give a connection back; a broken one is closed together with every idle one. */
-static void pool_put(rd_client *c, redisContext *ctx, bool broken)
+static void pool_close(void *conn, void *payload)
 {
-	redisContext **drop = NULL;
-	size_t ndrop = 0;
-	pthread_mutex_lock(&c->mu);
-	if (broken) {
-		c->open--;
-		if (c->idle_count) { /* the array is handed over whole; a new one replaces it */
-			redisContext **fresh_idle = booking_calloc(c->cfg.pool_size, sizeof *fresh_idle);
-			if (fresh_idle) {
-				drop = c->idle;
-				ndrop = c->idle_count;
-				c->idle = fresh_idle;
-				c->open -= ndrop;
-				c->idle_count = 0;
-			}
-		}
-		pthread_cond_broadcast(&c->cv);
-	} else {
-		c->idle[c->idle_count++] = ctx;
-		pthread_cond_signal(&c->cv);
-	}
-	pthread_mutex_unlock(&c->mu);
+	rd_conn *rc = conn;
+	(void)payload;
+	redisFree(rc->ctx);
+	booking_free(rc);
+}
+
+/* Give a connection back; a broken one is closed together with every idle one. */
+static void pool_put(rd_client *c, rd_conn *conn, bool broken)
+{
+	booking_pool_release(c->pool, conn, broken);
 	if (broken)
-		redisFree(ctx);
-	for (size_t i = 0; i < ndrop; i++)
-		redisFree(drop[i]);
-	booking_free(drop);
+		booking_pool_close_idle(c->pool);
 }
 
 /*
@@ -451,24 +415,27 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv, cons
 {
 	*out = NULL;
 	for (int attempt = 0;; attempt++) {
-		redisContext *ctx = NULL;
-		bool fresh = false;
-		int rc = pool_get(c, &ctx, &fresh);
+		void *pooled = NULL;
+		int rc = booking_pool_acquire(c->pool, &pooled);
 		if (rc < 0)
 			return rc;
-		if (!ctx)
+		rd_conn *conn = pooled;
+		if (!conn || !conn->ctx)
 			return missing(c, "connection");
+		redisContext *ctx = conn->ctx;
+		bool fresh = !conn->used;
+		conn->used = true;
 		errno = 0;
 		redisReply *r = redisCommandArgv(ctx, argc, argv, lens);
 		if (r) {
-			pool_put(c, ctx, false);
+			pool_put(c, conn, false);
 			*out = r;
 			return 0;
 		}
 		int err = ctx->err, sys_errno = errno;
 		char msg[128];
 		snprintf(msg, sizeof msg, "%s", ctx->errstr);
-		pool_put(c, ctx, true);
+		pool_put(c, conn, true);
 		if (err == REDIS_ERR_OOM)
 			return booking_error_oom();
 		bool timeout = err == REDIS_ERR_IO && (sys_errno == EAGAIN || sys_errno == EWOULDBLOCK ||
@@ -589,13 +556,22 @@ void rd_client_free(rd_client *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->idle_count; i++)
-		redisFree(c->idle[i]);
-	booking_free(c->idle);
-	pthread_cond_destroy(&c->cv);
+	booking_pool_free(c->pool);
 	pthread_mutex_destroy(&c->mu);
 	config_clear(&c->cfg);
 	booking_free(c);
+}
+
+static int pool_init(rd_client *c)
+{
+	booking_pool_config cfg = BOOKING_POOL_CONFIG_INIT;
+	cfg.name = c->who;
+	cfg.size = c->cfg.pool_size;
+	cfg.wait_ms = c->cfg.timeout_ms;
+	cfg.open = pool_open;
+	cfg.close = pool_close;
+	cfg.payload = c;
+	return booking_pool_new(&c->pool, &cfg);
 }
 
 int rd_client_new(rd_client **out, const char *url, const char *who)
@@ -610,24 +586,15 @@ int rd_client_new(rd_client **out, const char *url, const char *who)
 		booking_free(c);
 		return rc;
 	}
-	if (!(c->idle = booking_calloc(c->cfg.pool_size, sizeof *c->idle))) {
-		config_clear(&c->cfg);
-		booking_free(c);
-		return booking_error_oom();
-	}
-	pthread_condattr_t attr;
-	bool cv_ok = false;
-	if (pthread_condattr_init(&attr) == 0) {
-		cv_ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 && pthread_cond_init(&c->cv, &attr) == 0;
-		pthread_condattr_destroy(&attr);
-	}
-	if (!cv_ok || pthread_mutex_init(&c->mu, NULL) != 0) {
-		if (cv_ok)
-			pthread_cond_destroy(&c->cv);
-		booking_free(c->idle);
+	if (pthread_mutex_init(&c->mu, NULL) != 0) {
 		config_clear(&c->cfg);
 		booking_free(c);
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "%s: cannot create a mutex", who);
+	}
+	rc = pool_init(c);
+	if (rc < 0) {
+		rd_client_free(c);
+		return rc;
 	}
 	*out = c;
 	return 0;

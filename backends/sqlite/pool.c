@@ -1,6 +1,6 @@
 /*
- * SQLite store — the connection pool, the per-connection statement cache,
- * error mapping and transactions.
+ * SQLite store — its connections (pooled by sys/pool.h), the per-connection
+ * statement cache, error mapping and transactions.
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -365,50 +365,86 @@ static int conn_open(sq_store *st, sq_conn **out)
 	return 0;
 }
 
-/* --- the pool ----------------------------------------------------------- */
+/* --- the pool (sys/pool.h) ------------------------------------------------ */
+
+static int pool_open(void **conn_out, void *payload)
+{
+	sq_conn *c = NULL;
+	int rc = conn_open(payload, &c);
+
+	*conn_out = c;
+	return rc;
+}
+
+static void pool_close(void *conn, void *payload)
+{
+	(void)payload;
+	conn_close(conn);
+}
+
+/*
+ * Back to a state the next caller can rely on. Never "broken": with
+ * `sqlite::memory:` the connection is the database.
+ */
+static bool pool_check(void *conn, void *payload)
+{
+	sq_conn *c = conn;
+
+	(void)payload;
+	/* A statement left stepping would hold a read snapshot open. */
+	for (size_t i = 0; i < c->slot_cap; i++) {
+		if (c->slots[i].stmt != NULL && sqlite3_stmt_busy(c->slots[i].stmt))
+			sqlite3_reset(c->slots[i].stmt);
+	}
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
+	return true;
+}
 
 int sq_pool_init(sq_store *st)
 {
-	pthread_condattr_t ca;
+	booking_pool_config cfg = BOOKING_POOL_CONFIG_INIT;
 	int rc;
 
-	st->conns = booking_calloc(st->pool_max, sizeof *st->conns);
-	if (st->conns == NULL)
-		return booking_error_oom();
-	if (pthread_condattr_init(&ca) != 0)
-		goto fail;
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&st->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	cfg.name = "sqlite";
+	cfg.size = st->pool_max;
+	cfg.wait_ms = st->busy_ms;
+	cfg.open = pool_open;
+	cfg.close = pool_close;
+	cfg.check = pool_check;
+	cfg.payload = st;
+	rc = booking_pool_new(&st->pool, &cfg);
 	if (rc != 0)
-		goto fail;
-	if (pthread_mutex_init(&st->mu, NULL) != 0) {
-		pthread_cond_destroy(&st->cv);
-		goto fail;
-	}
+		return rc;
 	if (pthread_mutex_init(&st->writer, NULL) != 0) {
-		pthread_mutex_destroy(&st->mu);
-		pthread_cond_destroy(&st->cv);
-		goto fail;
+		booking_pool_free(st->pool);
+		st->pool = NULL;
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: cannot initialise the connection pool");
 	}
 	return 0;
-fail:
-	booking_free(st->conns);
-	st->conns = NULL;
-	return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: cannot initialise the connection pool");
 }
 
 void sq_pool_close(sq_store *st)
 {
-	if (st->conns == NULL)
+	if (st->pool == NULL)
 		return;
-	for (size_t i = 0; i < st->conn_count; i++)
-		conn_close(st->conns[i]);
-	booking_free(st->conns);
-	st->conns = NULL;
+	booking_pool_free(st->pool);
+	st->pool = NULL;
 	pthread_mutex_destroy(&st->writer);
-	pthread_mutex_destroy(&st->mu);
-	pthread_cond_destroy(&st->cv);
+}
+
+int sq_acquire(sq_store *st, sq_conn **out)
+{
+	void *conn = NULL;
+	int rc = booking_pool_acquire(st->pool, &conn);
+
+	*out = conn;
+	return rc;
+}
+
+void sq_release(sq_store *st, sq_conn *c)
+{
+	booking_pool_release(st->pool, c, false);
 }
 
 static void deadline_in(struct timespec *ts, clockid_t clock, int ms)
@@ -420,93 +456,6 @@ static void deadline_in(struct timespec *ts, clockid_t clock, int ms)
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
 	}
-}
-
-/* Every connection is checked out by the calling thread: waiting would never end. */
-static bool pool_held_by_self(const sq_store *st)
-{
-	pthread_t self = pthread_self();
-
-	if (st->opening != 0 || st->conn_count == 0)
-		return false;
-	for (size_t i = 0; i < st->conn_count; i++) {
-		if (!st->conns[i]->checked_out || !pthread_equal(st->conns[i]->owner, self))
-			return false;
-	}
-	return true;
-}
-
-int sq_acquire(sq_store *st, sq_conn **out)
-{
-	struct timespec deadline;
-	bool have_deadline = false;
-	sq_conn *c = NULL;
-	int rc;
-
-	*out = NULL;
-	pthread_mutex_lock(&st->mu);
-	for (;;) {
-		if (st->idle != NULL) {
-			c = st->idle;
-			st->idle = c->next_idle;
-			break;
-		}
-		if (st->conn_count + st->opening < st->pool_max) {
-			st->opening++;
-			pthread_mutex_unlock(&st->mu);
-			rc = conn_open(st, &c);
-			pthread_mutex_lock(&st->mu);
-			st->opening--;
-			if (rc != 0) {
-				pthread_cond_signal(&st->cv);
-				pthread_mutex_unlock(&st->mu);
-				return rc;
-			}
-			st->conns[st->conn_count++] = c;
-			break;
-		}
-		if (pool_held_by_self(st)) {
-			pthread_mutex_unlock(&st->mu);
-			return booking_error_set(BOOKING_EINTERNAL, NULL,
-			                         "sqlite: store called again from inside one of its callbacks "
-			                         "while every connection is in use");
-		}
-		if (!have_deadline) {
-			deadline_in(&deadline, CLOCK_MONOTONIC, st->busy_ms);
-			have_deadline = true;
-		}
-		if (pthread_cond_timedwait(&st->cv, &st->mu, &deadline) == ETIMEDOUT && st->idle == NULL) {
-			pthread_mutex_unlock(&st->mu);
-			return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
-			                         "sqlite: no free connection after %d ms", st->busy_ms);
-		}
-	}
-	if (c == NULL) { /* cannot happen: both exits of the loop set it */
-		pthread_mutex_unlock(&st->mu);
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: connection pool inconsistent");
-	}
-	c->checked_out = true;
-	c->owner = pthread_self();
-	pthread_mutex_unlock(&st->mu);
-	*out = c;
-	return 0;
-}
-
-void sq_release(sq_store *st, sq_conn *c)
-{
-	/* A statement left stepping would hold a read snapshot open. */
-	for (size_t i = 0; i < c->slot_cap; i++) {
-		if (c->slots[i].stmt != NULL && sqlite3_stmt_busy(c->slots[i].stmt))
-			sqlite3_reset(c->slots[i].stmt);
-	}
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
-	pthread_mutex_lock(&st->mu);
-	c->checked_out = false;
-	c->next_idle = st->idle;
-	st->idle = c;
-	pthread_cond_signal(&st->cv);
-	pthread_mutex_unlock(&st->mu);
 }
 
 /* --- transactions --------------------------------------------------------- */

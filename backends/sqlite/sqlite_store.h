@@ -1,7 +1,7 @@
 /*
  * SQLite store — shared by the files of backends/sqlite/ only.
  *
- * Connections: a pool per store (not a thread-local connection). Each call
+ * Connections: a pool per store (sys/pool.h; not a thread-local connection). Each call
  * checks a connection out for its duration and returns it, so a connection
  * is only ever used by one thread at a time (SQLITE_OPEN_NOMUTEX), a thread
  * that exits leaves nothing behind, and free() owns every connection. The
@@ -52,9 +52,6 @@ typedef struct sq_conn {
 	sq_stmt_slot *slots;   /* open-addressing table, slot_cap a power of two */
 	size_t slot_cap;
 	size_t slot_count;
-	struct sq_conn *next_idle;
-	pthread_t owner;       /* valid while checked_out */
-	bool checked_out;
 	bool holds_writer;     /* holds the store's writer mutex */
 } sq_conn;
 
@@ -66,18 +63,14 @@ typedef struct sq_store {
 	bool sync_full;
 	size_t pool_max;
 
-	pthread_mutex_t mu;    /* guards the pool below */
-	pthread_cond_t cv;
-	sq_conn **conns;       /* every open connection (owned) */
-	size_t conn_count;
-	size_t opening;        /* connections being opened outside the mutex */
-	sq_conn *idle;
+	booking_pool *pool;    /* of sq_conn (sys/pool.h) */
 
 	pthread_mutex_t writer; /* one BEGIN IMMEDIATE at a time within the process */
 } sq_store;
 
 /* --- pool.c: connections, statements, errors, transactions ------------ */
 
+/** Create the pool (no connection yet) and the writer mutex. */
 int sq_pool_init(sq_store *st);
 void sq_pool_close(sq_store *st);
 int sq_acquire(sq_store *st, sq_conn **out);

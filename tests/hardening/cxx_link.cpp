@@ -14,6 +14,7 @@
 /* The *_INIT macros in C++: value-initialised, quiet under -Wextra -Werror. */
 static const booking_options options_from_macro = BOOKING_OPTIONS_INIT;
 static const booking_consumer_options consumer_from_macro = BOOKING_CONSUMER_OPTIONS_INIT;
+static const booking_pool_config pool_from_macro = BOOKING_POOL_CONFIG_INIT;
 
 int main()
 {
@@ -24,7 +25,8 @@ int main()
 	if (options_from_macro.version != BOOKING_OPTIONS_VERSION || options_from_macro.store_url != nullptr)
 		return 1;
 	if (opts.version != BOOKING_OPTIONS_VERSION || ctx.version != BOOKING_CTX_VERSION ||
-	    co.version != BOOKING_CONSUMER_OPTIONS_VERSION)
+	    co.version != BOOKING_CONSUMER_OPTIONS_VERSION || pool_from_macro.version != BOOKING_POOL_CONFIG_VERSION ||
+	    pool_from_macro.open != nullptr)
 		return 1;
 	if (std::string(booking_version()) != BOOKING_VERSION_STRING)
 		return 1;
