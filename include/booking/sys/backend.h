@@ -11,5 +11,6 @@
 #include "lock.h"
 #include "events.h"
 #include "gateway.h"
+#include "registry.h"
 
 #endif
