@@ -1,12 +1,16 @@
 /*
- * Constructors of the built-in backends, for src/registry.c. Backends
- * include only <booking/sys/...> and this header, never core internals.
+ * Constructors of the built-in backends, for backends/builtin.c, which
+ * registers them with booking_backend_register(). Backends include only
+ * <booking/sys/...> and this header, never core internals.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_BACKENDS_H
 #define BOOKING_BACKENDS_H
 
 #include <booking/sys/backend.h>
+
+/* builtin.c: register every built-in backend; the core calls it once (src/schemes.c). */
+void booking__backends_register_builtin(void);
 
 /* memory: — in-process, thread-safe, state lives as long as the object. */
 int booking__memory_store_new(booking_store **out);

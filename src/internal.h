@@ -132,6 +132,28 @@ int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx);
 /* registry.c: URL → backend. */
 int booking__open_backends(booking *bk, const booking_options *opts);
 
+/* schemes.c: the registered URL schemes (sys/registry.h). */
+typedef enum booking__backend_kind {
+	BOOKING__STORE,
+	BOOKING__LOCK_MANAGER,
+	BOOKING__EVENT_PUBLISHER,
+	BOOKING__PAYMENT_GATEWAY
+} booking__backend_kind;
+/*
+ * Is a `kind` registered for the scheme of `url` (the text before its
+ * first ':')? When so and `out` is not NULL, a copy of its def (scheme
+ * member NULL) to call the constructor through.
+ */
+bool booking__backend_find(booking__backend_kind kind, const char *url, booking_backend_def *out);
+/* "memory:, sqlite:, ..." — the schemes registered for `kind`, in registration order, for messages. */
+void booking__backend_schemes(booking__backend_kind kind, char *buf, size_t size);
+/*
+ * Defined in backends/builtin.c: registers the built-in backends through
+ * booking_backend_register(). schemes.c calls it once, on the table's first
+ * use. The core's one link to backends/, and it names no backend.
+ */
+void booking__backends_register_builtin(void);
+
 /* log.c: one JSON line to the sink. `fields` is stolen (may be NULL). */
 void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
                   json_t *fields);

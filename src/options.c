@@ -315,16 +315,19 @@ static int parse_choice(const char *env, const char *s, const char *const *names
 	                           "%s=\"%s\": must be one of %s", env, s, allowed);
 }
 
-static int check_url_scheme(const char *env, const char *url, const char *const *schemes, size_t n)
+/*
+ * A URL of a registered scheme for `kind` (sys/registry.h): the built-ins
+ * and whatever the host registered before reading the options. Events may
+ * also be "store:" (the store's own outbox).
+ */
+static int check_url_scheme(const char *env, const char *url, booking__backend_kind kind)
 {
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
-			return 0;
-	char allowed[256] = "";
-	for (size_t i = 0; i < n; i++) {
-		strncat(allowed, i ? ", " : "", sizeof(allowed) - strlen(allowed) - 1);
-		strncat(allowed, schemes[i], sizeof(allowed) - strlen(allowed) - 1);
-	}
+	bool store_events = kind == BOOKING__EVENT_PUBLISHER && strncmp(url, "store:", 6) == 0;
+	if (store_events || booking__backend_find(kind, url, NULL))
+		return 0;
+	char allowed[256];
+	size_t at = kind == BOOKING__EVENT_PUBLISHER ? (size_t)snprintf(allowed, sizeof(allowed), "store:, ") : 0;
+	booking__backend_schemes(kind, allowed + at, sizeof(allowed) - at);
 	return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", env, "allowed", allowed),
 	                           "%s: unsupported URL scheme (allowed: %s)", env, allowed);
 }
@@ -380,15 +383,12 @@ static int options_from_kv(env_options *eo, kv_list *l)
 	    (rc = take_string(l, "BOOKING_JWT_AUDIENCE", &eo->jwt_audience)) < 0 ||
 	    (rc = take_string(l, "BOOKING_PAYMENT_KEY_FILE", &eo->payment_key_file)) < 0)
 		return rc;
-	static const char *const store_schemes[] = {"memory:", "sqlite:", "postgresql:", "postgres:"};
-	static const char *const lock_schemes[] = {"memory:", "redis:"};
-	static const char *const event_schemes[] = {"store:", "memory:", "redis:"};
-	static const char *const gateway_schemes[] = {"simulated:"};
-	if ((eo->store_url && (rc = check_url_scheme("BOOKING_STORE_URL", eo->store_url, store_schemes, 4)) < 0) ||
-	    (eo->lock_url && (rc = check_url_scheme("BOOKING_LOCK_URL", eo->lock_url, lock_schemes, 2)) < 0) ||
-	    (eo->events_url && (rc = check_url_scheme("BOOKING_EVENTS_URL", eo->events_url, event_schemes, 3)) < 0) ||
+	if ((eo->store_url && (rc = check_url_scheme("BOOKING_STORE_URL", eo->store_url, BOOKING__STORE)) < 0) ||
+	    (eo->lock_url && (rc = check_url_scheme("BOOKING_LOCK_URL", eo->lock_url, BOOKING__LOCK_MANAGER)) < 0) ||
+	    (eo->events_url &&
+	     (rc = check_url_scheme("BOOKING_EVENTS_URL", eo->events_url, BOOKING__EVENT_PUBLISHER)) < 0) ||
 	    (eo->gateway_url &&
-	     (rc = check_url_scheme("BOOKING_GATEWAY_URL", eo->gateway_url, gateway_schemes, 1)) < 0))
+	     (rc = check_url_scheme("BOOKING_GATEWAY_URL", eo->gateway_url, BOOKING__PAYMENT_GATEWAY)) < 0))
 		return rc;
 	o->store_url = eo->store_url;
 	o->lock_url = eo->lock_url;

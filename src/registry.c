@@ -1,41 +1,38 @@
 /*
- * URL → backend. The only place that knows which backends were built.
+ * URL → backend, through the registered schemes (schemes.c,
+ * sys/registry.h). The core names no backend here: the built-ins register
+ * themselves from backends/builtin.c.
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
 #include "resilience.h"
 
-#include "backends.h"
-
+#include <stdio.h>
 #include <string.h>
 
-static bool has_prefix(const char *s, const char *prefix)
+static int lock_manager_validate(const booking_lock_manager *lm);
+static int publisher_validate(const booking_event_publisher *p);
+static int gateway_validate(const booking_payment_gateway *g);
+
+static int unknown_scheme(booking__backend_kind kind, const char *field)
 {
-	return strncmp(s, prefix, strlen(prefix)) == 0;
+	char schemes[256];
+	/* "store:" events are the store's outbox (booking__open_backends), not a registered publisher */
+	size_t at = kind == BOOKING__EVENT_PUBLISHER ? (size_t)snprintf(schemes, sizeof(schemes), "store:, ") : 0;
+	booking__backend_schemes(kind, schemes + at, sizeof(schemes) - at);
+	char details[64];
+	snprintf(details, sizeof(details), "{\"field\":\"%s\"}", field);
+	return booking_error_set(BOOKING_EVALIDATION, details, "%s: unknown scheme (%s)", field, schemes);
 }
 
-/*
- * sqlite:///abs/path.db → /abs/path.db; sqlite:///./rel.db and
- * sqlite:///../rel.db → relative to the working directory (the CLI's
- * default, sqlite:///./booking-data/booking.db); sqlite::memory: → a
- * private in-memory database.
- */
-static int sqlite_path(const char *url, const char **path_out)
+/* A constructor that answered 0 must have made something. */
+static int made(const void *obj, const char *what, const char *url)
 {
-	const char *p = url + strlen("sqlite:");
-	if (strcmp(p, ":memory:") == 0) {
-		*path_out = ":memory:";
+	if (obj)
 		return 0;
-	}
-	if (has_prefix(p, "//"))
-		p += 2;
-	if (has_prefix(p, "/./") || has_prefix(p, "/../"))
-		p += 1;
-	if (!*p)
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
-		                         "store_url: sqlite URL without a path (sqlite:///path/file.db or sqlite::memory:)");
-	*path_out = p;
-	return 0;
+	const char *colon = strchr(url, ':');
+	return booking_error_set(BOOKING_EINTERNAL, NULL, "the %s constructor of \"%.*s:\" returned success and no %s", what,
+	                         (int)(colon - url), url, what);
 }
 
 int booking_store_open(booking_store **out, const char *url, const booking_options *opts)
@@ -43,46 +40,31 @@ int booking_store_open(booking_store **out, const char *url, const booking_optio
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "store_open: NULL argument");
 	*out = NULL;
-	if (strcmp(url, "memory:") == 0)
-		return booking__memory_store_new(out);
-	if (has_prefix(url, "sqlite:")) {
-#if HAVE_SQLITE
-		const char *path = NULL;
-		int rc = sqlite_path(url, &path);
-		if (rc < 0)
-			return rc;
-		booking_options defaults;
-		if (!opts) {
-			booking_options_init(&defaults);
-			opts = &defaults;
-		}
-		return booking__sqlite_store_new(out, path, opts);
-#else
-		(void)sqlite_path;
-		(void)opts;
-		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without SQLite");
-#endif
-	}
-	if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:")) {
-#if HAVE_POSTGRESQL
-		booking_options defaults;
-		if (!opts) {
-			booking_options_init(&defaults);
-			opts = &defaults;
-		}
-		char *timed = NULL; /* the options' timeouts as URL parameters, unless the URL sets them */
-		int rc = booking__pg_url_with_timeouts(&timed, url, opts);
-		if (rc == 0)
-			rc = booking__pg_store_new(out, timed ? timed : url, opts);
-		booking_free(timed);
+	booking_backend_def def;
+	if (!booking__backend_find(BOOKING__STORE, url, &def))
+		return unknown_scheme(BOOKING__STORE, "store_url");
+	/* still the core's job until the timeouts travel with the URL: a postgresql: URL gets the options' */
+	char *timed = NULL;
+	int rc = booking__pg_url_with_timeouts(&timed, url, opts);
+	if (rc < 0)
 		return rc;
-#else
-		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL,
-		                         "store_url: this libbooking was built without PostgreSQL");
-#endif
+	booking_options defaults;
+	if (!opts) {
+		booking_options_init(&defaults);
+		opts = &defaults;
 	}
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
-	                         "store_url: unknown scheme (memory:, sqlite:, postgresql:)");
+	rc = def.store(out, timed ? timed : url, opts, def.payload);
+	booking_free(timed);
+	if (rc < 0) {
+		*out = NULL;
+		return rc;
+	}
+	if ((rc = made(*out, "store", url)) < 0 || (rc = booking_store_validate(*out)) < 0) {
+		if (*out && (*out)->free)
+			(*out)->free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int booking_lock_manager_open(booking_lock_manager **out, const char *url, const booking_clock *clock)
@@ -90,16 +72,20 @@ int booking_lock_manager_open(booking_lock_manager **out, const char *url, const
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "lock_manager_open: NULL argument");
 	*out = NULL;
-	if (strcmp(url, "memory:") == 0)
-		return booking__memory_lock_manager_new(out, clock);
-	if (has_prefix(url, "redis:")) {
-#if HAVE_REDIS
-		return booking__redis_lock_manager_new(out, url, clock);
-#else
-		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "lock_url: this libbooking was built without Redis");
-#endif
+	booking_backend_def def;
+	if (!booking__backend_find(BOOKING__LOCK_MANAGER, url, &def))
+		return unknown_scheme(BOOKING__LOCK_MANAGER, "lock_url");
+	int rc = def.lock_manager(out, url, clock, def.payload);
+	if (rc < 0) {
+		*out = NULL;
+		return rc;
 	}
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"lock_url\"}", "lock_url: unknown scheme (memory:, redis:)");
+	if ((rc = made(*out, "lock manager", url)) < 0 || (rc = lock_manager_validate(*out)) < 0) {
+		if (*out && (*out)->free)
+			(*out)->free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int booking_event_publisher_open(booking_event_publisher **out, const char *url, const booking_clock *clock)
@@ -107,17 +93,20 @@ int booking_event_publisher_open(booking_event_publisher **out, const char *url,
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event_publisher_open: NULL argument");
 	*out = NULL;
-	if (strcmp(url, "memory:") == 0)
-		return booking__memory_publisher_new(out, clock);
-	if (has_prefix(url, "redis:")) {
-#if HAVE_REDIS
-		return booking__redis_publisher_new(out, url, clock);
-#else
-		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "events_url: this libbooking was built without Redis");
-#endif
+	booking_backend_def def;
+	if (!booking__backend_find(BOOKING__EVENT_PUBLISHER, url, &def))
+		return unknown_scheme(BOOKING__EVENT_PUBLISHER, "events_url");
+	int rc = def.event_publisher(out, url, clock, def.payload);
+	if (rc < 0) {
+		*out = NULL;
+		return rc;
 	}
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"events_url\"}",
-	                         "events_url: unknown scheme (store:, memory:, redis:)");
+	if ((rc = made(*out, "event publisher", url)) < 0 || (rc = publisher_validate(*out)) < 0) {
+		if (*out && (*out)->free)
+			(*out)->free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int booking_payment_gateway_open(booking_payment_gateway **out, const char *url)
@@ -125,10 +114,20 @@ int booking_payment_gateway_open(booking_payment_gateway **out, const char *url)
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "payment_gateway_open: NULL argument");
 	*out = NULL;
-	if (strcmp(url, "simulated:") == 0)
-		return booking__simulated_gateway_new(out);
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"gateway_url\"}",
-	                         "gateway_url: unknown scheme (simulated:)");
+	booking_backend_def def;
+	if (!booking__backend_find(BOOKING__PAYMENT_GATEWAY, url, &def))
+		return unknown_scheme(BOOKING__PAYMENT_GATEWAY, "gateway_url");
+	int rc = def.payment_gateway(out, url, def.payload);
+	if (rc < 0) {
+		*out = NULL;
+		return rc;
+	}
+	if ((rc = made(*out, "payment gateway", url)) < 0 || (rc = gateway_validate(*out)) < 0) {
+		if (*out && (*out)->free)
+			(*out)->free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 #define REQUIRE(obj, member) \

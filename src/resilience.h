@@ -218,7 +218,9 @@ void booking__metric_redelivery(booking *bk);
 
 /*
  * URLs with the timeouts of the options added as parameters, unless the URL
- * sets them. *out is NULL when nothing is added (use `url`); else caller frees.
+ * sets them. *out is NULL when nothing is added (use `url`, also for a URL
+ * of another scheme); else caller frees. The last place where the core
+ * knows backend schemes: these settings are to travel with the backends.
  */
 int booking__redis_url_with_timeouts(char **out, const char *url, const booking_config *cfg);
 int booking__pg_url_with_timeouts(char **out, const char *url, const booking_options *opts);

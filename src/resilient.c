@@ -1171,6 +1171,8 @@ int booking__redis_url_with_timeouts(char **out, const char *url, const booking_
 int booking__pg_url_with_timeouts(char **out, const char *url, const booking_options *opts)
 {
 	*out = NULL;
+	if (strncmp(url, "postgresql:", 11) != 0 && strncmp(url, "postgres:", 9) != 0)
+		return 0;
 	if (!opts || opts->version < 3)
 		return 0; /* the store's own defaults are the guide's: connect 5 s, statements 30 s */
 	char connect[16], options[64];

@@ -10,6 +10,11 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#ifdef FX_WITH_TINYLOCKS
+/* This build also links the out-of-tree example backend (examples/tinylocks) and registers it first. */
+#include "tinylocks.h"
+#endif
+
 static booking_clock *clk;
 static booking_lock_manager *lm;
 static char keys[16][96];
@@ -260,6 +265,13 @@ int main(void)
 {
 	Suite *s = suite_create("conformance_lock");
 	TCase *tc = tcase_create("lock");
+
+#ifdef FX_WITH_TINYLOCKS
+	if (tinylocks_register(NULL) != 0) {
+		fprintf(stderr, "tinylocks_register: %s\n", booking_error_last()->message);
+		return EXIT_FAILURE;
+	}
+#endif
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, setup, teardown);

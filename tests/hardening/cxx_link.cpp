@@ -15,6 +15,13 @@
 static const booking_options options_from_macro = BOOKING_OPTIONS_INIT;
 static const booking_consumer_options consumer_from_macro = BOOKING_CONSUMER_OPTIONS_INIT;
 static const booking_pool_config pool_from_macro = BOOKING_POOL_CONFIG_INIT;
+static const booking_backend_def backend_from_macro = BOOKING_BACKEND_DEF_INIT;
+
+/* A constructor with C++ linkage through the C typedef: a store of scheme "cxx" that is the memory store. */
+static int cxx_store(booking_store **out, const char *, const booking_options *opts, void *)
+{
+	return booking_store_open(out, "memory:", opts);
+}
 
 int main()
 {
@@ -34,7 +41,17 @@ int main()
 	    booking_error_http_status(BOOKING_ESEAT_ALREADY_BOOKED) != 409)
 		return 1;
 
-	opts.store_url = "memory:";
+	booking_backend_def def = backend_from_macro;
+	if (def.version != BOOKING_BACKEND_DEF_VERSION || def.store != nullptr)
+		return 1;
+	def.scheme = "cxx";
+	def.store = cxx_store;
+	if (booking_backend_register(&def) != 0) {
+		std::fprintf(stderr, "booking_backend_register: %s\n", booking_error_last()->message);
+		return 1;
+	}
+
+	opts.store_url = "cxx:";
 	booking *bk = nullptr;
 	if (booking_open(&bk, &opts) != 0) {
 		std::fprintf(stderr, "booking_open: %s\n", booking_error_last()->message);

@@ -1,5 +1,7 @@
 /*
- * libbooking backend API — umbrella for backend authors.
+ * libbooking backend API — umbrella for backend authors. A backend
+ * implements a vtable (store.h, lock.h, events.h, gateway.h) and registers
+ * its URL scheme (registry.h); doc/backends.md tells how.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_SYS_BACKEND_H
@@ -12,5 +14,6 @@
 #include "events.h"
 #include "gateway.h"
 #include "pool.h"
+#include "registry.h"
 
 #endif

@@ -55,8 +55,10 @@ struct booking_event_publisher {
 };
 
 /**
- * Open a publisher by URL ("memory:"). `clock` is borrowed (NULL: system).
- * "store:" is not a publisher: the core reads the store's outbox itself.
+ * Open a publisher by URL ("memory:", "redis://...", or a scheme registered
+ * with booking_backend_register(), sys/registry.h). `clock` is borrowed
+ * (NULL: system). "store:" is not a publisher: the core reads the store's
+ * outbox itself. Caller owns the result (free member).
  */
 BOOKING_EXTERN(int) booking_event_publisher_open(booking_event_publisher **out, const char *url,
                                                  const booking_clock *clock);

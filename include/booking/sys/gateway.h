@@ -57,8 +57,9 @@ struct booking_payment_gateway {
 };
 
 /**
- * Open a gateway by URL. "simulated:" is an in-process gateway driven by
- * test card numbers:
+ * Open a gateway by URL: "simulated:" or a scheme registered with
+ * booking_backend_register() (sys/registry.h). Caller owns the result (free
+ * member). "simulated:" is an in-process gateway driven by test card numbers:
  *   4242424242424242  succeeds (so does any other Luhn-valid number)
  *   4000000000000002  declined, card_declined
  *   4000000000009995  declined, insufficient_funds

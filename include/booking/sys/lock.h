@@ -45,8 +45,11 @@ struct booking_lock_manager {
 };
 
 /**
- * Open a lock manager by URL ("memory:"). `clock` is borrowed (NULL:
- * the system clock). Caller owns the result (free member).
+ * Open a lock manager by URL ("memory:", "redis://...", or a scheme
+ * registered with booking_backend_register(), sys/registry.h). `clock` is
+ * borrowed (NULL: the system clock). Caller owns the result (free member).
+ * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or an invalid
+ *         lock manager), BOOKING_ENOTSUPPORTED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(int) booking_lock_manager_open(booking_lock_manager **out, const char *url,
                                               const booking_clock *clock);

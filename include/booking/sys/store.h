@@ -427,11 +427,13 @@ struct booking_store {
 };
 
 /**
- * Open a store by URL ("memory:", "sqlite:///path", "sqlite::memory:").
- * `opts` supplies pool size, timeouts and the like (NULL: defaults).
- * Caller owns the result (its free member).
- * @return 0, BOOKING_EVALIDATION (unknown scheme or bad URL), BOOKING_ENOTSUPPORTED
- *         (backend not built), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ * Open a store by URL ("memory:", "sqlite:///path", "sqlite::memory:",
+ * "postgresql://...", or a scheme registered with booking_backend_register(),
+ * sys/registry.h). `opts` supplies pool size, timeouts and the like (NULL:
+ * defaults). What the scheme's constructor returns is checked with
+ * booking_store_validate(). Caller owns the result (its free member).
+ * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or an invalid store),
+ *         BOOKING_ENOTSUPPORTED (backend not built), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(int) booking_store_open(booking_store **out, const char *url, const booking_options *opts);
 

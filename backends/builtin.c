@@ -1,0 +1,175 @@
+/*
+ * The built-in backends, registered through the public
+ * booking_backend_register() like any other (sys/registry.h). The core
+ * calls booking__backends_register_builtin() once, on the registry's first
+ * use; it is the only function of backends/ the core calls by name.
+ * SPDX-License-Identifier: MIT
+ */
+#include "backends.h"
+
+#include "booking_config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* "memory:" and "simulated:" take nothing after the colon. */
+static int bare_scheme(const char *url, const char *scheme, const char *field)
+{
+	if (strcmp(url, scheme) == 0)
+		return 0;
+	char details[64];
+	snprintf(details, sizeof(details), "{\"field\":\"%s\"}", field);
+	return booking_error_set(BOOKING_EVALIDATION, details, "%s: \"%s\" takes nothing after the colon", field, scheme);
+}
+
+/* ---- memory: ---------------------------------------------------------- */
+
+static int memory_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+{
+	(void)opts;
+	(void)payload;
+	int rc = bare_scheme(url, "memory:", "store_url");
+	return rc < 0 ? rc : booking__memory_store_new(out);
+}
+
+static int memory_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
+{
+	(void)payload;
+	int rc = bare_scheme(url, "memory:", "lock_url");
+	return rc < 0 ? rc : booking__memory_lock_manager_new(out, clock);
+}
+
+static int memory_events(booking_event_publisher **out, const char *url, const booking_clock *clock, void *payload)
+{
+	(void)payload;
+	int rc = bare_scheme(url, "memory:", "events_url");
+	return rc < 0 ? rc : booking__memory_publisher_new(out, clock);
+}
+
+/* ---- simulated: ------------------------------------------------------- */
+
+static int simulated_gateway(booking_payment_gateway **out, const char *url, void *payload)
+{
+	(void)payload;
+	int rc = bare_scheme(url, "simulated:", "gateway_url");
+	return rc < 0 ? rc : booking__simulated_gateway_new(out);
+}
+
+/* ---- sqlite: ---------------------------------------------------------- */
+
+/*
+ * sqlite:///abs/path.db → /abs/path.db; sqlite:///./rel.db and
+ * sqlite:///../rel.db → relative to the working directory (the CLI's
+ * default, sqlite:///./booking-data/booking.db); sqlite::memory: → a
+ * private in-memory database.
+ */
+static int sqlite_path(const char *url, const char **path_out)
+{
+	const char *p = url + strlen("sqlite:");
+	if (strcmp(p, ":memory:") == 0) {
+		*path_out = ":memory:";
+		return 0;
+	}
+	if (has_prefix(p, "//"))
+		p += 2;
+	if (has_prefix(p, "/./") || has_prefix(p, "/../"))
+		p += 1;
+	if (!*p)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
+		                         "store_url: sqlite URL without a path (sqlite:///path/file.db or sqlite::memory:)");
+	*path_out = p;
+	return 0;
+}
+
+static int sqlite_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+{
+	(void)payload;
+#if HAVE_SQLITE
+	const char *path = NULL;
+	int rc = sqlite_path(url, &path);
+	return rc < 0 ? rc : booking__sqlite_store_new(out, path, opts);
+#else
+	(void)sqlite_path;
+	(void)out;
+	(void)url;
+	(void)opts;
+	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without SQLite");
+#endif
+}
+
+/* ---- postgresql: and postgres: ---------------------------------------- */
+
+/* `url` is a libpq connection URI; the core has added the options' timeouts to it. */
+static int pg_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+{
+	(void)payload;
+#if HAVE_POSTGRESQL
+	return booking__pg_store_new(out, url, opts);
+#else
+	(void)out;
+	(void)url;
+	(void)opts;
+	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without PostgreSQL");
+#endif
+}
+
+/* ---- redis: ----------------------------------------------------------- */
+
+static int redis_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
+{
+	(void)payload;
+#if HAVE_REDIS
+	return booking__redis_lock_manager_new(out, url, clock);
+#else
+	(void)out;
+	(void)url;
+	(void)clock;
+	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "lock_url: this libbooking was built without Redis");
+#endif
+}
+
+static int redis_events(booking_event_publisher **out, const char *url, const booking_clock *clock, void *payload)
+{
+	(void)payload;
+#if HAVE_REDIS
+	return booking__redis_publisher_new(out, url, clock);
+#else
+	(void)out;
+	(void)url;
+	(void)clock;
+	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "events_url: this libbooking was built without Redis");
+#endif
+}
+
+/*
+ * A backend left out of the build still registers its scheme, with a
+ * constructor that answers BOOKING_ENOTSUPPORTED: "built without SQLite"
+ * says more than "unknown scheme", and booking_options_from_env() accepts
+ * the same URLs whatever was built.
+ */
+void booking__backends_register_builtin(void)
+{
+	static const booking_backend_def builtin[] = {
+		{.version = BOOKING_BACKEND_DEF_VERSION,
+		 .scheme = "memory",
+		 .store = memory_store,
+		 .lock_manager = memory_locks,
+		 .event_publisher = memory_events},
+		{.version = BOOKING_BACKEND_DEF_VERSION, .scheme = "sqlite", .store = sqlite_store},
+		{.version = BOOKING_BACKEND_DEF_VERSION, .scheme = "postgresql", .store = pg_store},
+		{.version = BOOKING_BACKEND_DEF_VERSION, .scheme = "postgres", .store = pg_store},
+		{.version = BOOKING_BACKEND_DEF_VERSION,
+		 .scheme = "redis",
+		 .lock_manager = redis_locks,
+		 .event_publisher = redis_events},
+		{.version = BOOKING_BACKEND_DEF_VERSION, .scheme = "simulated", .payment_gateway = simulated_gateway},
+	};
+	/* cannot fail: an empty table, valid defs, no allocation */
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		(void)booking_backend_register(&builtin[i]);
+}
