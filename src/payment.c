@@ -209,7 +209,7 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.failed", "payment", p->id,
 		                              booking__payment_event_data(&pa, p->failure_code))) == 0)
 			n++;
-		if (rc == 0 && bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE) {
+		if (rc == 0 && bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE && b->status == BOOKING_STATUS_PAYMENT_PROCESSING) {
 			ba.status = BOOKING_STATUS_CANCELLED;
 			if ((rc = booking__event_init(&evs[n], bk, ctx, "booking.cancelled", "booking", b->id,
 			                              booking__booking_event_data(&ba, "payment failed"))) == 0)
@@ -240,30 +240,126 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 	return n;
 }
 
+/* How often a change is decided again when the booking moved under it, before giving up. */
+#define FINISH_ATTEMPTS 8
+
+/*
+ * The payment's outcome as one change, decided here: what the booking, its
+ * seats, the payment and its idempotency record become (the rules of the
+ * saga), guarded by what the decision saw — the payment still PROCESSING,
+ * the booking at its version and, to confirm, every seat still held by it.
+ */
+static void outcome_change(booking_store_change *c, booking_store_guard g[3], booking_store_booking_set *set,
+                           booking_store_seat_move *seats, booking_store_payment_set *pay,
+                           booking_store_idempotency_set *idem, const booking *bk, const booking_payment *p,
+                           const booking_reservation *b, booking_store_pay_outcome outcome, const char *gateway_ref,
+                           const char *failure_code, int replay_error, int64_t now)
+{
+	memset(c, 0, sizeof(*c));
+	g[0] = (booking_store_guard){BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_PROCESSING};
+	g[1] = (booking_store_guard){BOOKING_GUARD_BOOKING_VERSION, b->id, b->version};
+	c->guards = g;
+	c->guard_count = 2;
+	*pay = (booking_store_payment_set){p->id, BOOKING_PAYMENT_SUCCEEDED, gateway_ref, NULL, -1, now};
+	*idem = (booking_store_idempotency_set){p->id, replay_error};
+	c->payment = pay;
+	c->idempotency = idem;
+	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
+	switch (outcome) {
+	case BOOKING_PAY_OUTCOME_SUCCEEDED:
+		g[2] = (booking_store_guard){BOOKING_GUARD_SEATS_OWNED, b->id, BOOKING_SEAT_HELD};
+		c->guard_count = 3;
+		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
+		*set = (booking_store_booking_set){b->id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
+		c->seats = seats;
+		c->booking = set;
+		idem->replay_error = 0;
+		break;
+	case BOOKING_PAY_OUTCOME_DECLINED:
+		pay->status = BOOKING_PAYMENT_FAILED;
+		pay->failure_code = failure_code ? failure_code : "";
+		if (!processing)
+			break;
+		if (bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE) {
+			*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+			*set = (booking_store_booking_set){b->id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+		} else { /* the hold goes on until its own expiry */
+			*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, b->expires_at};
+			*set = (booking_store_booking_set){b->id, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
+		}
+		c->seats = seats;
+		c->booking = set;
+		break;
+	case BOOKING_PAY_OUTCOME_REFUNDED:
+		pay->status = BOOKING_PAYMENT_REFUNDED;
+		pay->failure_code = failure_code ? failure_code : "";
+		pay->refunded_amount = p->amount;
+		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+		c->seats = seats;
+		if (processing) {
+			*set = (booking_store_booking_set){b->id, BOOKING_STATUS_EXPIRED, BOOKING_SAGA_COMPENSATED, now};
+			c->booking = set;
+		}
+		break;
+	}
+}
+
+/*
+ * Record the outcome of a payment. 0; BOOKING_EEXPIRED when a charge
+ * succeeded but the booking no longer holds its seats (the caller refunds);
+ * BOOKING_EINVALID_STATE when the payment was finished by someone else.
+ */
 static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p, booking_store_pay_outcome outcome,
                   const char *gateway_ref, const char *failure_code, int replay_error)
 {
-	booking_reservation *b = NULL;
-	int rc = bk->store->booking_get(bk->store, p->booking_id, &b);
-	if (rc < 0)
-		return rc;
-	booking_payment pc = *p;
-	booking__copy(pc.gateway_ref, sizeof(pc.gateway_ref), gateway_ref);
-	booking__copy(pc.failure_code, sizeof(pc.failure_code), failure_code);
-	booking__event evs[3];
-	int n = outcome_events(evs, bk, ctx, &pc, b, outcome);
-	booking_reservation_free(b);
-	if (n < 0)
-		return n;
-	booking_event_record recs[3];
-	for (int i = 0; i < n; i++)
-		recs[i] = evs[i].rec;
-	booking_store_pay_finish req = {p->id, outcome, gateway_ref ? gateway_ref : "", failure_code ? failure_code : "",
-	                                bk->cfg.decline_policy, booking__now(bk), replay_error, (size_t)n, recs};
-	rc = bk->store->pay_finish(bk->store, &req);
-	for (int i = 0; i < n; i++)
-		booking__event_clear(&evs[i]);
-	return rc;
+	int rc = 0;
+	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
+		booking_reservation *b = NULL;
+		if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
+			return rc;
+		if (outcome == BOOKING_PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
+			rc = booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", b->id);
+			booking_reservation_free(b);
+			return rc;
+		}
+		booking_payment pc = *p;
+		booking__copy(pc.gateway_ref, sizeof(pc.gateway_ref), gateway_ref);
+		booking__copy(pc.failure_code, sizeof(pc.failure_code), failure_code);
+		booking__event evs[3];
+		int n = outcome_events(evs, bk, ctx, &pc, b, outcome);
+		if (n < 0) {
+			booking_reservation_free(b);
+			return n;
+		}
+		booking_event_record recs[3];
+		for (int i = 0; i < n; i++)
+			recs[i] = evs[i].rec;
+		booking_store_change c;
+		booking_store_guard g[3];
+		booking_store_booking_set set;
+		booking_store_seat_move seats;
+		booking_store_payment_set pay;
+		booking_store_idempotency_set idem;
+		outcome_change(&c, g, &set, &seats, &pay, &idem, bk, p, b, outcome, gateway_ref ? gateway_ref : "",
+		               failure_code, replay_error, booking__now(bk));
+		c.event_count = (size_t)n;
+		c.events = recs;
+		size_t failed = SIZE_MAX;
+		rc = bk->store->apply(bk->store, &c, &failed);
+		for (int i = 0; i < n; i++)
+			booking__event_clear(&evs[i]);
+		char bid[BOOKING_ID_SIZE];
+		booking__copy(bid, sizeof(bid), b->id);
+		booking_reservation_free(b);
+		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
+			return rc;
+		if (failed == 0)
+			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment %s is not PROCESSING", p->id);
+		if (failed == 2)
+			return booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", bid);
+		/* the booking moved: decide again */
+	}
+	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
 }
 
 /*
@@ -587,6 +683,11 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	}
 	if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
 		goto done;
+	if (b->status != BOOKING_STATUS_CONFIRMED) {
+		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(b->status)),
+		                         "only the payment of a CONFIRMED booking can be refunded");
+		goto done;
+	}
 	char key[64];
 	snprintf(key, sizeof(key), "refund:%s", p->id);
 	if ((rc = bk->gateway->refund(bk->gateway, p->gateway_ref, p->amount, key)) < 0)
@@ -605,8 +706,20 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 		goto done;
 	}
 	booking_event_record recs[2] = {evs[0].rec, evs[1].rec};
-	booking_store_refund req = {p->id, booking__now(bk), 2, recs};
-	rc = bk->store->refund(bk->store, &req);
+	/* payment REFUNDED, booking CANCELLED, its seats free: guarded by what was decided on */
+	int64_t now = booking__now(bk);
+	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_SUCCEEDED},
+	                            {BOOKING_GUARD_BOOKING_VERSION, b->id, b->version}};
+	booking_store_booking_set set = {b->id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_seat_move seats = {b->id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
+	booking_store_payment_set pay = {p->id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, p->amount, now};
+	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL};
+	size_t failed = SIZE_MAX;
+	rc = bk->store->apply(bk->store, &change, &failed);
+	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
+		/* refunded or changed meanwhile: the gateway's refund key makes the money move once */
+		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "payment_id", p->id),
+		                         "the payment or its booking changed while it was refunded; read it again");
 	booking__event_clear(&evs[0]);
 	booking__event_clear(&evs[1]);
 	if (rc == 0) {

@@ -515,7 +515,7 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 		booking_store_guard guard = {BOOKING_GUARD_BOOKING_VERSION, r->id, r->version};
 		booking_store_booking_set set = {r->id, to, BOOKING_SAGA_COMPENSATED, now};
 		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec};
+		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL};
 		size_t failed = SIZE_MAX;
 		rc = bk->store->apply(bk->store, &change, &failed);
 		booking__event_clear(&ev);

@@ -755,7 +755,7 @@ static int apply_status(const char *booking_id, int64_t version, booking_status 
 	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, version};
 	booking_store_booking_set set = {booking_id, to, BOOKING_SAGA_COMPENSATED, now};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {1, &g, &set, &move, 1, ev};
+	booking_store_change c = {1, &g, &set, &move, 1, ev, NULL, NULL};
 	return st->apply(st, &c, failed);
 }
 
@@ -815,7 +815,7 @@ START_TEST(apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it)
 	                            {BOOKING_GUARD_PAYMENT_STATUS, "01900000-0000-7000-8000-0000000000ff", 1}};
 	booking_store_booking_set set = {b.r.id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, FX_T0 + 2};
 	booking_store_seat_move move = {b.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {2, g, &set, &move, 1, &ev};
+	booking_store_change c = {2, g, &set, &move, 1, &ev, NULL, NULL};
 	failed = 99;
 	ck_assert_code(st->apply(st, &c, &failed), "INVALID_BOOKING_STATE");
 	ck_assert_uint_eq(failed, 1);
@@ -844,7 +844,7 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	/* HELD -> SOLD keeps the owner; a move from a state no seat is in changes nothing */
 	make_event(&ev, "booking.confirmed", "booking", fresh.r.id, FX_T0 + HOLD_MS + 1);
 	booking_store_seat_move sell = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
-	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev};
+	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev, NULL, NULL};
 	ck_assert_ok(st->apply(st, &c, NULL));
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
 	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);

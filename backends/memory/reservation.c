@@ -377,6 +377,13 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		} else if (g->kind == BOOKING_GUARD_PAYMENT_STATUS) {
 			const booking_payment *p = g->id ? mem_table_get(&st->payments, g->id, NULL) : NULL;
 			holds = p && (int64_t)p->status == g->value;
+		} else if (g->kind == BOOKING_GUARD_SEATS_OWNED) {
+			const booking_reservation *b = g->id ? mem_table_get(&st->bookings, g->id, NULL) : NULL;
+			holds = b != NULL;
+			for (size_t k = 0; holds && k < b->seat_count; k++) {
+				const mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[k].label);
+				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.booking_id, b->id) == 0;
+			}
 		} else {
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: unknown guard kind %d", (int)g->kind);
 		}
@@ -390,6 +397,10 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	booking_reservation *sb = c->seats ? mem_table_get(&st->bookings, c->seats->booking_id, NULL) : NULL;
 	if ((c->booking && !b) || (c->seats && !sb))
 		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "memory store: the change names a missing booking");
+	booking_payment *pay = c->payment ? mem_table_get(&st->payments, c->payment->id, NULL) : NULL;
+	if (c->payment && !pay)
+		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "memory store: the change names a missing payment");
+	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
 	ev_batch batch;
 	int rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch);
 	if (rc < 0)
@@ -410,6 +421,20 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	}
 	if (b)
 		mem_booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
+	if (pay) {
+		pay->status = c->payment->status;
+		if (c->payment->gateway_ref)
+			mem_copy_text(pay->gateway_ref, sizeof pay->gateway_ref, c->payment->gateway_ref);
+		if (c->payment->failure_code)
+			mem_copy_text(pay->failure_code, sizeof pay->failure_code, c->payment->failure_code);
+		if (c->payment->refunded_amount >= 0)
+			pay->refunded_amount = c->payment->refunded_amount;
+		pay->updated_at = c->payment->updated_at;
+	}
+	if (idem) {
+		idem->completed = true;
+		idem->replay_error = c->idempotency->replay_error;
+	}
 	mem_ev_batch_commit(st, &batch);
 	return 0;
 }

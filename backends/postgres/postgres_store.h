@@ -121,7 +121,7 @@ static inline pg_store *pg_impl(booking_store *st)
 
 /* --- parameters (text format) --------------------------------------- */
 
-#define PG_MAX_PARAMS 24
+#define PG_MAX_PARAMS 32
 
 typedef struct pg_params {
 	int n;

@@ -26,10 +26,11 @@ static const pg_query Q_BOOKING_LIST_USER = {PGQ_BOOKING_LIST_USER, 2,
 static const pg_query Q_BOOKING_LIST_USER_AFTER = {PGQ_BOOKING_LIST_USER_AFTER, 4,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1 AND (created_at, id) < ($2::bigint, $3)"
 	" ORDER BY created_at DESC, id DESC LIMIT $4::bigint"};
-static const pg_query Q_APPLY = {PGQ_APPLY, 19,
+static const pg_query Q_APPLY = {PGQ_APPLY, 27,
 	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4, $5::smallint, $6::smallint, $7::bigint,"
-	" $8, $9::smallint, $10::smallint, $11::bigint, $12::text[], $13::text[], $14::text[], $15::text[],"
-	" $16::bigint[], $17::text[], $18::text[], $19::text[])"};
+	" $8, $9::smallint, $10::smallint, $11::bigint, $12, $13::smallint, $14, $15, $16::bigint, $17::bigint,"
+	" $18, $19::integer, $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::text[],"
+	" $26::text[], $27::text[])"};
 static const pg_query Q_LIST_DUE = {PGQ_LIST_DUE, 2,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= $1::bigint"
 	" ORDER BY expires_at, created_at, id LIMIT $2::bigint"};
@@ -337,6 +338,15 @@ int pg_apply(booking_store *base, const booking_store_change *change, size_t *fa
 	pp_i64(&p, s ? (int64_t)s->from : 0);
 	pp_i64(&p, s ? (int64_t)s->to : 0);
 	pp_i64(&p, s ? s->hold_until : 0);
+	const booking_store_payment_set *pay = change->payment;
+	pp_text(&p, pay ? pay->id : NULL);
+	pp_i64(&p, pay ? (int64_t)pay->status : 0);
+	pp_text(&p, pay ? pay->gateway_ref : NULL);
+	pp_text(&p, pay ? pay->failure_code : NULL);
+	pp_i64(&p, pay ? pay->refunded_amount : -1);
+	pp_i64(&p, pay ? pay->updated_at : 0);
+	pp_text(&p, change->idempotency ? change->idempotency->payment_id : NULL);
+	pp_i64(&p, change->idempotency ? (int64_t)change->idempotency->replay_error : 0);
 	pp_events(&p, change->events, change->event_count);
 	int rc = pg_run(pg_impl(base), &Q_APPLY, &p, &r, apply_committed, change);
 	pp_free(&p);

@@ -545,25 +545,35 @@ static const char *const SCHEMA_V3[] = {
  * Version 4: the generic apply of a change the core decided (store.h,
  * booking_store_change). It knows no state of the domain: it compares the
  * guards with the given values (g_kind 1: a booking's version, 2: a
- * payment's status), returns the 1-based index of the first that fails,
+ * payment's status, 3: every seat of a booking is its and in a status),
+ * returns the 1-based index of the first that fails,
  * and otherwise writes what it is given. One round trip.
  */
 static const char *const SCHEMA_V4[] = {
 	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[],"
 	" b_id text, b_status smallint, b_saga smallint, b_updated bigint,"
 	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
+	" p_id text, p_status smallint, p_gateway_ref text, p_failure text, p_refunded bigint, p_updated bigint,"
+	" i_payment text, i_replay integer,"
 	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
 	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE sb bookings%ROWTYPE;"
+	" DECLARE sb bookings%ROWTYPE; n integer;"
 	" BEGIN"
 	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
 	"   IF g_kind[i] = 1 THEN"
 	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
 	"   ELSIF g_kind[i] = 2 THEN"
 	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 3 THEN"
+	"    SELECT * INTO sb FROM bookings WHERE id = g_id[i];"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"    SELECT count(*) INTO n FROM (SELECT 1 FROM showtime_seats WHERE showtime_id = sb.showtime_id"
+	"     AND label = ANY (sb.seats) AND status = g_value[i] AND booking_id = sb.id ORDER BY label FOR UPDATE) x;"
+	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
 	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
 	"   END IF;"
-	"   IF NOT FOUND THEN RETURN i; END IF;"
 	"  END LOOP;"
 	"  IF b_id IS NOT NULL THEN"
 	"   UPDATE bookings SET status = b_status, saga = b_saga, version = version + 1, updated_at = b_updated"
@@ -575,6 +585,15 @@ static const char *const SCHEMA_V4[] = {
 	"    PERFORM booking_seats_set(sb.id, sb.showtime_id, sb.seats, s_from, s_to,"
 	"     CASE WHEN s_to = 0 THEN 0 ELSE s_hold_until END);"
 	"   END IF;"
+	"  END IF;"
+	"  IF p_id IS NOT NULL THEN"
+	"   UPDATE payments SET status = p_status, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
+	"    failure_code = coalesce(p_failure, failure_code),"
+	"    refunded_amount = CASE WHEN p_refunded < 0 THEN refunded_amount ELSE p_refunded END, updated_at = p_updated"
+	"   WHERE id = p_id;"
+	"  END IF;"
+	"  IF i_payment IS NOT NULL THEN"
+	"   UPDATE idempotency_keys SET completed = true, replay_error = i_replay WHERE payment_id = i_payment;"
 	"  END IF;"
 	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
 	"  RETURN 0;"

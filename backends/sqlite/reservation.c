@@ -397,6 +397,16 @@ int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id
 
 static const char SQL_GUARD_BOOKING[] = "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2";
 static const char SQL_GUARD_PAYMENT[] = "SELECT 1 FROM payments WHERE id = ?1 AND status = ?2";
+/* 1 when the booking exists and none of its seats is in another state or another booking's */
+static const char SQL_GUARD_SEATS[] =
+	"SELECT 1 FROM bookings AS b WHERE b.id = ?1 AND NOT EXISTS (SELECT 1 FROM booking_seats AS bs"
+	" LEFT JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label"
+	" WHERE bs.booking_id = b.id AND (s.label IS NULL OR s.booking_id IS NOT b.id OR s.status <> ?2))";
+static const char SQL_APPLY_PAYMENT[] =
+	"UPDATE payments SET status = ?2, gateway_ref = coalesce(?3, gateway_ref), failure_code = coalesce(?4, failure_code),"
+	" refunded_amount = CASE WHEN ?5 < 0 THEN refunded_amount ELSE ?5 END, updated_at = ?6 WHERE id = ?1";
+static const char SQL_APPLY_IDEMPOTENCY[] =
+	"UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1";
 static const char SQL_APPLY_BOOKING[] =
 	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
 static const char SQL_APPLY_SEATS[] =
@@ -419,10 +429,13 @@ static int apply_tx(sq_conn *conn, void *arg)
 		const booking_store_guard *g = &c->guards[i];
 		int64_t one = 0;
 		bool found = false;
-		if (g->kind != BOOKING_GUARD_BOOKING_VERSION && g->kind != BOOKING_GUARD_PAYMENT_STATUS)
+		const char *sql = g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQL_GUARD_BOOKING
+		                  : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQL_GUARD_PAYMENT
+		                  : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQL_GUARD_SEATS
+		                                                            : NULL;
+		if (!sql)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
-		rc = sq_query_i64(conn, g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQL_GUARD_BOOKING : SQL_GUARD_PAYMENT,
-		                  &one, &found, "ti", g->id, g->value);
+		rc = sq_query_i64(conn, sql, &one, &found, "ti", g->id, g->value);
 		if (rc == 0 && !found) {
 			if (a->failed)
 				*a->failed = i;
@@ -435,6 +448,12 @@ static int apply_tx(sq_conn *conn, void *arg)
 	if (rc == 0 && c->seats)
 		rc = sq_run(conn, SQL_APPLY_SEATS, "tiii", c->seats->booking_id, (int64_t)c->seats->from,
 		            (int64_t)c->seats->to, c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until);
+	if (rc == 0 && c->payment)
+		rc = sq_run(conn, SQL_APPLY_PAYMENT, "tittii", c->payment->id, (int64_t)c->payment->status,
+		            c->payment->gateway_ref, c->payment->failure_code, c->payment->refunded_amount,
+		            c->payment->updated_at);
+	if (rc == 0 && c->idempotency)
+		rc = sq_run(conn, SQL_APPLY_IDEMPOTENCY, "ti", c->idempotency->payment_id, (int64_t)c->idempotency->replay_error);
 	if (rc == 0 && c->event_count)
 		rc = sq_events_insert(conn, c->events, c->event_count);
 	return rc;

@@ -131,7 +131,8 @@ typedef struct booking_store_refund {
 /** What a guard checks. */
 typedef enum booking_store_guard_kind {
 	BOOKING_GUARD_BOOKING_VERSION = 1, /**< booking `id` exists with version == `value` */
-	BOOKING_GUARD_PAYMENT_STATUS = 2   /**< payment `id` exists with status == `value` */
+	BOOKING_GUARD_PAYMENT_STATUS = 2,  /**< payment `id` exists with status == `value` */
+	BOOKING_GUARD_SEATS_OWNED = 3      /**< booking `id` exists and every seat of it has status `value` and is its */
 } booking_store_guard_kind;
 
 typedef struct booking_store_guard {
@@ -160,6 +161,22 @@ typedef struct booking_store_seat_move {
 	int64_t hold_until;
 } booking_store_seat_move;
 
+/** A payment row's new state. */
+typedef struct booking_store_payment_set {
+	const char *id;
+	booking_payment_status status;
+	const char *gateway_ref;  /**< NULL: unchanged */
+	const char *failure_code; /**< NULL: unchanged */
+	int64_t refunded_amount;  /**< < 0: unchanged */
+	int64_t updated_at;
+} booking_store_payment_set;
+
+/** The idempotency record of payment `payment_id` completed, answering `replay_error` on a replay. */
+typedef struct booking_store_idempotency_set {
+	const char *payment_id;
+	int replay_error;
+} booking_store_idempotency_set;
+
 typedef struct booking_store_change {
 	size_t guard_count;
 	const booking_store_guard *guards;
@@ -167,6 +184,8 @@ typedef struct booking_store_change {
 	const booking_store_seat_move *seats;     /**< NULL: no seat changes */
 	size_t event_count;
 	const booking_event_record *events;       /**< appended in order (outbox) */
+	const booking_store_payment_set *payment; /**< NULL: no payment row changes */
+	const booking_store_idempotency_set *idempotency; /**< NULL: no idempotency record changes */
 } booking_store_change;
 
 /** What payment_attempts() counts (for the payment attempt limits). */
