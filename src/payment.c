@@ -169,6 +169,13 @@ static void request_hash(const booking *bk, char out[REQUEST_HASH_SIZE], const c
 
 /* ---------- finishing ---------- */
 
+/* How a payment ends. */
+typedef enum pay_outcome {
+	PAY_OUTCOME_SUCCEEDED = 1, /* the charge succeeded: confirm, if the booking still holds its seats */
+	PAY_OUTCOME_DECLINED = 2,  /* the gateway said no, or never charged */
+	PAY_OUTCOME_REFUNDED = 3   /* charged after the seats were lost, and refunded */
+} pay_outcome;
+
 /* Error for a payment that ended with `code`, carrying its ids. */
 static int payment_error(int code, const booking_payment *p)
 {
@@ -188,13 +195,13 @@ static int payment_error(int code, const booking_payment *p)
 
 /* Append the events of an outcome. Returns count or <0. */
 static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *ctx, const booking_payment *p,
-                          const booking_reservation *b, booking_store_pay_outcome outcome)
+                          const booking_reservation *b, pay_outcome outcome)
 {
 	booking_payment pa = *p;
 	booking_reservation ba = *b;
 	int n = 0, rc = 0;
 	switch (outcome) {
-	case BOOKING_PAY_OUTCOME_SUCCEEDED:
+	case PAY_OUTCOME_SUCCEEDED:
 		pa.status = BOOKING_PAYMENT_SUCCEEDED;
 		ba.status = BOOKING_STATUS_CONFIRMED;
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.completed", "payment", p->id,
@@ -204,7 +211,7 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 		                              booking__booking_event_data(&ba, NULL))) == 0)
 			n++;
 		break;
-	case BOOKING_PAY_OUTCOME_DECLINED:
+	case PAY_OUTCOME_DECLINED:
 		pa.status = BOOKING_PAYMENT_FAILED;
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.failed", "payment", p->id,
 		                              booking__payment_event_data(&pa, p->failure_code))) == 0)
@@ -216,7 +223,7 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 				n++;
 		}
 		break;
-	case BOOKING_PAY_OUTCOME_REFUNDED:
+	case PAY_OUTCOME_REFUNDED:
 		pa.status = BOOKING_PAYMENT_SUCCEEDED;
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.completed", "payment", p->id,
 		                              booking__payment_event_data(&pa, NULL))) == 0)
@@ -252,7 +259,7 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 static void outcome_change(booking_store_change *c, booking_store_guard g[3], booking_store_booking_set *set,
                            booking_store_seat_move *seats, booking_store_payment_set *pay,
                            booking_store_idempotency_set *idem, const booking *bk, const booking_payment *p,
-                           const booking_reservation *b, booking_store_pay_outcome outcome, const char *gateway_ref,
+                           const booking_reservation *b, pay_outcome outcome, const char *gateway_ref,
                            const char *failure_code, int replay_error, int64_t now)
 {
 	memset(c, 0, sizeof(*c));
@@ -266,7 +273,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 	c->idempotency = idem;
 	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
 	switch (outcome) {
-	case BOOKING_PAY_OUTCOME_SUCCEEDED:
+	case PAY_OUTCOME_SUCCEEDED:
 		g[2] = (booking_store_guard){BOOKING_GUARD_SEATS_OWNED, b->id, BOOKING_SEAT_HELD};
 		c->guard_count = 3;
 		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
@@ -275,7 +282,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 		c->booking = set;
 		idem->replay_error = 0;
 		break;
-	case BOOKING_PAY_OUTCOME_DECLINED:
+	case PAY_OUTCOME_DECLINED:
 		pay->status = BOOKING_PAYMENT_FAILED;
 		pay->failure_code = failure_code ? failure_code : "";
 		if (!processing)
@@ -290,7 +297,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 		c->seats = seats;
 		c->booking = set;
 		break;
-	case BOOKING_PAY_OUTCOME_REFUNDED:
+	case PAY_OUTCOME_REFUNDED:
 		pay->status = BOOKING_PAYMENT_REFUNDED;
 		pay->failure_code = failure_code ? failure_code : "";
 		pay->refunded_amount = p->amount;
@@ -309,7 +316,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
  * succeeded but the booking no longer holds its seats (the caller refunds);
  * BOOKING_EINVALID_STATE when the payment was finished by someone else.
  */
-static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p, booking_store_pay_outcome outcome,
+static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
                   const char *gateway_ref, const char *failure_code, int replay_error)
 {
 	int rc = 0;
@@ -317,7 +324,7 @@ static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p,
 		booking_reservation *b = NULL;
 		if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
 			return rc;
-		if (outcome == BOOKING_PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
+		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
 			rc = booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", b->id);
 			booking_reservation_free(b);
 			return rc;
@@ -369,7 +376,7 @@ static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p,
  */
 static int settle_success(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *charge_id)
 {
-	int rc = finish(bk, ctx, p, BOOKING_PAY_OUTCOME_SUCCEEDED, charge_id, "", 0);
+	int rc = finish(bk, ctx, p, PAY_OUTCOME_SUCCEEDED, charge_id, "", 0);
 	if (rc != BOOKING_EEXPIRED)
 		return rc;
 	char key[64];
@@ -379,7 +386,7 @@ static int settle_success(booking *bk, const booking_ctx *ctx, const booking_pay
 		             json_pack("{s:s}", "payment_id", p->id));
 		return rc;
 	}
-	if ((rc = finish(bk, ctx, p, BOOKING_PAY_OUTCOME_REFUNDED, charge_id, "seats_lost", BOOKING_EEXPIRED)) < 0)
+	if ((rc = finish(bk, ctx, p, PAY_OUTCOME_REFUNDED, charge_id, "seats_lost", BOOKING_EEXPIRED)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_WARNING, "charge landed after the seats were gone; refunded",
 	             json_pack("{s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id));
@@ -389,7 +396,7 @@ static int settle_success(booking *bk, const booking_ctx *ctx, const booking_pay
 static int settle_decline(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *code,
                           int replay_error)
 {
-	return finish(bk, ctx, p, BOOKING_PAY_OUTCOME_DECLINED, "", code, replay_error);
+	return finish(bk, ctx, p, PAY_OUTCOME_DECLINED, "", code, replay_error);
 }
 
 /*

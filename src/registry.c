@@ -177,8 +177,6 @@ int booking_store_validate(const booking_store *st)
 	REQUIRE(st, apply);
 	REQUIRE(st, list_due);
 	REQUIRE(st, pay_begin);
-	REQUIRE(st, pay_finish);
-	REQUIRE(st, refund);
 	REQUIRE(st, payment_get);
 	REQUIRE(st, list_processing);
 	REQUIRE(st, outbox_unpublished);

@@ -197,7 +197,7 @@ static bool call_next(call *c, int *rc)
 #define STORE_OPS(X) \
 	X(migrate) X(movie_insert) X(movie_get) X(movie_list) X(theater_insert) X(theater_get) X(theater_list) \
 	X(screen_insert) X(screen_get) X(showtime_insert) X(showtime_get) X(showtime_list) X(seat_list) X(hold) \
-	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(pay_begin) X(pay_finish) X(refund) \
+	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(pay_begin) \
 	X(payment_get) X(list_processing) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
@@ -464,18 +464,6 @@ static int st_pay_begin(booking_store *base, const booking_store_pay_begin *req,
 	STORE_CALL(pay_begin, F_WRITE, in->pay_begin(in, req, res));
 }
 
-static int st_pay_finish(booking_store *base, const booking_store_pay_finish *req)
-{
-	STORE_SELF(base);
-	STORE_CALL(pay_finish, F_FINISH, in->pay_finish(in, req));
-}
-
-static int st_refund(booking_store *base, const booking_store_refund *req)
-{
-	STORE_SELF(base);
-	STORE_CALL(refund, F_FINISH, in->refund(in, req));
-}
-
 static int st_payment_get(booking_store *base, const char *id, booking_payment **out)
 {
 	STORE_SELF(base);
@@ -671,8 +659,6 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(apply);
 	FORWARD(list_due);
 	FORWARD(pay_begin);
-	FORWARD(pay_finish);
-	FORWARD(refund);
 	FORWARD(payment_get);
 	FORWARD(list_processing);
 	FORWARD(outbox_unpublished);

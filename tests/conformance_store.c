@@ -935,23 +935,81 @@ static void pay_begin_ok(pay *x, const bk *b, const char *key, int64_t now)
 	x->res.payment = NULL;
 }
 
-static int pay_finish(const pay *x, booking_store_pay_outcome outcome, const char *code,
-                      booking_decline_policy policy, int64_t now, int replay_error, booking_event_record *evs,
-                      size_t nev)
-{
-	booking_store_pay_finish fin;
+/* How a payment ends (the core's decision; here to compose the change a store applies). */
+typedef enum outcome { OUTCOME_SUCCEEDED = 1, OUTCOME_DECLINED, OUTCOME_REFUNDED } outcome;
 
-	memset(&fin, 0, sizeof(fin));
-	fin.payment_id = x->p.id;
-	fin.outcome = outcome;
-	fin.gateway_ref = outcome == BOOKING_PAY_OUTCOME_DECLINED ? "" : "ch_test_1";
-	fin.failure_code = code;
-	fin.decline_policy = policy;
-	fin.now = now;
-	fin.replay_error = replay_error;
-	fin.event_count = nev;
-	fin.events = evs;
-	return st->pay_finish(st, &fin);
+/* The guard that failed in the last finish()/refund_change() (SIZE_MAX: none). */
+static size_t last_failed;
+
+/*
+ * Finish a payment as the core does: one change guarded by the payment
+ * still PROCESSING, the booking at the version read now and, to confirm,
+ * every seat still held by it.
+ */
+static int pay_finish(const pay *x, outcome out, const char *code, booking_decline_policy policy, int64_t now,
+                      int replay_error, booking_event_record *evs, size_t nev)
+{
+	booking_reservation *b = get_booking(x->p.booking_id);
+	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
+	booking_store_guard g[3] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_PROCESSING},
+	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, b->version},
+	                            {BOOKING_GUARD_SEATS_OWNED, x->p.booking_id, BOOKING_SEAT_HELD}};
+	booking_store_booking_set set = {x->p.booking_id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
+	booking_store_seat_move seats = {x->p.booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
+	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_SUCCEEDED, "ch_test_1", NULL, -1, now};
+	booking_store_idempotency_set idem = {x->p.id, replay_error};
+	booking_store_change c = {2, g, NULL, NULL, nev, evs, &pset, &idem};
+	if (out == OUTCOME_SUCCEEDED) {
+		c.guard_count = 3;
+		c.booking = &set;
+		c.seats = &seats;
+	} else if (out == OUTCOME_DECLINED) {
+		pset.status = BOOKING_PAYMENT_FAILED;
+		pset.gateway_ref = "";
+		pset.failure_code = code;
+		if (processing) {
+			bool release = policy == BOOKING_DECLINE_RELEASE;
+			set.status = release ? BOOKING_STATUS_CANCELLED : BOOKING_STATUS_PENDING;
+			set.saga = release ? BOOKING_SAGA_COMPENSATED : BOOKING_SAGA_SEATS_RESERVED;
+			seats.to = release ? BOOKING_SEAT_FREE : BOOKING_SEAT_HELD;
+			seats.hold_until = release ? 0 : b->expires_at;
+			c.booking = &set;
+			c.seats = &seats;
+		}
+	} else {
+		pset.status = BOOKING_PAYMENT_REFUNDED;
+		pset.failure_code = code;
+		pset.refunded_amount = x->p.amount;
+		seats.to = BOOKING_SEAT_FREE;
+		c.seats = &seats;
+		if (processing) {
+			set.status = BOOKING_STATUS_EXPIRED;
+			set.saga = BOOKING_SAGA_COMPENSATED;
+			c.booking = &set;
+		}
+	}
+	booking_reservation_free(b);
+	last_failed = SIZE_MAX;
+	return st->apply(st, &c, &last_failed);
+}
+
+/* Refund as the core does: payment SUCCEEDED and the booking at its version, then CANCELLED with its seats free. */
+static int refund_change(const pay *x, int64_t now, booking_event_record *evs, size_t nev)
+{
+	booking_reservation *b = NULL;
+	int64_t version = -1;
+	if (st->booking_get(st, x->p.booking_id, &b) == 0) {
+		version = b->version;
+		booking_reservation_free(b);
+	}
+	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_SUCCEEDED},
+	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, version}};
+	booking_store_booking_set set = {x->p.booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_seat_move seats = {x->p.booking_id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
+	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, x->p.amount, now};
+	booking_store_change c = {2, g, &set, &seats, nev, evs, &pset, NULL};
+	last_failed = SIZE_MAX;
+	return st->apply(st, &c, &last_failed);
 }
 
 static booking_payment *get_payment(const char *id)
@@ -1086,7 +1144,7 @@ START_TEST(pay_finish_succeeded_confirms_sells_and_completes_the_key)
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + 2);
 	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + 2);
-	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
+	ck_assert_ok(pay_finish(&x, OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_SUCCEEDED);
 	ck_assert_str_eq(p->gateway_ref, "ch_test_1");
@@ -1116,9 +1174,10 @@ START_TEST(pay_finish_succeeded_confirms_sells_and_completes_the_key)
 	ck_assert_int_eq(replay.res.replay_error, 0);
 	booking_payment_free(replay.res.payment);
 	/* a finished payment cannot finish again */
-	ck_assert_code(pay_finish(&x, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
+	ck_assert_code(pay_finish(&x, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
 	                          FX_T0 + 4, BOOKING_EPAYMENT_DECLINED, NULL, 0),
 	               "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(last_failed, 0); /* the payment guard */
 	ck_assert_uint_eq(event_count(), 3);
 	free(e);
 }
@@ -1143,9 +1202,10 @@ START_TEST(pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_
 	before = event_count();
 	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
 	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
-	ck_assert_code(pay_finish(&x, BOOKING_PAY_OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD,
+	ck_assert_code(pay_finish(&x, OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD,
 	                          FX_T0 + HOLD_MS + 2 * FX_MINUTE, 0, evs, 2),
-	               "BOOKING_EXPIRED");
+	               "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(last_failed, 2); /* the seats guard: B2 is bob's */
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_PROCESSING);
 	booking_payment_free(p);
@@ -1154,7 +1214,7 @@ START_TEST(pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_
 
 	/* the core refunds and finishes with REFUNDED */
 	make_event(&refund_ev[0], "payment.refunded", "payment", x.p.id, FX_T0 + HOLD_MS + 3 * FX_MINUTE);
-	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_REFUNDED, "seats_lost", BOOKING_DECLINE_KEEP_HOLD,
+	ck_assert_ok(pay_finish(&x, OUTCOME_REFUNDED, "seats_lost", BOOKING_DECLINE_KEEP_HOLD,
 	                        FX_T0 + HOLD_MS + 3 * FX_MINUTE, BOOKING_EEXPIRED, refund_ev, 1));
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_REFUNDED);
@@ -1184,7 +1244,7 @@ START_TEST(pay_finish_declined_keeps_the_hold_and_replays_the_decline)
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	ck_assert_int_eq(seat_of("C1").hold_until, FX_T0 + 1 + 2 * FX_MINUTE);
 	make_event(&ev[0], "payment.failed", "payment", x.p.id, FX_T0 + 2);
-	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2,
+	ck_assert_ok(pay_finish(&x, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2,
 	                        BOOKING_EPAYMENT_DECLINED, ev, 1));
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_FAILED);
@@ -1221,7 +1281,7 @@ START_TEST(pay_finish_declined_with_release_cancels_and_frees)
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&ev[0], "payment.failed", "payment", x.p.id, FX_T0 + 2);
 	make_event(&ev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 2);
-	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_RELEASE, FX_T0 + 2,
+	ck_assert_ok(pay_finish(&x, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_RELEASE, FX_T0 + 2,
 	                        BOOKING_EPAYMENT_DECLINED, ev, 2));
 	r = get_booking(b.r.id);
 	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
@@ -1238,7 +1298,6 @@ START_TEST(refund_of_a_confirmed_booking_frees_its_seats)
 	bk b;
 	pay x;
 	booking_event_record evs[2], rev[2];
-	booking_store_refund req;
 	booking_reservation *r;
 	booking_payment *p;
 
@@ -1247,14 +1306,10 @@ START_TEST(refund_of_a_confirmed_booking_frees_its_seats)
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + 2);
 	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + 2);
-	ck_assert_ok(pay_finish(&x, BOOKING_PAY_OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
+	ck_assert_ok(pay_finish(&x, OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
 	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 3);
 	make_event(&rev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 3);
-	req.payment_id = x.p.id;
-	req.now = FX_T0 + 3;
-	req.event_count = 2;
-	req.events = rev;
-	ck_assert_ok(st->refund(st, &req));
+	ck_assert_ok(refund_change(&x, FX_T0 + 3, rev, 2));
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_REFUNDED);
 	ck_assert_int_eq(p->refunded_amount, p->amount);
@@ -1264,10 +1319,11 @@ START_TEST(refund_of_a_confirmed_booking_frees_its_seats)
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("D1").status, BOOKING_SEAT_FREE);
 	ck_assert_uint_eq(event_count(), 5);
-	/* twice: nothing written */
+	/* twice: the payment guard fails, nothing written */
 	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 4);
 	make_event(&rev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 4);
-	ck_assert_code(st->refund(st, &req), "INVALID_BOOKING_STATE");
+	ck_assert_code(refund_change(&x, FX_T0 + 4, rev, 2), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(last_failed, 0);
 	ck_assert_uint_eq(event_count(), 5);
 }
 END_TEST
@@ -1277,19 +1333,16 @@ START_TEST(refund_of_a_processing_payment_is_invalid_state)
 	bk b;
 	pay x;
 	booking_event_record rev[1];
-	booking_store_refund req;
 
 	seed();
 	hold_ok(&b, "alice", "D2", FX_T0);
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 3);
-	req.payment_id = x.p.id;
-	req.now = FX_T0 + 3;
-	req.event_count = 1;
-	req.events = rev;
-	ck_assert_code(st->refund(st, &req), "INVALID_BOOKING_STATE");
-	req.payment_id = "01900000-0000-7000-8000-000000000000";
-	ck_assert_int_lt(st->refund(st, &req), 0);
+	ck_assert_code(refund_change(&x, FX_T0 + 3, rev, 1), "INVALID_BOOKING_STATE");
+	ck_assert_uint_eq(last_failed, 0);
+	ck_assert_int_eq(seat_of("D2").status, BOOKING_SEAT_HELD);
+	snprintf(x.p.id, sizeof(x.p.id), "%s", "01900000-0000-7000-8000-000000000000");
+	ck_assert_int_lt(refund_change(&x, FX_T0 + 3, rev, 1), 0);
 }
 END_TEST
 
@@ -1320,7 +1373,7 @@ START_TEST(list_processing_gives_old_processing_payments_oldest_first)
 	pay_begin_ok(&x2, &b2, "k2", FX_T0 + 20);
 	pay_begin_ok(&x1, &b1, "k1", FX_T0 + 10);
 	pay_begin_ok(&x3, &b3, "k3", FX_T0 + 30);
-	ck_assert_ok(pay_finish(&x3, BOOKING_PAY_OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
+	ck_assert_ok(pay_finish(&x3, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
 	                        FX_T0 + 31, BOOKING_EPAYMENT_DECLINED, NULL, 0));
 	ck_assert_ok(st->list_processing(st, FX_T0 + 100, 10, payment_id_of, &l));
 	ck_assert_uint_eq(l.n, 2);

@@ -213,15 +213,6 @@ static int w_pay_begin(booking_store *st, const booking_store_pay_begin *req, bo
 	BEFORE(st, "pay_begin");
 	return INNER(st)->pay_begin(INNER(st), req, res);
 }
-static int w_pay_finish(booking_store *st, const booking_store_pay_finish *req)
-{
-	BEFORE(st, "pay_finish");
-	return INNER(st)->pay_finish(INNER(st), req);
-}
-static int w_refund(booking_store *st, const booking_store_refund *req)
-{
-	return INNER(st)->refund(INNER(st), req);
-}
 static int w_payment_get(booking_store *st, const char *id, booking_payment **out)
 {
 	return INNER(st)->payment_get(INNER(st), id, out);
@@ -344,8 +335,6 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->apply = inner->apply ? w_apply : NULL;
 	p->list_due = w_list_due;
 	p->pay_begin = w_pay_begin;
-	p->pay_finish = w_pay_finish;
-	p->refund = w_refund;
 	p->payment_get = w_payment_get;
 	p->list_processing = w_list_processing;
 	p->outbox_unpublished = w_outbox_unpublished;

@@ -436,7 +436,7 @@ START_TEST(two_recovery_passes_at_once_settle_each_payment_once)
 	ck_assert_uint_eq(fx_payments_of(&f, kept, &pk, 1), 1);
 
 	pthread_barrier_init(&barrier, NULL, 2);
-	gate_on(2, "pay_finish", NULL); /* both passes reach the store with the same payment */
+	gate_on(2, "apply", NULL); /* both passes reach the store with the same payment */
 	for (int i = 0; i < 2; i++) {
 		r[i] = (recoverer){&barrier, -99, 0};
 		pthread_create(&t[i], NULL, recover, &r[i]);

@@ -249,8 +249,6 @@ int mem_list_due(booking_store *base, int64_t now, size_t max, booking_store_boo
 
 /* payment.c */
 int mem_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
-int mem_pay_finish(booking_store *base, const booking_store_pay_finish *req);
-int mem_refund(booking_store *base, const booking_store_refund *req);
 int mem_payment_get(booking_store *base, const char *id, booking_payment **out);
 int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
                          const char *idempotency_key, const char *booking_id, int64_t since);

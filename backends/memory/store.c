@@ -325,8 +325,6 @@ int booking__memory_store_new(booking_store **out)
 	b->apply = mem_apply;
 	b->list_due = mem_list_due;
 	b->pay_begin = mem_pay_begin;
-	b->pay_finish = mem_pay_finish;
-	b->refund = mem_refund;
 	b->payment_get = mem_payment_get;
 	b->payment_attempts = mem_payment_attempts;
 	b->list_processing = mem_list_processing;

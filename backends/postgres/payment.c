@@ -13,16 +13,8 @@ static const pg_query Q_PAY_BEGIN = {PGQ_PAY_BEGIN, 16,
 	" $7::bigint, $8, $9, $10, $11, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint) r"};
 static const pg_query Q_PAY_BEGIN_RESOLVE = {PGQ_PAY_BEGIN_RESOLVE, 3,
 	"SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND payment_id = $3"};
-static const pg_query Q_PAY_FINISH = {PGQ_PAY_FINISH, 15,
-	"SELECT booking_pay_finish($1, $2::integer, $3, $4, $5::integer, $6::bigint, $7::integer, $8::text[],"
-	" $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[])"};
-static const pg_query Q_REFUND = {PGQ_REFUND, 10,
-	"SELECT booking_refund($1, $2::bigint, $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],"
-	" $8::text[], $9::text[], $10::text[])"};
 static const pg_query Q_PAYMENT_GET = {PGQ_PAYMENT_GET, 1,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
-static const pg_query Q_PAYMENT_STATUS = {PGQ_PAYMENT_STATUS, 1,
-	"SELECT status, updated_at FROM payments WHERE id = $1"};
 static const pg_query Q_LIST_PROCESSING = {PGQ_LIST_PROCESSING, 2,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= $1::bigint"
 	" ORDER BY created_at, id LIMIT $2::bigint"};
@@ -158,115 +150,6 @@ int pg_pay_begin(booking_store *base, const booking_store_pay_begin *req, bookin
 	return 0;
 }
 
-/* ------------------------------------------------------------------------
- * Finish and refund.
- * ------------------------------------------------------------------------ */
-
-/* The payment shows `status`, set at `now`. */
-static int payment_shows(pg_conn *c, const char *id, booking_payment_status status, int64_t now)
-{
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, id);
-	int rc = pg_exec(c, &Q_PAYMENT_STATUS, &p, &r);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	rc = PQntuples(r) == 1 && pg_i64(r, 0, 0) == (int64_t)status && pg_i64(r, 0, 1) == now;
-	PQclear(r);
-	return rc;
-}
-
-static int pay_finish_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const booking_store_pay_finish *req = arg;
-	if (req->event_count && req->events)
-		return pg_event_exists(c, req->events[0].id);
-	booking_payment_status want = req->outcome == BOOKING_PAY_OUTCOME_SUCCEEDED  ? BOOKING_PAYMENT_SUCCEEDED
-	                              : req->outcome == BOOKING_PAY_OUTCOME_DECLINED ? BOOKING_PAYMENT_FAILED
-	                                                                             : BOOKING_PAYMENT_REFUNDED;
-	return payment_shows(c, req->payment_id, want, req->now);
-}
-
-int pg_pay_finish(booking_store *base, const booking_store_pay_finish *req)
-{
-	if (!req || !req->payment_id)
-		return missing("payment_id");
-	if (req->event_count && !req->events)
-		return missing("events");
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, req->payment_id);
-	pp_i64(&p, (int64_t)req->outcome);
-	pp_text(&p, req->gateway_ref);
-	pp_text(&p, req->failure_code);
-	pp_i64(&p, (int64_t)req->decline_policy);
-	pp_i64(&p, req->now);
-	pp_i64(&p, req->replay_error);
-	pp_events(&p, req->events, req->event_count);
-	int rc = pg_run(pg_impl(base), &Q_PAY_FINISH, &p, &r, pay_finish_committed, req);
-	pp_free(&p);
-	if (rc == PG_COMMITTED)
-		return 0;
-	if (rc < 0)
-		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "an event of payment %s already exists",
-		                                                 req->payment_id)
-		                             : rc;
-	int code = PQntuples(r) == 1 ? (int)pg_i64(r, 0, 0) : BOOKING_EINTERNAL;
-	PQclear(r);
-	switch (code) {
-	case 0:
-		return 0;
-	case BOOKING_EINVALID_STATE:
-		return booking_error_set(code, NULL, "payment %s is not PROCESSING", req->payment_id);
-	case BOOKING_EEXPIRED:
-		return booking_error_set(code, NULL, "the booking of payment %s no longer holds its seats", req->payment_id);
-	case BOOKING_EVALIDATION:
-		return booking_error_set(code, NULL, "unknown payment outcome %d", (int)req->outcome);
-	default:
-		return pg_domain_error(code, "pay_finish", req->payment_id);
-	}
-}
-
-static int refund_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const booking_store_refund *req = arg;
-	if (req->event_count && req->events)
-		return pg_event_exists(c, req->events[0].id);
-	return payment_shows(c, req->payment_id, BOOKING_PAYMENT_REFUNDED, req->now);
-}
-
-int pg_refund(booking_store *base, const booking_store_refund *req)
-{
-	if (!req || !req->payment_id)
-		return missing("payment_id");
-	if (req->event_count && !req->events)
-		return missing("events");
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, req->payment_id);
-	pp_i64(&p, req->now);
-	pp_events(&p, req->events, req->event_count);
-	int rc = pg_run(pg_impl(base), &Q_REFUND, &p, &r, refund_committed, req);
-	pp_free(&p);
-	if (rc == PG_COMMITTED)
-		return 0;
-	if (rc < 0)
-		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "an event of payment %s already exists",
-		                                                 req->payment_id)
-		                             : rc;
-	int code = PQntuples(r) == 1 ? (int)pg_i64(r, 0, 0) : BOOKING_EINTERNAL;
-	PQclear(r);
-	if (code == BOOKING_EINVALID_STATE)
-		return booking_error_set(code, NULL, "payment %s is not SUCCEEDED or its booking is not CONFIRMED",
-		                         req->payment_id);
-	return code ? pg_domain_error(code, "refund", req->payment_id) : 0;
-}
 
 /* ------------------------------------------------------------------------
  * Reads.

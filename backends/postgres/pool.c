@@ -545,7 +545,15 @@ int pg_acquire(pg_store *st, pg_conn **out)
 
 void pg_release(pg_store *st, pg_conn *c)
 {
-	booking_pool_release(st->pool, c, c->broken);
+	bool broken = c->broken;
+	booking_pool_release(st->pool, c, broken);
+	/*
+	 * A lost session usually means the server restarted or terminated
+	 * backends: the idle sessions are most likely gone too. Close them, so
+	 * the next callers connect afresh instead of each failing once on one.
+	 */
+	if (broken)
+		booking_pool_close_idle(st->pool);
 }
 
 /* ------------------------------------------------------------------------

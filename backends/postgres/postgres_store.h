@@ -239,8 +239,6 @@ int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation
 #define PG_BOOKING_NCOLS 12
 
 int pg_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
-int pg_pay_finish(booking_store *st, const booking_store_pay_finish *req);
-int pg_refund(booking_store *st, const booking_store_refund *req);
 int pg_payment_get(booking_store *st, const char *id, booking_payment **out);
 int pg_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
                         const char *idempotency_key, const char *booking_id, int64_t since);

@@ -598,9 +598,13 @@ static const char *const SCHEMA_V4[] = {
 	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
 	"  RETURN 0;"
 	" END $f$;",
-	/* the core decides cancel and expire now (apply): the function that decided them goes */
+	/* the core decides cancel, expire, a payment's outcome and refunds now (apply): the functions that did go */
 	"DROP FUNCTION IF EXISTS booking_transition(text, smallint, bigint, text[], text[], text[], text[], bigint[], text[],"
 	" text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_pay_finish(text, integer, text, text, integer, bigint, integer, text[], text[],"
+	" text[], text[], bigint[], text[], text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_refund(text, bigint, text[], text[], text[], text[], bigint[], text[], text[],"
+	" text[]);",
 	NULL,
 };
 

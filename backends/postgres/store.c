@@ -173,8 +173,6 @@ static void set_members(booking_store *b)
 	b->booking_list_by_user = pg_booking_list_by_user;
 	b->list_due = pg_list_due;
 	b->pay_begin = pg_pay_begin;
-	b->pay_finish = pg_pay_finish;
-	b->refund = pg_refund;
 	b->payment_get = pg_payment_get;
 	b->list_processing = pg_list_processing;
 	b->outbox_unpublished = pg_outbox_unpublished;

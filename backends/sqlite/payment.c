@@ -1,5 +1,6 @@
 /*
- * SQLite store — payments: idempotent start, outcome, refund, recovery list.
+ * SQLite store — payments: idempotent start, reads, recovery list, attempt counts (outcomes and
+ * refunds are changes the core decides: apply, reservation.c).
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -12,18 +13,9 @@ static const char SQL_IDEM_GET[] =
 static const char SQL_IDEM_INSERT[] =
 	"INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)"
 	" VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)";
-static const char SQL_IDEM_COMPLETE[] =
-	"UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1";
 static const char SQL_PAYMENT_GET[] = "SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE id = ?1";
 static const char SQL_PAYMENT_INSERT[] =
 	"INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-static const char SQL_PAYMENT_STATE[] = "SELECT status, booking_id FROM payments WHERE id = ?1";
-static const char SQL_PAYMENT_SET[] =
-	"UPDATE payments SET status = ?2, updated_at = ?3,"
-	" gateway_ref = CASE WHEN ?4 = '' THEN gateway_ref ELSE ?4 END,"
-	" failure_code = CASE WHEN ?5 = '' THEN failure_code ELSE ?5 END,"
-	" refunded_amount = CASE WHEN ?2 = 4 THEN amount ELSE refunded_amount END"
-	" WHERE id = ?1";
 static const char SQL_PROCESSING[] =
 	"SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= ?1"
 	" ORDER BY created_at, rowid LIMIT ?2";
@@ -33,14 +25,6 @@ static const char SQL_BOOKING_SET[] =
 	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
 static const char SQL_SEATS_HOLD_UNTIL[] =
 	"UPDATE showtime_seats SET hold_until = ?3, version = version + 1"
-	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
-	" AND booking_id = ?2 AND status = 1";
-static const char SQL_SEATS_NOT_HELD[] =
-	"SELECT count(*) FROM booking_seats AS b"
-	" LEFT JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = b.label"
-	" WHERE b.booking_id = ?2 AND (s.label IS NULL OR s.status IS NOT 1 OR s.booking_id IS NOT ?2)";
-static const char SQL_SEATS_SELL[] =
-	"UPDATE showtime_seats SET status = 2, hold_until = 0, version = version + 1"
 	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
 	" AND booking_id = ?2 AND status = 1";
 
@@ -227,161 +211,6 @@ int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_
 	return 0;
 }
 
-/* --- pay_finish -------------------------------------------------------------- */
-
-static int payment_state(sq_conn *c, const char *id, int *status_out, char booking_id[BOOKING_ID_SIZE])
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	*status_out = -1;
-	booking_id[0] = '\0';
-	rc = sq_stmt(c, SQL_PAYMENT_STATE, &s);
-
-	if (rc == 0)
-		rc = sq_bind(c, s, "t", id);
-	if (rc == 0)
-		rc = sq_step(c, s);
-	if (rc == SQLITE_ROW) {
-		*status_out = sqlite3_column_int(s, 0);
-		sq_col_copy(s, 1, booking_id, BOOKING_ID_SIZE);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
-	}
-	sqlite3_reset(s);
-	return rc;
-}
-
-static int finish_succeeded(sq_conn *c, const booking_store_pay_finish *req, const char *booking_id,
-                            const pay_booking *b)
-{
-	int64_t not_held = 0;
-	int rc;
-
-	if (b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the booking no longer awaits this payment");
-	rc = sq_query_i64(c, SQL_SEATS_NOT_HELD, &not_held, NULL, "tt", b->showtime_id, booking_id);
-	if (rc != 0)
-		return rc;
-	if (not_held != 0)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the booking lost its seats before payment completed");
-	rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_SUCCEEDED, req->now,
-	            req->gateway_ref, "");
-	if (rc == 0)
-		rc = booking_set(c, booking_id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, req->now);
-	if (rc == 0)
-		rc = sq_run(c, SQL_SEATS_SELL, "tt", b->showtime_id, booking_id);
-	return rc;
-}
-
-static int finish_declined(sq_conn *c, const booking_store_pay_finish *req, const char *booking_id,
-                           const pay_booking *b)
-{
-	int rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_FAILED, req->now,
-	                req->gateway_ref, req->failure_code);
-
-	if (rc != 0 || b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
-		return rc;
-	if (req->decline_policy == BOOKING_DECLINE_RELEASE) {
-		rc = booking_set(c, booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, req->now);
-		if (rc == 0)
-			rc = sq_seats_release(c, b->showtime_id, booking_id, BOOKING_SEAT_HELD);
-		return rc;
-	}
-	rc = booking_set(c, booking_id, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, req->now);
-	if (rc == 0)
-		rc = sq_run(c, SQL_SEATS_HOLD_UNTIL, "tti", b->showtime_id, booking_id, b->expires_at);
-	return rc;
-}
-
-static int finish_refunded(sq_conn *c, const booking_store_pay_finish *req, const char *booking_id,
-                           const pay_booking *b)
-{
-	int rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_REFUNDED, req->now,
-	                req->gateway_ref, req->failure_code);
-
-	if (rc == 0 && b->status == BOOKING_STATUS_PAYMENT_PROCESSING)
-		rc = booking_set(c, booking_id, BOOKING_STATUS_EXPIRED, BOOKING_SAGA_COMPENSATED, req->now);
-	if (rc == 0)
-		rc = sq_seats_release(c, b->showtime_id, booking_id, BOOKING_SEAT_HELD);
-	return rc;
-}
-
-static int pay_finish_tx(sq_conn *c, void *arg)
-{
-	const booking_store_pay_finish *req = arg;
-	char booking_id[BOOKING_ID_SIZE];
-	pay_booking b;
-	int status, rc;
-
-	rc = payment_state(c, req->payment_id, &status, booking_id);
-	if (rc != 0)
-		return rc;
-	if (status != BOOKING_PAYMENT_PROCESSING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment is not PROCESSING");
-	rc = pay_booking_read(c, booking_id, &b);
-	if (rc != 0)
-		return rc;
-	switch (req->outcome) {
-	case BOOKING_PAY_OUTCOME_SUCCEEDED:
-		rc = finish_succeeded(c, req, booking_id, &b);
-		break;
-	case BOOKING_PAY_OUTCOME_DECLINED:
-		rc = finish_declined(c, req, booking_id, &b);
-		break;
-	case BOOKING_PAY_OUTCOME_REFUNDED:
-		rc = finish_refunded(c, req, booking_id, &b);
-		break;
-	default:
-		rc = booking_error_set(BOOKING_EVALIDATION, NULL, "pay_finish: unknown outcome");
-		break;
-	}
-	if (rc == 0)
-		rc = sq_run(c, SQL_IDEM_COMPLETE, "ti", req->payment_id, (int64_t)req->replay_error);
-	if (rc == 0)
-		rc = sq_events_insert(c, req->events, req->event_count);
-	return rc;
-}
-
-int sq_pay_finish(booking_store *st, const booking_store_pay_finish *req)
-{
-	return sq_write((sq_store *)st, pay_finish_tx, (void *)(uintptr_t)req);
-}
-
-/* --- refund ------------------------------------------------------------------------ */
-
-static int refund_tx(sq_conn *c, void *arg)
-{
-	const booking_store_refund *req = arg;
-	char booking_id[BOOKING_ID_SIZE];
-	pay_booking b;
-	int status, rc;
-
-	rc = payment_state(c, req->payment_id, &status, booking_id);
-	if (rc != 0)
-		return rc;
-	if (status != BOOKING_PAYMENT_SUCCEEDED)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment is not SUCCEEDED");
-	rc = pay_booking_read(c, booking_id, &b);
-	if (rc != 0)
-		return rc;
-	if (b.status != BOOKING_STATUS_CONFIRMED)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking is not CONFIRMED");
-	rc = sq_run(c, SQL_PAYMENT_SET, "tiiee", req->payment_id, (int64_t)BOOKING_PAYMENT_REFUNDED, req->now, "", "");
-	if (rc == 0)
-		rc = booking_set(c, booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, req->now);
-	if (rc == 0)
-		rc = sq_seats_release(c, b.showtime_id, booking_id, BOOKING_SEAT_SOLD);
-	if (rc == 0)
-		rc = sq_events_insert(c, req->events, req->event_count);
-	return rc;
-}
-
-int sq_refund(booking_store *st, const booking_store_refund *req)
-{
-	return sq_write((sq_store *)st, refund_tx, (void *)(uintptr_t)req);
-}
 
 /* --- reads ------------------------------------------------------------------------- */
 

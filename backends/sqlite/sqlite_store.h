@@ -178,8 +178,6 @@ int sq_booking_from_row(sq_conn *c, sqlite3_stmt *s, booking_reservation **out);
 int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id, booking_seat_status status);
 
 int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
-int sq_pay_finish(booking_store *st, const booking_store_pay_finish *req);
-int sq_refund(booking_store *st, const booking_store_refund *req);
 int sq_payment_get(booking_store *st, const char *id, booking_payment **out);
 int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
                         const char *idempotency_key, const char *booking_id, int64_t since);

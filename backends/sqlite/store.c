@@ -198,8 +198,6 @@ static void vtable_init(booking_store *v)
 	v->booking_list_by_user = sq_booking_list_by_user;
 	v->list_due = sq_list_due;
 	v->pay_begin = sq_pay_begin;
-	v->pay_finish = sq_pay_finish;
-	v->refund = sq_refund;
 	v->payment_get = sq_payment_get;
 	v->list_processing = sq_list_processing;
 	v->outbox_unpublished = sq_outbox_unpublished;

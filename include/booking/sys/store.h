@@ -89,36 +89,6 @@ typedef struct booking_store_pay_begin_result {
 	int replay_error;                /**< REPLAY of a failed payment: the error code it answered (else 0) */
 } booking_store_pay_begin_result;
 
-/** How a payment ends. */
-typedef enum booking_store_pay_outcome {
-	BOOKING_PAY_OUTCOME_SUCCEEDED = 1, /**< charge succeeded: confirm, if the booking still owns its seats */
-	BOOKING_PAY_OUTCOME_DECLINED = 2,  /**< gateway said no, or never charged */
-	BOOKING_PAY_OUTCOME_REFUNDED = 3   /**< charged after the seats were lost, and refunded */
-} booking_store_pay_outcome;
-
-typedef struct booking_store_pay_finish {
-	const char *payment_id;
-	booking_store_pay_outcome outcome;
-	const char *gateway_ref;          /**< charge id, may be "" */
-	const char *failure_code;         /**< DECLINED: decline code; REFUNDED: reason; else "" */
-	booking_decline_policy decline_policy; /**< DECLINED: keep the hold or cancel and release */
-	int64_t now;
-	int replay_error;                 /**< stored with the idempotency record (0 on success) */
-	size_t event_count;
-	const booking_event_record *events; /**< payment.* and booking.* events of this outcome */
-} booking_store_pay_finish;
-
-/**
- * Refund of a confirmed booking (admin): payment SUCCEEDED → REFUNDED,
- * booking CONFIRMED → CANCELLED, seats freed.
- */
-typedef struct booking_store_refund {
-	const char *payment_id;
-	int64_t now;
-	size_t event_count;
-	const booking_event_record *events;
-} booking_store_refund;
-
 
 /*
  * A change: the core reads what it needs, decides, and hands the store one
@@ -323,27 +293,7 @@ struct booking_store {
 	 */
 	int (*pay_begin)(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
 
-	/**
-	 * required: one transaction; the payment must be PROCESSING
-	 * (BOOKING_EINVALID_STATE otherwise, nothing written).
-	 * SUCCEEDED: if the booking is PAYMENT_PROCESSING and every one of its
-	 *   seats is still HELD by it → payment SUCCEEDED (gateway_ref), booking
-	 *   CONFIRMED (saga CONFIRMED), seats SOLD. If not → BOOKING_EEXPIRED and
-	 *   nothing written (the core refunds, then finishes with REFUNDED).
-	 * DECLINED: payment FAILED (failure_code); booking back to PENDING with
-	 *   its seats' hold_until reset to its expires_at (KEEP_HOLD), or
-	 *   CANCELLED with its seats freed (RELEASE); saga back to
-	 *   SEATS_RESERVED, or COMPENSATED.
-	 * REFUNDED: payment REFUNDED (refunded_amount = amount), booking EXPIRED
-	 *   if it was PAYMENT_PROCESSING, seats still held by it freed, saga
-	 *   COMPENSATED.
-	 * Each: booking version+1 when its status changes, the idempotency
-	 * record completed with replay_error, the events appended.
-	 */
-	int (*pay_finish)(booking_store *st, const booking_store_pay_finish *req);
-
-	/** required: one transaction; payment SUCCEEDED and booking CONFIRMED, else BOOKING_EINVALID_STATE. */
-	int (*refund)(booking_store *st, const booking_store_refund *req);
+	/* a payment's outcome and a refund are changes the core decides: apply() */
 
 	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
 	/** required: payments PROCESSING with created_at <= before, oldest first, at most `max`. */
