@@ -190,7 +190,7 @@ int booking_conformance_run(const char *store_url, const booking_conformance_opt
 	if (o.verbosity >= 1)
 		fprintf(out, "booking-conformance: %s: %zu test cases%s\n", store_url,
 		        l.n + ((groups & BOOKING_CONFORMANCE_CHECK) ? 1 : 0),
-		        (groups & BOOKING_CONFORMANCE_CHECK) ? ", then booking_check()" : "");
+		        (groups & BOOKING_CONFORMANCE_CHECK) ? ", the last one booking_check() after a flow" : "");
 	run_cases(sr, l.names, l.n < KIT_MAX_CASES ? l.n : KIT_MAX_CASES, &o, out, &t);
 	srunner_free(sr);
 	free(l.names);
