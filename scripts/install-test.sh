@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `meson install --destdir` into a temporary directory, then build the example
-# program outside the tree with nothing but pkg-config, and run it.
+# program outside the tree with nothing but pkg-config, and run it; then, when
+# the conformance kit was built, a program that links it (libbooking-conformance).
 # Usage: install-test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -19,3 +20,41 @@ cp "$src/examples/hold_and_pay.c" "$tmp/"
 (cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror hold_and_pay.c $cflags $libs -o hold_and_pay)
 libdir=$(dirname "$(find "$tmp/root" -name 'libbooking.so.*' | head -n1)")
 LD_LIBRARY_PATH="$libdir" "$tmp/hold_and_pay"
+
+# The conformance kit as a backend author links it: register a scheme (here a
+# store that is the memory store), run two groups of the kit on it; and the
+# program is installed.
+if [ -f "$pcdir/libbooking-conformance.pc" ]; then
+	cat >"$tmp/kit_user.c" <<'EOF'
+#include <booking/booking.h>
+#include <booking/sys/backend.h>
+#include <booking/sys/conformance.h>
+
+static int my_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+{
+	(void)url;
+	(void)payload;
+	return booking_store_open(out, "memory:", opts);
+}
+
+int main(void)
+{
+	booking_backend_def def = BOOKING_BACKEND_DEF_INIT;
+	booking_conformance_options o = BOOKING_CONFORMANCE_OPTIONS_INIT;
+
+	def.scheme = "mystore";
+	def.store = my_store;
+	if (booking_backend_register(&def) != 0)
+		return 2;
+	o.groups = BOOKING_CONFORMANCE_CATALOG | BOOKING_CONFORMANCE_CHECK;
+	return booking_conformance_run("mystore:", &o) == 0 ? 0 : 1;
+}
+EOF
+	kit_cflags=$(pkg-config --cflags libbooking-conformance)
+	kit_libs=$(pkg-config --libs libbooking-conformance)
+	echo "pkg-config (kit): $kit_cflags $kit_libs"
+	(cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror kit_user.c $kit_cflags $kit_libs -o kit_user)
+	LD_LIBRARY_PATH="$libdir" "$tmp/kit_user"
+	find "$tmp/root" -path '*/bin/booking-conformance' -type f | grep -q . ||
+		{ echo "booking-conformance was not installed" >&2; exit 1; }
+fi

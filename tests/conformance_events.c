@@ -4,7 +4,7 @@
  * read as a group, ack, claim stale deliveries.
  * SPDX-License-Identifier: MIT
  */
-#include "fixture.h"
+#include "suites.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -324,23 +324,31 @@ START_TEST(concurrent_consumers_of_a_group_get_each_message_once)
 }
 END_TEST
 
+void fx_events_suite_add(Suite *s, unsigned int groups)
+{
+	static const TTest *const *const tests[] = {
+		&read_group_delivers_new_messages_in_publish_order,
+		&read_group_never_redelivers_a_delivered_message,
+		&read_group_respects_max,
+		&every_group_sees_every_message,
+		&messages_published_later_reach_an_existing_group,
+		&unacked_message_is_claimed_again_after_min_idle,
+		&acked_message_is_never_claimed,
+		&ack_in_one_group_leaves_the_other_pending,
+		&claim_stale_respects_max,
+		&concurrent_consumers_of_a_group_get_each_message_once,
+	};
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		fx_add_case(s, groups, BOOKING_CONFORMANCE_EVENTS, *tests[i], setup, teardown, 30);
+}
+
+#ifndef FX_NO_MAIN
 int main(void)
 {
 	Suite *s = suite_create("conformance_events");
-	TCase *tc = tcase_create("events");
 
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, read_group_delivers_new_messages_in_publish_order);
-	tcase_add_test(tc, read_group_never_redelivers_a_delivered_message);
-	tcase_add_test(tc, read_group_respects_max);
-	tcase_add_test(tc, every_group_sees_every_message);
-	tcase_add_test(tc, messages_published_later_reach_an_existing_group);
-	tcase_add_test(tc, unacked_message_is_claimed_again_after_min_idle);
-	tcase_add_test(tc, acked_message_is_never_claimed);
-	tcase_add_test(tc, ack_in_one_group_leaves_the_other_pending);
-	tcase_add_test(tc, claim_stale_respects_max);
-	tcase_add_test(tc, concurrent_consumers_of_a_group_get_each_message_once);
-	suite_add_tcase(s, tc);
+	fx_events_suite_add(s, BOOKING_CONFORMANCE_ALL);
 	return fx_run(s);
 }
+#endif

@@ -4,7 +4,7 @@
  * against the vtable only, so every lock backend runs it unchanged.
  * SPDX-License-Identifier: MIT
  */
-#include "fixture.h"
+#include "suites.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -261,11 +261,30 @@ START_TEST(threads_contending_for_keys_never_share_one)
 }
 END_TEST
 
+void fx_lock_suite_add(Suite *s, unsigned int groups)
+{
+	static const TTest *const *const tests[] = {
+		&acquire_of_free_keys_succeeds_and_blocks_other_owners,
+		&acquire_is_all_or_nothing,
+		&owner_may_retake_its_keys_and_refresh_the_ttl,
+		&release_frees_the_keys,
+		&stale_owner_cannot_release_someone_elses_keys,
+		&stale_owner_cannot_extend,
+		&extend_needs_every_key,
+		&extend_keeps_the_keys_past_their_first_ttl,
+		&expiry_frees_the_keys,
+		&release_of_unheld_keys_is_harmless,
+		&threads_contending_for_keys_never_share_one,
+	};
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		fx_add_case(s, groups, BOOKING_CONFORMANCE_LOCK, *tests[i], setup, teardown, 30);
+}
+
+#ifndef FX_NO_MAIN
 int main(void)
 {
 	Suite *s = suite_create("conformance_lock");
-	TCase *tc = tcase_create("lock");
-
 #ifdef FX_WITH_TINYLOCKS
 	if (tinylocks_register(NULL) != 0) {
 		fprintf(stderr, "tinylocks_register: %s\n", booking_error_last()->message);
@@ -273,19 +292,7 @@ int main(void)
 	}
 #endif
 
-	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, acquire_of_free_keys_succeeds_and_blocks_other_owners);
-	tcase_add_test(tc, acquire_is_all_or_nothing);
-	tcase_add_test(tc, owner_may_retake_its_keys_and_refresh_the_ttl);
-	tcase_add_test(tc, release_frees_the_keys);
-	tcase_add_test(tc, stale_owner_cannot_release_someone_elses_keys);
-	tcase_add_test(tc, stale_owner_cannot_extend);
-	tcase_add_test(tc, extend_needs_every_key);
-	tcase_add_test(tc, extend_keeps_the_keys_past_their_first_ttl);
-	tcase_add_test(tc, expiry_frees_the_keys);
-	tcase_add_test(tc, release_of_unheld_keys_is_harmless);
-	tcase_add_test(tc, threads_contending_for_keys_never_share_one);
-	suite_add_tcase(s, tc);
+	fx_lock_suite_add(s, BOOKING_CONFORMANCE_ALL);
 	return fx_run(s);
 }
+#endif

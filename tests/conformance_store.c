@@ -8,7 +8,7 @@
  * Written against the vtable only, so every store backend runs it unchanged.
  * SPDX-License-Identifier: MIT
  */
-#include "fixture.h"
+#include "suites.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -2203,64 +2203,80 @@ START_TEST(consumer_polling_during_concurrent_writes_sees_every_event_once)
 }
 END_TEST
 
+/*
+ * The test cases by group (include/booking/sys/conformance.h). Part one's
+ * members run on a store of their own (setup, teardown), part two's flows on
+ * a handle (flows_setup, flows_teardown).
+ */
+void fx_store_suite_add(Suite *s, unsigned int groups)
+{
+	static const struct {
+		unsigned int group;
+		bool flow;
+		const TTest *const *test;
+	} cases[] = {
+		{BOOKING_CONFORMANCE_CATALOG, false, &migrate_is_idempotent},
+		{BOOKING_CONFORMANCE_CATALOG, false, &validate_refuses_bad_versions_and_missing_members},
+		{BOOKING_CONFORMANCE_CATALOG, false, &movie_insert_get_list},
+		{BOOKING_CONFORMANCE_CATALOG, false, &theater_insert_get_list},
+		{BOOKING_CONFORMANCE_CATALOG, false, &screen_insert_keeps_seats_and_needs_its_theater},
+		{BOOKING_CONFORMANCE_CATALOG, false, &showtime_insert_creates_one_free_seat_row_per_seat},
+		{BOOKING_CONFORMANCE_CATALOG, false, &showtime_needs_its_movie_and_screen},
+		{BOOKING_CONFORMANCE_CATALOG, false, &showtime_list_orders_by_start_and_filters_by_movie},
+		{BOOKING_CONFORMANCE_LEDGER, false, &hold_claims_the_seats_inserts_the_booking_and_its_event},
+		{BOOKING_CONFORMANCE_LEDGER, false, &hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats},
+		{BOOKING_CONFORMANCE_LEDGER, false, &hold_of_an_unknown_label_writes_nothing},
+		{BOOKING_CONFORMANCE_LEDGER, false, &hold_claims_a_seat_whose_hold_expired},
+		{BOOKING_CONFORMANCE_LEDGER, false, &duplicate_booking_id_is_refused},
+		{BOOKING_CONFORMANCE_LEDGER, false, &bookings_of_a_user_come_newest_first},
+		{BOOKING_CONFORMANCE_LEDGER, false, &bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max},
+		{BOOKING_CONFORMANCE_LEDGER, false, &apply_writes_the_booking_its_seats_and_its_events_at_once},
+		{BOOKING_CONFORMANCE_LEDGER, false, &apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it},
+		{BOOKING_CONFORMANCE_LEDGER, false, &apply_moves_only_the_seats_the_booking_has_in_the_given_state},
+		{BOOKING_CONFORMANCE_LEDGER, false, &list_due_gives_overdue_pending_bookings_oldest_first},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_begin_starts_a_payment_and_extends_the_seat_holds},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_begin_with_a_running_key_is_in_progress_and_another_request_is_key_reuse},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_begin_guards_write_nothing},
+		{BOOKING_CONFORMANCE_LEDGER, false, &keys_are_per_user},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_finish_succeeded_confirms_sells_and_completes_the_key},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_nothing},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_finish_declined_keeps_the_hold_and_replays_the_decline},
+		{BOOKING_CONFORMANCE_LEDGER, false, &pay_finish_declined_with_release_cancels_and_frees},
+		{BOOKING_CONFORMANCE_LEDGER, false, &refund_of_a_confirmed_booking_frees_its_seats},
+		{BOOKING_CONFORMANCE_LEDGER, false, &refund_of_a_processing_payment_is_invalid_state},
+		{BOOKING_CONFORMANCE_LEDGER, false, &list_processing_gives_old_processing_payments_oldest_first},
+		{BOOKING_CONFORMANCE_LEDGER, false, &scan_walks_every_table_and_skips_null_callbacks},
+		{BOOKING_CONFORMANCE_LEDGER, true, &flow_hold_pay_cancel_expire_relay_consume_check},
+		{BOOKING_CONFORMANCE_LEDGER, true, &flow_data_survives_reopening_a_file_store},
+		{BOOKING_CONFORMANCE_LEDGER, true, &bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor},
+		{BOOKING_CONFORMANCE_LEDGER, true, &a_booking_made_between_pages_neither_repeats_nor_skips_older_ones},
+		{BOOKING_CONFORMANCE_LEDGER, true, &a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error},
+		{BOOKING_CONFORMANCE_OUTBOX, false, &sequences_count_per_aggregate_and_positions_increase},
+		{BOOKING_CONFORMANCE_OUTBOX, false, &outbox_read_pages_by_position},
+		{BOOKING_CONFORMANCE_OUTBOX, false, &outbox_unpublished_and_mark_published},
+		{BOOKING_CONFORMANCE_CONSUMERS, false, &cursor_moves_by_compare_and_set},
+		{BOOKING_CONFORMANCE_CONSUMERS, false, &inbox_records_each_event_once_per_group},
+		{BOOKING_CONFORMANCE_CONSUMERS, false, &dead_letters_are_idempotent_and_listed_oldest_first},
+		{BOOKING_CONFORMANCE_RACES, false, &cursor_compare_and_set_lets_one_writer_win_each_step},
+		{BOOKING_CONFORMANCE_RACES, false, &concurrent_inbox_marks_of_one_event_let_exactly_one_win},
+		{BOOKING_CONFORMANCE_RACES, false, &concurrent_holds_of_one_seat_let_exactly_one_win},
+		{BOOKING_CONFORMANCE_RACES, true, &consumer_polling_during_concurrent_writes_sees_every_event_once},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].flow)
+			fx_add_case(s, groups, cases[i].group, *cases[i].test, flows_setup, flows_teardown, 60);
+		else
+			fx_add_case(s, groups, cases[i].group, *cases[i].test, setup, teardown, 30);
+	}
+}
+
+#ifndef FX_NO_MAIN
 int main(void)
 {
 	Suite *s = suite_create("conformance_store");
-	TCase *members = tcase_create("members");
-	TCase *flows = tcase_create("flows");
 
-	tcase_set_timeout(members, 30);
-	tcase_add_checked_fixture(members, setup, teardown);
-	tcase_add_test(members, migrate_is_idempotent);
-	tcase_add_test(members, validate_refuses_bad_versions_and_missing_members);
-	tcase_add_test(members, movie_insert_get_list);
-	tcase_add_test(members, theater_insert_get_list);
-	tcase_add_test(members, screen_insert_keeps_seats_and_needs_its_theater);
-	tcase_add_test(members, showtime_insert_creates_one_free_seat_row_per_seat);
-	tcase_add_test(members, showtime_needs_its_movie_and_screen);
-	tcase_add_test(members, showtime_list_orders_by_start_and_filters_by_movie);
-	tcase_add_test(members, hold_claims_the_seats_inserts_the_booking_and_its_event);
-	tcase_add_test(members, hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats);
-	tcase_add_test(members, hold_of_an_unknown_label_writes_nothing);
-	tcase_add_test(members, hold_claims_a_seat_whose_hold_expired);
-	tcase_add_test(members, duplicate_booking_id_is_refused);
-	tcase_add_test(members, bookings_of_a_user_come_newest_first);
-	tcase_add_test(members, bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max);
-	tcase_add_test(members, apply_writes_the_booking_its_seats_and_its_events_at_once);
-	tcase_add_test(members, apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it);
-	tcase_add_test(members, apply_moves_only_the_seats_the_booking_has_in_the_given_state);
-	tcase_add_test(members, list_due_gives_overdue_pending_bookings_oldest_first);
-	tcase_add_test(members, pay_begin_starts_a_payment_and_extends_the_seat_holds);
-	tcase_add_test(members, pay_begin_with_a_running_key_is_in_progress_and_another_request_is_key_reuse);
-	tcase_add_test(members, pay_begin_guards_write_nothing);
-	tcase_add_test(members, keys_are_per_user);
-	tcase_add_test(members, pay_finish_succeeded_confirms_sells_and_completes_the_key);
-	tcase_add_test(members, pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_nothing);
-	tcase_add_test(members, pay_finish_declined_keeps_the_hold_and_replays_the_decline);
-	tcase_add_test(members, pay_finish_declined_with_release_cancels_and_frees);
-	tcase_add_test(members, refund_of_a_confirmed_booking_frees_its_seats);
-	tcase_add_test(members, refund_of_a_processing_payment_is_invalid_state);
-	tcase_add_test(members, list_processing_gives_old_processing_payments_oldest_first);
-	tcase_add_test(members, sequences_count_per_aggregate_and_positions_increase);
-	tcase_add_test(members, outbox_read_pages_by_position);
-	tcase_add_test(members, outbox_unpublished_and_mark_published);
-	tcase_add_test(members, cursor_moves_by_compare_and_set);
-	tcase_add_test(members, cursor_compare_and_set_lets_one_writer_win_each_step);
-	tcase_add_test(members, inbox_records_each_event_once_per_group);
-	tcase_add_test(members, concurrent_inbox_marks_of_one_event_let_exactly_one_win);
-	tcase_add_test(members, dead_letters_are_idempotent_and_listed_oldest_first);
-	tcase_add_test(members, scan_walks_every_table_and_skips_null_callbacks);
-	tcase_add_test(members, concurrent_holds_of_one_seat_let_exactly_one_win);
-	suite_add_tcase(s, members);
-
-	tcase_set_timeout(flows, 60);
-	tcase_add_checked_fixture(flows, flows_setup, flows_teardown);
-	tcase_add_test(flows, flow_hold_pay_cancel_expire_relay_consume_check);
-	tcase_add_test(flows, flow_data_survives_reopening_a_file_store);
-	tcase_add_test(flows, consumer_polling_during_concurrent_writes_sees_every_event_once);
-	tcase_add_test(flows, bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor);
-	tcase_add_test(flows, a_booking_made_between_pages_neither_repeats_nor_skips_older_ones);
-	tcase_add_test(flows, a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error);
-	suite_add_tcase(s, flows);
+	fx_store_suite_add(s, BOOKING_CONFORMANCE_ALL);
 	return fx_run(s);
 }
+#endif

@@ -9,9 +9,35 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Set by the conformance kit (fx_use_urls, fx_use_fresh); NULL: the environment's and fx_fresh_url's rule. */
+static const char *store_url_override, *lock_url_override, *events_url_override;
+static booking_conformance_fresh_cb fresh_cb;
+static void *fresh_payload;
+
+void fx_use_urls(const char *store_url, const char *lock_url, const char *events_url)
+{
+	store_url_override = store_url;
+	lock_url_override = lock_url;
+	events_url_override = events_url;
+}
+
+void fx_use_fresh(booking_conformance_fresh_cb fresh, void *payload)
+{
+	fresh_cb = fresh;
+	fresh_payload = payload;
+}
+
 const char *fx_env(const char *name, const char *def)
 {
 	const char *v = getenv(name);
+
+	/* the kit's URLs win over the environment's, wherever a suite reads them */
+	if (store_url_override && strcmp(name, "BOOKING_TEST_STORE_URL") == 0)
+		return store_url_override;
+	if (lock_url_override && strcmp(name, "BOOKING_TEST_LOCK_URL") == 0)
+		return lock_url_override;
+	if (events_url_override && strcmp(name, "BOOKING_TEST_EVENTS_URL") == 0)
+		return events_url_override;
 	return (v && *v) ? v : def;
 }
 
@@ -35,6 +61,11 @@ void fx_fresh_url(char *out, size_t n, const char *url, char *file_out, size_t f
 
 	if (file_out && file_n)
 		file_out[0] = '\0';
+	if (fresh_cb) {
+		int rc = fresh_cb(out, n, url, (unsigned int)++counter, fresh_payload);
+		ck_assert_msg(rc == 0, "the fresh-URL callback failed (%d) for %s", rc, url);
+		return;
+	}
 	/* "sqlite:///abs/path.db": a file. "sqlite::memory:" and the rest: as given. */
 	if (strncmp(url, prefix, strlen(prefix)) == 0 && url[strlen(prefix)] == '/') {
 		const char *path = url + strlen(prefix);

@@ -11,6 +11,7 @@
 
 #include <booking/booking.h>
 #include <booking/sys/backend.h>
+#include <booking/sys/conformance.h>
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ typedef struct fx {
 	int64_t showtime_starts_at;
 } fx;
 
-/* getenv with a default for unset or empty variables. */
+/* getenv with a default for unset or empty variables (and the kit's URLs, see fx_use_urls). */
 const char *fx_env(const char *name, const char *def);
 
 /*
@@ -118,6 +119,14 @@ void fx_remove_db(const char *file);
 
 /* The store URL under test: BOOKING_TEST_STORE_URL, default "memory:". */
 const char *fx_store_url(void);
+/*
+ * The conformance kit's URLs: fx_env answers them for BOOKING_TEST_STORE_URL,
+ * BOOKING_TEST_LOCK_URL and BOOKING_TEST_EVENTS_URL in place of the
+ * environment's (NULL: the environment's). Borrowed; they must outlive the run.
+ */
+void fx_use_urls(const char *store_url, const char *lock_url, const char *events_url);
+/* A callback that makes each test's URL in place of fx_fresh_url's rule (NULL: the rule). */
+void fx_use_fresh(booking_conformance_fresh_cb fresh, void *payload);
 /* A payment key file (booking_payment_key_generate_file) made once per process. */
 const char *fx_payment_key_file(void);
 

@@ -11,7 +11,7 @@
  * and expires_at order it exactly against the others.
  * SPDX-License-Identifier: MIT
  */
-#include "fixture.h"
+#include "suites.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -314,13 +314,22 @@ START_TEST(sixteen_threads_racing_for_thirty_seats_never_share_one)
 }
 END_TEST
 
+void fx_stress_suite_add(Suite *s, unsigned int groups)
+{
+	static const TTest *const *const tests[] = {
+		&sixteen_threads_racing_for_thirty_seats_never_share_one,
+	};
+
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		fx_add_case(s, groups, BOOKING_CONFORMANCE_RACES, *tests[i], NULL, NULL, 200);
+}
+
+#ifndef FX_NO_MAIN
 int main(void)
 {
 	Suite *s = suite_create("stress");
-	TCase *tc = tcase_create("stress");
 
-	tcase_set_timeout(tc, 200);
-	tcase_add_test(tc, sixteen_threads_racing_for_thirty_seats_never_share_one);
-	suite_add_tcase(s, tc);
+	fx_stress_suite_add(s, BOOKING_CONFORMANCE_ALL);
 	return fx_run(s);
 }
+#endif
