@@ -316,8 +316,28 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
  * succeeded but the booking no longer holds its seats (the caller refunds);
  * BOOKING_EINVALID_STATE when the payment was finished by someone else.
  */
+static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
+                      const char *gateway_ref, const char *failure_code, int replay_error);
+
 static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
                   const char *gateway_ref, const char *failure_code, int replay_error)
+{
+	/*
+	 * What the gateway did is recorded even when the caller has given up:
+	 * its deadline does not apply to the reads and the change of finishing.
+	 */
+	booking__scope *sc = booking__scope_current(bk);
+	int64_t deadline = sc ? sc->deadline_ms : 0;
+	if (sc)
+		sc->deadline_ms = 0;
+	int rc = finish_run(bk, ctx, p, outcome, gateway_ref, failure_code, replay_error);
+	if (sc)
+		sc->deadline_ms = deadline;
+	return rc;
+}
+
+static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
+                      const char *gateway_ref, const char *failure_code, int replay_error)
 {
 	int rc = 0;
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {

@@ -449,7 +449,8 @@ static int st_booking_list_by_user(booking_store *base, const char *user_id, int
 static int st_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
 {
 	STORE_SELF(base);
-	STORE_CALL(apply, F_WRITE, in->apply(in, change, failed_guard_out));
+	/* a change may record what already happened (a charge): never refused for a deadline */
+	STORE_CALL(apply, F_FINISH, in->apply(in, change, failed_guard_out));
 }
 
 static int st_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)

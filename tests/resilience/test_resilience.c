@@ -395,6 +395,41 @@ START_TEST(a_passed_deadline_answers_service_unavailable_without_calling_the_sto
 }
 END_TEST
 
+/* The charge takes the caller past its deadline: the gateway said yes meanwhile. */
+static void charge_past_the_deadline(fx_gateway_wrap *g, const booking_charge_request *req)
+{
+	(void)req;
+	fx_advance(g->user, 10 * FX_SECOND);
+}
+
+/* A charge that went through is recorded even when the caller's deadline passed during it. */
+START_TEST(a_charge_that_went_through_is_recorded_past_the_deadline)
+{
+	booking_options o;
+	fx_gateway_wrap *gw = fx_gateway_wrap_new();
+	char b[BOOKING_ID_SIZE];
+	booking_ctx alice = fx_customer("alice");
+
+	booking_options_init(&o);
+	o.payment_key_file = fx_payment_key_file();
+	o.gateway = &gw->parent;
+	fx_open(&f, &o);
+	fx_seed(&f);
+	gw->user = &f;
+	gw->before_charge = charge_past_the_deadline;
+	fx_hold_ok(&f, "alice", "A1", b);
+	alice.deadline_ms = booking_now(f.bk) + 5 * FX_SECOND;
+	(void)booking_pay(NULL, f.bk, &alice, b, "late-key", FX_CARD_OK);
+	ck_assert_int_eq(fx_gateway_charges(gw), 1);
+	booking_reservation *r = fx_booking(&f, b);
+	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED); /* not left PAYMENT_PROCESSING */
+	booking_reservation_free(r);
+	booking_payment p[2];
+	ck_assert_uint_eq(fx_payments_of(&f, b, p, 2), 1);
+	ck_assert_int_eq(p[0].status, BOOKING_PAYMENT_SUCCEEDED);
+}
+END_TEST
+
 /* Charges retried a fixed delay apart, and only while the deadline allows (the manual clock sleeps). */
 START_TEST(gateway_retries_are_fixed_delay_bounded_by_attempts_and_deadline)
 {
@@ -857,6 +892,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, domain_errors_and_writes_are_never_retried);
 	tcase_add_test(tc, a_passed_deadline_answers_service_unavailable_without_calling_the_store);
 	tcase_add_test(tc, gateway_retries_are_fixed_delay_bounded_by_attempts_and_deadline);
+	tcase_add_test(tc, a_charge_that_went_through_is_recorded_past_the_deadline);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("metrics");
 	tcase_add_checked_fixture(tc, NULL, teardown);
