@@ -512,8 +512,8 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	booking__copy(s->category, sizeof(s->category), seat->category);
 	s->price = booking__price_of(f->showtime, seat->category);
 	s->status = seat->status;
-	if (s->status == BOOKING_SEAT_HELD && seat->hold_until <= f->now)
-		s->status = BOOKING_SEAT_FREE; /* lazy expiry: claimable now */
+	if (booking_store_seat_claimable(seat->status, seat->hold_until, f->now))
+		s->status = BOOKING_SEAT_FREE; /* lazy expiry: a hold whose time is up shows as free */
 	if (s->status == BOOKING_SEAT_FREE)
 		m->free_count++;
 	else if (s->status == BOOKING_SEAT_HELD)

@@ -316,7 +316,8 @@ static bool booking_live(const snapshot *s, const booking_reservation *b)
 		/* live while its extended holds last; once they lapse the seats may be re-sold */
 		for (size_t i = 0; i < b->seat_count; i++) {
 			const seat_row *r = find_seat(s, b->showtime_id, b->seats[i].label);
-			if (r && strcmp(r->seat.booking_id, b->id) == 0 && r->seat.hold_until > s->now)
+			if (r && strcmp(r->seat.booking_id, b->id) == 0 &&
+			    !booking_store_seat_claimable(r->seat.status, r->seat.hold_until, s->now))
 				return true;
 		}
 		return false;

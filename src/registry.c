@@ -143,6 +143,10 @@ static int check_version(unsigned int version, unsigned int max, const char *wha
 	return 0;
 }
 
+/* BOOKING_SEAT_CLAIMABLE_SQL writes the seat statuses as these numbers */
+_Static_assert(BOOKING_SEAT_FREE == 0 && BOOKING_SEAT_HELD == 1 && BOOKING_SEAT_SOLD == 2,
+               "BOOKING_SEAT_CLAIMABLE_SQL spells the seat statuses as 0, 1, 2");
+
 int booking_store_validate(const booking_store *st)
 {
 	const char *what = "store";

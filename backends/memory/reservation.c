@@ -123,7 +123,7 @@ static int cmp_booking_due(const void *a, const void *b)
 
 static bool seat_claimable(const mem_seat *seat, int64_t now)
 {
-	return seat->s.status == BOOKING_SEAT_FREE || (seat->s.status == BOOKING_SEAT_HELD && seat->s.hold_until <= now);
+	return booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
 }
 
 static int seat_taken_error(const booking_reservation *b, mem_seat *const *seats, int64_t now, size_t ntaken)

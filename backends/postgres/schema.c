@@ -290,7 +290,7 @@ static const char *const SCHEMA_V1[] = {
 	" BEGIN"
 	"  SELECT coalesce(array_agg(x.label), '{}') INTO locked FROM ("
 	"   SELECT s.label FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = ANY (p_seats)"
-	"    AND (s.status = 0 OR (s.status = 1 AND s.hold_until <= p_now))"
+	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
 	"   ORDER BY s.label FOR UPDATE) x;"
 	"  IF cardinality(locked) = cardinality(p_seats)"
 	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"

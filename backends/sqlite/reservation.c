@@ -15,7 +15,7 @@
 static const char SQL_HOLD_CLAIM[] =
 	"UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3, version = version + 1"
 	" WHERE showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"
-	" AND (status = 0 OR (status = 1 AND hold_until <= ?5))";
+	" AND " BOOKING_SEAT_CLAIMABLE_SQL("", "?5");
 static const char SQL_HOLD_MISSING[] =
 	"SELECT j.value FROM json_each(?2) AS j"
 	" WHERE NOT EXISTS (SELECT 1 FROM showtime_seats AS s WHERE s.showtime_id = ?1 AND s.label = j.value)"
@@ -23,7 +23,7 @@ static const char SQL_HOLD_MISSING[] =
 static const char SQL_HOLD_TAKEN[] =
 	"SELECT s.label FROM json_each(?2) AS j"
 	" JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = j.value"
-	" WHERE NOT (s.status = 0 OR (s.status = 1 AND s.hold_until <= ?3)) ORDER BY j.key";
+	" WHERE NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3") " ORDER BY j.key";
 /* A failed claim is undone to here, so the explanation sees the seats as they were. */
 static const char SQL_HOLD_SAVEPOINT[] = "SAVEPOINT hold";
 static const char SQL_HOLD_UNDO[] = "ROLLBACK TO hold";

@@ -61,6 +61,26 @@ typedef struct booking_store_seat {
 	int64_t version;             /**< bumped on every change (fencing) */
 } booking_store_seat;
 
+/**
+ * The claimable-seat rule, defined once: a new hold may claim a seat that is
+ * FREE, or HELD by a hold whose time is up (hold_until <= now); a SOLD seat
+ * never. The core uses it (seat maps, the checker); a store written in C
+ * calls it; a store in SQL writes it with BOOKING_SEAT_CLAIMABLE_SQL.
+ */
+static inline bool booking_store_seat_claimable(booking_seat_status status, int64_t hold_until, int64_t now)
+{
+	return status == BOOKING_SEAT_FREE || (status == BOOKING_SEAT_HELD && hold_until <= now);
+}
+
+/**
+ * booking_store_seat_claimable() in SQL over the columns `status` and
+ * `hold_until` (named with `prefix`, e.g. "s.") and the SQL expression
+ * `now` (e.g. "?5"), for seat statuses stored as their numbers (FREE 0,
+ * HELD 1, SOLD 2).
+ */
+#define BOOKING_SEAT_CLAIMABLE_SQL(prefix, now) \
+	"(" prefix "status = 0 OR (" prefix "status = 1 AND " prefix "hold_until <= " now "))"
+
 /** Hold: claim seats and insert the booking and its event, in one transaction. */
 typedef struct booking_store_hold {
 	const booking_reservation *booking; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
