@@ -263,8 +263,8 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
                            const char *failure_code, int replay_error, int64_t now)
 {
 	memset(c, 0, sizeof(*c));
-	g[0] = (booking_store_guard){BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_PROCESSING};
-	g[1] = (booking_store_guard){BOOKING_GUARD_BOOKING_VERSION, b->id, b->version};
+	g[0] = (booking_store_guard){BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_PROCESSING, NULL};
+	g[1] = (booking_store_guard){BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL};
 	c->guards = g;
 	c->guard_count = 2;
 	*pay = (booking_store_payment_set){p->id, BOOKING_PAYMENT_SUCCEEDED, gateway_ref, NULL, -1, now};
@@ -274,7 +274,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
 	switch (outcome) {
 	case PAY_OUTCOME_SUCCEEDED:
-		g[2] = (booking_store_guard){BOOKING_GUARD_SEATS_OWNED, b->id, BOOKING_SEAT_HELD};
+		g[2] = (booking_store_guard){BOOKING_GUARD_SEATS_OWNED, b->id, BOOKING_SEAT_HELD, NULL};
 		c->guard_count = 3;
 		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
 		*set = (booking_store_booking_set){b->id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
@@ -345,7 +345,20 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 		if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
 			return rc;
 		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
-			rc = booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", b->id);
+			/*
+			 * Another finisher may have recorded this very payment (the booking
+			 * CONFIRMED by it): that is no lost hold to refund. Only a payment
+			 * still PROCESSING whose booking moved on has lost its seats.
+			 */
+			booking_payment *now_p = NULL;
+			if ((rc = bk->store->payment_get(bk->store, p->id, &now_p)) < 0) {
+				booking_reservation_free(b);
+				return rc;
+			}
+			bool processing = now_p->status == BOOKING_PAYMENT_PROCESSING;
+			booking_payment_free(now_p);
+			rc = processing ? booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", b->id)
+			                : booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment %s is not PROCESSING", p->id);
 			booking_reservation_free(b);
 			return rc;
 		}
@@ -527,28 +540,97 @@ static int replay_still_paid(booking *bk, const booking_payment *p)
 }
 
 /*
- * The store refused to start a payment because of the booking's state: the
- * core says why, from what is stored, so the answer does not depend on
- * whether the expiry sweep ran. A hold whose time is up is BOOKING_EXPIRED
- * (410) whether it is still PENDING or already EXPIRED; any other state is
- * BOOKING_EINVALID_STATE (409) naming it.
+ * Why a booking cannot be paid, from what is stored, so the answer does not
+ * depend on whether the expiry sweep ran: a hold whose time is up is
+ * BOOKING_EXPIRED (410) whether it is still PENDING or already EXPIRED; any
+ * other state than a live PENDING hold is BOOKING_EINVALID_STATE (409)
+ * naming it. 0 when it can be paid.
  */
-static int unpayable(booking *bk, const char *booking_id, int store_rc)
+static int payable(const booking_reservation *b, int64_t now)
 {
-	booking_reservation *b = NULL;
-	int rc = bk->store->booking_get(bk->store, booking_id, &b);
-	if (rc < 0)
-		return rc == BOOKING_EBOOKING_NOT_FOUND ? rc : store_rc;
 	booking_status s = b->status;
-	bool timed_out = s == BOOKING_STATUS_EXPIRED || (s == BOOKING_STATUS_PENDING && b->expires_at <= booking__now(bk));
-	booking_reservation_free(b);
-	if (timed_out)
-		return booking__error_json(BOOKING_EEXPIRED, json_pack("{s:s}", "booking_id", booking_id),
-		                           "the hold has expired");
-	return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s,s:s}", "booking_id", booking_id, "status",
+	if (s == BOOKING_STATUS_PENDING && b->expires_at > now)
+		return 0;
+	if (s == BOOKING_STATUS_EXPIRED || s == BOOKING_STATUS_PENDING)
+		return booking__error_json(BOOKING_EEXPIRED, json_pack("{s:s}", "booking_id", b->id), "the hold has expired");
+	return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s,s:s}", "booking_id", b->id, "status",
 	                                                             booking_status_name(s)),
 	                           "%s %s booking cannot be paid", booking__article(booking_status_name(s)),
 	                           booking_status_name(s));
+}
+
+typedef enum begin_kind { BEGIN_STARTED = 1, BEGIN_REPLAY = 2 } begin_kind;
+
+/*
+ * Start a payment, decided here. A key used before answers for that use:
+ * another request → IDEMPOTENCY_KEY_REUSED, still running →
+ * PAYMENT_IN_PROGRESS, else a replay of the stored payment and what it
+ * answered. A new key may pay only the user's own live PENDING hold. The
+ * change: the payment and its key, the booking PAYMENT_PROCESSING, its seats
+ * held through the payment window — guarded by the booking's version and
+ * the key still unused; when either moved, read and decide again.
+ */
+static int begin(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *key, const char *hash,
+                 int64_t hold_until, begin_kind *kind, booking_payment **replayed, int *replay_error)
+{
+	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
+		/*
+		 * The booking first, then the key: a start writes both at once, so a
+		 * booking seen changed by a twin request implies its key is seen too.
+		 */
+		booking_reservation *b = NULL;
+		int rc = bk->store->booking_get(bk->store, p->booking_id, &b);
+		if (rc < 0)
+			return rc;
+		booking_store_idempotency_record rec;
+		memset(&rec, 0, sizeof(rec));
+		rc = bk->store->idempotency_get(bk->store, ctx->user_id, key, &rec);
+		if (rc == 0)
+			booking_reservation_free(b);
+		if (rc == 0) {
+			if (strcmp(rec.request_hash, hash) != 0)
+				return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL,
+				                         "the idempotency key was used for a different request");
+			if (!rec.completed)
+				return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
+				                         "a payment with this idempotency key is in progress");
+			if ((rc = bk->store->payment_get(bk->store, rec.payment_id, replayed)) < 0)
+				return rc;
+			*kind = BEGIN_REPLAY;
+			*replay_error = rec.replay_error;
+			return 0;
+		}
+		if (rc != BOOKING_ENOTFOUND) {
+			booking_reservation_free(b);
+			return rc;
+		}
+		if (strcmp(b->user_id, ctx->user_id) != 0)
+			rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "the booking belongs to another user");
+		else
+			rc = payable(b, booking__now(bk));
+		if (rc < 0) {
+			booking_reservation_free(b);
+			return rc;
+		}
+		booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL},
+		                            {BOOKING_GUARD_KEY_UNUSED, ctx->user_id, 0, key}};
+		booking_store_booking_set set = {b->id, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
+		                                 booking__now(bk)};
+		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, hold_until};
+		booking_store_payment_start start = {p, ctx->user_id, key, hash};
+		booking_store_change change = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
+		size_t failed = SIZE_MAX;
+		rc = bk->store->apply(bk->store, &change, &failed);
+		booking_reservation_free(b);
+		if (rc == 0) {
+			*kind = BEGIN_STARTED;
+			return 0;
+		}
+		/* the booking moved, or a twin request took the key meanwhile: decide again */
+		if (!((rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX) || rc == BOOKING_EEXISTS))
+			return rc;
+	}
+	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
 }
 
 static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
@@ -574,7 +656,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	booking_reservation *b = NULL;
 	if ((rc = bk->store->booking_get(bk->store, booking_id, &b)) < 0)
 		return rc;
-	/* another's booking: pay_begin refuses it (FORBIDDEN) without saying how it was paid for */
+	/* another's booking: begin() refuses it (FORBIDDEN) without saying how it was paid for */
 	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, booking_id, idempotency_key)) < 0) {
 		sodium_memzero(digits, sizeof(digits));
 		booking_reservation_free(b);
@@ -594,22 +676,25 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 
 	char hash[REQUEST_HASH_SIZE];
 	request_hash(bk, hash, booking_id, digits);
-	booking_store_pay_begin req = {ctx->user_id, idempotency_key, hash, &p, now,
-	                               now + (int64_t)bk->cfg.payment_window_seconds * 1000};
-	booking_store_pay_begin_result res = {0};
-	if ((rc = bk->store->pay_begin(bk->store, &req, &res)) < 0)
-		return rc == BOOKING_EINVALID_STATE || rc == BOOKING_EEXPIRED ? unpayable(bk, booking_id, rc) : rc;
-	if (res.kind == BOOKING_PAY_BEGIN_REPLAY) {
-		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment replayed",
-		             json_pack("{s:s,s:s}", "payment_id", res.payment->id, "booking_id", booking_id));
-		rc = res.replay_error < 0 ? payment_error(res.replay_error, res.payment) : replay_still_paid(bk, res.payment);
-		if (rc == 0 && out)
-			*out = res.payment;
-		else
-			booking_payment_free(res.payment);
+	begin_kind kind = BEGIN_STARTED;
+	booking_payment *replayed = NULL;
+	int replay_error = 0;
+	if ((rc = begin(bk, ctx, &p, idempotency_key, hash, now + (int64_t)bk->cfg.payment_window_seconds * 1000, &kind,
+	                &replayed, &replay_error)) < 0) {
+		sodium_memzero(digits, sizeof(digits));
 		return rc;
 	}
-	booking_payment_free(res.payment);
+	if (kind == BEGIN_REPLAY) {
+		sodium_memzero(digits, sizeof(digits));
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment replayed",
+		             json_pack("{s:s,s:s}", "payment_id", replayed->id, "booking_id", booking_id));
+		rc = replay_error < 0 ? payment_error(replay_error, replayed) : replay_still_paid(bk, replayed);
+		if (rc == 0 && out)
+			*out = replayed;
+		else
+			booking_payment_free(replayed);
+		return rc;
+	}
 
 	booking_charge_result cr = {0};
 	rc = charge(bk, ctx, &p, digits, &cr);
@@ -735,12 +820,12 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	booking_event_record recs[2] = {evs[0].rec, evs[1].rec};
 	/* payment REFUNDED, booking CANCELLED, its seats free: guarded by what was decided on */
 	int64_t now = booking__now(bk);
-	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_SUCCEEDED},
-	                            {BOOKING_GUARD_BOOKING_VERSION, b->id, b->version}};
+	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_SUCCEEDED, NULL},
+	                            {BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL}};
 	booking_store_booking_set set = {b->id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
 	booking_store_seat_move seats = {b->id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
 	booking_store_payment_set pay = {p->id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, p->amount, now};
-	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL};
+	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL, NULL};
 	size_t failed = SIZE_MAX;
 	rc = bk->store->apply(bk->store, &change, &failed);
 	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)

@@ -155,10 +155,10 @@ int booking_store_validate(const booking_store *st)
 	int rc = check_version(st->version, BOOKING_STORE_VERSION, what);
 	if (rc < 0)
 		return rc;
-	/* version 3 changed booking_list_by_user in place (paging): an older store would be called wrongly */
-	if (st->version < 3)
+	/* versions 3 and 4 changed members in place (paging, apply): an older store would be called wrongly */
+	if (st->version < 4)
 		return booking_error_set(BOOKING_EVALIDATION, NULL,
-		                         "store: version %u predates the paged booking_list_by_user of version 3: "
+		                         "store: version %u predates apply() (version 4): "
 		                         "rebuild the store against this <booking/sys/store.h>",
 		                         st->version);
 	REQUIRE(st, free);
@@ -180,7 +180,7 @@ int booking_store_validate(const booking_store *st)
 	REQUIRE(st, booking_list_by_user);
 	REQUIRE(st, apply);
 	REQUIRE(st, list_due);
-	REQUIRE(st, pay_begin);
+	REQUIRE(st, idempotency_get);
 	REQUIRE(st, payment_get);
 	REQUIRE(st, list_processing);
 	REQUIRE(st, outbox_unpublished);

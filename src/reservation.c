@@ -512,10 +512,10 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 		                                                                                             : "hold expired"));
 		if (rc < 0)
 			break;
-		booking_store_guard guard = {BOOKING_GUARD_BOOKING_VERSION, r->id, r->version};
+		booking_store_guard guard = {BOOKING_GUARD_BOOKING_VERSION, r->id, r->version, NULL};
 		booking_store_booking_set set = {r->id, to, BOOKING_SAGA_COMPENSATED, now};
 		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL};
+		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL, NULL};
 		size_t failed = SIZE_MAX;
 		rc = bk->store->apply(bk->store, &change, &failed);
 		booking__event_clear(&ev);
@@ -605,7 +605,7 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 		rc = close_booking(bk, ctx, r, BOOKING_STATUS_EXPIRED);
 		if (rc == 0)
 			expired++;
-		else if (rc != BOOKING_EINVALID_STATE) /* lost a race with pay/cancel: fine */
+		else if (rc != BOOKING_EINVALID_STATE && rc != BOOKING_ELOCK_FAILED) /* lost a race with pay/cancel: fine, next pass */
 			goto done;
 		rc = 0;
 	}

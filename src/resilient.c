@@ -197,7 +197,7 @@ static bool call_next(call *c, int *rc)
 #define STORE_OPS(X) \
 	X(migrate) X(movie_insert) X(movie_get) X(movie_list) X(theater_insert) X(theater_get) X(theater_list) \
 	X(screen_insert) X(screen_get) X(showtime_insert) X(showtime_get) X(showtime_list) X(seat_list) X(hold) \
-	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(pay_begin) \
+	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(idempotency_get) \
 	X(payment_get) X(list_processing) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
@@ -459,10 +459,11 @@ static int st_list_due(booking_store *base, int64_t now, size_t max, booking_sto
 	STORE_ITER(list_due, booking, cb, in->list_due(in, now, max, it_booking, &it_));
 }
 
-static int st_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+static int st_idempotency_get(booking_store *base, const char *user_id, const char *key,
+                              booking_store_idempotency_record *out)
 {
 	STORE_SELF(base);
-	STORE_CALL(pay_begin, F_WRITE, in->pay_begin(in, req, res));
+	STORE_CALL(idempotency_get, F_READ, in->idempotency_get(in, user_id, key, out));
 }
 
 static int st_payment_get(booking_store *base, const char *id, booking_payment **out)
@@ -659,7 +660,7 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(booking_list_by_user);
 	FORWARD(apply);
 	FORWARD(list_due);
-	FORWARD(pay_begin);
+	FORWARD(idempotency_get);
 	FORWARD(payment_get);
 	FORWARD(list_processing);
 	FORWARD(outbox_unpublished);

@@ -752,10 +752,10 @@ static int apply_status(const char *booking_id, int64_t version, booking_status 
 {
 	make_event(ev, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired", "booking", booking_id,
 	           now);
-	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, version};
+	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, version, NULL};
 	booking_store_booking_set set = {booking_id, to, BOOKING_SAGA_COMPENSATED, now};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {1, &g, &set, &move, 1, ev, NULL, NULL};
+	booking_store_change c = {1, &g, &set, &move, 1, ev, NULL, NULL, NULL};
 	return st->apply(st, &c, failed);
 }
 
@@ -811,11 +811,11 @@ START_TEST(apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it)
 	ck_assert_uint_eq(failed, 0);
 	/* the second guard fails: a payment that does not exist; the first held, still nothing is written */
 	make_event(&ev, "booking.cancelled", "booking", b.r.id, FX_T0 + 2);
-	booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b.r.id, 1},
-	                            {BOOKING_GUARD_PAYMENT_STATUS, "01900000-0000-7000-8000-0000000000ff", 1}};
+	booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b.r.id, 1, NULL},
+	                            {BOOKING_GUARD_PAYMENT_STATUS, "01900000-0000-7000-8000-0000000000ff", 1, NULL}};
 	booking_store_booking_set set = {b.r.id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, FX_T0 + 2};
 	booking_store_seat_move move = {b.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {2, g, &set, &move, 1, &ev, NULL, NULL};
+	booking_store_change c = {2, g, &set, &move, 1, &ev, NULL, NULL, NULL};
 	failed = 99;
 	ck_assert_code(st->apply(st, &c, &failed), "INVALID_BOOKING_STATE");
 	ck_assert_uint_eq(failed, 1);
@@ -844,7 +844,7 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	/* HELD -> SOLD keeps the owner; a move from a state no seat is in changes nothing */
 	make_event(&ev, "booking.confirmed", "booking", fresh.r.id, FX_T0 + HOLD_MS + 1);
 	booking_store_seat_move sell = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
-	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev, NULL, NULL};
+	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev, NULL, NULL, NULL};
 	ck_assert_ok(st->apply(st, &c, NULL));
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
 	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
@@ -893,10 +893,25 @@ END_TEST
 
 /* --- payments ------------------------------------------------------------ */
 
+/* What the core asks of a payment that starts, and what it gets (the store's part: idempotency_get, apply). */
+enum { BOOKING_PAY_BEGIN_STARTED = 1, BOOKING_PAY_BEGIN_REPLAY = 2 };
+
+typedef struct pay_req {
+	const char *user_id, *idempotency_key, *request_hash;
+	const booking_payment *payment;
+	int64_t now, seats_hold_until;
+} pay_req;
+
+typedef struct pay_res {
+	int kind;
+	booking_payment *payment;
+	int replay_error;
+} pay_res;
+
 typedef struct pay {
 	booking_payment p;
-	booking_store_pay_begin req;
-	booking_store_pay_begin_result res;
+	pay_req req;
+	pay_res res;
 } pay;
 
 static void make_payment(pay *x, const bk *b, const char *user, const char *key, const char *hash, int64_t now)
@@ -919,10 +934,55 @@ static void make_payment(pay *x, const bk *b, const char *user, const char *key,
 	x->req.seats_hold_until = now + 2 * FX_MINUTE;
 }
 
+/*
+ * Start a payment as the core does (src/payment.c begin()): the key's
+ * record first (reuse, in progress, replay), then the booking (owner, a live
+ * PENDING hold), then one change guarded by the booking's version and the
+ * key still unused. What this file tests is the store's part: the record it
+ * reads back, and the change applied whole or not at all.
+ */
 static int pay_begin(pay *x)
 {
 	memset(&x->res, 0, sizeof(x->res));
-	return st->pay_begin(st, &x->req, &x->res);
+	booking_store_idempotency_record rec;
+	int rc = st->idempotency_get(st, x->req.user_id, x->req.idempotency_key, &rec);
+	if (rc == 0) {
+		if (strcmp(rec.request_hash, x->req.request_hash) != 0)
+			return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL, "key reused");
+		if (!rec.completed)
+			return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL, "in progress");
+		if ((rc = st->payment_get(st, rec.payment_id, &x->res.payment)) < 0)
+			return rc;
+		x->res.kind = BOOKING_PAY_BEGIN_REPLAY;
+		x->res.replay_error = rec.replay_error;
+		return 0;
+	}
+	ck_assert_int_eq(rc, BOOKING_ENOTFOUND);
+	booking_reservation *b = NULL;
+	if ((rc = st->booking_get(st, x->p.booking_id, &b)) < 0)
+		return rc;
+	if (strcmp(b->user_id, x->req.user_id) != 0)
+		rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "another's booking");
+	else if (b->status == BOOKING_STATUS_EXPIRED || (b->status == BOOKING_STATUS_PENDING && b->expires_at <= x->req.now))
+		rc = booking_error_set(BOOKING_EEXPIRED, NULL, "expired");
+	else if (b->status != BOOKING_STATUS_PENDING)
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "not PENDING");
+	if (rc == 0) {
+		booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL},
+		                            {BOOKING_GUARD_KEY_UNUSED, x->req.user_id, 0, x->req.idempotency_key}};
+		booking_store_booking_set set = {b->id, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
+		                                 x->req.now};
+		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, x->req.seats_hold_until};
+		booking_store_payment_start start = {&x->p, x->req.user_id, x->req.idempotency_key, x->req.request_hash};
+		booking_store_change c = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
+		rc = st->apply(st, &c, NULL);
+	}
+	booking_reservation_free(b);
+	if (rc == 0) {
+		x->res.kind = BOOKING_PAY_BEGIN_STARTED;
+		rc = st->payment_get(st, x->p.id, &x->res.payment);
+	}
+	return rc;
 }
 
 static void pay_begin_ok(pay *x, const bk *b, const char *key, int64_t now)
@@ -951,14 +1011,14 @@ static int pay_finish(const pay *x, outcome out, const char *code, booking_decli
 {
 	booking_reservation *b = get_booking(x->p.booking_id);
 	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
-	booking_store_guard g[3] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_PROCESSING},
-	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, b->version},
-	                            {BOOKING_GUARD_SEATS_OWNED, x->p.booking_id, BOOKING_SEAT_HELD}};
+	booking_store_guard g[3] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_PROCESSING, NULL},
+	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, b->version, NULL},
+	                            {BOOKING_GUARD_SEATS_OWNED, x->p.booking_id, BOOKING_SEAT_HELD, NULL}};
 	booking_store_booking_set set = {x->p.booking_id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
 	booking_store_seat_move seats = {x->p.booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_SUCCEEDED, "ch_test_1", NULL, -1, now};
 	booking_store_idempotency_set idem = {x->p.id, replay_error};
-	booking_store_change c = {2, g, NULL, NULL, nev, evs, &pset, &idem};
+	booking_store_change c = {2, g, NULL, NULL, nev, evs, &pset, &idem, NULL};
 	if (out == OUTCOME_SUCCEEDED) {
 		c.guard_count = 3;
 		c.booking = &set;
@@ -1002,12 +1062,12 @@ static int refund_change(const pay *x, int64_t now, booking_event_record *evs, s
 		version = b->version;
 		booking_reservation_free(b);
 	}
-	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_SUCCEEDED},
-	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, version}};
+	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_SUCCEEDED, NULL},
+	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, version, NULL}};
 	booking_store_booking_set set = {x->p.booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
 	booking_store_seat_move seats = {x->p.booking_id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, x->p.amount, now};
-	booking_store_change c = {2, g, &set, &seats, nev, evs, &pset, NULL};
+	booking_store_change c = {2, g, &set, &seats, nev, evs, &pset, NULL, NULL};
 	last_failed = SIZE_MAX;
 	return st->apply(st, &c, &last_failed);
 }

@@ -239,10 +239,10 @@ static int w_list_due(booking_store *st, int64_t now, size_t max, booking_store_
 {
 	return INNER(st)->list_due(INNER(st), now, max, cb, p);
 }
-static int w_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+static int w_idempotency_get(booking_store *st, const char *user_id, const char *key,
+                             booking_store_idempotency_record *out)
 {
-	BEFORE(st, "pay_begin");
-	return INNER(st)->pay_begin(INNER(st), req, res);
+	return INNER(st)->idempotency_get(INNER(st), user_id, key, out);
 }
 static int w_payment_get(booking_store *st, const char *id, booking_payment **out)
 {
@@ -365,7 +365,7 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->booking_list_by_user = w_booking_list_by_user;
 	p->apply = inner->apply ? w_apply : NULL;
 	p->list_due = w_list_due;
-	p->pay_begin = w_pay_begin;
+	p->idempotency_get = w_idempotency_get;
 	p->payment_get = w_payment_get;
 	p->list_processing = w_list_processing;
 	p->outbox_unpublished = w_outbox_unpublished;

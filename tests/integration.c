@@ -245,7 +245,7 @@ START_TEST(same_idempotency_key_from_two_threads_makes_one_payment)
 		fx_hold_ok(&f, "alice", label, b);
 		pthread_barrier_init(&barrier, NULL, 2);
 		if (round % 2)
-			gate_on(2, "pay_begin", NULL);
+			gate_on(2, "apply", NULL);
 		for (int i = 0; i < 2; i++) {
 			x[i] = (payer){&barrier, b, -99, ""};
 			pthread_create(&t[i], NULL, pay_same_key, &x[i]);
@@ -349,7 +349,7 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 		fx_advance(&f, HOLD_MS - 1); /* one millisecond of hold left */
 		pthread_barrier_init(&barrier, NULL, 2);
 		if (round % 2)
-			gate_on(2, "pay_begin", "apply");
+			gate_on(2, "apply", NULL);
 		rp = (racer){&barrier, b, -99, 0};
 		re = (racer){&barrier, b, -99, 0};
 		pthread_create(&tp, NULL, race_pay, &rp);

@@ -211,7 +211,6 @@ bool mem_seat_held_by(const mem_seat *seat, const booking_reservation *b);
 /** Make the seat free: no booking, no hold; its version moves on. */
 void mem_seat_free_row(mem_seat *seat);
 /** Free the seats of `b` that are still HELD by it. */
-void mem_release_held_seats(mem_store *st, const booking_reservation *b);
 void mem_booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now);
 
 /* --- outbox.c: event batches -------------------------------------------- */
@@ -248,7 +247,15 @@ int mem_apply(booking_store *base, const booking_store_change *change, size_t *f
 int mem_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
 
 /* payment.c */
-int mem_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+int mem_idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out);
+/* The rows of a payment that starts (apply): allocated first, then committed (cannot fail) or aborted. */
+typedef struct mem_payment_start {
+	mem_idem *idem;
+	booking_payment *payment;
+} mem_payment_start;
+int mem_payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_payment_start *out);
+void mem_payment_start_commit(mem_store *st, mem_payment_start *ps);
+void mem_payment_start_abort(mem_payment_start *ps);
 int mem_payment_get(booking_store *base, const char *id, booking_payment **out);
 int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
                          const char *idempotency_key, const char *booking_id, int64_t since);

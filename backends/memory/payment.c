@@ -1,6 +1,6 @@
 /*
- * Memory store — payments: begin, reads and attempt counts (outcomes and refunds
- * are changes the core decides: mem_apply in reservation.c).
+ * Memory store — payments: the rows a starting payment adds, idempotency
+ * records, reads and attempt counts (every change is applied by mem_apply).
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
@@ -16,18 +16,6 @@ static booking_payment *payment_dup(const booking_payment *src)
 	return p;
 }
 
-/* Set hold_until of the seats of `b` still HELD by it. */
-static void rehold_seats(mem_store *st, const booking_reservation *b, int64_t until)
-{
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[i].label);
-		if (mem_seat_held_by(seat, b)) {
-			seat->s.hold_until = until;
-			seat->s.version++;
-		}
-	}
-}
-
 static int cmp_payment(const void *a, const void *b)
 {
 	const booking_payment *x = a, *y = b;
@@ -39,56 +27,30 @@ static int cmp_payment(const void *a, const void *b)
  * Payments.
  * ------------------------------------------------------------------------ */
 
-static int pay_begin_locked(mem_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+/* A payment that starts, allocated whole before anything changes (mem_payment_start_commit cannot fail). */
+int mem_payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_payment_start *out)
 {
-	const mem_idem *rec = map_get(&st->idem.index, req->user_id, req->idempotency_key);
-	if (rec) {
-		if (strcmp(rec->request_hash, mem_or_empty(req->request_hash)) != 0)
-			return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL,
-			                         "the idempotency key was used for a different request");
-		if (!rec->completed)
-			return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
-			                         "a payment with this idempotency key is in progress");
-		const booking_payment *p = mem_table_get(&st->payments, rec->payment_id, NULL);
-		if (!p)
-			return booking_error_set(BOOKING_EINTERNAL, NULL, "idempotency record without its payment");
-		if (!(res->payment = payment_dup(p)))
-			return mem_oom();
-		res->kind = BOOKING_PAY_BEGIN_REPLAY;
-		res->replay_error = rec->replay_error;
-		return 0;
-	}
-
-	const booking_payment *np = req->payment;
-	booking_reservation *b = mem_table_get(&st->bookings, np->booking_id, NULL);
-	if (!b)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", np->booking_id);
-	if (strcmp(b->user_id, req->user_id) != 0)
-		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "booking %s belongs to another user", b->id);
-	if (b->status != BOOKING_STATUS_PENDING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking %s is not PENDING", b->id);
-	if (b->expires_at <= req->now)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold of booking %s has expired", b->id);
+	memset(out, 0, sizeof(*out));
+	const booking_payment *np = start->payment;
+	if (!np || !start->user_id || !start->idempotency_key || !start->request_hash)
+		return mem_missing_arg("start: payment, user_id, idempotency_key and request_hash");
+	if (map_get(&st->idem.index, start->user_id, start->idempotency_key))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
 	if (mem_table_get(&st->payments, np->id, NULL))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
-
-	/* allocate everything, then commit */
-	char *key = mem_key_join(req->user_id, req->idempotency_key);
+	char *key = mem_key_join(start->user_id, start->idempotency_key);
 	if (!key)
 		return mem_oom();
-	mem_idem *idem;
 	char *k = NULL, *u = NULL, *ik = NULL, *h = NULL;
-	const char *strs[4] = {key, req->user_id, req->idempotency_key, req->request_hash};
+	const char *strs[4] = {key, start->user_id, start->idempotency_key, start->request_hash};
 	char **dst[4] = {&k, &u, &ik, &h};
-	idem = mem_pack(sizeof *idem, 4, strs, dst);
+	mem_idem *idem = mem_pack(sizeof *idem, 4, strs, dst);
 	booking_free(key);
 	booking_payment *stored = payment_dup(np);
-	booking_payment *result = payment_dup(np);
-	if (!idem || !stored || !result || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
+	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
 	    map_reserve(&st->idem_by_payment, 1) < 0) {
 		booking_free(idem);
 		booking_free(stored);
-		booking_free(result);
 		return mem_oom();
 	}
 	idem->key = k;
@@ -98,28 +60,45 @@ static int pay_begin_locked(mem_store *st, const booking_store_pay_begin *req, b
 	mem_copy_text(idem->payment_id, sizeof idem->payment_id, np->id);
 	idem->completed = false;
 	idem->replay_error = 0;
-
-	mem_table_add(&st->idem, idem->key, idem);
-	map_put(&st->idem_by_payment, idem->payment_id, idem);
-	mem_table_add(&st->payments, stored->id, stored);
-	mem_booking_set_status(b, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING, req->now);
-	rehold_seats(st, b, req->seats_hold_until);
-	res->kind = BOOKING_PAY_BEGIN_STARTED;
-	res->payment = result;
-	res->replay_error = 0;
+	out->idem = idem;
+	out->payment = stored;
 	return 0;
 }
 
-int mem_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+void mem_payment_start_commit(mem_store *st, mem_payment_start *ps)
+{
+	mem_table_add(&st->idem, ps->idem->key, ps->idem);
+	map_put(&st->idem_by_payment, ps->idem->payment_id, ps->idem);
+	mem_table_add(&st->payments, ps->payment->id, ps->payment);
+	ps->idem = NULL;
+	ps->payment = NULL;
+}
+
+void mem_payment_start_abort(mem_payment_start *ps)
+{
+	booking_free(ps->idem);
+	booking_free(ps->payment);
+	ps->idem = NULL;
+	ps->payment = NULL;
+}
+
+int mem_idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out)
 {
 	mem_store *st = mem_impl(base);
-	if (!res)
-		return mem_missing_arg("result");
-	memset(res, 0, sizeof *res);
-	if (!req || !req->payment || !req->user_id || !req->idempotency_key)
-		return mem_missing_arg("payment, user_id and idempotency_key");
+	if (!out || !user_id || !key)
+		return mem_missing_arg("out, user_id and key");
+	memset(out, 0, sizeof(*out));
+	int rc = 0;
 	mem_lock_store(st);
-	int rc = pay_begin_locked(st, req, res);
+	const mem_idem *rec = map_get(&st->idem.index, user_id, key);
+	if (!rec) {
+		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "no idempotency record");
+	} else {
+		mem_copy_text(out->request_hash, sizeof out->request_hash, rec->request_hash);
+		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->payment_id);
+		out->completed = rec->completed;
+		out->replay_error = rec->replay_error;
+	}
 	mem_unlock_store(st);
 	return rc;
 }

@@ -83,16 +83,6 @@ void mem_seat_free_row(mem_seat *seat)
 	seat->s.version++;
 }
 
-/* Free the seats of `b` that are still HELD by it. */
-void mem_release_held_seats(mem_store *st, const booking_reservation *b)
-{
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[i].label);
-		if (mem_seat_held_by(seat, b))
-			mem_seat_free_row(seat);
-	}
-}
-
 void mem_booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now)
 {
 	b->status = to;
@@ -377,6 +367,8 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		} else if (g->kind == BOOKING_GUARD_PAYMENT_STATUS) {
 			const booking_payment *p = g->id ? mem_table_get(&st->payments, g->id, NULL) : NULL;
 			holds = p && (int64_t)p->status == g->value;
+		} else if (g->kind == BOOKING_GUARD_KEY_UNUSED) {
+			holds = g->id && g->key && !map_get(&st->idem.index, g->id, g->key);
 		} else if (g->kind == BOOKING_GUARD_SEATS_OWNED) {
 			const booking_reservation *b = g->id ? mem_table_get(&st->bookings, g->id, NULL) : NULL;
 			holds = b != NULL;
@@ -401,10 +393,15 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	if (c->payment && !pay)
 		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "memory store: the change names a missing payment");
 	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
-	ev_batch batch;
-	int rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch);
+	mem_payment_start ps = {NULL, NULL};
+	int rc = c->start ? mem_payment_start_prepare(st, c->start, &ps) : 0;
 	if (rc < 0)
 		return rc;
+	ev_batch batch;
+	if ((rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch)) < 0) {
+		mem_payment_start_abort(&ps);
+		return rc;
+	}
 	if (sb) {
 		for (size_t i = 0; i < sb->seat_count; i++) {
 			mem_seat *seat = mem_seat_of(st, sb->showtime_id, sb->seats[i].label);
@@ -435,6 +432,8 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		idem->completed = true;
 		idem->replay_error = c->idempotency->replay_error;
 	}
+	if (c->start)
+		mem_payment_start_commit(st, &ps);
 	mem_ev_batch_commit(st, &batch);
 	return 0;
 }

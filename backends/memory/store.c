@@ -324,7 +324,7 @@ int booking__memory_store_new(booking_store **out)
 	b->booking_list_by_user = mem_booking_list_by_user;
 	b->apply = mem_apply;
 	b->list_due = mem_list_due;
-	b->pay_begin = mem_pay_begin;
+	b->idempotency_get = mem_idempotency_get;
 	b->payment_get = mem_payment_get;
 	b->payment_attempts = mem_payment_attempts;
 	b->list_processing = mem_list_processing;

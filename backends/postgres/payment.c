@@ -1,18 +1,15 @@
 /*
- * PostgreSQL store — payments: begin (idempotency keys), finish, refund,
- * reads. Each write is one call of a PL/pgSQL function (schema.c), one
- * round trip.
+ * PostgreSQL store — payments: idempotency records, reads, attempt counts.
+ * Every change, a payment that starts included, is one call of
+ * booking_apply (reservation.c, schema.c): one round trip.
  * SPDX-License-Identifier: MIT
  */
 #include "postgres_store.h"
 
 #include <string.h>
 
-static const pg_query Q_PAY_BEGIN = {PGQ_PAY_BEGIN, 16,
-	"SELECT r.rc, r.kind, r.replay_error, (r.pay).* FROM booking_pay_begin($1, $2, $3, $4, $5, $6::smallint,"
-	" $7::bigint, $8, $9, $10, $11, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::bigint) r"};
-static const pg_query Q_PAY_BEGIN_RESOLVE = {PGQ_PAY_BEGIN_RESOLVE, 3,
-	"SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND payment_id = $3"};
+static const pg_query Q_IDEM_GET = {PGQ_IDEM_GET, 2,
+	"SELECT request_hash, payment_id, completed::int, replay_error FROM idempotency_keys WHERE user_id = $1 AND key = $2"};
 static const pg_query Q_PAYMENT_GET = {PGQ_PAYMENT_GET, 1,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
 static const pg_query Q_LIST_PROCESSING = {PGQ_LIST_PROCESSING, 2,
@@ -58,102 +55,31 @@ static booking_payment *payment_dup(const booking_payment *src)
  * Begin.
  * ------------------------------------------------------------------------ */
 
-static int pay_begin_committed(pg_store *st, pg_conn *c, const void *arg)
+int pg_idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out)
 {
-	(void)st;
-	const booking_store_pay_begin *req = arg;
+	if (!out || !user_id || !key)
+		return missing("out, user_id and key");
+	memset(out, 0, sizeof(*out));
 	pg_params p;
+	PGresult *r;
 	pp_init(&p);
-	pp_text(&p, req->user_id);
-	pp_text(&p, req->idempotency_key);
-	pp_text(&p, req->payment->id);
-	int rc = pg_exists(c, &Q_PAY_BEGIN_RESOLVE, &p);
+	pp_str(&p, user_id);
+	pp_str(&p, key);
+	int rc = pg_run(pg_impl(base), &Q_IDEM_GET, &p, &r, NULL, NULL);
 	pp_free(&p);
-	return rc;
-}
-
-static int pay_begin_error(int code, const booking_store_pay_begin *req)
-{
-	const char *booking_id = req->payment->booking_id;
-	switch (code) {
-	case BOOKING_EINVALID_STATE:
-		return booking_error_set(code, NULL, "booking %s is not PENDING", booking_id);
-	case BOOKING_EEXPIRED:
-		return booking_error_set(code, NULL, "the hold of booking %s has expired", booking_id);
-	case BOOKING_EINTERNAL:
-		return booking_error_set(code, NULL, "idempotency record without its payment");
-	default:
-		return pg_domain_error(code, "pay", booking_id);
-	}
-}
-
-int pg_pay_begin(booking_store *base, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
-{
-	if (!res)
-		return missing("result");
-	memset(res, 0, sizeof *res);
-	if (!req || !req->payment || !req->user_id || !req->idempotency_key)
-		return missing("payment, user_id and idempotency_key");
-	const booking_payment *np = req->payment;
-	/* allocated before the write, so nothing can fail once the payment has begun */
-	booking_payment *out = booking_malloc(sizeof *out);
-	if (!out)
-		return booking_error_oom();
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, req->user_id);
-	pp_text(&p, req->idempotency_key);
-	pp_str(&p, req->request_hash);
-	pp_text(&p, np->id);
-	pp_text(&p, np->booking_id);
-	pp_i64(&p, (int64_t)np->status);
-	pp_i64(&p, np->amount);
-	pp_str(&p, np->currency);
-	pp_str(&p, np->card_last4);
-	pp_str(&p, np->gateway_ref);
-	pp_str(&p, np->failure_code);
-	pp_i64(&p, np->refunded_amount);
-	pp_i64(&p, np->created_at);
-	pp_i64(&p, np->updated_at);
-	pp_i64(&p, req->now);
-	pp_i64(&p, req->seats_hold_until);
-	int rc = pg_run(pg_impl(base), &Q_PAY_BEGIN, &p, &r, pay_begin_committed, req);
-	pp_free(&p);
-	if (rc == PG_COMMITTED) {
-		*out = *np;
-		res->payment = out;
-		res->kind = BOOKING_PAY_BEGIN_STARTED;
-		return 0;
-	}
-	if (rc < 0) {
-		booking_free(out);
-		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "payment %s already exists", np->id) : rc;
-	}
-	int code = PQntuples(r) == 1 ? (int)pg_i64(r, 0, 0) : BOOKING_EINTERNAL;
-	int kind = PQntuples(r) == 1 ? (int)pg_i64(r, 0, 1) : 0;
-	if (code != 0) {
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) == 0) {
 		PQclear(r);
-		booking_free(out);
-		return pay_begin_error(code, req);
+		return booking_error_set(BOOKING_ENOTFOUND, NULL, "no idempotency record");
 	}
-	if (kind == BOOKING_PAY_BEGIN_REPLAY) {
-		pg_payment_from_row(r, 0, 3, out);
-		res->replay_error = (int)pg_i64(r, 0, 2);
-		res->kind = BOOKING_PAY_BEGIN_REPLAY;
-	} else {
-		*out = *np;
-		res->kind = BOOKING_PAY_BEGIN_STARTED;
-	}
+	pg_copy(out->request_hash, sizeof out->request_hash, r, 0, 0);
+	pg_copy(out->payment_id, sizeof out->payment_id, r, 0, 1);
+	out->completed = pg_i64(r, 0, 2) != 0;
+	out->replay_error = (int)pg_i64(r, 0, 3);
 	PQclear(r);
-	res->payment = out;
 	return 0;
 }
-
-
-/* ------------------------------------------------------------------------
- * Reads.
- * ------------------------------------------------------------------------ */
 
 int pg_payment_get(booking_store *base, const char *id, booking_payment **out)
 {

@@ -54,8 +54,8 @@ typedef enum pg_query_id {
 	PGQ_BOOKING_EXISTS,
 	PGQ_APPLY,
 	PGQ_LIST_DUE,
-	PGQ_PAY_BEGIN,
-	PGQ_PAY_BEGIN_RESOLVE,
+	PGQ_IDEM_GET,
+	PGQ_PAYMENT_EXISTS,
 	PGQ_PAY_FINISH,
 	PGQ_REFUND,
 	PGQ_PAYMENT_GET,
@@ -121,7 +121,7 @@ static inline pg_store *pg_impl(booking_store *st)
 
 /* --- parameters (text format) --------------------------------------- */
 
-#define PG_MAX_PARAMS 32
+#define PG_MAX_PARAMS 48
 
 typedef struct pg_params {
 	int n;
@@ -238,7 +238,7 @@ int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation
 	"updated_at, version"
 #define PG_BOOKING_NCOLS 12
 
-int pg_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+int pg_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out);
 int pg_payment_get(booking_store *st, const char *id, booking_payment **out);
 int pg_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
                         const char *idempotency_key, const char *booking_id, int64_t since);

@@ -26,11 +26,12 @@ static const pg_query Q_BOOKING_LIST_USER = {PGQ_BOOKING_LIST_USER, 2,
 static const pg_query Q_BOOKING_LIST_USER_AFTER = {PGQ_BOOKING_LIST_USER_AFTER, 4,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1 AND (created_at, id) < ($2::bigint, $3)"
 	" ORDER BY created_at DESC, id DESC LIMIT $4::bigint"};
-static const pg_query Q_APPLY = {PGQ_APPLY, 27,
-	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4, $5::smallint, $6::smallint, $7::bigint,"
-	" $8, $9::smallint, $10::smallint, $11::bigint, $12, $13::smallint, $14, $15, $16::bigint, $17::bigint,"
-	" $18, $19::integer, $20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[], $25::text[],"
-	" $26::text[], $27::text[])"};
+static const pg_query Q_APPLY = {PGQ_APPLY, 42,
+	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4::text[], $5, $6::smallint, $7::smallint,"
+	" $8::bigint, $9, $10::smallint, $11::smallint, $12::bigint, $13, $14::smallint, $15, $16, $17::bigint,"
+	" $18::bigint, $19, $20::integer, $21, $22, $23, $24::smallint, $25::bigint, $26, $27, $28, $29,"
+	" $30::bigint, $31::bigint, $32::bigint, $33, $34, $35::text[], $36::text[], $37::text[], $38::text[],"
+	" $39::bigint[], $40::text[], $41::text[], $42::text[])"};
 static const pg_query Q_LIST_DUE = {PGQ_LIST_DUE, 2,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= $1::bigint"
 	" ORDER BY expires_at, created_at, id LIMIT $2::bigint"};
@@ -308,14 +309,33 @@ static int64_t guard_value(const void *base, size_t i)
 	return ((const booking_store_guard *)base)[i].value;
 }
 
-/* A lost reply: the change committed when its first event is there (every change the core makes has one). */
+static const char *guard_key(const void *base, size_t i)
+{
+	const char *k = ((const booking_store_guard *)base)[i].key;
+	return k ? k : "";
+}
+
+static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, 1, "SELECT 1 FROM payments WHERE id = $1"};
+
+/*
+ * A lost reply: the change committed when what it created is there — its
+ * first event, or the payment it started (a start has no event).
+ */
 static int apply_committed(pg_store *st, pg_conn *c, const void *arg)
 {
 	(void)st;
 	const booking_store_change *ch = arg;
-	if (ch->event_count == 0)
-		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: the connection was lost; the outcome is unknown");
-	return pg_event_exists(c, ch->events[0].id);
+	if (ch->event_count > 0)
+		return pg_event_exists(c, ch->events[0].id);
+	if (ch->start && ch->start->payment) {
+		pg_params p;
+		pp_init(&p);
+		pp_text(&p, ch->start->payment->id);
+		int rc = pg_exists(c, &Q_PAYMENT_EXISTS, &p);
+		pp_free(&p);
+		return rc;
+	}
+	return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: the connection was lost; the outcome is unknown");
 }
 
 int pg_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
@@ -328,6 +348,7 @@ int pg_apply(booking_store *base, const booking_store_change *change, size_t *fa
 	pp_i64_array(&p, change->guards, change->guard_count, guard_kind);
 	pp_text_array(&p, change->guards, change->guard_count, guard_id);
 	pp_i64_array(&p, change->guards, change->guard_count, guard_value);
+	pp_text_array(&p, change->guards, change->guard_count, guard_key);
 	const booking_store_booking_set *b = change->booking;
 	pp_text(&p, b ? b->id : NULL);
 	pp_i64(&p, b ? (int64_t)b->status : 0);
@@ -347,13 +368,29 @@ int pg_apply(booking_store *base, const booking_store_change *change, size_t *fa
 	pp_i64(&p, pay ? pay->updated_at : 0);
 	pp_text(&p, change->idempotency ? change->idempotency->payment_id : NULL);
 	pp_i64(&p, change->idempotency ? (int64_t)change->idempotency->replay_error : 0);
+	const booking_store_payment_start *st = change->start;
+	const booking_payment *np = st ? st->payment : NULL;
+	pp_text(&p, np ? np->id : NULL);
+	pp_text(&p, np ? np->booking_id : NULL);
+	pp_text(&p, np ? np->user_id : NULL);
+	pp_i64(&p, np ? (int64_t)np->status : 0);
+	pp_i64(&p, np ? np->amount : 0);
+	pp_text(&p, np ? np->currency : NULL);
+	pp_text(&p, np ? np->card_last4 : NULL);
+	pp_text(&p, np ? np->gateway_ref : NULL);
+	pp_text(&p, np ? np->failure_code : NULL);
+	pp_i64(&p, np ? np->refunded_amount : 0);
+	pp_i64(&p, np ? np->created_at : 0);
+	pp_i64(&p, np ? np->updated_at : 0);
+	pp_text(&p, st ? st->idempotency_key : NULL);
+	pp_text(&p, st ? st->request_hash : NULL);
 	pp_events(&p, change->events, change->event_count);
 	int rc = pg_run(pg_impl(base), &Q_APPLY, &p, &r, apply_committed, change);
 	pp_free(&p);
 	if (rc == PG_COMMITTED)
 		return 0;
 	if (rc < 0)
-		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "an event of the change already exists") : rc;
+		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "a row the change adds already exists") : rc;
 	int64_t failed = PQntuples(r) == 1 ? pg_i64(r, 0, 0) : -1;
 	PQclear(r);
 	if (failed == 0)

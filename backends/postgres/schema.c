@@ -545,16 +545,20 @@ static const char *const SCHEMA_V3[] = {
  * Version 4: the generic apply of a change the core decided (store.h,
  * booking_store_change). It knows no state of the domain: it compares the
  * guards with the given values (g_kind 1: a booking's version, 2: a
- * payment's status, 3: every seat of a booking is its and in a status),
+ * payment's status, 3: every seat of a booking is its and in a status,
+ * 4: a user has no idempotency record for a key),
  * returns the 1-based index of the first that fails,
  * and otherwise writes what it is given. One round trip.
  */
 static const char *const SCHEMA_V4[] = {
-	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[],"
+	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
 	" b_id text, b_status smallint, b_saga smallint, b_updated bigint,"
 	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
 	" p_id text, p_status smallint, p_gateway_ref text, p_failure text, p_refunded bigint, p_updated bigint,"
 	" i_payment text, i_replay integer,"
+	" n_id text, n_booking text, n_user text, n_status smallint, n_amount bigint, n_currency text, n_last4 text,"
+	" n_gateway_ref text, n_failure text, n_refunded bigint, n_created bigint, n_updated bigint,"
+	" n_key text, n_hash text,"
 	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
 	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
 	" DECLARE sb bookings%ROWTYPE; n integer;"
@@ -572,9 +576,20 @@ static const char *const SCHEMA_V4[] = {
 	"    SELECT count(*) INTO n FROM (SELECT 1 FROM showtime_seats WHERE showtime_id = sb.showtime_id"
 	"     AND label = ANY (sb.seats) AND status = g_value[i] AND booking_id = sb.id ORDER BY label FOR UPDATE) x;"
 	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 4 THEN"
+	"    PERFORM 1 FROM idempotency_keys WHERE user_id = g_id[i] AND key = g_key[i];"
+	"    IF FOUND THEN RETURN i; END IF;"
 	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
 	"   END IF;"
 	"  END LOOP;"
+	"  IF n_id IS NOT NULL THEN"
+	"   INSERT INTO payments (id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref,"
+	"    failure_code, refunded_amount, created_at, updated_at)"
+	"   VALUES (n_id, n_booking, n_user, n_status, n_amount, n_currency, n_last4, n_gateway_ref, n_failure,"
+	"    n_refunded, n_created, n_updated);"
+	"   INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, created_at)"
+	"   VALUES (n_user, n_key, n_hash, n_id, n_created);"
+	"  END IF;"
 	"  IF b_id IS NOT NULL THEN"
 	"   UPDATE bookings SET status = b_status, saga = b_saga, version = version + 1, updated_at = b_updated"
 	"   WHERE id = b_id;"
@@ -601,6 +616,8 @@ static const char *const SCHEMA_V4[] = {
 	/* the core decides cancel, expire, a payment's outcome and refunds now (apply): the functions that did go */
 	"DROP FUNCTION IF EXISTS booking_transition(text, smallint, bigint, text[], text[], text[], text[], bigint[], text[],"
 	" text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_pay_begin(text, text, text, text, text, smallint, bigint, text, text, text, text,"
+	" bigint, bigint, bigint, bigint, bigint);",
 	"DROP FUNCTION IF EXISTS booking_pay_finish(text, integer, text, text, integer, bigint, integer, text[], text[],"
 	" text[], text[], bigint[], text[], text[], text[]);",
 	"DROP FUNCTION IF EXISTS booking_refund(text, bigint, text[], text[], text[], text[], bigint[], text[], text[],"

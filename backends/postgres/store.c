@@ -172,7 +172,7 @@ static void set_members(booking_store *b)
 	b->booking_get = pg_booking_get;
 	b->booking_list_by_user = pg_booking_list_by_user;
 	b->list_due = pg_list_due;
-	b->pay_begin = pg_pay_begin;
+	b->idempotency_get = pg_idempotency_get;
 	b->payment_get = pg_payment_get;
 	b->list_processing = pg_list_processing;
 	b->outbox_unpublished = pg_outbox_unpublished;

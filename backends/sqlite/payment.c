@@ -1,6 +1,6 @@
 /*
- * SQLite store — payments: idempotent start, reads, recovery list, attempt counts (outcomes and
- * refunds are changes the core decides: apply, reservation.c).
+ * SQLite store — payments: the rows a starting payment adds, idempotency records,
+ * reads, the recovery list, attempt counts (every change is applied by apply, reservation.c).
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -19,14 +19,6 @@ static const char SQL_PAYMENT_INSERT[] =
 static const char SQL_PROCESSING[] =
 	"SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= ?1"
 	" ORDER BY created_at, rowid LIMIT ?2";
-static const char SQL_BOOKING_PAY_STATE[] =
-	"SELECT user_id, status, expires_at, showtime_id FROM bookings WHERE id = ?1";
-static const char SQL_BOOKING_SET[] =
-	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
-static const char SQL_SEATS_HOLD_UNTIL[] =
-	"UPDATE showtime_seats SET hold_until = ?3, version = version + 1"
-	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
-	" AND booking_id = ?2 AND status = 1";
 
 void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p)
 {
@@ -65,152 +57,57 @@ static int payment_read(sq_conn *c, const char *id, booking_payment *p)
 	return rc;
 }
 
-/* The booking a payment acts on. */
-typedef struct pay_booking {
-	char user_id[BOOKING_USER_ID_SIZE];
-	char showtime_id[BOOKING_ID_SIZE];
-	int status;
-	int64_t expires_at;
-} pay_booking;
+/* --- a payment that starts (apply) and idempotency records --------------------------- */
 
-static int pay_booking_read(sq_conn *c, const char *booking_id, pay_booking *b)
+int sq_payment_start(sq_conn *c, const booking_store_payment_start *start)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	memset(b, 0, sizeof *b);
-	rc = sq_stmt(c, SQL_BOOKING_PAY_STATE, &s);
-
+	const booking_payment *p = start->payment;
+	if (!p || !start->user_id || !start->idempotency_key || !start->request_hash)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: start needs a payment, user, key and hash");
+	int rc = sq_run(c, SQL_PAYMENT_INSERT, "tttiittttiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
+	                p->amount, p->currency, p->card_last4, p->gateway_ref, p->failure_code, p->refunded_amount,
+	                p->created_at, p->updated_at);
 	if (rc == 0)
-		rc = sq_bind(c, s, "t", booking_id);
+		rc = sq_run(c, SQL_IDEM_INSERT, "tttti", start->user_id, start->idempotency_key, start->request_hash, p->id,
+		            p->created_at);
+	return rc;
+}
+
+struct idem_get_arg {
+	const char *user_id, *key;
+	booking_store_idempotency_record *out;
+};
+
+static int idem_get_tx(sq_conn *c, void *arg)
+{
+	struct idem_get_arg *a = arg;
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQL_IDEM_GET, &s);
+	if (rc == 0)
+		rc = sq_bind(c, s, "tt", a->user_id, a->key);
 	if (rc == 0)
 		rc = sq_step(c, s);
 	if (rc == SQLITE_ROW) {
-		sq_col_copy(s, 0, b->user_id, sizeof b->user_id);
-		b->status = sqlite3_column_int(s, 1);
-		b->expires_at = (int64_t)sqlite3_column_int64(s, 2);
-		sq_col_copy(s, 3, b->showtime_id, sizeof b->showtime_id);
+		sq_col_copy(s, 0, a->out->request_hash, sizeof a->out->request_hash);
+		sq_col_copy(s, 1, a->out->payment_id, sizeof a->out->payment_id);
+		a->out->completed = sqlite3_column_int(s, 2) != 0;
+		a->out->replay_error = sqlite3_column_int(s, 3);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "no idempotency record");
 	}
 	sqlite3_reset(s);
 	return rc;
 }
 
-static int booking_set(sq_conn *c, const char *booking_id, booking_status status, booking_saga_state saga,
-                       int64_t now)
+int sq_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out)
 {
-	return sq_run(c, SQL_BOOKING_SET, "tiii", booking_id, (int64_t)status, (int64_t)saga, now);
+	if (!out || !user_id || !key)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: idempotency_get arguments are required");
+	memset(out, 0, sizeof(*out));
+	struct idem_get_arg a = {user_id, key, out};
+	return sq_read((sq_store *)st, idem_get_tx, &a);
 }
-
-/* --- pay_begin ----------------------------------------------------------------- */
-
-struct pay_begin_arg {
-	const booking_store_pay_begin *req;
-	booking_store_pay_begin_result *res;
-	booking_payment *record; /* allocated up front: a commit is never followed by a failure */
-};
-
-/* The key was used before: decide between reuse, in progress and replay. */
-static int pay_begin_replay(sq_conn *c, struct pay_begin_arg *a, sqlite3_stmt *s)
-{
-	const char *hash = sq_col_text(s, 0);
-	char payment_id[BOOKING_ID_SIZE];
-	bool completed = sqlite3_column_int(s, 2) != 0;
-	int replay_error = sqlite3_column_int(s, 3);
-	int rc;
-
-	if (strcmp(hash, a->req->request_hash ? a->req->request_hash : "") != 0) {
-		sqlite3_reset(s);
-		return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL,
-		                         "the idempotency key was used with a different request");
-	}
-	if (!completed) {
-		sqlite3_reset(s);
-		return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
-		                         "a payment with this idempotency key is in progress");
-	}
-	sq_col_copy(s, 1, payment_id, sizeof payment_id);
-	sqlite3_reset(s);
-	rc = payment_read(c, payment_id, a->record);
-	if (rc != 0)
-		return rc;
-	a->res->kind = BOOKING_PAY_BEGIN_REPLAY;
-	a->res->replay_error = replay_error;
-	return 0;
-}
-
-static int pay_begin_tx(sq_conn *c, void *arg)
-{
-	struct pay_begin_arg *a = arg;
-	const booking_store_pay_begin *req = a->req;
-	const booking_payment *p = req->payment;
-	pay_booking b;
-	sqlite3_stmt *s;
-	int rc;
-
-	rc = sq_stmt(c, SQL_IDEM_GET, &s);
-	if (rc == 0)
-		rc = sq_bind(c, s, "tt", req->user_id, req->idempotency_key);
-	if (rc == 0)
-		rc = sq_step(c, s);
-	if (rc == SQLITE_ROW)
-		return pay_begin_replay(c, a, s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return rc;
-
-	rc = pay_booking_read(c, p->booking_id, &b);
-	if (rc != 0)
-		return rc;
-	if (strcmp(b.user_id, req->user_id ? req->user_id : "") != 0)
-		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "the booking belongs to another user");
-	if (b.status != BOOKING_STATUS_PENDING)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "booking is not PENDING");
-	if (b.expires_at <= req->now)
-		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
-
-	rc = sq_run(c, SQL_PAYMENT_INSERT, "tttiittttiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
-	            p->amount, p->currency, p->card_last4, p->gateway_ref, p->failure_code, p->refunded_amount,
-	            p->created_at, p->updated_at);
-	if (rc == 0)
-		rc = sq_run(c, SQL_IDEM_INSERT, "tttti", req->user_id, req->idempotency_key, req->request_hash, p->id,
-		            req->now);
-	if (rc == 0)
-		rc = booking_set(c, p->booking_id, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
-		                 req->now);
-	if (rc == 0)
-		rc = sq_run(c, SQL_SEATS_HOLD_UNTIL, "tti", b.showtime_id, p->booking_id, req->seats_hold_until);
-	if (rc == 0) {
-		*a->record = *p;
-		a->res->kind = BOOKING_PAY_BEGIN_STARTED;
-		a->res->replay_error = 0;
-	}
-	return rc;
-}
-
-int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
-{
-	struct pay_begin_arg a = {req, res, NULL};
-	int rc;
-
-	memset(res, 0, sizeof *res);
-	if (req == NULL || req->payment == NULL)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "pay_begin: no payment");
-	a.record = booking_calloc(1, sizeof *a.record);
-	if (a.record == NULL)
-		return booking_error_oom();
-	rc = sq_write((sq_store *)st, pay_begin_tx, &a);
-	if (rc != 0) {
-		booking_free(a.record);
-		memset(res, 0, sizeof *res);
-		return rc;
-	}
-	res->payment = a.record;
-	return 0;
-}
-
 
 /* --- reads ------------------------------------------------------------------------- */
 

@@ -46,10 +46,6 @@ static const char SQL_BOOKING_BY_USER_AFTER[] =
 static const char SQL_BOOKING_DUE[] =
 	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= ?1"
 	" ORDER BY expires_at, rowid LIMIT ?2";
-static const char SQL_SEATS_RELEASE[] =
-	"UPDATE showtime_seats SET status = 0, booking_id = NULL, hold_until = 0, version = version + 1"
-	" WHERE showtime_id = ?1 AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?2)"
-	" AND booking_id = ?2 AND status = ?3";
 
 /* --- records ------------------------------------------------------------------ */
 
@@ -385,14 +381,6 @@ int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_bookin
 	return sq_read((sq_store *)st, list_due_tx, &a);
 }
 
-/* --- transitions --------------------------------------------------------------------- */
-
-int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id, booking_seat_status status)
-{
-	return sq_run(c, SQL_SEATS_RELEASE, "tti", showtime_id, booking_id, (int64_t)status);
-}
-
-
 /* --- apply: guards, then writes; no rule of the domain here ----------------------------- */
 
 static const char SQL_GUARD_BOOKING[] = "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2";
@@ -407,6 +395,8 @@ static const char SQL_APPLY_PAYMENT[] =
 	" refunded_amount = CASE WHEN ?5 < 0 THEN refunded_amount ELSE ?5 END, updated_at = ?6 WHERE id = ?1";
 static const char SQL_APPLY_IDEMPOTENCY[] =
 	"UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1";
+static const char SQL_GUARD_KEY[] =
+	"SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?2)";
 static const char SQL_APPLY_BOOKING[] =
 	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
 static const char SQL_APPLY_SEATS[] =
@@ -432,16 +422,22 @@ static int apply_tx(sq_conn *conn, void *arg)
 		const char *sql = g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQL_GUARD_BOOKING
 		                  : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQL_GUARD_PAYMENT
 		                  : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQL_GUARD_SEATS
+		                  : g->kind == BOOKING_GUARD_KEY_UNUSED     ? SQL_GUARD_KEY
 		                                                            : NULL;
 		if (!sql)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
-		rc = sq_query_i64(conn, sql, &one, &found, "ti", g->id, g->value);
+		if (g->kind == BOOKING_GUARD_KEY_UNUSED)
+			rc = sq_query_i64(conn, sql, &one, &found, "tt", g->id, g->key);
+		else
+			rc = sq_query_i64(conn, sql, &one, &found, "ti", g->id, g->value);
 		if (rc == 0 && !found) {
 			if (a->failed)
 				*a->failed = i;
 			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
 		}
 	}
+	if (rc == 0 && c->start)
+		rc = sq_payment_start(conn, c->start);
 	if (rc == 0 && c->booking)
 		rc = sq_run(conn, SQL_APPLY_BOOKING, "tiii", c->booking->id, (int64_t)c->booking->status,
 		            (int64_t)c->booking->saga, c->booking->updated_at);

@@ -175,9 +175,10 @@ int sq_booking_from_row(sq_conn *c, sqlite3_stmt *s, booking_reservation **out);
 	"id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at, " \
 	"expires_at, updated_at, version"
 /** Free the seats of `booking_id` that are `status` (HELD or SOLD) by it, inside a write transaction. */
-int sq_seats_release(sq_conn *c, const char *showtime_id, const char *booking_id, booking_seat_status status);
 
-int sq_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
+int sq_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out);
+/* apply: insert the payment and the idempotency record of a payment that starts. */
+int sq_payment_start(sq_conn *c, const booking_store_payment_start *start);
 int sq_payment_get(booking_store *st, const char *id, booking_payment **out);
 int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
                         const char *idempotency_key, const char *booking_id, int64_t since);

@@ -197,7 +197,7 @@ static void vtable_init(booking_store *v)
 	v->booking_get = sq_booking_get;
 	v->booking_list_by_user = sq_booking_list_by_user;
 	v->list_due = sq_list_due;
-	v->pay_begin = sq_pay_begin;
+	v->idempotency_get = sq_idempotency_get;
 	v->payment_get = sq_payment_get;
 	v->list_processing = sq_list_processing;
 	v->outbox_unpublished = sq_outbox_unpublished;

@@ -55,7 +55,11 @@ BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status 
  *         BOOKING_EIDEMPOTENCY_KEY_REUSED, BOOKING_EPAYMENT_IN_PROGRESS,
  *         BOOKING_EEXTERNAL / BOOKING_EUNAVAILABLE (the gateway failed: the
  *         outcome is resolved by booking_payment_recover(); retry with the
- *         same key), BOOKING_EVALIDATION.
+ *         same key), BOOKING_EVALIDATION, BOOKING_ERATE_LIMITED (too many
+ *         failed payments), BOOKING_ENOTSUPPORTED (no payment_key_file),
+ *         BOOKING_ELOCK_FAILED (the booking kept changing: retry with the same key).
+ *         A replay whose payment or booking changed since (refunded,
+ *         cancelled) answers BOOKING_EINVALID_STATE with {"replayed":true}.
  */
 BOOKING_EXTERN(int) booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                 const char *booking_id, const char *idempotency_key, const char *card_number);

@@ -121,7 +121,8 @@ BOOKING_EXTERN(int) booking_reservation_list_for_user(booking_reservation_list *
  * Cancel a PENDING booking and release its seats (owner or admin).
  * @return 0, BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN,
  *         BOOKING_EINVALID_STATE (paid, paying, already cancelled/expired),
- *         BOOKING_EEXPIRED (the hold ran out: expiry records it).
+ *         BOOKING_EEXPIRED (the hold ran out: expiry records it),
+ *         BOOKING_ELOCK_FAILED (the booking kept changing under the call: retry).
  */
 BOOKING_EXTERN(int) booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                                const char *booking_id);

@@ -205,10 +205,10 @@ static int cancel_send(booking_store *st, const char *booking_id)
 	ev.correlation_id = "c";
 	ev.traceparent = "";
 	ev.data_json = "{}";
-	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, 1};
+	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, 1, NULL};
 	booking_store_booking_set set = {booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL};
+	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL, NULL};
 	return st->apply(st, &c, NULL);
 }
 

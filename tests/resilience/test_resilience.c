@@ -24,10 +24,10 @@
 
 typedef struct flaky {
 	atomic_int fail; /* the code every instrumented member answers; 0: the real store answers */
-	atomic_int hold, booking_get, pay_begin, scan;
+	atomic_int hold, booking_get, apply, scan;
 	int (*hold_fn)(booking_store *, const booking_store_hold *, booking_seat_ref *, size_t *);
 	int (*booking_get_fn)(booking_store *, const char *, booking_reservation **);
-	int (*pay_begin_fn)(booking_store *, const booking_store_pay_begin *, booking_store_pay_begin_result *);
+	int (*apply_fn)(booking_store *, const booking_store_change *, size_t *);
 	int (*scan_fn)(booking_store *, const booking_store_scan_cbs *, void *);
 } flaky;
 
@@ -51,10 +51,10 @@ static int fl_booking_get(booking_store *st, const char *id, booking_reservation
 	return atomic_load(&F.fail) ? injected() : F.booking_get_fn(st, id, out);
 }
 
-static int fl_pay_begin(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res)
+static int fl_apply(booking_store *st, const booking_store_change *change, size_t *failed)
 {
-	atomic_fetch_add(&F.pay_begin, 1);
-	return atomic_load(&F.fail) ? injected() : F.pay_begin_fn(st, req, res);
+	atomic_fetch_add(&F.apply, 1);
+	return atomic_load(&F.fail) ? injected() : F.apply_fn(st, change, failed);
 }
 
 static int fl_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload)
@@ -70,11 +70,11 @@ static booking_store *flaky_store(void)
 	memset(&F, 0, sizeof(F));
 	F.hold_fn = st->hold;
 	F.booking_get_fn = st->booking_get;
-	F.pay_begin_fn = st->pay_begin;
+	F.apply_fn = st->apply;
 	F.scan_fn = st->scan;
 	st->hold = fl_hold;
 	st->booking_get = fl_booking_get;
-	st->pay_begin = fl_pay_begin;
+	st->apply = fl_apply;
 	st->scan = fl_scan;
 	return st;
 }

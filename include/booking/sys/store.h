@@ -30,11 +30,12 @@ BOOKING_BEGIN_DECL
 /**
  * 2 appended the users and token revocations members (optional); 3 gave
  * booking_list_by_user its page (after-key and max) in place and appended
- * payment_attempts (optional). A store must declare 3: booking_open()
- * refuses one built against an older header (its booking_list_by_user
- * would be called with the wrong arguments).
+ * payment_attempts; 4 replaced the members that decided (transition,
+ * pay_begin, pay_finish, refund) with apply() and idempotency_get(), in
+ * place. A store must declare 4: booking_open() refuses one built against
+ * an older header (its members would be called with the wrong arguments).
  */
-#define BOOKING_STORE_VERSION 3
+#define BOOKING_STORE_VERSION 4
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
@@ -88,26 +89,13 @@ typedef struct booking_store_hold {
 	const booking_event_record *event;  /**< booking.created */
 } booking_store_hold;
 
-/** What pay_begin found. */
-typedef enum booking_store_pay_begin_kind {
-	BOOKING_PAY_BEGIN_STARTED = 1, /**< a new payment is PROCESSING; call the gateway */
-	BOOKING_PAY_BEGIN_REPLAY = 2   /**< the key was used before with this request: `payment` is the stored one */
-} booking_store_pay_begin_kind;
-
-typedef struct booking_store_pay_begin {
-	const char *user_id;
-	const char *idempotency_key;
-	const char *request_hash;        /**< hex digest of the request; a different one means key reuse */
-	const booking_payment *payment;  /**< the new payment (PROCESSING), used when the key is new */
-	int64_t now;                     /**< the booking must be PENDING with expires_at > now */
-	int64_t seats_hold_until;        /**< extend the booking's seat holds to this (payment window) */
-} booking_store_pay_begin;
-
-typedef struct booking_store_pay_begin_result {
-	booking_store_pay_begin_kind kind;
-	booking_payment *payment;        /**< caller owns (booking_payment_free) */
-	int replay_error;                /**< REPLAY of a failed payment: the error code it answered (else 0) */
-} booking_store_pay_begin_result;
+/** A user's idempotency record, as idempotency_get() reads it. */
+typedef struct booking_store_idempotency_record {
+	char request_hash[128];             /**< the request's fingerprint (the core's) */
+	char payment_id[BOOKING_ID_SIZE];   /**< the payment it started */
+	bool completed;                     /**< the payment has an outcome */
+	int replay_error;                   /**< completed: what a replay answers (0: the payment) */
+} booking_store_idempotency_record;
 
 
 /*
@@ -122,13 +110,15 @@ typedef struct booking_store_pay_begin_result {
 typedef enum booking_store_guard_kind {
 	BOOKING_GUARD_BOOKING_VERSION = 1, /**< booking `id` exists with version == `value` */
 	BOOKING_GUARD_PAYMENT_STATUS = 2,  /**< payment `id` exists with status == `value` */
-	BOOKING_GUARD_SEATS_OWNED = 3      /**< booking `id` exists and every seat of it has status `value` and is its */
+	BOOKING_GUARD_SEATS_OWNED = 3,     /**< booking `id` exists and every seat of it has status `value` and is its */
+	BOOKING_GUARD_KEY_UNUSED = 4       /**< user `id` has no idempotency record for `key` */
 } booking_store_guard_kind;
 
 typedef struct booking_store_guard {
 	booking_store_guard_kind kind;
 	const char *id;
 	int64_t value;
+	const char *key;  /**< KEY_UNUSED: the idempotency key */
 } booking_store_guard;
 
 /** A booking row's new state; the store also sets version = version + 1. */
@@ -161,6 +151,18 @@ typedef struct booking_store_payment_set {
 	int64_t updated_at;
 } booking_store_payment_set;
 
+/**
+ * A payment that starts: insert the payment row and the user's idempotency
+ * record for it (not completed). The store refuses a second record of
+ * (user_id, idempotency_key) with BOOKING_EEXISTS.
+ */
+typedef struct booking_store_payment_start {
+	const booking_payment *payment;     /**< the complete new row */
+	const char *user_id;
+	const char *idempotency_key;
+	const char *request_hash;
+} booking_store_payment_start;
+
 /** The idempotency record of payment `payment_id` completed, answering `replay_error` on a replay. */
 typedef struct booking_store_idempotency_set {
 	const char *payment_id;
@@ -176,6 +178,7 @@ typedef struct booking_store_change {
 	const booking_event_record *events;       /**< appended in order (outbox) */
 	const booking_store_payment_set *payment; /**< NULL: no payment row changes */
 	const booking_store_idempotency_set *idempotency; /**< NULL: no idempotency record changes */
+	const booking_store_payment_start *start; /**< NULL: no payment starts */
 } booking_store_change;
 
 /** What payment_attempts() counts (for the payment attempt limits). */
@@ -291,7 +294,11 @@ struct booking_store {
 	 * guard does not hold (a booking or payment missing, or at another
 	 * version or status), change nothing and return BOOKING_EINVALID_STATE
 	 * with the guard's index in *failed_guard_out (may be NULL); no message
-	 * is needed: the core re-reads and decides what to answer.
+	 * is needed: the core re-reads and decides what to answer. The core
+	 * guards every row it writes; a write naming a row that does not exist
+	 * is the caller's mistake, which a store may refuse (NOT_FOUND codes) or
+	 * ignore. A `start` whose (user, key) already has a record, or whose
+	 * payment id exists, is BOOKING_EEXISTS (a twin request won the race).
 	 */
 	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 
@@ -301,19 +308,12 @@ struct booking_store {
 	/* --- payments ------------------------------------------------------ */
 
 	/**
-	 * required: one transaction. If (user_id, key) has a record: a
-	 * different request_hash → BOOKING_EIDEMPOTENCY_KEY_REUSED; not
-	 * completed → BOOKING_EPAYMENT_IN_PROGRESS; else REPLAY with the stored
-	 * payment and its replay_error. Otherwise the booking (payment->booking_id)
-	 * must exist (BOOKING_EBOOKING_NOT_FOUND), belong to user_id
-	 * (BOOKING_EFORBIDDEN), be PENDING (BOOKING_EINVALID_STATE) and
-	 * unexpired (BOOKING_EEXPIRED); then: insert the record and the payment,
-	 * booking → PAYMENT_PROCESSING (saga PAYMENT_PENDING, version+1), its
-	 * seats' hold_until → seats_hold_until. On an error nothing is written.
+	 * required: the idempotency record of (user_id, key), or
+	 * BOOKING_ENOTFOUND. Starting a payment, its outcome and a refund are
+	 * changes the core decides: apply().
 	 */
-	int (*pay_begin)(booking_store *st, const booking_store_pay_begin *req, booking_store_pay_begin_result *res);
-
-	/* a payment's outcome and a refund are changes the core decides: apply() */
+	int (*idempotency_get)(booking_store *st, const char *user_id, const char *key,
+	                       booking_store_idempotency_record *out);
 
 	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
 	/** required: payments PROCESSING with created_at <= before, oldest first, at most `max`. */
