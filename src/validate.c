@@ -80,6 +80,11 @@ int booking__check_text(const char *field, const char *s, size_t min, size_t max
 	if (len < min || len > max)
 		return booking__error_field(field, "must be %zu..%zu bytes", min, max);
 	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) { /* printable ASCII: the common case, nothing to decode */
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = booking__utf8_next(s + i, len - i, &cp);
 		if (n == 0)
@@ -105,6 +110,18 @@ size_t booking__sanitize(char *out, size_t cap, const char *s, size_t len, size_
 {
 	if (cap == 0)
 		return 0;
+	/* the common case: printable ASCII that fits, copied as it is */
+	if (len < cap && len <= max_chars) {
+		size_t i = 0;
+		while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f &&
+		       !(escape_backslash && s[i] == '\\'))
+			i++;
+		if (i == len) {
+			memcpy(out, s, len);
+			out[len] = '\0';
+			return len;
+		}
+	}
 	size_t o = 0, chars = 0;
 	bool cut = false;
 	for (size_t i = 0; i < len;) {
