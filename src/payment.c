@@ -568,18 +568,21 @@ typedef enum begin_kind { BEGIN_STARTED = 1, BEGIN_REPLAY = 2 } begin_kind;
  * answered. A new key may pay only the user's own live PENDING hold. The
  * change: the payment and its key, the booking PAYMENT_PROCESSING, its seats
  * held through the payment window — guarded by the booking's version and
- * the key still unused; when either moved, read and decide again.
+ * the key still unused; when either moved, read and decide again. `first`
+ * is the caller's read of the booking (taken over, freed), used the first time.
  */
-static int begin(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *key, const char *hash,
-                 int64_t hold_until, begin_kind *kind, booking_payment **replayed, int *replay_error)
+static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first, const booking_payment *p,
+                 const char *key, const char *hash, int64_t hold_until, begin_kind *kind, booking_payment **replayed,
+                 int *replay_error)
 {
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
 		/*
 		 * The booking first, then the key: a start writes both at once, so a
 		 * booking seen changed by a twin request implies its key is seen too.
 		 */
-		booking_reservation *b = NULL;
-		int rc = bk->store->booking_get(bk->store, p->booking_id, &b);
+		booking_reservation *b = first;
+		first = NULL;
+		int rc = b ? 0 : bk->store->booking_get(bk->store, p->booking_id, &b);
 		if (rc < 0)
 			return rc;
 		booking_store_idempotency_record rec;
@@ -672,14 +675,13 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	booking__copy(p.currency, sizeof(p.currency), b->currency);
 	booking__copy(p.card_last4, sizeof(p.card_last4), digits + strlen(digits) - 4);
 	p.created_at = p.updated_at = now;
-	booking_reservation_free(b);
 
 	char hash[REQUEST_HASH_SIZE];
 	request_hash(bk, hash, booking_id, digits);
 	begin_kind kind = BEGIN_STARTED;
 	booking_payment *replayed = NULL;
 	int replay_error = 0;
-	if ((rc = begin(bk, ctx, &p, idempotency_key, hash, now + (int64_t)bk->cfg.payment_window_seconds * 1000, &kind,
+	if ((rc = begin(bk, ctx, b, &p, idempotency_key, hash, now + (int64_t)bk->cfg.payment_window_seconds * 1000, &kind,
 	                &replayed, &replay_error)) < 0) {
 		sodium_memzero(digits, sizeof(digits));
 		return rc;

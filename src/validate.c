@@ -235,3 +235,11 @@ const char *booking__article(const char *word)
 {
 	return word && strchr("AEIOUaeiou", word[0]) && word[0] ? "an" : "a";
 }
+
+size_t booking_text_escape(char *out, size_t size, const char *text)
+{
+	if (!out || size == 0)
+		return 0;
+	const char *t = text ? text : "";
+	return booking__sanitize(out, size, t, strlen(t), SIZE_MAX, false);
+}

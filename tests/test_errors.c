@@ -300,6 +300,23 @@ START_TEST(untrusted_text_in_a_message_is_escaped_and_cut_between_characters)
 }
 END_TEST
 
+/* The public form of the same rule, for hosts that print data. */
+START_TEST(text_escape_makes_data_safe_to_show)
+{
+	char out[64];
+	ck_assert_uint_eq(booking_text_escape(out, sizeof(out), "Caf\xc3\xa9 \x1b[2J \xc2\x9b \xe2\x80\xae" "x \xff"),
+	                  strlen(out));
+	ck_assert_str_eq(out, "Caf\xc3\xa9 \\u001B[2J \\u009B \\u202Ex \\xFF");
+	/* cut between characters, still valid UTF-8, marked */
+	char small[9];
+	booking_text_escape(small, sizeof(small), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	ck_assert_str_eq(small, "\xc3\xa9\xc3\xa9\xe2\x80\xa6");
+	booking_text_escape(out, sizeof(out), NULL);
+	ck_assert_str_eq(out, "");
+	ck_assert_uint_eq(booking_text_escape(out, 0, "x"), 0);
+}
+END_TEST
+
 START_TEST(error_to_json_never_fails_for_a_records_content)
 {
 	booking_error e = {BOOKING_EUNAUTHORIZED, "UNAUTHORIZED", "cut \xe2\x82 here \x1b]0;title\x07", "{\"k\":\"v\"}"};
@@ -359,6 +376,7 @@ int main(void)
 	tcase_add_test(tc, status_names_are_stable);
 	tcase_add_test(tc, untrusted_text_in_a_message_is_escaped_and_cut_between_characters);
 	tcase_add_test(tc, error_to_json_never_fails_for_a_records_content);
+	tcase_add_test(tc, text_escape_makes_data_safe_to_show);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

@@ -207,7 +207,6 @@ void mem_showtime_free(void *p);
 
 void mem_reservation_free(void *p);
 /** The seat is HELD by `b`. */
-bool mem_seat_held_by(const mem_seat *seat, const booking_reservation *b);
 /** Make the seat free: no booking, no hold; its version moves on. */
 void mem_seat_free_row(mem_seat *seat);
 /** Free the seats of `b` that are still HELD by it. */

@@ -70,11 +70,6 @@ static booking_reservation *reservation_dup(const booking_reservation *src)
  * Seats of a booking.
  * ------------------------------------------------------------------------ */
 
-bool mem_seat_held_by(const mem_seat *seat, const booking_reservation *b)
-{
-	return seat && seat->s.status == BOOKING_SEAT_HELD && strcmp(seat->s.booking_id, b->id) == 0;
-}
-
 void mem_seat_free_row(mem_seat *seat)
 {
 	seat->s.status = BOOKING_SEAT_FREE;

@@ -177,10 +177,9 @@ bool parse_time(const char *s, int64_t now_ms, int64_t *out);
 /* Colour helpers: the escape when colours are on, "" otherwise. */
 const char *col(const cli *c, const char *ansi);
 /*
- * Text from data, made safe for a terminal: C0/C1 controls, DEL, bidi
- * overrides/isolates/marks and line separators become \uXXXX, malformed
- * UTF-8 bytes \xNN. Returns one of 8 rotating static buffers (so up to 8
- * may appear in one printf); long values are cut (with "…").
+ * Text from data, made safe for a terminal (booking_text_escape()).
+ * Returns one of 8 rotating static buffers (so up to 8 may appear in one
+ * printf); long values are cut (with "…").
  */
 const char *tsafe(const char *s);
 #define ANSI_RESET "\033[0m"

@@ -124,61 +124,12 @@ const char *col(const cli *c, const char *ansi)
 	return c->color ? ansi : "";
 }
 
-/* The code point of the UTF-8 character at p (its length in *n), or -1 (malformed; *n = 1). */
-static long utf8_cp(const unsigned char *p, size_t *n)
-{
-	unsigned char c = p[0];
-	size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-	*n = 1;
-	if (len == 0)
-		return -1;
-	long cp = len == 1 ? c : c & (0x7f >> len);
-	for (size_t k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[k] & 0x3f);
-	}
-	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*n = len;
-	return cp;
-}
-
-static bool unsafe_cp(long cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f || cp == 0x061c || cp == 0x2028 ||
-	       cp == 0x2029;
-}
-
 const char *tsafe(const char *s)
 {
 	static char bufs[8][1024];
 	static unsigned next;
 	char *out = bufs[next++ % 8];
-	size_t o = 0;
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p) {
-		size_t n;
-		long cp = utf8_cp(p, &n);
-		char esc[16];
-		size_t elen = 0;
-		if (cp < 0)
-			elen = (size_t)snprintf(esc, sizeof esc, "\\x%02X", *p);
-		else if (unsafe_cp(cp))
-			elen = (size_t)snprintf(esc, sizeof esc, "\\u%04lX", cp);
-		size_t need = elen ? elen : n;
-		if (o + need + 4 > sizeof bufs[0]) {
-			memcpy(out + o, "\xe2\x80\xa6", 3);
-			o += 3;
-			break;
-		}
-		memcpy(out + o, elen ? esc : (const char *)p, need);
-		o += need;
-		p += n;
-	}
-	out[o] = '\0';
+	booking_text_escape(out, sizeof bufs[0], s);
 	return out;
 }
 

@@ -96,6 +96,18 @@ BOOKING_EXTERN(void) booking_free(void *ptr);
 /** The library version as "MAJOR.MINOR.PATCH". */
 BOOKING_EXTERN(const char *) booking_version(void);
 
+/**
+ * Text made safe to show on a terminal or in a log line, by the rule the
+ * library's own error messages follow: C0 and C1 controls, DEL, bidi
+ * overrides, isolates and marks, and line separators become `\uXXXX`;
+ * malformed UTF-8 bytes `\xNN`; text that does not fit is cut between
+ * characters and ends with "…". `out` is always NUL-terminated valid UTF-8
+ * (when size > 0). Data read from a store may hold anything: a host that
+ * prints it should pass it through this.
+ * @return the length written, without the NUL.
+ */
+BOOKING_EXTERN(size_t) booking_text_escape(char *out, size_t size, const char *text);
+
 BOOKING_END_DECL
 
 #endif

@@ -478,6 +478,18 @@ static double seconds_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A handle of its own (own keys, fresh store) hashing with `opslimit` passes and `memlimit_kib`. */
+static void open_with_cost(ax *b, int opslimit, int memlimit_kib)
+{
+	memset(b, 0, sizeof(*b));
+	ax_keys(b, NULL);
+	booking_options o;
+	ax_options(b, &o);
+	o.password_opslimit = opslimit;
+	o.password_memlimit_kib = memlimit_kib;
+	ax_open_with(b, &o);
+}
+
 static double login_time(booking *bk, const char *email, const char *password)
 {
 	char *t = NULL;
@@ -496,13 +508,7 @@ START_TEST(login_of_an_unknown_address_takes_as_long_as_a_wrong_password)
 {
 	/* a cost where the hash dominates: 8 MiB, 2 passes */
 	ax b;
-	memset(&b, 0, sizeof(b));
-	ax_keys(&b, NULL);
-	booking_options o;
-	ax_options(&b, &o);
-	o.password_opslimit = 2;
-	o.password_memlimit_kib = 8192;
-	ax_open_with(&b, &o);
+	open_with_cost(&b, 2, 8192);
 	booking_ctx sys = fx_system();
 	ck_assert_ok(booking_auth_register(NULL, b.f.bk, &sys, "henry@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER));
 	double wrong = login_time(b.f.bk, "henry@example.com", "Wrong password 1");
@@ -520,13 +526,7 @@ START_TEST(login_rehashes_a_hash_made_with_another_cost)
 {
 	/* a handle whose cost is above the stored hash's strengthens it at login */
 	ax b;
-	memset(&b, 0, sizeof(b));
-	ax_keys(&b, NULL);
-	booking_options o;
-	ax_options(&b, &o);
-	o.password_opslimit = 3;
-	o.password_memlimit_kib = 16;
-	ax_open_with(&b, &o);
+	open_with_cost(&b, 3, 16);
 	char id[BOOKING_ID_SIZE];
 	booking_user *u = NULL;
 	char *hash = NULL;
@@ -626,13 +626,7 @@ END_TEST
 START_TEST(a_wrong_password_takes_as_long_whatever_the_accounts_cost)
 {
 	ax b;
-	memset(&b, 0, sizeof(b));
-	ax_keys(&b, NULL);
-	booking_options o;
-	ax_options(&b, &o);
-	o.password_opslimit = 2;
-	o.password_memlimit_kib = 8192;
-	ax_open_with(&b, &o);
+	open_with_cost(&b, 2, 8192);
 	booking_ctx sys = fx_system();
 	ck_assert_ok(booking_auth_register(NULL, b.f.bk, &sys, "olga@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER));
 	booking_user *u = NULL;

@@ -40,7 +40,31 @@ static void teardown(void)
 	booking_free(alice_token);
 	booking_free(bob_token);
 	booking_free(admin_token);
+	alice_token = bob_token = admin_token = NULL;
+	alice_tok = bob_tok = admin_tok = NULL;
 	ax_close(&A);
+}
+
+/* Close the setup's handle and open a fresh store with new keys and `o` (ax_options plus the test's changes). */
+static void reopen(void (*adjust)(booking_options *o))
+{
+	teardown();
+	booking_options o;
+	ax_keys(&A, NULL);
+	ax_options(&A, &o);
+	adjust(&o);
+	ax_open_with(&A, &o);
+}
+
+static void short_tokens_long_leeway(booking_options *o)
+{
+	o->access_token_ttl_seconds = 60;
+	o->jwt_leeway_seconds = 300;
+}
+
+static void no_booking_attempt_limit(booking_options *o)
+{
+	o->max_failed_payments_per_booking = -1;
 }
 
 static void hold_as(const booking_ctx *ctx, const char *label, char id_out[BOOKING_ID_SIZE])
@@ -178,21 +202,7 @@ END_TEST
  */
 START_TEST(a_revocation_outlives_the_leeway_window)
 {
-	ax_close(&A);
-	booking_free(alice_token);
-	booking_free(bob_token);
-	booking_free(admin_token);
-	booking_token_free(alice_tok);
-	booking_token_free(bob_tok);
-	booking_token_free(admin_tok);
-	alice_token = bob_token = admin_token = NULL;
-	alice_tok = bob_tok = admin_tok = NULL;
-	booking_options o;
-	ax_keys(&A, NULL);
-	ax_options(&A, &o);
-	o.access_token_ttl_seconds = 60;
-	o.jwt_leeway_seconds = 300;
-	ax_open_with(&A, &o);
+	reopen(short_tokens_long_leeway);
 	char id[BOOKING_ID_SIZE];
 	ax_register(&A, "carol@example.com", false, id);
 	char *early = ax_login(&A, "carol@example.com"), *late = ax_login(&A, "carol@example.com");
@@ -346,19 +356,7 @@ START_TEST(payment_attempt_limits_are_range_checked_and_can_be_off)
 	booking_options_free(env);
 
 	/* with the per-booking limit off, a booking takes any number of attempts (the store under test) */
-	ax_close(&A);
-	booking_free(alice_token);
-	booking_free(bob_token);
-	booking_free(admin_token);
-	booking_token_free(alice_tok);
-	booking_token_free(bob_tok);
-	booking_token_free(admin_tok);
-	alice_token = bob_token = admin_token = NULL;
-	alice_tok = bob_tok = admin_tok = NULL;
-	ax_keys(&A, NULL);
-	ax_options(&A, &o);
-	o.max_failed_payments_per_booking = -1;
-	ax_open_with(&A, &o);
+	reopen(no_booking_attempt_limit);
 	fx_seed(&A.f);
 	booking_ctx carol = fx_customer("carol");
 	const char *seat = "A1";
