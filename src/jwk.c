@@ -258,6 +258,7 @@ int booking__read_key_file(char **out, size_t *len_out, const char *path, key_ki
 	if (len_out)
 		*len_out = 0;
 	struct stat st;
+	memset(&st, 0, sizeof(st));
 	int fd = open_key_file(path, secret, &st);
 	if (fd < 0)
 		return fd;

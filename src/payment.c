@@ -151,7 +151,7 @@ int booking_payment_key_generate_file(const char *path)
  * the booking id and the last four digits beside it. "hmac-sha256:" + hex.
  */
 #define REQUEST_HASH_PREFIX "hmac-sha256:"
-#define REQUEST_HASH_SIZE (sizeof(REQUEST_HASH_PREFIX) - 1 + 2 * crypto_auth_hmacsha256_BYTES + 1)
+#define REQUEST_HASH_SIZE (sizeof(REQUEST_HASH_PREFIX) - 1 + (size_t)2 * crypto_auth_hmacsha256_BYTES + 1)
 
 static void request_hash(const booking *bk, char out[REQUEST_HASH_SIZE], const char *booking_id, const char *card_digits)
 {
@@ -485,7 +485,7 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 	int per_booking = bk->cfg.max_failed_payments_per_booking, per_user = bk->cfg.max_failed_payments_per_user_hour;
 	if ((per_booking <= 0 && per_user <= 0) || bk->store->version < 3 || !bk->store->payment_attempts)
 		return 0;
-	int64_t now = booking__now(bk), hour = 3600 * 1000;
+	int64_t now = booking__now(bk), hour = INT64_C(3600) * 1000;
 	booking_store_payment_attempts a;
 	memset(&a, 0, sizeof(a));
 	int rc = bk->store->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, now - hour);

@@ -199,6 +199,8 @@ int booking_store_validate(const booking_store *st)
 static int lock_manager_validate(const booking_lock_manager *lm)
 {
 	const char *what = "lock manager";
+	if (!lm)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s is NULL", what);
 	int rc = check_version(lm->version, BOOKING_LOCK_MANAGER_VERSION, what);
 	if (rc < 0)
 		return rc;
@@ -212,6 +214,8 @@ static int lock_manager_validate(const booking_lock_manager *lm)
 static int publisher_validate(const booking_event_publisher *p)
 {
 	const char *what = "event publisher";
+	if (!p)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s is NULL", what);
 	int rc = check_version(p->version, BOOKING_EVENT_PUBLISHER_VERSION, what);
 	if (rc < 0)
 		return rc;
@@ -226,6 +230,8 @@ static int publisher_validate(const booking_event_publisher *p)
 static int gateway_validate(const booking_payment_gateway *g)
 {
 	const char *what = "payment gateway";
+	if (!g)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s is NULL", what);
 	int rc = check_version(g->version, BOOKING_PAYMENT_GATEWAY_VERSION, what);
 	if (rc < 0)
 		return rc;

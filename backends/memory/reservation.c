@@ -323,10 +323,16 @@ static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservatio
 			page_offer(pg, b);
 	}
 	int rc = 0;
-	if (pg->n && !(*snap_out = booking_calloc(pg->n, sizeof **snap_out)))
-		rc = mem_oom();
-	for (size_t i = 0; rc == 0 && i < pg->n; i++)
-		(*snap_out)[i] = *pg->top[i];
+	if (pg->n) {
+		booking_reservation *snap = booking_calloc(pg->n, sizeof *snap);
+		if (!snap) {
+			rc = mem_oom();
+		} else {
+			for (size_t i = 0; i < pg->n; i++)
+				snap[i] = *pg->top[i];
+			*snap_out = snap;
+		}
+	}
 	booking_free(pg->top);
 	pg->top = NULL;
 	return rc;
