@@ -123,8 +123,8 @@ static void seed(world *w, const char *layout)
 
 	booking_uuid_v7(m.id, T0);
 	booking_uuid_v7(t.id, T0);
-	ck_assert_ok(w->st->movie_insert(w->st, &m));
-	ck_assert_ok(w->st->theater_insert(w->st, &t));
+	ck_assert_ok(w->st->catalog->movie_insert(w->st, &m));
+	ck_assert_ok(w->st->catalog->theater_insert(w->st, &t));
 	ck_assert_ok(booking_layout_parse(&seats, &n, layout));
 	memset(&s, 0, sizeof s);
 	booking_uuid_v7(s.id, T0);
@@ -133,7 +133,7 @@ static void seed(world *w, const char *layout)
 	s.seat_count = n;
 	s.seats = seats;
 	s.created_at = T0;
-	ck_assert_ok(w->st->screen_insert(w->st, &s));
+	ck_assert_ok(w->st->catalog->screen_insert(w->st, &s));
 	booking_free(seats);
 	memset(&sh, 0, sizeof sh);
 	booking_uuid_v7(sh.id, T0);
@@ -145,7 +145,7 @@ static void seed(world *w, const char *layout)
 	sh.prices = &price;
 	sh.status = BOOKING_SHOWTIME_SCHEDULED;
 	sh.created_at = T0;
-	ck_assert_ok(w->st->showtime_insert(w->st, &sh));
+	ck_assert_ok(w->st->catalog->showtime_insert(w->st, &sh));
 	memcpy(w->showtime_id, sh.id, BOOKING_ID_SIZE);
 }
 
@@ -190,7 +190,7 @@ static int hold_send(booking_store *st, hold_req *h)
 {
 	booking_seat_ref taken[1];
 	size_t n = 0;
-	return st->hold(st, &h->req, taken, &n);
+	return st->ledger->hold(st, &h->req, taken, &n);
 }
 
 static int cancel_send(booking_store *st, const char *booking_id)
@@ -209,13 +209,13 @@ static int cancel_send(booking_store *st, const char *booking_id)
 	booking_store_booking_set set = {booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL, NULL};
-	return st->apply(st, &c, NULL);
+	return st->ledger->apply(st, &c, NULL);
 }
 
 static bool booking_exists(booking_store *st, const char *id)
 {
 	booking_reservation *r = NULL;
-	int rc = st->booking_get(st, id, &r);
+	int rc = st->ledger->booking_get(st, id, &r);
 	booking_reservation_free(r);
 	ck_assert_msg(rc == 0 || rc == BOOKING_EBOOKING_NOT_FOUND, "booking_get: %s", booking_error_name(rc));
 	return rc == 0;
@@ -370,7 +370,7 @@ START_TEST(a_lost_connection_is_unavailable_once_then_replaced)
 	schema_url(url, sizeof url, "lost", NULL);
 	w.st = open_store(url, 1, 5);
 	seed(&w, "A:5");
-	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_ok(w.st->catalog->movie_list(w.st, count_movie, &n));
 	ck_assert_int_eq(n, 1);
 
 	/* the administrator ends every libbooking session (a failover, a restart, a kill) */
@@ -380,10 +380,10 @@ START_TEST(a_lost_connection_is_unavailable_once_then_replaced)
 	PQfinish(a);
 
 	n = 0;
-	ck_assert_code(w.st->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
+	ck_assert_code(w.st->catalog->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
 	/* the next call reconnects */
 	n = 0;
-	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_ok(w.st->catalog->movie_list(w.st, count_movie, &n));
 	ck_assert_int_eq(n, 1);
 	w.st->free(w.st);
 }
@@ -631,7 +631,7 @@ START_TEST(a_cancel_whose_reply_was_lost_is_settled_as_committed)
 	ck_assert_ok(cancel_send(w.st, b.r.id));
 	ck_assert_int_eq(atomic_load(&p.cuts), 1);
 	booking_reservation *r = NULL;
-	ck_assert_ok(w.st->booking_get(w.st, b.r.id, &r));
+	ck_assert_ok(w.st->ledger->booking_get(w.st, b.r.id, &r));
 	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
 	booking_reservation_free(r);
 	w.st->free(w.st);
@@ -699,14 +699,14 @@ START_TEST(a_caller_waits_for_a_free_connection_then_gets_unavailable)
 	usleep(300 * 1000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int n = 0;
-	ck_assert_code(w.st->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
+	ck_assert_code(w.st->catalog->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ck_assert_msg(waited >= 4.9 && waited < 8, "waited %.2f s", waited);
 	admin_exec(a, "ROLLBACK"); /* the blocked hold proceeds */
 	pthread_join(t, NULL);
 	ck_assert_ok(b.rc);
-	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_ok(w.st->catalog->movie_list(w.st, count_movie, &n));
 	PQfinish(a);
 	w.st->free(w.st);
 }
@@ -771,7 +771,7 @@ static void *run_reader(void *arg)
 	for (;;) {
 		bool done = atomic_load(r->writers_done); /* read before: a last pass after the writers finish */
 		long before = r->seen;
-		int rc = r->w->st->outbox_read(r->w->st, r->cursor, 7, read_event, r);
+		int rc = r->w->st->outbox->outbox_read(r->w->st, r->cursor, 7, read_event, r);
 		if (rc != 0) {
 			r->gaps = -1000000;
 			return NULL;
