@@ -179,10 +179,10 @@ int booking_store_validate(const booking_store *st)
 	REQUIRE(st, booking_get);
 	REQUIRE(st, booking_list_by_user);
 	REQUIRE(st, apply);
-	REQUIRE(st, list_due);
+	REQUIRE(st, booking_list_by_status);
 	REQUIRE(st, idempotency_get);
 	REQUIRE(st, payment_get);
-	REQUIRE(st, list_processing);
+	REQUIRE(st, payment_list_by_status);
 	REQUIRE(st, outbox_unpublished);
 	REQUIRE(st, outbox_mark_published);
 	REQUIRE(st, outbox_read);

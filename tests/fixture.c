@@ -235,9 +235,10 @@ static int w_apply(booking_store *st, const booking_store_change *change, size_t
 	BEFORE(st, "apply");
 	return INNER(st)->apply(INNER(st), change, failed_guard_out);
 }
-static int w_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *p)
+static int w_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                                    booking_store_booking_cb cb, void *p)
 {
-	return INNER(st)->list_due(INNER(st), now, max, cb, p);
+	return INNER(st)->booking_list_by_status(INNER(st), status, expires_before, max, cb, p);
 }
 static int w_idempotency_get(booking_store *st, const char *user_id, const char *key,
                              booking_store_idempotency_record *out)
@@ -248,9 +249,10 @@ static int w_payment_get(booking_store *st, const char *id, booking_payment **ou
 {
 	return INNER(st)->payment_get(INNER(st), id, out);
 }
-static int w_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *p)
+static int w_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before,
+                                    size_t max, booking_store_payment_cb cb, void *p)
 {
-	return INNER(st)->list_processing(INNER(st), before, max, cb, p);
+	return INNER(st)->payment_list_by_status(INNER(st), status, created_before, max, cb, p);
 }
 static int w_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *p)
 {
@@ -333,9 +335,10 @@ static int w_token_is_revoked(booking_store *st, const char *jti, int64_t now, b
 }
 
 static int w_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                              const char *idempotency_key, const char *booking_id, int64_t since)
+                              const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                              int64_t since)
 {
-	return INNER(st)->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, since);
+	return INNER(st)->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, status, since);
 }
 
 fx_store_wrap *fx_store_wrap_new(booking_store *inner)
@@ -364,10 +367,10 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->booking_get = w_booking_get;
 	p->booking_list_by_user = w_booking_list_by_user;
 	p->apply = inner->apply ? w_apply : NULL;
-	p->list_due = w_list_due;
+	p->booking_list_by_status = w_booking_list_by_status;
 	p->idempotency_get = w_idempotency_get;
 	p->payment_get = w_payment_get;
-	p->list_processing = w_list_processing;
+	p->payment_list_by_status = w_payment_list_by_status;
 	p->outbox_unpublished = w_outbox_unpublished;
 	p->outbox_mark_published = w_outbox_mark_published;
 	p->outbox_read = w_outbox_read;

@@ -323,11 +323,11 @@ int booking__memory_store_new(booking_store **out)
 	b->booking_get = mem_booking_get;
 	b->booking_list_by_user = mem_booking_list_by_user;
 	b->apply = mem_apply;
-	b->list_due = mem_list_due;
+	b->booking_list_by_status = mem_booking_list_by_status;
 	b->idempotency_get = mem_idempotency_get;
 	b->payment_get = mem_payment_get;
 	b->payment_attempts = mem_payment_attempts;
-	b->list_processing = mem_list_processing;
+	b->payment_list_by_status = mem_payment_list_by_status;
 	b->outbox_unpublished = mem_outbox_unpublished;
 	b->outbox_mark_published = mem_outbox_mark_published;
 	b->outbox_read = mem_outbox_read;

@@ -171,10 +171,10 @@ static void set_members(booking_store *b)
 	b->hold = pg_hold;
 	b->booking_get = pg_booking_get;
 	b->booking_list_by_user = pg_booking_list_by_user;
-	b->list_due = pg_list_due;
+	b->booking_list_by_status = pg_booking_list_by_status;
 	b->idempotency_get = pg_idempotency_get;
 	b->payment_get = pg_payment_get;
-	b->list_processing = pg_list_processing;
+	b->payment_list_by_status = pg_payment_list_by_status;
 	b->outbox_unpublished = pg_outbox_unpublished;
 	b->outbox_mark_published = pg_outbox_mark_published;
 	b->outbox_read = pg_outbox_read;

@@ -196,10 +196,10 @@ static void vtable_init(booking_store *v)
 	v->hold = sq_hold;
 	v->booking_get = sq_booking_get;
 	v->booking_list_by_user = sq_booking_list_by_user;
-	v->list_due = sq_list_due;
+	v->booking_list_by_status = sq_booking_list_by_status;
 	v->idempotency_get = sq_idempotency_get;
 	v->payment_get = sq_payment_get;
-	v->list_processing = sq_list_processing;
+	v->payment_list_by_status = sq_payment_list_by_status;
 	v->outbox_unpublished = sq_outbox_unpublished;
 	v->outbox_mark_published = sq_outbox_mark_published;
 	v->outbox_read = sq_outbox_read;

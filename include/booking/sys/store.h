@@ -32,8 +32,12 @@ BOOKING_BEGIN_DECL
  * booking_list_by_user its page (after-key and max) in place and appended
  * payment_attempts; 4 replaced the members that decided (transition,
  * pay_begin, pay_finish, refund) with apply() and idempotency_get(), in
- * place. A store must declare 4: booking_open() refuses one built against
- * an older header (its members would be called with the wrong arguments).
+ * place, and made the reads that named a state generic, in place: list_due
+ * became booking_list_by_status and list_processing payment_list_by_status
+ * (the status comes from the core), and payment_attempts counts the status
+ * it is given. A store must declare 4: booking_open() refuses one built
+ * against an older header (its members would be called with the wrong
+ * arguments).
  */
 #define BOOKING_STORE_VERSION 4
 
@@ -184,8 +188,8 @@ typedef struct booking_store_change {
 /** What payment_attempts() counts (for the payment attempt limits). */
 typedef struct booking_store_payment_attempts {
 	bool key_used;            /**< (user_id, idempotency_key) has an idempotency record */
-	size_t booking_failed;    /**< payments of the booking that are FAILED */
-	size_t user_failed;       /**< payments of the user that are FAILED, created at or after `since` */
+	size_t booking_count;     /**< payments of the booking in `status` */
+	size_t user_count;        /**< payments of the user in `status`, created at or after `since` */
 } booking_store_payment_attempts;
 
 /** An idempotency record (for booking_check()). */
@@ -302,8 +306,14 @@ struct booking_store {
 	 */
 	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 
-	/** required: ids of PENDING bookings with expires_at <= now, oldest first, at most `max`. */
-	int (*list_due)(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+	/**
+	 * required: bookings in `status` with expires_at <= `expires_before`,
+	 * oldest expires_at first, at most `max`. A read: the core says which
+	 * status it wants (the expiry sweep asks for PENDING bookings whose
+	 * hold ran out). An index led by (status, expires_at) serves it.
+	 */
+	int (*booking_list_by_status)(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+	                              booking_store_booking_cb cb, void *payload);
 
 	/* --- payments ------------------------------------------------------ */
 
@@ -316,8 +326,14 @@ struct booking_store {
 	                       booking_store_idempotency_record *out);
 
 	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
-	/** required: payments PROCESSING with created_at <= before, oldest first, at most `max`. */
-	int (*list_processing)(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+	/**
+	 * required: payments in `status` with created_at <= `created_before`,
+	 * oldest created_at first, at most `max`. A read: the core says which
+	 * status it wants (recovery asks for PROCESSING ones). An index led by
+	 * (status, created_at) serves it.
+	 */
+	int (*payment_list_by_status)(booking_store *st, booking_payment_status status, int64_t created_before,
+	                              size_t max, booking_store_payment_cb cb, void *payload);
 
 	/* --- outbox, inbox, dead letters ------------------------------------ */
 
@@ -406,13 +422,15 @@ struct booking_store {
 
 	/**
 	 * optional (since version 3), a read: whether the user's idempotency
-	 * key has a record, and how many FAILED payments the booking has and
-	 * the user has created at or after `since` (UTC ms). The core decides
-	 * what the counts allow (the payment attempt limits); a store without
-	 * this member has no limits enforced (the core logs it at open).
+	 * key has a record, and how many payments in `status` the booking has
+	 * and the user has created at or after `since` (UTC ms). The core
+	 * says which status counts (FAILED) and decides what the counts allow
+	 * (the payment attempt limits); a store without this member has no
+	 * limits enforced (the core logs it at open).
 	 */
 	int (*payment_attempts)(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-	                        const char *idempotency_key, const char *booking_id, int64_t since);
+	                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+	                        int64_t since);
 };
 
 /**
