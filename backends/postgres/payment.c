@@ -12,10 +12,12 @@ static const pg_query Q_IDEM_GET = {PGQ_IDEM_GET, 2,
 	"SELECT request_hash, payment_id, completed::int, replay_error FROM idempotency_keys WHERE user_id = $1 AND key = $2"};
 static const pg_query Q_PAYMENT_GET = {PGQ_PAYMENT_GET, 1,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
+/* index payments_status_created (schema version 5) */
 static const pg_query Q_PAYMENT_LIST_STATUS = {PGQ_PAYMENT_LIST_STATUS, 3,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE status = $1::smallint AND created_at <= $2::bigint"
 	" ORDER BY created_at, id LIMIT $3::bigint"};
 
+/* indexes payments_booking and payments_user_status (schema version 5) */
 static const pg_query Q_PAYMENT_ATTEMPTS = {PGQ_PAYMENT_ATTEMPTS, 5,
 	"SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2)::int,"
 	" (SELECT count(*) FROM payments WHERE booking_id = $3 AND status = $4::smallint),"

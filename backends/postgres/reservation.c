@@ -32,6 +32,7 @@ static const pg_query Q_APPLY = {PGQ_APPLY, 42,
 	" $18::bigint, $19, $20::integer, $21, $22, $23, $24::smallint, $25::bigint, $26, $27, $28, $29,"
 	" $30::bigint, $31::bigint, $32::bigint, $33, $34, $35::text[], $36::text[], $37::text[], $38::text[],"
 	" $39::bigint[], $40::text[], $41::text[], $42::text[])"};
+/* index bookings_status_expiry (schema version 5) */
 static const pg_query Q_BOOKING_LIST_STATUS = {PGQ_BOOKING_LIST_STATUS, 3,
 	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = $1::smallint AND expires_at <= $2::bigint"
 	" ORDER BY expires_at, created_at, id LIMIT $3::bigint"};

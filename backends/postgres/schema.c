@@ -9,9 +9,9 @@
  * A database with a version newer than PG_SCHEMA_VERSION is refused with
  * BOOKING_ESCHEMA. Migrations are appended, never edited, with one kind of
  * exception: what a later version drops may be taken out of an earlier one
- * (version 1 lost the functions version 4 drops), since every missing
- * version is applied in the one transaction and no database is ever seen
- * between them.
+ * (version 1 lost the functions version 4 drops, versions 1 and 3 the
+ * indexes version 5 drops), since every missing version is applied in the
+ * one transaction and no database is ever seen between them.
  *
  * The tables live in the first schema of the session's search_path
  * (libpq `options=-csearch_path=NAME` in the URL selects one); it is
@@ -106,7 +106,6 @@ static const char *const SCHEMA_V1[] = {
 	" updated_at bigint NOT NULL,"
 	" version bigint NOT NULL);",
 	"CREATE INDEX bookings_user ON bookings (user_id, created_at DESC, id DESC);",
-	"CREATE INDEX bookings_due ON bookings (expires_at, created_at, id) WHERE status = 1;",
 	"CREATE TABLE payments ("
 	" id text COLLATE \"C\" PRIMARY KEY,"
 	" booking_id text COLLATE \"C\" NOT NULL,"
@@ -121,7 +120,6 @@ static const char *const SCHEMA_V1[] = {
 	" created_at bigint NOT NULL,"
 	" updated_at bigint NOT NULL);",
 	"CREATE INDEX payments_booking ON payments (booking_id);",
-	"CREATE INDEX payments_processing ON payments (created_at, id) WHERE status = 1;",
 	"CREATE TABLE idempotency_keys ("
 	" user_id text COLLATE \"C\" NOT NULL,"
 	" key text COLLATE \"C\" NOT NULL,"
@@ -411,12 +409,12 @@ static const char *const SCHEMA_V2[] = {
 /*
  * Version 3: payment request fingerprints are keyed (HMAC under a secret
  * outside the database); the unkeyed SHA-256 of earlier versions could be
- * brute-forced back into a card number, so it is erased. And the index the
- * payment attempt limits count with.
+ * brute-forced back into a card number, so it is erased. (It created the
+ * index the payment attempt limits count with too, payments_user_failed,
+ * which version 5 replaces.)
  */
 static const char *const SCHEMA_V3[] = {
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%';",
-	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments (user_id, created_at) WHERE status = 3;",
 	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
 	"UPDATE revoked_tokens SET expires_at = expires_at + 300000;",
 	NULL,
@@ -506,12 +504,32 @@ static const char *const SCHEMA_V4[] = {
 	NULL,
 };
 
+/*
+ * Version 5: no state of the domain in the schema. The reads that listed
+ * PENDING bookings and PROCESSING payments and counted FAILED ones are
+ * given the status by the core now, so the partial indexes that named
+ * those states (WHERE status = N) become full indexes led by status: the
+ * same range scan for the status asked for. Versions 1 and 3 no longer
+ * create the partial indexes: on an older database they exist and go
+ * here. Idempotent, like every version.
+ */
+static const char *const SCHEMA_V5[] = {
+	"DROP INDEX IF EXISTS bookings_due;",
+	"CREATE INDEX IF NOT EXISTS bookings_status_expiry ON bookings (status, expires_at, created_at, id);",
+	"DROP INDEX IF EXISTS payments_processing;",
+	"CREATE INDEX IF NOT EXISTS payments_status_created ON payments (status, created_at, id);",
+	"DROP INDEX IF EXISTS payments_user_failed;",
+	"CREATE INDEX IF NOT EXISTS payments_user_status ON payments (user_id, status, created_at);",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1,
 	SCHEMA_V2,
 	SCHEMA_V3,
 	SCHEMA_V4,
+	SCHEMA_V5,
 };
 
 /*

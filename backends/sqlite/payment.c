@@ -16,7 +16,7 @@ static const char SQL_IDEM_INSERT[] =
 static const char SQL_PAYMENT_GET[] = "SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE id = ?1";
 static const char SQL_PAYMENT_INSERT[] =
 	"INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-/* Payments in a status by age. */
+/* Payments in a status by age; index payments_status_created. */
 static const char SQL_PAYMENT_BY_STATUS[] =
 	"SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE status = ?1 AND created_at <= ?2"
 	" ORDER BY created_at, rowid LIMIT ?3";
@@ -181,7 +181,9 @@ int sq_payment_list_by_status(booking_store *st, booking_payment_status status, 
 /* --- payment attempts (store version 3) --------------------------------------------- */
 
 static const char SQL_ATTEMPT_KEY[] = "SELECT count(*) FROM idempotency_keys WHERE user_id = ?1 AND key = ?2";
+/* index payments_booking_status */
 static const char SQL_ATTEMPT_BOOKING[] = "SELECT count(*) FROM payments WHERE booking_id = ?1 AND status = ?2";
+/* index payments_user_status */
 static const char SQL_ATTEMPT_USER[] =
 	"SELECT count(*) FROM payments WHERE user_id = ?1 AND status = ?2 AND created_at >= ?3";
 

@@ -43,7 +43,7 @@ static const char SQL_BOOKING_BY_USER[] =
 static const char SQL_BOOKING_BY_USER_AFTER[] =
 	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE user_id = ?1 AND (created_at, id) < (?2, ?3)"
 	" ORDER BY created_at DESC, id DESC LIMIT ?4";
-/* Bookings in a status by expiry. */
+/* Bookings in a status by expiry; index bookings_status_expiry. */
 static const char SQL_BOOKING_BY_STATUS[] =
 	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = ?1 AND expires_at <= ?2"
 	" ORDER BY expires_at, rowid LIMIT ?3";

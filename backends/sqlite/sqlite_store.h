@@ -39,7 +39,7 @@
 #include "backends.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 4
+#define SQ_SCHEMA_VERSION 5
 
 /** A prepared statement cached on a connection, keyed by the address of its SQL text. */
 typedef struct sq_stmt_slot {
