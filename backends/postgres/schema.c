@@ -24,7 +24,8 @@
  * the whole call back. None compares a booking or payment status: the
  * core hands over the states to write and the values to compare
  * (booking_apply, version 4), and a hold's claim tests seats with
- * BOOKING_SEAT_CLAIMABLE_SQL. Version 1 created the functions that
+ * BOOKING_SEAT_CLAIMABLE_SQL (tests/hardening/check_backend_states.py
+ * fails on a state in backends/). Version 1 created the functions that
  * decided too (booking_transition, booking_pay_begin, booking_pay_finish,
  * booking_refund); version 4 drops them, and a new database never gets
  * them.
