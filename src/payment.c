@@ -488,16 +488,17 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 	int64_t now = booking__now(bk), hour = INT64_C(3600) * 1000;
 	booking_store_payment_attempts a;
 	memset(&a, 0, sizeof(a));
-	int rc = bk->store->ledger->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, now - hour);
+	int rc = bk->store->ledger->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, BOOKING_PAYMENT_FAILED,
+	                                             now - hour);
 	if (rc < 0 || a.key_used)
 		return rc;
 	const char *limit = NULL;
 	int max = 0, retry_after = 0;
-	if (per_booking > 0 && a.booking_failed >= (size_t)per_booking) {
+	if (per_booking > 0 && a.booking_count >= (size_t)per_booking) {
 		limit = "max_failed_payments_per_booking";
 		max = per_booking;
 		retry_after = -1; /* this booking takes no more attempts */
-	} else if (per_user > 0 && a.user_failed >= (size_t)per_user) {
+	} else if (per_user > 0 && a.user_count >= (size_t)per_user) {
 		limit = "max_failed_payments_per_user_hour";
 		max = per_user;
 		retry_after = 3600; /* an upper bound: the oldest failure of the hour leaves the window by then */
@@ -909,7 +910,7 @@ static int recover_run(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, 
 	stuck_list l = {booking_calloc(256, sizeof(booking_payment)), 0, 256};
 	if (!l.items)
 		return booking_error_oom();
-	if ((rc = bk->store->ledger->list_processing(bk->store, booking__now(bk) - min_age_ms, l.max, collect_stuck, &l)) < 0)
+	if ((rc = bk->store->ledger->payment_list_by_status(bk->store, BOOKING_PAYMENT_PROCESSING, booking__now(bk) - min_age_ms, l.max, collect_stuck, &l)) < 0)
 		goto done;
 	size_t resolved = 0;
 	for (size_t i = 0; i < l.count; i++) {

@@ -198,10 +198,10 @@ int booking_store_validate(const booking_store *st)
 	REQUIRE(led, booking_get);
 	REQUIRE(led, booking_list_by_user);
 	REQUIRE(led, apply);
-	REQUIRE(led, list_due);
+	REQUIRE(led, booking_list_by_status);
 	REQUIRE(led, idempotency_get);
 	REQUIRE(led, payment_get);
-	REQUIRE(led, list_processing);
+	REQUIRE(led, payment_list_by_status);
 	REQUIRE(led, payment_attempts);
 
 	const booking_store_outbox *ob = st->outbox;

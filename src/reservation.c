@@ -595,7 +595,7 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 	if (!d.ids)
 		return booking_error_oom();
 	int64_t now = booking__now(bk);
-	if ((rc = bk->store->ledger->list_due(bk->store, now, max, collect_due, &d)) < 0)
+	if ((rc = bk->store->ledger->booking_list_by_status(bk->store, BOOKING_STATUS_PENDING, now, max, collect_due, &d)) < 0)
 		goto done;
 	size_t expired = 0;
 	for (size_t i = 0; i < d.count; i++) {

@@ -197,8 +197,8 @@ static bool call_next(call *c, int *rc)
 #define STORE_OPS(X) \
 	X(migrate) X(movie_insert) X(movie_get) X(movie_list) X(theater_insert) X(theater_get) X(theater_list) \
 	X(screen_insert) X(screen_get) X(showtime_insert) X(showtime_get) X(showtime_list) X(seat_list) X(hold) \
-	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(idempotency_get) \
-	X(payment_get) X(list_processing) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
+	X(booking_get) X(booking_list_by_user) X(apply) X(booking_list_by_status) X(idempotency_get) \
+	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
 	X(token_is_revoked) X(payment_attempts)
@@ -462,10 +462,12 @@ static int st_apply(booking_store *base, const booking_store_change *change, siz
 	STORE_CALL(apply, F_FINISH, in->ledger->apply(in, change, failed_guard_out));
 }
 
-static int st_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+static int st_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
+                                     booking_store_booking_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(list_due, booking, cb, in->ledger->list_due(in, now, max, it_booking, &it_));
+	STORE_ITER(booking_list_by_status, booking, cb,
+	           in->ledger->booking_list_by_status(in, status, expires_before, max, it_booking, &it_));
 }
 
 static int st_idempotency_get(booking_store *base, const char *user_id, const char *key,
@@ -481,11 +483,12 @@ static int st_payment_get(booking_store *base, const char *id, booking_payment *
 	STORE_CALL(payment_get, F_READ, in->ledger->payment_get(in, id, out));
 }
 
-static int st_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
-                              void *payload)
+static int st_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
+                                     size_t max, booking_store_payment_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(list_processing, payment, cb, in->ledger->list_processing(in, before, max, it_payment, &it_));
+	STORE_ITER(payment_list_by_status, payment, cb,
+	           in->ledger->payment_list_by_status(in, status, created_before, max, it_payment, &it_));
 }
 
 /* The relay's read: also measures the outbox lag. */
@@ -628,10 +631,12 @@ static int st_token_is_revoked(booking_store *base, const char *jti, int64_t now
 }
 
 static int st_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                               const char *idempotency_key, const char *booking_id, int64_t since)
+                               const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                               int64_t since)
 {
 	STORE_SELF(base);
-	STORE_CALL(payment_attempts, F_READ, in->ledger->payment_attempts(in, out, user_id, idempotency_key, booking_id, since));
+	STORE_CALL(payment_attempts, F_READ,
+	           in->ledger->payment_attempts(in, out, user_id, idempotency_key, booking_id, status, since));
 }
 
 /* Forward `member` of `group` to the decorator's own function. */
@@ -668,10 +673,10 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(ledger, booking_get);
 	FORWARD(ledger, booking_list_by_user);
 	FORWARD(ledger, apply);
-	FORWARD(ledger, list_due);
+	FORWARD(ledger, booking_list_by_status);
 	FORWARD(ledger, idempotency_get);
 	FORWARD(ledger, payment_get);
-	FORWARD(ledger, list_processing);
+	FORWARD(ledger, payment_list_by_status);
 	FORWARD(ledger, payment_attempts);
 	s->parent.ledger = &s->ledger;
 	s->outbox.version = inner->outbox->version;

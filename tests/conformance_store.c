@@ -900,7 +900,8 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 }
 END_TEST
 
-START_TEST(list_due_gives_overdue_pending_bookings_oldest_first)
+/* The expiry sweep's read (PENDING, expires_at <= now); the status is the caller's: the store knows none. */
+START_TEST(booking_list_by_status_gives_the_bookings_in_that_status_by_expiry)
 {
 	bk b1, b2, b3, b4;
 	booking_event_record ev;
@@ -912,17 +913,32 @@ START_TEST(list_due_gives_overdue_pending_bookings_oldest_first)
 	hold_ok(&b3, "alice", "A3", FX_T0 + 1);
 	hold_ok(&b4, "alice", "A4", FX_T0 + FX_MINUTE);
 	ck_assert_ok(apply_status(b3.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 5, &ev, NULL));
-	ck_assert_ok(st->ledger->list_due(st, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.v[0], b2.r.id);
 	ck_assert_str_eq(l.v[1], b1.r.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->list_due(st, FX_T0 + HOLD_MS + 10, 1, booking_id_of, &l));
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS + 10, 1, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0], b2.r.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->list_due(st, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
-	ck_assert_uint_eq(l.n, 1); /* expires_at <= now */
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 1); /* expires_at <= expires_before */
+	l.n = 0;
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + FX_MINUTE + HOLD_MS, 10,
+	                                        booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 3);
+	ck_assert_str_eq(l.v[2], b4.r.id);
+	/* another status: only the bookings in it, by the same bound */
+	l.n = 0;
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_CANCELLED, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0], b3.r.id);
+	l.n = 0;
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_CANCELLED, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_CONFIRMED, FX_T0 + FX_HOUR, 10, booking_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
 }
 END_TEST
 
@@ -1455,7 +1471,8 @@ static int payment_id_of(const booking_payment *p, void *payload)
 	return 0;
 }
 
-START_TEST(list_processing_gives_old_processing_payments_oldest_first)
+/* Recovery's read (PROCESSING, old enough); the status is the caller's: the store knows none. */
+START_TEST(payment_list_by_status_gives_the_payments_in_that_status_oldest_first)
 {
 	bk b1, b2, b3;
 	pay x1, x2, x3;
@@ -1470,18 +1487,88 @@ START_TEST(list_processing_gives_old_processing_payments_oldest_first)
 	pay_begin_ok(&x3, &b3, "k3", FX_T0 + 30);
 	ck_assert_ok(pay_finish(&x3, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
 	                        FX_T0 + 31, BOOKING_EPAYMENT_DECLINED, NULL, 0));
-	ck_assert_ok(st->ledger->list_processing(st, FX_T0 + 100, 10, payment_id_of, &l));
+	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_PROCESSING, FX_T0 + 100, 10, payment_id_of, &l));
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.v[0], x1.p.id);
 	ck_assert_str_eq(l.v[1], x2.p.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->list_processing(st, FX_T0 + 10, 10, payment_id_of, &l));
-	ck_assert_uint_eq(l.n, 1);
+	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_PROCESSING, FX_T0 + 10, 10, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 1); /* created_at <= created_before */
 	l.n = 0;
-	ck_assert_ok(st->ledger->list_processing(st, FX_T0 + 100, 1, payment_id_of, &l));
+	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_PROCESSING, FX_T0 + 100, 1, payment_id_of, &l));
 	ck_assert_uint_eq(l.n, 1);
+	/* another status: only the payments in it, by the same bound */
+	l.n = 0;
+	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_FAILED, FX_T0 + 100, 10, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0], x3.p.id);
+	l.n = 0;
+	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_FAILED, FX_T0 + 29, 10, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
+	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_SUCCEEDED, FX_T0 + 100, 10, payment_id_of, &l));
+	ck_assert_uint_eq(l.n, 0);
 	ck_assert_code(st->ledger->payment_get(st, "01900000-0000-7000-8000-000000000000", &(booking_payment *){NULL}),
 	               "PAYMENT_NOT_FOUND");
+}
+END_TEST
+
+static booking_store_payment_attempts attempts(const char *user, const char *key, const char *booking_id,
+                                               booking_payment_status status, int64_t since)
+{
+	booking_store_payment_attempts a;
+	memset(&a, 0xff, sizeof(a));
+	ck_assert_ok(st->ledger->payment_attempts(st, &a, user, key, booking_id, status, since));
+	return a;
+}
+
+/*
+ * What the payment attempt limits read: whether a key was used, and the
+ * payments in the status asked of a booking, and of a user since a time.
+ * The core asks for FAILED; the store counts whatever status it is given.
+ */
+START_TEST(payment_attempts_counts_the_payments_in_the_status_asked)
+{
+	bk b1, b2, b3;
+	pay x1, x2, x3, x4;
+
+	seed();
+	hold_ok(&b1, "alice", "A1", FX_T0);
+	hold_ok(&b2, "alice", "A2", FX_T0);
+	hold_ok(&b3, "bob", "A3", FX_T0);
+	pay_begin_ok(&x1, &b1, "k1", FX_T0 + 10);
+	ck_assert_ok(pay_finish(&x1, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 11,
+	                        BOOKING_EPAYMENT_DECLINED, NULL, 0));
+	pay_begin_ok(&x2, &b1, "k2", FX_T0 + 20);
+	ck_assert_ok(pay_finish(&x2, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 21,
+	                        BOOKING_EPAYMENT_DECLINED, NULL, 0));
+	pay_begin_ok(&x3, &b2, "k3", FX_T0 + 30);
+	pay_begin_ok(&x4, &b3, "k1", FX_T0 + 40);
+	ck_assert_ok(pay_finish(&x4, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 41,
+	                        BOOKING_EPAYMENT_DECLINED, NULL, 0));
+
+	booking_store_payment_attempts a = attempts("alice", "k1", b1.r.id, BOOKING_PAYMENT_FAILED, FX_T0);
+	ck_assert(a.key_used);
+	ck_assert_uint_eq(a.booking_count, 2);
+	ck_assert_uint_eq(a.user_count, 2); /* bob's failure is not alice's */
+	a = attempts("alice", "k9", b1.r.id, BOOKING_PAYMENT_FAILED, FX_T0 + 15);
+	ck_assert(!a.key_used);
+	ck_assert_uint_eq(a.booking_count, 2); /* a booking's count has no time bound */
+	ck_assert_uint_eq(a.user_count, 1);    /* created at or after `since` */
+	a = attempts("alice", "k9", b2.r.id, BOOKING_PAYMENT_FAILED, FX_T0);
+	ck_assert_uint_eq(a.booking_count, 0);
+	ck_assert_uint_eq(a.user_count, 2);
+	/* another status: the payments in it */
+	a = attempts("alice", "k3", b2.r.id, BOOKING_PAYMENT_PROCESSING, FX_T0);
+	ck_assert(a.key_used);
+	ck_assert_uint_eq(a.booking_count, 1);
+	ck_assert_uint_eq(a.user_count, 1);
+	a = attempts("alice", "k2", b1.r.id, BOOKING_PAYMENT_SUCCEEDED, FX_T0);
+	ck_assert_uint_eq(a.booking_count, 0);
+	ck_assert_uint_eq(a.user_count, 0);
+	a = attempts("bob", "k2", b3.r.id, BOOKING_PAYMENT_FAILED, FX_T0);
+	ck_assert(!a.key_used); /* keys are per user */
+	ck_assert_uint_eq(a.booking_count, 1);
+	ck_assert_uint_eq(a.user_count, 1);
 }
 END_TEST
 
@@ -2328,7 +2415,7 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, false, &apply_writes_the_booking_its_seats_and_its_events_at_once},
 		{BOOKING_CONFORMANCE_LEDGER, false, &apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it},
 		{BOOKING_CONFORMANCE_LEDGER, false, &apply_moves_only_the_seats_the_booking_has_in_the_given_state},
-		{BOOKING_CONFORMANCE_LEDGER, false, &list_due_gives_overdue_pending_bookings_oldest_first},
+		{BOOKING_CONFORMANCE_LEDGER, false, &booking_list_by_status_gives_the_bookings_in_that_status_by_expiry},
 		{BOOKING_CONFORMANCE_LEDGER, false, &pay_begin_starts_a_payment_and_extends_the_seat_holds},
 		{BOOKING_CONFORMANCE_LEDGER, false, &pay_begin_with_a_running_key_is_in_progress_and_another_request_is_key_reuse},
 		{BOOKING_CONFORMANCE_LEDGER, false, &pay_begin_guards_write_nothing},
@@ -2339,7 +2426,8 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, false, &pay_finish_declined_with_release_cancels_and_frees},
 		{BOOKING_CONFORMANCE_LEDGER, false, &refund_of_a_confirmed_booking_frees_its_seats},
 		{BOOKING_CONFORMANCE_LEDGER, false, &refund_of_a_processing_payment_is_invalid_state},
-		{BOOKING_CONFORMANCE_LEDGER, false, &list_processing_gives_old_processing_payments_oldest_first},
+		{BOOKING_CONFORMANCE_LEDGER, false, &payment_list_by_status_gives_the_payments_in_that_status_oldest_first},
+		{BOOKING_CONFORMANCE_LEDGER, false, &payment_attempts_counts_the_payments_in_the_status_asked},
 		{BOOKING_CONFORMANCE_LEDGER, false, &scan_walks_every_table_and_skips_null_callbacks},
 		{BOOKING_CONFORMANCE_LEDGER, true, &flow_hold_pay_cancel_expire_relay_consume_check},
 		{BOOKING_CONFORMANCE_LEDGER, true, &flow_data_survives_reopening_a_file_store},

@@ -235,9 +235,10 @@ static int w_apply(booking_store *st, const booking_store_change *change, size_t
 	BEFORE(st, "apply");
 	return INNER(st)->ledger->apply(INNER(st), change, failed_guard_out);
 }
-static int w_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *p)
+static int w_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                                    booking_store_booking_cb cb, void *p)
 {
-	return INNER(st)->ledger->list_due(INNER(st), now, max, cb, p);
+	return INNER(st)->ledger->booking_list_by_status(INNER(st), status, expires_before, max, cb, p);
 }
 static int w_idempotency_get(booking_store *st, const char *user_id, const char *key,
                              booking_store_idempotency_record *out)
@@ -248,9 +249,10 @@ static int w_payment_get(booking_store *st, const char *id, booking_payment **ou
 {
 	return INNER(st)->ledger->payment_get(INNER(st), id, out);
 }
-static int w_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *p)
+static int w_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before,
+                                    size_t max, booking_store_payment_cb cb, void *p)
 {
-	return INNER(st)->ledger->list_processing(INNER(st), before, max, cb, p);
+	return INNER(st)->ledger->payment_list_by_status(INNER(st), status, created_before, max, cb, p);
 }
 static int w_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *p)
 {
@@ -332,9 +334,10 @@ static int w_token_is_revoked(booking_store *st, const char *jti, int64_t now, b
 }
 
 static int w_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                              const char *idempotency_key, const char *booking_id, int64_t since)
+                              const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                              int64_t since)
 {
-	return INNER(st)->ledger->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, since);
+	return INNER(st)->ledger->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, status, since);
 }
 
 static const booking_store_catalog w_catalog = {
@@ -359,10 +362,10 @@ static const booking_store_ledger w_ledger = {
 	.booking_get = w_booking_get,
 	.booking_list_by_user = w_booking_list_by_user,
 	.apply = w_apply,
-	.list_due = w_list_due,
+	.booking_list_by_status = w_booking_list_by_status,
 	.idempotency_get = w_idempotency_get,
 	.payment_get = w_payment_get,
-	.list_processing = w_list_processing,
+	.payment_list_by_status = w_payment_list_by_status,
 	.payment_attempts = w_payment_attempts,
 };
 

@@ -313,10 +313,10 @@ static const booking_store_ledger mem_store_ledger = {
 	.booking_get = mem_booking_get,
 	.booking_list_by_user = mem_booking_list_by_user,
 	.apply = mem_apply,
-	.list_due = mem_list_due,
+	.booking_list_by_status = mem_booking_list_by_status,
 	.idempotency_get = mem_idempotency_get,
 	.payment_get = mem_payment_get,
-	.list_processing = mem_list_processing,
+	.payment_list_by_status = mem_payment_list_by_status,
 	.payment_attempts = mem_payment_attempts,
 };
 

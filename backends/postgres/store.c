@@ -173,10 +173,10 @@ static const booking_store_ledger pg_store_ledger = {
 	.booking_get = pg_booking_get,
 	.booking_list_by_user = pg_booking_list_by_user,
 	.apply = pg_apply,
-	.list_due = pg_list_due,
+	.booking_list_by_status = pg_booking_list_by_status,
 	.idempotency_get = pg_idempotency_get,
 	.payment_get = pg_payment_get,
-	.list_processing = pg_list_processing,
+	.payment_list_by_status = pg_payment_list_by_status,
 	.payment_attempts = pg_payment_attempts,
 };
 

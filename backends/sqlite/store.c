@@ -198,10 +198,10 @@ static const booking_store_ledger sq_store_ledger = {
 	.booking_get = sq_booking_get,
 	.booking_list_by_user = sq_booking_list_by_user,
 	.apply = sq_apply,
-	.list_due = sq_list_due,
+	.booking_list_by_status = sq_booking_list_by_status,
 	.idempotency_get = sq_idempotency_get,
 	.payment_get = sq_payment_get,
-	.list_processing = sq_list_processing,
+	.payment_list_by_status = sq_payment_list_by_status,
 	.payment_attempts = sq_payment_attempts,
 };
 

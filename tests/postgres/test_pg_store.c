@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 4
-#define PG_SCHEMA_NEWER "5"
+#define PG_SCHEMA_CURRENT 5
+#define PG_SCHEMA_NEWER "6"
 
 
 #include <arpa/inet.h>
@@ -333,6 +333,52 @@ START_TEST(migration_3_erases_unkeyed_payment_fingerprints)
 	                 1);
 	/* a revocation kept until exp is kept until exp + the largest leeway */
 	ck_assert_int_eq(admin_count(a, "SELECT expires_at FROM mig_erase.revoked_tokens WHERE jti = 'jti-1'"), 301000);
+	PQfinish(a);
+}
+END_TEST
+
+/*
+ * Issue 11: no state of the domain in the schema. Version 5 replaces the
+ * partial indexes that named states (PENDING bookings, PROCESSING and
+ * FAILED payments) with indexes led by status, on a new schema and on one
+ * that version 4 left; a new schema never has the functions that decided.
+ */
+#define STATE_INDEXES                                                                                                \
+	"SELECT count(*) FROM pg_indexes WHERE schemaname = 'mig_states' AND indexdef LIKE '% WHERE %status%'"
+#define STATUS_INDEXES                                                                                               \
+	"SELECT count(*) FROM pg_indexes WHERE schemaname = 'mig_states' AND indexname IN"                           \
+	" ('bookings_status_expiry', 'payments_status_created', 'payments_user_status')"
+
+START_TEST(migration_5_replaces_the_indexes_that_named_states)
+{
+	char url[1024];
+	booking_store *st;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_states", NULL);
+	st = open_store(url, 2, 5);
+	st->free(st);
+	PGconn *a = admin();
+	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 0);
+	ck_assert_int_eq(admin_count(a, STATUS_INDEXES), 3);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	                                " WHERE n.nspname = 'mig_states' AND p.proname IN ('booking_transition',"
+	                                " 'booking_pay_begin', 'booking_pay_finish', 'booking_refund')"),
+	                 0);
+	/* as version 4 left a schema: the partial indexes, and nothing of version 5 */
+	admin_exec(a, "DROP INDEX mig_states.bookings_status_expiry, mig_states.payments_status_created,"
+	              " mig_states.payments_user_status");
+	admin_exec(a, "CREATE INDEX bookings_due ON mig_states.bookings (expires_at, created_at, id) WHERE status = 1");
+	admin_exec(a, "CREATE INDEX payments_processing ON mig_states.payments (created_at, id) WHERE status = 1");
+	admin_exec(a, "CREATE INDEX payments_user_failed ON mig_states.payments (user_id, created_at) WHERE status = 3");
+	admin_exec(a, "DELETE FROM mig_states.schema_migrations WHERE version >= 5");
+	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 3);
+	st = open_store(url, 2, 5); /* migrates to 5 again */
+	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
+	st->free(st);
+	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 0);
+	ck_assert_int_eq(admin_count(a, STATUS_INDEXES), 3);
 	PQfinish(a);
 }
 END_TEST
@@ -827,6 +873,7 @@ int main(void)
 	tcase_add_test(tc, migrations_from_many_processes_at_once_apply_each_version_once);
 	tcase_add_test(tc, a_schema_newer_than_the_code_is_refused);
 	tcase_add_test(tc, migration_3_erases_unkeyed_payment_fingerprints);
+	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, bad_and_unreachable_urls);
 	tcase_add_test(tc, a_lost_connection_is_unavailable_once_then_replaced);
 	tcase_add_test(tc, a_hold_whose_reply_was_lost_is_settled_as_committed);

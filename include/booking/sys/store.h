@@ -33,10 +33,13 @@ BOOKING_BEGIN_DECL
  * payment_attempts; 4 replaced the members that decided (transition,
  * pay_begin, pay_finish, refund) with apply() and idempotency_get(), in
  * place; 5 split the members into groups by concern (catalog, ledger,
- * outbox, users: one table each, versioned on its own) and made
- * payment_attempts required. A store must declare 5: booking_open()
- * refuses one built against an older header (its members would be called
- * with the wrong arguments).
+ * outbox, users: one table each, versioned on its own), made
+ * payment_attempts required, and made the reads that named a state
+ * generic: list_due became booking_list_by_status and list_processing
+ * payment_list_by_status (the status comes from the core), and
+ * payment_attempts counts the status it is given. A store must declare 5:
+ * booking_open() refuses one built against an older header (its members
+ * would be called with the wrong arguments).
  */
 #define BOOKING_STORE_VERSION 5
 
@@ -187,8 +190,8 @@ typedef struct booking_store_change {
 /** What payment_attempts() counts (for the payment attempt limits). */
 typedef struct booking_store_payment_attempts {
 	bool key_used;            /**< (user_id, idempotency_key) has an idempotency record */
-	size_t booking_failed;    /**< payments of the booking that are FAILED */
-	size_t user_failed;       /**< payments of the user that are FAILED, created at or after `since` */
+	size_t booking_count;     /**< payments of the booking in `status` */
+	size_t user_count;        /**< payments of the user in `status`, created at or after `since` */
 } booking_store_payment_attempts;
 
 /** An idempotency record (for booking_check()). */
@@ -309,8 +312,14 @@ typedef struct booking_store_ledger {
 	 * payment id exists, is BOOKING_EEXISTS (a twin request won the race).
 	 */
 	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-	/** required: ids of PENDING bookings with expires_at <= now, oldest first, at most `max`. */
-	int (*list_due)(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+	/**
+	 * required: bookings in `status` with expires_at <= `expires_before`,
+	 * oldest expires_at first, at most `max`. A read: the core says which
+	 * status it wants (the expiry sweep asks for PENDING bookings whose
+	 * hold ran out). An index led by (status, expires_at) serves it.
+	 */
+	int (*booking_list_by_status)(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+	                              booking_store_booking_cb cb, void *payload);
 	/**
 	 * required: the idempotency record of (user_id, key), or
 	 * BOOKING_ENOTFOUND. Starting a payment, its outcome and a refund are
@@ -319,16 +328,24 @@ typedef struct booking_store_ledger {
 	int (*idempotency_get)(booking_store *st, const char *user_id, const char *key,
 	                       booking_store_idempotency_record *out);
 	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
-	/** required: payments PROCESSING with created_at <= before, oldest first, at most `max`. */
-	int (*list_processing)(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
 	/**
-	 * required, a read: whether the user's idempotency
-	 * key has a record, and how many FAILED payments the booking has and
-	 * the user has created at or after `since` (UTC ms). The core decides
-	 * what the counts allow (the payment attempt limits);
+	 * required: payments in `status` with created_at <= `created_before`,
+	 * oldest created_at first, at most `max`. A read: the core says which
+	 * status it wants (recovery asks for PROCESSING ones). An index led by
+	 * (status, created_at) serves it.
+	 */
+	int (*payment_list_by_status)(booking_store *st, booking_payment_status status, int64_t created_before,
+	                              size_t max, booking_store_payment_cb cb, void *payload);
+	/**
+	 * required, a read: whether the user's idempotency key has a record,
+	 * and how many payments in `status` the booking has and the user has
+	 * created at or after `since` (UTC ms). The core says which status
+	 * counts (FAILED) and decides what the counts allow (the payment
+	 * attempt limits).
 	 */
 	int (*payment_attempts)(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-	                        const char *idempotency_key, const char *booking_id, int64_t since);
+	                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+	                        int64_t since);
 } booking_store_ledger;
 
 /** The outbox and its consumers: events, cursors, inbox, dead letters. Required. */
