@@ -18,9 +18,10 @@
  *   changes rows in steps that cannot fail.
  * - The store decides nothing. hold() asks the core's rule,
  *   booking_store_seat_claimable(), which seats may be claimed; apply()
- *   compares the guards the core built and copies the writes. The only
- *   booking and payment states named here are those three reads are
- *   specified by (list_due, list_processing, payment_attempts).
+ *   compares the guards the core built and copies the writes; the reads
+ *   that filter by a state are given it (booking_list_by_status,
+ *   payment_list_by_status, payment_attempts). No booking or payment state
+ *   is named here.
  * - A row keeps its record as the core gets it: the public struct laid out
  *   as the matching booking_*_free() expects (the struct and each of its
  *   strings and arrays, all from booking_malloc()). Handing one out through
@@ -963,14 +964,16 @@ static int booking_list_by_user(booking_store *st, const char *user_id, int64_t 
 	return rc;
 }
 
-static int list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+static int booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                                  booking_store_booking_cb cb, void *payload)
 {
 	tiny_store *ts = tiny(st);
 	size_t sent = 0;
 	int rc = 0;
 	lock(ts);
-	for (const booking_row *r = ts->due; r && r->rec->expires_at <= now && sent < max && rc == 0; r = r->next_due) {
-		if (r->rec->status == BOOKING_STATUS_PENDING) {
+	for (const booking_row *r = ts->due; r && r->rec->expires_at <= expires_before && sent < max && rc == 0;
+	     r = r->next_due) {
+		if (r->rec->status == status) {
 			rc = cb(r->rec, payload);
 			sent++;
 		}
@@ -1199,15 +1202,16 @@ static int payment_get(booking_store *st, const char *id, booking_payment **out)
 	return *out ? 0 : oom();
 }
 
-static int list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload)
+static int payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
+                                  booking_store_payment_cb cb, void *payload)
 {
 	tiny_store *ts = tiny(st);
 	size_t sent = 0;
 	int rc = 0;
 	lock(ts);
-	for (const payment_row *r = ts->payments; r && r->rec->created_at <= before && sent < max && rc == 0;
+	for (const payment_row *r = ts->payments; r && r->rec->created_at <= created_before && sent < max && rc == 0;
 	     r = r->next) {
-		if (r->rec->status == BOOKING_PAYMENT_PROCESSING) {
+		if (r->rec->status == status) {
 			rc = cb(r->rec, payload);
 			sent++;
 		}
@@ -1217,7 +1221,8 @@ static int list_processing(booking_store *st, int64_t before, size_t max, bookin
 }
 
 static int payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                            const char *idempotency_key, const char *booking_id, int64_t since)
+                            const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                            int64_t since)
 {
 	tiny_store *ts = tiny(st);
 	memset(out, 0, sizeof(*out));
@@ -1225,12 +1230,12 @@ static int payment_attempts(booking_store *st, booking_store_payment_attempts *o
 	out->key_used = find_key(ts, user_id, idempotency_key) != NULL;
 	for (const payment_row *r = ts->payments; r; r = r->next) {
 		const booking_payment *p = r->rec;
-		if (p->status != BOOKING_PAYMENT_FAILED)
+		if (p->status != status)
 			continue;
 		if (same(p->booking_id, booking_id))
-			out->booking_failed++;
+			out->booking_count++;
 		if (same(p->user_id, user_id) && p->created_at >= since)
-			out->user_failed++;
+			out->user_count++;
 	}
 	unlock(ts);
 	return 0;
@@ -1622,10 +1627,10 @@ static const booking_store_ledger tiny_ledger = {
 	.booking_get = booking_get,
 	.booking_list_by_user = booking_list_by_user,
 	.apply = apply,
-	.list_due = list_due,
+	.booking_list_by_status = booking_list_by_status,
 	.idempotency_get = idempotency_get,
 	.payment_get = payment_get,
-	.list_processing = list_processing,
+	.payment_list_by_status = payment_list_by_status,
 	.payment_attempts = payment_attempts,
 };
 
