@@ -196,7 +196,7 @@ int booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, 
 	if ((rc = booking__ctx_check(ctx)) < 0)
 		return rc;
 	if (booking__check_id("movie_id", id) < 0)
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	return bk->store->catalog->movie_get(bk->store, id, out);
 }
 
@@ -256,7 +256,7 @@ int booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *c
 	if ((rc = booking__ctx_check(ctx)) < 0)
 		return rc;
 	if (booking__check_id("theater_id", id) < 0)
-		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
+		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	return bk->store->catalog->theater_get(bk->store, id, out);
 }
 
@@ -330,7 +330,7 @@ int booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *
 	if ((rc = booking__require_admin(ctx)) < 0 || (rc = booking__check_text("name", name, 1, 200)) < 0)
 		return rc;
 	if (booking__check_id("theater_id", theater_id) < 0)
-		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
+		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	if ((rc = check_seats(seats, seat_count)) < 0)
 		return rc;
 	booking_screen s = {0};
@@ -356,7 +356,7 @@ int booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx
 	if ((rc = booking__ctx_check(ctx)) < 0)
 		return rc;
 	if (booking__check_id("screen_id", id) < 0)
-		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
+		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	return bk->store->catalog->screen_get(bk->store, id, out);
 }
 
@@ -408,9 +408,9 @@ int booking_showtime_create(booking_showtime **out, booking *bk, const booking_c
 	if ((rc = booking__require_admin(ctx)) < 0 || (rc = booking__check_currency("currency", currency)) < 0)
 		return rc;
 	if (booking__check_id("movie_id", movie_id) < 0)
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	if (booking__check_id("screen_id", screen_id) < 0)
-		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
+		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	int64_t now = booking__now(bk);
 	if (starts_at <= now)
 		return booking__error_field("starts_at", "must be in the future");
@@ -447,7 +447,7 @@ int booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx 
 	if ((rc = booking__ctx_check(ctx)) < 0)
 		return rc;
 	if (booking__check_id("showtime_id", id) < 0)
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	return bk->store->catalog->showtime_get(bk->store, id, out);
 }
 
@@ -461,7 +461,7 @@ int booking_showtime_list_all(booking_showtime_list **out, booking *bk, const bo
 	if ((rc = booking__ctx_check(ctx)) < 0)
 		return rc;
 	if (movie_id && booking__check_id("movie_id", movie_id) < 0)
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	booking_showtime_list *l = booking_calloc(1, sizeof(*l));
 	if (!l)
 		return booking_error_oom();

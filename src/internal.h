@@ -214,6 +214,8 @@ int booking__consume_poll(booking *bk, const booking_consumer_options *opts, boo
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);
 int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now);
+/* "seats: the showtime has no seat LABEL", VALIDATION with {"field":"seats","label":LABEL}: the one wording of an unknown seat. */
+int booking__seat_unknown_error(const char *label);
 
 /* catalog.c: the price of a category at a showtime, -1 if none. */
 int64_t booking__price_of(const booking_showtime *s, const char *category);

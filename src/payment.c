@@ -656,7 +656,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 		                           "payment fingerprints; it has no default)");
 	}
 	if (booking__check_id("booking_id", booking_id) < 0)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_reservation *b = NULL;
 	if ((rc = bk->store->ledger->booking_get(bk->store, booking_id, &b)) < 0)
 		return rc;
@@ -758,7 +758,7 @@ static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx
 	if (!booking__is_privileged(ctx) && (rc = booking__require_user(ctx)) < 0)
 		return rc;
 	if (booking__check_id("payment_id", payment_id) < 0)
-		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
+		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	booking_payment *p = NULL;
 	if ((rc = bk->store->ledger->payment_get(bk->store, payment_id, &p)) < 0)
 		return rc;

@@ -147,6 +147,21 @@ static int check_version(unsigned int version, unsigned int max, const char *wha
 _Static_assert(BOOKING_SEAT_FREE == 0 && BOOKING_SEAT_HELD == 1 && BOOKING_SEAT_SOLD == 2,
                "BOOKING_SEAT_CLAIMABLE_SQL spells the seat statuses as 0, 1, 2");
 
+int booking_store_not_found(int code)
+{
+	const char *what;
+	switch (code) {
+	case BOOKING_EMOVIE_NOT_FOUND: what = "movie "; break;
+	case BOOKING_ETHEATER_NOT_FOUND: what = "theater "; break;
+	case BOOKING_ESCREEN_NOT_FOUND: what = "screen "; break;
+	case BOOKING_ESHOWTIME_NOT_FOUND: what = "showtime "; break;
+	case BOOKING_EBOOKING_NOT_FOUND: what = "booking "; break;
+	case BOOKING_EPAYMENT_NOT_FOUND: what = "payment "; break;
+	default: what = ""; code = BOOKING_ENOTFOUND; break;
+	}
+	return booking_error_set(code, NULL, "%snot found", what);
+}
+
 /* A group's table: present, with a version this library knows. */
 static int check_group(const void *table, unsigned int version, unsigned int max, const char *what)
 {

@@ -199,8 +199,12 @@ static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation 
 	size_t ntaken = 0;
 	booking_store_hold req = {r, now, &ev.rec};
 	rc = bk->store->ledger->hold(bk->store, &req, taken, &ntaken);
-	if (rc == BOOKING_ESEAT_ALREADY_BOOKED && ntaken)
-		rc = seats_taken_error(taken, ntaken);
+	/* the store names the seats that refused the hold; the core words the refusal */
+	if (rc == BOOKING_ESEAT_ALREADY_BOOKED)
+		rc = ntaken ? seats_taken_error(taken, ntaken)
+		            : booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "seats are already booked");
+	else if (rc == BOOKING_EVALIDATION && ntaken)
+		rc = booking__seat_unknown_error(taken[0].label);
 	booking_free(taken);
 	booking__event_clear(&ev);
 	return rc;
@@ -217,7 +221,7 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 	if ((rc = booking__require_user(ctx)) < 0 || (rc = booking__ctx_deadline(bk, ctx)) < 0)
 		return rc;
 	if (booking__check_id("showtime_id", showtime_id) < 0)
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (!seat_labels || seat_count == 0 || seat_count > (size_t)bk->cfg.max_seats_per_booking)
 		return booking__error_json(BOOKING_EVALIDATION,
 		                           json_pack("{s:s,s:i,s:i}", "field", "seats", "min", 1, "max",
@@ -282,7 +286,7 @@ static int load_visible(booking_reservation **out, booking *bk, const booking_ct
 	if (!booking__is_privileged(ctx) && (rc = booking__require_user(ctx)) < 0)
 		return rc;
 	if (booking__check_id("booking_id", booking_id) < 0)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_reservation *r = NULL;
 	if ((rc = bk->store->ledger->booking_get(bk->store, booking_id, &r)) < 0)
 		return rc;

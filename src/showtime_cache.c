@@ -151,13 +151,17 @@ static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 		booking__copy(key.label, sizeof(key.label), r->seats[i].label);
 		const cached_seat *s = bsearch(&key, e->seats, e->nseats, sizeof(key), cmp_cached_seat);
 		if (!s)
-			return booking__error_json(BOOKING_EVALIDATION,
-			                           json_pack("{s:s,s:s}", "field", "seats", "label", r->seats[i].label),
-			                           "seats: the showtime has no seat %s", r->seats[i].label);
+			return booking__seat_unknown_error(r->seats[i].label);
 		r->total_amount += s->price;
 	}
 	booking__copy(r->currency, sizeof(r->currency), e->currency);
 	return 0;
+}
+
+int booking__seat_unknown_error(const char *label)
+{
+	return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", label),
+	                           "seats: the showtime has no seat %s", label);
 }
 
 int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now)

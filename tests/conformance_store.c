@@ -404,6 +404,7 @@ START_TEST(movie_insert_get_list)
 	ck_assert_code(st->catalog->movie_insert(st, &dup), "ALREADY_EXISTS");
 	m = NULL;
 	ck_assert_code(st->catalog->movie_get(st, "01900000-0000-7000-8000-000000000000", &m), "MOVIE_NOT_FOUND");
+	ck_assert_str_eq(booking_error_last()->message, "movie not found"); /* the core's words, on every store */
 	ck_assert_ptr_null(m);
 }
 END_TEST
@@ -438,6 +439,7 @@ START_TEST(theater_insert_get_list)
 	ck_assert_code(st->catalog->theater_insert(st, &dup), "ALREADY_EXISTS");
 	t = NULL;
 	ck_assert_code(st->catalog->theater_get(st, "01900000-0000-7000-8000-000000000000", &t), "THEATER_NOT_FOUND");
+	ck_assert_str_eq(booking_error_last()->message, "theater not found"); /* the core's words, on every store */
 }
 END_TEST
 
@@ -468,6 +470,7 @@ START_TEST(screen_insert_keeps_seats_and_needs_its_theater)
 	ck_assert_code(st->catalog->screen_insert(st, &orphan), "THEATER_NOT_FOUND");
 	s = NULL;
 	ck_assert_code(st->catalog->screen_get(st, orphan.id, &s), "SCREEN_NOT_FOUND");
+	ck_assert_str_eq(booking_error_last()->message, "screen not found"); /* the core's words, on every store */
 	ck_assert_ptr_null(s);
 }
 END_TEST
@@ -525,6 +528,7 @@ START_TEST(showtime_needs_its_movie_and_screen)
 	ck_assert_code(insert_showtime(id, "01900000-0000-7000-8000-000000000000", screen_id, FX_T0),
 	               "MOVIE_NOT_FOUND");
 	ck_assert_code(st->catalog->showtime_get(st, id, &s), "SHOWTIME_NOT_FOUND");
+	ck_assert_str_eq(booking_error_last()->message, "showtime not found"); /* the core's words, on every store */
 	ck_assert_code(insert_showtime(id, movie_id, "01900000-0000-7000-8000-000000000000", FX_T0),
 	               "SCREEN_NOT_FOUND");
 	ck_assert_code(st->catalog->seat_list(st, id, read_seat, &r), "SHOWTIME_NOT_FOUND");
@@ -625,6 +629,7 @@ START_TEST(hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats)
 	ck_assert(strcmp(taken[0].label, "A4") == 0 || strcmp(taken[1].label, "A4") == 0);
 	/* nothing written */
 	ck_assert_code(st->ledger->booking_get(st, second.r.id, &r), "BOOKING_NOT_FOUND");
+	ck_assert_str_eq(booking_error_last()->message, "booking not found"); /* the core's words, on every store */
 	ck_assert_int_eq(seat_of("A3").status, BOOKING_SEAT_FREE);
 	ck_assert_int_eq(seat_of("A3").version, a3_before.version);
 	ck_assert_str_eq(seat_of("A2").booking_id, first.r.id);
@@ -638,8 +643,12 @@ START_TEST(hold_of_an_unknown_label_writes_nothing)
 	booking_reservation *r = NULL;
 
 	seed();
+	booking_seat_ref refused[4];
+	size_t refused_n = 0;
 	make_booking(&b, "alice", "A1,Z9", FX_T0);
-	ck_assert_code(hold_at(&b, FX_T0, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_code(hold_at(&b, FX_T0, refused, &refused_n), "VALIDATION_ERROR");
+	ck_assert_uint_eq(refused_n, 1); /* the store names the label; the core words the refusal */
+	ck_assert_str_eq(refused[0].label, "Z9");
 	ck_assert_code(st->ledger->booking_get(st, b.r.id, &r), "BOOKING_NOT_FOUND");
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
 	ck_assert_uint_eq(event_count(), 0);

@@ -180,7 +180,7 @@ int mem_movie_get(booking_store *base, const char *id, booking_movie **out)
 	mem_lock_store(st);
 	const booking_movie *m = id ? mem_table_get(&st->movies, id, NULL) : NULL;
 	if (!m)
-		rc = booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie %s not found", mem_or_empty(id));
+		rc = booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	else if (!(*out = movie_dup(m)))
 		rc = mem_oom();
 	mem_unlock_store(st);
@@ -241,7 +241,7 @@ int mem_theater_get(booking_store *base, const char *id, booking_theater **out)
 	mem_lock_store(st);
 	const booking_theater *t = id ? mem_table_get(&st->theaters, id, NULL) : NULL;
 	if (!t)
-		rc = booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater %s not found", mem_or_empty(id));
+		rc = booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	else if (!(*out = theater_dup(t)))
 		rc = mem_oom();
 	mem_unlock_store(st);
@@ -300,7 +300,7 @@ int mem_screen_insert(booking_store *base, const booking_screen *s)
 	int rc = 0;
 	mem_lock_store(st);
 	if (!mem_table_get(&st->theaters, s->theater_id, NULL)) {
-		rc = booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater %s not found", s->theater_id);
+		rc = booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	} else if (mem_table_get(&st->screens, s->id, NULL)) {
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "screen %s already exists", s->id);
 	} else if ((rc = check_unique_labels(s)) == 0) {
@@ -326,7 +326,7 @@ int mem_screen_get(booking_store *base, const char *id, booking_screen **out)
 	mem_lock_store(st);
 	const booking_screen *s = id ? mem_table_get(&st->screens, id, NULL) : NULL;
 	if (!s)
-		rc = booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen %s not found", mem_or_empty(id));
+		rc = booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	else if (!(*out = screen_dup(s)))
 		rc = mem_oom();
 	mem_unlock_store(st);
@@ -336,10 +336,10 @@ int mem_screen_get(booking_store *base, const char *id, booking_screen **out)
 static int showtime_insert_locked(mem_store *st, const booking_showtime *s)
 {
 	if (!mem_table_get(&st->movies, s->movie_id, NULL))
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie %s not found", s->movie_id);
+		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	const booking_screen *scr = mem_table_get(&st->screens, s->screen_id, NULL);
 	if (!scr)
-		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen %s not found", s->screen_id);
+		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	if (mem_table_get(&st->showtimes, s->id, NULL))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", s->id);
 
@@ -394,7 +394,7 @@ int mem_showtime_get(booking_store *base, const char *id, booking_showtime **out
 	mem_lock_store(st);
 	const mem_showtime *m = id ? mem_table_get(&st->showtimes, id, NULL) : NULL;
 	if (!m)
-		rc = booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", mem_or_empty(id));
+		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	else if (!(*out = showtime_dup(m->rec)))
 		rc = mem_oom();
 	mem_unlock_store(st);
@@ -433,8 +433,7 @@ int mem_seat_list(booking_store *base, const char *showtime_id, booking_store_se
 	const mem_showtime *m = showtime_id ? mem_table_get(&st->showtimes, showtime_id, NULL) : NULL;
 	if (!m) {
 		mem_unlock_store(st);
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found",
-		                         mem_or_empty(showtime_id));
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	}
 	size_t n = m->seat_count;
 	booking_store_seat *snap = n ? booking_calloc(n, sizeof *snap) : NULL;

@@ -113,7 +113,7 @@ int mem_payment_get(booking_store *base, const char *id, booking_payment **out)
 	mem_lock_store(st);
 	const booking_payment *p = id ? mem_table_get(&st->payments, id, NULL) : NULL;
 	if (!p)
-		rc = booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment %s not found", mem_or_empty(id));
+		rc = booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	else if (!(*out = payment_dup(p)))
 		rc = mem_oom();
 	mem_unlock_store(st);

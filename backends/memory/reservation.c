@@ -8,38 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copy `s` with its NUL at p; returns the position of that NUL (the end of the text). */
-static char *put_text(char *p, const char *s)
-{
-	size_t n = strlen(s);
-	memcpy(p, s, n + 1);
-	return p + n;
-}
-
-/* Append `s` as a JSON string (quotes included) at p; returns the new end. */
-static char *json_str(char *p, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	*p++ = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			*p++ = '\\';
-			*p++ = (char)*c;
-		} else if (*c < 0x20) {
-			*p++ = '\\';
-			*p++ = 'u';
-			*p++ = '0';
-			*p++ = '0';
-			*p++ = hex[*c >> 4];
-			*p++ = hex[*c & 15];
-		} else {
-			*p++ = (char)*c;
-		}
-	}
-	*p++ = '"';
-	return p;
-}
-
 void mem_reservation_free(void *p)
 {
 	booking_reservation *r = p;
@@ -111,35 +79,11 @@ static bool seat_claimable(const mem_seat *seat, int64_t now)
 	return booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
 }
 
-static int seat_taken_error(const booking_reservation *b, mem_seat *const *seats, int64_t now, size_t ntaken)
-{
-	/* {"seats":["A1",...]}: each label at most 15 bytes, 6 bytes per escaped byte */
-	char *details = booking_malloc(16 + ntaken * (6 * BOOKING_LABEL_SIZE + 4));
-	if (details) {
-		char *p = details;
-		p = put_text(p, "{\"seats\":[");
-		bool first = true;
-		for (size_t i = 0; i < b->seat_count; i++) {
-			if (seat_claimable(seats[i], now))
-				continue;
-			if (!first)
-				*p++ = ',';
-			first = false;
-			p = json_str(p, seats[i]->s.label);
-		}
-		put_text(p, "]}");
-	}
-	int rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, details, "%zu of the requested seats are taken",
-	                           ntaken);
-	booking_free(details);
-	return rc;
-}
-
 static int hold_locked(mem_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
 	const booking_reservation *b = req->booking;
 	if (!mem_table_get(&st->showtimes, b->showtime_id, NULL))
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", b->showtime_id);
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (mem_table_get(&st->bookings, b->id, NULL))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 
@@ -151,15 +95,13 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 	}
 	for (size_t i = 0; i < b->seat_count; i++) {
 		seats[i] = mem_seat_of(st, b->showtime_id, b->seats[i].label);
-		if (!seats[i]) {
-			char details[64 + 6 * BOOKING_LABEL_SIZE];
-			char *p = details;
-			p = put_text(p, "{\"field\":\"seats\",\"seat\":");
-			p = json_str(p, b->seats[i].label);
-			put_text(p, "}");
+		if (!seats[i]) { /* the core words the refusal */
+			if (taken)
+				taken[0] = b->seats[i];
+			if (taken_count)
+				*taken_count = 1;
 			booking_free(seats);
-			return booking_error_set(BOOKING_EVALIDATION, details, "seat %.15s does not exist at showtime %s",
-			                         b->seats[i].label, b->showtime_id);
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
 		}
 	}
 	size_t ntaken = 0;
@@ -173,9 +115,8 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 	if (ntaken) {
 		if (taken_count)
 			*taken_count = ntaken;
-		int rc = seat_taken_error(b, seats, req->now, ntaken);
 		booking_free(seats);
-		return rc;
+		return booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
 	}
 
 	ev_batch batch;
@@ -230,7 +171,7 @@ int mem_booking_get(booking_store *base, const char *id, booking_reservation **o
 	mem_lock_store(st);
 	const booking_reservation *b = id ? mem_table_get(&st->bookings, id, NULL) : NULL;
 	if (!b)
-		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", mem_or_empty(id));
+		rc = booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	else if (!(*out = reservation_dup(b)))
 		rc = mem_oom();
 	mem_unlock_store(st);
@@ -389,10 +330,10 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	booking_reservation *b = c->booking ? mem_table_get(&st->bookings, c->booking->id, NULL) : NULL;
 	booking_reservation *sb = c->seats ? mem_table_get(&st->bookings, c->seats->booking_id, NULL) : NULL;
 	if ((c->booking && !b) || (c->seats && !sb))
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "memory store: the change names a missing booking");
+		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_payment *pay = c->payment ? mem_table_get(&st->payments, c->payment->id, NULL) : NULL;
 	if (c->payment && !pay)
-		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "memory store: the change names a missing payment");
+		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
 	mem_payment_start ps = {NULL, NULL};
 	int rc = c->start ? mem_payment_start_prepare(st, c->start, &ps) : 0;

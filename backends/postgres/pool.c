@@ -397,32 +397,16 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
 
 int pg_domain_error(int code, const char *what, const char *id)
 {
-	const char *i = id ? id : "";
 	switch (code) {
 	case BOOKING_EMOVIE_NOT_FOUND:
-		return booking_error_set(code, NULL, "movie %s not found", i);
 	case BOOKING_ETHEATER_NOT_FOUND:
-		return booking_error_set(code, NULL, "theater %s not found", i);
 	case BOOKING_ESCREEN_NOT_FOUND:
-		return booking_error_set(code, NULL, "screen %s not found", i);
 	case BOOKING_ESHOWTIME_NOT_FOUND:
-		return booking_error_set(code, NULL, "showtime %s not found", i);
 	case BOOKING_EBOOKING_NOT_FOUND:
-		return booking_error_set(code, NULL, "booking %s not found", i);
 	case BOOKING_EPAYMENT_NOT_FOUND:
-		return booking_error_set(code, NULL, "payment %s not found", i);
-	case BOOKING_EFORBIDDEN:
-		return booking_error_set(code, NULL, "booking %s belongs to another user", i);
-	case BOOKING_EEXPIRED:
-		return booking_error_set(code, NULL, "%s: the hold of booking %s has expired", what, i);
-	case BOOKING_EPAYMENT_IN_PROGRESS:
-		return booking_error_set(code, NULL, "a payment with this idempotency key is in progress");
-	case BOOKING_EIDEMPOTENCY_KEY_REUSED:
-		return booking_error_set(code, NULL, "the idempotency key was used for a different request");
+		return booking_store_not_found(code);
 	case BOOKING_EEXISTS:
-		return booking_error_set(code, NULL, "%s: %s already exists", what, i);
-	case BOOKING_EINVALID_STATE:
-		return booking_error_set(code, NULL, "%s: %s is not in a state that allows it", what, i);
+		return booking_error_set(code, NULL, "%s: %s already exists", what, id ? id : "");
 	case BOOKING_EVALIDATION:
 		return booking_error_set(code, NULL, "%s: invalid request", what);
 	default:

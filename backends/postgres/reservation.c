@@ -70,25 +70,6 @@ int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation
 	return 0;
 }
 
-/* Append `s` as a JSON string at p (room: 6 bytes per input byte + 2); returns the new end. */
-static char *json_str(char *p, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	*p++ = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			*p++ = '\\';
-			*p++ = (char)*c;
-		} else if (*c < 0x20) {
-			p += sprintf(p, "\\u00%c%c", hex[*c >> 4], hex[*c & 15]);
-		} else {
-			*p++ = (char)*c;
-		}
-	}
-	*p++ = '"';
-	return p;
-}
-
 /* ------------------------------------------------------------------------
  * Hold.
  * ------------------------------------------------------------------------ */
@@ -110,42 +91,18 @@ static int hold_committed(pg_store *st, pg_conn *c, const void *arg)
 	return rc;
 }
 
-static int hold_taken(const booking_reservation *b, const booking_seat_ref *labels, size_t n,
-                      booking_seat_ref *taken, size_t *taken_count)
-{
-	char *details = booking_malloc(16 + n * (6 * BOOKING_LABEL_SIZE + 4));
-	size_t k = 0;
-	if (details) {
-		char *p = details + sprintf(details, "{\"seats\":[");
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				*p++ = ',';
-			p = json_str(p, labels[i].label);
-		}
-		strcpy(p, "]}");
-	}
-	for (size_t i = 0; i < n && i < b->seat_count; i++) {
-		if (taken)
-			taken[k] = labels[i];
-		k++;
-	}
-	if (taken_count)
-		*taken_count = k;
-	int rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, details, "%zu of the requested seats are taken", k);
-	booking_free(details);
-	return rc;
-}
-
-static int hold_missing(const booking_reservation *b, const booking_seat_ref *labels, size_t n)
+/* The labels that refused the hold (taken, or unknown to the showtime): the core words the refusal. */
+static int hold_refused(int code, const booking_reservation *b, const booking_seat_ref *labels, size_t n,
+                        booking_seat_ref *taken, size_t *taken_count)
 {
 	if (n == 0)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat is requested twice");
-	char details[64 + 6 * BOOKING_LABEL_SIZE];
-	char *p = details + sprintf(details, "{\"field\":\"seats\",\"seat\":");
-	p = json_str(p, labels[0].label);
-	strcpy(p, "}");
-	return booking_error_set(BOOKING_EVALIDATION, details, "seat %s does not exist at showtime %s", labels[0].label,
-	                         b->showtime_id);
+	size_t k = n < b->seat_count ? n : b->seat_count;
+	if (taken)
+		memcpy(taken, labels, k * sizeof(*taken));
+	if (taken_count)
+		*taken_count = k;
+	return booking_error_set(code, NULL, "hold refused");
 }
 
 int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
@@ -202,10 +159,8 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 		rc = 0;
 		break;
 	case BOOKING_ESEAT_ALREADY_BOOKED:
-		rc = hold_taken(b, labels, n, taken, taken_count);
-		break;
 	case BOOKING_EVALIDATION:
-		rc = hold_missing(b, labels, n);
+		rc = hold_refused(code, b, labels, n, taken, taken_count);
 		break;
 	case BOOKING_EEXISTS:
 		rc = booking_error_set(code, NULL, "booking %s already exists", b->id);

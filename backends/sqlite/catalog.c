@@ -63,7 +63,7 @@ static int movie_get_tx(sq_conn *c, void *arg)
 	if (rc == SQLITE_ROW)
 		rc = movie_from_row(s, (booking_movie **)a->out);
 	else if (rc == SQLITE_DONE)
-		rc = booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+		rc = booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -140,7 +140,7 @@ static int theater_get_tx(sq_conn *c, void *arg)
 	if (rc == 0)
 		rc = sq_step(c, s);
 	if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
+		rc = booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	} else if (rc == SQLITE_ROW) {
 		rc = 0;
 		t = booking_calloc(1, sizeof *t);
@@ -224,7 +224,7 @@ static int screen_insert_tx(sq_conn *c, void *arg)
 	if (rc != 0)
 		return rc;
 	if (!found)
-		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
+		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	rc = sq_run(c, SQL_SCREEN_INSERT, "ttei", sc->id, sc->theater_id, sc->name, sc->created_at);
 	if (rc != 0)
 		return rc;
@@ -303,7 +303,7 @@ static int screen_get_tx(sq_conn *c, void *arg)
 	if (rc == 0)
 		rc = sq_step(c, s);
 	if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
+		rc = booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	} else if (rc == SQLITE_ROW) {
 		sc = booking_calloc(1, sizeof *sc);
 		if (sc != NULL) {
@@ -371,11 +371,11 @@ static int showtime_insert_tx(sq_conn *c, void *arg)
 
 	rc = sq_query_i64(c, SQL_MOVIE_EXISTS, &one, &found, "t", sh->movie_id);
 	if (rc == 0 && !found)
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
+		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	if (rc == 0)
 		rc = sq_query_i64(c, SQL_SCREEN_EXISTS, &one, &found, "t", sh->screen_id);
 	if (rc == 0 && !found)
-		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
+		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), sh->currency);
 	if (rc == 0)
 		rc = sq_run(c, SQL_SHOWTIME_INSERT, "tttitii", sh->id, sh->movie_id, sh->screen_id, sh->starts_at,
@@ -464,7 +464,7 @@ static int showtime_get_tx(sq_conn *c, void *arg)
 	if (rc == 0)
 		rc = sq_step(c, s);
 	if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
+		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	} else if (rc == SQLITE_ROW) {
 		sh = booking_calloc(1, sizeof *sh);
 		rc = sh ? 0 : booking_error_oom();
@@ -557,7 +557,7 @@ static int seat_list_tx(sq_conn *c, void *arg)
 	if (rc != 0)
 		return rc;
 	if (!found)
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	rc = sq_stmt(c, SQL_SEAT_LIST, &s);
 	if (rc == 0)
 		rc = sq_bind(c, s, "t", a->key);

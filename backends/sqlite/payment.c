@@ -52,7 +52,7 @@ static int payment_read(sq_conn *c, const char *id, booking_payment *p)
 		sq_payment_from_row(s, p);
 		rc = 0;
 	} else if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
+		rc = booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	}
 	sqlite3_reset(s);
 	return rc;

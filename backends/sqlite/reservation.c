@@ -133,7 +133,7 @@ int sq_booking_load(sq_conn *c, const char *id, booking_reservation **out)
 	if (rc == SQLITE_ROW)
 		rc = sq_booking_from_row(c, s, out);
 	else if (rc == SQLITE_DONE)
-		rc = booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
+		rc = booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -146,46 +146,6 @@ struct hold_arg {
 	booking_seat_ref *taken;
 	size_t *taken_count;
 };
-
-static int taken_error(const booking_seat_ref *taken, size_t n)
-{
-	char *list = sq_json_labels(taken, n);
-	char *details;
-	size_t len;
-	int rc;
-
-	if (list == NULL)
-		return BOOKING_ENOMEM;
-	len = strlen(list) + sizeof "{\"seats\":}";
-	details = booking_malloc(len);
-	if (details == NULL) {
-		booking_free(list);
-		return booking_error_oom();
-	}
-	snprintf(details, len, "{\"seats\":%s}", list);
-	rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, details, "%zu seat%s already booked", n,
-	                       n == 1 ? " is" : "s are");
-	booking_free(details);
-	booking_free(list);
-	return rc;
-}
-
-static int missing_seat_error(const char *label)
-{
-	booking_seat_ref one;
-	char *json, details[64 + 6 * BOOKING_LABEL_SIZE];
-	int rc;
-
-	snprintf(one.label, sizeof one.label, "%s", label);
-	json = sq_json_labels(&one, 1); /* ["label"], escaped */
-	if (json == NULL)
-		return BOOKING_ENOMEM;
-	json[strlen(json) - 1] = '\0';
-	snprintf(details, sizeof details, "{\"field\":\"seats\",\"seat\":%s}", json + 1);
-	booking_free(json);
-	rc = booking_error_set(BOOKING_EVALIDATION, details, "seat %s does not exist at this showtime", one.label);
-	return rc;
-}
 
 /*
  * Why the claim fell short, in the order the checks are documented: the
@@ -203,7 +163,7 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 
 	rc = sq_query_i64(c, SQL_SHOWTIME_EXISTS, &one, &found, "t", b->showtime_id);
 	if (rc == 0 && !found)
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", b->showtime_id);
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (rc == 0)
 		rc = sq_query_i64(c, SQL_BOOKING_EXISTS, &one, &found, "t", b->id);
 	if (rc == 0 && found)
@@ -211,39 +171,36 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	if (rc != 0)
 		return rc;
 
+	/* the labels the showtime lacks, else the seats taken: the core words the refusal */
 	rc = sq_stmt(c, SQL_HOLD_MISSING, &s);
 	if (rc == 0)
 		rc = sq_bind(c, s, "tt", b->showtime_id, a->labels_json);
-	if (sq_next(c, s, &rc)) {
-		char label[BOOKING_LABEL_SIZE];
-
-		sq_col_copy(s, 0, label, sizeof label);
-		sqlite3_reset(s);
-		return missing_seat_error(label);
-	}
-	sqlite3_reset(s);
-	if (rc != 0)
-		return rc;
-
-	rc = sq_stmt(c, SQL_HOLD_TAKEN, &s);
-	if (rc == 0)
-		rc = sq_bind(c, s, "tti", b->showtime_id, a->labels_json, a->req->now);
+	int code = BOOKING_EVALIDATION;
 	while (n < cap && sq_next(c, s, &rc)) {
 		if (a->taken != NULL)
 			sq_col_copy(s, 0, a->taken[n].label, sizeof a->taken[n].label);
 		n++;
 	}
 	sqlite3_reset(s);
+	if (rc == 0 && n == 0) {
+		code = BOOKING_ESEAT_ALREADY_BOOKED;
+		rc = sq_stmt(c, SQL_HOLD_TAKEN, &s);
+		if (rc == 0)
+			rc = sq_bind(c, s, "tti", b->showtime_id, a->labels_json, a->req->now);
+		while (n < cap && sq_next(c, s, &rc)) {
+			if (a->taken != NULL)
+				sq_col_copy(s, 0, a->taken[n].label, sizeof a->taken[n].label);
+			n++;
+		}
+		sqlite3_reset(s);
+	}
 	if (rc != 0)
 		return rc;
 	if (a->taken_count != NULL)
 		*a->taken_count = n;
-	if (n == 0) {
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
-		                         "a seat label is requested twice");
-	}
-	return a->taken != NULL ? taken_error(a->taken, n)
-	                        : booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "seats already booked");
+	if (n == 0)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat label is requested twice");
+	return booking_error_set(code, NULL, "hold refused");
 }
 
 static int hold_tx(sq_conn *c, void *arg)
@@ -288,7 +245,7 @@ int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *
 		return BOOKING_ENOMEM;
 	rc = sq_write((sq_store *)st, hold_tx, &a);
 	booking_free((char *)a.labels_json);
-	if (rc != BOOKING_ESEAT_ALREADY_BOOKED && taken_count != NULL)
+	if (rc != BOOKING_ESEAT_ALREADY_BOOKED && rc != BOOKING_EVALIDATION && taken_count != NULL)
 		*taken_count = 0;
 	return rc;
 }

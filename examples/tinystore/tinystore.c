@@ -667,7 +667,7 @@ static int movie_get(booking_store *st, const char *id, booking_movie **out)
 	*out = r ? movie_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie %s not found", id);
+		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 
@@ -712,7 +712,7 @@ static int theater_get(booking_store *st, const char *id, booking_theater **out)
 	*out = r ? theater_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater %s not found", id);
+		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 
@@ -738,7 +738,7 @@ static int screen_insert(booking_store *st, const booking_screen *s)
 	lock(ts);
 	int rc = 0;
 	if (!find_theater(ts, s->theater_id)) {
-		rc = booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater %s not found", s->theater_id);
+		rc = booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	} else if (find_screen(ts, s->id)) {
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "screen %s exists already", s->id);
 	} else {
@@ -759,7 +759,7 @@ static int screen_get(booking_store *st, const char *id, booking_screen **out)
 	*out = r ? screen_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen %s not found", id);
+		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 
@@ -792,9 +792,9 @@ static int showtime_insert(booking_store *st, const booking_showtime *s)
 	int rc = 0;
 	lock(ts);
 	if (!find_movie(ts, s->movie_id)) {
-		rc = booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie %s not found", s->movie_id);
+		rc = booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 	} else if (!(screen = find_screen(ts, s->screen_id))) {
-		rc = booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen %s not found", s->screen_id);
+		rc = booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	} else if (find_showtime(ts, s->id)) {
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s exists already", s->id);
 	} else if (!(row = showtime_row_new(s, screen->rec))) {
@@ -818,7 +818,7 @@ static int showtime_get(booking_store *st, const char *id, booking_showtime **ou
 	*out = r ? showtime_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", id);
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 
@@ -841,7 +841,7 @@ static int seat_list(booking_store *st, const char *showtime_id, booking_store_s
 	lock(ts);
 	showtime_row *show = find_showtime(ts, showtime_id);
 	if (!show)
-		rc = booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", showtime_id);
+		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	for (size_t i = 0; show && i < show->seat_count && rc == 0; i++)
 		rc = cb(&show->seats[i], payload);
 	unlock(ts);
@@ -858,13 +858,18 @@ static int hold_check(tiny_store *ts, const booking_store_hold *req, booking_sea
 	const booking_reservation *b = req->booking;
 	showtime_row *show = find_showtime(ts, b->showtime_id);
 	if (!show)
-		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime %s not found", b->showtime_id);
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (find_booking(ts, b->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s exists already", b->id);
-	for (size_t i = 0; i < b->seat_count; i++)
-		if (!find_seat(show, b->seats[i].label))
-			return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
-			                         "tinystore: the showtime has no seat %.15s", b->seats[i].label);
+	for (size_t i = 0; i < b->seat_count; i++) {
+		if (!find_seat(show, b->seats[i].label)) { /* name the label: the core words the refusal */
+			if (taken)
+				taken[0] = b->seats[i];
+			if (taken_count)
+				*taken_count = 1;
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "tinystore: unknown seat");
+		}
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < b->seat_count; i++) {
 		const booking_store_seat *seat = find_seat(show, b->seats[i].label);
@@ -877,8 +882,7 @@ static int hold_check(tiny_store *ts, const booking_store_hold *req, booking_sea
 	if (taken_count)
 		*taken_count = n;
 	if (n)
-		return booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "tinystore: %zu of the requested seats are taken",
-		                         n);
+		return booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "tinystore: seats taken");
 	return 0;
 }
 
@@ -940,7 +944,7 @@ static int booking_get(booking_store *st, const char *id, booking_reservation **
 	*out = r ? reservation_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking %s not found", id);
+		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 
@@ -1099,9 +1103,9 @@ static int find_targets(tiny_store *ts, const booking_store_change *c, targets *
 	t->payment = c->payment ? find_payment(ts, c->payment->id) : NULL;
 	t->key = c->idempotency ? find_key_of_payment(ts, c->idempotency->payment_id) : NULL;
 	if ((c->booking && !t->booking) || (c->seats && !t->seats_of))
-		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "tinystore: the change names a missing booking");
+		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	if (c->payment && !t->payment)
-		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "tinystore: the change names a missing payment");
+		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	if (c->idempotency && !t->key)
 		return booking_error_set(BOOKING_ENOTFOUND, NULL, "tinystore: the change names a missing idempotency record");
 	return 0;
@@ -1198,7 +1202,7 @@ static int payment_get(booking_store *st, const char *id, booking_payment **out)
 	*out = r ? payment_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment %s not found", id);
+		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 

@@ -88,6 +88,17 @@ static inline bool booking_store_seat_claimable(booking_seat_status status, int6
 #define BOOKING_SEAT_CLAIMABLE_SQL(prefix, now) \
 	"(" prefix "status = 0 OR (" prefix "status = 1 AND " prefix "hold_until <= " now "))"
 
+/**
+ * Set the thread's error for a row a store does not have, in the core's
+ * words ("movie not found", "booking not found", ...), and return `code`:
+ * one of BOOKING_EMOVIE_NOT_FOUND, BOOKING_ETHEATER_NOT_FOUND,
+ * BOOKING_ESCREEN_NOT_FOUND, BOOKING_ESHOWTIME_NOT_FOUND,
+ * BOOKING_EBOOKING_NOT_FOUND, BOOKING_EPAYMENT_NOT_FOUND or
+ * BOOKING_ENOTFOUND ("not found"). Every not-found a store answers goes
+ * through it, so the same miss reads the same on every store.
+ */
+BOOKING_EXTERN(int) booking_store_not_found(int code);
+
 /** Hold: claim seats and insert the booking and its event, in one transaction. */
 typedef struct booking_store_hold {
 	const booking_reservation *booking; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
@@ -279,12 +290,14 @@ typedef struct booking_store_ledger {
 	unsigned int version; /**< BOOKING_STORE_LEDGER_VERSION */
 	/**
 	 * required: one transaction: every requested seat must exist and be
-	 * FREE or HELD with hold_until <= now; claim them all (HELD by the
-	 * booking until its expires_at, version+1), insert the booking and the
-	 * event. Otherwise change nothing and return BOOKING_ESEAT_ALREADY_BOOKED
-	 * with the taken labels in `taken` (caller's array of the booking's
-	 * seat_count entries) and their number in `*taken_count`;
-	 * BOOKING_EVALIDATION for a label the showtime does not have.
+	 * claimable (booking_store_seat_claimable()); claim them all (HELD by
+	 * the booking until its expires_at, version+1), insert the booking and
+	 * the event. Otherwise change nothing and name the seats that refused
+	 * the hold in `taken` (caller's array of the booking's seat_count
+	 * entries) with their number in `*taken_count`: the labels the
+	 * showtime does not have, with BOOKING_EVALIDATION, else the taken
+	 * ones, with BOOKING_ESEAT_ALREADY_BOOKED. The message need say
+	 * nothing: the core words both refusals.
 	 */
 	int (*hold)(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 	int (*booking_get)(booking_store *st, const char *id, booking_reservation **out); /**< required; BOOKING_EBOOKING_NOT_FOUND */
