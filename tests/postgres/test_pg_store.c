@@ -88,15 +88,15 @@ static long admin_count(PGconn *c, const char *sql)
 	} while (0)
 #define ck_assert_ok(rc) ck_assert_code(rc, 0)
 
+/* A store of `url` with the pool its parameters ask for (the URL's own parameters kept). */
 static booking_store *open_store(const char *url, int pool_size, int pool_timeout_s)
 {
-	booking_options o;
+	char with_pool[1024];
 	booking_store *st = NULL;
 	int v = 0;
-	booking_options_init(&o);
-	o.db_pool_size = pool_size;
-	o.db_pool_timeout_seconds = pool_timeout_s;
-	ck_assert_ok(booking_store_open(&st, url, &o));
+	snprintf(with_pool, sizeof with_pool, "%s%cpool=%d&pool_timeout=%d", url, strchr(url, '?') ? '&' : '?',
+	         pool_size, pool_timeout_s);
+	ck_assert_ok(booking_store_open(&st, with_pool, NULL));
 	ck_assert_ok(st->migrate(st, &v));
 	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	return st;
@@ -340,12 +340,10 @@ END_TEST
 START_TEST(bad_and_unreachable_urls)
 {
 	booking_store *st = NULL;
-	booking_options o;
-	booking_options_init(&o);
-	ck_assert_code(booking_store_open(&st, "postgresql://host/db?nosuchparameter=1", &o), BOOKING_EVALIDATION);
+	ck_assert_code(booking_store_open(&st, "postgresql://host/db?nosuchparameter=1", NULL), BOOKING_EVALIDATION);
 	ck_assert_ptr_null(st);
 	/* nothing listens on port 1: refused at once */
-	ck_assert_code(booking_store_open(&st, "postgresql://postgres@127.0.0.1:1/x", &o), BOOKING_EUNAVAILABLE);
+	ck_assert_code(booking_store_open(&st, "postgresql://postgres@127.0.0.1:1/x", NULL), BOOKING_EUNAVAILABLE);
 	ck_assert_ptr_null(st);
 }
 END_TEST

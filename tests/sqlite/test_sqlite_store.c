@@ -75,7 +75,7 @@ END_TEST
 
 START_TEST(busy_database_answers_unavailable_after_the_timeout)
 {
-	booking_options opts;
+	char url[600];
 	booking_store *st = NULL;
 	booking_movie m;
 	sqlite3 *locker = NULL;
@@ -84,9 +84,8 @@ START_TEST(busy_database_answers_unavailable_after_the_timeout)
 	int rc;
 
 	sqt_db_init(&db, "busy");
-	booking_options_init(&opts);
-	opts.db_pool_timeout_seconds = 5;
-	sqt_assert_ok(booking_store_open(&st, db.url, &opts));
+	snprintf(url, sizeof url, "%s?pool_timeout=5", db.url);
+	sqt_assert_ok(booking_store_open(&st, url, NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 
 	ck_assert_int_eq(sqlite3_open(db.path, &locker), SQLITE_OK);
@@ -271,7 +270,7 @@ static int count_movie(const booking_movie *m, void *payload)
 
 START_TEST(more_threads_than_connections_take_turns)
 {
-	booking_options opts;
+	char url[600];
 	booking_store *st = NULL;
 	struct writer w[WRITERS];
 	pthread_t t[WRITERS];
@@ -279,9 +278,8 @@ START_TEST(more_threads_than_connections_take_turns)
 	sqt_db db;
 
 	sqt_db_init(&db, "turns");
-	booking_options_init(&opts);
-	opts.db_pool_size = 2;
-	sqt_assert_ok(booking_store_open(&st, db.url, &opts));
+	snprintf(url, sizeof url, "%s?pool=2", db.url);
+	sqt_assert_ok(booking_store_open(&st, url, NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 	for (int i = 0; i < WRITERS; i++) {
 		w[i] = (struct writer){.st = st};
