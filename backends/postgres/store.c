@@ -93,10 +93,12 @@ static int split_url(const char *url, pg_settings *set, char **libpq_url_out)
 			memcpy(out + at + 1, q.param.text, q.param.text_len);
 			at += 1 + q.param.text_len;
 		}
-		if (rc < 0) {
-			booking_free(out);
-			return rc;
-		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) { /* a bad parameter, or a malformed one booking_url_query_next() refused */
+		booking_free(out);
+		return rc;
 	}
 	out[at] = '\0';
 	*libpq_url_out = out;
