@@ -401,6 +401,74 @@ START_TEST(registration_allocates_nothing)
 }
 END_TEST
 
+/* The URLs the constructors of taken-over built-in schemes were handed. */
+typedef struct urls_seen {
+	char store[128], locks[128], events[128];
+} urls_seen;
+
+static int recording_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
+{
+	snprintf(((urls_seen *)payload)->store, sizeof(((urls_seen *)payload)->store), "%s", url);
+	return booking_store_open(out, "memory:", clock);
+}
+
+static int recording_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
+{
+	snprintf(((urls_seen *)payload)->locks, sizeof(((urls_seen *)payload)->locks), "%s", url);
+	return booking_lock_manager_open(out, "memory:", clock);
+}
+
+static int recording_events(booking_event_publisher **out, const char *url, const booking_clock *clock,
+                            void *payload)
+{
+	snprintf(((urls_seen *)payload)->events, sizeof(((urls_seen *)payload)->events), "%s", url);
+	return booking_event_publisher_open(out, "memory:", clock);
+}
+
+/*
+ * The core builds no backend URL: each reaches its constructor as the host
+ * wrote it, settings and all (it used to add timeouts to redis: and
+ * postgresql: URLs). The built-in schemes are taken over by recorders for
+ * this (last) test; Check runs each test in a process of its own.
+ */
+START_TEST(the_core_hands_every_url_on_as_given)
+{
+	urls_seen u;
+	ck_assert_ok(booking_backend_unregister("redis"));
+	ck_assert_ok(booking_backend_unregister("postgresql"));
+	booking_backend_def redis = BOOKING_BACKEND_DEF_INIT;
+	redis.scheme = "redis";
+	redis.lock_manager = recording_locks;
+	redis.event_publisher = recording_events;
+	redis.payload = &u;
+	ck_assert_ok(booking_backend_register(&redis));
+	booking_backend_def pg = BOOKING_BACKEND_DEF_INIT;
+	pg.scheme = "postgresql";
+	pg.store = recording_store;
+	pg.payload = &u;
+	ck_assert_ok(booking_backend_register(&pg));
+
+	for (unsigned int version = 3; version <= BOOKING_OPTIONS_VERSION; version++) {
+		booking_options o;
+		booking_options_init(&o);
+		o.version = version;
+		o.store_url = "postgresql://db.example/booking";
+		o.lock_url = "redis://locks.example:6379/0";
+		o.events_url = "redis://events.example:6379/1?stream=s";
+		o.log_level = BOOKING_LOG_CRITICAL;
+		memset(&u, 0, sizeof(u));
+		booking *bk = NULL;
+		ck_assert_ok(booking_open(&bk, &o));
+		ck_assert_str_eq(u.store, "postgresql://db.example/booking");
+		ck_assert_str_eq(u.locks, "redis://locks.example:6379/0");
+		ck_assert_str_eq(u.events, "redis://events.example:6379/1?stream=s");
+		booking_close(bk);
+	}
+	ck_assert_ok(booking_backend_unregister("redis"));
+	ck_assert_ok(booking_backend_unregister("postgresql"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("registry");
@@ -418,6 +486,8 @@ int main(void)
 	tcase_add_test(tc, unknown_scheme_errors_are_unchanged);
 	tcase_add_test(tc, what_a_constructor_makes_is_validated);
 	tcase_add_test(tc, concurrent_registrations_of_one_scheme_let_exactly_one_win);
+	/* last: it takes the built-in redis and postgresql schemes over */
+	tcase_add_test(tc, the_core_hands_every_url_on_as_given);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }
