@@ -245,7 +245,8 @@ int booking__open_backends(booking *bk)
 	if (bk->locks) {
 		if ((rc = lock_manager_validate(bk->locks)) < 0)
 			return rc;
-	} else if (bk->cfg.lock_url[0] && (rc = booking_lock_manager_open(&bk->locks, bk->cfg.lock_url, bk->clock)) < 0) {
+	} else if (bk->cfg.lock_url[0] &&
+	           (rc = booking_lock_manager_open(&bk->locks, bk->cfg.lock_url, bk->clock)) < 0) {
 		return rc;
 	}
 	if (bk->publisher) {

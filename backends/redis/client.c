@@ -200,7 +200,8 @@ static int parse_query(rd_config *cfg, const char *url, const char *who, const c
 		} else if (booking_url_query_is(&q, "timeout_ms")) {
 			rc = booking_url_query_int(&q, 10, 60000, &cfg->timeout_ms);
 		} else {
-			rc = booking_url_query_unknown(&q, "stream, maxlen, max_deliveries, pool, connect_timeout_ms, timeout_ms");
+			rc = booking_url_query_unknown(&q, "stream, maxlen, max_deliveries, pool, connect_timeout_ms, "
+			                                   "timeout_ms");
 		}
 		if (rc < 0)
 			return rc;

@@ -262,11 +262,11 @@ static int url_path(const char *url, const char **path_out, size_t *len_out)
 		p += 1;
 		n -= 1;
 	}
+	*path_out = p;
+	*len_out = n;
 	if (n == 0)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
 		                         "store_url: sqlite URL without a path (sqlite:///path/file.db or sqlite::memory:)");
-	*path_out = p;
-	*len_out = n;
 	return 0;
 }
 
