@@ -55,6 +55,15 @@ EOF
 	echo "pkg-config (kit): $kit_cflags $kit_libs"
 	(cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror kit_user.c $kit_cflags $kit_libs -o kit_user)
 	LD_LIBRARY_PATH="$libdir" "$tmp/kit_user"
+
+	# examples/tinystore, the out-of-tree store, built from the installed
+	# headers alone (nothing of src/ or backends/ is reachable here) and run
+	# through the whole kit.
+	mkdir "$tmp/tinystore"
+	cp "$src"/examples/tinystore/tinystore.[ch] "$src/examples/tinystore/conformance.c" "$tmp/tinystore/"
+	(cd "$tmp/tinystore" && cc -std=c11 -Wall -Wextra -Werror -pthread tinystore.c conformance.c \
+		$kit_cflags $kit_libs -o tinystore-conformance)
+	LD_LIBRARY_PATH="$libdir" "$tmp/tinystore/tinystore-conformance" -q
 	find "$tmp/root" -path '*/bin/booking-conformance' -type f | grep -q . ||
 		{ echo "booking-conformance was not installed" >&2; exit 1; }
 fi

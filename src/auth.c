@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define STORE_HAS(st, member) ((st)->version >= 2 && (st)->member != NULL)
+#define STORE_HAS(st, member) ((st)->users != NULL && (st)->users->member != NULL)
 
 /* One message for every login failure: the caller learns nothing about which. */
 #define LOGIN_FAILED "invalid email or password"
@@ -402,7 +402,7 @@ static int insert_user(booking *bk, const booking_ctx *ctx, const booking_user *
 	if (rc < 0)
 		return rc;
 	booking_store_user_insert req = {u, hash, &ev.rec};
-	rc = bk->store->user_insert(bk->store, &req);
+	rc = bk->store->users->user_insert(bk->store, &req);
 	booking__event_clear(&ev);
 	if (rc == BOOKING_EEXISTS)
 		rc = booking__error_json(BOOKING_EEXISTS, json_pack("{s:s}", "field", "email"),
@@ -470,7 +470,7 @@ static void maybe_rehash(booking *bk, const booking_ctx *ctx, const booking_user
 	char fresh[crypto_pwhash_STRBYTES];
 	int rc = hash_password(bk, password, fresh);
 	if (rc == 0)
-		rc = bk->store->user_set_password_hash(bk->store, u->id, old_hash, fresh, booking__now(bk));
+		rc = bk->store->users->user_set_password_hash(bk->store, u->id, old_hash, fresh, booking__now(bk));
 	sodium_memzero(fresh, sizeof(fresh));
 	booking__log(bk, ctx, rc == 0 ? BOOKING_LOG_INFO : BOOKING_LOG_WARNING,
 	             rc == 0 ? "password rehashed with the current parameters" : "password rehash failed",
@@ -503,7 +503,7 @@ static int check_credentials(booking *bk, const char *email, const char *passwor
 	size_t pwlen = password ? strnlen(password, BOOKING_PASSWORD_MAX + 1) : 0;
 	bool usable = password && pwlen <= BOOKING_PASSWORD_MAX;
 	if (booking_email_normalize(&norm, email) == 0) {
-		rc = bk->store->user_get_by_email(bk->store, norm, &u, &hash);
+		rc = bk->store->users->user_get_by_email(bk->store, norm, &u, &hash);
 		booking_free(norm);
 		if (rc < 0 && rc != BOOKING_ENOTFOUND)
 			return rc; /* the store failed: not a verdict on the credentials */
@@ -606,7 +606,7 @@ int booking_auth_verify(booking_token **out, booking *bk, const char *token)
 	/* A store without revocations has none to find: nothing could be revoked in it. */
 	if (STORE_HAS(bk->store, token_is_revoked)) {
 		bool revoked = false;
-		if ((rc = bk->store->token_is_revoked(bk->store, t->jti, booking__now(bk), &revoked)) < 0) {
+		if ((rc = bk->store->users->token_is_revoked(bk->store, t->jti, booking__now(bk), &revoked)) < 0) {
 			booking_token_free(t);
 			return rc;
 		}
@@ -650,7 +650,7 @@ int booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token)
 	 * process may verify with more).
 	 */
 	int64_t keep_until = t->expires_at + (int64_t)BOOKING_JWT_LEEWAY_MAX_SECONDS * 1000;
-	rc = bk->store->token_revoke(bk->store, t->jti, keep_until, booking__now(bk));
+	rc = bk->store->users->token_revoke(bk->store, t->jti, keep_until, booking__now(bk));
 	if (rc == 0)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "token revoked", json_pack("{s:s,s:s}", "user_id", t->subject, "jti", t->jti));
 	booking_token_free(t);
@@ -682,5 +682,5 @@ int booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, co
 		return not_supported();
 	if (booking__check_id("user_id", user_id) < 0)
 		return booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	return bk->store->user_get(bk->store, user_id, out, NULL);
+	return bk->store->users->user_get(bk->store, user_id, out, NULL);
 }

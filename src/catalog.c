@@ -181,10 +181,10 @@ int booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ct
 	m.title = (char *)(uintptr_t)title;
 	m.duration_minutes = duration_minutes;
 	m.created_at = booking__now(bk);
-	if ((rc = bk->store->movie_insert(bk->store, &m)) < 0)
+	if ((rc = bk->store->catalog->movie_insert(bk->store, &m)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "movie created", json_pack("{s:s}", "movie_id", m.id));
-	return out ? bk->store->movie_get(bk->store, m.id, out) : 0;
+	return out ? bk->store->catalog->movie_get(bk->store, m.id, out) : 0;
 }
 
 int booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -197,7 +197,7 @@ int booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, 
 		return rc;
 	if (booking__check_id("movie_id", id) < 0)
 		return booking_error_set(BOOKING_EMOVIE_NOT_FOUND, NULL, "movie not found");
-	return bk->store->movie_get(bk->store, id, out);
+	return bk->store->catalog->movie_get(bk->store, id, out);
 }
 
 int booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx)
@@ -212,7 +212,7 @@ int booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_
 	if (!l)
 		return booking_error_oom();
 	collector c = {NULL, 0, 0, sizeof(booking_movie), copy_movie_v};
-	rc = bk->store->movie_list(bk->store, collect_movie, &c);
+	rc = bk->store->catalog->movie_list(bk->store, collect_movie, &c);
 	l->items = c.items;
 	l->count = c.count;
 	if (rc < 0) {
@@ -241,10 +241,10 @@ int booking_theater_create(booking_theater **out, booking *bk, const booking_ctx
 	t.name = (char *)(uintptr_t)name;
 	t.city = (char *)(uintptr_t)(city ? city : "");
 	t.created_at = booking__now(bk);
-	if ((rc = bk->store->theater_insert(bk->store, &t)) < 0)
+	if ((rc = bk->store->catalog->theater_insert(bk->store, &t)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "theater created", json_pack("{s:s}", "theater_id", t.id));
-	return out ? bk->store->theater_get(bk->store, t.id, out) : 0;
+	return out ? bk->store->catalog->theater_get(bk->store, t.id, out) : 0;
 }
 
 int booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -257,7 +257,7 @@ int booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *c
 		return rc;
 	if (booking__check_id("theater_id", id) < 0)
 		return booking_error_set(BOOKING_ETHEATER_NOT_FOUND, NULL, "theater not found");
-	return bk->store->theater_get(bk->store, id, out);
+	return bk->store->catalog->theater_get(bk->store, id, out);
 }
 
 int booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx)
@@ -272,7 +272,7 @@ int booking_theater_list_all(booking_theater_list **out, booking *bk, const book
 	if (!l)
 		return booking_error_oom();
 	collector c = {NULL, 0, 0, sizeof(booking_theater), copy_theater_v};
-	rc = bk->store->theater_list(bk->store, collect_theater, &c);
+	rc = bk->store->catalog->theater_list(bk->store, collect_theater, &c);
 	l->items = c.items;
 	l->count = c.count;
 	if (rc < 0) {
@@ -340,11 +340,11 @@ int booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *
 	s.seat_count = seat_count;
 	s.seats = (booking_seat *)(uintptr_t)seats;
 	s.created_at = booking__now(bk);
-	if ((rc = bk->store->screen_insert(bk->store, &s)) < 0)
+	if ((rc = bk->store->catalog->screen_insert(bk->store, &s)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "screen created",
 	             json_pack("{s:s,s:i}", "screen_id", s.id, "seats", (int)seat_count));
-	return out ? bk->store->screen_get(bk->store, s.id, out) : 0;
+	return out ? bk->store->catalog->screen_get(bk->store, s.id, out) : 0;
 }
 
 int booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -357,7 +357,7 @@ int booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx
 		return rc;
 	if (booking__check_id("screen_id", id) < 0)
 		return booking_error_set(BOOKING_ESCREEN_NOT_FOUND, NULL, "screen not found");
-	return bk->store->screen_get(bk->store, id, out);
+	return bk->store->catalog->screen_get(bk->store, id, out);
 }
 
 /* ---------- showtimes ---------- */
@@ -415,7 +415,7 @@ int booking_showtime_create(booking_showtime **out, booking *bk, const booking_c
 	if (starts_at <= now)
 		return booking__error_field("starts_at", "must be in the future");
 	booking_screen *screen = NULL;
-	if ((rc = bk->store->screen_get(bk->store, screen_id, &screen)) < 0)
+	if ((rc = bk->store->catalog->screen_get(bk->store, screen_id, &screen)) < 0)
 		return rc;
 	rc = check_prices(screen, prices, price_count);
 	booking_screen_free(screen);
@@ -431,11 +431,11 @@ int booking_showtime_create(booking_showtime **out, booking *bk, const booking_c
 	s.prices = (booking_price *)(uintptr_t)prices;
 	s.status = BOOKING_SHOWTIME_SCHEDULED;
 	s.created_at = now;
-	if ((rc = bk->store->showtime_insert(bk->store, &s)) < 0)
+	if ((rc = bk->store->catalog->showtime_insert(bk->store, &s)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "showtime scheduled",
 	             json_pack("{s:s,s:s}", "showtime_id", s.id, "movie_id", movie_id));
-	return out ? bk->store->showtime_get(bk->store, s.id, out) : 0;
+	return out ? bk->store->catalog->showtime_get(bk->store, s.id, out) : 0;
 }
 
 int booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -448,7 +448,7 @@ int booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx 
 		return rc;
 	if (booking__check_id("showtime_id", id) < 0)
 		return booking_error_set(BOOKING_ESHOWTIME_NOT_FOUND, NULL, "showtime not found");
-	return bk->store->showtime_get(bk->store, id, out);
+	return bk->store->catalog->showtime_get(bk->store, id, out);
 }
 
 int booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
@@ -466,7 +466,7 @@ int booking_showtime_list_all(booking_showtime_list **out, booking *bk, const bo
 	if (!l)
 		return booking_error_oom();
 	collector c = {NULL, 0, 0, sizeof(booking_showtime), copy_showtime_v};
-	rc = bk->store->showtime_list(bk->store, movie_id, collect_showtime, &c);
+	rc = bk->store->catalog->showtime_list(bk->store, movie_id, collect_showtime, &c);
 	l->items = c.items;
 	l->count = c.count;
 	if (rc < 0) {
@@ -540,7 +540,7 @@ int booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx 
 	booking__copy(m->showtime_id, sizeof(m->showtime_id), st->id);
 	booking__copy(m->currency, sizeof(m->currency), st->currency);
 	seat_map_fill f = {m, 0, st, booking__now(bk)};
-	rc = bk->store->seat_list(bk->store, showtime_id, seat_map_add, &f);
+	rc = bk->store->catalog->seat_list(bk->store, showtime_id, seat_map_add, &f);
 	booking_showtime_free(st);
 	if (rc < 0) {
 		booking_seat_map_free(m);

@@ -70,7 +70,7 @@ static int relay_run(booking *bk, size_t max, size_t *relayed_out)
 	if (max > RELAY_MAX)
 		max = RELAY_MAX;
 	pending_list l = {0};
-	int rc = bk->store->outbox_unpublished(bk->store, max, collect_pending, &l);
+	int rc = bk->store->outbox->outbox_unpublished(bk->store, max, collect_pending, &l);
 	if (rc < 0)
 		goto done;
 	const char **ids = booking_calloc(l.count ? l.count : 1, sizeof(*ids));
@@ -85,7 +85,7 @@ static int relay_run(booking *bk, size_t max, size_t *relayed_out)
 			break; /* the rest stays unpublished; a later relay retries it */
 		ids[n++] = l.items[i].id;
 	}
-	int mrc = n ? bk->store->outbox_mark_published(bk->store, ids, n) : 0;
+	int mrc = n ? bk->store->outbox->outbox_mark_published(bk->store, ids, n) : 0;
 	booking_free(ids);
 	if (rc == 0)
 		rc = mrc;
@@ -203,7 +203,7 @@ static void backoff(consumer *c, int attempt)
 static int dead_letter(consumer *c, const message *m, const char *reason)
 {
 	booking *bk = c->bk;
-	int rc = bk->store->dead_letter_put(bk->store, c->group, m->event_id, reason, m->envelope, booking__now(bk));
+	int rc = bk->store->outbox->dead_letter_put(bk->store, c->group, m->event_id, reason, m->envelope, booking__now(bk));
 	booking__log(bk, NULL, BOOKING_LOG_ERROR, "event dead-lettered",
 	             json_pack("{s:s,s:s,s:s}", "group", c->group, "event_id", m->event_id, "reason", reason));
 	return rc;
@@ -225,7 +225,7 @@ static int apply_message(consumer *c, const message *m)
 	if (rc < 0)
 		return dead_letter(c, m, "malformed envelope");
 	bool seen = false;
-	if ((rc = bk->store->inbox_seen(bk->store, c->group, ev.id, &seen)) < 0 || seen) {
+	if ((rc = bk->store->outbox->inbox_seen(bk->store, c->group, ev.id, &seen)) < 0 || seen) {
 		json_decref(root);
 		return rc;
 	}
@@ -234,7 +234,7 @@ static int apply_message(consumer *c, const message *m)
 		booking_error_clear();
 		int hrc = c->handler(&ev, c->payload);
 		if (hrc == 0) {
-			rc = bk->store->inbox_mark(bk->store, c->group, ev.id, booking__now(bk));
+			rc = bk->store->outbox->inbox_mark(bk->store, c->group, ev.id, booking__now(bk));
 			if (rc == 0)
 				c->handled++;
 			else if (rc == BOOKING_EEXISTS)
@@ -284,16 +284,16 @@ static int consume_store(consumer *c)
 	int64_t cursor = 0;
 	message_list l = {0};
 	pthread_mutex_lock(&bk->consume_lock);
-	int rc = bk->store->cursor_get(bk->store, c->group, &cursor);
+	int rc = bk->store->outbox->cursor_get(bk->store, c->group, &cursor);
 	if (rc == 0)
-		rc = bk->store->outbox_read(bk->store, cursor, c->batch, collect_outbox, &l);
+		rc = bk->store->outbox->outbox_read(bk->store, cursor, c->batch, collect_outbox, &l);
 	c->seen = l.count;
 	int64_t done_upto = cursor;
 	for (size_t i = 0; rc == 0 && i < l.count; i++)
 		if ((rc = apply_message(c, &l.items[i])) == 0)
 			done_upto = l.items[i].position;
 	if (done_upto > cursor) {
-		int arc = bk->store->cursor_advance(bk->store, c->group, cursor, done_upto);
+		int arc = bk->store->outbox->cursor_advance(bk->store, c->group, cursor, done_upto);
 		if (arc < 0 && arc != BOOKING_EINVALID_STATE && rc == 0)
 			rc = arc; /* EINVALID_STATE: another process moved it; the inbox kept us from applying twice */
 	}
@@ -393,7 +393,7 @@ int booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char
 	dl_collector c = {booking_calloc(1, sizeof(booking_dead_letter_list)), 0};
 	if (!c.l)
 		return booking_error_oom();
-	if ((rc = bk->store->dead_letter_list(bk->store, group, collect_dead_letter, &c)) < 0) {
+	if ((rc = bk->store->outbox->dead_letter_list(bk->store, group, collect_dead_letter, &c)) < 0) {
 		booking_dead_letter_list_free(c.l);
 		return rc;
 	}

@@ -166,11 +166,6 @@ int booking_open(booking **out, const booking_options *opts)
 	int version = 0;
 	if ((rc = bk->store->migrate(bk->store, &version)) < 0)
 		goto fail;
-	if (!bk->store->payment_attempts &&
-	    (bk->cfg.max_failed_payments_per_booking > 0 || bk->cfg.max_failed_payments_per_user_hour > 0))
-		booking__log(bk, NULL, BOOKING_LOG_WARNING,
-		             "this store counts no payment attempts (payment_attempts): the failed payment limits are off",
-		             NULL);
 	char store_url[512], events_url[512], lock_url[512]; /* URLs may carry passwords: never log them */
 	booking__log(bk, NULL, BOOKING_LOG_DEBUG, "opened",
 	             json_pack("{s:s,s:s,s:s,s:i}", "store", booking__url_redact(bk->cfg.store_url, store_url, sizeof(store_url)),

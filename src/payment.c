@@ -342,7 +342,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 	int rc = 0;
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
 		booking_reservation *b = NULL;
-		if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
+		if ((rc = bk->store->ledger->booking_get(bk->store, p->booking_id, &b)) < 0)
 			return rc;
 		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
 			/*
@@ -351,7 +351,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 			 * still PROCESSING whose booking moved on has lost its seats.
 			 */
 			booking_payment *now_p = NULL;
-			if ((rc = bk->store->payment_get(bk->store, p->id, &now_p)) < 0) {
+			if ((rc = bk->store->ledger->payment_get(bk->store, p->id, &now_p)) < 0) {
 				booking_reservation_free(b);
 				return rc;
 			}
@@ -385,7 +385,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 		c.event_count = (size_t)n;
 		c.events = recs;
 		size_t failed = SIZE_MAX;
-		rc = bk->store->apply(bk->store, &c, &failed);
+		rc = bk->store->ledger->apply(bk->store, &c, &failed);
 		for (int i = 0; i < n; i++)
 			booking__event_clear(&evs[i]);
 		char bid[BOOKING_ID_SIZE];
@@ -454,7 +454,7 @@ static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p,
 static int answer(booking_payment **out, booking *bk, const char *payment_id, int result)
 {
 	booking_payment *p = NULL;
-	int rc = bk->store->payment_get(bk->store, payment_id, &p);
+	int rc = bk->store->ledger->payment_get(bk->store, payment_id, &p);
 	if (rc < 0)
 		return rc;
 	if (result < 0) {
@@ -483,21 +483,22 @@ static int answer(booking_payment **out, booking *bk, const char *payment_id, in
 static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booking_id, const char *key)
 {
 	int per_booking = bk->cfg.max_failed_payments_per_booking, per_user = bk->cfg.max_failed_payments_per_user_hour;
-	if ((per_booking <= 0 && per_user <= 0) || bk->store->version < 3 || !bk->store->payment_attempts)
+	if ((per_booking <= 0 && per_user <= 0))
 		return 0;
 	int64_t now = booking__now(bk), hour = INT64_C(3600) * 1000;
 	booking_store_payment_attempts a;
 	memset(&a, 0, sizeof(a));
-	int rc = bk->store->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, now - hour);
+	int rc = bk->store->ledger->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, BOOKING_PAYMENT_FAILED,
+	                                             now - hour);
 	if (rc < 0 || a.key_used)
 		return rc;
 	const char *limit = NULL;
 	int max = 0, retry_after = 0;
-	if (per_booking > 0 && a.booking_failed >= (size_t)per_booking) {
+	if (per_booking > 0 && a.booking_count >= (size_t)per_booking) {
 		limit = "max_failed_payments_per_booking";
 		max = per_booking;
 		retry_after = -1; /* this booking takes no more attempts */
-	} else if (per_user > 0 && a.user_failed >= (size_t)per_user) {
+	} else if (per_user > 0 && a.user_count >= (size_t)per_user) {
 		limit = "max_failed_payments_per_user_hour";
 		max = per_user;
 		retry_after = 3600; /* an upper bound: the oldest failure of the hour leaves the window by then */
@@ -523,7 +524,7 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 static int replay_still_paid(booking *bk, const booking_payment *p)
 {
 	booking_reservation *b = NULL;
-	int rc = bk->store->booking_get(bk->store, p->booking_id, &b);
+	int rc = bk->store->ledger->booking_get(bk->store, p->booking_id, &b);
 	if (rc < 0)
 		return rc;
 	booking_status bs = b->status;
@@ -582,12 +583,12 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 		 */
 		booking_reservation *b = first;
 		first = NULL;
-		int rc = b ? 0 : bk->store->booking_get(bk->store, p->booking_id, &b);
+		int rc = b ? 0 : bk->store->ledger->booking_get(bk->store, p->booking_id, &b);
 		if (rc < 0)
 			return rc;
 		booking_store_idempotency_record rec;
 		memset(&rec, 0, sizeof(rec));
-		rc = bk->store->idempotency_get(bk->store, ctx->user_id, key, &rec);
+		rc = bk->store->ledger->idempotency_get(bk->store, ctx->user_id, key, &rec);
 		if (rc == 0)
 			booking_reservation_free(b);
 		if (rc == 0) {
@@ -597,7 +598,7 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 			if (!rec.completed)
 				return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
 				                         "a payment with this idempotency key is in progress");
-			if ((rc = bk->store->payment_get(bk->store, rec.payment_id, replayed)) < 0)
+			if ((rc = bk->store->ledger->payment_get(bk->store, rec.payment_id, replayed)) < 0)
 				return rc;
 			*kind = BEGIN_REPLAY;
 			*replay_error = rec.replay_error;
@@ -623,7 +624,7 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 		booking_store_payment_start start = {p, ctx->user_id, key, hash};
 		booking_store_change change = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
 		size_t failed = SIZE_MAX;
-		rc = bk->store->apply(bk->store, &change, &failed);
+		rc = bk->store->ledger->apply(bk->store, &change, &failed);
 		booking_reservation_free(b);
 		if (rc == 0) {
 			*kind = BEGIN_STARTED;
@@ -657,7 +658,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
 	booking_reservation *b = NULL;
-	if ((rc = bk->store->booking_get(bk->store, booking_id, &b)) < 0)
+	if ((rc = bk->store->ledger->booking_get(bk->store, booking_id, &b)) < 0)
 		return rc;
 	/* another's booking: begin() refuses it (FORBIDDEN) without saying how it was paid for */
 	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, booking_id, idempotency_key)) < 0) {
@@ -727,7 +728,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	                       result == 0 ? "SUCCEEDED" : booking_error_name(result)));
 	if (result == 0) {
 		booking_payment *stored = NULL;
-		if ((rc = bk->store->payment_get(bk->store, p.id, &stored)) < 0)
+		if ((rc = bk->store->ledger->payment_get(bk->store, p.id, &stored)) < 0)
 			return rc;
 		if (stored->status == BOOKING_PAYMENT_FAILED)
 			result = BOOKING_EPAYMENT_DECLINED;
@@ -759,7 +760,7 @@ static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx
 	if (booking__check_id("payment_id", payment_id) < 0)
 		return booking_error_set(BOOKING_EPAYMENT_NOT_FOUND, NULL, "payment not found");
 	booking_payment *p = NULL;
-	if ((rc = bk->store->payment_get(bk->store, payment_id, &p)) < 0)
+	if ((rc = bk->store->ledger->payment_get(bk->store, payment_id, &p)) < 0)
 		return rc;
 	if (!booking__is_privileged(ctx) && strcmp(p->user_id, ctx->user_id) != 0) {
 		booking_payment_free(p);
@@ -795,7 +796,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 		                         "only a SUCCEEDED payment can be refunded");
 		goto done;
 	}
-	if ((rc = bk->store->booking_get(bk->store, p->booking_id, &b)) < 0)
+	if ((rc = bk->store->ledger->booking_get(bk->store, p->booking_id, &b)) < 0)
 		goto done;
 	if (b->status != BOOKING_STATUS_CONFIRMED) {
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(b->status)),
@@ -829,7 +830,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	booking_store_payment_set pay = {p->id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, p->amount, now};
 	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL, NULL};
 	size_t failed = SIZE_MAX;
-	rc = bk->store->apply(bk->store, &change, &failed);
+	rc = bk->store->ledger->apply(bk->store, &change, &failed);
 	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		/* refunded or changed meanwhile: the gateway's refund key makes the money move once */
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "payment_id", p->id),
@@ -839,7 +840,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	if (rc == 0) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment refunded", json_pack("{s:s}", "payment_id", p->id));
 		if (out)
-			rc = bk->store->payment_get(bk->store, p->id, out);
+			rc = bk->store->ledger->payment_get(bk->store, p->id, out);
 	}
 done:
 	booking_payment_free(p);
@@ -909,7 +910,7 @@ static int recover_run(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, 
 	stuck_list l = {booking_calloc(256, sizeof(booking_payment)), 0, 256};
 	if (!l.items)
 		return booking_error_oom();
-	if ((rc = bk->store->list_processing(bk->store, booking__now(bk) - min_age_ms, l.max, collect_stuck, &l)) < 0)
+	if ((rc = bk->store->ledger->payment_list_by_status(bk->store, BOOKING_PAYMENT_PROCESSING, booking__now(bk) - min_age_ms, l.max, collect_stuck, &l)) < 0)
 		goto done;
 	size_t resolved = 0;
 	for (size_t i = 0; i < l.count; i++) {

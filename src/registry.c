@@ -136,6 +136,14 @@ static int check_version(unsigned int version, unsigned int max, const char *wha
 _Static_assert(BOOKING_SEAT_FREE == 0 && BOOKING_SEAT_HELD == 1 && BOOKING_SEAT_SOLD == 2,
                "BOOKING_SEAT_CLAIMABLE_SQL spells the seat statuses as 0, 1, 2");
 
+/* A group's table: present, with a version this library knows. */
+static int check_group(const void *table, unsigned int version, unsigned int max, const char *what)
+{
+	if (!table)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: required group is NULL", what);
+	return check_version(version, max, what);
+}
+
 int booking_store_validate(const booking_store *st)
 {
 	const char *what = "store";
@@ -144,44 +152,74 @@ int booking_store_validate(const booking_store *st)
 	int rc = check_version(st->version, BOOKING_STORE_VERSION, what);
 	if (rc < 0)
 		return rc;
-	/* versions 3 and 4 changed members in place (paging, apply): an older store would be called wrongly */
-	if (st->version < 4)
+	/* versions 3 to 5 changed members in place (paging, apply, groups): an older store would be called wrongly */
+	if (st->version < 5)
 		return booking_error_set(BOOKING_EVALIDATION, NULL,
-		                         "store: version %u predates apply() (version 4): "
+		                         "store: version %u predates the groups of version 5: "
 		                         "rebuild the store against this <booking/sys/store.h>",
 		                         st->version);
 	REQUIRE(st, free);
 	REQUIRE(st, migrate);
-	REQUIRE(st, movie_insert);
-	REQUIRE(st, movie_get);
-	REQUIRE(st, movie_list);
-	REQUIRE(st, theater_insert);
-	REQUIRE(st, theater_get);
-	REQUIRE(st, theater_list);
-	REQUIRE(st, screen_insert);
-	REQUIRE(st, screen_get);
-	REQUIRE(st, showtime_insert);
-	REQUIRE(st, showtime_get);
-	REQUIRE(st, showtime_list);
-	REQUIRE(st, seat_list);
-	REQUIRE(st, hold);
-	REQUIRE(st, booking_get);
-	REQUIRE(st, booking_list_by_user);
-	REQUIRE(st, apply);
-	REQUIRE(st, list_due);
-	REQUIRE(st, idempotency_get);
-	REQUIRE(st, payment_get);
-	REQUIRE(st, list_processing);
-	REQUIRE(st, outbox_unpublished);
-	REQUIRE(st, outbox_mark_published);
-	REQUIRE(st, outbox_read);
-	REQUIRE(st, cursor_get);
-	REQUIRE(st, cursor_advance);
-	REQUIRE(st, inbox_seen);
-	REQUIRE(st, inbox_mark);
-	REQUIRE(st, dead_letter_put);
-	REQUIRE(st, dead_letter_list);
 	REQUIRE(st, scan);
+
+	const booking_store_catalog *cat = st->catalog;
+	what = "store.catalog";
+	if ((rc = check_group(cat, cat ? cat->version : 0, BOOKING_STORE_CATALOG_VERSION, what)) < 0)
+		return rc;
+	REQUIRE(cat, movie_insert);
+	REQUIRE(cat, movie_get);
+	REQUIRE(cat, movie_list);
+	REQUIRE(cat, theater_insert);
+	REQUIRE(cat, theater_get);
+	REQUIRE(cat, theater_list);
+	REQUIRE(cat, screen_insert);
+	REQUIRE(cat, screen_get);
+	REQUIRE(cat, showtime_insert);
+	REQUIRE(cat, showtime_get);
+	REQUIRE(cat, showtime_list);
+	REQUIRE(cat, seat_list);
+
+	const booking_store_ledger *led = st->ledger;
+	what = "store.ledger";
+	if ((rc = check_group(led, led ? led->version : 0, BOOKING_STORE_LEDGER_VERSION, what)) < 0)
+		return rc;
+	REQUIRE(led, hold);
+	REQUIRE(led, booking_get);
+	REQUIRE(led, booking_list_by_user);
+	REQUIRE(led, apply);
+	REQUIRE(led, booking_list_by_status);
+	REQUIRE(led, idempotency_get);
+	REQUIRE(led, payment_get);
+	REQUIRE(led, payment_list_by_status);
+	REQUIRE(led, payment_attempts);
+
+	const booking_store_outbox *ob = st->outbox;
+	what = "store.outbox";
+	if ((rc = check_group(ob, ob ? ob->version : 0, BOOKING_STORE_OUTBOX_VERSION, what)) < 0)
+		return rc;
+	REQUIRE(ob, outbox_unpublished);
+	REQUIRE(ob, outbox_mark_published);
+	REQUIRE(ob, outbox_read);
+	REQUIRE(ob, cursor_get);
+	REQUIRE(ob, cursor_advance);
+	REQUIRE(ob, inbox_seen);
+	REQUIRE(ob, inbox_mark);
+	REQUIRE(ob, dead_letter_put);
+	REQUIRE(ob, dead_letter_list);
+
+	/* the optional group: all of it or none */
+	const booking_store_users *us = st->users;
+	what = "store.users";
+	if (us) {
+		if ((rc = check_version(us->version, BOOKING_STORE_USERS_VERSION, what)) < 0)
+			return rc;
+		REQUIRE(us, user_insert);
+		REQUIRE(us, user_get);
+		REQUIRE(us, user_get_by_email);
+		REQUIRE(us, user_set_password_hash);
+		REQUIRE(us, token_revoke);
+		REQUIRE(us, token_is_revoked);
+	}
 	return 0;
 }
 

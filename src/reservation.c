@@ -198,7 +198,7 @@ static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation 
 	}
 	size_t ntaken = 0;
 	booking_store_hold req = {r, now, &ev.rec};
-	rc = bk->store->hold(bk->store, &req, taken, &ntaken);
+	rc = bk->store->ledger->hold(bk->store, &req, taken, &ntaken);
 	if (rc == BOOKING_ESEAT_ALREADY_BOOKED && ntaken)
 		rc = seats_taken_error(taken, ntaken);
 	booking_free(taken);
@@ -284,7 +284,7 @@ static int load_visible(booking_reservation **out, booking *bk, const booking_ct
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_error_set(BOOKING_EBOOKING_NOT_FOUND, NULL, "booking not found");
 	booking_reservation *r = NULL;
-	if ((rc = bk->store->booking_get(bk->store, booking_id, &r)) < 0)
+	if ((rc = bk->store->ledger->booking_get(bk->store, booking_id, &r)) < 0)
 		return rc;
 	if (!booking__is_privileged(ctx) && strcmp(r->user_id, ctx->user_id) != 0) {
 		booking_reservation_free(r);
@@ -445,7 +445,7 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 		booking_free(c.l);
 		return booking_error_oom();
 	}
-	rc = bk->store->booking_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
+	rc = bk->store->ledger->booking_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
 	                                     has_after ? after.id : NULL, c.cap, collect_reservation, &c);
 	if (rc == 0)
 		rc = page_finish(c.l, limit);
@@ -517,7 +517,7 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL, NULL};
 		size_t failed = SIZE_MAX;
-		rc = bk->store->apply(bk->store, &change, &failed);
+		rc = bk->store->ledger->apply(bk->store, &change, &failed);
 		booking__event_clear(&ev);
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			break;
@@ -530,7 +530,7 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
 			break;
 		}
-		if ((rc = bk->store->booking_get(bk->store, id, &r)) < 0)
+		if ((rc = bk->store->ledger->booking_get(bk->store, id, &r)) < 0)
 			break;
 	}
 	booking_reservation_free(r);
@@ -553,7 +553,7 @@ static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx 
 	if (rc == 0) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", id));
 		if (out)
-			rc = bk->store->booking_get(bk->store, id, out);
+			rc = bk->store->ledger->booking_get(bk->store, id, out);
 	}
 	return rc;
 }
@@ -595,12 +595,12 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 	if (!d.ids)
 		return booking_error_oom();
 	int64_t now = booking__now(bk);
-	if ((rc = bk->store->list_due(bk->store, now, max, collect_due, &d)) < 0)
+	if ((rc = bk->store->ledger->booking_list_by_status(bk->store, BOOKING_STATUS_PENDING, now, max, collect_due, &d)) < 0)
 		goto done;
 	size_t expired = 0;
 	for (size_t i = 0; i < d.count; i++) {
 		booking_reservation *r = NULL;
-		if ((rc = bk->store->booking_get(bk->store, d.ids[i], &r)) < 0)
+		if ((rc = bk->store->ledger->booking_get(bk->store, d.ids[i], &r)) < 0)
 			goto done;
 		rc = close_booking(bk, ctx, r, BOOKING_STATUS_EXPIRED);
 		if (rc == 0)

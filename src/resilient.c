@@ -197,8 +197,8 @@ static bool call_next(call *c, int *rc)
 #define STORE_OPS(X) \
 	X(migrate) X(movie_insert) X(movie_get) X(movie_list) X(theater_insert) X(theater_get) X(theater_list) \
 	X(screen_insert) X(screen_get) X(showtime_insert) X(showtime_get) X(showtime_list) X(seat_list) X(hold) \
-	X(booking_get) X(booking_list_by_user) X(apply) X(list_due) X(idempotency_get) \
-	X(payment_get) X(list_processing) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
+	X(booking_get) X(booking_list_by_user) X(apply) X(booking_list_by_status) X(idempotency_get) \
+	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
 	X(token_is_revoked) X(payment_attempts)
@@ -217,17 +217,26 @@ static const char *const store_op_names[] = {
 };
 
 /*
- * Every member of booking_store is forwarded. A member appended to the
- * vtable without a forwarder here would silently vanish behind the
- * decorator: this stops the build instead.
+ * Every member of every group is forwarded. A member appended to a group
+ * without a forwarder here would silently vanish behind the decorator:
+ * this stops the build instead.
  */
-_Static_assert(sizeof(booking_store) ==
-                   offsetof(booking_store, payment_attempts) + sizeof(((booking_store *)0)->payment_attempts),
-               "a member was appended to booking_store: forward it in src/resilient.c (STORE_OPS and rs_store_new)");
+#define RS_LAST_IS(T, member) \
+	_Static_assert(sizeof(T) == offsetof(T, member) + sizeof(((T *)0)->member), \
+	               "a member was appended to " #T ": forward it in src/resilient.c (STORE_OPS and rs_store_new)")
+RS_LAST_IS(booking_store, users);
+RS_LAST_IS(booking_store_catalog, seat_list);
+RS_LAST_IS(booking_store_ledger, payment_attempts);
+RS_LAST_IS(booking_store_outbox, dead_letter_list);
+RS_LAST_IS(booking_store_users, token_is_revoked);
 _Static_assert(ST__COUNT <= BOOKING__MAX_DEP_OPS, "raise BOOKING__MAX_DEP_OPS");
 
 typedef struct rs_store {
 	booking_store parent;
+	booking_store_catalog catalog; /* the decorator's tables: every member forwarded */
+	booking_store_ledger ledger;
+	booking_store_outbox outbox;
+	booking_store_users users;
 	booking_store *inner;
 	booking__obs *obs;
 } rs_store;
@@ -357,85 +366,85 @@ static int st_migrate(booking_store *base, int *version_out)
 static int st_movie_insert(booking_store *base, const booking_movie *m)
 {
 	STORE_SELF(base);
-	STORE_CALL(movie_insert, F_WRITE, in->movie_insert(in, m));
+	STORE_CALL(movie_insert, F_WRITE, in->catalog->movie_insert(in, m));
 }
 
 static int st_movie_get(booking_store *base, const char *id, booking_movie **out)
 {
 	STORE_SELF(base);
-	STORE_CALL(movie_get, F_READ, in->movie_get(in, id, out));
+	STORE_CALL(movie_get, F_READ, in->catalog->movie_get(in, id, out));
 }
 
 static int st_movie_list(booking_store *base, booking_store_movie_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(movie_list, movie, cb, in->movie_list(in, it_movie, &it_));
+	STORE_ITER(movie_list, movie, cb, in->catalog->movie_list(in, it_movie, &it_));
 }
 
 static int st_theater_insert(booking_store *base, const booking_theater *t)
 {
 	STORE_SELF(base);
-	STORE_CALL(theater_insert, F_WRITE, in->theater_insert(in, t));
+	STORE_CALL(theater_insert, F_WRITE, in->catalog->theater_insert(in, t));
 }
 
 static int st_theater_get(booking_store *base, const char *id, booking_theater **out)
 {
 	STORE_SELF(base);
-	STORE_CALL(theater_get, F_READ, in->theater_get(in, id, out));
+	STORE_CALL(theater_get, F_READ, in->catalog->theater_get(in, id, out));
 }
 
 static int st_theater_list(booking_store *base, booking_store_theater_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(theater_list, theater, cb, in->theater_list(in, it_theater, &it_));
+	STORE_ITER(theater_list, theater, cb, in->catalog->theater_list(in, it_theater, &it_));
 }
 
 static int st_screen_insert(booking_store *base, const booking_screen *s)
 {
 	STORE_SELF(base);
-	STORE_CALL(screen_insert, F_WRITE, in->screen_insert(in, s));
+	STORE_CALL(screen_insert, F_WRITE, in->catalog->screen_insert(in, s));
 }
 
 static int st_screen_get(booking_store *base, const char *id, booking_screen **out)
 {
 	STORE_SELF(base);
-	STORE_CALL(screen_get, F_READ, in->screen_get(in, id, out));
+	STORE_CALL(screen_get, F_READ, in->catalog->screen_get(in, id, out));
 }
 
 static int st_showtime_insert(booking_store *base, const booking_showtime *s)
 {
 	STORE_SELF(base);
-	STORE_CALL(showtime_insert, F_WRITE, in->showtime_insert(in, s));
+	STORE_CALL(showtime_insert, F_WRITE, in->catalog->showtime_insert(in, s));
 }
 
 static int st_showtime_get(booking_store *base, const char *id, booking_showtime **out)
 {
 	STORE_SELF(base);
-	STORE_CALL(showtime_get, F_READ, in->showtime_get(in, id, out));
+	STORE_CALL(showtime_get, F_READ, in->catalog->showtime_get(in, id, out));
 }
 
 static int st_showtime_list(booking_store *base, const char *movie_id, booking_store_showtime_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(showtime_list, showtime, cb, in->showtime_list(in, movie_id, it_showtime, &it_));
+	STORE_ITER(showtime_list, showtime, cb, in->catalog->showtime_list(in, movie_id, it_showtime, &it_));
 }
 
 static int st_seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(seat_list, seat, cb, in->seat_list(in, showtime_id, it_seat, &it_));
+	STORE_ITER(seat_list, seat, cb, in->catalog->seat_list(in, showtime_id, it_seat, &it_));
 }
 
 static int st_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
 	STORE_SELF(base);
-	STORE_CALL(hold, F_WRITE, in->hold(in, req, taken, taken_count));
+	STORE_CALL(hold, F_WRITE, in->ledger->hold(in, req, taken, taken_count));
 }
 
 static int st_booking_get(booking_store *base, const char *id, booking_reservation **out)
 {
 	STORE_SELF(base);
-	STORE_CALL(booking_get, F_READ, in->booking_get(in, id, out));
+	STORE_CALL(booking_get, F_READ, in->ledger->booking_get(in, id, out));
 }
 
 static int st_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
@@ -443,40 +452,43 @@ static int st_booking_list_by_user(booking_store *base, const char *user_id, int
 {
 	STORE_SELF(base);
 	STORE_ITER(booking_list_by_user, booking, cb,
-	           in->booking_list_by_user(in, user_id, after_created_at, after_id, max, it_booking, &it_));
+	           in->ledger->booking_list_by_user(in, user_id, after_created_at, after_id, max, it_booking, &it_));
 }
 
 static int st_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
 {
 	STORE_SELF(base);
 	/* a change may record what already happened (a charge): never refused for a deadline */
-	STORE_CALL(apply, F_FINISH, in->apply(in, change, failed_guard_out));
+	STORE_CALL(apply, F_FINISH, in->ledger->apply(in, change, failed_guard_out));
 }
 
-static int st_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+static int st_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
+                                     booking_store_booking_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(list_due, booking, cb, in->list_due(in, now, max, it_booking, &it_));
+	STORE_ITER(booking_list_by_status, booking, cb,
+	           in->ledger->booking_list_by_status(in, status, expires_before, max, it_booking, &it_));
 }
 
 static int st_idempotency_get(booking_store *base, const char *user_id, const char *key,
                               booking_store_idempotency_record *out)
 {
 	STORE_SELF(base);
-	STORE_CALL(idempotency_get, F_READ, in->idempotency_get(in, user_id, key, out));
+	STORE_CALL(idempotency_get, F_READ, in->ledger->idempotency_get(in, user_id, key, out));
 }
 
 static int st_payment_get(booking_store *base, const char *id, booking_payment **out)
 {
 	STORE_SELF(base);
-	STORE_CALL(payment_get, F_READ, in->payment_get(in, id, out));
+	STORE_CALL(payment_get, F_READ, in->ledger->payment_get(in, id, out));
 }
 
-static int st_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
-                              void *payload)
+static int st_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
+                                     size_t max, booking_store_payment_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(list_processing, payment, cb, in->list_processing(in, before, max, it_payment, &it_));
+	STORE_ITER(payment_list_by_status, payment, cb,
+	           in->ledger->payment_list_by_status(in, status, created_before, max, it_payment, &it_));
 }
 
 /* The relay's read: also measures the outbox lag. */
@@ -492,7 +504,7 @@ static int st_outbox_unpublished(booking_store *base, size_t max, booking_store_
 		c.rows = 0;
 		c.cb_rc = 0;
 		it.oldest = 0;
-		rc = in->outbox_unpublished(in, max, it_event, &it);
+		rc = in->outbox->outbox_unpublished(in, max, it_event, &it);
 	}
 	if (rc == 0) {
 		booking__metrics *m = &self_->obs->m;
@@ -510,7 +522,7 @@ static int st_outbox_mark_published(booking_store *base, const char *const *even
 	int rc = 0;
 	call_init(&c, self_->obs, BOOKING__DEP_STORE, ST_outbox_mark_published, F_RETRY);
 	while (call_next(&c, &rc))
-		rc = in->outbox_mark_published(in, event_ids, n);
+		rc = in->outbox->outbox_mark_published(in, event_ids, n);
 	if (rc == 0)
 		atomic_fetch_add_explicit(&self_->obs->m.outbox_relayed, n, memory_order_relaxed);
 	return rc;
@@ -519,19 +531,19 @@ static int st_outbox_mark_published(booking_store *base, const char *const *even
 static int st_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(outbox_read, event, cb, in->outbox_read(in, after, max, it_event, &it_));
+	STORE_ITER(outbox_read, event, cb, in->outbox->outbox_read(in, after, max, it_event, &it_));
 }
 
 static int st_cursor_get(booking_store *base, const char *group, int64_t *position_out)
 {
 	STORE_SELF(base);
-	STORE_CALL(cursor_get, F_READ, in->cursor_get(in, group, position_out));
+	STORE_CALL(cursor_get, F_READ, in->outbox->cursor_get(in, group, position_out));
 }
 
 static int st_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
 {
 	STORE_SELF(base);
-	STORE_CALL(cursor_advance, F_FINISH, in->cursor_advance(in, group, expected, position));
+	STORE_CALL(cursor_advance, F_FINISH, in->outbox->cursor_advance(in, group, expected, position));
 }
 
 static int st_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
@@ -541,7 +553,7 @@ static int st_inbox_seen(booking_store *base, const char *group, const char *eve
 	int rc = 0;
 	call_init(&c, self_->obs, BOOKING__DEP_STORE, ST_inbox_seen, F_READ);
 	while (call_next(&c, &rc))
-		rc = in->inbox_seen(in, group, event_id, seen_out);
+		rc = in->outbox->inbox_seen(in, group, event_id, seen_out);
 	if (rc == 0 && seen_out && *seen_out)
 		atomic_fetch_add_explicit(&self_->obs->m.consumer_duplicates, 1, memory_order_relaxed);
 	return rc;
@@ -550,7 +562,7 @@ static int st_inbox_seen(booking_store *base, const char *group, const char *eve
 static int st_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
 {
 	STORE_SELF(base);
-	STORE_CALL(inbox_mark, F_FINISH, in->inbox_mark(in, group, event_id, now));
+	STORE_CALL(inbox_mark, F_FINISH, in->outbox->inbox_mark(in, group, event_id, now));
 }
 
 static int st_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
@@ -561,7 +573,7 @@ static int st_dead_letter_put(booking_store *base, const char *group, const char
 	int rc = 0;
 	call_init(&c, self_->obs, BOOKING__DEP_STORE, ST_dead_letter_put, F_RETRY);
 	while (call_next(&c, &rc))
-		rc = in->dead_letter_put(in, group, event_id, reason, envelope_json, now);
+		rc = in->outbox->dead_letter_put(in, group, event_id, reason, envelope_json, now);
 	if (rc == 0)
 		atomic_fetch_add_explicit(&self_->obs->m.consumer_dead_letters, 1, memory_order_relaxed);
 	return rc;
@@ -570,7 +582,7 @@ static int st_dead_letter_put(booking_store *base, const char *group, const char
 static int st_dead_letter_list(booking_store *base, const char *group, dead_letter_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(dead_letter_list, dead_letter, cb, in->dead_letter_list(in, group, it_dead_letter, &it_));
+	STORE_ITER(dead_letter_list, dead_letter, cb, in->outbox->dead_letter_list(in, group, it_dead_letter, &it_));
 }
 
 static int st_scan(booking_store *base, const booking_store_scan_cbs *cbs, void *payload)
@@ -583,54 +595,52 @@ static int st_scan(booking_store *base, const booking_store_scan_cbs *cbs, void 
 static int st_user_insert(booking_store *base, const booking_store_user_insert *req)
 {
 	STORE_SELF(base);
-	STORE_CALL(user_insert, F_WRITE, in->user_insert(in, req));
+	STORE_CALL(user_insert, F_WRITE, in->users->user_insert(in, req));
 }
 
 static int st_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
 {
 	STORE_SELF(base);
-	STORE_CALL(user_get, F_READ, in->user_get(in, id, out, password_hash_out));
+	STORE_CALL(user_get, F_READ, in->users->user_get(in, id, out, password_hash_out));
 }
 
 static int st_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
 {
 	STORE_SELF(base);
-	STORE_CALL(user_get_by_email, F_READ, in->user_get_by_email(in, email, out, password_hash_out));
+	STORE_CALL(user_get_by_email, F_READ, in->users->user_get_by_email(in, email, out, password_hash_out));
 }
 
 static int st_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
                                      const char *new_hash, int64_t now)
 {
 	STORE_SELF(base);
-	STORE_CALL(user_set_password_hash, F_WRITE, in->user_set_password_hash(in, id, expected_hash, new_hash, now));
+	STORE_CALL(user_set_password_hash, F_WRITE, in->users->user_set_password_hash(in, id, expected_hash, new_hash, now));
 }
 
 static int st_token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now)
 {
 	STORE_SELF(base);
 	/* idempotent (keeps the later expiry), and a revocation must not be dropped for a deadline */
-	STORE_CALL(token_revoke, F_RETRY, in->token_revoke(in, jti, expires_at, now));
+	STORE_CALL(token_revoke, F_RETRY, in->users->token_revoke(in, jti, expires_at, now));
 }
 
 static int st_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
 {
 	STORE_SELF(base);
-	STORE_CALL(token_is_revoked, F_READ, in->token_is_revoked(in, jti, now, revoked_out));
+	STORE_CALL(token_is_revoked, F_READ, in->users->token_is_revoked(in, jti, now, revoked_out));
 }
 
 static int st_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                               const char *idempotency_key, const char *booking_id, int64_t since)
+                               const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                               int64_t since)
 {
 	STORE_SELF(base);
-	STORE_CALL(payment_attempts, F_READ, in->payment_attempts(in, out, user_id, idempotency_key, booking_id, since));
+	STORE_CALL(payment_attempts, F_READ,
+	           in->ledger->payment_attempts(in, out, user_id, idempotency_key, booking_id, status, since));
 }
 
-/* Forward `member` when the inner store has it (optional members stay NULL otherwise). */
-#define FORWARD(member) \
-	do { \
-		if (inner->version >= since && inner->member) \
-			s->parent.member = st_##member; \
-	} while (0)
+/* Forward `member` of `group` to the decorator's own function. */
+#define FORWARD(group, member) s->group.member = st_##member
 
 static int rs_store_new(booking_store **out, booking_store *inner, booking__obs *obs)
 {
@@ -641,47 +651,55 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	s->obs = obs;
 	s->parent.version = inner->version;
 	s->parent.free = st_free;
-	unsigned int since = 1; /* required members (validated) */
-	FORWARD(migrate);
-	FORWARD(movie_insert);
-	FORWARD(movie_get);
-	FORWARD(movie_list);
-	FORWARD(theater_insert);
-	FORWARD(theater_get);
-	FORWARD(theater_list);
-	FORWARD(screen_insert);
-	FORWARD(screen_get);
-	FORWARD(showtime_insert);
-	FORWARD(showtime_get);
-	FORWARD(showtime_list);
-	FORWARD(seat_list);
-	FORWARD(hold);
-	FORWARD(booking_get);
-	FORWARD(booking_list_by_user);
-	FORWARD(apply);
-	FORWARD(list_due);
-	FORWARD(idempotency_get);
-	FORWARD(payment_get);
-	FORWARD(list_processing);
-	FORWARD(outbox_unpublished);
-	FORWARD(outbox_mark_published);
-	FORWARD(outbox_read);
-	FORWARD(cursor_get);
-	FORWARD(cursor_advance);
-	FORWARD(inbox_seen);
-	FORWARD(inbox_mark);
-	FORWARD(dead_letter_put);
-	FORWARD(dead_letter_list);
-	FORWARD(scan);
-	since = 2; /* users and token revocations */
-	FORWARD(user_insert);
-	FORWARD(user_get);
-	FORWARD(user_get_by_email);
-	FORWARD(user_set_password_hash);
-	FORWARD(token_revoke);
-	FORWARD(token_is_revoked);
-	since = 3; /* payment attempts */
-	FORWARD(payment_attempts);
+	s->parent.migrate = st_migrate;
+	s->parent.scan = st_scan;
+	/* required groups (validated) */
+	s->catalog.version = inner->catalog->version;
+	FORWARD(catalog, movie_insert);
+	FORWARD(catalog, movie_get);
+	FORWARD(catalog, movie_list);
+	FORWARD(catalog, theater_insert);
+	FORWARD(catalog, theater_get);
+	FORWARD(catalog, theater_list);
+	FORWARD(catalog, screen_insert);
+	FORWARD(catalog, screen_get);
+	FORWARD(catalog, showtime_insert);
+	FORWARD(catalog, showtime_get);
+	FORWARD(catalog, showtime_list);
+	FORWARD(catalog, seat_list);
+	s->parent.catalog = &s->catalog;
+	s->ledger.version = inner->ledger->version;
+	FORWARD(ledger, hold);
+	FORWARD(ledger, booking_get);
+	FORWARD(ledger, booking_list_by_user);
+	FORWARD(ledger, apply);
+	FORWARD(ledger, booking_list_by_status);
+	FORWARD(ledger, idempotency_get);
+	FORWARD(ledger, payment_get);
+	FORWARD(ledger, payment_list_by_status);
+	FORWARD(ledger, payment_attempts);
+	s->parent.ledger = &s->ledger;
+	s->outbox.version = inner->outbox->version;
+	FORWARD(outbox, outbox_unpublished);
+	FORWARD(outbox, outbox_mark_published);
+	FORWARD(outbox, outbox_read);
+	FORWARD(outbox, cursor_get);
+	FORWARD(outbox, cursor_advance);
+	FORWARD(outbox, inbox_seen);
+	FORWARD(outbox, inbox_mark);
+	FORWARD(outbox, dead_letter_put);
+	FORWARD(outbox, dead_letter_list);
+	s->parent.outbox = &s->outbox;
+	if (inner->users) { /* optional group: all of it or none (validated) */
+		s->users.version = inner->users->version;
+		FORWARD(users, user_insert);
+		FORWARD(users, user_get);
+		FORWARD(users, user_get_by_email);
+		FORWARD(users, user_set_password_hash);
+		FORWARD(users, token_revoke);
+		FORWARD(users, token_is_revoked);
+		s->parent.users = &s->users;
+	}
 	*out = &s->parent;
 	return 0;
 }

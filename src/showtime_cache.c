@@ -114,7 +114,7 @@ static int load_seat(const booking_store_seat *seat, void *payload)
 static int load(booking *bk, const char *showtime_id, cached_showtime **out)
 {
 	booking_showtime *st = NULL;
-	int rc = bk->store->showtime_get(bk->store, showtime_id, &st);
+	int rc = bk->store->catalog->showtime_get(bk->store, showtime_id, &st);
 	if (rc < 0)
 		return rc;
 	cached_showtime *e = booking_calloc(1, sizeof(*e));
@@ -127,7 +127,7 @@ static int load(booking *bk, const char *showtime_id, cached_showtime **out)
 	e->status = st->status;
 	booking__copy(e->currency, sizeof(e->currency), st->currency);
 	loader l = {e, 0, st};
-	rc = bk->store->seat_list(bk->store, showtime_id, load_seat, &l);
+	rc = bk->store->catalog->seat_list(bk->store, showtime_id, load_seat, &l);
 	booking_showtime_free(st);
 	if (rc < 0) {
 		entry_free(e);

@@ -171,126 +171,128 @@ static int w_migrate(booking_store *st, int *v)
 }
 static int w_movie_insert(booking_store *st, const booking_movie *m)
 {
-	return INNER(st)->movie_insert(INNER(st), m);
+	return INNER(st)->catalog->movie_insert(INNER(st), m);
 }
 static int w_movie_get(booking_store *st, const char *id, booking_movie **out)
 {
-	return INNER(st)->movie_get(INNER(st), id, out);
+	return INNER(st)->catalog->movie_get(INNER(st), id, out);
 }
 static int w_movie_list(booking_store *st, booking_store_movie_cb cb, void *p)
 {
-	return INNER(st)->movie_list(INNER(st), cb, p);
+	return INNER(st)->catalog->movie_list(INNER(st), cb, p);
 }
 static int w_theater_insert(booking_store *st, const booking_theater *t)
 {
-	return INNER(st)->theater_insert(INNER(st), t);
+	return INNER(st)->catalog->theater_insert(INNER(st), t);
 }
 static int w_theater_get(booking_store *st, const char *id, booking_theater **out)
 {
-	return INNER(st)->theater_get(INNER(st), id, out);
+	return INNER(st)->catalog->theater_get(INNER(st), id, out);
 }
 static int w_theater_list(booking_store *st, booking_store_theater_cb cb, void *p)
 {
-	return INNER(st)->theater_list(INNER(st), cb, p);
+	return INNER(st)->catalog->theater_list(INNER(st), cb, p);
 }
 static int w_screen_insert(booking_store *st, const booking_screen *s)
 {
-	return INNER(st)->screen_insert(INNER(st), s);
+	return INNER(st)->catalog->screen_insert(INNER(st), s);
 }
 static int w_screen_get(booking_store *st, const char *id, booking_screen **out)
 {
-	return INNER(st)->screen_get(INNER(st), id, out);
+	return INNER(st)->catalog->screen_get(INNER(st), id, out);
 }
 static int w_showtime_insert(booking_store *st, const booking_showtime *s)
 {
-	return INNER(st)->showtime_insert(INNER(st), s);
+	return INNER(st)->catalog->showtime_insert(INNER(st), s);
 }
 static int w_showtime_get(booking_store *st, const char *id, booking_showtime **out)
 {
-	return INNER(st)->showtime_get(INNER(st), id, out);
+	return INNER(st)->catalog->showtime_get(INNER(st), id, out);
 }
 static int w_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *p)
 {
-	return INNER(st)->showtime_list(INNER(st), movie_id, cb, p);
+	return INNER(st)->catalog->showtime_list(INNER(st), movie_id, cb, p);
 }
 static int w_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *p)
 {
-	return INNER(st)->seat_list(INNER(st), showtime_id, cb, p);
+	return INNER(st)->catalog->seat_list(INNER(st), showtime_id, cb, p);
 }
 static int w_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *n)
 {
 	BEFORE(st, "hold");
-	return INNER(st)->hold(INNER(st), req, taken, n);
+	return INNER(st)->ledger->hold(INNER(st), req, taken, n);
 }
 static int w_booking_get(booking_store *st, const char *id, booking_reservation **out)
 {
-	return INNER(st)->booking_get(INNER(st), id, out);
+	return INNER(st)->ledger->booking_get(INNER(st), id, out);
 }
 static int w_booking_list_by_user(booking_store *st, const char *user, int64_t after_created_at, const char *after_id,
                                   size_t max, booking_store_booking_cb cb, void *p)
 {
-	return INNER(st)->booking_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
+	return INNER(st)->ledger->booking_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
 }
 static int w_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out)
 {
 	BEFORE(st, "apply");
-	return INNER(st)->apply(INNER(st), change, failed_guard_out);
+	return INNER(st)->ledger->apply(INNER(st), change, failed_guard_out);
 }
-static int w_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *p)
+static int w_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                                    booking_store_booking_cb cb, void *p)
 {
-	return INNER(st)->list_due(INNER(st), now, max, cb, p);
+	return INNER(st)->ledger->booking_list_by_status(INNER(st), status, expires_before, max, cb, p);
 }
 static int w_idempotency_get(booking_store *st, const char *user_id, const char *key,
                              booking_store_idempotency_record *out)
 {
-	return INNER(st)->idempotency_get(INNER(st), user_id, key, out);
+	return INNER(st)->ledger->idempotency_get(INNER(st), user_id, key, out);
 }
 static int w_payment_get(booking_store *st, const char *id, booking_payment **out)
 {
-	return INNER(st)->payment_get(INNER(st), id, out);
+	return INNER(st)->ledger->payment_get(INNER(st), id, out);
 }
-static int w_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *p)
+static int w_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before,
+                                    size_t max, booking_store_payment_cb cb, void *p)
 {
-	return INNER(st)->list_processing(INNER(st), before, max, cb, p);
+	return INNER(st)->ledger->payment_list_by_status(INNER(st), status, created_before, max, cb, p);
 }
 static int w_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *p)
 {
-	return INNER(st)->outbox_unpublished(INNER(st), max, cb, p);
+	return INNER(st)->outbox->outbox_unpublished(INNER(st), max, cb, p);
 }
 static int w_outbox_mark_published(booking_store *st, const char *const *ids, size_t n)
 {
-	return INNER(st)->outbox_mark_published(INNER(st), ids, n);
+	return INNER(st)->outbox->outbox_mark_published(INNER(st), ids, n);
 }
 static int w_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *p)
 {
-	return INNER(st)->outbox_read(INNER(st), after, max, cb, p);
+	return INNER(st)->outbox->outbox_read(INNER(st), after, max, cb, p);
 }
 static int w_cursor_get(booking_store *st, const char *group, int64_t *pos)
 {
-	return INNER(st)->cursor_get(INNER(st), group, pos);
+	return INNER(st)->outbox->cursor_get(INNER(st), group, pos);
 }
 static int w_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t pos)
 {
-	return INNER(st)->cursor_advance(INNER(st), group, expected, pos);
+	return INNER(st)->outbox->cursor_advance(INNER(st), group, expected, pos);
 }
 static int w_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen)
 {
-	return INNER(st)->inbox_seen(INNER(st), group, event_id, seen);
+	return INNER(st)->outbox->inbox_seen(INNER(st), group, event_id, seen);
 }
 static int w_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now)
 {
-	return INNER(st)->inbox_mark(INNER(st), group, event_id, now);
+	return INNER(st)->outbox->inbox_mark(INNER(st), group, event_id, now);
 }
 static int w_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
                              const char *envelope, int64_t now)
 {
-	return INNER(st)->dead_letter_put(INNER(st), group, event_id, reason, envelope, now);
+	return INNER(st)->outbox->dead_letter_put(INNER(st), group, event_id, reason, envelope, now);
 }
 static int w_dead_letter_list(booking_store *st, const char *group,
                               int (*cb)(const char *, const char *, const char *, const char *, int64_t, void *),
                               void *p)
 {
-	return INNER(st)->dead_letter_list(INNER(st), group, cb, p);
+	return INNER(st)->outbox->dead_letter_list(INNER(st), group, cb, p);
 }
 static int w_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload)
 {
@@ -301,43 +303,96 @@ static int w_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *pa
 	return w->inner->scan(w->inner, cbs, payload);
 }
 
-/* Auth members (store version 2): plain forwards, NULL when the inner store lacks them. */
 static int w_user_insert(booking_store *st, const booking_store_user_insert *req)
 {
-	return INNER(st)->user_insert(INNER(st), req);
+	return INNER(st)->users->user_insert(INNER(st), req);
 }
 
 static int w_user_get(booking_store *st, const char *id, booking_user **out, char **hash_out)
 {
-	return INNER(st)->user_get(INNER(st), id, out, hash_out);
+	return INNER(st)->users->user_get(INNER(st), id, out, hash_out);
 }
 
 static int w_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **hash_out)
 {
-	return INNER(st)->user_get_by_email(INNER(st), email, out, hash_out);
+	return INNER(st)->users->user_get_by_email(INNER(st), email, out, hash_out);
 }
 
 static int w_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash,
                                     const char *new_hash, int64_t now)
 {
-	return INNER(st)->user_set_password_hash(INNER(st), id, expected_hash, new_hash, now);
+	return INNER(st)->users->user_set_password_hash(INNER(st), id, expected_hash, new_hash, now);
 }
 
 static int w_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now)
 {
-	return INNER(st)->token_revoke(INNER(st), jti, expires_at, now);
+	return INNER(st)->users->token_revoke(INNER(st), jti, expires_at, now);
 }
 
 static int w_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out)
 {
-	return INNER(st)->token_is_revoked(INNER(st), jti, now, revoked_out);
+	return INNER(st)->users->token_is_revoked(INNER(st), jti, now, revoked_out);
 }
 
 static int w_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                              const char *idempotency_key, const char *booking_id, int64_t since)
+                              const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                              int64_t since)
 {
-	return INNER(st)->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, since);
+	return INNER(st)->ledger->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, status, since);
 }
+
+static const booking_store_catalog w_catalog = {
+	.version = BOOKING_STORE_CATALOG_VERSION,
+	.movie_insert = w_movie_insert,
+	.movie_get = w_movie_get,
+	.movie_list = w_movie_list,
+	.theater_insert = w_theater_insert,
+	.theater_get = w_theater_get,
+	.theater_list = w_theater_list,
+	.screen_insert = w_screen_insert,
+	.screen_get = w_screen_get,
+	.showtime_insert = w_showtime_insert,
+	.showtime_get = w_showtime_get,
+	.showtime_list = w_showtime_list,
+	.seat_list = w_seat_list,
+};
+
+static const booking_store_ledger w_ledger = {
+	.version = BOOKING_STORE_LEDGER_VERSION,
+	.hold = w_hold,
+	.booking_get = w_booking_get,
+	.booking_list_by_user = w_booking_list_by_user,
+	.apply = w_apply,
+	.booking_list_by_status = w_booking_list_by_status,
+	.idempotency_get = w_idempotency_get,
+	.payment_get = w_payment_get,
+	.payment_list_by_status = w_payment_list_by_status,
+	.payment_attempts = w_payment_attempts,
+};
+
+static const booking_store_outbox w_outbox = {
+	.version = BOOKING_STORE_OUTBOX_VERSION,
+	.outbox_unpublished = w_outbox_unpublished,
+	.outbox_mark_published = w_outbox_mark_published,
+	.outbox_read = w_outbox_read,
+	.cursor_get = w_cursor_get,
+	.cursor_advance = w_cursor_advance,
+	.inbox_seen = w_inbox_seen,
+	.inbox_mark = w_inbox_mark,
+	.dead_letter_put = w_dead_letter_put,
+	.dead_letter_list = w_dead_letter_list,
+};
+
+/* Auth members: plain forwards, present when the inner store has the group. */
+static const booking_store_users w_users = {
+	.version = BOOKING_STORE_USERS_VERSION,
+	.user_insert = w_user_insert,
+	.user_get = w_user_get,
+	.user_get_by_email = w_user_get_by_email,
+	.user_set_password_hash = w_user_set_password_hash,
+	.token_revoke = w_token_revoke,
+	.token_is_revoked = w_token_is_revoked,
+};
 
 fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 {
@@ -349,46 +404,11 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->version = BOOKING_STORE_VERSION;
 	p->free = w_free;
 	p->migrate = w_migrate;
-	p->movie_insert = w_movie_insert;
-	p->movie_get = w_movie_get;
-	p->movie_list = w_movie_list;
-	p->theater_insert = w_theater_insert;
-	p->theater_get = w_theater_get;
-	p->theater_list = w_theater_list;
-	p->screen_insert = w_screen_insert;
-	p->screen_get = w_screen_get;
-	p->showtime_insert = w_showtime_insert;
-	p->showtime_get = w_showtime_get;
-	p->showtime_list = w_showtime_list;
-	p->seat_list = w_seat_list;
-	p->hold = w_hold;
-	p->booking_get = w_booking_get;
-	p->booking_list_by_user = w_booking_list_by_user;
-	p->apply = inner->apply ? w_apply : NULL;
-	p->list_due = w_list_due;
-	p->idempotency_get = w_idempotency_get;
-	p->payment_get = w_payment_get;
-	p->list_processing = w_list_processing;
-	p->outbox_unpublished = w_outbox_unpublished;
-	p->outbox_mark_published = w_outbox_mark_published;
-	p->outbox_read = w_outbox_read;
-	p->cursor_get = w_cursor_get;
-	p->cursor_advance = w_cursor_advance;
-	p->inbox_seen = w_inbox_seen;
-	p->inbox_mark = w_inbox_mark;
-	p->dead_letter_put = w_dead_letter_put;
-	p->dead_letter_list = w_dead_letter_list;
 	p->scan = w_scan;
-	if (inner->version >= 2) {
-		p->user_insert = inner->user_insert ? w_user_insert : NULL;
-		p->user_get = inner->user_get ? w_user_get : NULL;
-		p->user_get_by_email = inner->user_get_by_email ? w_user_get_by_email : NULL;
-		p->user_set_password_hash = inner->user_set_password_hash ? w_user_set_password_hash : NULL;
-		p->token_revoke = inner->token_revoke ? w_token_revoke : NULL;
-		p->token_is_revoked = inner->token_is_revoked ? w_token_is_revoked : NULL;
-	}
-	if (inner->version >= 3)
-		p->payment_attempts = inner->payment_attempts ? w_payment_attempts : NULL;
+	p->catalog = &w_catalog;
+	p->ledger = &w_ledger;
+	p->outbox = &w_outbox;
+	p->users = inner->users ? &w_users : NULL;
 	ck_assert_ok(booking_store_validate(p));
 	return w;
 }

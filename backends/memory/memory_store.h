@@ -243,7 +243,8 @@ int mem_booking_get(booking_store *base, const char *id, booking_reservation **o
 int mem_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
                              const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
 int mem_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out);
-int mem_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+int mem_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
+                               booking_store_booking_cb cb, void *payload);
 
 /* payment.c */
 int mem_idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out);
@@ -257,9 +258,10 @@ void mem_payment_start_commit(mem_store *st, mem_payment_start *ps);
 void mem_payment_start_abort(mem_payment_start *ps);
 int mem_payment_get(booking_store *base, const char *id, booking_payment **out);
 int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                         const char *idempotency_key, const char *booking_id, int64_t since);
-int mem_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
-                        void *payload);
+                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         int64_t since);
+int mem_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before, size_t max,
+                               booking_store_payment_cb cb, void *payload);
 
 /* outbox.c */
 int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload);

@@ -121,7 +121,8 @@ int mem_payment_get(booking_store *base, const char *id, booking_payment **out)
 }
 
 int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                         const char *idempotency_key, const char *booking_id, int64_t since)
+                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         int64_t since)
 {
 	mem_store *st = mem_impl(base);
 	if (!out || !user_id || !idempotency_key || !booking_id)
@@ -131,19 +132,19 @@ int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *ou
 	out->key_used = map_get(&st->idem.index, user_id, idempotency_key) != NULL;
 	for (size_t i = 0; i < st->payments.len; i++) {
 		const booking_payment *p = st->payments.items[i];
-		if (p->status != BOOKING_PAYMENT_FAILED)
+		if (p->status != status)
 			continue;
 		if (strcmp(p->booking_id, booking_id) == 0)
-			out->booking_failed++;
+			out->booking_count++;
 		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
-			out->user_failed++;
+			out->user_count++;
 	}
 	mem_unlock_store(st);
 	return 0;
 }
 
-int mem_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb,
-                        void *payload)
+int mem_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before, size_t max,
+                               booking_store_payment_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
 	booking_payment *snap = NULL;
@@ -152,7 +153,7 @@ int mem_list_processing(booking_store *base, int64_t before, size_t max, booking
 	size_t total = st->payments.len;
 	for (size_t i = 0; i < total; i++) {
 		const booking_payment *p = st->payments.items[i];
-		if (p->status != BOOKING_PAYMENT_PROCESSING || p->created_at > before)
+		if (p->status != status || p->created_at > created_before)
 			continue;
 		if (!snap && !(snap = booking_calloc(total - i, sizeof *snap))) {
 			mem_unlock_store(st);

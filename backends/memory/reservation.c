@@ -1,6 +1,6 @@
 /*
- * Memory store — bookings: hold, reads, apply (changes the core decided), the due list, and the
- * seat helpers payments share.
+ * Memory store — bookings: hold, reads, apply (changes the core decided), the list by status and
+ * expiry, and the seat helpers payments share.
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
@@ -93,7 +93,7 @@ static int cmp_booking_newest(const void *a, const void *b)
 	return c ? c : strcmp(y->id, x->id);
 }
 
-static int cmp_booking_due(const void *a, const void *b)
+static int cmp_booking_expiry(const void *a, const void *b)
 {
 	const booking_reservation *x = a, *y = b;
 	int c = mem_cmp_i64(x->expires_at, y->expires_at);
@@ -450,18 +450,26 @@ int mem_apply(booking_store *base, const booking_store_change *change, size_t *f
 	return rc;
 }
 
-static bool keep_due(const booking_reservation *b, const void *now)
+typedef struct status_expiry {
+	booking_status status;
+	int64_t expires_before;
+} status_expiry;
+
+static bool keep_status_expiry(const booking_reservation *b, const void *arg)
 {
-	return b->status == BOOKING_STATUS_PENDING && b->expires_at <= *(const int64_t *)now;
+	const status_expiry *f = arg;
+	return b->status == f->status && b->expires_at <= f->expires_before;
 }
 
-int mem_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+int mem_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
+                               booking_store_booking_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
 	booking_reservation *snap;
 	size_t n;
+	status_expiry f = {status, expires_before};
 	mem_lock_store(st);
-	int rc = booking_snapshot(st, keep_due, &now, cmp_booking_due, &snap, &n);
+	int rc = booking_snapshot(st, keep_status_expiry, &f, cmp_booking_expiry, &snap, &n);
 	mem_unlock_store(st);
 	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);

@@ -291,6 +291,58 @@ static int st_scan(booking_store *base, const booking_store_scan_cbs *cbs, void 
  * Constructor.
  * ------------------------------------------------------------------------ */
 
+static const booking_store_catalog mem_store_catalog = {
+	.version = BOOKING_STORE_CATALOG_VERSION,
+	.movie_insert = mem_movie_insert,
+	.movie_get = mem_movie_get,
+	.movie_list = mem_movie_list,
+	.theater_insert = mem_theater_insert,
+	.theater_get = mem_theater_get,
+	.theater_list = mem_theater_list,
+	.screen_insert = mem_screen_insert,
+	.screen_get = mem_screen_get,
+	.showtime_insert = mem_showtime_insert,
+	.showtime_get = mem_showtime_get,
+	.showtime_list = mem_showtime_list,
+	.seat_list = mem_seat_list,
+};
+
+static const booking_store_ledger mem_store_ledger = {
+	.version = BOOKING_STORE_LEDGER_VERSION,
+	.hold = mem_hold,
+	.booking_get = mem_booking_get,
+	.booking_list_by_user = mem_booking_list_by_user,
+	.apply = mem_apply,
+	.booking_list_by_status = mem_booking_list_by_status,
+	.idempotency_get = mem_idempotency_get,
+	.payment_get = mem_payment_get,
+	.payment_list_by_status = mem_payment_list_by_status,
+	.payment_attempts = mem_payment_attempts,
+};
+
+static const booking_store_outbox mem_store_outbox = {
+	.version = BOOKING_STORE_OUTBOX_VERSION,
+	.outbox_unpublished = mem_outbox_unpublished,
+	.outbox_mark_published = mem_outbox_mark_published,
+	.outbox_read = mem_outbox_read,
+	.cursor_get = mem_cursor_get,
+	.cursor_advance = mem_cursor_advance,
+	.inbox_seen = mem_inbox_seen,
+	.inbox_mark = mem_inbox_mark,
+	.dead_letter_put = mem_dead_letter_put,
+	.dead_letter_list = mem_dead_letter_list,
+};
+
+static const booking_store_users mem_store_users = {
+	.version = BOOKING_STORE_USERS_VERSION,
+	.user_insert = mem_user_insert,
+	.user_get = mem_user_get,
+	.user_get_by_email = mem_user_get_by_email,
+	.user_set_password_hash = mem_user_set_password_hash,
+	.token_revoke = mem_token_revoke,
+	.token_is_revoked = mem_token_is_revoked,
+};
+
 int booking__memory_store_new(booking_store **out)
 {
 	if (!out)
@@ -307,43 +359,11 @@ int booking__memory_store_new(booking_store **out)
 	b->version = BOOKING_STORE_VERSION;
 	b->free = st_free;
 	b->migrate = st_migrate;
-	b->movie_insert = mem_movie_insert;
-	b->movie_get = mem_movie_get;
-	b->movie_list = mem_movie_list;
-	b->theater_insert = mem_theater_insert;
-	b->theater_get = mem_theater_get;
-	b->theater_list = mem_theater_list;
-	b->screen_insert = mem_screen_insert;
-	b->screen_get = mem_screen_get;
-	b->showtime_insert = mem_showtime_insert;
-	b->showtime_get = mem_showtime_get;
-	b->showtime_list = mem_showtime_list;
-	b->seat_list = mem_seat_list;
-	b->hold = mem_hold;
-	b->booking_get = mem_booking_get;
-	b->booking_list_by_user = mem_booking_list_by_user;
-	b->apply = mem_apply;
-	b->list_due = mem_list_due;
-	b->idempotency_get = mem_idempotency_get;
-	b->payment_get = mem_payment_get;
-	b->payment_attempts = mem_payment_attempts;
-	b->list_processing = mem_list_processing;
-	b->outbox_unpublished = mem_outbox_unpublished;
-	b->outbox_mark_published = mem_outbox_mark_published;
-	b->outbox_read = mem_outbox_read;
-	b->cursor_get = mem_cursor_get;
-	b->cursor_advance = mem_cursor_advance;
-	b->inbox_seen = mem_inbox_seen;
-	b->inbox_mark = mem_inbox_mark;
-	b->dead_letter_put = mem_dead_letter_put;
-	b->dead_letter_list = mem_dead_letter_list;
+	b->catalog = &mem_store_catalog;
+	b->ledger = &mem_store_ledger;
+	b->outbox = &mem_store_outbox;
+	b->users = &mem_store_users;
 	b->scan = st_scan;
-	b->user_insert = mem_user_insert;
-	b->user_get = mem_user_get;
-	b->user_get_by_email = mem_user_get_by_email;
-	b->user_set_password_hash = mem_user_set_password_hash;
-	b->token_revoke = mem_token_revoke;
-	b->token_is_revoked = mem_token_is_revoked;
 	*out = b;
 	return 0;
 }

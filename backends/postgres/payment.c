@@ -12,14 +12,16 @@ static const pg_query Q_IDEM_GET = {PGQ_IDEM_GET, 2,
 	"SELECT request_hash, payment_id, completed::int, replay_error FROM idempotency_keys WHERE user_id = $1 AND key = $2"};
 static const pg_query Q_PAYMENT_GET = {PGQ_PAYMENT_GET, 1,
 	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
-static const pg_query Q_LIST_PROCESSING = {PGQ_LIST_PROCESSING, 2,
-	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= $1::bigint"
-	" ORDER BY created_at, id LIMIT $2::bigint"};
+/* index payments_status_created (schema version 5) */
+static const pg_query Q_PAYMENT_LIST_STATUS = {PGQ_PAYMENT_LIST_STATUS, 3,
+	"SELECT " PG_PAYMENT_COLUMNS " FROM payments WHERE status = $1::smallint AND created_at <= $2::bigint"
+	" ORDER BY created_at, id LIMIT $3::bigint"};
 
-static const pg_query Q_PAYMENT_ATTEMPTS = {PGQ_PAYMENT_ATTEMPTS, 4,
+/* indexes payments_booking and payments_user_status (schema version 5) */
+static const pg_query Q_PAYMENT_ATTEMPTS = {PGQ_PAYMENT_ATTEMPTS, 5,
 	"SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2)::int,"
-	" (SELECT count(*) FROM payments WHERE booking_id = $3 AND status = 3),"
-	" (SELECT count(*) FROM payments WHERE user_id = $1 AND status = 3 AND created_at >= $4::bigint)"};
+	" (SELECT count(*) FROM payments WHERE booking_id = $3 AND status = $4::smallint),"
+	" (SELECT count(*) FROM payments WHERE user_id = $1 AND status = $4::smallint AND created_at >= $5::bigint)"};
 
 static int missing(const char *what)
 {
@@ -98,14 +100,16 @@ int pg_payment_get(booking_store *base, const char *id, booking_payment **out)
 	return 0;
 }
 
-int pg_list_processing(booking_store *base, int64_t before, size_t max, booking_store_payment_cb cb, void *payload)
+int pg_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before, size_t max,
+                              booking_store_payment_cb cb, void *payload)
 {
 	pg_params p;
 	PGresult *r;
 	pp_init(&p);
-	pp_i64(&p, before);
+	pp_i64(&p, (int64_t)status);
+	pp_i64(&p, created_before);
 	pp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-	int rc = pg_run(pg_impl(base), &Q_LIST_PROCESSING, &p, &r, NULL, NULL);
+	int rc = pg_run(pg_impl(base), &Q_PAYMENT_LIST_STATUS, &p, &r, NULL, NULL);
 	pp_free(&p);
 	if (rc < 0)
 		return rc;
@@ -119,7 +123,8 @@ int pg_list_processing(booking_store *base, int64_t before, size_t max, booking_
 }
 
 int pg_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                        const char *idempotency_key, const char *booking_id, int64_t since)
+                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                        int64_t since)
 {
 	if (!out || !user_id || !idempotency_key || !booking_id)
 		return missing("out, user_id, idempotency_key and booking_id");
@@ -130,6 +135,7 @@ int pg_payment_attempts(booking_store *base, booking_store_payment_attempts *out
 	pp_str(&p, user_id);
 	pp_str(&p, idempotency_key);
 	pp_str(&p, booking_id);
+	pp_i64(&p, (int64_t)status);
 	pp_i64(&p, since);
 	int rc = pg_run(pg_impl(base), &Q_PAYMENT_ATTEMPTS, &p, &r, NULL, NULL);
 	pp_free(&p);
@@ -138,8 +144,8 @@ int pg_payment_attempts(booking_store *base, booking_store_payment_attempts *out
 	if (PQntuples(r) == 1) {
 		int64_t booking = pg_i64(r, 0, 1), user = pg_i64(r, 0, 2);
 		out->key_used = pg_i64(r, 0, 0) != 0;
-		out->booking_failed = booking > 0 ? (size_t)booking : 0;
-		out->user_failed = user > 0 ? (size_t)user : 0;
+		out->booking_count = booking > 0 ? (size_t)booking : 0;
+		out->user_count = user > 0 ? (size_t)user : 0;
 	}
 	PQclear(r);
 	return 0;

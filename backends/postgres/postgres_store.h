@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 4
+#define PG_SCHEMA_VERSION 5
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
@@ -53,11 +53,11 @@ typedef enum pg_query_id {
 	PGQ_BOOKING_LIST_USER_AFTER,
 	PGQ_BOOKING_EXISTS,
 	PGQ_APPLY,
-	PGQ_LIST_DUE,
+	PGQ_BOOKING_LIST_STATUS,
 	PGQ_IDEM_GET,
 	PGQ_PAYMENT_EXISTS,
 	PGQ_PAYMENT_GET,
-	PGQ_LIST_PROCESSING,
+	PGQ_PAYMENT_LIST_STATUS,
 	PGQ_PAYMENT_ATTEMPTS,
 	PGQ_EVENT_EXISTS,
 	PGQ_OUTBOX_UNPUBLISHED,
@@ -227,7 +227,8 @@ int pg_booking_get(booking_store *st, const char *id, booking_reservation **out)
 int pg_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                             size_t max, booking_store_booking_cb cb, void *payload);
 int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-int pg_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+int pg_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                              booking_store_booking_cb cb, void *payload);
 /* A booking row (the PG_BOOKING_COLUMNS) into `b`; b->seats is allocated. */
 int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation *b);
 #define PG_BOOKING_COLUMNS                                                                                     \
@@ -238,8 +239,10 @@ int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation
 int pg_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out);
 int pg_payment_get(booking_store *st, const char *id, booking_payment **out);
 int pg_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                        const char *idempotency_key, const char *booking_id, int64_t since);
-int pg_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                        int64_t since);
+int pg_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
+                              booking_store_payment_cb cb, void *payload);
 void pg_payment_from_row(const PGresult *r, int row, int col, booking_payment *p);
 #define PG_PAYMENT_COLUMNS                                                                                     \
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, "          \

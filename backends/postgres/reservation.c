@@ -32,9 +32,10 @@ static const pg_query Q_APPLY = {PGQ_APPLY, 42,
 	" $18::bigint, $19, $20::integer, $21, $22, $23, $24::smallint, $25::bigint, $26, $27, $28, $29,"
 	" $30::bigint, $31::bigint, $32::bigint, $33, $34, $35::text[], $36::text[], $37::text[], $38::text[],"
 	" $39::bigint[], $40::text[], $41::text[], $42::text[])"};
-static const pg_query Q_LIST_DUE = {PGQ_LIST_DUE, 2,
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= $1::bigint"
-	" ORDER BY expires_at, created_at, id LIMIT $2::bigint"};
+/* index bookings_status_expiry (schema version 5) */
+static const pg_query Q_BOOKING_LIST_STATUS = {PGQ_BOOKING_LIST_STATUS, 3,
+	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = $1::smallint AND expires_at <= $2::bigint"
+	" ORDER BY expires_at, created_at, id LIMIT $3::bigint"};
 
 static int missing(const char *what)
 {
@@ -277,14 +278,16 @@ int pg_booking_list_by_user(booking_store *base, const char *user_id, int64_t af
 	return rc < 0 ? rc : deliver_bookings(r, cb, payload);
 }
 
-int pg_list_due(booking_store *base, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+int pg_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
+                              booking_store_booking_cb cb, void *payload)
 {
 	pg_params p;
 	PGresult *r;
 	pp_init(&p);
-	pp_i64(&p, now);
+	pp_i64(&p, (int64_t)status);
+	pp_i64(&p, expires_before);
 	pp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-	int rc = pg_run(pg_impl(base), &Q_LIST_DUE, &p, &r, NULL, NULL);
+	int rc = pg_run(pg_impl(base), &Q_BOOKING_LIST_STATUS, &p, &r, NULL, NULL);
 	pp_free(&p);
 	return rc < 0 ? rc : deliver_bookings(r, cb, payload);
 }

@@ -7,18 +7,28 @@
  * lock and applies what is missing, so processes that start together
  * apply each version exactly once and the others wait, then see it done.
  * A database with a version newer than PG_SCHEMA_VERSION is refused with
- * BOOKING_ESCHEMA. Migrations are appended, never edited.
+ * BOOKING_ESCHEMA. Migrations are appended, never edited, with one kind of
+ * exception: what a later version drops may be taken out of an earlier one
+ * (version 1 lost the functions version 4 drops, versions 1 and 3 the
+ * indexes version 5 drops), since every missing version is applied in the
+ * one transaction and no database is ever seen between them.
  *
  * The tables live in the first schema of the session's search_path
  * (libpq `options=-csearch_path=NAME` in the URL selects one); it is
  * created when missing, so one database can hold several stores.
  *
- * Version 1 also creates the PL/pgSQL functions each write use case calls
- * (one round trip per use case): they lock what they change in a fixed
- * order — payment, then booking, then seats by label — check every guard
- * before the first write and return 0 or a negative booking error code.
- * Only a duplicate id (23505) escapes as an exception, which rolls the
- * whole call back.
+ * Version 1 also creates the PL/pgSQL functions of the writes (one round
+ * trip each): they lock what they change in a fixed order — payment, then
+ * booking, then seats by label — and return 0 or a negative booking error
+ * code. Only a duplicate id (23505) escapes as an exception, which rolls
+ * the whole call back. None compares a booking or payment status: the
+ * core hands over the states to write and the values to compare
+ * (booking_apply, version 4), and a hold's claim tests seats with
+ * BOOKING_SEAT_CLAIMABLE_SQL (tests/hardening/check_backend_states.py
+ * fails on a state in backends/). Version 1 created the functions that
+ * decided too (booking_transition, booking_pay_begin, booking_pay_finish,
+ * booking_refund); version 4 drops them, and a new database never gets
+ * them.
  * SPDX-License-Identifier: MIT
  */
 #include "postgres_store.h"
@@ -97,7 +107,6 @@ static const char *const SCHEMA_V1[] = {
 	" updated_at bigint NOT NULL,"
 	" version bigint NOT NULL);",
 	"CREATE INDEX bookings_user ON bookings (user_id, created_at DESC, id DESC);",
-	"CREATE INDEX bookings_due ON bookings (expires_at, created_at, id) WHERE status = 1;",
 	"CREATE TABLE payments ("
 	" id text COLLATE \"C\" PRIMARY KEY,"
 	" booking_id text COLLATE \"C\" NOT NULL,"
@@ -112,7 +121,6 @@ static const char *const SCHEMA_V1[] = {
 	" created_at bigint NOT NULL,"
 	" updated_at bigint NOT NULL);",
 	"CREATE INDEX payments_booking ON payments (booking_id);",
-	"CREATE INDEX payments_processing ON payments (created_at, id) WHERE status = 1;",
 	"CREATE TABLE idempotency_keys ("
 	" user_id text COLLATE \"C\" NOT NULL,"
 	" key text COLLATE \"C\" NOT NULL,"
@@ -316,134 +324,6 @@ static const char *const SCHEMA_V1[] = {
 	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
 	" END $f$;",
 
-	/* Cancel (4) or expire (5) a PENDING booking. */
-	"CREATE FUNCTION booking_transition(p_id text, p_to smallint, p_now bigint,"
-	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
-	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE b bookings%ROWTYPE;"
-	" BEGIN"
-	"  SELECT * INTO b FROM bookings WHERE id = p_id FOR UPDATE;"
-	"  IF NOT FOUND THEN RETURN -9; END IF;"
-	"  IF p_to NOT IN (4, 5) THEN RETURN -1; END IF;"
-	"  IF b.status <> 1 THEN RETURN -12; END IF;"
-	"  IF p_to = 4 AND b.expires_at <= p_now THEN RETURN -13; END IF;"
-	"  IF p_to = 5 AND b.expires_at > p_now THEN RETURN -12; END IF;"
-	"  UPDATE bookings SET status = p_to, saga = 4, version = version + 1, updated_at = p_now WHERE id = p_id;"
-	"  PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 0::smallint, 0);"
-	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
-	"  RETURN 0;"
-	" END $f$;",
-
-	/*
-	 * Begin a payment. The booking row is locked first, so two requests for
-	 * one booking queue; the idempotency record is read after that lock, so
-	 * the second sees the first's record and replays or answers in progress.
-	 * kind: 1 STARTED, 2 REPLAY (the payment columns are the stored payment).
-	 */
-	"CREATE FUNCTION booking_pay_begin(p_user text, p_key text, p_hash text, p_id text, p_booking text,"
-	" p_status smallint, p_amount bigint, p_currency text, p_last4 text, p_gateway_ref text, p_failure text,"
-	" p_refunded bigint, p_created bigint, p_updated bigint, p_now bigint, p_hold_until bigint,"
-	" OUT rc integer, OUT kind integer, OUT replay_error integer, OUT pay payments)"
-	" LANGUAGE plpgsql AS $f$"
-	" DECLARE b bookings%ROWTYPE; k idempotency_keys%ROWTYPE; found_booking boolean;"
-	" BEGIN"
-	"  rc := 0; kind := 0; replay_error := 0;"
-	"  SELECT * INTO b FROM bookings WHERE id = p_booking FOR UPDATE;"
-	"  found_booking := FOUND;"
-	"  FOR attempt IN 1..2 LOOP"
-	"   SELECT * INTO k FROM idempotency_keys WHERE user_id = p_user AND key = p_key;"
-	"   IF FOUND THEN"
-	"    IF k.request_hash <> p_hash THEN rc := -16; RETURN; END IF;"
-	"    IF NOT k.completed THEN rc := -15; RETURN; END IF;"
-	"    SELECT * INTO pay FROM payments WHERE id = k.payment_id;"
-	"    IF NOT FOUND THEN rc := -20; RETURN; END IF;"
-	"    kind := 2; replay_error := k.replay_error;"
-	"    RETURN;"
-	"   END IF;"
-	"   IF attempt = 2 THEN rc := -20; RETURN; END IF;"
-	"   IF NOT found_booking THEN rc := -9; RETURN; END IF;"
-	"   IF b.user_id <> p_user THEN rc := -3; RETURN; END IF;"
-	"   IF b.status <> 1 THEN rc := -12; RETURN; END IF;"
-	"   IF b.expires_at <= p_now THEN rc := -13; RETURN; END IF;"
-	/* a request with the same key for another booking may have committed meanwhile: then replay it */
-	"   INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, created_at)"
-	"   VALUES (p_user, p_key, p_hash, p_id, p_now) ON CONFLICT (user_id, key) DO NOTHING;"
-	"   EXIT WHEN FOUND;"
-	"  END LOOP;"
-	"  INSERT INTO payments (id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref,"
-	"   failure_code, refunded_amount, created_at, updated_at)"
-	"  VALUES (p_id, p_booking, p_user, p_status, p_amount, p_currency, p_last4, p_gateway_ref, p_failure,"
-	"   p_refunded, p_created, p_updated);"
-	"  UPDATE bookings SET status = 2, saga = 2, version = version + 1, updated_at = p_now WHERE id = b.id;"
-	"  PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 1::smallint, p_hold_until);"
-	"  kind := 1;"
-	" END $f$;",
-
-	/* Finish a payment: outcome 1 SUCCEEDED, 2 DECLINED, 3 REFUNDED; policy 1 RELEASE. */
-	"CREATE FUNCTION booking_pay_finish(p_payment text, p_outcome integer, p_gateway_ref text, p_failure text,"
-	" p_policy integer, p_now bigint, p_replay integer,"
-	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
-	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE p payments%ROWTYPE; b bookings%ROWTYPE; held integer;"
-	" BEGIN"
-	"  SELECT * INTO p FROM payments WHERE id = p_payment FOR UPDATE;"
-	"  IF NOT FOUND THEN RETURN -10; END IF;"
-	"  IF p.status <> 1 THEN RETURN -12; END IF;"
-	"  SELECT * INTO b FROM bookings WHERE id = p.booking_id FOR UPDATE;"
-	"  IF NOT FOUND THEN RETURN -9; END IF;"
-	"  IF p_outcome NOT IN (1, 2, 3) THEN RETURN -1; END IF;"
-	"  IF p_outcome = 1 THEN"
-	"   IF b.status <> 2 THEN RETURN -13; END IF;"
-	"   SELECT count(*) INTO held FROM (SELECT 1 FROM showtime_seats WHERE showtime_id = b.showtime_id"
-	"    AND label = ANY (b.seats) AND status = 1 AND booking_id = b.id ORDER BY label FOR UPDATE) x;"
-	"   IF held <> cardinality(b.seats) THEN RETURN -13; END IF;"
-	"   UPDATE payments SET status = 2, gateway_ref = coalesce(p_gateway_ref, gateway_ref), updated_at = p_now"
-	"   WHERE id = p.id;"
-	"   PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 2::smallint, 0);"
-	"   UPDATE bookings SET status = 3, saga = 3, version = version + 1, updated_at = p_now WHERE id = b.id;"
-	"  ELSIF p_outcome = 2 THEN"
-	"   UPDATE payments SET status = 3, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
-	"    failure_code = coalesce(p_failure, ''), updated_at = p_now WHERE id = p.id;"
-	"   IF b.status = 2 THEN"
-	"    IF p_policy = 1 THEN"
-	"     PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 0::smallint, 0);"
-	"     UPDATE bookings SET status = 4, saga = 4, version = version + 1, updated_at = p_now WHERE id = b.id;"
-	"    ELSE"
-	"     PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 1::smallint, b.expires_at);"
-	"     UPDATE bookings SET status = 1, saga = 1, version = version + 1, updated_at = p_now WHERE id = b.id;"
-	"    END IF;"
-	"   END IF;"
-	"  ELSE"
-	"   UPDATE payments SET status = 4, refunded_amount = amount, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
-	"    failure_code = coalesce(p_failure, ''), updated_at = p_now WHERE id = p.id;"
-	"   PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 1::smallint, 0::smallint, 0);"
-	"   IF b.status = 2 THEN"
-	"    UPDATE bookings SET status = 5, saga = 4, version = version + 1, updated_at = p_now WHERE id = b.id;"
-	"   END IF;"
-	"  END IF;"
-	"  UPDATE idempotency_keys SET completed = true, replay_error = p_replay WHERE payment_id = p.id;"
-	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
-	"  RETURN 0;"
-	" END $f$;",
-
-	/* Refund a confirmed booking: payment REFUNDED, booking CANCELLED, its sold seats free. */
-	"CREATE FUNCTION booking_refund(p_payment text, p_now bigint,"
-	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
-	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE p payments%ROWTYPE; b bookings%ROWTYPE;"
-	" BEGIN"
-	"  SELECT * INTO p FROM payments WHERE id = p_payment FOR UPDATE;"
-	"  IF NOT FOUND THEN RETURN -10; END IF;"
-	"  IF p.status <> 2 THEN RETURN -12; END IF;"
-	"  SELECT * INTO b FROM bookings WHERE id = p.booking_id FOR UPDATE;"
-	"  IF NOT FOUND OR b.status <> 3 THEN RETURN -12; END IF;"
-	"  UPDATE payments SET status = 4, refunded_amount = amount, updated_at = p_now WHERE id = p.id;"
-	"  PERFORM booking_seats_set(b.id, b.showtime_id, b.seats, 2::smallint, 0::smallint, 0);"
-	"  UPDATE bookings SET status = 4, saga = 4, version = version + 1, updated_at = p_now WHERE id = b.id;"
-	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
-	"  RETURN 0;"
-	" END $f$;",
-
 	/* Compare-and-set a consumer cursor; returns the position it found (= expected on success). */
 	"CREATE FUNCTION booking_cursor_advance(p_group text, p_expected bigint, p_position bigint,"
 	" OUT ok boolean, OUT at_position bigint) LANGUAGE plpgsql AS $f$"
@@ -530,12 +410,12 @@ static const char *const SCHEMA_V2[] = {
 /*
  * Version 3: payment request fingerprints are keyed (HMAC under a secret
  * outside the database); the unkeyed SHA-256 of earlier versions could be
- * brute-forced back into a card number, so it is erased. And the index the
- * payment attempt limits count with.
+ * brute-forced back into a card number, so it is erased. (It created the
+ * index the payment attempt limits count with too, payments_user_failed,
+ * which version 5 replaces.)
  */
 static const char *const SCHEMA_V3[] = {
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%';",
-	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments (user_id, created_at) WHERE status = 3;",
 	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
 	"UPDATE revoked_tokens SET expires_at = expires_at + 300000;",
 	NULL,
@@ -625,12 +505,32 @@ static const char *const SCHEMA_V4[] = {
 	NULL,
 };
 
+/*
+ * Version 5: no state of the domain in the schema. The reads that listed
+ * PENDING bookings and PROCESSING payments and counted FAILED ones are
+ * given the status by the core now, so the partial indexes that named
+ * those states (WHERE status = N) become full indexes led by status: the
+ * same range scan for the status asked for. Versions 1 and 3 no longer
+ * create the partial indexes: on an older database they exist and go
+ * here. Idempotent, like every version.
+ */
+static const char *const SCHEMA_V5[] = {
+	"DROP INDEX IF EXISTS bookings_due;",
+	"CREATE INDEX IF NOT EXISTS bookings_status_expiry ON bookings (status, expires_at, created_at, id);",
+	"DROP INDEX IF EXISTS payments_processing;",
+	"CREATE INDEX IF NOT EXISTS payments_status_created ON payments (status, created_at, id);",
+	"DROP INDEX IF EXISTS payments_user_failed;",
+	"CREATE INDEX IF NOT EXISTS payments_user_status ON payments (user_id, status, created_at);",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1,
 	SCHEMA_V2,
 	SCHEMA_V3,
 	SCHEMA_V4,
+	SCHEMA_V5,
 };
 
 /*

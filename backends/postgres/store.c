@@ -210,48 +210,68 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 }
 
 
+static const booking_store_catalog pg_store_catalog = {
+	.version = BOOKING_STORE_CATALOG_VERSION,
+	.movie_insert = pg_movie_insert,
+	.movie_get = pg_movie_get,
+	.movie_list = pg_movie_list,
+	.theater_insert = pg_theater_insert,
+	.theater_get = pg_theater_get,
+	.theater_list = pg_theater_list,
+	.screen_insert = pg_screen_insert,
+	.screen_get = pg_screen_get,
+	.showtime_insert = pg_showtime_insert,
+	.showtime_get = pg_showtime_get,
+	.showtime_list = pg_showtime_list,
+	.seat_list = pg_seat_list,
+};
+
+static const booking_store_ledger pg_store_ledger = {
+	.version = BOOKING_STORE_LEDGER_VERSION,
+	.hold = pg_hold,
+	.booking_get = pg_booking_get,
+	.booking_list_by_user = pg_booking_list_by_user,
+	.apply = pg_apply,
+	.booking_list_by_status = pg_booking_list_by_status,
+	.idempotency_get = pg_idempotency_get,
+	.payment_get = pg_payment_get,
+	.payment_list_by_status = pg_payment_list_by_status,
+	.payment_attempts = pg_payment_attempts,
+};
+
+static const booking_store_outbox pg_store_outbox = {
+	.version = BOOKING_STORE_OUTBOX_VERSION,
+	.outbox_unpublished = pg_outbox_unpublished,
+	.outbox_mark_published = pg_outbox_mark_published,
+	.outbox_read = pg_outbox_read,
+	.cursor_get = pg_cursor_get,
+	.cursor_advance = pg_cursor_advance,
+	.inbox_seen = pg_inbox_seen,
+	.inbox_mark = pg_inbox_mark,
+	.dead_letter_put = pg_dead_letter_put,
+	.dead_letter_list = pg_dead_letter_list,
+};
+
+static const booking_store_users pg_store_users = {
+	.version = BOOKING_STORE_USERS_VERSION,
+	.user_insert = pg_user_insert,
+	.user_get = pg_user_get,
+	.user_get_by_email = pg_user_get_by_email,
+	.user_set_password_hash = pg_user_set_password_hash,
+	.token_revoke = pg_token_revoke,
+	.token_is_revoked = pg_token_is_revoked,
+};
+
 static void set_members(booking_store *b)
 {
 	b->version = BOOKING_STORE_VERSION;
 	b->free = st_free;
 	b->migrate = pg_migrate;
-	b->movie_insert = pg_movie_insert;
-	b->movie_get = pg_movie_get;
-	b->movie_list = pg_movie_list;
-	b->theater_insert = pg_theater_insert;
-	b->theater_get = pg_theater_get;
-	b->theater_list = pg_theater_list;
-	b->screen_insert = pg_screen_insert;
-	b->screen_get = pg_screen_get;
-	b->showtime_insert = pg_showtime_insert;
-	b->showtime_get = pg_showtime_get;
-	b->showtime_list = pg_showtime_list;
-	b->seat_list = pg_seat_list;
-	b->hold = pg_hold;
-	b->booking_get = pg_booking_get;
-	b->booking_list_by_user = pg_booking_list_by_user;
-	b->list_due = pg_list_due;
-	b->idempotency_get = pg_idempotency_get;
-	b->payment_get = pg_payment_get;
-	b->list_processing = pg_list_processing;
-	b->outbox_unpublished = pg_outbox_unpublished;
-	b->outbox_mark_published = pg_outbox_mark_published;
-	b->outbox_read = pg_outbox_read;
-	b->cursor_get = pg_cursor_get;
-	b->cursor_advance = pg_cursor_advance;
-	b->inbox_seen = pg_inbox_seen;
-	b->inbox_mark = pg_inbox_mark;
-	b->dead_letter_put = pg_dead_letter_put;
-	b->dead_letter_list = pg_dead_letter_list;
+	b->catalog = &pg_store_catalog;
+	b->ledger = &pg_store_ledger;
+	b->outbox = &pg_store_outbox;
+	b->users = &pg_store_users;
 	b->scan = pg_scan;
-	b->user_insert = pg_user_insert;
-	b->user_get = pg_user_get;
-	b->user_get_by_email = pg_user_get_by_email;
-	b->user_set_password_hash = pg_user_set_password_hash;
-	b->token_revoke = pg_token_revoke;
-	b->token_is_revoked = pg_token_is_revoked;
-	b->payment_attempts = pg_payment_attempts;
-	b->apply = pg_apply;
 }
 
 int booking__pg_store_new(booking_store **out, const char *url)

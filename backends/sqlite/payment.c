@@ -1,6 +1,6 @@
 /*
  * SQLite store — payments: the rows a starting payment adds, idempotency records,
- * reads, the recovery list, attempt counts (every change is applied by apply, reservation.c).
+ * reads, payments by status, attempt counts (every change is applied by apply, reservation.c).
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -16,9 +16,10 @@ static const char SQL_IDEM_INSERT[] =
 static const char SQL_PAYMENT_GET[] = "SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE id = ?1";
 static const char SQL_PAYMENT_INSERT[] =
 	"INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-static const char SQL_PROCESSING[] =
-	"SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE status = 1 AND created_at <= ?1"
-	" ORDER BY created_at, rowid LIMIT ?2";
+/* Payments in a status by age; index payments_status_created. */
+static const char SQL_PAYMENT_BY_STATUS[] =
+	"SELECT " SQ_PAYMENT_COLUMNS " FROM payments WHERE status = ?1 AND created_at <= ?2"
+	" ORDER BY created_at, rowid LIMIT ?3";
 
 void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p)
 {
@@ -141,21 +142,22 @@ int sq_payment_get(booking_store *st, const char *id, booking_payment **out)
 	return 0;
 }
 
-struct processing_arg {
-	int64_t before;
+struct payment_list_arg {
+	int64_t status;
+	int64_t created_before;
 	size_t max;
 	booking_store_payment_cb cb;
 	void *payload;
 };
 
-static int list_processing_tx(sq_conn *c, void *arg)
+static int payment_list_by_status_tx(sq_conn *c, void *arg)
 {
-	struct processing_arg *a = arg;
+	struct payment_list_arg *a = arg;
 	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQL_PROCESSING, &s);
+	int rc = sq_stmt(c, SQL_PAYMENT_BY_STATUS, &s);
 
 	if (rc == 0)
-		rc = sq_bind(c, s, "iz", a->before, a->max);
+		rc = sq_bind(c, s, "iiz", a->status, a->created_before, a->max);
 	while (sq_next(c, s, &rc)) {
 		booking_payment p;
 
@@ -166,25 +168,29 @@ static int list_processing_tx(sq_conn *c, void *arg)
 	return rc;
 }
 
-int sq_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload)
+int sq_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
+                              booking_store_payment_cb cb, void *payload)
 {
-	struct processing_arg a = {before, max, cb, payload};
+	struct payment_list_arg a = {(int64_t)status, created_before, max, cb, payload};
 
 	if (max == 0)
 		return 0;
-	return sq_read((sq_store *)st, list_processing_tx, &a);
+	return sq_read((sq_store *)st, payment_list_by_status_tx, &a);
 }
 
 /* --- payment attempts (store version 3) --------------------------------------------- */
 
 static const char SQL_ATTEMPT_KEY[] = "SELECT count(*) FROM idempotency_keys WHERE user_id = ?1 AND key = ?2";
-static const char SQL_ATTEMPT_BOOKING[] = "SELECT count(*) FROM payments WHERE booking_id = ?1 AND status = 3";
+/* index payments_booking_status */
+static const char SQL_ATTEMPT_BOOKING[] = "SELECT count(*) FROM payments WHERE booking_id = ?1 AND status = ?2";
+/* index payments_user_status */
 static const char SQL_ATTEMPT_USER[] =
-	"SELECT count(*) FROM payments WHERE user_id = ?1 AND status = 3 AND created_at >= ?2";
+	"SELECT count(*) FROM payments WHERE user_id = ?1 AND status = ?2 AND created_at >= ?3";
 
 struct attempts_arg {
 	booking_store_payment_attempts *out;
 	const char *user_id, *key, *booking_id;
+	int64_t status;
 	int64_t since;
 };
 
@@ -194,23 +200,24 @@ static int attempts_tx(sq_conn *c, void *arg)
 	int64_t key = 0, booking = 0, user = 0;
 	int rc = sq_query_i64(c, SQL_ATTEMPT_KEY, &key, NULL, "tt", a->user_id, a->key);
 	if (rc == 0)
-		rc = sq_query_i64(c, SQL_ATTEMPT_BOOKING, &booking, NULL, "t", a->booking_id);
+		rc = sq_query_i64(c, SQL_ATTEMPT_BOOKING, &booking, NULL, "ti", a->booking_id, a->status);
 	if (rc == 0)
-		rc = sq_query_i64(c, SQL_ATTEMPT_USER, &user, NULL, "ti", a->user_id, a->since);
+		rc = sq_query_i64(c, SQL_ATTEMPT_USER, &user, NULL, "tii", a->user_id, a->status, a->since);
 	if (rc == 0) {
 		a->out->key_used = key > 0;
-		a->out->booking_failed = booking > 0 ? (size_t)booking : 0;
-		a->out->user_failed = user > 0 ? (size_t)user : 0;
+		a->out->booking_count = booking > 0 ? (size_t)booking : 0;
+		a->out->user_count = user > 0 ? (size_t)user : 0;
 	}
 	return rc;
 }
 
 int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                        const char *idempotency_key, const char *booking_id, int64_t since)
+                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                        int64_t since)
 {
 	if (!out || !user_id || !idempotency_key || !booking_id)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: payment_attempts arguments are required");
 	memset(out, 0, sizeof(*out));
-	struct attempts_arg a = {out, user_id, idempotency_key, booking_id, since};
+	struct attempts_arg a = {out, user_id, idempotency_key, booking_id, (int64_t)status, since};
 	return sq_read((sq_store *)st, attempts_tx, &a);
 }

@@ -1,5 +1,5 @@
 /*
- * SQLite store — reservations: hold, read, cancel/expire, due holds.
+ * SQLite store — reservations: hold, reads (by id, user, status and expiry), apply.
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
@@ -43,9 +43,10 @@ static const char SQL_BOOKING_BY_USER[] =
 static const char SQL_BOOKING_BY_USER_AFTER[] =
 	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE user_id = ?1 AND (created_at, id) < (?2, ?3)"
 	" ORDER BY created_at DESC, id DESC LIMIT ?4";
-static const char SQL_BOOKING_DUE[] =
-	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = 1 AND expires_at <= ?1"
-	" ORDER BY expires_at, rowid LIMIT ?2";
+/* Bookings in a status by expiry; index bookings_status_expiry. */
+static const char SQL_BOOKING_BY_STATUS[] =
+	"SELECT " SQ_BOOKING_COLUMNS " FROM bookings WHERE status = ?1 AND expires_at <= ?2"
+	" ORDER BY expires_at, rowid LIMIT ?3";
 
 /* --- records ------------------------------------------------------------------ */
 
@@ -315,12 +316,13 @@ int sq_booking_get(booking_store *st, const char *id, booking_reservation **out)
 }
 
 struct booking_list_arg {
-	const char *user_id;
-	int64_t now;
+	const char *user_id;  /* by user; by status: NULL */
+	int64_t now;          /* by user: after_created_at; by status: expires_before */
 	size_t max;
 	booking_store_booking_cb cb;
 	void *payload;
 	const char *after_id; /* by user: NULL for the first page */
+	int64_t status;       /* by status: the booking status asked for */
 };
 
 static int booking_rows(sq_conn *c, sqlite3_stmt *s, int rc, struct booking_list_arg *a)
@@ -354,31 +356,32 @@ static int booking_list_by_user_tx(sq_conn *c, void *arg)
 int sq_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                             size_t max, booking_store_booking_cb cb, void *payload)
 {
-	struct booking_list_arg a = {user_id, after_created_at, max, cb, payload, after_id};
+	struct booking_list_arg a = {user_id, after_created_at, max, cb, payload, after_id, 0};
 
 	if (max == 0)
 		return 0;
 	return sq_read((sq_store *)st, booking_list_by_user_tx, &a);
 }
 
-static int list_due_tx(sq_conn *c, void *arg)
+static int booking_list_by_status_tx(sq_conn *c, void *arg)
 {
 	struct booking_list_arg *a = arg;
 	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQL_BOOKING_DUE, &s);
+	int rc = sq_stmt(c, SQL_BOOKING_BY_STATUS, &s);
 
 	if (rc == 0)
-		rc = sq_bind(c, s, "iz", a->now, a->max);
+		rc = sq_bind(c, s, "iiz", a->status, a->now, a->max);
 	return booking_rows(c, s, rc, a);
 }
 
-int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload)
+int sq_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                              booking_store_booking_cb cb, void *payload)
 {
-	struct booking_list_arg a = {NULL, now, max, cb, payload, NULL};
+	struct booking_list_arg a = {NULL, expires_before, max, cb, payload, NULL, (int64_t)status};
 
 	if (max == 0)
 		return 0;
-	return sq_read((sq_store *)st, list_due_tx, &a);
+	return sq_read((sq_store *)st, booking_list_by_status_tx, &a);
 }
 
 /* --- apply: guards, then writes; no rule of the domain here ----------------------------- */

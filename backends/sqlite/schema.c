@@ -6,7 +6,10 @@
  * the database's version. Each migration runs in its own BEGIN IMMEDIATE
  * transaction and re-reads the version inside it, so processes that start
  * together apply each version exactly once. Migrations are appended, never
- * edited.
+ * edited, with one kind of exception: an index a later version drops may
+ * be taken out of an earlier one (version 5 did so). A new file that
+ * stopped between the two lacks the index for a while, never a table or a
+ * column, and the next open goes on to the end.
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
@@ -86,7 +89,6 @@ static const char *const SCHEMA_V1[] = {
 	" version INTEGER NOT NULL)",
 	"CREATE INDEX bookings_user ON bookings(user_id, created_at)",
 	"CREATE INDEX bookings_showtime ON bookings(showtime_id)",
-	"CREATE INDEX bookings_pending_due ON bookings(expires_at) WHERE status = 1",
 	"CREATE TABLE booking_seats ("
 	" booking_id TEXT NOT NULL REFERENCES bookings(id),"
 	" position INTEGER NOT NULL,"
@@ -106,7 +108,6 @@ static const char *const SCHEMA_V1[] = {
 	" created_at INTEGER NOT NULL,"
 	" updated_at INTEGER NOT NULL)",
 	"CREATE INDEX payments_booking ON payments(booking_id)",
-	"CREATE INDEX payments_processing ON payments(created_at) WHERE status = 1",
 	"CREATE TABLE idempotency_keys ("
 	" user_id TEXT NOT NULL,"
 	" key TEXT NOT NULL,"
@@ -182,16 +183,39 @@ static const char *const SCHEMA_V3[] = {
  * outside the database, "hmac-sha256:..."); the unkeyed SHA-256 of earlier
  * versions could be brute-forced back into a card number, so it is erased
  * (a retry of such a key answers IDEMPOTENCY_KEY_REUSED: nothing is charged
- * twice). And the index the payment attempt limits count with.
+ * twice). (It created the index the payment attempt limits count with too,
+ * payments_user_failed, which version 5 replaces.)
  */
 static const char *const SCHEMA_V4[] = {
 	/* overwrite the old bytes in the pages too (sq_migrate checkpoints the WAL afterwards) */
 	"PRAGMA secure_delete = ON",
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'",
 	"PRAGMA secure_delete = OFF",
-	"CREATE INDEX IF NOT EXISTS payments_user_failed ON payments(user_id, created_at) WHERE status = 3",
 	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
 	"UPDATE revoked_tokens SET expires_at = expires_at + 300000",
+	NULL,
+};
+
+/*
+ * Version 5: no state of the domain in the schema. The reads that listed
+ * PENDING bookings and PROCESSING payments and counted FAILED ones are
+ * given the status by the core now, so the partial indexes that named
+ * those states (WHERE status = N) become full indexes led by status: the
+ * same range scan for the status asked for. Versions 1 and 4 no longer
+ * create the partial indexes; on an older file they exist and go here.
+ * A booking's payments are counted by status too, and the planner (which
+ * has no statistics) would pick the status index over payments_booking for
+ * that: (booking_id, status) replaces it. Idempotent, like every version.
+ */
+static const char *const SCHEMA_V5[] = {
+	"DROP INDEX IF EXISTS bookings_pending_due",
+	"CREATE INDEX IF NOT EXISTS bookings_status_expiry ON bookings(status, expires_at)",
+	"DROP INDEX IF EXISTS payments_processing",
+	"CREATE INDEX IF NOT EXISTS payments_status_created ON payments(status, created_at)",
+	"DROP INDEX IF EXISTS payments_user_failed",
+	"CREATE INDEX IF NOT EXISTS payments_user_status ON payments(user_id, status, created_at)",
+	"DROP INDEX IF EXISTS payments_booking",
+	"CREATE INDEX IF NOT EXISTS payments_booking_status ON payments(booking_id, status)",
 	NULL,
 };
 
@@ -201,6 +225,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V2,
 	SCHEMA_V3,
 	SCHEMA_V4,
+	SCHEMA_V5,
 };
 
 static const char SQL_HAS_MIGRATIONS[] =

@@ -39,7 +39,7 @@
 #include "backends.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 4
+#define SQ_SCHEMA_VERSION 5
 
 /** A prepared statement cached on a connection, keyed by the address of its SQL text. */
 typedef struct sq_stmt_slot {
@@ -166,7 +166,8 @@ int sq_booking_get(booking_store *st, const char *id, booking_reservation **out)
 int sq_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                             size_t max, booking_store_booking_cb cb, void *payload);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-int sq_list_due(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
+int sq_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                              booking_store_booking_cb cb, void *payload);
 /** Load a booking (with its seats) inside the caller's transaction; BOOKING_EBOOKING_NOT_FOUND. */
 int sq_booking_load(sq_conn *c, const char *id, booking_reservation **out);
 /** Build a booking from a bookings row (SQ_BOOKING_COLUMNS) and load its seats. */
@@ -181,8 +182,10 @@ int sq_idempotency_get(booking_store *st, const char *user_id, const char *key, 
 int sq_payment_start(sq_conn *c, const booking_store_payment_start *start);
 int sq_payment_get(booking_store *st, const char *id, booking_payment **out);
 int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                        const char *idempotency_key, const char *booking_id, int64_t since);
-int sq_list_processing(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                        int64_t since);
+int sq_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
+                              booking_store_payment_cb cb, void *payload);
 /** Fill `p` from a payments row (SQ_PAYMENT_COLUMNS). */
 void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p);
 #define SQ_PAYMENT_COLUMNS \

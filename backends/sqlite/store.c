@@ -189,48 +189,68 @@ static void sq_free(booking_store *bst)
 	booking_free(st);
 }
 
+static const booking_store_catalog sq_store_catalog = {
+	.version = BOOKING_STORE_CATALOG_VERSION,
+	.movie_insert = sq_movie_insert,
+	.movie_get = sq_movie_get,
+	.movie_list = sq_movie_list,
+	.theater_insert = sq_theater_insert,
+	.theater_get = sq_theater_get,
+	.theater_list = sq_theater_list,
+	.screen_insert = sq_screen_insert,
+	.screen_get = sq_screen_get,
+	.showtime_insert = sq_showtime_insert,
+	.showtime_get = sq_showtime_get,
+	.showtime_list = sq_showtime_list,
+	.seat_list = sq_seat_list,
+};
+
+static const booking_store_ledger sq_store_ledger = {
+	.version = BOOKING_STORE_LEDGER_VERSION,
+	.hold = sq_hold,
+	.booking_get = sq_booking_get,
+	.booking_list_by_user = sq_booking_list_by_user,
+	.apply = sq_apply,
+	.booking_list_by_status = sq_booking_list_by_status,
+	.idempotency_get = sq_idempotency_get,
+	.payment_get = sq_payment_get,
+	.payment_list_by_status = sq_payment_list_by_status,
+	.payment_attempts = sq_payment_attempts,
+};
+
+static const booking_store_outbox sq_store_outbox = {
+	.version = BOOKING_STORE_OUTBOX_VERSION,
+	.outbox_unpublished = sq_outbox_unpublished,
+	.outbox_mark_published = sq_outbox_mark_published,
+	.outbox_read = sq_outbox_read,
+	.cursor_get = sq_cursor_get,
+	.cursor_advance = sq_cursor_advance,
+	.inbox_seen = sq_inbox_seen,
+	.inbox_mark = sq_inbox_mark,
+	.dead_letter_put = sq_dead_letter_put,
+	.dead_letter_list = sq_dead_letter_list,
+};
+
+static const booking_store_users sq_store_users = {
+	.version = BOOKING_STORE_USERS_VERSION,
+	.user_insert = sq_user_insert,
+	.user_get = sq_user_get,
+	.user_get_by_email = sq_user_get_by_email,
+	.user_set_password_hash = sq_user_set_password_hash,
+	.token_revoke = sq_token_revoke,
+	.token_is_revoked = sq_token_is_revoked,
+};
+
 static void vtable_init(booking_store *v)
 {
 	v->version = BOOKING_STORE_VERSION;
 	v->free = sq_free;
 	v->migrate = sq_migrate;
-	v->movie_insert = sq_movie_insert;
-	v->movie_get = sq_movie_get;
-	v->movie_list = sq_movie_list;
-	v->theater_insert = sq_theater_insert;
-	v->theater_get = sq_theater_get;
-	v->theater_list = sq_theater_list;
-	v->screen_insert = sq_screen_insert;
-	v->screen_get = sq_screen_get;
-	v->showtime_insert = sq_showtime_insert;
-	v->showtime_get = sq_showtime_get;
-	v->showtime_list = sq_showtime_list;
-	v->seat_list = sq_seat_list;
-	v->hold = sq_hold;
-	v->booking_get = sq_booking_get;
-	v->booking_list_by_user = sq_booking_list_by_user;
-	v->list_due = sq_list_due;
-	v->idempotency_get = sq_idempotency_get;
-	v->payment_get = sq_payment_get;
-	v->list_processing = sq_list_processing;
-	v->outbox_unpublished = sq_outbox_unpublished;
-	v->outbox_mark_published = sq_outbox_mark_published;
-	v->outbox_read = sq_outbox_read;
-	v->cursor_get = sq_cursor_get;
-	v->cursor_advance = sq_cursor_advance;
-	v->inbox_seen = sq_inbox_seen;
-	v->inbox_mark = sq_inbox_mark;
-	v->dead_letter_put = sq_dead_letter_put;
-	v->dead_letter_list = sq_dead_letter_list;
+	v->catalog = &sq_store_catalog;
+	v->ledger = &sq_store_ledger;
+	v->outbox = &sq_store_outbox;
+	v->users = &sq_store_users;
 	v->scan = sq_scan;
-	v->user_insert = sq_user_insert;
-	v->user_get = sq_user_get;
-	v->user_get_by_email = sq_user_get_by_email;
-	v->user_set_password_hash = sq_user_set_password_hash;
-	v->token_revoke = sq_token_revoke;
-	v->token_is_revoked = sq_token_is_revoked;
-	v->payment_attempts = sq_payment_attempts;
-	v->apply = sq_apply;
 }
 
 static bool has_prefix(const char *s, const char *prefix)

@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 4
-#define PG_SCHEMA_NEWER "5"
+#define PG_SCHEMA_CURRENT 5
+#define PG_SCHEMA_NEWER "6"
 
 
 #include <arpa/inet.h>
@@ -123,8 +123,8 @@ static void seed(world *w, const char *layout)
 
 	booking_uuid_v7(m.id, T0);
 	booking_uuid_v7(t.id, T0);
-	ck_assert_ok(w->st->movie_insert(w->st, &m));
-	ck_assert_ok(w->st->theater_insert(w->st, &t));
+	ck_assert_ok(w->st->catalog->movie_insert(w->st, &m));
+	ck_assert_ok(w->st->catalog->theater_insert(w->st, &t));
 	ck_assert_ok(booking_layout_parse(&seats, &n, layout));
 	memset(&s, 0, sizeof s);
 	booking_uuid_v7(s.id, T0);
@@ -133,7 +133,7 @@ static void seed(world *w, const char *layout)
 	s.seat_count = n;
 	s.seats = seats;
 	s.created_at = T0;
-	ck_assert_ok(w->st->screen_insert(w->st, &s));
+	ck_assert_ok(w->st->catalog->screen_insert(w->st, &s));
 	booking_free(seats);
 	memset(&sh, 0, sizeof sh);
 	booking_uuid_v7(sh.id, T0);
@@ -145,7 +145,7 @@ static void seed(world *w, const char *layout)
 	sh.prices = &price;
 	sh.status = BOOKING_SHOWTIME_SCHEDULED;
 	sh.created_at = T0;
-	ck_assert_ok(w->st->showtime_insert(w->st, &sh));
+	ck_assert_ok(w->st->catalog->showtime_insert(w->st, &sh));
 	memcpy(w->showtime_id, sh.id, BOOKING_ID_SIZE);
 }
 
@@ -190,7 +190,7 @@ static int hold_send(booking_store *st, hold_req *h)
 {
 	booking_seat_ref taken[1];
 	size_t n = 0;
-	return st->hold(st, &h->req, taken, &n);
+	return st->ledger->hold(st, &h->req, taken, &n);
 }
 
 static int cancel_send(booking_store *st, const char *booking_id)
@@ -209,13 +209,13 @@ static int cancel_send(booking_store *st, const char *booking_id)
 	booking_store_booking_set set = {booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL, NULL};
-	return st->apply(st, &c, NULL);
+	return st->ledger->apply(st, &c, NULL);
 }
 
 static bool booking_exists(booking_store *st, const char *id)
 {
 	booking_reservation *r = NULL;
-	int rc = st->booking_get(st, id, &r);
+	int rc = st->ledger->booking_get(st, id, &r);
 	booking_reservation_free(r);
 	ck_assert_msg(rc == 0 || rc == BOOKING_EBOOKING_NOT_FOUND, "booking_get: %s", booking_error_name(rc));
 	return rc == 0;
@@ -337,6 +337,52 @@ START_TEST(migration_3_erases_unkeyed_payment_fingerprints)
 }
 END_TEST
 
+/*
+ * Issue 11: no state of the domain in the schema. Version 5 replaces the
+ * partial indexes that named states (PENDING bookings, PROCESSING and
+ * FAILED payments) with indexes led by status, on a new schema and on one
+ * that version 4 left; a new schema never has the functions that decided.
+ */
+#define STATE_INDEXES                                                                                                \
+	"SELECT count(*) FROM pg_indexes WHERE schemaname = 'mig_states' AND indexdef LIKE '% WHERE %status%'"
+#define STATUS_INDEXES                                                                                               \
+	"SELECT count(*) FROM pg_indexes WHERE schemaname = 'mig_states' AND indexname IN"                           \
+	" ('bookings_status_expiry', 'payments_status_created', 'payments_user_status')"
+
+START_TEST(migration_5_replaces_the_indexes_that_named_states)
+{
+	char url[1024];
+	booking_store *st;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_states", NULL);
+	st = open_store(url, 2, 5);
+	st->free(st);
+	PGconn *a = admin();
+	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 0);
+	ck_assert_int_eq(admin_count(a, STATUS_INDEXES), 3);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	                                " WHERE n.nspname = 'mig_states' AND p.proname IN ('booking_transition',"
+	                                " 'booking_pay_begin', 'booking_pay_finish', 'booking_refund')"),
+	                 0);
+	/* as version 4 left a schema: the partial indexes, and nothing of version 5 */
+	admin_exec(a, "DROP INDEX mig_states.bookings_status_expiry, mig_states.payments_status_created,"
+	              " mig_states.payments_user_status");
+	admin_exec(a, "CREATE INDEX bookings_due ON mig_states.bookings (expires_at, created_at, id) WHERE status = 1");
+	admin_exec(a, "CREATE INDEX payments_processing ON mig_states.payments (created_at, id) WHERE status = 1");
+	admin_exec(a, "CREATE INDEX payments_user_failed ON mig_states.payments (user_id, created_at) WHERE status = 3");
+	admin_exec(a, "DELETE FROM mig_states.schema_migrations WHERE version >= 5");
+	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 3);
+	st = open_store(url, 2, 5); /* migrates to 5 again */
+	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
+	st->free(st);
+	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 0);
+	ck_assert_int_eq(admin_count(a, STATUS_INDEXES), 3);
+	PQfinish(a);
+}
+END_TEST
+
 START_TEST(bad_and_unreachable_urls)
 {
 	booking_store *st = NULL;
@@ -451,7 +497,7 @@ START_TEST(a_lost_connection_is_unavailable_once_then_replaced)
 	schema_url(url, sizeof url, "lost", NULL);
 	w.st = open_store(url, 1, 5);
 	seed(&w, "A:5");
-	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_ok(w.st->catalog->movie_list(w.st, count_movie, &n));
 	ck_assert_int_eq(n, 1);
 
 	/* the administrator ends every libbooking session (a failover, a restart, a kill) */
@@ -461,10 +507,10 @@ START_TEST(a_lost_connection_is_unavailable_once_then_replaced)
 	PQfinish(a);
 
 	n = 0;
-	ck_assert_code(w.st->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
+	ck_assert_code(w.st->catalog->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
 	/* the next call reconnects */
 	n = 0;
-	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_ok(w.st->catalog->movie_list(w.st, count_movie, &n));
 	ck_assert_int_eq(n, 1);
 	w.st->free(w.st);
 }
@@ -712,7 +758,7 @@ START_TEST(a_cancel_whose_reply_was_lost_is_settled_as_committed)
 	ck_assert_ok(cancel_send(w.st, b.r.id));
 	ck_assert_int_eq(atomic_load(&p.cuts), 1);
 	booking_reservation *r = NULL;
-	ck_assert_ok(w.st->booking_get(w.st, b.r.id, &r));
+	ck_assert_ok(w.st->ledger->booking_get(w.st, b.r.id, &r));
 	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
 	booking_reservation_free(r);
 	w.st->free(w.st);
@@ -780,14 +826,14 @@ START_TEST(a_caller_waits_for_a_free_connection_then_gets_unavailable)
 	usleep(300 * 1000);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int n = 0;
-	ck_assert_code(w.st->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
+	ck_assert_code(w.st->catalog->movie_list(w.st, count_movie, &n), BOOKING_EUNAVAILABLE);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ck_assert_msg(waited >= 4.9 && waited < 8, "waited %.2f s", waited);
 	admin_exec(a, "ROLLBACK"); /* the blocked hold proceeds */
 	pthread_join(t, NULL);
 	ck_assert_ok(b.rc);
-	ck_assert_ok(w.st->movie_list(w.st, count_movie, &n));
+	ck_assert_ok(w.st->catalog->movie_list(w.st, count_movie, &n));
 	PQfinish(a);
 	w.st->free(w.st);
 }
@@ -852,7 +898,7 @@ static void *run_reader(void *arg)
 	for (;;) {
 		bool done = atomic_load(r->writers_done); /* read before: a last pass after the writers finish */
 		long before = r->seen;
-		int rc = r->w->st->outbox_read(r->w->st, r->cursor, 7, read_event, r);
+		int rc = r->w->st->outbox->outbox_read(r->w->st, r->cursor, 7, read_event, r);
 		if (rc != 0) {
 			r->gaps = -1000000;
 			return NULL;
@@ -908,6 +954,7 @@ int main(void)
 	tcase_add_test(tc, migrations_from_many_processes_at_once_apply_each_version_once);
 	tcase_add_test(tc, a_schema_newer_than_the_code_is_refused);
 	tcase_add_test(tc, migration_3_erases_unkeyed_payment_fingerprints);
+	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, bad_and_unreachable_urls);
 	tcase_add_test(tc, bad_store_parameters_are_refused_naming_the_field_before_connecting);
 	tcase_add_test(tc, libpq_parameters_reach_libpq_beside_the_store_s_own);

@@ -118,12 +118,12 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 	                      " '5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592', 'p1', 1, 0, 0),"
 	                      " ('u1', 'k-new', 'hmac-sha256:00ff', 'p2', 1, 0, 0)");
 	sqt_sql_exec(db.path, "INSERT INTO revoked_tokens (jti, expires_at) VALUES ('jti-1', 1000)");
-	/* as a version 3 database: the version 4 script runs again */
-	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version = 4");
+	/* as a version 3 database: the version 4 script (and those after it) run again */
+	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version >= 4");
 	sqt_sql_exec(db.path, "PRAGMA user_version = 3");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
 	sqt_assert_ok(st->migrate(st, &version));
-	ck_assert_int_eq(version, 4);
+	ck_assert_int_eq(version, current_version());
 	st->free(st);
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM idempotency_keys WHERE key = 'k-old'"
 	                                      " AND request_hash = 'erased'"),
@@ -147,6 +147,56 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 		ck_assert_msg(memmem(buf, n, "5d41402abc4b2a76b9719d911017c592", 32) == NULL, "the old digest is in %s",
 		              files[i]);
 	}
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+/* Indexes whose definition names a state: WHERE status = N. */
+static const char SQL_STATE_INDEXES[] =
+	"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE status%'";
+static const char SQL_STATUS_INDEXES[] =
+	"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+	" ('bookings_status_expiry', 'payments_status_created', 'payments_user_status', 'payments_booking_status')";
+
+/*
+ * Issue 11: no state of the domain in the schema. Version 5 replaces the
+ * partial indexes that named states (PENDING bookings, PROCESSING and
+ * FAILED payments) with indexes led by status, on a new file and on one
+ * that version 4 left.
+ */
+START_TEST(migration_5_replaces_the_indexes_that_named_states)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	int version = -1;
+
+	sqt_db_init(&db, "stateidx");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	st->free(st);
+	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATE_INDEXES), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 4);
+
+	/* as version 4 left a file: the partial indexes, and nothing of version 5 */
+	sqt_sql_exec(db.path, "DROP INDEX bookings_status_expiry");
+	sqt_sql_exec(db.path, "DROP INDEX payments_status_created");
+	sqt_sql_exec(db.path, "DROP INDEX payments_user_status");
+	sqt_sql_exec(db.path, "DROP INDEX payments_booking_status");
+	sqt_sql_exec(db.path, "CREATE INDEX payments_booking ON payments(booking_id)");
+	sqt_sql_exec(db.path, "CREATE INDEX bookings_pending_due ON bookings(expires_at) WHERE status = 1");
+	sqt_sql_exec(db.path, "CREATE INDEX payments_processing ON payments(created_at) WHERE status = 1");
+	sqt_sql_exec(db.path, "CREATE INDEX payments_user_failed ON payments(user_id, created_at) WHERE status = 3");
+	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version >= 5");
+	sqt_sql_exec(db.path, "PRAGMA user_version = 4");
+	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATE_INDEXES), 3);
+	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 0);
+
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(st, &version));
+	ck_assert_int_eq(version, current_version());
+	st->free(st);
+	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATE_INDEXES), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 4);
 	sqt_db_cleanup(&db);
 }
 END_TEST
@@ -320,6 +370,7 @@ int main(void)
 	tcase_add_test(tc, migrate_twice_changes_nothing);
 	tcase_add_test(tc, data_survives_reopening_and_migrating_again);
 	tcase_add_test(tc, migration_4_erases_unkeyed_payment_fingerprints);
+	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
 	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
 	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);

@@ -83,7 +83,7 @@ static int nest_in(const booking_movie *m, void *payload)
 	struct nest *n = payload;
 	(void)m;
 	if (++n->reached < n->depth) {
-		int rc = n->st->movie_list(n->st, nest_in, n);
+		int rc = n->st->catalog->movie_list(n->st, nest_in, n);
 		if (rc != 0 && n->rc == 0)
 			n->rc = rc; /* the deepest failure, not the outer levels' successes */
 	}
@@ -95,7 +95,7 @@ static void *read_movie(void *arg)
 	struct reader *r = arg;
 	booking_movie *m = NULL;
 
-	r->rc = r->st->movie_get(r->st, r->id, &m);
+	r->rc = r->st->catalog->movie_get(r->st, r->id, &m);
 	if (r->rc == 0) {
 		snprintf(r->title, sizeof r->title, "%s", m->title);
 		booking_movie_free(m);
@@ -113,7 +113,7 @@ START_TEST(memory_url_is_one_database_for_all_threads_of_a_store)
 	sqt_assert_ok(booking_store_open(&st, "sqlite::memory:", NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 	movie_init(&m, "Shared");
-	sqt_assert_ok(st->movie_insert(st, &m));
+	sqt_assert_ok(st->catalog->movie_insert(st, &m));
 
 	r = (struct reader){.st = st, .id = m.id};
 	ck_assert_int_eq(pthread_create(&t, NULL, read_movie, &r), 0);
@@ -124,7 +124,7 @@ START_TEST(memory_url_is_one_database_for_all_threads_of_a_store)
 	/* A second store is a second database. */
 	sqt_assert_ok(booking_store_open(&other, "sqlite::memory:", NULL));
 	sqt_assert_ok(other->migrate(other, NULL));
-	sqt_assert_code(other->movie_get(other, m.id, &missing), BOOKING_EMOVIE_NOT_FOUND);
+	sqt_assert_code(other->catalog->movie_get(other, m.id, &missing), BOOKING_EMOVIE_NOT_FOUND);
 	other->free(other);
 	st->free(st);
 }
@@ -149,13 +149,13 @@ START_TEST(busy_database_answers_unavailable_after_the_timeout)
 	ck_assert_int_eq(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	movie_init(&m, "Blocked");
 	start = time(NULL);
-	rc = st->movie_insert(st, &m);
+	rc = st->catalog->movie_insert(st, &m);
 	sqt_assert_code(rc, BOOKING_EUNAVAILABLE);
 	ck_assert_int_ge(time(NULL) - start, 4);
 	ck_assert_int_eq(sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
 
 	/* Reads are not blocked by a writer (WAL), and the write goes through once it is gone. */
-	sqt_assert_ok(st->movie_insert(st, &m));
+	sqt_assert_ok(st->catalog->movie_insert(st, &m));
 	sqlite3_close(locker);
 	st->free(st);
 	sqt_db_cleanup(&db);
@@ -172,8 +172,8 @@ START_TEST(duplicate_id_answers_already_exists_without_echoing_data)
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 	movie_init(&m, "secret-title-123");
-	sqt_assert_ok(st->movie_insert(st, &m));
-	sqt_assert_code(st->movie_insert(st, &m), BOOKING_EEXISTS);
+	sqt_assert_ok(st->catalog->movie_insert(st, &m));
+	sqt_assert_code(st->catalog->movie_insert(st, &m), BOOKING_EEXISTS);
 	ck_assert_ptr_null(strstr(booking_error_last()->message, "secret-title-123"));
 	ck_assert_ptr_null(strstr(booking_error_last()->message, "INSERT"));
 	st->free(st);
@@ -195,7 +195,7 @@ START_TEST(a_database_file_the_store_creates_is_private)
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 	movie_init(&m, "Private");
-	sqt_assert_ok(st->movie_insert(st, &m));
+	sqt_assert_ok(st->catalog->movie_insert(st, &m));
 	umask(old);
 	ck_assert_int_eq(stat(db.path, &sb), 0);
 	ck_assert_msg((sb.st_mode & 0777) == 0600, "database mode %o", (unsigned)(sb.st_mode & 0777));
@@ -308,9 +308,9 @@ static void *write_movies(void *arg)
 		int rc;
 
 		movie_init(&m, "Turn");
-		rc = w->st->movie_insert(w->st, &m);
+		rc = w->st->catalog->movie_insert(w->st, &m);
 		if (rc == 0)
-			rc = w->st->movie_get(w->st, m.id, &back);
+			rc = w->st->catalog->movie_get(w->st, m.id, &back);
 		booking_movie_free(back);
 		if (rc != 0 && w->failures++ == 0)
 			snprintf(w->error, sizeof w->error, "%s", booking_error_last()->message);
@@ -376,16 +376,16 @@ START_TEST(the_url_pool_bounds_the_connections)
 		sqt_assert_ok(booking_store_open(&st, url, NULL));
 		sqt_assert_ok(st->migrate(st, NULL));
 		movie_init(&m, "Nested");
-		sqt_assert_ok(st->movie_insert(st, &m));
+		sqt_assert_ok(st->catalog->movie_insert(st, &m));
 		/* as many nested lists as the pool has connections: all served */
 		struct nest n = {.st = st, .depth = pool};
-		sqt_assert_ok(st->movie_list(st, nest_in, &n));
+		sqt_assert_ok(st->catalog->movie_list(st, nest_in, &n));
 		ck_assert_int_eq(n.reached, pool);
 		sqt_assert_ok(n.rc);
 		ck_assert_int_eq(n_opened, pool);
 		/* one more: this thread holds them all, refused at once */
 		n = (struct nest){.st = st, .depth = pool + 1};
-		sqt_assert_ok(st->movie_list(st, nest_in, &n));
+		sqt_assert_ok(st->catalog->movie_list(st, nest_in, &n));
 		sqt_assert_code(n.rc, BOOKING_EINTERNAL);
 		ck_assert_int_eq(n_opened, pool);
 		st->free(st);
@@ -464,7 +464,7 @@ START_TEST(more_threads_than_connections_take_turns)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
 		ck_assert_msg(w[i].failures == 0, "writer %d failed %d times: %s", i, w[i].failures, w[i].error);
 	}
-	sqt_assert_ok(st->movie_list(st, count_movie, &movies));
+	sqt_assert_ok(st->catalog->movie_list(st, count_movie, &movies));
 	ck_assert_int_eq(movies, WRITERS * WRITES);
 	st->free(st);
 	sqt_db_cleanup(&db);

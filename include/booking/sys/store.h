@@ -32,10 +32,16 @@ BOOKING_BEGIN_DECL
  * booking_list_by_user its page (after-key and max) in place and appended
  * payment_attempts; 4 replaced the members that decided (transition,
  * pay_begin, pay_finish, refund) with apply() and idempotency_get(), in
- * place. A store must declare 4: booking_open() refuses one built against
- * an older header (its members would be called with the wrong arguments).
+ * place; 5 split the members into groups by concern (catalog, ledger,
+ * outbox, users: one table each, versioned on its own), made
+ * payment_attempts required, and made the reads that named a state
+ * generic: list_due became booking_list_by_status and list_processing
+ * payment_list_by_status (the status comes from the core), and
+ * payment_attempts counts the status it is given. A store must declare 5:
+ * booking_open() refuses one built against an older header (its members
+ * would be called with the wrong arguments).
  */
-#define BOOKING_STORE_VERSION 4
+#define BOOKING_STORE_VERSION 5
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
@@ -184,8 +190,8 @@ typedef struct booking_store_change {
 /** What payment_attempts() counts (for the payment attempt limits). */
 typedef struct booking_store_payment_attempts {
 	bool key_used;            /**< (user_id, idempotency_key) has an idempotency record */
-	size_t booking_failed;    /**< payments of the booking that are FAILED */
-	size_t user_failed;       /**< payments of the user that are FAILED, created at or after `since` */
+	size_t booking_count;     /**< payments of the booking in `status` */
+	size_t user_count;        /**< payments of the user in `status`, created at or after `since` */
 } booking_store_payment_attempts;
 
 /** An idempotency record (for booking_check()). */
@@ -227,20 +233,24 @@ typedef int (*booking_store_booking_cb)(const booking_reservation *b, void *payl
 typedef int (*booking_store_payment_cb)(const booking_payment *p, void *payload);
 typedef int (*booking_store_event_cb)(const booking_event_record *e, void *payload);
 
-struct booking_store {
-	unsigned int version; /**< BOOKING_STORE_VERSION */
+/*
+ * The store is split by concern into groups, each a small vtable of its
+ * own with `version` first: the catalog, the ledger (seats, bookings,
+ * payments), the outbox and its consumers, and users and tokens. A store
+ * points at one table per group (usually `static const`, shared by every
+ * instance); every member takes the store itself as its first argument.
+ * Start each table from its *_INIT and set members by name: members are
+ * appended, never reordered, in later versions of a group, and a member
+ * added in version N of its group is called only when the table declares
+ * version >= N. booking_store_validate() checks every table when the store
+ * is opened: each group's version, and every member a group requires.
+ */
 
-	/** required: close connections and free the store. */
-	void (*free)(booking_store *st);
-
-	/**
-	 * required: create or upgrade the schema, idempotently and safely when
-	 * several processes do it at once. BOOKING_ESCHEMA when the data was
-	 * written by a newer schema. `version_out` may be NULL.
-	 */
-	int (*migrate)(booking_store *st, int *version_out);
-
-	/* --- catalog: inserts fail with BOOKING_EEXISTS on a duplicate id --- */
+/** The catalog: movies, theaters, screens, showtimes and their seat rows. Required. */
+#define BOOKING_STORE_CATALOG_VERSION 1
+typedef struct booking_store_catalog {
+	unsigned int version; /**< BOOKING_STORE_CATALOG_VERSION */
+	/* inserts fail with BOOKING_EEXISTS on a duplicate id */
 	int (*movie_insert)(booking_store *st, const booking_movie *m);                /**< required */
 	int (*movie_get)(booking_store *st, const char *id, booking_movie **out);      /**< required; BOOKING_EMOVIE_NOT_FOUND */
 	int (*movie_list)(booking_store *st, booking_store_movie_cb cb, void *payload); /**< required; by created_at */
@@ -261,9 +271,12 @@ struct booking_store {
 	int (*showtime_list)(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 	/** required: the seat rows of a showtime in layout order; BOOKING_ESHOWTIME_NOT_FOUND. */
 	int (*seat_list)(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+} booking_store_catalog;
 
-	/* --- reservations -------------------------------------------------- */
-
+/** The ledger: seats held and sold, bookings, payments and their idempotency records. Required. */
+#define BOOKING_STORE_LEDGER_VERSION 1
+typedef struct booking_store_ledger {
+	unsigned int version; /**< BOOKING_STORE_LEDGER_VERSION */
 	/**
 	 * required: one transaction: every requested seat must exist and be
 	 * FREE or HELD with hold_until <= now; claim them all (HELD by the
@@ -274,7 +287,6 @@ struct booking_store {
 	 * BOOKING_EVALIDATION for a label the showtime does not have.
 	 */
 	int (*hold)(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-
 	int (*booking_get)(booking_store *st, const char *id, booking_reservation **out); /**< required; BOOKING_EBOOKING_NOT_FOUND */
 	/**
 	 * required: bookings of a user, newest first by (created_at, id) both
@@ -288,7 +300,6 @@ struct booking_store {
 	 */
 	int (*booking_list_by_user)(booking_store *st, const char *user_id, int64_t after_created_at,
 	                            const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
-
 	/**
 	 * required: apply `change` in one transaction, all or nothing. When a
 	 * guard does not hold (a booking or payment missing, or at another
@@ -301,12 +312,14 @@ struct booking_store {
 	 * payment id exists, is BOOKING_EEXISTS (a twin request won the race).
 	 */
 	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-
-	/** required: ids of PENDING bookings with expires_at <= now, oldest first, at most `max`. */
-	int (*list_due)(booking_store *st, int64_t now, size_t max, booking_store_booking_cb cb, void *payload);
-
-	/* --- payments ------------------------------------------------------ */
-
+	/**
+	 * required: bookings in `status` with expires_at <= `expires_before`,
+	 * oldest expires_at first, at most `max`. A read: the core says which
+	 * status it wants (the expiry sweep asks for PENDING bookings whose
+	 * hold ran out). An index led by (status, expires_at) serves it.
+	 */
+	int (*booking_list_by_status)(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+	                              booking_store_booking_cb cb, void *payload);
 	/**
 	 * required: the idempotency record of (user_id, key), or
 	 * BOOKING_ENOTFOUND. Starting a payment, its outcome and a refund are
@@ -314,13 +327,31 @@ struct booking_store {
 	 */
 	int (*idempotency_get)(booking_store *st, const char *user_id, const char *key,
 	                       booking_store_idempotency_record *out);
-
 	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
-	/** required: payments PROCESSING with created_at <= before, oldest first, at most `max`. */
-	int (*list_processing)(booking_store *st, int64_t before, size_t max, booking_store_payment_cb cb, void *payload);
+	/**
+	 * required: payments in `status` with created_at <= `created_before`,
+	 * oldest created_at first, at most `max`. A read: the core says which
+	 * status it wants (recovery asks for PROCESSING ones). An index led by
+	 * (status, created_at) serves it.
+	 */
+	int (*payment_list_by_status)(booking_store *st, booking_payment_status status, int64_t created_before,
+	                              size_t max, booking_store_payment_cb cb, void *payload);
+	/**
+	 * required, a read: whether the user's idempotency key has a record,
+	 * and how many payments in `status` the booking has and the user has
+	 * created at or after `since` (UTC ms). The core says which status
+	 * counts (FAILED) and decides what the counts allow (the payment
+	 * attempt limits).
+	 */
+	int (*payment_attempts)(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+	                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+	                        int64_t since);
+} booking_store_ledger;
 
-	/* --- outbox, inbox, dead letters ------------------------------------ */
-
+/** The outbox and its consumers: events, cursors, inbox, dead letters. Required. */
+#define BOOKING_STORE_OUTBOX_VERSION 1
+typedef struct booking_store_outbox {
+	unsigned int version; /**< BOOKING_STORE_OUTBOX_VERSION */
 	/** required: unpublished events by position, at most `max`. */
 	int (*outbox_unpublished)(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
 	/** required: mark events published (unknown ids are ignored). */
@@ -348,48 +379,43 @@ struct booking_store {
 	                        int (*cb)(const char *group, const char *event_id, const char *reason,
 	                                  const char *envelope_json, int64_t dead_at, void *payload),
 	                        void *payload);
+} booking_store_outbox;
 
-	/* --- integrity ----------------------------------------------------- */
-
-	/** required: walk every table for booking_check(), in one consistent snapshot where the backend can. */
-	int (*scan)(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
-
-	/* --- users and token revocations ------------------------------------
-	 * Each optional (since version 2): the core calls them only when
-	 * `version >= 2` and the member is not NULL, and answers
-	 * BOOKING_ENOTSUPPORTED otherwise. A store implements all six or none.
-	 */
-
+/**
+ * Users and token revocations. Optional as a group: a store without
+ * accounts leaves booking_store.users NULL (the core answers
+ * BOOKING_ENOTSUPPORTED to the calls that need it); a store that has the
+ * group implements every member of it.
+ */
+#define BOOKING_STORE_USERS_VERSION 1
+typedef struct booking_store_users {
+	unsigned int version; /**< BOOKING_STORE_USERS_VERSION */
 	/**
-	 * optional (since version 2): one transaction: insert the user, its
+	 * required: one transaction: insert the user, its
 	 * password hash and the event. BOOKING_EEXISTS (nothing written) when
 	 * the email or the id is taken. Emails are compared byte for byte: the
 	 * core normalises them.
 	 */
 	int (*user_insert)(booking_store *st, const booking_store_user_insert *req);
-
 	/**
-	 * optional (since version 2): a user by id; BOOKING_ENOTFOUND.
+	 * required: a user by id; BOOKING_ENOTFOUND.
 	 * `password_hash_out` may be NULL; otherwise the caller owns the
 	 * string (booking_free()). The record follows the layout rule: one
 	 * booking_malloc'd struct, `email` its own block.
 	 */
 	int (*user_get)(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
-
-	/** optional (since version 2): as user_get, by normalised email; BOOKING_ENOTFOUND. */
+	/** required: as user_get, by normalised email; BOOKING_ENOTFOUND. */
 	int (*user_get_by_email)(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
-
 	/**
-	 * optional (since version 2): replace the user's password hash, only
+	 * required: replace the user's password hash, only
 	 * if it still is `expected_hash` (NULL: unconditionally), and set
 	 * updated_at = now. BOOKING_ENOTFOUND; BOOKING_EINVALID_STATE when the
 	 * hash changed meanwhile (nothing written).
 	 */
 	int (*user_set_password_hash)(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
 	                              int64_t now);
-
 	/**
-	 * optional (since version 2): remember that the token `jti` (1..128
+	 * required: remember that the token `jti` (1..128
 	 * bytes) is revoked until `expires_at` (UTC ms) — the core passes the
 	 * token's exp plus BOOKING_JWT_LEEWAY_MAX_SECONDS, the moment no verifier
 	 * could accept it any more, so the store just keeps the row that long.
@@ -398,22 +424,54 @@ struct booking_store {
 	 * small as the number of revoked tokens still acceptable somewhere.
 	 */
 	int (*token_revoke)(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
-
-	/** optional (since version 2): *revoked_out = `jti` was revoked with expires_at > now. */
+	/** required: *revoked_out = `jti` was revoked with expires_at > now. */
 	int (*token_is_revoked)(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
+} booking_store_users;
 
-	/* --- since version 3 ------------------------------------------------ */
+struct booking_store {
+	unsigned int version; /**< BOOKING_STORE_VERSION */
+
+	/** required: close connections and free the store. */
+	void (*free)(booking_store *st);
 
 	/**
-	 * optional (since version 3), a read: whether the user's idempotency
-	 * key has a record, and how many FAILED payments the booking has and
-	 * the user has created at or after `since` (UTC ms). The core decides
-	 * what the counts allow (the payment attempt limits); a store without
-	 * this member has no limits enforced (the core logs it at open).
+	 * required: create or upgrade the schema, idempotently and safely when
+	 * several processes do it at once. BOOKING_ESCHEMA when the data was
+	 * written by a newer schema. `version_out` may be NULL.
 	 */
-	int (*payment_attempts)(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-	                        const char *idempotency_key, const char *booking_id, int64_t since);
+	int (*migrate)(booking_store *st, int *version_out);
+
+	/** required (integrity): walk every table for booking_check(), in one consistent snapshot where the backend can. */
+	int (*scan)(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
+
+	const booking_store_catalog *catalog; /**< required */
+	const booking_store_ledger *ledger;   /**< required */
+	const booking_store_outbox *outbox;   /**< required */
+	const booking_store_users *users;     /**< optional: NULL when the store keeps no accounts */
 };
+
+#ifdef __cplusplus
+/* C++17 has no designated initialisers: value-initialise, then set the version. */
+extern "C++" {
+template <typename T> static inline T booking__store_group_init(unsigned int version)
+{
+	T v = {};
+	v.version = version;
+	return v;
+}
+}
+#define BOOKING_STORE_CATALOG_INIT booking__store_group_init<booking_store_catalog>(BOOKING_STORE_CATALOG_VERSION)
+#define BOOKING_STORE_LEDGER_INIT booking__store_group_init<booking_store_ledger>(BOOKING_STORE_LEDGER_VERSION)
+#define BOOKING_STORE_OUTBOX_INIT booking__store_group_init<booking_store_outbox>(BOOKING_STORE_OUTBOX_VERSION)
+#define BOOKING_STORE_USERS_INIT booking__store_group_init<booking_store_users>(BOOKING_STORE_USERS_VERSION)
+#define BOOKING_STORE_INIT booking__store_group_init<booking_store>(BOOKING_STORE_VERSION)
+#else
+#define BOOKING_STORE_CATALOG_INIT {.version = BOOKING_STORE_CATALOG_VERSION}
+#define BOOKING_STORE_LEDGER_INIT {.version = BOOKING_STORE_LEDGER_VERSION}
+#define BOOKING_STORE_OUTBOX_INIT {.version = BOOKING_STORE_OUTBOX_VERSION}
+#define BOOKING_STORE_USERS_INIT {.version = BOOKING_STORE_USERS_VERSION}
+#define BOOKING_STORE_INIT {.version = BOOKING_STORE_VERSION}
+#endif
 
 /**
  * Open a store by URL ("memory:", "sqlite:///path", "sqlite::memory:",
