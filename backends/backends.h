@@ -21,17 +21,17 @@ int booking__memory_publisher_new(booking_event_publisher **out, const booking_c
 int booking__simulated_gateway_new(booking_payment_gateway **out);
 
 /*
- * sqlite: — `path` is a file name or ":memory:". `opts` gives busy timeout
- * (db_pool_timeout_seconds), synchronous FULL/NORMAL (sqlite_synchronous_full).
+ * sqlite: — the whole URL: sqlite:///path/file.db or sqlite::memory:, then
+ * its parameters (pool, pool_timeout, synchronous; sqlite/store.c).
  */
-int booking__sqlite_store_new(booking_store **out, const char *path, const booking_options *opts);
+int booking__sqlite_store_new(booking_store **out, const char *url);
 
 /*
- * postgresql: — `conninfo` is the whole URL (a libpq connection URI). `opts`
- * gives pool size (db_pool_size), pool wait (db_pool_timeout_seconds) and
- * timeouts.
+ * postgresql: — the whole URL: a libpq connection URI, plus the store's own
+ * parameters (pool, pool_timeout, statement_timeout; postgres/store.c),
+ * which are taken out before the rest reaches libpq.
  */
-int booking__pg_store_new(booking_store **out, const char *conninfo, const booking_options *opts);
+int booking__pg_store_new(booking_store **out, const char *url);
 
 /* redis:// — lock manager (EVALSHA scripts) and Redis Streams publisher. */
 int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url, const booking_clock *clock);

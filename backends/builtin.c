@@ -12,11 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 /* "memory:" and "simulated:" take nothing after the colon. */
 static int bare_scheme(const char *url, const char *scheme, const char *field)
 {
@@ -29,9 +24,9 @@ static int bare_scheme(const char *url, const char *scheme, const char *field)
 
 /* ---- memory: ---------------------------------------------------------- */
 
-static int memory_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+static int memory_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
-	(void)opts;
+	(void)clock;
 	(void)payload;
 	int rc = bare_scheme(url, "memory:", "store_url");
 	return rc < 0 ? rc : booking__memory_store_new(out);
@@ -62,58 +57,32 @@ static int simulated_gateway(booking_payment_gateway **out, const char *url, voi
 
 /* ---- sqlite: ---------------------------------------------------------- */
 
-/*
- * sqlite:///abs/path.db → /abs/path.db; sqlite:///./rel.db and
- * sqlite:///../rel.db → relative to the working directory (the CLI's
- * default, sqlite:///./booking-data/booking.db); sqlite::memory: → a
- * private in-memory database.
- */
-static int sqlite_path(const char *url, const char **path_out)
+/* The URL, its path and its parameters are the store's to read (sqlite/store.c). */
+static int sqlite_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
-	const char *p = url + strlen("sqlite:");
-	if (strcmp(p, ":memory:") == 0) {
-		*path_out = ":memory:";
-		return 0;
-	}
-	if (has_prefix(p, "//"))
-		p += 2;
-	if (has_prefix(p, "/./") || has_prefix(p, "/../"))
-		p += 1;
-	if (!*p)
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
-		                         "store_url: sqlite URL without a path (sqlite:///path/file.db or sqlite::memory:)");
-	*path_out = p;
-	return 0;
-}
-
-static int sqlite_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
-{
+	(void)clock;
 	(void)payload;
 #if HAVE_SQLITE
-	const char *path = NULL;
-	int rc = sqlite_path(url, &path);
-	return rc < 0 ? rc : booking__sqlite_store_new(out, path, opts);
+	return booking__sqlite_store_new(out, url);
 #else
-	(void)sqlite_path;
 	(void)out;
 	(void)url;
-	(void)opts;
 	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without SQLite");
 #endif
 }
 
 /* ---- postgresql: and postgres: ---------------------------------------- */
 
-/* `url` is a libpq connection URI; the core has added the options' timeouts to it. */
-static int pg_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+/* `url` is a libpq connection URI plus the store's own parameters (postgres/store.c). */
+static int pg_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
+	(void)clock;
 	(void)payload;
 #if HAVE_POSTGRESQL
-	return booking__pg_store_new(out, url, opts);
+	return booking__pg_store_new(out, url);
 #else
 	(void)out;
 	(void)url;
-	(void)opts;
 	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without PostgreSQL");
 #endif
 }

@@ -30,11 +30,11 @@ for c in 1 8; do
 done
 
 echo "== bench-hold on PostgreSQL (pool of 8)"
-export BOOKING_DB_POOL_SIZE=8
+case $pg_url in *\?*) pg_pool_url="$pg_url&pool=8" ;; *) pg_pool_url="$pg_url?pool=8" ;; esac
 for c in 1 8; do
-	BOOKING_LOCK_URL= "$bench" "$pg_url" "$c" 1000 | sed -n '/^variant/,$p' | awk -v c="$c" '$2 == c || NR == 1'
+	BOOKING_LOCK_URL= "$bench" "$pg_pool_url" "$c" 1000 | sed -n '/^variant/,$p' | awk -v c="$c" '$2 == c || NR == 1'
 done
 echo "== bench-hold on PostgreSQL + Redis locks"
 for c in 1 8; do
-	BOOKING_LOCK_URL="$redis_url" "$bench" "$pg_url" "$c" 1000 | sed -n '/^variant/,$p' | awk -v c="$c" '$2 == c || NR == 1'
+	BOOKING_LOCK_URL="$redis_url" "$bench" "$pg_pool_url" "$c" 1000 | sed -n '/^variant/,$p' | awk -v c="$c" '$2 == c || NR == 1'
 done

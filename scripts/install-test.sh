@@ -30,11 +30,11 @@ if [ -f "$pcdir/libbooking-conformance.pc" ]; then
 #include <booking/sys/backend.h>
 #include <booking/sys/conformance.h>
 
-static int my_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+static int my_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
 	(void)url;
 	(void)payload;
-	return booking_store_open(out, "memory:", opts);
+	return booking_store_open(out, "memory:", clock);
 }
 
 int main(void)

@@ -161,7 +161,7 @@ int booking_open(booking **out, const booking_options *opts)
 		goto fail;
 	if ((rc = booking__auth_open(bk)) < 0 || (rc = booking__payment_open(bk)) < 0)
 		goto fail;
-	if ((rc = booking__open_backends(bk, opts)) < 0)
+	if ((rc = booking__open_backends(bk)) < 0)
 		goto fail;
 	int version = 0;
 	if ((rc = bk->store->migrate(bk->store, &version)) < 0)

@@ -21,8 +21,7 @@ typedef struct booking_config {
 	int payment_window_seconds;
 	booking_decline_policy decline_policy;
 	int lock_ttl_seconds, lock_retry_count, lock_retry_delay_ms;
-	int db_pool_size, db_pool_timeout_seconds, sqlite_synchronous_full;
-	int gateway_timeout_seconds, gateway_max_retries;
+	int gateway_max_retries;
 	int consumer_max_deliveries, consumer_retry_base_ms;
 	int circuit_breaker_failure_threshold, circuit_breaker_recovery_seconds;
 	booking_log_level log_level;
@@ -35,8 +34,7 @@ typedef struct booking_config {
 	/* resilience and observability (options version 3; see resilient.c) */
 	int circuit_breaker_success_threshold;
 	int store_retry_attempts, store_retry_base_ms, locks_retry_attempts, locks_retry_base_ms;
-	int events_retry_attempts, events_retry_base_ms, gateway_retry_delay_ms, gateway_connect_timeout_seconds;
-	int db_connect_timeout_seconds, db_statement_timeout_seconds, redis_connect_timeout_ms, redis_timeout_ms;
+	int events_retry_attempts, events_retry_base_ms, gateway_retry_delay_ms;
 	booking_span_fn span_start_fn, span_end_fn;
 	void *span_payload;
 	/* payment security (options version 4; see payment.c) */
@@ -130,7 +128,7 @@ bool booking__is_privileged(const booking_ctx *ctx);          /* admin or system
 int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx);
 
 /* registry.c: URL → backend. */
-int booking__open_backends(booking *bk, const booking_options *opts);
+int booking__open_backends(booking *bk);
 
 /* schemes.c: the registered URL schemes (sys/registry.h). */
 typedef enum booking__backend_kind {

@@ -36,10 +36,6 @@ static const int_option int_options[] = {
 	INT_OPT(lock_ttl_seconds, "BOOKING_LOCK_TTL", 5, 300, 30),
 	INT_OPT(lock_retry_count, "BOOKING_LOCK_RETRY_COUNT", 1, 20, 5),
 	INT_OPT(lock_retry_delay_ms, "BOOKING_LOCK_RETRY_DELAY_MS", 10, 1000, 100),
-	INT_OPT(db_pool_size, "BOOKING_DB_POOL_SIZE", 1, 50, 10),
-	INT_OPT(db_pool_timeout_seconds, "BOOKING_DB_POOL_TIMEOUT", 5, 120, 30),
-	INT_OPT(sqlite_synchronous_full, "BOOKING_SQLITE_SYNCHRONOUS_FULL", 0, 1, 0),
-	INT_OPT(gateway_timeout_seconds, "BOOKING_GATEWAY_TIMEOUT", 1, 60, 30),
 	INT_OPT(gateway_max_retries, "BOOKING_GATEWAY_MAX_RETRIES", -1, 10, 2),
 	INT_OPT(consumer_max_deliveries, "BOOKING_CONSUMER_MAX_DELIVERIES", 1, 100, 5),
 	INT_OPT(consumer_retry_base_ms, "BOOKING_CONSUMER_RETRY_BASE_MS", 1, 60000, 100),
@@ -57,16 +53,70 @@ static const int_option int_options[] = {
 	INT_OPT_V3(events_retry_attempts, "BOOKING_EVENTS_RETRY_ATTEMPTS", 1, 10, 3),
 	INT_OPT_V3(events_retry_base_ms, "BOOKING_EVENTS_RETRY_BASE_MS", 1, 10000, 500),
 	INT_OPT_V3(gateway_retry_delay_ms, "BOOKING_GATEWAY_RETRY_DELAY_MS", 1, 60000, 1000),
-	INT_OPT_V3(gateway_connect_timeout_seconds, "BOOKING_GATEWAY_CONNECT_TIMEOUT", 1, 60, 5),
-	INT_OPT_V3(db_connect_timeout_seconds, "BOOKING_DB_CONNECT_TIMEOUT", 1, 60, 5),
-	INT_OPT_V3(db_statement_timeout_seconds, "BOOKING_DB_STATEMENT_TIMEOUT", 1, 600, 30),
-	INT_OPT_V3(redis_connect_timeout_ms, "BOOKING_REDIS_CONNECT_TIMEOUT_MS", 10, 60000, 1000),
-	INT_OPT_V3(redis_timeout_ms, "BOOKING_REDIS_TIMEOUT_MS", 10, 60000, 2000),
 	INT_OPT_V4(max_failed_payments_per_booking, "BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING", -1, 100, 5),
 	INT_OPT_V4(max_failed_payments_per_user_hour, "BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", -1, 1000, 20),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
+
+/*
+ * The backend settings retired in version 5: the fields that held them
+ * (now the retired_v1 and retired_v3 slots, in this order) and their
+ * variables. They belong to one backend each and travel in its URL now;
+ * building them into URLs here would make the core know every backend's
+ * parameters, so a struct or an environment that still sets one is
+ * refused, never silently ignored (a durability or capacity setting
+ * dropped on upgrade would go unnoticed).
+ */
+typedef struct retired_option {
+	const char *field;
+	const char *env;
+	const char *url_env; /* the variable whose URL takes its place */
+} retired_option;
+
+static const retired_option retired_v1[] = {
+	{"db_pool_size", "BOOKING_DB_POOL_SIZE", "BOOKING_STORE_URL"},
+	{"db_pool_timeout_seconds", "BOOKING_DB_POOL_TIMEOUT", "BOOKING_STORE_URL"},
+	{"sqlite_synchronous_full", "BOOKING_SQLITE_SYNCHRONOUS_FULL", "BOOKING_STORE_URL"},
+	{"gateway_timeout_seconds", "BOOKING_GATEWAY_TIMEOUT", "BOOKING_GATEWAY_URL"},
+};
+
+static const retired_option retired_v3[] = {
+	{"gateway_connect_timeout_seconds", "BOOKING_GATEWAY_CONNECT_TIMEOUT", "BOOKING_GATEWAY_URL"},
+	{"db_connect_timeout_seconds", "BOOKING_DB_CONNECT_TIMEOUT", "BOOKING_STORE_URL"},
+	{"db_statement_timeout_seconds", "BOOKING_DB_STATEMENT_TIMEOUT", "BOOKING_STORE_URL"},
+	{"redis_connect_timeout_ms", "BOOKING_REDIS_CONNECT_TIMEOUT_MS", "BOOKING_LOCK_URL or BOOKING_EVENTS_URL"},
+	{"redis_timeout_ms", "BOOKING_REDIS_TIMEOUT_MS", "BOOKING_LOCK_URL or BOOKING_EVENTS_URL"},
+};
+
+_Static_assert(sizeof(retired_v1) / sizeof(retired_v1[0]) ==
+                   sizeof(((booking_options *)0)->retired_v1) / sizeof(int),
+               "one name per retired_v1 slot");
+_Static_assert(sizeof(retired_v3) / sizeof(retired_v3[0]) ==
+                   sizeof(((booking_options *)0)->retired_v3) / sizeof(int),
+               "one name per retired_v3 slot");
+
+static int retired_field(const retired_option *r)
+{
+	return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", r->field, "reason", "retired"),
+	                           "%s: no longer an option: backend settings are parameters of the backend's URL "
+	                           "(doc/configuration.md)",
+	                           r->field);
+}
+
+/* A struct that sets a retired slot: refused, naming the field it was. */
+static int check_retired(const booking_options *opts)
+{
+	for (size_t i = 0; i < sizeof(retired_v1) / sizeof(retired_v1[0]); i++)
+		if (opts->retired_v1[i] != 0)
+			return retired_field(&retired_v1[i]);
+	if (opts->version < 3) /* a version 1 or 2 struct ends before retired_v3 */
+		return 0;
+	for (size_t i = 0; i < sizeof(retired_v3) / sizeof(retired_v3[0]); i++)
+		if (opts->retired_v3[i] != 0)
+			return retired_field(&retired_v3[i]);
+	return 0;
+}
 
 static int *opt_int(booking_options *o, const int_option *d)
 {
@@ -126,6 +176,9 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 	if (!opts || opts->version == 0 || opts->version > BOOKING_OPTIONS_VERSION)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
 		                         "options: unsupported version (expected 1..%d)", BOOKING_OPTIONS_VERSION);
+	int rc = check_retired(opts);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
 		const int_option *d = &int_options[i];
 		/* a version 1 struct ends before the version 2 fields: never read them */
@@ -151,7 +204,6 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 		cfg->span_end_fn = opts->span_end_fn;
 		cfg->span_payload = opts->span_payload;
 	}
-	int rc;
 	if ((rc = set_string(&cfg->store_url, opts->store_url, "memory:")) < 0 ||
 	    (rc = set_string(&cfg->lock_url, opts->lock_url, "")) < 0 ||
 	    (rc = set_string(&cfg->events_url, opts->events_url, "store:")) < 0 ||
@@ -341,10 +393,29 @@ static int take_string(kv_list *l, const char *env, char **dst)
 	return *dst ? 0 : booking_error_oom();
 }
 
+/* A retired variable that is set (empty is unset, as for every variable). */
+static int check_retired_env(const kv_list *l, const retired_option *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = kv_get(l, r[i].env);
+		if (v && *v)
+			return booking__error_json(BOOKING_EVALIDATION,
+			                           json_pack("{s:s,s:s,s:s}", "field", r[i].env, "reason", "retired", "url",
+			                                     r[i].url_env),
+			                           "%s is no longer read: backend settings are parameters of the backend's "
+			                           "URL, set in %s (doc/configuration.md)",
+			                           r[i].env, r[i].url_env);
+	}
+	return 0;
+}
+
 static int options_from_kv(env_options *eo, kv_list *l)
 {
 	booking_options *o = &eo->opts;
 	int rc;
+	if ((rc = check_retired_env(l, retired_v1, sizeof(retired_v1) / sizeof(retired_v1[0]))) < 0 ||
+	    (rc = check_retired_env(l, retired_v3, sizeof(retired_v3) / sizeof(retired_v3[0]))) < 0)
+		return rc;
 	for (size_t i = 0; i < N_INT_OPTIONS; i++) {
 		const char *v = kv_get(l, int_options[i].env);
 		int *dst = opt_int(o, &int_options[i]);

@@ -35,7 +35,7 @@ static int made(const void *obj, const char *what, const char *url)
 	                         (int)(colon - url), url, what);
 }
 
-int booking_store_open(booking_store **out, const char *url, const booking_options *opts)
+int booking_store_open(booking_store **out, const char *url, const booking_clock *clock)
 {
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "store_open: NULL argument");
@@ -43,18 +43,7 @@ int booking_store_open(booking_store **out, const char *url, const booking_optio
 	booking_backend_def def;
 	if (!booking__backend_find(BOOKING__STORE, url, &def))
 		return unknown_scheme(BOOKING__STORE, "store_url");
-	/* still the core's job until the timeouts travel with the URL: a postgresql: URL gets the options' */
-	char *timed = NULL;
-	int rc = booking__pg_url_with_timeouts(&timed, url, opts);
-	if (rc < 0)
-		return rc;
-	booking_options defaults;
-	if (!opts) {
-		booking_options_init(&defaults);
-		opts = &defaults;
-	}
-	rc = def.store(out, timed ? timed : url, opts, def.payload);
-	booking_free(timed);
+	int rc = def.store(out, url, clock, def.payload);
 	if (rc < 0) {
 		*out = NULL;
 		return rc;
@@ -296,35 +285,29 @@ static int gateway_validate(const booking_payment_gateway *g)
 }
 
 /* Open what the options name by URL; validate what the host handed over. */
-int booking__open_backends(booking *bk, const booking_options *opts)
+int booking__open_backends(booking *bk)
 {
 	int rc;
 	if (bk->store) {
 		if ((rc = booking_store_validate(bk->store)) < 0)
 			return rc;
-	} else if ((rc = booking_store_open(&bk->store, bk->cfg.store_url, opts)) < 0) {
+	} else if ((rc = booking_store_open(&bk->store, bk->cfg.store_url, bk->clock)) < 0) {
 		return rc;
 	}
-	char *timed = NULL; /* redis:// with the options' timeouts, unless the URL sets them */
+	/* each URL reaches its constructor as given: the backend reads its settings from it */
 	if (bk->locks) {
 		if ((rc = lock_manager_validate(bk->locks)) < 0)
 			return rc;
-	} else if (bk->cfg.lock_url[0]) {
-		if ((rc = booking__redis_url_with_timeouts(&timed, bk->cfg.lock_url, &bk->cfg)) == 0)
-			rc = booking_lock_manager_open(&bk->locks, timed ? timed : bk->cfg.lock_url, bk->clock);
-		booking_free(timed);
-		if (rc < 0)
-			return rc;
+	} else if (bk->cfg.lock_url[0] &&
+	           (rc = booking_lock_manager_open(&bk->locks, bk->cfg.lock_url, bk->clock)) < 0) {
+		return rc;
 	}
 	if (bk->publisher) {
 		if ((rc = publisher_validate(bk->publisher)) < 0)
 			return rc;
-	} else if (strcmp(bk->cfg.events_url, "store:") != 0) {
-		if ((rc = booking__redis_url_with_timeouts(&timed, bk->cfg.events_url, &bk->cfg)) == 0)
-			rc = booking_event_publisher_open(&bk->publisher, timed ? timed : bk->cfg.events_url, bk->clock);
-		booking_free(timed);
-		if (rc < 0)
-			return rc;
+	} else if (strcmp(bk->cfg.events_url, "store:") != 0 &&
+	           (rc = booking_event_publisher_open(&bk->publisher, bk->cfg.events_url, bk->clock)) < 0) {
+		return rc;
 	}
 	if (bk->gateway) {
 		if ((rc = gateway_validate(bk->gateway)) < 0)

@@ -216,15 +216,6 @@ void booking__metric_retry(booking *bk, booking__dep dep);
 /* Count a consumer handler retry (events.c). */
 void booking__metric_redelivery(booking *bk);
 
-/*
- * URLs with the timeouts of the options added as parameters, unless the URL
- * sets them. *out is NULL when nothing is added (use `url`, also for a URL
- * of another scheme); else caller frees. The last place where the core
- * knows backend schemes: these settings are to travel with the backends.
- */
-int booking__redis_url_with_timeouts(char **out, const char *url, const booking_config *cfg);
-int booking__pg_url_with_timeouts(char **out, const char *url, const booking_options *opts);
-
 /* "postgresql://user:secret@host/db" → "postgresql://user:***@host/db", into buf. */
 const char *booking__url_redact(const char *url, char *buf, size_t size);
 

@@ -84,6 +84,12 @@ static int def_check(const booking_backend_def *def)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
 		                         "backend_register: version %u not supported (1..%u)", def->version,
 		                         BOOKING_BACKEND_DEF_VERSION);
+	/* calling a version 1 store constructor with a clock where it expects options would be undefined */
+	if (def->version < 2 && def->store)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
+		                         "backend_register: a version 1 def's store constructor takes booking_options; "
+		                         "rebuild it against this <booking/sys/registry.h> (version %u: it takes the clock)",
+		                         BOOKING_BACKEND_DEF_VERSION);
 	if (!def->scheme || !scheme_valid(def->scheme))
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"scheme\"}",
 		                         "backend_register: scheme must be a lower-case letter, then lower-case letters, "

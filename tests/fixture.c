@@ -66,13 +66,14 @@ void fx_fresh_url(char *out, size_t n, const char *url, char *file_out, size_t f
 		ck_assert_msg(rc == 0, "the fresh-URL callback failed (%d) for %s", rc, url);
 		return;
 	}
-	/* "sqlite:///abs/path.db": a file. "sqlite::memory:" and the rest: as given. */
+	/* "sqlite:///abs/path.db?params": a file, the parameters kept. "sqlite::memory:" and the rest: as given. */
 	if (strncmp(url, prefix, strlen(prefix)) == 0 && url[strlen(prefix)] == '/') {
 		const char *path = url + strlen(prefix);
+		size_t path_len = strcspn(path, "?");
 		char file[512];
-		snprintf(file, sizeof(file), "%s.%ld.%d", path, (long)getpid(), ++counter);
+		snprintf(file, sizeof(file), "%.*s.%ld.%d", (int)path_len, path, (long)getpid(), ++counter);
 		fx_remove_db(file);
-		snprintf(out, n, "%s%s", prefix, file);
+		snprintf(out, n, "%s%s%s", prefix, file, path + path_len);
 		if (file_out && file_n)
 			snprintf(file_out, file_n, "%s", file);
 		return;
@@ -132,7 +133,7 @@ void fx_open(fx *f, const booking_options *base)
 	if (!o.store && !o.store_url) {
 		fx_fresh_url(f->url, sizeof(f->url), fx_store_url(), f->file, sizeof(f->file));
 		booking_store *inner = NULL;
-		rc = booking_store_open(&inner, f->url, &o);
+		rc = booking_store_open(&inner, f->url, o.clock);
 		ck_assert_msg(rc == 0, "booking_store_open(%s): %s: %s", f->url, booking_error_name(rc),
 		              booking_error_last()->message);
 		f->wrap = fx_store_wrap_new(inner);

@@ -25,10 +25,6 @@ static const int_var int_vars[] = {
 	VAR("BOOKING_LOCK_TTL", lock_ttl_seconds, 5, 300),
 	VAR("BOOKING_LOCK_RETRY_COUNT", lock_retry_count, 1, 20),
 	VAR("BOOKING_LOCK_RETRY_DELAY_MS", lock_retry_delay_ms, 10, 1000),
-	VAR("BOOKING_DB_POOL_SIZE", db_pool_size, 1, 50),
-	VAR("BOOKING_DB_POOL_TIMEOUT", db_pool_timeout_seconds, 5, 120),
-	VAR("BOOKING_SQLITE_SYNCHRONOUS_FULL", sqlite_synchronous_full, 0, 1),
-	VAR("BOOKING_GATEWAY_TIMEOUT", gateway_timeout_seconds, 1, 60),
 	VAR("BOOKING_GATEWAY_MAX_RETRIES", gateway_max_retries, 0, 10),
 	VAR("BOOKING_CONSUMER_MAX_DELIVERIES", consumer_max_deliveries, 1, 100),
 	VAR("BOOKING_CONSUMER_RETRY_BASE_MS", consumer_retry_base_ms, 1, 60000),
@@ -36,6 +32,27 @@ static const int_var int_vars[] = {
 	VAR("BOOKING_CIRCUIT_BREAKER_RECOVERY_TIMEOUT", circuit_breaker_recovery_seconds, 10, 300),
 };
 #define N_INT_VARS (sizeof(int_vars) / sizeof(int_vars[0]))
+
+/*
+ * The backend settings retired in options version 5, in the order of
+ * their slots (retired_v1[0..3], then retired_v3[0..4]), and the variable
+ * whose URL carries each now.
+ */
+static const struct {
+	const char *env, *field, *url_env;
+} retired_vars[] = {
+	{"BOOKING_DB_POOL_SIZE", "db_pool_size", "BOOKING_STORE_URL"},
+	{"BOOKING_DB_POOL_TIMEOUT", "db_pool_timeout_seconds", "BOOKING_STORE_URL"},
+	{"BOOKING_SQLITE_SYNCHRONOUS_FULL", "sqlite_synchronous_full", "BOOKING_STORE_URL"},
+	{"BOOKING_GATEWAY_TIMEOUT", "gateway_timeout_seconds", "BOOKING_GATEWAY_URL"},
+	{"BOOKING_GATEWAY_CONNECT_TIMEOUT", "gateway_connect_timeout_seconds", "BOOKING_GATEWAY_URL"},
+	{"BOOKING_DB_CONNECT_TIMEOUT", "db_connect_timeout_seconds", "BOOKING_STORE_URL"},
+	{"BOOKING_DB_STATEMENT_TIMEOUT", "db_statement_timeout_seconds", "BOOKING_STORE_URL"},
+	{"BOOKING_REDIS_CONNECT_TIMEOUT_MS", "redis_connect_timeout_ms", "BOOKING_LOCK_URL or BOOKING_EVENTS_URL"},
+	{"BOOKING_REDIS_TIMEOUT_MS", "redis_timeout_ms", "BOOKING_LOCK_URL or BOOKING_EVENTS_URL"},
+};
+#define N_RETIRED (sizeof(retired_vars) / sizeof(retired_vars[0]))
+#define N_RETIRED_V1 (sizeof(((booking_options *)0)->retired_v1) / sizeof(int))
 
 static const char *const string_vars[] = {"BOOKING_STORE_URL", "BOOKING_LOCK_URL", "BOOKING_EVENTS_URL",
                                           "BOOKING_GATEWAY_URL", "BOOKING_SERVICE_NAME",
@@ -58,6 +75,8 @@ static void clean_env(void)
 		unsetenv(int_vars[i].env);
 	for (size_t i = 0; i < sizeof(string_vars) / sizeof(string_vars[0]); i++)
 		unsetenv(string_vars[i]);
+	for (size_t i = 0; i < N_RETIRED; i++)
+		unsetenv(retired_vars[i].env);
 }
 
 static char env_file[64];
@@ -355,6 +374,63 @@ START_TEST(open_refuses_bad_urls_and_versions)
 }
 END_TEST
 
+START_TEST(a_retired_variable_is_refused_naming_it_and_the_url_that_replaces_it)
+{
+	booking_options *o = (booking_options *)&o;
+
+	setenv(retired_vars[_i].env, "10", 1);
+	ck_assert_code(booking_options_from_env(&o), "VALIDATION_ERROR");
+	ck_assert_ptr_null(o);
+	const booking_error *e = booking_error_last();
+	ck_assert_msg(strstr(e->message, retired_vars[_i].env) && strstr(e->message, retired_vars[_i].url_env) &&
+	                  strstr(e->message, "no longer read"),
+	              "%s", e->message);
+	char field[96];
+	snprintf(field, sizeof(field), "\"field\":\"%s\"", retired_vars[_i].env);
+	ck_assert_msg(strstr(e->details_json, field) != NULL, "%s", e->details_json);
+
+	/* in an env file too; and empty is unset, as for every variable */
+	unsetenv(retired_vars[_i].env);
+	char line[96];
+	snprintf(line, sizeof(line), "%s=1\n", retired_vars[_i].env);
+	write_env_file(line);
+	ck_assert_code(booking_options_load(&o, env_file), "VALIDATION_ERROR");
+	setenv(retired_vars[_i].env, "", 1);
+	ck_assert_ok(booking_options_from_env(&o));
+	booking_options_free(o);
+}
+END_TEST
+
+START_TEST(a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field)
+{
+	booking_options o;
+	booking *bk = (booking *)&bk;
+	size_t i = (size_t)_i;
+
+	booking_options_init(&o);
+	if (i < N_RETIRED_V1)
+		o.retired_v1[i] = 10;
+	else
+		o.retired_v3[i - N_RETIRED_V1] = 10;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_null(bk);
+	ck_assert_msg(strstr(booking_error_last()->message, retired_vars[i].field) != NULL &&
+	                  strstr(booking_error_last()->message, "URL") != NULL,
+	              "%s", booking_error_last()->message);
+
+	/* what an older binary built against the version 4 header sends: the same refusal */
+	o.version = 4;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	if (i >= N_RETIRED_V1) {
+		/* a version 2 struct ends before the retired_v3 slots: they are never read */
+		o.version = 2;
+		o.log_level = BOOKING_LOG_CRITICAL;
+		ck_assert_ok(booking_open(&bk, &o));
+		booking_close(bk);
+	}
+}
+END_TEST
+
 START_TEST(open_with_null_options_reads_the_environment)
 {
 	booking *bk = NULL;
@@ -393,6 +469,8 @@ int main(void)
 	tcase_add_loop_test(tc, open_refuses_each_out_of_range_field, 0, (int)N_INT_VARS);
 	tcase_add_test(tc, open_refuses_bad_urls_and_versions);
 	tcase_add_test(tc, open_with_null_options_reads_the_environment);
+	tcase_add_loop_test(tc, a_retired_variable_is_refused_naming_it_and_the_url_that_replaces_it, 0, (int)N_RETIRED);
+	tcase_add_loop_test(tc, a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field, 0, (int)N_RETIRED);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

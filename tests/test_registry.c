@@ -17,17 +17,17 @@
 typedef struct seen {
 	atomic_int calls;
 	char url[128];
-	bool had_opts;
+	const booking_clock *clock;
 } seen;
 
 /* A store of scheme "x" that is the memory store, counting its openings. */
-static int forwarding_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+static int forwarding_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
 	seen *s = payload;
 	atomic_fetch_add(&s->calls, 1);
 	snprintf(s->url, sizeof(s->url), "%s", url);
-	s->had_opts = opts != NULL;
-	return booking_store_open(out, "memory:", opts);
+	s->clock = clock;
+	return booking_store_open(out, "memory:", clock);
 }
 
 static int forwarding_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
@@ -79,14 +79,16 @@ START_TEST(registered_store_scheme_opens_through_booking_open)
 	booking_backend_def def = store_def("teststore", &s);
 	ck_assert_ok(booking_backend_register(&def));
 
+	booking_clock *clock = booking_clock_manual_new(FX_T0);
 	booking_options o;
 	booking_options_init(&o);
 	o.store_url = "teststore://somewhere/db?x=1";
+	o.clock = clock;
 	booking *bk = NULL;
 	ck_assert_ok(booking_open(&bk, &o));
 	ck_assert_int_eq(atomic_load(&s.calls), 1);
 	ck_assert_str_eq(s.url, "teststore://somewhere/db?x=1"); /* the whole URL, scheme included */
-	ck_assert(s.had_opts);
+	ck_assert_ptr_eq(s.clock, clock);                          /* the handle's clock */
 
 	/* the handle works on it: a catalog write and read */
 	booking_ctx admin = fx_admin();
@@ -96,11 +98,13 @@ START_TEST(registered_store_scheme_opens_through_booking_open)
 	booking_movie_free(m);
 	booking_close(bk);
 
-	/* booking_store_open with NULL options: the constructor still gets options (the defaults) */
+	booking_clock_manual_free(clock);
+
+	/* booking_store_open hands on the clock it is given, NULL too */
 	booking_store *st = NULL;
-	s.had_opts = false;
+	s.clock = booking_clock_system();
 	ck_assert_ok(booking_store_open(&st, "teststore:", NULL));
-	ck_assert(s.had_opts);
+	ck_assert_ptr_null(s.clock);
 	st->free(st);
 
 	ck_assert_ok(booking_backend_unregister("teststore"));
@@ -221,6 +225,11 @@ START_TEST(an_invalid_def_is_refused)
 	ck_assert_ptr_nonnull(strstr(detail_field(), "version"));
 	def.version = BOOKING_BACKEND_DEF_VERSION + 1;
 	ck_assert_code(booking_backend_register(&def), "VALIDATION_ERROR");
+	/* a version 1 def's store constructor took booking_options: it would be called wrongly */
+	def.version = 1;
+	ck_assert_code(booking_backend_register(&def), "VALIDATION_ERROR");
+	ck_assert_ptr_nonnull(strstr(detail_field(), "version"));
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "rebuild"));
 
 	static const char *const bad_schemes[] = {
 		"", "Upper", "1abc", "with:colon", "memory:", "sp ace", "_x",
@@ -236,6 +245,18 @@ START_TEST(an_invalid_def_is_refused)
 	def.scheme = "abcdefghijklmnopqrstuvwxyz01234"; /* 31 bytes: the longest */
 	ck_assert_ok(booking_backend_register(&def));
 	ck_assert_ok(booking_backend_unregister(def.scheme));
+
+	/* a version 1 def without a store: its constructors are those of today */
+	booking_backend_def v1 = BOOKING_BACKEND_DEF_INIT;
+	v1.version = 1;
+	v1.scheme = "v1locks";
+	v1.lock_manager = forwarding_locks;
+	v1.payload = &s;
+	ck_assert_ok(booking_backend_register(&v1));
+	booking_lock_manager *lm = NULL;
+	ck_assert_ok(booking_lock_manager_open(&lm, "v1locks:", NULL));
+	lm->free(lm);
+	ck_assert_ok(booking_backend_unregister("v1locks"));
 
 	booking_backend_def empty = BOOKING_BACKEND_DEF_INIT;
 	empty.scheme = "empty";
@@ -288,9 +309,9 @@ static void bad_store_free(booking_store *st)
 	atomic_fetch_add(&bad_store_freed, 1);
 	free(st);
 }
-static int bad_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+static int bad_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
-	(void)url, (void)opts, (void)payload;
+	(void)url, (void)clock, (void)payload;
 	booking_store *st = calloc(1, sizeof(*st));
 	if (!st)
 		return booking_error_set(BOOKING_ENOMEM, NULL, "calloc");
@@ -298,9 +319,9 @@ static int bad_store(booking_store **out, const char *url, const booking_options
 	*out = st;
 	return 0;
 }
-static int no_store(booking_store **out, const char *url, const booking_options *opts, void *payload)
+static int no_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
-	(void)out, (void)url, (void)opts, (void)payload;
+	(void)out, (void)url, (void)clock, (void)payload;
 	return 0; /* success, and nothing made */
 }
 
@@ -380,6 +401,74 @@ START_TEST(registration_allocates_nothing)
 }
 END_TEST
 
+/* The URLs the constructors of taken-over built-in schemes were handed. */
+typedef struct urls_seen {
+	char store[128], locks[128], events[128];
+} urls_seen;
+
+static int recording_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
+{
+	snprintf(((urls_seen *)payload)->store, sizeof(((urls_seen *)payload)->store), "%s", url);
+	return booking_store_open(out, "memory:", clock);
+}
+
+static int recording_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
+{
+	snprintf(((urls_seen *)payload)->locks, sizeof(((urls_seen *)payload)->locks), "%s", url);
+	return booking_lock_manager_open(out, "memory:", clock);
+}
+
+static int recording_events(booking_event_publisher **out, const char *url, const booking_clock *clock,
+                            void *payload)
+{
+	snprintf(((urls_seen *)payload)->events, sizeof(((urls_seen *)payload)->events), "%s", url);
+	return booking_event_publisher_open(out, "memory:", clock);
+}
+
+/*
+ * The core builds no backend URL: each reaches its constructor as the host
+ * wrote it, settings and all (it used to add timeouts to redis: and
+ * postgresql: URLs). The built-in schemes are taken over by recorders for
+ * this (last) test; Check runs each test in a process of its own.
+ */
+START_TEST(the_core_hands_every_url_on_as_given)
+{
+	urls_seen u;
+	ck_assert_ok(booking_backend_unregister("redis"));
+	ck_assert_ok(booking_backend_unregister("postgresql"));
+	booking_backend_def redis = BOOKING_BACKEND_DEF_INIT;
+	redis.scheme = "redis";
+	redis.lock_manager = recording_locks;
+	redis.event_publisher = recording_events;
+	redis.payload = &u;
+	ck_assert_ok(booking_backend_register(&redis));
+	booking_backend_def pg = BOOKING_BACKEND_DEF_INIT;
+	pg.scheme = "postgresql";
+	pg.store = recording_store;
+	pg.payload = &u;
+	ck_assert_ok(booking_backend_register(&pg));
+
+	for (unsigned int version = 3; version <= BOOKING_OPTIONS_VERSION; version++) {
+		booking_options o;
+		booking_options_init(&o);
+		o.version = version;
+		o.store_url = "postgresql://db.example/booking";
+		o.lock_url = "redis://locks.example:6379/0";
+		o.events_url = "redis://events.example:6379/1?stream=s";
+		o.log_level = BOOKING_LOG_CRITICAL;
+		memset(&u, 0, sizeof(u));
+		booking *bk = NULL;
+		ck_assert_ok(booking_open(&bk, &o));
+		ck_assert_str_eq(u.store, "postgresql://db.example/booking");
+		ck_assert_str_eq(u.locks, "redis://locks.example:6379/0");
+		ck_assert_str_eq(u.events, "redis://events.example:6379/1?stream=s");
+		booking_close(bk);
+	}
+	ck_assert_ok(booking_backend_unregister("redis"));
+	ck_assert_ok(booking_backend_unregister("postgresql"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("registry");
@@ -397,6 +486,8 @@ int main(void)
 	tcase_add_test(tc, unknown_scheme_errors_are_unchanged);
 	tcase_add_test(tc, what_a_constructor_makes_is_validated);
 	tcase_add_test(tc, concurrent_registrations_of_one_scheme_let_exactly_one_win);
+	/* last: it takes the built-in redis and postgresql schemes over */
+	tcase_add_test(tc, the_core_hands_every_url_on_as_given);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

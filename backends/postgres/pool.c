@@ -2,8 +2,8 @@
  * PostgreSQL store — the connection pool, prepared queries, text-format
  * parameters and results, and the mapping of SQLSTATEs onto booking errors.
  *
- * Connections are pooled by sys/pool.h: opened lazily, up to db_pool_size;
- * a caller waits up to db_pool_timeout_seconds for a free one, then gets
+ * Connections are pooled by sys/pool.h: opened lazily, up to the URL's
+ * pool=N; a caller waits up to pool_timeout=S for a free one, then gets
  * BOOKING_EUNAVAILABLE.
  * Each connection prepares a query the first time it runs it (PQprepare
  * once per connection, PQexecPrepared after). A lost connection is marked

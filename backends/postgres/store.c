@@ -6,9 +6,17 @@
  * reservation.c, payment.c and outbox.c; the pool and query plumbing in
  * pool.c; the schema and its PL/pgSQL functions in schema.c.
  *
+ * The store's own URL parameters (doc/backends.md), taken out of the URL
+ * before the rest reaches libpq, each optional:
+ *   pool=N               connections, 1..50, default 10
+ *   pool_timeout=S       wait for a free connection, seconds, 5..120, default 30
+ *   statement_timeout=S  the server's statement_timeout, seconds, 1..600,
+ *                        default 30 (a longer wait means something is wrong: 503)
+ * Every other parameter is libpq's and reaches it as written.
+ *
  * Every connection gets, unless the URL says otherwise:
- *   connect_timeout    db_pool_timeout_seconds, at most 5 s
- *   statement_timeout  30 s (a longer wait means something is wrong: 503)
+ *   connect_timeout    pool_timeout, at most 5 s
+ *   statement_timeout  as above
  *   idle_in_transaction_session_timeout 60 s, TCP keepalives, UTF8,
  *   default_transaction_isolation read committed (the functions rely on
  *   READ COMMITTED re-checks after a row lock wait).
@@ -22,9 +30,19 @@
 #include <string.h>
 
 #define PG_CONNECT_TIMEOUT_MAX 5
-#define PG_SERVER_OPTIONS                                                                                      \
-	"-c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000 "                             \
+#define PG_DEFAULT_POOL_SIZE 10
+#define PG_DEFAULT_POOL_TIMEOUT_S 30
+#define PG_DEFAULT_STATEMENT_TIMEOUT_S 30
+#define PG_SERVER_OPTIONS_FORMAT                                                                               \
+	"-c statement_timeout=%d -c idle_in_transaction_session_timeout=60000 "                                \
 	"-c default_transaction_isolation=read\\ committed"
+
+/* What the URL sets for the store itself. */
+typedef struct pg_settings {
+	int pool_size;
+	int pool_timeout_s;
+	int statement_timeout_s;
+} pg_settings;
 
 static void st_free(booking_store *base)
 {
@@ -45,11 +63,55 @@ typedef struct pg_default {
 } pg_default;
 
 /*
- * Turn the URL into keyword/value arrays for PQconnectdbParams(): the
- * URL's settings, then our defaults for what it leaves unset; `options`
- * is ours followed by the URL's. All strings in one block.
+ * Take the store's own parameters out of `url` into *set; *libpq_url_out
+ * is the URL with libpq's parameters only, as written (caller frees).
  */
-static int build_params(pg_store *st, const char *url, const booking_options *opts)
+static int split_url(const char *url, pg_settings *set, char **libpq_url_out)
+{
+	*libpq_url_out = NULL;
+	set->pool_size = PG_DEFAULT_POOL_SIZE;
+	set->pool_timeout_s = PG_DEFAULT_POOL_TIMEOUT_S;
+	set->statement_timeout_s = PG_DEFAULT_STATEMENT_TIMEOUT_S;
+	size_t base = booking_url_base_len(url);
+	char *out = booking_malloc(strlen(url) + 1); /* what is kept is never longer */
+	if (!out)
+		return booking_error_oom();
+	memcpy(out, url, base);
+	size_t at = base;
+	booking_url_query q;
+	int rc;
+	booking_url_query_init(&q, url, "store_url");
+	while ((rc = booking_url_query_next(&q)) > 0) {
+		if (booking_url_query_is(&q, "pool")) {
+			rc = booking_url_query_int(&q, 1, 50, &set->pool_size);
+		} else if (booking_url_query_is(&q, "pool_timeout")) {
+			rc = booking_url_query_int(&q, 5, 120, &set->pool_timeout_s);
+		} else if (booking_url_query_is(&q, "statement_timeout")) {
+			rc = booking_url_query_int(&q, 1, 600, &set->statement_timeout_s);
+		} else { /* libpq's: it checks them (PQconninfoParse) */
+			out[at] = at == base ? '?' : '&';
+			memcpy(out + at + 1, q.param.text, q.param.text_len);
+			at += 1 + q.param.text_len;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0) { /* a bad parameter, or a malformed one booking_url_query_next() refused */
+		booking_free(out);
+		return rc;
+	}
+	out[at] = '\0';
+	*libpq_url_out = out;
+	return 0;
+}
+
+/*
+ * Turn the URL (libpq's parameters only) into keyword/value arrays for
+ * PQconnectdbParams(): the URL's settings, then our defaults for what it
+ * leaves unset; `options` is ours followed by the URL's. All strings in
+ * one block.
+ */
+static int build_params(pg_store *st, const char *url, const pg_settings *set)
 {
 	char *err = NULL;
 	PQconninfoOption *info = PQconninfoParse(url, &err);
@@ -61,8 +123,11 @@ static int build_params(pg_store *st, const char *url, const booking_options *op
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
 		                         "store_url: not a PostgreSQL URL: %s", msg);
 	}
-	int timeout = opts && opts->db_pool_timeout_seconds > 0 ? opts->db_pool_timeout_seconds : 30;
+	int timeout = set->pool_timeout_s;
 	st->connect_timeout_s = timeout < PG_CONNECT_TIMEOUT_MAX ? timeout : PG_CONNECT_TIMEOUT_MAX;
+	char server_options[160];
+	snprintf(server_options, sizeof server_options, PG_SERVER_OPTIONS_FORMAT, set->statement_timeout_s * 1000);
+	size_t server_len = strlen(server_options);
 	char timeout_text[16];
 	snprintf(timeout_text, sizeof timeout_text, "%d", st->connect_timeout_s);
 	const pg_default defaults[] = {
@@ -94,7 +159,7 @@ static int build_params(pg_store *st, const char *url, const booking_options *op
 		bytes += strlen(defaults[i].keyword) + strlen(defaults[i].value) + 2;
 	}
 	n++; /* options */
-	bytes += sizeof "options" + sizeof PG_SERVER_OPTIONS + (user_options ? strlen(user_options) + 1 : 0);
+	bytes += sizeof "options" + server_len + 1 + (user_options ? strlen(user_options) + 1 : 0);
 
 	st->keywords = booking_calloc(n + 1, sizeof *st->keywords);
 	st->values = booking_calloc(n + 1, sizeof *st->values);
@@ -131,10 +196,10 @@ static int build_params(pg_store *st, const char *url, const booking_options *op
 	}
 	PUT(st->keywords[k], "options");
 	st->values[k] = p;
-	memcpy(p, PG_SERVER_OPTIONS, sizeof PG_SERVER_OPTIONS);
+	memcpy(p, server_options, server_len + 1);
 	if (user_options) {
-		p[sizeof PG_SERVER_OPTIONS - 1] = ' ';
-		memcpy(p + sizeof PG_SERVER_OPTIONS, user_options, strlen(user_options) + 1);
+		p[server_len] = ' ';
+		memcpy(p + server_len + 1, user_options, strlen(user_options) + 1);
 	}
 	k++;
 #undef PUT
@@ -144,12 +209,6 @@ static int build_params(pg_store *st, const char *url, const booking_options *op
 	return 0;
 }
 
-static int pool_init(pg_store *st, const booking_options *opts)
-{
-	int size = opts && opts->db_pool_size > 0 ? opts->db_pool_size : 10;
-	int timeout = opts && opts->db_pool_timeout_seconds > 0 ? opts->db_pool_timeout_seconds : 30;
-	return pg_pool_init(st, (size_t)size, (int64_t)timeout * 1000);
-}
 
 static const booking_store_catalog pg_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
@@ -215,20 +274,28 @@ static void set_members(booking_store *b)
 	b->scan = pg_scan;
 }
 
-int booking__pg_store_new(booking_store **out, const char *conninfo, const booking_options *opts)
+int booking__pg_store_new(booking_store **out, const char *url)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: out is NULL");
 	*out = NULL;
-	if (!conninfo)
+	if (!url)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}", "store_url is NULL");
+	pg_settings set;
+	char *libpq_url = NULL;
+	int rc = split_url(url, &set, &libpq_url);
+	if (rc < 0)
+		return rc;
 	pg_store *st = booking_calloc(1, sizeof *st);
-	if (!st)
+	if (!st) {
+		booking_free(libpq_url);
 		return booking_error_oom();
+	}
 	set_members(&st->parent);
-	int rc = build_params(st, conninfo, opts);
+	rc = build_params(st, libpq_url, &set);
+	booking_free(libpq_url);
 	if (rc == 0)
-		rc = pool_init(st, opts);
+		rc = pg_pool_init(st, (size_t)set.pool_size, (int64_t)set.pool_timeout_s * 1000);
 	if (rc < 0) {
 		st_free(&st->parent);
 		return rc;

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #define RD_DEFAULT_STREAM "booking:events"
+#define RD_STREAM_MAX 200
 #define RD_DEFAULT_MAXLEN 100000
 #define RD_DEFAULT_MAX_DELIVERIES 10
 #define RD_DEFAULT_POOL 8
@@ -74,10 +75,13 @@ char *rd_strndup(const char *s, size_t n)
 	return d;
 }
 
-static int bad_url(const char *who, const char *what)
+static int bad_url(const char *who, const char *field, const char *what)
 {
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"url\"}",
-	                         "%s: %s (redis://[[user]:password@]host[:port][/db][?key=value&...])", who, what);
+	char details[64];
+	snprintf(details, sizeof details, "{\"field\":\"%s\"}", field);
+	return booking_error_set(BOOKING_EVALIDATION, details,
+	                         "%s: %s: %s (redis://[[user]:password@]host[:port][/db][?key=value&...])", field, who,
+	                         what);
 }
 
 /* Whole-string decimal in [lo, hi]. */
@@ -111,11 +115,11 @@ static void config_clear(rd_config *cfg)
 	memset(cfg, 0, sizeof *cfg);
 }
 
-static int parse_userinfo(rd_config *cfg, const char *s, size_t n, const char *who)
+static int parse_userinfo(rd_config *cfg, const char *s, size_t n, const char *who, const char *field)
 {
 	const char *colon = memchr(s, ':', n);
 	if (!colon)
-		return bad_url(who, "user info needs a password (user:password@ or :password@)");
+		return bad_url(who, field, "user info needs a password (user:password@ or :password@)");
 	size_t ul = (size_t)(colon - s);
 	if (ul && !(cfg->user = rd_strndup(s, ul)))
 		return booking_error_oom();
@@ -124,20 +128,20 @@ static int parse_userinfo(rd_config *cfg, const char *s, size_t n, const char *w
 	return 0;
 }
 
-static int parse_hostport(rd_config *cfg, const char *s, size_t n, const char *who)
+static int parse_hostport(rd_config *cfg, const char *s, size_t n, const char *who, const char *field)
 {
 	const char *host = s, *port = NULL;
 	size_t hl;
 	if (n && s[0] == '[') { /* [IPv6]:port */
 		const char *close = memchr(s, ']', n);
 		if (!close)
-			return bad_url(who, "unterminated [IPv6] host");
+			return bad_url(who, field, "unterminated [IPv6] host");
 		host = s + 1;
 		hl = (size_t)(close - host);
 		const char *after = close + 1;
 		if (after < s + n) {
 			if (*after != ':')
-				return bad_url(who, "junk after the [IPv6] host");
+				return bad_url(who, field, "junk after the [IPv6] host");
 			port = after + 1;
 		}
 	} else {
@@ -152,71 +156,60 @@ static int parse_hostport(rd_config *cfg, const char *s, size_t n, const char *w
 	if (port) {
 		long long v;
 		if (!parse_num(port, (size_t)(s + n - port), 1, 65535, &v))
-			return bad_url(who, "port must be 1..65535");
+			return bad_url(who, field, "port must be 1..65535");
 		cfg->port = (int)v;
 	}
 	return 0;
 }
 
-static int parse_param(rd_config *cfg, const char *s, size_t n, const char *who)
+static int parse_stream(rd_config *cfg, const booking_url_query *q, const char *who, const char *field)
 {
-	const char *eq = memchr(s, '=', n);
-	if (!eq || eq == s || eq + 1 == s + n)
-		return bad_url(who, "query parameters are key=value");
-	size_t kl = (size_t)(eq - s), vl = n - kl - 1;
-	const char *v = eq + 1;
-	long long num = 0;
-#define KEY_IS(name) (kl == strlen(name) && memcmp(s, name, kl) == 0)
-	if (KEY_IS("stream")) {
-		booking_free(cfg->stream);
-		if (!(cfg->stream = rd_strndup(v, vl)))
-			return booking_error_oom();
-		return 0;
-	}
-	if (KEY_IS("maxlen")) {
-		if (!parse_num(v, vl, 1, 1000000000000LL, &num))
-			return bad_url(who, "maxlen must be 1..10^12");
-		cfg->maxlen = num;
-	} else if (KEY_IS("max_deliveries")) {
-		if (!parse_num(v, vl, 1, 1000, &num))
-			return bad_url(who, "max_deliveries must be 1..1000");
-		cfg->max_deliveries = (int)num;
-	} else if (KEY_IS("pool")) {
-		if (!parse_num(v, vl, 1, 64, &num))
-			return bad_url(who, "pool must be 1..64");
-		cfg->pool_size = (size_t)num;
-	} else if (KEY_IS("connect_timeout_ms")) {
-		if (!parse_num(v, vl, 10, 60000, &num))
-			return bad_url(who, "connect_timeout_ms must be 10..60000");
-		cfg->connect_timeout_ms = (int)num;
-	} else if (KEY_IS("timeout_ms")) {
-		if (!parse_num(v, vl, 10, 60000, &num))
-			return bad_url(who, "timeout_ms must be 10..60000");
-		cfg->timeout_ms = (int)num;
-	} else {
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"url\"}",
-		                         "%s: unknown URL parameter \"%.*s\" (stream, maxlen, max_deliveries, pool, "
-		                         "connect_timeout_ms, timeout_ms)",
-		                         who, (int)(kl < 64 ? kl : 64), s);
-	}
-#undef KEY_IS
+	char name[RD_STREAM_MAX + 1];
+	int n = booking_url_query_text(q, name, sizeof name);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return bad_url(who, field, "stream must be 1..200 characters");
+	booking_free(cfg->stream);
+	if (!(cfg->stream = booking_strdup(name)))
+		return booking_error_oom();
 	return 0;
 }
 
-static int parse_query(rd_config *cfg, const char *q, const char *who)
+/* The URL's parameters (see redis_client.h), read with sys/url.h. */
+static int parse_query(rd_config *cfg, const char *url, const char *who, const char *field)
 {
-	while (*q) {
-		const char *amp = strchr(q, '&');
-		size_t n = amp ? (size_t)(amp - q) : strlen(q);
-		int rc = parse_param(cfg, q, n, who);
+	booking_url_query q;
+	int rc;
+	booking_url_query_init(&q, url, field);
+	while ((rc = booking_url_query_next(&q)) > 0) {
+		int pool = 0;
+		int64_t maxlen = 0;
+		if (booking_url_query_is(&q, "stream")) {
+			rc = parse_stream(cfg, &q, who, field);
+		} else if (booking_url_query_is(&q, "maxlen")) {
+			if ((rc = booking_url_query_int64(&q, 1, INT64_C(1000000000000), &maxlen)) == 0)
+				cfg->maxlen = (long long)maxlen;
+		} else if (booking_url_query_is(&q, "max_deliveries")) {
+			rc = booking_url_query_int(&q, 1, 1000, &cfg->max_deliveries);
+		} else if (booking_url_query_is(&q, "pool")) {
+			if ((rc = booking_url_query_int(&q, 1, 64, &pool)) == 0)
+				cfg->pool_size = (size_t)pool;
+		} else if (booking_url_query_is(&q, "connect_timeout_ms")) {
+			rc = booking_url_query_int(&q, 10, 60000, &cfg->connect_timeout_ms);
+		} else if (booking_url_query_is(&q, "timeout_ms")) {
+			rc = booking_url_query_int(&q, 10, 60000, &cfg->timeout_ms);
+		} else {
+			rc = booking_url_query_unknown(&q, "stream, maxlen, max_deliveries, pool, connect_timeout_ms, "
+			                                   "timeout_ms");
+		}
 		if (rc < 0)
 			return rc;
-		q += n + (amp ? 1 : 0);
 	}
-	return 0;
+	return rc;
 }
 
-static int parse_url(rd_config *cfg, const char *url, const char *who)
+static int parse_url(rd_config *cfg, const char *url, const char *who, const char *field)
 {
 	static const char scheme[] = "redis://";
 	memset(cfg, 0, sizeof *cfg);
@@ -227,7 +220,7 @@ static int parse_url(rd_config *cfg, const char *url, const char *who)
 	cfg->connect_timeout_ms = RD_DEFAULT_CONNECT_TIMEOUT_MS;
 	cfg->timeout_ms = RD_DEFAULT_TIMEOUT_MS;
 	if (!url || strncmp(url, scheme, sizeof scheme - 1) != 0)
-		return bad_url(who, "the URL must start with redis://");
+		return bad_url(who, field, "the URL must start with redis://");
 	const char *auth = url + sizeof scheme - 1;
 	size_t al = strcspn(auth, "/?");
 	const char *at = NULL;
@@ -236,22 +229,22 @@ static int parse_url(rd_config *cfg, const char *url, const char *who)
 			at = p;
 	int rc = 0;
 	if (at)
-		rc = parse_userinfo(cfg, auth, (size_t)(at - auth), who);
+		rc = parse_userinfo(cfg, auth, (size_t)(at - auth), who, field);
 	const char *hp = at ? at + 1 : auth;
 	if (rc == 0)
-		rc = parse_hostport(cfg, hp, (size_t)(auth + al - hp), who);
+		rc = parse_hostport(cfg, hp, (size_t)(auth + al - hp), who, field);
 	const char *rest = auth + al;
 	if (rc == 0 && *rest == '/') {
 		rest++;
 		size_t dl = strcspn(rest, "?");
 		long long db = 0;
 		if (dl && !parse_num(rest, dl, 0, 65535, &db))
-			rc = bad_url(who, "the database must be a number 0..65535");
+			rc = bad_url(who, field, "the database must be a number 0..65535");
 		cfg->db = (int)db;
 		rest += dl;
 	}
 	if (rc == 0 && *rest == '?')
-		rc = parse_query(cfg, rest + 1, who);
+		rc = parse_query(cfg, url, who, field);
 	if (rc == 0 && !cfg->stream) {
 		cfg->stream = booking_strdup(RD_DEFAULT_STREAM);
 		if (!cfg->stream) {
@@ -260,8 +253,8 @@ static int parse_url(rd_config *cfg, const char *url, const char *who)
 			return rc;
 		}
 	}
-	if (rc == 0 && (!cfg->stream[0] || strlen(cfg->stream) > 200))
-		rc = bad_url(who, "stream must be 1..200 characters");
+	if (rc == 0 && (!cfg->stream[0] || strlen(cfg->stream) > RD_STREAM_MAX))
+		rc = bad_url(who, field, "stream must be 1..200 characters");
 	if (rc < 0)
 		config_clear(cfg);
 	return rc;
@@ -574,14 +567,14 @@ static int pool_init(rd_client *c)
 	return booking_pool_new(&c->pool, &cfg);
 }
 
-int rd_client_new(rd_client **out, const char *url, const char *who)
+int rd_client_new(rd_client **out, const char *url, const char *who, const char *field)
 {
 	*out = NULL;
 	rd_client *c = booking_calloc(1, sizeof *c);
 	if (!c)
 		return booking_error_oom();
 	c->who = who;
-	int rc = parse_url(&c->cfg, url, who);
+	int rc = parse_url(&c->cfg, url, who, field);
 	if (rc < 0) {
 		booking_free(c);
 		return rc;

@@ -236,7 +236,7 @@ int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url,
 	rd_locks *lm = booking_calloc(1, sizeof *lm);
 	if (!lm)
 		return booking_error_oom();
-	int rc = rd_client_new(&lm->client, url, who);
+	int rc = rd_client_new(&lm->client, url, who, "lock_url");
 	if (rc < 0) {
 		booking_free(lm);
 		return rc;

@@ -373,7 +373,7 @@ int booking__redis_publisher_new(booking_event_publisher **out, const char *url,
 	rd_publisher *p = booking_calloc(1, sizeof *p);
 	if (!p)
 		return booking_error_oom();
-	int rc = rd_client_new(&p->client, url, who);
+	int rc = rd_client_new(&p->client, url, who, "events_url");
 	if (rc < 0) {
 		booking_free(p);
 		return rc;

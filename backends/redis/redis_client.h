@@ -27,7 +27,9 @@
  *   pool=N                  connections per object (default 8, 1..64)
  *   connect_timeout_ms=N    default 1000 (guide §7.3), 10..60000
  *   timeout_ms=N            per command, default 2000 (guide §7.3), 10..60000
- * No percent-decoding: user, password and stream are taken as written.
+ * Parameters are read with <booking/sys/url.h>: percent-decoded, an
+ * unknown or out-of-range one refused naming the URL's field. User and
+ * password are taken as written (no percent-decoding).
  */
 typedef struct rd_config {
 	char *host;
@@ -58,10 +60,11 @@ typedef struct rd_client rd_client;
  * Parse `url` and set up an (empty) pool: no connection is made until the
  * first command, so a Redis that is down at open time only makes the calls
  * fail with BOOKING_EUNAVAILABLE. `who` prefixes error messages
- * ("redis lock manager"). Caller owns *out (rd_client_free).
+ * ("redis lock manager"); errors about the URL name `field` ("lock_url").
+ * Caller owns *out (rd_client_free).
  * @return 0, BOOKING_EVALIDATION (bad URL), BOOKING_ENOMEM, BOOKING_EINTERNAL.
  */
-int rd_client_new(rd_client **out, const char *url, const char *who);
+int rd_client_new(rd_client **out, const char *url, const char *who, const char *field);
 void rd_client_free(rd_client *c);
 const rd_config *rd_client_config(const rd_client *c);
 

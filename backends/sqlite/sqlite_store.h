@@ -5,8 +5,8 @@
  * checks a connection out for its duration and returns it, so a connection
  * is only ever used by one thread at a time (SQLITE_OPEN_NOMUTEX), a thread
  * that exits leaves nothing behind, and free() owns every connection. The
- * pool opens connections lazily up to opts->db_pool_size and makes a caller
- * wait (db_pool_timeout_seconds) when all are busy.
+ * pool opens connections lazily up to the URL's pool=N and makes a caller
+ * wait (pool_timeout=S) when all are busy.
  *
  * `sqlite::memory:` uses exactly one connection for the life of the store:
  * one database shared by every thread, calls serialised by the pool. (A

@@ -8,7 +8,13 @@
  * error, so nothing is written on error); reads run in one deferred
  * transaction each (one snapshot). The database runs in WAL mode with
  * synchronous=NORMAL (FULL on request), foreign keys on and a busy timeout
- * of db_pool_timeout_seconds. See sqlite_store.h for the connection model.
+ * of pool_timeout seconds. See sqlite_store.h for the connection model.
+ *
+ * The URL's parameters (doc/backends.md), each optional:
+ *   pool=N            connections, 1..50, default 10 (always 1 for :memory:)
+ *   pool_timeout=S    wait for a free connection, and the busy timeout, in
+ *                     seconds, 5..120, default 30
+ *   synchronous=full  PRAGMA synchronous=FULL; "normal" (the default) NORMAL
  * SPDX-License-Identifier: MIT
  */
 #include <string.h>
@@ -17,6 +23,13 @@
 
 #define SQ_DEFAULT_POOL_SIZE 10
 #define SQ_DEFAULT_TIMEOUT_SECONDS 30
+
+/* What the URL sets. */
+typedef struct sq_settings {
+	int pool_size;
+	int pool_timeout_s;
+	bool sync_full;
+} sq_settings;
 
 /* --- scan ------------------------------------------------------------------------ */
 
@@ -240,54 +253,126 @@ static void vtable_init(booking_store *v)
 	v->scan = sq_scan;
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/*
+ * The path of the URL, up to its parameters: sqlite:///abs/path.db →
+ * /abs/path.db; sqlite:///./rel.db and sqlite:///../rel.db → relative to
+ * the working directory (the CLI's default, sqlite:///./booking-data/booking.db);
+ * sqlite::memory: → a private in-memory database. The path is taken as
+ * written (no percent-decoding); it ends at the first '?'.
+ */
+static int url_path(const char *url, const char **path_out, size_t *len_out)
+{
+	const char *p = url + strlen("sqlite:");
+	size_t n = booking_url_base_len(url) - strlen("sqlite:");
+	if (n == strlen(":memory:") && has_prefix(p, ":memory:")) {
+		*path_out = p;
+		*len_out = n;
+		return 0;
+	}
+	if (has_prefix(p, "//")) {
+		p += 2;
+		n -= 2;
+	}
+	if (has_prefix(p, "/./") || has_prefix(p, "/../")) {
+		p += 1;
+		n -= 1;
+	}
+	*path_out = p;
+	*len_out = n;
+	if (n == 0)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
+		                         "store_url: sqlite URL without a path (sqlite:///path/file.db or sqlite::memory:)");
+	return 0;
+}
+
+static int url_synchronous(const booking_url_query *q, bool *full_out)
+{
+	static const char *const names[] = {"normal", "full"};
+	size_t i = 0;
+	int rc = booking_url_query_choice(q, names, 2, &i);
+	if (rc == 0)
+		*full_out = i == 1;
+	return rc;
+}
+
+static int url_settings(const char *url, sq_settings *out)
+{
+	booking_url_query q;
+	int rc;
+
+	out->pool_size = SQ_DEFAULT_POOL_SIZE;
+	out->pool_timeout_s = SQ_DEFAULT_TIMEOUT_SECONDS;
+	out->sync_full = false;
+	booking_url_query_init(&q, url, "store_url");
+	while ((rc = booking_url_query_next(&q)) > 0) {
+		if (booking_url_query_is(&q, "pool"))
+			rc = booking_url_query_int(&q, 1, 50, &out->pool_size);
+		else if (booking_url_query_is(&q, "pool_timeout"))
+			rc = booking_url_query_int(&q, 5, 120, &out->pool_timeout_s);
+		else if (booking_url_query_is(&q, "synchronous"))
+			rc = url_synchronous(&q, &out->sync_full);
+		else
+			rc = booking_url_query_unknown(&q, "pool, pool_timeout, synchronous");
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
 /*
  * SQLite is built with URI file names enabled here: a relative name that
  * starts with "file:" would be parsed as a URI, so it gets a "./" prefix.
  */
-static char *path_dup(const char *path)
+static char *path_dup(const char *path, size_t n)
 {
-	size_t n;
-	char *out;
-
-	if (strncmp(path, "file:", 5) != 0)
-		return booking_strdup(path);
-	n = strlen(path);
-	out = booking_malloc(n + 3);
+	bool uri = n >= 5 && has_prefix(path, "file:");
+	char *out = booking_malloc(n + (uri ? 3 : 1));
 	if (out != NULL) {
-		out[0] = '.';
-		out[1] = '/';
-		memcpy(out + 2, path, n + 1);
+		size_t at = 0;
+		if (uri) {
+			out[at++] = '.';
+			out[at++] = '/';
+		}
+		memcpy(out + at, path, n);
+		out[at + n] = '\0';
 	}
 	return out;
 }
 
-int booking__sqlite_store_new(booking_store **out, const char *path, const booking_options *opts)
+int booking__sqlite_store_new(booking_store **out, const char *url)
 {
 	sq_store *st;
 	sq_conn *c;
+	sq_settings set;
+	const char *path = NULL;
+	size_t path_len = 0;
 	int rc;
 
 	*out = NULL;
-	if (path == NULL || path[0] == '\0')
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}", "sqlite: no database path");
+	if (url == NULL || !has_prefix(url, "sqlite:"))
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}", "sqlite: not a sqlite: URL");
+	if ((rc = url_path(url, &path, &path_len)) < 0 || (rc = url_settings(url, &set)) < 0)
+		return rc;
 	if (sqlite3_threadsafe() == 0)
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "sqlite: the library was built without threads");
 	st = booking_calloc(1, sizeof *st);
 	if (st == NULL)
 		return booking_error_oom();
-	st->memory = strcmp(path, ":memory:") == 0;
-	st->path = path_dup(path);
+	st->path = path_dup(path, path_len);
 	if (st->path == NULL) {
 		booking_free(st);
 		return booking_error_oom();
 	}
-	st->busy_ms = 1000 * (opts != NULL && opts->db_pool_timeout_seconds > 0 ? opts->db_pool_timeout_seconds
-	                                                                        : SQ_DEFAULT_TIMEOUT_SECONDS);
-	st->sync_full = opts != NULL && opts->sqlite_synchronous_full != 0;
+	st->memory = strcmp(st->path, ":memory:") == 0;
+	st->busy_ms = 1000 * set.pool_timeout_s;
+	st->sync_full = set.sync_full;
 	/* One connection holds a private memory database: it is the database. */
-	st->pool_max = st->memory ? 1
-	                          : (size_t)(opts != NULL && opts->db_pool_size > 0 ? opts->db_pool_size
-	                                                                            : SQ_DEFAULT_POOL_SIZE);
+	st->pool_max = st->memory ? 1 : (size_t)set.pool_size;
 	rc = sq_pool_init(st);
 	if (rc != 0) {
 		booking_free(st->path);

@@ -124,7 +124,9 @@ static void print_program_usage(FILE *out)
 	fprintf(out,
 	        "\nglobal options:\n"
 	        "  --store URL    store: sqlite:///path.db, sqlite::memory:, memory:, postgresql://...\n"
-	        "                 (default $BOOKING_STORE_URL, else sqlite DATA_DIR/" CLI_DB_FILE ")\n"
+	        "                 (default $BOOKING_STORE_URL, else sqlite DATA_DIR/" CLI_DB_FILE ");\n"
+	        "                 a backend's settings are its URL's parameters, e.g.\n"
+	        "                 sqlite:///path.db?synchronous=full&pool=4 (see doc/backends.md)\n"
 	        "  --locks URL    contention guard: memory: (default $BOOKING_LOCK_URL, else none)\n"
 	        "  --events URL   events transport: store: or memory: (default $BOOKING_EVENTS_URL,\n"
 	        "                 else store:)\n"

@@ -197,23 +197,31 @@ static void tl_free(booking_lock_manager *base)
 	booking_free(tl);
 }
 
-/* "tinylocks:" or "tinylocks:?max_keys=N": the backend's settings travel in its URL. */
+/*
+ * "tinylocks:" or "tinylocks:?max_keys=N": the backend's settings travel in
+ * its URL, read with <booking/sys/url.h> (range-checked, percent-decoded,
+ * errors naming lock_url and the parameter).
+ */
 static int parse_url(const char *url, size_t *max_keys)
 {
 	*max_keys = DEFAULT_MAX_KEYS;
-	const char *rest = url + strlen("tinylocks:");
-	if (!*rest)
-		return 0;
-	char *end = NULL;
-	if (strncmp(rest, "?max_keys=", 10) == 0) {
-		unsigned long long v = strtoull(rest + 10, &end, 10);
-		if (end != rest + 10 && *end == '\0' && v >= 1 && v <= 1000000) {
-			*max_keys = (size_t)v;
-			return 0;
+	if (booking_url_base_len(url) != strlen("tinylocks:"))
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"lock_url\"}",
+		                         "lock_url: tinylocks takes \"tinylocks:\" or \"tinylocks:?max_keys=N\"");
+	booking_url_query q;
+	int rc, v;
+	booking_url_query_init(&q, url, "lock_url");
+	while ((rc = booking_url_query_next(&q)) > 0) {
+		if (booking_url_query_is(&q, "max_keys")) {
+			if ((rc = booking_url_query_int(&q, 1, 1000000, &v)) == 0)
+				*max_keys = (size_t)v;
+		} else {
+			rc = booking_url_query_unknown(&q, "max_keys");
 		}
+		if (rc < 0)
+			return rc;
 	}
-	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"lock_url\"}",
-	                         "lock_url: tinylocks takes \"tinylocks:\" or \"tinylocks:?max_keys=N\" (1..1000000)");
+	return rc;
 }
 
 /* The constructor the registry calls for a "tinylocks:" lock URL. */

@@ -1662,9 +1662,9 @@ static const booking_store_users tiny_users = {
 };
 
 /* The constructor the registry calls for a "tinystore:" store URL. */
-static int tinystore_open(booking_store **out, const char *url, const booking_options *opts, void *payload)
+static int tinystore_open(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
-	(void)opts; /* no settings: a setting of this store would travel in its URL */
+	(void)clock; /* time comes with each call; no settings: one would travel in the URL (sys/url.h) */
 	(void)payload;
 	*out = NULL;
 	if (!same(url, "tinystore:"))

@@ -41,9 +41,11 @@ typedef enum booking_decline_policy {
 /**
  * 2 added the authentication fields at the end, 3 the resilience and
  * observability fields after them, 4 the payment secret and the payment
- * attempt limits; version 1, 2 and 3 structs are still accepted.
+ * attempt limits; 5 retired the backend settings (pool sizes, timeouts,
+ * SQLite synchronous), which travel in the backends' URLs now. Version 1,
+ * 2, 3 and 4 structs are still accepted.
  */
-#define BOOKING_OPTIONS_VERSION 4
+#define BOOKING_OPTIONS_VERSION 5
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -58,11 +60,19 @@ typedef enum booking_decline_policy {
  * `gateway`, one whose version is 2 at `jwt_leeway_seconds`, one whose
  * version is 3 at `span_payload`: the library
  * never reads the fields after its end and uses their defaults.
+ *
+ * Settings of one backend are not here: they are parameters of its URL
+ * ("sqlite:///var/lib/booking.db?synchronous=full&pool=10",
+ * "postgresql://host/db?pool=10&statement_timeout=30",
+ * "redis://host:6379?timeout_ms=2000"), listed per backend in
+ * doc/backends.md. The fields that held them until version 4 are kept as
+ * `retired_*` slots, so that structs of every version line up; they must
+ * be 0.
  */
 typedef struct booking_options {
 	unsigned int version; /**< BOOKING_OPTIONS_VERSION */
 
-	/* --- backends, by URL --------------------------------------------- */
+	/* --- backends, by URL, each with its settings as URL parameters ---- */
 	const char *store_url;   /**< "memory:", "sqlite:///path.db", "sqlite::memory:"; NULL = "memory:" */
 	const char *lock_url;    /**< "memory:" or NULL/"" = no contention guard (the store alone decides) */
 	const char *events_url;  /**< "store:" (default: consumers read the outbox) or "memory:" */
@@ -79,13 +89,15 @@ typedef struct booking_options {
 	int lock_retry_count;      /**< 1..20, default 5 */
 	int lock_retry_delay_ms;   /**< 10..1000, default 100 (jittered) */
 
-	/* --- storage ------------------------------------------------------ */
-	int db_pool_size;          /**< connections per handle, 1..50, default 10 */
-	int db_pool_timeout_seconds; /**< wait for a free connection / busy timeout, 5..120, default 30 */
-	int sqlite_synchronous_full; /**< 1: SQLite synchronous=FULL; 0: NORMAL (default) */
+	/**
+	 * Retired in version 5, must be 0: db_pool_size, db_pool_timeout_seconds,
+	 * sqlite_synchronous_full and gateway_timeout_seconds until version 4.
+	 * booking_open() refuses a struct that sets one (BOOKING_EVALIDATION
+	 * naming the old field): set the backend's URL parameter instead.
+	 */
+	int retired_v1[4];
 
 	/* --- payments and consumers --------------------------------------- */
-	int gateway_timeout_seconds;   /**< read timeout for gateways that talk over a network, 1..60, default 30 (guide §7.3) */
 	int gateway_max_retries;       /**< retries of a charge whose outcome is unknown (same key), 0..10, default 2; -1 for none */
 	int consumer_max_deliveries;   /**< attempts before a message is dead-lettered, 1..100, default 5 */
 	int consumer_retry_base_ms;    /**< first retry backoff, 1..60000, default 100 */
@@ -132,11 +144,13 @@ typedef struct booking_options {
 	int events_retry_attempts;  /**< attempts of an event publisher call on a transient error, 1..10, default 3 */
 	int events_retry_base_ms;   /**< 1..10000, default 500 (the guide's publish 3x, 500 ms) */
 	int gateway_retry_delay_ms; /**< fixed wait between charge retries (gateway_max_retries), 1..60000, default 1000 */
-	int gateway_connect_timeout_seconds; /**< for gateways that connect over a network, 1..60, default 5 */
-	int db_connect_timeout_seconds;   /**< PostgreSQL connect_timeout, 1..60, default 5 */
-	int db_statement_timeout_seconds; /**< PostgreSQL statement_timeout, 1..600, default 30 */
-	int redis_connect_timeout_ms;     /**< Redis connect timeout, 10..60000, default 1000 */
-	int redis_timeout_ms;             /**< Redis command timeout, 10..60000, default 2000 */
+	/**
+	 * Retired in version 5, must be 0, as retired_v1:
+	 * gateway_connect_timeout_seconds, db_connect_timeout_seconds,
+	 * db_statement_timeout_seconds, redis_connect_timeout_ms and
+	 * redis_timeout_ms until version 4.
+	 */
+	int retired_v3[5];
 	booking_span_fn span_start_fn;    /**< tracing: a use case or backend call starts; NULL: none */
 	booking_span_fn span_end_fn;      /**< tracing: it ended (status, duration); NULL: none */
 	void *span_payload;               /**< passed to both */

@@ -38,7 +38,7 @@ void ax_open_with(ax *a, booking_options *o)
 	char url[512], file[512];
 	fx_fresh_url(url, sizeof(url), fx_store_url(), file, sizeof(file));
 	booking_store *st = NULL;
-	int rc = booking_store_open(&st, url, o);
+	int rc = booking_store_open(&st, url, o->clock);
 	ck_assert_msg(rc == 0, "booking_store_open(%s): %s: %s", url, booking_error_name(rc), booking_error_last()->message);
 	o->store = st;
 	fx_open(&a->f, o);

@@ -18,9 +18,9 @@ static const booking_pool_config pool_from_macro = BOOKING_POOL_CONFIG_INIT;
 static const booking_backend_def backend_from_macro = BOOKING_BACKEND_DEF_INIT;
 
 /* A constructor with C++ linkage through the C typedef: a store of scheme "cxx" that is the memory store. */
-static int cxx_store(booking_store **out, const char *, const booking_options *opts, void *)
+static int cxx_store(booking_store **out, const char *, const booking_clock *clock, void *)
 {
-	return booking_store_open(out, "memory:", opts);
+	return booking_store_open(out, "memory:", clock);
 }
 
 int main()

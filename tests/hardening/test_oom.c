@@ -238,7 +238,7 @@ static void world_open(world *w)
 	ck_assert_ptr_nonnull(w->clock);
 	booking_options o;
 	world_options(w, &o);
-	SETUP("booking_store_open", booking_store_open(&w->store, store_url(), &o));
+	SETUP("booking_store_open", booking_store_open(&w->store, store_url(), o.clock));
 	o.store = w->store;
 	SETUP("booking_open", booking_open(&w->bk, &o));
 }

@@ -88,15 +88,15 @@ static long admin_count(PGconn *c, const char *sql)
 	} while (0)
 #define ck_assert_ok(rc) ck_assert_code(rc, 0)
 
+/* A store of `url` with the pool its parameters ask for (the URL's own parameters kept). */
 static booking_store *open_store(const char *url, int pool_size, int pool_timeout_s)
 {
-	booking_options o;
+	char with_pool[1024];
 	booking_store *st = NULL;
 	int v = 0;
-	booking_options_init(&o);
-	o.db_pool_size = pool_size;
-	o.db_pool_timeout_seconds = pool_timeout_s;
-	ck_assert_ok(booking_store_open(&st, url, &o));
+	snprintf(with_pool, sizeof with_pool, "%s%cpool=%d&pool_timeout=%d", url, strchr(url, '?') ? '&' : '?',
+	         pool_size, pool_timeout_s);
+	ck_assert_ok(booking_store_open(&st, with_pool, NULL));
 	ck_assert_ok(st->migrate(st, &v));
 	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	return st;
@@ -386,13 +386,94 @@ END_TEST
 START_TEST(bad_and_unreachable_urls)
 {
 	booking_store *st = NULL;
-	booking_options o;
-	booking_options_init(&o);
-	ck_assert_code(booking_store_open(&st, "postgresql://host/db?nosuchparameter=1", &o), BOOKING_EVALIDATION);
+	ck_assert_code(booking_store_open(&st, "postgresql://host/db?nosuchparameter=1", NULL), BOOKING_EVALIDATION);
 	ck_assert_ptr_null(st);
 	/* nothing listens on port 1: refused at once */
-	ck_assert_code(booking_store_open(&st, "postgresql://postgres@127.0.0.1:1/x", &o), BOOKING_EUNAVAILABLE);
+	ck_assert_code(booking_store_open(&st, "postgresql://postgres@127.0.0.1:1/x", NULL), BOOKING_EUNAVAILABLE);
 	ck_assert_ptr_null(st);
+}
+END_TEST
+
+START_TEST(bad_store_parameters_are_refused_naming_the_field_before_connecting)
+{
+	static const struct {
+		const char *url, *parameter, *says;
+	} bad[] = {
+	    /* nothing listens on port 1: a URL that got as far as connecting would be UNAVAILABLE */
+	    {"postgresql://127.0.0.1:1/x?pool=0", "pool", "must be an integer in 1..50"},
+	    {"postgresql://127.0.0.1:1/x?pool=51", "pool", "must be an integer in 1..50"},
+	    {"postgresql://127.0.0.1:1/x?pool_timeout=4", "pool_timeout", "must be an integer in 5..120"},
+	    {"postgresql://127.0.0.1:1/x?pool_timeout=121", "pool_timeout", "must be an integer in 5..120"},
+	    {"postgresql://127.0.0.1:1/x?statement_timeout=0", "statement_timeout", "must be an integer in 1..600"},
+	    {"postgres://127.0.0.1:1/x?sslmode=disable&statement_timeout=601", "statement_timeout",
+	     "must be an integer in 1..600"},
+	    {"postgresql://127.0.0.1:1/x?pool=%zz", "pool=%zz", "malformed percent-encoding"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		booking_store *st = (booking_store *)&st;
+		char parameter[64];
+		ck_assert_code(booking_store_open(&st, bad[i].url, NULL), BOOKING_EVALIDATION);
+		ck_assert_ptr_null(st);
+		const booking_error *e = booking_error_last();
+		ck_assert_msg(strncmp(e->message, "store_url: ", 11) == 0 && strstr(e->message, bad[i].says), "%s: %s",
+		              bad[i].url, e->message);
+		snprintf(parameter, sizeof parameter, "\"parameter\":\"%s\"", bad[i].parameter);
+		ck_assert_msg(strstr(e->details_json, "\"field\":\"store_url\"") && strstr(e->details_json, parameter),
+		              "%s: %s", bad[i].url, e->details_json);
+	}
+	/* a parameter neither ours nor libpq's: libpq refuses it, naming it */
+	booking_store *st = NULL;
+	ck_assert_code(booking_store_open(&st, "postgresql://127.0.0.1:1/x?pool=2&pol=3", NULL), BOOKING_EVALIDATION);
+	ck_assert_msg(strstr(booking_error_last()->message, "pol") && strstr(booking_error_last()->details_json, "store_url"),
+	              "%s", booking_error_last()->message);
+}
+END_TEST
+
+START_TEST(libpq_parameters_reach_libpq_beside_the_store_s_own)
+{
+	char url[1024], with[1200];
+	booking_store *st = NULL;
+
+	schema_url(url, sizeof url, "passthrough", NULL);
+	/* ours first, between and last: libpq would refuse any of them it were given */
+	snprintf(with, sizeof with,
+	         "%s&pool=2&application_name=bk%%5Fpassthrough&pool_timeout=5&connect_timeout=3&statement_timeout=20", url);
+	ck_assert_ok(booking_store_open(&st, with, NULL));
+	ck_assert_ok(st->migrate(st, NULL));
+	PGconn *a = admin();
+	ck_assert_int_ge(admin_count(a, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bk_passthrough'"),
+	                 1);
+	PQfinish(a);
+	st->free(st);
+}
+END_TEST
+
+START_TEST(the_url_statement_timeout_ends_a_blocked_statement)
+{
+	char url[1024], with[1200];
+	world w;
+	hold_req h;
+	struct timespec t0, t1;
+
+	schema_url(url, sizeof url, "stimeout", NULL);
+	snprintf(with, sizeof with, "%s&statement_timeout=1", url); /* seconds; the default is 30 */
+	ck_assert_ok(booking_store_open(&w.st, with, NULL));
+	ck_assert_ok(w.st->migrate(w.st, NULL));
+	seed(&w, "A:5");
+	PGconn *a = admin();
+	admin_exec(a, "BEGIN");
+	admin_exec(a, "SELECT 1 FROM stimeout.showtime_seats WHERE label = 'A1' FOR UPDATE");
+	hold_init(&h, &w, "u1", "A1");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_code(hold_send(w.st, &h), BOOKING_EUNAVAILABLE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(strstr(booking_error_last()->message, "timeout"), "message: %s", booking_error_last()->message);
+	ck_assert_msg(waited >= 0.9 && waited < 5, "waited %.2f s", waited);
+	admin_exec(a, "ROLLBACK");
+	PQfinish(a);
+	ck_assert_ok(hold_send(w.st, &h));
+	w.st->free(w.st);
 }
 END_TEST
 
@@ -875,6 +956,9 @@ int main(void)
 	tcase_add_test(tc, migration_3_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, bad_and_unreachable_urls);
+	tcase_add_test(tc, bad_store_parameters_are_refused_naming_the_field_before_connecting);
+	tcase_add_test(tc, libpq_parameters_reach_libpq_beside_the_store_s_own);
+	tcase_add_test(tc, the_url_statement_timeout_ends_a_blocked_statement);
 	tcase_add_test(tc, a_lost_connection_is_unavailable_once_then_replaced);
 	tcase_add_test(tc, a_hold_whose_reply_was_lost_is_settled_as_committed);
 	tcase_add_test(tc, a_hold_whose_request_was_lost_is_reported_not_applied);

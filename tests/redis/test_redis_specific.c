@@ -429,6 +429,64 @@ START_TEST(bad_urls_are_validation_errors)
 }
 END_TEST
 
+START_TEST(bad_parameters_are_refused_naming_the_url_field_and_the_parameter)
+{
+	static const struct {
+		const char *query, *parameter, *says;
+	} bad[] = {
+	    {"timeout_ms=9", "timeout_ms", "timeout_ms=\"9\": must be an integer in 10..60000"},
+	    {"connect_timeout_ms=60001", "connect_timeout_ms", "must be an integer in 10..60000"},
+	    {"pool=65", "pool", "must be an integer in 1..64"},
+	    {"maxlen=1000000000001", "maxlen", "must be an integer in 1..1000000000000"},
+	    {"timeout=100", "timeout", "unknown parameter \"timeout\""},
+	    {"pool=2&db=3", "db", "unknown parameter \"db\""},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char url[200], parameter[64];
+		snprintf(url, sizeof(url), "redis://127.0.0.1:1/0?%s", bad[i].query);
+		snprintf(parameter, sizeof(parameter), "\"parameter\":\"%s\"", bad[i].parameter);
+		booking_lock_manager *lm = NULL;
+		ck_assert_code(booking_lock_manager_open(&lm, url, NULL), "VALIDATION_ERROR");
+		const booking_error *e = booking_error_last();
+		ck_assert_msg(strncmp(e->message, "lock_url: ", 10) == 0 && strstr(e->message, bad[i].says), "%s: %s", url,
+		              e->message);
+		ck_assert_msg(strstr(e->details_json, "\"field\":\"lock_url\"") && strstr(e->details_json, parameter),
+		              "%s: %s", url, e->details_json);
+		booking_event_publisher *p = NULL;
+		ck_assert_code(booking_event_publisher_open(&p, url, NULL), "VALIDATION_ERROR");
+		ck_assert_msg(strncmp(booking_error_last()->message, "events_url: ", 12) == 0, "%s: %s", url,
+		              booking_error_last()->message);
+		ck_assert_msg(strstr(booking_error_last()->details_json, "\"field\":\"events_url\""), "%s: %s", url,
+		              booking_error_last()->details_json);
+	}
+	/* the URL's other mistakes name the field too */
+	booking_lock_manager *lm = NULL;
+	ck_assert_code(booking_lock_manager_open(&lm, "redis://127.0.0.1:70000", NULL), "VALIDATION_ERROR");
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "\"field\":\"lock_url\""));
+}
+END_TEST
+
+START_TEST(parameters_are_percent_decoded)
+{
+	char st[BOOKING_ID_SIZE], ev[BOOKING_ID_SIZE], url[700], query[160], stream[160];
+	unique(st);
+	/* stream "test:enc&<id>" written as test%3Aenc%26<id>; timeout_ms 5000 as %35000 */
+	snprintf(query, sizeof(query), "stream=test%%3Aenc%%26%s&timeout_ms=%%35000", st);
+	snprintf(stream, sizeof(stream), "test:enc&%s", st);
+	url_with(url, sizeof(url), redis_url(), query);
+	booking_event_publisher *p = pub_open(url, NULL);
+	unique(ev);
+	ck_assert_ok(p->publish(p, ev, "booking.created", "{}"));
+	redisContext *rc = raw_connect(redis_url());
+	redisReply *r = raw(rc, "XLEN %s", stream);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+	p->free(p);
+	redisFree(rc);
+}
+END_TEST
+
 START_TEST(password_and_database_of_the_url_are_used)
 {
 	char url[256], good[400], bad[400];
@@ -716,6 +774,8 @@ int main(void)
 	tcase_add_test(tc, host_that_drops_connects_costs_one_connect_timeout);
 	tcase_add_test(tc, stalled_redis_times_out);
 	tcase_add_test(tc, bad_urls_are_validation_errors);
+	tcase_add_test(tc, bad_parameters_are_refused_naming_the_url_field_and_the_parameter);
+	tcase_add_test(tc, parameters_are_percent_decoded);
 	tcase_add_test(tc, password_and_database_of_the_url_are_used);
 	tcase_add_test(tc, over_delivered_message_goes_to_the_dead_letter_stream);
 	tcase_add_test(tc, stream_length_is_bounded_by_maxlen);

@@ -122,7 +122,7 @@ static void slow_charge(fx_gateway_wrap *g, const booking_charge_request *req)
 static void open_on(fx *f, booking_options *o, const char *url)
 {
 	booking_store *st = NULL;
-	ck_assert_ok(booking_store_open(&st, url, o));
+	ck_assert_ok(booking_store_open(&st, url, o->clock));
 	o->store = st;
 	fx_open(f, o);
 	o->store = NULL;
@@ -150,10 +150,11 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 	fx_gateway_wrap *gw = fx_gateway_wrap_new();
 	gw->before_charge = slow_charge;
 	fx_fresh_url(url, sizeof(url), pg_url, NULL, 0);
+	size_t at = strlen(url);
+	snprintf(url + at, sizeof(url) - at, "%cpool=12", strchr(url, '?') ? '&' : '?');
 	booking_options_init(&o);
 	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
-	o.db_pool_size = 12;
 	o.gateway_retry_delay_ms = 5;
 	o.circuit_breaker_failure_threshold = 20;
 	o.circuit_breaker_recovery_seconds = 10;
@@ -304,14 +305,14 @@ START_TEST(a_stopped_server_opens_the_circuit_and_a_restarted_one_closes_it)
 	/* the system clock: deadlines and the recovery time are real time */
 	memset(&f, 0, sizeof(f));
 	fx_fresh_url(url, sizeof(url), pg_url, NULL, 0);
+	size_t at = strlen(url); /* libpq's connect_timeout, the store's statement_timeout */
+	snprintf(url + at, sizeof(url) - at, "%cconnect_timeout=2&statement_timeout=5", strchr(url, '?') ? '&' : '?');
 	booking_options_init(&o);
 	o.payment_key_file = fx_payment_key_file();
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.circuit_breaker_failure_threshold = THRESHOLD;
 	o.circuit_breaker_recovery_seconds = 10;
-	o.db_connect_timeout_seconds = 2;
-	o.db_statement_timeout_seconds = 5;
-	ck_assert_ok(booking_store_open(&f.store, url, &o));
+	ck_assert_ok(booking_store_open(&f.store, url, o.clock));
 	o.store = f.store; /* the handle wraps it; f.store stays for direct reads */
 	ck_assert_ok(booking_open(&f.bk, &o));
 	snprintf(f.url, sizeof(f.url), "%s", url);

@@ -132,7 +132,7 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	/* a lock manager whose URL carries a password (nothing listens on port 1: holds degrade to the store) */
 	snprintf(lock_url, sizeof(lock_url), "redis://:%s@127.0.0.1:1/0?connect_timeout_ms=50", URL_PASSWORD);
 	o.lock_url = lock_url;
-	ck_assert_ok(booking_store_open(&st, fx_store_url(), &o));
+	ck_assert_ok(booking_store_open(&st, fx_store_url(), o.clock));
 	o.store = st;
 	{
 		/* without Redis in the build, the memory lock manager (the URL's password still went through open) */

@@ -44,7 +44,7 @@ booking *sqt_open(const sqt_db *db, booking_store **store_out)
 	if (store_out != NULL) {
 		booking_store *st = NULL;
 
-		sqt_assert_ok(booking_store_open(&st, db->url, &opts));
+		sqt_assert_ok(booking_store_open(&st, db->url, opts.clock));
 		opts.store = st; /* the handle owns it now */
 		*store_out = st;
 	}

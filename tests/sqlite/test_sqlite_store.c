@@ -2,8 +2,9 @@
  * SQLite store — behaviour particular to SQLite: `sqlite::memory:` is one
  * database for every thread of a store, a busy database answers
  * SERVICE_UNAVAILABLE after the busy timeout, duplicate ids answer
- * ALREADY_EXISTS without echoing data, and more threads than pooled
- * connections take turns.
+ * ALREADY_EXISTS without echoing data, more threads than pooled
+ * connections take turns, and the settings in the URL (synchronous, pool,
+ * pool_timeout) reach the connections.
  * SPDX-License-Identifier: MIT
  */
 #include "sqlite_test.h"
@@ -16,6 +17,44 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * Every connection the store opens, seen through an auto-extension
+ * (process-wide; Check runs each test in a process of its own).
+ */
+static sqlite3 *opened[64];
+static int n_opened;
+
+static int record_open(sqlite3 *db, char **err, const struct sqlite3_api_routines *api)
+{
+	(void)err;
+	(void)api;
+	if (n_opened < (int)(sizeof opened / sizeof opened[0]))
+		opened[n_opened] = db;
+	n_opened++;
+	return SQLITE_OK;
+}
+
+static void record_opens(void)
+{
+	n_opened = 0;
+	ck_assert_int_eq(sqlite3_auto_extension((void (*)(void))record_open), SQLITE_OK);
+}
+
+/* An integer PRAGMA as a connection of the store sees it (the connection idle in its pool). */
+static int pragma_of(sqlite3 *db, const char *pragma)
+{
+	sqlite3_stmt *q = NULL;
+	char sql[64];
+	int v = -1;
+
+	snprintf(sql, sizeof sql, "PRAGMA %s", pragma);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
 
 static void movie_init(booking_movie *m, const char *title)
 {
@@ -32,6 +71,24 @@ struct reader {
 	int rc;
 	char title[64];
 };
+
+/* A movie_list callback that lists again from inside, `depth` levels down: each level holds a connection. */
+struct nest {
+	booking_store *st;
+	int depth, reached, rc;
+};
+
+static int nest_in(const booking_movie *m, void *payload)
+{
+	struct nest *n = payload;
+	(void)m;
+	if (++n->reached < n->depth) {
+		int rc = n->st->catalog->movie_list(n->st, nest_in, n);
+		if (rc != 0 && n->rc == 0)
+			n->rc = rc; /* the deepest failure, not the outer levels' successes */
+	}
+	return 0;
+}
 
 static void *read_movie(void *arg)
 {
@@ -75,7 +132,7 @@ END_TEST
 
 START_TEST(busy_database_answers_unavailable_after_the_timeout)
 {
-	booking_options opts;
+	char url[600];
 	booking_store *st = NULL;
 	booking_movie m;
 	sqlite3 *locker = NULL;
@@ -84,9 +141,8 @@ START_TEST(busy_database_answers_unavailable_after_the_timeout)
 	int rc;
 
 	sqt_db_init(&db, "busy");
-	booking_options_init(&opts);
-	opts.db_pool_timeout_seconds = 5;
-	sqt_assert_ok(booking_store_open(&st, db.url, &opts));
+	snprintf(url, sizeof url, "%s?pool_timeout=5", db.url);
+	sqt_assert_ok(booking_store_open(&st, url, NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 
 	ck_assert_int_eq(sqlite3_open(db.path, &locker), SQLITE_OK);
@@ -262,6 +318,124 @@ static void *write_movies(void *arg)
 	return NULL;
 }
 
+START_TEST(url_parameters_reach_every_connection)
+{
+	static const struct {
+		const char *params;
+		int synchronous, busy_ms;
+	} cases[] = {
+	    {"", 1, 30000},                                      /* the defaults: NORMAL, 30 s */
+	    {"?synchronous=full", 2, 30000},
+	    {"?synchronous=NORMAL&pool_timeout=7", 1, 7000},
+	    {"?pool_timeout=120&synchronous=%66ull", 2, 120000}, /* percent-encoded: "full" */
+	    {"?synchronous=full&synchronous=normal", 1, 30000},  /* the last one counts */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char url[600];
+		booking_store *st = NULL;
+		sqt_db db;
+
+		sqt_db_init(&db, "params");
+		snprintf(url, sizeof url, "%s%s", db.url, cases[i].params);
+		record_opens();
+		sqt_assert_ok(booking_store_open(&st, url, NULL));
+		ck_assert_int_eq(n_opened, 1); /* the store opens one connection at once, lazily the rest */
+		ck_assert_msg(pragma_of(opened[0], "synchronous") == cases[i].synchronous, "%s: synchronous %d",
+		              url, pragma_of(opened[0], "synchronous"));
+		ck_assert_msg(pragma_of(opened[0], "busy_timeout") == cases[i].busy_ms, "%s: busy_timeout %d", url,
+		              pragma_of(opened[0], "busy_timeout"));
+		/* the file is the path, the parameters are no part of its name */
+		ck_assert_int_eq(access(db.path, F_OK), 0);
+		st->free(st);
+		sqlite3_reset_auto_extension();
+		sqt_db_cleanup(&db);
+	}
+	/* sqlite::memory: takes them too */
+	booking_store *st = NULL;
+	record_opens();
+	sqt_assert_ok(booking_store_open(&st, "sqlite::memory:?synchronous=full&pool_timeout=9", NULL));
+	ck_assert_int_eq(n_opened, 1);
+	ck_assert_int_eq(pragma_of(opened[0], "synchronous"), 2);
+	ck_assert_int_eq(pragma_of(opened[0], "busy_timeout"), 9000);
+	st->free(st);
+	sqlite3_reset_auto_extension();
+}
+END_TEST
+
+START_TEST(the_url_pool_bounds_the_connections)
+{
+	for (int pool = 1; pool <= 3; pool++) {
+		char url[600];
+		booking_store *st = NULL;
+		booking_movie m;
+		sqt_db db;
+
+		sqt_db_init(&db, "pool");
+		snprintf(url, sizeof url, "%s?pool=%d", db.url, pool);
+		record_opens();
+		sqt_assert_ok(booking_store_open(&st, url, NULL));
+		sqt_assert_ok(st->migrate(st, NULL));
+		movie_init(&m, "Nested");
+		sqt_assert_ok(st->catalog->movie_insert(st, &m));
+		/* as many nested lists as the pool has connections: all served */
+		struct nest n = {.st = st, .depth = pool};
+		sqt_assert_ok(st->catalog->movie_list(st, nest_in, &n));
+		ck_assert_int_eq(n.reached, pool);
+		sqt_assert_ok(n.rc);
+		ck_assert_int_eq(n_opened, pool);
+		/* one more: this thread holds them all, refused at once */
+		n = (struct nest){.st = st, .depth = pool + 1};
+		sqt_assert_ok(st->catalog->movie_list(st, nest_in, &n));
+		sqt_assert_code(n.rc, BOOKING_EINTERNAL);
+		ck_assert_int_eq(n_opened, pool);
+		st->free(st);
+		sqlite3_reset_auto_extension();
+		sqt_db_cleanup(&db);
+	}
+}
+END_TEST
+
+START_TEST(bad_url_parameters_are_refused_naming_the_field_and_create_nothing)
+{
+	static const struct {
+		const char *params, *parameter, *says;
+	} bad[] = {
+	    {"?pool=0", "pool", "must be an integer in 1..50"},
+	    {"?pool=51", "pool", "must be an integer in 1..50"},
+	    {"?pool=ten", "pool", "must be an integer in 1..50"},
+	    {"?pool_timeout=4", "pool_timeout", "must be an integer in 5..120"},
+	    {"?pool_timeout=121", "pool_timeout", "must be an integer in 5..120"},
+	    {"?synchronous=off", "synchronous", "must be one of normal, full"},
+	    {"?synchronous=1", "synchronous", "must be one of normal, full"},
+	    {"?journal_mode=delete", "journal_mode", "unknown parameter"},
+	    {"?pool=1&busy_timeout=5", "busy_timeout", "unknown parameter"},
+	    {"?pool=%4", "pool=%4", "malformed percent-encoding"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char url[600], parameter[64];
+		booking_store *st = (booking_store *)&st;
+		sqt_db db;
+
+		sqt_db_init(&db, "bad");
+		snprintf(url, sizeof url, "%s%s", db.url, bad[i].params);
+		sqt_assert_code(booking_store_open(&st, url, NULL), BOOKING_EVALIDATION);
+		ck_assert_ptr_null(st);
+		const booking_error *e = booking_error_last();
+		ck_assert_msg(strncmp(e->message, "store_url: ", 11) == 0 && strstr(e->message, bad[i].says), "%s: %s",
+		              url, e->message);
+		snprintf(parameter, sizeof parameter, "\"parameter\":\"%s\"", bad[i].parameter);
+		ck_assert_msg(strstr(e->details_json, "\"field\":\"store_url\"") && strstr(e->details_json, parameter),
+		              "%s: %s", url, e->details_json);
+		ck_assert_msg(access(db.path, F_OK) != 0, "%s: a database was created", url);
+		sqt_db_cleanup(&db);
+	}
+	booking_store *st = NULL;
+	sqt_assert_code(booking_store_open(&st, "sqlite::memory:?pool=0", NULL), BOOKING_EVALIDATION);
+	sqt_assert_code(booking_store_open(&st, "sqlite://?pool=1", NULL), BOOKING_EVALIDATION); /* no path */
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "without a path"));
+}
+END_TEST
+
 static int count_movie(const booking_movie *m, void *payload)
 {
 	(void)m;
@@ -271,7 +445,7 @@ static int count_movie(const booking_movie *m, void *payload)
 
 START_TEST(more_threads_than_connections_take_turns)
 {
-	booking_options opts;
+	char url[600];
 	booking_store *st = NULL;
 	struct writer w[WRITERS];
 	pthread_t t[WRITERS];
@@ -279,9 +453,8 @@ START_TEST(more_threads_than_connections_take_turns)
 	sqt_db db;
 
 	sqt_db_init(&db, "turns");
-	booking_options_init(&opts);
-	opts.db_pool_size = 2;
-	sqt_assert_ok(booking_store_open(&st, db.url, &opts));
+	snprintf(url, sizeof url, "%s?pool=2", db.url);
+	sqt_assert_ok(booking_store_open(&st, url, NULL));
 	sqt_assert_ok(st->migrate(st, NULL));
 	for (int i = 0; i < WRITERS; i++) {
 		w[i] = (struct writer){.st = st};
@@ -312,6 +485,9 @@ int main(void)
 	tcase_add_test(tc, more_threads_than_connections_take_turns);
 	tcase_add_test(tc, a_database_file_the_store_creates_is_private);
 	tcase_add_test(tc, the_stored_payment_fingerprint_is_keyed);
+	tcase_add_test(tc, url_parameters_reach_every_connection);
+	tcase_add_test(tc, the_url_pool_bounds_the_connections);
+	tcase_add_test(tc, bad_url_parameters_are_refused_naming_the_field_and_create_nothing);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

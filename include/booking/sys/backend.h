@@ -1,7 +1,8 @@
 /*
  * libbooking backend API — umbrella for backend authors. A backend
- * implements a vtable (store.h, lock.h, events.h, gateway.h) and registers
- * its URL scheme (registry.h); doc/backends.md tells how.
+ * implements a vtable (store.h, lock.h, events.h, gateway.h), registers
+ * its URL scheme (registry.h) and reads its settings from its URL (url.h);
+ * doc/backends.md tells how.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_SYS_BACKEND_H
@@ -14,6 +15,7 @@
 #include "events.h"
 #include "gateway.h"
 #include "pool.h"
+#include "url.h"
 #include "registry.h"
 
 #endif

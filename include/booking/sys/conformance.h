@@ -72,7 +72,7 @@ typedef struct booking_conformance_options {
 	/**
 	 * Each test case needs a store nobody else uses. NULL: the kit's rule —
 	 * a "sqlite:///path" URL becomes a file "path.PID.SEQ" (removed
-	 * afterwards), a "postgresql://" or "postgres://" URL gets a schema of its
+	 * afterwards; the URL's parameters, after a '?', are kept), a "postgresql://" or "postgres://" URL gets a schema of its
 	 * own through options=-csearch_path=..., and any other URL is opened as
 	 * given, so each open of it must be a new, empty store (as "memory:" is).
 	 * A store whose opens share data sets this callback.

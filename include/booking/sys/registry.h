@@ -30,17 +30,24 @@ BOOKING_BEGIN_DECL
  * frees it on failure. `payload` is the def's, unchanged. Constructors
  * are called from any thread, possibly at once.
  *
- * `opts` is never NULL (the defaults when the caller passed none);
- * `clock` may be NULL, meaning booking_clock_system().
+ * A backend's settings (pool sizes, timeouts, ...) are parameters of its
+ * URL, read with <booking/sys/url.h>; booking_options holds none. `clock`
+ * is the handle's (borrowed, outlives the object) and may be NULL,
+ * meaning booking_clock_system().
  */
-typedef int (*booking_store_ctor)(booking_store **out, const char *url, const booking_options *opts, void *payload);
+typedef int (*booking_store_ctor)(booking_store **out, const char *url, const booking_clock *clock, void *payload);
 typedef int (*booking_lock_manager_ctor)(booking_lock_manager **out, const char *url, const booking_clock *clock,
                                          void *payload);
 typedef int (*booking_event_publisher_ctor)(booking_event_publisher **out, const char *url,
                                             const booking_clock *clock, void *payload);
 typedef int (*booking_payment_gateway_ctor)(booking_payment_gateway **out, const char *url, void *payload);
 
-#define BOOKING_BACKEND_DEF_VERSION 1
+/**
+ * 2: the store constructor takes the handle's clock where it took
+ * booking_options. A version 1 def is still accepted when it provides no
+ * store (its other constructors have not changed).
+ */
+#define BOOKING_BACKEND_DEF_VERSION 2
 
 /** Longest scheme a def may register, in bytes (without the ':'). */
 #define BOOKING_BACKEND_SCHEME_MAX 31
@@ -92,8 +99,9 @@ static inline booking_backend_def booking_backend_def_init_value(void)
  *        and `payload` must stay valid until booking_backend_unregister()
  *        (for a plugin: do not unload its code while it is registered).
  * @return 0; BOOKING_EVALIDATION when `def` is NULL, its version is 0 or
- *         newer than this library's, its scheme is not a valid one, or it
- *         provides no constructor; BOOKING_EEXISTS when a kind it provides
+ *         newer than this library's, it is a version 1 def with a store
+ *         constructor (built for the old constructor type), its scheme is
+ *         not a valid one, or it provides no constructor; BOOKING_EEXISTS when a kind it provides
  *         is already registered under its scheme (the built-ins included;
  *         nothing is registered then); BOOKING_ENOMEM when
  *         BOOKING_BACKEND_MAX defs are registered already.

@@ -489,13 +489,16 @@ template <typename T> static inline T booking__store_group_init(unsigned int ver
 /**
  * Open a store by URL ("memory:", "sqlite:///path", "sqlite::memory:",
  * "postgresql://...", or a scheme registered with booking_backend_register(),
- * sys/registry.h). `opts` supplies pool size, timeouts and the like (NULL:
- * defaults). What the scheme's constructor returns is checked with
- * booking_store_validate(). Caller owns the result (its free member).
- * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or an invalid store),
- *         BOOKING_ENOTSUPPORTED (backend not built), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ * sys/registry.h). The store's settings (pool size, timeouts and the like)
+ * are the URL's parameters (doc/backends.md). `clock` is handed to the
+ * scheme's constructor (borrowed; NULL: the system clock). What the
+ * constructor returns is checked with booking_store_validate(). Caller
+ * owns the result (its free member).
+ * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or parameter, or an
+ *         invalid store), BOOKING_ENOTSUPPORTED (backend not built),
+ *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_store_open(booking_store **out, const char *url, const booking_options *opts);
+BOOKING_EXTERN(int) booking_store_open(booking_store **out, const char *url, const booking_clock *clock);
 
 /** Check that `st` has a version the core knows and every required member. */
 BOOKING_EXTERN(int) booking_store_validate(const booking_store *st);

@@ -1,0 +1,123 @@
+/*
+ * libbooking backend API — the settings in a backend's URL.
+ *
+ * A backend's settings travel in its URL's query, not in booking_options:
+ * "scheme:...?key=value&key=value" (doc/backends.md lists the built-ins').
+ * These calls walk the parameters, percent-decode them, and read bounded
+ * integers, choices and text, refusing bad ones with BOOKING_EVALIDATION
+ * errors of one shape for every backend: the message and the details name
+ * the URL's field ("store_url", "lock_url", ...) and the parameter, and
+ * quote the offending text escaped and cut short (URLs come from
+ * configuration: untrusted text). They know no backend and allocate
+ * nothing.
+ *
+ * The query is the text after the URL's first '?'; parameters are
+ * separated by '&', a key from its value by the first '='. A '%', '&',
+ * '=', '#' or '?' that belongs to a key or value is written %XX. '+' is
+ * a plus sign, not a space. A parameter given twice is seen twice (the
+ * backend decides; the built-ins keep the last).
+ *
+ *     booking_url_query q;
+ *     booking_url_query_init(&q, url, "store_url");
+ *     while ((rc = booking_url_query_next(&q)) > 0) {
+ *         if (booking_url_query_is(&q, "pool"))
+ *             rc = booking_url_query_int(&q, 1, 50, &pool);
+ *         else
+ *             rc = booking_url_query_unknown(&q, "pool");
+ *         if (rc < 0)
+ *             break;
+ *     }
+ *     if (rc < 0)
+ *         return rc;
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SYS_URL_H
+#define BOOKING_SYS_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common.h"
+
+BOOKING_BEGIN_DECL
+
+/** Longest key or value, once decoded, that booking_url_query_next() accepts, in bytes. */
+#define BOOKING_URL_PARAM_MAX 1024
+
+/** One parameter as it is written in the URL: not NUL-terminated, still percent-encoded. */
+typedef struct booking_url_param {
+	const char *key;
+	size_t key_len;
+	const char *value; /**< after the first '='; empty when the parameter has none */
+	size_t value_len;
+	const char *text;  /**< the whole "key=value", to hand on verbatim (to a client library) */
+	size_t text_len;
+} booking_url_param;
+
+/** A walk over the parameters of one URL. Start it with booking_url_query_init(). */
+typedef struct booking_url_query {
+	const char *field;       /**< the option the URL came from, named by every error */
+	booking_url_param param; /**< the current parameter, after booking_url_query_next() answered 1 */
+	const char *next;        /**< private: where the next parameter starts */
+} booking_url_query;
+
+/** The length of `url` before its query: up to its first '?', or all of it. */
+BOOKING_EXTERN(size_t) booking_url_base_len(const char *url);
+
+/**
+ * Start a walk over the query of `url`.
+ * @param url   borrowed; must outlive the walk. NULL: no parameters.
+ * @param field what errors name, e.g. "store_url"; borrowed. NULL: "url".
+ */
+BOOKING_EXTERN(void) booking_url_query_init(booking_url_query *q, const char *url, const char *field);
+
+/**
+ * Move to the next parameter (empty ones, as in "a=1&&b=2", are skipped).
+ * @return 1 with q->param set; 0 at the end; BOOKING_EVALIDATION when its
+ *         key is empty, or its key or value has a malformed %-escape, an
+ *         escaped NUL (%00) or more than BOOKING_URL_PARAM_MAX bytes.
+ */
+BOOKING_EXTERN(int) booking_url_query_next(booking_url_query *q);
+
+/** Whether the current parameter's key, decoded, is `name` (exactly: keys are case-sensitive). */
+BOOKING_EXTERN(bool) booking_url_query_is(const booking_url_query *q, const char *name);
+
+/**
+ * The current value, decoded, NUL-terminated into `buf`.
+ * @return its length (>= 0); BOOKING_EVALIDATION when it needs more than
+ *         `size` bytes with the NUL (the message says the most).
+ */
+BOOKING_EXTERN(int) booking_url_query_text(const booking_url_query *q, char *buf, size_t size);
+
+/**
+ * The current value as a decimal integer in min..max: digits with an
+ * optional leading '-', nothing else (no sign '+', no spaces).
+ * @return 0 with *out set; BOOKING_EVALIDATION otherwise, details
+ *         {"field","parameter","min","max"}.
+ */
+BOOKING_EXTERN(int) booking_url_query_int(const booking_url_query *q, int min, int max, int *out);
+
+/** As booking_url_query_int(), for 64-bit ranges. */
+BOOKING_EXTERN(int) booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out);
+
+/**
+ * The current value as one of `names` (`n` of them), compared without
+ * regard to ASCII case.
+ * @return 0 with *index_out set to its index; BOOKING_EVALIDATION
+ *         otherwise, details {"field","parameter","allowed"}.
+ */
+BOOKING_EXTERN(int) booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n,
+                                            size_t *index_out);
+
+/**
+ * Refuse the current parameter as one the backend does not know.
+ * @param allowed the parameters it knows, for the message ("pool, pool_timeout").
+ * @return BOOKING_EVALIDATION, always; details {"field","parameter","allowed"}.
+ */
+BOOKING_EXTERN(int) booking_url_query_unknown(const booking_url_query *q, const char *allowed);
+
+BOOKING_END_DECL
+
+#endif
