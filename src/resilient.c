@@ -23,6 +23,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 const char *booking__dep_name(booking__dep dep)
 {
@@ -1118,28 +1119,61 @@ int booking_health(char **json_out, booking *bk)
 /* ------------------------------------------------------------------ */
 /* URLs for logs                                                         */
 
+/* Does the query parameter at p (up to '=' or its end) name a password ("password", "sslpassword", ...)? */
+static bool names_password(const char *p, size_t len)
+{
+	static const char word[] = "password";
+	size_t n = sizeof(word) - 1;
+	return len >= n && strncasecmp(p + len - n, word, n) == 0;
+}
+
 const char *booking__url_redact(const char *url, char *buf, size_t size)
 {
 	if (!url)
 		return "";
-	snprintf(buf, size, "%s", url);
-	char *auth = strstr(buf, "://");
-	if (!auth)
-		return buf;
-	auth += 3;
-	size_t span = strcspn(auth, "/?#");
-	char *at = NULL;
-	for (char *p = auth; p < auth + span; p++)
-		if (*p == '@')
-			at = p;
-	if (!at)
-		return buf;
-	char *colon = memchr(auth, ':', (size_t)(at - auth));
-	if (!colon)
-		return buf;
-	/* keep "scheme://user:" then "***" then "@host..." */
-	size_t head = (size_t)(colon + 1 - buf);
-	const char *rest = url + (at - buf);
-	snprintf(buf + head, size - head, "***%s", rest);
+	char tmp[1024];
+	snprintf(tmp, sizeof(tmp), "%s", url);
+	/* "scheme://user:secret@host" keeps "scheme://user:" then "***" then "@host..." */
+	char *auth = strstr(tmp, "://");
+	if (auth) {
+		auth += 3;
+		size_t span = strcspn(auth, "/?#");
+		char *at = NULL;
+		for (char *p = auth; p < auth + span; p++)
+			if (*p == '@')
+				at = p;
+		char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			size_t tail = strlen(at) + 1;
+			memmove(colon + 4, at, tail);
+			memcpy(colon + 1, "***", 3);
+		}
+	}
+	/* and every query parameter that names a password ("?password=x" for libpq): its value is "***" */
+	size_t o = 0;
+	const char *q = strchr(tmp, '?');
+	const char *p = tmp;
+	if (q) {
+		size_t head = (size_t)(q + 1 - tmp);
+		o = head < size ? head : size - 1;
+		memcpy(buf, tmp, o);
+		p = q + 1;
+		while (*p && o + 1 < size) {
+			size_t len = strcspn(p, "&#"), key = strcspn(p, "=&#");
+			bool secret = key < len && names_password(p, key);
+			size_t take = secret ? key + 1 : len;
+			for (size_t i = 0; i < take && o + 1 < size; i++)
+				buf[o++] = p[i];
+			if (secret)
+				for (const char *r = "***"; *r && o + 1 < size; r++)
+					buf[o++] = *r;
+			p += len;
+			if (*p == '&' && o + 1 < size)
+				buf[o++] = *p++;
+			else if (*p)
+				break; /* '#': the fragment as it is */
+		}
+	}
+	snprintf(buf + o, size - o, "%s", p);
 	return buf;
 }

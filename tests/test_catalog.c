@@ -528,6 +528,38 @@ START_TEST(handle_opened_by_url_works_and_describes_its_backends)
 }
 END_TEST
 
+/* A store scheme that opens a memory store whatever its URL says: to see how a URL with credentials is described. */
+static int memory_under_any_url(booking_store **out, const char *url, const booking_clock *clock, void *payload)
+{
+	(void)url;
+	(void)payload;
+	return booking_store_open(out, "memory:", clock);
+}
+
+START_TEST(describe_never_shows_a_password)
+{
+	booking_backend_def def = BOOKING_BACKEND_DEF_INIT;
+	def.scheme = "redacttest";
+	def.store = memory_under_any_url;
+	ck_assert_ok(booking_backend_register(&def));
+	booking_options o;
+	fx g;
+	booking_options_init(&o);
+	o.store_url = "redacttest://alice:s3cret@db.example/booking?sslmode=require&password=hunter2&sslpassword=x9"
+	              "&application_name=box#frag";
+	fx_open(&g, &o);
+	char *d = booking_describe(g.bk);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_msg(!strstr(d, "s3cret") && !strstr(d, "hunter2") && !strstr(d, "x9"), "describe: %s", d);
+	ck_assert_msg(strstr(d, "redacttest://alice:***@db.example/booking?sslmode=require&password=***&sslpassword=***"
+	                        "&application_name=box#frag"),
+	              "describe: %s", d);
+	booking_free(d);
+	fx_close(&g);
+	ck_assert_ok(booking_backend_unregister("redacttest"));
+}
+END_TEST
+
 START_TEST(migrate_is_idempotent)
 {
 	int v1 = 0, v2 = 0;
@@ -567,6 +599,7 @@ int main(void)
 	tcase_add_test(tc, showtime_list_is_by_start_time_and_filters_by_movie);
 	tcase_add_test(tc, seat_map_shows_held_and_sold_seats);
 	tcase_add_test(tc, handle_opened_by_url_works_and_describes_its_backends);
+	tcase_add_test(tc, describe_never_shows_a_password);
 	tcase_add_test(tc, migrate_is_idempotent);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
