@@ -12,17 +12,9 @@
 
 #include <string.h>
 
-#define EVENT_COLUMNS                                                                                          \
-	"id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id, traceparent, data_json, " \
-	"position, published"
-
 static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, 1, "SELECT 1 FROM outbox WHERE id = $1"};
-static const pg_query Q_OUTBOX_UNPUBLISHED = {PGQ_OUTBOX_UNPUBLISHED, 1,
-	"SELECT " EVENT_COLUMNS " FROM booking_outbox_unpublished($1::bigint)"};
 static const pg_query Q_OUTBOX_MARK = {PGQ_OUTBOX_MARK, 1,
 	"UPDATE outbox SET published = true WHERE id = ANY ($1::text[]) AND NOT published"};
-static const pg_query Q_OUTBOX_READ = {PGQ_OUTBOX_READ, 2,
-	"SELECT " EVENT_COLUMNS " FROM booking_outbox_read($1::bigint, $2::bigint)"};
 static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, 0, "SELECT booking_outbox_sequence()"};
 static const pg_query Q_CURSOR_GET = {PGQ_CURSOR_GET, 1,
 	"SELECT position FROM consumer_cursors WHERE group_name = $1"};
@@ -35,20 +27,10 @@ static const pg_query Q_INBOX_MARK = {PGQ_INBOX_MARK, 3,
 static const pg_query Q_DEAD_PUT = {PGQ_DEAD_PUT, 5,
 	"INSERT INTO dead_letters (group_name, event_id, reason, envelope_json, dead_at)"
 	" VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT DO NOTHING"};
-#define DEAD_COLUMNS "group_name, event_id, reason, envelope_json, dead_at"
-static const pg_query Q_DEAD_LIST_ALL = {PGQ_DEAD_LIST_ALL, 0,
-	"SELECT " DEAD_COLUMNS " FROM dead_letters ORDER BY dead_at, seq"};
-static const pg_query Q_DEAD_LIST_GROUP = {PGQ_DEAD_LIST_GROUP, 1,
-	"SELECT " DEAD_COLUMNS " FROM dead_letters WHERE group_name = $1 ORDER BY dead_at, seq"};
 
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: %s is required", what);
-}
-
-static int64_t clamp_max(size_t max)
-{
-	return max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max;
 }
 
 int pg_event_exists(pg_conn *c, const char *event_id)
@@ -61,49 +43,9 @@ int pg_event_exists(pg_conn *c, const char *event_id)
 	return rc;
 }
 
-/* An outbox row (EVENT_COLUMNS at `col`); strings borrowed from `r`. */
-static void event_from_row(const PGresult *r, int row, int col, booking_event_record *e)
-{
-	memset(e, 0, sizeof *e);
-	pg_copy(e->id, sizeof e->id, r, row, col + 0);
-	e->type = pg_str(r, row, col + 1);
-	e->aggregate_type = pg_str(r, row, col + 2);
-	pg_copy(e->aggregate_id, sizeof e->aggregate_id, r, row, col + 3);
-	e->sequence = pg_i64(r, row, col + 4);
-	e->occurred_at = pg_i64(r, row, col + 5);
-	e->correlation_id = pg_str(r, row, col + 6);
-	e->traceparent = pg_str(r, row, col + 7);
-	e->data_json = pg_str(r, row, col + 8);
-	e->position = pg_i64(r, row, col + 9);
-	e->published = pg_bool(r, row, col + 10);
-}
-
-static int deliver_events(PGresult *r, booking_store_event_cb cb, void *payload)
-{
-	int rc = 0;
-	for (int i = 0, n = PQntuples(r); i < n && cb && rc == 0; i++) {
-		booking_event_record e;
-		event_from_row(r, i, 0, &e);
-		rc = cb(&e, payload);
-	}
-	PQclear(r);
-	return rc;
-}
-
 /* ------------------------------------------------------------------------
  * Outbox.
  * ------------------------------------------------------------------------ */
-
-int pg_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
-{
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_i64(&p, clamp_max(max));
-	int rc = pg_run(pg_impl(base), &Q_OUTBOX_UNPUBLISHED, &p, &r, NULL, NULL);
-	pp_free(&p);
-	return rc < 0 ? rc : deliver_events(r, cb, payload);
-}
 
 static const char *id_at(const void *b, size_t i)
 {
@@ -138,40 +80,9 @@ int pg_outbox_mark_published(booking_store *base, const char *const *event_ids, 
 	return rc == PG_COMMITTED ? 0 : rc;
 }
 
-int pg_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
-{
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_i64(&p, after);
-	pp_i64(&p, clamp_max(max));
-	int rc = pg_run(pg_impl(base), &Q_OUTBOX_READ, &p, &r, NULL, NULL);
-	pp_free(&p);
-	return rc < 0 ? rc : deliver_events(r, cb, payload);
-}
-
 /* ------------------------------------------------------------------------
  * Cursors and inbox.
  * ------------------------------------------------------------------------ */
-
-int pg_cursor_get(booking_store *base, const char *group, int64_t *position_out)
-{
-	if (!group || !position_out)
-		return missing("group");
-	*position_out = 0;
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, group);
-	int rc = pg_run(pg_impl(base), &Q_CURSOR_GET, &p, &r, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(r) == 1)
-		*position_out = pg_i64(r, 0, 0);
-	PQclear(r);
-	return 0;
-}
 
 typedef struct cursor_move {
 	const char *group;
@@ -218,25 +129,6 @@ int pg_cursor_advance(booking_store *base, const char *group, int64_t expected, 
 	if (!ok)
 		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group,
 		                         (long long)current, (long long)expected);
-	return 0;
-}
-
-int pg_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
-{
-	if (!group || !event_id || !seen_out)
-		return missing("group and event_id");
-	*seen_out = false;
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, group);
-	pp_text(&p, event_id);
-	int rc = pg_run(pg_impl(base), &Q_INBOX_SEEN, &p, &r, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	*seen_out = PQntuples(r) > 0;
-	PQclear(r);
 	return 0;
 }
 
@@ -316,26 +208,6 @@ int pg_dead_letter_put(booking_store *base, const char *group, const char *event
 	return rc == PG_COMMITTED ? 0 : rc;
 }
 
-int pg_dead_letter_list(booking_store *base, const char *group,
-                        int (*cb)(const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t dead_at, void *payload),
-                        void *payload)
-{
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	if (group)
-		pp_text(&p, group);
-	int rc = pg_run(pg_impl(base), group ? &Q_DEAD_LIST_GROUP : &Q_DEAD_LIST_ALL, &p, &r, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	for (int i = 0, n = PQntuples(r); i < n && cb && rc == 0; i++)
-		rc = cb(pg_str(r, i, 0), pg_str(r, i, 1), pg_str(r, i, 2), pg_str(r, i, 3), pg_i64(r, i, 4), payload);
-	PQclear(r);
-	return rc;
-}
-
 /* ------------------------------------------------------------------------
  * Integrity scan: one REPEATABLE READ snapshot, every table asked for read
  * in it, the connection given back, then the rows walked.
@@ -344,12 +216,11 @@ int pg_dead_letter_list(booking_store *base, const char *group,
 enum { SCAN_SEATS, SCAN_BOOKINGS, SCAN_PAYMENTS, SCAN_IDEM, SCAN_EVENTS, SCAN_INBOX, SCAN_TABLES };
 
 static const char *const SCAN_SQL[SCAN_TABLES] = {
-	"SELECT showtime_id, label, category, status, booking_id, hold_until, version FROM showtime_seats"
-	" ORDER BY showtime_id, position",
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings ORDER BY created_at, id",
-	"SELECT " PG_PAYMENT_COLUMNS " FROM payments ORDER BY created_at, id",
+	"SELECT showtime_id, " SQL_SEAT_COLUMNS " FROM showtime_seats ORDER BY showtime_id, position",
+	SQL_BOOKINGS(SQL_PG) " ORDER BY created_at, id",
+	"SELECT " SQL_PAYMENT_COLUMNS " FROM payments ORDER BY created_at, id",
 	"SELECT user_id, key, payment_id, completed FROM idempotency_keys ORDER BY created_at, user_id, key",
-	"SELECT " EVENT_COLUMNS " FROM outbox ORDER BY position NULLS LAST, seq",
+	"SELECT " SQL_EVENT_COLUMNS " FROM outbox ORDER BY position NULLS LAST, seq",
 	"SELECT group_name, event_id FROM inbox ORDER BY applied_at, group_name, event_id",
 };
 
@@ -369,49 +240,47 @@ static int scan_read(pg_store *st, const bool want[SCAN_TABLES], PGresult *res[S
 	return rc;
 }
 
-static int scan_walk(const booking_store_scan_cbs *cbs, PGresult *const res[SCAN_TABLES], void *payload)
+/* The rows are read by the shared mappers (sql/sql.h). */
+static int scan_walk(sql_store *st, const booking_store_scan_cbs *cbs, PGresult *const res[SCAN_TABLES],
+                     void *payload)
 {
 	int rc = 0;
-	PGresult *r;
-	if (cbs->showtime_seat && (r = res[SCAN_SEATS]))
-		for (int i = 0, n = PQntuples(r); i < n && rc == 0; i++) {
+	sql_rows r = {st, NULL, NULL, 0, 0};
+	if (cbs->showtime_seat && (r.res = res[SCAN_SEATS]))
+		for (r.row = 0, r.count = PQntuples(r.res); r.row < r.count && rc == 0; r.row++) {
 			booking_store_seat s;
-			pg_copy(s.label, sizeof s.label, r, i, 1);
-			pg_copy(s.category, sizeof s.category, r, i, 2);
-			s.status = (booking_seat_status)pg_i64(r, i, 3);
-			pg_copy(s.booking_id, sizeof s.booking_id, r, i, 4);
-			s.hold_until = pg_i64(r, i, 5);
-			s.version = pg_i64(r, i, 6);
-			rc = cbs->showtime_seat(pg_str(r, i, 0), &s, payload);
+			sql_seat_from_row(&r, 1, &s);
+			rc = cbs->showtime_seat(pg_str(r.res, r.row, 0), &s, payload);
 		}
-	if (cbs->booking && (r = res[SCAN_BOOKINGS]))
-		for (int i = 0, n = PQntuples(r); i < n && rc == 0; i++) {
+	if (cbs->booking && (r.res = res[SCAN_BOOKINGS]))
+		for (r.row = 0, r.count = PQntuples(r.res); r.row < r.count && rc == 0; r.row++) {
 			booking_reservation b;
-			rc = pg_booking_from_row(r, i, 0, &b);
+			rc = sql_booking_from_row(&r, &b);
 			if (rc == 0)
 				rc = cbs->booking(&b, payload);
 			booking_free(b.seats);
 		}
-	if (cbs->payment && (r = res[SCAN_PAYMENTS]))
-		for (int i = 0, n = PQntuples(r); i < n && rc == 0; i++) {
+	if (cbs->payment && (r.res = res[SCAN_PAYMENTS]))
+		for (r.row = 0, r.count = PQntuples(r.res); r.row < r.count && rc == 0; r.row++) {
 			booking_payment p;
-			pg_payment_from_row(r, i, 0, &p);
+			sql_payment_from_row(&r, &p);
 			rc = cbs->payment(&p, payload);
 		}
-	if (cbs->idempotency && (r = res[SCAN_IDEM]))
-		for (int i = 0, n = PQntuples(r); i < n && rc == 0; i++) {
-			booking_store_idempotency k = {pg_str(r, i, 0), pg_str(r, i, 1), pg_str(r, i, 2), pg_bool(r, i, 3)};
+	if (cbs->idempotency && (r.res = res[SCAN_IDEM]))
+		for (int i = 0, n = PQntuples(r.res); i < n && rc == 0; i++) {
+			booking_store_idempotency k = {pg_str(r.res, i, 0), pg_str(r.res, i, 1), pg_str(r.res, i, 2),
+			                               pg_bool(r.res, i, 3)};
 			rc = cbs->idempotency(&k, payload);
 		}
-	if (cbs->event && (r = res[SCAN_EVENTS]))
-		for (int i = 0, n = PQntuples(r); i < n && rc == 0; i++) {
+	if (cbs->event && (r.res = res[SCAN_EVENTS]))
+		for (r.row = 0, r.count = PQntuples(r.res); r.row < r.count && rc == 0; r.row++) {
 			booking_event_record e;
-			event_from_row(r, i, 0, &e);
+			sql_event_from_row(&r, &e);
 			rc = cbs->event(&e, payload);
 		}
-	if (cbs->inbox && (r = res[SCAN_INBOX]))
-		for (int i = 0, n = PQntuples(r); i < n && rc == 0; i++) {
-			booking_store_inbox row = {pg_str(r, i, 0), pg_str(r, i, 1)};
+	if (cbs->inbox && (r.res = res[SCAN_INBOX]))
+		for (int i = 0, n = PQntuples(r.res); i < n && rc == 0; i++) {
+			booking_store_inbox row = {pg_str(r.res, i, 0), pg_str(r.res, i, 1)};
 			rc = cbs->inbox(&row, payload);
 		}
 	return rc;
@@ -435,7 +304,7 @@ int pg_scan(booking_store *base, const booking_store_scan_cbs *cbs, void *payloa
 	if (rc == 0)
 		rc = scan_read(st, want, res);
 	if (rc == 0)
-		rc = scan_walk(cbs, res, payload);
+		rc = scan_walk((sql_store *)base, cbs, res, payload);
 	for (int t = 0; t < SCAN_TABLES; t++)
 		PQclear(res[t]);
 	return rc;

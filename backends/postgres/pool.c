@@ -308,35 +308,6 @@ int pg_parse_text_array(const char *lit, void **slots_out, size_t *count_out, si
 	return 0;
 }
 
-static void put_i64(const char *elem, size_t i, void *arg)
-{
-	((int64_t *)arg)[i] = (int64_t)strtoll(elem, NULL, 10);
-}
-
-int pg_parse_i64_array(const char *lit, int64_t **out, size_t *count_out)
-{
-	*out = NULL;
-	*count_out = 0;
-	char *scratch = booking_malloc(strlen(lit) + 1);
-	if (!scratch)
-		return booking_error_oom();
-	long n = array_walk(lit, scratch, NULL, NULL);
-	if (n <= 0) {
-		booking_free(scratch);
-		return n < 0 ? booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: malformed array from the server") : 0;
-	}
-	int64_t *v = booking_calloc((size_t)n, sizeof *v);
-	if (!v) {
-		booking_free(scratch);
-		return booking_error_oom();
-	}
-	array_walk(lit, scratch, put_i64, v);
-	booking_free(scratch);
-	*out = v;
-	*count_out = (size_t)n;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------
  * Errors.
  * ------------------------------------------------------------------------ */
@@ -558,7 +529,7 @@ int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res)
 		return booking_error_oom();
 	snprintf(name, sizeof name, "bk%d", (int)q->id);
 	if (!is_prepared(c, q->id)) {
-		PGresult *r = PQprepare(c->conn, name, q->sql, q->nparams, NULL);
+		PGresult *r = PQprepare(c->conn, name, q->sql, q->nparams, p ? p->types : NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			int rc = pg_error(c, r, "prepare");
 			PQclear(r);
@@ -682,24 +653,64 @@ int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, 
 	}
 }
 
-/* Run a read of one id; BOOKING_E*_NOT_FOUND (`not_found`) when it returns no row. */
-int pg_get_one(booking_store *base, const pg_query *q, const char *id, int not_found, const char *what,
-               PGresult **res)
+/* ------------------------------------------------------------------------
+ * The shared layer's driver (sql/sql.h): a statement is prepared once per
+ * connection with its parameters' types, run in one round trip, and its
+ * connection given back before the rows are walked.
+ * ------------------------------------------------------------------------ */
+
+static const char *const pg_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_PG);
+
+static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
 {
+	Oid types[PG_MAX_PARAMS];
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), (int)n, pg_texts[q]};
+	PGresult *r = NULL;
 	pg_params p;
-	*res = NULL;
-	if (!id)
-		return pg_domain_error(not_found, what, "");
+
 	pp_init(&p);
-	pp_text(&p, id);
-	int rc = pg_run(pg_impl(base), q, &p, res, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(*res) == 0) {
-		PQclear(*res);
-		*res = NULL;
-		return pg_domain_error(not_found, what, id);
+	p.types = types;
+	for (size_t i = 0; i < n && i < PG_MAX_PARAMS; i++) {
+		types[i] = args[i].type == 'i' ? 20 : 25; /* int8, text (the OIDs of pg_type.h) */
+		if (args[i].type == 'i')
+			pp_i64(&p, args[i].i64);
+		else
+			pp_text(&p, args[i].text);
 	}
-	return 0;
+	int rc = pg_run((pg_store *)st, &pq, &p, &r, NULL, NULL);
+	pp_free(&p);
+	*rows = (sql_rows){st, NULL, r, -1, r ? PQntuples(r) : 0};
+	return rc;
 }
+
+static int pgd_next(sql_rows *r)
+{
+	return ++r->row < r->count;
+}
+
+static bool pgd_is_null(const sql_rows *r, int col)
+{
+	return PQgetisnull(r->res, r->row, col);
+}
+
+static int64_t pgd_i64(const sql_rows *r, int col)
+{
+	return pg_i64(r->res, r->row, col);
+}
+
+static bool pgd_boolean(const sql_rows *r, int col)
+{
+	return pg_bool(r->res, r->row, col);
+}
+
+static const char *pgd_text(const sql_rows *r, int col)
+{
+	return pg_str(r->res, r->row, col);
+}
+
+static void pgd_done(sql_rows *r)
+{
+	PQclear(r->res);
+}
+
+const sql_driver pg_sql_driver = {pgd_query, pgd_next, pgd_is_null, pgd_i64, pgd_boolean, pgd_text, pgd_done};

@@ -16,6 +16,7 @@
 #define BOOKING_POSTGRES_STORE_H
 
 #include "backends.h"
+#include "sql/sql.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -28,60 +29,36 @@
 #define PG_LOCK_MIGRATE "4776996806881067348"
 #define PG_LOCK_OUTBOX "4776999057660989272"
 
-/* Every prepared query, one bit each in a connection's `prepared` set. */
+/* Every prepared query of this store's own, one bit each in a connection's `prepared` set (after them: sql_qid). */
 typedef enum pg_query_id {
 	PGQ_MOVIE_INSERT,
-	PGQ_MOVIE_GET,
-	PGQ_MOVIE_LIST,
 	PGQ_MOVIE_EXISTS,
 	PGQ_THEATER_INSERT,
-	PGQ_THEATER_GET,
-	PGQ_THEATER_LIST,
 	PGQ_THEATER_EXISTS,
 	PGQ_SCREEN_INSERT,
-	PGQ_SCREEN_GET,
 	PGQ_SCREEN_EXISTS,
 	PGQ_SHOWTIME_INSERT,
-	PGQ_SHOWTIME_GET,
-	PGQ_SHOWTIME_LIST_ALL,
-	PGQ_SHOWTIME_LIST_MOVIE,
 	PGQ_SHOWTIME_EXISTS,
-	PGQ_SEAT_LIST,
 	PGQ_HOLD,
-	PGQ_BOOKING_GET,
-	PGQ_BOOKING_LIST_USER,
-	PGQ_BOOKING_LIST_USER_AFTER,
 	PGQ_BOOKING_EXISTS,
 	PGQ_APPLY,
-	PGQ_BOOKING_LIST_STATUS,
-	PGQ_IDEM_GET,
 	PGQ_PAYMENT_EXISTS,
-	PGQ_PAYMENT_GET,
-	PGQ_PAYMENT_LIST_STATUS,
-	PGQ_PAYMENT_ATTEMPTS,
 	PGQ_EVENT_EXISTS,
-	PGQ_OUTBOX_UNPUBLISHED,
 	PGQ_OUTBOX_MARK,
-	PGQ_OUTBOX_READ,
 	PGQ_OUTBOX_SEQUENCE,
 	PGQ_CURSOR_GET,
 	PGQ_CURSOR_ADVANCE,
 	PGQ_INBOX_SEEN,
 	PGQ_INBOX_MARK,
 	PGQ_DEAD_PUT,
-	PGQ_DEAD_LIST_ALL,
-	PGQ_DEAD_LIST_GROUP,
 	PGQ_END_SESSION,
 	/* users.c (schema version 2) */
 	PGQ_USER_INSERT,
-	PGQ_USER_GET,
-	PGQ_USER_GET_EMAIL,
 	PGQ_USER_EXISTS,
 	PGQ_USER_SET_HASH,
 	PGQ_USER_HASH_IS,
 	PGQ_TOKEN_REVOKE,
 	PGQ_TOKEN_REVOKED_UNTIL,
-	PGQ_TOKEN_IS_REVOKED,
 	PGQ_COUNT
 } pg_query_id;
 
@@ -98,11 +75,12 @@ typedef struct pg_conn {
 	bool sent;             /* the last statement reached the wire: its outcome may be unknown */
 	int pid;               /* server process of this session, for settling a lost write */
 	char started[64];      /* its backend_start, so a reused pid is never mistaken for it */
-	uint64_t prepared[(PGQ_COUNT + 63) / 64];
+	uint64_t prepared[(PGQ_COUNT + SQLQ_COUNT + 63) / 64];
 } pg_conn;
 
 typedef struct pg_store {
-	booking_store parent;
+	booking_store parent; /* these two first: sql_store (sql/sql.h) */
+	const sql_driver *driver;
 	/* connection parameters, final (user's URL merged with our defaults) */
 	const char **keywords;
 	const char **values;
@@ -110,6 +88,11 @@ typedef struct pg_store {
 	int connect_timeout_s;
 	booking_pool *pool; /* of pg_conn (sys/pool.h) */
 } pg_store;
+
+_Static_assert(offsetof(pg_store, driver) == offsetof(sql_store, driver), "pg_store starts as sql_store");
+
+/* The shared layer's driver (sql/sql.h). */
+extern const sql_driver pg_sql_driver;
 
 static inline pg_store *pg_impl(booking_store *st)
 {
@@ -126,6 +109,7 @@ typedef struct pg_params {
 	const char *v[PG_MAX_PARAMS];
 	char num[PG_MAX_PARAMS][24];
 	char *owned[PG_MAX_PARAMS]; /* array literals, booking_malloc'd */
+	const Oid *types;           /* given at prepare, or NULL: the server infers them (casts in the text) */
 } pg_params;
 
 void pp_init(pg_params *p);
@@ -154,8 +138,6 @@ void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col);
  * NULL when empty. Returns 0 or BOOKING_ENOMEM / BOOKING_EINTERNAL.
  */
 int pg_parse_text_array(const char *lit, void **slots_out, size_t *count_out, size_t stride, size_t size);
-/* Parse a bigint[] value into a booking_calloc'd array (NULL when empty). */
-int pg_parse_i64_array(const char *lit, int64_t **out, size_t *count_out);
 
 /* --- running queries --------------------------------------------------- */
 
@@ -178,14 +160,6 @@ typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
  */
 int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
            const void *arg);
-
-/*
- * Run a read of one id (the query's only parameter); the not_found code
- * (BOOKING_E*_NOT_FOUND) when the id is NULL or the query returns no row.
- * On 0 the caller owns *res (PQclear).
- */
-int pg_get_one(booking_store *base, const pg_query *q, const char *id, int not_found, const char *what,
-               PGresult **res);
 
 /* Create the (empty) pool: `size` connections at most, a caller waits `wait_ms` for one. */
 int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms);
@@ -210,69 +184,26 @@ int pg_domain_error(int code, const char *what, const char *id);
 int pg_migrate(booking_store *st, int *version_out);
 
 int pg_movie_insert(booking_store *st, const booking_movie *m);
-int pg_movie_get(booking_store *st, const char *id, booking_movie **out);
-int pg_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
 int pg_theater_insert(booking_store *st, const booking_theater *t);
-int pg_theater_get(booking_store *st, const char *id, booking_theater **out);
-int pg_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload);
 int pg_screen_insert(booking_store *st, const booking_screen *s);
-int pg_screen_get(booking_store *st, const char *id, booking_screen **out);
 int pg_showtime_insert(booking_store *st, const booking_showtime *s);
-int pg_showtime_get(booking_store *st, const char *id, booking_showtime **out);
-int pg_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
-int pg_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
 
 int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-int pg_booking_get(booking_store *st, const char *id, booking_reservation **out);
-int pg_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
-                            size_t max, booking_store_booking_cb cb, void *payload);
 int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-int pg_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-                              booking_store_booking_cb cb, void *payload);
-/* A booking row (the PG_BOOKING_COLUMNS) into `b`; b->seats is allocated. */
-int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation *b);
-#define PG_BOOKING_COLUMNS                                                                                     \
-	"id, user_id, showtime_id, status, saga, seats, total_amount, currency, created_at, expires_at, "      \
-	"updated_at, version"
-#define PG_BOOKING_NCOLS 12
 
-int pg_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out);
-int pg_payment_get(booking_store *st, const char *id, booking_payment **out);
-int pg_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
-                        int64_t since);
-int pg_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
-                              booking_store_payment_cb cb, void *payload);
-void pg_payment_from_row(const PGresult *r, int row, int col, booking_payment *p);
-#define PG_PAYMENT_COLUMNS                                                                                     \
-	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, "          \
-	"refunded_amount, created_at, updated_at"
-#define PG_PAYMENT_NCOLS 12
-
-int pg_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
 int pg_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
-int pg_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
-int pg_cursor_get(booking_store *st, const char *group, int64_t *position_out);
 int pg_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
-int pg_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
 int pg_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
 int pg_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
                        const char *envelope_json, int64_t now);
-int pg_dead_letter_list(booking_store *st, const char *group,
-                        int (*cb)(const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t dead_at, void *payload),
-                        void *payload);
 int pg_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 /* Does an outbox event with this id exist? (resolvers) */
 int pg_event_exists(pg_conn *c, const char *event_id);
 
 /* users.c: users and token revocations (store version 2) */
 int pg_user_insert(booking_store *st, const booking_store_user_insert *req);
-int pg_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
-int pg_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
 int pg_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
                               int64_t now);
 int pg_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
-int pg_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
 
 #endif

@@ -16,58 +16,17 @@ static const pg_query Q_HOLD = {PGQ_HOLD, 21,
 	"SELECT rc, labels FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
 	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::text[], $15::text[], $16::text[],"
 	" $17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[])"};
-static const pg_query Q_BOOKING_GET = {PGQ_BOOKING_GET, 1,
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE id = $1"};
 static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, 1, "SELECT 1 FROM bookings WHERE id = $1"};
-/* A page of a user's bookings: the first, or the one after a (created_at, id) key; index bookings_user. */
-static const pg_query Q_BOOKING_LIST_USER = {PGQ_BOOKING_LIST_USER, 2,
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1"
-	" ORDER BY created_at DESC, id DESC LIMIT $2::bigint"};
-static const pg_query Q_BOOKING_LIST_USER_AFTER = {PGQ_BOOKING_LIST_USER_AFTER, 4,
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE user_id = $1 AND (created_at, id) < ($2::bigint, $3)"
-	" ORDER BY created_at DESC, id DESC LIMIT $4::bigint"};
 static const pg_query Q_APPLY = {PGQ_APPLY, 42,
 	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4::text[], $5, $6::smallint, $7::smallint,"
 	" $8::bigint, $9, $10::smallint, $11::smallint, $12::bigint, $13, $14::smallint, $15, $16, $17::bigint,"
 	" $18::bigint, $19, $20::integer, $21, $22, $23, $24::smallint, $25::bigint, $26, $27, $28, $29,"
 	" $30::bigint, $31::bigint, $32::bigint, $33, $34, $35::text[], $36::text[], $37::text[], $38::text[],"
 	" $39::bigint[], $40::text[], $41::text[], $42::text[])"};
-/* index bookings_status_expiry (schema version 5) */
-static const pg_query Q_BOOKING_LIST_STATUS = {PGQ_BOOKING_LIST_STATUS, 3,
-	"SELECT " PG_BOOKING_COLUMNS " FROM bookings WHERE status = $1::smallint AND expires_at <= $2::bigint"
-	" ORDER BY expires_at, created_at, id LIMIT $3::bigint"};
 
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: %s is required", what);
-}
-
-/* ------------------------------------------------------------------------
- * Rows.
- * ------------------------------------------------------------------------ */
-
-int pg_booking_from_row(const PGresult *r, int row, int col, booking_reservation *b)
-{
-	void *seats = NULL;
-	size_t n = 0;
-	memset(b, 0, sizeof *b);
-	pg_copy(b->id, sizeof b->id, r, row, col + 0);
-	pg_copy(b->user_id, sizeof b->user_id, r, row, col + 1);
-	pg_copy(b->showtime_id, sizeof b->showtime_id, r, row, col + 2);
-	b->status = (booking_status)pg_i64(r, row, col + 3);
-	b->saga = (booking_saga_state)pg_i64(r, row, col + 4);
-	int rc = pg_parse_text_array(pg_str(r, row, col + 5), &seats, &n, sizeof(booking_seat_ref), BOOKING_LABEL_SIZE);
-	if (rc < 0)
-		return rc;
-	b->seats = seats;
-	b->seat_count = n;
-	b->total_amount = pg_i64(r, row, col + 6);
-	pg_copy(b->currency, sizeof b->currency, r, row, col + 7);
-	b->created_at = pg_i64(r, row, col + 8);
-	b->expires_at = pg_i64(r, row, col + 9);
-	b->updated_at = pg_i64(r, row, col + 10);
-	b->version = pg_i64(r, row, col + 11);
-	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -172,81 +131,6 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 	booking_free(labels);
 	return rc;
 }
-
-/* ------------------------------------------------------------------------
- * Reads.
- * ------------------------------------------------------------------------ */
-
-int pg_booking_get(booking_store *base, const char *id, booking_reservation **out)
-{
-	if (!out)
-		return missing("out");
-	*out = NULL;
-	PGresult *r;
-	int rc = pg_get_one(base, &Q_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, "booking_get", &r);
-	if (rc < 0)
-		return rc;
-	booking_reservation *b = booking_malloc(sizeof *b);
-	rc = b ? pg_booking_from_row(r, 0, 0, b) : booking_error_oom();
-	PQclear(r);
-	if (rc < 0) {
-		booking_free(b);
-		return rc;
-	}
-	*out = b;
-	return 0;
-}
-
-/* Call `cb` for each booking row of `r`, then free it. */
-static int deliver_bookings(PGresult *r, booking_store_booking_cb cb, void *payload)
-{
-	int rc = 0;
-	for (int i = 0, n = PQntuples(r); i < n && cb && rc == 0; i++) {
-		booking_reservation b;
-		rc = pg_booking_from_row(r, i, 0, &b);
-		if (rc == 0)
-			rc = cb(&b, payload);
-		booking_free(b.seats);
-	}
-	PQclear(r);
-	return rc;
-}
-
-int pg_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at, const char *after_id,
-                            size_t max, booking_store_booking_cb cb, void *payload)
-{
-	if (!user_id)
-		return missing("user_id");
-	if (max == 0)
-		return 0;
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, user_id);
-	if (after_id) {
-		pp_i64(&p, after_created_at);
-		pp_text(&p, after_id);
-	}
-	pp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-	int rc = pg_run(pg_impl(base), after_id ? &Q_BOOKING_LIST_USER_AFTER : &Q_BOOKING_LIST_USER, &p, &r, NULL, NULL);
-	pp_free(&p);
-	return rc < 0 ? rc : deliver_bookings(r, cb, payload);
-}
-
-int pg_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
-                              booking_store_booking_cb cb, void *payload)
-{
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_i64(&p, (int64_t)status);
-	pp_i64(&p, expires_before);
-	pp_i64(&p, max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-	int rc = pg_run(pg_impl(base), &Q_BOOKING_LIST_STATUS, &p, &r, NULL, NULL);
-	pp_free(&p);
-	return rc < 0 ? rc : deliver_bookings(r, cb, payload);
-}
-
 
 /* ------------------------------------------------------------------------
  * Apply a change the core decided: booking_apply() (schema version 4).

@@ -2,9 +2,10 @@
  * libbooking — the `postgresql://` store (libpq).
  *
  * The store object: the connection parameters (the URL merged with our
- * defaults), the pool, and the vtable. The members live in catalog.c,
- * reservation.c, payment.c and outbox.c; the pool and query plumbing in
- * pool.c; the schema and its PL/pgSQL functions in schema.c.
+ * defaults), the pool, and the vtable. The writes live in catalog.c,
+ * reservation.c, outbox.c and users.c, the reads in the shared layer
+ * (sql/reads.c); the pool, query plumbing and the shared layer's driver
+ * in pool.c; the schema and its PL/pgSQL functions in schema.c.
  *
  * The store's own URL parameters (doc/backends.md), taken out of the URL
  * before the rest reaches libpq, each optional:
@@ -213,57 +214,58 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 static const booking_store_catalog pg_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
 	.movie_insert = pg_movie_insert,
-	.movie_get = pg_movie_get,
-	.movie_list = pg_movie_list,
+	.movie_get = sql_movie_get,
+	.movie_list = sql_movie_list,
 	.theater_insert = pg_theater_insert,
-	.theater_get = pg_theater_get,
-	.theater_list = pg_theater_list,
+	.theater_get = sql_theater_get,
+	.theater_list = sql_theater_list,
 	.screen_insert = pg_screen_insert,
-	.screen_get = pg_screen_get,
+	.screen_get = sql_screen_get,
 	.showtime_insert = pg_showtime_insert,
-	.showtime_get = pg_showtime_get,
-	.showtime_list = pg_showtime_list,
-	.seat_list = pg_seat_list,
+	.showtime_get = sql_showtime_get,
+	.showtime_list = sql_showtime_list,
+	.seat_list = sql_seat_list,
 };
 
 static const booking_store_ledger pg_store_ledger = {
 	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = pg_hold,
-	.booking_get = pg_booking_get,
-	.booking_list_by_user = pg_booking_list_by_user,
+	.booking_get = sql_booking_get,
+	.booking_list_by_user = sql_booking_list_by_user,
 	.apply = pg_apply,
-	.booking_list_by_status = pg_booking_list_by_status,
-	.idempotency_get = pg_idempotency_get,
-	.payment_get = pg_payment_get,
-	.payment_list_by_status = pg_payment_list_by_status,
-	.payment_attempts = pg_payment_attempts,
+	.booking_list_by_status = sql_booking_list_by_status,
+	.idempotency_get = sql_idempotency_get,
+	.payment_get = sql_payment_get,
+	.payment_list_by_status = sql_payment_list_by_status,
+	.payment_attempts = sql_payment_attempts,
 };
 
 static const booking_store_outbox pg_store_outbox = {
 	.version = BOOKING_STORE_OUTBOX_VERSION,
-	.outbox_unpublished = pg_outbox_unpublished,
+	.outbox_unpublished = sql_outbox_unpublished,
 	.outbox_mark_published = pg_outbox_mark_published,
-	.outbox_read = pg_outbox_read,
-	.cursor_get = pg_cursor_get,
+	.outbox_read = sql_outbox_read,
+	.cursor_get = sql_cursor_get,
 	.cursor_advance = pg_cursor_advance,
-	.inbox_seen = pg_inbox_seen,
+	.inbox_seen = sql_inbox_seen,
 	.inbox_mark = pg_inbox_mark,
 	.dead_letter_put = pg_dead_letter_put,
-	.dead_letter_list = pg_dead_letter_list,
+	.dead_letter_list = sql_dead_letter_list,
 };
 
 static const booking_store_users pg_store_users = {
 	.version = BOOKING_STORE_USERS_VERSION,
 	.user_insert = pg_user_insert,
-	.user_get = pg_user_get,
-	.user_get_by_email = pg_user_get_by_email,
+	.user_get = sql_user_get,
+	.user_get_by_email = sql_user_get_by_email,
 	.user_set_password_hash = pg_user_set_password_hash,
 	.token_revoke = pg_token_revoke,
-	.token_is_revoked = pg_token_is_revoked,
+	.token_is_revoked = sql_token_is_revoked,
 };
 
 static void set_members(booking_store *b)
 {
+	((pg_store *)b)->driver = &pg_sql_driver;
 	b->version = BOOKING_STORE_VERSION;
 	b->free = st_free;
 	b->migrate = pg_migrate;

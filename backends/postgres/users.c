@@ -15,10 +15,6 @@
 static const pg_query Q_USER_INSERT = {PGQ_USER_INSERT, 14,
 	"SELECT booking_user_insert($1, $2, $3::smallint, $4, $5::bigint, $6::bigint, $7::text[], $8::text[],"
 	" $9::text[], $10::text[], $11::bigint[], $12::text[], $13::text[], $14::text[])"};
-#define USER_COLUMNS "id, email, role, password_hash, created_at, updated_at"
-static const pg_query Q_USER_GET = {PGQ_USER_GET, 1, "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
-static const pg_query Q_USER_GET_EMAIL = {PGQ_USER_GET_EMAIL, 1,
-	"SELECT " USER_COLUMNS " FROM users WHERE email = $1"};
 static const pg_query Q_USER_EXISTS = {PGQ_USER_EXISTS, 1, "SELECT 1 FROM users WHERE id = $1"};
 static const pg_query Q_USER_SET_HASH = {PGQ_USER_SET_HASH, 4,
 	"SELECT booking_user_set_hash($1, $2, $3, $4::bigint)"};
@@ -29,8 +25,6 @@ static const pg_query Q_TOKEN_REVOKE = {PGQ_TOKEN_REVOKE, 3,
 /* settling a lost revoke: the row is there with at least that expiry (or it was already dead) */
 static const pg_query Q_TOKEN_REVOKED_UNTIL = {PGQ_TOKEN_REVOKED_UNTIL, 2,
 	"SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at >= $2::bigint"};
-static const pg_query Q_TOKEN_IS_REVOKED = {PGQ_TOKEN_IS_REVOKED, 2,
-	"SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at > $2::bigint"};
 
 static int missing(const char *what)
 {
@@ -90,58 +84,6 @@ int pg_user_insert(booking_store *base, const booking_store_user_insert *req)
 	if (code != 0)
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_user_insert answered %d", code);
 	return 0;
-}
-
-static int user_get(booking_store *base, const pg_query *q, const char *key, booking_user **out, char **hash_out)
-{
-	if (!out || !key)
-		return missing("user key and out");
-	*out = NULL;
-	if (hash_out)
-		*hash_out = NULL;
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, key);
-	int rc = pg_run(pg_impl(base), q, &p, &r, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	}
-	booking_user *u = booking_calloc(1, sizeof *u);
-	char *hash = hash_out ? booking_strdup(pg_str(r, 0, 3)) : NULL;
-	if (u) {
-		pg_copy(u->id, sizeof u->id, r, 0, 0);
-		u->email = booking_strdup(pg_str(r, 0, 1));
-		u->role = (booking_role)pg_i64(r, 0, 2);
-		u->created_at = pg_i64(r, 0, 4);
-		u->updated_at = pg_i64(r, 0, 5);
-	}
-	PQclear(r);
-	if (!u || !u->email || (hash_out && !hash)) {
-		if (u)
-			booking_free(u->email);
-		booking_free(u);
-		booking_free(hash);
-		return booking_error_oom();
-	}
-	*out = u;
-	if (hash_out)
-		*hash_out = hash;
-	return 0;
-}
-
-int pg_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
-{
-	return user_get(base, &Q_USER_GET, id, out, password_hash_out);
-}
-
-int pg_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
-{
-	return user_get(base, &Q_USER_GET_EMAIL, email, out, password_hash_out);
 }
 
 struct set_hash_arg {
@@ -219,25 +161,6 @@ int pg_token_revoke(booking_store *base, const char *jti, int64_t expires_at, in
 		return 0;
 	if (rc < 0)
 		return rc;
-	PQclear(r);
-	return 0;
-}
-
-int pg_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
-{
-	if (!jti || !revoked_out)
-		return missing("jti and revoked_out");
-	*revoked_out = false;
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, jti);
-	pp_i64(&p, now);
-	int rc = pg_run(pg_impl(base), &Q_TOKEN_IS_REVOKED, &p, &r, NULL, NULL);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	*revoked_out = PQntuples(r) > 0;
 	PQclear(r);
 	return 0;
 }

@@ -17,25 +17,15 @@ static const char SQL_EVENT_INSERT[] =
 	" VALUES (?1, ?2, ?3, ?4,"
 	" (SELECT coalesce(max(sequence), 0) + 1 FROM outbox WHERE aggregate_id = ?4),"
 	" ?5, ?6, ?7, ?8, 0)";
-static const char SQL_UNPUBLISHED[] =
-	"SELECT " SQ_EVENT_COLUMNS " FROM outbox WHERE published = 0 ORDER BY position LIMIT ?1";
 static const char SQL_MARK_PUBLISHED[] = "UPDATE outbox SET published = 1 WHERE id = ?1 AND published = 0";
-static const char SQL_OUTBOX_READ[] =
-	"SELECT " SQ_EVENT_COLUMNS " FROM outbox WHERE position > ?1 ORDER BY position LIMIT ?2";
 static const char SQL_CURSOR_GET[] = "SELECT position FROM consumer_cursors WHERE group_name = ?1";
 static const char SQL_CURSOR_SET[] =
 	"INSERT INTO consumer_cursors (group_name, position) VALUES (?1, ?2)"
 	" ON CONFLICT (group_name) DO UPDATE SET position = excluded.position";
-static const char SQL_INBOX_SEEN[] = "SELECT 1 FROM inbox WHERE group_name = ?1 AND event_id = ?2";
 static const char SQL_INBOX_MARK[] = "INSERT INTO inbox (group_name, event_id, applied_at) VALUES (?1, ?2, ?3)";
 static const char SQL_DEAD_PUT[] =
 	"INSERT INTO dead_letters (group_name, event_id, reason, envelope_json, dead_at) VALUES (?1, ?2, ?3, ?4, ?5)"
 	" ON CONFLICT (group_name, event_id) DO NOTHING";
-static const char SQL_DEAD_ALL[] =
-	"SELECT group_name, event_id, reason, envelope_json, dead_at FROM dead_letters ORDER BY dead_at, rowid";
-static const char SQL_DEAD_GROUP[] =
-	"SELECT group_name, event_id, reason, envelope_json, dead_at FROM dead_letters WHERE group_name = ?1"
-	" ORDER BY dead_at, rowid";
 
 /* --- events ----------------------------------------------------------------------- */
 
@@ -57,66 +47,6 @@ int sq_events_insert(sq_conn *c, const booking_event_record *events, size_t n)
 	for (size_t i = 0; rc == 0 && events != NULL && i < n; i++)
 		rc = sq_event_insert(c, &events[i]);
 	return rc;
-}
-
-void sq_event_from_row(sqlite3_stmt *s, booking_event_record *ev)
-{
-	memset(ev, 0, sizeof *ev);
-	ev->position = (int64_t)sqlite3_column_int64(s, 0);
-	sq_col_copy(s, 1, ev->id, sizeof ev->id);
-	ev->type = sq_col_text(s, 2);
-	ev->aggregate_type = sq_col_text(s, 3);
-	sq_col_copy(s, 4, ev->aggregate_id, sizeof ev->aggregate_id);
-	ev->sequence = (int64_t)sqlite3_column_int64(s, 5);
-	ev->occurred_at = (int64_t)sqlite3_column_int64(s, 6);
-	ev->correlation_id = sq_col_text(s, 7);
-	ev->traceparent = sq_col_text(s, 8);
-	ev->data_json = sq_col_text(s, 9);
-	ev->published = sqlite3_column_int(s, 10) != 0;
-}
-
-struct events_arg {
-	const char *sql;
-	int64_t after;
-	size_t max;
-	booking_store_event_cb cb;
-	void *payload;
-};
-
-static int events_tx(sq_conn *c, void *arg)
-{
-	struct events_arg *a = arg;
-	sqlite3_stmt *s;
-	int rc = sq_stmt(c, a->sql, &s);
-
-	if (rc == 0)
-		rc = a->sql == SQL_OUTBOX_READ ? sq_bind(c, s, "iz", a->after, a->max) : sq_bind(c, s, "z", a->max);
-	while (sq_next(c, s, &rc)) {
-		booking_event_record ev;
-
-		sq_event_from_row(s, &ev);
-		rc = a->cb(&ev, a->payload);
-	}
-	sqlite3_reset(s);
-	return rc;
-}
-
-int sq_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload)
-{
-	struct events_arg a = {SQL_UNPUBLISHED, 0, max, cb, payload};
-
-	if (max == 0)
-		return 0;
-	return sq_read((sq_store *)st, events_tx, &a);
-}
-
-int sq_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
-{
-	struct events_arg a = {SQL_OUTBOX_READ, after, max, cb, payload};
-
-	if (max == 0)
-		return 0;
-	return sq_read((sq_store *)st, events_tx, &a);
 }
 
 struct mark_arg {
@@ -151,23 +81,7 @@ struct cursor_arg {
 	const char *group;
 	int64_t expected;
 	int64_t position;
-	int64_t *position_out;
 };
-
-static int cursor_get_tx(sq_conn *c, void *arg)
-{
-	struct cursor_arg *a = arg;
-
-	*a->position_out = 0;
-	return sq_query_i64(c, SQL_CURSOR_GET, a->position_out, NULL, "t", a->group);
-}
-
-int sq_cursor_get(booking_store *st, const char *group, int64_t *position_out)
-{
-	struct cursor_arg a = {group, 0, 0, position_out};
-
-	return sq_read((sq_store *)st, cursor_get_tx, &a);
-}
 
 static int cursor_advance_tx(sq_conn *c, void *arg)
 {
@@ -186,7 +100,7 @@ static int cursor_advance_tx(sq_conn *c, void *arg)
 
 int sq_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position)
 {
-	struct cursor_arg a = {group, expected, position, NULL};
+	struct cursor_arg a = {group, expected, position};
 
 	return sq_write((sq_store *)st, cursor_advance_tx, &a);
 }
@@ -197,24 +111,7 @@ struct inbox_arg {
 	const char *group;
 	const char *event_id;
 	int64_t now;
-	bool *seen_out;
 };
-
-static int inbox_seen_tx(sq_conn *c, void *arg)
-{
-	struct inbox_arg *a = arg;
-	int64_t one;
-
-	return sq_query_i64(c, SQL_INBOX_SEEN, &one, a->seen_out, "tt", a->group, a->event_id);
-}
-
-int sq_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out)
-{
-	struct inbox_arg a = {group, event_id, 0, seen_out};
-
-	*seen_out = false;
-	return sq_read((sq_store *)st, inbox_seen_tx, &a);
-}
 
 static int inbox_mark_tx(sq_conn *c, void *arg)
 {
@@ -228,7 +125,7 @@ static int inbox_mark_tx(sq_conn *c, void *arg)
 
 int sq_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now)
 {
-	struct inbox_arg a = {group, event_id, now, NULL};
+	struct inbox_arg a = {group, event_id, now};
 
 	return sq_write((sq_store *)st, inbox_mark_tx, &a);
 }
@@ -241,9 +138,6 @@ struct dead_arg {
 	const char *reason;
 	const char *envelope_json;
 	int64_t now;
-	int (*cb)(const char *group, const char *event_id, const char *reason, const char *envelope_json,
-	          int64_t dead_at, void *payload);
-	void *payload;
 };
 
 static int dead_put_tx(sq_conn *c, void *arg)
@@ -256,38 +150,7 @@ static int dead_put_tx(sq_conn *c, void *arg)
 int sq_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
                        const char *envelope_json, int64_t now)
 {
-	struct dead_arg a = {group, event_id, reason, envelope_json, now, NULL, NULL};
+	struct dead_arg a = {group, event_id, reason, envelope_json, now};
 
 	return sq_write((sq_store *)st, dead_put_tx, &a);
-}
-
-static int dead_list_tx(sq_conn *c, void *arg)
-{
-	struct dead_arg *a = arg;
-	sqlite3_stmt *s;
-	int rc;
-
-	if (a->group != NULL) {
-		rc = sq_stmt(c, SQL_DEAD_GROUP, &s);
-		if (rc == 0)
-			rc = sq_bind(c, s, "t", a->group);
-	} else {
-		rc = sq_stmt(c, SQL_DEAD_ALL, &s);
-	}
-	while (sq_next(c, s, &rc)) {
-		rc = a->cb(sq_col_text(s, 0), sq_col_text(s, 1), sq_col_text(s, 2), sq_col_text(s, 3),
-		           (int64_t)sqlite3_column_int64(s, 4), a->payload);
-	}
-	sqlite3_reset(s);
-	return rc;
-}
-
-int sq_dead_letter_list(booking_store *st, const char *group,
-                        int (*cb)(const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t dead_at, void *payload),
-                        void *payload)
-{
-	struct dead_arg a = {group, NULL, NULL, NULL, 0, cb, payload};
-
-	return sq_read((sq_store *)st, dead_list_tx, &a);
 }

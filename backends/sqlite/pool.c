@@ -540,6 +540,68 @@ int sq_read(sq_store *st, sq_body_fn fn, void *arg)
 	return rc;
 }
 
+/* --- the shared layer's driver (sql/sql.h) ------------------------------------ */
+
+static const char *const lite_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_LITE);
+
+static void lite_done(sql_rows *r)
+{
+	if (r->res != NULL)
+		sqlite3_reset(r->res);
+	sq_release((sq_store *)r->st, r->conn);
+}
+
+/* The connection stays checked out, the statement stepping, until done(). */
+static int lite_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
+{
+	sqlite3_stmt *s = NULL;
+	sq_conn *c = NULL;
+	int rc = sq_acquire((sq_store *)st, &c);
+
+	if (rc == 0)
+		rc = sq_stmt(c, lite_texts[q], &s);
+	for (int i = 0; rc == 0 && i < (int)n; i++) {
+		int b = args[i].type == 'i'    ? sqlite3_bind_int64(s, i + 1, (sqlite3_int64)args[i].i64)
+		        : args[i].text != NULL ? sqlite3_bind_text(s, i + 1, args[i].text, -1, SQLITE_STATIC)
+		                               : sqlite3_bind_null(s, i + 1);
+		if (b != SQLITE_OK)
+			rc = sq_error(c, b);
+	}
+	*rows = (sql_rows){st, c, s, 0, 0};
+	if (rc != 0 && c != NULL)
+		lite_done(rows);
+	return rc;
+}
+
+static int lite_next(sql_rows *r)
+{
+	int rc = sq_step(r->conn, r->res);
+
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc;
+}
+
+static bool lite_is_null(const sql_rows *r, int col)
+{
+	return sqlite3_column_type(r->res, col) == SQLITE_NULL;
+}
+
+static int64_t lite_i64(const sql_rows *r, int col)
+{
+	return (int64_t)sqlite3_column_int64(r->res, col);
+}
+
+static bool lite_boolean(const sql_rows *r, int col)
+{
+	return sqlite3_column_int64(r->res, col) != 0;
+}
+
+static const char *lite_text(const sql_rows *r, int col)
+{
+	return sq_col_text(r->res, col);
+}
+
+const sql_driver sq_sql_driver = {lite_query, lite_next, lite_is_null, lite_i64, lite_boolean, lite_text, lite_done};
+
 /* --- text helpers ----------------------------------------------------------- */
 
 void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap)
@@ -554,20 +616,6 @@ void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap)
 	if (n != 0)
 		memcpy(dst, text, n);
 	dst[n] = '\0';
-}
-
-char *sq_col_dup(sqlite3_stmt *s, int i)
-{
-	const unsigned char *text = sqlite3_column_text(s, i);
-	size_t n = text ? (size_t)sqlite3_column_bytes(s, i) : 0;
-	char *out = booking_malloc(n + 1);
-
-	if (out == NULL)
-		return NULL;
-	if (n != 0)
-		memcpy(out, text, n);
-	out[n] = '\0';
-	return out;
 }
 
 const char *sq_col_text(sqlite3_stmt *s, int i)

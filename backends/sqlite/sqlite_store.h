@@ -37,6 +37,7 @@
 #include <sqlite3.h>
 
 #include "backends.h"
+#include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
 #define SQ_SCHEMA_VERSION 5
@@ -56,7 +57,8 @@ typedef struct sq_conn {
 } sq_conn;
 
 typedef struct sq_store {
-	booking_store parent;
+	booking_store parent;    /* these two first: sql_store (sql/sql.h) */
+	const sql_driver *driver;
 	char *path;            /* file name, or ":memory:" */
 	bool memory;
 	int busy_ms;
@@ -68,7 +70,12 @@ typedef struct sq_store {
 	pthread_mutex_t writer; /* one BEGIN IMMEDIATE at a time within the process */
 } sq_store;
 
+_Static_assert(offsetof(sq_store, driver) == offsetof(sql_store, driver), "sq_store starts as sql_store");
+
 /* --- pool.c: connections, statements, errors, transactions ------------ */
+
+/** The shared layer's driver (sql/sql.h). */
+extern const sql_driver sq_sql_driver;
 
 /** Create the pool (no connection yet) and the writer mutex. */
 int sq_pool_init(sq_store *st);
@@ -118,8 +125,6 @@ int sq_read(sq_store *st, sq_body_fn fn, void *arg);
 
 /** Copy column `i` into a fixed buffer (truncated, always terminated; NULL → ""). */
 void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap);
-/** booking_strdup of column `i` ("" when NULL); NULL only when out of memory. */
-char *sq_col_dup(sqlite3_stmt *s, int i);
 /** Column text or "" (borrowed until the next step/reset). */
 const char *sq_col_text(sqlite3_stmt *s, int i);
 /** The labels as a JSON array of strings (for json_each), booking_malloc'd; NULL when out of memory (error set). */
@@ -137,84 +142,37 @@ int sq_migrate(booking_store *bst, int *version_out);
 int sq_event_insert(sq_conn *c, const booking_event_record *ev);
 /** Append `n` events. */
 int sq_events_insert(sq_conn *c, const booking_event_record *events, size_t n);
-/** Fill `ev` from an outbox row (columns from SQ_EVENT_COLUMNS); strings borrowed from `s`. */
-void sq_event_from_row(sqlite3_stmt *s, booking_event_record *ev);
-#define SQ_EVENT_COLUMNS \
-	"position, id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id, " \
-	"traceparent, data_json, published"
 
 /* --- the members, by file ---------------------------------------------- */
 
 int sq_movie_insert(booking_store *st, const booking_movie *m);
-int sq_movie_get(booking_store *st, const char *id, booking_movie **out);
-int sq_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
 int sq_theater_insert(booking_store *st, const booking_theater *t);
-int sq_theater_get(booking_store *st, const char *id, booking_theater **out);
-int sq_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload);
 int sq_screen_insert(booking_store *st, const booking_screen *s);
-int sq_screen_get(booking_store *st, const char *id, booking_screen **out);
 int sq_showtime_insert(booking_store *st, const booking_showtime *s);
-int sq_showtime_get(booking_store *st, const char *id, booking_showtime **out);
-int sq_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
-int sq_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
-/** Fill `seat` from a showtime_seats row (columns from SQ_SEAT_COLUMNS). */
-void sq_seat_from_row(sqlite3_stmt *s, int first, booking_store_seat *seat);
-#define SQ_SEAT_COLUMNS "label, category, status, booking_id, hold_until, version"
 
 int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-int sq_booking_get(booking_store *st, const char *id, booking_reservation **out);
-int sq_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
-                            size_t max, booking_store_booking_cb cb, void *payload);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-int sq_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-                              booking_store_booking_cb cb, void *payload);
-/** Load a booking (with its seats) inside the caller's transaction; BOOKING_EBOOKING_NOT_FOUND. */
-int sq_booking_load(sq_conn *c, const char *id, booking_reservation **out);
-/** Build a booking from a bookings row (SQ_BOOKING_COLUMNS) and load its seats. */
-int sq_booking_from_row(sq_conn *c, sqlite3_stmt *s, booking_reservation **out);
 #define SQ_BOOKING_COLUMNS \
 	"id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at, " \
 	"expires_at, updated_at, version"
-/** Free the seats of `booking_id` that are `status` (HELD or SOLD) by it, inside a write transaction. */
-
-int sq_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out);
 /* apply: insert the payment and the idempotency record of a payment that starts. */
 int sq_payment_start(sq_conn *c, const booking_store_payment_start *start);
-int sq_payment_get(booking_store *st, const char *id, booking_payment **out);
-int sq_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
-                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
-                        int64_t since);
-int sq_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
-                              booking_store_payment_cb cb, void *payload);
-/** Fill `p` from a payments row (SQ_PAYMENT_COLUMNS). */
-void sq_payment_from_row(sqlite3_stmt *s, booking_payment *p);
 #define SQ_PAYMENT_COLUMNS \
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
 	"refunded_amount, created_at, updated_at"
 
-int sq_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
 int sq_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
-int sq_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
-int sq_cursor_get(booking_store *st, const char *group, int64_t *position_out);
 int sq_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
-int sq_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
 int sq_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
 int sq_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
                        const char *envelope_json, int64_t now);
-int sq_dead_letter_list(booking_store *st, const char *group,
-                        int (*cb)(const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t dead_at, void *payload),
-                        void *payload);
 
 int sq_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 
 /* users.c: users and token revocations (store version 2) */
 int sq_user_insert(booking_store *st, const booking_store_user_insert *req);
-int sq_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
-int sq_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
 int sq_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
                               int64_t now);
 int sq_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
-int sq_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
 
 #endif

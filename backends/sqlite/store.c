@@ -1,12 +1,13 @@
 /*
  * SQLite store (`sqlite:///path/file.db`, `sqlite::memory:`): the
- * constructor, the vtable and the integrity scan. The members live in
- * catalog.c, reservation.c, payment.c and outbox.c; connections and
- * transactions in pool.c; migrations in schema.c.
+ * constructor, the vtable and the integrity scan. The writes live in
+ * catalog.c, reservation.c, payment.c and outbox.c, the reads in the
+ * shared layer (sql/reads.c); connections, transactions and the shared
+ * layer's driver in pool.c; migrations in schema.c.
  *
  * Every write member is one BEGIN IMMEDIATE transaction (ROLLBACK on any
- * error, so nothing is written on error); reads run in one deferred
- * transaction each (one snapshot). The database runs in WAL mode with
+ * error, so nothing is written on error); a read is one statement (one
+ * snapshot), the scan one deferred transaction. The database runs in WAL mode with
  * synchronous=NORMAL (FULL on request), foreign keys on and a busy timeout
  * of pool_timeout seconds. See sqlite_store.h for the connection model.
  *
@@ -34,17 +35,18 @@ typedef struct sq_settings {
 /* --- scan ------------------------------------------------------------------------ */
 
 static const char SQL_SCAN_SEATS[] =
-	"SELECT showtime_id, " SQ_SEAT_COLUMNS " FROM showtime_seats ORDER BY showtime_id, position";
-static const char SQL_SCAN_BOOKINGS[] = "SELECT " SQ_BOOKING_COLUMNS " FROM bookings ORDER BY rowid";
-static const char SQL_SCAN_PAYMENTS[] = "SELECT " SQ_PAYMENT_COLUMNS " FROM payments ORDER BY rowid";
+	"SELECT showtime_id, " SQL_SEAT_COLUMNS " FROM showtime_seats ORDER BY showtime_id, position";
+static const char SQL_SCAN_BOOKINGS[] = SQL_BOOKINGS(SQL_LITE) " ORDER BY rowid";
+static const char SQL_SCAN_PAYMENTS[] = "SELECT " SQL_PAYMENT_COLUMNS " FROM payments ORDER BY rowid";
 static const char SQL_SCAN_IDEMPOTENCY[] =
 	"SELECT user_id, key, payment_id, completed FROM idempotency_keys ORDER BY user_id, key";
-static const char SQL_SCAN_EVENTS[] = "SELECT " SQ_EVENT_COLUMNS " FROM outbox ORDER BY position";
+static const char SQL_SCAN_EVENTS[] = "SELECT " SQL_EVENT_COLUMNS " FROM outbox ORDER BY position";
 static const char SQL_SCAN_INBOX[] = "SELECT group_name, event_id FROM inbox ORDER BY group_name, event_id";
 
 struct scan_arg {
 	const booking_store_scan_cbs *cbs;
 	void *payload;
+	sql_store *st; /* the rows are read by the shared mappers (sql/sql.h) */
 };
 
 static int scan_seats(sq_conn *c, struct scan_arg *a)
@@ -53,11 +55,12 @@ static int scan_seats(sq_conn *c, struct scan_arg *a)
 	int rc = sq_stmt(c, SQL_SCAN_SEATS, &s);
 
 	while (sq_next(c, s, &rc)) {
+		const sql_rows row = {a->st, c, s, 0, 0};
 		char showtime_id[BOOKING_ID_SIZE];
 		booking_store_seat seat;
 
 		sq_col_copy(s, 0, showtime_id, sizeof showtime_id);
-		sq_seat_from_row(s, 1, &seat);
+		sql_seat_from_row(&row, 1, &seat);
 		rc = a->cbs->showtime_seat(showtime_id, &seat, a->payload);
 	}
 	sqlite3_reset(s);
@@ -70,14 +73,13 @@ static int scan_bookings(sq_conn *c, struct scan_arg *a)
 	int rc = sq_stmt(c, SQL_SCAN_BOOKINGS, &s);
 
 	while (sq_next(c, s, &rc)) {
-		booking_reservation *r;
+		const sql_rows row = {a->st, c, s, 0, 0};
+		booking_reservation r;
 
-		rc = sq_booking_from_row(c, s, &r);
-		if (rc == 0) {
-			rc = a->cbs->booking(r, a->payload);
-			booking_free(r->seats);
-			booking_free(r);
-		}
+		rc = sql_booking_from_row(&row, &r);
+		if (rc == 0)
+			rc = a->cbs->booking(&r, a->payload);
+		booking_free(r.seats);
 	}
 	sqlite3_reset(s);
 	return rc;
@@ -89,9 +91,10 @@ static int scan_payments(sq_conn *c, struct scan_arg *a)
 	int rc = sq_stmt(c, SQL_SCAN_PAYMENTS, &s);
 
 	while (sq_next(c, s, &rc)) {
+		const sql_rows row = {a->st, c, s, 0, 0};
 		booking_payment p;
 
-		sq_payment_from_row(s, &p);
+		sql_payment_from_row(&row, &p);
 		rc = a->cbs->payment(&p, a->payload);
 	}
 	sqlite3_reset(s);
@@ -122,9 +125,10 @@ static int scan_events(sq_conn *c, struct scan_arg *a)
 	int rc = sq_stmt(c, SQL_SCAN_EVENTS, &s);
 
 	while (sq_next(c, s, &rc)) {
+		const sql_rows row = {a->st, c, s, 0, 0};
 		booking_event_record ev;
 
-		sq_event_from_row(s, &ev);
+		sql_event_from_row(&row, &ev);
 		rc = a->cbs->event(&ev, a->payload);
 	}
 	sqlite3_reset(s);
@@ -169,7 +173,7 @@ static int scan_tx(sq_conn *c, void *arg)
 
 int sq_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload)
 {
-	struct scan_arg a = {cbs, payload};
+	struct scan_arg a = {cbs, payload, (sql_store *)st};
 
 	if (cbs == NULL)
 		return 0;
@@ -192,57 +196,58 @@ static void sq_free(booking_store *bst)
 static const booking_store_catalog sq_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
 	.movie_insert = sq_movie_insert,
-	.movie_get = sq_movie_get,
-	.movie_list = sq_movie_list,
+	.movie_get = sql_movie_get,
+	.movie_list = sql_movie_list,
 	.theater_insert = sq_theater_insert,
-	.theater_get = sq_theater_get,
-	.theater_list = sq_theater_list,
+	.theater_get = sql_theater_get,
+	.theater_list = sql_theater_list,
 	.screen_insert = sq_screen_insert,
-	.screen_get = sq_screen_get,
+	.screen_get = sql_screen_get,
 	.showtime_insert = sq_showtime_insert,
-	.showtime_get = sq_showtime_get,
-	.showtime_list = sq_showtime_list,
-	.seat_list = sq_seat_list,
+	.showtime_get = sql_showtime_get,
+	.showtime_list = sql_showtime_list,
+	.seat_list = sql_seat_list,
 };
 
 static const booking_store_ledger sq_store_ledger = {
 	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = sq_hold,
-	.booking_get = sq_booking_get,
-	.booking_list_by_user = sq_booking_list_by_user,
+	.booking_get = sql_booking_get,
+	.booking_list_by_user = sql_booking_list_by_user,
 	.apply = sq_apply,
-	.booking_list_by_status = sq_booking_list_by_status,
-	.idempotency_get = sq_idempotency_get,
-	.payment_get = sq_payment_get,
-	.payment_list_by_status = sq_payment_list_by_status,
-	.payment_attempts = sq_payment_attempts,
+	.booking_list_by_status = sql_booking_list_by_status,
+	.idempotency_get = sql_idempotency_get,
+	.payment_get = sql_payment_get,
+	.payment_list_by_status = sql_payment_list_by_status,
+	.payment_attempts = sql_payment_attempts,
 };
 
 static const booking_store_outbox sq_store_outbox = {
 	.version = BOOKING_STORE_OUTBOX_VERSION,
-	.outbox_unpublished = sq_outbox_unpublished,
+	.outbox_unpublished = sql_outbox_unpublished,
 	.outbox_mark_published = sq_outbox_mark_published,
-	.outbox_read = sq_outbox_read,
-	.cursor_get = sq_cursor_get,
+	.outbox_read = sql_outbox_read,
+	.cursor_get = sql_cursor_get,
 	.cursor_advance = sq_cursor_advance,
-	.inbox_seen = sq_inbox_seen,
+	.inbox_seen = sql_inbox_seen,
 	.inbox_mark = sq_inbox_mark,
 	.dead_letter_put = sq_dead_letter_put,
-	.dead_letter_list = sq_dead_letter_list,
+	.dead_letter_list = sql_dead_letter_list,
 };
 
 static const booking_store_users sq_store_users = {
 	.version = BOOKING_STORE_USERS_VERSION,
 	.user_insert = sq_user_insert,
-	.user_get = sq_user_get,
-	.user_get_by_email = sq_user_get_by_email,
+	.user_get = sql_user_get,
+	.user_get_by_email = sql_user_get_by_email,
 	.user_set_password_hash = sq_user_set_password_hash,
 	.token_revoke = sq_token_revoke,
-	.token_is_revoked = sq_token_is_revoked,
+	.token_is_revoked = sql_token_is_revoked,
 };
 
 static void vtable_init(booking_store *v)
 {
+	((sq_store *)v)->driver = &sq_sql_driver;
 	v->version = BOOKING_STORE_VERSION;
 	v->free = sq_free;
 	v->migrate = sq_migrate;

@@ -9,17 +9,12 @@
 
 static const char SQL_USER_INSERT[] =
 	"INSERT INTO users (id, email, role, password_hash, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-static const char SQL_USER_BY_ID[] =
-	"SELECT id, email, role, password_hash, created_at, updated_at FROM users WHERE id = ?1";
-static const char SQL_USER_BY_EMAIL[] =
-	"SELECT id, email, role, password_hash, created_at, updated_at FROM users WHERE email = ?1";
 static const char SQL_USER_HASH[] = "SELECT password_hash FROM users WHERE id = ?1";
 static const char SQL_USER_SET_HASH[] = "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1";
 static const char SQL_REVOKED_PURGE[] = "DELETE FROM revoked_tokens WHERE expires_at <= ?1";
 static const char SQL_REVOKE[] =
 	"INSERT INTO revoked_tokens (jti, expires_at) VALUES (?1, ?2)"
 	" ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)";
-static const char SQL_IS_REVOKED[] = "SELECT count(*) FROM revoked_tokens WHERE jti = ?1 AND expires_at > ?2";
 
 static int user_insert_tx(sq_conn *c, void *arg)
 {
@@ -41,79 +36,6 @@ int sq_user_insert(booking_store *st, const booking_store_user_insert *req)
 	    req->event == NULL)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite: user, email, hash and event are required");
 	return sq_write((sq_store *)st, user_insert_tx, (void *)(uintptr_t)req);
-}
-
-struct user_get_arg {
-	const char *sql;
-	const char *key;
-	booking_user **out;
-	char **hash_out;
-};
-
-static int user_from_row(sqlite3_stmt *s, booking_user **out, char **hash_out)
-{
-	booking_user *u = booking_calloc(1, sizeof *u);
-	char *hash = NULL;
-
-	if (u == NULL)
-		return booking_error_oom();
-	sq_col_copy(s, 0, u->id, sizeof u->id);
-	u->email = sq_col_dup(s, 1);
-	u->role = (booking_role)sqlite3_column_int(s, 2);
-	u->created_at = (int64_t)sqlite3_column_int64(s, 4);
-	u->updated_at = (int64_t)sqlite3_column_int64(s, 5);
-	if (hash_out != NULL)
-		hash = sq_col_dup(s, 3);
-	if (u->email == NULL || (hash_out != NULL && hash == NULL)) {
-		booking_free(u->email);
-		booking_free(u);
-		booking_free(hash);
-		return booking_error_oom();
-	}
-	*out = u;
-	if (hash_out != NULL)
-		*hash_out = hash;
-	return 0;
-}
-
-static int user_get_tx(sq_conn *c, void *arg)
-{
-	struct user_get_arg *a = arg;
-	sqlite3_stmt *s;
-	int rc = sq_stmt(c, a->sql, &s);
-
-	if (rc == 0)
-		rc = sq_bind(c, s, "t", a->key);
-	if (rc == 0)
-		rc = sq_step(c, s);
-	if (rc == SQLITE_ROW)
-		rc = user_from_row(s, a->out, a->hash_out);
-	else if (rc == SQLITE_DONE)
-		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	sqlite3_reset(s);
-	return rc;
-}
-
-static int user_get(booking_store *st, const char *sql, const char *key, booking_user **out, char **hash_out)
-{
-	struct user_get_arg a = {sql, key, out, hash_out};
-
-	if (out == NULL || key == NULL)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite: user key and out are required");
-	*out = NULL;
-	if (hash_out != NULL)
-		*hash_out = NULL;
-	return sq_read((sq_store *)st, user_get_tx, &a);
-}
-
-int sq_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out)
-{
-	return user_get(st, SQL_USER_BY_ID, id, out, password_hash_out);
-}
-
-int sq_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out)
-{
-	return user_get(st, SQL_USER_BY_EMAIL, email, out, password_hash_out);
 }
 
 struct set_hash_arg {
@@ -175,30 +97,4 @@ int sq_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int6
 	if (jti == NULL || jti[0] == '\0')
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite: jti is required");
 	return sq_write((sq_store *)st, revoke_tx, &a);
-}
-
-struct is_revoked_arg {
-	const char *jti;
-	int64_t now;
-	bool *revoked;
-};
-
-static int is_revoked_tx(sq_conn *c, void *arg)
-{
-	struct is_revoked_arg *a = arg;
-	int64_t n = 0;
-	int rc = sq_query_i64(c, SQL_IS_REVOKED, &n, NULL, "ti", a->jti, a->now);
-
-	*a->revoked = rc == 0 && n > 0;
-	return rc;
-}
-
-int sq_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out)
-{
-	struct is_revoked_arg a = {jti, now, revoked_out};
-
-	if (jti == NULL || revoked_out == NULL)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite: jti and revoked_out are required");
-	*revoked_out = false;
-	return sq_read((sq_store *)st, is_revoked_tx, &a);
 }

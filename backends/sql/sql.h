@@ -1,0 +1,221 @@
+/*
+ * The SQL stores' shared layer: what the SQLite and PostgreSQL stores have
+ * in common, written once over a small driver interface.
+ *
+ * - A driver runs one statement of the table below with typed arguments
+ *   and hands back its rows: query, next, the column getters, done. The
+ *   PostgreSQL driver runs it as one prepared statement in one round trip
+ *   (parameter types from the arguments) and gives the connection back
+ *   before the rows are walked, so a callback may call the store again.
+ *   The SQLite driver keeps its connection until done() (the statement
+ *   steps as the rows are walked), outside any BEGIN: one statement is
+ *   one snapshot.
+ * - The statements are one list, SQL_STATEMENTS, with $1..$N placeholders
+ *   numbered in order of first appearance (SQLite binds them by index:
+ *   tests/sqlite/test_sqlite_store.c checks every statement) and no
+ *   ::casts. Where the dialects differ, the text names a fragment, D(NAME),
+ *   that each driver defines as SQL_PG_NAME or SQL_LITE_NAME: a booking's
+ *   seats are a text[] column in PostgreSQL and child rows in SQLite, both
+ *   read as one JSON array column; ties are broken by id or rowid, as each
+ *   store's indexes are ordered.
+ * - The members in sql/reads.c are the stores' reads, once.
+ *
+ * A store using the layer starts with the members of sql_store, in that
+ * order (each checks it with a static assertion).
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SQL_H
+#define BOOKING_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends.h"
+
+/* --- the statements ------------------------------------------------------ */
+
+#define SQL_EVENT_COLUMNS                                                                                      \
+	"id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id, traceparent, data_json, " \
+	"position, published"
+#define SQL_PAYMENT_COLUMNS                                                                                    \
+	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, "          \
+	"refunded_amount, created_at, updated_at"
+#define SQL_BOOKINGS(D)                                                                                        \
+	"SELECT id, user_id, showtime_id, status, saga, " D(BOOKING_SEATS) ", total_amount, currency, created_at, " \
+	"expires_at, updated_at, version FROM bookings AS b"
+#define SQL_SHOWTIMES(D)                                                                                       \
+	"SELECT id, movie_id, screen_id, starts_at, currency, status, created_at, " D(PRICES) " FROM showtimes AS t"
+#define SQL_USERS "SELECT id, email, role, password_hash, created_at, updated_at FROM users"
+#define SQL_DEAD_LETTERS "SELECT group_name, event_id, reason, envelope_json, dead_at FROM dead_letters"
+
+/* X(ID, text): every statement of the shared members, in one list. */
+#define SQL_STATEMENTS(X, D)                                                                                   \
+	X(MOVIE_GET, "SELECT id, title, duration_minutes, created_at FROM movies WHERE id = $1")               \
+	X(MOVIE_LIST, "SELECT id, title, duration_minutes, created_at FROM movies ORDER BY created_at, " D(TIE)) \
+	X(THEATER_GET, "SELECT id, name, city, created_at FROM theaters WHERE id = $1")                         \
+	X(THEATER_LIST, "SELECT id, name, city, created_at FROM theaters ORDER BY created_at, " D(TIE))         \
+	X(SCREEN_GET, "SELECT id, theater_id, name, created_at, " D(SCREEN_SEATS) " FROM screens AS s WHERE id = $1") \
+	X(SHOWTIME_GET, SQL_SHOWTIMES(D) " WHERE id = $1")                                                     \
+	X(SHOWTIME_LIST_ALL, SQL_SHOWTIMES(D) " ORDER BY starts_at, " D(TIE))                                  \
+	X(SHOWTIME_LIST_MOVIE, SQL_SHOWTIMES(D) " WHERE movie_id = $1 ORDER BY starts_at, " D(TIE))            \
+	/* No row: no showtime. One row with a NULL label: a showtime without seats. */                        \
+	X(SEAT_LIST, "SELECT s.label, s.category, s.status, s.booking_id, s.hold_until, s.version"             \
+	             " FROM showtimes AS t LEFT JOIN showtime_seats AS s ON s.showtime_id = t.id"               \
+	             " WHERE t.id = $1 ORDER BY s.position")                                                   \
+	X(BOOKING_GET, SQL_BOOKINGS(D) " WHERE id = $1")                                                       \
+	/* A page of a user's bookings: the first, or the one after a (created_at, id) key; index bookings_user */ \
+	X(BOOKING_BY_USER, SQL_BOOKINGS(D) " WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")   \
+	X(BOOKING_BY_USER_AFTER, SQL_BOOKINGS(D) " WHERE user_id = $1 AND (created_at, id) < ($2, $3)"         \
+	                         " ORDER BY created_at DESC, id DESC LIMIT $4")                                \
+	/* index bookings_status_expiry */                                                                     \
+	X(BOOKING_BY_STATUS, SQL_BOOKINGS(D) " WHERE status = $1 AND expires_at <= $2"                         \
+	                     " ORDER BY expires_at, " D(DUE_TIE) " LIMIT $3")                                  \
+	X(IDEMPOTENCY_GET, "SELECT request_hash, payment_id, completed, replay_error FROM idempotency_keys"    \
+	                   " WHERE user_id = $1 AND key = $2")                                                 \
+	X(PAYMENT_GET, "SELECT " SQL_PAYMENT_COLUMNS " FROM payments WHERE id = $1")                           \
+	/* index payments_status_created */                                                                    \
+	X(PAYMENT_BY_STATUS, "SELECT " SQL_PAYMENT_COLUMNS " FROM payments WHERE status = $1 AND created_at <= $2" \
+	                     " ORDER BY created_at, " D(TIE) " LIMIT $3")                                      \
+	/* indexes payments_booking_status and payments_user_status */                                         \
+	X(PAYMENT_ATTEMPTS, "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = $1 AND key = $2),"  \
+	                    " (SELECT count(*) FROM payments WHERE booking_id = $3 AND status = $4),"          \
+	                    " (SELECT count(*) FROM payments WHERE user_id = $1 AND status = $4 AND created_at >= $5)") \
+	X(OUTBOX_UNPUBLISHED, "SELECT " SQL_EVENT_COLUMNS " FROM " D(UNPUBLISHED))                             \
+	X(OUTBOX_READ, "SELECT " SQL_EVENT_COLUMNS " FROM " D(OUTBOX_READ))                                    \
+	X(CURSOR_GET, "SELECT position FROM consumer_cursors WHERE group_name = $1")                           \
+	X(INBOX_SEEN, "SELECT 1 FROM inbox WHERE group_name = $1 AND event_id = $2")                           \
+	X(DEAD_LETTERS_ALL, SQL_DEAD_LETTERS " ORDER BY dead_at, " D(SEQ))                                     \
+	X(DEAD_LETTERS_GROUP, SQL_DEAD_LETTERS " WHERE group_name = $1 ORDER BY dead_at, " D(SEQ))             \
+	X(USER_GET, SQL_USERS " WHERE id = $1")                                                                \
+	X(USER_GET_BY_EMAIL, SQL_USERS " WHERE email = $1")                                                    \
+	X(TOKEN_IS_REVOKED, "SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at > $2")
+
+/* The fragments, per dialect: D(NAME) is SQL_PG_NAME or SQL_LITE_NAME. */
+#define SQL_PG(name) SQL_PG_##name
+#define SQL_LITE(name) SQL_LITE_##name
+#define SQL_PG_TIE "id"
+#define SQL_LITE_TIE "rowid"
+#define SQL_PG_DUE_TIE "created_at, id"
+#define SQL_LITE_DUE_TIE "rowid"
+#define SQL_PG_SEQ "seq"
+#define SQL_LITE_SEQ "rowid"
+#define SQL_PG_BOOKING_SEATS "array_to_json(seats)"
+#define SQL_LITE_BOOKING_SEATS SQL_LITE_JSON("label", "booking_seats", "booking_id = b.id")
+#define SQL_PG_SCREEN_SEATS "array_to_json(seat_labels), array_to_json(seat_categories)"
+#define SQL_LITE_SCREEN_SEATS                                                                                  \
+	SQL_LITE_JSON("label", "screen_seats", "screen_id = s.id") ", "                                        \
+	SQL_LITE_JSON("category", "screen_seats", "screen_id = s.id")
+#define SQL_PG_PRICES "array_to_json(price_categories), array_to_json(price_amounts)"
+#define SQL_LITE_PRICES                                                                                        \
+	SQL_LITE_JSON("category", "showtime_prices", "showtime_id = t.id") ", "                                \
+	SQL_LITE_JSON("amount", "showtime_prices", "showtime_id = t.id")
+/* A column of child rows as one JSON array, in position order. */
+#define SQL_LITE_JSON(column, table, where)                                                                    \
+	"(SELECT json_group_array(" column ") FROM (SELECT " column " FROM " table " WHERE " where               \
+	" ORDER BY position))"
+/* PostgreSQL numbers the outbox after commit, as its readers read (postgres/schema.c). */
+#define SQL_PG_UNPUBLISHED "booking_outbox_unpublished($1)"
+#define SQL_LITE_UNPUBLISHED "outbox WHERE published = 0 ORDER BY position LIMIT $1"
+#define SQL_PG_OUTBOX_READ "booking_outbox_read($1, $2)"
+#define SQL_LITE_OUTBOX_READ "outbox WHERE position > $1 ORDER BY position LIMIT $2"
+
+#define SQL_ID(id, text) SQLQ_##id,
+typedef enum sql_qid { SQL_STATEMENTS(SQL_ID, SQL_PG) SQLQ_COUNT } sql_qid;
+#undef SQL_ID
+
+/* The texts of one dialect, indexed by sql_qid: SQL_TEXTS(SQL_PG) or SQL_TEXTS(SQL_LITE). */
+#define SQL_TEXT(id, text) [SQLQ_##id] = (text),
+#define SQL_TEXTS(D) {SQL_STATEMENTS(SQL_TEXT, D)}
+
+/* --- arguments, rows and the driver ---------------------------------------- */
+
+/* An argument: text (NULL is SQL NULL) or a 64-bit integer. */
+typedef struct sql_arg {
+	char type; /* 't' or 'i' */
+	const char *text;
+	int64_t i64;
+} sql_arg;
+
+#define SQL_T(s) {'t', (s), 0}
+#define SQL_I(v) {'i', NULL, (int64_t)(v)}
+
+typedef struct sql_store sql_store;
+
+/* The rows of a query; the fields are the driver's. */
+typedef struct sql_rows {
+	sql_store *st;
+	void *conn;     /* SQLite: the connection, held until done() */
+	void *res;      /* sqlite3_stmt * or PGresult * */
+	int row, count; /* PostgreSQL: the current row and the number of rows */
+} sql_rows;
+
+typedef struct sql_driver {
+	/* Run statement `q` with `n` arguments; on 0, `rows` is ready for next() and must be done(). */
+	int (*query)(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows);
+	/* 1: at the next row; 0: no more rows; < 0: an error (set). */
+	int (*next)(sql_rows *rows);
+	bool (*is_null)(const sql_rows *rows, int col);
+	int64_t (*i64)(const sql_rows *rows, int col);  /* 0 for NULL */
+	bool (*boolean)(const sql_rows *rows, int col); /* false for NULL */
+	/* "" for NULL; borrowed until the next next() or done() */
+	const char *(*text)(const sql_rows *rows, int col);
+	void (*done)(sql_rows *rows);
+} sql_driver;
+
+struct sql_store {
+	booking_store parent;
+	const sql_driver *driver;
+};
+
+/* --- the shared members (reads.c) ------------------------------------------ */
+
+/*
+ * Row mappers, also for a store's own reads (scan): the columns of
+ * SQL_BOOKINGS, SQL_PAYMENT_COLUMNS, SQL_EVENT_COLUMNS from column 0, and
+ * SQL_SEAT_COLUMNS from `first`. b->seats is allocated (NULL when none);
+ * the event's strings are borrowed from the row.
+ */
+#define SQL_SEAT_COLUMNS "label, category, status, booking_id, hold_until, version"
+int sql_booking_from_row(const sql_rows *r, booking_reservation *b);
+void sql_payment_from_row(const sql_rows *r, booking_payment *p);
+void sql_event_from_row(const sql_rows *r, booking_event_record *e);
+void sql_seat_from_row(const sql_rows *r, int first, booking_store_seat *seat);
+
+int sql_movie_get(booking_store *st, const char *id, booking_movie **out);
+int sql_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
+int sql_theater_get(booking_store *st, const char *id, booking_theater **out);
+int sql_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload);
+int sql_screen_get(booking_store *st, const char *id, booking_screen **out);
+int sql_showtime_get(booking_store *st, const char *id, booking_showtime **out);
+int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
+int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+
+int sql_booking_get(booking_store *st, const char *id, booking_reservation **out);
+int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
+                             size_t max, booking_store_booking_cb cb, void *payload);
+int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
+                               booking_store_booking_cb cb, void *payload);
+int sql_idempotency_get(booking_store *st, const char *user_id, const char *key,
+                        booking_store_idempotency_record *out);
+int sql_payment_get(booking_store *st, const char *id, booking_payment **out);
+int sql_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
+                               booking_store_payment_cb cb, void *payload);
+int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         int64_t since);
+
+int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
+int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
+int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out);
+int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+int sql_dead_letter_list(booking_store *st, const char *group,
+                         int (*cb)(const char *group, const char *event_id, const char *reason,
+                                   const char *envelope_json, int64_t dead_at, void *payload),
+                         void *payload);
+
+int sql_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
+int sql_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
+int sql_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
+
+#endif
