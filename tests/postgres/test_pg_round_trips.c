@@ -1,0 +1,283 @@
+/*
+ * PostgreSQL store — round trips: a hold, a change (apply) and every read
+ * is one statement on the wire, so one round trip (issue 11; the shared
+ * SQL layer must not add BEGIN/COMMIT or a second query). Counted by
+ * interposing libpq's calls that reach the server (PQexec, PQexecPrepared,
+ * PQexecParams, PQprepare): the library's calls resolve to the definitions
+ * below, which count and forward to libpq. A statement is prepared once
+ * per connection (its first use there), so each member is called twice:
+ * the second call is exactly one execution and no prepare.
+ *
+ * Runs on the server whose URL is BOOKING_TEST_STORE_URL (with-pg.sh).
+ * SPDX-License-Identifier: MIT
+ */
+#include <booking/booking.h>
+#include <booking/sys/backend.h>
+#include <check.h>
+#include <dlfcn.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int executions, prepares;
+
+/* Forward to libpq's own definition (the next one in the lookup order). */
+#define REAL(name, ...)                                                                                      \
+	static union {                                                                                       \
+		void *object;                                                                                \
+		name##_fn fn;                                                                                \
+	} real;                                                                                              \
+	if (real.object == NULL)                                                                             \
+		real.object = dlsym(RTLD_NEXT, #name);                                                       \
+	return real.fn(__VA_ARGS__)
+
+typedef PGresult *(*PQexec_fn)(PGconn *, const char *);
+typedef PGresult *(*PQexecPrepared_fn)(PGconn *, const char *, int, const char *const *, const int *, const int *,
+                                       int);
+typedef PGresult *(*PQexecParams_fn)(PGconn *, const char *, int, const Oid *, const char *const *, const int *,
+                                     const int *, int);
+typedef PGresult *(*PQprepare_fn)(PGconn *, const char *, const char *, int, const Oid *);
+
+PGresult *PQexec(PGconn *conn, const char *query)
+{
+	executions++;
+	REAL(PQexec, conn, query);
+}
+
+PGresult *PQexecPrepared(PGconn *conn, const char *name, int n, const char *const *values, const int *lengths,
+                         const int *formats, int result_format)
+{
+	executions++;
+	REAL(PQexecPrepared, conn, name, n, values, lengths, formats, result_format);
+}
+
+PGresult *PQexecParams(PGconn *conn, const char *command, int n, const Oid *types, const char *const *values,
+                       const int *lengths, const int *formats, int result_format)
+{
+	executions++;
+	REAL(PQexecParams, conn, command, n, types, values, lengths, formats, result_format);
+}
+
+PGresult *PQprepare(PGconn *conn, const char *name, const char *query, int n, const Oid *types)
+{
+	prepares++;
+	REAL(PQprepare, conn, name, query, n, types);
+}
+
+#define assert_ok(rc) ck_assert_msg((rc) == 0, "%s: %s", #rc, booking_error_last()->message)
+
+/* `call` twice: one execution each, a prepare at most the first time. */
+#define ONE_ROUND_TRIP(call)                                                                                 \
+	do {                                                                                                 \
+		for (int pass = 0; pass < 2; pass++) {                                                       \
+			executions = prepares = 0;                                                           \
+			(void)(call);                                                                        \
+			ck_assert_msg(executions == 1 && prepares <= 1 - pass,                               \
+			              "%s (call %d): %d executions, %d prepares", #call, pass + 1, executions, \
+			              prepares);                                                             \
+		}                                                                                            \
+	} while (0)
+
+#define COUNTER(name, type)                                                                                  \
+	static int name(const type *record, void *payload)                                                   \
+	{                                                                                                    \
+		(void)record;                                                                                \
+		++*(int *)payload;                                                                           \
+		return 0;                                                                                    \
+	}
+COUNTER(movie_cb, booking_movie)
+COUNTER(theater_cb, booking_theater)
+COUNTER(showtime_cb, booking_showtime)
+COUNTER(seat_cb, booking_store_seat)
+COUNTER(booking_cb, booking_reservation)
+COUNTER(payment_cb, booking_payment)
+COUNTER(event_cb, booking_event_record)
+
+static int dead_cb(const char *group, const char *event_id, const char *reason, const char *envelope_json,
+                   int64_t dead_at, void *payload)
+{
+	(void)group, (void)event_id, (void)reason, (void)envelope_json, (void)dead_at;
+	++*(int *)payload;
+	return 0;
+}
+
+static void event_init(booking_event_record *e, const char *type, const char *aggregate, const char *id, int64_t now)
+{
+	memset(e, 0, sizeof *e);
+	booking_uuid_v7(e->id, now);
+	e->type = type;
+	e->aggregate_type = aggregate;
+	snprintf(e->aggregate_id, sizeof e->aggregate_id, "%s", id);
+	e->occurred_at = now;
+	e->correlation_id = "";
+	e->traceparent = "";
+	e->data_json = "{}";
+}
+
+START_TEST(a_hold_a_change_and_every_read_are_one_round_trip_each)
+{
+	const int64_t now = (int64_t)time(NULL) * 1000;
+	const char *url = getenv("BOOKING_TEST_STORE_URL");
+	booking_seat seats[2] = {{"A1", "standard"}, {"A2", "premium"}};
+	booking_price prices[2] = {{"standard", 1200}, {"premium", 1850}};
+	booking_seat_ref held[1] = {{"A1"}};
+	booking_movie movie = {0}, *m = NULL;
+	booking_theater theater = {0}, *t = NULL;
+	booking_screen screen = {0}, *sc = NULL;
+	booking_showtime showtime = {0}, *sh = NULL;
+	booking_reservation b = {0}, *r = NULL;
+	booking_user user = {0}, *u = NULL;
+	booking_payment *p = NULL;
+	booking_event_record created, registered;
+	booking_store_idempotency_record idem;
+	booking_store_payment_attempts attempts;
+	booking_store *st = NULL;
+	int64_t position;
+	bool flag;
+	int n = 0;
+
+	ck_assert_msg(url && *url, "BOOKING_TEST_STORE_URL is not set (run through tests/postgres/with-pg.sh)");
+	assert_ok(booking_store_open(&st, url, NULL));
+	assert_ok(st->migrate(st, NULL));
+
+	booking_uuid_v7(movie.id, now);
+	movie.title = "Round Trips";
+	movie.duration_minutes = 90;
+	movie.created_at = now;
+	assert_ok(st->catalog->movie_insert(st, &movie));
+	booking_uuid_v7(theater.id, now);
+	theater.name = "Rex";
+	theater.city = "Paris";
+	theater.created_at = now;
+	assert_ok(st->catalog->theater_insert(st, &theater));
+	booking_uuid_v7(screen.id, now);
+	memcpy(screen.theater_id, theater.id, sizeof screen.theater_id);
+	screen.name = "1";
+	screen.seats = seats;
+	screen.seat_count = 2;
+	screen.created_at = now;
+	assert_ok(st->catalog->screen_insert(st, &screen));
+	booking_uuid_v7(showtime.id, now);
+	memcpy(showtime.movie_id, movie.id, sizeof showtime.movie_id);
+	memcpy(showtime.screen_id, screen.id, sizeof showtime.screen_id);
+	showtime.starts_at = now + 86400000;
+	memcpy(showtime.currency, "EUR", 4);
+	showtime.status = BOOKING_SHOWTIME_SCHEDULED;
+	showtime.prices = prices;
+	showtime.price_count = 2;
+	showtime.created_at = now;
+	assert_ok(st->catalog->showtime_insert(st, &showtime));
+	booking_uuid_v7(user.id, now);
+	user.email = "round@example.com";
+	user.role = BOOKING_ROLE_CUSTOMER;
+	user.created_at = user.updated_at = now;
+	event_init(&registered, "user.registered", "user", user.id, now);
+	booking_store_user_insert ui = {&user, "$argon2id$v=19$m=1,t=1,p=1$x$y", &registered};
+	assert_ok(st->users->user_insert(st, &ui));
+
+	/* the hold and a change */
+	booking_uuid_v7(b.id, now);
+	memcpy(b.user_id, user.id, sizeof b.user_id);
+	memcpy(b.showtime_id, showtime.id, sizeof b.showtime_id);
+	b.status = BOOKING_STATUS_PENDING;
+	b.saga = BOOKING_SAGA_SEATS_RESERVED;
+	b.seats = held;
+	b.seat_count = 1;
+	b.total_amount = 1200;
+	memcpy(b.currency, "EUR", 4);
+	b.created_at = b.updated_at = now;
+	b.expires_at = now + 900000;
+	b.version = 1;
+	event_init(&created, "booking.created", "booking", b.id, now);
+	booking_store_hold hold = {&b, now, &created};
+	executions = prepares = 0;
+	assert_ok(st->ledger->hold(st, &hold, NULL, NULL));
+	ck_assert_msg(executions == 1 && prepares <= 1, "hold: %d executions, %d prepares", executions, prepares);
+	for (int64_t version = 1; version <= 2; version++) {
+		booking_store_guard guard = {0};
+		booking_store_booking_set set = {b.id, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
+		booking_store_change change = {0};
+
+		guard.kind = BOOKING_GUARD_BOOKING_VERSION;
+		guard.id = b.id;
+		guard.value = version;
+		change.guard_count = 1;
+		change.guards = &guard;
+		change.booking = &set;
+		executions = prepares = 0;
+		assert_ok(st->ledger->apply(st, &change, NULL));
+		ck_assert_msg(executions == 1 && prepares <= 2 - version, "apply: %d executions, %d prepares", executions,
+		              prepares);
+	}
+
+	/* the catalog */
+	ONE_ROUND_TRIP((st->catalog->movie_get(st, movie.id, &m), booking_movie_free(m)));
+	ONE_ROUND_TRIP(st->catalog->movie_list(st, movie_cb, &n));
+	ONE_ROUND_TRIP((st->catalog->theater_get(st, theater.id, &t), booking_theater_free(t)));
+	ONE_ROUND_TRIP(st->catalog->theater_list(st, theater_cb, &n));
+	ONE_ROUND_TRIP((st->catalog->screen_get(st, screen.id, &sc), booking_screen_free(sc)));
+	ONE_ROUND_TRIP((st->catalog->showtime_get(st, showtime.id, &sh), booking_showtime_free(sh)));
+	ONE_ROUND_TRIP(st->catalog->showtime_list(st, NULL, showtime_cb, &n));
+	ONE_ROUND_TRIP(st->catalog->showtime_list(st, movie.id, showtime_cb, &n));
+	ONE_ROUND_TRIP(st->catalog->seat_list(st, showtime.id, seat_cb, &n));
+	/* the ledger */
+	ONE_ROUND_TRIP((st->ledger->booking_get(st, b.id, &r), booking_reservation_free(r)));
+	ONE_ROUND_TRIP(st->ledger->booking_list_by_user(st, user.id, 0, NULL, 10, booking_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->booking_list_by_user(st, user.id, now + 1, b.id, 10,
+	                                                booking_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, now + 900000, 10,
+	                                                  booking_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->idempotency_get(st, user.id, "key-1", &idem));
+	ONE_ROUND_TRIP(st->ledger->payment_get(st, b.id, &p));
+	ONE_ROUND_TRIP(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_FAILED, now, 10,
+	                                                  payment_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->payment_attempts(st, &attempts, user.id, "key-1", b.id, BOOKING_PAYMENT_FAILED, 0));
+	/* the outbox and its consumers */
+	ONE_ROUND_TRIP(st->outbox->outbox_unpublished(st, 10, event_cb, &n));
+	ONE_ROUND_TRIP(st->outbox->outbox_read(st, 0, 10, event_cb, &n));
+	ONE_ROUND_TRIP(st->outbox->cursor_get(st, "group", &position));
+	ONE_ROUND_TRIP(st->outbox->inbox_seen(st, "group", created.id, &flag));
+	ONE_ROUND_TRIP(st->outbox->dead_letter_list(st, NULL, dead_cb, &n));
+	ONE_ROUND_TRIP(st->outbox->dead_letter_list(st, "group", dead_cb, &n));
+	/* users and tokens */
+	ONE_ROUND_TRIP((st->users->user_get(st, user.id, &u, NULL), booking_user_free(u)));
+	ONE_ROUND_TRIP((st->users->user_get_by_email(st, user.email, &u, NULL), booking_user_free(u)));
+	ONE_ROUND_TRIP(st->users->token_is_revoked(st, "jti-1", now, &flag));
+
+	/* what they read (the arrays come back as JSON on this store) */
+	assert_ok(st->catalog->screen_get(st, screen.id, &sc));
+	ck_assert_uint_eq(sc->seat_count, 2);
+	ck_assert_str_eq(sc->seats[1].label, "A2");
+	ck_assert_str_eq(sc->seats[1].category, "premium");
+	booking_screen_free(sc);
+	assert_ok(st->catalog->showtime_get(st, showtime.id, &sh));
+	ck_assert_uint_eq(sh->price_count, 2);
+	ck_assert_str_eq(sh->prices[1].category, "premium");
+	ck_assert_int_eq(sh->prices[1].amount, 1850);
+	booking_showtime_free(sh);
+	assert_ok(st->ledger->booking_get(st, b.id, &r));
+	ck_assert_uint_eq(r->seat_count, 1);
+	ck_assert_str_eq(r->seats[0].label, "A1");
+	ck_assert_int_eq(r->version, 3);
+	booking_reservation_free(r);
+	st->free(st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("postgresql-round-trips");
+	TCase *tc = tcase_create("round trips");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, a_hold_a_change_and_every_read_are_one_round_trip_each);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
