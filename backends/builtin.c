@@ -55,64 +55,50 @@ static int simulated_gateway(booking_payment_gateway **out, const char *url, voi
 	return rc < 0 ? rc : booking__simulated_gateway_new(out);
 }
 
-/* ---- sqlite: ---------------------------------------------------------- */
+/* ---- sqlite:, postgresql:, postgres:, redis: ------------------------- */
+
+/* A backend left out of the build (-Dpostgresql=disabled) answers this in place of its constructor. */
+#define NOT_BUILT(field, what)                                                                                     \
+	booking_error_set(BOOKING_ENOTSUPPORTED, NULL, field ": this libbooking was built without " what)
+#if !HAVE_SQLITE
+#define booking__sqlite_store_new(out, url) ((void)(out), (void)(url), NOT_BUILT("store_url", "SQLite"))
+#endif
+#if !HAVE_POSTGRESQL
+#define booking__pg_store_new(out, url) ((void)(out), (void)(url), NOT_BUILT("store_url", "PostgreSQL"))
+#endif
+#if !HAVE_REDIS
+#define booking__redis_lock_manager_new(out, url, clock)                                                           \
+	((void)(out), (void)(url), (void)(clock), NOT_BUILT("lock_url", "Redis"))
+#define booking__redis_publisher_new(out, url, clock)                                                              \
+	((void)(out), (void)(url), (void)(clock), NOT_BUILT("events_url", "Redis"))
+#endif
 
 /* The URL, its path and its parameters are the store's to read (sqlite/store.c). */
 static int sqlite_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
 	(void)clock;
 	(void)payload;
-#if HAVE_SQLITE
 	return booking__sqlite_store_new(out, url);
-#else
-	(void)out;
-	(void)url;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without SQLite");
-#endif
 }
-
-/* ---- postgresql: and postgres: ---------------------------------------- */
 
 /* `url` is a libpq connection URI plus the store's own parameters (postgres/store.c). */
 static int pg_store(booking_store **out, const char *url, const booking_clock *clock, void *payload)
 {
 	(void)clock;
 	(void)payload;
-#if HAVE_POSTGRESQL
 	return booking__pg_store_new(out, url);
-#else
-	(void)out;
-	(void)url;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "store_url: this libbooking was built without PostgreSQL");
-#endif
 }
-
-/* ---- redis: ----------------------------------------------------------- */
 
 static int redis_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
 {
 	(void)payload;
-#if HAVE_REDIS
 	return booking__redis_lock_manager_new(out, url, clock);
-#else
-	(void)out;
-	(void)url;
-	(void)clock;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "lock_url: this libbooking was built without Redis");
-#endif
 }
 
 static int redis_events(booking_event_publisher **out, const char *url, const booking_clock *clock, void *payload)
 {
 	(void)payload;
-#if HAVE_REDIS
 	return booking__redis_publisher_new(out, url, clock);
-#else
-	(void)out;
-	(void)url;
-	(void)clock;
-	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "events_url: this libbooking was built without Redis");
-#endif
 }
 
 /*
