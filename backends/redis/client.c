@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,6 @@
 #include <time.h>
 
 #define RD_DEFAULT_STREAM "booking:events"
-#define RD_STREAM_MAX 200
 #define RD_DEFAULT_MAXLEN 100000
 #define RD_DEFAULT_MAX_DELIVERIES 10
 #define RD_DEFAULT_POOL 8
@@ -62,18 +62,7 @@ static struct timeval ms_tv(int ms)
 	return tv;
 }
 
-char *rd_strndup(const char *s, size_t n)
-{
-	if (n == SIZE_MAX)
-		return NULL;
-	char *d = booking_malloc(n + 1);
-	if (!d)
-		return NULL;
-	if (n)
-		memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
+/* ---------- URL ---------- */
 
 static int bad_url(const char *who, const char *field, const char *what)
 {
@@ -84,96 +73,15 @@ static int bad_url(const char *who, const char *field, const char *what)
 	                         what);
 }
 
-/* Whole-string decimal in [lo, hi]. */
-static bool parse_num(const char *s, size_t n, long long lo, long long hi, long long *out)
+/* A whole string of digits in [lo, hi]. */
+static bool parse_num(const char *s, int lo, int hi, int *out)
 {
-	char buf[24];
-	if (n == 0 || n >= sizeof buf)
+	size_t n = strspn(s, "0123456789");
+	long long v = n && n < 24 && !s[n] ? strtoll(s, NULL, 10) : -1;
+	if (v < lo || v > hi)
 		return false;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] < '0' || buf[i] > '9')
-			return false;
-	errno = 0;
-	char *end;
-	long long v = strtoll(buf, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
+	*out = (int)v;
 	return true;
-}
-
-/* ---------- URL ---------- */
-
-static void config_clear(rd_config *cfg)
-{
-	booking_free(cfg->host);
-	booking_free(cfg->user);
-	booking_free(cfg->password);
-	booking_free(cfg->stream);
-	memset(cfg, 0, sizeof *cfg);
-}
-
-static int parse_userinfo(rd_config *cfg, const char *s, size_t n, const char *who, const char *field)
-{
-	const char *colon = memchr(s, ':', n);
-	if (!colon)
-		return bad_url(who, field, "user info needs a password (user:password@ or :password@)");
-	size_t ul = (size_t)(colon - s);
-	if (ul && !(cfg->user = rd_strndup(s, ul)))
-		return booking_error_oom();
-	if (!(cfg->password = rd_strndup(colon + 1, n - ul - 1)))
-		return booking_error_oom();
-	return 0;
-}
-
-static int parse_hostport(rd_config *cfg, const char *s, size_t n, const char *who, const char *field)
-{
-	const char *host = s, *port = NULL;
-	size_t hl;
-	if (n && s[0] == '[') { /* [IPv6]:port */
-		const char *close = memchr(s, ']', n);
-		if (!close)
-			return bad_url(who, field, "unterminated [IPv6] host");
-		host = s + 1;
-		hl = (size_t)(close - host);
-		const char *after = close + 1;
-		if (after < s + n) {
-			if (*after != ':')
-				return bad_url(who, field, "junk after the [IPv6] host");
-			port = after + 1;
-		}
-	} else {
-		const char *colon = memchr(s, ':', n);
-		hl = colon ? (size_t)(colon - s) : n;
-		if (colon)
-			port = colon + 1;
-	}
-	cfg->host = hl ? rd_strndup(host, hl) : booking_strdup("127.0.0.1");
-	if (!cfg->host)
-		return booking_error_oom();
-	if (port) {
-		long long v;
-		if (!parse_num(port, (size_t)(s + n - port), 1, 65535, &v))
-			return bad_url(who, field, "port must be 1..65535");
-		cfg->port = (int)v;
-	}
-	return 0;
-}
-
-static int parse_stream(rd_config *cfg, const booking_url_query *q, const char *who, const char *field)
-{
-	char name[RD_STREAM_MAX + 1];
-	int n = booking_url_query_text(q, name, sizeof name);
-	if (n < 0)
-		return n;
-	if (n == 0)
-		return bad_url(who, field, "stream must be 1..200 characters");
-	booking_free(cfg->stream);
-	if (!(cfg->stream = booking_strdup(name)))
-		return booking_error_oom();
-	return 0;
 }
 
 /* The URL's parameters (see redis_client.h), read with sys/url.h. */
@@ -183,18 +91,16 @@ static int parse_query(rd_config *cfg, const char *url, const char *who, const c
 	int rc;
 	booking_url_query_init(&q, url, field);
 	while ((rc = booking_url_query_next(&q)) > 0) {
-		int pool = 0;
-		int64_t maxlen = 0;
 		if (booking_url_query_is(&q, "stream")) {
-			rc = parse_stream(cfg, &q, who, field);
+			rc = booking_url_query_text(&q, cfg->stream, sizeof cfg->stream);
+			if (rc == 0)
+				rc = bad_url(who, field, "stream must be 1..200 characters");
 		} else if (booking_url_query_is(&q, "maxlen")) {
-			if ((rc = booking_url_query_int64(&q, 1, INT64_C(1000000000000), &maxlen)) == 0)
-				cfg->maxlen = (long long)maxlen;
+			rc = booking_url_query_int64(&q, 1, INT64_C(1000000000000), &cfg->maxlen);
 		} else if (booking_url_query_is(&q, "max_deliveries")) {
 			rc = booking_url_query_int(&q, 1, 1000, &cfg->max_deliveries);
 		} else if (booking_url_query_is(&q, "pool")) {
-			if ((rc = booking_url_query_int(&q, 1, 64, &pool)) == 0)
-				cfg->pool_size = (size_t)pool;
+			rc = booking_url_query_int(&q, 1, 64, &cfg->pool);
 		} else if (booking_url_query_is(&q, "connect_timeout_ms")) {
 			rc = booking_url_query_int(&q, 10, 60000, &cfg->connect_timeout_ms);
 		} else if (booking_url_query_is(&q, "timeout_ms")) {
@@ -209,58 +115,69 @@ static int parse_query(rd_config *cfg, const char *url, const char *who, const c
 	return rc;
 }
 
+/*
+ * Split a copy of the URL in place: user info, host, port and database
+ * point into cfg->text (nothing percent-decoded); the query is read from
+ * the URL itself.
+ */
 static int parse_url(rd_config *cfg, const char *url, const char *who, const char *field)
 {
 	static const char scheme[] = "redis://";
-	memset(cfg, 0, sizeof *cfg);
-	cfg->port = 6379;
-	cfg->maxlen = RD_DEFAULT_MAXLEN;
-	cfg->max_deliveries = RD_DEFAULT_MAX_DELIVERIES;
-	cfg->pool_size = RD_DEFAULT_POOL;
-	cfg->connect_timeout_ms = RD_DEFAULT_CONNECT_TIMEOUT_MS;
-	cfg->timeout_ms = RD_DEFAULT_TIMEOUT_MS;
+	*cfg = (rd_config){.host = "127.0.0.1", .port = 6379, .stream = RD_DEFAULT_STREAM,
+	                   .maxlen = RD_DEFAULT_MAXLEN, .max_deliveries = RD_DEFAULT_MAX_DELIVERIES,
+	                   .pool = RD_DEFAULT_POOL, .connect_timeout_ms = RD_DEFAULT_CONNECT_TIMEOUT_MS,
+	                   .timeout_ms = RD_DEFAULT_TIMEOUT_MS};
 	if (!url || strncmp(url, scheme, sizeof scheme - 1) != 0)
 		return bad_url(who, field, "the URL must start with redis://");
-	const char *auth = url + sizeof scheme - 1;
-	size_t al = strcspn(auth, "/?");
-	const char *at = NULL;
-	for (const char *p = auth; p < auth + al; p++)
-		if (*p == '@')
-			at = p;
-	int rc = 0;
-	if (at)
-		rc = parse_userinfo(cfg, auth, (size_t)(at - auth), who, field);
-	const char *hp = at ? at + 1 : auth;
-	if (rc == 0)
-		rc = parse_hostport(cfg, hp, (size_t)(auth + al - hp), who, field);
-	const char *rest = auth + al;
-	if (rc == 0 && *rest == '/') {
-		rest++;
-		size_t dl = strcspn(rest, "?");
-		long long db = 0;
-		if (dl && !parse_num(rest, dl, 0, 65535, &db))
-			rc = bad_url(who, field, "the database must be a number 0..65535");
-		cfg->db = (int)db;
-		rest += dl;
+	char *s = cfg->text = booking_strdup(url + sizeof scheme - 1);
+	if (!s)
+		return booking_error_oom();
+	s[strcspn(s, "?")] = '\0';
+	char *db = s + strcspn(s, "/"), *at = NULL, *port = NULL;
+	if (*db)
+		*db++ = '\0';
+	if ((at = strrchr(s, '@'))) {
+		char *colon = strchr(s, ':');
+		if (!colon || colon > at)
+			return bad_url(who, field, "user info needs a password (user:password@ or :password@)");
+		*colon = *at = '\0';
+		cfg->user = colon > s ? s : NULL;
+		cfg->password = colon + 1;
+		s = at + 1;
 	}
-	if (rc == 0 && *rest == '?')
-		rc = parse_query(cfg, url, who, field);
-	if (rc == 0 && !cfg->stream) {
-		cfg->stream = booking_strdup(RD_DEFAULT_STREAM);
-		if (!cfg->stream) {
-			rc = booking_error_oom();
-			config_clear(cfg);
-			return rc;
-		}
+	if (*s == '[') { /* [IPv6]:port */
+		char *close = strchr(s, ']');
+		if (!close)
+			return bad_url(who, field, "unterminated [IPv6] host");
+		if (close[1] && close[1] != ':')
+			return bad_url(who, field, "junk after the [IPv6] host");
+		port = close[1] ? close + 2 : NULL;
+		*close = '\0';
+		s++;
+	} else if ((port = strchr(s, ':'))) {
+		*port++ = '\0';
 	}
-	if (rc == 0 && (!cfg->stream[0] || strlen(cfg->stream) > RD_STREAM_MAX))
-		rc = bad_url(who, field, "stream must be 1..200 characters");
-	if (rc < 0)
-		config_clear(cfg);
-	return rc;
+	if (*s)
+		cfg->host = s;
+	if (port && !parse_num(port, 1, 65535, &cfg->port))
+		return bad_url(who, field, "port must be 1..65535");
+	if (*db && !parse_num(db, 0, 65535, &cfg->db))
+		return bad_url(who, field, "the database must be a number 0..65535");
+	return parse_query(cfg, url, who, field);
 }
 
 /* ---------- errors ---------- */
+
+/* "<who>: redis <host>:<port>" then `fmt`, with `code`. */
+static int fail(const rd_client *c, int code, const char *fmt, ...)
+{
+	char tail[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tail, sizeof tail, fmt, ap);
+	va_end(ap);
+	return booking_error_set(code, NULL, "%s: redis %s:%d%s", c->who, c->cfg.host, c->cfg.port, tail);
+}
 
 static bool starts_with(const char *s, size_t n, const char *prefix)
 {
@@ -276,12 +193,11 @@ static int reply_error(const rd_client *c, const redisReply *r)
 	                                          "MOVED",   "ASK"};
 	const char *s = r->str ? r->str : "";
 	size_t n = r->str ? r->len : 0;
+	int code = BOOKING_EEXTERNAL;
 	for (size_t i = 0; i < sizeof unavailable / sizeof unavailable[0]; i++)
 		if (starts_with(s, n, unavailable[i]))
-			return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "%s: redis %s:%d: %.*s", c->who, c->cfg.host,
-			                         c->cfg.port, (int)(n < 300 ? n : 300), s);
-	return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: redis %s:%d: %.*s", c->who, c->cfg.host, c->cfg.port,
-	                         (int)(n < 300 ? n : 300), s);
+			code = BOOKING_EUNAVAILABLE;
+	return fail(c, code, ": %.*s", (int)(n < 300 ? n : 300), s);
 }
 
 /*
@@ -295,9 +211,15 @@ static int missing(const rd_client *c, const char *what)
 	return BOOKING_EINTERNAL;
 }
 
-static bool is_error(const redisReply *r, const char *code)
+/* A reply of run(): an error reply becomes its code (and is freed), any other is handed out. */
+static int take_reply(rd_client *c, redisReply *r, redisReply **out)
 {
-	return r->type == REDIS_REPLY_ERROR && r->str && starts_with(r->str, r->len, code);
+	int rc = !r ? missing(c, "reply") : r->type == REDIS_REPLY_ERROR ? reply_error(c, r) : 0;
+	if (rc == 0)
+		*out = r;
+	else if (r)
+		freeReplyObject(r);
+	return rc;
 }
 
 /* ---------- connections ---------- */
@@ -307,8 +229,7 @@ static int setup_command(rd_client *c, redisContext *ctx, int argc, const char *
 {
 	redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
 	if (!r)
-		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "%s: redis %s:%d: %s: %s", c->who, c->cfg.host,
-		                         c->cfg.port, what, ctx->errstr);
+		return fail(c, BOOKING_EUNAVAILABLE, ": %s: %s", what, ctx->errstr);
 	int rc = r->type == REDIS_REPLY_ERROR ? reply_error(c, r) : 0;
 	freeReplyObject(r);
 	return rc;
@@ -325,8 +246,7 @@ static int connect_one(rd_client *c, redisContext **out)
 		rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "%s: cannot connect to redis %s:%d: %s", c->who,
 		                       c->cfg.host, c->cfg.port, ctx->errstr);
 	else if (redisSetTimeout(ctx, ms_tv(c->cfg.timeout_ms)) != REDIS_OK)
-		rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "%s: redis %s:%d: cannot set the timeout: %s", c->who,
-		                       c->cfg.host, c->cfg.port, ctx->errstr);
+		rc = fail(c, BOOKING_EUNAVAILABLE, ": cannot set the timeout: %s", ctx->errstr);
 	if (rc == 0)
 		(void)redisEnableKeepAlive(ctx); /* best effort: finds peers that vanished */
 	if (rc == 0 && c->cfg.password) {
@@ -347,30 +267,24 @@ static int connect_one(rd_client *c, redisContext **out)
 	return 0;
 }
 
-/* Refused while a connect timed out less than one connect timeout ago. */
-static int connect_allowed(rd_client *c, int64_t now)
-{
-	pthread_mutex_lock(&c->mu);
-	int64_t left = c->down_until - now;
-	pthread_mutex_unlock(&c->mu);
-	if (left <= 0)
-		return 0;
-	return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
-	                         "%s: redis %s:%d did not answer a connect within %d ms; next attempt in %lld ms", c->who,
-	                         c->cfg.host, c->cfg.port, c->cfg.connect_timeout_ms, (long long)left);
-}
-
+/*
+ * sys/pool.h's open: a new connection, refused while a connect timed out
+ * less than one connect timeout ago.
+ */
 static int pool_open(void **conn_out, void *payload)
 {
 	rd_client *c = payload;
 	int64_t now = mono_ms();
-	int rc = connect_allowed(c, now);
-	if (rc < 0)
-		return rc;
+	pthread_mutex_lock(&c->mu);
+	int64_t left = c->down_until - now;
+	pthread_mutex_unlock(&c->mu);
+	if (left > 0)
+		return fail(c, BOOKING_EUNAVAILABLE, " did not answer a connect within %d ms; next attempt in %lld ms",
+		            c->cfg.connect_timeout_ms, (long long)left);
 	rd_conn *conn = booking_calloc(1, sizeof *conn);
 	if (!conn)
 		return booking_error_oom();
-	rc = connect_one(c, &conn->ctx);
+	int rc = connect_one(c, &conn->ctx);
 	if (rc < 0) {
 		booking_free(conn);
 		if ((mono_ms() - now) * 2 >= c->cfg.connect_timeout_ms) { /* timed out, not refused: back off */
@@ -392,17 +306,10 @@ static void pool_close(void *conn, void *payload)
 	booking_free(rc);
 }
 
-/* Give a connection back; a broken one is closed together with every idle one. */
-static void pool_put(rd_client *c, rd_conn *conn, bool broken)
-{
-	booking_pool_release(c->pool, conn, broken);
-	if (broken)
-		booking_pool_close_idle(c->pool);
-}
-
 /*
  * Send one command; *out is the reply, error replies included. A reused
- * connection that broke is retried once on a fresh one.
+ * connection that broke is retried once on a fresh one. A broken
+ * connection goes back closed, together with every idle one.
  */
 static int run(rd_client *c, redisReply **out, int argc, const char **argv, const size_t *lens)
 {
@@ -415,30 +322,25 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv, cons
 		rd_conn *conn = pooled;
 		if (!conn || !conn->ctx)
 			return missing(c, "connection");
-		redisContext *ctx = conn->ctx;
 		bool fresh = !conn->used;
 		conn->used = true;
 		errno = 0;
-		redisReply *r = redisCommandArgv(ctx, argc, argv, lens);
-		if (r) {
-			pool_put(c, conn, false);
-			*out = r;
-			return 0;
-		}
-		int err = ctx->err, sys_errno = errno;
+		*out = redisCommandArgv(conn->ctx, argc, argv, lens);
+		int err = conn->ctx->err, sys_errno = errno;
 		char msg[128];
-		snprintf(msg, sizeof msg, "%s", ctx->errstr);
-		pool_put(c, conn, true);
+		snprintf(msg, sizeof msg, "%s", conn->ctx->errstr);
+		booking_pool_release(c->pool, conn, !*out);
+		if (*out)
+			return 0;
+		booking_pool_close_idle(c->pool);
 		if (err == REDIS_ERR_OOM)
 			return booking_error_oom();
 		bool timeout = err == REDIS_ERR_IO && (sys_errno == EAGAIN || sys_errno == EWOULDBLOCK ||
 		                                       sys_errno == ETIMEDOUT || sys_errno == EINPROGRESS);
 		if (timeout)
-			return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "%s: redis %s:%d: %s timed out after %d ms",
-			                         c->who, c->cfg.host, c->cfg.port, argv[0], c->cfg.timeout_ms);
+			return fail(c, BOOKING_EUNAVAILABLE, ": %s timed out after %d ms", argv[0], c->cfg.timeout_ms);
 		if (fresh || attempt > 0)
-			return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "%s: redis %s:%d: %s: %s", c->who, c->cfg.host,
-			                         c->cfg.port, argv[0], msg[0] ? msg : "connection lost");
+			return fail(c, BOOKING_EUNAVAILABLE, ": %s: %s", argv[0], msg[0] ? msg : "connection lost");
 	}
 }
 
@@ -447,17 +349,7 @@ int rd_command(rd_client *c, redisReply **out, int argc, const char **argv, cons
 	redisReply *r = NULL;
 	*out = NULL;
 	int rc = run(c, &r, argc, argv, lens);
-	if (rc < 0)
-		return rc;
-	if (!r)
-		return missing(c, "reply");
-	if (r->type == REDIS_REPLY_ERROR) {
-		rc = reply_error(c, r);
-		freeReplyObject(r);
-		return rc;
-	}
-	*out = r;
-	return 0;
+	return rc < 0 ? rc : take_reply(c, r, out);
 }
 
 /* ---------- scripts ---------- */
@@ -503,12 +395,10 @@ int rd_eval(rd_client *c, rd_script *s, redisReply **out, size_t nkeys, const ch
 	argv[0] = "EVALSHA";
 	argv[1] = sha;
 	argv[2] = numkeys;
-	for (size_t i = 0; i < nkeys; i++)
-		argv[3 + i] = keys[i];
-	for (size_t i = 0; i < nargs; i++)
-		argv[3 + nkeys + i] = args[i];
+	memcpy(argv + 3, keys, nkeys * sizeof *argv);
+	memcpy(argv + 3 + nkeys, args, nargs * sizeof *argv);
 	int rc = 0;
-	for (int loads = 0;;) {
+	for (int loads = 0; rc == 0;) {
 		if (!sha[0]) {
 			if ((rc = script_load(c, s, sha)) < 0)
 				break;
@@ -517,21 +407,12 @@ int rd_eval(rd_client *c, rd_script *s, redisReply **out, size_t nkeys, const ch
 		redisReply *r = NULL;
 		if ((rc = run(c, &r, (int)argc, argv, NULL)) < 0)
 			break;
-		if (!r) {
-			rc = missing(c, "reply");
-			break;
-		}
-		if (is_error(r, "NOSCRIPT") && loads < 2) { /* flushed, restarted, failed over: load again */
-			freeReplyObject(r);
+		if (r && r->type == REDIS_REPLY_ERROR && r->str && starts_with(r->str, r->len, "NOSCRIPT") && loads < 2) {
+			freeReplyObject(r); /* flushed, restarted, failed over: load again */
 			sha[0] = '\0';
 			continue;
 		}
-		if (r->type == REDIS_REPLY_ERROR) {
-			rc = reply_error(c, r);
-			freeReplyObject(r);
-		} else {
-			*out = r;
-		}
+		rc = take_reply(c, r, out);
 		break;
 	}
 	booking_free(argv);
@@ -551,20 +432,8 @@ void rd_client_free(rd_client *c)
 		return;
 	booking_pool_free(c->pool);
 	pthread_mutex_destroy(&c->mu);
-	config_clear(&c->cfg);
+	booking_free(c->cfg.text);
 	booking_free(c);
-}
-
-static int pool_init(rd_client *c)
-{
-	booking_pool_config cfg = BOOKING_POOL_CONFIG_INIT;
-	cfg.name = c->who;
-	cfg.size = c->cfg.pool_size;
-	cfg.wait_ms = c->cfg.timeout_ms;
-	cfg.open = pool_open;
-	cfg.close = pool_close;
-	cfg.payload = c;
-	return booking_pool_new(&c->pool, &cfg);
 }
 
 int rd_client_new(rd_client **out, const char *url, const char *who, const char *field)
@@ -573,18 +442,22 @@ int rd_client_new(rd_client **out, const char *url, const char *who, const char 
 	rd_client *c = booking_calloc(1, sizeof *c);
 	if (!c)
 		return booking_error_oom();
-	c->who = who;
-	int rc = parse_url(&c->cfg, url, who, field);
-	if (rc < 0) {
-		booking_free(c);
-		return rc;
-	}
 	if (pthread_mutex_init(&c->mu, NULL) != 0) {
-		config_clear(&c->cfg);
 		booking_free(c);
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "%s: cannot create a mutex", who);
 	}
-	rc = pool_init(c);
+	c->who = who;
+	int rc = parse_url(&c->cfg, url, who, field);
+	if (rc == 0) {
+		booking_pool_config cfg = BOOKING_POOL_CONFIG_INIT;
+		cfg.name = who;
+		cfg.size = (size_t)c->cfg.pool;
+		cfg.wait_ms = c->cfg.timeout_ms;
+		cfg.open = pool_open;
+		cfg.close = pool_close;
+		cfg.payload = c;
+		rc = booking_pool_new(&c->pool, &cfg);
+	}
 	if (rc < 0) {
 		rd_client_free(c);
 		return rc;

@@ -136,7 +136,7 @@ typedef struct rd_publisher {
 	booking_event_publisher parent;
 	rd_client *client;
 	const rd_config *cfg; /* the client's */
-	char *dead_stream;
+	char dead_stream[RD_STREAM_MAX + sizeof ":dead"];
 	const booking_clock *clock; /* NULL: server time */
 	int64_t clock_at_open, real_at_open;
 	rd_script read, claim;
@@ -181,25 +181,31 @@ static bool is_str(const redisReply *r)
 	return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
 }
 
-static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
-                       const char *envelope_json)
+/* XADD <stream> MAXLEN ~ <maxlen> * <fields>: the stream trimmed as the URL says. */
+static int xadd(rd_publisher *p, const char *stream, const char **fields, int nfields)
 {
-	rd_publisher *p = impl(base);
-	if (!event_id || !envelope_json)
-		return missing("event_id and envelope");
 	char maxlen[24];
-	snprintf(maxlen, sizeof maxlen, "%lld", p->cfg->maxlen);
-	const char *argv[12] = {"XADD",     p->cfg->stream, "MAXLEN", "~",
-	                        maxlen,     "*",            "event_id", event_id,
-	                        "type",     type ? type : "", "envelope", envelope_json};
+	snprintf(maxlen, sizeof maxlen, "%lld", (long long)p->cfg->maxlen);
+	const char *argv[6 + 8] = {"XADD", stream, "MAXLEN", "~", maxlen, "*"};
+	memcpy(argv + 6, fields, (size_t)nfields * sizeof *argv);
 	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 12, argv, NULL);
+	int rc = rd_command(p->client, &r, 6 + nfields, argv, NULL);
 	if (rc < 0)
 		return rc;
 	if (!is_str(r))
 		rc = unexpected("XADD");
 	freeReplyObject(r);
 	return rc;
+}
+
+static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
+                       const char *envelope_json)
+{
+	rd_publisher *p = impl(base);
+	if (!event_id || !envelope_json)
+		return missing("event_id and envelope");
+	const char *fields[6] = {"event_id", event_id, "type", type ? type : "", "envelope", envelope_json};
+	return xadd(p, p->cfg->stream, fields, 6);
 }
 
 /* A flat script reply of `width`-tuples (id, event_id, envelope[, deliveries]). */
@@ -221,10 +227,13 @@ static int clamp_deliveries(long long n)
 	return n < 1 ? 1 : n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
-static int deliver(const redisReply *r, size_t width, booking_message_cb cb, void *payload)
+/* Hand the tuples to `cb`, except those over max_deliveries (claim_stale dead-lettered them). */
+static int deliver(const rd_publisher *p, const redisReply *r, size_t width, booking_message_cb cb, void *payload)
 {
 	int rc = 0;
 	for (size_t i = 0; i + width <= r->elements && cb && rc == 0; i += width) {
+		if (width > 3 && r->element[i + 3]->integer > p->cfg->max_deliveries)
+			continue;
 		booking_message m = {r->element[i]->str, r->element[i + 1]->str, r->element[i + 2]->str,
 		                     width > 3 ? clamp_deliveries(r->element[i + 3]->integer) : 1};
 		rc = cb(&m, payload);
@@ -250,7 +259,7 @@ static int pub_read_group(booking_event_publisher *base, const char *group, cons
 	if (rc < 0)
 		return rc;
 	if ((rc = check_tuples(r, 3, "XREADGROUP")) == 0)
-		rc = deliver(r, 3, cb, payload);
+		rc = deliver(p, r, 3, cb, payload);
 	freeReplyObject(r);
 	return rc;
 }
@@ -288,19 +297,11 @@ static int pub_ack(booking_event_publisher *base, const char *group, const char 
 /* Park one entry in the dead-letter stream, then ack it. */
 static int dead_letter(rd_publisher *p, const char *group, const redisReply *const *entry)
 {
-	char maxlen[24], reason[64];
-	snprintf(maxlen, sizeof maxlen, "%lld", p->cfg->maxlen);
+	char reason[64];
 	snprintf(reason, sizeof reason, "exceeded %d deliveries", p->cfg->max_deliveries);
-	const char *add[14] = {"XADD",  p->dead_stream, "MAXLEN",    "~",    maxlen, "*",
-	                       "event_id", entry[1]->str, "group",     group,  "reason", reason,
-	                       "envelope", entry[2]->str};
-	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 14, add, NULL);
-	if (r)
-		freeReplyObject(r);
-	if (rc == 0)
-		rc = pub_ack(&p->parent, group, entry[0]->str);
-	return rc;
+	const char *fields[8] = {"event_id", entry[1]->str, "group", group, "reason", reason, "envelope", entry[2]->str};
+	int rc = xadd(p, p->dead_stream, fields, 8);
+	return rc < 0 ? rc : pub_ack(&p->parent, group, entry[0]->str);
 }
 
 /* Dead-letter the entries past max_deliveries; the others are delivered. */
@@ -324,33 +325,12 @@ static int pub_claim_stale(booking_event_publisher *base, const char *group, con
 	int rc = rd_eval(p->client, &p->claim, &r, 1, keys, 5, args);
 	if (rc < 0)
 		return rc;
-	if ((rc = check_tuples(r, 4, "XAUTOCLAIM")) < 0) {
-		freeReplyObject(r);
-		return rc;
-	}
-	/* Keep the live entries at the front of the array (pointers only), park the rest. */
-	size_t live = 0;
-	for (size_t i = 0; i < r->elements && rc == 0; i += 4) {
-		redisReply **e = &r->element[i];
-		if (e[3]->integer > p->cfg->max_deliveries) {
-			rc = dead_letter(p, group, (const redisReply *const *)e);
-			continue;
-		}
-		if (live != i) {
-			for (size_t k = 0; k < 4; k++) {
-				redisReply *tmp = r->element[live + k];
-				r->element[live + k] = e[k];
-				e[k] = tmp;
-			}
-		}
-		live += 4;
-	}
-	if (rc == 0) {
-		size_t all = r->elements;
-		r->elements = live; /* deliver only the live ones; freeReplyObject below needs the full count */
-		rc = deliver(r, 4, cb, payload);
-		r->elements = all;
-	}
+	rc = check_tuples(r, 4, "XAUTOCLAIM");
+	for (size_t i = 0; i < r->elements && rc == 0; i += 4)
+		if (r->element[i + 3]->integer > p->cfg->max_deliveries)
+			rc = dead_letter(p, group, (const redisReply *const *)&r->element[i]);
+	if (rc == 0)
+		rc = deliver(p, r, 4, cb, payload);
 	freeReplyObject(r);
 	return rc;
 }
@@ -361,7 +341,6 @@ static void pub_free(booking_event_publisher *base)
 	if (!p)
 		return;
 	rd_client_free(p->client);
-	booking_free(p->dead_stream);
 	booking_free(p);
 }
 
@@ -379,14 +358,7 @@ int booking__redis_publisher_new(booking_event_publisher **out, const char *url,
 		return rc;
 	}
 	p->cfg = rd_client_config(p->client);
-	size_t sl = strlen(p->cfg->stream);
-	if (!(p->dead_stream = booking_malloc(sl + sizeof ":dead"))) {
-		rd_client_free(p->client);
-		booking_free(p);
-		return booking_error_oom();
-	}
-	memcpy(p->dead_stream, p->cfg->stream, sl);
-	memcpy(p->dead_stream + sl, ":dead", sizeof ":dead");
+	snprintf(p->dead_stream, sizeof p->dead_stream, "%s:dead", p->cfg->stream);
 	if (clock && clock != booking_clock_system()) {
 		p->clock = clock;
 		p->clock_at_open = clock->now_ms(clock);

@@ -16,31 +16,26 @@
 #include <hiredis/hiredis.h>
 
 /*
- * redis://[[user]:password@]host[:port][/db][?key=value&...]
- *
- * Query keys (each optional):
- *   stream=NAME             events stream key (default "booking:events");
- *                           dead letters go to NAME ":dead"
- *   maxlen=N                XADD MAXLEN ~ N (default 100000, 1..10^12)
- *   max_deliveries=N        claim_stale dead-letters a message delivered more
- *                           often than this (default 10, 1..1000)
- *   pool=N                  connections per object (default 8, 1..64)
- *   connect_timeout_ms=N    default 1000 (guide §7.3), 10..60000
- *   timeout_ms=N            per command, default 2000 (guide §7.3), 10..60000
- * Parameters are read with <booking/sys/url.h>: percent-decoded, an
- * unknown or out-of-range one refused naming the URL's field. User and
- * password are taken as written (no percent-decoding).
+ * redis://[[user]:password@]host[:port][/db][?key=value&...]: the
+ * parameters (stream, maxlen, max_deliveries, pool, connect_timeout_ms,
+ * timeout_ms), their ranges and defaults are in doc/backends.md ("The
+ * built-ins' parameters"). They are read with <booking/sys/url.h>:
+ * percent-decoded, an unknown or out-of-range one refused naming the URL's
+ * field. User and password are taken as written (no percent-decoding).
  */
+#define RD_STREAM_MAX 200 /* bytes of a stream name */
+
 typedef struct rd_config {
-	char *host;
+	char *text;           /* the URL after "redis://", split in place: host, user and password point into it */
+	const char *host;
 	int port;
 	int db;
-	char *user;     /* NULL: none */
-	char *password; /* NULL: no AUTH */
-	char *stream;
-	long long maxlen;
+	const char *user;     /* NULL: none */
+	const char *password; /* NULL: no AUTH */
+	char stream[RD_STREAM_MAX + 1];
+	int64_t maxlen;
 	int max_deliveries;
-	size_t pool_size;
+	int pool;
 	int connect_timeout_ms;
 	int timeout_ms;
 } rd_config;
@@ -86,8 +81,5 @@ int rd_command(rd_client *c, redisReply **out, int argc, const char **argv, cons
  */
 int rd_eval(rd_client *c, rd_script *script, redisReply **out, size_t nkeys, const char *const *keys,
             size_t nargs, const char *const *args);
-
-/* Copy of a reply string as a NUL-terminated booking_malloc'd block. */
-char *rd_strndup(const char *s, size_t n);
 
 #endif
