@@ -49,7 +49,7 @@ static const char acquire_src[] = RD_LOCK_LIVE
 	"end\n"
 	"return 0\n";
 
-/* ARGV: owner. Deletes the keys `owner` holds; returns how many. */
+/* ARGV: owner (then ttl, now, until, unused). Deletes the keys `owner` holds; returns how many. */
 static const char release_src[] =
 	"local n = 0\n"
 	"for i = 1, #KEYS do\n"
@@ -77,30 +77,29 @@ typedef struct rd_locks {
 
 static const char who[] = "redis lock manager";
 
-/* "seat:S:A1" → "booking:{S}:seat:A1"; anything else K → "booking:{K}". */
-static char *map_key(const char *key)
+/*
+ * The keys as stored, in one block with their pointers: "seat:S:A1" →
+ * "booking:{S}:seat:A1", anything else K → "booking:{K}".
+ */
+static char **map_keys(const char *const *keys, size_t n)
 {
-	const char *c1 = strchr(key, ':');
-	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	size_t kl = strlen(key);
-	size_t len = kl + sizeof "booking:{}:";
-	char *out = booking_malloc(len);
-	if (!out)
-		return NULL;
-	if (c1 && c2 && c1 > key && c2 > c1 + 1 && c2[1])
-		snprintf(out, len, "booking:{%.*s}:%.*s:%s", (int)(c2 - c1 - 1), c1 + 1, (int)(c1 - key), key, c2 + 1);
-	else
-		snprintf(out, len, "booking:{%s}", key);
-	return out;
-}
-
-static void keys_free(char **keys, size_t n)
-{
-	if (!keys)
-		return;
+	size_t size = n * sizeof(char *);
 	for (size_t i = 0; i < n; i++)
-		booking_free(keys[i]);
-	booking_free(keys);
+		size += strlen(keys[i]) + sizeof "booking:{}:";
+	char **out = booking_malloc(size);
+	char *at = out ? (char *)(out + n) : NULL;
+	for (size_t i = 0; out && i < n; i++) {
+		const char *key = keys[i], *c1 = strchr(key, ':');
+		const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		size_t len = strlen(key) + sizeof "booking:{}:";
+		if (c1 && c2 && c1 > key && c2 > c1 + 1 && c2[1])
+			snprintf(at, len, "booking:{%.*s}:%.*s:%s", (int)(c2 - c1 - 1), c1 + 1, (int)(c1 - key), key, c2 + 1);
+		else
+			snprintf(at, len, "booking:{%s}", key);
+		out[i] = at;
+		at += len;
+	}
+	return out;
 }
 
 static int check_args(const char *const *keys, size_t n, const char *owner)
@@ -113,32 +112,31 @@ static int check_args(const char *const *keys, size_t n, const char *owner)
 	return 0;
 }
 
-static int map_keys(char ***out, const char *const *keys, size_t n)
+static int check_ttl(int64_t ttl_ms)
 {
-	char **mapped = booking_calloc(n, sizeof *mapped);
-	if (!mapped)
-		return booking_error_oom();
-	for (size_t i = 0; i < n; i++) {
-		if (!(mapped[i] = map_key(keys[i]))) {
-			keys_free(mapped, i);
-			return booking_error_oom();
-		}
-	}
-	*out = mapped;
+	if (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: ttl must be 1 ms..10^12 ms", who);
 	return 0;
 }
 
 /*
- * Run `script` on the mapped keys. *index_out = the script's integer
- * (0 = done, i = the i-th key, 1-based, stood in the way).
+ * Check the arguments, then run `script` on the mapped keys: one EVALSHA.
+ * Its integer is 0 (done), or for acquire and extend (which have a
+ * `refusal` and a TTL) the 1-based index of the key that stood in the way,
+ * answered as BOOKING_ELOCKED "lock <key> <refusal>". Release answers how
+ * many keys it deleted.
  */
 static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, size_t n, const char *owner,
-                      int64_t ttl_ms, long long *index_out)
+                      int64_t ttl_ms, const char *refusal)
 {
-	char **mapped = NULL;
-	int rc = map_keys(&mapped, keys, n);
-	if (rc < 0)
+	int rc = check_args(keys, n, owner);
+	if (rc == 0 && refusal)
+		rc = check_ttl(ttl_ms);
+	if (rc < 0 || n == 0)
 		return rc;
+	char **mapped = map_keys(keys, n);
+	if (!mapped)
+		return booking_error_oom();
 	char ttl[24], now[24] = "", until[24] = "0";
 	snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
 	if (lm->clock) {
@@ -149,74 +147,35 @@ static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, 
 	const char *args[4] = {owner, ttl, now, until};
 	redisReply *r = NULL;
 	rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 4, args);
-	keys_free(mapped, n);
+	booking_free(mapped);
 	if (rc < 0)
 		return rc;
 	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || (unsigned long long)r->integer > n)
 		rc = booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: script %s gave an unexpected reply", who, script->name);
-	else
-		*index_out = r->integer;
+	else if (r->integer && refusal)
+		rc = booking_error_set(BOOKING_ELOCKED, NULL, "lock %s %s", keys[r->integer - 1], refusal);
 	freeReplyObject(r);
 	return rc;
-}
-
-static int check_ttl(int64_t ttl_ms)
-{
-	if (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000))
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: ttl must be 1 ms..10^12 ms", who);
-	return 0;
 }
 
 static int rl_acquire_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
                           int64_t ttl_ms)
 {
 	rd_locks *lm = (rd_locks *)base;
-	int rc = check_args(keys, n, owner);
-	if (rc == 0)
-		rc = check_ttl(ttl_ms);
-	if (rc < 0 || n == 0)
-		return rc;
-	long long at = 0;
-	if ((rc = run_script(lm, &lm->acquire, keys, n, owner, ttl_ms, &at)) < 0)
-		return rc;
-	if (at)
-		return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", keys[at - 1]);
-	return 0;
+	return run_script(lm, &lm->acquire, keys, n, owner, ttl_ms, "is held by another owner");
 }
 
 static int rl_release_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner)
 {
 	rd_locks *lm = (rd_locks *)base;
-	int rc = check_args(keys, n, owner);
-	if (rc < 0 || n == 0)
-		return rc;
-	char **mapped = NULL;
-	if ((rc = map_keys(&mapped, keys, n)) < 0)
-		return rc;
-	const char *args[1] = {owner};
-	redisReply *r = NULL;
-	rc = rd_eval(lm->client, &lm->release, &r, n, (const char *const *)mapped, 1, args);
-	keys_free(mapped, n);
-	if (r)
-		freeReplyObject(r);
-	return rc;
+	return run_script(lm, &lm->release, keys, n, owner, 0, NULL);
 }
 
 static int rl_extend(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
                      int64_t ttl_ms)
 {
 	rd_locks *lm = (rd_locks *)base;
-	int rc = check_args(keys, n, owner);
-	if (rc == 0)
-		rc = check_ttl(ttl_ms);
-	if (rc < 0 || n == 0)
-		return rc;
-	long long at = 0;
-	if ((rc = run_script(lm, &lm->extend, keys, n, owner, ttl_ms, &at)) < 0)
-		return rc;
-	if (at)
-		return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is not held by this owner", keys[at - 1]);
-	return 0;
+	return run_script(lm, &lm->extend, keys, n, owner, ttl_ms, "is not held by this owner");
 }
 
 static void rl_free(booking_lock_manager *base)
