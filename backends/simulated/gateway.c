@@ -44,13 +44,9 @@ typedef booking__strmap sim_map;
 typedef struct sim_gateway {
 	booking_payment_gateway parent;
 	pthread_mutex_t mu;
-	sim_map by_key;       /* idempotency key → sim_charge */
+	sim_map by_key;       /* idempotency key → sim_charge (owns it) */
 	sim_map by_charge_id; /* charge id → sim_charge */
-	sim_map refund_keys;  /* refund idempotency key → the key itself (owned block) */
-	void **charges; /* sim_charge *, owned */
-	size_t charge_count, charge_cap;
-	void **refunds; /* char *, owned */
-	size_t refund_count, refund_cap;
+	sim_map refund_keys;  /* refund idempotency key → the key itself (owns the block) */
 	uint64_t next_charge;
 } sim_gateway;
 
@@ -62,18 +58,13 @@ static void *map_get(const sim_map *m, const char *key)
 #define map_reserve booking__strmap_reserve
 #define map_put booking__strmap_put
 
-/* Make room for one more pointer in a growing array. */
-static int array_reserve(void ***items, size_t count, size_t *cap)
+/* Free the values a map owns, then the map. */
+static void map_free(sim_map *m)
 {
-	if (count < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void **n = booking_realloc(*items, ncap * sizeof *n);
-	if (!n)
-		return -1;
-	*items = n;
-	*cap = ncap;
-	return 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			booking_free(m->slots[i].val);
+	booking__strmap_clear(m);
 }
 
 /* The card number's digits (spaces and dashes dropped) into buf. */
@@ -101,29 +92,23 @@ static int gw_charge_locked(sim_gateway *gw, const booking_charge_request *req, 
 
 	size_t kl = strlen(req->idempotency_key);
 	sim_charge *c = booking_calloc(1, sizeof *c + kl + 1);
-	if (!c || map_reserve(&gw->by_key, 1) < 0 || map_reserve(&gw->by_charge_id, 1) < 0 ||
-	    array_reserve(&gw->charges, gw->charge_count, &gw->charge_cap) < 0) {
+	if (!c || map_reserve(&gw->by_key, 1) < 0 || map_reserve(&gw->by_charge_id, 1) < 0) {
 		booking_free(c);
 		return booking_error_oom();
 	}
 	memcpy(c->key, req->idempotency_key, kl + 1);
 	c->amount = req->amount;
-	c->refunded = 0;
 	snprintf(c->result.charge_id, sizeof c->result.charge_id, "ch_sim_%llu",
 	         (unsigned long long)++gw->next_charge);
-	if (strcmp(card, CARD_DECLINED) == 0) {
-		c->result.status = BOOKING_CHARGE_DECLINED;
-		snprintf(c->result.decline_code, sizeof c->result.decline_code, "card_declined");
-	} else if (strcmp(card, CARD_INSUFFICIENT) == 0) {
-		c->result.status = BOOKING_CHARGE_DECLINED;
-		snprintf(c->result.decline_code, sizeof c->result.decline_code, "insufficient_funds");
-	} else {
-		c->result.status = BOOKING_CHARGE_SUCCEEDED;
-	}
+	const char *decline = strcmp(card, CARD_DECLINED) == 0       ? "card_declined"
+	                      : strcmp(card, CARD_INSUFFICIENT) == 0 ? "insufficient_funds"
+	                                                             : NULL;
+	c->result.status = decline ? BOOKING_CHARGE_DECLINED : BOOKING_CHARGE_SUCCEEDED;
+	if (decline)
+		snprintf(c->result.decline_code, sizeof c->result.decline_code, "%s", decline);
 	c->reply_lost = strcmp(card, CARD_REPLY_LOST) == 0;
 	map_put(&gw->by_key, c->key, c);
 	map_put(&gw->by_charge_id, c->result.charge_id, c);
-	gw->charges[gw->charge_count++] = c;
 
 	if (c->reply_lost)
 		return booking_error_set(BOOKING_EEXTERNAL, NULL, "gateway reply lost");
@@ -160,13 +145,11 @@ static int gw_refund_locked(sim_gateway *gw, const char *charge_id, int64_t amou
 		                         "gateway: refund of %lld exceeds the %lld left of charge %s", (long long)amount,
 		                         (long long)(c->amount - c->refunded), charge_id);
 	char *k = booking_strdup(key);
-	if (!k || map_reserve(&gw->refund_keys, 1) < 0 ||
-	    array_reserve(&gw->refunds, gw->refund_count, &gw->refund_cap) < 0) {
+	if (!k || map_reserve(&gw->refund_keys, 1) < 0) {
 		booking_free(k);
 		return booking_error_oom();
 	}
 	map_put(&gw->refund_keys, k, k);
-	gw->refunds[gw->refund_count++] = k;
 	c->refunded += amount;
 	return 0;
 }
@@ -203,15 +186,9 @@ static void gw_free(booking_payment_gateway *base)
 	sim_gateway *gw = (sim_gateway *)base;
 	if (!gw)
 		return;
-	for (size_t i = 0; i < gw->charge_count; i++)
-		booking_free(gw->charges[i]);
-	for (size_t i = 0; i < gw->refund_count; i++)
-		booking_free(gw->refunds[i]);
-	booking_free(gw->charges);
-	booking_free(gw->refunds);
-	booking__strmap_clear(&gw->by_key);
+	map_free(&gw->by_key);
 	booking__strmap_clear(&gw->by_charge_id);
-	booking__strmap_clear(&gw->refund_keys);
+	map_free(&gw->refund_keys);
 	pthread_mutex_destroy(&gw->mu);
 	booking_free(gw);
 }
