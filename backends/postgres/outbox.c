@@ -1,11 +1,10 @@
 /*
- * PostgreSQL store — the outbox (relay and the store: transport), consumer
- * cursors, the inbox, dead letters, and the integrity scan.
+ * PostgreSQL store — the integrity scan, and the outbox lookup the apply
+ * resolver uses (the outbox's reads and writes are shared: sql/).
  *
  * Outbox positions are given after commit by the readers themselves (see
- * booking_outbox_sequence() in schema.c for why and how): outbox_read and
- * outbox_unpublished number what committed since the last reader, then
- * read, in one round trip.
+ * booking_outbox_sequence() in schema.c for why and how): the scan numbers
+ * what committed so far before its snapshot.
  * SPDX-License-Identifier: MIT
  */
 #include "postgres_store.h"
@@ -13,25 +12,7 @@
 #include <string.h>
 
 static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, 1, "SELECT 1 FROM outbox WHERE id = $1"};
-static const pg_query Q_OUTBOX_MARK = {PGQ_OUTBOX_MARK, 1,
-	"UPDATE outbox SET published = true WHERE id = ANY ($1::text[]) AND NOT published"};
 static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, 0, "SELECT booking_outbox_sequence()"};
-static const pg_query Q_CURSOR_GET = {PGQ_CURSOR_GET, 1,
-	"SELECT position FROM consumer_cursors WHERE group_name = $1"};
-static const pg_query Q_CURSOR_ADVANCE = {PGQ_CURSOR_ADVANCE, 3,
-	"SELECT ok, at_position FROM booking_cursor_advance($1, $2::bigint, $3::bigint)"};
-static const pg_query Q_INBOX_SEEN = {PGQ_INBOX_SEEN, 2,
-	"SELECT 1 FROM inbox WHERE group_name = $1 AND event_id = $2"};
-static const pg_query Q_INBOX_MARK = {PGQ_INBOX_MARK, 3,
-	"INSERT INTO inbox (group_name, event_id, applied_at) VALUES ($1, $2, $3::bigint) ON CONFLICT DO NOTHING"};
-static const pg_query Q_DEAD_PUT = {PGQ_DEAD_PUT, 5,
-	"INSERT INTO dead_letters (group_name, event_id, reason, envelope_json, dead_at)"
-	" VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT DO NOTHING"};
-
-static int missing(const char *what)
-{
-	return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: %s is required", what);
-}
 
 int pg_event_exists(pg_conn *c, const char *event_id)
 {
@@ -41,171 +22,6 @@ int pg_event_exists(pg_conn *c, const char *event_id)
 	int rc = pg_exists(c, &Q_EVENT_EXISTS, &p);
 	pp_free(&p);
 	return rc;
-}
-
-/* ------------------------------------------------------------------------
- * Outbox.
- * ------------------------------------------------------------------------ */
-
-static const char *id_at(const void *b, size_t i)
-{
-	return ((const char *const *)b)[i];
-}
-
-/* Marking is idempotent: settle a lost reply by marking again. */
-static int mark_again(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	PGresult *r;
-	int rc = pg_exec(c, &Q_OUTBOX_MARK, arg, &r);
-	if (rc < 0)
-		return rc;
-	PQclear(r);
-	return 1;
-}
-
-int pg_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
-{
-	if (n && !event_ids)
-		return missing("event_ids");
-	if (n == 0)
-		return 0;
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text_array(&p, event_ids, n, id_at);
-	int rc = pg_run(pg_impl(base), &Q_OUTBOX_MARK, &p, &r, mark_again, &p);
-	pp_free(&p);
-	PQclear(r);
-	return rc == PG_COMMITTED ? 0 : rc;
-}
-
-/* ------------------------------------------------------------------------
- * Cursors and inbox.
- * ------------------------------------------------------------------------ */
-
-typedef struct cursor_move {
-	const char *group;
-	int64_t position;
-} cursor_move;
-
-static int cursor_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const cursor_move *m = arg;
-	pg_params p;
-	PGresult *r;
-	pp_init(&p);
-	pp_text(&p, m->group);
-	int rc = pg_exec(c, &Q_CURSOR_GET, &p, &r);
-	pp_free(&p);
-	if (rc < 0)
-		return rc;
-	rc = PQntuples(r) == 1 && pg_i64(r, 0, 0) == m->position;
-	PQclear(r);
-	return rc;
-}
-
-int pg_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
-{
-	if (!group)
-		return missing("group");
-	cursor_move m = {group, position};
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, group);
-	pp_i64(&p, expected);
-	pp_i64(&p, position);
-	int rc = pg_run(pg_impl(base), &Q_CURSOR_ADVANCE, &p, &r, cursor_committed, &m);
-	pp_free(&p);
-	if (rc == PG_COMMITTED)
-		return 0;
-	if (rc < 0)
-		return rc;
-	bool ok = PQntuples(r) == 1 && pg_bool(r, 0, 0);
-	int64_t current = PQntuples(r) == 1 ? pg_i64(r, 0, 1) : 0;
-	PQclear(r);
-	if (!ok)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group,
-		                         (long long)current, (long long)expected);
-	return 0;
-}
-
-typedef struct inbox_key {
-	const char *group;
-	const char *event_id;
-} inbox_key;
-
-/*
- * The row is there: ours committed, or it was there before and ours was a
- * duplicate. Both leave the inbox as the caller wants it; answer success.
- */
-static int inbox_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const inbox_key *k = arg;
-	pg_params p;
-	pp_init(&p);
-	pp_text(&p, k->group);
-	pp_text(&p, k->event_id);
-	int rc = pg_exists(c, &Q_INBOX_SEEN, &p);
-	pp_free(&p);
-	return rc;
-}
-
-int pg_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
-{
-	if (!group || !event_id)
-		return missing("group and event_id");
-	inbox_key k = {group, event_id};
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, group);
-	pp_text(&p, event_id);
-	pp_i64(&p, now);
-	int rc = pg_run(pg_impl(base), &Q_INBOX_MARK, &p, &r, inbox_committed, &k);
-	pp_free(&p);
-	if (rc == PG_COMMITTED)
-		return 0;
-	if (rc < 0)
-		return rc;
-	bool inserted = strcmp(PQcmdTuples(r), "1") == 0;
-	PQclear(r);
-	if (!inserted)
-		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
-	return 0;
-}
-
-static int dead_again(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	PGresult *r;
-	int rc = pg_exec(c, &Q_DEAD_PUT, arg, &r);
-	if (rc < 0)
-		return rc;
-	PQclear(r);
-	return 1;
-}
-
-int pg_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
-                       const char *envelope_json, int64_t now)
-{
-	if (!group || !event_id)
-		return missing("group and event_id");
-	pg_params p;
-	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, group);
-	pp_text(&p, event_id);
-	pp_str(&p, reason);
-	pp_str(&p, envelope_json);
-	pp_i64(&p, now);
-	int rc = pg_run(pg_impl(base), &Q_DEAD_PUT, &p, &r, dead_again, &p);
-	pp_free(&p);
-	PQclear(r);
-	return rc == PG_COMMITTED ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------------

@@ -660,6 +660,22 @@ int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, 
  * ------------------------------------------------------------------------ */
 
 static const char *const pg_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_PG);
+static const sql_qid pg_resolvers[SQLQ_COUNT] = SQL_RESOLVERS;
+
+/* The parameters of `args`, their types in `types` (PG_MAX_PARAMS). */
+static void pgd_params(pg_params *p, Oid *types, const sql_arg *args, size_t n)
+{
+	pp_init(p);
+	p->types = types;
+	for (size_t i = 0; i < n && i < PG_MAX_PARAMS; i++) {
+		/* int8, json, text (the OIDs of pg_type.h) */
+		types[i] = args[i].type == 'i' ? 20 : args[i].type == 'j' ? 114 : 25;
+		if (args[i].type == 'i')
+			pp_i64(p, args[i].i64);
+		else
+			pp_text(p, args[i].text);
+	}
+}
 
 static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
 {
@@ -668,19 +684,48 @@ static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sq
 	PGresult *r = NULL;
 	pg_params p;
 
-	pp_init(&p);
-	p.types = types;
-	for (size_t i = 0; i < n && i < PG_MAX_PARAMS; i++) {
-		types[i] = args[i].type == 'i' ? 20 : 25; /* int8, text (the OIDs of pg_type.h) */
-		if (args[i].type == 'i')
-			pp_i64(&p, args[i].i64);
-		else
-			pp_text(&p, args[i].text);
-	}
+	pgd_params(&p, types, args, n);
 	int rc = pg_run((pg_store *)st, &pq, &p, &r, NULL, NULL);
 	pp_free(&p);
 	*rows = (sql_rows){st, NULL, r, -1, r ? PQntuples(r) : 0};
 	return rc;
+}
+
+typedef struct pgd_lost {
+	sql_qid q;
+	const pg_params *p;
+} pgd_lost;
+
+/* A write's resolver, with the write's parameters: a row means it committed; a write that is its own ran again. */
+static int pgd_resolve(pg_store *st, pg_conn *c, const void *arg)
+{
+	const pgd_lost *w = arg;
+	const sql_qid rq = pg_resolvers[w->q];
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + rq), w->p->n, pg_texts[rq]};
+	PGresult *r = NULL;
+	int rc = pg_exec(c, &pq, w->p, &r);
+
+	(void)st;
+	if (rc == 0)
+		rc = rq == w->q || PQntuples(r) > 0;
+	PQclear(r);
+	return rc;
+}
+
+static int pgd_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
+{
+	Oid types[PG_MAX_PARAMS];
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), (int)n, pg_texts[q]};
+	PGresult *r = NULL;
+	pg_params p;
+
+	pgd_params(&p, types, args, n);
+	const pgd_lost lost = {q, &p};
+	int rc = pg_run((pg_store *)st, &pq, &p, &r, pgd_resolve, &lost);
+	pp_free(&p);
+	*changed = rc == PG_COMMITTED ? 1 : r != NULL ? strtoll(PQcmdTuples(r), NULL, 10) : 0;
+	PQclear(r);
+	return rc == PG_COMMITTED ? 0 : rc;
 }
 
 static int pgd_next(sql_rows *r)
@@ -713,4 +758,5 @@ static void pgd_done(sql_rows *r)
 	PQclear(r->res);
 }
 
-const sql_driver pg_sql_driver = {pgd_query, pgd_next, pgd_is_null, pgd_i64, pgd_boolean, pgd_text, pgd_done};
+const sql_driver pg_sql_driver = {pgd_query, pgd_next,   pgd_is_null, pgd_i64,
+                                  pgd_boolean, pgd_text, pgd_done,    pgd_write};

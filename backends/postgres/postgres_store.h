@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 5
+#define PG_SCHEMA_VERSION 6
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
@@ -31,34 +31,13 @@
 
 /* Every prepared query of this store's own, one bit each in a connection's `prepared` set (after them: sql_qid). */
 typedef enum pg_query_id {
-	PGQ_MOVIE_INSERT,
-	PGQ_MOVIE_EXISTS,
-	PGQ_THEATER_INSERT,
-	PGQ_THEATER_EXISTS,
-	PGQ_SCREEN_INSERT,
-	PGQ_SCREEN_EXISTS,
-	PGQ_SHOWTIME_INSERT,
-	PGQ_SHOWTIME_EXISTS,
 	PGQ_HOLD,
 	PGQ_BOOKING_EXISTS,
 	PGQ_APPLY,
 	PGQ_PAYMENT_EXISTS,
 	PGQ_EVENT_EXISTS,
-	PGQ_OUTBOX_MARK,
 	PGQ_OUTBOX_SEQUENCE,
-	PGQ_CURSOR_GET,
-	PGQ_CURSOR_ADVANCE,
-	PGQ_INBOX_SEEN,
-	PGQ_INBOX_MARK,
-	PGQ_DEAD_PUT,
 	PGQ_END_SESSION,
-	/* users.c (schema version 2) */
-	PGQ_USER_INSERT,
-	PGQ_USER_EXISTS,
-	PGQ_USER_SET_HASH,
-	PGQ_USER_HASH_IS,
-	PGQ_TOKEN_REVOKE,
-	PGQ_TOKEN_REVOKED_UNTIL,
 	PGQ_COUNT
 } pg_query_id;
 
@@ -183,27 +162,11 @@ int pg_domain_error(int code, const char *what, const char *id);
 
 int pg_migrate(booking_store *st, int *version_out);
 
-int pg_movie_insert(booking_store *st, const booking_movie *m);
-int pg_theater_insert(booking_store *st, const booking_theater *t);
-int pg_screen_insert(booking_store *st, const booking_screen *s);
-int pg_showtime_insert(booking_store *st, const booking_showtime *s);
-
 int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 
-int pg_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
-int pg_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
-int pg_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
-int pg_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
-                       const char *envelope_json, int64_t now);
 int pg_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 /* Does an outbox event with this id exist? (resolvers) */
 int pg_event_exists(pg_conn *c, const char *event_id);
-
-/* users.c: users and token revocations (store version 2) */
-int pg_user_insert(booking_store *st, const booking_store_user_insert *req);
-int pg_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
-                              int64_t now);
-int pg_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
 
 #endif

@@ -10,18 +10,21 @@
  * BOOKING_ESCHEMA. Migrations are appended, never edited, with one kind of
  * exception: what a later version drops may be taken out of an earlier one
  * (version 1 lost the functions version 4 drops, versions 1 and 3 the
- * indexes version 5 drops), since every missing version is applied in the
- * one transaction and no database is ever seen between them.
+ * indexes version 5 drops, versions 1 and 2 the functions version 6
+ * drops), since every missing version is applied in the one transaction
+ * and no database is ever seen between them.
  *
  * The tables live in the first schema of the session's search_path
  * (libpq `options=-csearch_path=NAME` in the URL selects one); it is
  * created when missing, so one database can hold several stores.
  *
- * Version 1 also creates the PL/pgSQL functions of the writes (one round
- * trip each): they lock what they change in a fixed order — payment, then
- * booking, then seats by label — and return 0 or a negative booking error
- * code. Only a duplicate id (23505) escapes as an exception, which rolls
- * the whole call back. None compares a booking or payment status: the
+ * Version 1 also creates the PL/pgSQL functions of the hold and of what
+ * apply (version 4) calls, and the outbox's (one round trip each): they
+ * lock what they change in a fixed order — payment, then booking, then
+ * seats by label — and return 0 or a negative booking error code. Only a
+ * duplicate id (23505) escapes as an exception, which rolls the whole call
+ * back. The other writes are single statements (sql/sql.h). None compares
+ * a booking or payment status: the
  * core hands over the states to write and the values to compare
  * (booking_apply, version 4), and a hold's claim tests seats with
  * BOOKING_SEAT_CLAIMABLE_SQL (tests/hardening/check_backend_states.py
@@ -252,35 +255,6 @@ static const char *const SCHEMA_V1[] = {
 	"  RETURN n;"
 	" END $f$;",
 
-	"CREATE FUNCTION booking_screen_insert(p_id text, p_theater text, p_name text, p_labels text[],"
-	" p_categories text[], p_created bigint) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" BEGIN"
-	"  IF NOT EXISTS (SELECT 1 FROM theaters WHERE id = p_theater) THEN RETURN -6; END IF;"
-	"  IF EXISTS (SELECT 1 FROM screens WHERE id = p_id) THEN RETURN -23; END IF;"
-	"  IF cardinality(p_labels) <> cardinality(p_categories)"
-	"   OR (SELECT count(DISTINCT l) FROM unnest(p_labels) l) <> cardinality(p_labels) THEN RETURN -1; END IF;"
-	"  INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, created_at)"
-	"  VALUES (p_id, p_theater, p_name, p_labels, p_categories, p_created);"
-	"  RETURN 0;"
-	" END $f$;",
-
-	"CREATE FUNCTION booking_showtime_insert(p_id text, p_movie text, p_screen text, p_starts bigint,"
-	" p_currency text, p_status smallint, p_categories text[], p_amounts bigint[], p_created bigint)"
-	" RETURNS integer LANGUAGE plpgsql AS $f$"
-	" BEGIN"
-	"  IF NOT EXISTS (SELECT 1 FROM movies WHERE id = p_movie) THEN RETURN -5; END IF;"
-	"  IF NOT EXISTS (SELECT 1 FROM screens WHERE id = p_screen) THEN RETURN -7; END IF;"
-	"  IF EXISTS (SELECT 1 FROM showtimes WHERE id = p_id) THEN RETURN -23; END IF;"
-	"  INSERT INTO showtimes (id, movie_id, screen_id, starts_at, currency, status, price_categories,"
-	"   price_amounts, created_at)"
-	"  VALUES (p_id, p_movie, p_screen, p_starts, p_currency, p_status, p_categories, p_amounts, p_created);"
-	"  INSERT INTO showtime_seats (showtime_id, label, category, position)"
-	"  SELECT p_id, u.label, u.category, u.ord FROM screens s,"
-	"   unnest(s.seat_labels, s.seat_categories) WITH ORDINALITY AS u(label, category, ord)"
-	"  WHERE s.id = p_screen;"
-	"  RETURN 0;"
-	" END $f$;",
-
 	/*
 	 * Hold: lock the requested seats that are claimable, in label order (two
 	 * holds of overlapping seats queue instead of deadlocking; one that waited
@@ -324,22 +298,6 @@ static const char *const SCHEMA_V1[] = {
 	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
 	" END $f$;",
 
-	/* Compare-and-set a consumer cursor; returns the position it found (= expected on success). */
-	"CREATE FUNCTION booking_cursor_advance(p_group text, p_expected bigint, p_position bigint,"
-	" OUT ok boolean, OUT at_position bigint) LANGUAGE plpgsql AS $f$"
-	" BEGIN"
-	"  UPDATE consumer_cursors SET position = p_position WHERE group_name = p_group AND position = p_expected;"
-	"  IF FOUND THEN ok := true; at_position := p_expected; RETURN; END IF;"
-	"  IF p_expected = 0 THEN"
-	"   INSERT INTO consumer_cursors (group_name, position) VALUES (p_group, p_position)"
-	"   ON CONFLICT (group_name) DO NOTHING;"
-	"   IF FOUND THEN ok := true; at_position := 0; RETURN; END IF;"
-	"  END IF;"
-	"  ok := false;"
-	"  SELECT c.position INTO at_position FROM consumer_cursors c WHERE c.group_name = p_group;"
-	"  at_position := coalesce(at_position, 0);"
-	" END $f$;",
-
 	/*
 	 * Settling a write whose connection was lost: end the session that ran
 	 * it (only that one: same pid and start time) and wait until it is gone.
@@ -357,7 +315,7 @@ static const char *const SCHEMA_V1[] = {
 
 /*
  * Version 2: users (email normalised by the core, unique) and revoked
- * tokens until their expiry (users.c), with the functions of their writes.
+ * tokens until their expiry.
  */
 static const char *const SCHEMA_V2[] = {
 	/* role: 1 customer, 2 admin (booking_role) */
@@ -372,38 +330,6 @@ static const char *const SCHEMA_V2[] = {
 	" jti text COLLATE \"C\" PRIMARY KEY,"
 	" expires_at bigint NOT NULL);",
 	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);",
-	/* -23 when the id or the address is taken (a concurrent twin raises 23505 instead) */
-	"CREATE FUNCTION booking_user_insert(p_id text, p_email text, p_role smallint, p_hash text,"
-	" p_created bigint, p_updated bigint, e_id text[], e_type text[], e_agg_type text[], e_agg_id text[],"
-	" e_occurred bigint[], e_corr text[], e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" BEGIN"
-	"  IF EXISTS (SELECT 1 FROM users WHERE id = p_id OR email = p_email) THEN RETURN -23; END IF;"
-	"  INSERT INTO users (id, email, role, password_hash, created_at, updated_at)"
-	"  VALUES (p_id, p_email, p_role, p_hash, p_created, p_updated);"
-	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
-	"  RETURN 0;"
-	" END $f$;",
-	/* Replace the hash if it still is p_expected (NULL: always): -4 no user, -12 changed meanwhile. */
-	"CREATE FUNCTION booking_user_set_hash(p_id text, p_expected text, p_hash text, p_now bigint)"
-	" RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE cur text;"
-	" BEGIN"
-	"  SELECT password_hash INTO cur FROM users WHERE id = p_id FOR UPDATE;"
-	"  IF NOT FOUND THEN RETURN -4; END IF;"
-	"  IF p_expected IS NOT NULL AND cur <> p_expected THEN RETURN -12; END IF;"
-	"  UPDATE users SET password_hash = p_hash, updated_at = p_now WHERE id = p_id;"
-	"  RETURN 0;"
-	" END $f$;",
-	/* Forget dead revocations, then keep this one until its token expires (the later expiry wins). */
-	"CREATE FUNCTION booking_token_revoke(p_jti text, p_expires bigint, p_now bigint)"
-	" RETURNS void LANGUAGE plpgsql AS $f$"
-	" BEGIN"
-	"  DELETE FROM revoked_tokens WHERE expires_at <= p_now;"
-	"  IF p_expires > p_now THEN"
-	"   INSERT INTO revoked_tokens (jti, expires_at) VALUES (p_jti, p_expires)"
-	"   ON CONFLICT (jti) DO UPDATE SET expires_at = greatest(revoked_tokens.expires_at, excluded.expires_at);"
-	"  END IF;"
-	" END $f$;",
 	NULL,
 };
 
@@ -524,13 +450,27 @@ static const char *const SCHEMA_V5[] = {
 	NULL,
 };
 
+/*
+ * Version 6: the catalog's and the users' writes are single statements of
+ * the shared SQL layer now (sql/sql.h, SQL_WRITES: CTEs where SQLite runs
+ * several), so the functions versions 1 and 2 created for them go, with
+ * their bare return codes. Versions 1 and 2 no longer create them.
+ */
+static const char *const SCHEMA_V6[] = {
+	"DROP FUNCTION IF EXISTS booking_screen_insert(text, text, text, text[], text[], bigint);",
+	"DROP FUNCTION IF EXISTS booking_showtime_insert(text, text, text, bigint, text, smallint, text[], bigint[],"
+	" bigint);",
+	"DROP FUNCTION IF EXISTS booking_cursor_advance(text, bigint, bigint);",
+	"DROP FUNCTION IF EXISTS booking_user_insert(text, text, smallint, text, bigint, bigint, text[], text[], text[],"
+	" text[], bigint[], text[], text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_user_set_hash(text, text, text, bigint);",
+	"DROP FUNCTION IF EXISTS booking_token_revoke(text, bigint, bigint);",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
-	SCHEMA_V1,
-	SCHEMA_V2,
-	SCHEMA_V3,
-	SCHEMA_V4,
-	SCHEMA_V5,
+	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
 };
 
 /*

@@ -2,9 +2,9 @@
  * libbooking — the `postgresql://` store (libpq).
  *
  * The store object: the connection parameters (the URL merged with our
- * defaults), the pool, and the vtable. The writes live in catalog.c,
- * reservation.c, outbox.c and users.c, the reads in the shared layer
- * (sql/reads.c); the pool, query plumbing and the shared layer's driver
+ * defaults), the pool, and the vtable. hold and apply live in
+ * reservation.c, the scan in outbox.c, the other writes and the reads in
+ * the shared layer (sql/); the pool, query plumbing and the shared layer's driver
  * in pool.c; the schema and its PL/pgSQL functions in schema.c.
  *
  * The store's own URL parameters (doc/backends.md), taken out of the URL
@@ -213,15 +213,15 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 
 static const booking_store_catalog pg_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
-	.movie_insert = pg_movie_insert,
+	.movie_insert = sql_movie_insert,
 	.movie_get = sql_movie_get,
 	.movie_list = sql_movie_list,
-	.theater_insert = pg_theater_insert,
+	.theater_insert = sql_theater_insert,
 	.theater_get = sql_theater_get,
 	.theater_list = sql_theater_list,
-	.screen_insert = pg_screen_insert,
+	.screen_insert = sql_screen_insert,
 	.screen_get = sql_screen_get,
-	.showtime_insert = pg_showtime_insert,
+	.showtime_insert = sql_showtime_insert,
 	.showtime_get = sql_showtime_get,
 	.showtime_list = sql_showtime_list,
 	.seat_list = sql_seat_list,
@@ -243,23 +243,23 @@ static const booking_store_ledger pg_store_ledger = {
 static const booking_store_outbox pg_store_outbox = {
 	.version = BOOKING_STORE_OUTBOX_VERSION,
 	.outbox_unpublished = sql_outbox_unpublished,
-	.outbox_mark_published = pg_outbox_mark_published,
+	.outbox_mark_published = sql_outbox_mark_published,
 	.outbox_read = sql_outbox_read,
 	.cursor_get = sql_cursor_get,
-	.cursor_advance = pg_cursor_advance,
+	.cursor_advance = sql_cursor_advance,
 	.inbox_seen = sql_inbox_seen,
-	.inbox_mark = pg_inbox_mark,
-	.dead_letter_put = pg_dead_letter_put,
+	.inbox_mark = sql_inbox_mark,
+	.dead_letter_put = sql_dead_letter_put,
 	.dead_letter_list = sql_dead_letter_list,
 };
 
 static const booking_store_users pg_store_users = {
 	.version = BOOKING_STORE_USERS_VERSION,
-	.user_insert = pg_user_insert,
+	.user_insert = sql_user_insert,
 	.user_get = sql_user_get,
 	.user_get_by_email = sql_user_get_by_email,
-	.user_set_password_hash = pg_user_set_password_hash,
-	.token_revoke = pg_token_revoke,
+	.user_set_password_hash = sql_user_set_password_hash,
+	.token_revoke = sql_token_revoke,
 	.token_is_revoked = sql_token_is_revoked,
 };
 

@@ -10,15 +10,19 @@
  *   The SQLite driver keeps its connection until done() (the statement
  *   steps as the rows are walked), outside any BEGIN: one statement is
  *   one snapshot.
- * - The statements are one list, SQL_STATEMENTS, with $1..$N placeholders
- *   numbered in order of first appearance (SQLite binds them by index:
- *   tests/sqlite/test_sqlite_store.c checks every statement) and no
- *   ::casts. Where the dialects differ, the text names a fragment, D(NAME),
+ * - The statements are two lists, SQL_STATEMENTS (reads) and SQL_WRITES
+ *   (writes, each with the read that settles it after a lost reply), with
+ *   $1..$N placeholders (SQLite binds each by its name, so a statement may
+ *   use any of its arguments, in any order: tests/sqlite/test_sqlite_store.c
+ *   checks every statement) and no ::casts; the PostgreSQL driver declares
+ *   each parameter's type from its argument (a JSON array is `json`).
+ *   Where the dialects differ, the text names a fragment, D(NAME),
  *   that each driver defines as SQL_PG_NAME or SQL_LITE_NAME: a booking's
  *   seats are a text[] column in PostgreSQL and child rows in SQLite, both
  *   read as one JSON array column; ties are broken by id or rowid, as each
  *   store's indexes are ordered.
- * - The members in sql/reads.c are the stores' reads, once.
+ * - The members in sql/reads.c are the stores' reads, once, and those
+ *   in sql/writes.c their writes but hold and apply (each store's own).
  *
  * A store using the layer starts with the members of sql_store, in that
  * order (each checks it with a static assertion).
@@ -89,7 +93,60 @@
 	X(DEAD_LETTERS_GROUP, SQL_DEAD_LETTERS " WHERE group_name = $1 ORDER BY dead_at, " D(SEQ))             \
 	X(USER_GET, SQL_USERS " WHERE id = $1")                                                                \
 	X(USER_GET_BY_EMAIL, SQL_USERS " WHERE email = $1")                                                    \
-	X(TOKEN_IS_REVOKED, "SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at > $2")
+	X(TOKEN_IS_REVOKED, "SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at > $2")                 \
+	/* the resolvers of writes (with the write's arguments) */                                             \
+	X(CURSOR_AT, "SELECT 1 FROM consumer_cursors WHERE group_name = $1 AND position = $3")                 \
+	X(USER_HASH_IS, "SELECT 1 FROM users WHERE id = $1 AND password_hash = $3")                           \
+	X(TOKEN_REVOKED_UNTIL, "SELECT 1 WHERE $2 <= $3 OR EXISTS (SELECT 1 FROM revoked_tokens"                \
+	                       " WHERE jti = $1 AND expires_at >= $2)")
+
+/*
+ * W(ID, text, RESOLVE): every write of the shared members. A write is one
+ * statement on PostgreSQL (what SQLite runs as several is a CTE there);
+ * on SQLite its text may hold several statements, run in order in one
+ * transaction. Its answer is the number of rows it changed: the
+ * PostgreSQL statement's, SQLite's first statement's. RESOLVE is the
+ * statement that tells, after a lost reply on PostgreSQL, whether the
+ * write committed (a row: yes), run with the write's arguments; a write
+ * that is its own resolver is idempotent and settled by running it again.
+ */
+#define SQL_EVENT_INSERT(id, type, agg_type, agg_id, occurred, corr, tp, data)                                 \
+	"INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"   \
+	" traceparent, data_json) SELECT " id ", " type ", " agg_type ", " agg_id ", coalesce(max(sequence), 0) + 1, " \
+	occurred ", " corr ", " tp ", " data " FROM outbox WHERE aggregate_id = " agg_id
+/* Are the strings of the JSON array p distinct? (each: the dialect's JSON_EACH) */
+#define SQL_DISTINCT(each, p) "(SELECT count(DISTINCT value) FROM " each "(" p ")) = json_array_length(" p ")"
+#define SQL_WRITES(W, D)                                                                                       \
+	W(MOVIE_INSERT, "INSERT INTO movies (id, title, duration_minutes, created_at) VALUES ($1, $2, $3, $4)",  \
+	  MOVIE_GET)                                                                                           \
+	W(THEATER_INSERT, "INSERT INTO theaters (id, name, city, created_at) VALUES ($1, $2, $3, $4)", THEATER_GET) \
+	/* $4, $5: the labels and categories as JSON arrays; no row when the theater is missing or a label repeats */ \
+	W(SCREEN_INSERT, D(SCREEN_INSERT), SCREEN_GET)                                                         \
+	/* $7, $8: the price categories and amounts as JSON arrays; no row when the movie or screen is missing */ \
+	W(SHOWTIME_INSERT, D(SHOWTIME_INSERT), SHOWTIME_GET)                                                   \
+	W(OUTBOX_MARK, "UPDATE outbox SET published = true WHERE id IN (SELECT value FROM " D(JSON_EACH) "($1))" \
+	               " AND NOT published", OUTBOX_MARK)                                                      \
+	/* compare-and-set: no row when the cursor is not at $2 (a missing cursor is at 0) */                  \
+	W(CURSOR_ADVANCE, "INSERT INTO consumer_cursors (group_name, position) SELECT $1, $3"                  \
+	                  " WHERE $2 = 0 OR EXISTS (SELECT 1 FROM consumer_cursors WHERE group_name = $1)"      \
+	                  " ON CONFLICT (group_name) DO UPDATE SET position = excluded.position"                \
+	                  " WHERE consumer_cursors.position = $2", CURSOR_AT)                                  \
+	W(INBOX_MARK, "INSERT INTO inbox (group_name, event_id, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", \
+	  INBOX_SEEN)                                                                                          \
+	W(DEAD_LETTER_PUT, "INSERT INTO dead_letters (group_name, event_id, reason, envelope_json, dead_at)"      \
+	                   " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", DEAD_LETTER_PUT)            \
+	/* the user, then its event ($7..$14) */                                                               \
+	W(USER_INSERT, D(BEFORE) "INSERT INTO users (id, email, role, password_hash, created_at, updated_at)"   \
+	               " VALUES ($1, $2, $3, $4, $5, $6)" D(THEN)                                              \
+	               SQL_EVENT_INSERT("$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14"), USER_GET)       \
+	/* no row when the user is missing or its hash is not $2 (NULL: any) */                                \
+	W(USER_SET_HASH, "UPDATE users SET password_hash = $3, updated_at = $4"                                 \
+	                 " WHERE id = $1 AND ($2 IS NULL OR password_hash = $2)", USER_HASH_IS)                \
+	/* forget dead revocations, keep this one until its token expires (the later expiry wins) */           \
+	W(TOKEN_REVOKE, D(BEFORE) "DELETE FROM revoked_tokens WHERE expires_at <= $3 AND jti <> $1" D(THEN)     \
+	                "INSERT INTO revoked_tokens (jti, expires_at) SELECT $1, $2 WHERE $2 > $3"              \
+	                " ON CONFLICT (jti) DO UPDATE SET expires_at = " D(GREATEST) "(revoked_tokens.expires_at," \
+	                " excluded.expires_at)", TOKEN_REVOKED_UNTIL)
 
 /* The fragments, per dialect: D(NAME) is SQL_PG_NAME or SQL_LITE_NAME. */
 #define SQL_PG(name) SQL_PG_##name
@@ -120,24 +177,77 @@
 #define SQL_PG_OUTBOX_READ "booking_outbox_read($1, $2)"
 #define SQL_LITE_OUTBOX_READ "outbox WHERE position > $1 ORDER BY position LIMIT $2"
 
+/* A write's statements: SQLite runs them one after the other, PostgreSQL the first as a CTE of the second. */
+#define SQL_PG_BEFORE "WITH w AS ("
+#define SQL_PG_THEN ") "
+#define SQL_LITE_BEFORE ""
+#define SQL_LITE_THEN "; "
+#define SQL_PG_GREATEST "greatest"
+#define SQL_LITE_GREATEST "max"
+/* The elements of a JSON array (a text argument) as rows of one column, `value`. */
+#define SQL_PG_JSON_EACH "json_array_elements_text"
+#define SQL_LITE_JSON_EACH "json_each"
+/* The JSON array $n in order, as a PostgreSQL array. */
+#define SQL_PG_ARRAY(n, type)                                                                                  \
+	"ARRAY(SELECT value" type " FROM json_array_elements_text(" n ") WITH ORDINALITY AS j(value, n) ORDER BY n)"
+#define SQL_PG_SCREEN_INSERT                                                                                   \
+	"INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, created_at)"                 \
+	" SELECT $1, $2, $3, " SQL_PG_ARRAY("$4", "") ", " SQL_PG_ARRAY("$5", "") ", $6"                       \
+	" WHERE EXISTS (SELECT 1 FROM theaters WHERE id = $2) AND " SQL_DISTINCT(SQL_PG_JSON_EACH, "$4")
+#define SQL_LITE_SCREEN_INSERT                                                                                 \
+	"INSERT INTO screens (id, theater_id, name, created_at) SELECT $1, $2, $3, $6"                          \
+	" WHERE EXISTS (SELECT 1 FROM theaters WHERE id = $2) AND " SQL_DISTINCT(SQL_LITE_JSON_EACH, "$4") "; "          \
+	"INSERT INTO screen_seats (screen_id, position, label, category) SELECT $1, l.key, l.value, c.value"    \
+	" FROM json_each($4) AS l JOIN json_each($5) AS c ON c.key = l.key"                                     \
+	" WHERE EXISTS (SELECT 1 FROM screens WHERE id = $1)"
+#define SQL_PG_SHOWTIME_INSERT                                                                                 \
+	"WITH seats AS (INSERT INTO showtime_seats (showtime_id, label, category, position)"                  \
+	" SELECT $1, u.label, u.category, u.ord FROM screens AS s,"                                             \
+	" unnest(s.seat_labels, s.seat_categories) WITH ORDINALITY AS u(label, category, ord)"                 \
+	" WHERE s.id = $3 AND EXISTS (SELECT 1 FROM movies WHERE id = $2))"                                      \
+	" INSERT INTO showtimes (id, movie_id, screen_id, starts_at, currency, status, price_categories,"       \
+	" price_amounts, created_at) SELECT $1, $2, $3, $4, $5, $6, " SQL_PG_ARRAY("$7", "") ", "              \
+	SQL_PG_ARRAY("$8", "::bigint") ", $9"                                                                  \
+	" WHERE EXISTS (SELECT 1 FROM movies WHERE id = $2) AND EXISTS (SELECT 1 FROM screens WHERE id = $3)"
+#define SQL_LITE_SHOWTIME_INSERT                                                                               \
+	"INSERT INTO showtimes (id, movie_id, screen_id, starts_at, currency, status, created_at)"              \
+	" SELECT $1, $2, $3, $4, $5, $6, $9"                                                                   \
+	" WHERE EXISTS (SELECT 1 FROM movies WHERE id = $2) AND EXISTS (SELECT 1 FROM screens WHERE id = $3); " \
+	"INSERT INTO showtime_prices (showtime_id, position, category, amount) SELECT $1, c.key, c.value, a.value" \
+	" FROM json_each($7) AS c JOIN json_each($8) AS a ON a.key = c.key"                                    \
+	" WHERE EXISTS (SELECT 1 FROM showtimes WHERE id = $1); "                                              \
+	"INSERT INTO showtime_seats (showtime_id, label, category, position)"                                  \
+	" SELECT $1, label, category, position FROM screen_seats"                                              \
+	" WHERE screen_id = $3 AND EXISTS (SELECT 1 FROM showtimes WHERE id = $1)"
+
 #define SQL_ID(id, text) SQLQ_##id,
-typedef enum sql_qid { SQL_STATEMENTS(SQL_ID, SQL_PG) SQLQ_COUNT } sql_qid;
+#define SQL_WID(id, text, resolve) SQLQ_##id,
+typedef enum sql_qid { SQL_STATEMENTS(SQL_ID, SQL_PG) SQL_WRITES(SQL_WID, SQL_PG) SQLQ_COUNT } sql_qid;
 #undef SQL_ID
+#undef SQL_WID
 
 /* The texts of one dialect, indexed by sql_qid: SQL_TEXTS(SQL_PG) or SQL_TEXTS(SQL_LITE). */
 #define SQL_TEXT(id, text) [SQLQ_##id] = (text),
-#define SQL_TEXTS(D) {SQL_STATEMENTS(SQL_TEXT, D)}
+#define SQL_WTEXT(id, text, resolve) [SQLQ_##id] = (text),
+#define SQL_TEXTS(D) {SQL_STATEMENTS(SQL_TEXT, D) SQL_WRITES(SQL_WTEXT, D)}
+/* Each write's resolver, indexed by sql_qid (reads: 0). */
+#define SQL_RESOLVER(id, text, resolve) [SQLQ_##id] = SQLQ_##resolve,
+#define SQL_RESOLVERS {SQL_WRITES(SQL_RESOLVER, SQL_PG)}
+/* The most statements a write's text holds on SQLite. */
+#define SQL_MAX_PARTS 3
 
 /* --- arguments, rows and the driver ---------------------------------------- */
 
-/* An argument: text (NULL is SQL NULL) or a 64-bit integer. */
+/* An argument: text (NULL is SQL NULL), a JSON array (text), or a 64-bit integer. */
 typedef struct sql_arg {
-	char type; /* 't' or 'i' */
+	char type; /* 't', 'j' or 'i' */
 	const char *text;
 	int64_t i64;
 } sql_arg;
 
 #define SQL_T(s) {'t', (s), 0}
+#define SQL_E(s) {'t', (s) != NULL ? (s) : "", 0} /* NULL as "" */
+#define SQL_J(s) {'j', (s), 0}
 #define SQL_I(v) {'i', NULL, (int64_t)(v)}
 
 typedef struct sql_store sql_store;
@@ -161,6 +271,14 @@ typedef struct sql_driver {
 	/* "" for NULL; borrowed until the next next() or done() */
 	const char *(*text)(const sql_rows *rows, int col);
 	void (*done)(sql_rows *rows);
+	/*
+	 * Run write `q` (SQL_WRITES) as one transaction: SQLite takes the
+	 * writer lock and runs its statements in BEGIN IMMEDIATE; PostgreSQL
+	 * runs its one statement, retried after a deadlock and settled by its
+	 * resolver after a lost reply. *changed: the rows it changed (a write
+	 * settled as committed: 1).
+	 */
+	int (*write)(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed);
 } sql_driver;
 
 struct sql_store {
@@ -213,6 +331,30 @@ int sql_dead_letter_list(booking_store *st, const char *group,
                          int (*cb)(const char *group, const char *event_id, const char *reason,
                                    const char *envelope_json, int64_t dead_at, void *payload),
                          void *payload);
+
+/*
+ * A JSON array of n elements of the records at `base`, `stride` bytes
+ * apart, each at offset `off`: kind 's' a string of at most `max` bytes
+ * in place, 'p' a const char * (NULL elements left out), 'i' an int64_t.
+ * booking_malloc'd; NULL when out of memory (the error set).
+ */
+char *sql_json_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind);
+
+/* --- the shared writes (writes.c) ------------------------------------------ */
+
+int sql_movie_insert(booking_store *st, const booking_movie *m);
+int sql_theater_insert(booking_store *st, const booking_theater *t);
+int sql_screen_insert(booking_store *st, const booking_screen *s);
+int sql_showtime_insert(booking_store *st, const booking_showtime *s);
+int sql_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
+int sql_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
+int sql_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
+int sql_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
+                        const char *envelope_json, int64_t now);
+int sql_user_insert(booking_store *st, const booking_store_user_insert *req);
+int sql_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
+                               int64_t now);
+int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
 
 int sql_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
 int sql_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
@@ -241,6 +242,9 @@ static void conn_close(sq_conn *c)
 		return;
 	for (size_t i = 0; i < c->slot_cap; i++)
 		sqlite3_finalize(c->slots[i].stmt);
+	for (int q = 0; q < SQLQ_COUNT; q++)
+		for (int k = 0; k < SQL_MAX_PARTS; k++)
+			sqlite3_finalize(c->by_id[q][k]);
 	booking_free(c->slots);
 	sqlite3_close(c->db);
 	booking_free(c);
@@ -396,6 +400,9 @@ static bool pool_check(void *conn, void *payload)
 		if (c->slots[i].stmt != NULL && sqlite3_stmt_busy(c->slots[i].stmt))
 			sqlite3_reset(c->slots[i].stmt);
 	}
+	for (int q = 0; q < SQLQ_COUNT; q++)
+		if (c->by_id[q][0] != NULL && sqlite3_stmt_busy(c->by_id[q][0]))
+			sqlite3_reset(c->by_id[q][0]);
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
 	return true;
@@ -551,6 +558,49 @@ static void lite_done(sql_rows *r)
 	sq_release((sq_store *)r->st, r->conn);
 }
 
+/* Prepare, once per connection, every statement of the text of `q`. */
+static int lite_prepare(sq_conn *c, sql_qid q)
+{
+	const char *at = lite_texts[q];
+
+	for (int k = 0; k < SQL_MAX_PARTS && *at != '\0'; k++) {
+		int rc = sqlite3_prepare_v3(c->db, at, -1, SQLITE_PREPARE_PERSISTENT, &c->by_id[q][k], &at);
+
+		if (rc != SQLITE_OK) { /* all or none: a write must not run only its first statements */
+			rc = sq_error(c, rc);
+			for (k = 0; k < SQL_MAX_PARTS; k++) {
+				sqlite3_finalize(c->by_id[q][k]);
+				c->by_id[q][k] = NULL;
+			}
+			return rc;
+		}
+		while (*at == ' ' || *at == ';')
+			at++;
+	}
+	return 0;
+}
+
+/* Bind each parameter of `s` by its name: $N is args[N - 1]. */
+static int lite_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n)
+{
+	for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) {
+		const char *name = sqlite3_bind_parameter_name(s, i);
+		long k = name != NULL ? strtol(name + 1, NULL, 10) : 0;
+		const sql_arg *a;
+		int rc;
+
+		if (k < 1 || (size_t)k > n)
+			return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no argument for parameter %s", name);
+		a = &args[k - 1];
+		rc = a->type == 'i'      ? sqlite3_bind_int64(s, i, (sqlite3_int64)a->i64)
+		     : a->text != NULL ? sqlite3_bind_text(s, i, a->text, -1, SQLITE_STATIC)
+		                       : sqlite3_bind_null(s, i);
+		if (rc != SQLITE_OK)
+			return sq_error(c, rc);
+	}
+	return 0;
+}
+
 /* The connection stays checked out, the statement stepping, until done(). */
 static int lite_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
 {
@@ -558,19 +608,48 @@ static int lite_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, s
 	sq_conn *c = NULL;
 	int rc = sq_acquire((sq_store *)st, &c);
 
+	if (rc == 0 && c->by_id[q][0] == NULL)
+		rc = lite_prepare(c, q);
 	if (rc == 0)
-		rc = sq_stmt(c, lite_texts[q], &s);
-	for (int i = 0; rc == 0 && i < (int)n; i++) {
-		int b = args[i].type == 'i'    ? sqlite3_bind_int64(s, i + 1, (sqlite3_int64)args[i].i64)
-		        : args[i].text != NULL ? sqlite3_bind_text(s, i + 1, args[i].text, -1, SQLITE_STATIC)
-		                               : sqlite3_bind_null(s, i + 1);
-		if (b != SQLITE_OK)
-			rc = sq_error(c, b);
-	}
+		rc = lite_bind(c, s = c->by_id[q][0], args, n);
 	*rows = (sql_rows){st, c, s, 0, 0};
 	if (rc != 0 && c != NULL)
 		lite_done(rows);
 	return rc;
+}
+
+struct lite_write_arg {
+	sql_qid q;
+	const sql_arg *args;
+	size_t n;
+	int64_t *changed;
+};
+
+/* Each statement of the write in turn; the answer is what the first changed. */
+static int lite_write_tx(sq_conn *c, void *arg)
+{
+	const struct lite_write_arg *w = arg;
+	int rc = c->by_id[w->q][0] == NULL ? lite_prepare(c, w->q) : 0;
+
+	for (int k = 0; rc == 0 && k < SQL_MAX_PARTS && c->by_id[w->q][k] != NULL; k++) {
+		sqlite3_stmt *s = c->by_id[w->q][k];
+
+		rc = lite_bind(c, s, w->args, w->n);
+		while (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW)
+			rc = 0;
+		rc = rc == SQLITE_DONE ? 0 : rc;
+		sqlite3_reset(s);
+		if (rc == 0 && k == 0)
+			*w->changed = sq_changes(c);
+	}
+	return rc;
+}
+
+static int lite_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
+{
+	struct lite_write_arg w = {q, args, n, changed};
+
+	return sq_write((sq_store *)st, lite_write_tx, &w);
 }
 
 static int lite_next(sql_rows *r)
@@ -600,7 +679,8 @@ static const char *lite_text(const sql_rows *r, int col)
 	return sq_col_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query, lite_next, lite_is_null, lite_i64, lite_boolean, lite_text, lite_done};
+const sql_driver sq_sql_driver = {lite_query,   lite_next, lite_is_null, lite_i64,
+                                  lite_boolean, lite_text, lite_done,    lite_write};
 
 /* --- text helpers ----------------------------------------------------------- */
 
@@ -623,51 +703,4 @@ const char *sq_col_text(sqlite3_stmt *s, int i)
 	const unsigned char *text = sqlite3_column_text(s, i);
 
 	return text ? (const char *)text : "";
-}
-
-char *sq_json_labels(const booking_seat_ref *seats, size_t n)
-{
-	/* Worst case per label: every byte as \u00XX, two quotes and a comma. */
-	const size_t per = (BOOKING_LABEL_SIZE - 1) * 6 + 3;
-	char *out, *p;
-
-	if (n > (SIZE_MAX - 3) / per) {
-		booking_error_oom();
-		return NULL;
-	}
-	out = booking_malloc(n * per + 3);
-	if (out == NULL) {
-		booking_error_oom();
-		return NULL;
-	}
-	p = out;
-	*p++ = '[';
-	for (size_t i = 0; i < n; i++) {
-		const char *l = seats[i].label;
-		size_t len = strnlen(l, BOOKING_LABEL_SIZE - 1);
-
-		if (i != 0)
-			*p++ = ',';
-		*p++ = '"';
-		for (size_t j = 0; j < len; j++) {
-			unsigned char ch = (unsigned char)l[j];
-
-			if (ch == '"' || ch == '\\') {
-				*p++ = '\\';
-				*p++ = (char)ch;
-			} else if (ch < 0x20) {
-				static const char hex[] = "0123456789abcdef";
-				memcpy(p, "\\u00", 4);
-				p[4] = hex[ch >> 4];
-				p[5] = hex[ch & 15];
-				p += 6;
-			} else {
-				*p++ = (char)ch;
-			}
-		}
-		*p++ = '"';
-	}
-	*p++ = ']';
-	*p = '\0';
-	return out;
 }

@@ -54,6 +54,8 @@ typedef struct sq_conn {
 	size_t slot_cap;
 	size_t slot_count;
 	bool holds_writer;     /* holds the store's writer mutex */
+	/* the shared layer's statements, by sql_qid, each part of a write's text */
+	sqlite3_stmt *by_id[SQLQ_COUNT][SQL_MAX_PARTS];
 } sq_conn;
 
 typedef struct sq_store {
@@ -127,8 +129,6 @@ int sq_read(sq_store *st, sq_body_fn fn, void *arg);
 void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap);
 /** Column text or "" (borrowed until the next step/reset). */
 const char *sq_col_text(sqlite3_stmt *s, int i);
-/** The labels as a JSON array of strings (for json_each), booking_malloc'd; NULL when out of memory (error set). */
-char *sq_json_labels(const booking_seat_ref *seats, size_t n);
 
 /* --- schema.c ----------------------------------------------------------- */
 
@@ -145,11 +145,6 @@ int sq_events_insert(sq_conn *c, const booking_event_record *events, size_t n);
 
 /* --- the members, by file ---------------------------------------------- */
 
-int sq_movie_insert(booking_store *st, const booking_movie *m);
-int sq_theater_insert(booking_store *st, const booking_theater *t);
-int sq_screen_insert(booking_store *st, const booking_screen *s);
-int sq_showtime_insert(booking_store *st, const booking_showtime *s);
-
 int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 #define SQ_BOOKING_COLUMNS \
@@ -161,18 +156,6 @@ int sq_payment_start(sq_conn *c, const booking_store_payment_start *start);
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
 	"refunded_amount, created_at, updated_at"
 
-int sq_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n);
-int sq_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position);
-int sq_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now);
-int sq_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
-                       const char *envelope_json, int64_t now);
-
 int sq_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
-
-/* users.c: users and token revocations (store version 2) */
-int sq_user_insert(booking_store *st, const booking_store_user_insert *req);
-int sq_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
-                              int64_t now);
-int sq_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
 
 #endif

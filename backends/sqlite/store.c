@@ -1,8 +1,8 @@
 /*
  * SQLite store (`sqlite:///path/file.db`, `sqlite::memory:`): the
  * constructor, the vtable and the integrity scan. The writes live in
- * catalog.c, reservation.c, payment.c and outbox.c, the reads in the
- * shared layer (sql/reads.c); connections, transactions and the shared
+ * reservation.c, payment.c and outbox.c (hold and apply), the other writes
+ * and the reads in the shared layer (sql/); connections, transactions and the shared
  * layer's driver in pool.c; migrations in schema.c.
  *
  * Every write member is one BEGIN IMMEDIATE transaction (ROLLBACK on any
@@ -195,15 +195,15 @@ static void sq_free(booking_store *bst)
 
 static const booking_store_catalog sq_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
-	.movie_insert = sq_movie_insert,
+	.movie_insert = sql_movie_insert,
 	.movie_get = sql_movie_get,
 	.movie_list = sql_movie_list,
-	.theater_insert = sq_theater_insert,
+	.theater_insert = sql_theater_insert,
 	.theater_get = sql_theater_get,
 	.theater_list = sql_theater_list,
-	.screen_insert = sq_screen_insert,
+	.screen_insert = sql_screen_insert,
 	.screen_get = sql_screen_get,
-	.showtime_insert = sq_showtime_insert,
+	.showtime_insert = sql_showtime_insert,
 	.showtime_get = sql_showtime_get,
 	.showtime_list = sql_showtime_list,
 	.seat_list = sql_seat_list,
@@ -225,23 +225,23 @@ static const booking_store_ledger sq_store_ledger = {
 static const booking_store_outbox sq_store_outbox = {
 	.version = BOOKING_STORE_OUTBOX_VERSION,
 	.outbox_unpublished = sql_outbox_unpublished,
-	.outbox_mark_published = sq_outbox_mark_published,
+	.outbox_mark_published = sql_outbox_mark_published,
 	.outbox_read = sql_outbox_read,
 	.cursor_get = sql_cursor_get,
-	.cursor_advance = sq_cursor_advance,
+	.cursor_advance = sql_cursor_advance,
 	.inbox_seen = sql_inbox_seen,
-	.inbox_mark = sq_inbox_mark,
-	.dead_letter_put = sq_dead_letter_put,
+	.inbox_mark = sql_inbox_mark,
+	.dead_letter_put = sql_dead_letter_put,
 	.dead_letter_list = sql_dead_letter_list,
 };
 
 static const booking_store_users sq_store_users = {
 	.version = BOOKING_STORE_USERS_VERSION,
-	.user_insert = sq_user_insert,
+	.user_insert = sql_user_insert,
 	.user_get = sql_user_get,
 	.user_get_by_email = sql_user_get_by_email,
-	.user_set_password_hash = sq_user_set_password_hash,
-	.token_revoke = sq_token_revoke,
+	.user_set_password_hash = sql_user_set_password_hash,
+	.token_revoke = sql_token_revoke,
 	.token_is_revoked = sql_token_is_revoked,
 };
 

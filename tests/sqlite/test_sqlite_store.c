@@ -473,11 +473,11 @@ START_TEST(more_threads_than_connections_take_turns)
 END_TEST
 
 /*
- * The shared SQL layer writes $1..$N and binds by index: SQLite takes $N
- * as a named parameter numbered in order of first appearance, so every
- * statement must name its parameters in that order ($1 first, then $2...).
+ * The shared SQL layer writes $1..$N and SQLite binds each by its name:
+ * every statement of every text (a write's may hold several) prepares,
+ * and each of its parameters is named $N.
  */
-START_TEST(every_shared_statement_binds_its_placeholders_by_index_on_sqlite)
+START_TEST(every_shared_statement_names_its_placeholders_on_sqlite)
 {
 	static const char *const texts[SQLQ_COUNT] = SQL_TEXTS(SQL_LITE);
 	booking_store *st = NULL;
@@ -489,20 +489,24 @@ START_TEST(every_shared_statement_binds_its_placeholders_by_index_on_sqlite)
 	sqt_assert_ok(st->migrate(st, NULL));
 	ck_assert_int_eq(sqlite3_open(file.path, &db), SQLITE_OK);
 	for (int q = 0; q < SQLQ_COUNT; q++) {
-		sqlite3_stmt *s = NULL;
+		int parts = 0;
 
-		ck_assert_msg(sqlite3_prepare_v2(db, texts[q], -1, &s, NULL) == SQLITE_OK, "statement %d: %s: %s", q,
-		              sqlite3_errmsg(db), texts[q]);
-		for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) {
-			char name[16];
+		for (const char *at = texts[q]; *at != '\0'; parts++) {
+			sqlite3_stmt *s = NULL;
 
-			snprintf(name, sizeof name, "$%d", i);
-			ck_assert_msg(sqlite3_bind_parameter_name(s, i) != NULL &&
-			                  strcmp(sqlite3_bind_parameter_name(s, i), name) == 0,
-			              "statement %d: parameter %d is %s: %s", q, i, sqlite3_bind_parameter_name(s, i),
-			              texts[q]);
+			ck_assert_msg(sqlite3_prepare_v2(db, at, -1, &s, &at) == SQLITE_OK && s != NULL,
+			              "statement %d: %s: %s", q, sqlite3_errmsg(db), texts[q]);
+			for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) {
+				const char *name = sqlite3_bind_parameter_name(s, i);
+
+				ck_assert_msg(name != NULL && name[0] == '$' && atoi(name + 1) >= 1,
+				              "statement %d: parameter %d is %s: %s", q, i, name, texts[q]);
+			}
+			sqlite3_finalize(s);
+			while (*at == ' ' || *at == ';')
+				at++;
 		}
-		sqlite3_finalize(s);
+		ck_assert_msg(parts >= 1 && parts <= SQL_MAX_PARTS, "statement %d has %d parts", q, parts);
 	}
 	sqlite3_close(db);
 	st->free(st);
@@ -527,7 +531,7 @@ int main(void)
 	tcase_add_test(tc, url_parameters_reach_every_connection);
 	tcase_add_test(tc, the_url_pool_bounds_the_connections);
 	tcase_add_test(tc, bad_url_parameters_are_refused_naming_the_field_and_create_nothing);
-	tcase_add_test(tc, every_shared_statement_binds_its_placeholders_by_index_on_sqlite);
+	tcase_add_test(tc, every_shared_statement_names_its_placeholders_on_sqlite);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

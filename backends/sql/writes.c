@@ -1,0 +1,321 @@
+/*
+ * The SQL stores' writes, once for SQLite and PostgreSQL (sql.h), but hold
+ * and apply (the hot paths, each store's own). Each is one write of
+ * SQL_WRITES: one transaction, one round trip on PostgreSQL. Where a write
+ * changed nothing, a read on that path only tells the core why.
+ * SPDX-License-Identifier: MIT
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sql/sql.h"
+
+static int write(booking_store *bst, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
+{
+	sql_store *st = (sql_store *)bst;
+
+	*changed = 0;
+	return st->driver->write(st, q, args, n, changed);
+}
+
+/* Does read `q` of one id return a row? */
+static int found(booking_store *bst, sql_qid q, const char *id, bool *out)
+{
+	sql_store *st = (sql_store *)bst;
+	const sql_arg a[] = {SQL_T(id)};
+	sql_rows r = {st, NULL, NULL, 0, 0};
+	int rc = st->driver->query(st, q, a, 1, &r);
+
+	*out = false;
+	if (rc != 0)
+		return rc;
+	rc = st->driver->next(&r);
+	st->driver->done(&r);
+	*out = rc > 0;
+	return rc < 0 ? rc : 0;
+}
+
+static int missing(const char *what)
+{
+	return booking_error_set(BOOKING_EVALIDATION, NULL, "store: %s is required", what);
+}
+
+static int exists_error(int rc, const char *what, const char *id)
+{
+	return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "%s %s already exists", what, id) : rc;
+}
+
+/* --- JSON arrays --------------------------------------------------------------- */
+
+/* Write s (len bytes) as a JSON string at dst (NULL: only count); returns its length. */
+static size_t json_string(char *dst, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	if (dst)
+		dst[n] = '"';
+	n++;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\') {
+			if (dst) {
+				dst[n] = '\\';
+				dst[n + 1] = (char)ch;
+			}
+			n += 2;
+		} else if (ch < 0x20) {
+			if (dst) {
+				memcpy(dst + n, "\\u00", 4);
+				dst[n + 4] = hex[ch >> 4];
+				dst[n + 5] = hex[ch & 15];
+			}
+			n += 6;
+		} else {
+			if (dst)
+				dst[n] = (char)ch;
+			n++;
+		}
+	}
+	if (dst)
+		dst[n] = '"';
+	return n + 1;
+}
+
+char *sql_json_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind)
+{
+	char *out = NULL;
+
+	for (;;) { /* measures, allocates, then writes */
+		size_t len = 1;
+
+		for (size_t i = 0; i < n; i++) {
+			const char *field = (const char *)base + i * stride + off;
+			const char *s = kind == 'p' ? *(const char *const *)(const void *)field : field;
+			char num[24];
+			int64_t v;
+
+			if (kind == 'p' && s == NULL)
+				continue;
+			if (len > 1) {
+				if (out)
+					out[len] = ',';
+				len++;
+			}
+			if (kind == 'i') {
+				memcpy(&v, field, sizeof v);
+				size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v);
+				if (out)
+					memcpy(out + len, num, k);
+				len += k;
+			} else {
+				len += json_string(out ? out + len : NULL, s, kind == 's' ? strnlen(s, max) : strlen(s));
+			}
+		}
+		if (out) {
+			out[0] = '[';
+			out[len] = ']';
+			out[len + 1] = '\0';
+			return out;
+		}
+		if ((out = booking_malloc(len + 2)) == NULL) {
+			booking_error_oom();
+			return NULL;
+		}
+	}
+}
+
+/* --- the catalog ----------------------------------------------------------------- */
+
+int sql_movie_insert(booking_store *st, const booking_movie *m)
+{
+	int64_t changed;
+
+	if (m == NULL)
+		return missing("movie");
+	const sql_arg a[] = {SQL_T(m->id), SQL_E(m->title), SQL_I(m->duration_minutes), SQL_I(m->created_at)};
+	return exists_error(write(st, SQLQ_MOVIE_INSERT, a, 4, &changed), "movie", m->id);
+}
+
+int sql_theater_insert(booking_store *st, const booking_theater *t)
+{
+	int64_t changed;
+
+	if (t == NULL)
+		return missing("theater");
+	const sql_arg a[] = {SQL_T(t->id), SQL_E(t->name), SQL_E(t->city), SQL_I(t->created_at)};
+	return exists_error(write(st, SQLQ_THEATER_INSERT, a, 4, &changed), "theater", t->id);
+}
+
+int sql_screen_insert(booking_store *st, const booking_screen *s)
+{
+	int64_t changed = 0;
+	bool theater = false;
+	char *labels, *categories;
+	int rc;
+
+	if (s == NULL || (s->seat_count && s->seats == NULL))
+		return missing("screen and its seats");
+	labels = sql_json_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
+	                        sizeof s->seats->label - 1, 's');
+	categories = sql_json_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
+	                            sizeof s->seats->category - 1, 's');
+	if (labels == NULL || categories == NULL) {
+		rc = BOOKING_ENOMEM;
+	} else {
+		const sql_arg a[] = {SQL_T(s->id),     SQL_T(s->theater_id), SQL_E(s->name),
+		                     SQL_J(labels),    SQL_J(categories),    SQL_I(s->created_at)};
+		rc = exists_error(write(st, SQLQ_SCREEN_INSERT, a, 6, &changed), "screen", s->id);
+	}
+	booking_free(labels);
+	booking_free(categories);
+	if (rc != 0 || changed > 0)
+		return rc;
+	if ((rc = found(st, SQLQ_THEATER_GET, s->theater_id, &theater)) != 0)
+		return rc;
+	if (!theater)
+		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
+	return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat label appears twice in the screen");
+}
+
+int sql_showtime_insert(booking_store *st, const booking_showtime *s)
+{
+	char currency[BOOKING_CURRENCY_SIZE];
+	int64_t changed = 0;
+	bool movie = false;
+	char *categories, *amounts;
+	int rc;
+
+	if (s == NULL || (s->price_count && s->prices == NULL))
+		return missing("showtime and its prices");
+	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), s->currency);
+	categories = sql_json_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
+	                            sizeof s->prices->category - 1, 's');
+	amounts = sql_json_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i');
+	if (categories == NULL || amounts == NULL) {
+		rc = BOOKING_ENOMEM;
+	} else {
+		const sql_arg a[] = {SQL_T(s->id),          SQL_T(s->movie_id), SQL_T(s->screen_id),
+		                     SQL_I(s->starts_at),   SQL_T(currency),    SQL_I(s->status),
+		                     SQL_J(categories),     SQL_J(amounts),     SQL_I(s->created_at)};
+		rc = exists_error(write(st, SQLQ_SHOWTIME_INSERT, a, 9, &changed), "showtime", s->id);
+	}
+	booking_free(categories);
+	booking_free(amounts);
+	if (rc != 0 || changed > 0)
+		return rc;
+	if ((rc = found(st, SQLQ_MOVIE_GET, s->movie_id, &movie)) != 0)
+		return rc;
+	return booking_store_not_found(movie ? BOOKING_ESCREEN_NOT_FOUND : BOOKING_EMOVIE_NOT_FOUND);
+}
+
+/* --- the outbox and its consumers ----------------------------------------------- */
+
+int sql_outbox_mark_published(booking_store *st, const char *const *event_ids, size_t n)
+{
+	int64_t changed;
+	char *ids;
+	int rc;
+
+	if (n == 0 || event_ids == NULL)
+		return 0;
+	if ((ids = sql_json_array(event_ids, n, sizeof *event_ids, 0, 0, 'p')) == NULL)
+		return BOOKING_ENOMEM;
+	const sql_arg a[] = {SQL_J(ids)};
+	rc = write(st, SQLQ_OUTBOX_MARK, a, 1, &changed);
+	booking_free(ids);
+	return rc;
+}
+
+int sql_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t position)
+{
+	const sql_arg a[] = {SQL_T(group), SQL_I(expected), SQL_I(position)};
+	int64_t changed = 0, at = 0;
+	int rc;
+
+	if (group == NULL)
+		return missing("group");
+	if ((rc = write(st, SQLQ_CURSOR_ADVANCE, a, 3, &changed)) != 0 || changed > 0)
+		return rc;
+	if ((rc = sql_cursor_get(st, group, &at)) != 0)
+		return rc;
+	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group, (long long)at,
+	                         (long long)expected);
+}
+
+int sql_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now)
+{
+	const sql_arg a[] = {SQL_T(group), SQL_T(event_id), SQL_I(now)};
+	int64_t changed = 0;
+	int rc;
+
+	if (group == NULL || event_id == NULL)
+		return missing("group and event_id");
+	if ((rc = write(st, SQLQ_INBOX_MARK, a, 3, &changed)) != 0 || changed > 0)
+		return rc;
+	return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
+}
+
+int sql_dead_letter_put(booking_store *st, const char *group, const char *event_id, const char *reason,
+                        const char *envelope_json, int64_t now)
+{
+	const sql_arg a[] = {SQL_T(group), SQL_T(event_id), SQL_E(reason), SQL_E(envelope_json), SQL_I(now)};
+	int64_t changed;
+
+	if (group == NULL || event_id == NULL)
+		return missing("group and event_id");
+	return write(st, SQLQ_DEAD_LETTER_PUT, a, 5, &changed);
+}
+
+/* --- users and tokens --------------------------------------------------------------- */
+
+int sql_user_insert(booking_store *st, const booking_store_user_insert *req)
+{
+	int64_t changed;
+	int rc;
+
+	if (req == NULL || req->user == NULL || req->user->email == NULL || req->password_hash == NULL ||
+	    req->event == NULL)
+		return missing("user, email, password hash and event");
+	const booking_user *u = req->user;
+	const booking_event_record *e = req->event;
+	const sql_arg a[] = {SQL_T(u->id),           SQL_T(u->email),         SQL_I(u->role),
+	                     SQL_T(req->password_hash), SQL_I(u->created_at), SQL_I(u->updated_at),
+	                     SQL_T(e->id),           SQL_E(e->type),          SQL_E(e->aggregate_type),
+	                     SQL_T(e->aggregate_id), SQL_I(e->occurred_at),   SQL_E(e->correlation_id),
+	                     SQL_E(e->traceparent),  SQL_T(e->data_json ? e->data_json : "{}")};
+	rc = write(st, SQLQ_USER_INSERT, a, 14, &changed);
+	if (rc == BOOKING_EEXISTS) /* the id or the address is taken (or the event's id) */
+		return booking_error_set(rc, NULL, "a user with this id or email exists");
+	return rc;
+}
+
+int sql_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash, const char *new_hash,
+                               int64_t now)
+{
+	const sql_arg a[] = {SQL_T(id), SQL_T(expected_hash), SQL_T(new_hash), SQL_I(now)};
+	int64_t changed = 0;
+	bool user = false;
+	int rc;
+
+	if (id == NULL || new_hash == NULL)
+		return missing("user id and hash");
+	if ((rc = write(st, SQLQ_USER_SET_HASH, a, 4, &changed)) != 0 || changed > 0)
+		return rc;
+	if ((rc = found(st, SQLQ_USER_GET, id, &user)) != 0)
+		return rc;
+	if (!user)
+		return booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
+	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the password hash changed meanwhile");
+}
+
+int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now)
+{
+	const sql_arg a[] = {SQL_T(jti), SQL_I(expires_at), SQL_I(now)};
+	int64_t changed;
+
+	if (jti == NULL || jti[0] == '\0')
+		return missing("jti");
+	return write(st, SQLQ_TOKEN_REVOKE, a, 3, &changed);
+}
