@@ -366,25 +366,6 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
 	return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: %s: %s (SQLSTATE %s)", what, msg, state);
 }
 
-int pg_domain_error(int code, const char *what, const char *id)
-{
-	switch (code) {
-	case BOOKING_EMOVIE_NOT_FOUND:
-	case BOOKING_ETHEATER_NOT_FOUND:
-	case BOOKING_ESCREEN_NOT_FOUND:
-	case BOOKING_ESHOWTIME_NOT_FOUND:
-	case BOOKING_EBOOKING_NOT_FOUND:
-	case BOOKING_EPAYMENT_NOT_FOUND:
-		return booking_store_not_found(code);
-	case BOOKING_EEXISTS:
-		return booking_error_set(code, NULL, "%s: %s already exists", what, id ? id : "");
-	case BOOKING_EVALIDATION:
-		return booking_error_set(code, NULL, "%s: invalid request", what);
-	default:
-		return booking_error_set(code < 0 ? code : BOOKING_EINTERNAL, NULL, "%s: failed (%d)", what, code);
-	}
-}
-
 /* ------------------------------------------------------------------------
  * Connections.
  * ------------------------------------------------------------------------ */

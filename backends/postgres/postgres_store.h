@@ -155,8 +155,6 @@ int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p);
 /* Map a failed result (NULL: the connection failed) to a booking error and set it. */
 int pg_error(pg_conn *c, const PGresult *r, const char *what);
 
-/* The message for a domain error code returned by a store function. */
-int pg_domain_error(int code, const char *what, const char *id);
 
 /* --- members, by file ---------------------------------------------------- */
 

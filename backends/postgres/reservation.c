@@ -124,8 +124,11 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 	case BOOKING_EEXISTS:
 		rc = booking_error_set(code, NULL, "booking %s already exists", b->id);
 		break;
+	case BOOKING_ESHOWTIME_NOT_FOUND:
+		rc = booking_store_not_found(code);
+		break;
 	default:
-		rc = pg_domain_error(code, "hold", b->showtime_id);
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
 		break;
 	}
 	booking_free(labels);
