@@ -39,20 +39,6 @@ void booking_user_free(booking_user *u)
 	booking_free(u);
 }
 
-static int user_copy(booking_user **out, const booking_user *src)
-{
-	booking_user *u = booking_malloc(sizeof(*u));
-	if (!u)
-		return booking_error_oom();
-	*u = *src;
-	if (!(u->email = booking_strdup(src->email))) {
-		booking_free(u);
-		return booking_error_oom();
-	}
-	*out = u;
-	return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* e-mail and password policy                                           */
 
@@ -443,7 +429,7 @@ static int register_run(booking_user **out, booking *bk, const booking_ctx *ctx,
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "user registered",
 		             json_pack("{s:s,s:s}", "user_id", u.id, "role", booking_role_name(role)));
 		if (out)
-			rc = user_copy(out, &u);
+			rc = booking_user_copy(out, &u);
 	}
 	sodium_memzero(hash, sizeof(hash));
 	booking_free(u.email);

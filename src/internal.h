@@ -200,7 +200,6 @@ json_t *booking__booking_event_data(const booking_reservation *b, const char *re
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
 
 /* reservation.c / payment.c record helpers */
-int booking__reservation_copy(booking_reservation **out, const booking_reservation *src);
 json_t *booking__reservation_json(const booking_reservation *r);
 json_t *booking__payment_json(const booking_payment *p);
 

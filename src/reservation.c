@@ -52,6 +52,7 @@ void booking_reservation_list_free(booking_reservation_list *l)
 	booking_free(l);
 }
 
+/* A list item: the struct in place, its seats a block of their own. */
 static int reservation_copy_into(booking_reservation *dst, const booking_reservation *src)
 {
 	*dst = *src;
@@ -62,19 +63,6 @@ static int reservation_copy_into(booking_reservation *dst, const booking_reserva
 			return booking_error_oom();
 		memcpy(dst->seats, src->seats, src->seat_count * sizeof(*dst->seats));
 	}
-	return 0;
-}
-
-int booking__reservation_copy(booking_reservation **out, const booking_reservation *src)
-{
-	booking_reservation *r = booking_malloc(sizeof(*r));
-	if (!r)
-		return booking_error_oom();
-	if (reservation_copy_into(r, src) < 0) {
-		booking_free(r);
-		return BOOKING_ENOMEM;
-	}
-	*out = r;
 	return 0;
 }
 
@@ -259,7 +247,7 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "seats held",
 	             json_pack("{s:s,s:s,s:i}", "booking_id", r.id, "showtime_id", showtime_id, "seats", (int)seat_count));
 	if (out)
-		rc = booking__reservation_copy(out, &r);
+		rc = booking_reservation_copy(out, &r);
 done:
 	lock_keys_free(keys, seat_count);
 	booking_free(r.seats);

@@ -9,11 +9,14 @@
  * out: check the guards, allocate everything the write needs (records,
  * hash-table capacity), and only then apply changes that cannot fail.
  *
- * Records are never deleted and the immutable parts of a record (ids,
- * strings, a booking's seat list, catalog entries) never change once
- * stored, so list members copy plain structs (borrowing those strings)
- * under the mutex and call the callbacks after releasing it: a callback
- * may call back into the store.
+ * Rows are kept in the layout the public booking_*_free() expect, so a
+ * row is made, handed out and freed by <booking/sys/records.h> and those
+ * functions. Records are never deleted and the immutable parts of a
+ * record (ids, strings, a booking's seat list, catalog entries) never
+ * change once stored, so list members copy plain structs (borrowing those
+ * strings) under the mutex and call the callbacks after releasing it: a
+ * callback may call back into the store; a get of a catalog entry copies
+ * it after releasing the mutex.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -56,11 +59,11 @@ typedef struct mem_seat {
 	char key[BOOKING_ID_SIZE + BOOKING_LABEL_SIZE];
 } mem_seat;
 
-typedef struct mem_showtime {
-	booking_showtime *rec;
-	size_t seat_count;
-	mem_seat *seats; /* layout order; never reallocated (the seat index points into it) */
-} mem_showtime;
+/* The seat rows of a showtime, in layout order, in one block that never moves (the seat index points into it). */
+typedef struct mem_seats {
+	size_t count;
+	mem_seat seat[];
+} mem_seats;
 
 /* An outbox event; its strings live in the same block, after the struct. */
 typedef struct mem_event {
@@ -111,7 +114,8 @@ typedef struct mem_store {
 	table movies;     /* booking_movie */
 	table theaters;   /* booking_theater */
 	table screens;    /* booking_screen */
-	table showtimes;  /* mem_showtime */
+	table showtimes;  /* booking_showtime */
+	table seat_rows;  /* mem_seats by showtime id, in the order of showtimes */
 	table bookings;   /* booking_reservation */
 	table payments;   /* booking_payment */
 	table idem;       /* mem_idem by user "\n" key */
@@ -120,7 +124,7 @@ typedef struct mem_store {
 	table inbox;      /* mem_inbox */
 	table dead;       /* mem_dead */
 	table cursors;    /* mem_cursor */
-	map seats;        /* mem_seat by showtime "\n" label (owned by the showtimes) */
+	map seats;        /* mem_seat by showtime "\n" label (owned by seat_rows) */
 	map idem_by_payment; /* mem_idem by payment id */
 	size_t seat_total;
 	size_t first_unpublished; /* every event before this index is published */
@@ -159,6 +163,12 @@ static inline void mem_unlock_store(mem_store *st)
 	pthread_mutex_unlock(&st->mu);
 }
 
+/* The row under `id` (a NULL id has none); the caller holds the lock. */
+static inline void *mem_find(const table *t, const char *id)
+{
+	return id ? map_get(&t->index, id, NULL) : NULL;
+}
+
 static inline void *mem_table_get(const table *t, const char *a, const char *b)
 {
 	return map_get(&t->index, a, b);
@@ -185,6 +195,20 @@ static inline int mem_cmp_i64(int64_t a, int64_t b)
 int mem_table_reserve(table *t, size_t extra);
 /** Add a row under `key`; only after mem_table_reserve(), so it cannot fail. */
 void mem_table_add(table *t, const char *key, void *val);
+/** Under the lock: add `row` under `id` unless the id is taken ("<what> <id> already exists"); on failure the caller keeps it. */
+int mem_add_unique(table *t, const char *id, void *row, const char *what);
+/** mem_add_unique() in a critical section of its own. */
+int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what);
+/** The row under `id`, looked up under the lock: for rows that never change (the catalog). */
+const void *mem_get(mem_store *st, const table *t, const char *id);
+/**
+ * Copies (`size` bytes each) of the rows of `t` that `keep` accepts (all
+ * when NULL), taken under the lock, then sorted by `cmp`. They borrow the
+ * rows' strings and arrays. The caller frees the result; NULL with
+ * *n_out 0 when none is kept, or when out of memory (then *rc is set).
+ */
+void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(const void *row, const void *arg),
+                   const void *arg, int (*cmp)(const void *, const void *), size_t *n_out, int *rc);
 /** Copy `src` (NULL as "") into a fixed buffer, truncated, always terminated. */
 void mem_copy_text(char *dst, size_t size, const char *src);
 /** One block: a zeroed struct of `head` bytes, then copies of the `n` strings (see store.c). */
@@ -196,22 +220,6 @@ int mem_oom(void);
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 
-/* --- catalog.c ---------------------------------------------------------- */
-
-void mem_movie_free(void *p);
-void mem_theater_free(void *p);
-void mem_screen_free(void *p);
-void mem_showtime_free(void *p);
-
-/* --- reservation.c ------------------------------------------------------ */
-
-void mem_reservation_free(void *p);
-/** The seat is HELD by `b`. */
-/** Make the seat free: no booking, no hold; its version moves on. */
-void mem_seat_free_row(mem_seat *seat);
-/** Free the seats of `b` that are still HELD by it. */
-void mem_booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now);
-
 /* --- outbox.c: event batches -------------------------------------------- */
 
 /** Check ids, allocate the copies and the table room for `n` events. */
@@ -221,70 +229,11 @@ void mem_ev_batch_commit(mem_store *st, ev_batch *b);
 /** Drop a prepared batch. */
 void mem_ev_batch_abort(ev_batch *b);
 
-/* --- the members, by file ----------------------------------------------- */
+/* --- the groups, one file each (catalog.c, ledger.c, outbox.c, users.c) -- */
 
-/* catalog.c */
-int mem_movie_insert(booking_store *base, const booking_movie *m);
-int mem_movie_get(booking_store *base, const char *id, booking_movie **out);
-int mem_movie_list(booking_store *base, booking_store_movie_cb cb, void *payload);
-int mem_theater_insert(booking_store *base, const booking_theater *t);
-int mem_theater_get(booking_store *base, const char *id, booking_theater **out);
-int mem_theater_list(booking_store *base, booking_store_theater_cb cb, void *payload);
-int mem_screen_insert(booking_store *base, const booking_screen *s);
-int mem_screen_get(booking_store *base, const char *id, booking_screen **out);
-int mem_showtime_insert(booking_store *base, const booking_showtime *s);
-int mem_showtime_get(booking_store *base, const char *id, booking_showtime **out);
-int mem_showtime_list(booking_store *base, const char *movie_id, booking_store_showtime_cb cb, void *payload);
-int mem_seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload);
-
-/* reservation.c */
-int mem_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-int mem_booking_get(booking_store *base, const char *id, booking_reservation **out);
-int mem_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
-                             const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
-int mem_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out);
-int mem_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
-                               booking_store_booking_cb cb, void *payload);
-
-/* payment.c */
-int mem_idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out);
-/* The rows of a payment that starts (apply): allocated first, then committed (cannot fail) or aborted. */
-typedef struct mem_payment_start {
-	mem_idem *idem;
-	booking_payment *payment;
-} mem_payment_start;
-int mem_payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_payment_start *out);
-void mem_payment_start_commit(mem_store *st, mem_payment_start *ps);
-void mem_payment_start_abort(mem_payment_start *ps);
-int mem_payment_get(booking_store *base, const char *id, booking_payment **out);
-int mem_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
-                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
-                         int64_t since);
-int mem_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before, size_t max,
-                               booking_store_payment_cb cb, void *payload);
-
-/* outbox.c */
-int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload);
-int mem_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n);
-int mem_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
-int mem_cursor_get(booking_store *base, const char *group, int64_t *position_out);
-int mem_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position);
-int mem_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out);
-int mem_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now);
-int mem_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
-                        const char *envelope_json, int64_t now);
-int mem_dead_letter_list(booking_store *base, const char *group,
-                         int (*cb)(const char *group, const char *event_id, const char *reason,
-                                   const char *envelope_json, int64_t dead_at, void *payload),
-                         void *payload);
-
-/* users.c */
-int mem_user_insert(booking_store *base, const booking_store_user_insert *req);
-int mem_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out);
-int mem_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out);
-int mem_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
-                               const char *new_hash, int64_t now);
-int mem_token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now);
-int mem_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out);
+extern const booking_store_catalog mem_store_catalog;
+extern const booking_store_ledger mem_store_ledger;
+extern const booking_store_outbox mem_store_outbox;
+extern const booking_store_users mem_store_users;
 
 #endif

@@ -53,7 +53,7 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 	if (!recs)
 		return mem_missing_arg("event");
 	for (size_t i = 0; i < n; i++) {
-		if (mem_table_get(&st->events, recs[i].id, NULL))
+		if (mem_find(&st->events, recs[i].id))
 			return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", recs[i].id);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(recs[i].id, recs[j].id) == 0)
@@ -74,7 +74,7 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 		b->evs[i] = event_pack(&recs[i]);
 		if (!b->evs[i])
 			goto fail;
-		if (mem_table_get(&st->aggs, recs[i].aggregate_id, NULL))
+		if (mem_find(&st->aggs, recs[i].aggregate_id))
 			continue;
 		bool earlier = false;
 		for (size_t j = 0; j < i && !earlier; j++)
@@ -101,7 +101,7 @@ void mem_ev_batch_commit(mem_store *st, ev_batch *b)
 		mem_event *e = b->evs[i];
 		if (b->new_aggs[i])
 			mem_table_add(&st->aggs, b->new_aggs[i]->id, b->new_aggs[i]);
-		mem_agg *agg = mem_table_get(&st->aggs, e->rec.aggregate_id, NULL);
+		mem_agg *agg = mem_find(&st->aggs, e->rec.aggregate_id);
 		e->rec.sequence = ++agg->last;
 		e->rec.position = (int64_t)st->events.len + 1;
 		mem_table_add(&st->events, e->rec.id, e);
@@ -136,7 +136,7 @@ static size_t skip_published(mem_store *st)
 	return i;
 }
 
-int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
+static int outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
 	booking_event_record *snap = NULL;
@@ -158,14 +158,14 @@ int mem_outbox_unpublished(booking_store *base, size_t max, booking_store_event_
 	return deliver_events(snap, n, cb, payload);
 }
 
-int mem_outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
+static int outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
 {
 	mem_store *st = mem_impl(base);
 	if (n && !event_ids)
 		return mem_missing_arg("event_ids");
 	mem_lock_store(st);
 	for (size_t i = 0; i < n; i++) {
-		mem_event *e = event_ids[i] ? mem_table_get(&st->events, event_ids[i], NULL) : NULL;
+		mem_event *e = mem_find(&st->events, event_ids[i]);
 		if (e)
 			e->rec.published = true;
 	}
@@ -173,7 +173,7 @@ int mem_outbox_mark_published(booking_store *base, const char *const *event_ids,
 	return 0;
 }
 
-int mem_outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
+static int outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
 	booking_event_record *snap = NULL;
@@ -195,13 +195,13 @@ int mem_outbox_read(booking_store *base, int64_t after, size_t max, booking_stor
 	return deliver_events(snap, n, cb, payload);
 }
 
-int mem_cursor_get(booking_store *base, const char *group, int64_t *position_out)
+static int cursor_get(booking_store *base, const char *group, int64_t *position_out)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !position_out)
 		return mem_missing_arg("group");
 	mem_lock_store(st);
-	const mem_cursor *c = mem_table_get(&st->cursors, group, NULL);
+	const mem_cursor *c = mem_find(&st->cursors, group);
 	*position_out = c ? c->position : 0;
 	mem_unlock_store(st);
 	return 0;
@@ -209,7 +209,7 @@ int mem_cursor_get(booking_store *base, const char *group, int64_t *position_out
 
 static int cursor_advance_locked(mem_store *st, const char *group, int64_t expected, int64_t position)
 {
-	mem_cursor *c = mem_table_get(&st->cursors, group, NULL);
+	mem_cursor *c = mem_find(&st->cursors, group);
 	int64_t current = c ? c->position : 0;
 	if (current != expected)
 		return booking_error_set(BOOKING_EINVALID_STATE, NULL,
@@ -233,7 +233,7 @@ static int cursor_advance_locked(mem_store *st, const char *group, int64_t expec
 	return 0;
 }
 
-int mem_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
+static int cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
 {
 	mem_store *st = mem_impl(base);
 	if (!group)
@@ -244,7 +244,7 @@ int mem_cursor_advance(booking_store *base, const char *group, int64_t expected,
 	return rc;
 }
 
-int mem_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
+static int inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id || !seen_out)
@@ -280,7 +280,7 @@ static int inbox_mark_locked(mem_store *st, const char *group, const char *event
 	return 0;
 }
 
-int mem_inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
+static int inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id)
@@ -320,7 +320,7 @@ static int dead_letter_put_locked(mem_store *st, const char *group, const char *
 	return 0;
 }
 
-int mem_dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
+static int dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
                         const char *envelope_json, int64_t now)
 {
 	mem_store *st = mem_impl(base);
@@ -334,38 +334,41 @@ int mem_dead_letter_put(booking_store *base, const char *group, const char *even
 
 static int cmp_dead(const void *a, const void *b)
 {
-	const mem_dead *x = *(const mem_dead *const *)a, *y = *(const mem_dead *const *)b;
+	const mem_dead *x = a, *y = b;
 	int c = mem_cmp_i64(x->dead_at, y->dead_at);
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-int mem_dead_letter_list(booking_store *base, const char *group,
-                         int (*cb)(const char *group, const char *event_id, const char *reason,
-                                   const char *envelope_json, int64_t dead_at, void *payload),
-                         void *payload)
+static bool of_group(const void *row, const void *group)
+{
+	return !group || strcmp(((const mem_dead *)row)->group, group) == 0;
+}
+
+static int dead_letter_list(booking_store *base, const char *group,
+                            int (*cb)(const char *group, const char *event_id, const char *reason,
+                                      const char *envelope_json, int64_t dead_at, void *payload),
+                            void *payload)
 {
 	mem_store *st = mem_impl(base);
-	const mem_dead **snap = NULL;
-	size_t n = 0;
-	mem_lock_store(st);
-	size_t total = st->dead.len;
-	for (size_t i = 0; i < total; i++) {
-		const mem_dead *d = st->dead.items[i];
-		if (group && strcmp(d->group, group) != 0)
-			continue;
-		if (!snap && !(snap = booking_calloc(total - i, sizeof *snap))) {
-			mem_unlock_store(st);
-			return mem_oom();
-		}
-		snap[n++] = d; /* dead letters are immutable and live as long as the store */
-	}
-	mem_unlock_store(st);
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp_dead);
-	int rc = 0;
+	size_t n;
+	int rc;
+	/* dead letters are immutable and live as long as the store: the copies borrow their strings */
+	mem_dead *snap = mem_snapshot(st, &st->dead, sizeof *snap, of_group, group, cmp_dead, &n, &rc);
 	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(snap[i]->group, snap[i]->event_id, snap[i]->reason, snap[i]->envelope, snap[i]->dead_at,
-		        payload);
+		rc = cb(snap[i].group, snap[i].event_id, snap[i].reason, snap[i].envelope, snap[i].dead_at, payload);
 	booking_free(snap);
 	return rc;
 }
+
+const booking_store_outbox mem_store_outbox = {
+	.version = BOOKING_STORE_OUTBOX_VERSION,
+	.outbox_unpublished = outbox_unpublished,
+	.outbox_mark_published = outbox_mark_published,
+	.outbox_read = outbox_read,
+	.cursor_get = cursor_get,
+	.cursor_advance = cursor_advance,
+	.inbox_seen = inbox_seen,
+	.inbox_mark = inbox_mark,
+	.dead_letter_put = dead_letter_put,
+	.dead_letter_list = dead_letter_list,
+};

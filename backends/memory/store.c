@@ -6,6 +6,7 @@
  */
 #include "memory_store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int mem_table_reserve(table *t, size_t extra)
@@ -33,6 +34,55 @@ void mem_table_add(table *t, const char *key, void *val)
 {
 	map_put(&t->index, key, val);
 	t->items[t->len++] = val;
+}
+
+int mem_add_unique(table *t, const char *id, void *row, const char *what)
+{
+	if (mem_find(t, id))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "%s %s already exists", what, id);
+	if (mem_table_reserve(t, 1) < 0)
+		return mem_oom();
+	mem_table_add(t, id, row);
+	return 0;
+}
+
+int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what)
+{
+	mem_lock_store(st);
+	int rc = mem_add_unique(t, id, row, what);
+	mem_unlock_store(st);
+	return rc;
+}
+
+const void *mem_get(mem_store *st, const table *t, const char *id)
+{
+	mem_lock_store(st);
+	const void *row = mem_find(t, id);
+	mem_unlock_store(st);
+	return row;
+}
+
+void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(const void *row, const void *arg),
+                   const void *arg, int (*cmp)(const void *, const void *), size_t *n_out, int *rc)
+{
+	char *snap = NULL;
+	size_t n = 0;
+	*rc = 0;
+	mem_lock_store(st);
+	for (size_t i = 0; i < t->len; i++) {
+		if (keep && !keep(t->items[i], arg))
+			continue;
+		if (!snap && !(snap = booking_calloc(t->len - i, size))) { /* only when a row is kept */
+			*rc = mem_oom();
+			break;
+		}
+		memcpy(snap + n++ * size, t->items[i], size);
+	}
+	mem_unlock_store(st);
+	if (n > 1)
+		qsort(snap, n, size, cmp);
+	*n_out = n;
+	return snap;
 }
 
 static void table_clear(table *t, void (*free_item)(void *))
@@ -104,9 +154,35 @@ int mem_missing_arg(const char *what)
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: %s is required", what);
 }
 
+/* The rows' free functions, as table_clear() calls them. */
 static void plain_free(void *p)
 {
 	booking_free(p);
+}
+
+static void movie_free(void *p)
+{
+	booking_movie_free(p);
+}
+
+static void theater_free(void *p)
+{
+	booking_theater_free(p);
+}
+
+static void screen_free(void *p)
+{
+	booking_screen_free(p);
+}
+
+static void showtime_free(void *p)
+{
+	booking_showtime_free(p);
+}
+
+static void reservation_free(void *p)
+{
+	booking_reservation_free(p);
 }
 
 /* ------------------------------------------------------------------------
@@ -118,11 +194,12 @@ static void st_free(booking_store *base)
 	mem_store *st = mem_impl(base);
 	if (!st)
 		return;
-	table_clear(&st->movies, mem_movie_free);
-	table_clear(&st->theaters, mem_theater_free);
-	table_clear(&st->screens, mem_screen_free);
-	table_clear(&st->showtimes, mem_showtime_free);
-	table_clear(&st->bookings, mem_reservation_free);
+	table_clear(&st->movies, movie_free);
+	table_clear(&st->theaters, theater_free);
+	table_clear(&st->screens, screen_free);
+	table_clear(&st->showtimes, showtime_free);
+	table_clear(&st->seat_rows, plain_free);
+	table_clear(&st->bookings, reservation_free);
 	table_clear(&st->payments, plain_free);
 	table_clear(&st->idem, plain_free);
 	table_clear(&st->events, plain_free);
@@ -197,12 +274,13 @@ static int scan_take(mem_store *st, const booking_store_scan_cbs *cbs, scan_snap
 		if (!alloc_items(&p, st->seat_total, sizeof *s->seats))
 			return mem_oom();
 		s->seats = p;
-		for (size_t i = 0; i < st->showtimes.len; i++) {
-			const mem_showtime *m = st->showtimes.items[i];
-			for (size_t j = 0; j < m->seat_count; j++) {
+		for (size_t i = 0; i < st->seat_rows.len; i++) {
+			const booking_showtime *sh = st->showtimes.items[i];
+			const mem_seats *rows = st->seat_rows.items[i];
+			for (size_t j = 0; j < rows->count; j++) {
 				/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): seat_total counts these seats, so seats is allocated */
-				s->seats[s->seat_n].showtime_id = m->rec->id;
-				s->seats[s->seat_n++].seat = m->seats[j].s;
+				s->seats[s->seat_n].showtime_id = sh->id;
+				s->seats[s->seat_n++].seat = rows->seat[j].s;
 			}
 		}
 	}
@@ -290,58 +368,6 @@ static int st_scan(booking_store *base, const booking_store_scan_cbs *cbs, void 
 /* ------------------------------------------------------------------------
  * Constructor.
  * ------------------------------------------------------------------------ */
-
-static const booking_store_catalog mem_store_catalog = {
-	.version = BOOKING_STORE_CATALOG_VERSION,
-	.movie_insert = mem_movie_insert,
-	.movie_get = mem_movie_get,
-	.movie_list = mem_movie_list,
-	.theater_insert = mem_theater_insert,
-	.theater_get = mem_theater_get,
-	.theater_list = mem_theater_list,
-	.screen_insert = mem_screen_insert,
-	.screen_get = mem_screen_get,
-	.showtime_insert = mem_showtime_insert,
-	.showtime_get = mem_showtime_get,
-	.showtime_list = mem_showtime_list,
-	.seat_list = mem_seat_list,
-};
-
-static const booking_store_ledger mem_store_ledger = {
-	.version = BOOKING_STORE_LEDGER_VERSION,
-	.hold = mem_hold,
-	.booking_get = mem_booking_get,
-	.booking_list_by_user = mem_booking_list_by_user,
-	.apply = mem_apply,
-	.booking_list_by_status = mem_booking_list_by_status,
-	.idempotency_get = mem_idempotency_get,
-	.payment_get = mem_payment_get,
-	.payment_list_by_status = mem_payment_list_by_status,
-	.payment_attempts = mem_payment_attempts,
-};
-
-static const booking_store_outbox mem_store_outbox = {
-	.version = BOOKING_STORE_OUTBOX_VERSION,
-	.outbox_unpublished = mem_outbox_unpublished,
-	.outbox_mark_published = mem_outbox_mark_published,
-	.outbox_read = mem_outbox_read,
-	.cursor_get = mem_cursor_get,
-	.cursor_advance = mem_cursor_advance,
-	.inbox_seen = mem_inbox_seen,
-	.inbox_mark = mem_inbox_mark,
-	.dead_letter_put = mem_dead_letter_put,
-	.dead_letter_list = mem_dead_letter_list,
-};
-
-static const booking_store_users mem_store_users = {
-	.version = BOOKING_STORE_USERS_VERSION,
-	.user_insert = mem_user_insert,
-	.user_get = mem_user_get,
-	.user_get_by_email = mem_user_get_by_email,
-	.user_set_password_hash = mem_user_set_password_hash,
-	.token_revoke = mem_token_revoke,
-	.token_is_revoked = mem_token_is_revoked,
-};
 
 int booking__memory_store_new(booking_store **out)
 {

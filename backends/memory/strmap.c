@@ -19,7 +19,7 @@ static uint64_t hash_add(uint64_t h, const char *s)
 	return h;
 }
 
-static uint64_t hash_key(const char *a, const char *b)
+uint64_t booking__strmap_hash(const char *a, const char *b)
 {
 	uint64_t h = hash_add(FNV_OFFSET, a);
 	if (b) {
@@ -44,19 +44,32 @@ static bool key_equal(const char *key, const char *a, const char *b)
 	return strncmp(key, a, la) == 0 && key[la] == '\n' && strcmp(key + la + 1, b) == 0;
 }
 
-void *booking__strmap_get(const booking__strmap *m, const char *a, const char *b)
+/* The slot of the key, or SIZE_MAX. */
+static size_t find(const booking__strmap *m, uint64_t h, const char *a, const char *b)
 {
 	if (m->count == 0 || !a)
-		return NULL;
-	uint64_t h = hash_key(a, b);
+		return SIZE_MAX;
 	size_t mask = m->cap - 1;
 	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
 		const booking__strmap_slot *s = &m->slots[i];
 		if (!s->key)
-			return NULL;
+			return SIZE_MAX;
 		if (s->hash == h && key_equal(s->key, a, b))
-			return s->val;
+			return i;
 	}
+}
+
+void *booking__strmap_get_hashed(const booking__strmap *m, uint64_t h, const char *a, const char *b)
+{
+	size_t i = find(m, h, a, b);
+	return i == SIZE_MAX ? NULL : m->slots[i].val;
+}
+
+void *booking__strmap_get(const booking__strmap *m, const char *a, const char *b)
+{
+	if (m->count == 0 || !a)
+		return NULL;
+	return booking__strmap_get_hashed(m, booking__strmap_hash(a, b), a, b);
 }
 
 static void map_place(booking__strmap_slot *slots, size_t cap, const char *key, uint64_t h, void *val)
@@ -94,11 +107,43 @@ int booking__strmap_reserve(booking__strmap *m, size_t extra)
 	return 0;
 }
 
-/* After map_reserve(); `key` must not be present and must outlive the entry. */
 void booking__strmap_put(booking__strmap *m, const char *key, void *val)
 {
-	map_place(m->slots, m->cap, key, hash_key(key, NULL), val);
+	booking__strmap_put_hashed(m, booking__strmap_hash(key, NULL), key, val);
+}
+
+void booking__strmap_put_hashed(booking__strmap *m, uint64_t h, const char *key, void *val)
+{
+	map_place(m->slots, m->cap, key, h, val);
 	m->count++;
+}
+
+/* Backward-shift deletion: the probe chain behind the hole moves up, so no tombstones are needed. */
+void booking__strmap_remove_at(booking__strmap *m, size_t i)
+{
+	size_t mask = m->cap - 1;
+	m->slots[i].key = NULL;
+	m->count--;
+	for (size_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+		size_t home = (size_t)m->slots[j].hash & mask;
+		/* the entry at j may move to the hole at i if its home is not in (i, j] (cyclically) */
+		bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		m->slots[i] = m->slots[j];
+		m->slots[j].key = NULL;
+		i = j;
+	}
+}
+
+void *booking__strmap_remove(booking__strmap *m, uint64_t h, const char *a, const char *b)
+{
+	size_t i = find(m, h, a, b);
+	if (i == SIZE_MAX)
+		return NULL;
+	void *val = m->slots[i].val;
+	booking__strmap_remove_at(m, i);
+	return val;
 }
 
 void booking__strmap_clear(booking__strmap *m)

@@ -4,8 +4,11 @@
  * from the values (each value outlives its entry). A lookup may name a
  * two-part key (a, b) meaning the string a "\n" b, so composite keys are
  * found without building them. Insertion happens after
- * booking__strmap_reserve(), so booking__strmap_put() cannot fail. Nothing
- * is ever removed.
+ * booking__strmap_reserve(), so booking__strmap_put() cannot fail.
+ * Removal shifts the probe chain back (no tombstones), so a table whose
+ * keys come and go (the lock manager's) stays short. The *_hashed calls
+ * take the key's booking__strmap_hash(), for a caller that looks a key up
+ * more than once.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_MEMORY_STRMAP_H
@@ -31,6 +34,14 @@ void *booking__strmap_get(const booking__strmap *m, const char *a, const char *b
 int booking__strmap_reserve(booking__strmap *m, size_t extra);
 /* After booking__strmap_reserve(); `key` must not be present and must outlive the entry. */
 void booking__strmap_put(booking__strmap *m, const char *key, void *val);
+/* The hash of key `a` (b NULL) or `a "\n" b`. */
+uint64_t booking__strmap_hash(const char *a, const char *b);
+void *booking__strmap_get_hashed(const booking__strmap *m, uint64_t h, const char *a, const char *b);
+void booking__strmap_put_hashed(booking__strmap *m, uint64_t h, const char *key, void *val);
+/* Remove the key's entry and return its value (not freed); NULL when absent. */
+void *booking__strmap_remove(booking__strmap *m, uint64_t h, const char *a, const char *b);
+/* Remove the entry in slot i; a later entry may move into slot i (look at it again). */
+void booking__strmap_remove_at(booking__strmap *m, size_t i);
 /* Free the index (not the values). */
 void booking__strmap_clear(booking__strmap *m);
 

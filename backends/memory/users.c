@@ -28,24 +28,16 @@ typedef struct mem_revoked {
 
 static int user_out(const mem_user *u, booking_user **out, char **hash_out)
 {
-	booking_user *r = booking_malloc(sizeof *r);
-	char *email = booking_strdup(u->rec.email);
 	char *hash = hash_out ? booking_strdup(u->hash) : NULL;
-	if (!r || !email || (hash_out && !hash)) {
-		booking_free(r);
-		booking_free(email);
+	int rc = hash_out && !hash ? mem_oom() : booking_user_copy(out, &u->rec);
+	if (rc < 0)
 		booking_free(hash);
-		return mem_oom();
-	}
-	*r = u->rec;
-	r->email = email;
-	*out = r;
-	if (hash_out)
+	else if (hash_out)
 		*hash_out = hash;
-	return 0;
+	return rc;
 }
 
-int mem_user_insert(booking_store *base, const booking_store_user_insert *req)
+static int user_insert(booking_store *base, const booking_store_user_insert *req)
 {
 	mem_store *st = mem_impl(base);
 	if (!req || !req->user || !req->user->email || !req->password_hash || !req->event)
@@ -64,7 +56,7 @@ int mem_user_insert(booking_store *base, const booking_store_user_insert *req)
 	mem_lock_store(st);
 	ev_batch batch;
 	int rc = 0;
-	if (mem_table_get(&st->users, u->rec.id, NULL) || map_get(&st->users_by_email, email, NULL))
+	if (mem_find(&st->users, u->rec.id) || map_get(&st->users_by_email, email, NULL))
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
 	else if ((rc = mem_ev_batch_prepare(st, req->event, 1, &batch)) == 0) {
 		if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0) {
@@ -92,27 +84,27 @@ static int user_lookup(booking_store *base, const char *id, const char *email, b
 		*hash_out = NULL;
 	mem_lock_store(st);
 	const mem_user *u =
-		id ? mem_table_get(&st->users, id, NULL) : email ? map_get(&st->users_by_email, email, NULL) : NULL;
+		id ? mem_find(&st->users, id) : email ? map_get(&st->users_by_email, email, NULL) : NULL;
 	int rc = u ? user_out(u, out, hash_out) : booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
 	mem_unlock_store(st);
 	return rc;
 }
 
-int mem_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
+static int user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
 {
 	if (!id)
 		return mem_missing_arg("id");
 	return user_lookup(base, id, NULL, out, password_hash_out);
 }
 
-int mem_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
+static int user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
 {
 	if (!email)
 		return mem_missing_arg("email");
 	return user_lookup(base, NULL, email, out, password_hash_out);
 }
 
-int mem_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
+static int user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
                                const char *new_hash, int64_t now)
 {
 	mem_store *st = mem_impl(base);
@@ -121,7 +113,7 @@ int mem_user_set_password_hash(booking_store *base, const char *id, const char *
 	if (strlen(new_hash) >= MEM_HASH_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
 	mem_lock_store(st);
-	mem_user *u = mem_table_get(&st->users, id, NULL);
+	mem_user *u = mem_find(&st->users, id);
 	int rc = 0;
 	if (!u)
 		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
@@ -143,7 +135,7 @@ static mem_revoked *revoked_find(mem_store *st, const char *jti)
 	return NULL;
 }
 
-int mem_token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now)
+static int token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now)
 {
 	mem_store *st = mem_impl(base);
 	if (!jti || !*jti || strlen(jti) >= MEM_JTI_SIZE)
@@ -179,7 +171,7 @@ int mem_token_revoke(booking_store *base, const char *jti, int64_t expires_at, i
 	return rc;
 }
 
-int mem_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
+static int token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
 {
 	mem_store *st = mem_impl(base);
 	if (!jti || !revoked_out)
@@ -190,3 +182,13 @@ int mem_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool
 	mem_unlock_store(st);
 	return 0;
 }
+
+const booking_store_users mem_store_users = {
+	.version = BOOKING_STORE_USERS_VERSION,
+	.user_insert = user_insert,
+	.user_get = user_get,
+	.user_get_by_email = user_get_by_email,
+	.user_set_password_hash = user_set_password_hash,
+	.token_revoke = token_revoke,
+	.token_is_revoked = token_is_revoked,
+};

@@ -696,6 +696,54 @@ static int run_clock(world *w)
 	return 0;
 }
 
+/* Every record copy of <booking/sys/records.h>: all or nothing, nothing leaked. */
+static int run_record_copy(world *w)
+{
+	(void)w;
+	booking_seat seats[2] = {{"A1", "standard"}, {"A2", "premium"}};
+	booking_price prices[1] = {{"standard", 1250}};
+	booking_seat_ref refs[2] = {{"A1"}, {"A2"}};
+	booking_movie m = {"m1", (char *)"The Matrix", 136, T0};
+	booking_theater t = {"t1", (char *)"Le Grand Rex", (char *)"Paris", T0};
+	booking_screen sc = {"s1", "t1", (char *)"Salle 1", 2, seats, T0};
+	booking_showtime sh = {"sh1", "m1", "s1", T0, "EUR", 1, prices, BOOKING_SHOWTIME_SCHEDULED, T0};
+	booking_reservation r = {0};
+	booking_payment p = {0};
+	booking_user u = {"u1", (char *)"alice@example.com", BOOKING_ROLE_CUSTOMER, T0, T0};
+	r.seat_count = 2;
+	r.seats = refs;
+	booking_movie *mc = NULL;
+	booking_theater *tc = NULL;
+	booking_screen *scc = NULL;
+	booking_showtime *shc = NULL;
+	booking_reservation *rc_ = NULL;
+	booking_payment *pc = NULL;
+	booking_user *uc = NULL;
+	int rc = booking_movie_copy(&mc, &m);
+	if (rc == 0)
+		rc = booking_theater_copy(&tc, &t);
+	if (rc == 0)
+		rc = booking_screen_copy(&scc, &sc);
+	if (rc == 0)
+		rc = booking_showtime_copy(&shc, &sh);
+	if (rc == 0)
+		rc = booking_reservation_copy(&rc_, &r);
+	if (rc == 0)
+		rc = booking_payment_copy(&pc, &p);
+	if (rc == 0)
+		rc = booking_user_copy(&uc, &u);
+	if (rc < 0 && (mc && tc && scc && shc && rc_ && pc && uc))
+		rc = BOOKING_EINTERNAL; /* a failed copy must hand out nothing */
+	booking_movie_free(mc);
+	booking_theater_free(tc);
+	booking_screen_free(scc);
+	booking_showtime_free(shc);
+	booking_reservation_free(rc_);
+	booking_payment_free(pc);
+	booking_user_free(uc);
+	return rc;
+}
+
 /* ---- tokens: issue and verify with a fixed test key (handle-less API) ---- */
 
 #define TEST_PRIVATE_JWK                                                                                     \
@@ -869,6 +917,7 @@ static const flow flows[] = {
 	{"open", setup_clock, run_open, NULL},
 	{"clock", setup_none, run_clock, NULL},
 	{"layout_parse", setup_none, run_layout, NULL},
+	{"record_copy", setup_none, run_record_copy, NULL},
 	{"options_load", setup_env_file, run_options_load, NULL},
 	{"error_to_json", setup_none, run_error_json, NULL},
 	{"describe", setup_open, run_describe, NULL},

@@ -1,8 +1,8 @@
 /*
  * libbooking backend API — umbrella for backend authors. A backend
  * implements a vtable (store.h, lock.h, events.h, gateway.h), registers
- * its URL scheme (registry.h) and reads its settings from its URL (url.h);
- * doc/backends.md tells how.
+ * its URL scheme (registry.h), reads its settings from its URL (url.h)
+ * and hands out records made by records.h; doc/backends.md tells how.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_SYS_BACKEND_H
@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "pool.h"
 #include "url.h"
+#include "records.h"
 #include "registry.h"
 
 #endif

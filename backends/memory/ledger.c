@@ -1,6 +1,6 @@
 /*
- * Memory store — bookings: hold, reads, apply (changes the core decided), the list by status and
- * expiry, and the seat helpers payments share.
+ * Memory store — the ledger: holds, bookings and the changes the core decided (apply), payments, their
+ * idempotency records and attempt counts. No rule of the domain here: apply compares guards and writes.
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
@@ -8,37 +8,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mem_reservation_free(void *p)
+/* The rows of a payment that starts (apply): allocated first, then committed (cannot fail) or aborted. */
+typedef struct payment_start {
+	mem_idem *idem;
+	booking_payment *payment;
+} payment_start;
+
+static int cmp_payment(const void *a, const void *b)
 {
-	booking_reservation *r = p;
-	if (r)
-		booking_free(r->seats);
-	booking_free(r);
+	const booking_payment *x = a, *y = b;
+	int c = mem_cmp_i64(x->created_at, y->created_at);
+	return c ? c : strcmp(x->id, y->id);
 }
 
-static booking_reservation *reservation_dup(const booking_reservation *src)
+/* ------------------------------------------------------------------------
+ * Payments.
+ * ------------------------------------------------------------------------ */
+
+/* A payment that starts, allocated whole before anything changes (payment_start_commit cannot fail). */
+static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, payment_start *out)
 {
-	booking_reservation *r = booking_malloc(sizeof *r);
-	if (!r)
-		return NULL;
-	*r = *src;
-	r->seats = NULL;
-	if (src->seat_count) {
-		r->seats = booking_calloc(src->seat_count, sizeof *r->seats);
-		if (!r->seats) {
-			booking_free(r);
-			return NULL;
-		}
-		memcpy(r->seats, src->seats, src->seat_count * sizeof *r->seats);
+	memset(out, 0, sizeof(*out));
+	const booking_payment *np = start->payment;
+	if (!np || !start->user_id || !start->idempotency_key || !start->request_hash)
+		return mem_missing_arg("start: payment, user_id, idempotency_key and request_hash");
+	if (map_get(&st->idem.index, start->user_id, start->idempotency_key))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
+	if (mem_find(&st->payments, np->id))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
+	char *key = mem_key_join(start->user_id, start->idempotency_key);
+	if (!key)
+		return mem_oom();
+	char *k = NULL, *u = NULL, *ik = NULL, *h = NULL;
+	const char *strs[4] = {key, start->user_id, start->idempotency_key, start->request_hash};
+	char **dst[4] = {&k, &u, &ik, &h};
+	mem_idem *idem = mem_pack(sizeof *idem, 4, strs, dst);
+	booking_free(key);
+	booking_payment *stored = NULL;
+	booking_payment_copy(&stored, np);
+	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
+	    map_reserve(&st->idem_by_payment, 1) < 0) {
+		booking_free(idem);
+		booking_free(stored);
+		return mem_oom();
 	}
-	return r;
+	idem->key = k;
+	idem->user_id = u;
+	idem->idem_key = ik;
+	idem->request_hash = h;
+	mem_copy_text(idem->payment_id, sizeof idem->payment_id, np->id);
+	idem->completed = false;
+	idem->replay_error = 0;
+	out->idem = idem;
+	out->payment = stored;
+	return 0;
+}
+
+static void payment_start_commit(mem_store *st, payment_start *ps)
+{
+	mem_table_add(&st->idem, ps->idem->key, ps->idem);
+	map_put(&st->idem_by_payment, ps->idem->payment_id, ps->idem);
+	mem_table_add(&st->payments, ps->payment->id, ps->payment);
+	ps->idem = NULL;
+	ps->payment = NULL;
+}
+
+static void payment_start_abort(payment_start *ps)
+{
+	booking_free(ps->idem);
+	booking_free(ps->payment);
+	ps->idem = NULL;
+	ps->payment = NULL;
 }
 
 /* ------------------------------------------------------------------------
  * Seats of a booking.
  * ------------------------------------------------------------------------ */
 
-void mem_seat_free_row(mem_seat *seat)
+static void seat_free_row(mem_seat *seat)
 {
 	seat->s.status = BOOKING_SEAT_FREE;
 	seat->s.booking_id[0] = '\0';
@@ -46,7 +93,7 @@ void mem_seat_free_row(mem_seat *seat)
 	seat->s.version++;
 }
 
-void mem_booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now)
+static void booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now)
 {
 	b->status = to;
 	b->saga = saga;
@@ -82,9 +129,9 @@ static bool seat_claimable(const mem_seat *seat, int64_t now)
 static int hold_locked(mem_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
 	const booking_reservation *b = req->booking;
-	if (!mem_table_get(&st->showtimes, b->showtime_id, NULL))
+	if (!mem_find(&st->showtimes, b->showtime_id))
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
-	if (mem_table_get(&st->bookings, b->id, NULL))
+	if (mem_find(&st->bookings, b->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 
 	mem_seat **seats = NULL;
@@ -120,15 +167,12 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 	}
 
 	ev_batch batch;
-	booking_reservation *copy = reservation_dup(b);
-	if (!copy || mem_table_reserve(&st->bookings, 1) < 0) {
-		mem_reservation_free(copy);
-		booking_free(seats);
-		return mem_oom();
-	}
-	int rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch);
-	if (rc < 0) {
-		mem_reservation_free(copy);
+	booking_reservation *copy = NULL;
+	int rc = booking_reservation_copy(&copy, b);
+	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
+		rc = mem_oom();
+	if (rc < 0 || (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch)) < 0) {
+		booking_reservation_free(copy);
 		booking_free(seats);
 		return rc;
 	}
@@ -146,7 +190,7 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 	return 0;
 }
 
-int mem_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+static int hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
 	mem_store *st = mem_impl(base);
 	if (taken_count)
@@ -161,50 +205,16 @@ int mem_hold(booking_store *base, const booking_store_hold *req, booking_seat_re
 	return rc;
 }
 
-int mem_booking_get(booking_store *base, const char *id, booking_reservation **out)
+static int booking_get(booking_store *base, const char *id, booking_reservation **out)
 {
 	mem_store *st = mem_impl(base);
-	if (!out)
-		return mem_missing_arg("out");
-	*out = NULL;
-	int rc = 0;
 	mem_lock_store(st);
-	const booking_reservation *b = id ? mem_table_get(&st->bookings, id, NULL) : NULL;
-	if (!b)
-		rc = booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
-	else if (!(*out = reservation_dup(b)))
-		rc = mem_oom();
+	const booking_reservation *b = mem_find(&st->bookings, id);
+	int rc = b || !out ? booking_reservation_copy(out, b) : booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	mem_unlock_store(st);
+	if (!b && out)
+		*out = NULL;
 	return rc;
-}
-
-/*
- * Snapshot the bookings that `keep` accepts (plain copies: a booking's seat
- * array never changes once stored, so it is borrowed), sorted by `cmp`.
- */
-static int booking_snapshot(mem_store *st, bool (*keep)(const booking_reservation *, const void *), const void *arg,
-                            int (*cmp)(const void *, const void *), booking_reservation **snap_out, size_t *n_out)
-{
-	size_t total = st->bookings.len, n = 0;
-	booking_reservation *snap = NULL;
-	*snap_out = NULL;
-	*n_out = 0;
-	for (size_t i = 0; i < total; i++) {
-		const booking_reservation *b = st->bookings.items[i];
-		if (!keep(b, arg))
-			continue;
-		if (!snap) {
-			snap = booking_calloc(total - i, sizeof *snap);
-			if (!snap)
-				return mem_oom();
-		}
-		snap[n++] = *b;
-	}
-	if (n)
-		qsort(snap, n, sizeof *snap, cmp);
-	*snap_out = snap;
-	*n_out = n;
-	return 0;
 }
 
 /* A user's page: at most `max` of their bookings strictly after the key, newest first. */
@@ -279,7 +289,7 @@ static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservatio
 	return rc;
 }
 
-int mem_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
+static int booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
                              const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
@@ -304,15 +314,15 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		const booking_store_guard *g = &c->guards[i];
 		bool holds;
 		if (g->kind == BOOKING_GUARD_BOOKING_VERSION) {
-			const booking_reservation *b = g->id ? mem_table_get(&st->bookings, g->id, NULL) : NULL;
+			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b && b->version == g->value;
 		} else if (g->kind == BOOKING_GUARD_PAYMENT_STATUS) {
-			const booking_payment *p = g->id ? mem_table_get(&st->payments, g->id, NULL) : NULL;
+			const booking_payment *p = mem_find(&st->payments, g->id);
 			holds = p && (int64_t)p->status == g->value;
 		} else if (g->kind == BOOKING_GUARD_KEY_UNUSED) {
 			holds = g->id && g->key && !map_get(&st->idem.index, g->id, g->key);
 		} else if (g->kind == BOOKING_GUARD_SEATS_OWNED) {
-			const booking_reservation *b = g->id ? mem_table_get(&st->bookings, g->id, NULL) : NULL;
+			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
 			for (size_t k = 0; holds && k < b->seat_count; k++) {
 				const mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[k].label);
@@ -335,13 +345,13 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	if (c->payment && !pay)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
-	mem_payment_start ps = {NULL, NULL};
-	int rc = c->start ? mem_payment_start_prepare(st, c->start, &ps) : 0;
+	payment_start ps = {NULL, NULL};
+	int rc = c->start ? payment_start_prepare(st, c->start, &ps) : 0;
 	if (rc < 0)
 		return rc;
 	ev_batch batch;
 	if ((rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch)) < 0) {
-		mem_payment_start_abort(&ps);
+		payment_start_abort(&ps);
 		return rc;
 	}
 	if (sb) {
@@ -350,7 +360,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
 				continue;
 			if (c->seats->to == BOOKING_SEAT_FREE) {
-				mem_seat_free_row(seat);
+				seat_free_row(seat);
 				continue;
 			}
 			seat->s.status = c->seats->to;
@@ -359,7 +369,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		}
 	}
 	if (b)
-		mem_booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
+		booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
 	if (pay) {
 		pay->status = c->payment->status;
 		if (c->payment->gateway_ref)
@@ -375,12 +385,12 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		idem->replay_error = c->idempotency->replay_error;
 	}
 	if (c->start)
-		mem_payment_start_commit(st, &ps);
+		payment_start_commit(st, &ps);
 	mem_ev_batch_commit(st, &batch);
 	return 0;
 }
 
-int mem_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
+static int apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
 {
 	mem_store *st = mem_impl(base);
 	if (!change)
@@ -396,24 +406,120 @@ typedef struct status_expiry {
 	int64_t expires_before;
 } status_expiry;
 
-static bool keep_status_expiry(const booking_reservation *b, const void *arg)
+static bool keep_status_expiry(const void *row, const void *arg)
 {
+	const booking_reservation *b = row;
 	const status_expiry *f = arg;
 	return b->status == f->status && b->expires_at <= f->expires_before;
 }
 
-int mem_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
+static int booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
                                booking_store_booking_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
-	booking_reservation *snap;
 	size_t n;
+	int rc;
 	status_expiry f = {status, expires_before};
-	mem_lock_store(st);
-	int rc = booking_snapshot(st, keep_status_expiry, &f, cmp_booking_expiry, &snap, &n);
-	mem_unlock_store(st);
+	booking_reservation *snap =
+		mem_snapshot(st, &st->bookings, sizeof *snap, keep_status_expiry, &f, cmp_booking_expiry, &n, &rc);
 	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);
 	booking_free(snap);
 	return rc;
 }
+
+static int idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out)
+{
+	mem_store *st = mem_impl(base);
+	if (!out || !user_id || !key)
+		return mem_missing_arg("out, user_id and key");
+	memset(out, 0, sizeof(*out));
+	int rc = 0;
+	mem_lock_store(st);
+	const mem_idem *rec = map_get(&st->idem.index, user_id, key);
+	if (!rec) {
+		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "no idempotency record");
+	} else {
+		mem_copy_text(out->request_hash, sizeof out->request_hash, rec->request_hash);
+		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->payment_id);
+		out->completed = rec->completed;
+		out->replay_error = rec->replay_error;
+	}
+	mem_unlock_store(st);
+	return rc;
+}
+
+static int payment_get(booking_store *base, const char *id, booking_payment **out)
+{
+	mem_store *st = mem_impl(base);
+	mem_lock_store(st);
+	const booking_payment *p = mem_find(&st->payments, id);
+	int rc = p || !out ? booking_payment_copy(out, p) : booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
+	mem_unlock_store(st);
+	if (!p && out)
+		*out = NULL;
+	return rc;
+}
+
+static int payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         int64_t since)
+{
+	mem_store *st = mem_impl(base);
+	if (!out || !user_id || !idempotency_key || !booking_id)
+		return mem_missing_arg("out, user_id, idempotency_key and booking_id");
+	memset(out, 0, sizeof(*out));
+	mem_lock_store(st);
+	out->key_used = map_get(&st->idem.index, user_id, idempotency_key) != NULL;
+	for (size_t i = 0; i < st->payments.len; i++) {
+		const booking_payment *p = st->payments.items[i];
+		if (p->status != status)
+			continue;
+		if (strcmp(p->booking_id, booking_id) == 0)
+			out->booking_count++;
+		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
+			out->user_count++;
+	}
+	mem_unlock_store(st);
+	return 0;
+}
+
+typedef struct status_created {
+	booking_payment_status status;
+	int64_t created_before;
+} status_created;
+
+static bool keep_status_created(const void *row, const void *arg)
+{
+	const booking_payment *p = row;
+	const status_created *f = arg;
+	return p->status == f->status && p->created_at <= f->created_before;
+}
+
+static int payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
+                                  size_t max, booking_store_payment_cb cb, void *payload)
+{
+	mem_store *st = mem_impl(base);
+	size_t n;
+	int rc;
+	status_created f = {status, created_before};
+	booking_payment *snap =
+		mem_snapshot(st, &st->payments, sizeof *snap, keep_status_created, &f, cmp_payment, &n, &rc);
+	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
+		rc = cb(&snap[i], payload);
+	booking_free(snap);
+	return rc;
+}
+
+const booking_store_ledger mem_store_ledger = {
+	.version = BOOKING_STORE_LEDGER_VERSION,
+	.hold = hold,
+	.booking_get = booking_get,
+	.booking_list_by_user = booking_list_by_user,
+	.apply = apply,
+	.booking_list_by_status = booking_list_by_status,
+	.idempotency_get = idempotency_get,
+	.payment_get = payment_get,
+	.payment_list_by_status = payment_list_by_status,
+	.payment_attempts = payment_attempts,
+};

@@ -1,0 +1,48 @@
+/*
+ * libbooking backend API — record copies.
+ *
+ * A store hands the core records it owns through `out` (sys/store.h): one
+ * booking_malloc() block for the struct, and one block for each string and
+ * each array it points at (a movie's title, a theater's name and city, a
+ * screen's name and seats, a showtime's prices, a booking's seats, a user's
+ * email), so the public booking_*_free() frees them. These calls make such
+ * a record from a borrowed view — a stored row, or a struct on the stack
+ * whose pointers point into a result row — so a backend fills the view
+ * and is done. They copy fields and decide nothing.
+ *
+ * Each returns 0 and sets `*out` to a record the caller owns (free it with
+ * the matching booking_*_free()), or BOOKING_ENOMEM (error set, `*out`
+ * NULL, nothing allocated). `src` is borrowed for the call. A NULL string
+ * is copied as "". An array is copied when its count is non-zero (then its
+ * pointer must be valid) and is NULL otherwise. Thread-safe.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef BOOKING_SYS_RECORDS_H
+#define BOOKING_SYS_RECORDS_H
+
+#include "../common.h"
+#include "../catalog.h"
+#include "../reservation.h"
+#include "../payment.h"
+#include "../auth.h"
+
+BOOKING_BEGIN_DECL
+
+/** A movie and its title. */
+BOOKING_EXTERN(int) booking_movie_copy(booking_movie **out, const booking_movie *src);
+/** A theater, its name and its city. */
+BOOKING_EXTERN(int) booking_theater_copy(booking_theater **out, const booking_theater *src);
+/** A screen, its name and its `seat_count` seats. */
+BOOKING_EXTERN(int) booking_screen_copy(booking_screen **out, const booking_screen *src);
+/** A showtime and its `price_count` prices. */
+BOOKING_EXTERN(int) booking_showtime_copy(booking_showtime **out, const booking_showtime *src);
+/** A booking and its `seat_count` seats. */
+BOOKING_EXTERN(int) booking_reservation_copy(booking_reservation **out, const booking_reservation *src);
+/** A payment (one block: it points at nothing). */
+BOOKING_EXTERN(int) booking_payment_copy(booking_payment **out, const booking_payment *src);
+/** A user and its email. */
+BOOKING_EXTERN(int) booking_user_copy(booking_user **out, const booking_user *src);
+
+BOOKING_END_DECL
+
+#endif
