@@ -506,13 +506,21 @@ START_TEST(login_of_an_unknown_address_takes_as_long_as_a_wrong_password)
 	open_with_cost(&b, 2, 8192);
 	booking_ctx sys = fx_system();
 	ck_assert_ok(booking_auth_register(NULL, b.f.bk, &sys, "henry@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER));
-	double wrong = login_time(b.f.bk, "henry@example.com", "Wrong password 1");
-	double unknown = login_time(b.f.bk, "nobody@example.com", AX_PASSWORD);
-	double invalid = login_time(b.f.bk, "not an address", AX_PASSWORD);
-	/* best of 5: scheduling noise only adds time; the hash is the bulk of both */
-	ck_assert_msg(unknown > wrong * 0.5 && unknown < wrong * 2.0, "wrong password %.4fs, unknown user %.4fs", wrong,
-	              unknown);
-	ck_assert_msg(invalid > wrong * 0.5, "wrong password %.4fs, invalid address %.4fs", wrong, invalid);
+	/*
+	 * Best of 5 each: scheduling noise only adds time; the hash is the bulk
+	 * of all three. A loaded machine can still skew one round, so up to 5
+	 * rounds are measured and one within the bounds passes: a real leak
+	 * (an unknown address answered without hashing, 100x faster) fails them all.
+	 */
+	double wrong = 0, unknown = 0, invalid = 0;
+	bool alike = false;
+	for (int round = 0; round < 5 && !alike; round++) {
+		wrong = login_time(b.f.bk, "henry@example.com", "Wrong password 1");
+		unknown = login_time(b.f.bk, "nobody@example.com", AX_PASSWORD);
+		invalid = login_time(b.f.bk, "not an address", AX_PASSWORD);
+		alike = unknown > wrong * 0.5 && unknown < wrong * 2.0 && invalid > wrong * 0.5;
+	}
+	ck_assert_msg(alike, "wrong password %.4fs, unknown user %.4fs, invalid address %.4fs", wrong, unknown, invalid);
 	ax_close(&b);
 }
 END_TEST
@@ -634,8 +642,11 @@ START_TEST(a_wrong_password_takes_as_long_whatever_the_accounts_cost)
 	                 0);
 	ck_assert_ok(b.f.store->users->user_set_password_hash(b.f.store, u->id, NULL, cheap, booking_now(b.f.bk)));
 	booking_user_free(u);
-	double unknown = login_time(b.f.bk, "nobody@example.com", AX_PASSWORD);
-	double weak = login_time(b.f.bk, "olga@example.com", "Wrong password 1");
+	double unknown = 0, weak = 0;
+	for (int round = 0; round < 5 && !(weak > unknown * 0.5); round++) { /* a loaded machine may skew a round */
+		unknown = login_time(b.f.bk, "nobody@example.com", AX_PASSWORD);
+		weak = login_time(b.f.bk, "olga@example.com", "Wrong password 1");
+	}
 	ck_assert_msg(weak > unknown * 0.5, "cheap-hash account %.4fs, unknown user %.4fs", weak, unknown);
 	ax_close(&b);
 }
