@@ -32,6 +32,8 @@ const booking_ctx *booking_ctx_system(void)
 
 int64_t booking__now(const booking *bk)
 {
+	if (bk->store_clock)
+		return booking__store_clock_now(bk->store_clock);
 	return bk->clock->now_ms(bk->clock);
 }
 
@@ -166,11 +168,14 @@ int booking_open(booking **out, const booking_options *opts)
 	int version = 0;
 	if ((rc = bk->store->migrate(bk->store, &version)) < 0)
 		goto fail;
+	if ((rc = booking__store_clock_open(bk, opts)) < 0)
+		goto fail;
 	char store_url[512], events_url[512], lock_url[512]; /* URLs may carry passwords: never log them */
 	booking__log(bk, NULL, BOOKING_LOG_DEBUG, "opened",
-	             json_pack("{s:s,s:s,s:s,s:i}", "store", booking__url_redact(bk->cfg.store_url, store_url, sizeof(store_url)),
+	             json_pack("{s:s,s:s,s:s,s:i,s:s}", "store", booking__url_redact(bk->cfg.store_url, store_url, sizeof(store_url)),
 	                       "events", booking__url_redact(bk->cfg.events_url, events_url, sizeof(events_url)), "locks",
-	                       booking__url_redact(bk->cfg.lock_url, lock_url, sizeof(lock_url)), "schema_version", version));
+	                       booking__url_redact(bk->cfg.lock_url, lock_url, sizeof(lock_url)), "schema_version", version,
+	                       "clock", bk->store_clock ? "store" : opts->clock ? "injected" : "host"));
 	booking_options_free(env_opts);
 	*out = bk;
 	return 0;
@@ -184,6 +189,7 @@ void booking_close(booking *bk)
 {
 	if (!bk)
 		return;
+	booking__store_clock_close(bk); /* its thread reads the store */
 	if (bk->store && bk->store->free)
 		bk->store->free(bk->store);
 	if (bk->locks && bk->locks->free)

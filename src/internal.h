@@ -46,9 +46,12 @@ typedef struct booking__auth booking__auth;
 
 typedef struct booking_showtime_cache booking_showtime_cache;
 
+typedef struct booking__store_clock booking__store_clock;
+
 struct booking {
 	booking_config cfg;
-	const booking_clock *clock;
+	const booking_clock *clock;       /* the host's: options.clock or the system clock */
+	booking__store_clock *store_clock; /* the store's, sampled; NULL: `clock` is the handle's time (store_clock.c) */
 	booking_store *store;
 	booking_lock_manager *locks;      /* NULL: no contention guard */
 	booking_event_publisher *publisher; /* NULL: the store: transport */
@@ -115,6 +118,7 @@ json_t *booking__json_loads(const char *text, size_t flags, json_error_t *error,
 unsigned long booking__json_failures(void);
 
 /* handle.c */
+/* The handle's time (UTC ms): the store's clock when it follows it, else the host's (`clock`). */
 int64_t booking__now(const booking *bk);
 void booking__sleep(const booking *bk, int64_t ms);
 /* Uniform random integer in [0, n) for jitter (n > 0). */
@@ -126,6 +130,17 @@ int booking__require_user(const booking_ctx *ctx);            /* a user id (cust
 bool booking__is_privileged(const booking_ctx *ctx);          /* admin or system */
 /* Deadline passed → BOOKING_EUNAVAILABLE. */
 int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx);
+
+/*
+ * store_clock.c: the deployment's clock. At open, when the host injected
+ * no clock and the store has clock_now: read it (failing the open when it
+ * cannot be read) and keep it sampled from a thread of the handle's own.
+ * Close stops that thread; call it before the store is freed.
+ */
+int booking__store_clock_open(booking *bk, const booking_options *opts);
+void booking__store_clock_close(booking *bk);
+/* The store's time now, from the last estimate: no round trip, no lock. */
+int64_t booking__store_clock_now(const booking__store_clock *c);
 
 /* registry.c: URL → backend. */
 int booking__open_backends(booking *bk);

@@ -210,6 +210,12 @@ typedef struct booking__obs {
 int booking__resilience_wrap(booking *bk);
 /* Free bk->obs, after the backends are freed. NULL-safe. */
 void booking__obs_free(booking__obs *obs);
+/*
+ * The store behind the decorator (borrowed, freed with it); `st` itself
+ * when it is not one. For the store clock's samples (store_clock.c): a
+ * background measurement that no breaker, retry or metric should see.
+ */
+booking_store *booking__store_undecorated(booking_store *st);
 
 /* Count a retry made outside the decorators (the payment.c charge loop). */
 void booking__metric_retry(booking *bk, booking__dep dep);

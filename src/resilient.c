@@ -202,7 +202,7 @@ static bool call_next(call *c, int *rc)
 	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
-	X(token_is_revoked) X(payment_attempts)
+	X(token_is_revoked) X(payment_attempts) X(clock_now)
 
 enum {
 #define X(n) ST_##n,
@@ -640,6 +640,23 @@ static int st_payment_attempts(booking_store *base, booking_store_payment_attemp
 	           in->ledger->payment_attempts(in, out, user_id, idempotency_key, booking_id, status, since));
 }
 
+/*
+ * The store's clock: one attempt, never retried (a backoff inside a timed
+ * round trip would only widen its error). The core's own samples do not
+ * come this way: store_clock.c reads the undecorated store, so that a
+ * background clock read neither opens nor closes the store's circuit.
+ */
+static int st_clock_now(booking_store *base, int64_t *now_ms_out)
+{
+	STORE_SELF(base);
+	STORE_CALL(clock_now, F_FINISH, in->clock_now(in, now_ms_out));
+}
+
+booking_store *booking__store_undecorated(booking_store *st)
+{
+	return st && st->free == st_free ? ((rs_store *)(void *)st)->inner : st;
+}
+
 /* Forward `member` of `group` to the decorator's own function. */
 #define FORWARD(group, member) s->group.member = st_##member
 
@@ -653,6 +670,7 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	s->parent.version = inner->version;
 	s->parent.free = st_free;
 	s->parent.migrate = st_migrate;
+	s->parent.clock_now = inner->clock_now ? st_clock_now : NULL; /* optional */
 	s->parent.scan = st_scan;
 	/* required groups (validated) */
 	s->catalog.version = inner->catalog->version;

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define HOLD_MS (15 * FX_MINUTE)
 
@@ -295,6 +296,29 @@ START_TEST(migrate_is_idempotent)
 	ck_assert_ok(st->migrate(st, &v2));
 	ck_assert_int_eq(v1, v2);
 	ck_assert_ok(st->migrate(st, NULL));
+}
+END_TEST
+
+/*
+ * clock_now (optional): a store that has it reads its
+ * server's time in UTC milliseconds, and the time moves forward. A host
+ * clock may be minutes off the server's, never a day.
+ */
+START_TEST(the_store_clock_reads_utc_milliseconds_and_moves_forward)
+{
+	int64_t t1 = 0, t2 = 0, host;
+	struct timespec pause = {0, 20 * 1000 * 1000};
+
+	if (!st->clock_now)
+		return; /* no clock of its own: the host's is the deployment's */
+	ck_assert_ok(st->clock_now(st, &t1));
+	host = booking_clock_system()->now_ms(booking_clock_system());
+	ck_assert_msg(t1 > host - FX_DAY && t1 < host + FX_DAY, "clock_now %lld, host %lld", (long long)t1,
+	              (long long)host);
+	nanosleep(&pause, NULL);
+	ck_assert_ok(st->clock_now(st, &t2));
+	ck_assert_int_ge(t2 - t1, 15);
+	ck_assert_int_lt(t2 - t1, 10 * FX_SECOND);
 }
 END_TEST
 
@@ -2408,6 +2432,7 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 	} cases[] = {
 		{BOOKING_CONFORMANCE_CATALOG, false, &migrate_is_idempotent},
 		{BOOKING_CONFORMANCE_CATALOG, false, &validate_refuses_bad_versions_and_missing_members},
+		{BOOKING_CONFORMANCE_CATALOG, false, &the_store_clock_reads_utc_milliseconds_and_moves_forward},
 		{BOOKING_CONFORMANCE_CATALOG, false, &movie_insert_get_list},
 		{BOOKING_CONFORMANCE_CATALOG, false, &theater_insert_get_list},
 		{BOOKING_CONFORMANCE_CATALOG, false, &screen_insert_keeps_seats_and_needs_its_theater},

@@ -341,6 +341,11 @@ static int w_payment_attempts(booking_store *st, booking_store_payment_attempts 
 	return INNER(st)->ledger->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, status, since);
 }
 
+static int w_clock_now(booking_store *st, int64_t *now_ms_out)
+{
+	return INNER(st)->clock_now(INNER(st), now_ms_out);
+}
+
 static const booking_store_catalog w_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
 	.movie_insert = w_movie_insert,
@@ -404,6 +409,7 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->version = BOOKING_STORE_VERSION;
 	p->free = w_free;
 	p->migrate = w_migrate;
+	p->clock_now = inner->clock_now ? w_clock_now : NULL;
 	p->scan = w_scan;
 	p->catalog = &w_catalog;
 	p->ledger = &w_ledger;

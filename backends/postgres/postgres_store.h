@@ -38,6 +38,7 @@ typedef enum pg_query_id {
 	PGQ_EVENT_EXISTS,
 	PGQ_OUTBOX_SEQUENCE,
 	PGQ_END_SESSION,
+	PGQ_CLOCK_NOW,
 	PGQ_COUNT
 } pg_query_id;
 

@@ -211,6 +211,30 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 }
 
 
+/*
+ * The server's clock is the deployment's: every process that shares this
+ * database decides by it (the core samples it; doc/rulebook.md).
+ * clock_timestamp(), not now(): the time of the call, not of a
+ * transaction's start.
+ */
+static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW, 0,
+                                     "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint"};
+
+static int pg_clock_now(booking_store *base, int64_t *now_ms_out)
+{
+	PGresult *r;
+	int rc = pg_run(pg_impl(base), &Q_CLOCK_NOW, NULL, &r, NULL, NULL);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql clock: no row");
+	}
+	*now_ms_out = pg_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
 static const booking_store_catalog pg_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
 	.movie_insert = sql_movie_insert,
@@ -269,6 +293,7 @@ static void set_members(booking_store *b)
 	b->version = BOOKING_STORE_VERSION;
 	b->free = st_free;
 	b->migrate = pg_migrate;
+	b->clock_now = pg_clock_now;
 	b->catalog = &pg_store_catalog;
 	b->ledger = &pg_store_ledger;
 	b->outbox = &pg_store_outbox;

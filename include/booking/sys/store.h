@@ -34,10 +34,11 @@ BOOKING_BEGIN_DECL
  * pay_begin, pay_finish, refund) with apply() and idempotency_get(), in
  * place; 5 split the members into groups by concern (catalog, ledger,
  * outbox, users: one table each, versioned on its own), made
- * payment_attempts required, and made the reads that named a state
+ * payment_attempts required, made the reads that named a state
  * generic: list_due became booking_list_by_status and list_processing
  * payment_list_by_status (the status comes from the core), and
- * payment_attempts counts the status it is given. A store must declare 5:
+ * payment_attempts counts the status it is given; and gave the root the
+ * store's clock (clock_now, optional). A store must declare 5:
  * booking_open() refuses one built against an older header (its members
  * would be called with the wrong arguments).
  */
@@ -453,6 +454,23 @@ struct booking_store {
 	 * written by a newer schema. `version_out` may be NULL.
 	 */
 	int (*migrate)(booking_store *st, int *version_out);
+
+	/**
+	 * optional: the store's clock, for a store that many hosts share:
+	 * *now_ms_out = the server's time now, in UTC milliseconds since the
+	 * epoch, in one short round trip (no lock, no transaction left open).
+	 * NULL: the host's clock is the deployment's (a store on one machine:
+	 * memory, SQLite).
+	 *
+	 * When the host injected no clock (booking_options.clock NULL), the
+	 * core reads it at open and every few seconds after, and every
+	 * decision that rests on time (which holds are claimable, when a new
+	 * hold expires, whether a payment comes too late, the expiry sweep,
+	 * stuck payments, tokens) follows the store's clock instead of the
+	 * host's: doc/rulebook.md, "One clock per deployment". It is called
+	 * from a thread of the core's own, concurrently with other members.
+	 */
+	int (*clock_now)(booking_store *st, int64_t *now_ms_out);
 
 	/** required (integrity): walk every table for booking_check(), in one consistent snapshot where the backend can. */
 	int (*scan)(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
