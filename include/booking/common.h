@@ -79,7 +79,7 @@ typedef struct booking_ctx {
 	booking_role role;          /**< the actor's role */
 	const char *correlation_id; /**< optional; one is generated when NULL */
 	const char *traceparent;    /**< optional W3C traceparent */
-	int64_t deadline_ms;        /**< optional absolute deadline (clock ms), 0 = none */
+	int64_t deadline_ms;        /**< optional absolute deadline (UTC ms by booking_now()), 0 = none */
 } booking_ctx;
 
 #define BOOKING_CTX_INIT {BOOKING_CTX_VERSION, NULL, BOOKING_ROLE_NONE, NULL, NULL, 0}

@@ -28,7 +28,8 @@ typedef enum booking_log_level {
 
 /**
  * A log sink: receives one JSON object per line (no trailing newline).
- * Called from any thread; must be thread-safe.
+ * Called from any thread (the handle's own store clock thread too); must be
+ * thread-safe.
  */
 typedef void (*booking_log_fn)(booking_log_level level, const char *json_line, void *payload);
 
@@ -113,7 +114,14 @@ typedef struct booking_options {
 	void *log_payload;
 
 	/* --- hooks -------------------------------------------------------- */
-	const booking_clock *clock; /**< borrowed, must outlive the handle; NULL = system clock */
+	/**
+	 * borrowed, must outlive the handle. NULL: the deployment's clock — the
+	 * store's when it has one (PostgreSQL: the database server's, sampled;
+	 * the open fails when it cannot be read), else the system clock
+	 * (doc/rulebook.md, "One clock per deployment"). A clock set here wins
+	 * on every store (tests inject a manual one).
+	 */
+	const booking_clock *clock;
 
 	/* --- custom backends (take precedence over the URLs) -------------- */
 	booking_store *store;                 /**< ownership passes to booking_open(), even when it fails */
@@ -213,14 +221,23 @@ BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
  *         (backend unreachable), BOOKING_ESCHEMA, BOOKING_ENOMEM.
  *
  * The handle is thread-safe: any number of threads may use it at once.
- * Opening runs the store's schema migrations.
+ * Opening runs the store's schema migrations. On a store with a clock of
+ * its own (PostgreSQL) and no clock in `opts`, it reads that clock (which
+ * must answer: BOOKING_EUNAVAILABLE or the store's error otherwise) and
+ * starts a thread that samples it every few seconds, stopped by
+ * booking_close().
  */
 BOOKING_EXTERN(int) booking_open(booking **out, const booking_options *opts);
 
 /** Close a handle, its backends and connections. NULL is a no-op. No call may be running on it. */
 BOOKING_EXTERN(void) booking_close(booking *bk);
 
-/** The clock time of the handle in UTC milliseconds (the injected clock when one is set). */
+/**
+ * The handle's time in UTC milliseconds, by which it decides: the injected
+ * clock when one is set, else the store's clock when the store has one (a
+ * shared store: the database server's), else the system clock. Compute
+ * booking_ctx.deadline_ms from it. A NULL handle: the system clock.
+ */
 BOOKING_EXTERN(int64_t) booking_now(const booking *bk);
 
 /**

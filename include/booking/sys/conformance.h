@@ -21,7 +21,7 @@ BOOKING_BEGIN_DECL
 
 /** Groups of contract tests, as bits of booking_conformance_options.groups. */
 typedef enum booking_conformance_group {
-	/** Store: migrate, validate, movies, theaters, screens, showtimes. */
+	/** Store: migrate, validate, the store's clock, movies, theaters, screens, showtimes. */
 	BOOKING_CONFORMANCE_CATALOG = 1u << 0,
 	/** Store: holds, bookings, apply, due bookings, payments, refunds, scan; the public flows. */
 	BOOKING_CONFORMANCE_LEDGER = 1u << 1,
