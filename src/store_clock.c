@@ -68,6 +68,7 @@ int64_t booking__store_clock_now(const booking__store_clock *c)
 /* The shortest of SAMPLES round trips to the store's clock. */
 static int sample(booking_store *st, clock_sample *best)
 {
+	memset(best, 0, sizeof(*best));
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t server_ms = 0;
 		int64_t r0 = clock_ns(CLOCK_REALTIME), t0 = clock_ns(CLOCK_MONOTONIC);
@@ -133,11 +134,14 @@ static void store_clock_free(booking__store_clock *c)
 	booking_free(c);
 }
 
-static int store_clock_new(booking__store_clock **out, booking *bk)
+/* NULL with the thread's error set when it cannot be made. */
+static booking__store_clock *store_clock_new(booking *bk)
 {
 	booking__store_clock *c = booking_calloc(1, sizeof(*c));
-	if (!c)
-		return booking_error_oom();
+	if (!c) {
+		booking_error_oom();
+		return NULL;
+	}
 	c->bk = bk;
 	c->store = booking__store_undecorated(bk->store);
 	pthread_condattr_t attr;
@@ -147,11 +151,11 @@ static int store_clock_new(booking__store_clock **out, booking *bk)
 	pthread_condattr_destroy(&attr);
 	if (err) {
 		booking_free(c);
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "store clock: pthread_cond_init: %s", strerror(err));
+		booking_error_set(BOOKING_EINTERNAL, NULL, "store clock: pthread_cond_init: %s", strerror(err));
+		return NULL;
 	}
 	pthread_mutex_init(&c->mu, NULL);
-	*out = c;
-	return 0;
+	return c;
 }
 
 /* The refresher takes no signal: the host's handlers run on its own threads. */
@@ -183,10 +187,10 @@ int booking__store_clock_open(booking *bk, const booking_options *opts)
 	booking_store *st = booking__store_undecorated(bk->store);
 	if (opts->clock || !st->clock_now)
 		return 0; /* an injected clock wins; a store without a clock: the host's is the deployment's */
-	booking__store_clock *c;
-	int rc = store_clock_new(&c, bk);
-	if (rc < 0)
-		return rc;
+	booking__store_clock *c = store_clock_new(bk);
+	if (!c)
+		return booking_error_last()->code;
+	int rc;
 	clock_sample s;
 	if ((rc = sample(c->store, &s)) < 0) {
 		char why[256];
