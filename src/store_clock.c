@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SAMPLES 3
 #define REFRESH_MS 5000
@@ -44,6 +45,7 @@ struct booking__store_clock {
 	bool stop;
 	bool failing; /* the last refresh failed: logged once per outage */
 	pthread_t thread;
+	pid_t pid; /* the process the thread runs in (a forked child has none) */
 };
 
 typedef struct clock_sample {
@@ -200,11 +202,13 @@ int booking__store_clock_open(booking *bk, const booking_options *opts)
 		                         "the store's clock could not be read (it is the deployment's clock): %s", why);
 	}
 	atomic_init(&c->offset_ns, s.offset_ns);
+	c->pid = getpid();
+	bk->store_clock = c; /* before the thread starts: it reads the time through bk (its logs) */
 	if ((rc = start_refresher(c)) < 0) {
+		bk->store_clock = NULL;
 		store_clock_free(c);
 		return rc;
 	}
-	bk->store_clock = c;
 	log_skew(bk, &s);
 	return 0;
 }
@@ -214,6 +218,12 @@ void booking__store_clock_close(booking *bk)
 	booking__store_clock *c = bk->store_clock;
 	if (!c)
 		return;
+	if (c->pid != getpid()) {
+		/* closed in a child forked after the open: the thread stayed in the parent, and its lock may be held */
+		bk->store_clock = NULL;
+		booking_free(c);
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	c->stop = true;
 	pthread_cond_signal(&c->cv);

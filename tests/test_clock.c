@@ -14,7 +14,9 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The fake server's clock: this host's wall clock + offset_ms; or an error. */
 typedef struct fake_clock {
@@ -222,6 +224,30 @@ START_TEST(a_store_clock_that_stops_answering_keeps_the_last_estimate)
 }
 END_TEST
 
+/*
+ * A handle must not be used in a child forked after its open, but a child
+ * that closes it (atexit cleanups do) must not hang waiting for the clock's
+ * thread, which stayed in the parent.
+ */
+START_TEST(closing_in_a_forked_child_does_not_wait_for_the_parents_thread)
+{
+	fx f;
+	int status = 0;
+
+	ck_assert_ok(open_on(&f, NULL));
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		booking_close(f.bk);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid); /* a child that hangs fails the test by its timeout */
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_near(booking_now(f.bk), host_ms(), FX_SECOND); /* the parent's clock goes on */
+	fx_close(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("clock");
@@ -236,6 +262,7 @@ int main(void)
 	tcase_add_test(tc, the_open_fails_when_the_store_clock_answers_no_time);
 	tcase_add_test(tc, decisions_follow_the_store_clock_as_it_is_sampled_again);
 	tcase_add_test(tc, a_store_clock_that_stops_answering_keeps_the_last_estimate);
+	tcase_add_test(tc, closing_in_a_forked_child_does_not_wait_for_the_parents_thread);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }
