@@ -32,8 +32,10 @@ BOOKING_BEGIN_DECL
  *
  * A backend's settings (pool sizes, timeouts, ...) are parameters of its
  * URL, read with <booking/sys/url.h>; booking_options holds none. `clock`
- * is the handle's (borrowed, outlives the object) and may be NULL,
- * meaning booking_clock_system().
+ * is the host's clock of the handle (booking_options.clock; borrowed,
+ * outlives the object) and may be NULL, meaning booking_clock_system().
+ * (The time the core decides by may be a shared store's own:
+ * booking_store.clock_now.)
  */
 typedef int (*booking_store_ctor)(booking_store **out, const char *url, const booking_clock *clock, void *payload);
 typedef int (*booking_lock_manager_ctor)(booking_lock_manager **out, const char *url, const booking_clock *clock,
