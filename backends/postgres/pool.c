@@ -709,6 +709,40 @@ static int pgd_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, in
 	return rc == PG_COMMITTED ? 0 : rc;
 }
 
+static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, 0, "SELECT booking_outbox_sequence()"};
+
+/* Every result read in one REPEATABLE READ snapshot, the connection given back, then the rows walked. */
+static int pgd_snapshot(sql_store *base, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
+                        void *arg)
+{
+	pg_store *st = (pg_store *)base;
+	PGresult *res[SQL_SNAPSHOT_MAX] = {NULL};
+	pg_conn *c;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (qs[i] == SQLQ_SCAN_EVENTS) { /* number what committed so far (schema.c) */
+			PGresult *r = NULL;
+			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, &r, NULL, NULL);
+			PQclear(r);
+		}
+	if (rc == 0 && (rc = pg_acquire(st, &c)) == 0) {
+		rc = pg_exec_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = pg_exec_sql(c, pg_texts[qs[i]], &res[i]);
+		if (rc == 0)
+			rc = pg_exec_sql(c, "COMMIT", NULL);
+		pg_release(st, c);
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sql_rows rows = {base, NULL, res[i], -1, PQntuples(res[i])};
+		rc = walk(qs[i], &rows, arg);
+	}
+	for (size_t i = 0; i < n; i++)
+		PQclear(res[i]);
+	return rc;
+}
+
 static int pgd_next(sql_rows *r)
 {
 	return ++r->row < r->count;
@@ -739,5 +773,5 @@ static void pgd_done(sql_rows *r)
 	PQclear(r->res);
 }
 
-const sql_driver pg_sql_driver = {pgd_query, pgd_next,   pgd_is_null, pgd_i64,
-                                  pgd_boolean, pgd_text, pgd_done,    pgd_write};
+const sql_driver pg_sql_driver = {pgd_query, pgd_next, pgd_is_null, pgd_i64,      pgd_boolean,
+                                  pgd_text,  pgd_done, pgd_write,   pgd_snapshot};

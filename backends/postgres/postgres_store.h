@@ -164,8 +164,4 @@ int pg_migrate(booking_store *st, int *version_out);
 int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 
-int pg_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
-/* Does an outbox event with this id exist? (resolvers) */
-int pg_event_exists(pg_conn *c, const char *event_id);
-
 #endif

@@ -161,6 +161,7 @@ static const char *guard_key(const void *base, size_t i)
 }
 
 static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, 1, "SELECT 1 FROM payments WHERE id = $1"};
+static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, 1, "SELECT 1 FROM outbox WHERE id = $1"};
 
 /*
  * A lost reply: the change committed when what it created is there — its
@@ -170,13 +171,11 @@ static int apply_committed(pg_store *st, pg_conn *c, const void *arg)
 {
 	(void)st;
 	const booking_store_change *ch = arg;
-	if (ch->event_count > 0)
-		return pg_event_exists(c, ch->events[0].id);
-	if (ch->start && ch->start->payment) {
+	if (ch->event_count > 0 || (ch->start && ch->start->payment)) {
 		pg_params p;
 		pp_init(&p);
-		pp_text(&p, ch->start->payment->id);
-		int rc = pg_exists(c, &Q_PAYMENT_EXISTS, &p);
+		pp_text(&p, ch->event_count > 0 ? ch->events[0].id : ch->start->payment->id);
+		int rc = pg_exists(c, ch->event_count > 0 ? &Q_EVENT_EXISTS : &Q_PAYMENT_EXISTS, &p);
 		pp_free(&p);
 		return rc;
 	}

@@ -2,9 +2,9 @@
  * libbooking — the `postgresql://` store (libpq).
  *
  * The store object: the connection parameters (the URL merged with our
- * defaults), the pool, and the vtable. hold and apply live in
- * reservation.c, the scan in outbox.c, the other writes and the reads in
- * the shared layer (sql/); the pool, query plumbing and the shared layer's driver
+ * defaults) and the pool. hold and apply live in reservation.c; the
+ * other writes, the reads, the scan and the group tables in the shared
+ * layer (sql/); the pool, query plumbing and the shared layer's driver
  * in pool.c; the schema and its PL/pgSQL functions in schema.c.
  *
  * The store's own URL parameters (doc/backends.md), taken out of the URL
@@ -235,71 +235,7 @@ static int pg_clock_now(booking_store *base, int64_t *now_ms_out)
 	return 0;
 }
 
-static const booking_store_catalog pg_store_catalog = {
-	.version = BOOKING_STORE_CATALOG_VERSION,
-	.movie_insert = sql_movie_insert,
-	.movie_get = sql_movie_get,
-	.movie_list = sql_movie_list,
-	.theater_insert = sql_theater_insert,
-	.theater_get = sql_theater_get,
-	.theater_list = sql_theater_list,
-	.screen_insert = sql_screen_insert,
-	.screen_get = sql_screen_get,
-	.showtime_insert = sql_showtime_insert,
-	.showtime_get = sql_showtime_get,
-	.showtime_list = sql_showtime_list,
-	.seat_list = sql_seat_list,
-};
-
-static const booking_store_ledger pg_store_ledger = {
-	.version = BOOKING_STORE_LEDGER_VERSION,
-	.hold = pg_hold,
-	.booking_get = sql_booking_get,
-	.booking_list_by_user = sql_booking_list_by_user,
-	.apply = pg_apply,
-	.booking_list_by_status = sql_booking_list_by_status,
-	.idempotency_get = sql_idempotency_get,
-	.payment_get = sql_payment_get,
-	.payment_list_by_status = sql_payment_list_by_status,
-	.payment_attempts = sql_payment_attempts,
-};
-
-static const booking_store_outbox pg_store_outbox = {
-	.version = BOOKING_STORE_OUTBOX_VERSION,
-	.outbox_unpublished = sql_outbox_unpublished,
-	.outbox_mark_published = sql_outbox_mark_published,
-	.outbox_read = sql_outbox_read,
-	.cursor_get = sql_cursor_get,
-	.cursor_advance = sql_cursor_advance,
-	.inbox_seen = sql_inbox_seen,
-	.inbox_mark = sql_inbox_mark,
-	.dead_letter_put = sql_dead_letter_put,
-	.dead_letter_list = sql_dead_letter_list,
-};
-
-static const booking_store_users pg_store_users = {
-	.version = BOOKING_STORE_USERS_VERSION,
-	.user_insert = sql_user_insert,
-	.user_get = sql_user_get,
-	.user_get_by_email = sql_user_get_by_email,
-	.user_set_password_hash = sql_user_set_password_hash,
-	.token_revoke = sql_token_revoke,
-	.token_is_revoked = sql_token_is_revoked,
-};
-
-static void set_members(booking_store *b)
-{
-	((pg_store *)b)->driver = &pg_sql_driver;
-	b->version = BOOKING_STORE_VERSION;
-	b->free = st_free;
-	b->migrate = pg_migrate;
-	b->clock_now = pg_clock_now;
-	b->catalog = &pg_store_catalog;
-	b->ledger = &pg_store_ledger;
-	b->outbox = &pg_store_outbox;
-	b->users = &pg_store_users;
-	b->scan = pg_scan;
-}
+static const booking_store_ledger pg_store_ledger = SQL_LEDGER(pg_hold, pg_apply);
 
 int booking__pg_store_new(booking_store **out, const char *url)
 {
@@ -318,7 +254,8 @@ int booking__pg_store_new(booking_store **out, const char *url)
 		booking_free(libpq_url);
 		return booking_error_oom();
 	}
-	set_members(&st->parent);
+	sql_store_init((sql_store *)st, &pg_sql_driver, &pg_store_ledger, st_free, pg_migrate);
+	st->parent.clock_now = pg_clock_now;
 	rc = build_params(st, libpq_url, &set);
 	booking_free(libpq_url);
 	if (rc == 0)

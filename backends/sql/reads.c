@@ -234,7 +234,12 @@ static int json_items(const sql_rows *r, int col, void **items, size_t *count, s
 	}
 }
 
-/* --- records ------------------------------------------------------------------ */
+/*
+ * --- records: each from its statement's columns (the bookings' of
+ * SQL_BOOKINGS, SQL_PAYMENT_COLUMNS, SQL_EVENT_COLUMNS) from column 0, a
+ * seat's (SQL_SEAT_COLUMNS) from `first`; b->seats is allocated (NULL when
+ * none), an event's strings are borrowed from the row.
+ */
 
 static void movie_from_row(const sql_rows *r, booking_movie *m)
 {
@@ -274,7 +279,7 @@ static int showtime_from_row(const sql_rows *r, booking_showtime *sh)
 	return rc;
 }
 
-int sql_booking_from_row(const sql_rows *r, booking_reservation *b)
+static int booking_from_row(const sql_rows *r, booking_reservation *b)
 {
 	void *seats = NULL;
 	int rc;
@@ -296,7 +301,7 @@ int sql_booking_from_row(const sql_rows *r, booking_reservation *b)
 	return rc;
 }
 
-void sql_payment_from_row(const sql_rows *r, booking_payment *p)
+static void payment_from_row(const sql_rows *r, booking_payment *p)
 {
 	memset(p, 0, sizeof *p);
 	copy(p->id, sizeof p->id, r, 0);
@@ -313,7 +318,7 @@ void sql_payment_from_row(const sql_rows *r, booking_payment *p)
 	p->updated_at = i64(r, 11);
 }
 
-void sql_event_from_row(const sql_rows *r, booking_event_record *e)
+static void event_from_row(const sql_rows *r, booking_event_record *e)
 {
 	memset(e, 0, sizeof *e);
 	copy(e->id, sizeof e->id, r, 0);
@@ -484,7 +489,7 @@ int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_sho
 	            showtime_row, (void *)(uintptr_t)cb, payload);
 }
 
-void sql_seat_from_row(const sql_rows *r, int first, booking_store_seat *seat)
+static void seat_from_row(const sql_rows *r, int first, booking_store_seat *seat)
 {
 	memset(seat, 0, sizeof *seat);
 	copy(seat->label, sizeof seat->label, r, first);
@@ -501,7 +506,7 @@ static int seat_row(const sql_rows *r, void *cb, void *payload)
 
 	if (r->st->driver->is_null(r, 0))
 		return 0; /* the showtime has no seats */
-	sql_seat_from_row(r, 0, &seat);
+	seat_from_row(r, 0, &seat);
 	return ((booking_store_seat_cb)(uintptr_t)cb)(&seat, payload);
 }
 
@@ -533,7 +538,7 @@ int sql_booking_get(booking_store *st, const char *id, booking_reservation **out
 	if ((rc = get_by_id(st, SQLQ_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, &r)) != 0)
 		return rc;
 	b = booking_malloc(sizeof *b);
-	rc = b != NULL ? sql_booking_from_row(&r, b) : booking_error_oom();
+	rc = b != NULL ? booking_from_row(&r, b) : booking_error_oom();
 	done(&r);
 	if (rc != 0) {
 		booking_reservation_free(b);
@@ -546,7 +551,7 @@ int sql_booking_get(booking_store *st, const char *id, booking_reservation **out
 static int booking_row(const sql_rows *r, void *cb, void *payload)
 {
 	booking_reservation b;
-	int rc = sql_booking_from_row(r, &b);
+	int rc = booking_from_row(r, &b);
 
 	if (rc == 0)
 		rc = ((booking_store_booking_cb)(uintptr_t)cb)(&b, payload);
@@ -610,7 +615,7 @@ int sql_payment_get(booking_store *st, const char *id, booking_payment **out)
 		return rc;
 	*out = booking_malloc(sizeof **out);
 	if (*out != NULL)
-		sql_payment_from_row(&r, *out);
+		payment_from_row(&r, *out);
 	done(&r);
 	return *out != NULL ? 0 : booking_error_oom();
 }
@@ -619,7 +624,7 @@ static int payment_row(const sql_rows *r, void *cb, void *payload)
 {
 	booking_payment p;
 
-	sql_payment_from_row(r, &p);
+	payment_from_row(r, &p);
 	return ((booking_store_payment_cb)(uintptr_t)cb)(&p, payload);
 }
 
@@ -659,7 +664,7 @@ static int event_row(const sql_rows *r, void *cb, void *payload)
 {
 	booking_event_record e;
 
-	sql_event_from_row(r, &e);
+	event_from_row(r, &e);
 	return ((booking_store_event_cb)(uintptr_t)cb)(&e, payload);
 }
 
@@ -794,4 +799,80 @@ int sql_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *
 	if (jti == NULL || revoked_out == NULL)
 		return missing("jti and revoked_out");
 	return exists(st, SQLQ_TOKEN_IS_REVOKED, a, 2, revoked_out);
+}
+
+/* --- the integrity scan ------------------------------------------------------------- */
+
+struct scan_arg {
+	const booking_store_scan_cbs *cbs;
+	void *payload;
+};
+
+/* One table's rows, to the scan's callback for it. */
+static int scan_walk(sql_qid q, sql_rows *r, void *arg)
+{
+	const booking_store_scan_cbs *cbs = ((struct scan_arg *)arg)->cbs;
+	void *payload = ((struct scan_arg *)arg)->payload;
+	int rc;
+
+	while ((rc = next(r)) > 0) {
+		if (q == SQLQ_SCAN_SEATS) {
+			booking_store_seat seat;
+
+			seat_from_row(r, 1, &seat);
+			rc = cbs->showtime_seat(text(r, 0), &seat, payload);
+		} else if (q == SQLQ_SCAN_BOOKINGS) {
+			booking_reservation b;
+
+			if ((rc = booking_from_row(r, &b)) == 0)
+				rc = cbs->booking(&b, payload);
+			booking_free(b.seats);
+		} else if (q == SQLQ_SCAN_PAYMENTS) {
+			booking_payment p;
+
+			payment_from_row(r, &p);
+			rc = cbs->payment(&p, payload);
+		} else if (q == SQLQ_SCAN_IDEMPOTENCY) {
+			const booking_store_idempotency k = {text(r, 0), text(r, 1), text(r, 2),
+			                                     r->st->driver->boolean(r, 3)};
+
+			rc = cbs->idempotency(&k, payload);
+		} else if (q == SQLQ_SCAN_EVENTS) {
+			booking_event_record e;
+
+			event_from_row(r, &e);
+			rc = cbs->event(&e, payload);
+		} else {
+			const booking_store_inbox row = {text(r, 0), text(r, 1)};
+
+			rc = cbs->inbox(&row, payload);
+		}
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
+int sql_scan(booking_store *bst, const booking_store_scan_cbs *cbs, void *payload)
+{
+	sql_store *st = (sql_store *)bst;
+	sql_qid qs[SQL_SNAPSHOT_MAX];
+	size_t n = 0;
+	struct scan_arg arg = {cbs, payload};
+
+	if (cbs == NULL)
+		return 0;
+	if (cbs->showtime_seat != NULL)
+		qs[n++] = SQLQ_SCAN_SEATS;
+	if (cbs->booking != NULL)
+		qs[n++] = SQLQ_SCAN_BOOKINGS;
+	if (cbs->payment != NULL)
+		qs[n++] = SQLQ_SCAN_PAYMENTS;
+	if (cbs->idempotency != NULL)
+		qs[n++] = SQLQ_SCAN_IDEMPOTENCY;
+	if (cbs->event != NULL)
+		qs[n++] = SQLQ_SCAN_EVENTS;
+	if (cbs->inbox != NULL)
+		qs[n++] = SQLQ_SCAN_INBOX;
+	return n == 0 ? 0 : st->driver->snapshot(st, qs, n, scan_walk, &arg);
 }

@@ -45,6 +45,7 @@
 #define SQL_PAYMENT_COLUMNS                                                                                    \
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, "          \
 	"refunded_amount, created_at, updated_at"
+#define SQL_SEAT_COLUMNS "label, category, status, booking_id, hold_until, version"
 #define SQL_BOOKINGS(D)                                                                                        \
 	"SELECT id, user_id, showtime_id, status, saga, " D(BOOKING_SEATS) ", total_amount, currency, created_at, " \
 	"expires_at, updated_at, version FROM bookings AS b"
@@ -98,7 +99,15 @@
 	X(CURSOR_AT, "SELECT 1 FROM consumer_cursors WHERE group_name = $1 AND position = $3")                 \
 	X(USER_HASH_IS, "SELECT 1 FROM users WHERE id = $1 AND password_hash = $3")                           \
 	X(TOKEN_REVOKED_UNTIL, "SELECT 1 WHERE $2 <= $3 OR EXISTS (SELECT 1 FROM revoked_tokens"                \
-	                       " WHERE jti = $1 AND expires_at >= $2)")
+	                       " WHERE jti = $1 AND expires_at >= $2)")                                        \
+	/* the scan's tables, read in one snapshot (the driver's snapshot) */                                  \
+	X(SCAN_SEATS, "SELECT showtime_id, " SQL_SEAT_COLUMNS " FROM showtime_seats ORDER BY showtime_id, position") \
+	X(SCAN_BOOKINGS, SQL_BOOKINGS(D) " ORDER BY " D(DUE_TIE))                                              \
+	X(SCAN_PAYMENTS, "SELECT " SQL_PAYMENT_COLUMNS " FROM payments ORDER BY " D(DUE_TIE))                  \
+	X(SCAN_IDEMPOTENCY, "SELECT user_id, key, payment_id, completed FROM idempotency_keys"                 \
+	                    " ORDER BY " D(SCAN_IDEMPOTENCY))                                                  \
+	X(SCAN_EVENTS, "SELECT " SQL_EVENT_COLUMNS " FROM outbox ORDER BY " D(SCAN_EVENTS))                    \
+	X(SCAN_INBOX, "SELECT group_name, event_id FROM inbox ORDER BY " D(SCAN_INBOX))
 
 /*
  * W(ID, text, RESOLVE): every write of the shared members. A write is one
@@ -157,6 +166,12 @@
 #define SQL_LITE_DUE_TIE "rowid"
 #define SQL_PG_SEQ "seq"
 #define SQL_LITE_SEQ "rowid"
+#define SQL_PG_SCAN_IDEMPOTENCY "created_at, user_id, key"
+#define SQL_LITE_SCAN_IDEMPOTENCY "user_id, key"
+#define SQL_PG_SCAN_EVENTS "position NULLS LAST, seq" /* unnumbered: committed after the snapshot's numbering */
+#define SQL_LITE_SCAN_EVENTS "position"
+#define SQL_PG_SCAN_INBOX "applied_at, group_name, event_id"
+#define SQL_LITE_SCAN_INBOX "group_name, event_id"
 #define SQL_PG_BOOKING_SEATS "array_to_json(seats)"
 #define SQL_LITE_BOOKING_SEATS SQL_LITE_JSON("label", "booking_seats", "booking_id = b.id")
 #define SQL_PG_SCREEN_SEATS "array_to_json(seat_labels), array_to_json(seat_categories)"
@@ -279,26 +294,47 @@ typedef struct sql_driver {
 	 * settled as committed: 1).
 	 */
 	int (*write)(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed);
+	/*
+	 * Run the reads qs[0..n) (no arguments, at most SQL_SNAPSHOT_MAX) in
+	 * one read-only snapshot and hand each one's rows to walk() in turn,
+	 * which steps them with next() (never done()); the first non-zero
+	 * answer stops. SQLite: BEGIN DEFERRED on one connection, walk()
+	 * running with it checked out; PostgreSQL: booking_outbox_sequence()
+	 * first when SCAN_EVENTS is asked (what committed so far is numbered;
+	 * later commits show position 0), then REPEATABLE READ READ ONLY, the
+	 * results read and the connection given back before walk() runs.
+	 */
+	int (*snapshot)(sql_store *st, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
+	                void *arg);
 } sql_driver;
+
+#define SQL_SNAPSHOT_MAX 8
 
 struct sql_store {
 	booking_store parent;
 	const sql_driver *driver;
 };
 
-/* --- the shared members (reads.c) ------------------------------------------ */
+/* --- the store (store.c) ---------------------------------------------------- */
 
 /*
- * Row mappers, also for a store's own reads (scan): the columns of
- * SQL_BOOKINGS, SQL_PAYMENT_COLUMNS, SQL_EVENT_COLUMNS from column 0, and
- * SQL_SEAT_COLUMNS from `first`. b->seats is allocated (NULL when none);
- * the event's strings are borrowed from the row.
+ * The root of a store on the layer: `driver`, the store's own free and
+ * migrate, the shared scan, and the group tables: the catalog, outbox and
+ * users are the shared ones, the ledger the store's (SQL_LEDGER: the
+ * shared members with the store's hold and apply).
  */
-#define SQL_SEAT_COLUMNS "label, category, status, booking_id, hold_until, version"
-int sql_booking_from_row(const sql_rows *r, booking_reservation *b);
-void sql_payment_from_row(const sql_rows *r, booking_payment *p);
-void sql_event_from_row(const sql_rows *r, booking_event_record *e);
-void sql_seat_from_row(const sql_rows *r, int first, booking_store_seat *seat);
+void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store_ledger *ledger,
+                    void (*free_fn)(booking_store *), int (*migrate)(booking_store *, int *));
+#define SQL_LEDGER(hold_fn, apply_fn)                                                                          \
+	{                                                                                                      \
+		.version = BOOKING_STORE_LEDGER_VERSION, .hold = (hold_fn), .booking_get = sql_booking_get,    \
+		.booking_list_by_user = sql_booking_list_by_user, .apply = (apply_fn),                         \
+		.booking_list_by_status = sql_booking_list_by_status, .idempotency_get = sql_idempotency_get,  \
+		.payment_get = sql_payment_get, .payment_list_by_status = sql_payment_list_by_status,          \
+		.payment_attempts = sql_payment_attempts,                                                      \
+	}
+
+/* --- the shared members (reads.c) ------------------------------------------ */
 
 int sql_movie_get(booking_store *st, const char *id, booking_movie **out);
 int sql_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
@@ -327,6 +363,8 @@ int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb
 int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
 int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out);
 int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+/* The integrity scan: the tables its callbacks ask for, in one snapshot (the driver's). */
+int sql_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 int sql_dead_letter_list(booking_store *st, const char *group,
                          int (*cb)(const char *group, const char *event_id, const char *reason,
                                    const char *envelope_json, int64_t dead_at, void *payload),

@@ -14,7 +14,6 @@
 #include "sqlite_store.h"
 
 static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char SQL_BEGIN_DEFERRED[] = "BEGIN";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
 
@@ -527,26 +526,6 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 	return rc;
 }
 
-int sq_read(sq_store *st, sq_body_fn fn, void *arg)
-{
-	sq_conn *c = NULL;
-	int rc = sq_acquire(st, &c);
-
-	if (rc != 0)
-		return rc;
-	if (c == NULL) /* cannot happen: sq_acquire sets it whenever it returns 0 */
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no connection");
-	rc = sq_run(c, SQL_BEGIN_DEFERRED, NULL);
-	if (rc == 0) {
-		rc = fn(c, arg);
-		if (rc == 0)
-			rc = sq_run(c, SQL_COMMIT, NULL);
-		rollback_quietly(c);
-	}
-	sq_release(st, c);
-	return rc;
-}
-
 /* --- the shared layer's driver (sql/sql.h) ------------------------------------ */
 
 static const char *const lite_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_LITE);
@@ -652,6 +631,33 @@ static int lite_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, i
 	return sq_write((sq_store *)st, lite_write_tx, &w);
 }
 
+/* One deferred transaction: its first read fixes the snapshot every later one sees. */
+static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
+                         void *arg)
+{
+	sq_conn *c = NULL;
+	int rc = sq_acquire((sq_store *)st, &c);
+
+	if (rc != 0)
+		return rc;
+	rc = conn_exec(c, "BEGIN");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (c->by_id[qs[i]][0] == NULL)
+			rc = lite_prepare(c, qs[i]);
+		if (rc == 0) {
+			sql_rows rows = {st, c, c->by_id[qs[i]][0], 0, 0};
+
+			rc = walk(qs[i], &rows, arg);
+			sqlite3_reset(rows.res);
+		}
+	}
+	if (rc == 0)
+		rc = conn_exec(c, SQL_COMMIT);
+	rollback_quietly(c);
+	sq_release((sq_store *)st, c);
+	return rc;
+}
+
 static int lite_next(sql_rows *r)
 {
 	int rc = sq_step(r->conn, r->res);
@@ -679,8 +685,8 @@ static const char *lite_text(const sql_rows *r, int col)
 	return sq_col_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query,   lite_next, lite_is_null, lite_i64,
-                                  lite_boolean, lite_text, lite_done,    lite_write};
+const sql_driver sq_sql_driver = {lite_query, lite_next, lite_is_null, lite_i64,     lite_boolean,
+                                  lite_text,  lite_done, lite_write,   lite_snapshot};
 
 /* --- text helpers ----------------------------------------------------------- */
 

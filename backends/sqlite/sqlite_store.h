@@ -120,8 +120,6 @@ typedef int (*sq_body_fn)(sq_conn *c, void *arg);
 
 /** Check out a connection, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails). */
 int sq_write(sq_store *st, sq_body_fn fn, void *arg);
-/** Check out a connection and run `fn` in a deferred transaction (one snapshot). */
-int sq_read(sq_store *st, sq_body_fn fn, void *arg);
 
 /* --- text helpers ------------------------------------------------------ */
 
@@ -155,7 +153,5 @@ int sq_payment_start(sq_conn *c, const booking_store_payment_start *start);
 #define SQ_PAYMENT_COLUMNS \
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
 	"refunded_amount, created_at, updated_at"
-
-int sq_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 
 #endif
