@@ -774,4 +774,4 @@ static void pgd_done(sql_rows *r)
 }
 
 const sql_driver pg_sql_driver = {pgd_query, pgd_next, pgd_is_null, pgd_i64,      pgd_boolean,
-                                  pgd_text,  pgd_done, pgd_write,   pgd_snapshot};
+                                  pgd_text,  pgd_done, pgd_write,   pgd_snapshot, &pg_schema};

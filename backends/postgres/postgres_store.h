@@ -159,7 +159,8 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what);
 
 /* --- members, by file ---------------------------------------------------- */
 
-int pg_migrate(booking_store *st, int *version_out);
+/* The schema and its migration hooks (sql/sql.h). */
+extern const sql_schema pg_schema;
 
 int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);

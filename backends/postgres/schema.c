@@ -1,5 +1,6 @@
 /*
- * PostgreSQL store — versioned schema migrations.
+ * PostgreSQL store — versioned schema migrations: the statements of each
+ * version and the hooks of the shared engine (sql/migrate.c).
  *
  * schema_migrations holds one row per applied version. Opening a store
  * reads the version (one query); when it is behind, one transaction takes
@@ -486,24 +487,20 @@ static const char SQL_ENSURE_SCHEMA[] =
 	"  EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', s);"
 	" END IF; END $f$";
 
-static const char SQL_CREATE_MIGRATIONS[] =
+static const char *const LOCK[] = {
+	"SET LOCAL statement_timeout = '10min'",
+	"SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")",
+	SQL_ENSURE_SCHEMA,
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version integer PRIMARY KEY,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
-
-static const char SQL_VERSION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
-
-static int schema_too_new(int version)
-{
-	return booking_error_set(BOOKING_ESCHEMA, NULL,
-	                         "postgresql: the database has schema version %d, newer than this libbooking knows (%d)",
-	                         version, PG_SCHEMA_VERSION);
-}
+	" applied_at timestamptz NOT NULL DEFAULT now())",
+	NULL,
+};
 
 /* The recorded version, or 0 when there is no schema_migrations table. */
 static int read_version(pg_conn *c, int *version_out)
 {
-	PGresult *r = PQexec(c->conn, SQL_VERSION);
+	PGresult *r = PQexec(c->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	*version_out = 0;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
 		int64_t v = pg_i64(r, 0, 0);
@@ -522,57 +519,42 @@ static int read_version(pg_conn *c, int *version_out)
 	return rc;
 }
 
-static int migrate_locked(pg_conn *c, int *version)
+static int version(sql_store *st, void *conn, int *version_out)
 {
-	int rc = pg_exec_sql(c, "BEGIN", NULL);
+	pg_conn *c = conn;
+	int rc = c ? 0 : pg_acquire((pg_store *)st, &c);
 	if (rc == 0)
-		rc = pg_exec_sql(c, "SET LOCAL statement_timeout = '10min'", NULL);
-	if (rc == 0)
-		rc = pg_exec_sql(c, "SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")", NULL);
-	if (rc == 0)
-		rc = pg_exec_sql(c, SQL_ENSURE_SCHEMA, NULL);
-	if (rc == 0)
-		rc = pg_exec_sql(c, SQL_CREATE_MIGRATIONS, NULL);
-	if (rc == 0)
-		rc = read_version(c, version);
-	if (rc == 0 && *version > PG_SCHEMA_VERSION)
-		rc = schema_too_new(*version);
-	while (rc == 0 && *version < PG_SCHEMA_VERSION) {
-		char record[96];
-		for (const char *const *sql = MIGRATIONS[*version]; *sql && rc == 0; sql++)
-			rc = pg_exec_sql(c, *sql, NULL);
-		snprintf(record, sizeof record, "INSERT INTO schema_migrations (version) VALUES (%d)", *version + 1);
-		if (rc == 0)
-			rc = pg_exec_sql(c, record, NULL);
-		if (rc == 0)
-			(*version)++;
-	}
-	if (rc == 0)
-		rc = pg_exec_sql(c, "COMMIT", NULL);
-	/* on an error pg_release() rolls back */
+		rc = read_version(c, version_out);
+	if (!conn && c)
+		pg_release((pg_store *)st, c);
 	return rc;
 }
 
-int pg_migrate(booking_store *base, int *version_out)
+static int begin(sql_store *st, void **conn_out)
 {
-	pg_store *st = pg_impl(base);
-	pg_conn *c;
-	int version = 0;
-
-	if (version_out)
-		*version_out = 0;
-	int rc = pg_acquire(st, &c);
-	if (rc < 0)
-		return rc;
-	rc = read_version(c, &version); /* the usual case: up to date, one query */
-	if (rc == 0 && version < PG_SCHEMA_VERSION)
-		rc = migrate_locked(c, &version);
-	pg_release(st, c);
-	if (rc < 0)
-		return rc;
-	if (version > PG_SCHEMA_VERSION)
-		return schema_too_new(version);
-	if (version_out)
-		*version_out = version;
-	return 0;
+	pg_conn *c = NULL;
+	int rc = pg_acquire((pg_store *)st, &c);
+	if (rc == 0 && (rc = pg_exec_sql(c, "BEGIN", NULL)) < 0)
+		pg_release((pg_store *)st, c);
+	*conn_out = rc == 0 ? c : NULL;
+	return rc;
 }
+
+static int exec(void *conn, const char *sql)
+{
+	return pg_exec_sql(conn, sql, NULL);
+}
+
+/* On an error pg_release() rolls back. */
+static int end(sql_store *st, void *conn, int rc)
+{
+	if (rc == 0)
+		rc = pg_exec_sql(conn, "COMMIT", NULL);
+	pg_release((pg_store *)st, conn);
+	return rc;
+}
+
+const sql_schema pg_schema = {
+	PG_SCHEMA_VERSION, MIGRATIONS, LOCK, "INSERT INTO schema_migrations (version) VALUES (%d)",
+	version,           begin,      exec, end, NULL,
+};

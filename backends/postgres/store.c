@@ -254,7 +254,7 @@ int booking__pg_store_new(booking_store **out, const char *url)
 		booking_free(libpq_url);
 		return booking_error_oom();
 	}
-	sql_store_init((sql_store *)st, &pg_sql_driver, &pg_store_ledger, st_free, pg_migrate);
+	sql_store_init((sql_store *)st, &pg_sql_driver, &pg_store_ledger, st_free);
 	st->parent.clock_now = pg_clock_now;
 	rc = build_params(st, libpq_url, &set);
 	booking_free(libpq_url);

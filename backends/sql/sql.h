@@ -275,6 +275,32 @@ typedef struct sql_rows {
 	int row, count; /* PostgreSQL: the current row and the number of rows */
 } sql_rows;
 
+/*
+ * A store's schema and the hooks of the one migration engine
+ * (migrate.c). Read the version (the usual case: up to date, one read);
+ * when it is behind, begin() a transaction, run `lock` (the migration
+ * lock, schema_migrations created), read it again, apply each missing
+ * version's statements and record it, and end() it: every missing
+ * version in one transaction, so processes starting together apply each
+ * once and no database is seen between two versions.
+ */
+typedef struct sql_schema {
+	int latest;                      /* the version this code writes */
+	const char *const *const *steps; /* steps[v]: the statements from version v to v + 1, NULL-terminated */
+	const char *const *lock;         /* run first in the transaction, NULL-terminated */
+	const char *record;              /* the statement(s) recording version %d (printf, given twice) */
+	/* The recorded version (0: none yet), on `conn`, or on a connection of its own when NULL. */
+	int (*version)(sql_store *st, void *conn, int *version_out);
+	/* Check out a connection and begin a write transaction on it. */
+	int (*begin)(sql_store *st, void **conn_out);
+	/* Run a statement text (without arguments) on it. */
+	int (*exec)(void *conn, const char *sql);
+	/* Commit when rc is 0, else roll back; give the connection back. Answers rc, or the commit's error. */
+	int (*end)(sql_store *st, void *conn, int rc);
+	/* Called after a migration from `from` to `to` (optional). */
+	void (*after)(sql_store *st, int from, int to);
+} sql_schema;
+
 typedef struct sql_driver {
 	/* Run statement `q` with `n` arguments; on 0, `rows` is ready for next() and must be done(). */
 	int (*query)(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows);
@@ -306,6 +332,7 @@ typedef struct sql_driver {
 	 */
 	int (*snapshot)(sql_store *st, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
 	                void *arg);
+	const sql_schema *schema;
 } sql_driver;
 
 #define SQL_SNAPSHOT_MAX 8
@@ -318,13 +345,15 @@ struct sql_store {
 /* --- the store (store.c) ---------------------------------------------------- */
 
 /*
- * The root of a store on the layer: `driver`, the store's own free and
- * migrate, the shared scan, and the group tables: the catalog, outbox and
+ * The root of a store on the layer: `driver`, the store's own free, the
+ * shared migrate and scan, and the group tables: the catalog, outbox and
  * users are the shared ones, the ledger the store's (SQL_LEDGER: the
  * shared members with the store's hold and apply).
  */
 void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store_ledger *ledger,
-                    void (*free_fn)(booking_store *), int (*migrate)(booking_store *, int *));
+                    void (*free_fn)(booking_store *));
+/* The migration engine (migrate.c), with the driver's schema. */
+int sql_migrate(booking_store *st, int *version_out);
 #define SQL_LEDGER(hold_fn, apply_fn)                                                                          \
 	{                                                                                                      \
 		.version = BOOKING_STORE_LEDGER_VERSION, .hold = (hold_fn), .booking_get = sql_booking_get,    \

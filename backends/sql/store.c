@@ -46,12 +46,12 @@ static const booking_store_users sql_users = {
 };
 
 void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store_ledger *ledger,
-                    void (*free_fn)(booking_store *), int (*migrate)(booking_store *, int *))
+                    void (*free_fn)(booking_store *))
 {
 	st->driver = driver;
 	st->parent.version = BOOKING_STORE_VERSION;
 	st->parent.free = free_fn;
-	st->parent.migrate = migrate;
+	st->parent.migrate = sql_migrate;
 	st->parent.scan = sql_scan;
 	st->parent.catalog = &sql_catalog;
 	st->parent.ledger = ledger;

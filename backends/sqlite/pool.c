@@ -249,7 +249,7 @@ static void conn_close(sq_conn *c)
 	booking_free(c);
 }
 
-static int conn_exec(sq_conn *c, const char *sql)
+int sq_exec(sq_conn *c, const char *sql)
 {
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 
@@ -304,9 +304,9 @@ static int conn_configure(sq_store *st, sq_conn *c)
 		if (rc != 0)
 			return rc;
 	}
-	rc = conn_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	rc = sq_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 	if (rc == 0)
-		rc = conn_exec(c, "PRAGMA foreign_keys=ON");
+		rc = sq_exec(c, "PRAGMA foreign_keys=ON");
 	return rc;
 }
 
@@ -502,6 +502,25 @@ static void writer_unlock(sq_store *st, sq_conn *c)
 	}
 }
 
+int sq_begin(sq_store *st, sq_conn *c)
+{
+	int rc = writer_lock(st, c);
+
+	if (rc == 0 && (rc = sq_run(c, SQL_BEGIN_IMMEDIATE, NULL)) != 0)
+		writer_unlock(st, c);
+	return rc;
+}
+
+int sq_end(sq_store *st, sq_conn *c, int rc)
+{
+	if (rc == 0)
+		rc = sq_run(c, SQL_COMMIT, NULL);
+	if (rc != 0)
+		rollback_quietly(c);
+	writer_unlock(st, c);
+	return rc;
+}
+
 int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 {
 	sq_conn *c = NULL;
@@ -509,19 +528,8 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 
 	if (rc != 0)
 		return rc;
-	if (c == NULL) /* cannot happen: sq_acquire sets it whenever it returns 0 */
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no connection");
-	rc = writer_lock(st, c);
-	if (rc == 0)
-		rc = sq_run(c, SQL_BEGIN_IMMEDIATE, NULL);
-	if (rc == 0) {
-		rc = fn(c, arg);
-		if (rc == 0)
-			rc = sq_run(c, SQL_COMMIT, NULL);
-		if (rc != 0)
-			rollback_quietly(c);
-	}
-	writer_unlock(st, c);
+	if ((rc = sq_begin(st, c)) == 0)
+		rc = sq_end(st, c, fn(c, arg));
 	sq_release(st, c);
 	return rc;
 }
@@ -640,7 +648,7 @@ static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)
 
 	if (rc != 0)
 		return rc;
-	rc = conn_exec(c, "BEGIN");
+	rc = sq_exec(c, "BEGIN");
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (c->by_id[qs[i]][0] == NULL)
 			rc = lite_prepare(c, qs[i]);
@@ -652,7 +660,7 @@ static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)
 		}
 	}
 	if (rc == 0)
-		rc = conn_exec(c, SQL_COMMIT);
+		rc = sq_exec(c, SQL_COMMIT);
 	rollback_quietly(c);
 	sq_release((sq_store *)st, c);
 	return rc;
@@ -686,7 +694,7 @@ static const char *lite_text(const sql_rows *r, int col)
 }
 
 const sql_driver sq_sql_driver = {lite_query, lite_next, lite_is_null, lite_i64,     lite_boolean,
-                                  lite_text,  lite_done, lite_write,   lite_snapshot};
+                                  lite_text,  lite_done, lite_write,   lite_snapshot, &sq_schema};
 
 /* --- text helpers ----------------------------------------------------------- */
 

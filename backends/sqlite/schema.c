@@ -1,20 +1,17 @@
 /*
- * SQLite store — versioned schema migrations.
+ * SQLite store — versioned schema migrations: the statements of each
+ * version and the hooks of the shared engine (sql/migrate.c).
  *
  * The version is recorded in schema_migrations (one row per applied
  * version) and mirrored in PRAGMA user_version; the larger of the two is
- * the database's version. Each migration runs in its own BEGIN IMMEDIATE
- * transaction and re-reads the version inside it, so processes that start
- * together apply each version exactly once. Migrations are appended, never
- * edited, with one kind of exception: an index a later version drops may
- * be taken out of an earlier one (version 5 did so). A new file that
- * stopped between the two lacks the index for a while, never a table or a
- * column, and the next open goes on to the end.
+ * the database's version. The shared engine (sql/migrate.c) applies every
+ * missing version in one BEGIN IMMEDIATE transaction and re-reads the
+ * version inside it, so processes that start together apply each version
+ * exactly once. Migrations are appended, never edited, with one kind of
+ * exception: an index a later version drops may be taken out of an
+ * earlier one (version 5 did so).
  * SPDX-License-Identifier: MIT
  */
-#include <stdio.h>
-#include <time.h>
-
 #include "sqlite_store.h"
 
 /* Version 1: the whole model. One string per statement. */
@@ -187,7 +184,7 @@ static const char *const SCHEMA_V3[] = {
  * payments_user_failed, which version 5 replaces.)
  */
 static const char *const SCHEMA_V4[] = {
-	/* overwrite the old bytes in the pages too (sq_migrate checkpoints the WAL afterwards) */
+	/* overwrite the old bytes in the pages too (the after hook checkpoints the WAL afterwards) */
 	"PRAGMA secure_delete = ON",
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'",
 	"PRAGMA secure_delete = OFF",
@@ -228,140 +225,93 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V5,
 };
 
-static const char SQL_HAS_MIGRATIONS[] =
-	"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
-static const char SQL_MAX_MIGRATION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
-static const char SQL_USER_VERSION[] = "PRAGMA user_version";
-static const char SQL_CREATE_MIGRATIONS[] =
+static const char *const LOCK[] = {
+	/* BEGIN IMMEDIATE (begin) is the lock */
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version INTEGER PRIMARY KEY NOT NULL,"
-	" applied_at INTEGER NOT NULL)";
-static const char SQL_RECORD_MIGRATION[] = "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
+	" applied_at INTEGER NOT NULL)",
+	NULL,
+};
 
-int sq_schema_version(sq_conn *c, int *version_out)
+/* The larger of the recorded version and user_version; the first alone before schema_migrations exists. */
+static int schema_version(sq_conn *c, int *version_out)
 {
-	int64_t has = 0, recorded = 0, user_version = 0;
-	int rc;
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(c->db,
+	                            "SELECT max(user_version, (SELECT coalesce(max(version), 0) FROM schema_migrations))"
+	                            " FROM pragma_user_version", -1, &s, NULL);
 
-	*version_out = 0;
-	rc = sq_query_i64(c, SQL_USER_VERSION, &user_version, NULL, NULL);
-	if (rc == 0)
-		rc = sq_query_i64(c, SQL_HAS_MIGRATIONS, &has, NULL, NULL);
-	if (rc == 0 && has != 0) {
-		/* Not cached: it could not be prepared before the table existed. */
-		sqlite3_stmt *s = NULL;
-		int src = sqlite3_prepare_v2(c->db, SQL_MAX_MIGRATION, -1, &s, NULL);
-
-		if (src == SQLITE_OK)
-			src = sqlite3_step(s);
-		if (src == SQLITE_ROW)
-			recorded = (int64_t)sqlite3_column_int64(s, 0);
-		else
-			rc = sq_error(c, src);
-		sqlite3_finalize(s);
-	}
-	if (rc != 0)
-		return rc;
-	if (user_version > recorded)
-		recorded = user_version;
-	*version_out = recorded > INT32_MAX ? INT32_MAX : (recorded < 0 ? 0 : (int)recorded);
-	return 0;
-}
-
-static int schema_too_new(int version)
-{
-	return booking_error_set(BOOKING_ESCHEMA, NULL,
-	                         "database schema version %d is newer than this libbooking (%d)", version,
-	                         SQ_SCHEMA_VERSION);
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One transaction: apply the next missing version, if any. `arg` is the version (in, out). */
-static int migrate_step(sq_conn *c, void *arg)
-{
-	int *version = arg;
-	char pragma[64];
-	int rc, next;
-
-	rc = sq_run(c, SQL_CREATE_MIGRATIONS, NULL);
-	if (rc == 0)
-		rc = sq_schema_version(c, version);
-	if (rc != 0)
-		return rc;
-	if (*version > SQ_SCHEMA_VERSION)
-		return schema_too_new(*version);
-	if (*version == SQ_SCHEMA_VERSION)
-		return 0;
-	next = *version + 1;
-	for (const char *const *sql = MIGRATIONS[*version]; *sql != NULL; sql++) {
-		rc = sqlite3_exec(c->db, *sql, NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			return sq_error(c, rc);
-	}
-	rc = sq_run(c, SQL_RECORD_MIGRATION, "ii", (int64_t)next, wall_ms());
-	if (rc != 0)
-		return rc;
-	snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", next);
-	rc = sqlite3_exec(c->db, pragma, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return sq_error(c, rc);
-	*version = next;
-	return 0;
-}
-
-static int read_version(sq_store *st, int *version_out)
-{
-	sq_conn *c;
-	int rc = sq_acquire(st, &c);
-
-	if (rc != 0)
-		return rc;
-	rc = sq_schema_version(c, version_out);
-	sq_release(st, c);
+	if (rc != SQLITE_OK) /* no such table (yet) */
+		rc = sqlite3_prepare_v2(c->db, "SELECT user_version FROM pragma_user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	*version_out = v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int)v;
+	rc = rc == SQLITE_ROW ? 0 : sq_error(c, rc);
+	sqlite3_finalize(s);
 	return rc;
 }
 
-int sq_migrate(booking_store *bst, int *version_out)
+static int version(sql_store *st, void *conn, int *version_out)
 {
-	sq_store *st = (sq_store *)bst;
-	int version = 0, rc;
+	sq_conn *c = conn;
+	int rc = c == NULL ? sq_acquire((sq_store *)st, &c) : 0;
 
-	if (version_out != NULL)
-		*version_out = 0;
-	/* The cheap path: an up-to-date database costs two reads. */
-	rc = read_version(st, &version);
-	int first = version;
-	while (rc == 0 && version < SQ_SCHEMA_VERSION) {
-		int before = version;
-
-		rc = sq_write(st, migrate_step, &version);
-		if (rc == 0 && version == before)
-			break; /* cannot happen: migrate_step moves forward or fails */
-	}
-	if (rc != 0)
-		return rc;
-	if (version > SQ_SCHEMA_VERSION)
-		return schema_too_new(version);
-	if (first < 4 && version >= 4 && !st->memory) {
-		/*
-		 * Version 4 erased card fingerprints: checkpoint so the pages
-		 * that held them are rewritten in the database file and the WAL
-		 * is emptied. Best effort: a busy database checkpoints later.
-		 */
-		sq_conn *c;
-		if (sq_acquire(st, &c) == 0) {
-			(void)sqlite3_exec(c->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-			sq_release(st, c);
-		}
-	}
-	if (version_out != NULL)
-		*version_out = version;
-	return 0;
+	if (rc == 0)
+		rc = schema_version(c, version_out);
+	if (conn == NULL && c != NULL)
+		sq_release((sq_store *)st, c);
+	return rc;
 }
+
+static int begin(sql_store *st, void **conn_out)
+{
+	sq_conn *c = NULL;
+	int rc = sq_acquire((sq_store *)st, &c);
+
+	if (rc == 0 && (rc = sq_begin((sq_store *)st, c)) != 0)
+		sq_release((sq_store *)st, c);
+	*conn_out = rc == 0 ? c : NULL;
+	return rc;
+}
+
+static int exec(void *conn, const char *sql)
+{
+	return sq_exec(conn, sql);
+}
+
+static int end(sql_store *st, void *conn, int rc)
+{
+	rc = sq_end((sq_store *)st, conn, rc);
+	sq_release((sq_store *)st, conn);
+	return rc;
+}
+
+/*
+ * Version 4 erased card fingerprints: checkpoint so the pages that held
+ * them are rewritten in the database file and the WAL is emptied. Best
+ * effort: a busy database checkpoints later.
+ */
+static void after(sql_store *st, int from, int to)
+{
+	sq_conn *c;
+
+	if (from < 4 && to >= 4 && !((sq_store *)st)->memory && sq_acquire((sq_store *)st, &c) == 0) {
+		(void)sqlite3_exec(c->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		sq_release((sq_store *)st, c);
+	}
+}
+
+const sql_schema sq_schema = {
+	SQ_SCHEMA_VERSION,
+	MIGRATIONS,
+	LOCK,
+	/* the version, also mirrored in user_version; applied_at in milliseconds */
+	"INSERT INTO schema_migrations (version, applied_at) VALUES (%d,"
+	" CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)); PRAGMA user_version = %d",
+	version,
+	begin,
+	exec,
+	end,
+	after,
+};

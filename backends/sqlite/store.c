@@ -173,7 +173,7 @@ int booking__sqlite_store_new(booking_store **out, const char *url)
 		booking_free(st);
 		return rc;
 	}
-	sql_store_init((sql_store *)st, &sq_sql_driver, &sq_store_ledger, sq_free, sq_migrate);
+	sql_store_init((sql_store *)st, &sq_sql_driver, &sq_store_ledger, sq_free);
 	/* Open one connection now: a bad path fails here, not on first use. */
 	rc = sq_acquire(st, &c);
 	if (rc != 0) {

@@ -383,6 +383,55 @@ START_TEST(migration_5_replaces_the_indexes_that_named_states)
 }
 END_TEST
 
+/*
+ * S3: version 6 drops the functions that answered the catalog's and the
+ * users' writes with bare codes (they are single statements of the shared
+ * layer now); a new schema never has them, one that version 5 left loses
+ * them, and its data stays.
+ */
+#define CODE_FUNCTIONS                                                                                               \
+	"SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'mig_six'"  \
+	" AND p.proname IN ('booking_screen_insert', 'booking_showtime_insert', 'booking_cursor_advance',"          \
+	" 'booking_user_insert', 'booking_user_set_hash', 'booking_token_revoke')"
+
+START_TEST(migration_6_drops_the_functions_that_answered_codes)
+{
+	char url[1024];
+	booking_store *st;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_six", NULL);
+	st = open_store(url, 2, 5);
+	st->free(st);
+	PGconn *a = admin();
+	ck_assert_int_eq(admin_count(a, CODE_FUNCTIONS), 0);
+	/* as version 5 left a schema: the six functions (their bodies do not matter here), no version 6 */
+	admin_exec(a, "CREATE FUNCTION mig_six.booking_screen_insert(text, text, text, text[], text[], bigint)"
+	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "CREATE FUNCTION mig_six.booking_showtime_insert(text, text, text, bigint, text, smallint, text[],"
+	              " bigint[], bigint) RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "CREATE FUNCTION mig_six.booking_cursor_advance(text, bigint, bigint)"
+	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "CREATE FUNCTION mig_six.booking_user_insert(text, text, smallint, text, bigint, bigint, text[],"
+	              " text[], text[], text[], bigint[], text[], text[], text[]) RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "CREATE FUNCTION mig_six.booking_user_set_hash(text, text, text, bigint)"
+	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "CREATE FUNCTION mig_six.booking_token_revoke(text, bigint, bigint)"
+	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "INSERT INTO mig_six.movies (id, title, duration_minutes, created_at) VALUES ('m1', 'Kept', 90, 0)");
+	admin_exec(a, "DELETE FROM mig_six.schema_migrations WHERE version >= 6");
+	ck_assert_int_eq(admin_count(a, CODE_FUNCTIONS), 6);
+	st = open_store(url, 2, 5); /* migrates to 6 again */
+	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
+	st->free(st);
+	ck_assert_int_eq(admin_count(a, CODE_FUNCTIONS), 0);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_six.schema_migrations WHERE version = 6"), 1);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_six.movies WHERE id = 'm1'"), 1);
+	PQfinish(a);
+}
+END_TEST
+
 START_TEST(bad_and_unreachable_urls)
 {
 	booking_store *st = NULL;
@@ -955,6 +1004,7 @@ int main(void)
 	tcase_add_test(tc, a_schema_newer_than_the_code_is_refused);
 	tcase_add_test(tc, migration_3_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
+	tcase_add_test(tc, migration_6_drops_the_functions_that_answered_codes);
 	tcase_add_test(tc, bad_and_unreachable_urls);
 	tcase_add_test(tc, bad_store_parameters_are_refused_naming_the_field_before_connecting);
 	tcase_add_test(tc, libpq_parameters_reach_libpq_beside_the_store_s_own);
