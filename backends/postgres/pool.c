@@ -19,6 +19,7 @@
  */
 #include "postgres_store.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,15 +85,24 @@ static void pp_owned(pg_params *p, char *lit)
 	p->n++;
 }
 
-void pp_text_array(pg_params *p, const void *base, size_t n, const char *(*get)(const void *base, size_t i))
+/* Field `off` of record i: kind 's' a string in place, 'p' a const char * (NULL: ""), 'j' one (NULL: "{}"). */
+static const char *field_text(const void *base, size_t i, size_t stride, size_t off, char kind)
+{
+	const char *f = (const char *)base + i * stride + off;
+	if (kind == 's')
+		return f;
+	const char *s = *(const char *const *)f;
+	return s ? s : kind == 'j' ? "{}" : "";
+}
+
+void pp_text_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind)
 {
 	if (!pp_room(p))
 		return;
 	size_t len = 3;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = get(base, i);
 		len += 3;
-		for (const char *c = s ? s : ""; *c; c++)
+		for (const char *c = field_text(base, i, stride, off, kind); *c; c++)
 			len += (*c == '"' || *c == '\\') ? 2 : 1;
 	}
 	char *lit = booking_malloc(len);
@@ -100,11 +110,10 @@ void pp_text_array(pg_params *p, const void *base, size_t n, const char *(*get)(
 		char *o = lit;
 		*o++ = '{';
 		for (size_t i = 0; i < n; i++) {
-			const char *s = get(base, i);
 			if (i)
 				*o++ = ',';
 			*o++ = '"';
-			for (const char *c = s ? s : ""; *c; c++) {
+			for (const char *c = field_text(base, i, stride, off, kind); *c; c++) {
 				if (*c == '"' || *c == '\\')
 					*o++ = '\\';
 				*o++ = *c;
@@ -117,7 +126,7 @@ void pp_text_array(pg_params *p, const void *base, size_t n, const char *(*get)(
 	pp_owned(p, lit);
 }
 
-void pp_i64_array(pg_params *p, const void *base, size_t n, int64_t (*get)(const void *base, size_t i))
+void pp_i64_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind)
 {
 	if (!pp_room(p))
 		return;
@@ -125,60 +134,31 @@ void pp_i64_array(pg_params *p, const void *base, size_t n, int64_t (*get)(const
 	if (lit) {
 		char *o = lit;
 		*o++ = '{';
-		for (size_t i = 0; i < n; i++)
-			o += sprintf(o, i ? ",%lld" : "%lld", (long long)get(base, i));
+		for (size_t i = 0; i < n; i++) {
+			const char *f = (const char *)base + i * stride + off;
+			long long v = kind == 'e' ? *(const int *)f : *(const int64_t *)f;
+			o += sprintf(o, i ? ",%lld" : "%lld", v);
+		}
 		*o++ = '}';
 		*o = '\0';
 	}
 	pp_owned(p, lit);
 }
 
-static const char *ev_id(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].id;
-}
-static const char *ev_type(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].type;
-}
-static const char *ev_agg_type(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].aggregate_type;
-}
-static const char *ev_agg_id(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].aggregate_id;
-}
-static int64_t ev_occurred(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].occurred_at;
-}
-static const char *ev_corr(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].correlation_id;
-}
-static const char *ev_tp(const void *b, size_t i)
-{
-	return ((const booking_event_record *)b)[i].traceparent;
-}
-static const char *ev_data(const void *b, size_t i)
-{
-	const char *d = ((const booking_event_record *)b)[i].data_json;
-	return d ? d : "{}";
-}
-
 void pp_events(pg_params *p, const booking_event_record *evs, size_t n)
 {
+#define EV(member) sizeof *evs, offsetof(booking_event_record, member)
 	if (!evs)
 		n = 0;
-	pp_text_array(p, evs, n, ev_id);
-	pp_text_array(p, evs, n, ev_type);
-	pp_text_array(p, evs, n, ev_agg_type);
-	pp_text_array(p, evs, n, ev_agg_id);
-	pp_i64_array(p, evs, n, ev_occurred);
-	pp_text_array(p, evs, n, ev_corr);
-	pp_text_array(p, evs, n, ev_tp);
-	pp_text_array(p, evs, n, ev_data);
+	pp_text_array(p, evs, n, EV(id), 's');
+	pp_text_array(p, evs, n, EV(type), 'p');
+	pp_text_array(p, evs, n, EV(aggregate_type), 'p');
+	pp_text_array(p, evs, n, EV(aggregate_id), 's');
+	pp_i64_array(p, evs, n, EV(occurred_at), 'i');
+	pp_text_array(p, evs, n, EV(correlation_id), 'p');
+	pp_text_array(p, evs, n, EV(traceparent), 'p');
+	pp_text_array(p, evs, n, EV(data_json), 'j');
+#undef EV
 }
 
 /* ------------------------------------------------------------------------
@@ -210,102 +190,6 @@ void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col)
 		n = size - 1;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
-}
-
-/*
- * Walk a one-dimensional array literal as PostgreSQL prints it, calling
- * `fn` with each element unescaped into `scratch` (at least strlen(lit)+1
- * bytes). Returns the element count, or -1 when the literal is malformed.
- */
-static long array_walk(const char *lit, char *scratch, void (*fn)(const char *elem, size_t i, void *arg), void *arg)
-{
-	const char *c = lit;
-	long n = 0;
-	if (*c == '[') { /* "[0:1]={...}": a lower bound other than 1 */
-		c = strchr(c, '=');
-		if (!c)
-			return -1;
-		c++;
-	}
-	if (*c++ != '{')
-		return -1;
-	if (*c == '}')
-		return c[1] == '\0' ? 0 : -1;
-	for (;;) {
-		char *o = scratch;
-		if (*c == '"') {
-			for (c++; *c && *c != '"'; c++) {
-				if (*c == '\\' && c[1])
-					c++;
-				*o++ = *c;
-			}
-			if (*c++ != '"')
-				return -1;
-		} else {
-			for (; *c && *c != ',' && *c != '}'; c++) {
-				if (*c == '\\' && c[1])
-					c++;
-				*o++ = *c;
-			}
-			if (o - scratch == 4 && strncmp(scratch, "NULL", 4) == 0)
-				o = scratch; /* a NULL element: read as "" */
-		}
-		*o = '\0';
-		if (fn)
-			fn(scratch, (size_t)n, arg);
-		n++;
-		if (*c == ',') {
-			c++;
-			continue;
-		}
-		if (*c == '}' && c[1] == '\0')
-			return n;
-		return -1;
-	}
-}
-
-typedef struct text_slots {
-	char *base;
-	size_t stride, size;
-} text_slots;
-
-static void put_text_slot(const char *elem, size_t i, void *arg)
-{
-	text_slots *s = arg;
-	char *dst = s->base + i * s->stride;
-	size_t n = strlen(elem);
-	if (n >= s->size)
-		n = s->size - 1;
-	memcpy(dst, elem, n);
-	dst[n] = '\0';
-}
-
-int pg_parse_text_array(const char *lit, void **slots_out, size_t *count_out, size_t stride, size_t size)
-{
-	*slots_out = NULL;
-	*count_out = 0;
-	char *scratch = booking_malloc(strlen(lit) + 1);
-	if (!scratch)
-		return booking_error_oom();
-	long n = array_walk(lit, scratch, NULL, NULL);
-	if (n < 0) {
-		booking_free(scratch);
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: malformed array from the server");
-	}
-	if (n == 0) {
-		booking_free(scratch);
-		return 0;
-	}
-	text_slots s = {booking_calloc((size_t)n, stride), stride, size};
-	if (!s.base) {
-		booking_free(scratch);
-		return booking_error_oom();
-	}
-	array_walk(lit, scratch, put_text_slot, &s);
-	booking_free(scratch);
-	*slots_out = s.base;
-	*count_out = (size_t)n;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -97,10 +97,13 @@ void pp_free(pg_params *p);
 void pp_text(pg_params *p, const char *s);  /* NULL: SQL NULL */
 void pp_str(pg_params *p, const char *s);   /* NULL: "" */
 void pp_i64(pg_params *p, int64_t v);
-/* A text[] literal of n strings, get(base, i) giving each (NULL taken as ""). */
-void pp_text_array(pg_params *p, const void *base, size_t n, const char *(*get)(const void *base, size_t i));
-/* A bigint[] literal of n values. */
-void pp_i64_array(pg_params *p, const void *base, size_t n, int64_t (*get)(const void *base, size_t i));
+/*
+ * A text[] literal of field `off` of n records `stride` bytes apart: kind
+ * 's' a string in place, 'p' a const char * (NULL: ""), 'j' one (NULL: "{}").
+ */
+void pp_text_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind);
+/* A bigint[] literal of such a field: kind 'i' an int64_t, 'e' an enum. */
+void pp_i64_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind);
 /* The eight arrays of an event batch, in booking_append_events() order. */
 void pp_events(pg_params *p, const booking_event_record *evs, size_t n);
 
@@ -110,14 +113,6 @@ int64_t pg_i64(const PGresult *r, int row, int col);
 const char *pg_str(const PGresult *r, int row, int col); /* "" for NULL */
 bool pg_bool(const PGresult *r, int row, int col);
 void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col);
-
-/*
- * Parse a text[] value ("{a,\"b c\"}") into n fixed-size slots of
- * `size` bytes at `stride` apart (truncating). *count_out receives the
- * element count; slots is allocated (booking_calloc(count, stride)) and
- * NULL when empty. Returns 0 or BOOKING_ENOMEM / BOOKING_EINTERNAL.
- */
-int pg_parse_text_array(const char *lit, void **slots_out, size_t *count_out, size_t stride, size_t size);
 
 /* --- running queries --------------------------------------------------- */
 

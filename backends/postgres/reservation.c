@@ -9,11 +9,12 @@
  */
 #include "postgres_store.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 static const pg_query Q_HOLD = {PGQ_HOLD, 21,
-	"SELECT rc, labels FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
+	"SELECT rc, array_to_json(labels) FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
 	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::text[], $15::text[], $16::text[],"
 	" $17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[])"};
 static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, 1, "SELECT 1 FROM bookings WHERE id = $1"};
@@ -32,11 +33,6 @@ static int missing(const char *what)
 /* ------------------------------------------------------------------------
  * Hold.
  * ------------------------------------------------------------------------ */
-
-static const char *ref_label(const void *b, size_t i)
-{
-	return ((const booking_seat_ref *)b)[i].label;
-}
 
 static int hold_committed(pg_store *st, pg_conn *c, const void *arg)
 {
@@ -82,7 +78,7 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 	pp_text(&p, b->showtime_id);
 	pp_i64(&p, (int64_t)b->status);
 	pp_i64(&p, (int64_t)b->saga);
-	pp_text_array(&p, b->seats, b->seat_count, ref_label);
+	pp_text_array(&p, b->seats, b->seat_count, sizeof *b->seats, offsetof(booking_seat_ref, label), 's');
 	pp_i64(&p, b->total_amount);
 	pp_str(&p, b->currency);
 	pp_i64(&p, b->created_at);
@@ -106,7 +102,8 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 	void *labels = NULL;
 	size_t n = 0;
 	if (code == BOOKING_ESEAT_ALREADY_BOOKED || code == BOOKING_EVALIDATION) {
-		rc = pg_parse_text_array(pg_str(r, 0, 1), &labels, &n, sizeof(booking_seat_ref), BOOKING_LABEL_SIZE);
+		const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
+		rc = sql_json_items(&row, 1, &labels, &n, sizeof(booking_seat_ref), 0, BOOKING_LABEL_SIZE);
 		if (rc < 0) {
 			PQclear(r);
 			return rc;
@@ -139,27 +136,6 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
  * Apply a change the core decided: booking_apply() (schema version 4).
  * ------------------------------------------------------------------------ */
 
-static int64_t guard_kind(const void *base, size_t i)
-{
-	return (int64_t)((const booking_store_guard *)base)[i].kind;
-}
-
-static const char *guard_id(const void *base, size_t i)
-{
-	return ((const booking_store_guard *)base)[i].id;
-}
-
-static int64_t guard_value(const void *base, size_t i)
-{
-	return ((const booking_store_guard *)base)[i].value;
-}
-
-static const char *guard_key(const void *base, size_t i)
-{
-	const char *k = ((const booking_store_guard *)base)[i].key;
-	return k ? k : "";
-}
-
 static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, 1, "SELECT 1 FROM payments WHERE id = $1"};
 static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, 1, "SELECT 1 FROM outbox WHERE id = $1"};
 
@@ -189,10 +165,12 @@ int pg_apply(booking_store *base, const booking_store_change *change, size_t *fa
 	pg_params p;
 	PGresult *r = NULL;
 	pp_init(&p);
-	pp_i64_array(&p, change->guards, change->guard_count, guard_kind);
-	pp_text_array(&p, change->guards, change->guard_count, guard_id);
-	pp_i64_array(&p, change->guards, change->guard_count, guard_value);
-	pp_text_array(&p, change->guards, change->guard_count, guard_key);
+#define GUARD(member) change->guards, change->guard_count, sizeof(booking_store_guard), offsetof(booking_store_guard, member)
+	pp_i64_array(&p, GUARD(kind), 'e');
+	pp_text_array(&p, GUARD(id), 'p');
+	pp_i64_array(&p, GUARD(value), 'i');
+	pp_text_array(&p, GUARD(key), 'p');
+#undef GUARD
 	const booking_store_booking_set *b = change->booking;
 	pp_text(&p, b ? b->id : NULL);
 	pp_i64(&p, b ? (int64_t)b->status : 0);

@@ -194,14 +194,7 @@ static const char *json_element(const char *p, char *dst, size_t size, int64_t *
 	return p + 1;
 }
 
-/*
- * Read the JSON array in column `col` into items of `stride` bytes:
- * element i goes to offset `off` of item i, a string in `size` bytes, an
- * integer (size 0) as an int64_t. With *items NULL, one item per element
- * is allocated (none when empty) and *count set; otherwise the first
- * *count items are filled.
- */
-static int json_items(const sql_rows *r, int col, void **items, size_t *count, size_t stride, size_t off, size_t size)
+int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size_t stride, size_t off, size_t size)
 {
 	const char *json = text(r, col);
 
@@ -271,10 +264,10 @@ static int showtime_from_row(const sql_rows *r, booking_showtime *sh)
 	copy(sh->currency, sizeof sh->currency, r, 4);
 	sh->status = (booking_showtime_status)i64(r, 5);
 	sh->created_at = i64(r, 6);
-	rc = json_items(r, 7, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, category),
+	rc = sql_json_items(r, 7, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, category),
 	                sizeof sh->prices->category);
 	if (rc == 0 && prices != NULL)
-		rc = json_items(r, 8, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, amount), 0);
+		rc = sql_json_items(r, 8, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, amount), 0);
 	sh->prices = prices;
 	return rc;
 }
@@ -290,7 +283,7 @@ static int booking_from_row(const sql_rows *r, booking_reservation *b)
 	copy(b->showtime_id, sizeof b->showtime_id, r, 2);
 	b->status = (booking_status)i64(r, 3);
 	b->saga = (booking_saga_state)i64(r, 4);
-	rc = json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats->label);
+	rc = sql_json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats->label);
 	b->seats = seats;
 	b->total_amount = i64(r, 6);
 	copy(b->currency, sizeof b->currency, r, 7);
@@ -434,9 +427,9 @@ int sql_screen_get(booking_store *st, const char *id, booking_screen **out)
 	copy(sc->id, sizeof sc->id, &r, 0);
 	copy(sc->theater_id, sizeof sc->theater_id, &r, 1);
 	sc->created_at = i64(&r, 3);
-	rc = json_items(&r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats->label);
+	rc = sql_json_items(&r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats->label);
 	if (rc == 0 && seats != NULL)
-		rc = json_items(&r, 5, &seats, &sc->seat_count, sizeof(booking_seat), offsetof(booking_seat, category),
+		rc = sql_json_items(&r, 5, &seats, &sc->seat_count, sizeof(booking_seat), offsetof(booking_seat, category),
 		                sizeof sc->seats->category);
 	sc->seats = seats;
 	done(&r);

@@ -400,6 +400,15 @@ int sql_dead_letter_list(booking_store *st, const char *group,
                          void *payload);
 
 /*
+ * Read the JSON array in column `col` into items of `stride` bytes:
+ * element i goes to offset `off` of item i, a string in `size` bytes, an
+ * integer (size 0) as an int64_t. With *items NULL, one item per element
+ * is allocated (none when empty) and *count set; otherwise the first
+ * *count items are filled.
+ */
+int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size_t stride, size_t off, size_t size);
+
+/*
  * A JSON array of n elements of the records at `base`, `stride` bytes
  * apart, each at offset `off`: kind 's' a string of at most `max` bytes
  * in place, 'p' a const char * (NULL elements left out), 'i' an int64_t.
