@@ -1,6 +1,7 @@
 /*
  * SQLite store — its connections (pooled by sys/pool.h), the per-connection
- * statement cache, error mapping and transactions.
+ * statements (prepared once per connection, found by number), error
+ * mapping and transactions.
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
@@ -13,9 +14,8 @@
 
 #include "sqlite_store.h"
 
-static const char SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE";
-static const char SQL_COMMIT[] = "COMMIT";
-static const char SQL_ROLLBACK[] = "ROLLBACK";
+#define SQ_TEXT(id, text) [SQ_##id] = (text),
+static const char *const sq_texts[SQ_COUNT] = {SQ_STATEMENTS(SQ_TEXT)};
 
 /* --- errors ------------------------------------------------------------- */
 
@@ -38,75 +38,26 @@ int sq_error(sq_conn *c, int rc)
 	}
 }
 
-/* --- statement cache ------------------------------------------------------ */
+/* --- statements ------------------------------------------------------------ */
 
-static size_t slot_hash(const char *sql, size_t cap)
+int sq_stmt(sq_conn *c, sq_qid q, sqlite3_stmt **out)
 {
-	uint64_t h = (uint64_t)(uintptr_t)sql;
-
-	h ^= h >> 17;
-	h *= UINT64_C(0x9E3779B97F4A7C15);
-	return (size_t)(h >> 32) & (cap - 1);
-}
-
-static sq_stmt_slot *slot_find(sq_stmt_slot *slots, size_t cap, const char *sql)
-{
-	size_t i = slot_hash(sql, cap);
-
-	while (slots[i].sql != NULL && slots[i].sql != sql)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static int slots_grow(sq_conn *c)
-{
-	size_t cap = c->slot_cap ? c->slot_cap * 2 : 64;
-	sq_stmt_slot *slots = booking_calloc(cap, sizeof *slots);
-
-	if (slots == NULL)
-		return booking_error_oom();
-	for (size_t i = 0; i < c->slot_cap; i++) {
-		if (c->slots[i].sql != NULL)
-			*slot_find(slots, cap, c->slots[i].sql) = c->slots[i];
-	}
-	booking_free(c->slots);
-	c->slots = slots;
-	c->slot_cap = cap;
-	return 0;
-}
-
-int sq_stmt(sq_conn *c, const char *sql, sqlite3_stmt **out)
-{
-	sq_stmt_slot *slot;
-	sqlite3_stmt *stmt = NULL;
 	int rc;
 
-	*out = NULL;
-	if (c->slot_cap != 0) {
-		slot = slot_find(c->slots, c->slot_cap, sql);
-		if (slot->sql != NULL) {
-			sqlite3_reset(slot->stmt);
-			sqlite3_clear_bindings(slot->stmt);
-			*out = slot->stmt;
-			return 0;
-		}
+	*out = c->own[q];
+	if (*out != NULL) {
+		sqlite3_reset(*out);
+		sqlite3_clear_bindings(*out);
+		return 0;
 	}
-	if ((c->slot_count + 1) * 2 > c->slot_cap) {
-		rc = slots_grow(c);
-		if (rc != 0)
-			return rc;
-	}
-	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	rc = sqlite3_prepare_v3(c->db, sq_texts[q], -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
 	if (rc != SQLITE_OK) {
 		rc = sq_error(c, rc);
-		sqlite3_finalize(stmt);
+		sqlite3_finalize(*out);
+		*out = NULL;
 		return rc;
 	}
-	slot = slot_find(c->slots, c->slot_cap, sql);
-	slot->sql = sql;
-	slot->stmt = stmt;
-	c->slot_count++;
-	*out = stmt;
+	c->own[q] = *out;
 	return 0;
 }
 
@@ -179,11 +130,11 @@ bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc)
 	return false;
 }
 
-int sq_run(sq_conn *c, const char *sql, const char *fmt, ...)
+int sq_run(sq_conn *c, sq_qid q, const char *fmt, ...)
 {
 	sqlite3_stmt *s;
 	va_list ap;
-	int rc = sq_stmt(c, sql, &s);
+	int rc = sq_stmt(c, q, &s);
 
 	if (rc != 0)
 		return rc;
@@ -201,11 +152,11 @@ int sq_run(sq_conn *c, const char *sql, const char *fmt, ...)
 	return rc;
 }
 
-int sq_query_i64(sq_conn *c, const char *sql, int64_t *value_out, bool *found_out, const char *fmt, ...)
+int sq_query_i64(sq_conn *c, sq_qid q, int64_t *value_out, bool *found_out, const char *fmt, ...)
 {
 	sqlite3_stmt *s;
 	va_list ap;
-	int rc = sq_stmt(c, sql, &s);
+	int rc = sq_stmt(c, q, &s);
 
 	if (found_out != NULL)
 		*found_out = false;
@@ -239,12 +190,11 @@ static void conn_close(sq_conn *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->slot_cap; i++)
-		sqlite3_finalize(c->slots[i].stmt);
+	for (int q = 0; q < SQ_COUNT; q++)
+		sqlite3_finalize(c->own[q]);
 	for (int q = 0; q < SQLQ_COUNT; q++)
 		for (int k = 0; k < SQL_MAX_PARTS; k++)
 			sqlite3_finalize(c->by_id[q][k]);
-	booking_free(c->slots);
 	sqlite3_close(c->db);
 	booking_free(c);
 }
@@ -395,15 +345,14 @@ static bool pool_check(void *conn, void *payload)
 
 	(void)payload;
 	/* A statement left stepping would hold a read snapshot open. */
-	for (size_t i = 0; i < c->slot_cap; i++) {
-		if (c->slots[i].stmt != NULL && sqlite3_stmt_busy(c->slots[i].stmt))
-			sqlite3_reset(c->slots[i].stmt);
-	}
+	for (int q = 0; q < SQ_COUNT; q++)
+		if (c->own[q] != NULL && sqlite3_stmt_busy(c->own[q]))
+			sqlite3_reset(c->own[q]);
 	for (int q = 0; q < SQLQ_COUNT; q++)
 		if (c->by_id[q][0] != NULL && sqlite3_stmt_busy(c->by_id[q][0]))
 			sqlite3_reset(c->by_id[q][0]);
 	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	return true;
 }
 
@@ -473,12 +422,12 @@ static void rollback_quietly(sq_conn *c)
 
 	if (sqlite3_get_autocommit(c->db))
 		return;
-	if (sq_stmt(c, SQL_ROLLBACK, &s) == 0) {
+	if (sq_stmt(c, SQ_ROLLBACK, &s) == 0) {
 		sqlite3_step(s);
 		sqlite3_reset(s);
 	}
 	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, SQL_ROLLBACK, NULL, NULL, NULL);
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int writer_lock(sq_store *st, sq_conn *c)
@@ -506,7 +455,7 @@ int sq_begin(sq_store *st, sq_conn *c)
 {
 	int rc = writer_lock(st, c);
 
-	if (rc == 0 && (rc = sq_run(c, SQL_BEGIN_IMMEDIATE, NULL)) != 0)
+	if (rc == 0 && (rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL)) != 0)
 		writer_unlock(st, c);
 	return rc;
 }
@@ -514,7 +463,7 @@ int sq_begin(sq_store *st, sq_conn *c)
 int sq_end(sq_store *st, sq_conn *c, int rc)
 {
 	if (rc == 0)
-		rc = sq_run(c, SQL_COMMIT, NULL);
+		rc = sq_run(c, SQ_COMMIT, NULL);
 	if (rc != 0)
 		rollback_quietly(c);
 	writer_unlock(st, c);
@@ -660,7 +609,7 @@ static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)
 		}
 	}
 	if (rc == 0)
-		rc = sq_exec(c, SQL_COMMIT);
+		rc = sq_exec(c, "COMMIT");
 	rollback_quietly(c);
 	sq_release((sq_store *)st, c);
 	return rc;

@@ -1,5 +1,6 @@
 /*
- * SQLite store — reservations: hold and apply (the reads are shared: sql/reads.c).
+ * SQLite store — hold and apply, with the events and payment rows they
+ * add (the reads and other writes are shared: sql/).
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
@@ -8,32 +9,46 @@
 #include "sqlite_store.h"
 
 /*
- * The claim: one guarded UPDATE over the requested labels. A seat is
- * claimable when free or held by a hold that ran out; sqlite3_changes()
- * tells whether every requested seat was claimed.
+ * --- events: positions come from outbox.position (INTEGER PRIMARY KEY
+ * AUTOINCREMENT), assigned inside the write transaction. SQLite has one
+ * writer at a time, so positions increase in commit order: a reader never
+ * sees a later position before an earlier one has committed.
  */
-static const char SQL_HOLD_CLAIM[] =
-	"UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3, version = version + 1"
-	" WHERE showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"
-	" AND " BOOKING_SEAT_CLAIMABLE_SQL("", "?5");
-static const char SQL_HOLD_MISSING[] =
-	"SELECT j.value FROM json_each(?2) AS j"
-	" WHERE NOT EXISTS (SELECT 1 FROM showtime_seats AS s WHERE s.showtime_id = ?1 AND s.label = j.value)"
-	" ORDER BY j.key";
-static const char SQL_HOLD_TAKEN[] =
-	"SELECT s.label FROM json_each(?2) AS j"
-	" JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = j.value"
-	" WHERE NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3") " ORDER BY j.key";
-/* A failed claim is undone to here, so the explanation sees the seats as they were. */
-static const char SQL_HOLD_SAVEPOINT[] = "SAVEPOINT hold";
-static const char SQL_HOLD_UNDO[] = "ROLLBACK TO hold";
-static const char SQL_SHOWTIME_EXISTS[] = "SELECT 1 FROM showtimes WHERE id = ?1";
-static const char SQL_BOOKING_EXISTS[] = "SELECT 1 FROM bookings WHERE id = ?1";
-static const char SQL_BOOKING_INSERT[] =
-	"INSERT INTO bookings (" SQ_BOOKING_COLUMNS ")"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-static const char SQL_BOOKING_SEATS_INSERT[] =
-	"INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)";
+
+static int event_insert(sq_conn *c, const booking_event_record *ev)
+{
+	int rc = sq_run(c, SQ_EVENT_INSERT, "ttttieet", ev->id, ev->type, ev->aggregate_type, ev->aggregate_id,
+	                ev->occurred_at, ev->correlation_id, ev->traceparent,
+	                ev->data_json ? ev->data_json : "{}");
+
+	if (rc == BOOKING_EEXISTS)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", ev->id);
+	return rc;
+}
+
+static int events_insert(sq_conn *c, const booking_event_record *events, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && events != NULL && i < n; i++)
+		rc = event_insert(c, &events[i]);
+	return rc;
+}
+
+/* A payment that starts: its row and its idempotency record. */
+static int payment_start(sq_conn *c, const booking_store_payment_start *start)
+{
+	const booking_payment *p = start->payment;
+	if (!p || !start->user_id || !start->idempotency_key || !start->request_hash)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: start needs a payment, user, key and hash");
+	int rc = sq_run(c, SQ_PAYMENT_INSERT, "tttiittttiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
+	                p->amount, p->currency, p->card_last4, p->gateway_ref, p->failure_code, p->refunded_amount,
+	                p->created_at, p->updated_at);
+	if (rc == 0)
+		rc = sq_run(c, SQ_IDEM_INSERT, "tttti", start->user_id, start->idempotency_key, start->request_hash, p->id,
+		            p->created_at);
+	return rc;
+}
 
 /* --- hold -------------------------------------------------------------------------- */
 
@@ -58,18 +73,18 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	int64_t one;
 	int rc;
 
-	rc = sq_query_i64(c, SQL_SHOWTIME_EXISTS, &one, &found, "t", b->showtime_id);
+	rc = sq_query_i64(c, SQ_SHOWTIME_EXISTS, &one, &found, "t", b->showtime_id);
 	if (rc == 0 && !found)
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (rc == 0)
-		rc = sq_query_i64(c, SQL_BOOKING_EXISTS, &one, &found, "t", b->id);
+		rc = sq_query_i64(c, SQ_BOOKING_EXISTS, &one, &found, "t", b->id);
 	if (rc == 0 && found)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 	if (rc != 0)
 		return rc;
 
 	/* the labels the showtime lacks, else the seats taken: the core words the refusal */
-	rc = sq_stmt(c, SQL_HOLD_MISSING, &s);
+	rc = sq_stmt(c, SQ_HOLD_MISSING, &s);
 	if (rc == 0)
 		rc = sq_bind(c, s, "tt", b->showtime_id, a->labels_json);
 	int code = BOOKING_EVALIDATION;
@@ -81,7 +96,7 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	sqlite3_reset(s);
 	if (rc == 0 && n == 0) {
 		code = BOOKING_ESEAT_ALREADY_BOOKED;
-		rc = sq_stmt(c, SQL_HOLD_TAKEN, &s);
+		rc = sq_stmt(c, SQ_HOLD_TAKEN, &s);
 		if (rc == 0)
 			rc = sq_bind(c, s, "tti", b->showtime_id, a->labels_json, a->req->now);
 		while (n < cap && sq_next(c, s, &rc)) {
@@ -106,25 +121,25 @@ static int hold_tx(sq_conn *c, void *arg)
 	const booking_reservation *b = a->req->booking;
 	int rc;
 
-	rc = sq_run(c, SQL_HOLD_SAVEPOINT, NULL);
+	rc = sq_run(c, SQ_HOLD_SAVEPOINT, NULL);
 	if (rc == 0)
-		rc = sq_run(c, SQL_HOLD_CLAIM, "ttiti", b->showtime_id, b->id, b->expires_at, a->labels_json,
+		rc = sq_run(c, SQ_HOLD_CLAIM, "ttiti", b->showtime_id, b->id, b->expires_at, a->labels_json,
 		            a->req->now);
 	if (rc != 0)
 		return rc;
 	if (sq_changes(c) != (int64_t)b->seat_count) {
-		rc = sq_run(c, SQL_HOLD_UNDO, NULL);
+		rc = sq_run(c, SQ_HOLD_UNDO, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
-	rc = sq_run(c, SQL_BOOKING_INSERT, "tttiizitiiii", b->id, b->user_id, b->showtime_id, (int64_t)b->status,
+	rc = sq_run(c, SQ_BOOKING_INSERT, "tttiizitiiii", b->id, b->user_id, b->showtime_id, (int64_t)b->status,
 	            (int64_t)b->saga, b->seat_count, b->total_amount, b->currency, b->created_at, b->expires_at,
 	            b->updated_at, b->version);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 	if (rc == 0)
-		rc = sq_run(c, SQL_BOOKING_SEATS_INSERT, "tt", b->id, a->labels_json);
+		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, "tt", b->id, a->labels_json);
 	if (rc == 0 && a->req->event != NULL)
-		rc = sq_event_insert(c, a->req->event);
+		rc = event_insert(c, a->req->event);
 	return rc;
 }
 
@@ -150,27 +165,6 @@ int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *
 
 /* --- apply: guards, then writes; no rule of the domain here ----------------------------- */
 
-static const char SQL_GUARD_BOOKING[] = "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2";
-static const char SQL_GUARD_PAYMENT[] = "SELECT 1 FROM payments WHERE id = ?1 AND status = ?2";
-/* 1 when the booking exists and none of its seats is in another state or another booking's */
-static const char SQL_GUARD_SEATS[] =
-	"SELECT 1 FROM bookings AS b WHERE b.id = ?1 AND NOT EXISTS (SELECT 1 FROM booking_seats AS bs"
-	" LEFT JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label"
-	" WHERE bs.booking_id = b.id AND (s.label IS NULL OR s.booking_id IS NOT b.id OR s.status <> ?2))";
-static const char SQL_APPLY_PAYMENT[] =
-	"UPDATE payments SET status = ?2, gateway_ref = coalesce(?3, gateway_ref), failure_code = coalesce(?4, failure_code),"
-	" refunded_amount = CASE WHEN ?5 < 0 THEN refunded_amount ELSE ?5 END, updated_at = ?6 WHERE id = ?1";
-static const char SQL_APPLY_IDEMPOTENCY[] =
-	"UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1";
-static const char SQL_GUARD_KEY[] =
-	"SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?2)";
-static const char SQL_APPLY_BOOKING[] =
-	"UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1";
-static const char SQL_APPLY_SEATS[] =
-	"UPDATE showtime_seats SET status = ?3, booking_id = CASE WHEN ?3 = 0 THEN NULL ELSE booking_id END,"
-	" hold_until = ?4, version = version + 1"
-	" WHERE showtime_id = (SELECT showtime_id FROM bookings WHERE id = ?1)"
-	" AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?1) AND booking_id = ?1 AND status = ?2";
 
 struct apply_arg {
 	const booking_store_change *c;
@@ -186,17 +180,17 @@ static int apply_tx(sq_conn *conn, void *arg)
 		const booking_store_guard *g = &c->guards[i];
 		int64_t one = 0;
 		bool found = false;
-		const char *sql = g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQL_GUARD_BOOKING
-		                  : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQL_GUARD_PAYMENT
-		                  : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQL_GUARD_SEATS
-		                  : g->kind == BOOKING_GUARD_KEY_UNUSED     ? SQL_GUARD_KEY
-		                                                            : NULL;
-		if (!sql)
+		const int q = g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQ_GUARD_BOOKING
+		              : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQ_GUARD_PAYMENT
+		              : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQ_GUARD_SEATS
+		              : g->kind == BOOKING_GUARD_KEY_UNUSED     ? SQ_GUARD_KEY
+		                                                        : -1;
+		if (q < 0)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
 		if (g->kind == BOOKING_GUARD_KEY_UNUSED)
-			rc = sq_query_i64(conn, sql, &one, &found, "tt", g->id, g->key);
+			rc = sq_query_i64(conn, (sq_qid)q, &one, &found, "tt", g->id, g->key);
 		else
-			rc = sq_query_i64(conn, sql, &one, &found, "ti", g->id, g->value);
+			rc = sq_query_i64(conn, (sq_qid)q, &one, &found, "ti", g->id, g->value);
 		if (rc == 0 && !found) {
 			if (a->failed)
 				*a->failed = i;
@@ -204,21 +198,21 @@ static int apply_tx(sq_conn *conn, void *arg)
 		}
 	}
 	if (rc == 0 && c->start)
-		rc = sq_payment_start(conn, c->start);
+		rc = payment_start(conn, c->start);
 	if (rc == 0 && c->booking)
-		rc = sq_run(conn, SQL_APPLY_BOOKING, "tiii", c->booking->id, (int64_t)c->booking->status,
+		rc = sq_run(conn, SQ_APPLY_BOOKING, "tiii", c->booking->id, (int64_t)c->booking->status,
 		            (int64_t)c->booking->saga, c->booking->updated_at);
 	if (rc == 0 && c->seats)
-		rc = sq_run(conn, SQL_APPLY_SEATS, "tiii", c->seats->booking_id, (int64_t)c->seats->from,
+		rc = sq_run(conn, SQ_APPLY_SEATS, "tiii", c->seats->booking_id, (int64_t)c->seats->from,
 		            (int64_t)c->seats->to, c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until);
 	if (rc == 0 && c->payment)
-		rc = sq_run(conn, SQL_APPLY_PAYMENT, "tittii", c->payment->id, (int64_t)c->payment->status,
+		rc = sq_run(conn, SQ_APPLY_PAYMENT, "tittii", c->payment->id, (int64_t)c->payment->status,
 		            c->payment->gateway_ref, c->payment->failure_code, c->payment->refunded_amount,
 		            c->payment->updated_at);
 	if (rc == 0 && c->idempotency)
-		rc = sq_run(conn, SQL_APPLY_IDEMPOTENCY, "ti", c->idempotency->payment_id, (int64_t)c->idempotency->replay_error);
+		rc = sq_run(conn, SQ_APPLY_IDEMPOTENCY, "ti", c->idempotency->payment_id, (int64_t)c->idempotency->replay_error);
 	if (rc == 0 && c->event_count)
-		rc = sq_events_insert(conn, c->events, c->event_count);
+		rc = events_insert(conn, c->events, c->event_count);
 	return rc;
 }
 

@@ -42,17 +42,62 @@
 /** The schema version this code writes (see schema.c). */
 #define SQ_SCHEMA_VERSION 5
 
-/** A prepared statement cached on a connection, keyed by the address of its SQL text. */
-typedef struct sq_stmt_slot {
-	const char *sql;
-	sqlite3_stmt *stmt;
-} sq_stmt_slot;
+/*
+ * X(ID, text): this store's own statements (transactions, hold, apply),
+ * prepared once per connection and found by number (sq_stmt).
+ */
+#define SQ_STATEMENTS(X)                                                                                        \
+	X(BEGIN_IMMEDIATE, "BEGIN IMMEDIATE")                                                                   \
+	X(COMMIT, "COMMIT")                                                                                     \
+	X(ROLLBACK, "ROLLBACK")                                                                                 \
+	/* The claim: one guarded UPDATE; sqlite3_changes() tells whether every requested seat was claimed. */ \
+	X(HOLD_CLAIM, "UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3, version = version + 1" \
+	              " WHERE showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"                  \
+	              " AND " BOOKING_SEAT_CLAIMABLE_SQL("", "?5"))                                             \
+	X(HOLD_MISSING, "SELECT j.value FROM json_each(?2) AS j"                                                \
+	                " WHERE NOT EXISTS (SELECT 1 FROM showtime_seats AS s WHERE s.showtime_id = ?1 AND s.label = j.value)" \
+	                " ORDER BY j.key")                                                                      \
+	X(HOLD_TAKEN, "SELECT s.label FROM json_each(?2) AS j"                                                  \
+	              " JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = j.value"                   \
+	              " WHERE NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3") " ORDER BY j.key")                   \
+	/* A failed claim is undone to here, so the explanation sees the seats as they were. */                 \
+	X(HOLD_SAVEPOINT, "SAVEPOINT hold")                                                                     \
+	X(HOLD_UNDO, "ROLLBACK TO hold")                                                                        \
+	X(SHOWTIME_EXISTS, "SELECT 1 FROM showtimes WHERE id = ?1")                                             \
+	X(BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = ?1")                                               \
+	X(BOOKING_INSERT, "INSERT INTO bookings (" SQ_BOOKING_COLUMNS ")"                                       \
+	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                        \
+	X(BOOKING_SEATS_INSERT, "INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)") \
+	X(GUARD_BOOKING, "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2")                               \
+	X(GUARD_PAYMENT, "SELECT 1 FROM payments WHERE id = ?1 AND status = ?2")                                \
+	/* 1 when the booking exists and none of its seats is in another state or another booking's */          \
+	X(GUARD_SEATS, "SELECT 1 FROM bookings AS b WHERE b.id = ?1 AND NOT EXISTS (SELECT 1 FROM booking_seats AS bs" \
+	               " LEFT JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label" \
+	               " WHERE bs.booking_id = b.id AND (s.label IS NULL OR s.booking_id IS NOT b.id OR s.status <> ?2))") \
+	X(APPLY_PAYMENT, "UPDATE payments SET status = ?2, gateway_ref = coalesce(?3, gateway_ref), failure_code = coalesce(?4, failure_code)," \
+	                 " refunded_amount = CASE WHEN ?5 < 0 THEN refunded_amount ELSE ?5 END, updated_at = ?6 WHERE id = ?1") \
+	X(APPLY_IDEMPOTENCY, "UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1") \
+	X(GUARD_KEY, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?2)") \
+	X(APPLY_BOOKING, "UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1") \
+	X(APPLY_SEATS, "UPDATE showtime_seats SET status = ?3, booking_id = CASE WHEN ?3 = 0 THEN NULL ELSE booking_id END," \
+	               " hold_until = ?4, version = version + 1"                                                \
+	               " WHERE showtime_id = (SELECT showtime_id FROM bookings WHERE id = ?1)"                  \
+	               " AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?1) AND booking_id = ?1 AND status = ?2") \
+	X(IDEM_INSERT, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)" \
+	               " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)")                                                    \
+	X(PAYMENT_INSERT, "INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
+	X(EVENT_INSERT, "INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id," \
+	                " traceparent, data_json, published)"                                                   \
+	                " VALUES (?1, ?2, ?3, ?4,"                                                              \
+	                " (SELECT coalesce(max(sequence), 0) + 1 FROM outbox WHERE aggregate_id = ?4),"         \
+	                " ?5, ?6, ?7, ?8, 0)")
+#define SQ_ID(id, text) SQ_##id,
+typedef enum sq_qid { SQ_STATEMENTS(SQ_ID) SQ_COUNT } sq_qid;
+#undef SQ_ID
 
 typedef struct sq_conn {
 	sqlite3 *db;
-	sq_stmt_slot *slots;   /* open-addressing table, slot_cap a power of two */
-	size_t slot_cap;
-	size_t slot_count;
+	sqlite3_stmt *own[SQ_COUNT]; /* this store's own statements, by sq_qid */
 	bool holds_writer;     /* holds the store's writer mutex */
 	/* the shared layer's statements, by sql_qid, each part of a write's text */
 	sqlite3_stmt *by_id[SQLQ_COUNT][SQL_MAX_PARTS];
@@ -88,8 +133,8 @@ void sq_release(sq_store *st, sq_conn *c);
 /** Set the thread's error for SQLite result `rc` on `c` and return the booking code. */
 int sq_error(sq_conn *c, int rc);
 
-/** The cached statement for `sql` (a static string: its address is the key), reset and unbound. */
-int sq_stmt(sq_conn *c, const char *sql, sqlite3_stmt **out);
+/** Statement `q` (prepared once per connection), reset and unbound. */
+int sq_stmt(sq_conn *c, sq_qid q, sqlite3_stmt **out);
 
 /**
  * Bind parameters 1.. from `fmt`: 't' const char * (NULL binds NULL),
@@ -107,11 +152,11 @@ int sq_step(sq_conn *c, sqlite3_stmt *s);
  */
 bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc);
 
-/** Prepare (cached), bind per `fmt` and run `sql` to completion. */
-int sq_run(sq_conn *c, const char *sql, const char *fmt, ...);
+/** Bind statement `q` per `fmt` and run it to completion. */
+int sq_run(sq_conn *c, sq_qid q, const char *fmt, ...);
 
 /** Run a statement returning one integer row: *found_out false when there is no row (may be NULL). */
-int sq_query_i64(sq_conn *c, const char *sql, int64_t *value_out, bool *found_out, const char *fmt, ...);
+int sq_query_i64(sq_conn *c, sq_qid q, int64_t *value_out, bool *found_out, const char *fmt, ...);
 
 /** sqlite3_changes() of the last statement. */
 int64_t sq_changes(sq_conn *c);
@@ -139,22 +184,13 @@ const char *sq_col_text(sqlite3_stmt *s, int i);
 /** The schema and its migration hooks (sql/sql.h). */
 extern const sql_schema sq_schema;
 
-/* --- outbox.c ----------------------------------------------------------- */
-
-/** Append an event inside the caller's write transaction (sequence = 1 + the last of its aggregate_id). */
-int sq_event_insert(sq_conn *c, const booking_event_record *ev);
-/** Append `n` events. */
-int sq_events_insert(sq_conn *c, const booking_event_record *events, size_t n);
-
-/* --- the members, by file ---------------------------------------------- */
+/* --- reservation.c: hold and apply ------------------------------------ */
 
 int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
 #define SQ_BOOKING_COLUMNS \
 	"id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at, " \
 	"expires_at, updated_at, version"
-/* apply: insert the payment and the idempotency record of a payment that starts. */
-int sq_payment_start(sq_conn *c, const booking_store_payment_start *start);
 #define SQ_PAYMENT_COLUMNS \
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
 	"refunded_amount, created_at, updated_at"

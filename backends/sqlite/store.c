@@ -1,9 +1,10 @@
 /*
  * SQLite store (`sqlite:///path/file.db`, `sqlite::memory:`): the
- * constructor and its URL. hold and apply live in reservation.c, payment.c
- * and outbox.c; the other writes, the reads, the scan and the group tables
- * in the shared layer (sql/); connections, transactions and the shared
- * layer's driver in pool.c; migrations in schema.c.
+ * constructor and its URL. hold and apply live in reservation.c (with
+ * the events and payments they add); the other writes, the reads, the
+ * scan and the group tables in the shared layer (sql/); connections,
+ * statements, transactions and the shared layer's driver in pool.c;
+ * migrations in schema.c.
  *
  * Every write member is one BEGIN IMMEDIATE transaction (ROLLBACK on any
  * error, so nothing is written on error); a read is one statement (one
