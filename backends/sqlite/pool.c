@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,49 +60,24 @@ int sq_stmt(sq_conn *c, sq_qid q, sqlite3_stmt **out)
 	return 0;
 }
 
-static int bind_va(sq_conn *c, sqlite3_stmt *s, const char *fmt, va_list ap)
+int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n)
 {
-	int rc = SQLITE_OK;
+	for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) {
+		const char *name = sqlite3_bind_parameter_name(s, i);
+		long k = name != NULL ? strtol(name + 1, NULL, 10) : 0;
+		const sql_arg *a;
+		int rc;
 
-	for (int i = 1; fmt != NULL && fmt[i - 1] != '\0' && rc == SQLITE_OK; i++) {
-		const char *text;
-
-		switch (fmt[i - 1]) {
-		case 't':
-			text = va_arg(ap, const char *);
-			rc = text ? sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
-			break;
-		case 'e':
-			text = va_arg(ap, const char *);
-			rc = sqlite3_bind_text(s, i, text ? text : "", -1, SQLITE_STATIC);
-			break;
-		case 'i':
-			rc = sqlite3_bind_int64(s, i, (sqlite3_int64)va_arg(ap, int64_t));
-			break;
-		case 'z': {
-			size_t z = va_arg(ap, size_t);
-			rc = sqlite3_bind_int64(s, i, z > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)z);
-			break;
-		}
-		case 'b':
-			rc = sqlite3_bind_int(s, i, va_arg(ap, int) ? 1 : 0);
-			break;
-		default:
-			return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: bad bind format '%c'", fmt[i - 1]);
-		}
+		if (k < 1 || (size_t)k > n)
+			return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no argument for parameter %s", name);
+		a = &args[k - 1];
+		rc = a->type == 'i'      ? sqlite3_bind_int64(s, i, (sqlite3_int64)a->i64)
+		     : a->text != NULL ? sqlite3_bind_text(s, i, a->text, -1, SQLITE_STATIC)
+		                       : sqlite3_bind_null(s, i);
+		if (rc != SQLITE_OK)
+			return sq_error(c, rc);
 	}
-	return rc == SQLITE_OK ? 0 : sq_error(c, rc);
-}
-
-int sq_bind(sq_conn *c, sqlite3_stmt *s, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = bind_va(c, s, fmt, ap);
-	va_end(ap);
-	return rc;
+	return 0;
 }
 
 int sq_step(sq_conn *c, sqlite3_stmt *s)
@@ -130,53 +104,22 @@ bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc)
 	return false;
 }
 
-int sq_run(sq_conn *c, sq_qid q, const char *fmt, ...)
+int sq_run(sq_conn *c, sq_qid q, const sql_arg *args, size_t n, bool *row_out)
 {
 	sqlite3_stmt *s;
-	va_list ap;
 	int rc = sq_stmt(c, q, &s);
 
-	if (rc != 0)
-		return rc;
-	va_start(ap, fmt);
-	rc = bind_va(c, s, fmt, ap);
-	va_end(ap);
-	if (rc == 0) {
-		do
-			rc = sq_step(c, s);
-		while (rc == SQLITE_ROW);
-		if (rc == SQLITE_DONE)
-			rc = 0;
-	}
-	sqlite3_reset(s);
-	return rc;
-}
-
-int sq_query_i64(sq_conn *c, sq_qid q, int64_t *value_out, bool *found_out, const char *fmt, ...)
-{
-	sqlite3_stmt *s;
-	va_list ap;
-	int rc = sq_stmt(c, q, &s);
-
-	if (found_out != NULL)
-		*found_out = false;
-	if (rc != 0)
-		return rc;
-	va_start(ap, fmt);
-	rc = bind_va(c, s, fmt, ap);
-	va_end(ap);
+	if (row_out != NULL)
+		*row_out = false;
 	if (rc == 0)
-		rc = sq_step(c, s);
-	if (rc == SQLITE_ROW) {
-		*value_out = (int64_t)sqlite3_column_int64(s, 0);
-		if (found_out != NULL)
-			*found_out = true;
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
+		rc = sq_bind(c, s, args, n);
+	while (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW) {
+		if (row_out != NULL)
+			*row_out = true;
 		rc = 0;
 	}
 	sqlite3_reset(s);
-	return rc;
+	return rc == SQLITE_DONE ? 0 : rc;
 }
 
 int64_t sq_changes(sq_conn *c)
@@ -455,7 +398,7 @@ int sq_begin(sq_store *st, sq_conn *c)
 {
 	int rc = writer_lock(st, c);
 
-	if (rc == 0 && (rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL)) != 0)
+	if (rc == 0 && (rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL, 0, NULL)) != 0)
 		writer_unlock(st, c);
 	return rc;
 }
@@ -463,7 +406,7 @@ int sq_begin(sq_store *st, sq_conn *c)
 int sq_end(sq_store *st, sq_conn *c, int rc)
 {
 	if (rc == 0)
-		rc = sq_run(c, SQ_COMMIT, NULL);
+		rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
 	if (rc != 0)
 		rollback_quietly(c);
 	writer_unlock(st, c);
@@ -516,27 +459,6 @@ static int lite_prepare(sq_conn *c, sql_qid q)
 	return 0;
 }
 
-/* Bind each parameter of `s` by its name: $N is args[N - 1]. */
-static int lite_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n)
-{
-	for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) {
-		const char *name = sqlite3_bind_parameter_name(s, i);
-		long k = name != NULL ? strtol(name + 1, NULL, 10) : 0;
-		const sql_arg *a;
-		int rc;
-
-		if (k < 1 || (size_t)k > n)
-			return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: no argument for parameter %s", name);
-		a = &args[k - 1];
-		rc = a->type == 'i'      ? sqlite3_bind_int64(s, i, (sqlite3_int64)a->i64)
-		     : a->text != NULL ? sqlite3_bind_text(s, i, a->text, -1, SQLITE_STATIC)
-		                       : sqlite3_bind_null(s, i);
-		if (rc != SQLITE_OK)
-			return sq_error(c, rc);
-	}
-	return 0;
-}
-
 /* The connection stays checked out, the statement stepping, until done(). */
 static int lite_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
 {
@@ -547,7 +469,7 @@ static int lite_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, s
 	if (rc == 0 && c->by_id[q][0] == NULL)
 		rc = lite_prepare(c, q);
 	if (rc == 0)
-		rc = lite_bind(c, s = c->by_id[q][0], args, n);
+		rc = sq_bind(c, s = c->by_id[q][0], args, n);
 	*rows = (sql_rows){st, c, s, 0, 0};
 	if (rc != 0 && c != NULL)
 		lite_done(rows);
@@ -570,7 +492,7 @@ static int lite_write_tx(sq_conn *c, void *arg)
 	for (int k = 0; rc == 0 && k < SQL_MAX_PARTS && c->by_id[w->q][k] != NULL; k++) {
 		sqlite3_stmt *s = c->by_id[w->q][k];
 
-		rc = lite_bind(c, s, w->args, w->n);
+		rc = sq_bind(c, s, w->args, w->n);
 		while (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW)
 			rc = 0;
 		rc = rc == SQLITE_DONE ? 0 : rc;

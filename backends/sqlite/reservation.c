@@ -17,9 +17,10 @@
 
 static int event_insert(sq_conn *c, const booking_event_record *ev)
 {
-	int rc = sq_run(c, SQ_EVENT_INSERT, "ttttieet", ev->id, ev->type, ev->aggregate_type, ev->aggregate_id,
-	                ev->occurred_at, ev->correlation_id, ev->traceparent,
-	                ev->data_json ? ev->data_json : "{}");
+	const sql_arg a[] = {SQL_T(ev->id),          SQL_T(ev->type),          SQL_T(ev->aggregate_type),
+	                     SQL_T(ev->aggregate_id), SQL_I(ev->occurred_at),   SQL_E(ev->correlation_id),
+	                     SQL_E(ev->traceparent),  SQL_T(ev->data_json ? ev->data_json : "{}")};
+	int rc = sq_run(c, SQ_EVENT_INSERT, a, 8, NULL);
 
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", ev->id);
@@ -41,12 +42,15 @@ static int payment_start(sq_conn *c, const booking_store_payment_start *start)
 	const booking_payment *p = start->payment;
 	if (!p || !start->user_id || !start->idempotency_key || !start->request_hash)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: start needs a payment, user, key and hash");
-	int rc = sq_run(c, SQ_PAYMENT_INSERT, "tttiittttiii", p->id, p->booking_id, p->user_id, (int64_t)p->status,
-	                p->amount, p->currency, p->card_last4, p->gateway_ref, p->failure_code, p->refunded_amount,
-	                p->created_at, p->updated_at);
+	const sql_arg a[] = {SQL_T(p->id),          SQL_T(p->booking_id),    SQL_T(p->user_id),
+	                     SQL_I(p->status),      SQL_I(p->amount),        SQL_T(p->currency),
+	                     SQL_T(p->card_last4),  SQL_T(p->gateway_ref),   SQL_T(p->failure_code),
+	                     SQL_I(p->refunded_amount), SQL_I(p->created_at), SQL_I(p->updated_at)};
+	const sql_arg k[] = {SQL_T(start->user_id), SQL_T(start->idempotency_key), SQL_T(start->request_hash),
+	                     SQL_T(p->id), SQL_I(p->created_at)};
+	int rc = sq_run(c, SQ_PAYMENT_INSERT, a, 12, NULL);
 	if (rc == 0)
-		rc = sq_run(c, SQ_IDEM_INSERT, "tttti", start->user_id, start->idempotency_key, start->request_hash, p->id,
-		            p->created_at);
+		rc = sq_run(c, SQ_IDEM_INSERT, k, 5, NULL);
 	return rc;
 }
 
@@ -69,15 +73,17 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	const booking_reservation *b = a->req->booking;
 	size_t cap = b->seat_count, n = 0;
 	sqlite3_stmt *s;
+	const sql_arg showtime[] = {SQL_T(b->showtime_id)}, id[] = {SQL_T(b->id)};
+	const sql_arg missing[] = {SQL_T(b->showtime_id), SQL_T(a->labels_json)};
+	const sql_arg taken[] = {SQL_T(b->showtime_id), SQL_T(a->labels_json), SQL_I(a->req->now)};
 	bool found;
-	int64_t one;
 	int rc;
 
-	rc = sq_query_i64(c, SQ_SHOWTIME_EXISTS, &one, &found, "t", b->showtime_id);
+	rc = sq_run(c, SQ_SHOWTIME_EXISTS, showtime, 1, &found);
 	if (rc == 0 && !found)
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (rc == 0)
-		rc = sq_query_i64(c, SQ_BOOKING_EXISTS, &one, &found, "t", b->id);
+		rc = sq_run(c, SQ_BOOKING_EXISTS, id, 1, &found);
 	if (rc == 0 && found)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 	if (rc != 0)
@@ -86,7 +92,7 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	/* the labels the showtime lacks, else the seats taken: the core words the refusal */
 	rc = sq_stmt(c, SQ_HOLD_MISSING, &s);
 	if (rc == 0)
-		rc = sq_bind(c, s, "tt", b->showtime_id, a->labels_json);
+		rc = sq_bind(c, s, missing, 2);
 	int code = BOOKING_EVALIDATION;
 	while (n < cap && sq_next(c, s, &rc)) {
 		if (a->taken != NULL)
@@ -98,7 +104,7 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 		code = BOOKING_ESEAT_ALREADY_BOOKED;
 		rc = sq_stmt(c, SQ_HOLD_TAKEN, &s);
 		if (rc == 0)
-			rc = sq_bind(c, s, "tti", b->showtime_id, a->labels_json, a->req->now);
+			rc = sq_bind(c, s, taken, 3);
 		while (n < cap && sq_next(c, s, &rc)) {
 			if (a->taken != NULL)
 				sq_col_copy(s, 0, a->taken[n].label, sizeof a->taken[n].label);
@@ -119,25 +125,28 @@ static int hold_tx(sq_conn *c, void *arg)
 {
 	struct hold_arg *a = arg;
 	const booking_reservation *b = a->req->booking;
+	const sql_arg claim[] = {SQL_T(b->showtime_id), SQL_T(b->id), SQL_I(b->expires_at), SQL_T(a->labels_json),
+	                         SQL_I(a->req->now)};
+	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
+	                       SQL_I(b->saga),         SQL_I(b->seat_count), SQL_I(b->total_amount), SQL_T(b->currency),
+	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version)};
+	const sql_arg seats[] = {SQL_T(b->id), SQL_T(a->labels_json)};
 	int rc;
 
-	rc = sq_run(c, SQ_HOLD_SAVEPOINT, NULL);
+	rc = sq_run(c, SQ_HOLD_SAVEPOINT, NULL, 0, NULL);
 	if (rc == 0)
-		rc = sq_run(c, SQ_HOLD_CLAIM, "ttiti", b->showtime_id, b->id, b->expires_at, a->labels_json,
-		            a->req->now);
+		rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL);
 	if (rc != 0)
 		return rc;
 	if (sq_changes(c) != (int64_t)b->seat_count) {
-		rc = sq_run(c, SQ_HOLD_UNDO, NULL);
+		rc = sq_run(c, SQ_HOLD_UNDO, NULL, 0, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
-	rc = sq_run(c, SQ_BOOKING_INSERT, "tttiizitiiii", b->id, b->user_id, b->showtime_id, (int64_t)b->status,
-	            (int64_t)b->saga, b->seat_count, b->total_amount, b->currency, b->created_at, b->expires_at,
-	            b->updated_at, b->version);
+	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 	if (rc == 0)
-		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, "tt", b->id, a->labels_json);
+		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL);
 	if (rc == 0 && a->req->event != NULL)
 		rc = event_insert(c, a->req->event);
 	return rc;
@@ -178,7 +187,6 @@ static int apply_tx(sq_conn *conn, void *arg)
 	int rc = 0;
 	for (size_t i = 0; i < c->guard_count && rc == 0; i++) {
 		const booking_store_guard *g = &c->guards[i];
-		int64_t one = 0;
 		bool found = false;
 		const int q = g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQ_GUARD_BOOKING
 		              : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQ_GUARD_PAYMENT
@@ -187,10 +195,9 @@ static int apply_tx(sq_conn *conn, void *arg)
 		                                                        : -1;
 		if (q < 0)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
-		if (g->kind == BOOKING_GUARD_KEY_UNUSED)
-			rc = sq_query_i64(conn, (sq_qid)q, &one, &found, "tt", g->id, g->key);
-		else
-			rc = sq_query_i64(conn, (sq_qid)q, &one, &found, "ti", g->id, g->value);
+		const sql_arg ga[] = {SQL_T(g->id), g->kind == BOOKING_GUARD_KEY_UNUSED ? (sql_arg)SQL_T(g->key)
+		                                                                        : (sql_arg)SQL_I(g->value)};
+		rc = sq_run(conn, (sq_qid)q, ga, 2, &found);
 		if (rc == 0 && !found) {
 			if (a->failed)
 				*a->failed = i;
@@ -199,18 +206,26 @@ static int apply_tx(sq_conn *conn, void *arg)
 	}
 	if (rc == 0 && c->start)
 		rc = payment_start(conn, c->start);
-	if (rc == 0 && c->booking)
-		rc = sq_run(conn, SQ_APPLY_BOOKING, "tiii", c->booking->id, (int64_t)c->booking->status,
-		            (int64_t)c->booking->saga, c->booking->updated_at);
-	if (rc == 0 && c->seats)
-		rc = sq_run(conn, SQ_APPLY_SEATS, "tiii", c->seats->booking_id, (int64_t)c->seats->from,
-		            (int64_t)c->seats->to, c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until);
-	if (rc == 0 && c->payment)
-		rc = sq_run(conn, SQ_APPLY_PAYMENT, "tittii", c->payment->id, (int64_t)c->payment->status,
-		            c->payment->gateway_ref, c->payment->failure_code, c->payment->refunded_amount,
-		            c->payment->updated_at);
-	if (rc == 0 && c->idempotency)
-		rc = sq_run(conn, SQ_APPLY_IDEMPOTENCY, "ti", c->idempotency->payment_id, (int64_t)c->idempotency->replay_error);
+	if (rc == 0 && c->booking) {
+		const booking_store_booking_set *w = c->booking;
+		const sql_arg args[] = {SQL_T(w->id), SQL_I(w->status), SQL_I(w->saga), SQL_I(w->updated_at)};
+		rc = sq_run(conn, SQ_APPLY_BOOKING, args, 4, NULL);
+	}
+	if (rc == 0 && c->seats) {
+		const sql_arg args[] = {SQL_T(c->seats->booking_id), SQL_I(c->seats->from), SQL_I(c->seats->to),
+		                        SQL_I(c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until)};
+		rc = sq_run(conn, SQ_APPLY_SEATS, args, 4, NULL);
+	}
+	if (rc == 0 && c->payment) {
+		const sql_arg args[] = {SQL_T(c->payment->id),          SQL_I(c->payment->status),
+		                        SQL_T(c->payment->gateway_ref), SQL_T(c->payment->failure_code),
+		                        SQL_I(c->payment->refunded_amount), SQL_I(c->payment->updated_at)};
+		rc = sq_run(conn, SQ_APPLY_PAYMENT, args, 6, NULL);
+	}
+	if (rc == 0 && c->idempotency) {
+		const sql_arg args[] = {SQL_T(c->idempotency->payment_id), SQL_I(c->idempotency->replay_error)};
+		rc = sq_run(conn, SQ_APPLY_IDEMPOTENCY, args, 2, NULL);
+	}
 	if (rc == 0 && c->event_count)
 		rc = events_insert(conn, c->events, c->event_count);
 	return rc;

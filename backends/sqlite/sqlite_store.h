@@ -136,11 +136,8 @@ int sq_error(sq_conn *c, int rc);
 /** Statement `q` (prepared once per connection), reset and unbound. */
 int sq_stmt(sq_conn *c, sq_qid q, sqlite3_stmt **out);
 
-/**
- * Bind parameters 1.. from `fmt`: 't' const char * (NULL binds NULL),
- * 'e' const char * (NULL binds ""), 'i' int64_t, 'z' size_t, 'b' bool/int (as 0/1).
- */
-int sq_bind(sq_conn *c, sqlite3_stmt *s, const char *fmt, ...);
+/** Bind each parameter of `s` by its name: $N or ?N is args[N - 1]. */
+int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n);
 
 /** Step: SQLITE_ROW or SQLITE_DONE, or a negative booking code (the statement is reset). */
 int sq_step(sq_conn *c, sqlite3_stmt *s);
@@ -152,11 +149,8 @@ int sq_step(sq_conn *c, sqlite3_stmt *s);
  */
 bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc);
 
-/** Bind statement `q` per `fmt` and run it to completion. */
-int sq_run(sq_conn *c, sq_qid q, const char *fmt, ...);
-
-/** Run a statement returning one integer row: *found_out false when there is no row (may be NULL). */
-int sq_query_i64(sq_conn *c, sq_qid q, int64_t *value_out, bool *found_out, const char *fmt, ...);
+/** Run statement `q` with `args` to completion; *row_out (may be NULL): whether it answered a row. */
+int sq_run(sq_conn *c, sq_qid q, const sql_arg *args, size_t n, bool *row_out);
 
 /** sqlite3_changes() of the last statement. */
 int64_t sq_changes(sq_conn *c);
