@@ -212,9 +212,9 @@
 #define SQL_LITE_SCREEN_INSERT                                                                                 \
 	"INSERT INTO screens (id, theater_id, name, created_at) SELECT $1, $2, $3, $6"                          \
 	" WHERE EXISTS (SELECT 1 FROM theaters WHERE id = $2) AND " SQL_DISTINCT(SQL_LITE_JSON_EACH, "$4") "; "          \
-	"INSERT INTO screen_seats (screen_id, position, label, category) SELECT $1, l.key, l.value, c.value"    \
-	" FROM json_each($4) AS l JOIN json_each($5) AS c ON c.key = l.key"                                     \
-	" WHERE EXISTS (SELECT 1 FROM screens WHERE id = $1)"
+	"INSERT INTO screen_seats (screen_id, position, label, category)"                                       \
+	" SELECT $1, l.key, l.value, json_extract($5, '$[' || l.key || ']') FROM json_each($4) AS l"           \
+	" WHERE EXISTS (SELECT 1 FROM screens WHERE id = $1)" /* not a join of two json_each: that is n * n */
 #define SQL_PG_SHOWTIME_INSERT                                                                                 \
 	"WITH seats AS (INSERT INTO showtime_seats (showtime_id, label, category, position)"                  \
 	" SELECT $1, u.label, u.category, u.ord FROM screens AS s,"                                             \
