@@ -151,14 +151,6 @@ int booking_store_not_found(int code)
 	return booking_error_set(code, NULL, "%snot found", what);
 }
 
-/* A group's table: present, with a version this library knows. */
-static int check_group(const void *table, unsigned int version, unsigned int max, const char *what)
-{
-	if (!table)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: required group is NULL", what);
-	return check_version(version, max, what);
-}
-
 int booking_store_validate(const booking_store *st)
 {
 	const char *what = "store";
@@ -179,7 +171,9 @@ int booking_store_validate(const booking_store *st)
 
 	const booking_store_catalog *cat = st->catalog;
 	what = "store.catalog";
-	if ((rc = check_group(cat, cat ? cat->version : 0, BOOKING_STORE_CATALOG_VERSION, what)) < 0)
+	if (!cat)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: required group is NULL", what);
+	if ((rc = check_version(cat->version, BOOKING_STORE_CATALOG_VERSION, what)) < 0)
 		return rc;
 	REQUIRE(cat, movie_insert);
 	REQUIRE(cat, movie_get);
@@ -196,7 +190,9 @@ int booking_store_validate(const booking_store *st)
 
 	const booking_store_ledger *led = st->ledger;
 	what = "store.ledger";
-	if ((rc = check_group(led, led ? led->version : 0, BOOKING_STORE_LEDGER_VERSION, what)) < 0)
+	if (!led)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: required group is NULL", what);
+	if ((rc = check_version(led->version, BOOKING_STORE_LEDGER_VERSION, what)) < 0)
 		return rc;
 	REQUIRE(led, hold);
 	REQUIRE(led, booking_get);
@@ -210,7 +206,9 @@ int booking_store_validate(const booking_store *st)
 
 	const booking_store_outbox *ob = st->outbox;
 	what = "store.outbox";
-	if ((rc = check_group(ob, ob ? ob->version : 0, BOOKING_STORE_OUTBOX_VERSION, what)) < 0)
+	if (!ob)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: required group is NULL", what);
+	if ((rc = check_version(ob->version, BOOKING_STORE_OUTBOX_VERSION, what)) < 0)
 		return rc;
 	REQUIRE(ob, outbox_unpublished);
 	REQUIRE(ob, outbox_mark_published);

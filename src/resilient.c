@@ -1162,9 +1162,9 @@ const char *booking__url_redact(const char *url, char *buf, size_t size)
 				at = p;
 		char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
 		if (colon) {
-			size_t tail = strlen(at) + 1;
-			memmove(colon + 4, at, tail);
-			memcpy(colon + 1, "***", 3);
+			char rest[sizeof(tmp)];
+			snprintf(rest, sizeof(rest), "%s", at);
+			snprintf(colon + 1, sizeof(tmp) - (size_t)(colon + 1 - tmp), "***%s", rest);
 		}
 	}
 	/* and every query parameter that names a password ("?password=x" for libpq): its value is "***" */

@@ -66,6 +66,8 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 
 static void payment_start_commit(mem_store *st, payment_start *ps)
 {
+	if (!ps->idem || !ps->payment) /* prepared by payment_start_prepare(), which set both or failed */
+		return;
 	mem_table_add(&st->idem, ps->idem->key, ps->idem);
 	map_put(&st->idem_by_payment, ps->idem->payment_id, ps->idem);
 	mem_table_add(&st->payments, ps->payment->id, ps->payment);

@@ -67,7 +67,10 @@ static size_t json_string(char *dst, const char *s, size_t len)
 			n += 2;
 		} else if (ch < 0x20) {
 			if (dst) {
-				memcpy(dst + n, "\\u00", 4);
+				dst[n] = '\\';
+				dst[n + 1] = 'u';
+				dst[n + 2] = '0';
+				dst[n + 3] = '0';
 				dst[n + 4] = hex[ch >> 4];
 				dst[n + 5] = hex[ch & 15];
 			}
