@@ -60,26 +60,25 @@ static const char *field_of(const booking_url_query *q)
 	return q->field ? q->field : "url";
 }
 
-/* The current key, decoded when it can be, made safe for a message. */
-static void quoted_key(const booking_url_query *q, char *out, size_t cap)
+/* Text of the current parameter (its key or value), decoded when it can be, made safe for a message. */
+static void quoted(const char *text, size_t len, char *out, size_t cap)
 {
-	char key[BOOKING_URL_PARAM_MAX + 1];
-	long n = decode(q->param.key, q->param.key_len, key, sizeof(key));
+	char decoded[BOOKING_URL_PARAM_MAX + 1];
+	long n = decode(text, len, decoded, sizeof(decoded));
 	if (n >= 0)
-		booking__sanitize(out, cap, key, (size_t)n, QUOTE_CHARS, true);
+		booking__sanitize(out, cap, decoded, (size_t)n, QUOTE_CHARS, true);
 	else
-		booking__sanitize(out, cap, q->param.key, q->param.key_len, QUOTE_CHARS, true);
+		booking__sanitize(out, cap, text, len, QUOTE_CHARS, true);
 }
 
-/* The current value, decoded when it can be, made safe for a message. */
+static void quoted_key(const booking_url_query *q, char *out, size_t cap)
+{
+	quoted(q->param.key, q->param.key_len, out, cap);
+}
+
 static void quoted_value(const booking_url_query *q, char *out, size_t cap)
 {
-	char value[BOOKING_URL_PARAM_MAX + 1];
-	long n = decode(q->param.value, q->param.value_len, value, sizeof(value));
-	if (n >= 0)
-		booking__sanitize(out, cap, value, (size_t)n, QUOTE_CHARS, true);
-	else
-		booking__sanitize(out, cap, q->param.value, q->param.value_len, QUOTE_CHARS, true);
+	quoted(q->param.value, q->param.value_len, out, cap);
 }
 
 size_t booking_url_base_len(const char *url)
