@@ -30,7 +30,7 @@ static void iso8601(char *buf, size_t size, int64_t ms)
 void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
                   json_t *fields)
 {
-	if (!bk || level < bk->cfg.log_level) {
+	if (!bk || !bk->cfg.log_fn || level < bk->cfg.log_level) { /* quiet unless the host gave a sink */
 		json_decref(fields);
 		return;
 	}
@@ -57,9 +57,14 @@ void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level l
 	json_decref(line);
 	if (!text)
 		return;
-	if (bk->cfg.log_fn)
-		bk->cfg.log_fn(level, text, bk->cfg.log_payload);
-	else
-		fprintf(stderr, "%s\n", text);
+	bk->cfg.log_fn(level, text, bk->cfg.log_payload);
 	booking_free(text);
+}
+
+void booking_log_to_stderr(booking_log_level level, const char *json_line, void *payload)
+{
+	(void)level;
+	(void)payload;
+	if (json_line)
+		fprintf(stderr, "%s\n", json_line); /* one call: lines of concurrent threads do not interleave */
 }

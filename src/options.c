@@ -442,6 +442,8 @@ static int options_from_kv(env_options *eo, kv_list *l)
 		                       &x)) < 0)
 			return rc;
 		o->log_level = (booking_log_level)x;
+		if (!o->log_fn)
+			o->log_fn = booking_log_to_stderr; /* asking for a level is asking for the lines */
 	}
 	if ((rc = take_string(l, "BOOKING_STORE_URL", &eo->store_url)) < 0 ||
 	    (rc = take_string(l, "BOOKING_LOCK_URL", &eo->lock_url)) < 0 ||

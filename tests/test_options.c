@@ -447,6 +447,74 @@ START_TEST(open_with_null_options_reads_the_environment)
 }
 END_TEST
 
+/* Read back what went to stderr since stderr_to_file(), and restore it. */
+static int saved_stderr = -1;
+
+static void stderr_to_file(const char *path)
+{
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	dup2(fileno(f), STDERR_FILENO);
+	fclose(f);
+}
+
+static size_t stderr_restore(const char *path, char *buf, size_t size)
+{
+	fflush(stderr);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	return n;
+}
+
+START_TEST(the_library_is_quiet_unless_the_host_gives_a_sink)
+{
+	char path[] = "/tmp/booking-quiet-XXXXXX", out[4096];
+	int fd = mkstemp(path);
+	booking_options o = BOOKING_OPTIONS_INIT;
+	booking_reservation *r = NULL;
+	fx f;
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	o.log_level = BOOKING_LOG_DEBUG;
+	stderr_to_file(path);
+	fx_open(&f, &o); /* DEBUG "opened", INFO "movie created", ... — and no sink */
+	fx_seed(&f);
+	ck_assert_ok(fx_hold(&f, &r, "alice", "A1"));
+	booking_reservation_free(r);
+	fx_close(&f);
+	ck_assert_uint_eq(stderr_restore(path, out, sizeof out), 0);
+
+	/* the same with the ready-made sink: the lines are there */
+	o.log_fn = booking_log_to_stderr;
+	stderr_to_file(path);
+	fx_open(&f, &o);
+	fx_seed(&f);
+	fx_close(&f);
+	ck_assert_uint_gt(stderr_restore(path, out, sizeof out), 0);
+	ck_assert_msg(strstr(out, "\"message\":\"movie created\"") != NULL, "%s", out);
+
+	/* asking for a level in the environment is asking for the lines */
+	booking_options *e = NULL;
+	ck_assert_ok(booking_options_from_env(&e));
+	ck_assert(e->log_fn == NULL);
+	booking_options_free(e);
+	setenv("BOOKING_LOG_LEVEL", "ERROR", 1);
+	ck_assert_ok(booking_options_from_env(&e));
+	ck_assert(e->log_fn == booking_log_to_stderr);
+	ck_assert_int_eq(e->log_level, BOOKING_LOG_ERROR);
+	booking_options_free(e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("options");
@@ -469,6 +537,7 @@ int main(void)
 	tcase_add_loop_test(tc, open_refuses_each_out_of_range_field, 0, (int)N_INT_VARS);
 	tcase_add_test(tc, open_refuses_bad_urls_and_versions);
 	tcase_add_test(tc, open_with_null_options_reads_the_environment);
+	tcase_add_test(tc, the_library_is_quiet_unless_the_host_gives_a_sink);
 	tcase_add_loop_test(tc, a_retired_variable_is_refused_naming_it_and_the_url_that_replaces_it, 0, (int)N_RETIRED);
 	tcase_add_loop_test(tc, a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field, 0, (int)N_RETIRED);
 	suite_add_tcase(s, tc);

@@ -294,6 +294,8 @@ int cli_options(cli *c, booking_options *opts, const char *default_store)
 		opts->log_level = BOOKING_LOG_INFO;
 	else if (opts->log_level == 0) /* BOOKING_LOG_LEVEL unset */
 		opts->log_level = BOOKING_LOG_ERROR;
+	if (!opts->log_fn)
+		opts->log_fn = booking_log_to_stderr; /* the library is quiet unless its host gives it a sink */
 	return EXIT_OK;
 }
 

@@ -33,6 +33,14 @@ typedef enum booking_log_level {
  */
 typedef void (*booking_log_fn)(booking_log_level level, const char *json_line, void *payload);
 
+/**
+ * A ready-made sink: writes each line and a newline to stderr. The library
+ * logs nothing unless the host sets a sink (booking_options.log_fn) — this
+ * one, or its own; booking_options_from_env() sets this one when
+ * BOOKING_LOG_LEVEL is set. Thread-safe. `payload` is unused.
+ */
+BOOKING_EXTERN(void) booking_log_to_stderr(booking_log_level level, const char *json_line, void *payload);
+
 /** What a declined payment does to its booking. */
 typedef enum booking_decline_policy {
 	BOOKING_DECLINE_KEEP_HOLD = 0, /**< back to PENDING: the user may retry until the hold expires */
@@ -110,7 +118,7 @@ typedef struct booking_options {
 	/* --- observability ------------------------------------------------ */
 	const char *service_name;  /**< logger name in log lines, default "libbooking" */
 	booking_log_level log_level; /**< 0 = BOOKING_LOG_INFO */
-	booking_log_fn log_fn;     /**< NULL: JSON lines on stderr */
+	booking_log_fn log_fn;     /**< NULL: no logging (the default); booking_log_to_stderr: JSON lines on stderr */
 	void *log_payload;
 
 	/* --- hooks -------------------------------------------------------- */
