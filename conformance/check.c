@@ -92,7 +92,7 @@ static bool open_handle(flow *f, const char *store_url, const booking_conformanc
 	if (!ok(f, "booking_payment_key_generate_file", booking_payment_key_generate_file(f->key_file)))
 		return false;
 	f->clock = booking_clock_manual_new(T0);
-	booking_options_init(&bo);
+	booking_options_init(&bo, BOOKING_OPTIONS_VERSION);
 	bo.clock = f->clock;
 	bo.store_url = f->url;
 	bo.payment_key_file = f->key_file;

@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	bool list = false;
 	int rc;
 
-	booking_conformance_options_init(&o);
+	booking_conformance_options_init(&o, BOOKING_CONFORMANCE_OPTIONS_VERSION);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool has_value = i + 1 < argc;

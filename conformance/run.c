@@ -13,13 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-void booking_conformance_options_init(booking_conformance_options *opts)
+int booking_conformance_options_init(booking_conformance_options *opts, unsigned int version)
 {
-	if (!opts)
-		return;
+	if (!opts || version == 0 || version > BOOKING_CONFORMANCE_OPTIONS_VERSION)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
+		                         "conformance options: NULL, or unsupported version (expected 1..%d)",
+		                         BOOKING_CONFORMANCE_OPTIONS_VERSION);
 	memset(opts, 0, sizeof(*opts));
-	opts->version = BOOKING_CONFORMANCE_OPTIONS_VERSION;
+	opts->version = version;
 	opts->verbosity = 1;
+	return 0;
 }
 
 const char *booking_conformance_group_name(unsigned int group)
@@ -160,7 +163,7 @@ int booking_conformance_run(const char *store_url, const booking_conformance_opt
 	if (opts)
 		o = *opts;
 	else
-		booking_conformance_options_init(&o);
+		booking_conformance_options_init(&o, BOOKING_CONFORMANCE_OPTIONS_VERSION);
 	if ((rc = check_options(store_url, &o)) != 0)
 		return rc;
 	out = o.out ? o.out : stdout;

@@ -74,7 +74,7 @@ static void consume(const char *event_id, const char *type, const char *text)
 	booking_event_publisher *pub = NULL;
 	FUZZ_CHECK(clock && booking_event_publisher_open(&pub, "memory:", clock) == 0, "publisher");
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.clock = clock;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.consumer_max_deliveries = 2;

@@ -55,7 +55,7 @@ static void world_open(world *w)
 	w->clock = booking_clock_manual_new(T0);
 	FUZZ_CHECK(w->clock != NULL, "clock");
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.clock = w->clock;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.lock_url = "memory:";

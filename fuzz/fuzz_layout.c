@@ -51,7 +51,7 @@ static void create_screen(const booking_seat *seats, size_t n)
 	booking_clock *clock = booking_clock_manual_new(T0);
 	FUZZ_CHECK(clock != NULL, "clock");
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.clock = clock;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	booking *bk = NULL;

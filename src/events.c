@@ -302,6 +302,12 @@ static int consume_store(consumer *c)
 	return rc;
 }
 
+int booking_consumer_options_init(booking_consumer_options *opts, unsigned int version)
+{
+	static const size_t end[BOOKING_CONSUMER_OPTIONS_VERSION + 1] = {0, sizeof(booking_consumer_options)};
+	return booking__struct_init(opts, version, BOOKING_CONSUMER_OPTIONS_VERSION, end, "consumer options");
+}
+
 int booking_consume(booking *bk, const booking_consumer_options *opts, booking_event_handler handler, void *payload,
                     size_t *handled_out)
 {

@@ -86,6 +86,13 @@ void booking__auth_close(booking *bk);
 
 /* options.c: defaults, range checks, copying. */
 void booking__options_defaults(booking_options *o);
+/*
+ * The body of every *_options_init(opts, version): refuse a NULL struct or a
+ * version outside 1..current (BOOKING_EVALIDATION naming `what`), else zero
+ * the first end[version] bytes and set the version.
+ */
+int booking__struct_init(void *opts, unsigned int version, unsigned int current, const size_t *end,
+                         const char *what);
 /* Fill `cfg` from `opts` (0 fields → defaults), validating ranges. */
 int booking__config_from_options(booking_config *cfg, const booking_options *opts);
 void booking__config_clear(booking_config *cfg);

@@ -356,6 +356,12 @@ out:
 	return rc;
 }
 
+int booking_jwt_verify_options_init(booking_jwt_verify_options *opts, unsigned int version)
+{
+	static const size_t end[BOOKING_JWT_VERIFY_OPTIONS_VERSION + 1] = {0, sizeof(booking_jwt_verify_options)};
+	return booking__struct_init(opts, version, BOOKING_JWT_VERIFY_OPTIONS_VERSION, end, "verify options");
+}
+
 int booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
                        const booking_jwt_verify_options *opts)
 {

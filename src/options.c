@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,10 +140,31 @@ void booking__options_defaults(booking_options *o)
 	o->version = BOOKING_OPTIONS_VERSION;
 }
 
-void booking_options_init(booking_options *opts)
+int booking__struct_init(void *opts, unsigned int version, unsigned int current, const size_t *end,
+                         const char *what)
 {
-	if (opts)
-		booking__options_defaults(opts);
+	if (!opts)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: NULL", what);
+	if (version == 0 || version > current)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
+		                         "%s: unsupported version %u (expected 1..%u)", what, version, current);
+	memset(opts, 0, end[version]);
+	*(unsigned int *)opts = version; /* every options struct starts with its version */
+	return 0;
+}
+
+int booking_options_init(booking_options *opts, unsigned int version)
+{
+	/* where each version's struct ends: fields are only ever appended */
+	static const size_t end[BOOKING_OPTIONS_VERSION + 1] = {
+		0,
+		offsetof(booking_options, password_opslimit),
+		offsetof(booking_options, circuit_breaker_success_threshold),
+		offsetof(booking_options, payment_key_file),
+		sizeof(booking_options),
+		sizeof(booking_options),
+	};
+	return booking__struct_init(opts, version, BOOKING_OPTIONS_VERSION, end, "options");
 }
 
 static int set_string(char **dst, const char *src, const char *def)

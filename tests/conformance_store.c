@@ -2010,7 +2010,7 @@ static void flows_setup(void)
 {
 	booking_options o;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	fx_open(&f, &o);
 	fx_seed(&f);
 }
@@ -2085,7 +2085,7 @@ START_TEST(flow_data_survives_reopening_a_file_store)
 	ck_assert_ok(fx_pay(&f, NULL, "alice", b, "k1", FX_CARD_OK));
 	booking_close(f.bk);
 	f.bk = NULL;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.clock = f.clock;
 	snprintf(url, sizeof(url), "sqlite://%.480s", f.file);
 	o.store_url = url;

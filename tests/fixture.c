@@ -126,7 +126,7 @@ void fx_open(fx *f, const booking_options *base)
 	if (base)
 		o = *base;
 	else
-		booking_options_init(&o);
+		booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.clock = f->clock;
 	if (o.version >= 4 && !o.payment_key_file)
 		o.payment_key_file = fx_payment_key_file();

@@ -50,7 +50,7 @@ static void open_with_guard(int guard)
 {
 	booking_options o;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 
 	o.payment_key_file = fx_payment_key_file();
 	o.lock_url = guard ? "memory:" : NULL;

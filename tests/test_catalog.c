@@ -510,7 +510,7 @@ START_TEST(handle_opened_by_url_works_and_describes_its_backends)
 	fx g;
 	char *d;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "memory:";
 	o.lock_url = "memory:";
 	o.events_url = "memory:";
@@ -544,7 +544,7 @@ START_TEST(describe_never_shows_a_password)
 	ck_assert_ok(booking_backend_register(&def));
 	booking_options o;
 	fx g;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "redacttest://alice:s3cret@db.example/booking?sslmode=require&password=hunter2&sslpassword=x9"
 	              "&application_name=box#frag";
 	fx_open(&g, &o);

@@ -66,7 +66,7 @@ static booking_store *store_with_clock(void)
 static int open_on(fx *f, booking_clock *clock)
 {
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store = store_with_clock();
 	o.clock = clock;
 	o.payment_key_file = fx_payment_key_file();
@@ -124,7 +124,7 @@ START_TEST(a_store_without_a_clock_keeps_the_host_clock)
 	booking *bk = NULL;
 	booking_options o;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "memory:";
 	o.log_level = BOOKING_LOG_CRITICAL;
 	ck_assert_ok(booking_open(&bk, &o));

@@ -344,7 +344,7 @@ START_TEST(user_error_has_its_stable_code)
 	char *json;
 	int rc;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	if (c->configure)
 		c->configure(&o);
 	fx_open(&f, &o);

@@ -99,7 +99,7 @@ static void open_on(int i)
 	booking_options o;
 
 	transport = transports[i];
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.events_url = transport;
 	fx_open(&f, &o);
 	fx_seed(&f);

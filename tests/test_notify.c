@@ -51,7 +51,7 @@ static void open_on(int i)
 {
 	booking_options o;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.events_url = transports[i];
 	fx_open(&f, &o);
 	fx_seed(&f);

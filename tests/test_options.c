@@ -331,7 +331,7 @@ START_TEST(open_refuses_each_out_of_range_field)
 			continue; /* 0 means "default" */
 		if (bad[k] == -1 && strcmp(v->field, "gateway_max_retries") == 0)
 			continue; /* -1 spells an explicit 0 retries (0 means "default") */
-		booking_options_init(&o);
+		booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 		set_field(&o, v, bad[k]);
 		ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 		ck_assert_ptr_null(bk);
@@ -348,26 +348,26 @@ START_TEST(open_refuses_bad_urls_and_versions)
 	booking_options o;
 	booking *bk = (booking *)&bk;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "ftp://nowhere";
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 	ck_assert_ptr_null(bk);
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.events_url = "carrier-pigeon:";
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.lock_url = "nope:";
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.version = 0;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 	o.version = BOOKING_OPTIONS_VERSION + 1;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.decline_policy = (booking_decline_policy)7;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 	ck_assert_ptr_null(bk);
@@ -407,7 +407,7 @@ START_TEST(a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field)
 	booking *bk = (booking *)&bk;
 	size_t i = (size_t)_i;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	if (i < N_RETIRED_V1)
 		o.retired_v1[i] = 10;
 	else
@@ -444,6 +444,48 @@ START_TEST(open_with_null_options_reads_the_environment)
 	ck_assert_code(booking_open(&bk, NULL), "VALIDATION_ERROR");
 	ck_assert_ptr_null(bk);
 	booking_close(NULL);
+}
+END_TEST
+
+START_TEST(options_init_fills_the_version_it_is_given_and_no_further)
+{
+	booking_options o;
+
+	memset(&o, 0x5a, sizeof o);
+	ck_assert_ok(booking_options_init(&o, BOOKING_OPTIONS_VERSION));
+	ck_assert_uint_eq(o.version, BOOKING_OPTIONS_VERSION);
+	ck_assert_ptr_null(o.store_url);
+	ck_assert_int_eq(o.max_failed_payments_per_user_hour, 0);
+
+	/* an older program's struct ends where its version ended: nothing past it is written */
+	memset(&o, 0x5a, sizeof o);
+	ck_assert_ok(booking_options_init(&o, 1));
+	ck_assert_uint_eq(o.version, 1);
+	ck_assert_ptr_null(o.gateway);
+	ck_assert_int_eq(o.password_opslimit, 0x5a5a5a5a);
+
+	/* versions the library does not know leave the struct alone */
+	memset(&o, 0x5a, sizeof o);
+	ck_assert_code(booking_options_init(&o, 0), "VALIDATION_ERROR");
+	ck_assert_code(booking_options_init(&o, BOOKING_OPTIONS_VERSION + 1), "VALIDATION_ERROR");
+	ck_assert_uint_eq(o.version, 0x5a5a5a5a);
+	ck_assert_code(booking_options_init(NULL, BOOKING_OPTIONS_VERSION), "VALIDATION_ERROR");
+
+	booking_consumer_options c;
+	memset(&c, 0x5a, sizeof c);
+	ck_assert_ok(booking_consumer_options_init(&c, BOOKING_CONSUMER_OPTIONS_VERSION));
+	ck_assert_uint_eq(c.version, BOOKING_CONSUMER_OPTIONS_VERSION);
+	ck_assert_ptr_null(c.group);
+	ck_assert_uint_eq(c.batch, 0);
+	ck_assert_code(booking_consumer_options_init(&c, 2), "VALIDATION_ERROR");
+
+	booking_jwt_verify_options v;
+	memset(&v, 0x5a, sizeof v);
+	ck_assert_ok(booking_jwt_verify_options_init(&v, BOOKING_JWT_VERIFY_OPTIONS_VERSION));
+	ck_assert_uint_eq(v.version, BOOKING_JWT_VERIFY_OPTIONS_VERSION);
+	ck_assert_ptr_null(v.issuer);
+	ck_assert_int_eq(v.now, 0);
+	ck_assert_code(booking_jwt_verify_options_init(&v, 0), "VALIDATION_ERROR");
 }
 END_TEST
 
@@ -538,6 +580,7 @@ int main(void)
 	tcase_add_test(tc, open_refuses_bad_urls_and_versions);
 	tcase_add_test(tc, open_with_null_options_reads_the_environment);
 	tcase_add_test(tc, the_library_is_quiet_unless_the_host_gives_a_sink);
+	tcase_add_test(tc, options_init_fills_the_version_it_is_given_and_no_further);
 	tcase_add_loop_test(tc, a_retired_variable_is_refused_naming_it_and_the_url_that_replaces_it, 0, (int)N_RETIRED);
 	tcase_add_loop_test(tc, a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field, 0, (int)N_RETIRED);
 	suite_add_tcase(s, tc);

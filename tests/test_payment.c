@@ -231,7 +231,7 @@ START_TEST(decline_policy_release_cancels_and_frees_the_seats)
 	booking_reservation *r;
 
 	teardown();
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.decline_policy = BOOKING_DECLINE_RELEASE;
 	fx_open(&g, &o);
 	fx_seed(&g);
@@ -550,7 +550,7 @@ START_TEST(gateway_outage_opens_the_circuit_and_then_fails_fast_with_service_una
 	int first_fast = -1;
 
 	teardown();
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.circuit_breaker_failure_threshold = 2;
 	o.circuit_breaker_recovery_seconds = 10;
 	o.gateway = &gw->parent;
@@ -623,7 +623,7 @@ START_TEST(card_numbers_never_reach_the_logs)
 
 	teardown();
 	pthread_mutex_init(&l->mu, NULL);
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.log_level = BOOKING_LOG_DEBUG;
 	o.log_fn = keep_line;
 	o.log_payload = l;
@@ -667,7 +667,7 @@ START_TEST(pay_without_a_payment_key_is_not_supported)
 {
 	fx g;
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.version = 3; /* an older struct: no payment_key_file, so none is set */
 	fx_open(&g, &o);
 	fx_seed(&g);
@@ -693,7 +693,7 @@ static int open_with_key(const char *path)
 {
 	booking_options o;
 	booking *bk = NULL;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.payment_key_file = path;
 	int rc = booking_open(&bk, &o);

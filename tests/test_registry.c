@@ -81,7 +81,7 @@ START_TEST(registered_store_scheme_opens_through_booking_open)
 
 	booking_clock *clock = booking_clock_manual_new(FX_T0);
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "teststore://somewhere/db?x=1";
 	o.clock = clock;
 	booking *bk = NULL;
@@ -157,7 +157,7 @@ START_TEST(every_kind_opens_through_a_registered_scheme)
 	ck_assert_ok(booking_backend_register(&def));
 
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "fwd:";
 	o.lock_url = "fwd:";
 	o.events_url = "fwd:";
@@ -450,7 +450,7 @@ START_TEST(the_core_hands_every_url_on_as_given)
 
 	for (unsigned int version = 3; version <= BOOKING_OPTIONS_VERSION; version++) {
 		booking_options o;
-		booking_options_init(&o);
+		booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 		o.version = version;
 		o.store_url = "postgresql://db.example/booking";
 		o.lock_url = "redis://locks.example:6379/0";

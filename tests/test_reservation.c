@@ -75,7 +75,7 @@ START_TEST(hold_expiry_follows_the_configured_minutes)
 	fx g;
 	booking_reservation *r = NULL;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.booking_expiry_minutes = 5;
 	fx_open(&g, &o);
 	fx_seed(&g);
@@ -110,7 +110,7 @@ START_TEST(hold_respects_a_configured_max_seats)
 	booking_options o;
 	fx g;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.max_seats_per_booking = 2;
 	fx_open(&g, &o);
 	fx_seed(&g);
@@ -526,7 +526,7 @@ START_TEST(hold_goes_through_the_store_alone_when_the_lock_manager_is_down)
 	dl->parent.acquire_all = dl_unreachable;
 	dl->parent.release_all = dl_release;
 	dl->parent.extend = dl_unreachable;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.lock_manager = &dl->parent;
 	fx_open(&g, &o);
 	fx_seed(&g);

@@ -322,6 +322,15 @@ typedef struct booking_jwt_verify_options {
 #define BOOKING_JWT_VERIFY_OPTIONS_INIT {BOOKING_JWT_VERIFY_OPTIONS_VERSION, NULL, NULL, 0, 0}
 
 /**
+ * Initialise `opts` as BOOKING_JWT_VERIFY_OPTIONS_INIT does (`issuer` and
+ * `audience` must still be set).
+ * @param version BOOKING_JWT_VERIFY_OPTIONS_VERSION, as the caller was compiled.
+ * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
+ *         `opts` is untouched). Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_jwt_verify_options_init(booking_jwt_verify_options *opts, unsigned int version);
+
+/**
  * Verify a token against a public key set: the checks of
  * booking_auth_verify() except revocation (which needs a store).
  * @param out caller owns: booking_token_free().

@@ -65,6 +65,15 @@ static inline booking_consumer_options booking_consumer_options_init_value(void)
 #endif
 
 /**
+ * Initialise `opts` as BOOKING_CONSUMER_OPTIONS_INIT does (every field 0 or
+ * NULL: the defaults; `group` must still be set).
+ * @param version BOOKING_CONSUMER_OPTIONS_VERSION, as the caller was compiled.
+ * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
+ *         `opts` is untouched). Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_consumer_options_init(booking_consumer_options *opts, unsigned int version);
+
+/**
  * Run one poll of a consumer: read up to `batch` events for the group, skip
  * those its inbox has seen, call `handler` for the others, record each
  * success in the inbox so no event is applied twice, retry failures with

@@ -199,8 +199,18 @@ static inline booking_options booking_options_init_value(void)
 #define BOOKING_OPTIONS_INIT {.version = BOOKING_OPTIONS_VERSION}
 #endif
 
-/** Initialise `opts` to the defaults (what BOOKING_OPTIONS_INIT gives). */
-BOOKING_EXTERN(void) booking_options_init(booking_options *opts);
+/**
+ * Initialise `opts` to the defaults, as BOOKING_OPTIONS_INIT does: every
+ * field 0 or NULL (a 0 takes the field's default at booking_open()) and
+ * `version` set.
+ * @param opts the struct to fill; only the fields of `version` are written.
+ * @param version BOOKING_OPTIONS_VERSION of the header the caller was
+ *        compiled with (1..BOOKING_OPTIONS_VERSION: an older program's
+ *        smaller struct is filled as far as it reaches, no further).
+ * @return 0, or BOOKING_EVALIDATION (NULL `opts`, or a version this library
+ *         does not know: `opts` is untouched). Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_options_init(booking_options *opts, unsigned int version);
 
 /**
  * Read options from `BOOKING_*` environment variables, after those of the

@@ -10,7 +10,7 @@
 
 void ax_options(ax *a, booking_options *o)
 {
-	booking_options_init(o);
+	booking_options_init(o, BOOKING_OPTIONS_VERSION);
 	o->jwt_private_key_file = a->priv[0] ? a->priv : NULL;
 	o->jwt_public_keys_file = a->pub[0] ? a->pub : NULL;
 	o->jwt_issuer = AX_ISSUER;

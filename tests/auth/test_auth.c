@@ -1613,7 +1613,7 @@ START_TEST(a_version_1_options_struct_is_accepted)
 	/* exactly as large as a version 1 struct: nothing after `gateway` may be read */
 	size_t v1 = offsetof(booking_options, password_opslimit);
 	booking_options full;
-	booking_options_init(&full);
+	booking_options_init(&full, BOOKING_OPTIONS_VERSION);
 	full.version = 1;
 	full.store_url = "memory:";
 	full.log_level = BOOKING_LOG_CRITICAL;
@@ -1645,13 +1645,13 @@ START_TEST(auth_options_are_range_checked)
 	    {&o.jwt_leeway_seconds, 301, "jwt_leeway_seconds"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		booking_options_init(&o);
+		booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 		o.store_url = "memory:";
 		*cases[i].field = cases[i].value;
 		ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 		ck_assert_ptr_nonnull(strstr(booking_error_last()->message, cases[i].name));
 	}
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "memory:";
 	o.jwt_issuer = "";
 	o.jwt_audience = "bad\naudience";

@@ -26,7 +26,7 @@ static int cxx_store(booking_store **out, const char *, const booking_clock *clo
 int main()
 {
 	booking_options opts;
-	booking_options_init(&opts);
+	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	booking_ctx ctx = BOOKING_CTX_INIT;
 	booking_consumer_options co = consumer_from_macro;
 	if (options_from_macro.version != BOOKING_OPTIONS_VERSION || options_from_macro.store_url != nullptr)

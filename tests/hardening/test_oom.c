@@ -191,7 +191,7 @@ static const char *paykey_file(void)
 
 static void world_options(world *w, booking_options *o)
 {
-	booking_options_init(o);
+	booking_options_init(o, BOOKING_OPTIONS_VERSION);
 	o->payment_key_file = paykey_file();
 	o->clock = w->clock;
 	o->lock_url = lock_url();

@@ -67,7 +67,7 @@ static int64_t db_ms(void)
 static int open_handle(booking **out, const booking_clock *clock)
 {
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = store_url();
 	o.payment_key_file = getenv("BOOKING_TEST_PAYMENT_KEY");
 	o.booking_expiry_minutes = HOLD_MINUTES;

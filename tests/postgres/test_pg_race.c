@@ -134,7 +134,7 @@ static const char *fx_payment_key_file(void)
 static int open_handle(booking **out, const booking_clock *clock)
 {
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.store_url = store_url();
 	o.lock_url = lock_url();

@@ -289,7 +289,7 @@ START_TEST(a_schema_newer_than_the_code_is_refused)
 
 	booking_options o;
 	booking *bk = NULL;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = url;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	ck_assert_code(booking_open(&bk, &o), BOOKING_ESCHEMA);

@@ -308,7 +308,7 @@ START_TEST(killed_redis_is_reported_fast_and_holds_go_through_the_store)
 	fx f;
 	log_count logs = {0};
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.store_url = "memory:";
 	o.lock_url = url;
@@ -649,7 +649,7 @@ START_TEST(consumer_runner_applies_every_event_once)
 	snprintf(q, sizeof(q), "stream=%s", stream);
 	url_with(url, sizeof(url), redis_url(), q);
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.store_url = "memory:";
 	o.lock_url = redis_url();

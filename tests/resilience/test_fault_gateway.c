@@ -117,7 +117,7 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 	booking_ctx sys = fx_system();
 	char state[16];
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 
 	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;

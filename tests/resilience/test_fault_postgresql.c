@@ -152,7 +152,7 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 	fx_fresh_url(url, sizeof(url), pg_url, NULL, 0);
 	size_t at = strlen(url);
 	snprintf(url + at, sizeof(url) - at, "%cpool=12", strchr(url, '?') ? '&' : '?');
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
 	o.gateway_retry_delay_ms = 5;
@@ -307,7 +307,7 @@ START_TEST(a_stopped_server_opens_the_circuit_and_a_restarted_one_closes_it)
 	fx_fresh_url(url, sizeof(url), pg_url, NULL, 0);
 	size_t at = strlen(url); /* libpq's connect_timeout, the store's statement_timeout */
 	snprintf(url + at, sizeof(url) - at, "%cconnect_timeout=2&statement_timeout=5", strchr(url, '?') ? '&' : '?');
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.circuit_breaker_failure_threshold = THRESHOLD;

@@ -112,7 +112,7 @@ START_TEST(holds_go_on_through_the_store_while_redis_is_dead_and_use_locks_again
 	snprintf(base_url, sizeof(base_url), "sqlite://%s/holds.db", dbdir);
 	fx_fresh_url(url, sizeof(url), base_url, file, sizeof(file));
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 
 	o.payment_key_file = fx_payment_key_file();
 	o.store_url = url;

@@ -118,7 +118,7 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	secret(WRONG_PASSWORD);
 	secret(URL_PASSWORD);
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 
 	o.payment_key_file = fx_payment_key_file();
 	o.log_level = BOOKING_LOG_DEBUG;

@@ -85,7 +85,7 @@ static booking_store *flaky_store(void)
 /* Options for a handle on the flaky store: threshold 3, 2 successes to close, 10 s recovery. */
 static void flaky_options(booking_options *o)
 {
-	booking_options_init(o);
+	booking_options_init(o, BOOKING_OPTIONS_VERSION);
 	o->payment_key_file = fx_payment_key_file();
 	o->store = flaky_store();
 	o->circuit_breaker_failure_threshold = 3;
@@ -413,7 +413,7 @@ START_TEST(a_charge_that_went_through_is_recorded_past_the_deadline)
 	char b[BOOKING_ID_SIZE];
 	booking_ctx alice = fx_customer("alice");
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
 	fx_open(&f, &o);
@@ -441,7 +441,7 @@ START_TEST(gateway_retries_are_fixed_delay_bounded_by_attempts_and_deadline)
 	char b1[BOOKING_ID_SIZE], b2[BOOKING_ID_SIZE], b3[BOOKING_ID_SIZE];
 	booking_ctx alice = fx_customer("alice");
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 
 	o.payment_key_file = fx_payment_key_file();
 	o.gateway = &gw->parent;
@@ -497,7 +497,7 @@ START_TEST(prometheus_page_parses_line_by_line)
 {
 	booking_options o;
 	regex_t sample, comment;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.lock_url = "memory:";
 	o.events_url = "memory:";
@@ -605,7 +605,7 @@ START_TEST(consumer_redeliveries_duplicates_and_dead_letters_are_counted)
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 	size_t handled = 0;
 
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 
 	o.payment_key_file = fx_payment_key_file();
 	o.consumer_retry_base_ms = 1;
@@ -630,7 +630,7 @@ END_TEST
 START_TEST(health_lists_each_dependency_and_the_degraded_lock_manager)
 {
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.lock_url = "memory:";
 	fx_open(&f, &o);
@@ -743,7 +743,7 @@ START_TEST(spans_continue_the_callers_trace_and_reach_the_consumers)
 	const char *labels[] = {"A1"};
 
 	pthread_mutex_init(&l->mu, NULL);
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.span_start_fn = on_start;
 	o.span_end_fn = on_end;
@@ -825,7 +825,7 @@ START_TEST(invalid_traceparents_start_a_new_trace)
 	};
 
 	pthread_mutex_init(&l->mu, NULL);
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.span_start_fn = on_start;
 	o.span_end_fn = on_end;

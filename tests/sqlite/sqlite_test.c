@@ -38,7 +38,7 @@ booking *sqt_open(const sqt_db *db, booking_store **store_out)
 	booking_options opts;
 	booking *bk = NULL;
 
-	booking_options_init(&opts);
+	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	opts.store_url = db->url;
 	opts.log_level = BOOKING_LOG_CRITICAL;
 	if (store_out != NULL) {

@@ -26,7 +26,7 @@ static int victim(const char *url, const char *showtime_id, int round, int ready
 	booking *bk = NULL;
 	int nids = 0;
 
-	booking_options_init(&opts);
+	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	opts.store_url = url;
 	opts.log_level = BOOKING_LOG_CRITICAL;
 	if (booking_open(&bk, &opts) != 0)

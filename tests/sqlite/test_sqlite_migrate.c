@@ -216,7 +216,7 @@ static void expect_schema_refused(const sqt_db *db, int newer)
 	ck_assert_str_eq(booking_error_last()->message, want);
 	st->free(st);
 
-	booking_options_init(&opts);
+	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	opts.store_url = db->url;
 	opts.log_level = BOOKING_LOG_CRITICAL;
 	sqt_assert_code(booking_open(&bk, &opts), BOOKING_ESCHEMA);

@@ -122,7 +122,7 @@ static int race_process(const char *url, const char *showtime_id, int proc, int 
 
 	if (read(go_fd, &byte, 1) < 0)
 		return 2;
-	booking_options_init(&opts);
+	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	opts.store_url = url;
 	opts.log_level = BOOKING_LOG_CRITICAL;
 	rc = booking_open(&bk, &opts);

@@ -238,7 +238,7 @@ START_TEST(the_stored_payment_fingerprint_is_keyed)
 
 	booking_options o;
 	booking *bk = NULL;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = db.url;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.payment_key_file = keyfile;

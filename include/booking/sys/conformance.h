@@ -94,8 +94,14 @@ static inline booking_conformance_options booking_conformance_options_init_value
 #define BOOKING_CONFORMANCE_OPTIONS_INIT {.version = BOOKING_CONFORMANCE_OPTIONS_VERSION, .verbosity = 1}
 #endif
 
-/** Fill `opts` with the defaults (as BOOKING_CONFORMANCE_OPTIONS_INIT). */
-BOOKING_EXTERN(void) booking_conformance_options_init(booking_conformance_options *opts);
+/**
+ * Fill `opts` with the defaults, as BOOKING_CONFORMANCE_OPTIONS_INIT does
+ * (all groups, verbosity 1, stdout).
+ * @param version BOOKING_CONFORMANCE_OPTIONS_VERSION, as the caller was compiled.
+ * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
+ *         `opts` is untouched). Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_conformance_options_init(booking_conformance_options *opts, unsigned int version);
 
 /**
  * Run the contract tests of the groups asked for against `store_url` (and

@@ -43,7 +43,7 @@ static int issue(const char *dir, const char *issuer, const char *audience)
 	if (access(priv, F_OK) != 0 && booking_jwk_generate_files(priv, pub, NULL, NULL) != 0)
 		return fail("generating keys");
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "memory:";
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.jwt_private_key_file = priv;
@@ -79,7 +79,7 @@ static int issue(const char *dir, const char *issuer, const char *audience)
 static int verify(const char *jwks, const char *token, const char *issuer, const char *audience)
 {
 	booking_options o;
-	booking_options_init(&o);
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "memory:";
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.jwt_public_keys_file = jwks;
