@@ -226,6 +226,11 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 		cfg->span_end_fn = opts->span_end_fn;
 		cfg->span_payload = opts->span_payload;
 	}
+	/* "" is a mistake (an unset variable pasted in), not a wish for a store that forgets everything */
+	if (opts->store_url && !*opts->store_url) {
+		booking__config_clear(cfg);
+		return booking__error_field("store_url", "is empty: name the store (NULL means memory:)");
+	}
 	if ((rc = set_string(&cfg->store_url, opts->store_url, "memory:")) < 0 ||
 	    (rc = set_string(&cfg->lock_url, opts->lock_url, "")) < 0 ||
 	    (rc = set_string(&cfg->events_url, opts->events_url, "store:")) < 0 ||
@@ -467,6 +472,10 @@ static int options_from_kv(env_options *eo, kv_list *l)
 		if (!o->log_fn)
 			o->log_fn = booking_log_to_stderr; /* asking for a level is asking for the lines */
 	}
+	/* the one variable where set-but-empty is refused, not unset: see booking_options.store_url */
+	if ((v = kv_get(l, "BOOKING_STORE_URL")) && !*v)
+		return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s}", "field", "BOOKING_STORE_URL"),
+		                           "BOOKING_STORE_URL is set but empty: name the store, or unset it for memory:");
 	if ((rc = take_string(l, "BOOKING_STORE_URL", &eo->store_url)) < 0 ||
 	    (rc = take_string(l, "BOOKING_LOCK_URL", &eo->lock_url)) < 0 ||
 	    (rc = take_string(l, "BOOKING_EVENTS_URL", &eo->events_url)) < 0 ||

@@ -489,6 +489,30 @@ START_TEST(options_init_fills_the_version_it_is_given_and_no_further)
 }
 END_TEST
 
+START_TEST(an_empty_store_url_is_refused_not_taken_for_memory)
+{
+	booking_options o = BOOKING_OPTIONS_INIT;
+	booking_options *e = NULL;
+	booking *bk = (booking *)&bk;
+
+	o.store_url = "";
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_null(bk);
+	ck_assert_msg(strstr(booking_error_last()->message, "store_url") != NULL, "%s", booking_error_last()->message);
+	ck_assert_code(booking_store_open(&o.store, "", NULL), "VALIDATION_ERROR");
+
+	setenv("BOOKING_STORE_URL", "", 1);
+	ck_assert_code(booking_options_from_env(&e), "VALIDATION_ERROR");
+	ck_assert_ptr_null(e);
+	ck_assert_msg(strstr(booking_error_last()->message, "BOOKING_STORE_URL") != NULL, "%s",
+	              booking_error_last()->message);
+	unsetenv("BOOKING_STORE_URL"); /* unset: the default, memory: */
+	ck_assert_ok(booking_options_from_env(&e));
+	ck_assert_ptr_null(e->store_url);
+	booking_options_free(e);
+}
+END_TEST
+
 /* Read back what went to stderr since stderr_to_file(), and restore it. */
 static int saved_stderr = -1;
 
@@ -581,6 +605,7 @@ int main(void)
 	tcase_add_test(tc, open_with_null_options_reads_the_environment);
 	tcase_add_test(tc, the_library_is_quiet_unless_the_host_gives_a_sink);
 	tcase_add_test(tc, options_init_fills_the_version_it_is_given_and_no_further);
+	tcase_add_test(tc, an_empty_store_url_is_refused_not_taken_for_memory);
 	tcase_add_loop_test(tc, a_retired_variable_is_refused_naming_it_and_the_url_that_replaces_it, 0, (int)N_RETIRED);
 	tcase_add_loop_test(tc, a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field, 0, (int)N_RETIRED);
 	suite_add_tcase(s, tc);

@@ -82,7 +82,7 @@ typedef struct booking_options {
 	unsigned int version; /**< BOOKING_OPTIONS_VERSION */
 
 	/* --- backends, by URL, each with its settings as URL parameters ---- */
-	const char *store_url;   /**< "memory:", "sqlite:///path.db", "sqlite::memory:"; NULL = "memory:" */
+	const char *store_url;   /**< "memory:", "sqlite:///path.db", "sqlite::memory:", "postgresql://..."; NULL = "memory:"; "" is refused */
 	const char *lock_url;    /**< "memory:" or NULL/"" = no contention guard (the store alone decides) */
 	const char *events_url;  /**< "store:" (default: consumers read the outbox) or "memory:" */
 	const char *gateway_url; /**< "simulated:" (default): test cards decide the outcome */
