@@ -167,6 +167,64 @@ int booking__error_field(const char *field, const char *fmt, ...)
 	return booking__error_json(BOOKING_EVALIDATION, d, "%s: %s", field, msg);
 }
 
+/* --- details without JSON: booking_error_detail*() -------------------------- */
+
+static _Thread_local char tls_detail[DETAILS_MAX];
+
+/* The details of `err` parsed (NULL when not JSON, not an object, or out of memory). */
+static json_t *details_of(const booking_error *err)
+{
+	if (!err)
+		err = booking_error_last();
+	bool oom = false;
+	json_t *d = booking__json_loads(err->details_json ? err->details_json : "{}", 0, NULL, &oom);
+	if (d && !json_is_object(d)) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* A scalar as text in tls_detail; NULL for anything else. */
+static const char *scalar_text(const json_t *v)
+{
+	if (json_is_string(v))
+		snprintf(tls_detail, sizeof tls_detail, "%s", json_string_value(v));
+	else if (json_is_integer(v))
+		snprintf(tls_detail, sizeof tls_detail, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(tls_detail, sizeof tls_detail, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(tls_detail, sizeof tls_detail, "%s", json_is_true(v) ? "true" : "false");
+	else
+		return NULL;
+	return tls_detail;
+}
+
+const char *booking_error_detail(const booking_error *err, const char *key)
+{
+	json_t *d = key ? details_of(err) : NULL;
+	const char *text = d ? scalar_text(json_object_get(d, key)) : NULL;
+	json_decref(d);
+	return text;
+}
+
+size_t booking_error_detail_count(const booking_error *err, const char *key)
+{
+	json_t *d = key ? details_of(err) : NULL;
+	size_t n = d ? json_array_size(json_object_get(d, key)) : 0; /* 0 for a non-array */
+	json_decref(d);
+	return n;
+}
+
+const char *booking_error_detail_item(const booking_error *err, const char *key, size_t index)
+{
+	json_t *d = key ? details_of(err) : NULL;
+	const char *text = d ? scalar_text(json_array_get(json_object_get(d, key), index)) : NULL;
+	json_decref(d);
+	return text;
+}
+
 char *booking_error_to_json(const booking_error *err)
 {
 	if (!err)

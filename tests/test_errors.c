@@ -261,6 +261,57 @@ START_TEST(a_failing_call_sets_the_last_error_it_returns)
 }
 END_TEST
 
+START_TEST(details_are_readable_without_parsing_json)
+{
+	booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, "{\"seats\":[\"A1\",\"B12\"],\"n\":3,\"ok\":true,\"o\":{}}",
+	                  "seats taken");
+	ck_assert_uint_eq(booking_error_detail_count(NULL, "seats"), 2);
+	ck_assert_str_eq(booking_error_detail_item(NULL, "seats", 0), "A1");
+	ck_assert_str_eq(booking_error_detail_item(NULL, "seats", 1), "B12");
+	ck_assert_ptr_null(booking_error_detail_item(NULL, "seats", 2));
+	ck_assert_str_eq(booking_error_detail(NULL, "n"), "3");
+	ck_assert_str_eq(booking_error_detail(NULL, "ok"), "true");
+	ck_assert_ptr_null(booking_error_detail(NULL, "seats")); /* an array is read by item */
+	ck_assert_ptr_null(booking_error_detail(NULL, "o"));
+	ck_assert_ptr_null(booking_error_detail(NULL, "missing"));
+	ck_assert_uint_eq(booking_error_detail_count(NULL, "n"), 0);
+	ck_assert_ptr_null(booking_error_detail(NULL, NULL));
+	/* the readers leave the record alone */
+	ck_assert_int_eq(booking_error_last()->code, BOOKING_ESEAT_ALREADY_BOOKED);
+	ck_assert_str_eq(booking_error_last()->message, "seats taken");
+
+	/* a record of the caller's */
+	booking_error mine = {BOOKING_EPAYMENT_DECLINED, "PAYMENT_DECLINED", "declined",
+	                      "{\"payment_id\":\"p-1\",\"decline_code\":\"insufficient_funds\"}"};
+	ck_assert_str_eq(booking_error_detail(&mine, "decline_code"), "insufficient_funds");
+	ck_assert_str_eq(booking_error_detail(&mine, "payment_id"), "p-1");
+	ck_assert_int_eq(booking_error_last()->code, BOOKING_ESEAT_ALREADY_BOOKED);
+}
+END_TEST
+
+/* The documented rule: a success does not clear the record; the seats a refused hold names are readable. */
+START_TEST(a_success_keeps_the_last_error_and_taken_seats_are_listed)
+{
+	fx f;
+	booking_ctx alice = fx_customer("alice"), bob = fx_customer("bob");
+	booking_reservation *r = NULL;
+	const char *mine[] = {"A1"}, *both[] = {"A2", "A1"};
+
+	fx_setup(&f);
+	ck_assert_ok(booking_hold(&r, f.bk, &alice, f.showtime_id, mine, 1));
+	booking_reservation_free(r);
+	r = NULL;
+	ck_assert_code(booking_hold(&r, f.bk, &bob, f.showtime_id, both, 2), "SEAT_ALREADY_BOOKED");
+	ck_assert_uint_eq(booking_error_detail_count(NULL, "seats"), 1);
+	ck_assert_str_eq(booking_error_detail_item(NULL, "seats", 0), "A1");
+	const char *other = "A3";
+	ck_assert_ok(booking_hold(&r, f.bk, &bob, f.showtime_id, &other, 1));
+	booking_reservation_free(r);
+	ck_assert_int_eq(booking_error_last()->code, BOOKING_ESEAT_ALREADY_BOOKED);
+	fx_close(&f);
+}
+END_TEST
+
 /* Security item 6: content never makes an error unusable. */
 START_TEST(untrusted_text_in_a_message_is_escaped_and_cut_between_characters)
 {
@@ -367,6 +418,8 @@ int main(void)
 	tcase_add_test(tc, error_set_returns_the_code_and_records_message_and_details);
 	tcase_add_test(tc, error_without_details_has_an_empty_details_object);
 	tcase_add_test(tc, error_clear_forgets_the_last_error);
+	tcase_add_test(tc, details_are_readable_without_parsing_json);
+	tcase_add_test(tc, a_success_keeps_the_last_error_and_taken_seats_are_listed);
 	tcase_add_test(tc, error_oom_sets_out_of_memory);
 	tcase_add_test(tc, a_very_long_message_degrades_but_never_fails);
 	tcase_add_test(tc, error_to_json_of_the_last_error_has_code_message_and_details);

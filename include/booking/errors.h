@@ -55,11 +55,47 @@ typedef struct booking_error {
  * The last error set on this thread. Never NULL; `code` is 0 when no call
  * failed since the last booking_error_clear(). Borrowed: valid until the
  * next libbooking call on this thread.
+ *
+ * **A success does not clear it** (as errno and libgit2's git_error_last()):
+ * after a call that returned 0 it still describes the last call that
+ * failed. Look at a call's return code first and read this record only when
+ * the code is negative, or call booking_error_clear() before the call.
+ * booking_error_last(), booking_error_clear(), booking_error_name(),
+ * booking_error_from_name(), booking_error_http_status(),
+ * booking_error_to_json() and the booking_error_detail*() readers never
+ * replace the record; every other call that fails does.
  */
 BOOKING_EXTERN(const booking_error *) booking_error_last(void);
 
-/** Forget the last error of this thread. */
+/** Forget the last error of this thread (booking_error_last() then has code 0). Thread-local. */
 BOOKING_EXTERN(void) booking_error_clear(void);
+
+/**
+ * A detail of an error, without parsing its JSON: the value of the top-level
+ * key `key` of `err->details_json` (NULL `err`: the last error of this
+ * thread) as text — a string as it is, a number or boolean as JSON writes
+ * it — e.g. "payment_id" and "decline_code" of BOOKING_EPAYMENT_DECLINED,
+ * "field" of BOOKING_EVALIDATION, "retry_after_seconds" of
+ * BOOKING_ERATE_LIMITED.
+ * @return the text, borrowed: valid until the next booking_error_detail*()
+ *         call on this thread; NULL when the key is absent, null, an array
+ *         or an object (or memory ran out). Never changes the error record.
+ */
+BOOKING_EXTERN(const char *) booking_error_detail(const booking_error *err, const char *key);
+
+/**
+ * How many elements the array detail `key` has: "seats" of
+ * BOOKING_ESEAT_ALREADY_BOOKED lists the seats that were taken. 0 when the
+ * key is absent or not an array. Never changes the error record.
+ */
+BOOKING_EXTERN(size_t) booking_error_detail_count(const booking_error *err, const char *key);
+
+/**
+ * Element `index` of the array detail `key`, as booking_error_detail() gives
+ * a value (borrowed until the next booking_error_detail*() call on this
+ * thread); NULL when there is no such element or it is not a scalar.
+ */
+BOOKING_EXTERN(const char *) booking_error_detail_item(const booking_error *err, const char *key, size_t index);
 
 /** The stable name of `code` ("SEAT_ALREADY_BOOKED"); "UNKNOWN_ERROR" for unknown codes. Static. */
 BOOKING_EXTERN(const char *) booking_error_name(int code);
