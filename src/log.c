@@ -7,17 +7,6 @@
 #include <stdio.h>
 #include <time.h>
 
-static const char *level_name(booking_log_level level)
-{
-	switch (level) {
-	case BOOKING_LOG_DEBUG: return "DEBUG";
-	case BOOKING_LOG_INFO: return "INFO";
-	case BOOKING_LOG_WARNING: return "WARNING";
-	case BOOKING_LOG_ERROR: return "ERROR";
-	default: return "CRITICAL";
-	}
-}
-
 static void iso8601(char *buf, size_t size, int64_t ms)
 {
 	time_t secs = (time_t)(ms / 1000);
@@ -36,7 +25,7 @@ void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level l
 	}
 	char ts[40];
 	iso8601(ts, sizeof(ts), booking__now(bk));
-	json_t *line = json_pack("{s:s,s:s,s:s,s:s}", "timestamp", ts, "level", level_name(level), "logger",
+	json_t *line = json_pack("{s:s,s:s,s:s,s:s}", "timestamp", ts, "level", booking_log_level_name(level), "logger",
 	                         bk->cfg.service_name, "message", msg);
 	if (!line) {
 		json_decref(fields);

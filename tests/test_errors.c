@@ -401,6 +401,22 @@ START_TEST(status_names_are_stable)
 	ck_assert_str_eq(booking_payment_status_name(BOOKING_PAYMENT_FAILED), "FAILED");
 	ck_assert_str_eq(booking_payment_status_name(BOOKING_PAYMENT_REFUNDED), "REFUNDED");
 	ck_assert_str_eq(booking_version(), BOOKING_VERSION_STRING);
+	/* every public enum has its name function: the constant without its prefix */
+	ck_assert_str_eq(booking_seat_status_name(BOOKING_SEAT_FREE), "FREE");
+	ck_assert_str_eq(booking_seat_status_name(BOOKING_SEAT_SOLD), "SOLD");
+	ck_assert_str_eq(booking_seat_status_name((booking_seat_status)7), "UNKNOWN");
+	ck_assert_str_eq(booking_showtime_status_name(BOOKING_SHOWTIME_CANCELLED), "CANCELLED");
+	ck_assert_str_eq(booking_showtime_status_name((booking_showtime_status)0), "UNKNOWN");
+	ck_assert_str_eq(booking_invariant_name(BOOKING_INV_SEAT_SINGLE_OWNER), "SEAT_SINGLE_OWNER");
+	ck_assert_str_eq(booking_invariant_name(BOOKING_INV_MONEY), "MONEY");
+	ck_assert_str_eq(booking_notification_kind_name(BOOKING_NOTIFY_PAYMENT_REFUNDED), "PAYMENT_REFUNDED");
+	ck_assert_str_eq(booking_span_kind_name(BOOKING_SPAN_CLIENT), "CLIENT");
+	ck_assert_str_eq(booking_log_level_name(BOOKING_LOG_WARNING), "WARNING");
+	ck_assert_str_eq(booking_log_level_name((booking_log_level)35), "UNKNOWN");
+	ck_assert_str_eq(booking_decline_policy_name(BOOKING_DECLINE_RELEASE), "RELEASE");
+	ck_assert_str_eq(booking_charge_status_name(BOOKING_CHARGE_DECLINED), "DECLINED");
+	ck_assert_str_eq(booking_store_guard_kind_name(BOOKING_GUARD_KEY_UNUSED), "KEY_UNUSED");
+	ck_assert_str_eq(booking_store_guard_kind_name((booking_store_guard_kind)-1), "UNKNOWN");
 }
 END_TEST
 

@@ -19,6 +19,9 @@ typedef enum booking_invariant {
 	BOOKING_INV_MONEY = 6                /**< succeeded − refunded = confirmed totals */
 } booking_invariant;
 
+/** The stable name of an invariant: the constant without its prefix ("SEAT_SINGLE_OWNER"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_invariant_name(booking_invariant invariant);
+
 typedef struct booking_violation {
 	booking_invariant invariant;
 	char entity_id[BOOKING_ID_SIZE]; /**< the booking/payment/event concerned, "" if none */

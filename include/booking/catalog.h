@@ -56,6 +56,9 @@ typedef enum booking_showtime_status {
 	BOOKING_SHOWTIME_CANCELLED = 2
 } booking_showtime_status;
 
+/** The stable name of a showtime status: the constant without its prefix ("SCHEDULED"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_showtime_status_name(booking_showtime_status status);
+
 typedef struct booking_showtime {
 	char id[BOOKING_ID_SIZE];
 	char movie_id[BOOKING_ID_SIZE];
@@ -137,6 +140,9 @@ typedef enum booking_seat_status {
 	BOOKING_SEAT_HELD = 1,  /**< held by a live (unexpired) booking */
 	BOOKING_SEAT_SOLD = 2
 } booking_seat_status;
+
+/** The stable name of a seat status: the constant without its prefix ("HELD"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_seat_status_name(booking_seat_status status);
 
 typedef struct booking_seat_state {
 	char label[BOOKING_LABEL_SIZE];

@@ -108,6 +108,9 @@ typedef enum booking_notification_kind {
 	BOOKING_NOTIFY_PAYMENT_REFUNDED = 5
 } booking_notification_kind;
 
+/** The stable name of a notification kind: the constant without its prefix ("BOOKING_CONFIRMED"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_notification_kind_name(booking_notification_kind kind);
+
 /** A notification for a user; borrowed for the duration of the sink call. */
 typedef struct booking_notification {
 	booking_notification_kind kind;

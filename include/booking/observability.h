@@ -51,6 +51,9 @@ typedef enum booking_span_kind {
 	BOOKING_SPAN_CLIENT = 1    /**< one call to a dependency: "store.hold", "locks.acquire_all", ... */
 } booking_span_kind;
 
+/** The stable name of a span kind: the constant without its prefix ("CLIENT"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_span_kind_name(booking_span_kind kind);
+
 #define BOOKING_SPAN_VERSION 1
 
 /**

@@ -26,6 +26,9 @@ typedef enum booking_log_level {
 	BOOKING_LOG_CRITICAL = 50
 } booking_log_level;
 
+/** The stable name of a log level: the constant without its prefix ("WARNING"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_log_level_name(booking_log_level level);
+
 /**
  * A log sink: receives one JSON object per line (no trailing newline).
  * Called from any thread (the handle's own store clock thread too); must be
@@ -46,6 +49,9 @@ typedef enum booking_decline_policy {
 	BOOKING_DECLINE_KEEP_HOLD = 0, /**< back to PENDING: the user may retry until the hold expires */
 	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (the guide's compensation) */
 } booking_decline_policy;
+
+/** The stable name of a decline policy: the constant without its prefix ("KEEP_HOLD"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_decline_policy_name(booking_decline_policy policy);
 
 /**
  * 2 added the authentication fields at the end, 3 the resilience and

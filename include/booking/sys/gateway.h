@@ -25,6 +25,9 @@ typedef enum booking_charge_status {
 	BOOKING_CHARGE_DECLINED = 2
 } booking_charge_status;
 
+/** The stable name of a charge status: the constant without its prefix ("DECLINED"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_charge_status_name(booking_charge_status status);
+
 typedef struct booking_charge_result {
 	booking_charge_status status;
 	char charge_id[64];

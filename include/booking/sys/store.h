@@ -132,6 +132,9 @@ typedef enum booking_store_guard_kind {
 	BOOKING_GUARD_KEY_UNUSED = 4       /**< user `id` has no idempotency record for `key` */
 } booking_store_guard_kind;
 
+/** The stable name of a guard kind: the constant without its prefix ("SEATS_OWNED"); "UNKNOWN" for other numbers. Static. */
+BOOKING_EXTERN(const char *) booking_store_guard_kind_name(booking_store_guard_kind kind);
+
 typedef struct booking_store_guard {
 	booking_store_guard_kind kind;
 	const char *id;
