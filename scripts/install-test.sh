@@ -13,9 +13,19 @@ meson install -C "$build" --destdir "$tmp/root" --quiet
 pcdir=$(dirname "$(find "$tmp/root" -name libbooking.pc | head -n1)")
 [ -n "$pcdir" ] || { echo "libbooking.pc was not installed" >&2; exit 1; }
 export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$tmp/root"
-cflags=$(pkg-config --cflags libbooking)
-libs=$(pkg-config --libs libbooking)
+# As on a machine with only the runtime packages (no libpq.pc, jansson.pc,
+# ...): PKG_CONFIG_LIBDIR hides every other .pc file. libbooking.pc must
+# resolve alone and inject no dependency's include path (the public headers
+# include none); the dependencies are Libs.private, for a static link only.
+cflags=$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --cflags libbooking)
+libs=$(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --libs libbooking)
 echo "pkg-config: $cflags $libs"
+for dep in postgresql libpq hiredis jansson sqlite sodium; do
+	case " $cflags $libs " in
+	*"$dep"*) echo "pkg-config --cflags/--libs libbooking names $dep: $cflags $libs" >&2; exit 1 ;;
+	esac
+done
+echo "pkg-config --static: $(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --static --libs libbooking)"
 cp "$src/examples/hold_and_pay.c" "$tmp/"
 (cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror hold_and_pay.c $cflags $libs -o hold_and_pay)
 libdir=$(dirname "$(find "$tmp/root" -name 'libbooking.so.*' | head -n1)")
