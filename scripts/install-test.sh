@@ -25,6 +25,11 @@ for dep in postgresql libpq hiredis jansson sqlite sodium; do
 	*"$dep"*) echo "pkg-config --cflags/--libs libbooking names $dep: $cflags $libs" >&2; exit 1 ;;
 	esac
 done
+# Every document a public header cites (doc/NAME.md) is installed.
+for cited in $(grep -rhoE 'doc/[a-z_-]+\.md' "$src/include" | sort -u); do
+	find "$tmp/root" -path "*/share/doc/libbooking/${cited#doc/}" | grep -q . ||
+		{ echo "a header cites $cited, which is not installed" >&2; exit 1; }
+done
 echo "pkg-config --static: $(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --static --libs libbooking)"
 cp "$src/examples/hold_and_pay.c" "$tmp/"
 (cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror hold_and_pay.c $cflags $libs -o hold_and_pay)

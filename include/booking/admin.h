@@ -9,7 +9,7 @@
 
 BOOKING_BEGIN_DECL
 
-/** The invariants of DESIGN.md §3, numbered as there. */
+/** The invariants booking_check() verifies, numbered as in its report. */
 typedef enum booking_invariant {
 	BOOKING_INV_SEAT_SINGLE_OWNER = 1,   /**< a seat belongs to at most one live booking */
 	BOOKING_INV_CONFIRMED_PAID = 2,      /**< CONFIRMED iff one unrefunded succeeded payment, seats sold to it */

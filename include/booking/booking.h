@@ -1,6 +1,9 @@
 /*
  * libbooking — sell seats without ever selling one twice.
  * The umbrella header: include this one.
+ *
+ * Documents cited in the headers as doc/NAME.md are installed with the
+ * library, in its documentation directory (share/doc/libbooking/NAME.md).
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_H

@@ -47,7 +47,7 @@ BOOKING_EXTERN(void) booking_log_to_stderr(booking_log_level level, const char *
 /** What a declined payment does to its booking. */
 typedef enum booking_decline_policy {
 	BOOKING_DECLINE_KEEP_HOLD = 0, /**< back to PENDING: the user may retry until the hold expires */
-	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (the guide's compensation) */
+	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (compensation) */
 } booking_decline_policy;
 
 /** The stable name of a decline policy: the constant without its prefix ("KEEP_HOLD"); "UNKNOWN" for other numbers. Static. */
@@ -68,7 +68,7 @@ BOOKING_EXTERN(const char *) booking_decline_policy_name(booking_decline_policy 
  * booking_options_from_env(). Strings are borrowed for the duration of
  * booking_open() only. Integer fields left at 0 take their default.
  *
- * Ranges are those of the guide's §4.2; booking_open() refuses a value out
+ * Each field documents its range; booking_open() refuses a value out
  * of range with BOOKING_EVALIDATION naming the field.
  *
  * Versioning: fields are only appended. A struct whose version is 1 ends at
@@ -162,9 +162,9 @@ typedef struct booking_options {
 	int store_retry_attempts;   /**< attempts of an idempotent store call on a transient error, 1..10, default 2 */
 	int store_retry_base_ms;    /**< first backoff before a store retry (doubling, full jitter), 1..10000, default 50 */
 	int locks_retry_attempts;   /**< attempts of a lock manager call on a transient error, 1..10, default 3 */
-	int locks_retry_base_ms;    /**< 1..10000, default 100 (the guide's Redis 3x, 100 ms) */
+	int locks_retry_base_ms;    /**< 1..10000, default 100 */
 	int events_retry_attempts;  /**< attempts of an event publisher call on a transient error, 1..10, default 3 */
-	int events_retry_base_ms;   /**< 1..10000, default 500 (the guide's publish 3x, 500 ms) */
+	int events_retry_base_ms;   /**< 1..10000, default 500 */
 	int gateway_retry_delay_ms; /**< fixed wait between charge retries (gateway_max_retries), 1..60000, default 1000 */
 	/**
 	 * Retired in version 5, must be 0, as retired_v1:
@@ -177,7 +177,7 @@ typedef struct booking_options {
 	booking_span_fn span_end_fn;      /**< tracing: it ended (status, duration); NULL: none */
 	void *span_payload;               /**< passed to both */
 
-	/* --- since version 4: payment security (doc/payments.md) ----------- */
+	/* --- since version 4: payment security (doc/security.md) ----------- */
 	/**
 	 * A file holding the secret that keys the idempotency fingerprint of a
 	 * payment request (HMAC-SHA256 over the booking and the card number):

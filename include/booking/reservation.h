@@ -21,7 +21,7 @@ typedef enum booking_status {
 	BOOKING_STATUS_EXPIRED = 5
 } booking_status;
 
-/** Saga state of the booking (guide §9.4), kept so an interrupted payment can be resumed. */
+/** Where the booking's payment saga stands, kept so an interrupted payment can be resumed. */
 typedef enum booking_saga_state {
 	BOOKING_SAGA_SEATS_RESERVED = 1,
 	BOOKING_SAGA_PAYMENT_PENDING = 2,
