@@ -74,8 +74,8 @@ static void parse_private(const char *json)
 	FUZZ_CHECK((rc == 0) == (key != NULL), "key iff success");
 	if (!key)
 		return;
-	char *pub = booking_signing_key_public_jwk(key);
-	FUZZ_CHECK(pub != NULL, "public jwk");
+	char *pub = NULL;
+	FUZZ_CHECK(booking_signing_key_public_jwk(&pub, key) == 0 && pub != NULL, "public jwk");
 	booking_jwk_set *set = NULL;
 	rc = booking_jwk_set_parse(&set, pub);
 	FUZZ_CHECK(rc == 0 && booking_jwk_set_count(set) == 1, "own public key refused: %s: %s",

@@ -98,8 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		           booking_error_name(rc), booking_error_last()->message);
 		FUZZ_CHECK((rc == 0) == (bk != NULL), "handle iff success");
 		if (bk) {
-			char *d = booking_describe(bk);
-			FUZZ_CHECK(d != NULL, "describe");
+			char *d = NULL;
+			FUZZ_CHECK(booking_describe(&d, bk) == 0 && d != NULL, "describe");
 			booking_free(d);
 		}
 		booking_close(bk);

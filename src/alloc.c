@@ -159,6 +159,15 @@ static int dump_append(const char *buf, size_t size, void *payload)
 	return 0;
 }
 
+int booking__json_out(char **json_out, json_t *json, unsigned long failures_before)
+{
+	*json_out = NULL;
+	if (json && booking__json_failures() == failures_before)
+		*json_out = booking__json_dumps(json, JSON_COMPACT);
+	json_decref(json);
+	return *json_out ? 0 : booking_error_oom();
+}
+
 char *booking__json_dumps(const json_t *json, size_t flags)
 {
 	dump_buf b = {NULL, 0, 0, false};

@@ -629,10 +629,13 @@ void booking_check_report_free(booking_check_report *r)
 	booking_free(r);
 }
 
-char *booking_check_report_to_json(const booking_check_report *r)
+int booking_check_report_to_json(char **json_out, const booking_check_report *r)
 {
-	if (!r)
-		return NULL;
+	if (json_out)
+		*json_out = NULL;
+	if (!json_out || !r)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "check_report_to_json: NULL argument");
+	unsigned long failures = booking__json_failures();
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < r->count; i++)
 		json_array_append_new(list, json_pack("{s:i,s:s,s:s}", "invariant", (int)r->items[i].invariant, "entity_id",
@@ -640,7 +643,5 @@ char *booking_check_report_to_json(const booking_check_report *r)
 	json_t *o = json_pack("{s:b,s:o,s:{s:I,s:I,s:I,s:I}}", "ok", r->count == 0, "violations", list, "examined",
 	                      "bookings", (json_int_t)r->bookings, "seats", (json_int_t)r->seats, "payments",
 	                      (json_int_t)r->payments, "events", (json_int_t)r->events);
-	char *s = o ? booking__json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	return booking__json_out(json_out, o, failures);
 }

@@ -225,14 +225,18 @@ const char *booking_error_detail_item(const booking_error *err, const char *key,
 	return text;
 }
 
-char *booking_error_to_json(const booking_error *err)
+int booking_error_to_json(char **json_out, const booking_error *err)
 {
+	/* never touches the thread's record, which it may be describing: failures are only returned */
+	if (!json_out)
+		return BOOKING_EVALIDATION;
+	*json_out = NULL;
 	if (!err)
 		err = booking_error_last();
 	bool oom = false;
 	json_t *details = booking__json_loads(err->details_json ? err->details_json : "{}", 0, NULL, &oom);
 	if (oom)
-		return NULL;
+		return BOOKING_ENOMEM;
 	if (!details || !json_is_object(details)) {
 		json_decref(details);
 		details = json_object();
@@ -245,8 +249,8 @@ char *booking_error_to_json(const booking_error *err)
 	booking__sanitize(name, sizeof(name), nm, strnlen(nm, sizeof(name) - 1), SIZE_MAX, false);
 	json_t *root = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", name, "message", msg, "details", details);
 	if (!root)
-		return NULL;
-	char *s = booking__json_dumps(root, JSON_COMPACT);
+		return BOOKING_ENOMEM;
+	*json_out = booking__json_dumps(root, JSON_COMPACT);
 	json_decref(root);
-	return s;
+	return *json_out ? 0 : BOOKING_ENOMEM;
 }

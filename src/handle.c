@@ -214,17 +214,18 @@ int booking_migrate(booking *bk, int *version_out)
 	return bk->store->migrate(bk->store, version_out);
 }
 
-char *booking_describe(booking *bk)
+int booking_describe(char **json_out, booking *bk)
 {
-	if (!bk)
-		return NULL;
+	if (json_out)
+		*json_out = NULL;
+	if (!json_out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "describe: NULL argument");
+	unsigned long failures = booking__json_failures();
 	/* never a password: URLs may carry credentials */
 	char store[512], locks[512], events[512], gateway[512];
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s}", "store", booking__url_redact(bk->cfg.store_url, store, sizeof(store)),
 	                      "locks", booking__url_redact(bk->cfg.lock_url, locks, sizeof(locks)), "events",
 	                      booking__url_redact(bk->cfg.events_url, events, sizeof(events)), "gateway",
 	                      booking__url_redact(bk->cfg.gateway_url, gateway, sizeof(gateway)));
-	char *s = o ? booking__json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	return booking__json_out(json_out, o, failures);
 }

@@ -116,6 +116,15 @@ void booking__alloc_install_jansson(void);
 /* json_dumps() that fails whole on an allocation failure (jansson's can return damaged text). booking_free(). */
 char *booking__json_dumps(const json_t *json, size_t flags);
 /*
+ * The end of every `int f(char **json_out, ...)`: take `json` (owned, may be
+ * NULL), write its compact text to *json_out and return 0; or return
+ * BOOKING_ENOMEM (set) when it is NULL, when an allocation of jansson's
+ * failed on this thread since `failures_before` (booking__json_failures():
+ * a tree built while one failed may silently lack members), or when the
+ * text cannot be made.
+ */
+int booking__json_out(char **json_out, json_t *json, unsigned long failures_before);
+/*
  * json_loads() that returns NULL, with *oom_out true, when an allocation
  * failed while loading (jansson's can return a damaged tree instead).
  * Detected when the allocator was set with booking_set_allocator().

@@ -473,10 +473,8 @@ int booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const ch
 	char *priv = NULL, *pub = NULL;
 	if (private_jwk_out && (rc = key_private_text(&priv, k, JSON_COMPACT)) < 0)
 		goto out;
-	if (public_jwk_out && !(pub = booking_signing_key_public_jwk(k))) {
-		rc = booking_error_oom();
+	if (public_jwk_out && (rc = booking_signing_key_public_jwk(&pub, k)) < 0)
 		goto out;
-	}
 	if (private_jwk_out) {
 		*private_jwk_out = priv;
 		priv = NULL;
@@ -492,14 +490,14 @@ out:
 	return rc;
 }
 
-char *booking_signing_key_public_jwk(const booking_signing_key *key)
+int booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key)
 {
-	if (!key)
-		return NULL;
-	json_t *o = jwk_json(key->pk, NULL, key->kid);
-	char *s = o ? booking__json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	return s;
+	if (json_out)
+		*json_out = NULL;
+	if (!json_out || !key)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "signing_key_public_jwk: NULL argument");
+	unsigned long failures = booking__json_failures();
+	return booking__json_out(json_out, jwk_json(key->pk, NULL, key->kid), failures);
 }
 
 const char *booking_signing_key_kid(const booking_signing_key *key)

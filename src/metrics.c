@@ -298,11 +298,12 @@ char *booking__metrics_render(booking *bk)
 	return t.buf;
 }
 
-char *booking_metrics(booking *bk)
+int booking_metrics(char **text_out, booking *bk)
 {
-	if (!bk || !bk->obs) {
-		booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
-		return NULL;
-	}
-	return booking__metrics_render(bk);
+	if (text_out)
+		*text_out = NULL;
+	if (!text_out || !bk || !bk->obs)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "metrics: NULL argument");
+	*text_out = booking__metrics_render(bk); /* sets BOOKING_ENOMEM when it fails */
+	return *text_out ? 0 : BOOKING_ENOMEM;
 }

@@ -516,7 +516,7 @@ START_TEST(handle_opened_by_url_works_and_describes_its_backends)
 	o.events_url = "memory:";
 	fx_open(&g, &o);
 	fx_seed(&g);
-	d = booking_describe(g.bk);
+	ck_assert_ok(booking_describe(&d, g.bk));
 	ck_assert_ptr_nonnull(d);
 	ck_assert_msg(strstr(d, "\"store\"") && strstr(d, "\"locks\"") && strstr(d, "\"events\"") &&
 	                  strstr(d, "\"gateway\""),
@@ -548,7 +548,8 @@ START_TEST(describe_never_shows_a_password)
 	o.store_url = "redacttest://alice:s3cret@db.example/booking?sslmode=require&password=hunter2&sslpassword=x9"
 	              "&application_name=box#frag";
 	fx_open(&g, &o);
-	char *d = booking_describe(g.bk);
+	char *d = NULL;
+	ck_assert_ok(booking_describe(&d, g.bk));
 	ck_assert_ptr_nonnull(d);
 	ck_assert_msg(!strstr(d, "s3cret") && !strstr(d, "hunter2") && !strstr(d, "x9"), "describe: %s", d);
 	ck_assert_msg(strstr(d, "redacttest://alice:***@db.example/booking?sslmode=require&password=***&sslpassword=***"

@@ -356,7 +356,7 @@ START_TEST(user_error_has_its_stable_code)
 	ck_assert_str_eq(booking_error_last()->name, c->name);
 	ck_assert_int_eq(booking_error_from_name(c->name), rc);
 	ck_assert_int_ge(booking_error_http_status(rc), 400);
-	json = booking_error_to_json(NULL);
+	ck_assert_ok(booking_error_to_json(&json, NULL));
 	root = json_loads(json, 0, &jerr);
 	ck_assert_ptr_nonnull(root);
 	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(root, "error"), "code")), c->name);

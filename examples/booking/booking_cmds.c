@@ -515,7 +515,9 @@ int cmd_check(cli *c, const cli_command *cmd, int argc, char **argv)
 		return cli_fail(c);
 	rc = r->count ? EXIT_DOMAIN : EXIT_OK;
 	if (c->json) {
-		json_t *o = json_from_library(booking_check_report_to_json(r));
+		char *text = NULL;
+		int jrc = booking_check_report_to_json(&text, r);
+		json_t *o = json_from_library(jrc, text);
 		if (cli_json(c, o) != EXIT_OK)
 			rc = EXIT_DOMAIN;
 	} else {

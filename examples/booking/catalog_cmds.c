@@ -57,7 +57,9 @@ int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv)
 		return cli_fail(c);
 	booking_options keys = {0};
 	cli_key_options(c, &keys);
-	json_t *backends = json_from_library(booking_describe(c->bk));
+	char *described = NULL;
+	int drc = booking_describe(&described, c->bk);
+	json_t *backends = json_from_library(drc, described);
 	if (c->json) {
 		json_t *k = json_pack("{s:s?,s:s?,s:b}", "private_key_file", keys.jwt_private_key_file, "public_keys_file",
 		                      keys.jwt_public_keys_file, "generated", made);

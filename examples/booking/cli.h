@@ -199,7 +199,7 @@ json_t *json_reservation(const booking_reservation *r);
 json_t *json_payment(const booking_payment *p);
 json_t *json_seat_map(const booking_seat_map *m);
 /* Parse library JSON text (booking_check_report_to_json...) and free the text; NULL on failure. */
-json_t *json_from_library(char *text);
+json_t *json_from_library(int rc, char *text);
 
 /* One-line human forms. */
 void print_reservation(cli *c, const booking_reservation *r);

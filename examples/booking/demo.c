@@ -591,7 +591,9 @@ static json_t *json_counts(const type_count *tc)
 static int print_json_summary(cli *c, const demo_args *da, const demo *d, const char *store, demo_result *res)
 {
 	const buyer_stats *t = &res->t;
-	json_t *check = json_from_library(booking_check_report_to_json(res->check));
+	char *check_text = NULL;
+	int crc = booking_check_report_to_json(&check_text, res->check);
+	json_t *check = json_from_library(crc, check_text);
 	json_t *o = json_pack("{s:I,s:I,s:I,s:s,s:s}", "seed", (json_int_t)da->seed, "buyers", (json_int_t)da->buyers,
 	                      "seats", (json_int_t)da->seats, "store", store, "showtime_id", d->showtime_id);
 	if (!o)

@@ -34,8 +34,8 @@ int cmd_metrics(cli *c, const cli_command *cmd, int argc, char **argv)
 		return rc;
 	if (!args_has(&a, "--no-probe"))
 		probe(c);
-	char *text = booking_metrics(c->bk);
-	if (!text)
+	char *text = NULL;
+	if (booking_metrics(&text, c->bk) < 0)
 		return cli_fail(c);
 	if (c->json)
 		rc = cli_json(c, json_pack("{s:s}", "metrics", text));
@@ -80,7 +80,7 @@ int cmd_health(cli *c, const cli_command *cmd, int argc, char **argv)
 	char *text = NULL;
 	if (booking_health(&text, c->bk) != 0)
 		return cli_fail(c);
-	json_t *h = json_from_library(text);
+	json_t *h = json_from_library(0, text);
 	if (!h)
 		return cli_fail(c);
 	const char *status = json_string_value(json_object_get(h, "status"));

@@ -20,7 +20,8 @@ int cli_fail(cli *c)
 {
 	const booking_error *e = booking_error_last();
 	if (c->json) {
-		char *text = booking_error_to_json(NULL);
+		char *text = NULL;
+		booking_error_to_json(&text, NULL);
 		printf("%s\n", text ? text : "{\"error\":{\"code\":\"OUT_OF_MEMORY\",\"message\":\"out of memory\",\"details\":{}}}");
 		booking_free(text);
 	} else {
@@ -59,7 +60,8 @@ int cli_fail_hint(cli *c, const char *hint)
 		fprintf(stderr, "(%s)\n", hint);
 		return rc;
 	}
-	char *text = booking_error_to_json(NULL);
+	char *text = NULL;
+	booking_error_to_json(&text, NULL);
 	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
 	booking_free(text);
 	json_t *details = json_object_get(json_object_get(o, "error"), "details");
@@ -404,9 +406,9 @@ json_t *json_seat_map(const booking_seat_map *m)
 	                 (json_int_t)m->held_count, "sold", (json_int_t)m->sold_count, "seats", seats);
 }
 
-json_t *json_from_library(char *text)
+json_t *json_from_library(int rc, char *text)
 {
-	json_t *o = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *o = rc == 0 && text ? json_loads(text, 0, NULL) : NULL;
 	booking_free(text);
 	return o;
 }

@@ -46,8 +46,14 @@ typedef struct booking_check_report {
 BOOKING_EXTERN(int) booking_check(booking_check_report **out, booking *bk);
 BOOKING_EXTERN(void) booking_check_report_free(booking_check_report *r);
 
-/** A report as JSON text: {"ok":bool,"violations":[{"invariant":n,"entity_id":..,"message":..}],...}. Caller frees with booking_free(). */
-BOOKING_EXTERN(char *) booking_check_report_to_json(const booking_check_report *r);
+/**
+ * A report as JSON text: {"ok":bool,"violations":[{"invariant":n,
+ * "entity_id":..,"message":..}],"examined":{...}}.
+ * @param json_out set to the text, which the caller frees with
+ *        booking_free(); NULL after a failure.
+ * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_check_report_to_json(char **json_out, const booking_check_report *r);
 
 /**
  * Bring the store's schema up to date (booking_open() does it too).
@@ -56,8 +62,14 @@ BOOKING_EXTERN(char *) booking_check_report_to_json(const booking_check_report *
  */
 BOOKING_EXTERN(int) booking_migrate(booking *bk, int *version_out);
 
-/** The backend URLs the handle runs on, passwords masked, as JSON {"store":..,"locks":..,"events":..,"gateway":..}. booking_free(). */
-BOOKING_EXTERN(char *) booking_describe(booking *bk);
+/**
+ * The backend URLs the handle runs on, passwords masked, as JSON
+ * {"store":..,"locks":..,"events":..,"gateway":..}.
+ * @param json_out set to the text, which the caller frees with
+ *        booking_free(); NULL after a failure.
+ * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_describe(char **json_out, booking *bk);
 
 BOOKING_END_DECL
 

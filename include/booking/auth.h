@@ -253,8 +253,13 @@ BOOKING_EXTERN(int) booking_signing_key_parse(booking_signing_key **out, const c
 BOOKING_EXTERN(int) booking_signing_key_load(booking_signing_key **out, const char *path);
 /** The key's kid (borrowed, valid while the key lives). */
 BOOKING_EXTERN(const char *) booking_signing_key_kid(const booking_signing_key *key);
-/** The public JWK of the key (JSON text, no "d"). Caller owns: booking_free(). NULL when out of memory. */
-BOOKING_EXTERN(char *) booking_signing_key_public_jwk(const booking_signing_key *key);
+/**
+ * The public JWK of the key (JSON text, no "d").
+ * @param json_out set to the text, which the caller frees with
+ *        booking_free(); NULL after a failure.
+ * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
+ */
+BOOKING_EXTERN(int) booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key);
 /** Wipes and frees. NULL is a no-op. */
 BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
 

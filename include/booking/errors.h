@@ -108,10 +108,14 @@ BOOKING_EXTERN(int) booking_error_http_status(int code);
 
 /**
  * `{"error":{"code":NAME,"message":...,"details":{...}}}` for `err` (NULL:
- * the last error of this thread). Caller owns the string: booking_free().
- * Returns NULL only when out of memory.
+ * the last error of this thread), its text made safe to show.
+ * @param json_out set to the text, which the caller frees with
+ *        booking_free(); NULL after a failure.
+ * @return 0, BOOKING_EVALIDATION (NULL `json_out`) or BOOKING_ENOMEM —
+ *         returned only: this call never replaces the error record it may
+ *         be describing. Thread-safe.
  */
-BOOKING_EXTERN(char *) booking_error_to_json(const booking_error *err);
+BOOKING_EXTERN(int) booking_error_to_json(char **json_out, const booking_error *err);
 
 BOOKING_END_DECL
 

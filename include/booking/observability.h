@@ -18,11 +18,11 @@ BOOKING_BEGIN_DECL
  * transitions, outbox lag, consumer redeliveries and dead letters.
  * Reading them does no I/O.
  *
- * @return the text; caller frees with booking_free(). NULL when `bk` is
- *         NULL (BOOKING_EVALIDATION) or out of memory (BOOKING_ENOMEM).
- * Thread-safe.
+ * @param text_out set to the text, which the caller frees with
+ *        booking_free(); NULL after a failure.
+ * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  */
-BOOKING_EXTERN(char *) booking_metrics(booking *bk);
+BOOKING_EXTERN(int) booking_metrics(char **text_out, booking *bk);
 
 /**
  * The health of each dependency of the handle as JSON, without any I/O:

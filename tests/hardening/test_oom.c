@@ -635,9 +635,8 @@ static int run_check(world *w)
 	booking_check_report *r = NULL;
 	int rc = booking_check(&r, w->bk);
 	if (rc == 0) {
-		char *json = booking_check_report_to_json(r);
-		if (!json)
-			rc = booking_error_oom(); /* NULL is its only failure */
+		char *json = NULL;
+		rc = booking_check_report_to_json(&json, r);
 		booking_free(json);
 	}
 	booking_check_report_free(r);
@@ -646,10 +645,11 @@ static int run_check(world *w)
 
 static int run_describe(world *w)
 {
-	char *s = booking_describe(w->bk);
-	if (!s)
-		return booking_error_oom(); /* NULL is its only failure */
+	char *s = NULL;
+	int rc = booking_describe(&s, w->bk);
 	booking_free(s);
+	if (rc < 0)
+		return rc;
 	return 0;
 }
 
@@ -657,10 +657,11 @@ static int run_error_json(world *w)
 {
 	(void)w;
 	booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, "{\"seats\":[\"A1\",\"A2\"]}", "seats taken");
-	char *s = booking_error_to_json(NULL);
-	if (!s)
-		return booking_error_oom(); /* NULL is its only failure */
+	char *s = NULL;
+	int rc = booking_error_to_json(&s, NULL);
 	booking_free(s);
+	if (rc < 0)
+		return booking_error_oom(); /* it only returns its failure: the record is the caller's */
 	return 0;
 }
 

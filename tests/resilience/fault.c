@@ -163,7 +163,8 @@ void ft_big_showtime(fx *f, const char *layout, char showtime_id[BOOKING_ID_SIZE
 
 double ft_metric(booking *bk, const char *series)
 {
-	char *text = booking_metrics(bk);
+	char *text = NULL;
+	ck_assert_ok(booking_metrics(&text, bk));
 	ck_assert_ptr_nonnull(text);
 	double v = -1;
 	size_t n = strlen(series);

@@ -127,7 +127,8 @@ static const char *store_state(fx *f, char buf[32])
 /* The value of the sample `series` (name with labels, exactly as printed), or -1 when absent. */
 static double metric(fx *f, const char *series)
 {
-	char *text = booking_metrics(f->bk);
+	char *text = NULL;
+	ck_assert_ok(booking_metrics(&text, f->bk));
 	ck_assert_ptr_nonnull(text);
 	double v = -1;
 	size_t n = strlen(series);
@@ -516,7 +517,8 @@ START_TEST(prometheus_page_parses_line_by_line)
 	                         "(counter|gauge|histogram|summary|untyped))$",
 	                         REG_EXTENDED),
 	                 0);
-	char *text = booking_metrics(f.bk);
+	char *text = NULL;
+	ck_assert_ok(booking_metrics(&text, f.bk));
 	ck_assert_ptr_nonnull(text);
 	ck_assert_msg(strlen(text) > 0 && text[strlen(text) - 1] == '\n', "the page ends with a newline");
 	char typed[128][96];
