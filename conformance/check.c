@@ -203,13 +203,13 @@ static void traffic(flow *f)
 	          "PAYMENT_DECLINED"))
 		return;
 	booking_clock_manual_advance(f->clock, 16 * MINUTE); /* past every hold */
-	if (!ok(f, "booking_expire_due", booking_expire_due(f->bk, &sys, 10, &n)) ||
+	if (!ok(f, "booking_expire_due", booking_expire_due(&n, f->bk, &sys, 10)) ||
 	    !ok(f, "hold C1 after its hold expired", hold(f, "dave", "C1", NULL, NULL)) ||
-	    !ok(f, "booking_outbox_relay", booking_outbox_relay(f->bk, 1000, &relayed)))
+	    !ok(f, "booking_outbox_relay", booking_outbox_relay(&relayed, f->bk, 1000)))
 		return;
 	co.group = "conformance";
 	co.batch = 100;
-	if (!ok(f, "booking_consume", booking_consume(f->bk, &co, count_event, &applied, &handled)))
+	if (!ok(f, "booking_consume", booking_consume(&handled, f->bk, &co, count_event, &applied)))
 		return;
 	if (n != 2 || relayed == 0 || handled != relayed) {
 		flow_fail(f, "expected 2 expired bookings and every relayed event consumed; got %zu expired, %zu relayed, %zu consumed",

@@ -157,7 +157,7 @@ int main(void)
 		fail("hold");
 	} else if (booking_pay(&p, bk, &alice, r->id, "order-1", "4242424242424242") != 0) {
 		fail("pay");
-	} else if (booking_consume(bk, &co, on_event, stdout, NULL) != 0) {
+	} else if (booking_consume(NULL, bk, &co, on_event, stdout) != 0) {
 		fail("consume");
 	} else {
 		rc = 0;

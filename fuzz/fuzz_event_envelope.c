@@ -87,7 +87,7 @@ static void consume(const char *event_id, const char *type, const char *text)
 
 	seen s = {0, 0};
 	size_t sent = 0;
-	rc = booking_notify(bk, sink, &s, &sent);
+	rc = booking_notify(&sent, bk, sink, &s);
 	FUZZ_CHECK(rc == 0, "booking_notify: %s: %s", booking_error_name(rc), booking_error_last()->message);
 	FUZZ_CHECK(sent == s.notifications && sent <= 1, "sent %zu, sink saw %zu", sent, s.notifications);
 	size_t parked = dead_letters(bk);
@@ -96,11 +96,11 @@ static void consume(const char *event_id, const char *type, const char *text)
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 	co.group = "fuzz";
 	size_t handled = 0;
-	rc = booking_consume(bk, &co, handler, &s, &handled);
+	rc = booking_consume(&handled, bk, &co, handler, &s);
 	FUZZ_CHECK(rc == 0, "booking_consume: %s: %s", booking_error_name(rc), booking_error_last()->message);
 	FUZZ_CHECK(handled == s.events && handled <= 1, "handled %zu", handled);
 	/* a second poll finds nothing new */
-	rc = booking_consume(bk, &co, handler, &s, &handled);
+	rc = booking_consume(&handled, bk, &co, handler, &s);
 	FUZZ_CHECK(rc == 0 && handled == 0, "second poll handled %zu", handled);
 
 	booking_close(bk);

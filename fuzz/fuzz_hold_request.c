@@ -199,9 +199,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		booking_reservation_free(r);
 	}
 	booking_clock_manual_advance(w.clock, HOUR);
-	known(booking_expire_due(w.bk, booking_ctx_system(), 100, NULL), "expire");
-	known(booking_payment_recover(w.bk, booking_ctx_system(), 0, NULL), "recover");
-	known(booking_outbox_relay(w.bk, 100, NULL), "relay");
+	known(booking_expire_due(NULL, w.bk, booking_ctx_system(), 100), "expire");
+	known(booking_payment_recover(NULL, w.bk, booking_ctx_system(), 0), "recover");
+	known(booking_outbox_relay(NULL, w.bk, 100), "relay");
 	check_store(&w);
 	world_close(&w);
 	free(text);

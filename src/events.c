@@ -98,7 +98,7 @@ done:
 	return rc;
 }
 
-int booking_outbox_relay(booking *bk, size_t max, size_t *relayed_out)
+int booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_RELAY);
@@ -308,8 +308,8 @@ int booking_consumer_options_init(booking_consumer_options *opts, unsigned int v
 	return booking__struct_init(opts, version, BOOKING_CONSUMER_OPTIONS_VERSION, end, "consumer options");
 }
 
-int booking_consume(booking *bk, const booking_consumer_options *opts, booking_event_handler handler, void *payload,
-                    size_t *handled_out)
+int booking_consume(size_t *handled_out, booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+                    void *payload)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_CONSUME);

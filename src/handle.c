@@ -207,7 +207,7 @@ void booking_close(booking *bk)
 	booking_free(bk);
 }
 
-int booking_migrate(booking *bk, int *version_out)
+int booking_migrate(int *version_out, booking *bk)
 {
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");

@@ -884,7 +884,7 @@ static int check_targets(const char *private_path, const char *public_path)
 	return 0;
 }
 
-int booking_jwk_generate_files(const char *private_path, const char *public_path, const char *kid, char **kid_out)
+int booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path, const char *kid)
 {
 	if (kid_out)
 		*kid_out = NULL;
@@ -904,7 +904,7 @@ int booking_jwk_generate_files(const char *private_path, const char *public_path
 	return rc;
 }
 
-int booking_jwk_rotate_files(const char *private_path, const char *public_path, const char *kid, char **kid_out)
+int booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path, const char *kid)
 {
 	if (kid_out)
 		*kid_out = NULL;

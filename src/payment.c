@@ -928,7 +928,7 @@ done:
 	return rc;
 }
 
-int booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
+int booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx, int64_t min_age_ms)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RECOVER);

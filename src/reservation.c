@@ -610,7 +610,7 @@ done:
 	return rc;
 }
 
-int booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
+int booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_EXPIRE_DUE);

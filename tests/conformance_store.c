@@ -2047,19 +2047,19 @@ START_TEST(flow_hold_pay_cancel_expire_relay_consume_check)
 	fx_hold_ok(&f, "carol", "C2", declined);
 	ck_assert_code(fx_pay(&f, NULL, "carol", declined, "k2", FX_CARD_DECLINED), "PAYMENT_DECLINED");
 	fx_advance(&f, HOLD_MS);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, &n));
+	ck_assert_ok(booking_expire_due(&n, f.bk, &sys, 10));
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(fx_seat_status(&f, "C1"), BOOKING_SEAT_FREE);
 	ck_assert_ok(fx_hold(&f, NULL, "dave", "C1"));
 
-	ck_assert_ok(booking_outbox_relay(f.bk, 1000, &relayed));
+	ck_assert_ok(booking_outbox_relay(&relayed, f.bk, 1000));
 	ck_assert_uint_ge(relayed, 9);
 	co.group = "audit";
 	co.batch = 100;
-	ck_assert_ok(booking_consume(f.bk, &co, count_event, &applied, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &co, count_event, &applied));
 	ck_assert_uint_eq(handled, relayed);
 	ck_assert_int_eq(applied, (int)relayed);
-	ck_assert_ok(booking_consume(f.bk, &co, count_event, &applied, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &co, count_event, &applied));
 	ck_assert_uint_eq(handled, 0);
 
 	ck_assert_ok(booking_check(&r, f.bk));
@@ -2364,7 +2364,7 @@ static void *poll_events(void *p)
 	co.group = "tail";
 	co.batch = 7;
 	while (!atomic_load(&pl->done))
-		if (booking_consume(f.bk, &co, remember, pl->seen, NULL) != 0)
+		if (booking_consume(NULL, f.bk, &co, remember, pl->seen) != 0)
 			pl->errors++;
 	return NULL;
 }
@@ -2399,7 +2399,7 @@ START_TEST(consumer_polling_during_concurrent_writes_sees_every_event_once)
 	co.group = "tail";
 	co.batch = 7;
 	while (handled > 0)
-		ck_assert_ok(booking_consume(f.bk, &co, remember, seen, &handled));
+		ck_assert_ok(booking_consume(&handled, f.bk, &co, remember, seen));
 
 	total = 0;
 	{

@@ -290,7 +290,7 @@ START_TEST(payment_after_expiry_fails_with_booking_expired)
 	fx_advance(&f, HOLD_MS + FX_SECOND);
 	ck_assert_code(fx_pay(&f, NULL, "alice", b, "KEY1", FX_CARD_OK), "BOOKING_EXPIRED");
 	/* after the sweep ran: still no payment */
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 100, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 100));
 	rc = fx_pay(&f, NULL, "alice", b, "KEY1", FX_CARD_OK);
 	ck_assert_msg(rc == BOOKING_EEXPIRED || rc == BOOKING_EINVALID_STATE, "got %s", booking_error_name(rc));
 	ck_assert_uint_eq(fx_payment_count(&f), 0);
@@ -328,7 +328,7 @@ static void *race_expire(void *p)
 
 	pthread_barrier_wait(r->barrier);
 	fx_advance(&f, 1); /* the hold ends now */
-	r->rc = booking_expire_due(f.bk, &sys, 100, &r->expired);
+	r->rc = booking_expire_due(&r->expired, f.bk, &sys, 100);
 	return NULL;
 }
 
@@ -379,7 +379,7 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 				/* payment saw the hold end before the sweep did: sweep again */
 				booking_ctx sys = fx_system();
 				size_t n = 0;
-				ck_assert_ok(booking_expire_due(f.bk, &sys, 100, &n));
+				ck_assert_ok(booking_expire_due(&n, f.bk, &sys, 100));
 				ck_assert_uint_eq(n, 1);
 			}
 			expired++;
@@ -406,7 +406,7 @@ static void *recover(void *p)
 	booking_ctx sys = fx_system();
 
 	pthread_barrier_wait(r->barrier);
-	r->rc = booking_payment_recover(f.bk, &sys, 0, &r->resolved);
+	r->rc = booking_payment_recover(&r->resolved, f.bk, &sys, 0);
 	return NULL;
 }
 

@@ -156,7 +156,7 @@ static void meanwhile(worker *w, unsigned *seed)
 	} else if (action < 4) {
 		booking_ctx sys = fx_system();
 		pthread_rwlock_rdlock(&epoch);
-		rc = booking_expire_due(f.bk, &sys, 50, NULL);
+		rc = booking_expire_due(NULL, f.bk, &sys, 50);
 		if (rc != 0)
 			unexpected(w, "expire_due", rc);
 		pthread_rwlock_unlock(&epoch);

@@ -565,11 +565,11 @@ START_TEST(migrate_is_idempotent)
 {
 	int v1 = 0, v2 = 0;
 
-	ck_assert_ok(booking_migrate(f.bk, &v1));
+	ck_assert_ok(booking_migrate(&v1, f.bk));
 	ck_assert_int_gt(v1, 0);
-	ck_assert_ok(booking_migrate(f.bk, &v2));
+	ck_assert_ok(booking_migrate(&v2, f.bk));
 	ck_assert_int_eq(v1, v2);
-	ck_assert_ok(booking_migrate(f.bk, NULL));
+	ck_assert_ok(booking_migrate(NULL, f.bk));
 }
 END_TEST
 

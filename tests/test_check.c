@@ -266,8 +266,8 @@ static void consume_some(void)
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 
 	co.group = "audit";
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, NULL));
-	ck_assert_ok(booking_consume(f.bk, &co, accept_all, NULL, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 100));
+	ck_assert_ok(booking_consume(NULL, f.bk, &co, accept_all, NULL));
 }
 
 static bool reported(booking_invariant inv, const char *entity)

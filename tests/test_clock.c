@@ -197,7 +197,7 @@ START_TEST(decisions_follow_the_store_clock_as_it_is_sampled_again)
 
 	ck_assert_code(fx_pay(&f, NULL, "alice", id, "k1", FX_CARD_OK), "BOOKING_EXPIRED");
 	ck_assert_int_eq(fx_seat_status(&f, "A2"), BOOKING_SEAT_FREE);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 100, &expired));
+	ck_assert_ok(booking_expire_due(&expired, f.bk, &sys, 100));
 	ck_assert_uint_eq(expired, 1);
 	ck_assert_ok(fx_hold(&f, NULL, "bob", "A2"));
 	fx_close(&f);

@@ -399,13 +399,13 @@ START_TEST(null_arguments_are_refused_without_crashing)
 	ck_assert_int_lt(booking_movie_get(&m, f.bk, &alice, NULL), 0);
 	ck_assert_int_lt(booking_movie_create(&m, f.bk, NULL, "T", 90), 0);
 	ck_assert_int_lt(booking_seat_map_get(&map, f.bk, &alice, NULL), 0);
-	ck_assert_int_lt(booking_expire_due(f.bk, NULL, 10, NULL), 0);
-	ck_assert_int_lt(booking_payment_recover(f.bk, NULL, 0, NULL), 0);
-	ck_assert_int_lt(booking_consume(f.bk, NULL, NULL, NULL, NULL), 0);
-	ck_assert_int_lt(booking_consume(f.bk, &co, NULL, NULL, NULL), 0);
+	ck_assert_int_lt(booking_expire_due(NULL, f.bk, NULL, 10), 0);
+	ck_assert_int_lt(booking_payment_recover(NULL, f.bk, NULL, 0), 0);
+	ck_assert_int_lt(booking_consume(NULL, f.bk, NULL, NULL, NULL), 0);
+	ck_assert_int_lt(booking_consume(NULL, f.bk, &co, NULL, NULL), 0);
 	ck_assert_int_lt(booking_check(&rep, NULL), 0);
-	ck_assert_int_lt(booking_notify(f.bk, NULL, NULL, NULL), 0);
-	ck_assert_int_lt(booking_outbox_relay(NULL, 10, NULL), 0);
+	ck_assert_int_lt(booking_notify(NULL, f.bk, NULL, NULL), 0);
+	ck_assert_int_lt(booking_outbox_relay(NULL, NULL, 10), 0);
 	/* the store still holds what it held */
 	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_HELD);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);

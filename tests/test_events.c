@@ -135,8 +135,8 @@ static size_t drain(booking_consumer_options *o, collector *c)
 		size_t calls_before = c->calls;
 		int rc;
 
-		ck_assert_ok(booking_outbox_relay(f.bk, 1000, NULL));
-		rc = booking_consume(f.bk, o, collect, c, &handled);
+		ck_assert_ok(booking_outbox_relay(NULL, f.bk, 1000));
+		rc = booking_consume(&handled, f.bk, o, collect, c);
 		/* a poll whose handler failed may report it; any other failure is a bug */
 		ck_assert_msg(rc == 0 || c->failing_calls > 0, "booking_consume: %s: %s", booking_error_name(rc),
 		              booking_error_last()->message);
@@ -245,7 +245,7 @@ START_TEST(every_state_change_emits_its_event_with_per_aggregate_sequence)
 	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &admin, b2));
 	fx_hold_ok(&f, "carol", "A3", b3);
 	fx_advance(&f, HOLD_MS);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
 	fx_hold_ok(&f, "dave", "A4", b4);
 	ck_assert_code(fx_pay(&f, NULL, "dave", b4, "k2", FX_CARD_DECLINED), "PAYMENT_DECLINED");
 	ck_assert_uint_eq(fx_payments_of(&f, b4, &failed, 1), 1);
@@ -310,21 +310,21 @@ START_TEST(relay_moves_each_event_once)
 	fx_hold_ok(&f, "alice", "A2", (char[BOOKING_ID_SIZE]){0});
 	fx_hold_ok(&f, "alice", "A3", (char[BOOKING_ID_SIZE]){0});
 
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &o, collect, c));
 	/* store: consumers read the outbox itself; memory: needs the relay first */
 	ck_assert_uint_eq(handled, is_memory() ? 0 : 3);
 
-	ck_assert_ok(booking_outbox_relay(f.bk, 2, &relayed));
+	ck_assert_ok(booking_outbox_relay(&relayed, f.bk, 2));
 	ck_assert_uint_eq(relayed, 2);
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, &relayed));
+	ck_assert_ok(booking_outbox_relay(&relayed, f.bk, 100));
 	ck_assert_uint_eq(relayed, 1);
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, &relayed));
+	ck_assert_ok(booking_outbox_relay(&relayed, f.bk, 100));
 	ck_assert_uint_eq(relayed, 0);
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 100));
 
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &o, collect, c));
 	ck_assert_uint_eq(handled, is_memory() ? 3 : 0);
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &o, collect, c));
 	ck_assert_uint_eq(handled, 0);
 	ck_assert_uint_eq(c->n, 3);
 	ck_assert_uint_eq(c->calls, 3);
@@ -347,15 +347,15 @@ START_TEST(consumer_batch_bounds_one_poll)
 		snprintf(label, sizeof(label), "B%d", i);
 		ck_assert_ok(fx_hold(&f, NULL, "alice", label));
 	}
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 100));
 	o.batch = 2;
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &o, collect, c));
 	ck_assert_uint_eq(handled, 2);
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &o, collect, c));
 	ck_assert_uint_eq(handled, 2);
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &o, collect, c));
 	ck_assert_uint_eq(handled, 1);
-	ck_assert_ok(booking_consume(f.bk, &o, collect, c, NULL));
+	ck_assert_ok(booking_consume(NULL, f.bk, &o, collect, c));
 	ck_assert_uint_eq(c->n, 5);
 	/* in commit order */
 	for (size_t i = 1; i < c->n; i++)
@@ -490,13 +490,13 @@ START_TEST(consumer_options_are_validated)
 
 	open_on(_i);
 	collector_init(c);
-	ck_assert_code(booking_consume(f.bk, &o, collect, c, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_consume(NULL, f.bk, &o, collect, c), "VALIDATION_ERROR");
 	o.group = "bad group";
-	ck_assert_code(booking_consume(f.bk, &o, collect, c, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_consume(NULL, f.bk, &o, collect, c), "VALIDATION_ERROR");
 	o.group = "";
-	ck_assert_code(booking_consume(f.bk, &o, collect, c, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_consume(NULL, f.bk, &o, collect, c), "VALIDATION_ERROR");
 	o.group = "ok";
-	ck_assert_code(booking_consume(f.bk, &o, NULL, c, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_consume(NULL, f.bk, &o, NULL, c), "VALIDATION_ERROR");
 	collector_free(c);
 	free(c);
 	fx_close(&f);
@@ -521,7 +521,7 @@ static void *race_consume(void *p)
 	pthread_barrier_wait(r->barrier);
 	for (int i = 0; i < 2000; i++) {
 		size_t n;
-		int rc = booking_consume(f.bk, &r->o, collect, r->c, NULL);
+		int rc = booking_consume(NULL, f.bk, &r->o, collect, r->c);
 		if (rc != 0 && r->errors++ == 0)
 			snprintf(r->first_error, sizeof(r->first_error), "%s: %s", booking_error_name(rc),
 			         booking_error_last()->message);
@@ -550,7 +550,7 @@ START_TEST(two_consumers_of_a_group_never_apply_an_event_twice)
 			snprintf(label, sizeof(label), "%c%d", 'A' + row, n);
 			ck_assert_ok(fx_hold(&f, NULL, "alice", label));
 		}
-	ck_assert_ok(booking_outbox_relay(f.bk, 1000, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 1000));
 	pthread_barrier_init(&barrier, NULL, 2);
 	for (int i = 0; i < 2; i++) {
 		memset(&r[i], 0, sizeof(r[i]));

@@ -67,8 +67,8 @@ static size_t notify_all(inbox *in)
 		size_t sent = 0, calls = in->calls;
 		int rc;
 
-		ck_assert_ok(booking_outbox_relay(f.bk, 1000, NULL));
-		rc = booking_notify(f.bk, sink, in, &sent);
+		ck_assert_ok(booking_outbox_relay(NULL, f.bk, 1000));
+		rc = booking_notify(&sent, f.bk, sink, in);
 		ck_assert_msg(rc == 0 || in->calls > calls, "booking_notify: %s", booking_error_name(rc));
 		total += rc == 0 ? sent : 0;
 		quiet = (sent == 0 && in->calls == calls) ? quiet + 1 : 0;
@@ -105,7 +105,7 @@ START_TEST(each_outcome_is_notified_once_to_its_user)
 	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &alice, cancelled));
 	fx_hold_ok(&f, "bob", "A3", expired);
 	fx_advance(&f, HOLD_MS);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
 	fx_hold_ok(&f, "carol", "A4", declined);
 	ck_assert_code(fx_pay(&f, NULL, "carol", declined, "k2", FX_CARD_DECLINED), "PAYMENT_DECLINED");
 
@@ -177,8 +177,8 @@ START_TEST(holds_alone_notify_nobody)
 	open_on(_i);
 	fx_hold_ok(&f, "alice", "A1", (char[BOOKING_ID_SIZE]){0});
 	fx_hold_ok(&f, "alice", "A2", (char[BOOKING_ID_SIZE]){0});
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, NULL));
-	ck_assert_ok(booking_notify(f.bk, sink, in, &sent));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 100));
+	ck_assert_ok(booking_notify(&sent, f.bk, sink, in));
 	ck_assert_uint_eq(sent, 0);
 	ck_assert_uint_eq(in->calls, 0);
 	fx_close(&f);

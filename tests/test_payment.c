@@ -274,7 +274,7 @@ START_TEST(payment_of_an_expired_and_swept_booking_fails)
 
 	fx_hold_ok(&f, "alice", "A1", b);
 	fx_advance(&f, HOLD_MS + FX_SECOND);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
 	rc = fx_pay(&f, NULL, "alice", b, "late", FX_CARD_OK);
 	ck_assert_msg(rc == BOOKING_EEXPIRED || rc == BOOKING_EINVALID_STATE, "got %s", booking_error_name(rc));
 	ck_assert_uint_eq(fx_payment_count(&f), 0);
@@ -373,7 +373,7 @@ START_TEST(gateway_timeout_before_charging_is_resolved_as_failed_by_recover)
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_HELD);
 
 	fx_advance(&f, FX_MINUTE);
-	ck_assert_ok(booking_payment_recover(f.bk, &sys, 30 * FX_SECOND, &resolved));
+	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, 30 * FX_SECOND));
 	ck_assert_uint_eq(resolved, 1);
 	after = fx_payment(&f, pending.id);
 	ck_assert_int_eq(after->status, BOOKING_PAYMENT_FAILED);
@@ -385,7 +385,7 @@ START_TEST(gateway_timeout_before_charging_is_resolved_as_failed_by_recover)
 	ck_assert_ok(fx_pay(&f, &ok, "alice", b, "slow-2", FX_CARD_OK));
 	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
 	booking_payment_free(ok);
-	ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, &resolved));
+	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, 0));
 	ck_assert_uint_eq(resolved, 0);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 }
@@ -401,7 +401,7 @@ START_TEST(recover_skips_payments_younger_than_min_age)
 	fx_hold_ok(&f, "alice", "A1", b);
 	rc = fx_pay(&f, NULL, "alice", b, "slow-1", FX_CARD_TIMEOUT);
 	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
-	ck_assert_ok(booking_payment_recover(f.bk, &sys, FX_HOUR, &resolved));
+	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, FX_HOUR));
 	ck_assert_uint_eq(resolved, 0);
 	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PAYMENT_PROCESSING);
 }
@@ -422,7 +422,7 @@ START_TEST(lost_reply_of_a_charge_is_confirmed_by_recover)
 	pending = only_payment(b);
 
 	fx_advance(&f, FX_MINUTE);
-	ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, &resolved));
+	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, 0));
 	ck_assert_uint_eq(resolved, 1);
 	after = fx_payment(&f, pending.id);
 	ck_assert_int_eq(after->status, BOOKING_PAYMENT_SUCCEEDED);
@@ -449,7 +449,7 @@ START_TEST(retry_with_the_same_key_after_a_lost_reply_answers_the_resolved_payme
 	/* while the outcome is unknown, the key is still running */
 	ck_assert_code(fx_pay(&f, NULL, "alice", b, "lost-1", FX_CARD_LOST_REPLY), "PAYMENT_IN_PROGRESS");
 	fx_advance(&f, FX_MINUTE);
-	ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, NULL));
+	ck_assert_ok(booking_payment_recover(NULL, f.bk, &sys, 0));
 	/* resolved: the retry answers the first (now known) result */
 	ck_assert_ok(fx_pay(&f, &p, "alice", b, "lost-1", FX_CARD_LOST_REPLY));
 	ck_assert_str_eq(p->id, pending.id);
@@ -478,7 +478,7 @@ START_TEST(charge_landing_after_the_seats_were_taken_is_refunded_never_confirmed
 	fx_advance(&f, FX_MINUTE + WINDOW_MS + FX_SECOND);
 	fx_hold_ok(&f, "bob", "B2,B3", other);
 
-	ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, &resolved));
+	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, 0));
 	ck_assert_uint_eq(resolved, 1);
 	after = fx_payment(&f, pending.id);
 	ck_assert_int_eq(after->status, BOOKING_PAYMENT_REFUNDED);
@@ -637,7 +637,7 @@ START_TEST(card_numbers_never_reach_the_logs)
 		fx_pay(&g, NULL, "alice", b, key, cards[i]);
 	}
 	fx_advance(&g, FX_MINUTE);
-	ck_assert_ok(booking_payment_recover(g.bk, &sys, 0, NULL));
+	ck_assert_ok(booking_payment_recover(NULL, g.bk, &sys, 0));
 	fx_close(&g);
 
 	ck_assert_uint_gt(l->n, 0);

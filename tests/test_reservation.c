@@ -395,7 +395,7 @@ START_TEST(cancel_of_an_expired_hold_fails_with_booking_expired)
 	fx_advance(&f, HOLD_MS);
 	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "BOOKING_EXPIRED");
 	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PENDING);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
 	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_BOOKING_STATE");
 }
 END_TEST
@@ -422,7 +422,7 @@ START_TEST(expire_due_marks_overdue_holds_expired)
 	fx_advance(&f, 10 * FX_MINUTE);
 	fx_hold_ok(&f, "carol", "A3", b3);
 	fx_advance(&f, 5 * FX_MINUTE); /* b1, b2 due; b3 has 10 minutes left */
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 100, &n));
+	ck_assert_ok(booking_expire_due(&n, f.bk, &sys, 100));
 	ck_assert_uint_eq(n, 2);
 	r = fx_booking(&f, b1);
 	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
@@ -433,7 +433,7 @@ START_TEST(expire_due_marks_overdue_holds_expired)
 	ck_assert_int_eq(status_of(b3), BOOKING_STATUS_PENDING);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_FREE);
 	ck_assert_int_eq(fx_seat_status(&f, "A3"), BOOKING_SEAT_HELD);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 100, &n));
+	ck_assert_ok(booking_expire_due(&n, f.bk, &sys, 100));
 	ck_assert_uint_eq(n, 0);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 }
@@ -450,11 +450,11 @@ START_TEST(expire_due_takes_at_most_max)
 		ck_assert_ok(fx_hold(&f, NULL, "alice", label));
 	}
 	fx_advance(&f, HOLD_MS);
-	ck_assert_ok(booking_expire_due(f.bk, &admin, 2, &n));
+	ck_assert_ok(booking_expire_due(&n, f.bk, &admin, 2));
 	ck_assert_uint_eq(n, 2);
-	ck_assert_ok(booking_expire_due(f.bk, &admin, 2, &n));
+	ck_assert_ok(booking_expire_due(&n, f.bk, &admin, 2));
 	ck_assert_uint_eq(n, 1);
-	ck_assert_ok(booking_expire_due(f.bk, &admin, 2, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &admin, 2));
 }
 END_TEST
 
@@ -462,7 +462,7 @@ START_TEST(expire_due_is_for_system_or_admin)
 {
 	booking_ctx alice = fx_customer("alice");
 
-	ck_assert_code(booking_expire_due(f.bk, &alice, 10, NULL), "FORBIDDEN");
+	ck_assert_code(booking_expire_due(NULL, f.bk, &alice, 10), "FORBIDDEN");
 }
 END_TEST
 
@@ -474,7 +474,7 @@ START_TEST(expire_due_leaves_a_reclaimed_seat_to_its_new_holder)
 	fx_hold_ok(&f, "alice", "A7", old);
 	fx_advance(&f, HOLD_MS);
 	fx_hold_ok(&f, "bob", "A7", fresh);
-	ck_assert_ok(booking_expire_due(f.bk, &sys, 10, NULL));
+	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
 	ck_assert_int_eq(status_of(old), BOOKING_STATUS_EXPIRED);
 	ck_assert_int_eq(status_of(fresh), BOOKING_STATUS_PENDING);
 	ck_assert_int_eq(fx_seat_status(&f, "A7"), BOOKING_SEAT_HELD);

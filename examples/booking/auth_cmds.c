@@ -103,7 +103,7 @@ void cli_key_options(cli *c, booking_options *opts)
 static int generate(cli *c, const char *priv, const char *pub, const char *kid, char *kid_out, size_t kid_size)
 {
 	char *made = NULL;
-	if (booking_jwk_generate_files(priv, pub, kid, &made) != 0)
+	if (booking_jwk_generate_files(&made, priv, pub, kid) != 0)
 		return booking_error_last()->code == BOOKING_EEXISTS ? cli_fail_hint(c, ROTATE_HINT) : cli_fail(c);
 	snprintf(kid_out, kid_size, "%s", made);
 	booking_free(made);
@@ -556,7 +556,7 @@ static int rotate(cli *c, const char *kid_arg)
 		}
 	}
 	char *made = NULL;
-	if (booking_jwk_rotate_files(priv, pub, kid_arg, &made) != 0) {
+	if (booking_jwk_rotate_files(&made, priv, pub, kid_arg) != 0) {
 		rc = booking_error_last()->code == BOOKING_ENOTFOUND
 		         ? cli_fail_hint(c, "no key set to add to yet: booking init, or booking keys generate")
 		         : cli_fail(c);

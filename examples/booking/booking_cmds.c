@@ -250,7 +250,7 @@ int cmd_expire(cli *c, const cli_command *cmd, int argc, char **argv)
 	size_t total = 0, n;
 	do {
 		n = 0;
-		if (booking_expire_due(c->bk, booking_ctx_system(), SWEEP_BATCH, &n) != 0)
+		if (booking_expire_due(&n, c->bk, booking_ctx_system(), SWEEP_BATCH) != 0)
 			return cli_fail(c);
 		total += n;
 	} while (n == SWEEP_BATCH);
@@ -267,7 +267,7 @@ int relay_all(booking *bk, size_t *total)
 	*total = 0;
 	do {
 		n = 0;
-		int rc = booking_outbox_relay(bk, SWEEP_BATCH, &n);
+		int rc = booking_outbox_relay(&n, bk, SWEEP_BATCH);
 		if (rc != 0)
 			return rc;
 		*total += n;
@@ -365,7 +365,7 @@ int drain_notifications(booking *bk, booking_notification_sink sink, void *paylo
 	size_t enough = (backlog + relayed) / NOTIFY_BATCH + 2;
 	while (idle < enough) {
 		n = 0;
-		if ((rc = booking_notify(bk, sink, payload, &n)) != 0)
+		if ((rc = booking_notify(&n, bk, sink, payload)) != 0)
 			return rc;
 		*sent += n;
 		idle = n ? 0 : idle + 1;
@@ -456,7 +456,7 @@ int cmd_recover(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = cli_open(c)))
 		return rc;
 	size_t n = 0;
-	if (booking_payment_recover(c->bk, booking_ctx_system(), (int64_t)min_age * 1000, &n) != 0)
+	if (booking_payment_recover(&n, c->bk, booking_ctx_system(), (int64_t)min_age * 1000) != 0)
 		return cli_fail(c);
 	if (c->json)
 		return cli_json(c, json_pack("{s:I}", "resolved", (json_int_t)n));

@@ -53,7 +53,7 @@ int cmd_init(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = cli_open(c)))
 		return rc;
 	int version = 0;
-	if (booking_migrate(c->bk, &version) != 0)
+	if (booking_migrate(&version, c->bk) != 0)
 		return cli_fail(c);
 	booking_options keys = {0};
 	cli_key_options(c, &keys);

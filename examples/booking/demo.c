@@ -140,7 +140,7 @@ static int demo_keys(const char *dir, char *priv, char *pub, size_t size, bool *
 		return BOOKING_EVALIDATION;
 	if (access(priv, F_OK) == 0)
 		return 0;
-	int rc = booking_jwk_generate_files(priv, pub, NULL, NULL);
+	int rc = booking_jwk_generate_files(NULL, priv, pub, NULL);
 	*made = rc == 0;
 	return rc;
 }
@@ -476,7 +476,7 @@ static int count_events(booking *bk, type_count *tc)
 	size_t handled;
 	do {
 		handled = 0;
-		int rc = booking_consume(bk, &o, count_event, tc, &handled);
+		int rc = booking_consume(&handled, bk, &o, count_event, tc);
 		if (rc != 0)
 			return rc;
 	} while (handled > 0);
@@ -673,7 +673,7 @@ static int demo_aftermath(demo *d, const booking_options *opts, demo_result *res
 	size_t n;
 	do {
 		n = 0;
-		if (booking_expire_due(d->bk, booking_ctx_system(), 500, &n) != 0)
+		if (booking_expire_due(&n, d->bk, booking_ctx_system(), 500) != 0)
 			return -1;
 		res->expired += n;
 	} while (n == 500);

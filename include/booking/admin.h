@@ -60,7 +60,7 @@ BOOKING_EXTERN(int) booking_check_report_to_json(char **json_out, const booking_
  * @param version_out the schema version afterwards; may be NULL.
  * @return 0, BOOKING_ESCHEMA (written by a newer libbooking), ...
  */
-BOOKING_EXTERN(int) booking_migrate(booking *bk, int *version_out);
+BOOKING_EXTERN(int) booking_migrate(int *version_out, booking *bk);
 
 /**
  * The backend URLs the handle runs on, passwords masked, as JSON

@@ -208,8 +208,8 @@ BOOKING_EXTERN(int) booking_jwk_generate(char **private_jwk_out, char **public_j
  *         (kid; an unsafe directory, details as for booking_signing_key_load()),
  *         BOOKING_EINTERNAL (I/O, message names the file), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_generate_files(const char *private_path, const char *public_path, const char *kid,
-                                               char **kid_out);
+BOOKING_EXTERN(int) booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path,
+                                               const char *kid);
 
 /**
  * Rotate: generate a key pair, the private JWK into the new file
@@ -231,8 +231,8 @@ BOOKING_EXTERN(int) booking_jwk_generate_files(const char *private_path, const c
  *         details as for booking_jwk_set_load()), BOOKING_EINTERNAL (I/O),
  *         BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_rotate_files(const char *private_path, const char *public_path, const char *kid,
-                                             char **kid_out);
+BOOKING_EXTERN(int) booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path,
+                                             const char *kid);
 
 /** Parse a private OKP/Ed25519 JWK (with "d"; "x", when given, must match). */
 BOOKING_EXTERN(int) booking_signing_key_parse(booking_signing_key **out, const char *jwk_json);

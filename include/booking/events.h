@@ -30,7 +30,7 @@ typedef struct booking_event {
  * only marks them published). Safe to run from many threads and processes:
  * at-least-once, consumers dedupe. `relayed_out` may be NULL.
  */
-BOOKING_EXTERN(int) booking_outbox_relay(booking *bk, size_t max, size_t *relayed_out);
+BOOKING_EXTERN(int) booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max);
 
 /**
  * A consumer's handler. Return 0 when the event is applied; a negative
@@ -81,8 +81,8 @@ BOOKING_EXTERN(int) booking_consumer_options_init(booking_consumer_options *opts
  *
  * @param handled_out events applied by this poll (not counting duplicates), may be NULL.
  */
-BOOKING_EXTERN(int) booking_consume(booking *bk, const booking_consumer_options *opts,
-                                    booking_event_handler handler, void *payload, size_t *handled_out);
+BOOKING_EXTERN(int) booking_consume(size_t *handled_out, booking *bk,
+                                    const booking_consumer_options *opts, booking_event_handler handler, void *payload);
 
 /** A dead-lettered event. */
 typedef struct booking_dead_letter {
@@ -131,7 +131,7 @@ typedef int (*booking_notification_sink)(const booking_notification *n, void *pa
  * notifications for `sink`, each at most once per event. Other event types
  * are acknowledged and skipped. `sent_out` may be NULL.
  */
-BOOKING_EXTERN(int) booking_notify(booking *bk, booking_notification_sink sink, void *payload, size_t *sent_out);
+BOOKING_EXTERN(int) booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload);
 
 BOOKING_END_DECL
 

@@ -82,8 +82,8 @@ BOOKING_EXTERN(int) booking_payment_refund(booking_payment **out, booking *bk, c
  * the gateway about each, then confirm, fail, or refund a charge whose seats
  * are gone. System or admin. `resolved_out` may be NULL.
  */
-BOOKING_EXTERN(int) booking_payment_recover(booking *bk, const booking_ctx *ctx, int64_t min_age_ms,
-                                            size_t *resolved_out);
+BOOKING_EXTERN(int) booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx,
+                                            int64_t min_age_ms);
 
 BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
 

@@ -132,7 +132,7 @@ BOOKING_EXTERN(int) booking_reservation_cancel(booking_reservation **out, bookin
  * `booking.expired` for each (bookkeeping and notifications: their seats
  * were claimable already). System or admin. `expired_out` may be NULL.
  */
-BOOKING_EXTERN(int) booking_expire_due(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out);
+BOOKING_EXTERN(int) booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max);
 
 BOOKING_EXTERN(void) booking_reservation_free(booking_reservation *r);
 BOOKING_EXTERN(void) booking_reservation_list_free(booking_reservation_list *l);

@@ -25,7 +25,7 @@ void ax_keys(ax *a, const char *kid)
 	ck_assert_ptr_nonnull(mkdtemp(a->dir));
 	snprintf(a->priv, sizeof(a->priv), "%s/private.jwk", a->dir);
 	snprintf(a->pub, sizeof(a->pub), "%s/public.jwks", a->dir);
-	ck_assert_ok(booking_jwk_generate_files(a->priv, a->pub, kid, NULL));
+	ck_assert_ok(booking_jwk_generate_files(NULL, a->priv, a->pub, kid));
 }
 
 void ax_open_with(ax *a, booking_options *o)

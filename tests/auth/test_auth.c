@@ -1271,7 +1271,7 @@ START_TEST(key_files_are_private_0600_and_public_0644)
 	json_decref(priv);
 	json_decref(pub);
 	/* never overwritten */
-	ck_assert_code(booking_jwk_generate_files(A.priv, A.pub, NULL, NULL), "ALREADY_EXISTS");
+	ck_assert_code(booking_jwk_generate_files(NULL, A.priv, A.pub, NULL), "ALREADY_EXISTS");
 }
 END_TEST
 
@@ -1300,7 +1300,7 @@ START_TEST(generate_into_an_existing_set_is_refused)
 	char priv2[300];
 	in_dir(priv2, sizeof(priv2), "private-2.jwk");
 	char *before = slurp(A.pub);
-	ck_assert_code(booking_jwk_generate_files(priv2, A.pub, "second", NULL), "ALREADY_EXISTS");
+	ck_assert_code(booking_jwk_generate_files(NULL, priv2, A.pub, "second"), "ALREADY_EXISTS");
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "rotat"));
 	ck_assert_int_ne(access(priv2, F_OK), 0); /* no private key that no set names */
 	char *after = slurp(A.pub);
@@ -1319,7 +1319,7 @@ START_TEST(rotation_keeps_old_tokens_valid)
 	char priv2[300], priv3[300];
 	in_dir(priv2, sizeof(priv2), "private-2.jwk");
 	char *kid2 = NULL;
-	ck_assert_ok(booking_jwk_rotate_files(priv2, A.pub, "second", &kid2));
+	ck_assert_ok(booking_jwk_rotate_files(&kid2, priv2, A.pub, "second"));
 	ck_assert_str_eq(kid2, "second");
 	booking_jwk_set *set = NULL;
 	ck_assert_ok(booking_jwk_set_load(&set, A.pub));
@@ -1328,12 +1328,12 @@ START_TEST(rotation_keeps_old_tokens_valid)
 	struct stat st;
 	ck_assert_int_eq(stat(priv2, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
-	ck_assert_code(booking_jwk_rotate_files(priv2, A.pub, "third", NULL), "ALREADY_EXISTS");
+	ck_assert_code(booking_jwk_rotate_files(NULL, priv2, A.pub, "third"), "ALREADY_EXISTS");
 	in_dir(priv3, sizeof(priv3), "private-3.jwk");
-	ck_assert_code(booking_jwk_rotate_files(priv3, A.pub, "second", NULL), "VALIDATION_ERROR"); /* kid taken */
+	ck_assert_code(booking_jwk_rotate_files(NULL, priv3, A.pub, "second"), "VALIDATION_ERROR"); /* kid taken */
 	ck_assert_int_ne(access(priv3, F_OK), 0);
 	char missing[300];
-	ck_assert_code(booking_jwk_rotate_files(priv3, in_dir(missing, sizeof(missing), "none.jwks"), NULL, NULL),
+	ck_assert_code(booking_jwk_rotate_files(NULL, priv3, in_dir(missing, sizeof(missing), "none.jwks"), NULL),
 	               "NOT_FOUND");
 	ck_assert_int_ne(access(priv3, F_OK), 0);
 
@@ -1380,7 +1380,7 @@ START_TEST(rotation_into_a_set_libbooking_did_not_write_is_refused)
 	booking_jwk_set *usable = NULL;
 	ck_assert_ok(booking_jwk_set_load(&usable, hand)); /* a good set to verify with */
 	booking_jwk_set_free(usable);
-	ck_assert_code(booking_jwk_rotate_files(priv2, hand, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_jwk_rotate_files(NULL, priv2, hand, NULL), "VALIDATION_ERROR");
 	ck_assert_str_eq(ax_reason(), "foreign_set");
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "jwt_public_keys_file"));
 	ck_assert_int_ne(access(priv2, F_OK), 0);
@@ -1389,11 +1389,11 @@ START_TEST(rotation_into_a_set_libbooking_did_not_write_is_refused)
 	ck_assert_ok(booking_jwk_generate(NULL, &one, "solo"));
 	write_text(hand, one, 0644);
 	booking_free(one);
-	ck_assert_code(booking_jwk_rotate_files(priv2, hand, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_jwk_rotate_files(NULL, priv2, hand, NULL), "VALIDATION_ERROR");
 	ck_assert_str_eq(ax_reason(), "foreign_set");
 	/* and a set of ours that others may write is not merged into */
 	ck_assert_int_eq(chmod(A.pub, 0664), 0);
-	ck_assert_code(booking_jwk_rotate_files(priv2, A.pub, NULL, NULL), "VALIDATION_ERROR");
+	ck_assert_code(booking_jwk_rotate_files(NULL, priv2, A.pub, NULL), "VALIDATION_ERROR");
 	ck_assert_str_eq(ax_reason(), "group_or_world_writable");
 	ck_assert_int_ne(access(priv2, F_OK), 0);
 }
@@ -1493,8 +1493,8 @@ START_TEST(a_key_directory_others_can_write_is_refused)
 		ck_assert_str_eq(detail("reason"), "group_or_world_writable");
 		/* and nothing is generated there */
 		char priv2[300], pub2[300];
-		ck_assert_code(booking_jwk_generate_files(in_dir(priv2, sizeof(priv2), "p2.jwk"),
-		                                          in_dir(pub2, sizeof(pub2), "p2.jwks"), NULL, NULL),
+		ck_assert_code(booking_jwk_generate_files(NULL,
+		                                          in_dir(priv2, sizeof(priv2), "p2.jwk"), in_dir(pub2, sizeof(pub2), "p2.jwks"), NULL),
 		               "VALIDATION_ERROR");
 		ck_assert_str_eq(detail("reason"), "group_or_world_writable");
 		ck_assert_int_ne(access(priv2, F_OK), 0);

@@ -387,7 +387,7 @@ START_TEST(a_late_payment_answers_the_same_whether_or_not_the_sweep_ran)
 	char before[512];
 	snprintf(before, sizeof(before), "%s", booking_error_last()->message);
 	size_t n = 0;
-	ck_assert_ok(booking_expire_due(A.f.bk, booking_ctx_system(), 100, &n));
+	ck_assert_ok(booking_expire_due(&n, A.f.bk, booking_ctx_system(), 100));
 	ck_assert_uint_eq(n, 2);
 	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b2, "late-2", FX_CARD_OK), "BOOKING_EXPIRED");
 	ck_assert_str_eq(booking_error_last()->message, before);

@@ -337,7 +337,7 @@ static int consume_once(world *w, const char *group)
 {
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 	co.group = group;
-	return booking_consume(w->bk, &co, record_event, w, NULL);
+	return booking_consume(NULL, w->bk, &co, record_event, w);
 }
 
 /* ------------------------------------------------------------------------
@@ -409,14 +409,14 @@ static void setup_events(world *w)
 static void setup_relayed(world *w)
 {
 	setup_events(w);
-	SETUP("relay", booking_outbox_relay(w->bk, 100, NULL));
+	SETUP("relay", booking_outbox_relay(NULL, w->bk, 100));
 }
 
 /* Fewer events (created, completed, confirmed): each consumed event costs ~200 runs. */
 static void setup_paid_relayed(world *w)
 {
 	setup_paid(w);
-	SETUP("relay", booking_outbox_relay(w->bk, 100, NULL));
+	SETUP("relay", booking_outbox_relay(NULL, w->bk, 100));
 }
 
 static void setup_env_file(world *w)
@@ -552,7 +552,7 @@ static int run_cancel(world *w)
 static int run_expire(world *w)
 {
 	size_t n = 0;
-	int rc = booking_expire_due(w->bk, booking_ctx_system(), 100, &n);
+	int rc = booking_expire_due(&n, w->bk, booking_ctx_system(), 100);
 	return rc;
 }
 
@@ -593,14 +593,14 @@ static int run_refund(world *w)
 static int run_recover(world *w)
 {
 	size_t n = 0;
-	int rc = booking_payment_recover(w->bk, booking_ctx_system(), 0, &n);
+	int rc = booking_payment_recover(&n, w->bk, booking_ctx_system(), 0);
 	return rc;
 }
 
 static int run_relay(world *w)
 {
 	size_t n = 0;
-	return booking_outbox_relay(w->bk, 100, &n);
+	return booking_outbox_relay(&n, w->bk, 100);
 }
 
 static int run_consume(world *w)
@@ -619,7 +619,7 @@ static int run_consume_failing(world *w)
 static int run_notify(world *w)
 {
 	size_t sent = 0;
-	return booking_notify(w->bk, record_notification, w, &sent);
+	return booking_notify(&sent, w->bk, record_notification, w);
 }
 
 static int run_dead_letters(world *w)
@@ -866,7 +866,7 @@ static void verify_delivery(world *w, int rc)
 {
 	(void)rc;
 	assert_no_dead_letter(w);
-	ck_assert_int_eq(booking_outbox_relay(w->bk, 100, NULL), 0);
+	ck_assert_int_eq(booking_outbox_relay(NULL, w->bk, 100), 0);
 	for (int i = 0; i < 3; i++) {
 		/* deliveries a failed poll left pending are claimed again once idle long enough */
 		booking_clock_manual_advance(w->clock, CLAIM_IDLE);
@@ -894,7 +894,7 @@ static void verify_notify(world *w, int rc)
 	assert_no_dead_letter(w);
 	for (int i = 0; i < 3; i++) {
 		booking_clock_manual_advance(w->clock, CLAIM_IDLE);
-		ck_assert_msg(booking_notify(w->bk, record_notification, w, NULL) == 0, "notify: %s",
+		ck_assert_msg(booking_notify(NULL, w->bk, record_notification, w) == 0, "notify: %s",
 		              booking_error_last()->message);
 	}
 	/* confirmed, payment failed, cancelled: three notifications, each once */
@@ -1043,7 +1043,7 @@ static void check_store(world *w, const char *flow_name, long n)
 	if (!w->bk)
 		return;
 	/* A payment interrupted by the failure is resolved the documented way first. */
-	int rc = booking_payment_recover(w->bk, booking_ctx_system(), 0, NULL);
+	int rc = booking_payment_recover(NULL, w->bk, booking_ctx_system(), 0);
 	ck_assert_msg(rc == 0, "%s N=%ld: recover after the run: %s", flow_name, n, booking_error_last()->message);
 	booking_check_report *r = NULL;
 	rc = booking_check(&r, w->bk);

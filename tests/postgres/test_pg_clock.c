@@ -104,7 +104,7 @@ static int child_main(int argc, char **argv)
 		booking_ctx_init(&ctx, argv[4], BOOKING_ROLE_CUSTOMER);
 		rc = booking_pay(NULL, bk, &ctx, argv[3], argv[5], CARD_OK);
 	} else if (strcmp(what, "expire") == 0) {
-		rc = booking_expire_due(bk, booking_ctx_system(), 1000, &n);
+		rc = booking_expire_due(&n, bk, booking_ctx_system(), 1000);
 	} else {
 		fprintf(stderr, "child: bad arguments\n");
 		booking_close(bk);

@@ -473,7 +473,7 @@ START_TEST(killed_process_leaves_no_violation_and_its_seats_come_free)
 	booking_ctx admin;
 	booking_ctx_init(&admin, "admin-1", BOOKING_ROLE_ADMIN);
 	assert_ok(open_handle(&bk, NULL), "open");
-	assert_ok(booking_payment_recover(bk, booking_ctx_system(), 0, NULL), "recover");
+	assert_ok(booking_payment_recover(NULL, bk, booking_ctx_system(), 0), "recover");
 	ck_assert_uint_eq(violations(bk), 0);
 
 	booking_seat_map *map = NULL;
@@ -512,7 +512,7 @@ START_TEST(killed_process_leaves_no_violation_and_its_seats_come_free)
 		              booking_error_name(rc), booking_error_last()->message);
 	}
 	size_t expired = 0;
-	assert_ok(booking_expire_due(bk, booking_ctx_system(), 10000, &expired), "expire");
+	assert_ok(booking_expire_due(&expired, bk, booking_ctx_system(), 10000), "expire");
 	ck_assert_uint_gt(expired, 0);
 	ck_assert_uint_eq(violations(bk), 0);
 	fprintf(stderr, "pg race: %d seats of the killed process claimed again, %zu holds expired, %zu sold\n", nvictim,

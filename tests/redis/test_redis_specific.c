@@ -633,7 +633,7 @@ static size_t consume_all(fx *f, const char *consumer, applied *a)
 	co.batch = 4;
 	size_t total = 0, handled = 0;
 	for (int i = 0; i < 50; i++) {
-		ck_assert_ok(booking_consume(f->bk, &co, apply, a, &handled));
+		ck_assert_ok(booking_consume(&handled, f->bk, &co, apply, a));
 		total += handled;
 		if (handled == 0 && i > 3)
 			break;
@@ -663,7 +663,7 @@ START_TEST(consumer_runner_applies_every_event_once)
 		fx_hold_ok(&f, "user-1", seats[i], id);
 	}
 	size_t relayed = 0;
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, &relayed));
+	ck_assert_ok(booking_outbox_relay(&relayed, f.bk, 100));
 	ck_assert_uint_ge(relayed, 6);
 
 	/* a consumer that crashes: takes two messages and never acks them */

@@ -181,7 +181,7 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 			break;
 		fx_advance(&f, 10 * FX_SECOND);
 		size_t resolved = 0;
-		ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, &resolved));
+		ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, 0));
 		resolved_total += resolved;
 	}
 	ck_assert_msg(m.processing == 0, "%zu payments still PROCESSING after %d recovery passes", m.processing, passes);

@@ -204,7 +204,7 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 	for (; passes < 10 && processing_count(&f) > 0; passes++) {
 		size_t resolved = 0;
 		fx_advance(&f, 10 * FX_SECOND);
-		int rc = booking_payment_recover(f.bk, &sys, 0, &resolved);
+		int rc = booking_payment_recover(&resolved, f.bk, &sys, 0);
 		ck_assert_msg(rc == 0 || rc == BOOKING_EUNAVAILABLE, "recover: %s", booking_error_name(rc));
 		resolved_total += resolved;
 	}
@@ -232,7 +232,7 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 		     tries++) {
 			/* a retry for a key never used before is a new payment; a lost reply card leaves it to recovery */
 			fx_advance(&f, 10 * FX_SECOND);
-			ck_assert_ok(booking_payment_recover(f.bk, &sys, 0, NULL));
+			ck_assert_ok(booking_payment_recover(NULL, f.bk, &sys, 0));
 			booking_payment_free(p);
 			p = NULL;
 			rc = booking_pay(&p, f.bk, &ctx, rec->booking_id, rec->key, rec->card);

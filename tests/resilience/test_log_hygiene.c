@@ -108,7 +108,7 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(priv, sizeof(priv), "%s/private.jwk", dir);
 	snprintf(pub, sizeof(pub), "%s/public.jwks", dir);
-	ck_assert_ok(booking_jwk_generate_files(priv, pub, NULL, NULL));
+	ck_assert_ok(booking_jwk_generate_files(NULL, priv, pub, NULL));
 	secret_of_key_file(priv);
 	for (size_t i = 0; i < sizeof(cards) / sizeof(cards[0]); i++)
 		secret(cards[i]);
@@ -190,18 +190,18 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	ck_assert_code(answered(booking_pay(NULL, f.bk, &alice, ids[1], KEY_PREFIX "-x", "4242424242424241")),
 	               "VALIDATION_ERROR");
 	fx_advance(&f, FX_MINUTE);
-	ck_assert_ok(answered(booking_payment_recover(f.bk, &sys, 0, NULL)));
+	ck_assert_ok(answered(booking_payment_recover(NULL, f.bk, &sys, 0)));
 	ck_assert_ok(answered(booking_payment_refund(NULL, f.bk, &admin, p->id)));
 	booking_payment_free(p);
 	(void)answered(booking_reservation_cancel(NULL, f.bk, &alice, ids[1]));
 	ck_assert_ok(answered(booking_auth_revoke(f.bk, &alice, token)));
 	fx_advance(&f, FX_HOUR);
-	ck_assert_ok(answered(booking_expire_due(f.bk, &sys, 100, NULL)));
-	ck_assert_ok(answered(booking_outbox_relay(f.bk, 1000, NULL)));
+	ck_assert_ok(answered(booking_expire_due(NULL, f.bk, &sys, 100)));
+	ck_assert_ok(answered(booking_outbox_relay(NULL, f.bk, 1000)));
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 	co.group = "audit";
-	ck_assert_ok(answered(booking_consume(f.bk, &co, applied, NULL, NULL)));
-	ck_assert_ok(answered(booking_notify(f.bk, sent, s, NULL)));
+	ck_assert_ok(answered(booking_consume(NULL, f.bk, &co, applied, NULL)));
+	ck_assert_ok(answered(booking_notify(NULL, f.bk, sent, s)));
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 	char *health = NULL, *metrics = NULL;
 	ck_assert_ok(booking_metrics(&metrics, f.bk));

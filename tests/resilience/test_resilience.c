@@ -489,8 +489,8 @@ static void run_some_flows(fx *fx_)
 	ck_assert_ok(fx_pay(fx_, NULL, "alice", b, "k-1", FX_CARD_OK));
 	fx_hold_ok(fx_, "bob", "B1", c);
 	ck_assert_code(fx_pay(fx_, NULL, "bob", c, "k-2", FX_CARD_DECLINED), "PAYMENT_DECLINED");
-	ck_assert_ok(booking_outbox_relay(fx_->bk, 100, NULL));
-	ck_assert_ok(booking_expire_due(fx_->bk, &sys, 10, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, fx_->bk, 100));
+	ck_assert_ok(booking_expire_due(NULL, fx_->bk, &sys, 10));
 	ck_assert_uint_eq(fx_check_violations(fx_), 0);
 }
 
@@ -576,10 +576,10 @@ START_TEST(outbox_lag_is_the_age_of_the_oldest_unpublished_event)
 	fx_hold_ok(&f, "alice", "A1", b);
 	fx_advance(&f, 90 * FX_SECOND);
 	fx_hold_ok(&f, "alice", "A2", b);
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 100));
 	ck_assert_int_eq((int)metric(&f, "booking_outbox_unpublished"), 2);
 	ck_assert_int_eq((int)metric(&f, "booking_outbox_oldest_unpublished_age_seconds"), 90);
-	ck_assert_ok(booking_outbox_relay(f.bk, 100, NULL));
+	ck_assert_ok(booking_outbox_relay(NULL, f.bk, 100));
 	ck_assert_int_eq((int)metric(&f, "booking_outbox_unpublished"), 0);
 	ck_assert_int_eq((int)metric(&f, "booking_outbox_oldest_unpublished_age_seconds"), 0);
 }
@@ -615,12 +615,12 @@ START_TEST(consumer_redeliveries_duplicates_and_dead_letters_are_counted)
 	fx_seed(&f);
 	fx_hold_ok(&f, "alice", "A1", b);
 	co.group = "g1";
-	ck_assert_ok(booking_consume(f.bk, &co, fail_twice, NULL, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &co, fail_twice, NULL));
 	ck_assert_uint_eq(handled, 1);
 	ck_assert_int_eq((int)metric(&f, "booking_consumer_redeliveries_total"), 2);
 	co.group = "g2";
 	co.max_deliveries = 2;
-	ck_assert_ok(booking_consume(f.bk, &co, always_fail, NULL, &handled));
+	ck_assert_ok(booking_consume(&handled, f.bk, &co, always_fail, NULL));
 	ck_assert_int_eq((int)metric(&f, "booking_consumer_dead_letters_total"), 1);
 	ck_assert_int_eq((int)metric(&f, "booking_consumer_redeliveries_total"), 3);
 }
@@ -797,7 +797,7 @@ START_TEST(spans_continue_the_callers_trace_and_reach_the_consumers)
 	seen_event seen = {{0}, {0}, {0}};
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 	co.group = "trace-test";
-	ck_assert_ok(booking_consume(f.bk, &co, keep_event, &seen, NULL));
+	ck_assert_ok(booking_consume(NULL, f.bk, &co, keep_event, &seen));
 	ck_assert_str_eq(seen.traceparent, hold->traceparent);
 	ck_assert_str_eq(seen.correlation_id, "corr-42");
 	ck_assert_ptr_nonnull(find_span(l, "booking_consume", 0));

@@ -40,7 +40,7 @@ static int issue(const char *dir, const char *issuer, const char *audience)
 	char priv[4096], pub[4096];
 	snprintf(priv, sizeof(priv), "%s/private.jwk", dir);
 	snprintf(pub, sizeof(pub), "%s/public.jwks", dir);
-	if (access(priv, F_OK) != 0 && booking_jwk_generate_files(priv, pub, NULL, NULL) != 0)
+	if (access(priv, F_OK) != 0 && booking_jwk_generate_files(NULL, priv, pub, NULL) != 0)
 		return fail("generating keys");
 	booking_options o;
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
