@@ -42,6 +42,8 @@ typedef struct booking_check_report {
  *
  * @param out caller owns; booking_check_report_free().
  * @return 0 when the check ran (whatever it found), or an error running it.
+ * Host-only, no ctx: an operator's audit of the whole store, run by the host process (the CLI
+ * asks for an admin login first).
  */
 BOOKING_EXTERN(int) booking_check(booking_check_report **out, booking *bk);
 BOOKING_EXTERN(void) booking_check_report_free(booking_check_report *r);
@@ -59,6 +61,7 @@ BOOKING_EXTERN(int) booking_check_report_to_json(char **json_out, const booking_
  * Bring the store's schema up to date (booking_open() does it too).
  * @param version_out the schema version afterwards; may be NULL.
  * @return 0, BOOKING_ESCHEMA (written by a newer libbooking), ...
+ * Host-only, no ctx: schema upgrades belong to whoever deploys the store.
  */
 BOOKING_EXTERN(int) booking_migrate(int *version_out, booking *bk);
 
@@ -68,6 +71,7 @@ BOOKING_EXTERN(int) booking_migrate(int *version_out, booking *bk);
  * @param json_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
+ * Host-only, no ctx: configuration of the host's own handle, passwords masked.
  */
 BOOKING_EXTERN(int) booking_describe(char **json_out, booking *bk);
 

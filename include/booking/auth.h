@@ -136,6 +136,7 @@ BOOKING_EXTERN(int) booking_auth_login(char **token_out, booking_user **user_out
  *         "algorithm", "unknown_kid", "signature", "expired", "not_yet_valid",
  *         "issued_in_future", "issuer", "audience", "claims", "revoked"),
  *         BOOKING_ENOTSUPPORTED (no keys configured), BOOKING_ENOMEM, store errors.
+ * Host-only, no ctx: it is how a ctx is made from a token.
  */
 BOOKING_EXTERN(int) booking_auth_verify(booking_token **out, booking *bk, const char *token);
 

@@ -29,6 +29,7 @@ typedef struct booking_event {
  * (`memory:`; with `store:` consumers read the outbox itself and the relay
  * only marks them published). Safe to run from many threads and processes:
  * at-least-once, consumers dedupe. `relayed_out` may be NULL.
+ * Host-only, no ctx: background work of the host (a relay loop), acting for nobody.
  */
 BOOKING_EXTERN(int) booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max);
 
@@ -80,6 +81,7 @@ BOOKING_EXTERN(int) booking_consumer_options_init(booking_consumer_options *opts
  * exponential backoff and dead-letter an event after max deliveries.
  *
  * @param handled_out events applied by this poll (not counting duplicates), may be NULL.
+ * Host-only, no ctx: background work of the host (a consumer loop), acting for nobody.
  */
 BOOKING_EXTERN(int) booking_consume(size_t *handled_out, booking *bk,
                                     const booking_consumer_options *opts, booking_event_handler handler, void *payload);
@@ -95,7 +97,10 @@ typedef struct booking_dead_letter {
 
 typedef struct booking_dead_letter_list { size_t count; booking_dead_letter *items; } booking_dead_letter_list;
 
-/** Dead letters of `group` (NULL: all groups). */
+/**
+ * Dead letters of `group` (NULL: all groups).
+ * Host-only, no ctx: operations data for the host; expose it to admins only.
+ */
 BOOKING_EXTERN(int) booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group);
 BOOKING_EXTERN(void) booking_dead_letter_list_free(booking_dead_letter_list *l);
 
@@ -130,6 +135,7 @@ typedef int (*booking_notification_sink)(const booking_notification *n, void *pa
  * booking.confirmed/cancelled/expired and payment.failed/refunded events into
  * notifications for `sink`, each at most once per event. Other event types
  * are acknowledged and skipped. `sent_out` may be NULL.
+ * Host-only, no ctx: background work of the host (the notification consumer), acting for nobody.
  */
 BOOKING_EXTERN(int) booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload);
 

@@ -21,6 +21,7 @@ BOOKING_BEGIN_DECL
  * @param text_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
+ * Host-only, no ctx: operations data for the host; expose it to admins or a scraper only.
  */
 BOOKING_EXTERN(int) booking_metrics(char **text_out, booking *bk);
 
@@ -42,6 +43,7 @@ BOOKING_EXTERN(int) booking_metrics(char **text_out, booking *bk);
  *
  * @param json_out caller frees with booking_free().
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM.
+ * Host-only, no ctx: liveness and readiness of the host's own handle.
  */
 BOOKING_EXTERN(int) booking_health(char **json_out, booking *bk);
 

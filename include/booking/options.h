@@ -253,7 +253,10 @@ BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
  */
 BOOKING_EXTERN(int) booking_open(booking **out, const booking_options *opts);
 
-/** Close a handle, its backends and connections. NULL is a no-op. No call may be running on it. */
+/**
+ * Close a handle, its backends and connections. NULL is a no-op. No call may be running on it.
+ * Host-only, no ctx: ends the host's own handle.
+ */
 BOOKING_EXTERN(void) booking_close(booking *bk);
 
 /**
@@ -261,6 +264,7 @@ BOOKING_EXTERN(void) booking_close(booking *bk);
  * clock when one is set, else the store's clock when the store has one (a
  * shared store: the database server's), else the system clock. Compute
  * booking_ctx.deadline_ms from it. A NULL handle: the system clock.
+ * Host-only, no ctx: reads the handle's clock.
  */
 BOOKING_EXTERN(int64_t) booking_now(const booking *bk);
 
