@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int booking_conformance_options_init(booking_conformance_options *opts, unsigned int version)
+booking_error_code booking_conformance_options_init(booking_conformance_options *opts, unsigned int version)
 {
 	if (!opts || version == 0 || version > BOOKING_CONFORMANCE_OPTIONS_VERSION)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"version\"}",
@@ -30,7 +30,7 @@ const char *booking_conformance_group_name(unsigned int group)
 	return fx_group_name(group);
 }
 
-int booking_conformance_group_from_name(unsigned int *out, const char *name)
+booking_error_code booking_conformance_group_from_name(unsigned int *out, const char *name)
 {
 	for (unsigned int bit = 1; bit & BOOKING_CONFORMANCE_ALL; bit <<= 1) {
 		if (name && strcmp(name, fx_group_name(bit)) == 0) {

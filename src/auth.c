@@ -96,7 +96,7 @@ static int check_domain(const char *s, size_t n)
 	return 0;
 }
 
-int booking_email_normalize(char **out, const char *email)
+booking_error_code booking_email_normalize(char **out, const char *email)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -143,7 +143,7 @@ static int password_error(const char *rule, const char *msg)
 	                           "password: %s", msg);
 }
 
-int booking_password_check(const char *password, const char *email)
+booking_error_code booking_password_check(const char *password, const char *email)
 {
 	if (!password)
 		return password_error("length", "is required");
@@ -436,7 +436,7 @@ static int register_run(booking_user **out, booking *bk, const booking_ctx *ctx,
 	return rc;
 }
 
-int booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+booking_error_code booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
                           const char *password, booking_role role)
 {
 	booking__scope sc;
@@ -557,7 +557,7 @@ static int login_run(char **token_out, booking_user **user_out, booking *bk, con
 	return 0;
 }
 
-int booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+booking_error_code booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
                        const char *email, const char *password)
 {
 	booking__scope sc;
@@ -578,7 +578,7 @@ static int verify_signed(booking_token **out, booking *bk, const char *token)
 	                           bk->cfg.jwt_leeway_seconds, booking__now(bk));
 }
 
-int booking_auth_verify(booking_token **out, booking *bk, const char *token)
+booking_error_code booking_auth_verify(booking_token **out, booking *bk, const char *token)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -605,7 +605,7 @@ int booking_auth_verify(booking_token **out, booking *bk, const char *token)
 	return 0;
 }
 
-int booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token)
+booking_error_code booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token)
 {
 	if (ctx_out)
 		booking_ctx_init(ctx_out, NULL, BOOKING_ROLE_NONE);
@@ -618,7 +618,7 @@ int booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk,
 	return 0;
 }
 
-int booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token)
+booking_error_code booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token)
 {
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
@@ -646,7 +646,7 @@ int booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token)
 /* ------------------------------------------------------------------ */
 /* reading users                                                        */
 
-int booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id)
+booking_error_code booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");

@@ -164,7 +164,7 @@ static int collect_showtime(const booking_showtime *s, void *p) { return collect
 
 /* ---------- movies ---------- */
 
-int booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *title,
+booking_error_code booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *title,
                          int duration_minutes)
 {
 	if (out)
@@ -187,7 +187,7 @@ int booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ct
 	return out ? bk->store->catalog->movie_get(bk->store, m.id, out) : 0;
 }
 
-int booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -200,7 +200,7 @@ int booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, 
 	return bk->store->catalog->movie_get(bk->store, id, out);
 }
 
-int booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx)
+booking_error_code booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx)
 {
 	int rc;
 	if (!out || !bk)
@@ -225,7 +225,7 @@ int booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_
 
 /* ---------- theaters ---------- */
 
-int booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *name,
+booking_error_code booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *name,
                            const char *city)
 {
 	if (out)
@@ -247,7 +247,7 @@ int booking_theater_create(booking_theater **out, booking *bk, const booking_ctx
 	return out ? bk->store->catalog->theater_get(bk->store, t.id, out) : 0;
 }
 
-int booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -260,7 +260,7 @@ int booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *c
 	return bk->store->catalog->theater_get(bk->store, id, out);
 }
 
-int booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx)
+booking_error_code booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx)
 {
 	int rc;
 	if (!out || !bk)
@@ -319,7 +319,7 @@ static int check_seats(const booking_seat *seats, size_t n)
 	return rc;
 }
 
-int booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *theater_id,
+booking_error_code booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *theater_id,
                           const char *name, const booking_seat *seats, size_t seat_count)
 {
 	if (out)
@@ -347,7 +347,7 @@ int booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *
 	return out ? bk->store->catalog->screen_get(bk->store, s.id, out) : 0;
 }
 
-int booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -396,7 +396,7 @@ static int check_prices(const booking_screen *screen, const booking_price *price
 	return 0;
 }
 
-int booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *movie_id,
+booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *movie_id,
                             const char *screen_id, int64_t starts_at, const char *currency,
                             const booking_price *prices, size_t price_count)
 {
@@ -438,7 +438,7 @@ int booking_showtime_create(booking_showtime **out, booking *bk, const booking_c
 	return out ? bk->store->catalog->showtime_get(bk->store, s.id, out) : 0;
 }
 
-int booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -451,7 +451,7 @@ int booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx 
 	return bk->store->catalog->showtime_get(bk->store, id, out);
 }
 
-int booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
+booking_error_code booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
                               const char *movie_id)
 {
 	int rc;
@@ -523,7 +523,7 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	return 0;
 }
 
-int booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx, const char *showtime_id)
+booking_error_code booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx, const char *showtime_id)
 {
 	int rc;
 	if (!out || !bk)

@@ -612,7 +612,7 @@ static int check_run(booking_check_report **out, booking *bk)
 	return 0;
 }
 
-int booking_check(booking_check_report **out, booking *bk)
+booking_error_code booking_check(booking_check_report **out, booking *bk)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_CHECK);
@@ -629,7 +629,7 @@ void booking_check_report_free(booking_check_report *r)
 	booking_free(r);
 }
 
-int booking_check_report_to_json(char **json_out, const booking_check_report *r)
+booking_error_code booking_check_report_to_json(char **json_out, const booking_check_report *r)
 {
 	if (json_out)
 		*json_out = NULL;

@@ -130,7 +130,7 @@ static int error_vset(int code, const char *details_json, const char *fmt, va_li
 	return code;
 }
 
-int booking_error_set(int code, const char *details_json, const char *fmt, ...)
+booking_error_code booking_error_set(int code, const char *details_json, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -139,7 +139,7 @@ int booking_error_set(int code, const char *details_json, const char *fmt, ...)
 	return rc;
 }
 
-int booking_error_oom(void)
+booking_error_code booking_error_oom(void)
 {
 	return booking_error_set(BOOKING_ENOMEM, NULL, "out of memory");
 }
@@ -225,7 +225,7 @@ const char *booking_error_detail_item(const booking_error *err, const char *key,
 	return text;
 }
 
-int booking_error_to_json(char **json_out, const booking_error *err)
+booking_error_code booking_error_to_json(char **json_out, const booking_error *err)
 {
 	/* never touches the thread's record, which it may be describing: failures are only returned */
 	if (!json_out)

@@ -98,7 +98,7 @@ done:
 	return rc;
 }
 
-int booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max)
+booking_error_code booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_RELAY);
@@ -302,13 +302,13 @@ static int consume_store(consumer *c)
 	return rc;
 }
 
-int booking_consumer_options_init(booking_consumer_options *opts, unsigned int version)
+booking_error_code booking_consumer_options_init(booking_consumer_options *opts, unsigned int version)
 {
 	static const size_t end[BOOKING_CONSUMER_OPTIONS_VERSION + 1] = {0, sizeof(booking_consumer_options)};
 	return booking__struct_init(opts, version, BOOKING_CONSUMER_OPTIONS_VERSION, end, "consumer options");
 }
 
-int booking_consume(size_t *handled_out, booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+booking_error_code booking_consume(size_t *handled_out, booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
                     void *payload)
 {
 	booking__scope sc;
@@ -388,7 +388,7 @@ static int collect_dead_letter(const char *group, const char *event_id, const ch
 	return 0;
 }
 
-int booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group)
+booking_error_code booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");

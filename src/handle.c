@@ -125,7 +125,7 @@ static void free_custom_backends(const booking_options *opts)
 		opts->gateway->free(opts->gateway);
 }
 
-int booking_open(booking **out, const booking_options *opts)
+booking_error_code booking_open(booking **out, const booking_options *opts)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -207,14 +207,14 @@ void booking_close(booking *bk)
 	booking_free(bk);
 }
 
-int booking_migrate(int *version_out, booking *bk)
+booking_error_code booking_migrate(int *version_out, booking *bk)
 {
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
 	return bk->store->migrate(bk->store, version_out);
 }
 
-int booking_describe(char **json_out, booking *bk)
+booking_error_code booking_describe(char **json_out, booking *bk)
 {
 	if (json_out)
 		*json_out = NULL;

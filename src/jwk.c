@@ -460,7 +460,7 @@ static int key_private_text(char **out, const booking_signing_key *k, size_t fla
 	return dump_secret(out, jwk_json(k->pk, k->sk, k->kid), flags);
 }
 
-int booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid)
+booking_error_code booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid)
 {
 	if (private_jwk_out)
 		*private_jwk_out = NULL;
@@ -490,7 +490,7 @@ out:
 	return rc;
 }
 
-int booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key)
+booking_error_code booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key)
 {
 	if (json_out)
 		*json_out = NULL;
@@ -564,7 +564,7 @@ static json_t *parse_json(const char *text, const char *what, int *rc)
 	return j;
 }
 
-int booking_signing_key_parse(booking_signing_key **out, const char *jwk_json_text)
+booking_error_code booking_signing_key_parse(booking_signing_key **out, const char *jwk_json_text)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -621,7 +621,7 @@ out:
 	return rc;
 }
 
-int booking_signing_key_load(booking_signing_key **out, const char *path)
+booking_error_code booking_signing_key_load(booking_signing_key **out, const char *path)
 {
 	if (!out || !path)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -706,7 +706,7 @@ static int set_add_json(booking_jwk_set *set, json_t *jwk, size_t index)
 	return set_add(set, json_string_value(kid), pk);
 }
 
-int booking_jwk_set_parse(booking_jwk_set **out, const char *json)
+booking_error_code booking_jwk_set_parse(booking_jwk_set **out, const char *json)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -738,7 +738,7 @@ int booking_jwk_set_parse(booking_jwk_set **out, const char *json)
 	return 0;
 }
 
-int booking_jwk_set_load(booking_jwk_set **out, const char *path)
+booking_error_code booking_jwk_set_load(booking_jwk_set **out, const char *path)
 {
 	if (!out || !path)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -884,7 +884,7 @@ static int check_targets(const char *private_path, const char *public_path)
 	return 0;
 }
 
-int booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path, const char *kid)
+booking_error_code booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path, const char *kid)
 {
 	if (kid_out)
 		*kid_out = NULL;
@@ -904,7 +904,7 @@ int booking_jwk_generate_files(char **kid_out, const char *private_path, const c
 	return rc;
 }
 
-int booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path, const char *kid)
+booking_error_code booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path, const char *kid)
 {
 	if (kid_out)
 		*kid_out = NULL;

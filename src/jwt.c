@@ -83,7 +83,7 @@ static int check_claims(const booking_jwt_claims *c)
 	return 0;
 }
 
-int booking_jwt_sign(char **out, const booking_signing_key *key, const booking_jwt_claims *claims)
+booking_error_code booking_jwt_sign(char **out, const booking_signing_key *key, const booking_jwt_claims *claims)
 {
 	if (!out || !key)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -356,13 +356,13 @@ out:
 	return rc;
 }
 
-int booking_jwt_verify_options_init(booking_jwt_verify_options *opts, unsigned int version)
+booking_error_code booking_jwt_verify_options_init(booking_jwt_verify_options *opts, unsigned int version)
 {
 	static const size_t end[BOOKING_JWT_VERIFY_OPTIONS_VERSION + 1] = {0, sizeof(booking_jwt_verify_options)};
 	return booking__struct_init(opts, version, BOOKING_JWT_VERIFY_OPTIONS_VERSION, end, "verify options");
 }
 
-int booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
+booking_error_code booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
                        const booking_jwt_verify_options *opts)
 {
 	if (!out)

@@ -62,7 +62,7 @@ static int parse_group(const char *spec, const char **pp, char *first, char *las
 	return 0;
 }
 
-int booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec)
+booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec)
 {
 	if (!seats_out || !count_out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "layout: NULL output");

@@ -298,7 +298,7 @@ char *booking__metrics_render(booking *bk)
 	return t.buf;
 }
 
-int booking_metrics(char **text_out, booking *bk)
+booking_error_code booking_metrics(char **text_out, booking *bk)
 {
 	if (text_out)
 		*text_out = NULL;

@@ -107,7 +107,7 @@ static int notify_run(booking *bk, booking_notification_sink sink, void *payload
 	return rc;
 }
 
-int booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload)
+booking_error_code booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_NOTIFY);

@@ -153,7 +153,7 @@ int booking__struct_init(void *opts, unsigned int version, unsigned int current,
 	return 0;
 }
 
-int booking_options_init(booking_options *opts, unsigned int version)
+booking_error_code booking_options_init(booking_options *opts, unsigned int version)
 {
 	/* where each version's struct ends: fields are only ever appended */
 	static const size_t end[BOOKING_OPTIONS_VERSION + 1] = {
@@ -509,7 +509,7 @@ static int options_from_kv(env_options *eo, kv_list *l)
 
 extern char **environ;
 
-int booking_options_load(booking_options **out, const char *env_file)
+booking_error_code booking_options_load(booking_options **out, const char *env_file)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -538,7 +538,7 @@ int booking_options_load(booking_options **out, const char *env_file)
 	return 0;
 }
 
-int booking_options_from_env(booking_options **out)
+booking_error_code booking_options_from_env(booking_options **out)
 {
 	return booking_options_load(out, getenv("BOOKING_ENV_FILE"));
 }

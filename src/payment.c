@@ -114,7 +114,7 @@ int booking__payment_open(booking *bk)
 	return 0;
 }
 
-int booking_payment_key_generate_file(const char *path)
+booking_error_code booking_payment_key_generate_file(const char *path)
 {
 	if (!path || !*path)
 		return booking__error_field("path", "is required");
@@ -739,7 +739,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	return answer(out, bk, p.id, result);
 }
 
-int booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
+booking_error_code booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
                 const char *idempotency_key, const char *card_number)
 {
 	booking__scope sc;
@@ -770,7 +770,7 @@ static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx
 	return 0;
 }
 
-int booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+booking_error_code booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_PAYMENT_GET);
@@ -848,7 +848,7 @@ done:
 	return rc;
 }
 
-int booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+booking_error_code booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_REFUND);
@@ -928,7 +928,7 @@ done:
 	return rc;
 }
 
-int booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx, int64_t min_age_ms)
+booking_error_code booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx, int64_t min_age_ms)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RECOVER);

@@ -102,7 +102,7 @@ static int sync_init(booking_pool *p)
 	return booking_error_set(BOOKING_EINTERNAL, NULL, "%s: cannot create the connection pool's mutex", p->name);
 }
 
-int booking_pool_new(booking_pool **out, const booking_pool_config *cfg)
+booking_error_code booking_pool_new(booking_pool **out, const booking_pool_config *cfg)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "connection pool: out is NULL");
@@ -198,7 +198,7 @@ static int open_into(booking_pool *p, size_t i, void **conn_out)
 	return 0;
 }
 
-int booking_pool_acquire(booking_pool *p, void **conn_out)
+booking_error_code booking_pool_acquire(booking_pool *p, void **conn_out)
 {
 	if (!p || !conn_out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "connection pool: no pool or no conn_out");

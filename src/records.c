@@ -39,7 +39,7 @@ static void *dup_array(const void *src, size_t n, size_t size)
 	return p;
 }
 
-int booking_movie_copy(booking_movie **out, const booking_movie *src)
+booking_error_code booking_movie_copy(booking_movie **out, const booking_movie *src)
 {
 	booking_movie *m = start(out, src, sizeof *src);
 	if (m && !(m->title = dup_text(src->title))) {
@@ -51,7 +51,7 @@ int booking_movie_copy(booking_movie **out, const booking_movie *src)
 	return done(out, src, m);
 }
 
-int booking_theater_copy(booking_theater **out, const booking_theater *src)
+booking_error_code booking_theater_copy(booking_theater **out, const booking_theater *src)
 {
 	booking_theater *t = start(out, src, sizeof *src);
 	if (t) {
@@ -67,7 +67,7 @@ int booking_theater_copy(booking_theater **out, const booking_theater *src)
 	return done(out, src, t);
 }
 
-int booking_screen_copy(booking_screen **out, const booking_screen *src)
+booking_error_code booking_screen_copy(booking_screen **out, const booking_screen *src)
 {
 	booking_screen *s = start(out, src, sizeof *src);
 	if (s) {
@@ -83,7 +83,7 @@ int booking_screen_copy(booking_screen **out, const booking_screen *src)
 	return done(out, src, s);
 }
 
-int booking_showtime_copy(booking_showtime **out, const booking_showtime *src)
+booking_error_code booking_showtime_copy(booking_showtime **out, const booking_showtime *src)
 {
 	booking_showtime *s = start(out, src, sizeof *src);
 	if (s && !(s->prices = dup_array(src->prices, src->price_count, sizeof *s->prices)) && src->price_count) {
@@ -95,7 +95,7 @@ int booking_showtime_copy(booking_showtime **out, const booking_showtime *src)
 	return done(out, src, s);
 }
 
-int booking_reservation_copy(booking_reservation **out, const booking_reservation *src)
+booking_error_code booking_reservation_copy(booking_reservation **out, const booking_reservation *src)
 {
 	booking_reservation *r = start(out, src, sizeof *src);
 	if (r && !(r->seats = dup_array(src->seats, src->seat_count, sizeof *r->seats)) && src->seat_count) {
@@ -107,7 +107,7 @@ int booking_reservation_copy(booking_reservation **out, const booking_reservatio
 	return done(out, src, r);
 }
 
-int booking_payment_copy(booking_payment **out, const booking_payment *src)
+booking_error_code booking_payment_copy(booking_payment **out, const booking_payment *src)
 {
 	booking_payment *p = start(out, src, sizeof *src);
 	if (out)
@@ -115,7 +115,7 @@ int booking_payment_copy(booking_payment **out, const booking_payment *src)
 	return done(out, src, p);
 }
 
-int booking_user_copy(booking_user **out, const booking_user *src)
+booking_error_code booking_user_copy(booking_user **out, const booking_user *src)
 {
 	booking_user *u = start(out, src, sizeof *src);
 	if (u && !(u->email = dup_text(src->email))) {

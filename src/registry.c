@@ -35,7 +35,7 @@ static int made(const void *obj, const char *what, const char *url)
 	                         (int)(colon - url), url, what);
 }
 
-int booking_store_open(booking_store **out, const char *url, const booking_clock *clock)
+booking_error_code booking_store_open(booking_store **out, const char *url, const booking_clock *clock)
 {
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "store_open: NULL argument");
@@ -56,7 +56,7 @@ int booking_store_open(booking_store **out, const char *url, const booking_clock
 	return rc;
 }
 
-int booking_lock_manager_open(booking_lock_manager **out, const char *url, const booking_clock *clock)
+booking_error_code booking_lock_manager_open(booking_lock_manager **out, const char *url, const booking_clock *clock)
 {
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "lock_manager_open: NULL argument");
@@ -77,7 +77,7 @@ int booking_lock_manager_open(booking_lock_manager **out, const char *url, const
 	return rc;
 }
 
-int booking_event_publisher_open(booking_event_publisher **out, const char *url, const booking_clock *clock)
+booking_error_code booking_event_publisher_open(booking_event_publisher **out, const char *url, const booking_clock *clock)
 {
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event_publisher_open: NULL argument");
@@ -98,7 +98,7 @@ int booking_event_publisher_open(booking_event_publisher **out, const char *url,
 	return rc;
 }
 
-int booking_payment_gateway_open(booking_payment_gateway **out, const char *url)
+booking_error_code booking_payment_gateway_open(booking_payment_gateway **out, const char *url)
 {
 	if (!out || !url)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "payment_gateway_open: NULL argument");
@@ -136,7 +136,7 @@ static int check_version(unsigned int version, unsigned int max, const char *wha
 _Static_assert(BOOKING_SEAT_FREE == 0 && BOOKING_SEAT_HELD == 1 && BOOKING_SEAT_SOLD == 2,
                "BOOKING_SEAT_CLAIMABLE_SQL spells the seat statuses as 0, 1, 2");
 
-int booking_store_not_found(int code)
+booking_error_code booking_store_not_found(int code)
 {
 	const char *what;
 	switch (code) {
@@ -151,7 +151,7 @@ int booking_store_not_found(int code)
 	return booking_error_set(code, NULL, "%snot found", what);
 }
 
-int booking_store_validate(const booking_store *st)
+booking_error_code booking_store_validate(const booking_store *st)
 {
 	const char *what = "store";
 	if (!st)

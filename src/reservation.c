@@ -254,7 +254,7 @@ done:
 	return rc;
 }
 
-int booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
+booking_error_code booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
                  const char *const *seat_labels, size_t seat_count)
 {
 	booking__scope sc;
@@ -293,7 +293,7 @@ static int reservation_get_run(booking_reservation **out, booking *bk, const boo
 	return load_visible(out, bk, ctx, booking_id);
 }
 
-int booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+booking_error_code booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RESERVATION_GET);
@@ -449,7 +449,7 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 	return 0;
 }
 
-int booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+booking_error_code booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
                                       const char *user_id, size_t limit, const char *cursor)
 {
 	booking__scope sc;
@@ -550,7 +550,7 @@ static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx 
 	return rc;
 }
 
-int booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+booking_error_code booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_CANCEL);
@@ -610,7 +610,7 @@ done:
 	return rc;
 }
 
-int booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max)
+booking_error_code booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_EXPIRE_DUE);

@@ -1096,7 +1096,7 @@ static json_t *dep_health(booking__obs *obs, booking__dep d, booking__breaker_st
 	return o;
 }
 
-int booking_health(char **json_out, booking *bk)
+booking_error_code booking_health(char **json_out, booking *bk)
 {
 	if (json_out)
 		*json_out = NULL;

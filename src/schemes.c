@@ -156,7 +156,7 @@ static int register_locked(const booking_backend_def *def)
 	                         BOOKING_BACKEND_MAX);
 }
 
-int booking_backend_register(const booking_backend_def *def)
+booking_error_code booking_backend_register(const booking_backend_def *def)
 {
 	int rc = def_check(def);
 	if (rc < 0)
@@ -168,7 +168,7 @@ int booking_backend_register(const booking_backend_def *def)
 	return rc;
 }
 
-int booking_backend_unregister(const char *scheme)
+booking_error_code booking_backend_unregister(const char *scheme)
 {
 	if (!scheme)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "backend_unregister: scheme is NULL");

@@ -163,7 +163,7 @@ int booking_url_query_text(const booking_url_query *q, char *buf, size_t size)
 	                           "%s: %s=\"%s\": longer than %zu bytes", field_of(q), key, value, size - 1);
 }
 
-int booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out)
+booking_error_code booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out)
 {
 	if (!q || !out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");
@@ -191,7 +191,7 @@ int booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max
 	                           (long long)min, (long long)max);
 }
 
-int booking_url_query_int(const booking_url_query *q, int min, int max, int *out)
+booking_error_code booking_url_query_int(const booking_url_query *q, int min, int max, int *out)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");
@@ -215,7 +215,7 @@ static void join(char *out, size_t cap, const char *const *names, size_t n)
 	}
 }
 
-int booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n, size_t *index_out)
+booking_error_code booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n, size_t *index_out)
 {
 	if (!q || (!names && n) || !index_out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");
@@ -235,7 +235,7 @@ int booking_url_query_choice(const booking_url_query *q, const char *const *name
 	                           "%s: %s=\"%s\": must be one of %s", field_of(q), key, value, allowed);
 }
 
-int booking_url_query_unknown(const booking_url_query *q, const char *allowed)
+booking_error_code booking_url_query_unknown(const booking_url_query *q, const char *allowed)
 {
 	if (!q)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");

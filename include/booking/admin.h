@@ -6,6 +6,7 @@
 #define BOOKING_ADMIN_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -45,7 +46,7 @@ typedef struct booking_check_report {
  * Host-only, no ctx: an operator's audit of the whole store, run by the host process (the CLI
  * asks for an admin login first).
  */
-BOOKING_EXTERN(int) booking_check(booking_check_report **out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_check(booking_check_report **out, booking *bk);
 BOOKING_EXTERN(void) booking_check_report_free(booking_check_report *r);
 
 /**
@@ -55,7 +56,7 @@ BOOKING_EXTERN(void) booking_check_report_free(booking_check_report *r);
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  */
-BOOKING_EXTERN(int) booking_check_report_to_json(char **json_out, const booking_check_report *r);
+BOOKING_EXTERN(booking_error_code) booking_check_report_to_json(char **json_out, const booking_check_report *r);
 
 /**
  * Bring the store's schema up to date (booking_open() does it too).
@@ -63,7 +64,7 @@ BOOKING_EXTERN(int) booking_check_report_to_json(char **json_out, const booking_
  * @return 0, BOOKING_ESCHEMA (written by a newer libbooking), ...
  * Host-only, no ctx: schema upgrades belong to whoever deploys the store.
  */
-BOOKING_EXTERN(int) booking_migrate(int *version_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_migrate(int *version_out, booking *bk);
 
 /**
  * The backend URLs the handle runs on, passwords masked, as JSON
@@ -73,7 +74,7 @@ BOOKING_EXTERN(int) booking_migrate(int *version_out, booking *bk);
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  * Host-only, no ctx: configuration of the host's own handle, passwords masked.
  */
-BOOKING_EXTERN(int) booking_describe(char **json_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_describe(char **json_out, booking *bk);
 
 BOOKING_END_DECL
 

@@ -14,6 +14,7 @@
 #define BOOKING_AUTH_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -69,7 +70,7 @@ typedef struct booking_token {
  * @param out caller owns; booking_free().
  * @return 0, BOOKING_EVALIDATION (details: {"field":"email"}), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_email_normalize(char **out, const char *email);
+BOOKING_EXTERN(booking_error_code) booking_email_normalize(char **out, const char *email);
 
 /**
  * Check a password against the policy: BOOKING_PASSWORD_MIN..MAX bytes of
@@ -81,7 +82,7 @@ BOOKING_EXTERN(int) booking_email_normalize(char **out, const char *email);
  * @return 0 or BOOKING_EVALIDATION with details {"field":"password","rule":
  *         "length"|"utf8"|"control"|"classes"|"email"}.
  */
-BOOKING_EXTERN(int) booking_password_check(const char *password, const char *email);
+BOOKING_EXTERN(booking_error_code) booking_password_check(const char *password, const char *email);
 
 /**
  * Register a user: normalise the e-mail address, check the password, hash
@@ -99,7 +100,7 @@ BOOKING_EXTERN(int) booking_password_check(const char *password, const char *ema
  *         (the store has no users), BOOKING_ENOMEM, store errors.
  * Thread-safe. Takes the time of one argon2id hash.
  */
-BOOKING_EXTERN(int) booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+BOOKING_EXTERN(booking_error_code) booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
                                           const char *password, booking_role role);
 
 /**
@@ -123,7 +124,7 @@ BOOKING_EXTERN(int) booking_auth_register(booking_user **out, booking *bk, const
  * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED (no private key
  *         configured, or the store has no users), BOOKING_ENOMEM, store errors.
  */
-BOOKING_EXTERN(int) booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
                                        const char *email, const char *password);
 
 /**
@@ -138,7 +139,7 @@ BOOKING_EXTERN(int) booking_auth_login(char **token_out, booking_user **user_out
  *         BOOKING_ENOTSUPPORTED (no keys configured), BOOKING_ENOMEM, store errors.
  * Host-only, no ctx: it is how a ctx is made from a token.
  */
-BOOKING_EXTERN(int) booking_auth_verify(booking_token **out, booking *bk, const char *token);
+BOOKING_EXTERN(booking_error_code) booking_auth_verify(booking_token **out, booking *bk, const char *token);
 
 /**
  * Verify a token and fill `ctx_out` for the user it names (user_id and
@@ -149,7 +150,7 @@ BOOKING_EXTERN(int) booking_auth_verify(booking_token **out, booking *bk, const 
  * @return as booking_auth_verify(); on failure *tok_out is NULL and
  *         `ctx_out` is an anonymous ctx.
  */
-BOOKING_EXTERN(int) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token);
+BOOKING_EXTERN(booking_error_code) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token);
 
 /**
  * Log out: revoke `token` (by its `jti`). The revocation is kept until the
@@ -161,7 +162,7 @@ BOOKING_EXTERN(int) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_o
  * @param ctx tracing only; may be NULL.
  * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED, store errors.
  */
-BOOKING_EXTERN(int) booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token);
+BOOKING_EXTERN(booking_error_code) booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token);
 
 /**
  * A user by id: the actor itself, or any user for admins and the system.
@@ -169,7 +170,7 @@ BOOKING_EXTERN(int) booking_auth_revoke(booking *bk, const booking_ctx *ctx, con
  * @param out caller owns: booking_user_free().
  * @return 0, BOOKING_ENOTFOUND, BOOKING_EFORBIDDEN, BOOKING_EUNAUTHORIZED, ...
  */
-BOOKING_EXTERN(int) booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id);
+BOOKING_EXTERN(booking_error_code) booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id);
 
 BOOKING_EXTERN(void) booking_user_free(booking_user *u);
 BOOKING_EXTERN(void) booking_token_free(booking_token *t);
@@ -193,7 +194,7 @@ typedef struct booking_jwk_set booking_jwk_set;
  * Caller owns both: booking_free() (the private one is wiped by nobody: keep it short-lived).
  * @return 0, BOOKING_EVALIDATION (kid), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid);
+BOOKING_EXTERN(booking_error_code) booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid);
 
 /**
  * Generate a key pair into two new files: the private JWK into
@@ -209,7 +210,7 @@ BOOKING_EXTERN(int) booking_jwk_generate(char **private_jwk_out, char **public_j
  *         (kid; an unsafe directory, details as for booking_signing_key_load()),
  *         BOOKING_EINTERNAL (I/O, message names the file), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path,
+BOOKING_EXTERN(booking_error_code) booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path,
                                                const char *kid);
 
 /**
@@ -232,11 +233,11 @@ BOOKING_EXTERN(int) booking_jwk_generate_files(char **kid_out, const char *priva
  *         details as for booking_jwk_set_load()), BOOKING_EINTERNAL (I/O),
  *         BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path,
+BOOKING_EXTERN(booking_error_code) booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path,
                                              const char *kid);
 
 /** Parse a private OKP/Ed25519 JWK (with "d"; "x", when given, must match). */
-BOOKING_EXTERN(int) booking_signing_key_parse(booking_signing_key **out, const char *jwk_json);
+BOOKING_EXTERN(booking_error_code) booking_signing_key_parse(booking_signing_key **out, const char *jwk_json);
 /**
  * booking_signing_key_parse() of a file, read only when nobody else could
  * have read or changed it: the file is a regular file owned by this
@@ -251,7 +252,7 @@ BOOKING_EXTERN(int) booking_signing_key_parse(booking_signing_key **out, const c
  *         "reason":"readable_by_others"|"group_or_world_writable"|"owner"},
  *         plus "directory" when the directory is at fault; BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_signing_key_load(booking_signing_key **out, const char *path);
+BOOKING_EXTERN(booking_error_code) booking_signing_key_load(booking_signing_key **out, const char *path);
 /** The key's kid (borrowed, valid while the key lives). */
 BOOKING_EXTERN(const char *) booking_signing_key_kid(const booking_signing_key *key);
 /**
@@ -260,7 +261,7 @@ BOOKING_EXTERN(const char *) booking_signing_key_kid(const booking_signing_key *
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  */
-BOOKING_EXTERN(int) booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key);
+BOOKING_EXTERN(booking_error_code) booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key);
 /** Wipes and frees. NULL is a no-op. */
 BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
 
@@ -271,7 +272,7 @@ BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
  * with "d" (a private key) is refused: public sets are published.
  * @return 0, BOOKING_EVALIDATION, BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_set_parse(booking_jwk_set **out, const char *json);
+BOOKING_EXTERN(booking_error_code) booking_jwk_set_parse(booking_jwk_set **out, const char *json);
 /**
  * booking_jwk_set_parse() of a file, read only when nobody else could have
  * changed it (anyone who can add a key can forge tokens): the file is
@@ -283,7 +284,7 @@ BOOKING_EXTERN(int) booking_jwk_set_parse(booking_jwk_set **out, const char *jso
  *         "reason":"group_or_world_writable"|"owner"[,"directory":dir]});
  *         BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwk_set_load(booking_jwk_set **out, const char *path);
+BOOKING_EXTERN(booking_error_code) booking_jwk_set_load(booking_jwk_set **out, const char *path);
 /** Number of usable (Ed25519) keys. */
 BOOKING_EXTERN(size_t) booking_jwk_set_count(const booking_jwk_set *set);
 BOOKING_EXTERN(void) booking_jwk_set_free(booking_jwk_set *set);
@@ -313,7 +314,7 @@ typedef struct booking_jwt_claims {
  * @param out compact form; caller owns: booking_free().
  * @return 0, BOOKING_EVALIDATION (claims), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwt_sign(char **out, const booking_signing_key *key, const booking_jwt_claims *claims);
+BOOKING_EXTERN(booking_error_code) booking_jwt_sign(char **out, const booking_signing_key *key, const booking_jwt_claims *claims);
 
 #define BOOKING_JWT_VERIFY_OPTIONS_VERSION 1
 
@@ -334,7 +335,7 @@ typedef struct booking_jwt_verify_options {
  * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
  *         `opts` is untouched). Thread-safe.
  */
-BOOKING_EXTERN(int) booking_jwt_verify_options_init(booking_jwt_verify_options *opts, unsigned int version);
+BOOKING_EXTERN(booking_error_code) booking_jwt_verify_options_init(booking_jwt_verify_options *opts, unsigned int version);
 
 /**
  * Verify a token against a public key set: the checks of
@@ -342,7 +343,7 @@ BOOKING_EXTERN(int) booking_jwt_verify_options_init(booking_jwt_verify_options *
  * @param out caller owns: booking_token_free().
  * @return 0, BOOKING_EUNAUTHORIZED (details {"reason":...}), BOOKING_EVALIDATION (options), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
+BOOKING_EXTERN(booking_error_code) booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
                                        const booking_jwt_verify_options *opts);
 
 BOOKING_END_DECL

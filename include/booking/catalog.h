@@ -7,6 +7,7 @@
 #define BOOKING_CATALOG_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -87,21 +88,21 @@ typedef struct booking_showtime_list { size_t count; booking_showtime *items; } 
  * @param seats_out caller owns; free with booking_free().
  * @return 0, BOOKING_EVALIDATION (the message says where), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec);
+BOOKING_EXTERN(booking_error_code) booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec);
 
 /** Create a movie (admin). `out` may be NULL. */
-BOOKING_EXTERN(int) booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx,
                                          const char *title, int duration_minutes);
-BOOKING_EXTERN(int) booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id);
-BOOKING_EXTERN(int) booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx);
+BOOKING_EXTERN(booking_error_code) booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id);
+BOOKING_EXTERN(booking_error_code) booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx);
 BOOKING_EXTERN(void) booking_movie_free(booking_movie *m);
 BOOKING_EXTERN(void) booking_movie_list_free(booking_movie_list *l);
 
 /** Create a theater (admin). `city` may be NULL. `out` may be NULL. */
-BOOKING_EXTERN(int) booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx,
                                            const char *name, const char *city);
-BOOKING_EXTERN(int) booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id);
-BOOKING_EXTERN(int) booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx);
+BOOKING_EXTERN(booking_error_code) booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id);
+BOOKING_EXTERN(booking_error_code) booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx);
 BOOKING_EXTERN(void) booking_theater_free(booking_theater *t);
 BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
 
@@ -110,10 +111,10 @@ BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
  * labels. The seats are copied. `out` may be NULL.
  * @return 0, BOOKING_EVALIDATION, BOOKING_ETHEATER_NOT_FOUND, BOOKING_EFORBIDDEN, ...
  */
-BOOKING_EXTERN(int) booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx,
                                           const char *theater_id, const char *name,
                                           const booking_seat *seats, size_t seat_count);
-BOOKING_EXTERN(int) booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id);
+BOOKING_EXTERN(booking_error_code) booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id);
 BOOKING_EXTERN(void) booking_screen_free(booking_screen *s);
 
 /**
@@ -122,14 +123,14 @@ BOOKING_EXTERN(void) booking_screen_free(booking_screen *s);
  * one seat row per seat of the screen, all free. `out` may be NULL.
  * @return 0, BOOKING_EVALIDATION, BOOKING_EMOVIE_NOT_FOUND, BOOKING_ESCREEN_NOT_FOUND, BOOKING_EFORBIDDEN, ...
  */
-BOOKING_EXTERN(int) booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx,
                                             const char *movie_id, const char *screen_id, int64_t starts_at,
                                             const char *currency, const booking_price *prices,
                                             size_t price_count);
-BOOKING_EXTERN(int) booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx,
                                          const char *id);
 /** Showtimes, optionally of one movie (`movie_id` NULL: all), ordered by start time. */
-BOOKING_EXTERN(int) booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
                                               const char *movie_id);
 BOOKING_EXTERN(void) booking_showtime_free(booking_showtime *s);
 BOOKING_EXTERN(void) booking_showtime_list_free(booking_showtime_list *l);
@@ -163,7 +164,7 @@ typedef struct booking_seat_map {
  * The seat map of a showtime at this moment: a seat whose hold expired is
  * shown free (it is claimable at once). Anyone may read it.
  */
-BOOKING_EXTERN(int) booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx,
                                          const char *showtime_id);
 BOOKING_EXTERN(void) booking_seat_map_free(booking_seat_map *m);
 

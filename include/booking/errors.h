@@ -115,7 +115,7 @@ BOOKING_EXTERN(int) booking_error_http_status(int code);
  *         returned only: this call never replaces the error record it may
  *         be describing. Thread-safe.
  */
-BOOKING_EXTERN(int) booking_error_to_json(char **json_out, const booking_error *err);
+BOOKING_EXTERN(booking_error_code) booking_error_to_json(char **json_out, const booking_error *err);
 
 BOOKING_END_DECL
 

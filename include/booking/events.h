@@ -6,6 +6,7 @@
 #define BOOKING_EVENTS_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -31,7 +32,7 @@ typedef struct booking_event {
  * at-least-once, consumers dedupe. `relayed_out` may be NULL.
  * Host-only, no ctx: background work of the host (a relay loop), acting for nobody.
  */
-BOOKING_EXTERN(int) booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max);
+BOOKING_EXTERN(booking_error_code) booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max);
 
 /**
  * A consumer's handler. Return 0 when the event is applied; a negative
@@ -72,7 +73,7 @@ static inline booking_consumer_options booking_consumer_options_init_value(void)
  * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
  *         `opts` is untouched). Thread-safe.
  */
-BOOKING_EXTERN(int) booking_consumer_options_init(booking_consumer_options *opts, unsigned int version);
+BOOKING_EXTERN(booking_error_code) booking_consumer_options_init(booking_consumer_options *opts, unsigned int version);
 
 /**
  * Run one poll of a consumer: read up to `batch` events for the group, skip
@@ -83,7 +84,7 @@ BOOKING_EXTERN(int) booking_consumer_options_init(booking_consumer_options *opts
  * @param handled_out events applied by this poll (not counting duplicates), may be NULL.
  * Host-only, no ctx: background work of the host (a consumer loop), acting for nobody.
  */
-BOOKING_EXTERN(int) booking_consume(size_t *handled_out, booking *bk,
+BOOKING_EXTERN(booking_error_code) booking_consume(size_t *handled_out, booking *bk,
                                     const booking_consumer_options *opts, booking_event_handler handler, void *payload);
 
 /** A dead-lettered event. */
@@ -101,7 +102,7 @@ typedef struct booking_dead_letter_list { size_t count; booking_dead_letter *ite
  * Dead letters of `group` (NULL: all groups).
  * Host-only, no ctx: operations data for the host; expose it to admins only.
  */
-BOOKING_EXTERN(int) booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group);
+BOOKING_EXTERN(booking_error_code) booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group);
 BOOKING_EXTERN(void) booking_dead_letter_list_free(booking_dead_letter_list *l);
 
 /** Kinds of notification the notification consumer produces. */
@@ -137,7 +138,7 @@ typedef int (*booking_notification_sink)(const booking_notification *n, void *pa
  * are acknowledged and skipped. `sent_out` may be NULL.
  * Host-only, no ctx: background work of the host (the notification consumer), acting for nobody.
  */
-BOOKING_EXTERN(int) booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload);
+BOOKING_EXTERN(booking_error_code) booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload);
 
 BOOKING_END_DECL
 

@@ -8,6 +8,7 @@
 #define BOOKING_OBSERVABILITY_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -23,7 +24,7 @@ BOOKING_BEGIN_DECL
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  * Host-only, no ctx: operations data for the host; expose it to admins or a scraper only.
  */
-BOOKING_EXTERN(int) booking_metrics(char **text_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_metrics(char **text_out, booking *bk);
 
 /**
  * The health of each dependency of the handle as JSON, without any I/O:
@@ -45,7 +46,7 @@ BOOKING_EXTERN(int) booking_metrics(char **text_out, booking *bk);
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM.
  * Host-only, no ctx: liveness and readiness of the host's own handle.
  */
-BOOKING_EXTERN(int) booking_health(char **json_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_health(char **json_out, booking *bk);
 
 /** What a span covers. */
 typedef enum booking_span_kind {

@@ -6,6 +6,7 @@
 #define BOOKING_OPTIONS_H
 
 #include "common.h"
+#include "errors.h"
 #include "observability.h"
 
 BOOKING_BEGIN_DECL
@@ -216,7 +217,7 @@ static inline booking_options booking_options_init_value(void)
  * @return 0, or BOOKING_EVALIDATION (NULL `opts`, or a version this library
  *         does not know: `opts` is untouched). Thread-safe.
  */
-BOOKING_EXTERN(int) booking_options_init(booking_options *opts, unsigned int version);
+BOOKING_EXTERN(booking_error_code) booking_options_init(booking_options *opts, unsigned int version);
 
 /**
  * Read options from `BOOKING_*` environment variables, after those of the
@@ -228,10 +229,10 @@ BOOKING_EXTERN(int) booking_options_init(booking_options *opts, unsigned int ver
  * @return 0, BOOKING_EVALIDATION (the message names the variable and its
  *         allowed range), BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_options_from_env(booking_options **out);
+BOOKING_EXTERN(booking_error_code) booking_options_from_env(booking_options **out);
 
 /** As booking_options_from_env(), with an explicit env file (NULL: none). */
-BOOKING_EXTERN(int) booking_options_load(booking_options **out, const char *env_file);
+BOOKING_EXTERN(booking_error_code) booking_options_load(booking_options **out, const char *env_file);
 
 /** Free options from booking_options_from_env(). NULL is a no-op. */
 BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
@@ -251,7 +252,7 @@ BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
  * starts a thread that samples it every few seconds, stopped by
  * booking_close().
  */
-BOOKING_EXTERN(int) booking_open(booking **out, const booking_options *opts);
+BOOKING_EXTERN(booking_error_code) booking_open(booking **out, const booking_options *opts);
 
 /**
  * Close a handle, its backends and connections. NULL is a no-op. No call may be running on it.

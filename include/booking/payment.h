@@ -7,6 +7,7 @@
 #define BOOKING_PAYMENT_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -61,11 +62,11 @@ BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status 
  *         A replay whose payment or booking changed since (refunded,
  *         cancelled) answers BOOKING_EINVALID_STATE with {"replayed":true}.
  */
-BOOKING_EXTERN(int) booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                 const char *booking_id, const char *idempotency_key, const char *card_number);
 
 /** Read a payment (its owner or admin). */
-BOOKING_EXTERN(int) booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                         const char *payment_id);
 
 /**
@@ -73,7 +74,7 @@ BOOKING_EXTERN(int) booking_payment_get(booking_payment **out, booking *bk, cons
  * payment becomes REFUNDED, the booking CANCELLED and its seats free; with
  * `payment.refunded` and `booking.cancelled` events.
  */
-BOOKING_EXTERN(int) booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                            const char *payment_id);
 
 /**
@@ -82,7 +83,7 @@ BOOKING_EXTERN(int) booking_payment_refund(booking_payment **out, booking *bk, c
  * the gateway about each, then confirm, fail, or refund a charge whose seats
  * are gone. System or admin. `resolved_out` may be NULL.
  */
-BOOKING_EXTERN(int) booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx,
                                             int64_t min_age_ms);
 
 BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
@@ -94,7 +95,7 @@ BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
  * give every process that pays against one store the same file.
  * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION, BOOKING_EINTERNAL (I/O; the message names the file).
  */
-BOOKING_EXTERN(int) booking_payment_key_generate_file(const char *path);
+BOOKING_EXTERN(booking_error_code) booking_payment_key_generate_file(const char *path);
 
 BOOKING_END_DECL
 

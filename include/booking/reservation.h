@@ -6,6 +6,7 @@
 #define BOOKING_RESERVATION_H
 
 #include "common.h"
+#include "errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -84,11 +85,11 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
  *         BOOKING_ELOCK_FAILED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  * Thread-safe.
  */
-BOOKING_EXTERN(int) booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                  const char *showtime_id, const char *const *seat_labels, size_t seat_count);
 
 /** Read a booking: its owner or an admin/system. @return ..., BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN. */
-BOOKING_EXTERN(int) booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                             const char *booking_id);
 
 /**
@@ -114,7 +115,7 @@ BOOKING_EXTERN(int) booking_reservation_get(booking_reservation **out, booking *
  *         admin), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  * Thread-safe.
  */
-BOOKING_EXTERN(int) booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
                                                       const char *user_id, size_t limit, const char *cursor);
 
 /**
@@ -124,7 +125,7 @@ BOOKING_EXTERN(int) booking_reservation_list_for_user(booking_reservation_list *
  *         BOOKING_EEXPIRED (the hold ran out: expiry records it),
  *         BOOKING_ELOCK_FAILED (the booking kept changing under the call: retry).
  */
-BOOKING_EXTERN(int) booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                                const char *booking_id);
 
 /**
@@ -132,7 +133,7 @@ BOOKING_EXTERN(int) booking_reservation_cancel(booking_reservation **out, bookin
  * `booking.expired` for each (bookkeeping and notifications: their seats
  * were claimable already). System or admin. `expired_out` may be NULL.
  */
-BOOKING_EXTERN(int) booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max);
+BOOKING_EXTERN(booking_error_code) booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max);
 
 BOOKING_EXTERN(void) booking_reservation_free(booking_reservation *r);
 BOOKING_EXTERN(void) booking_reservation_list_free(booking_reservation_list *l);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 /* The *_INIT macros in C++: value-initialised, quiet under -Wextra -Werror. */
 static const booking_options options_from_macro = BOOKING_OPTIONS_INIT;
@@ -23,8 +24,28 @@ static int cxx_store(booking_store **out, const char *, const booking_clock *clo
 	return booking_store_open(out, "memory:", clock);
 }
 
+/*
+ * Calls that return codes say so in their type, so a switch over one is
+ * checked for exhaustiveness (-Wswitch-enum would name a missing code).
+ */
+static_assert(std::is_same<decltype(booking_hold(nullptr, nullptr, nullptr, nullptr, nullptr, 0)), booking_error_code>::value,
+              "booking_hold returns a booking_error_code");
+static_assert(std::is_same<decltype(booking_open(nullptr, nullptr)), booking_error_code>::value,
+              "booking_open returns a booking_error_code");
+
+static const char *describe(booking_error_code rc)
+{
+	switch (rc) {
+	case BOOKING_OK: return "ok";
+	case BOOKING_ESEAT_ALREADY_BOOKED: return "taken";
+	default: return booking_error_name(rc);
+	}
+}
+
 int main()
 {
+	if (std::strcmp(describe(booking_options_init(nullptr, BOOKING_OPTIONS_VERSION)), "VALIDATION_ERROR") != 0)
+		return 1;
 	booking_options opts;
 	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	booking_ctx ctx = BOOKING_CTX_INIT;

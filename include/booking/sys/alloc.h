@@ -26,14 +26,14 @@ BOOKING_EXTERN(char *) booking_strndup(const char *s, size_t n);
  * `details_json` is a JSON object text or NULL. Never fails (a failure to
  * format degrades the message).
  */
-BOOKING_EXTERN(int) booking_error_set(int code, const char *details_json, const char *fmt, ...)
+BOOKING_EXTERN(booking_error_code) booking_error_set(int code, const char *details_json, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
 	__attribute__((format(printf, 3, 4)))
 #endif
 	;
 
 /** Set BOOKING_ENOMEM as the last error and return it. */
-BOOKING_EXTERN(int) booking_error_oom(void);
+BOOKING_EXTERN(booking_error_code) booking_error_oom(void);
 
 /** Write a new UUIDv7 (time-ordered) in text form into `out` (37 bytes). */
 BOOKING_EXTERN(void) booking_uuid_v7(char out[BOOKING_ID_SIZE], int64_t now_ms);

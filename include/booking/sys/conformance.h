@@ -14,6 +14,7 @@
 #define BOOKING_SYS_CONFORMANCE_H
 
 #include "../common.h"
+#include "../errors.h"
 
 #include <stdio.h>
 
@@ -101,7 +102,7 @@ static inline booking_conformance_options booking_conformance_options_init_value
  * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
  *         `opts` is untouched). Thread-safe.
  */
-BOOKING_EXTERN(int) booking_conformance_options_init(booking_conformance_options *opts, unsigned int version);
+BOOKING_EXTERN(booking_error_code) booking_conformance_options_init(booking_conformance_options *opts, unsigned int version);
 
 /**
  * Run the contract tests of the groups asked for against `store_url` (and
@@ -132,7 +133,7 @@ BOOKING_EXTERN(const char *) booking_conformance_group_name(unsigned int group);
  * The group named `name` (as booking_conformance_group_name() spells it).
  * @return 0 with *out set, or BOOKING_ENOTFOUND.
  */
-BOOKING_EXTERN(int) booking_conformance_group_from_name(unsigned int *out, const char *name);
+BOOKING_EXTERN(booking_error_code) booking_conformance_group_from_name(unsigned int *out, const char *name);
 
 /**
  * One line per test case of the groups in `groups` (0: all): "group test_name",

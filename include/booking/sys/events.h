@@ -6,6 +6,7 @@
 #define BOOKING_SYS_EVENTS_H
 
 #include "../common.h"
+#include "../errors.h"
 #include "../options.h"
 
 BOOKING_BEGIN_DECL
@@ -60,7 +61,7 @@ struct booking_event_publisher {
  * (NULL: system). "store:" is not a publisher: the core reads the store's
  * outbox itself. Caller owns the result (free member).
  */
-BOOKING_EXTERN(int) booking_event_publisher_open(booking_event_publisher **out, const char *url,
+BOOKING_EXTERN(booking_error_code) booking_event_publisher_open(booking_event_publisher **out, const char *url,
                                                  const booking_clock *clock);
 
 BOOKING_END_DECL

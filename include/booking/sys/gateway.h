@@ -6,6 +6,7 @@
 #define BOOKING_SYS_GATEWAY_H
 
 #include "../common.h"
+#include "../errors.h"
 #include "../options.h"
 
 BOOKING_BEGIN_DECL
@@ -70,7 +71,7 @@ struct booking_payment_gateway {
  *   4000000000000259  charges, then every reply for that key is lost (outcome: charged;
  *                     lookup() finds it, so booking_payment_recover() confirms it)
  */
-BOOKING_EXTERN(int) booking_payment_gateway_open(booking_payment_gateway **out, const char *url);
+BOOKING_EXTERN(booking_error_code) booking_payment_gateway_open(booking_payment_gateway **out, const char *url);
 
 BOOKING_END_DECL
 

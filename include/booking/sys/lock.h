@@ -6,6 +6,7 @@
 #define BOOKING_SYS_LOCK_H
 
 #include "../common.h"
+#include "../errors.h"
 #include "../options.h"
 
 BOOKING_BEGIN_DECL
@@ -51,7 +52,7 @@ struct booking_lock_manager {
  * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or an invalid
  *         lock manager), BOOKING_ENOTSUPPORTED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_lock_manager_open(booking_lock_manager **out, const char *url,
+BOOKING_EXTERN(booking_error_code) booking_lock_manager_open(booking_lock_manager **out, const char *url,
                                               const booking_clock *clock);
 
 BOOKING_END_DECL

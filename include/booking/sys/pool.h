@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "../common.h"
+#include "../errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -86,7 +87,7 @@ static inline booking_pool_config booking_pool_config_init_value(void)
  *         library, no name, size 0 or above 4096, wait_ms < 0, open or
  *         close missing); BOOKING_ENOMEM; BOOKING_EINTERNAL (no mutex).
  */
-BOOKING_EXTERN(int) booking_pool_new(booking_pool **out, const booking_pool_config *cfg);
+BOOKING_EXTERN(booking_error_code) booking_pool_new(booking_pool **out, const booking_pool_config *cfg);
 
 /**
  * Check a connection out for the calling thread: an idle one (the most
@@ -101,7 +102,7 @@ BOOKING_EXTERN(int) booking_pool_new(booking_pool **out, const booking_pool_conf
  *         connection is already checked out by the calling thread (a call
  *         made again from inside a callback: waiting would never end).
  */
-BOOKING_EXTERN(int) booking_pool_acquire(booking_pool *p, void **conn_out);
+BOOKING_EXTERN(booking_error_code) booking_pool_acquire(booking_pool *p, void **conn_out);
 
 /**
  * Give back a connection booking_pool_acquire() handed out. `broken`: it

@@ -21,6 +21,7 @@
 #define BOOKING_SYS_RECORDS_H
 
 #include "../common.h"
+#include "../errors.h"
 #include "../catalog.h"
 #include "../reservation.h"
 #include "../payment.h"
@@ -29,19 +30,19 @@
 BOOKING_BEGIN_DECL
 
 /** A movie and its title. */
-BOOKING_EXTERN(int) booking_movie_copy(booking_movie **out, const booking_movie *src);
+BOOKING_EXTERN(booking_error_code) booking_movie_copy(booking_movie **out, const booking_movie *src);
 /** A theater, its name and its city. */
-BOOKING_EXTERN(int) booking_theater_copy(booking_theater **out, const booking_theater *src);
+BOOKING_EXTERN(booking_error_code) booking_theater_copy(booking_theater **out, const booking_theater *src);
 /** A screen, its name and its `seat_count` seats. */
-BOOKING_EXTERN(int) booking_screen_copy(booking_screen **out, const booking_screen *src);
+BOOKING_EXTERN(booking_error_code) booking_screen_copy(booking_screen **out, const booking_screen *src);
 /** A showtime and its `price_count` prices. */
-BOOKING_EXTERN(int) booking_showtime_copy(booking_showtime **out, const booking_showtime *src);
+BOOKING_EXTERN(booking_error_code) booking_showtime_copy(booking_showtime **out, const booking_showtime *src);
 /** A booking and its `seat_count` seats. */
-BOOKING_EXTERN(int) booking_reservation_copy(booking_reservation **out, const booking_reservation *src);
+BOOKING_EXTERN(booking_error_code) booking_reservation_copy(booking_reservation **out, const booking_reservation *src);
 /** A payment (one block: it points at nothing). */
-BOOKING_EXTERN(int) booking_payment_copy(booking_payment **out, const booking_payment *src);
+BOOKING_EXTERN(booking_error_code) booking_payment_copy(booking_payment **out, const booking_payment *src);
 /** A user and its email. */
-BOOKING_EXTERN(int) booking_user_copy(booking_user **out, const booking_user *src);
+BOOKING_EXTERN(booking_error_code) booking_user_copy(booking_user **out, const booking_user *src);
 
 BOOKING_END_DECL
 

@@ -15,6 +15,7 @@
 #define BOOKING_SYS_REGISTRY_H
 
 #include "../common.h"
+#include "../errors.h"
 #include "../options.h"
 
 BOOKING_BEGIN_DECL
@@ -111,7 +112,7 @@ static inline booking_backend_def booking_backend_def_init_value(void)
  * Thread-safe. Allocates nothing (a fixed table), so it may be called
  * before booking_set_allocator() as well as after.
  */
-BOOKING_EXTERN(int) booking_backend_register(const booking_backend_def *def);
+BOOKING_EXTERN(booking_error_code) booking_backend_register(const booking_backend_def *def);
 
 /**
  * Unregister every kind registered under `scheme` (the built-ins too, if
@@ -123,7 +124,7 @@ BOOKING_EXTERN(int) booking_backend_register(const booking_backend_def *def);
  * @return 0; BOOKING_EVALIDATION when `scheme` is NULL; BOOKING_ENOTFOUND
  *         when nothing is registered under it. Thread-safe.
  */
-BOOKING_EXTERN(int) booking_backend_unregister(const char *scheme);
+BOOKING_EXTERN(booking_error_code) booking_backend_unregister(const char *scheme);
 
 BOOKING_END_DECL
 

@@ -19,6 +19,7 @@
 #define BOOKING_SYS_STORE_H
 
 #include "../common.h"
+#include "../errors.h"
 #include "../options.h"
 #include "../catalog.h"
 #include "../reservation.h"
@@ -98,7 +99,7 @@ static inline bool booking_store_seat_claimable(booking_seat_status status, int6
  * BOOKING_ENOTFOUND ("not found"). Every not-found a store answers goes
  * through it, so the same miss reads the same on every store.
  */
-BOOKING_EXTERN(int) booking_store_not_found(int code);
+BOOKING_EXTERN(booking_error_code) booking_store_not_found(int code);
 
 /** Hold: claim seats and insert the booking and its event, in one transaction. */
 typedef struct booking_store_hold {
@@ -519,10 +520,10 @@ template <typename T> static inline T booking__store_group_init(unsigned int ver
  *         invalid store), BOOKING_ENOTSUPPORTED (backend not built),
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  */
-BOOKING_EXTERN(int) booking_store_open(booking_store **out, const char *url, const booking_clock *clock);
+BOOKING_EXTERN(booking_error_code) booking_store_open(booking_store **out, const char *url, const booking_clock *clock);
 
 /** Check that `st` has a version the core knows and every required member. */
-BOOKING_EXTERN(int) booking_store_validate(const booking_store *st);
+BOOKING_EXTERN(booking_error_code) booking_store_validate(const booking_store *st);
 
 BOOKING_END_DECL
 

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "../common.h"
+#include "../errors.h"
 
 BOOKING_BEGIN_DECL
 
@@ -97,10 +98,10 @@ BOOKING_EXTERN(int) booking_url_query_text(const booking_url_query *q, char *buf
  * @return 0 with *out set; BOOKING_EVALIDATION otherwise, details
  *         {"field","parameter","min","max"}.
  */
-BOOKING_EXTERN(int) booking_url_query_int(const booking_url_query *q, int min, int max, int *out);
+BOOKING_EXTERN(booking_error_code) booking_url_query_int(const booking_url_query *q, int min, int max, int *out);
 
 /** As booking_url_query_int(), for 64-bit ranges. */
-BOOKING_EXTERN(int) booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out);
+BOOKING_EXTERN(booking_error_code) booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out);
 
 /**
  * The current value as one of `names` (`n` of them), compared without
@@ -108,7 +109,7 @@ BOOKING_EXTERN(int) booking_url_query_int64(const booking_url_query *q, int64_t 
  * @return 0 with *index_out set to its index; BOOKING_EVALIDATION
  *         otherwise, details {"field","parameter","allowed"}.
  */
-BOOKING_EXTERN(int) booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n,
+BOOKING_EXTERN(booking_error_code) booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n,
                                             size_t *index_out);
 
 /**
@@ -116,7 +117,7 @@ BOOKING_EXTERN(int) booking_url_query_choice(const booking_url_query *q, const c
  * @param allowed the parameters it knows, for the message ("pool, pool_timeout").
  * @return BOOKING_EVALIDATION, always; details {"field","parameter","allowed"}.
  */
-BOOKING_EXTERN(int) booking_url_query_unknown(const booking_url_query *q, const char *allowed);
+BOOKING_EXTERN(booking_error_code) booking_url_query_unknown(const booking_url_query *q, const char *allowed);
 
 BOOKING_END_DECL
 
