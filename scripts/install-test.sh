@@ -35,6 +35,10 @@ cp "$src/examples/hold_and_pay.c" "$tmp/"
 (cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror hold_and_pay.c $cflags $libs -o hold_and_pay)
 libdir=$(dirname "$(find "$tmp/root" -name 'libbooking.so.*' | head -n1)")
 LD_LIBRARY_PATH="$libdir" "$tmp/hold_and_pay"
+# The C++ example, the same way: pkg-config only, C++17, pedantic.
+cp "$src/examples/hold_and_pay.cpp" "$tmp/"
+(cd "$tmp" && c++ -std=c++17 -Wall -Wextra -Wpedantic -Werror hold_and_pay.cpp $cflags $libs -pthread -o hold_and_pay_cpp)
+LD_LIBRARY_PATH="$libdir" "$tmp/hold_and_pay_cpp"
 
 # The conformance kit as a backend author links it: register a scheme (here a
 # store that is the memory store), run two groups of the kit on it; and the
