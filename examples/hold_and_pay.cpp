@@ -23,12 +23,16 @@
 namespace app {
 
 /* A failed call: its stable code name and message, read from the thread's error record. */
-struct error : std::runtime_error {
-	booking_error_code code;
+class error : public std::runtime_error {
+public:
 	explicit error(booking_error_code rc)
-		: std::runtime_error(std::string(booking_error_name(rc)) + ": " + booking_error_last()->message), code(rc)
+		: std::runtime_error(std::string(booking_error_name(rc)) + ": " + booking_error_last()->message), code_(rc)
 	{
 	}
+	booking_error_code code() const { return code_; }
+
+private:
+	booking_error_code code_;
 };
 
 inline void check(booking_error_code rc)
@@ -130,6 +134,7 @@ int main()
 		std::atomic<int> won{0}, refused{0};
 		std::vector<app::reservation> holds(buyers);
 		std::vector<std::thread> threads;
+		threads.reserve(buyers);
 		for (int i = 0; i < buyers; i++)
 			threads.emplace_back([&, i] {
 				const char *wanted[] = {"B2", "B3"};
@@ -159,7 +164,7 @@ int main()
 		booking_check_report_free(report);
 		rc = won == 1 && refused == buyers - 1 && clean ? 0 : 1;
 	} catch (const app::error &e) {
-		std::fprintf(stderr, "%s\n", e.what());
+		std::fprintf(stderr, "%s (%d)\n", e.what(), int(e.code()));
 	}
 	unlink(paykey.c_str());
 	unlink(priv.c_str());
