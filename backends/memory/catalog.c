@@ -1,6 +1,6 @@
 /*
  * Memory store — the catalog: movies, theaters, screens, showtimes, seat rows.
- * Catalog rows never change once stored: a get copies one after the lookup.
+ * Catalog rows never change once stored.
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
@@ -32,6 +32,11 @@ static int cmp_showtime(const void *a, const void *b)
 	return cmp_created(x->starts_at, y->starts_at, x->id, y->id);
 }
 
+MEM_GET(movie_get, booking_movie, movies, BOOKING_EMOVIE_NOT_FOUND)
+MEM_GET(theater_get, booking_theater, theaters, BOOKING_ETHEATER_NOT_FOUND)
+MEM_GET(screen_get, booking_screen, screens, BOOKING_ESCREEN_NOT_FOUND)
+MEM_GET(showtime_get, booking_showtime, showtimes, BOOKING_ESHOWTIME_NOT_FOUND)
+
 static int movie_insert(booking_store *base, const booking_movie *m)
 {
 	booking_movie *row = NULL;
@@ -39,15 +44,6 @@ static int movie_insert(booking_store *base, const booking_movie *m)
 	if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->movies, row->id, row, "movie")) < 0)
 		booking_movie_free(row);
 	return rc;
-}
-
-static int movie_get(booking_store *base, const char *id, booking_movie **out)
-{
-	const booking_movie *m = mem_get(mem_impl(base), &mem_impl(base)->movies, id);
-	if (m || !out)
-		return booking_movie_copy(out, m);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
 }
 
 static int movie_list(booking_store *base, booking_store_movie_cb cb, void *payload)
@@ -71,15 +67,6 @@ static int theater_insert(booking_store *base, const booking_theater *t)
 	return rc;
 }
 
-static int theater_get(booking_store *base, const char *id, booking_theater **out)
-{
-	const booking_theater *t = mem_get(mem_impl(base), &mem_impl(base)->theaters, id);
-	if (t || !out)
-		return booking_theater_copy(out, t);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
-}
-
 static int theater_list(booking_store *base, booking_store_theater_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
@@ -100,7 +87,7 @@ static int check_unique_labels(const booking_screen *s)
 	map seen = {0};
 	int rc = 0;
 	if (map_reserve(&seen, s->seat_count) < 0)
-		return mem_oom();
+		return booking_error_oom();
 	for (size_t i = 0; i < s->seat_count && rc == 0; i++) {
 		if (map_get(&seen, s->seats[i].label, NULL))
 			rc = booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
@@ -132,15 +119,6 @@ static int screen_insert(booking_store *base, const booking_screen *s)
 	return rc;
 }
 
-static int screen_get(booking_store *base, const char *id, booking_screen **out)
-{
-	const booking_screen *s = mem_get(mem_impl(base), &mem_impl(base)->screens, id);
-	if (s || !out)
-		return booking_screen_copy(out, s);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
-}
-
 /* The showtime's seat rows, all free, in the screen's layout order. */
 static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen *scr)
 {
@@ -170,7 +148,7 @@ static int showtime_insert_locked(mem_store *st, booking_showtime *row, mem_seat
 		return booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", row->id);
 	if (!(*rows = seat_rows_new(row, scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
 	    mem_table_reserve(&st->seat_rows, 1) < 0 || map_reserve(&st->seats, scr->seat_count) < 0)
-		return mem_oom();
+		return booking_error_oom();
 	for (size_t i = 0; i < (*rows)->count; i++)
 		map_put(&st->seats, (*rows)->seat[i].key, &(*rows)->seat[i]);
 	mem_table_add(&st->showtimes, row->id, row);
@@ -197,15 +175,6 @@ static int showtime_insert(booking_store *base, const booking_showtime *s)
 		booking_free(rows);
 	}
 	return rc;
-}
-
-static int showtime_get(booking_store *base, const char *id, booking_showtime **out)
-{
-	const booking_showtime *s = mem_get(mem_impl(base), &mem_impl(base)->showtimes, id);
-	if (s || !out)
-		return booking_showtime_copy(out, s);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 }
 
 static bool of_movie(const void *row, const void *movie_id)
@@ -235,7 +204,7 @@ static int seat_list(booking_store *base, const char *showtime_id, booking_store
 	for (size_t i = 0; i < n && snap; i++)
 		snap[i] = rows->seat[i].s;
 	mem_unlock_store(st);
-	int rc = !rows ? booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND) : n && !snap ? mem_oom() : 0;
+	int rc = !rows ? booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND) : n && !snap ? booking_error_oom() : 0;
 	for (size_t i = 0; i < n && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);
 	booking_free(snap);

@@ -8,12 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The rows of a payment that starts (apply): allocated first, then committed (cannot fail) or aborted. */
-typedef struct payment_start {
-	mem_idem *idem;
-	booking_payment *payment;
-} payment_start;
-
 static int cmp_payment(const void *a, const void *b)
 {
 	const booking_payment *x = a, *y = b;
@@ -25,10 +19,13 @@ static int cmp_payment(const void *a, const void *b)
  * Payments.
  * ------------------------------------------------------------------------ */
 
-/* A payment that starts, allocated whole before anything changes (payment_start_commit cannot fail). */
-static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, payment_start *out)
+/*
+ * The rows of a payment that starts, allocated whole (with the table room)
+ * before anything changes, so that adding them cannot fail.
+ */
+static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_idem **idem_out,
+                                 booking_payment **payment_out)
 {
-	memset(out, 0, sizeof(*out));
 	const booking_payment *np = start->payment;
 	if (!np || !start->user_id || !start->idempotency_key || !start->request_hash)
 		return mem_missing_arg("start: payment, user_id, idempotency_key and request_hash");
@@ -36,51 +33,23 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
 	if (mem_find(&st->payments, np->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
-	char *key = mem_key_join(start->user_id, start->idempotency_key);
-	if (!key)
-		return mem_oom();
-	char *k = NULL, *u = NULL, *ik = NULL, *h = NULL;
-	const char *strs[4] = {key, start->user_id, start->idempotency_key, start->request_hash};
-	char **dst[4] = {&k, &u, &ik, &h};
-	mem_idem *idem = mem_pack(sizeof *idem, 4, strs, dst);
-	booking_free(key);
+	static const size_t off[4] = {offsetof(mem_idem, key), offsetof(mem_idem, v.key), offsetof(mem_idem, v.user_id),
+	                              offsetof(mem_idem, request_hash)};
+	const char *strs[4] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash};
+	mem_idem *idem = mem_keyed_pack(sizeof *idem, 4, strs, off);
 	booking_payment *stored = NULL;
 	booking_payment_copy(&stored, np);
 	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
 	    map_reserve(&st->idem_by_payment, 1) < 0) {
 		booking_free(idem);
 		booking_free(stored);
-		return mem_oom();
+		return booking_error_oom();
 	}
-	idem->key = k;
-	idem->user_id = u;
-	idem->idem_key = ik;
-	idem->request_hash = h;
 	mem_copy_text(idem->payment_id, sizeof idem->payment_id, np->id);
-	idem->completed = false;
-	idem->replay_error = 0;
-	out->idem = idem;
-	out->payment = stored;
+	idem->v.payment_id = idem->payment_id;
+	*idem_out = idem;
+	*payment_out = stored;
 	return 0;
-}
-
-static void payment_start_commit(mem_store *st, payment_start *ps)
-{
-	if (!ps->idem || !ps->payment) /* prepared by payment_start_prepare(), which set both or failed */
-		return;
-	mem_table_add(&st->idem, ps->idem->key, ps->idem);
-	map_put(&st->idem_by_payment, ps->idem->payment_id, ps->idem);
-	mem_table_add(&st->payments, ps->payment->id, ps->payment);
-	ps->idem = NULL;
-	ps->payment = NULL;
-}
-
-static void payment_start_abort(payment_start *ps)
-{
-	booking_free(ps->idem);
-	booking_free(ps->payment);
-	ps->idem = NULL;
-	ps->payment = NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -135,44 +104,38 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (mem_find(&st->bookings, b->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
-
 	mem_seat **seats = NULL;
 	if (b->seat_count) {
 		seats = booking_calloc(b->seat_count, sizeof *seats);
 		if (!seats)
-			return mem_oom();
+			return booking_error_oom();
 	}
-	for (size_t i = 0; i < b->seat_count; i++) {
-		seats[i] = mem_seat_of(st, b->showtime_id, b->seats[i].label);
-		if (!seats[i]) { /* the core words the refusal */
-			if (taken)
-				taken[0] = b->seats[i];
-			if (taken_count)
-				*taken_count = 1;
-			booking_free(seats);
-			return booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
-		}
-	}
+	int rc = 0;
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count; i++) {
-		if (seat_claimable(seats[i], req->now))
+		seats[i] = mem_seat_of(st, b->showtime_id, b->seats[i].label);
+		if (!seats[i]) { /* the core words the refusal: this seat alone is reported */
+			ntaken = 0;
+			rc = booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
+		} else if (seat_claimable(seats[i], req->now)) {
 			continue;
+		}
 		if (taken)
 			taken[ntaken] = b->seats[i];
 		ntaken++;
+		if (rc < 0)
+			break;
 	}
-	if (ntaken) {
-		if (taken_count)
-			*taken_count = ntaken;
-		booking_free(seats);
-		return booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
-	}
-
+	if (ntaken && rc == 0)
+		rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
+	if (taken_count)
+		*taken_count = ntaken;
 	ev_batch batch;
 	booking_reservation *copy = NULL;
-	int rc = booking_reservation_copy(&copy, b);
+	if (rc == 0)
+		rc = booking_reservation_copy(&copy, b);
 	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
-		rc = mem_oom();
+		rc = booking_error_oom();
 	if (rc < 0 || (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch)) < 0) {
 		booking_reservation_free(copy);
 		booking_free(seats);
@@ -207,17 +170,8 @@ static int hold(booking_store *base, const booking_store_hold *req, booking_seat
 	return rc;
 }
 
-static int booking_get(booking_store *base, const char *id, booking_reservation **out)
-{
-	mem_store *st = mem_impl(base);
-	mem_lock_store(st);
-	const booking_reservation *b = mem_find(&st->bookings, id);
-	int rc = b || !out ? booking_reservation_copy(out, b) : booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
-	mem_unlock_store(st);
-	if (!b && out)
-		*out = NULL;
-	return rc;
-}
+MEM_GET(booking_get, booking_reservation, bookings, BOOKING_EBOOKING_NOT_FOUND)
+MEM_GET(payment_get, booking_payment, payments, BOOKING_EPAYMENT_NOT_FOUND)
 
 /* A user's page: at most `max` of their bookings strictly after the key, newest first. */
 typedef struct user_page {
@@ -268,7 +222,7 @@ static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservatio
 		return 0;
 	pg->top = booking_calloc(pg->cap, sizeof *pg->top);
 	if (!pg->top)
-		return mem_oom();
+		return booking_error_oom();
 	/* newest rows were inserted last: walking back, most others fail the first compare */
 	for (size_t i = st->bookings.len; i-- > 0;) {
 		const booking_reservation *b = st->bookings.items[i];
@@ -279,7 +233,7 @@ static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservatio
 	if (pg->n) {
 		booking_reservation *snap = booking_calloc(pg->n, sizeof *snap);
 		if (!snap) {
-			rc = mem_oom();
+			rc = booking_error_oom();
 		} else {
 			for (size_t i = 0; i < pg->n; i++)
 				snap[i] = *pg->top[i];
@@ -339,21 +293,21 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
 		}
 	}
-	booking_reservation *b = c->booking ? mem_table_get(&st->bookings, c->booking->id, NULL) : NULL;
-	booking_reservation *sb = c->seats ? mem_table_get(&st->bookings, c->seats->booking_id, NULL) : NULL;
+	booking_reservation *b = c->booking ? mem_find(&st->bookings, c->booking->id) : NULL;
+	booking_reservation *sb = c->seats ? mem_find(&st->bookings, c->seats->booking_id) : NULL;
 	if ((c->booking && !b) || (c->seats && !sb))
 		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
-	booking_payment *pay = c->payment ? mem_table_get(&st->payments, c->payment->id, NULL) : NULL;
+	booking_payment *pay = c->payment ? mem_find(&st->payments, c->payment->id) : NULL;
 	if (c->payment && !pay)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
-	payment_start ps = {NULL, NULL};
-	int rc = c->start ? payment_start_prepare(st, c->start, &ps) : 0;
-	if (rc < 0)
-		return rc;
+	mem_idem *new_idem = NULL;
+	booking_payment *new_payment = NULL;
+	int rc = c->start ? payment_start_prepare(st, c->start, &new_idem, &new_payment) : 0;
 	ev_batch batch;
-	if ((rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch)) < 0) {
-		payment_start_abort(&ps);
+	if (rc < 0 || (rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch)) < 0) {
+		booking_free(new_idem);
+		booking_free(new_payment);
 		return rc;
 	}
 	if (sb) {
@@ -383,11 +337,14 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		pay->updated_at = c->payment->updated_at;
 	}
 	if (idem) {
-		idem->completed = true;
+		idem->v.completed = true;
 		idem->replay_error = c->idempotency->replay_error;
 	}
-	if (c->start)
-		payment_start_commit(st, &ps);
+	if (new_idem) {
+		mem_table_add(&st->idem, new_idem->key, new_idem);
+		map_put(&st->idem_by_payment, new_idem->payment_id, new_idem);
+		mem_table_add(&st->payments, new_payment->id, new_payment);
+	}
 	mem_ev_batch_commit(st, &batch);
 	return 0;
 }
@@ -444,22 +401,10 @@ static int idempotency_get(booking_store *base, const char *user_id, const char 
 	} else {
 		mem_copy_text(out->request_hash, sizeof out->request_hash, rec->request_hash);
 		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->payment_id);
-		out->completed = rec->completed;
+		out->completed = rec->v.completed;
 		out->replay_error = rec->replay_error;
 	}
 	mem_unlock_store(st);
-	return rc;
-}
-
-static int payment_get(booking_store *base, const char *id, booking_payment **out)
-{
-	mem_store *st = mem_impl(base);
-	mem_lock_store(st);
-	const booking_payment *p = mem_find(&st->payments, id);
-	int rc = p || !out ? booking_payment_copy(out, p) : booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
-	mem_unlock_store(st);
-	if (!p && out)
-		*out = NULL;
 	return rc;
 }
 

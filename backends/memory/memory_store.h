@@ -15,8 +15,8 @@
  * record (ids, strings, a booking's seat list, catalog entries) never
  * change once stored, so list members copy plain structs (borrowing those
  * strings) under the mutex and call the callbacks after releasing it: a
- * callback may call back into the store; a get of a catalog entry copies
- * it after releasing the mutex.
+ * callback may call back into the store; a get copies its row under the
+ * mutex (MEM_GET).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -70,27 +70,18 @@ typedef struct mem_event {
 	booking_event_record rec;
 } mem_event;
 
-/* Last sequence of an aggregate. */
-typedef struct mem_agg {
-	char id[BOOKING_ID_SIZE];
-	int64_t last;
-} mem_agg;
-
+/* An idempotency record; `v` is the view a scan hands out (v.payment_id is `payment_id`). */
 typedef struct mem_idem {
 	char *key; /* user_id "\n" idempotency key */
-	char *user_id;
-	char *idem_key;
+	booking_store_idempotency v;
 	char *request_hash;
 	char payment_id[BOOKING_ID_SIZE];
-	bool completed;
 	int replay_error;
 } mem_idem;
 
 typedef struct mem_inbox {
 	char *key; /* group "\n" event_id */
-	char *group;
-	char *event_id;
-	int64_t at;
+	booking_store_inbox v;
 } mem_inbox;
 
 typedef struct mem_dead {
@@ -120,7 +111,7 @@ typedef struct mem_store {
 	table payments;   /* booking_payment */
 	table idem;       /* mem_idem by user "\n" key */
 	table events;     /* mem_event by id; items[i] has position i + 1 */
-	table aggs;       /* mem_agg */
+	map aggs;         /* the newest mem_event of each aggregate id */
 	table inbox;      /* mem_inbox */
 	table dead;       /* mem_dead */
 	table cursors;    /* mem_cursor */
@@ -135,15 +126,10 @@ typedef struct mem_store {
 	size_t revoked_len, revoked_cap;
 } mem_store;
 
-/* ------------------------------------------------------------------------
- * Outbox events: a batch is prepared (allocated, checked) before the
- * write and committed (sequence and position assigned) with it.
- * ------------------------------------------------------------------------ */
-
+/* Outbox events: a batch is prepared (allocated, checked) before the write and committed with it. */
 typedef struct ev_batch {
 	size_t n;
 	mem_event **evs;
-	mem_agg **new_aggs; /* per event: an aggregate first seen in this batch, or NULL */
 } ev_batch;
 
 /* --- inline helpers --------------------------------------------------- */
@@ -169,11 +155,6 @@ static inline void *mem_find(const table *t, const char *id)
 	return id ? map_get(&t->index, id, NULL) : NULL;
 }
 
-static inline void *mem_table_get(const table *t, const char *a, const char *b)
-{
-	return map_get(&t->index, a, b);
-}
-
 static inline const char *mem_or_empty(const char *s)
 {
 	return s ? s : "";
@@ -189,6 +170,23 @@ static inline int mem_cmp_i64(int64_t a, int64_t b)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * A get member: a copy of the row under `id` (type##_copy() of <booking/sys/records.h>), taken
+ * under the lock; `code` when there is none.
+ */
+#define MEM_GET(name, type, tbl, code)                                                                           \
+	static int name(booking_store *base, const char *id, type **out)                                       \
+	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
+		mem_lock_store(st);                                                                            \
+		const type *row = mem_find(&st->tbl, id);                                                      \
+		int rc = row || !out ? type##_copy(out, row) : booking_store_not_found(code);                  \
+		mem_unlock_store(st);                                                                          \
+		if (!row && out)                                                                               \
+			*out = NULL;                                                                           \
+		return rc;                                                                                     \
+	}
+
 /* --- store.c: tables, strings, errors ----------------------------------- */
 
 /** Room for `extra` more rows (index and items); -1 when out of memory, nothing changed. */
@@ -199,35 +197,36 @@ void mem_table_add(table *t, const char *key, void *val);
 int mem_add_unique(table *t, const char *id, void *row, const char *what);
 /** mem_add_unique() in a critical section of its own. */
 int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what);
-/** The row under `id`, looked up under the lock: for rows that never change (the catalog). */
-const void *mem_get(mem_store *st, const table *t, const char *id);
 /**
- * Copies (`size` bytes each) of the rows of `t` that `keep` accepts (all
- * when NULL), taken under the lock, then sorted by `cmp`. They borrow the
- * rows' strings and arrays. The caller frees the result; NULL with
+ * Copies (the `size` bytes at `off` of each row) of the rows of `t` that
+ * `keep` accepts (all when NULL); the caller holds the lock. They borrow
+ * the rows' strings and arrays. The caller frees the result; NULL with
  * *n_out 0 when none is kept, or when out of memory (then *rc is set).
  */
+void *mem_rows_copy(const table *t, size_t off, size_t size, bool (*keep)(const void *row, const void *arg),
+                    const void *arg, size_t *n_out, int *rc);
+/** mem_rows_copy() of whole rows (`size` bytes) under the lock, then sorted by `cmp`. */
 void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(const void *row, const void *arg),
                    const void *arg, int (*cmp)(const void *, const void *), size_t *n_out, int *rc);
 /** Copy `src` (NULL as "") into a fixed buffer, truncated, always terminated. */
 void mem_copy_text(char *dst, size_t size, const char *src);
 /** One block: a zeroed struct of `head` bytes, then copies of the `n` strings (see store.c). */
-void *mem_pack(size_t head, size_t n, const char *const *src, char **const *dst);
-/** a "\n" b in a fresh block, or NULL when out of memory. */
-char *mem_key_join(const char *a, const char *b);
-/** Set the out-of-memory error and return its code. */
-int mem_oom(void);
+void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off);
+/**
+ * mem_pack() of a row keyed by a "\n" b: src[0] a, src[1] b, both stored
+ * joined at off[0] (the field at off[1] is the key's tail, b); a row that
+ * also needs a alone gives it again as src[2].
+ */
+void *mem_keyed_pack(size_t head, size_t n, const char *const *src, const size_t *off);
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 
 /* --- outbox.c: event batches -------------------------------------------- */
 
-/** Check ids, allocate the copies and the table room for `n` events. */
+/** Check ids, allocate the copies and the table room for `n` events; on failure nothing is left to drop. */
 int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b);
 /** Append a prepared batch (sequence and position assigned); cannot fail. */
 void mem_ev_batch_commit(mem_store *st, ev_batch *b);
-/** Drop a prepared batch. */
-void mem_ev_batch_abort(ev_batch *b);
 
 /* --- the groups, one file each (catalog.c, ledger.c, outbox.c, users.c) -- */
 

@@ -8,39 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mem_ev_batch_abort(ev_batch *b)
+static void batch_abort(ev_batch *b)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->evs)
-			booking_free(b->evs[i]);
-		if (b->new_aggs)
-			booking_free(b->new_aggs[i]);
-	}
+	for (size_t i = 0; i < b->n; i++)
+		booking_free(b->evs[i]);
 	booking_free(b->evs);
-	booking_free(b->new_aggs);
 	b->evs = NULL;
-	b->new_aggs = NULL;
 	b->n = 0;
 }
 
 static mem_event *event_pack(const booking_event_record *src)
 {
-	mem_event *e;
+	static const size_t off[5] = {offsetof(mem_event, rec.type), offsetof(mem_event, rec.aggregate_type),
+	                              offsetof(mem_event, rec.correlation_id), offsetof(mem_event, rec.traceparent),
+	                              offsetof(mem_event, rec.data_json)};
 	const char *strs[5] = {src->type, src->aggregate_type, src->correlation_id, src->traceparent, src->data_json};
-	char *type = NULL, *agg_type = NULL, *corr = NULL, *tp = NULL, *data = NULL;
-	char **dst[5] = {&type, &agg_type, &corr, &tp, &data};
-	e = mem_pack(sizeof *e, 5, strs, dst);
+	mem_event *e = mem_pack(sizeof *e, 5, strs, off);
 	if (!e)
 		return NULL;
-	e->rec = *src;
-	e->rec.type = type;
-	e->rec.aggregate_type = agg_type;
-	e->rec.correlation_id = corr;
-	e->rec.traceparent = tp;
-	e->rec.data_json = data;
-	e->rec.sequence = 0;
-	e->rec.position = 0;
-	e->rec.published = false;
+	/* sequence, position and published stay 0: the commit assigns them */
+	memcpy(e->rec.id, src->id, sizeof e->rec.id);
+	memcpy(e->rec.aggregate_id, src->aggregate_id, sizeof e->rec.aggregate_id);
+	e->rec.occurred_at = src->occurred_at;
 	return e;
 }
 
@@ -60,56 +49,35 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 				return booking_error_set(BOOKING_EEXISTS, NULL, "event %s given twice", recs[i].id);
 	}
 	b->evs = booking_calloc(n, sizeof *b->evs);
-	b->new_aggs = booking_calloc(n, sizeof *b->new_aggs);
-	if (!b->evs || !b->new_aggs) {
-		booking_free(b->evs);
-		booking_free(b->new_aggs);
-		b->evs = NULL;
-		b->new_aggs = NULL;
-		return mem_oom();
-	}
+	if (!b->evs)
+		return booking_error_oom();
 	b->n = n;
-	size_t new_agg_count = 0;
-	for (size_t i = 0; i < n; i++) {
-		b->evs[i] = event_pack(&recs[i]);
-		if (!b->evs[i])
+	for (size_t i = 0; i < n; i++)
+		if (!(b->evs[i] = event_pack(&recs[i])))
 			goto fail;
-		if (mem_find(&st->aggs, recs[i].aggregate_id))
-			continue;
-		bool earlier = false;
-		for (size_t j = 0; j < i && !earlier; j++)
-			earlier = strcmp(recs[i].aggregate_id, recs[j].aggregate_id) == 0;
-		if (earlier)
-			continue;
-		b->new_aggs[i] = booking_calloc(1, sizeof *b->new_aggs[i]);
-		if (!b->new_aggs[i])
-			goto fail;
-		mem_copy_text(b->new_aggs[i]->id, sizeof b->new_aggs[i]->id, recs[i].aggregate_id);
-		new_agg_count++;
-	}
-	if (mem_table_reserve(&st->events, n) < 0 || mem_table_reserve(&st->aggs, new_agg_count) < 0)
+	/* room for an aggregate per event, whether it is new or not */
+	if (mem_table_reserve(&st->events, n) < 0 || map_reserve(&st->aggs, n) < 0)
 		goto fail;
 	return 0;
 fail:
-	mem_ev_batch_abort(b);
-	return mem_oom();
+	batch_abort(b);
+	return booking_error_oom();
 }
 
+/* Each event takes the next position and its aggregate's next sequence, and becomes the aggregate's newest. */
 void mem_ev_batch_commit(mem_store *st, ev_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		mem_event *e = b->evs[i];
-		if (b->new_aggs[i])
-			mem_table_add(&st->aggs, b->new_aggs[i]->id, b->new_aggs[i]);
-		mem_agg *agg = mem_find(&st->aggs, e->rec.aggregate_id);
-		e->rec.sequence = ++agg->last;
+		uint64_t h = booking__strmap_hash(e->rec.aggregate_id, NULL);
+		const mem_event *last = booking__strmap_remove(&st->aggs, h, e->rec.aggregate_id, NULL);
+		e->rec.sequence = last ? last->rec.sequence + 1 : 1;
+		booking__strmap_put_hashed(&st->aggs, h, e->rec.aggregate_id, e);
 		e->rec.position = (int64_t)st->events.len + 1;
 		mem_table_add(&st->events, e->rec.id, e);
 	}
 	booking_free(b->evs);
-	booking_free(b->new_aggs);
 	b->evs = NULL;
-	b->new_aggs = NULL;
 	b->n = 0;
 }
 
@@ -147,7 +115,7 @@ static int outbox_unpublished(booking_store *base, size_t max, booking_store_eve
 	size_t cap = total - first < max ? total - first : max;
 	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
 		mem_unlock_store(st);
-		return mem_oom();
+		return booking_error_oom();
 	}
 	for (size_t i = first; i < total && n < cap; i++) {
 		const mem_event *e = st->events.items[i];
@@ -187,7 +155,7 @@ static int outbox_read(booking_store *base, int64_t after, size_t max, booking_s
 		cap = max;
 	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
 		mem_unlock_store(st);
-		return mem_oom();
+		return booking_error_oom();
 	}
 	for (size_t i = start; n < cap; i++)
 		snap[n++] = ((const mem_event *)st->events.items[i])->rec;
@@ -219,15 +187,12 @@ static int cursor_advance_locked(mem_store *st, const char *group, int64_t expec
 		c->position = position;
 		return 0;
 	}
-	char *g = NULL;
-	const char *strs[1] = {group};
-	char **dst[1] = {&g};
-	c = mem_pack(sizeof *c, 1, strs, dst);
+	static const size_t off[1] = {offsetof(mem_cursor, group)};
+	c = mem_pack(sizeof *c, 1, &group, off);
 	if (!c || mem_table_reserve(&st->cursors, 1) < 0) {
 		booking_free(c);
-		return mem_oom();
+		return booking_error_oom();
 	}
-	c->group = g;
 	c->position = position;
 	mem_table_add(&st->cursors, c->group, c);
 	return 0;
@@ -250,32 +215,23 @@ static int inbox_seen(booking_store *base, const char *group, const char *event_
 	if (!group || !event_id || !seen_out)
 		return mem_missing_arg("group and event_id");
 	mem_lock_store(st);
-	*seen_out = mem_table_get(&st->inbox, group, event_id) != NULL;
+	*seen_out = map_get(&st->inbox.index, group, event_id) != NULL;
 	mem_unlock_store(st);
 	return 0;
 }
 
-static int inbox_mark_locked(mem_store *st, const char *group, const char *event_id, int64_t now)
+static int inbox_mark_locked(mem_store *st, const char *group, const char *event_id)
 {
-	if (mem_table_get(&st->inbox, group, event_id))
+	if (map_get(&st->inbox.index, group, event_id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
-	char *key = mem_key_join(group, event_id);
-	if (!key)
-		return mem_oom();
-	mem_inbox *row;
-	char *k = NULL, *g = NULL, *e = NULL;
-	const char *strs[3] = {key, group, event_id};
-	char **dst[3] = {&k, &g, &e};
-	row = mem_pack(sizeof *row, 3, strs, dst);
-	booking_free(key);
+	static const size_t off[3] = {offsetof(mem_inbox, key), offsetof(mem_inbox, v.event_id),
+	                              offsetof(mem_inbox, v.group)};
+	const char *strs[3] = {group, event_id, group};
+	mem_inbox *row = mem_keyed_pack(sizeof *row, 3, strs, off);
 	if (!row || mem_table_reserve(&st->inbox, 1) < 0) {
 		booking_free(row);
-		return mem_oom();
+		return booking_error_oom();
 	}
-	row->key = k;
-	row->group = g;
-	row->event_id = e;
-	row->at = now;
 	mem_table_add(&st->inbox, row->key, row);
 	return 0;
 }
@@ -285,8 +241,9 @@ static int inbox_mark(booking_store *base, const char *group, const char *event_
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id)
 		return mem_missing_arg("group and event_id");
+	(void)now; /* nothing reads when an inbox row was written */
 	mem_lock_store(st);
-	int rc = inbox_mark_locked(st, group, event_id, now);
+	int rc = inbox_mark_locked(st, group, event_id);
 	mem_unlock_store(st);
 	return rc;
 }
@@ -294,26 +251,16 @@ static int inbox_mark(booking_store *base, const char *group, const char *event_
 static int dead_letter_put_locked(mem_store *st, const char *group, const char *event_id, const char *reason,
                                   const char *envelope_json, int64_t now)
 {
-	if (mem_table_get(&st->dead, group, event_id))
+	if (map_get(&st->dead.index, group, event_id))
 		return 0;
-	char *key = mem_key_join(group, event_id);
-	if (!key)
-		return mem_oom();
-	mem_dead *d;
-	char *k = NULL, *g = NULL, *e = NULL, *r = NULL, *env = NULL;
-	const char *strs[5] = {key, group, event_id, reason, envelope_json};
-	char **dst[5] = {&k, &g, &e, &r, &env};
-	d = mem_pack(sizeof *d, 5, strs, dst);
-	booking_free(key);
+	static const size_t off[5] = {offsetof(mem_dead, key), offsetof(mem_dead, event_id), offsetof(mem_dead, group),
+	                              offsetof(mem_dead, reason), offsetof(mem_dead, envelope)};
+	const char *strs[5] = {group, event_id, group, reason, envelope_json};
+	mem_dead *d = mem_keyed_pack(sizeof *d, 5, strs, off);
 	if (!d || mem_table_reserve(&st->dead, 1) < 0) {
 		booking_free(d);
-		return mem_oom();
+		return booking_error_oom();
 	}
-	d->key = k;
-	d->group = g;
-	d->event_id = e;
-	d->reason = r;
-	d->envelope = env;
 	d->dead_at = now;
 	d->seq = st->dead.len;
 	mem_table_add(&st->dead, d->key, d);

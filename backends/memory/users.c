@@ -29,7 +29,7 @@ typedef struct mem_revoked {
 static int user_out(const mem_user *u, booking_user **out, char **hash_out)
 {
 	char *hash = hash_out ? booking_strdup(u->hash) : NULL;
-	int rc = hash_out && !hash ? mem_oom() : booking_user_copy(out, &u->rec);
+	int rc = hash_out && !hash ? booking_error_oom() : booking_user_copy(out, &u->rec);
 	if (rc < 0)
 		booking_free(hash);
 	else if (hash_out)
@@ -44,12 +44,12 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 		return mem_missing_arg("user, email, password hash and event");
 	if (strlen(req->password_hash) >= MEM_HASH_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
+	static const size_t off[1] = {offsetof(mem_user, rec.email)};
 	const char *strs[1] = {req->user->email};
-	char *email = NULL;
-	char **dst[1] = {&email};
-	mem_user *u = mem_pack(sizeof *u, 1, strs, dst);
+	mem_user *u = mem_pack(sizeof *u, 1, strs, off);
 	if (!u)
-		return mem_oom();
+		return booking_error_oom();
+	char *email = u->rec.email;
 	u->rec = *req->user;
 	u->rec.email = email;
 	mem_copy_text(u->hash, sizeof u->hash, req->password_hash);
@@ -58,16 +58,13 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 	int rc = 0;
 	if (mem_find(&st->users, u->rec.id) || map_get(&st->users_by_email, email, NULL))
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
+	else if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0)
+		rc = booking_error_oom();
 	else if ((rc = mem_ev_batch_prepare(st, req->event, 1, &batch)) == 0) {
-		if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0) {
-			mem_ev_batch_abort(&batch);
-			rc = mem_oom();
-		} else {
-			mem_table_add(&st->users, u->rec.id, u);
-			map_put(&st->users_by_email, u->rec.email, u);
-			mem_ev_batch_commit(st, &batch);
-			u = NULL;
-		}
+		mem_table_add(&st->users, u->rec.id, u);
+		map_put(&st->users_by_email, u->rec.email, u);
+		mem_ev_batch_commit(st, &batch);
+		u = NULL;
 	}
 	mem_unlock_store(st);
 	booking_free(u);
@@ -156,7 +153,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 			size_t cap = st->revoked_cap ? st->revoked_cap * 2 : 16;
 			mem_revoked *n = booking_realloc(st->revoked, cap * sizeof *n);
 			if (!n)
-				rc = mem_oom();
+				rc = booking_error_oom();
 			else {
 				st->revoked = n;
 				st->revoked_cap = cap;
