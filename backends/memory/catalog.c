@@ -14,70 +14,44 @@ static int cmp_created(int64_t a, int64_t b, const char *ida, const char *idb)
 	return c ? c : strcmp(ida, idb);
 }
 
-static int cmp_movie(const void *a, const void *b)
-{
-	const booking_movie *x = a, *y = b;
-	return cmp_created(x->created_at, y->created_at, x->id, y->id);
-}
-
-static int cmp_theater(const void *a, const void *b)
-{
-	const booking_theater *x = a, *y = b;
-	return cmp_created(x->created_at, y->created_at, x->id, y->id);
-}
-
 static int cmp_showtime(const void *a, const void *b)
 {
 	const booking_showtime *x = a, *y = b;
 	return cmp_created(x->starts_at, y->starts_at, x->id, y->id);
 }
 
-MEM_GET(movie_get, booking_movie, movies, BOOKING_EMOVIE_NOT_FOUND)
-MEM_GET(theater_get, booking_theater, theaters, BOOKING_ETHEATER_NOT_FOUND)
+/* The members of a table listed by (created_at, id), movies and theaters: insert, get and list. */
+#define CATALOG_TABLE(kind, type, tbl, not_found)                                                               \
+	static int cmp_##kind(const void *a, const void *b)                                                    \
+	{                                                                                                      \
+		const type *x = a, *y = b;                                                                     \
+		return cmp_created(x->created_at, y->created_at, x->id, y->id);                                \
+	}                                                                                                      \
+	static int kind##_insert(booking_store *base, const type *src)                                         \
+	{                                                                                                      \
+		type *row = NULL;                                                                              \
+		int rc = type##_copy(&row, src);                                                               \
+		if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->tbl, row->id, row, #kind)) < 0) \
+			type##_free(row);                                                                      \
+		return rc;                                                                                     \
+	}                                                                                                      \
+	MEM_GET(kind##_get, type, tbl, not_found)                                                              \
+	static int kind##_list(booking_store *base, int (*cb)(const type *, void *), void *payload)             \
+	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
+		size_t n;                                                                                      \
+		int rc;                                                                                        \
+		type *snap = mem_snapshot(st, &st->tbl, sizeof *snap, NULL, NULL, cmp_##kind, &n, &rc);        \
+		for (size_t i = 0; i < n && cb && rc == 0; i++)                                                \
+			rc = cb(&snap[i], payload);                                                            \
+		booking_free(snap);                                                                            \
+		return rc;                                                                                     \
+	}
+
+CATALOG_TABLE(movie, booking_movie, movies, BOOKING_EMOVIE_NOT_FOUND)
+CATALOG_TABLE(theater, booking_theater, theaters, BOOKING_ETHEATER_NOT_FOUND)
 MEM_GET(screen_get, booking_screen, screens, BOOKING_ESCREEN_NOT_FOUND)
 MEM_GET(showtime_get, booking_showtime, showtimes, BOOKING_ESHOWTIME_NOT_FOUND)
-
-static int movie_insert(booking_store *base, const booking_movie *m)
-{
-	booking_movie *row = NULL;
-	int rc = booking_movie_copy(&row, m);
-	if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->movies, row->id, row, "movie")) < 0)
-		booking_movie_free(row);
-	return rc;
-}
-
-static int movie_list(booking_store *base, booking_store_movie_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
-	size_t n;
-	int rc;
-	booking_movie *snap = mem_snapshot(st, &st->movies, sizeof *snap, NULL, NULL, cmp_movie, &n, &rc);
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-static int theater_insert(booking_store *base, const booking_theater *t)
-{
-	booking_theater *row = NULL;
-	int rc = booking_theater_copy(&row, t);
-	if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->theaters, row->id, row, "theater")) < 0)
-		booking_theater_free(row);
-	return rc;
-}
-
-static int theater_list(booking_store *base, booking_store_theater_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
-	size_t n;
-	int rc;
-	booking_theater *snap = mem_snapshot(st, &st->theaters, sizeof *snap, NULL, NULL, cmp_theater, &n, &rc);
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
 
 /* Seat labels of a screen must be unique: the seat index of a showtime relies on it. */
 static int check_unique_labels(const booking_screen *s)

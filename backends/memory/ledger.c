@@ -52,26 +52,6 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 	return 0;
 }
 
-/* ------------------------------------------------------------------------
- * Seats of a booking.
- * ------------------------------------------------------------------------ */
-
-static void seat_free_row(mem_seat *seat)
-{
-	seat->s.status = BOOKING_SEAT_FREE;
-	seat->s.booking_id[0] = '\0';
-	seat->s.hold_until = 0;
-	seat->s.version++;
-}
-
-static void booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now)
-{
-	b->status = to;
-	b->saga = saga;
-	b->version++;
-	b->updated_at = now;
-}
-
 static int cmp_booking_newest(const void *a, const void *b)
 {
 	const booking_reservation *x = a, *y = b;
@@ -173,12 +153,12 @@ static int hold(booking_store *base, const booking_store_hold *req, booking_seat
 MEM_GET(booking_get, booking_reservation, bookings, BOOKING_EBOOKING_NOT_FOUND)
 MEM_GET(payment_get, booking_payment, payments, BOOKING_EPAYMENT_NOT_FOUND)
 
-/* A user's page: at most `max` of their bookings strictly after the key, newest first. */
+/* A user's page: at most `cap` of their bookings strictly after the key, newest first. */
 typedef struct user_page {
 	const char *user_id;
 	int64_t after_created_at;
 	const char *after_id; /* NULL: from the newest */
-	const booking_reservation **top; /* sorted newest first, `n` of `cap` */
+	booking_reservation *top; /* copies, sorted newest first, `n` of `cap` (seat arrays borrowed: they never change) */
 	size_t n, cap;
 } user_page;
 
@@ -198,7 +178,7 @@ static void page_offer(user_page *pg, const booking_reservation *b)
 	size_t lo = 0, hi = pg->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_booking_newest(pg->top[mid], b) < 0)
+		if (cmp_booking_newest(&pg->top[mid], b) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -207,42 +187,9 @@ static void page_offer(user_page *pg, const booking_reservation *b)
 		return;
 	size_t keep = pg->n < pg->cap ? pg->n : pg->cap - 1;
 	memmove(&pg->top[lo + 1], &pg->top[lo], (keep - lo) * sizeof *pg->top);
-	pg->top[lo] = b;
+	pg->top[lo] = *b;
 	if (pg->n < pg->cap)
 		pg->n++;
-}
-
-/* Under the store lock: pick the page and copy it (seat arrays never change once stored: borrowed). */
-static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservation **snap_out)
-{
-	*snap_out = NULL;
-	if (pg->cap > st->bookings.len)
-		pg->cap = st->bookings.len;
-	if (pg->cap == 0)
-		return 0;
-	pg->top = booking_calloc(pg->cap, sizeof *pg->top);
-	if (!pg->top)
-		return booking_error_oom();
-	/* newest rows were inserted last: walking back, most others fail the first compare */
-	for (size_t i = st->bookings.len; i-- > 0;) {
-		const booking_reservation *b = st->bookings.items[i];
-		if (page_wants(pg, b))
-			page_offer(pg, b);
-	}
-	int rc = 0;
-	if (pg->n) {
-		booking_reservation *snap = booking_calloc(pg->n, sizeof *snap);
-		if (!snap) {
-			rc = booking_error_oom();
-		} else {
-			for (size_t i = 0; i < pg->n; i++)
-				snap[i] = *pg->top[i];
-			*snap_out = snap;
-		}
-	}
-	booking_free(pg->top);
-	pg->top = NULL;
-	return rc;
 }
 
 static int booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
@@ -252,13 +199,20 @@ static int booking_list_by_user(booking_store *base, const char *user_id, int64_
 	if (!user_id)
 		return mem_missing_arg("user_id");
 	user_page pg = {user_id, after_created_at, after_id, NULL, 0, max};
-	booking_reservation *snap;
+	int rc = 0;
 	mem_lock_store(st);
-	int rc = page_snapshot_locked(st, &pg, &snap);
+	if (pg.cap > st->bookings.len)
+		pg.cap = st->bookings.len;
+	if (pg.cap && !(pg.top = booking_calloc(pg.cap, sizeof *pg.top)))
+		rc = booking_error_oom();
+	/* newest rows were inserted last: walking back, most others fail the first compare */
+	for (size_t i = st->bookings.len; pg.top && i-- > 0;)
+		if (page_wants(&pg, st->bookings.items[i]))
+			page_offer(&pg, st->bookings.items[i]);
 	mem_unlock_store(st);
 	for (size_t i = 0; i < pg.n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
+		rc = cb(&pg.top[i], payload);
+	booking_free(pg.top);
 	return rc;
 }
 
@@ -310,22 +264,23 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		booking_free(new_payment);
 		return rc;
 	}
-	if (sb) {
-		for (size_t i = 0; i < sb->seat_count; i++) {
-			mem_seat *seat = mem_seat_of(st, sb->showtime_id, sb->seats[i].label);
-			if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
-				continue;
-			if (c->seats->to == BOOKING_SEAT_FREE) {
-				seat_free_row(seat);
-				continue;
-			}
-			seat->s.status = c->seats->to;
-			seat->s.hold_until = c->seats->hold_until;
-			seat->s.version++;
-		}
+	for (size_t i = 0; sb && i < sb->seat_count; i++) {
+		mem_seat *seat = mem_seat_of(st, sb->showtime_id, sb->seats[i].label);
+		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
+			continue;
+		bool to_free = c->seats->to == BOOKING_SEAT_FREE; /* FREE: no holder and no hold time (store.h) */
+		seat->s.status = c->seats->to;
+		seat->s.hold_until = to_free ? 0 : c->seats->hold_until;
+		if (to_free)
+			seat->s.booking_id[0] = '\0';
+		seat->s.version++;
 	}
-	if (b)
-		booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
+	if (b) {
+		b->status = c->booking->status;
+		b->saga = c->booking->saga;
+		b->version++;
+		b->updated_at = c->booking->updated_at;
+	}
 	if (pay) {
 		pay->status = c->payment->status;
 		if (c->payment->gateway_ref)
@@ -360,16 +315,17 @@ static int apply(booking_store *base, const booking_store_change *change, size_t
 	return rc;
 }
 
-typedef struct status_expiry {
-	booking_status status;
-	int64_t expires_before;
-} status_expiry;
+/* The filter of the lists by status: a row in `status` whose time (expiry, creation) is at or before `before`. */
+typedef struct status_before {
+	int status;
+	int64_t before;
+} status_before;
 
 static bool keep_status_expiry(const void *row, const void *arg)
 {
 	const booking_reservation *b = row;
-	const status_expiry *f = arg;
-	return b->status == f->status && b->expires_at <= f->expires_before;
+	const status_before *f = arg;
+	return (int)b->status == f->status && b->expires_at <= f->before;
 }
 
 static int booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
@@ -378,7 +334,7 @@ static int booking_list_by_status(booking_store *base, booking_status status, in
 	mem_store *st = mem_impl(base);
 	size_t n;
 	int rc;
-	status_expiry f = {status, expires_before};
+	status_before f = {(int)status, expires_before};
 	booking_reservation *snap =
 		mem_snapshot(st, &st->bookings, sizeof *snap, keep_status_expiry, &f, cmp_booking_expiry, &n, &rc);
 	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
@@ -431,16 +387,11 @@ static int payment_attempts(booking_store *base, booking_store_payment_attempts 
 	return 0;
 }
 
-typedef struct status_created {
-	booking_payment_status status;
-	int64_t created_before;
-} status_created;
-
 static bool keep_status_created(const void *row, const void *arg)
 {
 	const booking_payment *p = row;
-	const status_created *f = arg;
-	return p->status == f->status && p->created_at <= f->created_before;
+	const status_before *f = arg;
+	return (int)p->status == f->status && p->created_at <= f->before;
 }
 
 static int payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
@@ -449,7 +400,7 @@ static int payment_list_by_status(booking_store *base, booking_payment_status st
 	mem_store *st = mem_impl(base);
 	size_t n;
 	int rc;
-	status_created f = {status, created_before};
+	status_before f = {(int)status, created_before};
 	booking_payment *snap =
 		mem_snapshot(st, &st->payments, sizeof *snap, keep_status_created, &f, cmp_payment, &n, &rc);
 	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)

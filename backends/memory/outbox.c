@@ -85,33 +85,25 @@ void mem_ev_batch_commit(mem_store *st, ev_batch *b)
  * Outbox, cursors, inbox, dead letters.
  * ------------------------------------------------------------------------ */
 
-static int deliver_events(booking_event_record *snap, size_t n, booking_store_event_cb cb, void *payload)
+/*
+ * Up to `max` events copied under the lock, then delivered: the unpublished
+ * ones (from the published prefix on), or those after position `after`.
+ */
+static int events_deliver(mem_store *st, bool unpublished, int64_t after, size_t max, booking_store_event_cb cb,
+                          void *payload)
 {
-	int rc = 0;
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-/* Move the hint past the published prefix of the outbox; returns it. */
-static size_t skip_published(mem_store *st)
-{
-	size_t i = st->first_unpublished;
-	while (i < st->events.len && ((const mem_event *)st->events.items[i])->rec.published)
-		i++;
-	st->first_unpublished = i;
-	return i;
-}
-
-static int outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
 	booking_event_record *snap = NULL;
 	size_t n = 0;
 	mem_lock_store(st);
-	size_t total = st->events.len;
-	size_t first = skip_published(st);
+	size_t total = st->events.len, first = total;
+	if (unpublished) { /* move the hint past the published prefix */
+		first = st->first_unpublished;
+		while (first < total && ((const mem_event *)st->events.items[first])->rec.published)
+			first++;
+		st->first_unpublished = first;
+	} else if (after < 0 || (uint64_t)after < total) { /* the event at index i has position i + 1 */
+		first = after < 0 ? 0 : (size_t)after;
+	}
 	size_t cap = total - first < max ? total - first : max;
 	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
 		mem_unlock_store(st);
@@ -119,11 +111,20 @@ static int outbox_unpublished(booking_store *base, size_t max, booking_store_eve
 	}
 	for (size_t i = first; i < total && n < cap; i++) {
 		const mem_event *e = st->events.items[i];
-		if (!e->rec.published)
+		if (!unpublished || !e->rec.published)
 			snap[n++] = e->rec;
 	}
 	mem_unlock_store(st);
-	return deliver_events(snap, n, cb, payload);
+	int rc = 0;
+	for (size_t i = 0; i < n && cb && rc == 0; i++)
+		rc = cb(&snap[i], payload);
+	booking_free(snap);
+	return rc;
+}
+
+static int outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
+{
+	return events_deliver(mem_impl(base), true, 0, max, cb, payload);
 }
 
 static int outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
@@ -143,24 +144,7 @@ static int outbox_mark_published(booking_store *base, const char *const *event_i
 
 static int outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
 {
-	mem_store *st = mem_impl(base);
-	booking_event_record *snap = NULL;
-	size_t n = 0;
-	mem_lock_store(st);
-	size_t total = st->events.len;
-	/* positions are 1..total: the event at index i has position i + 1 */
-	size_t start = after <= 0 ? 0 : ((uint64_t)after >= total ? total : (size_t)after);
-	size_t cap = total - start;
-	if (cap > max)
-		cap = max;
-	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
-		mem_unlock_store(st);
-		return booking_error_oom();
-	}
-	for (size_t i = start; n < cap; i++)
-		snap[n++] = ((const mem_event *)st->events.items[i])->rec;
-	mem_unlock_store(st);
-	return deliver_events(snap, n, cb, payload);
+	return events_deliver(mem_impl(base), false, after, max, cb, payload);
 }
 
 static int cursor_get(booking_store *base, const char *group, int64_t *position_out)
