@@ -72,11 +72,6 @@ static int cmp_booking_expiry(const void *a, const void *b)
  * Reservations.
  * ------------------------------------------------------------------------ */
 
-static bool seat_claimable(const mem_seat *seat, int64_t now)
-{
-	return booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
-}
-
 static int hold_locked(mem_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
 	const booking_reservation *b = req->booking;
@@ -84,54 +79,42 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (mem_find(&st->bookings, b->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
-	mem_seat **seats = NULL;
-	if (b->seat_count) {
-		seats = booking_calloc(b->seat_count, sizeof *seats);
-		if (!seats)
-			return booking_error_oom();
-	}
 	int rc = 0;
 	size_t ntaken = 0;
-	for (size_t i = 0; i < b->seat_count; i++) {
-		seats[i] = mem_seat_of(st, b->showtime_id, b->seats[i].label);
-		if (!seats[i]) { /* the core words the refusal: this seat alone is reported */
+	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
+		const mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[i].label);
+		if (seat && booking_store_seat_claimable(seat->s.status, seat->s.hold_until, req->now))
+			continue;
+		if (!seat) { /* the core words the refusal: this seat alone is reported */
 			ntaken = 0;
 			rc = booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
-		} else if (seat_claimable(seats[i], req->now)) {
-			continue;
 		}
 		if (taken)
 			taken[ntaken] = b->seats[i];
 		ntaken++;
-		if (rc < 0)
-			break;
 	}
 	if (ntaken && rc == 0)
 		rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
 	if (taken_count)
 		*taken_count = ntaken;
-	ev_batch batch;
 	booking_reservation *copy = NULL;
 	if (rc == 0)
 		rc = booking_reservation_copy(&copy, b);
 	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
 		rc = booking_error_oom();
-	if (rc < 0 || (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch)) < 0) {
+	if (rc < 0 || (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) < 0) {
 		booking_reservation_free(copy);
-		booking_free(seats);
 		return rc;
 	}
-	/* commit */
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seats[i];
+	for (size_t i = 0; i < b->seat_count; i++) { /* commit */
+		mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[i].label);
 		seat->s.status = BOOKING_SEAT_HELD;
 		mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
 		seat->s.hold_until = b->expires_at;
 		seat->s.version++;
 	}
 	mem_table_add(&st->bookings, copy->id, copy);
-	mem_ev_batch_commit(st, &batch);
-	booking_free(seats);
+	mem_ev_batch_commit(st, req->event ? 1 : 0);
 	return 0;
 }
 
@@ -258,8 +241,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	mem_idem *new_idem = NULL;
 	booking_payment *new_payment = NULL;
 	int rc = c->start ? payment_start_prepare(st, c->start, &new_idem, &new_payment) : 0;
-	ev_batch batch;
-	if (rc < 0 || (rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch)) < 0) {
+	if (rc < 0 || (rc = mem_ev_batch_prepare(st, c->events, c->event_count)) < 0) {
 		booking_free(new_idem);
 		booking_free(new_payment);
 		return rc;
@@ -300,7 +282,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		map_put(&st->idem_by_payment, new_idem->payment_id, new_idem);
 		mem_table_add(&st->payments, new_payment->id, new_payment);
 	}
-	mem_ev_batch_commit(st, &batch);
+	mem_ev_batch_commit(st, c->event_count);
 	return 0;
 }
 

@@ -126,12 +126,6 @@ typedef struct mem_store {
 	size_t revoked_len, revoked_cap;
 } mem_store;
 
-/* Outbox events: a batch is prepared (allocated, checked) before the write and committed with it. */
-typedef struct ev_batch {
-	size_t n;
-	mem_event **evs;
-} ev_batch;
-
 /* --- inline helpers --------------------------------------------------- */
 
 static inline mem_store *mem_impl(booking_store *st)
@@ -221,12 +215,12 @@ void *mem_keyed_pack(size_t head, size_t n, const char *const *src, const size_t
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 
-/* --- outbox.c: event batches -------------------------------------------- */
+/* --- outbox.c: event batches, prepared (checked, allocated) before a write and committed with it -- */
 
-/** Check ids, allocate the copies and the table room for `n` events; on failure nothing is left to drop. */
-int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b);
-/** Append a prepared batch (sequence and position assigned); cannot fail. */
-void mem_ev_batch_commit(mem_store *st, ev_batch *b);
+/** Check ids, allocate the copies and the table room for `n` events; nothing to drop after a failure. */
+int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n);
+/** Append the `n` events prepared last (sequence and position assigned); cannot fail. */
+void mem_ev_batch_commit(mem_store *st, size_t n);
 
 /* --- the groups, one file each (catalog.c, ledger.c, outbox.c, users.c) -- */
 

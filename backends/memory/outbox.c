@@ -8,15 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void batch_abort(ev_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		booking_free(b->evs[i]);
-	booking_free(b->evs);
-	b->evs = NULL;
-	b->n = 0;
-}
-
 static mem_event *event_pack(const booking_event_record *src)
 {
 	static const size_t off[5] = {offsetof(mem_event, rec.type), offsetof(mem_event, rec.aggregate_type),
@@ -33,10 +24,12 @@ static mem_event *event_pack(const booking_event_record *src)
 	return e;
 }
 
-/* Check ids, allocate the copies and the table room for `n` events. */
-int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b)
+/*
+ * Check ids, make the table room and copies of the `n` events: the copies
+ * wait in that room, past the table's length, for mem_ev_batch_commit().
+ */
+int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n)
 {
-	memset(b, 0, sizeof *b);
 	if (n == 0)
 		return 0;
 	if (!recs)
@@ -48,27 +41,25 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 			if (strcmp(recs[i].id, recs[j].id) == 0)
 				return booking_error_set(BOOKING_EEXISTS, NULL, "event %s given twice", recs[i].id);
 	}
-	b->evs = booking_calloc(n, sizeof *b->evs);
-	if (!b->evs)
-		return booking_error_oom();
-	b->n = n;
-	for (size_t i = 0; i < n; i++)
-		if (!(b->evs[i] = event_pack(&recs[i])))
-			goto fail;
 	/* room for an aggregate per event, whether it is new or not */
 	if (mem_table_reserve(&st->events, n) < 0 || map_reserve(&st->aggs, n) < 0)
-		goto fail;
+		return booking_error_oom();
+	void **staged = st->events.items + st->events.len;
+	for (size_t i = 0; i < n; i++) {
+		if (!(staged[i] = event_pack(&recs[i]))) {
+			while (i-- > 0)
+				booking_free(staged[i]);
+			return booking_error_oom();
+		}
+	}
 	return 0;
-fail:
-	batch_abort(b);
-	return booking_error_oom();
 }
 
 /* Each event takes the next position and its aggregate's next sequence, and becomes the aggregate's newest. */
-void mem_ev_batch_commit(mem_store *st, ev_batch *b)
+void mem_ev_batch_commit(mem_store *st, size_t n)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		mem_event *e = b->evs[i];
+	for (size_t i = 0; i < n; i++) {
+		mem_event *e = st->events.items[st->events.len];
 		uint64_t h = booking__strmap_hash(e->rec.aggregate_id, NULL);
 		const mem_event *last = booking__strmap_remove(&st->aggs, h, e->rec.aggregate_id, NULL);
 		e->rec.sequence = last ? last->rec.sequence + 1 : 1;
@@ -76,9 +67,6 @@ void mem_ev_batch_commit(mem_store *st, ev_batch *b)
 		e->rec.position = (int64_t)st->events.len + 1;
 		mem_table_add(&st->events, e->rec.id, e);
 	}
-	booking_free(b->evs);
-	b->evs = NULL;
-	b->n = 0;
 }
 
 /* ------------------------------------------------------------------------

@@ -54,16 +54,15 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 	u->rec.email = email;
 	mem_copy_text(u->hash, sizeof u->hash, req->password_hash);
 	mem_lock_store(st);
-	ev_batch batch;
 	int rc = 0;
 	if (mem_find(&st->users, u->rec.id) || map_get(&st->users_by_email, email, NULL))
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
 	else if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0)
 		rc = booking_error_oom();
-	else if ((rc = mem_ev_batch_prepare(st, req->event, 1, &batch)) == 0) {
+	else if ((rc = mem_ev_batch_prepare(st, req->event, 1)) == 0) {
 		mem_table_add(&st->users, u->rec.id, u);
 		map_put(&st->users_by_email, u->rec.email, u);
-		mem_ev_batch_commit(st, &batch);
+		mem_ev_batch_commit(st, 1);
 		u = NULL;
 	}
 	mem_unlock_store(st);
