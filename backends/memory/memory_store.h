@@ -187,6 +187,8 @@ static inline int mem_cmp_i64(int64_t a, int64_t b)
 int mem_table_reserve(table *t, size_t extra);
 /** Add a row under `key`; only after mem_table_reserve(), so it cannot fail. */
 void mem_table_add(table *t, const char *key, void *val);
+/** Under the lock: add `row` under `key` unless the key is taken: 0 added, 1 taken, or BOOKING_ENOMEM (error set). */
+int mem_add_new(table *t, const char *key, void *row);
 /** Under the lock: add `row` under `id` unless the id is taken ("<what> <id> already exists"); on failure the caller keeps it. */
 int mem_add_unique(table *t, const char *id, void *row, const char *what);
 /** mem_add_unique() in a critical section of its own. */

@@ -147,36 +147,26 @@ static int cursor_get(booking_store *base, const char *group, int64_t *position_
 	return 0;
 }
 
-static int cursor_advance_locked(mem_store *st, const char *group, int64_t expected, int64_t position)
-{
-	mem_cursor *c = mem_find(&st->cursors, group);
-	int64_t current = c ? c->position : 0;
-	if (current != expected)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL,
-		                         "cursor of %s is at %lld, not %lld", group, (long long)current,
-		                         (long long)expected);
-	if (c) {
-		c->position = position;
-		return 0;
-	}
-	static const size_t off[1] = {offsetof(mem_cursor, group)};
-	c = mem_pack(sizeof *c, 1, &group, off);
-	if (!c || mem_table_reserve(&st->cursors, 1) < 0) {
-		booking_free(c);
-		return booking_error_oom();
-	}
-	c->position = position;
-	mem_table_add(&st->cursors, c->group, c);
-	return 0;
-}
-
 static int cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
 {
 	mem_store *st = mem_impl(base);
 	if (!group)
 		return mem_missing_arg("group");
+	static const size_t off[1] = {offsetof(mem_cursor, group)};
 	mem_lock_store(st);
-	int rc = cursor_advance_locked(st, group, expected, position);
+	mem_cursor *c = mem_find(&st->cursors, group);
+	int64_t current = c ? c->position : 0;
+	int rc = 0;
+	if (current != expected) {
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group,
+		                       (long long)current, (long long)expected);
+	} else if (!c) {
+		c = mem_pack(sizeof *c, 1, &group, off);
+		if ((rc = c ? mem_add_new(&st->cursors, c->group, c) : booking_error_oom()) < 0)
+			booking_free(c);
+	}
+	if (rc == 0)
+		c->position = position;
 	mem_unlock_store(st);
 	return rc;
 }
@@ -192,63 +182,47 @@ static int inbox_seen(booking_store *base, const char *group, const char *event_
 	return 0;
 }
 
-static int inbox_mark_locked(mem_store *st, const char *group, const char *event_id)
-{
-	if (map_get(&st->inbox.index, group, event_id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
-	static const size_t off[3] = {offsetof(mem_inbox, key), offsetof(mem_inbox, v.event_id),
-	                              offsetof(mem_inbox, v.group)};
-	const char *strs[3] = {group, event_id, group};
-	mem_inbox *row = mem_keyed_pack(sizeof *row, 3, strs, off);
-	if (!row || mem_table_reserve(&st->inbox, 1) < 0) {
-		booking_free(row);
-		return booking_error_oom();
-	}
-	mem_table_add(&st->inbox, row->key, row);
-	return 0;
-}
-
 static int inbox_mark(booking_store *base, const char *group, const char *event_id, int64_t now)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id)
 		return mem_missing_arg("group and event_id");
 	(void)now; /* nothing reads when an inbox row was written */
+	static const size_t off[3] = {offsetof(mem_inbox, key), offsetof(mem_inbox, v.event_id),
+	                              offsetof(mem_inbox, v.group)};
+	const char *strs[3] = {group, event_id, group};
+	mem_inbox *row = mem_keyed_pack(sizeof *row, 3, strs, off);
 	mem_lock_store(st);
-	int rc = inbox_mark_locked(st, group, event_id);
+	int rc = row ? mem_add_new(&st->inbox, row->key, row) : booking_error_oom();
 	mem_unlock_store(st);
+	if (rc != 0)
+		booking_free(row);
+	if (rc > 0)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
 	return rc;
 }
 
-static int dead_letter_put_locked(mem_store *st, const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t now)
-{
-	if (map_get(&st->dead.index, group, event_id))
-		return 0;
-	static const size_t off[5] = {offsetof(mem_dead, key), offsetof(mem_dead, event_id), offsetof(mem_dead, group),
-	                              offsetof(mem_dead, reason), offsetof(mem_dead, envelope)};
-	const char *strs[5] = {group, event_id, group, reason, envelope_json};
-	mem_dead *d = mem_keyed_pack(sizeof *d, 5, strs, off);
-	if (!d || mem_table_reserve(&st->dead, 1) < 0) {
-		booking_free(d);
-		return booking_error_oom();
-	}
-	d->dead_at = now;
-	d->seq = st->dead.len;
-	mem_table_add(&st->dead, d->key, d);
-	return 0;
-}
-
+/* A dead letter already put for the (group, event) stays as it is. */
 static int dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
                         const char *envelope_json, int64_t now)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id)
 		return mem_missing_arg("group and event_id");
+	static const size_t off[5] = {offsetof(mem_dead, key), offsetof(mem_dead, event_id), offsetof(mem_dead, group),
+	                              offsetof(mem_dead, reason), offsetof(mem_dead, envelope)};
+	const char *strs[5] = {group, event_id, group, reason, envelope_json};
+	mem_dead *d = mem_keyed_pack(sizeof *d, 5, strs, off);
+	if (!d)
+		return booking_error_oom();
+	d->dead_at = now;
 	mem_lock_store(st);
-	int rc = dead_letter_put_locked(st, group, event_id, reason, envelope_json, now);
+	d->seq = st->dead.len;
+	int rc = mem_add_new(&st->dead, d->key, d);
 	mem_unlock_store(st);
-	return rc;
+	if (rc != 0)
+		booking_free(d);
+	return rc < 0 ? rc : 0;
 }
 
 static int cmp_dead(const void *a, const void *b)

@@ -36,14 +36,20 @@ void mem_table_add(table *t, const char *key, void *val)
 	t->items[t->len++] = val;
 }
 
-int mem_add_unique(table *t, const char *id, void *row, const char *what)
+int mem_add_new(table *t, const char *key, void *row)
 {
-	if (mem_find(t, id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "%s %s already exists", what, id);
+	if (mem_find(t, key))
+		return 1;
 	if (mem_table_reserve(t, 1) < 0)
 		return booking_error_oom();
-	mem_table_add(t, id, row);
+	mem_table_add(t, key, row);
 	return 0;
+}
+
+int mem_add_unique(table *t, const char *id, void *row, const char *what)
+{
+	int rc = mem_add_new(t, id, row);
+	return rc > 0 ? booking_error_set(BOOKING_EEXISTS, NULL, "%s %s already exists", what, id) : rc;
 }
 
 int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what)
