@@ -8,16 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int cmp_created(int64_t a, int64_t b, const char *ida, const char *idb)
-{
-	int c = mem_cmp_i64(a, b);
-	return c ? c : strcmp(ida, idb);
-}
-
 static int cmp_showtime(const void *a, const void *b)
 {
 	const booking_showtime *x = a, *y = b;
-	return cmp_created(x->starts_at, y->starts_at, x->id, y->id);
+	return mem_cmp_at(x->starts_at, y->starts_at, x->id, y->id);
 }
 
 /* The members of a table listed by (created_at, id), movies and theaters: insert, get and list. */
@@ -25,7 +19,7 @@ static int cmp_showtime(const void *a, const void *b)
 	static int cmp_##kind(const void *a, const void *b)                                                    \
 	{                                                                                                      \
 		const type *x = a, *y = b;                                                                     \
-		return cmp_created(x->created_at, y->created_at, x->id, y->id);                                \
+		return mem_cmp_at(x->created_at, y->created_at, x->id, y->id);                                \
 	}                                                                                                      \
 	static int kind##_insert(booking_store *base, const type *src)                                         \
 	{                                                                                                      \
@@ -82,12 +76,12 @@ static int screen_insert(booking_store *base, const booking_screen *s)
 	int rc = booking_screen_copy(&row, s);
 	if (rc < 0)
 		return rc;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	if (!mem_find(&st->theaters, s->theater_id))
 		rc = booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	else if ((rc = check_unique_labels(s)) == 0)
 		rc = mem_add_unique(&st->screens, row->id, row, "screen");
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (rc < 0)
 		booking_screen_free(row);
 	return rc;
@@ -141,9 +135,9 @@ static int showtime_insert(booking_store *base, const booking_showtime *s)
 	int rc = booking_showtime_copy(&row, s);
 	if (rc < 0)
 		return rc;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	rc = showtime_insert_locked(st, row, &rows);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (rc < 0) {
 		booking_showtime_free(row);
 		booking_free(rows);
@@ -171,13 +165,13 @@ static int showtime_list(booking_store *base, const char *movie_id, booking_stor
 static int seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_seats *rows = mem_find(&st->seat_rows, showtime_id);
 	size_t n = rows ? rows->count : 0;
 	booking_store_seat *snap = n ? booking_calloc(n, sizeof *snap) : NULL;
 	for (size_t i = 0; i < n && snap; i++)
 		snap[i] = rows->seat[i].s;
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	int rc = !rows ? booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND) : n && !snap ? booking_error_oom() : 0;
 	for (size_t i = 0; i < n && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);

@@ -11,8 +11,7 @@
 static int cmp_payment(const void *a, const void *b)
 {
 	const booking_payment *x = a, *y = b;
-	int c = mem_cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
+	return mem_cmp_at(x->created_at, y->created_at, x->id, y->id);
 }
 
 /* ------------------------------------------------------------------------
@@ -33,10 +32,10 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
 	if (mem_find(&st->payments, np->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
-	static const size_t off[4] = {offsetof(mem_idem, key), offsetof(mem_idem, v.key), offsetof(mem_idem, v.user_id),
-	                              offsetof(mem_idem, request_hash)};
-	const char *strs[4] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash};
-	mem_idem *idem = mem_keyed_pack(sizeof *idem, 4, strs, off);
+	static const size_t off[5] = {offsetof(mem_idem, key), offsetof(mem_idem, v.key), offsetof(mem_idem, v.user_id),
+	                              offsetof(mem_idem, request_hash), offsetof(mem_idem, v.payment_id)};
+	const char *strs[5] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash, np->id};
+	mem_idem *idem = mem_keyed_pack(sizeof *idem, 5, strs, off);
 	booking_payment *stored = NULL;
 	booking_payment_copy(&stored, np);
 	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
@@ -45,8 +44,6 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 		booking_free(stored);
 		return booking_error_oom();
 	}
-	mem_copy_text(idem->payment_id, sizeof idem->payment_id, np->id);
-	idem->v.payment_id = idem->payment_id;
 	*idem_out = idem;
 	*payment_out = stored;
 	return 0;
@@ -55,17 +52,15 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 static int cmp_booking_newest(const void *a, const void *b)
 {
 	const booking_reservation *x = a, *y = b;
-	int c = mem_cmp_i64(y->created_at, x->created_at);
-	return c ? c : strcmp(y->id, x->id);
+	return mem_cmp_at(y->created_at, x->created_at, y->id, x->id);
 }
 
 static int cmp_booking_expiry(const void *a, const void *b)
 {
 	const booking_reservation *x = a, *y = b;
-	int c = mem_cmp_i64(x->expires_at, y->expires_at);
-	if (!c)
-		c = mem_cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
+	if (x->expires_at != y->expires_at)
+		return x->expires_at < y->expires_at ? -1 : 1;
+	return mem_cmp_at(x->created_at, y->created_at, x->id, y->id);
 }
 
 /* ------------------------------------------------------------------------
@@ -127,9 +122,9 @@ static int hold(booking_store *base, const booking_store_hold *req, booking_seat
 		return mem_missing_arg("booking");
 	if (req->booking->seat_count && !req->booking->seats)
 		return mem_missing_arg("booking seats");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = hold_locked(st, req, taken, taken_count);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -183,7 +178,7 @@ static int booking_list_by_user(booking_store *base, const char *user_id, int64_
 		return mem_missing_arg("user_id");
 	user_page pg = {user_id, after_created_at, after_id, NULL, 0, max};
 	int rc = 0;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	if (pg.cap > st->bookings.len)
 		pg.cap = st->bookings.len;
 	if (pg.cap && !(pg.top = booking_calloc(pg.cap, sizeof *pg.top)))
@@ -192,7 +187,7 @@ static int booking_list_by_user(booking_store *base, const char *user_id, int64_
 	for (size_t i = st->bookings.len; pg.top && i-- > 0;)
 		if (page_wants(&pg, st->bookings.items[i]))
 			page_offer(&pg, st->bookings.items[i]);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	for (size_t i = 0; i < pg.n && cb && rc == 0; i++)
 		rc = cb(&pg.top[i], payload);
 	booking_free(pg.top);
@@ -279,7 +274,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	}
 	if (new_idem) {
 		mem_table_add(&st->idem, new_idem->key, new_idem);
-		map_put(&st->idem_by_payment, new_idem->payment_id, new_idem);
+		map_put(&st->idem_by_payment, new_idem->v.payment_id, new_idem);
 		mem_table_add(&st->payments, new_payment->id, new_payment);
 	}
 	mem_ev_batch_commit(st, c->event_count);
@@ -291,9 +286,9 @@ static int apply(booking_store *base, const booking_store_change *change, size_t
 	mem_store *st = mem_impl(base);
 	if (!change)
 		return mem_missing_arg("change");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = apply_locked(st, change, failed_guard_out);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -332,17 +327,17 @@ static int idempotency_get(booking_store *base, const char *user_id, const char 
 		return mem_missing_arg("out, user_id and key");
 	memset(out, 0, sizeof(*out));
 	int rc = 0;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_idem *rec = map_get(&st->idem.index, user_id, key);
 	if (!rec) {
 		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "no idempotency record");
 	} else {
 		mem_copy_text(out->request_hash, sizeof out->request_hash, rec->request_hash);
-		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->payment_id);
+		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->v.payment_id);
 		out->completed = rec->v.completed;
 		out->replay_error = rec->replay_error;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -354,7 +349,7 @@ static int payment_attempts(booking_store *base, booking_store_payment_attempts 
 	if (!out || !user_id || !idempotency_key || !booking_id)
 		return mem_missing_arg("out, user_id, idempotency_key and booking_id");
 	memset(out, 0, sizeof(*out));
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	out->key_used = map_get(&st->idem.index, user_id, idempotency_key) != NULL;
 	for (size_t i = 0; i < st->payments.len; i++) {
 		const booking_payment *p = st->payments.items[i];
@@ -365,7 +360,7 @@ static int payment_attempts(booking_store *base, booking_store_payment_attempts 
 		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
 			out->user_count++;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 

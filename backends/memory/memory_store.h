@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The hash index (memory/strmap.c), under the short names these files use. */
 typedef booking__strmap map;
@@ -65,17 +66,11 @@ typedef struct mem_seats {
 	mem_seat seat[];
 } mem_seats;
 
-/* An outbox event; its strings live in the same block, after the struct. */
-typedef struct mem_event {
-	booking_event_record rec;
-} mem_event;
-
-/* An idempotency record; `v` is the view a scan hands out (v.payment_id is `payment_id`). */
+/* An idempotency record; `v` is the view a scan hands out. */
 typedef struct mem_idem {
 	char *key; /* user_id "\n" idempotency key */
 	booking_store_idempotency v;
 	char *request_hash;
-	char payment_id[BOOKING_ID_SIZE];
 	int replay_error;
 } mem_idem;
 
@@ -110,8 +105,8 @@ typedef struct mem_store {
 	table bookings;   /* booking_reservation */
 	table payments;   /* booking_payment */
 	table idem;       /* mem_idem by user "\n" key */
-	table events;     /* mem_event by id; items[i] has position i + 1 */
-	map aggs;         /* the newest mem_event of each aggregate id */
+	table events;     /* booking_event_record by id, its strings in its block; items[i] has position i + 1 */
+	map aggs;         /* the newest event of each aggregate id */
 	table inbox;      /* mem_inbox */
 	table dead;       /* mem_dead */
 	table cursors;    /* mem_cursor */
@@ -133,16 +128,6 @@ static inline mem_store *mem_impl(booking_store *st)
 	return (mem_store *)st;
 }
 
-static inline void mem_lock_store(mem_store *st)
-{
-	pthread_mutex_lock(&st->mu);
-}
-
-static inline void mem_unlock_store(mem_store *st)
-{
-	pthread_mutex_unlock(&st->mu);
-}
-
 /* The row under `id` (a NULL id has none); the caller holds the lock. */
 static inline void *mem_find(const table *t, const char *id)
 {
@@ -159,9 +144,10 @@ static inline mem_seat *mem_seat_of(mem_store *st, const char *showtime_id, cons
 	return map_get(&st->seats, showtime_id, label);
 }
 
-static inline int mem_cmp_i64(int64_t a, int64_t b)
+/* The order of rows by a time, then by id. */
+static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *idb)
 {
-	return a < b ? -1 : a > b;
+	return a != b ? (a < b ? -1 : 1) : strcmp(ida, idb);
 }
 
 /*
@@ -172,10 +158,10 @@ static inline int mem_cmp_i64(int64_t a, int64_t b)
 	static int name(booking_store *base, const char *id, type **out)                                       \
 	{                                                                                                      \
 		mem_store *st = mem_impl(base);                                                                \
-		mem_lock_store(st);                                                                            \
+		pthread_mutex_lock(&st->mu);                                                                   \
 		const type *row = mem_find(&st->tbl, id);                                                      \
 		int rc = row || !out ? type##_copy(out, row) : booking_store_not_found(code);                  \
-		mem_unlock_store(st);                                                                          \
+		pthread_mutex_unlock(&st->mu);                                                                 \
 		if (!row && out)                                                                               \
 			*out = NULL;                                                                           \
 		return rc;                                                                                     \

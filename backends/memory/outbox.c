@@ -8,19 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-static mem_event *event_pack(const booking_event_record *src)
+static booking_event_record *event_pack(const booking_event_record *src)
 {
-	static const size_t off[5] = {offsetof(mem_event, rec.type), offsetof(mem_event, rec.aggregate_type),
-	                              offsetof(mem_event, rec.correlation_id), offsetof(mem_event, rec.traceparent),
-	                              offsetof(mem_event, rec.data_json)};
+	static const size_t off[5] = {
+		offsetof(booking_event_record, type),           offsetof(booking_event_record, aggregate_type),
+		offsetof(booking_event_record, correlation_id), offsetof(booking_event_record, traceparent),
+		offsetof(booking_event_record, data_json)};
 	const char *strs[5] = {src->type, src->aggregate_type, src->correlation_id, src->traceparent, src->data_json};
-	mem_event *e = mem_pack(sizeof *e, 5, strs, off);
+	booking_event_record *e = mem_pack(sizeof *e, 5, strs, off);
 	if (!e)
 		return NULL;
 	/* sequence, position and published stay 0: the commit assigns them */
-	memcpy(e->rec.id, src->id, sizeof e->rec.id);
-	memcpy(e->rec.aggregate_id, src->aggregate_id, sizeof e->rec.aggregate_id);
-	e->rec.occurred_at = src->occurred_at;
+	memcpy(e->id, src->id, sizeof e->id);
+	memcpy(e->aggregate_id, src->aggregate_id, sizeof e->aggregate_id);
+	e->occurred_at = src->occurred_at;
 	return e;
 }
 
@@ -59,13 +60,13 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 void mem_ev_batch_commit(mem_store *st, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		mem_event *e = st->events.items[st->events.len];
-		uint64_t h = booking__strmap_hash(e->rec.aggregate_id, NULL);
-		const mem_event *last = booking__strmap_remove(&st->aggs, h, e->rec.aggregate_id, NULL);
-		e->rec.sequence = last ? last->rec.sequence + 1 : 1;
-		booking__strmap_put_hashed(&st->aggs, h, e->rec.aggregate_id, e);
-		e->rec.position = (int64_t)st->events.len + 1;
-		mem_table_add(&st->events, e->rec.id, e);
+		booking_event_record *e = st->events.items[st->events.len];
+		uint64_t h = booking__strmap_hash(e->aggregate_id, NULL);
+		const booking_event_record *last = booking__strmap_remove(&st->aggs, h, e->aggregate_id, NULL);
+		e->sequence = last ? last->sequence + 1 : 1;
+		booking__strmap_put_hashed(&st->aggs, h, e->aggregate_id, e);
+		e->position = (int64_t)st->events.len + 1;
+		mem_table_add(&st->events, e->id, e);
 	}
 }
 
@@ -82,11 +83,11 @@ static int events_deliver(mem_store *st, bool unpublished, int64_t after, size_t
 {
 	booking_event_record *snap = NULL;
 	size_t n = 0;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	size_t total = st->events.len, first = total;
 	if (unpublished) { /* move the hint past the published prefix */
 		first = st->first_unpublished;
-		while (first < total && ((const mem_event *)st->events.items[first])->rec.published)
+		while (first < total && ((const booking_event_record *)st->events.items[first])->published)
 			first++;
 		st->first_unpublished = first;
 	} else if (after < 0 || (uint64_t)after < total) { /* the event at index i has position i + 1 */
@@ -94,15 +95,15 @@ static int events_deliver(mem_store *st, bool unpublished, int64_t after, size_t
 	}
 	size_t cap = total - first < max ? total - first : max;
 	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
-		mem_unlock_store(st);
+		pthread_mutex_unlock(&st->mu);
 		return booking_error_oom();
 	}
 	for (size_t i = first; i < total && n < cap; i++) {
-		const mem_event *e = st->events.items[i];
-		if (!unpublished || !e->rec.published)
-			snap[n++] = e->rec;
+		const booking_event_record *e = st->events.items[i];
+		if (!unpublished || !e->published)
+			snap[n++] = *e;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	int rc = 0;
 	for (size_t i = 0; i < n && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);
@@ -120,13 +121,13 @@ static int outbox_mark_published(booking_store *base, const char *const *event_i
 	mem_store *st = mem_impl(base);
 	if (n && !event_ids)
 		return mem_missing_arg("event_ids");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	for (size_t i = 0; i < n; i++) {
-		mem_event *e = mem_find(&st->events, event_ids[i]);
+		booking_event_record *e = mem_find(&st->events, event_ids[i]);
 		if (e)
-			e->rec.published = true;
+			e->published = true;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
@@ -140,10 +141,10 @@ static int cursor_get(booking_store *base, const char *group, int64_t *position_
 	mem_store *st = mem_impl(base);
 	if (!group || !position_out)
 		return mem_missing_arg("group");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_cursor *c = mem_find(&st->cursors, group);
 	*position_out = c ? c->position : 0;
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
@@ -153,7 +154,7 @@ static int cursor_advance(booking_store *base, const char *group, int64_t expect
 	if (!group)
 		return mem_missing_arg("group");
 	static const size_t off[1] = {offsetof(mem_cursor, group)};
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	mem_cursor *c = mem_find(&st->cursors, group);
 	int64_t current = c ? c->position : 0;
 	int rc = 0;
@@ -167,7 +168,7 @@ static int cursor_advance(booking_store *base, const char *group, int64_t expect
 	}
 	if (rc == 0)
 		c->position = position;
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -176,9 +177,9 @@ static int inbox_seen(booking_store *base, const char *group, const char *event_
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id || !seen_out)
 		return mem_missing_arg("group and event_id");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	*seen_out = map_get(&st->inbox.index, group, event_id) != NULL;
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
@@ -192,9 +193,9 @@ static int inbox_mark(booking_store *base, const char *group, const char *event_
 	                              offsetof(mem_inbox, v.group)};
 	const char *strs[3] = {group, event_id, group};
 	mem_inbox *row = mem_keyed_pack(sizeof *row, 3, strs, off);
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = row ? mem_add_new(&st->inbox, row->key, row) : booking_error_oom();
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (rc != 0)
 		booking_free(row);
 	if (rc > 0)
@@ -216,10 +217,10 @@ static int dead_letter_put(booking_store *base, const char *group, const char *e
 	if (!d)
 		return booking_error_oom();
 	d->dead_at = now;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	d->seq = st->dead.len;
 	int rc = mem_add_new(&st->dead, d->key, d);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (rc != 0)
 		booking_free(d);
 	return rc < 0 ? rc : 0;
@@ -228,8 +229,9 @@ static int dead_letter_put(booking_store *base, const char *group, const char *e
 static int cmp_dead(const void *a, const void *b)
 {
 	const mem_dead *x = a, *y = b;
-	int c = mem_cmp_i64(x->dead_at, y->dead_at);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+	if (x->dead_at != y->dead_at)
+		return x->dead_at < y->dead_at ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static bool of_group(const void *row, const void *group)

@@ -54,9 +54,9 @@ int mem_add_unique(table *t, const char *id, void *row, const char *what)
 
 int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what)
 {
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = mem_add_unique(t, id, row, what);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -82,9 +82,9 @@ void *mem_rows_copy(const table *t, size_t off, size_t size, bool (*keep)(const 
 void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(const void *row, const void *arg),
                    const void *arg, int (*cmp)(const void *, const void *), size_t *n_out, int *rc)
 {
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	void *snap = mem_rows_copy(t, 0, size, keep, arg, n_out, rc);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (*n_out > 1)
 		qsort(snap, *n_out, size, cmp);
 	return snap;
@@ -226,7 +226,7 @@ static int scan_take(mem_store *st, const booking_store_scan_cbs *cbs, scan_part
 		{cbs->booking != NULL, &st->bookings, 0, sizeof(booking_reservation)},
 		{cbs->payment != NULL, &st->payments, 0, sizeof(booking_payment)},
 		{cbs->idempotency != NULL, &st->idem, offsetof(mem_idem, v), sizeof(booking_store_idempotency)},
-		{cbs->event != NULL, &st->events, offsetof(mem_event, rec), sizeof(booking_event_record)},
+		{cbs->event != NULL, &st->events, 0, sizeof(booking_event_record)},
 		{cbs->inbox != NULL, &st->inbox, offsetof(mem_inbox, v), sizeof(booking_store_inbox)},
 	};
 	int rc = 0;
@@ -266,9 +266,9 @@ static int st_scan(booking_store *base, const booking_store_scan_cbs *cbs, void 
 	if (!cbs)
 		return 0;
 	scan_part part[6] = {{NULL, 0}};
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = scan_take(st, cbs, part);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (rc == 0)
 		rc = scan_walk(cbs, part, payload);
 	for (size_t i = 0; i < 6; i++)

@@ -53,7 +53,7 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 	u->rec = *req->user;
 	u->rec.email = email;
 	mem_copy_text(u->hash, sizeof u->hash, req->password_hash);
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = 0;
 	if (mem_find(&st->users, u->rec.id) || map_get(&st->users_by_email, email, NULL))
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
@@ -65,7 +65,7 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 		mem_ev_batch_commit(st, 1);
 		u = NULL;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	booking_free(u);
 	return rc;
 }
@@ -78,11 +78,11 @@ static int user_lookup(booking_store *base, const char *id, const char *email, b
 	*out = NULL;
 	if (hash_out)
 		*hash_out = NULL;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_user *u =
 		id ? mem_find(&st->users, id) : email ? map_get(&st->users_by_email, email, NULL) : NULL;
 	int rc = u ? user_out(u, out, hash_out) : booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -108,7 +108,7 @@ static int user_set_password_hash(booking_store *base, const char *id, const cha
 		return mem_missing_arg("id and new hash");
 	if (strlen(new_hash) >= MEM_HASH_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	mem_user *u = mem_find(&st->users, id);
 	int rc = 0;
 	if (!u)
@@ -119,7 +119,7 @@ static int user_set_password_hash(booking_store *base, const char *id, const cha
 		mem_copy_text(u->hash, sizeof u->hash, new_hash);
 		u->rec.updated_at = now;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -136,7 +136,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 	mem_store *st = mem_impl(base);
 	if (!jti || !*jti || strlen(jti) >= MEM_JTI_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: jti must be 1..128 bytes");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	size_t keep = 0; /* purge the expired ones first */
 	for (size_t i = 0; i < st->revoked_len; i++)
 		if (st->revoked[i].expires_at > now)
@@ -163,7 +163,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 			st->revoked[st->revoked_len++].expires_at = expires_at;
 		}
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -172,10 +172,10 @@ static int token_is_revoked(booking_store *base, const char *jti, int64_t now, b
 	mem_store *st = mem_impl(base);
 	if (!jti || !revoked_out)
 		return mem_missing_arg("jti and revoked_out");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_revoked *r = revoked_find(st, jti);
 	*revoked_out = r && r->expires_at > now;
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
