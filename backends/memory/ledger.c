@@ -35,7 +35,7 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 	static const size_t off[5] = {offsetof(mem_idem, key), offsetof(mem_idem, v.key), offsetof(mem_idem, v.user_id),
 	                              offsetof(mem_idem, request_hash), offsetof(mem_idem, v.payment_id)};
 	const char *strs[5] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash, np->id};
-	mem_idem *idem = mem_keyed_pack(sizeof *idem, 5, strs, off);
+	mem_idem *idem = mem_pack(sizeof *idem, 5, strs, off, true);
 	booking_payment *stored = NULL;
 	booking_payment_copy(&stored, np);
 	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
@@ -77,7 +77,7 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 	int rc = 0;
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
-		const mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[i].label);
+		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
 		if (seat && booking_store_seat_claimable(seat->s.status, seat->s.hold_until, req->now))
 			continue;
 		if (!seat) { /* the core words the refusal: this seat alone is reported */
@@ -102,7 +102,7 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 		return rc;
 	}
 	for (size_t i = 0; i < b->seat_count; i++) { /* commit */
-		mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[i].label);
+		mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
 		seat->s.status = BOOKING_SEAT_HELD;
 		mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
 		seat->s.hold_until = b->expires_at;
@@ -213,7 +213,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
 			for (size_t k = 0; holds && k < b->seat_count; k++) {
-				const mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[k].label);
+				const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[k].label);
 				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.booking_id, b->id) == 0;
 			}
 		} else {
@@ -242,7 +242,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		return rc;
 	}
 	for (size_t i = 0; sb && i < sb->seat_count; i++) {
-		mem_seat *seat = mem_seat_of(st, sb->showtime_id, sb->seats[i].label);
+		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i].label);
 		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
 			continue;
 		bool to_free = c->seats->to == BOOKING_SEAT_FREE; /* FREE: no holder and no hold time (store.h) */

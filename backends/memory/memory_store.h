@@ -134,16 +134,6 @@ static inline void *mem_find(const table *t, const char *id)
 	return id ? map_get(&t->index, id, NULL) : NULL;
 }
 
-static inline const char *mem_or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
-static inline mem_seat *mem_seat_of(mem_store *st, const char *showtime_id, const char *label)
-{
-	return map_get(&st->seats, showtime_id, label);
-}
-
 /* The order of rows by a time, then by id. */
 static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *idb)
 {
@@ -193,13 +183,7 @@ void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(cons
 /** Copy `src` (NULL as "") into a fixed buffer, truncated, always terminated. */
 void mem_copy_text(char *dst, size_t size, const char *src);
 /** One block: a zeroed struct of `head` bytes, then copies of the `n` strings (see store.c). */
-void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off);
-/**
- * mem_pack() of a row keyed by a "\n" b: src[0] a, src[1] b, both stored
- * joined at off[0] (the field at off[1] is the key's tail, b); a row that
- * also needs a alone gives it again as src[2].
- */
-void *mem_keyed_pack(size_t head, size_t n, const char *const *src, const size_t *off);
+void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off, bool keyed);
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 

@@ -15,7 +15,7 @@ static booking_event_record *event_pack(const booking_event_record *src)
 		offsetof(booking_event_record, correlation_id), offsetof(booking_event_record, traceparent),
 		offsetof(booking_event_record, data_json)};
 	const char *strs[5] = {src->type, src->aggregate_type, src->correlation_id, src->traceparent, src->data_json};
-	booking_event_record *e = mem_pack(sizeof *e, 5, strs, off);
+	booking_event_record *e = mem_pack(sizeof *e, 5, strs, off, false);
 	if (!e)
 		return NULL;
 	/* sequence, position and published stay 0: the commit assigns them */
@@ -162,7 +162,7 @@ static int cursor_advance(booking_store *base, const char *group, int64_t expect
 		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group,
 		                       (long long)current, (long long)expected);
 	} else if (!c) {
-		c = mem_pack(sizeof *c, 1, &group, off);
+		c = mem_pack(sizeof *c, 1, &group, off, false);
 		if ((rc = c ? mem_add_new(&st->cursors, c->group, c) : booking_error_oom()) < 0)
 			booking_free(c);
 	}
@@ -192,7 +192,7 @@ static int inbox_mark(booking_store *base, const char *group, const char *event_
 	static const size_t off[3] = {offsetof(mem_inbox, key), offsetof(mem_inbox, v.event_id),
 	                              offsetof(mem_inbox, v.group)};
 	const char *strs[3] = {group, event_id, group};
-	mem_inbox *row = mem_keyed_pack(sizeof *row, 3, strs, off);
+	mem_inbox *row = mem_pack(sizeof *row, 3, strs, off, true);
 	pthread_mutex_lock(&st->mu);
 	int rc = row ? mem_add_new(&st->inbox, row->key, row) : booking_error_oom();
 	pthread_mutex_unlock(&st->mu);
@@ -213,7 +213,7 @@ static int dead_letter_put(booking_store *base, const char *group, const char *e
 	static const size_t off[5] = {offsetof(mem_dead, key), offsetof(mem_dead, event_id), offsetof(mem_dead, group),
 	                              offsetof(mem_dead, reason), offsetof(mem_dead, envelope)};
 	const char *strs[5] = {group, event_id, group, reason, envelope_json};
-	mem_dead *d = mem_keyed_pack(sizeof *d, 5, strs, off);
+	mem_dead *d = mem_pack(sizeof *d, 5, strs, off, true);
 	if (!d)
 		return booking_error_oom();
 	d->dead_at = now;

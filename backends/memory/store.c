@@ -96,10 +96,10 @@ void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(cons
 
 void mem_copy_text(char *dst, size_t size, const char *src)
 {
-	size_t n = strlen(mem_or_empty(src));
+	size_t n = src ? strlen(src) : 0;
 	if (n >= size)
 		n = size - 1;
-	memcpy(dst, mem_or_empty(src), n);
+	memcpy(dst, src ? src : "", n);
 	dst[n] = '\0';
 }
 
@@ -107,33 +107,28 @@ void mem_copy_text(char *dst, size_t size, const char *src)
  * One block: a zeroed struct of `head` bytes followed by copies of the `n`
  * strings (NULL copied as ""), one after the other, each with its NUL; the
  * copy of src[i] is stored in the char * at byte off[i] of the struct.
+ * `keyed`: the first two copies are joined, src[0] "\n" src[1], into the
+ * row's composite key (at off[0]), the second staying a string of its own.
  */
-void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off)
+void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off, bool keyed)
 {
 	size_t total = head;
 	for (size_t i = 0; i < n; i++)
-		total += strlen(mem_or_empty(src[i])) + 1;
+		total += (src[i] ? strlen(src[i]) : 0) + 1;
 	char *block = booking_malloc(total);
 	if (!block)
 		return NULL;
 	memset(block, 0, head);
 	char *p = block + head;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(mem_or_empty(src[i]));
-		memcpy(p, mem_or_empty(src[i]), len + 1);
+		size_t len = src[i] ? strlen(src[i]) : 0;
+		memcpy(p, src[i] ? src[i] : "", len + 1);
 		memcpy(block + off[i], &p, sizeof p);
 		p += len + 1;
 	}
+	if (keyed)
+		block[head + strlen(src[0])] = '\n';
 	return block;
-}
-
-/* mem_pack() whose first two copies are joined into the key src[0] "\n" src[1]: the second stays its tail. */
-void *mem_keyed_pack(size_t head, size_t n, const char *const *src, const size_t *off)
-{
-	char *row = mem_pack(head, n, src, off);
-	if (row)
-		row[head + strlen(src[0])] = '\n';
-	return row;
 }
 
 int mem_missing_arg(const char *what)

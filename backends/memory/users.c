@@ -46,7 +46,7 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
 	static const size_t off[1] = {offsetof(mem_user, rec.email)};
 	const char *strs[1] = {req->user->email};
-	mem_user *u = mem_pack(sizeof *u, 1, strs, off);
+	mem_user *u = mem_pack(sizeof *u, 1, strs, off, false);
 	if (!u)
 		return booking_error_oom();
 	char *email = u->rec.email;
