@@ -19,11 +19,10 @@ static int cmp_payment(const void *a, const void *b)
  * ------------------------------------------------------------------------ */
 
 /*
- * The rows of a payment that starts, allocated whole (with the table room)
- * before anything changes, so that adding them cannot fail.
+ * The row of a payment that starts, with its idempotency record, allocated
+ * (with the table room) before anything changes, so that adding it cannot fail.
  */
-static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_idem **idem_out,
-                                 booking_payment **payment_out)
+static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_payment **out)
 {
 	const booking_payment *np = start->payment;
 	if (!np || !start->user_id || !start->idempotency_key || !start->request_hash)
@@ -32,20 +31,17 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
 	if (mem_find(&st->payments, np->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
-	static const size_t off[5] = {offsetof(mem_idem, key), offsetof(mem_idem, v.key), offsetof(mem_idem, v.user_id),
-	                              offsetof(mem_idem, request_hash), offsetof(mem_idem, v.payment_id)};
-	const char *strs[5] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash, np->id};
-	mem_idem *idem = mem_pack(sizeof *idem, 5, strs, off, true);
-	booking_payment *stored = NULL;
-	booking_payment_copy(&stored, np);
-	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
-	    map_reserve(&st->idem_by_payment, 1) < 0) {
-		booking_free(idem);
-		booking_free(stored);
+	static const size_t off[4] = {offsetof(mem_payment, idem.key), offsetof(mem_payment, idem.v.key),
+	                              offsetof(mem_payment, idem.v.user_id), offsetof(mem_payment, idem.request_hash)};
+	const char *strs[4] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash};
+	mem_payment *row = mem_pack(sizeof *row, 4, strs, off, true);
+	if (!row || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0) {
+		booking_free(row);
 		return booking_error_oom();
 	}
-	*idem_out = idem;
-	*payment_out = stored;
+	row->p = *np;
+	row->idem.v.payment_id = row->p.id;
+	*out = row;
 	return 0;
 }
 
@@ -232,13 +228,11 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	booking_payment *pay = c->payment ? mem_find(&st->payments, c->payment->id) : NULL;
 	if (c->payment && !pay)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
-	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
-	mem_idem *new_idem = NULL;
-	booking_payment *new_payment = NULL;
-	int rc = c->start ? payment_start_prepare(st, c->start, &new_idem, &new_payment) : 0;
+	mem_payment *of_idem = c->idempotency ? mem_find(&st->payments, c->idempotency->payment_id) : NULL;
+	mem_payment *started = NULL;
+	int rc = c->start ? payment_start_prepare(st, c->start, &started) : 0;
 	if (rc < 0 || (rc = mem_ev_batch_prepare(st, c->events, c->event_count)) < 0) {
-		booking_free(new_idem);
-		booking_free(new_payment);
+		booking_free(started);
 		return rc;
 	}
 	for (size_t i = 0; sb && i < sb->seat_count; i++) {
@@ -268,14 +262,13 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			pay->refunded_amount = c->payment->refunded_amount;
 		pay->updated_at = c->payment->updated_at;
 	}
-	if (idem) {
-		idem->v.completed = true;
-		idem->replay_error = c->idempotency->replay_error;
+	if (of_idem) {
+		of_idem->idem.v.completed = true;
+		of_idem->idem.replay_error = c->idempotency->replay_error;
 	}
-	if (new_idem) {
-		mem_table_add(&st->idem, new_idem->key, new_idem);
-		map_put(&st->idem_by_payment, new_idem->v.payment_id, new_idem);
-		mem_table_add(&st->payments, new_payment->id, new_payment);
+	if (started) {
+		mem_table_add(&st->idem, started->idem.key, &started->idem);
+		mem_table_add(&st->payments, started->p.id, started);
 	}
 	mem_ev_batch_commit(st, c->event_count);
 	return 0;

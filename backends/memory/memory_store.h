@@ -74,6 +74,12 @@ typedef struct mem_idem {
 	int replay_error;
 } mem_idem;
 
+/* A payment (in the layout of booking_payment: a get copies it) and the idempotency record that started it. */
+typedef struct mem_payment {
+	booking_payment p;
+	mem_idem idem;
+} mem_payment;
+
 typedef struct mem_inbox {
 	char *key; /* group "\n" event_id */
 	booking_store_inbox v;
@@ -103,15 +109,14 @@ typedef struct mem_store {
 	table showtimes;  /* booking_showtime */
 	table seat_rows;  /* mem_seats by showtime id, in the order of showtimes */
 	table bookings;   /* booking_reservation */
-	table payments;   /* booking_payment */
-	table idem;       /* mem_idem by user "\n" key */
+	table payments;   /* mem_payment */
+	table idem;       /* mem_idem by user "\n" key (owned by payments) */
 	table events;     /* booking_event_record by id, its strings in its block; items[i] has position i + 1 */
 	map aggs;         /* the newest event of each aggregate id */
 	table inbox;      /* mem_inbox */
 	table dead;       /* mem_dead */
 	table cursors;    /* mem_cursor */
 	map seats;        /* mem_seat by showtime "\n" label (owned by seat_rows) */
-	map idem_by_payment; /* mem_idem by payment id */
 	size_t seat_total;
 	size_t first_unpublished; /* every event before this index is published */
 	/* users and token revocations (store version 2) */

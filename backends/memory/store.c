@@ -156,18 +156,18 @@ static void st_free(booking_store *base)
 		booking_showtime_free(st->showtimes.items[i]);
 	for (size_t i = 0; i < st->bookings.len; i++)
 		booking_reservation_free(st->bookings.items[i]);
-	table *tables[] = {&st->movies,    &st->theaters, &st->screens, &st->showtimes, &st->bookings,
-	                   &st->seat_rows, &st->payments, &st->idem,    &st->events,    &st->inbox,
-	                   &st->dead,      &st->cursors,  &st->users};
+	table *tables[] = {&st->movies,    &st->theaters, &st->screens, &st->showtimes, &st->bookings, &st->idem,
+	                   &st->seat_rows, &st->payments, &st->events,  &st->inbox,     &st->dead,     &st->cursors,
+	                   &st->users};
 	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
-		for (size_t j = 0; i >= 5 && j < tables[i]->len; j++) /* the first five are freed above */
+		/* the first five are freed above, an idempotency record with its payment */
+		for (size_t j = 0; i >= 6 && j < tables[i]->len; j++)
 			booking_free(tables[i]->items[j]);
 		booking_free(tables[i]->items);
 		map_clear(&tables[i]->index);
 	}
 	map_clear(&st->seats);
 	map_clear(&st->aggs);
-	map_clear(&st->idem_by_payment);
 	map_clear(&st->users_by_email);
 	booking_free(st->revoked);
 	pthread_mutex_destroy(&st->mu);
