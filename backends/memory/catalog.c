@@ -23,9 +23,15 @@ static int cmp_showtime(const void *a, const void *b)
 	}                                                                                                      \
 	static int kind##_insert(booking_store *base, const type *src)                                         \
 	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
 		type *row = NULL;                                                                              \
 		int rc = type##_copy(&row, src);                                                               \
-		if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->tbl, row->id, row, #kind)) < 0) \
+		if (rc < 0)                                                                                    \
+			return rc;                                                                             \
+		pthread_mutex_lock(&st->mu);                                                                   \
+		rc = mem_add_unique(&st->tbl, row->id, row, #kind);                                            \
+		pthread_mutex_unlock(&st->mu);                                                                 \
+		if (rc < 0)                                                                                    \
 			type##_free(row);                                                                      \
 		return rc;                                                                                     \
 	}                                                                                                      \

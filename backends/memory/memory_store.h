@@ -172,8 +172,6 @@ void mem_table_add(table *t, const char *key, void *val);
 int mem_add_new(table *t, const char *key, void *row);
 /** Under the lock: add `row` under `id` unless the id is taken ("<what> <id> already exists"); on failure the caller keeps it. */
 int mem_add_unique(table *t, const char *id, void *row, const char *what);
-/** mem_add_unique() in a critical section of its own. */
-int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what);
 /**
  * Copies (the `size` bytes at `off` of each row) of the rows of `t` that
  * `keep` accepts (all when NULL); the caller holds the lock. They borrow

@@ -52,14 +52,6 @@ int mem_add_unique(table *t, const char *id, void *row, const char *what)
 	return rc > 0 ? booking_error_set(BOOKING_EEXISTS, NULL, "%s %s already exists", what, id) : rc;
 }
 
-int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what)
-{
-	pthread_mutex_lock(&st->mu);
-	int rc = mem_add_unique(t, id, row, what);
-	pthread_mutex_unlock(&st->mu);
-	return rc;
-}
-
 void *mem_rows_copy(const table *t, size_t off, size_t size, bool (*keep)(const void *row, const void *arg),
                     const void *arg, size_t *n_out, int *rc)
 {
