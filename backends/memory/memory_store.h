@@ -149,6 +149,7 @@ static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *
  * A get member: a copy of the row under `id` (type##_copy() of <booking/sys/records.h>), taken
  * under the lock; `code` when there is none.
  */
+/* NOLINTBEGIN(bugprone-macro-parentheses): `type` names a type */
 #define MEM_GET(name, type, tbl, code)                                                                           \
 	static int name(booking_store *base, const char *id, type **out)                                       \
 	{                                                                                                      \
@@ -161,6 +162,7 @@ static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *
 			*out = NULL;                                                                           \
 		return rc;                                                                                     \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* --- store.c: tables, strings, errors ----------------------------------- */
 

@@ -161,13 +161,15 @@ static int cursor_advance(booking_store *base, const char *group, int64_t expect
 	if (current != expected) {
 		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group,
 		                       (long long)current, (long long)expected);
-	} else if (!c) {
-		c = mem_pack(sizeof *c, 1, &group, off, false);
-		if ((rc = c ? mem_add_new(&st->cursors, c->group, c) : booking_error_oom()) < 0)
-			booking_free(c);
-	}
-	if (rc == 0)
+	} else if (c) {
 		c->position = position;
+	} else if ((c = mem_pack(sizeof *c, 1, &group, off, false)) != NULL) {
+		c->position = position;
+		if ((rc = mem_add_new(&st->cursors, c->group, c)) < 0)
+			booking_free(c);
+	} else {
+		rc = booking_error_oom();
+	}
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }

@@ -119,7 +119,7 @@ void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off,
 		p += len + 1;
 	}
 	if (keyed)
-		block[head + strlen(src[0])] = '\n';
+		block[head + strlen(block + head)] = '\n';
 	return block;
 }
 
