@@ -113,26 +113,6 @@ static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen
 	return rows;
 }
 
-static int showtime_insert_locked(mem_store *st, booking_showtime *row, mem_seats **rows)
-{
-	if (!mem_find(&st->movies, row->movie_id))
-		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
-	const booking_screen *scr = mem_find(&st->screens, row->screen_id);
-	if (!scr)
-		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
-	if (mem_find(&st->showtimes, row->id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", row->id);
-	if (!(*rows = seat_rows_new(row, scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
-	    mem_table_reserve(&st->seat_rows, 1) < 0 || map_reserve(&st->seats, scr->seat_count) < 0)
-		return booking_error_oom();
-	for (size_t i = 0; i < (*rows)->count; i++)
-		map_put(&st->seats, (*rows)->seat[i].key, &(*rows)->seat[i]);
-	mem_table_add(&st->showtimes, row->id, row);
-	mem_table_add(&st->seat_rows, row->id, *rows);
-	st->seat_total += (*rows)->count;
-	return 0;
-}
-
 static int showtime_insert(booking_store *base, const booking_showtime *s)
 {
 	mem_store *st = mem_impl(base);
@@ -144,7 +124,23 @@ static int showtime_insert(booking_store *base, const booking_showtime *s)
 	if (rc < 0)
 		return rc;
 	pthread_mutex_lock(&st->mu);
-	rc = showtime_insert_locked(st, row, &rows);
+	const booking_screen *scr = mem_find(&st->screens, row->screen_id);
+	if (!mem_find(&st->movies, row->movie_id))
+		rc = booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
+	else if (!scr)
+		rc = booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
+	else if (mem_find(&st->showtimes, row->id))
+		rc = booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", row->id);
+	else if (!(rows = seat_rows_new(row, scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
+	         mem_table_reserve(&st->seat_rows, 1) < 0 || map_reserve(&st->seats, scr->seat_count) < 0)
+		rc = booking_error_oom();
+	else {
+		for (size_t i = 0; i < rows->count; i++)
+			map_put(&st->seats, rows->seat[i].key, &rows->seat[i]);
+		mem_table_add(&st->showtimes, row->id, row);
+		mem_table_add(&st->seat_rows, row->id, rows);
+		st->seat_total += rows->count;
+	}
 	pthread_mutex_unlock(&st->mu);
 	if (rc < 0) {
 		booking_showtime_free(row);

@@ -63,14 +63,25 @@ static int cmp_booking_expiry(const void *a, const void *b)
  * Reservations.
  * ------------------------------------------------------------------------ */
 
-static int hold_locked(mem_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+static int hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
+	mem_store *st = mem_impl(base);
+	if (taken_count)
+		*taken_count = 0;
+	if (!req || !req->booking)
+		return mem_missing_arg("booking");
 	const booking_reservation *b = req->booking;
+	if (b->seat_count && !b->seats)
+		return mem_missing_arg("booking seats");
+	booking_reservation *copy = NULL;
+	int rc = booking_reservation_copy(&copy, b);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&st->mu);
 	if (!mem_find(&st->showtimes, b->showtime_id))
-		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
-	if (mem_find(&st->bookings, b->id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
-	int rc = 0;
+		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
+	else if (mem_find(&st->bookings, b->id))
+		rc = booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
 		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
@@ -88,39 +99,22 @@ static int hold_locked(mem_store *st, const booking_store_hold *req, booking_sea
 		rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
 	if (taken_count)
 		*taken_count = ntaken;
-	booking_reservation *copy = NULL;
-	if (rc == 0)
-		rc = booking_reservation_copy(&copy, b);
 	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
 		rc = booking_error_oom();
-	if (rc < 0 || (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) < 0) {
-		booking_reservation_free(copy);
-		return rc;
+	if (rc == 0 && (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) == 0) {
+		for (size_t i = 0; i < b->seat_count; i++) {
+			mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
+			seat->s.status = BOOKING_SEAT_HELD;
+			mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
+			seat->s.hold_until = b->expires_at;
+			seat->s.version++;
+		}
+		mem_table_add(&st->bookings, copy->id, copy);
+		mem_ev_batch_commit(st, req->event ? 1 : 0);
+		copy = NULL;
 	}
-	for (size_t i = 0; i < b->seat_count; i++) { /* commit */
-		mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
-		seat->s.status = BOOKING_SEAT_HELD;
-		mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
-		seat->s.hold_until = b->expires_at;
-		seat->s.version++;
-	}
-	mem_table_add(&st->bookings, copy->id, copy);
-	mem_ev_batch_commit(st, req->event ? 1 : 0);
-	return 0;
-}
-
-static int hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
-{
-	mem_store *st = mem_impl(base);
-	if (taken_count)
-		*taken_count = 0;
-	if (!req || !req->booking)
-		return mem_missing_arg("booking");
-	if (req->booking->seat_count && !req->booking->seats)
-		return mem_missing_arg("booking seats");
-	pthread_mutex_lock(&st->mu);
-	int rc = hold_locked(st, req, taken, taken_count);
 	pthread_mutex_unlock(&st->mu);
+	booking_reservation_free(copy);
 	return rc;
 }
 
