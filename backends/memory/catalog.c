@@ -1,6 +1,6 @@
 /*
  * Memory store — the catalog: movies, theaters, screens, showtimes, seat rows.
- * Catalog rows never change once stored: a get copies one after the lookup.
+ * Catalog rows never change once stored.
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
@@ -8,89 +8,52 @@
 #include <stdio.h>
 #include <string.h>
 
-static int cmp_created(int64_t a, int64_t b, const char *ida, const char *idb)
-{
-	int c = mem_cmp_i64(a, b);
-	return c ? c : strcmp(ida, idb);
-}
-
-static int cmp_movie(const void *a, const void *b)
-{
-	const booking_movie *x = a, *y = b;
-	return cmp_created(x->created_at, y->created_at, x->id, y->id);
-}
-
-static int cmp_theater(const void *a, const void *b)
-{
-	const booking_theater *x = a, *y = b;
-	return cmp_created(x->created_at, y->created_at, x->id, y->id);
-}
-
 static int cmp_showtime(const void *a, const void *b)
 {
 	const booking_showtime *x = a, *y = b;
-	return cmp_created(x->starts_at, y->starts_at, x->id, y->id);
+	return mem_cmp_at(x->starts_at, y->starts_at, x->id, y->id);
 }
 
-static int movie_insert(booking_store *base, const booking_movie *m)
-{
-	booking_movie *row = NULL;
-	int rc = booking_movie_copy(&row, m);
-	if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->movies, row->id, row, "movie")) < 0)
-		booking_movie_free(row);
-	return rc;
-}
+/* The members of a table listed by (created_at, id), movies and theaters: insert, get and list. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): `type` names a type */
+#define CATALOG_TABLE(kind, type, tbl, not_found)                                                               \
+	static int cmp_##kind(const void *a, const void *b)                                                    \
+	{                                                                                                      \
+		const type *x = a, *y = b;                                                                     \
+		return mem_cmp_at(x->created_at, y->created_at, x->id, y->id);                                \
+	}                                                                                                      \
+	static int kind##_insert(booking_store *base, const type *src)                                         \
+	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
+		type *row = NULL;                                                                              \
+		int rc = type##_copy(&row, src);                                                               \
+		if (rc < 0)                                                                                    \
+			return rc;                                                                             \
+		pthread_mutex_lock(&st->mu);                                                                   \
+		rc = mem_add_unique(&st->tbl, row->id, row, #kind);                                            \
+		pthread_mutex_unlock(&st->mu);                                                                 \
+		if (rc < 0)                                                                                    \
+			type##_free(row);                                                                      \
+		return rc;                                                                                     \
+	}                                                                                                      \
+	MEM_GET(kind##_get, type, tbl, not_found)                                                              \
+	static int kind##_list(booking_store *base, int (*cb)(const type *, void *), void *payload)             \
+	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
+		size_t n;                                                                                      \
+		int rc;                                                                                        \
+		type *snap = mem_snapshot(st, &st->tbl, sizeof *snap, NULL, NULL, cmp_##kind, &n, &rc);        \
+		for (size_t i = 0; i < n && cb && rc == 0; i++)                                                \
+			rc = cb(&snap[i], payload);                                                            \
+		booking_free(snap);                                                                            \
+		return rc;                                                                                     \
+	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
-static int movie_get(booking_store *base, const char *id, booking_movie **out)
-{
-	const booking_movie *m = mem_get(mem_impl(base), &mem_impl(base)->movies, id);
-	if (m || !out)
-		return booking_movie_copy(out, m);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
-}
-
-static int movie_list(booking_store *base, booking_store_movie_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
-	size_t n;
-	int rc;
-	booking_movie *snap = mem_snapshot(st, &st->movies, sizeof *snap, NULL, NULL, cmp_movie, &n, &rc);
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
-
-static int theater_insert(booking_store *base, const booking_theater *t)
-{
-	booking_theater *row = NULL;
-	int rc = booking_theater_copy(&row, t);
-	if (rc == 0 && (rc = mem_insert(mem_impl(base), &mem_impl(base)->theaters, row->id, row, "theater")) < 0)
-		booking_theater_free(row);
-	return rc;
-}
-
-static int theater_get(booking_store *base, const char *id, booking_theater **out)
-{
-	const booking_theater *t = mem_get(mem_impl(base), &mem_impl(base)->theaters, id);
-	if (t || !out)
-		return booking_theater_copy(out, t);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
-}
-
-static int theater_list(booking_store *base, booking_store_theater_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
-	size_t n;
-	int rc;
-	booking_theater *snap = mem_snapshot(st, &st->theaters, sizeof *snap, NULL, NULL, cmp_theater, &n, &rc);
-	for (size_t i = 0; i < n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
+CATALOG_TABLE(movie, booking_movie, movies, BOOKING_EMOVIE_NOT_FOUND)
+CATALOG_TABLE(theater, booking_theater, theaters, BOOKING_ETHEATER_NOT_FOUND)
+MEM_GET(screen_get, booking_screen, screens, BOOKING_ESCREEN_NOT_FOUND)
+MEM_GET(showtime_get, booking_showtime, showtimes, BOOKING_ESHOWTIME_NOT_FOUND)
 
 /* Seat labels of a screen must be unique: the seat index of a showtime relies on it. */
 static int check_unique_labels(const booking_screen *s)
@@ -100,7 +63,7 @@ static int check_unique_labels(const booking_screen *s)
 	map seen = {0};
 	int rc = 0;
 	if (map_reserve(&seen, s->seat_count) < 0)
-		return mem_oom();
+		return booking_error_oom();
 	for (size_t i = 0; i < s->seat_count && rc == 0; i++) {
 		if (map_get(&seen, s->seats[i].label, NULL))
 			rc = booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
@@ -121,24 +84,15 @@ static int screen_insert(booking_store *base, const booking_screen *s)
 	int rc = booking_screen_copy(&row, s);
 	if (rc < 0)
 		return rc;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	if (!mem_find(&st->theaters, s->theater_id))
 		rc = booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
 	else if ((rc = check_unique_labels(s)) == 0)
 		rc = mem_add_unique(&st->screens, row->id, row, "screen");
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	if (rc < 0)
 		booking_screen_free(row);
 	return rc;
-}
-
-static int screen_get(booking_store *base, const char *id, booking_screen **out)
-{
-	const booking_screen *s = mem_get(mem_impl(base), &mem_impl(base)->screens, id);
-	if (s || !out)
-		return booking_screen_copy(out, s);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 }
 
 /* The showtime's seat rows, all free, in the screen's layout order. */
@@ -159,26 +113,6 @@ static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen
 	return rows;
 }
 
-static int showtime_insert_locked(mem_store *st, booking_showtime *row, mem_seats **rows)
-{
-	if (!mem_find(&st->movies, row->movie_id))
-		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
-	const booking_screen *scr = mem_find(&st->screens, row->screen_id);
-	if (!scr)
-		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
-	if (mem_find(&st->showtimes, row->id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", row->id);
-	if (!(*rows = seat_rows_new(row, scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
-	    mem_table_reserve(&st->seat_rows, 1) < 0 || map_reserve(&st->seats, scr->seat_count) < 0)
-		return mem_oom();
-	for (size_t i = 0; i < (*rows)->count; i++)
-		map_put(&st->seats, (*rows)->seat[i].key, &(*rows)->seat[i]);
-	mem_table_add(&st->showtimes, row->id, row);
-	mem_table_add(&st->seat_rows, row->id, *rows);
-	st->seat_total += (*rows)->count;
-	return 0;
-}
-
 static int showtime_insert(booking_store *base, const booking_showtime *s)
 {
 	mem_store *st = mem_impl(base);
@@ -189,23 +123,30 @@ static int showtime_insert(booking_store *base, const booking_showtime *s)
 	int rc = booking_showtime_copy(&row, s);
 	if (rc < 0)
 		return rc;
-	mem_lock_store(st);
-	rc = showtime_insert_locked(st, row, &rows);
-	mem_unlock_store(st);
+	pthread_mutex_lock(&st->mu);
+	const booking_screen *scr = mem_find(&st->screens, row->screen_id);
+	if (!mem_find(&st->movies, row->movie_id))
+		rc = booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
+	else if (!scr)
+		rc = booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
+	else if (mem_find(&st->showtimes, row->id))
+		rc = booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", row->id);
+	else if (!(rows = seat_rows_new(row, scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
+	         mem_table_reserve(&st->seat_rows, 1) < 0 || map_reserve(&st->seats, scr->seat_count) < 0)
+		rc = booking_error_oom();
+	else {
+		for (size_t i = 0; i < rows->count; i++)
+			map_put(&st->seats, rows->seat[i].key, &rows->seat[i]);
+		mem_table_add(&st->showtimes, row->id, row);
+		mem_table_add(&st->seat_rows, row->id, rows);
+		st->seat_total += rows->count;
+	}
+	pthread_mutex_unlock(&st->mu);
 	if (rc < 0) {
 		booking_showtime_free(row);
 		booking_free(rows);
 	}
 	return rc;
-}
-
-static int showtime_get(booking_store *base, const char *id, booking_showtime **out)
-{
-	const booking_showtime *s = mem_get(mem_impl(base), &mem_impl(base)->showtimes, id);
-	if (s || !out)
-		return booking_showtime_copy(out, s);
-	*out = NULL;
-	return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 }
 
 static bool of_movie(const void *row, const void *movie_id)
@@ -228,14 +169,14 @@ static int showtime_list(booking_store *base, const char *movie_id, booking_stor
 static int seat_list(booking_store *base, const char *showtime_id, booking_store_seat_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_seats *rows = mem_find(&st->seat_rows, showtime_id);
 	size_t n = rows ? rows->count : 0;
 	booking_store_seat *snap = n ? booking_calloc(n, sizeof *snap) : NULL;
 	for (size_t i = 0; i < n && snap; i++)
 		snap[i] = rows->seat[i].s;
-	mem_unlock_store(st);
-	int rc = !rows ? booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND) : n && !snap ? mem_oom() : 0;
+	pthread_mutex_unlock(&st->mu);
+	int rc = !rows ? booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND) : n && !snap ? booking_error_oom() : 0;
 	for (size_t i = 0; i < n && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);
 	booking_free(snap);

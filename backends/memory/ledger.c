@@ -8,27 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The rows of a payment that starts (apply): allocated first, then committed (cannot fail) or aborted. */
-typedef struct payment_start {
-	mem_idem *idem;
-	booking_payment *payment;
-} payment_start;
-
 static int cmp_payment(const void *a, const void *b)
 {
 	const booking_payment *x = a, *y = b;
-	int c = mem_cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
+	return mem_cmp_at(x->created_at, y->created_at, x->id, y->id);
 }
 
 /* ------------------------------------------------------------------------
  * Payments.
  * ------------------------------------------------------------------------ */
 
-/* A payment that starts, allocated whole before anything changes (payment_start_commit cannot fail). */
-static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, payment_start *out)
+/*
+ * The row of a payment that starts, with its idempotency record, allocated
+ * (with the table room) before anything changes, so that adding it cannot fail.
+ */
+static int payment_start_prepare(mem_store *st, const booking_store_payment_start *start, mem_payment **out)
 {
-	memset(out, 0, sizeof(*out));
 	const booking_payment *np = start->payment;
 	if (!np || !start->user_id || !start->idempotency_key || !start->request_hash)
 		return mem_missing_arg("start: payment, user_id, idempotency_key and request_hash");
@@ -36,161 +31,37 @@ static int payment_start_prepare(mem_store *st, const booking_store_payment_star
 		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
 	if (mem_find(&st->payments, np->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "payment %s already exists", np->id);
-	char *key = mem_key_join(start->user_id, start->idempotency_key);
-	if (!key)
-		return mem_oom();
-	char *k = NULL, *u = NULL, *ik = NULL, *h = NULL;
-	const char *strs[4] = {key, start->user_id, start->idempotency_key, start->request_hash};
-	char **dst[4] = {&k, &u, &ik, &h};
-	mem_idem *idem = mem_pack(sizeof *idem, 4, strs, dst);
-	booking_free(key);
-	booking_payment *stored = NULL;
-	booking_payment_copy(&stored, np);
-	if (!idem || !stored || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0 ||
-	    map_reserve(&st->idem_by_payment, 1) < 0) {
-		booking_free(idem);
-		booking_free(stored);
-		return mem_oom();
+	static const size_t off[4] = {offsetof(mem_payment, idem.key), offsetof(mem_payment, idem.v.key),
+	                              offsetof(mem_payment, idem.v.user_id), offsetof(mem_payment, idem.request_hash)};
+	const char *strs[4] = {start->user_id, start->idempotency_key, start->user_id, start->request_hash};
+	mem_payment *row = mem_pack(sizeof *row, 4, strs, off, true);
+	if (!row || mem_table_reserve(&st->idem, 1) < 0 || mem_table_reserve(&st->payments, 1) < 0) {
+		booking_free(row);
+		return booking_error_oom();
 	}
-	idem->key = k;
-	idem->user_id = u;
-	idem->idem_key = ik;
-	idem->request_hash = h;
-	mem_copy_text(idem->payment_id, sizeof idem->payment_id, np->id);
-	idem->completed = false;
-	idem->replay_error = 0;
-	out->idem = idem;
-	out->payment = stored;
+	row->p = *np;
+	row->idem.v.payment_id = row->p.id;
+	*out = row;
 	return 0;
-}
-
-static void payment_start_commit(mem_store *st, payment_start *ps)
-{
-	if (!ps->idem || !ps->payment) /* prepared by payment_start_prepare(), which set both or failed */
-		return;
-	mem_table_add(&st->idem, ps->idem->key, ps->idem);
-	map_put(&st->idem_by_payment, ps->idem->payment_id, ps->idem);
-	mem_table_add(&st->payments, ps->payment->id, ps->payment);
-	ps->idem = NULL;
-	ps->payment = NULL;
-}
-
-static void payment_start_abort(payment_start *ps)
-{
-	booking_free(ps->idem);
-	booking_free(ps->payment);
-	ps->idem = NULL;
-	ps->payment = NULL;
-}
-
-/* ------------------------------------------------------------------------
- * Seats of a booking.
- * ------------------------------------------------------------------------ */
-
-static void seat_free_row(mem_seat *seat)
-{
-	seat->s.status = BOOKING_SEAT_FREE;
-	seat->s.booking_id[0] = '\0';
-	seat->s.hold_until = 0;
-	seat->s.version++;
-}
-
-static void booking_set_status(booking_reservation *b, booking_status to, booking_saga_state saga, int64_t now)
-{
-	b->status = to;
-	b->saga = saga;
-	b->version++;
-	b->updated_at = now;
 }
 
 static int cmp_booking_newest(const void *a, const void *b)
 {
 	const booking_reservation *x = a, *y = b;
-	int c = mem_cmp_i64(y->created_at, x->created_at);
-	return c ? c : strcmp(y->id, x->id);
+	return mem_cmp_at(y->created_at, x->created_at, y->id, x->id);
 }
 
 static int cmp_booking_expiry(const void *a, const void *b)
 {
 	const booking_reservation *x = a, *y = b;
-	int c = mem_cmp_i64(x->expires_at, y->expires_at);
-	if (!c)
-		c = mem_cmp_i64(x->created_at, y->created_at);
-	return c ? c : strcmp(x->id, y->id);
+	if (x->expires_at != y->expires_at)
+		return x->expires_at < y->expires_at ? -1 : 1;
+	return mem_cmp_at(x->created_at, y->created_at, x->id, y->id);
 }
 
 /* ------------------------------------------------------------------------
  * Reservations.
  * ------------------------------------------------------------------------ */
-
-static bool seat_claimable(const mem_seat *seat, int64_t now)
-{
-	return booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
-}
-
-static int hold_locked(mem_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
-{
-	const booking_reservation *b = req->booking;
-	if (!mem_find(&st->showtimes, b->showtime_id))
-		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
-	if (mem_find(&st->bookings, b->id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
-
-	mem_seat **seats = NULL;
-	if (b->seat_count) {
-		seats = booking_calloc(b->seat_count, sizeof *seats);
-		if (!seats)
-			return mem_oom();
-	}
-	for (size_t i = 0; i < b->seat_count; i++) {
-		seats[i] = mem_seat_of(st, b->showtime_id, b->seats[i].label);
-		if (!seats[i]) { /* the core words the refusal */
-			if (taken)
-				taken[0] = b->seats[i];
-			if (taken_count)
-				*taken_count = 1;
-			booking_free(seats);
-			return booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
-		}
-	}
-	size_t ntaken = 0;
-	for (size_t i = 0; i < b->seat_count; i++) {
-		if (seat_claimable(seats[i], req->now))
-			continue;
-		if (taken)
-			taken[ntaken] = b->seats[i];
-		ntaken++;
-	}
-	if (ntaken) {
-		if (taken_count)
-			*taken_count = ntaken;
-		booking_free(seats);
-		return booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
-	}
-
-	ev_batch batch;
-	booking_reservation *copy = NULL;
-	int rc = booking_reservation_copy(&copy, b);
-	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
-		rc = mem_oom();
-	if (rc < 0 || (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0, &batch)) < 0) {
-		booking_reservation_free(copy);
-		booking_free(seats);
-		return rc;
-	}
-	/* commit */
-	for (size_t i = 0; i < b->seat_count; i++) {
-		mem_seat *seat = seats[i];
-		seat->s.status = BOOKING_SEAT_HELD;
-		mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
-		seat->s.hold_until = b->expires_at;
-		seat->s.version++;
-	}
-	mem_table_add(&st->bookings, copy->id, copy);
-	mem_ev_batch_commit(st, &batch);
-	booking_free(seats);
-	return 0;
-}
 
 static int hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
@@ -199,32 +70,63 @@ static int hold(booking_store *base, const booking_store_hold *req, booking_seat
 		*taken_count = 0;
 	if (!req || !req->booking)
 		return mem_missing_arg("booking");
-	if (req->booking->seat_count && !req->booking->seats)
+	const booking_reservation *b = req->booking;
+	if (b->seat_count && !b->seats)
 		return mem_missing_arg("booking seats");
-	mem_lock_store(st);
-	int rc = hold_locked(st, req, taken, taken_count);
-	mem_unlock_store(st);
+	booking_reservation *copy = NULL;
+	int rc = booking_reservation_copy(&copy, b);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&st->mu);
+	if (!mem_find(&st->showtimes, b->showtime_id))
+		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
+	else if (mem_find(&st->bookings, b->id))
+		rc = booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
+	size_t ntaken = 0;
+	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
+		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
+		if (seat && booking_store_seat_claimable(seat->s.status, seat->s.hold_until, req->now))
+			continue;
+		if (!seat) { /* the core words the refusal: this seat alone is reported */
+			ntaken = 0;
+			rc = booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
+		}
+		if (taken)
+			taken[ntaken] = b->seats[i];
+		ntaken++;
+	}
+	if (ntaken && rc == 0)
+		rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
+	if (taken_count)
+		*taken_count = ntaken;
+	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
+		rc = booking_error_oom();
+	if (rc == 0 && (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) == 0) {
+		for (size_t i = 0; i < b->seat_count; i++) {
+			mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
+			seat->s.status = BOOKING_SEAT_HELD;
+			mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
+			seat->s.hold_until = b->expires_at;
+			seat->s.version++;
+		}
+		mem_table_add(&st->bookings, copy->id, copy);
+		mem_ev_batch_commit(st, req->event ? 1 : 0);
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&st->mu);
+	booking_reservation_free(copy);
 	return rc;
 }
 
-static int booking_get(booking_store *base, const char *id, booking_reservation **out)
-{
-	mem_store *st = mem_impl(base);
-	mem_lock_store(st);
-	const booking_reservation *b = mem_find(&st->bookings, id);
-	int rc = b || !out ? booking_reservation_copy(out, b) : booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
-	mem_unlock_store(st);
-	if (!b && out)
-		*out = NULL;
-	return rc;
-}
+MEM_GET(booking_get, booking_reservation, bookings, BOOKING_EBOOKING_NOT_FOUND)
+MEM_GET(payment_get, booking_payment, payments, BOOKING_EPAYMENT_NOT_FOUND)
 
-/* A user's page: at most `max` of their bookings strictly after the key, newest first. */
+/* A user's page: at most `cap` of their bookings strictly after the key, newest first. */
 typedef struct user_page {
 	const char *user_id;
 	int64_t after_created_at;
 	const char *after_id; /* NULL: from the newest */
-	const booking_reservation **top; /* sorted newest first, `n` of `cap` */
+	booking_reservation *top; /* copies, sorted newest first, `n` of `cap` (seat arrays borrowed: they never change) */
 	size_t n, cap;
 } user_page;
 
@@ -244,7 +146,7 @@ static void page_offer(user_page *pg, const booking_reservation *b)
 	size_t lo = 0, hi = pg->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cmp_booking_newest(pg->top[mid], b) < 0)
+		if (cmp_booking_newest(&pg->top[mid], b) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -253,42 +155,9 @@ static void page_offer(user_page *pg, const booking_reservation *b)
 		return;
 	size_t keep = pg->n < pg->cap ? pg->n : pg->cap - 1;
 	memmove(&pg->top[lo + 1], &pg->top[lo], (keep - lo) * sizeof *pg->top);
-	pg->top[lo] = b;
+	pg->top[lo] = *b;
 	if (pg->n < pg->cap)
 		pg->n++;
-}
-
-/* Under the store lock: pick the page and copy it (seat arrays never change once stored: borrowed). */
-static int page_snapshot_locked(mem_store *st, user_page *pg, booking_reservation **snap_out)
-{
-	*snap_out = NULL;
-	if (pg->cap > st->bookings.len)
-		pg->cap = st->bookings.len;
-	if (pg->cap == 0)
-		return 0;
-	pg->top = booking_calloc(pg->cap, sizeof *pg->top);
-	if (!pg->top)
-		return mem_oom();
-	/* newest rows were inserted last: walking back, most others fail the first compare */
-	for (size_t i = st->bookings.len; i-- > 0;) {
-		const booking_reservation *b = st->bookings.items[i];
-		if (page_wants(pg, b))
-			page_offer(pg, b);
-	}
-	int rc = 0;
-	if (pg->n) {
-		booking_reservation *snap = booking_calloc(pg->n, sizeof *snap);
-		if (!snap) {
-			rc = mem_oom();
-		} else {
-			for (size_t i = 0; i < pg->n; i++)
-				snap[i] = *pg->top[i];
-			*snap_out = snap;
-		}
-	}
-	booking_free(pg->top);
-	pg->top = NULL;
-	return rc;
 }
 
 static int booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
@@ -298,13 +167,20 @@ static int booking_list_by_user(booking_store *base, const char *user_id, int64_
 	if (!user_id)
 		return mem_missing_arg("user_id");
 	user_page pg = {user_id, after_created_at, after_id, NULL, 0, max};
-	booking_reservation *snap;
-	mem_lock_store(st);
-	int rc = page_snapshot_locked(st, &pg, &snap);
-	mem_unlock_store(st);
+	int rc = 0;
+	pthread_mutex_lock(&st->mu);
+	if (pg.cap > st->bookings.len)
+		pg.cap = st->bookings.len;
+	if (pg.cap && !(pg.top = booking_calloc(pg.cap, sizeof *pg.top)))
+		rc = booking_error_oom();
+	/* newest rows were inserted last: walking back, most others fail the first compare */
+	for (size_t i = st->bookings.len; pg.top && i-- > 0;)
+		if (page_wants(&pg, st->bookings.items[i]))
+			page_offer(&pg, st->bookings.items[i]);
+	pthread_mutex_unlock(&st->mu);
 	for (size_t i = 0; i < pg.n && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
+		rc = cb(&pg.top[i], payload);
+	booking_free(pg.top);
 	return rc;
 }
 
@@ -327,7 +203,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
 			for (size_t k = 0; holds && k < b->seat_count; k++) {
-				const mem_seat *seat = mem_seat_of(st, b->showtime_id, b->seats[k].label);
+				const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[k].label);
 				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.booking_id, b->id) == 0;
 			}
 		} else {
@@ -339,39 +215,37 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
 		}
 	}
-	booking_reservation *b = c->booking ? mem_table_get(&st->bookings, c->booking->id, NULL) : NULL;
-	booking_reservation *sb = c->seats ? mem_table_get(&st->bookings, c->seats->booking_id, NULL) : NULL;
+	booking_reservation *b = c->booking ? mem_find(&st->bookings, c->booking->id) : NULL;
+	booking_reservation *sb = c->seats ? mem_find(&st->bookings, c->seats->booking_id) : NULL;
 	if ((c->booking && !b) || (c->seats && !sb))
 		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
-	booking_payment *pay = c->payment ? mem_table_get(&st->payments, c->payment->id, NULL) : NULL;
+	booking_payment *pay = c->payment ? mem_find(&st->payments, c->payment->id) : NULL;
 	if (c->payment && !pay)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
-	mem_idem *idem = c->idempotency ? map_get(&st->idem_by_payment, c->idempotency->payment_id, NULL) : NULL;
-	payment_start ps = {NULL, NULL};
-	int rc = c->start ? payment_start_prepare(st, c->start, &ps) : 0;
-	if (rc < 0)
-		return rc;
-	ev_batch batch;
-	if ((rc = mem_ev_batch_prepare(st, c->events, c->event_count, &batch)) < 0) {
-		payment_start_abort(&ps);
+	mem_payment *of_idem = c->idempotency ? mem_find(&st->payments, c->idempotency->payment_id) : NULL;
+	mem_payment *started = NULL;
+	int rc = c->start ? payment_start_prepare(st, c->start, &started) : 0;
+	if (rc < 0 || (rc = mem_ev_batch_prepare(st, c->events, c->event_count)) < 0) {
+		booking_free(started);
 		return rc;
 	}
-	if (sb) {
-		for (size_t i = 0; i < sb->seat_count; i++) {
-			mem_seat *seat = mem_seat_of(st, sb->showtime_id, sb->seats[i].label);
-			if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
-				continue;
-			if (c->seats->to == BOOKING_SEAT_FREE) {
-				seat_free_row(seat);
-				continue;
-			}
-			seat->s.status = c->seats->to;
-			seat->s.hold_until = c->seats->hold_until;
-			seat->s.version++;
-		}
+	for (size_t i = 0; sb && i < sb->seat_count; i++) {
+		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i].label);
+		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
+			continue;
+		bool to_free = c->seats->to == BOOKING_SEAT_FREE; /* FREE: no holder and no hold time (store.h) */
+		seat->s.status = c->seats->to;
+		seat->s.hold_until = to_free ? 0 : c->seats->hold_until;
+		if (to_free)
+			seat->s.booking_id[0] = '\0';
+		seat->s.version++;
 	}
-	if (b)
-		booking_set_status(b, c->booking->status, c->booking->saga, c->booking->updated_at);
+	if (b) {
+		b->status = c->booking->status;
+		b->saga = c->booking->saga;
+		b->version++;
+		b->updated_at = c->booking->updated_at;
+	}
 	if (pay) {
 		pay->status = c->payment->status;
 		if (c->payment->gateway_ref)
@@ -382,13 +256,15 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			pay->refunded_amount = c->payment->refunded_amount;
 		pay->updated_at = c->payment->updated_at;
 	}
-	if (idem) {
-		idem->completed = true;
-		idem->replay_error = c->idempotency->replay_error;
+	if (of_idem) {
+		of_idem->idem.v.completed = true;
+		of_idem->idem.replay_error = c->idempotency->replay_error;
 	}
-	if (c->start)
-		payment_start_commit(st, &ps);
-	mem_ev_batch_commit(st, &batch);
+	if (started) {
+		mem_table_add(&st->idem, started->idem.key, &started->idem);
+		mem_table_add(&st->payments, started->p.id, started);
+	}
+	mem_ev_batch_commit(st, c->event_count);
 	return 0;
 }
 
@@ -397,22 +273,23 @@ static int apply(booking_store *base, const booking_store_change *change, size_t
 	mem_store *st = mem_impl(base);
 	if (!change)
 		return mem_missing_arg("change");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	int rc = apply_locked(st, change, failed_guard_out);
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
-typedef struct status_expiry {
-	booking_status status;
-	int64_t expires_before;
-} status_expiry;
+/* The filter of the lists by status: a row in `status` whose time (expiry, creation) is at or before `before`. */
+typedef struct status_before {
+	int status;
+	int64_t before;
+} status_before;
 
 static bool keep_status_expiry(const void *row, const void *arg)
 {
 	const booking_reservation *b = row;
-	const status_expiry *f = arg;
-	return b->status == f->status && b->expires_at <= f->expires_before;
+	const status_before *f = arg;
+	return (int)b->status == f->status && b->expires_at <= f->before;
 }
 
 static int booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
@@ -421,7 +298,7 @@ static int booking_list_by_status(booking_store *base, booking_status status, in
 	mem_store *st = mem_impl(base);
 	size_t n;
 	int rc;
-	status_expiry f = {status, expires_before};
+	status_before f = {(int)status, expires_before};
 	booking_reservation *snap =
 		mem_snapshot(st, &st->bookings, sizeof *snap, keep_status_expiry, &f, cmp_booking_expiry, &n, &rc);
 	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
@@ -437,29 +314,17 @@ static int idempotency_get(booking_store *base, const char *user_id, const char 
 		return mem_missing_arg("out, user_id and key");
 	memset(out, 0, sizeof(*out));
 	int rc = 0;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_idem *rec = map_get(&st->idem.index, user_id, key);
 	if (!rec) {
 		rc = booking_error_set(BOOKING_ENOTFOUND, NULL, "no idempotency record");
 	} else {
 		mem_copy_text(out->request_hash, sizeof out->request_hash, rec->request_hash);
-		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->payment_id);
-		out->completed = rec->completed;
+		mem_copy_text(out->payment_id, sizeof out->payment_id, rec->v.payment_id);
+		out->completed = rec->v.completed;
 		out->replay_error = rec->replay_error;
 	}
-	mem_unlock_store(st);
-	return rc;
-}
-
-static int payment_get(booking_store *base, const char *id, booking_payment **out)
-{
-	mem_store *st = mem_impl(base);
-	mem_lock_store(st);
-	const booking_payment *p = mem_find(&st->payments, id);
-	int rc = p || !out ? booking_payment_copy(out, p) : booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
-	mem_unlock_store(st);
-	if (!p && out)
-		*out = NULL;
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -471,7 +336,7 @@ static int payment_attempts(booking_store *base, booking_store_payment_attempts 
 	if (!out || !user_id || !idempotency_key || !booking_id)
 		return mem_missing_arg("out, user_id, idempotency_key and booking_id");
 	memset(out, 0, sizeof(*out));
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	out->key_used = map_get(&st->idem.index, user_id, idempotency_key) != NULL;
 	for (size_t i = 0; i < st->payments.len; i++) {
 		const booking_payment *p = st->payments.items[i];
@@ -482,20 +347,15 @@ static int payment_attempts(booking_store *base, booking_store_payment_attempts 
 		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
 			out->user_count++;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
-
-typedef struct status_created {
-	booking_payment_status status;
-	int64_t created_before;
-} status_created;
 
 static bool keep_status_created(const void *row, const void *arg)
 {
 	const booking_payment *p = row;
-	const status_created *f = arg;
-	return p->status == f->status && p->created_at <= f->created_before;
+	const status_before *f = arg;
+	return (int)p->status == f->status && p->created_at <= f->before;
 }
 
 static int payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
@@ -504,7 +364,7 @@ static int payment_list_by_status(booking_store *base, booking_payment_status st
 	mem_store *st = mem_impl(base);
 	size_t n;
 	int rc;
-	status_created f = {status, created_before};
+	status_before f = {(int)status, created_before};
 	booking_payment *snap =
 		mem_snapshot(st, &st->payments, sizeof *snap, keep_status_created, &f, cmp_payment, &n, &rc);
 	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)

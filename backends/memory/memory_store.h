@@ -15,8 +15,8 @@
  * record (ids, strings, a booking's seat list, catalog entries) never
  * change once stored, so list members copy plain structs (borrowing those
  * strings) under the mutex and call the callbacks after releasing it: a
- * callback may call back into the store; a get of a catalog entry copies
- * it after releasing the mutex.
+ * callback may call back into the store; a get copies its row under the
+ * mutex (MEM_GET).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The hash index (memory/strmap.c), under the short names these files use. */
 typedef booking__strmap map;
@@ -65,32 +66,23 @@ typedef struct mem_seats {
 	mem_seat seat[];
 } mem_seats;
 
-/* An outbox event; its strings live in the same block, after the struct. */
-typedef struct mem_event {
-	booking_event_record rec;
-} mem_event;
-
-/* Last sequence of an aggregate. */
-typedef struct mem_agg {
-	char id[BOOKING_ID_SIZE];
-	int64_t last;
-} mem_agg;
-
+/* An idempotency record; `v` is the view a scan hands out. */
 typedef struct mem_idem {
 	char *key; /* user_id "\n" idempotency key */
-	char *user_id;
-	char *idem_key;
+	booking_store_idempotency v;
 	char *request_hash;
-	char payment_id[BOOKING_ID_SIZE];
-	bool completed;
 	int replay_error;
 } mem_idem;
 
+/* A payment (in the layout of booking_payment: a get copies it) and the idempotency record that started it. */
+typedef struct mem_payment {
+	booking_payment p;
+	mem_idem idem;
+} mem_payment;
+
 typedef struct mem_inbox {
 	char *key; /* group "\n" event_id */
-	char *group;
-	char *event_id;
-	int64_t at;
+	booking_store_inbox v;
 } mem_inbox;
 
 typedef struct mem_dead {
@@ -117,15 +109,14 @@ typedef struct mem_store {
 	table showtimes;  /* booking_showtime */
 	table seat_rows;  /* mem_seats by showtime id, in the order of showtimes */
 	table bookings;   /* booking_reservation */
-	table payments;   /* booking_payment */
-	table idem;       /* mem_idem by user "\n" key */
-	table events;     /* mem_event by id; items[i] has position i + 1 */
-	table aggs;       /* mem_agg */
+	table payments;   /* mem_payment */
+	table idem;       /* mem_idem by user "\n" key (owned by payments) */
+	table events;     /* booking_event_record by id, its strings in its block; items[i] has position i + 1 */
+	map aggs;         /* the newest event of each aggregate id */
 	table inbox;      /* mem_inbox */
 	table dead;       /* mem_dead */
 	table cursors;    /* mem_cursor */
 	map seats;        /* mem_seat by showtime "\n" label (owned by seat_rows) */
-	map idem_by_payment; /* mem_idem by payment id */
 	size_t seat_total;
 	size_t first_unpublished; /* every event before this index is published */
 	/* users and token revocations (store version 2) */
@@ -135,32 +126,11 @@ typedef struct mem_store {
 	size_t revoked_len, revoked_cap;
 } mem_store;
 
-/* ------------------------------------------------------------------------
- * Outbox events: a batch is prepared (allocated, checked) before the
- * write and committed (sequence and position assigned) with it.
- * ------------------------------------------------------------------------ */
-
-typedef struct ev_batch {
-	size_t n;
-	mem_event **evs;
-	mem_agg **new_aggs; /* per event: an aggregate first seen in this batch, or NULL */
-} ev_batch;
-
 /* --- inline helpers --------------------------------------------------- */
 
 static inline mem_store *mem_impl(booking_store *st)
 {
 	return (mem_store *)st;
-}
-
-static inline void mem_lock_store(mem_store *st)
-{
-	pthread_mutex_lock(&st->mu);
-}
-
-static inline void mem_unlock_store(mem_store *st)
-{
-	pthread_mutex_unlock(&st->mu);
 }
 
 /* The row under `id` (a NULL id has none); the caller holds the lock. */
@@ -169,25 +139,30 @@ static inline void *mem_find(const table *t, const char *id)
 	return id ? map_get(&t->index, id, NULL) : NULL;
 }
 
-static inline void *mem_table_get(const table *t, const char *a, const char *b)
+/* The order of rows by a time, then by id. */
+static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *idb)
 {
-	return map_get(&t->index, a, b);
+	return a != b ? (a < b ? -1 : 1) : strcmp(ida, idb);
 }
 
-static inline const char *mem_or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
-static inline mem_seat *mem_seat_of(mem_store *st, const char *showtime_id, const char *label)
-{
-	return map_get(&st->seats, showtime_id, label);
-}
-
-static inline int mem_cmp_i64(int64_t a, int64_t b)
-{
-	return a < b ? -1 : a > b;
-}
+/*
+ * A get member: a copy of the row under `id` (type##_copy() of <booking/sys/records.h>), taken
+ * under the lock; `code` when there is none.
+ */
+/* NOLINTBEGIN(bugprone-macro-parentheses): `type` names a type */
+#define MEM_GET(name, type, tbl, code)                                                                           \
+	static int name(booking_store *base, const char *id, type **out)                                       \
+	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
+		pthread_mutex_lock(&st->mu);                                                                   \
+		const type *row = mem_find(&st->tbl, id);                                                      \
+		int rc = row || !out ? type##_copy(out, row) : booking_store_not_found(code);                  \
+		pthread_mutex_unlock(&st->mu);                                                                 \
+		if (!row && out)                                                                               \
+			*out = NULL;                                                                           \
+		return rc;                                                                                     \
+	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* --- store.c: tables, strings, errors ----------------------------------- */
 
@@ -195,39 +170,34 @@ static inline int mem_cmp_i64(int64_t a, int64_t b)
 int mem_table_reserve(table *t, size_t extra);
 /** Add a row under `key`; only after mem_table_reserve(), so it cannot fail. */
 void mem_table_add(table *t, const char *key, void *val);
+/** Under the lock: add `row` under `key` unless the key is taken: 0 added, 1 taken, or BOOKING_ENOMEM (error set). */
+int mem_add_new(table *t, const char *key, void *row);
 /** Under the lock: add `row` under `id` unless the id is taken ("<what> <id> already exists"); on failure the caller keeps it. */
 int mem_add_unique(table *t, const char *id, void *row, const char *what);
-/** mem_add_unique() in a critical section of its own. */
-int mem_insert(mem_store *st, table *t, const char *id, void *row, const char *what);
-/** The row under `id`, looked up under the lock: for rows that never change (the catalog). */
-const void *mem_get(mem_store *st, const table *t, const char *id);
 /**
- * Copies (`size` bytes each) of the rows of `t` that `keep` accepts (all
- * when NULL), taken under the lock, then sorted by `cmp`. They borrow the
- * rows' strings and arrays. The caller frees the result; NULL with
+ * Copies (the `size` bytes at `off` of each row) of the rows of `t` that
+ * `keep` accepts (all when NULL); the caller holds the lock. They borrow
+ * the rows' strings and arrays. The caller frees the result; NULL with
  * *n_out 0 when none is kept, or when out of memory (then *rc is set).
  */
+void *mem_rows_copy(const table *t, size_t off, size_t size, bool (*keep)(const void *row, const void *arg),
+                    const void *arg, size_t *n_out, int *rc);
+/** mem_rows_copy() of whole rows (`size` bytes) under the lock, then sorted by `cmp`. */
 void *mem_snapshot(mem_store *st, const table *t, size_t size, bool (*keep)(const void *row, const void *arg),
                    const void *arg, int (*cmp)(const void *, const void *), size_t *n_out, int *rc);
 /** Copy `src` (NULL as "") into a fixed buffer, truncated, always terminated. */
 void mem_copy_text(char *dst, size_t size, const char *src);
 /** One block: a zeroed struct of `head` bytes, then copies of the `n` strings (see store.c). */
-void *mem_pack(size_t head, size_t n, const char *const *src, char **const *dst);
-/** a "\n" b in a fresh block, or NULL when out of memory. */
-char *mem_key_join(const char *a, const char *b);
-/** Set the out-of-memory error and return its code. */
-int mem_oom(void);
+void *mem_pack(size_t head, size_t n, const char *const *src, const size_t *off, bool keyed);
 /** Set BOOKING_EVALIDATION "memory store: <what> is required" and return its code. */
 int mem_missing_arg(const char *what);
 
-/* --- outbox.c: event batches -------------------------------------------- */
+/* --- outbox.c: event batches, prepared (checked, allocated) before a write and committed with it -- */
 
-/** Check ids, allocate the copies and the table room for `n` events. */
-int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b);
-/** Append a prepared batch (sequence and position assigned); cannot fail. */
-void mem_ev_batch_commit(mem_store *st, ev_batch *b);
-/** Drop a prepared batch. */
-void mem_ev_batch_abort(ev_batch *b);
+/** Check ids, allocate the copies and the table room for `n` events; nothing to drop after a failure. */
+int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n);
+/** Append the `n` events prepared last (sequence and position assigned); cannot fail. */
+void mem_ev_batch_commit(mem_store *st, size_t n);
 
 /* --- the groups, one file each (catalog.c, ledger.c, outbox.c, users.c) -- */
 

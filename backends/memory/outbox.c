@@ -8,46 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-void mem_ev_batch_abort(ev_batch *b)
+static booking_event_record *event_pack(const booking_event_record *src)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->evs)
-			booking_free(b->evs[i]);
-		if (b->new_aggs)
-			booking_free(b->new_aggs[i]);
-	}
-	booking_free(b->evs);
-	booking_free(b->new_aggs);
-	b->evs = NULL;
-	b->new_aggs = NULL;
-	b->n = 0;
-}
-
-static mem_event *event_pack(const booking_event_record *src)
-{
-	mem_event *e;
+	static const size_t off[5] = {
+		offsetof(booking_event_record, type),           offsetof(booking_event_record, aggregate_type),
+		offsetof(booking_event_record, correlation_id), offsetof(booking_event_record, traceparent),
+		offsetof(booking_event_record, data_json)};
 	const char *strs[5] = {src->type, src->aggregate_type, src->correlation_id, src->traceparent, src->data_json};
-	char *type = NULL, *agg_type = NULL, *corr = NULL, *tp = NULL, *data = NULL;
-	char **dst[5] = {&type, &agg_type, &corr, &tp, &data};
-	e = mem_pack(sizeof *e, 5, strs, dst);
+	booking_event_record *e = mem_pack(sizeof *e, 5, strs, off, false);
 	if (!e)
 		return NULL;
-	e->rec = *src;
-	e->rec.type = type;
-	e->rec.aggregate_type = agg_type;
-	e->rec.correlation_id = corr;
-	e->rec.traceparent = tp;
-	e->rec.data_json = data;
-	e->rec.sequence = 0;
-	e->rec.position = 0;
-	e->rec.published = false;
+	/* sequence, position and published stay 0: the commit assigns them */
+	memcpy(e->id, src->id, sizeof e->id);
+	memcpy(e->aggregate_id, src->aggregate_id, sizeof e->aggregate_id);
+	e->occurred_at = src->occurred_at;
 	return e;
 }
 
-/* Check ids, allocate the copies and the table room for `n` events. */
-int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n, ev_batch *b)
+/*
+ * Check ids, make the table room and copies of the `n` events: the copies
+ * wait in that room, past the table's length, for mem_ev_batch_commit().
+ */
+int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t n)
 {
-	memset(b, 0, sizeof *b);
 	if (n == 0)
 		return 0;
 	if (!recs)
@@ -59,66 +42,68 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 			if (strcmp(recs[i].id, recs[j].id) == 0)
 				return booking_error_set(BOOKING_EEXISTS, NULL, "event %s given twice", recs[i].id);
 	}
-	b->evs = booking_calloc(n, sizeof *b->evs);
-	b->new_aggs = booking_calloc(n, sizeof *b->new_aggs);
-	if (!b->evs || !b->new_aggs) {
-		booking_free(b->evs);
-		booking_free(b->new_aggs);
-		b->evs = NULL;
-		b->new_aggs = NULL;
-		return mem_oom();
-	}
-	b->n = n;
-	size_t new_agg_count = 0;
+	/* room for an aggregate per event, whether it is new or not */
+	if (mem_table_reserve(&st->events, n) < 0 || map_reserve(&st->aggs, n) < 0)
+		return booking_error_oom();
+	void **staged = st->events.items + st->events.len;
 	for (size_t i = 0; i < n; i++) {
-		b->evs[i] = event_pack(&recs[i]);
-		if (!b->evs[i])
-			goto fail;
-		if (mem_find(&st->aggs, recs[i].aggregate_id))
-			continue;
-		bool earlier = false;
-		for (size_t j = 0; j < i && !earlier; j++)
-			earlier = strcmp(recs[i].aggregate_id, recs[j].aggregate_id) == 0;
-		if (earlier)
-			continue;
-		b->new_aggs[i] = booking_calloc(1, sizeof *b->new_aggs[i]);
-		if (!b->new_aggs[i])
-			goto fail;
-		mem_copy_text(b->new_aggs[i]->id, sizeof b->new_aggs[i]->id, recs[i].aggregate_id);
-		new_agg_count++;
+		if (!(staged[i] = event_pack(&recs[i]))) {
+			while (i-- > 0)
+				booking_free(staged[i]);
+			return booking_error_oom();
+		}
 	}
-	if (mem_table_reserve(&st->events, n) < 0 || mem_table_reserve(&st->aggs, new_agg_count) < 0)
-		goto fail;
 	return 0;
-fail:
-	mem_ev_batch_abort(b);
-	return mem_oom();
 }
 
-void mem_ev_batch_commit(mem_store *st, ev_batch *b)
+/* Each event takes the next position and its aggregate's next sequence, and becomes the aggregate's newest. */
+void mem_ev_batch_commit(mem_store *st, size_t n)
 {
-	for (size_t i = 0; i < b->n; i++) {
-		mem_event *e = b->evs[i];
-		if (b->new_aggs[i])
-			mem_table_add(&st->aggs, b->new_aggs[i]->id, b->new_aggs[i]);
-		mem_agg *agg = mem_find(&st->aggs, e->rec.aggregate_id);
-		e->rec.sequence = ++agg->last;
-		e->rec.position = (int64_t)st->events.len + 1;
-		mem_table_add(&st->events, e->rec.id, e);
+	for (size_t i = 0; i < n; i++) {
+		booking_event_record *e = st->events.items[st->events.len];
+		uint64_t h = booking__strmap_hash(e->aggregate_id, NULL);
+		const booking_event_record *last = booking__strmap_remove(&st->aggs, h, e->aggregate_id, NULL);
+		e->sequence = last ? last->sequence + 1 : 1;
+		booking__strmap_put_hashed(&st->aggs, h, e->aggregate_id, e);
+		e->position = (int64_t)st->events.len + 1;
+		mem_table_add(&st->events, e->id, e);
 	}
-	booking_free(b->evs);
-	booking_free(b->new_aggs);
-	b->evs = NULL;
-	b->new_aggs = NULL;
-	b->n = 0;
 }
 
 /* ------------------------------------------------------------------------
  * Outbox, cursors, inbox, dead letters.
  * ------------------------------------------------------------------------ */
 
-static int deliver_events(booking_event_record *snap, size_t n, booking_store_event_cb cb, void *payload)
+/*
+ * Up to `max` events copied under the lock, then delivered: the unpublished
+ * ones (from the published prefix on), or those after position `after`.
+ */
+static int events_deliver(mem_store *st, bool unpublished, int64_t after, size_t max, booking_store_event_cb cb,
+                          void *payload)
 {
+	booking_event_record *snap = NULL;
+	size_t n = 0;
+	pthread_mutex_lock(&st->mu);
+	size_t total = st->events.len, first = total;
+	if (unpublished) { /* move the hint past the published prefix */
+		first = st->first_unpublished;
+		while (first < total && ((const booking_event_record *)st->events.items[first])->published)
+			first++;
+		st->first_unpublished = first;
+	} else if (after < 0 || (uint64_t)after < total) { /* the event at index i has position i + 1 */
+		first = after < 0 ? 0 : (size_t)after;
+	}
+	size_t cap = total - first < max ? total - first : max;
+	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
+		pthread_mutex_unlock(&st->mu);
+		return booking_error_oom();
+	}
+	for (size_t i = first; i < total && n < cap; i++) {
+		const booking_event_record *e = st->events.items[i];
+		if (!unpublished || !e->published)
+			snap[n++] = *e;
+	}
+	pthread_mutex_unlock(&st->mu);
 	int rc = 0;
 	for (size_t i = 0; i < n && cb && rc == 0; i++)
 		rc = cb(&snap[i], payload);
@@ -126,36 +111,9 @@ static int deliver_events(booking_event_record *snap, size_t n, booking_store_ev
 	return rc;
 }
 
-/* Move the hint past the published prefix of the outbox; returns it. */
-static size_t skip_published(mem_store *st)
-{
-	size_t i = st->first_unpublished;
-	while (i < st->events.len && ((const mem_event *)st->events.items[i])->rec.published)
-		i++;
-	st->first_unpublished = i;
-	return i;
-}
-
 static int outbox_unpublished(booking_store *base, size_t max, booking_store_event_cb cb, void *payload)
 {
-	mem_store *st = mem_impl(base);
-	booking_event_record *snap = NULL;
-	size_t n = 0;
-	mem_lock_store(st);
-	size_t total = st->events.len;
-	size_t first = skip_published(st);
-	size_t cap = total - first < max ? total - first : max;
-	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
-		mem_unlock_store(st);
-		return mem_oom();
-	}
-	for (size_t i = first; i < total && n < cap; i++) {
-		const mem_event *e = st->events.items[i];
-		if (!e->rec.published)
-			snap[n++] = e->rec;
-	}
-	mem_unlock_store(st);
-	return deliver_events(snap, n, cb, payload);
+	return events_deliver(mem_impl(base), true, 0, max, cb, payload);
 }
 
 static int outbox_mark_published(booking_store *base, const char *const *event_ids, size_t n)
@@ -163,36 +121,19 @@ static int outbox_mark_published(booking_store *base, const char *const *event_i
 	mem_store *st = mem_impl(base);
 	if (n && !event_ids)
 		return mem_missing_arg("event_ids");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	for (size_t i = 0; i < n; i++) {
-		mem_event *e = mem_find(&st->events, event_ids[i]);
+		booking_event_record *e = mem_find(&st->events, event_ids[i]);
 		if (e)
-			e->rec.published = true;
+			e->published = true;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
 static int outbox_read(booking_store *base, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
 {
-	mem_store *st = mem_impl(base);
-	booking_event_record *snap = NULL;
-	size_t n = 0;
-	mem_lock_store(st);
-	size_t total = st->events.len;
-	/* positions are 1..total: the event at index i has position i + 1 */
-	size_t start = after <= 0 ? 0 : ((uint64_t)after >= total ? total : (size_t)after);
-	size_t cap = total - start;
-	if (cap > max)
-		cap = max;
-	if (cap && !(snap = booking_calloc(cap, sizeof *snap))) {
-		mem_unlock_store(st);
-		return mem_oom();
-	}
-	for (size_t i = start; n < cap; i++)
-		snap[n++] = ((const mem_event *)st->events.items[i])->rec;
-	mem_unlock_store(st);
-	return deliver_events(snap, n, cb, payload);
+	return events_deliver(mem_impl(base), false, after, max, cb, payload);
 }
 
 static int cursor_get(booking_store *base, const char *group, int64_t *position_out)
@@ -200,36 +141,10 @@ static int cursor_get(booking_store *base, const char *group, int64_t *position_
 	mem_store *st = mem_impl(base);
 	if (!group || !position_out)
 		return mem_missing_arg("group");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_cursor *c = mem_find(&st->cursors, group);
 	*position_out = c ? c->position : 0;
-	mem_unlock_store(st);
-	return 0;
-}
-
-static int cursor_advance_locked(mem_store *st, const char *group, int64_t expected, int64_t position)
-{
-	mem_cursor *c = mem_find(&st->cursors, group);
-	int64_t current = c ? c->position : 0;
-	if (current != expected)
-		return booking_error_set(BOOKING_EINVALID_STATE, NULL,
-		                         "cursor of %s is at %lld, not %lld", group, (long long)current,
-		                         (long long)expected);
-	if (c) {
-		c->position = position;
-		return 0;
-	}
-	char *g = NULL;
-	const char *strs[1] = {group};
-	char **dst[1] = {&g};
-	c = mem_pack(sizeof *c, 1, strs, dst);
-	if (!c || mem_table_reserve(&st->cursors, 1) < 0) {
-		booking_free(c);
-		return mem_oom();
-	}
-	c->group = g;
-	c->position = position;
-	mem_table_add(&st->cursors, c->group, c);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
@@ -238,9 +153,24 @@ static int cursor_advance(booking_store *base, const char *group, int64_t expect
 	mem_store *st = mem_impl(base);
 	if (!group)
 		return mem_missing_arg("group");
-	mem_lock_store(st);
-	int rc = cursor_advance_locked(st, group, expected, position);
-	mem_unlock_store(st);
+	static const size_t off[1] = {offsetof(mem_cursor, group)};
+	pthread_mutex_lock(&st->mu);
+	mem_cursor *c = mem_find(&st->cursors, group);
+	int64_t current = c ? c->position : 0;
+	int rc = 0;
+	if (current != expected) {
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group,
+		                       (long long)current, (long long)expected);
+	} else if (c) {
+		c->position = position;
+	} else if ((c = mem_pack(sizeof *c, 1, &group, off, false)) != NULL) {
+		c->position = position;
+		if ((rc = mem_add_new(&st->cursors, c->group, c)) < 0)
+			booking_free(c);
+	} else {
+		rc = booking_error_oom();
+	}
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -249,34 +179,9 @@ static int inbox_seen(booking_store *base, const char *group, const char *event_
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id || !seen_out)
 		return mem_missing_arg("group and event_id");
-	mem_lock_store(st);
-	*seen_out = mem_table_get(&st->inbox, group, event_id) != NULL;
-	mem_unlock_store(st);
-	return 0;
-}
-
-static int inbox_mark_locked(mem_store *st, const char *group, const char *event_id, int64_t now)
-{
-	if (mem_table_get(&st->inbox, group, event_id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
-	char *key = mem_key_join(group, event_id);
-	if (!key)
-		return mem_oom();
-	mem_inbox *row;
-	char *k = NULL, *g = NULL, *e = NULL;
-	const char *strs[3] = {key, group, event_id};
-	char **dst[3] = {&k, &g, &e};
-	row = mem_pack(sizeof *row, 3, strs, dst);
-	booking_free(key);
-	if (!row || mem_table_reserve(&st->inbox, 1) < 0) {
-		booking_free(row);
-		return mem_oom();
-	}
-	row->key = k;
-	row->group = g;
-	row->event_id = e;
-	row->at = now;
-	mem_table_add(&st->inbox, row->key, row);
+	pthread_mutex_lock(&st->mu);
+	*seen_out = map_get(&st->inbox.index, group, event_id) != NULL;
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
@@ -285,58 +190,50 @@ static int inbox_mark(booking_store *base, const char *group, const char *event_
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id)
 		return mem_missing_arg("group and event_id");
-	mem_lock_store(st);
-	int rc = inbox_mark_locked(st, group, event_id, now);
-	mem_unlock_store(st);
+	(void)now; /* nothing reads when an inbox row was written */
+	static const size_t off[3] = {offsetof(mem_inbox, key), offsetof(mem_inbox, v.event_id),
+	                              offsetof(mem_inbox, v.group)};
+	const char *strs[3] = {group, event_id, group};
+	mem_inbox *row = mem_pack(sizeof *row, 3, strs, off, true);
+	pthread_mutex_lock(&st->mu);
+	int rc = row ? mem_add_new(&st->inbox, row->key, row) : booking_error_oom();
+	pthread_mutex_unlock(&st->mu);
+	if (rc != 0)
+		booking_free(row);
+	if (rc > 0)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
 	return rc;
 }
 
-static int dead_letter_put_locked(mem_store *st, const char *group, const char *event_id, const char *reason,
-                                  const char *envelope_json, int64_t now)
-{
-	if (mem_table_get(&st->dead, group, event_id))
-		return 0;
-	char *key = mem_key_join(group, event_id);
-	if (!key)
-		return mem_oom();
-	mem_dead *d;
-	char *k = NULL, *g = NULL, *e = NULL, *r = NULL, *env = NULL;
-	const char *strs[5] = {key, group, event_id, reason, envelope_json};
-	char **dst[5] = {&k, &g, &e, &r, &env};
-	d = mem_pack(sizeof *d, 5, strs, dst);
-	booking_free(key);
-	if (!d || mem_table_reserve(&st->dead, 1) < 0) {
-		booking_free(d);
-		return mem_oom();
-	}
-	d->key = k;
-	d->group = g;
-	d->event_id = e;
-	d->reason = r;
-	d->envelope = env;
-	d->dead_at = now;
-	d->seq = st->dead.len;
-	mem_table_add(&st->dead, d->key, d);
-	return 0;
-}
-
+/* A dead letter already put for the (group, event) stays as it is. */
 static int dead_letter_put(booking_store *base, const char *group, const char *event_id, const char *reason,
                         const char *envelope_json, int64_t now)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id)
 		return mem_missing_arg("group and event_id");
-	mem_lock_store(st);
-	int rc = dead_letter_put_locked(st, group, event_id, reason, envelope_json, now);
-	mem_unlock_store(st);
-	return rc;
+	static const size_t off[5] = {offsetof(mem_dead, key), offsetof(mem_dead, event_id), offsetof(mem_dead, group),
+	                              offsetof(mem_dead, reason), offsetof(mem_dead, envelope)};
+	const char *strs[5] = {group, event_id, group, reason, envelope_json};
+	mem_dead *d = mem_pack(sizeof *d, 5, strs, off, true);
+	if (!d)
+		return booking_error_oom();
+	d->dead_at = now;
+	pthread_mutex_lock(&st->mu);
+	d->seq = st->dead.len;
+	int rc = mem_add_new(&st->dead, d->key, d);
+	pthread_mutex_unlock(&st->mu);
+	if (rc != 0)
+		booking_free(d);
+	return rc < 0 ? rc : 0;
 }
 
 static int cmp_dead(const void *a, const void *b)
 {
 	const mem_dead *x = a, *y = b;
-	int c = mem_cmp_i64(x->dead_at, y->dead_at);
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+	if (x->dead_at != y->dead_at)
+		return x->dead_at < y->dead_at ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static bool of_group(const void *row, const void *group)

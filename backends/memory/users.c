@@ -29,7 +29,7 @@ typedef struct mem_revoked {
 static int user_out(const mem_user *u, booking_user **out, char **hash_out)
 {
 	char *hash = hash_out ? booking_strdup(u->hash) : NULL;
-	int rc = hash_out && !hash ? mem_oom() : booking_user_copy(out, &u->rec);
+	int rc = hash_out && !hash ? booking_error_oom() : booking_user_copy(out, &u->rec);
 	if (rc < 0)
 		booking_free(hash);
 	else if (hash_out)
@@ -44,32 +44,28 @@ static int user_insert(booking_store *base, const booking_store_user_insert *req
 		return mem_missing_arg("user, email, password hash and event");
 	if (strlen(req->password_hash) >= MEM_HASH_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
+	static const size_t off[1] = {offsetof(mem_user, rec.email)};
 	const char *strs[1] = {req->user->email};
-	char *email = NULL;
-	char **dst[1] = {&email};
-	mem_user *u = mem_pack(sizeof *u, 1, strs, dst);
+	mem_user *u = mem_pack(sizeof *u, 1, strs, off, false);
 	if (!u)
-		return mem_oom();
+		return booking_error_oom();
+	char *email = u->rec.email;
 	u->rec = *req->user;
 	u->rec.email = email;
 	mem_copy_text(u->hash, sizeof u->hash, req->password_hash);
-	mem_lock_store(st);
-	ev_batch batch;
+	pthread_mutex_lock(&st->mu);
 	int rc = 0;
 	if (mem_find(&st->users, u->rec.id) || map_get(&st->users_by_email, email, NULL))
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "a user with this id or email exists");
-	else if ((rc = mem_ev_batch_prepare(st, req->event, 1, &batch)) == 0) {
-		if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0) {
-			mem_ev_batch_abort(&batch);
-			rc = mem_oom();
-		} else {
-			mem_table_add(&st->users, u->rec.id, u);
-			map_put(&st->users_by_email, u->rec.email, u);
-			mem_ev_batch_commit(st, &batch);
-			u = NULL;
-		}
+	else if (mem_table_reserve(&st->users, 1) < 0 || map_reserve(&st->users_by_email, 1) < 0)
+		rc = booking_error_oom();
+	else if ((rc = mem_ev_batch_prepare(st, req->event, 1)) == 0) {
+		mem_table_add(&st->users, u->rec.id, u);
+		map_put(&st->users_by_email, u->rec.email, u);
+		mem_ev_batch_commit(st, 1);
+		u = NULL;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	booking_free(u);
 	return rc;
 }
@@ -82,11 +78,11 @@ static int user_lookup(booking_store *base, const char *id, const char *email, b
 	*out = NULL;
 	if (hash_out)
 		*hash_out = NULL;
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_user *u =
 		id ? mem_find(&st->users, id) : email ? map_get(&st->users_by_email, email, NULL) : NULL;
 	int rc = u ? user_out(u, out, hash_out) : booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -112,7 +108,7 @@ static int user_set_password_hash(booking_store *base, const char *id, const cha
 		return mem_missing_arg("id and new hash");
 	if (strlen(new_hash) >= MEM_HASH_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: password hash too long");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	mem_user *u = mem_find(&st->users, id);
 	int rc = 0;
 	if (!u)
@@ -123,7 +119,7 @@ static int user_set_password_hash(booking_store *base, const char *id, const cha
 		mem_copy_text(u->hash, sizeof u->hash, new_hash);
 		u->rec.updated_at = now;
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -140,7 +136,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 	mem_store *st = mem_impl(base);
 	if (!jti || !*jti || strlen(jti) >= MEM_JTI_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: jti must be 1..128 bytes");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	size_t keep = 0; /* purge the expired ones first */
 	for (size_t i = 0; i < st->revoked_len; i++)
 		if (st->revoked[i].expires_at > now)
@@ -156,7 +152,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 			size_t cap = st->revoked_cap ? st->revoked_cap * 2 : 16;
 			mem_revoked *n = booking_realloc(st->revoked, cap * sizeof *n);
 			if (!n)
-				rc = mem_oom();
+				rc = booking_error_oom();
 			else {
 				st->revoked = n;
 				st->revoked_cap = cap;
@@ -167,7 +163,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 			st->revoked[st->revoked_len++].expires_at = expires_at;
 		}
 	}
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -176,10 +172,10 @@ static int token_is_revoked(booking_store *base, const char *jti, int64_t now, b
 	mem_store *st = mem_impl(base);
 	if (!jti || !revoked_out)
 		return mem_missing_arg("jti and revoked_out");
-	mem_lock_store(st);
+	pthread_mutex_lock(&st->mu);
 	const mem_revoked *r = revoked_find(st, jti);
 	*revoked_out = r && r->expires_at > now;
-	mem_unlock_store(st);
+	pthread_mutex_unlock(&st->mu);
 	return 0;
 }
 
