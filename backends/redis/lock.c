@@ -189,9 +189,6 @@ static void rl_free(booking_lock_manager *base)
 
 int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url, const booking_clock *clock)
 {
-	if (!out)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: out is required", who);
-	*out = NULL;
 	rd_locks *lm = booking_calloc(1, sizeof *lm);
 	if (!lm)
 		return booking_error_oom();

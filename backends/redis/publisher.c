@@ -40,7 +40,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Flatten entries of table `entries` into out (id, event_id, envelope[, deliveries]) and ids. */
 #define RD_PUB_HELPERS                                                                                       \
@@ -154,13 +153,6 @@ static int missing(const char *what)
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %s is required", who, what);
 }
 
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The injected clock's now on the server's time line; "" in server-time mode. */
 static void stamp(const rd_publisher *p, char out[24])
 {
@@ -189,7 +181,7 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 	const char *argv[6 + 8] = {"XADD", stream, "MAXLEN", "~", maxlen, "*"};
 	memcpy(argv + 6, fields, (size_t)nfields * sizeof *argv);
 	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 6 + nfields, argv, NULL);
+	int rc = rd_command(p->client, &r, 6 + nfields, argv);
 	if (rc < 0)
 		return rc;
 	if (!is_str(r))
@@ -285,7 +277,7 @@ static int pub_ack(booking_event_publisher *base, const char *group, const char 
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %.64s is not a stream id", who, msg_id);
 	const char *argv[4] = {"XACK", p->cfg->stream, group, msg_id};
 	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 4, argv, NULL);
+	int rc = rd_command(p->client, &r, 4, argv);
 	if (rc < 0)
 		return rc;
 	if (r->type != REDIS_REPLY_INTEGER)
@@ -346,9 +338,6 @@ static void pub_free(booking_event_publisher *base)
 
 int booking__redis_publisher_new(booking_event_publisher **out, const char *url, const booking_clock *clock)
 {
-	if (!out)
-		return missing("out");
-	*out = NULL;
 	rd_publisher *p = booking_calloc(1, sizeof *p);
 	if (!p)
 		return booking_error_oom();
@@ -362,7 +351,7 @@ int booking__redis_publisher_new(booking_event_publisher **out, const char *url,
 	if (clock && clock != booking_clock_system()) {
 		p->clock = clock;
 		p->clock_at_open = clock->now_ms(clock);
-		p->real_at_open = real_ms();
+		p->real_at_open = booking_clock_system()->now_ms(booking_clock_system());
 	}
 	p->read = (rd_script)RD_SCRIPT_INIT("read_group", read_src);
 	p->claim = (rd_script)RD_SCRIPT_INIT("claim_stale", claim_src);
