@@ -76,11 +76,6 @@ typedef struct delivery {
 	size_t n;
 } delivery;
 
-static mem_publisher *impl(booking_event_publisher *p)
-{
-	return (mem_publisher *)p;
-}
-
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "memory publisher: %s is required", what);
@@ -113,21 +108,6 @@ static pub_group *group_get(mem_publisher *p, const char *name)
 	memcpy(g->name, name, len + 1);
 	p->groups[p->group_count++] = g;
 	return g;
-}
-
-static int pending_reserve(pub_group *g, size_t need)
-{
-	if (need <= g->pending_cap)
-		return 0;
-	size_t cap = g->pending_cap ? g->pending_cap : 64;
-	while (cap < need)
-		cap *= 2;
-	pub_pending *pend = booking_realloc(g->pending, cap * sizeof *pend);
-	if (!pend)
-		return -1;
-	g->pending = pend;
-	g->pending_cap = cap;
-	return 0;
 }
 
 /* Message index of a msg_id, or SIZE_MAX when it is not one of ours. */
@@ -182,7 +162,7 @@ static void hand_out(mem_publisher *p, pub_group *g, delivery *d, size_t i)
 static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
                        const char *envelope_json)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	(void)type;
 	if (!event_id || !envelope_json)
 		return missing("event_id and envelope");
@@ -236,7 +216,14 @@ static int take_locked(mem_publisher *p, const char *group, bool claim, int64_t 
 		n_new = max - n_old;
 	if (n_old + n_new == 0)
 		return 0;
-	if (pending_reserve(g, g->next + n_new) < 0 || !(d->msgs = booking_calloc(n_old + n_new, sizeof *d->msgs)))
+	if (g->pending_cap < g->next + n_new) { /* room for every message: the stream's capacity */
+		pub_pending *pend = booking_realloc(g->pending, p->msg_cap * sizeof *pend);
+		if (!pend)
+			return booking_error_oom();
+		g->pending = pend;
+		g->pending_cap = p->msg_cap;
+	}
+	if (!(d->msgs = booking_calloc(n_old + n_new, sizeof *d->msgs)))
 		return booking_error_oom();
 	d->group = g;
 	d->batch = ++p->batches;
@@ -262,7 +249,7 @@ static int take_locked(mem_publisher *p, const char *group, bool claim, int64_t 
 static int take(booking_event_publisher *base, const char *group, const char *consumer, bool claim,
                 int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	if (!group || !consumer)
 		return missing("group and consumer");
 	delivery d = {0};
@@ -270,11 +257,7 @@ static int take(booking_event_publisher *base, const char *group, const char *co
 	pthread_mutex_lock(&p->mu);
 	int rc = take_locked(p, group, claim, min_idle_ms, max, now, &d);
 	pthread_mutex_unlock(&p->mu);
-	if (rc < 0) {
-		booking_free(d.msgs);
-		return rc;
-	}
-	return deliver(p, &d, cb, payload);
+	return rc < 0 ? rc : deliver(p, &d, cb, payload); /* take_locked allocates d.msgs last */
 }
 
 static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
@@ -291,7 +274,7 @@ static int pub_claim_stale(booking_event_publisher *base, const char *group, con
 
 static int pub_ack(booking_event_publisher *base, const char *group, const char *msg_id)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	if (!group || !msg_id)
 		return missing("group and msg_id");
 	pthread_mutex_lock(&p->mu);
@@ -311,7 +294,7 @@ static int pub_ack(booking_event_publisher *base, const char *group, const char 
 
 static void pub_free(booking_event_publisher *base)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->msg_count; i++)
