@@ -143,11 +143,6 @@ typedef struct rd_publisher {
 
 static const char who[] = "redis publisher";
 
-static rd_publisher *impl(booking_event_publisher *p)
-{
-	return (rd_publisher *)p;
-}
-
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %s is required", who, what);
@@ -168,11 +163,6 @@ static int unexpected(const char *what)
 	return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: %s gave an unexpected reply", who, what);
 }
 
-static bool is_str(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
-}
-
 /* XADD <stream> MAXLEN ~ <maxlen> * <fields>: the stream trimmed as the URL says. */
 static int xadd(rd_publisher *p, const char *stream, const char **fields, int nfields)
 {
@@ -184,7 +174,7 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 	int rc = rd_command(p->client, &r, 6 + nfields, argv);
 	if (rc < 0)
 		return rc;
-	if (!is_str(r))
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
 		rc = unexpected("XADD");
 	freeReplyObject(r);
 	return rc;
@@ -193,7 +183,7 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
                        const char *envelope_json)
 {
-	rd_publisher *p = impl(base);
+	rd_publisher *p = (rd_publisher *)base;
 	if (!event_id || !envelope_json)
 		return missing("event_id and envelope");
 	const char *fields[6] = {"event_id", event_id, "type", type ? type : "", "envelope", envelope_json};
@@ -214,48 +204,6 @@ static int check_tuples(const redisReply *r, size_t width, const char *what)
 	return 0;
 }
 
-static int clamp_deliveries(long long n)
-{
-	return n < 1 ? 1 : n > INT32_MAX ? INT32_MAX : (int)n;
-}
-
-/* Hand the tuples to `cb`, except those over max_deliveries (claim_stale dead-lettered them). */
-static int deliver(const rd_publisher *p, const redisReply *r, size_t width, booking_message_cb cb, void *payload)
-{
-	int rc = 0;
-	for (size_t i = 0; i + width <= r->elements && cb && rc == 0; i += width) {
-		if (width > 3 && r->element[i + 3]->integer > p->cfg->max_deliveries)
-			continue;
-		booking_message m = {r->element[i]->str, r->element[i + 1]->str, r->element[i + 2]->str,
-		                     width > 3 ? clamp_deliveries(r->element[i + 3]->integer) : 1};
-		rc = cb(&m, payload);
-	}
-	return rc;
-}
-
-static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
-                          booking_message_cb cb, void *payload)
-{
-	rd_publisher *p = impl(base);
-	if (!group || !consumer || !*group || !*consumer)
-		return missing("group and consumer");
-	if (max == 0)
-		return 0;
-	char count[24], st[24];
-	snprintf(count, sizeof count, "%zu", max);
-	stamp(p, st);
-	const char *keys[1] = {p->cfg->stream};
-	const char *args[4] = {group, consumer, count, st};
-	redisReply *r = NULL;
-	int rc = rd_eval(p->client, &p->read, &r, 1, keys, 4, args);
-	if (rc < 0)
-		return rc;
-	if ((rc = check_tuples(r, 3, "XREADGROUP")) == 0)
-		rc = deliver(p, r, 3, cb, payload);
-	freeReplyObject(r);
-	return rc;
-}
-
 /* "<ms>-<seq>" or "<ms>", as XADD makes them. */
 static bool is_stream_id(const char *id)
 {
@@ -270,7 +218,7 @@ static bool is_stream_id(const char *id)
 
 static int pub_ack(booking_event_publisher *base, const char *group, const char *msg_id)
 {
-	rd_publisher *p = impl(base);
+	rd_publisher *p = (rd_publisher *)base;
 	if (!group || !msg_id || !*group || !*msg_id)
 		return missing("group and msg_id");
 	if (!is_stream_id(msg_id))
@@ -296,40 +244,71 @@ static int dead_letter(rd_publisher *p, const char *group, const redisReply *con
 	return rc < 0 ? rc : pub_ack(&p->parent, group, entry[0]->str);
 }
 
-/* Dead-letter the entries past max_deliveries; the others are delivered. */
-static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
-                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
+/*
+ * read_group (`script` p->read, tuples of 3) and claim_stale (p->claim,
+ * tuples of 4): args are group, consumer, ..., and a last slot for the
+ * stamp. The entries past max_deliveries are dead-lettered, the others
+ * handed to `cb`.
+ */
+static int read_stream(rd_publisher *p, rd_script *script, const char **args, size_t nargs, size_t max,
+                       booking_message_cb cb, void *payload)
 {
-	rd_publisher *p = impl(base);
-	if (!group || !consumer || !*group || !*consumer)
-		return missing("group and consumer");
-	if (min_idle_ms < 0)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: min_idle_ms must be >= 0", who);
+	size_t width = script == &p->claim ? 4 : 3;
 	if (max == 0)
 		return 0;
-	char idle[24], count[24], st[24];
-	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
-	snprintf(count, sizeof count, "%zu", max);
+	char st[24];
 	stamp(p, st);
+	args[nargs - 1] = st;
 	const char *keys[1] = {p->cfg->stream};
-	const char *args[5] = {group, consumer, idle, count, st};
 	redisReply *r = NULL;
-	int rc = rd_eval(p->client, &p->claim, &r, 1, keys, 5, args);
+	int rc = rd_eval(p->client, script, &r, 1, keys, nargs, args);
 	if (rc < 0)
 		return rc;
-	rc = check_tuples(r, 4, "XAUTOCLAIM");
-	for (size_t i = 0; i < r->elements && rc == 0; i += 4)
+	rc = check_tuples(r, width, width > 3 ? "XAUTOCLAIM" : "XREADGROUP");
+	for (size_t i = 0; width > 3 && i < r->elements && rc == 0; i += 4)
 		if (r->element[i + 3]->integer > p->cfg->max_deliveries)
-			rc = dead_letter(p, group, (const redisReply *const *)&r->element[i]);
-	if (rc == 0)
-		rc = deliver(p, r, 4, cb, payload);
+			rc = dead_letter(p, args[0], (const redisReply *const *)&r->element[i]);
+	for (size_t i = 0; i < r->elements && cb && rc == 0; i += width) {
+		long long n = width > 3 ? r->element[i + 3]->integer : 1;
+		if (n > p->cfg->max_deliveries)
+			continue;
+		booking_message m = {r->element[i]->str, r->element[i + 1]->str, r->element[i + 2]->str, n > 1 ? (int)n : 1};
+		rc = cb(&m, payload);
+	}
 	freeReplyObject(r);
 	return rc;
 }
 
+static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
+                          booking_message_cb cb, void *payload)
+{
+	rd_publisher *p = (rd_publisher *)base;
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	char count[24];
+	snprintf(count, sizeof count, "%zu", max);
+	const char *args[4] = {group, consumer, count, NULL};
+	return read_stream(p, &p->read, args, 4, max, cb, payload);
+}
+
+static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
+                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
+{
+	rd_publisher *p = (rd_publisher *)base;
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	if (min_idle_ms < 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: min_idle_ms must be >= 0", who);
+	char idle[24], count[24];
+	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
+	snprintf(count, sizeof count, "%zu", max);
+	const char *args[5] = {group, consumer, idle, count, NULL};
+	return read_stream(p, &p->claim, args, 5, max, cb, payload);
+}
+
 static void pub_free(booking_event_publisher *base)
 {
-	rd_publisher *p = impl(base);
+	rd_publisher *p = (rd_publisher *)base;
 	if (!p)
 		return;
 	rd_client_free(p->client);
