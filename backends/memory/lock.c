@@ -73,11 +73,6 @@ static int check_args(const char *const *keys, size_t n, const char *owner)
 	return 0;
 }
 
-static int locked_error(const char *key)
-{
-	return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", key);
-}
-
 /* A key of acquire_all: its hash, and its entry allocated before anything changes. */
 typedef struct lk_take {
 	uint64_t hash;
@@ -92,7 +87,7 @@ static int acquire_locked(mem_locks *lm, const char *const *keys, size_t n, cons
 		t[i].hash = booking__strmap_hash(keys[i], NULL);
 		const lk_entry *e = booking__strmap_get_hashed(m, t[i].hash, keys[i], NULL);
 		if (e && e->expires_at > now && strcmp(e->owner, owner) != 0)
-			return locked_error(keys[i]);
+			return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", keys[i]);
 	}
 	/* allocate first: after this point nothing can fail */
 	for (size_t i = 0; i < n; i++) {

@@ -102,23 +102,6 @@ static char **map_keys(const char *const *keys, size_t n)
 	return out;
 }
 
-static int check_args(const char *const *keys, size_t n, const char *owner)
-{
-	if (!owner || !*owner || (n && !keys))
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: keys and owner are required", who);
-	for (size_t i = 0; i < n; i++)
-		if (!keys[i] || !*keys[i])
-			return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: key %zu is empty", who, i);
-	return 0;
-}
-
-static int check_ttl(int64_t ttl_ms)
-{
-	if (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000))
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: ttl must be 1 ms..10^12 ms", who);
-	return 0;
-}
-
 /*
  * Check the arguments, then run `script` on the mapped keys: one EVALSHA.
  * Its integer is 0 (done), or for acquire and extend (which have a
@@ -129,11 +112,15 @@ static int check_ttl(int64_t ttl_ms)
 static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, size_t n, const char *owner,
                       int64_t ttl_ms, const char *refusal)
 {
-	int rc = check_args(keys, n, owner);
-	if (rc == 0 && refusal)
-		rc = check_ttl(ttl_ms);
-	if (rc < 0 || n == 0)
-		return rc;
+	if (!owner || !*owner || (n && !keys))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: keys and owner are required", who);
+	for (size_t i = 0; i < n; i++)
+		if (!keys[i] || !*keys[i])
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: key %zu is empty", who, i);
+	if (refusal && (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000)))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: ttl must be 1 ms..10^12 ms", who);
+	if (n == 0)
+		return 0;
 	char **mapped = map_keys(keys, n);
 	if (!mapped)
 		return booking_error_oom();
@@ -146,7 +133,7 @@ static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, 
 	}
 	const char *args[4] = {owner, ttl, now, until};
 	redisReply *r = NULL;
-	rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 4, args);
+	int rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 4, args);
 	booking_free(mapped);
 	if (rc < 0)
 		return rc;
