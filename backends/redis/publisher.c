@@ -137,7 +137,7 @@ typedef struct rd_publisher {
 	const rd_config *cfg; /* the client's */
 	char dead_stream[RD_STREAM_MAX + sizeof ":dead"];
 	const booking_clock *clock; /* NULL: server time */
-	int64_t clock_at_open, real_at_open;
+	int64_t shift; /* server time line - clock time */
 	rd_script read, claim;
 } rd_publisher;
 
@@ -146,16 +146,6 @@ static const char who[] = "redis publisher";
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %s is required", who, what);
-}
-
-/* The injected clock's now on the server's time line; "" in server-time mode. */
-static void stamp(const rd_publisher *p, char out[24])
-{
-	out[0] = '\0';
-	if (!p->clock)
-		return;
-	int64_t t = p->real_at_open - RD_STAMP_SHIFT_MS + (p->clock->now_ms(p->clock) - p->clock_at_open);
-	snprintf(out, 24, "%lld", (long long)(t > 0 ? t : 0));
 }
 
 static int unexpected(const char *what)
@@ -188,20 +178,6 @@ static int pub_publish(booking_event_publisher *base, const char *event_id, cons
 		return missing("event_id and envelope");
 	const char *fields[6] = {"event_id", event_id, "type", type ? type : "", "envelope", envelope_json};
 	return xadd(p, p->cfg->stream, fields, 6);
-}
-
-/* A flat script reply of `width`-tuples (id, event_id, envelope[, deliveries]). */
-static int check_tuples(const redisReply *r, size_t width, const char *what)
-{
-	if (r->type != REDIS_REPLY_ARRAY || r->elements % width)
-		return unexpected(what);
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *e = r->element[i];
-		bool ok = (i % width == 3) ? (e->type == REDIS_REPLY_INTEGER) : (e->type == REDIS_REPLY_STRING);
-		if (!ok)
-			return unexpected(what);
-	}
-	return 0;
 }
 
 /* "<ms>-<seq>" or "<ms>", as XADD makes them. */
@@ -256,15 +232,22 @@ static int read_stream(rd_publisher *p, rd_script *script, const char **args, si
 	size_t width = script == &p->claim ? 4 : 3;
 	if (max == 0)
 		return 0;
-	char st[24];
-	stamp(p, st);
+	char st[24] = ""; /* the injected clock's now on the server's time line; "" in server-time mode */
+	if (p->clock) {
+		int64_t t = p->clock->now_ms(p->clock) + p->shift;
+		snprintf(st, sizeof st, "%lld", (long long)(t > 0 ? t : 0));
+	}
 	args[nargs - 1] = st;
 	const char *keys[1] = {p->cfg->stream};
 	redisReply *r = NULL;
 	int rc = rd_eval(p->client, script, &r, 1, keys, nargs, args);
 	if (rc < 0)
 		return rc;
-	rc = check_tuples(r, width, width > 3 ? "XAUTOCLAIM" : "XREADGROUP");
+	/* a flat array of `width`-tuples: id, event_id, envelope[, deliveries] */
+	bool ok = r->type == REDIS_REPLY_ARRAY && r->elements % width == 0;
+	for (size_t i = 0; ok && i < r->elements; i++)
+		ok = r->element[i]->type == (i % width == 3 ? REDIS_REPLY_INTEGER : REDIS_REPLY_STRING);
+	rc = ok ? 0 : unexpected(width > 3 ? "XAUTOCLAIM" : "XREADGROUP");
 	for (size_t i = 0; width > 3 && i < r->elements && rc == 0; i += 4)
 		if (r->element[i + 3]->integer > p->cfg->max_deliveries)
 			rc = dead_letter(p, args[0], (const redisReply *const *)&r->element[i]);
@@ -329,8 +312,7 @@ int booking__redis_publisher_new(booking_event_publisher **out, const char *url,
 	snprintf(p->dead_stream, sizeof p->dead_stream, "%s:dead", p->cfg->stream);
 	if (clock && clock != booking_clock_system()) {
 		p->clock = clock;
-		p->clock_at_open = clock->now_ms(clock);
-		p->real_at_open = booking_clock_system()->now_ms(booking_clock_system());
+		p->shift = booking_clock_system()->now_ms(booking_clock_system()) - RD_STAMP_SHIFT_MS - clock->now_ms(clock);
 	}
 	p->read = (rd_script)RD_SCRIPT_INIT("read_group", read_src);
 	p->claim = (rd_script)RD_SCRIPT_INIT("claim_stale", claim_src);
