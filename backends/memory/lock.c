@@ -26,9 +26,12 @@ typedef struct mem_locks {
 	size_t ops_since_sweep;
 } mem_locks;
 
-static void sweep_expired(mem_locks *lm, int64_t now)
+/* Sweep out the expired entries once the calls since the last sweep outnumber the entries: amortised O(1). */
+static void maybe_sweep(mem_locks *lm, int64_t now)
 {
 	booking__strmap *m = &lm->keys;
+	if (++lm->ops_since_sweep < 64 || lm->ops_since_sweep < m->count)
+		return;
 	size_t i = 0;
 	while (i < m->cap) {
 		lk_entry *e = m->slots[i].key ? m->slots[i].val : NULL;
@@ -41,13 +44,6 @@ static void sweep_expired(mem_locks *lm, int64_t now)
 		}
 	}
 	lm->ops_since_sweep = 0;
-}
-
-/* Sweep once the calls since the last sweep outnumber the entries: amortised O(1). */
-static void maybe_sweep(mem_locks *lm, int64_t now)
-{
-	if (++lm->ops_since_sweep >= 64 && lm->ops_since_sweep >= lm->keys.count)
-		sweep_expired(lm, now);
 }
 
 static lk_entry *entry_new(const char *key, const char *owner, int64_t expires_at)
@@ -63,11 +59,6 @@ static lk_entry *entry_new(const char *key, const char *owner, int64_t expires_a
 	return e;
 }
 
-static int64_t now_ms(const mem_locks *lm)
-{
-	return lm->clock->now_ms(lm->clock);
-}
-
 static int check_args(const char *const *keys, size_t n, const char *owner)
 {
 	if (!owner || (n && !keys))
@@ -78,20 +69,14 @@ static int check_args(const char *const *keys, size_t n, const char *owner)
 	return 0;
 }
 
-static int locked_error(const char *key)
-{
-	return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", key);
-}
-
 static int acquire_locked(mem_locks *lm, const char *const *keys, size_t n, const char *owner, int64_t now,
-                          int64_t expires_at, uint64_t *hashes, lk_entry **fresh)
+                          int64_t expires_at, lk_entry **fresh)
 {
 	booking__strmap *m = &lm->keys;
 	for (size_t i = 0; i < n; i++) {
-		hashes[i] = booking__strmap_hash(keys[i], NULL);
-		const lk_entry *e = booking__strmap_get_hashed(m, hashes[i], keys[i], NULL);
+		const lk_entry *e = booking__strmap_get(m, keys[i], NULL);
 		if (e && e->expires_at > now && strcmp(e->owner, owner) != 0)
-			return locked_error(keys[i]);
+			return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", keys[i]);
 	}
 	/* allocate first: after this point nothing can fail */
 	for (size_t i = 0; i < n; i++) {
@@ -102,16 +87,17 @@ static int acquire_locked(mem_locks *lm, const char *const *keys, size_t n, cons
 	if (booking__strmap_reserve(m, n) < 0)
 		return booking_error_oom();
 	for (size_t i = 0; i < n; i++) {
-		lk_entry *e = booking__strmap_get_hashed(m, hashes[i], keys[i], NULL);
+		uint64_t h = booking__strmap_hash(keys[i], NULL);
+		lk_entry *e = booking__strmap_get_hashed(m, h, keys[i], NULL);
 		if (e && strcmp(e->owner, owner) == 0) {
 			e->expires_at = expires_at; /* ours (or a repeated key): refresh */
 			continue;
 		}
 		if (e) { /* another owner's, expired: take it over */
-			booking__strmap_remove(m, hashes[i], keys[i], NULL);
+			booking__strmap_remove(m, h, keys[i], NULL);
 			booking_free(e);
 		}
-		booking__strmap_put_hashed(m, hashes[i], fresh[i]->key, fresh[i]);
+		booking__strmap_put_hashed(m, h, fresh[i]->key, fresh[i]);
 		fresh[i] = NULL;
 	}
 	return 0;
@@ -124,22 +110,17 @@ static int lk_acquire_all(booking_lock_manager *base, const char *const *keys, s
 	int rc = check_args(keys, n, owner);
 	if (rc < 0 || n == 0)
 		return rc;
-	uint64_t *hashes = booking_calloc(n, sizeof *hashes);
 	lk_entry **fresh = booking_calloc(n, sizeof *fresh);
-	if (!hashes || !fresh) {
-		booking_free(hashes);
-		booking_free(fresh);
+	if (!fresh)
 		return booking_error_oom();
-	}
-	int64_t now = now_ms(lm);
+	int64_t now = lm->clock->now_ms(lm->clock);
 	pthread_mutex_lock(&lm->mu);
 	maybe_sweep(lm, now);
-	rc = acquire_locked(lm, keys, n, owner, now, now + ttl_ms, hashes, fresh);
+	rc = acquire_locked(lm, keys, n, owner, now, now + ttl_ms, fresh);
 	pthread_mutex_unlock(&lm->mu);
 	for (size_t i = 0; i < n; i++)
 		booking_free(fresh[i]);
 	booking_free(fresh);
-	booking_free(hashes);
 	return rc;
 }
 
@@ -149,7 +130,7 @@ static int lk_release_all(booking_lock_manager *base, const char *const *keys, s
 	int rc = check_args(keys, n, owner);
 	if (rc < 0)
 		return rc;
-	int64_t now = now_ms(lm);
+	int64_t now = lm->clock->now_ms(lm->clock);
 	pthread_mutex_lock(&lm->mu);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t h = booking__strmap_hash(keys[i], NULL);
@@ -171,7 +152,7 @@ static int lk_extend(booking_lock_manager *base, const char *const *keys, size_t
 	int rc = check_args(keys, n, owner);
 	if (rc < 0)
 		return rc;
-	int64_t now = now_ms(lm);
+	int64_t now = lm->clock->now_ms(lm->clock);
 	pthread_mutex_lock(&lm->mu);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const lk_entry *e = booking__strmap_get(&lm->keys, keys[i], NULL);
@@ -199,9 +180,6 @@ static void lk_free(booking_lock_manager *base)
 
 int booking__memory_lock_manager_new(booking_lock_manager **out, const booking_clock *clock)
 {
-	if (!out)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "lock manager: out is required");
-	*out = NULL;
 	mem_locks *lm = booking_calloc(1, sizeof *lm);
 	if (!lm)
 		return booking_error_oom();

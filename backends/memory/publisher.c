@@ -8,13 +8,14 @@
  * handler may publish, ack or read again).
  *
  * Each group keeps the index of the next message it has never delivered
- * and, per delivered message, its pending state (consumer, delivered_at,
- * deliveries). Groups are created on first use and start at the beginning
- * of the stream.
+ * and, per delivered message, its pending state (holder, delivered_at,
+ * deliveries). The holder is the batch (one read_group or claim_stale) that
+ * has the message: consumer names are not kept, since nothing reads them.
+ * Groups are created on first use and start at the beginning of the stream.
  *
  * A delivery counts once the callback accepts it. When a callback returns
  * non-zero, that message and the rest of the batch it never saw go back to
- * the group ("returned": pending with no consumer, deliveries not counted),
+ * the group ("returned": pending with no holder, deliveries not counted),
  * and the next read_group hands them out before new messages. A consumer
  * that fails to take a batch (out of memory while copying it) therefore
  * loses nothing, as with the store: transport whose cursor does not move.
@@ -36,25 +37,23 @@ typedef struct pub_msg {
 	char buf[]; /* the three strings */
 } pub_msg;
 
-#define PEND_NONE (-1)     /* not pending: acked (or never delivered) */
-#define PEND_RETURNED (-2) /* pending, refused by the callback: read_group hands it out again first */
+#define HELD_NONE 0     /* not pending: acked (or never delivered) */
+#define HELD_RETURNED 1 /* pending, refused by the callback: read_group hands it out again first */
 
 typedef struct pub_pending {
 	int64_t delivered_at;
 	int deliveries;
-	int consumer;  /* index into the group's consumers, PEND_NONE or PEND_RETURNED */
+	uint64_t holder; /* the batch that has it (> HELD_RETURNED), HELD_NONE or HELD_RETURNED */
 } pub_pending;
 
 typedef struct pub_group {
-	char *name;
 	size_t next;          /* first message never delivered to this group */
 	pub_pending *pending; /* [0, next) */
 	size_t pending_cap;
 	size_t first_pending; /* every message before this one is acked */
-	size_t pending_count; /* entries not PEND_NONE (returned ones included) */
+	size_t pending_count; /* entries not HELD_NONE (returned ones included) */
 	size_t returned_count;
-	char **consumers;
-	size_t consumer_count;
+	char name[];
 } pub_group;
 
 typedef struct mem_publisher {
@@ -65,43 +64,21 @@ typedef struct mem_publisher {
 	size_t msg_count, msg_cap;
 	pub_group **groups;
 	size_t group_count;
+	uint64_t batches; /* the last batch handed out; starts at HELD_RETURNED */
 } mem_publisher;
 
 /* A delivery prepared under the mutex. Strings borrowed from the stream. */
 typedef struct delivery {
-	pub_group *group;     /* groups live as long as the publisher */
-	int consumer;
+	pub_group *group; /* groups live as long as the publisher */
+	uint64_t batch;
 	int64_t at;
 	booking_message *msgs;
-	size_t *idx;          /* message index of msgs[i] */
 	size_t n;
 } delivery;
-
-static mem_publisher *impl(booking_event_publisher *p)
-{
-	return (mem_publisher *)p;
-}
-
-static int64_t now_ms(const mem_publisher *p)
-{
-	return p->clock->now_ms(p->clock);
-}
 
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "memory publisher: %s is required", what);
-}
-
-static void group_free(pub_group *g)
-{
-	if (!g)
-		return;
-	for (size_t i = 0; i < g->consumer_count; i++)
-		booking_free(g->consumers[i]);
-	booking_free(g->consumers);
-	booking_free(g->pending);
-	booking_free(g->name);
-	booking_free(g);
 }
 
 static pub_group *group_find(mem_publisher *p, const char *name)
@@ -118,93 +95,32 @@ static pub_group *group_get(mem_publisher *p, const char *name)
 	pub_group *g = group_find(p, name);
 	if (g)
 		return g;
-	g = booking_calloc(1, sizeof *g);
+	size_t len = strlen(name);
+	g = booking_calloc(1, sizeof *g + len + 1);
 	pub_group **groups = booking_realloc(p->groups, (p->group_count + 1) * sizeof *groups);
 	if (groups)
 		p->groups = groups;
-	if (!g || !groups || !(g->name = booking_strdup(name))) {
-		group_free(g);
+	if (!g || !groups) {
+		booking_free(g);
 		booking_error_oom();
 		return NULL;
 	}
+	memcpy(g->name, name, len + 1);
 	p->groups[p->group_count++] = g;
 	return g;
 }
 
-/* Index of `consumer` in the group, added when new; -1 when out of memory. */
-static int consumer_index(pub_group *g, const char *consumer)
+/* Message index of a msg_id, or SIZE_MAX when it is not one of ours. */
+static size_t parse_msg_id(const char *msg_id, size_t msg_count)
 {
-	for (size_t i = 0; i < g->consumer_count; i++)
-		if (strcmp(g->consumers[i], consumer) == 0)
-			return (int)i;
-	if (g->consumer_count >= (size_t)INT32_MAX)
-		return -1;
-	char **cs = booking_realloc(g->consumers, (g->consumer_count + 1) * sizeof *cs);
-	if (!cs)
-		return -1;
-	g->consumers = cs;
-	if (!(cs[g->consumer_count] = booking_strdup(consumer)))
-		return -1;
-	return (int)g->consumer_count++;
-}
-
-static int pending_reserve(pub_group *g, size_t need)
-{
-	if (need <= g->pending_cap)
-		return 0;
-	size_t cap = g->pending_cap ? g->pending_cap : 64;
-	while (cap < need)
-		cap *= 2;
-	pub_pending *pend = booking_realloc(g->pending, cap * sizeof *pend);
-	if (!pend)
-		return -1;
-	g->pending = pend;
-	g->pending_cap = cap;
-	return 0;
-}
-
-static void fill_message(booking_message *m, const pub_msg *src, int deliveries)
-{
-	m->msg_id = src->msg_id;
-	m->event_id = src->event_id;
-	m->envelope_json = src->envelope;
-	m->deliveries = deliveries;
-}
-
-static void delivery_free(delivery *d)
-{
-	booking_free(d->msgs);
-	booking_free(d->idx);
-	d->msgs = NULL;
-	d->idx = NULL;
-	d->n = 0;
-}
-
-static int delivery_alloc(delivery *d, size_t n)
-{
-	d->msgs = booking_calloc(n, sizeof *d->msgs);
-	d->idx = booking_calloc(n, sizeof *d->idx);
-	if (!d->msgs || !d->idx) {
-		delivery_free(d);
-		return booking_error_oom();
-	}
-	return 0;
-}
-
-/* Hand msgs[from..n) back to the group, unless someone took them over meanwhile. */
-static void give_back(mem_publisher *p, delivery *d, size_t from)
-{
-	pthread_mutex_lock(&p->mu);
-	pub_group *g = d->group;
-	for (size_t j = from; j < d->n; j++) {
-		pub_pending *pe = &g->pending[d->idx[j]];
-		if (pe->consumer != d->consumer || pe->delivered_at != d->at || pe->deliveries != d->msgs[j].deliveries)
-			continue;
-		pe->consumer = PEND_RETURNED;
-		pe->deliveries--;
-		g->returned_count++;
-	}
-	pthread_mutex_unlock(&p->mu);
+	if (!msg_id || *msg_id < '1' || *msg_id > '9')
+		return SIZE_MAX;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(msg_id, &end, 10);
+	if (errno || *end || v == 0 || v > msg_count)
+		return SIZE_MAX;
+	return (size_t)(v - 1);
 }
 
 /* Call the callback without the mutex; what it refuses (and what follows) goes back to the group. */
@@ -214,29 +130,39 @@ static int deliver(mem_publisher *p, delivery *d, booking_message_cb cb, void *p
 	size_t i = 0;
 	while (cb && i < d->n && rc == 0)
 		rc = cb(&d->msgs[i++], payload);
-	if (rc != 0)
-		give_back(p, d, i - 1);
-	delivery_free(d);
+	if (rc != 0) {
+		/* hand msgs[i - 1..n) back, unless another batch took them over meanwhile */
+		pthread_mutex_lock(&p->mu);
+		for (size_t j = i - 1; j < d->n; j++) {
+			pub_pending *pe = &d->group->pending[parse_msg_id(d->msgs[j].msg_id, p->msg_count)];
+			if (pe->holder != d->batch)
+				continue;
+			pe->holder = HELD_RETURNED;
+			pe->deliveries--;
+			d->group->returned_count++;
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+	booking_free(d->msgs);
 	return rc;
 }
 
-/* Record msgs[d->n] as delivered now to d->consumer. */
+/* Record message i as msgs[d->n], delivered now to d's batch. */
 static void hand_out(mem_publisher *p, pub_group *g, delivery *d, size_t i)
 {
 	pub_pending *pe = &g->pending[i];
-	pe->consumer = d->consumer;
+	pe->holder = d->batch;
 	pe->delivered_at = d->at;
 	if (pe->deliveries < INT32_MAX)
 		pe->deliveries++;
-	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): idx has room for every message handed out (delivery_alloc) */
-	d->idx[d->n] = i;
-	fill_message(&d->msgs[d->n++], p->msgs[i], pe->deliveries);
+	const pub_msg *m = p->msgs[i];
+	d->msgs[d->n++] = (booking_message){m->msg_id, m->event_id, m->envelope, pe->deliveries};
 }
 
 static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
                        const char *envelope_json)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	(void)type;
 	if (!event_id || !envelope_json)
 		return missing("event_id and envelope");
@@ -271,34 +197,44 @@ static int pub_publish(booking_event_publisher *base, const char *event_id, cons
 	return rc;
 }
 
-static int read_locked(mem_publisher *p, const char *group, const char *consumer, size_t max, int64_t now,
-                       delivery *d)
+/*
+ * Under the mutex, hand up to `max` messages of `group` to a new batch:
+ * read_group takes the returned ones (in stream order), then new ones;
+ * claim_stale takes pending ones idle for at least `min_idle_ms`, and
+ * returned ones at once (nobody holds them).
+ */
+static int take_locked(mem_publisher *p, const char *group, bool claim, int64_t min_idle_ms, size_t max,
+                       int64_t now, delivery *d)
 {
 	pub_group *g = group_get(p, group);
 	if (!g)
 		return BOOKING_ENOMEM;
-	size_t n_ret = g->returned_count < max ? g->returned_count : max;
-	size_t n_new = p->msg_count - g->next;
-	if (n_new > max - n_ret)
-		n_new = max - n_ret;
-	if (n_ret + n_new == 0)
+	size_t n_old = claim ? g->pending_count : g->returned_count;
+	n_old = n_old < max ? n_old : max;
+	size_t n_new = claim ? 0 : p->msg_count - g->next;
+	if (n_new > max - n_old)
+		n_new = max - n_old;
+	if (n_old + n_new == 0)
 		return 0;
-	int ci = consumer_index(g, consumer);
-	if (ci < 0)
+	if (g->pending_cap < g->next + n_new) { /* room for every message: the stream's capacity */
+		pub_pending *pend = booking_realloc(g->pending, p->msg_cap * sizeof *pend);
+		if (!pend)
+			return booking_error_oom();
+		g->pending = pend;
+		g->pending_cap = p->msg_cap;
+	}
+	if (!(d->msgs = booking_calloc(n_old + n_new, sizeof *d->msgs)))
 		return booking_error_oom();
-	if (pending_reserve(g, g->next + n_new) < 0)
-		return booking_error_oom();
-	int rc = delivery_alloc(d, n_ret + n_new);
-	if (rc < 0)
-		return rc;
 	d->group = g;
-	d->consumer = ci;
+	d->batch = ++p->batches;
 	d->at = now;
-	/* messages handed back earlier come first, in stream order */
-	for (size_t i = g->first_pending; i < g->next && d->n < n_ret; i++) {
-		if (g->pending[i].consumer != PEND_RETURNED)
+	for (size_t i = g->first_pending; i < g->next && d->n < n_old; i++) {
+		const pub_pending *pe = &g->pending[i];
+		bool returned = pe->holder == HELD_RETURNED;
+		if (pe->holder == HELD_NONE || (!returned && (!claim || now - pe->delivered_at < min_idle_ms)))
 			continue;
-		g->returned_count--;
+		if (returned)
+			g->returned_count--;
 		hand_out(p, g, d, i);
 	}
 	for (size_t k = 0; k < n_new; k++) {
@@ -310,119 +246,64 @@ static int read_locked(mem_publisher *p, const char *group, const char *consumer
 	return 0;
 }
 
+static int take(booking_event_publisher *base, const char *group, const char *consumer, bool claim,
+                int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
+{
+	mem_publisher *p = (mem_publisher *)base;
+	if (!group || !consumer)
+		return missing("group and consumer");
+	delivery d = {0};
+	int64_t now = p->clock->now_ms(p->clock);
+	pthread_mutex_lock(&p->mu);
+	int rc = take_locked(p, group, claim, min_idle_ms, max, now, &d);
+	pthread_mutex_unlock(&p->mu);
+	return rc < 0 ? rc : deliver(p, &d, cb, payload); /* take_locked allocates d.msgs last */
+}
+
 static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
                           booking_message_cb cb, void *payload)
 {
-	mem_publisher *p = impl(base);
-	if (!group || !consumer)
-		return missing("group and consumer");
-	delivery d;
-	memset(&d, 0, sizeof d);
-	int64_t now = now_ms(p);
-	pthread_mutex_lock(&p->mu);
-	int rc = read_locked(p, group, consumer, max, now, &d);
-	pthread_mutex_unlock(&p->mu);
-	if (rc < 0) {
-		delivery_free(&d);
-		return rc;
-	}
-	return deliver(p, &d, cb, payload);
+	return take(base, group, consumer, false, 0, max, cb, payload);
 }
 
-/* Message index of a msg_id, or SIZE_MAX when it is not one of ours. */
-static size_t parse_msg_id(const char *msg_id, size_t msg_count)
+static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
+                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
 {
-	if (!msg_id || *msg_id < '1' || *msg_id > '9')
-		return SIZE_MAX;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(msg_id, &end, 10);
-	if (errno || *end || v == 0 || v > msg_count)
-		return SIZE_MAX;
-	return (size_t)(v - 1);
+	return take(base, group, consumer, true, min_idle_ms, max, cb, payload);
 }
 
 static int pub_ack(booking_event_publisher *base, const char *group, const char *msg_id)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	if (!group || !msg_id)
 		return missing("group and msg_id");
 	pthread_mutex_lock(&p->mu);
 	pub_group *g = group_find(p, group);
 	size_t i = parse_msg_id(msg_id, p->msg_count);
-	if (g && i != SIZE_MAX && i < g->next && g->pending[i].consumer != PEND_NONE) {
-		if (g->pending[i].consumer == PEND_RETURNED)
+	if (g && i != SIZE_MAX && i < g->next && g->pending[i].holder != HELD_NONE) {
+		if (g->pending[i].holder == HELD_RETURNED)
 			g->returned_count--;
-		g->pending[i].consumer = PEND_NONE;
+		g->pending[i].holder = HELD_NONE;
 		g->pending_count--;
-		while (g->first_pending < g->next && g->pending[g->first_pending].consumer == PEND_NONE)
+		while (g->first_pending < g->next && g->pending[g->first_pending].holder == HELD_NONE)
 			g->first_pending++;
 	}
 	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
-static int claim_locked(mem_publisher *p, const char *group, const char *consumer, int64_t min_idle_ms,
-                        size_t max, int64_t now, delivery *d)
-{
-	pub_group *g = group_get(p, group);
-	if (!g)
-		return BOOKING_ENOMEM;
-	size_t n = g->pending_count < max ? g->pending_count : max;
-	if (n == 0)
-		return 0;
-	int ci = consumer_index(g, consumer);
-	if (ci < 0)
-		return booking_error_oom();
-	int rc = delivery_alloc(d, n);
-	if (rc < 0)
-		return rc;
-	d->group = g;
-	d->consumer = ci;
-	d->at = now;
-	for (size_t i = g->first_pending; i < g->next && d->n < n; i++) {
-		const pub_pending *pe = &g->pending[i];
-		if (pe->consumer == PEND_NONE)
-			continue;
-		/* a returned message is claimable at once: nobody holds it */
-		if (pe->consumer == PEND_RETURNED)
-			g->returned_count--;
-		else if (now - pe->delivered_at < min_idle_ms)
-			continue;
-		hand_out(p, g, d, i);
-	}
-	return 0;
-}
-
-static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
-                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
-{
-	mem_publisher *p = impl(base);
-	if (!group || !consumer)
-		return missing("group and consumer");
-	delivery d;
-	memset(&d, 0, sizeof d);
-	int64_t now = now_ms(p);
-	pthread_mutex_lock(&p->mu);
-	int rc = claim_locked(p, group, consumer, min_idle_ms, max, now, &d);
-	pthread_mutex_unlock(&p->mu);
-	if (rc < 0) {
-		delivery_free(&d);
-		return rc;
-	}
-	return deliver(p, &d, cb, payload);
-}
-
 static void pub_free(booking_event_publisher *base)
 {
-	mem_publisher *p = impl(base);
+	mem_publisher *p = (mem_publisher *)base;
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->msg_count; i++)
 		booking_free(p->msgs[i]);
 	booking_free(p->msgs);
-	for (size_t i = 0; i < p->group_count; i++)
-		group_free(p->groups[i]);
+	for (size_t i = 0; i < p->group_count; i++) {
+		booking_free(p->groups[i]->pending);
+		booking_free(p->groups[i]);
+	}
 	booking_free(p->groups);
 	pthread_mutex_destroy(&p->mu);
 	booking_free(p);
@@ -441,6 +322,7 @@ int booking__memory_publisher_new(booking_event_publisher **out, const booking_c
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "memory publisher: cannot create a mutex");
 	}
 	p->clock = clock ? clock : booking_clock_system();
+	p->batches = HELD_RETURNED;
 	p->parent.version = BOOKING_EVENT_PUBLISHER_VERSION;
 	p->parent.free = pub_free;
 	p->parent.publish = pub_publish;

@@ -311,7 +311,7 @@ static void pool_close(void *conn, void *payload)
  * connection that broke is retried once on a fresh one. A broken
  * connection goes back closed, together with every idle one.
  */
-static int run(rd_client *c, redisReply **out, int argc, const char **argv, const size_t *lens)
+static int run(rd_client *c, redisReply **out, int argc, const char **argv)
 {
 	*out = NULL;
 	for (int attempt = 0;; attempt++) {
@@ -325,7 +325,7 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv, cons
 		bool fresh = !conn->used;
 		conn->used = true;
 		errno = 0;
-		*out = redisCommandArgv(conn->ctx, argc, argv, lens);
+		*out = redisCommandArgv(conn->ctx, argc, argv, NULL);
 		int err = conn->ctx->err, sys_errno = errno;
 		char msg[128];
 		snprintf(msg, sizeof msg, "%s", conn->ctx->errstr);
@@ -344,11 +344,11 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv, cons
 	}
 }
 
-int rd_command(rd_client *c, redisReply **out, int argc, const char **argv, const size_t *lens)
+int rd_command(rd_client *c, redisReply **out, int argc, const char **argv)
 {
 	redisReply *r = NULL;
 	*out = NULL;
-	int rc = run(c, &r, argc, argv, lens);
+	int rc = run(c, &r, argc, argv);
 	return rc < 0 ? rc : take_reply(c, r, out);
 }
 
@@ -358,7 +358,7 @@ static int script_load(rd_client *c, rd_script *s, char sha[41])
 {
 	const char *argv[3] = {"SCRIPT", "LOAD", s->source};
 	redisReply *r = NULL;
-	int rc = rd_command(c, &r, 3, argv, NULL);
+	int rc = rd_command(c, &r, 3, argv);
 	if (rc < 0)
 		return rc;
 	if (!r)
@@ -405,7 +405,7 @@ int rd_eval(rd_client *c, rd_script *s, redisReply **out, size_t nkeys, const ch
 			loads++;
 		}
 		redisReply *r = NULL;
-		if ((rc = run(c, &r, (int)argc, argv, NULL)) < 0)
+		if ((rc = run(c, &r, (int)argc, argv)) < 0)
 			break;
 		if (r && r->type == REDIS_REPLY_ERROR && r->str && starts_with(r->str, r->len, "NOSCRIPT") && loads < 2) {
 			freeReplyObject(r); /* flushed, restarted, failed over: load again */

@@ -24,32 +24,32 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Liveness of KEYS[i] for owner ARGV[1] at clock time ARGV[3] ('' = Redis decides). */
-#define RD_LOCK_LIVE                                                                                         \
-	"local function holder(k)\n"                                                                             \
-	"  local h = redis.call('HMGET', k, 'owner', 'until')\n"                                                 \
-	"  if not h[1] then return false end\n"                                                                  \
-	"  if ARGV[3] ~= '' and h[2] and tonumber(h[2]) <= tonumber(ARGV[3]) then return false end\n"            \
-	"  return h[1]\n"                                                                                        \
-	"end\n"
-
 /*
- * ARGV: owner, ttl_ms, now ('' = server time), until. Returns 0, or the
- * 1-based index of a key held by another owner (nothing taken).
+ * acquire_all and extend. ARGV: owner, ttl_ms, now ('' = server time, else
+ * the clock's: a key whose `until` is not after it counts as free), until,
+ * mode ('' acquire, 'extend'). Returns 0, or the 1-based index of a key held
+ * by another owner (acquire) or not held by `owner` (extend): nothing taken
+ * or changed then.
  */
-static const char acquire_src[] = RD_LOCK_LIVE
+static const char take_src[] =
+	"local function holder(k)\n"
+	"  local h = redis.call('HMGET', k, 'owner', 'until')\n"
+	"  if not h[1] then return false end\n"
+	"  if ARGV[3] ~= '' and h[2] and tonumber(h[2]) <= tonumber(ARGV[3]) then return false end\n"
+	"  return h[1]\n"
+	"end\n"
 	"for i = 1, #KEYS do\n"
 	"  local o = holder(KEYS[i])\n"
-	"  if o and o ~= ARGV[1] then return i end\n"
+	"  if o ~= ARGV[1] and (o or ARGV[5] == 'extend') then return i end\n"
 	"end\n"
 	"for i = 1, #KEYS do\n"
-	"  redis.call('DEL', KEYS[i])\n"
+	"  if ARGV[5] ~= 'extend' then redis.call('DEL', KEYS[i]) end\n"
 	"  redis.call('HSET', KEYS[i], 'owner', ARGV[1], 'until', ARGV[4])\n"
 	"  redis.call('PEXPIRE', KEYS[i], ARGV[2])\n"
 	"end\n"
 	"return 0\n";
 
-/* ARGV: owner (then ttl, now, until, unused). Deletes the keys `owner` holds; returns how many. */
+/* ARGV: owner (then ttl, now, until, mode, unused). Deletes the keys `owner` holds; returns how many. */
 static const char release_src[] =
 	"local n = 0\n"
 	"for i = 1, #KEYS do\n"
@@ -57,22 +57,11 @@ static const char release_src[] =
 	"end\n"
 	"return n\n";
 
-/* ARGV as acquire. Returns 0, or the 1-based index of a key `owner` does not hold (nothing changed). */
-static const char extend_src[] = RD_LOCK_LIVE
-	"for i = 1, #KEYS do\n"
-	"  if holder(KEYS[i]) ~= ARGV[1] then return i end\n"
-	"end\n"
-	"for i = 1, #KEYS do\n"
-	"  redis.call('HSET', KEYS[i], 'until', ARGV[4])\n"
-	"  redis.call('PEXPIRE', KEYS[i], ARGV[2])\n"
-	"end\n"
-	"return 0\n";
-
 typedef struct rd_locks {
 	booking_lock_manager parent;
 	rd_client *client;
 	const booking_clock *clock; /* NULL: Redis decides expiry */
-	rd_script acquire, release, extend;
+	rd_script take, release;
 } rd_locks;
 
 static const char who[] = "redis lock manager";
@@ -102,38 +91,26 @@ static char **map_keys(const char *const *keys, size_t n)
 	return out;
 }
 
-static int check_args(const char *const *keys, size_t n, const char *owner)
+enum { RL_ACQUIRE, RL_EXTEND, RL_RELEASE };
+
+/*
+ * Check the arguments, then run the script of `op` on the mapped keys: one
+ * EVALSHA. Its integer is 0 (done), or for acquire and extend the 1-based
+ * index of the key that stood in the way, answered as BOOKING_ELOCKED.
+ * Release answers how many keys it deleted.
+ */
+static int run_script(rd_locks *lm, int op, const char *const *keys, size_t n, const char *owner, int64_t ttl_ms)
 {
+	rd_script *script = op == RL_RELEASE ? &lm->release : &lm->take;
 	if (!owner || !*owner || (n && !keys))
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: keys and owner are required", who);
 	for (size_t i = 0; i < n; i++)
 		if (!keys[i] || !*keys[i])
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: key %zu is empty", who, i);
-	return 0;
-}
-
-static int check_ttl(int64_t ttl_ms)
-{
-	if (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000))
+	if (op != RL_RELEASE && (ttl_ms <= 0 || ttl_ms > INT64_C(1000000000000)))
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: ttl must be 1 ms..10^12 ms", who);
-	return 0;
-}
-
-/*
- * Check the arguments, then run `script` on the mapped keys: one EVALSHA.
- * Its integer is 0 (done), or for acquire and extend (which have a
- * `refusal` and a TTL) the 1-based index of the key that stood in the way,
- * answered as BOOKING_ELOCKED "lock <key> <refusal>". Release answers how
- * many keys it deleted.
- */
-static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, size_t n, const char *owner,
-                      int64_t ttl_ms, const char *refusal)
-{
-	int rc = check_args(keys, n, owner);
-	if (rc == 0 && refusal)
-		rc = check_ttl(ttl_ms);
-	if (rc < 0 || n == 0)
-		return rc;
+	if (n == 0)
+		return 0;
 	char **mapped = map_keys(keys, n);
 	if (!mapped)
 		return booking_error_oom();
@@ -144,16 +121,17 @@ static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, 
 		snprintf(now, sizeof now, "%lld", (long long)t);
 		snprintf(until, sizeof until, "%lld", (long long)t + (long long)ttl_ms);
 	}
-	const char *args[4] = {owner, ttl, now, until};
+	const char *args[5] = {owner, ttl, now, until, op == RL_EXTEND ? "extend" : ""};
 	redisReply *r = NULL;
-	rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 4, args);
+	int rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 5, args);
 	booking_free(mapped);
 	if (rc < 0)
 		return rc;
 	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || (unsigned long long)r->integer > n)
 		rc = booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: script %s gave an unexpected reply", who, script->name);
-	else if (r->integer && refusal)
-		rc = booking_error_set(BOOKING_ELOCKED, NULL, "lock %s %s", keys[r->integer - 1], refusal);
+	else if (r->integer && op != RL_RELEASE)
+		rc = booking_error_set(BOOKING_ELOCKED, NULL, "lock %s %s", keys[r->integer - 1],
+		                       op == RL_EXTEND ? "is not held by this owner" : "is held by another owner");
 	freeReplyObject(r);
 	return rc;
 }
@@ -161,21 +139,18 @@ static int run_script(rd_locks *lm, rd_script *script, const char *const *keys, 
 static int rl_acquire_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
                           int64_t ttl_ms)
 {
-	rd_locks *lm = (rd_locks *)base;
-	return run_script(lm, &lm->acquire, keys, n, owner, ttl_ms, "is held by another owner");
+	return run_script((rd_locks *)base, RL_ACQUIRE, keys, n, owner, ttl_ms);
 }
 
 static int rl_release_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner)
 {
-	rd_locks *lm = (rd_locks *)base;
-	return run_script(lm, &lm->release, keys, n, owner, 0, NULL);
+	return run_script((rd_locks *)base, RL_RELEASE, keys, n, owner, 0);
 }
 
 static int rl_extend(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
                      int64_t ttl_ms)
 {
-	rd_locks *lm = (rd_locks *)base;
-	return run_script(lm, &lm->extend, keys, n, owner, ttl_ms, "is not held by this owner");
+	return run_script((rd_locks *)base, RL_EXTEND, keys, n, owner, ttl_ms);
 }
 
 static void rl_free(booking_lock_manager *base)
@@ -189,9 +164,6 @@ static void rl_free(booking_lock_manager *base)
 
 int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url, const booking_clock *clock)
 {
-	if (!out)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: out is required", who);
-	*out = NULL;
 	rd_locks *lm = booking_calloc(1, sizeof *lm);
 	if (!lm)
 		return booking_error_oom();
@@ -201,9 +173,8 @@ int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url,
 		return rc;
 	}
 	lm->clock = clock && clock != booking_clock_system() ? clock : NULL;
-	lm->acquire = (rd_script)RD_SCRIPT_INIT("acquire_all", acquire_src);
+	lm->take = (rd_script)RD_SCRIPT_INIT("acquire_all/extend", take_src);
 	lm->release = (rd_script)RD_SCRIPT_INIT("release_all", release_src);
-	lm->extend = (rd_script)RD_SCRIPT_INIT("extend", extend_src);
 	lm->parent.version = BOOKING_LOCK_MANAGER_VERSION;
 	lm->parent.free = rl_free;
 	lm->parent.acquire_all = rl_acquire_all;

@@ -40,7 +40,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* Flatten entries of table `entries` into out (id, event_id, envelope[, deliveries]) and ids. */
 #define RD_PUB_HELPERS                                                                                       \
@@ -138,47 +137,20 @@ typedef struct rd_publisher {
 	const rd_config *cfg; /* the client's */
 	char dead_stream[RD_STREAM_MAX + sizeof ":dead"];
 	const booking_clock *clock; /* NULL: server time */
-	int64_t clock_at_open, real_at_open;
+	int64_t shift; /* server time line - clock time */
 	rd_script read, claim;
 } rd_publisher;
 
 static const char who[] = "redis publisher";
-
-static rd_publisher *impl(booking_event_publisher *p)
-{
-	return (rd_publisher *)p;
-}
 
 static int missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %s is required", who, what);
 }
 
-static int64_t real_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The injected clock's now on the server's time line; "" in server-time mode. */
-static void stamp(const rd_publisher *p, char out[24])
-{
-	out[0] = '\0';
-	if (!p->clock)
-		return;
-	int64_t t = p->real_at_open - RD_STAMP_SHIFT_MS + (p->clock->now_ms(p->clock) - p->clock_at_open);
-	snprintf(out, 24, "%lld", (long long)(t > 0 ? t : 0));
-}
-
 static int unexpected(const char *what)
 {
 	return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: %s gave an unexpected reply", who, what);
-}
-
-static bool is_str(const redisReply *r)
-{
-	return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS;
 }
 
 /* XADD <stream> MAXLEN ~ <maxlen> * <fields>: the stream trimmed as the URL says. */
@@ -189,10 +161,10 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 	const char *argv[6 + 8] = {"XADD", stream, "MAXLEN", "~", maxlen, "*"};
 	memcpy(argv + 6, fields, (size_t)nfields * sizeof *argv);
 	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 6 + nfields, argv, NULL);
+	int rc = rd_command(p->client, &r, 6 + nfields, argv);
 	if (rc < 0)
 		return rc;
-	if (!is_str(r))
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
 		rc = unexpected("XADD");
 	freeReplyObject(r);
 	return rc;
@@ -201,67 +173,11 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
                        const char *envelope_json)
 {
-	rd_publisher *p = impl(base);
+	rd_publisher *p = (rd_publisher *)base;
 	if (!event_id || !envelope_json)
 		return missing("event_id and envelope");
 	const char *fields[6] = {"event_id", event_id, "type", type ? type : "", "envelope", envelope_json};
 	return xadd(p, p->cfg->stream, fields, 6);
-}
-
-/* A flat script reply of `width`-tuples (id, event_id, envelope[, deliveries]). */
-static int check_tuples(const redisReply *r, size_t width, const char *what)
-{
-	if (r->type != REDIS_REPLY_ARRAY || r->elements % width)
-		return unexpected(what);
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *e = r->element[i];
-		bool ok = (i % width == 3) ? (e->type == REDIS_REPLY_INTEGER) : (e->type == REDIS_REPLY_STRING);
-		if (!ok)
-			return unexpected(what);
-	}
-	return 0;
-}
-
-static int clamp_deliveries(long long n)
-{
-	return n < 1 ? 1 : n > INT32_MAX ? INT32_MAX : (int)n;
-}
-
-/* Hand the tuples to `cb`, except those over max_deliveries (claim_stale dead-lettered them). */
-static int deliver(const rd_publisher *p, const redisReply *r, size_t width, booking_message_cb cb, void *payload)
-{
-	int rc = 0;
-	for (size_t i = 0; i + width <= r->elements && cb && rc == 0; i += width) {
-		if (width > 3 && r->element[i + 3]->integer > p->cfg->max_deliveries)
-			continue;
-		booking_message m = {r->element[i]->str, r->element[i + 1]->str, r->element[i + 2]->str,
-		                     width > 3 ? clamp_deliveries(r->element[i + 3]->integer) : 1};
-		rc = cb(&m, payload);
-	}
-	return rc;
-}
-
-static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
-                          booking_message_cb cb, void *payload)
-{
-	rd_publisher *p = impl(base);
-	if (!group || !consumer || !*group || !*consumer)
-		return missing("group and consumer");
-	if (max == 0)
-		return 0;
-	char count[24], st[24];
-	snprintf(count, sizeof count, "%zu", max);
-	stamp(p, st);
-	const char *keys[1] = {p->cfg->stream};
-	const char *args[4] = {group, consumer, count, st};
-	redisReply *r = NULL;
-	int rc = rd_eval(p->client, &p->read, &r, 1, keys, 4, args);
-	if (rc < 0)
-		return rc;
-	if ((rc = check_tuples(r, 3, "XREADGROUP")) == 0)
-		rc = deliver(p, r, 3, cb, payload);
-	freeReplyObject(r);
-	return rc;
 }
 
 /* "<ms>-<seq>" or "<ms>", as XADD makes them. */
@@ -278,14 +194,14 @@ static bool is_stream_id(const char *id)
 
 static int pub_ack(booking_event_publisher *base, const char *group, const char *msg_id)
 {
-	rd_publisher *p = impl(base);
+	rd_publisher *p = (rd_publisher *)base;
 	if (!group || !msg_id || !*group || !*msg_id)
 		return missing("group and msg_id");
 	if (!is_stream_id(msg_id))
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %.64s is not a stream id", who, msg_id);
 	const char *argv[4] = {"XACK", p->cfg->stream, group, msg_id};
 	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 4, argv, NULL);
+	int rc = rd_command(p->client, &r, 4, argv);
 	if (rc < 0)
 		return rc;
 	if (r->type != REDIS_REPLY_INTEGER)
@@ -304,40 +220,78 @@ static int dead_letter(rd_publisher *p, const char *group, const redisReply *con
 	return rc < 0 ? rc : pub_ack(&p->parent, group, entry[0]->str);
 }
 
-/* Dead-letter the entries past max_deliveries; the others are delivered. */
-static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
-                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
+/*
+ * read_group (`script` p->read, tuples of 3) and claim_stale (p->claim,
+ * tuples of 4): args are group, consumer, ..., and a last slot for the
+ * stamp. The entries past max_deliveries are dead-lettered, the others
+ * handed to `cb`.
+ */
+static int read_stream(rd_publisher *p, rd_script *script, const char **args, size_t nargs, size_t max,
+                       booking_message_cb cb, void *payload)
 {
-	rd_publisher *p = impl(base);
-	if (!group || !consumer || !*group || !*consumer)
-		return missing("group and consumer");
-	if (min_idle_ms < 0)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: min_idle_ms must be >= 0", who);
+	size_t width = script == &p->claim ? 4 : 3;
 	if (max == 0)
 		return 0;
-	char idle[24], count[24], st[24];
-	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
-	snprintf(count, sizeof count, "%zu", max);
-	stamp(p, st);
+	char st[24] = ""; /* the injected clock's now on the server's time line; "" in server-time mode */
+	if (p->clock) {
+		int64_t t = p->clock->now_ms(p->clock) + p->shift;
+		snprintf(st, sizeof st, "%lld", (long long)(t > 0 ? t : 0));
+	}
+	args[nargs - 1] = st;
 	const char *keys[1] = {p->cfg->stream};
-	const char *args[5] = {group, consumer, idle, count, st};
 	redisReply *r = NULL;
-	int rc = rd_eval(p->client, &p->claim, &r, 1, keys, 5, args);
+	int rc = rd_eval(p->client, script, &r, 1, keys, nargs, args);
 	if (rc < 0)
 		return rc;
-	rc = check_tuples(r, 4, "XAUTOCLAIM");
-	for (size_t i = 0; i < r->elements && rc == 0; i += 4)
+	/* a flat array of `width`-tuples: id, event_id, envelope[, deliveries] */
+	bool ok = r->type == REDIS_REPLY_ARRAY && r->elements % width == 0;
+	for (size_t i = 0; ok && i < r->elements; i++)
+		ok = r->element[i]->type == (i % width == 3 ? REDIS_REPLY_INTEGER : REDIS_REPLY_STRING);
+	rc = ok ? 0 : unexpected(width > 3 ? "XAUTOCLAIM" : "XREADGROUP");
+	for (size_t i = 0; width > 3 && i < r->elements && rc == 0; i += 4)
 		if (r->element[i + 3]->integer > p->cfg->max_deliveries)
-			rc = dead_letter(p, group, (const redisReply *const *)&r->element[i]);
-	if (rc == 0)
-		rc = deliver(p, r, 4, cb, payload);
+			rc = dead_letter(p, args[0], (const redisReply *const *)&r->element[i]);
+	for (size_t i = 0; i < r->elements && cb && rc == 0; i += width) {
+		long long n = width > 3 ? r->element[i + 3]->integer : 1;
+		if (n > p->cfg->max_deliveries)
+			continue;
+		booking_message m = {r->element[i]->str, r->element[i + 1]->str, r->element[i + 2]->str, n > 1 ? (int)n : 1};
+		rc = cb(&m, payload);
+	}
 	freeReplyObject(r);
 	return rc;
 }
 
+static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
+                          booking_message_cb cb, void *payload)
+{
+	rd_publisher *p = (rd_publisher *)base;
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	char count[24];
+	snprintf(count, sizeof count, "%zu", max);
+	const char *args[4] = {group, consumer, count, NULL};
+	return read_stream(p, &p->read, args, 4, max, cb, payload);
+}
+
+static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
+                           int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
+{
+	rd_publisher *p = (rd_publisher *)base;
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	if (min_idle_ms < 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: min_idle_ms must be >= 0", who);
+	char idle[24], count[24];
+	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
+	snprintf(count, sizeof count, "%zu", max);
+	const char *args[5] = {group, consumer, idle, count, NULL};
+	return read_stream(p, &p->claim, args, 5, max, cb, payload);
+}
+
 static void pub_free(booking_event_publisher *base)
 {
-	rd_publisher *p = impl(base);
+	rd_publisher *p = (rd_publisher *)base;
 	if (!p)
 		return;
 	rd_client_free(p->client);
@@ -346,9 +300,6 @@ static void pub_free(booking_event_publisher *base)
 
 int booking__redis_publisher_new(booking_event_publisher **out, const char *url, const booking_clock *clock)
 {
-	if (!out)
-		return missing("out");
-	*out = NULL;
 	rd_publisher *p = booking_calloc(1, sizeof *p);
 	if (!p)
 		return booking_error_oom();
@@ -361,8 +312,7 @@ int booking__redis_publisher_new(booking_event_publisher **out, const char *url,
 	snprintf(p->dead_stream, sizeof p->dead_stream, "%s:dead", p->cfg->stream);
 	if (clock && clock != booking_clock_system()) {
 		p->clock = clock;
-		p->clock_at_open = clock->now_ms(clock);
-		p->real_at_open = real_ms();
+		p->shift = booking_clock_system()->now_ms(booking_clock_system()) - RD_STAMP_SHIFT_MS - clock->now_ms(clock);
 	}
 	p->read = (rd_script)RD_SCRIPT_INIT("read_group", read_src);
 	p->claim = (rd_script)RD_SCRIPT_INIT("claim_stale", claim_src);

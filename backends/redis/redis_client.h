@@ -64,15 +64,15 @@ void rd_client_free(rd_client *c);
 const rd_config *rd_client_config(const rd_client *c);
 
 /*
- * Run one command (binary-safe argv; `lens` NULL: strlen of each). *out is
- * the reply, never an error reply (those are mapped to codes); the caller
- * frees it with freeReplyObject. A connection that turns out broken is
- * closed and the command retried once on a fresh one (a restarted server);
- * timeouts are not retried.
+ * Run one command (argv of C strings). *out is the reply, never an error
+ * reply (those are mapped to codes); the caller frees it with
+ * freeReplyObject. A connection that turns out broken is closed and the
+ * command retried once on a fresh one (a restarted server); timeouts are
+ * not retried.
  * @return 0; BOOKING_EUNAVAILABLE (unreachable, timeout, server loading or
  *         busy); BOOKING_EEXTERNAL (another error reply); BOOKING_ENOMEM.
  */
-int rd_command(rd_client *c, redisReply **out, int argc, const char **argv, const size_t *lens);
+int rd_command(rd_client *c, redisReply **out, int argc, const char **argv);
 
 /*
  * EVALSHA `script` with `nkeys` KEYS and `nargs` ARGV: SCRIPT LOAD on first

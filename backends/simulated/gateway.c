@@ -38,28 +38,17 @@ typedef struct sim_charge {
 	char key[];
 } sim_charge;
 
-/* The hash index of the in-process backends (memory/strmap.c). */
-typedef booking__strmap sim_map;
-
 typedef struct sim_gateway {
 	booking_payment_gateway parent;
 	pthread_mutex_t mu;
-	sim_map by_key;       /* idempotency key → sim_charge (owns it) */
-	sim_map by_charge_id; /* charge id → sim_charge */
-	sim_map refund_keys;  /* refund idempotency key → the key itself (owns the block) */
+	booking__strmap by_key;       /* idempotency key → sim_charge (owns it) */
+	booking__strmap by_charge_id; /* charge id → sim_charge */
+	booking__strmap refund_keys;  /* refund idempotency key → the key itself (owns the block) */
 	uint64_t next_charge;
 } sim_gateway;
 
-static void *map_get(const sim_map *m, const char *key)
-{
-	return booking__strmap_get(m, key, NULL);
-}
-
-#define map_reserve booking__strmap_reserve
-#define map_put booking__strmap_put
-
 /* Free the values a map owns, then the map. */
-static void map_free(sim_map *m)
+static void map_free(booking__strmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->slots[i].key)
@@ -80,7 +69,7 @@ static void card_digits(char *buf, size_t size, const char *card)
 static int gw_charge_locked(sim_gateway *gw, const booking_charge_request *req, const char *card,
                             booking_charge_result *out)
 {
-	const sim_charge *seen = map_get(&gw->by_key, req->idempotency_key);
+	const sim_charge *seen = booking__strmap_get(&gw->by_key, req->idempotency_key, NULL);
 	if (seen) {
 		if (seen->reply_lost)
 			return booking_error_set(BOOKING_EEXTERNAL, NULL, "gateway reply lost");
@@ -92,7 +81,7 @@ static int gw_charge_locked(sim_gateway *gw, const booking_charge_request *req, 
 
 	size_t kl = strlen(req->idempotency_key);
 	sim_charge *c = booking_calloc(1, sizeof *c + kl + 1);
-	if (!c || map_reserve(&gw->by_key, 1) < 0 || map_reserve(&gw->by_charge_id, 1) < 0) {
+	if (!c || booking__strmap_reserve(&gw->by_key, 1) < 0 || booking__strmap_reserve(&gw->by_charge_id, 1) < 0) {
 		booking_free(c);
 		return booking_error_oom();
 	}
@@ -107,8 +96,8 @@ static int gw_charge_locked(sim_gateway *gw, const booking_charge_request *req, 
 	if (decline)
 		snprintf(c->result.decline_code, sizeof c->result.decline_code, "%s", decline);
 	c->reply_lost = strcmp(card, CARD_REPLY_LOST) == 0;
-	map_put(&gw->by_key, c->key, c);
-	map_put(&gw->by_charge_id, c->result.charge_id, c);
+	booking__strmap_put(&gw->by_key, c->key, c);
+	booking__strmap_put(&gw->by_charge_id, c->result.charge_id, c);
 
 	if (c->reply_lost)
 		return booking_error_set(BOOKING_EEXTERNAL, NULL, "gateway reply lost");
@@ -133,9 +122,9 @@ static int gw_charge(booking_payment_gateway *base, const booking_charge_request
 
 static int gw_refund_locked(sim_gateway *gw, const char *charge_id, int64_t amount, const char *key)
 {
-	if (map_get(&gw->refund_keys, key))
+	if (booking__strmap_get(&gw->refund_keys, key, NULL))
 		return 0; /* a retry of a refund already made */
-	sim_charge *c = map_get(&gw->by_charge_id, charge_id);
+	sim_charge *c = booking__strmap_get(&gw->by_charge_id, charge_id, NULL);
 	if (!c)
 		return booking_error_set(BOOKING_ENOTFOUND, NULL, "gateway: no charge %s", charge_id);
 	if (c->result.status != BOOKING_CHARGE_SUCCEEDED)
@@ -145,11 +134,11 @@ static int gw_refund_locked(sim_gateway *gw, const char *charge_id, int64_t amou
 		                         "gateway: refund of %lld exceeds the %lld left of charge %s", (long long)amount,
 		                         (long long)(c->amount - c->refunded), charge_id);
 	char *k = booking_strdup(key);
-	if (!k || map_reserve(&gw->refund_keys, 1) < 0) {
+	if (!k || booking__strmap_reserve(&gw->refund_keys, 1) < 0) {
 		booking_free(k);
 		return booking_error_oom();
 	}
-	map_put(&gw->refund_keys, k, k);
+	booking__strmap_put(&gw->refund_keys, k, k);
 	c->refunded += amount;
 	return 0;
 }
@@ -172,7 +161,7 @@ static int gw_lookup(booking_payment_gateway *base, const char *key, booking_cha
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: an idempotency key is required");
 	int rc = 0;
 	pthread_mutex_lock(&gw->mu);
-	const sim_charge *c = map_get(&gw->by_key, key);
+	const sim_charge *c = booking__strmap_get(&gw->by_key, key, NULL);
 	if (c)
 		*out = c->result;
 	else
@@ -195,9 +184,6 @@ static void gw_free(booking_payment_gateway *base)
 
 int booking__simulated_gateway_new(booking_payment_gateway **out)
 {
-	if (!out)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "gateway: out is required");
-	*out = NULL;
 	sim_gateway *gw = booking_calloc(1, sizeof *gw);
 	if (!gw)
 		return booking_error_oom();
