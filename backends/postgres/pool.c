@@ -1,6 +1,6 @@
 /*
- * PostgreSQL store — the connection pool, prepared queries, text-format
- * parameters and results, and the mapping of SQLSTATEs onto booking errors.
+ * PostgreSQL store — the connection pool, prepared queries (their
+ * arguments sql_arg, sql/sql.h), results, and the mapping of SQLSTATEs onto booking errors.
  *
  * Connections are pooled by sys/pool.h: opened lazily, up to the URL's
  * pool=N; a caller waits up to pool_timeout=S for a free one, then gets
@@ -27,139 +27,6 @@
 
 /* Attempts of a transaction that lost a deadlock or a serialisation race. */
 #define PG_ATTEMPTS 4
-
-/* ------------------------------------------------------------------------
- * Parameters.
- * ------------------------------------------------------------------------ */
-
-void pp_init(pg_params *p)
-{
-	memset(p, 0, sizeof *p);
-}
-
-void pp_free(pg_params *p)
-{
-	for (int i = 0; i < p->n; i++) {
-		booking_free(p->owned[i]);
-		p->owned[i] = NULL;
-	}
-	p->n = 0;
-}
-
-static bool pp_room(pg_params *p)
-{
-	if (p->n < PG_MAX_PARAMS)
-		return true;
-	p->oom = true; /* a programming error; reported as out of memory rather than overflowing */
-	return false;
-}
-
-void pp_text(pg_params *p, const char *s)
-{
-	if (pp_room(p))
-		p->v[p->n++] = s;
-}
-
-void pp_str(pg_params *p, const char *s)
-{
-	pp_text(p, s ? s : "");
-}
-
-void pp_i64(pg_params *p, int64_t v)
-{
-	if (!pp_room(p))
-		return;
-	snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
-	p->v[p->n] = p->num[p->n];
-	p->n++;
-}
-
-static void pp_owned(pg_params *p, char *lit)
-{
-	if (!lit) {
-		p->oom = true;
-		return;
-	}
-	p->owned[p->n] = lit;
-	p->v[p->n] = lit;
-	p->n++;
-}
-
-/* Field `off` of record i: kind 's' a string in place, 'p' a const char * (NULL: ""), 'j' one (NULL: "{}"). */
-static const char *field_text(const void *base, size_t i, size_t stride, size_t off, char kind)
-{
-	const char *f = (const char *)base + i * stride + off;
-	if (kind == 's')
-		return f;
-	const char *s = *(const char *const *)f;
-	return s ? s : kind == 'j' ? "{}" : "";
-}
-
-void pp_text_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind)
-{
-	if (!pp_room(p))
-		return;
-	size_t len = 3;
-	for (size_t i = 0; i < n; i++) {
-		len += 3;
-		for (const char *c = field_text(base, i, stride, off, kind); *c; c++)
-			len += (*c == '"' || *c == '\\') ? 2 : 1;
-	}
-	char *lit = booking_malloc(len);
-	if (lit) {
-		char *o = lit;
-		*o++ = '{';
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				*o++ = ',';
-			*o++ = '"';
-			for (const char *c = field_text(base, i, stride, off, kind); *c; c++) {
-				if (*c == '"' || *c == '\\')
-					*o++ = '\\';
-				*o++ = *c;
-			}
-			*o++ = '"';
-		}
-		*o++ = '}';
-		*o = '\0';
-	}
-	pp_owned(p, lit);
-}
-
-void pp_i64_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind)
-{
-	if (!pp_room(p))
-		return;
-	char *lit = booking_malloc(3 + n * 21);
-	if (lit) {
-		char *o = lit;
-		*o++ = '{';
-		for (size_t i = 0; i < n; i++) {
-			const char *f = (const char *)base + i * stride + off;
-			long long v = kind == 'e' ? *(const int *)f : *(const int64_t *)f;
-			o += sprintf(o, i ? ",%lld" : "%lld", v);
-		}
-		*o++ = '}';
-		*o = '\0';
-	}
-	pp_owned(p, lit);
-}
-
-void pp_events(pg_params *p, const booking_event_record *evs, size_t n)
-{
-#define EV(member) sizeof *evs, offsetof(booking_event_record, member)
-	if (!evs)
-		n = 0;
-	pp_text_array(p, evs, n, EV(id), 's');
-	pp_text_array(p, evs, n, EV(type), 'p');
-	pp_text_array(p, evs, n, EV(aggregate_type), 'p');
-	pp_text_array(p, evs, n, EV(aggregate_id), 's');
-	pp_i64_array(p, evs, n, EV(occurred_at), 'i');
-	pp_text_array(p, evs, n, EV(correlation_id), 'p');
-	pp_text_array(p, evs, n, EV(traceparent), 'p');
-	pp_text_array(p, evs, n, EV(data_json), 'j');
-#undef EV
-}
 
 /* ------------------------------------------------------------------------
  * Results.
@@ -385,16 +252,28 @@ static bool is_prepared(const pg_conn *c, pg_query_id id)
 	return (c->prepared[id / 64] >> (id % 64)) & 1u;
 }
 
-int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res)
+int pg_exec(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n, PGresult **res)
 {
+	const char *v[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24];
+	Oid types[PG_MAX_PARAMS];
 	char name[16];
 	*res = NULL;
 	c->sent = false;
-	if (p && p->oom)
-		return booking_error_oom();
+	if (n > PG_MAX_PARAMS)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: %zu parameters", n);
+	for (size_t i = 0; i < n; i++) {
+		/* int8, json, text, or unknown: an array literal, typed by its cast (the OIDs of pg_type.h) */
+		types[i] = args[i].type == 'i' ? 20 : args[i].type == 'j' ? 114 : args[i].type == 'a' ? 0 : 25;
+		v[i] = args[i].text;
+		if (args[i].type == 'i') {
+			snprintf(num[i], sizeof num[i], "%lld", (long long)args[i].i64);
+			v[i] = num[i];
+		}
+	}
 	snprintf(name, sizeof name, "bk%d", (int)q->id);
 	if (!is_prepared(c, q->id)) {
-		PGresult *r = PQprepare(c->conn, name, q->sql, q->nparams, p ? p->types : NULL);
+		PGresult *r = PQprepare(c->conn, name, q->sql, (int)n, types);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			int rc = pg_error(c, r, "prepare");
 			PQclear(r);
@@ -404,7 +283,7 @@ int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res)
 		c->prepared[q->id / 64] |= (uint64_t)1 << (q->id % 64);
 	}
 	c->sent = true;
-	PGresult *r = PQexecPrepared(c->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+	PGresult *r = PQexecPrepared(c->conn, name, (int)n, v, NULL, NULL, 0);
 	ExecStatusType s = PQresultStatus(r);
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
 		*res = r;
@@ -433,10 +312,10 @@ int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res)
 	return rc;
 }
 
-int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p)
+int pg_exists(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n)
 {
 	PGresult *r;
-	int rc = pg_exec(c, q, p, &r);
+	int rc = pg_exec(c, q, args, n, &r);
 	if (rc < 0)
 		return rc;
 	rc = PQntuples(r) > 0;
@@ -444,7 +323,7 @@ int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p)
 	return rc;
 }
 
-static const pg_query Q_END_SESSION = {PGQ_END_SESSION, 2, "SELECT booking_end_session($1::integer, $2::text)"};
+static const pg_query Q_END_SESSION = {PGQ_END_SESSION, "SELECT booking_end_session($1::integer, $2::text)"};
 
 /*
  * The connection broke while a write was on the wire. Reconnect, end the
@@ -463,16 +342,12 @@ static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *a
 		                         "its outcome is unknown");
 	int rc = 0;
 	if (old_pid && started[0]) {
-		pg_params p;
+		const sql_arg a[] = {SQL_I(old_pid), SQL_T(started)};
 		PGresult *r = NULL;
-		pp_init(&p);
-		pp_i64(&p, old_pid);
-		pp_text(&p, started);
-		rc = pg_exec(c, &Q_END_SESSION, &p, &r);
+		rc = pg_exec(c, &Q_END_SESSION, a, 2, &r);
 		if (rc == 0 && !(PQntuples(r) == 1 && pg_bool(r, 0, 0)))
 			rc = -1;
 		PQclear(r);
-		pp_free(&p);
 	}
 	if (rc == 0)
 		rc = resolve(st, c, arg);
@@ -496,18 +371,16 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
+int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, pg_resolve_fn resolve,
            const void *arg)
 {
 	*res = NULL;
-	if (p && p->oom)
-		return booking_error_oom();
 	for (int attempt = 0;; attempt++) {
 		pg_conn *c;
 		int rc = pg_acquire(st, &c);
 		if (rc < 0)
 			return rc;
-		rc = pg_exec(c, q, p, res);
+		rc = pg_exec(c, q, args, n, res);
 		if (rc < 0 && c->broken && !c->retry && c->sent && resolve)
 			rc = settle(st, c, resolve, arg);
 		bool again = rc < 0 && c->retry && attempt + 1 < PG_ATTEMPTS;
@@ -527,48 +400,30 @@ int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, 
 static const char *const pg_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_PG);
 static const sql_qid pg_resolvers[SQLQ_COUNT] = SQL_RESOLVERS;
 
-/* The parameters of `args`, their types in `types` (PG_MAX_PARAMS). */
-static void pgd_params(pg_params *p, Oid *types, const sql_arg *args, size_t n)
-{
-	pp_init(p);
-	p->types = types;
-	for (size_t i = 0; i < n && i < PG_MAX_PARAMS; i++) {
-		/* int8, json, text (the OIDs of pg_type.h) */
-		types[i] = args[i].type == 'i' ? 20 : args[i].type == 'j' ? 114 : 25;
-		if (args[i].type == 'i')
-			pp_i64(p, args[i].i64);
-		else
-			pp_text(p, args[i].text);
-	}
-}
-
 static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
 {
-	Oid types[PG_MAX_PARAMS];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), (int)n, pg_texts[q]};
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
 	PGresult *r = NULL;
-	pg_params p;
+	int rc = pg_run((pg_store *)st, &pq, args, n, &r, NULL, NULL);
 
-	pgd_params(&p, types, args, n);
-	int rc = pg_run((pg_store *)st, &pq, &p, &r, NULL, NULL);
-	pp_free(&p);
 	*rows = (sql_rows){st, NULL, r, -1, r ? PQntuples(r) : 0};
 	return rc;
 }
 
 typedef struct pgd_lost {
 	sql_qid q;
-	const pg_params *p;
+	const sql_arg *args;
+	size_t n;
 } pgd_lost;
 
-/* A write's resolver, with the write's parameters: a row means it committed; a write that is its own ran again. */
+/* A write's resolver, with the write's arguments: a row means it committed; a write that is its own ran again. */
 static int pgd_resolve(pg_store *st, pg_conn *c, const void *arg)
 {
 	const pgd_lost *w = arg;
 	const sql_qid rq = pg_resolvers[w->q];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + rq), w->p->n, pg_texts[rq]};
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + rq), pg_texts[rq]};
 	PGresult *r = NULL;
-	int rc = pg_exec(c, &pq, w->p, &r);
+	int rc = pg_exec(c, &pq, w->args, w->n, &r);
 
 	(void)st;
 	if (rc == 0)
@@ -579,21 +434,17 @@ static int pgd_resolve(pg_store *st, pg_conn *c, const void *arg)
 
 static int pgd_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
 {
-	Oid types[PG_MAX_PARAMS];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), (int)n, pg_texts[q]};
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
+	const pgd_lost lost = {q, args, n};
 	PGresult *r = NULL;
-	pg_params p;
+	int rc = pg_run((pg_store *)st, &pq, args, n, &r, pgd_resolve, &lost);
 
-	pgd_params(&p, types, args, n);
-	const pgd_lost lost = {q, &p};
-	int rc = pg_run((pg_store *)st, &pq, &p, &r, pgd_resolve, &lost);
-	pp_free(&p);
 	*changed = rc == PG_COMMITTED ? 1 : r != NULL ? strtoll(PQcmdTuples(r), NULL, 10) : 0;
 	PQclear(r);
 	return rc == PG_COMMITTED ? 0 : rc;
 }
 
-static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, 0, "SELECT booking_outbox_sequence()"};
+static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, "SELECT booking_outbox_sequence()"};
 
 /* Every result read in one REPEATABLE READ snapshot, the connection given back, then the rows walked. */
 static int pgd_snapshot(sql_store *base, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
@@ -607,7 +458,7 @@ static int pgd_snapshot(sql_store *base, const sql_qid *qs, size_t n, int (*walk
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (qs[i] == SQLQ_SCAN_EVENTS) { /* number what committed so far (schema.c) */
 			PGresult *r = NULL;
-			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, &r, NULL, NULL);
+			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, 0, &r, NULL, NULL);
 			PQclear(r);
 		}
 	if (rc == 0 && (rc = pg_acquire(st, &c)) == 0) {

@@ -44,7 +44,6 @@ typedef enum pg_query_id {
 
 typedef struct pg_query {
 	pg_query_id id;
-	int nparams;
 	const char *sql;
 } pg_query;
 
@@ -79,33 +78,8 @@ static inline pg_store *pg_impl(booking_store *st)
 	return (pg_store *)st;
 }
 
-/* --- parameters (text format) --------------------------------------- */
-
+/* The most arguments of a statement. */
 #define PG_MAX_PARAMS 48
-
-typedef struct pg_params {
-	int n;
-	bool oom;
-	const char *v[PG_MAX_PARAMS];
-	char num[PG_MAX_PARAMS][24];
-	char *owned[PG_MAX_PARAMS]; /* array literals, booking_malloc'd */
-	const Oid *types;           /* given at prepare, or NULL: the server infers them (casts in the text) */
-} pg_params;
-
-void pp_init(pg_params *p);
-void pp_free(pg_params *p);
-void pp_text(pg_params *p, const char *s);  /* NULL: SQL NULL */
-void pp_str(pg_params *p, const char *s);   /* NULL: "" */
-void pp_i64(pg_params *p, int64_t v);
-/*
- * A text[] literal of field `off` of n records `stride` bytes apart: kind
- * 's' a string in place, 'p' a const char * (NULL: ""), 'j' one (NULL: "{}").
- */
-void pp_text_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind);
-/* A bigint[] literal of such a field: kind 'i' an int64_t, 'e' an enum. */
-void pp_i64_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind);
-/* The eight arrays of an event batch, in booking_append_events() order. */
-void pp_events(pg_params *p, const booking_event_record *evs, size_t n);
 
 /* --- results ----------------------------------------------------------- */
 
@@ -133,7 +107,7 @@ typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
  * connection answers BOOKING_EUNAVAILABLE, unless `resolve` is given and
  * settles the write: PG_COMMITTED with *res NULL when it committed.
  */
-int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
+int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, pg_resolve_fn resolve,
            const void *arg);
 
 /* Create the (empty) pool: `size` connections at most, a caller waits `wait_ms` for one. */
@@ -141,12 +115,12 @@ int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms);
 /* Pool access for multi-statement work (migrations, scan). */
 int pg_acquire(pg_store *st, pg_conn **out);
 void pg_release(pg_store *st, pg_conn *c);
-/* A prepared query on a held connection (no retries). */
-int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res);
+/* A query on a held connection (no retries), prepared with its arguments' types the first time. */
+int pg_exec(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n, PGresult **res);
 /* A plain SQL text on a held connection (simple protocol; may hold several statements). */
 int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res);
 /* Lookup helper for resolvers: does `q` with params return a row? 1, 0 or an error. */
-int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p);
+int pg_exists(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n);
 
 /* Map a failed result (NULL: the connection failed) to a booking error and set it. */
 int pg_error(pg_conn *c, const PGresult *r, const char *what);

@@ -217,13 +217,13 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
  * clock_timestamp(), not now(): the time of the call, not of a
  * transaction's start.
  */
-static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW, 0,
+static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW,
                                      "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint"};
 
 static int pg_clock_now(booking_store *base, int64_t *now_ms_out)
 {
 	PGresult *r;
-	int rc = pg_run(pg_impl(base), &Q_CLOCK_NOW, NULL, &r, NULL, NULL);
+	int rc = pg_run(pg_impl(base), &Q_CLOCK_NOW, NULL, 0, &r, NULL, NULL);
 	if (rc < 0)
 		return rc;
 	if (PQntuples(r) != 1) {

@@ -45,84 +45,75 @@ static int exists_error(int rc, const char *what, const char *id)
 	return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "%s %s already exists", what, id) : rc;
 }
 
-/* --- JSON arrays --------------------------------------------------------------- */
+/* --- arrays ---------------------------------------------------------------------- */
 
-/* Write s (len bytes) as a JSON string at dst (NULL: only count); returns its length. */
-static size_t json_string(char *dst, const char *s, size_t len)
+/* An array's text, written at out + len (out NULL: only measured). */
+struct buf {
+	char *out;
+	size_t len;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	if (b->out != NULL)
+		memcpy(b->out + b->len, s, n);
+	b->len += n;
+}
 
-	if (dst)
-		dst[n] = '"';
-	n++;
+/* s (len bytes) quoted: `"` and `\` escaped; a control character too in JSON (\u00XX), as it is in PostgreSQL. */
+static void put_string(struct buf *b, const char *s, size_t len, bool pg)
+{
+	char esc[8];
+
+	put(b, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch == '"' || ch == '\\') {
-			if (dst) {
-				dst[n] = '\\';
-				dst[n + 1] = (char)ch;
-			}
-			n += 2;
-		} else if (ch < 0x20) {
-			if (dst) {
-				dst[n] = '\\';
-				dst[n + 1] = 'u';
-				dst[n + 2] = '0';
-				dst[n + 3] = '0';
-				dst[n + 4] = hex[ch >> 4];
-				dst[n + 5] = hex[ch & 15];
-			}
-			n += 6;
-		} else {
-			if (dst)
-				dst[n] = (char)ch;
-			n++;
-		}
+		if (ch == '"' || ch == '\\')
+			put(b, "\\", 1);
+		if (ch < 0x20 && !pg)
+			put(b, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", ch));
+		else
+			put(b, s + i, 1);
 	}
-	if (dst)
-		dst[n] = '"';
-	return n + 1;
+	put(b, "\"", 1);
 }
 
-char *sql_json_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind)
+char *sql_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind, bool pg)
 {
-	char *out = NULL;
+	struct buf b = {NULL, 0};
 
 	for (;;) { /* measures, allocates, then writes */
-		size_t len = 1;
-
+		b.len = 0;
+		put(&b, pg ? "{" : "[", 1);
 		for (size_t i = 0; i < n; i++) {
 			const char *field = (const char *)base + i * stride + off;
-			const char *s = kind == 'p' ? *(const char *const *)(const void *)field : field;
+			const char *s = field;
 			char num[24];
-			int64_t v;
+			int64_t v = 0;
+			int e = 0;
 
-			if (kind == 'p' && s == NULL)
+			if (kind == 'p' || kind == 'j')
+				memcpy(&s, field, sizeof s);
+			if (s == NULL && kind == 'p' && !pg)
 				continue;
-			if (len > 1) {
-				if (out)
-					out[len] = ',';
-				len++;
-			}
-			if (kind == 'i') {
+			if (s == NULL)
+				s = kind == 'j' ? "{}" : "";
+			if (b.len > 1)
+				put(&b, ",", 1);
+			if (kind == 'e')
+				memcpy(&e, field, sizeof e);
+			if (kind == 'i')
 				memcpy(&v, field, sizeof v);
-				size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v);
-				if (out)
-					memcpy(out + len, num, k);
-				len += k;
-			} else {
-				len += json_string(out ? out + len : NULL, s, kind == 's' ? strnlen(s, max) : strlen(s));
-			}
+			if (kind == 'i' || kind == 'e')
+				put(&b, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)(v + e)));
+			else
+				put_string(&b, s, kind == 's' ? strnlen(s, max) : strlen(s), pg);
 		}
-		if (out) {
-			out[0] = '[';
-			out[len] = ']';
-			out[len + 1] = '\0';
-			return out;
-		}
-		if ((out = booking_malloc(len + 2)) == NULL) {
+		put(&b, pg ? "}" : "]", 2); /* with the terminating NUL */
+		if (b.out != NULL)
+			return b.out;
+		if ((b.out = booking_malloc(b.len)) == NULL) {
 			booking_error_oom();
 			return NULL;
 		}
@@ -160,10 +151,10 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 
 	if (s == NULL || (s->seat_count && s->seats == NULL))
 		return missing("screen and its seats");
-	labels = sql_json_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
-	                        sizeof s->seats->label - 1, 's');
-	categories = sql_json_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
-	                            sizeof s->seats->category - 1, 's');
+	labels = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
+	                        sizeof s->seats->label - 1, 's', false);
+	categories = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
+	                            sizeof s->seats->category - 1, 's', false);
 	if (labels == NULL || categories == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
@@ -193,9 +184,9 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 	if (s == NULL || (s->price_count && s->prices == NULL))
 		return missing("showtime and its prices");
 	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), s->currency);
-	categories = sql_json_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
-	                            sizeof s->prices->category - 1, 's');
-	amounts = sql_json_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i');
+	categories = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
+	                            sizeof s->prices->category - 1, 's', false);
+	amounts = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i', false);
 	if (categories == NULL || amounts == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
@@ -223,7 +214,7 @@ int sql_outbox_mark_published(booking_store *st, const char *const *event_ids, s
 
 	if (n == 0 || event_ids == NULL)
 		return 0;
-	if ((ids = sql_json_array(event_ids, n, sizeof *event_ids, 0, 0, 'p')) == NULL)
+	if ((ids = sql_array(event_ids, n, sizeof *event_ids, 0, 0, 'p', false)) == NULL)
 		return BOOKING_ENOMEM;
 	const sql_arg a[] = {SQL_J(ids)};
 	rc = write(st, SQLQ_OUTBOX_MARK, a, 1, &changed);
