@@ -60,11 +60,12 @@ typedef struct pg_conn {
 typedef struct pg_store {
 	booking_store parent; /* these two first: sql_store (sql/sql.h) */
 	const sql_driver *driver;
-	/* connection parameters, final (user's URL merged with our defaults) */
+	/* connection parameters, final (user's URL merged with our defaults), and what their strings are in */
 	const char **keywords;
 	const char **values;
-	char *strings; /* the block the keyword/value strings live in */
-	int connect_timeout_s;
+	PQconninfoOption *info; /* the URL, parsed */
+	char *options;          /* ours, then the URL's */
+	char timeout_text[16]; /* connect_timeout: pool_timeout, at most 5 s */
 	booking_pool *pool; /* of pg_conn (sys/pool.h) */
 } pg_store;
 
