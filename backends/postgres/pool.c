@@ -34,29 +34,9 @@
 
 int64_t pg_i64(const PGresult *r, int row, int col)
 {
-	if (PQgetisnull(r, row, col))
-		return 0;
-	return (int64_t)strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
+	const char *v = PQgetvalue(r, row, col); /* "" for NULL */
 
-const char *pg_str(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
-}
-
-bool pg_bool(const PGresult *r, int row, int col)
-{
-	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
-}
-
-void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col)
-{
-	const char *s = pg_str(r, row, col);
-	size_t n = strlen(s);
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
+	return v[0] == 't' ? 1 : (int64_t)strtoll(v, NULL, 10);
 }
 
 /* ------------------------------------------------------------------------
@@ -152,7 +132,7 @@ static int conn_connect(pg_store *st, pg_conn *c)
 	/* who this session is, so a lost write can be settled by ending exactly this session */
 	PGresult *r = PQexec(c->conn, "SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-		pg_copy(c->started, sizeof c->started, r, 0, 0);
+		snprintf(c->started, sizeof c->started, "%s", PQgetvalue(r, 0, 0));
 	} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = pg_error(c, r, "connect");
 		PQclear(r);
@@ -345,7 +325,7 @@ static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *a
 		const sql_arg a[] = {SQL_I(old_pid), SQL_T(started)};
 		PGresult *r = NULL;
 		rc = pg_exec(c, &Q_END_SESSION, a, 2, &r);
-		if (rc == 0 && !(PQntuples(r) == 1 && pg_bool(r, 0, 0)))
+		if (rc == 0 && !(PQntuples(r) == 1 && pg_i64(r, 0, 0) == 1))
 			rc = -1;
 		PQclear(r);
 	}
@@ -483,24 +463,14 @@ static int pgd_next(sql_rows *r)
 	return ++r->row < r->count;
 }
 
-static bool pgd_is_null(const sql_rows *r, int col)
-{
-	return PQgetisnull(r->res, r->row, col);
-}
-
 static int64_t pgd_i64(const sql_rows *r, int col)
 {
 	return pg_i64(r->res, r->row, col);
 }
 
-static bool pgd_boolean(const sql_rows *r, int col)
-{
-	return pg_bool(r->res, r->row, col);
-}
-
 static const char *pgd_text(const sql_rows *r, int col)
 {
-	return pg_str(r->res, r->row, col);
+	return PQgetvalue(r->res, r->row, col);
 }
 
 static void pgd_done(sql_rows *r)
@@ -508,5 +478,5 @@ static void pgd_done(sql_rows *r)
 	PQclear(r->res);
 }
 
-const sql_driver pg_sql_driver = {pgd_query, pgd_next, pgd_is_null, pgd_i64,      pgd_boolean,
-                                  pgd_text,  pgd_done, pgd_write,   pgd_snapshot, &pg_schema};
+const sql_driver pg_sql_driver = {pgd_query, pgd_next,  pgd_i64,      pgd_text,
+                                  pgd_done,  pgd_write, pgd_snapshot, &pg_schema};

@@ -84,10 +84,8 @@ static inline pg_store *pg_impl(booking_store *st)
 
 /* --- results ----------------------------------------------------------- */
 
+/* An integer, or a boolean as 1 or 0; 0 for NULL. */
 int64_t pg_i64(const PGresult *r, int row, int col);
-const char *pg_str(const PGresult *r, int row, int col); /* "" for NULL */
-bool pg_bool(const PGresult *r, int row, int col);
-void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col);
 
 /* --- running queries --------------------------------------------------- */
 

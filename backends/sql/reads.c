@@ -265,7 +265,7 @@ static int from_row(const sql_rows *r, const rec_type *t, void *rec, bool dup)
 			memcpy(f, &s, sizeof s);
 			rc = s == NULL ? BOOKING_ENOMEM : rc;
 		} else if (kind == 'b') {
-			const bool v = r->st->driver->boolean(r, c);
+			const bool v = i64(r, c) != 0;
 
 			memcpy(f, &v, sizeof v);
 		} else if (kind == 'i' && t->cols[i].size == sizeof(int)) {
@@ -549,7 +549,7 @@ int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat
 
 	if (rc != 0)
 		return rc;
-	if (!r.st->driver->is_null(&r, 0)) { /* else the showtime has no seats */
+	if (text(&r, 0)[0] != '\0') { /* a NULL label (never empty): the showtime has no seats */
 		from_row(&r, &seat_t, &seat, false);
 		rc = cb(&seat, payload);
 	}
@@ -635,7 +635,7 @@ int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out,
 	memset(out, 0, sizeof *out);
 	if ((rc = get_one(st, SQLQ_PAYMENT_ATTEMPTS, a, 5, BOOKING_EINTERNAL, "payment attempts: no row", &r)) != 0)
 		return rc;
-	out->key_used = r.st->driver->boolean(&r, 0);
+	out->key_used = i64(&r, 0) != 0;
 	out->booking_count = i64(&r, 1) > 0 ? (size_t)i64(&r, 1) : 0;
 	out->user_count = i64(&r, 2) > 0 ? (size_t)i64(&r, 2) : 0;
 	done(&r);

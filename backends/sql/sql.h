@@ -310,10 +310,8 @@ typedef struct sql_driver {
 	int (*query)(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows);
 	/* 1: at the next row; 0: no more rows; < 0: an error (set). */
 	int (*next)(sql_rows *rows);
-	bool (*is_null)(const sql_rows *rows, int col);
-	int64_t (*i64)(const sql_rows *rows, int col);  /* 0 for NULL */
-	bool (*boolean)(const sql_rows *rows, int col); /* false for NULL */
-	/* "" for NULL; borrowed until the next next() or done() */
+	int64_t (*i64)(const sql_rows *rows, int col); /* a boolean as 1 or 0; 0 for NULL */
+	/* NULL or "" for NULL; borrowed until the next next() or done() */
 	const char *(*text)(const sql_rows *rows, int col);
 	void (*done)(sql_rows *rows);
 	/*

@@ -518,27 +518,15 @@ static int lite_next(sql_rows *r)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc;
 }
 
-static bool lite_is_null(const sql_rows *r, int col)
-{
-	return sqlite3_column_type(r->res, col) == SQLITE_NULL;
-}
-
 static int64_t lite_i64(const sql_rows *r, int col)
 {
 	return (int64_t)sqlite3_column_int64(r->res, col);
 }
 
-static bool lite_boolean(const sql_rows *r, int col)
-{
-	return sqlite3_column_int64(r->res, col) != 0;
-}
-
 static const char *lite_text(const sql_rows *r, int col)
 {
-	const unsigned char *text = sqlite3_column_text(r->res, col);
-
-	return text ? (const char *)text : "";
+	return (const char *)sqlite3_column_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query, lite_next, lite_is_null, lite_i64,     lite_boolean,
-                                  lite_text,  lite_done, lite_write,   lite_snapshot, &sq_schema};
+const sql_driver sq_sql_driver = {lite_query, lite_next,  lite_i64,      lite_text,
+                                  lite_done,  lite_write, lite_snapshot, &sq_schema};
