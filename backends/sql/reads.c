@@ -59,7 +59,7 @@ static char *dup_text(const sql_rows *r, int col)
 	return s;
 }
 
-static int missing(const char *what)
+int sql_missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "store: %s is required", what);
 }
@@ -111,25 +111,6 @@ static const char *skip_space(const char *p)
 	return p;
 }
 
-/* Append `ch` to dst[n..] in UTF-8 (truncated at `size`); returns the new length. */
-static size_t put_utf8(char *dst, size_t n, size_t size, unsigned long ch)
-{
-	unsigned char b[3] = {(unsigned char)ch};
-	size_t len = ch < 0x80 ? 1 : ch < 0x800 ? 2 : 3;
-
-	if (len == 2) {
-		b[0] = (unsigned char)(0xC0 | ch >> 6);
-		b[1] = (unsigned char)(0x80 | (ch & 0x3F));
-	} else if (len == 3) {
-		b[0] = (unsigned char)(0xE0 | ch >> 12);
-		b[1] = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
-		b[2] = (unsigned char)(0x80 | (ch & 0x3F));
-	}
-	for (size_t i = 0; i < len && dst != NULL && n + 1 < size; i++)
-		dst[n++] = (char)b[i];
-	return n;
-}
-
 /*
  * One element at `p`: a string unescaped into dst (`size` bytes, truncated
  * and terminated; dst NULL skips it) or an integer into *num. Returns the
@@ -147,29 +128,24 @@ static const char *json_element(const char *p, char *dst, size_t size, int64_t *
 		return end == p ? NULL : end;
 	}
 	for (p++; *p != '"'; p++) {
-		unsigned long ch = (unsigned char)*p;
+		unsigned long ch = (unsigned char)*p; /* raw bytes, UTF-8 included, as they are */
 		char hex[5] = {0};
 
 		if (ch == '\0')
 			return NULL;
-		if (ch != '\\') {
-			if (dst != NULL && n + 1 < size)
-				dst[n++] = (char)ch; /* raw bytes, UTF-8 included, as they are */
-			continue;
-		}
-		esc = strchr(from, *++p);
-		if (*p == 'u') {
+		if (ch == '\\' && *++p == 'u') {
 			memcpy(hex, p + 1, strnlen(p + 1, 4));
 			ch = strtoul(hex, &end, 16);
-			if (end != hex + 4)
+			if (end != hex + 4 || ch >= 0x80) /* both databases escape control characters only */
 				return NULL;
 			p += 4;
-		} else if (*p != '\0' && esc != NULL) {
+		} else if (ch == '\\') {
+			if (*p == '\0' || (esc = strchr(from, *p)) == NULL)
+				return NULL;
 			ch = (unsigned char)to[esc - from];
-		} else {
-			return NULL;
 		}
-		n = put_utf8(dst, n, size, ch);
+		if (dst != NULL && n + 1 < size)
+			dst[n++] = (char)ch;
 	}
 	if (dst != NULL && size > 0)
 		dst[n] = '\0';
@@ -484,7 +460,7 @@ static int get(booking_store *st, sql_qid q, const char *id, int not_found, cons
 	int rc;
 
 	if (out == NULL)
-		return missing("out");
+		return sql_missing("out");
 	*out = NULL;
 	if ((rc = get_by_id(st, q, id, not_found, &r)) != 0)
 		return rc;
@@ -573,7 +549,7 @@ int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t aft
 	const sql_arg after[] = {SQL_T(user_id), SQL_I(after_created_at), SQL_T(after_id), SQL_I(clamp(max))};
 
 	if (user_id == NULL)
-		return missing("user_id");
+		return sql_missing("user_id");
 	if (max == 0)
 		return 0;
 	if (after_id != NULL)
@@ -598,7 +574,7 @@ int sql_idempotency_get(booking_store *st, const char *user_id, const char *key,
 	int rc;
 
 	if (out == NULL || user_id == NULL || key == NULL)
-		return missing("out, user_id and key");
+		return sql_missing("out, user_id and key");
 	memset(out, 0, sizeof *out);
 	if ((rc = get_one(st, SQLQ_IDEMPOTENCY_GET, a, 2, BOOKING_ENOTFOUND, "no idempotency record", &r)) != 0)
 		return rc;
@@ -631,7 +607,7 @@ int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out,
 	int rc;
 
 	if (out == NULL || user_id == NULL || idempotency_key == NULL || booking_id == NULL)
-		return missing("out, user_id, idempotency_key and booking_id");
+		return sql_missing("out, user_id, idempotency_key and booking_id");
 	memset(out, 0, sizeof *out);
 	if ((rc = get_one(st, SQLQ_PAYMENT_ATTEMPTS, a, 5, BOOKING_EINTERNAL, "payment attempts: no row", &r)) != 0)
 		return rc;
@@ -662,36 +638,30 @@ int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_
 	return each(st, SQLQ_OUTBOX_READ, a, 2, &event_t, (sql_fn)cb, payload);
 }
 
-int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out)
+int sql_first(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *found, int64_t *value)
 {
-	const sql_arg a[] = {SQL_T(group)};
 	sql_rows r;
 	int rc;
 
-	if (group == NULL || position_out == NULL)
-		return missing("group");
-	*position_out = 0;
-	if ((rc = query(st, SQLQ_CURSOR_GET, a, 1, &r)) != 0)
+	*found = false;
+	if ((rc = query(st, q, args, n, &r)) != 0)
 		return rc;
-	if ((rc = next(&r)) > 0)
-		*position_out = i64(&r, 0);
+	if ((rc = next(&r)) > 0 && value != NULL)
+		*value = i64(&r, 0);
 	done(&r);
+	*found = rc > 0;
 	return rc < 0 ? rc : 0;
 }
 
-/* Does `q` with `args` return a row? */
-static int exists(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *out)
+int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out)
 {
-	sql_rows r;
-	int rc;
+	const sql_arg a[] = {SQL_T(group)};
+	bool found;
 
-	*out = false;
-	if ((rc = query(st, q, args, n, &r)) != 0)
-		return rc;
-	rc = next(&r);
-	done(&r);
-	*out = rc > 0;
-	return rc < 0 ? rc : 0;
+	if (group == NULL || position_out == NULL)
+		return sql_missing("group");
+	*position_out = 0;
+	return sql_first(st, SQLQ_CURSOR_GET, a, 1, &found, position_out);
 }
 
 int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out)
@@ -699,8 +669,8 @@ int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, b
 	const sql_arg a[] = {SQL_T(group), SQL_T(event_id)};
 
 	if (group == NULL || event_id == NULL || seen_out == NULL)
-		return missing("group and event_id");
-	return exists(st, SQLQ_INBOX_SEEN, a, 2, seen_out);
+		return sql_missing("group and event_id");
+	return sql_first(st, SQLQ_INBOX_SEEN, a, 2, seen_out, NULL);
 }
 
 int sql_dead_letter_list(booking_store *st, const char *group, dead_letter_cb cb, void *payload)
@@ -722,7 +692,7 @@ static int user_get(booking_store *st, sql_qid q, const char *key, booking_user 
 	int rc;
 
 	if (out == NULL || key == NULL)
-		return missing("user key and out");
+		return sql_missing("user key and out");
 	*out = NULL;
 	if (hash_out != NULL)
 		*hash_out = NULL;
@@ -762,8 +732,8 @@ int sql_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *
 	const sql_arg a[] = {SQL_T(jti), SQL_I(now)};
 
 	if (jti == NULL || revoked_out == NULL)
-		return missing("jti and revoked_out");
-	return exists(st, SQLQ_TOKEN_IS_REVOKED, a, 2, revoked_out);
+		return sql_missing("jti and revoked_out");
+	return sql_first(st, SQLQ_TOKEN_IS_REVOKED, a, 2, revoked_out, NULL);
 }
 
 /* --- the integrity scan ------------------------------------------------------------- */

@@ -393,6 +393,10 @@ int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out,
 int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
 int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
 int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out);
+/* BOOKING_EVALIDATION: "store: <what> is required". */
+int sql_missing(const char *what);
+/* Run read `q`: *found whether it answers a row, *value (may be NULL) the row's first column as an integer. */
+int sql_first(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *found, int64_t *value);
 int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
 /* The integrity scan: the tables its callbacks ask for, in one snapshot (the driver's). */
 int sql_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);

@@ -18,28 +18,6 @@ static int write(booking_store *bst, sql_qid q, const sql_arg *args, size_t n, i
 	return st->driver->write(st, q, args, n, changed);
 }
 
-/* Does read `q` of one id return a row? */
-static int found(booking_store *bst, sql_qid q, const char *id, bool *out)
-{
-	sql_store *st = (sql_store *)bst;
-	const sql_arg a[] = {SQL_T(id)};
-	sql_rows r = {st, NULL, NULL, 0, 0};
-	int rc = st->driver->query(st, q, a, 1, &r);
-
-	*out = false;
-	if (rc != 0)
-		return rc;
-	rc = st->driver->next(&r);
-	st->driver->done(&r);
-	*out = rc > 0;
-	return rc < 0 ? rc : 0;
-}
-
-static int missing(const char *what)
-{
-	return booking_error_set(BOOKING_EVALIDATION, NULL, "store: %s is required", what);
-}
-
 static int exists_error(int rc, const char *what, const char *id)
 {
 	return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "%s %s already exists", what, id) : rc;
@@ -127,7 +105,7 @@ int sql_movie_insert(booking_store *st, const booking_movie *m)
 	int64_t changed;
 
 	if (m == NULL)
-		return missing("movie");
+		return sql_missing("movie");
 	const sql_arg a[] = {SQL_T(m->id), SQL_E(m->title), SQL_I(m->duration_minutes), SQL_I(m->created_at)};
 	return exists_error(write(st, SQLQ_MOVIE_INSERT, a, 4, &changed), "movie", m->id);
 }
@@ -137,7 +115,7 @@ int sql_theater_insert(booking_store *st, const booking_theater *t)
 	int64_t changed;
 
 	if (t == NULL)
-		return missing("theater");
+		return sql_missing("theater");
 	const sql_arg a[] = {SQL_T(t->id), SQL_E(t->name), SQL_E(t->city), SQL_I(t->created_at)};
 	return exists_error(write(st, SQLQ_THEATER_INSERT, a, 4, &changed), "theater", t->id);
 }
@@ -150,7 +128,7 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 	int rc;
 
 	if (s == NULL || (s->seat_count && s->seats == NULL))
-		return missing("screen and its seats");
+		return sql_missing("screen and its seats");
 	labels = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
 	                        sizeof s->seats->label - 1, 's', false);
 	categories = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
@@ -166,7 +144,8 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 	booking_free(categories);
 	if (rc != 0 || changed > 0)
 		return rc;
-	if ((rc = found(st, SQLQ_THEATER_GET, s->theater_id, &theater)) != 0)
+	const sql_arg theater_id[] = {SQL_T(s->theater_id)};
+	if ((rc = sql_first(st, SQLQ_THEATER_GET, theater_id, 1, &theater, NULL)) != 0)
 		return rc;
 	if (!theater)
 		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
@@ -182,7 +161,7 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 	int rc;
 
 	if (s == NULL || (s->price_count && s->prices == NULL))
-		return missing("showtime and its prices");
+		return sql_missing("showtime and its prices");
 	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), s->currency);
 	categories = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
 	                            sizeof s->prices->category - 1, 's', false);
@@ -199,7 +178,8 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 	booking_free(amounts);
 	if (rc != 0 || changed > 0)
 		return rc;
-	if ((rc = found(st, SQLQ_MOVIE_GET, s->movie_id, &movie)) != 0)
+	const sql_arg movie_id[] = {SQL_T(s->movie_id)};
+	if ((rc = sql_first(st, SQLQ_MOVIE_GET, movie_id, 1, &movie, NULL)) != 0)
 		return rc;
 	return booking_store_not_found(movie ? BOOKING_ESCREEN_NOT_FOUND : BOOKING_EMOVIE_NOT_FOUND);
 }
@@ -229,7 +209,7 @@ int sql_cursor_advance(booking_store *st, const char *group, int64_t expected, i
 	int rc;
 
 	if (group == NULL)
-		return missing("group");
+		return sql_missing("group");
 	if ((rc = write(st, SQLQ_CURSOR_ADVANCE, a, 3, &changed)) != 0 || changed > 0)
 		return rc;
 	if ((rc = sql_cursor_get(st, group, &at)) != 0)
@@ -245,7 +225,7 @@ int sql_inbox_mark(booking_store *st, const char *group, const char *event_id, i
 	int rc;
 
 	if (group == NULL || event_id == NULL)
-		return missing("group and event_id");
+		return sql_missing("group and event_id");
 	if ((rc = write(st, SQLQ_INBOX_MARK, a, 3, &changed)) != 0 || changed > 0)
 		return rc;
 	return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
@@ -258,7 +238,7 @@ int sql_dead_letter_put(booking_store *st, const char *group, const char *event_
 	int64_t changed;
 
 	if (group == NULL || event_id == NULL)
-		return missing("group and event_id");
+		return sql_missing("group and event_id");
 	return write(st, SQLQ_DEAD_LETTER_PUT, a, 5, &changed);
 }
 
@@ -271,7 +251,7 @@ int sql_user_insert(booking_store *st, const booking_store_user_insert *req)
 
 	if (req == NULL || req->user == NULL || req->user->email == NULL || req->password_hash == NULL ||
 	    req->event == NULL)
-		return missing("user, email, password hash and event");
+		return sql_missing("user, email, password hash and event");
 	const booking_user *u = req->user;
 	const booking_event_record *e = req->event;
 	const sql_arg a[] = {SQL_T(u->id),           SQL_T(u->email),         SQL_I(u->role),
@@ -294,10 +274,10 @@ int sql_user_set_password_hash(booking_store *st, const char *id, const char *ex
 	int rc;
 
 	if (id == NULL || new_hash == NULL)
-		return missing("user id and hash");
+		return sql_missing("user id and hash");
 	if ((rc = write(st, SQLQ_USER_SET_HASH, a, 4, &changed)) != 0 || changed > 0)
 		return rc;
-	if ((rc = found(st, SQLQ_USER_GET, id, &user)) != 0)
+	if ((rc = sql_first(st, SQLQ_USER_GET, a, 1, &user, NULL)) != 0)
 		return rc;
 	if (!user)
 		return booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
@@ -310,6 +290,6 @@ int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int
 	int64_t changed;
 
 	if (jti == NULL || jti[0] == '\0')
-		return missing("jti");
+		return sql_missing("jti");
 	return write(st, SQLQ_TOKEN_REVOKE, a, 3, &changed);
 }

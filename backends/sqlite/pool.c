@@ -106,19 +106,6 @@ int sq_step(sq_conn *c, sqlite3_stmt *s)
 	return rc;
 }
 
-bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc)
-{
-	int step;
-
-	if (*rc != 0)
-		return false;
-	step = sq_step(c, s);
-	if (step == SQLITE_ROW)
-		return true;
-	*rc = step == SQLITE_DONE ? 0 : step;
-	return false;
-}
-
 int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out)
 {
 	int rc = c->stmts[q][0] == NULL ? prepare(c, q) : 0;

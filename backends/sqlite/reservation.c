@@ -92,13 +92,15 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 		code = q == SQ_HOLD_MISSING ? BOOKING_EVALIDATION : BOOKING_ESEAT_ALREADY_BOOKED;
 		if ((rc = sq_stmt(c, q, &s)) == 0)
 			rc = sq_bind(c, s, labels, 3);
-		while (n < cap && sq_next(c, s, &rc)) {
+		while (rc == 0 && n < cap && (rc = sq_step(c, s)) == SQLITE_ROW) {
 			const unsigned char *label = sqlite3_column_text(s, 0);
 
 			if (a->taken != NULL)
 				snprintf(a->taken[n].label, sizeof a->taken[n].label, "%s", label ? (const char *)label : "");
 			n++;
+			rc = 0;
 		}
+		rc = rc == SQLITE_DONE ? 0 : rc;
 		sqlite3_reset(s);
 	}
 	if (rc != 0)

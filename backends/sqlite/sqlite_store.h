@@ -143,13 +143,6 @@ int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n);
 /** Step: SQLITE_ROW or SQLITE_DONE, or a negative booking code (the statement is reset). */
 int sq_step(sq_conn *c, sqlite3_stmt *s);
 
-/**
- * Step a row loop: `while (sq_next(c, s, &rc)) { ...; rc = cb(...); }`.
- * Returns false when *rc is already non-zero, at the end (*rc = 0) or on
- * an error (*rc = the booking code).
- */
-bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc);
-
 /** Run each statement of `q` with `args` to completion; *row_out (may be NULL): whether one answered a row. */
 int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out);
 
