@@ -232,7 +232,7 @@ static bool is_prepared(const pg_conn *c, pg_query_id id)
 	return (c->prepared[id / 64] >> (id % 64)) & 1u;
 }
 
-int pg_exec(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n, PGresult **res)
+static int pg_exec(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n, PGresult **res)
 {
 	const char *v[PG_MAX_PARAMS];
 	char num[PG_MAX_PARAMS][24];
@@ -292,17 +292,6 @@ int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res)
 	return rc;
 }
 
-int pg_exists(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n)
-{
-	PGresult *r;
-	int rc = pg_exec(c, q, args, n, &r);
-	if (rc < 0)
-		return rc;
-	rc = PQntuples(r) > 0;
-	PQclear(r);
-	return rc;
-}
-
 static const pg_query Q_END_SESSION = {PGQ_END_SESSION, "SELECT booking_end_session($1::integer, $2::text)"};
 
 /*
@@ -310,7 +299,7 @@ static const pg_query Q_END_SESSION = {PGQ_END_SESSION, "SELECT booking_end_sess
  * old session (waiting until it is gone, so its transaction either
  * committed already or never will), then ask the resolver.
  */
-static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *arg)
+static int settle(pg_store *st, pg_conn *c, const pg_query *q, const pg_resolver *resolve)
 {
 	int old_pid = c->pid;
 	char started[sizeof c->started];
@@ -329,8 +318,14 @@ static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *a
 			rc = -1;
 		PQclear(r);
 	}
-	if (rc == 0)
-		rc = resolve(st, c, arg);
+	if (rc == 0 && resolve->q == NULL)
+		rc = -1;
+	if (rc == 0) {
+		PGresult *r = NULL;
+		if ((rc = pg_exec(c, resolve->q, resolve->args, resolve->n, &r)) == 0)
+			rc = resolve->q->id == q->id || PQntuples(r) > 0;
+		PQclear(r);
+	}
 	if (rc == 1)
 		return PG_COMMITTED;
 	if (rc == 0)
@@ -351,8 +346,7 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, pg_resolve_fn resolve,
-           const void *arg)
+int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, const pg_resolver *resolve)
 {
 	*res = NULL;
 	for (int attempt = 0;; attempt++) {
@@ -362,7 +356,7 @@ int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGres
 			return rc;
 		rc = pg_exec(c, q, args, n, res);
 		if (rc < 0 && c->broken && !c->retry && c->sent && resolve)
-			rc = settle(st, c, resolve, arg);
+			rc = settle(st, c, q, resolve);
 		bool again = rc < 0 && c->retry && attempt + 1 < PG_ATTEMPTS;
 		pg_release(st, c);
 		if (!again)
@@ -384,40 +378,19 @@ static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sq
 {
 	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
 	PGresult *r = NULL;
-	int rc = pg_run((pg_store *)st, &pq, args, n, &r, NULL, NULL);
+	int rc = pg_run((pg_store *)st, &pq, args, n, &r, NULL);
 
 	*rows = (sql_rows){st, NULL, r, -1, r ? PQntuples(r) : 0};
-	return rc;
-}
-
-typedef struct pgd_lost {
-	sql_qid q;
-	const sql_arg *args;
-	size_t n;
-} pgd_lost;
-
-/* A write's resolver, with the write's arguments: a row means it committed; a write that is its own ran again. */
-static int pgd_resolve(pg_store *st, pg_conn *c, const void *arg)
-{
-	const pgd_lost *w = arg;
-	const sql_qid rq = pg_resolvers[w->q];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + rq), pg_texts[rq]};
-	PGresult *r = NULL;
-	int rc = pg_exec(c, &pq, w->args, w->n, &r);
-
-	(void)st;
-	if (rc == 0)
-		rc = rq == w->q || PQntuples(r) > 0;
-	PQclear(r);
 	return rc;
 }
 
 static int pgd_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
 {
 	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
-	const pgd_lost lost = {q, args, n};
+	const pg_query rq = {(pg_query_id)(PGQ_COUNT + pg_resolvers[q]), pg_texts[pg_resolvers[q]]};
+	const pg_resolver resolve = {&rq, args, n}; /* the write's resolver with the write's arguments */
 	PGresult *r = NULL;
-	int rc = pg_run((pg_store *)st, &pq, args, n, &r, pgd_resolve, &lost);
+	int rc = pg_run((pg_store *)st, &pq, args, n, &r, &resolve);
 
 	*changed = rc == PG_COMMITTED ? 1 : r != NULL ? strtoll(PQcmdTuples(r), NULL, 10) : 0;
 	PQclear(r);
@@ -438,7 +411,7 @@ static int pgd_snapshot(sql_store *base, const sql_qid *qs, size_t n, int (*walk
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (qs[i] == SQLQ_SCAN_EVENTS) { /* number what committed so far (schema.c) */
 			PGresult *r = NULL;
-			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, 0, &r, NULL, NULL);
+			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, 0, &r, NULL);
 			PQclear(r);
 		}
 	if (rc == 0 && (rc = pg_acquire(st, &c)) == 0) {

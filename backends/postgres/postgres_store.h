@@ -91,10 +91,15 @@ int64_t pg_i64(const PGresult *r, int row, int col);
 
 /*
  * How to learn, after the connection was lost while a write was in
- * flight, whether that write committed: run on a fresh connection, answer
- * 1 (committed), 0 (not) or a negative code (cannot tell).
+ * flight, whether that write committed: on a fresh connection, `q` with
+ * `args` answers a row when it did; a write that is its own resolver is
+ * settled by running it again. q NULL: it cannot be told.
  */
-typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
+typedef struct pg_resolver {
+	const pg_query *q;
+	const sql_arg *args;
+	size_t n;
+} pg_resolver;
 
 /* pg_run() answered for a write whose reply was lost but which committed. */
 #define PG_COMMITTED 1
@@ -106,20 +111,15 @@ typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
  * connection answers BOOKING_EUNAVAILABLE, unless `resolve` is given and
  * settles the write: PG_COMMITTED with *res NULL when it committed.
  */
-int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, pg_resolve_fn resolve,
-           const void *arg);
+int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, const pg_resolver *resolve);
 
 /* Create the (empty) pool: `size` connections at most, a caller waits `wait_ms` for one. */
 int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms);
 /* Pool access for multi-statement work (migrations, scan). */
 int pg_acquire(pg_store *st, pg_conn **out);
 void pg_release(pg_store *st, pg_conn *c);
-/* A query on a held connection (no retries), prepared with its arguments' types the first time. */
-int pg_exec(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n, PGresult **res);
 /* A plain SQL text on a held connection (simple protocol; may hold several statements). */
 int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res);
-/* Lookup helper for resolvers: does `q` with params return a row? 1, 0 or an error. */
-int pg_exists(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n);
 
 /* Map a failed result (NULL: the connection failed) to a booking error and set it. */
 int pg_error(pg_conn *c, const PGresult *r, const char *what);

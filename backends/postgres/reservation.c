@@ -65,13 +65,6 @@ static void free_all(char **a, size_t n)
  * Hold.
  * ------------------------------------------------------------------------ */
 
-static int hold_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const sql_arg a[] = {SQL_T(((const booking_reservation *)arg)->id)};
-	return pg_exists(c, &Q_BOOKING_EXISTS, a, 1);
-}
-
 /* The labels that refused the hold (taken, or unknown to the showtime): the core words the refusal. */
 static int hold_refused(int code, const booking_reservation *b, const booking_seat_ref *labels, size_t n,
                         booking_seat_ref *taken, size_t *taken_count)
@@ -108,7 +101,8 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 		                     SQL_I(req->now),        SQL_A(arr[0]),        SQL_A(arr[1]),         SQL_A(arr[2]),
 		                     SQL_A(arr[3]),          SQL_A(arr[4]),        SQL_A(arr[5]),         SQL_A(arr[6]),
 		                     SQL_A(arr[7])};
-		rc = pg_run(pg_impl(base), &Q_HOLD, a, 21, &r, hold_committed, b);
+		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking */
+		rc = pg_run(pg_impl(base), &Q_HOLD, a, 21, &r, &resolve);
 	}
 	free_all(arr, 9);
 	if (rc == PG_COMMITTED)
@@ -161,21 +155,6 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, "SELECT 1 FROM payments WHERE id = $1"};
 static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, "SELECT 1 FROM outbox WHERE id = $1"};
 
-/*
- * A lost reply: the change committed when what it created is there — its
- * first event, or the payment it started (a start has no event).
- */
-static int apply_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const booking_store_change *ch = arg;
-	if (ch->event_count > 0 || (ch->start && ch->start->payment)) {
-		const sql_arg a[] = {SQL_T(ch->event_count > 0 ? ch->events[0].id : ch->start->payment->id)};
-		return pg_exists(c, ch->event_count > 0 ? &Q_EVENT_EXISTS : &Q_PAYMENT_EXISTS, a, 1);
-	}
-	return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: the connection was lost; the outcome is unknown");
-}
-
 int pg_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
 {
 	if (!change)
@@ -216,7 +195,11 @@ int pg_apply(booking_store *base, const booking_store_change *change, size_t *fa
 			SQL_T(st ? st->idempotency_key : NULL), SQL_T(st ? st->request_hash : NULL),
 			SQL_A(arr[0]), SQL_A(arr[1]), SQL_A(arr[2]), SQL_A(arr[3]),
 			SQL_A(arr[4]), SQL_A(arr[5]), SQL_A(arr[6]), SQL_A(arr[7])};
-		rc = pg_run(pg_impl(base), &Q_APPLY, a, 42, &r, apply_committed, change);
+		/* a lost reply: the change committed when what it created is there (a start has no event) */
+		const sql_arg created[] = {SQL_T(change->event_count > 0 ? change->events[0].id : np ? np->id : NULL)};
+		const pg_resolver resolve = {change->event_count > 0 ? &Q_EVENT_EXISTS : np ? &Q_PAYMENT_EXISTS : NULL,
+		                             created, 1};
+		rc = pg_run(pg_impl(base), &Q_APPLY, a, 42, &r, &resolve);
 	}
 	free_all(arr, 12);
 	if (rc == PG_COMMITTED)
