@@ -65,20 +65,6 @@ static void free_all(char **a, size_t n)
  * Hold.
  * ------------------------------------------------------------------------ */
 
-/* The labels that refused the hold (taken, or unknown to the showtime): the core words the refusal. */
-static int hold_refused(int code, const booking_reservation *b, const booking_seat_ref *labels, size_t n,
-                        booking_seat_ref *taken, size_t *taken_count)
-{
-	if (n == 0)
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat is requested twice");
-	size_t k = n < b->seat_count ? n : b->seat_count;
-	if (taken)
-		memcpy(taken, labels, k * sizeof(*taken));
-	if (taken_count)
-		*taken_count = k;
-	return booking_error_set(code, NULL, "hold refused");
-}
-
 int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
 	if (taken_count)
@@ -110,42 +96,33 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 	if (rc < 0)
 		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "booking %s (or its event) already exists", b->id)
 		                             : rc;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold() returned no row");
-	}
-	int code = (int)pg_i64(r, 0, 0);
+	const int rows = PQntuples(r), code = rows == 1 ? (int)pg_i64(r, 0, 0) : 0;
+	const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
 	void *labels = NULL;
-	size_t n = 0;
-	if (code == BOOKING_ESEAT_ALREADY_BOOKED || code == BOOKING_EVALIDATION) {
-		const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
+	size_t n = 0, k;
+	if (code == BOOKING_ESEAT_ALREADY_BOOKED || code == BOOKING_EVALIDATION)
 		rc = sql_json_items(&row, 1, &labels, &n, sizeof(booking_seat_ref), 0, BOOKING_LABEL_SIZE);
-		if (rc < 0) {
-			PQclear(r);
-			return rc;
-		}
-	}
 	PQclear(r);
-	switch (code) {
-	case 0:
-		rc = 0;
-		break;
-	case BOOKING_ESEAT_ALREADY_BOOKED:
-	case BOOKING_EVALIDATION:
-		rc = hold_refused(code, b, labels, n, taken, taken_count);
-		break;
-	case BOOKING_EEXISTS:
-		rc = booking_error_set(code, NULL, "booking %s already exists", b->id);
-		break;
-	case BOOKING_ESHOWTIME_NOT_FOUND:
-		rc = booking_store_not_found(code);
-		break;
-	default:
-		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
-		break;
-	}
+	if (rc < 0 || (code == 0 && rows == 1))
+		return rc;
+	if (rows != 1)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold() returned no row");
+	if (code == BOOKING_EEXISTS)
+		return booking_error_set(code, NULL, "booking %s already exists", b->id);
+	if (code == BOOKING_ESHOWTIME_NOT_FOUND)
+		return booking_store_not_found(code);
+	if (code != BOOKING_ESEAT_ALREADY_BOOKED && code != BOOKING_EVALIDATION)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
+	/* the labels that refused the hold (taken, or unknown to the showtime): the core words the refusal */
+	if (n == 0)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat is requested twice");
+	k = n < b->seat_count ? n : b->seat_count;
+	if (taken)
+		memcpy(taken, labels, k * sizeof(*taken));
+	if (taken_count)
+		*taken_count = k;
 	booking_free(labels);
-	return rc;
+	return booking_error_set(code, NULL, "hold refused");
 }
 
 /* ------------------------------------------------------------------------

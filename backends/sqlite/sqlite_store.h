@@ -66,7 +66,8 @@
 	X(HOLD_UNDO, "ROLLBACK TO hold")                                                                        \
 	X(SHOWTIME_EXISTS, "SELECT 1 FROM showtimes WHERE id = ?1")                                             \
 	X(BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = ?1")                                               \
-	X(BOOKING_INSERT, "INSERT INTO bookings (" SQ_BOOKING_COLUMNS ")"                                       \
+	X(BOOKING_INSERT, "INSERT INTO bookings (id, user_id, showtime_id, status, saga, seat_count, total_amount,"   \
+	                  " currency, created_at, expires_at, updated_at, version)"                                 \
 	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                        \
 	X(BOOKING_SEATS_INSERT, "INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)") \
 	X(GUARD_BOOKING, "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2")                               \
@@ -86,12 +87,8 @@
 	               " AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?1) AND booking_id = ?1 AND status = ?2") \
 	X(IDEM_INSERT, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)" \
 	               " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)")                                                    \
-	X(PAYMENT_INSERT, "INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
-	X(EVENT_INSERT, "INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id," \
-	                " traceparent, data_json, published)"                                                   \
-	                " VALUES (?1, ?2, ?3, ?4,"                                                              \
-	                " (SELECT coalesce(max(sequence), 0) + 1 FROM outbox WHERE aggregate_id = ?4),"         \
-	                " ?5, ?6, ?7, ?8, 0)")
+	X(PAYMENT_INSERT, "INSERT INTO payments (" SQL_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
+	X(EVENT_INSERT, SQL_EVENT_INSERT("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"))
 #define SQ_ID(id, text) SQ_##id,
 typedef enum sq_qid { SQ_FIRST = SQLQ_COUNT - 1, SQ_STATEMENTS(SQ_ID) SQ_COUNT } sq_qid;
 #undef SQ_ID
@@ -166,11 +163,5 @@ extern const sql_schema sq_schema;
 
 int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-#define SQ_BOOKING_COLUMNS \
-	"id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at, " \
-	"expires_at, updated_at, version"
-#define SQ_PAYMENT_COLUMNS \
-	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
-	"refunded_amount, created_at, updated_at"
 
 #endif
