@@ -1,15 +1,14 @@
 /*
  * PostgreSQL store — what the files of backends/postgres/ share: the
- * store object, its connection pool, prepared queries, parameters and the
- * text-format helpers.
+ * store object, its connection pool and prepared queries.
  *
- * The shape of every use case: the store members that write call one
- * PL/pgSQL function (created by the migration, schema.c) through one
- * prepared statement, so each use case is one round trip and one implicit
- * transaction under READ COMMITTED. The functions lock the rows they
- * change in a fixed order (booking → seats by label), check every guard
- * before writing, and answer domain errors with a return code instead of
- * an exception, so "on an error nothing is written" needs no rollback.
+ * Every use case is one prepared statement, one round trip and one
+ * implicit transaction under READ COMMITTED: hold and apply call their
+ * PL/pgSQL function (schema.c), which locks the rows it changes in a fixed
+ * order (booking → seats by label), checks every guard before writing and
+ * answers a refusal with a return code instead of an exception, so "on an
+ * error nothing is written" needs no rollback; the other writes are the
+ * shared layer's single statements (sql/sql.h).
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_POSTGRES_STORE_H

@@ -192,12 +192,9 @@ static int conn_configure(sq_store *st, sq_conn *c)
 
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, st->busy_ms);
-	if (!st->memory) {
-		rc = conn_set_wal(st, c);
-		if (rc != 0)
-			return rc;
-	}
-	rc = sq_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	rc = st->memory ? 0 : conn_set_wal(st, c);
+	if (rc == 0)
+		rc = sq_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 	if (rc == 0)
 		rc = sq_exec(c, "PRAGMA foreign_keys=ON");
 	return rc;
@@ -237,28 +234,18 @@ static int conn_open(sq_store *st, sq_conn **out)
 		return rc;
 	}
 	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		if (c->db == NULL || (rc & 0xff) == SQLITE_NOMEM) {
-			rc = booking_error_oom();
-		} else {
-			rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
-			                       sqlite3_errmsg(c->db));
-		}
+	if (rc != SQLITE_OK)
+		rc = c->db == NULL || (rc & 0xff) == SQLITE_NOMEM ? booking_error_oom() : BOOKING_EINTERNAL;
+	else
+		rc = conn_configure(st, c);
+	if (rc == BOOKING_EINTERNAL) /* e.g. "file is not a database": the store cannot be used at all */
+		rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
+		                       sqlite3_errmsg(c->db));
+	if (rc != 0)
 		conn_close(c);
-		return rc;
-	}
-	rc = conn_configure(st, c);
-	if (rc != 0) {
-		if (rc == BOOKING_EINTERNAL) {
-			/* e.g. "file is not a database": the store cannot be used at all. */
-			rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
-			                       sqlite3_errmsg(c->db));
-		}
-		conn_close(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
+	else
+		*out = c;
+	return rc;
 }
 
 /* --- the pool (sys/pool.h) ------------------------------------------------ */
@@ -342,17 +329,6 @@ void sq_release(sq_store *st, sq_conn *c)
 	booking_pool_release(st->pool, c, false);
 }
 
-static void deadline_in(struct timespec *ts, clockid_t clock, int ms)
-{
-	clock_gettime(clock, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* --- transactions --------------------------------------------------------- */
 
 /* ROLLBACK without touching the thread's error: the failure being reported matters. */
@@ -373,8 +349,12 @@ static void rollback_quietly(sq_conn *c)
 static int writer_lock(sq_store *st, sq_conn *c)
 {
 	struct timespec deadline;
+	long ns;
 
-	deadline_in(&deadline, CLOCK_REALTIME, st->busy_ms);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	ns = deadline.tv_nsec + (long)(st->busy_ms % 1000) * 1000000L;
+	deadline.tv_sec += st->busy_ms / 1000 + ns / 1000000000L;
+	deadline.tv_nsec = ns % 1000000000L;
 	if (pthread_mutex_timedlock(&st->writer, &deadline) != 0) {
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
 		                         "sqlite: database is busy: no write slot after %d ms", st->busy_ms);
