@@ -73,11 +73,6 @@ _Static_assert(offsetof(pg_store, driver) == offsetof(sql_store, driver), "pg_st
 /* The shared layer's driver (sql/sql.h). */
 extern const sql_driver pg_sql_driver;
 
-static inline pg_store *pg_impl(booking_store *st)
-{
-	return (pg_store *)st;
-}
-
 /* The most arguments of a statement. */
 #define PG_MAX_PARAMS 48
 

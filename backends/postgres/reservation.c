@@ -88,7 +88,7 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 		                     SQL_A(arr[3]),          SQL_A(arr[4]),        SQL_A(arr[5]),         SQL_A(arr[6]),
 		                     SQL_A(arr[7])};
 		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking */
-		rc = pg_run(pg_impl(base), &Q_HOLD, a, 21, &r, &resolve);
+		rc = pg_run((pg_store *)base, &Q_HOLD, a, 21, &r, &resolve);
 	}
 	free_all(arr, 9);
 	if (rc == PG_COMMITTED)
@@ -176,7 +176,7 @@ int pg_apply(booking_store *base, const booking_store_change *change, size_t *fa
 		const sql_arg created[] = {SQL_T(change->event_count > 0 ? change->events[0].id : np ? np->id : NULL)};
 		const pg_resolver resolve = {change->event_count > 0 ? &Q_EVENT_EXISTS : np ? &Q_PAYMENT_EXISTS : NULL,
 		                             created, 1};
-		rc = pg_run(pg_impl(base), &Q_APPLY, a, 42, &r, &resolve);
+		rc = pg_run((pg_store *)base, &Q_APPLY, a, 42, &r, &resolve);
 	}
 	free_all(arr, 12);
 	if (rc == PG_COMMITTED)

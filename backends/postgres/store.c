@@ -47,7 +47,7 @@ typedef struct pg_settings {
 
 static void st_free(booking_store *base)
 {
-	pg_store *st = pg_impl(base);
+	pg_store *st = (pg_store *)base;
 	if (!st)
 		return;
 	booking_pool_free(st->pool);
@@ -177,7 +177,7 @@ static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW,
 static int pg_clock_now(booking_store *base, int64_t *now_ms_out)
 {
 	PGresult *r;
-	int rc = pg_run(pg_impl(base), &Q_CLOCK_NOW, NULL, 0, &r, NULL);
+	int rc = pg_run((pg_store *)base, &Q_CLOCK_NOW, NULL, 0, &r, NULL);
 	if (rc < 0)
 		return rc;
 	if (PQntuples(r) != 1) {

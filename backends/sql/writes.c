@@ -130,9 +130,9 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 	if (s == NULL || (s->seat_count && s->seats == NULL))
 		return sql_missing("screen and its seats");
 	labels = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
-	                        sizeof s->seats->label - 1, 's', false);
+	                   sizeof s->seats->label - 1, 's', false);
 	categories = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
-	                            sizeof s->seats->category - 1, 's', false);
+	                       sizeof s->seats->category - 1, 's', false);
 	if (labels == NULL || categories == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
@@ -164,7 +164,7 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 		return sql_missing("showtime and its prices");
 	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), s->currency);
 	categories = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
-	                            sizeof s->prices->category - 1, 's', false);
+	                       sizeof s->prices->category - 1, 's', false);
 	amounts = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i', false);
 	if (categories == NULL || amounts == NULL) {
 		rc = BOOKING_ENOMEM;
