@@ -84,7 +84,7 @@ char *sql_array(const void *base, size_t n, size_t stride, size_t off, size_t ma
 			if (kind == 'i')
 				memcpy(&v, field, sizeof v);
 			if (kind == 'i' || kind == 'e')
-				put(&b, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)(v + e)));
+				put(&b, num, (size_t)snprintf(num, sizeof num, "%lld", kind == 'e' ? (long long)e : (long long)v));
 			else
 				put_string(&b, s, kind == 's' ? strnlen(s, max) : strlen(s), pg);
 		}
