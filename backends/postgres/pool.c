@@ -1,6 +1,6 @@
 /*
- * PostgreSQL store — the connection pool, prepared queries, text-format
- * parameters and results, and the mapping of SQLSTATEs onto booking errors.
+ * PostgreSQL store — the connection pool, prepared queries (their
+ * arguments sql_arg, sql/sql.h), results, and the mapping of SQLSTATEs onto booking errors.
  *
  * Connections are pooled by sys/pool.h: opened lazily, up to the URL's
  * pool=N; a caller waits up to pool_timeout=S for a free one, then gets
@@ -29,167 +29,14 @@
 #define PG_ATTEMPTS 4
 
 /* ------------------------------------------------------------------------
- * Parameters.
- * ------------------------------------------------------------------------ */
-
-void pp_init(pg_params *p)
-{
-	memset(p, 0, sizeof *p);
-}
-
-void pp_free(pg_params *p)
-{
-	for (int i = 0; i < p->n; i++) {
-		booking_free(p->owned[i]);
-		p->owned[i] = NULL;
-	}
-	p->n = 0;
-}
-
-static bool pp_room(pg_params *p)
-{
-	if (p->n < PG_MAX_PARAMS)
-		return true;
-	p->oom = true; /* a programming error; reported as out of memory rather than overflowing */
-	return false;
-}
-
-void pp_text(pg_params *p, const char *s)
-{
-	if (pp_room(p))
-		p->v[p->n++] = s;
-}
-
-void pp_str(pg_params *p, const char *s)
-{
-	pp_text(p, s ? s : "");
-}
-
-void pp_i64(pg_params *p, int64_t v)
-{
-	if (!pp_room(p))
-		return;
-	snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
-	p->v[p->n] = p->num[p->n];
-	p->n++;
-}
-
-static void pp_owned(pg_params *p, char *lit)
-{
-	if (!lit) {
-		p->oom = true;
-		return;
-	}
-	p->owned[p->n] = lit;
-	p->v[p->n] = lit;
-	p->n++;
-}
-
-/* Field `off` of record i: kind 's' a string in place, 'p' a const char * (NULL: ""), 'j' one (NULL: "{}"). */
-static const char *field_text(const void *base, size_t i, size_t stride, size_t off, char kind)
-{
-	const char *f = (const char *)base + i * stride + off;
-	if (kind == 's')
-		return f;
-	const char *s = *(const char *const *)f;
-	return s ? s : kind == 'j' ? "{}" : "";
-}
-
-void pp_text_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind)
-{
-	if (!pp_room(p))
-		return;
-	size_t len = 3;
-	for (size_t i = 0; i < n; i++) {
-		len += 3;
-		for (const char *c = field_text(base, i, stride, off, kind); *c; c++)
-			len += (*c == '"' || *c == '\\') ? 2 : 1;
-	}
-	char *lit = booking_malloc(len);
-	if (lit) {
-		char *o = lit;
-		*o++ = '{';
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				*o++ = ',';
-			*o++ = '"';
-			for (const char *c = field_text(base, i, stride, off, kind); *c; c++) {
-				if (*c == '"' || *c == '\\')
-					*o++ = '\\';
-				*o++ = *c;
-			}
-			*o++ = '"';
-		}
-		*o++ = '}';
-		*o = '\0';
-	}
-	pp_owned(p, lit);
-}
-
-void pp_i64_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind)
-{
-	if (!pp_room(p))
-		return;
-	char *lit = booking_malloc(3 + n * 21);
-	if (lit) {
-		char *o = lit;
-		*o++ = '{';
-		for (size_t i = 0; i < n; i++) {
-			const char *f = (const char *)base + i * stride + off;
-			long long v = kind == 'e' ? *(const int *)f : *(const int64_t *)f;
-			o += sprintf(o, i ? ",%lld" : "%lld", v);
-		}
-		*o++ = '}';
-		*o = '\0';
-	}
-	pp_owned(p, lit);
-}
-
-void pp_events(pg_params *p, const booking_event_record *evs, size_t n)
-{
-#define EV(member) sizeof *evs, offsetof(booking_event_record, member)
-	if (!evs)
-		n = 0;
-	pp_text_array(p, evs, n, EV(id), 's');
-	pp_text_array(p, evs, n, EV(type), 'p');
-	pp_text_array(p, evs, n, EV(aggregate_type), 'p');
-	pp_text_array(p, evs, n, EV(aggregate_id), 's');
-	pp_i64_array(p, evs, n, EV(occurred_at), 'i');
-	pp_text_array(p, evs, n, EV(correlation_id), 'p');
-	pp_text_array(p, evs, n, EV(traceparent), 'p');
-	pp_text_array(p, evs, n, EV(data_json), 'j');
-#undef EV
-}
-
-/* ------------------------------------------------------------------------
  * Results.
  * ------------------------------------------------------------------------ */
 
 int64_t pg_i64(const PGresult *r, int row, int col)
 {
-	if (PQgetisnull(r, row, col))
-		return 0;
-	return (int64_t)strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
+	const char *v = PQgetvalue(r, row, col); /* "" for NULL */
 
-const char *pg_str(const PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
-}
-
-bool pg_bool(const PGresult *r, int row, int col)
-{
-	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
-}
-
-void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col)
-{
-	const char *s = pg_str(r, row, col);
-	size_t n = strlen(s);
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
+	return v[0] == 't' ? 1 : (int64_t)strtoll(v, NULL, 10);
 }
 
 /* ------------------------------------------------------------------------
@@ -285,7 +132,7 @@ static int conn_connect(pg_store *st, pg_conn *c)
 	/* who this session is, so a lost write can be settled by ending exactly this session */
 	PGresult *r = PQexec(c->conn, "SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()");
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-		pg_copy(c->started, sizeof c->started, r, 0, 0);
+		snprintf(c->started, sizeof c->started, "%s", PQgetvalue(r, 0, 0));
 	} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		int rc = pg_error(c, r, "connect");
 		PQclear(r);
@@ -385,16 +232,28 @@ static bool is_prepared(const pg_conn *c, pg_query_id id)
 	return (c->prepared[id / 64] >> (id % 64)) & 1u;
 }
 
-int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res)
+static int pg_exec(pg_conn *c, const pg_query *q, const sql_arg *args, size_t n, PGresult **res)
 {
+	const char *v[PG_MAX_PARAMS];
+	char num[PG_MAX_PARAMS][24];
+	Oid types[PG_MAX_PARAMS];
 	char name[16];
 	*res = NULL;
 	c->sent = false;
-	if (p && p->oom)
-		return booking_error_oom();
+	if (n > PG_MAX_PARAMS)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: %zu parameters", n);
+	for (size_t i = 0; i < n; i++) {
+		/* int8, json, text, or unknown: an array literal, typed by its cast (the OIDs of pg_type.h) */
+		types[i] = args[i].type == 'i' ? 20 : args[i].type == 'j' ? 114 : args[i].type == 'a' ? 0 : 25;
+		v[i] = args[i].text;
+		if (args[i].type == 'i') {
+			snprintf(num[i], sizeof num[i], "%lld", (long long)args[i].i64);
+			v[i] = num[i];
+		}
+	}
 	snprintf(name, sizeof name, "bk%d", (int)q->id);
 	if (!is_prepared(c, q->id)) {
-		PGresult *r = PQprepare(c->conn, name, q->sql, q->nparams, p ? p->types : NULL);
+		PGresult *r = PQprepare(c->conn, name, q->sql, (int)n, types);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			int rc = pg_error(c, r, "prepare");
 			PQclear(r);
@@ -404,7 +263,7 @@ int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res)
 		c->prepared[q->id / 64] |= (uint64_t)1 << (q->id % 64);
 	}
 	c->sent = true;
-	PGresult *r = PQexecPrepared(c->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+	PGresult *r = PQexecPrepared(c->conn, name, (int)n, v, NULL, NULL, 0);
 	ExecStatusType s = PQresultStatus(r);
 	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
 		*res = r;
@@ -433,25 +292,14 @@ int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res)
 	return rc;
 }
 
-int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p)
-{
-	PGresult *r;
-	int rc = pg_exec(c, q, p, &r);
-	if (rc < 0)
-		return rc;
-	rc = PQntuples(r) > 0;
-	PQclear(r);
-	return rc;
-}
-
-static const pg_query Q_END_SESSION = {PGQ_END_SESSION, 2, "SELECT booking_end_session($1::integer, $2::text)"};
+static const pg_query Q_END_SESSION = {PGQ_END_SESSION, "SELECT booking_end_session($1::integer, $2::text)"};
 
 /*
  * The connection broke while a write was on the wire. Reconnect, end the
  * old session (waiting until it is gone, so its transaction either
  * committed already or never will), then ask the resolver.
  */
-static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *arg)
+static int settle(pg_store *st, pg_conn *c, const pg_query *q, const pg_resolver *resolve)
 {
 	int old_pid = c->pid;
 	char started[sizeof c->started];
@@ -463,19 +311,21 @@ static int settle(pg_store *st, pg_conn *c, pg_resolve_fn resolve, const void *a
 		                         "its outcome is unknown");
 	int rc = 0;
 	if (old_pid && started[0]) {
-		pg_params p;
+		const sql_arg a[] = {SQL_I(old_pid), SQL_T(started)};
 		PGresult *r = NULL;
-		pp_init(&p);
-		pp_i64(&p, old_pid);
-		pp_text(&p, started);
-		rc = pg_exec(c, &Q_END_SESSION, &p, &r);
-		if (rc == 0 && !(PQntuples(r) == 1 && pg_bool(r, 0, 0)))
+		rc = pg_exec(c, &Q_END_SESSION, a, 2, &r);
+		if (rc == 0 && !(PQntuples(r) == 1 && pg_i64(r, 0, 0) == 1))
 			rc = -1;
 		PQclear(r);
-		pp_free(&p);
 	}
-	if (rc == 0)
-		rc = resolve(st, c, arg);
+	if (rc == 0 && resolve->q == NULL)
+		rc = -1;
+	if (rc == 0) {
+		PGresult *r = NULL;
+		if ((rc = pg_exec(c, resolve->q, resolve->args, resolve->n, &r)) == 0)
+			rc = resolve->q->id == q->id || PQntuples(r) > 0;
+		PQclear(r);
+	}
 	if (rc == 1)
 		return PG_COMMITTED;
 	if (rc == 0)
@@ -496,20 +346,17 @@ static void backoff(int attempt)
 	nanosleep(&ts, NULL);
 }
 
-int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
-           const void *arg)
+int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, const pg_resolver *resolve)
 {
 	*res = NULL;
-	if (p && p->oom)
-		return booking_error_oom();
 	for (int attempt = 0;; attempt++) {
 		pg_conn *c;
 		int rc = pg_acquire(st, &c);
 		if (rc < 0)
 			return rc;
-		rc = pg_exec(c, q, p, res);
+		rc = pg_exec(c, q, args, n, res);
 		if (rc < 0 && c->broken && !c->retry && c->sent && resolve)
-			rc = settle(st, c, resolve, arg);
+			rc = settle(st, c, q, resolve);
 		bool again = rc < 0 && c->retry && attempt + 1 < PG_ATTEMPTS;
 		pg_release(st, c);
 		if (!again)
@@ -527,73 +374,30 @@ int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, 
 static const char *const pg_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_PG);
 static const sql_qid pg_resolvers[SQLQ_COUNT] = SQL_RESOLVERS;
 
-/* The parameters of `args`, their types in `types` (PG_MAX_PARAMS). */
-static void pgd_params(pg_params *p, Oid *types, const sql_arg *args, size_t n)
-{
-	pp_init(p);
-	p->types = types;
-	for (size_t i = 0; i < n && i < PG_MAX_PARAMS; i++) {
-		/* int8, json, text (the OIDs of pg_type.h) */
-		types[i] = args[i].type == 'i' ? 20 : args[i].type == 'j' ? 114 : 25;
-		if (args[i].type == 'i')
-			pp_i64(p, args[i].i64);
-		else
-			pp_text(p, args[i].text);
-	}
-}
-
 static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows)
 {
-	Oid types[PG_MAX_PARAMS];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), (int)n, pg_texts[q]};
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
 	PGresult *r = NULL;
-	pg_params p;
+	int rc = pg_run((pg_store *)st, &pq, args, n, &r, NULL);
 
-	pgd_params(&p, types, args, n);
-	int rc = pg_run((pg_store *)st, &pq, &p, &r, NULL, NULL);
-	pp_free(&p);
 	*rows = (sql_rows){st, NULL, r, -1, r ? PQntuples(r) : 0};
-	return rc;
-}
-
-typedef struct pgd_lost {
-	sql_qid q;
-	const pg_params *p;
-} pgd_lost;
-
-/* A write's resolver, with the write's parameters: a row means it committed; a write that is its own ran again. */
-static int pgd_resolve(pg_store *st, pg_conn *c, const void *arg)
-{
-	const pgd_lost *w = arg;
-	const sql_qid rq = pg_resolvers[w->q];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + rq), w->p->n, pg_texts[rq]};
-	PGresult *r = NULL;
-	int rc = pg_exec(c, &pq, w->p, &r);
-
-	(void)st;
-	if (rc == 0)
-		rc = rq == w->q || PQntuples(r) > 0;
-	PQclear(r);
 	return rc;
 }
 
 static int pgd_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
 {
-	Oid types[PG_MAX_PARAMS];
-	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), (int)n, pg_texts[q]};
+	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
+	const pg_query rq = {(pg_query_id)(PGQ_COUNT + pg_resolvers[q]), pg_texts[pg_resolvers[q]]};
+	const pg_resolver resolve = {&rq, args, n}; /* the write's resolver with the write's arguments */
 	PGresult *r = NULL;
-	pg_params p;
+	int rc = pg_run((pg_store *)st, &pq, args, n, &r, &resolve);
 
-	pgd_params(&p, types, args, n);
-	const pgd_lost lost = {q, &p};
-	int rc = pg_run((pg_store *)st, &pq, &p, &r, pgd_resolve, &lost);
-	pp_free(&p);
 	*changed = rc == PG_COMMITTED ? 1 : r != NULL ? strtoll(PQcmdTuples(r), NULL, 10) : 0;
 	PQclear(r);
 	return rc == PG_COMMITTED ? 0 : rc;
 }
 
-static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, 0, "SELECT booking_outbox_sequence()"};
+static const pg_query Q_OUTBOX_SEQUENCE = {PGQ_OUTBOX_SEQUENCE, "SELECT booking_outbox_sequence()"};
 
 /* Every result read in one REPEATABLE READ snapshot, the connection given back, then the rows walked. */
 static int pgd_snapshot(sql_store *base, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
@@ -607,7 +411,7 @@ static int pgd_snapshot(sql_store *base, const sql_qid *qs, size_t n, int (*walk
 	for (size_t i = 0; i < n && rc == 0; i++)
 		if (qs[i] == SQLQ_SCAN_EVENTS) { /* number what committed so far (schema.c) */
 			PGresult *r = NULL;
-			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, &r, NULL, NULL);
+			rc = pg_run(st, &Q_OUTBOX_SEQUENCE, NULL, 0, &r, NULL);
 			PQclear(r);
 		}
 	if (rc == 0 && (rc = pg_acquire(st, &c)) == 0) {
@@ -632,24 +436,14 @@ static int pgd_next(sql_rows *r)
 	return ++r->row < r->count;
 }
 
-static bool pgd_is_null(const sql_rows *r, int col)
-{
-	return PQgetisnull(r->res, r->row, col);
-}
-
 static int64_t pgd_i64(const sql_rows *r, int col)
 {
 	return pg_i64(r->res, r->row, col);
 }
 
-static bool pgd_boolean(const sql_rows *r, int col)
-{
-	return pg_bool(r->res, r->row, col);
-}
-
 static const char *pgd_text(const sql_rows *r, int col)
 {
-	return pg_str(r->res, r->row, col);
+	return PQgetvalue(r->res, r->row, col);
 }
 
 static void pgd_done(sql_rows *r)
@@ -657,5 +451,5 @@ static void pgd_done(sql_rows *r)
 	PQclear(r->res);
 }
 
-const sql_driver pg_sql_driver = {pgd_query, pgd_next, pgd_is_null, pgd_i64,      pgd_boolean,
-                                  pgd_text,  pgd_done, pgd_write,   pgd_snapshot, &pg_schema};
+const sql_driver pg_sql_driver = {pgd_query, pgd_next,  pgd_i64,      pgd_text,
+                                  pgd_done,  pgd_write, pgd_snapshot, &pg_schema};

@@ -1,15 +1,14 @@
 /*
  * PostgreSQL store — what the files of backends/postgres/ share: the
- * store object, its connection pool, prepared queries, parameters and the
- * text-format helpers.
+ * store object, its connection pool and prepared queries.
  *
- * The shape of every use case: the store members that write call one
- * PL/pgSQL function (created by the migration, schema.c) through one
- * prepared statement, so each use case is one round trip and one implicit
- * transaction under READ COMMITTED. The functions lock the rows they
- * change in a fixed order (booking → seats by label), check every guard
- * before writing, and answer domain errors with a return code instead of
- * an exception, so "on an error nothing is written" needs no rollback.
+ * Every use case is one prepared statement, one round trip and one
+ * implicit transaction under READ COMMITTED: hold and apply call their
+ * PL/pgSQL function (schema.c), which locks the rows it changes in a fixed
+ * order (booking → seats by label), checks every guard before writing and
+ * answers a refusal with a return code instead of an exception, so "on an
+ * error nothing is written" needs no rollback; the other writes are the
+ * shared layer's single statements (sql/sql.h).
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_POSTGRES_STORE_H
@@ -44,7 +43,6 @@ typedef enum pg_query_id {
 
 typedef struct pg_query {
 	pg_query_id id;
-	int nparams;
 	const char *sql;
 } pg_query;
 
@@ -61,11 +59,12 @@ typedef struct pg_conn {
 typedef struct pg_store {
 	booking_store parent; /* these two first: sql_store (sql/sql.h) */
 	const sql_driver *driver;
-	/* connection parameters, final (user's URL merged with our defaults) */
+	/* connection parameters, final (user's URL merged with our defaults), and what their strings are in */
 	const char **keywords;
 	const char **values;
-	char *strings; /* the block the keyword/value strings live in */
-	int connect_timeout_s;
+	PQconninfoOption *info; /* the URL, parsed */
+	char *options;          /* ours, then the URL's */
+	char timeout_text[16]; /* connect_timeout: pool_timeout, at most 5 s */
 	booking_pool *pool; /* of pg_conn (sys/pool.h) */
 } pg_store;
 
@@ -74,54 +73,27 @@ _Static_assert(offsetof(pg_store, driver) == offsetof(sql_store, driver), "pg_st
 /* The shared layer's driver (sql/sql.h). */
 extern const sql_driver pg_sql_driver;
 
-static inline pg_store *pg_impl(booking_store *st)
-{
-	return (pg_store *)st;
-}
-
-/* --- parameters (text format) --------------------------------------- */
-
+/* The most arguments of a statement. */
 #define PG_MAX_PARAMS 48
-
-typedef struct pg_params {
-	int n;
-	bool oom;
-	const char *v[PG_MAX_PARAMS];
-	char num[PG_MAX_PARAMS][24];
-	char *owned[PG_MAX_PARAMS]; /* array literals, booking_malloc'd */
-	const Oid *types;           /* given at prepare, or NULL: the server infers them (casts in the text) */
-} pg_params;
-
-void pp_init(pg_params *p);
-void pp_free(pg_params *p);
-void pp_text(pg_params *p, const char *s);  /* NULL: SQL NULL */
-void pp_str(pg_params *p, const char *s);   /* NULL: "" */
-void pp_i64(pg_params *p, int64_t v);
-/*
- * A text[] literal of field `off` of n records `stride` bytes apart: kind
- * 's' a string in place, 'p' a const char * (NULL: ""), 'j' one (NULL: "{}").
- */
-void pp_text_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind);
-/* A bigint[] literal of such a field: kind 'i' an int64_t, 'e' an enum. */
-void pp_i64_array(pg_params *p, const void *base, size_t n, size_t stride, size_t off, char kind);
-/* The eight arrays of an event batch, in booking_append_events() order. */
-void pp_events(pg_params *p, const booking_event_record *evs, size_t n);
 
 /* --- results ----------------------------------------------------------- */
 
+/* An integer, or a boolean as 1 or 0; 0 for NULL. */
 int64_t pg_i64(const PGresult *r, int row, int col);
-const char *pg_str(const PGresult *r, int row, int col); /* "" for NULL */
-bool pg_bool(const PGresult *r, int row, int col);
-void pg_copy(char *dst, size_t size, const PGresult *r, int row, int col);
 
 /* --- running queries --------------------------------------------------- */
 
 /*
  * How to learn, after the connection was lost while a write was in
- * flight, whether that write committed: run on a fresh connection, answer
- * 1 (committed), 0 (not) or a negative code (cannot tell).
+ * flight, whether that write committed: on a fresh connection, `q` with
+ * `args` answers a row when it did; a write that is its own resolver is
+ * settled by running it again. q NULL: it cannot be told.
  */
-typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
+typedef struct pg_resolver {
+	const pg_query *q;
+	const sql_arg *args;
+	size_t n;
+} pg_resolver;
 
 /* pg_run() answered for a write whose reply was lost but which committed. */
 #define PG_COMMITTED 1
@@ -133,20 +105,15 @@ typedef int (*pg_resolve_fn)(pg_store *st, pg_conn *c, const void *arg);
  * connection answers BOOKING_EUNAVAILABLE, unless `resolve` is given and
  * settles the write: PG_COMMITTED with *res NULL when it committed.
  */
-int pg_run(pg_store *st, const pg_query *q, const pg_params *p, PGresult **res, pg_resolve_fn resolve,
-           const void *arg);
+int pg_run(pg_store *st, const pg_query *q, const sql_arg *args, size_t n, PGresult **res, const pg_resolver *resolve);
 
 /* Create the (empty) pool: `size` connections at most, a caller waits `wait_ms` for one. */
 int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms);
 /* Pool access for multi-statement work (migrations, scan). */
 int pg_acquire(pg_store *st, pg_conn **out);
 void pg_release(pg_store *st, pg_conn *c);
-/* A prepared query on a held connection (no retries). */
-int pg_exec(pg_conn *c, const pg_query *q, const pg_params *p, PGresult **res);
 /* A plain SQL text on a held connection (simple protocol; may hold several statements). */
 int pg_exec_sql(pg_conn *c, const char *sql, PGresult **res);
-/* Lookup helper for resolvers: does `q` with params return a row? 1, 0 or an error. */
-int pg_exists(pg_conn *c, const pg_query *q, const pg_params *p);
 
 /* Map a failed result (NULL: the connection failed) to a booking error and set it. */
 int pg_error(pg_conn *c, const PGresult *r, const char *what);

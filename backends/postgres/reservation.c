@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static const pg_query Q_HOLD = {PGQ_HOLD, 21,
+static const pg_query Q_HOLD = {PGQ_HOLD,
 	"SELECT rc, array_to_json(labels) FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
 	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::text[], $15::text[], $16::text[],"
 	" $17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[])"};
-static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, 1, "SELECT 1 FROM bookings WHERE id = $1"};
-static const pg_query Q_APPLY = {PGQ_APPLY, 42,
+static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = $1"};
+static const pg_query Q_APPLY = {PGQ_APPLY,
 	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4::text[], $5, $6::smallint, $7::smallint,"
 	" $8::bigint, $9, $10::smallint, $11::smallint, $12::bigint, $13, $14::smallint, $15, $16, $17::bigint,"
 	" $18::bigint, $19, $20::integer, $21, $22, $23, $24::smallint, $25::bigint, $26, $27, $28, $29,"
@@ -30,35 +30,40 @@ static int missing(const char *what)
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: %s is required", what);
 }
 
+/* The eight arrays of an event batch, in booking_append_events() order, as array literals into a[0..8). */
+static void events(char **a, const booking_event_record *evs, size_t n)
+{
+#define EV(member, max, kind)                                                                                  \
+	sql_array(evs, evs != NULL ? n : 0, sizeof *evs, offsetof(booking_event_record, member), max, kind, true)
+	a[0] = EV(id, sizeof evs->id - 1, 's');
+	a[1] = EV(type, 0, 'p');
+	a[2] = EV(aggregate_type, 0, 'p');
+	a[3] = EV(aggregate_id, sizeof evs->aggregate_id - 1, 's');
+	a[4] = EV(occurred_at, 0, 'i');
+	a[5] = EV(correlation_id, 0, 'p');
+	a[6] = EV(traceparent, 0, 'p');
+	a[7] = EV(data_json, 0, 'j');
+#undef EV
+}
+
+/* 0 when the n array literals at `a` were made, else BOOKING_ENOMEM (the error set). */
+static int made(char *const *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] == NULL)
+			return BOOKING_ENOMEM;
+	return 0;
+}
+
+static void free_all(char **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		booking_free(a[i]);
+}
+
 /* ------------------------------------------------------------------------
  * Hold.
  * ------------------------------------------------------------------------ */
-
-static int hold_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const booking_reservation *b = arg;
-	pg_params p;
-	pp_init(&p);
-	pp_text(&p, b->id);
-	int rc = pg_exists(c, &Q_BOOKING_EXISTS, &p);
-	pp_free(&p);
-	return rc;
-}
-
-/* The labels that refused the hold (taken, or unknown to the showtime): the core words the refusal. */
-static int hold_refused(int code, const booking_reservation *b, const booking_seat_ref *labels, size_t n,
-                        booking_seat_ref *taken, size_t *taken_count)
-{
-	if (n == 0)
-		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat is requested twice");
-	size_t k = n < b->seat_count ? n : b->seat_count;
-	if (taken)
-		memcpy(taken, labels, k * sizeof(*taken));
-	if (taken_count)
-		*taken_count = k;
-	return booking_error_set(code, NULL, "hold refused");
-}
 
 int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
@@ -70,145 +75,110 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 	if (b->seat_count && !b->seats)
 		return missing("booking seats");
 
-	pg_params p;
+	char *arr[9] = {NULL};
 	PGresult *r = NULL;
-	pp_init(&p);
-	pp_text(&p, b->id);
-	pp_text(&p, b->user_id);
-	pp_text(&p, b->showtime_id);
-	pp_i64(&p, (int64_t)b->status);
-	pp_i64(&p, (int64_t)b->saga);
-	pp_text_array(&p, b->seats, b->seat_count, sizeof *b->seats, offsetof(booking_seat_ref, label), 's');
-	pp_i64(&p, b->total_amount);
-	pp_str(&p, b->currency);
-	pp_i64(&p, b->created_at);
-	pp_i64(&p, b->expires_at);
-	pp_i64(&p, b->updated_at);
-	pp_i64(&p, b->version);
-	pp_i64(&p, req->now);
-	pp_events(&p, req->event, req->event ? 1 : 0);
-	int rc = pg_run(pg_impl(base), &Q_HOLD, &p, &r, hold_committed, b);
-	pp_free(&p);
+	events(arr, req->event, 1);
+	arr[8] = sql_array(b->seats, b->seat_count, sizeof *b->seats, 0, sizeof b->seats->label - 1, 's', true);
+	int rc = made(arr, 9);
+	if (rc == 0) {
+		const sql_arg a[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
+		                     SQL_I(b->saga),         SQL_A(arr[8]),        SQL_I(b->total_amount), SQL_E(b->currency),
+		                     SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
+		                     SQL_I(req->now),        SQL_A(arr[0]),        SQL_A(arr[1]),         SQL_A(arr[2]),
+		                     SQL_A(arr[3]),          SQL_A(arr[4]),        SQL_A(arr[5]),         SQL_A(arr[6]),
+		                     SQL_A(arr[7])};
+		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking */
+		rc = pg_run((pg_store *)base, &Q_HOLD, a, 21, &r, &resolve);
+	}
+	free_all(arr, 9);
 	if (rc == PG_COMMITTED)
 		return 0;
 	if (rc < 0)
 		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "booking %s (or its event) already exists", b->id)
 		                             : rc;
-	if (PQntuples(r) != 1) {
-		PQclear(r);
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold() returned no row");
-	}
-	int code = (int)pg_i64(r, 0, 0);
+	const int rows = PQntuples(r), code = rows == 1 ? (int)pg_i64(r, 0, 0) : 0;
+	const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
 	void *labels = NULL;
-	size_t n = 0;
-	if (code == BOOKING_ESEAT_ALREADY_BOOKED || code == BOOKING_EVALIDATION) {
-		const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
+	size_t n = 0, k;
+	if (code == BOOKING_ESEAT_ALREADY_BOOKED || code == BOOKING_EVALIDATION)
 		rc = sql_json_items(&row, 1, &labels, &n, sizeof(booking_seat_ref), 0, BOOKING_LABEL_SIZE);
-		if (rc < 0) {
-			PQclear(r);
-			return rc;
-		}
-	}
 	PQclear(r);
-	switch (code) {
-	case 0:
-		rc = 0;
-		break;
-	case BOOKING_ESEAT_ALREADY_BOOKED:
-	case BOOKING_EVALIDATION:
-		rc = hold_refused(code, b, labels, n, taken, taken_count);
-		break;
-	case BOOKING_EEXISTS:
-		rc = booking_error_set(code, NULL, "booking %s already exists", b->id);
-		break;
-	case BOOKING_ESHOWTIME_NOT_FOUND:
-		rc = booking_store_not_found(code);
-		break;
-	default:
-		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
-		break;
-	}
+	if (rc < 0 || (code == 0 && rows == 1))
+		return rc;
+	if (rows != 1)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold() returned no row");
+	if (code == BOOKING_EEXISTS)
+		return booking_error_set(code, NULL, "booking %s already exists", b->id);
+	if (code == BOOKING_ESHOWTIME_NOT_FOUND)
+		return booking_store_not_found(code);
+	if (code != BOOKING_ESEAT_ALREADY_BOOKED && code != BOOKING_EVALIDATION)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
+	/* the labels that refused the hold (taken, or unknown to the showtime): the core words the refusal */
+	if (n == 0)
+		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat is requested twice");
+	k = n < b->seat_count ? n : b->seat_count;
+	if (taken)
+		memcpy(taken, labels, k * sizeof(*taken));
+	if (taken_count)
+		*taken_count = k;
 	booking_free(labels);
-	return rc;
+	return booking_error_set(code, NULL, "hold refused");
 }
 
 /* ------------------------------------------------------------------------
  * Apply a change the core decided: booking_apply() (schema version 4).
  * ------------------------------------------------------------------------ */
 
-static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, 1, "SELECT 1 FROM payments WHERE id = $1"};
-static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, 1, "SELECT 1 FROM outbox WHERE id = $1"};
-
-/*
- * A lost reply: the change committed when what it created is there — its
- * first event, or the payment it started (a start has no event).
- */
-static int apply_committed(pg_store *st, pg_conn *c, const void *arg)
-{
-	(void)st;
-	const booking_store_change *ch = arg;
-	if (ch->event_count > 0 || (ch->start && ch->start->payment)) {
-		pg_params p;
-		pp_init(&p);
-		pp_text(&p, ch->event_count > 0 ? ch->events[0].id : ch->start->payment->id);
-		int rc = pg_exists(c, ch->event_count > 0 ? &Q_EVENT_EXISTS : &Q_PAYMENT_EXISTS, &p);
-		pp_free(&p);
-		return rc;
-	}
-	return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: the connection was lost; the outcome is unknown");
-}
+static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, "SELECT 1 FROM payments WHERE id = $1"};
+static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, "SELECT 1 FROM outbox WHERE id = $1"};
 
 int pg_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
 {
 	if (!change)
 		return missing("change");
-	pg_params p;
+	char *arr[12] = {NULL};
 	PGresult *r = NULL;
-	pp_init(&p);
-#define GUARD(member) change->guards, change->guard_count, sizeof(booking_store_guard), offsetof(booking_store_guard, member)
-	pp_i64_array(&p, GUARD(kind), 'e');
-	pp_text_array(&p, GUARD(id), 'p');
-	pp_i64_array(&p, GUARD(value), 'i');
-	pp_text_array(&p, GUARD(key), 'p');
+#define GUARD(member, kind)                                                                                    \
+	sql_array(change->guards, change->guard_count, sizeof(booking_store_guard),                            \
+	          offsetof(booking_store_guard, member), 0, kind, true)
+	arr[8] = GUARD(kind, 'e');
+	arr[9] = GUARD(id, 'p');
+	arr[10] = GUARD(value, 'i');
+	arr[11] = GUARD(key, 'p');
 #undef GUARD
 	const booking_store_booking_set *b = change->booking;
-	pp_text(&p, b ? b->id : NULL);
-	pp_i64(&p, b ? (int64_t)b->status : 0);
-	pp_i64(&p, b ? (int64_t)b->saga : 0);
-	pp_i64(&p, b ? b->updated_at : 0);
 	const booking_store_seat_move *s = change->seats;
-	pp_text(&p, s ? s->booking_id : NULL);
-	pp_i64(&p, s ? (int64_t)s->from : 0);
-	pp_i64(&p, s ? (int64_t)s->to : 0);
-	pp_i64(&p, s ? s->hold_until : 0);
 	const booking_store_payment_set *pay = change->payment;
-	pp_text(&p, pay ? pay->id : NULL);
-	pp_i64(&p, pay ? (int64_t)pay->status : 0);
-	pp_text(&p, pay ? pay->gateway_ref : NULL);
-	pp_text(&p, pay ? pay->failure_code : NULL);
-	pp_i64(&p, pay ? pay->refunded_amount : -1);
-	pp_i64(&p, pay ? pay->updated_at : 0);
-	pp_text(&p, change->idempotency ? change->idempotency->payment_id : NULL);
-	pp_i64(&p, change->idempotency ? (int64_t)change->idempotency->replay_error : 0);
+	const booking_store_idempotency_set *idem = change->idempotency;
 	const booking_store_payment_start *st = change->start;
 	const booking_payment *np = st ? st->payment : NULL;
-	pp_text(&p, np ? np->id : NULL);
-	pp_text(&p, np ? np->booking_id : NULL);
-	pp_text(&p, np ? np->user_id : NULL);
-	pp_i64(&p, np ? (int64_t)np->status : 0);
-	pp_i64(&p, np ? np->amount : 0);
-	pp_text(&p, np ? np->currency : NULL);
-	pp_text(&p, np ? np->card_last4 : NULL);
-	pp_text(&p, np ? np->gateway_ref : NULL);
-	pp_text(&p, np ? np->failure_code : NULL);
-	pp_i64(&p, np ? np->refunded_amount : 0);
-	pp_i64(&p, np ? np->created_at : 0);
-	pp_i64(&p, np ? np->updated_at : 0);
-	pp_text(&p, st ? st->idempotency_key : NULL);
-	pp_text(&p, st ? st->request_hash : NULL);
-	pp_events(&p, change->events, change->event_count);
-	int rc = pg_run(pg_impl(base), &Q_APPLY, &p, &r, apply_committed, change);
-	pp_free(&p);
+	events(arr, change->events, change->event_count);
+	int rc = made(arr, 12);
+	if (rc == 0) {
+		const sql_arg a[] = {
+			SQL_A(arr[8]), SQL_A(arr[9]), SQL_A(arr[10]), SQL_A(arr[11]),
+			SQL_T(b ? b->id : NULL), SQL_I(b ? b->status : 0), SQL_I(b ? b->saga : 0), SQL_I(b ? b->updated_at : 0),
+			SQL_T(s ? s->booking_id : NULL), SQL_I(s ? s->from : 0), SQL_I(s ? s->to : 0),
+			SQL_I(s ? s->hold_until : 0),
+			SQL_T(pay ? pay->id : NULL), SQL_I(pay ? pay->status : 0), SQL_T(pay ? pay->gateway_ref : NULL),
+			SQL_T(pay ? pay->failure_code : NULL), SQL_I(pay ? pay->refunded_amount : -1),
+			SQL_I(pay ? pay->updated_at : 0),
+			SQL_T(idem ? idem->payment_id : NULL), SQL_I(idem ? idem->replay_error : 0),
+			SQL_T(np ? np->id : NULL), SQL_T(np ? np->booking_id : NULL), SQL_T(np ? np->user_id : NULL),
+			SQL_I(np ? np->status : 0), SQL_I(np ? np->amount : 0), SQL_T(np ? np->currency : NULL),
+			SQL_T(np ? np->card_last4 : NULL), SQL_T(np ? np->gateway_ref : NULL),
+			SQL_T(np ? np->failure_code : NULL), SQL_I(np ? np->refunded_amount : 0),
+			SQL_I(np ? np->created_at : 0), SQL_I(np ? np->updated_at : 0),
+			SQL_T(st ? st->idempotency_key : NULL), SQL_T(st ? st->request_hash : NULL),
+			SQL_A(arr[0]), SQL_A(arr[1]), SQL_A(arr[2]), SQL_A(arr[3]),
+			SQL_A(arr[4]), SQL_A(arr[5]), SQL_A(arr[6]), SQL_A(arr[7])};
+		/* a lost reply: the change committed when what it created is there (a start has no event) */
+		const sql_arg created[] = {SQL_T(change->event_count > 0 ? change->events[0].id : np ? np->id : NULL)};
+		const pg_resolver resolve = {change->event_count > 0 ? &Q_EVENT_EXISTS : np ? &Q_PAYMENT_EXISTS : NULL,
+		                             created, 1};
+		rc = pg_run((pg_store *)base, &Q_APPLY, a, 42, &r, &resolve);
+	}
+	free_all(arr, 12);
 	if (rc == PG_COMMITTED)
 		return 0;
 	if (rc < 0)

@@ -47,21 +47,17 @@ typedef struct pg_settings {
 
 static void st_free(booking_store *base)
 {
-	pg_store *st = pg_impl(base);
+	pg_store *st = (pg_store *)base;
 	if (!st)
 		return;
 	booking_pool_free(st->pool);
 	booking_free(st->keywords);
 	booking_free(st->values);
-	booking_free(st->strings);
+	booking_free(st->options);
+	if (st->info)
+		PQconninfoFree(st->info);
 	booking_free(st);
 }
-
-/* Our defaults, used for each keyword the URL does not set. */
-typedef struct pg_default {
-	const char *keyword;
-	const char *value;
-} pg_default;
 
 /*
  * Take the store's own parameters out of `url` into *set; *libpq_url_out
@@ -108,9 +104,9 @@ static int split_url(const char *url, pg_settings *set, char **libpq_url_out)
 
 /*
  * Turn the URL (libpq's parameters only) into keyword/value arrays for
- * PQconnectdbParams(): the URL's settings, then our defaults for what it
- * leaves unset; `options` is ours followed by the URL's. All strings in
- * one block.
+ * PQconnectdbParams(): our defaults, then the URL's settings (a later
+ * keyword wins in libpq), then `options`: ours followed by the URL's.
+ * The strings are the parsed URL's (st->info), our defaults and st->options.
  */
 static int build_params(pg_store *st, const char *url, const pg_settings *set)
 {
@@ -124,15 +120,12 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
 		                         "store_url: not a PostgreSQL URL: %s", msg);
 	}
+	st->info = info;
 	int timeout = set->pool_timeout_s;
-	st->connect_timeout_s = timeout < PG_CONNECT_TIMEOUT_MAX ? timeout : PG_CONNECT_TIMEOUT_MAX;
-	char server_options[160];
-	snprintf(server_options, sizeof server_options, PG_SERVER_OPTIONS_FORMAT, set->statement_timeout_s * 1000);
-	size_t server_len = strlen(server_options);
-	char timeout_text[16];
-	snprintf(timeout_text, sizeof timeout_text, "%d", st->connect_timeout_s);
-	const pg_default defaults[] = {
-		{"connect_timeout", timeout_text},
+	snprintf(st->timeout_text, sizeof st->timeout_text, "%d",
+	         timeout < PG_CONNECT_TIMEOUT_MAX ? timeout : PG_CONNECT_TIMEOUT_MAX);
+	const char *const defaults[][2] = {
+		{"connect_timeout", st->timeout_text},
 		{"fallback_application_name", "libbooking"},
 		{"client_encoding", "UTF8"},
 		{"keepalives", "1"},
@@ -141,75 +134,36 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 		{"keepalives_count", "3"},
 	};
 	const size_t ndefaults = sizeof defaults / sizeof defaults[0];
-
-	/* count and size */
-	size_t n = 0, bytes = 0;
-	const char *user_options = NULL;
-	for (PQconninfoOption *o = info; o->keyword; o++) {
-		if (!o->val)
-			continue;
-		if (strcmp(o->keyword, "options") == 0) {
-			user_options = o->val;
-			continue;
-		}
+	const char *user_options = "";
+	size_t n = ndefaults + 1;
+	for (PQconninfoOption *o = info; o->keyword; o++)
 		n++;
-		bytes += strlen(o->keyword) + strlen(o->val) + 2;
-	}
-	for (size_t i = 0; i < ndefaults; i++) {
-		n++;
-		bytes += strlen(defaults[i].keyword) + strlen(defaults[i].value) + 2;
-	}
-	n++; /* options */
-	bytes += sizeof "options" + server_len + 1 + (user_options ? strlen(user_options) + 1 : 0);
-
 	st->keywords = booking_calloc(n + 1, sizeof *st->keywords);
 	st->values = booking_calloc(n + 1, sizeof *st->values);
-	st->strings = booking_malloc(bytes);
-	if (!st->keywords || !st->values || !st->strings) {
-		PQconninfoFree(info);
+	if (!st->keywords || !st->values)
 		return booking_error_oom();
-	}
-	char *p = st->strings;
 	size_t k = 0;
-#define PUT(dst, s)                                                                                            \
-	do {                                                                                                   \
-		size_t len_ = strlen(s);                                                                       \
-		memcpy(p, (s), len_ + 1);                                                                      \
-		(dst) = p;                                                                                     \
-		p += len_ + 1;                                                                                 \
-	} while (0)
+	for (; k < ndefaults; k++) {
+		st->keywords[k] = defaults[k][0];
+		st->values[k] = defaults[k][1];
+	}
 	for (PQconninfoOption *o = info; o->keyword; o++) {
-		if (!o->val || strcmp(o->keyword, "options") == 0)
-			continue;
-		PUT(st->keywords[k], o->keyword);
-		PUT(st->values[k], o->val);
-		k++;
+		if (o->val && strcmp(o->keyword, "options") == 0) {
+			user_options = o->val;
+		} else if (o->val) {
+			st->keywords[k] = o->keyword;
+			st->values[k++] = o->val;
+		}
 	}
-	for (size_t i = 0; i < ndefaults; i++) {
-		bool set = false;
-		for (size_t j = 0; j < k && !set; j++)
-			set = strcmp(st->keywords[j], defaults[i].keyword) == 0;
-		if (set)
-			continue;
-		PUT(st->keywords[k], defaults[i].keyword);
-		PUT(st->values[k], defaults[i].value);
-		k++;
-	}
-	PUT(st->keywords[k], "options");
-	st->values[k] = p;
-	memcpy(p, server_options, server_len + 1);
-	if (user_options) {
-		p[server_len] = ' ';
-		memcpy(p + server_len + 1, user_options, strlen(user_options) + 1);
-	}
-	k++;
-#undef PUT
-	st->keywords[k] = NULL;
-	st->values[k] = NULL;
-	PQconninfoFree(info);
+	size_t len = sizeof PG_SERVER_OPTIONS_FORMAT + 16 + strlen(user_options);
+	if ((st->options = booking_malloc(len)) == NULL)
+		return booking_error_oom();
+	snprintf(st->options, len, PG_SERVER_OPTIONS_FORMAT "%s%s", set->statement_timeout_s * 1000,
+	         *user_options ? " " : "", user_options);
+	st->keywords[k] = "options";
+	st->values[k] = st->options;
 	return 0;
 }
-
 
 /*
  * The server's clock is the deployment's: every process that shares this
@@ -217,13 +171,13 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
  * clock_timestamp(), not now(): the time of the call, not of a
  * transaction's start.
  */
-static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW, 0,
+static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW,
                                      "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint"};
 
 static int pg_clock_now(booking_store *base, int64_t *now_ms_out)
 {
 	PGresult *r;
-	int rc = pg_run(pg_impl(base), &Q_CLOCK_NOW, NULL, &r, NULL, NULL);
+	int rc = pg_run((pg_store *)base, &Q_CLOCK_NOW, NULL, 0, &r, NULL);
 	if (rc < 0)
 		return rc;
 	if (PQntuples(r) != 1) {

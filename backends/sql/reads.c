@@ -59,7 +59,7 @@ static char *dup_text(const sql_rows *r, int col)
 	return s;
 }
 
-static int missing(const char *what)
+int sql_missing(const char *what)
 {
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "store: %s is required", what);
 }
@@ -102,24 +102,6 @@ static int get_by_id(booking_store *bst, sql_qid q, const char *id, int not_foun
 	return get_one(bst, q, a, 1, not_found, NULL, rows);
 }
 
-/*
- * Call `row` for each row, then done(). `row` maps the row and calls the
- * member's callback.
- */
-static int each(booking_store *bst, sql_qid q, const sql_arg *args, size_t n,
-                int (*row)(const sql_rows *r, void *cb, void *payload), void *cb, void *payload)
-{
-	sql_rows rows;
-	int rc = query(bst, q, args, n, &rows);
-
-	if (rc != 0)
-		return rc;
-	while ((rc = next(&rows)) > 0 && (rc = row(&rows, cb, payload)) == 0)
-		;
-	done(&rows);
-	return rc;
-}
-
 /* --- JSON arrays (a booking's seats, a screen's, a showtime's prices) -------- */
 
 static const char *skip_space(const char *p)
@@ -127,25 +109,6 @@ static const char *skip_space(const char *p)
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		p++;
 	return p;
-}
-
-/* Append `ch` to dst[n..] in UTF-8 (truncated at `size`); returns the new length. */
-static size_t put_utf8(char *dst, size_t n, size_t size, unsigned long ch)
-{
-	unsigned char b[3] = {(unsigned char)ch};
-	size_t len = ch < 0x80 ? 1 : ch < 0x800 ? 2 : 3;
-
-	if (len == 2) {
-		b[0] = (unsigned char)(0xC0 | ch >> 6);
-		b[1] = (unsigned char)(0x80 | (ch & 0x3F));
-	} else if (len == 3) {
-		b[0] = (unsigned char)(0xE0 | ch >> 12);
-		b[1] = (unsigned char)(0x80 | ((ch >> 6) & 0x3F));
-		b[2] = (unsigned char)(0x80 | (ch & 0x3F));
-	}
-	for (size_t i = 0; i < len && dst != NULL && n + 1 < size; i++)
-		dst[n++] = (char)b[i];
-	return n;
 }
 
 /*
@@ -165,29 +128,24 @@ static const char *json_element(const char *p, char *dst, size_t size, int64_t *
 		return end == p ? NULL : end;
 	}
 	for (p++; *p != '"'; p++) {
-		unsigned long ch = (unsigned char)*p;
+		unsigned long ch = (unsigned char)*p; /* raw bytes, UTF-8 included, as they are */
 		char hex[5] = {0};
 
 		if (ch == '\0')
 			return NULL;
-		if (ch != '\\') {
-			if (dst != NULL && n + 1 < size)
-				dst[n++] = (char)ch; /* raw bytes, UTF-8 included, as they are */
-			continue;
-		}
-		esc = strchr(from, *++p);
-		if (*p == 'u') {
+		if (ch == '\\' && *++p == 'u') {
 			memcpy(hex, p + 1, strnlen(p + 1, 4));
 			ch = strtoul(hex, &end, 16);
-			if (end != hex + 4)
+			if (end != hex + 4 || ch >= 0x80) /* both databases escape control characters only */
 				return NULL;
 			p += 4;
-		} else if (*p != '\0' && esc != NULL) {
+		} else if (ch == '\\') {
+			if (*p == '\0' || (esc = strchr(from, *p)) == NULL)
+				return NULL;
 			ch = (unsigned char)to[esc - from];
-		} else {
-			return NULL;
 		}
-		n = put_utf8(dst, n, size, ch);
+		if (dst != NULL && n + 1 < size)
+			dst[n++] = (char)ch;
 	}
 	if (dst != NULL && size > 0)
 		dst[n] = '\0';
@@ -229,249 +187,326 @@ int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size
 
 /*
  * --- records: each from its statement's columns (the bookings' of
- * SQL_BOOKINGS, SQL_PAYMENT_COLUMNS, SQL_EVENT_COLUMNS) from column 0, a
- * seat's (SQL_SEAT_COLUMNS) from `first`; b->seats is allocated (NULL when
- * none), an event's strings are borrowed from the row.
+ * SQL_BOOKINGS, SQL_PAYMENT_COLUMNS, SQL_EVENT_COLUMNS, a seat's of
+ * SQL_SEAT_COLUMNS), one descriptor a column, in order from `first`; the
+ * JSON array columns after them filled by `arrays` (allocated, NULL when
+ * empty). A listed record's strings are borrowed from the row, a record
+ * a get answers owns copies.
  */
 
-static void movie_from_row(const sql_rows *r, booking_movie *m)
+/* A column's place in the record: kind 'c' a char array (copied), 's' a char * (borrowed or copied), 'i' an int or int64_t, 'b' a bool, 0 none. */
+typedef struct col {
+	size_t off, size;
+	char kind;
+} col;
+
+typedef void (*sql_fn)(void);
+
+typedef struct rec_type {
+	size_t size;
+	int first;
+	const col *cols;
+	size_t ncols;
+	int (*arrays)(const sql_rows *r, void *rec); /* optional */
+	size_t items;                                /* the offset of the array `arrays` allocates */
+	/* a list's callback `cb` (the member's type) with the record */
+	int (*call)(sql_fn cb, const sql_rows *r, const void *rec, void *payload);
+} rec_type;
+
+#define COL(type, member, kind) {offsetof(type, member), sizeof(((type *)0)->member), kind}
+#define SKIP {0, 0, 0}
+#define COLS(cols) (cols), sizeof(cols) / sizeof((cols)[0])
+#define CALL(name, cb_type)                                                                                    \
+	static int name(sql_fn cb, const sql_rows *r, const void *rec, void *payload)                          \
+	{                                                                                                      \
+		(void)r;                                                                                       \
+		return ((cb_type)cb)(rec, payload);                                                            \
+	}
+
+static int from_row(const sql_rows *r, const rec_type *t, void *rec, bool dup)
 {
-	copy(m->id, sizeof m->id, r, 0);
-	m->title = (char *)text(r, 1);
-	m->duration_minutes = (int)i64(r, 2);
-	m->created_at = i64(r, 3);
+	int rc = 0;
+
+	memset(rec, 0, t->size);
+	for (size_t i = 0; i < t->ncols; i++) {
+		char *f = (char *)rec + t->cols[i].off;
+		const int c = t->first + (int)i;
+		const char kind = t->cols[i].kind;
+
+		if (kind == 'c') {
+			copy(f, t->cols[i].size, r, c);
+		} else if (kind == 's') {
+			const char *s = dup ? dup_text(r, c) : text(r, c);
+
+			memcpy(f, &s, sizeof s);
+			rc = s == NULL ? BOOKING_ENOMEM : rc;
+		} else if (kind == 'b') {
+			const bool v = i64(r, c) != 0;
+
+			memcpy(f, &v, sizeof v);
+		} else if (kind == 'i' && t->cols[i].size == sizeof(int)) {
+			const int v = (int)i64(r, c);
+
+			memcpy(f, &v, sizeof v);
+		} else if (kind == 'i') {
+			const int64_t v = i64(r, c);
+
+			memcpy(f, &v, sizeof v);
+		}
+	}
+	if (rc == 0 && t->arrays != NULL)
+		rc = t->arrays(r, rec);
+	return rc;
 }
 
-static void theater_from_row(const sql_rows *r, booking_theater *t)
+/* Free what from_row() allocated: the array, and the strings when they are copies (dup). */
+static void release(const rec_type *t, void *rec, bool dup)
 {
-	copy(t->id, sizeof t->id, r, 0);
-	t->name = (char *)text(r, 1);
-	t->city = (char *)text(r, 2);
-	t->created_at = i64(r, 3);
+	void *p;
+
+	for (size_t i = 0; dup && i < t->ncols; i++) {
+		if (t->cols[i].kind == 's') {
+			memcpy(&p, (char *)rec + t->cols[i].off, sizeof p);
+			booking_free(p);
+		}
+	}
+	if (t->arrays != NULL) {
+		memcpy(&p, (char *)rec + t->items, sizeof p);
+		booking_free(p);
+	}
 }
 
-/* sh->prices is allocated (NULL when there are none). */
-static int showtime_from_row(const sql_rows *r, booking_showtime *sh)
+static int screen_seats(const sql_rows *r, void *rec)
 {
+	booking_screen *sc = rec;
+	void *seats = NULL;
+	int rc = sql_json_items(r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats->label);
+
+	if (rc == 0 && seats != NULL)
+		rc = sql_json_items(r, 5, &seats, &sc->seat_count, sizeof(booking_seat), offsetof(booking_seat, category),
+		                    sizeof sc->seats->category);
+	sc->seats = seats;
+	return rc;
+}
+
+static int showtime_prices(const sql_rows *r, void *rec)
+{
+	booking_showtime *sh = rec;
 	void *prices = NULL;
-	int rc;
+	int rc = sql_json_items(r, 7, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, category),
+	                        sizeof sh->prices->category);
 
-	memset(sh, 0, sizeof *sh);
-	copy(sh->id, sizeof sh->id, r, 0);
-	copy(sh->movie_id, sizeof sh->movie_id, r, 1);
-	copy(sh->screen_id, sizeof sh->screen_id, r, 2);
-	sh->starts_at = i64(r, 3);
-	copy(sh->currency, sizeof sh->currency, r, 4);
-	sh->status = (booking_showtime_status)i64(r, 5);
-	sh->created_at = i64(r, 6);
-	rc = sql_json_items(r, 7, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, category),
-	                sizeof sh->prices->category);
 	if (rc == 0 && prices != NULL)
 		rc = sql_json_items(r, 8, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, amount), 0);
 	sh->prices = prices;
 	return rc;
 }
 
-static int booking_from_row(const sql_rows *r, booking_reservation *b)
+static int booking_seats(const sql_rows *r, void *rec)
 {
+	booking_reservation *b = rec;
 	void *seats = NULL;
-	int rc;
+	int rc = sql_json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats->label);
 
-	memset(b, 0, sizeof *b);
-	copy(b->id, sizeof b->id, r, 0);
-	copy(b->user_id, sizeof b->user_id, r, 1);
-	copy(b->showtime_id, sizeof b->showtime_id, r, 2);
-	b->status = (booking_status)i64(r, 3);
-	b->saga = (booking_saga_state)i64(r, 4);
-	rc = sql_json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats->label);
 	b->seats = seats;
-	b->total_amount = i64(r, 6);
-	copy(b->currency, sizeof b->currency, r, 7);
-	b->created_at = i64(r, 8);
-	b->expires_at = i64(r, 9);
-	b->updated_at = i64(r, 10);
-	b->version = i64(r, 11);
 	return rc;
 }
 
-static void payment_from_row(const sql_rows *r, booking_payment *p)
+/* A dead letter, as its callback takes it. */
+typedef struct dead_letter {
+	const char *group, *event_id, *reason, *envelope_json;
+	int64_t dead_at;
+} dead_letter;
+
+typedef int (*dead_letter_cb)(const char *group, const char *event_id, const char *reason, const char *envelope_json,
+                              int64_t dead_at, void *payload);
+typedef int (*idempotency_cb)(const booking_store_idempotency *rec, void *payload);
+typedef int (*inbox_cb)(const booking_store_inbox *row, void *payload);
+
+CALL(movie_call, booking_store_movie_cb)
+CALL(theater_call, booking_store_theater_cb)
+CALL(showtime_call, booking_store_showtime_cb)
+CALL(seat_call, booking_store_seat_cb)
+CALL(booking_call, booking_store_booking_cb)
+CALL(payment_call, booking_store_payment_cb)
+CALL(event_call, booking_store_event_cb)
+CALL(idempotency_call, idempotency_cb)
+CALL(inbox_call, inbox_cb)
+
+static int seat_scan_call(sql_fn cb, const sql_rows *r, const void *rec, void *payload)
 {
-	memset(p, 0, sizeof *p);
-	copy(p->id, sizeof p->id, r, 0);
-	copy(p->booking_id, sizeof p->booking_id, r, 1);
-	copy(p->user_id, sizeof p->user_id, r, 2);
-	p->status = (booking_payment_status)i64(r, 3);
-	p->amount = i64(r, 4);
-	copy(p->currency, sizeof p->currency, r, 5);
-	copy(p->card_last4, sizeof p->card_last4, r, 6);
-	copy(p->gateway_ref, sizeof p->gateway_ref, r, 7);
-	copy(p->failure_code, sizeof p->failure_code, r, 8);
-	p->refunded_amount = i64(r, 9);
-	p->created_at = i64(r, 10);
-	p->updated_at = i64(r, 11);
+	return ((int (*)(const char *, const booking_store_seat *, void *))cb)(text(r, 0), rec, payload);
 }
 
-static void event_from_row(const sql_rows *r, booking_event_record *e)
+static int dead_letter_call(sql_fn cb, const sql_rows *r, const void *rec, void *payload)
 {
-	memset(e, 0, sizeof *e);
-	copy(e->id, sizeof e->id, r, 0);
-	e->type = text(r, 1);
-	e->aggregate_type = text(r, 2);
-	copy(e->aggregate_id, sizeof e->aggregate_id, r, 3);
-	e->sequence = i64(r, 4);
-	e->occurred_at = i64(r, 5);
-	e->correlation_id = text(r, 6);
-	e->traceparent = text(r, 7);
-	e->data_json = text(r, 8);
-	e->position = i64(r, 9);
-	e->published = r->st->driver->boolean(r, 10);
+	const dead_letter *d = rec;
+
+	(void)r;
+	return ((dead_letter_cb)cb)(d->group, d->event_id, d->reason, d->envelope_json, d->dead_at, payload);
+}
+
+#define MOVIE(m, kind) COL(booking_movie, m, kind)
+#define THEATER(m, kind) COL(booking_theater, m, kind)
+#define SCREEN(m, kind) COL(booking_screen, m, kind)
+#define SHOWTIME(m, kind) COL(booking_showtime, m, kind)
+#define SEAT(m, kind) COL(booking_store_seat, m, kind)
+#define BOOKING(m, kind) COL(booking_reservation, m, kind)
+#define PAYMENT(m, kind) COL(booking_payment, m, kind)
+#define EVENT(m, kind) COL(booking_event_record, m, kind)
+static const col movie_cols[] = {MOVIE(id, 'c'), MOVIE(title, 's'), MOVIE(duration_minutes, 'i'),
+                                 MOVIE(created_at, 'i')};
+static const col theater_cols[] = {THEATER(id, 'c'), THEATER(name, 's'), THEATER(city, 's'), THEATER(created_at, 'i')};
+static const col screen_cols[] = {SCREEN(id, 'c'), SCREEN(theater_id, 'c'), SCREEN(name, 's'), SCREEN(created_at, 'i')};
+static const col showtime_cols[] = {SHOWTIME(id, 'c'),        SHOWTIME(movie_id, 'c'), SHOWTIME(screen_id, 'c'),
+                                    SHOWTIME(starts_at, 'i'), SHOWTIME(currency, 'c'), SHOWTIME(status, 'i'),
+                                    SHOWTIME(created_at, 'i')};
+static const col seat_cols[] = {SEAT(label, 'c'),       SEAT(category, 'c'),   SEAT(status, 'i'),
+                                SEAT(booking_id, 'c'),  SEAT(hold_until, 'i'), SEAT(version, 'i')};
+static const col booking_cols[] = {BOOKING(id, 'c'),         BOOKING(user_id, 'c'),    BOOKING(showtime_id, 'c'),
+                                   BOOKING(status, 'i'),     BOOKING(saga, 'i'),       SKIP,
+                                   BOOKING(total_amount, 'i'), BOOKING(currency, 'c'), BOOKING(created_at, 'i'),
+                                   BOOKING(expires_at, 'i'), BOOKING(updated_at, 'i'), BOOKING(version, 'i')};
+static const col payment_cols[] = {PAYMENT(id, 'c'),           PAYMENT(booking_id, 'c'),  PAYMENT(user_id, 'c'),
+                                   PAYMENT(status, 'i'),       PAYMENT(amount, 'i'),      PAYMENT(currency, 'c'),
+                                   PAYMENT(card_last4, 'c'),   PAYMENT(gateway_ref, 'c'), PAYMENT(failure_code, 'c'),
+                                   PAYMENT(refunded_amount, 'i'), PAYMENT(created_at, 'i'), PAYMENT(updated_at, 'i')};
+static const col event_cols[] = {EVENT(id, 'c'),          EVENT(type, 's'),           EVENT(aggregate_type, 's'),
+                                 EVENT(aggregate_id, 'c'), EVENT(sequence, 'i'),      EVENT(occurred_at, 'i'),
+                                 EVENT(correlation_id, 's'), EVENT(traceparent, 's'), EVENT(data_json, 's'),
+                                 EVENT(position, 'i'),    EVENT(published, 'b')};
+static const col idempotency_cols[] = {
+	COL(booking_store_idempotency, user_id, 's'), COL(booking_store_idempotency, key, 's'),
+	COL(booking_store_idempotency, payment_id, 's'), COL(booking_store_idempotency, completed, 'b')};
+static const col record_cols[] = {
+	COL(booking_store_idempotency_record, request_hash, 'c'), COL(booking_store_idempotency_record, payment_id, 'c'),
+	COL(booking_store_idempotency_record, completed, 'b'), COL(booking_store_idempotency_record, replay_error, 'i')};
+static const col inbox_cols[] = {COL(booking_store_inbox, group, 's'), COL(booking_store_inbox, event_id, 's')};
+static const col dead_letter_cols[] = {COL(dead_letter, group, 's'), COL(dead_letter, event_id, 's'),
+                                       COL(dead_letter, reason, 's'), COL(dead_letter, envelope_json, 's'),
+                                       COL(dead_letter, dead_at, 'i')};
+static const col user_cols[] = {COL(booking_user, id, 'c'), COL(booking_user, email, 's'),
+                                COL(booking_user, role, 'i'), SKIP, COL(booking_user, created_at, 'i'),
+                                COL(booking_user, updated_at, 'i')};
+
+static const rec_type movie_t = {sizeof(booking_movie), 0, COLS(movie_cols), NULL, 0, movie_call};
+static const rec_type theater_t = {sizeof(booking_theater), 0, COLS(theater_cols), NULL, 0, theater_call};
+static const rec_type screen_t = {sizeof(booking_screen), 0, COLS(screen_cols), screen_seats,
+                                  offsetof(booking_screen, seats), NULL};
+static const rec_type showtime_t = {sizeof(booking_showtime), 0, COLS(showtime_cols), showtime_prices,
+                                    offsetof(booking_showtime, prices), showtime_call};
+static const rec_type seat_t = {sizeof(booking_store_seat), 0, COLS(seat_cols), NULL, 0, seat_call};
+static const rec_type seat_scan_t = {sizeof(booking_store_seat), 1, COLS(seat_cols), NULL, 0, seat_scan_call};
+static const rec_type booking_t = {sizeof(booking_reservation), 0, COLS(booking_cols), booking_seats,
+                                   offsetof(booking_reservation, seats), booking_call};
+static const rec_type payment_t = {sizeof(booking_payment), 0, COLS(payment_cols), NULL, 0, payment_call};
+static const rec_type event_t = {sizeof(booking_event_record), 0, COLS(event_cols), NULL, 0, event_call};
+static const rec_type idempotency_t = {sizeof(booking_store_idempotency), 0, COLS(idempotency_cols), NULL, 0,
+                                       idempotency_call};
+static const rec_type record_t = {sizeof(booking_store_idempotency_record), 0, COLS(record_cols), NULL, 0, NULL};
+static const rec_type inbox_t = {sizeof(booking_store_inbox), 0, COLS(inbox_cols), NULL, 0, inbox_call};
+static const rec_type dead_letter_t = {sizeof(dead_letter), 0, COLS(dead_letter_cols), NULL, 0, dead_letter_call};
+static const rec_type user_t = {sizeof(booking_user), 0, COLS(user_cols), NULL, 0, NULL};
+
+/* Room for any listed record. */
+typedef union any_record {
+	booking_movie movie;
+	booking_theater theater;
+	booking_showtime showtime;
+	booking_store_seat seat;
+	booking_reservation booking;
+	booking_payment payment;
+	booking_event_record event;
+	booking_store_idempotency idempotency;
+	booking_store_inbox inbox;
+	dead_letter dead;
+} any_record;
+
+/* Each further row as a record of `t`, to `cb`; the first non-zero answer stops. */
+static int walk(sql_rows *r, const rec_type *t, sql_fn cb, void *payload)
+{
+	any_record rec;
+	int rc;
+
+	while ((rc = next(r)) > 0) {
+		if ((rc = from_row(r, t, &rec, false)) == 0)
+			rc = t->call(cb, r, &rec, payload);
+		release(t, &rec, false);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
+/* Run `q` and walk its rows, then done(). */
+static int each(booking_store *bst, sql_qid q, const sql_arg *args, size_t n, const rec_type *t, sql_fn cb,
+                void *payload)
+{
+	sql_rows rows;
+	int rc = query(bst, q, args, n, &rows);
+
+	if (rc != 0)
+		return rc;
+	rc = walk(&rows, t, cb, payload);
+	done(&rows);
+	return rc;
+}
+
+/* The record of `t` with this id, owning its strings and array, freed as the core frees it (booking_*_free). */
+static int get(booking_store *st, sql_qid q, const char *id, int not_found, const rec_type *t, void **out)
+{
+	void *rec;
+	sql_rows r;
+	int rc;
+
+	if (out == NULL)
+		return sql_missing("out");
+	*out = NULL;
+	if ((rc = get_by_id(st, q, id, not_found, &r)) != 0)
+		return rc;
+	rec = booking_malloc(t->size);
+	rc = rec != NULL ? from_row(&r, t, rec, true) : booking_error_oom();
+	done(&r);
+	if (rc != 0 && rec != NULL)
+		release(t, rec, true);
+	if (rc != 0) {
+		booking_free(rec);
+		return rc;
+	}
+	*out = rec;
+	return 0;
 }
 
 /* --- the catalog ------------------------------------------------------------------ */
 
 int sql_movie_get(booking_store *st, const char *id, booking_movie **out)
 {
-	sql_rows r;
-	booking_movie *m;
-	int rc;
-
-	if (out == NULL)
-		return missing("out");
-	*out = NULL;
-	if ((rc = get_by_id(st, SQLQ_MOVIE_GET, id, BOOKING_EMOVIE_NOT_FOUND, &r)) != 0)
-		return rc;
-	m = booking_calloc(1, sizeof *m);
-	if (m != NULL) {
-		movie_from_row(&r, m);
-		m->title = dup_text(&r, 1);
-	}
-	done(&r);
-	if (m == NULL || m->title == NULL) {
-		booking_free(m);
-		return booking_error_oom();
-	}
-	*out = m;
-	return 0;
-}
-
-static int movie_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_movie m;
-
-	movie_from_row(r, &m);
-	return ((booking_store_movie_cb)(uintptr_t)cb)(&m, payload);
+	return get(st, SQLQ_MOVIE_GET, id, BOOKING_EMOVIE_NOT_FOUND, &movie_t, (void **)out);
 }
 
 int sql_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload)
 {
-	return each(st, SQLQ_MOVIE_LIST, NULL, 0, movie_row, (void *)(uintptr_t)cb, payload);
+	return each(st, SQLQ_MOVIE_LIST, NULL, 0, &movie_t, (sql_fn)cb, payload);
 }
 
 int sql_theater_get(booking_store *st, const char *id, booking_theater **out)
 {
-	sql_rows r;
-	booking_theater *t;
-	int rc;
-
-	if (out == NULL)
-		return missing("out");
-	*out = NULL;
-	if ((rc = get_by_id(st, SQLQ_THEATER_GET, id, BOOKING_ETHEATER_NOT_FOUND, &r)) != 0)
-		return rc;
-	t = booking_calloc(1, sizeof *t);
-	if (t != NULL) {
-		theater_from_row(&r, t);
-		t->name = dup_text(&r, 1);
-		t->city = dup_text(&r, 2);
-	}
-	done(&r);
-	if (t == NULL || t->name == NULL || t->city == NULL) {
-		booking_theater_free(t);
-		return booking_error_oom();
-	}
-	*out = t;
-	return 0;
-}
-
-static int theater_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_theater t;
-
-	theater_from_row(r, &t);
-	return ((booking_store_theater_cb)(uintptr_t)cb)(&t, payload);
+	return get(st, SQLQ_THEATER_GET, id, BOOKING_ETHEATER_NOT_FOUND, &theater_t, (void **)out);
 }
 
 int sql_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload)
 {
-	return each(st, SQLQ_THEATER_LIST, NULL, 0, theater_row, (void *)(uintptr_t)cb, payload);
+	return each(st, SQLQ_THEATER_LIST, NULL, 0, &theater_t, (sql_fn)cb, payload);
 }
 
 int sql_screen_get(booking_store *st, const char *id, booking_screen **out)
 {
-	booking_screen *sc;
-	void *seats = NULL;
-	sql_rows r;
-	int rc;
-
-	if (out == NULL)
-		return missing("out");
-	*out = NULL;
-	if ((rc = get_by_id(st, SQLQ_SCREEN_GET, id, BOOKING_ESCREEN_NOT_FOUND, &r)) != 0)
-		return rc;
-	sc = booking_calloc(1, sizeof *sc);
-	if (sc == NULL || (sc->name = dup_text(&r, 2)) == NULL) {
-		done(&r);
-		booking_free(sc);
-		return booking_error_oom();
-	}
-	copy(sc->id, sizeof sc->id, &r, 0);
-	copy(sc->theater_id, sizeof sc->theater_id, &r, 1);
-	sc->created_at = i64(&r, 3);
-	rc = sql_json_items(&r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats->label);
-	if (rc == 0 && seats != NULL)
-		rc = sql_json_items(&r, 5, &seats, &sc->seat_count, sizeof(booking_seat), offsetof(booking_seat, category),
-		                sizeof sc->seats->category);
-	sc->seats = seats;
-	done(&r);
-	if (rc != 0) {
-		booking_screen_free(sc);
-		return rc;
-	}
-	*out = sc;
-	return 0;
+	return get(st, SQLQ_SCREEN_GET, id, BOOKING_ESCREEN_NOT_FOUND, &screen_t, (void **)out);
 }
 
 int sql_showtime_get(booking_store *st, const char *id, booking_showtime **out)
 {
-	sql_rows r;
-	booking_showtime *sh;
-	int rc;
-
-	if (out == NULL)
-		return missing("out");
-	*out = NULL;
-	if ((rc = get_by_id(st, SQLQ_SHOWTIME_GET, id, BOOKING_ESHOWTIME_NOT_FOUND, &r)) != 0)
-		return rc;
-	sh = booking_malloc(sizeof *sh);
-	rc = sh != NULL ? showtime_from_row(&r, sh) : booking_error_oom();
-	done(&r);
-	if (rc != 0) {
-		booking_showtime_free(sh);
-		return rc;
-	}
-	*out = sh;
-	return 0;
-}
-
-static int showtime_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_showtime sh;
-	int rc = showtime_from_row(r, &sh);
-
-	if (rc == 0)
-		rc = ((booking_store_showtime_cb)(uintptr_t)cb)(&sh, payload);
-	booking_free(sh.prices);
-	return rc;
+	return get(st, SQLQ_SHOWTIME_GET, id, BOOKING_ESHOWTIME_NOT_FOUND, &showtime_t, (void **)out);
 }
 
 int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload)
@@ -479,40 +514,23 @@ int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_sho
 	const sql_arg a[] = {SQL_T(movie_id)};
 
 	return each(st, movie_id ? SQLQ_SHOWTIME_LIST_MOVIE : SQLQ_SHOWTIME_LIST_ALL, a, movie_id ? 1 : 0,
-	            showtime_row, (void *)(uintptr_t)cb, payload);
-}
-
-static void seat_from_row(const sql_rows *r, int first, booking_store_seat *seat)
-{
-	memset(seat, 0, sizeof *seat);
-	copy(seat->label, sizeof seat->label, r, first);
-	copy(seat->category, sizeof seat->category, r, first + 1);
-	seat->status = (booking_seat_status)i64(r, first + 2);
-	copy(seat->booking_id, sizeof seat->booking_id, r, first + 3);
-	seat->hold_until = i64(r, first + 4);
-	seat->version = i64(r, first + 5);
-}
-
-static int seat_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_store_seat seat;
-
-	if (r->st->driver->is_null(r, 0))
-		return 0; /* the showtime has no seats */
-	seat_from_row(r, 0, &seat);
-	return ((booking_store_seat_cb)(uintptr_t)cb)(&seat, payload);
+	            &showtime_t, (sql_fn)cb, payload);
 }
 
 int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload)
 {
+	booking_store_seat seat;
 	sql_rows r;
 	int rc = get_by_id(st, SQLQ_SEAT_LIST, showtime_id, BOOKING_ESHOWTIME_NOT_FOUND, &r);
 
 	if (rc != 0)
 		return rc;
-	do
-		rc = seat_row(&r, (void *)(uintptr_t)cb, payload);
-	while (rc == 0 && (rc = next(&r)) > 0);
+	if (text(&r, 0)[0] != '\0') { /* a NULL label (never empty): the showtime has no seats */
+		from_row(&r, &seat_t, &seat, false);
+		rc = cb(&seat, payload);
+	}
+	if (rc == 0)
+		rc = walk(&r, &seat_t, (sql_fn)cb, payload);
 	done(&r);
 	return rc;
 }
@@ -521,35 +539,7 @@ int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat
 
 int sql_booking_get(booking_store *st, const char *id, booking_reservation **out)
 {
-	sql_rows r;
-	booking_reservation *b;
-	int rc;
-
-	if (out == NULL)
-		return missing("out");
-	*out = NULL;
-	if ((rc = get_by_id(st, SQLQ_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, &r)) != 0)
-		return rc;
-	b = booking_malloc(sizeof *b);
-	rc = b != NULL ? booking_from_row(&r, b) : booking_error_oom();
-	done(&r);
-	if (rc != 0) {
-		booking_reservation_free(b);
-		return rc;
-	}
-	*out = b;
-	return 0;
-}
-
-static int booking_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_reservation b;
-	int rc = booking_from_row(r, &b);
-
-	if (rc == 0)
-		rc = ((booking_store_booking_cb)(uintptr_t)cb)(&b, payload);
-	booking_free(b.seats);
-	return rc;
+	return get(st, SQLQ_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, &booking_t, (void **)out);
 }
 
 int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
@@ -559,12 +549,12 @@ int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t aft
 	const sql_arg after[] = {SQL_T(user_id), SQL_I(after_created_at), SQL_T(after_id), SQL_I(clamp(max))};
 
 	if (user_id == NULL)
-		return missing("user_id");
+		return sql_missing("user_id");
 	if (max == 0)
 		return 0;
 	if (after_id != NULL)
-		return each(st, SQLQ_BOOKING_BY_USER_AFTER, after, 4, booking_row, (void *)(uintptr_t)cb, payload);
-	return each(st, SQLQ_BOOKING_BY_USER, first, 2, booking_row, (void *)(uintptr_t)cb, payload);
+		return each(st, SQLQ_BOOKING_BY_USER_AFTER, after, 4, &booking_t, (sql_fn)cb, payload);
+	return each(st, SQLQ_BOOKING_BY_USER, first, 2, &booking_t, (sql_fn)cb, payload);
 }
 
 int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
@@ -574,7 +564,7 @@ int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t
 
 	if (max == 0)
 		return 0;
-	return each(st, SQLQ_BOOKING_BY_STATUS, a, 3, booking_row, (void *)(uintptr_t)cb, payload);
+	return each(st, SQLQ_BOOKING_BY_STATUS, a, 3, &booking_t, (sql_fn)cb, payload);
 }
 
 int sql_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out)
@@ -584,41 +574,18 @@ int sql_idempotency_get(booking_store *st, const char *user_id, const char *key,
 	int rc;
 
 	if (out == NULL || user_id == NULL || key == NULL)
-		return missing("out, user_id and key");
+		return sql_missing("out, user_id and key");
 	memset(out, 0, sizeof *out);
 	if ((rc = get_one(st, SQLQ_IDEMPOTENCY_GET, a, 2, BOOKING_ENOTFOUND, "no idempotency record", &r)) != 0)
 		return rc;
-	copy(out->request_hash, sizeof out->request_hash, &r, 0);
-	copy(out->payment_id, sizeof out->payment_id, &r, 1);
-	out->completed = r.st->driver->boolean(&r, 2);
-	out->replay_error = (int)i64(&r, 3);
+	from_row(&r, &record_t, out, false);
 	done(&r);
 	return 0;
 }
 
 int sql_payment_get(booking_store *st, const char *id, booking_payment **out)
 {
-	sql_rows r;
-	int rc;
-
-	if (out == NULL)
-		return missing("out");
-	*out = NULL;
-	if ((rc = get_by_id(st, SQLQ_PAYMENT_GET, id, BOOKING_EPAYMENT_NOT_FOUND, &r)) != 0)
-		return rc;
-	*out = booking_malloc(sizeof **out);
-	if (*out != NULL)
-		payment_from_row(&r, *out);
-	done(&r);
-	return *out != NULL ? 0 : booking_error_oom();
-}
-
-static int payment_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_payment p;
-
-	payment_from_row(r, &p);
-	return ((booking_store_payment_cb)(uintptr_t)cb)(&p, payload);
+	return get(st, SQLQ_PAYMENT_GET, id, BOOKING_EPAYMENT_NOT_FOUND, &payment_t, (void **)out);
 }
 
 int sql_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
@@ -628,7 +595,7 @@ int sql_payment_list_by_status(booking_store *st, booking_payment_status status,
 
 	if (max == 0)
 		return 0;
-	return each(st, SQLQ_PAYMENT_BY_STATUS, a, 3, payment_row, (void *)(uintptr_t)cb, payload);
+	return each(st, SQLQ_PAYMENT_BY_STATUS, a, 3, &payment_t, (sql_fn)cb, payload);
 }
 
 int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
@@ -640,11 +607,11 @@ int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out,
 	int rc;
 
 	if (out == NULL || user_id == NULL || idempotency_key == NULL || booking_id == NULL)
-		return missing("out, user_id, idempotency_key and booking_id");
+		return sql_missing("out, user_id, idempotency_key and booking_id");
 	memset(out, 0, sizeof *out);
 	if ((rc = get_one(st, SQLQ_PAYMENT_ATTEMPTS, a, 5, BOOKING_EINTERNAL, "payment attempts: no row", &r)) != 0)
 		return rc;
-	out->key_used = r.st->driver->boolean(&r, 0);
+	out->key_used = i64(&r, 0) != 0;
 	out->booking_count = i64(&r, 1) > 0 ? (size_t)i64(&r, 1) : 0;
 	out->user_count = i64(&r, 2) > 0 ? (size_t)i64(&r, 2) : 0;
 	done(&r);
@@ -653,21 +620,13 @@ int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out,
 
 /* --- the outbox and its consumers ------------------------------------------------- */
 
-static int event_row(const sql_rows *r, void *cb, void *payload)
-{
-	booking_event_record e;
-
-	event_from_row(r, &e);
-	return ((booking_store_event_cb)(uintptr_t)cb)(&e, payload);
-}
-
 int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload)
 {
 	const sql_arg a[] = {SQL_I(clamp(max))};
 
 	if (max == 0)
 		return 0;
-	return each(st, SQLQ_OUTBOX_UNPUBLISHED, a, 1, event_row, (void *)(uintptr_t)cb, payload);
+	return each(st, SQLQ_OUTBOX_UNPUBLISHED, a, 1, &event_t, (sql_fn)cb, payload);
 }
 
 int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload)
@@ -676,39 +635,33 @@ int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_
 
 	if (max == 0)
 		return 0;
-	return each(st, SQLQ_OUTBOX_READ, a, 2, event_row, (void *)(uintptr_t)cb, payload);
+	return each(st, SQLQ_OUTBOX_READ, a, 2, &event_t, (sql_fn)cb, payload);
+}
+
+int sql_first(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *found, int64_t *value)
+{
+	sql_rows r;
+	int rc;
+
+	*found = false;
+	if ((rc = query(st, q, args, n, &r)) != 0)
+		return rc;
+	if ((rc = next(&r)) > 0 && value != NULL)
+		*value = i64(&r, 0);
+	done(&r);
+	*found = rc > 0;
+	return rc < 0 ? rc : 0;
 }
 
 int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out)
 {
 	const sql_arg a[] = {SQL_T(group)};
-	sql_rows r;
-	int rc;
+	bool found;
 
 	if (group == NULL || position_out == NULL)
-		return missing("group");
+		return sql_missing("group");
 	*position_out = 0;
-	if ((rc = query(st, SQLQ_CURSOR_GET, a, 1, &r)) != 0)
-		return rc;
-	if ((rc = next(&r)) > 0)
-		*position_out = i64(&r, 0);
-	done(&r);
-	return rc < 0 ? rc : 0;
-}
-
-/* Does `q` with `args` return a row? */
-static int exists(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *out)
-{
-	sql_rows r;
-	int rc;
-
-	*out = false;
-	if ((rc = query(st, q, args, n, &r)) != 0)
-		return rc;
-	rc = next(&r);
-	done(&r);
-	*out = rc > 0;
-	return rc < 0 ? rc : 0;
+	return sql_first(st, SQLQ_CURSOR_GET, a, 1, &found, position_out);
 }
 
 int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out)
@@ -716,24 +669,16 @@ int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, b
 	const sql_arg a[] = {SQL_T(group), SQL_T(event_id)};
 
 	if (group == NULL || event_id == NULL || seen_out == NULL)
-		return missing("group and event_id");
-	return exists(st, SQLQ_INBOX_SEEN, a, 2, seen_out);
-}
-
-typedef int (*dead_letter_cb)(const char *group, const char *event_id, const char *reason, const char *envelope_json,
-                              int64_t dead_at, void *payload);
-
-static int dead_letter_row(const sql_rows *r, void *cb, void *payload)
-{
-	return ((dead_letter_cb)(uintptr_t)cb)(text(r, 0), text(r, 1), text(r, 2), text(r, 3), i64(r, 4), payload);
+		return sql_missing("group and event_id");
+	return sql_first(st, SQLQ_INBOX_SEEN, a, 2, seen_out, NULL);
 }
 
 int sql_dead_letter_list(booking_store *st, const char *group, dead_letter_cb cb, void *payload)
 {
 	const sql_arg a[] = {SQL_T(group)};
 
-	return each(st, group ? SQLQ_DEAD_LETTERS_GROUP : SQLQ_DEAD_LETTERS_ALL, a, group ? 1 : 0, dead_letter_row,
-	            (void *)(uintptr_t)cb, payload);
+	return each(st, group ? SQLQ_DEAD_LETTERS_GROUP : SQLQ_DEAD_LETTERS_ALL, a, group ? 1 : 0, &dead_letter_t,
+	            (sql_fn)cb, payload);
 }
 
 /* --- users and tokens --------------------------------------------------------------- */
@@ -747,24 +692,21 @@ static int user_get(booking_store *st, sql_qid q, const char *key, booking_user 
 	int rc;
 
 	if (out == NULL || key == NULL)
-		return missing("user key and out");
+		return sql_missing("user key and out");
 	*out = NULL;
 	if (hash_out != NULL)
 		*hash_out = NULL;
 	if ((rc = get_one(st, q, a, 1, BOOKING_ENOTFOUND, "user not found", &r)) != 0)
 		return rc;
-	u = booking_calloc(1, sizeof *u);
-	if (u != NULL) {
-		copy(u->id, sizeof u->id, &r, 0);
-		u->email = dup_text(&r, 1);
-		u->role = (booking_role)i64(&r, 2);
-		u->created_at = i64(&r, 4);
-		u->updated_at = i64(&r, 5);
+	u = booking_malloc(sizeof *u);
+	if (u != NULL && from_row(&r, &user_t, u, true) != 0) {
+		booking_user_free(u);
+		u = NULL;
 	}
 	if (hash_out != NULL)
 		hash = dup_text(&r, 3);
 	done(&r);
-	if (u == NULL || u->email == NULL || (hash_out != NULL && hash == NULL)) {
+	if (u == NULL || (hash_out != NULL && hash == NULL)) {
 		booking_user_free(u);
 		booking_free(hash);
 		return booking_error_oom();
@@ -790,60 +732,32 @@ int sql_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *
 	const sql_arg a[] = {SQL_T(jti), SQL_I(now)};
 
 	if (jti == NULL || revoked_out == NULL)
-		return missing("jti and revoked_out");
-	return exists(st, SQLQ_TOKEN_IS_REVOKED, a, 2, revoked_out);
+		return sql_missing("jti and revoked_out");
+	return sql_first(st, SQLQ_TOKEN_IS_REVOKED, a, 2, revoked_out, NULL);
 }
 
 /* --- the integrity scan ------------------------------------------------------------- */
 
+struct scan {
+	sql_qid q;
+	const rec_type *t;
+	sql_fn cb;
+};
+
 struct scan_arg {
-	const booking_store_scan_cbs *cbs;
+	const struct scan *all;
 	void *payload;
 };
 
 /* One table's rows, to the scan's callback for it. */
 static int scan_walk(sql_qid q, sql_rows *r, void *arg)
 {
-	const booking_store_scan_cbs *cbs = ((struct scan_arg *)arg)->cbs;
-	void *payload = ((struct scan_arg *)arg)->payload;
-	int rc;
+	const struct scan_arg *a = arg;
+	const struct scan *s = a->all;
 
-	while ((rc = next(r)) > 0) {
-		if (q == SQLQ_SCAN_SEATS) {
-			booking_store_seat seat;
-
-			seat_from_row(r, 1, &seat);
-			rc = cbs->showtime_seat(text(r, 0), &seat, payload);
-		} else if (q == SQLQ_SCAN_BOOKINGS) {
-			booking_reservation b;
-
-			if ((rc = booking_from_row(r, &b)) == 0)
-				rc = cbs->booking(&b, payload);
-			booking_free(b.seats);
-		} else if (q == SQLQ_SCAN_PAYMENTS) {
-			booking_payment p;
-
-			payment_from_row(r, &p);
-			rc = cbs->payment(&p, payload);
-		} else if (q == SQLQ_SCAN_IDEMPOTENCY) {
-			const booking_store_idempotency k = {text(r, 0), text(r, 1), text(r, 2),
-			                                     r->st->driver->boolean(r, 3)};
-
-			rc = cbs->idempotency(&k, payload);
-		} else if (q == SQLQ_SCAN_EVENTS) {
-			booking_event_record e;
-
-			event_from_row(r, &e);
-			rc = cbs->event(&e, payload);
-		} else {
-			const booking_store_inbox row = {text(r, 0), text(r, 1)};
-
-			rc = cbs->inbox(&row, payload);
-		}
-		if (rc != 0)
-			break;
-	}
-	return rc;
+	while (s->q != q)
+		s++;
+	return walk(r, s->t, s->cb, a->payload);
 }
 
 int sql_scan(booking_store *bst, const booking_store_scan_cbs *cbs, void *payload)
@@ -851,21 +765,21 @@ int sql_scan(booking_store *bst, const booking_store_scan_cbs *cbs, void *payloa
 	sql_store *st = (sql_store *)bst;
 	sql_qid qs[SQL_SNAPSHOT_MAX];
 	size_t n = 0;
-	struct scan_arg arg = {cbs, payload};
 
 	if (cbs == NULL)
 		return 0;
-	if (cbs->showtime_seat != NULL)
-		qs[n++] = SQLQ_SCAN_SEATS;
-	if (cbs->booking != NULL)
-		qs[n++] = SQLQ_SCAN_BOOKINGS;
-	if (cbs->payment != NULL)
-		qs[n++] = SQLQ_SCAN_PAYMENTS;
-	if (cbs->idempotency != NULL)
-		qs[n++] = SQLQ_SCAN_IDEMPOTENCY;
-	if (cbs->event != NULL)
-		qs[n++] = SQLQ_SCAN_EVENTS;
-	if (cbs->inbox != NULL)
-		qs[n++] = SQLQ_SCAN_INBOX;
-	return n == 0 ? 0 : st->driver->snapshot(st, qs, n, scan_walk, &arg);
+	const struct scan all[] = {
+		{SQLQ_SCAN_SEATS, &seat_scan_t, (sql_fn)cbs->showtime_seat},
+		{SQLQ_SCAN_BOOKINGS, &booking_t, (sql_fn)cbs->booking},
+		{SQLQ_SCAN_PAYMENTS, &payment_t, (sql_fn)cbs->payment},
+		{SQLQ_SCAN_IDEMPOTENCY, &idempotency_t, (sql_fn)cbs->idempotency},
+		{SQLQ_SCAN_EVENTS, &event_t, (sql_fn)cbs->event},
+		{SQLQ_SCAN_INBOX, &inbox_t, (sql_fn)cbs->inbox},
+	};
+	const struct scan_arg arg = {all, payload};
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (all[i].cb != NULL)
+			qs[n++] = all[i].q;
+	return n == 0 ? 0 : st->driver->snapshot(st, qs, n, scan_walk, (void *)&arg);
 }

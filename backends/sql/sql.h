@@ -253,9 +253,12 @@ typedef enum sql_qid { SQL_STATEMENTS(SQL_ID, SQL_PG) SQL_WRITES(SQL_WID, SQL_PG
 
 /* --- arguments, rows and the driver ---------------------------------------- */
 
-/* An argument: text (NULL is SQL NULL), a JSON array (text), or a 64-bit integer. */
+/*
+ * An argument: text (NULL is SQL NULL), a JSON array (text), a PostgreSQL
+ * array literal (text, its type the statement's cast) or a 64-bit integer.
+ */
 typedef struct sql_arg {
-	char type; /* 't', 'j' or 'i' */
+	char type; /* 't', 'j', 'a' or 'i' */
 	const char *text;
 	int64_t i64;
 } sql_arg;
@@ -263,6 +266,7 @@ typedef struct sql_arg {
 #define SQL_T(s) {'t', (s), 0}
 #define SQL_E(s) {'t', (s) != NULL ? (s) : "", 0} /* NULL as "" */
 #define SQL_J(s) {'j', (s), 0}
+#define SQL_A(s) {'a', (s), 0}
 #define SQL_I(v) {'i', NULL, (int64_t)(v)}
 
 typedef struct sql_store sql_store;
@@ -306,10 +310,8 @@ typedef struct sql_driver {
 	int (*query)(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sql_rows *rows);
 	/* 1: at the next row; 0: no more rows; < 0: an error (set). */
 	int (*next)(sql_rows *rows);
-	bool (*is_null)(const sql_rows *rows, int col);
-	int64_t (*i64)(const sql_rows *rows, int col);  /* 0 for NULL */
-	bool (*boolean)(const sql_rows *rows, int col); /* false for NULL */
-	/* "" for NULL; borrowed until the next next() or done() */
+	int64_t (*i64)(const sql_rows *rows, int col); /* a boolean as 1 or 0; 0 for NULL */
+	/* NULL or "" for NULL; borrowed until the next next() or done() */
 	const char *(*text)(const sql_rows *rows, int col);
 	void (*done)(sql_rows *rows);
 	/*
@@ -391,6 +393,10 @@ int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out,
 int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
 int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
 int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out);
+/* BOOKING_EVALIDATION: "store: <what> is required". */
+int sql_missing(const char *what);
+/* Run read `q`: *found whether it answers a row, *value (may be NULL) the row's first column as an integer. */
+int sql_first(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *found, int64_t *value);
 int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
 /* The integrity scan: the tables its callbacks ask for, in one snapshot (the driver's). */
 int sql_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
@@ -409,12 +415,14 @@ int sql_dead_letter_list(booking_store *st, const char *group,
 int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size_t stride, size_t off, size_t size);
 
 /*
- * A JSON array of n elements of the records at `base`, `stride` bytes
- * apart, each at offset `off`: kind 's' a string of at most `max` bytes
- * in place, 'p' a const char * (NULL elements left out), 'i' an int64_t.
- * booking_malloc'd; NULL when out of memory (the error set).
+ * An array of n elements of the records at `base`, `stride` bytes apart,
+ * each at offset `off`: kind 's' a string of at most `max` bytes in place,
+ * 'p' a const char * (NULL: left out of JSON, "" in PostgreSQL), 'j' one
+ * (NULL: "{}"), 'i' an int64_t, 'e' an int. A JSON array, or with `pg` a
+ * PostgreSQL array literal. booking_malloc'd; NULL when out of memory (the
+ * error set).
  */
-char *sql_json_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind);
+char *sql_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind, bool pg);
 
 /* --- the shared writes (writes.c) ------------------------------------------ */
 

@@ -18,111 +18,80 @@ static int write(booking_store *bst, sql_qid q, const sql_arg *args, size_t n, i
 	return st->driver->write(st, q, args, n, changed);
 }
 
-/* Does read `q` of one id return a row? */
-static int found(booking_store *bst, sql_qid q, const char *id, bool *out)
-{
-	sql_store *st = (sql_store *)bst;
-	const sql_arg a[] = {SQL_T(id)};
-	sql_rows r = {st, NULL, NULL, 0, 0};
-	int rc = st->driver->query(st, q, a, 1, &r);
-
-	*out = false;
-	if (rc != 0)
-		return rc;
-	rc = st->driver->next(&r);
-	st->driver->done(&r);
-	*out = rc > 0;
-	return rc < 0 ? rc : 0;
-}
-
-static int missing(const char *what)
-{
-	return booking_error_set(BOOKING_EVALIDATION, NULL, "store: %s is required", what);
-}
-
 static int exists_error(int rc, const char *what, const char *id)
 {
 	return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "%s %s already exists", what, id) : rc;
 }
 
-/* --- JSON arrays --------------------------------------------------------------- */
+/* --- arrays ---------------------------------------------------------------------- */
 
-/* Write s (len bytes) as a JSON string at dst (NULL: only count); returns its length. */
-static size_t json_string(char *dst, const char *s, size_t len)
+/* An array's text, written at out + len (out NULL: only measured). */
+struct buf {
+	char *out;
+	size_t len;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	if (b->out != NULL)
+		memcpy(b->out + b->len, s, n);
+	b->len += n;
+}
 
-	if (dst)
-		dst[n] = '"';
-	n++;
+/* s (len bytes) quoted: `"` and `\` escaped; a control character too in JSON (\u00XX), as it is in PostgreSQL. */
+static void put_string(struct buf *b, const char *s, size_t len, bool pg)
+{
+	char esc[8];
+
+	put(b, "\"", 1);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch == '"' || ch == '\\') {
-			if (dst) {
-				dst[n] = '\\';
-				dst[n + 1] = (char)ch;
-			}
-			n += 2;
-		} else if (ch < 0x20) {
-			if (dst) {
-				dst[n] = '\\';
-				dst[n + 1] = 'u';
-				dst[n + 2] = '0';
-				dst[n + 3] = '0';
-				dst[n + 4] = hex[ch >> 4];
-				dst[n + 5] = hex[ch & 15];
-			}
-			n += 6;
-		} else {
-			if (dst)
-				dst[n] = (char)ch;
-			n++;
-		}
+		if (ch == '"' || ch == '\\')
+			put(b, "\\", 1);
+		if (ch < 0x20 && !pg)
+			put(b, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", ch));
+		else
+			put(b, s + i, 1);
 	}
-	if (dst)
-		dst[n] = '"';
-	return n + 1;
+	put(b, "\"", 1);
 }
 
-char *sql_json_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind)
+char *sql_array(const void *base, size_t n, size_t stride, size_t off, size_t max, char kind, bool pg)
 {
-	char *out = NULL;
+	struct buf b = {NULL, 0};
 
 	for (;;) { /* measures, allocates, then writes */
-		size_t len = 1;
-
+		b.len = 0;
+		put(&b, pg ? "{" : "[", 1);
 		for (size_t i = 0; i < n; i++) {
 			const char *field = (const char *)base + i * stride + off;
-			const char *s = kind == 'p' ? *(const char *const *)(const void *)field : field;
+			const char *s = field;
 			char num[24];
-			int64_t v;
+			int64_t v = 0;
+			int e = 0;
 
-			if (kind == 'p' && s == NULL)
+			if (kind == 'p' || kind == 'j')
+				memcpy(&s, field, sizeof s);
+			if (s == NULL && kind == 'p' && !pg)
 				continue;
-			if (len > 1) {
-				if (out)
-					out[len] = ',';
-				len++;
-			}
-			if (kind == 'i') {
+			if (s == NULL)
+				s = kind == 'j' ? "{}" : "";
+			if (b.len > 1)
+				put(&b, ",", 1);
+			if (kind == 'e')
+				memcpy(&e, field, sizeof e);
+			if (kind == 'i')
 				memcpy(&v, field, sizeof v);
-				size_t k = (size_t)snprintf(num, sizeof num, "%lld", (long long)v);
-				if (out)
-					memcpy(out + len, num, k);
-				len += k;
-			} else {
-				len += json_string(out ? out + len : NULL, s, kind == 's' ? strnlen(s, max) : strlen(s));
-			}
+			if (kind == 'i' || kind == 'e')
+				put(&b, num, (size_t)snprintf(num, sizeof num, "%lld", kind == 'e' ? (long long)e : (long long)v));
+			else
+				put_string(&b, s, kind == 's' ? strnlen(s, max) : strlen(s), pg);
 		}
-		if (out) {
-			out[0] = '[';
-			out[len] = ']';
-			out[len + 1] = '\0';
-			return out;
-		}
-		if ((out = booking_malloc(len + 2)) == NULL) {
+		put(&b, pg ? "}" : "]", 2); /* with the terminating NUL */
+		if (b.out != NULL)
+			return b.out;
+		if ((b.out = booking_malloc(b.len)) == NULL) {
 			booking_error_oom();
 			return NULL;
 		}
@@ -136,7 +105,7 @@ int sql_movie_insert(booking_store *st, const booking_movie *m)
 	int64_t changed;
 
 	if (m == NULL)
-		return missing("movie");
+		return sql_missing("movie");
 	const sql_arg a[] = {SQL_T(m->id), SQL_E(m->title), SQL_I(m->duration_minutes), SQL_I(m->created_at)};
 	return exists_error(write(st, SQLQ_MOVIE_INSERT, a, 4, &changed), "movie", m->id);
 }
@@ -146,7 +115,7 @@ int sql_theater_insert(booking_store *st, const booking_theater *t)
 	int64_t changed;
 
 	if (t == NULL)
-		return missing("theater");
+		return sql_missing("theater");
 	const sql_arg a[] = {SQL_T(t->id), SQL_E(t->name), SQL_E(t->city), SQL_I(t->created_at)};
 	return exists_error(write(st, SQLQ_THEATER_INSERT, a, 4, &changed), "theater", t->id);
 }
@@ -159,11 +128,11 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 	int rc;
 
 	if (s == NULL || (s->seat_count && s->seats == NULL))
-		return missing("screen and its seats");
-	labels = sql_json_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
-	                        sizeof s->seats->label - 1, 's');
-	categories = sql_json_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
-	                            sizeof s->seats->category - 1, 's');
+		return sql_missing("screen and its seats");
+	labels = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
+	                   sizeof s->seats->label - 1, 's', false);
+	categories = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
+	                       sizeof s->seats->category - 1, 's', false);
 	if (labels == NULL || categories == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
@@ -175,7 +144,8 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 	booking_free(categories);
 	if (rc != 0 || changed > 0)
 		return rc;
-	if ((rc = found(st, SQLQ_THEATER_GET, s->theater_id, &theater)) != 0)
+	const sql_arg theater_id[] = {SQL_T(s->theater_id)};
+	if ((rc = sql_first(st, SQLQ_THEATER_GET, theater_id, 1, &theater, NULL)) != 0)
 		return rc;
 	if (!theater)
 		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
@@ -191,11 +161,11 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 	int rc;
 
 	if (s == NULL || (s->price_count && s->prices == NULL))
-		return missing("showtime and its prices");
+		return sql_missing("showtime and its prices");
 	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), s->currency);
-	categories = sql_json_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
-	                            sizeof s->prices->category - 1, 's');
-	amounts = sql_json_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i');
+	categories = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
+	                       sizeof s->prices->category - 1, 's', false);
+	amounts = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i', false);
 	if (categories == NULL || amounts == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
@@ -208,7 +178,8 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 	booking_free(amounts);
 	if (rc != 0 || changed > 0)
 		return rc;
-	if ((rc = found(st, SQLQ_MOVIE_GET, s->movie_id, &movie)) != 0)
+	const sql_arg movie_id[] = {SQL_T(s->movie_id)};
+	if ((rc = sql_first(st, SQLQ_MOVIE_GET, movie_id, 1, &movie, NULL)) != 0)
 		return rc;
 	return booking_store_not_found(movie ? BOOKING_ESCREEN_NOT_FOUND : BOOKING_EMOVIE_NOT_FOUND);
 }
@@ -223,7 +194,7 @@ int sql_outbox_mark_published(booking_store *st, const char *const *event_ids, s
 
 	if (n == 0 || event_ids == NULL)
 		return 0;
-	if ((ids = sql_json_array(event_ids, n, sizeof *event_ids, 0, 0, 'p')) == NULL)
+	if ((ids = sql_array(event_ids, n, sizeof *event_ids, 0, 0, 'p', false)) == NULL)
 		return BOOKING_ENOMEM;
 	const sql_arg a[] = {SQL_J(ids)};
 	rc = write(st, SQLQ_OUTBOX_MARK, a, 1, &changed);
@@ -238,7 +209,7 @@ int sql_cursor_advance(booking_store *st, const char *group, int64_t expected, i
 	int rc;
 
 	if (group == NULL)
-		return missing("group");
+		return sql_missing("group");
 	if ((rc = write(st, SQLQ_CURSOR_ADVANCE, a, 3, &changed)) != 0 || changed > 0)
 		return rc;
 	if ((rc = sql_cursor_get(st, group, &at)) != 0)
@@ -254,7 +225,7 @@ int sql_inbox_mark(booking_store *st, const char *group, const char *event_id, i
 	int rc;
 
 	if (group == NULL || event_id == NULL)
-		return missing("group and event_id");
+		return sql_missing("group and event_id");
 	if ((rc = write(st, SQLQ_INBOX_MARK, a, 3, &changed)) != 0 || changed > 0)
 		return rc;
 	return booking_error_set(BOOKING_EEXISTS, NULL, "event %s was already applied by %s", event_id, group);
@@ -267,7 +238,7 @@ int sql_dead_letter_put(booking_store *st, const char *group, const char *event_
 	int64_t changed;
 
 	if (group == NULL || event_id == NULL)
-		return missing("group and event_id");
+		return sql_missing("group and event_id");
 	return write(st, SQLQ_DEAD_LETTER_PUT, a, 5, &changed);
 }
 
@@ -280,7 +251,7 @@ int sql_user_insert(booking_store *st, const booking_store_user_insert *req)
 
 	if (req == NULL || req->user == NULL || req->user->email == NULL || req->password_hash == NULL ||
 	    req->event == NULL)
-		return missing("user, email, password hash and event");
+		return sql_missing("user, email, password hash and event");
 	const booking_user *u = req->user;
 	const booking_event_record *e = req->event;
 	const sql_arg a[] = {SQL_T(u->id),           SQL_T(u->email),         SQL_I(u->role),
@@ -303,10 +274,10 @@ int sql_user_set_password_hash(booking_store *st, const char *id, const char *ex
 	int rc;
 
 	if (id == NULL || new_hash == NULL)
-		return missing("user id and hash");
+		return sql_missing("user id and hash");
 	if ((rc = write(st, SQLQ_USER_SET_HASH, a, 4, &changed)) != 0 || changed > 0)
 		return rc;
-	if ((rc = found(st, SQLQ_USER_GET, id, &user)) != 0)
+	if ((rc = sql_first(st, SQLQ_USER_GET, a, 1, &user, NULL)) != 0)
 		return rc;
 	if (!user)
 		return booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
@@ -319,6 +290,6 @@ int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int
 	int64_t changed;
 
 	if (jti == NULL || jti[0] == '\0')
-		return missing("jti");
+		return sql_missing("jti");
 	return write(st, SQLQ_TOKEN_REVOKE, a, 3, &changed);
 }

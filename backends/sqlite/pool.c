@@ -14,7 +14,9 @@
 #include "sqlite_store.h"
 
 #define SQ_TEXT(id, text) [SQ_##id] = (text),
-static const char *const sq_texts[SQ_COUNT] = {SQ_STATEMENTS(SQ_TEXT)};
+/* Every statement's text: the shared layer's (SQLite's dialect), then this store's own. */
+static const char *const texts[SQ_COUNT] = {SQL_STATEMENTS(SQL_TEXT, SQL_LITE) SQL_WRITES(SQL_WTEXT, SQL_LITE)
+                                                SQ_STATEMENTS(SQ_TEXT)};
 
 /* --- errors ------------------------------------------------------------- */
 
@@ -39,25 +41,38 @@ int sq_error(sq_conn *c, int rc)
 
 /* --- statements ------------------------------------------------------------ */
 
-int sq_stmt(sq_conn *c, sq_qid q, sqlite3_stmt **out)
+/* Prepare, once per connection, every statement of the text of `q`. */
+static int prepare(sq_conn *c, int q)
 {
-	int rc;
+	const char *at = texts[q];
 
-	*out = c->own[q];
-	if (*out != NULL) {
+	for (int k = 0; k < SQL_MAX_PARTS && *at != '\0'; k++) {
+		int rc = sqlite3_prepare_v3(c->db, at, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[q][k], &at);
+
+		if (rc != SQLITE_OK) { /* all or none: a write must not run only its first statements */
+			rc = sq_error(c, rc);
+			for (k = 0; k < SQL_MAX_PARTS; k++) {
+				sqlite3_finalize(c->stmts[q][k]);
+				c->stmts[q][k] = NULL;
+			}
+			return rc;
+		}
+		while (*at == ' ' || *at == ';')
+			at++;
+	}
+	return 0;
+}
+
+int sq_stmt(sq_conn *c, int q, sqlite3_stmt **out)
+{
+	int rc = c->stmts[q][0] == NULL ? prepare(c, q) : 0;
+
+	*out = c->stmts[q][0];
+	if (rc == 0) {
 		sqlite3_reset(*out);
 		sqlite3_clear_bindings(*out);
-		return 0;
 	}
-	rc = sqlite3_prepare_v3(c->db, sq_texts[q], -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
-	if (rc != SQLITE_OK) {
-		rc = sq_error(c, rc);
-		sqlite3_finalize(*out);
-		*out = NULL;
-		return rc;
-	}
-	c->own[q] = *out;
-	return 0;
+	return rc;
 }
 
 int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n)
@@ -91,40 +106,27 @@ int sq_step(sq_conn *c, sqlite3_stmt *s)
 	return rc;
 }
 
-bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc)
+int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out)
 {
-	int step;
-
-	if (*rc != 0)
-		return false;
-	step = sq_step(c, s);
-	if (step == SQLITE_ROW)
-		return true;
-	*rc = step == SQLITE_DONE ? 0 : step;
-	return false;
-}
-
-int sq_run(sq_conn *c, sq_qid q, const sql_arg *args, size_t n, bool *row_out)
-{
-	sqlite3_stmt *s;
-	int rc = sq_stmt(c, q, &s);
+	int rc = c->stmts[q][0] == NULL ? prepare(c, q) : 0;
 
 	if (row_out != NULL)
 		*row_out = false;
-	if (rc == 0)
-		rc = sq_bind(c, s, args, n);
-	while (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW) {
-		if (row_out != NULL)
-			*row_out = true;
-		rc = 0;
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : rc;
-}
+	for (int k = 0; rc == 0 && k < SQL_MAX_PARTS && c->stmts[q][k] != NULL; k++) {
+		sqlite3_stmt *s = c->stmts[q][k];
 
-int64_t sq_changes(sq_conn *c)
-{
-	return (int64_t)sqlite3_changes64(c->db);
+		rc = sq_bind(c, s, args, n);
+		while (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW) {
+			if (row_out != NULL)
+				*row_out = true;
+			rc = 0;
+		}
+		rc = rc == SQLITE_DONE ? 0 : rc;
+		sqlite3_reset(s);
+		if (rc == 0 && k == 0)
+			c->changed = (int64_t)sqlite3_changes64(c->db);
+	}
+	return rc;
 }
 
 /* --- connections ---------------------------------------------------------- */
@@ -134,10 +136,8 @@ static void conn_close(sq_conn *c)
 	if (c == NULL)
 		return;
 	for (int q = 0; q < SQ_COUNT; q++)
-		sqlite3_finalize(c->own[q]);
-	for (int q = 0; q < SQLQ_COUNT; q++)
 		for (int k = 0; k < SQL_MAX_PARTS; k++)
-			sqlite3_finalize(c->by_id[q][k]);
+			sqlite3_finalize(c->stmts[q][k]);
 	sqlite3_close(c->db);
 	booking_free(c);
 }
@@ -192,12 +192,9 @@ static int conn_configure(sq_store *st, sq_conn *c)
 
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, st->busy_ms);
-	if (!st->memory) {
-		rc = conn_set_wal(st, c);
-		if (rc != 0)
-			return rc;
-	}
-	rc = sq_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	rc = st->memory ? 0 : conn_set_wal(st, c);
+	if (rc == 0)
+		rc = sq_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 	if (rc == 0)
 		rc = sq_exec(c, "PRAGMA foreign_keys=ON");
 	return rc;
@@ -237,28 +234,18 @@ static int conn_open(sq_store *st, sq_conn **out)
 		return rc;
 	}
 	rc = sqlite3_open_v2(st->path, &c->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		if (c->db == NULL || (rc & 0xff) == SQLITE_NOMEM) {
-			rc = booking_error_oom();
-		} else {
-			rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
-			                       sqlite3_errmsg(c->db));
-		}
+	if (rc != SQLITE_OK)
+		rc = c->db == NULL || (rc & 0xff) == SQLITE_NOMEM ? booking_error_oom() : BOOKING_EINTERNAL;
+	else
+		rc = conn_configure(st, c);
+	if (rc == BOOKING_EINTERNAL) /* e.g. "file is not a database": the store cannot be used at all */
+		rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
+		                       sqlite3_errmsg(c->db));
+	if (rc != 0)
 		conn_close(c);
-		return rc;
-	}
-	rc = conn_configure(st, c);
-	if (rc != 0) {
-		if (rc == BOOKING_EINTERNAL) {
-			/* e.g. "file is not a database": the store cannot be used at all. */
-			rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
-			                       sqlite3_errmsg(c->db));
-		}
-		conn_close(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
+	else
+		*out = c;
+	return rc;
 }
 
 /* --- the pool (sys/pool.h) ------------------------------------------------ */
@@ -289,11 +276,8 @@ static bool pool_check(void *conn, void *payload)
 	(void)payload;
 	/* A statement left stepping would hold a read snapshot open. */
 	for (int q = 0; q < SQ_COUNT; q++)
-		if (c->own[q] != NULL && sqlite3_stmt_busy(c->own[q]))
-			sqlite3_reset(c->own[q]);
-	for (int q = 0; q < SQLQ_COUNT; q++)
-		if (c->by_id[q][0] != NULL && sqlite3_stmt_busy(c->by_id[q][0]))
-			sqlite3_reset(c->by_id[q][0]);
+		if (c->stmts[q][0] != NULL && sqlite3_stmt_busy(c->stmts[q][0]))
+			sqlite3_reset(c->stmts[q][0]);
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	return true;
@@ -345,17 +329,6 @@ void sq_release(sq_store *st, sq_conn *c)
 	booking_pool_release(st->pool, c, false);
 }
 
-static void deadline_in(struct timespec *ts, clockid_t clock, int ms)
-{
-	clock_gettime(clock, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* --- transactions --------------------------------------------------------- */
 
 /* ROLLBACK without touching the thread's error: the failure being reported matters. */
@@ -376,8 +349,12 @@ static void rollback_quietly(sq_conn *c)
 static int writer_lock(sq_store *st, sq_conn *c)
 {
 	struct timespec deadline;
+	long ns;
 
-	deadline_in(&deadline, CLOCK_REALTIME, st->busy_ms);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	ns = deadline.tv_nsec + (long)(st->busy_ms % 1000) * 1000000L;
+	deadline.tv_sec += st->busy_ms / 1000 + ns / 1000000000L;
+	deadline.tv_nsec = ns % 1000000000L;
 	if (pthread_mutex_timedlock(&st->writer, &deadline) != 0) {
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
 		                         "sqlite: database is busy: no write slot after %d ms", st->busy_ms);
@@ -428,35 +405,11 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 
 /* --- the shared layer's driver (sql/sql.h) ------------------------------------ */
 
-static const char *const lite_texts[SQLQ_COUNT] = SQL_TEXTS(SQL_LITE);
-
 static void lite_done(sql_rows *r)
 {
 	if (r->res != NULL)
 		sqlite3_reset(r->res);
 	sq_release((sq_store *)r->st, r->conn);
-}
-
-/* Prepare, once per connection, every statement of the text of `q`. */
-static int lite_prepare(sq_conn *c, sql_qid q)
-{
-	const char *at = lite_texts[q];
-
-	for (int k = 0; k < SQL_MAX_PARTS && *at != '\0'; k++) {
-		int rc = sqlite3_prepare_v3(c->db, at, -1, SQLITE_PREPARE_PERSISTENT, &c->by_id[q][k], &at);
-
-		if (rc != SQLITE_OK) { /* all or none: a write must not run only its first statements */
-			rc = sq_error(c, rc);
-			for (k = 0; k < SQL_MAX_PARTS; k++) {
-				sqlite3_finalize(c->by_id[q][k]);
-				c->by_id[q][k] = NULL;
-			}
-			return rc;
-		}
-		while (*at == ' ' || *at == ';')
-			at++;
-	}
-	return 0;
 }
 
 /* The connection stays checked out, the statement stepping, until done(). */
@@ -466,10 +419,8 @@ static int lite_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, s
 	sq_conn *c = NULL;
 	int rc = sq_acquire((sq_store *)st, &c);
 
-	if (rc == 0 && c->by_id[q][0] == NULL)
-		rc = lite_prepare(c, q);
-	if (rc == 0)
-		rc = sq_bind(c, s = c->by_id[q][0], args, n);
+	if (rc == 0 && (rc = sq_stmt(c, (int)q, &s)) == 0)
+		rc = sq_bind(c, s, args, n);
 	*rows = (sql_rows){st, c, s, 0, 0};
 	if (rc != 0 && c != NULL)
 		lite_done(rows);
@@ -487,19 +438,9 @@ struct lite_write_arg {
 static int lite_write_tx(sq_conn *c, void *arg)
 {
 	const struct lite_write_arg *w = arg;
-	int rc = c->by_id[w->q][0] == NULL ? lite_prepare(c, w->q) : 0;
+	int rc = sq_run(c, (int)w->q, w->args, w->n, NULL);
 
-	for (int k = 0; rc == 0 && k < SQL_MAX_PARTS && c->by_id[w->q][k] != NULL; k++) {
-		sqlite3_stmt *s = c->by_id[w->q][k];
-
-		rc = sq_bind(c, s, w->args, w->n);
-		while (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW)
-			rc = 0;
-		rc = rc == SQLITE_DONE ? 0 : rc;
-		sqlite3_reset(s);
-		if (rc == 0 && k == 0)
-			*w->changed = sq_changes(c);
-	}
+	*w->changed = c->changed;
 	return rc;
 }
 
@@ -521,10 +462,10 @@ static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)
 		return rc;
 	rc = sq_exec(c, "BEGIN");
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (c->by_id[qs[i]][0] == NULL)
-			rc = lite_prepare(c, qs[i]);
-		if (rc == 0) {
-			sql_rows rows = {st, c, c->by_id[qs[i]][0], 0, 0};
+		sqlite3_stmt *s = NULL;
+
+		if ((rc = sq_stmt(c, (int)qs[i], &s)) == 0) {
+			sql_rows rows = {st, c, s, 0, 0};
 
 			rc = walk(qs[i], &rows, arg);
 			sqlite3_reset(rows.res);
@@ -544,48 +485,15 @@ static int lite_next(sql_rows *r)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : rc;
 }
 
-static bool lite_is_null(const sql_rows *r, int col)
-{
-	return sqlite3_column_type(r->res, col) == SQLITE_NULL;
-}
-
 static int64_t lite_i64(const sql_rows *r, int col)
 {
 	return (int64_t)sqlite3_column_int64(r->res, col);
 }
 
-static bool lite_boolean(const sql_rows *r, int col)
-{
-	return sqlite3_column_int64(r->res, col) != 0;
-}
-
 static const char *lite_text(const sql_rows *r, int col)
 {
-	return sq_col_text(r->res, col);
+	return (const char *)sqlite3_column_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query, lite_next, lite_is_null, lite_i64,     lite_boolean,
-                                  lite_text,  lite_done, lite_write,   lite_snapshot, &sq_schema};
-
-/* --- text helpers ----------------------------------------------------------- */
-
-void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap)
-{
-	const unsigned char *text = sqlite3_column_text(s, i);
-	size_t n = text ? (size_t)sqlite3_column_bytes(s, i) : 0;
-
-	if (cap == 0)
-		return;
-	if (n > cap - 1)
-		n = cap - 1;
-	if (n != 0)
-		memcpy(dst, text, n);
-	dst[n] = '\0';
-}
-
-const char *sq_col_text(sqlite3_stmt *s, int i)
-{
-	const unsigned char *text = sqlite3_column_text(s, i);
-
-	return text ? (const char *)text : "";
-}
+const sql_driver sq_sql_driver = {lite_query, lite_next,  lite_i64,      lite_text,
+                                  lite_done,  lite_write, lite_snapshot, &sq_schema};

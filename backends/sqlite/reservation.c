@@ -74,8 +74,8 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	size_t cap = b->seat_count, n = 0;
 	sqlite3_stmt *s;
 	const sql_arg showtime[] = {SQL_T(b->showtime_id)}, id[] = {SQL_T(b->id)};
-	const sql_arg missing[] = {SQL_T(b->showtime_id), SQL_T(a->labels_json)};
-	const sql_arg taken[] = {SQL_T(b->showtime_id), SQL_T(a->labels_json), SQL_I(a->req->now)};
+	const sql_arg labels[] = {SQL_T(b->showtime_id), SQL_T(a->labels_json), SQL_I(a->req->now)};
+	int code = BOOKING_EVALIDATION;
 	bool found;
 	int rc;
 
@@ -86,30 +86,21 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 		rc = sq_run(c, SQ_BOOKING_EXISTS, id, 1, &found);
 	if (rc == 0 && found)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
-	if (rc != 0)
-		return rc;
 
 	/* the labels the showtime lacks, else the seats taken: the core words the refusal */
-	rc = sq_stmt(c, SQ_HOLD_MISSING, &s);
-	if (rc == 0)
-		rc = sq_bind(c, s, missing, 2);
-	int code = BOOKING_EVALIDATION;
-	while (n < cap && sq_next(c, s, &rc)) {
-		if (a->taken != NULL)
-			sq_col_copy(s, 0, a->taken[n].label, sizeof a->taken[n].label);
-		n++;
-	}
-	sqlite3_reset(s);
-	if (rc == 0 && n == 0) {
-		code = BOOKING_ESEAT_ALREADY_BOOKED;
-		rc = sq_stmt(c, SQ_HOLD_TAKEN, &s);
-		if (rc == 0)
-			rc = sq_bind(c, s, taken, 3);
-		while (n < cap && sq_next(c, s, &rc)) {
+	for (int q = SQ_HOLD_MISSING; rc == 0 && n == 0 && q <= SQ_HOLD_TAKEN; q++) {
+		code = q == SQ_HOLD_MISSING ? BOOKING_EVALIDATION : BOOKING_ESEAT_ALREADY_BOOKED;
+		if ((rc = sq_stmt(c, q, &s)) == 0)
+			rc = sq_bind(c, s, labels, 3);
+		while (rc == 0 && n < cap && (rc = sq_step(c, s)) == SQLITE_ROW) {
+			const unsigned char *label = sqlite3_column_text(s, 0);
+
 			if (a->taken != NULL)
-				sq_col_copy(s, 0, a->taken[n].label, sizeof a->taken[n].label);
+				snprintf(a->taken[n].label, sizeof a->taken[n].label, "%s", label ? (const char *)label : "");
 			n++;
+			rc = 0;
 		}
+		rc = rc == SQLITE_DONE ? 0 : rc;
 		sqlite3_reset(s);
 	}
 	if (rc != 0)
@@ -138,7 +129,7 @@ static int hold_tx(sq_conn *c, void *arg)
 		rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL);
 	if (rc != 0)
 		return rc;
-	if (sq_changes(c) != (int64_t)b->seat_count) {
+	if (c->changed != (int64_t)b->seat_count) {
 		rc = sq_run(c, SQ_HOLD_UNDO, NULL, 0, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
@@ -161,8 +152,8 @@ int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *
 		*taken_count = 0;
 	if (req == NULL || req->booking == NULL)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no booking");
-	a.labels_json = sql_json_array(req->booking->seats, req->booking->seat_count, sizeof(booking_seat_ref), 0,
-	                               BOOKING_LABEL_SIZE - 1, 's');
+	a.labels_json = sql_array(req->booking->seats, req->booking->seat_count, sizeof(booking_seat_ref), 0,
+	                          BOOKING_LABEL_SIZE - 1, 's', false);
 	if (a.labels_json == NULL)
 		return BOOKING_ENOMEM;
 	rc = sq_write((sq_store *)st, hold_tx, &a);
@@ -197,7 +188,7 @@ static int apply_tx(sq_conn *conn, void *arg)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
 		const sql_arg ga[] = {SQL_T(g->id), g->kind == BOOKING_GUARD_KEY_UNUSED ? (sql_arg)SQL_T(g->key)
 		                                                                        : (sql_arg)SQL_I(g->value)};
-		rc = sq_run(conn, (sq_qid)q, ga, 2, &found);
+		rc = sq_run(conn, q, ga, 2, &found);
 		if (rc == 0 && !found) {
 			if (a->failed)
 				*a->failed = i;

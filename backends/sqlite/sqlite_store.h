@@ -44,7 +44,8 @@
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
- * prepared once per connection and found by number (sq_stmt).
+ * numbered after the shared layer's (sql_qid); each is prepared once per
+ * connection and found by number (sq_stmt, sq_run).
  */
 #define SQ_STATEMENTS(X)                                                                                        \
 	X(BEGIN_IMMEDIATE, "BEGIN IMMEDIATE")                                                                   \
@@ -65,7 +66,8 @@
 	X(HOLD_UNDO, "ROLLBACK TO hold")                                                                        \
 	X(SHOWTIME_EXISTS, "SELECT 1 FROM showtimes WHERE id = ?1")                                             \
 	X(BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = ?1")                                               \
-	X(BOOKING_INSERT, "INSERT INTO bookings (" SQ_BOOKING_COLUMNS ")"                                       \
+	X(BOOKING_INSERT, "INSERT INTO bookings (id, user_id, showtime_id, status, saga, seat_count, total_amount,"   \
+	                  " currency, created_at, expires_at, updated_at, version)"                                 \
 	                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                        \
 	X(BOOKING_SEATS_INSERT, "INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)") \
 	X(GUARD_BOOKING, "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2")                               \
@@ -85,22 +87,18 @@
 	               " AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?1) AND booking_id = ?1 AND status = ?2") \
 	X(IDEM_INSERT, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)" \
 	               " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)")                                                    \
-	X(PAYMENT_INSERT, "INSERT INTO payments (" SQ_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
-	X(EVENT_INSERT, "INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id," \
-	                " traceparent, data_json, published)"                                                   \
-	                " VALUES (?1, ?2, ?3, ?4,"                                                              \
-	                " (SELECT coalesce(max(sequence), 0) + 1 FROM outbox WHERE aggregate_id = ?4),"         \
-	                " ?5, ?6, ?7, ?8, 0)")
+	X(PAYMENT_INSERT, "INSERT INTO payments (" SQL_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
+	X(EVENT_INSERT, SQL_EVENT_INSERT("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"))
 #define SQ_ID(id, text) SQ_##id,
-typedef enum sq_qid { SQ_STATEMENTS(SQ_ID) SQ_COUNT } sq_qid;
+typedef enum sq_qid { SQ_FIRST = SQLQ_COUNT - 1, SQ_STATEMENTS(SQ_ID) SQ_COUNT } sq_qid;
 #undef SQ_ID
 
 typedef struct sq_conn {
 	sqlite3 *db;
-	sqlite3_stmt *own[SQ_COUNT]; /* this store's own statements, by sq_qid */
-	bool holds_writer;     /* holds the store's writer mutex */
-	/* the shared layer's statements, by sql_qid, each part of a write's text */
-	sqlite3_stmt *by_id[SQLQ_COUNT][SQL_MAX_PARTS];
+	bool holds_writer; /* holds the store's writer mutex */
+	int64_t changed;   /* the rows the first statement of the last sq_run() changed */
+	/* every statement, by sql_qid or sq_qid, each part of a write's text */
+	sqlite3_stmt *stmts[SQ_COUNT][SQL_MAX_PARTS];
 } sq_conn;
 
 typedef struct sq_store {
@@ -133,8 +131,8 @@ void sq_release(sq_store *st, sq_conn *c);
 /** Set the thread's error for SQLite result `rc` on `c` and return the booking code. */
 int sq_error(sq_conn *c, int rc);
 
-/** Statement `q` (prepared once per connection), reset and unbound. */
-int sq_stmt(sq_conn *c, sq_qid q, sqlite3_stmt **out);
+/** Statement `q` (sql_qid or sq_qid; its first part), prepared once per connection, reset and unbound. */
+int sq_stmt(sq_conn *c, int q, sqlite3_stmt **out);
 
 /** Bind each parameter of `s` by its name: $N or ?N is args[N - 1]. */
 int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n);
@@ -142,18 +140,8 @@ int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n);
 /** Step: SQLITE_ROW or SQLITE_DONE, or a negative booking code (the statement is reset). */
 int sq_step(sq_conn *c, sqlite3_stmt *s);
 
-/**
- * Step a row loop: `while (sq_next(c, s, &rc)) { ...; rc = cb(...); }`.
- * Returns false when *rc is already non-zero, at the end (*rc = 0) or on
- * an error (*rc = the booking code).
- */
-bool sq_next(sq_conn *c, sqlite3_stmt *s, int *rc);
-
-/** Run statement `q` with `args` to completion; *row_out (may be NULL): whether it answered a row. */
-int sq_run(sq_conn *c, sq_qid q, const sql_arg *args, size_t n, bool *row_out);
-
-/** sqlite3_changes() of the last statement. */
-int64_t sq_changes(sq_conn *c);
+/** Run each statement of `q` with `args` to completion; *row_out (may be NULL): whether one answered a row. */
+int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out);
 
 typedef int (*sq_body_fn)(sq_conn *c, void *arg);
 
@@ -166,13 +154,6 @@ int sq_end(sq_store *st, sq_conn *c, int rc);
 /** Run a statement text (several allowed) with sqlite3_exec. */
 int sq_exec(sq_conn *c, const char *sql);
 
-/* --- text helpers ------------------------------------------------------ */
-
-/** Copy column `i` into a fixed buffer (truncated, always terminated; NULL → ""). */
-void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t cap);
-/** Column text or "" (borrowed until the next step/reset). */
-const char *sq_col_text(sqlite3_stmt *s, int i);
-
 /* --- schema.c ----------------------------------------------------------- */
 
 /** The schema and its migration hooks (sql/sql.h). */
@@ -182,11 +163,5 @@ extern const sql_schema sq_schema;
 
 int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
 int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
-#define SQ_BOOKING_COLUMNS \
-	"id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at, " \
-	"expires_at, updated_at, version"
-#define SQ_PAYMENT_COLUMNS \
-	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, " \
-	"refunded_amount, created_at, updated_at"
 
 #endif

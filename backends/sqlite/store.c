@@ -19,19 +19,13 @@
  *   synchronous=full  PRAGMA synchronous=FULL; "normal" (the default) NORMAL
  * SPDX-License-Identifier: MIT
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sqlite_store.h"
 
 #define SQ_DEFAULT_POOL_SIZE 10
 #define SQ_DEFAULT_TIMEOUT_SECONDS 30
-
-/* What the URL sets. */
-typedef struct sq_settings {
-	int pool_size;
-	int pool_timeout_s;
-	bool sync_full;
-} sq_settings;
 
 /* --- construction ------------------------------------------------------------------ */
 
@@ -85,37 +79,31 @@ static int url_path(const char *url, const char **path_out, size_t *len_out)
 	return 0;
 }
 
-static int url_synchronous(const booking_url_query *q, bool *full_out)
+/* The URL's settings into the store: pool_max, busy_ms, sync_full. */
+static int url_settings(const char *url, sq_store *st)
 {
-	static const char *const names[] = {"normal", "full"};
-	size_t i = 0;
-	int rc = booking_url_query_choice(q, names, 2, &i);
-	if (rc == 0)
-		*full_out = i == 1;
-	return rc;
-}
-
-static int url_settings(const char *url, sq_settings *out)
-{
+	static const char *const sync_names[] = {"normal", "full"};
+	int pool_size = SQ_DEFAULT_POOL_SIZE, timeout_s = SQ_DEFAULT_TIMEOUT_SECONDS;
+	size_t sync = 0;
 	booking_url_query q;
 	int rc;
 
-	out->pool_size = SQ_DEFAULT_POOL_SIZE;
-	out->pool_timeout_s = SQ_DEFAULT_TIMEOUT_SECONDS;
-	out->sync_full = false;
 	booking_url_query_init(&q, url, "store_url");
 	while ((rc = booking_url_query_next(&q)) > 0) {
 		if (booking_url_query_is(&q, "pool"))
-			rc = booking_url_query_int(&q, 1, 50, &out->pool_size);
+			rc = booking_url_query_int(&q, 1, 50, &pool_size);
 		else if (booking_url_query_is(&q, "pool_timeout"))
-			rc = booking_url_query_int(&q, 5, 120, &out->pool_timeout_s);
+			rc = booking_url_query_int(&q, 5, 120, &timeout_s);
 		else if (booking_url_query_is(&q, "synchronous"))
-			rc = url_synchronous(&q, &out->sync_full);
+			rc = booking_url_query_choice(&q, sync_names, 2, &sync);
 		else
 			rc = booking_url_query_unknown(&q, "pool, pool_timeout, synchronous");
 		if (rc < 0)
 			return rc;
 	}
+	st->pool_max = (size_t)pool_size;
+	st->busy_ms = 1000 * timeout_s;
+	st->sync_full = sync == 1;
 	return rc;
 }
 
@@ -125,17 +113,10 @@ static int url_settings(const char *url, sq_settings *out)
  */
 static char *path_dup(const char *path, size_t n)
 {
-	bool uri = n >= 5 && has_prefix(path, "file:");
-	char *out = booking_malloc(n + (uri ? 3 : 1));
-	if (out != NULL) {
-		size_t at = 0;
-		if (uri) {
-			out[at++] = '.';
-			out[at++] = '/';
-		}
-		memcpy(out + at, path, n);
-		out[at + n] = '\0';
-	}
+	char *out = booking_malloc(n + 3);
+
+	if (out != NULL)
+		snprintf(out, n + 3, "%s%.*s", n >= 5 && has_prefix(path, "file:") ? "./" : "", (int)n, path);
 	return out;
 }
 
@@ -143,7 +124,6 @@ int booking__sqlite_store_new(booking_store **out, const char *url)
 {
 	sq_store *st;
 	sq_conn *c;
-	sq_settings set;
 	const char *path = NULL;
 	size_t path_len = 0;
 	int rc;
@@ -151,37 +131,29 @@ int booking__sqlite_store_new(booking_store **out, const char *url)
 	*out = NULL;
 	if (url == NULL || !has_prefix(url, "sqlite:"))
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}", "sqlite: not a sqlite: URL");
-	if ((rc = url_path(url, &path, &path_len)) < 0 || (rc = url_settings(url, &set)) < 0)
+	if ((rc = url_path(url, &path, &path_len)) < 0)
 		return rc;
 	if (sqlite3_threadsafe() == 0)
 		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "sqlite: the library was built without threads");
 	st = booking_calloc(1, sizeof *st);
 	if (st == NULL)
 		return booking_error_oom();
-	st->path = path_dup(path, path_len);
-	if (st->path == NULL) {
-		booking_free(st);
-		return booking_error_oom();
-	}
-	st->memory = strcmp(st->path, ":memory:") == 0;
-	st->busy_ms = 1000 * set.pool_timeout_s;
-	st->sync_full = set.sync_full;
-	/* One connection holds a private memory database: it is the database. */
-	st->pool_max = st->memory ? 1 : (size_t)set.pool_size;
-	rc = sq_pool_init(st);
-	if (rc != 0) {
-		booking_free(st->path);
-		booking_free(st);
-		return rc;
-	}
 	sql_store_init((sql_store *)st, &sq_sql_driver, &sq_store_ledger, sq_free);
+	if ((rc = url_settings(url, st)) == 0 && (st->path = path_dup(path, path_len)) == NULL)
+		rc = booking_error_oom();
+	if (rc == 0) {
+		st->memory = strcmp(st->path, ":memory:") == 0;
+		/* One connection holds a private memory database: it is the database. */
+		st->pool_max = st->memory ? 1 : st->pool_max;
+		rc = sq_pool_init(st);
+	}
 	/* Open one connection now: a bad path fails here, not on first use. */
-	rc = sq_acquire(st, &c);
+	if (rc == 0 && (rc = sq_acquire(st, &c)) == 0)
+		sq_release(st, c);
 	if (rc != 0) {
 		sq_free(&st->parent);
 		return rc;
 	}
-	sq_release(st, c);
 	*out = &st->parent;
 	return 0;
 }
