@@ -387,8 +387,12 @@ static int pgd_query(sql_store *st, sql_qid q, const sql_arg *args, size_t n, sq
 static int pgd_write(sql_store *st, sql_qid q, const sql_arg *args, size_t n, int64_t *changed)
 {
 	const pg_query pq = {(pg_query_id)(PGQ_COUNT + q), pg_texts[q]};
-	const pg_query rq = {(pg_query_id)(PGQ_COUNT + pg_resolvers[q]), pg_texts[pg_resolvers[q]]};
-	const pg_resolver resolve = {&rq, args, n}; /* the write's resolver with the write's arguments */
+	/*
+	 * The write's resolver with the write's arguments, prepared under a name
+	 * of its own: the plain read of the same text takes fewer parameters.
+	 */
+	const pg_query rq = {(pg_query_id)(PGQ_COUNT + SQLQ_COUNT + pg_resolvers[q]), pg_texts[pg_resolvers[q]]};
+	const pg_resolver resolve = {&rq, args, n};
 	PGresult *r = NULL;
 	int rc = pg_run((pg_store *)st, &pq, args, n, &r, &resolve);
 

@@ -53,7 +53,7 @@ typedef struct pg_conn {
 	bool sent;             /* the last statement reached the wire: its outcome may be unknown */
 	int pid;               /* server process of this session, for settling a lost write */
 	char started[64];      /* its backend_start, so a reused pid is never mistaken for it */
-	uint64_t prepared[(PGQ_COUNT + SQLQ_COUNT + 63) / 64];
+	uint64_t prepared[(PGQ_COUNT + 2 * SQLQ_COUNT + 63) / 64]; /* our own, the shared ones, their resolvers */
 } pg_conn;
 
 typedef struct pg_store {

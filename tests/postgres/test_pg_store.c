@@ -787,6 +787,41 @@ START_TEST(a_hold_whose_request_was_lost_is_reported_not_applied)
 }
 END_TEST
 
+/*
+ * A shared write whose reply was lost is settled by its resolver, a read of
+ * the write's row run with the write's arguments. That read must not take
+ * the plain read's prepared statement (prepared then with the write's
+ * parameter count, a later read of one argument on the connection would be
+ * refused): the pool has one connection, so the read after the settle
+ * reuses the very session that settled.
+ */
+START_TEST(a_movie_whose_reply_was_lost_is_settled_and_reads_go_on)
+{
+	proxy p;
+	char url[1024];
+	world w;
+
+	proxy_start(&p, server_port());
+	proxied_url(url, sizeof url, &p, "settle_movie");
+	w.st = open_store(url, 1, 5);
+	booking_movie m = {{0}, (char *)"Lost reply", 90, T0}, warm = {{0}, (char *)"Warm", 90, T0};
+	booking_uuid_v7(warm.id, T0);
+	booking_uuid_v7(m.id, T0 + 1);
+	ck_assert_ok(w.st->catalog->movie_insert(w.st, &warm)); /* the insert is prepared on this connection */
+	atomic_store(&p.mode, DROP_REPLY);
+	ck_assert_ok(w.st->catalog->movie_insert(w.st, &m)); /* committed, reply lost, settled: success */
+	ck_assert_int_eq(atomic_load(&p.cuts), 1);
+	for (int i = 0; i < 2; i++) { /* the read, on the connection that settled */
+		booking_movie *got = NULL;
+		ck_assert_ok(w.st->catalog->movie_get(w.st, i ? warm.id : m.id, &got));
+		ck_assert_str_eq(got->title, i ? "Warm" : "Lost reply");
+		booking_movie_free(got);
+	}
+	w.st->free(w.st);
+	proxy_stop(&p);
+}
+END_TEST
+
 START_TEST(a_cancel_whose_reply_was_lost_is_settled_as_committed)
 {
 	proxy p;
@@ -1013,6 +1048,7 @@ int main(void)
 	tcase_add_test(tc, a_hold_whose_reply_was_lost_is_settled_as_committed);
 	tcase_add_test(tc, a_hold_whose_request_was_lost_is_reported_not_applied);
 	tcase_add_test(tc, a_cancel_whose_reply_was_lost_is_settled_as_committed);
+	tcase_add_test(tc, a_movie_whose_reply_was_lost_is_settled_and_reads_go_on);
 	tcase_add_test(tc, a_statement_over_its_timeout_is_unavailable);
 	tcase_add_test(tc, a_caller_waits_for_a_free_connection_then_gets_unavailable);
 	tcase_add_test(tc, outbox_readers_see_every_event_once_in_position_order_while_writers_commit);
