@@ -55,7 +55,7 @@ OWNERSHIP = re.compile(
     r"\bfree[sd]?\b[^.;]*\bwith\b|booking_\w*free\(\)|booking_close\(\)|"
     r"\bmay be NULL|\bcan be NULL|must not be NULL|never NULL|\bNULL(:| is | for | means | gives | to )|"
     r"outlives?\b|valid (until|while|for)|lifetime|\bcopied\b|\bcopies\b|\bstatic\b|"
-    r"for the (duration of the )?call|during the call|caller'?s? (buffer|array|struct)|"
+    r"for the (duration of the )?call|during the call|caller'?s? (buffer|array|struct|int|size_t|variable|ctx)|"
     r"written (in|into)|filled",
     re.I)
 BLANKET_BORROWED = re.compile(
