@@ -62,7 +62,7 @@ typedef struct booking_token {
  * before anything else (white space included); surrounding white space is
  * trimmed and the WHOLE address is lower-cased (so "Alice@Example.COM" and
  * "alice@example.com" are one account). Accepted: ASCII dot-atom local part
- * (1..64 bytes of letters, digits and !#$%&'*+/=?^_`{|}~- with single
+ * (1..64 bytes of letters, digits and !\#$%&'*+/=?^_\`{|}~- with single
  * inner dots) '@' a domain of at least two dot-separated labels of
  * letters, digits and inner hyphens (1..63 bytes each); 254 bytes at most.
  * Internationalised addresses must be given in ASCII (punycode domain).

@@ -134,6 +134,7 @@ BOOKING_EXTERN(int) booking_error_http_status(int code);
 /**
  * `{"error":{"code":NAME,"message":...,"details":{...}}}` for `err` (NULL:
  * the last error of this thread), its text made safe to show.
+ * @param err the record to describe; borrowed; NULL: booking_error_last().
  * @param json_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL `json_out`) or BOOKING_ENOMEM —

@@ -52,6 +52,7 @@ struct booking_lock_manager {
  * @param out set to the object (caller owns; free it with its `free`
  *            member); NULL after a failure.
  * @param url the lock manager's URL; borrowed for the call.
+ * @param clock borrowed, must outlive the lock manager; NULL: the system clock.
  * @return 0, BOOKING_EVALIDATION (NULL `out` or `url`, unknown scheme, bad
  *         URL or an invalid lock manager), BOOKING_ENOTSUPPORTED (backend
  *         not built), BOOKING_EUNAVAILABLE (server unreachable),

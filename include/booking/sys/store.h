@@ -539,6 +539,7 @@ template <typename T> static inline T booking__store_group_init(unsigned int ver
  * @param out set to the store (caller owns; free it with its `free`
  *            member); NULL after a failure.
  * @param url the store's URL; borrowed for the call.
+ * @param clock handed to the constructor; borrowed, must outlive the store; NULL: the system clock.
  * Thread-safe.
  * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or parameter, or an
  *         invalid store), BOOKING_ENOTSUPPORTED (backend not built),
