@@ -41,7 +41,11 @@ definitions of the backend API):
     (which thread calls it), as for a function.
 
 Every header: no citation of a document that does not ship (`guide`,
-`DESIGN.md`, a `.md` outside doc/, a doc/NAME.md that does not exist).
+`DESIGN.md`, a `.md` outside doc/, a doc/NAME.md that does not exist),
+reported as `header:line: comment: cites ...`.
+
+A call that always fails (booking_error_oom()) says "always" in its @return
+instead of naming 0.
 """
 
 import os
@@ -230,9 +234,9 @@ class Checker:
                     self.headers.append(os.path.join(dirpath, f))
         self.headers.sort()
 
-    def gap(self, path, line, name, what):
+    def gap(self, path, line, name, what, kind="missing"):
         rel = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
-        self.gaps.append(f"{rel}:{line}: {name}: missing {what}")
+        self.gaps.append(f"{rel}:{line}: {name}: {kind} {what}")
 
     def load(self, path):
         text = open(path, encoding="utf-8").read()
@@ -278,15 +282,15 @@ class Checker:
             line = self.line_of(text, cs)
             body = flat(comment_body(ct))
             if re.search(r"\bguide\b", body, re.I):
-                self.gap(path, line, "comment", "nothing: cites the guide, which does not ship (cite doc/NAME.md)")
+                self.gap(path, line, "comment", "the guide, which does not ship (cite doc/NAME.md)", "cites")
             for m in DOC_CITATION.finditer(body):
                 cited = m.group(0)
                 if "NAME" in cited or cited.startswith("share/doc/libbooking/"):
                     continue  # the rule itself (doc/NAME.md), or where doc/ installs
                 if not cited.startswith("doc/"):
-                    self.gap(path, line, "comment", f"nothing: cites {cited}, outside doc/")
+                    self.gap(path, line, "comment", f"{cited}, outside doc/", "cites")
                 elif not os.path.exists(os.path.join(ROOT, cited)):
-                    self.gap(path, line, "comment", f"nothing: cites {cited}, which does not exist")
+                    self.gap(path, line, "comment", f"{cited}, which does not exist", "cites")
 
     def check_header(self, path):
         text, code, comments = self.load(path)
@@ -368,7 +372,7 @@ class Checker:
             self.gap(path, line, name, "@return saying what the number means")
         for code in ERROR_CODE.findall(doc.ret):
             if code not in self.codes and not code.startswith("BOOKING_ENV"):
-                self.gap(path, line, name, f"nothing: cites {code}, which is no booking_error_code")
+                self.gap(path, line, name, f"{code}, which is no booking_error_code", "cites")
         if "*" in rtype and not OWNERSHIP.search(doc.main + " " + doc.ret):
             self.gap(path, line, name, "ownership of the returned pointer (static / borrowed / caller owns, free with X)")
         if not THREAD.search(doc.text):
