@@ -149,7 +149,8 @@ BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
  * give every process that pays against one store the same file.
  * @param path the file to create; borrowed.
  * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION (NULL or unusable path),
- *         BOOKING_EINTERNAL (I/O, or no randomness; the message names the file).
+ *         BOOKING_EINTERNAL (I/O, the message names the file; or libsodium
+ *         failed to initialise).
  * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_payment_key_generate_file(const char *path);
