@@ -30,6 +30,14 @@ for cited in $(grep -rhoE 'doc/[a-z_-]+\.md' "$src/include" | sort -u); do
 	find "$tmp/root" -path "*/share/doc/libbooking/${cited#doc/}" | grep -q . ||
 		{ echo "a header cites $cited, which is not installed" >&2; exit 1; }
 done
+# The man pages, and the API reference when the build made it (option docs).
+for page in man1/booking.1 man3/libbooking.3; do
+	find "$tmp/root" -path "*/share/man/$page" | grep -q . || { echo "$page was not installed" >&2; exit 1; }
+done
+if [ -f "$build/html/index.html" ]; then
+	find "$tmp/root" -path "*/share/doc/libbooking/html/index.html" | grep -q . ||
+		{ echo "the API reference was built but not installed under share/doc/libbooking/html" >&2; exit 1; }
+fi
 echo "pkg-config --static: $(PKG_CONFIG_LIBDIR="$pcdir" pkg-config --static --libs libbooking)"
 cp "$src/examples/hold_and_pay.c" "$tmp/"
 (cd "$tmp" && cc -std=c11 -Wall -Wextra -Werror hold_and_pay.c $cflags $libs -o hold_and_pay)

@@ -20,15 +20,21 @@ typedef enum booking_invariant {
 	BOOKING_INV_MONEY = 6                /**< succeeded − refunded = confirmed totals */
 } booking_invariant;
 
-/** The stable name of an invariant: the constant without its prefix ("SEAT_SINGLE_OWNER"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of an invariant: the constant without its prefix ("SEAT_SINGLE_OWNER").
+ * @param invariant a booking_invariant; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_invariant_name(booking_invariant invariant);
 
+/** One violation booking_check() found. */
 typedef struct booking_violation {
 	booking_invariant invariant;
 	char entity_id[BOOKING_ID_SIZE]; /**< the booking/payment/event concerned, "" if none */
 	char *message;
 } booking_violation;
 
+/** What booking_check() found. Caller owns: booking_check_report_free(). */
 typedef struct booking_check_report {
 	size_t count;                 /**< violations found; 0 means all six invariants hold */
 	booking_violation *items;
@@ -41,17 +47,28 @@ typedef struct booking_check_report {
  * the system is quiet: a payment in flight is not a violation, but a
  * half-finished one looks like one until booking_payment_recover() runs.
  *
- * @param out caller owns; booking_check_report_free().
- * @return 0 when the check ran (whatever it found), or an error running it.
+ * @param out caller owns; booking_check_report_free(). NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @return 0 when the check ran (whatever it found), or an error running it:
+ *         BOOKING_EVALIDATION (NULL `out` or `bk`), BOOKING_EUNAVAILABLE
+ *         (store unreachable or its circuit open), BOOKING_ENOMEM, store errors.
+ * Thread-safe; it reads the whole store, so it is slow on a large one.
  * Host-only, no ctx: an operator's audit of the whole store, run by the host process (the CLI
  * asks for an admin login first).
  */
 BOOKING_EXTERN(booking_error_code) booking_check(booking_check_report **out, booking *bk);
+
+/**
+ * Free a report of booking_check() and its messages.
+ * @param r the report, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a report no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_check_report_free(booking_check_report *r);
 
 /**
  * A report as JSON text: {"ok":bool,"violations":[{"invariant":n,
  * "entity_id":..,"message":..}],"examined":{...}}.
+ * @param r the report; borrowed.
  * @param json_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
@@ -60,8 +77,13 @@ BOOKING_EXTERN(booking_error_code) booking_check_report_to_json(char **json_out,
 
 /**
  * Bring the store's schema up to date (booking_open() does it too).
- * @param version_out the schema version afterwards; may be NULL.
- * @return 0, BOOKING_ESCHEMA (written by a newer libbooking), ...
+ * @param version_out the schema version afterwards; may be NULL. After a
+ *        failure do not read it: the core leaves it untouched, and a store
+ *        may or may not have written it.
+ * @param bk the handle; borrowed.
+ * @return 0, BOOKING_ESCHEMA (written by a newer libbooking),
+ *         BOOKING_EVALIDATION (NULL `bk`), BOOKING_EUNAVAILABLE, store errors.
+ * Thread-safe: stores migrate safely when several processes do it at once.
  * Host-only, no ctx: schema upgrades belong to whoever deploys the store.
  */
 BOOKING_EXTERN(booking_error_code) booking_migrate(int *version_out, booking *bk);
@@ -69,6 +91,7 @@ BOOKING_EXTERN(booking_error_code) booking_migrate(int *version_out, booking *bk
 /**
  * The backend URLs the handle runs on, passwords masked, as JSON
  * {"store":..,"locks":..,"events":..,"gateway":..}.
+ * @param bk the handle; borrowed.
  * @param json_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.

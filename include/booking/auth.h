@@ -62,13 +62,17 @@ typedef struct booking_token {
  * before anything else (white space included); surrounding white space is
  * trimmed and the WHOLE address is lower-cased (so "Alice@Example.COM" and
  * "alice@example.com" are one account). Accepted: ASCII dot-atom local part
- * (1..64 bytes of letters, digits and !#$%&'*+/=?^_`{|}~- with single
+ * (1..64 bytes of letters, digits and !\#$%&'*+/=?^_\`{|}~- with single
  * inner dots) '@' a domain of at least two dot-separated labels of
  * letters, digits and inner hyphens (1..63 bytes each); 254 bytes at most.
  * Internationalised addresses must be given in ASCII (punycode domain).
  *
- * @param out caller owns; booking_free().
- * @return 0, BOOKING_EVALIDATION (details: {"field":"email"}), BOOKING_ENOMEM.
+ * @param out   set to the normalised address; caller owns, booking_free();
+ *              NULL after a failure.
+ * @param email the address as typed; borrowed.
+ * @return 0, BOOKING_EVALIDATION (details: {"field":"email"}; also NULL
+ *         `out`), BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_email_normalize(char **out, const char *email);
 
@@ -78,6 +82,9 @@ BOOKING_EXTERN(booking_error_code) booking_email_normalize(char **out, const cha
  * the classes lower-case letters, upper-case letters, digits, others; not
  * equal to the e-mail address (compared case-insensitively; `email` may
  * be NULL). Never echoes the password.
+ * @param password the candidate; borrowed; NULL fails the "length" rule.
+ * @param email    the account's address, borrowed; may be NULL.
+ * Thread-safe; needs no handle.
  *
  * @return 0 or BOOKING_EVALIDATION with details {"field":"password","rule":
  *         "length"|"utf8"|"control"|"classes"|"email"}.
@@ -92,12 +99,19 @@ BOOKING_EXTERN(booking_error_code) booking_password_check(const char *password, 
  * Anyone may register a customer (an anonymous ctx will do); an ADMIN
  * user needs an admin or system ctx.
  *
- * @param out  the new user (may be NULL); caller owns: booking_user_free().
- * @param ctx  who asks (tracing; the role matters for role ADMIN).
- * @param role BOOKING_ROLE_CUSTOMER or BOOKING_ROLE_ADMIN.
+ * @param out      the new user (may be NULL); caller owns: booking_user_free().
+ *                 NULL after a failure.
+ * @param bk       the handle; borrowed.
+ * @param ctx      who asks (tracing; the role matters for role ADMIN);
+ *                 borrowed for the call; NULL: anonymous.
+ * @param email    the address; borrowed (normalised: booking_email_normalize()).
+ * @param password borrowed; checked by booking_password_check(); never stored.
+ * @param role     BOOKING_ROLE_CUSTOMER or BOOKING_ROLE_ADMIN.
  * @return 0, BOOKING_EVALIDATION (email, password, role), BOOKING_EEXISTS
  *         (the address is taken), BOOKING_EFORBIDDEN, BOOKING_ENOTSUPPORTED
- *         (the store has no users), BOOKING_ENOMEM, store errors.
+ *         (the store has no users), BOOKING_EUNAVAILABLE (store unreachable,
+ *         deadline passed), BOOKING_EINTERNAL (hashing failed),
+ *         BOOKING_ENOMEM, store errors.
  * Thread-safe. Takes the time of one argon2id hash.
  */
 BOOKING_EXTERN(booking_error_code) booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
@@ -119,10 +133,18 @@ BOOKING_EXTERN(booking_error_code) booking_auth_register(booking_user **out, boo
  * time: keep the configured cost at or above every stored one.)
  *
  * @param token_out the token in compact form; caller owns: booking_free().
+ *                  NULL after a failure.
  * @param user_out  the user (may be NULL); caller owns: booking_user_free().
- * @param ctx       tracing only; may be NULL.
+ *                  NULL after a failure.
+ * @param bk        the handle; borrowed.
+ * @param ctx       tracing only; may be NULL; borrowed for the call.
+ * @param email     borrowed.
+ * @param password  borrowed; never stored, never logged.
  * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED (no private key
- *         configured, or the store has no users), BOOKING_ENOMEM, store errors.
+ *         configured, or the store has no users), BOOKING_EVALIDATION
+ *         (NULL `token_out` or `bk`, a bad ctx), BOOKING_EUNAVAILABLE,
+ *         BOOKING_ENOMEM, store errors.
+ * Thread-safe. Takes the time of one argon2id verification.
  */
 BOOKING_EXTERN(booking_error_code) booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
                                        const char *email, const char *password);
@@ -132,11 +154,17 @@ BOOKING_EXTERN(booking_error_code) booking_auth_login(char **token_out, booking_
  * (and `iat` not in the future) with jwt_leeway_seconds, `iss` ==
  * jwt_issuer, `aud` contains jwt_audience, and not revoked.
  *
- * @param out caller owns: booking_token_free().
+ * @param out   set to what the token says; caller owns: booking_token_free().
+ *              NULL after a failure.
+ * @param bk    the handle; borrowed.
+ * @param token the compact JWT; borrowed.
  * @return 0, BOOKING_EUNAUTHORIZED (details {"reason":...}: "malformed",
  *         "algorithm", "unknown_kid", "signature", "expired", "not_yet_valid",
  *         "issued_in_future", "issuer", "audience", "claims", "revoked"),
- *         BOOKING_ENOTSUPPORTED (no keys configured), BOOKING_ENOMEM, store errors.
+ *         BOOKING_ENOTSUPPORTED (no keys configured), BOOKING_EVALIDATION
+ *         (NULL `out` or `bk`), BOOKING_EUNAVAILABLE (the revocation list
+ *         cannot be read), BOOKING_ENOMEM, store errors.
+ * Thread-safe.
  * Host-only, no ctx: it is how a ctx is made from a token.
  */
 BOOKING_EXTERN(booking_error_code) booking_auth_verify(booking_token **out, booking *bk, const char *token);
@@ -147,8 +175,16 @@ BOOKING_EXTERN(booking_error_code) booking_auth_verify(booking_token **out, book
  * The ctx borrows its user_id from `*tok_out`: keep the token until the
  * ctx is no longer used, then booking_token_free() it.
  *
- * @return as booking_auth_verify(); on failure *tok_out is NULL and
- *         `ctx_out` is an anonymous ctx.
+ * @param ctx_out the caller's ctx to fill; may be NULL (BOOKING_EVALIDATION).
+ *                After a failure it is an anonymous ctx.
+ * @param tok_out set to the token (caller owns: booking_token_free(), after
+ *                the last use of the ctx); NULL after a failure.
+ * @param bk      the handle; borrowed.
+ * @param token   the compact JWT; borrowed for the call.
+ * @return 0, or as booking_auth_verify(): BOOKING_EUNAUTHORIZED,
+ *         BOOKING_ENOTSUPPORTED, BOOKING_EVALIDATION (also NULL `ctx_out`
+ *         or `tok_out`), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token);
 
@@ -159,23 +195,54 @@ BOOKING_EXTERN(booking_error_code) booking_auth_ctx(booking_ctx *ctx_out, bookin
  * window after `exp` is revoked like any other. The token must verify (a
  * token already revoked is fine: revoking is idempotent).
  *
- * @param ctx tracing only; may be NULL.
- * @return 0, BOOKING_EUNAUTHORIZED, BOOKING_ENOTSUPPORTED, store errors.
+ * @param bk    the handle; borrowed.
+ * @param ctx   tracing only; may be NULL; borrowed for the call.
+ * @param token the compact JWT; borrowed.
+ * @return 0, BOOKING_EUNAUTHORIZED (the token does not verify),
+ *         BOOKING_ENOTSUPPORTED (no keys, or the store keeps no
+ *         revocations), BOOKING_EVALIDATION (NULL `bk`, a bad ctx),
+ *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token);
 
 /**
  * A user by id: the actor itself, or any user for admins and the system.
- * @param user_id NULL: the actor (ctx->user_id).
- * @param out caller owns: booking_user_free().
- * @return 0, BOOKING_ENOTFOUND, BOOKING_EFORBIDDEN, BOOKING_EUNAUTHORIZED, ...
+ * @param out     caller owns: booking_user_free(). NULL after a failure.
+ * @param bk      the handle; borrowed.
+ * @param ctx     who asks; borrowed for the call.
+ * @param user_id borrowed; NULL: the actor (ctx->user_id).
+ * @return 0, BOOKING_ENOTFOUND, BOOKING_EFORBIDDEN (another user's, not
+ *         admin), BOOKING_EUNAUTHORIZED (no ctx, or no signed-in user),
+ *         BOOKING_EVALIDATION (NULL `out` or `bk`, a bad ctx),
+ *         BOOKING_ENOTSUPPORTED (the store has no users),
+ *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id);
 
+/**
+ * Free a user record and its email: one from booking_auth_register(),
+ * booking_auth_login(), booking_user_get() or booking_user_copy().
+ * @param u the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_user_free(booking_user *u);
+
+/**
+ * Free a token record from booking_auth_verify(), booking_auth_ctx() or
+ * booking_jwt_verify(). A ctx that borrowed its user_id from it must no
+ * longer be used.
+ * @param t the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_token_free(booking_token *t);
 
-/** "customer", "admin", "system", "none". Static. */
+/**
+ * The stable name of a role: "customer", "admin", "system", "none".
+ * @param role a booking_role; other numbers give "none".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_role_name(booking_role role);
 
 /* ------------------------------------------------------------------------ */
@@ -188,11 +255,15 @@ typedef struct booking_jwk_set booking_jwk_set;
 
 /**
  * Generate an Ed25519 key pair as JWK text.
- * @param kid NULL: the RFC 7638 thumbprint of the public key.
- * @param private_jwk_out {"kty":"OKP","crv":"Ed25519","x":..,"d":..,"kid":..,"alg":"EdDSA","use":"sig"}.
- * @param public_jwk_out  the same without "d". Either may be NULL.
- * Caller owns both: booking_free() (the private one is wiped by nobody: keep it short-lived).
- * @return 0, BOOKING_EVALIDATION (kid), BOOKING_ENOMEM.
+ * @param kid NULL: the RFC 7638 thumbprint of the public key; borrowed.
+ * @param private_jwk_out {"kty":"OKP","crv":"Ed25519","x":..,"d":..,"kid":..,"alg":"EdDSA","use":"sig"};
+ *        caller owns: booking_free(); may be NULL; NULL after a failure.
+ * @param public_jwk_out  the same without "d"; caller owns: booking_free();
+ *        may be NULL; NULL after a failure.
+ * The private text is wiped by nobody: keep it short-lived.
+ * @return 0, BOOKING_EVALIDATION (kid), BOOKING_EINTERNAL (libsodium failed
+ *         to initialise), BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwk_generate(char **private_jwk_out, char **public_jwk_out, const char *kid);
 
@@ -205,10 +276,14 @@ BOOKING_EXTERN(booking_error_code) booking_jwk_generate(char **private_jwk_out, 
  * and linked into place; the directories they go in must pass the checks
  * of booking_signing_key_load().
  *
- * @param kid NULL: the thumbprint. @param kid_out (may be NULL) the kid; booking_free().
+ * @param kid NULL: the thumbprint; borrowed.
+ * @param kid_out (may be NULL) the kid; caller owns, booking_free(); NULL after a failure.
+ * @param private_path the new private key file; borrowed.
+ * @param public_path  the new public set file; borrowed.
  * @return 0, BOOKING_EEXISTS (either file exists), BOOKING_EVALIDATION
  *         (kid; an unsafe directory, details as for booking_signing_key_load()),
  *         BOOKING_EINTERNAL (I/O, message names the file), BOOKING_ENOMEM.
+ * Thread-safe as far as the files are: no two calls on the same paths at once.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwk_generate_files(char **kid_out, const char *private_path, const char *public_path,
                                                const char *kid);
@@ -225,18 +300,32 @@ BOOKING_EXTERN(booking_error_code) booking_jwk_generate_files(char **kid_out, co
  * know). A set without it — written by hand or by another system — is
  * refused, as is a set file that fails the checks of booking_jwk_set_load().
  *
- * @param kid NULL: the thumbprint. @param kid_out (may be NULL) the kid; booking_free().
+ * @param kid NULL: the thumbprint; borrowed.
+ * @param kid_out (may be NULL) the kid; caller owns, booking_free(); NULL after a failure.
+ * @param private_path the new private key file; borrowed.
+ * @param public_path  the existing public set, rewritten; borrowed.
  * @return 0, BOOKING_EEXISTS (private_path exists), BOOKING_ENOTFOUND (no set
  *         at public_path), BOOKING_EVALIDATION (kid taken or bad; unusable set;
  *         details {"field":"jwt_public_keys_file","file":..,"reason":"foreign_set"}
  *         for a set this library did not write; unsafe file or directory,
  *         details as for booking_jwk_set_load()), BOOKING_EINTERNAL (I/O),
  *         BOOKING_ENOMEM.
+ * Not thread-safe on one set file: rotations of the same `public_path` at
+ * once (threads or processes) may lose one of the new keys.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwk_rotate_files(char **kid_out, const char *private_path, const char *public_path,
                                              const char *kid);
 
-/** Parse a private OKP/Ed25519 JWK (with "d"; "x", when given, must match). */
+/**
+ * Parse a private OKP/Ed25519 JWK (with "d"; "x", when given, must match).
+ * @param out      set to the key; caller owns: booking_signing_key_free().
+ *                 NULL after a failure.
+ * @param jwk_json the JWK text; borrowed.
+ * @return 0, BOOKING_EVALIDATION (NULL `out`, not JSON, not an Ed25519
+ *         private key, "x" does not match "d"), BOOKING_EINTERNAL
+ *         (libsodium failed to initialise), BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
+ */
 BOOKING_EXTERN(booking_error_code) booking_signing_key_parse(booking_signing_key **out, const char *jwk_json);
 /**
  * booking_signing_key_parse() of a file, read only when nobody else could
@@ -246,6 +335,10 @@ BOOKING_EXTERN(booking_error_code) booking_signing_key_parse(booking_signing_key
  * links) is owned by this user or root and not writable by group or others
  * (no exception for sticky directories such as /tmp). The file is checked
  * with fstat() on the descriptor that is read.
+ * @param out  set to the key; caller owns: booking_signing_key_free().
+ *             NULL after a failure.
+ * @param path the file; borrowed.
+ * Thread-safe; needs no handle.
  *
  * @return 0; BOOKING_EVALIDATION naming the file when unreadable or refused:
  *         a refusal has details {"field":"jwt_private_key_file","file":path,
@@ -253,16 +346,26 @@ BOOKING_EXTERN(booking_error_code) booking_signing_key_parse(booking_signing_key
  *         plus "directory" when the directory is at fault; BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(booking_error_code) booking_signing_key_load(booking_signing_key **out, const char *path);
-/** The key's kid (borrowed, valid while the key lives). */
+/**
+ * The key's kid.
+ * @param key the key; borrowed; NULL gives NULL.
+ * @return the kid, borrowed: valid while the key lives. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_signing_key_kid(const booking_signing_key *key);
 /**
  * The public JWK of the key (JSON text, no "d").
+ * @param key the key; borrowed.
  * @param json_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_signing_key_public_jwk(char **json_out, const booking_signing_key *key);
-/** Wipes and frees. NULL is a no-op. */
+/**
+ * Wipe a signing key's secret from memory and free it.
+ * @param key from booking_signing_key_parse() or booking_signing_key_load(),
+ *            freed here; NULL is a no-op.
+ * Thread-safe, for a key no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
 
 /**
@@ -270,7 +373,10 @@ BOOKING_EXTERN(void) booking_signing_key_free(booking_signing_key *key);
  * kty/crv are skipped (a set may carry other algorithms' keys); an OKP
  * Ed25519 key must have a kid and a 32-byte "x"; kids are unique; a key
  * with "d" (a private key) is refused: public sets are published.
+ * @param out  set to the set; caller owns: booking_jwk_set_free(). NULL after a failure.
+ * @param json the set's text; borrowed.
  * @return 0, BOOKING_EVALIDATION, BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwk_set_parse(booking_jwk_set **out, const char *json);
 /**
@@ -279,14 +385,27 @@ BOOKING_EXTERN(booking_error_code) booking_jwk_set_parse(booking_jwk_set **out, 
  * owned by this process's effective user or root and not writable by group
  * or others; its directory as for booking_signing_key_load(). Readable by
  * all is fine: the keys are public.
+ * @param out  set to the set; caller owns: booking_jwk_set_free(). NULL after a failure.
+ * @param path the file; borrowed.
+ * Thread-safe; needs no handle.
  * @return 0; BOOKING_EVALIDATION naming the file when unreadable, bad or
  *         refused (details {"field":"jwt_public_keys_file","file":path,
  *         "reason":"group_or_world_writable"|"owner"[,"directory":dir]});
  *         BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwk_set_load(booking_jwk_set **out, const char *path);
-/** Number of usable (Ed25519) keys. */
+/**
+ * Number of usable (Ed25519) keys.
+ * @param set the set; borrowed; NULL gives 0.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(size_t) booking_jwk_set_count(const booking_jwk_set *set);
+
+/**
+ * Free a key set from booking_jwk_set_parse() or booking_jwk_set_load().
+ * @param set the set, freed here; NULL is a no-op.
+ * Thread-safe, for a set no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_jwk_set_free(booking_jwk_set *set);
 
 /* ------------------------------------------------------------------------ */
@@ -311,13 +430,19 @@ typedef struct booking_jwt_claims {
 /**
  * Sign a token: header {"alg":"EdDSA","typ":"JWT","kid":...}, claims sub,
  * role, iat, nbf, exp, jti, iss, aud.
- * @param out compact form; caller owns: booking_free().
- * @return 0, BOOKING_EVALIDATION (claims), BOOKING_ENOMEM.
+ * @param out    the token in compact form; caller owns: booking_free().
+ *               NULL after a failure.
+ * @param key    the signing key; borrowed.
+ * @param claims what the token says; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `key`; claims missing or
+ *         out of range), BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwt_sign(char **out, const booking_signing_key *key, const booking_jwt_claims *claims);
 
 #define BOOKING_JWT_VERIFY_OPTIONS_VERSION 1
 
+/** Options of booking_jwt_verify(). Start from BOOKING_JWT_VERIFY_OPTIONS_INIT. */
 typedef struct booking_jwt_verify_options {
 	unsigned int version;  /**< BOOKING_JWT_VERIFY_OPTIONS_VERSION */
 	const char *issuer;    /**< required: `iss` must equal it */
@@ -331,6 +456,7 @@ typedef struct booking_jwt_verify_options {
 /**
  * Initialise `opts` as BOOKING_JWT_VERIFY_OPTIONS_INIT does (`issuer` and
  * `audience` must still be set).
+ * @param opts    the caller's struct to fill.
  * @param version BOOKING_JWT_VERIFY_OPTIONS_VERSION, as the caller was compiled.
  * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
  *         `opts` is untouched). Thread-safe.
@@ -340,8 +466,14 @@ BOOKING_EXTERN(booking_error_code) booking_jwt_verify_options_init(booking_jwt_v
 /**
  * Verify a token against a public key set: the checks of
  * booking_auth_verify() except revocation (which needs a store).
- * @param out caller owns: booking_token_free().
- * @return 0, BOOKING_EUNAUTHORIZED (details {"reason":...}), BOOKING_EVALIDATION (options), BOOKING_ENOMEM.
+ * @param out   set to what the token says; caller owns: booking_token_free().
+ *              NULL after a failure.
+ * @param keys  the public keys; borrowed.
+ * @param token the compact JWT; borrowed.
+ * @param opts  issuer, audience, leeway and time; borrowed for the call.
+ * @return 0, BOOKING_EUNAUTHORIZED (details {"reason":...}), BOOKING_EVALIDATION
+ *         (NULL `out` or `opts`; options out of range), BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_jwt_verify(booking_token **out, const booking_jwk_set *keys, const char *token,
                                        const booking_jwt_verify_options *opts);

@@ -17,6 +17,7 @@ BOOKING_BEGIN_DECL
  * booking_*_free(). Fields are only ever appended in later versions.
  */
 
+/** A movie of the catalog. Caller owns: booking_movie_free(). */
 typedef struct booking_movie {
 	char id[BOOKING_ID_SIZE];
 	char *title;              /**< UTF-8, 1..200 bytes */
@@ -24,6 +25,7 @@ typedef struct booking_movie {
 	int64_t created_at;       /**< UTC ms */
 } booking_movie;
 
+/** A theater of the catalog. Caller owns: booking_theater_free(). */
 typedef struct booking_theater {
 	char id[BOOKING_ID_SIZE];
 	char *name;               /**< UTF-8, 1..200 bytes */
@@ -37,6 +39,7 @@ typedef struct booking_seat {
 	char category[BOOKING_CATEGORY_SIZE]; /**< [a-z0-9_-], 1..31 bytes */
 } booking_seat;
 
+/** A screen of a theater with its seat layout. Caller owns: booking_screen_free(). */
 typedef struct booking_screen {
 	char id[BOOKING_ID_SIZE];
 	char theater_id[BOOKING_ID_SIZE];
@@ -52,14 +55,20 @@ typedef struct booking_price {
 	int64_t amount;           /**< >= 0, minor units (cents) */
 } booking_price;
 
+/** Whether a showtime still sells seats. */
 typedef enum booking_showtime_status {
 	BOOKING_SHOWTIME_SCHEDULED = 1,
 	BOOKING_SHOWTIME_CANCELLED = 2
 } booking_showtime_status;
 
-/** The stable name of a showtime status: the constant without its prefix ("SCHEDULED"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a showtime status: the constant without its prefix ("SCHEDULED").
+ * @param status a booking_showtime_status; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_showtime_status_name(booking_showtime_status status);
 
+/** A showtime: a movie on a screen at a time, with its prices. Caller owns: booking_showtime_free(). */
 typedef struct booking_showtime {
 	char id[BOOKING_ID_SIZE];
 	char movie_id[BOOKING_ID_SIZE];
@@ -72,9 +81,11 @@ typedef struct booking_showtime {
 	int64_t created_at;
 } booking_showtime;
 
-/** A list of records. `items[0..count)`; caller owns; free with the matching *_list_free(). */
+/** Movies, `items[0..count)`; caller owns; free with booking_movie_list_free(). */
 typedef struct booking_movie_list { size_t count; booking_movie *items; } booking_movie_list;
+/** Theaters, `items[0..count)`; caller owns; free with booking_theater_list_free(). */
 typedef struct booking_theater_list { size_t count; booking_theater *items; } booking_theater_list;
+/** Showtimes, `items[0..count)`; caller owns; free with booking_showtime_list_free(). */
 typedef struct booking_showtime_list { size_t count; booking_showtime *items; } booking_showtime_list;
 
 /**
@@ -85,54 +96,254 @@ typedef struct booking_showtime_list { size_t count; booking_showtime *items; } 
  * A row may appear once; a layout has at most 5000 seats (a screen's limit)
  * and the spec at most 4096 bytes.
  *
- * @param seats_out caller owns; free with booking_free().
- * @return 0, BOOKING_EVALIDATION (the message says where), BOOKING_ENOMEM.
+ * @param seats_out set to `*count_out` seats in layout order; caller owns,
+ *                  free with booking_free(); NULL after a failure.
+ * @param count_out set to the number of seats; 0 after a failure.
+ * @param spec      the layout text; borrowed.
+ * @return 0, BOOKING_EVALIDATION (NULL output, empty or too long spec, bad
+ *         group: the message says where), BOOKING_ENOMEM.
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec);
 
-/** Create a movie (admin). `out` may be NULL. */
+/**
+ * Create a movie (admin or system).
+ * @param out   set to the new movie (caller owns; booking_movie_free());
+ *              may be NULL. NULL after a failure.
+ * @param bk    the handle; borrowed.
+ * @param ctx   an admin or system ctx; borrowed for the call.
+ * @param title UTF-8, 1..200 bytes; copied.
+ * @param duration_minutes 1..1000.
+ * @return 0,
+ *         BOOKING_EVALIDATION (NULL `bk`, a ctx of unknown version or role,
+ *         an argument out of range: the details name the field),
+ *         BOOKING_EUNAUTHORIZED (NULL `ctx`), BOOKING_EFORBIDDEN (not admin
+ *         or system), BOOKING_EUNAVAILABLE (the store is unreachable or its
+ *         circuit is open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ *         When only the read-back into `out` fails, the record was created.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx,
                                          const char *title, int duration_minutes);
+
+/**
+ * Read one movie by id. Anyone may read the catalog (an anonymous ctx will do).
+ * @param out set to the movie (caller owns; free with booking_movie_free()); NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @param ctx who asks; borrowed for the call.
+ * @param id  the movie's id; borrowed. Text that is no id answers BOOKING_EMOVIE_NOT_FOUND.
+ * @return 0, BOOKING_EMOVIE_NOT_FOUND, BOOKING_EVALIDATION (NULL `out` or `bk`, a ctx of
+ *         unknown version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id);
+
+/**
+ * Every movie of the catalog, by creation time. Anyone may read it.
+ * @param out set to the list (caller owns; free with booking_movie_list_free()); NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @param ctx who asks; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `bk`, a ctx of unknown
+ *         version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx);
+
+/**
+ * Free a movie and everything it points at: one from booking_movie_get(),
+ * booking_movie_create() or booking_movie_copy().
+ * @param m the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_movie_free(booking_movie *m);
+
+/**
+ * Free a movie list and everything it points at: one from booking_movie_list_all().
+ * @param l the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_movie_list_free(booking_movie_list *l);
 
-/** Create a theater (admin). `city` may be NULL. `out` may be NULL. */
+/**
+ * Create a theater (admin or system).
+ * @param out  set to the new theater (caller owns; booking_theater_free());
+ *             may be NULL. NULL after a failure.
+ * @param bk   the handle; borrowed.
+ * @param ctx  an admin or system ctx; borrowed for the call.
+ * @param name UTF-8, 1..200 bytes; copied.
+ * @param city UTF-8, 0..200 bytes; copied; may be NULL (stored as "").
+ * @return 0,
+ *         BOOKING_EVALIDATION (NULL `bk`, a ctx of unknown version or role,
+ *         an argument out of range: the details name the field),
+ *         BOOKING_EUNAUTHORIZED (NULL `ctx`), BOOKING_EFORBIDDEN (not admin
+ *         or system), BOOKING_EUNAVAILABLE (the store is unreachable or its
+ *         circuit is open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ *         When only the read-back into `out` fails, the record was created.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx,
                                            const char *name, const char *city);
+/**
+ * Read one theater by id. Anyone may read the catalog (an anonymous ctx will do).
+ * @param out set to the theater (caller owns; free with booking_theater_free()); NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @param ctx who asks; borrowed for the call.
+ * @param id  the theater's id; borrowed. Text that is no id answers BOOKING_ETHEATER_NOT_FOUND.
+ * @return 0, BOOKING_ETHEATER_NOT_FOUND, BOOKING_EVALIDATION (NULL `out` or `bk`, a ctx of
+ *         unknown version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id);
+
+/**
+ * Every theater of the catalog. Anyone may read it.
+ * @param out set to the list (caller owns; free with booking_theater_list_free()); NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @param ctx who asks; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `bk`, a ctx of unknown
+ *         version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx);
+
+/**
+ * Free a theater and everything it points at: one from booking_theater_get(),
+ * booking_theater_create() or booking_theater_copy().
+ * @param t the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_theater_free(booking_theater *t);
+
+/**
+ * Free a theater list and everything it points at: one from booking_theater_list_all().
+ * @param l the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
 
 /**
- * Create a screen of a theater with its seats (admin): 1..5000 seats, unique
- * labels. The seats are copied. `out` may be NULL.
- * @return 0, BOOKING_EVALIDATION, BOOKING_ETHEATER_NOT_FOUND, BOOKING_EFORBIDDEN, ...
+ * Create a screen of a theater with its seats (admin or system): 1..5000
+ * seats, unique labels.
+ * @param out        set to the new screen (caller owns; booking_screen_free());
+ *                   may be NULL. NULL after a failure.
+ * @param bk         the handle; borrowed.
+ * @param ctx        an admin or system ctx; borrowed for the call.
+ * @param theater_id the theater; borrowed.
+ * @param name       UTF-8, 1..200 bytes; copied.
+ * @param seats      `seat_count` seats (booking_layout_parse() makes them); copied, borrowed for the call.
+ * @param seat_count 1..5000.
+ * @return 0, BOOKING_ETHEATER_NOT_FOUND (no such theater, or `theater_id` is no id),
+ *         BOOKING_EVALIDATION (NULL `bk`, a ctx of unknown version or role,
+ *         an argument out of range: the details name the field),
+ *         BOOKING_EUNAUTHORIZED (NULL `ctx`), BOOKING_EFORBIDDEN (not admin
+ *         or system), BOOKING_EUNAVAILABLE (the store is unreachable or its
+ *         circuit is open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ *         When only the read-back into `out` fails, the record was created.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx,
                                           const char *theater_id, const char *name,
                                           const booking_seat *seats, size_t seat_count);
+/**
+ * Read one screen by id. Anyone may read the catalog (an anonymous ctx will do).
+ * @param out set to the screen (caller owns; free with booking_screen_free()); NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @param ctx who asks; borrowed for the call.
+ * @param id  the screen's id; borrowed. Text that is no id answers BOOKING_ESCREEN_NOT_FOUND.
+ * @return 0, BOOKING_ESCREEN_NOT_FOUND, BOOKING_EVALIDATION (NULL `out` or `bk`, a ctx of
+ *         unknown version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id);
+
+/**
+ * Free a screen and everything it points at: one from booking_screen_get(),
+ * booking_screen_create() or booking_screen_copy().
+ * @param s the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_screen_free(booking_screen *s);
 
 /**
- * Schedule a showtime of a movie on a screen (admin). `prices` must name
- * every seat category of the screen (others are refused). The showtime gets
- * one seat row per seat of the screen, all free. `out` may be NULL.
- * @return 0, BOOKING_EVALIDATION, BOOKING_EMOVIE_NOT_FOUND, BOOKING_ESCREEN_NOT_FOUND, BOOKING_EFORBIDDEN, ...
+ * Schedule a showtime of a movie on a screen (admin or system). `prices`
+ * must name every seat category of the screen once (others are refused).
+ * The showtime gets one seat row per seat of the screen, all free.
+ * @param out         set to the new showtime (caller owns; booking_showtime_free());
+ *                    may be NULL. NULL after a failure.
+ * @param bk          the handle; borrowed.
+ * @param ctx         an admin or system ctx; borrowed for the call.
+ * @param movie_id    the movie; borrowed.
+ * @param screen_id   the screen; borrowed.
+ * @param starts_at   UTC ms, after booking_now().
+ * @param currency    ISO 4217 code ("EUR"); copied.
+ * @param prices      `price_count` prices, one per seat category; copied, borrowed for the call.
+ * @param price_count 1..64.
+ * @return 0, BOOKING_EMOVIE_NOT_FOUND, BOOKING_ESCREEN_NOT_FOUND,
+ *         BOOKING_EVALIDATION (NULL `bk`, a ctx of unknown version or role,
+ *         an argument out of range: the details name the field),
+ *         BOOKING_EUNAUTHORIZED (NULL `ctx`), BOOKING_EFORBIDDEN (not admin
+ *         or system), BOOKING_EUNAVAILABLE (the store is unreachable or its
+ *         circuit is open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ *         When only the read-back into `out` fails, the record was created.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx,
                                             const char *movie_id, const char *screen_id, int64_t starts_at,
                                             const char *currency, const booking_price *prices,
                                             size_t price_count);
+/**
+ * Read one showtime by id. Anyone may read the catalog (an anonymous ctx will do).
+ * @param out set to the showtime (caller owns; free with booking_showtime_free()); NULL after a failure.
+ * @param bk  the handle; borrowed.
+ * @param ctx who asks; borrowed for the call.
+ * @param id  the showtime's id; borrowed. Text that is no id answers BOOKING_ESHOWTIME_NOT_FOUND.
+ * @return 0, BOOKING_ESHOWTIME_NOT_FOUND, BOOKING_EVALIDATION (NULL `out` or `bk`, a ctx of
+ *         unknown version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx,
                                          const char *id);
-/** Showtimes, optionally of one movie (`movie_id` NULL: all), ordered by start time. */
+/**
+ * Showtimes, optionally of one movie, ordered by start time. Anyone may read them.
+ * @param out      set to the list (caller owns; free with
+ *                 booking_showtime_list_free()); NULL after a failure.
+ * @param bk       the handle; borrowed.
+ * @param ctx      who asks; borrowed for the call.
+ * @param movie_id borrowed; NULL: every movie's. Text that is no id answers
+ *                 BOOKING_EMOVIE_NOT_FOUND (an unknown id: an empty list).
+ * @return 0, BOOKING_EMOVIE_NOT_FOUND, BOOKING_EVALIDATION (NULL `out` or
+ *         `bk`, a ctx of unknown version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
                                               const char *movie_id);
+/**
+ * Free a showtime and everything it points at: one from booking_showtime_get(),
+ * booking_showtime_create() or booking_showtime_copy().
+ * @param s the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_showtime_free(booking_showtime *s);
+
+/**
+ * Free a showtime list and everything it points at: one from booking_showtime_list_all().
+ * @param l the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_showtime_list_free(booking_showtime_list *l);
 
 /** The state of one seat at a showtime. */
@@ -142,9 +353,14 @@ typedef enum booking_seat_status {
 	BOOKING_SEAT_SOLD = 2
 } booking_seat_status;
 
-/** The stable name of a seat status: the constant without its prefix ("HELD"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a seat status: the constant without its prefix ("HELD").
+ * @param status a booking_seat_status; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_seat_status_name(booking_seat_status status);
 
+/** One seat of a seat map: its state and price at this moment. */
 typedef struct booking_seat_state {
 	char label[BOOKING_LABEL_SIZE];
 	char category[BOOKING_CATEGORY_SIZE];
@@ -152,6 +368,7 @@ typedef struct booking_seat_state {
 	int64_t price;            /**< minor units */
 } booking_seat_state;
 
+/** The seats of a showtime and their states. Caller owns: booking_seat_map_free(). */
 typedef struct booking_seat_map {
 	char showtime_id[BOOKING_ID_SIZE];
 	char currency[BOOKING_CURRENCY_SIZE];
@@ -163,9 +380,24 @@ typedef struct booking_seat_map {
 /**
  * The seat map of a showtime at this moment: a seat whose hold expired is
  * shown free (it is claimable at once). Anyone may read it.
+ * @param out         set to the map (caller owns; booking_seat_map_free());
+ *                    NULL after a failure.
+ * @param bk          the handle; borrowed.
+ * @param ctx         who asks; borrowed for the call.
+ * @param showtime_id the showtime; borrowed.
+ * @return 0, BOOKING_ESHOWTIME_NOT_FOUND, BOOKING_EVALIDATION (NULL `out`
+ *         or `bk`, a ctx of unknown version or role), BOOKING_EUNAUTHORIZED (NULL `ctx`),
+ *         BOOKING_EUNAVAILABLE (the store is unreachable or its circuit is
+ *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx,
                                          const char *showtime_id);
+/**
+ * Free a seat map and everything it points at: one from booking_seat_map_get().
+ * @param m the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_seat_map_free(booking_seat_map *m);
 
 BOOKING_END_DECL

@@ -84,16 +84,37 @@ typedef struct booking_ctx {
 
 #define BOOKING_CTX_INIT {BOOKING_CTX_VERSION, NULL, BOOKING_ROLE_NONE, NULL, NULL, 0}
 
-/** Fill `ctx` for `user_id` acting as `role`; other fields cleared. */
+/**
+ * Fill `ctx` for `user_id` acting as `role`; the other fields are cleared
+ * and `version` is set to BOOKING_CTX_VERSION.
+ * @param ctx     the struct to fill (caller's, usually on the stack); NULL: nothing is done.
+ * @param user_id the actor, or NULL for anonymous/system; borrowed: the ctx
+ *                keeps the pointer, so the string must outlive every use of the ctx.
+ * @param role    the actor's role.
+ * Thread-safe (writes only `ctx`).
+ */
 BOOKING_EXTERN(void) booking_ctx_init(booking_ctx *ctx, const char *user_id, booking_role role);
 
-/** A static context for the host's internals (role SYSTEM). Never NULL. */
+/**
+ * A static context for the host's internals (role SYSTEM, no user id).
+ * @return never NULL; static: never free it. Thread-safe (read-only).
+ */
 BOOKING_EXTERN(const booking_ctx *) booking_ctx_system(void);
 
-/** Free memory the library returned as `char *` (JSON text and the like). NULL is a no-op. */
+/**
+ * Free memory the library returned as `char *` (JSON text, tokens, kids and
+ * the like) or allocated with booking_malloc() and friends, through the
+ * library's allocator (booking_set_allocator()).
+ * @param ptr the block; NULL is a no-op. Ownership ends here.
+ * Thread-safe, for a block no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_free(void *ptr);
 
-/** The library version as "MAJOR.MINOR.PATCH". */
+/**
+ * The library version as "MAJOR.MINOR.PATCH" (BOOKING_VERSION_STRING of the
+ * library that runs, which may differ from the header's).
+ * @return static text; never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_version(void);
 
 /**
@@ -104,7 +125,12 @@ BOOKING_EXTERN(const char *) booking_version(void);
  * characters and ends with "…". `out` is always NUL-terminated valid UTF-8
  * (when size > 0). Data read from a store may hold anything: a host that
  * prints it should pass it through this.
- * @return the length written, without the NUL.
+ * @param out  the caller's buffer of `size` bytes, written into; nothing is
+ *             written when `out` is NULL or `size` is 0.
+ * @param size the size of `out` in bytes, NUL included.
+ * @param text the text to escape; borrowed; NULL is taken as "".
+ * @return the length written, without the NUL (0 when nothing is written).
+ * Thread-safe; allocates nothing and never sets the error record.
  */
 BOOKING_EXTERN(size_t) booking_text_escape(char *out, size_t size, const char *text);
 

@@ -77,16 +77,23 @@ BOOKING_EXTERN(void) booking_error_clear(void);
  * it — e.g. "payment_id" and "decline_code" of BOOKING_EPAYMENT_DECLINED,
  * "field" of BOOKING_EVALIDATION, "retry_after_seconds" of
  * BOOKING_ERATE_LIMITED.
+ * @param err the record to read; borrowed; NULL: booking_error_last().
+ * @param key the top-level key; borrowed; NULL gives NULL.
  * @return the text, borrowed: valid until the next booking_error_detail*()
  *         call on this thread; NULL when the key is absent, null, an array
  *         or an object (or memory ran out). Never changes the error record.
+ * Thread-safe: the returned text lives in a thread-local buffer.
  */
 BOOKING_EXTERN(const char *) booking_error_detail(const booking_error *err, const char *key);
 
 /**
  * How many elements the array detail `key` has: "seats" of
  * BOOKING_ESEAT_ALREADY_BOOKED lists the seats that were taken. 0 when the
- * key is absent or not an array. Never changes the error record.
+ * key is absent or not an array (or `key` is NULL, or memory ran out).
+ * Never changes the error record.
+ * @param err the record to read; borrowed; NULL: booking_error_last().
+ * @param key the top-level key; borrowed.
+ * Thread-safe.
  */
 BOOKING_EXTERN(size_t) booking_error_detail_count(const booking_error *err, const char *key);
 
@@ -94,21 +101,40 @@ BOOKING_EXTERN(size_t) booking_error_detail_count(const booking_error *err, cons
  * Element `index` of the array detail `key`, as booking_error_detail() gives
  * a value (borrowed until the next booking_error_detail*() call on this
  * thread); NULL when there is no such element or it is not a scalar.
+ * @param err   the record to read; borrowed; NULL: booking_error_last().
+ * @param key   the top-level key naming an array; borrowed; NULL gives NULL.
+ * @param index from 0; past the end gives NULL.
+ * Thread-safe: the returned text lives in a thread-local buffer.
  */
 BOOKING_EXTERN(const char *) booking_error_detail_item(const booking_error *err, const char *key, size_t index);
 
-/** The stable name of `code` ("SEAT_ALREADY_BOOKED"); "UNKNOWN_ERROR" for unknown codes. Static. */
+/**
+ * The stable name of `code` ("SEAT_ALREADY_BOOKED"; "OK" for 0);
+ * "UNKNOWN_ERROR" for unknown codes.
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_error_name(int code);
 
-/** The code for a stable name, or 1 (not an error code) when the name is unknown. */
+/**
+ * The code for a stable name, the inverse of booking_error_name().
+ * @param name the stable name ("SEAT_ALREADY_BOOKED"), compared exactly; borrowed; NULL is unknown.
+ * @return the code (0 for "OK"), or 1 (not an error code) when the name is
+ *         unknown. Sets no error record. Thread-safe.
+ */
 BOOKING_EXTERN(int) booking_error_from_name(const char *name);
 
-/** The HTTP status a host should answer with for `code` (200 for 0). */
+/**
+ * The HTTP status a host should answer with for `code`.
+ * @return the status: 200 for 0, the one in each code's comment above
+ *         (422, 401, 403, 404, 409, 410, 402, 503, 502, 500, 501, 429), 500
+ *         for an unknown code. Sets no error record. Thread-safe.
+ */
 BOOKING_EXTERN(int) booking_error_http_status(int code);
 
 /**
  * `{"error":{"code":NAME,"message":...,"details":{...}}}` for `err` (NULL:
  * the last error of this thread), its text made safe to show.
+ * @param err the record to describe; borrowed; NULL: booking_error_last().
  * @param json_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL `json_out`) or BOOKING_ENOMEM —

@@ -19,6 +19,7 @@ BOOKING_BEGIN_DECL
  * transitions, outbox lag, consumer redeliveries and dead letters.
  * Reading them does no I/O.
  *
+ * @param bk the handle; borrowed.
  * @param text_out set to the text, which the caller frees with
  *        booking_free(); NULL after a failure.
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
@@ -42,8 +43,10 @@ BOOKING_EXTERN(booking_error_code) booking_metrics(char **text_out, booking *bk)
  * circuit is not CLOSED or the lock manager is unreachable (holds go through
  * the store alone).
  *
- * @param json_out caller frees with booking_free().
- * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM.
+ * @param json_out set to the text, which the caller frees with
+ *        booking_free(); NULL after a failure.
+ * @param bk the handle; borrowed.
+ * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  * Host-only, no ctx: liveness and readiness of the host's own handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_health(char **json_out, booking *bk);
@@ -54,7 +57,11 @@ typedef enum booking_span_kind {
 	BOOKING_SPAN_CLIENT = 1    /**< one call to a dependency: "store.hold", "locks.acquire_all", ... */
 } booking_span_kind;
 
-/** The stable name of a span kind: the constant without its prefix ("CLIENT"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a span kind: the constant without its prefix ("CLIENT").
+ * @param kind a booking_span_kind; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_span_kind_name(booking_span_kind kind);
 
 #define BOOKING_SPAN_VERSION 1
@@ -92,6 +99,9 @@ typedef struct booking_span {
  * A span callback (options span_start_fn / span_end_fn). Called from any
  * thread, synchronously around the work: keep it short and thread-safe. It
  * must not call back into the same handle.
+ * @param span    owned by the library: valid from the start call to the end
+ *                call; the host may set `span->host_data` only.
+ * @param payload booking_options.span_payload, unchanged.
  */
 typedef void (*booking_span_fn)(booking_span *span, void *payload);
 

@@ -27,11 +27,19 @@ typedef enum booking_log_level {
 	BOOKING_LOG_CRITICAL = 50
 } booking_log_level;
 
-/** The stable name of a log level: the constant without its prefix ("WARNING"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a log level: the constant without its prefix ("WARNING").
+ * @param level a booking_log_level; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_log_level_name(booking_log_level level);
 
 /**
- * A log sink: receives one JSON object per line (no trailing newline).
+ * A log sink (booking_options.log_fn): receives one JSON object per line
+ * (no trailing newline).
+ * @param level     the line's level; lines below booking_options.log_level are not sent.
+ * @param json_line the line; borrowed for the call only (copy it to keep it).
+ * @param payload   booking_options.log_payload, unchanged.
  * Called from any thread (the handle's own store clock thread too); must be
  * thread-safe.
  */
@@ -41,7 +49,11 @@ typedef void (*booking_log_fn)(booking_log_level level, const char *json_line, v
  * A ready-made sink: writes each line and a newline to stderr. The library
  * logs nothing unless the host sets a sink (booking_options.log_fn) — this
  * one, or its own; booking_options_from_env() sets this one when
- * BOOKING_LOG_LEVEL is set. Thread-safe. `payload` is unused.
+ * BOOKING_LOG_LEVEL is set.
+ * @param level     unused (the handle filtered already).
+ * @param json_line the line, borrowed for the call; NULL writes nothing.
+ * @param payload   unused; may be NULL.
+ * Thread-safe: one write per line, so lines of concurrent threads do not interleave.
  */
 BOOKING_EXTERN(void) booking_log_to_stderr(booking_log_level level, const char *json_line, void *payload);
 
@@ -51,7 +63,11 @@ typedef enum booking_decline_policy {
 	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (compensation) */
 } booking_decline_policy;
 
-/** The stable name of a decline policy: the constant without its prefix ("KEEP_HOLD"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a decline policy: the constant without its prefix ("KEEP_HOLD").
+ * @param policy a booking_decline_policy; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_decline_policy_name(booking_decline_policy policy);
 
 /**
@@ -210,7 +226,7 @@ static inline booking_options booking_options_init_value(void)
  * Initialise `opts` to the defaults, as BOOKING_OPTIONS_INIT does: every
  * field 0 or NULL (a 0 takes the field's default at booking_open()) and
  * `version` set.
- * @param opts the struct to fill; only the fields of `version` are written.
+ * @param opts the caller's struct to fill; only the fields of `version` are written.
  * @param version BOOKING_OPTIONS_VERSION of the header the caller was
  *        compiled with (1..BOOKING_OPTIONS_VERSION: an older program's
  *        smaller struct is filled as far as it reaches, no further).
@@ -225,25 +241,53 @@ BOOKING_EXTERN(booking_error_code) booking_options_init(booking_options *opts, u
  * environment wins over the file. See doc/configuration.md for the list.
  *
  * @param out caller owns the result; free with booking_options_free(). The
- *            strings it points to belong to it.
- * @return 0, BOOKING_EVALIDATION (the message names the variable and its
- *         allowed range), BOOKING_ENOMEM.
+ *            strings it points to belong to it. NULL after a failure.
+ * @return 0, BOOKING_EVALIDATION (NULL `out`; the env file cannot be read
+ *         (field BOOKING_ENV_FILE) or has a bad line; a value out of range:
+ *         the message names the variable and its allowed range),
+ *         BOOKING_ENOMEM.
+ * Thread-safe as far as the environment is: it reads `environ`, which no
+ * other thread may change meanwhile (setenv()).
  */
 BOOKING_EXTERN(booking_error_code) booking_options_from_env(booking_options **out);
 
-/** As booking_options_from_env(), with an explicit env file (NULL: none). */
+/**
+ * As booking_options_from_env(), with an explicit env file instead of
+ * BOOKING_ENV_FILE.
+ * @param out      caller owns the result; free with booking_options_free();
+ *                 NULL after a failure.
+ * @param env_file KEY=VALUE lines read before the environment; borrowed;
+ *                 NULL or "": none.
+ * @return 0, BOOKING_EVALIDATION (NULL `out`; the env file cannot be read
+ *         or has a bad line; a value out of range), BOOKING_ENOMEM.
+ * Thread-safe as far as the environment is (see booking_options_from_env()).
+ */
 BOOKING_EXTERN(booking_error_code) booking_options_load(booking_options **out, const char *env_file);
 
-/** Free options from booking_options_from_env(). NULL is a no-op. */
+/**
+ * Free options from booking_options_from_env() or booking_options_load(),
+ * with the strings they hold.
+ * @param opts only a struct one of those two returned (a struct the caller
+ *             filled itself must not be passed); NULL is a no-op.
+ * Thread-safe, for options no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
 
 /**
  * Open a handle.
  *
- * @param out  set to the new handle, or NULL on failure. Close with booking_close().
+ * @param out  set to the new handle (caller owns; close with
+ *             booking_close()), or NULL on failure.
  * @param opts NULL: read the environment (booking_options_from_env()).
+ *             Borrowed for the call (its strings too; the clock must
+ *             outlive the handle); the custom backends it names are taken
+ *             over: ownership passes to the handle even when the open fails.
  * @return 0, BOOKING_EVALIDATION (bad option or URL), BOOKING_EUNAVAILABLE
- *         (backend unreachable), BOOKING_ESCHEMA, BOOKING_ENOMEM.
+ *         (backend unreachable), BOOKING_ESCHEMA, BOOKING_ENOMEM,
+ *         BOOKING_ENOTSUPPORTED (a backend this library was built without),
+ *         BOOKING_EINTERNAL (libsodium failed to initialise), or what a
+ *         backend's constructor answered. A key file (JWK, payment key) that
+ *         cannot be read or is refused is BOOKING_EVALIDATION naming it.
  *
  * The handle is thread-safe: any number of threads may use it at once.
  * Opening runs the store's schema migrations. On a store with a clock of
@@ -255,7 +299,10 @@ BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
 BOOKING_EXTERN(booking_error_code) booking_open(booking **out, const booking_options *opts);
 
 /**
- * Close a handle, its backends and connections. NULL is a no-op. No call may be running on it.
+ * Close a handle, its backends and connections, and stop its store clock
+ * thread.
+ * @param bk the handle from booking_open(), freed here; NULL is a no-op.
+ * Not thread-safe on `bk`: no call may be running on it, nor start after.
  * Host-only, no ctx: ends the host's own handle.
  */
 BOOKING_EXTERN(void) booking_close(booking *bk);
@@ -264,8 +311,9 @@ BOOKING_EXTERN(void) booking_close(booking *bk);
  * The handle's time in UTC milliseconds, by which it decides: the injected
  * clock when one is set, else the store's clock when the store has one (a
  * shared store: the database server's), else the system clock. Compute
- * booking_ctx.deadline_ms from it. A NULL handle: the system clock.
- * Host-only, no ctx: reads the handle's clock.
+ * booking_ctx.deadline_ms from it.
+ * @param bk the handle (borrowed); NULL: the system clock.
+ * Thread-safe. Host-only, no ctx: reads the handle's clock.
  */
 BOOKING_EXTERN(int64_t) booking_now(const booking *bk);
 
@@ -273,7 +321,13 @@ BOOKING_EXTERN(int64_t) booking_now(const booking *bk);
  * Route every allocation of the library (and of jansson) through these
  * functions. Process-wide, like sqlite3_config(SQLITE_CONFIG_MALLOC): call it
  * before any other libbooking call, from one thread. Pass all three, or all
- * NULL to restore the C library's allocator.
+ * NULL to restore the C library's allocator (any NULL restores it).
+ * @param malloc_fn  as malloc(); never asked for 0 bytes.
+ * @param realloc_fn as realloc(); never asked for 0 bytes.
+ * @param free_fn    as free(); frees what the other two returned.
+ * The functions are kept (not copied): they must stay valid while the
+ * library runs, and be thread-safe themselves.
+ * Not thread-safe: process-wide state, set while no other thread uses the library.
  */
 BOOKING_EXTERN(void) booking_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                                           void (*free_fn)(void *));

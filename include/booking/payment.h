@@ -11,6 +11,7 @@
 
 BOOKING_BEGIN_DECL
 
+/** Where a payment stands. */
 typedef enum booking_payment_status {
 	BOOKING_PAYMENT_PROCESSING = 1, /**< the gateway was (maybe) called; outcome pending */
 	BOOKING_PAYMENT_SUCCEEDED = 2,
@@ -18,6 +19,7 @@ typedef enum booking_payment_status {
 	BOOKING_PAYMENT_REFUNDED = 4
 } booking_payment_status;
 
+/** A payment of a booking. Caller owns: booking_payment_free(). */
 typedef struct booking_payment {
 	char id[BOOKING_ID_SIZE];
 	char booking_id[BOOKING_ID_SIZE];
@@ -33,7 +35,11 @@ typedef struct booking_payment {
 	int64_t updated_at;
 } booking_payment;
 
-/** Name of a payment status ("SUCCEEDED", ...). Static. */
+/**
+ * The stable name of a payment status ("SUCCEEDED", ...).
+ * @param status a booking_payment_status; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status status);
 
 /**
@@ -48,7 +54,14 @@ BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status 
  * The card number (13..19 digits, Luhn-checked; spaces allowed) goes to
  * the gateway only; the library keeps its last four digits.
  *
- * @param out caller owns, booking_payment_free(); may be NULL. Set on success only.
+ * @param out             caller owns, booking_payment_free(); may be NULL.
+ *                        Set on success only: NULL after a failure (a
+ *                        decline too: its payment id is in the details).
+ * @param bk              the handle; borrowed.
+ * @param ctx             the booking's owner, signed in; borrowed for the call.
+ * @param booking_id      the booking; borrowed.
+ * @param idempotency_key borrowed; see above.
+ * @param card_number     borrowed; never stored, never logged.
  * @return 0 (booking CONFIRMED), BOOKING_EPAYMENT_DECLINED (details carry
  *         payment_id and decline_code; by default the hold stays and the user
  *         may retry with a new key), BOOKING_EEXPIRED, BOOKING_EINVALID_STATE,
@@ -61,18 +74,44 @@ BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status 
  *         BOOKING_ELOCK_FAILED (the booking kept changing: retry with the same key).
  *         A replay whose payment or booking changed since (refunded,
  *         cancelled) answers BOOKING_EINVALID_STATE with {"replayed":true}.
+ *         Also BOOKING_EUNAUTHORIZED (no signed-in user), BOOKING_ENOMEM and store errors.
+ * Thread-safe: concurrent calls with one key pay once.
  */
 BOOKING_EXTERN(booking_error_code) booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                 const char *booking_id, const char *idempotency_key, const char *card_number);
 
-/** Read a payment (its owner or admin). */
+/**
+ * Read a payment: its owner, or an admin or system ctx.
+ * @param out        set to the payment (caller owns, booking_payment_free());
+ *                   NULL after a failure.
+ * @param bk         the handle; borrowed.
+ * @param ctx        the owner, or admin/system; borrowed for the call.
+ * @param payment_id the payment; borrowed.
+ * @return 0, BOOKING_EPAYMENT_NOT_FOUND, BOOKING_EFORBIDDEN (another user's),
+ *         BOOKING_EUNAUTHORIZED, BOOKING_EVALIDATION (NULL `out` or `bk`, a
+ *         bad ctx), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                         const char *payment_id);
 
 /**
  * Refund a succeeded payment in full (admin): the gateway refunds, the
  * payment becomes REFUNDED, the booking CANCELLED and its seats free; with
- * `payment.refunded` and `booking.cancelled` events.
+ * `payment.refunded` and `booking.cancelled` events. The gateway refund is
+ * keyed by the payment, so a retry never refunds twice.
+ * @param out        set to the refunded payment (caller owns,
+ *                   booking_payment_free()); may be NULL. NULL after a failure.
+ * @param bk         the handle; borrowed.
+ * @param ctx        admin or system; borrowed for the call.
+ * @param payment_id the payment; borrowed.
+ * @return 0, BOOKING_EPAYMENT_NOT_FOUND, BOOKING_EINVALID_STATE (not
+ *         SUCCEEDED, its booking not CONFIRMED, or either changed during the
+ *         call), BOOKING_EFORBIDDEN (not admin), BOOKING_EUNAUTHORIZED,
+ *         BOOKING_EVALIDATION (NULL `bk`, a bad ctx), BOOKING_EEXTERNAL /
+ *         BOOKING_EUNAVAILABLE (the gateway or the store failed: retry),
+ *         BOOKING_ENOMEM, store errors.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx,
                                            const char *payment_id);
@@ -81,11 +120,26 @@ BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out,
  * Resolve payments left PROCESSING by an interrupted booking_pay() (a crash,
  * a gateway timeout, a lost reply) that are older than `min_age_ms`: ask
  * the gateway about each, then confirm, fail, or refund a charge whose seats
- * are gone. System or admin. `resolved_out` may be NULL.
+ * are gone. System or admin. At most 256 payments per call; a payment the
+ * gateway still cannot answer for is left for a later call.
+ * @param resolved_out set to how many were resolved; may be NULL. 0 after a
+ *                     failure, even when some were resolved before it.
+ * @param bk           the handle; borrowed.
+ * @param ctx          admin or system (booking_ctx_system()); borrowed for the call.
+ * @param min_age_ms   only payments started at least this long ago (negative: 0).
+ * @return 0, BOOKING_EFORBIDDEN, BOOKING_EUNAUTHORIZED, BOOKING_EVALIDATION
+ *         (NULL `bk`, a bad ctx), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe: recoverers on many threads or hosts may run at once.
  */
 BOOKING_EXTERN(booking_error_code) booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx,
                                             int64_t min_age_ms);
 
+/**
+ * Free a payment: one from booking_pay(), booking_payment_get(),
+ * booking_payment_refund() or booking_payment_copy().
+ * @param p the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
 
 /**
@@ -93,7 +147,11 @@ BOOKING_EXTERN(void) booking_payment_free(booking_payment *p);
  * as 64 hex digits and a newline, created with mode 0600 (never over an
  * existing file). Keep it out of the database and out of backups of it;
  * give every process that pays against one store the same file.
- * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION, BOOKING_EINTERNAL (I/O; the message names the file).
+ * @param path the file to create; borrowed.
+ * @return 0, BOOKING_EEXISTS, BOOKING_EVALIDATION (NULL or unusable path),
+ *         BOOKING_EINTERNAL (I/O, the message names the file; or libsodium
+ *         failed to initialise).
+ * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_payment_key_generate_file(const char *path);
 

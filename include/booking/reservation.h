@@ -36,6 +36,7 @@ typedef struct booking_seat_ref {
 	char label[BOOKING_LABEL_SIZE];
 } booking_seat_ref;
 
+/** A booking: seats of one showtime held or bought by one user. Caller owns: booking_reservation_free(). */
 typedef struct booking_reservation {
 	char id[BOOKING_ID_SIZE];
 	char user_id[BOOKING_USER_ID_SIZE];
@@ -64,9 +65,17 @@ typedef struct booking_reservation_list {
 	char *next_cursor;
 } booking_reservation_list;
 
-/** Name of a status ("PENDING", ...). Static. */
+/**
+ * The stable name of a booking status ("PENDING", ...).
+ * @param status a booking_status; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_status_name(booking_status status);
-/** Name of a saga state ("PAYMENT_PENDING", ...). Static. */
+/**
+ * The stable name of a saga state ("PAYMENT_PENDING", ...).
+ * @param state a booking_saga_state; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
 
 /**
@@ -77,18 +86,40 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
  * hold expired are claimable at once. The booking and its
  * `booking.created` event commit together.
  *
- * @param out    caller owns, booking_reservation_free(); may be NULL.
- * @param ctx    a customer (or admin) with a user id.
- * @return 0, BOOKING_EVALIDATION, BOOKING_EUNAUTHORIZED, BOOKING_ESHOWTIME_NOT_FOUND,
+ * @param out         set to the new booking (caller owns,
+ *                    booking_reservation_free()); may be NULL. NULL after a failure.
+ * @param bk          the handle; borrowed.
+ * @param ctx         a signed-in user (customer or admin) with a user id;
+ *                    borrowed for the call.
+ * @param showtime_id the showtime; borrowed.
+ * @param seat_labels `seat_count` seat labels ("C7"); borrowed for the call.
+ * @param seat_count  1..max_seats_per_booking.
+ * @return 0, BOOKING_EVALIDATION (NULL `bk`, a bad ctx, too few or too many
+ *         seats, duplicate or unknown labels: details name them),
+ *         BOOKING_EUNAUTHORIZED (no ctx, or no signed-in user), BOOKING_ESHOWTIME_NOT_FOUND,
  *         BOOKING_EINVALID_STATE (showtime cancelled or started),
  *         BOOKING_ESEAT_ALREADY_BOOKED (details: {"seats":[...]}),
- *         BOOKING_ELOCK_FAILED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ *         BOOKING_ELOCK_FAILED (the lock manager kept refusing: retry),
+ *         BOOKING_EUNAVAILABLE (store unreachable, circuit open, or the ctx
+ *         deadline passed), BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                  const char *showtime_id, const char *const *seat_labels, size_t seat_count);
 
-/** Read a booking: its owner or an admin/system. @return ..., BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN. */
+/**
+ * Read a booking: its owner, or an admin or system ctx.
+ * @param out        set to the booking (caller owns, booking_reservation_free());
+ *                   NULL after a failure.
+ * @param bk         the handle; borrowed.
+ * @param ctx        the owner, or admin/system; borrowed for the call.
+ * @param booking_id the booking; borrowed.
+ * @return 0, BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN (another user's),
+ *         BOOKING_EUNAUTHORIZED (no ctx; a customer ctx without a user id),
+ *         BOOKING_EVALIDATION (NULL `out` or `bk`, a bad ctx),
+ *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                             const char *booking_id);
 
@@ -102,9 +133,11 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation *
  * walk (they are newer and show on a walk started afterwards).
  *
  * @param out      caller owns, booking_reservation_list_free(). Its
- *                 `next_cursor` is NULL on the last page.
- * @param ctx      the user themselves, or an admin/system for anyone.
- * @param user_id  NULL: the actor's own bookings.
+ *                 `next_cursor` is NULL on the last page. NULL after a failure.
+ * @param bk       the handle; borrowed.
+ * @param ctx      the user themselves, or an admin/system for anyone;
+ *                 borrowed for the call.
+ * @param user_id  borrowed; NULL: the actor's own bookings.
  * @param limit    rows in the page: 0 for BOOKING_PAGE_DEFAULT (50), at most
  *                 BOOKING_PAGE_MAX (500).
  * @param cursor   NULL or "" for the first page, else a `next_cursor` this
@@ -119,11 +152,20 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_list_for_user(booking_res
                                                       const char *user_id, size_t limit, const char *cursor);
 
 /**
- * Cancel a PENDING booking and release its seats (owner or admin).
+ * Cancel a PENDING booking and release its seats (owner or admin), with its
+ * `booking.cancelled` event.
+ * @param out        set to the cancelled booking (caller owns,
+ *                   booking_reservation_free()); may be NULL. NULL after a failure.
+ * @param bk         the handle; borrowed.
+ * @param ctx        the owner, or admin/system; borrowed for the call.
+ * @param booking_id the booking; borrowed.
  * @return 0, BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN,
  *         BOOKING_EINVALID_STATE (paid, paying, already cancelled/expired),
  *         BOOKING_EEXPIRED (the hold ran out: expiry records it),
- *         BOOKING_ELOCK_FAILED (the booking kept changing under the call: retry).
+ *         BOOKING_ELOCK_FAILED (the booking kept changing under the call: retry),
+ *         BOOKING_EUNAUTHORIZED, BOOKING_EVALIDATION (NULL `bk`, a bad ctx),
+ *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx,
                                                const char *booking_id);
@@ -131,11 +173,34 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservatio
 /**
  * Mark up to `max` overdue PENDING bookings EXPIRED and emit
  * `booking.expired` for each (bookkeeping and notifications: their seats
- * were claimable already). System or admin. `expired_out` may be NULL.
+ * were claimable already). System or admin. A booking that a concurrent
+ * payment or cancellation took first is skipped. At most 10000 per call.
+ * @param expired_out set to how many were expired; may be NULL. 0 after a
+ *                    failure, even when some were expired before it.
+ * @param bk          the handle; borrowed.
+ * @param ctx         admin or system (booking_ctx_system()); borrowed for the call.
+ * @param max         the most to expire; 0 does nothing.
+ * @return 0, BOOKING_EFORBIDDEN (not admin/system), BOOKING_EUNAUTHORIZED
+ *         (NULL `ctx`), BOOKING_EVALIDATION (NULL `bk`, a bad ctx),
+ *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
+ * Thread-safe: sweepers on many threads or hosts may run at once.
  */
 BOOKING_EXTERN(booking_error_code) booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max);
 
+/**
+ * Free a booking and its seats: one from booking_hold(),
+ * booking_reservation_get(), booking_reservation_cancel() or booking_reservation_copy().
+ * @param r the record, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a record no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_reservation_free(booking_reservation *r);
+
+/**
+ * Free a page of bookings from booking_reservation_list_for_user(), its
+ * items and its `next_cursor`.
+ * @param l the list, freed here (the caller's ownership ends); NULL is a no-op.
+ * Thread-safe, for a list no other thread uses.
+ */
 BOOKING_EXTERN(void) booking_reservation_list_free(booking_reservation_list *l);
 
 BOOKING_END_DECL

@@ -50,7 +50,9 @@ typedef enum booking_conformance_group {
  * store URL given to booking_conformance_run()) and `seq`, which counts up
  * from 1 within the process. Write a NUL-terminated URL of at most `n`
  * bytes to `out` and return 0, or return non-zero to fail that test case.
- * Called in the test's process (a child, when Check forks).
+ * `payload` is booking_conformance_options.payload, unchanged.
+ * Called in the test's process (a child, when Check forks), on the thread
+ * that runs the test case, one call at a time.
  */
 typedef int (*booking_conformance_fresh_cb)(char *out, size_t n, const char *url, unsigned int seq,
                                             void *payload);
@@ -98,6 +100,7 @@ static inline booking_conformance_options booking_conformance_options_init_value
 /**
  * Fill `opts` with the defaults, as BOOKING_CONFORMANCE_OPTIONS_INIT does
  * (all groups, verbosity 1, stdout).
+ * @param opts    the caller's struct to fill.
  * @param version BOOKING_CONFORMANCE_OPTIONS_VERSION, as the caller was compiled.
  * @return 0, or BOOKING_EVALIDATION (NULL `opts` or an unknown version:
  *         `opts` is untouched). Thread-safe.
@@ -126,18 +129,27 @@ BOOKING_EXTERN(booking_error_code) booking_conformance_options_init(booking_conf
  */
 BOOKING_EXTERN(int) booking_conformance_run(const char *store_url, const booking_conformance_options *opts);
 
-/** Stable name of one group ("catalog", "ledger", ...), NULL for anything but one known bit. */
+/**
+ * Stable name of one group ("catalog", "ledger", ...).
+ * @param group one bit of booking_conformance_group.
+ * @return static text; NULL for anything but one known bit. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_conformance_group_name(unsigned int group);
 
 /**
  * The group named `name` (as booking_conformance_group_name() spells it).
- * @return 0 with *out set, or BOOKING_ENOTFOUND.
+ * @param out  set to the group's bit; may be NULL; untouched after a failure.
+ * @param name the name; borrowed; NULL is unknown.
+ * @return 0 with *out set, or BOOKING_ENOTFOUND. Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_conformance_group_from_name(unsigned int *out, const char *name);
 
 /**
  * One line per test case of the groups in `groups` (0: all): "group test_name",
  * to `out` (NULL: stdout). Returns how many.
+ * @param groups bits of booking_conformance_group; 0: all.
+ * @param out    borrowed stream; NULL: stdout.
+ * Not thread-safe: it builds the kit's suites, as booking_conformance_run() does.
  */
 BOOKING_EXTERN(size_t) booking_conformance_list(unsigned int groups, FILE *out);
 

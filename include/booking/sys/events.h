@@ -21,6 +21,13 @@ typedef struct booking_message {
 	int deliveries;            /**< how many times it was delivered to the group, this one included */
 } booking_message;
 
+/**
+ * Receives one message from read_group() or claim_stale(). Return 0 to go
+ * on; a non-zero return stops the delivery and is returned by the member.
+ * @param msg     the message; borrowed for the call only.
+ * @param payload the member's `payload`, unchanged.
+ * Called on the thread that called the member, one message at a time.
+ */
 typedef int (*booking_message_cb)(const booking_message *msg, void *payload);
 
 /**
@@ -59,7 +66,17 @@ struct booking_event_publisher {
  * Open a publisher by URL ("memory:", "redis://...", or a scheme registered
  * with booking_backend_register(), sys/registry.h). `clock` is borrowed
  * (NULL: system). "store:" is not a publisher: the core reads the store's
- * outbox itself. Caller owns the result (free member).
+ * outbox itself.
+ * @param out set to the object (caller owns; free it with its `free`
+ *            member); NULL after a failure.
+ * @param url the publisher's URL; borrowed for the call.
+ * @param clock borrowed, must outlive the publisher; NULL: the system clock.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `url`, unknown scheme, bad
+ *         URL or parameter, an invalid publisher), BOOKING_ENOTSUPPORTED
+ *         (backend not built), BOOKING_EUNAVAILABLE (server unreachable),
+ *         BOOKING_EINTERNAL (a constructor answered 0 and no object),
+ *         BOOKING_ENOMEM, or what the scheme's constructor answered.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_event_publisher_open(booking_event_publisher **out, const char *url,
                                                  const booking_clock *clock);

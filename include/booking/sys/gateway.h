@@ -13,6 +13,7 @@ BOOKING_BEGIN_DECL
 
 #define BOOKING_PAYMENT_GATEWAY_VERSION 1
 
+/** What a gateway's charge() is asked; every string borrowed for the call. */
 typedef struct booking_charge_request {
 	const char *idempotency_key; /**< the same key twice charges once (the payment id) */
 	int64_t amount;              /**< minor units */
@@ -21,14 +22,20 @@ typedef struct booking_charge_request {
 	const char *description;
 } booking_charge_request;
 
+/** How a charge ended, when the gateway answered. */
 typedef enum booking_charge_status {
 	BOOKING_CHARGE_SUCCEEDED = 1,
 	BOOKING_CHARGE_DECLINED = 2
 } booking_charge_status;
 
-/** The stable name of a charge status: the constant without its prefix ("DECLINED"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a charge status: the constant without its prefix ("DECLINED").
+ * @param status a booking_charge_status; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_charge_status_name(booking_charge_status status);
 
+/** What a gateway's charge() or lookup() answers; the caller's struct, filled by the gateway. */
 typedef struct booking_charge_result {
 	booking_charge_status status;
 	char charge_id[64];
@@ -70,6 +77,14 @@ struct booking_payment_gateway {
  *   4000000000000119  times out before charging (outcome: not charged)
  *   4000000000000259  charges, then every reply for that key is lost (outcome: charged;
  *                     lookup() finds it, so booking_payment_recover() confirms it)
+ * @param out set to the object (caller owns; free it with its `free`
+ *            member); NULL after a failure.
+ * @param url the gateway's URL; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `url`, unknown scheme, bad
+ *         URL, an invalid gateway), BOOKING_EINTERNAL (a constructor
+ *         answered 0 and no object), BOOKING_ENOMEM, or what the scheme's
+ *         constructor answered.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_payment_gateway_open(booking_payment_gateway **out, const char *url);
 

@@ -48,9 +48,16 @@ struct booking_lock_manager {
 /**
  * Open a lock manager by URL ("memory:", "redis://...", or a scheme
  * registered with booking_backend_register(), sys/registry.h). `clock` is
- * borrowed (NULL: the system clock). Caller owns the result (free member).
- * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or an invalid
- *         lock manager), BOOKING_ENOTSUPPORTED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
+ * borrowed, must outlive the lock manager (NULL: the system clock).
+ * @param out set to the object (caller owns; free it with its `free`
+ *            member); NULL after a failure.
+ * @param url the lock manager's URL; borrowed for the call.
+ * @param clock borrowed, must outlive the lock manager; NULL: the system clock.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `url`, unknown scheme, bad
+ *         URL or an invalid lock manager), BOOKING_ENOTSUPPORTED (backend
+ *         not built), BOOKING_EUNAVAILABLE (server unreachable),
+ *         BOOKING_EINTERNAL (a constructor answered 0 and no object), BOOKING_ENOMEM.
+ * Thread-safe.
  */
 BOOKING_EXTERN(booking_error_code) booking_lock_manager_open(booking_lock_manager **out, const char *url,
                                               const booking_clock *clock);

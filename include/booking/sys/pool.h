@@ -86,6 +86,7 @@ static inline booking_pool_config booking_pool_config_init_value(void)
  * @return 0; BOOKING_EVALIDATION (NULL, version 0 or newer than this
  *         library, no name, size 0 or above 4096, wait_ms < 0, open or
  *         close missing); BOOKING_ENOMEM; BOOKING_EINTERNAL (no mutex).
+ * Thread-safe (the pool it makes is too).
  */
 BOOKING_EXTERN(booking_error_code) booking_pool_new(booking_pool **out, const booking_pool_config *cfg);
 
@@ -94,6 +95,7 @@ BOOKING_EXTERN(booking_error_code) booking_pool_new(booking_pool **out, const bo
  * recently released), else a new one opened with `open` while fewer than
  * `size` are open, else wait up to `wait_ms` for one to be released.
  * Thread-safe.
+ * @param p the pool; borrowed.
  * @param conn_out receives the connection, borrowed until
  *        booking_pool_release(); NULL on failure.
  * @return 0; what `open` returned when it failed; BOOKING_EUNAVAILABLE
@@ -109,6 +111,10 @@ BOOKING_EXTERN(booking_error_code) booking_pool_acquire(booking_pool *p, void **
  * must not be used again (lost, in an unknown state): it is closed and its
  * slot freed, so a later acquire opens a new one. Otherwise `check` runs
  * (when set) and the connection becomes idle. Wakes one waiting caller.
+ * @param p      the pool; borrowed.
+ * @param conn   what booking_pool_acquire() handed out; the caller's loan
+ *               of it ends here (the pool owns it again).
+ * @param broken whether it must be closed.
  * Thread-safe.
  */
 BOOKING_EXTERN(void) booking_pool_release(booking_pool *p, void *conn, bool broken);
@@ -116,7 +122,9 @@ BOOKING_EXTERN(void) booking_pool_release(booking_pool *p, void *conn, bool brok
 /**
  * Close every idle connection (checked-out ones are left to their users):
  * for a backend that learns from one broken connection that all of them are
- * (a restarted server). Thread-safe.
+ * (a restarted server).
+ * @param p the pool; borrowed.
+ * Thread-safe.
  */
 BOOKING_EXTERN(void) booking_pool_close_idle(booking_pool *p);
 
@@ -124,7 +132,10 @@ BOOKING_EXTERN(void) booking_pool_close_idle(booking_pool *p);
  * Free the pool and close every connection it opened, idle or still
  * checked out: nothing leaks, but a checked-out connection is closed under
  * its user, so call it only when no other thread uses the pool (a store's
- * `free`). booking_pool_free(NULL) does nothing.
+ * `free`).
+ * @param p the pool from booking_pool_new(), freed here (the caller's
+ *          ownership ends); NULL does nothing.
+ * Not thread-safe: no other thread may use the pool.
  */
 BOOKING_EXTERN(void) booking_pool_free(booking_pool *p);
 

@@ -29,19 +29,54 @@
 
 BOOKING_BEGIN_DECL
 
-/** A movie and its title. */
+/**
+ * Copy a movie and its title.
+ * @param out set to the copy (caller owns; booking_movie_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_movie_copy(booking_movie **out, const booking_movie *src);
-/** A theater, its name and its city. */
+/**
+ * Copy a theater, its name and its city.
+ * @param out set to the copy (caller owns; booking_theater_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_theater_copy(booking_theater **out, const booking_theater *src);
-/** A screen, its name and its `seat_count` seats. */
+/**
+ * Copy a screen, its name and its `seat_count` seats.
+ * @param out set to the copy (caller owns; booking_screen_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_screen_copy(booking_screen **out, const booking_screen *src);
-/** A showtime and its `price_count` prices. */
+/**
+ * Copy a showtime and its `price_count` prices.
+ * @param out set to the copy (caller owns; booking_showtime_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_showtime_copy(booking_showtime **out, const booking_showtime *src);
-/** A booking and its `seat_count` seats. */
+/**
+ * Copy a booking and its `seat_count` seats.
+ * @param out set to the copy (caller owns; booking_reservation_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_reservation_copy(booking_reservation **out, const booking_reservation *src);
-/** A payment (one block: it points at nothing). */
+/**
+ * Copy a payment (one block: it points at nothing).
+ * @param out set to the copy (caller owns; booking_payment_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_payment_copy(booking_payment **out, const booking_payment *src);
-/** A user and its email. */
+/**
+ * Copy a user and its email.
+ * @param out set to the copy (caller owns; booking_user_free()); NULL after a failure.
+ * @param src the view to copy; borrowed for the call.
+ * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_user_copy(booking_user **out, const booking_user *src);
 
 BOOKING_END_DECL

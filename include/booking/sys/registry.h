@@ -39,10 +39,13 @@ BOOKING_BEGIN_DECL
  * booking_store.clock_now.)
  */
 typedef int (*booking_store_ctor)(booking_store **out, const char *url, const booking_clock *clock, void *payload);
+/** Makes a lock manager for `url`, as booking_store_ctor makes a store (`out`, `clock`, `payload` alike); any thread. */
 typedef int (*booking_lock_manager_ctor)(booking_lock_manager **out, const char *url, const booking_clock *clock,
                                          void *payload);
+/** Makes an event publisher for `url`, as booking_store_ctor makes a store (`out`, `clock`, `payload` alike); any thread. */
 typedef int (*booking_event_publisher_ctor)(booking_event_publisher **out, const char *url,
                                             const booking_clock *clock, void *payload);
+/** Makes a payment gateway for `url`, as booking_store_ctor makes a store (`out`, `payload` alike; no clock); any thread. */
 typedef int (*booking_payment_gateway_ctor)(booking_payment_gateway **out, const char *url, void *payload);
 
 /**
@@ -120,6 +123,7 @@ BOOKING_EXTERN(booking_error_code) booking_backend_register(const booking_backen
  * before stay valid; an *_open() already running in another thread may
  * still call the old constructor, so a host unloading a plugin's code
  * must first make sure no open is in progress.
+ * @param scheme the scheme without its ':'; borrowed for the call.
  *
  * @return 0; BOOKING_EVALIDATION when `scheme` is NULL; BOOKING_ENOTFOUND
  *         when nothing is registered under it. Thread-safe.

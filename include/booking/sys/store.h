@@ -98,6 +98,9 @@ static inline bool booking_store_seat_claimable(booking_seat_status status, int6
  * BOOKING_EBOOKING_NOT_FOUND, BOOKING_EPAYMENT_NOT_FOUND or
  * BOOKING_ENOTFOUND ("not found"). Every not-found a store answers goes
  * through it, so the same miss reads the same on every store.
+ * @return the not-found code, always: `code` when it is one of the six
+ *         above, else BOOKING_ENOTFOUND.
+ * Thread-safe: sets the calling thread's record.
  */
 BOOKING_EXTERN(booking_error_code) booking_store_not_found(int code);
 
@@ -133,9 +136,14 @@ typedef enum booking_store_guard_kind {
 	BOOKING_GUARD_KEY_UNUSED = 4       /**< user `id` has no idempotency record for `key` */
 } booking_store_guard_kind;
 
-/** The stable name of a guard kind: the constant without its prefix ("SEATS_OWNED"); "UNKNOWN" for other numbers. Static. */
+/**
+ * The stable name of a guard kind: the constant without its prefix ("SEATS_OWNED").
+ * @param kind a booking_store_guard_kind; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
 BOOKING_EXTERN(const char *) booking_store_guard_kind_name(booking_store_guard_kind kind);
 
+/** One guard of a change: what must still hold for the change to apply. */
 typedef struct booking_store_guard {
 	booking_store_guard_kind kind;
 	const char *id;
@@ -191,6 +199,7 @@ typedef struct booking_store_idempotency_set {
 	int replay_error;
 } booking_store_idempotency_set;
 
+/** One atomic change for apply(): guards, then writes, all or nothing. Every pointer borrowed for the call. */
 typedef struct booking_store_change {
 	size_t guard_count;
 	const booking_store_guard *guards;
@@ -241,12 +250,19 @@ typedef struct booking_store_user_insert {
 	const booking_event_record *event; /**< user.registered (aggregate "user", the user id) */
 } booking_store_user_insert;
 
+/** Receives one movie of an iteration member; `m` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_movie_cb)(const booking_movie *m, void *payload);
+/** Receives one theater of an iteration member; `t` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_theater_cb)(const booking_theater *t, void *payload);
+/** Receives one showtime of an iteration member; `s` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_showtime_cb)(const booking_showtime *s, void *payload);
+/** Receives one seat row of an iteration member; `seat` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_seat_cb)(const booking_store_seat *seat, void *payload);
+/** Receives one booking of an iteration member; `b` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_booking_cb)(const booking_reservation *b, void *payload);
+/** Receives one payment of an iteration member; `p` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_payment_cb)(const booking_payment *p, void *payload);
+/** Receives one outbox event of an iteration member; `e` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_event_cb)(const booking_event_record *e, void *payload);
 
 /*
@@ -446,6 +462,11 @@ typedef struct booking_store_users {
 	int (*token_is_revoked)(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
 } booking_store_users;
 
+/**
+ * A store: the root vtable of a backend that keeps the data. Embed it as the
+ * first member of the backend's struct; handing it to the core
+ * (booking_options.store, a constructor's `out`) transfers ownership.
+ */
 struct booking_store {
 	unsigned int version; /**< BOOKING_STORE_VERSION */
 
@@ -514,15 +535,25 @@ template <typename T> static inline T booking__store_group_init(unsigned int ver
  * sys/registry.h). The store's settings (pool size, timeouts and the like)
  * are the URL's parameters (doc/backends.md). `clock` is handed to the
  * scheme's constructor (borrowed; NULL: the system clock). What the
- * constructor returns is checked with booking_store_validate(). Caller
- * owns the result (its free member).
+ * constructor returns is checked with booking_store_validate().
+ * @param out set to the store (caller owns; free it with its `free`
+ *            member); NULL after a failure.
+ * @param url the store's URL; borrowed for the call.
+ * @param clock handed to the constructor; borrowed, must outlive the store; NULL: the system clock.
+ * Thread-safe.
  * @return 0, BOOKING_EVALIDATION (unknown scheme, bad URL or parameter, or an
  *         invalid store), BOOKING_ENOTSUPPORTED (backend not built),
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  */
 BOOKING_EXTERN(booking_error_code) booking_store_open(booking_store **out, const char *url, const booking_clock *clock);
 
-/** Check that `st` has a version the core knows and every required member. */
+/**
+ * Check that `st` has a version the core knows and every required member,
+ * in the root and in each group table.
+ * @param st the store; borrowed; NULL is refused.
+ * @return 0, or BOOKING_EVALIDATION (the message names the version or the
+ *         member at fault). Thread-safe.
+ */
 BOOKING_EXTERN(booking_error_code) booking_store_validate(const booking_store *st);
 
 BOOKING_END_DECL

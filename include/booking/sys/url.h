@@ -64,29 +64,46 @@ typedef struct booking_url_query {
 	const char *next;        /**< private: where the next parameter starts */
 } booking_url_query;
 
-/** The length of `url` before its query: up to its first '?', or all of it. */
+/**
+ * The length of `url` before its query: up to its first '?', or all of it.
+ * @param url borrowed; NULL gives 0.
+ * Thread-safe.
+ */
 BOOKING_EXTERN(size_t) booking_url_base_len(const char *url);
 
 /**
  * Start a walk over the query of `url`.
+ * @param q     the caller's walk (usually on the stack), filled; NULL: nothing is done.
  * @param url   borrowed; must outlive the walk. NULL: no parameters.
- * @param field what errors name, e.g. "store_url"; borrowed. NULL: "url".
+ * @param field what errors name, e.g. "store_url"; borrowed, must outlive the walk. NULL: "url".
+ * Thread-safe: a walk is the caller's; one walk is used by one thread at a time.
  */
 BOOKING_EXTERN(void) booking_url_query_init(booking_url_query *q, const char *url, const char *field);
 
 /**
  * Move to the next parameter (empty ones, as in "a=1&&b=2", are skipped).
+ * @param q the walk; borrowed.
+ * Thread-safe, as booking_url_query_init().
  * @return 1 with q->param set; 0 at the end; BOOKING_EVALIDATION when its
  *         key is empty, or its key or value has a malformed %-escape, an
  *         escaped NUL (%00) or more than BOOKING_URL_PARAM_MAX bytes.
  */
 BOOKING_EXTERN(int) booking_url_query_next(booking_url_query *q);
 
-/** Whether the current parameter's key, decoded, is `name` (exactly: keys are case-sensitive). */
+/**
+ * Whether the current parameter's key, decoded, is `name` (exactly: keys are case-sensitive).
+ * @param q    the walk; borrowed; NULL gives false.
+ * @param name borrowed; NULL gives false.
+ * Thread-safe, as booking_url_query_init().
+ */
 BOOKING_EXTERN(bool) booking_url_query_is(const booking_url_query *q, const char *name);
 
 /**
  * The current value, decoded, NUL-terminated into `buf`.
+ * @param q    the walk; borrowed.
+ * @param buf  the caller's buffer of `size` bytes; "" after a value too long.
+ * @param size its size, NUL included (0: BOOKING_EVALIDATION).
+ * Thread-safe, as booking_url_query_init().
  * @return its length (>= 0); BOOKING_EVALIDATION when it needs more than
  *         `size` bytes with the NUL (the message says the most).
  */
@@ -95,27 +112,49 @@ BOOKING_EXTERN(int) booking_url_query_text(const booking_url_query *q, char *buf
 /**
  * The current value as a decimal integer in min..max: digits with an
  * optional leading '-', nothing else (no sign '+', no spaces).
- * @return 0 with *out set; BOOKING_EVALIDATION otherwise, details
- *         {"field","parameter","min","max"}.
+ * @param q   the walk; borrowed.
+ * @param min the smallest value allowed.
+ * @param max the largest value allowed.
+ * @param out the caller's variable, set to the value; untouched after a failure.
+ * @return 0 with *out set; BOOKING_EVALIDATION otherwise (NULL `q` or
+ *         `out` too), details {"field","parameter","min","max"}.
+ * Thread-safe, as booking_url_query_init().
  */
 BOOKING_EXTERN(booking_error_code) booking_url_query_int(const booking_url_query *q, int min, int max, int *out);
 
-/** As booking_url_query_int(), for 64-bit ranges. */
+/**
+ * As booking_url_query_int(), for 64-bit ranges.
+ * @param q   the walk; borrowed.
+ * @param min the smallest value allowed.
+ * @param max the largest value allowed.
+ * @param out the caller's variable, set to the value; untouched after a failure.
+ * @return 0 with *out set; BOOKING_EVALIDATION otherwise.
+ * Thread-safe, as booking_url_query_init().
+ */
 BOOKING_EXTERN(booking_error_code) booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out);
 
 /**
  * The current value as one of `names` (`n` of them), compared without
  * regard to ASCII case.
+ * @param q         the walk; borrowed.
+ * @param names     `n` allowed values; borrowed for the call.
+ * @param n         how many.
+ * @param index_out the caller's variable, set to the index of the match;
+ *                  untouched after a failure.
  * @return 0 with *index_out set to its index; BOOKING_EVALIDATION
  *         otherwise, details {"field","parameter","allowed"}.
+ * Thread-safe, as booking_url_query_init().
  */
 BOOKING_EXTERN(booking_error_code) booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n,
                                             size_t *index_out);
 
 /**
  * Refuse the current parameter as one the backend does not know.
- * @param allowed the parameters it knows, for the message ("pool, pool_timeout").
+ * @param q       the walk; borrowed.
+ * @param allowed the parameters it knows, for the message ("pool,
+ *                pool_timeout"); borrowed; NULL: "".
  * @return BOOKING_EVALIDATION, always; details {"field","parameter","allowed"}.
+ * Thread-safe, as booking_url_query_init().
  */
 BOOKING_EXTERN(booking_error_code) booking_url_query_unknown(const booking_url_query *q, const char *allowed);
 
