@@ -119,10 +119,12 @@
  * write committed (a row: yes), run with the write's arguments; a write
  * that is its own resolver is idempotent and settled by running it again.
  */
+/* VALUES with a scalar subquery, not INSERT ... SELECT: SQLite would first copy a SELECT from the table it inserts into */
 #define SQL_EVENT_INSERT(id, type, agg_type, agg_id, occurred, corr, tp, data)                                 \
 	"INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"   \
-	" traceparent, data_json) SELECT " id ", " type ", " agg_type ", " agg_id ", coalesce(max(sequence), 0) + 1, " \
-	occurred ", " corr ", " tp ", " data " FROM outbox WHERE aggregate_id = " agg_id
+	" traceparent, data_json) VALUES (" id ", " type ", " agg_type ", " agg_id ","                         \
+	" (SELECT coalesce(max(sequence), 0) + 1 FROM outbox WHERE aggregate_id = " agg_id "), "              \
+	occurred ", " corr ", " tp ", " data ")"
 /* Are the strings of the JSON array p distinct? (each: the dialect's JSON_EACH) */
 #define SQL_DISTINCT(each, p) "(SELECT count(DISTINCT value) FROM " each "(" p ")) = json_array_length(" p ")"
 #define SQL_WRITES(W, D)                                                                                       \
