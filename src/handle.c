@@ -209,9 +209,14 @@ void booking_close(booking *bk)
 
 booking_error_code booking_migrate(int *version_out, booking *bk)
 {
+	if (version_out)
+		*version_out = 0; /* what a failure leaves, whatever the store wrote */
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
-	return bk->store->migrate(bk->store, version_out);
+	int rc = bk->store->migrate(bk->store, version_out);
+	if (rc < 0 && version_out)
+		*version_out = 0;
+	return rc;
 }
 
 booking_error_code booking_describe(char **json_out, booking *bk)

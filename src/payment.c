@@ -910,9 +910,9 @@ static int recover_run(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, 
 	stuck_list l = {booking_calloc(256, sizeof(booking_payment)), 0, 256};
 	if (!l.items)
 		return booking_error_oom();
+	size_t resolved = 0;
 	if ((rc = bk->store->ledger->payment_list_by_status(bk->store, BOOKING_PAYMENT_PROCESSING, booking__now(bk) - min_age_ms, l.max, collect_stuck, &l)) < 0)
 		goto done;
-	size_t resolved = 0;
 	for (size_t i = 0; i < l.count; i++) {
 		int r = recover_one(bk, ctx, &l.items[i]);
 		if (r < 0) {
@@ -921,9 +921,9 @@ static int recover_run(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, 
 		}
 		resolved += (size_t)r;
 	}
-	if (resolved_out)
-		*resolved_out = resolved;
 done:
+	if (resolved_out)
+		*resolved_out = resolved; /* those resolved before a failure too */
 	booking_free(l.items);
 	return rc;
 }

@@ -586,10 +586,10 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 	due_list d = {booking_calloc(max, BOOKING_ID_SIZE), 0, max};
 	if (!d.ids)
 		return booking_error_oom();
+	size_t expired = 0;
 	int64_t now = booking__now(bk);
 	if ((rc = bk->store->ledger->booking_list_by_status(bk->store, BOOKING_STATUS_PENDING, now, max, collect_due, &d)) < 0)
 		goto done;
-	size_t expired = 0;
 	for (size_t i = 0; i < d.count; i++) {
 		booking_reservation *r = NULL;
 		if ((rc = bk->store->ledger->booking_get(bk->store, d.ids[i], &r)) < 0)
@@ -601,11 +601,11 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 			goto done;
 		rc = 0;
 	}
+done:
 	if (expired)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "holds expired", json_pack("{s:i}", "count", (int)expired));
 	if (expired_out)
-		*expired_out = expired;
-done:
+		*expired_out = expired; /* those expired before a failure too, as the relay and the consumers count */
 	booking_free(d.ids);
 	return rc;
 }

@@ -77,9 +77,8 @@ BOOKING_EXTERN(booking_error_code) booking_check_report_to_json(char **json_out,
 
 /**
  * Bring the store's schema up to date (booking_open() does it too).
- * @param version_out the schema version afterwards; may be NULL. After a
- *        failure do not read it: the core leaves it untouched, and a store
- *        may or may not have written it.
+ * @param version_out the schema version afterwards; may be NULL. 0 after
+ *        a failure.
  * @param bk the handle; borrowed.
  * @return 0, BOOKING_ESCHEMA (written by a newer libbooking),
  *         BOOKING_EVALIDATION (NULL `bk`), BOOKING_EUNAVAILABLE, store errors.

@@ -122,8 +122,8 @@ BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out,
  * the gateway about each, then confirm, fail, or refund a charge whose seats
  * are gone. System or admin. At most 256 payments per call; a payment the
  * gateway still cannot answer for is left for a later call.
- * @param resolved_out set to how many were resolved; may be NULL. 0 after a
- *                     failure, even when some were resolved before it.
+ * @param resolved_out set to how many were resolved; may be NULL. After a
+ *                     failure, how many were resolved before it.
  * @param bk           the handle; borrowed.
  * @param ctx          admin or system (booking_ctx_system()); borrowed for the call.
  * @param min_age_ms   only payments started at least this long ago (negative: 0).

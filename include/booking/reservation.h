@@ -175,8 +175,9 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservatio
  * `booking.expired` for each (bookkeeping and notifications: their seats
  * were claimable already). System or admin. A booking that a concurrent
  * payment or cancellation took first is skipped. At most 10000 per call.
- * @param expired_out set to how many were expired; may be NULL. 0 after a
- *                    failure, even when some were expired before it.
+ * @param expired_out set to how many were expired; may be NULL. After a
+ *                    failure, how many were expired before it (as
+ *                    booking_outbox_relay() and booking_consume() count).
  * @param bk          the handle; borrowed.
  * @param ctx         admin or system (booking_ctx_system()); borrowed for the call.
  * @param max         the most to expire; 0 does nothing.
