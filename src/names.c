@@ -2,8 +2,8 @@
  * The stable name of every public enum's values. The rule: a value's name
  * is its constant without the enum's prefix (BOOKING_SEAT_HELD → "HELD"),
  * and "UNKNOWN" for a number the enum does not have. Static strings.
- * (booking_status_name, booking_saga_state_name, booking_payment_status_name,
- * booking_role_name and booking_error_name live beside their types.)
+ * (booking_role_name, lower-case as tokens carry roles, and
+ * booking_error_name, with the codes' table, live beside their types.)
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
@@ -22,6 +22,21 @@ static const char *pick(int value, int first, const char *const *names, size_t n
 		static const char *const names_[] = {__VA_ARGS__};                                  \
 		return pick((int)(value), (first), names_, sizeof names_ / sizeof names_[0]);       \
 	} while (0)
+
+const char *booking_status_name(booking_status status)
+{
+	PICK(status, BOOKING_STATUS_PENDING, "PENDING", "PAYMENT_PROCESSING", "CONFIRMED", "CANCELLED", "EXPIRED");
+}
+
+const char *booking_saga_state_name(booking_saga_state state)
+{
+	PICK(state, BOOKING_SAGA_SEATS_RESERVED, "SEATS_RESERVED", "PAYMENT_PENDING", "CONFIRMED", "COMPENSATED", "FAILED");
+}
+
+const char *booking_payment_status_name(booking_payment_status status)
+{
+	PICK(status, BOOKING_PAYMENT_PROCESSING, "PROCESSING", "SUCCEEDED", "FAILED", "REFUNDED");
+}
 
 const char *booking_seat_status_name(booking_seat_status status)
 {

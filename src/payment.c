@@ -14,18 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-const char *booking_payment_status_name(booking_payment_status status)
-{
-	switch (status) {
-	case BOOKING_PAYMENT_PROCESSING: return "PROCESSING";
-	case BOOKING_PAYMENT_SUCCEEDED: return "SUCCEEDED";
-	case BOOKING_PAYMENT_FAILED: return "FAILED";
-	case BOOKING_PAYMENT_REFUNDED: return "REFUNDED";
-	}
-	return "UNKNOWN";
-}
-
 void booking_payment_free(booking_payment *p)
 {
 	booking_free(p);

@@ -9,30 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *booking_status_name(booking_status status)
-{
-	switch (status) {
-	case BOOKING_STATUS_PENDING: return "PENDING";
-	case BOOKING_STATUS_PAYMENT_PROCESSING: return "PAYMENT_PROCESSING";
-	case BOOKING_STATUS_CONFIRMED: return "CONFIRMED";
-	case BOOKING_STATUS_CANCELLED: return "CANCELLED";
-	case BOOKING_STATUS_EXPIRED: return "EXPIRED";
-	}
-	return "UNKNOWN";
-}
-
-const char *booking_saga_state_name(booking_saga_state state)
-{
-	switch (state) {
-	case BOOKING_SAGA_SEATS_RESERVED: return "SEATS_RESERVED";
-	case BOOKING_SAGA_PAYMENT_PENDING: return "PAYMENT_PENDING";
-	case BOOKING_SAGA_CONFIRMED: return "CONFIRMED";
-	case BOOKING_SAGA_COMPENSATED: return "COMPENSATED";
-	case BOOKING_SAGA_FAILED: return "FAILED";
-	}
-	return "UNKNOWN";
-}
-
 void booking_reservation_free(booking_reservation *r)
 {
 	if (r) {

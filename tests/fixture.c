@@ -142,8 +142,6 @@ void fx_open(fx *f, const booking_options *base)
 	} else if (o.store_url) {
 		snprintf(f->url, sizeof(f->url), "%s", o.store_url);
 	}
-	if (!o.log_fn && o.log_level == 0)
-		o.log_level = BOOKING_LOG_CRITICAL; /* keep test output readable */
 	rc = booking_open(&f->bk, &o);
 	ck_assert_msg(rc == 0, "booking_open(%s): %s: %s", f->url, booking_error_name(rc),
 	              booking_error_last()->message);
