@@ -42,17 +42,50 @@ void booking_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void 
  */
 static _Thread_local unsigned long jansson_failures;
 
+/*
+ * Worse, while json_loads() scans a string its lexer keeps going after an
+ * allocation it could not make and writes past the end of a 16-byte buffer
+ * (a key of 15 bytes or more was enough; tests/hardening/test_oom.c caught
+ * it under valgrind). So during booking__json_loads() a failed allocation is
+ * still counted, but jansson gets its block from a per-thread spare area
+ * instead of NULL: the parse ends in memory it owns, and the tree built
+ * while a failure was counted is thrown away (OUT_OF_MEMORY), which frees
+ * every spare block before booking__json_loads() returns. A spare area that
+ * is used up answers NULL, as before.
+ */
+#define SPARE_SIZE 8192
+static _Thread_local bool jansson_loading;
+static _Thread_local size_t spare_used;
+static _Thread_local max_align_t spare[SPARE_SIZE / sizeof(max_align_t)];
+
+static bool in_spare(const void *p)
+{
+	return (const char *)p >= (const char *)spare && (const char *)p < (const char *)spare + sizeof(spare);
+}
+
 static void *jansson_malloc(size_t size)
 {
 	void *p = alloc_malloc(size);
-	if (!p)
+	if (!p) {
 		jansson_failures++;
+		size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+		if (jansson_loading && need <= sizeof(spare) - spare_used) {
+			p = (char *)spare + spare_used;
+			spare_used += need;
+		}
+	}
 	return p;
+}
+
+static void jansson_free(void *p)
+{
+	if (!in_spare(p))
+		alloc_free(p);
 }
 
 void booking__alloc_install_jansson(void)
 {
-	json_set_alloc_funcs(jansson_malloc, alloc_free);
+	json_set_alloc_funcs(jansson_malloc, jansson_free);
 }
 
 unsigned long booking__json_failures(void)
@@ -64,12 +97,15 @@ json_t *booking__json_loads(const char *text, size_t flags, json_error_t *error,
 {
 	unsigned long before = jansson_failures;
 	json_error_t local;
+	jansson_loading = true;
 	json_t *j = json_loads(text, flags, error ? error : &local);
+	jansson_loading = false;
 	bool oom = jansson_failures != before;
 	if (oom) {
 		json_decref(j);
 		j = NULL;
 	}
+	spare_used = 0; /* every spare block belonged to the tree just freed */
 	if (oom_out)
 		*oom_out = oom;
 	return j;
