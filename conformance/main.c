@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (list) {
-		booking_conformance_list(o.groups, stdout);
+		booking_conformance_list(stdout, o.groups);
 		return 0;
 	}
 	if (!url)

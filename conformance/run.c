@@ -71,7 +71,7 @@ static void add_suites(Suite *s, unsigned int groups)
 	fx_events_suite_add(s, groups);
 }
 
-size_t booking_conformance_list(unsigned int groups, FILE *out)
+size_t booking_conformance_list(FILE *out, unsigned int groups)
 {
 	case_list l = {out ? out : stdout, 0, NULL, 0};
 	Suite *s = suite_create("booking-conformance");

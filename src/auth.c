@@ -489,7 +489,7 @@ static int check_credentials(booking *bk, const char *email, const char *passwor
 	size_t pwlen = password ? strnlen(password, BOOKING_PASSWORD_MAX + 1) : 0;
 	bool usable = password && pwlen <= BOOKING_PASSWORD_MAX;
 	if (booking_email_normalize(&norm, email) == 0) {
-		rc = bk->store->users->user_get_by_email(bk->store, norm, &u, &hash);
+		rc = bk->store->users->user_get_by_email(&u, &hash, bk->store, norm);
 		booking_free(norm);
 		if (rc < 0 && rc != BOOKING_ENOTFOUND)
 			return rc; /* the store failed: not a verdict on the credentials */
@@ -592,7 +592,7 @@ booking_error_code booking_auth_verify(booking_token **out, booking *bk, const c
 	/* A store without revocations has none to find: nothing could be revoked in it. */
 	if (STORE_HAS(bk->store, token_is_revoked)) {
 		bool revoked = false;
-		if ((rc = bk->store->users->token_is_revoked(bk->store, t->jti, booking__now(bk), &revoked)) < 0) {
+		if ((rc = bk->store->users->token_is_revoked(&revoked, bk->store, t->jti, booking__now(bk))) < 0) {
 			booking_token_free(t);
 			return rc;
 		}
@@ -668,5 +668,5 @@ booking_error_code booking_user_get(booking_user **out, booking *bk, const booki
 		return not_supported();
 	if (booking__check_id("user_id", user_id) < 0)
 		return booking_error_set(BOOKING_ENOTFOUND, NULL, "user not found");
-	return bk->store->users->user_get(bk->store, user_id, out, NULL);
+	return bk->store->users->user_get(out, NULL, bk->store, user_id);
 }

@@ -184,7 +184,7 @@ booking_error_code booking_movie_create(booking_movie **out, booking *bk, const 
 	if ((rc = bk->store->catalog->movie_insert(bk->store, &m)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "movie created", json_pack("{s:s}", "movie_id", m.id));
-	return out ? bk->store->catalog->movie_get(bk->store, m.id, out) : 0;
+	return out ? bk->store->catalog->movie_get(out, bk->store, m.id) : 0;
 }
 
 booking_error_code booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -197,7 +197,7 @@ booking_error_code booking_movie_get(booking_movie **out, booking *bk, const boo
 		return rc;
 	if (booking__check_id("movie_id", id) < 0)
 		return booking_store_not_found(BOOKING_EMOVIE_NOT_FOUND);
-	return bk->store->catalog->movie_get(bk->store, id, out);
+	return bk->store->catalog->movie_get(out, bk->store, id);
 }
 
 booking_error_code booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx)
@@ -244,7 +244,7 @@ booking_error_code booking_theater_create(booking_theater **out, booking *bk, co
 	if ((rc = bk->store->catalog->theater_insert(bk->store, &t)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "theater created", json_pack("{s:s}", "theater_id", t.id));
-	return out ? bk->store->catalog->theater_get(bk->store, t.id, out) : 0;
+	return out ? bk->store->catalog->theater_get(out, bk->store, t.id) : 0;
 }
 
 booking_error_code booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -257,7 +257,7 @@ booking_error_code booking_theater_get(booking_theater **out, booking *bk, const
 		return rc;
 	if (booking__check_id("theater_id", id) < 0)
 		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
-	return bk->store->catalog->theater_get(bk->store, id, out);
+	return bk->store->catalog->theater_get(out, bk->store, id);
 }
 
 booking_error_code booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx)
@@ -344,7 +344,7 @@ booking_error_code booking_screen_create(booking_screen **out, booking *bk, cons
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "screen created",
 	             json_pack("{s:s,s:i}", "screen_id", s.id, "seats", (int)seat_count));
-	return out ? bk->store->catalog->screen_get(bk->store, s.id, out) : 0;
+	return out ? bk->store->catalog->screen_get(out, bk->store, s.id) : 0;
 }
 
 booking_error_code booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -357,7 +357,7 @@ booking_error_code booking_screen_get(booking_screen **out, booking *bk, const b
 		return rc;
 	if (booking__check_id("screen_id", id) < 0)
 		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
-	return bk->store->catalog->screen_get(bk->store, id, out);
+	return bk->store->catalog->screen_get(out, bk->store, id);
 }
 
 /* ---------- showtimes ---------- */
@@ -415,7 +415,7 @@ booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, 
 	if (starts_at <= now)
 		return booking__error_field("starts_at", "must be in the future");
 	booking_screen *screen = NULL;
-	if ((rc = bk->store->catalog->screen_get(bk->store, screen_id, &screen)) < 0)
+	if ((rc = bk->store->catalog->screen_get(&screen, bk->store, screen_id)) < 0)
 		return rc;
 	rc = check_prices(screen, prices, price_count);
 	booking_screen_free(screen);
@@ -435,7 +435,7 @@ booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, 
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "showtime scheduled",
 	             json_pack("{s:s,s:s}", "showtime_id", s.id, "movie_id", movie_id));
-	return out ? bk->store->catalog->showtime_get(bk->store, s.id, out) : 0;
+	return out ? bk->store->catalog->showtime_get(out, bk->store, s.id) : 0;
 }
 
 booking_error_code booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -448,7 +448,7 @@ booking_error_code booking_showtime_get(booking_showtime **out, booking *bk, con
 		return rc;
 	if (booking__check_id("showtime_id", id) < 0)
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
-	return bk->store->catalog->showtime_get(bk->store, id, out);
+	return bk->store->catalog->showtime_get(out, bk->store, id);
 }
 
 booking_error_code booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,

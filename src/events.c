@@ -225,7 +225,7 @@ static int apply_message(consumer *c, const message *m)
 	if (rc < 0)
 		return dead_letter(c, m, "malformed envelope");
 	bool seen = false;
-	if ((rc = bk->store->outbox->inbox_seen(bk->store, c->group, ev.id, &seen)) < 0 || seen) {
+	if ((rc = bk->store->outbox->inbox_seen(&seen, bk->store, c->group, ev.id)) < 0 || seen) {
 		json_decref(root);
 		return rc;
 	}
@@ -284,7 +284,7 @@ static int consume_store(consumer *c)
 	int64_t cursor = 0;
 	message_list l = {0};
 	pthread_mutex_lock(&bk->consume_lock);
-	int rc = bk->store->outbox->cursor_get(bk->store, c->group, &cursor);
+	int rc = bk->store->outbox->cursor_get(&cursor, bk->store, c->group);
 	if (rc == 0)
 		rc = bk->store->outbox->outbox_read(bk->store, cursor, c->batch, collect_outbox, &l);
 	c->seen = l.count;

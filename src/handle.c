@@ -166,7 +166,7 @@ booking_error_code booking_open(booking **out, const booking_options *opts)
 	if ((rc = booking__open_backends(bk)) < 0)
 		goto fail;
 	int version = 0;
-	if ((rc = bk->store->migrate(bk->store, &version)) < 0)
+	if ((rc = bk->store->migrate(&version, bk->store)) < 0)
 		goto fail;
 	if ((rc = booking__store_clock_open(bk, opts)) < 0)
 		goto fail;
@@ -213,7 +213,7 @@ booking_error_code booking_migrate(int *version_out, booking *bk)
 		*version_out = 0; /* what a failure leaves, whatever the store wrote */
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
-	int rc = bk->store->migrate(bk->store, version_out);
+	int rc = bk->store->migrate(version_out, bk->store);
 	if (rc < 0 && version_out)
 		*version_out = 0;
 	return rc;

@@ -330,7 +330,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 	int rc = 0;
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
 		booking_reservation *b = NULL;
-		if ((rc = bk->store->ledger->booking_get(bk->store, p->booking_id, &b)) < 0)
+		if ((rc = bk->store->ledger->booking_get(&b, bk->store, p->booking_id)) < 0)
 			return rc;
 		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
 			/*
@@ -339,7 +339,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 			 * still PROCESSING whose booking moved on has lost its seats.
 			 */
 			booking_payment *now_p = NULL;
-			if ((rc = bk->store->ledger->payment_get(bk->store, p->id, &now_p)) < 0) {
+			if ((rc = bk->store->ledger->payment_get(&now_p, bk->store, p->id)) < 0) {
 				booking_reservation_free(b);
 				return rc;
 			}
@@ -373,7 +373,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 		c.event_count = (size_t)n;
 		c.events = recs;
 		size_t failed = SIZE_MAX;
-		rc = bk->store->ledger->apply(bk->store, &c, &failed);
+		rc = bk->store->ledger->apply(&failed, bk->store, &c);
 		for (int i = 0; i < n; i++)
 			booking__event_clear(&evs[i]);
 		char bid[BOOKING_ID_SIZE];
@@ -431,7 +431,7 @@ static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p,
 {
 	booking_charge_request req = {p->id, p->amount, p->currency, card, p->booking_id};
 	memset(res, 0, sizeof(*res));
-	int rc = bk->gateway->charge(bk->gateway, &req, res);
+	int rc = bk->gateway->charge(res, bk->gateway, &req);
 	if (rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE)
 		booking__log(bk, ctx, BOOKING_LOG_WARNING, "payment gateway failed; outcome unknown",
 		             json_pack("{s:s,s:s}", "payment_id", p->id, "error", booking_error_last()->message));
@@ -442,7 +442,7 @@ static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p,
 static int answer(booking_payment **out, booking *bk, const char *payment_id, int result)
 {
 	booking_payment *p = NULL;
-	int rc = bk->store->ledger->payment_get(bk->store, payment_id, &p);
+	int rc = bk->store->ledger->payment_get(&p, bk->store, payment_id);
 	if (rc < 0)
 		return rc;
 	if (result < 0) {
@@ -476,7 +476,7 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 	int64_t now = booking__now(bk), hour = INT64_C(3600) * 1000;
 	booking_store_payment_attempts a;
 	memset(&a, 0, sizeof(a));
-	int rc = bk->store->ledger->payment_attempts(bk->store, &a, ctx->user_id, key, booking_id, BOOKING_PAYMENT_FAILED,
+	int rc = bk->store->ledger->payment_attempts(&a, bk->store, ctx->user_id, key, booking_id, BOOKING_PAYMENT_FAILED,
 	                                             now - hour);
 	if (rc < 0 || a.key_used)
 		return rc;
@@ -512,7 +512,7 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 static int replay_still_paid(booking *bk, const booking_payment *p)
 {
 	booking_reservation *b = NULL;
-	int rc = bk->store->ledger->booking_get(bk->store, p->booking_id, &b);
+	int rc = bk->store->ledger->booking_get(&b, bk->store, p->booking_id);
 	if (rc < 0)
 		return rc;
 	booking_status bs = b->status;
@@ -571,12 +571,12 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 		 */
 		booking_reservation *b = first;
 		first = NULL;
-		int rc = b ? 0 : bk->store->ledger->booking_get(bk->store, p->booking_id, &b);
+		int rc = b ? 0 : bk->store->ledger->booking_get(&b, bk->store, p->booking_id);
 		if (rc < 0)
 			return rc;
 		booking_store_idempotency_record rec;
 		memset(&rec, 0, sizeof(rec));
-		rc = bk->store->ledger->idempotency_get(bk->store, ctx->user_id, key, &rec);
+		rc = bk->store->ledger->idempotency_get(&rec, bk->store, ctx->user_id, key);
 		if (rc == 0)
 			booking_reservation_free(b);
 		if (rc == 0) {
@@ -586,7 +586,7 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 			if (!rec.completed)
 				return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL,
 				                         "a payment with this idempotency key is in progress");
-			if ((rc = bk->store->ledger->payment_get(bk->store, rec.payment_id, replayed)) < 0)
+			if ((rc = bk->store->ledger->payment_get(replayed, bk->store, rec.payment_id)) < 0)
 				return rc;
 			*kind = BEGIN_REPLAY;
 			*replay_error = rec.replay_error;
@@ -612,7 +612,7 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 		booking_store_payment_start start = {p, ctx->user_id, key, hash};
 		booking_store_change change = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
 		size_t failed = SIZE_MAX;
-		rc = bk->store->ledger->apply(bk->store, &change, &failed);
+		rc = bk->store->ledger->apply(&failed, bk->store, &change);
 		booking_reservation_free(b);
 		if (rc == 0) {
 			*kind = BEGIN_STARTED;
@@ -646,7 +646,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_reservation *b = NULL;
-	if ((rc = bk->store->ledger->booking_get(bk->store, booking_id, &b)) < 0)
+	if ((rc = bk->store->ledger->booking_get(&b, bk->store, booking_id)) < 0)
 		return rc;
 	/* another's booking: begin() refuses it (FORBIDDEN) without saying how it was paid for */
 	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, booking_id, idempotency_key)) < 0) {
@@ -716,7 +716,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	                       result == 0 ? "SUCCEEDED" : booking_error_name(result)));
 	if (result == 0) {
 		booking_payment *stored = NULL;
-		if ((rc = bk->store->ledger->payment_get(bk->store, p.id, &stored)) < 0)
+		if ((rc = bk->store->ledger->payment_get(&stored, bk->store, p.id)) < 0)
 			return rc;
 		if (stored->status == BOOKING_PAYMENT_FAILED)
 			result = BOOKING_EPAYMENT_DECLINED;
@@ -748,7 +748,7 @@ static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx
 	if (booking__check_id("payment_id", payment_id) < 0)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	booking_payment *p = NULL;
-	if ((rc = bk->store->ledger->payment_get(bk->store, payment_id, &p)) < 0)
+	if ((rc = bk->store->ledger->payment_get(&p, bk->store, payment_id)) < 0)
 		return rc;
 	if (!booking__is_privileged(ctx) && strcmp(p->user_id, ctx->user_id) != 0) {
 		booking_payment_free(p);
@@ -784,7 +784,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 		                         "only a SUCCEEDED payment can be refunded");
 		goto done;
 	}
-	if ((rc = bk->store->ledger->booking_get(bk->store, p->booking_id, &b)) < 0)
+	if ((rc = bk->store->ledger->booking_get(&b, bk->store, p->booking_id)) < 0)
 		goto done;
 	if (b->status != BOOKING_STATUS_CONFIRMED) {
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(b->status)),
@@ -818,7 +818,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	booking_store_payment_set pay = {p->id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, p->amount, now};
 	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL, NULL};
 	size_t failed = SIZE_MAX;
-	rc = bk->store->ledger->apply(bk->store, &change, &failed);
+	rc = bk->store->ledger->apply(&failed, bk->store, &change);
 	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		/* refunded or changed meanwhile: the gateway's refund key makes the money move once */
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "payment_id", p->id),
@@ -828,7 +828,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	if (rc == 0) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment refunded", json_pack("{s:s}", "payment_id", p->id));
 		if (out)
-			rc = bk->store->ledger->payment_get(bk->store, p->id, out);
+			rc = bk->store->ledger->payment_get(out, bk->store, p->id);
 	}
 done:
 	booking_payment_free(p);
@@ -863,7 +863,7 @@ static int recover_one(booking *bk, const booking_ctx *ctx, const booking_paymen
 {
 	booking_charge_result cr;
 	memset(&cr, 0, sizeof(cr));
-	int rc = bk->gateway->lookup(bk->gateway, p->id, &cr);
+	int rc = bk->gateway->lookup(&cr, bk->gateway, p->id);
 	if (rc == BOOKING_ENOTFOUND) {
 		rc = settle_decline(bk, ctx, p, "not_charged", BOOKING_EEXTERNAL);
 	} else if (rc < 0) {

@@ -198,7 +198,7 @@ static int open_into(booking_pool *p, size_t i, void **conn_out)
 	return 0;
 }
 
-booking_error_code booking_pool_acquire(booking_pool *p, void **conn_out)
+booking_error_code booking_pool_acquire(void **conn_out, booking_pool *p)
 {
 	if (!p || !conn_out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "connection pool: no pool or no conn_out");

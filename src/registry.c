@@ -159,10 +159,11 @@ booking_error_code booking_store_validate(const booking_store *st)
 	int rc = check_version(st->version, BOOKING_STORE_VERSION, what);
 	if (rc < 0)
 		return rc;
-	/* versions 3 to 5 changed members in place (paging, apply, groups): an older store would be called wrongly */
-	if (st->version < 5)
+	/* versions 3 to 6 changed members in place (paging, apply, groups, outputs first): an older store
+	 * would be called wrongly */
+	if (st->version < 6)
 		return booking_error_set(BOOKING_EVALIDATION, NULL,
-		                         "store: version %u predates the groups of version 5: "
+		                         "store: version %u predates the parameter order of version 6: "
 		                         "rebuild the store against this <booking/sys/store.h>",
 		                         st->version);
 	REQUIRE(st, free);
@@ -275,6 +276,12 @@ static int gateway_validate(const booking_payment_gateway *g)
 	int rc = check_version(g->version, BOOKING_PAYMENT_GATEWAY_VERSION, what);
 	if (rc < 0)
 		return rc;
+	/* version 2 put the outputs first in place: an older gateway would be called wrongly */
+	if (g->version < 2)
+		return booking_error_set(BOOKING_EVALIDATION, NULL,
+		                         "payment gateway: version %u predates the parameter order of version 2: "
+		                         "rebuild the gateway against this <booking/sys/gateway.h>",
+		                         g->version);
 	REQUIRE(g, free);
 	REQUIRE(g, charge);
 	REQUIRE(g, refund);

@@ -162,7 +162,7 @@ static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation 
 	}
 	size_t ntaken = 0;
 	booking_store_hold req = {r, now, &ev.rec};
-	rc = bk->store->ledger->hold(bk->store, &req, taken, &ntaken);
+	rc = bk->store->ledger->hold(taken, &ntaken, bk->store, &req);
 	/* the store names the seats that refused the hold; the core words the refusal */
 	if (rc == BOOKING_ESEAT_ALREADY_BOOKED)
 		rc = ntaken ? seats_taken_error(taken, ntaken)
@@ -252,7 +252,7 @@ static int load_visible(booking_reservation **out, booking *bk, const booking_ct
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_reservation *r = NULL;
-	if ((rc = bk->store->ledger->booking_get(bk->store, booking_id, &r)) < 0)
+	if ((rc = bk->store->ledger->booking_get(&r, bk->store, booking_id)) < 0)
 		return rc;
 	if (!booking__is_privileged(ctx) && strcmp(r->user_id, ctx->user_id) != 0) {
 		booking_reservation_free(r);
@@ -485,7 +485,7 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL, NULL};
 		size_t failed = SIZE_MAX;
-		rc = bk->store->ledger->apply(bk->store, &change, &failed);
+		rc = bk->store->ledger->apply(&failed, bk->store, &change);
 		booking__event_clear(&ev);
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			break;
@@ -498,7 +498,7 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
 			break;
 		}
-		if ((rc = bk->store->ledger->booking_get(bk->store, id, &r)) < 0)
+		if ((rc = bk->store->ledger->booking_get(&r, bk->store, id)) < 0)
 			break;
 	}
 	booking_reservation_free(r);
@@ -521,7 +521,7 @@ static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx 
 	if (rc == 0) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", id));
 		if (out)
-			rc = bk->store->ledger->booking_get(bk->store, id, out);
+			rc = bk->store->ledger->booking_get(out, bk->store, id);
 	}
 	return rc;
 }
@@ -568,7 +568,7 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 		goto done;
 	for (size_t i = 0; i < d.count; i++) {
 		booking_reservation *r = NULL;
-		if ((rc = bk->store->ledger->booking_get(bk->store, d.ids[i], &r)) < 0)
+		if ((rc = bk->store->ledger->booking_get(&r, bk->store, d.ids[i])) < 0)
 			goto done;
 		rc = close_booking(bk, ctx, r, BOOKING_STATUS_EXPIRED);
 		if (rc == 0)

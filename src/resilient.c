@@ -358,10 +358,10 @@ static void st_free(booking_store *base)
 	booking_free(s);
 }
 
-static int st_migrate(booking_store *base, int *version_out)
+static int st_migrate(int *version_out, booking_store *base)
 {
 	STORE_SELF(base);
-	STORE_CALL(migrate, F_FINISH, in->migrate(in, version_out));
+	STORE_CALL(migrate, F_FINISH, in->migrate(version_out, in));
 }
 
 static int st_movie_insert(booking_store *base, const booking_movie *m)
@@ -370,10 +370,10 @@ static int st_movie_insert(booking_store *base, const booking_movie *m)
 	STORE_CALL(movie_insert, F_WRITE, in->catalog->movie_insert(in, m));
 }
 
-static int st_movie_get(booking_store *base, const char *id, booking_movie **out)
+static int st_movie_get(booking_movie **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(movie_get, F_READ, in->catalog->movie_get(in, id, out));
+	STORE_CALL(movie_get, F_READ, in->catalog->movie_get(out, in, id));
 }
 
 static int st_movie_list(booking_store *base, booking_store_movie_cb cb, void *payload)
@@ -388,10 +388,10 @@ static int st_theater_insert(booking_store *base, const booking_theater *t)
 	STORE_CALL(theater_insert, F_WRITE, in->catalog->theater_insert(in, t));
 }
 
-static int st_theater_get(booking_store *base, const char *id, booking_theater **out)
+static int st_theater_get(booking_theater **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(theater_get, F_READ, in->catalog->theater_get(in, id, out));
+	STORE_CALL(theater_get, F_READ, in->catalog->theater_get(out, in, id));
 }
 
 static int st_theater_list(booking_store *base, booking_store_theater_cb cb, void *payload)
@@ -406,10 +406,10 @@ static int st_screen_insert(booking_store *base, const booking_screen *s)
 	STORE_CALL(screen_insert, F_WRITE, in->catalog->screen_insert(in, s));
 }
 
-static int st_screen_get(booking_store *base, const char *id, booking_screen **out)
+static int st_screen_get(booking_screen **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(screen_get, F_READ, in->catalog->screen_get(in, id, out));
+	STORE_CALL(screen_get, F_READ, in->catalog->screen_get(out, in, id));
 }
 
 static int st_showtime_insert(booking_store *base, const booking_showtime *s)
@@ -418,10 +418,10 @@ static int st_showtime_insert(booking_store *base, const booking_showtime *s)
 	STORE_CALL(showtime_insert, F_WRITE, in->catalog->showtime_insert(in, s));
 }
 
-static int st_showtime_get(booking_store *base, const char *id, booking_showtime **out)
+static int st_showtime_get(booking_showtime **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(showtime_get, F_READ, in->catalog->showtime_get(in, id, out));
+	STORE_CALL(showtime_get, F_READ, in->catalog->showtime_get(out, in, id));
 }
 
 static int st_showtime_list(booking_store *base, const char *movie_id, booking_store_showtime_cb cb, void *payload)
@@ -436,16 +436,16 @@ static int st_seat_list(booking_store *base, const char *showtime_id, booking_st
 	STORE_ITER(seat_list, seat, cb, in->catalog->seat_list(in, showtime_id, it_seat, &it_));
 }
 
-static int st_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+static int st_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, const booking_store_hold *req)
 {
 	STORE_SELF(base);
-	STORE_CALL(hold, F_WRITE, in->ledger->hold(in, req, taken, taken_count));
+	STORE_CALL(hold, F_WRITE, in->ledger->hold(taken, taken_count, in, req));
 }
 
-static int st_booking_get(booking_store *base, const char *id, booking_reservation **out)
+static int st_booking_get(booking_reservation **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(booking_get, F_READ, in->ledger->booking_get(in, id, out));
+	STORE_CALL(booking_get, F_READ, in->ledger->booking_get(out, in, id));
 }
 
 static int st_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
@@ -456,11 +456,11 @@ static int st_booking_list_by_user(booking_store *base, const char *user_id, int
 	           in->ledger->booking_list_by_user(in, user_id, after_created_at, after_id, max, it_booking, &it_));
 }
 
-static int st_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
+static int st_apply(size_t *failed_guard_out, booking_store *base, const booking_store_change *change)
 {
 	STORE_SELF(base);
 	/* a change may record what already happened (a charge): never refused for a deadline */
-	STORE_CALL(apply, F_FINISH, in->ledger->apply(in, change, failed_guard_out));
+	STORE_CALL(apply, F_FINISH, in->ledger->apply(failed_guard_out, in, change));
 }
 
 static int st_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
@@ -471,17 +471,17 @@ static int st_booking_list_by_status(booking_store *base, booking_status status,
 	           in->ledger->booking_list_by_status(in, status, expires_before, max, it_booking, &it_));
 }
 
-static int st_idempotency_get(booking_store *base, const char *user_id, const char *key,
-                              booking_store_idempotency_record *out)
+static int st_idempotency_get(booking_store_idempotency_record *out, booking_store *base, const char *user_id,
+                              const char *key)
 {
 	STORE_SELF(base);
-	STORE_CALL(idempotency_get, F_READ, in->ledger->idempotency_get(in, user_id, key, out));
+	STORE_CALL(idempotency_get, F_READ, in->ledger->idempotency_get(out, in, user_id, key));
 }
 
-static int st_payment_get(booking_store *base, const char *id, booking_payment **out)
+static int st_payment_get(booking_payment **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(payment_get, F_READ, in->ledger->payment_get(in, id, out));
+	STORE_CALL(payment_get, F_READ, in->ledger->payment_get(out, in, id));
 }
 
 static int st_payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
@@ -535,10 +535,10 @@ static int st_outbox_read(booking_store *base, int64_t after, size_t max, bookin
 	STORE_ITER(outbox_read, event, cb, in->outbox->outbox_read(in, after, max, it_event, &it_));
 }
 
-static int st_cursor_get(booking_store *base, const char *group, int64_t *position_out)
+static int st_cursor_get(int64_t *position_out, booking_store *base, const char *group)
 {
 	STORE_SELF(base);
-	STORE_CALL(cursor_get, F_READ, in->outbox->cursor_get(in, group, position_out));
+	STORE_CALL(cursor_get, F_READ, in->outbox->cursor_get(position_out, in, group));
 }
 
 static int st_cursor_advance(booking_store *base, const char *group, int64_t expected, int64_t position)
@@ -547,14 +547,14 @@ static int st_cursor_advance(booking_store *base, const char *group, int64_t exp
 	STORE_CALL(cursor_advance, F_FINISH, in->outbox->cursor_advance(in, group, expected, position));
 }
 
-static int st_inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
+static int st_inbox_seen(bool *seen_out, booking_store *base, const char *group, const char *event_id)
 {
 	STORE_SELF(base);
 	call c;
 	int rc = 0;
 	call_init(&c, self_->obs, BOOKING__DEP_STORE, ST_inbox_seen, F_READ);
 	while (call_next(&c, &rc))
-		rc = in->outbox->inbox_seen(in, group, event_id, seen_out);
+		rc = in->outbox->inbox_seen(seen_out, in, group, event_id);
 	if (rc == 0 && seen_out && *seen_out)
 		atomic_fetch_add_explicit(&self_->obs->m.consumer_duplicates, 1, memory_order_relaxed);
 	return rc;
@@ -599,16 +599,16 @@ static int st_user_insert(booking_store *base, const booking_store_user_insert *
 	STORE_CALL(user_insert, F_WRITE, in->users->user_insert(in, req));
 }
 
-static int st_user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
+static int st_user_get(booking_user **out, char **password_hash_out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(user_get, F_READ, in->users->user_get(in, id, out, password_hash_out));
+	STORE_CALL(user_get, F_READ, in->users->user_get(out, password_hash_out, in, id));
 }
 
-static int st_user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
+static int st_user_get_by_email(booking_user **out, char **password_hash_out, booking_store *base, const char *email)
 {
 	STORE_SELF(base);
-	STORE_CALL(user_get_by_email, F_READ, in->users->user_get_by_email(in, email, out, password_hash_out));
+	STORE_CALL(user_get_by_email, F_READ, in->users->user_get_by_email(out, password_hash_out, in, email));
 }
 
 static int st_user_set_password_hash(booking_store *base, const char *id, const char *expected_hash,
@@ -625,19 +625,19 @@ static int st_token_revoke(booking_store *base, const char *jti, int64_t expires
 	STORE_CALL(token_revoke, F_RETRY, in->users->token_revoke(in, jti, expires_at, now));
 }
 
-static int st_token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
+static int st_token_is_revoked(bool *revoked_out, booking_store *base, const char *jti, int64_t now)
 {
 	STORE_SELF(base);
-	STORE_CALL(token_is_revoked, F_READ, in->users->token_is_revoked(in, jti, now, revoked_out));
+	STORE_CALL(token_is_revoked, F_READ, in->users->token_is_revoked(revoked_out, in, jti, now));
 }
 
-static int st_payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+static int st_payment_attempts(booking_store_payment_attempts *out, booking_store *base, const char *user_id,
                                const char *idempotency_key, const char *booking_id, booking_payment_status status,
                                int64_t since)
 {
 	STORE_SELF(base);
 	STORE_CALL(payment_attempts, F_READ,
-	           in->ledger->payment_attempts(in, out, user_id, idempotency_key, booking_id, status, since));
+	           in->ledger->payment_attempts(out, in, user_id, idempotency_key, booking_id, status, since));
 }
 
 /*
@@ -646,10 +646,10 @@ static int st_payment_attempts(booking_store *base, booking_store_payment_attemp
  * come this way: store_clock.c reads the undecorated store, so that a
  * background clock read neither opens nor closes the store's circuit.
  */
-static int st_clock_now(booking_store *base, int64_t *now_ms_out)
+static int st_clock_now(int64_t *now_ms_out, booking_store *base)
 {
 	STORE_SELF(base);
-	STORE_CALL(clock_now, F_FINISH, in->clock_now(in, now_ms_out));
+	STORE_CALL(clock_now, F_FINISH, in->clock_now(now_ms_out, in));
 }
 
 booking_store *booking__store_undecorated(booking_store *st)
@@ -926,10 +926,10 @@ static void gw_free(booking_payment_gateway *base)
  * A charge whose outcome is unknown is retried with the same idempotency
  * key (the gateway charges a key once), a fixed delay apart.
  */
-static int gw_charge(booking_payment_gateway *base, const booking_charge_request *req, booking_charge_result *out)
+static int gw_charge(booking_charge_result *out, booking_payment_gateway *base, const booking_charge_request *req)
 {
 	rs_gateway *g = (rs_gateway *)(void *)base;
-	GUARDED(g->obs, BOOKING__DEP_GATEWAY, GW_charge, F_RETRY | F_DEADLINE, g->inner->charge(g->inner, req, out));
+	GUARDED(g->obs, BOOKING__DEP_GATEWAY, GW_charge, F_RETRY | F_DEADLINE, g->inner->charge(out, g->inner, req));
 }
 
 static int gw_refund(booking_payment_gateway *base, const char *charge_id, int64_t amount, const char *idempotency_key)
@@ -940,10 +940,10 @@ static int gw_refund(booking_payment_gateway *base, const char *charge_id, int64
 	        g->inner->refund(g->inner, charge_id, amount, idempotency_key));
 }
 
-static int gw_lookup(booking_payment_gateway *base, const char *idempotency_key, booking_charge_result *out)
+static int gw_lookup(booking_charge_result *out, booking_payment_gateway *base, const char *idempotency_key)
 {
 	rs_gateway *g = (rs_gateway *)(void *)base;
-	GUARDED(g->obs, BOOKING__DEP_GATEWAY, GW_lookup, F_READ, g->inner->lookup(g->inner, idempotency_key, out));
+	GUARDED(g->obs, BOOKING__DEP_GATEWAY, GW_lookup, F_READ, g->inner->lookup(out, g->inner, idempotency_key));
 }
 
 static int rs_gateway_new(booking_payment_gateway **out, booking_payment_gateway *inner, booking__obs *obs)

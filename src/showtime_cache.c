@@ -114,7 +114,7 @@ static int load_seat(const booking_store_seat *seat, void *payload)
 static int load(booking *bk, const char *showtime_id, cached_showtime **out)
 {
 	booking_showtime *st = NULL;
-	int rc = bk->store->catalog->showtime_get(bk->store, showtime_id, &st);
+	int rc = bk->store->catalog->showtime_get(&st, bk->store, showtime_id);
 	if (rc < 0)
 		return rc;
 	cached_showtime *e = booking_calloc(1, sizeof(*e));

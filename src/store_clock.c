@@ -74,7 +74,7 @@ static int sample(booking_store *st, clock_sample *best)
 	for (int i = 0; i < SAMPLES; i++) {
 		int64_t server_ms = 0;
 		int64_t r0 = clock_ns(CLOCK_REALTIME), t0 = clock_ns(CLOCK_MONOTONIC);
-		int rc = st->clock_now(st, &server_ms);
+		int rc = st->clock_now(&server_ms, st);
 		int64_t t1 = clock_ns(CLOCK_MONOTONIC), r1 = clock_ns(CLOCK_REALTIME);
 		if (rc < 0)
 			return rc;

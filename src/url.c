@@ -146,14 +146,14 @@ bool booking_url_query_is(const booking_url_query *q, const char *name)
 	return n >= 0 && (size_t)n == strlen(name) && memcmp(key, name, (size_t)n) == 0;
 }
 
-int booking_url_query_text(const booking_url_query *q, char *buf, size_t size)
+int booking_url_query_text(char *out, size_t size, const booking_url_query *q)
 {
-	if (!q || !buf || size == 0)
+	if (!q || !out || size == 0)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");
-	long n = decode(q->param.value, q->param.value_len, buf, size);
+	long n = decode(q->param.value, q->param.value_len, out, size);
 	if (n >= 0)
 		return (int)n;
-	buf[0] = '\0';
+	out[0] = '\0';
 	char key[QUOTE_CHARS * 6 + 8], value[QUOTE_CHARS * 6 + 8];
 	quoted_key(q, key, sizeof(key));
 	quoted_value(q, value, sizeof(value));
@@ -163,7 +163,7 @@ int booking_url_query_text(const booking_url_query *q, char *buf, size_t size)
 	                           "%s: %s=\"%s\": longer than %zu bytes", field_of(q), key, value, size - 1);
 }
 
-booking_error_code booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out)
+booking_error_code booking_url_query_int64(int64_t *out, const booking_url_query *q, int64_t min, int64_t max)
 {
 	if (!q || !out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");
@@ -191,12 +191,12 @@ booking_error_code booking_url_query_int64(const booking_url_query *q, int64_t m
 	                           (long long)min, (long long)max);
 }
 
-booking_error_code booking_url_query_int(const booking_url_query *q, int min, int max, int *out)
+booking_error_code booking_url_query_int(int *out, const booking_url_query *q, int min, int max)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");
 	int64_t v = 0;
-	int rc = booking_url_query_int64(q, min, max, &v);
+	int rc = booking_url_query_int64(&v, q, min, max);
 	if (rc == 0)
 		*out = (int)v;
 	return rc;
@@ -215,7 +215,7 @@ static void join(char *out, size_t cap, const char *const *names, size_t n)
 	}
 }
 
-booking_error_code booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n, size_t *index_out)
+booking_error_code booking_url_query_choice(size_t *index_out, const booking_url_query *q, const char *const *names, size_t n)
 {
 	if (!q || (!names && n) || !index_out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "url query: NULL argument");

@@ -29,7 +29,7 @@ static void setup(void)
 	ck_assert_msg(rc == 0, "booking_store_open(%s): %s: %s", url, booking_error_name(rc),
 	              booking_error_last()->message);
 	ck_assert_ok(booking_store_validate(st));
-	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_ok(st->migrate(&v, st));
 	ck_assert_int_gt(v, 0);
 }
 
@@ -177,7 +177,7 @@ static int hold_at(bk *b, int64_t now, booking_seat_ref *taken, size_t *taken_co
 	req.booking = &b->r;
 	req.now = now;
 	req.event = &b->ev;
-	return st->ledger->hold(st, &req, taken ? taken : scratch, taken_count ? taken_count : &scratch_n);
+	return st->ledger->hold(taken ? taken : scratch, taken_count ? taken_count : &scratch_n, st, &req);
 }
 
 static void hold_ok(bk *b, const char *user, const char *labels, int64_t now)
@@ -216,7 +216,7 @@ static booking_store_seat seat_of(const char *label)
 static booking_reservation *get_booking(const char *id)
 {
 	booking_reservation *r = NULL;
-	ck_assert_ok(st->ledger->booking_get(st, id, &r));
+	ck_assert_ok(st->ledger->booking_get(&r, st, id));
 	ck_assert_ptr_nonnull(r);
 	return r;
 }
@@ -292,10 +292,10 @@ START_TEST(migrate_is_idempotent)
 {
 	int v1 = 0, v2 = 0;
 
-	ck_assert_ok(st->migrate(st, &v1));
-	ck_assert_ok(st->migrate(st, &v2));
+	ck_assert_ok(st->migrate(&v1, st));
+	ck_assert_ok(st->migrate(&v2, st));
 	ck_assert_int_eq(v1, v2);
-	ck_assert_ok(st->migrate(st, NULL));
+	ck_assert_ok(st->migrate(NULL, st));
 }
 END_TEST
 
@@ -311,12 +311,12 @@ START_TEST(the_store_clock_reads_utc_milliseconds_and_moves_forward)
 
 	if (!st->clock_now)
 		return; /* no clock of its own: the host's is the deployment's */
-	ck_assert_ok(st->clock_now(st, &t1));
+	ck_assert_ok(st->clock_now(&t1, st));
 	host = booking_clock_system()->now_ms(booking_clock_system());
 	ck_assert_msg(t1 > host - FX_DAY && t1 < host + FX_DAY, "clock_now %lld, host %lld", (long long)t1,
 	              (long long)host);
 	nanosleep(&pause, NULL);
-	ck_assert_ok(st->clock_now(st, &t2));
+	ck_assert_ok(st->clock_now(&t2, st));
 	ck_assert_int_ge(t2 - t1, 15);
 	ck_assert_int_lt(t2 - t1, 10 * FX_SECOND);
 }
@@ -330,8 +330,9 @@ START_TEST(validate_refuses_bad_versions_and_missing_members)
 	ck_assert_int_lt(booking_store_validate(&copy), 0);
 	copy.version = BOOKING_STORE_VERSION + 1;
 	ck_assert_int_lt(booking_store_validate(&copy), 0);
-	copy.version = 4; /* before the groups: its members would be called wrongly */
+	copy.version = 5; /* before outputs first: its members would be called wrongly */
 	ck_assert_int_lt(booking_store_validate(&copy), 0);
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "predates the parameter order of version 6"));
 
 	/* a required member of a group */
 	booking_store_ledger ledger = *st->ledger;
@@ -407,7 +408,7 @@ START_TEST(movie_insert_get_list)
 
 	add_movie(b, "Second", FX_T0 + 10);
 	add_movie(a, "First", FX_T0);
-	ck_assert_ok(st->catalog->movie_get(st, a, &m));
+	ck_assert_ok(st->catalog->movie_get(&m, st, a));
 	ck_assert_str_eq(m->id, a);
 	ck_assert_str_eq(m->title, "First");
 	ck_assert_int_eq(m->duration_minutes, 100);
@@ -427,7 +428,7 @@ START_TEST(movie_insert_get_list)
 	dup.duration_minutes = 1;
 	ck_assert_code(st->catalog->movie_insert(st, &dup), "ALREADY_EXISTS");
 	m = NULL;
-	ck_assert_code(st->catalog->movie_get(st, "01900000-0000-7000-8000-000000000000", &m), "MOVIE_NOT_FOUND");
+	ck_assert_code(st->catalog->movie_get(&m, st, "01900000-0000-7000-8000-000000000000"), "MOVIE_NOT_FOUND");
 	ck_assert_str_eq(booking_error_last()->message, "movie not found"); /* the core's words, on every store */
 	ck_assert_ptr_null(m);
 }
@@ -450,7 +451,7 @@ START_TEST(theater_insert_get_list)
 
 	add_theater(a, "");
 	add_theater(b, "Paris");
-	ck_assert_ok(st->catalog->theater_get(st, a, &t));
+	ck_assert_ok(st->catalog->theater_get(&t, st, a));
 	ck_assert_str_eq(t->name, "Odeon");
 	ck_assert_str_eq(t->city, "");
 	booking_theater_free(t);
@@ -462,7 +463,7 @@ START_TEST(theater_insert_get_list)
 	dup.city = (char *)"";
 	ck_assert_code(st->catalog->theater_insert(st, &dup), "ALREADY_EXISTS");
 	t = NULL;
-	ck_assert_code(st->catalog->theater_get(st, "01900000-0000-7000-8000-000000000000", &t), "THEATER_NOT_FOUND");
+	ck_assert_code(st->catalog->theater_get(&t, st, "01900000-0000-7000-8000-000000000000"), "THEATER_NOT_FOUND");
 	ck_assert_str_eq(booking_error_last()->message, "theater not found"); /* the core's words, on every store */
 }
 END_TEST
@@ -475,7 +476,7 @@ START_TEST(screen_insert_keeps_seats_and_needs_its_theater)
 
 	add_theater(theater, "Lyon");
 	add_screen(screen, theater, "B:2,A:1:premium");
-	ck_assert_ok(st->catalog->screen_get(st, screen, &s));
+	ck_assert_ok(st->catalog->screen_get(&s, st, screen));
 	ck_assert_str_eq(s->theater_id, theater);
 	ck_assert_str_eq(s->name, "Screen");
 	ck_assert_uint_eq(s->seat_count, 3);
@@ -493,7 +494,7 @@ START_TEST(screen_insert_keeps_seats_and_needs_its_theater)
 	orphan.seats = &seat;
 	ck_assert_code(st->catalog->screen_insert(st, &orphan), "THEATER_NOT_FOUND");
 	s = NULL;
-	ck_assert_code(st->catalog->screen_get(st, orphan.id, &s), "SCREEN_NOT_FOUND");
+	ck_assert_code(st->catalog->screen_get(&s, st, orphan.id), "SCREEN_NOT_FOUND");
 	ck_assert_str_eq(booking_error_last()->message, "screen not found"); /* the core's words, on every store */
 	ck_assert_ptr_null(s);
 }
@@ -519,7 +520,7 @@ START_TEST(showtime_insert_creates_one_free_seat_row_per_seat)
 	seats_read r = {.n = 0};
 
 	seed();
-	ck_assert_ok(st->catalog->showtime_get(st, showtime_id, &s));
+	ck_assert_ok(st->catalog->showtime_get(&s, st, showtime_id));
 	ck_assert_str_eq(s->movie_id, movie_id);
 	ck_assert_str_eq(s->screen_id, screen_id);
 	ck_assert_int_eq(s->starts_at, FX_T0 + FX_DAY);
@@ -551,7 +552,7 @@ START_TEST(showtime_needs_its_movie_and_screen)
 	seed();
 	ck_assert_code(insert_showtime(id, "01900000-0000-7000-8000-000000000000", screen_id, FX_T0),
 	               "MOVIE_NOT_FOUND");
-	ck_assert_code(st->catalog->showtime_get(st, id, &s), "SHOWTIME_NOT_FOUND");
+	ck_assert_code(st->catalog->showtime_get(&s, st, id), "SHOWTIME_NOT_FOUND");
 	ck_assert_str_eq(booking_error_last()->message, "showtime not found"); /* the core's words, on every store */
 	ck_assert_code(insert_showtime(id, movie_id, "01900000-0000-7000-8000-000000000000", FX_T0),
 	               "SCREEN_NOT_FOUND");
@@ -652,7 +653,7 @@ START_TEST(hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats)
 	ck_assert(strcmp(taken[0].label, "A2") == 0 || strcmp(taken[1].label, "A2") == 0);
 	ck_assert(strcmp(taken[0].label, "A4") == 0 || strcmp(taken[1].label, "A4") == 0);
 	/* nothing written */
-	ck_assert_code(st->ledger->booking_get(st, second.r.id, &r), "BOOKING_NOT_FOUND");
+	ck_assert_code(st->ledger->booking_get(&r, st, second.r.id), "BOOKING_NOT_FOUND");
 	ck_assert_str_eq(booking_error_last()->message, "booking not found"); /* the core's words, on every store */
 	ck_assert_int_eq(seat_of("A3").status, BOOKING_SEAT_FREE);
 	ck_assert_int_eq(seat_of("A3").version, a3_before.version);
@@ -673,7 +674,7 @@ START_TEST(hold_of_an_unknown_label_writes_nothing)
 	ck_assert_code(hold_at(&b, FX_T0, refused, &refused_n), "VALIDATION_ERROR");
 	ck_assert_uint_eq(refused_n, 1); /* the store names the label; the core words the refusal */
 	ck_assert_str_eq(refused[0].label, "Z9");
-	ck_assert_code(st->ledger->booking_get(st, b.r.id, &r), "BOOKING_NOT_FOUND");
+	ck_assert_code(st->ledger->booking_get(&r, st, b.r.id), "BOOKING_NOT_FOUND");
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
 	ck_assert_uint_eq(event_count(), 0);
 }
@@ -824,7 +825,7 @@ static int apply_status(const char *booking_id, int64_t version, booking_status 
 	booking_store_booking_set set = {booking_id, to, BOOKING_SAGA_COMPENSATED, now};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {1, &g, &set, &move, 1, ev, NULL, NULL, NULL};
-	return st->ledger->apply(st, &c, failed);
+	return st->ledger->apply(failed, st, &c);
 }
 
 START_TEST(apply_writes_the_booking_its_seats_and_its_events_at_once)
@@ -885,7 +886,7 @@ START_TEST(apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it)
 	booking_store_seat_move move = {b.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {2, g, &set, &move, 1, &ev, NULL, NULL, NULL};
 	failed = 99;
-	ck_assert_code(st->ledger->apply(st, &c, &failed), "INVALID_BOOKING_STATE");
+	ck_assert_code(st->ledger->apply(&failed, st, &c), "INVALID_BOOKING_STATE");
 	ck_assert_uint_eq(failed, 1);
 	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
@@ -913,13 +914,13 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	make_event(&ev, "booking.confirmed", "booking", fresh.r.id, FX_T0 + HOLD_MS + 1);
 	booking_store_seat_move sell = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
 	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev, NULL, NULL, NULL};
-	ck_assert_ok(st->ledger->apply(st, &c, NULL));
+	ck_assert_ok(st->ledger->apply(NULL, st, &c));
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
 	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
 	make_event(&ev, "booking.noop", "booking", fresh.r.id, FX_T0 + HOLD_MS + 2);
 	booking_store_seat_move none = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	c.seats = &none;
-	ck_assert_ok(st->ledger->apply(st, &c, NULL));
+	ck_assert_ok(st->ledger->apply(NULL, st, &c));
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
 	/* a new hold_until for seats kept HELD */
 	bk third;
@@ -927,7 +928,7 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	make_event(&ev, "booking.extended", "booking", third.r.id, FX_T0 + HOLD_MS + 3);
 	booking_store_seat_move rehold = {third.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, FX_T0 + 3 * HOLD_MS};
 	c.seats = &rehold;
-	ck_assert_ok(st->ledger->apply(st, &c, NULL));
+	ck_assert_ok(st->ledger->apply(NULL, st, &c));
 	ck_assert_int_eq(seat_of("B1").status, BOOKING_SEAT_HELD);
 	ck_assert_int_eq(seat_of("B1").hold_until, FX_T0 + 3 * HOLD_MS);
 }
@@ -1029,13 +1030,13 @@ static int pay_begin(pay *x)
 {
 	memset(&x->res, 0, sizeof(x->res));
 	booking_store_idempotency_record rec;
-	int rc = st->ledger->idempotency_get(st, x->req.user_id, x->req.idempotency_key, &rec);
+	int rc = st->ledger->idempotency_get(&rec, st, x->req.user_id, x->req.idempotency_key);
 	if (rc == 0) {
 		if (strcmp(rec.request_hash, x->req.request_hash) != 0)
 			return booking_error_set(BOOKING_EIDEMPOTENCY_KEY_REUSED, NULL, "key reused");
 		if (!rec.completed)
 			return booking_error_set(BOOKING_EPAYMENT_IN_PROGRESS, NULL, "in progress");
-		if ((rc = st->ledger->payment_get(st, rec.payment_id, &x->res.payment)) < 0)
+		if ((rc = st->ledger->payment_get(&x->res.payment, st, rec.payment_id)) < 0)
 			return rc;
 		x->res.kind = BOOKING_PAY_BEGIN_REPLAY;
 		x->res.replay_error = rec.replay_error;
@@ -1043,7 +1044,7 @@ static int pay_begin(pay *x)
 	}
 	ck_assert_int_eq(rc, BOOKING_ENOTFOUND);
 	booking_reservation *b = NULL;
-	if ((rc = st->ledger->booking_get(st, x->p.booking_id, &b)) < 0)
+	if ((rc = st->ledger->booking_get(&b, st, x->p.booking_id)) < 0)
 		return rc;
 	if (strcmp(b->user_id, x->req.user_id) != 0)
 		rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "another's booking");
@@ -1059,12 +1060,12 @@ static int pay_begin(pay *x)
 		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, x->req.seats_hold_until};
 		booking_store_payment_start start = {&x->p, x->req.user_id, x->req.idempotency_key, x->req.request_hash};
 		booking_store_change c = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
-		rc = st->ledger->apply(st, &c, NULL);
+		rc = st->ledger->apply(NULL, st, &c);
 	}
 	booking_reservation_free(b);
 	if (rc == 0) {
 		x->res.kind = BOOKING_PAY_BEGIN_STARTED;
-		rc = st->ledger->payment_get(st, x->p.id, &x->res.payment);
+		rc = st->ledger->payment_get(&x->res.payment, st, x->p.id);
 	}
 	return rc;
 }
@@ -1134,7 +1135,7 @@ static int pay_finish(const pay *x, outcome out, const char *code, booking_decli
 	}
 	booking_reservation_free(b);
 	last_failed = SIZE_MAX;
-	return st->ledger->apply(st, &c, &last_failed);
+	return st->ledger->apply(&last_failed, st, &c);
 }
 
 /* Refund as the core does: payment SUCCEEDED and the booking at its version, then CANCELLED with its seats free. */
@@ -1142,7 +1143,7 @@ static int refund_change(const pay *x, int64_t now, booking_event_record *evs, s
 {
 	booking_reservation *b = NULL;
 	int64_t version = -1;
-	if (st->ledger->booking_get(st, x->p.booking_id, &b) == 0) {
+	if (st->ledger->booking_get(&b, st, x->p.booking_id) == 0) {
 		version = b->version;
 		booking_reservation_free(b);
 	}
@@ -1153,13 +1154,13 @@ static int refund_change(const pay *x, int64_t now, booking_event_record *evs, s
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, x->p.amount, now};
 	booking_store_change c = {2, g, &set, &seats, nev, evs, &pset, NULL, NULL};
 	last_failed = SIZE_MAX;
-	return st->ledger->apply(st, &c, &last_failed);
+	return st->ledger->apply(&last_failed, st, &c);
 }
 
 static booking_payment *get_payment(const char *id)
 {
 	booking_payment *p = NULL;
-	ck_assert_ok(st->ledger->payment_get(st, id, &p));
+	ck_assert_ok(st->ledger->payment_get(&p, st, id));
 	ck_assert_ptr_nonnull(p);
 	return p;
 }
@@ -1211,7 +1212,7 @@ START_TEST(pay_begin_with_a_running_key_is_in_progress_and_another_request_is_ke
 	ck_assert_code(pay_begin(&again), "PAYMENT_IN_PROGRESS");
 	make_payment(&other, &b, "alice", "key-1", "hash-2", FX_T0 + 1);
 	ck_assert_code(pay_begin(&other), "IDEMPOTENCY_KEY_REUSED");
-	ck_assert_code(st->ledger->payment_get(st, again.p.id, &(booking_payment *){NULL}), "PAYMENT_NOT_FOUND");
+	ck_assert_code(st->ledger->payment_get(&(booking_payment *){NULL}, st, again.p.id), "PAYMENT_NOT_FOUND");
 }
 END_TEST
 
@@ -1250,7 +1251,7 @@ START_TEST(pay_begin_guards_write_nothing)
 	ck_assert_int_eq(r->version, 1);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("A1").hold_until, FX_T0 + HOLD_MS);
-	ck_assert_code(st->ledger->payment_get(st, x.p.id, &(booking_payment *){NULL}), "PAYMENT_NOT_FOUND");
+	ck_assert_code(st->ledger->payment_get(&(booking_payment *){NULL}, st, x.p.id), "PAYMENT_NOT_FOUND");
 	make_payment(&x, &b, "alice", "key-1", "another-hash", FX_T0 + 1);
 	ck_assert_ok(pay_begin(&x));
 	ck_assert_int_eq(x.res.kind, BOOKING_PAY_BEGIN_STARTED);
@@ -1540,7 +1541,7 @@ START_TEST(payment_list_by_status_gives_the_payments_in_that_status_oldest_first
 	ck_assert_uint_eq(l.n, 0);
 	ck_assert_ok(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_SUCCEEDED, FX_T0 + 100, 10, payment_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
-	ck_assert_code(st->ledger->payment_get(st, "01900000-0000-7000-8000-000000000000", &(booking_payment *){NULL}),
+	ck_assert_code(st->ledger->payment_get(&(booking_payment *){NULL}, st, "01900000-0000-7000-8000-000000000000"),
 	               "PAYMENT_NOT_FOUND");
 }
 END_TEST
@@ -1550,7 +1551,7 @@ static booking_store_payment_attempts attempts(const char *user, const char *key
 {
 	booking_store_payment_attempts a;
 	memset(&a, 0xff, sizeof(a));
-	ck_assert_ok(st->ledger->payment_attempts(st, &a, user, key, booking_id, status, since));
+	ck_assert_ok(st->ledger->payment_attempts(&a, st, user, key, booking_id, status, since));
 	return a;
 }
 
@@ -1697,18 +1698,18 @@ START_TEST(cursor_moves_by_compare_and_set)
 {
 	int64_t pos = -1;
 
-	ck_assert_ok(st->outbox->cursor_get(st, "mailer", &pos));
+	ck_assert_ok(st->outbox->cursor_get(&pos, st, "mailer"));
 	ck_assert_int_eq(pos, 0);
 	ck_assert_ok(st->outbox->cursor_advance(st, "mailer", 0, 5));
-	ck_assert_ok(st->outbox->cursor_get(st, "mailer", &pos));
+	ck_assert_ok(st->outbox->cursor_get(&pos, st, "mailer"));
 	ck_assert_int_eq(pos, 5);
 	ck_assert_code(st->outbox->cursor_advance(st, "mailer", 0, 9), "INVALID_BOOKING_STATE");
-	ck_assert_ok(st->outbox->cursor_get(st, "mailer", &pos));
+	ck_assert_ok(st->outbox->cursor_get(&pos, st, "mailer"));
 	ck_assert_int_eq(pos, 5);
 	ck_assert_ok(st->outbox->cursor_advance(st, "mailer", 5, 9));
-	ck_assert_ok(st->outbox->cursor_get(st, "other", &pos));
+	ck_assert_ok(st->outbox->cursor_get(&pos, st, "other"));
 	ck_assert_int_eq(pos, 0);
-	ck_assert_ok(st->outbox->cursor_get(st, "mailer", &pos));
+	ck_assert_ok(st->outbox->cursor_get(&pos, st, "mailer"));
 	ck_assert_int_eq(pos, 9);
 }
 END_TEST
@@ -1725,7 +1726,7 @@ static void *cas_once(void *p)
 	pthread_barrier_wait(r->barrier);
 	for (int i = 0; i < 50; i++) {
 		int64_t pos = 0;
-		if (st->outbox->cursor_get(st, "race", &pos) == 0 && st->outbox->cursor_advance(st, "race", pos, pos + 1) == 0)
+		if (st->outbox->cursor_get(&pos, st, "race") == 0 && st->outbox->cursor_advance(st, "race", pos, pos + 1) == 0)
 			r->wins++;
 	}
 	return NULL;
@@ -1749,7 +1750,7 @@ START_TEST(cursor_compare_and_set_lets_one_writer_win_each_step)
 		wins += r[i].wins;
 	}
 	pthread_barrier_destroy(&barrier);
-	ck_assert_ok(st->outbox->cursor_get(st, "race", &pos));
+	ck_assert_ok(st->outbox->cursor_get(&pos, st, "race"));
 	ck_assert_int_eq(pos, wins); /* every success moved it exactly one step */
 }
 END_TEST
@@ -1760,13 +1761,13 @@ START_TEST(inbox_records_each_event_once_per_group)
 	bool seen = true;
 
 	new_id(ev);
-	ck_assert_ok(st->outbox->inbox_seen(st, "mailer", ev, &seen));
+	ck_assert_ok(st->outbox->inbox_seen(&seen, st, "mailer", ev));
 	ck_assert(!seen);
 	ck_assert_ok(st->outbox->inbox_mark(st, "mailer", ev, FX_T0));
-	ck_assert_ok(st->outbox->inbox_seen(st, "mailer", ev, &seen));
+	ck_assert_ok(st->outbox->inbox_seen(&seen, st, "mailer", ev));
 	ck_assert(seen);
 	ck_assert_code(st->outbox->inbox_mark(st, "mailer", ev, FX_T0 + 1), "ALREADY_EXISTS");
-	ck_assert_ok(st->outbox->inbox_seen(st, "audit", ev, &seen));
+	ck_assert_ok(st->outbox->inbox_seen(&seen, st, "audit", ev));
 	ck_assert(!seen);
 	ck_assert_ok(st->outbox->inbox_mark(st, "audit", ev, FX_T0));
 }

@@ -163,17 +163,17 @@ static void w_free(booking_store *st)
 	INNER(st)->free(INNER(st));
 	free(st);
 }
-static int w_migrate(booking_store *st, int *v)
+static int w_migrate(int *v, booking_store *st)
 {
-	return INNER(st)->migrate(INNER(st), v);
+	return INNER(st)->migrate(v, INNER(st));
 }
 static int w_movie_insert(booking_store *st, const booking_movie *m)
 {
 	return INNER(st)->catalog->movie_insert(INNER(st), m);
 }
-static int w_movie_get(booking_store *st, const char *id, booking_movie **out)
+static int w_movie_get(booking_movie **out, booking_store *st, const char *id)
 {
-	return INNER(st)->catalog->movie_get(INNER(st), id, out);
+	return INNER(st)->catalog->movie_get(out, INNER(st), id);
 }
 static int w_movie_list(booking_store *st, booking_store_movie_cb cb, void *p)
 {
@@ -183,9 +183,9 @@ static int w_theater_insert(booking_store *st, const booking_theater *t)
 {
 	return INNER(st)->catalog->theater_insert(INNER(st), t);
 }
-static int w_theater_get(booking_store *st, const char *id, booking_theater **out)
+static int w_theater_get(booking_theater **out, booking_store *st, const char *id)
 {
-	return INNER(st)->catalog->theater_get(INNER(st), id, out);
+	return INNER(st)->catalog->theater_get(out, INNER(st), id);
 }
 static int w_theater_list(booking_store *st, booking_store_theater_cb cb, void *p)
 {
@@ -195,17 +195,17 @@ static int w_screen_insert(booking_store *st, const booking_screen *s)
 {
 	return INNER(st)->catalog->screen_insert(INNER(st), s);
 }
-static int w_screen_get(booking_store *st, const char *id, booking_screen **out)
+static int w_screen_get(booking_screen **out, booking_store *st, const char *id)
 {
-	return INNER(st)->catalog->screen_get(INNER(st), id, out);
+	return INNER(st)->catalog->screen_get(out, INNER(st), id);
 }
 static int w_showtime_insert(booking_store *st, const booking_showtime *s)
 {
 	return INNER(st)->catalog->showtime_insert(INNER(st), s);
 }
-static int w_showtime_get(booking_store *st, const char *id, booking_showtime **out)
+static int w_showtime_get(booking_showtime **out, booking_store *st, const char *id)
 {
-	return INNER(st)->catalog->showtime_get(INNER(st), id, out);
+	return INNER(st)->catalog->showtime_get(out, INNER(st), id);
 }
 static int w_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *p)
 {
@@ -215,38 +215,38 @@ static int w_seat_list(booking_store *st, const char *showtime_id, booking_store
 {
 	return INNER(st)->catalog->seat_list(INNER(st), showtime_id, cb, p);
 }
-static int w_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *n)
+static int w_hold(booking_seat_ref *taken, size_t *n, booking_store *st, const booking_store_hold *req)
 {
 	BEFORE(st, "hold");
-	return INNER(st)->ledger->hold(INNER(st), req, taken, n);
+	return INNER(st)->ledger->hold(taken, n, INNER(st), req);
 }
-static int w_booking_get(booking_store *st, const char *id, booking_reservation **out)
+static int w_booking_get(booking_reservation **out, booking_store *st, const char *id)
 {
-	return INNER(st)->ledger->booking_get(INNER(st), id, out);
+	return INNER(st)->ledger->booking_get(out, INNER(st), id);
 }
 static int w_booking_list_by_user(booking_store *st, const char *user, int64_t after_created_at, const char *after_id,
                                   size_t max, booking_store_booking_cb cb, void *p)
 {
 	return INNER(st)->ledger->booking_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
 }
-static int w_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out)
+static int w_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	BEFORE(st, "apply");
-	return INNER(st)->ledger->apply(INNER(st), change, failed_guard_out);
+	return INNER(st)->ledger->apply(failed_guard_out, INNER(st), change);
 }
 static int w_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
                                     booking_store_booking_cb cb, void *p)
 {
 	return INNER(st)->ledger->booking_list_by_status(INNER(st), status, expires_before, max, cb, p);
 }
-static int w_idempotency_get(booking_store *st, const char *user_id, const char *key,
-                             booking_store_idempotency_record *out)
+static int w_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
+                             const char *key)
 {
-	return INNER(st)->ledger->idempotency_get(INNER(st), user_id, key, out);
+	return INNER(st)->ledger->idempotency_get(out, INNER(st), user_id, key);
 }
-static int w_payment_get(booking_store *st, const char *id, booking_payment **out)
+static int w_payment_get(booking_payment **out, booking_store *st, const char *id)
 {
-	return INNER(st)->ledger->payment_get(INNER(st), id, out);
+	return INNER(st)->ledger->payment_get(out, INNER(st), id);
 }
 static int w_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before,
                                     size_t max, booking_store_payment_cb cb, void *p)
@@ -265,17 +265,17 @@ static int w_outbox_read(booking_store *st, int64_t after, size_t max, booking_s
 {
 	return INNER(st)->outbox->outbox_read(INNER(st), after, max, cb, p);
 }
-static int w_cursor_get(booking_store *st, const char *group, int64_t *pos)
+static int w_cursor_get(int64_t *pos, booking_store *st, const char *group)
 {
-	return INNER(st)->outbox->cursor_get(INNER(st), group, pos);
+	return INNER(st)->outbox->cursor_get(pos, INNER(st), group);
 }
 static int w_cursor_advance(booking_store *st, const char *group, int64_t expected, int64_t pos)
 {
 	return INNER(st)->outbox->cursor_advance(INNER(st), group, expected, pos);
 }
-static int w_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen)
+static int w_inbox_seen(bool *seen, booking_store *st, const char *group, const char *event_id)
 {
-	return INNER(st)->outbox->inbox_seen(INNER(st), group, event_id, seen);
+	return INNER(st)->outbox->inbox_seen(seen, INNER(st), group, event_id);
 }
 static int w_inbox_mark(booking_store *st, const char *group, const char *event_id, int64_t now)
 {
@@ -306,14 +306,14 @@ static int w_user_insert(booking_store *st, const booking_store_user_insert *req
 	return INNER(st)->users->user_insert(INNER(st), req);
 }
 
-static int w_user_get(booking_store *st, const char *id, booking_user **out, char **hash_out)
+static int w_user_get(booking_user **out, char **hash_out, booking_store *st, const char *id)
 {
-	return INNER(st)->users->user_get(INNER(st), id, out, hash_out);
+	return INNER(st)->users->user_get(out, hash_out, INNER(st), id);
 }
 
-static int w_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **hash_out)
+static int w_user_get_by_email(booking_user **out, char **hash_out, booking_store *st, const char *email)
 {
-	return INNER(st)->users->user_get_by_email(INNER(st), email, out, hash_out);
+	return INNER(st)->users->user_get_by_email(out, hash_out, INNER(st), email);
 }
 
 static int w_user_set_password_hash(booking_store *st, const char *id, const char *expected_hash,
@@ -327,21 +327,21 @@ static int w_token_revoke(booking_store *st, const char *jti, int64_t expires_at
 	return INNER(st)->users->token_revoke(INNER(st), jti, expires_at, now);
 }
 
-static int w_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out)
+static int w_token_is_revoked(bool *revoked_out, booking_store *st, const char *jti, int64_t now)
 {
-	return INNER(st)->users->token_is_revoked(INNER(st), jti, now, revoked_out);
+	return INNER(st)->users->token_is_revoked(revoked_out, INNER(st), jti, now);
 }
 
-static int w_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+static int w_payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
                               const char *idempotency_key, const char *booking_id, booking_payment_status status,
                               int64_t since)
 {
-	return INNER(st)->ledger->payment_attempts(INNER(st), out, user_id, idempotency_key, booking_id, status, since);
+	return INNER(st)->ledger->payment_attempts(out, INNER(st), user_id, idempotency_key, booking_id, status, since);
 }
 
-static int w_clock_now(booking_store *st, int64_t *now_ms_out)
+static int w_clock_now(int64_t *now_ms_out, booking_store *st)
 {
-	return INNER(st)->clock_now(INNER(st), now_ms_out);
+	return INNER(st)->clock_now(now_ms_out, INNER(st));
 }
 
 static const booking_store_catalog w_catalog = {
@@ -426,14 +426,14 @@ static void gw_free(booking_payment_gateway *gw)
 	free(g);
 }
 
-static int gw_charge(booking_payment_gateway *gw, const booking_charge_request *req, booking_charge_result *out)
+static int gw_charge(booking_charge_result *out, booking_payment_gateway *gw, const booking_charge_request *req)
 {
 	fx_gateway_wrap *g = (fx_gateway_wrap *)(void *)gw;
 
 	if (g->before_charge)
 		g->before_charge(g, req);
 	__atomic_add_fetch(&g->charges, 1, __ATOMIC_SEQ_CST);
-	return g->inner->charge(g->inner, req, out);
+	return g->inner->charge(out, g->inner, req);
 }
 
 static int gw_refund(booking_payment_gateway *gw, const char *charge_id, int64_t amount, const char *key)
@@ -442,10 +442,10 @@ static int gw_refund(booking_payment_gateway *gw, const char *charge_id, int64_t
 	return g->inner->refund(g->inner, charge_id, amount, key);
 }
 
-static int gw_lookup(booking_payment_gateway *gw, const char *key, booking_charge_result *out)
+static int gw_lookup(booking_charge_result *out, booking_payment_gateway *gw, const char *key)
 {
 	fx_gateway_wrap *g = (fx_gateway_wrap *)(void *)gw;
-	return g->inner->lookup(g->inner, key, out);
+	return g->inner->lookup(out, g->inner, key);
 }
 
 fx_gateway_wrap *fx_gateway_wrap_new(void)

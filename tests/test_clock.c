@@ -33,7 +33,7 @@ static int64_t host_ms(void)
 	return booking_clock_system()->now_ms(booking_clock_system());
 }
 
-static int fake_clock_now(booking_store *st, int64_t *now_ms_out)
+static int fake_clock_now(int64_t *now_ms_out, booking_store *st)
 {
 	(void)st;
 	atomic_fetch_add(&fake.calls, 1);

@@ -99,7 +99,7 @@ static void *work(void *arg)
 	worker *w = arg;
 	for (int i = 0; i < ROUNDS; i++) {
 		void *conn = NULL;
-		if (booking_pool_acquire(w->p, &conn) != 0) {
+		if (booking_pool_acquire(&conn, w->p) != 0) {
 			w->failed++;
 			continue;
 		}
@@ -144,12 +144,12 @@ START_TEST(connections_open_lazily_and_the_last_released_is_reused)
 	booking_pool *p = pool_of(&f, 4, 0);
 	void *a = NULL, *b = NULL, *again = NULL;
 	ck_assert_int_eq(atomic_load(&f.opens), 0);
-	ck_assert_ok(booking_pool_acquire(p, &a));
-	ck_assert_ok(booking_pool_acquire(p, &b));
+	ck_assert_ok(booking_pool_acquire(&a, p));
+	ck_assert_ok(booking_pool_acquire(&b, p));
 	ck_assert_int_eq(atomic_load(&f.opens), 2);
 	booking_pool_release(p, a, false);
 	booking_pool_release(p, b, false);
-	ck_assert_ok(booking_pool_acquire(p, &again));
+	ck_assert_ok(booking_pool_acquire(&again, p));
 	ck_assert_ptr_eq(again, b);
 	booking_pool_release(p, again, false);
 	ck_assert_int_eq(atomic_load(&f.opens), 2);
@@ -171,7 +171,7 @@ static void *acquire_in_thread(void *arg)
 	waiter *w = arg;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	w->rc = booking_pool_acquire(w->p, &w->conn);
+	w->rc = booking_pool_acquire(&w->conn, w->p);
 	w->waited = seconds_since(&t0);
 	if (w->rc != 0)
 		snprintf(w->message, sizeof w->message, "%s", booking_error_last()->message);
@@ -185,7 +185,7 @@ START_TEST(a_caller_that_finds_none_free_gets_unavailable_after_the_wait)
 	void *held = NULL;
 	waiter w = {.p = p};
 	pthread_t t;
-	ck_assert_ok(booking_pool_acquire(p, &held));
+	ck_assert_ok(booking_pool_acquire(&held, p));
 	ck_assert_int_eq(pthread_create(&t, NULL, acquire_in_thread, &w), 0);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	ck_assert_code(w.rc, "SERVICE_UNAVAILABLE");
@@ -204,7 +204,7 @@ START_TEST(a_waiting_caller_gets_the_connection_released_meanwhile)
 	void *held = NULL;
 	waiter w = {.p = p};
 	pthread_t t;
-	ck_assert_ok(booking_pool_acquire(p, &held));
+	ck_assert_ok(booking_pool_acquire(&held, p));
 	ck_assert_int_eq(pthread_create(&t, NULL, acquire_in_thread, &w), 0);
 	pause_ms(100);
 	booking_pool_release(p, held, false);
@@ -222,12 +222,12 @@ START_TEST(a_broken_connection_is_closed_and_replaced)
 	fakes f;
 	booking_pool *p = pool_of(&f, 1, 0);
 	void *conn = NULL;
-	ck_assert_ok(booking_pool_acquire(p, &conn));
+	ck_assert_ok(booking_pool_acquire(&conn, p));
 	ck_assert_int_eq(((fake_conn *)conn)->id, 1);
 	booking_pool_release(p, conn, true);
 	ck_assert_int_eq(atomic_load(&f.closes), 1);
 	ck_assert_int_eq(atomic_load(&f.checks), 0); /* a broken one is not checked */
-	ck_assert_ok(booking_pool_acquire(p, &conn));
+	ck_assert_ok(booking_pool_acquire(&conn, p));
 	ck_assert_int_eq(((fake_conn *)conn)->id, 2);
 	ck_assert_int_eq(atomic_load(&f.opens), 2);
 	booking_pool_release(p, conn, false);
@@ -241,12 +241,12 @@ START_TEST(a_connection_that_fails_its_check_is_replaced)
 	fakes f;
 	booking_pool *p = pool_of(&f, 1, 0);
 	void *conn = NULL;
-	ck_assert_ok(booking_pool_acquire(p, &conn));
+	ck_assert_ok(booking_pool_acquire(&conn, p));
 	atomic_store(&f.check_says_broken, true);
 	booking_pool_release(p, conn, false);
 	ck_assert_int_eq(atomic_load(&f.closes), 1);
 	atomic_store(&f.check_says_broken, false);
-	ck_assert_ok(booking_pool_acquire(p, &conn));
+	ck_assert_ok(booking_pool_acquire(&conn, p));
 	ck_assert_int_eq(((fake_conn *)conn)->id, 2);
 	booking_pool_release(p, conn, false);
 	booking_pool_free(p);
@@ -259,10 +259,10 @@ START_TEST(a_failed_open_answers_its_error_and_gives_the_slot_back)
 	booking_pool *p = pool_of(&f, 1, 0);
 	void *conn = NULL;
 	atomic_store(&f.fail_open, 1);
-	ck_assert_code(booking_pool_acquire(p, &conn), "SERVICE_UNAVAILABLE");
+	ck_assert_code(booking_pool_acquire(&conn, p), "SERVICE_UNAVAILABLE");
 	ck_assert_str_eq(booking_error_last()->message, "fake: cannot connect");
 	ck_assert_ptr_null(conn);
-	ck_assert_ok(booking_pool_acquire(p, &conn));
+	ck_assert_ok(booking_pool_acquire(&conn, p));
 	booking_pool_release(p, conn, false);
 	booking_pool_free(p);
 }
@@ -274,10 +274,10 @@ START_TEST(a_caller_holding_every_connection_is_refused_at_once)
 	booking_pool *p = pool_of(&f, 2, 60000);
 	void *a = NULL, *b = NULL, *c = NULL;
 	struct timespec t0;
-	ck_assert_ok(booking_pool_acquire(p, &a));
-	ck_assert_ok(booking_pool_acquire(p, &b));
+	ck_assert_ok(booking_pool_acquire(&a, p));
+	ck_assert_ok(booking_pool_acquire(&b, p));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_code(booking_pool_acquire(p, &c), "INTERNAL_ERROR");
+	ck_assert_code(booking_pool_acquire(&c, p), "INTERNAL_ERROR");
 	ck_assert_msg(seconds_since(&t0) < 1.0, "waited for itself");
 	booking_pool_release(p, a, false);
 	booking_pool_release(p, b, false);
@@ -290,16 +290,16 @@ START_TEST(close_idle_closes_idle_connections_only)
 	fakes f;
 	booking_pool *p = pool_of(&f, 3, 0);
 	void *a = NULL, *b = NULL, *c = NULL;
-	ck_assert_ok(booking_pool_acquire(p, &a));
-	ck_assert_ok(booking_pool_acquire(p, &b));
-	ck_assert_ok(booking_pool_acquire(p, &c));
+	ck_assert_ok(booking_pool_acquire(&a, p));
+	ck_assert_ok(booking_pool_acquire(&b, p));
+	ck_assert_ok(booking_pool_acquire(&c, p));
 	booking_pool_release(p, a, false);
 	booking_pool_release(p, b, false);
 	booking_pool_close_idle(p);
 	ck_assert_int_eq(atomic_load(&f.closes), 2);
 	/* the two slots are free again; the one checked out still works */
-	ck_assert_ok(booking_pool_acquire(p, &a));
-	ck_assert_ok(booking_pool_acquire(p, &b));
+	ck_assert_ok(booking_pool_acquire(&a, p));
+	ck_assert_ok(booking_pool_acquire(&b, p));
 	ck_assert_int_eq(atomic_load(&f.opens), 5);
 	booking_pool_release(p, c, false);
 	booking_pool_release(p, a, false);
@@ -314,8 +314,8 @@ START_TEST(free_with_connections_checked_out_closes_them_too)
 	fakes f;
 	booking_pool *p = pool_of(&f, 3, 0);
 	void *a = NULL, *b = NULL;
-	ck_assert_ok(booking_pool_acquire(p, &a));
-	ck_assert_ok(booking_pool_acquire(p, &b));
+	ck_assert_ok(booking_pool_acquire(&a, p));
+	ck_assert_ok(booking_pool_acquire(&b, p));
 	booking_pool_release(p, a, false);
 	booking_pool_free(p); /* b is still out: closed all the same, nothing leaks */
 	ck_assert_int_eq(atomic_load(&f.closes), 2);

@@ -347,6 +347,30 @@ START_TEST(what_a_constructor_makes_is_validated)
 }
 END_TEST
 
+/* A gateway that declares version 1: built before charge() and lookup() took their result first. */
+static int old_gateway(booking_payment_gateway **out, const char *url, void *payload)
+{
+	(void)url, (void)payload;
+	int rc = booking_payment_gateway_open(out, "simulated:");
+	if (rc == 0)
+		(*out)->version = 1;
+	return rc;
+}
+
+START_TEST(a_gateway_of_the_old_parameter_order_is_refused)
+{
+	booking_backend_def def = BOOKING_BACKEND_DEF_INIT;
+	def.scheme = "oldgw";
+	def.payment_gateway = old_gateway;
+	ck_assert_ok(booking_backend_register(&def));
+	booking_payment_gateway *g = NULL;
+	ck_assert_code(booking_payment_gateway_open(&g, "oldgw:"), "VALIDATION_ERROR");
+	ck_assert_ptr_null(g);
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "predates the parameter order of version 2"));
+	ck_assert_ok(booking_backend_unregister("oldgw"));
+}
+END_TEST
+
 /* Threads racing to register one scheme: exactly one wins. */
 #define RACERS 8
 static seen race_seen;
@@ -485,6 +509,7 @@ int main(void)
 	tcase_add_test(tc, an_invalid_def_is_refused);
 	tcase_add_test(tc, unknown_scheme_errors_are_unchanged);
 	tcase_add_test(tc, what_a_constructor_makes_is_validated);
+	tcase_add_test(tc, a_gateway_of_the_old_parameter_order_is_refused);
 	tcase_add_test(tc, concurrent_registrations_of_one_scheme_let_exactly_one_win);
 	/* last: it takes the built-in redis and postgresql schemes over */
 	tcase_add_test(tc, the_core_hands_every_url_on_as_given);

@@ -13,7 +13,7 @@
 static void next_ok(booking_url_query *q, char *key, size_t key_size, char *value, size_t value_size)
 {
 	ck_assert_int_eq(booking_url_query_next(q), 1);
-	ck_assert_int_ge(booking_url_query_text(q, value, value_size), 0);
+	ck_assert_int_ge(booking_url_query_text(value, value_size, q), 0);
 	snprintf(key, key_size, "%.*s", (int)q->param.key_len, q->param.key);
 }
 
@@ -65,18 +65,18 @@ START_TEST(keys_and_values_are_percent_decoded)
 	booking_url_query_init(&q, "s:?a%3Db%26c=x%26y%3dz%20%25&p%6Fol=1+2", "store_url");
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
 	ck_assert(booking_url_query_is(&q, "a=b&c"));
-	ck_assert_int_eq(booking_url_query_text(&q, value, sizeof(value)), (int)strlen("x&y=z %"));
+	ck_assert_int_eq(booking_url_query_text(value, sizeof(value), &q), (int)strlen("x&y=z %"));
 	ck_assert_str_eq(value, "x&y=z %");
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
 	ck_assert(booking_url_query_is(&q, "pool"));
-	ck_assert_int_eq(booking_url_query_text(&q, value, sizeof(value)), 3);
+	ck_assert_int_eq(booking_url_query_text(value, sizeof(value), &q), 3);
 	ck_assert_str_eq(value, "1+2");
 	int n = 0;
-	ck_assert_code(booking_url_query_int(&q, 1, 50, &n), "VALIDATION_ERROR"); /* "1+2" is no integer */
+	ck_assert_code(booking_url_query_int(&n, &q, 1, 50), "VALIDATION_ERROR"); /* "1+2" is no integer */
 
 	booking_url_query_init(&q, "s:?pool=%31%30", "store_url");
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
-	ck_assert_ok(booking_url_query_int(&q, 1, 50, &n));
+	ck_assert_ok(booking_url_query_int(&n, &q, 1, 50));
 	ck_assert_int_eq(n, 10);
 }
 END_TEST
@@ -114,7 +114,7 @@ START_TEST(malformed_escapes_empty_names_and_overlong_text_are_refused)
 	char small[4];
 	booking_url_query_init(&q, "s:?stream=abcd", "events_url");
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
-	ck_assert_code(booking_url_query_text(&q, small, sizeof(small)), "VALIDATION_ERROR");
+	ck_assert_code(booking_url_query_text(small, sizeof(small), &q), "VALIDATION_ERROR");
 	ck_assert(has(booking_error_last()->message, "events_url: stream=\"abcd\": longer than 3 bytes"));
 	ck_assert_str_eq(small, "");
 }
@@ -138,7 +138,7 @@ START_TEST(integers_are_range_checked_naming_the_field_and_parameter)
 		int v = -99;
 		booking_url_query_init(&q, cases[i].url, "store_url");
 		ck_assert_int_eq(booking_url_query_next(&q), 1);
-		int rc = booking_url_query_int(&q, 1, 50, &v);
+		int rc = booking_url_query_int(&v, &q, 1, 50);
 		if (cases[i].ok) {
 			ck_assert_msg(rc == 0, "%s: %s", cases[i].url, booking_error_last()->message);
 			ck_assert_int_eq(v, cases[i].value);
@@ -159,14 +159,14 @@ START_TEST(integers_are_range_checked_naming_the_field_and_parameter)
 	int v = 0;
 	booking_url_query_init(&q, "s:?x=-5&y=1000000000000", "url");
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
-	ck_assert_ok(booking_url_query_int(&q, -10, 10, &v));
+	ck_assert_ok(booking_url_query_int(&v, &q, -10, 10));
 	ck_assert_int_eq(v, -5);
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
 	int64_t big = 0;
-	ck_assert_ok(booking_url_query_int64(&q, 1, INT64_C(1000000000000), &big));
+	ck_assert_ok(booking_url_query_int64(&big, &q, 1, INT64_C(1000000000000)));
 	ck_assert(big == INT64_C(1000000000000));
-	ck_assert_code(booking_url_query_int64(&q, 1, INT64_C(999999999999), &big), "VALIDATION_ERROR");
-	ck_assert_code(booking_url_query_int(&q, 1, 50, &v), "VALIDATION_ERROR"); /* no wrap through int */
+	ck_assert_code(booking_url_query_int64(&big, &q, 1, INT64_C(999999999999)), "VALIDATION_ERROR");
+	ck_assert_code(booking_url_query_int(&v, &q, 1, 50), "VALIDATION_ERROR"); /* no wrap through int */
 }
 END_TEST
 
@@ -177,13 +177,13 @@ START_TEST(choices_ignore_case_and_list_what_is_allowed)
 	size_t i = 99;
 	booking_url_query_init(&q, "s:?synchronous=FULL&synchronous=normal&synchronous=off", "store_url");
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
-	ck_assert_ok(booking_url_query_choice(&q, names, 2, &i));
+	ck_assert_ok(booking_url_query_choice(&i, &q, names, 2));
 	ck_assert_uint_eq(i, 1);
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
-	ck_assert_ok(booking_url_query_choice(&q, names, 2, &i));
+	ck_assert_ok(booking_url_query_choice(&i, &q, names, 2));
 	ck_assert_uint_eq(i, 0);
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
-	ck_assert_code(booking_url_query_choice(&q, names, 2, &i), "VALIDATION_ERROR");
+	ck_assert_code(booking_url_query_choice(&i, &q, names, 2), "VALIDATION_ERROR");
 	ck_assert_str_eq(booking_error_last()->message, "store_url: synchronous=\"off\": must be one of normal, full");
 	ck_assert(has(booking_error_last()->details_json, "\"allowed\":\"normal, full\""));
 }
@@ -217,7 +217,7 @@ START_TEST(untrusted_text_is_escaped_and_cut_short_in_messages)
 	ck_assert_msg(has(m, "\\u001B[31m\\u000A"), "%s", m);
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
 	int v = 0;
-	ck_assert_code(booking_url_query_int(&q, 1, 50, &v), "VALIDATION_ERROR");
+	ck_assert_code(booking_url_query_int(&v, &q, 1, 50), "VALIDATION_ERROR");
 	m = booking_error_last()->message;
 	ck_assert_msg(strlen(m) < 200, "not cut short: %s", m);
 	ck_assert_msg(has(m, "…"), "%s", m);
@@ -226,7 +226,7 @@ START_TEST(untrusted_text_is_escaped_and_cut_short_in_messages)
 	ck_assert_int_eq(booking_url_query_next(&q), 1);
 	size_t i = 0;
 	static const char *const names[] = {"normal", "full"};
-	ck_assert_code(booking_url_query_choice(&q, names, 2, &i), "VALIDATION_ERROR");
+	ck_assert_code(booking_url_query_choice(&i, &q, names, 2), "VALIDATION_ERROR");
 	ck_assert_msg(has(booking_error_last()->message, "\\u202Efull"), "%s", booking_error_last()->message);
 }
 END_TEST

@@ -63,7 +63,7 @@ static int cmp_booking_expiry(const void *a, const void *b)
  * Reservations.
  * ------------------------------------------------------------------------ */
 
-static int hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, const booking_store_hold *req)
 {
 	mem_store *st = mem_impl(base);
 	if (taken_count)
@@ -268,7 +268,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	return 0;
 }
 
-static int apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
+static int apply(size_t *failed_guard_out, booking_store *base, const booking_store_change *change)
 {
 	mem_store *st = mem_impl(base);
 	if (!change)
@@ -307,7 +307,7 @@ static int booking_list_by_status(booking_store *base, booking_status status, in
 	return rc;
 }
 
-static int idempotency_get(booking_store *base, const char *user_id, const char *key, booking_store_idempotency_record *out)
+static int idempotency_get(booking_store_idempotency_record *out, booking_store *base, const char *user_id, const char *key)
 {
 	mem_store *st = mem_impl(base);
 	if (!out || !user_id || !key)
@@ -328,7 +328,7 @@ static int idempotency_get(booking_store *base, const char *user_id, const char 
 	return rc;
 }
 
-static int payment_attempts(booking_store *base, booking_store_payment_attempts *out, const char *user_id,
+static int payment_attempts(booking_store_payment_attempts *out, booking_store *base, const char *user_id,
                          const char *idempotency_key, const char *booking_id, booking_payment_status status,
                          int64_t since)
 {

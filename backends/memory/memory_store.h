@@ -151,7 +151,7 @@ static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *
  */
 /* NOLINTBEGIN(bugprone-macro-parentheses): `type` names a type */
 #define MEM_GET(name, type, tbl, code)                                                                           \
-	static int name(booking_store *base, const char *id, type **out)                                       \
+	static int name(type **out, booking_store *base, const char *id)                                       \
 	{                                                                                                      \
 		mem_store *st = mem_impl(base);                                                                \
 		pthread_mutex_lock(&st->mu);                                                                   \

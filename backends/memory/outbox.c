@@ -136,7 +136,7 @@ static int outbox_read(booking_store *base, int64_t after, size_t max, booking_s
 	return events_deliver(mem_impl(base), false, after, max, cb, payload);
 }
 
-static int cursor_get(booking_store *base, const char *group, int64_t *position_out)
+static int cursor_get(int64_t *position_out, booking_store *base, const char *group)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !position_out)
@@ -174,7 +174,7 @@ static int cursor_advance(booking_store *base, const char *group, int64_t expect
 	return rc;
 }
 
-static int inbox_seen(booking_store *base, const char *group, const char *event_id, bool *seen_out)
+static int inbox_seen(bool *seen_out, booking_store *base, const char *group, const char *event_id)
 {
 	mem_store *st = mem_impl(base);
 	if (!group || !event_id || !seen_out)

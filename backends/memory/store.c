@@ -166,7 +166,7 @@ static void st_free(booking_store *base)
 	booking_free(st);
 }
 
-static int st_migrate(booking_store *base, int *version_out)
+static int st_migrate(int *version_out, booking_store *base)
 {
 	(void)base;
 	if (version_out)

@@ -86,14 +86,14 @@ static int user_lookup(booking_store *base, const char *id, const char *email, b
 	return rc;
 }
 
-static int user_get(booking_store *base, const char *id, booking_user **out, char **password_hash_out)
+static int user_get(booking_user **out, char **password_hash_out, booking_store *base, const char *id)
 {
 	if (!id)
 		return mem_missing_arg("id");
 	return user_lookup(base, id, NULL, out, password_hash_out);
 }
 
-static int user_get_by_email(booking_store *base, const char *email, booking_user **out, char **password_hash_out)
+static int user_get_by_email(booking_user **out, char **password_hash_out, booking_store *base, const char *email)
 {
 	if (!email)
 		return mem_missing_arg("email");
@@ -167,7 +167,7 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 	return rc;
 }
 
-static int token_is_revoked(booking_store *base, const char *jti, int64_t now, bool *revoked_out)
+static int token_is_revoked(bool *revoked_out, booking_store *base, const char *jti, int64_t now)
 {
 	mem_store *st = mem_impl(base);
 	if (!jti || !revoked_out)

@@ -201,7 +201,7 @@ int pg_pool_init(pg_store *st, size_t size, int64_t wait_ms)
 int pg_acquire(pg_store *st, pg_conn **out)
 {
 	void *conn = NULL;
-	int rc = booking_pool_acquire(st->pool, &conn);
+	int rc = booking_pool_acquire(&conn, st->pool);
 	*out = conn;
 	if (rc < 0)
 		return rc;

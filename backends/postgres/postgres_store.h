@@ -124,7 +124,7 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what);
 /* The schema and its migration hooks (sql/sql.h). */
 extern const sql_schema pg_schema;
 
-int pg_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-int pg_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
+int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req);
+int pg_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
 
 #endif

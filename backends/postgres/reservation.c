@@ -65,7 +65,7 @@ static void free_all(char **a, size_t n)
  * Hold.
  * ------------------------------------------------------------------------ */
 
-int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, const booking_store_hold *req)
 {
 	if (taken_count)
 		*taken_count = 0;
@@ -132,7 +132,7 @@ int pg_hold(booking_store *base, const booking_store_hold *req, booking_seat_ref
 static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, "SELECT 1 FROM payments WHERE id = $1"};
 static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, "SELECT 1 FROM outbox WHERE id = $1"};
 
-int pg_apply(booking_store *base, const booking_store_change *change, size_t *failed_guard_out)
+int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_change *change)
 {
 	if (!change)
 		return missing("change");

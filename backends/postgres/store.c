@@ -80,11 +80,11 @@ static int split_url(const char *url, pg_settings *set, char **libpq_url_out)
 	booking_url_query_init(&q, url, "store_url");
 	while ((rc = booking_url_query_next(&q)) > 0) {
 		if (booking_url_query_is(&q, "pool")) {
-			rc = booking_url_query_int(&q, 1, 50, &set->pool_size);
+			rc = booking_url_query_int(&set->pool_size, &q, 1, 50);
 		} else if (booking_url_query_is(&q, "pool_timeout")) {
-			rc = booking_url_query_int(&q, 5, 120, &set->pool_timeout_s);
+			rc = booking_url_query_int(&set->pool_timeout_s, &q, 5, 120);
 		} else if (booking_url_query_is(&q, "statement_timeout")) {
-			rc = booking_url_query_int(&q, 1, 600, &set->statement_timeout_s);
+			rc = booking_url_query_int(&set->statement_timeout_s, &q, 1, 600);
 		} else { /* libpq's: it checks them (PQconninfoParse) */
 			out[at] = at == base ? '?' : '&';
 			memcpy(out + at + 1, q.param.text, q.param.text_len);
@@ -174,7 +174,7 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 static const pg_query Q_CLOCK_NOW = {PGQ_CLOCK_NOW,
                                      "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint"};
 
-static int pg_clock_now(booking_store *base, int64_t *now_ms_out)
+static int pg_clock_now(int64_t *now_ms_out, booking_store *base)
 {
 	PGresult *r;
 	int rc = pg_run((pg_store *)base, &Q_CLOCK_NOW, NULL, 0, &r, NULL);

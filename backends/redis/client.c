@@ -92,19 +92,19 @@ static int parse_query(rd_config *cfg, const char *url, const char *who, const c
 	booking_url_query_init(&q, url, field);
 	while ((rc = booking_url_query_next(&q)) > 0) {
 		if (booking_url_query_is(&q, "stream")) {
-			rc = booking_url_query_text(&q, cfg->stream, sizeof cfg->stream);
+			rc = booking_url_query_text(cfg->stream, sizeof cfg->stream, &q);
 			if (rc == 0)
 				rc = bad_url(who, field, "stream must be 1..200 characters");
 		} else if (booking_url_query_is(&q, "maxlen")) {
-			rc = booking_url_query_int64(&q, 1, INT64_C(1000000000000), &cfg->maxlen);
+			rc = booking_url_query_int64(&cfg->maxlen, &q, 1, INT64_C(1000000000000));
 		} else if (booking_url_query_is(&q, "max_deliveries")) {
-			rc = booking_url_query_int(&q, 1, 1000, &cfg->max_deliveries);
+			rc = booking_url_query_int(&cfg->max_deliveries, &q, 1, 1000);
 		} else if (booking_url_query_is(&q, "pool")) {
-			rc = booking_url_query_int(&q, 1, 64, &cfg->pool);
+			rc = booking_url_query_int(&cfg->pool, &q, 1, 64);
 		} else if (booking_url_query_is(&q, "connect_timeout_ms")) {
-			rc = booking_url_query_int(&q, 10, 60000, &cfg->connect_timeout_ms);
+			rc = booking_url_query_int(&cfg->connect_timeout_ms, &q, 10, 60000);
 		} else if (booking_url_query_is(&q, "timeout_ms")) {
-			rc = booking_url_query_int(&q, 10, 60000, &cfg->timeout_ms);
+			rc = booking_url_query_int(&cfg->timeout_ms, &q, 10, 60000);
 		} else {
 			rc = booking_url_query_unknown(&q, "stream, maxlen, max_deliveries, pool, connect_timeout_ms, "
 			                                   "timeout_ms");
@@ -316,7 +316,7 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv)
 	*out = NULL;
 	for (int attempt = 0;; attempt++) {
 		void *pooled = NULL;
-		int rc = booking_pool_acquire(c->pool, &pooled);
+		int rc = booking_pool_acquire(&pooled, c->pool);
 		if (rc < 0)
 			return rc;
 		rd_conn *conn = pooled;

@@ -105,7 +105,7 @@ static int gw_charge_locked(sim_gateway *gw, const booking_charge_request *req, 
 	return 0;
 }
 
-static int gw_charge(booking_payment_gateway *base, const booking_charge_request *req, booking_charge_result *out)
+static int gw_charge(booking_charge_result *out, booking_payment_gateway *base, const booking_charge_request *req)
 {
 	sim_gateway *gw = (sim_gateway *)base;
 	if (!req || !out || !req->idempotency_key || !*req->idempotency_key)
@@ -154,7 +154,7 @@ static int gw_refund(booking_payment_gateway *base, const char *charge_id, int64
 	return rc;
 }
 
-static int gw_lookup(booking_payment_gateway *base, const char *key, booking_charge_result *out)
+static int gw_lookup(booking_charge_result *out, booking_payment_gateway *base, const char *key)
 {
 	sim_gateway *gw = (sim_gateway *)base;
 	if (!key || !out)

@@ -22,7 +22,7 @@ static int read_version(sql_store *st, void *conn, int *version)
 	return rc;
 }
 
-int sql_migrate(booking_store *bst, int *version_out)
+int sql_migrate(int *version_out, booking_store *bst)
 {
 	sql_store *st = (sql_store *)bst;
 	const sql_schema *sc = st->driver->schema;

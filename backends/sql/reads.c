@@ -479,7 +479,7 @@ static int get(booking_store *st, sql_qid q, const char *id, int not_found, cons
 
 /* --- the catalog ------------------------------------------------------------------ */
 
-int sql_movie_get(booking_store *st, const char *id, booking_movie **out)
+int sql_movie_get(booking_movie **out, booking_store *st, const char *id)
 {
 	return get(st, SQLQ_MOVIE_GET, id, BOOKING_EMOVIE_NOT_FOUND, &movie_t, (void **)out);
 }
@@ -489,7 +489,7 @@ int sql_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload)
 	return each(st, SQLQ_MOVIE_LIST, NULL, 0, &movie_t, (sql_fn)cb, payload);
 }
 
-int sql_theater_get(booking_store *st, const char *id, booking_theater **out)
+int sql_theater_get(booking_theater **out, booking_store *st, const char *id)
 {
 	return get(st, SQLQ_THEATER_GET, id, BOOKING_ETHEATER_NOT_FOUND, &theater_t, (void **)out);
 }
@@ -499,12 +499,12 @@ int sql_theater_list(booking_store *st, booking_store_theater_cb cb, void *paylo
 	return each(st, SQLQ_THEATER_LIST, NULL, 0, &theater_t, (sql_fn)cb, payload);
 }
 
-int sql_screen_get(booking_store *st, const char *id, booking_screen **out)
+int sql_screen_get(booking_screen **out, booking_store *st, const char *id)
 {
 	return get(st, SQLQ_SCREEN_GET, id, BOOKING_ESCREEN_NOT_FOUND, &screen_t, (void **)out);
 }
 
-int sql_showtime_get(booking_store *st, const char *id, booking_showtime **out)
+int sql_showtime_get(booking_showtime **out, booking_store *st, const char *id)
 {
 	return get(st, SQLQ_SHOWTIME_GET, id, BOOKING_ESHOWTIME_NOT_FOUND, &showtime_t, (void **)out);
 }
@@ -537,7 +537,7 @@ int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat
 
 /* --- the ledger ------------------------------------------------------------------- */
 
-int sql_booking_get(booking_store *st, const char *id, booking_reservation **out)
+int sql_booking_get(booking_reservation **out, booking_store *st, const char *id)
 {
 	return get(st, SQLQ_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, &booking_t, (void **)out);
 }
@@ -567,7 +567,7 @@ int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t
 	return each(st, SQLQ_BOOKING_BY_STATUS, a, 3, &booking_t, (sql_fn)cb, payload);
 }
 
-int sql_idempotency_get(booking_store *st, const char *user_id, const char *key, booking_store_idempotency_record *out)
+int sql_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id, const char *key)
 {
 	const sql_arg a[] = {SQL_T(user_id), SQL_T(key)};
 	sql_rows r;
@@ -583,7 +583,7 @@ int sql_idempotency_get(booking_store *st, const char *user_id, const char *key,
 	return 0;
 }
 
-int sql_payment_get(booking_store *st, const char *id, booking_payment **out)
+int sql_payment_get(booking_payment **out, booking_store *st, const char *id)
 {
 	return get(st, SQLQ_PAYMENT_GET, id, BOOKING_EPAYMENT_NOT_FOUND, &payment_t, (void **)out);
 }
@@ -598,7 +598,7 @@ int sql_payment_list_by_status(booking_store *st, booking_payment_status status,
 	return each(st, SQLQ_PAYMENT_BY_STATUS, a, 3, &payment_t, (sql_fn)cb, payload);
 }
 
-int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+int sql_payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
                          const char *idempotency_key, const char *booking_id, booking_payment_status status,
                          int64_t since)
 {
@@ -653,7 +653,7 @@ int sql_first(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool 
 	return rc < 0 ? rc : 0;
 }
 
-int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out)
+int sql_cursor_get(int64_t *position_out, booking_store *st, const char *group)
 {
 	const sql_arg a[] = {SQL_T(group)};
 	bool found;
@@ -664,7 +664,7 @@ int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out)
 	return sql_first(st, SQLQ_CURSOR_GET, a, 1, &found, position_out);
 }
 
-int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out)
+int sql_inbox_seen(bool *seen_out, booking_store *st, const char *group, const char *event_id)
 {
 	const sql_arg a[] = {SQL_T(group), SQL_T(event_id)};
 
@@ -717,17 +717,17 @@ static int user_get(booking_store *st, sql_qid q, const char *key, booking_user 
 	return 0;
 }
 
-int sql_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out)
+int sql_user_get(booking_user **out, char **password_hash_out, booking_store *st, const char *id)
 {
 	return user_get(st, SQLQ_USER_GET, id, out, password_hash_out);
 }
 
-int sql_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out)
+int sql_user_get_by_email(booking_user **out, char **password_hash_out, booking_store *st, const char *email)
 {
 	return user_get(st, SQLQ_USER_GET_BY_EMAIL, email, out, password_hash_out);
 }
 
-int sql_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out)
+int sql_token_is_revoked(bool *revoked_out, booking_store *st, const char *jti, int64_t now)
 {
 	const sql_arg a[] = {SQL_T(jti), SQL_I(now)};
 

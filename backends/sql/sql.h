@@ -357,7 +357,7 @@ struct sql_store {
 void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store_ledger *ledger,
                     void (*free_fn)(booking_store *));
 /* The migration engine (migrate.c), with the driver's schema. */
-int sql_migrate(booking_store *st, int *version_out);
+int sql_migrate(int *version_out, booking_store *st);
 #define SQL_LEDGER(hold_fn, apply_fn)                                                                          \
 	{                                                                                                      \
 		.version = BOOKING_STORE_LEDGER_VERSION, .hold = (hold_fn), .booking_get = sql_booking_get,    \
@@ -369,37 +369,37 @@ int sql_migrate(booking_store *st, int *version_out);
 
 /* --- the shared members (reads.c) ------------------------------------------ */
 
-int sql_movie_get(booking_store *st, const char *id, booking_movie **out);
+int sql_movie_get(booking_movie **out, booking_store *st, const char *id);
 int sql_movie_list(booking_store *st, booking_store_movie_cb cb, void *payload);
-int sql_theater_get(booking_store *st, const char *id, booking_theater **out);
+int sql_theater_get(booking_theater **out, booking_store *st, const char *id);
 int sql_theater_list(booking_store *st, booking_store_theater_cb cb, void *payload);
-int sql_screen_get(booking_store *st, const char *id, booking_screen **out);
-int sql_showtime_get(booking_store *st, const char *id, booking_showtime **out);
+int sql_screen_get(booking_screen **out, booking_store *st, const char *id);
+int sql_showtime_get(booking_showtime **out, booking_store *st, const char *id);
 int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
 
-int sql_booking_get(booking_store *st, const char *id, booking_reservation **out);
+int sql_booking_get(booking_reservation **out, booking_store *st, const char *id);
 int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
                              size_t max, booking_store_booking_cb cb, void *payload);
 int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
                                booking_store_booking_cb cb, void *payload);
-int sql_idempotency_get(booking_store *st, const char *user_id, const char *key,
-                        booking_store_idempotency_record *out);
-int sql_payment_get(booking_store *st, const char *id, booking_payment **out);
+int sql_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
+                        const char *key);
+int sql_payment_get(booking_payment **out, booking_store *st, const char *id);
 int sql_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
                                booking_store_payment_cb cb, void *payload);
-int sql_payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+int sql_payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
                          const char *idempotency_key, const char *booking_id, booking_payment_status status,
                          int64_t since);
 
 int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);
 int sql_outbox_read(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
-int sql_cursor_get(booking_store *st, const char *group, int64_t *position_out);
+int sql_cursor_get(int64_t *position_out, booking_store *st, const char *group);
 /* BOOKING_EVALIDATION: "store: <what> is required". */
 int sql_missing(const char *what);
 /* Run read `q`: *found whether it answers a row, *value (may be NULL) the row's first column as an integer. */
 int sql_first(booking_store *st, sql_qid q, const sql_arg *args, size_t n, bool *found, int64_t *value);
-int sql_inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+int sql_inbox_seen(bool *seen_out, booking_store *st, const char *group, const char *event_id);
 /* The integrity scan: the tables its callbacks ask for, in one snapshot (the driver's). */
 int sql_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);
 int sql_dead_letter_list(booking_store *st, const char *group,
@@ -442,8 +442,8 @@ int sql_user_set_password_hash(booking_store *st, const char *id, const char *ex
                                int64_t now);
 int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
 
-int sql_user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
-int sql_user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
-int sql_token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
+int sql_user_get(booking_user **out, char **password_hash_out, booking_store *st, const char *id);
+int sql_user_get_by_email(booking_user **out, char **password_hash_out, booking_store *st, const char *email);
+int sql_token_is_revoked(bool *revoked_out, booking_store *st, const char *jti, int64_t now);
 
 #endif

@@ -212,7 +212,7 @@ int sql_cursor_advance(booking_store *st, const char *group, int64_t expected, i
 		return sql_missing("group");
 	if ((rc = write(st, SQLQ_CURSOR_ADVANCE, a, 3, &changed)) != 0 || changed > 0)
 		return rc;
-	if ((rc = sql_cursor_get(st, group, &at)) != 0)
+	if ((rc = sql_cursor_get(&at, st, group)) != 0)
 		return rc;
 	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "cursor of %s is at %lld, not %lld", group, (long long)at,
 	                         (long long)expected);

@@ -318,7 +318,7 @@ void sq_pool_close(sq_store *st)
 int sq_acquire(sq_store *st, sq_conn **out)
 {
 	void *conn = NULL;
-	int rc = booking_pool_acquire(st->pool, &conn);
+	int rc = booking_pool_acquire(&conn, st->pool);
 
 	*out = conn;
 	return rc;

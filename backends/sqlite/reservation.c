@@ -143,7 +143,7 @@ static int hold_tx(sq_conn *c, void *arg)
 	return rc;
 }
 
-int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req)
 {
 	struct hold_arg a = {req, NULL, taken, taken_count};
 	int rc;
@@ -222,7 +222,7 @@ static int apply_tx(sq_conn *conn, void *arg)
 	return rc;
 }
 
-int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out)
+int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	if (!change)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: change is required");

@@ -161,7 +161,7 @@ extern const sql_schema sq_schema;
 
 /* --- reservation.c: hold and apply ------------------------------------ */
 
-int sq_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-int sq_apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
+int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req);
+int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
 
 #endif

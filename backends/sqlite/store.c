@@ -91,11 +91,11 @@ static int url_settings(const char *url, sq_store *st)
 	booking_url_query_init(&q, url, "store_url");
 	while ((rc = booking_url_query_next(&q)) > 0) {
 		if (booking_url_query_is(&q, "pool"))
-			rc = booking_url_query_int(&q, 1, 50, &pool_size);
+			rc = booking_url_query_int(&pool_size, &q, 1, 50);
 		else if (booking_url_query_is(&q, "pool_timeout"))
-			rc = booking_url_query_int(&q, 5, 120, &timeout_s);
+			rc = booking_url_query_int(&timeout_s, &q, 5, 120);
 		else if (booking_url_query_is(&q, "synchronous"))
-			rc = booking_url_query_choice(&q, sync_names, 2, &sync);
+			rc = booking_url_query_choice(&sync, &q, sync_names, 2);
 		else
 			rc = booking_url_query_unknown(&q, "pool, pool_timeout, synchronous");
 		if (rc < 0)

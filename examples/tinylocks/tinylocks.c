@@ -213,7 +213,7 @@ static int parse_url(const char *url, size_t *max_keys)
 	booking_url_query_init(&q, url, "lock_url");
 	while ((rc = booking_url_query_next(&q)) > 0) {
 		if (booking_url_query_is(&q, "max_keys")) {
-			if ((rc = booking_url_query_int(&q, 1, 1000000, &v)) == 0)
+			if ((rc = booking_url_query_int(&v, &q, 1, 1000000)) == 0)
 				*max_keys = (size_t)v;
 		} else {
 			rc = booking_url_query_unknown(&q, "max_keys");

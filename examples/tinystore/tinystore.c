@@ -659,7 +659,7 @@ static int movie_insert(booking_store *st, const booking_movie *m)
 	return rc;
 }
 
-static int movie_get(booking_store *st, const char *id, booking_movie **out)
+static int movie_get(booking_movie **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -704,7 +704,7 @@ static int theater_insert(booking_store *st, const booking_theater *t)
 	return rc;
 }
 
-static int theater_get(booking_store *st, const char *id, booking_theater **out)
+static int theater_get(booking_theater **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -751,7 +751,7 @@ static int screen_insert(booking_store *st, const booking_screen *s)
 	return rc;
 }
 
-static int screen_get(booking_store *st, const char *id, booking_screen **out)
+static int screen_get(booking_screen **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -810,7 +810,7 @@ static int showtime_insert(booking_store *st, const booking_showtime *s)
 	return rc;
 }
 
-static int showtime_get(booking_store *st, const char *id, booking_showtime **out)
+static int showtime_get(booking_showtime **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -902,7 +902,7 @@ static void booking_link(tiny_store *ts, booking_row *row)
 	*at = row;
 }
 
-static int hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
+static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req)
 {
 	tiny_store *ts = tiny(st);
 	const booking_reservation *b = req->booking;
@@ -936,7 +936,7 @@ static int hold(booking_store *st, const booking_store_hold *req, booking_seat_r
 	return rc;
 }
 
-static int booking_get(booking_store *st, const char *id, booking_reservation **out)
+static int booking_get(booking_reservation **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1164,7 +1164,7 @@ static int apply_locked(tiny_store *ts, const booking_store_change *c, size_t *f
 	return 0;
 }
 
-static int apply(booking_store *st, const booking_store_change *change, size_t *failed_guard_out)
+static int apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1177,8 +1177,8 @@ static int apply(booking_store *st, const booking_store_change *change, size_t *
  * The ledger: payments and their idempotency records.
  * ------------------------------------------------------------------------ */
 
-static int idempotency_get(booking_store *st, const char *user_id, const char *key,
-                           booking_store_idempotency_record *out)
+static int idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
+                           const char *key)
 {
 	tiny_store *ts = tiny(st);
 	memset(out, 0, sizeof(*out));
@@ -1194,7 +1194,7 @@ static int idempotency_get(booking_store *st, const char *user_id, const char *k
 	return k ? 0 : booking_error_set(BOOKING_ENOTFOUND, NULL, "tinystore: no idempotency record for this key");
 }
 
-static int payment_get(booking_store *st, const char *id, booking_payment **out)
+static int payment_get(booking_payment **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1224,7 +1224,7 @@ static int payment_list_by_status(booking_store *st, booking_payment_status stat
 	return rc;
 }
 
-static int payment_attempts(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+static int payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
                             const char *idempotency_key, const char *booking_id, booking_payment_status status,
                             int64_t since)
 {
@@ -1294,7 +1294,7 @@ static int outbox_read(booking_store *st, int64_t after, size_t max, booking_sto
 	return rc;
 }
 
-static int cursor_get(booking_store *st, const char *group, int64_t *position_out)
+static int cursor_get(int64_t *position_out, booking_store *st, const char *group)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1333,7 +1333,7 @@ static int cursor_advance(booking_store *st, const char *group, int64_t expected
 	return rc;
 }
 
-static int inbox_seen(booking_store *st, const char *group, const char *event_id, bool *seen_out)
+static int inbox_seen(bool *seen_out, booking_store *st, const char *group, const char *event_id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1454,7 +1454,7 @@ static int user_out(const user_row *u, booking_user **out, char **hash_out)
 	return 0;
 }
 
-static int user_get(booking_store *st, const char *id, booking_user **out, char **password_hash_out)
+static int user_get(booking_user **out, char **password_hash_out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1463,7 +1463,7 @@ static int user_get(booking_store *st, const char *id, booking_user **out, char 
 	return rc;
 }
 
-static int user_get_by_email(booking_store *st, const char *email, booking_user **out, char **password_hash_out)
+static int user_get_by_email(booking_user **out, char **password_hash_out, booking_store *st, const char *email)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1530,7 +1530,7 @@ static int token_revoke(booking_store *st, const char *jti, int64_t expires_at, 
 	return 0;
 }
 
-static int token_is_revoked(booking_store *st, const char *jti, int64_t now, bool *revoked_out)
+static int token_is_revoked(bool *revoked_out, booking_store *st, const char *jti, int64_t now)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -1568,7 +1568,7 @@ static void tiny_free(booking_store *st)
 }
 
 /* Nothing to create or upgrade: the tables are the lists. */
-static int tiny_migrate(booking_store *st, int *version_out)
+static int tiny_migrate(int *version_out, booking_store *st)
 {
 	(void)st;
 	if (version_out)

@@ -353,7 +353,7 @@ START_TEST(the_stored_hash_is_argon2id_with_the_configured_cost)
 	ax_register(&A, "dave@example.com", false, id);
 	booking_user *u = NULL;
 	char *hash = NULL;
-	ck_assert_ok(A.f.store->users->user_get(A.f.store, id, &u, &hash));
+	ck_assert_ok(A.f.store->users->user_get(&u, &hash, A.f.store, id));
 	ck_assert_msg(strncmp(hash, "$argon2id$v=19$m=8,t=1,p=1$", 27) == 0, "hash %s", hash);
 	ck_assert_int_eq(crypto_pwhash_str_verify(hash, AX_PASSWORD, strlen(AX_PASSWORD)), 0);
 	booking_free(hash);
@@ -545,7 +545,7 @@ START_TEST(login_rehashes_a_hash_made_with_another_cost)
 	char *t = NULL;
 	ck_assert_ok(booking_auth_login(&t, NULL, b.f.bk, NULL, "ivy@example.com", AX_PASSWORD));
 	booking_free(t);
-	ck_assert_ok(b.f.store->users->user_get(b.f.store, id, &u, &hash));
+	ck_assert_ok(b.f.store->users->user_get(&u, &hash, b.f.store, id));
 	ck_assert_msg(strncmp(hash, "$argon2id$v=19$m=16,t=3,p=1$", 28) == 0, "not rehashed: %s", hash);
 	booking_free(hash);
 	booking_user_free(u);
@@ -568,7 +568,7 @@ START_TEST(login_never_weakens_a_stored_hash)
 	booking_free(ax_login(&A, "ivan@example.com"));
 	booking_user *u = NULL;
 	char *hash = NULL;
-	ck_assert_ok(A.f.store->users->user_get(A.f.store, id, &u, &hash));
+	ck_assert_ok(A.f.store->users->user_get(&u, &hash, A.f.store, id));
 	ck_assert_str_eq(hash, strong);
 	booking_free(hash);
 	booking_user_free(u);
@@ -579,7 +579,7 @@ START_TEST(login_never_weakens_a_stored_hash)
 	                 0);
 	ck_assert_ok(A.f.store->users->user_set_password_hash(A.f.store, id, NULL, mixed, booking_now(A.f.bk)));
 	booking_free(ax_login(&A, "ivan@example.com"));
-	ck_assert_ok(A.f.store->users->user_get(A.f.store, id, &u, &hash));
+	ck_assert_ok(A.f.store->users->user_get(&u, &hash, A.f.store, id));
 	ck_assert_str_eq(hash, mixed);
 	booking_free(hash);
 	booking_user_free(u);
@@ -634,7 +634,7 @@ START_TEST(a_wrong_password_takes_as_long_whatever_the_accounts_cost)
 	ck_assert_ok(booking_auth_register(NULL, b.f.bk, &sys, "olga@example.com", AX_PASSWORD, BOOKING_ROLE_CUSTOMER));
 	booking_user *u = NULL;
 	char *stored = NULL;
-	ck_assert_ok(b.f.store->users->user_get_by_email(b.f.store, "olga@example.com", &u, &stored));
+	ck_assert_ok(b.f.store->users->user_get_by_email(&u, &stored, b.f.store, "olga@example.com"));
 	booking_free(stored);
 	char cheap[crypto_pwhash_STRBYTES];
 	ck_assert_int_eq(crypto_pwhash_str_alg(cheap, AX_PASSWORD, strlen(AX_PASSWORD), 1, 8 * 1024,
@@ -658,10 +658,10 @@ START_TEST(login_keeps_a_current_hash)
 	ax_register(&A, "jack@example.com", false, id);
 	char *before = NULL, *after = NULL;
 	booking_user *u = NULL;
-	ck_assert_ok(A.f.store->users->user_get(A.f.store, id, &u, &before));
+	ck_assert_ok(A.f.store->users->user_get(&u, &before, A.f.store, id));
 	booking_user_free(u);
 	booking_free(ax_login(&A, "jack@example.com"));
-	ck_assert_ok(A.f.store->users->user_get(A.f.store, id, &u, &after));
+	ck_assert_ok(A.f.store->users->user_get(&u, &after, A.f.store, id));
 	booking_user_free(u);
 	ck_assert_str_eq(before, after);
 	booking_free(before);
@@ -1142,7 +1142,7 @@ START_TEST(a_revoked_token_is_refused_until_it_expires)
 	fx_advance(&A.f, 2 * FX_HOUR);
 	ck_assert_refused(token, "expired");
 	bool revoked = true;
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "no-such-jti", booking_now(A.f.bk), &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "no-such-jti", booking_now(A.f.bk)));
 	ck_assert(!revoked);
 	booking_free(token);
 	booking_free(other);
@@ -1154,17 +1154,17 @@ START_TEST(revocations_are_purged_once_their_tokens_expired)
 	int64_t now = booking_now(A.f.bk);
 	bool revoked = false;
 	ck_assert_ok(A.f.store->users->token_revoke(A.f.store, "jti-1", now + FX_MINUTE, now));
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-1", now, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-1", now));
 	ck_assert(revoked);
 	/* revoking again keeps the later expiry */
 	ck_assert_ok(A.f.store->users->token_revoke(A.f.store, "jti-1", now + 30 * FX_SECOND, now));
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-1", now + 45 * FX_SECOND, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-1", now + 45 * FX_SECOND));
 	ck_assert(revoked);
 	/* a later revoke purges it once expired */
 	ck_assert_ok(A.f.store->users->token_revoke(A.f.store, "jti-2", now + 10 * FX_MINUTE, now + 2 * FX_MINUTE));
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-1", now, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-1", now));
 	ck_assert(!revoked); /* gone, even asked about a time when it was live */
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-2", now + 2 * FX_MINUTE, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-2", now + 2 * FX_MINUTE));
 	ck_assert(revoked);
 }
 END_TEST

@@ -155,18 +155,18 @@ START_TEST(users_and_emails_are_unique_in_the_store)
 	               "ALREADY_EXISTS");
 	booking_user *u = NULL;
 	char *hash = NULL;
-	ck_assert_ok(A.f.store->users->user_get_by_email(A.f.store, "alice@example.com", &u, &hash));
+	ck_assert_ok(A.f.store->users->user_get_by_email(&u, &hash, A.f.store, "alice@example.com"));
 	ck_assert_str_eq(u->id, alice_id);
 	ck_assert_int_eq(u->role, BOOKING_ROLE_CUSTOMER);
 	ck_assert_ptr_nonnull(strstr(hash, "$argon2id$"));
 	booking_user_free(u);
 	booking_free(hash);
-	ck_assert_ok(A.f.store->users->user_get(A.f.store, admin_id, &u, NULL));
+	ck_assert_ok(A.f.store->users->user_get(&u, NULL, A.f.store, admin_id));
 	ck_assert_int_eq(u->role, BOOKING_ROLE_ADMIN);
 	ck_assert_str_eq(u->email, "root@example.com");
 	booking_user_free(u);
-	ck_assert_code(A.f.store->users->user_get(A.f.store, "01890000-0000-7000-8000-000000000000", &u, NULL), "NOT_FOUND");
-	ck_assert_code(A.f.store->users->user_get_by_email(A.f.store, "nobody@example.com", &u, NULL), "NOT_FOUND");
+	ck_assert_code(A.f.store->users->user_get(&u, NULL, A.f.store, "01890000-0000-7000-8000-000000000000"), "NOT_FOUND");
+	ck_assert_code(A.f.store->users->user_get_by_email(&u, NULL, A.f.store, "nobody@example.com"), "NOT_FOUND");
 	/* compare-and-set of the hash */
 	ck_assert_code(A.f.store->users->user_set_password_hash(A.f.store, alice_id, "not the hash", "$argon2id$x", 1),
 	               "INVALID_BOOKING_STATE");
@@ -183,14 +183,14 @@ START_TEST(revocations_live_in_the_store_until_expiry)
 	bool revoked = false;
 	ck_assert_ok(A.f.store->users->token_revoke(A.f.store, "jti-a", now + FX_MINUTE, now));
 	ck_assert_ok(A.f.store->users->token_revoke(A.f.store, "jti-a", now + FX_MINUTE, now)); /* idempotent */
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-a", now, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-a", now));
 	ck_assert(revoked);
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-a", now + FX_MINUTE, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-a", now + FX_MINUTE));
 	ck_assert(!revoked);
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-b", now, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-b", now));
 	ck_assert(!revoked);
 	ck_assert_ok(A.f.store->users->token_revoke(A.f.store, "jti-b", now + 10 * FX_MINUTE, now + 2 * FX_MINUTE));
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, "jti-a", now, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, "jti-a", now));
 	ck_assert(!revoked); /* purged by the later revoke */
 }
 END_TEST
@@ -235,12 +235,12 @@ START_TEST(a_revocation_outlives_the_leeway_window)
 	vo.leeway_seconds = 300;
 	vo.now = FX_T0;
 	ck_assert_ok(booking_jwt_verify(&pt, keys, early, &vo));
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, pt->jti, now, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, pt->jti, now));
 	ck_assert(revoked);
 	int64_t dead = pt->expires_at + (int64_t)BOOKING_JWT_LEEWAY_MAX_SECONDS * FX_SECOND;
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, pt->jti, dead - 1, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, pt->jti, dead - 1));
 	ck_assert(revoked);
-	ck_assert_ok(A.f.store->users->token_is_revoked(A.f.store, pt->jti, dead, &revoked));
+	ck_assert_ok(A.f.store->users->token_is_revoked(&revoked, A.f.store, pt->jti, dead));
 	ck_assert(!revoked);
 	booking_token_free(pt);
 	booking_jwk_set_free(keys);

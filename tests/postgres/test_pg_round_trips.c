@@ -201,7 +201,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 
 	ck_assert_msg(url && *url, "BOOKING_TEST_STORE_URL is not set (run through tests/postgres/with-pg.sh)");
 	assert_ok(booking_store_open(&st, url, NULL));
-	assert_ok(st->migrate(st, NULL));
+	assert_ok(st->migrate(NULL, st));
 
 	booking_uuid_v7(movie.id, now);
 	movie.title = "Round Trips";
@@ -254,7 +254,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	event_init(&created, "booking.created", "booking", b.id, now);
 	booking_store_hold hold = {&b, now, &created};
 	executions = prepares = 0;
-	assert_ok(st->ledger->hold(st, &hold, NULL, NULL));
+	assert_ok(st->ledger->hold(NULL, NULL, st, &hold));
 	ck_assert_msg(executions == 1 && prepares <= 1, "hold: %d executions, %d prepares", executions, prepares);
 	for (int64_t version = 1; version <= 2; version++) {
 		booking_store_guard guard = {0};
@@ -268,46 +268,46 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 		change.guards = &guard;
 		change.booking = &set;
 		executions = prepares = 0;
-		assert_ok(st->ledger->apply(st, &change, NULL));
+		assert_ok(st->ledger->apply(NULL, st, &change));
 		ck_assert_msg(executions == 1 && prepares <= 2 - version, "apply: %d executions, %d prepares", executions,
 		              prepares);
 	}
 
 	/* the catalog */
-	ONE_ROUND_TRIP((st->catalog->movie_get(st, movie.id, &m), booking_movie_free(m)));
+	ONE_ROUND_TRIP((st->catalog->movie_get(&m, st, movie.id), booking_movie_free(m)));
 	ONE_ROUND_TRIP(st->catalog->movie_list(st, movie_cb, &n));
-	ONE_ROUND_TRIP((st->catalog->theater_get(st, theater.id, &t), booking_theater_free(t)));
+	ONE_ROUND_TRIP((st->catalog->theater_get(&t, st, theater.id), booking_theater_free(t)));
 	ONE_ROUND_TRIP(st->catalog->theater_list(st, theater_cb, &n));
-	ONE_ROUND_TRIP((st->catalog->screen_get(st, screen.id, &sc), booking_screen_free(sc)));
-	ONE_ROUND_TRIP((st->catalog->showtime_get(st, showtime.id, &sh), booking_showtime_free(sh)));
+	ONE_ROUND_TRIP((st->catalog->screen_get(&sc, st, screen.id), booking_screen_free(sc)));
+	ONE_ROUND_TRIP((st->catalog->showtime_get(&sh, st, showtime.id), booking_showtime_free(sh)));
 	ONE_ROUND_TRIP(st->catalog->showtime_list(st, NULL, showtime_cb, &n));
 	ONE_ROUND_TRIP(st->catalog->showtime_list(st, movie.id, showtime_cb, &n));
 	ONE_ROUND_TRIP(st->catalog->seat_list(st, showtime.id, seat_cb, &n));
 	/* the ledger */
-	ONE_ROUND_TRIP((st->ledger->booking_get(st, b.id, &r), booking_reservation_free(r)));
+	ONE_ROUND_TRIP((st->ledger->booking_get(&r, st, b.id), booking_reservation_free(r)));
 	ONE_ROUND_TRIP(st->ledger->booking_list_by_user(st, user.id, 0, NULL, 10, booking_cb, &n));
 	ONE_ROUND_TRIP(st->ledger->booking_list_by_user(st, user.id, now + 1, b.id, 10,
 	                                                booking_cb, &n));
 	ONE_ROUND_TRIP(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, now + 900000, 10,
 	                                                  booking_cb, &n));
-	ONE_ROUND_TRIP(st->ledger->idempotency_get(st, user.id, "key-1", &idem));
-	ONE_ROUND_TRIP(st->ledger->payment_get(st, b.id, &p));
+	ONE_ROUND_TRIP(st->ledger->idempotency_get(&idem, st, user.id, "key-1"));
+	ONE_ROUND_TRIP(st->ledger->payment_get(&p, st, b.id));
 	ONE_ROUND_TRIP(st->ledger->payment_list_by_status(st, BOOKING_PAYMENT_FAILED, now, 10,
 	                                                  payment_cb, &n));
-	ONE_ROUND_TRIP(st->ledger->payment_attempts(st, &attempts, user.id, "key-1", b.id, BOOKING_PAYMENT_FAILED, 0));
+	ONE_ROUND_TRIP(st->ledger->payment_attempts(&attempts, st, user.id, "key-1", b.id, BOOKING_PAYMENT_FAILED, 0));
 	/* the outbox and its consumers */
 	ONE_ROUND_TRIP(st->outbox->outbox_unpublished(st, 10, event_cb, &n));
 	ONE_ROUND_TRIP(st->outbox->outbox_read(st, 0, 10, event_cb, &n));
-	ONE_ROUND_TRIP(st->outbox->cursor_get(st, "group", &position));
-	ONE_ROUND_TRIP(st->outbox->inbox_seen(st, "group", created.id, &flag));
+	ONE_ROUND_TRIP(st->outbox->cursor_get(&position, st, "group"));
+	ONE_ROUND_TRIP(st->outbox->inbox_seen(&flag, st, "group", created.id));
 	ONE_ROUND_TRIP(st->outbox->dead_letter_list(st, NULL, dead_cb, &n));
 	ONE_ROUND_TRIP(st->outbox->dead_letter_list(st, "group", dead_cb, &n));
 	/* users and tokens */
-	ONE_ROUND_TRIP((st->users->user_get(st, user.id, &u, NULL), booking_user_free(u)));
-	ONE_ROUND_TRIP((st->users->user_get_by_email(st, user.email, &u, NULL), booking_user_free(u)));
-	ONE_ROUND_TRIP(st->users->token_is_revoked(st, "jti-1", now, &flag));
+	ONE_ROUND_TRIP((st->users->user_get(&u, NULL, st, user.id), booking_user_free(u)));
+	ONE_ROUND_TRIP((st->users->user_get_by_email(&u, NULL, st, user.email), booking_user_free(u)));
+	ONE_ROUND_TRIP(st->users->token_is_revoked(&flag, st, "jti-1", now));
 	/* the server's clock (one clock per deployment) */
-	ONE_ROUND_TRIP(st->clock_now(st, &server_now));
+	ONE_ROUND_TRIP(st->clock_now(&server_now, st));
 
 	/* the other writes: one statement each */
 	ONE_ROUND_TRIP_WRITE(new_movie(st, &movie, now));
@@ -322,23 +322,23 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	ONE_ROUND_TRIP_WRITE(new_inbox_mark(st, now));
 	ONE_ROUND_TRIP_WRITE(st->outbox->dead_letter_put(st, "group", created.id, "reason", "{}", now));
 	assert_ok(st->catalog->seat_list(st, showtime.id, seat_cb, &n)); /* the last showtime has its seats */
-	assert_ok(st->outbox->cursor_get(st, "group", &position));
+	assert_ok(st->outbox->cursor_get(&position, st, "group"));
 	ck_assert_int_eq(position, 2);
-	assert_ok(st->users->token_is_revoked(st, "jti-1", now, &flag));
+	assert_ok(st->users->token_is_revoked(&flag, st, "jti-1", now));
 	ck_assert(flag);
 
 	/* what they read (the arrays come back as JSON on this store) */
-	assert_ok(st->catalog->screen_get(st, screen.id, &sc));
+	assert_ok(st->catalog->screen_get(&sc, st, screen.id));
 	ck_assert_uint_eq(sc->seat_count, 2);
 	ck_assert_str_eq(sc->seats[1].label, "A2");
 	ck_assert_str_eq(sc->seats[1].category, "premium");
 	booking_screen_free(sc);
-	assert_ok(st->catalog->showtime_get(st, showtime.id, &sh));
+	assert_ok(st->catalog->showtime_get(&sh, st, showtime.id));
 	ck_assert_uint_eq(sh->price_count, 2);
 	ck_assert_str_eq(sh->prices[1].category, "premium");
 	ck_assert_int_eq(sh->prices[1].amount, 1850);
 	booking_showtime_free(sh);
-	assert_ok(st->ledger->booking_get(st, b.id, &r));
+	assert_ok(st->ledger->booking_get(&r, st, b.id));
 	ck_assert_uint_eq(r->seat_count, 1);
 	ck_assert_str_eq(r->seats[0].label, "A1");
 	ck_assert_int_eq(r->version, 3);

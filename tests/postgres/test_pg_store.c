@@ -97,7 +97,7 @@ static booking_store *open_store(const char *url, int pool_size, int pool_timeou
 	snprintf(with_pool, sizeof with_pool, "%s%cpool=%d&pool_timeout=%d", url, strchr(url, '?') ? '&' : '?',
 	         pool_size, pool_timeout_s);
 	ck_assert_ok(booking_store_open(&st, with_pool, NULL));
-	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_ok(st->migrate(&v, st));
 	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	return st;
 }
@@ -190,7 +190,7 @@ static int hold_send(booking_store *st, hold_req *h)
 {
 	booking_seat_ref taken[1];
 	size_t n = 0;
-	return st->ledger->hold(st, &h->req, taken, &n);
+	return st->ledger->hold(taken, &n, st, &h->req);
 }
 
 static int cancel_send(booking_store *st, const char *booking_id)
@@ -209,13 +209,13 @@ static int cancel_send(booking_store *st, const char *booking_id)
 	booking_store_booking_set set = {booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
 	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL, NULL};
-	return st->ledger->apply(st, &c, NULL);
+	return st->ledger->apply(NULL, st, &c);
 }
 
 static bool booking_exists(booking_store *st, const char *id)
 {
 	booking_reservation *r = NULL;
-	int rc = st->ledger->booking_get(st, id, &r);
+	int rc = st->ledger->booking_get(&r, st, id);
 	booking_reservation_free(r);
 	ck_assert_msg(rc == 0 || rc == BOOKING_EBOOKING_NOT_FOUND, "booking_get: %s", booking_error_name(rc));
 	return rc == 0;
@@ -246,7 +246,7 @@ START_TEST(migrations_from_many_processes_at_once_apply_each_version_once)
 				_exit(2);
 			rc = booking_store_open(&st, url, NULL);
 			if (rc == 0)
-				rc = st->migrate(st, &v);
+				rc = st->migrate(&v, st);
 			if (rc != 0)
 				fprintf(stderr, "migrate: %s: %s\n", booking_error_name(rc), booking_error_last()->message);
 			if (st)
@@ -284,7 +284,7 @@ START_TEST(a_schema_newer_than_the_code_is_refused)
 	PQfinish(a);
 
 	ck_assert_ok(booking_store_open(&st, url, NULL));
-	ck_assert_code(st->migrate(st, &v), BOOKING_ESCHEMA);
+	ck_assert_code(st->migrate(&v, st), BOOKING_ESCHEMA);
 	st->free(st);
 
 	booking_options o;
@@ -320,7 +320,7 @@ START_TEST(migration_3_erases_unkeyed_payment_fingerprints)
 	admin_exec(a, "INSERT INTO mig_erase.revoked_tokens (jti, expires_at) VALUES ('jti-1', 1000)");
 	admin_exec(a, "DELETE FROM mig_erase.schema_migrations WHERE version >= 3"); /* back to version 2 */
 	st = open_store(url, 2, 5); /* migrates to 3 again */
-	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_ok(st->migrate(&v, st));
 	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	st->free(st);
 	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_erase.idempotency_keys WHERE request_hash ~ '^[0-9a-f]{64}$'"),
@@ -374,7 +374,7 @@ START_TEST(migration_5_replaces_the_indexes_that_named_states)
 	admin_exec(a, "DELETE FROM mig_states.schema_migrations WHERE version >= 5");
 	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 3);
 	st = open_store(url, 2, 5); /* migrates to 5 again */
-	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_ok(st->migrate(&v, st));
 	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	st->free(st);
 	ck_assert_int_eq(admin_count(a, STATE_INDEXES), 0);
@@ -422,7 +422,7 @@ START_TEST(migration_6_drops_the_functions_that_answered_codes)
 	admin_exec(a, "DELETE FROM mig_six.schema_migrations WHERE version >= 6");
 	ck_assert_int_eq(admin_count(a, CODE_FUNCTIONS), 6);
 	st = open_store(url, 2, 5); /* migrates to 6 again */
-	ck_assert_ok(st->migrate(st, &v));
+	ck_assert_ok(st->migrate(&v, st));
 	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
 	st->free(st);
 	ck_assert_int_eq(admin_count(a, CODE_FUNCTIONS), 0);
@@ -488,7 +488,7 @@ START_TEST(libpq_parameters_reach_libpq_beside_the_store_s_own)
 	snprintf(with, sizeof with,
 	         "%s&pool=2&application_name=bk%%5Fpassthrough&pool_timeout=5&connect_timeout=3&statement_timeout=20", url);
 	ck_assert_ok(booking_store_open(&st, with, NULL));
-	ck_assert_ok(st->migrate(st, NULL));
+	ck_assert_ok(st->migrate(NULL, st));
 	PGconn *a = admin();
 	ck_assert_int_ge(admin_count(a, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bk_passthrough'"),
 	                 1);
@@ -507,7 +507,7 @@ START_TEST(the_url_statement_timeout_ends_a_blocked_statement)
 	schema_url(url, sizeof url, "stimeout", NULL);
 	snprintf(with, sizeof with, "%s&statement_timeout=1", url); /* seconds; the default is 30 */
 	ck_assert_ok(booking_store_open(&w.st, with, NULL));
-	ck_assert_ok(w.st->migrate(w.st, NULL));
+	ck_assert_ok(w.st->migrate(NULL, w.st));
 	seed(&w, "A:5");
 	PGconn *a = admin();
 	admin_exec(a, "BEGIN");
@@ -813,7 +813,7 @@ START_TEST(a_movie_whose_reply_was_lost_is_settled_and_reads_go_on)
 	ck_assert_int_eq(atomic_load(&p.cuts), 1);
 	for (int i = 0; i < 2; i++) { /* the read, on the connection that settled */
 		booking_movie *got = NULL;
-		ck_assert_ok(w.st->catalog->movie_get(w.st, i ? warm.id : m.id, &got));
+		ck_assert_ok(w.st->catalog->movie_get(&got, w.st, i ? warm.id : m.id));
 		ck_assert_str_eq(got->title, i ? "Warm" : "Lost reply");
 		booking_movie_free(got);
 	}
@@ -842,7 +842,7 @@ START_TEST(a_cancel_whose_reply_was_lost_is_settled_as_committed)
 	ck_assert_ok(cancel_send(w.st, b.r.id));
 	ck_assert_int_eq(atomic_load(&p.cuts), 1);
 	booking_reservation *r = NULL;
-	ck_assert_ok(w.st->ledger->booking_get(w.st, b.r.id, &r));
+	ck_assert_ok(w.st->ledger->booking_get(&r, w.st, b.r.id));
 	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
 	booking_reservation_free(r);
 	w.st->free(w.st);

@@ -101,7 +101,7 @@ static int gateway_truth(fx_gateway_wrap *gw, const char *key)
 {
 	booking_charge_result res;
 	memset(&res, 0, sizeof(res));
-	int rc = gw->inner->lookup(gw->inner, key, &res);
+	int rc = gw->inner->lookup(&res, gw->inner, key);
 	if (rc == BOOKING_ENOTFOUND)
 		return -1;
 	ck_assert_ok(rc);

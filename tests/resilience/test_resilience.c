@@ -25,9 +25,9 @@
 typedef struct flaky {
 	atomic_int fail; /* the code every instrumented member answers; 0: the real store answers */
 	atomic_int hold, booking_get, apply, scan;
-	int (*hold_fn)(booking_store *, const booking_store_hold *, booking_seat_ref *, size_t *);
-	int (*booking_get_fn)(booking_store *, const char *, booking_reservation **);
-	int (*apply_fn)(booking_store *, const booking_store_change *, size_t *);
+	int (*hold_fn)(booking_seat_ref *, size_t *, booking_store *, const booking_store_hold *);
+	int (*booking_get_fn)(booking_reservation **, booking_store *, const char *);
+	int (*apply_fn)(size_t *, booking_store *, const booking_store_change *);
 	int (*scan_fn)(booking_store *, const booking_store_scan_cbs *, void *);
 	booking_store_ledger ledger; /* the store's ledger with the members above swapped */
 } flaky;
@@ -40,22 +40,22 @@ static int injected(void)
 	return booking_error_set(code, NULL, "flaky store: injected %s", booking_error_name(code));
 }
 
-static int fl_hold(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *n)
+static int fl_hold(booking_seat_ref *taken, size_t *n, booking_store *st, const booking_store_hold *req)
 {
 	atomic_fetch_add(&F.hold, 1);
-	return atomic_load(&F.fail) ? injected() : F.hold_fn(st, req, taken, n);
+	return atomic_load(&F.fail) ? injected() : F.hold_fn(taken, n, st, req);
 }
 
-static int fl_booking_get(booking_store *st, const char *id, booking_reservation **out)
+static int fl_booking_get(booking_reservation **out, booking_store *st, const char *id)
 {
 	atomic_fetch_add(&F.booking_get, 1);
-	return atomic_load(&F.fail) ? injected() : F.booking_get_fn(st, id, out);
+	return atomic_load(&F.fail) ? injected() : F.booking_get_fn(out, st, id);
 }
 
-static int fl_apply(booking_store *st, const booking_store_change *change, size_t *failed)
+static int fl_apply(size_t *failed, booking_store *st, const booking_store_change *change)
 {
 	atomic_fetch_add(&F.apply, 1);
-	return atomic_load(&F.fail) ? injected() : F.apply_fn(st, change, failed);
+	return atomic_load(&F.fail) ? injected() : F.apply_fn(failed, st, change);
 }
 
 static int fl_scan(booking_store *st, const booking_store_scan_cbs *cbs, void *payload)

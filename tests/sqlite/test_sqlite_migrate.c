@@ -21,7 +21,7 @@ static int current_version(void)
 
 	sqt_db_init(&db, "probe");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	st->free(st);
 	sqt_db_cleanup(&db);
 	ck_assert_int_ge(version, 1);
@@ -36,7 +36,7 @@ START_TEST(new_file_migrates_to_the_current_version)
 
 	sqt_db_init(&db, "fresh");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	ck_assert_int_eq(version, expected);
 	st->free(st);
 
@@ -62,13 +62,13 @@ START_TEST(migrate_twice_changes_nothing)
 
 	sqt_db_init(&db, "twice");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &first));
+	sqt_assert_ok(st->migrate(&first, st));
 	st->free(st);
 	objects = sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master");
 
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &second));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(&second, st));
+	sqt_assert_ok(st->migrate(NULL, st));
 	st->free(st);
 	ck_assert_int_eq(first, second);
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM schema_migrations"), first);
@@ -111,7 +111,7 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 
 	sqt_db_init(&db, "erase");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	st->free(st);
 	sqt_sql_exec(db.path, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed,"
 	                      " replay_error, created_at) VALUES ('u1', 'k-old',"
@@ -122,7 +122,7 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version >= 4");
 	sqt_sql_exec(db.path, "PRAGMA user_version = 3");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	ck_assert_int_eq(version, current_version());
 	st->free(st);
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM idempotency_keys WHERE key = 'k-old'"
@@ -172,7 +172,7 @@ START_TEST(migration_5_replaces_the_indexes_that_named_states)
 
 	sqt_db_init(&db, "stateidx");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	st->free(st);
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATE_INDEXES), 0);
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 4);
@@ -192,7 +192,7 @@ START_TEST(migration_5_replaces_the_indexes_that_named_states)
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 0);
 
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	ck_assert_int_eq(version, current_version());
 	st->free(st);
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATE_INDEXES), 0);
@@ -212,7 +212,7 @@ static void expect_schema_refused(const sqt_db *db, int newer)
 	snprintf(want, sizeof want, "database schema version %d is newer than this libbooking (%d)", newer,
 	         current_version());
 	sqt_assert_ok(booking_store_open(&st, db->url, NULL));
-	sqt_assert_code(st->migrate(st, &version), BOOKING_ESCHEMA);
+	sqt_assert_code(st->migrate(&version, st), BOOKING_ESCHEMA);
 	ck_assert_str_eq(booking_error_last()->message, want);
 	st->free(st);
 
@@ -232,7 +232,7 @@ START_TEST(file_recorded_by_a_newer_schema_is_refused)
 
 	sqt_db_init(&db, "newer");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	st->free(st);
 
 	snprintf(sql, sizeof sql, "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, 0)", version + 1);
@@ -251,7 +251,7 @@ START_TEST(file_with_a_newer_user_version_is_refused)
 
 	sqt_db_init(&db, "newer-pragma");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, &version));
+	sqt_assert_ok(st->migrate(&version, st));
 	st->free(st);
 
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version + 5);
@@ -272,7 +272,7 @@ static int migrate_child(const char *url, int go_fd, int expected)
 		return 2;
 	rc = booking_store_open(&st, url, NULL);
 	if (rc == 0)
-		rc = st->migrate(st, &version);
+		rc = st->migrate(&version, st);
 	if (rc != 0)
 		fprintf(stderr, "child %d: %s: %s\n", (int)getpid(), booking_error_name(rc), booking_error_last()->message);
 	if (st != NULL)

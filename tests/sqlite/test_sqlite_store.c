@@ -96,7 +96,7 @@ static void *read_movie(void *arg)
 	struct reader *r = arg;
 	booking_movie *m = NULL;
 
-	r->rc = r->st->catalog->movie_get(r->st, r->id, &m);
+	r->rc = r->st->catalog->movie_get(&m, r->st, r->id);
 	if (r->rc == 0) {
 		snprintf(r->title, sizeof r->title, "%s", m->title);
 		booking_movie_free(m);
@@ -112,7 +112,7 @@ START_TEST(memory_url_is_one_database_for_all_threads_of_a_store)
 	pthread_t t;
 
 	sqt_assert_ok(booking_store_open(&st, "sqlite::memory:", NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 	movie_init(&m, "Shared");
 	sqt_assert_ok(st->catalog->movie_insert(st, &m));
 
@@ -124,8 +124,8 @@ START_TEST(memory_url_is_one_database_for_all_threads_of_a_store)
 
 	/* A second store is a second database. */
 	sqt_assert_ok(booking_store_open(&other, "sqlite::memory:", NULL));
-	sqt_assert_ok(other->migrate(other, NULL));
-	sqt_assert_code(other->catalog->movie_get(other, m.id, &missing), BOOKING_EMOVIE_NOT_FOUND);
+	sqt_assert_ok(other->migrate(NULL, other));
+	sqt_assert_code(other->catalog->movie_get(&missing, other, m.id), BOOKING_EMOVIE_NOT_FOUND);
 	other->free(other);
 	st->free(st);
 }
@@ -144,7 +144,7 @@ START_TEST(busy_database_answers_unavailable_after_the_timeout)
 	sqt_db_init(&db, "busy");
 	snprintf(url, sizeof url, "%s?pool_timeout=5", db.url);
 	sqt_assert_ok(booking_store_open(&st, url, NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 
 	ck_assert_int_eq(sqlite3_open(db.path, &locker), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
@@ -171,7 +171,7 @@ START_TEST(duplicate_id_answers_already_exists_without_echoing_data)
 
 	sqt_db_init(&db, "dup");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 	movie_init(&m, "secret-title-123");
 	sqt_assert_ok(st->catalog->movie_insert(st, &m));
 	sqt_assert_code(st->catalog->movie_insert(st, &m), BOOKING_EEXISTS);
@@ -194,7 +194,7 @@ START_TEST(a_database_file_the_store_creates_is_private)
 	sqt_db_init(&db, "private");
 	mode_t old = umask(022);
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 	movie_init(&m, "Private");
 	sqt_assert_ok(st->catalog->movie_insert(st, &m));
 	umask(old);
@@ -213,7 +213,7 @@ START_TEST(a_database_file_the_store_creates_is_private)
 	fclose(f);
 	ck_assert_int_eq(chmod(db.path, 0640), 0);
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 	ck_assert_int_eq(stat(db.path, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0640);
 	st->free(st);
@@ -311,7 +311,7 @@ static void *write_movies(void *arg)
 		movie_init(&m, "Turn");
 		rc = w->st->catalog->movie_insert(w->st, &m);
 		if (rc == 0)
-			rc = w->st->catalog->movie_get(w->st, m.id, &back);
+			rc = w->st->catalog->movie_get(&back, w->st, m.id);
 		booking_movie_free(back);
 		if (rc != 0 && w->failures++ == 0)
 			snprintf(w->error, sizeof w->error, "%s", booking_error_last()->message);
@@ -375,7 +375,7 @@ START_TEST(the_url_pool_bounds_the_connections)
 		snprintf(url, sizeof url, "%s?pool=%d", db.url, pool);
 		record_opens();
 		sqt_assert_ok(booking_store_open(&st, url, NULL));
-		sqt_assert_ok(st->migrate(st, NULL));
+		sqt_assert_ok(st->migrate(NULL, st));
 		movie_init(&m, "Nested");
 		sqt_assert_ok(st->catalog->movie_insert(st, &m));
 		/* as many nested lists as the pool has connections: all served */
@@ -456,7 +456,7 @@ START_TEST(more_threads_than_connections_take_turns)
 	sqt_db_init(&db, "turns");
 	snprintf(url, sizeof url, "%s?pool=2", db.url);
 	sqt_assert_ok(booking_store_open(&st, url, NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 	for (int i = 0; i < WRITERS; i++) {
 		w[i] = (struct writer){.st = st};
 		ck_assert_int_eq(pthread_create(&t[i], NULL, write_movies, &w[i]), 0);
@@ -486,7 +486,7 @@ START_TEST(every_shared_statement_names_its_placeholders_on_sqlite)
 
 	sqt_db_init(&file, "placeholders");
 	sqt_assert_ok(booking_store_open(&st, file.url, NULL));
-	sqt_assert_ok(st->migrate(st, NULL));
+	sqt_assert_ok(st->migrate(NULL, st));
 	ck_assert_int_eq(sqlite3_open(file.path, &db), SQLITE_OK);
 	for (int q = 0; q < SQLQ_COUNT; q++) {
 		int parts = 0;

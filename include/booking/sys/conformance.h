@@ -147,11 +147,11 @@ BOOKING_EXTERN(booking_error_code) booking_conformance_group_from_name(unsigned 
 /**
  * One line per test case of the groups in `groups` (0: all): "group test_name",
  * to `out` (NULL: stdout). Returns how many.
- * @param groups bits of booking_conformance_group; 0: all.
  * @param out    borrowed stream; NULL: stdout.
+ * @param groups bits of booking_conformance_group; 0: all.
  * Not thread-safe: it builds the kit's suites, as booking_conformance_run() does.
  */
-BOOKING_EXTERN(size_t) booking_conformance_list(unsigned int groups, FILE *out);
+BOOKING_EXTERN(size_t) booking_conformance_list(FILE *out, unsigned int groups);
 
 BOOKING_END_DECL
 

@@ -11,7 +11,13 @@
 
 BOOKING_BEGIN_DECL
 
-#define BOOKING_PAYMENT_GATEWAY_VERSION 1
+/**
+ * 2 put the outputs first in charge() and lookup(), in place (the result,
+ * then the gateway, then the inputs, as the public calls). A gateway must
+ * declare 2: the core refuses one built against an older header (its
+ * members would be called with the wrong arguments).
+ */
+#define BOOKING_PAYMENT_GATEWAY_VERSION 2
 
 /** What a gateway's charge() is asked; every string borrowed for the call. */
 typedef struct booking_charge_request {
@@ -42,7 +48,10 @@ typedef struct booking_charge_result {
 	char decline_code[64];   /**< DECLINED: "card_declined", "insufficient_funds", ... */
 } booking_charge_result;
 
-/** A payment gateway. Every member is called from many threads at once. */
+/**
+ * A payment gateway. Every member is called from many threads at once. A
+ * member's outputs come first, then the gateway, then its inputs.
+ */
 struct booking_payment_gateway {
 	unsigned int version; /**< BOOKING_PAYMENT_GATEWAY_VERSION */
 
@@ -55,7 +64,7 @@ struct booking_payment_gateway {
 	 * BOOKING_EEXTERNAL or BOOKING_EUNAVAILABLE when the outcome is unknown
 	 * (timeout, lost reply): lookup() resolves it later.
 	 */
-	int (*charge)(booking_payment_gateway *gw, const booking_charge_request *req, booking_charge_result *out);
+	int (*charge)(booking_charge_result *out, booking_payment_gateway *gw, const booking_charge_request *req);
 
 	/** required: refund a charge in full, idempotently by key. 0 or an error. */
 	int (*refund)(booking_payment_gateway *gw, const char *charge_id, int64_t amount, const char *idempotency_key);
@@ -64,7 +73,7 @@ struct booking_payment_gateway {
 	 * required: the outcome of the charge made with `idempotency_key`:
 	 * 0 with `out`, BOOKING_ENOTFOUND when no charge was made, or an error.
 	 */
-	int (*lookup)(booking_payment_gateway *gw, const char *idempotency_key, booking_charge_result *out);
+	int (*lookup)(booking_charge_result *out, booking_payment_gateway *gw, const char *idempotency_key);
 };
 
 /**

@@ -95,16 +95,16 @@ BOOKING_EXTERN(booking_error_code) booking_pool_new(booking_pool **out, const bo
  * recently released), else a new one opened with `open` while fewer than
  * `size` are open, else wait up to `wait_ms` for one to be released.
  * Thread-safe.
- * @param p the pool; borrowed.
  * @param conn_out receives the connection, borrowed until
  *        booking_pool_release(); NULL on failure.
+ * @param p the pool; borrowed.
  * @return 0; what `open` returned when it failed; BOOKING_EUNAVAILABLE
  *         "<name>: no free connection after <wait_ms> ms (pool of <size>)"
  *         when none came free in time; BOOKING_EINTERNAL at once when every
  *         connection is already checked out by the calling thread (a call
  *         made again from inside a callback: waiting would never end).
  */
-BOOKING_EXTERN(booking_error_code) booking_pool_acquire(booking_pool *p, void **conn_out);
+BOOKING_EXTERN(booking_error_code) booking_pool_acquire(void **conn_out, booking_pool *p);
 
 /**
  * Give back a connection booking_pool_acquire() handed out. `broken`: it

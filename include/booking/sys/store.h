@@ -8,7 +8,9 @@
  * from many threads at once; a store serialises or isolates as it needs.
  *
  * Conventions: members return 0 or a negative booking_error_code and set
- * the thread's error with booking_error_set(). Strings in requests are
+ * the thread's error with booking_error_set(). A member's parameters come
+ * in the public calls' order: its outputs first (an array before its
+ * count), then the store, then its inputs. Strings in requests are
  * borrowed for the call. Records a member returns through `out` are
  * allocated with booking_malloc() and owned by the caller (the core frees
  * them with the public booking_*_free()). Iteration members call `cb` once
@@ -39,11 +41,13 @@ BOOKING_BEGIN_DECL
  * generic: list_due became booking_list_by_status and list_processing
  * payment_list_by_status (the status comes from the core), and
  * payment_attempts counts the status it is given; and gave the root the
- * store's clock (clock_now, optional). A store must declare 5:
- * booking_open() refuses one built against an older header (its members
- * would be called with the wrong arguments).
+ * store's clock (clock_now, optional); 6 put the outputs first in every
+ * member, in place (outputs, then the store, then the inputs, as the
+ * public calls). A store must declare 6: booking_open() refuses one built
+ * against an older header (its members would be called with the wrong
+ * arguments).
  */
-#define BOOKING_STORE_VERSION 5
+#define BOOKING_STORE_VERSION 6
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
@@ -270,7 +274,8 @@ typedef int (*booking_store_event_cb)(const booking_event_record *e, void *paylo
  * own with `version` first: the catalog, the ledger (seats, bookings,
  * payments), the outbox and its consumers, and users and tokens. A store
  * points at one table per group (usually `static const`, shared by every
- * instance); every member takes the store itself as its first argument.
+ * instance); every member takes the store itself right after its
+ * outputs (first when it has none).
  * Start each table from its *_INIT and set members by name: members are
  * appended, never reordered, in later versions of a group, and a member
  * added in version N of its group is called only when the table declares
@@ -284,21 +289,21 @@ typedef struct booking_store_catalog {
 	unsigned int version; /**< BOOKING_STORE_CATALOG_VERSION */
 	/* inserts fail with BOOKING_EEXISTS on a duplicate id */
 	int (*movie_insert)(booking_store *st, const booking_movie *m);                /**< required */
-	int (*movie_get)(booking_store *st, const char *id, booking_movie **out);      /**< required; BOOKING_EMOVIE_NOT_FOUND */
+	int (*movie_get)(booking_movie **out, booking_store *st, const char *id);      /**< required; BOOKING_EMOVIE_NOT_FOUND */
 	int (*movie_list)(booking_store *st, booking_store_movie_cb cb, void *payload); /**< required; by created_at */
 	int (*theater_insert)(booking_store *st, const booking_theater *t);            /**< required */
-	int (*theater_get)(booking_store *st, const char *id, booking_theater **out);  /**< required; BOOKING_ETHEATER_NOT_FOUND */
+	int (*theater_get)(booking_theater **out, booking_store *st, const char *id);  /**< required; BOOKING_ETHEATER_NOT_FOUND */
 	int (*theater_list)(booking_store *st, booking_store_theater_cb cb, void *payload); /**< required */
 	/** required: the screen and its seats; BOOKING_ETHEATER_NOT_FOUND when its theater is missing. */
 	int (*screen_insert)(booking_store *st, const booking_screen *s);
-	int (*screen_get)(booking_store *st, const char *id, booking_screen **out);    /**< required; BOOKING_ESCREEN_NOT_FOUND */
+	int (*screen_get)(booking_screen **out, booking_store *st, const char *id);    /**< required; BOOKING_ESCREEN_NOT_FOUND */
 	/**
 	 * required: the showtime, and one FREE seat row per seat of its screen
 	 * (with the screen's categories), in one transaction.
 	 * BOOKING_EMOVIE_NOT_FOUND / BOOKING_ESCREEN_NOT_FOUND when they are missing.
 	 */
 	int (*showtime_insert)(booking_store *st, const booking_showtime *s);
-	int (*showtime_get)(booking_store *st, const char *id, booking_showtime **out); /**< required; BOOKING_ESHOWTIME_NOT_FOUND */
+	int (*showtime_get)(booking_showtime **out, booking_store *st, const char *id); /**< required; BOOKING_ESHOWTIME_NOT_FOUND */
 	/** required: showtimes of `movie_id` (NULL: all) by starts_at. */
 	int (*showtime_list)(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 	/** required: the seat rows of a showtime in layout order; BOOKING_ESHOWTIME_NOT_FOUND. */
@@ -314,14 +319,14 @@ typedef struct booking_store_ledger {
 	 * claimable (booking_store_seat_claimable()); claim them all (HELD by
 	 * the booking until its expires_at, version+1), insert the booking and
 	 * the event. Otherwise change nothing and name the seats that refused
-	 * the hold in `taken` (caller's array of the booking's seat_count
-	 * entries) with their number in `*taken_count`: the labels the
+	 * the hold in `taken_out` (caller's array of the booking's seat_count
+	 * entries) with their number in `*taken_count_out`: the labels the
 	 * showtime does not have, with BOOKING_EVALIDATION, else the taken
 	 * ones, with BOOKING_ESEAT_ALREADY_BOOKED. The message need say
 	 * nothing: the core words both refusals.
 	 */
-	int (*hold)(booking_store *st, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count);
-	int (*booking_get)(booking_store *st, const char *id, booking_reservation **out); /**< required; BOOKING_EBOOKING_NOT_FOUND */
+	int (*hold)(booking_seat_ref *taken_out, size_t *taken_count_out, booking_store *st, const booking_store_hold *req);
+	int (*booking_get)(booking_reservation **out, booking_store *st, const char *id); /**< required; BOOKING_EBOOKING_NOT_FOUND */
 	/**
 	 * required: bookings of a user, newest first by (created_at, id) both
 	 * descending (ids compared bytewise), at most `max` of them. When
@@ -345,7 +350,7 @@ typedef struct booking_store_ledger {
 	 * ignore. A `start` whose (user, key) already has a record, or whose
 	 * payment id exists, is BOOKING_EEXISTS (a twin request won the race).
 	 */
-	int (*apply)(booking_store *st, const booking_store_change *change, size_t *failed_guard_out);
+	int (*apply)(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
 	/**
 	 * required: bookings in `status` with expires_at <= `expires_before`,
 	 * oldest expires_at first, at most `max`. A read: the core says which
@@ -359,9 +364,9 @@ typedef struct booking_store_ledger {
 	 * BOOKING_ENOTFOUND. Starting a payment, its outcome and a refund are
 	 * changes the core decides: apply().
 	 */
-	int (*idempotency_get)(booking_store *st, const char *user_id, const char *key,
-	                       booking_store_idempotency_record *out);
-	int (*payment_get)(booking_store *st, const char *id, booking_payment **out); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
+	int (*idempotency_get)(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
+	                       const char *key);
+	int (*payment_get)(booking_payment **out, booking_store *st, const char *id); /**< required; BOOKING_EPAYMENT_NOT_FOUND */
 	/**
 	 * required: payments in `status` with created_at <= `created_before`,
 	 * oldest created_at first, at most `max`. A read: the core says which
@@ -377,7 +382,7 @@ typedef struct booking_store_ledger {
 	 * counts (FAILED) and decides what the counts allow (the payment
 	 * attempt limits).
 	 */
-	int (*payment_attempts)(booking_store *st, booking_store_payment_attempts *out, const char *user_id,
+	int (*payment_attempts)(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
 	                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
 	                        int64_t since);
 } booking_store_ledger;
@@ -398,11 +403,11 @@ typedef struct booking_store_outbox {
 	 */
 	int (*outbox_read)(booking_store *st, int64_t after, size_t max, booking_store_event_cb cb, void *payload);
 	/** required: a consumer group's cursor (0 when new). */
-	int (*cursor_get)(booking_store *st, const char *group, int64_t *position_out);
+	int (*cursor_get)(int64_t *position_out, booking_store *st, const char *group);
 	/** required: move the cursor from `expected` to `position`; BOOKING_EINVALID_STATE if it was not `expected`. */
 	int (*cursor_advance)(booking_store *st, const char *group, int64_t expected, int64_t position);
 	/** required: has `group` applied `event_id`? */
-	int (*inbox_seen)(booking_store *st, const char *group, const char *event_id, bool *seen_out);
+	int (*inbox_seen)(bool *seen_out, booking_store *st, const char *group, const char *event_id);
 	/** required: record that `group` applied `event_id`; BOOKING_EEXISTS if it was already recorded. */
 	int (*inbox_mark)(booking_store *st, const char *group, const char *event_id, int64_t now);
 	/** required: park an event that failed too often. Idempotent per (group, event_id). */
@@ -432,14 +437,15 @@ typedef struct booking_store_users {
 	 */
 	int (*user_insert)(booking_store *st, const booking_store_user_insert *req);
 	/**
-	 * required: a user by id; BOOKING_ENOTFOUND.
+	 * required: a user by id into `user_out`; BOOKING_ENOTFOUND.
 	 * `password_hash_out` may be NULL; otherwise the caller owns the
 	 * string (booking_free()). The record follows the layout rule: one
 	 * booking_malloc'd struct, `email` its own block.
 	 */
-	int (*user_get)(booking_store *st, const char *id, booking_user **out, char **password_hash_out);
+	int (*user_get)(booking_user **user_out, char **password_hash_out, booking_store *st, const char *id);
 	/** required: as user_get, by normalised email; BOOKING_ENOTFOUND. */
-	int (*user_get_by_email)(booking_store *st, const char *email, booking_user **out, char **password_hash_out);
+	int (*user_get_by_email)(booking_user **user_out, char **password_hash_out, booking_store *st,
+	                         const char *email);
 	/**
 	 * required: replace the user's password hash, only
 	 * if it still is `expected_hash` (NULL: unconditionally), and set
@@ -459,7 +465,7 @@ typedef struct booking_store_users {
 	 */
 	int (*token_revoke)(booking_store *st, const char *jti, int64_t expires_at, int64_t now);
 	/** required: *revoked_out = `jti` was revoked with expires_at > now. */
-	int (*token_is_revoked)(booking_store *st, const char *jti, int64_t now, bool *revoked_out);
+	int (*token_is_revoked)(bool *revoked_out, booking_store *st, const char *jti, int64_t now);
 } booking_store_users;
 
 /**
@@ -478,7 +484,7 @@ struct booking_store {
 	 * several processes do it at once. BOOKING_ESCHEMA when the data was
 	 * written by a newer schema. `version_out` may be NULL.
 	 */
-	int (*migrate)(booking_store *st, int *version_out);
+	int (*migrate)(int *version_out, booking_store *st);
 
 	/**
 	 * optional: the store's clock, for a store that many hosts share:
@@ -495,7 +501,7 @@ struct booking_store {
 	 * host's: doc/rulebook.md, "One clock per deployment". It is called
 	 * from a thread of the core's own, concurrently with other members.
 	 */
-	int (*clock_now)(booking_store *st, int64_t *now_ms_out);
+	int (*clock_now)(int64_t *now_ms_out, booking_store *st);
 
 	/** required (integrity): walk every table for booking_check(), in one consistent snapshot where the backend can. */
 	int (*scan)(booking_store *st, const booking_store_scan_cbs *cbs, void *payload);

@@ -21,7 +21,7 @@
  *     booking_url_query_init(&q, url, "store_url");
  *     while ((rc = booking_url_query_next(&q)) > 0) {
  *         if (booking_url_query_is(&q, "pool"))
- *             rc = booking_url_query_int(&q, 1, 50, &pool);
+ *             rc = booking_url_query_int(&pool, &q, 1, 50);
  *         else
  *             rc = booking_url_query_unknown(&q, "pool");
  *         if (rc < 0)
@@ -99,54 +99,57 @@ BOOKING_EXTERN(int) booking_url_query_next(booking_url_query *q);
 BOOKING_EXTERN(bool) booking_url_query_is(const booking_url_query *q, const char *name);
 
 /**
- * The current value, decoded, NUL-terminated into `buf`.
- * @param q    the walk; borrowed.
- * @param buf  the caller's buffer of `size` bytes; "" after a value too long.
+ * The current value, decoded, NUL-terminated into `out`.
+ * @param out  the caller's buffer of `size` bytes; "" after a failure
+ *             for a value too long, untouched after one for a NULL
+ *             argument or a `size` of 0.
  * @param size its size, NUL included (0: BOOKING_EVALIDATION).
+ * @param q    the walk; borrowed.
  * Thread-safe, as booking_url_query_init().
  * @return its length (>= 0); BOOKING_EVALIDATION when it needs more than
  *         `size` bytes with the NUL (the message says the most).
  */
-BOOKING_EXTERN(int) booking_url_query_text(const booking_url_query *q, char *buf, size_t size);
+BOOKING_EXTERN(int) booking_url_query_text(char *out, size_t size, const booking_url_query *q);
 
 /**
  * The current value as a decimal integer in min..max: digits with an
  * optional leading '-', nothing else (no sign '+', no spaces).
+ * @param out the caller's variable, set to the value; untouched after a failure.
  * @param q   the walk; borrowed.
  * @param min the smallest value allowed.
  * @param max the largest value allowed.
- * @param out the caller's variable, set to the value; untouched after a failure.
  * @return 0 with *out set; BOOKING_EVALIDATION otherwise (NULL `q` or
  *         `out` too), details {"field","parameter","min","max"}.
  * Thread-safe, as booking_url_query_init().
  */
-BOOKING_EXTERN(booking_error_code) booking_url_query_int(const booking_url_query *q, int min, int max, int *out);
+BOOKING_EXTERN(booking_error_code) booking_url_query_int(int *out, const booking_url_query *q, int min, int max);
 
 /**
  * As booking_url_query_int(), for 64-bit ranges.
+ * @param out the caller's variable, set to the value; untouched after a failure.
  * @param q   the walk; borrowed.
  * @param min the smallest value allowed.
  * @param max the largest value allowed.
- * @param out the caller's variable, set to the value; untouched after a failure.
  * @return 0 with *out set; BOOKING_EVALIDATION otherwise.
  * Thread-safe, as booking_url_query_init().
  */
-BOOKING_EXTERN(booking_error_code) booking_url_query_int64(const booking_url_query *q, int64_t min, int64_t max, int64_t *out);
+BOOKING_EXTERN(booking_error_code) booking_url_query_int64(int64_t *out, const booking_url_query *q, int64_t min,
+                                                           int64_t max);
 
 /**
  * The current value as one of `names` (`n` of them), compared without
  * regard to ASCII case.
+ * @param index_out the caller's variable, set to the index of the match;
+ *                  untouched after a failure.
  * @param q         the walk; borrowed.
  * @param names     `n` allowed values; borrowed for the call.
  * @param n         how many.
- * @param index_out the caller's variable, set to the index of the match;
- *                  untouched after a failure.
  * @return 0 with *index_out set to its index; BOOKING_EVALIDATION
  *         otherwise, details {"field","parameter","allowed"}.
  * Thread-safe, as booking_url_query_init().
  */
-BOOKING_EXTERN(booking_error_code) booking_url_query_choice(const booking_url_query *q, const char *const *names, size_t n,
-                                            size_t *index_out);
+BOOKING_EXTERN(booking_error_code) booking_url_query_choice(size_t *index_out, const booking_url_query *q,
+                                                            const char *const *names, size_t n);
 
 /**
  * Refuse the current parameter as one the backend does not know.
