@@ -245,6 +245,13 @@ int booking__showtime_price(booking *bk, const char *showtime_id, booking_reserv
 /* "seats: the showtime has no seat LABEL", VALIDATION with {"field":"seats","label":LABEL}: the one wording of an unknown seat. */
 int booking__seat_unknown_error(const char *label);
 
+/*
+ * layout.c: the row and number a seat label names, the one rule of
+ * catalog.h (booking_seat): row = the leading letters, number = the digits
+ * after them when they run to the end (at most 9), else 0.
+ */
+void booking__seat_split(const char *label, char row[BOOKING_LABEL_SIZE], int *number);
+
 /* catalog.c: the price of a category at a showtime, -1 if none. */
 int64_t booking__price_of(const booking_showtime *s, const char *category);
 

@@ -471,7 +471,7 @@ START_TEST(screen_insert_keeps_seats_and_needs_its_theater)
 {
 	char theater[BOOKING_ID_SIZE], screen[BOOKING_ID_SIZE];
 	booking_screen *s = NULL, orphan;
-	booking_seat seat = {"A1", "standard"};
+	booking_seat seat = {.label = "A1", .category = "standard"};
 
 	add_theater(theater, "Lyon");
 	add_screen(screen, theater, "B:2,A:1:premium");
