@@ -230,6 +230,13 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
 json_t *booking__booking_event_data(const booking_reservation *b, const char *reason);
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
 
+/*
+ * reservation.c: a booking from the store as the library shows it: its
+ * seats in layout order (by position), with their rows and numbers. Every
+ * read of a booking goes through it. Caller owns *out (booking_reservation_free()).
+ */
+int booking__booking_read(booking *bk, const char *id, booking_reservation **out);
+
 /* reservation.c / payment.c record helpers */
 json_t *booking__reservation_json(const booking_reservation *r);
 json_t *booking__payment_json(const booking_payment *p);
@@ -238,7 +245,7 @@ json_t *booking__payment_json(const booking_payment *p);
 int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
                           void *payload, size_t *handled_out, size_t *seen_out);
 
-/* showtime_cache.c: validate the showtime and the labels of `r`, set its total and currency. */
+/* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);
 int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now);
