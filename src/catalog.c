@@ -291,6 +291,34 @@ static int cmp_label_ptr(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/*
+ * Row and number come from the label (stores keep the label only): a seat
+ * may leave them empty, or give what the label says; anything else would
+ * be lost, so it is refused.
+ */
+static int check_row_number(const booking_seat *seat)
+{
+	if (memchr(seat->row, '\0', sizeof(seat->row)) == NULL)
+		return booking__error_field("seats.row", "row of seat %s is not NUL-terminated", seat->label);
+	if (seat->row[0] == '\0' && seat->number == 0)
+		return 0;
+	char row[BOOKING_LABEL_SIZE];
+	int number;
+	booking__seat_split(seat->label, row, &number);
+	if (strcmp(row, seat->row) == 0 && number == seat->number)
+		return 0;
+	return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats.row", "label", seat->label),
+	                           "seats: seat %s is row \"%s\" number %d by its label, not row \"%.15s\" number %d"
+	                           " (leave them empty)", seat->label, row, number, seat->row, seat->number);
+}
+
+/* Fill the row and number of each seat from its label. */
+static void seats_split(booking_seat *seats, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		booking__seat_split(seats[i].label, seats[i].row, &seats[i].number);
+}
+
 static int check_seats(const booking_seat *seats, size_t n)
 {
 	if (!seats || n == 0 || n > MAX_SCREEN_SEATS)
@@ -301,7 +329,8 @@ static int check_seats(const booking_seat *seats, size_t n)
 		    memchr(seats[i].category, '\0', sizeof(seats[i].category)) == NULL)
 			return booking__error_field("seats", "seat %zu is not NUL-terminated", i);
 		if ((rc = booking__check_label("seats.label", seats[i].label)) < 0 ||
-		    (rc = booking__check_category("seats.category", seats[i].category)) < 0)
+		    (rc = booking__check_category("seats.category", seats[i].category)) < 0 ||
+		    (rc = check_row_number(&seats[i])) < 0)
 			return rc;
 	}
 	const char **labels = booking_calloc(n, sizeof(*labels));
@@ -344,7 +373,11 @@ booking_error_code booking_screen_create(booking_screen **out, booking *bk, cons
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "screen created",
 	             json_pack("{s:s,s:i}", "screen_id", s.id, "seats", (int)seat_count));
-	return out ? bk->store->catalog->screen_get(out, bk->store, s.id) : 0;
+	if (!out)
+		return 0;
+	if ((rc = bk->store->catalog->screen_get(out, bk->store, s.id)) == 0)
+		seats_split((*out)->seats, (*out)->seat_count);
+	return rc;
 }
 
 booking_error_code booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
@@ -357,7 +390,9 @@ booking_error_code booking_screen_get(booking_screen **out, booking *bk, const b
 		return rc;
 	if (booking__check_id("screen_id", id) < 0)
 		return booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
-	return bk->store->catalog->screen_get(out, bk->store, id);
+	if ((rc = bk->store->catalog->screen_get(out, bk->store, id)) == 0)
+		seats_split((*out)->seats, (*out)->seat_count);
+	return rc;
 }
 
 /* ---------- showtimes ---------- */
@@ -510,6 +545,7 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	memset(s, 0, sizeof(*s));
 	booking__copy(s->label, sizeof(s->label), seat->label);
 	booking__copy(s->category, sizeof(s->category), seat->category);
+	booking__seat_split(s->label, s->row, &s->number);
 	s->price = booking__price_of(f->showtime, seat->category);
 	s->status = seat->status;
 	if (booking_store_seat_claimable(seat->status, seat->hold_until, f->now))

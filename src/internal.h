@@ -230,6 +230,13 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
 json_t *booking__booking_event_data(const booking_reservation *b, const char *reason);
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
 
+/*
+ * reservation.c: a booking from the store as the library shows it: its
+ * seats in layout order (by position), with their rows and numbers. Every
+ * read of a booking goes through it. Caller owns *out (booking_reservation_free()).
+ */
+int booking__booking_read(booking *bk, const char *id, booking_reservation **out);
+
 /* reservation.c / payment.c record helpers */
 json_t *booking__reservation_json(const booking_reservation *r);
 json_t *booking__payment_json(const booking_payment *p);
@@ -238,12 +245,19 @@ json_t *booking__payment_json(const booking_payment *p);
 int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
                           void *payload, size_t *handled_out, size_t *seen_out);
 
-/* showtime_cache.c: validate the showtime and the labels of `r`, set its total and currency. */
+/* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);
 int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now);
 /* "seats: the showtime has no seat LABEL", VALIDATION with {"field":"seats","label":LABEL}: the one wording of an unknown seat. */
 int booking__seat_unknown_error(const char *label);
+
+/*
+ * layout.c: the row and number a seat label names, the one rule of
+ * catalog.h (booking_seat): row = the leading letters, number = the digits
+ * after them when they run to the end (at most 9), else 0.
+ */
+void booking__seat_split(const char *label, char row[BOOKING_LABEL_SIZE], int *number);
 
 /* catalog.c: the price of a category at a showtime, -1 if none. */
 int64_t booking__price_of(const booking_showtime *s, const char *category);

@@ -11,6 +11,22 @@
 #define LAYOUT_MAX_SEATS 5000
 #define LAYOUT_MAX_SPEC 4096
 
+void booking__seat_split(const char *label, char row[BOOKING_LABEL_SIZE], int *number)
+{
+	size_t letters = 0, digits = 0;
+	while (letters < BOOKING_LABEL_SIZE - 1 && isalpha((unsigned char)label[letters]))
+		letters++;
+	while (letters + digits < BOOKING_LABEL_SIZE - 1 && isdigit((unsigned char)label[letters + digits]))
+		digits++;
+	memcpy(row, label, letters);
+	row[letters] = '\0';
+	*number = 0;
+	if (digits == 0 || digits > 9 || label[letters + digits] != '\0')
+		return; /* "BOX", "A-2", "2B": no number */
+	for (size_t i = letters; i < letters + digits; i++)
+		*number = *number * 10 + (label[i] - '0');
+}
+
 static int layout_error(const char *spec, const char *p, const char *what)
 {
 	return booking__error_json(BOOKING_EVALIDATION,
@@ -109,6 +125,8 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 			for (int i = 1; i <= count; i++) {
 				memset(&seats[n], 0, sizeof(seats[n]));
 				snprintf(seats[n].label, sizeof(seats[n].label), "%c%d", row, i);
+				seats[n].row[0] = row;
+				seats[n].number = i;
 				memcpy(seats[n].category, category, sizeof(category));
 				n++;
 			}

@@ -330,7 +330,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 	int rc = 0;
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
 		booking_reservation *b = NULL;
-		if ((rc = bk->store->ledger->booking_get(&b, bk->store, p->booking_id)) < 0)
+		if ((rc = booking__booking_read(bk, p->booking_id, &b)) < 0)
 			return rc;
 		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
 			/*
@@ -512,7 +512,7 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 static int replay_still_paid(booking *bk, const booking_payment *p)
 {
 	booking_reservation *b = NULL;
-	int rc = bk->store->ledger->booking_get(&b, bk->store, p->booking_id);
+	int rc = booking__booking_read(bk, p->booking_id, &b);
 	if (rc < 0)
 		return rc;
 	booking_status bs = b->status;
@@ -571,7 +571,7 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 		 */
 		booking_reservation *b = first;
 		first = NULL;
-		int rc = b ? 0 : bk->store->ledger->booking_get(&b, bk->store, p->booking_id);
+		int rc = b ? 0 : booking__booking_read(bk, p->booking_id, &b);
 		if (rc < 0)
 			return rc;
 		booking_store_idempotency_record rec;
@@ -646,7 +646,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_reservation *b = NULL;
-	if ((rc = bk->store->ledger->booking_get(&b, bk->store, booking_id)) < 0)
+	if ((rc = booking__booking_read(bk, booking_id, &b)) < 0)
 		return rc;
 	/* another's booking: begin() refuses it (FORBIDDEN) without saying how it was paid for */
 	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, booking_id, idempotency_key)) < 0) {
@@ -784,7 +784,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 		                         "only a SUCCEEDED payment can be refunded");
 		goto done;
 	}
-	if ((rc = bk->store->ledger->booking_get(&b, bk->store, p->booking_id)) < 0)
+	if ((rc = booking__booking_read(bk, p->booking_id, &b)) < 0)
 		goto done;
 	if (b->status != BOOKING_STATUS_CONFIRMED) {
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(b->status)),

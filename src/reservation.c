@@ -28,6 +28,36 @@ void booking_reservation_list_free(booking_reservation_list *l)
 	booking_free(l);
 }
 
+/*
+ * The seats of a booking as every record the library returns shows them:
+ * in layout order (J9 J10 J11, not the label order J10 J11 J9), with the
+ * row and number their labels name. Stores keep each seat's label and
+ * position; the order and the row and number are decided here, once.
+ */
+static int cmp_ref_position(const void *a, const void *b)
+{
+	const booking_seat_ref *x = a, *y = b;
+	if (x->position != y->position)
+		return x->position < y->position ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+static void seats_arrange(booking_reservation *r)
+{
+	for (size_t i = 0; i < r->seat_count; i++)
+		booking__seat_split(r->seats[i].label, r->seats[i].row, &r->seats[i].number);
+	if (r->seat_count > 1)
+		qsort(r->seats, r->seat_count, sizeof(*r->seats), cmp_ref_position);
+}
+
+int booking__booking_read(booking *bk, const char *id, booking_reservation **out)
+{
+	int rc = bk->store->ledger->booking_get(out, bk->store, id);
+	if (rc == 0)
+		seats_arrange(*out);
+	return rc;
+}
+
 /* A list item: the struct in place, its seats a block of their own. */
 static int reservation_copy_into(booking_reservation *dst, const booking_reservation *src)
 {
@@ -49,7 +79,11 @@ static int cmp_ref(const void *a, const void *b)
 	return strcmp(((const booking_seat_ref *)a)->label, ((const booking_seat_ref *)b)->label);
 }
 
-/* Validate and sort the labels into `refs` (n entries). */
+/*
+ * Validate the labels into `refs` (n entries) and sort them by label: a
+ * consistent order for the lock keys and for finding duplicates (the
+ * booking shows them in layout order: seats_arrange()).
+ */
 static int hold_labels(booking_seat_ref *refs, const char *const *labels, size_t n)
 {
 	int rc;
@@ -81,7 +115,7 @@ static int seats_taken_error(const booking_seat_ref *taken, size_t n)
 	                           n == 1 ? "seat %s is already booked" : "seats %s are already booked", msg);
 }
 
-/* Lock keys of the seats, "seat:<showtime>:<label>", sorted like the labels. */
+/* Lock keys of the seats, "seat:<showtime>:<label>", in the order of `refs` (by label). */
 static char **lock_keys(const char *showtime_id, const booking_seat_ref *refs, size_t n)
 {
 	char **keys = booking_calloc(n, sizeof(*keys));
@@ -213,6 +247,7 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 		rc = booking_error_oom();
 		goto done;
 	}
+	seats_arrange(&r); /* the store, the event and the caller get them in layout order */
 	if ((rc = guarded = guard_acquire(bk, ctx, keys, seat_count, r.id)) < 0)
 		goto done;
 	rc = hold_commit(bk, ctx, &r, now);
@@ -252,7 +287,7 @@ static int load_visible(booking_reservation **out, booking *bk, const booking_ct
 	if (booking__check_id("booking_id", booking_id) < 0)
 		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
 	booking_reservation *r = NULL;
-	if ((rc = bk->store->ledger->booking_get(&r, bk->store, booking_id)) < 0)
+	if ((rc = booking__booking_read(bk, booking_id, &r)) < 0)
 		return rc;
 	if (!booking__is_privileged(ctx) && strcmp(r->user_id, ctx->user_id) != 0) {
 		booking_reservation_free(r);
@@ -357,7 +392,7 @@ static int collect_reservation(const booking_reservation *b, void *payload)
 		return 0;
 	int rc = reservation_copy_into(&c->l->items[c->l->count], b);
 	if (rc == 0)
-		c->l->count++;
+		seats_arrange(&c->l->items[c->l->count++]);
 	return rc;
 }
 
@@ -498,7 +533,7 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
 			break;
 		}
-		if ((rc = bk->store->ledger->booking_get(&r, bk->store, id)) < 0)
+		if ((rc = booking__booking_read(bk, id, &r)) < 0)
 			break;
 	}
 	booking_reservation_free(r);
@@ -521,7 +556,7 @@ static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx 
 	if (rc == 0) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", id));
 		if (out)
-			rc = bk->store->ledger->booking_get(out, bk->store, id);
+			rc = booking__booking_read(bk, id, out);
 	}
 	return rc;
 }
@@ -568,7 +603,7 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 		goto done;
 	for (size_t i = 0; i < d.count; i++) {
 		booking_reservation *r = NULL;
-		if ((rc = bk->store->ledger->booking_get(&r, bk->store, d.ids[i])) < 0)
+		if ((rc = booking__booking_read(bk, d.ids[i], &r)) < 0)
 			goto done;
 		rc = close_booking(bk, ctx, r, BOOKING_STATUS_EXPIRED);
 		if (rc == 0)

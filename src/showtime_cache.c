@@ -1,6 +1,7 @@
 /*
  * A per-handle cache of what a hold needs to know about a showtime: its
- * seat labels with their categories, its prices, start and status.
+ * seat labels with their prices and layout positions, its currency, start
+ * and status.
  * Showtimes are immutable once scheduled (no API changes them), so the
  * cache never goes stale; it saves a hold from reading every seat row of
  * the showtime (O(seats)) — the store's guarded update still decides who
@@ -17,6 +18,7 @@
 typedef struct cached_seat {
 	char label[BOOKING_LABEL_SIZE];
 	int64_t price;
+	int position; /* index in the showtime's seat rows: layout order */
 } cached_seat;
 
 typedef struct cached_showtime {
@@ -108,6 +110,7 @@ static int load_seat(const booking_store_seat *seat, void *payload)
 	cached_seat *s = &l->e->seats[l->e->nseats++];
 	booking__copy(s->label, sizeof(s->label), seat->label);
 	s->price = booking__price_of(l->st, seat->category);
+	s->position = (int)(l->e->nseats - 1);
 	return 0;
 }
 
@@ -138,7 +141,7 @@ static int load(booking *bk, const char *showtime_id, cached_showtime **out)
 	return 0;
 }
 
-/* Price the booking's seats from entry `e`; the caller holds the read lock. */
+/* Price the booking's seats and set their positions from entry `e`; the caller holds the read lock. */
 static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 {
 	if (e->status != BOOKING_SHOWTIME_SCHEDULED)
@@ -153,6 +156,7 @@ static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 		if (!s)
 			return booking__seat_unknown_error(r->seats[i].label);
 		r->total_amount += s->price;
+		r->seats[i].position = s->position;
 	}
 	booking__copy(r->currency, sizeof(r->currency), e->currency);
 	return 0;

@@ -472,7 +472,7 @@ START_TEST(screen_insert_keeps_seats_and_needs_its_theater)
 {
 	char theater[BOOKING_ID_SIZE], screen[BOOKING_ID_SIZE];
 	booking_screen *s = NULL, orphan;
-	booking_seat seat = {"A1", "standard"};
+	booking_seat seat = {.label = "A1", .category = "standard"};
 
 	add_theater(theater, "Lyon");
 	add_screen(screen, theater, "B:2,A:1:premium");
@@ -694,6 +694,46 @@ START_TEST(hold_claims_a_seat_whose_hold_expired)
 	ck_assert_int_eq(seat_of("B1").hold_until, FX_T0 + 2 * HOLD_MS);
 	/* the old booking stays PENDING until expired (apply) */
 	ck_assert_int_eq(status_of(old.r.id), BOOKING_STATUS_PENDING);
+}
+END_TEST
+
+/* Every seat of `b` names its layout position in the seeded "A-C:10,D:2:premium" (A10 9, B2 11, D1 30). */
+static int check_positions(const booking_reservation *b, void *payload)
+{
+	size_t *checked = payload;
+	ck_assert_uint_eq(b->seat_count, 3);
+	for (size_t i = 0; i < b->seat_count; i++) {
+		const char *l = b->seats[i].label;
+		int want = strcmp(l, "A10") == 0 ? 9 : strcmp(l, "B2") == 0 ? 11 : strcmp(l, "D1") == 0 ? 30 : -1;
+		ck_assert_msg(want >= 0, "unexpected seat %s", l);
+		ck_assert_int_eq(b->seats[i].position, want);
+	}
+	(*checked)++;
+	return 0;
+}
+
+START_TEST(booking_reads_give_each_seat_its_layout_position)
+{
+	bk b;
+	booking_reservation *r;
+	size_t checked = 0;
+	booking_store_scan_cbs cbs = {.booking = check_positions};
+
+	seed();
+	/* as the core hands them over: in layout order, each with its position */
+	make_booking(&b, "alice", "A10,B2,D1", FX_T0);
+	b.seats[0].position = 9;
+	b.seats[1].position = 11;
+	b.seats[2].position = 30;
+	ck_assert_ok(hold_at(&b, FX_T0, NULL, NULL));
+	r = get_booking(b.r.id);
+	check_positions(r, &checked);
+	booking_reservation_free(r);
+	ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", 0, NULL, 10, check_positions, &checked));
+	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS, 10, check_positions,
+	                                                &checked));
+	ck_assert_ok(st->scan(st, &cbs, &checked));
+	ck_assert_uint_eq(checked, 4);
 }
 END_TEST
 
@@ -2148,6 +2188,65 @@ static void assert_same_ids_once(char seen[][BOOKING_ID_SIZE], size_t n_seen, ch
 	}
 }
 
+/* "J9 J10 J11 A10 B2": the labels of `r` in order, each with its row, number and position ("J:12,A-B:12"). */
+static void assert_layout_order(const booking_reservation *r)
+{
+	static const char *const labels[5] = {"J9", "J10", "J11", "A10", "B2"}, *const rows[5] = {"J", "J", "J", "A", "B"};
+	static const int numbers[5] = {9, 10, 11, 10, 2}, positions[5] = {8, 9, 10, 21, 25};
+
+	ck_assert_uint_eq(r->seat_count, 5);
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_str_eq(r->seats[i].label, labels[i]);
+		ck_assert_str_eq(r->seats[i].row, rows[i]);
+		ck_assert_int_eq(r->seats[i].number, numbers[i]);
+		ck_assert_int_eq(r->seats[i].position, positions[i]);
+	}
+}
+
+START_TEST(bookings_and_seat_maps_show_seats_in_layout_order_with_rows_and_numbers)
+{
+	booking_ctx admin = fx_admin(), alice = fx_customer("alice");
+	const char *const held[5] = {"J10", "B2", "J11", "A10", "J9"};
+	booking_price price = {.category = "standard", .amount = FX_PRICE};
+	booking_seat *seats = NULL;
+	size_t n = 0;
+	booking_screen *scr = NULL;
+	booking_showtime *st_ = NULL;
+	booking_seat_map *m = NULL;
+	booking_reservation *r = NULL, *g = NULL, *c = NULL;
+	booking_reservation_list *l = NULL;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "J:12,A-B:12"));
+	ck_assert_ok(booking_screen_create(&scr, f.bk, &admin, f.theater_id, "Layout", seats, n));
+	booking_free(seats);
+	ck_assert_ok(booking_showtime_create(&st_, f.bk, &admin, f.movie_id, scr->id, FX_T0 + FX_DAY, "EUR", &price, 1));
+	ck_assert_ok(booking_seat_map_get(&m, f.bk, &alice, st_->id));
+	ck_assert_uint_eq(m->count, 36);
+	ck_assert_str_eq(m->seats[10].label, "J11");
+	ck_assert_str_eq(m->seats[10].row, "J");
+	ck_assert_int_eq(m->seats[10].number, 11);
+	ck_assert_str_eq(m->seats[25].row, "B");
+	ck_assert_int_eq(m->seats[25].number, 2);
+
+	ck_assert_ok(booking_hold(&r, f.bk, &alice, st_->id, held, 5));
+	assert_layout_order(r);
+	ck_assert_ok(booking_reservation_get(&g, f.bk, &alice, r->id));
+	assert_layout_order(g);
+	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));
+	ck_assert_uint_eq(l->count, 1);
+	assert_layout_order(&l->items[0]);
+	ck_assert_ok(booking_reservation_cancel(&c, f.bk, &alice, r->id));
+	assert_layout_order(c);
+	booking_reservation_list_free(l);
+	booking_reservation_free(c);
+	booking_reservation_free(g);
+	booking_reservation_free(r);
+	booking_seat_map_free(m);
+	booking_showtime_free(st_);
+	booking_screen_free(scr);
+}
+END_TEST
+
 START_TEST(bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor)
 {
 	char made[7][BOOKING_ID_SIZE], seen[16][BOOKING_ID_SIZE], bob_id[BOOKING_ID_SIZE];
@@ -2444,6 +2543,7 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats},
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_of_an_unknown_label_writes_nothing},
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_claims_a_seat_whose_hold_expired},
+		{BOOKING_CONFORMANCE_LEDGER, false, &booking_reads_give_each_seat_its_layout_position},
 		{BOOKING_CONFORMANCE_LEDGER, false, &duplicate_booking_id_is_refused},
 		{BOOKING_CONFORMANCE_LEDGER, false, &bookings_of_a_user_come_newest_first},
 		{BOOKING_CONFORMANCE_LEDGER, false, &bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max},
@@ -2466,6 +2566,7 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, false, &scan_walks_every_table_and_skips_null_callbacks},
 		{BOOKING_CONFORMANCE_LEDGER, true, &flow_hold_pay_cancel_expire_relay_consume_check},
 		{BOOKING_CONFORMANCE_LEDGER, true, &flow_data_survives_reopening_a_file_store},
+		{BOOKING_CONFORMANCE_LEDGER, true, &bookings_and_seat_maps_show_seats_in_layout_order_with_rows_and_numbers},
 		{BOOKING_CONFORMANCE_LEDGER, true, &bookings_come_in_pages_of_the_limit_newest_first_until_no_cursor},
 		{BOOKING_CONFORMANCE_LEDGER, true, &a_booking_made_between_pages_neither_repeats_nor_skips_older_ones},
 		{BOOKING_CONFORMANCE_LEDGER, true, &a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_validation_error},

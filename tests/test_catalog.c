@@ -254,10 +254,55 @@ START_TEST(screen_keeps_its_seats_in_layout_order)
 }
 END_TEST
 
+START_TEST(screen_seats_get_their_row_and_number_from_their_labels)
+{
+	booking_ctx admin = fx_admin(), anon = fx_anonymous();
+	char theater[BOOKING_ID_SIZE];
+	/* row and number left empty: the library reads them off the labels */
+	booking_seat seats[6] = {{.label = "A12", .category = "standard"}, {.label = "AA7", .category = "standard"},
+	                         {.label = "12", .category = "standard"},  {.label = "BOX", .category = "standard"},
+	                         {.label = "A-2", .category = "standard"}, {.label = "2B", .category = "standard"}};
+	static const char *const rows[6] = {"A", "AA", "", "BOX", "A", ""};
+	static const int numbers[6] = {12, 7, 12, 0, 0, 0};
+	booking_screen *s = NULL, *g = NULL;
+
+	make_theater(theater);
+	ck_assert_ok(booking_screen_create(&s, f.bk, &admin, theater, "Odd", seats, 6));
+	ck_assert_ok(booking_screen_get(&g, f.bk, &anon, s->id));
+	for (size_t i = 0; i < 6; i++) {
+		ck_assert_str_eq(s->seats[i].row, rows[i]);
+		ck_assert_int_eq(s->seats[i].number, numbers[i]);
+		ck_assert_str_eq(g->seats[i].label, seats[i].label);
+		ck_assert_str_eq(g->seats[i].row, rows[i]);
+		ck_assert_int_eq(g->seats[i].number, numbers[i]);
+	}
+	booking_screen_free(s);
+	booking_screen_free(g);
+}
+END_TEST
+
+START_TEST(screen_create_refuses_a_row_or_number_its_label_does_not_name)
+{
+	booking_ctx admin = fx_admin();
+	char theater[BOOKING_ID_SIZE];
+	booking_seat given[1] = {{.label = "K101", .category = "standard", .row = "K", .number = 101}};
+	booking_seat wrong_row[1] = {{.label = "K101", .category = "standard", .row = "L", .number = 101}};
+	booking_seat wrong_number[1] = {{.label = "K101", .category = "standard", .row = "K", .number = 1}};
+	booking_seat row_only[1] = {{.label = "K101", .category = "standard", .row = "K"}};
+
+	make_theater(theater);
+	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "S", wrong_row, 1), "VALIDATION_ERROR");
+	ck_assert_str_eq(booking_error_detail(NULL, "field"), "seats.row");
+	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "S", wrong_number, 1), "VALIDATION_ERROR");
+	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "S", row_only, 1), "VALIDATION_ERROR");
+	ck_assert_ok(booking_screen_create(NULL, f.bk, &admin, theater, "S", given, 1));
+}
+END_TEST
+
 START_TEST(screen_of_unknown_theater_is_theater_not_found)
 {
 	booking_ctx admin = fx_admin();
-	booking_seat seat = {"A1", "standard"};
+	booking_seat seat = {.label = "A1", .category = "standard"};
 	booking_screen *s = (booking_screen *)&s;
 
 	ck_assert_code(booking_screen_create(&s, f.bk, &admin, UNKNOWN_ID, "S", &seat, 1), "THEATER_NOT_FOUND");
@@ -271,10 +316,10 @@ START_TEST(screen_create_validates_seats)
 {
 	booking_ctx admin = fx_admin(), alice = fx_customer("alice");
 	char theater[BOOKING_ID_SIZE];
-	booking_seat dup[2] = {{"A1", "standard"}, {"A1", "standard"}};
-	booking_seat bad_label[1] = {{"A 1", "standard"}};
-	booking_seat bad_category[1] = {{"A1", "Standard"}};
-	booking_seat ok[1] = {{"A1", "standard"}};
+	booking_seat dup[2] = {{.label = "A1", .category = "standard"}, {.label = "A1", .category = "standard"}};
+	booking_seat bad_label[1] = {{.label = "A 1", .category = "standard"}};
+	booking_seat bad_category[1] = {{.label = "A1", .category = "Standard"}};
+	booking_seat ok[1] = {{.label = "A1", .category = "standard"}};
 	booking_seat *many = NULL, *big;
 	size_t n = 0;
 
@@ -328,7 +373,11 @@ START_TEST(showtime_gets_one_free_seat_per_seat_of_its_screen)
 	ck_assert_uint_eq(m->held_count, 0);
 	ck_assert_uint_eq(m->sold_count, 0);
 	ck_assert_str_eq(m->seats[0].label, "A1");
+	ck_assert_str_eq(m->seats[0].row, "A");
+	ck_assert_int_eq(m->seats[0].number, 1);
 	ck_assert_str_eq(m->seats[29].label, "C10");
+	ck_assert_str_eq(m->seats[29].row, "C");
+	ck_assert_int_eq(m->seats[29].number, 10);
 	for (size_t i = 0; i < m->count; i++) {
 		ck_assert_int_eq(m->seats[i].status, BOOKING_SEAT_FREE);
 		ck_assert_int_eq(m->seats[i].price, FX_PRICE);
@@ -591,6 +640,8 @@ int main(void)
 	tcase_add_test(tc, theater_without_city_has_an_empty_city);
 	tcase_add_test(tc, theater_create_validates_and_is_admin_only);
 	tcase_add_test(tc, screen_keeps_its_seats_in_layout_order);
+	tcase_add_test(tc, screen_seats_get_their_row_and_number_from_their_labels);
+	tcase_add_test(tc, screen_create_refuses_a_row_or_number_its_label_does_not_name);
 	tcase_add_test(tc, screen_of_unknown_theater_is_theater_not_found);
 	tcase_add_test(tc, screen_create_validates_seats);
 	tcase_add_test(tc, showtime_gets_one_free_seat_per_seat_of_its_screen);

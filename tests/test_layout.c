@@ -25,6 +25,27 @@ START_TEST(layout_of_row_range_and_categories_lists_seats_row_by_row)
 }
 END_TEST
 
+START_TEST(layout_gives_each_seat_its_row_and_number)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "J:11,A-B:2"));
+	ck_assert_uint_eq(n, 15);
+	ck_assert_str_eq(seats[0].row, "J");
+	ck_assert_int_eq(seats[0].number, 1);
+	ck_assert_str_eq(seats[10].label, "J11");
+	ck_assert_str_eq(seats[10].row, "J");
+	ck_assert_int_eq(seats[10].number, 11);
+	ck_assert_str_eq(seats[11].row, "A");
+	ck_assert_int_eq(seats[11].number, 1);
+	ck_assert_str_eq(seats[14].label, "B2");
+	ck_assert_str_eq(seats[14].row, "B");
+	ck_assert_int_eq(seats[14].number, 2);
+	booking_free(seats);
+}
+END_TEST
+
 START_TEST(layout_of_one_row_defaults_to_standard)
 {
 	booking_seat *seats = NULL;
@@ -122,6 +143,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, layout_of_row_range_and_categories_lists_seats_row_by_row);
+	tcase_add_test(tc, layout_gives_each_seat_its_row_and_number);
 	tcase_add_test(tc, layout_of_one_row_defaults_to_standard);
 	tcase_add_test(tc, layout_accepts_up_to_999_seats_per_row);
 	tcase_add_test(tc, layout_of_the_fixture_has_thirty_seats);

@@ -7,7 +7,7 @@
 
 START_TEST(copies_own_every_string_and_array)
 {
-	booking_seat seats[2] = {{"A1", "standard"}, {"A2", "premium"}};
+	booking_seat seats[2] = {{.label = "A1", .category = "standard"}, {.label = "A2", .category = "premium"}};
 	booking_screen src = {"scr", "th", (char *)"Salle 1", 2, seats, 7};
 	booking_screen *s = NULL;
 
@@ -23,7 +23,7 @@ START_TEST(copies_own_every_string_and_array)
 	ck_assert_int_eq(s->created_at, 7);
 	booking_screen_free(s);
 
-	booking_seat_ref refs[1] = {{"C7"}};
+	booking_seat_ref refs[1] = {{.label = "C7"}};
 	booking_reservation r = {0};
 	snprintf(r.id, sizeof(r.id), "b1");
 	r.seat_count = 1;

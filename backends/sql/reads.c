@@ -302,13 +302,21 @@ static int showtime_prices(const sql_rows *r, void *rec)
 	return rc;
 }
 
+/* The labels (column 5) and their layout positions (column 6, in the same order). */
 static int booking_seats(const sql_rows *r, void *rec)
 {
 	booking_reservation *b = rec;
-	void *seats = NULL;
+	void *seats = NULL, *positions = NULL;
+	size_t npositions = 0;
 	int rc = sql_json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats->label);
 
 	b->seats = seats;
+	if (rc == 0)
+		rc = sql_json_items(r, 6, &positions, &npositions, sizeof(int64_t), 0, 0);
+	const int64_t *pos = positions;
+	for (size_t i = 0; rc == 0 && pos != NULL && b->seats != NULL && i < npositions && i < b->seat_count; i++)
+		b->seats[i].position = (int)pos[i];
+	booking_free(positions);
 	return rc;
 }
 
@@ -364,7 +372,7 @@ static const col showtime_cols[] = {SHOWTIME(id, 'c'),        SHOWTIME(movie_id,
 static const col seat_cols[] = {SEAT(label, 'c'),       SEAT(category, 'c'),   SEAT(status, 'i'),
                                 SEAT(booking_id, 'c'),  SEAT(hold_until, 'i'), SEAT(version, 'i')};
 static const col booking_cols[] = {BOOKING(id, 'c'),         BOOKING(user_id, 'c'),    BOOKING(showtime_id, 'c'),
-                                   BOOKING(status, 'i'),     BOOKING(saga, 'i'),       SKIP,
+                                   BOOKING(status, 'i'),     BOOKING(saga, 'i'),       SKIP, SKIP,
                                    BOOKING(total_amount, 'i'), BOOKING(currency, 'c'), BOOKING(created_at, 'i'),
                                    BOOKING(expires_at, 'i'), BOOKING(updated_at, 'i'), BOOKING(version, 'i')};
 static const col payment_cols[] = {PAYMENT(id, 'c'),           PAYMENT(booking_id, 'c'),  PAYMENT(user_id, 'c'),

@@ -174,8 +174,20 @@
 #define SQL_LITE_SCAN_EVENTS "position"
 #define SQL_PG_SCAN_INBOX "applied_at, group_name, event_id"
 #define SQL_LITE_SCAN_INBOX "group_name, event_id"
-#define SQL_PG_BOOKING_SEATS "array_to_json(seats)"
-#define SQL_LITE_BOOKING_SEATS SQL_LITE_JSON("label", "booking_seats", "booking_id = b.id")
+/*
+ * A booking's seats: two JSON arrays, its labels as the hold gave them and
+ * each label's position in the layout (its showtime seat row's, 0-based:
+ * PostgreSQL numbered the rows from 1), in the same order.
+ */
+#define SQL_PG_BOOKING_SEATS                                                                                   \
+	"array_to_json(seats), array_to_json(ARRAY(SELECT s.position - 1 FROM unnest(b.seats) WITH ORDINALITY"   \
+	" AS u(label, n) JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = u.label"        \
+	" ORDER BY u.n))"
+#define SQL_LITE_BOOKING_SEATS                                                                                 \
+	SQL_LITE_JSON("label", "booking_seats", "booking_id = b.id") ", "                                      \
+	"(SELECT json_group_array((SELECT s.position FROM showtime_seats AS s WHERE s.showtime_id = b.showtime_id" \
+	" AND s.label = bs.label)) FROM (SELECT label FROM booking_seats WHERE booking_id = b.id"               \
+	" ORDER BY position) AS bs)"
 #define SQL_PG_SCREEN_SEATS "array_to_json(seat_labels), array_to_json(seat_categories)"
 #define SQL_LITE_SCREEN_SEATS                                                                                  \
 	SQL_LITE_JSON("label", "screen_seats", "screen_id = s.id") ", "                                        \

@@ -236,13 +236,11 @@ static int screen_layout(cli *c, const cli_command *cmd, const cli_args *a, char
 	return EXIT_OK;
 }
 
-/* The row of seat `i` ends where the label prefix changes; returns the end. */
+/* The row of seat `i` ends where the seats' row changes; returns the end. */
 static size_t screen_row_end(const booking_screen *s, size_t i)
 {
-	size_t plen = strcspn(s->seats[i].label, "0123456789");
 	size_t j = i + 1;
-	while (j < s->seat_count && strcspn(s->seats[j].label, "0123456789") == plen &&
-	       strncmp(s->seats[j].label, s->seats[i].label, plen) == 0)
+	while (j < s->seat_count && strcmp(s->seats[j].row, s->seats[i].row) == 0)
 		j++;
 	return j;
 }
@@ -262,13 +260,13 @@ static void print_screen_rows(const booking_screen *s)
 			rows++;
 			next = e;
 		}
-		int plen = (int)strcspn(s->seats[i].label, "0123456789");
-		int llen = (int)strcspn(s->seats[last].label, "0123456789");
+		const char *first_row = s->seats[i].row, *last_row = s->seats[last].row;
+		int plen = (int)strlen(first_row);
 		if (rows == 1)
-			printf("  row  %-7.*s %-12s %zu seats\n", plen, s->seats[i].label, s->seats[i].category, width);
+			printf("  row  %-7s %-12s %zu seats\n", first_row, s->seats[i].category, width);
 		else
-			printf("  rows %.*s-%-*.*s %-12s %zu seats each\n", plen, s->seats[i].label, 6 - plen, llen,
-			       s->seats[last].label, s->seats[i].category, width);
+			printf("  rows %s-%-*s %-12s %zu seats each\n", first_row, plen < 6 ? 6 - plen : 0, last_row,
+			       s->seats[i].category, width);
 		i = next;
 	}
 }

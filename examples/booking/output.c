@@ -346,8 +346,9 @@ json_t *json_screen(const booking_screen *s)
 {
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < s->seat_count; i++)
-		json_array_append_new(seats,
-		                      json_pack("{s:s,s:s}", "label", s->seats[i].label, "category", s->seats[i].category));
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:i}", "label", s->seats[i].label, "category",
+		                                       s->seats[i].category, "row", s->seats[i].row, "number",
+		                                       s->seats[i].number));
 	return json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "id", s->id, "theater_id", s->theater_id, "name", s->name,
 	                 "seat_count", (json_int_t)s->seat_count, "seats", seats, "created_at",
 	                 json_time(s->created_at));
@@ -368,7 +369,9 @@ json_t *json_reservation(const booking_reservation *r)
 {
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < r->seat_count; i++)
-		json_array_append_new(seats, json_string(r->seats[i].label));
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:i,s:i}", "label", r->seats[i].label, "row",
+		                                       r->seats[i].row, "number", r->seats[i].number, "position",
+		                                       r->seats[i].position));
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:o,s:o,s:o,s:I}", "id", r->id, "user_id", r->user_id,
 	                 "showtime_id", r->showtime_id, "status", booking_status_name(r->status), "saga",
 	                 booking_saga_state_name(r->saga), "seats", seats, "total_amount", (json_int_t)r->total_amount,
@@ -397,9 +400,9 @@ json_t *json_seat_map(const booking_seat_map *m)
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < m->count; i++) {
 		const booking_seat_state *s = &m->seats[i];
-		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:I}", "label", s->label, "category", s->category,
-		                                       "status", seat_status_name(s->status), "price",
-		                                       (json_int_t)s->price));
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:I,s:s,s:i}", "label", s->label, "category",
+		                                       s->category, "status", seat_status_name(s->status), "price",
+		                                       (json_int_t)s->price, "row", s->row, "number", s->number));
 	}
 	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "showtime_id", m->showtime_id, "currency", m->currency,
 	                 "seat_count", (json_int_t)m->count, "free", (json_int_t)m->free_count, "held",

@@ -20,32 +20,19 @@ static glyphs seat_glyphs(const cli *c)
 	return (glyphs){".", "h", "X"};
 }
 
-/* Length of the row prefix of a label ("AB12" → 2). */
-static size_t row_prefix_len(const char *label)
+/* Column of a seat: its number (the library reads it off the label), else its index in the row. */
+static size_t seat_column(const booking_seat_state *s, size_t index_in_row)
 {
-	return strcspn(label, "0123456789");
+	if (s->number < 1 || s->number > MAX_COLUMNS)
+		return index_in_row;
+	return (size_t)(s->number - 1);
 }
 
-/* Column of a seat: its number when the label is ROW+NUMBER, else its index in the row. */
-static size_t seat_column(const char *label, size_t index_in_row)
-{
-	size_t p = row_prefix_len(label);
-	if (label[p] == '\0')
-		return index_in_row;
-	char *end = NULL;
-	long n = strtol(label + p, &end, 10);
-	if (*end != '\0' || n < 1 || n > MAX_COLUMNS)
-		return index_in_row;
-	return (size_t)(n - 1);
-}
-
-/* The end of the row that starts at seat `i`. */
+/* The end of the row that starts at seat `i`: the seats after it in layout order with the same row. */
 static size_t row_end(const booking_seat_map *m, size_t i)
 {
-	size_t plen = row_prefix_len(m->seats[i].label);
 	size_t j = i + 1;
-	while (j < m->count && row_prefix_len(m->seats[j].label) == plen &&
-	       strncmp(m->seats[j].label, m->seats[i].label, plen) == 0)
+	while (j < m->count && strcmp(m->seats[j].row, m->seats[i].row) == 0)
 		j++;
 	return j;
 }
@@ -56,7 +43,7 @@ static size_t widest_row(const booking_seat_map *m)
 	for (size_t i = 0; i < m->count;) {
 		size_t end = row_end(m, i);
 		for (size_t k = i; k < end; k++) {
-			size_t col = seat_column(m->seats[k].label, k - i) + 1;
+			size_t col = seat_column(&m->seats[k], k - i) + 1;
 			if (col > width)
 				width = col;
 		}
@@ -107,7 +94,7 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m)
 		}
 		for (size_t k = i; k < end; k++) {
 			const booking_seat_state *s = &m->seats[k];
-			size_t colno = seat_column(s->label, k - i);
+			size_t colno = seat_column(s, k - i);
 			if (colno >= columns)
 				continue;
 			cells[colno] = s->status == BOOKING_SEAT_SOLD ? g.sold : s->status == BOOKING_SEAT_HELD ? g.held : g.free;
@@ -115,9 +102,8 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m)
 			                 : s->status == BOOKING_SEAT_HELD ? ANSI_YELLOW
 			                                                  : ANSI_GREEN;
 		}
-		size_t plen = row_prefix_len(m->seats[i].label);
-		fprintf(out, "  %s%-3.*s%s", col(c, ANSI_BOLD), (int)(plen ? plen : 1), plen ? m->seats[i].label : "-",
-		        col(c, ANSI_RESET));
+		const char *row = m->seats[i].row;
+		fprintf(out, "  %s%-3s%s", col(c, ANSI_BOLD), row[0] ? row : "-", col(c, ANSI_RESET));
 		for (size_t k = 0; k < columns; k++)
 			fprintf(out, "%s%s%s ", col(c, colours[k]), cells[k], col(c, ANSI_RESET));
 		char money[48];

@@ -33,10 +33,28 @@ typedef struct booking_theater {
 	int64_t created_at;
 } booking_theater;
 
-/** One seat of a screen: its label ("A12") and its price category ("standard"). */
+/**
+ * One seat of a screen: its label ("A12"), its price category ("standard"),
+ * and the row ("A") and number (12) its label names.
+ *
+ * A seat's position is its index in its screen's layout order (the order
+ * booking_layout_parse() gives and booking_screen_create() takes); seat
+ * maps and bookings show seats in that order.
+ *
+ * Row and number come from the label, by one rule: the row is the label's
+ * leading letters ("" when it starts with a digit), the number the value
+ * of the digits that follow when they run to the end of the label (at most
+ * 9 of them), else 0: "A12" is row "A" number 12, "AA7" row "AA" number 7,
+ * "12" row "" number 12, "BOX" row "BOX" number 0, "A-2" and "2B" have
+ * number 0 (rows "A" and ""). The library fills them in every seat it
+ * returns; a caller of booking_screen_create() may leave them empty (row ""
+ * and number 0) or give the values the rule gives.
+ */
 typedef struct booking_seat {
 	char label[BOOKING_LABEL_SIZE];       /**< [A-Za-z0-9-], 1..15 bytes, unique within the screen */
 	char category[BOOKING_CATEGORY_SIZE]; /**< [a-z0-9_-], 1..31 bytes */
+	char row[BOOKING_LABEL_SIZE];         /**< the label's leading letters ("A"), maybe "" */
+	int number;                           /**< the label's trailing number (12), 0 when it has none */
 } booking_seat;
 
 /** A screen of a theater with its seat layout. Caller owns: booking_screen_free(). */
@@ -45,7 +63,7 @@ typedef struct booking_screen {
 	char theater_id[BOOKING_ID_SIZE];
 	char *name;
 	size_t seat_count;
-	booking_seat *seats;      /**< in layout order */
+	booking_seat *seats;      /**< in layout order: seats[i] is at position i */
 	int64_t created_at;
 } booking_screen;
 
@@ -92,7 +110,8 @@ typedef struct booking_showtime_list { size_t count; booking_showtime *items; } 
  * Parse a seat layout: comma-separated groups `ROWS:COUNT[:CATEGORY]`, where
  * ROWS is one row letter or a range ("A-J"), COUNT seats per row (1..999)
  * and CATEGORY defaults to "standard". Labels are row letter + number:
- * "A-H:15,J:10:premium" gives A1..H15 standard then J1..J10 premium.
+ * "A-H:15,J:10:premium" gives A1..H15 standard then J1..J10 premium, each
+ * with its row ("A") and number (1) filled.
  * A row may appear once; a layout has at most 5000 seats (a screen's limit)
  * and the spec at most 4096 bytes.
  *
@@ -366,6 +385,8 @@ typedef struct booking_seat_state {
 	char category[BOOKING_CATEGORY_SIZE];
 	booking_seat_status status;
 	int64_t price;            /**< minor units */
+	char row[BOOKING_LABEL_SIZE]; /**< from the label, as booking_seat's; maybe "" */
+	int number;               /**< from the label, as booking_seat's; 0 when it has none */
 } booking_seat_state;
 
 /** The seats of a showtime and their states. Caller owns: booking_seat_map_free(). */
@@ -373,7 +394,7 @@ typedef struct booking_seat_map {
 	char showtime_id[BOOKING_ID_SIZE];
 	char currency[BOOKING_CURRENCY_SIZE];
 	size_t count;
-	booking_seat_state *seats; /**< in layout order */
+	booking_seat_state *seats; /**< in layout order: seats[i] is the seat at position i */
 	size_t free_count, held_count, sold_count;
 } booking_seat_map;
 

@@ -31,9 +31,15 @@ typedef enum booking_saga_state {
 	BOOKING_SAGA_FAILED = 5
 } booking_saga_state;
 
-/** A seat label inside a reservation. */
+/**
+ * A seat inside a reservation: its label, and its row, number and position
+ * in the screen's layout (see booking_seat).
+ */
 typedef struct booking_seat_ref {
 	char label[BOOKING_LABEL_SIZE];
+	char row[BOOKING_LABEL_SIZE]; /**< from the label ("J"), maybe "" */
+	int number;                   /**< from the label (10), 0 when it has none */
+	int position;                 /**< index of the seat in its screen's layout order (0-based) */
 } booking_seat_ref;
 
 /** A booking: seats of one showtime held or bought by one user. Caller owns: booking_reservation_free(). */
@@ -44,7 +50,7 @@ typedef struct booking_reservation {
 	booking_status status;
 	booking_saga_state saga;
 	size_t seat_count;
-	booking_seat_ref *seats;  /**< sorted by label */
+	booking_seat_ref *seats;  /**< in layout order (by position): J9 J10 J11, not J10 J11 J9 */
 	int64_t total_amount;     /**< minor units */
 	char currency[BOOKING_CURRENCY_SIZE];
 	int64_t created_at;

@@ -701,9 +701,9 @@ static int run_clock(world *w)
 static int run_record_copy(world *w)
 {
 	(void)w;
-	booking_seat seats[2] = {{"A1", "standard"}, {"A2", "premium"}};
+	booking_seat seats[2] = {{.label = "A1", .category = "standard"}, {.label = "A2", .category = "premium"}};
 	booking_price prices[1] = {{"standard", 1250}};
-	booking_seat_ref refs[2] = {{"A1"}, {"A2"}};
+	booking_seat_ref refs[2] = {{.label = "A1"}, {.label = "A2"}};
 	booking_movie m = {"m1", (char *)"The Matrix", 136, T0};
 	booking_theater t = {"t1", (char *)"Le Grand Rex", (char *)"Paris", T0};
 	booking_screen sc = {"s1", "t1", (char *)"Salle 1", 2, seats, T0};

@@ -181,9 +181,9 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 {
 	const int64_t now = (int64_t)time(NULL) * 1000;
 	const char *url = getenv("BOOKING_TEST_STORE_URL");
-	booking_seat seats[2] = {{"A1", "standard"}, {"A2", "premium"}};
+	booking_seat seats[2] = {{.label = "A1", .category = "standard"}, {.label = "A2", .category = "premium"}};
 	booking_price prices[2] = {{"standard", 1200}, {"premium", 1850}};
-	booking_seat_ref held[1] = {{"A1"}};
+	booking_seat_ref held[1] = {{.label = "A1"}};
 	booking_movie movie = {0}, *m = NULL;
 	booking_theater theater = {0}, *t = NULL;
 	booking_screen screen = {0}, *sc = NULL;

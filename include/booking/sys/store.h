@@ -108,7 +108,14 @@ static inline bool booking_store_seat_claimable(booking_seat_status status, int6
  */
 BOOKING_EXTERN(booking_error_code) booking_store_not_found(int code);
 
-/** Hold: claim seats and insert the booking and its event, in one transaction. */
+/**
+ * Hold: claim seats and insert the booking and its event, in one transaction.
+ * The booking's seats come in layout order, each with its label and its
+ * position (index in the screen's layout, as seat_list() numbers the
+ * showtime's seat rows from 0); the reads of a booking give back each
+ * seat's label and that position, in any order (the core orders them and
+ * derives rows and numbers from the labels: a store need not keep those).
+ */
 typedef struct booking_store_hold {
 	const booking_reservation *booking; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
 	int64_t now;                        /**< a HELD seat with hold_until <= now is claimable */
@@ -326,7 +333,8 @@ typedef struct booking_store_ledger {
 	 * nothing: the core words both refusals.
 	 */
 	int (*hold)(booking_seat_ref *taken_out, size_t *taken_count_out, booking_store *st, const booking_store_hold *req);
-	int (*booking_get)(booking_reservation **out, booking_store *st, const char *id); /**< required; BOOKING_EBOOKING_NOT_FOUND */
+	/** required: the booking, each seat with its label and position; BOOKING_EBOOKING_NOT_FOUND */
+	int (*booking_get)(booking_reservation **out, booking_store *st, const char *id);
 	/**
 	 * required: bookings of a user, newest first by (created_at, id) both
 	 * descending (ids compared bytewise), at most `max` of them. When
