@@ -159,12 +159,13 @@ booking_error_code booking_store_validate(const booking_store *st)
 	int rc = check_version(st->version, BOOKING_STORE_VERSION, what);
 	if (rc < 0)
 		return rc;
-	/* versions 3 to 5 changed members in place (paging, apply, groups): an older store would be called wrongly */
-	if (st->version < 5)
+	/* versions 3 to 6 changed members and records in place (paging, apply, groups, arrays of pointers):
+	 * an older store would be called wrongly */
+	if (st->version < BOOKING_STORE_VERSION)
 		return booking_error_set(BOOKING_EVALIDATION, NULL,
-		                         "store: version %u predates the groups of version 5: "
+		                         "store: version %u predates version %u: "
 		                         "rebuild the store against this <booking/sys/store.h>",
-		                         st->version);
+		                         st->version, BOOKING_STORE_VERSION);
 	REQUIRE(st, free);
 	REQUIRE(st, migrate);
 	REQUIRE(st, scan);

@@ -42,10 +42,10 @@ static size_t seat_column(const char *label, size_t index_in_row)
 /* The end of the row that starts at seat `i`. */
 static size_t row_end(const booking_seat_map *m, size_t i)
 {
-	size_t plen = row_prefix_len(m->seats[i].label);
+	size_t plen = row_prefix_len(m->seats[i]->label);
 	size_t j = i + 1;
-	while (j < m->count && row_prefix_len(m->seats[j].label) == plen &&
-	       strncmp(m->seats[j].label, m->seats[i].label, plen) == 0)
+	while (j < m->count && row_prefix_len(m->seats[j]->label) == plen &&
+	       strncmp(m->seats[j]->label, m->seats[i]->label, plen) == 0)
 		j++;
 	return j;
 }
@@ -56,7 +56,7 @@ static size_t widest_row(const booking_seat_map *m)
 	for (size_t i = 0; i < m->count;) {
 		size_t end = row_end(m, i);
 		for (size_t k = i; k < end; k++) {
-			size_t col = seat_column(m->seats[k].label, k - i) + 1;
+			size_t col = seat_column(m->seats[k]->label, k - i) + 1;
 			if (col > width)
 				width = col;
 		}
@@ -106,7 +106,7 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m)
 			colours[k] = "";
 		}
 		for (size_t k = i; k < end; k++) {
-			const booking_seat_state *s = &m->seats[k];
+			const booking_seat_state *s = m->seats[k];
 			size_t colno = seat_column(s->label, k - i);
 			if (colno >= columns)
 				continue;
@@ -115,14 +115,14 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m)
 			                 : s->status == BOOKING_SEAT_HELD ? ANSI_YELLOW
 			                                                  : ANSI_GREEN;
 		}
-		size_t plen = row_prefix_len(m->seats[i].label);
-		fprintf(out, "  %s%-3.*s%s", col(c, ANSI_BOLD), (int)(plen ? plen : 1), plen ? m->seats[i].label : "-",
+		size_t plen = row_prefix_len(m->seats[i]->label);
+		fprintf(out, "  %s%-3.*s%s", col(c, ANSI_BOLD), (int)(plen ? plen : 1), plen ? m->seats[i]->label : "-",
 		        col(c, ANSI_RESET));
 		for (size_t k = 0; k < columns; k++)
 			fprintf(out, "%s%s%s ", col(c, colours[k]), cells[k], col(c, ANSI_RESET));
 		char money[48];
-		fprintf(out, " %s%s %s%s\n", col(c, ANSI_DIM), m->seats[i].category,
-		        fmt_money(money, sizeof money, m->seats[i].price, m->currency), col(c, ANSI_RESET));
+		fprintf(out, " %s%s %s%s\n", col(c, ANSI_DIM), m->seats[i]->category,
+		        fmt_money(money, sizeof money, m->seats[i]->price, m->currency), col(c, ANSI_RESET));
 		i = end;
 	}
 	fprintf(out, "\n  %s%s%s free   %s%s%s held   %s%s%s sold\n", col(c, ANSI_GREEN), g.free, col(c, ANSI_RESET),

@@ -39,11 +39,13 @@ BOOKING_BEGIN_DECL
  * generic: list_due became booking_list_by_status and list_processing
  * payment_list_by_status (the status comes from the core), and
  * payment_attempts counts the status it is given; and gave the root the
- * store's clock (clock_now, optional). A store must declare 5:
- * booking_open() refuses one built against an older header (its members
- * would be called with the wrong arguments).
+ * store's clock (clock_now, optional); 6 made the arrays of records the
+ * store exchanges (a screen's seats, a showtime's prices, a booking's
+ * seats) arrays of pointers (<booking/sys/records.h>). A store must
+ * declare 6: booking_open() refuses one built against an older header (its
+ * members would be called with the wrong arguments or records).
  */
-#define BOOKING_STORE_VERSION 5
+#define BOOKING_STORE_VERSION 6
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
