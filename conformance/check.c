@@ -121,9 +121,10 @@ static bool seed(flow *f)
 		return false;
 	snprintf(f->theater, sizeof(f->theater), "%s", t->id);
 	booking_theater_free(t);
-	if (!ok(f, "booking_layout_parse", booking_layout_parse(&seats, &n, "A-C:10")))
+	if (!ok(f, "booking_layout_parse", booking_layout_parse(&seats, &n, "A-C:10", sizeof *seats)))
 		return false;
-	good = ok(f, "booking_screen_create", booking_screen_create(&s, f->bk, &admin, f->theater, "Screen 1", seats, n));
+	good = ok(f, "booking_screen_create",
+	          booking_screen_create(&s, f->bk, &admin, f->theater, "Screen 1", seats, n, sizeof *seats));
 	booking_free(seats);
 	if (!good)
 		return false;
@@ -134,7 +135,7 @@ static bool seed(flow *f)
 	price.amount = 1250;
 	if (!ok(f, "booking_showtime_create",
 	        booking_showtime_create(&st, f->bk, &admin, f->movie, f->screen, booking_now(f->bk) + 24 * 60 * MINUTE,
-	                                "EUR", &price, 1)))
+	                                "EUR", &price, 1, sizeof(booking_price))))
 		return false;
 	snprintf(f->showtime, sizeof(f->showtime), "%s", st->id);
 	booking_showtime_free(st);
@@ -227,8 +228,8 @@ static int check(flow *f)
 		return 0;
 	for (size_t i = 0; i < r->count && f->verbosity >= 1; i++)
 		fprintf(f->out, "FAIL check/%s: booking_check: invariant %d on %s: %s\n", KIT_CHECK_NAME,
-		        (int)r->items[i].invariant, r->items[i].entity_id,
-		        r->items[i].message ? r->items[i].message : "");
+		        (int)r->items[i]->invariant, r->items[i]->entity_id,
+		        r->items[i]->message ? r->items[i]->message : "");
 	violations = (int)r->count;
 	booking_check_report_free(r);
 	return violations;

@@ -87,9 +87,9 @@ static int make_showtimes(bench *b, const char *layout, size_t n)
 	int rc = 0;
 	booking_free(b->seats);
 	b->seats = NULL;
-	if (booking_layout_parse(&b->seats, &b->seat_count, layout) != 0 ||
+	if (booking_layout_parse(&b->seats, &b->seat_count, layout, sizeof *b->seats) != 0 ||
 	    booking_theater_create(&t, b->bk, &b->admin, "Bench", NULL) != 0 ||
-	    booking_screen_create(&s, b->bk, &b->admin, t->id, "Bench", b->seats, b->seat_count) != 0 ||
+	    booking_screen_create(&s, b->bk, &b->admin, t->id, "Bench", b->seats, b->seat_count, sizeof *b->seats) != 0 ||
 	    booking_movie_create(&m, b->bk, &b->admin, "Bench", 90) != 0) {
 		rc = fail("catalog");
 		goto out;
@@ -101,7 +101,7 @@ static int make_showtimes(bench *b, const char *layout, size_t n)
 	for (size_t i = 0; b->showtimes && i < n; i++) {
 		booking_showtime *st = NULL;
 		if (booking_showtime_create(&st, b->bk, &b->admin, m->id, s->id, booking_now(b->bk) + 86400000, "EUR",
-		                            &price, 1) != 0) {
+		                            &price, 1, sizeof(booking_price)) != 0) {
 			rc = fail("showtime");
 			goto out;
 		}

@@ -42,12 +42,12 @@ static int sell(booking *bk, tinylocks_stats *stats)
 	const booking_price price = {"standard", 900};
 	const char *alices[] = {"B3", "B4"}, *bobs[] = {"B4", "B5"};
 	int rc = 1, taken;
-	if (booking_layout_parse(&seats, &nseats, "A-C:8") != 0 ||
+	if (booking_layout_parse(&seats, &nseats, "A-C:8", sizeof *seats) != 0 ||
 	    booking_theater_create(&t, bk, &admin, "Rex", "Paris") != 0 ||
-	    booking_screen_create(&scr, bk, &admin, t->id, "Salle 1", seats, nseats) != 0 ||
+	    booking_screen_create(&scr, bk, &admin, t->id, "Salle 1", seats, nseats, sizeof *seats) != 0 ||
 	    booking_movie_create(&m, bk, &admin, "Playtime", 124) != 0 ||
 	    booking_showtime_create(&st, bk, &admin, m->id, scr->id, booking_now(bk) + (int64_t)3600 * 1000, "EUR",
-	                            &price, 1) != 0) {
+	                            &price, 1, sizeof(booking_price)) != 0) {
 		fail("catalog");
 	} else if (booking_hold(&r, bk, &alice, st->id, alices, 2) != 0) {
 		fail("alice's hold");
@@ -57,7 +57,7 @@ static int sell(booking *bk, tinylocks_stats *stats)
 	} else if (atomic_load(&stats->acquired) < 1) {
 		fprintf(stderr, "the holds never went through tinylocks\n");
 	} else {
-		printf("alice holds %s %s (booking %s); bob's B4 B5: %s\n", r->seats[0].label, r->seats[1].label, r->id,
+		printf("alice holds %s %s (booking %s); bob's B4 B5: %s\n", r->seats[0]->label, r->seats[1]->label, r->id,
 		       booking_error_name(taken));
 		printf("tinylocks: %ld acquisitions, %ld refused\n", atomic_load(&stats->acquired),
 		       atomic_load(&stats->refused));

@@ -80,12 +80,12 @@ int main(void)
 	} else if (log_in(bk, "admin@example.com", admin_pw, &admin_token, &admin_tok, &admin) != 0 ||
 	           log_in(bk, "alice@example.com", alice_pw, &alice_token, &alice_tok, &alice) != 0) {
 		/* reported */
-	} else if (booking_layout_parse(&seats, &nseats, "A-E:10") != 0 || /* 5 rows x 10 seats */
+	} else if (booking_layout_parse(&seats, &nseats, "A-E:10", sizeof *seats) != 0 || /* 5 rows x 10 seats */
 	           booking_theater_create(&t, bk, &admin, "Odeon", "Lyon") != 0 ||
-	           booking_screen_create(&scr, bk, &admin, t->id, "Screen 1", seats, nseats) != 0 ||
+	           booking_screen_create(&scr, bk, &admin, t->id, "Screen 1", seats, nseats, sizeof *seats) != 0 ||
 	           booking_movie_create(&m, bk, &admin, "Metropolis", 153) != 0 ||
 	           booking_showtime_create(&st, bk, &admin, m->id, scr->id, booking_now(bk) + (int64_t)2 * 3600 * 1000,
-	                                   "EUR", &price, 1) != 0) {
+	                                   "EUR", &price, 1, sizeof(booking_price)) != 0) {
 		fail("catalog");
 	} else if (booking_hold(&r, bk, &alice, st->id, wanted, 2) != 0) {
 		fail("hold"); /* SEAT_ALREADY_BOOKED when someone was faster */
@@ -97,7 +97,7 @@ int main(void)
 		fail("logout");
 	} else {
 		printf("booking %s: %s, seats %s %s, %lld.%02lld %s, payment %s\n", done->id,
-		       booking_status_name(done->status), done->seats[0].label, done->seats[1].label,
+		       booking_status_name(done->status), done->seats[0]->label, done->seats[1]->label,
 		       (long long)(done->total_amount / 100), (long long)(done->total_amount % 100), done->currency, p->id);
 		rc = 0;
 	}

@@ -105,13 +105,14 @@ int main()
 		/* the catalog: one showtime of a 2 x 5 screen */
 		booking_seat *seats = nullptr;
 		size_t n = 0;
-		app::check(booking_layout_parse(&seats, &n, "A-B:5"));
+		app::check(booking_layout_parse(&seats, &n, "A-B:5", sizeof *seats));
 		app::owned<booking_seat, app::free_seats> layout(seats);
 		booking_theater *t = nullptr;
 		app::check(booking_theater_create(&t, bk.get(), &admin.ctx, "Odeon", "Lyon"));
 		app::owned<booking_theater, booking_theater_free> theater(t);
 		booking_screen *scr = nullptr;
-		app::check(booking_screen_create(&scr, bk.get(), &admin.ctx, theater->id, "Screen 1", layout.get(), n));
+		app::check(booking_screen_create(&scr, bk.get(), &admin.ctx, theater->id, "Screen 1", layout.get(), n,
+		                                 sizeof(booking_seat)));
 		app::owned<booking_screen, booking_screen_free> screen(scr);
 		booking_movie *m = nullptr;
 		app::check(booking_movie_create(&m, bk.get(), &admin.ctx, "Metropolis", 153));
@@ -119,7 +120,7 @@ int main()
 		const booking_price price = {"standard", 1250};
 		booking_showtime *st = nullptr;
 		app::check(booking_showtime_create(&st, bk.get(), &admin.ctx, movie->id, screen->id,
-		                                   booking_now(bk.get()) + int64_t(2) * 3600 * 1000, "EUR", &price, 1));
+		                                   booking_now(bk.get()) + int64_t(2) * 3600 * 1000, "EUR", &price, 1, sizeof(booking_price)));
 		app::owned<booking_showtime, booking_showtime_free> showtime(st);
 
 		/* eight customers, each logged in, race for B2 and B3 from eight threads */

@@ -146,12 +146,12 @@ int main(void)
 	booking_consumer_options co = BOOKING_CONSUMER_OPTIONS_INIT;
 	co.group = "trace-demo";
 	int rc = 1;
-	if (booking_layout_parse(&seats, &nseats, "A-E:10") != 0 ||
+	if (booking_layout_parse(&seats, &nseats, "A-E:10", sizeof *seats) != 0 ||
 	    booking_theater_create(&t, bk, &admin, "Odeon", "Lyon") != 0 ||
-	    booking_screen_create(&scr, bk, &admin, t->id, "Screen 1", seats, nseats) != 0 ||
+	    booking_screen_create(&scr, bk, &admin, t->id, "Screen 1", seats, nseats, sizeof *seats) != 0 ||
 	    booking_movie_create(&m, bk, &admin, "Metropolis", 153) != 0 ||
 	    booking_showtime_create(&st, bk, &admin, m->id, scr->id, booking_now(bk) + INT64_C(2) * 3600 * 1000, "EUR", &price,
-	                            1) != 0) {
+	                            1, sizeof(booking_price)) != 0) {
 		fail("catalog");
 	} else if (booking_hold(&r, bk, &alice, st->id, wanted, 2) != 0) {
 		fail("hold");

@@ -63,7 +63,7 @@ static size_t dead_letters(booking *bk)
 	FUZZ_CHECK(rc == 0, "dead_letters: %s", booking_error_last()->message);
 	size_t n = l->count;
 	for (size_t i = 0; i < n; i++)
-		FUZZ_CHECK(l->items[i].reason && l->items[i].reason[0], "dead letter without a reason");
+		FUZZ_CHECK(l->items[i]->reason && l->items[i]->reason[0], "dead letter without a reason");
 	booking_dead_letter_list_free(l);
 	return n;
 }

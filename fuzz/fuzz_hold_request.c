@@ -81,10 +81,10 @@ static void world_open(world *w)
 	size_t n = 0;
 	FUZZ_CHECK(booking_movie_create(&m, w->bk, &admin, "Fuzz", 90) == 0, "movie");
 	FUZZ_CHECK(booking_theater_create(&t, w->bk, &admin, "Rex", "Bern") == 0, "theater");
-	FUZZ_CHECK(booking_layout_parse(&seats, &n, "A-C:5,D:3:premium") == 0, "layout");
-	FUZZ_CHECK(booking_screen_create(&s, w->bk, &admin, t->id, "One", seats, n) == 0, "screen");
+	FUZZ_CHECK(booking_layout_parse(&seats, &n, "A-C:5,D:3:premium", sizeof *seats) == 0, "layout");
+	FUZZ_CHECK(booking_screen_create(&s, w->bk, &admin, t->id, "One", seats, n, sizeof *seats) == 0, "screen");
 	booking_price prices[] = {{"standard", 1000}, {"premium", 1500}};
-	FUZZ_CHECK(booking_showtime_create(&st, w->bk, &admin, m->id, s->id, T0 + 24 * HOUR, "EUR", prices, 2) == 0,
+	FUZZ_CHECK(booking_showtime_create(&st, w->bk, &admin, m->id, s->id, T0 + 24 * HOUR, "EUR", prices, 2, sizeof *prices) == 0,
 	           "showtime");
 	memcpy(w->showtime_id, st->id, sizeof(w->showtime_id));
 	booking_free(seats);
@@ -112,11 +112,11 @@ static void check_hold(const booking_reservation *r, const char *const *labels, 
 	for (size_t i = 0; i < n; i++) {
 		bool asked = false;
 		for (size_t k = 0; k < n && !asked; k++)
-			asked = strcmp(r->seats[i].label, labels[k]) == 0;
-		FUZZ_CHECK(asked, "seat %s was not asked for", r->seats[i].label);
+			asked = strcmp(r->seats[i]->label, labels[k]) == 0;
+		FUZZ_CHECK(asked, "seat %s was not asked for", r->seats[i]->label);
 		if (i)
-			FUZZ_CHECK(strcmp(r->seats[i - 1].label, r->seats[i].label) < 0, "seats not sorted");
-		total += price_of(r->seats[i].label);
+			FUZZ_CHECK(strcmp(r->seats[i - 1]->label, r->seats[i]->label) < 0, "seats not sorted");
+		total += price_of(r->seats[i]->label);
 	}
 	FUZZ_CHECK(r->total_amount == total, "total %lld, expected %lld", (long long)r->total_amount, (long long)total);
 	FUZZ_CHECK(r->status == BOOKING_STATUS_PENDING && strcmp(r->currency, "EUR") == 0, "state");
@@ -128,7 +128,7 @@ static void check_store(world *w)
 	int rc = booking_check(&report, w->bk);
 	FUZZ_CHECK(rc == 0, "check: %s", booking_error_last()->message);
 	for (size_t i = 0; i < report->count; i++)
-		fprintf(stderr, "invariant %d: %s\n", (int)report->items[i].invariant, report->items[i].message);
+		fprintf(stderr, "invariant %d: %s\n", (int)report->items[i]->invariant, report->items[i]->message);
 	FUZZ_CHECK(report->count == 0, "%zu violation(s)", report->count);
 	booking_check_report_free(report);
 }

@@ -61,11 +61,11 @@ static void create_screen(const booking_seat *seats, size_t n)
 	booking_theater *t = NULL;
 	FUZZ_CHECK(booking_theater_create(&t, bk, &admin, "Fuzz", NULL) == 0, "theater");
 	booking_screen *s = NULL;
-	int rc = booking_screen_create(&s, bk, &admin, t->id, "Screen", seats, n);
+	int rc = booking_screen_create(&s, bk, &admin, t->id, "Screen", seats, n, sizeof *seats);
 	FUZZ_CHECK(rc == 0, "a parsed layout of %zu seats is refused: %s", n, booking_error_last()->message);
 	FUZZ_CHECK(s->seat_count == n, "screen has %zu of %zu seats", s->seat_count, n);
 	for (size_t i = 0; i < n; i++)
-		FUZZ_CHECK(strcmp(s->seats[i].label, seats[i].label) == 0, "seat %zu reordered", i);
+		FUZZ_CHECK(strcmp(s->seats[i]->label, seats[i].label) == 0, "seat %zu reordered", i);
 	booking_screen_free(s);
 	booking_theater_free(t);
 	booking_close(bk);
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *spec = fuzz_text(data, size);
 	booking_seat *seats = NULL;
 	size_t n = 0;
-	int rc = booking_layout_parse(&seats, &n, spec);
+	int rc = booking_layout_parse(&seats, &n, spec, sizeof *seats);
 	FUZZ_CHECK(rc == 0 || rc == BOOKING_EVALIDATION, "parse answered %s", booking_error_name(rc));
 	if (rc < 0) {
 		FUZZ_CHECK(seats == NULL && n == 0, "outputs set on failure");

@@ -65,7 +65,7 @@ void booking_movie_list_free(booking_movie_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->count; i++)
-		movie_clear(&l->items[i]);
+		movie_clear(l->items[i]);
 	booking_free(l->items);
 	booking_free(l);
 }
@@ -75,7 +75,7 @@ void booking_theater_list_free(booking_theater_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->count; i++)
-		theater_clear(&l->items[i]);
+		theater_clear(l->items[i]);
 	booking_free(l->items);
 	booking_free(l);
 }
@@ -85,7 +85,7 @@ void booking_showtime_list_free(booking_showtime_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->count; i++)
-		showtime_clear(&l->items[i]);
+		showtime_clear(l->items[i]);
 	booking_free(l->items);
 	booking_free(l);
 }
@@ -121,23 +121,44 @@ static int theater_copy_into(booking_theater *dst, const booking_theater *src)
 
 static int showtime_copy_into(booking_showtime *dst, const booking_showtime *src)
 {
+	void **prices = NULL;
 	*dst = *src;
-	dst->prices = NULL;
-	if (src->price_count) {
-		dst->prices = booking_calloc(src->price_count, sizeof(*dst->prices));
-		if (!dst->prices)
-			return booking_error_oom();
-		memcpy(dst->prices, src->prices, src->price_count * sizeof(*dst->prices));
-	}
-	return 0;
+	int rc = booking__record_array_dup(&prices, (const void *const *)src->prices, src->price_count,
+	                                   sizeof(booking_price));
+	dst->prices = (booking_price **)prices;
+	return rc;
 }
 
-/* A growable array of records filled from a store iteration. */
+/*
+ * A growable array of records filled from a store iteration, contiguous
+ * while it grows and handed out as an array of pointers at the end
+ * (collector_finish), so a long list costs a few reallocs, not a malloc per row.
+ */
 typedef struct collector {
 	void *items;
 	size_t count, cap, size;
 	int (*copy)(void *dst, const void *src);
+	void (*clear)(void *rec);
 } collector;
+
+/* The collected records handed out (rc 0), or cleared and freed (rc < 0, or out of memory: rc then BOOKING_ENOMEM). */
+static int collector_finish(collector *c, int rc, void ***items_out, size_t *count_out)
+{
+	void **items = NULL;
+	*items_out = NULL;
+	*count_out = 0;
+	if (rc == 0 && c->count && !(items = booking__record_array_adopt(c->items, c->count, c->size)))
+		rc = BOOKING_ENOMEM;
+	if (rc < 0 || c->count == 0) {
+		for (size_t i = 0; i < c->count; i++)
+			c->clear((char *)c->items + i * c->size);
+		booking_free(c->items);
+		return rc;
+	}
+	*items_out = items;
+	*count_out = c->count;
+	return 0;
+}
 
 static int collect(collector *c, const void *item)
 {
@@ -158,6 +179,9 @@ static int collect(collector *c, const void *item)
 static int copy_movie_v(void *d, const void *s) { return movie_copy_into(d, s); }
 static int copy_theater_v(void *d, const void *s) { return theater_copy_into(d, s); }
 static int copy_showtime_v(void *d, const void *s) { return showtime_copy_into(d, s); }
+static void clear_movie_v(void *r) { movie_clear(r); }
+static void clear_theater_v(void *r) { theater_clear(r); }
+static void clear_showtime_v(void *r) { showtime_clear(r); }
 static int collect_movie(const booking_movie *m, void *p) { return collect(p, m); }
 static int collect_theater(const booking_theater *t, void *p) { return collect(p, t); }
 static int collect_showtime(const booking_showtime *s, void *p) { return collect(p, s); }
@@ -211,10 +235,10 @@ booking_error_code booking_movie_list_all(booking_movie_list **out, booking *bk,
 	booking_movie_list *l = booking_calloc(1, sizeof(*l));
 	if (!l)
 		return booking_error_oom();
-	collector c = {NULL, 0, 0, sizeof(booking_movie), copy_movie_v};
-	rc = bk->store->catalog->movie_list(bk->store, collect_movie, &c);
-	l->items = c.items;
-	l->count = c.count;
+	collector c = {NULL, 0, 0, sizeof(booking_movie), copy_movie_v, clear_movie_v};
+	void **items;
+	rc = collector_finish(&c, bk->store->catalog->movie_list(bk->store, collect_movie, &c), &items, &l->count);
+	l->items = (booking_movie **)items;
 	if (rc < 0) {
 		booking_movie_list_free(l);
 		return rc;
@@ -271,10 +295,10 @@ booking_error_code booking_theater_list_all(booking_theater_list **out, booking 
 	booking_theater_list *l = booking_calloc(1, sizeof(*l));
 	if (!l)
 		return booking_error_oom();
-	collector c = {NULL, 0, 0, sizeof(booking_theater), copy_theater_v};
-	rc = bk->store->catalog->theater_list(bk->store, collect_theater, &c);
-	l->items = c.items;
-	l->count = c.count;
+	collector c = {NULL, 0, 0, sizeof(booking_theater), copy_theater_v, clear_theater_v};
+	void **items;
+	rc = collector_finish(&c, bk->store->catalog->theater_list(bk->store, collect_theater, &c), &items, &l->count);
+	l->items = (booking_theater **)items;
 	if (rc < 0) {
 		booking_theater_list_free(l);
 		return rc;
@@ -313,31 +337,29 @@ static int check_row_number(const booking_seat *seat)
 }
 
 /* Fill the row and number of each seat from its label. */
-static void seats_split(booking_seat *seats, size_t n)
+static void seats_split(booking_seat **seats, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		booking__seat_split(seats[i].label, seats[i].row, &seats[i].number);
+		booking__seat_split(seats[i]->label, seats[i]->row, &seats[i]->number);
 }
 
-static int check_seats(const booking_seat *seats, size_t n)
+static int check_seats(booking_seat *const *seats, size_t n)
 {
-	if (!seats || n == 0 || n > MAX_SCREEN_SEATS)
-		return booking__error_field("seats", "a screen has 1..%d seats", MAX_SCREEN_SEATS);
 	int rc;
 	for (size_t i = 0; i < n; i++) {
-		if (memchr(seats[i].label, '\0', sizeof(seats[i].label)) == NULL ||
-		    memchr(seats[i].category, '\0', sizeof(seats[i].category)) == NULL)
+		if (memchr(seats[i]->label, '\0', sizeof(seats[i]->label)) == NULL ||
+		    memchr(seats[i]->category, '\0', sizeof(seats[i]->category)) == NULL)
 			return booking__error_field("seats", "seat %zu is not NUL-terminated", i);
-		if ((rc = booking__check_label("seats.label", seats[i].label)) < 0 ||
-		    (rc = booking__check_category("seats.category", seats[i].category)) < 0 ||
-		    (rc = check_row_number(&seats[i])) < 0)
+		if ((rc = booking__check_label("seats.label", seats[i]->label)) < 0 ||
+		    (rc = booking__check_category("seats.category", seats[i]->category)) < 0 ||
+		    (rc = check_row_number(seats[i])) < 0)
 			return rc;
 	}
 	const char **labels = booking_calloc(n, sizeof(*labels));
 	if (!labels)
 		return booking_error_oom();
 	for (size_t i = 0; i < n; i++)
-		labels[i] = seats[i].label;
+		labels[i] = seats[i]->label;
 	qsort(labels, n, sizeof(*labels), cmp_label_ptr);
 	rc = 0;
 	for (size_t i = 1; i < n && rc == 0; i++)
@@ -349,7 +371,7 @@ static int check_seats(const booking_seat *seats, size_t n)
 }
 
 booking_error_code booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *theater_id,
-                          const char *name, const booking_seat *seats, size_t seat_count)
+                          const char *name, const booking_seat *seats, size_t seat_count, size_t seat_size)
 {
 	if (out)
 		*out = NULL;
@@ -360,16 +382,26 @@ booking_error_code booking_screen_create(booking_screen **out, booking *bk, cons
 		return rc;
 	if (booking__check_id("theater_id", theater_id) < 0)
 		return booking_store_not_found(BOOKING_ETHEATER_NOT_FOUND);
-	if ((rc = check_seats(seats, seat_count)) < 0)
+	if (!seats || seat_count == 0 || seat_count > MAX_SCREEN_SEATS)
+		return booking__error_field("seats", "a screen has 1..%d seats", MAX_SCREEN_SEATS);
+	void **copied;
+	if ((rc = booking__record_array_in(&copied, seats, seat_count, seat_size, sizeof(booking_seat), BOOKING__SEAT_SIZE_V1,
+	                                   "seat_size")) < 0)
 		return rc;
 	booking_screen s = {0};
+	s.seats = (booking_seat **)copied;
+	if ((rc = check_seats(s.seats, seat_count)) < 0) {
+		booking_free(copied);
+		return rc;
+	}
 	booking_uuid_v7(s.id, booking__now(bk));
 	booking__copy(s.theater_id, sizeof(s.theater_id), theater_id);
 	s.name = (char *)(uintptr_t)name;
 	s.seat_count = seat_count;
-	s.seats = (booking_seat *)(uintptr_t)seats;
 	s.created_at = booking__now(bk);
-	if ((rc = bk->store->catalog->screen_insert(bk->store, &s)) < 0)
+	rc = bk->store->catalog->screen_insert(bk->store, &s);
+	booking_free(copied);
+	if (rc < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "screen created",
 	             json_pack("{s:s,s:i}", "screen_id", s.id, "seats", (int)seat_count));
@@ -398,42 +430,40 @@ booking_error_code booking_screen_get(booking_screen **out, booking *bk, const b
 /* ---------- showtimes ---------- */
 
 /* Every category of the screen priced exactly once, nothing else. */
-static int check_prices(const booking_screen *screen, const booking_price *prices, size_t n)
+static int check_prices(const booking_screen *screen, booking_price *const *prices, size_t n)
 {
 	int rc;
-	if (!prices || n == 0 || n > 64)
-		return booking__error_field("prices", "give 1..64 prices, one per seat category");
 	for (size_t i = 0; i < n; i++) {
-		if (memchr(prices[i].category, '\0', sizeof(prices[i].category)) == NULL)
+		if (memchr(prices[i]->category, '\0', sizeof(prices[i]->category)) == NULL)
 			return booking__error_field("prices", "price %zu: category is not NUL-terminated", i);
-		if ((rc = booking__check_category("prices.category", prices[i].category)) < 0)
+		if ((rc = booking__check_category("prices.category", prices[i]->category)) < 0)
 			return rc;
-		if (prices[i].amount < 0 || prices[i].amount > INT64_C(100000000000))
+		if (prices[i]->amount < 0 || prices[i]->amount > INT64_C(100000000000))
 			return booking__error_field("prices.amount", "must be 0..100000000000 minor units");
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(prices[i].category, prices[j].category) == 0)
-				return booking__error_field("prices", "category %s priced twice", prices[i].category);
+			if (strcmp(prices[i]->category, prices[j]->category) == 0)
+				return booking__error_field("prices", "category %s priced twice", prices[i]->category);
 		bool used = false;
 		for (size_t k = 0; k < screen->seat_count && !used; k++)
-			used = strcmp(screen->seats[k].category, prices[i].category) == 0;
+			used = strcmp(screen->seats[k]->category, prices[i]->category) == 0;
 		if (!used)
-			return booking__error_field("prices", "the screen has no seat of category %s", prices[i].category);
+			return booking__error_field("prices", "the screen has no seat of category %s", prices[i]->category);
 	}
 	for (size_t k = 0; k < screen->seat_count; k++) {
 		bool priced = false;
 		for (size_t i = 0; i < n && !priced; i++)
-			priced = strcmp(screen->seats[k].category, prices[i].category) == 0;
+			priced = strcmp(screen->seats[k]->category, prices[i]->category) == 0;
 		if (!priced)
 			return booking__error_json(BOOKING_EVALIDATION,
-			                           json_pack("{s:s,s:s}", "field", "prices", "category", screen->seats[k].category),
-			                           "prices: seat category %s has no price", screen->seats[k].category);
+			                           json_pack("{s:s,s:s}", "field", "prices", "category", screen->seats[k]->category),
+			                           "prices: seat category %s has no price", screen->seats[k]->category);
 	}
 	return 0;
 }
 
 booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *movie_id,
                             const char *screen_id, int64_t starts_at, const char *currency,
-                            const booking_price *prices, size_t price_count)
+                            const booking_price *prices, size_t price_count, size_t price_size)
 {
 	if (out)
 		*out = NULL;
@@ -450,12 +480,19 @@ booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, 
 	if (starts_at <= now)
 		return booking__error_field("starts_at", "must be in the future");
 	booking_screen *screen = NULL;
+	void **copied = NULL;
 	if ((rc = bk->store->catalog->screen_get(&screen, bk->store, screen_id)) < 0)
 		return rc;
-	rc = check_prices(screen, prices, price_count);
+	if (!prices || price_count == 0 || price_count > 64)
+		rc = booking__error_field("prices", "give 1..64 prices, one per seat category");
+	else if ((rc = booking__record_array_in(&copied, prices, price_count, price_size, sizeof(booking_price),
+	                                        BOOKING__PRICE_SIZE_V1, "price_size")) == 0)
+		rc = check_prices(screen, (booking_price *const *)copied, price_count);
 	booking_screen_free(screen);
-	if (rc < 0)
+	if (rc < 0) {
+		booking_free(copied);
 		return rc;
+	}
 	booking_showtime s = {0};
 	booking_uuid_v7(s.id, now);
 	booking__copy(s.movie_id, sizeof(s.movie_id), movie_id);
@@ -463,10 +500,12 @@ booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, 
 	s.starts_at = starts_at;
 	booking__copy(s.currency, sizeof(s.currency), currency);
 	s.price_count = price_count;
-	s.prices = (booking_price *)(uintptr_t)prices;
+	s.prices = (booking_price **)copied;
 	s.status = BOOKING_SHOWTIME_SCHEDULED;
 	s.created_at = now;
-	if ((rc = bk->store->catalog->showtime_insert(bk->store, &s)) < 0)
+	rc = bk->store->catalog->showtime_insert(bk->store, &s);
+	booking_free(copied);
+	if (rc < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "showtime scheduled",
 	             json_pack("{s:s,s:s}", "showtime_id", s.id, "movie_id", movie_id));
@@ -500,10 +539,11 @@ booking_error_code booking_showtime_list_all(booking_showtime_list **out, bookin
 	booking_showtime_list *l = booking_calloc(1, sizeof(*l));
 	if (!l)
 		return booking_error_oom();
-	collector c = {NULL, 0, 0, sizeof(booking_showtime), copy_showtime_v};
-	rc = bk->store->catalog->showtime_list(bk->store, movie_id, collect_showtime, &c);
-	l->items = c.items;
-	l->count = c.count;
+	collector c = {NULL, 0, 0, sizeof(booking_showtime), copy_showtime_v, clear_showtime_v};
+	void **items;
+	rc = collector_finish(&c, bk->store->catalog->showtime_list(bk->store, movie_id, collect_showtime, &c), &items,
+	                      &l->count);
+	l->items = (booking_showtime **)items;
 	if (rc < 0) {
 		booking_showtime_list_free(l);
 		return rc;
@@ -514,8 +554,10 @@ booking_error_code booking_showtime_list_all(booking_showtime_list **out, bookin
 
 /* ---------- seat map ---------- */
 
+/* The seats grow contiguous in `seats` and are handed out as pointers at the end (one realloc for a whole venue). */
 typedef struct seat_map_fill {
 	booking_seat_map *map;
+	booking_seat_state *seats;
 	size_t cap;
 	const booking_showtime *showtime;
 	int64_t now;
@@ -524,8 +566,8 @@ typedef struct seat_map_fill {
 int64_t booking__price_of(const booking_showtime *s, const char *category)
 {
 	for (size_t i = 0; i < s->price_count; i++)
-		if (strcmp(s->prices[i].category, category) == 0)
-			return s->prices[i].amount;
+		if (strcmp(s->prices[i]->category, category) == 0)
+			return s->prices[i]->amount;
 	return -1;
 }
 
@@ -535,13 +577,13 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	booking_seat_map *m = f->map;
 	if (m->count == f->cap) {
 		size_t ncap = f->cap ? f->cap * 2 : 64;
-		booking_seat_state *n = booking_realloc(m->seats, ncap * sizeof(*n));
+		booking_seat_state *n = booking_realloc(f->seats, ncap * sizeof(*n));
 		if (!n)
 			return booking_error_oom();
-		m->seats = n;
+		f->seats = n;
 		f->cap = ncap;
 	}
-	booking_seat_state *s = &m->seats[m->count++];
+	booking_seat_state *s = &f->seats[m->count++];
 	memset(s, 0, sizeof(*s));
 	booking__copy(s->label, sizeof(s->label), seat->label);
 	booking__copy(s->category, sizeof(s->category), seat->category);
@@ -575,9 +617,14 @@ booking_error_code booking_seat_map_get(booking_seat_map **out, booking *bk, con
 	}
 	booking__copy(m->showtime_id, sizeof(m->showtime_id), st->id);
 	booking__copy(m->currency, sizeof(m->currency), st->currency);
-	seat_map_fill f = {m, 0, st, booking__now(bk)};
+	seat_map_fill f = {m, NULL, 0, st, booking__now(bk)};
 	rc = bk->store->catalog->seat_list(bk->store, showtime_id, seat_map_add, &f);
 	booking_showtime_free(st);
+	if (rc == 0 && m->count && !(m->seats = (booking_seat_state **)booking__record_array_adopt(f.seats, m->count,
+	                                                                                           sizeof(*f.seats))))
+		rc = BOOKING_ENOMEM;
+	if (rc < 0 || !m->seats)
+		booking_free(f.seats);
 	if (rc < 0) {
 		booking_seat_map_free(m);
 		return rc;

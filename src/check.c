@@ -46,6 +46,7 @@ typedef struct snapshot {
 	ARRAY(idem_row) idem;
 	ARRAY(event_row) events;
 	ARRAY(inbox_row) inbox;
+	ARRAY(booking_violation) found; /* handed out as the report's items at the end (found_finish) */
 	booking_check_report *report;
 	int64_t now;
 } snapshot;
@@ -86,14 +87,12 @@ static int on_booking(const booking_reservation *b, void *payload)
 	snapshot *s = payload;
 	booking_reservation *r;
 	PUSH(s->bookings, r);
+	void **seats;
 	*r = *b;
 	r->seats = NULL;
-	if (b->seat_count) {
-		r->seats = booking_calloc(b->seat_count, sizeof(*r->seats));
-		if (!r->seats)
-			return booking_error_oom();
-		memcpy(r->seats, b->seats, b->seat_count * sizeof(*r->seats));
-	}
+	if (booking__record_array_dup(&seats, (const void *const *)b->seats, b->seat_count, sizeof(booking_seat_ref)) < 0)
+		return BOOKING_ENOMEM;
+	r->seats = (booking_seat_ref **)seats;
 	s->bookings.count++;
 	return 0;
 }
@@ -155,6 +154,8 @@ static void snapshot_free(snapshot *s)
 {
 	for (size_t i = 0; i < s->bookings.count; i++)
 		booking_free(s->bookings.items[i].seats);
+	for (size_t i = 0; i < s->found.count; i++)
+		booking_free(s->found.items[i].message);
 	for (size_t i = 0; i < s->idem.count; i++) {
 		booking_free(s->idem.items[i].user_id);
 		booking_free(s->idem.items[i].key);
@@ -165,29 +166,42 @@ static void snapshot_free(snapshot *s)
 	booking_free(s->idem.items);
 	booking_free(s->events.items);
 	booking_free(s->inbox.items);
+	booking_free(s->found.items);
+}
+
+/* The violations found become the report's items (an array of pointers); then the snapshot no longer has them. */
+static int found_finish(snapshot *s)
+{
+	if (s->found.count == 0)
+		return 0;
+	void **items = booking__record_array_adopt(s->found.items, s->found.count, sizeof(booking_violation));
+	if (!items)
+		return BOOKING_ENOMEM;
+	s->report->items = (booking_violation **)items;
+	s->report->count = s->found.count;
+	s->found.items = NULL;
+	s->found.count = 0;
+	return 0;
 }
 
 /* ---------- reporting ---------- */
 
 static int violation(snapshot *s, booking_invariant inv, const char *entity, const char *fmt, ...)
 {
-	booking_check_report *r = s->report;
-	void *n = booking_realloc(r->items, (r->count + 1) * sizeof(*r->items));
-	if (!n)
-		return booking_error_oom();
-	r->items = n;
+	booking_violation *v;
+	PUSH(s->found, v);
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	booking_violation *v = &r->items[r->count];
+	memset(v, 0, sizeof(*v));
 	v->invariant = inv;
 	booking__copy(v->entity_id, sizeof(v->entity_id), entity ? entity : "");
 	v->message = booking_strdup(msg);
 	if (!v->message)
 		return booking_error_oom();
-	r->count++;
+	s->found.count++;
 	return 0;
 }
 
@@ -315,7 +329,7 @@ static bool booking_live(const snapshot *s, const booking_reservation *b)
 	case BOOKING_STATUS_PAYMENT_PROCESSING:
 		/* live while its extended holds last; once they lapse the seats may be re-sold */
 		for (size_t i = 0; i < b->seat_count; i++) {
-			const seat_row *r = find_seat(s, b->showtime_id, b->seats[i].label);
+			const seat_row *r = find_seat(s, b->showtime_id, b->seats[i]->label);
 			if (r && strcmp(r->seat.booking_id, b->id) == 0 &&
 			    !booking_store_seat_claimable(r->seat.status, r->seat.hold_until, s->now))
 				return true;
@@ -332,18 +346,18 @@ static int check_seats(snapshot *s)
 		if (!booking_live(s, b))
 			continue;
 		for (size_t k = 0; k < b->seat_count; k++) {
-			const seat_row *r = find_seat(s, b->showtime_id, b->seats[k].label);
+			const seat_row *r = find_seat(s, b->showtime_id, b->seats[k]->label);
 			if (!r)
 				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "booking %s holds seat %s that its showtime lacks",
-				       b->id, b->seats[k].label);
+				       b->id, b->seats[k]->label);
 			else if (strcmp(r->seat.booking_id, b->id) != 0)
 				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id,
-				       "seat %s of showtime %s belongs to %s but live %s booking %s claims it", b->seats[k].label,
+				       "seat %s of showtime %s belongs to %s but live %s booking %s claims it", b->seats[k]->label,
 				       b->showtime_id, r->seat.booking_id[0] ? r->seat.booking_id : "nobody",
 				       booking_status_name(b->status), b->id);
 			else if ((b->status == BOOKING_STATUS_CONFIRMED) != (r->seat.status == BOOKING_SEAT_SOLD))
 				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is %s but its booking %s is %s",
-				       b->seats[k].label, r->seat.status == BOOKING_SEAT_SOLD ? "SOLD" : "not sold", b->id,
+				       b->seats[k]->label, r->seat.status == BOOKING_SEAT_SOLD ? "SOLD" : "not sold", b->id,
 				       booking_status_name(b->status));
 		}
 	}
@@ -359,7 +373,7 @@ static int check_seats(snapshot *s)
 		}
 		bool listed = false;
 		for (size_t k = 0; k < b->seat_count && !listed; k++)
-			listed = strcmp(b->seats[k].label, r->seat.label) == 0 && strcmp(b->showtime_id, r->showtime_id) == 0;
+			listed = strcmp(b->seats[k]->label, r->seat.label) == 0 && strcmp(b->showtime_id, r->showtime_id) == 0;
 		if (!listed)
 			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is taken by booking %s, which did not ask for it",
 			       r->seat.label, b->id);
@@ -600,6 +614,8 @@ static int check_run(booking_check_report **out, booking *bk)
 		rc = check_inbox(&s); /* re-sorts events by id: last user of the aggregate order */
 	if (rc == 0)
 		rc = check_money(&s);
+	if (rc == 0)
+		rc = found_finish(&s);
 	snapshot_free(&s);
 	if (rc < 0) {
 		booking_check_report_free(s.report);
@@ -624,7 +640,7 @@ void booking_check_report_free(booking_check_report *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->count; i++)
-		booking_free(r->items[i].message);
+		booking_free(r->items[i]->message);
 	booking_free(r->items);
 	booking_free(r);
 }
@@ -638,8 +654,8 @@ booking_error_code booking_check_report_to_json(char **json_out, const booking_c
 	unsigned long failures = booking__json_failures();
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < r->count; i++)
-		json_array_append_new(list, json_pack("{s:i,s:s,s:s}", "invariant", (int)r->items[i].invariant, "entity_id",
-		                                      r->items[i].entity_id, "message", r->items[i].message));
+		json_array_append_new(list, json_pack("{s:i,s:s,s:s}", "invariant", (int)r->items[i]->invariant, "entity_id",
+		                                      r->items[i]->entity_id, "message", r->items[i]->message));
 	json_t *o = json_pack("{s:b,s:o,s:{s:I,s:I,s:I,s:I}}", "ok", r->count == 0, "violations", list, "examined",
 	                      "bookings", (json_int_t)r->bookings, "seats", (json_int_t)r->seats, "payments",
 	                      (json_int_t)r->payments, "events", (json_int_t)r->events);

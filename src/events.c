@@ -355,24 +355,34 @@ int booking__consume_poll(booking *bk, const booking_consumer_options *opts, boo
 
 /* ---------- dead letters ---------- */
 
+/* The letters grow contiguous in `items` and are handed out as pointers at the end. */
 typedef struct dl_collector {
-	booking_dead_letter_list *l;
-	size_t cap;
+	booking_dead_letter *items;
+	size_t count, cap;
 } dl_collector;
+
+static void dl_collector_clear(dl_collector *c)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		booking_free(c->items[i].reason);
+		booking_free(c->items[i].envelope_json);
+	}
+	booking_free(c->items);
+}
 
 static int collect_dead_letter(const char *group, const char *event_id, const char *reason, const char *envelope,
                                int64_t dead_at, void *payload)
 {
 	dl_collector *c = payload;
-	if (c->l->count == c->cap) {
+	if (c->count == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 16;
-		booking_dead_letter *n = booking_realloc(c->l->items, ncap * sizeof(*n));
+		booking_dead_letter *n = booking_realloc(c->items, ncap * sizeof(*n));
 		if (!n)
 			return booking_error_oom();
-		c->l->items = n;
+		c->items = n;
 		c->cap = ncap;
 	}
-	booking_dead_letter *d = &c->l->items[c->l->count];
+	booking_dead_letter *d = &c->items[c->count];
 	memset(d, 0, sizeof(*d));
 	booking__copy(d->event_id, sizeof(d->event_id), event_id);
 	booking__copy(d->group, sizeof(d->group), group);
@@ -384,7 +394,7 @@ static int collect_dead_letter(const char *group, const char *event_id, const ch
 		booking_free(d->envelope_json);
 		return booking_error_oom();
 	}
-	c->l->count++;
+	c->count++;
 	return 0;
 }
 
@@ -396,14 +406,23 @@ booking_error_code booking_dead_letters(booking_dead_letter_list **out, booking 
 	int rc;
 	if (group && (rc = booking__check_group("group", group)) < 0)
 		return rc;
-	dl_collector c = {booking_calloc(1, sizeof(booking_dead_letter_list)), 0};
-	if (!c.l)
+	booking_dead_letter_list *l = booking_calloc(1, sizeof(*l));
+	if (!l)
 		return booking_error_oom();
-	if ((rc = bk->store->outbox->dead_letter_list(bk->store, group, collect_dead_letter, &c)) < 0) {
-		booking_dead_letter_list_free(c.l);
+	dl_collector c = {NULL, 0, 0};
+	rc = bk->store->outbox->dead_letter_list(bk->store, group, collect_dead_letter, &c);
+	if (rc == 0 && c.count &&
+	    !(l->items = (booking_dead_letter **)booking__record_array_adopt(c.items, c.count, sizeof(*c.items))))
+		rc = BOOKING_ENOMEM;
+	if (rc < 0) {
+		dl_collector_clear(&c);
+		booking_free(l);
 		return rc;
 	}
-	*out = c.l;
+	if (c.count == 0)
+		booking_free(c.items);
+	l->count = c.count;
+	*out = l;
 	return 0;
 }
 
@@ -412,8 +431,8 @@ void booking_dead_letter_list_free(booking_dead_letter_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->count; i++) {
-		booking_free(l->items[i].reason);
-		booking_free(l->items[i].envelope_json);
+		booking_free(l->items[i]->reason);
+		booking_free(l->items[i]->envelope_json);
 	}
 	booking_free(l->items);
 	booking_free(l);

@@ -262,6 +262,35 @@ void booking__seat_split(const char *label, char row[BOOKING_LABEL_SIZE], int *n
 /* catalog.c: the price of a category at a showtime, -1 if none. */
 int64_t booking__price_of(const booking_showtime *s, const char *category);
 
+/*
+ * records.c: arrays of records (doc/decisions.md, "Records and the ABI").
+ * Handed out: booking_record_array_new()'s layout, a pointer per record.
+ * Handed in: the caller's records, `src_size` bytes apart.
+ */
+/* The first release's size of a record: the end of its last field then. */
+#define BOOKING__RECORD_END(type, last_field) (offsetof(type, last_field) + sizeof(((type *)0)->last_field))
+#define BOOKING__SEAT_SIZE_V1 BOOKING__RECORD_END(booking_seat, category)
+#define BOOKING__PRICE_SIZE_V1 BOOKING__RECORD_END(booking_price, amount)
+/*
+ * Turn `count` contiguous records of `size` bytes (a booking_malloc'd block,
+ * `records`) into the handed-out layout, in place (one realloc). NULL when
+ * out of memory (error set); `records` is then still the caller's. NULL for 0 records too.
+ */
+void **booking__record_array_adopt(void *records, size_t count, size_t size);
+/* A handed-out copy of `count` records of `size` bytes that `src` points at; 0 or BOOKING_ENOMEM. */
+int booking__record_array_dup(void ***out, const void *const *src, size_t count, size_t size);
+/*
+ * A handed-out array of `count` records of the library's `size` from the
+ * caller's `src`, whose records are `src_size` bytes apart: the fields that
+ * fit in `src_size` are copied, later fields are zero. BOOKING_EVALIDATION
+ * naming `size_field` when `src_size` < `min_size` (the first release's
+ * record); BOOKING_ENOMEM. `*out` NULL after a failure.
+ */
+int booking__record_array_in(void ***out, const void *src, size_t count, size_t src_size, size_t size, size_t min_size,
+                             const char *size_field);
+/* Copy one record of `src_size` bytes into one of `dst_size`: the common prefix, the rest zero. */
+void booking__record_convert(void *dst, size_t dst_size, const void *src, size_t src_size);
+
 /* Correlation id of a ctx, or a generated one into buf. */
 const char *booking__correlation_id(const booking *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE]);
 

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,17 +79,20 @@ static int parse_group(const char *spec, const char **pp, char *first, char *las
 	return 0;
 }
 
-booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec)
+booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec, size_t seat_size)
 {
 	if (!seats_out || !count_out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "layout: NULL output");
 	*seats_out = NULL;
 	*count_out = 0;
+	if (seat_size < BOOKING__SEAT_SIZE_V1 || seat_size > SIZE_MAX / ((size_t)4 * LAYOUT_MAX_SEATS))
+		return booking__error_field("seat_size", "is %zu: a seat is at least %zu bytes (pass sizeof(booking_seat))",
+		                            seat_size, (size_t)BOOKING__SEAT_SIZE_V1);
 	if (!spec || !*spec)
 		return booking__error_field("layout", "is empty");
 	if (strnlen(spec, LAYOUT_MAX_SPEC + 1) > LAYOUT_MAX_SPEC)
 		return booking__error_field("layout", "is longer than %d bytes", LAYOUT_MAX_SPEC);
-	booking_seat *seats = NULL;
+	char *seats = NULL; /* records of the caller's `seat_size` */
 	size_t n = 0, cap = 0;
 	bool used_rows[26] = {false};
 	const char *p = spec;
@@ -114,7 +118,7 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 				size_t ncap = cap ? cap * 2 : 64;
 				while (ncap < n + (size_t)count)
 					ncap *= 2;
-				booking_seat *ns = booking_realloc(seats, ncap * sizeof(*ns));
+				char *ns = booking_realloc(seats, ncap * seat_size);
 				if (!ns) {
 					rc = booking_error_oom();
 					break;
@@ -123,11 +127,12 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 				cap = ncap;
 			}
 			for (int i = 1; i <= count; i++) {
-				memset(&seats[n], 0, sizeof(seats[n]));
-				snprintf(seats[n].label, sizeof(seats[n].label), "%c%d", row, i);
-				seats[n].row[0] = row;
-				seats[n].number = i;
-				memcpy(seats[n].category, category, sizeof(category));
+				booking_seat seat = {0};
+				snprintf(seat.label, sizeof(seat.label), "%c%d", row, i);
+				seat.row[0] = row;
+				seat.number = i;
+				memcpy(seat.category, category, sizeof(category));
+				booking__record_convert(seats + n * seat_size, seat_size, &seat, sizeof(seat));
 				n++;
 			}
 		}
@@ -145,7 +150,7 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 		booking_free(seats);
 		return rc;
 	}
-	*seats_out = seats;
+	*seats_out = (booking_seat *)(void *)seats;
 	*count_out = n;
 	return 0;
 }

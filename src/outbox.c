@@ -161,7 +161,7 @@ json_t *booking__booking_event_data(const booking_reservation *b, const char *re
 	unsigned long failures = booking__json_failures();
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < b->seat_count; i++)
-		json_array_append_new(seats, json_string(b->seats[i].label));
+		json_array_append_new(seats, json_string(b->seats[i]->label));
 	json_t *d = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s,s:I}", "booking_id", b->id, "user_id", b->user_id,
 	                      "showtime_id", b->showtime_id, "seats", seats, "total_amount",
 	                      (json_int_t)b->total_amount, "currency", b->currency, "status",

@@ -6,7 +6,97 @@
  */
 #include "internal.h"
 
+#include <stdalign.h>
+#include <stdint.h>
 #include <string.h>
+
+/* ---------- arrays of records (doc/decisions.md, "Records and the ABI") ---------- */
+
+/* Where the records start in a handed-out block: after the pointers, aligned for any record. */
+static size_t records_offset(size_t count)
+{
+	const size_t a = alignof(max_align_t);
+	return (count * sizeof(void *) + a - 1) / a * a;
+}
+
+/* Point the `count` pointers at the start of `block` at the records after them. */
+static void **point(void *block, size_t count, size_t size)
+{
+	void **ptrs = block;
+	char *rec = (char *)block + records_offset(count);
+	for (size_t i = 0; i < count; i++)
+		ptrs[i] = rec + i * size;
+	return ptrs;
+}
+
+/* The block's size, 0 when it would overflow. */
+static size_t block_size(size_t count, size_t size)
+{
+	if (size == 0 || count > (SIZE_MAX / 2 - alignof(max_align_t)) / (size + sizeof(void *)))
+		return 0;
+	return records_offset(count) + count * size;
+}
+
+booking_error_code booking_record_array_new(void ***out, size_t count, size_t size)
+{
+	if (!out || size == 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "record array: out and size are required");
+	*out = NULL;
+	if (count == 0)
+		return 0;
+	size_t total = block_size(count, size);
+	void *block = total ? booking_calloc(1, total) : NULL;
+	if (!block)
+		return booking_error_oom();
+	*out = point(block, count, size);
+	return 0;
+}
+
+void **booking__record_array_adopt(void *records, size_t count, size_t size)
+{
+	if (count == 0)
+		return NULL;
+	size_t total = block_size(count, size), off = records_offset(count);
+	void *block = total ? booking_realloc(records, total) : NULL;
+	if (!block) {
+		booking_error_oom();
+		return NULL;
+	}
+	memmove((char *)block + off, block, count * size);
+	return point(block, count, size);
+}
+
+int booking__record_array_dup(void ***out, const void *const *src, size_t count, size_t size)
+{
+	void **a = NULL;
+	int rc = booking_record_array_new(&a, count, size);
+	for (size_t i = 0; a && i < count; i++)
+		memcpy(a[i], src[i], size);
+	*out = a;
+	return rc;
+}
+
+void booking__record_convert(void *dst, size_t dst_size, const void *src, size_t src_size)
+{
+	size_t common = dst_size < src_size ? dst_size : src_size;
+	memcpy(dst, src, common);
+	memset((char *)dst + common, 0, dst_size - common);
+}
+
+int booking__record_array_in(void ***out, const void *src, size_t count, size_t src_size, size_t size, size_t min_size,
+                             const char *size_field)
+{
+	*out = NULL;
+	if (src_size < min_size)
+		return booking__error_field(size_field, "is %zu: a record is at least %zu bytes (pass sizeof the record)",
+		                            src_size, min_size);
+	void **a = NULL;
+	int rc = booking_record_array_new(&a, count, size);
+	for (size_t i = 0; a && i < count; i++)
+		booking__record_convert(a[i], size, (const char *)src + i * src_size, src_size);
+	*out = a;
+	return rc;
+}
 
 /* The struct in a block of its own; NULL when out of memory or when an argument is missing. */
 static void *start(void *out, const void *src, size_t size)
@@ -30,12 +120,12 @@ static char *dup_text(const char *s)
 	return booking_strdup(s ? s : "");
 }
 
-/* A copy of n items of `size` bytes; NULL when n is 0 (or out of memory). */
+/* A handed-out copy of the n records `src` points at; NULL when n is 0 (or out of memory). */
 static void *dup_array(const void *src, size_t n, size_t size)
 {
-	void *p = n ? booking_calloc(n, size) : NULL;
-	if (p)
-		memcpy(p, src, n * size);
+	void **p = NULL;
+	if (n)
+		(void)booking__record_array_dup(&p, (const void *const *)src, n, size); /* NULL p: done() reports it */
 	return p;
 }
 
@@ -72,7 +162,7 @@ booking_error_code booking_screen_copy(booking_screen **out, const booking_scree
 	booking_screen *s = start(out, src, sizeof *src);
 	if (s) {
 		s->name = dup_text(src->name);
-		s->seats = dup_array(src->seats, src->seat_count, sizeof *s->seats);
+		s->seats = dup_array(src->seats, src->seat_count, sizeof **s->seats);
 		if (!s->name || (src->seat_count && !s->seats)) {
 			booking_screen_free(s);
 			s = NULL;
@@ -86,7 +176,7 @@ booking_error_code booking_screen_copy(booking_screen **out, const booking_scree
 booking_error_code booking_showtime_copy(booking_showtime **out, const booking_showtime *src)
 {
 	booking_showtime *s = start(out, src, sizeof *src);
-	if (s && !(s->prices = dup_array(src->prices, src->price_count, sizeof *s->prices)) && src->price_count) {
+	if (s && !(s->prices = dup_array(src->prices, src->price_count, sizeof **s->prices)) && src->price_count) {
 		booking_free(s);
 		s = NULL;
 	}
@@ -98,7 +188,7 @@ booking_error_code booking_showtime_copy(booking_showtime **out, const booking_s
 booking_error_code booking_reservation_copy(booking_reservation **out, const booking_reservation *src)
 {
 	booking_reservation *r = start(out, src, sizeof *src);
-	if (r && !(r->seats = dup_array(src->seats, src->seat_count, sizeof *r->seats)) && src->seat_count) {
+	if (r && !(r->seats = dup_array(src->seats, src->seat_count, sizeof **r->seats)) && src->seat_count) {
 		booking_free(r);
 		r = NULL;
 	}

@@ -159,13 +159,13 @@ booking_error_code booking_store_validate(const booking_store *st)
 	int rc = check_version(st->version, BOOKING_STORE_VERSION, what);
 	if (rc < 0)
 		return rc;
-	/* versions 3 to 6 changed members in place (paging, apply, groups, outputs first): an older store
-	 * would be called wrongly */
-	if (st->version < 6)
+	/* versions 3 to 6 changed members and records in place (paging, apply, groups, outputs first, arrays of pointers):
+	 * an older store would be called wrongly */
+	if (st->version < BOOKING_STORE_VERSION)
 		return booking_error_set(BOOKING_EVALIDATION, NULL,
-		                         "store: version %u predates the parameter order of version 6: "
+		                         "store: version %u predates version %u: "
 		                         "rebuild the store against this <booking/sys/store.h>",
-		                         st->version);
+		                         st->version, BOOKING_STORE_VERSION);
 	REQUIRE(st, free);
 	REQUIRE(st, migrate);
 	REQUIRE(st, scan);

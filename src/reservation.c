@@ -22,7 +22,7 @@ void booking_reservation_list_free(booking_reservation_list *l)
 	if (!l)
 		return;
 	for (size_t i = 0; i < l->count; i++)
-		booking_free(l->items[i].seats);
+		booking_free(l->items[i]->seats);
 	booking_free(l->items);
 	booking_free(l->next_cursor);
 	booking_free(l);
@@ -36,7 +36,7 @@ void booking_reservation_list_free(booking_reservation_list *l)
  */
 static int cmp_ref_position(const void *a, const void *b)
 {
-	const booking_seat_ref *x = a, *y = b;
+	const booking_seat_ref *x = *(const booking_seat_ref *const *)a, *y = *(const booking_seat_ref *const *)b;
 	if (x->position != y->position)
 		return x->position < y->position ? -1 : 1;
 	return strcmp(x->label, y->label);
@@ -45,7 +45,7 @@ static int cmp_ref_position(const void *a, const void *b)
 static void seats_arrange(booking_reservation *r)
 {
 	for (size_t i = 0; i < r->seat_count; i++)
-		booking__seat_split(r->seats[i].label, r->seats[i].row, &r->seats[i].number);
+		booking__seat_split(r->seats[i]->label, r->seats[i]->row, &r->seats[i]->number);
 	if (r->seat_count > 1)
 		qsort(r->seats, r->seat_count, sizeof(*r->seats), cmp_ref_position);
 }
@@ -61,22 +61,19 @@ int booking__booking_read(booking *bk, const char *id, booking_reservation **out
 /* A list item: the struct in place, its seats a block of their own. */
 static int reservation_copy_into(booking_reservation *dst, const booking_reservation *src)
 {
+	void **seats = NULL;
 	*dst = *src;
-	dst->seats = NULL;
-	if (src->seat_count) {
-		dst->seats = booking_calloc(src->seat_count, sizeof(*dst->seats));
-		if (!dst->seats)
-			return booking_error_oom();
-		memcpy(dst->seats, src->seats, src->seat_count * sizeof(*dst->seats));
-	}
-	return 0;
+	int rc = booking__record_array_dup(&seats, (const void *const *)src->seats, src->seat_count,
+	                                   sizeof(booking_seat_ref));
+	dst->seats = (booking_seat_ref **)seats;
+	return rc;
 }
 
 /* ---------- hold ---------- */
 
 static int cmp_ref(const void *a, const void *b)
 {
-	return strcmp(((const booking_seat_ref *)a)->label, ((const booking_seat_ref *)b)->label);
+	return strcmp((*(const booking_seat_ref *const *)a)->label, (*(const booking_seat_ref *const *)b)->label);
 }
 
 /*
@@ -84,19 +81,19 @@ static int cmp_ref(const void *a, const void *b)
  * consistent order for the lock keys and for finding duplicates (the
  * booking shows them in layout order: seats_arrange()).
  */
-static int hold_labels(booking_seat_ref *refs, const char *const *labels, size_t n)
+static int hold_labels(booking_seat_ref **refs, const char *const *labels, size_t n)
 {
 	int rc;
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = booking__check_label("seats", labels[i])) < 0)
 			return rc;
-		booking__copy(refs[i].label, sizeof(refs[i].label), labels[i]);
+		booking__copy(refs[i]->label, sizeof(refs[i]->label), labels[i]);
 	}
 	qsort(refs, n, sizeof(*refs), cmp_ref);
 	for (size_t i = 1; i < n; i++)
-		if (strcmp(refs[i - 1].label, refs[i].label) == 0)
-			return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", refs[i].label),
-			                           "seats: %s is requested twice", refs[i].label);
+		if (strcmp(refs[i - 1]->label, refs[i]->label) == 0)
+			return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", refs[i]->label),
+			                           "seats: %s is requested twice", refs[i]->label);
 	return 0;
 }
 
@@ -116,7 +113,7 @@ static int seats_taken_error(const booking_seat_ref *taken, size_t n)
 }
 
 /* Lock keys of the seats, "seat:<showtime>:<label>", in the order of `refs` (by label). */
-static char **lock_keys(const char *showtime_id, const booking_seat_ref *refs, size_t n)
+static char **lock_keys(const char *showtime_id, booking_seat_ref *const *refs, size_t n)
 {
 	char **keys = booking_calloc(n, sizeof(*keys));
 	if (!keys)
@@ -130,7 +127,7 @@ static char **lock_keys(const char *showtime_id, const booking_seat_ref *refs, s
 			booking_free(keys);
 			return NULL;
 		}
-		snprintf(keys[i], len, "seat:%s:%s", showtime_id, refs[i].label);
+		snprintf(keys[i], len, "seat:%s:%s", showtime_id, refs[i]->label);
 	}
 	return keys;
 }
@@ -226,9 +223,10 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 		                                     bk->cfg.max_seats_per_booking),
 		                           "seats: hold 1..%d seats", bk->cfg.max_seats_per_booking);
 	booking_reservation r = {0};
-	r.seats = booking_calloc(seat_count, sizeof(*r.seats));
-	if (!r.seats)
-		return booking_error_oom();
+	void **refs;
+	if ((rc = booking_record_array_new(&refs, seat_count, sizeof(booking_seat_ref))) < 0)
+		return rc;
+	r.seats = (booking_seat_ref **)refs;
 	r.seat_count = seat_count;
 	char **keys = NULL;
 	int guarded = 0;
@@ -390,9 +388,9 @@ static int collect_reservation(const booking_reservation *b, void *payload)
 	/* a store that returns more than it was asked for cannot grow the page */
 	if (c->l->count == c->cap)
 		return 0;
-	int rc = reservation_copy_into(&c->l->items[c->l->count], b);
+	int rc = reservation_copy_into(c->l->items[c->l->count], b);
 	if (rc == 0)
-		seats_arrange(&c->l->items[c->l->count++]);
+		seats_arrange(c->l->items[c->l->count++]);
 	return rc;
 }
 
@@ -412,9 +410,9 @@ static int page_finish(booking_reservation_list *l, size_t limit)
 	if (l->count <= limit)
 		return 0;
 	for (size_t i = limit; i < l->count; i++)
-		booking_free(l->items[i].seats);
+		booking_free(l->items[i]->seats);
 	l->count = limit;
-	return cursor_format(&l->next_cursor, &l->items[limit - 1]);
+	return cursor_format(&l->next_cursor, l->items[limit - 1]);
 }
 
 static int list_for_user_run(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
@@ -443,11 +441,13 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), limit + 1};
 	if (!c.l)
 		return booking_error_oom();
-	c.l->items = booking_calloc(c.cap, sizeof(booking_reservation));
-	if (!c.l->items) {
+	/* the page's records in one block, a pointer each (records.c); only the first `count` are filled */
+	void **items;
+	if ((rc = booking_record_array_new(&items, c.cap, sizeof(booking_reservation))) < 0) {
 		booking_free(c.l);
-		return booking_error_oom();
+		return rc;
 	}
+	c.l->items = (booking_reservation **)items;
 	rc = bk->store->ledger->booking_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
 	                                     has_after ? after.id : NULL, c.cap, collect_reservation, &c);
 	if (rc == 0)

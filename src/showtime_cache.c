@@ -151,12 +151,12 @@ static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 	r->total_amount = 0;
 	for (size_t i = 0; i < r->seat_count; i++) {
 		cached_seat key;
-		booking__copy(key.label, sizeof(key.label), r->seats[i].label);
+		booking__copy(key.label, sizeof(key.label), r->seats[i]->label);
 		const cached_seat *s = bsearch(&key, e->seats, e->nseats, sizeof(key), cmp_cached_seat);
 		if (!s)
-			return booking__seat_unknown_error(r->seats[i].label);
+			return booking__seat_unknown_error(r->seats[i]->label);
 		r->total_amount += s->price;
-		r->seats[i].position = s->position;
+		r->seats[i]->position = s->position;
 	}
 	booking__copy(r->currency, sizeof(r->currency), e->currency);
 	return 0;

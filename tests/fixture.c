@@ -530,9 +530,9 @@ void fx_seed(fx *f)
 	ck_assert_ok(booking_theater_create(&t, f->bk, &admin, "Odeon", "Lyon"));
 	snprintf(f->theater_id, sizeof(f->theater_id), "%s", t->id);
 	booking_theater_free(t);
-	ck_assert_ok(booking_layout_parse(&seats, &n, FX_LAYOUT));
+	ck_assert_ok(booking_layout_parse(&seats, &n, FX_LAYOUT, sizeof *seats));
 	ck_assert_uint_eq(n, FX_SEATS);
-	ck_assert_ok(booking_screen_create(&s, f->bk, &admin, f->theater_id, "Screen 1", seats, n));
+	ck_assert_ok(booking_screen_create(&s, f->bk, &admin, f->theater_id, "Screen 1", seats, n, sizeof *seats));
 	booking_free(seats);
 	snprintf(f->screen_id, sizeof(f->screen_id), "%s", s->id);
 	booking_screen_free(s);
@@ -550,7 +550,7 @@ void fx_add_showtime(fx *f, int64_t starts_in_ms, char id_out[BOOKING_ID_SIZE])
 	snprintf(price.category, sizeof(price.category), "standard");
 	price.amount = FX_PRICE;
 	ck_assert_ok(booking_showtime_create(&st, f->bk, &admin, f->movie_id, f->screen_id,
-	                                     booking_now(f->bk) + starts_in_ms, "EUR", &price, 1));
+	                                     booking_now(f->bk) + starts_in_ms, "EUR", &price, 1, sizeof(booking_price)));
 	snprintf(id_out, BOOKING_ID_SIZE, "%s", st->id);
 	booking_showtime_free(st);
 }
@@ -679,8 +679,8 @@ booking_seat_status fx_seat_status(fx *f, const char *label)
 
 	ck_assert_ok(booking_seat_map_get(&m, f->bk, &anon, f->showtime_id));
 	for (size_t i = 0; i < m->count; i++) {
-		if (strcmp(m->seats[i].label, label) == 0) {
-			st = m->seats[i].status;
+		if (strcmp(m->seats[i]->label, label) == 0) {
+			st = m->seats[i]->status;
 			found = true;
 		}
 	}
@@ -704,8 +704,8 @@ size_t fx_check_violations(fx *f)
 	size_t n = r->count;
 
 	for (size_t i = 0; i < r->count; i++)
-		fprintf(stderr, "violation of invariant %d on %s: %s\n", (int)r->items[i].invariant,
-		        r->items[i].entity_id, r->items[i].message ? r->items[i].message : "");
+		fprintf(stderr, "violation of invariant %d on %s: %s\n", (int)r->items[i]->invariant,
+		        r->items[i]->entity_id, r->items[i]->message ? r->items[i]->message : "");
 	booking_check_report_free(r);
 	return n;
 }
@@ -716,7 +716,7 @@ bool fx_check_reports(fx *f, booking_invariant inv)
 	bool found = false;
 
 	for (size_t i = 0; i < r->count; i++)
-		found = found || r->items[i].invariant == inv;
+		found = found || r->items[i]->invariant == inv;
 	booking_check_report_free(r);
 	return found;
 }

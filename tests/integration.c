@@ -125,7 +125,7 @@ START_TEST(two_buyers_for_the_same_seat_at_the_same_moment_one_wins)
 		ck_assert_int_eq(fx_seat_status(&f, label), BOOKING_SEAT_HELD);
 		r = fx_booking(&f, b[0].rc == 0 ? b[0].booking_id : b[1].booking_id);
 		ck_assert_str_eq(r->user_id, b[0].rc == 0 ? "user-a" : "user-b");
-		ck_assert_str_eq(r->seats[0].label, label);
+		ck_assert_str_eq(r->seats[0]->label, label);
 		booking_reservation_free(r);
 	}
 	ck_assert_uint_eq(fx_check_violations(&f), 0);

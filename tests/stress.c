@@ -265,8 +265,8 @@ START_TEST(sixteen_threads_racing_for_thirty_seats_never_share_one)
 	/* the invariants hold */
 	ck_assert_ok(booking_check(&report, f.bk));
 	for (size_t i = 0; i < report->count; i++)
-		fprintf(stderr, "violation of invariant %d on %s: %s\n", (int)report->items[i].invariant,
-		        report->items[i].entity_id, report->items[i].message);
+		fprintf(stderr, "violation of invariant %d on %s: %s\n", (int)report->items[i]->invariant,
+		        report->items[i]->entity_id, report->items[i]->message);
 	ck_assert_uint_eq(report->count, 0);
 	ck_assert_uint_eq(report->bookings, (size_t)holds);
 	booking_check_report_free(report);

@@ -39,6 +39,7 @@ typedef struct scan_ctx {
 	/* what the real scan showed, for planting */
 	booking_reservation target;
 	booking_seat_ref target_seats[16];
+	booking_seat_ref *target_ptrs[16]; /* target.seats: a pointer each */
 	bool have_target;
 	booking_store_idempotency idem;
 	char idem_user[BOOKING_USER_ID_SIZE], idem_key[256], idem_payment[BOOKING_ID_SIZE];
@@ -64,8 +65,11 @@ static int s_booking(const booking_reservation *b, void *p)
 	if (strcmp(b->id, c->ts->target) == 0) {
 		c->target = *b;
 		c->target.seat_count = b->seat_count < 16 ? b->seat_count : 16;
-		memcpy(c->target_seats, b->seats, c->target.seat_count * sizeof(booking_seat_ref));
-		c->target.seats = c->target_seats;
+		for (size_t i = 0; i < c->target.seat_count; i++) {
+			c->target_seats[i] = *b->seats[i];
+			c->target_ptrs[i] = &c->target_seats[i];
+		}
+		c->target.seats = c->target_ptrs;
 		c->have_target = true;
 		if (c->ts->plant == PLANT_CONFIRMED_WITHOUT_PAYMENT) {
 			copy = *b;
@@ -277,9 +281,9 @@ static bool reported(booking_invariant inv, const char *entity)
 
 	ck_assert_ok(booking_check(&r, f.bk));
 	for (size_t i = 0; i < r->count; i++) {
-		fprintf(stderr, "  reported: invariant %d on %s: %s\n", (int)r->items[i].invariant, r->items[i].entity_id,
-		        r->items[i].message ? r->items[i].message : "");
-		if (r->items[i].invariant == inv && (!entity || strcmp(r->items[i].entity_id, entity) == 0))
+		fprintf(stderr, "  reported: invariant %d on %s: %s\n", (int)r->items[i]->invariant, r->items[i]->entity_id,
+		        r->items[i]->message ? r->items[i]->message : "");
+		if (r->items[i]->invariant == inv && (!entity || strcmp(r->items[i]->entity_id, entity) == 0))
 			found = true;
 	}
 	booking_check_report_free(r);

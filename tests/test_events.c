@@ -425,16 +425,16 @@ START_TEST(poison_event_is_dead_lettered_after_max_deliveries_with_its_reason)
 
 	ck_assert_ok(booking_dead_letters(&dl, f.bk, "mailer"));
 	ck_assert_uint_eq(dl->count, 1);
-	ck_assert_str_eq(dl->items[0].group, "mailer");
-	ck_assert_ptr_nonnull(dl->items[0].reason);
-	ck_assert_msg(strstr(dl->items[0].reason, "smtp relay refused the message") != NULL, "reason: %s",
-	              dl->items[0].reason);
-	env = json_loads(dl->items[0].envelope_json, 0, &jerr);
+	ck_assert_str_eq(dl->items[0]->group, "mailer");
+	ck_assert_ptr_nonnull(dl->items[0]->reason);
+	ck_assert_msg(strstr(dl->items[0]->reason, "smtp relay refused the message") != NULL, "reason: %s",
+	              dl->items[0]->reason);
+	env = json_loads(dl->items[0]->envelope_json, 0, &jerr);
 	ck_assert_ptr_nonnull(env);
-	ck_assert_str_eq(json_string_value(json_object_get(env, "id")), dl->items[0].event_id);
+	ck_assert_str_eq(json_string_value(json_object_get(env, "id")), dl->items[0]->event_id);
 	ck_assert_str_eq(json_string_value(json_object_get(env, "aggregate_id")), b1);
 	ck_assert_str_eq(json_string_value(json_object_get(env, "type")), "booking.created");
-	ck_assert_int_ge(dl->items[0].dead_at, FX_T0);
+	ck_assert_int_ge(dl->items[0]->dead_at, FX_T0);
 	json_decref(env);
 	booking_dead_letter_list_free(dl);
 

@@ -46,9 +46,9 @@ START_TEST(hold_of_free_seats_creates_a_pending_booking)
 	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
 	ck_assert_uint_eq(r->seat_count, 3);
-	ck_assert_str_eq(r->seats[0].label, "A1");
-	ck_assert_str_eq(r->seats[1].label, "A2");
-	ck_assert_str_eq(r->seats[2].label, "A3");
+	ck_assert_str_eq(r->seats[0]->label, "A1");
+	ck_assert_str_eq(r->seats[1]->label, "A2");
+	ck_assert_str_eq(r->seats[2]->label, "A3");
 	ck_assert_int_eq(r->total_amount, 3 * FX_PRICE);
 	ck_assert_str_eq(r->currency, "EUR");
 	ck_assert_int_eq(r->created_at, FX_T0 + 5 * FX_SECOND);
@@ -59,7 +59,7 @@ START_TEST(hold_of_free_seats_creates_a_pending_booking)
 	ck_assert_str_eq(g->id, r->id);
 	ck_assert_int_eq(g->status, BOOKING_STATUS_PENDING);
 	ck_assert_uint_eq(g->seat_count, 3);
-	ck_assert_str_eq(g->seats[2].label, "A3");
+	ck_assert_str_eq(g->seats[2]->label, "A3");
 	ck_assert_int_eq(g->expires_at, r->expires_at);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_HELD);
 	ck_assert_int_eq(fx_seat_status(&f, "A3"), BOOKING_SEAT_HELD);
@@ -84,10 +84,10 @@ static void layout_showtime(char showtime[BOOKING_ID_SIZE])
 	booking_showtime *st = NULL;
 	booking_price price = {.category = "standard", .amount = FX_PRICE};
 
-	ck_assert_ok(booking_layout_parse(&seats, &n, "J:12,A-B:12"));
-	ck_assert_ok(booking_screen_create(&scr, f.bk, &admin, f.theater_id, "Layout", seats, n));
+	ck_assert_ok(booking_layout_parse(&seats, &n, "J:12,A-B:12", sizeof *seats));
+	ck_assert_ok(booking_screen_create(&scr, f.bk, &admin, f.theater_id, "Layout", seats, n, sizeof *seats));
 	booking_free(seats);
-	ck_assert_ok(booking_showtime_create(&st, f.bk, &admin, f.movie_id, scr->id, FX_T0 + FX_DAY, "EUR", &price, 1));
+	ck_assert_ok(booking_showtime_create(&st, f.bk, &admin, f.movie_id, scr->id, FX_T0 + FX_DAY, "EUR", &price, 1, sizeof price));
 	snprintf(showtime, BOOKING_ID_SIZE, "%s", st->id);
 	booking_screen_free(scr);
 	booking_showtime_free(st);
@@ -102,10 +102,10 @@ static void assert_layout_seats(const booking_reservation *r)
 
 	ck_assert_uint_eq(r->seat_count, 5);
 	for (size_t i = 0; i < 5; i++) {
-		ck_assert_str_eq(r->seats[i].label, labels[i]);
-		ck_assert_str_eq(r->seats[i].row, rows[i]);
-		ck_assert_int_eq(r->seats[i].number, numbers[i]);
-		ck_assert_int_eq(r->seats[i].position, positions[i]);
+		ck_assert_str_eq(r->seats[i]->label, labels[i]);
+		ck_assert_str_eq(r->seats[i]->row, rows[i]);
+		ck_assert_int_eq(r->seats[i]->number, numbers[i]);
+		ck_assert_int_eq(r->seats[i]->position, positions[i]);
 	}
 }
 
@@ -146,7 +146,7 @@ START_TEST(bookings_show_their_seats_in_layout_order_not_label_order)
 	assert_layout_seats(g);
 	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));
 	ck_assert_uint_eq(l->count, 1);
-	assert_layout_seats(&l->items[0]);
+	assert_layout_seats(l->items[0]);
 
 	created_seats ev = {r->id, ""};
 	booking_store_scan_cbs cbs = {.event = find_created};
@@ -381,11 +381,11 @@ START_TEST(bookings_of_a_user_are_listed_newest_first)
 	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));
 	ck_assert_uint_eq(l->count, 3);
 	ck_assert_ptr_null(l->next_cursor);
-	ck_assert_str_eq(l->items[0].id, b3);
-	ck_assert_str_eq(l->items[1].id, b2);
-	ck_assert_str_eq(l->items[2].id, b1);
-	ck_assert_uint_eq(l->items[1].seat_count, 2);
-	ck_assert_str_eq(l->items[1].seats[1].label, "A4");
+	ck_assert_str_eq(l->items[0]->id, b3);
+	ck_assert_str_eq(l->items[1]->id, b2);
+	ck_assert_str_eq(l->items[2]->id, b1);
+	ck_assert_uint_eq(l->items[1]->seat_count, 2);
+	ck_assert_str_eq(l->items[1]->seats[1]->label, "A4");
 	booking_reservation_list_free(l);
 
 	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, "alice", 0, NULL));

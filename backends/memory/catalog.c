@@ -65,11 +65,11 @@ static int check_unique_labels(const booking_screen *s)
 	if (map_reserve(&seen, s->seat_count) < 0)
 		return booking_error_oom();
 	for (size_t i = 0; i < s->seat_count && rc == 0; i++) {
-		if (map_get(&seen, s->seats[i].label, NULL))
+		if (map_get(&seen, s->seats[i]->label, NULL))
 			rc = booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}",
-			                       "seat label %.15s appears twice in the screen", s->seats[i].label);
+			                       "seat label %.15s appears twice in the screen", s->seats[i]->label);
 		else
-			map_put(&seen, s->seats[i].label, (void *)&s->seats[i]);
+			map_put(&seen, s->seats[i]->label, (void *)s->seats[i]);
 	}
 	map_clear(&seen);
 	return rc;
@@ -106,8 +106,8 @@ static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen
 		mem_seat *seat = &rows->seat[i];
 		memset(&seat->s, 0, sizeof seat->s); /* FREE, no booking, no hold, version 0 */
 		seat->s.status = BOOKING_SEAT_FREE;
-		mem_copy_text(seat->s.label, sizeof seat->s.label, scr->seats[i].label);
-		mem_copy_text(seat->s.category, sizeof seat->s.category, scr->seats[i].category);
+		mem_copy_text(seat->s.label, sizeof seat->s.label, scr->seats[i]->label);
+		mem_copy_text(seat->s.category, sizeof seat->s.category, scr->seats[i]->category);
 		snprintf(seat->key, sizeof seat->key, "%s\n%s", sh->id, seat->s.label);
 	}
 	return rows;

@@ -84,7 +84,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
-		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
+		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
 		if (seat && booking_store_seat_claimable(seat->s.status, seat->s.hold_until, req->now))
 			continue;
 		if (!seat) { /* the core words the refusal: this seat alone is reported */
@@ -92,7 +92,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 			rc = booking_error_set(BOOKING_EVALIDATION, NULL, "hold refused");
 		}
 		if (taken)
-			taken[ntaken] = b->seats[i];
+			taken[ntaken] = *b->seats[i];
 		ntaken++;
 	}
 	if (ntaken && rc == 0)
@@ -103,7 +103,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_oom();
 	if (rc == 0 && (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) == 0) {
 		for (size_t i = 0; i < b->seat_count; i++) {
-			mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i].label);
+			mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
 			seat->s.status = BOOKING_SEAT_HELD;
 			mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
 			seat->s.hold_until = b->expires_at;
@@ -203,7 +203,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
 			for (size_t k = 0; holds && k < b->seat_count; k++) {
-				const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[k].label);
+				const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[k]->label);
 				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.booking_id, b->id) == 0;
 			}
 		} else {
@@ -230,7 +230,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		return rc;
 	}
 	for (size_t i = 0; sb && i < sb->seat_count; i++) {
-		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i].label);
+		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i]->label);
 		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
 			continue;
 		bool to_free = c->seats->to == BOOKING_SEAT_FREE; /* FREE: no holder and no hold time (store.h) */

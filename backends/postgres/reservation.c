@@ -78,7 +78,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 	char *arr[9] = {NULL};
 	PGresult *r = NULL;
 	events(arr, req->event, 1);
-	arr[8] = sql_array(b->seats, b->seat_count, sizeof *b->seats, 0, sizeof b->seats->label - 1, 's', true);
+	arr[8] = sql_array(b->seats, b->seat_count, 0, 0, sizeof b->seats[0]->label - 1, 's', true);
 	int rc = made(arr, 9);
 	if (rc == 0) {
 		const sql_arg a[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
@@ -98,7 +98,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		                             : rc;
 	const int rows = PQntuples(r), code = rows == 1 ? (int)pg_i64(r, 0, 0) : 0;
 	const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
-	void *labels = NULL;
+	void **labels = NULL;
 	size_t n = 0, k;
 	if (code == BOOKING_ESEAT_ALREADY_BOOKED || code == BOOKING_EVALIDATION)
 		rc = sql_json_items(&row, 1, &labels, &n, sizeof(booking_seat_ref), 0, BOOKING_LABEL_SIZE);
@@ -117,8 +117,8 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 	if (n == 0)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat is requested twice");
 	k = n < b->seat_count ? n : b->seat_count;
-	if (taken)
-		memcpy(taken, labels, k * sizeof(*taken));
+	for (size_t i = 0; taken && i < k; i++)
+		taken[i] = *(const booking_seat_ref *)labels[i];
 	if (taken_count)
 		*taken_count = k;
 	booking_free(labels);

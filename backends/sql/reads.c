@@ -152,7 +152,8 @@ static const char *json_element(const char *p, char *dst, size_t size, int64_t *
 	return p + 1;
 }
 
-int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size_t stride, size_t off, size_t size)
+int sql_json_items(const sql_rows *r, int col, void ***items, size_t *count, size_t record_size, size_t off,
+                   size_t size)
 {
 	const char *json = text(r, col);
 
@@ -164,7 +165,7 @@ int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size
 		if (*p++ != '[')
 			return booking_error_set(BOOKING_EINTERNAL, NULL, "store: not a JSON array: %.40s", json);
 		for (p = skip_space(p); p != NULL && *p != ']'; n++) {
-			char *item = fill && n < *count ? (char *)*items + n * stride + off : NULL;
+			char *item = fill && n < *count ? (char *)(*items)[n] + off : NULL;
 
 			p = json_element(p, size ? item : NULL, size, &num);
 			if (p != NULL && item != NULL && size == 0)
@@ -178,9 +179,9 @@ int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size
 			return booking_error_set(BOOKING_EINTERNAL, NULL, "store: malformed JSON array: %.40s", json);
 		if (fill || n == 0)
 			return 0;
-		*items = booking_calloc(n, stride);
-		if (*items == NULL)
-			return booking_error_oom();
+		int rc = booking_record_array_new(items, n, record_size);
+		if (rc < 0)
+			return rc;
 		*count = n;
 	}
 }
@@ -279,26 +280,26 @@ static void release(const rec_type *t, void *rec, bool dup)
 static int screen_seats(const sql_rows *r, void *rec)
 {
 	booking_screen *sc = rec;
-	void *seats = NULL;
-	int rc = sql_json_items(r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats->label);
+	void **seats = NULL;
+	int rc = sql_json_items(r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats[0]->label);
 
 	if (rc == 0 && seats != NULL)
 		rc = sql_json_items(r, 5, &seats, &sc->seat_count, sizeof(booking_seat), offsetof(booking_seat, category),
-		                    sizeof sc->seats->category);
-	sc->seats = seats;
+		                    sizeof sc->seats[0]->category);
+	sc->seats = (booking_seat **)seats;
 	return rc;
 }
 
 static int showtime_prices(const sql_rows *r, void *rec)
 {
 	booking_showtime *sh = rec;
-	void *prices = NULL;
+	void **prices = NULL;
 	int rc = sql_json_items(r, 7, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, category),
-	                        sizeof sh->prices->category);
+	                        sizeof sh->prices[0]->category);
 
 	if (rc == 0 && prices != NULL)
 		rc = sql_json_items(r, 8, &prices, &sh->price_count, sizeof(booking_price), offsetof(booking_price, amount), 0);
-	sh->prices = prices;
+	sh->prices = (booking_price **)prices;
 	return rc;
 }
 
@@ -306,16 +307,15 @@ static int showtime_prices(const sql_rows *r, void *rec)
 static int booking_seats(const sql_rows *r, void *rec)
 {
 	booking_reservation *b = rec;
-	void *seats = NULL, *positions = NULL;
+	void **seats = NULL, **positions = NULL;
 	size_t npositions = 0;
-	int rc = sql_json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats->label);
+	int rc = sql_json_items(r, 5, &seats, &b->seat_count, sizeof(booking_seat_ref), 0, sizeof b->seats[0]->label);
 
-	b->seats = seats;
+	b->seats = (booking_seat_ref **)seats;
 	if (rc == 0)
 		rc = sql_json_items(r, 6, &positions, &npositions, sizeof(int64_t), 0, 0);
-	const int64_t *pos = positions;
-	for (size_t i = 0; rc == 0 && pos != NULL && b->seats != NULL && i < npositions && i < b->seat_count; i++)
-		b->seats[i].position = (int)pos[i];
+	for (size_t i = 0; rc == 0 && positions != NULL && b->seats != NULL && i < npositions && i < b->seat_count; i++)
+		b->seats[i]->position = (int)*(const int64_t *)positions[i];
 	booking_free(positions);
 	return rc;
 }

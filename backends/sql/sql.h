@@ -420,16 +420,20 @@ int sql_dead_letter_list(booking_store *st, const char *group,
                          void *payload);
 
 /*
- * Read the JSON array in column `col` into items of `stride` bytes:
- * element i goes to offset `off` of item i, a string in `size` bytes, an
- * integer (size 0) as an int64_t. With *items NULL, one item per element
- * is allocated (none when empty) and *count set; otherwise the first
- * *count items are filled.
+ * Read the JSON array in column `col` into records of `record_size` bytes:
+ * element i goes to offset `off` of record i, a string in `size` bytes, an
+ * integer (size 0) as an int64_t. With *items NULL, one record per element
+ * is allocated as a record array (booking_record_array_new(): a pointer
+ * each, as the public records hold them; none when empty) and *count set;
+ * otherwise the first *count records are filled.
  */
-int sql_json_items(const sql_rows *r, int col, void **items, size_t *count, size_t stride, size_t off, size_t size);
+int sql_json_items(const sql_rows *r, int col, void ***items, size_t *count, size_t record_size, size_t off,
+                   size_t size);
 
 /*
- * An array of n elements of the records at `base`, `stride` bytes apart,
+ * An array of n elements of the records at `base`, `stride` bytes apart
+ * (stride 0: `base` is an array of n pointers to the records, as the
+ * public records' arrays are),
  * each at offset `off`: kind 's' a string of at most `max` bytes in place,
  * 'p' a const char * (NULL: left out of JSON, "" in PostgreSQL), 'j' one
  * (NULL: "{}"), 'i' an int64_t, 'e' an int. A JSON array, or with `pg` a

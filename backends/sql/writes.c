@@ -65,7 +65,8 @@ char *sql_array(const void *base, size_t n, size_t stride, size_t off, size_t ma
 		b.len = 0;
 		put(&b, pg ? "{" : "[", 1);
 		for (size_t i = 0; i < n; i++) {
-			const char *field = (const char *)base + i * stride + off;
+			const char *rec = stride ? (const char *)base + i * stride : ((const char *const *)base)[i];
+			const char *field = rec + off;
 			const char *s = field;
 			char num[24];
 			int64_t v = 0;
@@ -129,10 +130,10 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 
 	if (s == NULL || (s->seat_count && s->seats == NULL))
 		return sql_missing("screen and its seats");
-	labels = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, label),
-	                   sizeof s->seats->label - 1, 's', false);
-	categories = sql_array(s->seats, s->seat_count, sizeof *s->seats, offsetof(booking_seat, category),
-	                       sizeof s->seats->category - 1, 's', false);
+	labels = sql_array(s->seats, s->seat_count, 0, offsetof(booking_seat, label), sizeof s->seats[0]->label - 1, 's',
+	                   false);
+	categories = sql_array(s->seats, s->seat_count, 0, offsetof(booking_seat, category),
+	                       sizeof s->seats[0]->category - 1, 's', false);
 	if (labels == NULL || categories == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
@@ -163,9 +164,9 @@ int sql_showtime_insert(booking_store *st, const booking_showtime *s)
 	if (s == NULL || (s->price_count && s->prices == NULL))
 		return sql_missing("showtime and its prices");
 	snprintf(currency, sizeof currency, "%.*s", (int)(sizeof currency - 1), s->currency);
-	categories = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, category),
-	                       sizeof s->prices->category - 1, 's', false);
-	amounts = sql_array(s->prices, s->price_count, sizeof *s->prices, offsetof(booking_price, amount), 0, 'i', false);
+	categories = sql_array(s->prices, s->price_count, 0, offsetof(booking_price, category),
+	                       sizeof s->prices[0]->category - 1, 's', false);
+	amounts = sql_array(s->prices, s->price_count, 0, offsetof(booking_price, amount), 0, 'i', false);
 	if (categories == NULL || amounts == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {

@@ -152,7 +152,7 @@ int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, con
 		*taken_count = 0;
 	if (req == NULL || req->booking == NULL)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no booking");
-	a.labels_json = sql_array(req->booking->seats, req->booking->seat_count, sizeof(booking_seat_ref), 0,
+	a.labels_json = sql_array(req->booking->seats, req->booking->seat_count, 0, 0,
 	                          BOOKING_LABEL_SIZE - 1, 's', false);
 	if (a.labels_json == NULL)
 		return BOOKING_ENOMEM;

@@ -61,7 +61,7 @@ int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv)
 		char money[48], when[40];
 		printf("%sheld%s", col(c, ANSI_GREEN), col(c, ANSI_RESET));
 		for (size_t i = 0; i < r->seat_count; i++)
-			printf(" %s", r->seats[i].label);
+			printf(" %s", r->seats[i]->label);
 		printf(" for %s until %s\n", fmt_money(money, sizeof money, r->total_amount, r->currency),
 		       fmt_time(when, sizeof when, r->expires_at));
 		printf("booking %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
@@ -151,7 +151,7 @@ int cmd_cancel(cli *c, const cli_command *cmd, int argc, char **argv)
 	} else {
 		printf("cancelled booking %s; seats", r->id);
 		for (size_t i = 0; i < r->seat_count; i++)
-			printf(" %s", r->seats[i].label);
+			printf(" %s", r->seats[i]->label);
 		printf(" are free again\n");
 	}
 	booking_reservation_free(r);
@@ -189,12 +189,12 @@ static void print_bookings(const cli *c, const char *user_id, const booking_rese
 	printf("%s%-36s  %-18s  %-14s  %s%s\n", col(c, ANSI_DIM), "ID", "STATUS", "TOTAL", "SEATS",
 	       col(c, ANSI_RESET));
 	for (size_t i = 0; i < l->count; i++) {
-		const booking_reservation *r = &l->items[i];
+		const booking_reservation *r = l->items[i];
 		char money[48];
 		printf("%-36s  %-18s  %-14s ", r->id, booking_status_name(r->status),
 		       fmt_money(money, sizeof money, r->total_amount, r->currency));
 		for (size_t k = 0; k < r->seat_count; k++)
-			printf(" %s", r->seats[k].label);
+			printf(" %s", r->seats[k]->label);
 		printf("\n");
 	}
 	if (l->next_cursor)
@@ -222,7 +222,7 @@ int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json) {
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
-			json_array_append_new(items, json_reservation(&l->items[i]));
+			json_array_append_new(items, json_reservation(l->items[i]));
 		rc = cli_json(c, json_pack("{s:s,s:o,s:I,s:s?}", "user_id", ctx.user_id, "bookings", items, "count",
 		                           (json_int_t)l->count, "next_cursor", l->next_cursor));
 	} else {
@@ -494,7 +494,7 @@ void print_check_report(const cli *c, const booking_check_report *r)
 	printf("check: %s%zu violation%s%s\n", col(c, ANSI_RED), r->count, r->count == 1 ? "" : "s",
 	       col(c, ANSI_RESET));
 	for (size_t i = 0; i < r->count; i++) {
-		const booking_violation *v = &r->items[i];
+		const booking_violation *v = r->items[i];
 		printf("  invariant %d (%s): %s%s%s\n", (int)v->invariant, invariant_name(v->invariant),
 		       v->entity_id[0] ? v->entity_id : "", v->entity_id[0] ? ": " : "", tsafe(v->message));
 	}

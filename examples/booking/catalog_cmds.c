@@ -139,14 +139,14 @@ int cmd_movie_list(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json) {
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
-			json_array_append_new(items, json_movie(&l->items[i]));
+			json_array_append_new(items, json_movie(l->items[i]));
 		rc = cli_json(c, json_pack("{s:o,s:I}", "movies", items, "count", (json_int_t)l->count));
 	} else if (l->count == 0) {
 		printf("no movies yet: booking movie add TITLE --duration MINUTES (as an admin)\n");
 	} else {
 		printf("%s%-36s  %5s  %s%s\n", col(c, ANSI_DIM), "ID", "MIN", "TITLE", col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++)
-			printf("%-36s  %5d  %s\n", l->items[i].id, l->items[i].duration_minutes, tsafe(l->items[i].title));
+			printf("%-36s  %5d  %s\n", l->items[i]->id, l->items[i]->duration_minutes, tsafe(l->items[i]->title));
 	}
 	booking_movie_list_free(l);
 	return rc;
@@ -199,14 +199,14 @@ int cmd_theater_list(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json) {
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
-			json_array_append_new(items, json_theater(&l->items[i]));
+			json_array_append_new(items, json_theater(l->items[i]));
 		rc = cli_json(c, json_pack("{s:o,s:I}", "theaters", items, "count", (json_int_t)l->count));
 	} else if (l->count == 0) {
 		printf("no theaters yet: booking theater add NAME [--city CITY] (as an admin)\n");
 	} else {
 		printf("%s%-36s  %-16s  %s%s\n", col(c, ANSI_DIM), "ID", "CITY", "NAME", col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++)
-			printf("%-36s  %-16s  %s\n", l->items[i].id, tsafe(l->items[i].city), tsafe(l->items[i].name));
+			printf("%-36s  %-16s  %s\n", l->items[i]->id, tsafe(l->items[i]->city), tsafe(l->items[i]->name));
 	}
 	booking_theater_list_free(l);
 	return rc;
@@ -240,7 +240,7 @@ static int screen_layout(cli *c, const cli_command *cmd, const cli_args *a, char
 static size_t screen_row_end(const booking_screen *s, size_t i)
 {
 	size_t j = i + 1;
-	while (j < s->seat_count && strcmp(s->seats[j].row, s->seats[i].row) == 0)
+	while (j < s->seat_count && strcmp(s->seats[j]->row, s->seats[i]->row) == 0)
 		j++;
 	return j;
 }
@@ -254,19 +254,19 @@ static void print_screen_rows(const booking_screen *s)
 		size_t next = end;
 		while (next < s->seat_count) {
 			size_t e = screen_row_end(s, next);
-			if (e - next != width || strcmp(s->seats[next].category, s->seats[i].category) != 0)
+			if (e - next != width || strcmp(s->seats[next]->category, s->seats[i]->category) != 0)
 				break;
 			last = next;
 			rows++;
 			next = e;
 		}
-		const char *first_row = s->seats[i].row, *last_row = s->seats[last].row;
+		const char *first_row = s->seats[i]->row, *last_row = s->seats[last]->row;
 		int plen = (int)strlen(first_row);
 		if (rows == 1)
-			printf("  row  %-7s %-12s %zu seats\n", first_row, s->seats[i].category, width);
+			printf("  row  %-7s %-12s %zu seats\n", first_row, s->seats[i]->category, width);
 		else
 			printf("  rows %s-%-*s %-12s %zu seats each\n", first_row, plen < 6 ? 6 - plen : 0, last_row,
-			       s->seats[i].category, width);
+			       s->seats[i]->category, width);
 		i = next;
 	}
 }
@@ -288,11 +288,11 @@ int cmd_screen_add(cli *c, const cli_command *cmd, int argc, char **argv)
 		return rc;
 	booking_seat *seats = NULL;
 	size_t count = 0;
-	if (booking_layout_parse(&seats, &count, spec) != 0)
+	if (booking_layout_parse(&seats, &count, spec, sizeof *seats) != 0)
 		return cli_fail(c);
 	char *name = join_words(&a, 1);
 	booking_screen *s = NULL;
-	rc = name ? booking_screen_create(&s, c->bk, &ctx, a.pos[0], name, seats, count) : BOOKING_ENOMEM;
+	rc = name ? booking_screen_create(&s, c->bk, &ctx, a.pos[0], name, seats, count, sizeof *seats) : BOOKING_ENOMEM;
 	free(name);
 	booking_free(seats);
 	if (rc != 0)
@@ -384,7 +384,8 @@ int cmd_showtime_add(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (!parse_time(args_get(&a, "--starts"), booking_now(c->bk), &starts))
 		return cli_usage_error(c, cmd, "--starts wants ISO 8601 UTC (2030-06-01T20:00:00Z) or +MINUTES");
 	booking_showtime *s = NULL;
-	if (booking_showtime_create(&s, c->bk, &ctx, a.pos[0], a.pos[1], starts, currency, prices, nprices) != 0)
+	if (booking_showtime_create(&s, c->bk, &ctx, a.pos[0], a.pos[1], starts, currency, prices, nprices,
+	                            sizeof *prices) != 0)
 		return cli_fail(c);
 	if (c->json) {
 		rc = cli_json(c, json_pack("{s:o}", "showtime", json_showtime(s)));
@@ -393,8 +394,8 @@ int cmd_showtime_add(cli *c, const cli_command *cmd, int argc, char **argv)
 		printf("showtime %s%s%s at %s:", col(c, ANSI_BOLD), s->id, col(c, ANSI_RESET),
 		       fmt_time(when, sizeof when, s->starts_at));
 		for (size_t i = 0; i < s->price_count; i++)
-			printf(" %s %s", s->prices[i].category,
-			       fmt_money(money, sizeof money, s->prices[i].amount, s->currency));
+			printf(" %s %s", s->prices[i]->category,
+			       fmt_money(money, sizeof money, s->prices[i]->amount, s->currency));
 		printf("\n");
 	}
 	booking_showtime_free(s);
@@ -404,8 +405,8 @@ int cmd_showtime_add(cli *c, const cli_command *cmd, int argc, char **argv)
 static const char *movie_title(const booking_movie_list *movies, const char *id)
 {
 	for (size_t i = 0; movies && i < movies->count; i++)
-		if (strcmp(movies->items[i].id, id) == 0)
-			return movies->items[i].title;
+		if (strcmp(movies->items[i]->id, id) == 0)
+			return movies->items[i]->title;
 	return "?";
 }
 
@@ -427,7 +428,7 @@ int cmd_showtime_list(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (c->json) {
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
-			json_array_append_new(items, json_showtime(&l->items[i]));
+			json_array_append_new(items, json_showtime(l->items[i]));
 		rc = cli_json(c, json_pack("{s:o,s:I}", "showtimes", items, "count", (json_int_t)l->count));
 	} else if (l->count == 0) {
 		printf("no showtimes%s\n", a.npos ? " for this movie" : " yet");
@@ -438,12 +439,12 @@ int cmd_showtime_list(cli *c, const cli_command *cmd, int argc, char **argv)
 		printf("%s%-36s  %-20s  %-30s  %s%s\n", col(c, ANSI_DIM), "ID", "STARTS", "PRICES", "MOVIE",
 		       col(c, ANSI_RESET));
 		for (size_t i = 0; i < l->count; i++) {
-			const booking_showtime *s = &l->items[i];
+			const booking_showtime *s = l->items[i];
 			char when[40], prices[128] = "", money[48];
 			for (size_t k = 0; k < s->price_count; k++) {
 				size_t used = strlen(prices);
-				snprintf(prices + used, sizeof prices - used, "%s%s %s", k ? ", " : "", s->prices[k].category,
-				         fmt_money(money, sizeof money, s->prices[k].amount, s->currency));
+				snprintf(prices + used, sizeof prices - used, "%s%s %s", k ? ", " : "", s->prices[k]->category,
+				         fmt_money(money, sizeof money, s->prices[k]->amount, s->currency));
 			}
 			printf("%-36s  %-20s  %-30s  %s%s\n", s->id, fmt_time(when, sizeof when, s->starts_at), prices,
 			       tsafe(movie_title(movies, s->movie_id)),

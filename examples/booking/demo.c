@@ -191,10 +191,10 @@ static int demo_seed_catalog(demo *d, const cli *c, int64_t now)
 	}
 	booking_price prices[2] = {{"standard", DEMO_PRICE_STANDARD}, {"premium", DEMO_PRICE_PREMIUM}};
 	if ((rc = booking_theater_create(&t, d->bk, &admin, "Le Grand Rex", "Paris")) != 0 ||
-	    (rc = booking_screen_create(&s, d->bk, &admin, t->id, "Salle 1", seats, d->seat_count)) != 0 ||
+	    (rc = booking_screen_create(&s, d->bk, &admin, t->id, "Salle 1", seats, d->seat_count, sizeof *seats)) != 0 ||
 	    (rc = booking_movie_create(&m, d->bk, &admin, "The Flash Sale", 118)) != 0 ||
 	    (rc = booking_showtime_create(&st, d->bk, &admin, m->id, s->id, now + INT64_C(2) * 3600 * 1000, DEMO_CURRENCY, prices,
-	                                  premium ? 2 : 1)) != 0)
+	                                  premium ? 2 : 1, sizeof *prices)) != 0)
 		goto out;
 	memcpy(d->showtime_id, st->id, sizeof d->showtime_id);
 	if (!c->json) {
@@ -231,7 +231,7 @@ static size_t pick_seats(buyer *b, const booking_seat_map *m, size_t want, const
 	if (!free_idx || !taken)
 		goto out;
 	for (size_t i = 0; i < m->count; i++)
-		if (m->seats[i].status == BOOKING_SEAT_FREE)
+		if (m->seats[i]->status == BOOKING_SEAT_FREE)
 			free_idx[nfree++] = i;
 	if (nfree == 0)
 		goto out;
@@ -241,20 +241,20 @@ static size_t pick_seats(buyer *b, const booking_seat_map *m, size_t want, const
 	size_t first = free_idx[rnd(&b->rng, nfree)];
 	size_t row = first / width;
 	taken[first] = true;
-	labels[picked++] = m->seats[first].label;
-	for (size_t i = first + 1; picked < want && i < m->count && i / width == row && m->seats[i].status == BOOKING_SEAT_FREE; i++) {
+	labels[picked++] = m->seats[first]->label;
+	for (size_t i = first + 1; picked < want && i < m->count && i / width == row && m->seats[i]->status == BOOKING_SEAT_FREE; i++) {
 		taken[i] = true;
-		labels[picked++] = m->seats[i].label;
+		labels[picked++] = m->seats[i]->label;
 	}
-	for (size_t i = first; picked < want && i-- > 0 && i / width == row && m->seats[i].status == BOOKING_SEAT_FREE;) {
+	for (size_t i = first; picked < want && i-- > 0 && i / width == row && m->seats[i]->status == BOOKING_SEAT_FREE;) {
 		taken[i] = true;
-		labels[picked++] = m->seats[i].label;
+		labels[picked++] = m->seats[i]->label;
 	}
 	while (picked < want) { /* no room in the row: scattered seats will do */
 		size_t i = free_idx[rnd(&b->rng, nfree)];
 		if (!taken[i]) {
 			taken[i] = true;
-			labels[picked++] = m->seats[i].label;
+			labels[picked++] = m->seats[i]->label;
 		}
 	}
 out:

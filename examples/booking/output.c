@@ -346,9 +346,9 @@ json_t *json_screen(const booking_screen *s)
 {
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < s->seat_count; i++)
-		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:i}", "label", s->seats[i].label, "category",
-		                                       s->seats[i].category, "row", s->seats[i].row, "number",
-		                                       s->seats[i].number));
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:i}", "label", s->seats[i]->label, "category",
+		                                       s->seats[i]->category, "row", s->seats[i]->row, "number",
+		                                       s->seats[i]->number));
 	return json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "id", s->id, "theater_id", s->theater_id, "name", s->name,
 	                 "seat_count", (json_int_t)s->seat_count, "seats", seats, "created_at",
 	                 json_time(s->created_at));
@@ -358,7 +358,7 @@ json_t *json_showtime(const booking_showtime *s)
 {
 	json_t *prices = json_object();
 	for (size_t i = 0; prices && i < s->price_count; i++)
-		json_object_set_new(prices, s->prices[i].category, json_integer((json_int_t)s->prices[i].amount));
+		json_object_set_new(prices, s->prices[i]->category, json_integer((json_int_t)s->prices[i]->amount));
 	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:o}", "id", s->id, "movie_id", s->movie_id, "screen_id",
 	                 s->screen_id, "starts_at", json_time(s->starts_at), "currency", s->currency, "prices",
 	                 prices, "status", s->status == BOOKING_SHOWTIME_CANCELLED ? "CANCELLED" : "SCHEDULED",
@@ -369,9 +369,9 @@ json_t *json_reservation(const booking_reservation *r)
 {
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < r->seat_count; i++)
-		json_array_append_new(seats, json_pack("{s:s,s:s,s:i,s:i}", "label", r->seats[i].label, "row",
-		                                       r->seats[i].row, "number", r->seats[i].number, "position",
-		                                       r->seats[i].position));
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:i,s:i}", "label", r->seats[i]->label, "row",
+		                                       r->seats[i]->row, "number", r->seats[i]->number, "position",
+		                                       r->seats[i]->position));
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:o,s:o,s:o,s:I}", "id", r->id, "user_id", r->user_id,
 	                 "showtime_id", r->showtime_id, "status", booking_status_name(r->status), "saga",
 	                 booking_saga_state_name(r->saga), "seats", seats, "total_amount", (json_int_t)r->total_amount,
@@ -399,7 +399,7 @@ json_t *json_seat_map(const booking_seat_map *m)
 {
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < m->count; i++) {
-		const booking_seat_state *s = &m->seats[i];
+		const booking_seat_state *s = m->seats[i];
 		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:I,s:s,s:i}", "label", s->label, "category",
 		                                       s->category, "status", seat_status_name(s->status), "price",
 		                                       (json_int_t)s->price, "row", s->row, "number", s->number));
@@ -441,7 +441,7 @@ void print_reservation(cli *c, const booking_reservation *r)
 		printf(" (held until %s)", fmt_time(when, sizeof when, r->expires_at));
 	printf("\n  seats    ");
 	for (size_t i = 0; i < r->seat_count; i++)
-		printf("%s%s", i ? " " : "", r->seats[i].label);
+		printf("%s%s", i ? " " : "", r->seats[i]->label);
 	printf("\n  total    %s\n", fmt_money(money, sizeof money, r->total_amount, r->currency));
 	printf("  showtime %s\n  user     %s\n", r->showtime_id, r->user_id);
 }

@@ -32,7 +32,7 @@ static size_t seat_column(const booking_seat_state *s, size_t index_in_row)
 static size_t row_end(const booking_seat_map *m, size_t i)
 {
 	size_t j = i + 1;
-	while (j < m->count && strcmp(m->seats[j].row, m->seats[i].row) == 0)
+	while (j < m->count && strcmp(m->seats[j]->row, m->seats[i]->row) == 0)
 		j++;
 	return j;
 }
@@ -43,7 +43,7 @@ static size_t widest_row(const booking_seat_map *m)
 	for (size_t i = 0; i < m->count;) {
 		size_t end = row_end(m, i);
 		for (size_t k = i; k < end; k++) {
-			size_t col = seat_column(&m->seats[k], k - i) + 1;
+			size_t col = seat_column(m->seats[k], k - i) + 1;
 			if (col > width)
 				width = col;
 		}
@@ -93,7 +93,7 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m)
 			colours[k] = "";
 		}
 		for (size_t k = i; k < end; k++) {
-			const booking_seat_state *s = &m->seats[k];
+			const booking_seat_state *s = m->seats[k];
 			size_t colno = seat_column(s, k - i);
 			if (colno >= columns)
 				continue;
@@ -102,13 +102,13 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m)
 			                 : s->status == BOOKING_SEAT_HELD ? ANSI_YELLOW
 			                                                  : ANSI_GREEN;
 		}
-		const char *row = m->seats[i].row;
+		const char *row = m->seats[i]->row;
 		fprintf(out, "  %s%-3s%s", col(c, ANSI_BOLD), row[0] ? row : "-", col(c, ANSI_RESET));
 		for (size_t k = 0; k < columns; k++)
 			fprintf(out, "%s%s%s ", col(c, colours[k]), cells[k], col(c, ANSI_RESET));
 		char money[48];
-		fprintf(out, " %s%s %s%s\n", col(c, ANSI_DIM), m->seats[i].category,
-		        fmt_money(money, sizeof money, m->seats[i].price, m->currency), col(c, ANSI_RESET));
+		fprintf(out, " %s%s %s%s\n", col(c, ANSI_DIM), m->seats[i]->category,
+		        fmt_money(money, sizeof money, m->seats[i]->price, m->currency), col(c, ANSI_RESET));
 		i = end;
 	}
 	fprintf(out, "\n  %s%s%s free   %s%s%s held   %s%s%s sold\n", col(c, ANSI_GREEN), g.free, col(c, ANSI_RESET),

@@ -191,12 +191,17 @@ static void set_text(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* A copy of an array of `n` items (NULL when n is 0, or when out of memory). */
-static void *array_dup(const void *src, size_t n, size_t size)
+/*
+ * A copy of the `n` records of `size` bytes that `src` points at, laid out
+ * as the public records hold arrays: a pointer per record, in one
+ * booking_record_array_new() block (NULL when n is 0, or when out of memory).
+ */
+static void *records_dup(const void *src, size_t n, size_t size)
 {
-	void *a = n ? booking_calloc(n, size) : NULL;
-	if (a)
-		memcpy(a, src, n * size);
+	void **a = NULL;
+	if (n && booking_record_array_new(&a, n, size) == 0)
+		for (size_t i = 0; i < n; i++)
+			memcpy(a[i], ((const void *const *)src)[i], size);
 	return a;
 }
 
@@ -246,7 +251,7 @@ static booking_screen *screen_dup(const booking_screen *src)
 		return NULL;
 	*s = *src;
 	s->name = text(src->name);
-	s->seats = array_dup(src->seats, src->seat_count, sizeof(*src->seats));
+	s->seats = records_dup(src->seats, src->seat_count, sizeof(**src->seats));
 	if (!s->name || (src->seat_count && !s->seats)) {
 		booking_screen_free(s);
 		return NULL;
@@ -260,7 +265,7 @@ static booking_showtime *showtime_dup(const booking_showtime *src)
 	if (!s)
 		return NULL;
 	*s = *src;
-	s->prices = array_dup(src->prices, src->price_count, sizeof(*src->prices));
+	s->prices = records_dup(src->prices, src->price_count, sizeof(**src->prices));
 	if (src->price_count && !s->prices) {
 		booking_showtime_free(s);
 		return NULL;
@@ -274,7 +279,7 @@ static booking_reservation *reservation_dup(const booking_reservation *src)
 	if (!r)
 		return NULL;
 	*r = *src;
-	r->seats = array_dup(src->seats, src->seat_count, sizeof(*src->seats));
+	r->seats = records_dup(src->seats, src->seat_count, sizeof(**src->seats));
 	if (src->seat_count && !r->seats) {
 		booking_reservation_free(r);
 		return NULL;
@@ -777,8 +782,8 @@ static showtime_row *showtime_row_new(const booking_showtime *s, const booking_s
 		return NULL;
 	}
 	for (size_t i = 0; i < screen->seat_count; i++) {
-		set_text(row->seats[i].label, sizeof(row->seats[i].label), screen->seats[i].label);
-		set_text(row->seats[i].category, sizeof(row->seats[i].category), screen->seats[i].category);
+		set_text(row->seats[i].label, sizeof(row->seats[i].label), screen->seats[i]->label);
+		set_text(row->seats[i].category, sizeof(row->seats[i].category), screen->seats[i]->category);
 		row->seats[i].status = BOOKING_SEAT_FREE;
 	}
 	return row;
@@ -862,9 +867,9 @@ static int hold_check(tiny_store *ts, const booking_store_hold *req, booking_sea
 	if (find_booking(ts, b->id))
 		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s exists already", b->id);
 	for (size_t i = 0; i < b->seat_count; i++) {
-		if (!find_seat(show, b->seats[i].label)) { /* name the label: the core words the refusal */
+		if (!find_seat(show, b->seats[i]->label)) { /* name the label: the core words the refusal */
 			if (taken)
-				taken[0] = b->seats[i];
+				taken[0] = *b->seats[i];
 			if (taken_count)
 				*taken_count = 1;
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "tinystore: unknown seat");
@@ -872,11 +877,11 @@ static int hold_check(tiny_store *ts, const booking_store_hold *req, booking_sea
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < b->seat_count; i++) {
-		const booking_store_seat *seat = find_seat(show, b->seats[i].label);
+		const booking_store_seat *seat = find_seat(show, b->seats[i]->label);
 		if (booking_store_seat_claimable(seat->status, seat->hold_until, req->now))
 			continue;
 		if (taken)
-			taken[n] = b->seats[i];
+			taken[n] = *b->seats[i];
 		n++;
 	}
 	if (taken_count)
@@ -921,7 +926,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st,
 	if (rc == 0) {
 		showtime_row *show = find_showtime(ts, b->showtime_id);
 		for (size_t i = 0; i < b->seat_count; i++) {
-			booking_store_seat *seat = find_seat(show, b->seats[i].label);
+			booking_store_seat *seat = find_seat(show, b->seats[i]->label);
 			seat->status = BOOKING_SEAT_HELD;
 			set_text(seat->booking_id, sizeof(seat->booking_id), b->id);
 			seat->hold_until = b->expires_at;
@@ -995,7 +1000,7 @@ static bool seats_owned(tiny_store *ts, const booking_reservation *b, int64_t st
 {
 	showtime_row *show = find_showtime(ts, b->showtime_id);
 	for (size_t i = 0; show && i < b->seat_count; i++) {
-		const booking_store_seat *seat = find_seat(show, b->seats[i].label);
+		const booking_store_seat *seat = find_seat(show, b->seats[i]->label);
 		if (!seat || (int64_t)seat->status != status || !same(seat->booking_id, b->id))
 			return false;
 	}
@@ -1066,7 +1071,7 @@ static void move_seats(tiny_store *ts, const booking_reservation *b, const booki
 {
 	showtime_row *show = find_showtime(ts, b->showtime_id);
 	for (size_t i = 0; show && i < b->seat_count; i++) {
-		booking_store_seat *seat = find_seat(show, b->seats[i].label);
+		booking_store_seat *seat = find_seat(show, b->seats[i]->label);
 		if (!seat || seat->status != mv->from || !same(seat->booking_id, b->id))
 			continue;
 		seat->status = mv->to;

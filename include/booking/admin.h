@@ -37,7 +37,7 @@ typedef struct booking_violation {
 /** What booking_check() found. Caller owns: booking_check_report_free(). */
 typedef struct booking_check_report {
 	size_t count;                 /**< violations found; 0 means all six invariants hold */
-	booking_violation *items;
+	booking_violation **items;    /**< `count` pointers: `items[i]->message` */
 	size_t bookings, seats, payments, events; /**< what was examined */
 } booking_check_report;
 

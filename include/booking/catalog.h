@@ -14,7 +14,16 @@ BOOKING_BEGIN_DECL
 /*
  * Records returned by the library are plain value structs (like libgit2's
  * git_signature): a snapshot, owned by the caller, freed with the matching
- * booking_*_free(). Fields are only ever appended in later versions.
+ * booking_*_free(). Fields are only ever appended in later versions, and
+ * that keeps the ABI because no caller depends on a record's size
+ * (doc/decisions.md, "Records and the ABI"):
+ *  - an array of records the library hands out is an array of pointers to
+ *    records (`items[i]->title`, `seats[i]->label`), so where record i is
+ *    does not depend on sizeof the record;
+ *  - an array of records the caller hands in comes with the size of its
+ *    records (`sizeof *seats`): the library reads the fields that fit in it
+ *    and takes the fields a newer release appended as zero. So does
+ *    booking_layout_parse(), which builds such an array for the caller.
  */
 
 /** A movie of the catalog. Caller owns: booking_movie_free(). */
@@ -63,7 +72,7 @@ typedef struct booking_screen {
 	char theater_id[BOOKING_ID_SIZE];
 	char *name;
 	size_t seat_count;
-	booking_seat *seats;      /**< in layout order: seats[i] is at position i */
+	booking_seat **seats;     /**< `seat_count` pointers, in layout order: `seats[i]` is at position i */
 	int64_t created_at;
 } booking_screen;
 
@@ -94,17 +103,17 @@ typedef struct booking_showtime {
 	int64_t starts_at;        /**< UTC ms */
 	char currency[BOOKING_CURRENCY_SIZE]; /**< ISO 4217, e.g. "EUR" */
 	size_t price_count;
-	booking_price *prices;    /**< one per seat category of the screen */
+	booking_price **prices;   /**< `price_count` pointers, one per seat category of the screen */
 	booking_showtime_status status;
 	int64_t created_at;
 } booking_showtime;
 
-/** Movies, `items[0..count)`; caller owns; free with booking_movie_list_free(). */
-typedef struct booking_movie_list { size_t count; booking_movie *items; } booking_movie_list;
-/** Theaters, `items[0..count)`; caller owns; free with booking_theater_list_free(). */
-typedef struct booking_theater_list { size_t count; booking_theater *items; } booking_theater_list;
-/** Showtimes, `items[0..count)`; caller owns; free with booking_showtime_list_free(). */
-typedef struct booking_showtime_list { size_t count; booking_showtime *items; } booking_showtime_list;
+/** Movies, `items[0..count)` pointers (`items[i]->title`); caller owns; free with booking_movie_list_free(). */
+typedef struct booking_movie_list { size_t count; booking_movie **items; } booking_movie_list;
+/** Theaters, `items[0..count)` pointers (`items[i]->name`); caller owns; free with booking_theater_list_free(). */
+typedef struct booking_theater_list { size_t count; booking_theater **items; } booking_theater_list;
+/** Showtimes, `items[0..count)` pointers (`items[i]->id`); caller owns; free with booking_showtime_list_free(). */
+typedef struct booking_showtime_list { size_t count; booking_showtime **items; } booking_showtime_list;
 
 /**
  * Parse a seat layout: comma-separated groups `ROWS:COUNT[:CATEGORY]`, where
@@ -115,15 +124,24 @@ typedef struct booking_showtime_list { size_t count; booking_showtime *items; } 
  * A row may appear once; a layout has at most 5000 seats (a screen's limit)
  * and the spec at most 4096 bytes.
  *
- * @param seats_out set to `*count_out` seats in layout order; caller owns,
- *                  free with booking_free(); NULL after a failure.
+ * The seats are made for booking_screen_create(): an array of records of
+ * the caller's size `seat_size`, which the caller passes on with them
+ * (fields past `seat_size` are not written; fields of the caller's record
+ * this library does not know are zero).
+ *
+ * @param seats_out set to `*count_out` seats in layout order, `seat_size`
+ *                  bytes apart; caller owns, free with booking_free();
+ *                  NULL after a failure.
  * @param count_out set to the number of seats; 0 after a failure.
  * @param spec      the layout text; borrowed.
+ * @param seat_size sizeof(booking_seat) as the caller knows it (`sizeof **seats_out`).
  * @return 0, BOOKING_EVALIDATION (NULL output, empty or too long spec, bad
- *         group: the message says where), BOOKING_ENOMEM.
+ *         group: the message says where; field "seat_size" smaller than
+ *         the first release's booking_seat), BOOKING_ENOMEM.
  * Thread-safe; needs no handle.
  */
-BOOKING_EXTERN(booking_error_code) booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec);
+BOOKING_EXTERN(booking_error_code) booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec,
+                                                        size_t seat_size);
 
 /**
  * Create a movie (admin or system).
@@ -257,11 +275,15 @@ BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
  * @param ctx        an admin or system ctx; borrowed for the call.
  * @param theater_id the theater; borrowed.
  * @param name       UTF-8, 1..200 bytes; copied.
- * @param seats      `seat_count` seats (booking_layout_parse() makes them); copied, borrowed for the call.
+ * @param seats      `seat_count` seats, `seat_size` bytes apart (booking_layout_parse()
+ *                   makes them); copied, borrowed for the call.
  * @param seat_count 1..5000.
+ * @param seat_size  sizeof(booking_seat) as the caller knows it (`sizeof *seats`):
+ *                   fields past it are taken as zero.
  * @return 0, BOOKING_ETHEATER_NOT_FOUND (no such theater, or `theater_id` is no id),
  *         BOOKING_EVALIDATION (NULL `bk`, a ctx of unknown version or role,
- *         an argument out of range: the details name the field),
+ *         an argument out of range: the details name the field; field
+ *         "seat_size" smaller than the first release's booking_seat),
  *         BOOKING_EUNAUTHORIZED (NULL `ctx`), BOOKING_EFORBIDDEN (not admin
  *         or system), BOOKING_EUNAVAILABLE (the store is unreachable or its
  *         circuit is open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
@@ -270,7 +292,7 @@ BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
  */
 BOOKING_EXTERN(booking_error_code) booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx,
                                           const char *theater_id, const char *name,
-                                          const booking_seat *seats, size_t seat_count);
+                                          const booking_seat *seats, size_t seat_count, size_t seat_size);
 /**
  * Read one screen by id. Anyone may read the catalog (an anonymous ctx will do).
  * @param out set to the screen (caller owns; free with booking_screen_free()); NULL after a failure.
@@ -305,11 +327,15 @@ BOOKING_EXTERN(void) booking_screen_free(booking_screen *s);
  * @param screen_id   the screen; borrowed.
  * @param starts_at   UTC ms, after booking_now().
  * @param currency    ISO 4217 code ("EUR"); copied.
- * @param prices      `price_count` prices, one per seat category; copied, borrowed for the call.
+ * @param prices      `price_count` prices, one per seat category, `price_size`
+ *                    bytes apart; copied, borrowed for the call.
  * @param price_count 1..64.
+ * @param price_size  sizeof(booking_price) as the caller knows it (`sizeof *prices`):
+ *                    fields past it are taken as zero.
  * @return 0, BOOKING_EMOVIE_NOT_FOUND, BOOKING_ESCREEN_NOT_FOUND,
  *         BOOKING_EVALIDATION (NULL `bk`, a ctx of unknown version or role,
- *         an argument out of range: the details name the field),
+ *         an argument out of range: the details name the field; field
+ *         "price_size" smaller than the first release's booking_price),
  *         BOOKING_EUNAUTHORIZED (NULL `ctx`), BOOKING_EFORBIDDEN (not admin
  *         or system), BOOKING_EUNAVAILABLE (the store is unreachable or its
  *         circuit is open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
@@ -319,7 +345,7 @@ BOOKING_EXTERN(void) booking_screen_free(booking_screen *s);
 BOOKING_EXTERN(booking_error_code) booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx,
                                             const char *movie_id, const char *screen_id, int64_t starts_at,
                                             const char *currency, const booking_price *prices,
-                                            size_t price_count);
+                                            size_t price_count, size_t price_size);
 /**
  * Read one showtime by id. Anyone may read the catalog (an anonymous ctx will do).
  * @param out set to the showtime (caller owns; free with booking_showtime_free()); NULL after a failure.
@@ -394,7 +420,7 @@ typedef struct booking_seat_map {
 	char showtime_id[BOOKING_ID_SIZE];
 	char currency[BOOKING_CURRENCY_SIZE];
 	size_t count;
-	booking_seat_state *seats; /**< in layout order: seats[i] is the seat at position i */
+	booking_seat_state **seats; /**< `count` pointers, in layout order: `seats[i]` is the seat at position i */
 	size_t free_count, held_count, sold_count;
 } booking_seat_map;
 

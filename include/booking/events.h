@@ -127,8 +127,11 @@ typedef struct booking_dead_letter {
 	int64_t dead_at;
 } booking_dead_letter;
 
-/** Dead letters, `items[0..count)`; caller owns; free with booking_dead_letter_list_free(). */
-typedef struct booking_dead_letter_list { size_t count; booking_dead_letter *items; } booking_dead_letter_list;
+/**
+ * Dead letters, `items[0..count)` pointers (`items[i]->reason`); caller owns;
+ * free with booking_dead_letter_list_free().
+ */
+typedef struct booking_dead_letter_list { size_t count; booking_dead_letter **items; } booking_dead_letter_list;
 
 /**
  * Dead letters of `group`, oldest first.

@@ -50,7 +50,7 @@ typedef struct booking_reservation {
 	booking_status status;
 	booking_saga_state saga;
 	size_t seat_count;
-	booking_seat_ref *seats;  /**< in layout order (by position): J9 J10 J11, not J10 J11 J9 */
+	booking_seat_ref **seats; /**< `seat_count` pointers, in layout order (by position): J9 J10 J11, not J10 J11 J9 */
 	int64_t total_amount;     /**< minor units */
 	char currency[BOOKING_CURRENCY_SIZE];
 	int64_t created_at;
@@ -62,7 +62,7 @@ typedef struct booking_reservation {
 /** A page of bookings (booking_reservation_list_for_user). */
 typedef struct booking_reservation_list {
 	size_t count;
-	booking_reservation *items;
+	booking_reservation **items; /**< `count` pointers: `items[i]->id` */
 	/**
 	 * Cursor of the following page (pass it back as `cursor`), or NULL on
 	 * the last page. Opaque, at most BOOKING_CURSOR_SIZE - 1 bytes; owned

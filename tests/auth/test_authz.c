@@ -96,11 +96,11 @@ START_TEST(a_customer_cannot_add_a_showtime_but_an_admin_can)
 	booking_price price = {"standard", 900};
 	booking_showtime *s = NULL;
 	int64_t starts = booking_now(A.f.bk) + 2 * FX_DAY;
-	ck_assert_code(booking_showtime_create(&s, A.f.bk, &alice, A.f.movie_id, A.f.screen_id, starts, "EUR", &price, 1),
+	ck_assert_code(booking_showtime_create(&s, A.f.bk, &alice, A.f.movie_id, A.f.screen_id, starts, "EUR", &price, 1, sizeof(booking_price)),
 	               "FORBIDDEN");
 	ck_assert_code(booking_movie_create(NULL, A.f.bk, &alice, "Bootleg", 80), "FORBIDDEN");
 	ck_assert_code(booking_theater_create(NULL, A.f.bk, &alice, "Garage", NULL), "FORBIDDEN");
-	ck_assert_ok(booking_showtime_create(&s, A.f.bk, &admin, A.f.movie_id, A.f.screen_id, starts, "EUR", &price, 1));
+	ck_assert_ok(booking_showtime_create(&s, A.f.bk, &admin, A.f.movie_id, A.f.screen_id, starts, "EUR", &price, 1, sizeof(booking_price)));
 	booking_showtime_free(s);
 }
 END_TEST

@@ -80,7 +80,7 @@ int main()
 	}
 	booking_seat *seats = nullptr;
 	size_t n = 0;
-	int rc = booking_layout_parse(&seats, &n, "A-B:3");
+	int rc = booking_layout_parse(&seats, &n, "A-B:3", sizeof *seats);
 	booking_free(seats);
 	booking_close(bk);
 	return rc == 0 && n == 6 ? 0 : 1;

@@ -254,10 +254,10 @@ static void world_catalog(world *w)
 	size_t n = 0;
 	SETUP("movie", booking_movie_create(&m, w->bk, &admin, "Alien", 117));
 	SETUP("theater", booking_theater_create(&t, w->bk, &admin, "Rex", "Bern"));
-	SETUP("layout", booking_layout_parse(&seats, &n, "A-B:5,C:4:premium"));
-	SETUP("screen", booking_screen_create(&s, w->bk, &admin, t->id, "One", seats, n));
+	SETUP("layout", booking_layout_parse(&seats, &n, "A-B:5,C:4:premium", sizeof *seats));
+	SETUP("screen", booking_screen_create(&s, w->bk, &admin, t->id, "One", seats, n, sizeof *seats));
 	booking_price prices[] = {{"standard", 1250}, {"premium", 1800}};
-	SETUP("showtime", booking_showtime_create(&st, w->bk, &admin, m->id, s->id, T0 + DAY, "EUR", prices, 2));
+	SETUP("showtime", booking_showtime_create(&st, w->bk, &admin, m->id, s->id, T0 + DAY, "EUR", prices, 2, sizeof *prices));
 	snprintf(w->movie_id, sizeof(w->movie_id), "%s", m->id);
 	snprintf(w->theater_id, sizeof(w->theater_id), "%s", t->id);
 	snprintf(w->screen_id, sizeof(w->screen_id), "%s", s->id);
@@ -466,12 +466,12 @@ static int run_catalog_create(world *w)
 		goto out;
 	if ((rc = booking_theater_create(&t, w->bk, &admin, "Rex", NULL)) < 0)
 		goto out;
-	if ((rc = booking_layout_parse(&seats, &n, "A-B:5,C:4:premium")) < 0)
+	if ((rc = booking_layout_parse(&seats, &n, "A-B:5,C:4:premium", sizeof *seats)) < 0)
 		goto out;
-	if ((rc = booking_screen_create(&s, w->bk, &admin, t->id, "One", seats, n)) < 0)
+	if ((rc = booking_screen_create(&s, w->bk, &admin, t->id, "One", seats, n, sizeof *seats)) < 0)
 		goto out;
 	booking_price prices[] = {{"standard", 1250}, {"premium", 1800}};
-	rc = booking_showtime_create(&st, w->bk, &admin, m->id, s->id, T0 + DAY, "EUR", prices, 2);
+	rc = booking_showtime_create(&st, w->bk, &admin, m->id, s->id, T0 + DAY, "EUR", prices, 2, sizeof *prices);
 out:
 	booking_free(seats);
 	booking_movie_free(m);
@@ -680,7 +680,7 @@ static int run_layout(world *w)
 	(void)w;
 	booking_seat *seats = NULL;
 	size_t n = 0;
-	int rc = booking_layout_parse(&seats, &n, "A-H:15,J:10:premium,K-M:40:box");
+	int rc = booking_layout_parse(&seats, &n, "A-H:15,J:10:premium,K-M:40:box", sizeof *seats);
 	if (rc == 0 && n != 8 * 15 + 10 + 3 * 40)
 		rc = BOOKING_EINTERNAL;
 	booking_free(seats);
@@ -704,15 +704,18 @@ static int run_record_copy(world *w)
 	booking_seat seats[2] = {{.label = "A1", .category = "standard"}, {.label = "A2", .category = "premium"}};
 	booking_price prices[1] = {{"standard", 1250}};
 	booking_seat_ref refs[2] = {{.label = "A1"}, {.label = "A2"}};
+	booking_seat *seat_ptrs[2] = {&seats[0], &seats[1]};
+	booking_price *price_ptrs[1] = {&prices[0]};
+	booking_seat_ref *ref_ptrs[2] = {&refs[0], &refs[1]};
 	booking_movie m = {"m1", (char *)"The Matrix", 136, T0};
 	booking_theater t = {"t1", (char *)"Le Grand Rex", (char *)"Paris", T0};
-	booking_screen sc = {"s1", "t1", (char *)"Salle 1", 2, seats, T0};
-	booking_showtime sh = {"sh1", "m1", "s1", T0, "EUR", 1, prices, BOOKING_SHOWTIME_SCHEDULED, T0};
+	booking_screen sc = {"s1", "t1", (char *)"Salle 1", 2, seat_ptrs, T0};
+	booking_showtime sh = {"sh1", "m1", "s1", T0, "EUR", 1, price_ptrs, BOOKING_SHOWTIME_SCHEDULED, T0};
 	booking_reservation r = {0};
 	booking_payment p = {0};
 	booking_user u = {"u1", (char *)"alice@example.com", BOOKING_ROLE_CUSTOMER, T0, T0};
 	r.seat_count = 2;
-	r.seats = refs;
+	r.seats = ref_ptrs;
 	booking_movie *mc = NULL;
 	booking_theater *tc = NULL;
 	booking_screen *scc = NULL;
@@ -823,7 +826,7 @@ static size_t count_dead_letters_why(world *w, char *reason, size_t reason_size)
 	ck_assert_msg(rc == 0, "dead_letters: %s", booking_error_last()->message);
 	size_t n = l->count;
 	if (reason)
-		snprintf(reason, reason_size, "%s (%s)", n ? l->items[0].reason : "", n ? l->items[0].group : "");
+		snprintf(reason, reason_size, "%s (%s)", n ? l->items[0]->reason : "", n ? l->items[0]->group : "");
 	booking_dead_letter_list_free(l);
 	return n;
 }
@@ -1008,9 +1011,9 @@ static void audit_event(world *w, const audited_event *e)
 		ck_assert_msg(rc == 0, "event %s: its booking: %s", e->id, booking_error_last()->message);
 		for (size_t i = 0; i < r->seat_count; i++) {
 			char quoted[BOOKING_LABEL_SIZE + 2];
-			snprintf(quoted, sizeof(quoted), "\"%s\"", r->seats[i].label);
+			snprintf(quoted, sizeof(quoted), "\"%s\"", r->seats[i]->label);
 			ck_assert_msg(has_text(e->data_json, quoted), "event %s %s: seat %s missing from %s", e->id, e->type,
-			              r->seats[i].label, e->data_json);
+			              r->seats[i]->label, e->data_json);
 		}
 		booking_reservation_free(r);
 	}
@@ -1050,8 +1053,8 @@ static void check_store(world *w, const char *flow_name, long n)
 	ck_assert_msg(rc == 0, "%s N=%ld: booking_check: %s", flow_name, n, booking_error_last()->message);
 	if (r->count) {
 		for (size_t i = 0; i < r->count; i++)
-			fprintf(stderr, "  invariant %d: %s %s\n", (int)r->items[i].invariant, r->items[i].entity_id,
-			        r->items[i].message);
+			fprintf(stderr, "  invariant %d: %s %s\n", (int)r->items[i]->invariant, r->items[i]->entity_id,
+			        r->items[i]->message);
 	}
 	size_t count = r->count;
 	booking_check_report_free(r);

@@ -215,13 +215,13 @@ static void setup(void)
 	booking_ctx_init(&admin, "admin", BOOKING_ROLE_ADMIN);
 	ck_assert_int_eq(booking_movie_create(&m, bk, &admin, "Clockwork", 120), 0);
 	ck_assert_int_eq(booking_theater_create(&t, bk, &admin, "Odeon", "Lyon"), 0);
-	ck_assert_int_eq(booking_layout_parse(&seats, &n, "A-B:10"), 0);
-	ck_assert_int_eq(booking_screen_create(&s, bk, &admin, t->id, "Screen 1", seats, n), 0);
+	ck_assert_int_eq(booking_layout_parse(&seats, &n, "A-B:10", sizeof *seats), 0);
+	ck_assert_int_eq(booking_screen_create(&s, bk, &admin, t->id, "Screen 1", seats, n, sizeof *seats), 0);
 	memset(&price, 0, sizeof(price));
 	snprintf(price.category, sizeof(price.category), "standard");
 	price.amount = 1250;
 	ck_assert_int_eq(
-	    booking_showtime_create(&st, bk, &admin, m->id, s->id, booking_now(bk) + 24 * 60 * MINUTE, "EUR", &price, 1), 0);
+	    booking_showtime_create(&st, bk, &admin, m->id, s->id, booking_now(bk) + 24 * 60 * MINUTE, "EUR", &price, 1, sizeof(booking_price)), 0);
 	snprintf(showtime_id, sizeof(showtime_id), "%s", st->id);
 	booking_showtime_free(st);
 	booking_screen_free(s);

@@ -305,10 +305,10 @@ static void seed(char showtime_id[BOOKING_ID_SIZE])
 	assert_ok(open_handle(&bk, NULL), "open");
 	assert_ok(booking_movie_create(&m, bk, &admin, "Race", 120), "movie");
 	assert_ok(booking_theater_create(&t, bk, &admin, "Odeon", "Lyon"), "theater");
-	assert_ok(booking_layout_parse(&seats, &n, LAYOUT), "layout");
-	assert_ok(booking_screen_create(&s, bk, &admin, t->id, "One", seats, n), "screen");
+	assert_ok(booking_layout_parse(&seats, &n, LAYOUT, sizeof *seats), "layout");
+	assert_ok(booking_screen_create(&s, bk, &admin, t->id, "One", seats, n, sizeof *seats), "screen");
 	assert_ok(booking_showtime_create(&sh, bk, &admin, m->id, s->id, booking_now(bk) + 24 * 3600 * 1000LL, "EUR",
-	                                  &price, 1),
+	                                  &price, 1, sizeof(booking_price)),
 	          "showtime");
 	snprintf(showtime_id, BOOKING_ID_SIZE, "%s", sh->id);
 	booking_free(seats);
@@ -325,8 +325,8 @@ static size_t violations(booking *bk)
 	assert_ok(booking_check(&rep, bk), "check");
 	size_t n = rep->count;
 	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "violation %d %s: %s\n", (int)rep->items[i].invariant, rep->items[i].entity_id,
-		        rep->items[i].message);
+		fprintf(stderr, "violation %d %s: %s\n", (int)rep->items[i]->invariant, rep->items[i]->entity_id,
+		        rep->items[i]->message);
 	booking_check_report_free(rep);
 	return n;
 }
@@ -346,8 +346,8 @@ static size_t confirmed_seats(booking *bk)
 				assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user, BOOKING_PAGE_MAX, cursor),
 				          "list bookings");
 				for (size_t k = 0; k < l->count; k++)
-					if (l->items[k].status == BOOKING_STATUS_CONFIRMED)
-						n += l->items[k].seat_count;
+					if (l->items[k]->status == BOOKING_STATUS_CONFIRMED)
+						n += l->items[k]->seat_count;
 				snprintf(cursor, sizeof cursor, "%s", l->next_cursor ? l->next_cursor : "");
 				booking_reservation_list_free(l);
 			} while (*cursor);
@@ -360,13 +360,13 @@ static int live_seats_of_page(const booking_reservation_list *l, bool held[SEATS
 {
 	int count = 0;
 	for (size_t k = 0; k < l->count; k++) {
-		const booking_reservation *b = &l->items[k];
+		const booking_reservation *b = l->items[k];
 		if (b->status != BOOKING_STATUS_PENDING && b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
 			continue;
 		for (size_t s = 0; s < b->seat_count; s++) {
-			int seat = (b->seats[s].label[0] - 'A') * 10 + atoi(b->seats[s].label + 1) - 1;
-			ck_assert_msg(seat >= 0 && seat < SEATS, "odd label %s", b->seats[s].label);
-			ck_assert_msg(!held[seat], "seat %s in two live bookings of the victim", b->seats[s].label);
+			int seat = (b->seats[s]->label[0] - 'A') * 10 + atoi(b->seats[s]->label + 1) - 1;
+			ck_assert_msg(seat >= 0 && seat < SEATS, "odd label %s", b->seats[s]->label);
+			ck_assert_msg(!held[seat], "seat %s in two live bookings of the victim", b->seats[s]->label);
 			held[seat] = true;
 			count++;
 		}
@@ -495,8 +495,8 @@ START_TEST(killed_process_leaves_no_violation_and_its_seats_come_free)
 	ck_assert_uint_eq(map->sold_count, sold);
 	for (int s = 0; s < SEATS; s++)
 		if (victim_held[s])
-			ck_assert_msg(map->seats[s].status == BOOKING_SEAT_FREE, "seat %s of the killed process shows %d",
-			              map->seats[s].label, (int)map->seats[s].status);
+			ck_assert_msg(map->seats[s]->status == BOOKING_SEAT_FREE, "seat %s of the killed process shows %d",
+			              map->seats[s]->label, (int)map->seats[s]->status);
 	booking_seat_map_free(map);
 
 	booking_ctx claimer;

@@ -184,6 +184,10 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	booking_seat seats[2] = {{.label = "A1", .category = "standard"}, {.label = "A2", .category = "premium"}};
 	booking_price prices[2] = {{"standard", 1200}, {"premium", 1850}};
 	booking_seat_ref held[1] = {{.label = "A1"}};
+	/* the records' arrays are arrays of pointers */
+	booking_seat *seat_ptrs[2] = {&seats[0], &seats[1]};
+	booking_price *price_ptrs[2] = {&prices[0], &prices[1]};
+	booking_seat_ref *held_ptrs[1] = {&held[0]};
 	booking_movie movie = {0}, *m = NULL;
 	booking_theater theater = {0}, *t = NULL;
 	booking_screen screen = {0}, *sc = NULL;
@@ -216,7 +220,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	booking_uuid_v7(screen.id, now);
 	memcpy(screen.theater_id, theater.id, sizeof screen.theater_id);
 	screen.name = "1";
-	screen.seats = seats;
+	screen.seats = seat_ptrs;
 	screen.seat_count = 2;
 	screen.created_at = now;
 	assert_ok(st->catalog->screen_insert(st, &screen));
@@ -226,7 +230,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	showtime.starts_at = now + 86400000;
 	memcpy(showtime.currency, "EUR", 4);
 	showtime.status = BOOKING_SHOWTIME_SCHEDULED;
-	showtime.prices = prices;
+	showtime.prices = price_ptrs;
 	showtime.price_count = 2;
 	showtime.created_at = now;
 	assert_ok(st->catalog->showtime_insert(st, &showtime));
@@ -244,7 +248,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	memcpy(b.showtime_id, showtime.id, sizeof b.showtime_id);
 	b.status = BOOKING_STATUS_PENDING;
 	b.saga = BOOKING_SAGA_SEATS_RESERVED;
-	b.seats = held;
+	b.seats = held_ptrs;
 	b.seat_count = 1;
 	b.total_amount = 1200;
 	memcpy(b.currency, "EUR", 4);
@@ -330,17 +334,17 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	/* what they read (the arrays come back as JSON on this store) */
 	assert_ok(st->catalog->screen_get(&sc, st, screen.id));
 	ck_assert_uint_eq(sc->seat_count, 2);
-	ck_assert_str_eq(sc->seats[1].label, "A2");
-	ck_assert_str_eq(sc->seats[1].category, "premium");
+	ck_assert_str_eq(sc->seats[1]->label, "A2");
+	ck_assert_str_eq(sc->seats[1]->category, "premium");
 	booking_screen_free(sc);
 	assert_ok(st->catalog->showtime_get(&sh, st, showtime.id));
 	ck_assert_uint_eq(sh->price_count, 2);
-	ck_assert_str_eq(sh->prices[1].category, "premium");
-	ck_assert_int_eq(sh->prices[1].amount, 1850);
+	ck_assert_str_eq(sh->prices[1]->category, "premium");
+	ck_assert_int_eq(sh->prices[1]->amount, 1850);
 	booking_showtime_free(sh);
 	assert_ok(st->ledger->booking_get(&r, st, b.id));
 	ck_assert_uint_eq(r->seat_count, 1);
-	ck_assert_str_eq(r->seats[0].label, "A1");
+	ck_assert_str_eq(r->seats[0]->label, "A1");
 	ck_assert_int_eq(r->version, 3);
 	booking_reservation_free(r);
 	st->free(st);

@@ -118,6 +118,7 @@ static void seed(world *w, const char *layout)
 	booking_screen s;
 	booking_showtime sh;
 	booking_price price = {"standard", 1000};
+	booking_price *price_ptr = &price;
 	booking_seat *seats = NULL;
 	size_t n = 0;
 
@@ -125,15 +126,20 @@ static void seed(world *w, const char *layout)
 	booking_uuid_v7(t.id, T0);
 	ck_assert_ok(w->st->catalog->movie_insert(w->st, &m));
 	ck_assert_ok(w->st->catalog->theater_insert(w->st, &t));
-	ck_assert_ok(booking_layout_parse(&seats, &n, layout));
+	ck_assert_ok(booking_layout_parse(&seats, &n, layout, sizeof *seats));
 	memset(&s, 0, sizeof s);
 	booking_uuid_v7(s.id, T0);
 	memcpy(s.theater_id, t.id, BOOKING_ID_SIZE);
 	s.name = (char *)"One";
 	s.seat_count = n;
-	s.seats = seats;
+	booking_seat **ptrs = calloc(n, sizeof *ptrs); /* a screen's seats are an array of pointers */
+	ck_assert_ptr_nonnull(ptrs);
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = &seats[i];
+	s.seats = ptrs;
 	s.created_at = T0;
 	ck_assert_ok(w->st->catalog->screen_insert(w->st, &s));
+	free(ptrs);
 	booking_free(seats);
 	memset(&sh, 0, sizeof sh);
 	booking_uuid_v7(sh.id, T0);
@@ -142,7 +148,7 @@ static void seed(world *w, const char *layout)
 	sh.starts_at = T0 + 24 * 60 * MINUTE;
 	memcpy(sh.currency, "EUR", 4);
 	sh.price_count = 1;
-	sh.prices = &price;
+	sh.prices = &price_ptr;
 	sh.status = BOOKING_SHOWTIME_SCHEDULED;
 	sh.created_at = T0;
 	ck_assert_ok(w->st->catalog->showtime_insert(w->st, &sh));
@@ -152,6 +158,7 @@ static void seed(world *w, const char *layout)
 typedef struct hold_req {
 	booking_reservation r;
 	booking_seat_ref seat;
+	booking_seat_ref *seat_ptr; /* r.seats: one pointer, to `seat` */
 	booking_event_record ev;
 	booking_store_hold req;
 } hold_req;
@@ -167,7 +174,8 @@ static void hold_init(hold_req *h, const world *w, const char *user, const char 
 	h->r.saga = BOOKING_SAGA_SEATS_RESERVED;
 	snprintf(h->seat.label, sizeof h->seat.label, "%s", label);
 	h->r.seat_count = 1;
-	h->r.seats = &h->seat;
+	h->seat_ptr = &h->seat;
+	h->r.seats = &h->seat_ptr;
 	h->r.total_amount = 1000;
 	memcpy(h->r.currency, "EUR", 4);
 	h->r.created_at = h->r.updated_at = T0;

@@ -148,14 +148,14 @@ void ft_big_showtime(fx *f, const char *layout, char showtime_id[BOOKING_ID_SIZE
 	booking_price price;
 	size_t n = 0;
 
-	ck_assert_ok(booking_layout_parse(&seats, &n, layout));
-	ck_assert_ok(booking_screen_create(&s, f->bk, &admin, f->theater_id, "Big screen", seats, n));
+	ck_assert_ok(booking_layout_parse(&seats, &n, layout, sizeof *seats));
+	ck_assert_ok(booking_screen_create(&s, f->bk, &admin, f->theater_id, "Big screen", seats, n, sizeof *seats));
 	booking_free(seats);
 	memset(&price, 0, sizeof(price));
 	snprintf(price.category, sizeof(price.category), "standard");
 	price.amount = FX_PRICE;
 	ck_assert_ok(booking_showtime_create(&st, f->bk, &admin, f->movie_id, s->id, booking_now(f->bk) + FX_DAY, "EUR",
-	                                     &price, 1));
+	                                     &price, 1, sizeof(booking_price)));
 	snprintf(showtime_id, BOOKING_ID_SIZE, "%s", st->id);
 	booking_showtime_free(st);
 	booking_screen_free(s);

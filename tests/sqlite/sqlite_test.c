@@ -81,10 +81,10 @@ void sqt_seed(booking *bk, const char *layout, char showtime_id[BOOKING_ID_SIZE]
 
 	sqt_assert_ok(booking_movie_create(&movie, bk, &admin, "The Race", 120));
 	sqt_assert_ok(booking_theater_create(&theater, bk, &admin, "Odeon", "Lyon"));
-	sqt_assert_ok(booking_layout_parse(&seats, &seat_count, layout));
-	sqt_assert_ok(booking_screen_create(&screen, bk, &admin, theater->id, "Screen 1", seats, seat_count));
+	sqt_assert_ok(booking_layout_parse(&seats, &seat_count, layout, sizeof *seats));
+	sqt_assert_ok(booking_screen_create(&screen, bk, &admin, theater->id, "Screen 1", seats, seat_count, sizeof *seats));
 	sqt_assert_ok(booking_showtime_create(&showtime, bk, &admin, movie->id, screen->id,
-	                                      booking_now(bk) + INT64_C(86400000), "EUR", &price, 1));
+	                                      booking_now(bk) + INT64_C(86400000), "EUR", &price, 1, sizeof(booking_price)));
 	memcpy(showtime_id, showtime->id, BOOKING_ID_SIZE);
 	booking_showtime_free(showtime);
 	booking_screen_free(screen);
@@ -157,8 +157,8 @@ size_t sqt_check_violations(booking *bk)
 	sqt_assert_ok(booking_check(&r, bk));
 	n = r->count;
 	for (size_t i = 0; i < r->count; i++)
-		fprintf(stderr, "violation %d on %s: %s\n", (int)r->items[i].invariant, r->items[i].entity_id,
-		        r->items[i].message);
+		fprintf(stderr, "violation %d on %s: %s\n", (int)r->items[i]->invariant, r->items[i]->entity_id,
+		        r->items[i]->message);
 	booking_check_report_free(r);
 	return n;
 }

@@ -112,7 +112,7 @@ static int on_booking(const booking_reservation *b, void *payload)
 	ck_assert_int_le(b->seat_count, MAX_SEATS);
 	sb->seat_count = b->seat_count;
 	for (size_t i = 0; i < b->seat_count; i++)
-		memcpy(sb->labels[i], b->seats[i].label, BOOKING_LABEL_SIZE);
+		memcpy(sb->labels[i], b->seats[i]->label, BOOKING_LABEL_SIZE);
 	return 0;
 }
 

@@ -221,14 +221,14 @@ START_TEST(processes_and_threads_racing_never_double_book)
 			sqt_assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user, BOOKING_PAGE_MAX, NULL));
 			ck_assert_ptr_null(l->next_cursor); /* ATTEMPTS holds at most: one page */
 			for (size_t k = 0; k < l->count; k++) {
-				const booking_reservation *b = &l->items[k];
+				const booking_reservation *b = l->items[k];
 
 				if (b->status != BOOKING_STATUS_PENDING)
 					continue;
 				pending++;
 				pending_seats += (int)b->seat_count;
 				for (size_t s = 0; s < b->seat_count; s++) {
-					int row = b->seats[s].label[0] - 'A', col = atoi(b->seats[s].label + 1) - 1;
+					int row = b->seats[s]->label[0] - 'A', col = atoi(b->seats[s]->label + 1) - 1;
 
 					ck_assert(row >= 0 && row < ROWS && col >= 0 && col < 10);
 					owners[row * 10 + col]++;
@@ -244,9 +244,9 @@ START_TEST(processes_and_threads_racing_never_double_book)
 
 		sqt_label(s, label);
 		ck_assert_msg(owners[s] <= 1, "seat %s belongs to %d bookings", label, owners[s]);
-		ck_assert_str_eq(map->seats[s].label, label);
-		ck_assert_msg((map->seats[s].status == BOOKING_SEAT_HELD) == (owners[s] == 1),
-		              "seat %s: map says %d, %d owners", label, (int)map->seats[s].status, owners[s]);
+		ck_assert_str_eq(map->seats[s]->label, label);
+		ck_assert_msg((map->seats[s]->status == BOOKING_SEAT_HELD) == (owners[s] == 1),
+		              "seat %s: map says %d, %d owners", label, (int)map->seats[s]->status, owners[s]);
 	}
 	ck_assert_int_eq(pending, sum.holds_ok - sum.cancels);
 	ck_assert_int_eq(pending_seats, sum.seats_live);

@@ -42,10 +42,12 @@ BOOKING_BEGIN_DECL
  * payment_list_by_status (the status comes from the core), and
  * payment_attempts counts the status it is given; and gave the root the
  * store's clock (clock_now, optional); 6 put the outputs first in every
- * member, in place (outputs, then the store, then the inputs, as the
- * public calls). A store must declare 6: booking_open() refuses one built
- * against an older header (its members would be called with the wrong
- * arguments).
+ * member (outputs, then the store, then the inputs, as the public calls)
+ * and made the arrays of records the store exchanges (a screen's seats, a
+ * showtime's prices, a booking's seats, each seat with its position)
+ * arrays of pointers (<booking/sys/records.h>). A store must declare 6:
+ * booking_open() refuses one built against an older header (its members
+ * would be called with the wrong arguments or records).
  */
 #define BOOKING_STORE_VERSION 6
 
