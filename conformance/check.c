@@ -21,7 +21,7 @@
 
 typedef struct flow {
 	FILE *out;
-	booking *bk;
+	booking_handle *bk;
 	booking_clock *clock;
 	char url[600], file[600];
 	char key_dir[300], key_file[400];
@@ -142,7 +142,7 @@ static bool seed(flow *f)
 	return true;
 }
 
-/* Hold one or two seats as `user`; the booking id into `id_out` on success. */
+/* Hold one or two seats as `user`; the reservation id into `id_out` on success. */
 static int hold(flow *f, const char *user, const char *a, const char *b, char id_out[BOOKING_ID_SIZE])
 {
 	const char *labels[2] = {a, b};
@@ -158,7 +158,7 @@ static int hold(flow *f, const char *user, const char *a, const char *b, char id
 	return rc;
 }
 
-static int pay(flow *f, const char *user, const char *booking_id, const char *key, const char *card,
+static int pay(flow *f, const char *user, const char *reservation_id, const char *key, const char *card,
                char payment_out[BOOKING_ID_SIZE])
 {
 	booking_payment *p = NULL;
@@ -166,7 +166,7 @@ static int pay(flow *f, const char *user, const char *booking_id, const char *ke
 	int rc;
 
 	booking_ctx_init(&c, user, BOOKING_ROLE_CUSTOMER);
-	rc = booking_pay(&p, f->bk, &c, booking_id, key, card);
+	rc = booking_pay(&p, f->bk, &c, reservation_id, key, card);
 	if (rc == 0 && payment_out)
 		snprintf(payment_out, BOOKING_ID_SIZE, "%s", p->id);
 	booking_payment_free(p);
@@ -213,7 +213,7 @@ static void traffic(flow *f)
 	if (!ok(f, "booking_consume", booking_consume(&handled, f->bk, &co, count_event, &applied)))
 		return;
 	if (n != 2 || relayed == 0 || handled != relayed) {
-		flow_fail(f, "expected 2 expired bookings and every relayed event consumed; got %zu expired, %zu relayed, %zu consumed",
+		flow_fail(f, "expected 2 expired reservations and every relayed event consumed; got %zu expired, %zu relayed, %zu consumed",
 		     n, relayed, handled);
 	}
 }

@@ -43,7 +43,7 @@ typedef struct worker {
 } worker;
 
 struct bench {
-	booking *bk;
+	booking_handle *bk;
 	booking_ctx admin;
 	bool contended;
 	size_t threads, count;

@@ -25,7 +25,7 @@ static int fail(const char *what)
 	return 1;
 }
 
-static int sell(booking *bk, tinylocks_stats *stats)
+static int sell(booking_handle *bk, tinylocks_stats *stats)
 {
 	booking_ctx admin, alice, bob;
 	booking_ctx_init(&admin, "admin", BOOKING_ROLE_ADMIN);
@@ -57,7 +57,7 @@ static int sell(booking *bk, tinylocks_stats *stats)
 	} else if (atomic_load(&stats->acquired) < 1) {
 		fprintf(stderr, "the holds never went through tinylocks\n");
 	} else {
-		printf("alice holds %s %s (booking %s); bob's B4 B5: %s\n", r->seats[0]->label, r->seats[1]->label, r->id,
+		printf("alice holds %s %s (reservation %s); bob's B4 B5: %s\n", r->seats[0]->label, r->seats[1]->label, r->id,
 		       booking_error_name(taken));
 		printf("tinylocks: %ld acquisitions, %ld refused\n", atomic_load(&stats->acquired),
 		       atomic_load(&stats->refused));
@@ -96,7 +96,7 @@ int main(void)
 			return fail("payment key");
 		opts->payment_key_file = keyfile;
 	}
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	int rc = booking_open(&bk, opts) != 0 ? fail("open") : sell(bk, &stats);
 	booking_close(bk);
 	if (keyfile[0]) {

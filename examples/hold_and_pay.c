@@ -21,7 +21,7 @@ static int fail(const char *what)
 }
 
 /* Log in and turn the token into a verified ctx. The ctx borrows from *tok: free it after the ctx. */
-static int log_in(booking *bk, const char *email, const char *password, char **token, booking_token **tok,
+static int log_in(booking_handle *bk, const char *email, const char *password, char **token, booking_token **tok,
                   booking_ctx *ctx)
 {
 	if (booking_auth_login(token, NULL, bk, NULL, email, password) != 0)
@@ -54,7 +54,7 @@ int main(void)
 	opts.payment_key_file = paykey;
 	opts.jwt_private_key_file = priv;
 	opts.jwt_public_keys_file = pub;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	if (booking_open(&bk, &opts) != 0)
 		return fail("open");
 
@@ -96,8 +96,8 @@ int main(void)
 	} else if (booking_auth_revoke(bk, &alice, alice_token) != 0) { /* log out: the token is refused from now on */
 		fail("logout");
 	} else {
-		printf("booking %s: %s, seats %s %s, %lld.%02lld %s, payment %s\n", done->id,
-		       booking_status_name(done->status), done->seats[0]->label, done->seats[1]->label,
+		printf("reservation %s: %s, seats %s %s, %lld.%02lld %s, payment %s\n", done->id,
+		       booking_reservation_status_name(done->status), done->seats[0]->label, done->seats[1]->label,
 		       (long long)(done->total_amount / 100), (long long)(done->total_amount % 100), done->currency, p->id);
 		rc = 0;
 	}

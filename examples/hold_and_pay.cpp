@@ -5,6 +5,8 @@
  * host: keys, register, log in, a ctx verified from each token. Then eight
  * customers race from eight threads for the same two seats: exactly one
  * gets them, the others get SEAT_ALREADY_BOOKED and the seat that was taken.
+ * The wrappers live in `namespace booking`: no C name is plain `booking`
+ * (the handle is booking_handle), so C++ code may use that namespace.
  *   c++ -std=c++17 hold_and_pay.cpp $(pkg-config --cflags --libs libbooking) -pthread -o hold_and_pay_cpp
  * SPDX-License-Identifier: MIT
  */
@@ -20,7 +22,7 @@
 #include <unistd.h>
 #include <vector>
 
-namespace app {
+namespace booking {
 
 /* A failed call: its stable code name and message, read from the thread's error record. */
 class error : public std::runtime_error {
@@ -49,7 +51,7 @@ template <typename T, void (*Free)(T *)> using owned = std::unique_ptr<T, delete
 inline void free_text(char *s) { booking_free(s); }
 inline void free_seats(booking_seat *s) { booking_free(s); }
 
-using handle = owned<booking, booking_close>;
+using handle = owned<booking_handle, booking_close>;
 using text = owned<char, free_text>;
 using token = owned<booking_token, booking_token_free>;
 using reservation = owned<booking_reservation, booking_reservation_free>;
@@ -62,7 +64,7 @@ struct session {
 	booking_ctx ctx = BOOKING_CTX_INIT;
 };
 
-inline session log_in(booking *bk, const char *email, const char *password)
+inline session log_in(booking_handle *bk, const char *email, const char *password)
 {
 	session s;
 	char *t = nullptr;
@@ -74,7 +76,7 @@ inline session log_in(booking *bk, const char *email, const char *password)
 	return s;
 }
 
-} // namespace app
+} // namespace booking
 
 int main()
 {
@@ -85,55 +87,55 @@ int main()
 	                  pub = std::string(dir) + "/jwt.public.json";
 	int rc = 1;
 	try {
-		app::check(booking_payment_key_generate_file(paykey.c_str()));
-		app::check(booking_jwk_generate_files(nullptr, priv.c_str(), pub.c_str(), nullptr));
+		booking::check(booking_payment_key_generate_file(paykey.c_str()));
+		booking::check(booking_jwk_generate_files(nullptr, priv.c_str(), pub.c_str(), nullptr));
 		booking_options opts = BOOKING_OPTIONS_INIT;
 		opts.store_url = "memory:";
 		opts.payment_key_file = paykey.c_str();
 		opts.jwt_private_key_file = priv.c_str();
 		opts.jwt_public_keys_file = pub.c_str();
 		opts.password_memlimit_kib = 8192; /* a quick hash for a demo; keep the default (64 MiB) in production */
-		booking *raw = nullptr;
-		app::check(booking_open(&raw, &opts));
-		app::handle bk(raw);
+		booking_handle *raw = nullptr;
+		booking::check(booking_open(&raw, &opts));
+		booking::handle bk(raw);
 
 		const booking_ctx anonymous = BOOKING_CTX_INIT;
-		app::check(booking_auth_register(nullptr, bk.get(), booking_ctx_system(), "admin@example.com",
+		booking::check(booking_auth_register(nullptr, bk.get(), booking_ctx_system(), "admin@example.com",
 		                                 "a long admin passphrase", BOOKING_ROLE_ADMIN));
-		app::session admin = app::log_in(bk.get(), "admin@example.com", "a long admin passphrase");
+		booking::session admin = booking::log_in(bk.get(), "admin@example.com", "a long admin passphrase");
 
 		/* the catalog: one showtime of a 2 x 5 screen */
 		booking_seat *seats = nullptr;
 		size_t n = 0;
-		app::check(booking_layout_parse(&seats, &n, "A-B:5", sizeof *seats));
-		app::owned<booking_seat, app::free_seats> layout(seats);
+		booking::check(booking_layout_parse(&seats, &n, "A-B:5", sizeof *seats));
+		booking::owned<booking_seat, booking::free_seats> layout(seats);
 		booking_theater *t = nullptr;
-		app::check(booking_theater_create(&t, bk.get(), &admin.ctx, "Odeon", "Lyon"));
-		app::owned<booking_theater, booking_theater_free> theater(t);
+		booking::check(booking_theater_create(&t, bk.get(), &admin.ctx, "Odeon", "Lyon"));
+		booking::owned<booking_theater, booking_theater_free> theater(t);
 		booking_screen *scr = nullptr;
-		app::check(booking_screen_create(&scr, bk.get(), &admin.ctx, theater->id, "Screen 1", layout.get(), n,
+		booking::check(booking_screen_create(&scr, bk.get(), &admin.ctx, theater->id, "Screen 1", layout.get(), n,
 		                                 sizeof(booking_seat)));
-		app::owned<booking_screen, booking_screen_free> screen(scr);
+		booking::owned<booking_screen, booking_screen_free> screen(scr);
 		booking_movie *m = nullptr;
-		app::check(booking_movie_create(&m, bk.get(), &admin.ctx, "Metropolis", 153));
-		app::owned<booking_movie, booking_movie_free> movie(m);
+		booking::check(booking_movie_create(&m, bk.get(), &admin.ctx, "Metropolis", 153));
+		booking::owned<booking_movie, booking_movie_free> movie(m);
 		const booking_price price = {"standard", 1250};
 		booking_showtime *st = nullptr;
-		app::check(booking_showtime_create(&st, bk.get(), &admin.ctx, movie->id, screen->id,
+		booking::check(booking_showtime_create(&st, bk.get(), &admin.ctx, movie->id, screen->id,
 		                                   booking_now(bk.get()) + int64_t(2) * 3600 * 1000, "EUR", &price, 1, sizeof(booking_price)));
-		app::owned<booking_showtime, booking_showtime_free> showtime(st);
+		booking::owned<booking_showtime, booking_showtime_free> showtime(st);
 
 		/* eight customers, each logged in, race for B2 and B3 from eight threads */
 		constexpr int buyers = 8;
-		std::vector<app::session> sessions;
+		std::vector<booking::session> sessions;
 		for (int i = 0; i < buyers; i++) {
 			const std::string email = "buyer" + std::to_string(i) + "@example.com";
-			app::check(booking_auth_register(nullptr, bk.get(), &anonymous, email.c_str(), "buyer's passphrase",
+			booking::check(booking_auth_register(nullptr, bk.get(), &anonymous, email.c_str(), "buyer's passphrase",
 			                                 BOOKING_ROLE_CUSTOMER));
-			sessions.push_back(app::log_in(bk.get(), email.c_str(), "buyer's passphrase"));
+			sessions.push_back(booking::log_in(bk.get(), email.c_str(), "buyer's passphrase"));
 		}
 		std::atomic<int> won{0}, refused{0};
-		std::vector<app::reservation> holds(buyers);
+		std::vector<booking::reservation> holds(buyers);
 		std::vector<std::thread> threads;
 		threads.reserve(buyers);
 		for (int i = 0; i < buyers; i++)
@@ -154,17 +156,17 @@ int main()
 			if (!holds[i])
 				continue;
 			booking_payment *p = nullptr;
-			app::check(booking_pay(&p, bk.get(), &sessions[i].ctx, holds[i]->id, "order-1", "4242424242424242"));
-			app::payment paid(p);
+			booking::check(booking_pay(&p, bk.get(), &sessions[i].ctx, holds[i]->id, "order-1", "4242424242424242"));
+			booking::payment paid(p);
 			std::printf("buyer%d holds B2 B3 and paid %s; %d others were told SEAT_ALREADY_BOOKED\n", i, paid->id,
 			            refused.load());
 		}
 		booking_check_report *report = nullptr;
-		app::check(booking_check(&report, bk.get()));
+		booking::check(booking_check(&report, bk.get()));
 		const bool clean = report->count == 0;
 		booking_check_report_free(report);
 		rc = won == 1 && refused == buyers - 1 && clean ? 0 : 1;
-	} catch (const app::error &e) {
+	} catch (const booking::error &e) {
 		std::fprintf(stderr, "%s (%d)\n", e.what(), int(e.code()));
 	}
 	unlink(paykey.c_str());

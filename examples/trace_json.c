@@ -122,7 +122,7 @@ int main(void)
 			return fail("payment key");
 		opts.payment_key_file = keyfile;
 	}
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	if (booking_open(&bk, &opts) != 0)
 		return fail("open");
 

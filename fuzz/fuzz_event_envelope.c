@@ -26,7 +26,7 @@ typedef struct seen {
 
 static int sink(const booking_notification *n, void *payload)
 {
-	FUZZ_CHECK(n->event_id && n->user_id && n->booking_id && n->subject && n->body, "notification field NULL");
+	FUZZ_CHECK(n->event_id && n->user_id && n->reservation_id && n->subject && n->body, "notification field NULL");
 	FUZZ_CHECK(strlen(n->body) < 512, "notification body too long");
 	((seen *)payload)->notifications++;
 	return 0;
@@ -56,7 +56,7 @@ static void check_parsed(const booking_event *ev, const char *text)
 	json_decref(data);
 }
 
-static size_t dead_letters(booking *bk)
+static size_t dead_letters(booking_handle *bk)
 {
 	booking_dead_letter_list *l = NULL;
 	int rc = booking_dead_letters(&l, bk, NULL);
@@ -80,7 +80,7 @@ static void consume(const char *event_id, const char *type, const char *text)
 	o.consumer_max_deliveries = 2;
 	o.consumer_retry_base_ms = 1;
 	o.publisher = pub;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	int rc = booking_open(&bk, &o);
 	FUZZ_CHECK(rc == 0, "booking_open: %s", booking_error_last()->message);
 	FUZZ_CHECK(pub->publish(pub, event_id, type, text) == 0, "publish");
@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		consume(ev.id, ev.type, text);
 	} else {
 		FUZZ_CHECK(root == NULL, "root set on failure");
-		consume(FALLBACK_ID, "booking.confirmed", text);
+		consume(FALLBACK_ID, "reservation.confirmed", text);
 	}
 	json_decref(root);
 	free(text);

@@ -9,7 +9,7 @@
  *   correlation id / traceparent / role digit (0..3)
  * Checked: every call answers a known error code; a successful hold has
  * the seats asked for, sorted, and the right total; a seat in a live
- * booking is never granted to another user; booking_check() finds no
+ * reservation is never granted to another user; booking_check() finds no
  * violation at the end.
  * SPDX-License-Identifier: MIT
  */
@@ -30,7 +30,7 @@
 
 typedef struct world {
 	booking_clock *clock;
-	booking *bk;
+	booking_handle *bk;
 	char showtime_id[BOOKING_ID_SIZE];
 } world;
 
@@ -119,7 +119,7 @@ static void check_hold(const booking_reservation *r, const char *const *labels, 
 		total += price_of(r->seats[i]->label);
 	}
 	FUZZ_CHECK(r->total_amount == total, "total %lld, expected %lld", (long long)r->total_amount, (long long)total);
-	FUZZ_CHECK(r->status == BOOKING_STATUS_PENDING && strcmp(r->currency, "EUR") == 0, "state");
+	FUZZ_CHECK(r->status == BOOKING_RESERVATION_PENDING && strcmp(r->currency, "EUR") == 0, "state");
 }
 
 static void check_store(world *w)
@@ -179,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(pay && pay->status == BOOKING_PAYMENT_SUCCEEDED && pay->amount == r->total_amount, "payment");
 		booking_payment_free(pay);
 
-		/* Nobody else gets these seats while the booking lives. */
+		/* Nobody else gets these seats while the reservation lives. */
 		booking_ctx rival;
 		booking_ctx_init(&rival, "rival-user", BOOKING_ROLE_CUSTOMER);
 		booking_reservation *other = NULL;

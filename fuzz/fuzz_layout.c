@@ -54,7 +54,7 @@ static void create_screen(const booking_seat *seats, size_t n)
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.clock = clock;
 	o.log_level = BOOKING_LOG_CRITICAL;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	FUZZ_CHECK(booking_open(&bk, &o) == 0, "open");
 	booking_ctx admin;
 	booking_ctx_init(&admin, "admin", BOOKING_ROLE_ADMIN);

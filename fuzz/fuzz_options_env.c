@@ -79,10 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	FUZZ_CHECK(o->version == BOOKING_OPTIONS_VERSION, "version");
-	FUZZ_CHECK(o->booking_expiry_minutes == 0 || (o->booking_expiry_minutes >= 5 && o->booking_expiry_minutes <= 60),
-	           "expiry %d", o->booking_expiry_minutes);
-	FUZZ_CHECK(o->max_seats_per_booking == 0 || (o->max_seats_per_booking >= 1 && o->max_seats_per_booking <= 50),
-	           "max seats %d", o->max_seats_per_booking);
+	FUZZ_CHECK(o->hold_expiry_minutes == 0 || (o->hold_expiry_minutes >= 5 && o->hold_expiry_minutes <= 60),
+	           "expiry %d", o->hold_expiry_minutes);
+	FUZZ_CHECK(o->max_seats_per_reservation == 0 || (o->max_seats_per_reservation >= 1 && o->max_seats_per_reservation <= 50),
+	           "max seats %d", o->max_seats_per_reservation);
 	FUZZ_CHECK(o->decline_policy == BOOKING_DECLINE_KEEP_HOLD || o->decline_policy == BOOKING_DECLINE_RELEASE,
 	           "decline policy %d", (int)o->decline_policy);
 
@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(clock != NULL, "clock");
 		o->clock = clock;
 		o->log_fn = quiet;
-		booking *bk = NULL;
+		booking_handle *bk = NULL;
 		rc = booking_open(&bk, o);
 		FUZZ_CHECK(rc == 0 || rc == BOOKING_EVALIDATION || rc == BOOKING_ENOTSUPPORTED, "open answered %s: %s",
 		           booking_error_name(rc), booking_error_last()->message);

@@ -23,7 +23,7 @@ static int not_supported(void)
 	return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "this store keeps no users (store version 2 needed)");
 }
 
-static size_t memlimit_bytes(const booking *bk)
+static size_t memlimit_bytes(const booking_handle *bk)
 {
 	return (size_t)bk->cfg.password_memlimit_kib * 1024u;
 }
@@ -177,7 +177,7 @@ booking_error_code booking_password_check(const char *password, const char *emai
 /* ------------------------------------------------------------------ */
 /* hashing                                                              */
 
-static int hash_password(const booking *bk, const char *password, char out[crypto_pwhash_STRBYTES])
+static int hash_password(const booking_handle *bk, const char *password, char out[crypto_pwhash_STRBYTES])
 {
 	if (crypto_pwhash_str_alg(out, password, strlen(password), (unsigned long long)bk->cfg.password_opslimit,
 	                          memlimit_bytes(bk), crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -186,7 +186,7 @@ static int hash_password(const booking *bk, const char *password, char out[crypt
 	return 0;
 }
 
-static bool hash_is_current(const booking *bk, const char *hash)
+static bool hash_is_current(const booking_handle *bk, const char *hash)
 {
 	return hash && strncmp(hash, "$argon2id$", 10) == 0 &&
 	       crypto_pwhash_str_needs_rehash(hash, (unsigned long long)bk->cfg.password_opslimit, memlimit_bytes(bk)) == 0;
@@ -218,7 +218,7 @@ static bool hash_cost(const char *hash, long *m_out, long *t_out)
  * hash leaves it as it is: a login never lowers what an attacker who steals
  * the hash has to pay.
  */
-static bool rehash_strengthens(const booking *bk, const char *hash)
+static bool rehash_strengthens(const booking_handle *bk, const char *hash)
 {
 	long m, t;
 	if (!hash || hash_is_current(bk, hash) || !hash_cost(hash, &m, &t))
@@ -284,7 +284,7 @@ static void pad_failure(booking__auth *a, int64_t t0, const char *password, size
  * costs what verifying a real one does. Built, not computed (that would
  * cost a hash at every open): random salt and random "hash".
  */
-static int dummy_hash(const booking *bk, char out[crypto_pwhash_STRBYTES])
+static int dummy_hash(const booking_handle *bk, char out[crypto_pwhash_STRBYTES])
 {
 	unsigned char salt[crypto_pwhash_SALTBYTES], tag[32];
 	char salt64[64], tag64[64];
@@ -323,7 +323,7 @@ static int option_error(int rc, const char *field)
 	return booking__error_json(rc, details, "%s: %s", field, msg);
 }
 
-int booking__auth_open(booking *bk)
+int booking__auth_open(booking_handle *bk)
 {
 	booking__auth *a = booking_calloc(1, sizeof(*a));
 	if (!a)
@@ -352,7 +352,7 @@ int booking__auth_open(booking *bk)
 	return rc;
 }
 
-void booking__auth_close(booking *bk)
+void booking__auth_close(booking_handle *bk)
 {
 	if (!bk || !bk->auth)
 		return;
@@ -381,7 +381,7 @@ static json_t *user_event_data(const booking_user *u)
 	                 "registered_at", (json_int_t)u->created_at);
 }
 
-static int insert_user(booking *bk, const booking_ctx *ctx, const booking_user *u, const char *hash)
+static int insert_user(booking_handle *bk, const booking_ctx *ctx, const booking_user *u, const char *hash)
 {
 	booking__event ev;
 	int rc = booking__event_init(&ev, bk, ctx, "user.registered", "user", u->id, user_event_data(u));
@@ -396,7 +396,7 @@ static int insert_user(booking *bk, const booking_ctx *ctx, const booking_user *
 	return rc;
 }
 
-static int register_run(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+static int register_run(booking_user **out, booking_handle *bk, const booking_ctx *ctx, const char *email,
                           const char *password, booking_role role)
 {
 	if (out)
@@ -436,7 +436,7 @@ static int register_run(booking_user **out, booking *bk, const booking_ctx *ctx,
 	return rc;
 }
 
-booking_error_code booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+booking_error_code booking_auth_register(booking_user **out, booking_handle *bk, const booking_ctx *ctx, const char *email,
                           const char *password, booking_role role)
 {
 	booking__scope sc;
@@ -448,7 +448,7 @@ booking_error_code booking_auth_register(booking_user **out, booking *bk, const 
 /* login                                                                */
 
 /* Keep the hash current: a failure only postpones it to the next login. */
-static void maybe_rehash(booking *bk, const booking_ctx *ctx, const booking_user *u, const char *old_hash,
+static void maybe_rehash(booking_handle *bk, const booking_ctx *ctx, const booking_user *u, const char *old_hash,
                          const char *password)
 {
 	if (!rehash_strengthens(bk, old_hash))
@@ -463,7 +463,7 @@ static void maybe_rehash(booking *bk, const booking_ctx *ctx, const booking_user
 	             json_pack("{s:s,s:s}", "user_id", u->id, "error", booking_error_name(rc)));
 }
 
-static int issue_token(char **out, booking *bk, const booking_user *u)
+static int issue_token(char **out, booking_handle *bk, const booking_user *u)
 {
 	booking_jwt_claims c = BOOKING_JWT_CLAIMS_INIT;
 	c.subject = u->id;
@@ -479,7 +479,7 @@ static int issue_token(char **out, booking *bk, const booking_user *u)
  * Find the user and check the password. Every failure that says something
  * about the account is LOGIN_FAILED, after one argon2id verification.
  */
-static int check_credentials(booking *bk, const char *email, const char *password, booking_user **user_out,
+static int check_credentials(booking_handle *bk, const char *email, const char *password, booking_user **user_out,
                              char **hash_out)
 {
 	char *norm = NULL;
@@ -518,7 +518,7 @@ static int check_credentials(booking *bk, const char *email, const char *passwor
 	return 0;
 }
 
-static int login_run(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+static int login_run(char **token_out, booking_user **user_out, booking_handle *bk, const booking_ctx *ctx,
                        const char *email, const char *password)
 {
 	if (token_out)
@@ -557,7 +557,7 @@ static int login_run(char **token_out, booking_user **user_out, booking *bk, con
 	return 0;
 }
 
-booking_error_code booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+booking_error_code booking_auth_login(char **token_out, booking_user **user_out, booking_handle *bk, const booking_ctx *ctx,
                        const char *email, const char *password)
 {
 	booking__scope sc;
@@ -568,7 +568,7 @@ booking_error_code booking_auth_login(char **token_out, booking_user **user_out,
 /* ------------------------------------------------------------------ */
 /* tokens on a handle                                                   */
 
-static int verify_signed(booking_token **out, booking *bk, const char *token)
+static int verify_signed(booking_token **out, booking_handle *bk, const char *token)
 {
 	*out = NULL;
 	if (!bk->auth->keys)
@@ -578,7 +578,7 @@ static int verify_signed(booking_token **out, booking *bk, const char *token)
 	                           bk->cfg.jwt_leeway_seconds, booking__now(bk));
 }
 
-booking_error_code booking_auth_verify(booking_token **out, booking *bk, const char *token)
+booking_error_code booking_auth_verify(booking_token **out, booking_handle *bk, const char *token)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -605,7 +605,7 @@ booking_error_code booking_auth_verify(booking_token **out, booking *bk, const c
 	return 0;
 }
 
-booking_error_code booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token)
+booking_error_code booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking_handle *bk, const char *token)
 {
 	if (ctx_out)
 		booking_ctx_init(ctx_out, NULL, BOOKING_ROLE_NONE);
@@ -618,7 +618,7 @@ booking_error_code booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_ou
 	return 0;
 }
 
-booking_error_code booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token)
+booking_error_code booking_auth_revoke(booking_handle *bk, const booking_ctx *ctx, const char *token)
 {
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
@@ -646,7 +646,7 @@ booking_error_code booking_auth_revoke(booking *bk, const booking_ctx *ctx, cons
 /* ------------------------------------------------------------------ */
 /* reading users                                                        */
 
-booking_error_code booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id)
+booking_error_code booking_user_get(booking_user **out, booking_handle *bk, const booking_ctx *ctx, const char *user_id)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");

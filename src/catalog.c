@@ -188,7 +188,7 @@ static int collect_showtime(const booking_showtime *s, void *p) { return collect
 
 /* ---------- movies ---------- */
 
-booking_error_code booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *title,
+booking_error_code booking_movie_create(booking_movie **out, booking_handle *bk, const booking_ctx *ctx, const char *title,
                          int duration_minutes)
 {
 	if (out)
@@ -211,7 +211,7 @@ booking_error_code booking_movie_create(booking_movie **out, booking *bk, const 
 	return out ? bk->store->catalog->movie_get(out, bk->store, m.id) : 0;
 }
 
-booking_error_code booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_movie_get(booking_movie **out, booking_handle *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -224,7 +224,7 @@ booking_error_code booking_movie_get(booking_movie **out, booking *bk, const boo
 	return bk->store->catalog->movie_get(out, bk->store, id);
 }
 
-booking_error_code booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx)
+booking_error_code booking_movie_list_all(booking_movie_list **out, booking_handle *bk, const booking_ctx *ctx)
 {
 	int rc;
 	if (!out || !bk)
@@ -249,7 +249,7 @@ booking_error_code booking_movie_list_all(booking_movie_list **out, booking *bk,
 
 /* ---------- theaters ---------- */
 
-booking_error_code booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *name,
+booking_error_code booking_theater_create(booking_theater **out, booking_handle *bk, const booking_ctx *ctx, const char *name,
                            const char *city)
 {
 	if (out)
@@ -271,7 +271,7 @@ booking_error_code booking_theater_create(booking_theater **out, booking *bk, co
 	return out ? bk->store->catalog->theater_get(out, bk->store, t.id) : 0;
 }
 
-booking_error_code booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_theater_get(booking_theater **out, booking_handle *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -284,7 +284,7 @@ booking_error_code booking_theater_get(booking_theater **out, booking *bk, const
 	return bk->store->catalog->theater_get(out, bk->store, id);
 }
 
-booking_error_code booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx)
+booking_error_code booking_theater_list_all(booking_theater_list **out, booking_handle *bk, const booking_ctx *ctx)
 {
 	int rc;
 	if (!out || !bk)
@@ -370,7 +370,7 @@ static int check_seats(booking_seat *const *seats, size_t n)
 	return rc;
 }
 
-booking_error_code booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *theater_id,
+booking_error_code booking_screen_create(booking_screen **out, booking_handle *bk, const booking_ctx *ctx, const char *theater_id,
                           const char *name, const booking_seat *seats, size_t seat_count, size_t seat_size)
 {
 	if (out)
@@ -412,7 +412,7 @@ booking_error_code booking_screen_create(booking_screen **out, booking *bk, cons
 	return rc;
 }
 
-booking_error_code booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_screen_get(booking_screen **out, booking_handle *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -461,7 +461,7 @@ static int check_prices(const booking_screen *screen, booking_price *const *pric
 	return 0;
 }
 
-booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *movie_id,
+booking_error_code booking_showtime_create(booking_showtime **out, booking_handle *bk, const booking_ctx *ctx, const char *movie_id,
                             const char *screen_id, int64_t starts_at, const char *currency,
                             const booking_price *prices, size_t price_count, size_t price_size)
 {
@@ -512,7 +512,7 @@ booking_error_code booking_showtime_create(booking_showtime **out, booking *bk, 
 	return out ? bk->store->catalog->showtime_get(out, bk->store, s.id) : 0;
 }
 
-booking_error_code booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx, const char *id)
+booking_error_code booking_showtime_get(booking_showtime **out, booking_handle *bk, const booking_ctx *ctx, const char *id)
 {
 	int rc;
 	if (!out || !bk)
@@ -525,7 +525,7 @@ booking_error_code booking_showtime_get(booking_showtime **out, booking *bk, con
 	return bk->store->catalog->showtime_get(out, bk->store, id);
 }
 
-booking_error_code booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
+booking_error_code booking_showtime_list_all(booking_showtime_list **out, booking_handle *bk, const booking_ctx *ctx,
                               const char *movie_id)
 {
 	int rc;
@@ -601,7 +601,7 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	return 0;
 }
 
-booking_error_code booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx, const char *showtime_id)
+booking_error_code booking_seat_map_get(booking_seat_map **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id)
 {
 	int rc;
 	if (!out || !bk)

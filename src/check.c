@@ -245,7 +245,7 @@ static int cmp_booking(const void *a, const void *b)
 static int cmp_payment_booking(const void *a, const void *b)
 {
 	const booking_payment *x = a, *y = b;
-	int c = strcmp(x->booking_id, y->booking_id);
+	int c = strcmp(x->reservation_id, y->reservation_id);
 	return c ? c : strcmp(x->id, y->id);
 }
 
@@ -320,17 +320,17 @@ static size_t count_type(const event_row *evs, size_t n, const char *type)
 
 /* ---------- the invariants ---------- */
 
-/* Is the booking's claim on its seats still in force? */
+/* Is the reservation's claim on its seats still in force? */
 static bool booking_live(const snapshot *s, const booking_reservation *b)
 {
 	switch (b->status) {
-	case BOOKING_STATUS_CONFIRMED: return true;
-	case BOOKING_STATUS_PENDING: return b->expires_at > s->now;
-	case BOOKING_STATUS_PAYMENT_PROCESSING:
+	case BOOKING_RESERVATION_CONFIRMED: return true;
+	case BOOKING_RESERVATION_PENDING: return b->expires_at > s->now;
+	case BOOKING_RESERVATION_PAYMENT_PROCESSING:
 		/* live while its extended holds last; once they lapse the seats may be re-sold */
 		for (size_t i = 0; i < b->seat_count; i++) {
 			const seat_row *r = find_seat(s, b->showtime_id, b->seats[i]->label);
-			if (r && strcmp(r->seat.booking_id, b->id) == 0 &&
+			if (r && strcmp(r->seat.reservation_id, b->id) == 0 &&
 			    !booking_store_seat_claimable(r->seat.status, r->seat.hold_until, s->now))
 				return true;
 		}
@@ -348,75 +348,75 @@ static int check_seats(snapshot *s)
 		for (size_t k = 0; k < b->seat_count; k++) {
 			const seat_row *r = find_seat(s, b->showtime_id, b->seats[k]->label);
 			if (!r)
-				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "booking %s holds seat %s that its showtime lacks",
+				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "reservation %s holds seat %s that its showtime lacks",
 				       b->id, b->seats[k]->label);
-			else if (strcmp(r->seat.booking_id, b->id) != 0)
+			else if (strcmp(r->seat.reservation_id, b->id) != 0)
 				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id,
-				       "seat %s of showtime %s belongs to %s but live %s booking %s claims it", b->seats[k]->label,
-				       b->showtime_id, r->seat.booking_id[0] ? r->seat.booking_id : "nobody",
-				       booking_status_name(b->status), b->id);
-			else if ((b->status == BOOKING_STATUS_CONFIRMED) != (r->seat.status == BOOKING_SEAT_SOLD))
-				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is %s but its booking %s is %s",
+				       "seat %s of showtime %s belongs to %s but live %s reservation %s claims it", b->seats[k]->label,
+				       b->showtime_id, r->seat.reservation_id[0] ? r->seat.reservation_id : "nobody",
+				       booking_reservation_status_name(b->status), b->id);
+			else if ((b->status == BOOKING_RESERVATION_CONFIRMED) != (r->seat.status == BOOKING_SEAT_SOLD))
+				REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is %s but its reservation %s is %s",
 				       b->seats[k]->label, r->seat.status == BOOKING_SEAT_SOLD ? "SOLD" : "not sold", b->id,
-				       booking_status_name(b->status));
+				       booking_reservation_status_name(b->status));
 		}
 	}
 	for (size_t i = 0; i < s->seats.count; i++) {
 		const seat_row *r = &s->seats.items[i];
 		if (r->seat.status == BOOKING_SEAT_FREE)
 			continue;
-		const booking_reservation *b = find_booking(s, r->seat.booking_id);
+		const booking_reservation *b = find_booking(s, r->seat.reservation_id);
 		if (!b) {
-			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, r->seat.booking_id, "seat %s of showtime %s is taken by unknown booking %s",
-			       r->seat.label, r->showtime_id, r->seat.booking_id);
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, r->seat.reservation_id, "seat %s of showtime %s is taken by unknown reservation %s",
+			       r->seat.label, r->showtime_id, r->seat.reservation_id);
 			continue;
 		}
 		bool listed = false;
 		for (size_t k = 0; k < b->seat_count && !listed; k++)
 			listed = strcmp(b->seats[k]->label, r->seat.label) == 0 && strcmp(b->showtime_id, r->showtime_id) == 0;
 		if (!listed)
-			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is taken by booking %s, which did not ask for it",
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is taken by reservation %s, which did not ask for it",
 			       r->seat.label, b->id);
-		if (r->seat.status == BOOKING_SEAT_SOLD && b->status != BOOKING_STATUS_CONFIRMED)
-			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is SOLD to booking %s, which is %s", r->seat.label,
-			       b->id, booking_status_name(b->status));
-		if (r->seat.status == BOOKING_SEAT_HELD && b->status != BOOKING_STATUS_PENDING &&
-		    b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
-			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is still HELD by %s booking %s", r->seat.label,
-			       booking_status_name(b->status), b->id);
+		if (r->seat.status == BOOKING_SEAT_SOLD && b->status != BOOKING_RESERVATION_CONFIRMED)
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is SOLD to reservation %s, which is %s", r->seat.label,
+			       b->id, booking_reservation_status_name(b->status));
+		if (r->seat.status == BOOKING_SEAT_HELD && b->status != BOOKING_RESERVATION_PENDING &&
+		    b->status != BOOKING_RESERVATION_PAYMENT_PROCESSING)
+			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, b->id, "seat %s is still HELD by %s reservation %s", r->seat.label,
+			       booking_reservation_status_name(b->status), b->id);
 	}
 	return 0;
 }
 
 static int check_payments(snapshot *s)
 {
-	/* payments sorted by booking: walk each booking's run */
+	/* payments sorted by reservation: walk each reservation's run */
 	size_t i = 0;
 	for (size_t bi = 0; bi < s->bookings.count; bi++) {
 		const booking_reservation *b = &s->bookings.items[bi];
-		while (i < s->payments.count && strcmp(s->payments.items[i].booking_id, b->id) < 0) {
-			REPORT(s, BOOKING_INV_CONFIRMED_PAID, s->payments.items[i].id, "payment %s is for unknown booking %s",
-			       s->payments.items[i].id, s->payments.items[i].booking_id);
+		while (i < s->payments.count && strcmp(s->payments.items[i].reservation_id, b->id) < 0) {
+			REPORT(s, BOOKING_INV_CONFIRMED_PAID, s->payments.items[i].id, "payment %s is for unknown reservation %s",
+			       s->payments.items[i].id, s->payments.items[i].reservation_id);
 			i++;
 		}
 		size_t succeeded = 0;
-		for (; i < s->payments.count && strcmp(s->payments.items[i].booking_id, b->id) == 0; i++) {
+		for (; i < s->payments.count && strcmp(s->payments.items[i].reservation_id, b->id) == 0; i++) {
 			const booking_payment *p = &s->payments.items[i];
 			succeeded += p->status == BOOKING_PAYMENT_SUCCEEDED;
 			if (p->amount != b->total_amount || strcmp(p->currency, b->currency) != 0)
-				REPORT(s, BOOKING_INV_MONEY, p->id, "payment %s charges %lld %s for a booking of %lld %s", p->id,
+				REPORT(s, BOOKING_INV_MONEY, p->id, "payment %s charges %lld %s for a reservation of %lld %s", p->id,
 				       (long long)p->amount, p->currency, (long long)b->total_amount, b->currency);
 		}
-		if (b->status == BOOKING_STATUS_CONFIRMED && succeeded != 1)
-			REPORT(s, BOOKING_INV_CONFIRMED_PAID, b->id, "CONFIRMED booking %s has %zu succeeded payments", b->id,
+		if (b->status == BOOKING_RESERVATION_CONFIRMED && succeeded != 1)
+			REPORT(s, BOOKING_INV_CONFIRMED_PAID, b->id, "CONFIRMED reservation %s has %zu succeeded payments", b->id,
 			       succeeded);
-		if (b->status != BOOKING_STATUS_CONFIRMED && succeeded != 0)
-			REPORT(s, BOOKING_INV_CONFIRMED_PAID, b->id, "%s booking %s has a succeeded, unrefunded payment",
-			       booking_status_name(b->status), b->id);
+		if (b->status != BOOKING_RESERVATION_CONFIRMED && succeeded != 0)
+			REPORT(s, BOOKING_INV_CONFIRMED_PAID, b->id, "%s reservation %s has a succeeded, unrefunded payment",
+			       booking_reservation_status_name(b->status), b->id);
 	}
 	for (; i < s->payments.count; i++)
-		REPORT(s, BOOKING_INV_CONFIRMED_PAID, s->payments.items[i].id, "payment %s is for unknown booking %s",
-		       s->payments.items[i].id, s->payments.items[i].booking_id);
+		REPORT(s, BOOKING_INV_CONFIRMED_PAID, s->payments.items[i].id, "payment %s is for unknown reservation %s",
+		       s->payments.items[i].id, s->payments.items[i].reservation_id);
 	return 0;
 }
 
@@ -472,14 +472,14 @@ static int check_outbox(snapshot *s)
 		const event_row *evs = aggregate_events(s, b->id, &n);
 		for (size_t k = 0; k < n; k++)
 			if (evs[k].sequence != (int64_t)k + 1)
-				REPORT(s, BOOKING_INV_OUTBOX, b->id, "events of booking %s are not numbered 1..%zu", b->id, n);
-		EXPECT(s, b->id, evs, n, "booking.created", 1);
-		EXPECT(s, b->id, evs, n, "booking.confirmed", b->status == BOOKING_STATUS_CONFIRMED ||
-		                                                   (b->status == BOOKING_STATUS_CANCELLED &&
-		                                                    count_type(evs, n, "booking.confirmed") == 1)
+				REPORT(s, BOOKING_INV_OUTBOX, b->id, "events of reservation %s are not numbered 1..%zu", b->id, n);
+		EXPECT(s, b->id, evs, n, "reservation.created", 1);
+		EXPECT(s, b->id, evs, n, "reservation.confirmed", b->status == BOOKING_RESERVATION_CONFIRMED ||
+		                                                   (b->status == BOOKING_RESERVATION_CANCELLED &&
+		                                                    count_type(evs, n, "reservation.confirmed") == 1)
 		                                                  ? 1 : 0);
-		EXPECT(s, b->id, evs, n, "booking.cancelled", b->status == BOOKING_STATUS_CANCELLED);
-		EXPECT(s, b->id, evs, n, "booking.expired", b->status == BOOKING_STATUS_EXPIRED);
+		EXPECT(s, b->id, evs, n, "reservation.cancelled", b->status == BOOKING_RESERVATION_CANCELLED);
+		EXPECT(s, b->id, evs, n, "reservation.expired", b->status == BOOKING_RESERVATION_EXPIRED);
 	}
 	for (size_t i = 0; i < s->payments.count; i++) {
 		const booking_payment *p = &s->payments.items[i];
@@ -497,7 +497,7 @@ static int check_outbox(snapshot *s)
 	for (size_t i = 0; i < s->events.count; i++) {
 		const event_row *e = &s->events.items[i];
 		bool exists = true;
-		if (strcmp(e->aggregate_type, "booking") == 0) {
+		if (strcmp(e->aggregate_type, "reservation") == 0) {
 			exists = find_booking(s, e->aggregate_id) != NULL;
 		} else if (strcmp(e->aggregate_type, "payment") == 0) {
 			exists = false;
@@ -564,7 +564,7 @@ static int check_money(snapshot *s)
 	}
 	for (size_t i = 0; i < s->bookings.count; i++) {
 		const booking_reservation *b = &s->bookings.items[i];
-		if (b->status != BOOKING_STATUS_CONFIRMED)
+		if (b->status != BOOKING_RESERVATION_CONFIRMED)
 			continue;
 		money *x = money_for(m, &n, b->currency);
 		if (x)
@@ -577,7 +577,7 @@ static int check_money(snapshot *s)
 	return 0;
 }
 
-static int check_run(booking_check_report **out, booking *bk)
+static int check_run(booking_check_report **out, booking_handle *bk)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -597,7 +597,7 @@ static int check_run(booking_check_report **out, booking *bk)
 		sort_rows(s.idem.items, s.idem.count, sizeof(idem_row), cmp_idem_payment);
 		sort_rows(s.events.items, s.events.count, sizeof(event_row), cmp_event_aggregate);
 		sort_rows(s.inbox.items, s.inbox.count, sizeof(inbox_row), cmp_inbox);
-		s.report->bookings = s.bookings.count;
+		s.report->reservations = s.bookings.count;
 		s.report->seats = s.seats.count;
 		s.report->payments = s.payments.count;
 		s.report->events = s.events.count;
@@ -628,7 +628,7 @@ static int check_run(booking_check_report **out, booking *bk)
 	return 0;
 }
 
-booking_error_code booking_check(booking_check_report **out, booking *bk)
+booking_error_code booking_check(booking_check_report **out, booking_handle *bk)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_CHECK);
@@ -657,7 +657,7 @@ booking_error_code booking_check_report_to_json(char **json_out, const booking_c
 		json_array_append_new(list, json_pack("{s:i,s:s,s:s}", "invariant", (int)r->items[i]->invariant, "entity_id",
 		                                      r->items[i]->entity_id, "message", r->items[i]->message));
 	json_t *o = json_pack("{s:b,s:o,s:{s:I,s:I,s:I,s:I}}", "ok", r->count == 0, "violations", list, "examined",
-	                      "bookings", (json_int_t)r->bookings, "seats", (json_int_t)r->seats, "payments",
+	                      "reservations", (json_int_t)r->reservations, "seats", (json_int_t)r->seats, "payments",
 	                      (json_int_t)r->payments, "events", (json_int_t)r->events);
 	return booking__json_out(json_out, o, failures);
 }

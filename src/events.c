@@ -59,7 +59,7 @@ static int collect_pending(const booking_event_record *e, void *payload)
 	return 0;
 }
 
-static int relay_run(booking *bk, size_t max, size_t *relayed_out)
+static int relay_run(booking_handle *bk, size_t max, size_t *relayed_out)
 {
 	if (relayed_out)
 		*relayed_out = 0;
@@ -98,7 +98,7 @@ done:
 	return rc;
 }
 
-booking_error_code booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max)
+booking_error_code booking_outbox_relay(size_t *relayed_out, booking_handle *bk, size_t max)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_RELAY);
@@ -108,7 +108,7 @@ booking_error_code booking_outbox_relay(size_t *relayed_out, booking *bk, size_t
 /* ---------- consuming ---------- */
 
 typedef struct consumer {
-	booking *bk;
+	booking_handle *bk;
 	const char *group;
 	const char *name;
 	size_t batch;
@@ -202,7 +202,7 @@ static void backoff(consumer *c, int attempt)
 
 static int dead_letter(consumer *c, const message *m, const char *reason)
 {
-	booking *bk = c->bk;
+	booking_handle *bk = c->bk;
 	int rc = bk->store->outbox->dead_letter_put(bk->store, c->group, m->event_id, reason, m->envelope, booking__now(bk));
 	booking__log(bk, NULL, BOOKING_LOG_ERROR, "event dead-lettered",
 	             json_pack("{s:s,s:s,s:s}", "group", c->group, "event_id", m->event_id, "reason", reason));
@@ -216,7 +216,7 @@ static int dead_letter(consumer *c, const message *m, const char *reason)
  */
 static int apply_message(consumer *c, const message *m)
 {
-	booking *bk = c->bk;
+	booking_handle *bk = c->bk;
 	booking_event ev;
 	json_t *root = NULL;
 	int rc = booking__event_parse(&ev, &root, m->envelope);
@@ -280,7 +280,7 @@ static int consume_publisher(consumer *c)
 
 static int consume_store(consumer *c)
 {
-	booking *bk = c->bk;
+	booking_handle *bk = c->bk;
 	int64_t cursor = 0;
 	message_list l = {0};
 	pthread_mutex_lock(&bk->consume_lock);
@@ -308,7 +308,7 @@ booking_error_code booking_consumer_options_init(booking_consumer_options *opts,
 	return booking__struct_init(opts, version, BOOKING_CONSUMER_OPTIONS_VERSION, end, "consumer options");
 }
 
-booking_error_code booking_consume(size_t *handled_out, booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+booking_error_code booking_consume(size_t *handled_out, booking_handle *bk, const booking_consumer_options *opts, booking_event_handler handler,
                     void *payload)
 {
 	booking__scope sc;
@@ -316,7 +316,7 @@ booking_error_code booking_consume(size_t *handled_out, booking *bk, const booki
 	return booking__scope_end(&sc, booking__consume_poll(bk, opts, handler, payload, handled_out, NULL));
 }
 
-int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+int booking__consume_poll(booking_handle *bk, const booking_consumer_options *opts, booking_event_handler handler,
                           void *payload, size_t *handled_out, size_t *seen_out)
 {
 	if (handled_out)
@@ -398,7 +398,7 @@ static int collect_dead_letter(const char *group, const char *event_id, const ch
 	return 0;
 }
 
-booking_error_code booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group)
+booking_error_code booking_dead_letters(booking_dead_letter_list **out, booking_handle *bk, const char *group)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");

@@ -30,19 +30,19 @@ const booking_ctx *booking_ctx_system(void)
 	return &system_ctx;
 }
 
-int64_t booking__now(const booking *bk)
+int64_t booking__now(const booking_handle *bk)
 {
 	if (bk->store_clock)
 		return booking__store_clock_now(bk->store_clock);
 	return bk->clock->now_ms(bk->clock);
 }
 
-int64_t booking_now(const booking *bk)
+int64_t booking_now(const booking_handle *bk)
 {
 	return bk ? booking__now(bk) : booking_clock_system()->now_ms(booking_clock_system());
 }
 
-void booking__sleep(const booking *bk, int64_t ms)
+void booking__sleep(const booking_handle *bk, int64_t ms)
 {
 	if (bk->clock->sleep_ms)
 		bk->clock->sleep_ms(bk->clock, ms);
@@ -50,7 +50,7 @@ void booking__sleep(const booking *bk, int64_t ms)
 		booking_clock_system()->sleep_ms(NULL, ms);
 }
 
-uint64_t booking__random(booking *bk, uint64_t n)
+uint64_t booking__random(booking_handle *bk, uint64_t n)
 {
 	(void)bk;
 	if (n <= 1)
@@ -98,14 +98,14 @@ int booking__require_user(const booking_ctx *ctx)
 	return booking__check_user_id("ctx.user_id", ctx->user_id);
 }
 
-int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx)
+int booking__ctx_deadline(const booking_handle *bk, const booking_ctx *ctx)
 {
 	if (ctx && ctx->deadline_ms > 0 && booking__now(bk) >= ctx->deadline_ms)
 		return booking_error_set(BOOKING_EUNAVAILABLE, "{\"reason\":\"deadline\"}", "the call's deadline has passed");
 	return 0;
 }
 
-const char *booking__correlation_id(const booking *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE])
+const char *booking__correlation_id(const booking_handle *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE])
 {
 	if (ctx && ctx->correlation_id && *ctx->correlation_id)
 		return ctx->correlation_id;
@@ -125,7 +125,7 @@ static void free_custom_backends(const booking_options *opts)
 		opts->gateway->free(opts->gateway);
 }
 
-booking_error_code booking_open(booking **out, const booking_options *opts)
+booking_error_code booking_open(booking_handle **out, const booking_options *opts)
 {
 	if (!out)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "out is NULL");
@@ -139,7 +139,7 @@ booking_error_code booking_open(booking **out, const booking_options *opts)
 			return rc;
 		opts = env_opts;
 	}
-	booking *bk = booking_calloc(1, sizeof(*bk));
+	booking_handle *bk = booking_calloc(1, sizeof(*bk));
 	if (!bk) {
 		rc = booking_error_oom();
 		free_custom_backends(opts);
@@ -185,7 +185,7 @@ fail:
 	return rc;
 }
 
-void booking_close(booking *bk)
+void booking_close(booking_handle *bk)
 {
 	if (!bk)
 		return;
@@ -207,7 +207,7 @@ void booking_close(booking *bk)
 	booking_free(bk);
 }
 
-booking_error_code booking_migrate(int *version_out, booking *bk)
+booking_error_code booking_migrate(int *version_out, booking_handle *bk)
 {
 	if (version_out)
 		*version_out = 0; /* what a failure leaves, whatever the store wrote */
@@ -219,7 +219,7 @@ booking_error_code booking_migrate(int *version_out, booking *bk)
 	return rc;
 }
 
-booking_error_code booking_describe(char **json_out, booking *bk)
+booking_error_code booking_describe(char **json_out, booking_handle *bk)
 {
 	if (json_out)
 		*json_out = NULL;

@@ -16,8 +16,8 @@
 /* Resolved, validated configuration (strings owned). */
 typedef struct booking_config {
 	char *store_url, *lock_url, *events_url, *gateway_url, *service_name;
-	int booking_expiry_minutes;
-	int max_seats_per_booking;
+	int hold_expiry_minutes;
+	int max_seats_per_reservation;
 	int payment_window_seconds;
 	booking_decline_policy decline_policy;
 	int lock_ttl_seconds, lock_retry_count, lock_retry_delay_ms;
@@ -39,7 +39,7 @@ typedef struct booking_config {
 	void *span_payload;
 	/* payment security (options version 4; see payment.c) */
 	char *payment_key_file;
-	int max_failed_payments_per_booking, max_failed_payments_per_user_hour;
+	int max_failed_payments_per_reservation, max_failed_payments_per_user_hour;
 } booking_config;
 
 typedef struct booking__auth booking__auth;
@@ -48,7 +48,7 @@ typedef struct booking_showtime_cache booking_showtime_cache;
 
 typedef struct booking__store_clock booking__store_clock;
 
-struct booking {
+struct booking_handle {
 	booking_config cfg;
 	const booking_clock *clock;       /* the host's: options.clock or the system clock */
 	booking__store_clock *store_clock; /* the store's, sampled; NULL: `clock` is the handle's time (store_clock.c) */
@@ -66,7 +66,7 @@ struct booking {
 };
 
 /* auth.c: load the keys the options name (at open), free them (at close). */
-int booking__auth_open(booking *bk);
+int booking__auth_open(booking_handle *bk);
 /* jwk.c: the files keys live in; a key file is trusted only when nobody else could read (secret) or change it. */
 typedef enum booking__key_kind {
 	BOOKING__KEY_PUBLIC = 0,  /* a public JWK set */
@@ -81,8 +81,8 @@ typedef enum booking__key_kind {
  */
 int booking__read_key_file(char **out, size_t *len_out, const char *path, booking__key_kind secret);
 /* payment.c: load the payment key (payment_key_file) at open. */
-int booking__payment_open(booking *bk);
-void booking__auth_close(booking *bk);
+int booking__payment_open(booking_handle *bk);
+void booking__auth_close(booking_handle *bk);
 
 /* options.c: defaults, range checks, copying. */
 void booking__options_defaults(booking_options *o);
@@ -135,17 +135,17 @@ unsigned long booking__json_failures(void);
 
 /* handle.c */
 /* The handle's time (UTC ms): the store's clock when it follows it, else the host's (`clock`). */
-int64_t booking__now(const booking *bk);
-void booking__sleep(const booking *bk, int64_t ms);
+int64_t booking__now(const booking_handle *bk);
+void booking__sleep(const booking_handle *bk, int64_t ms);
 /* Uniform random integer in [0, n) for jitter (n > 0). */
-uint64_t booking__random(booking *bk, uint64_t n);
+uint64_t booking__random(booking_handle *bk, uint64_t n);
 /* Context checks: a ctx must be non-NULL with a known version. */
 int booking__ctx_check(const booking_ctx *ctx);
 int booking__require_admin(const booking_ctx *ctx);           /* admin or system */
 int booking__require_user(const booking_ctx *ctx);            /* a user id (customer/admin) */
 bool booking__is_privileged(const booking_ctx *ctx);          /* admin or system */
 /* Deadline passed → BOOKING_EUNAVAILABLE. */
-int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx);
+int booking__ctx_deadline(const booking_handle *bk, const booking_ctx *ctx);
 
 /*
  * store_clock.c: the deployment's clock. At open, when the host injected
@@ -153,13 +153,13 @@ int booking__ctx_deadline(const booking *bk, const booking_ctx *ctx);
  * cannot be read) and keep it sampled from a thread of the handle's own.
  * Close stops that thread; call it before the store is freed.
  */
-int booking__store_clock_open(booking *bk, const booking_options *opts);
-void booking__store_clock_close(booking *bk);
+int booking__store_clock_open(booking_handle *bk, const booking_options *opts);
+void booking__store_clock_close(booking_handle *bk);
 /* The store's time now, from the last estimate: no round trip, no lock. */
 int64_t booking__store_clock_now(const booking__store_clock *c);
 
 /* registry.c: URL → backend. */
-int booking__open_backends(booking *bk);
+int booking__open_backends(booking_handle *bk);
 
 /* schemes.c: the registered URL schemes (sys/registry.h). */
 typedef enum booking__backend_kind {
@@ -184,7 +184,7 @@ void booking__backend_schemes(booking__backend_kind kind, char *buf, size_t size
 void booking__backends_register_builtin(void);
 
 /* log.c: one JSON line to the sink. `fields` is stolen (may be NULL). */
-void booking__log(const booking *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
+void booking__log(const booking_handle *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
                   json_t *fields);
 
 /* validate.c */
@@ -219,36 +219,36 @@ typedef struct booking__event {
 	booking_event_record rec;
 	char *type, *aggregate_type, *correlation_id, *traceparent, *data_json;
 } booking__event;
-int booking__event_init(booking__event *ev, const booking *bk, const booking_ctx *ctx, const char *type,
+int booking__event_init(booking__event *ev, const booking_handle *bk, const booking_ctx *ctx, const char *type,
                         const char *aggregate_type, const char *aggregate_id, json_t *data /* stolen */);
 void booking__event_clear(booking__event *ev);
 /* The envelope JSON of a stored event. Caller frees with booking_free(). */
 char *booking__event_envelope(const booking_event_record *rec);
 /* Parse an envelope into a booking_event (strings borrowed from *root_out, keep it alive). */
 int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json);
-/* Data objects of the booking and payment events. */
-json_t *booking__booking_event_data(const booking_reservation *b, const char *reason);
+/* Data objects of the reservation and payment events. */
+json_t *booking__reservation_event_data(const booking_reservation *b, const char *reason);
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
 
 /*
- * reservation.c: a booking from the store as the library shows it: its
+ * reservation.c: a reservation from the store as the library shows it: its
  * seats in layout order (by position), with their rows and numbers. Every
- * read of a booking goes through it. Caller owns *out (booking_reservation_free()).
+ * read of a reservation goes through it. Caller owns *out (booking_reservation_free()).
  */
-int booking__booking_read(booking *bk, const char *id, booking_reservation **out);
+int booking__reservation_read(booking_handle *bk, const char *id, booking_reservation **out);
 
 /* reservation.c / payment.c record helpers */
 json_t *booking__reservation_json(const booking_reservation *r);
 json_t *booking__payment_json(const booking_payment *p);
 
 /* events.c: one poll; `seen_out` counts every message read (for draining). */
-int booking__consume_poll(booking *bk, const booking_consumer_options *opts, booking_event_handler handler,
+int booking__consume_poll(booking_handle *bk, const booking_consumer_options *opts, booking_event_handler handler,
                           void *payload, size_t *handled_out, size_t *seen_out);
 
 /* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);
-int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now);
+int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking_reservation *r, int64_t now);
 /* "seats: the showtime has no seat LABEL", VALIDATION with {"field":"seats","label":LABEL}: the one wording of an unknown seat. */
 int booking__seat_unknown_error(const char *label);
 
@@ -292,6 +292,6 @@ int booking__record_array_in(void ***out, const void *src, size_t count, size_t 
 void booking__record_convert(void *dst, size_t dst_size, const void *src, size_t src_size);
 
 /* Correlation id of a ctx, or a generated one into buf. */
-const char *booking__correlation_id(const booking *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE]);
+const char *booking__correlation_id(const booking_handle *bk, const booking_ctx *ctx, char buf[BOOKING_ID_SIZE]);
 
 #endif

@@ -200,7 +200,7 @@ static void render_domain(text *t, const booking__metrics *m)
 	put(t, "booking_payments_total{outcome=\"error\"} %llu\n",
 	    (unsigned long long)(calls_all(m, BOOKING__OP_PAY) - known));
 
-	family(t, "booking_lock_contention_total", "counter", "Lock manager answers LOCK_BUSY (a seat key held by another booking).");
+	family(t, "booking_lock_contention_total", "counter", "Lock manager answers LOCK_BUSY (a seat key held by another reservation).");
 	put(t, "booking_lock_contention_total %llu\n", (unsigned long long)get(&m->lock_contention));
 	family(t, "booking_outbox_relayed_total", "counter", "Outbox events marked published by relays.");
 	put(t, "booking_outbox_relayed_total %llu\n", (unsigned long long)get(&m->outbox_relayed));
@@ -282,7 +282,7 @@ static void render_backends(text *t, booking__obs *obs)
 	put(t, "booking_lock_manager_degraded %d\n", atomic_load(&obs->bk->locks_degraded) ? 1 : 0);
 }
 
-char *booking__metrics_render(booking *bk)
+char *booking__metrics_render(booking_handle *bk)
 {
 	text t = {0};
 	family(&t, "booking_build_info", "gauge", "The libbooking version.");
@@ -298,7 +298,7 @@ char *booking__metrics_render(booking *bk)
 	return t.buf;
 }
 
-booking_error_code booking_metrics(char **text_out, booking *bk)
+booking_error_code booking_metrics(char **text_out, booking_handle *bk)
 {
 	if (text_out)
 		*text_out = NULL;

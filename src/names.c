@@ -23,9 +23,9 @@ static const char *pick(int value, int first, const char *const *names, size_t n
 		return pick((int)(value), (first), names_, sizeof names_ / sizeof names_[0]);       \
 	} while (0)
 
-const char *booking_status_name(booking_status status)
+const char *booking_reservation_status_name(booking_reservation_status status)
 {
-	PICK(status, BOOKING_STATUS_PENDING, "PENDING", "PAYMENT_PROCESSING", "CONFIRMED", "CANCELLED", "EXPIRED");
+	PICK(status, BOOKING_RESERVATION_PENDING, "PENDING", "PAYMENT_PROCESSING", "CONFIRMED", "CANCELLED", "EXPIRED");
 }
 
 const char *booking_saga_state_name(booking_saga_state state)
@@ -56,7 +56,7 @@ const char *booking_invariant_name(booking_invariant invariant)
 
 const char *booking_notification_kind_name(booking_notification_kind kind)
 {
-	PICK(kind, BOOKING_NOTIFY_BOOKING_CONFIRMED, "BOOKING_CONFIRMED", "BOOKING_CANCELLED", "BOOKING_EXPIRED",
+	PICK(kind, BOOKING_NOTIFY_RESERVATION_CONFIRMED, "BOOKING_CONFIRMED", "BOOKING_CANCELLED", "RESERVATION_EXPIRED",
 	     "PAYMENT_FAILED", "PAYMENT_REFUNDED");
 }
 
@@ -89,5 +89,5 @@ const char *booking_charge_status_name(booking_charge_status status)
 
 const char *booking_store_guard_kind_name(booking_store_guard_kind kind)
 {
-	PICK(kind, BOOKING_GUARD_BOOKING_VERSION, "BOOKING_VERSION", "PAYMENT_STATUS", "SEATS_OWNED", "KEY_UNUSED");
+	PICK(kind, BOOKING_GUARD_RESERVATION_VERSION, "BOOKING_VERSION", "PAYMENT_STATUS", "SEATS_OWNED", "KEY_UNUSED");
 }

@@ -1,5 +1,5 @@
 /*
- * The notification consumer: turns booking and payment events into
+ * The notification consumer: turns reservation and payment events into
  * messages for the host's sink, at most once per event (inbox).
  * SPDX-License-Identifier: MIT
  */
@@ -26,14 +26,14 @@ typedef struct kind_info {
 } kind_info;
 
 static const kind_info kinds[] = {
-	{"booking.confirmed", BOOKING_NOTIFY_BOOKING_CONFIRMED, "Your booking is confirmed", "is confirmed"},
-	{"booking.cancelled", BOOKING_NOTIFY_BOOKING_CANCELLED, "Your booking was cancelled", "was cancelled"},
-	{"booking.expired", BOOKING_NOTIFY_BOOKING_EXPIRED, "Your hold expired", "expired before payment"},
+	{"reservation.confirmed", BOOKING_NOTIFY_RESERVATION_CONFIRMED, "Your reservation is confirmed", "is confirmed"},
+	{"reservation.cancelled", BOOKING_NOTIFY_RESERVATION_CANCELLED, "Your reservation was cancelled", "was cancelled"},
+	{"reservation.expired", BOOKING_NOTIFY_RESERVATION_EXPIRED, "Your hold expired", "expired before payment"},
 	{"payment.failed", BOOKING_NOTIFY_PAYMENT_FAILED, "Your payment failed", "could not be paid"},
 	{"payment.refunded", BOOKING_NOTIFY_PAYMENT_REFUNDED, "Your payment was refunded", "was refunded"},
 };
 
-/* "A1, A2" from the data's seats array (booking events only). */
+/* "A1, A2" from the data's seats array (reservation events only). */
 static void seats_text(char *buf, size_t size, json_t *seats)
 {
 	size_t i;
@@ -64,19 +64,19 @@ static int notify_handler(const booking_event *ev, void *payload)
 	if (!data)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "event data is not JSON");
 	const char *user = json_string_value(json_object_get(data, "user_id"));
-	const char *booking_id = json_string_value(json_object_get(data, "booking_id"));
+	const char *reservation_id = json_string_value(json_object_get(data, "reservation_id"));
 	json_int_t amount = json_integer_value(
 		json_object_get(data, json_object_get(data, "total_amount") ? "total_amount" : "amount"));
 	const char *currency = json_string_value(json_object_get(data, "currency"));
-	if (!user || !booking_id) {
+	if (!user || !reservation_id) {
 		json_decref(data);
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "event data lacks user_id or booking_id");
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "event data lacks user_id or reservation_id");
 	}
 	char seats[200], body[512];
 	seats_text(seats, sizeof(seats), json_object_get(data, "seats"));
-	snprintf(body, sizeof(body), "Booking %s%s%s (%lld.%02lld %s) %s.", booking_id, seats[0] ? ", seats " : "",
+	snprintf(body, sizeof(body), "Reservation %s%s%s (%lld.%02lld %s) %s.", reservation_id, seats[0] ? ", seats " : "",
 	         seats, (long long)(amount / 100), (long long)(amount % 100), currency ? currency : "", k->verb);
-	booking_notification n = {k->kind, ev->id, user, booking_id, k->subject, body};
+	booking_notification n = {k->kind, ev->id, user, reservation_id, k->subject, body};
 	int rc = st->sink(&n, st->payload);
 	json_decref(data);
 	if (rc == 0)
@@ -84,7 +84,7 @@ static int notify_handler(const booking_event *ev, void *payload)
 	return rc;
 }
 
-static int notify_run(booking *bk, booking_notification_sink sink, void *payload, size_t *sent_out)
+static int notify_run(booking_handle *bk, booking_notification_sink sink, void *payload, size_t *sent_out)
 {
 	if (sent_out)
 		*sent_out = 0;
@@ -107,7 +107,7 @@ static int notify_run(booking *bk, booking_notification_sink sink, void *payload
 	return rc;
 }
 
-booking_error_code booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload)
+booking_error_code booking_notify(size_t *sent_out, booking_handle *bk, booking_notification_sink sink, void *payload)
 {
 	booking__scope sc;
 	booking__scope_begin(&sc, bk, NULL, BOOKING__OP_NOTIFY);

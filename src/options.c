@@ -31,8 +31,8 @@ typedef struct int_option {
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 4}
 
 static const int_option int_options[] = {
-	INT_OPT(booking_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
-	INT_OPT(max_seats_per_booking, "BOOKING_MAX_SEATS_PER_BOOKING", 1, 50, 10),
+	INT_OPT(hold_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
+	INT_OPT(max_seats_per_reservation, "BOOKING_MAX_SEATS_PER_RESERVATION", 1, 50, 10),
 	INT_OPT(payment_window_seconds, "BOOKING_PAYMENT_WINDOW_SECONDS", 30, 900, 120),
 	INT_OPT(lock_ttl_seconds, "BOOKING_LOCK_TTL", 5, 300, 30),
 	INT_OPT(lock_retry_count, "BOOKING_LOCK_RETRY_COUNT", 1, 20, 5),
@@ -54,7 +54,7 @@ static const int_option int_options[] = {
 	INT_OPT_V3(events_retry_attempts, "BOOKING_EVENTS_RETRY_ATTEMPTS", 1, 10, 3),
 	INT_OPT_V3(events_retry_base_ms, "BOOKING_EVENTS_RETRY_BASE_MS", 1, 10000, 500),
 	INT_OPT_V3(gateway_retry_delay_ms, "BOOKING_GATEWAY_RETRY_DELAY_MS", 1, 60000, 1000),
-	INT_OPT_V4(max_failed_payments_per_booking, "BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING", -1, 100, 5),
+	INT_OPT_V4(max_failed_payments_per_reservation, "BOOKING_MAX_FAILED_PAYMENTS_PER_RESERVATION", -1, 100, 5),
 	INT_OPT_V4(max_failed_payments_per_user_hour, "BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", -1, 1000, 20),
 };
 

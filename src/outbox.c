@@ -19,7 +19,7 @@ void booking__event_clear(booking__event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-int booking__event_init(booking__event *ev, const booking *bk, const booking_ctx *ctx, const char *type,
+int booking__event_init(booking__event *ev, const booking_handle *bk, const booking_ctx *ctx, const char *type,
                         const char *aggregate_type, const char *aggregate_id, json_t *data)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -156,16 +156,16 @@ static json_t *event_data_checked(json_t *d, unsigned long json_failures_before)
 	return d;
 }
 
-json_t *booking__booking_event_data(const booking_reservation *b, const char *reason)
+json_t *booking__reservation_event_data(const booking_reservation *b, const char *reason)
 {
 	unsigned long failures = booking__json_failures();
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < b->seat_count; i++)
 		json_array_append_new(seats, json_string(b->seats[i]->label));
-	json_t *d = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s,s:I}", "booking_id", b->id, "user_id", b->user_id,
+	json_t *d = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s,s:I}", "reservation_id", b->id, "user_id", b->user_id,
 	                      "showtime_id", b->showtime_id, "seats", seats, "total_amount",
 	                      (json_int_t)b->total_amount, "currency", b->currency, "status",
-	                      booking_status_name(b->status), "expires_at", (json_int_t)b->expires_at);
+	                      booking_reservation_status_name(b->status), "expires_at", (json_int_t)b->expires_at);
 	if (d && reason)
 		json_object_set_new(d, "reason", json_string(reason));
 	return event_data_checked(d, failures);
@@ -174,7 +174,7 @@ json_t *booking__booking_event_data(const booking_reservation *b, const char *re
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason)
 {
 	unsigned long failures = booking__json_failures();
-	json_t *d = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id,
+	json_t *d = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "payment_id", p->id, "reservation_id", p->reservation_id,
 	                      "user_id", p->user_id, "amount", (json_int_t)p->amount, "currency", p->currency,
 	                      "status", booking_payment_status_name(p->status), "card_last4", p->card_last4);
 	if (d && p->gateway_ref[0])

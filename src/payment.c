@@ -76,7 +76,7 @@ static int key_file_error(const char *path, const char *reason, const char *msg)
  * nobody but its owner (this user or root) may read or write, in a
  * directory nobody else may write (the checks of the token keys: jwk.c).
  */
-int booking__payment_open(booking *bk)
+int booking__payment_open(booking_handle *bk)
 {
 	const char *path = bk->cfg.payment_key_file;
 	if (!path)
@@ -133,20 +133,20 @@ booking_error_code booking_payment_key_generate_file(const char *path)
 }
 
 /*
- * What makes two requests "the same": the booking and the card. Keyed
+ * What makes two requests "the same": the reservation and the card. Keyed
  * (HMAC-SHA256 under the payment key, which is not in the database), so the
  * stored fingerprint cannot be brute-forced back into a card number from
- * the booking id and the last four digits beside it. "hmac-sha256:" + hex.
+ * the reservation id and the last four digits beside it. "hmac-sha256:" + hex.
  */
 #define REQUEST_HASH_PREFIX "hmac-sha256:"
 #define REQUEST_HASH_SIZE (sizeof(REQUEST_HASH_PREFIX) - 1 + (size_t)2 * crypto_auth_hmacsha256_BYTES + 1)
 
-static void request_hash(const booking *bk, char out[REQUEST_HASH_SIZE], const char *booking_id, const char *card_digits)
+static void request_hash(const booking_handle *bk, char out[REQUEST_HASH_SIZE], const char *reservation_id, const char *card_digits)
 {
 	unsigned char h[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256_state st;
 	crypto_auth_hmacsha256_init(&st, bk->payment_key, sizeof(bk->payment_key));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)booking_id, strlen(booking_id));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)reservation_id, strlen(reservation_id));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)"\n", 1);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)card_digits, strlen(card_digits));
 	crypto_auth_hmacsha256_final(&st, h);
@@ -159,7 +159,7 @@ static void request_hash(const booking *bk, char out[REQUEST_HASH_SIZE], const c
 
 /* How a payment ends. */
 typedef enum pay_outcome {
-	PAY_OUTCOME_SUCCEEDED = 1, /* the charge succeeded: confirm, if the booking still holds its seats */
+	PAY_OUTCOME_SUCCEEDED = 1, /* the charge succeeded: confirm, if the reservation still holds its seats */
 	PAY_OUTCOME_DECLINED = 2,  /* the gateway said no, or never charged */
 	PAY_OUTCOME_REFUNDED = 3   /* charged after the seats were lost, and refunded */
 } pay_outcome;
@@ -167,7 +167,7 @@ typedef enum pay_outcome {
 /* Error for a payment that ended with `code`, carrying its ids. */
 static int payment_error(int code, const booking_payment *p)
 {
-	json_t *d = json_pack("{s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id);
+	json_t *d = json_pack("{s:s,s:s}", "payment_id", p->id, "reservation_id", p->reservation_id);
 	if (d && p->failure_code[0])
 		json_object_set_new(d, code == BOOKING_EPAYMENT_DECLINED ? "decline_code" : "reason",
 		                    json_string(p->failure_code));
@@ -182,7 +182,7 @@ static int payment_error(int code, const booking_payment *p)
 }
 
 /* Append the events of an outcome. Returns count or <0. */
-static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *ctx, const booking_payment *p,
+static int outcome_events(booking__event *evs, booking_handle *bk, const booking_ctx *ctx, const booking_payment *p,
                           const booking_reservation *b, pay_outcome outcome)
 {
 	booking_payment pa = *p;
@@ -191,12 +191,12 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 	switch (outcome) {
 	case PAY_OUTCOME_SUCCEEDED:
 		pa.status = BOOKING_PAYMENT_SUCCEEDED;
-		ba.status = BOOKING_STATUS_CONFIRMED;
+		ba.status = BOOKING_RESERVATION_CONFIRMED;
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.completed", "payment", p->id,
 		                              booking__payment_event_data(&pa, NULL))) == 0 &&
 		    ++n &&
-		    (rc = booking__event_init(&evs[n], bk, ctx, "booking.confirmed", "booking", b->id,
-		                              booking__booking_event_data(&ba, NULL))) == 0)
+		    (rc = booking__event_init(&evs[n], bk, ctx, "reservation.confirmed", "reservation", b->id,
+		                              booking__reservation_event_data(&ba, NULL))) == 0)
 			n++;
 		break;
 	case PAY_OUTCOME_DECLINED:
@@ -204,10 +204,10 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.failed", "payment", p->id,
 		                              booking__payment_event_data(&pa, p->failure_code))) == 0)
 			n++;
-		if (rc == 0 && bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE && b->status == BOOKING_STATUS_PAYMENT_PROCESSING) {
-			ba.status = BOOKING_STATUS_CANCELLED;
-			if ((rc = booking__event_init(&evs[n], bk, ctx, "booking.cancelled", "booking", b->id,
-			                              booking__booking_event_data(&ba, "payment failed"))) == 0)
+		if (rc == 0 && bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE && b->status == BOOKING_RESERVATION_PAYMENT_PROCESSING) {
+			ba.status = BOOKING_RESERVATION_CANCELLED;
+			if ((rc = booking__event_init(&evs[n], bk, ctx, "reservation.cancelled", "reservation", b->id,
+			                              booking__reservation_event_data(&ba, "payment failed"))) == 0)
 				n++;
 		}
 		break;
@@ -220,10 +220,10 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 		if (rc == 0 && (rc = booking__event_init(&evs[n], bk, ctx, "payment.refunded", "payment", p->id,
 		                                         booking__payment_event_data(&pa, "seats lost before the charge landed"))) == 0)
 			n++;
-		ba.status = BOOKING_STATUS_EXPIRED;
-		if (rc == 0 && b->status == BOOKING_STATUS_PAYMENT_PROCESSING &&
-		    (rc = booking__event_init(&evs[n], bk, ctx, "booking.expired", "booking", b->id,
-		                              booking__booking_event_data(&ba, "hold expired during payment"))) == 0)
+		ba.status = BOOKING_RESERVATION_EXPIRED;
+		if (rc == 0 && b->status == BOOKING_RESERVATION_PAYMENT_PROCESSING &&
+		    (rc = booking__event_init(&evs[n], bk, ctx, "reservation.expired", "reservation", b->id,
+		                              booking__reservation_event_data(&ba, "hold expired during payment"))) == 0)
 			n++;
 		break;
 	}
@@ -235,39 +235,39 @@ static int outcome_events(booking__event *evs, booking *bk, const booking_ctx *c
 	return n;
 }
 
-/* How often a change is decided again when the booking moved under it, before giving up. */
+/* How often a change is decided again when the reservation moved under it, before giving up. */
 #define FINISH_ATTEMPTS 8
 
 /*
- * The payment's outcome as one change, decided here: what the booking, its
+ * The payment's outcome as one change, decided here: what the reservation, its
  * seats, the payment and its idempotency record become (the rules of the
  * saga), guarded by what the decision saw — the payment still PROCESSING,
- * the booking at its version and, to confirm, every seat still held by it.
+ * the reservation at its version and, to confirm, every seat still held by it.
  */
-static void outcome_change(booking_store_change *c, booking_store_guard g[3], booking_store_booking_set *set,
+static void outcome_change(booking_store_change *c, booking_store_guard g[3], booking_store_reservation_set *set,
                            booking_store_seat_move *seats, booking_store_payment_set *pay,
-                           booking_store_idempotency_set *idem, const booking *bk, const booking_payment *p,
+                           booking_store_idempotency_set *idem, const booking_handle *bk, const booking_payment *p,
                            const booking_reservation *b, pay_outcome outcome, const char *gateway_ref,
                            const char *failure_code, int replay_error, int64_t now)
 {
 	memset(c, 0, sizeof(*c));
 	g[0] = (booking_store_guard){BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_PROCESSING, NULL};
-	g[1] = (booking_store_guard){BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL};
+	g[1] = (booking_store_guard){BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL};
 	c->guards = g;
 	c->guard_count = 2;
 	*pay = (booking_store_payment_set){p->id, BOOKING_PAYMENT_SUCCEEDED, gateway_ref, NULL, -1, now};
 	*idem = (booking_store_idempotency_set){p->id, replay_error};
 	c->payment = pay;
 	c->idempotency = idem;
-	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
+	bool processing = b->status == BOOKING_RESERVATION_PAYMENT_PROCESSING;
 	switch (outcome) {
 	case PAY_OUTCOME_SUCCEEDED:
 		g[2] = (booking_store_guard){BOOKING_GUARD_SEATS_OWNED, b->id, BOOKING_SEAT_HELD, NULL};
 		c->guard_count = 3;
 		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
-		*set = (booking_store_booking_set){b->id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
+		*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
 		c->seats = seats;
-		c->booking = set;
+		c->reservation = set;
 		idem->replay_error = 0;
 		break;
 	case PAY_OUTCOME_DECLINED:
@@ -277,13 +277,13 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 			break;
 		if (bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE) {
 			*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-			*set = (booking_store_booking_set){b->id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+			*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
 		} else { /* the hold goes on until its own expiry */
 			*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, b->expires_at};
-			*set = (booking_store_booking_set){b->id, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
+			*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
 		}
 		c->seats = seats;
-		c->booking = set;
+		c->reservation = set;
 		break;
 	case PAY_OUTCOME_REFUNDED:
 		pay->status = BOOKING_PAYMENT_REFUNDED;
@@ -292,8 +292,8 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 		c->seats = seats;
 		if (processing) {
-			*set = (booking_store_booking_set){b->id, BOOKING_STATUS_EXPIRED, BOOKING_SAGA_COMPENSATED, now};
-			c->booking = set;
+			*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_EXPIRED, BOOKING_SAGA_COMPENSATED, now};
+			c->reservation = set;
 		}
 		break;
 	}
@@ -301,13 +301,13 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 
 /*
  * Record the outcome of a payment. 0; BOOKING_EEXPIRED when a charge
- * succeeded but the booking no longer holds its seats (the caller refunds);
+ * succeeded but the reservation no longer holds its seats (the caller refunds);
  * BOOKING_EINVALID_STATE when the payment was finished by someone else.
  */
-static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
+static int finish_run(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
                       const char *gateway_ref, const char *failure_code, int replay_error);
 
-static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
+static int finish(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
                   const char *gateway_ref, const char *failure_code, int replay_error)
 {
 	/*
@@ -324,19 +324,19 @@ static int finish(booking *bk, const booking_ctx *ctx, const booking_payment *p,
 	return rc;
 }
 
-static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
+static int finish_run(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p, pay_outcome outcome,
                       const char *gateway_ref, const char *failure_code, int replay_error)
 {
 	int rc = 0;
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
 		booking_reservation *b = NULL;
-		if ((rc = booking__booking_read(bk, p->booking_id, &b)) < 0)
+		if ((rc = booking__reservation_read(bk, p->reservation_id, &b)) < 0)
 			return rc;
-		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_STATUS_PAYMENT_PROCESSING) {
+		if (outcome == PAY_OUTCOME_SUCCEEDED && b->status != BOOKING_RESERVATION_PAYMENT_PROCESSING) {
 			/*
-			 * Another finisher may have recorded this very payment (the booking
+			 * Another finisher may have recorded this very payment (the reservation
 			 * CONFIRMED by it): that is no lost hold to refund. Only a payment
-			 * still PROCESSING whose booking moved on has lost its seats.
+			 * still PROCESSING whose reservation moved on has lost its seats.
 			 */
 			booking_payment *now_p = NULL;
 			if ((rc = bk->store->ledger->payment_get(&now_p, bk->store, p->id)) < 0) {
@@ -345,7 +345,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 			}
 			bool processing = now_p->status == BOOKING_PAYMENT_PROCESSING;
 			booking_payment_free(now_p);
-			rc = processing ? booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", b->id)
+			rc = processing ? booking_error_set(BOOKING_EEXPIRED, NULL, "reservation %s no longer holds its seats", b->id)
 			                : booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment %s is not PROCESSING", p->id);
 			booking_reservation_free(b);
 			return rc;
@@ -364,7 +364,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 			recs[i] = evs[i].rec;
 		booking_store_change c;
 		booking_store_guard g[3];
-		booking_store_booking_set set;
+		booking_store_reservation_set set;
 		booking_store_seat_move seats;
 		booking_store_payment_set pay;
 		booking_store_idempotency_set idem;
@@ -384,10 +384,10 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
 		if (failed == 0)
 			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "payment %s is not PROCESSING", p->id);
 		if (failed == 2)
-			return booking_error_set(BOOKING_EEXPIRED, NULL, "booking %s no longer holds its seats", bid);
-		/* the booking moved: decide again */
+			return booking_error_set(BOOKING_EEXPIRED, NULL, "reservation %s no longer holds its seats", bid);
+		/* the reservation moved: decide again */
 	}
-	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
+	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the reservation kept changing; try again");
 }
 
 /*
@@ -395,7 +395,7 @@ static int finish_run(booking *bk, const booking_ctx *ctx, const booking_payment
  * refund and record that. Returns 0 (confirmed), BOOKING_EEXPIRED (refunded)
  * or an error (left PROCESSING for recovery).
  */
-static int settle_success(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *charge_id)
+static int settle_success(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p, const char *charge_id)
 {
 	int rc = finish(bk, ctx, p, PAY_OUTCOME_SUCCEEDED, charge_id, "", 0);
 	if (rc != BOOKING_EEXPIRED)
@@ -410,11 +410,11 @@ static int settle_success(booking *bk, const booking_ctx *ctx, const booking_pay
 	if ((rc = finish(bk, ctx, p, PAY_OUTCOME_REFUNDED, charge_id, "seats_lost", BOOKING_EEXPIRED)) < 0)
 		return rc;
 	booking__log(bk, ctx, BOOKING_LOG_WARNING, "charge landed after the seats were gone; refunded",
-	             json_pack("{s:s,s:s}", "payment_id", p->id, "booking_id", p->booking_id));
+	             json_pack("{s:s,s:s}", "payment_id", p->id, "reservation_id", p->reservation_id));
 	return BOOKING_EEXPIRED;
 }
 
-static int settle_decline(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *code,
+static int settle_decline(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p, const char *code,
                           int replay_error)
 {
 	return finish(bk, ctx, p, PAY_OUTCOME_DECLINED, "", code, replay_error);
@@ -426,10 +426,10 @@ static int settle_decline(booking *bk, const booking_ctx *ctx, const booking_pay
  * gateway_max_retries times, gateway_retry_delay_ms apart, within the ctx
  * deadline and the gateway's circuit breaker (resilient.c).
  */
-static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p, const char *card,
+static int charge(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p, const char *card,
                   booking_charge_result *res)
 {
-	booking_charge_request req = {p->id, p->amount, p->currency, card, p->booking_id};
+	booking_charge_request req = {p->id, p->amount, p->currency, card, p->reservation_id};
 	memset(res, 0, sizeof(*res));
 	int rc = bk->gateway->charge(res, bk->gateway, &req);
 	if (rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE)
@@ -439,7 +439,7 @@ static int charge(booking *bk, const booking_ctx *ctx, const booking_payment *p,
 }
 
 /* Read back the payment after the saga ended, and answer like the first time. */
-static int answer(booking_payment **out, booking *bk, const char *payment_id, int result)
+static int answer(booking_payment **out, booking_handle *bk, const char *payment_id, int result)
 {
 	booking_payment *p = NULL;
 	int rc = bk->store->ledger->payment_get(&p, bk->store, payment_id);
@@ -458,34 +458,34 @@ static int answer(booking_payment **out, booking *bk, const char *payment_id, in
 }
 
 /*
- * Card testing: a booking may fail max_failed_payments_per_booking payments
+ * Card testing: a reservation may fail max_failed_payments_per_reservation payments
  * and a user max_failed_payments_per_user_hour in the last hour; past that,
  * a NEW payment attempt is refused with BOOKING_ERATE_LIMITED (429) before
  * the gateway is called. A retry with a key already used is not an attempt:
- * it goes on to answer what that key answered. Per booking the limit is
- * exact (a booking has one payment in flight at a time); per user, racing
- * payments of several bookings may each pass the check before any of them
+ * it goes on to answer what that key answered. Per reservation the limit is
+ * exact (a reservation has one payment in flight at a time); per user, racing
+ * payments of several reservations may each pass the check before any of them
  * fails, so the count can end above the limit by at most the number of
  * payments the user had in flight at once.
  */
-static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booking_id, const char *key)
+static int check_attempts(booking_handle *bk, const booking_ctx *ctx, const char *reservation_id, const char *key)
 {
-	int per_booking = bk->cfg.max_failed_payments_per_booking, per_user = bk->cfg.max_failed_payments_per_user_hour;
+	int per_booking = bk->cfg.max_failed_payments_per_reservation, per_user = bk->cfg.max_failed_payments_per_user_hour;
 	if ((per_booking <= 0 && per_user <= 0))
 		return 0;
 	int64_t now = booking__now(bk), hour = INT64_C(3600) * 1000;
 	booking_store_payment_attempts a;
 	memset(&a, 0, sizeof(a));
-	int rc = bk->store->ledger->payment_attempts(&a, bk->store, ctx->user_id, key, booking_id, BOOKING_PAYMENT_FAILED,
+	int rc = bk->store->ledger->payment_attempts(&a, bk->store, ctx->user_id, key, reservation_id, BOOKING_PAYMENT_FAILED,
 	                                             now - hour);
 	if (rc < 0 || a.key_used)
 		return rc;
 	const char *limit = NULL;
 	int max = 0, retry_after = 0;
-	if (per_booking > 0 && a.booking_count >= (size_t)per_booking) {
-		limit = "max_failed_payments_per_booking";
+	if (per_booking > 0 && a.reservation_count >= (size_t)per_booking) {
+		limit = "max_failed_payments_per_reservation";
 		max = per_booking;
-		retry_after = -1; /* this booking takes no more attempts */
+		retry_after = -1; /* this reservation takes no more attempts */
 	} else if (per_user > 0 && a.user_count >= (size_t)per_user) {
 		limit = "max_failed_payments_per_user_hour";
 		max = per_user;
@@ -494,58 +494,58 @@ static int check_attempts(booking *bk, const booking_ctx *ctx, const char *booki
 	if (!limit)
 		return 0;
 	booking__log(bk, ctx, BOOKING_LOG_WARNING, "payment attempt refused: too many failed payments",
-	             json_pack("{s:s,s:s,s:i}", "booking_id", booking_id, "limit", limit, "max", max));
-	json_t *d = json_pack("{s:s,s:i,s:s}", "limit", limit, "max", max, "booking_id", booking_id);
+	             json_pack("{s:s,s:s,s:i}", "reservation_id", reservation_id, "limit", limit, "max", max));
+	json_t *d = json_pack("{s:s,s:i,s:s}", "limit", limit, "max", max, "reservation_id", reservation_id);
 	if (d && retry_after > 0)
 		json_object_set_new(d, "retry_after_seconds", json_integer(retry_after));
 	return booking__error_json(BOOKING_ERATE_LIMITED, d, "too many failed payments (%s = %d)%s", limit, max,
-	                           retry_after > 0 ? "; try again later" : "; this booking takes no more payment attempts");
+	                           retry_after > 0 ? "; try again later" : "; this reservation takes no more payment attempts");
 }
 
 /*
  * A replay of a payment that succeeded answers 0 only while that is still
- * true: the payment SUCCEEDED and its booking CONFIRMED. When either
+ * true: the payment SUCCEEDED and its reservation CONFIRMED. When either
  * changed since (a refund, a cancellation), the replay answers
  * BOOKING_EINVALID_STATE with {"replayed":true} and both states, so 0
- * always means "this booking is paid and confirmed now".
+ * always means "this reservation is paid and confirmed now".
  */
-static int replay_still_paid(booking *bk, const booking_payment *p)
+static int replay_still_paid(booking_handle *bk, const booking_payment *p)
 {
 	booking_reservation *b = NULL;
-	int rc = booking__booking_read(bk, p->booking_id, &b);
+	int rc = booking__reservation_read(bk, p->reservation_id, &b);
 	if (rc < 0)
 		return rc;
-	booking_status bs = b->status;
+	booking_reservation_status bs = b->status;
 	booking_reservation_free(b);
-	if (p->status == BOOKING_PAYMENT_SUCCEEDED && bs == BOOKING_STATUS_CONFIRMED)
+	if (p->status == BOOKING_PAYMENT_SUCCEEDED && bs == BOOKING_RESERVATION_CONFIRMED)
 		return 0;
 	return booking__error_json(BOOKING_EINVALID_STATE,
-	                           json_pack("{s:b,s:s,s:s,s:s,s:s}", "replayed", 1, "payment_id", p->id, "booking_id",
-	                                     p->booking_id, "payment_status", booking_payment_status_name(p->status),
-	                                     "booking_status", booking_status_name(bs)),
-	                           "this idempotency key paid for the booking, but it has changed since: payment %s, "
-	                           "booking %s",
-	                           booking_payment_status_name(p->status), booking_status_name(bs));
+	                           json_pack("{s:b,s:s,s:s,s:s,s:s}", "replayed", 1, "payment_id", p->id, "reservation_id",
+	                                     p->reservation_id, "payment_status", booking_payment_status_name(p->status),
+	                                     "booking_reservation_status", booking_reservation_status_name(bs)),
+	                           "this idempotency key paid for the reservation, but it has changed since: payment %s, "
+	                           "reservation %s",
+	                           booking_payment_status_name(p->status), booking_reservation_status_name(bs));
 }
 
 /*
- * Why a booking cannot be paid, from what is stored, so the answer does not
+ * Why a reservation cannot be paid, from what is stored, so the answer does not
  * depend on whether the expiry sweep ran: a hold whose time is up is
- * BOOKING_EXPIRED (410) whether it is still PENDING or already EXPIRED; any
+ * RESERVATION_EXPIRED (410) whether it is still PENDING or already EXPIRED; any
  * other state than a live PENDING hold is BOOKING_EINVALID_STATE (409)
  * naming it. 0 when it can be paid.
  */
 static int payable(const booking_reservation *b, int64_t now)
 {
-	booking_status s = b->status;
-	if (s == BOOKING_STATUS_PENDING && b->expires_at > now)
+	booking_reservation_status s = b->status;
+	if (s == BOOKING_RESERVATION_PENDING && b->expires_at > now)
 		return 0;
-	if (s == BOOKING_STATUS_EXPIRED || s == BOOKING_STATUS_PENDING)
-		return booking__error_json(BOOKING_EEXPIRED, json_pack("{s:s}", "booking_id", b->id), "the hold has expired");
-	return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s,s:s}", "booking_id", b->id, "status",
-	                                                             booking_status_name(s)),
-	                           "%s %s booking cannot be paid", booking__article(booking_status_name(s)),
-	                           booking_status_name(s));
+	if (s == BOOKING_RESERVATION_EXPIRED || s == BOOKING_RESERVATION_PENDING)
+		return booking__error_json(BOOKING_EEXPIRED, json_pack("{s:s}", "reservation_id", b->id), "the hold has expired");
+	return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s,s:s}", "reservation_id", b->id, "status",
+	                                                             booking_reservation_status_name(s)),
+	                           "%s %s reservation cannot be paid", booking__article(booking_reservation_status_name(s)),
+	                           booking_reservation_status_name(s));
 }
 
 typedef enum begin_kind { BEGIN_STARTED = 1, BEGIN_REPLAY = 2 } begin_kind;
@@ -555,23 +555,23 @@ typedef enum begin_kind { BEGIN_STARTED = 1, BEGIN_REPLAY = 2 } begin_kind;
  * another request → IDEMPOTENCY_KEY_REUSED, still running →
  * PAYMENT_IN_PROGRESS, else a replay of the stored payment and what it
  * answered. A new key may pay only the user's own live PENDING hold. The
- * change: the payment and its key, the booking PAYMENT_PROCESSING, its seats
- * held through the payment window — guarded by the booking's version and
+ * change: the payment and its key, the reservation PAYMENT_PROCESSING, its seats
+ * held through the payment window — guarded by the reservation's version and
  * the key still unused; when either moved, read and decide again. `first`
- * is the caller's read of the booking (taken over, freed), used the first time.
+ * is the caller's read of the reservation (taken over, freed), used the first time.
  */
-static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first, const booking_payment *p,
+static int begin(booking_handle *bk, const booking_ctx *ctx, booking_reservation *first, const booking_payment *p,
                  const char *key, const char *hash, int64_t hold_until, begin_kind *kind, booking_payment **replayed,
                  int *replay_error)
 {
 	for (int attempt = 0; attempt < FINISH_ATTEMPTS; attempt++) {
 		/*
-		 * The booking first, then the key: a start writes both at once, so a
-		 * booking seen changed by a twin request implies its key is seen too.
+		 * The reservation first, then the key: a start writes both at once, so a
+		 * reservation seen changed by a twin request implies its key is seen too.
 		 */
 		booking_reservation *b = first;
 		first = NULL;
-		int rc = b ? 0 : booking__booking_read(bk, p->booking_id, &b);
+		int rc = b ? 0 : booking__reservation_read(bk, p->reservation_id, &b);
 		if (rc < 0)
 			return rc;
 		booking_store_idempotency_record rec;
@@ -597,16 +597,16 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 			return rc;
 		}
 		if (strcmp(b->user_id, ctx->user_id) != 0)
-			rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "the booking belongs to another user");
+			rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "the reservation belongs to another user");
 		else
 			rc = payable(b, booking__now(bk));
 		if (rc < 0) {
 			booking_reservation_free(b);
 			return rc;
 		}
-		booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL},
+		booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL},
 		                            {BOOKING_GUARD_KEY_UNUSED, ctx->user_id, 0, key}};
-		booking_store_booking_set set = {b->id, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
+		booking_store_reservation_set set = {b->id, BOOKING_RESERVATION_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
 		                                 booking__now(bk)};
 		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, hold_until};
 		booking_store_payment_start start = {p, ctx->user_id, key, hash};
@@ -618,14 +618,14 @@ static int begin(booking *bk, const booking_ctx *ctx, booking_reservation *first
 			*kind = BEGIN_STARTED;
 			return 0;
 		}
-		/* the booking moved, or a twin request took the key meanwhile: decide again */
+		/* the reservation moved, or a twin request took the key meanwhile: decide again */
 		if (!((rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX) || rc == BOOKING_EEXISTS))
 			return rc;
 	}
-	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
+	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the reservation kept changing; try again");
 }
 
-static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
+static int pay_run(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id,
                 const char *idempotency_key, const char *card_number)
 {
 	if (out)
@@ -643,13 +643,13 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 		                           "this handle takes no payments: set payment_key_file (the secret that keys "
 		                           "payment fingerprints; it has no default)");
 	}
-	if (booking__check_id("booking_id", booking_id) < 0)
-		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
+	if (booking__check_id("reservation_id", reservation_id) < 0)
+		return booking_store_not_found(BOOKING_ERESERVATION_NOT_FOUND);
 	booking_reservation *b = NULL;
-	if ((rc = booking__booking_read(bk, booking_id, &b)) < 0)
+	if ((rc = booking__reservation_read(bk, reservation_id, &b)) < 0)
 		return rc;
-	/* another's booking: begin() refuses it (FORBIDDEN) without saying how it was paid for */
-	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, booking_id, idempotency_key)) < 0) {
+	/* another's reservation: begin() refuses it (FORBIDDEN) without saying how it was paid for */
+	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, reservation_id, idempotency_key)) < 0) {
 		sodium_memzero(digits, sizeof(digits));
 		booking_reservation_free(b);
 		return rc;
@@ -657,7 +657,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	int64_t now = booking__now(bk);
 	booking_payment p = {0};
 	booking_uuid_v7(p.id, now);
-	booking__copy(p.booking_id, sizeof(p.booking_id), booking_id);
+	booking__copy(p.reservation_id, sizeof(p.reservation_id), reservation_id);
 	booking__copy(p.user_id, sizeof(p.user_id), ctx->user_id);
 	p.status = BOOKING_PAYMENT_PROCESSING;
 	p.amount = b->total_amount;
@@ -666,7 +666,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	p.created_at = p.updated_at = now;
 
 	char hash[REQUEST_HASH_SIZE];
-	request_hash(bk, hash, booking_id, digits);
+	request_hash(bk, hash, reservation_id, digits);
 	begin_kind kind = BEGIN_STARTED;
 	booking_payment *replayed = NULL;
 	int replay_error = 0;
@@ -678,7 +678,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	if (kind == BEGIN_REPLAY) {
 		sodium_memzero(digits, sizeof(digits));
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment replayed",
-		             json_pack("{s:s,s:s}", "payment_id", replayed->id, "booking_id", booking_id));
+		             json_pack("{s:s,s:s}", "payment_id", replayed->id, "reservation_id", reservation_id));
 		rc = replay_error < 0 ? payment_error(replay_error, replayed) : replay_still_paid(bk, replayed);
 		if (rc == 0 && out)
 			*out = replayed;
@@ -712,7 +712,7 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 		result = 0; /* recovery finished it first: answer with what it recorded */
 	booking__log(bk, ctx, result == 0 ? BOOKING_LOG_INFO : BOOKING_LOG_WARNING,
 	             result == 0 ? "payment completed" : "payment not completed",
-	             json_pack("{s:s,s:s,s:s}", "payment_id", p.id, "booking_id", booking_id, "outcome",
+	             json_pack("{s:s,s:s,s:s}", "payment_id", p.id, "reservation_id", reservation_id, "outcome",
 	                       result == 0 ? "SUCCEEDED" : booking_error_name(result)));
 	if (result == 0) {
 		booking_payment *stored = NULL;
@@ -727,15 +727,15 @@ static int pay_run(booking_payment **out, booking *bk, const booking_ctx *ctx, c
 	return answer(out, bk, p.id, result);
 }
 
-booking_error_code booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *booking_id,
+booking_error_code booking_pay(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id,
                 const char *idempotency_key, const char *card_number)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_PAY);
-	return booking__scope_end(&sc, pay_run(out, bk, ctx, booking_id, idempotency_key, card_number));
+	return booking__scope_end(&sc, pay_run(out, bk, ctx, reservation_id, idempotency_key, card_number));
 }
 
-static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+static int payment_get_run(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
@@ -758,14 +758,14 @@ static int payment_get_run(booking_payment **out, booking *bk, const booking_ctx
 	return 0;
 }
 
-booking_error_code booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+booking_error_code booking_payment_get(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_PAYMENT_GET);
 	return booking__scope_end(&sc, payment_get_run(out, bk, ctx, payment_id));
 }
 
-static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+static int refund_run(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	if (out)
 		*out = NULL;
@@ -784,11 +784,11 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 		                         "only a SUCCEEDED payment can be refunded");
 		goto done;
 	}
-	if ((rc = booking__booking_read(bk, p->booking_id, &b)) < 0)
+	if ((rc = booking__reservation_read(bk, p->reservation_id, &b)) < 0)
 		goto done;
-	if (b->status != BOOKING_STATUS_CONFIRMED) {
-		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(b->status)),
-		                         "only the payment of a CONFIRMED booking can be refunded");
+	if (b->status != BOOKING_RESERVATION_CONFIRMED) {
+		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_reservation_status_name(b->status)),
+		                         "only the payment of a CONFIRMED reservation can be refunded");
 		goto done;
 	}
 	char key[64];
@@ -798,22 +798,22 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	booking_payment pa = *p;
 	pa.status = BOOKING_PAYMENT_REFUNDED;
 	booking_reservation ba = *b;
-	ba.status = BOOKING_STATUS_CANCELLED;
+	ba.status = BOOKING_RESERVATION_CANCELLED;
 	booking__event evs[2];
 	if ((rc = booking__event_init(&evs[0], bk, ctx, "payment.refunded", "payment", p->id,
 	                              booking__payment_event_data(&pa, "refunded by admin"))) < 0)
 		goto done;
-	if ((rc = booking__event_init(&evs[1], bk, ctx, "booking.cancelled", "booking", b->id,
-	                              booking__booking_event_data(&ba, "refunded"))) < 0) {
+	if ((rc = booking__event_init(&evs[1], bk, ctx, "reservation.cancelled", "reservation", b->id,
+	                              booking__reservation_event_data(&ba, "refunded"))) < 0) {
 		booking__event_clear(&evs[0]);
 		goto done;
 	}
 	booking_event_record recs[2] = {evs[0].rec, evs[1].rec};
-	/* payment REFUNDED, booking CANCELLED, its seats free: guarded by what was decided on */
+	/* payment REFUNDED, reservation CANCELLED, its seats free: guarded by what was decided on */
 	int64_t now = booking__now(bk);
 	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_SUCCEEDED, NULL},
-	                            {BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL}};
-	booking_store_booking_set set = {b->id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+	                            {BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL}};
+	booking_store_reservation_set set = {b->id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
 	booking_store_seat_move seats = {b->id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
 	booking_store_payment_set pay = {p->id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, p->amount, now};
 	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL, NULL};
@@ -822,7 +822,7 @@ static int refund_run(booking_payment **out, booking *bk, const booking_ctx *ctx
 	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		/* refunded or changed meanwhile: the gateway's refund key makes the money move once */
 		rc = booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "payment_id", p->id),
-		                         "the payment or its booking changed while it was refunded; read it again");
+		                         "the payment or its reservation changed while it was refunded; read it again");
 	booking__event_clear(&evs[0]);
 	booking__event_clear(&evs[1]);
 	if (rc == 0) {
@@ -836,7 +836,7 @@ done:
 	return rc;
 }
 
-booking_error_code booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx, const char *payment_id)
+booking_error_code booking_payment_refund(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *payment_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_REFUND);
@@ -859,7 +859,7 @@ static int collect_stuck(const booking_payment *p, void *payload)
 }
 
 /* Resolve one interrupted payment by asking the gateway. 1 resolved, 0 not yet, <0 error. */
-static int recover_one(booking *bk, const booking_ctx *ctx, const booking_payment *p)
+static int recover_one(booking_handle *bk, const booking_ctx *ctx, const booking_payment *p)
 {
 	booking_charge_result cr;
 	memset(&cr, 0, sizeof(cr));
@@ -884,7 +884,7 @@ static int recover_one(booking *bk, const booking_ctx *ctx, const booking_paymen
 	return 1;
 }
 
-static int recover_run(booking *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
+static int recover_run(booking_handle *bk, const booking_ctx *ctx, int64_t min_age_ms, size_t *resolved_out)
 {
 	if (resolved_out)
 		*resolved_out = 0;
@@ -916,7 +916,7 @@ done:
 	return rc;
 }
 
-booking_error_code booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx, int64_t min_age_ms)
+booking_error_code booking_payment_recover(size_t *resolved_out, booking_handle *bk, const booking_ctx *ctx, int64_t min_age_ms)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RECOVER);

@@ -144,7 +144,7 @@ booking_error_code booking_store_not_found(int code)
 	case BOOKING_ETHEATER_NOT_FOUND: what = "theater "; break;
 	case BOOKING_ESCREEN_NOT_FOUND: what = "screen "; break;
 	case BOOKING_ESHOWTIME_NOT_FOUND: what = "showtime "; break;
-	case BOOKING_EBOOKING_NOT_FOUND: what = "booking "; break;
+	case BOOKING_ERESERVATION_NOT_FOUND: what = "reservation "; break;
 	case BOOKING_EPAYMENT_NOT_FOUND: what = "payment "; break;
 	default: what = ""; code = BOOKING_ENOTFOUND; break;
 	}
@@ -196,10 +196,10 @@ booking_error_code booking_store_validate(const booking_store *st)
 	if ((rc = check_version(led->version, BOOKING_STORE_LEDGER_VERSION, what)) < 0)
 		return rc;
 	REQUIRE(led, hold);
-	REQUIRE(led, booking_get);
-	REQUIRE(led, booking_list_by_user);
+	REQUIRE(led, reservation_get);
+	REQUIRE(led, reservation_list_by_user);
 	REQUIRE(led, apply);
-	REQUIRE(led, booking_list_by_status);
+	REQUIRE(led, reservation_list_by_status);
 	REQUIRE(led, idempotency_get);
 	REQUIRE(led, payment_get);
 	REQUIRE(led, payment_list_by_status);
@@ -290,7 +290,7 @@ static int gateway_validate(const booking_payment_gateway *g)
 }
 
 /* Open what the options name by URL; validate what the host handed over. */
-int booking__open_backends(booking *bk)
+int booking__open_backends(booking_handle *bk)
 {
 	int rc;
 	if (bk->store) {

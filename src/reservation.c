@@ -29,7 +29,7 @@ void booking_reservation_list_free(booking_reservation_list *l)
 }
 
 /*
- * The seats of a booking as every record the library returns shows them:
+ * The seats of a reservation as every record the library returns shows them:
  * in layout order (J9 J10 J11, not the label order J10 J11 J9), with the
  * row and number their labels name. Stores keep each seat's label and
  * position; the order and the row and number are decided here, once.
@@ -50,9 +50,9 @@ static void seats_arrange(booking_reservation *r)
 		qsort(r->seats, r->seat_count, sizeof(*r->seats), cmp_ref_position);
 }
 
-int booking__booking_read(booking *bk, const char *id, booking_reservation **out)
+int booking__reservation_read(booking_handle *bk, const char *id, booking_reservation **out)
 {
-	int rc = bk->store->ledger->booking_get(out, bk->store, id);
+	int rc = bk->store->ledger->reservation_get(out, bk->store, id);
 	if (rc == 0)
 		seats_arrange(*out);
 	return rc;
@@ -79,7 +79,7 @@ static int cmp_ref(const void *a, const void *b)
 /*
  * Validate the labels into `refs` (n entries) and sort them by label: a
  * consistent order for the lock keys and for finding duplicates (the
- * booking shows them in layout order: seats_arrange()).
+ * reservation shows them in layout order: seats_arrange()).
  */
 static int hold_labels(booking_seat_ref **refs, const char *const *labels, size_t n)
 {
@@ -146,7 +146,7 @@ static void lock_keys_free(char **keys, size_t n)
  * backoff. 1 = guarded, 0 = proceed unguarded (no manager, or it is down:
  * slower, never unsafe), <0 = busy after retries.
  */
-static int guard_acquire(booking *bk, const booking_ctx *ctx, char **keys, size_t n, const char *owner)
+static int guard_acquire(booking_handle *bk, const booking_ctx *ctx, char **keys, size_t n, const char *owner)
 {
 	if (!bk->locks)
 		return 0;
@@ -174,16 +174,16 @@ static int guard_acquire(booking *bk, const booking_ctx *ctx, char **keys, size_
 	}
 }
 
-static void guard_release(booking *bk, char **keys, size_t n, const char *owner)
+static void guard_release(booking_handle *bk, char **keys, size_t n, const char *owner)
 {
 	if (bk->locks)
 		(void)bk->locks->release_all(bk->locks, (const char *const *)keys, n, owner);
 }
 
-static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation *r, int64_t now)
+static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reservation *r, int64_t now)
 {
 	booking__event ev;
-	int rc = booking__event_init(&ev, bk, ctx, "booking.created", "booking", r->id, booking__booking_event_data(r, NULL));
+	int rc = booking__event_init(&ev, bk, ctx, "reservation.created", "reservation", r->id, booking__reservation_event_data(r, NULL));
 	if (rc < 0)
 		return rc;
 	booking_seat_ref *taken = booking_calloc(r->seat_count, sizeof(*taken));
@@ -205,7 +205,7 @@ static int hold_commit(booking *bk, const booking_ctx *ctx, booking_reservation 
 	return rc;
 }
 
-static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
+static int hold_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                  const char *const *seat_labels, size_t seat_count)
 {
 	if (out)
@@ -217,11 +217,11 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 		return rc;
 	if (booking__check_id("showtime_id", showtime_id) < 0)
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
-	if (!seat_labels || seat_count == 0 || seat_count > (size_t)bk->cfg.max_seats_per_booking)
+	if (!seat_labels || seat_count == 0 || seat_count > (size_t)bk->cfg.max_seats_per_reservation)
 		return booking__error_json(BOOKING_EVALIDATION,
 		                           json_pack("{s:s,s:i,s:i}", "field", "seats", "min", 1, "max",
-		                                     bk->cfg.max_seats_per_booking),
-		                           "seats: hold 1..%d seats", bk->cfg.max_seats_per_booking);
+		                                     bk->cfg.max_seats_per_reservation),
+		                           "seats: hold 1..%d seats", bk->cfg.max_seats_per_reservation);
 	booking_reservation r = {0};
 	void **refs;
 	if ((rc = booking_record_array_new(&refs, seat_count, sizeof(booking_seat_ref))) < 0)
@@ -236,10 +236,10 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 	booking_uuid_v7(r.id, now);
 	booking__copy(r.user_id, sizeof(r.user_id), ctx->user_id);
 	booking__copy(r.showtime_id, sizeof(r.showtime_id), showtime_id);
-	r.status = BOOKING_STATUS_PENDING;
+	r.status = BOOKING_RESERVATION_PENDING;
 	r.saga = BOOKING_SAGA_SEATS_RESERVED;
 	r.created_at = r.updated_at = now;
-	r.expires_at = now + (int64_t)bk->cfg.booking_expiry_minutes * 60000;
+	r.expires_at = now + (int64_t)bk->cfg.hold_expiry_minutes * 60000;
 	r.version = 1;
 	if (bk->locks && !(keys = lock_keys(showtime_id, r.seats, seat_count))) {
 		rc = booking_error_oom();
@@ -254,7 +254,7 @@ static int hold_run(booking_reservation **out, booking *bk, const booking_ctx *c
 	if (rc < 0)
 		goto done;
 	booking__log(bk, ctx, BOOKING_LOG_INFO, "seats held",
-	             json_pack("{s:s,s:s,s:i}", "booking_id", r.id, "showtime_id", showtime_id, "seats", (int)seat_count));
+	             json_pack("{s:s,s:s,s:i}", "reservation_id", r.id, "showtime_id", showtime_id, "seats", (int)seat_count));
 	if (out)
 		rc = booking_reservation_copy(out, &r);
 done:
@@ -263,7 +263,7 @@ done:
 	return rc;
 }
 
-booking_error_code booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *showtime_id,
+booking_error_code booking_hold(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                  const char *const *seat_labels, size_t seat_count)
 {
 	booking__scope sc;
@@ -273,8 +273,8 @@ booking_error_code booking_hold(booking_reservation **out, booking *bk, const bo
 
 /* ---------- read ---------- */
 
-/* Load a booking the actor may see. */
-static int load_visible(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+/* Load a reservation the actor may see. */
+static int load_visible(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id)
 {
 	*out = NULL;
 	int rc = booking__ctx_check(ctx);
@@ -282,35 +282,35 @@ static int load_visible(booking_reservation **out, booking *bk, const booking_ct
 		return rc;
 	if (!booking__is_privileged(ctx) && (rc = booking__require_user(ctx)) < 0)
 		return rc;
-	if (booking__check_id("booking_id", booking_id) < 0)
-		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
+	if (booking__check_id("reservation_id", reservation_id) < 0)
+		return booking_store_not_found(BOOKING_ERESERVATION_NOT_FOUND);
 	booking_reservation *r = NULL;
-	if ((rc = booking__booking_read(bk, booking_id, &r)) < 0)
+	if ((rc = booking__reservation_read(bk, reservation_id, &r)) < 0)
 		return rc;
 	if (!booking__is_privileged(ctx) && strcmp(r->user_id, ctx->user_id) != 0) {
 		booking_reservation_free(r);
-		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "not your booking");
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "not your reservation");
 	}
 	*out = r;
 	return 0;
 }
 
-static int reservation_get_run(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+static int reservation_get_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id)
 {
 	if (!out || !bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
-	return load_visible(out, bk, ctx, booking_id);
+	return load_visible(out, bk, ctx, reservation_id);
 }
 
-booking_error_code booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+booking_error_code booking_reservation_get(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_RESERVATION_GET);
-	return booking__scope_end(&sc, reservation_get_run(out, bk, ctx, booking_id));
+	return booking__scope_end(&sc, reservation_get_run(out, bk, ctx, reservation_id));
 }
 
 /*
- * Paged listing. A page cursor is "<created_at>.<id>" of the last booking of
+ * Paged listing. A page cursor is "<created_at>.<id>" of the last reservation of
  * the page: the store resumes strictly after that key, so rows inserted
  * between calls (newer, hence before the key) never shift the walk.
  */
@@ -415,7 +415,7 @@ static int page_finish(booking_reservation_list *l, size_t limit)
 	return cursor_format(&l->next_cursor, l->items[limit - 1]);
 }
 
-static int list_for_user_run(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+static int list_for_user_run(booking_reservation_list **out, booking_handle *bk, const booking_ctx *ctx,
                              const char *user_id, size_t limit_in, const char *cursor)
 {
 	int rc;
@@ -431,7 +431,7 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 	} else if ((rc = booking__check_user_id("user_id", user_id)) < 0) {
 		return rc;
 	} else if (!booking__is_privileged(ctx) && (!ctx->user_id || strcmp(ctx->user_id, user_id) != 0)) {
-		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "only admins may list other users' bookings");
+		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "only admins may list other users' reservations");
 	}
 	size_t limit = 0;
 	page_key after = {0, ""};
@@ -448,7 +448,7 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 		return rc;
 	}
 	c.l->items = (booking_reservation **)items;
-	rc = bk->store->ledger->booking_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
+	rc = bk->store->ledger->reservation_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
 	                                     has_after ? after.id : NULL, c.cap, collect_reservation, &c);
 	if (rc == 0)
 		rc = page_finish(c.l, limit);
@@ -460,7 +460,7 @@ static int list_for_user_run(booking_reservation_list **out, booking *bk, const 
 	return 0;
 }
 
-booking_error_code booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+booking_error_code booking_reservation_list_for_user(booking_reservation_list **out, booking_handle *bk, const booking_ctx *ctx,
                                       const char *user_id, size_t limit, const char *cursor)
 {
 	booking__scope sc;
@@ -471,35 +471,35 @@ booking_error_code booking_reservation_list_for_user(booking_reservation_list **
 /* ---------- cancel / expire ---------- */
 
 /*
- * The rule of closing a hold, once: only a PENDING booking closes; a user
- * cancels a live hold (an expired one answers BOOKING_EXPIRED), the sweep
+ * The rule of closing a hold, once: only a PENDING reservation closes; a user
+ * cancels a live hold (an expired one answers RESERVATION_EXPIRED), the sweep
  * expires a hold whose time is up. 0 when `r` may move to `to` at `now`.
  */
-static int may_close(const booking_reservation *r, booking_status to, int64_t now)
+static int may_close(const booking_reservation *r, booking_reservation_status to, int64_t now)
 {
-	if (r->status != BOOKING_STATUS_PENDING)
-		return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_status_name(r->status)),
-		                           to == BOOKING_STATUS_CANCELLED ? "%s %s booking cannot be cancelled"
-		                                                          : "%s %s booking cannot expire",
-		                           booking__article(booking_status_name(r->status)), booking_status_name(r->status));
-	if (to == BOOKING_STATUS_CANCELLED && r->expires_at <= now)
+	if (r->status != BOOKING_RESERVATION_PENDING)
+		return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", booking_reservation_status_name(r->status)),
+		                           to == BOOKING_RESERVATION_CANCELLED ? "%s %s reservation cannot be cancelled"
+		                                                          : "%s %s reservation cannot expire",
+		                           booking__article(booking_reservation_status_name(r->status)), booking_reservation_status_name(r->status));
+	if (to == BOOKING_RESERVATION_CANCELLED && r->expires_at <= now)
 		return booking_error_set(BOOKING_EEXPIRED, NULL, "the hold has expired");
-	if (to == BOOKING_STATUS_EXPIRED && r->expires_at > now)
+	if (to == BOOKING_RESERVATION_EXPIRED && r->expires_at > now)
 		return booking__error_json(BOOKING_EINVALID_STATE, json_pack("{s:s}", "status", "PENDING"),
 		                           "the hold has not expired");
 	return 0;
 }
 
-/* How often a change is decided again when the booking moved under it before giving up. */
+/* How often a change is decided again when the reservation moved under it before giving up. */
 #define CLOSE_ATTEMPTS 8
 
 /*
- * Cancel or expire a booking: decide from what is stored, hand the store
+ * Cancel or expire a reservation: decide from what is stored, hand the store
  * the change guarded by the version the decision saw (status, saga
  * COMPENSATED, its held seats freed, the event), and decide again when the
- * booking moved meanwhile. `r` is the first read (taken over, freed).
+ * reservation moved meanwhile. `r` is the first read (taken over, freed).
  */
-static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservation *r, booking_status to)
+static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_reservation *r, booking_reservation_status to)
 {
 	int rc = 0;
 	for (int attempt = 0;; attempt++) {
@@ -509,14 +509,14 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 		booking_reservation after = *r;
 		after.status = to;
 		booking__event ev;
-		rc = booking__event_init(&ev, bk, ctx, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired",
-		                         "booking", r->id,
-		                         booking__booking_event_data(&after, to == BOOKING_STATUS_CANCELLED ? "cancelled by user"
+		rc = booking__event_init(&ev, bk, ctx, to == BOOKING_RESERVATION_CANCELLED ? "reservation.cancelled" : "reservation.expired",
+		                         "reservation", r->id,
+		                         booking__reservation_event_data(&after, to == BOOKING_RESERVATION_CANCELLED ? "cancelled by user"
 		                                                                                             : "hold expired"));
 		if (rc < 0)
 			break;
-		booking_store_guard guard = {BOOKING_GUARD_BOOKING_VERSION, r->id, r->version, NULL};
-		booking_store_booking_set set = {r->id, to, BOOKING_SAGA_COMPENSATED, now};
+		booking_store_guard guard = {BOOKING_GUARD_RESERVATION_VERSION, r->id, r->version, NULL};
+		booking_store_reservation_set set = {r->id, to, BOOKING_SAGA_COMPENSATED, now};
 		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL, NULL};
 		size_t failed = SIZE_MAX;
@@ -524,48 +524,48 @@ static int close_booking(booking *bk, const booking_ctx *ctx, booking_reservatio
 		booking__event_clear(&ev);
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			break;
-		/* the booking moved: read it again and decide again */
+		/* the reservation moved: read it again and decide again */
 		char id[BOOKING_ID_SIZE];
 		booking__copy(id, sizeof(id), r->id);
 		booking_reservation_free(r);
 		r = NULL;
 		if (attempt + 1 >= CLOSE_ATTEMPTS) {
-			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the booking kept changing; try again");
+			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the reservation kept changing; try again");
 			break;
 		}
-		if ((rc = booking__booking_read(bk, id, &r)) < 0)
+		if ((rc = booking__reservation_read(bk, id, &r)) < 0)
 			break;
 	}
 	booking_reservation_free(r);
 	return rc;
 }
 
-static int cancel_run(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+static int cancel_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id)
 {
 	if (out)
 		*out = NULL;
 	if (!bk)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "bk is NULL");
 	booking_reservation *r = NULL;
-	int rc = load_visible(&r, bk, ctx, booking_id);
+	int rc = load_visible(&r, bk, ctx, reservation_id);
 	if (rc < 0)
 		return rc;
 	char id[BOOKING_ID_SIZE];
 	booking__copy(id, sizeof(id), r->id);
-	rc = close_booking(bk, ctx, r, BOOKING_STATUS_CANCELLED);
+	rc = close_booking(bk, ctx, r, BOOKING_RESERVATION_CANCELLED);
 	if (rc == 0) {
-		booking__log(bk, ctx, BOOKING_LOG_INFO, "booking cancelled", json_pack("{s:s}", "booking_id", id));
+		booking__log(bk, ctx, BOOKING_LOG_INFO, "reservation cancelled", json_pack("{s:s}", "reservation_id", id));
 		if (out)
-			rc = booking__booking_read(bk, id, out);
+			rc = booking__reservation_read(bk, id, out);
 	}
 	return rc;
 }
 
-booking_error_code booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx, const char *booking_id)
+booking_error_code booking_reservation_cancel(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_CANCEL);
-	return booking__scope_end(&sc, cancel_run(out, bk, ctx, booking_id));
+	return booking__scope_end(&sc, cancel_run(out, bk, ctx, reservation_id));
 }
 
 typedef struct due_list {
@@ -581,7 +581,7 @@ static int collect_due(const booking_reservation *b, void *payload)
 	return 0;
 }
 
-static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
+static int expire_due_run(booking_handle *bk, const booking_ctx *ctx, size_t max, size_t *expired_out)
 {
 	if (expired_out)
 		*expired_out = 0;
@@ -599,13 +599,13 @@ static int expire_due_run(booking *bk, const booking_ctx *ctx, size_t max, size_
 		return booking_error_oom();
 	size_t expired = 0;
 	int64_t now = booking__now(bk);
-	if ((rc = bk->store->ledger->booking_list_by_status(bk->store, BOOKING_STATUS_PENDING, now, max, collect_due, &d)) < 0)
+	if ((rc = bk->store->ledger->reservation_list_by_status(bk->store, BOOKING_RESERVATION_PENDING, now, max, collect_due, &d)) < 0)
 		goto done;
 	for (size_t i = 0; i < d.count; i++) {
 		booking_reservation *r = NULL;
-		if ((rc = booking__booking_read(bk, d.ids[i], &r)) < 0)
+		if ((rc = booking__reservation_read(bk, d.ids[i], &r)) < 0)
 			goto done;
-		rc = close_booking(bk, ctx, r, BOOKING_STATUS_EXPIRED);
+		rc = close_booking(bk, ctx, r, BOOKING_RESERVATION_EXPIRED);
 		if (rc == 0)
 			expired++;
 		else if (rc != BOOKING_EINVALID_STATE && rc != BOOKING_ELOCK_FAILED) /* lost a race with pay/cancel: fine, next pass */
@@ -621,7 +621,7 @@ done:
 	return rc;
 }
 
-booking_error_code booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max)
+booking_error_code booking_expire_due(size_t *expired_out, booking_handle *bk, const booking_ctx *ctx, size_t max)
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_EXPIRE_DUE);

@@ -192,13 +192,13 @@ typedef struct booking__metrics {
 /* Index into use_case_calls' second dimension. */
 size_t booking__code_index(int rc);
 /* Prometheus text of `bk` (its obs). Caller frees. NULL on OOM (error set). */
-char *booking__metrics_render(booking *bk);
+char *booking__metrics_render(booking_handle *bk);
 
 /* ------------------------------------------------------------------ */
 /* The handle's observability state (resilient.c).                       */
 
 typedef struct booking__obs {
-	booking *bk;                 /* borrowed back-pointer: clock, config, locks_degraded */
+	booking_handle *bk;                 /* borrowed back-pointer: clock, config, locks_degraded */
 	bool present[BOOKING__DEP_COUNT];
 	booking__breaker breakers[BOOKING__DEP_COUNT];
 	bool breaker_ready[BOOKING__DEP_COUNT];
@@ -207,7 +207,7 @@ typedef struct booking__obs {
 } booking__obs;
 
 /* Create bk->obs (from bk->cfg) and wrap bk's backends in the decorators. */
-int booking__resilience_wrap(booking *bk);
+int booking__resilience_wrap(booking_handle *bk);
 /* Free bk->obs, after the backends are freed. NULL-safe. */
 void booking__obs_free(booking__obs *obs);
 /*
@@ -218,9 +218,9 @@ void booking__obs_free(booking__obs *obs);
 booking_store *booking__store_undecorated(booking_store *st);
 
 /* Count a retry made outside the decorators (the payment.c charge loop). */
-void booking__metric_retry(booking *bk, booking__dep dep);
+void booking__metric_retry(booking_handle *bk, booking__dep dep);
 /* Count a consumer handler retry (events.c). */
-void booking__metric_redelivery(booking *bk);
+void booking__metric_redelivery(booking_handle *bk);
 
 /* "postgresql://user:secret@host/db" → "postgresql://user:***@host/db", into buf. */
 const char *booking__url_redact(const char *url, char *buf, size_t size);
@@ -239,9 +239,9 @@ void booking__span_init(booking_span *sp, booking_span_kind kind, const char *na
                         const char *trace_id, const char *parent_id, unsigned int flags, const char *correlation_id,
                         int64_t start_ms);
 /* Call the host's start / end callback, keeping the thread's error record intact. */
-void booking__span_emit_start(const booking *bk, booking_span *sp);
-void booking__span_emit_end(const booking *bk, booking_span *sp);
-bool booking__tracing(const booking *bk);
+void booking__span_emit_start(const booking_handle *bk, booking_span *sp);
+void booking__span_emit_end(const booking_handle *bk, booking_span *sp);
+bool booking__tracing(const booking_handle *bk);
 
 /* Monotonic nanoseconds. */
 int64_t booking__mono_ns(void);
@@ -253,7 +253,7 @@ int64_t booking__mono_ns(void);
  */
 typedef struct booking__scope {
 	struct booking__scope *prev;
-	booking *bk;        /* NULL: inactive (bk was NULL) */
+	booking_handle *bk;        /* NULL: inactive (bk was NULL) */
 	booking__op op;
 	int64_t deadline_ms;
 	int64_t t0_ns;
@@ -270,10 +270,10 @@ typedef struct booking__scope {
  * tracing, the use case's span as traceparent (so logs and events carry
  * it). Returns `ctx` itself when it is NULL or of an unknown version.
  */
-const booking_ctx *booking__scope_begin(booking__scope *sc, booking *bk, const booking_ctx *ctx, booking__op op);
+const booking_ctx *booking__scope_begin(booking__scope *sc, booking_handle *bk, const booking_ctx *ctx, booking__op op);
 /* End it with the use case's result; returns `rc`. */
 int booking__scope_end(booking__scope *sc, int rc);
 /* The innermost scope of this thread for handle `bk`, or NULL. */
-booking__scope *booking__scope_current(const booking *bk);
+booking__scope *booking__scope_current(const booking_handle *bk);
 
 #endif

@@ -64,7 +64,7 @@ static uint64_t random_below(void *payload, uint64_t n)
 
 static void call_init(call *c, booking__obs *obs, booking__dep dep, int op, unsigned int flags)
 {
-	booking *bk = obs->bk;
+	booking_handle *bk = obs->bk;
 	c->obs = obs;
 	c->dep = dep;
 	c->op = op;
@@ -103,7 +103,7 @@ static void refuse_for_deadline(call *c, int *rc)
 /* May the call go to the dependency? Sets *rc when not. */
 static bool call_admit(call *c, int *rc)
 {
-	booking *bk = c->obs->bk;
+	booking_handle *bk = c->obs->bk;
 	int64_t now = booking__now(bk);
 	if ((c->flags & F_DEADLINE) && c->deadline_ms > 0 && now >= c->deadline_ms) {
 		refuse_for_deadline(c, rc);
@@ -129,7 +129,7 @@ static int dependency_rc(const call *c, int rc)
 /* Another attempt after `rc`? Sleeps the backoff when so. */
 static bool call_retry(call *c, int rc)
 {
-	booking *bk = c->obs->bk;
+	booking_handle *bk = c->obs->bk;
 	int64_t delay = 0;
 	if (!(c->flags & F_RETRY) || ((c->flags & F_ITER) && c->rows) || dependency_rc(c, rc) != rc)
 		return false;
@@ -156,7 +156,7 @@ static bool call_retry(call *c, int rc)
  */
 static bool call_next(call *c, int *rc)
 {
-	booking *bk = c->obs->bk;
+	booking_handle *bk = c->obs->bk;
 	if (!c->started) {
 		c->started = true;
 		if (call_admit(c, rc))
@@ -198,7 +198,7 @@ static bool call_next(call *c, int *rc)
 #define STORE_OPS(X) \
 	X(migrate) X(movie_insert) X(movie_get) X(movie_list) X(theater_insert) X(theater_get) X(theater_list) \
 	X(screen_insert) X(screen_get) X(showtime_insert) X(showtime_get) X(showtime_list) X(seat_list) X(hold) \
-	X(booking_get) X(booking_list_by_user) X(apply) X(booking_list_by_status) X(idempotency_get) \
+	X(reservation_get) X(reservation_list_by_user) X(apply) X(reservation_list_by_status) X(idempotency_get) \
 	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
@@ -264,7 +264,7 @@ typedef struct rs_iter {
 		booking_store_theater_cb theater;
 		booking_store_showtime_cb showtime;
 		booking_store_seat_cb seat;
-		booking_store_booking_cb booking;
+		booking_store_reservation_cb reservation;
 		booking_store_payment_cb payment;
 		booking_store_event_cb event;
 		dead_letter_cb dead_letter;
@@ -308,7 +308,7 @@ static int it_seat(const booking_store_seat *s, void *p)
 static int it_booking(const booking_reservation *b, void *p)
 {
 	rs_iter *it = p;
-	return iter_result(it, it->cb.booking(b, it->payload));
+	return iter_result(it, it->cb.reservation(b, it->payload));
 }
 
 static int it_payment(const booking_payment *pay, void *p)
@@ -442,18 +442,18 @@ static int st_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *
 	STORE_CALL(hold, F_WRITE, in->ledger->hold(taken, taken_count, in, req));
 }
 
-static int st_booking_get(booking_reservation **out, booking_store *base, const char *id)
+static int st_reservation_get(booking_reservation **out, booking_store *base, const char *id)
 {
 	STORE_SELF(base);
-	STORE_CALL(booking_get, F_READ, in->ledger->booking_get(out, in, id));
+	STORE_CALL(reservation_get, F_READ, in->ledger->reservation_get(out, in, id));
 }
 
-static int st_booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
-                                   const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
+static int st_reservation_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
+                                   const char *after_id, size_t max, booking_store_reservation_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(booking_list_by_user, booking, cb,
-	           in->ledger->booking_list_by_user(in, user_id, after_created_at, after_id, max, it_booking, &it_));
+	STORE_ITER(reservation_list_by_user, reservation, cb,
+	           in->ledger->reservation_list_by_user(in, user_id, after_created_at, after_id, max, it_booking, &it_));
 }
 
 static int st_apply(size_t *failed_guard_out, booking_store *base, const booking_store_change *change)
@@ -463,12 +463,12 @@ static int st_apply(size_t *failed_guard_out, booking_store *base, const booking
 	STORE_CALL(apply, F_FINISH, in->ledger->apply(failed_guard_out, in, change));
 }
 
-static int st_booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
-                                     booking_store_booking_cb cb, void *payload)
+static int st_reservation_list_by_status(booking_store *base, booking_reservation_status status, int64_t expires_before, size_t max,
+                                     booking_store_reservation_cb cb, void *payload)
 {
 	STORE_SELF(base);
-	STORE_ITER(booking_list_by_status, booking, cb,
-	           in->ledger->booking_list_by_status(in, status, expires_before, max, it_booking, &it_));
+	STORE_ITER(reservation_list_by_status, reservation, cb,
+	           in->ledger->reservation_list_by_status(in, status, expires_before, max, it_booking, &it_));
 }
 
 static int st_idempotency_get(booking_store_idempotency_record *out, booking_store *base, const char *user_id,
@@ -632,12 +632,12 @@ static int st_token_is_revoked(bool *revoked_out, booking_store *base, const cha
 }
 
 static int st_payment_attempts(booking_store_payment_attempts *out, booking_store *base, const char *user_id,
-                               const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                               const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                                int64_t since)
 {
 	STORE_SELF(base);
 	STORE_CALL(payment_attempts, F_READ,
-	           in->ledger->payment_attempts(out, in, user_id, idempotency_key, booking_id, status, since));
+	           in->ledger->payment_attempts(out, in, user_id, idempotency_key, reservation_id, status, since));
 }
 
 /*
@@ -689,10 +689,10 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	s->parent.catalog = &s->catalog;
 	s->ledger.version = inner->ledger->version;
 	FORWARD(ledger, hold);
-	FORWARD(ledger, booking_get);
-	FORWARD(ledger, booking_list_by_user);
+	FORWARD(ledger, reservation_get);
+	FORWARD(ledger, reservation_list_by_user);
 	FORWARD(ledger, apply);
-	FORWARD(ledger, booking_list_by_status);
+	FORWARD(ledger, reservation_list_by_status);
 	FORWARD(ledger, idempotency_get);
 	FORWARD(ledger, payment_get);
 	FORWARD(ledger, payment_list_by_status);
@@ -990,7 +990,7 @@ void booking__obs_free(booking__obs *obs)
 	booking_free(obs);
 }
 
-static int obs_new(booking *bk, booking__obs **out)
+static int obs_new(booking_handle *bk, booking__obs **out)
 {
 	booking__obs *obs = booking_calloc(1, sizeof(*obs));
 	if (!obs) {
@@ -1028,7 +1028,7 @@ static int obs_new(booking *bk, booking__obs **out)
 	return 0;
 }
 
-int booking__resilience_wrap(booking *bk)
+int booking__resilience_wrap(booking_handle *bk)
 {
 	int rc;
 	booking__obs *obs = bk->obs;
@@ -1062,13 +1062,13 @@ int booking__resilience_wrap(booking *bk)
 	return 0;
 }
 
-void booking__metric_retry(booking *bk, booking__dep dep)
+void booking__metric_retry(booking_handle *bk, booking__dep dep)
 {
 	if (bk && bk->obs)
 		atomic_fetch_add_explicit(&bk->obs->m.deps[dep].retries, 1, memory_order_relaxed);
 }
 
-void booking__metric_redelivery(booking *bk)
+void booking__metric_redelivery(booking_handle *bk)
 {
 	if (bk && bk->obs)
 		atomic_fetch_add_explicit(&bk->obs->m.consumer_redeliveries, 1, memory_order_relaxed);
@@ -1096,7 +1096,7 @@ static json_t *dep_health(booking__obs *obs, booking__dep d, booking__breaker_st
 	return o;
 }
 
-booking_error_code booking_health(char **json_out, booking *bk)
+booking_error_code booking_health(char **json_out, booking_handle *bk)
 {
 	if (json_out)
 		*json_out = NULL;

@@ -114,7 +114,7 @@ static int load_seat(const booking_store_seat *seat, void *payload)
 	return 0;
 }
 
-static int load(booking *bk, const char *showtime_id, cached_showtime **out)
+static int load(booking_handle *bk, const char *showtime_id, cached_showtime **out)
 {
 	booking_showtime *st = NULL;
 	int rc = bk->store->catalog->showtime_get(&st, bk->store, showtime_id);
@@ -141,7 +141,7 @@ static int load(booking *bk, const char *showtime_id, cached_showtime **out)
 	return 0;
 }
 
-/* Price the booking's seats and set their positions from entry `e`; the caller holds the read lock. */
+/* Price the reservation's seats and set their positions from entry `e`; the caller holds the read lock. */
 static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 {
 	if (e->status != BOOKING_SHOWTIME_SCHEDULED)
@@ -168,7 +168,7 @@ int booking__seat_unknown_error(const char *label)
 	                           "seats: the showtime has no seat %s", label);
 }
 
-int booking__showtime_price(booking *bk, const char *showtime_id, booking_reservation *r, int64_t now)
+int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking_reservation *r, int64_t now)
 {
 	booking_showtime_cache *c = bk->showtimes;
 	pthread_rwlock_rdlock(&c->lock);

@@ -37,7 +37,7 @@
 #define NS_PER_MS INT64_C(1000000)
 
 struct booking__store_clock {
-	booking *bk;
+	booking_handle *bk;
 	booking_store *store; /* the handle's, undecorated: no breaker, retry or metric sees a clock read */
 	_Atomic int64_t offset_ns; /* store time − this host's monotonic time */
 	pthread_mutex_t mu;
@@ -91,7 +91,7 @@ static int sample(booking_store *st, clock_sample *best)
 
 static void refresh(booking__store_clock *c)
 {
-	booking *bk = c->bk;
+	booking_handle *bk = c->bk;
 	clock_sample s;
 	int rc = sample(c->store, &s);
 	if (rc < 0) {
@@ -137,7 +137,7 @@ static void store_clock_free(booking__store_clock *c)
 }
 
 /* NULL with the thread's error set when it cannot be made. */
-static booking__store_clock *store_clock_new(booking *bk)
+static booking__store_clock *store_clock_new(booking_handle *bk)
 {
 	booking__store_clock *c = booking_calloc(1, sizeof(*c));
 	if (!c) {
@@ -173,7 +173,7 @@ static int start_refresher(booking__store_clock *c)
 	return 0;
 }
 
-static void log_skew(booking *bk, const clock_sample *s)
+static void log_skew(booking_handle *bk, const clock_sample *s)
 {
 	int64_t skew = s->skew_ms;
 	bool far = skew >= SKEW_WARN_MS || skew <= -SKEW_WARN_MS;
@@ -184,7 +184,7 @@ static void log_skew(booking *bk, const clock_sample *s)
 	                       (json_int_t)(s->rtt_ns / 1000)));
 }
 
-int booking__store_clock_open(booking *bk, const booking_options *opts)
+int booking__store_clock_open(booking_handle *bk, const booking_options *opts)
 {
 	booking_store *st = booking__store_undecorated(bk->store);
 	if (opts->clock || !st->clock_now)
@@ -213,7 +213,7 @@ int booking__store_clock_open(booking *bk, const booking_options *opts)
 	return 0;
 }
 
-void booking__store_clock_close(booking *bk)
+void booking__store_clock_close(booking_handle *bk)
 {
 	booking__store_clock *c = bk->store_clock;
 	if (!c)

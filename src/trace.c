@@ -105,7 +105,7 @@ void booking__span_init(booking_span *sp, booking_span_kind kind, const char *na
 	sp->start_ms = start_ms;
 }
 
-bool booking__tracing(const booking *bk)
+bool booking__tracing(const booking_handle *bk)
 {
 	return bk && (bk->cfg.span_start_fn || bk->cfg.span_end_fn);
 }
@@ -146,13 +146,13 @@ static void emit(booking_span_fn fn, booking_span *sp, void *payload)
 	error_restore(&saved);
 }
 
-void booking__span_emit_start(const booking *bk, booking_span *sp)
+void booking__span_emit_start(const booking_handle *bk, booking_span *sp)
 {
 	if (bk->cfg.span_start_fn)
 		emit(bk->cfg.span_start_fn, sp, bk->cfg.span_payload);
 }
 
-void booking__span_emit_end(const booking *bk, booking_span *sp)
+void booking__span_emit_end(const booking_handle *bk, booking_span *sp)
 {
 	if (bk->cfg.span_end_fn)
 		emit(bk->cfg.span_end_fn, sp, bk->cfg.span_payload);
@@ -160,7 +160,7 @@ void booking__span_emit_end(const booking *bk, booking_span *sp)
 
 /* ---------- use-case scopes ---------- */
 
-booking__scope *booking__scope_current(const booking *bk)
+booking__scope *booking__scope_current(const booking_handle *bk)
 {
 	for (booking__scope *s = current_scope; s; s = s->prev)
 		if (s->bk == bk)
@@ -168,7 +168,7 @@ booking__scope *booking__scope_current(const booking *bk)
 	return NULL;
 }
 
-const booking_ctx *booking__scope_begin(booking__scope *sc, booking *bk, const booking_ctx *ctx, booking__op op)
+const booking_ctx *booking__scope_begin(booking__scope *sc, booking_handle *bk, const booking_ctx *ctx, booking__op op)
 {
 	sc->bk = NULL;
 	sc->prev = NULL;
@@ -207,7 +207,7 @@ const booking_ctx *booking__scope_begin(booking__scope *sc, booking *bk, const b
 	return sc->has_ctx ? &sc->ctx : ctx;
 }
 
-static void count_use_case(booking *bk, booking__op op, int rc, int64_t us)
+static void count_use_case(booking_handle *bk, booking__op op, int rc, int64_t us)
 {
 	booking__metrics *m = &bk->obs->m;
 	atomic_fetch_add_explicit(&m->use_case_calls[op][booking__code_index(rc)], 1, memory_order_relaxed);
@@ -216,7 +216,7 @@ static void count_use_case(booking *bk, booking__op op, int rc, int64_t us)
 
 int booking__scope_end(booking__scope *sc, int rc)
 {
-	booking *bk = sc->bk;
+	booking_handle *bk = sc->bk;
 	if (!bk)
 		return rc;
 	/* scopes end in the reverse order they began, on the thread that began them */

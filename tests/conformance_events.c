@@ -95,8 +95,8 @@ static void publish(size_t n, char ids[][BOOKING_ID_SIZE])
 	for (size_t i = 0; i < n; i++) {
 		char env[256];
 		booking_uuid_v7(ids[i], FX_T0 + (int64_t)i);
-		snprintf(env, sizeof(env), "{\"id\":\"%s\",\"type\":\"booking.created\",\"n\":%zu}", ids[i], i);
-		ck_assert_ok(pub->publish(pub, ids[i], "booking.created", env));
+		snprintf(env, sizeof(env), "{\"id\":\"%s\",\"type\":\"reservation.created\",\"n\":%zu}", ids[i], i);
+		ck_assert_ok(pub->publish(pub, ids[i], "reservation.created", env));
 	}
 }
 
@@ -110,7 +110,7 @@ START_TEST(read_group_delivers_new_messages_in_publish_order)
 	ck_assert_uint_eq(in->n, 3);
 	for (int i = 0; i < 3; i++) {
 		char want[256];
-		snprintf(want, sizeof(want), "{\"id\":\"%s\",\"type\":\"booking.created\",\"n\":%d}", ids[i], i);
+		snprintf(want, sizeof(want), "{\"id\":\"%s\",\"type\":\"reservation.created\",\"n\":%d}", ids[i], i);
 		ck_assert_str_eq(in->items[i].event_id, ids[i]);
 		ck_assert_str_eq(in->items[i].envelope, want);
 		ck_assert_int_eq(in->items[i].deliveries, 1);

@@ -135,7 +135,7 @@ typedef struct bk {
 	booking_event_record ev;
 } bk;
 
-/* Point the booking's seat array at this bk's seats (again after a copy of the bk). */
+/* Point the reservation's seat array at this bk's seats (again after a copy of the bk). */
 static void bk_point(bk *b)
 {
 	for (size_t i = 0; i < 16; i++)
@@ -157,7 +157,7 @@ static void make_event(booking_event_record *ev, const char *type, const char *a
 	ev->data_json = "{\"test\":true}";
 }
 
-/* A PENDING booking of `user` for `labels_csv` of the seeded showtime, made at `now`. */
+/* A PENDING reservation of `user` for `labels_csv` of the seeded showtime, made at `now`. */
 static void make_booking(bk *b, const char *user, const char *labels_csv, int64_t now)
 {
 	char labels[16][BOOKING_LABEL_SIZE];
@@ -168,7 +168,7 @@ static void make_booking(bk *b, const char *user, const char *labels_csv, int64_
 	new_id(b->r.id);
 	snprintf(b->r.user_id, sizeof(b->r.user_id), "%s", user);
 	snprintf(b->r.showtime_id, sizeof(b->r.showtime_id), "%s", showtime_id);
-	b->r.status = BOOKING_STATUS_PENDING;
+	b->r.status = BOOKING_RESERVATION_PENDING;
 	b->r.saga = BOOKING_SAGA_SEATS_RESERVED;
 	for (size_t i = 0; i < n; i++)
 		memcpy(b->seats[i].label, labels[i], BOOKING_LABEL_SIZE);
@@ -180,7 +180,7 @@ static void make_booking(bk *b, const char *user, const char *labels_csv, int64_
 	b->r.updated_at = now;
 	b->r.expires_at = now + HOLD_MS;
 	b->r.version = 1;
-	make_event(&b->ev, "booking.created", "booking", b->r.id, now);
+	make_event(&b->ev, "reservation.created", "reservation", b->r.id, now);
 }
 
 static int hold_at(bk *b, int64_t now, booking_seat_ref *taken, size_t *taken_count)
@@ -189,7 +189,7 @@ static int hold_at(bk *b, int64_t now, booking_seat_ref *taken, size_t *taken_co
 	booking_seat_ref scratch[16];
 	size_t scratch_n = 0;
 
-	req.booking = &b->r;
+	req.reservation = &b->r;
 	req.now = now;
 	req.event = &b->ev;
 	return st->ledger->hold(taken ? taken : scratch, taken_count ? taken_count : &scratch_n, st, &req);
@@ -231,15 +231,15 @@ static booking_store_seat seat_of(const char *label)
 static booking_reservation *get_booking(const char *id)
 {
 	booking_reservation *r = NULL;
-	ck_assert_ok(st->ledger->booking_get(&r, st, id));
+	ck_assert_ok(st->ledger->reservation_get(&r, st, id));
 	ck_assert_ptr_nonnull(r);
 	return r;
 }
 
-static booking_status status_of(const char *id)
+static booking_reservation_status status_of(const char *id)
 {
 	booking_reservation *r = get_booking(id);
-	booking_status s = r->status;
+	booking_reservation_status s = r->status;
 	booking_reservation_free(r);
 	return s;
 }
@@ -554,7 +554,7 @@ START_TEST(showtime_insert_creates_one_free_seat_row_per_seat)
 	ck_assert_str_eq(r.s[0].category, "standard");
 	for (size_t i = 0; i < r.n; i++) {
 		ck_assert_int_eq(r.s[i].status, BOOKING_SEAT_FREE);
-		ck_assert_str_eq(r.s[i].booking_id, "");
+		ck_assert_str_eq(r.s[i].reservation_id, "");
 	}
 }
 END_TEST
@@ -616,7 +616,7 @@ START_TEST(hold_claims_the_seats_inserts_the_booking_and_its_event)
 	s1 = seat_of("A1");
 	s2 = seat_of("A2");
 	ck_assert_int_eq(s1.status, BOOKING_SEAT_HELD);
-	ck_assert_str_eq(s1.booking_id, b.r.id);
+	ck_assert_str_eq(s1.reservation_id, b.r.id);
 	ck_assert_int_eq(s1.hold_until, b.r.expires_at);
 	ck_assert_int_gt(s1.version, v_before);
 	ck_assert_int_eq(s2.status, BOOKING_SEAT_HELD);
@@ -625,7 +625,7 @@ START_TEST(hold_claims_the_seats_inserts_the_booking_and_its_event)
 	r = get_booking(b.r.id);
 	ck_assert_str_eq(r->user_id, "alice");
 	ck_assert_str_eq(r->showtime_id, showtime_id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
 	ck_assert_uint_eq(r->seat_count, 2);
 	ck_assert_str_eq(r->seats[0]->label, "A1");
@@ -640,8 +640,8 @@ START_TEST(hold_claims_the_seats_inserts_the_booking_and_its_event)
 	all_events(ev);
 	ck_assert_uint_eq(ev->n, 1);
 	ck_assert_str_eq(ev->e[0].id, b.ev.id);
-	ck_assert_str_eq(ev->e[0].type, "booking.created");
-	ck_assert_str_eq(ev->e[0].aggregate_type, "booking");
+	ck_assert_str_eq(ev->e[0].type, "reservation.created");
+	ck_assert_str_eq(ev->e[0].aggregate_type, "reservation");
 	ck_assert_str_eq(ev->e[0].aggregate_id, b.r.id);
 	ck_assert_int_eq(ev->e[0].sequence, 1);
 	ck_assert_int_gt(ev->e[0].position, 0);
@@ -669,11 +669,11 @@ START_TEST(hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats)
 	ck_assert(strcmp(taken[0].label, "A2") == 0 || strcmp(taken[1].label, "A2") == 0);
 	ck_assert(strcmp(taken[0].label, "A4") == 0 || strcmp(taken[1].label, "A4") == 0);
 	/* nothing written */
-	ck_assert_code(st->ledger->booking_get(&r, st, second.r.id), "BOOKING_NOT_FOUND");
-	ck_assert_str_eq(booking_error_last()->message, "booking not found"); /* the core's words, on every store */
+	ck_assert_code(st->ledger->reservation_get(&r, st, second.r.id), "RESERVATION_NOT_FOUND");
+	ck_assert_str_eq(booking_error_last()->message, "reservation not found"); /* the core's words, on every store */
 	ck_assert_int_eq(seat_of("A3").status, BOOKING_SEAT_FREE);
 	ck_assert_int_eq(seat_of("A3").version, a3_before.version);
-	ck_assert_str_eq(seat_of("A2").booking_id, first.r.id);
+	ck_assert_str_eq(seat_of("A2").reservation_id, first.r.id);
 	ck_assert_uint_eq(event_count(), 1);
 }
 END_TEST
@@ -690,7 +690,7 @@ START_TEST(hold_of_an_unknown_label_writes_nothing)
 	ck_assert_code(hold_at(&b, FX_T0, refused, &refused_n), "VALIDATION_ERROR");
 	ck_assert_uint_eq(refused_n, 1); /* the store names the label; the core words the refusal */
 	ck_assert_str_eq(refused[0].label, "Z9");
-	ck_assert_code(st->ledger->booking_get(&r, st, b.r.id), "BOOKING_NOT_FOUND");
+	ck_assert_code(st->ledger->reservation_get(&r, st, b.r.id), "RESERVATION_NOT_FOUND");
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
 	ck_assert_uint_eq(event_count(), 0);
 }
@@ -706,10 +706,10 @@ START_TEST(hold_claims_a_seat_whose_hold_expired)
 	ck_assert_code(hold_at(&early, FX_T0 + HOLD_MS - 1, NULL, NULL), "SEAT_ALREADY_BOOKED");
 	/* hold_until <= now: claimable */
 	hold_ok(&fresh, "bob", "B1", FX_T0 + HOLD_MS);
-	ck_assert_str_eq(seat_of("B1").booking_id, fresh.r.id);
+	ck_assert_str_eq(seat_of("B1").reservation_id, fresh.r.id);
 	ck_assert_int_eq(seat_of("B1").hold_until, FX_T0 + 2 * HOLD_MS);
-	/* the old booking stays PENDING until expired (apply) */
-	ck_assert_int_eq(status_of(old.r.id), BOOKING_STATUS_PENDING);
+	/* the old reservation stays PENDING until expired (apply) */
+	ck_assert_int_eq(status_of(old.r.id), BOOKING_RESERVATION_PENDING);
 }
 END_TEST
 
@@ -733,7 +733,7 @@ START_TEST(booking_reads_give_each_seat_its_layout_position)
 	bk b;
 	booking_reservation *r;
 	size_t checked = 0;
-	booking_store_scan_cbs cbs = {.booking = check_positions};
+	booking_store_scan_cbs cbs = {.reservation = check_positions};
 
 	seed();
 	/* as the core hands them over: in layout order, each with its position */
@@ -745,8 +745,8 @@ START_TEST(booking_reads_give_each_seat_its_layout_position)
 	r = get_booking(b.r.id);
 	check_positions(r, &checked);
 	booking_reservation_free(r);
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", 0, NULL, 10, check_positions, &checked));
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS, 10, check_positions,
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "alice", 0, NULL, 10, check_positions, &checked));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, FX_T0 + HOLD_MS, 10, check_positions,
 	                                                &checked));
 	ck_assert_ok(st->scan(st, &cbs, &checked));
 	ck_assert_uint_eq(checked, 4);
@@ -792,18 +792,18 @@ START_TEST(bookings_of_a_user_come_newest_first)
 	hold_ok(&other, "bob", "A2", FX_T0 + 1);
 	hold_ok(&b2, "alice", "A3", FX_T0 + 2);
 	hold_ok(&b3, "alice", "A4", FX_T0 + 3);
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", 0, NULL, 100, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "alice", 0, NULL, 100, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 3);
 	ck_assert_str_eq(l.v[0], b3.r.id);
 	ck_assert_str_eq(l.v[1], b2.r.id);
 	ck_assert_str_eq(l.v[2], b1.r.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "nobody", 0, NULL, 100, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "nobody", 0, NULL, 100, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
 }
 END_TEST
 
-/* A booking's paging key, for sorting what a test made into the order a store must give. */
+/* A reservation's paging key, for sorting what a test made into the order a store must give. */
 typedef struct key_of {
 	int64_t created_at;
 	char id[BOOKING_ID_SIZE];
@@ -836,14 +836,14 @@ START_TEST(bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max)
 	hold_ok(&other, "bob", "B1", FX_T0 + 1);
 	qsort(want, 6, sizeof want[0], cmp_newest);
 
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", 0, NULL, 6, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "alice", 0, NULL, 6, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 6);
 	for (size_t i = 0; i < 6; i++)
 		ck_assert_str_eq(l.v[i], want[i].id);
 
 	/* max bounds what the store hands over */
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", 0, NULL, 2, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "alice", 0, NULL, 2, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.v[0], want[0].id);
 	ck_assert_str_eq(l.v[1], want[1].id);
@@ -852,7 +852,7 @@ START_TEST(bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max)
 	for (size_t k = 0; k < 6; k++) {
 		size_t left = 5 - k, expect = left < 3 ? left : 3;
 		l.n = 0;
-		ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", want[k].created_at, want[k].id, 3, booking_id_of, &l));
+		ck_assert_ok(st->ledger->reservation_list_by_user(st, "alice", want[k].created_at, want[k].id, 3, booking_id_of, &l));
 		ck_assert_uint_eq(l.n, expect);
 		for (size_t i = 0; i < expect; i++)
 			ck_assert_str_eq(l.v[i], want[k + 1 + i].id);
@@ -860,10 +860,10 @@ START_TEST(bookings_of_a_user_resume_strictly_after_a_key_and_stop_at_max)
 
 	/* a key older than everything, and another user's key, give nothing of bob's */
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "alice", FX_T0 - 1, want[0].id, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "alice", FX_T0 - 1, want[0].id, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_user(st, "bob", FX_T0 + 2, want[0].id, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_user(st, "bob", FX_T0 + 2, want[0].id, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0], other.r.id);
 }
@@ -872,14 +872,14 @@ END_TEST
 /* --- apply: a change the core decided ---------------------------------------- */
 
 /* Cancel `b` as the core would: guard its version, set the status, free its held seats, one event. */
-static int apply_status(const char *booking_id, int64_t version, booking_status to, int64_t now,
+static int apply_status(const char *reservation_id, int64_t version, booking_reservation_status to, int64_t now,
                         booking_event_record *ev, size_t *failed)
 {
-	make_event(ev, to == BOOKING_STATUS_CANCELLED ? "booking.cancelled" : "booking.expired", "booking", booking_id,
+	make_event(ev, to == BOOKING_RESERVATION_CANCELLED ? "reservation.cancelled" : "reservation.expired", "reservation", reservation_id,
 	           now);
-	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, version, NULL};
-	booking_store_booking_set set = {booking_id, to, BOOKING_SAGA_COMPENSATED, now};
-	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+	booking_store_guard g = {BOOKING_GUARD_RESERVATION_VERSION, reservation_id, version, NULL};
+	booking_store_reservation_set set = {reservation_id, to, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_seat_move move = {reservation_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {1, &g, &set, &move, 1, ev, NULL, NULL, NULL};
 	return st->ledger->apply(failed, st, &c);
 }
@@ -893,21 +893,21 @@ START_TEST(apply_writes_the_booking_its_seats_and_its_events_at_once)
 
 	seed();
 	hold_ok(&b, "alice", "A1,A2", FX_T0);
-	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + FX_MINUTE, &ev, &failed));
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0 + FX_MINUTE, &ev, &failed));
 	ck_assert_uint_eq(failed, 99); /* untouched on success */
 	booking_reservation *r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
 	ck_assert_int_eq(r->version, 2);
 	ck_assert_int_eq(r->updated_at, FX_T0 + FX_MINUTE);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
-	ck_assert_str_eq(seat_of("A1").booking_id, "");
+	ck_assert_str_eq(seat_of("A1").reservation_id, "");
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_FREE);
 	all_events(e);
 	ck_assert_uint_eq(e->n, 2);
 	ck_assert_str_eq(e->e[1].id, ev.id);
-	ck_assert_str_eq(e->e[1].type, "booking.cancelled");
+	ck_assert_str_eq(e->e[1].type, "reservation.cancelled");
 	ck_assert_int_eq(e->e[1].sequence, 2);
 	ck_assert_int_gt(e->e[1].position, e->e[0].position);
 	free(e);
@@ -923,33 +923,33 @@ START_TEST(apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it)
 	seed();
 	hold_ok(&b, "alice", "A1", FX_T0);
 	/* a stale version */
-	ck_assert_code(apply_status(b.r.id, 2, BOOKING_STATUS_CANCELLED, FX_T0 + 1, &ev, &failed), "INVALID_BOOKING_STATE");
+	ck_assert_code(apply_status(b.r.id, 2, BOOKING_RESERVATION_CANCELLED, FX_T0 + 1, &ev, &failed), "INVALID_STATE");
 	ck_assert_uint_eq(failed, 0);
-	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
 	ck_assert_uint_eq(event_count(), 1);
-	/* a missing booking */
+	/* a missing booking_handle */
 	failed = 99;
-	ck_assert_code(apply_status("01900000-0000-7000-8000-000000000000", 1, BOOKING_STATUS_EXPIRED, FX_T0 + 1, &ev,
+	ck_assert_code(apply_status("01900000-0000-7000-8000-000000000000", 1, BOOKING_RESERVATION_EXPIRED, FX_T0 + 1, &ev,
 	                            &failed),
-	               "INVALID_BOOKING_STATE");
+	               "INVALID_STATE");
 	ck_assert_uint_eq(failed, 0);
 	/* the second guard fails: a payment that does not exist; the first held, still nothing is written */
-	make_event(&ev, "booking.cancelled", "booking", b.r.id, FX_T0 + 2);
-	booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b.r.id, 1, NULL},
+	make_event(&ev, "reservation.cancelled", "reservation", b.r.id, FX_T0 + 2);
+	booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, b.r.id, 1, NULL},
 	                            {BOOKING_GUARD_PAYMENT_STATUS, "01900000-0000-7000-8000-0000000000ff", 1, NULL}};
-	booking_store_booking_set set = {b.r.id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, FX_T0 + 2};
+	booking_store_reservation_set set = {b.r.id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, FX_T0 + 2};
 	booking_store_seat_move move = {b.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {2, g, &set, &move, 1, &ev, NULL, NULL, NULL};
 	failed = 99;
-	ck_assert_code(st->ledger->apply(&failed, st, &c), "INVALID_BOOKING_STATE");
+	ck_assert_code(st->ledger->apply(&failed, st, &c), "INVALID_STATE");
 	ck_assert_uint_eq(failed, 1);
-	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_HELD);
 	ck_assert_uint_eq(event_count(), 1);
 	/* with the current version it applies, once: the version moved */
-	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 3, &ev, NULL));
-	ck_assert_code(apply_status(b.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 4, &ev, NULL), "INVALID_BOOKING_STATE");
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0 + 3, &ev, NULL));
+	ck_assert_code(apply_status(b.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0 + 4, &ev, NULL), "INVALID_STATE");
 	ck_assert_uint_eq(event_count(), 2);
 }
 END_TEST
@@ -962,18 +962,18 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	seed();
 	hold_ok(&old, "alice", "A1,A2", FX_T0);
 	hold_ok(&fresh, "bob", "A2", FX_T0 + HOLD_MS); /* A2's hold ran out: bob has it now */
-	ck_assert_ok(apply_status(old.r.id, 1, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
+	ck_assert_ok(apply_status(old.r.id, 1, BOOKING_RESERVATION_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_HELD);
-	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
+	ck_assert_str_eq(seat_of("A2").reservation_id, fresh.r.id);
 	/* HELD -> SOLD keeps the owner; a move from a state no seat is in changes nothing */
-	make_event(&ev, "booking.confirmed", "booking", fresh.r.id, FX_T0 + HOLD_MS + 1);
+	make_event(&ev, "reservation.confirmed", "reservation", fresh.r.id, FX_T0 + HOLD_MS + 1);
 	booking_store_seat_move sell = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
 	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev, NULL, NULL, NULL};
 	ck_assert_ok(st->ledger->apply(NULL, st, &c));
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
-	ck_assert_str_eq(seat_of("A2").booking_id, fresh.r.id);
-	make_event(&ev, "booking.noop", "booking", fresh.r.id, FX_T0 + HOLD_MS + 2);
+	ck_assert_str_eq(seat_of("A2").reservation_id, fresh.r.id);
+	make_event(&ev, "reservation.noop", "reservation", fresh.r.id, FX_T0 + HOLD_MS + 2);
 	booking_store_seat_move none = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	c.seats = &none;
 	ck_assert_ok(st->ledger->apply(NULL, st, &c));
@@ -981,7 +981,7 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	/* a new hold_until for seats kept HELD */
 	bk third;
 	hold_ok(&third, "carol", "B1", FX_T0 + HOLD_MS);
-	make_event(&ev, "booking.extended", "booking", third.r.id, FX_T0 + HOLD_MS + 3);
+	make_event(&ev, "reservation.extended", "reservation", third.r.id, FX_T0 + HOLD_MS + 3);
 	booking_store_seat_move rehold = {third.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, FX_T0 + 3 * HOLD_MS};
 	c.seats = &rehold;
 	ck_assert_ok(st->ledger->apply(NULL, st, &c));
@@ -1002,32 +1002,32 @@ START_TEST(booking_list_by_status_gives_the_bookings_in_that_status_by_expiry)
 	hold_ok(&b2, "alice", "A2", FX_T0);
 	hold_ok(&b3, "alice", "A3", FX_T0 + 1);
 	hold_ok(&b4, "alice", "A4", FX_T0 + FX_MINUTE);
-	ck_assert_ok(apply_status(b3.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 5, &ev, NULL));
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
+	ck_assert_ok(apply_status(b3.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0 + 5, &ev, NULL));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 2);
 	ck_assert_str_eq(l.v[0], b2.r.id);
 	ck_assert_str_eq(l.v[1], b1.r.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS + 10, 1, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, FX_T0 + HOLD_MS + 10, 1, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0], b2.r.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 1); /* expires_at <= expires_before */
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, FX_T0 + FX_MINUTE + HOLD_MS, 10,
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, FX_T0 + FX_MINUTE + HOLD_MS, 10,
 	                                        booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 3);
 	ck_assert_str_eq(l.v[2], b4.r.id);
-	/* another status: only the bookings in it, by the same bound */
+	/* another status: only the reservations in it, by the same bound */
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_CANCELLED, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_CANCELLED, FX_T0 + HOLD_MS + 10, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 1);
 	ck_assert_str_eq(l.v[0], b3.r.id);
 	l.n = 0;
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_CANCELLED, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_CANCELLED, FX_T0 + HOLD_MS, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
-	ck_assert_ok(st->ledger->booking_list_by_status(st, BOOKING_STATUS_CONFIRMED, FX_T0 + FX_HOUR, 10, booking_id_of, &l));
+	ck_assert_ok(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_CONFIRMED, FX_T0 + FX_HOUR, 10, booking_id_of, &l));
 	ck_assert_uint_eq(l.n, 0);
 }
 END_TEST
@@ -1059,7 +1059,7 @@ static void make_payment(pay *x, const bk *b, const char *user, const char *key,
 {
 	memset(x, 0, sizeof(*x));
 	new_id(x->p.id);
-	snprintf(x->p.booking_id, sizeof(x->p.booking_id), "%s", b->r.id);
+	snprintf(x->p.reservation_id, sizeof(x->p.reservation_id), "%s", b->r.id);
 	snprintf(x->p.user_id, sizeof(x->p.user_id), "%s", user);
 	x->p.status = BOOKING_PAYMENT_PROCESSING;
 	x->p.amount = b->r.total_amount;
@@ -1077,8 +1077,8 @@ static void make_payment(pay *x, const bk *b, const char *user, const char *key,
 
 /*
  * Start a payment as the core does (src/payment.c begin()): the key's
- * record first (reuse, in progress, replay), then the booking (owner, a live
- * PENDING hold), then one change guarded by the booking's version and the
+ * record first (reuse, in progress, replay), then the reservation (owner, a live
+ * PENDING hold), then one change guarded by the reservation's version and the
  * key still unused. What this file tests is the store's part: the record it
  * reads back, and the change applied whole or not at all.
  */
@@ -1100,18 +1100,18 @@ static int pay_begin(pay *x)
 	}
 	ck_assert_int_eq(rc, BOOKING_ENOTFOUND);
 	booking_reservation *b = NULL;
-	if ((rc = st->ledger->booking_get(&b, st, x->p.booking_id)) < 0)
+	if ((rc = st->ledger->reservation_get(&b, st, x->p.reservation_id)) < 0)
 		return rc;
 	if (strcmp(b->user_id, x->req.user_id) != 0)
-		rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "another's booking");
-	else if (b->status == BOOKING_STATUS_EXPIRED || (b->status == BOOKING_STATUS_PENDING && b->expires_at <= x->req.now))
+		rc = booking_error_set(BOOKING_EFORBIDDEN, NULL, "another's reservation");
+	else if (b->status == BOOKING_RESERVATION_EXPIRED || (b->status == BOOKING_RESERVATION_PENDING && b->expires_at <= x->req.now))
 		rc = booking_error_set(BOOKING_EEXPIRED, NULL, "expired");
-	else if (b->status != BOOKING_STATUS_PENDING)
+	else if (b->status != BOOKING_RESERVATION_PENDING)
 		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "not PENDING");
 	if (rc == 0) {
-		booking_store_guard g[2] = {{BOOKING_GUARD_BOOKING_VERSION, b->id, b->version, NULL},
+		booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL},
 		                            {BOOKING_GUARD_KEY_UNUSED, x->req.user_id, 0, x->req.idempotency_key}};
-		booking_store_booking_set set = {b->id, BOOKING_STATUS_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
+		booking_store_reservation_set set = {b->id, BOOKING_RESERVATION_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
 		                                 x->req.now};
 		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, x->req.seats_hold_until};
 		booking_store_payment_start start = {&x->p, x->req.user_id, x->req.idempotency_key, x->req.request_hash};
@@ -1144,25 +1144,25 @@ static size_t last_failed;
 
 /*
  * Finish a payment as the core does: one change guarded by the payment
- * still PROCESSING, the booking at the version read now and, to confirm,
+ * still PROCESSING, the reservation at the version read now and, to confirm,
  * every seat still held by it.
  */
 static int pay_finish(const pay *x, outcome out, const char *code, booking_decline_policy policy, int64_t now,
                       int replay_error, booking_event_record *evs, size_t nev)
 {
-	booking_reservation *b = get_booking(x->p.booking_id);
-	bool processing = b->status == BOOKING_STATUS_PAYMENT_PROCESSING;
+	booking_reservation *b = get_booking(x->p.reservation_id);
+	bool processing = b->status == BOOKING_RESERVATION_PAYMENT_PROCESSING;
 	booking_store_guard g[3] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_PROCESSING, NULL},
-	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, b->version, NULL},
-	                            {BOOKING_GUARD_SEATS_OWNED, x->p.booking_id, BOOKING_SEAT_HELD, NULL}};
-	booking_store_booking_set set = {x->p.booking_id, BOOKING_STATUS_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
-	booking_store_seat_move seats = {x->p.booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
+	                            {BOOKING_GUARD_RESERVATION_VERSION, x->p.reservation_id, b->version, NULL},
+	                            {BOOKING_GUARD_SEATS_OWNED, x->p.reservation_id, BOOKING_SEAT_HELD, NULL}};
+	booking_store_reservation_set set = {x->p.reservation_id, BOOKING_RESERVATION_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
+	booking_store_seat_move seats = {x->p.reservation_id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_SUCCEEDED, "ch_test_1", NULL, -1, now};
 	booking_store_idempotency_set idem = {x->p.id, replay_error};
 	booking_store_change c = {2, g, NULL, NULL, nev, evs, &pset, &idem, NULL};
 	if (out == OUTCOME_SUCCEEDED) {
 		c.guard_count = 3;
-		c.booking = &set;
+		c.reservation = &set;
 		c.seats = &seats;
 	} else if (out == OUTCOME_DECLINED) {
 		pset.status = BOOKING_PAYMENT_FAILED;
@@ -1170,11 +1170,11 @@ static int pay_finish(const pay *x, outcome out, const char *code, booking_decli
 		pset.failure_code = code;
 		if (processing) {
 			bool release = policy == BOOKING_DECLINE_RELEASE;
-			set.status = release ? BOOKING_STATUS_CANCELLED : BOOKING_STATUS_PENDING;
+			set.status = release ? BOOKING_RESERVATION_CANCELLED : BOOKING_RESERVATION_PENDING;
 			set.saga = release ? BOOKING_SAGA_COMPENSATED : BOOKING_SAGA_SEATS_RESERVED;
 			seats.to = release ? BOOKING_SEAT_FREE : BOOKING_SEAT_HELD;
 			seats.hold_until = release ? 0 : b->expires_at;
-			c.booking = &set;
+			c.reservation = &set;
 			c.seats = &seats;
 		}
 	} else {
@@ -1184,9 +1184,9 @@ static int pay_finish(const pay *x, outcome out, const char *code, booking_decli
 		seats.to = BOOKING_SEAT_FREE;
 		c.seats = &seats;
 		if (processing) {
-			set.status = BOOKING_STATUS_EXPIRED;
+			set.status = BOOKING_RESERVATION_EXPIRED;
 			set.saga = BOOKING_SAGA_COMPENSATED;
-			c.booking = &set;
+			c.reservation = &set;
 		}
 	}
 	booking_reservation_free(b);
@@ -1194,19 +1194,19 @@ static int pay_finish(const pay *x, outcome out, const char *code, booking_decli
 	return st->ledger->apply(&last_failed, st, &c);
 }
 
-/* Refund as the core does: payment SUCCEEDED and the booking at its version, then CANCELLED with its seats free. */
+/* Refund as the core does: payment SUCCEEDED and the reservation at its version, then CANCELLED with its seats free. */
 static int refund_change(const pay *x, int64_t now, booking_event_record *evs, size_t nev)
 {
 	booking_reservation *b = NULL;
 	int64_t version = -1;
-	if (st->ledger->booking_get(&b, st, x->p.booking_id) == 0) {
+	if (st->ledger->reservation_get(&b, st, x->p.reservation_id) == 0) {
 		version = b->version;
 		booking_reservation_free(b);
 	}
 	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_SUCCEEDED, NULL},
-	                            {BOOKING_GUARD_BOOKING_VERSION, x->p.booking_id, version, NULL}};
-	booking_store_booking_set set = {x->p.booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
-	booking_store_seat_move seats = {x->p.booking_id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
+	                            {BOOKING_GUARD_RESERVATION_VERSION, x->p.reservation_id, version, NULL}};
+	booking_store_reservation_set set = {x->p.reservation_id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_seat_move seats = {x->p.reservation_id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, x->p.amount, now};
 	booking_store_change c = {2, g, &set, &seats, nev, evs, &pset, NULL, NULL};
 	last_failed = SIZE_MAX;
@@ -1240,16 +1240,16 @@ START_TEST(pay_begin_starts_a_payment_and_extends_the_seat_holds)
 	booking_payment_free(x.res.payment);
 
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_PAYMENT_PROCESSING);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_PAYMENT_PENDING);
 	ck_assert_int_eq(r->version, 2);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("A1").hold_until, FX_T0 + HOLD_MS + FX_MINUTE);
 	ck_assert_int_eq(seat_of("A2").hold_until, FX_T0 + HOLD_MS + FX_MINUTE);
-	ck_assert_str_eq(seat_of("A2").booking_id, b.r.id);
+	ck_assert_str_eq(seat_of("A2").reservation_id, b.r.id);
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_PROCESSING);
-	ck_assert_str_eq(p->booking_id, b.r.id);
+	ck_assert_str_eq(p->reservation_id, b.r.id);
 	ck_assert_int_eq(p->amount, 2 * FX_PRICE);
 	ck_assert_str_eq(p->card_last4, "4242");
 	booking_payment_free(p);
@@ -1281,29 +1281,29 @@ START_TEST(pay_begin_guards_write_nothing)
 
 	seed();
 	hold_ok(&b, "alice", "A1", FX_T0);
-	/* unknown booking */
+	/* unknown booking_handle */
 	make_payment(&x, &b, "alice", "key-1", "hash-1", FX_T0);
-	snprintf(x.p.booking_id, sizeof(x.p.booking_id), "01900000-0000-7000-8000-000000000000");
-	ck_assert_code(pay_begin(&x), "BOOKING_NOT_FOUND");
-	/* someone else's booking */
+	snprintf(x.p.reservation_id, sizeof(x.p.reservation_id), "01900000-0000-7000-8000-000000000000");
+	ck_assert_code(pay_begin(&x), "RESERVATION_NOT_FOUND");
+	/* someone else's booking_handle */
 	make_payment(&x, &b, "mallory", "key-1", "hash-1", FX_T0);
 	ck_assert_code(pay_begin(&x), "FORBIDDEN");
 	/* expired */
 	make_payment(&x, &b, "alice", "key-1", "hash-1", FX_T0 + HOLD_MS);
-	ck_assert_code(pay_begin(&x), "BOOKING_EXPIRED");
+	ck_assert_code(pay_begin(&x), "RESERVATION_EXPIRED");
 	/* not PENDING */
 	hold_ok(&cancelled, "alice", "A3", FX_T0);
-	ck_assert_ok(apply_status(cancelled.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0, &ev, NULL));
+	ck_assert_ok(apply_status(cancelled.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0, &ev, NULL));
 	make_payment(&x, &cancelled, "alice", "key-1", "hash-1", FX_T0);
-	ck_assert_code(pay_begin(&x), "INVALID_BOOKING_STATE");
+	ck_assert_code(pay_begin(&x), "INVALID_STATE");
 	hold_ok(&expired, "alice", "A4", FX_T0);
-	ck_assert_ok(apply_status(expired.r.id, 1, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
+	ck_assert_ok(apply_status(expired.r.id, 1, BOOKING_RESERVATION_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
 	make_payment(&x, &expired, "alice", "key-1", "hash-1", FX_T0 + HOLD_MS);
 	ck_assert_int_lt(pay_begin(&x), 0);
 
 	/* none of those recorded the key, the payment or a state change */
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(r->version, 1);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("A1").hold_until, FX_T0 + HOLD_MS);
@@ -1344,26 +1344,26 @@ START_TEST(pay_finish_succeeded_confirms_sells_and_completes_the_key)
 	hold_ok(&b, "alice", "A1,A2", FX_T0);
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + 2);
-	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + 2);
+	make_event(&evs[1], "reservation.confirmed", "reservation", b.r.id, FX_T0 + 2);
 	ck_assert_ok(pay_finish(&x, OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_SUCCEEDED);
 	ck_assert_str_eq(p->gateway_ref, "ch_test_1");
 	booking_payment_free(p);
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_CONFIRMED);
 	ck_assert_int_eq(r->version, 3);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_SOLD);
-	ck_assert_str_eq(seat_of("A1").booking_id, b.r.id);
+	ck_assert_str_eq(seat_of("A1").reservation_id, b.r.id);
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
 
 	all_events(e);
 	ck_assert_uint_eq(e->n, 3);
 	ck_assert_str_eq(e->e[1].type, "payment.completed");
 	ck_assert_int_eq(e->e[1].sequence, 1);
-	ck_assert_str_eq(e->e[2].type, "booking.confirmed");
+	ck_assert_str_eq(e->e[2].type, "reservation.confirmed");
 	ck_assert_int_eq(e->e[2].sequence, 2);
 
 	/* the key now replays */
@@ -1377,7 +1377,7 @@ START_TEST(pay_finish_succeeded_confirms_sells_and_completes_the_key)
 	/* a finished payment cannot finish again */
 	ck_assert_code(pay_finish(&x, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_KEEP_HOLD,
 	                          FX_T0 + 4, BOOKING_EPAYMENT_DECLINED, NULL, 0),
-	               "INVALID_BOOKING_STATE");
+	               "INVALID_STATE");
 	ck_assert_uint_eq(last_failed, 0); /* the payment guard */
 	ck_assert_uint_eq(event_count(), 3);
 	free(e);
@@ -1402,15 +1402,15 @@ START_TEST(pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_
 	hold_ok(&thief, "bob", "B2", FX_T0 + HOLD_MS + FX_MINUTE); /* the payment window ran out */
 	before = event_count();
 	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
-	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
+	make_event(&evs[1], "reservation.confirmed", "reservation", b.r.id, FX_T0 + HOLD_MS + 2 * FX_MINUTE);
 	ck_assert_code(pay_finish(&x, OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD,
 	                          FX_T0 + HOLD_MS + 2 * FX_MINUTE, 0, evs, 2),
-	               "INVALID_BOOKING_STATE");
+	               "INVALID_STATE");
 	ck_assert_uint_eq(last_failed, 2); /* the seats guard: B2 is bob's */
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_PROCESSING);
 	booking_payment_free(p);
-	ck_assert_int_eq(status_of(b.r.id), BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_int_eq(status_of(b.r.id), BOOKING_RESERVATION_PAYMENT_PROCESSING);
 	ck_assert_uint_eq(event_count(), before);
 
 	/* the core refunds and finishes with REFUNDED */
@@ -1422,11 +1422,11 @@ START_TEST(pay_finish_succeeded_after_the_seats_were_lost_is_expired_and_writes_
 	ck_assert_int_eq(p->refunded_amount, p->amount);
 	booking_payment_free(p);
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_EXPIRED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("B1").status, BOOKING_SEAT_FREE);
-	ck_assert_str_eq(seat_of("B2").booking_id, thief.r.id);
+	ck_assert_str_eq(seat_of("B2").reservation_id, thief.r.id);
 	ck_assert_int_eq(seat_of("B2").status, BOOKING_SEAT_HELD);
 	ck_assert_uint_eq(event_count(), before + 1);
 }
@@ -1452,7 +1452,7 @@ START_TEST(pay_finish_declined_keeps_the_hold_and_replays_the_decline)
 	ck_assert_str_eq(p->failure_code, "card_declined");
 	booking_payment_free(p);
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
 	ck_assert_int_eq(r->version, 3);
 	booking_reservation_free(r);
@@ -1481,11 +1481,11 @@ START_TEST(pay_finish_declined_with_release_cancels_and_frees)
 	hold_ok(&b, "alice", "C1,C2", FX_T0);
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&ev[0], "payment.failed", "payment", x.p.id, FX_T0 + 2);
-	make_event(&ev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 2);
+	make_event(&ev[1], "reservation.cancelled", "reservation", b.r.id, FX_T0 + 2);
 	ck_assert_ok(pay_finish(&x, OUTCOME_DECLINED, "card_declined", BOOKING_DECLINE_RELEASE, FX_T0 + 2,
 	                        BOOKING_EPAYMENT_DECLINED, ev, 2));
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("C1").status, BOOKING_SEAT_FREE);
@@ -1506,24 +1506,24 @@ START_TEST(refund_of_a_confirmed_booking_frees_its_seats)
 	hold_ok(&b, "alice", "D1", FX_T0);
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&evs[0], "payment.completed", "payment", x.p.id, FX_T0 + 2);
-	make_event(&evs[1], "booking.confirmed", "booking", b.r.id, FX_T0 + 2);
+	make_event(&evs[1], "reservation.confirmed", "reservation", b.r.id, FX_T0 + 2);
 	ck_assert_ok(pay_finish(&x, OUTCOME_SUCCEEDED, "", BOOKING_DECLINE_KEEP_HOLD, FX_T0 + 2, 0, evs, 2));
 	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 3);
-	make_event(&rev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 3);
+	make_event(&rev[1], "reservation.cancelled", "reservation", b.r.id, FX_T0 + 3);
 	ck_assert_ok(refund_change(&x, FX_T0 + 3, rev, 2));
 	p = get_payment(x.p.id);
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_REFUNDED);
 	ck_assert_int_eq(p->refunded_amount, p->amount);
 	booking_payment_free(p);
 	r = get_booking(b.r.id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	booking_reservation_free(r);
 	ck_assert_int_eq(seat_of("D1").status, BOOKING_SEAT_FREE);
 	ck_assert_uint_eq(event_count(), 5);
 	/* twice: the payment guard fails, nothing written */
 	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 4);
-	make_event(&rev[1], "booking.cancelled", "booking", b.r.id, FX_T0 + 4);
-	ck_assert_code(refund_change(&x, FX_T0 + 4, rev, 2), "INVALID_BOOKING_STATE");
+	make_event(&rev[1], "reservation.cancelled", "reservation", b.r.id, FX_T0 + 4);
+	ck_assert_code(refund_change(&x, FX_T0 + 4, rev, 2), "INVALID_STATE");
 	ck_assert_uint_eq(last_failed, 0);
 	ck_assert_uint_eq(event_count(), 5);
 }
@@ -1539,7 +1539,7 @@ START_TEST(refund_of_a_processing_payment_is_invalid_state)
 	hold_ok(&b, "alice", "D2", FX_T0);
 	pay_begin_ok(&x, &b, "key-1", FX_T0 + 1);
 	make_event(&rev[0], "payment.refunded", "payment", x.p.id, FX_T0 + 3);
-	ck_assert_code(refund_change(&x, FX_T0 + 3, rev, 1), "INVALID_BOOKING_STATE");
+	ck_assert_code(refund_change(&x, FX_T0 + 3, rev, 1), "INVALID_STATE");
 	ck_assert_uint_eq(last_failed, 0);
 	ck_assert_int_eq(seat_of("D2").status, BOOKING_SEAT_HELD);
 	snprintf(x.p.id, sizeof(x.p.id), "%s", "01900000-0000-7000-8000-000000000000");
@@ -1602,18 +1602,18 @@ START_TEST(payment_list_by_status_gives_the_payments_in_that_status_oldest_first
 }
 END_TEST
 
-static booking_store_payment_attempts attempts(const char *user, const char *key, const char *booking_id,
+static booking_store_payment_attempts attempts(const char *user, const char *key, const char *reservation_id,
                                                booking_payment_status status, int64_t since)
 {
 	booking_store_payment_attempts a;
 	memset(&a, 0xff, sizeof(a));
-	ck_assert_ok(st->ledger->payment_attempts(&a, st, user, key, booking_id, status, since));
+	ck_assert_ok(st->ledger->payment_attempts(&a, st, user, key, reservation_id, status, since));
 	return a;
 }
 
 /*
  * What the payment attempt limits read: whether a key was used, and the
- * payments in the status asked of a booking, and of a user since a time.
+ * payments in the status asked of a reservation, and of a user since a time.
  * The core asks for FAILED; the store counts whatever status it is given.
  */
 START_TEST(payment_attempts_counts_the_payments_in_the_status_asked)
@@ -1638,26 +1638,26 @@ START_TEST(payment_attempts_counts_the_payments_in_the_status_asked)
 
 	booking_store_payment_attempts a = attempts("alice", "k1", b1.r.id, BOOKING_PAYMENT_FAILED, FX_T0);
 	ck_assert(a.key_used);
-	ck_assert_uint_eq(a.booking_count, 2);
+	ck_assert_uint_eq(a.reservation_count, 2);
 	ck_assert_uint_eq(a.user_count, 2); /* bob's failure is not alice's */
 	a = attempts("alice", "k9", b1.r.id, BOOKING_PAYMENT_FAILED, FX_T0 + 15);
 	ck_assert(!a.key_used);
-	ck_assert_uint_eq(a.booking_count, 2); /* a booking's count has no time bound */
+	ck_assert_uint_eq(a.reservation_count, 2); /* a reservation's count has no time bound */
 	ck_assert_uint_eq(a.user_count, 1);    /* created at or after `since` */
 	a = attempts("alice", "k9", b2.r.id, BOOKING_PAYMENT_FAILED, FX_T0);
-	ck_assert_uint_eq(a.booking_count, 0);
+	ck_assert_uint_eq(a.reservation_count, 0);
 	ck_assert_uint_eq(a.user_count, 2);
 	/* another status: the payments in it */
 	a = attempts("alice", "k3", b2.r.id, BOOKING_PAYMENT_PROCESSING, FX_T0);
 	ck_assert(a.key_used);
-	ck_assert_uint_eq(a.booking_count, 1);
+	ck_assert_uint_eq(a.reservation_count, 1);
 	ck_assert_uint_eq(a.user_count, 1);
 	a = attempts("alice", "k2", b1.r.id, BOOKING_PAYMENT_SUCCEEDED, FX_T0);
-	ck_assert_uint_eq(a.booking_count, 0);
+	ck_assert_uint_eq(a.reservation_count, 0);
 	ck_assert_uint_eq(a.user_count, 0);
 	a = attempts("bob", "k2", b3.r.id, BOOKING_PAYMENT_FAILED, FX_T0);
 	ck_assert(!a.key_used); /* keys are per user */
-	ck_assert_uint_eq(a.booking_count, 1);
+	ck_assert_uint_eq(a.reservation_count, 1);
 	ck_assert_uint_eq(a.user_count, 1);
 }
 END_TEST
@@ -1673,8 +1673,8 @@ START_TEST(sequences_count_per_aggregate_and_positions_increase)
 	seed();
 	hold_ok(&a, "alice", "A1", FX_T0);
 	hold_ok(&b, "bob", "A2", FX_T0);
-	ck_assert_ok(apply_status(a.r.id, 1, BOOKING_STATUS_CANCELLED, FX_T0 + 1, &ev, NULL));
-	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_STATUS_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
+	ck_assert_ok(apply_status(a.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0 + 1, &ev, NULL));
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_RESERVATION_EXPIRED, FX_T0 + HOLD_MS, &ev, NULL));
 	all_events(e);
 	ck_assert_uint_eq(e->n, 4);
 	ck_assert_str_eq(e->e[0].aggregate_id, a.r.id);
@@ -1759,7 +1759,7 @@ START_TEST(cursor_moves_by_compare_and_set)
 	ck_assert_ok(st->outbox->cursor_advance(st, "mailer", 0, 5));
 	ck_assert_ok(st->outbox->cursor_get(&pos, st, "mailer"));
 	ck_assert_int_eq(pos, 5);
-	ck_assert_code(st->outbox->cursor_advance(st, "mailer", 0, 9), "INVALID_BOOKING_STATE");
+	ck_assert_code(st->outbox->cursor_advance(st, "mailer", 0, 9), "INVALID_STATE");
 	ck_assert_ok(st->outbox->cursor_get(&pos, st, "mailer"));
 	ck_assert_int_eq(pos, 5);
 	ck_assert_ok(st->outbox->cursor_advance(st, "mailer", 5, 9));
@@ -2051,7 +2051,7 @@ START_TEST(concurrent_holds_of_one_seat_let_exactly_one_win)
 	}
 	pthread_barrier_destroy(&barrier);
 	ck_assert_int_eq(wins, 1); /* every request wants C6 */
-	ck_assert_str_eq(seat_of("C6").booking_id, winner);
+	ck_assert_str_eq(seat_of("C6").reservation_id, winner);
 	ck_assert_uint_eq(event_count(), 1);
 	free(h);
 }
@@ -2121,7 +2121,7 @@ START_TEST(flow_hold_pay_cancel_expire_relay_consume_check)
 
 	ck_assert_ok(booking_check(&r, f.bk));
 	ck_assert_uint_eq(r->count, 0);
-	ck_assert_uint_eq(r->bookings, 5);
+	ck_assert_uint_eq(r->reservations, 5);
 	ck_assert_uint_eq(r->payments, 2);
 	booking_check_report_free(r);
 	booking_payment_free(p);
@@ -2131,7 +2131,7 @@ END_TEST
 START_TEST(flow_data_survives_reopening_a_file_store)
 {
 	booking_options o;
-	booking *again = NULL;
+	booking_handle *again = NULL;
 	char b[BOOKING_ID_SIZE];
 	booking_ctx admin = fx_admin();
 	booking_reservation *r = NULL;
@@ -2149,14 +2149,14 @@ START_TEST(flow_data_survives_reopening_a_file_store)
 	ck_assert_ok(booking_open(&again, &o));
 	f.bk = again;
 	ck_assert_ok(booking_reservation_get(&r, f.bk, &admin, b));
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED);
 	booking_reservation_free(r);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_SOLD);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 }
 END_TEST
 
-/* --- paging a user's bookings through the public call --------------------- */
+/* --- paging a user's reservations through the public call --------------------- */
 
 /* Hold one seat each for `user`, `n` times; some share a millisecond. Ids into `ids`. */
 static void hold_many(const char *user, int first_seat, int n, char ids[][BOOKING_ID_SIZE])
@@ -2170,7 +2170,7 @@ static void hold_many(const char *user, int first_seat, int n, char ids[][BOOKIN
 	}
 }
 
-/* One page of alice's bookings (must succeed); appends its ids to `seen` and returns the page. */
+/* One page of alice's reservations (must succeed); appends its ids to `seen` and returns the page. */
 static booking_reservation_list *page_of_alice(size_t limit, const char *cursor, char seen[][BOOKING_ID_SIZE],
                                                size_t *n_seen, size_t cap)
 {
@@ -2394,7 +2394,7 @@ START_TEST(a_limit_above_the_maximum_or_a_cursor_not_made_by_the_listing_is_a_va
 	longest[sizeof longest - 1] = '\0';
 	assert_validation_names(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, longest), "cursor");
 
-	/* the bounds themselves are fine; a well-formed key that is no booking's just positions the page */
+	/* the bounds themselves are fine; a well-formed key that is no reservation's just positions the page */
 	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, BOOKING_PAGE_MAX, NULL));
 	ck_assert_uint_eq(l->count, 1);
 	booking_reservation_list_free(l);

@@ -220,24 +220,24 @@ static int w_hold(booking_seat_ref *taken, size_t *n, booking_store *st, const b
 	BEFORE(st, "hold");
 	return INNER(st)->ledger->hold(taken, n, INNER(st), req);
 }
-static int w_booking_get(booking_reservation **out, booking_store *st, const char *id)
+static int w_reservation_get(booking_reservation **out, booking_store *st, const char *id)
 {
-	return INNER(st)->ledger->booking_get(out, INNER(st), id);
+	return INNER(st)->ledger->reservation_get(out, INNER(st), id);
 }
-static int w_booking_list_by_user(booking_store *st, const char *user, int64_t after_created_at, const char *after_id,
-                                  size_t max, booking_store_booking_cb cb, void *p)
+static int w_reservation_list_by_user(booking_store *st, const char *user, int64_t after_created_at, const char *after_id,
+                                  size_t max, booking_store_reservation_cb cb, void *p)
 {
-	return INNER(st)->ledger->booking_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
+	return INNER(st)->ledger->reservation_list_by_user(INNER(st), user, after_created_at, after_id, max, cb, p);
 }
 static int w_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	BEFORE(st, "apply");
 	return INNER(st)->ledger->apply(failed_guard_out, INNER(st), change);
 }
-static int w_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-                                    booking_store_booking_cb cb, void *p)
+static int w_reservation_list_by_status(booking_store *st, booking_reservation_status status, int64_t expires_before, size_t max,
+                                    booking_store_reservation_cb cb, void *p)
 {
-	return INNER(st)->ledger->booking_list_by_status(INNER(st), status, expires_before, max, cb, p);
+	return INNER(st)->ledger->reservation_list_by_status(INNER(st), status, expires_before, max, cb, p);
 }
 static int w_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
                              const char *key)
@@ -333,10 +333,10 @@ static int w_token_is_revoked(bool *revoked_out, booking_store *st, const char *
 }
 
 static int w_payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
-                              const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                              const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                               int64_t since)
 {
-	return INNER(st)->ledger->payment_attempts(out, INNER(st), user_id, idempotency_key, booking_id, status, since);
+	return INNER(st)->ledger->payment_attempts(out, INNER(st), user_id, idempotency_key, reservation_id, status, since);
 }
 
 static int w_clock_now(int64_t *now_ms_out, booking_store *st)
@@ -363,10 +363,10 @@ static const booking_store_catalog w_catalog = {
 static const booking_store_ledger w_ledger = {
 	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = w_hold,
-	.booking_get = w_booking_get,
-	.booking_list_by_user = w_booking_list_by_user,
+	.reservation_get = w_reservation_get,
+	.reservation_list_by_user = w_reservation_list_by_user,
 	.apply = w_apply,
-	.booking_list_by_status = w_booking_list_by_status,
+	.reservation_list_by_status = w_reservation_list_by_status,
 	.idempotency_get = w_idempotency_get,
 	.payment_get = w_payment_get,
 	.payment_list_by_status = w_payment_list_by_status,
@@ -643,19 +643,19 @@ void fx_hold_ok(fx *f, const char *user_id, const char *labels_csv, char id_out[
 	booking_reservation_free(r);
 }
 
-int fx_pay(fx *f, booking_payment **out, const char *user_id, const char *booking_id, const char *key,
+int fx_pay(fx *f, booking_payment **out, const char *user_id, const char *reservation_id, const char *key,
            const char *card)
 {
 	booking_ctx c = fx_customer(user_id);
-	return booking_pay(out, f->bk, &c, booking_id, key, card);
+	return booking_pay(out, f->bk, &c, reservation_id, key, card);
 }
 
-booking_reservation *fx_booking(fx *f, const char *booking_id)
+booking_reservation *fx_booking(fx *f, const char *reservation_id)
 {
 	booking_ctx admin = fx_admin();
 	booking_reservation *r = NULL;
 
-	ck_assert_ok(booking_reservation_get(&r, f->bk, &admin, booking_id));
+	ck_assert_ok(booking_reservation_get(&r, f->bk, &admin, reservation_id));
 	ck_assert_ptr_nonnull(r);
 	return r;
 }
@@ -722,7 +722,7 @@ bool fx_check_reports(fx *f, booking_invariant inv)
 }
 
 typedef struct payments_of {
-	const char *booking_id;
+	const char *reservation_id;
 	booking_payment *out;
 	size_t max, n;
 } payments_of;
@@ -731,7 +731,7 @@ static int collect_payment(const booking_payment *p, void *payload)
 {
 	payments_of *a = payload;
 
-	if (a->booking_id && strcmp(p->booking_id, a->booking_id) != 0)
+	if (a->reservation_id && strcmp(p->reservation_id, a->reservation_id) != 0)
 		return 0;
 	if (a->n < a->max)
 		a->out[a->n] = *p;
@@ -739,10 +739,10 @@ static int collect_payment(const booking_payment *p, void *payload)
 	return 0;
 }
 
-size_t fx_payments_of(fx *f, const char *booking_id, booking_payment *out, size_t max)
+size_t fx_payments_of(fx *f, const char *reservation_id, booking_payment *out, size_t max)
 {
 	booking_store_scan_cbs cbs;
-	payments_of a = {booking_id, out, max, 0};
+	payments_of a = {reservation_id, out, max, 0};
 
 	ck_assert_msg(f->store != NULL, "fx_payments_of needs a fixture-opened store");
 	memset(&cbs, 0, sizeof(cbs));

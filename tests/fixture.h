@@ -91,7 +91,7 @@ void fx_rendezvous_destroy(fx_rendezvous *r);
 
 typedef struct fx {
 	booking_clock *clock;
-	booking *bk;
+	booking_handle *bk;
 	booking_store *store; /* the handle's store (owned by the handle), for direct reads */
 	fx_store_wrap *wrap;  /* the same store as a decorator, when the fixture opened it */
 	char url[512];  /* the store URL the handle was opened on */
@@ -161,13 +161,13 @@ booking_ctx fx_anonymous(void);
  * `out` may be NULL.
  */
 int fx_hold(fx *f, booking_reservation **out, const char *user_id, const char *labels_csv);
-/* fx_hold that must succeed; writes the booking id. */
+/* fx_hold that must succeed; writes the reservation id. */
 void fx_hold_ok(fx *f, const char *user_id, const char *labels_csv, char id_out[BOOKING_ID_SIZE]);
-/* Pay `booking_id` as `user_id`; `out` may be NULL. */
-int fx_pay(fx *f, booking_payment **out, const char *user_id, const char *booking_id, const char *key,
+/* Pay `reservation_id` as `user_id`; `out` may be NULL. */
+int fx_pay(fx *f, booking_payment **out, const char *user_id, const char *reservation_id, const char *key,
            const char *card);
-/* Read a booking back (as admin); must exist. Caller frees. */
-booking_reservation *fx_booking(fx *f, const char *booking_id);
+/* Read a reservation back (as admin); must exist. Caller frees. */
+booking_reservation *fx_booking(fx *f, const char *reservation_id);
 /* Read a payment back (as admin); must exist. Caller frees. */
 booking_payment *fx_payment(fx *f, const char *payment_id);
 /* Status of a seat of the seeded showtime, read through the seat map. */
@@ -178,8 +178,8 @@ size_t fx_check_violations(fx *f);
 bool fx_check_reports(fx *f, booking_invariant inv);
 /* Payments in the whole store (f->store->scan). */
 size_t fx_payment_count(fx *f);
-/* Payments of one booking (copies into out[0..max)), by scanning f->store. Returns how many exist. */
-size_t fx_payments_of(fx *f, const char *booking_id, booking_payment *out, size_t max);
+/* Payments of one reservation (copies into out[0..max)), by scanning f->store. Returns how many exist. */
+size_t fx_payments_of(fx *f, const char *reservation_id, booking_payment *out, size_t max);
 /* Split "A1,A2" into labels (at most 64, each < BOOKING_LABEL_SIZE). Returns the count. */
 size_t fx_split(const char *csv, char labels[][BOOKING_LABEL_SIZE], const char **ptrs, size_t max);
 

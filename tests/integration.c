@@ -71,7 +71,7 @@ typedef struct buyer {
 	const char *user;
 	const char *labels;
 	int rc;
-	char booking_id[BOOKING_ID_SIZE];
+	char reservation_id[BOOKING_ID_SIZE];
 } buyer;
 
 static void *buy(void *p)
@@ -82,7 +82,7 @@ static void *buy(void *p)
 	pthread_barrier_wait(b->barrier);
 	b->rc = fx_hold(&f, &r, b->user, b->labels);
 	if (b->rc == 0) {
-		snprintf(b->booking_id, sizeof(b->booking_id), "%s", r->id);
+		snprintf(b->reservation_id, sizeof(b->reservation_id), "%s", r->id);
 		booking_reservation_free(r);
 	} else if (b->rc != BOOKING_ESEAT_ALREADY_BOOKED && b->rc != BOOKING_ELOCK_FAILED) {
 		fprintf(stderr, "%s: unexpected %s: %s\n", b->user, booking_error_name(b->rc),
@@ -123,7 +123,7 @@ START_TEST(two_buyers_for_the_same_seat_at_the_same_moment_one_wins)
 				ck_assert_msg(b[i].rc == BOOKING_ESEAT_ALREADY_BOOKED || (_i && b[i].rc == BOOKING_ELOCK_FAILED),
 				              "round %d: loser got %s", round, booking_error_name(b[i].rc));
 		ck_assert_int_eq(fx_seat_status(&f, label), BOOKING_SEAT_HELD);
-		r = fx_booking(&f, b[0].rc == 0 ? b[0].booking_id : b[1].booking_id);
+		r = fx_booking(&f, b[0].rc == 0 ? b[0].reservation_id : b[1].reservation_id);
 		ck_assert_str_eq(r->user_id, b[0].rc == 0 ? "user-a" : "user-b");
 		ck_assert_str_eq(r->seats[0]->label, label);
 		booking_reservation_free(r);
@@ -208,7 +208,7 @@ END_TEST
 
 typedef struct payer {
 	pthread_barrier_t *barrier;
-	const char *booking_id;
+	const char *reservation_id;
 	int rc;
 	char payment_id[BOOKING_ID_SIZE];
 } payer;
@@ -220,9 +220,9 @@ static void *pay_same_key(void *p)
 
 	char key[64];
 
-	snprintf(key, sizeof(key), "KEY-%s", x->booking_id); /* one key per booking, shared by both threads */
+	snprintf(key, sizeof(key), "KEY-%s", x->reservation_id); /* one key per reservation, shared by both threads */
 	pthread_barrier_wait(x->barrier);
-	x->rc = fx_pay(&f, &pay, "alice", x->booking_id, key, FX_CARD_OK);
+	x->rc = fx_pay(&f, &pay, "alice", x->reservation_id, key, FX_CARD_OK);
 	if (x->rc == 0) {
 		snprintf(x->payment_id, sizeof(x->payment_id), "%s", pay->id);
 		booking_payment_free(pay);
@@ -268,7 +268,7 @@ START_TEST(same_idempotency_key_from_two_threads_makes_one_payment)
 		ck_assert_str_eq(only.id, x[0].rc == 0 ? x[0].payment_id : x[1].payment_id);
 		ck_assert_int_eq(only.status, BOOKING_PAYMENT_SUCCEEDED);
 		r = fx_booking(&f, b);
-		ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+		ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED);
 		booking_reservation_free(r);
 	}
 	ck_assert_uint_eq(fx_payment_count(&f), ROUNDS);
@@ -288,7 +288,7 @@ START_TEST(payment_after_expiry_fails_with_booking_expired)
 	open_with_guard(0);
 	fx_hold_ok(&f, "alice", "A1", b);
 	fx_advance(&f, HOLD_MS + FX_SECOND);
-	ck_assert_code(fx_pay(&f, NULL, "alice", b, "KEY1", FX_CARD_OK), "BOOKING_EXPIRED");
+	ck_assert_code(fx_pay(&f, NULL, "alice", b, "KEY1", FX_CARD_OK), "RESERVATION_EXPIRED");
 	/* after the sweep ran: still no payment */
 	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 100));
 	rc = fx_pay(&f, NULL, "alice", b, "KEY1", FX_CARD_OK);
@@ -304,7 +304,7 @@ END_TEST
 
 typedef struct racer {
 	pthread_barrier_t *barrier;
-	const char *booking_id;
+	const char *reservation_id;
 	int rc;
 	size_t expired;
 } racer;
@@ -315,9 +315,9 @@ static void *race_pay(void *p)
 
 	char key[64];
 
-	snprintf(key, sizeof(key), "KEY-%s", r->booking_id);
+	snprintf(key, sizeof(key), "KEY-%s", r->reservation_id);
 	pthread_barrier_wait(r->barrier);
-	r->rc = fx_pay(&f, NULL, "alice", r->booking_id, key, FX_CARD_OK);
+	r->rc = fx_pay(&f, NULL, "alice", r->reservation_id, key, FX_CARD_OK);
 	return NULL;
 }
 
@@ -364,7 +364,7 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 		r = fx_booking(&f, b);
 		if (rp.rc == 0) {
 			ck_assert_msg(re.expired == 0, "round %d: paid and expired", round);
-			ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+			ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED);
 			ck_assert_int_eq(fx_seat_status(&f, label), BOOKING_SEAT_SOLD);
 			paid++;
 		} else {
@@ -372,10 +372,10 @@ START_TEST(expiry_racing_payment_has_exactly_one_clean_winner)
 			              "round %d: payment lost the race with %s", round, booking_error_name(rp.rc));
 			ck_assert_int_eq(fx_payments_of(&f, b, NULL, 0), 0);
 			ck_assert_int_eq(fx_seat_status(&f, label), BOOKING_SEAT_FREE);
-			ck_assert_msg(r->status == BOOKING_STATUS_EXPIRED || (r->status == BOOKING_STATUS_PENDING &&
+			ck_assert_msg(r->status == BOOKING_RESERVATION_EXPIRED || (r->status == BOOKING_RESERVATION_PENDING &&
 			                                                      re.expired == 0),
-			              "round %d: status %s", round, booking_status_name(r->status));
-			if (r->status == BOOKING_STATUS_PENDING) {
+			              "round %d: status %s", round, booking_reservation_status_name(r->status));
+			if (r->status == BOOKING_RESERVATION_PENDING) {
 				/* payment saw the hold end before the sweep did: sweep again */
 				booking_ctx sys = fx_system();
 				size_t n = 0;
@@ -453,14 +453,14 @@ START_TEST(two_recovery_passes_at_once_settle_each_payment_once)
 	ck_assert_int_eq(now->status, BOOKING_PAYMENT_REFUNDED);
 	booking_payment_free(now);
 	b = fx_booking(&f, lost);
-	ck_assert_int_eq(b->status, BOOKING_STATUS_EXPIRED);
+	ck_assert_int_eq(b->status, BOOKING_RESERVATION_EXPIRED);
 	booking_reservation_free(b);
 	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_HELD); /* bob's */
 	now = fx_payment(&f, pk.id);
 	ck_assert_int_eq(now->status, BOOKING_PAYMENT_SUCCEEDED);
 	booking_payment_free(now);
 	b = fx_booking(&f, kept);
-	ck_assert_int_eq(b->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(b->status, BOOKING_RESERVATION_CONFIRMED);
 	booking_reservation_free(b);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_SOLD);
 	ck_assert_uint_eq(fx_payment_count(&f), 2);

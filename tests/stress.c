@@ -4,10 +4,10 @@
  * jumps now and then so holds expire), on the store in BOOKING_TEST_STORE_URL.
  * Afterwards booking_check() must find nothing, and every successful hold's
  * seats must have been its own for as long as it held them: the ownership
- * intervals of the bookings of a seat never overlap.
+ * intervals of the reservations of a seat never overlap.
  *
  * Time moves only between operations (an epoch lock: operations share it,
- * the clock jump takes it alone), so each booking's created_at, updated_at
+ * the clock jump takes it alone), so each reservation's created_at, updated_at
  * and expires_at order it exactly against the others.
  * SPDX-License-Identifier: MIT
  */
@@ -193,7 +193,7 @@ static void *work(void *p)
 	return NULL;
 }
 
-/* [start, end) during which a booking owned its seats. */
+/* [start, end) during which a reservation owned its seats. */
 typedef struct interval {
 	int64_t start, end;
 	const char *id;
@@ -204,9 +204,9 @@ static int64_t owned_until(const booking_reservation *r, const held *h)
 	if (h->refunded)
 		return r->updated_at; /* sold until the refund */
 	switch (r->status) {
-	case BOOKING_STATUS_CONFIRMED:
+	case BOOKING_RESERVATION_CONFIRMED:
 		return INT64_MAX;
-	case BOOKING_STATUS_CANCELLED:
+	case BOOKING_RESERVATION_CANCELLED:
 		return r->updated_at < r->expires_at ? r->updated_at : r->expires_at;
 	default: /* PENDING (maybe declined once), EXPIRED: the hold ran out at expires_at */
 		return r->expires_at;
@@ -268,7 +268,7 @@ START_TEST(sixteen_threads_racing_for_thirty_seats_never_share_one)
 		fprintf(stderr, "violation of invariant %d on %s: %s\n", (int)report->items[i]->invariant,
 		        report->items[i]->entity_id, report->items[i]->message);
 	ck_assert_uint_eq(report->count, 0);
-	ck_assert_uint_eq(report->bookings, (size_t)holds);
+	ck_assert_uint_eq(report->reservations, (size_t)holds);
 	booking_check_report_free(report);
 
 	/* ownership intervals never overlap on a seat */
@@ -279,14 +279,14 @@ START_TEST(sixteen_threads_racing_for_thirty_seats_never_share_one)
 			held *h = &w[i].holds[k];
 			booking_reservation *r = fx_booking(&f, h->id);
 			interval iv = {r->created_at, owned_until(r, h), h->id};
-			confirmed += r->status == BOOKING_STATUS_CONFIRMED;
+			confirmed += r->status == BOOKING_RESERVATION_CONFIRMED;
 			ck_assert_uint_eq(r->seat_count, (size_t)h->n);
 			for (int j = 0; j < h->n; j++) {
 				int seat = h->seats[j];
 				for (size_t m = 0; m < n_seat[seat]; m++) {
 					interval *o = &by_seat[seat][m];
 					ck_assert_msg(iv.end <= o->start || o->end <= iv.start,
-					              "seat %d: booking %s [%lld, %lld) overlaps %s [%lld, %lld)", seat, iv.id,
+					              "seat %d: reservation %s [%lld, %lld) overlaps %s [%lld, %lld)", seat, iv.id,
 					              (long long)iv.start, (long long)iv.end, o->id, (long long)o->start,
 					              (long long)o->end);
 				}

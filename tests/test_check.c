@@ -4,7 +4,7 @@
  *
  * Violations are planted through the fixture's decorator store: every member
  * forwards to the real store under test, and its scan() alters what it
- * reports (a second live booking on a held seat, a CONFIRMED booking without
+ * reports (a second live reservation on a held seat, a CONFIRMED reservation without
  * payment, a state change without its event, ...), the way a buggy backend
  * would.
  * SPDX-License-Identifier: MIT
@@ -26,7 +26,7 @@ typedef enum plant {
 
 typedef struct tamper {
 	plant plant;
-	char target[BOOKING_ID_SIZE]; /* the booking (or payment) to tamper with */
+	char target[BOOKING_ID_SIZE]; /* the reservation (or payment) to tamper with */
 	char fake[BOOKING_ID_SIZE];   /* id of a planted record */
 } tamper;
 
@@ -73,25 +73,25 @@ static int s_booking(const booking_reservation *b, void *p)
 		c->have_target = true;
 		if (c->ts->plant == PLANT_CONFIRMED_WITHOUT_PAYMENT) {
 			copy = *b;
-			copy.status = BOOKING_STATUS_CONFIRMED;
+			copy.status = BOOKING_RESERVATION_CONFIRMED;
 			copy.saga = BOOKING_SAGA_CONFIRMED;
-			return c->cbs->booking(&copy, c->payload);
+			return c->cbs->reservation(&copy, c->payload);
 		}
 	}
-	return c->cbs->booking(b, c->payload);
+	return c->cbs->reservation(b, c->payload);
 }
 
 static int s_payment(const booking_payment *pay, void *p)
 {
 	scan_ctx *c = p;
 
-	if (!c->have_payment && strcmp(pay->booking_id, c->ts->target) == 0) {
+	if (!c->have_payment && strcmp(pay->reservation_id, c->ts->target) == 0) {
 		c->payment = *pay;
 		c->have_payment = true;
 	}
-	if (c->ts->plant == PLANT_MONEY_NOT_ADDING_UP && strcmp(pay->booking_id, c->ts->target) == 0) {
+	if (c->ts->plant == PLANT_MONEY_NOT_ADDING_UP && strcmp(pay->reservation_id, c->ts->target) == 0) {
 		booking_payment copy = *pay;
-		copy.amount += 500; /* charged more than the booking's total */
+		copy.amount += 500; /* charged more than the reservation's total */
 		return c->cbs->payment(&copy, c->payload);
 	}
 	return c->cbs->payment(pay, c->payload);
@@ -120,7 +120,7 @@ static int s_event(const booking_event_record *e, void *p)
 
 	if (c->ts->plant == PLANT_STATE_CHANGE_WITHOUT_EVENT && strcmp(e->aggregate_id, c->ts->target) == 0 &&
 	    e->sequence == 2)
-		return 0; /* the booking's second change lost its event */
+		return 0; /* the reservation's second change lost its event */
 	return c->cbs->event(e, c->payload);
 }
 
@@ -151,7 +151,7 @@ static int t_scan(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *pay
 	c.payload = payload;
 	memset(&mine, 0, sizeof(mine));
 	mine.showtime_seat = cbs->showtime_seat ? s_seat : NULL;
-	mine.booking = cbs->booking ? s_booking : NULL;
+	mine.reservation = cbs->reservation ? s_booking : NULL;
 	mine.payment = cbs->payment ? s_payment : NULL;
 	mine.idempotency = cbs->idempotency ? s_idempotency : NULL;
 	mine.event = cbs->event ? s_event : NULL;
@@ -162,22 +162,22 @@ static int t_scan(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *pay
 
 	switch (ts->plant) {
 	case PLANT_SECOND_LIVE_BOOKING_ON_A_HELD_SEAT:
-		/* another PENDING, unexpired booking claiming the target's seats, with its event */
-		if (c.have_target && cbs->booking) {
+		/* another PENDING, unexpired reservation claiming the target's seats, with its event */
+		if (c.have_target && cbs->reservation) {
 			booking_reservation twin = c.target;
 			booking_event_record ev;
 			snprintf(twin.id, sizeof(twin.id), "%s", ts->fake);
 			snprintf(twin.user_id, sizeof(twin.user_id), "mallory");
-			twin.status = BOOKING_STATUS_PENDING;
+			twin.status = BOOKING_RESERVATION_PENDING;
 			twin.saga = BOOKING_SAGA_SEATS_RESERVED;
 			twin.version = 1;
-			if ((rc = cbs->booking(&twin, payload)) != 0)
+			if ((rc = cbs->reservation(&twin, payload)) != 0)
 				return rc;
 			if (cbs->event) {
 				memset(&ev, 0, sizeof(ev));
 				booking_uuid_v7(ev.id, twin.created_at);
-				ev.type = "booking.created";
-				ev.aggregate_type = "booking";
+				ev.type = "reservation.created";
+				ev.aggregate_type = "reservation";
 				snprintf(ev.aggregate_id, sizeof(ev.aggregate_id), "%s", twin.id);
 				ev.sequence = 1;
 				ev.occurred_at = twin.created_at;
@@ -200,13 +200,13 @@ static int t_scan(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *pay
 		}
 		break;
 	case PLANT_EVENT_WITHOUT_STATE_CHANGE:
-		/* a booking.confirmed event for a booking that never changed */
+		/* a reservation.confirmed event for a reservation that never changed */
 		if (c.have_target && cbs->event) {
 			booking_event_record ev;
 			memset(&ev, 0, sizeof(ev));
 			booking_uuid_v7(ev.id, c.target.created_at);
-			ev.type = "booking.confirmed";
-			ev.aggregate_type = "booking";
+			ev.type = "reservation.confirmed";
+			ev.aggregate_type = "reservation";
 			snprintf(ev.aggregate_id, sizeof(ev.aggregate_id), "%s", c.target.id);
 			ev.sequence = c.target.version + 1;
 			ev.occurred_at = c.target.created_at;
@@ -245,7 +245,7 @@ static void teardown(void)
 	fx_close(&f);
 }
 
-/* A store with some of everything: a confirmed, a cancelled, a pending booking, an applied event. */
+/* A store with some of everything: a confirmed, a cancelled, a pending reservation, an applied event. */
 static void busy_day(char confirmed[BOOKING_ID_SIZE], char pending[BOOKING_ID_SIZE])
 {
 	booking_ctx alice = fx_customer("alice");
@@ -300,7 +300,7 @@ START_TEST(healthy_store_reports_no_violation)
 	consume_some();
 	ck_assert_ok(booking_check(&r, f.bk));
 	ck_assert_uint_eq(r->count, 0);
-	ck_assert_uint_eq(r->bookings, 3);
+	ck_assert_uint_eq(r->reservations, 3);
 	ck_assert_uint_eq(r->payments, 1);
 	ck_assert_uint_ge(r->seats, FX_SEATS);
 	ck_assert_uint_ge(r->events, 5);
@@ -343,7 +343,7 @@ START_TEST(second_live_booking_on_a_sold_seat_violates_invariant_1)
 	char confirmed[BOOKING_ID_SIZE], pending[BOOKING_ID_SIZE];
 
 	busy_day(confirmed, pending);
-	/* the twin of a confirmed booking, but PENDING: claims sold seats */
+	/* the twin of a confirmed reservation, but PENDING: claims sold seats */
 	ts->plant = PLANT_SECOND_LIVE_BOOKING_ON_A_HELD_SEAT;
 	snprintf(ts->target, sizeof(ts->target), "%s", confirmed);
 	booking_uuid_v7(ts->fake, FX_T0);

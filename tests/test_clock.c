@@ -121,7 +121,7 @@ END_TEST
 /* A store without a clock of its own (memory, SQLite): the host's is the deployment's. */
 START_TEST(a_store_without_a_clock_keeps_the_host_clock)
 {
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_options o;
 
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
@@ -158,7 +158,7 @@ START_TEST(the_open_fails_when_the_store_clock_answers_no_time)
 END_TEST
 
 /* Wait (real time, at most `limit_ms`) until the handle's time is `target` ± 1 s. */
-static bool wait_for_time(booking *bk, int64_t offset_ms, int64_t limit_ms)
+static bool wait_for_time(booking_handle *bk, int64_t offset_ms, int64_t limit_ms)
 {
 	int64_t end = host_ms() + limit_ms;
 	struct timespec pause = {0, 50 * 1000 * 1000};
@@ -195,7 +195,7 @@ START_TEST(decisions_follow_the_store_clock_as_it_is_sampled_again)
 	              "the handle's time did not follow the store's within 15 s: %lld ms off",
 	              (long long)(booking_now(f.bk) - host_ms()));
 
-	ck_assert_code(fx_pay(&f, NULL, "alice", id, "k1", FX_CARD_OK), "BOOKING_EXPIRED");
+	ck_assert_code(fx_pay(&f, NULL, "alice", id, "k1", FX_CARD_OK), "RESERVATION_EXPIRED");
 	ck_assert_int_eq(fx_seat_status(&f, "A2"), BOOKING_SEAT_FREE);
 	ck_assert_ok(booking_expire_due(&expired, f.bk, &sys, 100));
 	ck_assert_uint_eq(expired, 1);

@@ -118,7 +118,7 @@ static void gate_open(void)
 static fx f;
 
 typedef struct pay_arg {
-	const char *booking_id;
+	const char *reservation_id;
 	const char *key;
 	int rc;
 } pay_arg;
@@ -126,7 +126,7 @@ typedef struct pay_arg {
 static void *pay_thread(void *p)
 {
 	pay_arg *a = p;
-	a->rc = fx_pay(&f, NULL, "alice", a->booking_id, a->key, FX_CARD_OK);
+	a->rc = fx_pay(&f, NULL, "alice", a->reservation_id, a->key, FX_CARD_OK);
 	return NULL;
 }
 
@@ -244,7 +244,7 @@ static int t_in_progress(void)
 	int rc;
 
 	fx_hold_ok(&f, "alice", "A1", b);
-	first.booking_id = b;
+	first.reservation_id = b;
 	first.key = "checkout-1";
 	pthread_create(&t, NULL, pay_thread, &first);
 	gate_wait_entered(1); /* the first call is at the gateway */
@@ -321,11 +321,11 @@ static const error_case cases[] = {
 	{"THEATER_NOT_FOUND", t_theater_not_found, NULL},
 	{"SCREEN_NOT_FOUND", t_screen_not_found, NULL},
 	{"SHOWTIME_NOT_FOUND", t_showtime_not_found, NULL},
-	{"BOOKING_NOT_FOUND", t_booking_not_found, NULL},
+	{"RESERVATION_NOT_FOUND", t_booking_not_found, NULL},
 	{"PAYMENT_NOT_FOUND", t_payment_not_found, NULL},
 	{"SEAT_ALREADY_BOOKED", t_seat_already_booked, NULL},
-	{"INVALID_BOOKING_STATE", t_invalid_state, NULL},
-	{"BOOKING_EXPIRED", t_expired, NULL},
+	{"INVALID_STATE", t_invalid_state, NULL},
+	{"RESERVATION_EXPIRED", t_expired, NULL},
 	{"PAYMENT_DECLINED", t_declined, NULL},
 	{"PAYMENT_IN_PROGRESS", t_in_progress, with_gate},
 	{"IDEMPOTENCY_KEY_REUSED", t_key_reused, NULL},

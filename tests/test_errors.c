@@ -22,11 +22,11 @@ static const struct {
 	{BOOKING_ETHEATER_NOT_FOUND, "THEATER_NOT_FOUND", 404},
 	{BOOKING_ESCREEN_NOT_FOUND, "SCREEN_NOT_FOUND", 404},
 	{BOOKING_ESHOWTIME_NOT_FOUND, "SHOWTIME_NOT_FOUND", 404},
-	{BOOKING_EBOOKING_NOT_FOUND, "BOOKING_NOT_FOUND", 404},
+	{BOOKING_ERESERVATION_NOT_FOUND, "RESERVATION_NOT_FOUND", 404},
 	{BOOKING_EPAYMENT_NOT_FOUND, "PAYMENT_NOT_FOUND", 404},
 	{BOOKING_ESEAT_ALREADY_BOOKED, "SEAT_ALREADY_BOOKED", 409},
-	{BOOKING_EINVALID_STATE, "INVALID_BOOKING_STATE", 409},
-	{BOOKING_EEXPIRED, "BOOKING_EXPIRED", 410},
+	{BOOKING_EINVALID_STATE, "INVALID_STATE", 409},
+	{BOOKING_EEXPIRED, "RESERVATION_EXPIRED", 410},
 	{BOOKING_EPAYMENT_DECLINED, "PAYMENT_DECLINED", 402},
 	{BOOKING_EPAYMENT_IN_PROGRESS, "PAYMENT_IN_PROGRESS", 409},
 	{BOOKING_EIDEMPOTENCY_KEY_REUSED, "IDEMPOTENCY_KEY_REUSED", 422},
@@ -181,14 +181,14 @@ END_TEST
 
 START_TEST(error_to_json_of_a_given_record)
 {
-	booking_error e = {BOOKING_EFORBIDDEN, "FORBIDDEN", "not your booking", "{}"};
+	booking_error e = {BOOKING_EFORBIDDEN, "FORBIDDEN", "not your reservation", "{}"};
 	json_t *root, *err;
 
 	booking_error_set(BOOKING_EINTERNAL, NULL, "something else");
 	root = parse_error_json(&e);
 	err = json_object_get(root, "error");
 	ck_assert_str_eq(json_string_value(json_object_get(err, "code")), "FORBIDDEN");
-	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), "not your booking");
+	ck_assert_str_eq(json_string_value(json_object_get(err, "message")), "not your reservation");
 	ck_assert(json_is_object(json_object_get(err, "details")));
 	ck_assert_int_eq((int)json_object_size(json_object_get(err, "details")), 0);
 	json_decref(root);
@@ -392,11 +392,11 @@ END_TEST
 
 START_TEST(status_names_are_stable)
 {
-	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_PENDING), "PENDING");
-	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_PAYMENT_PROCESSING), "PAYMENT_PROCESSING");
-	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_CONFIRMED), "CONFIRMED");
-	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_CANCELLED), "CANCELLED");
-	ck_assert_str_eq(booking_status_name(BOOKING_STATUS_EXPIRED), "EXPIRED");
+	ck_assert_str_eq(booking_reservation_status_name(BOOKING_RESERVATION_PENDING), "PENDING");
+	ck_assert_str_eq(booking_reservation_status_name(BOOKING_RESERVATION_PAYMENT_PROCESSING), "PAYMENT_PROCESSING");
+	ck_assert_str_eq(booking_reservation_status_name(BOOKING_RESERVATION_CONFIRMED), "CONFIRMED");
+	ck_assert_str_eq(booking_reservation_status_name(BOOKING_RESERVATION_CANCELLED), "CANCELLED");
+	ck_assert_str_eq(booking_reservation_status_name(BOOKING_RESERVATION_EXPIRED), "EXPIRED");
 	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_SEATS_RESERVED), "SEATS_RESERVED");
 	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_PAYMENT_PENDING), "PAYMENT_PENDING");
 	ck_assert_str_eq(booking_saga_state_name(BOOKING_SAGA_CONFIRMED), "CONFIRMED");

@@ -195,8 +195,8 @@ static void assert_envelope(const seen *s)
 
 static void assert_known_types(const collector *c)
 {
-	static const char *const known[] = {"booking.created", "booking.confirmed", "booking.cancelled",
-	                                    "booking.expired", "payment.completed", "payment.failed",
+	static const char *const known[] = {"reservation.created", "reservation.confirmed", "reservation.cancelled",
+	                                    "reservation.expired", "payment.completed", "payment.failed",
 	                                    "payment.refunded", "user.registered"};
 
 	for (size_t i = 0; i < c->n; i++) {
@@ -256,38 +256,38 @@ START_TEST(every_state_change_emits_its_event_with_per_aggregate_sequence)
 	ck_assert_uint_eq(drain(&o, c), 11);
 	ck_assert_uint_eq(c->n, 11);
 	assert_known_types(c);
-	ck_assert_uint_eq(count_type(c, "booking.created"), 4);
-	ck_assert_uint_eq(count_type(c, "booking.confirmed"), 1);
-	ck_assert_uint_eq(count_type(c, "booking.cancelled"), 2);
-	ck_assert_uint_eq(count_type(c, "booking.expired"), 1);
+	ck_assert_uint_eq(count_type(c, "reservation.created"), 4);
+	ck_assert_uint_eq(count_type(c, "reservation.confirmed"), 1);
+	ck_assert_uint_eq(count_type(c, "reservation.cancelled"), 2);
+	ck_assert_uint_eq(count_type(c, "reservation.expired"), 1);
 	ck_assert_uint_eq(count_type(c, "payment.completed"), 1);
 	ck_assert_uint_eq(count_type(c, "payment.failed"), 1);
 	ck_assert_uint_eq(count_type(c, "payment.refunded"), 1);
 	assert_sequences(c);
 
-	s = find(c, "booking.created", b1);
+	s = find(c, "reservation.created", b1);
 	ck_assert_int_eq(s->sequence, 1);
-	ck_assert_str_eq(s->aggregate_type, "booking");
+	ck_assert_str_eq(s->aggregate_type, "reservation");
 	ck_assert_str_eq(s->correlation_id, "corr-hold-1");
 	ck_assert_str_eq(s->traceparent, TRACEPARENT);
 	ck_assert_int_eq(s->occurred_at, FX_T0);
 	ck_assert_int_eq(s->delivery, 1);
-	ck_assert_int_eq(find(c, "booking.confirmed", b1)->sequence, 2);
-	ck_assert_int_eq(find(c, "booking.cancelled", b1)->sequence, 3);
+	ck_assert_int_eq(find(c, "reservation.confirmed", b1)->sequence, 2);
+	ck_assert_int_eq(find(c, "reservation.cancelled", b1)->sequence, 3);
 	s = find(c, "payment.completed", p->id);
 	ck_assert_str_eq(s->aggregate_type, "payment");
 	ck_assert_int_eq(s->sequence, 1);
-	ck_assert_msg(strstr(s->data_json, b1) != NULL, "payment.completed data names the booking: %s", s->data_json);
+	ck_assert_msg(strstr(s->data_json, b1) != NULL, "payment.completed data names the reservation: %s", s->data_json);
 	ck_assert_int_eq(find(c, "payment.refunded", p->id)->sequence, 2);
-	ck_assert_int_eq(find(c, "booking.cancelled", b2)->sequence, 2);
-	ck_assert_int_eq(find(c, "booking.expired", b3)->sequence, 2);
-	ck_assert_int_eq(find(c, "booking.expired", b3)->occurred_at, FX_T0 + FX_SECOND + HOLD_MS);
+	ck_assert_int_eq(find(c, "reservation.cancelled", b2)->sequence, 2);
+	ck_assert_int_eq(find(c, "reservation.expired", b3)->sequence, 2);
+	ck_assert_int_eq(find(c, "reservation.expired", b3)->occurred_at, FX_T0 + FX_SECOND + HOLD_MS);
 	s = find(c, "payment.failed", failed.id);
-	ck_assert_msg(strstr(s->data_json, b4) != NULL, "payment.failed data names the booking: %s", s->data_json);
-	ck_assert_msg(strstr(find(c, "booking.created", b2)->data_json, "bob") != NULL, "data names the user");
+	ck_assert_msg(strstr(s->data_json, b4) != NULL, "payment.failed data names the reservation: %s", s->data_json);
+	ck_assert_msg(strstr(find(c, "reservation.created", b2)->data_json, "bob") != NULL, "data names the user");
 	for (size_t i = 0; i < c->n; i++) {
 		assert_envelope(&c->applied[i]);
-		ck_assert_str_eq(c->applied[i].aggregate_type, strncmp(c->applied[i].type, "booking.", 8) == 0 ? "booking"
+		ck_assert_str_eq(c->applied[i].aggregate_type, strncmp(c->applied[i].type, "reservation.", 8) == 0 ? "reservation"
 		                                                                                             : "payment");
 		ck_assert_msg(c->applied[i].correlation_id[0] != '\0', "every event has a correlation id");
 	}
@@ -376,15 +376,15 @@ START_TEST(failing_handler_is_retried_and_the_event_applied_once)
 	collector_init(c);
 	fx_hold_ok(&f, "alice", "A1", b1);
 	fx_hold_ok(&f, "bob", "A2", b2);
-	c->fail_type = "booking.created";
+	c->fail_type = "reservation.created";
 	c->fail_aggregate = b1;
 	c->fail_times = 2; /* a handler that crashed twice, then works */
 	drain(&o, c);
 	ck_assert_int_eq(c->failing_calls, 2);
 	ck_assert_int_eq(c->failing_deliveries[0], 1);
 	ck_assert_int_eq(c->failing_deliveries[1], 2);
-	ck_assert_int_eq(find(c, "booking.created", b1)->delivery, 3);
-	ck_assert_int_eq(find(c, "booking.created", b2)->delivery, 1);
+	ck_assert_int_eq(find(c, "reservation.created", b1)->delivery, 3);
+	ck_assert_int_eq(find(c, "reservation.created", b2)->delivery, 1);
 	ck_assert_uint_eq(c->n, 2);
 	/* nothing more comes, ever */
 	ck_assert_uint_eq(drain(&o, c), 0);
@@ -414,7 +414,7 @@ START_TEST(poison_event_is_dead_lettered_after_max_deliveries_with_its_reason)
 	collector_init(c);
 	fx_hold_ok(&f, "alice", "A1", b1);
 	fx_hold_ok(&f, "bob", "A2", b2);
-	c->fail_type = "booking.created";
+	c->fail_type = "reservation.created";
 	c->fail_aggregate = b1;
 	c->fail_times = -1;
 	o.max_deliveries = 3;
@@ -433,7 +433,7 @@ START_TEST(poison_event_is_dead_lettered_after_max_deliveries_with_its_reason)
 	ck_assert_ptr_nonnull(env);
 	ck_assert_str_eq(json_string_value(json_object_get(env, "id")), dl->items[0]->event_id);
 	ck_assert_str_eq(json_string_value(json_object_get(env, "aggregate_id")), b1);
-	ck_assert_str_eq(json_string_value(json_object_get(env, "type")), "booking.created");
+	ck_assert_str_eq(json_string_value(json_object_get(env, "type")), "reservation.created");
 	ck_assert_int_ge(dl->items[0]->dead_at, FX_T0);
 	json_decref(env);
 	booking_dead_letter_list_free(dl);

@@ -12,7 +12,7 @@ typedef struct note {
 	booking_notification_kind kind;
 	char event_id[BOOKING_ID_SIZE];
 	char user_id[BOOKING_USER_ID_SIZE];
-	char booking_id[BOOKING_ID_SIZE];
+	char reservation_id[BOOKING_ID_SIZE];
 	bool has_subject, has_body;
 } note;
 
@@ -38,7 +38,7 @@ static int sink(const booking_notification *n, void *payload)
 	x->kind = n->kind;
 	snprintf(x->event_id, sizeof(x->event_id), "%s", n->event_id ? n->event_id : "");
 	snprintf(x->user_id, sizeof(x->user_id), "%s", n->user_id ? n->user_id : "");
-	snprintf(x->booking_id, sizeof(x->booking_id), "%s", n->booking_id ? n->booking_id : "");
+	snprintf(x->reservation_id, sizeof(x->reservation_id), "%s", n->reservation_id ? n->reservation_id : "");
 	x->has_subject = n->subject && *n->subject;
 	x->has_body = n->body && *n->body;
 	return 0;
@@ -77,16 +77,16 @@ static size_t notify_all(inbox *in)
 	return total;
 }
 
-static const note *note_for(const inbox *in, booking_notification_kind kind, const char *booking_id)
+static const note *note_for(const inbox *in, booking_notification_kind kind, const char *reservation_id)
 {
 	const note *found = NULL;
 
 	for (size_t i = 0; i < in->n; i++)
-		if (in->notes[i].kind == kind && strcmp(in->notes[i].booking_id, booking_id) == 0) {
-			ck_assert_msg(found == NULL, "notification %d for %s sent twice", (int)kind, booking_id);
+		if (in->notes[i].kind == kind && strcmp(in->notes[i].reservation_id, reservation_id) == 0) {
+			ck_assert_msg(found == NULL, "notification %d for %s sent twice", (int)kind, reservation_id);
 			found = &in->notes[i];
 		}
-	ck_assert_msg(found != NULL, "no notification %d for %s", (int)kind, booking_id);
+	ck_assert_msg(found != NULL, "no notification %d for %s", (int)kind, reservation_id);
 	return found;
 }
 
@@ -111,13 +111,13 @@ START_TEST(each_outcome_is_notified_once_to_its_user)
 
 	ck_assert_uint_eq(notify_all(in), 4);
 	ck_assert_uint_eq(in->n, 4);
-	n = note_for(in, BOOKING_NOTIFY_BOOKING_CONFIRMED, confirmed);
+	n = note_for(in, BOOKING_NOTIFY_RESERVATION_CONFIRMED, confirmed);
 	ck_assert_str_eq(n->user_id, "alice");
 	ck_assert(n->has_subject && n->has_body);
 	ck_assert_uint_eq(strlen(n->event_id), 36);
-	n = note_for(in, BOOKING_NOTIFY_BOOKING_CANCELLED, cancelled);
+	n = note_for(in, BOOKING_NOTIFY_RESERVATION_CANCELLED, cancelled);
 	ck_assert_str_eq(n->user_id, "alice");
-	n = note_for(in, BOOKING_NOTIFY_BOOKING_EXPIRED, expired);
+	n = note_for(in, BOOKING_NOTIFY_RESERVATION_EXPIRED, expired);
 	ck_assert_str_eq(n->user_id, "bob");
 	n = note_for(in, BOOKING_NOTIFY_PAYMENT_FAILED, declined);
 	ck_assert_str_eq(n->user_id, "carol");
@@ -143,7 +143,7 @@ START_TEST(refund_is_notified)
 	ck_assert_ok(fx_pay(&f, &p, "alice", b, "k1", FX_CARD_OK));
 	ck_assert_ok(booking_payment_refund(NULL, f.bk, &admin, p->id));
 	notify_all(in);
-	ck_assert_str_eq(note_for(in, BOOKING_NOTIFY_BOOKING_CONFIRMED, b)->user_id, "alice");
+	ck_assert_str_eq(note_for(in, BOOKING_NOTIFY_RESERVATION_CONFIRMED, b)->user_id, "alice");
 	ck_assert_str_eq(note_for(in, BOOKING_NOTIFY_PAYMENT_REFUNDED, b)->user_id, "alice");
 	booking_payment_free(p);
 	fx_close(&f);
@@ -163,7 +163,7 @@ START_TEST(a_failing_sink_is_retried_and_delivers_once)
 	notify_all(in);
 	ck_assert_uint_eq(in->n, 1);
 	ck_assert_uint_eq(in->calls, 3);
-	note_for(in, BOOKING_NOTIFY_BOOKING_CONFIRMED, b);
+	note_for(in, BOOKING_NOTIFY_RESERVATION_CONFIRMED, b);
 	fx_close(&f);
 	free(in);
 }

@@ -19,8 +19,8 @@ typedef struct int_var {
 #define VAR(env, f, lo, hi) {env, offsetof(booking_options, f), lo, hi, #f}
 
 static const int_var int_vars[] = {
-	VAR("BOOKING_EXPIRY_MINUTES", booking_expiry_minutes, 5, 60),
-	VAR("BOOKING_MAX_SEATS_PER_BOOKING", max_seats_per_booking, 1, 50),
+	VAR("BOOKING_EXPIRY_MINUTES", hold_expiry_minutes, 5, 60),
+	VAR("BOOKING_MAX_SEATS_PER_RESERVATION", max_seats_per_reservation, 1, 50),
 	VAR("BOOKING_PAYMENT_WINDOW_SECONDS", payment_window_seconds, 30, 900),
 	VAR("BOOKING_LOCK_TTL", lock_ttl_seconds, 5, 300),
 	VAR("BOOKING_LOCK_RETRY_COUNT", lock_retry_count, 1, 20),
@@ -244,17 +244,17 @@ START_TEST(env_file_is_parsed)
 {
 	booking_options *o = NULL;
 
-	write_env_file("# booking settings\n"
+	write_env_file("# reservation settings\n"
 	               "\n"
 	               "BOOKING_EXPIRY_MINUTES=20\n"
-	               "  BOOKING_MAX_SEATS_PER_BOOKING = 4  \n"
+	               "  BOOKING_MAX_SEATS_PER_RESERVATION = 4  \n"
 	               "export BOOKING_STORE_URL=\"sqlite:///tmp/x.db\"\n"
 	               "BOOKING_SERVICE_NAME='box office'\n"
 	               "OTHER_SETTING=ignored\n"
 	               "BOOKING_DECLINE_POLICY=release\r\n");
 	ck_assert_ok(booking_options_load(&o, env_file));
-	ck_assert_int_eq(o->booking_expiry_minutes, 20);
-	ck_assert_int_eq(o->max_seats_per_booking, 4);
+	ck_assert_int_eq(o->hold_expiry_minutes, 20);
+	ck_assert_int_eq(o->max_seats_per_reservation, 4);
 	ck_assert_str_eq(o->store_url, "sqlite:///tmp/x.db");
 	ck_assert_str_eq(o->service_name, "box office");
 	ck_assert_int_eq(o->decline_policy, BOOKING_DECLINE_RELEASE);
@@ -269,7 +269,7 @@ START_TEST(environment_wins_over_the_env_file)
 	write_env_file("BOOKING_EXPIRY_MINUTES=20\nBOOKING_LOCK_TTL=60\n");
 	setenv("BOOKING_EXPIRY_MINUTES", "30", 1);
 	ck_assert_ok(booking_options_load(&o, env_file));
-	ck_assert_int_eq(o->booking_expiry_minutes, 30);
+	ck_assert_int_eq(o->hold_expiry_minutes, 30);
 	ck_assert_int_eq(o->lock_ttl_seconds, 60);
 	booking_options_free(o);
 }
@@ -325,7 +325,7 @@ START_TEST(open_refuses_each_out_of_range_field)
 	bad[1] = v->min - 1;
 	for (int k = 0; k < 2; k++) {
 		booking_options o;
-		booking *bk = (booking *)&bk;
+		booking_handle *bk = (booking_handle *)&bk;
 
 		if (bad[k] == 0)
 			continue; /* 0 means "default" */
@@ -346,7 +346,7 @@ END_TEST
 START_TEST(open_refuses_bad_urls_and_versions)
 {
 	booking_options o;
-	booking *bk = (booking *)&bk;
+	booking_handle *bk = (booking_handle *)&bk;
 
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "ftp://nowhere";
@@ -404,7 +404,7 @@ END_TEST
 START_TEST(a_struct_that_sets_a_retired_slot_is_refused_naming_the_old_field)
 {
 	booking_options o;
-	booking *bk = (booking *)&bk;
+	booking_handle *bk = (booking_handle *)&bk;
 	size_t i = (size_t)_i;
 
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
@@ -433,14 +433,14 @@ END_TEST
 
 START_TEST(open_with_null_options_reads_the_environment)
 {
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 
 	setenv("BOOKING_STORE_URL", "memory:", 1);
 	ck_assert_ok(booking_open(&bk, NULL));
 	ck_assert_ptr_nonnull(bk);
 	booking_close(bk);
 	setenv("BOOKING_EXPIRY_MINUTES", "99", 1);
-	bk = (booking *)&bk;
+	bk = (booking_handle *)&bk;
 	ck_assert_code(booking_open(&bk, NULL), "VALIDATION_ERROR");
 	ck_assert_ptr_null(bk);
 	booking_close(NULL);
@@ -493,7 +493,7 @@ START_TEST(an_empty_store_url_is_refused_not_taken_for_memory)
 {
 	booking_options o = BOOKING_OPTIONS_INIT;
 	booking_options *e = NULL;
-	booking *bk = (booking *)&bk;
+	booking_handle *bk = (booking_handle *)&bk;
 
 	o.store_url = "";
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");

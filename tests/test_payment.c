@@ -27,22 +27,22 @@ static void teardown(void)
 	fx_close(&f);
 }
 
-static booking_status status_of(const char *id)
+static booking_reservation_status status_of(const char *id)
 {
 	booking_reservation *r = fx_booking(&f, id);
-	booking_status s = r->status;
+	booking_reservation_status s = r->status;
 
 	booking_reservation_free(r);
 	return s;
 }
 
-/* The one payment of a booking (there must be exactly one). */
-static booking_payment only_payment(const char *booking_id)
+/* The one payment of a reservation (there must be exactly one). */
+static booking_payment only_payment(const char *reservation_id)
 {
 	booking_payment p[4];
-	size_t n = fx_payments_of(&f, booking_id, p, 4);
+	size_t n = fx_payments_of(&f, reservation_id, p, 4);
 
-	ck_assert_msg(n == 1, "booking %s has %zu payments, expected 1", booking_id, n);
+	ck_assert_msg(n == 1, "reservation %s has %zu payments, expected 1", reservation_id, n);
 	return p[0];
 }
 
@@ -70,7 +70,7 @@ START_TEST(successful_payment_confirms_the_booking_and_sells_its_seats)
 	fx_advance(&f, FX_MINUTE);
 	ck_assert_ok(fx_pay(&f, &p, "alice", b, "order-1", FX_CARD_OK));
 	ck_assert_uint_eq(strlen(p->id), 36);
-	ck_assert_str_eq(p->booking_id, b);
+	ck_assert_str_eq(p->reservation_id, b);
 	ck_assert_str_eq(p->user_id, "alice");
 	ck_assert_int_eq(p->status, BOOKING_PAYMENT_SUCCEEDED);
 	ck_assert_int_eq(p->amount, 2 * FX_PRICE);
@@ -81,7 +81,7 @@ START_TEST(successful_payment_confirms_the_booking_and_sells_its_seats)
 	ck_assert_int_eq(p->refunded_amount, 0);
 
 	r = fx_booking(&f, b);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_CONFIRMED);
 	ck_assert_int_eq(r->version, 3); /* held, paying, confirmed */
 	booking_reservation_free(r);
@@ -117,7 +117,7 @@ START_TEST(replay_with_the_same_key_returns_the_same_payment)
 	ck_assert_str_eq(p2->id, p1->id);
 	ck_assert_int_eq(p2->status, BOOKING_PAYMENT_SUCCEEDED);
 	ck_assert_uint_eq(fx_payment_count(&f), 1);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 	booking_payment_free(p1);
 	booking_payment_free(p2);
 }
@@ -133,7 +133,7 @@ START_TEST(key_reused_for_another_booking_fails_with_idempotency_key_reused)
 	ck_assert_ok(fx_pay(&f, NULL, "alice", b1, "order-1", FX_CARD_OK));
 	ck_assert_code(fx_pay(&f, &p, "alice", b2, "order-1", FX_CARD_OK), "IDEMPOTENCY_KEY_REUSED");
 	ck_assert_ptr_null(p);
-	ck_assert_int_eq(status_of(b2), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b2), BOOKING_RESERVATION_PENDING);
 	ck_assert_uint_eq(fx_payment_count(&f), 1);
 }
 END_TEST
@@ -159,7 +159,7 @@ START_TEST(keys_belong_to_their_user)
 	ck_assert_ok(fx_pay(&f, &pa, "alice", a, "checkout", FX_CARD_OK));
 	ck_assert_ok(fx_pay(&f, &pb, "bob", b, "checkout", FX_CARD_OK));
 	ck_assert_str_ne(pa->id, pb->id);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 	booking_payment_free(pa);
 	booking_payment_free(pb);
 }
@@ -179,7 +179,7 @@ START_TEST(declined_payment_keeps_the_hold_and_the_user_may_retry_with_a_new_key
 	ck_assert_str_eq(code, "card_declined");
 
 	r = fx_booking(&f, b);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
 	booking_reservation_free(r);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_HELD);
@@ -201,7 +201,7 @@ START_TEST(declined_payment_keeps_the_hold_and_the_user_may_retry_with_a_new_key
 	p = NULL;
 	ck_assert_ok(fx_pay(&f, &p, "alice", b, "try-2", FX_CARD_OK));
 	ck_assert_str_ne(p->id, pid);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 	ck_assert_uint_eq(fx_payment_count(&f), 2);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 	booking_payment_free(p);
@@ -238,12 +238,12 @@ START_TEST(decline_policy_release_cancels_and_frees_the_seats)
 	fx_hold_ok(&g, "alice", "A1,A2", b);
 	ck_assert_code(fx_pay(&g, NULL, "alice", b, "try-1", FX_CARD_DECLINED), "PAYMENT_DECLINED");
 	r = fx_booking(&g, b);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
 	booking_reservation_free(r);
 	ck_assert_int_eq(fx_seat_status(&g, "A1"), BOOKING_SEAT_FREE);
 	ck_assert_ok(fx_hold(&g, NULL, "bob", "A1,A2"));
-	ck_assert_code(fx_pay(&g, NULL, "alice", b, "try-2", FX_CARD_OK), "INVALID_BOOKING_STATE");
+	ck_assert_code(fx_pay(&g, NULL, "alice", b, "try-2", FX_CARD_OK), "INVALID_STATE");
 	ck_assert_uint_eq(fx_check_violations(&g), 0);
 	fx_close(&g);
 	setup();
@@ -256,12 +256,12 @@ START_TEST(payment_after_expiry_fails_with_booking_expired)
 
 	fx_hold_ok(&f, "alice", "A1", b);
 	fx_advance(&f, HOLD_MS);
-	ck_assert_code(fx_pay(&f, NULL, "alice", b, "late", FX_CARD_OK), "BOOKING_EXPIRED");
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PENDING); /* the sweep records it */
+	ck_assert_code(fx_pay(&f, NULL, "alice", b, "late", FX_CARD_OK), "RESERVATION_EXPIRED");
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PENDING); /* the sweep records it */
 	ck_assert_uint_eq(fx_payment_count(&f), 0);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_FREE);
 	/* nothing was recorded under the key: it is still usable */
-	ck_assert_code(fx_pay(&f, NULL, "alice", b, "late", FX_CARD_OK), "BOOKING_EXPIRED");
+	ck_assert_code(fx_pay(&f, NULL, "alice", b, "late", FX_CARD_OK), "RESERVATION_EXPIRED");
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 }
 END_TEST
@@ -287,14 +287,14 @@ START_TEST(payment_by_another_user_is_forbidden)
 
 	fx_hold_ok(&f, "alice", "A1", b);
 	ck_assert_code(fx_pay(&f, NULL, "bob", b, "k", FX_CARD_OK), "FORBIDDEN");
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PENDING);
 	ck_assert_uint_eq(fx_payment_count(&f), 0);
 }
 END_TEST
 
 START_TEST(payment_of_unknown_booking_fails_with_booking_not_found)
 {
-	ck_assert_code(fx_pay(&f, NULL, "alice", UNKNOWN_ID, "k", FX_CARD_OK), "BOOKING_NOT_FOUND");
+	ck_assert_code(fx_pay(&f, NULL, "alice", UNKNOWN_ID, "k", FX_CARD_OK), "RESERVATION_NOT_FOUND");
 }
 END_TEST
 
@@ -305,10 +305,10 @@ START_TEST(payment_of_a_confirmed_or_cancelled_booking_fails_with_invalid_state)
 
 	fx_hold_ok(&f, "alice", "A1", b);
 	ck_assert_ok(fx_pay(&f, NULL, "alice", b, "k1", FX_CARD_OK));
-	ck_assert_code(fx_pay(&f, NULL, "alice", b, "k2", FX_CARD_OK), "INVALID_BOOKING_STATE");
+	ck_assert_code(fx_pay(&f, NULL, "alice", b, "k2", FX_CARD_OK), "INVALID_STATE");
 	fx_hold_ok(&f, "alice", "A2", c);
 	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &alice, c));
-	ck_assert_code(fx_pay(&f, NULL, "alice", c, "k3", FX_CARD_OK), "INVALID_BOOKING_STATE");
+	ck_assert_code(fx_pay(&f, NULL, "alice", c, "k3", FX_CARD_OK), "INVALID_STATE");
 	ck_assert_uint_eq(fx_payment_count(&f), 1);
 }
 END_TEST
@@ -367,7 +367,7 @@ START_TEST(gateway_timeout_before_charging_is_resolved_as_failed_by_recover)
 	fx_hold_ok(&f, "alice", "A1", b);
 	rc = fx_pay(&f, NULL, "alice", b, "slow-1", FX_CARD_TIMEOUT);
 	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PAYMENT_PROCESSING);
 	pending = only_payment(b);
 	ck_assert_int_eq(pending.status, BOOKING_PAYMENT_PROCESSING);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_HELD);
@@ -378,12 +378,12 @@ START_TEST(gateway_timeout_before_charging_is_resolved_as_failed_by_recover)
 	after = fx_payment(&f, pending.id);
 	ck_assert_int_eq(after->status, BOOKING_PAYMENT_FAILED);
 	booking_payment_free(after);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PENDING);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 
 	/* the hold survived: the user pays again with a new key */
 	ck_assert_ok(fx_pay(&f, &ok, "alice", b, "slow-2", FX_CARD_OK));
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 	booking_payment_free(ok);
 	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, 0));
 	ck_assert_uint_eq(resolved, 0);
@@ -403,7 +403,7 @@ START_TEST(recover_skips_payments_younger_than_min_age)
 	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
 	ck_assert_ok(booking_payment_recover(&resolved, f.bk, &sys, FX_HOUR));
 	ck_assert_uint_eq(resolved, 0);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PAYMENT_PROCESSING);
 }
 END_TEST
 
@@ -418,7 +418,7 @@ START_TEST(lost_reply_of_a_charge_is_confirmed_by_recover)
 	fx_hold_ok(&f, "alice", "A1,A2", b);
 	rc = fx_pay(&f, NULL, "alice", b, "lost-1", FX_CARD_LOST_REPLY);
 	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PAYMENT_PROCESSING);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PAYMENT_PROCESSING);
 	pending = only_payment(b);
 
 	fx_advance(&f, FX_MINUTE);
@@ -428,7 +428,7 @@ START_TEST(lost_reply_of_a_charge_is_confirmed_by_recover)
 	ck_assert_int_eq(after->status, BOOKING_PAYMENT_SUCCEEDED);
 	ck_assert_msg(after->gateway_ref[0] != '\0', "the recovered charge id is recorded");
 	booking_payment_free(after);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_SOLD);
 	ck_assert_int_eq(fx_seat_status(&f, "A2"), BOOKING_SEAT_SOLD);
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
@@ -485,11 +485,11 @@ START_TEST(charge_landing_after_the_seats_were_taken_is_refunded_never_confirmed
 	ck_assert_int_eq(after->refunded_amount, after->amount);
 	booking_payment_free(after);
 	r = fx_booking(&f, b);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_EXPIRED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
 	booking_reservation_free(r);
 	/* bob keeps his seats; alice's other seat is free */
-	ck_assert_int_eq(status_of(other), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(other), BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(fx_seat_status(&f, "B2"), BOOKING_SEAT_HELD);
 	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_FREE);
 	ck_assert_code(fx_hold(&f, NULL, "carol", "B2"), "SEAT_ALREADY_BOOKED");
@@ -507,7 +507,7 @@ START_TEST(admin_refunds_a_confirmed_booking)
 	fx_hold_ok(&f, "alice", "C1,C2", b);
 	ck_assert_ok(fx_pay(&f, &p, "alice", b, "k1", FX_CARD_OK));
 	ck_assert_code(booking_payment_refund(NULL, f.bk, &alice, p->id), "FORBIDDEN");
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 
 	fx_advance(&f, FX_HOUR);
 	ck_assert_ok(booking_payment_refund(&r, f.bk, &admin, p->id));
@@ -515,13 +515,13 @@ START_TEST(admin_refunds_a_confirmed_booking)
 	ck_assert_int_eq(r->status, BOOKING_PAYMENT_REFUNDED);
 	ck_assert_int_eq(r->refunded_amount, 2 * FX_PRICE);
 	bk = fx_booking(&f, b);
-	ck_assert_int_eq(bk->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(bk->status, BOOKING_RESERVATION_CANCELLED);
 	booking_reservation_free(bk);
 	ck_assert_int_eq(fx_seat_status(&f, "C1"), BOOKING_SEAT_FREE);
 	ck_assert_int_eq(fx_seat_status(&f, "C2"), BOOKING_SEAT_FREE);
 	ck_assert_ok(fx_hold(&f, NULL, "bob", "C1"));
 
-	ck_assert_code(booking_payment_refund(NULL, f.bk, &admin, p->id), "INVALID_BOOKING_STATE");
+	ck_assert_code(booking_payment_refund(NULL, f.bk, &admin, p->id), "INVALID_STATE");
 	ck_assert_code(booking_payment_refund(NULL, f.bk, &admin, UNKNOWN_ID), "PAYMENT_NOT_FOUND");
 	ck_assert_uint_eq(fx_check_violations(&f), 0);
 	booking_payment_free(p);
@@ -538,7 +538,7 @@ START_TEST(refund_of_a_failed_payment_fails_with_invalid_state)
 	fx_hold_ok(&f, "alice", "C1", b);
 	ck_assert_code(fx_pay(&f, NULL, "alice", b, "k1", FX_CARD_DECLINED), "PAYMENT_DECLINED");
 	failed = only_payment(b);
-	ck_assert_code(booking_payment_refund(NULL, f.bk, &admin, failed.id), "INVALID_BOOKING_STATE");
+	ck_assert_code(booking_payment_refund(NULL, f.bk, &admin, failed.id), "INVALID_STATE");
 }
 END_TEST
 
@@ -692,7 +692,7 @@ static const char *key_path(const char *name, char *buf, size_t n)
 static int open_with_key(const char *path)
 {
 	booking_options o;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.payment_key_file = path;

@@ -84,7 +84,7 @@ START_TEST(registered_store_scheme_opens_through_booking_open)
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = "teststore://somewhere/db?x=1";
 	o.clock = clock;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ck_assert_ok(booking_open(&bk, &o));
 	ck_assert_int_eq(atomic_load(&s.calls), 1);
 	ck_assert_str_eq(s.url, "teststore://somewhere/db?x=1"); /* the whole URL, scheme included */
@@ -125,7 +125,7 @@ START_TEST(registered_scheme_is_accepted_in_booking_store_url)
 	ck_assert_ok(booking_backend_register(&def));
 	ck_assert_ok(booking_options_from_env(&o));
 	ck_assert_str_eq(o->store_url, "envstore:");
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ck_assert_ok(booking_open(&bk, o));
 	ck_assert_int_eq(atomic_load(&s.calls), 1);
 	booking_close(bk);
@@ -162,7 +162,7 @@ START_TEST(every_kind_opens_through_a_registered_scheme)
 	o.lock_url = "fwd:";
 	o.events_url = "fwd:";
 	o.gateway_url = "fwd:";
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ck_assert_ok(booking_open(&bk, &o));
 	ck_assert_int_eq(atomic_load(&s.calls), 4);
 	booking_close(bk);
@@ -481,7 +481,7 @@ START_TEST(the_core_hands_every_url_on_as_given)
 		o.events_url = "redis://events.example:6379/1?stream=s";
 		o.log_level = BOOKING_LOG_CRITICAL;
 		memset(&u, 0, sizeof(u));
-		booking *bk = NULL;
+		booking_handle *bk = NULL;
 		ck_assert_ok(booking_open(&bk, &o));
 		ck_assert_str_eq(u.store, "postgresql://db.example/booking");
 		ck_assert_str_eq(u.locks, "redis://locks.example:6379/0");

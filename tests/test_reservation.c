@@ -1,5 +1,5 @@
 /*
- * Unit tests: holding seats, reading, listing, cancelling and expiring bookings.
+ * Unit tests: holding seats, reading, listing, cancelling and expiring reservations.
  * SPDX-License-Identifier: MIT
  */
 #include "fixture.h"
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #define UNKNOWN_ID "01900000-0000-7000-8000-000000000000"
-#define HOLD_MS (15 * FX_MINUTE) /* default booking_expiry_minutes */
+#define HOLD_MS (15 * FX_MINUTE) /* default hold_expiry_minutes */
 
 static fx f;
 
@@ -22,10 +22,10 @@ static void teardown(void)
 	fx_close(&f);
 }
 
-static booking_status status_of(const char *id)
+static booking_reservation_status status_of(const char *id)
 {
 	booking_reservation *r = fx_booking(&f, id);
-	booking_status s = r->status;
+	booking_reservation_status s = r->status;
 
 	booking_reservation_free(r);
 	return s;
@@ -43,7 +43,7 @@ START_TEST(hold_of_free_seats_creates_a_pending_booking)
 	ck_assert_uint_eq(strlen(r->id), 36);
 	ck_assert_str_eq(r->user_id, "alice");
 	ck_assert_str_eq(r->showtime_id, f.showtime_id);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_SEATS_RESERVED);
 	ck_assert_uint_eq(r->seat_count, 3);
 	ck_assert_str_eq(r->seats[0]->label, "A1");
@@ -57,7 +57,7 @@ START_TEST(hold_of_free_seats_creates_a_pending_booking)
 
 	ck_assert_ok(booking_reservation_get(&g, f.bk, &alice, r->id));
 	ck_assert_str_eq(g->id, r->id);
-	ck_assert_int_eq(g->status, BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(g->status, BOOKING_RESERVATION_PENDING);
 	ck_assert_uint_eq(g->seat_count, 3);
 	ck_assert_str_eq(g->seats[2]->label, "A3");
 	ck_assert_int_eq(g->expires_at, r->expires_at);
@@ -110,15 +110,15 @@ static void assert_layout_seats(const booking_reservation *r)
 }
 
 typedef struct created_seats {
-	const char *booking_id;
+	const char *reservation_id;
 	char seats[128];
 } created_seats;
 
-/* The "seats" of the booking.created event of a booking, as "J9 J10 ...". */
+/* The "seats" of the reservation.created event of a reservation, as "J9 J10 ...". */
 static int find_created(const booking_event_record *e, void *payload)
 {
 	created_seats *c = payload;
-	if (strcmp(e->type, "booking.created") != 0 || strcmp(e->aggregate_id, c->booking_id) != 0)
+	if (strcmp(e->type, "reservation.created") != 0 || strcmp(e->aggregate_id, c->reservation_id) != 0)
 		return 0;
 	json_t *data = json_loads(e->data_json, 0, NULL), *seat;
 	size_t i;
@@ -169,7 +169,7 @@ START_TEST(hold_expiry_follows_the_configured_minutes)
 	booking_reservation *r = NULL;
 
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
-	o.booking_expiry_minutes = 5;
+	o.hold_expiry_minutes = 5;
 	fx_open(&g, &o);
 	fx_seed(&g);
 	ck_assert_ok(fx_hold(&g, &r, "alice", "A1"));
@@ -191,7 +191,7 @@ END_TEST
 
 START_TEST(hold_of_more_than_max_seats_fails_with_validation_error)
 {
-	/* default max_seats_per_booking is 10 */
+	/* default max_seats_per_reservation is 10 */
 	ck_assert_code(fx_hold(&f, NULL, "alice", "A1,A2,A3,A4,A5,A6,A7,A8,A9,A10,B1"), "VALIDATION_ERROR");
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_FREE);
 	ck_assert_ok(fx_hold(&f, NULL, "alice", "A1,A2,A3,A4,A5,A6,A7,A8,A9,A10"));
@@ -204,7 +204,7 @@ START_TEST(hold_respects_a_configured_max_seats)
 	fx g;
 
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
-	o.max_seats_per_booking = 2;
+	o.max_seats_per_reservation = 2;
 	fx_open(&g, &o);
 	fx_seed(&g);
 	ck_assert_code(fx_hold(&g, NULL, "alice", "A1,A2,A3"), "VALIDATION_ERROR");
@@ -249,7 +249,7 @@ START_TEST(hold_after_the_showtime_started_fails_with_invalid_state)
 	ck_assert_ok(booking_hold(NULL, f.bk, &alice, soon, &seat, 1));
 	fx_advance(&f, FX_HOUR);
 	seat = "A2";
-	ck_assert_code(booking_hold(NULL, f.bk, &alice, soon, &seat, 1), "INVALID_BOOKING_STATE");
+	ck_assert_code(booking_hold(NULL, f.bk, &alice, soon, &seat, 1), "INVALID_STATE");
 }
 END_TEST
 
@@ -320,7 +320,7 @@ START_TEST(expired_hold_frees_its_seats_for_another_user_at_once)
 	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_HELD);
 	fx_advance(&f, 1); /* now == expires_at: the hold is over */
 	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_FREE);
-	/* no sweep ran: the booking is still PENDING in the store, yet its seats are claimable */
+	/* no sweep ran: the reservation is still PENDING in the store, yet its seats are claimable */
 	fx_hold_ok(&f, "bob", "B2", second);
 	ck_assert_int_eq(fx_seat_status(&f, "B2"), BOOKING_SEAT_HELD);
 	ck_assert_int_eq(fx_seat_status(&f, "B1"), BOOKING_SEAT_FREE);
@@ -359,7 +359,7 @@ START_TEST(booking_get_is_for_its_owner_or_an_admin)
 	ck_assert_ok(booking_reservation_get(&r, f.bk, &sys, b));
 	booking_reservation_free(r);
 	r = (booking_reservation *)&r;
-	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, UNKNOWN_ID), "BOOKING_NOT_FOUND");
+	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, UNKNOWN_ID), "RESERVATION_NOT_FOUND");
 	ck_assert_ptr_null(r);
 }
 END_TEST
@@ -418,11 +418,11 @@ START_TEST(owner_cancels_a_pending_booking_and_frees_its_seats)
 	fx_advance(&f, FX_MINUTE);
 	ck_assert_ok(booking_reservation_cancel(&r, f.bk, &alice, b));
 	ck_assert_str_eq(r->id, b);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	ck_assert_int_eq(r->version, 2);
 	ck_assert_int_eq(r->updated_at, FX_T0 + FX_MINUTE);
 	booking_reservation_free(r);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CANCELLED);
 	ck_assert_int_eq(fx_seat_status(&f, "B3"), BOOKING_SEAT_FREE);
 	ck_assert_int_eq(fx_seat_status(&f, "B4"), BOOKING_SEAT_FREE);
 	ck_assert_ok(fx_hold(&f, NULL, "bob", "B3,B4"));
@@ -437,7 +437,7 @@ START_TEST(admin_cancels_any_booking)
 
 	fx_hold_ok(&f, "alice", "B3", b);
 	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &admin, b));
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CANCELLED);
 }
 END_TEST
 
@@ -450,7 +450,7 @@ START_TEST(cancel_of_someone_elses_booking_is_forbidden)
 	fx_hold_ok(&f, "alice", "B3", b);
 	ck_assert_code(booking_reservation_cancel(&r, f.bk, &bob, b), "FORBIDDEN");
 	ck_assert_ptr_null(r);
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(fx_seat_status(&f, "B3"), BOOKING_SEAT_HELD);
 }
 END_TEST
@@ -462,8 +462,8 @@ START_TEST(cancel_of_a_paid_booking_fails_with_invalid_state)
 
 	fx_hold_ok(&f, "alice", "B3", b);
 	ck_assert_ok(fx_pay(&f, NULL, "alice", b, "pay-1", FX_CARD_OK));
-	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_BOOKING_STATE");
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_CONFIRMED);
+	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_STATE");
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_CONFIRMED);
 	ck_assert_int_eq(fx_seat_status(&f, "B3"), BOOKING_SEAT_SOLD);
 }
 END_TEST
@@ -475,7 +475,7 @@ START_TEST(cancel_twice_fails_with_invalid_state)
 
 	fx_hold_ok(&f, "alice", "B3", b);
 	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &alice, b));
-	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_BOOKING_STATE");
+	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_STATE");
 }
 END_TEST
 
@@ -486,10 +486,10 @@ START_TEST(cancel_of_an_expired_hold_fails_with_booking_expired)
 
 	fx_hold_ok(&f, "alice", "B3", b);
 	fx_advance(&f, HOLD_MS);
-	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "BOOKING_EXPIRED");
-	ck_assert_int_eq(status_of(b), BOOKING_STATUS_PENDING);
+	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "RESERVATION_EXPIRED");
+	ck_assert_int_eq(status_of(b), BOOKING_RESERVATION_PENDING);
 	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
-	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_BOOKING_STATE");
+	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, b), "INVALID_STATE");
 }
 END_TEST
 
@@ -497,7 +497,7 @@ START_TEST(cancel_of_unknown_booking_fails_with_booking_not_found)
 {
 	booking_ctx alice = fx_customer("alice");
 
-	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, UNKNOWN_ID), "BOOKING_NOT_FOUND");
+	ck_assert_code(booking_reservation_cancel(NULL, f.bk, &alice, UNKNOWN_ID), "RESERVATION_NOT_FOUND");
 }
 END_TEST
 
@@ -518,12 +518,12 @@ START_TEST(expire_due_marks_overdue_holds_expired)
 	ck_assert_ok(booking_expire_due(&n, f.bk, &sys, 100));
 	ck_assert_uint_eq(n, 2);
 	r = fx_booking(&f, b1);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_EXPIRED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_EXPIRED);
 	ck_assert_int_eq(r->saga, BOOKING_SAGA_COMPENSATED);
 	ck_assert_int_eq(r->version, 2);
 	booking_reservation_free(r);
-	ck_assert_int_eq(status_of(b2), BOOKING_STATUS_EXPIRED);
-	ck_assert_int_eq(status_of(b3), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(b2), BOOKING_RESERVATION_EXPIRED);
+	ck_assert_int_eq(status_of(b3), BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(fx_seat_status(&f, "A1"), BOOKING_SEAT_FREE);
 	ck_assert_int_eq(fx_seat_status(&f, "A3"), BOOKING_SEAT_HELD);
 	ck_assert_ok(booking_expire_due(&n, f.bk, &sys, 100));
@@ -568,8 +568,8 @@ START_TEST(expire_due_leaves_a_reclaimed_seat_to_its_new_holder)
 	fx_advance(&f, HOLD_MS);
 	fx_hold_ok(&f, "bob", "A7", fresh);
 	ck_assert_ok(booking_expire_due(NULL, f.bk, &sys, 10));
-	ck_assert_int_eq(status_of(old), BOOKING_STATUS_EXPIRED);
-	ck_assert_int_eq(status_of(fresh), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(old), BOOKING_RESERVATION_EXPIRED);
+	ck_assert_int_eq(status_of(fresh), BOOKING_RESERVATION_PENDING);
 	ck_assert_int_eq(fx_seat_status(&f, "A7"), BOOKING_SEAT_HELD);
 	ck_assert_code(fx_hold(&f, NULL, "carol", "A7"), "SEAT_ALREADY_BOOKED");
 	ck_assert_uint_eq(fx_check_violations(&f), 0);

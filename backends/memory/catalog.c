@@ -104,7 +104,7 @@ static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen
 	rows->count = scr->seat_count;
 	for (size_t i = 0; i < scr->seat_count; i++) {
 		mem_seat *seat = &rows->seat[i];
-		memset(&seat->s, 0, sizeof seat->s); /* FREE, no booking, no hold, version 0 */
+		memset(&seat->s, 0, sizeof seat->s); /* FREE, no reservation, no hold, version 0 */
 		seat->s.status = BOOKING_SEAT_FREE;
 		mem_copy_text(seat->s.label, sizeof seat->s.label, scr->seats[i]->label);
 		mem_copy_text(seat->s.category, sizeof seat->s.category, scr->seats[i]->category);

@@ -1,5 +1,5 @@
 /*
- * Memory store — the ledger: holds, bookings and the changes the core decided (apply), payments, their
+ * Memory store — the ledger: holds, reservations and the changes the core decided (apply), payments, their
  * idempotency records and attempt counts. No rule of the domain here: apply compares guards and writes.
  * SPDX-License-Identifier: MIT
  */
@@ -68,9 +68,9 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	mem_store *st = mem_impl(base);
 	if (taken_count)
 		*taken_count = 0;
-	if (!req || !req->booking)
-		return mem_missing_arg("booking");
-	const booking_reservation *b = req->booking;
+	if (!req || !req->reservation)
+		return mem_missing_arg("reservation");
+	const booking_reservation *b = req->reservation;
 	if (b->seat_count && !b->seats)
 		return mem_missing_arg("booking seats");
 	booking_reservation *copy = NULL;
@@ -81,7 +81,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	if (!mem_find(&st->showtimes, b->showtime_id))
 		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	else if (mem_find(&st->bookings, b->id))
-		rc = booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
+		rc = booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
 		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
@@ -105,7 +105,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		for (size_t i = 0; i < b->seat_count; i++) {
 			mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
 			seat->s.status = BOOKING_SEAT_HELD;
-			mem_copy_text(seat->s.booking_id, sizeof seat->s.booking_id, b->id);
+			mem_copy_text(seat->s.reservation_id, sizeof seat->s.reservation_id, b->id);
 			seat->s.hold_until = b->expires_at;
 			seat->s.version++;
 		}
@@ -118,10 +118,10 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	return rc;
 }
 
-MEM_GET(booking_get, booking_reservation, bookings, BOOKING_EBOOKING_NOT_FOUND)
+MEM_GET(reservation_get, booking_reservation, bookings, BOOKING_ERESERVATION_NOT_FOUND)
 MEM_GET(payment_get, booking_payment, payments, BOOKING_EPAYMENT_NOT_FOUND)
 
-/* A user's page: at most `cap` of their bookings strictly after the key, newest first. */
+/* A user's page: at most `cap` of their reservations strictly after the key, newest first. */
 typedef struct user_page {
 	const char *user_id;
 	int64_t after_created_at;
@@ -160,8 +160,8 @@ static void page_offer(user_page *pg, const booking_reservation *b)
 		pg->n++;
 }
 
-static int booking_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
-                             const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
+static int reservation_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
+                             const char *after_id, size_t max, booking_store_reservation_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
 	if (!user_id)
@@ -191,7 +191,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	for (size_t i = 0; i < c->guard_count; i++) {
 		const booking_store_guard *g = &c->guards[i];
 		bool holds;
-		if (g->kind == BOOKING_GUARD_BOOKING_VERSION) {
+		if (g->kind == BOOKING_GUARD_RESERVATION_VERSION) {
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b && b->version == g->value;
 		} else if (g->kind == BOOKING_GUARD_PAYMENT_STATUS) {
@@ -204,7 +204,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			holds = b != NULL;
 			for (size_t k = 0; holds && k < b->seat_count; k++) {
 				const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[k]->label);
-				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.booking_id, b->id) == 0;
+				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.reservation_id, b->id) == 0;
 			}
 		} else {
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: unknown guard kind %d", (int)g->kind);
@@ -215,10 +215,10 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
 		}
 	}
-	booking_reservation *b = c->booking ? mem_find(&st->bookings, c->booking->id) : NULL;
-	booking_reservation *sb = c->seats ? mem_find(&st->bookings, c->seats->booking_id) : NULL;
-	if ((c->booking && !b) || (c->seats && !sb))
-		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
+	booking_reservation *b = c->reservation ? mem_find(&st->bookings, c->reservation->id) : NULL;
+	booking_reservation *sb = c->seats ? mem_find(&st->bookings, c->seats->reservation_id) : NULL;
+	if ((c->reservation && !b) || (c->seats && !sb))
+		return booking_store_not_found(BOOKING_ERESERVATION_NOT_FOUND);
 	booking_payment *pay = c->payment ? mem_find(&st->payments, c->payment->id) : NULL;
 	if (c->payment && !pay)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
@@ -231,20 +231,20 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	}
 	for (size_t i = 0; sb && i < sb->seat_count; i++) {
 		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i]->label);
-		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.booking_id, sb->id) != 0)
+		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.reservation_id, sb->id) != 0)
 			continue;
 		bool to_free = c->seats->to == BOOKING_SEAT_FREE; /* FREE: no holder and no hold time (store.h) */
 		seat->s.status = c->seats->to;
 		seat->s.hold_until = to_free ? 0 : c->seats->hold_until;
 		if (to_free)
-			seat->s.booking_id[0] = '\0';
+			seat->s.reservation_id[0] = '\0';
 		seat->s.version++;
 	}
 	if (b) {
-		b->status = c->booking->status;
-		b->saga = c->booking->saga;
+		b->status = c->reservation->status;
+		b->saga = c->reservation->saga;
 		b->version++;
-		b->updated_at = c->booking->updated_at;
+		b->updated_at = c->reservation->updated_at;
 	}
 	if (pay) {
 		pay->status = c->payment->status;
@@ -292,8 +292,8 @@ static bool keep_status_expiry(const void *row, const void *arg)
 	return (int)b->status == f->status && b->expires_at <= f->before;
 }
 
-static int booking_list_by_status(booking_store *base, booking_status status, int64_t expires_before, size_t max,
-                               booking_store_booking_cb cb, void *payload)
+static int reservation_list_by_status(booking_store *base, booking_reservation_status status, int64_t expires_before, size_t max,
+                               booking_store_reservation_cb cb, void *payload)
 {
 	mem_store *st = mem_impl(base);
 	size_t n;
@@ -329,11 +329,11 @@ static int idempotency_get(booking_store_idempotency_record *out, booking_store 
 }
 
 static int payment_attempts(booking_store_payment_attempts *out, booking_store *base, const char *user_id,
-                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                          int64_t since)
 {
 	mem_store *st = mem_impl(base);
-	if (!out || !user_id || !idempotency_key || !booking_id)
+	if (!out || !user_id || !idempotency_key || !reservation_id)
 		return mem_missing_arg("out, user_id, idempotency_key and booking_id");
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->mu);
@@ -342,8 +342,8 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 		const booking_payment *p = st->payments.items[i];
 		if (p->status != status)
 			continue;
-		if (strcmp(p->booking_id, booking_id) == 0)
-			out->booking_count++;
+		if (strcmp(p->reservation_id, reservation_id) == 0)
+			out->reservation_count++;
 		if (strcmp(p->user_id, user_id) == 0 && p->created_at >= since)
 			out->user_count++;
 	}
@@ -376,10 +376,10 @@ static int payment_list_by_status(booking_store *base, booking_payment_status st
 const booking_store_ledger mem_store_ledger = {
 	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = hold,
-	.booking_get = booking_get,
-	.booking_list_by_user = booking_list_by_user,
+	.reservation_get = reservation_get,
+	.reservation_list_by_user = reservation_list_by_user,
 	.apply = apply,
-	.booking_list_by_status = booking_list_by_status,
+	.reservation_list_by_status = reservation_list_by_status,
 	.idempotency_get = idempotency_get,
 	.payment_get = payment_get,
 	.payment_list_by_status = payment_list_by_status,

@@ -12,7 +12,7 @@
  * Rows are kept in the layout the public booking_*_free() expect, so a
  * row is made, handed out and freed by <booking/sys/records.h> and those
  * functions. Records are never deleted and the immutable parts of a
- * record (ids, strings, a booking's seat list, catalog entries) never
+ * record (ids, strings, a reservation's seat list, catalog entries) never
  * change once stored, so list members copy plain structs (borrowing those
  * strings) under the mutex and call the callbacks after releasing it: a
  * callback may call back into the store; a get copies its row under the

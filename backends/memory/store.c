@@ -184,7 +184,7 @@ typedef struct scan_seat {
 	booking_store_seat seat;
 } scan_seat;
 
-/* The copied rows of one table; a scan has six: seats, bookings, payments, idempotency records, events, inbox. */
+/* The copied rows of one table; a scan has six: seats, reservations, payments, idempotency records, events, inbox. */
 typedef struct scan_part {
 	void *rows;
 	size_t n;
@@ -210,7 +210,7 @@ static int scan_take(mem_store *st, const booking_store_scan_cbs *cbs, scan_part
 		const table *t;
 		size_t off, size;
 	} from[] = {
-		{cbs->booking != NULL, &st->bookings, 0, sizeof(booking_reservation)},
+		{cbs->reservation != NULL, &st->bookings, 0, sizeof(booking_reservation)},
 		{cbs->payment != NULL, &st->payments, 0, sizeof(booking_payment)},
 		{cbs->idempotency != NULL, &st->idem, offsetof(mem_idem, v), sizeof(booking_store_idempotency)},
 		{cbs->event != NULL, &st->events, 0, sizeof(booking_event_record)},
@@ -235,7 +235,7 @@ static int scan_walk(const booking_store_scan_cbs *cbs, const scan_part *part, v
 	for (size_t i = 0; i < part[0].n && rc == 0; i++)
 		rc = cbs->showtime_seat(seats[i].showtime_id, &seats[i].seat, payload);
 	for (size_t i = 0; i < part[1].n && rc == 0; i++)
-		rc = cbs->booking(&bookings[i], payload);
+		rc = cbs->reservation(&bookings[i], payload);
 	for (size_t i = 0; i < part[2].n && rc == 0; i++)
 		rc = cbs->payment(&payments[i], payload);
 	for (size_t i = 0; i < part[3].n && rc == 0; i++)

@@ -13,7 +13,7 @@
  * A write whose reply was lost has an unknown outcome. It is settled, not
  * guessed: on a fresh connection the lost session is ended first (so its
  * transaction can no longer commit behind our back), then the write's
- * resolver looks for its effect (the booking, the event, the idempotency
+ * resolver looks for its effect (the reservation, the event, the idempotency
  * record it created) and the caller answers accordingly.
  * SPDX-License-Identifier: MIT
  */

@@ -5,7 +5,7 @@
  * Every use case is one prepared statement, one round trip and one
  * implicit transaction under READ COMMITTED: hold and apply call their
  * PL/pgSQL function (schema.c), which locks the rows it changes in a fixed
- * order (booking → seats by label), checks every guard before writing and
+ * order (reservation → seats by label), checks every guard before writing and
  * answers a refusal with a return code instead of an exception, so "on an
  * error nothing is written" needs no rollback; the other writes are the
  * shared layer's single statements (sql/sql.h).

@@ -2,7 +2,7 @@
  * PostgreSQL store — reservations: hold, read, cancel/expire, due holds.
  *
  * A hold is one round trip: booking_hold() (schema.c) locks the claimable
- * requested seats in label order, claims them, inserts the booking (its
+ * requested seats in label order, claims them, inserts the reservation (its
  * labels as a text[] column) and its event, or explains why not having
  * written nothing. No per-seat round trips.
  * SPDX-License-Identifier: MIT
@@ -69,9 +69,9 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 {
 	if (taken_count)
 		*taken_count = 0;
-	if (!req || !req->booking)
-		return missing("booking");
-	const booking_reservation *b = req->booking;
+	if (!req || !req->reservation)
+		return missing("reservation");
+	const booking_reservation *b = req->reservation;
 	if (b->seat_count && !b->seats)
 		return missing("booking seats");
 
@@ -87,14 +87,14 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		                     SQL_I(req->now),        SQL_A(arr[0]),        SQL_A(arr[1]),         SQL_A(arr[2]),
 		                     SQL_A(arr[3]),          SQL_A(arr[4]),        SQL_A(arr[5]),         SQL_A(arr[6]),
 		                     SQL_A(arr[7])};
-		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking */
+		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking_handle */
 		rc = pg_run((pg_store *)base, &Q_HOLD, a, 21, &r, &resolve);
 	}
 	free_all(arr, 9);
 	if (rc == PG_COMMITTED)
 		return 0;
 	if (rc < 0)
-		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "booking %s (or its event) already exists", b->id)
+		return rc == BOOKING_EEXISTS ? booking_error_set(rc, NULL, "reservation %s (or its event) already exists", b->id)
 		                             : rc;
 	const int rows = PQntuples(r), code = rows == 1 ? (int)pg_i64(r, 0, 0) : 0;
 	const sql_rows row = {(sql_store *)base, NULL, r, 0, 1};
@@ -108,7 +108,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 	if (rows != 1)
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold() returned no row");
 	if (code == BOOKING_EEXISTS)
-		return booking_error_set(code, NULL, "booking %s already exists", b->id);
+		return booking_error_set(code, NULL, "reservation %s already exists", b->id);
 	if (code == BOOKING_ESHOWTIME_NOT_FOUND)
 		return booking_store_not_found(code);
 	if (code != BOOKING_ESEAT_ALREADY_BOOKED && code != BOOKING_EVALIDATION)
@@ -146,7 +146,7 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 	arr[10] = GUARD(value, 'i');
 	arr[11] = GUARD(key, 'p');
 #undef GUARD
-	const booking_store_booking_set *b = change->booking;
+	const booking_store_reservation_set *b = change->reservation;
 	const booking_store_seat_move *s = change->seats;
 	const booking_store_payment_set *pay = change->payment;
 	const booking_store_idempotency_set *idem = change->idempotency;
@@ -158,13 +158,13 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 		const sql_arg a[] = {
 			SQL_A(arr[8]), SQL_A(arr[9]), SQL_A(arr[10]), SQL_A(arr[11]),
 			SQL_T(b ? b->id : NULL), SQL_I(b ? b->status : 0), SQL_I(b ? b->saga : 0), SQL_I(b ? b->updated_at : 0),
-			SQL_T(s ? s->booking_id : NULL), SQL_I(s ? s->from : 0), SQL_I(s ? s->to : 0),
+			SQL_T(s ? s->reservation_id : NULL), SQL_I(s ? s->from : 0), SQL_I(s ? s->to : 0),
 			SQL_I(s ? s->hold_until : 0),
 			SQL_T(pay ? pay->id : NULL), SQL_I(pay ? pay->status : 0), SQL_T(pay ? pay->gateway_ref : NULL),
 			SQL_T(pay ? pay->failure_code : NULL), SQL_I(pay ? pay->refunded_amount : -1),
 			SQL_I(pay ? pay->updated_at : 0),
 			SQL_T(idem ? idem->payment_id : NULL), SQL_I(idem ? idem->replay_error : 0),
-			SQL_T(np ? np->id : NULL), SQL_T(np ? np->booking_id : NULL), SQL_T(np ? np->user_id : NULL),
+			SQL_T(np ? np->id : NULL), SQL_T(np ? np->reservation_id : NULL), SQL_T(np ? np->user_id : NULL),
 			SQL_I(np ? np->status : 0), SQL_I(np ? np->amount : 0), SQL_T(np ? np->currency : NULL),
 			SQL_T(np ? np->card_last4 : NULL), SQL_T(np ? np->gateway_ref : NULL),
 			SQL_T(np ? np->failure_code : NULL), SQL_I(np ? np->refunded_amount : 0),

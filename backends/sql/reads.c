@@ -102,7 +102,7 @@ static int get_by_id(booking_store *bst, sql_qid q, const char *id, int not_foun
 	return get_one(bst, q, a, 1, not_found, NULL, rows);
 }
 
-/* --- JSON arrays (a booking's seats, a screen's, a showtime's prices) -------- */
+/* --- JSON arrays (a reservation's seats, a screen's, a showtime's prices) -------- */
 
 static const char *skip_space(const char *p)
 {
@@ -187,7 +187,7 @@ int sql_json_items(const sql_rows *r, int col, void ***items, size_t *count, siz
 }
 
 /*
- * --- records: each from its statement's columns (the bookings' of
+ * --- records: each from its statement's columns (the reservations' of
  * SQL_BOOKINGS, SQL_PAYMENT_COLUMNS, SQL_EVENT_COLUMNS, a seat's of
  * SQL_SEAT_COLUMNS), one descriptor a column, in order from `first`; the
  * JSON array columns after them filled by `arrays` (allocated, NULL when
@@ -335,7 +335,7 @@ CALL(movie_call, booking_store_movie_cb)
 CALL(theater_call, booking_store_theater_cb)
 CALL(showtime_call, booking_store_showtime_cb)
 CALL(seat_call, booking_store_seat_cb)
-CALL(booking_call, booking_store_booking_cb)
+CALL(booking_call, booking_store_reservation_cb)
 CALL(payment_call, booking_store_payment_cb)
 CALL(event_call, booking_store_event_cb)
 CALL(idempotency_call, idempotency_cb)
@@ -370,12 +370,12 @@ static const col showtime_cols[] = {SHOWTIME(id, 'c'),        SHOWTIME(movie_id,
                                     SHOWTIME(starts_at, 'i'), SHOWTIME(currency, 'c'), SHOWTIME(status, 'i'),
                                     SHOWTIME(created_at, 'i')};
 static const col seat_cols[] = {SEAT(label, 'c'),       SEAT(category, 'c'),   SEAT(status, 'i'),
-                                SEAT(booking_id, 'c'),  SEAT(hold_until, 'i'), SEAT(version, 'i')};
+                                SEAT(reservation_id, 'c'),  SEAT(hold_until, 'i'), SEAT(version, 'i')};
 static const col booking_cols[] = {BOOKING(id, 'c'),         BOOKING(user_id, 'c'),    BOOKING(showtime_id, 'c'),
                                    BOOKING(status, 'i'),     BOOKING(saga, 'i'),       SKIP, SKIP,
                                    BOOKING(total_amount, 'i'), BOOKING(currency, 'c'), BOOKING(created_at, 'i'),
                                    BOOKING(expires_at, 'i'), BOOKING(updated_at, 'i'), BOOKING(version, 'i')};
-static const col payment_cols[] = {PAYMENT(id, 'c'),           PAYMENT(booking_id, 'c'),  PAYMENT(user_id, 'c'),
+static const col payment_cols[] = {PAYMENT(id, 'c'),           PAYMENT(reservation_id, 'c'),  PAYMENT(user_id, 'c'),
                                    PAYMENT(status, 'i'),       PAYMENT(amount, 'i'),      PAYMENT(currency, 'c'),
                                    PAYMENT(card_last4, 'c'),   PAYMENT(gateway_ref, 'c'), PAYMENT(failure_code, 'c'),
                                    PAYMENT(refunded_amount, 'i'), PAYMENT(created_at, 'i'), PAYMENT(updated_at, 'i')};
@@ -422,7 +422,7 @@ typedef union any_record {
 	booking_theater theater;
 	booking_showtime showtime;
 	booking_store_seat seat;
-	booking_reservation booking;
+	booking_reservation reservation;
 	booking_payment payment;
 	booking_event_record event;
 	booking_store_idempotency idempotency;
@@ -545,13 +545,13 @@ int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat
 
 /* --- the ledger ------------------------------------------------------------------- */
 
-int sql_booking_get(booking_reservation **out, booking_store *st, const char *id)
+int sql_reservation_get(booking_reservation **out, booking_store *st, const char *id)
 {
-	return get(st, SQLQ_BOOKING_GET, id, BOOKING_EBOOKING_NOT_FOUND, &booking_t, (void **)out);
+	return get(st, SQLQ_BOOKING_GET, id, BOOKING_ERESERVATION_NOT_FOUND, &booking_t, (void **)out);
 }
 
-int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
-                             size_t max, booking_store_booking_cb cb, void *payload)
+int sql_reservation_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
+                             size_t max, booking_store_reservation_cb cb, void *payload)
 {
 	const sql_arg first[] = {SQL_T(user_id), SQL_I(clamp(max))};
 	const sql_arg after[] = {SQL_T(user_id), SQL_I(after_created_at), SQL_T(after_id), SQL_I(clamp(max))};
@@ -565,8 +565,8 @@ int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t aft
 	return each(st, SQLQ_BOOKING_BY_USER, first, 2, &booking_t, (sql_fn)cb, payload);
 }
 
-int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-                               booking_store_booking_cb cb, void *payload)
+int sql_reservation_list_by_status(booking_store *st, booking_reservation_status status, int64_t expires_before, size_t max,
+                               booking_store_reservation_cb cb, void *payload)
 {
 	const sql_arg a[] = {SQL_I(status), SQL_I(expires_before), SQL_I(clamp(max))};
 
@@ -607,20 +607,20 @@ int sql_payment_list_by_status(booking_store *st, booking_payment_status status,
 }
 
 int sql_payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
-                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                          int64_t since)
 {
-	const sql_arg a[] = {SQL_T(user_id), SQL_T(idempotency_key), SQL_T(booking_id), SQL_I(status), SQL_I(since)};
+	const sql_arg a[] = {SQL_T(user_id), SQL_T(idempotency_key), SQL_T(reservation_id), SQL_I(status), SQL_I(since)};
 	sql_rows r;
 	int rc;
 
-	if (out == NULL || user_id == NULL || idempotency_key == NULL || booking_id == NULL)
+	if (out == NULL || user_id == NULL || idempotency_key == NULL || reservation_id == NULL)
 		return sql_missing("out, user_id, idempotency_key and booking_id");
 	memset(out, 0, sizeof *out);
 	if ((rc = get_one(st, SQLQ_PAYMENT_ATTEMPTS, a, 5, BOOKING_EINTERNAL, "payment attempts: no row", &r)) != 0)
 		return rc;
 	out->key_used = i64(&r, 0) != 0;
-	out->booking_count = i64(&r, 1) > 0 ? (size_t)i64(&r, 1) : 0;
+	out->reservation_count = i64(&r, 1) > 0 ? (size_t)i64(&r, 1) : 0;
 	out->user_count = i64(&r, 2) > 0 ? (size_t)i64(&r, 2) : 0;
 	done(&r);
 	return 0;
@@ -778,7 +778,7 @@ int sql_scan(booking_store *bst, const booking_store_scan_cbs *cbs, void *payloa
 		return 0;
 	const struct scan all[] = {
 		{SQLQ_SCAN_SEATS, &seat_scan_t, (sql_fn)cbs->showtime_seat},
-		{SQLQ_SCAN_BOOKINGS, &booking_t, (sql_fn)cbs->booking},
+		{SQLQ_SCAN_BOOKINGS, &booking_t, (sql_fn)cbs->reservation},
 		{SQLQ_SCAN_PAYMENTS, &payment_t, (sql_fn)cbs->payment},
 		{SQLQ_SCAN_IDEMPOTENCY, &idempotency_t, (sql_fn)cbs->idempotency},
 		{SQLQ_SCAN_EVENTS, &event_t, (sql_fn)cbs->event},

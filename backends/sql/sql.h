@@ -17,7 +17,7 @@
  *   checks every statement) and no ::casts; the PostgreSQL driver declares
  *   each parameter's type from its argument (a JSON array is `json`).
  *   Where the dialects differ, the text names a fragment, D(NAME),
- *   that each driver defines as SQL_PG_NAME or SQL_LITE_NAME: a booking's
+ *   that each driver defines as SQL_PG_NAME or SQL_LITE_NAME: a reservation's
  *   seats are a text[] column in PostgreSQL and child rows in SQLite, both
  *   read as one JSON array column; ties are broken by id or rowid, as each
  *   store's indexes are ordered.
@@ -69,7 +69,7 @@
 	             " FROM showtimes AS t LEFT JOIN showtime_seats AS s ON s.showtime_id = t.id"               \
 	             " WHERE t.id = $1 ORDER BY s.position")                                                   \
 	X(BOOKING_GET, SQL_BOOKINGS(D) " WHERE id = $1")                                                       \
-	/* A page of a user's bookings: the first, or the one after a (created_at, id) key; index bookings_user */ \
+	/* A page of a user's reservations: the first, or the one after a (created_at, id) key; index bookings_user */ \
 	X(BOOKING_BY_USER, SQL_BOOKINGS(D) " WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")   \
 	X(BOOKING_BY_USER_AFTER, SQL_BOOKINGS(D) " WHERE user_id = $1 AND (created_at, id) < ($2, $3)"         \
 	                         " ORDER BY created_at DESC, id DESC LIMIT $4")                                \
@@ -175,7 +175,7 @@
 #define SQL_PG_SCAN_INBOX "applied_at, group_name, event_id"
 #define SQL_LITE_SCAN_INBOX "group_name, event_id"
 /*
- * A booking's seats: two JSON arrays, its labels as the hold gave them and
+ * A reservation's seats: two JSON arrays, its labels as the hold gave them and
  * each label's position in the layout (its showtime seat row's, 0-based:
  * PostgreSQL numbered the rows from 1), in the same order.
  */
@@ -372,9 +372,9 @@ void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store
 int sql_migrate(int *version_out, booking_store *st);
 #define SQL_LEDGER(hold_fn, apply_fn)                                                                          \
 	{                                                                                                      \
-		.version = BOOKING_STORE_LEDGER_VERSION, .hold = (hold_fn), .booking_get = sql_booking_get,    \
-		.booking_list_by_user = sql_booking_list_by_user, .apply = (apply_fn),                         \
-		.booking_list_by_status = sql_booking_list_by_status, .idempotency_get = sql_idempotency_get,  \
+		.version = BOOKING_STORE_LEDGER_VERSION, .hold = (hold_fn), .reservation_get = sql_reservation_get,    \
+		.reservation_list_by_user = sql_reservation_list_by_user, .apply = (apply_fn),                         \
+		.reservation_list_by_status = sql_reservation_list_by_status, .idempotency_get = sql_idempotency_get,  \
 		.payment_get = sql_payment_get, .payment_list_by_status = sql_payment_list_by_status,          \
 		.payment_attempts = sql_payment_attempts,                                                      \
 	}
@@ -390,18 +390,18 @@ int sql_showtime_get(booking_showtime **out, booking_store *st, const char *id);
 int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
 
-int sql_booking_get(booking_reservation **out, booking_store *st, const char *id);
-int sql_booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
-                             size_t max, booking_store_booking_cb cb, void *payload);
-int sql_booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-                               booking_store_booking_cb cb, void *payload);
+int sql_reservation_get(booking_reservation **out, booking_store *st, const char *id);
+int sql_reservation_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,
+                             size_t max, booking_store_reservation_cb cb, void *payload);
+int sql_reservation_list_by_status(booking_store *st, booking_reservation_status status, int64_t expires_before, size_t max,
+                               booking_store_reservation_cb cb, void *payload);
 int sql_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
                         const char *key);
 int sql_payment_get(booking_payment **out, booking_store *st, const char *id);
 int sql_payment_list_by_status(booking_store *st, booking_payment_status status, int64_t created_before, size_t max,
                                booking_store_payment_cb cb, void *payload);
 int sql_payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
-                         const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                         const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                          int64_t since);
 
 int sql_outbox_unpublished(booking_store *st, size_t max, booking_store_event_cb cb, void *payload);

@@ -42,7 +42,7 @@ static int payment_start(sq_conn *c, const booking_store_payment_start *start)
 	const booking_payment *p = start->payment;
 	if (!p || !start->user_id || !start->idempotency_key || !start->request_hash)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: start needs a payment, user, key and hash");
-	const sql_arg a[] = {SQL_T(p->id),          SQL_T(p->booking_id),    SQL_T(p->user_id),
+	const sql_arg a[] = {SQL_T(p->id),          SQL_T(p->reservation_id),    SQL_T(p->user_id),
 	                     SQL_I(p->status),      SQL_I(p->amount),        SQL_T(p->currency),
 	                     SQL_T(p->card_last4),  SQL_T(p->gateway_ref),   SQL_T(p->failure_code),
 	                     SQL_I(p->refunded_amount), SQL_I(p->created_at), SQL_I(p->updated_at)};
@@ -65,12 +65,12 @@ struct hold_arg {
 
 /*
  * Why the claim fell short, in the order the checks are documented: the
- * showtime is missing, the booking id exists, a label the showtime lacks,
+ * showtime is missing, the reservation id exists, a label the showtime lacks,
  * seats taken; else a label was requested twice.
  */
 static int hold_explain(sq_conn *c, struct hold_arg *a)
 {
-	const booking_reservation *b = a->req->booking;
+	const booking_reservation *b = a->req->reservation;
 	size_t cap = b->seat_count, n = 0;
 	sqlite3_stmt *s;
 	const sql_arg showtime[] = {SQL_T(b->showtime_id)}, id[] = {SQL_T(b->id)};
@@ -85,7 +85,7 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 	if (rc == 0)
 		rc = sq_run(c, SQ_BOOKING_EXISTS, id, 1, &found);
 	if (rc == 0 && found)
-		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
+		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
 
 	/* the labels the showtime lacks, else the seats taken: the core words the refusal */
 	for (int q = SQ_HOLD_MISSING; rc == 0 && n == 0 && q <= SQ_HOLD_TAKEN; q++) {
@@ -115,7 +115,7 @@ static int hold_explain(sq_conn *c, struct hold_arg *a)
 static int hold_tx(sq_conn *c, void *arg)
 {
 	struct hold_arg *a = arg;
-	const booking_reservation *b = a->req->booking;
+	const booking_reservation *b = a->req->reservation;
 	const sql_arg claim[] = {SQL_T(b->showtime_id), SQL_T(b->id), SQL_I(b->expires_at), SQL_T(a->labels_json),
 	                         SQL_I(a->req->now)};
 	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
@@ -135,7 +135,7 @@ static int hold_tx(sq_conn *c, void *arg)
 	}
 	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
 	if (rc == BOOKING_EEXISTS)
-		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s already exists", b->id);
+		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
 	if (rc == 0)
 		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL);
 	if (rc == 0 && a->req->event != NULL)
@@ -150,9 +150,9 @@ int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, con
 
 	if (taken_count != NULL)
 		*taken_count = 0;
-	if (req == NULL || req->booking == NULL)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no booking");
-	a.labels_json = sql_array(req->booking->seats, req->booking->seat_count, 0, 0,
+	if (req == NULL || req->reservation == NULL)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no reservation");
+	a.labels_json = sql_array(req->reservation->seats, req->reservation->seat_count, 0, 0,
 	                          BOOKING_LABEL_SIZE - 1, 's', false);
 	if (a.labels_json == NULL)
 		return BOOKING_ENOMEM;
@@ -179,7 +179,7 @@ static int apply_tx(sq_conn *conn, void *arg)
 	for (size_t i = 0; i < c->guard_count && rc == 0; i++) {
 		const booking_store_guard *g = &c->guards[i];
 		bool found = false;
-		const int q = g->kind == BOOKING_GUARD_BOOKING_VERSION ? SQ_GUARD_BOOKING
+		const int q = g->kind == BOOKING_GUARD_RESERVATION_VERSION ? SQ_GUARD_BOOKING
 		              : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQ_GUARD_PAYMENT
 		              : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQ_GUARD_SEATS
 		              : g->kind == BOOKING_GUARD_KEY_UNUSED     ? SQ_GUARD_KEY
@@ -197,13 +197,13 @@ static int apply_tx(sq_conn *conn, void *arg)
 	}
 	if (rc == 0 && c->start)
 		rc = payment_start(conn, c->start);
-	if (rc == 0 && c->booking) {
-		const booking_store_booking_set *w = c->booking;
+	if (rc == 0 && c->reservation) {
+		const booking_store_reservation_set *w = c->reservation;
 		const sql_arg args[] = {SQL_T(w->id), SQL_I(w->status), SQL_I(w->saga), SQL_I(w->updated_at)};
 		rc = sq_run(conn, SQ_APPLY_BOOKING, args, 4, NULL);
 	}
 	if (rc == 0 && c->seats) {
-		const sql_arg args[] = {SQL_T(c->seats->booking_id), SQL_I(c->seats->from), SQL_I(c->seats->to),
+		const sql_arg args[] = {SQL_T(c->seats->reservation_id), SQL_I(c->seats->from), SQL_I(c->seats->to),
 		                        SQL_I(c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until)};
 		rc = sq_run(conn, SQ_APPLY_SEATS, args, 4, NULL);
 	}

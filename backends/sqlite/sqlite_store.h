@@ -72,7 +72,7 @@
 	X(BOOKING_SEATS_INSERT, "INSERT INTO booking_seats (booking_id, position, label) SELECT ?1, key, value FROM json_each(?2)") \
 	X(GUARD_BOOKING, "SELECT 1 FROM bookings WHERE id = ?1 AND version = ?2")                               \
 	X(GUARD_PAYMENT, "SELECT 1 FROM payments WHERE id = ?1 AND status = ?2")                                \
-	/* 1 when the booking exists and none of its seats is in another state or another booking's */          \
+	/* 1 when the reservation exists and none of its seats is in another state or another reservation's */          \
 	X(GUARD_SEATS, "SELECT 1 FROM bookings AS b WHERE b.id = ?1 AND NOT EXISTS (SELECT 1 FROM booking_seats AS bs" \
 	               " LEFT JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label" \
 	               " WHERE bs.booking_id = b.id AND (s.label IS NULL OR s.booking_id IS NOT b.id OR s.status <> ?2))") \

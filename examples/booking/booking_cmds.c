@@ -1,5 +1,5 @@
 /*
- * booking — commands that sell: hold, show, pay, cancel, refund, bookings;
+ * booking — commands that sell: hold, show, pay, cancel, refund, reservations;
  * and the system's housekeeping: expire, relay, notify, recover, check.
  * SPDX-License-Identifier: MIT
  */
@@ -56,7 +56,7 @@ int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (booking_hold(&r, c->bk, &ctx, a.pos[0], labels, n) != 0)
 		return cli_fail(c);
 	if (c->json) {
-		rc = cli_json(c, json_pack("{s:o}", "booking", json_reservation(r)));
+		rc = cli_json(c, json_pack("{s:o}", "reservation", json_reservation(r)));
 	} else {
 		char money[48], when[40];
 		printf("%sheld%s", col(c, ANSI_GREEN), col(c, ANSI_RESET));
@@ -64,7 +64,7 @@ int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv)
 			printf(" %s", r->seats[i]->label);
 		printf(" for %s until %s\n", fmt_money(money, sizeof money, r->total_amount, r->currency),
 		       fmt_time(when, sizeof when, r->expires_at));
-		printf("booking %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
+		printf("reservation %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
 		printf("%snext: booking pay %s --key KEY%s\n", col(c, ANSI_DIM), r->id, col(c, ANSI_RESET));
 	}
 	booking_reservation_free(r);
@@ -79,14 +79,14 @@ int cmd_show(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
 		return rc;
 	if (a.npos != 1)
-		return cli_usage_error(c, cmd, "give one BOOKING_ID");
+		return cli_usage_error(c, cmd, "give one RESERVATION_ID");
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation *r = NULL;
 	if (booking_reservation_get(&r, c->bk, &ctx, a.pos[0]) != 0)
 		return cli_fail(c);
 	if (c->json)
-		rc = cli_json(c, json_pack("{s:o}", "booking", json_reservation(r)));
+		rc = cli_json(c, json_pack("{s:o}", "reservation", json_reservation(r)));
 	else
 		print_reservation(c, r);
 	booking_reservation_free(r);
@@ -102,7 +102,7 @@ int cmd_pay(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
 		return rc;
 	if (a.npos != 1)
-		return cli_usage_error(c, cmd, "give one BOOKING_ID");
+		return cli_usage_error(c, cmd, "give one RESERVATION_ID");
 	const char *key = args_get(&a, "--key");
 	const char *card = args_get(&a, "--card");
 	if (!key)
@@ -113,18 +113,18 @@ int cmd_pay(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (booking_pay(&p, c->bk, &ctx, a.pos[0], key, card ? card : CLI_DEFAULT_CARD) != 0)
 		return cli_fail(c);
 	booking_reservation *r = NULL;
-	if (booking_reservation_get(&r, c->bk, &ctx, p->booking_id) != 0)
-		r = NULL; /* the payment stands; the booking is shown when it can be read */
+	if (booking_reservation_get(&r, c->bk, &ctx, p->reservation_id) != 0)
+		r = NULL; /* the payment stands; the reservation is shown when it can be read */
 	if (c->json) {
 		json_t *o = json_pack("{s:o}", "payment", json_payment(p));
 		if (o && r)
-			json_object_set_new(o, "booking", json_reservation(r));
+			json_object_set_new(o, "reservation", json_reservation(r));
 		rc = cli_json(c, o);
 	} else {
 		char money[48];
-		printf("%spaid%s %s (card %s%s): booking %s %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET),
+		printf("%spaid%s %s (card %s%s): reservation %s %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET),
 		       fmt_money(money, sizeof money, p->amount, p->currency), c->utf8 ? "\u2022\u2022\u2022\u2022" : "****",
-		       p->card_last4, p->booking_id, r ? booking_status_name(r->status) : "");
+		       p->card_last4, p->reservation_id, r ? booking_reservation_status_name(r->status) : "");
 		printf("payment %s\n", p->id);
 	}
 	booking_reservation_free(r);
@@ -140,16 +140,16 @@ int cmd_cancel(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
 		return rc;
 	if (a.npos != 1)
-		return cli_usage_error(c, cmd, "give one BOOKING_ID");
+		return cli_usage_error(c, cmd, "give one RESERVATION_ID");
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation *r = NULL;
 	if (booking_reservation_cancel(&r, c->bk, &ctx, a.pos[0]) != 0)
 		return cli_fail(c);
 	if (c->json) {
-		rc = cli_json(c, json_pack("{s:o}", "booking", json_reservation(r)));
+		rc = cli_json(c, json_pack("{s:o}", "reservation", json_reservation(r)));
 	} else {
-		printf("cancelled booking %s; seats", r->id);
+		printf("cancelled reservation %s; seats", r->id);
 		for (size_t i = 0; i < r->seat_count; i++)
 			printf(" %s", r->seats[i]->label);
 		printf(" are free again\n");
@@ -191,14 +191,14 @@ static void print_bookings(const cli *c, const char *user_id, const booking_rese
 	for (size_t i = 0; i < l->count; i++) {
 		const booking_reservation *r = l->items[i];
 		char money[48];
-		printf("%-36s  %-18s  %-14s ", r->id, booking_status_name(r->status),
+		printf("%-36s  %-18s  %-14s ", r->id, booking_reservation_status_name(r->status),
 		       fmt_money(money, sizeof money, r->total_amount, r->currency));
 		for (size_t k = 0; k < r->seat_count; k++)
 			printf(" %s", r->seats[k]->label);
 		printf("\n");
 	}
 	if (l->next_cursor)
-		printf("%smore: booking bookings --cursor %s%s\n", col(c, ANSI_DIM), l->next_cursor, col(c, ANSI_RESET));
+		printf("%smore: booking reservations --cursor %s%s\n", col(c, ANSI_DIM), l->next_cursor, col(c, ANSI_RESET));
 }
 
 int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
@@ -211,9 +211,9 @@ int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
 		return rc;
 	if (a.npos)
-		return cli_usage_error(c, cmd, "bookings takes no arguments (it lists the logged-in user's)");
+		return cli_usage_error(c, cmd, "reservations takes no arguments (it lists the logged-in user's)");
 	if (args_get(&a, "--limit") && !args_int(args_get(&a, "--limit"), 1, BOOKING_PAGE_MAX, &limit))
-		return cli_usage_error(c, cmd, "--limit must be a number of bookings, 1..%d", BOOKING_PAGE_MAX);
+		return cli_usage_error(c, cmd, "--limit must be a number of reservations, 1..%d", BOOKING_PAGE_MAX);
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation_list *l = NULL;
@@ -223,7 +223,7 @@ int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
 			json_array_append_new(items, json_reservation(l->items[i]));
-		rc = cli_json(c, json_pack("{s:s,s:o,s:I,s:s?}", "user_id", ctx.user_id, "bookings", items, "count",
+		rc = cli_json(c, json_pack("{s:s,s:o,s:I,s:s?}", "user_id", ctx.user_id, "reservations", items, "count",
 		                           (json_int_t)l->count, "next_cursor", l->next_cursor));
 	} else {
 		const char *cursor = args_get(&a, "--cursor");
@@ -261,7 +261,7 @@ int cmd_expire(cli *c, const cli_command *cmd, int argc, char **argv)
 }
 
 /* Relay the whole outbox; 0 or a library error. */
-int relay_all(booking *bk, size_t *total)
+int relay_all(booking_handle *bk, size_t *total)
 {
 	size_t n;
 	*total = 0;
@@ -297,11 +297,11 @@ int cmd_relay(cli *c, const cli_command *cmd, int argc, char **argv)
 static const char *notification_kind_name(booking_notification_kind k)
 {
 	switch (k) {
-	case BOOKING_NOTIFY_BOOKING_CONFIRMED:
+	case BOOKING_NOTIFY_RESERVATION_CONFIRMED:
 		return "booking_confirmed";
-	case BOOKING_NOTIFY_BOOKING_CANCELLED:
+	case BOOKING_NOTIFY_RESERVATION_CANCELLED:
 		return "booking_cancelled";
-	case BOOKING_NOTIFY_BOOKING_EXPIRED:
+	case BOOKING_NOTIFY_RESERVATION_EXPIRED:
 		return "booking_expired";
 	case BOOKING_NOTIFY_PAYMENT_FAILED:
 		return "payment_failed";
@@ -323,7 +323,7 @@ static int print_notification(const booking_notification *n, void *payload)
 	if (o->c->json) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kind", notification_kind_name(n->kind), "event_id",
 		                      n->event_id ? n->event_id : "", "user_id", n->user_id ? n->user_id : "",
-		                      "booking_id", n->booking_id ? n->booking_id : "", "subject",
+		                      "reservation_id", n->reservation_id ? n->reservation_id : "", "subject",
 		                      n->subject ? n->subject : "", "body", n->body ? n->body : "");
 		if (!j)
 			return BOOKING_ENOMEM;
@@ -339,7 +339,7 @@ static int print_notification(const booking_notification *n, void *payload)
 		}
 	} else {
 		printf("%-18s %-12s %s: %s\n", notification_kind_name(n->kind), n->user_id ? n->user_id : "",
-		       n->booking_id ? n->booking_id : "", tsafe(n->subject));
+		       n->reservation_id ? n->reservation_id : "", tsafe(n->subject));
 	}
 	fflush(stdout);
 	return 0;
@@ -348,14 +348,14 @@ static int print_notification(const booking_notification *n, void *payload)
 /*
  * Relay, then poll the notification consumer until it has seen every event.
  * booking_notify() reads one batch (64 events) per poll and reports only
- * the notifications it sent, so a poll over a batch of booking.created
+ * the notifications it sent, so a poll over a batch of reservation.created
  * events sends nothing yet is not the end. With `backlog` events at most
  * to read, ceil(backlog / 64) + 1 polls in a row that send nothing prove
  * the consumer has caught up.
  */
 #define NOTIFY_BATCH 64
 
-int drain_notifications(booking *bk, booking_notification_sink sink, void *payload, size_t backlog, size_t *sent)
+int drain_notifications(booking_handle *bk, booking_notification_sink sink, void *payload, size_t backlog, size_t *sent)
 {
 	size_t relayed, n, idle = 0;
 	int rc;
@@ -374,7 +374,7 @@ int drain_notifications(booking *bk, booking_notification_sink sink, void *paylo
 }
 
 /* How many events the store holds: the bound for a first drain. */
-static int event_count(booking *bk, size_t *count)
+static int event_count(booking_handle *bk, size_t *count)
 {
 	booking_check_report *r = NULL;
 	int rc = booking_check(&r, bk);
@@ -468,7 +468,7 @@ static const char *invariant_name(booking_invariant inv)
 {
 	switch (inv) {
 	case BOOKING_INV_SEAT_SINGLE_OWNER:
-		return "a seat belongs to at most one live booking";
+		return "a seat belongs to at most one live reservation";
 	case BOOKING_INV_CONFIRMED_PAID:
 		return "confirmed iff paid once, seats sold to it";
 	case BOOKING_INV_IDEMPOTENCY:
@@ -487,8 +487,8 @@ static const char *invariant_name(booking_invariant inv)
 void print_check_report(const cli *c, const booking_check_report *r)
 {
 	if (r->count == 0) {
-		printf("check: %sall 6 invariants hold%s (%zu bookings, %zu seats, %zu payments, %zu events)\n",
-		       col(c, ANSI_GREEN), col(c, ANSI_RESET), r->bookings, r->seats, r->payments, r->events);
+		printf("check: %sall 6 invariants hold%s (%zu reservations, %zu seats, %zu payments, %zu events)\n",
+		       col(c, ANSI_GREEN), col(c, ANSI_RESET), r->reservations, r->seats, r->payments, r->events);
 		return;
 	}
 	printf("check: %s%zu violation%s%s\n", col(c, ANSI_RED), r->count, r->count == 1 ? "" : "s",

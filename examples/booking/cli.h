@@ -44,7 +44,7 @@ typedef struct cli {
 	bool verbose;              /* --verbose: library logs at INFO */
 	bool color;                /* ANSI colours on stdout */
 	bool utf8;                 /* the locale can show the seat symbols */
-	booking *bk;               /* opened by cli_open() */
+	booking_handle *bk;               /* opened by cli_open() */
 	char store_buf[4200];      /* the default store URL, built from the working directory */
 	char key_buf[2][4200];     /* key files found in the data directory */
 	char paykey_buf[4200];     /* the payment key file found in the data directory */
@@ -213,9 +213,9 @@ void seatmap_print(const cli *c, FILE *out, const booking_seat_map *m);
 /* ---- housekeeping (booking_cmds.c), shared with the demo ---------------- */
 
 /* Relay the whole outbox; 0 or a library error. */
-int relay_all(booking *bk, size_t *total);
+int relay_all(booking_handle *bk, size_t *total);
 /* Relay, then run the notification consumer until it has read `backlog` + the relayed events. */
-int drain_notifications(booking *bk, booking_notification_sink sink, void *payload, size_t backlog, size_t *sent);
+int drain_notifications(booking_handle *bk, booking_notification_sink sink, void *payload, size_t backlog, size_t *sent);
 /* A check report for people. */
 void print_check_report(const cli *c, const booking_check_report *r);
 

@@ -71,7 +71,7 @@ static int64_t demo_clock_now(const booking_clock *c)
 }
 
 struct demo {
-	booking *bk;
+	booking_handle *bk;
 	booking_clock *clock;
 	demo_clock clock_store;
 	char showtime_id[BOOKING_ID_SIZE];
@@ -468,7 +468,7 @@ static int count_notification(const booking_notification *n, void *payload)
 }
 
 /* Read every event once through a consumer group of our own, to count them by type. */
-static int count_events(booking *bk, type_count *tc)
+static int count_events(booking_handle *bk, type_count *tc)
 {
 	booking_consumer_options o = BOOKING_CONSUMER_OPTIONS_INIT;
 	o.group = "demo-stats";
@@ -642,7 +642,7 @@ static void print_summary(cli *c, const demo_args *da, demo_result *res)
 		       res->after_sale->held_count, res->after_sale->free_count);
 	printf("  payments        %zu succeeded, %zu declined; %zu holders walked away\n", t->paid, t->declined,
 	       t->abandoned);
-	printf("  expired         %zu bookings (clock moved %lld min ahead)\n", res->expired,
+	printf("  expired         %zu reservations (clock moved %lld min ahead)\n", res->expired,
 	       (long long)(res->advanced_ms / 60000));
 	printf("  refunds         %zu\n", type_get(&res->events, "payment.refunded"));
 	if (f)
@@ -666,7 +666,7 @@ static int demo_aftermath(demo *d, const booking_options *opts, demo_result *res
 	if (booking_seat_map_get(&res->after_sale, d->bk, &reader, d->showtime_id) != 0)
 		return -1;
 	/* The abandoned and declined holds run out: jump past the hold and the payment window. */
-	int expiry_min = opts->booking_expiry_minutes ? opts->booking_expiry_minutes : 15;
+	int expiry_min = opts->hold_expiry_minutes ? opts->hold_expiry_minutes : 15;
 	int window_s = opts->payment_window_seconds ? opts->payment_window_seconds : 120;
 	res->advanced_ms = ((int64_t)expiry_min * 60 + window_s + 60) * 1000;
 	atomic_fetch_add(&d->clock_store.offset_ms, res->advanced_ms);

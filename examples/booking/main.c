@@ -72,17 +72,17 @@ static const cli_command commands[] = {
 	{"showtime", "list", cmd_showtime_list, "[MOVIE_ID]", "list showtimes, optionally of one movie", NULL},
 	{"seats", NULL, cmd_seats, "SHOWTIME_ID", "draw the seat map of a showtime", NULL},
 	{"hold", NULL, cmd_hold, "SHOWTIME_ID SEAT...", "hold seats (logged in); seats as A1 A2 or A1,A2", NULL},
-	{"show", NULL, cmd_show, "BOOKING_ID", "show one booking (its owner, or an admin)", NULL},
-	{"pay", NULL, cmd_pay, "BOOKING_ID --key KEY [--card NUMBER]",
-	 "pay for a held booking (its owner)",
+	{"show", NULL, cmd_show, "RESERVATION_ID", "show one reservation (its owner, or an admin)", NULL},
+	{"pay", NULL, cmd_pay, "RESERVATION_ID --key KEY [--card NUMBER]",
+	 "pay for a held reservation (its owner)",
 	 "  --key KEY      idempotency key: retrying with the same key never charges twice\n"
 	 "  --card NUMBER  default " CLI_DEFAULT_CARD " (succeeds);\n"
 	 "                 " CLI_DECLINING_CARD " is declined by the simulated gateway"},
-	{"cancel", NULL, cmd_cancel, "BOOKING_ID", "cancel a held booking, releasing its seats (its owner)", NULL},
-	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its booking (admin)", NULL},
-	{"bookings", NULL, cmd_bookings, "[--limit N] [--cursor C]",
-	 "list the bookings of the logged-in user, newest first, a page at a time",
-	 "  --limit N   bookings in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
+	{"cancel", NULL, cmd_cancel, "RESERVATION_ID", "cancel a held reservation, releasing its seats (its owner)", NULL},
+	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its reservation (admin)", NULL},
+	{"reservations", NULL, cmd_bookings, "[--limit N] [--cursor C]",
+	 "list the reservations of the logged-in user, newest first, a page at a time",
+	 "  --limit N   reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
 	 "  --cursor C  the page after the one that printed C (its \"more:\" line,\n"
 	 "              or next_cursor in --json); without it, the newest page"},
 	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},

@@ -373,7 +373,7 @@ json_t *json_reservation(const booking_reservation *r)
 		                                       r->seats[i]->row, "number", r->seats[i]->number, "position",
 		                                       r->seats[i]->position));
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:s,s:o,s:o,s:o,s:I}", "id", r->id, "user_id", r->user_id,
-	                 "showtime_id", r->showtime_id, "status", booking_status_name(r->status), "saga",
+	                 "showtime_id", r->showtime_id, "status", booking_reservation_status_name(r->status), "saga",
 	                 booking_saga_state_name(r->saga), "seats", seats, "total_amount", (json_int_t)r->total_amount,
 	                 "currency", r->currency, "created_at", json_time(r->created_at), "expires_at",
 	                 json_time(r->expires_at), "updated_at", json_time(r->updated_at), "version",
@@ -382,8 +382,8 @@ json_t *json_reservation(const booking_reservation *r)
 
 json_t *json_payment(const booking_payment *p)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:o,s:o}", "id", p->id, "booking_id",
-	                 p->booking_id, "user_id", p->user_id, "status", booking_payment_status_name(p->status),
+	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:I,s:o,s:o}", "id", p->id, "reservation_id",
+	                 p->reservation_id, "user_id", p->user_id, "status", booking_payment_status_name(p->status),
 	                 "amount", (json_int_t)p->amount, "currency", p->currency, "card_last4", p->card_last4,
 	                 "gateway_ref", p->gateway_ref, "failure_code", p->failure_code, "refunded_amount",
 	                 (json_int_t)p->refunded_amount, "created_at", json_time(p->created_at), "updated_at",
@@ -418,13 +418,13 @@ json_t *json_from_library(int rc, char *text)
 
 /* ---- records for people ------------------------------------------------ */
 
-static const char *status_colour(booking_status s)
+static const char *status_colour(booking_reservation_status s)
 {
 	switch (s) {
-	case BOOKING_STATUS_CONFIRMED:
+	case BOOKING_RESERVATION_CONFIRMED:
 		return ANSI_GREEN;
-	case BOOKING_STATUS_PENDING:
-	case BOOKING_STATUS_PAYMENT_PROCESSING:
+	case BOOKING_RESERVATION_PENDING:
+	case BOOKING_RESERVATION_PAYMENT_PROCESSING:
 		return ANSI_YELLOW;
 	default:
 		return ANSI_DIM;
@@ -434,10 +434,10 @@ static const char *status_colour(booking_status s)
 void print_reservation(cli *c, const booking_reservation *r)
 {
 	char money[48], when[40];
-	printf("booking  %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
-	printf("  status   %s%s%s", col(c, status_colour(r->status)), booking_status_name(r->status),
+	printf("reservation  %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
+	printf("  status   %s%s%s", col(c, status_colour(r->status)), booking_reservation_status_name(r->status),
 	       col(c, ANSI_RESET));
-	if (r->status == BOOKING_STATUS_PENDING || r->status == BOOKING_STATUS_PAYMENT_PROCESSING)
+	if (r->status == BOOKING_RESERVATION_PENDING || r->status == BOOKING_RESERVATION_PAYMENT_PROCESSING)
 		printf(" (held until %s)", fmt_time(when, sizeof when, r->expires_at));
 	printf("\n  seats    ");
 	for (size_t i = 0; i < r->seat_count; i++)
@@ -459,5 +459,5 @@ void print_payment(cli *c, const booking_payment *p)
 	       c->utf8 ? "\u2022\u2022\u2022\u2022" : "****", p->card_last4);
 	if (p->refunded_amount)
 		printf("  refunded %s\n", fmt_money(money, sizeof money, p->refunded_amount, p->currency));
-	printf("  booking  %s\n", p->booking_id);
+	printf("  reservation  %s\n", p->reservation_id);
 }

@@ -73,11 +73,11 @@ echo "winners=$winners losers=$losers unexpected=$bad"
 [ "$losers" -eq $((RACERS - 1)) ] || { echo "FAIL: expected $((RACERS - 1)) SEAT_ALREADY_BOOKED" >&2; exit 1; }
 
 b check || { echo "FAIL: booking check found violations" >&2; exit 1; }
-# the winner's booking belongs to the winner's user
+# the winner's reservation belongs to the winner's user
 for i in $(seq 1 "$RACERS"); do
 	if [ "$(cat "$dir/rc.$i")" = 0 ]; then
-		n=$(BOOKING_TOKEN=$(cat "$dir/token.$i") b --json bookings | grep -o '"count":[0-9]*' | cut -d: -f2)
-		[ "$n" = 1 ] || { echo "FAIL: the winner (racer $i) sees $n bookings" >&2; exit 1; }
+		n=$(BOOKING_TOKEN=$(cat "$dir/token.$i") b --json reservations | grep -o '"count":[0-9]*' | cut -d: -f2)
+		[ "$n" = 1 ] || { echo "FAIL: the winner (racer $i) sees $n reservations" >&2; exit 1; }
 	fi
 done
 echo "PASS"

@@ -5,7 +5,7 @@
  * conformance kit (examples/tinystore/conformance.c runs it).
  *
  * Every table is a singly linked list behind one mutex, kept in the order
- * its list member returns rows (movies by creation, bookings newest first,
+ * its list member returns rows (movies by creation, reservations newest first,
  * events by position, ...), as a database keeps an index: a list member is
  * one walk. Lookups are linear walks too. Fine for tests and a few
  * thousand rows, not for a box office.
@@ -19,8 +19,8 @@
  * - The store decides nothing. hold() asks the core's rule,
  *   booking_store_seat_claimable(), which seats may be claimed; apply()
  *   compares the guards the core built and copies the writes; the reads
- *   that filter by a state are given it (booking_list_by_status,
- *   payment_list_by_status, payment_attempts). No booking or payment state
+ *   that filter by a state are given it (reservation_list_by_status,
+ *   payment_list_by_status, payment_attempts). No reservation or payment state
  *   is named here.
  * - A row keeps its record as the core gets it: the public struct laid out
  *   as the matching booking_*_free() expects (the struct and each of its
@@ -68,7 +68,7 @@ typedef struct showtime_row {
 	booking_store_seat *seats;
 } showtime_row;
 
-/* A booking is on two lists: newest first (next), and by expiry (next_due). */
+/* A reservation is on two lists: newest first (next), and by expiry (next_due). */
 typedef struct booking_row {
 	struct booking_row *next, *next_due;
 	booking_reservation *rec;
@@ -854,18 +854,18 @@ static int seat_list(booking_store *st, const char *showtime_id, booking_store_s
 }
 
 /* ------------------------------------------------------------------------
- * The ledger: holds and bookings.
+ * The ledger: holds and reservations.
  * ------------------------------------------------------------------------ */
 
-/* What hold() checks before it writes: the showtime, a new booking id, every label, every seat claimable. */
+/* What hold() checks before it writes: the showtime, a new reservation id, every label, every seat claimable. */
 static int hold_check(tiny_store *ts, const booking_store_hold *req, booking_seat_ref *taken, size_t *taken_count)
 {
-	const booking_reservation *b = req->booking;
+	const booking_reservation *b = req->reservation;
 	showtime_row *show = find_showtime(ts, b->showtime_id);
 	if (!show)
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
 	if (find_booking(ts, b->id))
-		return booking_error_set(BOOKING_EEXISTS, NULL, "booking %s exists already", b->id);
+		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s exists already", b->id);
 	for (size_t i = 0; i < b->seat_count; i++) {
 		if (!find_seat(show, b->seats[i]->label)) { /* name the label: the core words the refusal */
 			if (taken)
@@ -891,7 +891,7 @@ static int hold_check(tiny_store *ts, const booking_store_hold *req, booking_sea
 	return 0;
 }
 
-/* Link a new booking into both of its lists. */
+/* Link a new reservation into both of its lists. */
 static void booking_link(tiny_store *ts, booking_row *row)
 {
 	const booking_reservation *b = row->rec;
@@ -910,7 +910,7 @@ static void booking_link(tiny_store *ts, booking_row *row)
 static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req)
 {
 	tiny_store *ts = tiny(st);
-	const booking_reservation *b = req->booking;
+	const booking_reservation *b = req->reservation;
 	event_row *ev = NULL;
 	if (taken_count)
 		*taken_count = 0;
@@ -928,7 +928,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st,
 		for (size_t i = 0; i < b->seat_count; i++) {
 			booking_store_seat *seat = find_seat(show, b->seats[i]->label);
 			seat->status = BOOKING_SEAT_HELD;
-			set_text(seat->booking_id, sizeof(seat->booking_id), b->id);
+			set_text(seat->reservation_id, sizeof(seat->reservation_id), b->id);
 			seat->hold_until = b->expires_at;
 			seat->version++;
 		}
@@ -941,7 +941,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st,
 	return rc;
 }
 
-static int booking_get(booking_reservation **out, booking_store *st, const char *id)
+static int reservation_get(booking_reservation **out, booking_store *st, const char *id)
 {
 	tiny_store *ts = tiny(st);
 	lock(ts);
@@ -949,13 +949,13 @@ static int booking_get(booking_reservation **out, booking_store *st, const char 
 	*out = r ? reservation_dup(r->rec) : NULL;
 	unlock(ts);
 	if (!r)
-		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
+		return booking_store_not_found(BOOKING_ERESERVATION_NOT_FOUND);
 	return *out ? 0 : oom();
 }
 
-/* The walk passes every booking of other users; a store with an index on (user_id, created_at, id) would not. */
-static int booking_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at,
-                                const char *after_id, size_t max, booking_store_booking_cb cb, void *payload)
+/* The walk passes every reservation of other users; a store with an index on (user_id, created_at, id) would not. */
+static int reservation_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at,
+                                const char *after_id, size_t max, booking_store_reservation_cb cb, void *payload)
 {
 	tiny_store *ts = tiny(st);
 	size_t sent = 0;
@@ -973,8 +973,8 @@ static int booking_list_by_user(booking_store *st, const char *user_id, int64_t 
 	return rc;
 }
 
-static int booking_list_by_status(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-                                  booking_store_booking_cb cb, void *payload)
+static int reservation_list_by_status(booking_store *st, booking_reservation_status status, int64_t expires_before, size_t max,
+                                  booking_store_reservation_cb cb, void *payload)
 {
 	tiny_store *ts = tiny(st);
 	size_t sent = 0;
@@ -995,13 +995,13 @@ static int booking_list_by_status(booking_store *st, booking_status status, int6
  * The ledger: apply, the change the core decided.
  * ------------------------------------------------------------------------ */
 
-/* Guard SEATS_OWNED: every seat of booking `b` is its own and has status `status`. */
+/* Guard SEATS_OWNED: every seat of reservation `b` is its own and has status `status`. */
 static bool seats_owned(tiny_store *ts, const booking_reservation *b, int64_t status)
 {
 	showtime_row *show = find_showtime(ts, b->showtime_id);
 	for (size_t i = 0; show && i < b->seat_count; i++) {
 		const booking_store_seat *seat = find_seat(show, b->seats[i]->label);
-		if (!seat || (int64_t)seat->status != status || !same(seat->booking_id, b->id))
+		if (!seat || (int64_t)seat->status != status || !same(seat->reservation_id, b->id))
 			return false;
 	}
 	return show != NULL;
@@ -1013,7 +1013,7 @@ static int guard_holds(tiny_store *ts, const booking_store_guard *g)
 	const booking_row *b;
 	const payment_row *p;
 	switch (g->kind) {
-	case BOOKING_GUARD_BOOKING_VERSION:
+	case BOOKING_GUARD_RESERVATION_VERSION:
 		b = find_booking(ts, g->id);
 		return b && b->rec->version == g->value;
 	case BOOKING_GUARD_PAYMENT_STATUS:
@@ -1066,18 +1066,18 @@ static void payment_link(tiny_store *ts, payment_row *row)
 	*at = row;
 }
 
-/* The seats of booking `b` in status `mv->from` go to `mv->to`. */
+/* The seats of reservation `b` in status `mv->from` go to `mv->to`. */
 static void move_seats(tiny_store *ts, const booking_reservation *b, const booking_store_seat_move *mv)
 {
 	showtime_row *show = find_showtime(ts, b->showtime_id);
 	for (size_t i = 0; show && i < b->seat_count; i++) {
 		booking_store_seat *seat = find_seat(show, b->seats[i]->label);
-		if (!seat || seat->status != mv->from || !same(seat->booking_id, b->id))
+		if (!seat || seat->status != mv->from || !same(seat->reservation_id, b->id))
 			continue;
 		seat->status = mv->to;
 		seat->hold_until = mv->to == BOOKING_SEAT_FREE ? 0 : mv->hold_until;
 		if (mv->to == BOOKING_SEAT_FREE)
-			seat->booking_id[0] = '\0';
+			seat->reservation_id[0] = '\0';
 		seat->version++;
 	}
 }
@@ -1096,19 +1096,19 @@ static void set_payment(booking_payment *p, const booking_store_payment_set *set
 
 /* The rows a change writes to. The core guards each one; a missing one is its mistake, refused here. */
 typedef struct targets {
-	booking_row *booking, *seats_of;
+	booking_row *reservation, *seats_of;
 	payment_row *payment;
 	key_row *key;
 } targets;
 
 static int find_targets(tiny_store *ts, const booking_store_change *c, targets *t)
 {
-	t->booking = c->booking ? find_booking(ts, c->booking->id) : NULL;
-	t->seats_of = c->seats ? find_booking(ts, c->seats->booking_id) : NULL;
+	t->reservation = c->reservation ? find_booking(ts, c->reservation->id) : NULL;
+	t->seats_of = c->seats ? find_booking(ts, c->seats->reservation_id) : NULL;
 	t->payment = c->payment ? find_payment(ts, c->payment->id) : NULL;
 	t->key = c->idempotency ? find_key_of_payment(ts, c->idempotency->payment_id) : NULL;
-	if ((c->booking && !t->booking) || (c->seats && !t->seats_of))
-		return booking_store_not_found(BOOKING_EBOOKING_NOT_FOUND);
+	if ((c->reservation && !t->reservation) || (c->seats && !t->seats_of))
+		return booking_store_not_found(BOOKING_ERESERVATION_NOT_FOUND);
 	if (c->payment && !t->payment)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	if (c->idempotency && !t->key)
@@ -1147,12 +1147,12 @@ static int apply_locked(tiny_store *ts, const booking_store_change *c, size_t *f
 	/* Everything is checked and allocated: from here on nothing fails. */
 	if (t.seats_of)
 		move_seats(ts, t.seats_of->rec, c->seats);
-	if (t.booking) {
-		booking_reservation *b = t.booking->rec;
-		b->status = c->booking->status;
-		b->saga = c->booking->saga;
+	if (t.reservation) {
+		booking_reservation *b = t.reservation->rec;
+		b->status = c->reservation->status;
+		b->saga = c->reservation->saga;
 		b->version++;
-		b->updated_at = c->booking->updated_at;
+		b->updated_at = c->reservation->updated_at;
 	}
 	if (t.payment)
 		set_payment(t.payment->rec, c->payment);
@@ -1230,7 +1230,7 @@ static int payment_list_by_status(booking_store *st, booking_payment_status stat
 }
 
 static int payment_attempts(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
-                            const char *idempotency_key, const char *booking_id, booking_payment_status status,
+                            const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                             int64_t since)
 {
 	tiny_store *ts = tiny(st);
@@ -1241,8 +1241,8 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 		const booking_payment *p = r->rec;
 		if (p->status != status)
 			continue;
-		if (same(p->booking_id, booking_id))
-			out->booking_count++;
+		if (same(p->reservation_id, reservation_id))
+			out->reservation_count++;
 		if (same(p->user_id, user_id) && p->created_at >= since)
 			out->user_count++;
 	}
@@ -1588,8 +1588,8 @@ static int scan_locked(tiny_store *ts, const booking_store_scan_cbs *cbs, void *
 	for (const showtime_row *s = ts->showtimes; s && cbs->showtime_seat && rc == 0; s = s->next)
 		for (size_t i = 0; i < s->seat_count && rc == 0; i++)
 			rc = cbs->showtime_seat(s->rec->id, &s->seats[i], payload);
-	for (const booking_row *b = ts->bookings; b && cbs->booking && rc == 0; b = b->next)
-		rc = cbs->booking(b->rec, payload);
+	for (const booking_row *b = ts->bookings; b && cbs->reservation && rc == 0; b = b->next)
+		rc = cbs->reservation(b->rec, payload);
 	for (const payment_row *p = ts->payments; p && cbs->payment && rc == 0; p = p->next)
 		rc = cbs->payment(p->rec, payload);
 	for (const key_row *k = ts->keys; k && cbs->idempotency && rc == 0; k = k->next) {
@@ -1633,10 +1633,10 @@ static const booking_store_catalog tiny_catalog = {
 static const booking_store_ledger tiny_ledger = {
 	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = hold,
-	.booking_get = booking_get,
-	.booking_list_by_user = booking_list_by_user,
+	.reservation_get = reservation_get,
+	.reservation_list_by_user = reservation_list_by_user,
 	.apply = apply,
-	.booking_list_by_status = booking_list_by_status,
+	.reservation_list_by_status = reservation_list_by_status,
 	.idempotency_get = idempotency_get,
 	.payment_get = payment_get,
 	.payment_list_by_status = payment_list_by_status,

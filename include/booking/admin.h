@@ -12,7 +12,7 @@ BOOKING_BEGIN_DECL
 
 /** The invariants booking_check() verifies, numbered as in its report. */
 typedef enum booking_invariant {
-	BOOKING_INV_SEAT_SINGLE_OWNER = 1,   /**< a seat belongs to at most one live booking */
+	BOOKING_INV_SEAT_SINGLE_OWNER = 1,   /**< a seat belongs to at most one live booking_handle */
 	BOOKING_INV_CONFIRMED_PAID = 2,      /**< CONFIRMED iff one unrefunded succeeded payment, seats sold to it */
 	BOOKING_INV_IDEMPOTENCY = 3,         /**< a key maps to at most one payment */
 	BOOKING_INV_OUTBOX = 4,              /**< every state change has its event and vice versa */
@@ -38,7 +38,7 @@ typedef struct booking_violation {
 typedef struct booking_check_report {
 	size_t count;                 /**< violations found; 0 means all six invariants hold */
 	booking_violation **items;    /**< `count` pointers: `items[i]->message` */
-	size_t bookings, seats, payments, events; /**< what was examined */
+	size_t reservations, seats, payments, events; /**< what was examined */
 } booking_check_report;
 
 /**
@@ -56,7 +56,7 @@ typedef struct booking_check_report {
  * Host-only, no ctx: an operator's audit of the whole store, run by the host process (the CLI
  * asks for an admin login first).
  */
-BOOKING_EXTERN(booking_error_code) booking_check(booking_check_report **out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_check(booking_check_report **out, booking_handle *bk);
 
 /**
  * Free a report of booking_check() and its messages.
@@ -85,7 +85,7 @@ BOOKING_EXTERN(booking_error_code) booking_check_report_to_json(char **json_out,
  * Thread-safe: stores migrate safely when several processes do it at once.
  * Host-only, no ctx: schema upgrades belong to whoever deploys the store.
  */
-BOOKING_EXTERN(booking_error_code) booking_migrate(int *version_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_migrate(int *version_out, booking_handle *bk);
 
 /**
  * The backend URLs the handle runs on, passwords masked, as JSON
@@ -96,7 +96,7 @@ BOOKING_EXTERN(booking_error_code) booking_migrate(int *version_out, booking *bk
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  * Host-only, no ctx: configuration of the host's own handle, passwords masked.
  */
-BOOKING_EXTERN(booking_error_code) booking_describe(char **json_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_describe(char **json_out, booking_handle *bk);
 
 BOOKING_END_DECL
 

@@ -114,7 +114,7 @@ BOOKING_EXTERN(booking_error_code) booking_password_check(const char *password, 
  *         BOOKING_ENOMEM, store errors.
  * Thread-safe. Takes the time of one argon2id hash.
  */
-BOOKING_EXTERN(booking_error_code) booking_auth_register(booking_user **out, booking *bk, const booking_ctx *ctx, const char *email,
+BOOKING_EXTERN(booking_error_code) booking_auth_register(booking_user **out, booking_handle *bk, const booking_ctx *ctx, const char *email,
                                           const char *password, booking_role role);
 
 /**
@@ -146,7 +146,7 @@ BOOKING_EXTERN(booking_error_code) booking_auth_register(booking_user **out, boo
  *         BOOKING_ENOMEM, store errors.
  * Thread-safe. Takes the time of one argon2id verification.
  */
-BOOKING_EXTERN(booking_error_code) booking_auth_login(char **token_out, booking_user **user_out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_auth_login(char **token_out, booking_user **user_out, booking_handle *bk, const booking_ctx *ctx,
                                        const char *email, const char *password);
 
 /**
@@ -167,7 +167,7 @@ BOOKING_EXTERN(booking_error_code) booking_auth_login(char **token_out, booking_
  * Thread-safe.
  * Host-only, no ctx: it is how a ctx is made from a token.
  */
-BOOKING_EXTERN(booking_error_code) booking_auth_verify(booking_token **out, booking *bk, const char *token);
+BOOKING_EXTERN(booking_error_code) booking_auth_verify(booking_token **out, booking_handle *bk, const char *token);
 
 /**
  * Verify a token and fill `ctx_out` for the user it names (user_id and
@@ -186,7 +186,7 @@ BOOKING_EXTERN(booking_error_code) booking_auth_verify(booking_token **out, book
  *         or `tok_out`), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking *bk, const char *token);
+BOOKING_EXTERN(booking_error_code) booking_auth_ctx(booking_ctx *ctx_out, booking_token **tok_out, booking_handle *bk, const char *token);
 
 /**
  * Log out: revoke `token` (by its `jti`). The revocation is kept until the
@@ -204,7 +204,7 @@ BOOKING_EXTERN(booking_error_code) booking_auth_ctx(booking_ctx *ctx_out, bookin
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_auth_revoke(booking *bk, const booking_ctx *ctx, const char *token);
+BOOKING_EXTERN(booking_error_code) booking_auth_revoke(booking_handle *bk, const booking_ctx *ctx, const char *token);
 
 /**
  * A user by id: the actor itself, or any user for admins and the system.
@@ -219,7 +219,7 @@ BOOKING_EXTERN(booking_error_code) booking_auth_revoke(booking *bk, const bookin
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_user_get(booking_user **out, booking *bk, const booking_ctx *ctx, const char *user_id);
+BOOKING_EXTERN(booking_error_code) booking_user_get(booking_user **out, booking_handle *bk, const booking_ctx *ctx, const char *user_id);
 
 /**
  * Free a user record and its email: one from booking_auth_register(),

@@ -12,6 +12,7 @@
 #include "common.h"
 #include "errors.h"
 #include "options.h"
+#include "handle.h"
 #include "catalog.h"
 #include "reservation.h"
 #include "payment.h"

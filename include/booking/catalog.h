@@ -48,7 +48,7 @@ typedef struct booking_theater {
  *
  * A seat's position is its index in its screen's layout order (the order
  * booking_layout_parse() gives and booking_screen_create() takes); seat
- * maps and bookings show seats in that order.
+ * maps and reservations show seats in that order.
  *
  * Row and number come from the label, by one rule: the row is the label's
  * leading letters ("" when it starts with a digit), the number the value
@@ -160,7 +160,7 @@ BOOKING_EXTERN(booking_error_code) booking_layout_parse(booking_seat **seats_out
  *         When only the read-back into `out` fails, the record was created.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_movie_create(booking_movie **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_movie_create(booking_movie **out, booking_handle *bk, const booking_ctx *ctx,
                                          const char *title, int duration_minutes);
 
 /**
@@ -175,7 +175,7 @@ BOOKING_EXTERN(booking_error_code) booking_movie_create(booking_movie **out, boo
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_movie_get(booking_movie **out, booking *bk, const booking_ctx *ctx, const char *id);
+BOOKING_EXTERN(booking_error_code) booking_movie_get(booking_movie **out, booking_handle *bk, const booking_ctx *ctx, const char *id);
 
 /**
  * Every movie of the catalog, by creation time. Anyone may read it.
@@ -188,7 +188,7 @@ BOOKING_EXTERN(booking_error_code) booking_movie_get(booking_movie **out, bookin
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_movie_list_all(booking_movie_list **out, booking *bk, const booking_ctx *ctx);
+BOOKING_EXTERN(booking_error_code) booking_movie_list_all(booking_movie_list **out, booking_handle *bk, const booking_ctx *ctx);
 
 /**
  * Free a movie and everything it points at: one from booking_movie_get(),
@@ -222,7 +222,7 @@ BOOKING_EXTERN(void) booking_movie_list_free(booking_movie_list *l);
  *         When only the read-back into `out` fails, the record was created.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_theater_create(booking_theater **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_theater_create(booking_theater **out, booking_handle *bk, const booking_ctx *ctx,
                                            const char *name, const char *city);
 /**
  * Read one theater by id. Anyone may read the catalog (an anonymous ctx will do).
@@ -236,7 +236,7 @@ BOOKING_EXTERN(booking_error_code) booking_theater_create(booking_theater **out,
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_theater_get(booking_theater **out, booking *bk, const booking_ctx *ctx, const char *id);
+BOOKING_EXTERN(booking_error_code) booking_theater_get(booking_theater **out, booking_handle *bk, const booking_ctx *ctx, const char *id);
 
 /**
  * Every theater of the catalog. Anyone may read it.
@@ -249,7 +249,7 @@ BOOKING_EXTERN(booking_error_code) booking_theater_get(booking_theater **out, bo
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_theater_list_all(booking_theater_list **out, booking *bk, const booking_ctx *ctx);
+BOOKING_EXTERN(booking_error_code) booking_theater_list_all(booking_theater_list **out, booking_handle *bk, const booking_ctx *ctx);
 
 /**
  * Free a theater and everything it points at: one from booking_theater_get(),
@@ -290,7 +290,7 @@ BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
  *         When only the read-back into `out` fails, the record was created.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_screen_create(booking_screen **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_screen_create(booking_screen **out, booking_handle *bk, const booking_ctx *ctx,
                                           const char *theater_id, const char *name,
                                           const booking_seat *seats, size_t seat_count, size_t seat_size);
 /**
@@ -305,7 +305,7 @@ BOOKING_EXTERN(booking_error_code) booking_screen_create(booking_screen **out, b
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_screen_get(booking_screen **out, booking *bk, const booking_ctx *ctx, const char *id);
+BOOKING_EXTERN(booking_error_code) booking_screen_get(booking_screen **out, booking_handle *bk, const booking_ctx *ctx, const char *id);
 
 /**
  * Free a screen and everything it points at: one from booking_screen_get(),
@@ -342,7 +342,7 @@ BOOKING_EXTERN(void) booking_screen_free(booking_screen *s);
  *         When only the read-back into `out` fails, the record was created.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_showtime_create(booking_showtime **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_showtime_create(booking_showtime **out, booking_handle *bk, const booking_ctx *ctx,
                                             const char *movie_id, const char *screen_id, int64_t starts_at,
                                             const char *currency, const booking_price *prices,
                                             size_t price_count, size_t price_size);
@@ -358,7 +358,7 @@ BOOKING_EXTERN(booking_error_code) booking_showtime_create(booking_showtime **ou
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_showtime_get(booking_showtime **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_showtime_get(booking_showtime **out, booking_handle *bk, const booking_ctx *ctx,
                                          const char *id);
 /**
  * Showtimes, optionally of one movie, ordered by start time. Anyone may read them.
@@ -374,7 +374,7 @@ BOOKING_EXTERN(booking_error_code) booking_showtime_get(booking_showtime **out, 
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_showtime_list_all(booking_showtime_list **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_showtime_list_all(booking_showtime_list **out, booking_handle *bk, const booking_ctx *ctx,
                                               const char *movie_id);
 /**
  * Free a showtime and everything it points at: one from booking_showtime_get(),
@@ -394,7 +394,7 @@ BOOKING_EXTERN(void) booking_showtime_list_free(booking_showtime_list *l);
 /** The state of one seat at a showtime. */
 typedef enum booking_seat_status {
 	BOOKING_SEAT_FREE = 0,
-	BOOKING_SEAT_HELD = 1,  /**< held by a live (unexpired) booking */
+	BOOKING_SEAT_HELD = 1,  /**< held by a live (unexpired) booking_handle */
 	BOOKING_SEAT_SOLD = 2
 } booking_seat_status;
 
@@ -438,7 +438,7 @@ typedef struct booking_seat_map {
  *         open), BOOKING_ENOMEM, store errors (BOOKING_EINTERNAL).
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_seat_map_get(booking_seat_map **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_seat_map_get(booking_seat_map **out, booking_handle *bk, const booking_ctx *ctx,
                                          const char *showtime_id);
 /**
  * Free a seat map and everything it points at: one from booking_seat_map_get().

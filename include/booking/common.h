@@ -42,7 +42,7 @@ BOOKING_BEGIN_DECL
 #define BOOKING_CURRENCY_SIZE 4
 
 /*
- * Paging. A list that a customer can grow (their bookings) comes in pages:
+ * Paging. A list that a customer can grow (their reservations) comes in pages:
  * the caller asks for `limit` rows (0 means BOOKING_PAGE_DEFAULT) and gets
  * an opaque `next_cursor` to pass back for the following page, so no call
  * ever builds more than BOOKING_PAGE_MAX rows.
@@ -55,13 +55,13 @@ BOOKING_BEGIN_DECL
 #define BOOKING_CURSOR_SIZE 64
 
 /** A library handle: storage, locks, events, payments and the rules. Opaque. */
-typedef struct booking booking;
+typedef struct booking_handle booking_handle;
 
 /** Who acts. */
 typedef enum booking_role {
 	BOOKING_ROLE_NONE = 0,     /**< anonymous: may read the catalog only */
-	BOOKING_ROLE_CUSTOMER = 1, /**< acts on its own bookings */
-	BOOKING_ROLE_ADMIN = 2,    /**< catalog changes, any booking */
+	BOOKING_ROLE_CUSTOMER = 1, /**< acts on its own reservations */
+	BOOKING_ROLE_ADMIN = 2,    /**< catalog changes, any booking_handle */
 	BOOKING_ROLE_SYSTEM = 3    /**< the host's internals (sweepers, relays) */
 } booking_role;
 

@@ -13,8 +13,8 @@ BOOKING_BEGIN_DECL
 /** A delivered event, as a consumer sees it. Borrowed for the duration of the handler call. */
 typedef struct booking_event {
 	const char *id;             /**< UUIDv7 of the event */
-	const char *type;           /**< "booking.created", ... */
-	const char *aggregate_type; /**< "booking", "payment", "user" */
+	const char *type;           /**< "reservation.created", ... */
+	const char *aggregate_type; /**< "reservation", "payment", "user" */
 	const char *aggregate_id;
 	int64_t sequence;           /**< per aggregate, from 1 */
 	int64_t occurred_at;        /**< UTC ms */
@@ -41,7 +41,7 @@ typedef struct booking_event {
  * Thread-safe.
  * Host-only, no ctx: background work of the host (a relay loop), acting for nobody.
  */
-BOOKING_EXTERN(booking_error_code) booking_outbox_relay(size_t *relayed_out, booking *bk, size_t max);
+BOOKING_EXTERN(booking_error_code) booking_outbox_relay(size_t *relayed_out, booking_handle *bk, size_t max);
 
 /**
  * A consumer's handler. Return 0 when the event is applied; a negative
@@ -115,7 +115,7 @@ BOOKING_EXTERN(booking_error_code) booking_consumer_options_init(booking_consume
  * at a time (a per-handle lock, held while handlers run).
  * Host-only, no ctx: background work of the host (a consumer loop), acting for nobody.
  */
-BOOKING_EXTERN(booking_error_code) booking_consume(size_t *handled_out, booking *bk,
+BOOKING_EXTERN(booking_error_code) booking_consume(size_t *handled_out, booking_handle *bk,
                                     const booking_consumer_options *opts, booking_event_handler handler, void *payload);
 
 /** A dead-lettered event. */
@@ -144,7 +144,7 @@ typedef struct booking_dead_letter_list { size_t count; booking_dead_letter **it
  * Thread-safe.
  * Host-only, no ctx: operations data for the host; expose it to admins only.
  */
-BOOKING_EXTERN(booking_error_code) booking_dead_letters(booking_dead_letter_list **out, booking *bk, const char *group);
+BOOKING_EXTERN(booking_error_code) booking_dead_letters(booking_dead_letter_list **out, booking_handle *bk, const char *group);
 
 /**
  * Free a list from booking_dead_letters() and the strings it holds.
@@ -155,9 +155,9 @@ BOOKING_EXTERN(void) booking_dead_letter_list_free(booking_dead_letter_list *l);
 
 /** Kinds of notification the notification consumer produces. */
 typedef enum booking_notification_kind {
-	BOOKING_NOTIFY_BOOKING_CONFIRMED = 1,
-	BOOKING_NOTIFY_BOOKING_CANCELLED = 2,
-	BOOKING_NOTIFY_BOOKING_EXPIRED = 3,
+	BOOKING_NOTIFY_RESERVATION_CONFIRMED = 1,
+	BOOKING_NOTIFY_RESERVATION_CANCELLED = 2,
+	BOOKING_NOTIFY_RESERVATION_EXPIRED = 3,
 	BOOKING_NOTIFY_PAYMENT_FAILED = 4,
 	BOOKING_NOTIFY_PAYMENT_REFUNDED = 5
 } booking_notification_kind;
@@ -174,7 +174,7 @@ typedef struct booking_notification {
 	booking_notification_kind kind;
 	const char *event_id;
 	const char *user_id;
-	const char *booking_id;
+	const char *reservation_id;
 	const char *subject;
 	const char *body;
 } booking_notification;
@@ -193,7 +193,7 @@ typedef int (*booking_notification_sink)(const booking_notification *n, void *pa
 /**
  * Drain the notification consumer (group "notifications"): polls until
  * nothing new is left, turning
- * booking.confirmed/cancelled/expired and payment.failed/refunded events into
+ * reservation.confirmed/cancelled/expired and payment.failed/refunded events into
  * notifications for `sink`, each at most once per event. Other event types
  * are acknowledged and skipped.
  * @param sent_out set to how many notifications `sink` accepted; may be NULL.
@@ -206,7 +206,7 @@ typedef int (*booking_notification_sink)(const booking_notification *n, void *pa
  * Thread-safe, as booking_consume().
  * Host-only, no ctx: background work of the host (the notification consumer), acting for nobody.
  */
-BOOKING_EXTERN(booking_error_code) booking_notify(size_t *sent_out, booking *bk, booking_notification_sink sink, void *payload);
+BOOKING_EXTERN(booking_error_code) booking_notify(size_t *sent_out, booking_handle *bk, booking_notification_sink sink, void *payload);
 
 BOOKING_END_DECL
 

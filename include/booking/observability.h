@@ -25,7 +25,7 @@ BOOKING_BEGIN_DECL
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  * Host-only, no ctx: operations data for the host; expose it to admins or a scraper only.
  */
-BOOKING_EXTERN(booking_error_code) booking_metrics(char **text_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_metrics(char **text_out, booking_handle *bk);
 
 /**
  * The health of each dependency of the handle as JSON, without any I/O:
@@ -49,7 +49,7 @@ BOOKING_EXTERN(booking_error_code) booking_metrics(char **text_out, booking *bk)
  * @return 0, BOOKING_EVALIDATION (NULL argument), BOOKING_ENOMEM. Thread-safe.
  * Host-only, no ctx: liveness and readiness of the host's own handle.
  */
-BOOKING_EXTERN(booking_error_code) booking_health(char **json_out, booking *bk);
+BOOKING_EXTERN(booking_error_code) booking_health(char **json_out, booking_handle *bk);
 
 /** What a span covers. */
 typedef enum booking_span_kind {

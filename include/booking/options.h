@@ -57,10 +57,10 @@ typedef void (*booking_log_fn)(booking_log_level level, const char *json_line, v
  */
 BOOKING_EXTERN(void) booking_log_to_stderr(booking_log_level level, const char *json_line, void *payload);
 
-/** What a declined payment does to its booking. */
+/** What a declined payment does to its reservation. */
 typedef enum booking_decline_policy {
 	BOOKING_DECLINE_KEEP_HOLD = 0, /**< back to PENDING: the user may retry until the hold expires */
-	BOOKING_DECLINE_RELEASE = 1    /**< cancel the booking and release its seats (compensation) */
+	BOOKING_DECLINE_RELEASE = 1    /**< cancel the reservation and release its seats (compensation) */
 } booking_decline_policy;
 
 /**
@@ -111,8 +111,8 @@ typedef struct booking_options {
 	const char *gateway_url; /**< "simulated:" (default): test cards decide the outcome */
 
 	/* --- business rules ----------------------------------------------- */
-	int booking_expiry_minutes;    /**< hold lifetime, 5..60, default 15 */
-	int max_seats_per_booking;     /**< 1..50, default 10 */
+	int hold_expiry_minutes;    /**< hold lifetime, 5..60, default 15 */
+	int max_seats_per_reservation;     /**< 1..50, default 10 */
 	int payment_window_seconds;    /**< seats stay held this long once payment starts, 30..900, default 120 */
 	booking_decline_policy decline_policy; /**< default BOOKING_DECLINE_KEEP_HOLD */
 
@@ -197,7 +197,7 @@ typedef struct booking_options {
 	/* --- since version 4: payment security (doc/security.md) ----------- */
 	/**
 	 * A file holding the secret that keys the idempotency fingerprint of a
-	 * payment request (HMAC-SHA256 over the booking and the card number):
+	 * payment request (HMAC-SHA256 over the reservation and the card number):
 	 * 64 hex digits (32 random bytes; booking_payment_key_generate_file()
 	 * makes one), mode 0600, owned by the process's user. It must not live in
 	 * the database. No default: without it booking_pay() answers
@@ -205,7 +205,7 @@ typedef struct booking_options {
 	 * the same key, or retries between them answer IDEMPOTENCY_KEY_REUSED.
 	 */
 	const char *payment_key_file;
-	int max_failed_payments_per_booking;   /**< failed payments a booking may have before more are refused, 1..100, default 5; -1 for no limit */
+	int max_failed_payments_per_reservation;   /**< failed payments a reservation may have before more are refused, 1..100, default 5; -1 for no limit */
 	int max_failed_payments_per_user_hour; /**< failed payments a user may have in the last hour, 1..1000, default 20; -1 for no limit */
 } booking_options;
 
@@ -272,50 +272,6 @@ BOOKING_EXTERN(booking_error_code) booking_options_load(booking_options **out, c
  * Thread-safe, for options no other thread uses.
  */
 BOOKING_EXTERN(void) booking_options_free(booking_options *opts);
-
-/**
- * Open a handle.
- *
- * @param out  set to the new handle (caller owns; close with
- *             booking_close()), or NULL on failure.
- * @param opts NULL: read the environment (booking_options_from_env()).
- *             Borrowed for the call (its strings too; the clock must
- *             outlive the handle); the custom backends it names are taken
- *             over: ownership passes to the handle even when the open fails.
- * @return 0, BOOKING_EVALIDATION (bad option or URL), BOOKING_EUNAVAILABLE
- *         (backend unreachable), BOOKING_ESCHEMA, BOOKING_ENOMEM,
- *         BOOKING_ENOTSUPPORTED (a backend this library was built without),
- *         BOOKING_EINTERNAL (libsodium failed to initialise), or what a
- *         backend's constructor answered. A key file (JWK, payment key) that
- *         cannot be read or is refused is BOOKING_EVALIDATION naming it.
- *
- * The handle is thread-safe: any number of threads may use it at once.
- * Opening runs the store's schema migrations. On a store with a clock of
- * its own (PostgreSQL) and no clock in `opts`, it reads that clock (which
- * must answer: BOOKING_EUNAVAILABLE or the store's error otherwise) and
- * starts a thread that samples it every few seconds, stopped by
- * booking_close().
- */
-BOOKING_EXTERN(booking_error_code) booking_open(booking **out, const booking_options *opts);
-
-/**
- * Close a handle, its backends and connections, and stop its store clock
- * thread.
- * @param bk the handle from booking_open(), freed here; NULL is a no-op.
- * Not thread-safe on `bk`: no call may be running on it, nor start after.
- * Host-only, no ctx: ends the host's own handle.
- */
-BOOKING_EXTERN(void) booking_close(booking *bk);
-
-/**
- * The handle's time in UTC milliseconds, by which it decides: the injected
- * clock when one is set, else the store's clock when the store has one (a
- * shared store: the database server's), else the system clock. Compute
- * booking_ctx.deadline_ms from it.
- * @param bk the handle (borrowed); NULL: the system clock.
- * Thread-safe. Host-only, no ctx: reads the handle's clock.
- */
-BOOKING_EXTERN(int64_t) booking_now(const booking *bk);
 
 /**
  * Route every allocation of the library (and of jansson) through these

@@ -19,10 +19,10 @@ typedef enum booking_payment_status {
 	BOOKING_PAYMENT_REFUNDED = 4
 } booking_payment_status;
 
-/** A payment of a booking. Caller owns: booking_payment_free(). */
+/** A payment of a reservation. Caller owns: booking_payment_free(). */
 typedef struct booking_payment {
 	char id[BOOKING_ID_SIZE];
-	char booking_id[BOOKING_ID_SIZE];
+	char reservation_id[BOOKING_ID_SIZE];
 	char user_id[BOOKING_USER_ID_SIZE];
 	booking_payment_status status;
 	int64_t amount;                    /**< minor units */
@@ -43,7 +43,7 @@ typedef struct booking_payment {
 BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status status);
 
 /**
- * Pay for a PENDING booking (its owner), Stripe-style.
+ * Pay for a PENDING reservation (its owner), Stripe-style.
  *
  * `idempotency_key` (1..255 printable ASCII) makes the call safe to retry:
  * the same key and the same request return the first result again (the same
@@ -58,27 +58,27 @@ BOOKING_EXTERN(const char *) booking_payment_status_name(booking_payment_status 
  *                        Set on success only: NULL after a failure (a
  *                        decline too: its payment id is in the details).
  * @param bk              the handle; borrowed.
- * @param ctx             the booking's owner, signed in; borrowed for the call.
- * @param booking_id      the booking; borrowed.
+ * @param ctx             the reservation's owner, signed in; borrowed for the call.
+ * @param reservation_id      the reservation; borrowed.
  * @param idempotency_key borrowed; see above.
  * @param card_number     borrowed; never stored, never logged.
- * @return 0 (booking CONFIRMED), BOOKING_EPAYMENT_DECLINED (details carry
+ * @return 0 (reservation CONFIRMED), BOOKING_EPAYMENT_DECLINED (details carry
  *         payment_id and decline_code; by default the hold stays and the user
  *         may retry with a new key), BOOKING_EEXPIRED, BOOKING_EINVALID_STATE,
- *         BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN,
+ *         BOOKING_ERESERVATION_NOT_FOUND, BOOKING_EFORBIDDEN,
  *         BOOKING_EIDEMPOTENCY_KEY_REUSED, BOOKING_EPAYMENT_IN_PROGRESS,
  *         BOOKING_EEXTERNAL / BOOKING_EUNAVAILABLE (the gateway failed: the
  *         outcome is resolved by booking_payment_recover(); retry with the
  *         same key), BOOKING_EVALIDATION, BOOKING_ERATE_LIMITED (too many
  *         failed payments), BOOKING_ENOTSUPPORTED (no payment_key_file),
- *         BOOKING_ELOCK_FAILED (the booking kept changing: retry with the same key).
- *         A replay whose payment or booking changed since (refunded,
+ *         BOOKING_ELOCK_FAILED (the reservation kept changing: retry with the same key).
+ *         A replay whose payment or reservation changed since (refunded,
  *         cancelled) answers BOOKING_EINVALID_STATE with {"replayed":true}.
  *         Also BOOKING_EUNAUTHORIZED (no signed-in user), BOOKING_ENOMEM and store errors.
  * Thread-safe: concurrent calls with one key pay once.
  */
-BOOKING_EXTERN(booking_error_code) booking_pay(booking_payment **out, booking *bk, const booking_ctx *ctx,
-                                const char *booking_id, const char *idempotency_key, const char *card_number);
+BOOKING_EXTERN(booking_error_code) booking_pay(booking_payment **out, booking_handle *bk, const booking_ctx *ctx,
+                                const char *reservation_id, const char *idempotency_key, const char *card_number);
 
 /**
  * Read a payment: its owner, or an admin or system ctx.
@@ -92,13 +92,13 @@ BOOKING_EXTERN(booking_error_code) booking_pay(booking_payment **out, booking *b
  *         bad ctx), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_payment_get(booking_payment **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_payment_get(booking_payment **out, booking_handle *bk, const booking_ctx *ctx,
                                         const char *payment_id);
 
 /**
  * Refund a succeeded payment in full (admin): the gateway refunds, the
- * payment becomes REFUNDED, the booking CANCELLED and its seats free; with
- * `payment.refunded` and `booking.cancelled` events. The gateway refund is
+ * payment becomes REFUNDED, the reservation CANCELLED and its seats free; with
+ * `payment.refunded` and `reservation.cancelled` events. The gateway refund is
  * keyed by the payment, so a retry never refunds twice.
  * @param out        set to the refunded payment (caller owns,
  *                   booking_payment_free()); may be NULL. NULL after a failure.
@@ -106,14 +106,14 @@ BOOKING_EXTERN(booking_error_code) booking_payment_get(booking_payment **out, bo
  * @param ctx        admin or system; borrowed for the call.
  * @param payment_id the payment; borrowed.
  * @return 0, BOOKING_EPAYMENT_NOT_FOUND, BOOKING_EINVALID_STATE (not
- *         SUCCEEDED, its booking not CONFIRMED, or either changed during the
+ *         SUCCEEDED, its reservation not CONFIRMED, or either changed during the
  *         call), BOOKING_EFORBIDDEN (not admin), BOOKING_EUNAUTHORIZED,
  *         BOOKING_EVALIDATION (NULL `bk`, a bad ctx), BOOKING_EEXTERNAL /
  *         BOOKING_EUNAVAILABLE (the gateway or the store failed: retry),
  *         BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out, booking_handle *bk, const booking_ctx *ctx,
                                            const char *payment_id);
 
 /**
@@ -131,7 +131,7 @@ BOOKING_EXTERN(booking_error_code) booking_payment_refund(booking_payment **out,
  *         (NULL `bk`, a bad ctx), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe: recoverers on many threads or hosts may run at once.
  */
-BOOKING_EXTERN(booking_error_code) booking_payment_recover(size_t *resolved_out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_payment_recover(size_t *resolved_out, booking_handle *bk, const booking_ctx *ctx,
                                             int64_t min_age_ms);
 
 /**

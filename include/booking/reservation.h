@@ -11,18 +11,18 @@
 BOOKING_BEGIN_DECL
 
 /**
- * Booking states: PENDING (seats held until expires_at) → PAYMENT_PROCESSING
+ * Reservation states: PENDING (seats held until expires_at) → PAYMENT_PROCESSING
  * → CONFIRMED; PENDING/PAYMENT_PROCESSING → CANCELLED | EXPIRED.
  */
-typedef enum booking_status {
-	BOOKING_STATUS_PENDING = 1,
-	BOOKING_STATUS_PAYMENT_PROCESSING = 2,
-	BOOKING_STATUS_CONFIRMED = 3,
-	BOOKING_STATUS_CANCELLED = 4,
-	BOOKING_STATUS_EXPIRED = 5
-} booking_status;
+typedef enum booking_reservation_status {
+	BOOKING_RESERVATION_PENDING = 1,
+	BOOKING_RESERVATION_PAYMENT_PROCESSING = 2,
+	BOOKING_RESERVATION_CONFIRMED = 3,
+	BOOKING_RESERVATION_CANCELLED = 4,
+	BOOKING_RESERVATION_EXPIRED = 5
+} booking_reservation_status;
 
-/** Where the booking's payment saga stands, kept so an interrupted payment can be resumed. */
+/** Where the reservation's payment saga stands, kept so an interrupted payment can be resumed. */
 typedef enum booking_saga_state {
 	BOOKING_SAGA_SEATS_RESERVED = 1,
 	BOOKING_SAGA_PAYMENT_PENDING = 2,
@@ -42,12 +42,12 @@ typedef struct booking_seat_ref {
 	int position;                 /**< index of the seat in its screen's layout order (0-based) */
 } booking_seat_ref;
 
-/** A booking: seats of one showtime held or bought by one user. Caller owns: booking_reservation_free(). */
+/** A reservation: seats of one showtime held or bought by one user. Caller owns: booking_reservation_free(). */
 typedef struct booking_reservation {
 	char id[BOOKING_ID_SIZE];
 	char user_id[BOOKING_USER_ID_SIZE];
 	char showtime_id[BOOKING_ID_SIZE];
-	booking_status status;
+	booking_reservation_status status;
 	booking_saga_state saga;
 	size_t seat_count;
 	booking_seat_ref **seats; /**< `seat_count` pointers, in layout order (by position): J9 J10 J11, not J10 J11 J9 */
@@ -59,7 +59,7 @@ typedef struct booking_reservation {
 	int64_t version;          /**< number of recorded state changes (1 after the hold) */
 } booking_reservation;
 
-/** A page of bookings (booking_reservation_list_for_user). */
+/** A page of reservations (booking_reservation_list_for_user). */
 typedef struct booking_reservation_list {
 	size_t count;
 	booking_reservation **items; /**< `count` pointers: `items[i]->id` */
@@ -72,11 +72,11 @@ typedef struct booking_reservation_list {
 } booking_reservation_list;
 
 /**
- * The stable name of a booking status ("PENDING", ...).
- * @param status a booking_status; other numbers give "UNKNOWN".
+ * The stable name of a reservation status ("PENDING", ...).
+ * @param status a booking_reservation_status; other numbers give "UNKNOWN".
  * @return static text, never NULL, never freed. Thread-safe.
  */
-BOOKING_EXTERN(const char *) booking_status_name(booking_status status);
+BOOKING_EXTERN(const char *) booking_reservation_status_name(booking_reservation_status status);
 /**
  * The stable name of a saga state ("PAYMENT_PENDING", ...).
  * @param state a booking_saga_state; other numbers give "UNKNOWN".
@@ -87,19 +87,19 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
 /**
  * Hold seats of a showtime for the acting user, all or nothing.
  *
- * 1..max_seats_per_booking labels, no duplicates, each must exist; the
- * showtime must be scheduled and not started. Seats held by a booking whose
- * hold expired are claimable at once. The booking and its
- * `booking.created` event commit together.
+ * 1..max_seats_per_reservation labels, no duplicates, each must exist; the
+ * showtime must be scheduled and not started. Seats held by a reservation whose
+ * hold expired are claimable at once. The reservation and its
+ * `reservation.created` event commit together.
  *
- * @param out         set to the new booking (caller owns,
+ * @param out         set to the new reservation (caller owns,
  *                    booking_reservation_free()); may be NULL. NULL after a failure.
  * @param bk          the handle; borrowed.
  * @param ctx         a signed-in user (customer or admin) with a user id;
  *                    borrowed for the call.
  * @param showtime_id the showtime; borrowed.
  * @param seat_labels `seat_count` seat labels ("C7"); borrowed for the call.
- * @param seat_count  1..max_seats_per_booking.
+ * @param seat_count  1..max_seats_per_reservation.
  * @return 0, BOOKING_EVALIDATION (NULL `bk`, a bad ctx, too few or too many
  *         seats, duplicate or unknown labels: details name them),
  *         BOOKING_EUNAUTHORIZED (no ctx, or no signed-in user), BOOKING_ESHOWTIME_NOT_FOUND,
@@ -110,31 +110,31 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
  *         deadline passed), BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_hold(booking_reservation **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_hold(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
                                  const char *showtime_id, const char *const *seat_labels, size_t seat_count);
 
 /**
- * Read a booking: its owner, or an admin or system ctx.
- * @param out        set to the booking (caller owns, booking_reservation_free());
+ * Read a reservation: its owner, or an admin or system ctx.
+ * @param out        set to the reservation (caller owns, booking_reservation_free());
  *                   NULL after a failure.
  * @param bk         the handle; borrowed.
  * @param ctx        the owner, or admin/system; borrowed for the call.
- * @param booking_id the booking; borrowed.
- * @return 0, BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN (another user's),
+ * @param reservation_id the reservation; borrowed.
+ * @return 0, BOOKING_ERESERVATION_NOT_FOUND, BOOKING_EFORBIDDEN (another user's),
  *         BOOKING_EUNAUTHORIZED (no ctx; a customer ctx without a user id),
  *         BOOKING_EVALIDATION (NULL `out` or `bk`, a bad ctx),
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation **out, booking *bk, const booking_ctx *ctx,
-                                            const char *booking_id);
+BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
+                                            const char *reservation_id);
 
 /**
- * One page of the bookings of `user_id`, newest first (by created_at, then
+ * One page of the reservations of `user_id`, newest first (by created_at, then
  * by id, both descending).
  *
- * Paging is by key, not by offset: the cursor names the last booking of the
- * previous page and the next page starts strictly after it, so bookings
+ * Paging is by key, not by offset: the cursor names the last reservation of the
+ * previous page and the next page starts strictly after it, so reservations
  * made between two calls neither repeat nor push older ones out of the
  * walk (they are newer and show on a walk started afterwards).
  *
@@ -143,7 +143,7 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation *
  * @param bk       the handle; borrowed.
  * @param ctx      the user themselves, or an admin/system for anyone;
  *                 borrowed for the call.
- * @param user_id  borrowed; NULL: the actor's own bookings.
+ * @param user_id  borrowed; NULL: the actor's own reservations.
  * @param limit    rows in the page: 0 for BOOKING_PAGE_DEFAULT (50), at most
  *                 BOOKING_PAGE_MAX (500).
  * @param cursor   NULL or "" for the first page, else a `next_cursor` this
@@ -154,32 +154,32 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_get(booking_reservation *
  *         admin), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_reservation_list_for_user(booking_reservation_list **out, booking *bk, const booking_ctx *ctx,
+BOOKING_EXTERN(booking_error_code) booking_reservation_list_for_user(booking_reservation_list **out, booking_handle *bk, const booking_ctx *ctx,
                                                       const char *user_id, size_t limit, const char *cursor);
 
 /**
- * Cancel a PENDING booking and release its seats (owner or admin), with its
- * `booking.cancelled` event.
- * @param out        set to the cancelled booking (caller owns,
+ * Cancel a PENDING reservation and release its seats (owner or admin), with its
+ * `reservation.cancelled` event.
+ * @param out        set to the cancelled reservation (caller owns,
  *                   booking_reservation_free()); may be NULL. NULL after a failure.
  * @param bk         the handle; borrowed.
  * @param ctx        the owner, or admin/system; borrowed for the call.
- * @param booking_id the booking; borrowed.
- * @return 0, BOOKING_EBOOKING_NOT_FOUND, BOOKING_EFORBIDDEN,
+ * @param reservation_id the reservation; borrowed.
+ * @return 0, BOOKING_ERESERVATION_NOT_FOUND, BOOKING_EFORBIDDEN,
  *         BOOKING_EINVALID_STATE (paid, paying, already cancelled/expired),
  *         BOOKING_EEXPIRED (the hold ran out: expiry records it),
- *         BOOKING_ELOCK_FAILED (the booking kept changing under the call: retry),
+ *         BOOKING_ELOCK_FAILED (the reservation kept changing under the call: retry),
  *         BOOKING_EUNAUTHORIZED, BOOKING_EVALIDATION (NULL `bk`, a bad ctx),
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe.
  */
-BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservation **out, booking *bk, const booking_ctx *ctx,
-                                               const char *booking_id);
+BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
+                                               const char *reservation_id);
 
 /**
- * Mark up to `max` overdue PENDING bookings EXPIRED and emit
- * `booking.expired` for each (bookkeeping and notifications: their seats
- * were claimable already). System or admin. A booking that a concurrent
+ * Mark up to `max` overdue PENDING reservations EXPIRED and emit
+ * `reservation.expired` for each (bookkeeping and notifications: their seats
+ * were claimable already). System or admin. A reservation that a concurrent
  * payment or cancellation took first is skipped. At most 10000 per call.
  * @param expired_out set to how many were expired; may be NULL. After a
  *                    failure, how many were expired before it (as
@@ -192,10 +192,10 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_cancel(booking_reservatio
  *         BOOKING_EUNAVAILABLE, BOOKING_ENOMEM, store errors.
  * Thread-safe: sweepers on many threads or hosts may run at once.
  */
-BOOKING_EXTERN(booking_error_code) booking_expire_due(size_t *expired_out, booking *bk, const booking_ctx *ctx, size_t max);
+BOOKING_EXTERN(booking_error_code) booking_expire_due(size_t *expired_out, booking_handle *bk, const booking_ctx *ctx, size_t max);
 
 /**
- * Free a booking and its seats: one from booking_hold(),
+ * Free a reservation and its seats: one from booking_hold(),
  * booking_reservation_get(), booking_reservation_cancel() or booking_reservation_copy().
  * @param r the record, freed here (the caller's ownership ends); NULL is a no-op.
  * Thread-safe, for a record no other thread uses.
@@ -203,7 +203,7 @@ BOOKING_EXTERN(booking_error_code) booking_expire_due(size_t *expired_out, booki
 BOOKING_EXTERN(void) booking_reservation_free(booking_reservation *r);
 
 /**
- * Free a page of bookings from booking_reservation_list_for_user(), its
+ * Free a page of reservations from booking_reservation_list_for_user(), its
  * items and its `next_cursor`.
  * @param l the list, freed here (the caller's ownership ends); NULL is a no-op.
  * Thread-safe, for a list no other thread uses.

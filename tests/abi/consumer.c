@@ -40,7 +40,7 @@ static int failing_handler(const booking_event *event, void *payload)
 	return BOOKING_EEXTERNAL; /* every event is dead-lettered at its first delivery */
 }
 
-static int run(booking *bk)
+static int run(booking_handle *bk)
 {
 	booking_ctx admin, alice;
 	booking_ctx_init(&admin, "admin-1", BOOKING_ROLE_ADMIN);
@@ -112,7 +112,7 @@ static int run(booking *bk)
 	booking_theater_list_free(tl);
 	booking_showtime_list_free(sl);
 
-	/* holds, a booking's seats, a page of bookings */
+	/* holds, a reservation's seats, a page of reservations */
 	booking_reservation *r1 = NULL, *r2 = NULL;
 	const char *want1[] = {"B2", "V3"}, *want2[] = {"A1", "A2", "C4"};
 	CALL(booking_hold(&r1, bk, &alice, s1->id, want1, 2));
@@ -122,14 +122,14 @@ static int run(booking *bk)
 	EXPECT(r2->seat_count == 3 && strcmp(r2->seats[2]->label, "C4") == 0, "hold 2's last seat");
 	booking_reservation_list *rl = NULL;
 	CALL(booking_reservation_list_for_user(&rl, bk, &alice, NULL, 0, NULL));
-	EXPECT(rl->count == 2, "%zu bookings", rl->count);
+	EXPECT(rl->count == 2, "%zu reservations", rl->count);
 	for (size_t i = 0; i < rl->count; i++) {
 		const booking_reservation *r = rl->items[i], *want = strcmp(r->id, r1->id) == 0 ? r1 : r2;
 		EXPECT(strcmp(r->id, want->id) == 0 && r->seat_count == want->seat_count &&
 		           r->total_amount == want->total_amount && r->version == 1 && strcmp(r->currency, "EUR") == 0,
-		       "booking %zu", i);
+		       "reservation %zu", i);
 		for (size_t k = 0; k < r->seat_count && k < want->seat_count; k++)
-			EXPECT(strcmp(r->seats[k]->label, want->seats[k]->label) == 0, "booking %zu seat %zu", i, k);
+			EXPECT(strcmp(r->seats[k]->label, want->seats[k]->label) == 0, "reservation %zu seat %zu", i, k);
 	}
 	booking_reservation_list_free(rl);
 
@@ -157,8 +157,8 @@ static int run(booking *bk)
 	/* the checker's report */
 	booking_check_report *report = NULL;
 	CALL(booking_check(&report, bk));
-	EXPECT(report->count == 0 && report->bookings == 2 && report->seats == 30, "%zu violations, %zu bookings",
-	       report->count, report->bookings);
+	EXPECT(report->count == 0 && report->reservations == 2 && report->seats == 30, "%zu violations, %zu reservations",
+	       report->count, report->reservations);
 	for (size_t i = 0; i < report->count; i++)
 		fprintf(stderr, "violation %d: %s\n", (int)report->items[i]->invariant, report->items[i]->message);
 	booking_check_report_free(report);
@@ -198,7 +198,7 @@ int main(void)
 	opts.store_url = "memory:";
 	opts.lock_url = "memory:";
 	opts.events_url = "store:";
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	if (booking_open(&bk, &opts) != 0) {
 		fprintf(stderr, "abi consumer: open: %s\n", booking_error_last()->message);
 		return 1;

@@ -485,7 +485,7 @@ static void open_with_cost(ax *b, int opslimit, int memlimit_kib)
 	ax_open_with(b, &o);
 }
 
-static double login_time(booking *bk, const char *email, const char *password)
+static double login_time(booking_handle *bk, const char *email, const char *password)
 {
 	char *t = NULL;
 	double best = 1e9;
@@ -599,7 +599,7 @@ static void count_cost_warning(booking_log_level level, const char *line, void *
 START_TEST(a_cost_below_owasps_minimum_is_warned_about_at_open)
 {
 	booking_options o;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ax_options(&A, &o);
 	o.log_fn = count_cost_warning;
 	o.log_level = BOOKING_LOG_WARNING;
@@ -1409,7 +1409,7 @@ static int open_with_keys(const char *priv, const char *pub)
 	booking_options o;
 	ax_options(&b, &o);
 	o.store_url = "memory:";
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	int rc = booking_open(&bk, &o);
 	if (rc != 0)
 		ck_assert_ptr_null(bk);
@@ -1593,7 +1593,7 @@ START_TEST(open_names_the_key_option_that_fails)
 	booking_options o;
 	ax_options(&b, &o);
 	o.store_url = "memory:";
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "jwt_private_key_file"));
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "jwt_private_key_file"));
@@ -1622,7 +1622,7 @@ START_TEST(a_version_1_options_struct_is_accepted)
 	void *o = malloc(v1);
 	ck_assert_ptr_nonnull(o);
 	memcpy(o, &full, v1);
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ck_assert_ok(booking_open(&bk, (const booking_options *)o));
 	char *t = NULL;
 	ck_assert_code(booking_auth_login(&t, NULL, bk, NULL, "a@example.com", AX_PASSWORD), "NOT_SUPPORTED"); /* no keys */
@@ -1634,7 +1634,7 @@ END_TEST
 START_TEST(auth_options_are_range_checked)
 {
 	booking_options o;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	struct {
 		int *field;
 		int value;

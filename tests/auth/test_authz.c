@@ -1,6 +1,6 @@
 /*
  * libbooking — authorization with real tokens, on the store under test
- * (BOOKING_TEST_STORE_URL): customers act on their own bookings only,
+ * (BOOKING_TEST_STORE_URL): customers act on their own reservations only,
  * catalog changes need an admin, and users, revocations and the
  * user.registered event live in every store.
  * SPDX-License-Identifier: MIT
@@ -64,7 +64,7 @@ static void short_tokens_long_leeway(booking_options *o)
 
 static void no_booking_attempt_limit(booking_options *o)
 {
-	o->max_failed_payments_per_booking = -1;
+	o->max_failed_payments_per_reservation = -1;
 }
 
 static void hold_as(const booking_ctx *ctx, const char *label, char id_out[BOOKING_ID_SIZE])
@@ -85,7 +85,7 @@ START_TEST(a_customer_cannot_cancel_another_customers_booking)
 	ck_assert_code(booking_pay(NULL, A.f.bk, &bob, b, "bob-pays", FX_CARD_OK), "FORBIDDEN");
 	ck_assert_int_eq(fx_seat_status(&A.f, "A1"), BOOKING_SEAT_HELD);
 	ck_assert_ok(booking_reservation_cancel(&r, A.f.bk, &alice, b));
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	booking_reservation_free(r);
 	ck_assert_uint_eq(fx_check_violations(&A.f), 0);
 }
@@ -128,7 +128,7 @@ START_TEST(a_customer_holds_pays_and_reads_its_own_booking)
 	booking_payment_free(p);
 	booking_reservation *r = NULL;
 	ck_assert_ok(booking_reservation_get(&r, A.f.bk, &alice, b));
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED);
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED);
 	ck_assert_str_eq(r->user_id, alice_id);
 	booking_reservation_free(r);
 	ck_assert_uint_eq(fx_check_violations(&A.f), 0);
@@ -169,7 +169,7 @@ START_TEST(users_and_emails_are_unique_in_the_store)
 	ck_assert_code(A.f.store->users->user_get_by_email(&u, NULL, A.f.store, "nobody@example.com"), "NOT_FOUND");
 	/* compare-and-set of the hash */
 	ck_assert_code(A.f.store->users->user_set_password_hash(A.f.store, alice_id, "not the hash", "$argon2id$x", 1),
-	               "INVALID_BOOKING_STATE");
+	               "INVALID_STATE");
 	ck_assert_code(A.f.store->users->user_set_password_hash(A.f.store, "01890000-0000-7000-8000-000000000000", NULL,
 	                                                 "$argon2id$x", 1),
 	               "NOT_FOUND");
@@ -252,7 +252,7 @@ START_TEST(a_revocation_outlives_the_leeway_window)
 }
 END_TEST
 
-/* Security item 9: a replay answers 0 only while the booking is paid and confirmed. Every store. */
+/* Security item 9: a replay answers 0 only while the reservation is paid and confirmed. Every store. */
 START_TEST(a_replay_after_a_refund_says_the_payment_changed)
 {
 	char b[BOOKING_ID_SIZE];
@@ -268,31 +268,31 @@ START_TEST(a_replay_after_a_refund_says_the_payment_changed)
 	booking_payment_free(p);
 	p = NULL;
 	ck_assert_ok(booking_payment_refund(NULL, A.f.bk, &admin, pid));
-	ck_assert_code(booking_pay(&p, A.f.bk, &alice, b, "alice-order-1", FX_CARD_OK), "INVALID_BOOKING_STATE");
+	ck_assert_code(booking_pay(&p, A.f.bk, &alice, b, "alice-order-1", FX_CARD_OK), "INVALID_STATE");
 	ck_assert_ptr_null(p);
 	json_t *d = json_loads(booking_error_last()->details_json, 0, NULL);
 	ck_assert_ptr_nonnull(d);
 	ck_assert(json_is_true(json_object_get(d, "replayed")));
 	ck_assert_str_eq(json_string_value(json_object_get(d, "payment_id")), pid);
 	ck_assert_str_eq(json_string_value(json_object_get(d, "payment_status")), "REFUNDED");
-	ck_assert_str_eq(json_string_value(json_object_get(d, "booking_status")), "CANCELLED");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "booking_reservation_status")), "CANCELLED");
 	json_decref(d);
 	ck_assert_int_eq(fx_seat_status(&A.f, "A1"), BOOKING_SEAT_FREE); /* nothing was charged or held again */
 }
 END_TEST
 
-/* Security item 11: failed payment attempts are capped per booking and per user per hour. Every store. */
+/* Security item 11: failed payment attempts are capped per reservation and per user per hour. Every store. */
 START_TEST(failed_payment_attempts_are_capped_per_booking_and_per_user_hour)
 {
 	char b[BOOKING_ID_SIZE], key[64];
 	hold_as(&alice, "A1", b);
-	for (int i = 0; i < 5; i++) { /* the default: 5 failed payments per booking */
+	for (int i = 0; i < 5; i++) { /* the default: 5 failed payments per booking_handle */
 		snprintf(key, sizeof(key), "try-%d", i);
 		ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b, key, FX_CARD_DECLINED), "PAYMENT_DECLINED");
 	}
 	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b, "try-5", FX_CARD_OK), "RATE_LIMITED");
 	ck_assert_int_eq(booking_error_http_status(BOOKING_ERATE_LIMITED), 429);
-	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "max_failed_payments_per_booking"));
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "max_failed_payments_per_reservation"));
 	/* a retry of a key already used is not an attempt: it answers what the key answered */
 	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b, "try-0", FX_CARD_DECLINED), "PAYMENT_DECLINED");
 	/* the refused attempt reached nobody: no payment was recorded for it */
@@ -300,7 +300,7 @@ START_TEST(failed_payment_attempts_are_capped_per_booking_and_per_user_hour)
 	ck_assert_code(booking_pay(&p, A.f.bk, &alice, b, "try-6", FX_CARD_OK), "RATE_LIMITED");
 	ck_assert_int_eq(fx_seat_status(&A.f, "A1"), BOOKING_SEAT_HELD);
 
-	/* per user and hour: 20 by default, across bookings */
+	/* per user and hour: 20 by default, across reservations */
 	char seat[16];
 	int failed = 5;
 	for (int k = 0; failed < 20; k++) {
@@ -321,7 +321,7 @@ START_TEST(failed_payment_attempts_are_capped_per_booking_and_per_user_hour)
 	char bobs[BOOKING_ID_SIZE];
 	hold_as(&bob, "C2", bobs);
 	ck_assert_ok(booking_pay(NULL, A.f.bk, &bob, bobs, "bob-1", FX_CARD_OK));
-	/* an hour later the user's failures have left the window (the booking's stay) */
+	/* an hour later the user's failures have left the window (the reservation's stay) */
 	fx_advance(&A.f, FX_HOUR + FX_SECOND);
 	char later[BOOKING_ID_SIZE];
 	hold_as(&alice, "C3", later);
@@ -333,29 +333,29 @@ END_TEST
 START_TEST(payment_attempt_limits_are_range_checked_and_can_be_off)
 {
 	booking_options o;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	ax_options(&A, &o);
 	o.payment_key_file = fx_payment_key_file();
-	o.max_failed_payments_per_booking = 101;
+	o.max_failed_payments_per_reservation = 101;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
-	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "max_failed_payments_per_booking"));
-	o.max_failed_payments_per_booking = 0;
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "max_failed_payments_per_reservation"));
+	o.max_failed_payments_per_reservation = 0;
 	o.max_failed_payments_per_user_hour = 1001;
 	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "max_failed_payments_per_user_hour"));
 
 	/* 0 in a BOOKING_* variable is "no limit": -1 in the struct */
 	booking_options *env = NULL;
-	setenv("BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING", "0", 1);
+	setenv("BOOKING_MAX_FAILED_PAYMENTS_PER_RESERVATION", "0", 1);
 	setenv("BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", "7", 1);
 	ck_assert_ok(booking_options_from_env(&env));
-	unsetenv("BOOKING_MAX_FAILED_PAYMENTS_PER_BOOKING");
+	unsetenv("BOOKING_MAX_FAILED_PAYMENTS_PER_RESERVATION");
 	unsetenv("BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR");
-	ck_assert_int_eq(env->max_failed_payments_per_booking, -1);
+	ck_assert_int_eq(env->max_failed_payments_per_reservation, -1);
 	ck_assert_int_eq(env->max_failed_payments_per_user_hour, 7);
 	booking_options_free(env);
 
-	/* with the per-booking limit off, a booking takes any number of attempts (the store under test) */
+	/* with the per-booking limit off, a reservation takes any number of attempts (the store under test) */
 	reopen(no_booking_attempt_limit);
 	fx_seed(&A.f);
 	booking_ctx carol = fx_customer("carol");
@@ -373,7 +373,7 @@ START_TEST(payment_attempt_limits_are_range_checked_and_can_be_off)
 END_TEST
 
 /*
- * One rulebook: a late payment answers BOOKING_EXPIRED (410) with one
+ * One rulebook: a late payment answers RESERVATION_EXPIRED (410) with one
  * message whether or not the expiry sweep ran, and the refusals the core
  * decides read the same on every store.
  */
@@ -383,30 +383,30 @@ START_TEST(a_late_payment_answers_the_same_whether_or_not_the_sweep_ran)
 	hold_as(&alice, "A1", b1);
 	hold_as(&alice, "A2", b2);
 	fx_advance(&A.f, 16 * FX_MINUTE); /* both holds ran out; nobody swept */
-	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b1, "late-1", FX_CARD_OK), "BOOKING_EXPIRED");
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b1, "late-1", FX_CARD_OK), "RESERVATION_EXPIRED");
 	char before[512];
 	snprintf(before, sizeof(before), "%s", booking_error_last()->message);
 	size_t n = 0;
 	ck_assert_ok(booking_expire_due(&n, A.f.bk, booking_ctx_system(), 100));
 	ck_assert_uint_eq(n, 2);
-	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b2, "late-2", FX_CARD_OK), "BOOKING_EXPIRED");
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b2, "late-2", FX_CARD_OK), "RESERVATION_EXPIRED");
 	ck_assert_str_eq(booking_error_last()->message, before);
 	ck_assert_int_eq(booking_error_http_status(BOOKING_EEXPIRED), 410);
-	/* a cancelled booking: the same words on every store */
+	/* a cancelled reservation: the same words on every store */
 	char b3[BOOKING_ID_SIZE];
 	hold_as(&alice, "A3", b3);
 	ck_assert_ok(booking_reservation_cancel(NULL, A.f.bk, &alice, b3));
-	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b3, "late-3", FX_CARD_OK), "INVALID_BOOKING_STATE");
-	ck_assert_str_eq(booking_error_last()->message, "a CANCELLED booking cannot be paid");
-	ck_assert_code(booking_reservation_cancel(NULL, A.f.bk, &alice, b3), "INVALID_BOOKING_STATE");
-	ck_assert_str_eq(booking_error_last()->message, "a CANCELLED booking cannot be cancelled");
-	ck_assert_code(booking_reservation_cancel(NULL, A.f.bk, &alice, b1), "INVALID_BOOKING_STATE");
-	ck_assert_str_eq(booking_error_last()->message, "an EXPIRED booking cannot be cancelled");
+	ck_assert_code(booking_pay(NULL, A.f.bk, &alice, b3, "late-3", FX_CARD_OK), "INVALID_STATE");
+	ck_assert_str_eq(booking_error_last()->message, "a CANCELLED reservation cannot be paid");
+	ck_assert_code(booking_reservation_cancel(NULL, A.f.bk, &alice, b3), "INVALID_STATE");
+	ck_assert_str_eq(booking_error_last()->message, "a CANCELLED reservation cannot be cancelled");
+	ck_assert_code(booking_reservation_cancel(NULL, A.f.bk, &alice, b1), "INVALID_STATE");
+	ck_assert_str_eq(booking_error_last()->message, "an EXPIRED reservation cannot be cancelled");
 }
 END_TEST
 
 typedef struct twin {
-	booking *bk;
+	booking_handle *bk;
 	fx_rendezvous *go;
 	int rc;
 } twin;
@@ -460,7 +460,7 @@ START_TEST(a_logout_on_one_handle_is_seen_by_another)
 	o.store_url = A.f.url;
 	o.clock = A.f.clock;
 	o.log_level = BOOKING_LOG_CRITICAL;
-	booking *other = NULL;
+	booking_handle *other = NULL;
 	ck_assert_ok(booking_open(&other, &o));
 	booking_token *t = NULL;
 	ck_assert_ok(booking_auth_verify(&t, other, bob_token));

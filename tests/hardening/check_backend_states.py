@@ -4,7 +4,7 @@
 A backend stores and applies; which states a booking or a payment may be
 in, and what each means, is the core's (doc/rulebook.md). This fails on:
 
-1. a constant of booking_status, booking_saga_state, booking_payment_status
+1. a constant of booking_reservation_status, booking_saga_state, booking_payment_status
    or booking_decline_policy (read from the public headers) anywhere in the
    C code of backends/ (outside comments and string literals);
 2. a column or variable named *status or *saga compared with, or set to, a
@@ -36,7 +36,7 @@ import re
 import sys
 
 STATE_ENUMS = {
-    "include/booking/reservation.h": ["booking_status", "booking_saga_state"],
+    "include/booking/reservation.h": ["booking_reservation_status", "booking_saga_state"],
     "include/booking/payment.h": ["booking_payment_status"],
     "include/booking/options.h": ["booking_decline_policy"],
 }

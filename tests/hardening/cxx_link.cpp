@@ -73,7 +73,7 @@ int main()
 	}
 
 	opts.store_url = "cxx:";
-	booking *bk = nullptr;
+	booking_handle *bk = nullptr;
 	if (booking_open(&bk, &opts) != 0) {
 		std::fprintf(stderr, "booking_open: %s\n", booking_error_last()->message);
 		return 1;

@@ -126,11 +126,11 @@ static void alloc_disarm(void)
 
 typedef struct world {
 	booking_clock *clock;
-	booking *bk;
+	booking_handle *bk;
 	booking_store *store; /* borrowed from bk (for scan) */
 	char movie_id[BOOKING_ID_SIZE], theater_id[BOOKING_ID_SIZE], screen_id[BOOKING_ID_SIZE];
 	char showtime_id[BOOKING_ID_SIZE];
-	char booking_id[BOOKING_ID_SIZE];
+	char reservation_id[BOOKING_ID_SIZE];
 	char payment_id[BOOKING_ID_SIZE];
 	char env_file[64];
 	/* what handlers saw: event ids (plain memory, never the library's) */
@@ -277,7 +277,7 @@ static int do_hold(world *w, const char *const *labels, size_t n)
 	booking_reservation *r = NULL;
 	int rc = booking_hold(&r, w->bk, &alice, w->showtime_id, labels, n);
 	if (rc == 0) {
-		snprintf(w->booking_id, sizeof(w->booking_id), "%s", r->id);
+		snprintf(w->reservation_id, sizeof(w->reservation_id), "%s", r->id);
 		booking_reservation_free(r);
 	}
 	return rc;
@@ -287,7 +287,7 @@ static int do_pay(world *w, const char *key, const char *card)
 {
 	booking_ctx alice = ctx_alice();
 	booking_payment *p = NULL;
-	int rc = booking_pay(&p, w->bk, &alice, w->booking_id, key, card);
+	int rc = booking_pay(&p, w->bk, &alice, w->reservation_id, key, card);
 	if (p) {
 		snprintf(w->payment_id, sizeof(w->payment_id), "%s", p->id);
 		booking_payment_free(p);
@@ -403,7 +403,7 @@ static void setup_events(world *w)
 	int rc = do_pay(w, "key-2", CARD_DECLINED);
 	ck_assert_msg(rc == BOOKING_EPAYMENT_DECLINED, "setup: decline expected, got %d", rc);
 	booking_ctx alice = ctx_alice();
-	SETUP("cancel", booking_reservation_cancel(NULL, w->bk, &alice, w->booking_id));
+	SETUP("cancel", booking_reservation_cancel(NULL, w->bk, &alice, w->reservation_id));
 }
 
 static void setup_relayed(world *w)
@@ -532,7 +532,7 @@ static int run_reservation_read(world *w)
 	booking_ctx alice = ctx_alice();
 	booking_reservation *r = NULL;
 	booking_reservation_list *l = NULL;
-	int rc = booking_reservation_get(&r, w->bk, &alice, w->booking_id);
+	int rc = booking_reservation_get(&r, w->bk, &alice, w->reservation_id);
 	if (rc == 0)
 		rc = booking_reservation_list_for_user(&l, w->bk, &alice, NULL, 0, NULL);
 	booking_reservation_free(r);
@@ -544,7 +544,7 @@ static int run_cancel(world *w)
 {
 	booking_ctx alice = ctx_alice();
 	booking_reservation *r = NULL;
-	int rc = booking_reservation_cancel(&r, w->bk, &alice, w->booking_id);
+	int rc = booking_reservation_cancel(&r, w->bk, &alice, w->reservation_id);
 	booking_reservation_free(r);
 	return rc;
 }
@@ -669,7 +669,7 @@ static int run_options_load(world *w)
 {
 	booking_options *o = NULL;
 	int rc = booking_options_load(&o, w->env_file);
-	if (rc == 0 && (o->booking_expiry_minutes != 25 || !o->lock_url || strcmp(o->lock_url, "memory:") != 0))
+	if (rc == 0 && (o->hold_expiry_minutes != 25 || !o->lock_url || strcmp(o->lock_url, "memory:") != 0))
 		rc = BOOKING_EINTERNAL;
 	booking_options_free(o);
 	return rc;
@@ -904,17 +904,17 @@ static void verify_notify(world *w, int rc)
 	ck_assert_uint_eq(w->seen_count, 3);
 }
 
-/* A booking's state after a failed payment is one a user can go on from. */
+/* A reservation's state after a failed payment is one a user can go on from. */
 static void verify_pay(world *w, int rc)
 {
 	booking_ctx admin = ctx_admin();
 	booking_reservation *r = NULL;
-	ck_assert_int_eq(booking_reservation_get(&r, w->bk, &admin, w->booking_id), 0);
-	booking_status st = r->status;
+	ck_assert_int_eq(booking_reservation_get(&r, w->bk, &admin, w->reservation_id), 0);
+	booking_reservation_status st = r->status;
 	booking_reservation_free(r);
 	if (rc == 0)
-		ck_assert_msg(st == BOOKING_STATUS_CONFIRMED || st == BOOKING_STATUS_PENDING, "status %s after success",
-		              booking_status_name(st));
+		ck_assert_msg(st == BOOKING_RESERVATION_CONFIRMED || st == BOOKING_RESERVATION_PENDING, "status %s after success",
+		              booking_reservation_status_name(st));
 }
 
 static const flow flows[] = {
@@ -952,8 +952,8 @@ static const flow flows[] = {
 #define N_FLOWS (sizeof(flows) / sizeof(flows[0]))
 
 /*
- * Every event in the outbox is whole: a booking event names each seat of
- * its booking, events that explain themselves carry their reason. (An
+ * Every event in the outbox is whole: a reservation event names each seat of
+ * its reservation, events that explain themselves carry their reason. (An
  * allocation failure while building event data used to commit the event
  * with a seat or the reason missing.)
  */
@@ -999,16 +999,16 @@ static void audit_event(world *w, const audited_event *e)
 	ck_assert_msg(e->has_correlation_id, "event %s: no correlation id", e->id);
 	ck_assert_msg(has_text(e->data_json, "\"status\":"), "event %s %s: no status in %s", e->id, e->type,
 	              e->data_json);
-	bool needs_reason = strcmp(e->type, "booking.cancelled") == 0 || strcmp(e->type, "booking.expired") == 0 ||
+	bool needs_reason = strcmp(e->type, "reservation.cancelled") == 0 || strcmp(e->type, "reservation.expired") == 0 ||
 	                    strcmp(e->type, "payment.failed") == 0 || strcmp(e->type, "payment.refunded") == 0;
 	if (needs_reason)
 		ck_assert_msg(has_text(e->data_json, "\"reason\":"), "event %s %s: no reason in %s", e->id, e->type,
 		              e->data_json);
-	if (strcmp(e->aggregate_type, "booking") == 0) {
+	if (strcmp(e->aggregate_type, "reservation") == 0) {
 		booking_ctx admin = ctx_admin();
 		booking_reservation *r = NULL;
 		int rc = booking_reservation_get(&r, w->bk, &admin, e->aggregate_id);
-		ck_assert_msg(rc == 0, "event %s: its booking: %s", e->id, booking_error_last()->message);
+		ck_assert_msg(rc == 0, "event %s: its reservation: %s", e->id, booking_error_last()->message);
 		for (size_t i = 0; i < r->seat_count; i++) {
 			char quoted[BOOKING_LABEL_SIZE + 2];
 			snprintf(quoted, sizeof(quoted), "\"%s\"", r->seats[i]->label);
@@ -1020,8 +1020,8 @@ static void audit_event(world *w, const audited_event *e)
 }
 
 /*
- * Every event in the outbox is whole: a booking event names each seat of
- * its booking, events that explain themselves carry their reason. (An
+ * Every event in the outbox is whole: a reservation event names each seat of
+ * its reservation, events that explain themselves carry their reason. (An
  * allocation failure while building event data used to commit the event
  * with a seat or the reason missing.)
  */

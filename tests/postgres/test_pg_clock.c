@@ -64,13 +64,13 @@ static int64_t db_ms(void)
 	return t;
 }
 
-static int open_handle(booking **out, const booking_clock *clock)
+static int open_handle(booking_handle **out, const booking_clock *clock)
 {
 	booking_options o;
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = store_url();
 	o.payment_key_file = getenv("BOOKING_TEST_PAYMENT_KEY");
-	o.booking_expiry_minutes = HOLD_MINUTES;
+	o.hold_expiry_minutes = HOLD_MINUTES;
 	o.log_level = BOOKING_LOG_WARNING; /* a skewed child logs how far off its clock is */
 	o.clock = clock;
 	return booking_open(out, &o);
@@ -79,12 +79,12 @@ static int open_handle(booking **out, const booking_clock *clock)
 /* ----------------------------------------------------------------------
  * The child: `test_pg_clock --child WHAT ARGS...`, run under faketime.
  * Prints one line: host=<its wall clock> now=<booking_now> rc=<error name>
- * id=<booking id or -> expires_at=<ms> n=<count>.
+ * id=<reservation id or -> expires_at=<ms> n=<count>.
  * ---------------------------------------------------------------------- */
 
 static int child_main(int argc, char **argv)
 {
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_reservation *r = NULL;
 	size_t n = 0;
 	int rc = open_handle(&bk, NULL);
@@ -185,7 +185,7 @@ static void assert_expires_by_db_clock(const child_result *r)
 
 /* ---------------------------------------------------------------------- */
 
-static booking *bk;
+static booking_handle *bk;
 static char showtime_id[BOOKING_ID_SIZE];
 static char key_dir[256], key_path[300];
 
@@ -238,17 +238,17 @@ static void teardown(void)
 	rmdir(key_dir);
 }
 
-static booking_status status_of(const char *id)
+static booking_reservation_status status_of(const char *id)
 {
 	booking_reservation *r = NULL;
 	ck_assert_int_eq(booking_reservation_get(&r, bk, booking_ctx_system(), id), 0);
-	booking_status s = r->status;
+	booking_reservation_status s = r->status;
 	booking_reservation_free(r);
 	return s;
 }
 
-/* Hold `labels` (NULL-terminated) as `user` on `h`; returns the booking id in `id`. */
-static void hold_on(booking *h, const char *user, const char *const *labels, size_t n, char id[BOOKING_ID_SIZE])
+/* Hold `labels` (NULL-terminated) as `user` on `h`; returns the reservation id in `id`. */
+static void hold_on(booking_handle *h, const char *user, const char *const *labels, size_t n, char id[BOOKING_ID_SIZE])
 {
 	booking_ctx ctx;
 	booking_reservation *r = NULL;
@@ -278,7 +278,7 @@ START_TEST(a_fast_host_does_not_take_seats_whose_hold_is_live_by_the_database_cl
 	assert_skewed(&r, SKEW);
 	ck_assert_str_eq(r.rc, "OK");
 	ck_assert_uint_eq(r.n, 0);
-	ck_assert_int_eq(status_of(id), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(id), BOOKING_RESERVATION_PENDING);
 
 	/* a hold it makes lasts 10 minutes by the database's clock, not 25 */
 	snprintf(args, sizeof(args), "hold %s mallory A3", showtime_id);
@@ -303,7 +303,7 @@ START_TEST(a_slow_host_does_not_keep_a_hold_that_is_over_by_the_database_clock)
 
 	/* a hold that ran out a minute ago: made 11 minutes ago (a manual clock wins over the store's) */
 	booking_clock *past = booking_clock_manual_new(db_ms() - 11 * MINUTE);
-	booking *old = NULL;
+	booking_handle *old = NULL;
 	ck_assert_int_eq(open_handle(&old, past), 0);
 	hold_on(old, "carol", labels, 2, id);
 	booking_close(old);
@@ -313,7 +313,7 @@ START_TEST(a_slow_host_does_not_keep_a_hold_that_is_over_by_the_database_clock)
 	snprintf(args, sizeof(args), "pay %s carol carol-1", id);
 	child_result r = run_child("-15m", args);
 	assert_skewed(&r, -SKEW);
-	ck_assert_str_eq(r.rc, "BOOKING_EXPIRED");
+	ck_assert_str_eq(r.rc, "RESERVATION_EXPIRED");
 	assert_following_db(&r);
 
 	/* its seats can be claimed, by the slow host too */
@@ -331,8 +331,8 @@ START_TEST(a_slow_host_does_not_keep_a_hold_that_is_over_by_the_database_clock)
 	assert_skewed(&r, -SKEW);
 	ck_assert_str_eq(r.rc, "OK");
 	ck_assert_uint_ge(r.n, 1);
-	ck_assert_int_eq(status_of(id), BOOKING_STATUS_EXPIRED);
-	ck_assert_int_eq(status_of(dave), BOOKING_STATUS_PENDING);
+	ck_assert_int_eq(status_of(id), BOOKING_RESERVATION_EXPIRED);
+	ck_assert_int_eq(status_of(dave), BOOKING_RESERVATION_PENDING);
 	assert_following_db(&r);
 }
 END_TEST

@@ -10,7 +10,7 @@
  * has live holds the others start and it is killed in the middle of their
  * race. Afterwards, with the
  * killed process's interrupted work resolved (booking_payment_recover),
- * booking_check() finds nothing, sold seats match the confirmed bookings,
+ * booking_check() finds nothing, sold seats match the confirmed reservations,
  * and — on a handle whose manual clock is 6 minutes ahead of the real one
  * (holds last 5) — every seat the killed process held is free on the seat
  * map and can be held again, after which the check still finds nothing.
@@ -53,7 +53,7 @@ typedef struct tally {
 } tally;
 
 typedef struct racer {
-	booking *bk;
+	booking_handle *bk;
 	const char *showtime_id;
 	int proc, thread;
 	unsigned int seed;
@@ -131,14 +131,14 @@ static const char *fx_payment_key_file(void)
 	return paykey_path;
 }
 
-static int open_handle(booking **out, const booking_clock *clock)
+static int open_handle(booking_handle **out, const booking_clock *clock)
 {
 	booking_options o;
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.payment_key_file = fx_payment_key_file();
 	o.store_url = store_url();
 	o.lock_url = lock_url();
-	o.booking_expiry_minutes = EXPIRY_MINUTES;
+	o.hold_expiry_minutes = EXPIRY_MINUTES;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.clock = clock;
 	return booking_open(out, &o);
@@ -246,7 +246,7 @@ static int race_process(const char *showtime_id, int proc, int go_fd, int progre
 	racer racers[THREADS];
 	pthread_t threads[THREADS];
 	tally total;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	char byte;
 
 	memset(&total, 0, sizeof total);
@@ -291,7 +291,7 @@ static void assert_ok(int rc, const char *what)
 
 static void seed(char showtime_id[BOOKING_ID_SIZE])
 {
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_ctx admin;
 	booking_movie *m = NULL;
 	booking_theater *t = NULL;
@@ -319,7 +319,7 @@ static void seed(char showtime_id[BOOKING_ID_SIZE])
 	booking_close(bk);
 }
 
-static size_t violations(booking *bk)
+static size_t violations(booking_handle *bk)
 {
 	booking_check_report *rep = NULL;
 	assert_ok(booking_check(&rep, bk), "check");
@@ -331,8 +331,8 @@ static size_t violations(booking *bk)
 	return n;
 }
 
-/* Seats of every CONFIRMED booking of every racer. */
-static size_t confirmed_seats(booking *bk)
+/* Seats of every CONFIRMED reservation of every racer. */
+static size_t confirmed_seats(booking_handle *bk)
 {
 	booking_ctx admin;
 	size_t n = 0;
@@ -344,9 +344,9 @@ static size_t confirmed_seats(booking *bk)
 			do {
 				booking_reservation_list *l = NULL;
 				assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user, BOOKING_PAGE_MAX, cursor),
-				          "list bookings");
+				          "list reservations");
 				for (size_t k = 0; k < l->count; k++)
-					if (l->items[k]->status == BOOKING_STATUS_CONFIRMED)
+					if (l->items[k]->status == BOOKING_RESERVATION_CONFIRMED)
 						n += l->items[k]->seat_count;
 				snprintf(cursor, sizeof cursor, "%s", l->next_cursor ? l->next_cursor : "");
 				booking_reservation_list_free(l);
@@ -355,18 +355,18 @@ static size_t confirmed_seats(booking *bk)
 	return n;
 }
 
-/* Live seats (PENDING or PAYMENT_PROCESSING) of one page of the victim's bookings, marked in `held`. */
+/* Live seats (PENDING or PAYMENT_PROCESSING) of one page of the victim's reservations, marked in `held`. */
 static int live_seats_of_page(const booking_reservation_list *l, bool held[SEATS])
 {
 	int count = 0;
 	for (size_t k = 0; k < l->count; k++) {
 		const booking_reservation *b = l->items[k];
-		if (b->status != BOOKING_STATUS_PENDING && b->status != BOOKING_STATUS_PAYMENT_PROCESSING)
+		if (b->status != BOOKING_RESERVATION_PENDING && b->status != BOOKING_RESERVATION_PAYMENT_PROCESSING)
 			continue;
 		for (size_t s = 0; s < b->seat_count; s++) {
 			int seat = (b->seats[s]->label[0] - 'A') * 10 + atoi(b->seats[s]->label + 1) - 1;
 			ck_assert_msg(seat >= 0 && seat < SEATS, "odd label %s", b->seats[s]->label);
-			ck_assert_msg(!held[seat], "seat %s in two live bookings of the victim", b->seats[s]->label);
+			ck_assert_msg(!held[seat], "seat %s in two live reservations of the victim", b->seats[s]->label);
 			held[seat] = true;
 			count++;
 		}
@@ -374,8 +374,8 @@ static int live_seats_of_page(const booking_reservation_list *l, bool held[SEATS
 	return count;
 }
 
-/* Seats of the victim's bookings that were live when it died (PENDING or PAYMENT_PROCESSING). */
-static int victim_seats(booking *bk, bool held[SEATS])
+/* Seats of the victim's reservations that were live when it died (PENDING or PAYMENT_PROCESSING). */
+static int victim_seats(booking_handle *bk, bool held[SEATS])
 {
 	booking_ctx admin;
 	int count = 0;
@@ -386,7 +386,7 @@ static int victim_seats(booking *bk, bool held[SEATS])
 		do {
 			booking_reservation_list *l = NULL;
 			assert_ok(booking_reservation_list_for_user(&l, bk, &admin, user, BOOKING_PAGE_MAX, cursor),
-			          "list victim bookings");
+			          "list victim reservations");
 			count += live_seats_of_page(l, held);
 			snprintf(cursor, sizeof cursor, "%s", l->next_cursor ? l->next_cursor : "");
 			booking_reservation_list_free(l);
@@ -469,7 +469,7 @@ START_TEST(killed_process_leaves_no_violation_and_its_seats_come_free)
 	ck_assert_int_gt(sum.taken, 0); /* there was a race */
 
 	/* Now: resolve what the victim left half-done, then every invariant must hold. */
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_ctx admin;
 	booking_ctx_init(&admin, "admin-1", BOOKING_ROLE_ADMIN);
 	assert_ok(open_handle(&bk, NULL), "open");

@@ -246,7 +246,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	booking_uuid_v7(b.id, now);
 	memcpy(b.user_id, user.id, sizeof b.user_id);
 	memcpy(b.showtime_id, showtime.id, sizeof b.showtime_id);
-	b.status = BOOKING_STATUS_PENDING;
+	b.status = BOOKING_RESERVATION_PENDING;
 	b.saga = BOOKING_SAGA_SEATS_RESERVED;
 	b.seats = held_ptrs;
 	b.seat_count = 1;
@@ -255,22 +255,22 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	b.created_at = b.updated_at = now;
 	b.expires_at = now + 900000;
 	b.version = 1;
-	event_init(&created, "booking.created", "booking", b.id, now);
+	event_init(&created, "reservation.created", "reservation", b.id, now);
 	booking_store_hold hold = {&b, now, &created};
 	executions = prepares = 0;
 	assert_ok(st->ledger->hold(NULL, NULL, st, &hold));
 	ck_assert_msg(executions == 1 && prepares <= 1, "hold: %d executions, %d prepares", executions, prepares);
 	for (int64_t version = 1; version <= 2; version++) {
 		booking_store_guard guard = {0};
-		booking_store_booking_set set = {b.id, BOOKING_STATUS_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
+		booking_store_reservation_set set = {b.id, BOOKING_RESERVATION_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
 		booking_store_change change = {0};
 
-		guard.kind = BOOKING_GUARD_BOOKING_VERSION;
+		guard.kind = BOOKING_GUARD_RESERVATION_VERSION;
 		guard.id = b.id;
 		guard.value = version;
 		change.guard_count = 1;
 		change.guards = &guard;
-		change.booking = &set;
+		change.reservation = &set;
 		executions = prepares = 0;
 		assert_ok(st->ledger->apply(NULL, st, &change));
 		ck_assert_msg(executions == 1 && prepares <= 2 - version, "apply: %d executions, %d prepares", executions,
@@ -288,11 +288,11 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	ONE_ROUND_TRIP(st->catalog->showtime_list(st, movie.id, showtime_cb, &n));
 	ONE_ROUND_TRIP(st->catalog->seat_list(st, showtime.id, seat_cb, &n));
 	/* the ledger */
-	ONE_ROUND_TRIP((st->ledger->booking_get(&r, st, b.id), booking_reservation_free(r)));
-	ONE_ROUND_TRIP(st->ledger->booking_list_by_user(st, user.id, 0, NULL, 10, booking_cb, &n));
-	ONE_ROUND_TRIP(st->ledger->booking_list_by_user(st, user.id, now + 1, b.id, 10,
+	ONE_ROUND_TRIP((st->ledger->reservation_get(&r, st, b.id), booking_reservation_free(r)));
+	ONE_ROUND_TRIP(st->ledger->reservation_list_by_user(st, user.id, 0, NULL, 10, booking_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->reservation_list_by_user(st, user.id, now + 1, b.id, 10,
 	                                                booking_cb, &n));
-	ONE_ROUND_TRIP(st->ledger->booking_list_by_status(st, BOOKING_STATUS_PENDING, now + 900000, 10,
+	ONE_ROUND_TRIP(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, now + 900000, 10,
 	                                                  booking_cb, &n));
 	ONE_ROUND_TRIP(st->ledger->idempotency_get(&idem, st, user.id, "key-1"));
 	ONE_ROUND_TRIP(st->ledger->payment_get(&p, st, b.id));
@@ -342,7 +342,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	ck_assert_str_eq(sh->prices[1]->category, "premium");
 	ck_assert_int_eq(sh->prices[1]->amount, 1850);
 	booking_showtime_free(sh);
-	assert_ok(st->ledger->booking_get(&r, st, b.id));
+	assert_ok(st->ledger->reservation_get(&r, st, b.id));
 	ck_assert_uint_eq(r->seat_count, 1);
 	ck_assert_str_eq(r->seats[0]->label, "A1");
 	ck_assert_int_eq(r->version, 3);

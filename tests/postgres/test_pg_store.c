@@ -170,7 +170,7 @@ static void hold_init(hold_req *h, const world *w, const char *user, const char 
 	booking_uuid_v7(h->r.id, T0);
 	snprintf(h->r.user_id, sizeof h->r.user_id, "%s", user);
 	memcpy(h->r.showtime_id, w->showtime_id, BOOKING_ID_SIZE);
-	h->r.status = BOOKING_STATUS_PENDING;
+	h->r.status = BOOKING_RESERVATION_PENDING;
 	h->r.saga = BOOKING_SAGA_SEATS_RESERVED;
 	snprintf(h->seat.label, sizeof h->seat.label, "%s", label);
 	h->r.seat_count = 1;
@@ -182,14 +182,14 @@ static void hold_init(hold_req *h, const world *w, const char *user, const char 
 	h->r.expires_at = T0 + 15 * MINUTE;
 	h->r.version = 1;
 	booking_uuid_v7(h->ev.id, T0);
-	h->ev.type = "booking.created";
-	h->ev.aggregate_type = "booking";
+	h->ev.type = "reservation.created";
+	h->ev.aggregate_type = "reservation";
 	memcpy(h->ev.aggregate_id, h->r.id, BOOKING_ID_SIZE);
 	h->ev.occurred_at = T0;
 	h->ev.correlation_id = "c";
 	h->ev.traceparent = "";
 	h->ev.data_json = "{}";
-	h->req.booking = &h->r;
+	h->req.reservation = &h->r;
 	h->req.now = T0;
 	h->req.event = &h->ev;
 }
@@ -201,21 +201,21 @@ static int hold_send(booking_store *st, hold_req *h)
 	return st->ledger->hold(taken, &n, st, &h->req);
 }
 
-static int cancel_send(booking_store *st, const char *booking_id)
+static int cancel_send(booking_store *st, const char *reservation_id)
 {
 	booking_event_record ev;
 	memset(&ev, 0, sizeof ev);
 	booking_uuid_v7(ev.id, T0);
-	ev.type = "booking.cancelled";
-	ev.aggregate_type = "booking";
-	snprintf(ev.aggregate_id, sizeof ev.aggregate_id, "%s", booking_id);
+	ev.type = "reservation.cancelled";
+	ev.aggregate_type = "reservation";
+	snprintf(ev.aggregate_id, sizeof ev.aggregate_id, "%s", reservation_id);
 	ev.occurred_at = T0 + 1;
 	ev.correlation_id = "c";
 	ev.traceparent = "";
 	ev.data_json = "{}";
-	booking_store_guard g = {BOOKING_GUARD_BOOKING_VERSION, booking_id, 1, NULL};
-	booking_store_booking_set set = {booking_id, BOOKING_STATUS_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
-	booking_store_seat_move move = {booking_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
+	booking_store_guard g = {BOOKING_GUARD_RESERVATION_VERSION, reservation_id, 1, NULL};
+	booking_store_reservation_set set = {reservation_id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
+	booking_store_seat_move move = {reservation_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL, NULL};
 	return st->ledger->apply(NULL, st, &c);
 }
@@ -223,9 +223,9 @@ static int cancel_send(booking_store *st, const char *booking_id)
 static bool booking_exists(booking_store *st, const char *id)
 {
 	booking_reservation *r = NULL;
-	int rc = st->ledger->booking_get(&r, st, id);
+	int rc = st->ledger->reservation_get(&r, st, id);
 	booking_reservation_free(r);
-	ck_assert_msg(rc == 0 || rc == BOOKING_EBOOKING_NOT_FOUND, "booking_get: %s", booking_error_name(rc));
+	ck_assert_msg(rc == 0 || rc == BOOKING_ERESERVATION_NOT_FOUND, "reservation_get: %s", booking_error_name(rc));
 	return rc == 0;
 }
 
@@ -296,7 +296,7 @@ START_TEST(a_schema_newer_than_the_code_is_refused)
 	st->free(st);
 
 	booking_options o;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = url;
 	o.log_level = BOOKING_LOG_CRITICAL;
@@ -347,7 +347,7 @@ END_TEST
 
 /*
  * Issue 11: no state of the domain in the schema. Version 5 replaces the
- * partial indexes that named states (PENDING bookings, PROCESSING and
+ * partial indexes that named states (PENDING reservations, PROCESSING and
  * FAILED payments) with indexes led by status, on a new schema and on one
  * that version 4 left; a new schema never has the functions that decided.
  */
@@ -850,8 +850,8 @@ START_TEST(a_cancel_whose_reply_was_lost_is_settled_as_committed)
 	ck_assert_ok(cancel_send(w.st, b.r.id));
 	ck_assert_int_eq(atomic_load(&p.cuts), 1);
 	booking_reservation *r = NULL;
-	ck_assert_ok(w.st->ledger->booking_get(&r, w.st, b.r.id));
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CANCELLED);
+	ck_assert_ok(w.st->ledger->reservation_get(&r, w.st, b.r.id));
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CANCELLED);
 	booking_reservation_free(r);
 	w.st->free(w.st);
 	proxy_stop(&p);

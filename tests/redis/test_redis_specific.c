@@ -172,7 +172,7 @@ START_TEST(scripts_are_reloaded_after_script_flush)
 	booking_event_publisher *p = pub_open(stream_url, NULL);
 	seen s = {0};
 	unique(ev);
-	ck_assert_ok(p->publish(p, ev, "booking.created", "{}"));
+	ck_assert_ok(p->publish(p, ev, "reservation.created", "{}"));
 	freeReplyObject(raw(rc, "SCRIPT FLUSH"));
 	ck_assert_ok(p->read_group(p, "g", "c1", 10, take, &s));
 	ck_assert_uint_eq(s.n, 1);
@@ -476,7 +476,7 @@ START_TEST(parameters_are_percent_decoded)
 	url_with(url, sizeof(url), redis_url(), query);
 	booking_event_publisher *p = pub_open(url, NULL);
 	unique(ev);
-	ck_assert_ok(p->publish(p, ev, "booking.created", "{}"));
+	ck_assert_ok(p->publish(p, ev, "reservation.created", "{}"));
 	redisContext *rc = raw_connect(redis_url());
 	redisReply *r = raw(rc, "XLEN %s", stream);
 	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
@@ -530,7 +530,7 @@ START_TEST(over_delivered_message_goes_to_the_dead_letter_stream)
 	seen s = {0};
 
 	unique(ev);
-	ck_assert_ok(p->publish(p, ev, "booking.created", "{\"poison\":true}"));
+	ck_assert_ok(p->publish(p, ev, "reservation.created", "{\"poison\":true}"));
 	ck_assert_ok(p->read_group(p, "g", "c1", 10, take, &s)); /* delivery 1, never acked */
 	ck_assert_ok(p->claim_stale(p, "g", "c2", 0, 10, take, &s)); /* delivery 2 */
 	ck_assert_uint_eq(s.n, 2);
@@ -572,7 +572,7 @@ START_TEST(stream_length_is_bounded_by_maxlen)
 	booking_event_publisher *p = pub_open(url, NULL);
 	for (int i = 0; i < 1000; i++) {
 		unique(ev);
-		ck_assert_ok(p->publish(p, ev, "booking.created", "{}"));
+		ck_assert_ok(p->publish(p, ev, "reservation.created", "{}"));
 	}
 	redisContext *rc = raw_connect(redis_url());
 	redisReply *r = raw(rc, "XLEN test:maxlen:%s", u);

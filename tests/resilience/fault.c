@@ -161,7 +161,7 @@ void ft_big_showtime(fx *f, const char *layout, char showtime_id[BOOKING_ID_SIZE
 	booking_screen_free(s);
 }
 
-double ft_metric(booking *bk, const char *series)
+double ft_metric(booking_handle *bk, const char *series)
 {
 	char *text = NULL;
 	ck_assert_ok(booking_metrics(&text, bk));
@@ -180,7 +180,7 @@ double ft_metric(booking *bk, const char *series)
 	return v;
 }
 
-void ft_breaker_state(booking *bk, const char *dependency, char state[16])
+void ft_breaker_state(booking_handle *bk, const char *dependency, char state[16])
 {
 	char *text = NULL;
 	ck_assert_ok(booking_health(&text, bk));
@@ -216,7 +216,7 @@ static int on_payment(const booking_payment *p, void *payload)
 static int on_booking(const booking_reservation *b, void *payload)
 {
 	ft_money *m = payload;
-	if (b->status == BOOKING_STATUS_CONFIRMED) {
+	if (b->status == BOOKING_RESERVATION_CONFIRMED) {
 		m->confirmed++;
 		m->confirmed_total += b->total_amount;
 	}
@@ -230,7 +230,7 @@ void ft_money_of(fx *f, ft_money *m)
 	memset(m, 0, sizeof(*m));
 	memset(&cbs, 0, sizeof(cbs));
 	cbs.payment = on_payment;
-	cbs.booking = on_booking;
+	cbs.reservation = on_booking;
 	if (!st) {
 		ck_assert_ok(booking_store_open(&own, f->url, NULL));
 		st = own;

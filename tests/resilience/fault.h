@@ -50,9 +50,9 @@ long ft_psql_close(FILE *psql, const char *outfile);
 void ft_big_showtime(fx *f, const char *layout, char showtime_id[BOOKING_ID_SIZE]);
 
 /* The value of one series of booking_metrics() (name and labels as printed), -1 when absent. */
-double ft_metric(booking *bk, const char *series);
+double ft_metric(booking_handle *bk, const char *series);
 /* The breaker state of a dependency from booking_health(): "CLOSED", ... */
-void ft_breaker_state(booking *bk, const char *dependency, char state[16]);
+void ft_breaker_state(booking_handle *bk, const char *dependency, char state[16]);
 
 /* Payments of the whole store by status, and the sums of invariant 6 (f->store->scan). */
 typedef struct ft_money {

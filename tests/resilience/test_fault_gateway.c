@@ -27,7 +27,7 @@ static const char *const cards[4] = {FX_CARD_OK, FX_CARD_TIMEOUT, FX_CARD_LOST_R
 
 typedef struct pay_rec {
 	char user[16];
-	char booking_id[BOOKING_ID_SIZE];
+	char reservation_id[BOOKING_ID_SIZE];
 	char key[24];
 	const char *card;
 	int rc;     /* what booking_pay answered first */
@@ -70,10 +70,10 @@ static void *buyer(void *p)
 		booking_ctx ctx = fx_customer(rec->user);
 		int rc = booking_hold(&b, r->f->bk, &ctx, r->showtime, labels, 1);
 		ck_assert_msg(rc == 0, "hold %s: %s", label, booking_error_name(rc));
-		snprintf(rec->booking_id, sizeof(rec->booking_id), "%s", b->id);
+		snprintf(rec->reservation_id, sizeof(rec->reservation_id), "%s", b->id);
 		booking_reservation_free(b);
 		int64_t t0 = ft_mono_ms();
-		rec->rc = booking_pay(NULL, r->f->bk, &ctx, rec->booking_id, rec->key, rec->card);
+		rec->rc = booking_pay(NULL, r->f->bk, &ctx, rec->reservation_id, rec->key, rec->card);
 		rec->ms = ft_mono_ms() - t0;
 	}
 	return NULL;
@@ -192,7 +192,7 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 	for (int i = 0; i < PAYMENTS; i++) {
 		pay_rec *rec = &r.recs[i];
 		booking_payment pays[4];
-		ck_assert_uint_eq(fx_payments_of(&f, rec->booking_id, pays, 4), 1);
+		ck_assert_uint_eq(fx_payments_of(&f, rec->reservation_id, pays, 4), 1);
 		int truth = gateway_truth(gw, pays[0].id);
 		if (truth == 1)
 			ck_assert_msg(pays[0].status == BOOKING_PAYMENT_SUCCEEDED || pays[0].status == BOOKING_PAYMENT_REFUNDED,
@@ -205,7 +205,7 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 			ck_assert_int_eq(truth, -1); /* the timeout card never charges */
 		booking_ctx ctx = fx_customer(rec->user);
 		booking_payment *again = NULL;
-		int rc = booking_pay(&again, f.bk, &ctx, rec->booking_id, rec->key, rec->card);
+		int rc = booking_pay(&again, f.bk, &ctx, rec->reservation_id, rec->key, rec->card);
 		if (pays[0].status == BOOKING_PAYMENT_SUCCEEDED) {
 			ck_assert_msg(rc == 0, "retry of a succeeded payment: %s", booking_error_name(rc));
 			ck_assert_str_eq(again->id, pays[0].id);
@@ -213,7 +213,7 @@ START_TEST(interrupted_payments_are_resolved_by_recovery_and_the_money_adds_up)
 			ck_assert_msg(rc < 0, "retry of a %s payment succeeded", booking_payment_status_name(pays[0].status));
 		}
 		booking_payment_free(again);
-		ck_assert_uint_eq(fx_payments_of(&f, rec->booking_id, pays, 4), 1);
+		ck_assert_uint_eq(fx_payments_of(&f, rec->reservation_id, pays, 4), 1);
 	}
 
 	ft_money_of(&f, &m);

@@ -42,7 +42,7 @@ static bool refused_by_breaker(void)
 
 typedef struct pay_rec {
 	char user[16];
-	char booking_id[BOOKING_ID_SIZE]; /* "" when the hold failed */
+	char reservation_id[BOOKING_ID_SIZE]; /* "" when the hold failed */
 	char key[24];
 	const char *card;
 	int hold_rc, pay_rc;
@@ -86,9 +86,9 @@ static void *buyer(void *p)
 		if (rec->hold_rc == BOOKING_ESEAT_ALREADY_BOOKED)
 			continue; /* an earlier try committed before its reply was lost: the seat is ours but unknown */
 		if (rec->hold_rc == 0) {
-			snprintf(rec->booking_id, sizeof(rec->booking_id), "%s", b->id);
+			snprintf(rec->reservation_id, sizeof(rec->reservation_id), "%s", b->id);
 			booking_reservation_free(b);
-			rec->pay_rc = booking_pay(NULL, r->f->bk, &ctx, rec->booking_id, rec->key, rec->card);
+			rec->pay_rc = booking_pay(NULL, r->f->bk, &ctx, rec->reservation_id, rec->key, rec->card);
 		}
 	}
 	return NULL;
@@ -214,10 +214,10 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 	int retried_ok = 0, retried_failed = 0, absent = 0, recorded = 0;
 	for (int i = 0; i < PAYMENTS; i++) {
 		pay_rec *rec = &r.recs[i];
-		if (!rec->booking_id[0])
+		if (!rec->reservation_id[0])
 			continue;
 		booking_payment before[4], after[4], *p = NULL;
-		size_t n_before = fx_payments_of(&f, rec->booking_id, before, 4);
+		size_t n_before = fx_payments_of(&f, rec->reservation_id, before, 4);
 		ck_assert_uint_le(n_before, 1);
 		if (n_before)
 			recorded++;
@@ -227,7 +227,7 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 			ck_assert_msg(n_before == 1 && before[0].status == BOOKING_PAYMENT_SUCCEEDED,
 			              "payment %d answered success but is not recorded as such", i);
 		booking_ctx ctx = fx_customer(rec->user);
-		int rc = booking_pay(&p, f.bk, &ctx, rec->booking_id, rec->key, rec->card);
+		int rc = booking_pay(&p, f.bk, &ctx, rec->reservation_id, rec->key, rec->card);
 		for (int tries = 0; (rc == BOOKING_EUNAVAILABLE || rc == BOOKING_EEXTERNAL) && processing_count(&f) && tries < 5;
 		     tries++) {
 			/* a retry for a key never used before is a new payment; a lost reply card leaves it to recovery */
@@ -235,9 +235,9 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 			ck_assert_ok(booking_payment_recover(NULL, f.bk, &sys, 0));
 			booking_payment_free(p);
 			p = NULL;
-			rc = booking_pay(&p, f.bk, &ctx, rec->booking_id, rec->key, rec->card);
+			rc = booking_pay(&p, f.bk, &ctx, rec->reservation_id, rec->key, rec->card);
 		}
-		size_t n_after = fx_payments_of(&f, rec->booking_id, after, 4);
+		size_t n_after = fx_payments_of(&f, rec->reservation_id, after, 4);
 		ck_assert_uint_eq(n_after, 1); /* one key, one payment */
 		if (n_before == 1)
 			ck_assert_str_eq(after[0].id, before[0].id);
@@ -251,8 +251,8 @@ START_TEST(terminated_connections_leave_each_payment_whole_or_absent)
 			retried_failed++;
 		}
 		booking_payment_free(p);
-		booking_reservation *b = fx_booking(&f, rec->booking_id);
-		ck_assert_int_eq(b->status == BOOKING_STATUS_CONFIRMED, after[0].status == BOOKING_PAYMENT_SUCCEEDED);
+		booking_reservation *b = fx_booking(&f, rec->reservation_id);
+		ck_assert_int_eq(b->status == BOOKING_RESERVATION_CONFIRMED, after[0].status == BOOKING_PAYMENT_SUCCEEDED);
 		booking_reservation_free(b);
 	}
 	ft_money m;
@@ -283,7 +283,7 @@ END_TEST
 
 #define THRESHOLD 3
 
-static int64_t opened_at(booking *bk)
+static int64_t opened_at(booking_handle *bk)
 {
 	char *text = NULL;
 	ck_assert_ok(booking_health(&text, bk));
@@ -360,7 +360,7 @@ START_TEST(a_stopped_server_opens_the_circuit_and_a_restarted_one_closes_it)
 	/* the breaker (checked above) answers without a connect attempt; loose bound, no timing test */
 	ck_assert_msg(fast_max < 1000, "a refusal took %lld ms", (long long)fast_max);
 	double rejected = ft_metric(f.bk, "booking_backend_calls_total{dependency=\"store\",op=\"hold\",result=\"rejected\"}") +
-	                  ft_metric(f.bk, "booking_backend_calls_total{dependency=\"store\",op=\"booking_get\",result=\"rejected\"}");
+	                  ft_metric(f.bk, "booking_backend_calls_total{dependency=\"store\",op=\"reservation_get\",result=\"rejected\"}");
 	ck_assert_int_eq((int)rejected, 20);
 	/* a passed deadline: refused before anything */
 	bob.deadline_ms = booking_now(f.bk) - 1;

@@ -136,7 +136,7 @@ START_TEST(no_log_line_contains_a_card_a_key_a_password_or_a_token)
 	o.store = st;
 	{
 		/* without Redis in the build, the memory lock manager (the URL's password still went through open) */
-		booking *probe = NULL;
+		booking_handle *probe = NULL;
 		booking_options p = o;
 		p.store = NULL;
 		p.store_url = "memory:";

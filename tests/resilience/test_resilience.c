@@ -24,7 +24,7 @@
 
 typedef struct flaky {
 	atomic_int fail; /* the code every instrumented member answers; 0: the real store answers */
-	atomic_int hold, booking_get, apply, scan;
+	atomic_int hold, reservation_get, apply, scan;
 	int (*hold_fn)(booking_seat_ref *, size_t *, booking_store *, const booking_store_hold *);
 	int (*booking_get_fn)(booking_reservation **, booking_store *, const char *);
 	int (*apply_fn)(size_t *, booking_store *, const booking_store_change *);
@@ -46,9 +46,9 @@ static int fl_hold(booking_seat_ref *taken, size_t *n, booking_store *st, const 
 	return atomic_load(&F.fail) ? injected() : F.hold_fn(taken, n, st, req);
 }
 
-static int fl_booking_get(booking_reservation **out, booking_store *st, const char *id)
+static int fl_reservation_get(booking_reservation **out, booking_store *st, const char *id)
 {
-	atomic_fetch_add(&F.booking_get, 1);
+	atomic_fetch_add(&F.reservation_get, 1);
 	return atomic_load(&F.fail) ? injected() : F.booking_get_fn(out, st, id);
 }
 
@@ -70,12 +70,12 @@ static booking_store *flaky_store(void)
 	ck_assert_ok(booking_store_open(&st, "memory:", NULL));
 	memset(&F, 0, sizeof(F));
 	F.hold_fn = st->ledger->hold;
-	F.booking_get_fn = st->ledger->booking_get;
+	F.booking_get_fn = st->ledger->reservation_get;
 	F.apply_fn = st->ledger->apply;
 	F.scan_fn = st->scan;
 	F.ledger = *st->ledger; /* the store's table is shared and const: patch a copy */
 	F.ledger.hold = fl_hold;
-	F.ledger.booking_get = fl_booking_get;
+	F.ledger.reservation_get = fl_reservation_get;
 	F.ledger.apply = fl_apply;
 	st->ledger = &F.ledger;
 	st->scan = fl_scan;
@@ -182,7 +182,7 @@ START_TEST(breaker_opens_after_n_failures_and_then_answers_without_calling_the_s
 	ck_assert_store_state(&f, "OPEN");
 
 	/* open: SERVICE_UNAVAILABLE at once, and the store is never called */
-	int holds = atomic_load(&F.hold), gets = atomic_load(&F.booking_get);
+	int holds = atomic_load(&F.hold), gets = atomic_load(&F.reservation_get);
 	for (int i = 0; i < 5; i++) {
 		ck_assert_code(fx_hold(&f, NULL, "bob", "A2"), "SERVICE_UNAVAILABLE");
 		ck_assert_msg(refused_by_breaker(), "refusal %d: %s", i, booking_error_last()->details_json);
@@ -191,7 +191,7 @@ START_TEST(breaker_opens_after_n_failures_and_then_answers_without_calling_the_s
 	booking_ctx alice = fx_customer("alice");
 	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "SERVICE_UNAVAILABLE");
 	ck_assert_int_eq(atomic_load(&F.hold), holds);
-	ck_assert_int_eq(atomic_load(&F.booking_get), gets);
+	ck_assert_int_eq(atomic_load(&F.reservation_get), gets);
 
 	json_t *h = health(&f);
 	ck_assert_str_eq(json_string_value(json_object_get(h, "status")), "unavailable");
@@ -295,11 +295,11 @@ START_TEST(domain_errors_never_open_the_circuit)
 	atomic_store(&F.fail, BOOKING_ESEAT_ALREADY_BOOKED);
 	for (int i = 0; i < 10; i++)
 		ck_assert_code(fx_hold(&f, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
-	atomic_store(&F.fail, BOOKING_EBOOKING_NOT_FOUND);
+	atomic_store(&F.fail, BOOKING_ERESERVATION_NOT_FOUND);
 	booking_ctx alice = fx_customer("alice");
 	booking_reservation *r = NULL;
 	for (int i = 0; i < 10; i++)
-		ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "BOOKING_NOT_FOUND");
+		ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "RESERVATION_NOT_FOUND");
 	ck_assert_store_state(&f, "CLOSED");
 	ck_assert_int_eq(atomic_load(&F.hold), 11);
 	/* and a success in between resets the count of consecutive failures */
@@ -334,7 +334,7 @@ START_TEST(transient_read_failures_are_retried_up_to_the_attempts)
 	atomic_store(&F.fail, BOOKING_EUNAVAILABLE);
 	int64_t before = booking_now(f.bk);
 	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "SERVICE_UNAVAILABLE");
-	ck_assert_int_eq(atomic_load(&F.booking_get), 3);
+	ck_assert_int_eq(atomic_load(&F.reservation_get), 3);
 	ck_assert_int_eq((int)metric(&f, "booking_retries_total{dependency=\"store\"}"), 2);
 	/* full jitter: each backoff is at most 40 ms, then 80 ms (the manual clock moved that much at most) */
 	ck_assert_int_le(booking_now(f.bk) - before, 120);
@@ -363,9 +363,9 @@ START_TEST(domain_errors_and_writes_are_never_retried)
 	fx_open(&f, &o);
 	fx_seed(&f);
 	fx_hold_ok(&f, "alice", "A1", b);
-	atomic_store(&F.fail, BOOKING_EBOOKING_NOT_FOUND);
-	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "BOOKING_NOT_FOUND");
-	ck_assert_int_eq(atomic_load(&F.booking_get), 1);
+	atomic_store(&F.fail, BOOKING_ERESERVATION_NOT_FOUND);
+	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "RESERVATION_NOT_FOUND");
+	ck_assert_int_eq(atomic_load(&F.reservation_get), 1);
 	/* a hold may have committed before its answer was lost: never blindly repeated */
 	int holds = atomic_load(&F.hold);
 	atomic_store(&F.fail, BOOKING_EUNAVAILABLE);
@@ -389,7 +389,7 @@ START_TEST(a_passed_deadline_answers_service_unavailable_without_calling_the_sto
 	alice.deadline_ms = booking_now(f.bk);
 	ck_assert_code(booking_reservation_get(&r, f.bk, &alice, b), "SERVICE_UNAVAILABLE");
 	ck_assert_ptr_nonnull(strstr(booking_error_last()->details_json, "deadline"));
-	ck_assert_int_eq(atomic_load(&F.booking_get), 0);
+	ck_assert_int_eq(atomic_load(&F.reservation_get), 0);
 	/* a deadline in the future lets it through */
 	alice.deadline_ms = booking_now(f.bk) + FX_SECOND;
 	ck_assert_ok(booking_reservation_get(&r, f.bk, &alice, b));
@@ -426,7 +426,7 @@ START_TEST(a_charge_that_went_through_is_recorded_past_the_deadline)
 	(void)booking_pay(NULL, f.bk, &alice, b, "late-key", FX_CARD_OK);
 	ck_assert_int_eq(fx_gateway_charges(gw), 1);
 	booking_reservation *r = fx_booking(&f, b);
-	ck_assert_int_eq(r->status, BOOKING_STATUS_CONFIRMED); /* not left PAYMENT_PROCESSING */
+	ck_assert_int_eq(r->status, BOOKING_RESERVATION_CONFIRMED); /* not left PAYMENT_PROCESSING */
 	booking_reservation_free(r);
 	booking_payment p[2];
 	ck_assert_uint_eq(fx_payments_of(&f, b, p, 2), 1);
@@ -588,7 +588,7 @@ END_TEST
 static int fail_twice(const booking_event *ev, void *payload)
 {
 	(void)payload;
-	if (strcmp(ev->type, "booking.created") == 0 && ev->delivery < 3)
+	if (strcmp(ev->type, "reservation.created") == 0 && ev->delivery < 3)
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "not yet");
 	return 0;
 }
@@ -727,7 +727,7 @@ typedef struct seen_event {
 static int keep_event(const booking_event *ev, void *payload)
 {
 	seen_event *s = payload;
-	if (strcmp(ev->type, "booking.created") == 0) {
+	if (strcmp(ev->type, "reservation.created") == 0) {
 		snprintf(s->type, sizeof(s->type), "%s", ev->type);
 		snprintf(s->traceparent, sizeof(s->traceparent), "%s", ev->traceparent);
 		snprintf(s->correlation_id, sizeof(s->correlation_id), "%s", ev->correlation_id);
@@ -867,7 +867,7 @@ START_TEST(options_of_version_2_are_still_accepted)
 	size_t size = offsetof(booking_options, circuit_breaker_success_threshold);
 	unsigned char *o = calloc(1, size); /* under valgrind, a read past its end is an error */
 	unsigned int version = 2;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	memcpy(o, &version, sizeof(version));
 	ck_assert_ok(booking_open(&bk, (const booking_options *)(void *)o));
 	char *text = NULL;

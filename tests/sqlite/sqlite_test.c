@@ -33,10 +33,10 @@ void sqt_db_cleanup(sqt_db *db)
 	rmdir(db->dir);
 }
 
-booking *sqt_open(const sqt_db *db, booking_store **store_out)
+booking_handle *sqt_open(const sqt_db *db, booking_store **store_out)
 {
 	booking_options opts;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 
 	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	opts.store_url = db->url;
@@ -68,7 +68,7 @@ booking_ctx sqt_customer(const char *user_id)
 	return ctx;
 }
 
-void sqt_seed(booking *bk, const char *layout, char showtime_id[BOOKING_ID_SIZE])
+void sqt_seed(booking_handle *bk, const char *layout, char showtime_id[BOOKING_ID_SIZE])
 {
 	booking_ctx admin = sqt_admin();
 	booking_movie *movie = NULL;
@@ -149,7 +149,7 @@ void sqt_sql_text(const char *path, const char *sql, char *out, size_t n)
 	sqlite3_close(db);
 }
 
-size_t sqt_check_violations(booking *bk)
+size_t sqt_check_violations(booking_handle *bk)
 {
 	booking_check_report *r = NULL;
 	size_t n;

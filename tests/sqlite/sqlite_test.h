@@ -33,10 +33,10 @@ void sqt_db_cleanup(sqt_db *db);
  * `store_out` is not NULL it receives a borrowed pointer to the handle's
  * store (the test opens the store itself and hands it over) for raw reads.
  */
-booking *sqt_open(const sqt_db *db, booking_store **store_out);
+booking_handle *sqt_open(const sqt_db *db, booking_store **store_out);
 
 /* Seed a movie, theater, screen `layout` and a showtime tomorrow; writes its id. */
-void sqt_seed(booking *bk, const char *layout, char showtime_id[BOOKING_ID_SIZE]);
+void sqt_seed(booking_handle *bk, const char *layout, char showtime_id[BOOKING_ID_SIZE]);
 
 booking_ctx sqt_admin(void);
 booking_ctx sqt_customer(const char *user_id);
@@ -49,7 +49,7 @@ int64_t sqt_sql_int(const char *path, const char *sql);
 void sqt_sql_text(const char *path, const char *sql, char *out, size_t n);
 
 /* Number of violations booking_check() reports (each printed to stderr). */
-size_t sqt_check_violations(booking *bk);
+size_t sqt_check_violations(booking_handle *bk);
 
 /* A label of a layout "A-?:10" by index: 0 → A1, 13 → B4. */
 void sqt_label(int index, char out[BOOKING_LABEL_SIZE]);

@@ -1,7 +1,7 @@
 /*
  * SQLite store — a process holding and cancelling seats in a loop is
  * SIGKILLed at random moments, several times. Each transaction is all or
- * nothing: afterwards booking_check() finds nothing, and every booking
+ * nothing: afterwards booking_check() finds nothing, and every reservation
  * holds all of its seats or none of them.
  * SPDX-License-Identifier: MIT
  */
@@ -23,7 +23,7 @@ static int victim(const char *url, const char *showtime_id, int round, int ready
 	char ids[64][BOOKING_ID_SIZE], users[USERS][32];
 	unsigned int seed = (unsigned int)(getpid() * 2654435761u);
 	booking_options opts;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	int nids = 0;
 
 	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
@@ -64,13 +64,13 @@ static int victim(const char *url, const char *showtime_id, int round, int ready
 /* What scan() saw. */
 typedef struct seen_seat {
 	char label[BOOKING_LABEL_SIZE];
-	char booking_id[BOOKING_ID_SIZE];
+	char reservation_id[BOOKING_ID_SIZE];
 	booking_seat_status status;
 } seen_seat;
 
 typedef struct seen_booking {
 	char id[BOOKING_ID_SIZE];
-	booking_status status;
+	booking_reservation_status status;
 	int64_t expires_at;
 	size_t seat_count;
 	char labels[MAX_SEATS][BOOKING_LABEL_SIZE];
@@ -80,7 +80,7 @@ typedef struct seen {
 	seen_seat seats[SEATS];
 	size_t seat_count;
 	seen_booking *bookings;
-	size_t booking_count, booking_cap;
+	size_t reservation_count, booking_cap;
 } seen;
 
 static int on_seat(const char *showtime_id, const booking_store_seat *seat, void *payload)
@@ -90,7 +90,7 @@ static int on_seat(const char *showtime_id, const booking_store_seat *seat, void
 	(void)showtime_id;
 	ck_assert_int_lt(s->seat_count, SEATS);
 	memcpy(s->seats[s->seat_count].label, seat->label, BOOKING_LABEL_SIZE);
-	memcpy(s->seats[s->seat_count].booking_id, seat->booking_id, BOOKING_ID_SIZE);
+	memcpy(s->seats[s->seat_count].reservation_id, seat->reservation_id, BOOKING_ID_SIZE);
 	s->seats[s->seat_count++].status = seat->status;
 	return 0;
 }
@@ -100,12 +100,12 @@ static int on_booking(const booking_reservation *b, void *payload)
 	seen *s = payload;
 	seen_booking *sb;
 
-	if (s->booking_count == s->booking_cap) {
+	if (s->reservation_count == s->booking_cap) {
 		s->booking_cap = s->booking_cap ? 2 * s->booking_cap : 256;
 		s->bookings = realloc(s->bookings, s->booking_cap * sizeof *s->bookings);
 		ck_assert_ptr_nonnull(s->bookings);
 	}
-	sb = &s->bookings[s->booking_count++];
+	sb = &s->bookings[s->reservation_count++];
 	memcpy(sb->id, b->id, BOOKING_ID_SIZE);
 	sb->status = b->status;
 	sb->expires_at = b->expires_at;
@@ -126,7 +126,7 @@ static const seen_seat *seat_of(const seen *s, const char *label)
 
 static const seen_booking *booking_of(const seen *s, const char *id)
 {
-	for (size_t i = 0; i < s->booking_count; i++)
+	for (size_t i = 0; i < s->reservation_count; i++)
 		if (strcmp(s->bookings[i].id, id) == 0)
 			return &s->bookings[i];
 	return NULL;
@@ -139,19 +139,19 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Every booking holds all its seats or none; every held seat names a booking that lists it. */
+/* Every reservation holds all its seats or none; every held seat names a reservation that lists it. */
 static size_t verify_all_or_nothing(const sqt_db *db)
 {
 	booking_store *st = NULL;
 	booking_store_scan_cbs cbs = {0};
 	seen s = {0};
-	booking *bk = sqt_open(db, &st);
+	booking_handle *bk = sqt_open(db, &st);
 	int64_t now = booking_now(bk);
 	size_t holding = 0;
 
 	ck_assert_int_eq(sqt_check_violations(bk), 0);
 	cbs.showtime_seat = on_seat;
-	cbs.booking = on_booking;
+	cbs.reservation = on_booking;
 	sqt_assert_ok(st->scan(st, &cbs, &s));
 	ck_assert_int_eq(s.seat_count, SEATS);
 
@@ -161,16 +161,16 @@ static size_t verify_all_or_nothing(const sqt_db *db)
 		bool listed = false;
 
 		if (seat->status == BOOKING_SEAT_FREE) {
-			ck_assert_str_eq(seat->booking_id, "");
+			ck_assert_str_eq(seat->reservation_id, "");
 			continue;
 		}
-		b = booking_of(&s, seat->booking_id);
-		ck_assert_msg(b != NULL, "seat %s claimed by missing booking %s", seat->label, seat->booking_id);
+		b = booking_of(&s, seat->reservation_id);
+		ck_assert_msg(b != NULL, "seat %s claimed by missing reservation %s", seat->label, seat->reservation_id);
 		for (size_t k = 0; k < b->seat_count; k++)
 			listed = listed || strcmp(b->labels[k], seat->label) == 0;
-		ck_assert_msg(listed, "seat %s claimed by booking %s that does not list it", seat->label, b->id);
+		ck_assert_msg(listed, "seat %s claimed by reservation %s that does not list it", seat->label, b->id);
 	}
-	for (size_t i = 0; i < s.booking_count; i++) {
+	for (size_t i = 0; i < s.reservation_count; i++) {
 		const seen_booking *b = &s.bookings[i];
 		size_t held = 0;
 
@@ -178,20 +178,20 @@ static size_t verify_all_or_nothing(const sqt_db *db)
 			const seen_seat *seat = seat_of(&s, b->labels[k]);
 
 			ck_assert_ptr_nonnull(seat);
-			held += strcmp(seat->booking_id, b->id) == 0;
+			held += strcmp(seat->reservation_id, b->id) == 0;
 		}
-		ck_assert_msg(held == 0 || held == b->seat_count, "booking %s holds %zu of its %zu seats", b->id, held,
+		ck_assert_msg(held == 0 || held == b->seat_count, "reservation %s holds %zu of its %zu seats", b->id, held,
 		              b->seat_count);
-		if (b->status == BOOKING_STATUS_PENDING && b->expires_at > now)
-			ck_assert_msg(held == b->seat_count, "live booking %s lost its seats", b->id);
-		if (b->status == BOOKING_STATUS_CANCELLED || b->status == BOOKING_STATUS_EXPIRED)
-			ck_assert_msg(held == 0, "closed booking %s still holds seats", b->id);
+		if (b->status == BOOKING_RESERVATION_PENDING && b->expires_at > now)
+			ck_assert_msg(held == b->seat_count, "live reservation %s lost its seats", b->id);
+		if (b->status == BOOKING_RESERVATION_CANCELLED || b->status == BOOKING_RESERVATION_EXPIRED)
+			ck_assert_msg(held == 0, "closed reservation %s still holds seats", b->id);
 		holding += held != 0;
 	}
-	fprintf(stderr, "kill: %zu bookings, %zu holding seats\n", s.booking_count, holding);
+	fprintf(stderr, "kill: %zu reservations, %zu holding seats\n", s.reservation_count, holding);
 	free(s.bookings);
 	booking_close(bk);
-	return s.booking_count;
+	return s.reservation_count;
 }
 
 START_TEST(killed_writer_leaves_every_booking_all_or_nothing)
@@ -199,7 +199,7 @@ START_TEST(killed_writer_leaves_every_booking_all_or_nothing)
 	char showtime_id[BOOKING_ID_SIZE];
 	unsigned int seed = (unsigned int)time(NULL);
 	size_t bookings = 0;
-	booking *bk;
+	booking_handle *bk;
 	sqt_db db;
 
 	sqt_db_init(&db, "kill");

@@ -82,7 +82,7 @@ START_TEST(data_survives_reopening_and_migrating_again)
 	sqt_db db;
 	booking_ctx admin = sqt_admin();
 	booking_movie *m = NULL, *again = NULL;
-	booking *bk;
+	booking_handle *bk;
 
 	sqt_db_init(&db, "reopen");
 	bk = sqt_open(&db, NULL);
@@ -160,7 +160,7 @@ static const char SQL_STATUS_INDEXES[] =
 
 /*
  * Issue 11: no state of the domain in the schema. Version 5 replaces the
- * partial indexes that named states (PENDING bookings, PROCESSING and
+ * partial indexes that named states (PENDING reservations, PROCESSING and
  * FAILED payments) with indexes led by status, on a new file and on one
  * that version 4 left.
  */
@@ -206,7 +206,7 @@ static void expect_schema_refused(const sqt_db *db, int newer)
 	char want[160];
 	booking_store *st = NULL;
 	booking_options opts;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	int version = -1;
 
 	snprintf(want, sizeof want, "database schema version %d is newer than this libbooking (%d)", newer,
@@ -318,7 +318,7 @@ END_TEST
 START_TEST(file_runs_in_wal_mode)
 {
 	sqt_db db;
-	booking *bk;
+	booking_handle *bk;
 	char mode[16];
 
 	sqt_db_init(&db, "wal");

@@ -2,7 +2,7 @@
  * SQLite store — many processes and threads race for the same seats of
  * one showtime through the public API, on one database file. Afterwards
  * booking_check() finds nothing, every seat is held by at most one
- * booking, and the seats of the successful (uncancelled) holds are exactly
+ * reservation, and the seats of the successful (uncancelled) holds are exactly
  * the seats the seat map shows held.
  * SPDX-License-Identifier: MIT
  */
@@ -36,7 +36,7 @@ typedef struct tally {
 } tally;
 
 typedef struct racer {
-	booking *bk;
+	booking_handle *bk;
 	const char *showtime_id;
 	char user[32];
 	unsigned int seed;
@@ -115,7 +115,7 @@ static int race_process(const char *url, const char *showtime_id, int proc, int 
 	racer racers[THREADS];
 	pthread_t threads[THREADS];
 	booking_options opts;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	tally total = {0};
 	char byte;
 	int rc;
@@ -163,7 +163,7 @@ START_TEST(processes_and_threads_racing_never_double_book)
 	int owners[SEATS] = {0};
 	int pending = 0, pending_seats = 0;
 	struct timespec t0, t1;
-	booking *bk;
+	booking_handle *bk;
 	sqt_db db;
 
 	sqt_db_init(&db, "race");
@@ -211,7 +211,7 @@ START_TEST(processes_and_threads_racing_never_double_book)
 	bk = sqt_open(&db, NULL);
 	ck_assert_int_eq(sqt_check_violations(bk), 0);
 
-	/* Count owners ourselves: every PENDING booking of every racer, seat by seat. */
+	/* Count owners ourselves: every PENDING reservation of every racer, seat by seat. */
 	for (int p = 0; p < PROCS; p++) {
 		for (int i = 0; i < THREADS; i++) {
 			booking_reservation_list *l = NULL;
@@ -223,7 +223,7 @@ START_TEST(processes_and_threads_racing_never_double_book)
 			for (size_t k = 0; k < l->count; k++) {
 				const booking_reservation *b = l->items[k];
 
-				if (b->status != BOOKING_STATUS_PENDING)
+				if (b->status != BOOKING_RESERVATION_PENDING)
 					continue;
 				pending++;
 				pending_seats += (int)b->seat_count;
@@ -243,7 +243,7 @@ START_TEST(processes_and_threads_racing_never_double_book)
 		char label[BOOKING_LABEL_SIZE];
 
 		sqt_label(s, label);
-		ck_assert_msg(owners[s] <= 1, "seat %s belongs to %d bookings", label, owners[s]);
+		ck_assert_msg(owners[s] <= 1, "seat %s belongs to %d reservations", label, owners[s]);
 		ck_assert_str_eq(map->seats[s]->label, label);
 		ck_assert_msg((map->seats[s]->status == BOOKING_SEAT_HELD) == (owners[s] == 1),
 		              "seat %s: map says %d, %d owners", label, (int)map->seats[s]->status, owners[s]);

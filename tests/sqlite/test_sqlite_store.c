@@ -237,7 +237,7 @@ START_TEST(the_stored_payment_fingerprint_is_keyed)
 	sqt_assert_ok(booking_payment_key_generate_file(keyfile));
 
 	booking_options o;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
 	o.store_url = db.url;
 	o.log_level = BOOKING_LOG_CRITICAL;

@@ -24,7 +24,7 @@ BOOKING_BEGIN_DECL
 typedef enum booking_conformance_group {
 	/** Store: migrate, validate, the store's clock, movies, theaters, screens, showtimes. */
 	BOOKING_CONFORMANCE_CATALOG = 1u << 0,
-	/** Store: holds, bookings, apply, due bookings, payments, refunds, scan; the public flows. */
+	/** Store: holds, reservations, apply, due reservations, payments, refunds, scan; the public flows. */
 	BOOKING_CONFORMANCE_LEDGER = 1u << 1,
 	/** Store: event sequences and positions, outbox reads, publishing marks. */
 	BOOKING_CONFORMANCE_OUTBOX = 1u << 2,

@@ -4,7 +4,7 @@
  * A store hands the core records it owns through `out` (sys/store.h): one
  * booking_malloc() block for the struct, and one block for each string and
  * each array it points at (a movie's title, a theater's name and city, a
- * screen's name and seats, a showtime's prices, a booking's seats, a user's
+ * screen's name and seats, a showtime's prices, a reservation's seats, a user's
  * email), so the public booking_*_free() frees them. An array of records is
  * an array of pointers to records (doc/decisions.md, "Records and the ABI"),
  * in the block booking_record_array_new() makes. These calls make such
@@ -84,7 +84,7 @@ BOOKING_EXTERN(booking_error_code) booking_screen_copy(booking_screen **out, con
  */
 BOOKING_EXTERN(booking_error_code) booking_showtime_copy(booking_showtime **out, const booking_showtime *src);
 /**
- * Copy a booking and its `seat_count` seats.
+ * Copy a reservation and its `seat_count` seats.
  * @param out set to the copy (caller owns; booking_reservation_free()); NULL after a failure.
  * @param src the view to copy; borrowed for the call.
  * @return 0, BOOKING_EVALIDATION (NULL `out` or `src`), BOOKING_ENOMEM. Thread-safe.

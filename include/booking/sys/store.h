@@ -32,19 +32,19 @@ BOOKING_BEGIN_DECL
 
 /**
  * 2 appended the users and token revocations members (optional); 3 gave
- * booking_list_by_user its page (after-key and max) in place and appended
+ * reservation_list_by_user its page (after-key and max) in place and appended
  * payment_attempts; 4 replaced the members that decided (transition,
  * pay_begin, pay_finish, refund) with apply() and idempotency_get(), in
  * place; 5 split the members into groups by concern (catalog, ledger,
  * outbox, users: one table each, versioned on its own), made
  * payment_attempts required, made the reads that named a state
- * generic: list_due became booking_list_by_status and list_processing
+ * generic: list_due became reservation_list_by_status and list_processing
  * payment_list_by_status (the status comes from the core), and
  * payment_attempts counts the status it is given; and gave the root the
  * store's clock (clock_now, optional); 6 put the outputs first in every
  * member (outputs, then the store, then the inputs, as the public calls)
  * and made the arrays of records the store exchanges (a screen's seats, a
- * showtime's prices, a booking's seats, each seat with its position)
+ * showtime's prices, a reservation's seats, each seat with its position)
  * arrays of pointers (<booking/sys/records.h>). A store must declare 6:
  * booking_open() refuses one built against an older header (its members
  * would be called with the wrong arguments or records).
@@ -71,7 +71,7 @@ typedef struct booking_store_seat {
 	char label[BOOKING_LABEL_SIZE];
 	char category[BOOKING_CATEGORY_SIZE];
 	booking_seat_status status;  /**< FREE, HELD (maybe expired: see hold_until) or SOLD */
-	char booking_id[BOOKING_ID_SIZE]; /**< holder or buyer, "" when free */
+	char reservation_id[BOOKING_ID_SIZE]; /**< holder or buyer, "" when free */
 	int64_t hold_until;          /**< HELD: claimable by others once now >= hold_until */
 	int64_t version;             /**< bumped on every change (fencing) */
 } booking_store_seat;
@@ -98,10 +98,10 @@ static inline bool booking_store_seat_claimable(booking_seat_status status, int6
 
 /**
  * Set the thread's error for a row a store does not have, in the core's
- * words ("movie not found", "booking not found", ...), and return `code`:
+ * words ("movie not found", "reservation not found", ...), and return `code`:
  * one of BOOKING_EMOVIE_NOT_FOUND, BOOKING_ETHEATER_NOT_FOUND,
  * BOOKING_ESCREEN_NOT_FOUND, BOOKING_ESHOWTIME_NOT_FOUND,
- * BOOKING_EBOOKING_NOT_FOUND, BOOKING_EPAYMENT_NOT_FOUND or
+ * BOOKING_ERESERVATION_NOT_FOUND, BOOKING_EPAYMENT_NOT_FOUND or
  * BOOKING_ENOTFOUND ("not found"). Every not-found a store answers goes
  * through it, so the same miss reads the same on every store.
  * @return the not-found code, always: `code` when it is one of the six
@@ -111,17 +111,17 @@ static inline bool booking_store_seat_claimable(booking_seat_status status, int6
 BOOKING_EXTERN(booking_error_code) booking_store_not_found(int code);
 
 /**
- * Hold: claim seats and insert the booking and its event, in one transaction.
- * The booking's seats come in layout order, each with its label and its
+ * Hold: claim seats and insert the reservation and its event, in one transaction.
+ * The reservation's seats come in layout order, each with its label and its
  * position (index in the screen's layout, as seat_list() numbers the
- * showtime's seat rows from 0); the reads of a booking give back each
+ * showtime's seat rows from 0); the reads of a reservation give back each
  * seat's label and that position, in any order (the core orders them and
  * derives rows and numbers from the labels: a store need not keep those).
  */
 typedef struct booking_store_hold {
-	const booking_reservation *booking; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
+	const booking_reservation *reservation; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
 	int64_t now;                        /**< a HELD seat with hold_until <= now is claimable */
-	const booking_event_record *event;  /**< booking.created */
+	const booking_event_record *event;  /**< reservation.created */
 } booking_store_hold;
 
 /** A user's idempotency record, as idempotency_get() reads it. */
@@ -143,9 +143,9 @@ typedef struct booking_store_idempotency_record {
 
 /** What a guard checks. */
 typedef enum booking_store_guard_kind {
-	BOOKING_GUARD_BOOKING_VERSION = 1, /**< booking `id` exists with version == `value` */
+	BOOKING_GUARD_RESERVATION_VERSION = 1, /**< reservation `id` exists with version == `value` */
 	BOOKING_GUARD_PAYMENT_STATUS = 2,  /**< payment `id` exists with status == `value` */
-	BOOKING_GUARD_SEATS_OWNED = 3,     /**< booking `id` exists and every seat of it has status `value` and is its */
+	BOOKING_GUARD_SEATS_OWNED = 3,     /**< reservation `id` exists and every seat of it has status `value` and is its */
 	BOOKING_GUARD_KEY_UNUSED = 4       /**< user `id` has no idempotency record for `key` */
 } booking_store_guard_kind;
 
@@ -164,21 +164,21 @@ typedef struct booking_store_guard {
 	const char *key;  /**< KEY_UNUSED: the idempotency key */
 } booking_store_guard;
 
-/** A booking row's new state; the store also sets version = version + 1. */
-typedef struct booking_store_booking_set {
+/** A reservation row's new state; the store also sets version = version + 1. */
+typedef struct booking_store_reservation_set {
 	const char *id;
-	booking_status status;
+	booking_reservation_status status;
 	booking_saga_state saga;
 	int64_t updated_at;
-} booking_store_booking_set;
+} booking_store_reservation_set;
 
 /**
- * A move of the seats a booking has: every seat row of booking `booking_id`
+ * A move of the seats a reservation has: every seat row of reservation `reservation_id`
  * (its showtime) whose status is `from` becomes `to` (version + 1). To
- * FREE: booking_id cleared and hold_until 0; to HELD: hold_until = `hold_until`.
+ * FREE: reservation_id cleared and hold_until 0; to HELD: hold_until = `hold_until`.
  */
 typedef struct booking_store_seat_move {
-	const char *booking_id;
+	const char *reservation_id;
 	booking_seat_status from;
 	booking_seat_status to;
 	int64_t hold_until;
@@ -216,7 +216,7 @@ typedef struct booking_store_idempotency_set {
 typedef struct booking_store_change {
 	size_t guard_count;
 	const booking_store_guard *guards;
-	const booking_store_booking_set *booking; /**< NULL: no booking row changes */
+	const booking_store_reservation_set *reservation; /**< NULL: no reservation row changes */
 	const booking_store_seat_move *seats;     /**< NULL: no seat changes */
 	size_t event_count;
 	const booking_event_record *events;       /**< appended in order (outbox) */
@@ -228,7 +228,7 @@ typedef struct booking_store_change {
 /** What payment_attempts() counts (for the payment attempt limits). */
 typedef struct booking_store_payment_attempts {
 	bool key_used;            /**< (user_id, idempotency_key) has an idempotency record */
-	size_t booking_count;     /**< payments of the booking in `status` */
+	size_t reservation_count;     /**< payments of the reservation in `status` */
 	size_t user_count;        /**< payments of the user in `status`, created at or after `since` */
 } booking_store_payment_attempts;
 
@@ -249,7 +249,7 @@ typedef struct booking_store_inbox {
 /** Callbacks for scan(): each may be NULL to skip that table. */
 typedef struct booking_store_scan_cbs {
 	int (*showtime_seat)(const char *showtime_id, const booking_store_seat *seat, void *payload);
-	int (*booking)(const booking_reservation *booking, void *payload);
+	int (*reservation)(const booking_reservation *reservation, void *payload);
 	int (*payment)(const booking_payment *payment, void *payload);
 	int (*idempotency)(const booking_store_idempotency *rec, void *payload);
 	int (*event)(const booking_event_record *event, void *payload);
@@ -271,8 +271,8 @@ typedef int (*booking_store_theater_cb)(const booking_theater *t, void *payload)
 typedef int (*booking_store_showtime_cb)(const booking_showtime *s, void *payload);
 /** Receives one seat row of an iteration member; `seat` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_seat_cb)(const booking_store_seat *seat, void *payload);
-/** Receives one booking of an iteration member; `b` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
-typedef int (*booking_store_booking_cb)(const booking_reservation *b, void *payload);
+/** Receives one reservation of an iteration member; `b` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
+typedef int (*booking_store_reservation_cb)(const booking_reservation *b, void *payload);
 /** Receives one payment of an iteration member; `p` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_payment_cb)(const booking_payment *p, void *payload);
 /** Receives one outbox event of an iteration member; `e` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
@@ -280,7 +280,7 @@ typedef int (*booking_store_event_cb)(const booking_event_record *e, void *paylo
 
 /*
  * The store is split by concern into groups, each a small vtable of its
- * own with `version` first: the catalog, the ledger (seats, bookings,
+ * own with `version` first: the catalog, the ledger (seats, reservations,
  * payments), the outbox and its consumers, and users and tokens. A store
  * points at one table per group (usually `static const`, shared by every
  * instance); every member takes the store itself right after its
@@ -319,26 +319,26 @@ typedef struct booking_store_catalog {
 	int (*seat_list)(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
 } booking_store_catalog;
 
-/** The ledger: seats held and sold, bookings, payments and their idempotency records. Required. */
+/** The ledger: seats held and sold, reservations, payments and their idempotency records. Required. */
 #define BOOKING_STORE_LEDGER_VERSION 1
 typedef struct booking_store_ledger {
 	unsigned int version; /**< BOOKING_STORE_LEDGER_VERSION */
 	/**
 	 * required: one transaction: every requested seat must exist and be
 	 * claimable (booking_store_seat_claimable()); claim them all (HELD by
-	 * the booking until its expires_at, version+1), insert the booking and
+	 * the reservation until its expires_at, version+1), insert the reservation and
 	 * the event. Otherwise change nothing and name the seats that refused
-	 * the hold in `taken_out` (caller's array of the booking's seat_count
+	 * the hold in `taken_out` (caller's array of the reservation's seat_count
 	 * entries) with their number in `*taken_count_out`: the labels the
 	 * showtime does not have, with BOOKING_EVALIDATION, else the taken
 	 * ones, with BOOKING_ESEAT_ALREADY_BOOKED. The message need say
 	 * nothing: the core words both refusals.
 	 */
 	int (*hold)(booking_seat_ref *taken_out, size_t *taken_count_out, booking_store *st, const booking_store_hold *req);
-	/** required: the booking, each seat with its label and position; BOOKING_EBOOKING_NOT_FOUND */
-	int (*booking_get)(booking_reservation **out, booking_store *st, const char *id);
+	/** required: the reservation, each seat with its label and position; BOOKING_ERESERVATION_NOT_FOUND */
+	int (*reservation_get)(booking_reservation **out, booking_store *st, const char *id);
 	/**
-	 * required: bookings of a user, newest first by (created_at, id) both
+	 * required: reservations of a user, newest first by (created_at, id) both
 	 * descending (ids compared bytewise), at most `max` of them. When
 	 * `after_id` is not NULL, only those strictly after the key
 	 * (after_created_at, after_id) in that order: created_at <
@@ -347,11 +347,11 @@ typedef struct booking_store_ledger {
 	 * follows), so a store must not read more rows than it returns: an
 	 * index on (user_id, created_at, id) serves it.
 	 */
-	int (*booking_list_by_user)(booking_store *st, const char *user_id, int64_t after_created_at,
-	                            const char *after_id, size_t max, booking_store_booking_cb cb, void *payload);
+	int (*reservation_list_by_user)(booking_store *st, const char *user_id, int64_t after_created_at,
+	                            const char *after_id, size_t max, booking_store_reservation_cb cb, void *payload);
 	/**
 	 * required: apply `change` in one transaction, all or nothing. When a
-	 * guard does not hold (a booking or payment missing, or at another
+	 * guard does not hold (a reservation or payment missing, or at another
 	 * version or status), change nothing and return BOOKING_EINVALID_STATE
 	 * with the guard's index in *failed_guard_out (may be NULL); no message
 	 * is needed: the core re-reads and decides what to answer. The core
@@ -362,13 +362,13 @@ typedef struct booking_store_ledger {
 	 */
 	int (*apply)(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
 	/**
-	 * required: bookings in `status` with expires_at <= `expires_before`,
+	 * required: reservations in `status` with expires_at <= `expires_before`,
 	 * oldest expires_at first, at most `max`. A read: the core says which
-	 * status it wants (the expiry sweep asks for PENDING bookings whose
+	 * status it wants (the expiry sweep asks for PENDING reservations whose
 	 * hold ran out). An index led by (status, expires_at) serves it.
 	 */
-	int (*booking_list_by_status)(booking_store *st, booking_status status, int64_t expires_before, size_t max,
-	                              booking_store_booking_cb cb, void *payload);
+	int (*reservation_list_by_status)(booking_store *st, booking_reservation_status status, int64_t expires_before, size_t max,
+	                              booking_store_reservation_cb cb, void *payload);
 	/**
 	 * required: the idempotency record of (user_id, key), or
 	 * BOOKING_ENOTFOUND. Starting a payment, its outcome and a refund are
@@ -387,13 +387,13 @@ typedef struct booking_store_ledger {
 	                              size_t max, booking_store_payment_cb cb, void *payload);
 	/**
 	 * required, a read: whether the user's idempotency key has a record,
-	 * and how many payments in `status` the booking has and the user has
+	 * and how many payments in `status` the reservation has and the user has
 	 * created at or after `since` (UTC ms). The core says which status
 	 * counts (FAILED) and decides what the counts allow (the payment
 	 * attempt limits).
 	 */
 	int (*payment_attempts)(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
-	                        const char *idempotency_key, const char *booking_id, booking_payment_status status,
+	                        const char *idempotency_key, const char *reservation_id, booking_payment_status status,
 	                        int64_t since);
 } booking_store_ledger;
 

@@ -52,7 +52,7 @@ static int issue(const char *dir, const char *issuer, const char *audience)
 	o.jwt_audience = audience;
 	o.password_opslimit = 1;
 	o.password_memlimit_kib = 8;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	if (booking_open(&bk, &o) != 0)
 		return fail("opening");
 	booking_user *u = NULL;
@@ -85,7 +85,7 @@ static int verify(const char *jwks, const char *token, const char *issuer, const
 	o.jwt_public_keys_file = jwks;
 	o.jwt_issuer = issuer;
 	o.jwt_audience = audience;
-	booking *bk = NULL;
+	booking_handle *bk = NULL;
 	if (booking_open(&bk, &o) != 0)
 		return fail("opening");
 	booking_token *t = NULL;
