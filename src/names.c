@@ -56,7 +56,7 @@ const char *booking_invariant_name(booking_invariant invariant)
 
 const char *booking_notification_kind_name(booking_notification_kind kind)
 {
-	PICK(kind, BOOKING_NOTIFY_RESERVATION_CONFIRMED, "BOOKING_CONFIRMED", "BOOKING_CANCELLED", "RESERVATION_EXPIRED",
+	PICK(kind, BOOKING_NOTIFY_RESERVATION_CONFIRMED, "RESERVATION_CONFIRMED", "RESERVATION_CANCELLED", "RESERVATION_EXPIRED",
 	     "PAYMENT_FAILED", "PAYMENT_REFUNDED");
 }
 

@@ -279,7 +279,7 @@ END_TEST
 
 /* --- payment after expiry -------------------------------------------------- */
 
-START_TEST(payment_after_expiry_fails_with_booking_expired)
+START_TEST(payment_after_expiry_fails_with_reservation_expired)
 {
 	char b[BOOKING_ID_SIZE];
 	booking_ctx sys = fx_system();
@@ -479,7 +479,7 @@ int main(void)
 	tcase_add_loop_test(tc, overlapping_requests_are_all_or_nothing_under_contention, 0, 2);
 	tcase_add_test(tc, same_idempotency_key_twice_makes_one_payment);
 	tcase_add_test(tc, same_idempotency_key_from_two_threads_makes_one_payment);
-	tcase_add_test(tc, payment_after_expiry_fails_with_booking_expired);
+	tcase_add_test(tc, payment_after_expiry_fails_with_reservation_expired);
 	tcase_add_test(tc, expiry_racing_payment_has_exactly_one_clean_winner);
 	tcase_add_test(tc, two_recovery_passes_at_once_settle_each_payment_once);
 	suite_add_tcase(s, tc);

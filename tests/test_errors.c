@@ -416,6 +416,7 @@ START_TEST(status_names_are_stable)
 	ck_assert_str_eq(booking_invariant_name(BOOKING_INV_SEAT_SINGLE_OWNER), "SEAT_SINGLE_OWNER");
 	ck_assert_str_eq(booking_invariant_name(BOOKING_INV_MONEY), "MONEY");
 	ck_assert_str_eq(booking_notification_kind_name(BOOKING_NOTIFY_PAYMENT_REFUNDED), "PAYMENT_REFUNDED");
+	ck_assert_str_eq(booking_notification_kind_name(BOOKING_NOTIFY_RESERVATION_CONFIRMED), "RESERVATION_CONFIRMED");
 	ck_assert_str_eq(booking_span_kind_name(BOOKING_SPAN_CLIENT), "CLIENT");
 	ck_assert_str_eq(booking_log_level_name(BOOKING_LOG_WARNING), "WARNING");
 	ck_assert_str_eq(booking_log_level_name((booking_log_level)35), "UNKNOWN");

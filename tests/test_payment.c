@@ -250,7 +250,7 @@ START_TEST(decline_policy_release_cancels_and_frees_the_seats)
 }
 END_TEST
 
-START_TEST(payment_after_expiry_fails_with_booking_expired)
+START_TEST(payment_after_expiry_fails_with_reservation_expired)
 {
 	char b[BOOKING_ID_SIZE];
 
@@ -789,7 +789,7 @@ int main(void)
 	tcase_add_test(tc, declined_payment_keeps_the_hold_and_the_user_may_retry_with_a_new_key);
 	tcase_add_test(tc, insufficient_funds_is_a_decline_with_its_code);
 	tcase_add_test(tc, decline_policy_release_cancels_and_frees_the_seats);
-	tcase_add_test(tc, payment_after_expiry_fails_with_booking_expired);
+	tcase_add_test(tc, payment_after_expiry_fails_with_reservation_expired);
 	tcase_add_test(tc, payment_of_an_expired_and_swept_booking_fails);
 	tcase_add_test(tc, payment_by_another_user_is_forbidden);
 	tcase_add_test(tc, payment_of_unknown_booking_fails_with_booking_not_found);

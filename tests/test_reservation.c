@@ -479,7 +479,7 @@ START_TEST(cancel_twice_fails_with_invalid_state)
 }
 END_TEST
 
-START_TEST(cancel_of_an_expired_hold_fails_with_booking_expired)
+START_TEST(cancel_of_an_expired_hold_fails_with_reservation_expired)
 {
 	char b[BOOKING_ID_SIZE];
 	booking_ctx alice = fx_customer("alice"), sys = fx_system();
@@ -663,7 +663,7 @@ int main(void)
 	tcase_add_test(tc, cancel_of_someone_elses_booking_is_forbidden);
 	tcase_add_test(tc, cancel_of_a_paid_booking_fails_with_invalid_state);
 	tcase_add_test(tc, cancel_twice_fails_with_invalid_state);
-	tcase_add_test(tc, cancel_of_an_expired_hold_fails_with_booking_expired);
+	tcase_add_test(tc, cancel_of_an_expired_hold_fails_with_reservation_expired);
 	tcase_add_test(tc, cancel_of_unknown_booking_fails_with_booking_not_found);
 	tcase_add_test(tc, expire_due_marks_overdue_holds_expired);
 	tcase_add_test(tc, expire_due_takes_at_most_max);

@@ -180,7 +180,7 @@ int cmd_refund(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
-static void print_bookings(const cli *c, const char *user_id, const booking_reservation_list *l, bool later_page)
+static void print_reservations(const cli *c, const char *user_id, const booking_reservation_list *l, bool later_page)
 {
 	if (l->count == 0) {
 		printf(later_page ? "%s has no more bookings\n" : "%s has no bookings\n", user_id);
@@ -201,7 +201,7 @@ static void print_bookings(const cli *c, const char *user_id, const booking_rese
 		printf("%smore: booking reservations --cursor %s%s\n", col(c, ANSI_DIM), l->next_cursor, col(c, ANSI_RESET));
 }
 
-int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
+int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv)
 {
 	static const char *const known[] = {"--limit=", "--cursor=", NULL};
 	cli_args a;
@@ -227,7 +227,7 @@ int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv)
 		                           (json_int_t)l->count, "next_cursor", l->next_cursor));
 	} else {
 		const char *cursor = args_get(&a, "--cursor");
-		print_bookings(c, ctx.user_id, l, cursor && *cursor);
+		print_reservations(c, ctx.user_id, l, cursor && *cursor);
 	}
 	booking_reservation_list_free(l);
 	return rc;
@@ -298,11 +298,11 @@ static const char *notification_kind_name(booking_notification_kind k)
 {
 	switch (k) {
 	case BOOKING_NOTIFY_RESERVATION_CONFIRMED:
-		return "booking_confirmed";
+		return "reservation_confirmed";
 	case BOOKING_NOTIFY_RESERVATION_CANCELLED:
-		return "booking_cancelled";
+		return "reservation_cancelled";
 	case BOOKING_NOTIFY_RESERVATION_EXPIRED:
-		return "booking_expired";
+		return "reservation_expired";
 	case BOOKING_NOTIFY_PAYMENT_FAILED:
 		return "payment_failed";
 	case BOOKING_NOTIFY_PAYMENT_REFUNDED:

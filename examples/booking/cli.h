@@ -236,7 +236,7 @@ int cmd_show(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_pay(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_cancel(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_refund(cli *c, const cli_command *cmd, int argc, char **argv);
-int cmd_bookings(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_expire(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_relay(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv);

@@ -461,7 +461,7 @@ static int count_event(const booking_event *ev, void *payload)
 
 static int count_notification(const booking_notification *n, void *payload)
 {
-	static const char *const kinds[] = {"", "booking_confirmed", "booking_cancelled", "booking_expired",
+	static const char *const kinds[] = {"", "reservation_confirmed", "reservation_cancelled", "reservation_expired",
 	                                    "payment_failed", "payment_refunded"};
 	count_type(payload, (size_t)n->kind < sizeof kinds / sizeof kinds[0] ? kinds[n->kind] : "other");
 	return 0;
@@ -607,7 +607,7 @@ static int print_json_summary(cli *c, const demo_args *da, const demo *d, const 
 	json_object_set_new(o, "payments_succeeded", json_integer((json_int_t)t->paid));
 	json_object_set_new(o, "payments_declined", json_integer((json_int_t)t->declined));
 	json_object_set_new(o, "abandoned", json_integer((json_int_t)t->abandoned));
-	json_object_set_new(o, "bookings_expired", json_integer((json_int_t)res->expired));
+	json_object_set_new(o, "reservations_expired", json_integer((json_int_t)res->expired));
 	json_object_set_new(o, "refunds", json_integer((json_int_t)type_get(&res->events, "payment.refunded")));
 	json_object_set_new(o, "sold_seats", json_integer((json_int_t)(res->final ? res->final->sold_count : 0)));
 	json_object_set_new(o, "free_seats", json_integer((json_int_t)(res->final ? res->final->free_count : 0)));

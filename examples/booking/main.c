@@ -80,7 +80,7 @@ static const cli_command commands[] = {
 	 "                 " CLI_DECLINING_CARD " is declined by the simulated gateway"},
 	{"cancel", NULL, cmd_cancel, "RESERVATION_ID", "cancel a held reservation, releasing its seats (its owner)", NULL},
 	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its reservation (admin)", NULL},
-	{"reservations", NULL, cmd_bookings, "[--limit N] [--cursor C]",
+	{"reservations", NULL, cmd_reservations, "[--limit N] [--cursor C]",
 	 "list the reservations of the logged-in user, newest first, a page at a time",
 	 "  --limit N   reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
 	 "  --cursor C  the page after the one that printed C (its \"more:\" line,\n"

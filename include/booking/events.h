@@ -163,7 +163,7 @@ typedef enum booking_notification_kind {
 } booking_notification_kind;
 
 /**
- * The stable name of a notification kind: the constant without its prefix ("BOOKING_CONFIRMED").
+ * The stable name of a notification kind: the constant without its prefix ("RESERVATION_CONFIRMED").
  * @param kind a booking_notification_kind; other numbers give "UNKNOWN".
  * @return static text, never NULL, never freed. Thread-safe.
  */
