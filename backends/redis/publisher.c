@@ -160,14 +160,7 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 	snprintf(maxlen, sizeof maxlen, "%lld", (long long)p->cfg->maxlen);
 	const char *argv[6 + 8] = {"XADD", stream, "MAXLEN", "~", maxlen, "*"};
 	memcpy(argv + 6, fields, (size_t)nfields * sizeof *argv);
-	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 6 + nfields, argv);
-	if (rc < 0)
-		return rc;
-	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
-		rc = unexpected("XADD");
-	freeReplyObject(r);
-	return rc;
+	return rd_command(p->client, NULL, REDIS_REPLY_STRING, 6 + nfields, argv);
 }
 
 static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
@@ -200,14 +193,7 @@ static int pub_ack(booking_event_publisher *base, const char *group, const char 
 	if (!is_stream_id(msg_id))
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %.64s is not a stream id", who, msg_id);
 	const char *argv[4] = {"XACK", p->cfg->stream, group, msg_id};
-	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 4, argv);
-	if (rc < 0)
-		return rc;
-	if (r->type != REDIS_REPLY_INTEGER)
-		rc = unexpected("XACK");
-	freeReplyObject(r);
-	return rc;
+	return rd_command(p->client, NULL, REDIS_REPLY_INTEGER, 4, argv);
 }
 
 /* Park one entry in the dead-letter stream, then ack it. */
