@@ -148,9 +148,10 @@ static int pub_publish(booking_event_publisher *base, const char *event_id, cons
 	snprintf(id, sizeof id, "%zu", p->msgs.len + 1);
 	const char *strs[3] = {id, event_id, envelope_json};
 	pub_msg *m = mem_pack(sizeof *m, 3, strs, off, false);
-	int rc = m && mem_table_reserve(&p->msgs, 1) == 0 ? 0 : booking_error_oom();
-	if (rc < 0) {
+	int rc = 0;
+	if (!m || mem_table_reserve(&p->msgs, 1) < 0) {
 		booking_free(m);
+		rc = booking_error_oom();
 	} else {
 		m->index = p->msgs.len;
 		mem_table_add(&p->msgs, m->msg_id, m);
