@@ -279,33 +279,42 @@ static int apply(size_t *failed_guard_out, booking_store *base, const booking_st
 	return rc;
 }
 
-/* The filter of the lists by status: a row in `status` whose time (expiry, creation) is at or before `before`. */
+/*
+ * A list by status: the rows of `tbl` in `status` whose `field` (expiry, creation) is at or before `before`, in
+ * the order of `cmp`, at most `max` of them.
+ */
 typedef struct status_before {
 	int status;
 	int64_t before;
 } status_before;
 
-static bool keep_status_expiry(const void *row, const void *arg)
-{
-	const booking_reservation *b = row;
-	const status_before *f = arg;
-	return (int)b->status == f->status && b->expires_at <= f->before;
-}
+/* NOLINTBEGIN(bugprone-macro-parentheses): `type` names a type, `field` a member */
+#define LIST_BY_STATUS(name, type, status_type, tbl, field, cmp, cb_type)                                          \
+	static bool keep_##name(const void *row, const void *arg)                                              \
+	{                                                                                                      \
+		const type *r = row;                                                                           \
+		const status_before *f = arg;                                                                  \
+		return (int)r->status == f->status && r->field <= f->before;                                   \
+	}                                                                                                      \
+	static int name(booking_store *base, status_type status, int64_t before, size_t max, cb_type cb,       \
+	                void *payload)                                                                         \
+	{                                                                                                      \
+		mem_store *st = mem_impl(base);                                                                \
+		size_t n;                                                                                      \
+		int rc;                                                                                        \
+		status_before f = {(int)status, before};                                                       \
+		type *snap = mem_snapshot(st, &st->tbl, sizeof *snap, keep_##name, &f, cmp, &n, &rc);          \
+		for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)                                     \
+			rc = cb(&snap[i], payload);                                                            \
+		booking_free(snap);                                                                            \
+		return rc;                                                                                     \
+	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
-static int reservation_list_by_status(booking_store *base, booking_reservation_status status, int64_t expires_before, size_t max,
-                               booking_store_reservation_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
-	size_t n;
-	int rc;
-	status_before f = {(int)status, expires_before};
-	booking_reservation *snap =
-		mem_snapshot(st, &st->bookings, sizeof *snap, keep_status_expiry, &f, cmp_booking_expiry, &n, &rc);
-	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
-}
+LIST_BY_STATUS(reservation_list_by_status, booking_reservation, booking_reservation_status, bookings, expires_at,
+               cmp_booking_expiry, booking_store_reservation_cb)
+LIST_BY_STATUS(payment_list_by_status, booking_payment, booking_payment_status, payments, created_at, cmp_payment,
+               booking_store_payment_cb)
 
 static int idempotency_get(booking_store_idempotency_record *out, booking_store *base, const char *user_id, const char *key)
 {
@@ -349,28 +358,6 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 	}
 	pthread_mutex_unlock(&st->mu);
 	return 0;
-}
-
-static bool keep_status_created(const void *row, const void *arg)
-{
-	const booking_payment *p = row;
-	const status_before *f = arg;
-	return (int)p->status == f->status && p->created_at <= f->before;
-}
-
-static int payment_list_by_status(booking_store *base, booking_payment_status status, int64_t created_before,
-                                  size_t max, booking_store_payment_cb cb, void *payload)
-{
-	mem_store *st = mem_impl(base);
-	size_t n;
-	int rc;
-	status_before f = {(int)status, created_before};
-	booking_payment *snap =
-		mem_snapshot(st, &st->payments, sizeof *snap, keep_status_created, &f, cmp_payment, &n, &rc);
-	for (size_t i = 0; i < n && i < max && cb && rc == 0; i++)
-		rc = cb(&snap[i], payload);
-	booking_free(snap);
-	return rc;
 }
 
 const booking_store_ledger mem_store_ledger = {

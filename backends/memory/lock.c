@@ -6,16 +6,13 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "memory/strmap.h"
+#include "memory_store.h"
 
-#include <pthread.h>
-#include <string.h>
-
-/* One held key. Key and owner live in the same block, after the struct; the index borrows the key. */
+/* One held key, its key and owner in the same block (mem_pack); the index borrows the key. */
 typedef struct lk_entry {
 	int64_t expires_at;
+	char *key;
 	char *owner;
-	char key[];
 } lk_entry;
 
 typedef struct mem_locks {
@@ -26,36 +23,27 @@ typedef struct mem_locks {
 	size_t ops_since_sweep;
 } mem_locks;
 
+static bool expired(const void *entry, const void *now)
+{
+	return ((const lk_entry *)entry)->expires_at <= *(const int64_t *)now;
+}
+
 /* Sweep out the expired entries once the calls since the last sweep outnumber the entries: amortised O(1). */
 static void maybe_sweep(mem_locks *lm, int64_t now)
 {
-	booking__strmap *m = &lm->keys;
-	if (++lm->ops_since_sweep < 64 || lm->ops_since_sweep < m->count)
+	if (++lm->ops_since_sweep < 64 || lm->ops_since_sweep < lm->keys.count)
 		return;
-	size_t i = 0;
-	while (i < m->cap) {
-		lk_entry *e = m->slots[i].key ? m->slots[i].val : NULL;
-		/* after a removal, slot i may hold a shifted-back entry: look at it again */
-		if (e && e->expires_at <= now) {
-			booking__strmap_remove_at(m, i);
-			booking_free(e);
-		} else {
-			i++;
-		}
-	}
+	booking__strmap_sweep(&lm->keys, expired, &now);
 	lm->ops_since_sweep = 0;
 }
 
 static lk_entry *entry_new(const char *key, const char *owner, int64_t expires_at)
 {
-	size_t kl = strlen(key), ol = strlen(owner);
-	lk_entry *e = booking_malloc(sizeof *e + kl + 1 + ol + 1);
-	if (!e)
-		return NULL;
-	e->expires_at = expires_at;
-	memcpy(e->key, key, kl + 1);
-	e->owner = e->key + kl + 1;
-	memcpy(e->owner, owner, ol + 1);
+	static const size_t off[2] = {offsetof(lk_entry, key), offsetof(lk_entry, owner)};
+	const char *strs[2] = {key, owner};
+	lk_entry *e = mem_pack(sizeof *e, 2, strs, off, false);
+	if (e)
+		e->expires_at = expires_at;
 	return e;
 }
 
@@ -170,10 +158,7 @@ static void lk_free(booking_lock_manager *base)
 	mem_locks *lm = (mem_locks *)base;
 	if (!lm)
 		return;
-	for (size_t i = 0; i < lm->keys.cap; i++)
-		if (lm->keys.slots[i].key)
-			booking_free(lm->keys.slots[i].val);
-	booking__strmap_clear(&lm->keys);
+	booking__strmap_free_all(&lm->keys);
 	pthread_mutex_destroy(&lm->mu);
 	booking_free(lm);
 }

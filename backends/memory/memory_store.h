@@ -122,8 +122,7 @@ typedef struct mem_store {
 	/* users and token revocations (store version 2) */
 	table users;      /* mem_user by id */
 	map users_by_email; /* mem_user by normalised email (owned by users) */
-	struct mem_revoked *revoked; /* live revocations, unordered; expired ones purged on revoke */
-	size_t revoked_len, revoked_cap;
+	map revoked;      /* mem_revoked by jti, owned; expired ones purged on revoke */
 } mem_store;
 
 /* --- inline helpers --------------------------------------------------- */
@@ -168,6 +167,8 @@ static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *
 
 /** Room for `extra` more rows (index and items); -1 when out of memory, nothing changed. */
 int mem_table_reserve(table *t, size_t extra);
+/** Free the index and the item array, and with `rows` every row (booking_free()). */
+void mem_table_free(table *t, bool rows);
 /** Add a row under `key`; only after mem_table_reserve(), so it cannot fail. */
 void mem_table_add(table *t, const char *key, void *val);
 /** Under the lock: add `row` under `key` unless the key is taken: 0 added, 1 taken, or BOOKING_ENOMEM (error set). */

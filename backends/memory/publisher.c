@@ -2,7 +2,7 @@
  * libbooking — the `memory:` event publisher: an append-only stream with
  * consumer groups, in process (Redis Streams semantics, minus trimming).
  *
- * Message i (0-based) has msg_id "i+1". Messages are immutable once
+ * Message i (0-based) has msg_id "i+1", its key in the stream's table. Messages are immutable once
  * appended and live as long as the publisher, so a delivery copies only
  * pointers under the mutex and calls the callback after releasing it (a
  * handler may publish, ack or read again).
@@ -22,19 +22,16 @@
  *
  * SPDX-License-Identifier: MIT
  */
-#include "backends.h"
+#include "memory_store.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+/* A message, its three strings in the same block (mem_pack). */
 typedef struct pub_msg {
 	char *msg_id;
 	char *event_id;
 	char *envelope;
-	char buf[]; /* the three strings */
+	size_t index; /* in the stream */
 } pub_msg;
 
 #define HELD_NONE 0     /* not pending: acked (or never delivered) */
@@ -53,17 +50,15 @@ typedef struct pub_group {
 	size_t first_pending; /* every message before this one is acked */
 	size_t pending_count; /* entries not HELD_NONE (returned ones included) */
 	size_t returned_count;
-	char name[];
+	char *name; /* in the same block (mem_pack) */
 } pub_group;
 
 typedef struct mem_publisher {
 	booking_event_publisher parent;
 	pthread_mutex_t mu;
 	const booking_clock *clock;
-	pub_msg **msgs;
-	size_t msg_count, msg_cap;
-	pub_group **groups;
-	size_t group_count;
+	table msgs;   /* pub_msg by msg_id, in stream order */
+	table groups; /* pub_group by name */
 	uint64_t batches; /* the last batch handed out; starts at HELD_RETURNED */
 } mem_publisher;
 
@@ -81,46 +76,26 @@ static int missing(const char *what)
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "memory publisher: %s is required", what);
 }
 
-static pub_group *group_find(mem_publisher *p, const char *name)
-{
-	for (size_t i = 0; i < p->group_count; i++)
-		if (strcmp(p->groups[i]->name, name) == 0)
-			return p->groups[i];
-	return NULL;
-}
-
 /* The group, created on first use. NULL when out of memory (error set). */
 static pub_group *group_get(mem_publisher *p, const char *name)
 {
-	pub_group *g = group_find(p, name);
+	pub_group *g = mem_find(&p->groups, name);
 	if (g)
 		return g;
-	size_t len = strlen(name);
-	g = booking_calloc(1, sizeof *g + len + 1);
-	pub_group **groups = booking_realloc(p->groups, (p->group_count + 1) * sizeof *groups);
-	if (groups)
-		p->groups = groups;
-	if (!g || !groups) {
+	static const size_t off[1] = {offsetof(pub_group, name)};
+	g = mem_pack(sizeof *g, 1, &name, off, false);
+	if ((g ? mem_add_new(&p->groups, g->name, g) : booking_error_oom()) < 0) {
 		booking_free(g);
-		booking_error_oom();
 		return NULL;
 	}
-	memcpy(g->name, name, len + 1);
-	p->groups[p->group_count++] = g;
 	return g;
 }
 
 /* Message index of a msg_id, or SIZE_MAX when it is not one of ours. */
-static size_t parse_msg_id(const char *msg_id, size_t msg_count)
+static size_t msg_index(const mem_publisher *p, const char *msg_id)
 {
-	if (!msg_id || *msg_id < '1' || *msg_id > '9')
-		return SIZE_MAX;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(msg_id, &end, 10);
-	if (errno || *end || v == 0 || v > msg_count)
-		return SIZE_MAX;
-	return (size_t)(v - 1);
+	const pub_msg *m = mem_find(&p->msgs, msg_id);
+	return m ? m->index : SIZE_MAX;
 }
 
 /* Call the callback without the mutex; what it refuses (and what follows) goes back to the group. */
@@ -134,7 +109,7 @@ static int deliver(mem_publisher *p, delivery *d, booking_message_cb cb, void *p
 		/* hand msgs[i - 1..n) back, unless another batch took them over meanwhile */
 		pthread_mutex_lock(&p->mu);
 		for (size_t j = i - 1; j < d->n; j++) {
-			pub_pending *pe = &d->group->pending[parse_msg_id(d->msgs[j].msg_id, p->msg_count)];
+			pub_pending *pe = &d->group->pending[msg_index(p, d->msgs[j].msg_id)];
 			if (pe->holder != d->batch)
 				continue;
 			pe->holder = HELD_RETURNED;
@@ -155,7 +130,7 @@ static void hand_out(mem_publisher *p, pub_group *g, delivery *d, size_t i)
 	pe->delivered_at = d->at;
 	if (pe->deliveries < INT32_MAX)
 		pe->deliveries++;
-	const pub_msg *m = p->msgs[i];
+	const pub_msg *m = p->msgs.items[i];
 	d->msgs[d->n++] = (booking_message){m->msg_id, m->event_id, m->envelope, pe->deliveries};
 }
 
@@ -166,32 +141,20 @@ static int pub_publish(booking_event_publisher *base, const char *event_id, cons
 	(void)type;
 	if (!event_id || !envelope_json)
 		return missing("event_id and envelope");
-	size_t el = strlen(event_id), vl = strlen(envelope_json);
+	static const size_t off[3] = {offsetof(pub_msg, msg_id), offsetof(pub_msg, event_id),
+	                              offsetof(pub_msg, envelope)};
 	char id[32];
-	int rc = 0;
 	pthread_mutex_lock(&p->mu);
-	snprintf(id, sizeof id, "%zu", p->msg_count + 1);
-	size_t il = strlen(id);
-	pub_msg *m = booking_malloc(sizeof *m + il + 1 + el + 1 + vl + 1);
-	if (m && p->msg_count == p->msg_cap) {
-		size_t cap = p->msg_cap ? p->msg_cap * 2 : 64;
-		pub_msg **msgs = booking_realloc(p->msgs, cap * sizeof *msgs);
-		if (msgs) {
-			p->msgs = msgs;
-			p->msg_cap = cap;
-		}
-	}
-	if (!m || p->msg_count == p->msg_cap) {
+	snprintf(id, sizeof id, "%zu", p->msgs.len + 1);
+	const char *strs[3] = {id, event_id, envelope_json};
+	pub_msg *m = mem_pack(sizeof *m, 3, strs, off, false);
+	int rc = 0;
+	if (!m || mem_table_reserve(&p->msgs, 1) < 0) {
 		booking_free(m);
 		rc = booking_error_oom();
 	} else {
-		m->msg_id = m->buf;
-		memcpy(m->msg_id, id, il + 1);
-		m->event_id = m->msg_id + il + 1;
-		memcpy(m->event_id, event_id, el + 1);
-		m->envelope = m->event_id + el + 1;
-		memcpy(m->envelope, envelope_json, vl + 1);
-		p->msgs[p->msg_count++] = m;
+		m->index = p->msgs.len;
+		mem_table_add(&p->msgs, m->msg_id, m);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return rc;
@@ -211,17 +174,17 @@ static int take_locked(mem_publisher *p, const char *group, bool claim, int64_t 
 		return BOOKING_ENOMEM;
 	size_t n_old = claim ? g->pending_count : g->returned_count;
 	n_old = n_old < max ? n_old : max;
-	size_t n_new = claim ? 0 : p->msg_count - g->next;
+	size_t n_new = claim ? 0 : p->msgs.len - g->next;
 	if (n_new > max - n_old)
 		n_new = max - n_old;
 	if (n_old + n_new == 0)
 		return 0;
 	if (g->pending_cap < g->next + n_new) { /* room for every message: the stream's capacity */
-		pub_pending *pend = booking_realloc(g->pending, p->msg_cap * sizeof *pend);
+		pub_pending *pend = booking_realloc(g->pending, p->msgs.cap * sizeof *pend);
 		if (!pend)
 			return booking_error_oom();
 		g->pending = pend;
-		g->pending_cap = p->msg_cap;
+		g->pending_cap = p->msgs.cap;
 	}
 	if (!(d->msgs = booking_calloc(n_old + n_new, sizeof *d->msgs)))
 		return booking_error_oom();
@@ -278,8 +241,8 @@ static int pub_ack(booking_event_publisher *base, const char *group, const char 
 	if (!group || !msg_id)
 		return missing("group and msg_id");
 	pthread_mutex_lock(&p->mu);
-	pub_group *g = group_find(p, group);
-	size_t i = parse_msg_id(msg_id, p->msg_count);
+	pub_group *g = mem_find(&p->groups, group);
+	size_t i = msg_index(p, msg_id);
 	if (g && i != SIZE_MAX && i < g->next && g->pending[i].holder != HELD_NONE) {
 		if (g->pending[i].holder == HELD_RETURNED)
 			g->returned_count--;
@@ -297,14 +260,10 @@ static void pub_free(booking_event_publisher *base)
 	mem_publisher *p = (mem_publisher *)base;
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->msg_count; i++)
-		booking_free(p->msgs[i]);
-	booking_free(p->msgs);
-	for (size_t i = 0; i < p->group_count; i++) {
-		booking_free(p->groups[i]->pending);
-		booking_free(p->groups[i]);
-	}
-	booking_free(p->groups);
+	for (size_t i = 0; i < p->groups.len; i++)
+		booking_free(((pub_group *)p->groups.items[i])->pending);
+	mem_table_free(&p->msgs, true);
+	mem_table_free(&p->groups, true);
 	pthread_mutex_destroy(&p->mu);
 	booking_free(p);
 }

@@ -29,6 +29,14 @@ int mem_table_reserve(table *t, size_t extra)
 	return 0;
 }
 
+void mem_table_free(table *t, bool rows)
+{
+	for (size_t i = 0; rows && i < t->len; i++)
+		booking_free(t->items[i]);
+	booking_free(t->items);
+	map_clear(&t->index);
+}
+
 /* After mem_table_reserve(). */
 void mem_table_add(table *t, const char *key, void *val)
 {
@@ -151,17 +159,13 @@ static void st_free(booking_store *base)
 	table *tables[] = {&st->movies,    &st->theaters, &st->screens, &st->showtimes, &st->bookings, &st->idem,
 	                   &st->seat_rows, &st->payments, &st->events,  &st->inbox,     &st->dead,     &st->cursors,
 	                   &st->users};
-	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
-		/* the first five are freed above, an idempotency record with its payment */
-		for (size_t j = 0; i >= 6 && j < tables[i]->len; j++)
-			booking_free(tables[i]->items[j]);
-		booking_free(tables[i]->items);
-		map_clear(&tables[i]->index);
-	}
+	/* the first five are freed above, an idempotency record with its payment */
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+		mem_table_free(tables[i], i >= 6);
 	map_clear(&st->seats);
 	map_clear(&st->aggs);
 	map_clear(&st->users_by_email);
-	booking_free(st->revoked);
+	booking__strmap_free_all(&st->revoked);
 	pthread_mutex_destroy(&st->mu);
 	booking_free(st);
 }

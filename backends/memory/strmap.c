@@ -153,3 +153,26 @@ void booking__strmap_clear(booking__strmap *m)
 	m->cap = m->count = 0;
 }
 
+
+void booking__strmap_free_all(booking__strmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].key)
+			booking_free(m->slots[i].val);
+	booking__strmap_clear(m);
+}
+
+void booking__strmap_sweep(booking__strmap *m, bool (*gone)(const void *val, const void *arg), const void *arg)
+{
+	size_t i = 0;
+	while (i < m->cap) {
+		void *val = m->slots[i].key ? m->slots[i].val : NULL;
+		/* after a removal, slot i may hold a shifted-back entry: look at it again */
+		if (val && gone(val, arg)) {
+			booking__strmap_remove_at(m, i);
+			booking_free(val);
+		} else {
+			i++;
+		}
+	}
+}

@@ -44,5 +44,9 @@ void *booking__strmap_remove(booking__strmap *m, uint64_t h, const char *a, cons
 void booking__strmap_remove_at(booking__strmap *m, size_t i);
 /* Free the index (not the values). */
 void booking__strmap_clear(booking__strmap *m);
+/* Free the index and every value (booking_free()): for a map that owns its values. */
+void booking__strmap_free_all(booking__strmap *m);
+/* Remove every entry whose value `gone` accepts, and free (booking_free()) its value. */
+void booking__strmap_sweep(booking__strmap *m, bool (*gone)(const void *val, const void *arg), const void *arg);
 
 #endif

@@ -21,8 +21,9 @@ typedef struct mem_user {
 	char hash[MEM_HASH_SIZE];
 } mem_user;
 
+/* A revocation, its jti in the same block (mem_pack). */
 typedef struct mem_revoked {
-	char jti[MEM_JTI_SIZE];
+	char *jti;
 	int64_t expires_at;
 } mem_revoked;
 
@@ -123,12 +124,9 @@ static int user_set_password_hash(booking_store *base, const char *id, const cha
 	return rc;
 }
 
-static mem_revoked *revoked_find(mem_store *st, const char *jti)
+static bool revocation_over(const void *r, const void *now)
 {
-	for (size_t i = 0; i < st->revoked_len; i++)
-		if (strcmp(st->revoked[i].jti, jti) == 0)
-			return &st->revoked[i];
-	return NULL;
+	return ((const mem_revoked *)r)->expires_at <= *(const int64_t *)now;
 }
 
 static int token_revoke(booking_store *base, const char *jti, int64_t expires_at, int64_t now)
@@ -136,31 +134,21 @@ static int token_revoke(booking_store *base, const char *jti, int64_t expires_at
 	mem_store *st = mem_impl(base);
 	if (!jti || !*jti || strlen(jti) >= MEM_JTI_SIZE)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: jti must be 1..128 bytes");
+	static const size_t off[1] = {offsetof(mem_revoked, jti)};
 	pthread_mutex_lock(&st->mu);
-	size_t keep = 0; /* purge the expired ones first */
-	for (size_t i = 0; i < st->revoked_len; i++)
-		if (st->revoked[i].expires_at > now)
-			st->revoked[keep++] = st->revoked[i];
-	st->revoked_len = keep;
+	booking__strmap_sweep(&st->revoked, revocation_over, &now); /* purge the expired ones first */
+	mem_revoked *r = map_get(&st->revoked, jti, NULL);
 	int rc = 0;
-	mem_revoked *r = revoked_find(st, jti);
 	if (r) {
 		if (expires_at > r->expires_at)
 			r->expires_at = expires_at;
 	} else if (expires_at > now) {
-		if (st->revoked_len == st->revoked_cap) {
-			size_t cap = st->revoked_cap ? st->revoked_cap * 2 : 16;
-			mem_revoked *n = booking_realloc(st->revoked, cap * sizeof *n);
-			if (!n)
-				rc = booking_error_oom();
-			else {
-				st->revoked = n;
-				st->revoked_cap = cap;
-			}
-		}
-		if (rc == 0) {
-			mem_copy_text(st->revoked[st->revoked_len].jti, MEM_JTI_SIZE, jti);
-			st->revoked[st->revoked_len++].expires_at = expires_at;
+		if (!(r = mem_pack(sizeof *r, 1, &jti, off, false)) || map_reserve(&st->revoked, 1) < 0) {
+			booking_free(r);
+			rc = booking_error_oom();
+		} else {
+			r->expires_at = expires_at;
+			map_put(&st->revoked, r->jti, r);
 		}
 	}
 	pthread_mutex_unlock(&st->mu);
@@ -173,7 +161,7 @@ static int token_is_revoked(bool *revoked_out, booking_store *base, const char *
 	if (!jti || !revoked_out)
 		return mem_missing_arg("jti and revoked_out");
 	pthread_mutex_lock(&st->mu);
-	const mem_revoked *r = revoked_find(st, jti);
+	const mem_revoked *r = map_get(&st->revoked, jti, NULL);
 	*revoked_out = r && r->expires_at > now;
 	pthread_mutex_unlock(&st->mu);
 	return 0;

@@ -211,11 +211,16 @@ static int missing(const rd_client *c, const char *what)
 	return BOOKING_EINTERNAL;
 }
 
-/* A reply of run(): an error reply becomes its code (and is freed), any other is handed out. */
-static int take_reply(rd_client *c, redisReply *r, redisReply **out)
+/*
+ * A reply of run(): an error reply becomes its code, one not of `type` (0: any; a status counts as a string)
+ * is unexpected; either is freed, as is every reply when `out` is NULL. Any other is handed out.
+ */
+static int take_reply(rd_client *c, redisReply *r, int type, const char *what, redisReply **out)
 {
 	int rc = !r ? missing(c, "reply") : r->type == REDIS_REPLY_ERROR ? reply_error(c, r) : 0;
-	if (rc == 0)
+	if (rc == 0 && type && r->type != type && !(type == REDIS_REPLY_STRING && r->type == REDIS_REPLY_STATUS))
+		rc = booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: %s gave an unexpected reply", c->who, what);
+	if (rc == 0 && out)
 		*out = r;
 	else if (r)
 		freeReplyObject(r);
@@ -344,12 +349,13 @@ static int run(rd_client *c, redisReply **out, int argc, const char **argv)
 	}
 }
 
-int rd_command(rd_client *c, redisReply **out, int argc, const char **argv)
+int rd_command(rd_client *c, redisReply **out, int type, int argc, const char **argv)
 {
 	redisReply *r = NULL;
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	int rc = run(c, &r, argc, argv);
-	return rc < 0 ? rc : take_reply(c, r, out);
+	return rc < 0 ? rc : take_reply(c, r, type, argv[0], out);
 }
 
 /* ---------- scripts ---------- */
@@ -358,12 +364,12 @@ static int script_load(rd_client *c, rd_script *s, char sha[41])
 {
 	const char *argv[3] = {"SCRIPT", "LOAD", s->source};
 	redisReply *r = NULL;
-	int rc = rd_command(c, &r, 3, argv);
+	int rc = rd_command(c, &r, REDIS_REPLY_STRING, 3, argv);
 	if (rc < 0)
 		return rc;
 	if (!r)
 		return missing(c, "reply");
-	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+	if (r->len != 40) {
 		freeReplyObject(r);
 		return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: SCRIPT LOAD of %s gave an unexpected reply", c->who,
 		                         s->name);
@@ -412,7 +418,7 @@ int rd_eval(rd_client *c, rd_script *s, redisReply **out, size_t nkeys, const ch
 			sha[0] = '\0';
 			continue;
 		}
-		rc = take_reply(c, r, out);
+		rc = take_reply(c, r, 0, "EVALSHA", out);
 		break;
 	}
 	booking_free(argv);

@@ -61,12 +61,12 @@
 	"end\n"
 
 /*
- * KEYS[1] stream. ARGV: group, consumer, count, stamp ('' = server time).
- * Returns a flat array: id, event_id, envelope, id, ...
+ * KEYS[1] stream. ARGV: group, consumer, (min_idle_ms, unused), count, stamp
+ * ('' = server time). Returns a flat array: id, event_id, envelope, id, ...
  */
 static const char read_src[] = RD_PUB_HELPERS
 	"local function read()\n"
-	"  return redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')\n"
+	"  return redis.pcall('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[4], 'STREAMS', KEYS[1], '>')\n"
 	"end\n"
 	"local r = read()\n"
 	"if type(r) == 'table' and r.err then\n"
@@ -83,7 +83,7 @@ static const char read_src[] = RD_PUB_HELPERS
 	"  out[#out + 1] = field(e[2], 'envelope')\n"
 	"  ids[#ids + 1] = e[1]\n"
 	"end\n"
-	"if ARGV[4] ~= '' then restamp(ids, ARGV[4]) end\n"
+	"if ARGV[5] ~= '' then restamp(ids, ARGV[5]) end\n"
 	"return out\n";
 
 /*
@@ -160,14 +160,7 @@ static int xadd(rd_publisher *p, const char *stream, const char **fields, int nf
 	snprintf(maxlen, sizeof maxlen, "%lld", (long long)p->cfg->maxlen);
 	const char *argv[6 + 8] = {"XADD", stream, "MAXLEN", "~", maxlen, "*"};
 	memcpy(argv + 6, fields, (size_t)nfields * sizeof *argv);
-	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 6 + nfields, argv);
-	if (rc < 0)
-		return rc;
-	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
-		rc = unexpected("XADD");
-	freeReplyObject(r);
-	return rc;
+	return rd_command(p->client, NULL, REDIS_REPLY_STRING, 6 + nfields, argv);
 }
 
 static int pub_publish(booking_event_publisher *base, const char *event_id, const char *type,
@@ -200,14 +193,7 @@ static int pub_ack(booking_event_publisher *base, const char *group, const char 
 	if (!is_stream_id(msg_id))
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: %.64s is not a stream id", who, msg_id);
 	const char *argv[4] = {"XACK", p->cfg->stream, group, msg_id};
-	redisReply *r = NULL;
-	int rc = rd_command(p->client, &r, 4, argv);
-	if (rc < 0)
-		return rc;
-	if (r->type != REDIS_REPLY_INTEGER)
-		rc = unexpected("XACK");
-	freeReplyObject(r);
-	return rc;
+	return rd_command(p->client, NULL, REDIS_REPLY_INTEGER, 4, argv);
 }
 
 /* Park one entry in the dead-letter stream, then ack it. */
@@ -221,26 +207,29 @@ static int dead_letter(rd_publisher *p, const char *group, const redisReply *con
 }
 
 /*
- * read_group (`script` p->read, tuples of 3) and claim_stale (p->claim,
- * tuples of 4): args are group, consumer, ..., and a last slot for the
- * stamp. The entries past max_deliveries are dead-lettered, the others
- * handed to `cb`.
+ * read_group (min_idle_ms < 0: script p->read, tuples of 3) and
+ * claim_stale (p->claim, tuples of 4). The entries past max_deliveries are
+ * dead-lettered, the others handed to `cb`.
  */
-static int read_stream(rd_publisher *p, rd_script *script, const char **args, size_t nargs, size_t max,
+static int read_stream(rd_publisher *p, const char *group, const char *consumer, int64_t min_idle_ms, size_t max,
                        booking_message_cb cb, void *payload)
 {
-	size_t width = script == &p->claim ? 4 : 3;
+	if (!group || !consumer || !*group || !*consumer)
+		return missing("group and consumer");
+	size_t width = min_idle_ms >= 0 ? 4 : 3;
 	if (max == 0)
 		return 0;
-	char st[24] = ""; /* the injected clock's now on the server's time line; "" in server-time mode */
+	char idle[24], count[24], st[24] = ""; /* st: the injected clock's now on the server's time line, or "" */
+	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
+	snprintf(count, sizeof count, "%zu", max);
 	if (p->clock) {
 		int64_t t = p->clock->now_ms(p->clock) + p->shift;
 		snprintf(st, sizeof st, "%lld", (long long)(t > 0 ? t : 0));
 	}
-	args[nargs - 1] = st;
 	const char *keys[1] = {p->cfg->stream};
+	const char *args[5] = {group, consumer, idle, count, st};
 	redisReply *r = NULL;
-	int rc = rd_eval(p->client, script, &r, 1, keys, nargs, args);
+	int rc = rd_eval(p->client, width > 3 ? &p->claim : &p->read, &r, 1, keys, 5, args);
 	if (rc < 0)
 		return rc;
 	/* a flat array of `width`-tuples: id, event_id, envelope[, deliveries] */
@@ -250,7 +239,7 @@ static int read_stream(rd_publisher *p, rd_script *script, const char **args, si
 	rc = ok ? 0 : unexpected(width > 3 ? "XAUTOCLAIM" : "XREADGROUP");
 	for (size_t i = 0; width > 3 && i < r->elements && rc == 0; i += 4)
 		if (r->element[i + 3]->integer > p->cfg->max_deliveries)
-			rc = dead_letter(p, args[0], (const redisReply *const *)&r->element[i]);
+			rc = dead_letter(p, group, (const redisReply *const *)&r->element[i]);
 	for (size_t i = 0; i < r->elements && cb && rc == 0; i += width) {
 		long long n = width > 3 ? r->element[i + 3]->integer : 1;
 		if (n > p->cfg->max_deliveries)
@@ -265,28 +254,15 @@ static int read_stream(rd_publisher *p, rd_script *script, const char **args, si
 static int pub_read_group(booking_event_publisher *base, const char *group, const char *consumer, size_t max,
                           booking_message_cb cb, void *payload)
 {
-	rd_publisher *p = (rd_publisher *)base;
-	if (!group || !consumer || !*group || !*consumer)
-		return missing("group and consumer");
-	char count[24];
-	snprintf(count, sizeof count, "%zu", max);
-	const char *args[4] = {group, consumer, count, NULL};
-	return read_stream(p, &p->read, args, 4, max, cb, payload);
+	return read_stream((rd_publisher *)base, group, consumer, -1, max, cb, payload);
 }
 
 static int pub_claim_stale(booking_event_publisher *base, const char *group, const char *consumer,
                            int64_t min_idle_ms, size_t max, booking_message_cb cb, void *payload)
 {
-	rd_publisher *p = (rd_publisher *)base;
-	if (!group || !consumer || !*group || !*consumer)
-		return missing("group and consumer");
 	if (min_idle_ms < 0)
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: min_idle_ms must be >= 0", who);
-	char idle[24], count[24];
-	snprintf(idle, sizeof idle, "%lld", (long long)min_idle_ms);
-	snprintf(count, sizeof count, "%zu", max);
-	const char *args[5] = {group, consumer, idle, count, NULL};
-	return read_stream(p, &p->claim, args, 5, max, cb, payload);
+	return read_stream((rd_publisher *)base, group, consumer, min_idle_ms, max, cb, payload);
 }
 
 static void pub_free(booking_event_publisher *base)

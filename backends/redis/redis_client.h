@@ -66,13 +66,16 @@ const rd_config *rd_client_config(const rd_client *c);
 /*
  * Run one command (argv of C strings). *out is the reply, never an error
  * reply (those are mapped to codes); the caller frees it with
- * freeReplyObject. A connection that turns out broken is closed and the
- * command retried once on a fresh one (a restarted server); timeouts are
- * not retried.
+ * freeReplyObject. `out` NULL: the reply is only checked, and freed. A
+ * reply not of `type` (REDIS_REPLY_*; a status counts as a string) is
+ * refused as unexpected. A connection that turns out broken is closed and
+ * the command retried once on a fresh one (a restarted server); timeouts
+ * are not retried.
  * @return 0; BOOKING_EUNAVAILABLE (unreachable, timeout, server loading or
- *         busy); BOOKING_EEXTERNAL (another error reply); BOOKING_ENOMEM.
+ *         busy); BOOKING_EEXTERNAL (another error reply, or an unexpected
+ *         one); BOOKING_ENOMEM.
  */
-int rd_command(rd_client *c, redisReply **out, int argc, const char **argv);
+int rd_command(rd_client *c, redisReply **out, int type, int argc, const char **argv);
 
 /*
  * EVALSHA `script` with `nkeys` KEYS and `nargs` ARGV: SCRIPT LOAD on first

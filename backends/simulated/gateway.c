@@ -47,15 +47,6 @@ typedef struct sim_gateway {
 	uint64_t next_charge;
 } sim_gateway;
 
-/* Free the values a map owns, then the map. */
-static void map_free(booking__strmap *m)
-{
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].key)
-			booking_free(m->slots[i].val);
-	booking__strmap_clear(m);
-}
-
 /* The card number's digits (spaces and dashes dropped) into buf. */
 static void card_digits(char *buf, size_t size, const char *card)
 {
@@ -175,9 +166,9 @@ static void gw_free(booking_payment_gateway *base)
 	sim_gateway *gw = (sim_gateway *)base;
 	if (!gw)
 		return;
-	map_free(&gw->by_key);
+	booking__strmap_free_all(&gw->by_key);
 	booking__strmap_clear(&gw->by_charge_id);
-	map_free(&gw->refund_keys);
+	booking__strmap_free_all(&gw->refund_keys);
 	pthread_mutex_destroy(&gw->mu);
 	booking_free(gw);
 }
