@@ -455,5 +455,24 @@ static void pgd_done(sql_rows *r)
 	PQclear(r->res);
 }
 
-const sql_driver pg_sql_driver = {pgd_query, pgd_next,  pgd_i64,      pgd_text,
-                                  pgd_done,  pgd_write, pgd_snapshot, &pg_schema};
+static int pgd_acquire(sql_store *st, void **conn_out)
+{
+	pg_conn *c = NULL;
+	int rc = pg_acquire((pg_store *)st, &c);
+
+	*conn_out = c;
+	return rc;
+}
+
+static void pgd_release(sql_store *st, void *conn)
+{
+	pg_release((pg_store *)st, conn);
+}
+
+static int pgd_exec(void *conn, const char *sql)
+{
+	return pg_exec_sql(conn, sql, NULL);
+}
+
+const sql_driver pg_sql_driver = {pgd_query,    pgd_next,    pgd_i64,     pgd_text, pgd_done,  pgd_write,
+                                  pgd_snapshot, pgd_acquire, pgd_release, pgd_exec, &pg_schema};

@@ -488,6 +488,7 @@ static const char SQL_ENSURE_SCHEMA[] =
 	" END IF; END $f$";
 
 static const char *const LOCK[] = {
+	"BEGIN",
 	"SET LOCAL statement_timeout = '10min'",
 	"SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")",
 	SQL_ENSURE_SCHEMA,
@@ -498,8 +499,9 @@ static const char *const LOCK[] = {
 };
 
 /* The recorded version, or 0 when there is no schema_migrations table. */
-static int read_version(pg_conn *c, int *version_out)
+static int version(void *conn, int *version_out)
 {
+	pg_conn *c = conn;
 	PGresult *r = PQexec(c->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	*version_out = 0;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
@@ -519,42 +521,6 @@ static int read_version(pg_conn *c, int *version_out)
 	return rc;
 }
 
-static int version(sql_store *st, void *conn, int *version_out)
-{
-	pg_conn *c = conn;
-	int rc = c ? 0 : pg_acquire((pg_store *)st, &c);
-	if (rc == 0)
-		rc = read_version(c, version_out);
-	if (!conn && c)
-		pg_release((pg_store *)st, c);
-	return rc;
-}
-
-static int begin(sql_store *st, void **conn_out)
-{
-	pg_conn *c = NULL;
-	int rc = pg_acquire((pg_store *)st, &c);
-	if (rc == 0 && (rc = pg_exec_sql(c, "BEGIN", NULL)) < 0)
-		pg_release((pg_store *)st, c);
-	*conn_out = rc == 0 ? c : NULL;
-	return rc;
-}
-
-static int exec(void *conn, const char *sql)
-{
-	return pg_exec_sql(conn, sql, NULL);
-}
-
-/* On an error pg_release() rolls back. */
-static int end(sql_store *st, void *conn, int rc)
-{
-	if (rc == 0)
-		rc = pg_exec_sql(conn, "COMMIT", NULL);
-	pg_release((pg_store *)st, conn);
-	return rc;
-}
-
 const sql_schema pg_schema = {
-	PG_SCHEMA_VERSION, MIGRATIONS, LOCK, "INSERT INTO schema_migrations (version) VALUES (%d)",
-	version,           begin,      exec, end, NULL,
+	PG_SCHEMA_VERSION, MIGRATIONS, LOCK, "INSERT INTO schema_migrations (version) VALUES (%d)", version, NULL,
 };

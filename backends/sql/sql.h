@@ -294,27 +294,22 @@ typedef struct sql_rows {
 } sql_rows;
 
 /*
- * A store's schema and the hooks of the one migration engine
- * (migrate.c). Read the version (the usual case: up to date, one read);
- * when it is behind, begin() a transaction, run `lock` (the migration
- * lock, schema_migrations created), read it again, apply each missing
- * version's statements and record it, and end() it: every missing
- * version in one transaction, so processes starting together apply each
- * once and no database is seen between two versions.
+ * A store's schema, for the one migration engine (migrate.c). On a
+ * connection of the store's: read the version (the usual case: up to
+ * date, one read); when it is behind, run `lock` (it begins the write
+ * transaction, takes the migration lock, creates schema_migrations), read
+ * it again, apply each missing version's statements, record it and
+ * COMMIT: every missing version in one transaction, so processes starting
+ * together apply each once and no database is seen between two versions.
+ * On an error the connection goes back to the pool, which rolls back.
  */
 typedef struct sql_schema {
 	int latest;                      /* the version this code writes */
 	const char *const *const *steps; /* steps[v]: the statements from version v to v + 1, NULL-terminated */
-	const char *const *lock;         /* run first in the transaction, NULL-terminated */
+	const char *const *lock;         /* run first, NULL-terminated; the first begins the transaction */
 	const char *record;              /* the statement(s) recording version %d (printf, given twice) */
-	/* The recorded version (0: none yet), on `conn`, or on a connection of its own when NULL. */
-	int (*version)(sql_store *st, void *conn, int *version_out);
-	/* Check out a connection and begin a write transaction on it. */
-	int (*begin)(sql_store *st, void **conn_out);
-	/* Run a statement text (without arguments) on it. */
-	int (*exec)(void *conn, const char *sql);
-	/* Commit when rc is 0, else roll back; give the connection back. Answers rc, or the commit's error. */
-	int (*end)(sql_store *st, void *conn, int rc);
+	/* The recorded version on `conn` (0: none yet). */
+	int (*version)(void *conn, int *version_out);
 	/* Called after a migration from `from` to `to` (optional). */
 	void (*after)(sql_store *st, int from, int to);
 } sql_schema;
@@ -348,6 +343,11 @@ typedef struct sql_driver {
 	 */
 	int (*snapshot)(sql_store *st, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
 	                void *arg);
+	/* Check a connection out of the store's pool; give it back (an open transaction is rolled back). */
+	int (*acquire)(sql_store *st, void **conn_out);
+	void (*release)(sql_store *st, void *conn);
+	/* Run a statement text (no arguments, no rows) on a checked-out connection. */
+	int (*exec)(void *conn, const char *sql);
 	const sql_schema *schema;
 } sql_driver;
 

@@ -142,8 +142,9 @@ static void conn_close(sq_conn *c)
 	booking_free(c);
 }
 
-int sq_exec(sq_conn *c, const char *sql)
+int sq_exec(void *conn, const char *sql)
 {
+	sq_conn *c = conn;
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : sq_error(c, rc);
@@ -324,9 +325,19 @@ int sq_acquire(sq_store *st, sq_conn **out)
 	return rc;
 }
 
+static int lite_acquire(sql_store *st, void **conn_out)
+{
+	return booking_pool_acquire(conn_out, ((sq_store *)st)->pool);
+}
+
+static void lite_release(sql_store *st, void *conn)
+{
+	booking_pool_release(((sq_store *)st)->pool, conn, false);
+}
+
 void sq_release(sq_store *st, sq_conn *c)
 {
-	booking_pool_release(st->pool, c, false);
+	lite_release((sql_store *)st, c);
 }
 
 /* --- transactions --------------------------------------------------------- */
@@ -371,7 +382,8 @@ static void writer_unlock(sq_store *st, sq_conn *c)
 	}
 }
 
-int sq_begin(sq_store *st, sq_conn *c)
+/* On a checked-out connection: take the writer lock and BEGIN IMMEDIATE. */
+static int sq_begin(sq_store *st, sq_conn *c)
 {
 	int rc = writer_lock(st, c);
 
@@ -380,7 +392,8 @@ int sq_begin(sq_store *st, sq_conn *c)
 	return rc;
 }
 
-int sq_end(sq_store *st, sq_conn *c, int rc)
+/* COMMIT when rc is 0 (else, or when that fails, ROLLBACK), and let the writer lock go. */
+static int sq_end(sq_store *st, sq_conn *c, int rc)
 {
 	if (rc == 0)
 		rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
@@ -495,5 +508,5 @@ static const char *lite_text(const sql_rows *r, int col)
 	return (const char *)sqlite3_column_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query, lite_next,  lite_i64,      lite_text,
-                                  lite_done,  lite_write, lite_snapshot, &sq_schema};
+const sql_driver sq_sql_driver = {lite_query,    lite_next,    lite_i64,     lite_text, lite_done, lite_write,
+                                  lite_snapshot, lite_acquire, lite_release, sq_exec,   &sq_schema};

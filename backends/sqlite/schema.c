@@ -226,7 +226,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 };
 
 static const char *const LOCK[] = {
-	/* BEGIN IMMEDIATE (begin) is the lock */
+	"BEGIN IMMEDIATE", /* the lock */
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version INTEGER PRIMARY KEY NOT NULL,"
 	" applied_at INTEGER NOT NULL)",
@@ -234,8 +234,9 @@ static const char *const LOCK[] = {
 };
 
 /* The larger of the recorded version and user_version; the first alone before schema_migrations exists. */
-static int schema_version(sq_conn *c, int *version_out)
+static int version(void *conn, int *version_out)
 {
+	sq_conn *c = conn;
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(c->db,
 	                            "SELECT max(user_version, (SELECT coalesce(max(version), 0) FROM schema_migrations))"
@@ -249,41 +250,6 @@ static int schema_version(sq_conn *c, int *version_out)
 	*version_out = v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int)v;
 	rc = rc == SQLITE_ROW ? 0 : sq_error(c, rc);
 	sqlite3_finalize(s);
-	return rc;
-}
-
-static int version(sql_store *st, void *conn, int *version_out)
-{
-	sq_conn *c = conn;
-	int rc = c == NULL ? sq_acquire((sq_store *)st, &c) : 0;
-
-	if (rc == 0)
-		rc = schema_version(c, version_out);
-	if (conn == NULL && c != NULL)
-		sq_release((sq_store *)st, c);
-	return rc;
-}
-
-static int begin(sql_store *st, void **conn_out)
-{
-	sq_conn *c = NULL;
-	int rc = sq_acquire((sq_store *)st, &c);
-
-	if (rc == 0 && (rc = sq_begin((sq_store *)st, c)) != 0)
-		sq_release((sq_store *)st, c);
-	*conn_out = rc == 0 ? c : NULL;
-	return rc;
-}
-
-static int exec(void *conn, const char *sql)
-{
-	return sq_exec(conn, sql);
-}
-
-static int end(sql_store *st, void *conn, int rc)
-{
-	rc = sq_end((sq_store *)st, conn, rc);
-	sq_release((sq_store *)st, conn);
 	return rc;
 }
 
@@ -310,8 +276,5 @@ const sql_schema sq_schema = {
 	"INSERT INTO schema_migrations (version, applied_at) VALUES (%d,"
 	" CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)); PRAGMA user_version = %d",
 	version,
-	begin,
-	exec,
-	end,
 	after,
 };

@@ -147,12 +147,8 @@ typedef int (*sq_body_fn)(sq_conn *c, void *arg);
 
 /** Check out a connection, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails). */
 int sq_write(sq_store *st, sq_body_fn fn, void *arg);
-/** On a checked-out connection: take the writer lock and BEGIN IMMEDIATE. */
-int sq_begin(sq_store *st, sq_conn *c);
-/** COMMIT when rc is 0 (else, or when that fails, ROLLBACK), and let the writer lock go. */
-int sq_end(sq_store *st, sq_conn *c, int rc);
 /** Run a statement text (several allowed) with sqlite3_exec. */
-int sq_exec(sq_conn *c, const char *sql);
+int sq_exec(void *conn, const char *sql);
 
 /* --- schema.c ----------------------------------------------------------- */
 
