@@ -16,18 +16,7 @@
 
 /* Version 1: the whole model. One string per statement. */
 static const char *const SCHEMA_V1[] = {
-	"CREATE TABLE movies ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" title TEXT NOT NULL,"
-	" duration_minutes INTEGER NOT NULL,"
-	" created_at INTEGER NOT NULL)",
-	"CREATE INDEX movies_created ON movies(created_at)",
-	"CREATE TABLE theaters ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" name TEXT NOT NULL,"
-	" city TEXT NOT NULL DEFAULT '',"
-	" created_at INTEGER NOT NULL)",
-	"CREATE INDEX theaters_created ON theaters(created_at)",
+	SQL_SCHEMA_MOVIES_THEATERS(SQL_LITE),
 	"CREATE TABLE screens ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" theater_id TEXT NOT NULL REFERENCES theaters(id),"
@@ -59,18 +48,7 @@ static const char *const SCHEMA_V1[] = {
 	" amount INTEGER NOT NULL,"
 	" PRIMARY KEY (showtime_id, position),"
 	" UNIQUE (showtime_id, category)) WITHOUT ROWID",
-	/* status: 0 FREE, 1 HELD (until hold_until), 2 SOLD; booking_id NULL when free. */
-	"CREATE TABLE showtime_seats ("
-	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
-	" label TEXT NOT NULL,"
-	" category TEXT NOT NULL,"
-	" position INTEGER NOT NULL,"
-	" status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
-	" booking_id TEXT,"
-	" hold_until INTEGER NOT NULL DEFAULT 0,"
-	" version INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (showtime_id, label)) WITHOUT ROWID",
-	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats(showtime_id, position)",
+	SQL_SCHEMA_SHOWTIME_SEATS(SQL_LITE),
 	"CREATE TABLE bookings ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" user_id TEXT NOT NULL,"
@@ -128,14 +106,7 @@ static const char *const SCHEMA_V1[] = {
 	" published INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (aggregate_id, sequence))",
 	"CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0",
-	"CREATE TABLE consumer_cursors ("
-	" group_name TEXT PRIMARY KEY NOT NULL,"
-	" position INTEGER NOT NULL)",
-	"CREATE TABLE inbox ("
-	" group_name TEXT NOT NULL,"
-	" event_id TEXT NOT NULL,"
-	" applied_at INTEGER NOT NULL,"
-	" PRIMARY KEY (group_name, event_id)) WITHOUT ROWID",
+	SQL_SCHEMA_CURSORS_INBOX(SQL_LITE),
 	"CREATE TABLE dead_letters ("
 	" group_name TEXT NOT NULL,"
 	" event_id TEXT NOT NULL,"
@@ -147,20 +118,9 @@ static const char *const SCHEMA_V1[] = {
 	NULL,
 };
 
-/* Version 2: users (email normalised by the core, unique) and revoked tokens until their expiry. */
+/* Version 2: users and revoked tokens (sql/sql.h). */
 static const char *const SCHEMA_V2[] = {
-	/* role: 1 customer, 2 admin (booking_role) */
-	"CREATE TABLE users ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" email TEXT NOT NULL UNIQUE,"
-	" role INTEGER NOT NULL CHECK (role IN (1, 2)),"
-	" password_hash TEXT NOT NULL,"
-	" created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL)",
-	"CREATE TABLE revoked_tokens ("
-	" jti TEXT PRIMARY KEY NOT NULL,"
-	" expires_at INTEGER NOT NULL) WITHOUT ROWID",
-	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at)",
+	SQL_SCHEMA_USERS(SQL_LITE),
 	NULL,
 };
 
@@ -186,10 +146,9 @@ static const char *const SCHEMA_V3[] = {
 static const char *const SCHEMA_V4[] = {
 	/* overwrite the old bytes in the pages too (the after hook checkpoints the WAL afterwards) */
 	"PRAGMA secure_delete = ON",
-	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'",
+	SQL_SCHEMA_ERASE_HASHES,
 	"PRAGMA secure_delete = OFF",
-	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
-	"UPDATE revoked_tokens SET expires_at = expires_at + 300000",
+	SQL_SCHEMA_REVOKED_LEEWAY,
 	NULL,
 };
 
