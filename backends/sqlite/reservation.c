@@ -151,7 +151,7 @@ int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, con
 	if (taken_count != NULL)
 		*taken_count = 0;
 	if (req == NULL || req->reservation == NULL)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no reservation");
+		return sql_missing("reservation");
 	a.labels_json = sql_array(req->reservation->seats, req->reservation->seat_count, 0, 0,
 	                          BOOKING_LABEL_SIZE - 1, 's', false);
 	if (a.labels_json == NULL)
@@ -225,7 +225,7 @@ static int apply_tx(sq_conn *conn, void *arg)
 int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	if (!change)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: change is required");
+		return sql_missing("change");
 	struct apply_arg a = {change, failed_guard_out};
 	return sq_write((sq_store *)st, apply_tx, &a);
 }
