@@ -117,7 +117,7 @@ static int conn_connect(pg_store *st, pg_conn *c)
 	c->sent = false;
 	c->pid = 0;
 	c->started[0] = '\0';
-	c->conn = PQconnectdbParams(st->keywords, st->values, 0);
+	c->conn = PQconnectdbParams(st->keywords, st->values, 1);
 	if (!c->conn)
 		return booking_error_oom();
 	if (PQstatus(c->conn) != CONNECTION_OK) {
