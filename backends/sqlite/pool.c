@@ -453,8 +453,7 @@ static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)
 	}
 	if (rc == 0)
 		rc = sq_exec(c, "COMMIT");
-	rollback_quietly(c);
-	sq_release((sq_store *)st, c);
+	sq_release((sq_store *)st, c); /* on an error, the pool rolls back */
 	return rc;
 }
 
