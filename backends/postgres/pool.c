@@ -111,13 +111,8 @@ static int conn_connect(pg_store *st, pg_conn *c)
 {
 	if (c->conn)
 		PQfinish(c->conn);
-	memset(c->prepared, 0, sizeof c->prepared);
-	c->broken = false;
-	c->retry = false;
-	c->sent = false;
-	c->pid = 0;
-	c->started[0] = '\0';
-	c->conn = PQconnectdbParams(st->keywords, st->values, 0);
+	memset(c, 0, sizeof *c); /* a new session: nothing prepared, not broken */
+	c->conn = PQconnectdbParams(st->keywords, st->values, 1);
 	if (!c->conn)
 		return booking_error_oom();
 	if (PQstatus(c->conn) != CONNECTION_OK) {
@@ -142,6 +137,15 @@ static int conn_connect(pg_store *st, pg_conn *c)
 	return 0;
 }
 
+static void pool_close(void *conn, void *payload)
+{
+	pg_conn *c = conn;
+	(void)payload;
+	if (c->conn)
+		PQfinish(c->conn);
+	booking_free(c);
+}
+
 /* The pool (sys/pool.h) opens a pg_conn per slot, connected. */
 static int pool_open(void **conn_out, void *payload)
 {
@@ -150,22 +154,11 @@ static int pool_open(void **conn_out, void *payload)
 		return booking_error_oom();
 	int rc = conn_connect(payload, c);
 	if (rc < 0) {
-		if (c->conn)
-			PQfinish(c->conn);
-		booking_free(c);
+		pool_close(c, NULL);
 		return rc;
 	}
 	*conn_out = c;
 	return 0;
-}
-
-static void pool_close(void *conn, void *payload)
-{
-	pg_conn *c = conn;
-	(void)payload;
-	if (c->conn)
-		PQfinish(c->conn);
-	booking_free(c);
 }
 
 /* Roll back what the caller left open; a session that cannot be trusted is replaced. */
@@ -455,5 +448,24 @@ static void pgd_done(sql_rows *r)
 	PQclear(r->res);
 }
 
-const sql_driver pg_sql_driver = {pgd_query, pgd_next,  pgd_i64,      pgd_text,
-                                  pgd_done,  pgd_write, pgd_snapshot, &pg_schema};
+static int pgd_acquire(sql_store *st, void **conn_out)
+{
+	pg_conn *c = NULL;
+	int rc = pg_acquire((pg_store *)st, &c);
+
+	*conn_out = c;
+	return rc;
+}
+
+static void pgd_release(sql_store *st, void *conn)
+{
+	pg_release((pg_store *)st, conn);
+}
+
+static int pgd_exec(void *conn, const char *sql)
+{
+	return pg_exec_sql(conn, sql, NULL);
+}
+
+const sql_driver pg_sql_driver = {pgd_query,    pgd_next,    pgd_i64,     pgd_text, pgd_done,  pgd_write,
+                                  pgd_snapshot, pgd_acquire, pgd_release, pgd_exec, &pg_schema};

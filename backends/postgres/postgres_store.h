@@ -56,13 +56,16 @@ typedef struct pg_conn {
 	uint64_t prepared[(PGQ_COUNT + 2 * SQLQ_COUNT + 63) / 64]; /* our own, the shared ones, their resolvers */
 } pg_conn;
 
+/* The connection parameters: 9 and the terminating NULL. */
+#define PG_PARAMS 10
+
 typedef struct pg_store {
 	booking_store parent; /* these two first: sql_store (sql/sql.h) */
 	const sql_driver *driver;
-	/* connection parameters, final (user's URL merged with our defaults), and what their strings are in */
-	const char **keywords;
-	const char **values;
-	PQconninfoOption *info; /* the URL, parsed */
+	/* connection parameters for PQconnectdbParams() (store.c), and what their strings are in */
+	const char *const *keywords;
+	const char *values[PG_PARAMS];
+	char *url;              /* the URL with libpq's parameters only, expanded as dbname */
 	char *options;          /* ours, then the URL's */
 	char timeout_text[16]; /* connect_timeout: pool_timeout, at most 5 s */
 	booking_pool *pool; /* of pg_conn (sys/pool.h) */

@@ -25,11 +25,6 @@ static const pg_query Q_APPLY = {PGQ_APPLY,
 	" $30::bigint, $31::bigint, $32::bigint, $33, $34, $35::text[], $36::text[], $37::text[], $38::text[],"
 	" $39::bigint[], $40::text[], $41::text[], $42::text[])"};
 
-static int missing(const char *what)
-{
-	return booking_error_set(BOOKING_EVALIDATION, NULL, "postgresql store: %s is required", what);
-}
-
 /* The eight arrays of an event batch, in booking_append_events() order, as array literals into a[0..8). */
 static void events(char **a, const booking_event_record *evs, size_t n)
 {
@@ -70,10 +65,10 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 	if (taken_count)
 		*taken_count = 0;
 	if (!req || !req->reservation)
-		return missing("reservation");
+		return sql_missing("reservation");
 	const booking_reservation *b = req->reservation;
 	if (b->seat_count && !b->seats)
-		return missing("booking seats");
+		return sql_missing("booking seats");
 
 	char *arr[9] = {NULL};
 	PGresult *r = NULL;
@@ -135,7 +130,7 @@ static const pg_query Q_EVENT_EXISTS = {PGQ_EVENT_EXISTS, "SELECT 1 FROM outbox 
 int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_change *change)
 {
 	if (!change)
-		return missing("change");
+		return sql_missing("change");
 	char *arr[12] = {NULL};
 	PGresult *r = NULL;
 #define GUARD(member, kind)                                                                                    \

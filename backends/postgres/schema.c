@@ -44,18 +44,7 @@
 /* All text that is compared, sorted or joined is COLLATE "C": byte order (like strcmp), and fast. */
 static const char *const SCHEMA_V1[] = {
 	/* --- catalog ----------------------------------------------------------- */
-	"CREATE TABLE movies ("
-	" id text COLLATE \"C\" PRIMARY KEY,"
-	" title text NOT NULL,"
-	" duration_minutes integer NOT NULL,"
-	" created_at bigint NOT NULL);",
-	"CREATE INDEX movies_created ON movies (created_at, id);",
-	"CREATE TABLE theaters ("
-	" id text COLLATE \"C\" PRIMARY KEY,"
-	" name text NOT NULL,"
-	" city text NOT NULL DEFAULT '',"
-	" created_at bigint NOT NULL);",
-	"CREATE INDEX theaters_created ON theaters (created_at, id);",
+	SQL_SCHEMA_MOVIES_THEATERS(SQL_PG),
 	/* a screen's seats in layout order, as two parallel arrays */
 	"CREATE TABLE screens ("
 	" id text COLLATE \"C\" PRIMARY KEY,"
@@ -77,22 +66,7 @@ static const char *const SCHEMA_V1[] = {
 	" created_at bigint NOT NULL);",
 	"CREATE INDEX showtimes_movie ON showtimes (movie_id, starts_at, id);",
 	"CREATE INDEX showtimes_starts ON showtimes (starts_at, id);",
-	/*
-	 * status: 0 FREE, 1 HELD (claimable again once hold_until <= now), 2 SOLD.
-	 * No index covers the columns a hold changes, and the fill factor leaves
-	 * room on each page, so claiming a seat is a HOT update.
-	 */
-	"CREATE TABLE showtime_seats ("
-	" showtime_id text COLLATE \"C\" NOT NULL REFERENCES showtimes (id),"
-	" label text COLLATE \"C\" NOT NULL,"
-	" category text NOT NULL,"
-	" position integer NOT NULL,"
-	" status smallint NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
-	" booking_id text COLLATE \"C\","
-	" hold_until bigint NOT NULL DEFAULT 0,"
-	" version bigint NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (showtime_id, label)) WITH (fillfactor = 70);",
-	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats (showtime_id, position);",
+	SQL_SCHEMA_SHOWTIME_SEATS(SQL_PG),
 	/* --- reservations and payments ----------------------------------------
 	 * No foreign keys on the hot tables: every writer is a function that
 	 * checks what it references, and a key check would take a KEY SHARE lock
@@ -153,14 +127,7 @@ static const char *const SCHEMA_V1[] = {
 	" UNIQUE (aggregate_id, sequence));",
 	"CREATE INDEX outbox_unsequenced ON outbox (seq) WHERE position IS NULL;",
 	"CREATE INDEX outbox_unpublished ON outbox (position) WHERE NOT published;",
-	"CREATE TABLE consumer_cursors ("
-	" group_name text COLLATE \"C\" PRIMARY KEY,"
-	" position bigint NOT NULL);",
-	"CREATE TABLE inbox ("
-	" group_name text COLLATE \"C\" NOT NULL,"
-	" event_id text COLLATE \"C\" NOT NULL,"
-	" applied_at bigint NOT NULL,"
-	" PRIMARY KEY (group_name, event_id));",
+	SQL_SCHEMA_CURSORS_INBOX(SQL_PG),
 	"CREATE TABLE dead_letters ("
 	" seq bigint GENERATED ALWAYS AS IDENTITY,"
 	" group_name text COLLATE \"C\" NOT NULL,"
@@ -314,23 +281,9 @@ static const char *const SCHEMA_V1[] = {
 	NULL,
 };
 
-/*
- * Version 2: users (email normalised by the core, unique) and revoked
- * tokens until their expiry.
- */
+/* Version 2: users and revoked tokens (sql/sql.h). */
 static const char *const SCHEMA_V2[] = {
-	/* role: 1 customer, 2 admin (booking_role) */
-	"CREATE TABLE users ("
-	" id text COLLATE \"C\" PRIMARY KEY,"
-	" email text COLLATE \"C\" NOT NULL UNIQUE,"
-	" role smallint NOT NULL CHECK (role IN (1, 2)),"
-	" password_hash text NOT NULL,"
-	" created_at bigint NOT NULL,"
-	" updated_at bigint NOT NULL);",
-	"CREATE TABLE revoked_tokens ("
-	" jti text COLLATE \"C\" PRIMARY KEY,"
-	" expires_at bigint NOT NULL);",
-	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at);",
+	SQL_SCHEMA_USERS(SQL_PG),
 	NULL,
 };
 
@@ -342,9 +295,8 @@ static const char *const SCHEMA_V2[] = {
  * which version 5 replaces.)
  */
 static const char *const SCHEMA_V3[] = {
-	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%';",
-	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
-	"UPDATE revoked_tokens SET expires_at = expires_at + 300000;",
+	SQL_SCHEMA_ERASE_HASHES,
+	SQL_SCHEMA_REVOKED_LEEWAY,
 	NULL,
 };
 
@@ -488,6 +440,7 @@ static const char SQL_ENSURE_SCHEMA[] =
 	" END IF; END $f$";
 
 static const char *const LOCK[] = {
+	"BEGIN",
 	"SET LOCAL statement_timeout = '10min'",
 	"SELECT pg_advisory_xact_lock(" PG_LOCK_MIGRATE ")",
 	SQL_ENSURE_SCHEMA,
@@ -498,8 +451,9 @@ static const char *const LOCK[] = {
 };
 
 /* The recorded version, or 0 when there is no schema_migrations table. */
-static int read_version(pg_conn *c, int *version_out)
+static int version(void *conn, int *version_out)
 {
+	pg_conn *c = conn;
 	PGresult *r = PQexec(c->conn, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	*version_out = 0;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK) {
@@ -519,42 +473,6 @@ static int read_version(pg_conn *c, int *version_out)
 	return rc;
 }
 
-static int version(sql_store *st, void *conn, int *version_out)
-{
-	pg_conn *c = conn;
-	int rc = c ? 0 : pg_acquire((pg_store *)st, &c);
-	if (rc == 0)
-		rc = read_version(c, version_out);
-	if (!conn && c)
-		pg_release((pg_store *)st, c);
-	return rc;
-}
-
-static int begin(sql_store *st, void **conn_out)
-{
-	pg_conn *c = NULL;
-	int rc = pg_acquire((pg_store *)st, &c);
-	if (rc == 0 && (rc = pg_exec_sql(c, "BEGIN", NULL)) < 0)
-		pg_release((pg_store *)st, c);
-	*conn_out = rc == 0 ? c : NULL;
-	return rc;
-}
-
-static int exec(void *conn, const char *sql)
-{
-	return pg_exec_sql(conn, sql, NULL);
-}
-
-/* On an error pg_release() rolls back. */
-static int end(sql_store *st, void *conn, int rc)
-{
-	if (rc == 0)
-		rc = pg_exec_sql(conn, "COMMIT", NULL);
-	pg_release((pg_store *)st, conn);
-	return rc;
-}
-
 const sql_schema pg_schema = {
-	PG_SCHEMA_VERSION, MIGRATIONS, LOCK, "INSERT INTO schema_migrations (version) VALUES (%d)",
-	version,           begin,      exec, end, NULL,
+	PG_SCHEMA_VERSION, MIGRATIONS, LOCK, "INSERT INTO schema_migrations (version) VALUES (%d)", version, NULL,
 };

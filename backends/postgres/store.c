@@ -51,11 +51,8 @@ static void st_free(booking_store *base)
 	if (!st)
 		return;
 	booking_pool_free(st->pool);
-	booking_free(st->keywords);
-	booking_free(st->values);
+	booking_free(st->url);
 	booking_free(st->options);
-	if (st->info)
-		PQconninfoFree(st->info);
 	booking_free(st);
 }
 
@@ -103,15 +100,21 @@ static int split_url(const char *url, pg_settings *set, char **libpq_url_out)
 }
 
 /*
- * Turn the URL (libpq's parameters only) into keyword/value arrays for
- * PQconnectdbParams(): our defaults, then the URL's settings (a later
- * keyword wins in libpq), then `options`: ours followed by the URL's.
- * The strings are the parsed URL's (st->info), our defaults and st->options.
+ * The keyword/value arrays for PQconnectdbParams(), which expands the URL
+ * (libpq's parameters only) given as dbname: our defaults before it, so
+ * the URL's settings win, then `options` after it: ours followed by the
+ * URL's. The URL is only parsed here to check it and to find its options.
  */
-static int build_params(pg_store *st, const char *url, const pg_settings *set)
+static const char *const pg_keywords[PG_PARAMS] = {
+	"connect_timeout", "fallback_application_name", "client_encoding", "keepalives",
+	"keepalives_idle", "keepalives_interval",       "keepalives_count", "dbname",
+	"options",         NULL,
+};
+
+static int build_params(pg_store *st, const pg_settings *set)
 {
 	char *err = NULL;
-	PQconninfoOption *info = PQconninfoParse(url, &err);
+	PQconninfoOption *info = PQconninfoParse(st->url, &err);
 	if (!info) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "%s", err ? err : "out of memory");
@@ -120,48 +123,24 @@ static int build_params(pg_store *st, const char *url, const pg_settings *set)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"store_url\"}",
 		                         "store_url: not a PostgreSQL URL: %s", msg);
 	}
-	st->info = info;
+	const char *user_options = "";
+	for (PQconninfoOption *o = info; o->keyword; o++)
+		if (o->val && strcmp(o->keyword, "options") == 0)
+			user_options = o->val;
+	size_t len = sizeof PG_SERVER_OPTIONS_FORMAT + 16 + strlen(user_options);
+	if ((st->options = booking_malloc(len)) != NULL)
+		snprintf(st->options, len, PG_SERVER_OPTIONS_FORMAT "%s%s", set->statement_timeout_s * 1000,
+		         *user_options ? " " : "", user_options);
+	PQconninfoFree(info);
+	if (!st->options)
+		return booking_error_oom();
 	int timeout = set->pool_timeout_s;
 	snprintf(st->timeout_text, sizeof st->timeout_text, "%d",
 	         timeout < PG_CONNECT_TIMEOUT_MAX ? timeout : PG_CONNECT_TIMEOUT_MAX);
-	const char *const defaults[][2] = {
-		{"connect_timeout", st->timeout_text},
-		{"fallback_application_name", "libbooking"},
-		{"client_encoding", "UTF8"},
-		{"keepalives", "1"},
-		{"keepalives_idle", "30"},
-		{"keepalives_interval", "10"},
-		{"keepalives_count", "3"},
-	};
-	const size_t ndefaults = sizeof defaults / sizeof defaults[0];
-	const char *user_options = "";
-	size_t n = ndefaults + 1;
-	for (PQconninfoOption *o = info; o->keyword; o++)
-		n++;
-	st->keywords = booking_calloc(n + 1, sizeof *st->keywords);
-	st->values = booking_calloc(n + 1, sizeof *st->values);
-	if (!st->keywords || !st->values)
-		return booking_error_oom();
-	size_t k = 0;
-	for (; k < ndefaults; k++) {
-		st->keywords[k] = defaults[k][0];
-		st->values[k] = defaults[k][1];
-	}
-	for (PQconninfoOption *o = info; o->keyword; o++) {
-		if (o->val && strcmp(o->keyword, "options") == 0) {
-			user_options = o->val;
-		} else if (o->val) {
-			st->keywords[k] = o->keyword;
-			st->values[k++] = o->val;
-		}
-	}
-	size_t len = sizeof PG_SERVER_OPTIONS_FORMAT + 16 + strlen(user_options);
-	if ((st->options = booking_malloc(len)) == NULL)
-		return booking_error_oom();
-	snprintf(st->options, len, PG_SERVER_OPTIONS_FORMAT "%s%s", set->statement_timeout_s * 1000,
-	         *user_options ? " " : "", user_options);
-	st->keywords[k] = "options";
-	st->values[k] = st->options;
+	const char *const values[PG_PARAMS] = {st->timeout_text, "libbooking", "UTF8", "1", "30", "10", "3",
+	                                       st->url,          st->options,  NULL};
+	memcpy(st->values, values, sizeof values);
+	st->keywords = pg_keywords;
 	return 0;
 }
 
@@ -210,8 +189,8 @@ int booking__pg_store_new(booking_store **out, const char *url)
 	}
 	sql_store_init((sql_store *)st, &pg_sql_driver, &pg_store_ledger, st_free);
 	st->parent.clock_now = pg_clock_now;
-	rc = build_params(st, libpq_url, &set);
-	booking_free(libpq_url);
+	st->url = libpq_url;
+	rc = build_params(st, &set);
 	if (rc == 0)
 		rc = pg_pool_init(st, (size_t)set.pool_size, (int64_t)set.pool_timeout_s * 1000);
 	if (rc < 0) {

@@ -10,10 +10,9 @@
 #include "sql/sql.h"
 
 /* The recorded version; a newer one than this code writes is refused. */
-static int read_version(sql_store *st, void *conn, int *version)
+static int read_version(const sql_schema *sc, void *conn, int *version)
 {
-	const sql_schema *sc = st->driver->schema;
-	int rc = sc->version(st, conn, version);
+	int rc = sc->version(conn, version);
 
 	if (rc == 0 && *version > sc->latest)
 		return booking_error_set(BOOKING_ESCHEMA, NULL,
@@ -22,33 +21,46 @@ static int read_version(sql_store *st, void *conn, int *version)
 	return rc;
 }
 
+/* Run the NULL-terminated statements `sql` on `conn`; the first error stops. */
+static int exec_all(const sql_driver *d, void *conn, const char *const *sql)
+{
+	int rc = 0;
+
+	for (; *sql != NULL && rc == 0; sql++)
+		rc = d->exec(conn, *sql);
+	return rc;
+}
+
 int sql_migrate(int *version_out, booking_store *bst)
 {
 	sql_store *st = (sql_store *)bst;
-	const sql_schema *sc = st->driver->schema;
+	const sql_driver *d = st->driver;
+	const sql_schema *sc = d->schema;
 	void *conn = NULL;
 	int version = 0;
-	int rc = read_version(st, NULL, &version); /* the usual case: up to date, one read */
-	const int first = version;
+	int rc = d->acquire(st, &conn);
+	int first;
 
 	if (version_out != NULL)
 		*version_out = 0;
-	if (rc == 0 && version < sc->latest && (rc = sc->begin(st, &conn)) == 0) {
-		for (const char *const *sql = sc->lock; *sql != NULL && rc == 0; sql++)
-			rc = sc->exec(conn, *sql);
-		if (rc == 0)
-			rc = read_version(st, conn, &version); /* under the lock: another process may have done it */
+	if (rc == 0)
+		rc = read_version(sc, conn, &version); /* the usual case: up to date, one read */
+	first = version;
+	if (rc == 0 && version < sc->latest && (rc = exec_all(d, conn, sc->lock)) == 0) {
+		rc = read_version(sc, conn, &version); /* under the lock: another process may have done it */
 		while (rc == 0 && version < sc->latest) {
 			char record[200];
 
-			for (const char *const *sql = sc->steps[version]; *sql != NULL && rc == 0; sql++)
-				rc = sc->exec(conn, *sql);
+			rc = exec_all(d, conn, sc->steps[version]);
 			snprintf(record, sizeof record, sc->record, version + 1, version + 1);
-			if (rc == 0 && (rc = sc->exec(conn, record)) == 0)
+			if (rc == 0 && (rc = d->exec(conn, record)) == 0)
 				version++;
 		}
-		rc = sc->end(st, conn, rc);
+		if (rc == 0)
+			rc = d->exec(conn, "COMMIT");
 	}
+	if (conn != NULL)
+		d->release(st, conn); /* on an error, the pool rolls back */
 	if (rc != 0)
 		return rc;
 	if (sc->after != NULL && first < version)

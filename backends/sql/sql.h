@@ -249,6 +249,83 @@
 	" SELECT $1, label, category, position FROM screen_seats"                                              \
 	" WHERE screen_id = $3 AND EXISTS (SELECT 1 FROM showtimes WHERE id = $1)"
 
+/*
+ * --- the tables both schemas define alike (each store's schema.c takes
+ * them into its version 1 or 2), one definition, with the dialect's
+ * fragments D(NAME). Column types are PostgreSQL's; SQLite gives
+ * smallint, integer and bigint INTEGER affinity, text TEXT. A PostgreSQL
+ * PRIMARY KEY is NOT NULL anyway, SQLite's only when it says so.
+ */
+/* A text compared, sorted or joined: COLLATE "C" in PostgreSQL (byte order, like strcmp, and fast). */
+#define SQL_PG_KEY "text COLLATE \"C\""
+#define SQL_LITE_KEY "text"
+/* An index ordered by creation: PostgreSQL's ends with id, SQLite's with the rowid every index holds. */
+#define SQL_PG_BY_ID ", id"
+#define SQL_LITE_BY_ID ""
+/* A table looked up by its primary key only: SQLite keeps it in the key's B-tree, without a rowid. */
+#define SQL_PG_KEYED ""
+#define SQL_LITE_KEYED " WITHOUT ROWID"
+/*
+ * The seats of a showtime. PostgreSQL: no index covers the columns a hold
+ * changes, and the fill factor leaves room on each page, so claiming a
+ * seat is a HOT update.
+ */
+#define SQL_PG_SEATS_STORAGE " WITH (fillfactor = 70)"
+#define SQL_LITE_SEATS_STORAGE " WITHOUT ROWID"
+
+#define SQL_SCHEMA_MOVIES_THEATERS(D)                                                                          \
+	"CREATE TABLE movies ("                                                                                \
+	" id " D(KEY) " PRIMARY KEY NOT NULL,"                                                                 \
+	" title text NOT NULL,"                                                                                \
+	" duration_minutes integer NOT NULL,"                                                                  \
+	" created_at bigint NOT NULL)",                                                                        \
+	"CREATE INDEX movies_created ON movies (created_at" D(BY_ID) ")",                                      \
+	"CREATE TABLE theaters ("                                                                              \
+	" id " D(KEY) " PRIMARY KEY NOT NULL,"                                                                 \
+	" name text NOT NULL,"                                                                                 \
+	" city text NOT NULL DEFAULT '',"                                                                      \
+	" created_at bigint NOT NULL)",                                                                        \
+	"CREATE INDEX theaters_created ON theaters (created_at" D(BY_ID) ")"
+/* status: 0 FREE, 1 HELD (claimable again once hold_until <= now), 2 SOLD; booking_id NULL when free. */
+#define SQL_SCHEMA_SHOWTIME_SEATS(D)                                                                           \
+	"CREATE TABLE showtime_seats ("                                                                        \
+	" showtime_id " D(KEY) " NOT NULL REFERENCES showtimes (id),"                                          \
+	" label " D(KEY) " NOT NULL,"                                                                          \
+	" category text NOT NULL,"                                                                             \
+	" position integer NOT NULL,"                                                                          \
+	" status smallint NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"                                     \
+	" booking_id " D(KEY) ","                                                                              \
+	" hold_until bigint NOT NULL DEFAULT 0,"                                                               \
+	" version bigint NOT NULL DEFAULT 0,"                                                                  \
+	" PRIMARY KEY (showtime_id, label))" D(SEATS_STORAGE),                                                 \
+	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats (showtime_id, position)"
+#define SQL_SCHEMA_CURSORS_INBOX(D)                                                                            \
+	"CREATE TABLE consumer_cursors ("                                                                      \
+	" group_name " D(KEY) " PRIMARY KEY NOT NULL,"                                                         \
+	" position bigint NOT NULL)",                                                                          \
+	"CREATE TABLE inbox ("                                                                                 \
+	" group_name " D(KEY) " NOT NULL,"                                                                     \
+	" event_id " D(KEY) " NOT NULL,"                                                                       \
+	" applied_at bigint NOT NULL,"                                                                         \
+	" PRIMARY KEY (group_name, event_id))" D(KEYED)
+/* Users (email normalised by the core, unique; role 1 customer, 2 admin: booking_role) and revoked tokens until their expiry. */
+#define SQL_SCHEMA_USERS(D)                                                                                    \
+	"CREATE TABLE users ("                                                                                 \
+	" id " D(KEY) " PRIMARY KEY NOT NULL,"                                                                 \
+	" email " D(KEY) " NOT NULL UNIQUE,"                                                                   \
+	" role smallint NOT NULL CHECK (role IN (1, 2)),"                                                      \
+	" password_hash text NOT NULL,"                                                                        \
+	" created_at bigint NOT NULL,"                                                                         \
+	" updated_at bigint NOT NULL)",                                                                        \
+	"CREATE TABLE revoked_tokens ("                                                                        \
+	" jti " D(KEY) " PRIMARY KEY NOT NULL,"                                                                \
+	" expires_at bigint NOT NULL)" D(KEYED),                                                               \
+	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at)"
+/* Unkeyed request fingerprints erased; revocations kept the largest leeway (300 s) past exp (schema.c says why). */
+#define SQL_SCHEMA_ERASE_HASHES                                                                                \
+	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'"
+#define SQL_SCHEMA_REVOKED_LEEWAY "UPDATE revoked_tokens SET expires_at = expires_at + 300000"
+
 #define SQL_ID(id, text) SQLQ_##id,
 #define SQL_WID(id, text, resolve) SQLQ_##id,
 typedef enum sql_qid { SQL_STATEMENTS(SQL_ID, SQL_PG) SQL_WRITES(SQL_WID, SQL_PG) SQLQ_COUNT } sql_qid;
@@ -294,27 +371,22 @@ typedef struct sql_rows {
 } sql_rows;
 
 /*
- * A store's schema and the hooks of the one migration engine
- * (migrate.c). Read the version (the usual case: up to date, one read);
- * when it is behind, begin() a transaction, run `lock` (the migration
- * lock, schema_migrations created), read it again, apply each missing
- * version's statements and record it, and end() it: every missing
- * version in one transaction, so processes starting together apply each
- * once and no database is seen between two versions.
+ * A store's schema, for the one migration engine (migrate.c). On a
+ * connection of the store's: read the version (the usual case: up to
+ * date, one read); when it is behind, run `lock` (it begins the write
+ * transaction, takes the migration lock, creates schema_migrations), read
+ * it again, apply each missing version's statements, record it and
+ * COMMIT: every missing version in one transaction, so processes starting
+ * together apply each once and no database is seen between two versions.
+ * On an error the connection goes back to the pool, which rolls back.
  */
 typedef struct sql_schema {
 	int latest;                      /* the version this code writes */
 	const char *const *const *steps; /* steps[v]: the statements from version v to v + 1, NULL-terminated */
-	const char *const *lock;         /* run first in the transaction, NULL-terminated */
+	const char *const *lock;         /* run first, NULL-terminated; the first begins the transaction */
 	const char *record;              /* the statement(s) recording version %d (printf, given twice) */
-	/* The recorded version (0: none yet), on `conn`, or on a connection of its own when NULL. */
-	int (*version)(sql_store *st, void *conn, int *version_out);
-	/* Check out a connection and begin a write transaction on it. */
-	int (*begin)(sql_store *st, void **conn_out);
-	/* Run a statement text (without arguments) on it. */
-	int (*exec)(void *conn, const char *sql);
-	/* Commit when rc is 0, else roll back; give the connection back. Answers rc, or the commit's error. */
-	int (*end)(sql_store *st, void *conn, int rc);
+	/* The recorded version on `conn` (0: none yet). */
+	int (*version)(void *conn, int *version_out);
 	/* Called after a migration from `from` to `to` (optional). */
 	void (*after)(sql_store *st, int from, int to);
 } sql_schema;
@@ -348,6 +420,11 @@ typedef struct sql_driver {
 	 */
 	int (*snapshot)(sql_store *st, const sql_qid *qs, size_t n, int (*walk)(sql_qid q, sql_rows *rows, void *arg),
 	                void *arg);
+	/* Check a connection out of the store's pool; give it back (an open transaction is rolled back). */
+	int (*acquire)(sql_store *st, void **conn_out);
+	void (*release)(sql_store *st, void *conn);
+	/* Run a statement text (no arguments, no rows) on a checked-out connection. */
+	int (*exec)(void *conn, const char *sql);
 	const sql_schema *schema;
 } sql_driver;
 

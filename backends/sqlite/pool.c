@@ -131,8 +131,12 @@ int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out)
 
 /* --- connections ---------------------------------------------------------- */
 
-static void conn_close(sq_conn *c)
+/* The pool's close (sys/pool.h). */
+static void conn_close(void *conn, void *payload)
 {
+	sq_conn *c = conn;
+
+	(void)payload;
 	if (c == NULL)
 		return;
 	for (int q = 0; q < SQ_COUNT; q++)
@@ -142,8 +146,9 @@ static void conn_close(sq_conn *c)
 	booking_free(c);
 }
 
-int sq_exec(sq_conn *c, const char *sql)
+int sq_exec(void *conn, const char *sql)
 {
+	sq_conn *c = conn;
 	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : sq_error(c, rc);
@@ -220,9 +225,11 @@ static int create_private(const sq_store *st)
 	                         strerror(errno));
 }
 
-static int conn_open(sq_store *st, sq_conn **out)
+/* The pool's open (sys/pool.h). */
+static int conn_open(void **out, void *payload)
 {
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	sq_store *st = payload;
 	sq_conn *c = booking_calloc(1, sizeof *c);
 	int rc;
 
@@ -242,28 +249,13 @@ static int conn_open(sq_store *st, sq_conn **out)
 		rc = booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: cannot open the database: %s",
 		                       sqlite3_errmsg(c->db));
 	if (rc != 0)
-		conn_close(c);
+		conn_close(c, NULL);
 	else
 		*out = c;
 	return rc;
 }
 
 /* --- the pool (sys/pool.h) ------------------------------------------------ */
-
-static int pool_open(void **conn_out, void *payload)
-{
-	sq_conn *c = NULL;
-	int rc = conn_open(payload, &c);
-
-	*conn_out = c;
-	return rc;
-}
-
-static void pool_close(void *conn, void *payload)
-{
-	(void)payload;
-	conn_close(conn);
-}
 
 /*
  * Back to a state the next caller can rely on. Never "broken": with
@@ -291,8 +283,8 @@ int sq_pool_init(sq_store *st)
 	cfg.name = "sqlite";
 	cfg.size = st->pool_max;
 	cfg.wait_ms = st->busy_ms;
-	cfg.open = pool_open;
-	cfg.close = pool_close;
+	cfg.open = conn_open;
+	cfg.close = conn_close;
 	cfg.check = pool_check;
 	cfg.payload = st;
 	rc = booking_pool_new(&st->pool, &cfg);
@@ -324,9 +316,19 @@ int sq_acquire(sq_store *st, sq_conn **out)
 	return rc;
 }
 
+static int lite_acquire(sql_store *st, void **conn_out)
+{
+	return booking_pool_acquire(conn_out, ((sq_store *)st)->pool);
+}
+
+static void lite_release(sql_store *st, void *conn)
+{
+	booking_pool_release(((sq_store *)st)->pool, conn, false);
+}
+
 void sq_release(sq_store *st, sq_conn *c)
 {
-	booking_pool_release(st->pool, c, false);
+	lite_release((sql_store *)st, c);
 }
 
 /* --- transactions --------------------------------------------------------- */
@@ -346,7 +348,8 @@ static void rollback_quietly(sq_conn *c)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int writer_lock(sq_store *st, sq_conn *c)
+/* The store's writer mutex, waited for up to the busy timeout. */
+static int writer_lock(sq_store *st)
 {
 	struct timespec deadline;
 	long ns;
@@ -359,35 +362,7 @@ static int writer_lock(sq_store *st, sq_conn *c)
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
 		                         "sqlite: database is busy: no write slot after %d ms", st->busy_ms);
 	}
-	c->holds_writer = true;
 	return 0;
-}
-
-static void writer_unlock(sq_store *st, sq_conn *c)
-{
-	if (c->holds_writer) {
-		c->holds_writer = false;
-		pthread_mutex_unlock(&st->writer);
-	}
-}
-
-int sq_begin(sq_store *st, sq_conn *c)
-{
-	int rc = writer_lock(st, c);
-
-	if (rc == 0 && (rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL, 0, NULL)) != 0)
-		writer_unlock(st, c);
-	return rc;
-}
-
-int sq_end(sq_store *st, sq_conn *c, int rc)
-{
-	if (rc == 0)
-		rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
-	if (rc != 0)
-		rollback_quietly(c);
-	writer_unlock(st, c);
-	return rc;
 }
 
 int sq_write(sq_store *st, sq_body_fn fn, void *arg)
@@ -397,8 +372,13 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 
 	if (rc != 0)
 		return rc;
-	if ((rc = sq_begin(st, c)) == 0)
-		rc = sq_end(st, c, fn(c, arg));
+	if ((rc = writer_lock(st)) == 0) {
+		if ((rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL, 0, NULL)) == 0 && (rc = fn(c, arg)) == 0)
+			rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
+		if (rc != 0) /* also when COMMIT failed */
+			rollback_quietly(c);
+		pthread_mutex_unlock(&st->writer);
+	}
 	sq_release(st, c);
 	return rc;
 }
@@ -473,8 +453,7 @@ static int lite_snapshot(sql_store *st, const sql_qid *qs, size_t n, int (*walk)
 	}
 	if (rc == 0)
 		rc = sq_exec(c, "COMMIT");
-	rollback_quietly(c);
-	sq_release((sq_store *)st, c);
+	sq_release((sq_store *)st, c); /* on an error, the pool rolls back */
 	return rc;
 }
 
@@ -495,5 +474,5 @@ static const char *lite_text(const sql_rows *r, int col)
 	return (const char *)sqlite3_column_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query, lite_next,  lite_i64,      lite_text,
-                                  lite_done,  lite_write, lite_snapshot, &sq_schema};
+const sql_driver sq_sql_driver = {lite_query,    lite_next,    lite_i64,     lite_text, lite_done, lite_write,
+                                  lite_snapshot, lite_acquire, lite_release, sq_exec,   &sq_schema};

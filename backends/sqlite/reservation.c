@@ -15,24 +15,18 @@
  * sees a later position before an earlier one has committed.
  */
 
-static int event_insert(sq_conn *c, const booking_event_record *ev)
-{
-	const sql_arg a[] = {SQL_T(ev->id),          SQL_T(ev->type),          SQL_T(ev->aggregate_type),
-	                     SQL_T(ev->aggregate_id), SQL_I(ev->occurred_at),   SQL_E(ev->correlation_id),
-	                     SQL_E(ev->traceparent),  SQL_T(ev->data_json ? ev->data_json : "{}")};
-	int rc = sq_run(c, SQ_EVENT_INSERT, a, 8, NULL);
-
-	if (rc == BOOKING_EEXISTS)
-		return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", ev->id);
-	return rc;
-}
-
 static int events_insert(sq_conn *c, const booking_event_record *events, size_t n)
 {
 	int rc = 0;
 
-	for (size_t i = 0; rc == 0 && events != NULL && i < n; i++)
-		rc = event_insert(c, &events[i]);
+	for (const booking_event_record *ev = events; rc == 0 && events != NULL && ev < events + n; ev++) {
+		const sql_arg a[] = {SQL_T(ev->id),          SQL_T(ev->type),          SQL_T(ev->aggregate_type),
+		                     SQL_T(ev->aggregate_id), SQL_I(ev->occurred_at),   SQL_E(ev->correlation_id),
+		                     SQL_E(ev->traceparent),  SQL_T(ev->data_json ? ev->data_json : "{}")};
+
+		if ((rc = sq_run(c, SQ_EVENT_INSERT, a, 8, NULL)) == BOOKING_EEXISTS)
+			return booking_error_set(BOOKING_EEXISTS, NULL, "event %s already exists", ev->id);
+	}
 	return rc;
 }
 
@@ -138,8 +132,8 @@ static int hold_tx(sq_conn *c, void *arg)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
 	if (rc == 0)
 		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL);
-	if (rc == 0 && a->req->event != NULL)
-		rc = event_insert(c, a->req->event);
+	if (rc == 0)
+		rc = events_insert(c, a->req->event, 1);
 	return rc;
 }
 
@@ -151,7 +145,7 @@ int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, con
 	if (taken_count != NULL)
 		*taken_count = 0;
 	if (req == NULL || req->reservation == NULL)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "hold: no reservation");
+		return sql_missing("reservation");
 	a.labels_json = sql_array(req->reservation->seats, req->reservation->seat_count, 0, 0,
 	                          BOOKING_LABEL_SIZE - 1, 's', false);
 	if (a.labels_json == NULL)
@@ -225,7 +219,7 @@ static int apply_tx(sq_conn *conn, void *arg)
 int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	if (!change)
-		return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: change is required");
+		return sql_missing("change");
 	struct apply_arg a = {change, failed_guard_out};
 	return sq_write((sq_store *)st, apply_tx, &a);
 }

@@ -16,18 +16,7 @@
 
 /* Version 1: the whole model. One string per statement. */
 static const char *const SCHEMA_V1[] = {
-	"CREATE TABLE movies ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" title TEXT NOT NULL,"
-	" duration_minutes INTEGER NOT NULL,"
-	" created_at INTEGER NOT NULL)",
-	"CREATE INDEX movies_created ON movies(created_at)",
-	"CREATE TABLE theaters ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" name TEXT NOT NULL,"
-	" city TEXT NOT NULL DEFAULT '',"
-	" created_at INTEGER NOT NULL)",
-	"CREATE INDEX theaters_created ON theaters(created_at)",
+	SQL_SCHEMA_MOVIES_THEATERS(SQL_LITE),
 	"CREATE TABLE screens ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" theater_id TEXT NOT NULL REFERENCES theaters(id),"
@@ -59,18 +48,7 @@ static const char *const SCHEMA_V1[] = {
 	" amount INTEGER NOT NULL,"
 	" PRIMARY KEY (showtime_id, position),"
 	" UNIQUE (showtime_id, category)) WITHOUT ROWID",
-	/* status: 0 FREE, 1 HELD (until hold_until), 2 SOLD; booking_id NULL when free. */
-	"CREATE TABLE showtime_seats ("
-	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
-	" label TEXT NOT NULL,"
-	" category TEXT NOT NULL,"
-	" position INTEGER NOT NULL,"
-	" status INTEGER NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)),"
-	" booking_id TEXT,"
-	" hold_until INTEGER NOT NULL DEFAULT 0,"
-	" version INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY (showtime_id, label)) WITHOUT ROWID",
-	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats(showtime_id, position)",
+	SQL_SCHEMA_SHOWTIME_SEATS(SQL_LITE),
 	"CREATE TABLE bookings ("
 	" id TEXT PRIMARY KEY NOT NULL,"
 	" user_id TEXT NOT NULL,"
@@ -128,14 +106,7 @@ static const char *const SCHEMA_V1[] = {
 	" published INTEGER NOT NULL DEFAULT 0,"
 	" UNIQUE (aggregate_id, sequence))",
 	"CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0",
-	"CREATE TABLE consumer_cursors ("
-	" group_name TEXT PRIMARY KEY NOT NULL,"
-	" position INTEGER NOT NULL)",
-	"CREATE TABLE inbox ("
-	" group_name TEXT NOT NULL,"
-	" event_id TEXT NOT NULL,"
-	" applied_at INTEGER NOT NULL,"
-	" PRIMARY KEY (group_name, event_id)) WITHOUT ROWID",
+	SQL_SCHEMA_CURSORS_INBOX(SQL_LITE),
 	"CREATE TABLE dead_letters ("
 	" group_name TEXT NOT NULL,"
 	" event_id TEXT NOT NULL,"
@@ -147,20 +118,9 @@ static const char *const SCHEMA_V1[] = {
 	NULL,
 };
 
-/* Version 2: users (email normalised by the core, unique) and revoked tokens until their expiry. */
+/* Version 2: users and revoked tokens (sql/sql.h). */
 static const char *const SCHEMA_V2[] = {
-	/* role: 1 customer, 2 admin (booking_role) */
-	"CREATE TABLE users ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" email TEXT NOT NULL UNIQUE,"
-	" role INTEGER NOT NULL CHECK (role IN (1, 2)),"
-	" password_hash TEXT NOT NULL,"
-	" created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL)",
-	"CREATE TABLE revoked_tokens ("
-	" jti TEXT PRIMARY KEY NOT NULL,"
-	" expires_at INTEGER NOT NULL) WITHOUT ROWID",
-	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens(expires_at)",
+	SQL_SCHEMA_USERS(SQL_LITE),
 	NULL,
 };
 
@@ -186,10 +146,9 @@ static const char *const SCHEMA_V3[] = {
 static const char *const SCHEMA_V4[] = {
 	/* overwrite the old bytes in the pages too (the after hook checkpoints the WAL afterwards) */
 	"PRAGMA secure_delete = ON",
-	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'",
+	SQL_SCHEMA_ERASE_HASHES,
 	"PRAGMA secure_delete = OFF",
-	/* revocations were kept until exp; a verifier accepts a token until exp + the largest leeway (300 s) */
-	"UPDATE revoked_tokens SET expires_at = expires_at + 300000",
+	SQL_SCHEMA_REVOKED_LEEWAY,
 	NULL,
 };
 
@@ -226,7 +185,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 };
 
 static const char *const LOCK[] = {
-	/* BEGIN IMMEDIATE (begin) is the lock */
+	"BEGIN IMMEDIATE", /* the lock */
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
 	" version INTEGER PRIMARY KEY NOT NULL,"
 	" applied_at INTEGER NOT NULL)",
@@ -234,8 +193,9 @@ static const char *const LOCK[] = {
 };
 
 /* The larger of the recorded version and user_version; the first alone before schema_migrations exists. */
-static int schema_version(sq_conn *c, int *version_out)
+static int version(void *conn, int *version_out)
 {
+	sq_conn *c = conn;
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(c->db,
 	                            "SELECT max(user_version, (SELECT coalesce(max(version), 0) FROM schema_migrations))"
@@ -249,41 +209,6 @@ static int schema_version(sq_conn *c, int *version_out)
 	*version_out = v > INT32_MAX ? INT32_MAX : v < 0 ? 0 : (int)v;
 	rc = rc == SQLITE_ROW ? 0 : sq_error(c, rc);
 	sqlite3_finalize(s);
-	return rc;
-}
-
-static int version(sql_store *st, void *conn, int *version_out)
-{
-	sq_conn *c = conn;
-	int rc = c == NULL ? sq_acquire((sq_store *)st, &c) : 0;
-
-	if (rc == 0)
-		rc = schema_version(c, version_out);
-	if (conn == NULL && c != NULL)
-		sq_release((sq_store *)st, c);
-	return rc;
-}
-
-static int begin(sql_store *st, void **conn_out)
-{
-	sq_conn *c = NULL;
-	int rc = sq_acquire((sq_store *)st, &c);
-
-	if (rc == 0 && (rc = sq_begin((sq_store *)st, c)) != 0)
-		sq_release((sq_store *)st, c);
-	*conn_out = rc == 0 ? c : NULL;
-	return rc;
-}
-
-static int exec(void *conn, const char *sql)
-{
-	return sq_exec(conn, sql);
-}
-
-static int end(sql_store *st, void *conn, int rc)
-{
-	rc = sq_end((sq_store *)st, conn, rc);
-	sq_release((sq_store *)st, conn);
 	return rc;
 }
 
@@ -310,8 +235,5 @@ const sql_schema sq_schema = {
 	"INSERT INTO schema_migrations (version, applied_at) VALUES (%d,"
 	" CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)); PRAGMA user_version = %d",
 	version,
-	begin,
-	exec,
-	end,
 	after,
 };

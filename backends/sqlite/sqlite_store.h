@@ -95,7 +95,6 @@ typedef enum sq_qid { SQ_FIRST = SQLQ_COUNT - 1, SQ_STATEMENTS(SQ_ID) SQ_COUNT }
 
 typedef struct sq_conn {
 	sqlite3 *db;
-	bool holds_writer; /* holds the store's writer mutex */
 	int64_t changed;   /* the rows the first statement of the last sq_run() changed */
 	/* every statement, by sql_qid or sq_qid, each part of a write's text */
 	sqlite3_stmt *stmts[SQ_COUNT][SQL_MAX_PARTS];
@@ -145,14 +144,10 @@ int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out);
 
 typedef int (*sq_body_fn)(sq_conn *c, void *arg);
 
-/** Check out a connection, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails). */
+/** Check out a connection, take the writer mutex, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails). */
 int sq_write(sq_store *st, sq_body_fn fn, void *arg);
-/** On a checked-out connection: take the writer lock and BEGIN IMMEDIATE. */
-int sq_begin(sq_store *st, sq_conn *c);
-/** COMMIT when rc is 0 (else, or when that fails, ROLLBACK), and let the writer lock go. */
-int sq_end(sq_store *st, sq_conn *c, int rc);
 /** Run a statement text (several allowed) with sqlite3_exec. */
-int sq_exec(sq_conn *c, const char *sql);
+int sq_exec(void *conn, const char *sql);
 
 /* --- schema.c ----------------------------------------------------------- */
 
