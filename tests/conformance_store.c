@@ -2219,6 +2219,23 @@ static void assert_layout_order(const booking_reservation *r)
 	}
 }
 
+/* The data of the reservation.created event of `created_id`: does it list the seats in layout order? */
+typedef struct created_event {
+	const char *created_id;
+	int found, in_layout_order;
+} created_event;
+
+static int find_created(const booking_event_record *e, void *payload)
+{
+	created_event *c = payload;
+	if (strcmp(e->type, "reservation.created") == 0 && strcmp(e->aggregate_id, c->created_id) == 0) {
+		c->found++;
+		/* event data is compact JSON (JSON_COMPACT | JSON_SORT_KEYS): the seats read as written */
+		c->in_layout_order = strstr(e->data_json, "\"seats\":[\"J9\",\"J10\",\"J11\",\"A10\",\"B2\"]") != NULL;
+	}
+	return 0;
+}
+
 START_TEST(bookings_and_seat_maps_show_seats_in_layout_order_with_rows_and_numbers)
 {
 	booking_ctx admin = fx_admin(), alice = fx_customer("alice");
@@ -2246,6 +2263,11 @@ START_TEST(bookings_and_seat_maps_show_seats_in_layout_order_with_rows_and_numbe
 
 	ck_assert_ok(booking_hold(&r, f.bk, &alice, st_->id, held, 5));
 	assert_layout_order(r);
+	created_event ev = {r->id, 0, 0};
+	booking_store_scan_cbs cbs = {.event = find_created};
+	ck_assert_ok(f.store->scan(f.store, &cbs, &ev));
+	ck_assert_int_eq(ev.found, 1);
+	ck_assert_msg(ev.in_layout_order, "the reservation.created event does not list J9 J10 J11 A10 B2 in that order");
 	ck_assert_ok(booking_reservation_get(&g, f.bk, &alice, r->id));
 	assert_layout_order(g);
 	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));

@@ -69,99 +69,6 @@ START_TEST(hold_of_free_seats_creates_a_pending_booking)
 }
 END_TEST
 
-/*
- * A showtime of the seeded movie on a screen "J:12,A-B:12": row J comes
- * first in the layout (positions 0..11), then A (12..23) and B (24..35),
- * so layout order and label order disagree twice: J9 J10 J11 (label order
- * J10 J11 J9) and J before A and B.
- */
-static void layout_showtime(char showtime[BOOKING_ID_SIZE])
-{
-	booking_ctx admin = fx_admin();
-	booking_seat *seats = NULL;
-	size_t n = 0;
-	booking_screen *scr = NULL;
-	booking_showtime *st = NULL;
-	booking_price price = {.category = "standard", .amount = FX_PRICE};
-
-	ck_assert_ok(booking_layout_parse(&seats, &n, "J:12,A-B:12", sizeof *seats));
-	ck_assert_ok(booking_screen_create(&scr, f.bk, &admin, f.theater_id, "Layout", seats, n, sizeof *seats));
-	booking_free(seats);
-	ck_assert_ok(booking_showtime_create(&st, f.bk, &admin, f.movie_id, scr->id, FX_T0 + FX_DAY, "EUR", &price, 1, sizeof price));
-	snprintf(showtime, BOOKING_ID_SIZE, "%s", st->id);
-	booking_screen_free(scr);
-	booking_showtime_free(st);
-}
-
-/* The seats of `r` in order, "J9 J10 J11 A10 B2", each checked against its row, number and position. */
-static void assert_layout_seats(const booking_reservation *r)
-{
-	static const char *const labels[5] = {"J9", "J10", "J11", "A10", "B2"};
-	static const char *const rows[5] = {"J", "J", "J", "A", "B"};
-	static const int numbers[5] = {9, 10, 11, 10, 2}, positions[5] = {8, 9, 10, 21, 25};
-
-	ck_assert_uint_eq(r->seat_count, 5);
-	for (size_t i = 0; i < 5; i++) {
-		ck_assert_str_eq(r->seats[i]->label, labels[i]);
-		ck_assert_str_eq(r->seats[i]->row, rows[i]);
-		ck_assert_int_eq(r->seats[i]->number, numbers[i]);
-		ck_assert_int_eq(r->seats[i]->position, positions[i]);
-	}
-}
-
-typedef struct created_seats {
-	const char *reservation_id;
-	char seats[128];
-} created_seats;
-
-/* The "seats" of the reservation.created event of a reservation, as "J9 J10 ...". */
-static int find_created(const booking_event_record *e, void *payload)
-{
-	created_seats *c = payload;
-	if (strcmp(e->type, "reservation.created") != 0 || strcmp(e->aggregate_id, c->reservation_id) != 0)
-		return 0;
-	json_t *data = json_loads(e->data_json, 0, NULL), *seat;
-	size_t i;
-	ck_assert_ptr_nonnull(data);
-	json_array_foreach(json_object_get(data, "seats"), i, seat) {
-		strcat(c->seats, i ? " " : "");
-		strcat(c->seats, json_string_value(seat));
-	}
-	json_decref(data);
-	return 0;
-}
-
-START_TEST(bookings_show_their_seats_in_layout_order_not_label_order)
-{
-	char showtime[BOOKING_ID_SIZE];
-	const char *const labels[5] = {"J10", "B2", "J11", "A10", "J9"};
-	booking_ctx alice = fx_customer("alice");
-	booking_reservation *r = NULL, *g = NULL, *c = NULL;
-	booking_reservation_list *l = NULL;
-
-	layout_showtime(showtime);
-	ck_assert_ok(booking_hold(&r, f.bk, &alice, showtime, labels, 5));
-	assert_layout_seats(r);
-	ck_assert_ok(booking_reservation_get(&g, f.bk, &alice, r->id));
-	assert_layout_seats(g);
-	ck_assert_ok(booking_reservation_list_for_user(&l, f.bk, &alice, NULL, 0, NULL));
-	ck_assert_uint_eq(l->count, 1);
-	assert_layout_seats(l->items[0]);
-
-	created_seats ev = {r->id, ""};
-	booking_store_scan_cbs cbs = {.event = find_created};
-	ck_assert_ok(f.store->scan(f.store, &cbs, &ev));
-	ck_assert_str_eq(ev.seats, "J9 J10 J11 A10 B2");
-
-	ck_assert_ok(booking_reservation_cancel(&c, f.bk, &alice, r->id));
-	assert_layout_seats(c);
-	booking_reservation_free(r);
-	booking_reservation_free(g);
-	booking_reservation_free(c);
-	booking_reservation_list_free(l);
-}
-END_TEST
-
 START_TEST(hold_expiry_follows_the_configured_minutes)
 {
 	booking_options o;
@@ -641,7 +548,6 @@ int main(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, hold_of_free_seats_creates_a_pending_booking);
-	tcase_add_test(tc, bookings_show_their_seats_in_layout_order_not_label_order);
 	tcase_add_test(tc, hold_expiry_follows_the_configured_minutes);
 	tcase_add_test(tc, hold_of_no_seats_fails_with_validation_error);
 	tcase_add_test(tc, hold_of_more_than_max_seats_fails_with_validation_error);
