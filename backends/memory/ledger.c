@@ -72,7 +72,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		return mem_missing_arg("reservation");
 	const booking_reservation *b = req->reservation;
 	if (b->seat_count && !b->seats)
-		return mem_missing_arg("booking seats");
+		return mem_missing_arg("reservation seats");
 	booking_reservation *copy = NULL;
 	int rc = booking_reservation_copy(&copy, b);
 	if (rc < 0)

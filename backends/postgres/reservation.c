@@ -68,7 +68,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		return sql_missing("reservation");
 	const booking_reservation *b = req->reservation;
 	if (b->seat_count && !b->seats)
-		return sql_missing("booking seats");
+		return sql_missing("reservation seats");
 
 	char *arr[9] = {NULL};
 	PGresult *r = NULL;
