@@ -265,7 +265,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 		g[2] = (booking_store_guard){BOOKING_GUARD_SEATS_OWNED, b->id, BOOKING_SEAT_HELD, NULL};
 		c->guard_count = 3;
 		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
-		*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
+		*set = (booking_store_reservation_set){.id = b->id, .status = BOOKING_RESERVATION_CONFIRMED, .saga = BOOKING_SAGA_CONFIRMED, .updated_at = now};
 		c->seats = seats;
 		c->reservation = set;
 		idem->replay_error = 0;
@@ -277,10 +277,10 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 			break;
 		if (bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE) {
 			*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-			*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+			*set = (booking_store_reservation_set){.id = b->id, .status = BOOKING_RESERVATION_CANCELLED, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = now};
 		} else { /* the hold goes on until its own expiry */
 			*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, b->expires_at};
-			*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
+			*set = (booking_store_reservation_set){.id = b->id, .status = BOOKING_RESERVATION_PENDING, .saga = BOOKING_SAGA_SEATS_RESERVED, .updated_at = now};
 		}
 		c->seats = seats;
 		c->reservation = set;
@@ -292,7 +292,7 @@ static void outcome_change(booking_store_change *c, booking_store_guard g[3], bo
 		*seats = (booking_store_seat_move){b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
 		c->seats = seats;
 		if (processing) {
-			*set = (booking_store_reservation_set){b->id, BOOKING_RESERVATION_EXPIRED, BOOKING_SAGA_COMPENSATED, now};
+			*set = (booking_store_reservation_set){.id = b->id, .status = BOOKING_RESERVATION_EXPIRED, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = now};
 			c->reservation = set;
 		}
 		break;
@@ -606,11 +606,10 @@ static int begin(booking_handle *bk, const booking_ctx *ctx, booking_reservation
 		}
 		booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL},
 		                            {BOOKING_GUARD_KEY_UNUSED, ctx->user_id, 0, key}};
-		booking_store_reservation_set set = {b->id, BOOKING_RESERVATION_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
-		                                 booking__now(bk)};
+		booking_store_reservation_set set = {.id = b->id, .status = BOOKING_RESERVATION_PAYMENT_PROCESSING, .saga = BOOKING_SAGA_PAYMENT_PENDING, .updated_at = booking__now(bk)};
 		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, hold_until};
 		booking_store_payment_start start = {p, ctx->user_id, key, hash};
-		booking_store_change change = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
+		booking_store_change change = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &seats, .start = &start};
 		size_t failed = SIZE_MAX;
 		rc = bk->store->ledger->apply(&failed, bk->store, &change);
 		booking_reservation_free(b);
@@ -813,10 +812,10 @@ static int refund_run(booking_payment **out, booking_handle *bk, const booking_c
 	int64_t now = booking__now(bk);
 	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, p->id, BOOKING_PAYMENT_SUCCEEDED, NULL},
 	                            {BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL}};
-	booking_store_reservation_set set = {b->id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_reservation_set set = {.id = b->id, .status = BOOKING_RESERVATION_CANCELLED, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = now};
 	booking_store_seat_move seats = {b->id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
 	booking_store_payment_set pay = {p->id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, p->amount, now};
-	booking_store_change change = {2, g, &set, &seats, 2, recs, &pay, NULL, NULL};
+	booking_store_change change = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &seats, .event_count = 2, .events = recs, .payment = &pay};
 	size_t failed = SIZE_MAX;
 	rc = bk->store->ledger->apply(&failed, bk->store, &change);
 	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)

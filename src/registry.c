@@ -204,6 +204,8 @@ booking_error_code booking_store_validate(const booking_store *st)
 	REQUIRE(led, payment_get);
 	REQUIRE(led, payment_list_by_status);
 	REQUIRE(led, payment_attempts);
+	if (led->version >= 2)
+		REQUIRE(led, reservation_list_by_showtime);
 
 	const booking_store_outbox *ob = st->outbox;
 	what = "store.outbox";

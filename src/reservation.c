@@ -516,9 +516,9 @@ static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_res
 		if (rc < 0)
 			break;
 		booking_store_guard guard = {BOOKING_GUARD_RESERVATION_VERSION, r->id, r->version, NULL};
-		booking_store_reservation_set set = {r->id, to, BOOKING_SAGA_COMPENSATED, now};
+		booking_store_reservation_set set = {.id = r->id, .status = to, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = now};
 		booking_store_seat_move seats = {r->id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-		booking_store_change change = {1, &guard, &set, &seats, 1, &ev.rec, NULL, NULL, NULL};
+		booking_store_change change = {.guard_count = 1, .guards = &guard, .reservation = &set, .seats = &seats, .event_count = 1, .events = &ev.rec};
 		size_t failed = SIZE_MAX;
 		rc = bk->store->ledger->apply(&failed, bk->store, &change);
 		booking__event_clear(&ev);

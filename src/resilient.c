@@ -202,7 +202,7 @@ static bool call_next(call *c, int *rc)
 	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
-	X(token_is_revoked) X(payment_attempts) X(clock_now)
+	X(token_is_revoked) X(payment_attempts) X(clock_now) X(reservation_list_by_showtime)
 
 enum {
 #define X(n) ST_##n,
@@ -227,7 +227,7 @@ static const char *const store_op_names[] = {
 	               "a member was appended to " #T ": forward it in src/resilient.c (STORE_OPS and rs_store_new)")
 RS_LAST_IS(booking_store, users);
 RS_LAST_IS(booking_store_catalog, seat_list);
-RS_LAST_IS(booking_store_ledger, payment_attempts);
+RS_LAST_IS(booking_store_ledger, reservation_list_by_showtime);
 RS_LAST_IS(booking_store_outbox, dead_letter_list);
 RS_LAST_IS(booking_store_users, token_is_revoked);
 _Static_assert(ST__COUNT <= BOOKING__MAX_DEP_OPS, "raise BOOKING__MAX_DEP_OPS");
@@ -461,6 +461,16 @@ static int st_apply(size_t *failed_guard_out, booking_store *base, const booking
 	STORE_SELF(base);
 	/* a change may record what already happened (a charge): never refused for a deadline */
 	STORE_CALL(apply, F_FINISH, in->ledger->apply(failed_guard_out, in, change));
+}
+
+static int st_reservation_list_by_showtime(booking_store *base, const char *showtime_id, booking_reservation_status status,
+                                          int64_t after_created_at, const char *after_id, size_t max,
+                                          booking_store_reservation_cb cb, void *payload)
+{
+	STORE_SELF(base);
+	STORE_ITER(reservation_list_by_showtime, reservation, cb,
+	           in->ledger->reservation_list_by_showtime(in, showtime_id, status, after_created_at, after_id, max,
+	                                                    it_booking, &it_));
 }
 
 static int st_reservation_list_by_status(booking_store *base, booking_reservation_status status, int64_t expires_before, size_t max,
@@ -697,6 +707,8 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(ledger, payment_get);
 	FORWARD(ledger, payment_list_by_status);
 	FORWARD(ledger, payment_attempts);
+	if (inner->ledger->version >= 2) /* appended in version 2 */
+		FORWARD(ledger, reservation_list_by_showtime);
 	s->parent.ledger = &s->ledger;
 	s->outbox.version = inner->outbox->version;
 	FORWARD(outbox, outbox_unpublished);

@@ -878,9 +878,9 @@ static int apply_status(const char *reservation_id, int64_t version, booking_res
 	make_event(ev, to == BOOKING_RESERVATION_CANCELLED ? "reservation.cancelled" : "reservation.expired", "reservation", reservation_id,
 	           now);
 	booking_store_guard g = {BOOKING_GUARD_RESERVATION_VERSION, reservation_id, version, NULL};
-	booking_store_reservation_set set = {reservation_id, to, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_reservation_set set = {.id = reservation_id, .status = to, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = now};
 	booking_store_seat_move move = {reservation_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {1, &g, &set, &move, 1, ev, NULL, NULL, NULL};
+	booking_store_change c = {.guard_count = 1, .guards = &g, .reservation = &set, .seats = &move, .event_count = 1, .events = ev};
 	return st->ledger->apply(failed, st, &c);
 }
 
@@ -938,9 +938,9 @@ START_TEST(apply_with_a_guard_that_no_longer_holds_writes_nothing_and_names_it)
 	make_event(&ev, "reservation.cancelled", "reservation", b.r.id, FX_T0 + 2);
 	booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, b.r.id, 1, NULL},
 	                            {BOOKING_GUARD_PAYMENT_STATUS, "01900000-0000-7000-8000-0000000000ff", 1, NULL}};
-	booking_store_reservation_set set = {b.r.id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, FX_T0 + 2};
+	booking_store_reservation_set set = {.id = b.r.id, .status = BOOKING_RESERVATION_CANCELLED, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = FX_T0 + 2};
 	booking_store_seat_move move = {b.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {2, g, &set, &move, 1, &ev, NULL, NULL, NULL};
+	booking_store_change c = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &move, .event_count = 1, .events = &ev};
 	failed = 99;
 	ck_assert_code(st->ledger->apply(&failed, st, &c), "INVALID_STATE");
 	ck_assert_uint_eq(failed, 1);
@@ -969,7 +969,7 @@ START_TEST(apply_moves_only_the_seats_the_booking_has_in_the_given_state)
 	/* HELD -> SOLD keeps the owner; a move from a state no seat is in changes nothing */
 	make_event(&ev, "reservation.confirmed", "reservation", fresh.r.id, FX_T0 + HOLD_MS + 1);
 	booking_store_seat_move sell = {fresh.r.id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
-	booking_store_change c = {0, NULL, NULL, &sell, 1, &ev, NULL, NULL, NULL};
+	booking_store_change c = {.seats = &sell, .event_count = 1, .events = &ev};
 	ck_assert_ok(st->ledger->apply(NULL, st, &c));
 	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_SOLD);
 	ck_assert_str_eq(seat_of("A2").reservation_id, fresh.r.id);
@@ -1111,11 +1111,10 @@ static int pay_begin(pay *x)
 	if (rc == 0) {
 		booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, b->id, b->version, NULL},
 		                            {BOOKING_GUARD_KEY_UNUSED, x->req.user_id, 0, x->req.idempotency_key}};
-		booking_store_reservation_set set = {b->id, BOOKING_RESERVATION_PAYMENT_PROCESSING, BOOKING_SAGA_PAYMENT_PENDING,
-		                                 x->req.now};
+		booking_store_reservation_set set = {.id = b->id, .status = BOOKING_RESERVATION_PAYMENT_PROCESSING, .saga = BOOKING_SAGA_PAYMENT_PENDING, .updated_at = x->req.now};
 		booking_store_seat_move seats = {b->id, BOOKING_SEAT_HELD, BOOKING_SEAT_HELD, x->req.seats_hold_until};
 		booking_store_payment_start start = {&x->p, x->req.user_id, x->req.idempotency_key, x->req.request_hash};
-		booking_store_change c = {2, g, &set, &seats, 0, NULL, NULL, NULL, &start};
+		booking_store_change c = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &seats, .start = &start};
 		rc = st->ledger->apply(NULL, st, &c);
 	}
 	booking_reservation_free(b);
@@ -1155,11 +1154,11 @@ static int pay_finish(const pay *x, outcome out, const char *code, booking_decli
 	booking_store_guard g[3] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_PROCESSING, NULL},
 	                            {BOOKING_GUARD_RESERVATION_VERSION, x->p.reservation_id, b->version, NULL},
 	                            {BOOKING_GUARD_SEATS_OWNED, x->p.reservation_id, BOOKING_SEAT_HELD, NULL}};
-	booking_store_reservation_set set = {x->p.reservation_id, BOOKING_RESERVATION_CONFIRMED, BOOKING_SAGA_CONFIRMED, now};
+	booking_store_reservation_set set = {.id = x->p.reservation_id, .status = BOOKING_RESERVATION_CONFIRMED, .saga = BOOKING_SAGA_CONFIRMED, .updated_at = now};
 	booking_store_seat_move seats = {x->p.reservation_id, BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_SUCCEEDED, "ch_test_1", NULL, -1, now};
 	booking_store_idempotency_set idem = {x->p.id, replay_error};
-	booking_store_change c = {2, g, NULL, NULL, nev, evs, &pset, &idem, NULL};
+	booking_store_change c = {.guard_count = 2, .guards = g, .event_count = nev, .events = evs, .payment = &pset, .idempotency = &idem};
 	if (out == OUTCOME_SUCCEEDED) {
 		c.guard_count = 3;
 		c.reservation = &set;
@@ -1205,10 +1204,10 @@ static int refund_change(const pay *x, int64_t now, booking_event_record *evs, s
 	}
 	booking_store_guard g[2] = {{BOOKING_GUARD_PAYMENT_STATUS, x->p.id, BOOKING_PAYMENT_SUCCEEDED, NULL},
 	                            {BOOKING_GUARD_RESERVATION_VERSION, x->p.reservation_id, version, NULL}};
-	booking_store_reservation_set set = {x->p.reservation_id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, now};
+	booking_store_reservation_set set = {.id = x->p.reservation_id, .status = BOOKING_RESERVATION_CANCELLED, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = now};
 	booking_store_seat_move seats = {x->p.reservation_id, BOOKING_SEAT_SOLD, BOOKING_SEAT_FREE, 0};
 	booking_store_payment_set pset = {x->p.id, BOOKING_PAYMENT_REFUNDED, NULL, NULL, x->p.amount, now};
-	booking_store_change c = {2, g, &set, &seats, nev, evs, &pset, NULL, NULL};
+	booking_store_change c = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &seats, .event_count = nev, .events = evs, .payment = &pset};
 	last_failed = SIZE_MAX;
 	return st->ledger->apply(&last_failed, st, &c);
 }

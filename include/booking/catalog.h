@@ -64,6 +64,15 @@ typedef struct booking_seat {
 	char category[BOOKING_CATEGORY_SIZE]; /**< [a-z0-9_-], 1..31 bytes */
 	char row[BOOKING_LABEL_SIZE];         /**< the label's leading letters ("A"), maybe "" */
 	int number;                           /**< the label's trailing number (12), 0 when it has none */
+	/**
+	 * The seat's place across its row, counting aisles and gaps as places:
+	 * two seats of one row are side by side when their columns differ by 1.
+	 * booking_layout_parse() numbers them ("A:4+6" puts an aisle between A4
+	 * (column 4) and A5 (column 6)). 0: not given; the seat's number stands
+	 * in for it (no aisles). Added after 1.0's first records: a caller that
+	 * passes an older, smaller record size leaves it 0.
+	 */
+	int column;
 } booking_seat;
 
 /** A screen of a theater with its seat layout. Caller owns: booking_screen_free(). */
@@ -395,7 +404,8 @@ BOOKING_EXTERN(void) booking_showtime_list_free(booking_showtime_list *l);
 typedef enum booking_seat_status {
 	BOOKING_SEAT_FREE = 0,
 	BOOKING_SEAT_HELD = 1,  /**< held by a live (unexpired) booking_handle */
-	BOOKING_SEAT_SOLD = 2
+	BOOKING_SEAT_SOLD = 2,
+	BOOKING_SEAT_BLOCKED = 3 /**< taken out of sale by an admin (booking_seats_block()): neither held nor sold */
 } booking_seat_status;
 
 /**
@@ -413,6 +423,8 @@ typedef struct booking_seat_state {
 	int64_t price;            /**< minor units */
 	char row[BOOKING_LABEL_SIZE]; /**< from the label, as booking_seat's; maybe "" */
 	int number;               /**< from the label, as booking_seat's; 0 when it has none */
+	int column;               /**< as booking_seat's: aisles counted; the number when the screen gave none */
+	char reason[BOOKING_CATEGORY_SIZE]; /**< BLOCKED: why ("wheelchair", "press", ...); else "" */
 } booking_seat_state;
 
 /** The seats of a showtime and their states. Caller owns: booking_seat_map_free(). */
@@ -422,6 +434,7 @@ typedef struct booking_seat_map {
 	size_t count;
 	booking_seat_state **seats; /**< `count` pointers, in layout order: `seats[i]` is the seat at position i */
 	size_t free_count, held_count, sold_count;
+	size_t blocked_count;     /**< seats in BOOKING_SEAT_BLOCKED */
 } booking_seat_map;
 
 /**

@@ -262,7 +262,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	ck_assert_msg(executions == 1 && prepares <= 1, "hold: %d executions, %d prepares", executions, prepares);
 	for (int64_t version = 1; version <= 2; version++) {
 		booking_store_guard guard = {0};
-		booking_store_reservation_set set = {b.id, BOOKING_RESERVATION_PENDING, BOOKING_SAGA_SEATS_RESERVED, now};
+		booking_store_reservation_set set = {.id = b.id, .status = BOOKING_RESERVATION_PENDING, .saga = BOOKING_SAGA_SEATS_RESERVED, .updated_at = now};
 		booking_store_change change = {0};
 
 		guard.kind = BOOKING_GUARD_RESERVATION_VERSION;

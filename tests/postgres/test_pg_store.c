@@ -214,9 +214,9 @@ static int cancel_send(booking_store *st, const char *reservation_id)
 	ev.traceparent = "";
 	ev.data_json = "{}";
 	booking_store_guard g = {BOOKING_GUARD_RESERVATION_VERSION, reservation_id, 1, NULL};
-	booking_store_reservation_set set = {reservation_id, BOOKING_RESERVATION_CANCELLED, BOOKING_SAGA_COMPENSATED, T0 + 1};
+	booking_store_reservation_set set = {.id = reservation_id, .status = BOOKING_RESERVATION_CANCELLED, .saga = BOOKING_SAGA_COMPENSATED, .updated_at = T0 + 1};
 	booking_store_seat_move move = {reservation_id, BOOKING_SEAT_HELD, BOOKING_SEAT_FREE, 0};
-	booking_store_change c = {1, &g, &set, &move, 1, &ev, NULL, NULL, NULL};
+	booking_store_change c = {.guard_count = 1, .guards = &g, .reservation = &set, .seats = &move, .event_count = 1, .events = &ev};
 	return st->ledger->apply(NULL, st, &c);
 }
 

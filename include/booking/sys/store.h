@@ -70,10 +70,11 @@ typedef struct booking_event_record {
 typedef struct booking_store_seat {
 	char label[BOOKING_LABEL_SIZE];
 	char category[BOOKING_CATEGORY_SIZE];
-	booking_seat_status status;  /**< FREE, HELD (maybe expired: see hold_until) or SOLD */
-	char reservation_id[BOOKING_ID_SIZE]; /**< holder or buyer, "" when free */
+	booking_seat_status status;  /**< FREE, HELD (maybe expired: see hold_until), SOLD or BLOCKED (catalog version 2) */
+	char reservation_id[BOOKING_ID_SIZE]; /**< holder or buyer, "" when free or blocked */
 	int64_t hold_until;          /**< HELD: claimable by others once now >= hold_until */
 	int64_t version;             /**< bumped on every change (fencing) */
+	char note[BOOKING_CATEGORY_SIZE]; /**< catalog version 2: the note a seat write gave (a block's reason), "" when none */
 } booking_store_seat;
 
 /**
@@ -170,6 +171,11 @@ typedef struct booking_store_reservation_set {
 	booking_reservation_status status;
 	booking_saga_state saga;
 	int64_t updated_at;
+	/* ledger version 2 (a store of version 1 is never given these) */
+	int64_t expires_at;             /**< > 0: the reservation's new expires_at; 0: unchanged */
+	size_t seat_count;              /**< with `seats`: how many */
+	booking_seat_ref *const *seats; /**< non-NULL: the reservation's seats become these (label and position of each), and its total_amount `total_amount`; NULL: both unchanged */
+	int64_t total_amount;           /**< with `seats` only */
 } booking_store_reservation_set;
 
 /**
@@ -212,6 +218,52 @@ typedef struct booking_store_idempotency_set {
 	int replay_error;
 } booking_store_idempotency_set;
 
+/** What a seat write expects of its seat before it writes (ledger version 2). */
+typedef enum booking_store_seat_expect {
+	/** the seat is claimable at the change's `now`: booking_store_seat_claimable(status, hold_until, now) */
+	BOOKING_SEAT_EXPECT_CLAIMABLE = 1,
+	/**
+	 * the seat has status `expect_status` and holder `expect_reservation`
+	 * (NULL or "": no holder); its hold_until is not compared
+	 */
+	BOOKING_SEAT_EXPECT_STATUS = 2
+} booking_store_seat_expect;
+
+/**
+ * One seat of a showtime, checked and (when `write`) written by apply()
+ * (ledger version 2). A seat the showtime lacks fails the check. Written:
+ * status `status`, holder `reservation_id` (NULL or "": none), hold_until
+ * `hold_until`, note `note` (NULL: ""), version + 1. The store gives the
+ * values no meaning: the core sets hold_until 0 and no holder on a FREE
+ * seat, a reason as the note of a BLOCKED one.
+ */
+typedef struct booking_store_seat_write {
+	const char *label;
+	booking_store_seat_expect expect;
+	booking_seat_status expect_status;  /**< EXPECT_STATUS */
+	const char *expect_reservation;     /**< EXPECT_STATUS: the holder it must have; NULL or "": none */
+	bool write;                         /**< false: a guard only, nothing written */
+	booking_seat_status status;
+	const char *reservation_id;
+	int64_t hold_until;
+	const char *note;
+} booking_store_seat_write;
+
+/**
+ * The idempotency record of a hold (ledger version 2): (user_id, key) now
+ * names reservation `reservation_id`, completed, with the request's
+ * fingerprint. It lives with the payments' records (one key names one
+ * request of a user, a hold or a payment): idempotency_get() reads it back
+ * with `payment_id` = the reservation's id, completed, replay_error 0. The
+ * store refuses a second record of (user_id, key) with BOOKING_EEXISTS.
+ */
+typedef struct booking_store_key_record {
+	const char *user_id;
+	const char *key;
+	const char *request_hash;
+	const char *reservation_id;
+} booking_store_key_record;
+
 /** One atomic change for apply(): guards, then writes, all or nothing. Every pointer borrowed for the call. */
 typedef struct booking_store_change {
 	size_t guard_count;
@@ -223,6 +275,16 @@ typedef struct booking_store_change {
 	const booking_store_payment_set *payment; /**< NULL: no payment row changes */
 	const booking_store_idempotency_set *idempotency; /**< NULL: no idempotency record changes */
 	const booking_store_payment_start *start; /**< NULL: no payment starts */
+	/*
+	 * Ledger version 2: seat writes, a new reservation, a hold's key. A store
+	 * of version 1 is never given these (the core leaves them zero).
+	 */
+	const char *showtime_id;          /**< the showtime of `seat_writes` */
+	int64_t now;                      /**< EXPECT_CLAIMABLE compares hold_until with it */
+	size_t seat_write_count;
+	const booking_store_seat_write *seat_writes; /**< checked after the guards: seat write i failing answers failed guard `guard_count + i` */
+	const booking_reservation *insert; /**< NULL: none; else a new reservation row (its seats' labels and positions) inserted: BOOKING_EEXISTS when its id exists */
+	const booking_store_key_record *key; /**< NULL: none; else a hold's idempotency record inserted: BOOKING_EEXISTS when (user_id, key) has one */
 } booking_store_change;
 
 /** What payment_attempts() counts (for the payment attempt limits). */
@@ -292,8 +354,14 @@ typedef int (*booking_store_event_cb)(const booking_event_record *e, void *paylo
  * is opened: each group's version, and every member a group requires.
  */
 
-/** The catalog: movies, theaters, screens, showtimes and their seat rows. Required. */
-#define BOOKING_STORE_CATALOG_VERSION 1
+/**
+ * The catalog: movies, theaters, screens, showtimes and their seat rows. Required.
+ * Version 2: screen_insert keeps each seat's `column` and screen_get gives
+ * it back; seat rows keep the BLOCKED status and a note (seat_list and
+ * scan give them). A store of version 1 loses columns (the core falls
+ * back to seat numbers) and cannot block seats.
+ */
+#define BOOKING_STORE_CATALOG_VERSION 2
 typedef struct booking_store_catalog {
 	unsigned int version; /**< BOOKING_STORE_CATALOG_VERSION */
 	/* inserts fail with BOOKING_EEXISTS on a duplicate id */
@@ -319,8 +387,16 @@ typedef struct booking_store_catalog {
 	int (*seat_list)(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
 } booking_store_catalog;
 
-/** The ledger: seats held and sold, reservations, payments and their idempotency records. Required. */
-#define BOOKING_STORE_LEDGER_VERSION 1
+/**
+ * The ledger: seats held and sold, reservations, payments and their idempotency records. Required.
+ * Version 2: apply() takes seat writes, a new reservation and a hold's key
+ * (booking_store_change), and a reservation's new expiry, seats and total
+ * (booking_store_reservation_set); reservation_list_by_showtime is
+ * required. The box office (best available, extend, change, blocks,
+ * idempotent holds, door lists) needs it: on a store of version 1 those
+ * calls answer BOOKING_ENOTSUPPORTED.
+ */
+#define BOOKING_STORE_LEDGER_VERSION 2
 typedef struct booking_store_ledger {
 	unsigned int version; /**< BOOKING_STORE_LEDGER_VERSION */
 	/**
@@ -359,6 +435,15 @@ typedef struct booking_store_ledger {
 	 * is the caller's mistake, which a store may refuse (NOT_FOUND codes) or
 	 * ignore. A `start` whose (user, key) already has a record, or whose
 	 * payment id exists, is BOOKING_EEXISTS (a twin request won the race).
+	 *
+	 * Version 2: after the guards, every seat write's expectation is
+	 * checked (seat write i failing is failed guard `guard_count + i`), then
+	 * everything is written: the inserted reservation and the hold's key
+	 * (BOOKING_EEXISTS, nothing written, when either exists), the payment
+	 * start, the reservation set (with its expiry, seats and total when
+	 * given), the seat move (over the seats the reservation has after the
+	 * set; the core never gives both a move and new seats), the seat
+	 * writes, the payment, the idempotency completion, the events.
 	 */
 	int (*apply)(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
 	/**
@@ -395,6 +480,16 @@ typedef struct booking_store_ledger {
 	int (*payment_attempts)(booking_store_payment_attempts *out, booking_store *st, const char *user_id,
 	                        const char *idempotency_key, const char *reservation_id, booking_payment_status status,
 	                        int64_t since);
+	/**
+	 * required since version 2: reservations of a showtime, in `status`
+	 * (0: any), in the order and with the paging of reservation_list_by_user
+	 * (newest first by (created_at, id), strictly after the key when
+	 * `after_id` is not NULL, at most `max`). An index led by (showtime_id,
+	 * created_at) serves it.
+	 */
+	int (*reservation_list_by_showtime)(booking_store *st, const char *showtime_id, booking_reservation_status status,
+	                                    int64_t after_created_at, const char *after_id, size_t max,
+	                                    booking_store_reservation_cb cb, void *payload);
 } booking_store_ledger;
 
 /** The outbox and its consumers: events, cursors, inbox, dead letters. Required. */
