@@ -42,6 +42,9 @@ static const error_info error_table[] = {
 	{BOOKING_ESCHEMA, "SCHEMA_TOO_NEW", 500},
 	{BOOKING_ELOCKED, "LOCK_BUSY", 409},
 	{BOOKING_ERATE_LIMITED, "RATE_LIMITED", 429},
+	{BOOKING_EORPHAN_SEAT, "ORPHAN_SEAT", 409},
+	{BOOKING_ENOT_ENOUGH_SEATS, "NOT_ENOUGH_SEATS", 409},
+	{BOOKING_EHOLD_LIMIT, "HOLD_LIMIT_REACHED", 409},
 };
 
 static const error_info *error_lookup(int code)

@@ -40,6 +40,9 @@ typedef struct booking_config {
 	/* payment security (options version 4; see payment.c) */
 	char *payment_key_file;
 	int max_failed_payments_per_reservation, max_failed_payments_per_user_hour;
+	/* the box office (options version 6; see boxoffice.c) */
+	booking_orphan_policy orphan_policy;
+	int hold_max_minutes, best_row_depth_percent;
 } booking_config;
 
 typedef struct booking__auth booking__auth;

@@ -40,7 +40,7 @@ const char *booking_payment_status_name(booking_payment_status status)
 
 const char *booking_seat_status_name(booking_seat_status status)
 {
-	PICK(status, BOOKING_SEAT_FREE, "FREE", "HELD", "SOLD");
+	PICK(status, BOOKING_SEAT_FREE, "FREE", "HELD", "SOLD", "BLOCKED");
 }
 
 const char *booking_showtime_status_name(booking_showtime_status status)
@@ -80,6 +80,11 @@ const char *booking_log_level_name(booking_log_level level)
 const char *booking_decline_policy_name(booking_decline_policy policy)
 {
 	PICK(policy, BOOKING_DECLINE_KEEP_HOLD, "KEEP_HOLD", "RELEASE");
+}
+
+const char *booking_orphan_policy_name(booking_orphan_policy policy)
+{
+	PICK(policy, BOOKING_ORPHANS_OFF, "OFF", "REFUSE", "REFUSE_UNLESS_UNAVOIDABLE");
 }
 
 const char *booking_charge_status_name(booking_charge_status status)

@@ -29,6 +29,8 @@ typedef struct int_option {
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 3}
 #define INT_OPT_V4(f, env, lo, hi, d) \
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 4}
+#define INT_OPT_V6(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 6}
 
 static const int_option int_options[] = {
 	INT_OPT(hold_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
@@ -56,6 +58,8 @@ static const int_option int_options[] = {
 	INT_OPT_V3(gateway_retry_delay_ms, "BOOKING_GATEWAY_RETRY_DELAY_MS", 1, 60000, 1000),
 	INT_OPT_V4(max_failed_payments_per_reservation, "BOOKING_MAX_FAILED_PAYMENTS_PER_RESERVATION", -1, 100, 5),
 	INT_OPT_V4(max_failed_payments_per_user_hour, "BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", -1, 1000, 20),
+	INT_OPT_V6(hold_max_minutes, "BOOKING_HOLD_MAX_MINUTES", 0, 240, 0),
+	INT_OPT_V6(best_row_depth_percent, "BOOKING_BEST_ROW_DEPTH", -1, 100, 60),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
@@ -161,7 +165,8 @@ booking_error_code booking_options_init(booking_options *opts, unsigned int vers
 		offsetof(booking_options, password_opslimit),
 		offsetof(booking_options, circuit_breaker_success_threshold),
 		offsetof(booking_options, payment_key_file),
-		sizeof(booking_options),
+		offsetof(booking_options, orphan_policy),
+		offsetof(booking_options, orphan_policy),
 		sizeof(booking_options),
 	};
 	return booking__struct_init(opts, version, BOOKING_OPTIONS_VERSION, end, "options");
@@ -214,6 +219,16 @@ int booking__config_from_options(booking_config *cfg, const booking_options *opt
 	if (opts->decline_policy != BOOKING_DECLINE_KEEP_HOLD && opts->decline_policy != BOOKING_DECLINE_RELEASE)
 		return booking__error_field("decline_policy", "must be KEEP_HOLD or RELEASE");
 	cfg->decline_policy = opts->decline_policy;
+	if (cfg->hold_max_minutes == 0) /* 0: twice the hold */
+		cfg->hold_max_minutes = 2 * cfg->hold_expiry_minutes;
+	if (cfg->hold_max_minutes < cfg->hold_expiry_minutes)
+		return booking__error_field("hold_max_minutes", "%d is below hold_expiry_minutes (%d)", cfg->hold_max_minutes,
+		                            cfg->hold_expiry_minutes);
+	booking_orphan_policy orphans = opts->version >= 6 ? opts->orphan_policy : BOOKING_ORPHANS_OFF;
+	if (orphans != BOOKING_ORPHANS_OFF && orphans != BOOKING_ORPHANS_REFUSE &&
+	    orphans != BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE)
+		return booking__error_field("orphan_policy", "must be OFF, REFUSE or REFUSE_UNLESS_UNAVOIDABLE");
+	cfg->orphan_policy = orphans;
 	booking_log_level lvl = opts->log_level ? opts->log_level : BOOKING_LOG_INFO;
 	if (lvl != BOOKING_LOG_DEBUG && lvl != BOOKING_LOG_INFO && lvl != BOOKING_LOG_WARNING &&
 	    lvl != BOOKING_LOG_ERROR && lvl != BOOKING_LOG_CRITICAL)
@@ -460,6 +475,16 @@ static int options_from_kv(env_options *eo, kv_list *l)
 		if ((rc = parse_choice("BOOKING_DECLINE_POLICY", v, names, values, 2, "keep, release", &x)) < 0)
 			return rc;
 		o->decline_policy = (booking_decline_policy)x;
+	}
+	if ((v = kv_get(l, "BOOKING_ORPHAN_POLICY")) && *v) {
+		static const char *const names[] = {"off", "refuse", "unless-unavoidable"};
+		static const int values[] = {BOOKING_ORPHANS_OFF, BOOKING_ORPHANS_REFUSE,
+		                             BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE};
+		int x = 0;
+		if ((rc = parse_choice("BOOKING_ORPHAN_POLICY", v, names, values, 3, "off, refuse, unless-unavoidable", &x)) <
+		    0)
+			return rc;
+		o->orphan_policy = (booking_orphan_policy)x;
 	}
 	if ((v = kv_get(l, "BOOKING_LOG_LEVEL")) && *v) {
 		static const char *const names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};

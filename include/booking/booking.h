@@ -15,6 +15,7 @@
 #include "handle.h"
 #include "catalog.h"
 #include "reservation.h"
+#include "boxoffice.h"
 #include "payment.h"
 #include "events.h"
 #include "admin.h"

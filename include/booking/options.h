@@ -71,13 +71,32 @@ typedef enum booking_decline_policy {
 BOOKING_EXTERN(const char *) booking_decline_policy_name(booking_decline_policy policy);
 
 /**
+ * Single empty seats a hold may leave (doc/boxoffice.md, "No orphans"): a
+ * seat left alone between taken seats, or between a taken seat and a row's
+ * end or an aisle, rarely sells.
+ */
+typedef enum booking_orphan_policy {
+	BOOKING_ORPHANS_OFF = 0,    /**< holds may strand seats (the default: as before) */
+	BOOKING_ORPHANS_REFUSE = 1, /**< a hold that would strand a seat is refused (ORPHAN_SEAT) */
+	BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE = 2 /**< refused, unless no choice of as many seats would strand none (the last seats of a show still sell) */
+} booking_orphan_policy;
+
+/**
+ * The stable name of an orphan policy: the constant without its prefix ("REFUSE").
+ * @param policy a booking_orphan_policy; other numbers give "UNKNOWN".
+ * @return static text, never NULL, never freed. Thread-safe.
+ */
+BOOKING_EXTERN(const char *) booking_orphan_policy_name(booking_orphan_policy policy);
+
+/**
  * 2 added the authentication fields at the end, 3 the resilience and
  * observability fields after them, 4 the payment secret and the payment
  * attempt limits; 5 retired the backend settings (pool sizes, timeouts,
- * SQLite synchronous), which travel in the backends' URLs now. Version 1,
- * 2, 3 and 4 structs are still accepted.
+ * SQLite synchronous), which travel in the backends' URLs now; 6 added the
+ * box office's settings (orphan policy, hold lifetime cap, preferred row).
+ * Version 1 to 5 structs are still accepted.
  */
-#define BOOKING_OPTIONS_VERSION 5
+#define BOOKING_OPTIONS_VERSION 6
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -207,6 +226,20 @@ typedef struct booking_options {
 	const char *payment_key_file;
 	int max_failed_payments_per_reservation;   /**< failed payments a reservation may have before more are refused, 1..100, default 5; -1 for no limit */
 	int max_failed_payments_per_user_hour; /**< failed payments a user may have in the last hour, 1..1000, default 20; -1 for no limit */
+
+	/* --- since version 6: the box office (doc/boxoffice.md) ------------ */
+	booking_orphan_policy orphan_policy; /**< default BOOKING_ORPHANS_OFF */
+	/**
+	 * The longest a hold may live, extensions included, counted from the
+	 * hold: hold_expiry_minutes..240; 0: twice hold_expiry_minutes.
+	 */
+	int hold_max_minutes;
+	/**
+	 * Best available: the preferred row, as a share of the way from the
+	 * row nearest the screen (0) to the farthest (100); 1..100, default 60
+	 * (a cinema's middle-back); -1 for the front row (a theatre's choice).
+	 */
+	int best_row_depth_percent;
 } booking_options;
 
 #ifdef __cplusplus
