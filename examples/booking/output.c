@@ -346,9 +346,9 @@ json_t *json_screen(const booking_screen *s)
 {
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < s->seat_count; i++)
-		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:i}", "label", s->seats[i]->label, "category",
+		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:i,s:i}", "label", s->seats[i]->label, "category",
 		                                       s->seats[i]->category, "row", s->seats[i]->row, "number",
-		                                       s->seats[i]->number));
+		                                       s->seats[i]->number, "column", s->seats[i]->column));
 	return json_pack("{s:s,s:s,s:s,s:I,s:o,s:o}", "id", s->id, "theater_id", s->theater_id, "name", s->name,
 	                 "seat_count", (json_int_t)s->seat_count, "seats", seats, "created_at",
 	                 json_time(s->created_at));
@@ -392,7 +392,7 @@ json_t *json_payment(const booking_payment *p)
 
 static const char *seat_status_name(booking_seat_status s)
 {
-	return s == BOOKING_SEAT_SOLD ? "sold" : s == BOOKING_SEAT_HELD ? "held" : "free";
+	return s == BOOKING_SEAT_SOLD ? "sold" : s == BOOKING_SEAT_HELD ? "held" : s == BOOKING_SEAT_BLOCKED ? "blocked" : "free";
 }
 
 json_t *json_seat_map(const booking_seat_map *m)
@@ -400,13 +400,17 @@ json_t *json_seat_map(const booking_seat_map *m)
 	json_t *seats = json_array();
 	for (size_t i = 0; seats && i < m->count; i++) {
 		const booking_seat_state *s = m->seats[i];
-		json_array_append_new(seats, json_pack("{s:s,s:s,s:s,s:I,s:s,s:i}", "label", s->label, "category",
-		                                       s->category, "status", seat_status_name(s->status), "price",
-		                                       (json_int_t)s->price, "row", s->row, "number", s->number));
+		json_t *seat = json_pack("{s:s,s:s,s:s,s:I,s:s,s:i,s:i}", "label", s->label, "category", s->category, "status",
+		                         seat_status_name(s->status), "price", (json_int_t)s->price, "row", s->row, "number",
+		                         s->number, "column", s->column);
+		if (seat && s->status == BOOKING_SEAT_BLOCKED)
+			json_object_set_new(seat, "reason", json_string(s->reason));
+		json_array_append_new(seats, seat);
 	}
-	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:o}", "showtime_id", m->showtime_id, "currency", m->currency,
+	return json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "showtime_id", m->showtime_id, "currency", m->currency,
 	                 "seat_count", (json_int_t)m->count, "free", (json_int_t)m->free_count, "held",
-	                 (json_int_t)m->held_count, "sold", (json_int_t)m->sold_count, "seats", seats);
+	                 (json_int_t)m->held_count, "sold", (json_int_t)m->sold_count, "blocked",
+	                 (json_int_t)m->blocked_count, "seats", seats);
 }
 
 json_t *json_from_library(int rc, char *text)
