@@ -9,66 +9,263 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define MAX_SEATS 64
 
-/* Seat labels from "A1 A2" or "A1,A2" (or both), copied into `buf`. */
+/* Split `text` ("A1 A2", "A1,A2") into labels appended to `labels`; the copy goes into `buf` at *used. */
+static int split_labels(cli *c, const cli_command *cmd, const char *text, char *buf, size_t size, size_t *used,
+                        const char **labels, size_t *count)
+{
+	size_t len = strlen(text);
+	if (*used + len + 1 > size)
+		return cli_usage_error(c, cmd, "too many seats");
+	char *copy = memcpy(buf + *used, text, len + 1);
+	*used += len + 1;
+	for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (*count == MAX_SEATS)
+			return cli_usage_error(c, cmd, "too many seats (at most %d)", MAX_SEATS);
+		labels[(*count)++] = tok;
+	}
+	return EXIT_OK;
+}
+
+/* Seat labels from "A1 A2" or "A1,A2" (or both), copied into `buf`; none is fine (the caller decides). */
 static int collect_labels(cli *c, const cli_command *cmd, const cli_args *a, size_t from, char *buf, size_t size,
                           const char **labels, size_t *count)
 {
 	size_t used = 0;
+	int rc;
 	*count = 0;
-	for (size_t i = from; i < a->npos; i++) {
-		size_t len = strlen(a->pos[i]);
-		if (used + len + 1 > size)
-			return cli_usage_error(c, cmd, "too many seats");
-		char *copy = memcpy(buf + used, a->pos[i], len + 1);
-		used += len + 1;
-		for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-			if (*count == MAX_SEATS)
-				return cli_usage_error(c, cmd, "too many seats (at most %d)", MAX_SEATS);
-			labels[(*count)++] = tok;
-		}
+	for (size_t i = from; i < a->npos; i++)
+		if ((rc = split_labels(c, cmd, a->pos[i], buf, size, &used, labels, count)))
+			return rc;
+	return EXIT_OK;
+}
+
+/* Every value of the repeatable flag `name` ("--add"), split into labels. */
+static int collect_flag_labels(cli *c, const cli_command *cmd, const cli_args *a, const char *name, char *buf,
+                               size_t size, const char **labels, size_t *count)
+{
+	size_t used = 0, n = strlen(name);
+	int rc;
+	*count = 0;
+	for (size_t i = 0; i < a->nflags; i++)
+		if (strncmp(a->flag[i], name, n) == 0 && (a->flag[i][n] == '\0' || a->flag[i][n] == '=') && a->value[i] &&
+		    (rc = split_labels(c, cmd, a->value[i], buf, size, &used, labels, count)))
+			return rc;
+	return EXIT_OK;
+}
+
+/* A JSON array of labels (a new reference). */
+static json_t *json_labels(const char *const *labels, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr, json_string(labels[i]));
+	return arr;
+}
+
+/* "held A1 A2 for 24.00 EUR until ..." and the reservation's id: what hold, extend and change print. */
+static void print_hold(cli *c, const char *verb, const booking_reservation *r, const char *actor)
+{
+	char money[48], when[40];
+	printf("%s%s%s", col(c, ANSI_GREEN), verb, col(c, ANSI_RESET));
+	for (size_t i = 0; i < r->seat_count; i++)
+		printf(" %s", r->seats[i]->label);
+	printf(" for %s until %s", fmt_money(money, sizeof money, r->total_amount, r->currency),
+	       fmt_time(when, sizeof when, r->expires_at));
+	if (actor && strcmp(actor, r->user_id) != 0)
+		printf(" (for user %s)", tsafe(r->user_id));
+	printf("\nreservation %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
+}
+
+/* --max-price in the showtime's currency: "12.50" or "1250" (minor units). */
+static int max_price_arg(cli *c, const cli_command *cmd, const booking_ctx *ctx, const char *showtime_id,
+                         const char *text, int64_t *out)
+{
+	const char *currency = "EUR"; /* the exponent only matters for a decimal point */
+	booking_showtime *st = NULL;
+	if (strchr(text, '.')) {
+		if (booking_showtime_get(&st, c->bk, ctx, showtime_id) != 0)
+			return cli_fail(c);
+		currency = st->currency;
 	}
-	if (*count == 0)
-		return cli_usage_error(c, cmd, "name at least one SEAT (e.g. A1 A2)");
+	bool ok = parse_money(text, currency, out) && *out > 0;
+	booking_showtime_free(st);
+	if (!ok)
+		return cli_usage_error(c, cmd, "--max-price wants a positive amount (12.50, or 1250 in minor units)");
 	return EXIT_OK;
 }
 
 int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv)
 {
+	static const char *const known[] = {"--best=", "--category=", "--max-price=", "--key=", "--for=", NULL};
+	cli_args a;
+	booking_ctx ctx;
+	char buf[2048];
+	const char *labels[MAX_SEATS];
+	size_t n;
+	long best = 0;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos < 1)
+		return cli_usage_error(c, cmd, "missing SHOWTIME_ID");
+	if ((rc = collect_labels(c, cmd, &a, 1, buf, sizeof buf, labels, &n)))
+		return rc;
+	const char *best_arg = args_get(&a, "--best"), *category = args_get(&a, "--category");
+	const char *max_price = args_get(&a, "--max-price"), *key = args_get(&a, "--key"), *for_user = args_get(&a, "--for");
+	if (best_arg && !args_int(best_arg, 1, MAX_SEATS, &best))
+		return cli_usage_error(c, cmd, "--best wants a number of seats, 1..%d", MAX_SEATS);
+	if (best_arg && n)
+		return cli_usage_error(c, cmd, "name seats or ask for --best N, not both");
+	if (!best_arg && n == 0)
+		return cli_usage_error(c, cmd, "name at least one SEAT (e.g. A1 A2), or ask for --best N");
+	if (!best_arg && (category || max_price))
+		return cli_usage_error(c, cmd, "--category and --max-price choose seats for --best N");
+	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	booking_reservation *r = NULL;
+	if (!best_arg && !key && !for_user) {
+		/* a plain hold: the one-transaction path it always was */
+		if (booking_hold(&r, c->bk, &ctx, a.pos[0], labels, n) != 0)
+			return cli_fail(c);
+	} else {
+		booking_hold_request req = BOOKING_HOLD_REQUEST_INIT;
+		req.showtime_id = a.pos[0];
+		req.seats = n ? labels : NULL;
+		req.seat_count = n;
+		req.best = (size_t)best;
+		req.category = category;
+		req.idempotency_key = key;
+		req.for_user_id = for_user;
+		if (max_price && (rc = max_price_arg(c, cmd, &ctx, a.pos[0], max_price, &req.max_price)))
+			return rc;
+		if (booking_hold_with(&r, c->bk, &ctx, &req, sizeof req) != 0)
+			return cli_fail(c);
+	}
+	if (c->json) {
+		rc = cli_json(c, json_pack("{s:o}", "reservation", json_reservation(r)));
+	} else {
+		print_hold(c, "held", r, ctx.user_id);
+		printf("%snext: booking pay %s --key KEY%s\n", col(c, ANSI_DIM), r->id, col(c, ANSI_RESET));
+	}
+	booking_reservation_free(r);
+	return rc;
+}
+
+int cmd_extend(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--minutes=", NULL};
+	cli_args a;
+	booking_ctx ctx;
+	long minutes = 0;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_error(c, cmd, "give one RESERVATION_ID");
+	if (args_get(&a, "--minutes") && !args_int(args_get(&a, "--minutes"), 1, 240, &minutes))
+		return cli_usage_error(c, cmd, "--minutes wants a number of minutes, 1..BOOKING_EXPIRY_MINUTES");
+	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	booking_reservation *r = NULL;
+	if (booking_reservation_extend(&r, c->bk, &ctx, a.pos[0], (int)minutes) != 0)
+		return cli_fail(c);
+	if (c->json)
+		rc = cli_json(c, json_pack("{s:o}", "reservation", json_reservation(r)));
+	else
+		print_hold(c, "extended: held", r, ctx.user_id);
+	booking_reservation_free(r);
+	return rc;
+}
+
+int cmd_change(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--add=", "--remove=", NULL};
+	cli_args a;
+	booking_ctx ctx;
+	char add_buf[2048], remove_buf[2048];
+	const char *add[MAX_SEATS], *remove[MAX_SEATS];
+	size_t nadd, nremove;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_error(c, cmd, "give one RESERVATION_ID (seats go after --add and --remove)");
+	if ((rc = collect_flag_labels(c, cmd, &a, "--add", add_buf, sizeof add_buf, add, &nadd)) ||
+	    (rc = collect_flag_labels(c, cmd, &a, "--remove", remove_buf, sizeof remove_buf, remove, &nremove)))
+		return rc;
+	if (nadd + nremove == 0)
+		return cli_usage_error(c, cmd, "nothing to change: give --add SEATS, --remove SEATS or both");
+	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	booking_reservation *r = NULL;
+	if (booking_reservation_change(&r, c->bk, &ctx, a.pos[0], add, nadd, remove, nremove) != 0)
+		return cli_fail(c);
+	if (c->json) {
+		rc = cli_json(c, json_pack("{s:o,s:o,s:o}", "reservation", json_reservation(r), "added",
+		                           json_labels(add, nadd), "removed", json_labels(remove, nremove)));
+	} else {
+		print_hold(c, "changed: held", r, ctx.user_id);
+	}
+	booking_reservation_free(r);
+	return rc;
+}
+
+/* block and unblock: SHOWTIME_ID SEAT... */
+static int block_or_unblock(cli *c, const cli_command *cmd, int argc, char **argv, bool block)
+{
+	static const char *const block_flags[] = {"--reason=", NULL};
 	cli_args a;
 	booking_ctx ctx;
 	char buf[2048];
 	const char *labels[MAX_SEATS];
 	size_t n;
 	int rc;
-	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
+	if ((rc = args_parse(c, cmd, &a, argc, argv, block ? block_flags : NULL)) != ARGS_OK)
 		return rc;
 	if (a.npos < 1)
 		return cli_usage_error(c, cmd, "missing SHOWTIME_ID");
 	if ((rc = collect_labels(c, cmd, &a, 1, buf, sizeof buf, labels, &n)))
 		return rc;
-	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+	if (n == 0)
+		return cli_usage_error(c, cmd, "name at least one SEAT (e.g. A1 A2)");
+	const char *reason = args_get(&a, "--reason");
+	if (block && !reason)
+		return cli_usage_error(c, cmd, "missing --reason R (wheelchair, press, broken, house, ...)");
+	if ((rc = cli_admin(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
-	booking_reservation *r = NULL;
-	if (booking_hold(&r, c->bk, &ctx, a.pos[0], labels, n) != 0)
+	if ((block ? booking_seats_block(c->bk, &ctx, a.pos[0], labels, n, reason)
+	           : booking_seats_unblock(c->bk, &ctx, a.pos[0], labels, n)) != 0)
 		return cli_fail(c);
 	if (c->json) {
-		rc = cli_json(c, json_pack("{s:o}", "reservation", json_reservation(r)));
-	} else {
-		char money[48], when[40];
-		printf("%sheld%s", col(c, ANSI_GREEN), col(c, ANSI_RESET));
-		for (size_t i = 0; i < r->seat_count; i++)
-			printf(" %s", r->seats[i]->label);
-		printf(" for %s until %s\n", fmt_money(money, sizeof money, r->total_amount, r->currency),
-		       fmt_time(when, sizeof when, r->expires_at));
-		printf("reservation %s%s%s\n", col(c, ANSI_BOLD), r->id, col(c, ANSI_RESET));
-		printf("%snext: booking pay %s --key KEY%s\n", col(c, ANSI_DIM), r->id, col(c, ANSI_RESET));
+		json_t *o = json_pack("{s:s,s:o,s:s}", "showtime_id", a.pos[0], "seats", json_labels(labels, n), "status",
+		                      block ? "blocked" : "free");
+		if (o && block)
+			json_object_set_new(o, "reason", json_string(reason));
+		return cli_json(c, o);
 	}
-	booking_reservation_free(r);
-	return rc;
+	printf("%s", block ? "blocked" : "unblocked");
+	for (size_t i = 0; i < n; i++)
+		printf(" %s", tsafe(labels[i]));
+	if (block)
+		printf(" (%s)", tsafe(reason));
+	printf(block ? ": out of sale until unblocked (an admin may still sell them: hold ... --for USER_ID)\n"
+	             : ": free again\n");
+	return EXIT_OK;
+}
+
+int cmd_block(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	return block_or_unblock(c, cmd, argc, argv, true);
+}
+
+int cmd_unblock(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	return block_or_unblock(c, cmd, argc, argv, false);
 }
 
 int cmd_show(cli *c, const cli_command *cmd, int argc, char **argv)
@@ -180,54 +377,91 @@ int cmd_refund(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
-static void print_reservations(const cli *c, const char *user_id, const booking_reservation_list *l, bool later_page)
+/* A page of reservations: the user's own (`showtime_id` NULL) or a showtime's door list (with the user column). */
+static void print_reservations(const cli *c, const char *owner, const char *showtime_id,
+                               const booking_reservation_list *l, bool later_page)
 {
 	if (l->count == 0) {
-		printf(later_page ? "%s has no more bookings\n" : "%s has no bookings\n", user_id);
+		printf(later_page ? "%s%s has no more reservations\n" : "%s%s has no reservations\n",
+		       showtime_id ? "showtime " : "", showtime_id ? tsafe(showtime_id) : tsafe(owner));
 		return;
 	}
-	printf("%s%-36s  %-18s  %-14s  %s%s\n", col(c, ANSI_DIM), "ID", "STATUS", "TOTAL", "SEATS",
-	       col(c, ANSI_RESET));
+	printf("%s%-36s  %-18s  ", col(c, ANSI_DIM), "ID", "STATUS");
+	if (showtime_id)
+		printf("%-24s  ", "USER");
+	printf("%-14s  %s%s\n", "TOTAL", "SEATS", col(c, ANSI_RESET));
 	for (size_t i = 0; i < l->count; i++) {
 		const booking_reservation *r = l->items[i];
 		char money[48];
-		printf("%-36s  %-18s  %-14s ", r->id, booking_reservation_status_name(r->status),
-		       fmt_money(money, sizeof money, r->total_amount, r->currency));
+		printf("%-36s  %-18s  ", r->id, booking_reservation_status_name(r->status));
+		if (showtime_id)
+			printf("%-24s  ", tsafe(r->user_id));
+		printf("%-14s ", fmt_money(money, sizeof money, r->total_amount, r->currency));
 		for (size_t k = 0; k < r->seat_count; k++)
 			printf(" %s", r->seats[k]->label);
 		printf("\n");
 	}
 	if (l->next_cursor)
-		printf("%smore: booking reservations --cursor %s%s\n", col(c, ANSI_DIM), l->next_cursor, col(c, ANSI_RESET));
+		printf("%smore: booking reservations%s%s --cursor %s%s\n", col(c, ANSI_DIM), showtime_id ? " --showtime " : "",
+		       showtime_id ? showtime_id : "", l->next_cursor, col(c, ANSI_RESET));
+}
+
+/* "PENDING", "confirmed", ... into a booking_reservation_status; 0 when it is none. */
+static int reservation_status_arg(const char *s)
+{
+	for (int st = BOOKING_RESERVATION_PENDING; st <= BOOKING_RESERVATION_EXPIRED; st++)
+		if (strcasecmp(s, booking_reservation_status_name((booking_reservation_status)st)) == 0)
+			return st;
+	return 0;
 }
 
 int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv)
 {
-	static const char *const known[] = {"--limit=", "--cursor=", NULL};
+	static const char *const known[] = {"--limit=", "--cursor=", "--showtime=", "--status=", NULL};
 	cli_args a;
 	booking_ctx ctx;
 	long limit = 0;
+	int status = 0;
 	int rc;
 	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
 		return rc;
 	if (a.npos)
-		return cli_usage_error(c, cmd, "reservations takes no arguments (it lists the logged-in user's)");
+		return cli_usage_error(c, cmd, "%s takes no arguments (it lists the logged-in user's, or --showtime ID's)",
+		                       cmd->name);
 	if (args_get(&a, "--limit") && !args_int(args_get(&a, "--limit"), 1, BOOKING_PAGE_MAX, &limit))
 		return cli_usage_error(c, cmd, "--limit must be a number of reservations, 1..%d", BOOKING_PAGE_MAX);
+	const char *showtime_id = args_get(&a, "--showtime"), *status_arg = args_get(&a, "--status");
+	if (status_arg && !showtime_id)
+		return cli_usage_error(c, cmd, "--status filters a showtime's door list: give --showtime ID too");
+	if (status_arg && !(status = reservation_status_arg(status_arg)))
+		return cli_usage_error(c, cmd, "--status wants PENDING, PAYMENT_PROCESSING, CONFIRMED, CANCELLED or EXPIRED");
+	if (showtime_id && !showtime_id[0])
+		return cli_usage_error(c, cmd, "--showtime wants a SHOWTIME_ID");
 	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
 		return rc;
 	booking_reservation_list *l = NULL;
-	if (booking_reservation_list_for_user(&l, c->bk, &ctx, NULL, (size_t)limit, args_get(&a, "--cursor")) != 0)
+	const char *cursor = args_get(&a, "--cursor");
+	if ((showtime_id ? booking_reservation_list_for_showtime(&l, c->bk, &ctx, showtime_id, status, (size_t)limit, cursor)
+	                 : booking_reservation_list_for_user(&l, c->bk, &ctx, NULL, (size_t)limit, cursor)) != 0)
 		return cli_fail(c);
 	if (c->json) {
 		json_t *items = json_array();
 		for (size_t i = 0; items && i < l->count; i++)
 			json_array_append_new(items, json_reservation(l->items[i]));
-		rc = cli_json(c, json_pack("{s:s,s:o,s:I,s:s?}", "user_id", ctx.user_id, "reservations", items, "count",
-		                           (json_int_t)l->count, "next_cursor", l->next_cursor));
+		json_t *o = showtime_id ? json_pack("{s:s,s:s?}", "showtime_id", showtime_id, "status",
+		                                    status ? booking_reservation_status_name((booking_reservation_status)status)
+		                                           : NULL)
+		                        : json_pack("{s:s}", "user_id", ctx.user_id);
+		if (o) {
+			json_object_set_new(o, "reservations", items);
+			json_object_set_new(o, "count", json_integer((json_int_t)l->count));
+			json_object_set_new(o, "next_cursor", l->next_cursor ? json_string(l->next_cursor) : json_null());
+		} else {
+			json_decref(items);
+		}
+		rc = cli_json(c, o);
 	} else {
-		const char *cursor = args_get(&a, "--cursor");
-		print_reservations(c, ctx.user_id, l, cursor && *cursor);
+		print_reservations(c, ctx.user_id, showtime_id, l, cursor && *cursor);
 	}
 	booking_reservation_list_free(l);
 	return rc;

@@ -232,6 +232,10 @@ int cmd_showtime_add(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_showtime_list(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_seats(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_extend(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_change(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_block(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_unblock(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_show(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_pay(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_cancel(cli *c, const cli_command *cmd, int argc, char **argv);
@@ -243,6 +247,7 @@ int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_recover(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_check(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_metrics(cli *c, const cli_command *cmd, int argc, char **argv); /* obs_cmds.c */
+int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv); /* obs_cmds.c */
 int cmd_health(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_register(cli *c, const cli_command *cmd, int argc, char **argv);

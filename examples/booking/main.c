@@ -71,7 +71,34 @@ static const cli_command commands[] = {
 	 "                          units (1250) or decimal (12.50)"},
 	{"showtime", "list", cmd_showtime_list, "[MOVIE_ID]", "list showtimes, optionally of one movie", NULL},
 	{"seats", NULL, cmd_seats, "SHOWTIME_ID", "draw the seat map of a showtime", NULL},
-	{"hold", NULL, cmd_hold, "SHOWTIME_ID SEAT...", "hold seats (logged in); seats as A1 A2 or A1,A2", NULL},
+	{"hold", NULL, cmd_hold,
+	 "SHOWTIME_ID (SEAT... | --best N [--category C] [--max-price P]) [--key K] [--for USER_ID]",
+	 "hold seats (logged in): named ones (A1 A2 or A1,A2), or the best N available",
+	 "  --best N         the library chooses N seats side by side in the best row\n"
+	 "                   (doc/boxoffice.md, \"Best available\"); NOT_ENOUGH_SEATS when none fit\n"
+	 "  --category C     with --best: only seats of category C\n"
+	 "  --max-price P    with --best: only seats priced at most P (12.50, or 1250 in minor units)\n"
+	 "  --key K          idempotency key: the same command again answers the same\n"
+	 "                   reservation, never a second hold (IDEMPOTENCY_KEY_REUSED for\n"
+	 "                   another request)\n"
+	 "  --for USER_ID    (admin) hold for that user; may take BLOCKED seats\n"
+	 "  BOOKING_ORPHAN_POLICY (off, refuse, unless-unavoidable) decides whether a\n"
+	 "  hold may leave a single seat alone (ORPHAN_SEAT)."},
+	{"extend", NULL, cmd_extend, "RESERVATION_ID [--minutes M]",
+	 "keep a hold longer, up to its lifetime cap (its owner, or an admin)",
+	 "  --minutes M  1..BOOKING_EXPIRY_MINUTES (default: BOOKING_EXPIRY_MINUTES); never past\n"
+	 "               the hold's creation + BOOKING_HOLD_MAX_MINUTES (HOLD_LIMIT_REACHED)"},
+	{"change", NULL, cmd_change, "RESERVATION_ID [--add SEATS]... [--remove SEATS]...",
+	 "change the seats of a hold in one step (its owner, or an admin)",
+	 "  --add SEATS     seats to add, as A1,A2 (or \"A1 A2\"); may repeat\n"
+	 "  --remove SEATS  seats of the hold to give up; may repeat; one seat must stay\n"
+	 "  Both at once swap seats: the new set is held, or nothing changes."},
+	{"block", NULL, cmd_block, "SHOWTIME_ID SEAT... --reason R",
+	 "take free seats out of sale (admin)",
+	 "  --reason R  1..31 of [a-z0-9_-]: wheelchair, press, broken, house, ...\n"
+	 "  The seats show as BLOCKED in the seat map; an admin may still sell one:\n"
+	 "  booking hold SHOWTIME_ID SEAT --for USER_ID."},
+	{"unblock", NULL, cmd_unblock, "SHOWTIME_ID SEAT...", "put blocked seats back on sale (admin)", NULL},
 	{"show", NULL, cmd_show, "RESERVATION_ID", "show one reservation (its owner, or an admin)", NULL},
 	{"pay", NULL, cmd_pay, "RESERVATION_ID --key KEY [--card NUMBER]",
 	 "pay for a held reservation (its owner)",
@@ -80,11 +107,16 @@ static const cli_command commands[] = {
 	 "                 " CLI_DECLINING_CARD " is declined by the simulated gateway"},
 	{"cancel", NULL, cmd_cancel, "RESERVATION_ID", "cancel a held reservation, releasing its seats (its owner)", NULL},
 	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its reservation (admin)", NULL},
-	{"reservations", NULL, cmd_reservations, "[--limit N] [--cursor C]",
-	 "list the reservations of the logged-in user, newest first, a page at a time",
-	 "  --limit N   reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
-	 "  --cursor C  the page after the one that printed C (its \"more:\" line,\n"
-	 "              or next_cursor in --json); without it, the newest page"},
+	{"reservations", NULL, cmd_reservations, "[--showtime ID [--status S]] [--limit N] [--cursor C]",
+	 "list the logged-in user's reservations, or a showtime's (admin), newest first",
+	 "  --showtime ID  the showtime's door list: every buyer's reservations (admin)\n"
+	 "  --status S     with --showtime: only PENDING, PAYMENT_PROCESSING, CONFIRMED,\n"
+	 "                 CANCELLED or EXPIRED ones\n"
+	 "  --limit N      reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
+	 "  --cursor C     the page after the one that printed C (its \"more:\" line,\n"
+	 "                 or next_cursor in --json); without it, the newest page"},
+	{"bookings", NULL, cmd_reservations, "[--showtime ID [--status S]] [--limit N] [--cursor C]",
+	 "the same as reservations (`bookings --showtime ID` is the door list)", NULL},
 	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},
 	{"relay", NULL, cmd_relay, "", "move outbox events to the events transport (system)", NULL},
 	{"notify", NULL, cmd_notify, "[--follow]",
@@ -95,16 +127,23 @@ static const cli_command commands[] = {
 	{"check", NULL, cmd_check, "", "verify the six invariants; exit 1 on a violation", NULL},
 	{"metrics", NULL, cmd_metrics, "[--no-probe]", "print this process's metrics (Prometheus text format)",
 	 "  --no-probe  do not read the catalog first (by default one read shows the store's latency)"},
+	{"config", NULL, cmd_config, "", "show the options this command line opens the library with",
+	 "  From the BOOKING_* variables (doc/configuration.md), each with its default\n"
+	 "  filled in: the hold's lifetime, seats per reservation, the payment window,\n"
+	 "  and the box office's orphan policy, hold lifetime cap and preferred row."},
 	{"health", NULL, cmd_health, "[--no-probe]",
 	 "show the circuit breaker of each dependency; exit 1 when the store is unavailable",
 	 "  --no-probe  do not read the catalog first"},
-	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S]",
+	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named]",
 	 "seed a catalog and run a flash sale of concurrent buyers",
 	 "  --dir DIR    where the demo database goes (default ./booking-data/demo);\n"
 	 "               its demo.db is recreated on every run (--store overrides it)\n"
 	 "  --buyers N   concurrent buyer threads, 1..2000 (default 200)\n"
 	 "  --seats N    seats on the screen, rows of 15, 1..2000 (default 150)\n"
-	 "  --seed S     random seed (default: from the time), to replay a run"},
+	 "  --seed S     random seed (default: from the time), to replay a run\n"
+	 "  --named      buyers pick seats off the map and name them (as before the box\n"
+	 "               office) instead of asking for the best N available under the\n"
+	 "               orphan policy unless-unavoidable: compare the orphans left"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,6 +1,7 @@
 /*
- * booking — observability commands: `metrics` (the Prometheus page) and
- * `health` (the circuit breaker of each dependency).
+ * booking — observability commands: `metrics` (the Prometheus page),
+ * `health` (the circuit breaker of each dependency) and `config` (the
+ * options in effect).
  *
  * A CLI run is one short process, so both first probe the store with one
  * catalog read: the page then shows a real call (its latency, its result)
@@ -96,4 +97,65 @@ int cmd_health(cli *c, const cli_command *cmd, int argc, char **argv)
 		print_dependency(c, json_object_iter_key(it), json_object_iter_value(it));
 	json_decref(h);
 	return rc;
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+/* One option: its field name, variable, the value in effect, and whether the environment set it. */
+typedef struct config_item {
+	const char *field, *variable;
+	long value;
+	const char *text; /* a choice's name; NULL for a number */
+	const char *unit;
+	bool set;
+} config_item;
+
+int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "config takes no arguments");
+	const booking_options *o = c->env_opts;
+	int expiry = o->hold_expiry_minutes ? o->hold_expiry_minutes : 15;
+	config_item items[] = {
+		{"hold_expiry_minutes", "BOOKING_EXPIRY_MINUTES", expiry, NULL, "min", o->hold_expiry_minutes != 0},
+		{"max_seats_per_reservation", "BOOKING_MAX_SEATS_PER_RESERVATION",
+		 o->max_seats_per_reservation ? o->max_seats_per_reservation : 10, NULL, "", o->max_seats_per_reservation != 0},
+		{"payment_window_seconds", "BOOKING_PAYMENT_WINDOW_SECONDS",
+		 o->payment_window_seconds ? o->payment_window_seconds : 120, NULL, "s", o->payment_window_seconds != 0},
+		{"decline_policy", "BOOKING_DECLINE_POLICY", o->decline_policy, booking_decline_policy_name(o->decline_policy),
+		 "", o->decline_policy != BOOKING_DECLINE_KEEP_HOLD},
+		{"orphan_policy", "BOOKING_ORPHAN_POLICY", o->orphan_policy, booking_orphan_policy_name(o->orphan_policy), "",
+		 o->orphan_policy != BOOKING_ORPHANS_OFF},
+		{"hold_max_minutes", "BOOKING_HOLD_MAX_MINUTES", o->hold_max_minutes ? o->hold_max_minutes : 2 * expiry, NULL,
+		 "min", o->hold_max_minutes != 0},
+		{"best_row_depth_percent", "BOOKING_BEST_ROW_DEPTH", o->best_row_depth_percent ? o->best_row_depth_percent : 60,
+		 NULL, "%", o->best_row_depth_percent != 0},
+	};
+	size_t n = sizeof items / sizeof items[0];
+	if (c->json) {
+		json_t *opts = json_object();
+		for (size_t i = 0; opts && i < n; i++)
+			json_object_set_new(opts, items[i].field,
+			                    json_pack("{s:o,s:s,s:b}", "value",
+			                              items[i].text ? json_string(items[i].text) : json_integer(items[i].value),
+			                              "variable", items[i].variable, "set", items[i].set));
+		return cli_json(c, json_pack("{s:o}", "options", opts));
+	}
+	for (size_t i = 0; i < n; i++) {
+		char value[64];
+		if (items[i].text)
+			snprintf(value, sizeof value, "%s", items[i].text);
+		else
+			snprintf(value, sizeof value, "%ld%s%s", items[i].value, items[i].unit[0] && items[i].unit[0] != '%' ? " " : "",
+			         items[i].unit);
+		if (strcmp(items[i].field, "best_row_depth_percent") == 0 && items[i].value == -1)
+			snprintf(value, sizeof value, "-1 (front row)");
+		printf("%-26s %-26s %s%s%s\n", items[i].field, value, col(c, ANSI_DIM),
+		       items[i].set ? items[i].variable : "default", col(c, ANSI_RESET));
+	}
+	return EXIT_OK;
 }
