@@ -1,8 +1,10 @@
 /*
  * booking — `booking demo`: seed a catalog and run a flash sale, many
- * buyer threads racing for the same seats, then expire the abandoned
- * holds, relay the events, send the notifications and check the six
- * invariants.
+ * buyer threads racing for the same seats (each asks for the best N
+ * available under the orphan policy unless-unavoidable; with --named, picks
+ * seats off the map and names them, as before the box office), then expire
+ * the abandoned holds, relay the events, send the notifications, count the
+ * single seats left stranded and check the invariants.
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
@@ -80,6 +82,7 @@ struct demo {
 	atomic_size_t done, holds, conflicts; /* live counters for the progress line */
 	size_t buyers;
 	buyer *buyer;
+	bool named;                  /* --named: buyers pick seats off the map and name them */
 	booking_ctx admin;           /* from the demo admin's token */
 	booking_token *admin_token;  /* backs admin.user_id */
 };
@@ -269,11 +272,53 @@ static void note_error(buyer_stats *st, int code)
 		st->first_error = code;
 }
 
+/*
+ * Ask for the best `want` seats (booking_hold_with(), `best`): the library
+ * chooses them side by side without stranding a seat when it can. Fewer
+ * left than wanted: take what is left; beaten to them: ask again.
+ */
+static booking_reservation *buyer_hold_best(buyer *b, const booking_ctx *ctx, size_t want)
+{
+	demo *d = b->d;
+	for (int attempt = 0; attempt < DEMO_MAX_ATTEMPTS; attempt++) {
+		booking_hold_request req = BOOKING_HOLD_REQUEST_INIT;
+		req.showtime_id = d->showtime_id;
+		req.best = want;
+		booking_reservation *r = NULL;
+		b->st.attempts++;
+		int rc = booking_hold_with(&r, d->bk, ctx, &req, sizeof req);
+		if (rc == 0) {
+			b->st.holds++;
+			b->st.seats_held += r->seat_count;
+			atomic_fetch_add(&d->holds, 1);
+			return r;
+		}
+		if (rc == BOOKING_ENOT_ENOUGH_SEATS) {
+			const char *avail = booking_error_detail(NULL, "available");
+			long left = avail ? strtol(avail, NULL, 10) : 0;
+			if (left <= 0 || (size_t)left >= want) { /* sold out (or no fit at all): give up */
+				b->st.sold_out++;
+				return NULL;
+			}
+			want = (size_t)left;
+		} else if (rc == BOOKING_ESEAT_ALREADY_BOOKED || rc == BOOKING_ELOCK_FAILED || rc == BOOKING_EORPHAN_SEAT) {
+			b->st.conflicts++;
+			atomic_fetch_add(&d->conflicts, 1);
+		} else {
+			b->st.errors++;
+			note_error(&b->st, rc);
+		}
+	}
+	return NULL;
+}
+
 /* Look at the seat map, pick seats, hold them; retry with other seats when beaten to them. */
 static booking_reservation *buyer_hold(buyer *b, const booking_ctx *ctx)
 {
 	demo *d = b->d;
 	size_t want = 1 + rnd(&b->rng, DEMO_MAX_PARTY);
+	if (!d->named)
+		return buyer_hold_best(b, ctx, want);
 	for (int attempt = 0; attempt < DEMO_MAX_ATTEMPTS; attempt++) {
 		booking_seat_map *m = NULL;
 		const char *labels[DEMO_MAX_PARTY];
@@ -483,17 +528,63 @@ static int count_events(booking_handle *bk, type_count *tc)
 	return 0;
 }
 
+/* ---- orphans ------------------------------------------------------------ */
+
+/* A seat's column across its row (aisles counted), as the seat map printer reads it. */
+static int orphan_column(const booking_seat_state *s, size_t index_in_row)
+{
+	return s->column > 0 ? s->column : s->number > 0 ? s->number : (int)index_in_row + 1;
+}
+
+/*
+ * Single seats left stranded: free seats whose neighbours on both sides
+ * (same row, column - 1 and column + 1) are each taken (held, sold,
+ * blocked) or absent (the row's end, an aisle), at least one of them taken:
+ * a seat alone in its row from the start is not one the sale stranded.
+ */
+static size_t count_orphans(const booking_seat_map *m)
+{
+	size_t orphans = 0;
+	if (!m)
+		return 0;
+	for (size_t i = 0; i < m->count;) {
+		size_t end = i + 1;
+		while (end < m->count && strcmp(m->seats[end]->row, m->seats[i]->row) == 0)
+			end++;
+		for (size_t k = i; k < end; k++) {
+			if (m->seats[k]->status != BOOKING_SEAT_FREE)
+				continue;
+			int colno = orphan_column(m->seats[k], k - i);
+			int side_free = 0, side_taken = 0;
+			for (size_t j = i; j < end; j++) {
+				int other = orphan_column(m->seats[j], j - i);
+				if (j == k || (other != colno - 1 && other != colno + 1))
+					continue;
+				if (m->seats[j]->status == BOOKING_SEAT_FREE)
+					side_free++;
+				else
+					side_taken++;
+			}
+			if (side_free == 0 && side_taken > 0)
+				orphans++;
+		}
+		i = end;
+	}
+	return orphans;
+}
+
 /* ---- the demo command ---------------------------------------------------- */
 
 typedef struct demo_args {
 	const char *dir;
 	long buyers, seats;
 	uint64_t seed;
+	bool named; /* --named: the buyers name seats (the old way) instead of asking for the best */
 } demo_args;
 
 static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv, demo_args *da)
 {
-	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", NULL};
+	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", "--named", NULL};
 	cli_args a;
 	int rc;
 	da->dir = DEMO_DEFAULT_DIR;
@@ -506,6 +597,7 @@ static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv
 	const char *dir = args_get(&a, "--dir");
 	if (dir)
 		da->dir = dir;
+	da->named = args_has(&a, "--named");
 	long seed = 0;
 	if (args_get(&a, "--buyers") && !args_int(args_get(&a, "--buyers"), 1, 2000, &da->buyers))
 		return cli_usage_error(c, cmd, "--buyers wants 1..2000");
@@ -576,6 +668,7 @@ typedef struct demo_result {
 	size_t expired, relayed;
 	type_count events, notes;
 	booking_seat_map *after_sale, *final;
+	booking_orphan_policy orphan_policy; /* the one the sale ran under */
 	booking_check_report *check;
 	int64_t advanced_ms;
 } demo_result;
@@ -611,6 +704,10 @@ static int print_json_summary(cli *c, const demo_args *da, const demo *d, const 
 	json_object_set_new(o, "refunds", json_integer((json_int_t)type_get(&res->events, "payment.refunded")));
 	json_object_set_new(o, "sold_seats", json_integer((json_int_t)(res->final ? res->final->sold_count : 0)));
 	json_object_set_new(o, "free_seats", json_integer((json_int_t)(res->final ? res->final->free_count : 0)));
+	json_object_set_new(o, "mode", json_string(da->named ? "named" : "best"));
+	json_object_set_new(o, "orphan_policy", json_string(booking_orphan_policy_name(res->orphan_policy)));
+	json_object_set_new(o, "orphans_after_sale", json_integer((json_int_t)count_orphans(res->after_sale)));
+	json_object_set_new(o, "orphans", json_integer((json_int_t)count_orphans(res->final)));
 	json_object_set_new(o, "revenue", json_integer((json_int_t)t->revenue));
 	json_object_set_new(o, "currency", json_string(DEMO_CURRENCY));
 	json_object_set_new(o, "events_published", json_integer((json_int_t)res->relayed));
@@ -648,6 +745,9 @@ static void print_summary(cli *c, const demo_args *da, demo_result *res)
 	if (f)
 		printf("  sold seats      %zu of %zu, revenue %s\n", f->sold_count, f->count,
 		       fmt_money(money, sizeof money, t->revenue, DEMO_CURRENCY));
+	printf("  orphans         %zu single seats stranded on the final map, %zu after the sale (%s, orphan policy %s)\n",
+	       count_orphans(f), count_orphans(res->after_sale),
+	       da->named ? "named seats" : "best available", booking_orphan_policy_name(res->orphan_policy));
 	printf("  events          %zu published:", res->relayed);
 	for (size_t i = 0; i < res->events.n; i++)
 		printf("%s %s %zu", i ? "," : "", res->events.type[i], res->events.count[i]);
@@ -720,6 +820,9 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	opts.jwt_private_key_file = priv;
 	opts.jwt_public_keys_file = pub;
 	opts.payment_key_file = paykey;
+	/* Best available never strands a seat unless no choice avoids it; --named keeps the policy of the environment. */
+	if (!da.named)
+		opts.orphan_policy = BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE;
 
 	demo d;
 	memset(&d, 0, sizeof d);
@@ -729,6 +832,7 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	atomic_init(&d.clock_store.offset_ms, 0);
 	d.clock = &d.clock_store.parent;
 	d.buyers = (size_t)da.buyers;
+	d.named = da.named;
 	d.seat_count = (size_t)da.seats;
 	d.buyer = calloc(d.buyers > 0 ? d.buyers : 1, sizeof *d.buyer); /* buyers is 1..2000: never 0 bytes */
 	if (!d.buyer) {
@@ -738,10 +842,13 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	opts.clock = d.clock;
 	demo_result res;
 	memset(&res, 0, sizeof res);
+	res.orphan_policy = opts.orphan_policy;
 	if (!c->json)
-		printf("%sbooking demo%s: a flash sale, %ld buyers for %ld seats (seed %llu)\nstore:   %s\n",
+		printf("%sbooking demo%s: a flash sale, %ld buyers for %ld seats (seed %llu)\nstore:   %s\n"
+		       "buyers:  %s (orphan policy %s)\n",
 		       col(c, ANSI_BOLD), col(c, ANSI_RESET), da.buyers, da.seats, (unsigned long long)da.seed,
-		       opts.store_url);
+		       opts.store_url, da.named ? "pick seats off the map and name them (--named)" : "ask for the best N available",
+		       booking_orphan_policy_name(opts.orphan_policy));
 	if (!c->json)
 		printf("keys:    %s (%s)\n", priv, keys_made ? "made now, mode 0600" : "kept from an earlier run");
 	if (booking_open(&d.bk, &opts) != 0 || demo_admin(&d) != 0) {
