@@ -343,7 +343,7 @@ static booking_reservation *buyer_hold(buyer *b, const booking_ctx *ctx)
 			atomic_fetch_add(&d->holds, 1);
 			return r;
 		}
-		if (rc == BOOKING_ESEAT_ALREADY_BOOKED) {
+		if (rc == BOOKING_ESEAT_ALREADY_BOOKED || rc == BOOKING_EORPHAN_SEAT) { /* ORPHAN_SEAT: a policy from the environment */
 			b->st.conflicts++;
 			atomic_fetch_add(&d->conflicts, 1);
 		} else {

@@ -79,7 +79,7 @@ ok "config" b --json config
 [ "$(val 'd["options"]["hold_max_minutes"]["value"]')" = 30 ] || fail "config: hold_max_minutes $(val 'd["options"]["hold_max_minutes"]')"
 [ "$(val 'd["options"]["best_row_depth_percent"]["value"]')" = 60 ] || fail "config: best_row_depth_percent"
 ok "config from the environment" env BOOKING_ORPHAN_POLICY=unless-unavoidable BOOKING_HOLD_MAX_MINUTES=45 \
-	BOOKING_BEST_ROW_DEPTH=-1 "$BOOKING" --json config
+	BOOKING_BEST_ROW_DEPTH=0 "$BOOKING" --json config
 [ "$(val 'd["options"]["orphan_policy"]["value"]')" = REFUSE_UNLESS_UNAVOIDABLE ] || fail "config: the orphan policy from the environment"
 [ "$(val 'd["options"]["hold_max_minutes"]["value"]')" = 45 ] || fail "config: BOOKING_HOLD_MAX_MINUTES"
 [ "$(val 'd["options"]["best_row_depth_percent"]["value"]')" = -1 ] || fail "config: BOOKING_BEST_ROW_DEPTH"
