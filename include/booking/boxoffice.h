@@ -34,7 +34,7 @@ typedef struct booking_hold_request {
 	 * split over neighbouring rows; then the best scattered seats; else
 	 * BOOKING_ENOT_ENOUGH_SEATS. Deterministic for a given seat map; a block
 	 * taken meanwhile by another buyer is replaced by the next best (up to
-	 * 8 tries).
+	 * 64 tries).
 	 */
 	size_t best;
 	const char *category;      /**< best: only seats of this category; NULL: any */
