@@ -653,8 +653,11 @@ static int extend_run(booking_reservation **out, booking_handle *bk, const booki
 		booking_reservation after = *r;
 		after.expires_at = until;
 		booking__event ev;
+		unsigned long failures = booking__json_failures();
 		json_t *data = booking__reservation_event_data(&after, NULL);
-		json_object_set_new(data, "previous_expires_at", json_integer(r->expires_at));
+		if (data)
+			json_object_set_new(data, "previous_expires_at", json_integer(r->expires_at));
+		data = booking__event_data_checked(data, failures);
 		if ((rc = booking__event_init(&ev, bk, ctx, "reservation.extended", "reservation", r->id, data)) < 0)
 			break;
 		booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, r->id, r->version, NULL},
@@ -828,14 +831,21 @@ static int change_attempt(booking_handle *bk, const booking_ctx *ctx, const book
 	}
 	guard_writes(w + nw, &v, guards, nguards);
 	nw += nguards;
+	unsigned long failures = booking__json_failures();
 	json_t *data = booking__reservation_event_data(&after, NULL);
 	json_t *add_j = json_array(), *rem_j = json_array();
 	for (size_t i = 0; i < c->add_count; i++)
 		json_array_append_new(add_j, json_string(c->add[i]));
 	for (size_t i = 0; i < c->remove_count; i++)
 		json_array_append_new(rem_j, json_string(c->remove[i]));
-	json_object_set_new(data, "added", add_j);
-	json_object_set_new(data, "removed", rem_j);
+	if (data) {
+		json_object_set_new(data, "added", add_j);
+		json_object_set_new(data, "removed", rem_j);
+	} else {
+		json_decref(add_j);
+		json_decref(rem_j);
+	}
+	data = booking__event_data_checked(data, failures);
 	booking__event ev;
 	if ((rc = booking__event_init(&ev, bk, ctx, "reservation.changed", "reservation", r->id, data)) < 0)
 		goto done;
@@ -970,12 +980,15 @@ static int block_run(booking_handle *bk, const booking_ctx *ctx, const char *sho
 			                                 "seat %s is not blocked", bad[0]);
 		size_t failed = SIZE_MAX;
 		if (rc == 0) {
+			unsigned long failures = booking__json_failures();
 			json_t *list = json_array();
 			for (size_t i = 0; i < n; i++)
 				json_array_append_new(list, json_string(seats[i]));
-			json_t *data = json_pack("{s:s,s:o}", "showtime_id", showtime_id, "seats", list);
-			if (block)
+			json_t *data = json_pack("{s:s,s:o,s:s}", "showtime_id", showtime_id, "seats", list, "status",
+			                         block ? "BLOCKED" : "FREE");
+			if (data && block)
 				json_object_set_new(data, "reason", json_string(reason));
+			data = booking__event_data_checked(data, failures);
 			booking__event ev;
 			if ((rc = booking__event_init(&ev, bk, ctx, block ? "seats.blocked" : "seats.unblocked", "showtime",
 			                              showtime_id, data)) == 0) {

@@ -231,6 +231,8 @@ char *booking__event_envelope(const booking_event_record *rec);
 int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json);
 /* Data objects of the reservation and payment events. */
 json_t *booking__reservation_event_data(const booking_reservation *b, const char *reason);
+/* `d`, or NULL (d freed) when a jansson allocation failed on this thread since `json_failures_before`: an event's data is whole or missing. */
+json_t *booking__event_data_checked(json_t *d, unsigned long json_failures_before);
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
 
 /*
