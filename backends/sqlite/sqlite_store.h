@@ -40,7 +40,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 5
+#define SQ_SCHEMA_VERSION 6
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
