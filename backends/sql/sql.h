@@ -138,7 +138,7 @@
 	W(MOVIE_INSERT, "INSERT INTO movies (id, title, duration_minutes, created_at) VALUES ($1, $2, $3, $4)",  \
 	  MOVIE_GET)                                                                                           \
 	W(THEATER_INSERT, "INSERT INTO theaters (id, name, city, created_at) VALUES ($1, $2, $3, $4)", THEATER_GET) \
-	/* $4, $5, $7: labels, categories, columns as JSON arrays; no row when the theater is missing or a label repeats */ \
+	/* $4, $5, $7: labels, categories, columns (JSON); no row when the theater is missing or a label repeats */ \
 	W(SCREEN_INSERT, D(SCREEN_INSERT), SCREEN_GET)                                                         \
 	/* $7, $8: the price categories and amounts as JSON arrays; no row when the movie or screen is missing */ \
 	W(SHOWTIME_INSERT, D(SHOWTIME_INSERT), SHOWTIME_GET)                                                   \
