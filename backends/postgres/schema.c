@@ -381,14 +381,18 @@ static const char *const SCHEMA_V6[] = {
  * payment start, the reservation set (with its expiry, seats and total
  * when given), the seat move, the seat writes, the payment, the
  * idempotency completion, the events. It compares only what it is given
- * and names no state. One round trip.
+ * and names no state. One round trip. Its parts are functions of their
+ * own (booking_guards, booking_seats_check, booking_seats_write): one C
+ * string literal holds at most 4095 bytes.
  *
  * Seats are locked in label order, as the hold locks them: a kind-3 guard
  * locks its booking's seats together with the seat writes' (of the same
- * showtime), and the seat writes' lock takes the seat move's along, so a
- * change never locks a seat after one with a greater label of its
- * showtime and two changes, or a change and a hold, queue instead of
- * deadlocking.
+ * showtime), and the seat check locks the seat writes' with the seat
+ * move's. So the seats a change touches (of one kind-3 guard, its seat
+ * writes, its move) are locked in one label-ordered pass, and two changes,
+ * or a change and a hold, queue instead of deadlocking. (Two kind-3
+ * guards of different reservations lock one after the other; the core
+ * never gives such a change, and a deadlock would be retried.)
  *
  * Idempotent, like every version (a test replays it on a database that
  * has it): each statement checks or replaces what it makes.
