@@ -2760,6 +2760,68 @@ START_TEST(concurrent_holds_of_one_seat_let_exactly_one_win)
 }
 END_TEST
 
+typedef struct claim_racer {
+	pthread_barrier_t *barrier;
+	bk b;
+	booking_store_key_record key;
+	int rc;
+} claim_racer;
+
+static void *race_claim(void *p)
+{
+	claim_racer *h = p;
+
+	pthread_barrier_wait(h->barrier);
+	h->rc = claim_at(&h->b, FX_T0, &h->key, NULL);
+	return NULL;
+}
+
+/* Six claims by apply (ledger version 2): three want C6, three (on other seats) share one user's key. */
+START_TEST(concurrent_claims_of_one_seat_or_one_key_let_exactly_one_win)
+{
+	static const char *const seats[6] = {"C5,C6", "C6,C7", "C6", "A1", "A2,A3", "B1"};
+	pthread_barrier_t barrier;
+	pthread_t t[6];
+	claim_racer *h = calloc(6, sizeof(*h));
+	int seat_wins = 0, key_wins = 0;
+	const char *seat_winner = NULL;
+
+	seed();
+	pthread_barrier_init(&barrier, NULL, 6);
+	for (int i = 0; i < 6; i++) {
+		char user[16] = "carol";
+		if (i < 3)
+			snprintf(user, sizeof(user), "user-%d", i);
+		make_booking(&h[i].b, user, seats[i], FX_T0);
+		h[i].key = (booking_store_key_record){h[i].b.r.user_id, i < 3 ? "own-key" : "shared-key", "hash", h[i].b.r.id};
+		h[i].barrier = &barrier;
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_create(&t[i], NULL, race_claim, &h[i]);
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&barrier);
+	for (int i = 0; i < 6; i++) {
+		if (i < 3 && h[i].rc == 0) {
+			seat_wins++;
+			seat_winner = h[i].b.r.id;
+		} else if (i < 3) {
+			ck_assert_code(h[i].rc, "INVALID_STATE");
+		} else if (h[i].rc == 0) {
+			key_wins++;
+		} else {
+			ck_assert_code(h[i].rc, "ALREADY_EXISTS");
+			assert_no_reservation(h[i].b.r.id);
+		}
+	}
+	ck_assert_int_eq(seat_wins, 1);
+	ck_assert_int_eq(key_wins, 1);
+	ck_assert_str_eq(seat_of("C6").reservation_id, seat_winner);
+	ck_assert_uint_eq(event_count(), 2);
+	free(h);
+}
+END_TEST
+
 /* =========================================================================
  * Part two: the public flows on a handle opened on this URL
  * ========================================================================= */
@@ -3366,10 +3428,11 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, 2, 2, &a_holds_key_reads_back_as_its_idempotency_record_once_per_user_and_key},
 		{BOOKING_CONFORMANCE_LEDGER, 2, 2, &reservation_set_gives_a_new_expiry_and_new_seats_and_total},
 		{BOOKING_CONFORMANCE_LEDGER, 2, 2, &reservations_of_a_showtime_come_newest_first_in_a_status_and_in_pages},
+		{BOOKING_CONFORMANCE_RACES, 2, 2, &concurrent_claims_of_one_seat_or_one_key_let_exactly_one_win},
 	};
 	unsigned int catalog = 0, ledger = 0;
 
-	if (groups & (BOOKING_CONFORMANCE_CATALOG | BOOKING_CONFORMANCE_LEDGER))
+	if (groups & (BOOKING_CONFORMANCE_CATALOG | BOOKING_CONFORMANCE_LEDGER | BOOKING_CONFORMANCE_RACES))
 		store_versions(&catalog, &ledger);
 	for (size_t i = 0; i < sizeof(v2) / sizeof(v2[0]); i++)
 		if (catalog >= v2[i].catalog && ledger >= v2[i].ledger)
