@@ -405,10 +405,10 @@ static const char *const SCHEMA_V7[] = {
 	"ALTER TABLE showtime_seats ADD CONSTRAINT showtime_seats_status_check " SQL_SCHEMA_SEAT_STATUSES ";",
 	"CREATE INDEX IF NOT EXISTS bookings_showtime ON bookings (showtime_id, created_at DESC, id DESC);",
 	/* version 4's signature */
-	"DROP FUNCTION IF EXISTS booking_apply(smallint[], text[], bigint[], text[], text, smallint, smallint, bigint, text,"
-	" smallint, smallint, bigint, text, smallint, text, text, bigint, bigint, text, integer, text, text, text, smallint,"
-	" bigint, text, text, text, text, bigint, bigint, bigint, text, text, text[], text[], text[], text[], bigint[],"
-	" text[], text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_apply(smallint[], text[], bigint[], text[], text, smallint, smallint, bigint,"
+	" text, smallint, smallint, bigint, text, smallint, text, text, bigint, bigint, text, integer, text, text, text,"
+	" smallint, bigint, text, text, text, text, bigint, bigint, bigint, text, text, text[], text[], text[], text[],"
+	" bigint[], text[], text[], text[]);",
 	/* the guards, in order: 0, or the 1-based index of the first that fails; p_seats: see kind 3 */
 	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
 	" p_showtime text, p_seats text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
@@ -474,7 +474,8 @@ static const char *const SCHEMA_V7[] = {
 	"  WHERE s.showtime_id = p_showtime AND s.label = u.label AND u.write;"
 	" END $f$;",
 	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
-	" b_id text, b_status smallint, b_saga smallint, b_updated bigint, b_expires bigint, b_seats text[], b_total bigint,"
+	" b_id text, b_status smallint, b_saga smallint, b_updated bigint, b_expires bigint, b_seats text[],"
+	" b_total bigint,"
 	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
 	" p_id text, p_status smallint, p_gateway_ref text, p_failure text, p_refunded bigint, p_updated bigint,"
 	" i_payment text, i_replay integer,"

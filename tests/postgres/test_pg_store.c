@@ -575,9 +575,9 @@ START_TEST(migration_7_gives_an_older_schema_what_a_new_one_has)
 	admin_exec(a, "DROP FUNCTION mig_seven.booking_apply, mig_seven.booking_guards, mig_seven.booking_seats_check,"
 	              " mig_seven.booking_seats_write");
 	admin_exec(a, "CREATE FUNCTION mig_seven.booking_apply(smallint[], text[], bigint[], text[], text, smallint,"
-	              " smallint, bigint, text, smallint, smallint, bigint, text, smallint, text, text, bigint, bigint, text,"
-	              " integer, text, text, text, smallint, bigint, text, text, text, text, bigint, bigint, bigint, text,"
-	              " text, text[], text[], text[], text[], bigint[], text[], text[], text[])"
+	              " smallint, bigint, text, smallint, smallint, bigint, text, smallint, text, text, bigint, bigint,"
+	              " text, integer, text, text, text, smallint, bigint, text, text, text, text, bigint, bigint, bigint,"
+	              " text, text, text[], text[], text[], text[], bigint[], text[], text[], text[])"
 	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
 	admin_exec(a, "DELETE FROM mig_seven.schema_migrations WHERE version >= 7");
 	char *before = describe(a, "mig_seven"), *want = describe(a, "mig_seven_new");
@@ -1422,10 +1422,9 @@ static void race_change(racer *rc, bool release)
 	}
 	booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, l->id, l->version, NULL},
 	                            {BOOKING_GUARD_SEATS_OWNED, l->id, BOOKING_SEAT_HELD, NULL}};
-	booking_store_reservation_set set = {.id = l->id,
-	                                     .status = release ? BOOKING_RESERVATION_CANCELLED : BOOKING_RESERVATION_PENDING,
-	                                     .saga = release ? BOOKING_SAGA_COMPENSATED : BOOKING_SAGA_SEATS_RESERVED,
-	                                     .updated_at = T0 + 1};
+	booking_store_reservation_set set = {.id = l->id, .updated_at = T0 + 1};
+	set.status = release ? BOOKING_RESERVATION_CANCELLED : BOOKING_RESERVATION_PENDING;
+	set.saga = release ? BOOKING_SAGA_COMPENSATED : BOOKING_SAGA_SEATS_RESERVED;
 	if (!release) {
 		set.seats = ref_ptrs;
 		set.seat_count = nf;
