@@ -156,7 +156,6 @@ static int check_v2(const booking_store_change *change)
 {
 	const booking_reservation *ins = change->insert;
 	const booking_store_key_record *key = change->key;
-	const booking_store_reservation_set *b = change->reservation;
 
 	if (change->seat_write_count > 0 && (!change->seat_writes || !change->showtime_id))
 		return sql_missing("the seat writes and their showtime");
@@ -172,8 +171,6 @@ static int check_v2(const booking_store_change *change)
 		return sql_missing("the inserted reservation's seats");
 	if (key && (!key->user_id || !key->key || !key->reservation_id))
 		return sql_missing("the key's user, key and reservation");
-	if (b && b->seats == NULL && b->seat_count)
-		return sql_missing("the reservation set's seats");
 	return 0;
 }
 
@@ -189,14 +186,14 @@ static int exists_error(const booking_store_change *change)
 	return booking_error_set(BOOKING_EEXISTS, NULL, "a row the change adds already exists");
 }
 
-/* The arrays pg_apply() hands over, as array literals. */
+/* The arrays pg_apply() hands over as array literals, by where they start in its `arr`. */
 enum {
-	A_EVENTS = 0, /* 8 */
-	A_GUARDS = 8, /* 4 */
-	A_WRITES = 12, /* 9 */
-	A_MADE = 21,   /* the arrays above are always made; the two below only when their record has seats */
-	A_SET_SEATS = 21,
-	A_INSERT_SEATS,
+	A_EVENTS = 0,      /* 8: booking_append_events()'s */
+	A_GUARDS = 8,      /* 4: kind, id, value, key */
+	A_WRITES = 12,     /* 9: the seat writes' members, in booking_apply()'s order */
+	A_MADE = 21,       /* the arrays above are always made; the two below when their record has seats */
+	A_SET_SEATS = 21,  /* the reservation set's new seats */
+	A_INSERT_SEATS,    /* the inserted reservation's */
 	A_COUNT
 };
 
@@ -240,7 +237,7 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 	const booking_reservation *ins = change->insert;
 	const booking_store_key_record *key = change->key;
 	const bool set_seats = b && b->seats;
-	events(arr, change->events, change->event_count);
+	events(arr + A_EVENTS, change->events, change->event_count);
 	if (set_seats)
 		arr[A_SET_SEATS] = sql_array(b->seats, b->seat_count, 0, 0, sizeof b->seats[0]->label - 1, 's', true);
 	if (ins)
@@ -283,8 +280,8 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 			SQL_T(key ? key->user_id : NULL), SQL_T(key ? key->key : NULL), SQL_E(key ? key->request_hash : NULL),
 			SQL_T(key ? key->reservation_id : NULL),
 			/* the events */
-			SQL_A(arr[0]), SQL_A(arr[1]), SQL_A(arr[2]), SQL_A(arr[3]),
-			SQL_A(arr[4]), SQL_A(arr[5]), SQL_A(arr[6]), SQL_A(arr[7])};
+			SQL_A(arr[A_EVENTS]), SQL_A(arr[A_EVENTS + 1]), SQL_A(arr[A_EVENTS + 2]), SQL_A(arr[A_EVENTS + 3]),
+			SQL_A(arr[A_EVENTS + 4]), SQL_A(arr[A_EVENTS + 5]), SQL_A(arr[A_EVENTS + 6]), SQL_A(arr[A_EVENTS + 7])};
 		_Static_assert(sizeof a / sizeof a[0] == 72, "booking_apply() takes 72 arguments");
 		/*
 		 * A lost reply: the change committed when a row it created is
