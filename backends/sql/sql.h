@@ -197,20 +197,17 @@
 	" ORDER BY position) AS bs)"
 /*
  * A screen's seats: three JSON arrays, its labels, categories and columns
- * (catalog version 2; PostgreSQL keeps none yet: '[]' leaves them 0, "not
- * given", until its schema has a seat_columns array).
+ * (catalog version 2; a PostgreSQL screen from before schema version 7 has
+ * no seat_columns: '[]' leaves them 0, "not given").
  */
-#define SQL_PG_SCREEN_SEATS "array_to_json(seat_labels), array_to_json(seat_categories), '[]'"
+#define SQL_PG_SCREEN_SEATS                                                                                    \
+	"array_to_json(seat_labels), array_to_json(seat_categories), coalesce(array_to_json(seat_columns), '[]')"
 #define SQL_LITE_SCREEN_SEATS                                                                                  \
 	SQL_LITE_JSON("label", "screen_seats", "screen_id = s.id") ", "                                        \
 	SQL_LITE_JSON("category", "screen_seats", "screen_id = s.id") ", "                                     \
 	SQL_LITE_JSON("seat_column", "screen_seats", "screen_id = s.id")
-/*
- * A seat's note (catalog version 2): SQLite's showtime_seats has the
- * column since schema version 6; PostgreSQL's has none yet and reads ''
- * (its migration that adds the column makes this "s.note").
- */
-#define SQL_PG_SEAT_NOTE "''"
+/* A seat's note (catalog version 2): showtime_seats has it since SQLite's schema version 6, PostgreSQL's 7. */
+#define SQL_PG_SEAT_NOTE "s.note"
 #define SQL_LITE_SEAT_NOTE "s.note"
 #define SQL_PG_PRICES "array_to_json(price_categories), array_to_json(price_amounts)"
 #define SQL_LITE_PRICES                                                                                        \
@@ -239,10 +236,10 @@
 /* The JSON array $n in order, as a PostgreSQL array. */
 #define SQL_PG_ARRAY(n, type)                                                                                  \
 	"ARRAY(SELECT value" type " FROM json_array_elements_text(" n ") WITH ORDINALITY AS j(value, n) ORDER BY n)"
-/* PostgreSQL does not keep the columns ($7) yet. */
 #define SQL_PG_SCREEN_INSERT                                                                                   \
-	"INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, created_at)"                 \
-	" SELECT $1, $2, $3, " SQL_PG_ARRAY("$4", "") ", " SQL_PG_ARRAY("$5", "") ", $6"                       \
+	"INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, seat_columns, created_at)"   \
+	" SELECT $1, $2, $3, " SQL_PG_ARRAY("$4", "") ", " SQL_PG_ARRAY("$5", "") ", "                         \
+	SQL_PG_ARRAY("$7", "::integer") ", $6"                                                                 \
 	" WHERE EXISTS (SELECT 1 FROM theaters WHERE id = $2) AND " SQL_DISTINCT(SQL_PG_JSON_EACH, "$4")
 #define SQL_LITE_SCREEN_INSERT                                                                                 \
 	"INSERT INTO screens (id, theater_id, name, created_at) SELECT $1, $2, $3, $6"                          \
