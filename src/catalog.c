@@ -588,6 +588,7 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	booking__copy(s->label, sizeof(s->label), seat->label);
 	booking__copy(s->category, sizeof(s->category), seat->category);
 	booking__seat_split(s->label, s->row, &s->number);
+	s->column = s->number;
 	s->price = booking__price_of(f->showtime, seat->category);
 	s->status = seat->status;
 	if (booking_store_seat_claimable(seat->status, seat->hold_until, f->now))
@@ -596,9 +597,35 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 		m->free_count++;
 	else if (s->status == BOOKING_SEAT_HELD)
 		m->held_count++;
+	else if (s->status == BOOKING_SEAT_BLOCKED)
+		m->blocked_count++;
 	else
 		m->sold_count++;
+	if (s->status == BOOKING_SEAT_BLOCKED)
+		booking__copy(s->reason, sizeof(s->reason), seat->note);
 	return 0;
+}
+
+int booking__screen_columns(booking_handle *bk, const char *screen_id, size_t count, const char *(*label_at)(const void *, size_t),
+                            const void *seats, int *columns)
+{
+	booking_screen *screen = NULL;
+	int rc = bk->store->catalog->screen_get(&screen, bk->store, screen_id);
+	if (rc < 0)
+		return rc;
+	/* a screen's seats and a showtime's seat rows are in the same layout order */
+	bool same = screen->seat_count == count;
+	for (size_t i = 0; i < count; i++)
+		columns[i] = same && screen->seats[i]->column > 0 && strcmp(screen->seats[i]->label, label_at(seats, i)) == 0
+		                     ? screen->seats[i]->column
+		                     : 0;
+	booking_screen_free(screen);
+	return 0;
+}
+
+static const char *map_label_at(const void *seats, size_t i)
+{
+	return ((const booking_seat_state *)seats)[i].label;
 }
 
 booking_error_code booking_seat_map_get(booking_seat_map **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id)
@@ -619,6 +646,14 @@ booking_error_code booking_seat_map_get(booking_seat_map **out, booking_handle *
 	booking__copy(m->currency, sizeof(m->currency), st->currency);
 	seat_map_fill f = {m, NULL, 0, st, booking__now(bk)};
 	rc = bk->store->catalog->seat_list(bk->store, showtime_id, seat_map_add, &f);
+	int *columns = rc == 0 && m->count ? booking_calloc(m->count, sizeof(*columns)) : NULL;
+	if (rc == 0 && m->count && !columns)
+		rc = booking_error_oom();
+	if (rc == 0 && columns && (rc = booking__screen_columns(bk, st->screen_id, m->count, map_label_at, f.seats, columns)) == 0)
+		for (size_t i = 0; i < m->count; i++)
+			if (columns[i] > 0)
+				f.seats[i].column = columns[i];
+	booking_free(columns);
 	booking_showtime_free(st);
 	if (rc == 0 && m->count && !(m->seats = (booking_seat_state **)booking__record_array_adopt(f.seats, m->count,
 	                                                                                           sizeof(*f.seats))))

@@ -1,5 +1,6 @@
 /*
- * booking_check(): the six invariants of DESIGN.md §3 over the whole
+ * booking_check(): the six invariants of DESIGN.md §3, and the box office's
+ * (doc/boxoffice.md), over the whole
  * store, like SQLite's PRAGMA integrity_check.
  * SPDX-License-Identifier: MIT
  */
@@ -49,6 +50,7 @@ typedef struct snapshot {
 	ARRAY(booking_violation) found; /* handed out as the report's items at the end (found_finish) */
 	booking_check_report *report;
 	int64_t now;
+	int64_t hold_max_ms; /* the checking handle's hold_max_minutes */
 } snapshot;
 
 static void *grow(void *items, size_t *cap, size_t count, size_t size)
@@ -365,6 +367,13 @@ static int check_seats(snapshot *s)
 		const seat_row *r = &s->seats.items[i];
 		if (r->seat.status == BOOKING_SEAT_FREE)
 			continue;
+		if (r->seat.status == BOOKING_SEAT_BLOCKED) { /* out of sale: neither held nor sold */
+			if (r->seat.reservation_id[0])
+				REPORT(s, BOOKING_INV_BOX_OFFICE, r->seat.reservation_id,
+				       "seat %s of showtime %s is BLOCKED and taken by reservation %s", r->seat.label, r->showtime_id,
+				       r->seat.reservation_id);
+			continue;
+		}
 		const booking_reservation *b = find_booking(s, r->seat.reservation_id);
 		if (!b) {
 			REPORT(s, BOOKING_INV_SEAT_SINGLE_OWNER, r->seat.reservation_id, "seat %s of showtime %s is taken by unknown reservation %s",
@@ -420,8 +429,41 @@ static int check_payments(snapshot *s)
 	return 0;
 }
 
+/* The box office's own: a live hold within its lifetime cap (blocked seats: check_seats). */
+static int check_box_office(snapshot *s)
+{
+	for (size_t i = 0; i < s->bookings.count; i++) {
+		const booking_reservation *b = &s->bookings.items[i];
+		if (b->status == BOOKING_RESERVATION_PENDING && b->expires_at - b->created_at > s->hold_max_ms)
+			REPORT(s, BOOKING_INV_BOX_OFFICE, b->id, "hold %s lives %lld min, past the cap of %lld min", b->id,
+			       (long long)((b->expires_at - b->created_at) / 60000), (long long)(s->hold_max_ms / 60000));
+	}
+	return 0;
+}
+
+static bool is_payment(const snapshot *s, const char *id)
+{
+	for (size_t k = 0; k < s->payments.count; k++)
+		if (strcmp(s->payments.items[k].id, id) == 0)
+			return true;
+	return false;
+}
+
 static int check_idempotency(snapshot *s)
 {
+	/* a hold's key names a reservation of its user, completed at once */
+	for (size_t i = 0; i < s->idem.count; i++) {
+		const idem_row *r = &s->idem.items[i];
+		if (is_payment(s, r->payment_id))
+			continue;
+		const booking_reservation *b = find_booking(s, r->payment_id);
+		if (!b)
+			REPORT(s, BOOKING_INV_IDEMPOTENCY, r->payment_id, "an idempotency key of user %s names %s, no payment or reservation",
+			       r->user_id, r->payment_id);
+		else if (strcmp(b->user_id, r->user_id) != 0 || !r->completed)
+			REPORT(s, BOOKING_INV_BOX_OFFICE, b->id, "the key of hold %s is %s", b->id,
+			       r->completed ? "another user's" : "not completed");
+	}
 	for (size_t i = 0; i < s->idem.count; i++) {
 		const idem_row *r = &s->idem.items[i];
 		if (i && strcmp(s->idem.items[i - 1].payment_id, r->payment_id) == 0)
@@ -588,6 +630,7 @@ static int check_run(booking_check_report **out, booking_handle *bk)
 	if (!s.report)
 		return booking_error_oom();
 	s.now = booking__now(bk);
+	s.hold_max_ms = (int64_t)bk->cfg.hold_max_minutes * 60000;
 	booking_store_scan_cbs cbs = {on_seat, on_booking, on_payment, on_idem, on_event, on_inbox};
 	int rc = bk->store->scan(bk->store, &cbs, &s);
 	if (rc == 0) {
@@ -614,6 +657,8 @@ static int check_run(booking_check_report **out, booking_handle *bk)
 		rc = check_inbox(&s); /* re-sorts events by id: last user of the aggregate order */
 	if (rc == 0)
 		rc = check_money(&s);
+	if (rc == 0)
+		rc = check_box_office(&s);
 	if (rc == 0)
 		rc = found_finish(&s);
 	snapshot_free(&s);

@@ -231,6 +231,8 @@ char *booking__event_envelope(const booking_event_record *rec);
 int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json);
 /* Data objects of the reservation and payment events. */
 json_t *booking__reservation_event_data(const booking_reservation *b, const char *reason);
+/* `d`, or NULL (d freed) when a jansson allocation failed on this thread since `json_failures_before`: an event's data is whole or missing. */
+json_t *booking__event_data_checked(json_t *d, unsigned long json_failures_before);
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);
 
 /*
@@ -239,6 +241,9 @@ json_t *booking__payment_event_data(const booking_payment *p, const char *reason
  * read of a reservation goes through it. Caller owns *out (booking_reservation_free()).
  */
 int booking__reservation_read(booking_handle *bk, const char *id, booking_reservation **out);
+/* boxoffice.c: booking_hold() under an orphan policy (the hold's neighbours are part of the decision). */
+int booking__hold_named(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
+                        const char *const *seat_labels, size_t seat_count);
 
 /* reservation.c / payment.c record helpers */
 json_t *booking__reservation_json(const booking_reservation *r);
@@ -263,6 +268,13 @@ int booking__seat_unknown_error(const char *label);
 void booking__seat_split(const char *label, char row[BOOKING_LABEL_SIZE], int *number);
 
 /* catalog.c: the price of a category at a showtime, -1 if none. */
+/*
+ * catalog.c: the columns of a showtime's `count` seats (label_at(seats, i)
+ * names seat i) from its screen: aisles counted; 0 where the screen gives
+ * none (a store of catalog version 1, or a screen that does not match).
+ */
+int booking__screen_columns(booking_handle *bk, const char *screen_id, size_t count, const char *(*label_at)(const void *, size_t),
+                            const void *seats, int *columns);
 int64_t booking__price_of(const booking_showtime *s, const char *category);
 
 /*

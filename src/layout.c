@@ -1,5 +1,17 @@
 /*
  * Seat layouts: "A-H:15,J:10:premium" → A1..H15 standard, J1..J10 premium.
+ *
+ * Rows come in the order the spec lists them, and that order is the one
+ * from the screen outward: the first row listed is the nearest the screen
+ * ("A-H" puts A in front, "J:11,A-B:2" puts J in front of A). The seat
+ * picker (seatpick.c) reads depth that way.
+ *
+ * A seat count may be blocks joined by '+', with an aisle between two
+ * blocks: "A:4+8+4" is A1..A16 with an aisle after A4 and after A12. Seats
+ * are numbered across the aisles; their `column` counts each aisle as one
+ * empty place (A1..A4 columns 1..4, A5..A12 columns 6..13, A13..A16 columns
+ * 15..18), so two seats are side by side exactly when their columns differ
+ * by 1. Without '+' the column is the number.
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
@@ -35,8 +47,41 @@ static int layout_error(const char *spec, const char *p, const char *what)
 	                           "layout: %s at offset %d", what, (int)(p - spec));
 }
 
-/* One group: ROWS:COUNT[:CATEGORY]. Advances *pp past it. */
-static int parse_group(const char *spec, const char **pp, char *first, char *last, int *count, char *category)
+/*
+ * A row's seat count: COUNT or blocks COUNT+COUNT+... (each at least 1, at
+ * most 999 seats in all). Sets *total; advances *pp past it.
+ */
+static int parse_counts(const char *spec, const char **pp, int *total)
+{
+	const char *p = *pp;
+	int sum = 0;
+	for (;;) {
+		if (!isdigit((unsigned char)*p))
+			return layout_error(spec, p, sum ? "expected a seat count after '+'" : "expected a seat count");
+		int n = 0;
+		while (isdigit((unsigned char)*p)) {
+			n = n * 10 + (*p++ - '0');
+			if (sum + n > 999)
+				return layout_error(spec, p, "seat count above 999");
+		}
+		if (n < 1)
+			return layout_error(spec, p, "seat count must be at least 1");
+		sum += n;
+		if (*p != '+')
+			break;
+		p++;
+	}
+	*total = sum;
+	*pp = p;
+	return 0;
+}
+
+/*
+ * One group: ROWS:COUNT[+COUNT...][:CATEGORY]. Advances *pp past it;
+ * *counts points at the (checked) count text, which append_row() reads again.
+ */
+static int parse_group(const char *spec, const char **pp, char *first, char *last, const char **counts, int *count,
+                       char *category)
 {
 	const char *p = *pp;
 	if (!isupper((unsigned char)*p))
@@ -50,17 +95,10 @@ static int parse_group(const char *spec, const char **pp, char *first, char *las
 	}
 	if (*p++ != ':')
 		return layout_error(spec, p - 1, "expected ':' after the rows");
-	if (!isdigit((unsigned char)*p))
-		return layout_error(spec, p, "expected a seat count");
-	int n = 0;
-	while (isdigit((unsigned char)*p)) {
-		n = n * 10 + (*p++ - '0');
-		if (n > 999)
-			return layout_error(spec, p, "seat count above 999");
-	}
-	if (n < 1)
-		return layout_error(spec, p, "seat count must be at least 1");
-	*count = n;
+	*counts = p;
+	int rc = parse_counts(spec, &p, count);
+	if (rc < 0)
+		return rc;
 	strcpy(category, "standard");
 	if (*p == ':') {
 		p++;
@@ -77,6 +115,38 @@ static int parse_group(const char *spec, const char **pp, char *first, char *las
 	}
 	*pp = p;
 	return 0;
+}
+
+/*
+ * Write one row's seats as records of `seat_size` bytes from `out`, reading
+ * the blocks of `counts` (checked by parse_counts()): numbers run on across
+ * the aisles, columns skip one place at each.
+ */
+static void append_row(char *out, size_t seat_size, char row, const char *counts,
+                       const char category[BOOKING_CATEGORY_SIZE])
+{
+	int number = 0, column = 0;
+	const char *p = counts;
+	for (;;) {
+		int block = 0;
+		while (isdigit((unsigned char)*p))
+			block = block * 10 + (*p++ - '0');
+		for (int i = 0; i < block; i++) {
+			booking_seat seat = {0};
+			number++;
+			column++;
+			snprintf(seat.label, sizeof(seat.label), "%c%d", row, number);
+			seat.row[0] = row;
+			seat.number = number;
+			seat.column = column;
+			memcpy(seat.category, category, sizeof(seat.category));
+			booking__record_convert(out, seat_size, &seat, sizeof(seat));
+			out += seat_size;
+		}
+		if (*p++ != '+')
+			break;
+		column++; /* the aisle */
+	}
 }
 
 booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec, size_t seat_size)
@@ -101,8 +171,9 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 		while (*p == ' ')
 			p++;
 		char first = 0, last = 0, category[BOOKING_CATEGORY_SIZE];
+		const char *counts = NULL;
 		int count = 0;
-		if ((rc = parse_group(spec, &p, &first, &last, &count, category)) < 0)
+		if ((rc = parse_group(spec, &p, &first, &last, &counts, &count, category)) < 0)
 			break;
 		for (char row = first; row <= last && rc == 0; row++) {
 			if (used_rows[row - 'A']) {
@@ -126,15 +197,8 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 				seats = ns;
 				cap = ncap;
 			}
-			for (int i = 1; i <= count; i++) {
-				booking_seat seat = {0};
-				snprintf(seat.label, sizeof(seat.label), "%c%d", row, i);
-				seat.row[0] = row;
-				seat.number = i;
-				memcpy(seat.category, category, sizeof(category));
-				booking__record_convert(seats + n * seat_size, seat_size, &seat, sizeof(seat));
-				n++;
-			}
+			append_row(seats + n * seat_size, seat_size, row, counts, category);
+			n += (size_t)count;
 		}
 		while (*p == ' ')
 			p++;

@@ -26,6 +26,8 @@ static const char *const op_names[BOOKING__OP_COUNT] = {
 	"booking_payment_get",   "booking_payment_refund", "booking_payment_recover",
 	"booking_outbox_relay",  "booking_consume",      "booking_notify",
 	"booking_check",         "booking_auth_register", "booking_auth_login",
+	"booking_hold_with",     "booking_reservation_extend", "booking_reservation_change",
+	"booking_seats_block",   "booking_seats_unblock", "booking_reservation_list_for_showtime",
 };
 
 const char *booking__op_name(booking__op op)

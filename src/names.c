@@ -51,7 +51,7 @@ const char *booking_showtime_status_name(booking_showtime_status status)
 const char *booking_invariant_name(booking_invariant invariant)
 {
 	PICK(invariant, BOOKING_INV_SEAT_SINGLE_OWNER, "SEAT_SINGLE_OWNER", "CONFIRMED_PAID", "IDEMPOTENCY", "OUTBOX",
-	     "INBOX", "MONEY");
+	     "INBOX", "MONEY", "BOX_OFFICE");
 }
 
 const char *booking_notification_kind_name(booking_notification_kind kind)

@@ -147,7 +147,7 @@ int booking__event_parse(booking_event *out, json_t **root_out, const char *enve
  * and json_object_set_new(); a failed allocation would commit an event
  * with a seat or a field missing, so a build that saw one fails whole.
  */
-static json_t *event_data_checked(json_t *d, unsigned long json_failures_before)
+json_t *booking__event_data_checked(json_t *d, unsigned long json_failures_before)
 {
 	if (d && booking__json_failures() != json_failures_before) {
 		json_decref(d);
@@ -168,7 +168,7 @@ json_t *booking__reservation_event_data(const booking_reservation *b, const char
 	                      booking_reservation_status_name(b->status), "expires_at", (json_int_t)b->expires_at);
 	if (d && reason)
 		json_object_set_new(d, "reason", json_string(reason));
-	return event_data_checked(d, failures);
+	return booking__event_data_checked(d, failures);
 }
 
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason)
@@ -181,5 +181,5 @@ json_t *booking__payment_event_data(const booking_payment *p, const char *reason
 		json_object_set_new(d, "gateway_ref", json_string(p->gateway_ref));
 	if (d && reason)
 		json_object_set_new(d, "reason", json_string(reason));
-	return event_data_checked(d, failures);
+	return booking__event_data_checked(d, failures);
 }

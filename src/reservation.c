@@ -217,6 +217,8 @@ static int hold_run(booking_reservation **out, booking_handle *bk, const booking
 		return rc;
 	if (booking__check_id("showtime_id", showtime_id) < 0)
 		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
+	if (bk->cfg.orphan_policy != BOOKING_ORPHANS_OFF && bk->store->ledger->version >= 2)
+		return booking__hold_named(out, bk, ctx, showtime_id, seat_labels, seat_count); /* the neighbours decide too */
 	if (!seat_labels || seat_count == 0 || seat_count > (size_t)bk->cfg.max_seats_per_reservation)
 		return booking__error_json(BOOKING_EVALIDATION,
 		                           json_pack("{s:s,s:i,s:i}", "field", "seats", "min", 1, "max",
@@ -415,6 +417,47 @@ static int page_finish(booking_reservation_list *l, size_t limit)
 	return cursor_format(&l->next_cursor, l->items[limit - 1]);
 }
 
+/* One page from `fetch` (the store's read, by user or by showtime), in the order and paging both share. */
+typedef int (*page_fetch)(booking_handle *bk, const void *arg, int64_t after_created_at, const char *after_id,
+                          size_t max, res_collector *c);
+
+static int list_page(booking_reservation_list **out, booking_handle *bk, size_t limit_in, const char *cursor,
+                     page_fetch fetch, const void *arg)
+{
+	size_t limit = 0;
+	page_key after = {0, ""};
+	bool has_after = false;
+	int rc = page_request(&limit, &after, &has_after, limit_in, cursor);
+	if (rc < 0)
+		return rc;
+	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), limit + 1};
+	if (!c.l)
+		return booking_error_oom();
+	/* the page's records in one block, a pointer each (records.c); only the first `count` are filled */
+	void **items;
+	if ((rc = booking_record_array_new(&items, c.cap, sizeof(booking_reservation))) < 0) {
+		booking_free(c.l);
+		return rc;
+	}
+	c.l->items = (booking_reservation **)items;
+	rc = fetch(bk, arg, has_after ? after.created_at : 0, has_after ? after.id : NULL, c.cap, &c);
+	if (rc == 0)
+		rc = page_finish(c.l, limit);
+	if (rc < 0) {
+		booking_reservation_list_free(c.l);
+		return rc;
+	}
+	*out = c.l;
+	return 0;
+}
+
+static int fetch_by_user(booking_handle *bk, const void *user_id, int64_t after_created_at, const char *after_id,
+                         size_t max, res_collector *c)
+{
+	return bk->store->ledger->reservation_list_by_user(bk->store, user_id, after_created_at, after_id, max,
+	                                                   collect_reservation, c);
+}
+
 static int list_for_user_run(booking_reservation_list **out, booking_handle *bk, const booking_ctx *ctx,
                              const char *user_id, size_t limit_in, const char *cursor)
 {
@@ -433,31 +476,52 @@ static int list_for_user_run(booking_reservation_list **out, booking_handle *bk,
 	} else if (!booking__is_privileged(ctx) && (!ctx->user_id || strcmp(ctx->user_id, user_id) != 0)) {
 		return booking_error_set(BOOKING_EFORBIDDEN, NULL, "only admins may list other users' reservations");
 	}
-	size_t limit = 0;
-	page_key after = {0, ""};
-	bool has_after = false;
-	if ((rc = page_request(&limit, &after, &has_after, limit_in, cursor)) < 0)
+	return list_page(out, bk, limit_in, cursor, fetch_by_user, user_id);
+}
+
+typedef struct showtime_filter {
+	const char *showtime_id;
+	booking_reservation_status status;
+} showtime_filter;
+
+static int fetch_by_showtime(booking_handle *bk, const void *arg, int64_t after_created_at, const char *after_id,
+                             size_t max, res_collector *c)
+{
+	const showtime_filter *f = arg;
+	return bk->store->ledger->reservation_list_by_showtime(bk->store, f->showtime_id, f->status, after_created_at,
+	                                                       after_id, max, collect_reservation, c);
+}
+
+static int list_for_showtime_run(booking_reservation_list **out, booking_handle *bk, const booking_ctx *ctx,
+                                 const char *showtime_id, int status, size_t limit_in, const char *cursor)
+{
+	int rc;
+	if (!out || !bk)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "NULL argument");
+	*out = NULL;
+	if ((rc = booking__require_admin(ctx)) < 0)
 		return rc;
-	res_collector c = {booking_calloc(1, sizeof(booking_reservation_list)), limit + 1};
-	if (!c.l)
-		return booking_error_oom();
-	/* the page's records in one block, a pointer each (records.c); only the first `count` are filled */
-	void **items;
-	if ((rc = booking_record_array_new(&items, c.cap, sizeof(booking_reservation))) < 0) {
-		booking_free(c.l);
+	if (status != 0 && (status < BOOKING_RESERVATION_PENDING || status > BOOKING_RESERVATION_EXPIRED))
+		return booking__error_field("status", "must be 0 (all) or a reservation status (1..5)");
+	if (bk->store->ledger->version < 2)
+		return booking_error_set(BOOKING_ENOTSUPPORTED, NULL, "the store cannot list a showtime's reservations");
+	if (!showtime_id || booking__check_id("showtime_id", showtime_id) < 0)
+		return booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
+	booking_showtime *st = NULL;
+	if ((rc = bk->store->catalog->showtime_get(&st, bk->store, showtime_id)) < 0)
 		return rc;
-	}
-	c.l->items = (booking_reservation **)items;
-	rc = bk->store->ledger->reservation_list_by_user(bk->store, user_id, has_after ? after.created_at : 0,
-	                                     has_after ? after.id : NULL, c.cap, collect_reservation, &c);
-	if (rc == 0)
-		rc = page_finish(c.l, limit);
-	if (rc < 0) {
-		booking_reservation_list_free(c.l);
-		return rc;
-	}
-	*out = c.l;
-	return 0;
+	booking_showtime_free(st);
+	showtime_filter f = {showtime_id, (booking_reservation_status)status};
+	return list_page(out, bk, limit_in, cursor, fetch_by_showtime, &f);
+}
+
+booking_error_code booking_reservation_list_for_showtime(booking_reservation_list **out, booking_handle *bk,
+                                                         const booking_ctx *ctx, const char *showtime_id, int status,
+                                                         size_t limit, const char *cursor)
+{
+	booking__scope sc;
+	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_LIST_FOR_SHOWTIME);
+	return booking__scope_end(&sc, list_for_showtime_run(out, bk, ctx, showtime_id, status, limit, cursor));
 }
 
 booking_error_code booking_reservation_list_for_user(booking_reservation_list **out, booking_handle *bk, const booking_ctx *ctx,

@@ -143,13 +143,19 @@ typedef enum booking__op {
 	BOOKING__OP_CHECK,
 	BOOKING__OP_REGISTER,
 	BOOKING__OP_LOGIN,
+	BOOKING__OP_HOLD_WITH,
+	BOOKING__OP_EXTEND,
+	BOOKING__OP_CHANGE,
+	BOOKING__OP_BLOCK,
+	BOOKING__OP_UNBLOCK,
+	BOOKING__OP_LIST_FOR_SHOWTIME,
 	BOOKING__OP_COUNT
 } booking__op;
 
 const char *booking__op_name(booking__op op); /* "booking_hold", ... */
 
 #define BOOKING__HIST_BUCKETS 15 /* 14 bounds + Inf */
-#define BOOKING__CODES 27        /* 0 and -1..-25, and one for unknown codes */
+#define BOOKING__CODES 31        /* 0 and -1..-29, and one for unknown codes */
 #define BOOKING__MAX_DEP_OPS 48
 
 typedef struct booking__histogram {

@@ -339,13 +339,21 @@ static int w_payment_attempts(booking_store_payment_attempts *out, booking_store
 	return INNER(st)->ledger->payment_attempts(out, INNER(st), user_id, idempotency_key, reservation_id, status, since);
 }
 
+static int w_reservation_list_by_showtime(booking_store *st, const char *showtime_id, booking_reservation_status status,
+                                          int64_t after_created_at, const char *after_id, size_t max,
+                                          booking_store_reservation_cb cb, void *p)
+{
+	return INNER(st)->ledger->reservation_list_by_showtime(INNER(st), showtime_id, status, after_created_at, after_id,
+	                                                       max, cb, p);
+}
+
 static int w_clock_now(int64_t *now_ms_out, booking_store *st)
 {
 	return INNER(st)->clock_now(now_ms_out, INNER(st));
 }
 
 static const booking_store_catalog w_catalog = {
-	.version = 1 /* catalog version 2: columns and blocks, not yet */,
+	.version = BOOKING_STORE_CATALOG_VERSION, /* the inner store's, set by fx_store_wrap_new */
 	.movie_insert = w_movie_insert,
 	.movie_get = w_movie_get,
 	.movie_list = w_movie_list,
@@ -361,7 +369,7 @@ static const booking_store_catalog w_catalog = {
 };
 
 static const booking_store_ledger w_ledger = {
-	.version = 1 /* ledger version 2: the box office, not yet */,
+	.version = BOOKING_STORE_LEDGER_VERSION, /* the inner store's, set by fx_store_wrap_new */
 	.hold = w_hold,
 	.reservation_get = w_reservation_get,
 	.reservation_list_by_user = w_reservation_list_by_user,
@@ -371,6 +379,7 @@ static const booking_store_ledger w_ledger = {
 	.payment_get = w_payment_get,
 	.payment_list_by_status = w_payment_list_by_status,
 	.payment_attempts = w_payment_attempts,
+	.reservation_list_by_showtime = w_reservation_list_by_showtime,
 };
 
 static const booking_store_outbox w_outbox = {
@@ -409,8 +418,12 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->migrate = w_migrate;
 	p->clock_now = inner->clock_now ? w_clock_now : NULL;
 	p->scan = w_scan;
-	p->catalog = &w_catalog;
-	p->ledger = &w_ledger;
+	w->catalog = w_catalog;
+	w->catalog.version = inner->catalog->version;
+	w->ledger = w_ledger;
+	w->ledger.version = inner->ledger->version;
+	p->catalog = &w->catalog;
+	p->ledger = &w->ledger;
 	p->outbox = &w_outbox;
 	p->users = inner->users ? &w_users : NULL;
 	ck_assert_ok(booking_store_validate(p));
@@ -552,6 +565,30 @@ void fx_add_showtime(fx *f, int64_t starts_in_ms, char id_out[BOOKING_ID_SIZE])
 	ck_assert_ok(booking_showtime_create(&st, f->bk, &admin, f->movie_id, f->screen_id,
 	                                     booking_now(f->bk) + starts_in_ms, "EUR", &price, 1, sizeof(booking_price)));
 	snprintf(id_out, BOOKING_ID_SIZE, "%s", st->id);
+	booking_showtime_free(st);
+}
+
+void fx_add_hall(fx *f, const char *layout, char id_out[BOOKING_ID_SIZE])
+{
+	booking_ctx admin = fx_admin();
+	booking_seat *seats = NULL;
+	booking_screen *s = NULL;
+	booking_showtime *st = NULL;
+	size_t n = 0;
+	booking_price prices[2];
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, layout, sizeof *seats));
+	ck_assert_ok(booking_screen_create(&s, f->bk, &admin, f->theater_id, "Hall", seats, n, sizeof *seats));
+	booking_free(seats);
+	memset(prices, 0, sizeof prices);
+	snprintf(prices[0].category, sizeof prices[0].category, "standard");
+	prices[0].amount = FX_PRICE;
+	snprintf(prices[1].category, sizeof prices[1].category, "premium");
+	prices[1].amount = 2 * FX_PRICE;
+	ck_assert_ok(booking_showtime_create(&st, f->bk, &admin, f->movie_id, s->id, booking_now(f->bk) + FX_DAY, "EUR",
+	                                     prices, strstr(layout, "premium") ? 2 : 1, sizeof prices[0]));
+	snprintf(id_out, BOOKING_ID_SIZE, "%s", st->id);
+	booking_screen_free(s);
 	booking_showtime_free(st);
 }
 

@@ -50,6 +50,9 @@ struct fx_store_wrap {
 	/* replaces the forwarding scan when set */
 	int (*scan)(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *payload);
 	void *user;
+	/* the wrapper's tables, at the inner store's group versions */
+	booking_store_catalog catalog;
+	booking_store_ledger ledger;
 };
 
 /* Wrap `inner` (ownership passes to the wrapper; its free member frees both). */
@@ -145,6 +148,8 @@ void fx_setup(fx *f);
 void fx_seed(fx *f);
 /* Another showtime of the seeded movie and screen, `starts_in_ms` from now. */
 void fx_add_showtime(fx *f, int64_t starts_in_ms, char id_out[BOOKING_ID_SIZE]);
+/* A showtime tomorrow on a new screen of `layout` (standard seats FX_PRICE, premium twice that). */
+void fx_add_hall(fx *f, const char *layout, char id_out[BOOKING_ID_SIZE]);
 void fx_close(fx *f);
 
 /* Move the handle's clock. */

@@ -15,7 +15,9 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define THREADS 16
 #define ATTEMPTS 200
@@ -314,11 +316,251 @@ START_TEST(sixteen_threads_racing_for_thirty_seats_never_share_one)
 }
 END_TEST
 
+/* --- the box office: buyers ask for the best N seats at once ------------------ */
+
+#define BEST_BUYERS 32
+#define BEST_PROCS 4
+
+typedef struct best_buyer {
+	int id;
+	const char *showtime_id;
+	booking_handle *bk;
+	pthread_barrier_t *barrier;
+	int want;
+	int rc;
+	char reservation_id[BOOKING_ID_SIZE];
+} best_buyer;
+
+static void *best_work(void *arg)
+{
+	best_buyer *b = arg;
+	char user[32];
+	booking_reservation *r = NULL;
+	booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
+
+	snprintf(user, sizeof user, "buyer-%d", b->id);
+	booking_ctx c = fx_customer(user);
+	q.showtime_id = b->showtime_id;
+	q.best = (size_t)b->want;
+	pthread_barrier_wait(b->barrier);
+	b->rc = booking_hold_with(&r, b->bk, &c, &q, sizeof q);
+	if (b->rc == 0)
+		snprintf(b->reservation_id, sizeof b->reservation_id, "%s", r->id);
+	booking_reservation_free(r);
+	return NULL;
+}
+
+/* Race `n` buyers (2..6 seats each) on `bk`, each on a thread of its own. */
+static void best_race(booking_handle *bk, const char *showtime_id, best_buyer *b, int n, int first_id)
+{
+	pthread_barrier_t barrier;
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+
+	pthread_barrier_init(&barrier, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		b[i] = (best_buyer){.id = first_id + i, .showtime_id = showtime_id, .bk = bk, .barrier = &barrier,
+		                    .want = 2 + (first_id + i) % 5};
+		pthread_create(&t[i], NULL, best_work, &b[i]);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&barrier);
+	free(t);
+}
+
+/* Free seats of the map left alone: both sides (same row, column +-1) taken or absent. */
+static int orphans_on(booking_seat_map *m)
+{
+	int n = 0;
+	for (size_t i = 0; i < m->count; i++) {
+		const booking_seat_state *s = m->seats[i];
+		if (s->status != BOOKING_SEAT_FREE)
+			continue;
+		bool company = false;
+		for (size_t k = 0; k < m->count && !company; k++) {
+			const booking_seat_state *o = m->seats[k];
+			company = o->status == BOOKING_SEAT_FREE && strcmp(o->row, s->row) == 0 &&
+			          (o->column == s->column - 1 || o->column == s->column + 1);
+		}
+		n += !company;
+	}
+	return n;
+}
+
+/* Every buyer got its N seats side by side in one row, no seat twice; the map agrees. */
+static int best_verify(const best_buyer *b, int n, const char *showtime_id, bool ample)
+{
+	int ok = 0, none = 0, busy = 0, held = 0;
+	char (*seen)[BOOKING_LABEL_SIZE] = calloc(6 * (size_t)n, BOOKING_LABEL_SIZE);
+	size_t nseen = 0;
+	for (int i = 0; i < n; i++) {
+		if (b[i].rc == BOOKING_ENOT_ENOUGH_SEATS) {
+			none++;
+			continue;
+		}
+		if (b[i].rc == BOOKING_ELOCK_FAILED && !ample) {
+			busy++;
+			continue;
+		}
+		ck_assert_msg(b[i].rc == 0, "buyer %d: %s", b[i].id, booking_error_name(b[i].rc));
+		booking_reservation *r = fx_booking(&f, b[i].reservation_id);
+		ck_assert_str_eq(r->showtime_id, showtime_id);
+		ck_assert_int_eq((int)r->seat_count, b[i].want);
+		for (size_t k = 0; k < r->seat_count; k++) {
+			if (ample && k) { /* room enough: side by side in one row, every one of them */
+				ck_assert_str_eq(r->seats[k]->row, r->seats[0]->row);
+				ck_assert_int_eq(r->seats[k]->number, r->seats[k - 1]->number + 1);
+			}
+			for (size_t j = 0; j < nseen; j++)
+				ck_assert_msg(strcmp(seen[j], r->seats[k]->label) != 0, "seat %s sold twice", r->seats[k]->label);
+			snprintf(seen[nseen++], BOOKING_LABEL_SIZE, "%s", r->seats[k]->label);
+		}
+		held += (int)r->seat_count;
+		booking_reservation_free(r);
+		ok++;
+	}
+	free(seen);
+	booking_seat_map *m = NULL;
+	booking_ctx anyone = fx_customer("door");
+	ck_assert_ok(booking_seat_map_get(&m, f.bk, &anyone, showtime_id));
+	ck_assert_int_eq((int)m->held_count, held);
+	int orphans = orphans_on(m);
+	fprintf(stderr, "best available on %s: %d buyers, %d got seats (%d seats), %d no seats, %d busy; %d single seats on the map\n",
+	        f.url, n, ok, held, none, busy, orphans);
+	if (ample)
+		ck_assert_int_eq(orphans, 0); /* room enough: no stranding was unavoidable */
+	booking_seat_map_free(m);
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+	return ok;
+}
+
+/* false: the store has no box office (ledger version 1), which answers so */
+static bool best_setup(void)
+{
+	booking_options o = BOOKING_OPTIONS_INIT;
+	o.orphan_policy = BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE;
+	fx_open(&f, &o);
+	fx_seed(&f);
+	if (f.bk && f.store->ledger->version >= 2)
+		return true;
+	booking_ctx c = fx_customer("buyer");
+	booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
+	q.showtime_id = f.showtime_id;
+	q.best = 2;
+	ck_assert_code(booking_hold_with(NULL, f.bk, &c, &q, sizeof q), "NOT_SUPPORTED");
+	fx_close(&f);
+	return false;
+}
+
+/* A store other processes can open too (a file, a server), not one process's memory. */
+static bool shared_store(const char *url)
+{
+	return strncmp(url, "sqlite:///", 10) == 0 || strncmp(url, "postgres", 8) == 0;
+}
+
+START_TEST(thirty_two_buyers_asking_for_the_best_seats_get_them_side_by_side)
+{
+	best_buyer b[BEST_BUYERS];
+	char hall[BOOKING_ID_SIZE];
+
+	if (!best_setup())
+		return;
+	f.wrap->before = widen_the_race;
+	fx_add_hall(&f, "A-P:20", hall); /* 320 seats for at most 192 */
+	best_race(f.bk, hall, b, BEST_BUYERS, 0);
+	ck_assert_int_eq(best_verify(b, BEST_BUYERS, hall, true), BEST_BUYERS);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(thirty_two_buyers_for_too_few_seats_never_share_one)
+{
+	best_buyer b[BEST_BUYERS];
+	char hall[BOOKING_ID_SIZE];
+
+	if (!best_setup())
+		return;
+	f.wrap->before = widen_the_race;
+	fx_add_hall(&f, "A-D:4+4", hall); /* 32 seats for about 128 */
+	best_race(f.bk, hall, b, BEST_BUYERS, 0);
+	int ok = best_verify(b, BEST_BUYERS, hall, false);
+	ck_assert_int_gt(ok, 0);
+	ck_assert_int_lt(ok, BEST_BUYERS);
+	fx_close(&f);
+}
+END_TEST
+
+/*
+ * Processes: BEST_PROCS children, each its own handle on the same store,
+ * race BEST_BUYERS / BEST_PROCS buyers each (a store one process keeps in
+ * its own memory has no other processes to race: the threads above do).
+ */
+START_TEST(processes_asking_for_the_best_seats_never_share_one)
+{
+	best_buyer b[BEST_BUYERS];
+	char hall[BOOKING_ID_SIZE];
+	int fds[BEST_PROCS][2];
+	pid_t pids[BEST_PROCS];
+	const int per = BEST_BUYERS / BEST_PROCS;
+
+	if (!best_setup())
+		return;
+	fx_add_hall(&f, "A-P:20", hall);
+	if (!shared_store(f.url)) { /* one process's store: its threads race (one handle per buyer group) */
+		for (int p = 0; p < BEST_PROCS; p++)
+			best_race(f.bk, hall, &b[p * per], per, p * per);
+		ck_assert_int_eq(best_verify(b, BEST_BUYERS, hall, true), BEST_BUYERS);
+		fx_close(&f);
+		return;
+	}
+	for (int p = 0; p < BEST_PROCS; p++) {
+		ck_assert_int_eq(pipe(fds[p]), 0);
+		pids[p] = fork();
+		ck_assert_int_ge(pids[p], 0);
+		if (pids[p] == 0) {
+			booking_options o = BOOKING_OPTIONS_INIT;
+			booking_handle *bk = NULL;
+			o.store_url = f.url;
+			o.orphan_policy = BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE;
+			o.clock = f.clock;
+			close(fds[p][0]);
+			if (booking_open(&bk, &o) != 0)
+				_exit(2);
+			best_race(bk, hall, b, per, p * per);
+			ssize_t w = write(fds[p][1], b, sizeof(best_buyer) * (size_t)per);
+			booking_close(bk);
+			_exit(w == (ssize_t)(sizeof(best_buyer) * (size_t)per) ? 0 : 3);
+		}
+		close(fds[p][1]);
+	}
+	for (int p = 0; p < BEST_PROCS; p++) {
+		ssize_t got = 0, want = (ssize_t)(sizeof(best_buyer) * (size_t)per);
+		while (got < want) {
+			ssize_t r = read(fds[p][0], (char *)&b[p * per] + got, (size_t)(want - got));
+			if (r <= 0)
+				break;
+			got += r;
+		}
+		int status = 0;
+		waitpid(pids[p], &status, 0);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d ended with %d", p, status);
+		ck_assert_int_eq((int)got, (int)want);
+		close(fds[p][0]);
+	}
+	ck_assert_int_eq(best_verify(b, BEST_BUYERS, hall, true), BEST_BUYERS);
+	fx_close(&f);
+}
+END_TEST
+
 void fx_stress_suite_add(Suite *s, unsigned int groups)
 {
 	static const TTest *const *const tests[] = {
 		&sixteen_threads_racing_for_thirty_seats_never_share_one,
+		&thirty_two_buyers_asking_for_the_best_seats_get_them_side_by_side,
+		&thirty_two_buyers_for_too_few_seats_never_share_one,
+		&processes_asking_for_the_best_seats_never_share_one,
 	};
+
 
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		fx_add_case(s, groups, BOOKING_CONFORMANCE_RACES, *tests[i], NULL, NULL, 200);

@@ -66,7 +66,7 @@ END_TEST
 START_TEST(unknown_codes_are_named_unknown_error)
 {
 	ck_assert_str_eq(booking_error_name(-1000), "UNKNOWN_ERROR");
-	ck_assert_str_eq(booking_error_name(-27), "UNKNOWN_ERROR");
+	ck_assert_str_eq(booking_error_name(-30), "UNKNOWN_ERROR");
 	ck_assert_str_eq(booking_error_name(7), "UNKNOWN_ERROR");
 }
 END_TEST

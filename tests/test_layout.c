@@ -111,6 +111,116 @@ START_TEST(layout_of_the_fixture_has_thirty_seats)
 }
 END_TEST
 
+START_TEST(layout_without_aisles_gives_each_seat_its_number_as_column)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "A-B:3", sizeof *seats));
+	ck_assert_uint_eq(n, 6);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(seats[i].column, seats[i].number);
+	booking_free(seats);
+}
+END_TEST
+
+START_TEST(layout_with_aisles_numbers_across_them_and_counts_each_aisle_as_a_column)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "A-H:4+8+4,J:2+2:premium", sizeof *seats));
+	ck_assert_uint_eq(n, 8 * 16 + 4);
+	for (int i = 0; i < 16; i++) { /* row A: A1..A16, aisles after A4 and A12 */
+		char label[8];
+		snprintf(label, sizeof label, "A%d", i + 1);
+		ck_assert_str_eq(seats[i].label, label);
+		ck_assert_str_eq(seats[i].row, "A");
+		ck_assert_int_eq(seats[i].number, i + 1);
+		ck_assert_int_eq(seats[i].column, i < 4 ? i + 1 : i < 12 ? i + 2 : i + 3);
+	}
+	ck_assert_int_eq(seats[3].column, 4);   /* A4 */
+	ck_assert_int_eq(seats[4].column, 6);   /* A5, after the aisle */
+	ck_assert_int_eq(seats[11].column, 13); /* A12 */
+	ck_assert_int_eq(seats[12].column, 15); /* A13 */
+	ck_assert_int_eq(seats[15].column, 18); /* A16 */
+	ck_assert_str_eq(seats[16].label, "B1");
+	ck_assert_int_eq(seats[16].column, 1);
+	ck_assert_str_eq(seats[127].label, "H16");
+	ck_assert_int_eq(seats[127].column, 18);
+	ck_assert_str_eq(seats[128].label, "J1");
+	ck_assert_str_eq(seats[130].label, "J3");
+	ck_assert_int_eq(seats[130].number, 3);
+	ck_assert_int_eq(seats[130].column, 4);
+	ck_assert_str_eq(seats[131].category, "premium");
+	booking_free(seats);
+}
+END_TEST
+
+START_TEST(layout_blocks_may_be_single_seats_up_to_999_in_a_row)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "A:1+1+1,B:500+499", sizeof *seats));
+	ck_assert_uint_eq(n, 3 + 999);
+	ck_assert_int_eq(seats[0].column, 1);
+	ck_assert_int_eq(seats[1].column, 3);
+	ck_assert_int_eq(seats[2].column, 5);
+	ck_assert_str_eq(seats[2].label, "A3");
+	ck_assert_str_eq(seats[3 + 998].label, "B999");
+	ck_assert_int_eq(seats[3 + 998].column, 1000);
+	booking_free(seats);
+}
+END_TEST
+
+START_TEST(layout_keeps_rows_in_the_order_listed_nearest_the_screen_first)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "K:2,B-C:1", sizeof *seats));
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(seats[0].row, "K"); /* K is the front row */
+	ck_assert_str_eq(seats[2].row, "B");
+	ck_assert_str_eq(seats[3].row, "C"); /* C the back row */
+	booking_free(seats);
+}
+END_TEST
+
+START_TEST(layout_writes_records_of_an_older_caller_without_column)
+{
+	typedef struct older_seat { /* a caller built against the release before `column` */
+		char label[BOOKING_LABEL_SIZE];
+		char category[BOOKING_CATEGORY_SIZE];
+		char row[BOOKING_LABEL_SIZE];
+		int number;
+	} older_seat;
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_uint_lt(sizeof(older_seat), sizeof(booking_seat));
+	ck_assert_ok(booking_layout_parse(&seats, &n, "A:2+2,B:1:vip", sizeof(older_seat)));
+	const older_seat *os = (const older_seat *)(void *)seats;
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(os[2].label, "A3");
+	ck_assert_str_eq(os[2].row, "A");
+	ck_assert_int_eq(os[2].number, 3);
+	ck_assert_str_eq(os[4].label, "B1");
+	ck_assert_str_eq(os[4].category, "vip");
+	ck_assert_int_eq(os[4].number, 1);
+	booking_free(seats);
+
+	/* the first release's record: label and category only */
+	ck_assert_ok(booking_layout_parse(&seats, &n, "A:1+1", offsetof(booking_seat, row)));
+	const char *first = (const char *)seats;
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(first + offsetof(booking_seat, row), "A2");
+	ck_assert_str_eq(first + offsetof(booking_seat, row) + offsetof(booking_seat, category), "standard");
+	booking_free(seats);
+}
+END_TEST
+
 static const char *const bad_specs[] = {
 	"",               /* empty */
 	"A",              /* no count */
@@ -133,6 +243,29 @@ static const char *const bad_specs[] = {
 	"A:3,,B:2",       /* empty group */
 	"A:3,",           /* trailing comma */
 	",A:3",           /* leading comma */
+	"A:4++4",         /* empty block */
+	"A:+4",           /* empty first block */
+	"A:4+",           /* empty last block */
+	"A:4+:vip",       /* empty last block before the category */
+	"A:4+0",          /* a block below 1 */
+	"A:0+4",          /* a block below 1 */
+	"A:500+500",      /* more than 999 seats in a row */
+	"A:4+x",          /* not a number */
+	"A:4 +4",         /* no spaces in a count */
+	"A-Z:100+100",    /* more than 5000 seats */
+};
+
+/* Where each bad spec with aisles is refused: the offset in the details. */
+static const struct {
+	const char *spec;
+	int offset;
+} bad_offsets[] = {
+	{"A:4++4", 4},
+	{"A:+4", 2},
+	{"A:4+", 4},
+	{"A:4+0", 5},
+	{"A:500+500", 9},
+	{"B:3,A:1+", 8},
 };
 
 START_TEST(layout_refuses_bad_spec)
@@ -146,6 +279,21 @@ START_TEST(layout_refuses_bad_spec)
 	              booking_error_name(rc));
 	ck_assert_str_eq(booking_error_last()->name, "VALIDATION_ERROR");
 	ck_assert_msg(booking_error_last()->message[0] != '\0', "the message says where");
+	ck_assert_ptr_null(seats);
+}
+END_TEST
+
+START_TEST(layout_refusal_gives_the_offset)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+	char want[16];
+
+	ck_assert_code(booking_layout_parse(&seats, &n, bad_offsets[_i].spec, sizeof *seats), "VALIDATION_ERROR");
+	snprintf(want, sizeof want, "%d", bad_offsets[_i].offset);
+	ck_assert_str_eq(booking_error_detail(NULL, "field"), "layout");
+	ck_assert_msg(strcmp(booking_error_detail(NULL, "offset"), want) == 0, "spec \"%s\": offset %s, expected %s",
+	              bad_offsets[_i].spec, booking_error_detail(NULL, "offset"), want);
 	ck_assert_ptr_null(seats);
 }
 END_TEST
@@ -172,7 +320,13 @@ int main(void)
 	tcase_add_test(tc, layout_accepts_up_to_999_seats_per_row);
 	tcase_add_test(tc, layout_of_the_fixture_has_thirty_seats);
 	tcase_add_test(tc, layout_writes_seats_of_the_callers_record_size);
+	tcase_add_test(tc, layout_without_aisles_gives_each_seat_its_number_as_column);
+	tcase_add_test(tc, layout_with_aisles_numbers_across_them_and_counts_each_aisle_as_a_column);
+	tcase_add_test(tc, layout_blocks_may_be_single_seats_up_to_999_in_a_row);
+	tcase_add_test(tc, layout_keeps_rows_in_the_order_listed_nearest_the_screen_first);
+	tcase_add_test(tc, layout_writes_records_of_an_older_caller_without_column);
 	tcase_add_loop_test(tc, layout_refuses_bad_spec, 0, (int)(sizeof(bad_specs) / sizeof(bad_specs[0])));
+	tcase_add_loop_test(tc, layout_refusal_gives_the_offset, 0, (int)(sizeof(bad_offsets) / sizeof(bad_offsets[0])));
 	tcase_add_test(tc, layout_refuses_null_spec);
 	suite_add_tcase(s, tc);
 	return fx_run(s);

@@ -184,7 +184,7 @@ static int seat_list(booking_store *base, const char *showtime_id, booking_store
 }
 
 const booking_store_catalog mem_store_catalog = {
-	.version = 1 /* catalog version 2: columns and blocks, not yet */,
+	.version = BOOKING_STORE_CATALOG_VERSION,
 	.movie_insert = movie_insert,
 	.movie_get = movie_get,
 	.movie_list = movie_list,

@@ -121,18 +121,27 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 MEM_GET(reservation_get, booking_reservation, bookings, BOOKING_ERESERVATION_NOT_FOUND)
 MEM_GET(payment_get, booking_payment, payments, BOOKING_EPAYMENT_NOT_FOUND)
 
-/* A user's page: at most `cap` of their reservations strictly after the key, newest first. */
-typedef struct user_page {
+/*
+ * A page of reservations: at most `cap` of those of a user or of a showtime (the other NULL), in a status (0:
+ * any), strictly after the key, newest first.
+ */
+typedef struct page {
 	const char *user_id;
+	const char *showtime_id;
+	int status;
 	int64_t after_created_at;
 	const char *after_id; /* NULL: from the newest */
-	booking_reservation *top; /* copies, sorted newest first, `n` of `cap` (seat arrays borrowed: they never change) */
+	booking_reservation *top; /* copies, sorted newest first, `n` of `cap` (seat arrays borrowed: see memory_store.h) */
 	size_t n, cap;
-} user_page;
+} page;
 
-static bool page_wants(const user_page *pg, const booking_reservation *b)
+static bool page_wants(const page *pg, const booking_reservation *b)
 {
-	if (strcmp(b->user_id, pg->user_id) != 0)
+	if (pg->user_id && strcmp(b->user_id, pg->user_id) != 0)
+		return false;
+	if (pg->showtime_id && strcmp(b->showtime_id, pg->showtime_id) != 0)
+		return false;
+	if (pg->status && (int)b->status != pg->status)
 		return false;
 	if (!pg->after_id)
 		return true;
@@ -140,8 +149,8 @@ static bool page_wants(const user_page *pg, const booking_reservation *b)
 	       (b->created_at == pg->after_created_at && strcmp(b->id, pg->after_id) < 0);
 }
 
-/* Keep the `cap` newest seen so far: memory bounded by the page, not by the user's history. */
-static void page_offer(user_page *pg, const booking_reservation *b)
+/* Keep the `cap` newest seen so far: memory bounded by the page, not by the history. */
+static void page_offer(page *pg, const booking_reservation *b)
 {
 	size_t lo = 0, hi = pg->n;
 	while (lo < hi) {
@@ -160,33 +169,106 @@ static void page_offer(user_page *pg, const booking_reservation *b)
 		pg->n++;
 }
 
+/* Fill the page under the lock, then hand it to `cb` without it. */
+static int page_list(mem_store *st, page *pg, booking_store_reservation_cb cb, void *payload)
+{
+	int rc = 0;
+	pthread_mutex_lock(&st->mu);
+	if (pg->cap > st->bookings.len)
+		pg->cap = st->bookings.len;
+	if (pg->cap && !(pg->top = booking_calloc(pg->cap, sizeof *pg->top)))
+		rc = booking_error_oom();
+	/* newest rows were inserted last: walking back, most others fail the first compare */
+	for (size_t i = st->bookings.len; pg->top && i-- > 0;)
+		if (page_wants(pg, st->bookings.items[i]))
+			page_offer(pg, st->bookings.items[i]);
+	pthread_mutex_unlock(&st->mu);
+	for (size_t i = 0; i < pg->n && cb && rc == 0; i++)
+		rc = cb(&pg->top[i], payload);
+	booking_free(pg->top);
+	return rc;
+}
+
 static int reservation_list_by_user(booking_store *base, const char *user_id, int64_t after_created_at,
                              const char *after_id, size_t max, booking_store_reservation_cb cb, void *payload)
 {
-	mem_store *st = mem_impl(base);
 	if (!user_id)
 		return mem_missing_arg("user_id");
-	user_page pg = {user_id, after_created_at, after_id, NULL, 0, max};
-	int rc = 0;
-	pthread_mutex_lock(&st->mu);
-	if (pg.cap > st->bookings.len)
-		pg.cap = st->bookings.len;
-	if (pg.cap && !(pg.top = booking_calloc(pg.cap, sizeof *pg.top)))
-		rc = booking_error_oom();
-	/* newest rows were inserted last: walking back, most others fail the first compare */
-	for (size_t i = st->bookings.len; pg.top && i-- > 0;)
-		if (page_wants(&pg, st->bookings.items[i]))
-			page_offer(&pg, st->bookings.items[i]);
-	pthread_mutex_unlock(&st->mu);
-	for (size_t i = 0; i < pg.n && cb && rc == 0; i++)
-		rc = cb(&pg.top[i], payload);
-	booking_free(pg.top);
-	return rc;
+	page pg = {user_id, NULL, 0, after_created_at, after_id, NULL, 0, max};
+	return page_list(mem_impl(base), &pg, cb, payload);
+}
+
+static int reservation_list_by_showtime(booking_store *base, const char *showtime_id,
+                                        booking_reservation_status status, int64_t after_created_at,
+                                        const char *after_id, size_t max, booking_store_reservation_cb cb,
+                                        void *payload)
+{
+	if (!showtime_id)
+		return mem_missing_arg("showtime_id");
+	page pg = {NULL, showtime_id, (int)status, after_created_at, after_id, NULL, 0, max};
+	return page_list(mem_impl(base), &pg, cb, payload);
 }
 
 /* --- apply: guards, then writes; no rule of the domain here --- */
 
-static int apply_locked(mem_store *st, const booking_store_change *c, size_t *failed)
+/* What apply allocates before it takes the lock; what the change does not take is freed after. */
+typedef struct apply_prep {
+	booking_reservation *insert; /* the row of c->insert */
+	mem_idem *key;               /* the row of c->key */
+	booking_seat_ref **seats;    /* the new seat array of c->reservation */
+} apply_prep;
+
+static int apply_prepare(apply_prep *pp, const booking_store_change *c)
+{
+	const booking_store_reservation_set *set = c->reservation;
+	if (c->seat_write_count && (!c->seat_writes || !c->showtime_id))
+		return mem_missing_arg("seat writes: showtime_id and seat_writes");
+	if (c->insert && c->insert->seat_count && !c->insert->seats)
+		return mem_missing_arg("insert seats");
+	if (c->key && (!c->key->user_id || !c->key->key || !c->key->reservation_id))
+		return mem_missing_arg("key: user_id, key and reservation_id");
+	int rc = c->insert ? booking_reservation_copy(&pp->insert, c->insert) : 0;
+	void **refs = NULL;
+	if (rc == 0 && set && set->seats && set->seat_count &&
+	    (rc = booking_record_array_new(&refs, set->seat_count, sizeof **pp->seats)) == 0) {
+		pp->seats = (booking_seat_ref **)refs;
+		for (size_t i = 0; i < set->seat_count; i++)
+			*pp->seats[i] = *set->seats[i];
+	}
+	if (rc == 0 && c->key) {
+		static const size_t off[5] = {offsetof(mem_idem, key), offsetof(mem_idem, v.key),
+		                              offsetof(mem_idem, v.user_id), offsetof(mem_idem, request_hash),
+		                              offsetof(mem_idem, v.payment_id)};
+		const char *strs[5] = {c->key->user_id, c->key->key, c->key->user_id, c->key->request_hash,
+		                       c->key->reservation_id};
+		if (!(pp->key = mem_pack(sizeof *pp->key, 5, strs, off, true)))
+			return booking_error_oom();
+		pp->key->v.completed = true; /* a hold's record names its reservation from the start */
+	}
+	return rc;
+}
+
+/* Whether seat `seat` (NULL: the showtime has none) is as seat write `w` expects at `now`; -1: unknown expectation. */
+static int seat_as_expected(const mem_seat *seat, const booking_store_seat_write *w, int64_t now)
+{
+	if (w->expect != BOOKING_SEAT_EXPECT_CLAIMABLE && w->expect != BOOKING_SEAT_EXPECT_STATUS)
+		return -1;
+	if (!seat)
+		return 0;
+	if (w->expect == BOOKING_SEAT_EXPECT_CLAIMABLE)
+		return booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
+	return seat->s.status == w->expect_status &&
+	       strcmp(seat->s.reservation_id, w->expect_reservation ? w->expect_reservation : "") == 0;
+}
+
+/* The reservation `id`: stored, or the one this change inserts. */
+static booking_reservation *booking_of(mem_store *st, const char *id, booking_reservation *inserted)
+{
+	booking_reservation *b = mem_find(&st->bookings, id);
+	return b || !id || !inserted || strcmp(inserted->id, id) != 0 ? b : inserted;
+}
+
+static int check_guards(mem_store *st, const booking_store_change *c, size_t *failed)
 {
 	for (size_t i = 0; i < c->guard_count; i++) {
 		const booking_store_guard *g = &c->guards[i];
@@ -215,20 +297,111 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
 		}
 	}
-	booking_reservation *b = c->reservation ? mem_find(&st->bookings, c->reservation->id) : NULL;
-	booking_reservation *sb = c->seats ? mem_find(&st->bookings, c->seats->reservation_id) : NULL;
+	for (size_t i = 0; i < c->seat_write_count; i++) {
+		const booking_store_seat_write *w = &c->seat_writes[i];
+		const mem_seat *seat = w->label ? map_get(&st->seats, c->showtime_id, w->label) : NULL;
+		int as_expected = seat_as_expected(seat, w, c->now);
+		if (as_expected < 0)
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: unknown seat expectation %d",
+			                         (int)w->expect);
+		if (!as_expected) {
+			if (failed)
+				*failed = c->guard_count + i;
+			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's seat write %zu does not hold", i);
+		}
+	}
+	return 0;
+}
+
+/* A key that (user, key) of a payment start or of a hold would take twice. */
+static bool key_taken(mem_store *st, const booking_store_change *c)
+{
+	const booking_store_key_record *k = c->key;
+	return k && (map_get(&st->idem.index, k->user_id, k->key) ||
+	             (c->start && c->start->user_id && c->start->idempotency_key &&
+	              strcmp(c->start->user_id, k->user_id) == 0 && strcmp(c->start->idempotency_key, k->key) == 0));
+}
+
+/*
+ * Write the reservation set `set` on row `b`; new seats are those `pp` prepared, the old array is retired (kept
+ * until the store is freed: a list may still be reading it, see memory_store.h).
+ */
+static void reservation_write(mem_store *st, booking_reservation *b, const booking_store_reservation_set *set,
+                              apply_prep *pp)
+{
+	b->status = set->status;
+	b->saga = set->saga;
+	b->version++;
+	b->updated_at = set->updated_at;
+	if (set->expires_at > 0)
+		b->expires_at = set->expires_at;
+	if (set->seats) {
+		if (b->seats)
+			mem_items_add(&st->retired, b->seats);
+		b->seats = pp->seats;
+		b->seat_count = pp->seats ? set->seat_count : 0;
+		b->total_amount = set->total_amount;
+		pp->seats = NULL;
+	}
+}
+
+static void seat_write(mem_seat *seat, const booking_store_seat_write *w)
+{
+	seat->s.status = w->status;
+	mem_copy_text(seat->s.reservation_id, sizeof seat->s.reservation_id, w->reservation_id);
+	seat->s.hold_until = w->hold_until;
+	mem_copy_text(seat->s.note, sizeof seat->s.note, w->note);
+	seat->s.version++;
+}
+
+static int apply_locked(mem_store *st, const booking_store_change *c, size_t *failed, apply_prep *pp)
+{
+	int rc = check_guards(st, c, failed);
+	if (rc < 0)
+		return rc;
+	booking_reservation *ins = pp->insert;
+	if (ins && mem_find(&st->bookings, ins->id))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", ins->id);
+	if (key_taken(st, c))
+		return booking_error_set(BOOKING_EEXISTS, NULL, "this idempotency key has a record");
+	booking_reservation *b = c->reservation ? booking_of(st, c->reservation->id, ins) : NULL;
+	booking_reservation *sb = c->seats ? booking_of(st, c->seats->reservation_id, ins) : NULL;
 	if ((c->reservation && !b) || (c->seats && !sb))
 		return booking_store_not_found(BOOKING_ERESERVATION_NOT_FOUND);
 	booking_payment *pay = c->payment ? mem_find(&st->payments, c->payment->id) : NULL;
 	if (c->payment && !pay)
 		return booking_store_not_found(BOOKING_EPAYMENT_NOT_FOUND);
 	mem_payment *of_idem = c->idempotency ? mem_find(&st->payments, c->idempotency->payment_id) : NULL;
+
+	/* everything the writes need, allocated: from here on nothing fails */
 	mem_payment *started = NULL;
-	int rc = c->start ? payment_start_prepare(st, c->start, &started) : 0;
+	rc = c->start ? payment_start_prepare(st, c->start, &started) : 0;
+	if (rc == 0 && ((ins && mem_table_reserve(&st->bookings, 1) < 0) ||
+	                (pp->key && (mem_table_reserve(&st->idem, started ? 2 : 1) < 0 ||
+	                             mem_items_reserve(&st->hold_keys, 1) < 0)) ||
+	                (b && c->reservation->seats && b->seats && mem_items_reserve(&st->retired, 1) < 0)))
+		rc = booking_error_oom();
 	if (rc < 0 || (rc = mem_ev_batch_prepare(st, c->events, c->event_count)) < 0) {
 		booking_free(started);
 		return rc;
 	}
+
+	/* the writes, in the order of store.h */
+	if (ins) {
+		mem_table_add(&st->bookings, ins->id, ins);
+		pp->insert = NULL;
+	}
+	if (pp->key) {
+		mem_table_add(&st->idem, pp->key->key, pp->key);
+		mem_items_add(&st->hold_keys, pp->key);
+		pp->key = NULL;
+	}
+	if (started) {
+		mem_table_add(&st->idem, started->idem.key, &started->idem);
+		mem_table_add(&st->payments, started->p.id, started);
+	}
+	if (b)
+		reservation_write(st, b, c->reservation, pp);
 	for (size_t i = 0; sb && i < sb->seat_count; i++) {
 		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i]->label);
 		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.reservation_id, sb->id) != 0)
@@ -240,12 +413,9 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 			seat->s.reservation_id[0] = '\0';
 		seat->s.version++;
 	}
-	if (b) {
-		b->status = c->reservation->status;
-		b->saga = c->reservation->saga;
-		b->version++;
-		b->updated_at = c->reservation->updated_at;
-	}
+	for (size_t i = 0; i < c->seat_write_count; i++)
+		if (c->seat_writes[i].write)
+			seat_write(map_get(&st->seats, c->showtime_id, c->seat_writes[i].label), &c->seat_writes[i]);
 	if (pay) {
 		pay->status = c->payment->status;
 		if (c->payment->gateway_ref)
@@ -260,10 +430,6 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 		of_idem->idem.v.completed = true;
 		of_idem->idem.replay_error = c->idempotency->replay_error;
 	}
-	if (started) {
-		mem_table_add(&st->idem, started->idem.key, &started->idem);
-		mem_table_add(&st->payments, started->p.id, started);
-	}
 	mem_ev_batch_commit(st, c->event_count);
 	return 0;
 }
@@ -273,9 +439,16 @@ static int apply(size_t *failed_guard_out, booking_store *base, const booking_st
 	mem_store *st = mem_impl(base);
 	if (!change)
 		return mem_missing_arg("change");
-	pthread_mutex_lock(&st->mu);
-	int rc = apply_locked(st, change, failed_guard_out);
-	pthread_mutex_unlock(&st->mu);
+	apply_prep pp = {NULL, NULL, NULL};
+	int rc = apply_prepare(&pp, change);
+	if (rc == 0) {
+		pthread_mutex_lock(&st->mu);
+		rc = apply_locked(st, change, failed_guard_out, &pp);
+		pthread_mutex_unlock(&st->mu);
+	}
+	booking_reservation_free(pp.insert);
+	booking_free(pp.key);
+	booking_free(pp.seats);
 	return rc;
 }
 
@@ -361,7 +534,7 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 }
 
 const booking_store_ledger mem_store_ledger = {
-	.version = 1 /* ledger version 2: the box office, not yet */,
+	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = hold,
 	.reservation_get = reservation_get,
 	.reservation_list_by_user = reservation_list_by_user,
@@ -371,4 +544,5 @@ const booking_store_ledger mem_store_ledger = {
 	.payment_get = payment_get,
 	.payment_list_by_status = payment_list_by_status,
 	.payment_attempts = payment_attempts,
+	.reservation_list_by_showtime = reservation_list_by_showtime,
 };

@@ -12,11 +12,12 @@
  * Rows are kept in the layout the public booking_*_free() expect, so a
  * row is made, handed out and freed by <booking/sys/records.h> and those
  * functions. Records are never deleted and the immutable parts of a
- * record (ids, strings, a reservation's seat list, catalog entries) never
- * change once stored, so list members copy plain structs (borrowing those
- * strings) under the mutex and call the callbacks after releasing it: a
- * callback may call back into the store; a get copies its row under the
- * mutex (MEM_GET).
+ * record (ids, strings, catalog entries) never change once stored; a
+ * reservation's seat list is replaced (a change of seats) but the old one
+ * is kept until the store is freed (`retired`). So list members copy plain
+ * structs (borrowing those strings and arrays) under the mutex and call the
+ * callbacks after releasing it: a callback may call back into the store; a
+ * get copies its row under the mutex (MEM_GET).
  *
  * SPDX-License-Identifier: MIT
  */
@@ -110,7 +111,7 @@ typedef struct mem_store {
 	table seat_rows;  /* mem_seats by showtime id, in the order of showtimes */
 	table bookings;   /* booking_reservation */
 	table payments;   /* mem_payment */
-	table idem;       /* mem_idem by user "\n" key (owned by payments) */
+	table idem;       /* mem_idem by user "\n" key (owned by payments, or by hold_keys) */
 	table events;     /* booking_event_record by id, its strings in its block; items[i] has position i + 1 */
 	map aggs;         /* the newest event of each aggregate id */
 	table inbox;      /* mem_inbox */
@@ -123,6 +124,9 @@ typedef struct mem_store {
 	table users;      /* mem_user by id */
 	map users_by_email; /* mem_user by normalised email (owned by users) */
 	map revoked;      /* mem_revoked by jti, owned; expired ones purged on revoke */
+	/* ledger version 2 */
+	table hold_keys;  /* mem_idem of holds, one block each (items only: idem indexes them) */
+	table retired;    /* replaced seat arrays of reservations (items only), freed with the store */
 } mem_store;
 
 /* --- inline helpers --------------------------------------------------- */
@@ -167,6 +171,13 @@ static inline int mem_cmp_at(int64_t a, int64_t b, const char *ida, const char *
 
 /** Room for `extra` more rows (index and items); -1 when out of memory, nothing changed. */
 int mem_table_reserve(table *t, size_t extra);
+/** Room for `extra` more items (not in the index: a table that only owns blocks); -1 when out of memory. */
+int mem_items_reserve(table *t, size_t extra);
+/** Append an item (no index entry); only after mem_items_reserve(), so it cannot fail. */
+static inline void mem_items_add(table *t, void *val)
+{
+	t->items[t->len++] = val;
+}
 /** Free the index and the item array, and with `rows` every row (booking_free()). */
 void mem_table_free(table *t, bool rows);
 /** Add a row under `key`; only after mem_table_reserve(), so it cannot fail. */

@@ -11,8 +11,11 @@
 
 int mem_table_reserve(table *t, size_t extra)
 {
-	if (map_reserve(&t->index, extra) < 0)
-		return -1;
+	return map_reserve(&t->index, extra) < 0 ? -1 : mem_items_reserve(t, extra);
+}
+
+int mem_items_reserve(table *t, size_t extra)
+{
 	if (t->len + extra <= t->cap)
 		return 0;
 	size_t cap = t->cap ? t->cap : 16;
@@ -156,10 +159,10 @@ static void st_free(booking_store *base)
 		booking_showtime_free(st->showtimes.items[i]);
 	for (size_t i = 0; i < st->bookings.len; i++)
 		booking_reservation_free(st->bookings.items[i]);
-	table *tables[] = {&st->movies,    &st->theaters, &st->screens, &st->showtimes, &st->bookings, &st->idem,
-	                   &st->seat_rows, &st->payments, &st->events,  &st->inbox,     &st->dead,     &st->cursors,
-	                   &st->users};
-	/* the first five are freed above, an idempotency record with its payment */
+	table *tables[] = {&st->movies,    &st->theaters, &st->screens,   &st->showtimes, &st->bookings,
+	                   &st->idem,      &st->seat_rows, &st->payments, &st->events,    &st->inbox,
+	                   &st->dead,      &st->cursors,  &st->users,    &st->hold_keys, &st->retired};
+	/* the first five are freed above, an idempotency record with its payment or in hold_keys */
 	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
 		mem_table_free(tables[i], i >= 6);
 	map_clear(&st->seats);

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 6
+#define PG_SCHEMA_VERSION 7
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
@@ -77,7 +77,7 @@ _Static_assert(offsetof(pg_store, driver) == offsetof(sql_store, driver), "pg_st
 extern const sql_driver pg_sql_driver;
 
 /* The most arguments of a statement. */
-#define PG_MAX_PARAMS 48
+#define PG_MAX_PARAMS 80
 
 /* --- results ----------------------------------------------------------- */
 

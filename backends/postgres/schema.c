@@ -12,8 +12,9 @@
  * exception: what a later version drops may be taken out of an earlier one
  * (version 1 lost the functions version 4 drops, versions 1 and 3 the
  * indexes version 5 drops, versions 1 and 2 the functions version 6
- * drops), since every missing version is applied in the one transaction
- * and no database is ever seen between them.
+ * drops, version 4 the booking_apply() version 7 replaces), since every
+ * missing version is applied in the one transaction and no database is
+ * ever seen between them.
  *
  * The tables live in the first schema of the session's search_path
  * (libpq `options=-csearch_path=NAME` in the URL selects one); it is
@@ -27,7 +28,7 @@
  * back. The other writes are single statements (sql/sql.h). None compares
  * a booking or payment status: the
  * core hands over the states to write and the values to compare
- * (booking_apply, version 4), and a hold's claim tests seats with
+ * (booking_apply, version 7), and a hold's claim tests seats with
  * BOOKING_SEAT_CLAIMABLE_SQL (tests/hardening/check_backend_states.py
  * fails on a state in backends/). Version 1 created the functions that
  * decided too (booking_transition, booking_pay_begin, booking_pay_finish,
@@ -302,76 +303,12 @@ static const char *const SCHEMA_V3[] = {
 
 /*
  * Version 4: the generic apply of a change the core decided (store.h,
- * booking_store_change). It knows no state of the domain: it compares the
- * guards with the given values (g_kind 1: a booking's version, 2: a
- * payment's status, 3: every seat of a booking is its and in a status,
- * 4: a user has no idempotency record for a key),
- * returns the 1-based index of the first that fails,
- * and otherwise writes what it is given. One round trip.
+ * booking_store_change), booking_apply(). Version 7 replaces it with the
+ * one that also writes seats, inserts a reservation and a hold's key (see
+ * there), so this version no longer creates it: a database that version 4
+ * left has it and version 7 drops it.
  */
 static const char *const SCHEMA_V4[] = {
-	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
-	" b_id text, b_status smallint, b_saga smallint, b_updated bigint,"
-	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
-	" p_id text, p_status smallint, p_gateway_ref text, p_failure text, p_refunded bigint, p_updated bigint,"
-	" i_payment text, i_replay integer,"
-	" n_id text, n_booking text, n_user text, n_status smallint, n_amount bigint, n_currency text, n_last4 text,"
-	" n_gateway_ref text, n_failure text, n_refunded bigint, n_created bigint, n_updated bigint,"
-	" n_key text, n_hash text,"
-	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
-	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE sb bookings%ROWTYPE; n integer;"
-	" BEGIN"
-	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
-	"   IF g_kind[i] = 1 THEN"
-	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
-	"    IF NOT FOUND THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 2 THEN"
-	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
-	"    IF NOT FOUND THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 3 THEN"
-	"    SELECT * INTO sb FROM bookings WHERE id = g_id[i];"
-	"    IF NOT FOUND THEN RETURN i; END IF;"
-	"    SELECT count(*) INTO n FROM (SELECT 1 FROM showtime_seats WHERE showtime_id = sb.showtime_id"
-	"     AND label = ANY (sb.seats) AND status = g_value[i] AND booking_id = sb.id ORDER BY label FOR UPDATE) x;"
-	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 4 THEN"
-	"    PERFORM 1 FROM idempotency_keys WHERE user_id = g_id[i] AND key = g_key[i];"
-	"    IF FOUND THEN RETURN i; END IF;"
-	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
-	"   END IF;"
-	"  END LOOP;"
-	"  IF n_id IS NOT NULL THEN"
-	"   INSERT INTO payments (id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref,"
-	"    failure_code, refunded_amount, created_at, updated_at)"
-	"   VALUES (n_id, n_booking, n_user, n_status, n_amount, n_currency, n_last4, n_gateway_ref, n_failure,"
-	"    n_refunded, n_created, n_updated);"
-	"   INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, created_at)"
-	"   VALUES (n_user, n_key, n_hash, n_id, n_created);"
-	"  END IF;"
-	"  IF b_id IS NOT NULL THEN"
-	"   UPDATE bookings SET status = b_status, saga = b_saga, version = version + 1, updated_at = b_updated"
-	"   WHERE id = b_id;"
-	"  END IF;"
-	"  IF s_booking IS NOT NULL THEN"
-	"   SELECT * INTO sb FROM bookings WHERE id = s_booking;"
-	"   IF FOUND THEN"
-	"    PERFORM booking_seats_set(sb.id, sb.showtime_id, sb.seats, s_from, s_to,"
-	"     CASE WHEN s_to = 0 THEN 0 ELSE s_hold_until END);"
-	"   END IF;"
-	"  END IF;"
-	"  IF p_id IS NOT NULL THEN"
-	"   UPDATE payments SET status = p_status, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
-	"    failure_code = coalesce(p_failure, failure_code),"
-	"    refunded_amount = CASE WHEN p_refunded < 0 THEN refunded_amount ELSE p_refunded END, updated_at = p_updated"
-	"   WHERE id = p_id;"
-	"  END IF;"
-	"  IF i_payment IS NOT NULL THEN"
-	"   UPDATE idempotency_keys SET completed = true, replay_error = i_replay WHERE payment_id = i_payment;"
-	"  END IF;"
-	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
-	"  RETURN 0;"
-	" END $f$;",
 	/* the core decides cancel, expire, a payment's outcome and refunds now (apply): the functions that did go */
 	"DROP FUNCTION IF EXISTS booking_transition(text, smallint, bigint, text[], text[], text[], text[], bigint[], text[],"
 	" text[], text[]);",
@@ -421,9 +358,199 @@ static const char *const SCHEMA_V6[] = {
 	NULL,
 };
 
+/*
+ * Version 7: the box office (catalog and ledger version 2, sys/store.h).
+ *
+ * A screen keeps each seat's column (aisles counted) beside its label and
+ * category; a screen of an earlier version has none (NULL: every column
+ * 0, the core falls back to the seat numbers). A seat row may be BLOCKED
+ * (3) and keeps the note a seat write gave it (a block's reason). The
+ * door list of a showtime (reservation_list_by_showtime) pages newest
+ * first as a user's list does, on an index of its own.
+ *
+ * booking_apply() takes the change of ledger version 2: after the guards
+ * (as version 4's: g_kind 1 a booking's version, 2 a payment's status,
+ * 3 every seat of a booking is its and in a status, 4 a user has no
+ * idempotency record for a key) it locks the seats of the seat writes in
+ * label order and checks each one's expectation (w_expect 1: claimable at
+ * w_now, BOOKING_SEAT_CLAIMABLE_SQL; 2: the given status and holder, ''
+ * none), returning the 1-based index of the first that fails, guards first
+ * (seat write i is guard_count + i + 1). Then it writes, in store.h's
+ * order: the new reservation and the hold's key (a duplicate id or (user,
+ * key) raises 23505: the call is rolled back, BOOKING_EEXISTS), the
+ * payment start, the reservation set (with its expiry, seats and total
+ * when given), the seat move, the seat writes, the payment, the
+ * idempotency completion, the events. It compares only what it is given
+ * and names no state. One round trip. Its parts are functions of their
+ * own (booking_guards, booking_seats_check, booking_seats_write): one C
+ * string literal holds at most 4095 bytes.
+ *
+ * Seats are locked in label order, as the hold locks them: a kind-3 guard
+ * locks its booking's seats together with the seat writes' (of the same
+ * showtime), and the seat check locks the seat writes' with the seat
+ * move's. So the seats a change touches (of one kind-3 guard, its seat
+ * writes, its move) are locked in one label-ordered pass, and two changes,
+ * or a change and a hold, queue instead of deadlocking. (Two kind-3
+ * guards of different reservations lock one after the other; the core
+ * never gives such a change, and a deadlock would be retried.)
+ *
+ * Idempotent, like every version (a test replays it on a database that
+ * has it): each statement checks or replaces what it makes.
+ */
+static const char *const SCHEMA_V7[] = {
+	"ALTER TABLE screens ADD COLUMN IF NOT EXISTS seat_columns integer[];",
+	"ALTER TABLE showtime_seats ADD COLUMN IF NOT EXISTS " SQL_SCHEMA_SEAT_NOTE ";",
+	/* the seat status domain gains BLOCKED: version 1's constraint (PostgreSQL named it so), again */
+	"ALTER TABLE showtime_seats DROP CONSTRAINT IF EXISTS showtime_seats_status_check;",
+	"ALTER TABLE showtime_seats ADD CONSTRAINT showtime_seats_status_check " SQL_SCHEMA_SEAT_STATUSES ";",
+	"CREATE INDEX IF NOT EXISTS bookings_showtime ON bookings (showtime_id, created_at DESC, id DESC);",
+	/* version 4's signature */
+	"DROP FUNCTION IF EXISTS booking_apply(smallint[], text[], bigint[], text[], text, smallint, smallint, bigint,"
+	" text, smallint, smallint, bigint, text, smallint, text, text, bigint, bigint, text, integer, text, text, text,"
+	" smallint, bigint, text, text, text, text, bigint, bigint, bigint, text, text, text[], text[], text[], text[],"
+	" bigint[], text[], text[], text[]);",
+	/* the guards, in order: 0, or the 1-based index of the first that fails; p_seats: see kind 3 */
+	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
+	" p_showtime text, p_seats text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE sb bookings%ROWTYPE; n integer;"
+	" BEGIN"
+	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
+	"   IF g_kind[i] = 1 THEN"
+	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 2 THEN"
+	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 3 THEN" /* the booking's seats locked with the seat writes' (p_seats, of p_showtime) */
+	"    SELECT * INTO sb FROM bookings WHERE id = g_id[i];"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"    SELECT count(*) FILTER (WHERE x.label = ANY (sb.seats) AND x.status = g_value[i] AND x.booking_id = sb.id)"
+	"    INTO n FROM (SELECT s.label, s.status, s.booking_id FROM showtime_seats s"
+	"     WHERE s.showtime_id = sb.showtime_id AND s.label = ANY (sb.seats"
+	"      || CASE WHEN sb.showtime_id = p_showtime THEN p_seats ELSE '{}' END)"
+	"     ORDER BY s.label FOR UPDATE) x;"
+	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 4 THEN"
+	"    PERFORM 1 FROM idempotency_keys WHERE user_id = g_id[i] AND key = g_key[i];"
+	"    IF FOUND THEN RETURN i; END IF;"
+	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
+	"   END IF;"
+	"  END LOOP;"
+	"  RETURN 0;"
+	" END $f$;",
+	/*
+	 * Lock the seats p_label of a showtime, with those of booking p_move
+	 * (the change's seat move, NULL: none) when it is of the showtime, in
+	 * label order; then check each of p_label: 0, or the 1-based index of
+	 * the first that fails.
+	 */
+	"CREATE OR REPLACE FUNCTION booking_seats_check(p_showtime text, p_now bigint, p_move text, p_label text[],"
+	" p_expect smallint[], p_expect_status smallint[], p_expect_holder text[]) RETURNS bigint"
+	" LANGUAGE plpgsql AS $f$"
+	" DECLARE bad bigint; moved text[];"
+	" BEGIN"
+	"  IF p_move IS NOT NULL THEN"
+	"   SELECT seats INTO moved FROM bookings WHERE id = p_move AND showtime_id = p_showtime;"
+	"  END IF;"
+	"  PERFORM 1 FROM showtime_seats WHERE showtime_id = p_showtime"
+	"   AND label = ANY (p_label || coalesce(moved, '{}')) ORDER BY label FOR UPDATE;"
+	/* the rows are locked: this statement's snapshot has their last committed versions */
+	"  SELECT min(u.o) INTO bad FROM unnest(p_label, p_expect, p_expect_status, p_expect_holder) WITH ORDINALITY"
+	"   AS u(label, expect, expect_status, expect_holder, o)"
+	"   LEFT JOIN showtime_seats s ON s.showtime_id = p_showtime AND s.label = u.label"
+	"  WHERE s.label IS NULL OR NOT CASE WHEN u.expect = 1 THEN " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
+	"   ELSE s.status = u.expect_status AND coalesce(s.booking_id, '') = coalesce(u.expect_holder, '') END;"
+	"  RETURN coalesce(bad, 0);"
+	" END $f$;",
+	/* Write the seats p_label of a showtime whose p_write is true (booking_apply() has them locked). */
+	"CREATE OR REPLACE FUNCTION booking_seats_write(p_showtime text, p_label text[], p_write boolean[],"
+	" p_status smallint[], p_holder text[], p_hold_until bigint[], p_note text[]) RETURNS void"
+	" LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  UPDATE showtime_seats s SET status = u.new_status, booking_id = nullif(u.holder, ''),"
+	"   hold_until = u.hold_until, note = coalesce(u.note, ''), version = s.version + 1"
+	"  FROM unnest(p_label, p_write, p_status, p_holder, p_hold_until, p_note)"
+	"   AS u(label, write, new_status, holder, hold_until, note)"
+	"  WHERE s.showtime_id = p_showtime AND s.label = u.label AND u.write;"
+	" END $f$;",
+	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
+	" b_id text, b_status smallint, b_saga smallint, b_updated bigint, b_expires bigint, b_seats text[],"
+	" b_total bigint,"
+	" s_booking text, s_from smallint, s_to smallint, s_hold_until bigint,"
+	" p_id text, p_status smallint, p_gateway_ref text, p_failure text, p_refunded bigint, p_updated bigint,"
+	" i_payment text, i_replay integer,"
+	" n_id text, n_booking text, n_user text, n_status smallint, n_amount bigint, n_currency text, n_last4 text,"
+	" n_gateway_ref text, n_failure text, n_refunded bigint, n_created bigint, n_updated bigint,"
+	" n_key text, n_hash text,"
+	" w_showtime text, w_now bigint, w_label text[], w_expect smallint[], w_expect_status smallint[],"
+	" w_expect_holder text[], w_write boolean[], w_status smallint[], w_holder text[], w_hold_until bigint[],"
+	" w_note text[],"
+	" r_id text, r_user text, r_showtime text, r_status smallint, r_saga smallint, r_seats text[], r_total bigint,"
+	" r_currency text, r_created bigint, r_expires bigint, r_updated bigint, r_version bigint,"
+	" k_user text, k_key text, k_hash text, k_reservation text,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE sb bookings%ROWTYPE; bad bigint; writes text[] := coalesce(w_label, '{}');"
+	" BEGIN"
+	"  bad := booking_guards(g_kind, g_id, g_value, g_key, w_showtime, writes);"
+	"  IF bad > 0 THEN RETURN bad; END IF;"
+	"  IF cardinality(writes) > 0 THEN"
+	"   bad := booking_seats_check(w_showtime, w_now, s_booking, writes, w_expect, w_expect_status, w_expect_holder);"
+	"   IF bad > 0 THEN RETURN coalesce(array_length(g_kind, 1), 0) + bad; END IF;"
+	"  END IF;"
+	"  IF r_id IS NOT NULL THEN"
+	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
+	"    created_at, expires_at, updated_at, version)"
+	"   VALUES (r_id, r_user, r_showtime, r_status, r_saga, r_seats, r_total, r_currency, r_created,"
+	"    r_expires, r_updated, r_version);"
+	"  END IF;"
+	"  IF k_user IS NOT NULL THEN"
+	"   INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)"
+	"   VALUES (k_user, k_key, k_hash, k_reservation, true, 0, w_now);"
+	"  END IF;"
+	"  IF n_id IS NOT NULL THEN"
+	"   INSERT INTO payments (id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref,"
+	"    failure_code, refunded_amount, created_at, updated_at)"
+	"   VALUES (n_id, n_booking, n_user, n_status, n_amount, n_currency, n_last4, n_gateway_ref, n_failure,"
+	"    n_refunded, n_created, n_updated);"
+	"   INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, created_at)"
+	"   VALUES (n_user, n_key, n_hash, n_id, n_created);"
+	"  END IF;"
+	"  IF b_id IS NOT NULL THEN"
+	"   UPDATE bookings SET status = b_status, saga = b_saga, version = version + 1, updated_at = b_updated,"
+	"    expires_at = CASE WHEN b_expires > 0 THEN b_expires ELSE expires_at END,"
+	"    seats = coalesce(b_seats, seats),"
+	"    total_amount = CASE WHEN b_seats IS NULL THEN total_amount ELSE b_total END"
+	"   WHERE id = b_id;"
+	"  END IF;"
+	"  IF s_booking IS NOT NULL THEN"
+	"   SELECT * INTO sb FROM bookings WHERE id = s_booking;"
+	"   IF FOUND THEN"
+	"    PERFORM booking_seats_set(sb.id, sb.showtime_id, sb.seats, s_from, s_to,"
+	"     CASE WHEN s_to = 0 THEN 0 ELSE s_hold_until END);"
+	"   END IF;"
+	"  END IF;"
+	"  IF cardinality(writes) > 0 THEN"
+	"   PERFORM booking_seats_write(w_showtime, writes, w_write, w_status, w_holder, w_hold_until, w_note);"
+	"  END IF;"
+	"  IF p_id IS NOT NULL THEN"
+	"   UPDATE payments SET status = p_status, gateway_ref = coalesce(p_gateway_ref, gateway_ref),"
+	"    failure_code = coalesce(p_failure, failure_code),"
+	"    refunded_amount = CASE WHEN p_refunded < 0 THEN refunded_amount ELSE p_refunded END, updated_at = p_updated"
+	"   WHERE id = p_id;"
+	"  END IF;"
+	"  IF i_payment IS NOT NULL THEN"
+	"   UPDATE idempotency_keys SET completed = true, replay_error = i_replay WHERE payment_id = i_payment;"
+	"  END IF;"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  RETURN 0;"
+	" END $f$;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
-	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6,
+	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
 };
 
 /*

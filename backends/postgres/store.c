@@ -168,7 +168,8 @@ static int pg_clock_now(int64_t *now_ms_out, booking_store *base)
 	return 0;
 }
 
-static const booking_store_ledger pg_store_ledger = SQL_LEDGER(pg_hold, pg_apply);
+/* catalog and ledger version 2 (the box office): schema version 7 and its booking_apply() */
+static const booking_store_ledger pg_store_ledger = SQL_LEDGER(BOOKING_STORE_LEDGER_VERSION, pg_hold, pg_apply);
 
 int booking__pg_store_new(booking_store **out, const char *url)
 {
@@ -187,7 +188,7 @@ int booking__pg_store_new(booking_store **out, const char *url)
 		booking_free(libpq_url);
 		return booking_error_oom();
 	}
-	sql_store_init((sql_store *)st, &pg_sql_driver, &pg_store_ledger, st_free);
+	sql_store_init((sql_store *)st, &pg_sql_driver, BOOKING_STORE_CATALOG_VERSION, &pg_store_ledger, st_free);
 	st->parent.clock_now = pg_clock_now;
 	st->url = libpq_url;
 	rc = build_params(st, &set);

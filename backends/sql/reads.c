@@ -277,16 +277,23 @@ static void release(const rec_type *t, void *rec, bool dup)
 	}
 }
 
+/* The labels (column 4), categories (5) and columns (6: maybe fewer, the rest stay 0), in the same order. */
 static int screen_seats(const sql_rows *r, void *rec)
 {
 	booking_screen *sc = rec;
-	void **seats = NULL;
+	void **seats = NULL, **columns = NULL;
+	size_t ncolumns = 0;
 	int rc = sql_json_items(r, 4, &seats, &sc->seat_count, sizeof(booking_seat), 0, sizeof sc->seats[0]->label);
 
+	sc->seats = (booking_seat **)seats;
 	if (rc == 0 && seats != NULL)
 		rc = sql_json_items(r, 5, &seats, &sc->seat_count, sizeof(booking_seat), offsetof(booking_seat, category),
 		                    sizeof sc->seats[0]->category);
-	sc->seats = (booking_seat **)seats;
+	if (rc == 0 && seats != NULL)
+		rc = sql_json_items(r, 6, &columns, &ncolumns, sizeof(int64_t), 0, 0);
+	for (size_t i = 0; rc == 0 && columns != NULL && i < ncolumns && i < sc->seat_count; i++)
+		sc->seats[i]->column = (int)*(const int64_t *)columns[i];
+	booking_free(columns);
 	return rc;
 }
 
@@ -369,8 +376,9 @@ static const col screen_cols[] = {SCREEN(id, 'c'), SCREEN(theater_id, 'c'), SCRE
 static const col showtime_cols[] = {SHOWTIME(id, 'c'),        SHOWTIME(movie_id, 'c'), SHOWTIME(screen_id, 'c'),
                                     SHOWTIME(starts_at, 'i'), SHOWTIME(currency, 'c'), SHOWTIME(status, 'i'),
                                     SHOWTIME(created_at, 'i')};
-static const col seat_cols[] = {SEAT(label, 'c'),       SEAT(category, 'c'),   SEAT(status, 'i'),
-                                SEAT(reservation_id, 'c'),  SEAT(hold_until, 'i'), SEAT(version, 'i')};
+static const col seat_cols[] = {SEAT(label, 'c'),          SEAT(category, 'c'),   SEAT(status, 'i'),
+                                SEAT(reservation_id, 'c'), SEAT(hold_until, 'i'), SEAT(version, 'i'),
+                                SEAT(note, 'c')};
 static const col booking_cols[] = {BOOKING(id, 'c'),         BOOKING(user_id, 'c'),    BOOKING(showtime_id, 'c'),
                                    BOOKING(status, 'i'),     BOOKING(saga, 'i'),       SKIP, SKIP,
                                    BOOKING(total_amount, 'i'), BOOKING(currency, 'c'), BOOKING(created_at, 'i'),
@@ -573,6 +581,23 @@ int sql_reservation_list_by_status(booking_store *st, booking_reservation_status
 	if (max == 0)
 		return 0;
 	return each(st, SQLQ_BOOKING_BY_STATUS, a, 3, &booking_t, (sql_fn)cb, payload);
+}
+
+int sql_reservation_list_by_showtime(booking_store *st, const char *showtime_id, booking_reservation_status status,
+                                     int64_t after_created_at, const char *after_id, size_t max,
+                                     booking_store_reservation_cb cb, void *payload)
+{
+	const sql_arg first[] = {SQL_T(showtime_id), SQL_I(status), SQL_I(clamp(max))};
+	const sql_arg after[] = {SQL_T(showtime_id), SQL_I(status), SQL_I(after_created_at), SQL_T(after_id),
+	                         SQL_I(clamp(max))};
+
+	if (showtime_id == NULL)
+		return sql_missing("showtime_id");
+	if (max == 0)
+		return 0;
+	if (after_id != NULL)
+		return each(st, SQLQ_BOOKING_BY_SHOWTIME_AFTER, after, 5, &booking_t, (sql_fn)cb, payload);
+	return each(st, SQLQ_BOOKING_BY_SHOWTIME, first, 3, &booking_t, (sql_fn)cb, payload);
 }
 
 int sql_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id, const char *key)

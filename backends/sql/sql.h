@@ -45,7 +45,8 @@
 #define SQL_PAYMENT_COLUMNS                                                                                    \
 	"id, booking_id, user_id, status, amount, currency, card_last4, gateway_ref, failure_code, "          \
 	"refunded_amount, created_at, updated_at"
-#define SQL_SEAT_COLUMNS "label, category, status, booking_id, hold_until, version"
+/* A seat row of showtime_seats AS s; its note (catalog version 2) is the dialect's SEAT_NOTE. */
+#define SQL_SEAT_COLUMNS(D) "s.label, s.category, s.status, s.booking_id, s.hold_until, s.version, " D(SEAT_NOTE)
 #define SQL_BOOKINGS(D)                                                                                        \
 	"SELECT id, user_id, showtime_id, status, saga, " D(BOOKING_SEATS) ", total_amount, currency, created_at, " \
 	"expires_at, updated_at, version FROM bookings AS b"
@@ -65,7 +66,7 @@
 	X(SHOWTIME_LIST_ALL, SQL_SHOWTIMES(D) " ORDER BY starts_at, " D(TIE))                                  \
 	X(SHOWTIME_LIST_MOVIE, SQL_SHOWTIMES(D) " WHERE movie_id = $1 ORDER BY starts_at, " D(TIE))            \
 	/* No row: no showtime. One row with a NULL label: a showtime without seats. */                        \
-	X(SEAT_LIST, "SELECT s.label, s.category, s.status, s.booking_id, s.hold_until, s.version"             \
+	X(SEAT_LIST, "SELECT " SQL_SEAT_COLUMNS(D)                                                             \
 	             " FROM showtimes AS t LEFT JOIN showtime_seats AS s ON s.showtime_id = t.id"               \
 	             " WHERE t.id = $1 ORDER BY s.position")                                                   \
 	X(BOOKING_GET, SQL_BOOKINGS(D) " WHERE id = $1")                                                       \
@@ -73,6 +74,11 @@
 	X(BOOKING_BY_USER, SQL_BOOKINGS(D) " WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")   \
 	X(BOOKING_BY_USER_AFTER, SQL_BOOKINGS(D) " WHERE user_id = $1 AND (created_at, id) < ($2, $3)"         \
 	                         " ORDER BY created_at DESC, id DESC LIMIT $4")                                \
+	/* A page of a showtime's reservations in status $2 (0: any), paged as a user's; index bookings_showtime */ \
+	X(BOOKING_BY_SHOWTIME, SQL_BOOKINGS(D) " WHERE showtime_id = $1 AND ($2 = 0 OR status = $2)"           \
+	                       " ORDER BY created_at DESC, id DESC LIMIT $3")                                  \
+	X(BOOKING_BY_SHOWTIME_AFTER, SQL_BOOKINGS(D) " WHERE showtime_id = $1 AND ($2 = 0 OR status = $2)"     \
+	                             " AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5") \
 	/* index bookings_status_expiry */                                                                     \
 	X(BOOKING_BY_STATUS, SQL_BOOKINGS(D) " WHERE status = $1 AND expires_at <= $2"                         \
 	                     " ORDER BY expires_at, " D(DUE_TIE) " LIMIT $3")                                  \
@@ -101,7 +107,8 @@
 	X(TOKEN_REVOKED_UNTIL, "SELECT 1 WHERE $2 <= $3 OR EXISTS (SELECT 1 FROM revoked_tokens"                \
 	                       " WHERE jti = $1 AND expires_at >= $2)")                                        \
 	/* the scan's tables, read in one snapshot (the driver's snapshot) */                                  \
-	X(SCAN_SEATS, "SELECT showtime_id, " SQL_SEAT_COLUMNS " FROM showtime_seats ORDER BY showtime_id, position") \
+	X(SCAN_SEATS, "SELECT s.showtime_id, " SQL_SEAT_COLUMNS(D) " FROM showtime_seats AS s"                  \
+	              " ORDER BY s.showtime_id, s.position")                                                   \
 	X(SCAN_BOOKINGS, SQL_BOOKINGS(D) " ORDER BY " D(DUE_TIE))                                              \
 	X(SCAN_PAYMENTS, "SELECT " SQL_PAYMENT_COLUMNS " FROM payments ORDER BY " D(DUE_TIE))                  \
 	X(SCAN_IDEMPOTENCY, "SELECT user_id, key, payment_id, completed FROM idempotency_keys"                 \
@@ -131,7 +138,7 @@
 	W(MOVIE_INSERT, "INSERT INTO movies (id, title, duration_minutes, created_at) VALUES ($1, $2, $3, $4)",  \
 	  MOVIE_GET)                                                                                           \
 	W(THEATER_INSERT, "INSERT INTO theaters (id, name, city, created_at) VALUES ($1, $2, $3, $4)", THEATER_GET) \
-	/* $4, $5: the labels and categories as JSON arrays; no row when the theater is missing or a label repeats */ \
+	/* $4, $5, $7: labels, categories, columns (JSON); no row when the theater is missing or a label repeats */ \
 	W(SCREEN_INSERT, D(SCREEN_INSERT), SCREEN_GET)                                                         \
 	/* $7, $8: the price categories and amounts as JSON arrays; no row when the movie or screen is missing */ \
 	W(SHOWTIME_INSERT, D(SHOWTIME_INSERT), SHOWTIME_GET)                                                   \
@@ -188,10 +195,20 @@
 	"(SELECT json_group_array((SELECT s.position FROM showtime_seats AS s WHERE s.showtime_id = b.showtime_id" \
 	" AND s.label = bs.label)) FROM (SELECT label FROM booking_seats WHERE booking_id = b.id"               \
 	" ORDER BY position) AS bs)"
-#define SQL_PG_SCREEN_SEATS "array_to_json(seat_labels), array_to_json(seat_categories)"
+/*
+ * A screen's seats: three JSON arrays, its labels, categories and columns
+ * (catalog version 2; a PostgreSQL screen from before schema version 7 has
+ * no seat_columns: '[]' leaves them 0, "not given").
+ */
+#define SQL_PG_SCREEN_SEATS                                                                                    \
+	"array_to_json(seat_labels), array_to_json(seat_categories), coalesce(array_to_json(seat_columns), '[]')"
 #define SQL_LITE_SCREEN_SEATS                                                                                  \
 	SQL_LITE_JSON("label", "screen_seats", "screen_id = s.id") ", "                                        \
-	SQL_LITE_JSON("category", "screen_seats", "screen_id = s.id")
+	SQL_LITE_JSON("category", "screen_seats", "screen_id = s.id") ", "                                     \
+	SQL_LITE_JSON("seat_column", "screen_seats", "screen_id = s.id")
+/* A seat's note (catalog version 2): showtime_seats has it since SQLite's schema version 6, PostgreSQL's 7. */
+#define SQL_PG_SEAT_NOTE "s.note"
+#define SQL_LITE_SEAT_NOTE "s.note"
 #define SQL_PG_PRICES "array_to_json(price_categories), array_to_json(price_amounts)"
 #define SQL_LITE_PRICES                                                                                        \
 	SQL_LITE_JSON("category", "showtime_prices", "showtime_id = t.id") ", "                                \
@@ -220,14 +237,16 @@
 #define SQL_PG_ARRAY(n, type)                                                                                  \
 	"ARRAY(SELECT value" type " FROM json_array_elements_text(" n ") WITH ORDINALITY AS j(value, n) ORDER BY n)"
 #define SQL_PG_SCREEN_INSERT                                                                                   \
-	"INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, created_at)"                 \
-	" SELECT $1, $2, $3, " SQL_PG_ARRAY("$4", "") ", " SQL_PG_ARRAY("$5", "") ", $6"                       \
+	"INSERT INTO screens (id, theater_id, name, seat_labels, seat_categories, seat_columns, created_at)"   \
+	" SELECT $1, $2, $3, " SQL_PG_ARRAY("$4", "") ", " SQL_PG_ARRAY("$5", "") ", "                         \
+	SQL_PG_ARRAY("$7", "::integer") ", $6"                                                                 \
 	" WHERE EXISTS (SELECT 1 FROM theaters WHERE id = $2) AND " SQL_DISTINCT(SQL_PG_JSON_EACH, "$4")
 #define SQL_LITE_SCREEN_INSERT                                                                                 \
 	"INSERT INTO screens (id, theater_id, name, created_at) SELECT $1, $2, $3, $6"                          \
 	" WHERE EXISTS (SELECT 1 FROM theaters WHERE id = $2) AND " SQL_DISTINCT(SQL_LITE_JSON_EACH, "$4") "; "          \
-	"INSERT INTO screen_seats (screen_id, position, label, category)"                                       \
-	" SELECT $1, l.key, l.value, json_extract($5, '$[' || l.key || ']') FROM json_each($4) AS l"           \
+	"INSERT INTO screen_seats (screen_id, position, label, category, seat_column)"                          \
+	" SELECT $1, l.key, l.value, json_extract($5, '$[' || l.key || ']'),"                                  \
+	" coalesce(json_extract($7, '$[' || l.key || ']'), 0) FROM json_each($4) AS l"                         \
 	" WHERE EXISTS (SELECT 1 FROM screens WHERE id = $1)" /* not a join of two json_each: that is n * n */
 #define SQL_PG_SHOWTIME_INSERT                                                                                 \
 	"WITH seats AS (INSERT INTO showtime_seats (showtime_id, label, category, position)"                  \
@@ -299,6 +318,13 @@
 	" version bigint NOT NULL DEFAULT 0,"                                                                  \
 	" PRIMARY KEY (showtime_id, label))" D(SEATS_STORAGE),                                                 \
 	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats (showtime_id, position)"
+/*
+ * Catalog version 2 (a later migration of each store): a seat's status
+ * may be 3 BLOCKED too (taken out of sale: no holder), and a seat has the
+ * note the last seat write gave it (a block's reason), '' when none.
+ */
+#define SQL_SCHEMA_SEAT_STATUSES "CHECK (status IN (0, 1, 2, 3))"
+#define SQL_SCHEMA_SEAT_NOTE "note text NOT NULL DEFAULT ''"
 #define SQL_SCHEMA_CURSORS_INBOX(D)                                                                            \
 	"CREATE TABLE consumer_cursors ("                                                                      \
 	" group_name " D(KEY) " PRIMARY KEY NOT NULL,"                                                         \
@@ -440,20 +466,28 @@ struct sql_store {
 /*
  * The root of a store on the layer: `driver`, the store's own free, the
  * shared migrate and scan, and the group tables: the catalog, outbox and
- * users are the shared ones, the ledger the store's (SQL_LEDGER: the
+ * users are the shared ones (the catalog at `catalog_version`: 1, or
+ * BOOKING_STORE_CATALOG_VERSION once the store's schema keeps seat
+ * columns, blocks and notes), the ledger the store's (SQL_LEDGER: the
  * shared members with the store's hold and apply).
  */
-void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store_ledger *ledger,
-                    void (*free_fn)(booking_store *));
+void sql_store_init(sql_store *st, const sql_driver *driver, unsigned int catalog_version,
+                    const booking_store_ledger *ledger, void (*free_fn)(booking_store *));
 /* The migration engine (migrate.c), with the driver's schema. */
 int sql_migrate(int *version_out, booking_store *st);
-#define SQL_LEDGER(hold_fn, apply_fn)                                                                          \
+/*
+ * A store's ledger: the shared members with its hold and apply, at
+ * `version` (BOOKING_STORE_LEDGER_VERSION once its apply takes the
+ * version 2 change; reservation_list_by_showtime is there either way).
+ */
+#define SQL_LEDGER(version_, hold_fn, apply_fn)                                                                \
 	{                                                                                                      \
-		.version = 1 /* ledger version 2: the box office, not yet */, .hold = (hold_fn), .reservation_get = sql_reservation_get,    \
-		.reservation_list_by_user = sql_reservation_list_by_user, .apply = (apply_fn),                         \
-		.reservation_list_by_status = sql_reservation_list_by_status, .idempotency_get = sql_idempotency_get,  \
+		.version = (version_), .hold = (hold_fn), .reservation_get = sql_reservation_get,              \
+		.reservation_list_by_user = sql_reservation_list_by_user, .apply = (apply_fn),                 \
+		.reservation_list_by_status = sql_reservation_list_by_status, .idempotency_get = sql_idempotency_get, \
 		.payment_get = sql_payment_get, .payment_list_by_status = sql_payment_list_by_status,          \
 		.payment_attempts = sql_payment_attempts,                                                      \
+		.reservation_list_by_showtime = sql_reservation_list_by_showtime,                              \
 	}
 
 /* --- the shared members (reads.c) ------------------------------------------ */
@@ -472,6 +506,9 @@ int sql_reservation_list_by_user(booking_store *st, const char *user_id, int64_t
                              size_t max, booking_store_reservation_cb cb, void *payload);
 int sql_reservation_list_by_status(booking_store *st, booking_reservation_status status, int64_t expires_before, size_t max,
                                booking_store_reservation_cb cb, void *payload);
+int sql_reservation_list_by_showtime(booking_store *st, const char *showtime_id, booking_reservation_status status,
+                                     int64_t after_created_at, const char *after_id, size_t max,
+                                     booking_store_reservation_cb cb, void *payload);
 int sql_idempotency_get(booking_store_idempotency_record *out, booking_store *st, const char *user_id,
                         const char *key);
 int sql_payment_get(booking_payment **out, booking_store *st, const char *id);

@@ -6,21 +6,18 @@
  */
 #include "sql/sql.h"
 
-static const booking_store_catalog sql_catalog = {
-	.version = 1 /* catalog version 2: columns and blocks, not yet */,
-	.movie_insert = sql_movie_insert,
-	.movie_get = sql_movie_get,
-	.movie_list = sql_movie_list,
-	.theater_insert = sql_theater_insert,
-	.theater_get = sql_theater_get,
-	.theater_list = sql_theater_list,
-	.screen_insert = sql_screen_insert,
-	.screen_get = sql_screen_get,
-	.showtime_insert = sql_showtime_insert,
-	.showtime_get = sql_showtime_get,
-	.showtime_list = sql_showtime_list,
-	.seat_list = sql_seat_list,
-};
+/* The catalog, at each version a store may declare (sql_store_init). */
+#define SQL_CATALOG(version_)                                                                                  \
+	{                                                                                                      \
+		.version = (version_), .movie_insert = sql_movie_insert, .movie_get = sql_movie_get,           \
+		.movie_list = sql_movie_list, .theater_insert = sql_theater_insert, .theater_get = sql_theater_get, \
+		.theater_list = sql_theater_list, .screen_insert = sql_screen_insert, .screen_get = sql_screen_get, \
+		.showtime_insert = sql_showtime_insert, .showtime_get = sql_showtime_get,                      \
+		.showtime_list = sql_showtime_list, .seat_list = sql_seat_list,                                \
+	}
+static const booking_store_catalog sql_catalog_v1 = SQL_CATALOG(1);
+static const booking_store_catalog sql_catalog = SQL_CATALOG(BOOKING_STORE_CATALOG_VERSION);
+#undef SQL_CATALOG
 
 static const booking_store_outbox sql_outbox = {
 	.version = BOOKING_STORE_OUTBOX_VERSION,
@@ -45,15 +42,15 @@ static const booking_store_users sql_users = {
 	.token_is_revoked = sql_token_is_revoked,
 };
 
-void sql_store_init(sql_store *st, const sql_driver *driver, const booking_store_ledger *ledger,
-                    void (*free_fn)(booking_store *))
+void sql_store_init(sql_store *st, const sql_driver *driver, unsigned int catalog_version,
+                    const booking_store_ledger *ledger, void (*free_fn)(booking_store *))
 {
 	st->driver = driver;
 	st->parent.version = BOOKING_STORE_VERSION;
 	st->parent.free = free_fn;
 	st->parent.migrate = sql_migrate;
 	st->parent.scan = sql_scan;
-	st->parent.catalog = &sql_catalog;
+	st->parent.catalog = catalog_version >= BOOKING_STORE_CATALOG_VERSION ? &sql_catalog : &sql_catalog_v1;
 	st->parent.ledger = ledger;
 	st->parent.outbox = &sql_outbox;
 	st->parent.users = &sql_users;

@@ -125,7 +125,7 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 {
 	int64_t changed = 0;
 	bool theater = false;
-	char *labels, *categories;
+	char *labels, *categories, *columns;
 	int rc;
 
 	if (s == NULL || (s->seat_count && s->seats == NULL))
@@ -134,15 +134,17 @@ int sql_screen_insert(booking_store *st, const booking_screen *s)
 	                   false);
 	categories = sql_array(s->seats, s->seat_count, 0, offsetof(booking_seat, category),
 	                       sizeof s->seats[0]->category - 1, 's', false);
-	if (labels == NULL || categories == NULL) {
+	columns = sql_array(s->seats, s->seat_count, 0, offsetof(booking_seat, column), 0, 'e', false);
+	if (labels == NULL || categories == NULL || columns == NULL) {
 		rc = BOOKING_ENOMEM;
 	} else {
-		const sql_arg a[] = {SQL_T(s->id),     SQL_T(s->theater_id), SQL_E(s->name),
-		                     SQL_J(labels),    SQL_J(categories),    SQL_I(s->created_at)};
-		rc = exists_error(write(st, SQLQ_SCREEN_INSERT, a, 6, &changed), "screen", s->id);
+		const sql_arg a[] = {SQL_T(s->id),  SQL_T(s->theater_id), SQL_E(s->name),    SQL_J(labels),
+		                     SQL_J(categories), SQL_I(s->created_at), SQL_J(columns)};
+		rc = exists_error(write(st, SQLQ_SCREEN_INSERT, a, 7, &changed), "screen", s->id);
 	}
 	booking_free(labels);
 	booking_free(categories);
+	booking_free(columns);
 	if (rc != 0 || changed > 0)
 		return rc;
 	const sql_arg theater_id[] = {SQL_T(s->theater_id)};

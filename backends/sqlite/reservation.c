@@ -159,20 +159,30 @@ int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, con
 
 /* --- apply: guards, then writes; no rule of the domain here ----------------------------- */
 
-
 struct apply_arg {
 	const booking_store_change *c;
 	size_t *failed;
+	const char *insert_labels; /* the inserted reservation's labels, JSON */
+	const char *set_labels;    /* the reservation set's new labels, JSON */
 };
 
-static int apply_tx(sq_conn *conn, void *arg)
+/* Guard i (a seat write's: guard_count + its index) does not hold: nothing is written. */
+static int refused(const struct apply_arg *a, size_t i)
 {
-	struct apply_arg *a = arg;
+	if (a->failed)
+		*a->failed = i;
+	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
+}
+
+/* The change's guards, then its seat writes' expectations, in order. */
+static int apply_checks(sq_conn *conn, const struct apply_arg *a)
+{
 	const booking_store_change *c = a->c;
-	int rc = 0;
-	for (size_t i = 0; i < c->guard_count && rc == 0; i++) {
+	bool found = false;
+	int rc;
+
+	for (size_t i = 0; i < c->guard_count; i++) {
 		const booking_store_guard *g = &c->guards[i];
-		bool found = false;
 		const int q = g->kind == BOOKING_GUARD_RESERVATION_VERSION ? SQ_GUARD_BOOKING
 		              : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQ_GUARD_PAYMENT
 		              : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQ_GUARD_SEATS
@@ -182,24 +192,92 @@ static int apply_tx(sq_conn *conn, void *arg)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown guard kind %d", (int)g->kind);
 		const sql_arg ga[] = {SQL_T(g->id), g->kind == BOOKING_GUARD_KEY_UNUSED ? (sql_arg)SQL_T(g->key)
 		                                                                        : (sql_arg)SQL_I(g->value)};
-		rc = sq_run(conn, q, ga, 2, &found);
-		if (rc == 0 && !found) {
-			if (a->failed)
-				*a->failed = i;
-			return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %zu does not hold", i);
-		}
+		if ((rc = sq_run(conn, q, ga, 2, &found)) != 0)
+			return rc;
+		if (!found)
+			return refused(a, i);
 	}
+	for (size_t i = 0; i < c->seat_write_count; i++) {
+		const booking_store_seat_write *w = &c->seat_writes[i];
+		const bool claimable = w->expect == BOOKING_SEAT_EXPECT_CLAIMABLE;
+
+		if (!claimable && w->expect != BOOKING_SEAT_EXPECT_STATUS)
+			return booking_error_set(BOOKING_EVALIDATION, NULL, "sqlite store: unknown seat expectation %d",
+			                         (int)w->expect);
+		const sql_arg sa[] = {SQL_T(c->showtime_id), SQL_T(w->label),
+		                      claimable ? (sql_arg)SQL_I(c->now) : (sql_arg)SQL_I(w->expect_status),
+		                      SQL_E(w->expect_reservation)};
+		if ((rc = sq_run(conn, claimable ? SQ_SEAT_CLAIMABLE : SQ_SEAT_IS, sa, 4, &found)) != 0)
+			return rc;
+		if (!found)
+			return refused(a, c->guard_count + i);
+	}
+	return 0;
+}
+
+/* A new reservation row and its seats (ledger version 2). */
+static int apply_insert(sq_conn *conn, const booking_reservation *b, const char *labels)
+{
+	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
+	                       SQL_I(b->saga),         SQL_I(b->seat_count), SQL_I(b->total_amount), SQL_T(b->currency),
+	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version)};
+	const sql_arg seats[] = {SQL_T(b->id), SQL_T(labels)};
+	int rc = sq_run(conn, SQ_BOOKING_INSERT, row, 12, NULL);
+
+	if (rc == BOOKING_EEXISTS)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
+	return rc == 0 ? sq_run(conn, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL) : rc;
+}
+
+/* A hold's idempotency record (ledger version 2): with the payments' records, one per (user, key). */
+static int apply_key(sq_conn *conn, const booking_store_key_record *k, int64_t now)
+{
+	if (!k->user_id || !k->key || !k->request_hash || !k->reservation_id)
+		return booking_error_set(BOOKING_EVALIDATION, NULL,
+		                         "sqlite store: a key needs a user, key, hash and reservation");
+	const sql_arg a[] = {SQL_T(k->user_id), SQL_T(k->key), SQL_T(k->request_hash), SQL_T(k->reservation_id),
+	                     SQL_I(now)};
+	int rc = sq_run(conn, SQ_KEY_INSERT, a, 5, NULL);
+
+	if (rc == BOOKING_EEXISTS)
+		return booking_error_set(BOOKING_EEXISTS, NULL, "the idempotency key already has a record");
+	return rc;
+}
+
+static int apply_tx(sq_conn *conn, void *arg)
+{
+	struct apply_arg *a = arg;
+	const booking_store_change *c = a->c;
+	int rc = apply_checks(conn, a);
+
+	if (rc == 0 && c->insert)
+		rc = apply_insert(conn, c->insert, a->insert_labels);
+	if (rc == 0 && c->key)
+		rc = apply_key(conn, c->key, c->now);
 	if (rc == 0 && c->start)
 		rc = payment_start(conn, c->start);
 	if (rc == 0 && c->reservation) {
 		const booking_store_reservation_set *w = c->reservation;
-		const sql_arg args[] = {SQL_T(w->id), SQL_I(w->status), SQL_I(w->saga), SQL_I(w->updated_at)};
-		rc = sq_run(conn, SQ_APPLY_BOOKING, args, 4, NULL);
+		const sql_arg args[] = {SQL_T(w->id), SQL_I(w->status), SQL_I(w->saga), SQL_I(w->updated_at),
+		                        SQL_I(w->expires_at)};
+		const sql_arg seats[] = {SQL_T(w->id), SQL_T(a->set_labels), SQL_I(w->total_amount)};
+
+		rc = sq_run(conn, SQ_APPLY_BOOKING, args, 5, NULL);
+		if (rc == 0 && w->seats)
+			rc = sq_run(conn, SQ_APPLY_BOOKING_SEATS, seats, 3, NULL);
 	}
 	if (rc == 0 && c->seats) {
 		const sql_arg args[] = {SQL_T(c->seats->reservation_id), SQL_I(c->seats->from), SQL_I(c->seats->to),
 		                        SQL_I(c->seats->to == BOOKING_SEAT_FREE ? 0 : c->seats->hold_until)};
 		rc = sq_run(conn, SQ_APPLY_SEATS, args, 4, NULL);
+	}
+	for (size_t i = 0; rc == 0 && i < c->seat_write_count; i++) {
+		const booking_store_seat_write *w = &c->seat_writes[i];
+		const sql_arg args[] = {SQL_T(c->showtime_id), SQL_T(w->label), SQL_I(w->status),
+		                        SQL_E(w->reservation_id), SQL_I(w->hold_until), SQL_E(w->note)};
+
+		if (w->write)
+			rc = sq_run(conn, SQ_SEAT_WRITE, args, 6, NULL);
 	}
 	if (rc == 0 && c->payment) {
 		const sql_arg args[] = {SQL_T(c->payment->id),          SQL_I(c->payment->status),
@@ -216,10 +294,37 @@ static int apply_tx(sq_conn *conn, void *arg)
 	return rc;
 }
 
+/* The labels of `n` seat references as a JSON array (NULL and no error when there are none to give). */
+static int labels_json(char **out, booking_seat_ref *const *seats, size_t n, bool given)
+{
+	*out = NULL;
+	if (!given)
+		return 0;
+	if (n > 0 && seats == NULL)
+		return sql_missing("the seats of a reservation");
+	*out = sql_array(seats, n, 0, offsetof(booking_seat_ref, label), BOOKING_LABEL_SIZE - 1, 's', false);
+	return *out == NULL ? BOOKING_ENOMEM : 0;
+}
+
 int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change)
 {
 	if (!change)
 		return sql_missing("change");
-	struct apply_arg a = {change, failed_guard_out};
-	return sq_write((sq_store *)st, apply_tx, &a);
+	if ((change->seat_write_count && !change->seat_writes) || (change->guard_count && !change->guards))
+		return sql_missing("the change's guards and seat writes");
+	const booking_store_reservation_set *set = change->reservation;
+	char *insert_labels = NULL, *set_labels = NULL;
+	int rc = change->insert ? labels_json(&insert_labels, (booking_seat_ref *const *)change->insert->seats,
+	                                      change->insert->seat_count, true)
+	                        : 0;
+
+	if (rc == 0 && set)
+		rc = labels_json(&set_labels, set->seats, set->seat_count, set->seats != NULL);
+	if (rc == 0) {
+		struct apply_arg a = {change, failed_guard_out, insert_labels, set_labels};
+		rc = sq_write((sq_store *)st, apply_tx, &a);
+	}
+	booking_free(insert_labels);
+	booking_free(set_labels);
+	return rc;
 }

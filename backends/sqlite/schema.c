@@ -175,6 +175,63 @@ static const char *const SCHEMA_V5[] = {
 	NULL,
 };
 
+/*
+ * Version 6: the box office (catalog and ledger version 2, sys/store.h).
+ * - A screen's seats keep their column (aisles counted): screen_seats.seat_column, 0 when not given.
+ * - A seat may be BLOCKED (status 3) and has a note (a block's reason).
+ *   SQLite cannot alter a CHECK, so showtime_seats is rebuilt as its
+ *   documentation says (lang_altertable.html, "Making Other Kinds Of Table
+ *   Schema Changes"): the new table created, the rows copied, the old one
+ *   dropped, the new one renamed and the old one's index created again.
+ *   Foreign keys stay on (the pragma is a no-op in the migration's
+ *   transaction); no table references showtime_seats, so the drop checks
+ *   nothing and the rename rewrites no reference.
+ * - A hold's idempotency record names its reservation where a payment's
+ *   names the payment (payment_id): the key of a user names one request,
+ *   a hold or a payment. The reference to payments goes, by the same
+ *   rebuild (nothing references idempotency_keys); PostgreSQL's table never
+ *   had it.
+ * - A showtime's reservations are listed a page at a time, newest first by
+ *   (created_at, id) (reservation_list_by_showtime): bookings_showtime is
+ *   led by showtime_id as before and carries (created_at, id) now.
+ * A new file runs this too: a new and an upgraded file are the same.
+ */
+static const char *const SCHEMA_V6[] = {
+	"ALTER TABLE screen_seats ADD COLUMN seat_column INTEGER NOT NULL DEFAULT 0",
+	"CREATE TABLE showtime_seats_v6 ("
+	" showtime_id TEXT NOT NULL REFERENCES showtimes (id),"
+	" label TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" position INTEGER NOT NULL,"
+	" status INTEGER NOT NULL DEFAULT 0 " SQL_SCHEMA_SEAT_STATUSES ","
+	" booking_id TEXT,"
+	" hold_until INTEGER NOT NULL DEFAULT 0,"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" " SQL_SCHEMA_SEAT_NOTE ","
+	" PRIMARY KEY (showtime_id, label)) WITHOUT ROWID",
+	"INSERT INTO showtime_seats_v6 (showtime_id, label, category, position, status, booking_id, hold_until, version)"
+	" SELECT showtime_id, label, category, position, status, booking_id, hold_until, version FROM showtime_seats",
+	"DROP TABLE showtime_seats",
+	"ALTER TABLE showtime_seats_v6 RENAME TO showtime_seats",
+	"CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats (showtime_id, position)",
+	"CREATE TABLE idempotency_keys_v6 ("
+	" user_id TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" request_hash TEXT NOT NULL,"
+	" payment_id TEXT NOT NULL UNIQUE,"
+	" completed INTEGER NOT NULL DEFAULT 0,"
+	" replay_error INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (user_id, key)) WITHOUT ROWID",
+	"INSERT INTO idempotency_keys_v6 (user_id, key, request_hash, payment_id, completed, replay_error, created_at)"
+	" SELECT user_id, key, request_hash, payment_id, completed, replay_error, created_at FROM idempotency_keys",
+	"DROP TABLE idempotency_keys",
+	"ALTER TABLE idempotency_keys_v6 RENAME TO idempotency_keys",
+	"DROP INDEX IF EXISTS bookings_showtime",
+	"CREATE INDEX bookings_showtime ON bookings(showtime_id, created_at, id)",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -182,6 +239,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V3,
 	SCHEMA_V4,
 	SCHEMA_V5,
+	SCHEMA_V6,
 };
 
 static const char *const LOCK[] = {

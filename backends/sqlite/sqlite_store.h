@@ -40,7 +40,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 5
+#define SQ_SCHEMA_VERSION 6
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
@@ -80,13 +80,31 @@
 	                 " refunded_amount = CASE WHEN ?5 < 0 THEN refunded_amount ELSE ?5 END, updated_at = ?6 WHERE id = ?1") \
 	X(APPLY_IDEMPOTENCY, "UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1") \
 	X(GUARD_KEY, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?2)") \
-	X(APPLY_BOOKING, "UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1") \
+	/* ?5 > 0: a new expires_at */                                                                          \
+	X(APPLY_BOOKING, "UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4,"  \
+	                 " expires_at = CASE WHEN ?5 > 0 THEN ?5 ELSE expires_at END WHERE id = ?1")           \
+	/* a reservation's seats (?2, labels as JSON) and total replaced */                                     \
+	X(APPLY_BOOKING_SEATS, "DELETE FROM booking_seats WHERE booking_id = ?1; "                               \
+	                       "INSERT INTO booking_seats (booking_id, position, label)"                        \
+	                       " SELECT ?1, key, value FROM json_each(?2); "                                    \
+	                       "UPDATE bookings SET seat_count = json_array_length(?2), total_amount = ?3"      \
+	                       " WHERE id = ?1")                                                                \
+	/* seat writes (ledger version 2): the two expectations, then the write (?4: the holder, "" for none) */ \
+	X(SEAT_CLAIMABLE, "SELECT 1 FROM showtime_seats WHERE showtime_id = ?1 AND label = ?2"                  \
+	                  " AND " BOOKING_SEAT_CLAIMABLE_SQL("", "?3"))                                         \
+	X(SEAT_IS, "SELECT 1 FROM showtime_seats WHERE showtime_id = ?1 AND label = ?2 AND status = ?3"         \
+	           " AND coalesce(booking_id, '') = ?4")                                                        \
+	X(SEAT_WRITE, "UPDATE showtime_seats SET status = ?3, booking_id = nullif(?4, ''), hold_until = ?5, note = ?6," \
+	              " version = version + 1 WHERE showtime_id = ?1 AND label = ?2")                           \
 	X(APPLY_SEATS, "UPDATE showtime_seats SET status = ?3, booking_id = CASE WHEN ?3 = 0 THEN NULL ELSE booking_id END," \
 	               " hold_until = ?4, version = version + 1"                                                \
 	               " WHERE showtime_id = (SELECT showtime_id FROM bookings WHERE id = ?1)"                  \
 	               " AND label IN (SELECT label FROM booking_seats WHERE booking_id = ?1) AND booking_id = ?1 AND status = ?2") \
 	X(IDEM_INSERT, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error, created_at)" \
 	               " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)")                                                    \
+	/* a hold's key: it names the reservation, done */                                                     \
+	X(KEY_INSERT, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error," \
+	              " created_at) VALUES (?1, ?2, ?3, ?4, 1, 0, ?5)")                                         \
 	X(PAYMENT_INSERT, "INSERT INTO payments (" SQL_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
 	X(EVENT_INSERT, SQL_EVENT_INSERT("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"))
 #define SQ_ID(id, text) SQ_##id,

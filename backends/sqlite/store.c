@@ -40,7 +40,7 @@ static void sq_free(booking_store *bst)
 	booking_free(st);
 }
 
-static const booking_store_ledger sq_store_ledger = SQL_LEDGER(sq_hold, sq_apply);
+static const booking_store_ledger sq_store_ledger = SQL_LEDGER(BOOKING_STORE_LEDGER_VERSION, sq_hold, sq_apply);
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -138,7 +138,7 @@ int booking__sqlite_store_new(booking_store **out, const char *url)
 	st = booking_calloc(1, sizeof *st);
 	if (st == NULL)
 		return booking_error_oom();
-	sql_store_init((sql_store *)st, &sq_sql_driver, &sq_store_ledger, sq_free);
+	sql_store_init((sql_store *)st, &sq_sql_driver, BOOKING_STORE_CATALOG_VERSION, &sq_store_ledger, sq_free);
 	if ((rc = url_settings(url, st)) == 0 && (st->path = path_dup(path, path_len)) == NULL)
 		rc = booking_error_oom();
 	if (rc == 0) {

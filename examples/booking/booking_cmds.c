@@ -713,6 +713,8 @@ static const char *invariant_name(booking_invariant inv)
 		return "an event is applied at most once";
 	case BOOKING_INV_MONEY:
 		return "money adds up";
+	case BOOKING_INV_BOX_OFFICE:
+		return "no blocked seat is taken; no hold outlives its cap";
 	}
 	return "?";
 }
@@ -721,7 +723,7 @@ static const char *invariant_name(booking_invariant inv)
 void print_check_report(const cli *c, const booking_check_report *r)
 {
 	if (r->count == 0) {
-		printf("check: %sall 6 invariants hold%s (%zu reservations, %zu seats, %zu payments, %zu events)\n",
+		printf("check: %sall 7 invariants hold%s (%zu reservations, %zu seats, %zu payments, %zu events)\n",
 		       col(c, ANSI_GREEN), col(c, ANSI_RESET), r->reservations, r->seats, r->payments, r->events);
 		return;
 	}

@@ -17,7 +17,8 @@ typedef enum booking_invariant {
 	BOOKING_INV_IDEMPOTENCY = 3,         /**< a key maps to at most one payment */
 	BOOKING_INV_OUTBOX = 4,              /**< every state change has its event and vice versa */
 	BOOKING_INV_INBOX = 5,               /**< a consumer applies an event at most once */
-	BOOKING_INV_MONEY = 6                /**< succeeded − refunded = confirmed totals */
+	BOOKING_INV_MONEY = 6,               /**< succeeded − refunded = confirmed totals */
+	BOOKING_INV_BOX_OFFICE = 7           /**< a BLOCKED seat has no holder; a PENDING hold lives no longer than hold_max_minutes; a hold's key names its user's reservation */
 } booking_invariant;
 
 /**
@@ -36,13 +37,13 @@ typedef struct booking_violation {
 
 /** What booking_check() found. Caller owns: booking_check_report_free(). */
 typedef struct booking_check_report {
-	size_t count;                 /**< violations found; 0 means all six invariants hold */
+	size_t count;                 /**< violations found; 0 means all seven invariants hold */
 	booking_violation **items;    /**< `count` pointers: `items[i]->message` */
 	size_t reservations, seats, payments, events; /**< what was examined */
 } booking_check_report;
 
 /**
- * Verify the six invariants over the whole store, like SQLite's
+ * Verify the seven invariants over the whole store, like SQLite's
  * `PRAGMA integrity_check`, and report every violation found. Run it when
  * the system is quiet: a payment in flight is not a violation, but a
  * half-finished one looks like one until booking_payment_recover() runs.

@@ -34,7 +34,7 @@ typedef struct booking_hold_request {
 	 * split over neighbouring rows; then the best scattered seats; else
 	 * BOOKING_ENOT_ENOUGH_SEATS. Deterministic for a given seat map; a block
 	 * taken meanwhile by another buyer is replaced by the next best (up to
-	 * 8 tries).
+	 * 64 tries).
 	 */
 	size_t best;
 	const char *category;      /**< best: only seats of this category; NULL: any */
@@ -92,7 +92,8 @@ BOOKING_EXTERN(booking_error_code) booking_hold_with(booking_reservation **out, 
  * Extend a live hold (PENDING, not expired) by `minutes`, up to its
  * lifetime cap: created_at + hold_max_minutes. The hold's seats stay held
  * as long. Emits `reservation.extended`.
- * @param out            set to the reservation after the change (caller owns); may be NULL.
+ * @param out            set to the reservation after the change (caller owns,
+ *                       booking_reservation_free()); may be NULL. NULL after a failure.
  * @param bk             the handle; borrowed.
  * @param ctx            the owner, or admin/system; borrowed for the call.
  * @param reservation_id the reservation; borrowed.
@@ -114,7 +115,8 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_extend(booking_reservatio
  * the later of its expiry and now + hold_expiry_minutes, within the cap —
  * or nothing changes; the buyer never holds neither. Emits
  * `reservation.changed`.
- * @param out            set to the reservation after the change (caller owns); may be NULL.
+ * @param out            set to the reservation after the change (caller owns,
+ *                       booking_reservation_free()); may be NULL. NULL after a failure.
  * @param bk             the handle; borrowed.
  * @param ctx            the owner, or admin/system; borrowed for the call.
  * @param reservation_id the reservation; borrowed.
@@ -146,7 +148,7 @@ BOOKING_EXTERN(booking_error_code) booking_reservation_change(booking_reservatio
  * @param showtime_id the showtime; borrowed.
  * @param seats       `seat_count` labels; borrowed for the call.
  * @param seat_count  1..1000.
- * @param reason      1..31 bytes of [a-z0-9_-]: "wheelchair", "press", "broken", "house", ...
+ * @param reason      1..31 bytes of [a-z0-9_-]: "wheelchair", "press", "broken", "house", ...; borrowed.
  * @return 0, BOOKING_ESEAT_ALREADY_BOOKED (details: the seats held, sold or
  *         blocked already), BOOKING_EVALIDATION, BOOKING_EFORBIDDEN,
  *         BOOKING_EUNAUTHORIZED, BOOKING_ESHOWTIME_NOT_FOUND,
@@ -187,7 +189,7 @@ BOOKING_EXTERN(booking_error_code) booking_seats_unblock(booking_handle *bk, con
  * @param status      a booking_reservation_status, or 0 for all.
  * @param limit       0 for BOOKING_PAGE_DEFAULT, at most BOOKING_PAGE_MAX.
  * @param cursor      NULL or "" for the first page, else a `next_cursor` of
- *                    this call for the same showtime and status.
+ *                    this call for the same showtime and status; borrowed.
  * @return 0, BOOKING_EFORBIDDEN, BOOKING_EUNAUTHORIZED, BOOKING_EVALIDATION
  *         (status, limit, cursor), BOOKING_ESHOWTIME_NOT_FOUND,
  *         BOOKING_ENOTSUPPORTED, BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.

@@ -130,8 +130,19 @@ typedef struct booking_showtime_list { size_t count; booking_showtime **items; }
  * and CATEGORY defaults to "standard". Labels are row letter + number:
  * "A-H:15,J:10:premium" gives A1..H15 standard then J1..J10 premium, each
  * with its row ("A") and number (1) filled.
- * A row may appear once; a layout has at most 5000 seats (a screen's limit)
- * and the spec at most 4096 bytes.
+ *
+ * Rows are listed from the screen outward: the first row listed is the
+ * nearest the screen ("A-H" puts A in front; "J:11,A-B:2" puts J in front
+ * of A, B behind A), and the layout order keeps that order.
+ *
+ * COUNT may be blocks of seats joined by '+', each at least 1, with an
+ * aisle between two blocks: "A-H:4+8+4" gives 16 seats per row numbered
+ * 1..16, with aisles after seat 4 and after seat 12. Each seat's `column`
+ * is its place across the row counting an aisle as one empty place: A1..A4
+ * have columns 1..4, A5..A12 columns 6..13, A13..A16 columns 15..18.
+ * Without '+' a seat's column is its number.
+ * A row may appear once; a row has at most 999 seats, a layout at most 5000
+ * (a screen's limit) and the spec at most 4096 bytes.
  *
  * The seats are made for booking_screen_create(): an array of records of
  * the caller's size `seat_size`, which the caller passes on with them
@@ -145,8 +156,10 @@ typedef struct booking_showtime_list { size_t count; booking_showtime **items; }
  * @param spec      the layout text; borrowed.
  * @param seat_size sizeof(booking_seat) as the caller knows it (`sizeof **seats_out`).
  * @return 0, BOOKING_EVALIDATION (NULL output, empty or too long spec, bad
- *         group: the message says where; field "seat_size" smaller than
- *         the first release's booking_seat), BOOKING_ENOMEM.
+ *         group, such as an empty block in "4++4", "+4" or "4+": the message
+ *         says where and the details give field "layout" and its "offset";
+ *         field "seat_size" smaller than the first release's booking_seat),
+ *         BOOKING_ENOMEM.
  * Thread-safe; needs no handle.
  */
 BOOKING_EXTERN(booking_error_code) booking_layout_parse(booking_seat **seats_out, size_t *count_out, const char *spec,

@@ -90,7 +90,10 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
  * 1..max_seats_per_reservation labels, no duplicates, each must exist; the
  * showtime must be scheduled and not started. Seats held by a reservation whose
  * hold expired are claimable at once. The reservation and its
- * `reservation.created` event commit together.
+ * `reservation.created` event commit together. Under an orphan policy
+ * (booking_options.orphan_policy) the hold is decided as booking_hold_with()
+ * decides it; booking_hold_with() also takes a client key, best available
+ * and holds for another user.
  *
  * @param out         set to the new reservation (caller owns,
  *                    booking_reservation_free()); may be NULL. NULL after a failure.
@@ -105,6 +108,8 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
  *         BOOKING_EUNAUTHORIZED (no ctx, or no signed-in user), BOOKING_ESHOWTIME_NOT_FOUND,
  *         BOOKING_EINVALID_STATE (showtime cancelled or started),
  *         BOOKING_ESEAT_ALREADY_BOOKED (details: {"seats":[...]}),
+ *         BOOKING_EORPHAN_SEAT (under an orphan policy, the hold would
+ *         leave a single seat alone: details {"seat":...}; doc/boxoffice.md),
  *         BOOKING_ELOCK_FAILED (the lock manager kept refusing: retry),
  *         BOOKING_EUNAVAILABLE (store unreachable, circuit open, or the ctx
  *         deadline passed), BOOKING_ENOMEM, store errors.

@@ -45,6 +45,8 @@ STATE_ENUMS = {
 ALLOWED = [
     ("CHECK (status IN (0, 1, 2))",
      "showtime_seats: the domain of a seat's status (FREE 0, HELD 1, SOLD 2), schema version 1"),
+    ("CHECK (status IN (0, 1, 2, 3))",
+     "showtime_seats: the domain of a seat's status with BLOCKED 3 (catalog version 2, store.h), SQLite schema version 6, PostgreSQL 7"),
     ("UPDATE showtime_seats SET status = 1,",
      "hold: a claimed seat becomes HELD by the booking (the hold primitive, store.h)"),
     ("CASE WHEN p_new_status = 0 THEN NULL",

@@ -1,5 +1,6 @@
 /*
- * PostgreSQL store — round trips: a hold, a change (apply), every read and
+ * PostgreSQL store — round trips: a hold, a change (apply: a version 1
+ * change and one with seat writes, an insert and a key), every read and
  * every other write, and a read of the server's clock, is one statement
  * on the wire, so one round trip (issue 11; the shared
  * SQL layer must not add BEGIN/COMMIT or a second query). Counted by
@@ -177,6 +178,48 @@ static void event_init(booking_event_record *e, const char *type, const char *ag
 	e->data_json = "{}";
 }
 
+/*
+ * A hold as the box office makes it (ledger version 2): one change that
+ * claims seat `label` with a seat write, inserts the reservation and its
+ * key, and appends its event. Each call holds the seat a millisecond
+ * later than the last, for a millisecond: the next finds it claimable.
+ */
+static int new_v2_hold(booking_store *st, const booking_reservation *like, const char *label, int64_t now)
+{
+	static int64_t at;
+	booking_seat_ref seat = {.position = 1};
+	booking_seat_ref *seats[1] = {&seat};
+	booking_reservation r = *like;
+	booking_event_record e;
+	char key[40];
+
+	at = at >= now ? at + 2 : now;
+	snprintf(seat.label, sizeof seat.label, "%s", label);
+	booking_uuid_v7(r.id, at);
+	r.seats = seats;
+	r.seat_count = 1;
+	r.created_at = r.updated_at = at;
+	r.expires_at = at + 1;
+	snprintf(key, sizeof key, "hold-%lld", (long long)at);
+	event_init(&e, "reservation.created", "reservation", r.id, at);
+	const booking_store_seat_write w = {.label = label,
+	                                    .expect = BOOKING_SEAT_EXPECT_CLAIMABLE,
+	                                    .write = true,
+	                                    .status = BOOKING_SEAT_HELD,
+	                                    .reservation_id = r.id,
+	                                    .hold_until = r.expires_at};
+	const booking_store_key_record k = {r.user_id, key, "hmac-sha256:00", r.id};
+	const booking_store_change c = {.event_count = 1,
+	                                .events = &e,
+	                                .showtime_id = r.showtime_id,
+	                                .now = at,
+	                                .seat_write_count = 1,
+	                                .seat_writes = &w,
+	                                .insert = &r,
+	                                .key = &k};
+	return st->ledger->apply(NULL, st, &c);
+}
+
 START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 {
 	const int64_t now = (int64_t)time(NULL) * 1000;
@@ -290,6 +333,9 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	/* the ledger */
 	ONE_ROUND_TRIP((st->ledger->reservation_get(&r, st, b.id), booking_reservation_free(r)));
 	ONE_ROUND_TRIP(st->ledger->reservation_list_by_user(st, user.id, 0, NULL, 10, booking_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->reservation_list_by_showtime(st, showtime.id, 0, 0, NULL, 10, booking_cb, &n));
+	ONE_ROUND_TRIP(st->ledger->reservation_list_by_showtime(st, showtime.id, BOOKING_RESERVATION_PENDING, now + 1,
+	                                                        b.id, 10, booking_cb, &n));
 	ONE_ROUND_TRIP(st->ledger->reservation_list_by_user(st, user.id, now + 1, b.id, 10,
 	                                                booking_cb, &n));
 	ONE_ROUND_TRIP(st->ledger->reservation_list_by_status(st, BOOKING_RESERVATION_PENDING, now + 900000, 10,
@@ -324,6 +370,8 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	ONE_ROUND_TRIP_WRITE(st->outbox->outbox_mark_published(st, (const char *const[]){created.id}, 1));
 	ONE_ROUND_TRIP_WRITE(st->outbox->cursor_advance(st, "group", pass, pass + 1));
 	ONE_ROUND_TRIP_WRITE(new_inbox_mark(st, now));
+	/* a change with a seat write, a reservation insert and a key (ledger version 2): one round trip too */
+	ONE_ROUND_TRIP_WRITE(new_v2_hold(st, &b, "A2", now));
 	ONE_ROUND_TRIP_WRITE(st->outbox->dead_letter_put(st, "group", created.id, "reason", "{}", now));
 	assert_ok(st->catalog->seat_list(st, showtime.id, seat_cb, &n)); /* the last showtime has its seats */
 	assert_ok(st->outbox->cursor_get(&position, st, "group"));

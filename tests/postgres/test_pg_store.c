@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 6
-#define PG_SCHEMA_NEWER "7"
+#define PG_SCHEMA_CURRENT 7
+#define PG_SCHEMA_NEWER "8"
 
 
 #include <arpa/inet.h>
@@ -229,6 +229,76 @@ static bool booking_exists(booking_store *st, const char *id)
 	return rc == 0;
 }
 
+/*
+ * A hold as the box office makes it (ledger version 2): one change whose
+ * seat writes claim the seats (each expected claimable at `now`), which
+ * inserts the reservation and its key and appends its event.
+ */
+enum { V2_SEATS = 4 };
+typedef struct v2_hold {
+	booking_reservation r;
+	booking_seat_ref seat[V2_SEATS];
+	booking_seat_ref *seat_ptr[V2_SEATS];
+	booking_store_seat_write w[V2_SEATS];
+	booking_event_record ev;
+	char key[40];
+	booking_store_key_record k;
+	booking_store_change c;
+} v2_hold;
+
+static void v2_hold_init(v2_hold *h, const world *w, const char *user, const char *const *labels, size_t n,
+                         int64_t now)
+{
+	static atomic_int keys;
+	memset(h, 0, sizeof *h);
+	ck_assert_uint_le(n, V2_SEATS);
+	booking_uuid_v7(h->r.id, now);
+	snprintf(h->r.user_id, sizeof h->r.user_id, "%s", user);
+	memcpy(h->r.showtime_id, w->showtime_id, BOOKING_ID_SIZE);
+	h->r.status = BOOKING_RESERVATION_PENDING;
+	h->r.saga = BOOKING_SAGA_SEATS_RESERVED;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(h->seat[i].label, sizeof h->seat[i].label, "%s", labels[i]);
+		h->seat_ptr[i] = &h->seat[i];
+		h->w[i] = (booking_store_seat_write){.label = h->seat[i].label,
+		                                     .expect = BOOKING_SEAT_EXPECT_CLAIMABLE,
+		                                     .write = true,
+		                                     .status = BOOKING_SEAT_HELD,
+		                                     .reservation_id = h->r.id,
+		                                     .hold_until = now + 15 * MINUTE};
+	}
+	h->r.seat_count = n;
+	h->r.seats = h->seat_ptr;
+	h->r.total_amount = 1000 * (int64_t)n;
+	memcpy(h->r.currency, "EUR", 4);
+	h->r.created_at = h->r.updated_at = now;
+	h->r.expires_at = now + 15 * MINUTE;
+	h->r.version = 1;
+	booking_uuid_v7(h->ev.id, now);
+	h->ev.type = "reservation.created";
+	h->ev.aggregate_type = "reservation";
+	memcpy(h->ev.aggregate_id, h->r.id, BOOKING_ID_SIZE);
+	h->ev.occurred_at = now;
+	h->ev.correlation_id = "c";
+	h->ev.traceparent = "";
+	h->ev.data_json = "{}";
+	snprintf(h->key, sizeof h->key, "hold-%d", atomic_fetch_add(&keys, 1));
+	h->k = (booking_store_key_record){h->r.user_id, h->key, "hmac-sha256:00", h->r.id};
+	h->c = (booking_store_change){.event_count = 1,
+	                              .events = &h->ev,
+	                              .showtime_id = h->r.showtime_id,
+	                              .now = now,
+	                              .seat_write_count = n,
+	                              .seat_writes = h->w,
+	                              .insert = &h->r,
+	                              .key = &h->k};
+}
+
+static int v2_send(booking_store *st, v2_hold *h, size_t *failed)
+{
+	return st->ledger->apply(failed, st, &h->c);
+}
+
 /* ------------------------------------------------------------------------
  * Migrations.
  * ------------------------------------------------------------------------ */
@@ -436,6 +506,127 @@ START_TEST(migration_6_drops_the_functions_that_answered_codes)
 	ck_assert_int_eq(admin_count(a, CODE_FUNCTIONS), 0);
 	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_six.schema_migrations WHERE version = 6"), 1);
 	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_six.movies WHERE id = 'm1'"), 1);
+	PQfinish(a);
+}
+END_TEST
+
+/*
+ * Version 7 (the box office): a schema that version 6 left gets what a
+ * new one has: screens.seat_columns, showtime_seats.note, BLOCKED allowed,
+ * bookings_showtime, the booking_apply() of ledger version 2 and its
+ * parts, and no booking_apply() of version 4; its rows stay (an older
+ * screen's seats have column 0, "not given", and every seat the note '').
+ */
+static char *describe(PGconn *a, const char *schema)
+{
+	static const char sql[] =
+		"SELECT string_agg(replace(x, $1 || '.', ''), E'\n' ORDER BY replace(x, $1 || '.', '')) FROM ("
+		" SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' '"
+		"  || coalesce(column_default, '-') || ' ' || is_nullable || ' ' || coalesce(collation_name, '-')"
+		"  FROM information_schema.columns WHERE table_schema = $1"
+		" UNION ALL SELECT 'constraint ' || c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid)"
+		"  FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE k.connamespace = $1::regnamespace"
+		" UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = $1"
+		" UNION ALL SELECT 'function ' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') '"
+		"  || md5(p.prosrc) FROM pg_proc p WHERE p.pronamespace = $1::regnamespace) AS t(x)";
+	const char *v[1] = {schema};
+	PGresult *r = PQexecParams(a, sql, 1, NULL, v, NULL, NULL, 0);
+	ck_assert_msg(PQresultStatus(r) == PGRES_TUPLES_OK, "describe: %s", PQerrorMessage(a));
+	char *out = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	ck_assert_ptr_nonnull(out);
+	return out;
+}
+
+static int note_of(const booking_store_seat *seat, void *payload)
+{
+	char *notes = payload;
+	if (seat->label[0] != '\0')
+		snprintf(notes + strlen(notes), 256 - strlen(notes), "%s=%d:%s;", seat->label, (int)seat->status, seat->note);
+	return 0;
+}
+
+START_TEST(migration_7_gives_an_older_schema_what_a_new_one_has)
+{
+	char url[1024], fresh[1024], notes[256] = "";
+	world w;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_seven", NULL);
+	schema_url(fresh, sizeof fresh, "mig_seven_new", NULL);
+	w.st = open_store(fresh, 2, 5);
+	w.st->free(w.st);
+	w.st = open_store(url, 2, 5);
+	seed(&w, "A:4");
+	ck_assert_ok(w.st->catalog->seat_list(w.st, w.showtime_id, note_of, notes));
+	ck_assert_str_eq(notes, "A1=0:;A2=0:;A3=0:;A4=0:;");
+	notes[0] = '\0';
+	w.st->free(w.st);
+	PGconn *a = admin();
+	/* the columns the screen was given (the layout's, or 0s), to be lost */
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM mig_seven.screens WHERE seat_columns IS NOT NULL"), 1);
+	/* as version 6 left a schema: none of version 7, and version 4's booking_apply() (its body does not matter) */
+	admin_exec(a, "ALTER TABLE mig_seven.screens DROP COLUMN seat_columns");
+	admin_exec(a, "ALTER TABLE mig_seven.showtime_seats DROP COLUMN note");
+	admin_exec(a, "ALTER TABLE mig_seven.showtime_seats DROP CONSTRAINT showtime_seats_status_check");
+	admin_exec(a, "ALTER TABLE mig_seven.showtime_seats ADD CONSTRAINT showtime_seats_status_check"
+	              " CHECK (status IN (0, 1, 2))");
+	admin_exec(a, "DROP INDEX mig_seven.bookings_showtime");
+	admin_exec(a, "DROP FUNCTION mig_seven.booking_apply, mig_seven.booking_guards, mig_seven.booking_seats_check,"
+	              " mig_seven.booking_seats_write");
+	admin_exec(a, "CREATE FUNCTION mig_seven.booking_apply(smallint[], text[], bigint[], text[], text, smallint,"
+	              " smallint, bigint, text, smallint, smallint, bigint, text, smallint, text, text, bigint, bigint,"
+	              " text, integer, text, text, text, smallint, bigint, text, text, text, text, bigint, bigint, bigint,"
+	              " text, text, text[], text[], text[], text[], bigint[], text[], text[], text[])"
+	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "DELETE FROM mig_seven.schema_migrations WHERE version >= 7");
+	char *before = describe(a, "mig_seven"), *want = describe(a, "mig_seven_new");
+	ck_assert_str_ne(before, want);
+	free(before);
+
+	w.st = open_store(url, 2, 5); /* migrates to 7 again */
+	ck_assert_ok(w.st->migrate(&v, w.st));
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
+	char *after = describe(a, "mig_seven");
+	ck_assert_msg(strcmp(after, want) == 0, "upgraded:\n%s\n\nnew:\n%s", after, want);
+	free(after);
+	free(want);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	                                " WHERE n.nspname = 'mig_seven' AND p.proname = 'booking_apply'"),
+	                 1);
+	/* the rows stayed: the screen's seats lost their columns (0: not given), every note is '' */
+	PGresult *r = PQexec(a, "SELECT id FROM mig_seven.screens");
+	ck_assert_int_eq(PQntuples(r), 1);
+	booking_screen *sc = NULL;
+	ck_assert_ok(w.st->catalog->screen_get(&sc, w.st, PQgetvalue(r, 0, 0)));
+	PQclear(r);
+	ck_assert_uint_eq(sc->seat_count, 4);
+	for (size_t i = 0; i < sc->seat_count; i++)
+		ck_assert_int_eq(sc->seats[i]->column, 0);
+	booking_screen_free(sc);
+	ck_assert_ok(w.st->catalog->seat_list(w.st, w.showtime_id, note_of, notes));
+	ck_assert_str_eq(notes, "A1=0:;A2=0:;A3=0:;A4=0:;");
+	/* and a seat of it can be blocked, with a note */
+	booking_event_record ev = {0};
+	booking_uuid_v7(ev.id, T0);
+	ev.type = "seats.blocked";
+	ev.aggregate_type = "showtime";
+	memcpy(ev.aggregate_id, w.showtime_id, BOOKING_ID_SIZE);
+	ev.correlation_id = ev.traceparent = "";
+	ev.data_json = "{}";
+	const booking_store_seat_write block = {.label = "A3",
+	                                        .expect = BOOKING_SEAT_EXPECT_STATUS,
+	                                        .expect_status = BOOKING_SEAT_FREE,
+	                                        .write = true,
+	                                        .status = BOOKING_SEAT_BLOCKED,
+	                                        .note = "press"};
+	const booking_store_change c = {.event_count = 1, .events = &ev, .showtime_id = w.showtime_id, .now = T0,
+	                                .seat_write_count = 1, .seat_writes = &block};
+	ck_assert_ok(w.st->ledger->apply(NULL, w.st, &c));
+	notes[0] = '\0';
+	ck_assert_ok(w.st->catalog->seat_list(w.st, w.showtime_id, note_of, notes));
+	ck_assert_str_eq(notes, "A1=0:;A2=0:;A3=3:press;A4=0:;");
+	w.st->free(w.st);
 	PQfinish(a);
 }
 END_TEST
@@ -796,6 +987,70 @@ START_TEST(a_hold_whose_request_was_lost_is_reported_not_applied)
 END_TEST
 
 /*
+ * A change of ledger version 2 that inserts a reservation is settled by
+ * that reservation after a lost reply; one whose request was lost is
+ * reported not applied and goes through when sent again. A duplicate
+ * reservation id or (user, key) is BOOKING_EEXISTS and writes nothing.
+ */
+START_TEST(a_box_office_hold_whose_reply_or_request_was_lost_is_settled)
+{
+	static const char *const a1[] = {"A1"}, *const a23[] = {"A3", "A2"}, *const a4[] = {"A4"}, *const a5[] = {"A5"};
+	proxy p;
+	char url[1024];
+	world w;
+	v2_hold warm, h, lost, twin;
+	size_t failed = 99;
+
+	proxy_start(&p, server_port());
+	proxied_url(url, sizeof url, &p, "settle_v2");
+	w.st = open_store(url, 1, 5);
+	seed(&w, "A:5");
+	v2_hold_init(&warm, &w, "u1", a1, 1, T0);
+	ck_assert_ok(v2_send(w.st, &warm, NULL)); /* booking_apply() is prepared on this connection now */
+
+	v2_hold_init(&h, &w, "u2", a23, 2, T0);
+	atomic_store(&p.mode, DROP_REPLY);
+	ck_assert_ok(v2_send(w.st, &h, NULL)); /* committed, reply lost, settled: success */
+	ck_assert_int_eq(atomic_load(&p.cuts), 1);
+	ck_assert(booking_exists(w.st, h.r.id));
+	/* sent again: its seats are its now, the first seat write fails */
+	ck_assert_code(v2_send(w.st, &h, &failed), BOOKING_EINVALID_STATE);
+	ck_assert_uint_eq(failed, 0);
+
+	v2_hold_init(&lost, &w, "u3", a4, 1, T0);
+	atomic_store(&p.mode, DROP_REQUEST);
+	ck_assert_code(v2_send(w.st, &lost, NULL), BOOKING_EUNAVAILABLE);
+	ck_assert_msg(strstr(booking_error_last()->message, "not applied"), "message: %s", booking_error_last()->message);
+	ck_assert(!booking_exists(w.st, lost.r.id));
+	ck_assert_ok(v2_send(w.st, &lost, NULL));
+	ck_assert(booking_exists(w.st, lost.r.id));
+
+	/* a twin: the same reservation id, free seats */
+	v2_hold_init(&twin, &w, "u4", a5, 1, T0);
+	memcpy(twin.r.id, h.r.id, BOOKING_ID_SIZE);
+	twin.w[0].reservation_id = twin.r.id;
+	ck_assert_code(v2_send(w.st, &twin, NULL), BOOKING_EEXISTS);
+	ck_assert_msg(strstr(booking_error_last()->message, "reservation"), "message: %s", booking_error_last()->message);
+	/* a twin: the same user and key, a new reservation */
+	v2_hold_init(&twin, &w, "u2", a5, 1, T0);
+	twin.k.key = h.key;
+	ck_assert_code(v2_send(w.st, &twin, NULL), BOOKING_EEXISTS);
+	ck_assert(!booking_exists(w.st, twin.r.id));
+	booking_reservation *r = NULL;
+	ck_assert_ok(w.st->ledger->reservation_get(&r, w.st, h.r.id));
+	ck_assert_str_eq(r->user_id, "u2"); /* the first twin wrote nothing either */
+	booking_reservation_free(r);
+	booking_store_idempotency_record rec;
+	memset(&rec, 0, sizeof rec);
+	ck_assert_ok(w.st->ledger->idempotency_get(&rec, w.st, "u2", h.key));
+	ck_assert_str_eq(rec.payment_id, h.r.id);
+	ck_assert(rec.completed);
+	w.st->free(w.st);
+	proxy_stop(&p);
+}
+END_TEST
+
+/*
  * A shared write whose reply was lost is settled by its resolver, a read of
  * the write's row run with the write's arguments. That read must not take
  * the plain read's prepared statement (prepared then with the write's
@@ -1038,6 +1293,239 @@ START_TEST(outbox_readers_see_every_event_once_in_position_order_while_writers_c
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Seat locks: changes with seat writes and holds never deadlock.
+ * ------------------------------------------------------------------------ */
+
+enum { RACERS = 6, RACE_OPS = 120, RACE_SEATS = 10, RACE_LIVE = 64 };
+
+typedef struct live {
+	char id[BOOKING_ID_SIZE];
+	int64_t version;
+	char labels[V2_SEATS][BOOKING_LABEL_SIZE];
+	size_t n;
+} live;
+
+typedef struct racer {
+	world *w;
+	unsigned int seed;
+	live mine[RACE_LIVE];
+	size_t nmine;
+	int wins, refusals;
+	char error[300];
+} racer;
+
+/* k distinct seats of A1..A10 in a random order (so seldom in label order), none of `avoid`. */
+static size_t pick(racer *rc, char (*out)[BOOKING_LABEL_SIZE], size_t k, const live *avoid)
+{
+	size_t n = 0;
+	for (int tries = 0; n < k && tries < 50; tries++) {
+		char label[BOOKING_LABEL_SIZE];
+		bool dup = false;
+		snprintf(label, sizeof label, "A%d", 1 + rand_r(&rc->seed) % RACE_SEATS);
+		for (size_t i = 0; i < n; i++)
+			dup = dup || strcmp(out[i], label) == 0;
+		for (size_t i = 0; avoid && i < avoid->n; i++)
+			dup = dup || strcmp(avoid->labels[i], label) == 0;
+		if (!dup)
+			memcpy(out[n++], label, sizeof label);
+	}
+	return n;
+}
+
+static void keep(racer *rc, const booking_reservation *r)
+{
+	if (rc->nmine == RACE_LIVE)
+		return;
+	live *l = &rc->mine[rc->nmine++];
+	memcpy(l->id, r->id, BOOKING_ID_SIZE);
+	l->version = r->version;
+	l->n = r->seat_count;
+	for (size_t i = 0; i < r->seat_count; i++)
+		memcpy(l->labels[i], r->seats[i]->label, BOOKING_LABEL_SIZE);
+}
+
+static void race_fail(racer *rc, const char *what, int code)
+{
+	if (rc->error[0] == '\0')
+		snprintf(rc->error, sizeof rc->error, "%s: %s: %s", what, booking_error_name(code),
+		         booking_error_last()->message);
+}
+
+/* A version 2 hold, or a plain one, of 1..3 seats given in a random order. */
+static void race_hold(racer *rc, bool v2)
+{
+	char labels[3][BOOKING_LABEL_SIZE];
+	const char *ptrs[3];
+	size_t n = pick(rc, labels, 1 + (size_t)(rand_r(&rc->seed) % 3), NULL);
+	v2_hold h;
+	for (size_t i = 0; i < n; i++)
+		ptrs[i] = labels[i];
+	v2_hold_init(&h, rc->w, "racer", ptrs, n, T0);
+	int code;
+	if (v2) {
+		code = v2_send(rc->w->st, &h, NULL);
+	} else {
+		booking_store_hold req = {&h.r, T0, &h.ev};
+		code = rc->w->st->ledger->hold(NULL, NULL, rc->w->st, &req);
+	}
+	if (code == 0) {
+		rc->wins++;
+		keep(rc, &h.r);
+	} else if (code == (v2 ? BOOKING_EINVALID_STATE : BOOKING_ESEAT_ALREADY_BOOKED)) {
+		rc->refusals++;
+	} else {
+		race_fail(rc, v2 ? "box office hold" : "hold", code);
+	}
+}
+
+/*
+ * One of this racer's reservations: released (guarded by its version, its
+ * seats written FREE), or moved to other seats (guarded by its version and
+ * its seats HELD by it, its seats FREE, the new ones claimed, its seats and
+ * total replaced) — seat writes in a random order.
+ */
+static void race_change(racer *rc, bool release)
+{
+	if (rc->nmine == 0)
+		return;
+	size_t at = (size_t)rand_r(&rc->seed) % rc->nmine;
+	live *l = &rc->mine[at];
+	char fresh[3][BOOKING_LABEL_SIZE];
+	size_t nf = release ? 0 : pick(rc, fresh, 1 + (size_t)(rand_r(&rc->seed) % 3), l);
+	booking_store_seat_write w[V2_SEATS + 3];
+	booking_seat_ref refs[3], *ref_ptrs[3];
+	size_t nw = 0;
+	for (size_t i = 0; i < l->n; i++)
+		w[nw++] = (booking_store_seat_write){.label = l->labels[i],
+		                                     .expect = BOOKING_SEAT_EXPECT_STATUS,
+		                                     .expect_status = BOOKING_SEAT_HELD,
+		                                     .expect_reservation = l->id,
+		                                     .write = true,
+		                                     .status = BOOKING_SEAT_FREE};
+	for (size_t i = 0; i < nf; i++) {
+		w[nw++] = (booking_store_seat_write){.label = fresh[i],
+		                                     .expect = BOOKING_SEAT_EXPECT_CLAIMABLE,
+		                                     .write = true,
+		                                     .status = BOOKING_SEAT_HELD,
+		                                     .reservation_id = l->id,
+		                                     .hold_until = T0 + 15 * MINUTE};
+		memset(&refs[i], 0, sizeof refs[i]);
+		memcpy(refs[i].label, fresh[i], BOOKING_LABEL_SIZE);
+		ref_ptrs[i] = &refs[i];
+	}
+	for (size_t i = nw; i > 1; i--) { /* shuffled */
+		size_t j = (size_t)rand_r(&rc->seed) % i;
+		booking_store_seat_write t = w[i - 1];
+		w[i - 1] = w[j];
+		w[j] = t;
+	}
+	booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, l->id, l->version, NULL},
+	                            {BOOKING_GUARD_SEATS_OWNED, l->id, BOOKING_SEAT_HELD, NULL}};
+	booking_store_reservation_set set = {.id = l->id, .updated_at = T0 + 1};
+	set.status = release ? BOOKING_RESERVATION_CANCELLED : BOOKING_RESERVATION_PENDING;
+	set.saga = release ? BOOKING_SAGA_COMPENSATED : BOOKING_SAGA_SEATS_RESERVED;
+	if (!release) {
+		set.seats = ref_ptrs;
+		set.seat_count = nf;
+		set.total_amount = 1000 * (int64_t)nf;
+	}
+	booking_store_change c = {.guard_count = release ? 1 : 2,
+	                          .guards = g,
+	                          .reservation = &set,
+	                          .showtime_id = rc->w->showtime_id,
+	                          .now = T0,
+	                          .seat_write_count = nw,
+	                          .seat_writes = w};
+	int code = rc->w->st->ledger->apply(NULL, rc->w->st, &c);
+	if (code == 0) {
+		rc->wins++;
+		l->version++;
+		if (release) {
+			*l = rc->mine[--rc->nmine];
+		} else {
+			l->n = nf;
+			for (size_t i = 0; i < nf; i++)
+				memcpy(l->labels[i], fresh[i], BOOKING_LABEL_SIZE);
+		}
+	} else if (code == BOOKING_EINVALID_STATE && !release) {
+		rc->refusals++; /* a new seat was taken */
+	} else {
+		race_fail(rc, release ? "release" : "move", code);
+	}
+}
+
+static void *run_racer(void *arg)
+{
+	racer *rc = arg;
+	for (int i = 0; i < RACE_OPS && rc->error[0] == '\0'; i++) {
+		int op = rand_r(&rc->seed) % 4;
+		if (op < 2)
+			race_hold(rc, op == 0);
+		else
+			race_change(rc, op == 2);
+	}
+	return NULL;
+}
+
+static long deadlocks(PGconn *a)
+{
+	return admin_count(a, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+}
+
+static int held_by(const booking_store_seat *seat, void *payload)
+{
+	int *held = payload;
+	if (seat->status == BOOKING_SEAT_HELD)
+		(*held)++;
+	return 0;
+}
+
+START_TEST(changes_with_seat_writes_and_holds_on_shared_seats_never_deadlock)
+{
+	char url[1024];
+	world w;
+	racer rc[RACERS];
+	pthread_t t[RACERS];
+	PGconn *a = admin();
+	long before = deadlocks(a);
+
+	schema_url(url, sizeof url, "seat_locks", NULL);
+	w.st = open_store(url, RACERS, 30);
+	seed(&w, "A:10");
+	for (int i = 0; i < RACERS; i++) {
+		memset(&rc[i], 0, sizeof rc[i]);
+		rc[i].w = &w;
+		rc[i].seed = 1234u + (unsigned int)i;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, run_racer, &rc[i]), 0);
+	}
+	int wins = 0, refusals = 0, live_seats = 0, held = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(rc[i].error[0] == '\0', "racer %d: %s", i, rc[i].error);
+		wins += rc[i].wins;
+		refusals += rc[i].refusals;
+		for (size_t k = 0; k < rc[i].nmine; k++) {
+			booking_reservation *r = NULL;
+			ck_assert_ok(w.st->ledger->reservation_get(&r, w.st, rc[i].mine[k].id));
+			ck_assert_uint_eq(r->seat_count, rc[i].mine[k].n);
+			ck_assert_int_eq(r->version, rc[i].mine[k].version);
+			booking_reservation_free(r);
+			live_seats += (int)rc[i].mine[k].n;
+		}
+	}
+	ck_assert_ok(w.st->catalog->seat_list(w.st, w.showtime_id, held_by, &held));
+	ck_assert_int_eq(held, live_seats); /* every held seat is a live reservation's */
+	ck_assert_int_gt(wins, RACERS * RACE_OPS / 10);
+	ck_assert_int_gt(refusals, 0); /* they did contend */
+	w.st->free(w.st); /* the sessions end: their statistics reach pg_stat_database */
+	struct timespec pause = {1, 500000000L};
+	nanosleep(&pause, NULL);
+	ck_assert_int_eq(deadlocks(a) - before, 0);
+	PQfinish(a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("postgresql-store");
@@ -1048,6 +1536,7 @@ int main(void)
 	tcase_add_test(tc, migration_3_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, migration_6_drops_the_functions_that_answered_codes);
+	tcase_add_test(tc, migration_7_gives_an_older_schema_what_a_new_one_has);
 	tcase_add_test(tc, bad_and_unreachable_urls);
 	tcase_add_test(tc, bad_store_parameters_are_refused_naming_the_field_before_connecting);
 	tcase_add_test(tc, libpq_parameters_reach_libpq_beside_the_store_s_own);
@@ -1056,10 +1545,12 @@ int main(void)
 	tcase_add_test(tc, a_hold_whose_reply_was_lost_is_settled_as_committed);
 	tcase_add_test(tc, a_hold_whose_request_was_lost_is_reported_not_applied);
 	tcase_add_test(tc, a_cancel_whose_reply_was_lost_is_settled_as_committed);
+	tcase_add_test(tc, a_box_office_hold_whose_reply_or_request_was_lost_is_settled);
 	tcase_add_test(tc, a_movie_whose_reply_was_lost_is_settled_and_reads_go_on);
 	tcase_add_test(tc, a_statement_over_its_timeout_is_unavailable);
 	tcase_add_test(tc, a_caller_waits_for_a_free_connection_then_gets_unavailable);
 	tcase_add_test(tc, outbox_readers_see_every_event_once_in_position_order_while_writers_commit);
+	tcase_add_test(tc, changes_with_seat_writes_and_holds_on_shared_seats_never_deadlock);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

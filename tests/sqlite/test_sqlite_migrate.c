@@ -28,6 +28,42 @@ static int current_version(void)
 	return version;
 }
 
+/*
+ * Turn a file of the current version back into one that version 5 left,
+ * so an older file's migrations run again: version 6's columns, its
+ * seat statuses and its idempotency_keys table (with the reference to
+ * payments) as they were, its index undone, the versions after 5 forgotten.
+ */
+static void as_version_5(const char *path)
+{
+	sqt_sql_exec(path, "BEGIN;"
+	                   "ALTER TABLE screen_seats DROP COLUMN seat_column;"
+	                   "CREATE TABLE seats_v5 ("
+	                   " showtime_id text NOT NULL REFERENCES showtimes (id), label text NOT NULL,"
+	                   " category text NOT NULL, position integer NOT NULL,"
+	                   " status smallint NOT NULL DEFAULT 0 CHECK (status IN (0, 1, 2)), booking_id text,"
+	                   " hold_until bigint NOT NULL DEFAULT 0, version bigint NOT NULL DEFAULT 0,"
+	                   " PRIMARY KEY (showtime_id, label)) WITHOUT ROWID;"
+	                   "INSERT INTO seats_v5 SELECT showtime_id, label, category, position, status, booking_id,"
+	                   " hold_until, version FROM showtime_seats;"
+	                   "DROP TABLE showtime_seats;"
+	                   "ALTER TABLE seats_v5 RENAME TO showtime_seats;"
+	                   "CREATE UNIQUE INDEX showtime_seats_position ON showtime_seats (showtime_id, position);"
+	                   "CREATE TABLE keys_v5 ("
+	                   " user_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,"
+	                   " payment_id TEXT NOT NULL UNIQUE REFERENCES payments(id),"
+	                   " completed INTEGER NOT NULL DEFAULT 0, replay_error INTEGER NOT NULL DEFAULT 0,"
+	                   " created_at INTEGER NOT NULL, PRIMARY KEY (user_id, key)) WITHOUT ROWID;"
+	                   "INSERT INTO keys_v5 SELECT * FROM idempotency_keys;"
+	                   "DROP TABLE idempotency_keys;"
+	                   "ALTER TABLE keys_v5 RENAME TO idempotency_keys;"
+	                   "DROP INDEX bookings_showtime;"
+	                   "CREATE INDEX bookings_showtime ON bookings(showtime_id);"
+	                   "DELETE FROM schema_migrations WHERE version >= 6;"
+	                   "PRAGMA user_version = 5;"
+	                   "COMMIT");
+}
+
 START_TEST(new_file_migrates_to_the_current_version)
 {
 	sqt_db db;
@@ -119,6 +155,7 @@ START_TEST(migration_4_erases_unkeyed_payment_fingerprints)
 	                      " ('u1', 'k-new', 'hmac-sha256:00ff', 'p2', 1, 0, 0)");
 	sqt_sql_exec(db.path, "INSERT INTO revoked_tokens (jti, expires_at) VALUES ('jti-1', 1000)");
 	/* as a version 3 database: the version 4 script (and those after it) run again */
+	as_version_5(db.path);
 	sqt_sql_exec(db.path, "DELETE FROM schema_migrations WHERE version >= 4");
 	sqt_sql_exec(db.path, "PRAGMA user_version = 3");
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
@@ -178,6 +215,7 @@ START_TEST(migration_5_replaces_the_indexes_that_named_states)
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 4);
 
 	/* as version 4 left a file: the partial indexes, and nothing of version 5 */
+	as_version_5(db.path);
 	sqt_sql_exec(db.path, "DROP INDEX bookings_status_expiry");
 	sqt_sql_exec(db.path, "DROP INDEX payments_status_created");
 	sqt_sql_exec(db.path, "DROP INDEX payments_user_status");
@@ -197,6 +235,131 @@ START_TEST(migration_5_replaces_the_indexes_that_named_states)
 	st->free(st);
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATE_INDEXES), 0);
 	ck_assert_int_eq(sqt_sql_int(db.path, SQL_STATUS_INDEXES), 4);
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+/* The schema of a file as text: every table and index, by name. */
+static const char SQL_SCHEMA_TEXT[] =
+	"SELECT group_concat(type || ' ' || name || ' ' || tbl_name || ' ' || coalesce(sql, ''), char(10))"
+	" FROM (SELECT * FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name)";
+
+/* A version 5 file's rows: a screen of two seats, a showtime with A1 held and A2 sold by b1, its payment and key. */
+static const char SQL_V5_ROWS[] =
+	"INSERT INTO movies VALUES ('m1', 'Kept', 90, 1);"
+	"INSERT INTO theaters VALUES ('t1', 'Odeon', 'Lyon', 1);"
+	"INSERT INTO screens VALUES ('s1', 't1', 'Screen 1', 1);"
+	"INSERT INTO screen_seats VALUES ('s1', 0, 'A1', 'standard'), ('s1', 1, 'A2', 'standard');"
+	"INSERT INTO showtimes VALUES ('sh1', 'm1', 's1', 86400000, 'EUR', 1, 1);"
+	"INSERT INTO showtime_prices VALUES ('sh1', 0, 'standard', 1000);"
+	"INSERT INTO showtime_seats VALUES ('sh1', 'A1', 'standard', 0, 1, 'b1', 5000, 3),"
+	" ('sh1', 'A2', 'standard', 1, 2, 'b1', 0, 4);"
+	"INSERT INTO bookings VALUES ('b1', 'u1', 'sh1', 1, 1, 2, 2000, 'EUR', 10, 5000, 10, 1);"
+	"INSERT INTO booking_seats VALUES ('b1', 0, 'A2'), ('b1', 1, 'A1');"
+	"INSERT INTO payments VALUES ('p1', 'b1', 'u1', 1, 2000, 'EUR', '4242', '', '', 0, 11, 11);"
+	"INSERT INTO idempotency_keys VALUES ('u1', 'k1', 'hmac-sha256:00ff', 'p1', 1, 0, 11)";
+
+static int first_reservation(const booking_reservation *r, void *payload)
+{
+	booking_reservation *out = payload;
+
+	ck_assert_uint_eq(r->seat_count, 2);
+	*out = *r;
+	out->seats = NULL;
+	ck_assert_str_eq(r->seats[0]->label, "A2");
+	ck_assert_int_eq(r->seats[0]->position, 1);
+	ck_assert_str_eq(r->seats[1]->label, "A1");
+	ck_assert_int_eq(r->seats[1]->position, 0);
+	return 0;
+}
+
+static int seat_row(const booking_store_seat *seat, void *payload)
+{
+	booking_store_seat *seats = payload;
+
+	seats[seat->label[1] - '1'] = *seat;
+	return 0;
+}
+
+/*
+ * The box office (version 6): a file that version 5 left keeps every row,
+ * its seats gain an empty note and its screen seats column 0, a hold's key
+ * may name a reservation, a seat may be BLOCKED; and the upgraded file's
+ * schema is the new file's.
+ */
+START_TEST(migration_6_keeps_the_rows_and_gives_the_new_files_schema)
+{
+	sqt_db fresh, db;
+	booking_store *st = NULL;
+	booking_screen *screen = NULL;
+	booking_store_idempotency_record key;
+	booking_store_seat seats[2];
+	booking_reservation listed;
+	char want[8192], got[8192];
+	int version = -1;
+
+	sqt_db_init(&fresh, "fresh6");
+	sqt_assert_ok(booking_store_open(&st, fresh.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	st->free(st);
+	sqt_sql_text(fresh.path, SQL_SCHEMA_TEXT, want, sizeof want);
+	ck_assert_msg(strstr(want, "note") != NULL && strstr(want, "seat_column") != NULL, "%s", want);
+
+	sqt_db_init(&db, "upgrade6");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	st->free(st);
+	as_version_5(db.path);
+	sqt_sql_exec(db.path, SQL_V5_ROWS);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_table_info('showtime_seats')"
+	                                      " WHERE name = 'note'"),
+	                 0);
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	ck_assert_int_eq(version, current_version());
+
+	/* every row kept, read through the store */
+	memset(seats, 0, sizeof seats);
+	sqt_assert_ok(st->catalog->seat_list(st, "sh1", seat_row, seats));
+	ck_assert_int_eq(seats[0].status, BOOKING_SEAT_HELD);
+	ck_assert_str_eq(seats[0].reservation_id, "b1");
+	ck_assert_int_eq(seats[0].hold_until, 5000);
+	ck_assert_int_eq(seats[0].version, 3);
+	ck_assert_str_eq(seats[0].note, "");
+	ck_assert_int_eq(seats[1].status, BOOKING_SEAT_SOLD);
+	ck_assert_int_eq(seats[1].version, 4);
+	sqt_assert_ok(st->catalog->screen_get(&screen, st, "s1"));
+	ck_assert_uint_eq(screen->seat_count, 2);
+	ck_assert_str_eq(screen->seats[1]->label, "A2");
+	ck_assert_int_eq(screen->seats[1]->column, 0);
+	booking_screen_free(screen);
+	sqt_assert_ok(st->ledger->idempotency_get(&key, st, "u1", "k1"));
+	ck_assert_str_eq(key.payment_id, "p1");
+	ck_assert(key.completed);
+	memset(&listed, 0, sizeof listed);
+	sqt_assert_ok(st->ledger->reservation_list_by_showtime(st, "sh1", 0, 0, NULL, 10, first_reservation, &listed));
+	ck_assert_str_eq(listed.id, "b1");
+	ck_assert_int_eq(listed.total_amount, 2000);
+	st->free(st);
+
+	/* a key names a reservation (foreign keys on), a seat may be blocked with a note, and no more */
+	sqt_sql_exec(db.path, "PRAGMA foreign_keys = ON;"
+	                      "INSERT INTO idempotency_keys VALUES ('u1', 'k2', 'hmac-sha256:01', 'b1', 1, 0, 12);"
+	                      "UPDATE showtime_seats SET status = 3, booking_id = NULL, note = 'press'"
+	                      " WHERE showtime_id = 'sh1' AND label = 'A1'");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM showtime_seats WHERE note = 'press'"), 1);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'showtime_seats'"
+	                                      " AND sql LIKE '%CHECK (status IN (0, 1, 2, 3))%'"),
+	                 1);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_foreign_key_list('idempotency_keys')"), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_index_info('bookings_showtime')"), 3);
+	sqt_sql_text(db.path, "PRAGMA integrity_check", got, sizeof got);
+	ck_assert_str_eq(got, "ok");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+	sqt_sql_text(db.path, SQL_SCHEMA_TEXT, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	sqt_db_cleanup(&fresh);
 	sqt_db_cleanup(&db);
 }
 END_TEST
@@ -371,6 +534,7 @@ int main(void)
 	tcase_add_test(tc, data_survives_reopening_and_migrating_again);
 	tcase_add_test(tc, migration_4_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
+	tcase_add_test(tc, migration_6_keeps_the_rows_and_gives_the_new_files_schema);
 	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
 	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
 	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);
