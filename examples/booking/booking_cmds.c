@@ -388,14 +388,14 @@ static void print_reservations(const cli *c, const char *owner, const char *show
 	}
 	printf("%s%-36s  %-18s  ", col(c, ANSI_DIM), "ID", "STATUS");
 	if (showtime_id)
-		printf("%-24s  ", "USER");
+		printf("%-36s  ", "USER");
 	printf("%-14s  %s%s\n", "TOTAL", "SEATS", col(c, ANSI_RESET));
 	for (size_t i = 0; i < l->count; i++) {
 		const booking_reservation *r = l->items[i];
 		char money[48];
 		printf("%-36s  %-18s  ", r->id, booking_reservation_status_name(r->status));
 		if (showtime_id)
-			printf("%-24s  ", tsafe(r->user_id));
+			printf("%-36s  ", tsafe(r->user_id));
 		printf("%-14s ", fmt_money(money, sizeof money, r->total_amount, r->currency));
 		for (size_t k = 0; k < r->seat_count; k++)
 			printf(" %s", r->seats[k]->label);
