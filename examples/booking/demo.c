@@ -745,9 +745,10 @@ static void print_summary(cli *c, const demo_args *da, demo_result *res)
 	if (f)
 		printf("  sold seats      %zu of %zu, revenue %s\n", f->sold_count, f->count,
 		       fmt_money(money, sizeof money, t->revenue, DEMO_CURRENCY));
-	printf("  orphans         %zu single seats stranded on the final map, %zu after the sale (%s, orphan policy %s)\n",
-	       count_orphans(f), count_orphans(res->after_sale),
-	       da->named ? "named seats" : "best available", booking_orphan_policy_name(res->orphan_policy));
+	size_t stranded = count_orphans(res->after_sale);
+	printf("  orphans         %zu single seat%s stranded after the sale, %zu on the final map (%s, orphan policy %s)\n",
+	       stranded, stranded == 1 ? "" : "s", count_orphans(f), da->named ? "named seats" : "best available",
+	       booking_orphan_policy_name(res->orphan_policy));
 	printf("  events          %zu published:", res->relayed);
 	for (size_t i = 0; i < res->events.n; i++)
 		printf("%s %s %zu", i ? "," : "", res->events.type[i], res->events.count[i]);
