@@ -245,16 +245,44 @@ static size_t screen_row_end(const booking_screen *s, size_t i)
 	return j;
 }
 
-/* "rows A-B  premium   12 seats each": consecutive rows of one category and width merged. */
+/*
+ * The blocks of the row [i, end) as "4+8+4" (an aisle or gap between
+ * seats whose columns are not side by side), or "" for one block.
+ */
+static const char *row_blocks(const booking_screen *s, size_t i, size_t end, char *buf, size_t size)
+{
+	size_t used = 0, run = 1;
+	bool split = false;
+	buf[0] = '\0';
+	for (size_t k = i + 1; k <= end; k++) {
+		if (k < end && s->seats[k]->column > 0 && s->seats[k]->column == s->seats[k - 1]->column + 1) {
+			run++;
+			continue;
+		}
+		if (k < end)
+			split = true;
+		int w = snprintf(buf + used, used < size ? size - used : 0, "%s%zu", used ? "+" : "", run);
+		used += w > 0 ? (size_t)w : 0;
+		run = 1;
+	}
+	if (!split || used >= size)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* "rows A-B  premium   12 seats each, blocks 4+4+4": consecutive rows of one category, width and blocks merged. */
 static void print_screen_rows(const booking_screen *s)
 {
 	size_t i = 0;
 	while (i < s->seat_count) {
 		size_t end = screen_row_end(s, i), width = end - i, last = i, rows = 1;
 		size_t next = end;
+		char blocks[128], other[128];
+		row_blocks(s, i, end, blocks, sizeof blocks);
 		while (next < s->seat_count) {
 			size_t e = screen_row_end(s, next);
-			if (e - next != width || strcmp(s->seats[next]->category, s->seats[i]->category) != 0)
+			if (e - next != width || strcmp(s->seats[next]->category, s->seats[i]->category) != 0 ||
+			    strcmp(row_blocks(s, next, e, other, sizeof other), blocks) != 0)
 				break;
 			last = next;
 			rows++;
@@ -263,10 +291,11 @@ static void print_screen_rows(const booking_screen *s)
 		const char *first_row = s->seats[i]->row, *last_row = s->seats[last]->row;
 		int plen = (int)strlen(first_row);
 		if (rows == 1)
-			printf("  row  %-7s %-12s %zu seats\n", first_row, s->seats[i]->category, width);
+			printf("  row  %-7s %-12s %zu seats", first_row, s->seats[i]->category, width);
 		else
-			printf("  rows %s-%-*s %-12s %zu seats each\n", first_row, plen < 6 ? 6 - plen : 0, last_row,
+			printf("  rows %s-%-*s %-12s %zu seats each", first_row, plen < 6 ? 6 - plen : 0, last_row,
 			       s->seats[i]->category, width);
+		printf(blocks[0] ? ", blocks %s\n" : "\n", blocks);
 		i = next;
 	}
 }

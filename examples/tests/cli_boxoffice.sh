@@ -58,6 +58,8 @@ ok "screen add with aisles" b --as system --json screen add "$theater" "Screen 1
 screen=$(val 'd["screen"]["id"]')
 [ "$(val '[s["column"] for s in d["screen"]["seats"] if s["label"] in ("A4", "A5")]')" = "[4, 6]" ] ||
 	fail "the aisle after A4: columns $(val '[s["column"] for s in d["screen"]["seats"]][:6]')"
+ok "screen show (text)" b screen show "$screen"
+grep -q 'rows B-D .* 14 seats each, blocks 4+6+4' "$dir/out" || fail "screen show: no blocks: $(cat "$dir/out")"
 movie=$(b --as system --json movie add "Front Row" --duration 100 | j 'd["movie"]["id"]')
 ok "showtime add" b --as system --json showtime add "$movie" "$screen" --starts +180 --currency EUR \
 	--price premium=15.00 --price standard=10.00
