@@ -14,6 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The help of `reservations` and of its other name, `bookings`. */
+#define RESERVATIONS_HELP \
+	"  --showtime ID  the showtime's door list: every buyer's reservations (admin)\n" \
+	"  --status S     with --showtime: only PENDING, PAYMENT_PROCESSING, CONFIRMED,\n" \
+	"                 CANCELLED or EXPIRED ones\n" \
+	"  --limit N      reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n" \
+	"  --cursor C     the page after the one that printed C (its \"more:\" line,\n" \
+	"                 or next_cursor in --json); without it, the newest page"
+
 static const cli_command commands[] = {
 	{"init", NULL, cmd_init, "",
 	 "create the data directory, its signing keys and the store (or migrate it)",
@@ -108,15 +117,9 @@ static const cli_command commands[] = {
 	{"cancel", NULL, cmd_cancel, "RESERVATION_ID", "cancel a held reservation, releasing its seats (its owner)", NULL},
 	{"refund", NULL, cmd_refund, "PAYMENT_ID", "refund a payment in full and cancel its reservation (admin)", NULL},
 	{"reservations", NULL, cmd_reservations, "[--showtime ID [--status S]] [--limit N] [--cursor C]",
-	 "list the logged-in user's reservations, or a showtime's (admin), newest first",
-	 "  --showtime ID  the showtime's door list: every buyer's reservations (admin)\n"
-	 "  --status S     with --showtime: only PENDING, PAYMENT_PROCESSING, CONFIRMED,\n"
-	 "                 CANCELLED or EXPIRED ones\n"
-	 "  --limit N      reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n"
-	 "  --cursor C     the page after the one that printed C (its \"more:\" line,\n"
-	 "                 or next_cursor in --json); without it, the newest page"},
+	 "list the logged-in user's reservations, or a showtime's (admin), newest first", RESERVATIONS_HELP},
 	{"bookings", NULL, cmd_reservations, "[--showtime ID [--status S]] [--limit N] [--cursor C]",
-	 "the same as reservations (`bookings --showtime ID` is the door list)", NULL},
+	 "the same as reservations (`bookings --showtime ID` is the door list)", RESERVATIONS_HELP},
 	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},
 	{"relay", NULL, cmd_relay, "", "move outbox events to the events transport (system)", NULL},
 	{"notify", NULL, cmd_notify, "[--follow]",
@@ -124,7 +127,7 @@ static const cli_command commands[] = {
 	 "  --follow  keep polling (twice a second) until interrupted (Ctrl-C)"},
 	{"recover", NULL, cmd_recover, "[--min-age SECONDS]",
 	 "resolve payments left in flight by a crash or a gateway failure (system)", NULL},
-	{"check", NULL, cmd_check, "", "verify the six invariants; exit 1 on a violation", NULL},
+	{"check", NULL, cmd_check, "", "verify the seven invariants; exit 1 on a violation", NULL},
 	{"metrics", NULL, cmd_metrics, "[--no-probe]", "print this process's metrics (Prometheus text format)",
 	 "  --no-probe  do not read the catalog first (by default one read shows the store's latency)"},
 	{"config", NULL, cmd_config, "", "show the options this command line opens the library with",
