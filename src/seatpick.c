@@ -516,7 +516,7 @@ static void best_splits(const picker *pk, size_t n, choice *clean, choice *stran
 /* A free eligible seat by its distance. */
 typedef struct ranked {
 	uint64_t dist;
-	size_t pos, key;
+	size_t pos;
 } ranked;
 
 static int ranked_cmp(const void *a, const void *b)
@@ -643,35 +643,37 @@ static int stranding_allowed(pick_run *r)
 		if (r->policy == BOOKING__ORPHANS_AVOID)
 			r->allowed = runs_unavoidable(&r->pk, r->n);
 		else
-			r->allowed = r->policy == BOOKING__ORPHANS_REFUSE ? 0 : 1;
+			r->allowed = r->policy == BOOKING__ORPHANS_OFF; /* an unknown policy refuses */
 	}
 	return r->allowed;
 }
 
-/* Tiers 1 to 3: the chosen blocks into *out. 1 found, 0 none, BOOKING_ENOMEM. */
+/* The choice that strands none, else the one that strands when that is allowed. 1 chosen, 0 none, BOOKING_ENOMEM. */
+static int choose(pick_run *r, const choice *clean, const choice *stranding, choice *out)
+{
+	if (clean->found) {
+		*out = *clean;
+		return 1;
+	}
+	if (!stranding->found)
+		return 0;
+	int allowed = stranding_allowed(r);
+	if (allowed > 0)
+		*out = *stranding;
+	return allowed;
+}
+
+/* Tiers 1 and 2 (a block), then 3 (a split): the chosen blocks into *out. 1 found, 0 none, BOOKING_ENOMEM. */
 static int pick_blocks(pick_run *r, choice *out)
 {
 	choice clean = {0}, stranding = {0};
 	best_blocks(&r->pk, r->n, &clean, &stranding, r->scratch);
-	for (int tier = 1; tier <= 2; tier++) {
-		if (clean.found) {
-			*out = clean;
-			return 1;
-		}
-		if (stranding.found) {
-			int allowed = stranding_allowed(r);
-			if (allowed != 0) {
-				*out = stranding;
-				return allowed;
-			}
-		}
-		if (tier == 2 || r->n < 2)
-			break;
-		memset(&clean, 0, sizeof clean);
-		memset(&stranding, 0, sizeof stranding);
-		best_splits(&r->pk, r->n, &clean, &stranding, r->scratch);
-	}
-	return 0;
+	int rc = choose(r, &clean, &stranding, out);
+	if (rc != 0 || r->n < 2)
+		return rc;
+	choice split_clean = {0}, split_stranding = {0};
+	best_splits(&r->pk, r->n, &split_clean, &split_stranding, r->scratch);
+	return choose(r, &split_clean, &split_stranding, out);
 }
 
 /* Tier 4 into out (positions). 1 found, 0 none (only by stranding, not allowed), BOOKING_ENOMEM. */
@@ -691,7 +693,7 @@ static int pick_scattered(pick_run *r, size_t *out)
 	m = 0;
 	for (size_t i = 0; i < pk->count; i++)
 		if (key_free_eligible(pk, i))
-			rank[m++] = (ranked){distance(pk, i, 2 * (int64_t)pk->keys[i].column), pk->keys[i].pos, i};
+			rank[m++] = (ranked){distance(pk, i, 2 * (int64_t)pk->keys[i].column), pk->keys[i].pos};
 	qsort(rank, m, sizeof *rank, ranked_cmp);
 	memset(taken, 0, pk->count);
 	for (size_t i = 0; i < r->n; i++) {
