@@ -171,7 +171,7 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 		while (*p == ' ')
 			p++;
 		char first = 0, last = 0, category[BOOKING_CATEGORY_SIZE];
-		const char *counts = NULL;
+		const char *counts = ""; /* with count 0 until parse_group() sets both */
 		int count = 0;
 		if ((rc = parse_group(spec, &p, &first, &last, &counts, &count, category)) < 0)
 			break;

@@ -230,7 +230,58 @@ static void *alloc_array(size_t count, size_t size)
 	return booking_malloc(count == 0 ? 1 : count * size);
 }
 
-/* Sort the seats and find their places and runs. 0 or BOOKING_ENOMEM (error set, nothing held). */
+/* Which seats have a place, and the runs of free seats and of free eligible ones. */
+static void find_runs(picker *pk)
+{
+	size_t count = pk->count;
+	for (size_t i = 0; i < count; i++) {
+		const pick_key *k = &pk->keys[i];
+		bool shared = (i > 0 && k[-1].row == k->row && k[-1].column == k->column) ||
+		              (i + 1 < count && k[1].row == k->row && k[1].column == k->column);
+		pk->placed[i] = column_ok(k->column) && !shared;
+	}
+	for (size_t i = 0; i < count; i++) {
+		bool on = i > 0 && key_free(pk, i) && key_free(pk, i - 1) && side_by_side(pk, i - 1);
+		pk->run_lo[i] = on ? pk->run_lo[i - 1] : i;
+	}
+	for (size_t i = count; i-- > 0;) {
+		bool on = i + 1 < count && key_free(pk, i) && key_free(pk, i + 1) && side_by_side(pk, i);
+		pk->run_hi[i] = on ? pk->run_hi[i + 1] : i;
+		on = on && key_free_eligible(pk, i + 1);
+		pk->elig[i] = key_free_eligible(pk, i) ? 1 + (on ? pk->elig[i + 1] : 0) : 0;
+	}
+}
+
+/* The focal row, and each row's centre: the middle of its columns that are places. */
+static void find_rows(picker *pk, int depth_percent)
+{
+	size_t count = pk->count;
+	if (count == 0)
+		return;
+	int64_t first_row = pk->keys[0].row, last_row = pk->keys[count - 1].row;
+	int depth = depth_percent < 0 ? 0 : depth_percent > 100 ? 100 : depth_percent;
+	pk->focal200 = 200 * first_row + 2 * (int64_t)depth * (last_row - first_row);
+	size_t lo = 0;
+	while (lo < count) { /* each row: keys[lo..hi) */
+		size_t hi = lo + 1;
+		while (hi < count && pk->keys[hi].row == pk->keys[lo].row)
+			hi++;
+		size_t first = lo, last = hi - 1;
+		while (first < last && !column_ok(pk->keys[first].column))
+			first++;
+		while (last > first && !column_ok(pk->keys[last].column))
+			last--;
+		int64_t centre2 = (int64_t)pk->keys[first].column + pk->keys[last].column;
+		for (size_t i = lo; i < hi; i++)
+			pk->centre2[i] = centre2;
+		lo = hi;
+	}
+}
+
+/*
+ * Sort the seats and find their places and runs (and, `with_rows`, the
+ * focal point). 0 or BOOKING_ENOMEM (error set, nothing held).
+ */
 static int picker_init(picker *pk, const booking__pick_seat *seats, size_t count, bool with_rows, int depth_percent)
 {
 	memset(pk, 0, sizeof *pk);
@@ -250,41 +301,9 @@ static int picker_init(picker *pk, const booking__pick_seat *seats, size_t count
 		pk->keys[p] = (pick_key){seats[p].row, seats[p].column, p};
 	if (count > 1)
 		qsort(pk->keys, count, sizeof *pk->keys, key_cmp);
-	for (size_t i = 0; i < count; i++) {
-		const pick_key *k = &pk->keys[i];
-		bool shared = (i > 0 && k[-1].row == k->row && k[-1].column == k->column) ||
-		              (i + 1 < count && k[1].row == k->row && k[1].column == k->column);
-		pk->placed[i] = column_ok(k->column) && !shared;
-	}
-	for (size_t i = 0; i < count; i++)
-		pk->run_lo[i] = i > 0 && key_free(pk, i) && key_free(pk, i - 1) && side_by_side(pk, i - 1) ? pk->run_lo[i - 1]
-		                                                                                            : i;
-	for (size_t i = count; i-- > 0;) {
-		bool on = i + 1 < count && key_free(pk, i) && key_free(pk, i + 1) && side_by_side(pk, i);
-		pk->run_hi[i] = on ? pk->run_hi[i + 1] : i;
-		on = on && key_free_eligible(pk, i + 1);
-		pk->elig[i] = key_free_eligible(pk, i) ? 1 + (on ? pk->elig[i + 1] : 0) : 0;
-	}
-	if (!with_rows || count == 0)
-		return 0;
-	int64_t first_row = pk->keys[0].row, last_row = pk->keys[count - 1].row;
-	int depth = depth_percent < 0 ? 0 : depth_percent > 100 ? 100 : depth_percent;
-	pk->focal200 = 200 * first_row + 2 * (int64_t)depth * (last_row - first_row);
-	size_t lo = 0;
-	while (lo < count) { /* each row, keys[lo..hi): its centre is the middle of its columns with a place */
-		size_t hi = lo + 1;
-		while (hi < count && pk->keys[hi].row == pk->keys[lo].row)
-			hi++;
-		size_t first = lo, last = hi - 1;
-		while (first < last && !column_ok(pk->keys[first].column))
-			first++;
-		while (last > first && !column_ok(pk->keys[last].column))
-			last--;
-		int64_t centre2 = (int64_t)pk->keys[first].column + pk->keys[last].column;
-		for (size_t i = lo; i < hi; i++)
-			pk->centre2[i] = centre2;
-		lo = hi;
-	}
+	find_runs(pk);
+	if (with_rows)
+		find_rows(pk, depth_percent);
 	return 0;
 }
 
@@ -381,7 +400,7 @@ static bool block_strands(const picker *pk, size_t i, size_t k)
 
 /* ---- candidates ------------------------------------------------------------------------------------- */
 
-/* A choice of seats: one block, or two blocks (rows r and r + 1), or a scattered set (`set`, ascending). */
+/* A choice of seats: one block, or two blocks (rows r and r + 1). */
 typedef struct choice {
 	bool found;
 	uint64_t dist;
@@ -497,7 +516,7 @@ static void best_splits(const picker *pk, size_t n, choice *clean, choice *stran
 /* A free eligible seat by its distance. */
 typedef struct ranked {
 	uint64_t dist;
-	size_t pos, key;
+	size_t pos;
 } ranked;
 
 static int ranked_cmp(const void *a, const void *b)
@@ -509,6 +528,44 @@ static int ranked_cmp(const void *a, const void *b)
 }
 
 enum { ST_TAKEN = 0, ST_ONE = 1, ST_MORE = 2 }; /* last seat taken (or run start), one left so far, two or more */
+#define ST_COUNT 3
+#define BACK_TOOK 4 /* a step's record: the state it came from, | BACK_TOOK when it took the seat */
+
+/*
+ * One free seat of the walk of scattered_clean(): from each (taken, state)
+ * of `cur`, skip the seat or (`can_take`) take it at distance `d`, into
+ * `next`; `back` records each new state's step. `starts`: the seat begins
+ * a run, so the previous one ended, where one seat left over is fine only
+ * in a run of one seat (`prev_len` 1).
+ */
+static void walk_seat(size_t n, const uint64_t *cur, uint64_t *next, unsigned char *back, bool starts, size_t prev_len,
+                      bool can_take, uint64_t d)
+{
+	size_t width = (n + 1) * ST_COUNT;
+	for (size_t k = 0; k < width; k++)
+		next[k] = UINT64_MAX;
+	memset(back, 0xff, width);
+	for (size_t c = 0; c <= n; c++) {
+		for (int st = 0; st < ST_COUNT; st++) {
+			uint64_t at = cur[c * ST_COUNT + (size_t)st];
+			if (at == UINT64_MAX || (starts && st == ST_ONE && prev_len != 1))
+				continue;
+			int from = starts ? ST_TAKEN : st;
+			size_t k = c * ST_COUNT + (size_t)(from == ST_TAKEN ? ST_ONE : ST_MORE);
+			if (at < next[k]) {
+				next[k] = at;
+				back[k] = (unsigned char)st;
+			}
+			if (!can_take || c == n || from == ST_ONE)
+				continue; /* taking the seat after one left over would leave that one alone */
+			k = (c + 1) * ST_COUNT + ST_TAKEN;
+			if (add_sat(at, d) < next[k]) {
+				next[k] = add_sat(at, d);
+				back[k] = (unsigned char)(st | BACK_TOOK);
+			}
+		}
+	}
+}
 
 /*
  * The nearest n free eligible seats that strand none, into out (positions,
@@ -519,83 +576,49 @@ enum { ST_TAKEN = 0, ST_ONE = 1, ST_MORE = 2 }; /* last seat taken (or run start
  */
 static int scattered_clean(const picker *pk, size_t n, size_t *out)
 {
-	size_t nf = 0;
+	size_t nf = 0, width = (n + 1) * ST_COUNT;
 	for (size_t i = 0; i < pk->count; i++)
 		nf += key_free(pk, i);
-	size_t width = (n + 1) * 3;
-	unsigned char *back = nf ? alloc_array(nf, width) : NULL;
+	unsigned char *back = alloc_array(nf, width);
 	size_t *fkey = alloc_array(nf, sizeof *fkey);
 	uint64_t *cost = alloc_array(2 * width, sizeof *cost);
-	if ((nf && !back) || !fkey || !cost) {
+	if (!back || !fkey || !cost) {
 		booking_free(back);
 		booking_free(fkey);
 		booking_free(cost);
 		return booking_error_oom();
 	}
 	uint64_t *cur = cost, *next = cost + width;
-	for (size_t s = 0; s < width; s++)
-		cur[s] = UINT64_MAX;
+	for (size_t k = 0; k < width; k++)
+		cur[k] = UINT64_MAX;
 	cur[ST_TAKEN] = 0; /* nothing taken, before any run */
-	size_t f = 0, prev_len = 1;
+	size_t f = 0, len = 1;
 	for (size_t i = 0; i < pk->count; i++) {
 		if (!key_free(pk, i))
 			continue;
-		fkey[f] = i;
-		unsigned char *bk = back + f * width;
-		memset(bk, 0xff, width);
-		for (size_t s = 0; s < width; s++)
-			next[s] = UINT64_MAX;
-		bool starts = pk->run_lo[i] == i;
 		bool can_take = pk->seats[pk->keys[i].pos].eligible;
 		uint64_t d = can_take ? distance(pk, i, 2 * (int64_t)pk->keys[i].column) : 0;
-		for (size_t c = 0; c <= n; c++) {
-			for (int st = 0; st < 3; st++) {
-				uint64_t at = cur[c * 3 + (size_t)st];
-				if (at == UINT64_MAX)
-					continue;
-				int from = st;
-				if (starts) { /* the previous run ends: one seat left over is fine only in a run of one */
-					if (st == ST_ONE && prev_len != 1)
-						continue;
-					from = ST_TAKEN;
-				}
-				int skip_to = from == ST_TAKEN ? ST_ONE : ST_MORE;
-				size_t k = c * 3 + (size_t)skip_to;
-				if (at < next[k]) {
-					next[k] = at;
-					bk[k] = (unsigned char)st;
-				}
-				if (can_take && c < n && from != ST_ONE) {
-					k = (c + 1) * 3 + ST_TAKEN;
-					uint64_t v = add_sat(at, d);
-					if (v < next[k]) {
-						next[k] = v;
-						bk[k] = (unsigned char)(st | 4);
-					}
-				}
-			}
-		}
+		walk_seat(n, cur, next, back + f * width, pk->run_lo[i] == i, len, can_take, d);
 		uint64_t *t = cur;
 		cur = next;
 		next = t;
-		prev_len = pk->run_hi[i] - pk->run_lo[i] + 1;
-		f++;
+		len = pk->run_hi[i] - pk->run_lo[i] + 1;
+		fkey[f++] = i;
 	}
-	int best = -1;
-	for (int st = 0; st < 3; st++) {
-		if (st == ST_ONE && prev_len != 1)
-			continue;
-		if (cur[n * 3 + (size_t)st] != UINT64_MAX && (best < 0 || cur[n * 3 + (size_t)st] < cur[n * 3 + (size_t)best]))
+	int best = -1; /* the end state of the last run: as at a run's start */
+	for (int st = 0; st < ST_COUNT; st++) {
+		uint64_t at = cur[n * ST_COUNT + (size_t)st];
+		if (at != UINT64_MAX && !(st == ST_ONE && len != 1) && (best < 0 || at < cur[n * ST_COUNT + (size_t)best]))
 			best = st;
 	}
 	int found = best >= 0;
 	for (size_t c = n, m = 0; found && f-- > 0;) {
-		unsigned char b = back[f * width + c * 3 + (size_t)best];
-		if (b & 4) {
+		unsigned char step = back[f * width + c * ST_COUNT + (size_t)best];
+		if (step & BACK_TOOK) {
 			out[m++] = pk->keys[fkey[f]].pos;
 			c--;
 		}
-		best = b & 3;
+		best = step & ~BACK_TOOK;
 	}
 	booking_free(back);
 	booking_free(fkey);
@@ -620,35 +643,37 @@ static int stranding_allowed(pick_run *r)
 		if (r->policy == BOOKING__ORPHANS_AVOID)
 			r->allowed = runs_unavoidable(&r->pk, r->n);
 		else
-			r->allowed = r->policy == BOOKING__ORPHANS_REFUSE ? 0 : 1;
+			r->allowed = r->policy == BOOKING__ORPHANS_OFF; /* an unknown policy refuses */
 	}
 	return r->allowed;
 }
 
-/* Tiers 1 to 3: the chosen blocks into *out. 1 found, 0 none, BOOKING_ENOMEM. */
+/* The choice that strands none, else the one that strands when that is allowed. 1 chosen, 0 none, BOOKING_ENOMEM. */
+static int choose(pick_run *r, const choice *clean, const choice *stranding, choice *out)
+{
+	if (clean->found) {
+		*out = *clean;
+		return 1;
+	}
+	if (!stranding->found)
+		return 0;
+	int allowed = stranding_allowed(r);
+	if (allowed > 0)
+		*out = *stranding;
+	return allowed;
+}
+
+/* Tiers 1 and 2 (a block), then 3 (a split): the chosen blocks into *out. 1 found, 0 none, BOOKING_ENOMEM. */
 static int pick_blocks(pick_run *r, choice *out)
 {
 	choice clean = {0}, stranding = {0};
 	best_blocks(&r->pk, r->n, &clean, &stranding, r->scratch);
-	for (int tier = 1; tier <= 2; tier++) {
-		if (clean.found) {
-			*out = clean;
-			return 1;
-		}
-		if (stranding.found) {
-			int allowed = stranding_allowed(r);
-			if (allowed != 0) {
-				*out = stranding;
-				return allowed;
-			}
-		}
-		if (tier == 2 || r->n < 2)
-			break;
-		memset(&clean, 0, sizeof clean);
-		memset(&stranding, 0, sizeof stranding);
-		best_splits(&r->pk, r->n, &clean, &stranding, r->scratch);
-	}
-	return 0;
+	int rc = choose(r, &clean, &stranding, out);
+	if (rc != 0 || r->n < 2)
+		return rc;
+	choice split_clean = {0}, split_stranding = {0};
+	best_splits(&r->pk, r->n, &split_clean, &split_stranding, r->scratch);
+	return choose(r, &split_clean, &split_stranding, out);
 }
 
 /* Tier 4 into out (positions). 1 found, 0 none (only by stranding, not allowed), BOOKING_ENOMEM. */
@@ -668,7 +693,7 @@ static int pick_scattered(pick_run *r, size_t *out)
 	m = 0;
 	for (size_t i = 0; i < pk->count; i++)
 		if (key_free_eligible(pk, i))
-			rank[m++] = (ranked){distance(pk, i, 2 * (int64_t)pk->keys[i].column), pk->keys[i].pos, i};
+			rank[m++] = (ranked){distance(pk, i, 2 * (int64_t)pk->keys[i].column), pk->keys[i].pos};
 	qsort(rank, m, sizeof *rank, ranked_cmp);
 	memset(taken, 0, pk->count);
 	for (size_t i = 0; i < r->n; i++) {

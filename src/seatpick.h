@@ -122,7 +122,7 @@ size_t booking__orphan_guards(size_t *out, size_t max, const booking__pick_seat 
  *
  * @param take_out n positions, ascending (layout order); written only on success.
  * @param n        seats wanted; 0 answers 0 with nothing written.
- * @param prefs    borrowed; NULL: depth 50 %, policy OFF.
+ * @param prefs    borrowed; NULL: depth 50 %, policy OFF. A policy of no known value refuses.
  * @return 0, BOOKING__PICK_SHORT, BOOKING__PICK_STRANDS, BOOKING_ENOMEM (error set).
  * Fast: O(count log count + count * n²) time, O(count * n) memory.
  */

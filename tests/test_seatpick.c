@@ -571,12 +571,16 @@ START_TEST(a_hundred_thousand_seats_are_picked_from_quickly)
 	enum { ROWS = 400, WIDTH = 250, COUNT = ROWS * WIDTH };
 	booking__pick_seat *seats = malloc(COUNT * sizeof *seats);
 	ck_assert_ptr_nonnull(seats);
-	static const char *const shapes[] = {"70 % sold at random", "every other seat sold", "the front half sold"};
-	for (int shape = 0; shape < 3; shape++) {
+	static const char *const shapes[] = {"70 % sold at random", "every other seat sold", "the front half sold",
+	                                     "free in pairs (the search for seats that strand none)"};
+	for (int shape = 0; shape < 4; shape++) {
 		rng_state = 12345;
 		for (int r = 0; r < ROWS; r++)
 			for (int c = 0; c < WIDTH; c++) {
-				bool is_free = shape == 0 ? rng(10) < 3 : shape == 1 ? (c % 2 == 0) : r >= ROWS / 2;
+				bool is_free = shape == 0   ? rng(10) < 3
+				               : shape == 1 ? c % 2 == 0
+				               : shape == 2 ? r >= ROWS / 2
+				                            : c % 3 != 2;
 				/* aisles after every 50 seats: columns skip one */
 				seats[r * WIDTH + c] = (booking__pick_seat){r, c + 1 + c / 50, is_free, true};
 			}
