@@ -199,4 +199,22 @@ ok "the user's own list" as alice --json reservations
 	fail "reservations: alice does not see the seat sold to her"
 
 b check >/dev/null || fail "booking check found violations: $(b check)"
+
+# a block's reason that got into the store behind the library's back is printed escaped
+python3 - "$dir/boxoffice.db" "$showtime" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE showtime_seats SET note = ? WHERE showtime_id = ? AND label = 'D3'",
+           ("evil\x1b[31m\x1b]0;pwned\x07\u202e", sys.argv[2]))
+db.commit()
+PY
+ok "seats with a tampered reason" b seats "$showtime"
+grep -q 'evil\\u001B\[31m' "$dir/out" || fail "seats: the reason is not shown escaped: $(cat "$dir/out")"
+python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.exit(1 if b"\x1b" in b or b"\x07" in b or "\u202e".encode() in b else 0)' \
+	"$dir/out" || fail "seats: raw control characters in the reason"
+ok "seats --json with a tampered reason" b --json seats "$showtime"
+[ "$(val '[s["reason"] for s in d["seat_map"]["seats"] if s["label"] == "D3"][0].startswith("evil\x1b")')" = true ] ||
+	fail "seats --json lost the reason"
+python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.exit(1 if b"\x1b" in b or b"\x07" in b else 0)' \
+	"$dir/out" || fail "seats --json: raw ESC or BEL"
 echo "PASS"
