@@ -116,7 +116,8 @@ int cmd_hold(cli *c, const cli_command *cmd, int argc, char **argv)
 	if ((rc = collect_labels(c, cmd, &a, 1, buf, sizeof buf, labels, &n)))
 		return rc;
 	const char *best_arg = args_get(&a, "--best"), *category = args_get(&a, "--category");
-	const char *max_price = args_get(&a, "--max-price"), *key = args_get(&a, "--key"), *for_user = args_get(&a, "--for");
+	const char *max_price = args_get(&a, "--max-price"), *key = args_get(&a, "--key");
+	const char *for_user = args_get(&a, "--for");
 	if (best_arg && !args_int(best_arg, 1, MAX_SEATS, &best))
 		return cli_usage_error(c, cmd, "--best wants a number of seats, 1..%d", MAX_SEATS);
 	if (best_arg && n)
@@ -441,8 +442,10 @@ int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv)
 		return rc;
 	booking_reservation_list *l = NULL;
 	const char *cursor = args_get(&a, "--cursor");
-	if ((showtime_id ? booking_reservation_list_for_showtime(&l, c->bk, &ctx, showtime_id, status, (size_t)limit, cursor)
-	                 : booking_reservation_list_for_user(&l, c->bk, &ctx, NULL, (size_t)limit, cursor)) != 0)
+	int lrc = showtime_id
+	              ? booking_reservation_list_for_showtime(&l, c->bk, &ctx, showtime_id, status, (size_t)limit, cursor)
+	              : booking_reservation_list_for_user(&l, c->bk, &ctx, NULL, (size_t)limit, cursor);
+	if (lrc != 0)
 		return cli_fail(c);
 	if (c->json) {
 		json_t *items = json_array();

@@ -343,7 +343,8 @@ static booking_reservation *buyer_hold(buyer *b, const booking_ctx *ctx)
 			atomic_fetch_add(&d->holds, 1);
 			return r;
 		}
-		if (rc == BOOKING_ESEAT_ALREADY_BOOKED || rc == BOOKING_EORPHAN_SEAT) { /* ORPHAN_SEAT: a policy from the environment */
+		/* ORPHAN_SEAT: under an orphan policy from the environment; other seats may do */
+		if (rc == BOOKING_ESEAT_ALREADY_BOOKED || rc == BOOKING_EORPHAN_SEAT) {
 			b->st.conflicts++;
 			atomic_fetch_add(&d->conflicts, 1);
 		} else {
@@ -848,7 +849,8 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 		printf("%sbooking demo%s: a flash sale, %ld buyers for %ld seats (seed %llu)\nstore:   %s\n"
 		       "buyers:  %s (orphan policy %s)\n",
 		       col(c, ANSI_BOLD), col(c, ANSI_RESET), da.buyers, da.seats, (unsigned long long)da.seed,
-		       opts.store_url, da.named ? "pick seats off the map and name them (--named)" : "ask for the best N available",
+		       opts.store_url,
+		       da.named ? "pick seats off the map and name them (--named)" : "ask for the best N available",
 		       booking_orphan_policy_name(opts.orphan_policy));
 	if (!c->json)
 		printf("keys:    %s (%s)\n", priv, keys_made ? "made now, mode 0600" : "kept from an earlier run");

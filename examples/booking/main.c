@@ -19,7 +19,8 @@
 	"  --showtime ID  the showtime's door list: every buyer's reservations (admin)\n" \
 	"  --status S     with --showtime: only PENDING, PAYMENT_PROCESSING, CONFIRMED,\n" \
 	"                 CANCELLED or EXPIRED ones\n" \
-	"  --limit N      reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) " (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n" \
+	"  --limit N      reservations in the page, 1.." CLI_STR(BOOKING_PAGE_MAX) \
+	" (default " CLI_STR(BOOKING_PAGE_DEFAULT) ")\n" \
 	"  --cursor C     the page after the one that printed C (its \"more:\" line,\n" \
 	"                 or next_cursor in --json); without it, the newest page"
 

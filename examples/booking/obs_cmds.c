@@ -150,8 +150,8 @@ int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
 		if (items[i].text)
 			snprintf(value, sizeof value, "%s", items[i].text);
 		else
-			snprintf(value, sizeof value, "%ld%s%s", items[i].value, items[i].unit[0] && items[i].unit[0] != '%' ? " " : "",
-			         items[i].unit);
+			snprintf(value, sizeof value, "%ld%s%s", items[i].value,
+			         items[i].unit[0] && items[i].unit[0] != '%' ? " " : "", items[i].unit);
 		if (strcmp(items[i].field, "best_row_depth_percent") == 0 && items[i].value == -1)
 			snprintf(value, sizeof value, "-1 (front row)");
 		printf("%-26s %-26s %s%s%s\n", items[i].field, value, col(c, ANSI_DIM),

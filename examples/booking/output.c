@@ -392,7 +392,10 @@ json_t *json_payment(const booking_payment *p)
 
 static const char *seat_status_name(booking_seat_status s)
 {
-	return s == BOOKING_SEAT_SOLD ? "sold" : s == BOOKING_SEAT_HELD ? "held" : s == BOOKING_SEAT_BLOCKED ? "blocked" : "free";
+	return s == BOOKING_SEAT_SOLD      ? "sold"
+	       : s == BOOKING_SEAT_HELD    ? "held"
+	       : s == BOOKING_SEAT_BLOCKED ? "blocked"
+	                                   : "free";
 }
 
 json_t *json_seat_map(const booking_seat_map *m)
