@@ -83,6 +83,7 @@ struct demo {
 	size_t buyers;
 	buyer *buyer;
 	bool named;                  /* --named: buyers pick seats off the map and name them */
+	bool quiet;                  /* the comparison's sale: no catalog lines, no progress line */
 	booking_ctx admin;           /* from the demo admin's token */
 	booking_token *admin_token;  /* backs admin.user_id */
 };
@@ -200,7 +201,7 @@ static int demo_seed_catalog(demo *d, const cli *c, int64_t now)
 	                                  premium ? 2 : 1, sizeof *prices)) != 0)
 		goto out;
 	memcpy(d->showtime_id, st->id, sizeof d->showtime_id);
-	if (!c->json) {
+	if (!c->json && !d->quiet) {
 		char when[40], p1[32], p2[32];
 		printf("catalog: \"%s\" at %s, %s (%s); screen \"%s\", %zu seats\n", tsafe(m->title),
 		       fmt_time(when, sizeof when, st->starts_at), tsafe(t->name), tsafe(t->city), tsafe(s->name), s->seat_count);
@@ -426,7 +427,7 @@ static int run_sale(demo *d, double *elapsed)
 		}
 	}
 	pthread_attr_destroy(&attr);
-	bool tty = isatty(STDERR_FILENO);
+	bool tty = isatty(STDERR_FILENO) && !d->quiet;
 	double t0 = now_seconds();
 	pthread_barrier_wait(&d->start);
 	const struct timespec tick = {0, 50L * 1000 * 1000};
@@ -581,11 +582,12 @@ typedef struct demo_args {
 	long buyers, seats;
 	uint64_t seed;
 	bool named; /* --named: the buyers name seats (the old way) instead of asking for the best */
+	bool compare; /* not --no-compare: the same buyers the other way too, on a memory: store */
 } demo_args;
 
 static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv, demo_args *da)
 {
-	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", "--named", NULL};
+	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", "--named", "--no-compare", NULL};
 	cli_args a;
 	int rc;
 	da->dir = DEMO_DEFAULT_DIR;
@@ -599,6 +601,7 @@ static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv
 	if (dir)
 		da->dir = dir;
 	da->named = args_has(&a, "--named");
+	da->compare = !args_has(&a, "--no-compare");
 	long seed = 0;
 	if (args_get(&a, "--buyers") && !args_int(args_get(&a, "--buyers"), 1, 2000, &da->buyers))
 		return cli_usage_error(c, cmd, "--buyers wants 1..2000");
@@ -670,6 +673,14 @@ typedef struct demo_result {
 	type_count events, notes;
 	booking_seat_map *after_sale, *final;
 	booking_orphan_policy orphan_policy; /* the one the sale ran under */
+	/* The comparison: the same buyers the other way (named seats, or best available). */
+	struct {
+		bool ran;           /* asked for and done */
+		int error;          /* its failure, 0 when it ran */
+		bool named;         /* how its buyers chose */
+		booking_orphan_policy orphan_policy;
+		size_t holds, orphans_after_sale, orphans;
+	} cmp;
 	booking_check_report *check;
 	int64_t advanced_ms;
 } demo_result;
@@ -709,6 +720,15 @@ static int print_json_summary(cli *c, const demo_args *da, const demo *d, const 
 	json_object_set_new(o, "orphan_policy", json_string(booking_orphan_policy_name(res->orphan_policy)));
 	json_object_set_new(o, "orphans_after_sale", json_integer((json_int_t)count_orphans(res->after_sale)));
 	json_object_set_new(o, "orphans", json_integer((json_int_t)count_orphans(res->final)));
+	json_t *cmp = NULL;
+	if (res->cmp.ran)
+		cmp = json_pack("{s:s,s:s,s:I,s:I,s:I}", "mode", res->cmp.named ? "named" : "best", "orphan_policy",
+		                booking_orphan_policy_name(res->cmp.orphan_policy), "holds", (json_int_t)res->cmp.holds,
+		                "orphans_after_sale", (json_int_t)res->cmp.orphans_after_sale, "orphans",
+		                (json_int_t)res->cmp.orphans);
+	else if (res->cmp.error)
+		cmp = json_pack("{s:s}", "error", booking_error_name(res->cmp.error));
+	json_object_set_new(o, "compared", cmp ? cmp : json_null());
 	json_object_set_new(o, "revenue", json_integer((json_int_t)t->revenue));
 	json_object_set_new(o, "currency", json_string(DEMO_CURRENCY));
 	json_object_set_new(o, "events_published", json_integer((json_int_t)res->relayed));
@@ -746,10 +766,14 @@ static void print_summary(cli *c, const demo_args *da, demo_result *res)
 	if (f)
 		printf("  sold seats      %zu of %zu, revenue %s\n", f->sold_count, f->count,
 		       fmt_money(money, sizeof money, t->revenue, DEMO_CURRENCY));
-	size_t stranded = count_orphans(res->after_sale);
-	printf("  orphans         %zu single seat%s stranded after the sale, %zu on the final map (%s, orphan policy %s)\n",
-	       stranded, stranded == 1 ? "" : "s", count_orphans(f), da->named ? "named seats" : "best available",
-	       booking_orphan_policy_name(res->orphan_policy));
+	printf("  orphans         %s %zu after the sale, %zu at the end", da->named ? "named seats" : "best available",
+	       count_orphans(res->after_sale), count_orphans(f));
+	if (res->cmp.ran)
+		printf("; %s %zu after the sale, %zu at the end", res->cmp.named ? "named seats" : "best available",
+		       res->cmp.orphans_after_sale, res->cmp.orphans);
+	else if (res->cmp.error)
+		printf("; the comparison failed: %s", booking_error_name(res->cmp.error));
+	printf("\n");
 	printf("  events          %zu published:", res->relayed);
 	for (size_t i = 0; i < res->events.n; i++)
 		printf("%s %s %zu", i ? "," : "", res->events.type[i], res->events.count[i]);
@@ -793,6 +817,91 @@ static int demo_aftermath(demo *d, const booking_options *opts, demo_result *res
 	return 0;
 }
 
+/* The demo's clock, at real time. */
+static void demo_clock_init(demo *d)
+{
+	d->clock_store.parent.version = BOOKING_CLOCK_VERSION;
+	d->clock_store.parent.now_ms = demo_clock_now;
+	d->clock_store.parent.sleep_ms = NULL; /* real sleeps */
+	atomic_init(&d->clock_store.offset_ms, 0);
+	d->clock = &d->clock_store.parent;
+}
+
+/* The buyers of a seed: the same users and parties in every sale of that seed. */
+static void demo_buyers_init(demo *d, uint64_t seed)
+{
+	for (size_t i = 0; i < d->buyers; i++) {
+		d->buyer[i].d = d;
+		d->buyer[i].rng = seed * 0x9E3779B97F4A7C15ULL + i + 1;
+		snprintf(d->buyer[i].user, sizeof d->buyer[i].user, "buyer-%04zu", i + 1);
+	}
+}
+
+/*
+ * The comparison: the same sale (seed, buyers, their parties) the other
+ * way — named seats after a best-available sale, best available after a
+ * --named one — quietly, on a memory: store of its own, so that the summary
+ * shows both orphan counts; its abandoned holds run out as the main sale's.
+ * Nothing of it reaches the main store. 0; -1 when a buyer thread could not
+ * start (see run_sale); else the library's error, which the summary names.
+ */
+static int demo_compare(const cli *c, const demo_args *da, const booking_options *main_opts, demo_result *res)
+{
+	demo d;
+	memset(&d, 0, sizeof d);
+	demo_clock_init(&d);
+	d.buyers = (size_t)da->buyers;
+	d.named = !da->named;
+	d.quiet = true;
+	d.seat_count = (size_t)da->seats;
+	booking_options opts = *main_opts;
+	opts.store_url = "memory:";
+	opts.lock_url = NULL;
+	opts.events_url = "store:";
+	opts.clock = d.clock;
+	opts.orphan_policy = d.named ? c->env_opts->orphan_policy : BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE;
+	booking_ctx reader;
+	booking_ctx_init(&reader, NULL, BOOKING_ROLE_NONE);
+	booking_seat_map *after = NULL, *final = NULL;
+	double elapsed = 0;
+	int rc = 0;
+	if (!(d.buyer = calloc(d.buyers, sizeof *d.buyer)))
+		return BOOKING_ENOMEM;
+	if ((rc = booking_open(&d.bk, &opts)) != 0 || (rc = demo_admin(&d)) != 0 ||
+	    (rc = demo_seed_catalog(&d, c, booking_now(d.bk))) != 0)
+		goto out;
+	demo_buyers_init(&d, da->seed);
+	if (run_sale(&d, &elapsed) != 0)
+		return -1; /* threads stuck at the barrier: leave everything to exit() */
+	if ((rc = booking_seat_map_get(&after, d.bk, &reader, d.showtime_id)) != 0)
+		goto out;
+	atomic_fetch_add(&d.clock_store.offset_ms, res->advanced_ms);
+	size_t n;
+	do {
+		n = 0;
+		if ((rc = booking_expire_due(&n, d.bk, booking_ctx_system(), 500)) != 0)
+			goto out;
+	} while (n == 500);
+	if ((rc = booking_seat_map_get(&final, d.bk, &reader, d.showtime_id)) != 0)
+		goto out;
+	res->cmp.ran = true;
+	res->cmp.named = d.named;
+	res->cmp.orphan_policy = opts.orphan_policy;
+	for (size_t i = 0; i < d.buyers; i++)
+		res->cmp.holds += d.buyer[i].st.holds;
+	res->cmp.orphans_after_sale = count_orphans(after);
+	res->cmp.orphans = count_orphans(final);
+out:
+	if (rc != 0)
+		res->cmp.error = rc;
+	booking_seat_map_free(after);
+	booking_seat_map_free(final);
+	booking_token_free(d.admin_token);
+	booking_close(d.bk);
+	free(d.buyer);
+	return rc;
+}
+
 int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 {
 	demo_args da;
@@ -828,11 +937,7 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 
 	demo d;
 	memset(&d, 0, sizeof d);
-	d.clock_store.parent.version = BOOKING_CLOCK_VERSION;
-	d.clock_store.parent.now_ms = demo_clock_now;
-	d.clock_store.parent.sleep_ms = NULL; /* real sleeps */
-	atomic_init(&d.clock_store.offset_ms, 0);
-	d.clock = &d.clock_store.parent;
+	demo_clock_init(&d);
 	d.buyers = (size_t)da.buyers;
 	d.named = da.named;
 	d.seat_count = (size_t)da.seats;
@@ -864,11 +969,7 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 		rc = cli_fail(c);
 		goto out;
 	}
-	for (size_t i = 0; i < d.buyers; i++) {
-		d.buyer[i].d = &d;
-		d.buyer[i].rng = da.seed * 0x9E3779B97F4A7C15ULL + i + 1;
-		snprintf(d.buyer[i].user, sizeof d.buyer[i].user, "buyer-%04zu", i + 1);
-	}
+	demo_buyers_init(&d, da.seed);
 	if (!c->json)
 		fflush(stdout);
 	if (run_sale(&d, &res.elapsed) != 0)
@@ -879,6 +980,8 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 		goto out;
 	}
 	rc = res.check->count ? EXIT_DOMAIN : EXIT_OK;
+	if (da.compare && demo_compare(c, &da, &opts, &res) < 0)
+		return EXIT_DOMAIN; /* threads stuck at the barrier: leave everything to exit() */
 	if (c->json) {
 		if (print_json_summary(c, &da, &d, opts.store_url, &res) != EXIT_OK)
 			rc = EXIT_DOMAIN;

@@ -138,7 +138,7 @@ static const cli_command commands[] = {
 	{"health", NULL, cmd_health, "[--no-probe]",
 	 "show the circuit breaker of each dependency; exit 1 when the store is unavailable",
 	 "  --no-probe  do not read the catalog first"},
-	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named]",
+	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named] [--no-compare]",
 	 "seed a catalog and run a flash sale of concurrent buyers",
 	 "  --dir DIR    where the demo database goes (default ./booking-data/demo);\n"
 	 "               its demo.db is recreated on every run (--store overrides it)\n"
@@ -147,7 +147,9 @@ static const cli_command commands[] = {
 	 "  --seed S     random seed (default: from the time), to replay a run\n"
 	 "  --named      buyers pick seats off the map and name them (as before the box\n"
 	 "               office) instead of asking for the best N available under the\n"
-	 "               orphan policy unless-unavoidable: compare the orphans left"},
+	 "               orphan policy unless-unavoidable\n"
+	 "  --no-compare do not run the same buyers the other way (on a memory: store)\n"
+	 "               to show both ways' orphans in the summary"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
