@@ -865,7 +865,7 @@ static int demo_compare(const cli *c, const demo_args *da, const booking_options
 	booking_seat_map *after = NULL, *final = NULL;
 	double elapsed = 0;
 	int rc = 0;
-	if (!(d.buyer = calloc(d.buyers, sizeof *d.buyer)))
+	if (!(d.buyer = calloc(d.buyers > 0 ? d.buyers : 1, sizeof *d.buyer))) /* buyers is 1..2000 */
 		return BOOKING_ENOMEM;
 	if ((rc = booking_open(&d.bk, &opts)) != 0 || (rc = demo_admin(&d)) != 0 ||
 	    (rc = demo_seed_catalog(&d, c, booking_now(d.bk))) != 0)
