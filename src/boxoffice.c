@@ -638,7 +638,7 @@ static int extend_run(booking_reservation **out, booking_handle *bk, const booki
 	booking_reservation *r = NULL;
 	if (rc < 0 || (rc = load_own(&r, bk, ctx, reservation_id)) < 0)
 		return rc;
-	for (int attempt = 0;; attempt++) {
+	for (int attempt = 0; r; attempt++) {
 		int64_t now = booking__now(bk), cap = hold_cap(bk, r);
 		if ((rc = live_hold(r, now, "extended")) < 0)
 			break;
@@ -683,7 +683,7 @@ static int extend_run(booking_reservation **out, booking_handle *bk, const booki
 		if ((rc = booking__reservation_read(bk, id, &r)) < 0)
 			break;
 	}
-	if (rc == 0) {
+	if (rc == 0 && r) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "hold extended", json_pack("{s:s}", "reservation_id", r->id));
 		if (out)
 			rc = booking__reservation_read(bk, r->id, out);
@@ -892,7 +892,7 @@ static int change_run(booking_reservation **out, booking_handle *bk, const booki
 	booking_reservation *r = NULL;
 	if ((rc = need_box_office(bk)) < 0 || (rc = load_own(&r, bk, ctx, reservation_id)) < 0)
 		return rc;
-	for (int attempt = 0;; attempt++) {
+	for (int attempt = 0; r; attempt++) {
 		bool again = false;
 		rc = change_attempt(bk, ctx, r, c, &again);
 		if (!again)
@@ -908,7 +908,7 @@ static int change_run(booking_reservation **out, booking_handle *bk, const booki
 		if ((rc = booking__reservation_read(bk, id, &r)) < 0)
 			break;
 	}
-	if (rc == 0) {
+	if (rc == 0 && r) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "hold changed", json_pack("{s:s}", "reservation_id", r->id));
 		if (out)
 			rc = booking__reservation_read(bk, r->id, out);
@@ -958,7 +958,7 @@ static int block_run(booking_handle *bk, const booking_ctx *ctx, const char *sho
 		size_t nbad = 0;
 		if (!w || !bad)
 			rc = booking_error_oom();
-		for (size_t i = 0; rc == 0 && i < n; i++) {
+		for (size_t i = 0; w && bad && rc == 0 && i < n; i++) {
 			long p = venue_find(&v, seats[i]);
 			if (p < 0) {
 				rc = booking__seat_unknown_error(seats[i]);
