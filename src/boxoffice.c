@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* How often a change is decided again when seats moved under it. */
 #define BOX_ATTEMPTS 8
@@ -43,8 +44,8 @@ typedef struct venue_seat {
 } venue_seat;
 
 typedef struct venue {
-	booking_showtime *showtime;
-	size_t count, cap;
+	const booking__showtime_facts *facts; /* the showtime's immutable facts (shared, released by venue_clear) */
+	size_t count, filled;
 	venue_seat *seats;         /* by position */
 	booking__pick_seat *pick;  /* by position */
 	int64_t now;
@@ -52,82 +53,59 @@ typedef struct venue {
 
 static void venue_clear(venue *v)
 {
-	booking_showtime_free(v->showtime);
+	if (v->facts)
+		booking__showtime_facts_release(v->facts);
 	booking_free(v->seats);
 	booking_free(v->pick);
 	memset(v, 0, sizeof(*v));
 }
 
+/* A seat row as it is now, in layout order: the n-th row read is the seat at position n. */
 static int venue_add(const booking_store_seat *seat, void *payload)
 {
 	venue *v = payload;
-	if (v->count == v->cap) {
-		size_t ncap = v->cap ? v->cap * 2 : 256;
-		venue_seat *n = booking_realloc(v->seats, ncap * sizeof(*n));
-		if (!n)
-			return booking_error_oom();
-		v->seats = n;
-		v->cap = ncap;
-	}
-	venue_seat *s = &v->seats[v->count++];
-	memset(s, 0, sizeof(*s));
-	booking__copy(s->label, sizeof(s->label), seat->label);
-	booking__copy(s->category, sizeof(s->category), seat->category);
-	s->price = booking__price_of(v->showtime, seat->category);
+	if (v->filled == v->count || strcmp(v->seats[v->filled].label, seat->label) != 0)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "the showtime's seats changed under the box office");
+	venue_seat *s = &v->seats[v->filled];
+	booking__pick_seat *p = &v->pick[v->filled++];
 	s->status = booking_store_seat_claimable(seat->status, seat->hold_until, v->now) ? BOOKING_SEAT_FREE : seat->status;
 	if (s->status != BOOKING_SEAT_FREE)
 		booking__copy(s->holder, sizeof(s->holder), seat->reservation_id);
+	p->free = s->status == BOOKING_SEAT_FREE;
+	p->eligible = p->free;
 	return 0;
 }
 
 /*
- * Rows are numbered from the screen in the order the layout first names
- * them (doc/boxoffice.md); columns come from the screen (aisles counted),
- * or are the seats' numbers when the screen has none.
+ * Read the showtime's seats as of now: their facts (label, category, price,
+ * row, column) from the handle's showtime cache, their states from the
+ * store (one read).
  */
-static const char *venue_label_at(const void *seats, size_t i)
-{
-	return ((const venue_seat *)seats)[i].label;
-}
-
-static int venue_layout(booking_handle *bk, venue *v)
-{
-	int *columns = booking_calloc(v->count ? v->count : 1, sizeof(*columns));
-	if (!columns || !(v->pick = booking_calloc(v->count ? v->count : 1, sizeof(*v->pick)))) {
-		booking_free(columns);
-		return booking_error_oom();
-	}
-	int rc = booking__screen_columns(bk, v->showtime->screen_id, v->count, venue_label_at, v->seats, columns);
-	char last_row[BOOKING_LABEL_SIZE] = "";
-	int row = -1;
-	for (size_t i = 0; rc == 0 && i < v->count; i++) {
-		char r[BOOKING_LABEL_SIZE];
-		int number = 0;
-		booking__seat_split(v->seats[i].label, r, &number);
-		if (row < 0 || strcmp(r, last_row) != 0) {
-			/* a row named again later (an odd layout) counts as a row of its own where it reappears */
-			row++;
-			booking__copy(last_row, sizeof(last_row), r);
-		}
-		v->pick[i].row = row;
-		v->pick[i].column = columns[i] > 0 ? columns[i] : number;
-		v->pick[i].free = v->seats[i].status == BOOKING_SEAT_FREE;
-		v->pick[i].eligible = v->pick[i].free;
-	}
-	booking_free(columns);
-	return rc;
-}
-
-/* Read the showtime and its seats as of now; the showtime must be on sale. */
 static int venue_read(booking_handle *bk, const char *showtime_id, venue *v)
 {
 	memset(v, 0, sizeof(*v));
-	int rc = bk->store->catalog->showtime_get(&v->showtime, bk->store, showtime_id);
+	int rc = booking__showtime_facts_get(bk, showtime_id, &v->facts);
 	if (rc < 0)
 		return rc;
+	const booking__showtime_facts *f = v->facts;
+	v->count = f->count;
+	v->seats = booking_calloc(f->count ? f->count : 1, sizeof(*v->seats));
+	v->pick = booking_calloc(f->count ? f->count : 1, sizeof(*v->pick));
+	if (!v->seats || !v->pick) {
+		venue_clear(v);
+		return booking_error_oom();
+	}
+	for (size_t i = 0; i < f->count; i++) {
+		booking__copy(v->seats[i].label, sizeof(v->seats[i].label), f->seats[i].label);
+		booking__copy(v->seats[i].category, sizeof(v->seats[i].category), f->seats[i].category);
+		v->seats[i].price = f->seats[i].price;
+		v->pick[i].row = f->seats[i].row;
+		v->pick[i].column = f->seats[i].column;
+	}
 	v->now = booking__now(bk);
-	if ((rc = bk->store->catalog->seat_list(bk->store, showtime_id, venue_add, v)) < 0 ||
-	    (rc = venue_layout(bk, v)) < 0) {
+	if ((rc = bk->store->catalog->seat_list(bk->store, showtime_id, venue_add, v)) == 0 && v->filled != v->count)
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "the showtime's seats changed under the box office");
+	if (rc < 0) {
 		venue_clear(v);
 		return rc;
 	}
@@ -136,9 +114,9 @@ static int venue_read(booking_handle *bk, const char *showtime_id, venue *v)
 
 static int on_sale(const venue *v)
 {
-	if (v->showtime->status != BOOKING_SHOWTIME_SCHEDULED)
+	if (v->facts->status != BOOKING_SHOWTIME_SCHEDULED)
 		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the showtime is cancelled");
-	if (v->showtime->starts_at <= v->now)
+	if (v->facts->starts_at <= v->now)
 		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the showtime has started");
 	return 0;
 }
@@ -415,7 +393,7 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 	booking_uuid_v7(r->id, v.now);
 	booking__copy(r->user_id, sizeof(r->user_id), user_id);
 	booking__copy(r->showtime_id, sizeof(r->showtime_id), q->showtime_id);
-	booking__copy(r->currency, sizeof(r->currency), v.showtime->currency);
+	booking__copy(r->currency, sizeof(r->currency), v.facts->currency);
 	r->status = BOOKING_RESERVATION_PENDING;
 	r->saga = BOOKING_SAGA_SEATS_RESERVED;
 	r->created_at = r->updated_at = v.now;
@@ -467,6 +445,24 @@ done:
 	booking_free(w);
 	venue_clear(&v);
 	return rc;
+}
+
+/*
+ * A buyer who lost a round waits a moment before choosing again: buyers
+ * who choose alike (the best seats are the same for all) would otherwise
+ * meet again at once, and a fast one could keep winning every round
+ * against a slower one. Up to 2^attempt ms (at most 16), at random: a
+ * real pause, whatever the handle's clock (a test's manual clock included).
+ */
+static void lost_round(booking_handle *bk, int attempt)
+{
+	uint64_t cap_us = (uint64_t)1000 << (attempt < 4 ? attempt : 4);
+	uint64_t us = booking__random(bk, cap_us + 1);
+	struct timespec ts = {0, (long)(us * 1000)};
+	if (us == 0)
+		sched_yield();
+	else
+		nanosleep(&ts, NULL);
 }
 
 static int hold_request_check(booking_handle *bk, const booking_ctx *ctx, const booking_hold_request *q,
@@ -545,7 +541,7 @@ static int hold_with_run(booking_reservation **out, booking_handle *bk, const bo
 			break;
 		if (attempt + 1 >= HOLD_ATTEMPTS)
 			return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the seats kept changing; try again");
-		sched_yield(); /* let the round's winners commit */
+		lost_round(bk, attempt);
 	}
 	if (rc < 0)
 		return rc;
@@ -958,7 +954,7 @@ static int block_run(booking_handle *bk, const booking_ctx *ctx, const char *sho
 		size_t nbad = 0;
 		if (!w || !bad)
 			rc = booking_error_oom();
-		for (size_t i = 0; w && bad && rc == 0 && i < n; i++) {
+		for (size_t i = 0; w && bad && v.seats && rc == 0 && i < n; i++) {
 			long p = venue_find(&v, seats[i]);
 			if (p < 0) {
 				rc = booking__seat_unknown_error(seats[i]);

@@ -623,11 +623,6 @@ int booking__screen_columns(booking_handle *bk, const char *screen_id, size_t co
 	return 0;
 }
 
-static const char *map_label_at(const void *seats, size_t i)
-{
-	return ((const booking_seat_state *)seats)[i].label;
-}
-
 booking_error_code booking_seat_map_get(booking_seat_map **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id)
 {
 	int rc;
@@ -646,14 +641,14 @@ booking_error_code booking_seat_map_get(booking_seat_map **out, booking_handle *
 	booking__copy(m->currency, sizeof(m->currency), st->currency);
 	seat_map_fill f = {m, NULL, 0, st, booking__now(bk)};
 	rc = bk->store->catalog->seat_list(bk->store, showtime_id, seat_map_add, &f);
-	int *columns = rc == 0 && m->count ? booking_calloc(m->count, sizeof(*columns)) : NULL;
-	if (rc == 0 && m->count && !columns)
-		rc = booking_error_oom();
-	if (rc == 0 && columns && (rc = booking__screen_columns(bk, st->screen_id, m->count, map_label_at, f.seats, columns)) == 0)
-		for (size_t i = 0; i < m->count; i++)
-			if (columns[i] > 0)
-				f.seats[i].column = columns[i];
-	booking_free(columns);
+	/* columns (aisles counted) from the showtime's facts, read once per handle */
+	const booking__showtime_facts *facts = NULL;
+	if (rc == 0 && (rc = booking__showtime_facts_get(bk, showtime_id, &facts)) == 0) {
+		for (size_t i = 0; facts->count == m->count && i < m->count; i++)
+			if (strcmp(facts->seats[i].label, f.seats[i].label) == 0)
+				f.seats[i].column = facts->seats[i].column;
+		booking__showtime_facts_release(facts);
+	}
 	booking_showtime_free(st);
 	if (rc == 0 && m->count && !(m->seats = (booking_seat_state **)booking__record_array_adopt(f.seats, m->count,
 	                                                                                           sizeof(*f.seats))))

@@ -253,6 +253,30 @@ json_t *booking__payment_json(const booking_payment *p);
 int booking__consume_poll(booking_handle *bk, const booking_consumer_options *opts, booking_event_handler handler,
                           void *payload, size_t *handled_out, size_t *seen_out);
 
+/*
+ * showtime_cache.c: what never changes about a showtime once scheduled
+ * (no API changes one), read from the store once per handle: its screen,
+ * start, status, currency, and every seat by position with its label,
+ * category, price, row (counted from the screen) and column (aisles
+ * counted). Shared and read-only: release each one got.
+ */
+typedef struct booking__seat_facts {
+	char label[BOOKING_LABEL_SIZE];
+	char category[BOOKING_CATEGORY_SIZE];
+	int64_t price; /* -1: the showtime prices no such category */
+	int row, column;
+} booking__seat_facts;
+typedef struct booking__showtime_facts {
+	char id[BOOKING_ID_SIZE];
+	char screen_id[BOOKING_ID_SIZE];
+	int64_t starts_at;
+	booking_showtime_status status;
+	char currency[BOOKING_CURRENCY_SIZE];
+	size_t count;
+	booking__seat_facts *seats; /* by position */
+} booking__showtime_facts;
+int booking__showtime_facts_get(booking_handle *bk, const char *showtime_id, const booking__showtime_facts **out);
+void booking__showtime_facts_release(const booking__showtime_facts *f);
 /* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);

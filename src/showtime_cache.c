@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,11 +23,15 @@ typedef struct cached_seat {
 	int position; /* index in the showtime's seat rows: layout order */
 } cached_seat;
 
+/*
+ * An entry is the showtime's facts (internal.h) and its seats sorted by
+ * label. Shared: the cache holds one reference, every reader of the facts
+ * another (an entry dropped when the cache starts over lives on until its
+ * last reader lets go).
+ */
 typedef struct cached_showtime {
-	char id[BOOKING_ID_SIZE];
-	int64_t starts_at;
-	booking_showtime_status status;
-	char currency[BOOKING_CURRENCY_SIZE];
+	booking__showtime_facts facts; /* first: the facts are the entry */
+	atomic_int refs;
 	size_t nseats;
 	cached_seat *seats; /* sorted by label */
 } cached_showtime;
@@ -40,8 +46,15 @@ static void entry_free(cached_showtime *e)
 {
 	if (e) {
 		booking_free(e->seats);
+		booking_free(e->facts.seats);
 		booking_free(e);
 	}
+}
+
+static void entry_release(cached_showtime *e)
+{
+	if (e && atomic_fetch_sub(&e->refs, 1) == 1)
+		entry_free(e);
 }
 
 int booking__showtime_cache_new(booking_showtime_cache **out)
@@ -62,7 +75,7 @@ void booking__showtime_cache_free(booking_showtime_cache *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		entry_free(c->slots[i]);
+		entry_release(c->slots[i]);
 	pthread_rwlock_destroy(&c->lock);
 	booking_free(c);
 }
@@ -80,7 +93,7 @@ static cached_showtime **find_slot(booking_showtime_cache *c, const char *id)
 {
 	size_t i = slot_of(id);
 	for (size_t k = 0; k < CACHE_SLOTS; k++, i = (i + 1) & (CACHE_SLOTS - 1))
-		if (!c->slots[i] || strcmp(c->slots[i]->id, id) == 0)
+		if (!c->slots[i] || strcmp(c->slots[i]->facts.id, id) == 0)
 			return &c->slots[i];
 	return NULL;
 }
@@ -91,7 +104,7 @@ static int cmp_cached_seat(const void *a, const void *b)
 }
 
 typedef struct loader {
-	cached_showtime *e;
+	booking__showtime_facts *f;
 	size_t cap;
 	const booking_showtime *st;
 } loader;
@@ -99,19 +112,55 @@ typedef struct loader {
 static int load_seat(const booking_store_seat *seat, void *payload)
 {
 	loader *l = payload;
-	if (l->e->nseats == l->cap) {
+	booking__showtime_facts *f = l->f;
+	if (f->count == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
-		cached_seat *n = booking_realloc(l->e->seats, ncap * sizeof(*n));
+		booking__seat_facts *n = booking_realloc(f->seats, ncap * sizeof(*n));
 		if (!n)
 			return booking_error_oom();
-		l->e->seats = n;
+		f->seats = n;
 		l->cap = ncap;
 	}
-	cached_seat *s = &l->e->seats[l->e->nseats++];
+	booking__seat_facts *s = &f->seats[f->count++];
+	memset(s, 0, sizeof(*s));
 	booking__copy(s->label, sizeof(s->label), seat->label);
+	booking__copy(s->category, sizeof(s->category), seat->category);
 	s->price = booking__price_of(l->st, seat->category);
-	s->position = (int)(l->e->nseats - 1);
 	return 0;
+}
+
+static const char *fact_label_at(const void *seats, size_t i)
+{
+	return ((const booking__seat_facts *)seats)[i].label;
+}
+
+/*
+ * Rows are numbered from the screen in the order the layout first names
+ * them (doc/boxoffice.md); columns come from the screen (aisles counted),
+ * or are the seats' numbers when the screen has none.
+ */
+static int load_layout(booking_handle *bk, booking__showtime_facts *f)
+{
+	int *columns = booking_calloc(f->count ? f->count : 1, sizeof(*columns));
+	if (!columns)
+		return booking_error_oom();
+	int rc = booking__screen_columns(bk, f->screen_id, f->count, fact_label_at, f->seats, columns);
+	char last_row[BOOKING_LABEL_SIZE] = "";
+	int row = -1;
+	for (size_t i = 0; rc == 0 && i < f->count; i++) {
+		char r[BOOKING_LABEL_SIZE];
+		int number = 0;
+		booking__seat_split(f->seats[i].label, r, &number);
+		if (row < 0 || strcmp(r, last_row) != 0) {
+			/* a row named again later (an odd layout) counts as a row of its own where it reappears */
+			row++;
+			booking__copy(last_row, sizeof(last_row), r);
+		}
+		f->seats[i].row = row;
+		f->seats[i].column = columns[i] > 0 ? columns[i] : number;
+	}
+	booking_free(columns);
+	return rc;
 }
 
 static int load(booking_handle *bk, const char *showtime_id, cached_showtime **out)
@@ -125,18 +174,34 @@ static int load(booking_handle *bk, const char *showtime_id, cached_showtime **o
 		booking_showtime_free(st);
 		return booking_error_oom();
 	}
-	booking__copy(e->id, sizeof(e->id), st->id);
-	e->starts_at = st->starts_at;
-	e->status = st->status;
-	booking__copy(e->currency, sizeof(e->currency), st->currency);
-	loader l = {e, 0, st};
+	atomic_init(&e->refs, 1);
+	booking__showtime_facts *f = &e->facts;
+	booking__copy(f->id, sizeof(f->id), st->id);
+	booking__copy(f->screen_id, sizeof(f->screen_id), st->screen_id);
+	f->starts_at = st->starts_at;
+	f->status = st->status;
+	booking__copy(f->currency, sizeof(f->currency), st->currency);
+	loader l = {f, 0, st};
 	rc = bk->store->catalog->seat_list(bk->store, showtime_id, load_seat, &l);
 	booking_showtime_free(st);
-	if (rc < 0) {
+	if (rc == 0)
+		rc = load_layout(bk, f);
+	cached_seat *sorted = rc == 0 ? booking_calloc(f->count ? f->count : 1, sizeof(*sorted)) : NULL;
+	if (rc == 0 && !sorted)
+		rc = booking_error_oom();
+	if (rc < 0 || !sorted) {
 		entry_free(e);
 		return rc;
 	}
-	qsort(e->seats, e->nseats, sizeof(*e->seats), cmp_cached_seat);
+	const booking__seat_facts *by_position = f->seats;
+	for (size_t i = 0; by_position && i < f->count; i++) {
+		booking__copy(sorted[i].label, sizeof(sorted[i].label), by_position[i].label);
+		sorted[i].price = by_position[i].price;
+		sorted[i].position = (int)i;
+	}
+	qsort(sorted, f->count, sizeof(*sorted), cmp_cached_seat);
+	e->seats = sorted;
+	e->nseats = f->count;
 	*out = e;
 	return 0;
 }
@@ -144,9 +209,9 @@ static int load(booking_handle *bk, const char *showtime_id, cached_showtime **o
 /* Price the reservation's seats and set their positions from entry `e`; the caller holds the read lock. */
 static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 {
-	if (e->status != BOOKING_SHOWTIME_SCHEDULED)
+	if (e->facts.status != BOOKING_SHOWTIME_SCHEDULED)
 		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the showtime is cancelled");
-	if (e->starts_at <= now)
+	if (e->facts.starts_at <= now)
 		return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the showtime has started");
 	r->total_amount = 0;
 	for (size_t i = 0; i < r->seat_count; i++) {
@@ -158,7 +223,7 @@ static int price(const cached_showtime *e, booking_reservation *r, int64_t now)
 		r->total_amount += s->price;
 		r->seats[i]->position = s->position;
 	}
-	booking__copy(r->currency, sizeof(r->currency), e->currency);
+	booking__copy(r->currency, sizeof(r->currency), e->facts.currency);
 	return 0;
 }
 
@@ -168,15 +233,17 @@ int booking__seat_unknown_error(const char *label)
 	                           "seats: the showtime has no seat %s", label);
 }
 
-int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking_reservation *r, int64_t now)
+/* The cache's entry of a showtime, with a reference taken; loaded when missing. */
+static int entry_get(booking_handle *bk, const char *showtime_id, cached_showtime **out)
 {
 	booking_showtime_cache *c = bk->showtimes;
 	pthread_rwlock_rdlock(&c->lock);
 	cached_showtime **slot = find_slot(c, showtime_id);
 	if (slot && *slot) {
-		int rc = price(*slot, r, now);
+		atomic_fetch_add(&(*slot)->refs, 1);
+		*out = *slot;
 		pthread_rwlock_unlock(&c->lock);
-		return rc;
+		return 0;
 	}
 	pthread_rwlock_unlock(&c->lock);
 
@@ -187,7 +254,7 @@ int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking
 	pthread_rwlock_wrlock(&c->lock);
 	if (c->count >= CACHE_SLOTS / 2) { /* keep probes short: start over */
 		for (size_t i = 0; i < CACHE_SLOTS; i++) {
-			entry_free(c->slots[i]);
+			entry_release(c->slots[i]);
 			c->slots[i] = NULL;
 		}
 		c->count = 0;
@@ -199,7 +266,33 @@ int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking
 		*slot = e;
 		c->count++;
 	}
-	rc = price(*slot, r, now);
+	atomic_fetch_add(&(*slot)->refs, 1);
+	*out = *slot;
 	pthread_rwlock_unlock(&c->lock);
+	return 0;
+}
+
+int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking_reservation *r, int64_t now)
+{
+	cached_showtime *e = NULL;
+	int rc = entry_get(bk, showtime_id, &e);
+	if (rc < 0)
+		return rc;
+	rc = price(e, r, now);
+	entry_release(e);
 	return rc;
+}
+
+int booking__showtime_facts_get(booking_handle *bk, const char *showtime_id, const booking__showtime_facts **out)
+{
+	cached_showtime *e = NULL;
+	int rc = entry_get(bk, showtime_id, &e);
+	*out = rc == 0 ? &e->facts : NULL;
+	return rc;
+}
+
+void booking__showtime_facts_release(const booking__showtime_facts *f)
+{
+	/* the facts are the entry's first member */
+	entry_release((cached_showtime *)(void *)(uintptr_t)f);
 }
