@@ -139,7 +139,7 @@ async function twoBuyers(browser) {
 	assert.ok(rp.request().headers()['idempotency-key'], 'a payment carries an Idempotency-Key');
 	await winner.waitForSelector('#confirmation:not([hidden])');
 	const confirmation = await winner.textContent('#confirmation-text');
-	assert.match(confirmation, new RegExp(`^Seats ${seat} are yours: paid \\d+\\.\\d\\d [A-Z]{3} with the card ending 4242\\.`));
+	assert.match(confirmation, new RegExp(`^Seat ${seat} is yours: paid \\d+\\.\\d\\d [A-Z]{3} with the card ending 4242\\.`));
 	assert.equal(await winner.evaluate(() => document.activeElement.id), 'confirmation');
 	await winner.waitForFunction((sel) => document.querySelector(sel)?.dataset.status === 'sold', seatSel(seat));
 	await shot(winner, 'winner-confirmed');
@@ -162,7 +162,7 @@ async function twoBuyers(browser) {
 			return `${cs.borderStyle}|${cs.borderRadius}|${cs.backgroundImage === 'none' ? 'plain' : cs.backgroundImage}` +
 				`|${mark.content === 'none' ? '' : mark.transform + mark.borderRightWidth}`;
 		};
-		return ['.legend .seat.free:not(.selected)', '.legend .seat.held', '.legend .seat.sold', '.legend .seat.blocked',
+		return ['.legend .seat.free:not(.selected)', '.legend .seat.held:not(.mine)', '.legend .seat.sold', '.legend .seat.blocked',
 			'.legend .seat.selected'].map(look);
 	});
 	assert.equal(new Set(looks).size, looks.length, `five different shapes: ${looks.join(' / ')}`);

@@ -7,6 +7,7 @@ const API = '/api/v1';
 const STATUSES = new Set(['free', 'held', 'sold', 'blocked']);
 const MAX_TEXT = 200;       // longest API text shown (titles, messages)
 const MAX_COLUMNS = 1000;   // the widest row drawn
+const LABEL = /^[A-Za-z0-9-]{1,15}$/;  // a seat label, as the library makes them
 const FLASH_MS = 2500;
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +21,7 @@ const state = {
 	map: null,             // the seat map last drawn
 	etag: null,
 	layoutKey: '',         // the labels drawn, in order: a new layout redraws
+	buttons: new Map(),    // label -> the seat's button
 	selected: new Set(),   // labels
 	flash: new Set(),      // labels flashing (a seat someone else took)
 	focusLabel: null,      // the one seat in the tab order
@@ -293,6 +295,7 @@ function openShowtime(id) {
 	state.focusLabel = null;
 	history.replaceState(null, '', `#showtime=${encodeURIComponent(id)}`);
 	$('seats').replaceChildren();
+	state.buttons.clear();
 	drawSelection();
 	listen(id);
 	refreshMap();
@@ -302,13 +305,13 @@ function openShowtime(id) {
 
 // A seat of the API, checked: anything odd is not offered for sale.
 function seatOf(raw) {
-	const label = clip(raw.label, 16);
+	const label = raw.label;
 	const number = Number.isSafeInteger(raw.number) && raw.number > 0 ? raw.number : 0;
 	const column = Number.isSafeInteger(raw.column) && raw.column > 0 && raw.column <= MAX_COLUMNS ? raw.column : null;
 	const status = STATUSES.has(raw.status) ? raw.status : 'blocked';
 	return {
 		label,
-		row: clip(raw.row ?? '', 8),
+		row: clip(raw.row ?? '', 16),
 		number,
 		column,
 		category: clip(raw.category ?? '', 32),
@@ -320,7 +323,7 @@ function seatOf(raw) {
 
 function takeMap(raw, etag) {
 	if (!raw || !Array.isArray(raw.seats) || raw.showtime_id !== state.showtimeId) return false;
-	const seats = raw.seats.filter((s) => s && typeof s.label === 'string').map(seatOf);
+	const seats = raw.seats.filter((s) => s && typeof s.label === 'string' && LABEL.test(s.label)).map(seatOf);
 	// A seat without a usable column goes right after the one before it in its row.
 	for (let i = 0; i < seats.length; i++) {
 		if (seats[i].column !== null) continue;
@@ -426,11 +429,11 @@ function drawSeats() {
 	const key = seats.map((s) => `${s.row}/${s.label}/${s.column}`).join(',');
 	if (key !== state.layoutKey) buildGrid(grid, seats, key);
 	const cats = categoryIndex();
-	if (!state.focusLabel || !grid.querySelector(`[data-label="${CSS.escape(state.focusLabel)}"]`)) {
+	if (!state.buttons.has(state.focusLabel)) {
 		state.focusLabel = (seats.find((s) => s.status === 'free') || seats[0] || {}).label || null;
 	}
 	for (const seat of seats) {
-		const b = grid.querySelector(`[data-label="${CSS.escape(seat.label)}"]`);
+		const b = state.buttons.get(seat.label);
 		if (!b) continue;
 		for (const st of STATUSES) b.classList.toggle(st, st === seat.status);
 		b.classList.toggle('selected', state.selected.has(seat.label));
@@ -457,6 +460,7 @@ function buildGrid(grid, seats, key) {
 	grid.closest('.hall').style.setProperty('--cols', String(cols));
 	const focused = document.activeElement?.dataset?.label;
 	grid.replaceChildren();
+	state.buttons.clear();
 	for (const r of rows) {
 		const row = document.createElement('div');
 		row.className = 'row';
@@ -479,11 +483,12 @@ function buildGrid(grid, seats, key) {
 			b.dataset.column = String(s.column);
 			b.style.gridColumn = String(s.column + 1);
 			row.append(b);
+			state.buttons.set(s.label, b);
 		}
 		grid.append(row);
 	}
 	state.layoutKey = key;
-	if (focused) grid.querySelector(`[data-label="${CSS.escape(focused)}"]`)?.focus();
+	state.buttons.get(focused)?.focus();
 }
 
 function drawPrices(cats) {
@@ -524,7 +529,7 @@ function onSeatClick(ev) {
 
 function moveFocus(b, focus = true) {
 	state.focusLabel = b.dataset.label;
-	for (const other of $('seats').querySelectorAll('button.seat')) other.tabIndex = other === b ? 0 : -1;
+	for (const other of state.buttons.values()) other.tabIndex = other === b ? 0 : -1;
 	if (focus) b.focus();
 }
 
@@ -696,7 +701,7 @@ function confirmed(b, p) {
 	done();
 	showError('');
 	const last4 = /^\d{4}$/.test(p.card_last4) ? ` with the card ending ${p.card_last4}` : '';
-	const text = `Seats ${b.seats.join(', ')} are yours: paid ${money(p.amount ?? b.total, p.currency || b.currency)}` +
+	const text = `${b.seats.length === 1 ? 'Seat' : 'Seats'} ${b.seats.join(', ')} ${b.seats.length === 1 ? 'is' : 'are'} yours: paid ${money(p.amount ?? b.total, p.currency || b.currency)}` +
 		`${last4}. Booking ${b.id}.`;
 	$('confirmation-text').textContent = text;
 	$('confirmation').hidden = false;
@@ -712,7 +717,7 @@ async function onCancel() {
 			await api('POST', `/bookings/${encodeURIComponent(b.id)}/cancel`);
 			done();
 			showError('');
-			announce(`Hold cancelled: ${b.seats.join(', ')} are free again.`);
+			announce(`Hold of ${b.seats.join(', ')} cancelled.`);
 		} catch (err) {
 			failed(err);
 		}
