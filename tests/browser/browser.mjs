@@ -227,6 +227,8 @@ async function keyboardOnly(browser) {
 	await k.keyboard.press('Enter');
 	assert.equal(await k.getAttribute(seatSel(down), 'aria-pressed'), 'true');
 	await announced(k, `seat \\d+ selected\\. Selected: ${down} `);
+	assert.equal(await focused(), `seat:${down}`, 'the focus stays on the seat');
+	await shot(k, 'keyboard-seat-selected');
 	ok(`keyboard: Enter selects ${down}, Space unselects, the choice is announced`);
 
 	await tabTo('hold');
@@ -254,7 +256,7 @@ async function phone(browser) {
 	ok('phone width (360 px): the page fits, seats are on screen and take a tap');
 }
 
-const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 let code = 0;
 try {
 	await twoBuyers(browser);

@@ -74,6 +74,7 @@ showtime=$(admin showtime.id showtime add "$movie" "$screen" --starts +1440 --cu
 admin status block "$showtime" F2 --reason wheelchair >/dev/null
 echo "run-browser.sh: showtime $showtime seeded in $BOOKING_STORE_URL"
 
+: >"$work/server.out" # before the server starts: the loop below reads it at once
 "$server" --store "$BOOKING_STORE_URL" --listen 127.0.0.1:0 --www "$www" >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 url=
