@@ -94,6 +94,11 @@ async function twoBuyers(browser) {
 	await register(b, `bob-${stamp}@example.com`);
 	ok('two buyers registered and logged in through the page');
 
+	const option = await a.textContent('#showtime option:checked');
+	assert.match(option, /^The Browser Test <i>&amp;<\/i> — /, `the showtime's title as text: ${option}`);
+	assert.equal(await a.$$eval('i', (els) => els.length), 0, 'no markup from the API in the page');
+	ok(`the showtime shows its movie's title as text: "${option}"`);
+
 	const label = await a.getAttribute(seatSel(seat), 'aria-label');
 	assert.match(label, /^Row [A-Z]+ seat \d+, [a-z]+, \d+\.\d\d [A-Z]{3}, free$/, `aria-label: ${label}`);
 	ok(`the seat is a button labelled "${label}"`);

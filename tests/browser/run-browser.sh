@@ -68,7 +68,8 @@ admin() {
 }
 theater=$(admin theater.id theater add "Browser Test Cinema" --city Paris)
 screen=$(admin screen.id screen add "$theater" "Salle 1" --layout "A-B:4+8+4:premium,C-F:4+8+4")
-movie=$(admin movie.id movie add "The Browser Test" --duration 120)
+# A title with markup in it: the page must show it as text.
+movie=$(admin movie.id movie add "The Browser Test <i>&amp;</i>" --duration 120)
 showtime=$(admin showtime.id showtime add "$movie" "$screen" --starts +1440 --currency EUR \
 	--price premium=18.50 --price standard=12.00)
 admin status block "$showtime" F2 --reason wheelchair >/dev/null
