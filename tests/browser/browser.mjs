@@ -142,6 +142,13 @@ async function twoBuyers(browser) {
 	await shot(winner, 'winner-held');
 	ok('the winner sees the hold and its countdown');
 
+	await winner.reload();
+	await winner.waitForSelector('#held:not([hidden])');
+	assert.match(await winner.textContent('#held-text'), new RegExp(`^Held ${seat} for `));
+	assert.match(await winner.textContent('#countdown'), /^Expires in \d+:\d\d$/);
+	await winner.waitForFunction((sel) => document.querySelector(sel)?.classList.contains('mine'), seatSel(seat));
+	ok('after a reload the winner\'s hold comes back with its countdown');
+
 	// The loser does nothing from here on: what changes its map is the stream.
 	assert.ok(loser.requests.some((r) => r.startsWith('GET /api/v1/showtimes/') && r.endsWith('/events')),
 		'the loser page listens to the SSE stream');

@@ -35,6 +35,7 @@ rm -f "$artifacts"/*.png
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/booking-browser.XXXXXX")
 server_pid=
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
 		kill -KILL "$server_pid" 2>/dev/null || true
@@ -58,6 +59,7 @@ export BOOKING_PAYMENT_KEY_FILE="$data/payment.key"
 admin() {
 	local field=$1
 	shift
+	# shellcheck disable=SC2016 # JavaScript, not shell
 	"$cli" --data-dir "$data" --as system --json "$@" |
 		node -e 'let s = ""; process.stdin.on("data", (d) => { s += d; }).on("end", () => {
 			let v = JSON.parse(s);

@@ -230,6 +230,28 @@ async function login(creds) {
 	$('password').value = '';
 	showError('');
 	announce(`Signed in as ${state.user.email}.`);
+	await resumeHold();
+}
+
+// A hold of this buyer's that is still running (after a reload, or a login
+// on another tab) comes back with its countdown.
+async function resumeHold() {
+	if (!state.token || state.booking) return;
+	let r;
+	try {
+		r = await api('GET', '/bookings?limit=20');
+	} catch {
+		return; // nothing to resume is not an error of the page
+	}
+	const now = Date.now();
+	const open = (r.body?.items ?? []).find((b) => b && String(b.status).toUpperCase() === 'PENDING' &&
+		Date.parse(b.expires_at) > now);
+	if (!open) return;
+	if (open.showtime_id !== state.showtimeId && state.showtimes.some((s) => s.id === open.showtime_id)) {
+		$('showtime').value = open.showtime_id;
+		openShowtime(open.showtime_id);
+	}
+	holding(open);
 }
 
 async function onLogin(ev) {
@@ -392,7 +414,8 @@ function statusWord(seat) {
 }
 
 function isMine(label) {
-	return Boolean(state.booking && state.booking.seats.includes(label));
+	const b = state.booking;
+	return Boolean(b && b.showtimeId === state.showtimeId && b.seats.includes(label));
 }
 
 function seatName(seat) {
@@ -618,6 +641,7 @@ function holding(raw) {
 	const seats = Array.isArray(raw.seats) ? raw.seats.map((s) => clip(typeof s === 'string' ? s : s?.label, 16)) : [];
 	state.booking = {
 		id: clip(raw.id, 64),
+		showtimeId: raw.showtime_id,
 		seats,
 		total: Number.isSafeInteger(raw.total_amount) ? raw.total_amount : 0,
 		currency: clip(raw.currency, 8),
@@ -767,6 +791,7 @@ async function start() {
 	}
 	try {
 		await loadShowtimes();
+		await resumeHold();
 	} catch (err) {
 		failed(err);
 	}
