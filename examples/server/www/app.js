@@ -302,7 +302,8 @@ async function loadShowtimes() {
 	}
 	select.disabled = false;
 	const wanted = new URLSearchParams(location.hash.slice(1)).get('showtime');
-	const first = state.showtimes.find((s) => s.id === wanted) || state.showtimes[0];
+	const first = state.showtimes.find((s) => s.id === wanted) ||
+		state.showtimes.find((s) => String(s.status).toUpperCase() !== 'CANCELLED') || state.showtimes[0];
 	select.value = first.id;
 	openShowtime(first.id);
 }
