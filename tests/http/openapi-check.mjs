@@ -43,6 +43,11 @@ export class OpenApi {
     return v;
   }
 
+  // A media type's schema: a reference into the document, or an inline one without references.
+  mediaValidator(schema) {
+    return schema.$ref ? this.validator(schema.$ref) : this.ajv.compile(schema);
+  }
+
   // Validates `value` against a component schema by name; returns the value or throws.
   check(name, value, what = name) {
     const v = this.validator(`#/components/schemas/${name}`);
@@ -92,12 +97,9 @@ export class OpenApi {
     const media = response.content[type];
     if (!media) throw new Error(`${where}: content type "${type}" not documented (${Object.keys(response.content).join(', ')})`);
     if (type === 'application/json') {
-      const schemaRef = media.schema.$ref || null;
-      if (schemaRef) this.checkJson(where, res, schemaRef);
-      else {
-        const v = this.ajv.compile(media.schema);
-        if (!v(res.json)) throw new Error(`${where}: body: ${this.ajv.errorsText(v.errors)}`);
-      }
+      if (res.json === undefined) throw new Error(`${where}: the body is not JSON: ${res.text.slice(0, 200)}`);
+      const v = this.mediaValidator(media.schema);
+      if (!v(res.json)) throw new Error(`${where}: body does not match: ${this.ajv.errorsText(v.errors)}\n${res.text.slice(0, 2000)}`);
     }
   }
 

@@ -2,6 +2,7 @@
 # booking-server's HTTP suite (http.test.mjs) against a real server:
 #
 #   run-http.sh sqlite|postgresql SOURCE_DIR BUILD_DIR BOOKING_SERVER BOOKING_CLI
+#   run-http.sh openapi SOURCE_DIR BUILD_DIR     only validate examples/server/openapi.json
 #
 # sqlite:      a SQLite file store in a temporary directory; the server runs
 #              under libfaketime with a clock file the test moves (expiry).
@@ -17,19 +18,12 @@
 # FAILS (exit 1), never skips (77).
 set -euo pipefail
 
-mode=$1 src=$2 build=$3 server=$4 cli=$5
+mode=$1 src=$2 build=$3 server=${4:-} cli=${5:-}
 here=$src/tests/http
 die() { echo "run-http.sh: $*" >&2; exit 1; }
 
 command -v node >/dev/null 2>&1 || die "node is not installed (Node.js >= 20 is required)"
 command -v npm >/dev/null 2>&1 || die "npm is not installed"
-[ -x "$server" ] || die "no booking-server at $server"
-[ -x "$cli" ] || die "no booking CLI at $cli"
-faketime_lib=
-for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
-	[ -f "$f" ] && { faketime_lib=$f; break; }
-done
-[ -n "$faketime_lib" ] || die "libfaketime is not installed (Debian package faketime; scripts/install-deps.sh)"
 
 dest=$build/node
 mkdir -p "$dest"
@@ -37,7 +31,18 @@ if [ ! -d "$dest/node_modules/@apidevtools/swagger-parser" ] || ! cmp -s "$here/
 	cp "$here/package.json" "$here/package-lock.json" "$dest/"
 	(cd "$dest" && npm ci --silent --no-audit --no-fund) || die "npm ci failed"
 fi
-cp "$here/http.test.mjs" "$here/openapi-check.mjs" "$dest/"
+cp "$here/http.test.mjs" "$here/openapi-check.mjs" "$here/check-openapi.mjs" "$dest/"
+if [ "$mode" = openapi ]; then
+	exec node "$dest/check-openapi.mjs" "$src/examples/server/openapi.json"
+fi
+
+[ -x "$server" ] || die "no booking-server at $server"
+[ -x "$cli" ] || die "no booking CLI at $cli"
+faketime_lib=
+for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+	[ -f "$f" ] && { faketime_lib=$f; break; }
+done
+[ -n "$faketime_lib" ] || die "libfaketime is not installed (Debian package faketime; scripts/install-deps.sh)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/booking-http.XXXXXX")
 chmod 711 "$work" # PostgreSQL (the postgres user) reads the clock file in it
