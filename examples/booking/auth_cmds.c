@@ -324,11 +324,12 @@ static int read_password(cli *c, const cli_command *cmd, bool confirm, char *buf
 
 /* ---- output ------------------------------------------------------------- */
 
-static json_t *json_user(const booking_user *u)
+/* The shared record without updated_at: the CLI's --json as it always was. */
+static json_t *cli_json_user(const booking_user *u)
 {
-	char created[40];
-	return json_pack("{s:s,s:s,s:s,s:s}", "id", u->id, "email", u->email, "role", booking_role_name(u->role),
-	                 "created_at", fmt_iso(created, sizeof created, u->created_at));
+	json_t *o = json_user(u);
+	json_object_del(o, "updated_at");
+	return o;
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -359,7 +360,7 @@ int cmd_register(cli *c, const cli_command *cmd, int argc, char **argv)
 	if (lrc != 0)
 		return cli_fail(c);
 	if (c->json) {
-		rc = cli_json(c, json_pack("{s:o}", "user", json_user(u)));
+		rc = cli_json(c, json_pack("{s:o}", "user", cli_json_user(u)));
 	} else {
 		printf("%sregistered%s %s (%s)\nuser %s\n", col(c, ANSI_GREEN), col(c, ANSI_RESET), tsafe(u->email),
 		       booking_role_name(u->role), u->id);
@@ -403,7 +404,7 @@ int cmd_login(cli *c, const cli_command *cmd, int argc, char **argv)
 		rc = EXIT_DOMAIN;
 	} else if (c->json) {
 		char iso[40];
-		json_t *o = json_pack("{s:o,s:s}", "user", json_user(u), "expires_at",
+		json_t *o = json_pack("{s:o,s:s}", "user", cli_json_user(u), "expires_at",
 		                      fmt_iso(iso, sizeof iso, t ? t->expires_at : 0));
 		if (o && print)
 			json_object_set_new(o, "token", json_string(token));
@@ -510,7 +511,7 @@ int cmd_whoami(cli *c, const cli_command *cmd, int argc, char **argv)
 		return cli_fail(c);
 	char until[40], iso[40];
 	if (c->json) {
-		rc = cli_json(c, json_pack("{s:o,s:s,s:s}", "user", json_user(u), "expires_at",
+		rc = cli_json(c, json_pack("{s:o,s:s,s:s}", "user", cli_json_user(u), "expires_at",
 		                           fmt_iso(iso, sizeof iso, c->token->expires_at), "kid", c->token->kid));
 	} else {
 		printf("%s (%s)\nuser %s\ntoken valid until %s\n", tsafe(u->email), booking_role_name(u->role), u->id,

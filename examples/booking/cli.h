@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "json_records.h" /* json_movie() ... json_seat_map(), fmt_iso(): shared with booking-server */
+
 /* Exit codes. */
 enum {
 	EXIT_OK = 0,
@@ -165,8 +167,6 @@ int cli_json(cli *c, json_t *obj);
 const char *fmt_money(char *buf, size_t size, int64_t minor, const char *currency);
 /* "2025-06-01 20:00 UTC" into buf. */
 const char *fmt_time(char *buf, size_t size, int64_t ms);
-/* "2025-06-01T20:00:00.000Z" into buf. */
-const char *fmt_iso(char *buf, size_t size, int64_t ms);
 /* Digits after the decimal point in `currency` (ISO 4217): 2 unless listed. */
 int currency_exponent(const char *currency);
 /* Parse "12.50" (decimal) or "1250" (minor units) in `currency`; false on junk. */
@@ -190,14 +190,6 @@ const char *tsafe(const char *s);
 #define ANSI_YELLOW "\033[33m"
 #define ANSI_CYAN "\033[36m"
 
-/* Records as JSON (new references). */
-json_t *json_movie(const booking_movie *m);
-json_t *json_theater(const booking_theater *t);
-json_t *json_screen(const booking_screen *s);
-json_t *json_showtime(const booking_showtime *s);
-json_t *json_reservation(const booking_reservation *r);
-json_t *json_payment(const booking_payment *p);
-json_t *json_seat_map(const booking_seat_map *m);
 /* Parse library JSON text (booking_check_report_to_json...) and free the text; NULL on failure. */
 json_t *json_from_library(int rc, char *text);
 
