@@ -14,7 +14,7 @@
 //   HTTP_TEST_FAKETIME_LIB  libfaketime.so.1 (SQLite: the server runs under it)
 //   HTTP_TEST_STOP_STORE  a shell command stopping the store's server (PostgreSQL), for the breaker
 // SPDX-License-Identifier: MIT
-import { test, before, after } from 'node:test';
+import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -35,6 +35,8 @@ let api; // the OpenAPI checker
 let server; // the child process
 let base; // http://127.0.0.1:PORT
 const stderrTail = [];
+const recent = []; // the last requests sent, named when the server dies
+const crashes = []; // servers that died under a test: reported at the end (the next test gets a new one)
 
 // Settings both the server and the CLI get: the same keys, the same store.
 function bookingEnv() {
@@ -61,7 +63,7 @@ function cli(args, input) {
 }
 
 async function startServer() {
-  const args = ['--store', env.HTTP_TEST_STORE_URL, '--listen', '127.0.0.1:0', '--threads', '8'];
+  const args = ['--store', env.HTTP_TEST_STORE_URL, '--listen', '127.0.0.1:0', '--threads', '8', '--data-dir', DATA, '--openapi', env.HTTP_TEST_OPENAPI];
   if (env.HTTP_TEST_WWW) args.push('--www', env.HTTP_TEST_WWW);
   const e = bookingEnv();
   if (env.HTTP_TEST_FAKETIME_LIB) {
@@ -90,11 +92,19 @@ async function startServer() {
     });
   });
   server.removeAllListeners('exit');
+  const me = server;
+  me.on('exit', (code, sig) => {
+    if (me.stopping) return;
+    const what = `booking-server died (${sig || `exit ${code}`}) during "${F.currentTest}"; the last requests:\n  ${recent.join('\n  ')}`;
+    crashes.push(what);
+    console.error(`${what}\n${stderrTail.join('').slice(-4000)}`);
+  });
 }
 
 async function stopServer() {
   if (!server || server.exitCode !== null) return null;
   const exited = new Promise((resolve) => server.on('exit', (code, sig) => resolve({ code, sig })));
+  server.stopping = true;
   server.kill('SIGTERM');
   const r = await Promise.race([exited, sleep(15000).then(() => null)]);
   if (!r) { server.kill('SIGKILL'); await exited; return { code: null, sig: 'SIGKILL (no exit within 15 s of SIGTERM)' }; }
@@ -109,6 +119,8 @@ async function call(method, path, { token, body, raw, headers = {}, validate = t
   if (raw !== undefined) { payload = raw; h['Content-Type'] ??= 'application/json'; }
   else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] = 'application/json'; }
   const url = base + path;
+  recent.push(`${method} ${path} ${typeof payload === 'string' ? payload.slice(0, 200) : payload ? '<bytes>' : ''}`);
+  if (recent.length > 6) recent.shift();
   const r = await fetch(url, { method, headers: h, body: payload });
   const text = await r.text();
   let json;
@@ -165,11 +177,18 @@ before(async () => {
   assert.equal(F.admin.user.role, 'admin');
 });
 
+beforeEach(async (t) => {
+  F.currentTest = t.name;
+  if (server && server.exitCode === null && server.signalCode === null) return;
+  await startServer(); // the last one died: a new one on the same store, so the other tests still tell
+});
+
 after(async () => {
   const r = await stopServer();
   if (r && !(r.code === 0 || (MODE === 'postgresql' && F.storeStopped)))
     console.error(`booking-server exit after SIGTERM: ${JSON.stringify(r)}\n${stderrTail.join('').slice(-4000)}`);
   if (r && !F.storeStopped) assert.equal(r.code, 0, `booking-server exits 0 on SIGTERM (${JSON.stringify(r)})`);
+  assert.deepEqual(crashes, [], 'the server never dies');
   const cov = api.coverage();
   console.log('# responses seen per operation (status: documented → seen)');
   for (const c of cov) console.log(`#   ${c.op.padEnd(44)} ${c.documented.join(',')} → ${c.seen.join(',') || '-'}`);
@@ -391,7 +410,7 @@ test('holds: named 201, taken 409, Idempotency-Key replay 200, best available, p
   assert.equal(rows.size, 3);
   const nums = b.json.seats.map((s) => s.number).sort((x, y) => x - y);
   assert.equal(nums[2] - nums[0], 2, 'side by side');
-  expectError(await call('POST', '/api/v1/bookings', { token: c, body: { showtime_id: F.showtime.id, best: 20, category: 'premium' } }), 409, 'NOT_ENOUGH_SEATS');
+  expectError(await call('POST', '/api/v1/bookings', { token: c, body: { showtime_id: F.showtime.id, best: 8, category: 'premium' } }), 409, 'NOT_ENOUGH_SEATS');
   const bk = uniq('best-key');
   const b1 = await call('POST', '/api/v1/bookings', { token: c, body: { showtime_id: F.showtime.id, best: 2 }, headers: { 'Idempotency-Key': bk } });
   assert.equal(b1.status, 201, b1.text);
