@@ -480,7 +480,7 @@ test('extend, change, cancel', async () => {
 
 // ---- §10.3: two users, one seat -----------------------------------------------
 test('§10.3 concurrent booking of the same seat: exactly one 201, one 409 SEAT_ALREADY_BOOKED', async () => {
-  const st = await newShowtime('A-B:10');
+  const st = await newShowtime('A-B:10', { standard: 1000 });
   const users = [F.alice, F.bob];
   for (const seat of ['A1', 'A5', 'B3', 'B10', 'A10']) {
     const rs = await Promise.all(users.map((u) => hold(u.token, st.id, [seat])));
@@ -620,7 +620,7 @@ async function* sseEvents(res) {
 }
 
 test('SSE: the map first, then an event within 1 s of a hold by another client', async () => {
-  const st = await newShowtime('A-C:8');
+  const st = await newShowtime('A-C:8', { standard: 1000 });
   const ctl = new AbortController();
   const url = `${base}/api/v1/showtimes/${st.id}/events`;
   const res = await fetch(url, { signal: ctl.signal, headers: { 'X-Correlation-ID': 'sse-1', Accept: 'text/event-stream' } });
