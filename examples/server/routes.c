@@ -369,14 +369,16 @@ static int h_bookings_list(srv_req *r, srv_resp *out)
 static int h_booking_get(srv_req *r, srv_resp *out)
 {
 	booking_reservation *res = NULL;
-	reservation_reply(out, booking_reservation_get(&res, r->s->bk, &r->ctx, r->id), res, 200);
+	int rc = booking_reservation_get(&res, r->s->bk, &r->ctx, r->id);
+	return reservation_reply(out, rc, res, 200);
 	return 0;
 }
 
 static int h_booking_cancel(srv_req *r, srv_resp *out)
 {
 	booking_reservation *res = NULL;
-	reservation_reply(out, booking_reservation_cancel(&res, r->s->bk, &r->ctx, r->id), res, 200);
+	int rc = booking_reservation_cancel(&res, r->s->bk, &r->ctx, r->id);
+	return reservation_reply(out, rc, res, 200);
 	return 0;
 }
 
@@ -388,7 +390,8 @@ static int h_booking_extend(srv_req *r, srv_resp *out)
 	if (m && (minutes < 1 || minutes > 100000))
 		return srv_error(out, 422, "VALIDATION_ERROR", "minutes must be positive",
 		                 json_pack("{s:s}", "field", "minutes"));
-	reservation_reply(out, booking_reservation_extend(&res, r->s->bk, &r->ctx, r->id, (int)minutes), res, 200);
+	int rc = booking_reservation_extend(&res, r->s->bk, &r->ctx, r->id, (int)minutes);
+	return reservation_reply(out, rc, res, 200);
 	return 0;
 }
 
@@ -476,14 +479,16 @@ static int h_pay(srv_req *r, srv_resp *out)
 static int h_payment_get(srv_req *r, srv_resp *out)
 {
 	booking_payment *p = NULL;
-	payment_reply(out, booking_payment_get(&p, r->s->bk, &r->ctx, r->id), p, 200);
+	int rc = booking_payment_get(&p, r->s->bk, &r->ctx, r->id);
+	return payment_reply(out, rc, p, 200);
 	return 0;
 }
 
 static int h_refund(srv_req *r, srv_resp *out)
 {
 	booking_payment *p = NULL;
-	payment_reply(out, booking_payment_refund(&p, r->s->bk, &r->ctx, r->id), p, 200);
+	int rc = booking_payment_refund(&p, r->s->bk, &r->ctx, r->id);
+	return payment_reply(out, rc, p, 200);
 	return 0;
 }
 
