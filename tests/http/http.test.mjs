@@ -699,7 +699,8 @@ test('§10.3 payment after the hold expired → 410 RESERVATION_EXPIRED', async 
   assert.equal(status, 'EXPIRED', 'the sweep expired the hold once the clock moved');
   const p = await call('POST', '/api/v1/payments', { token: c, body: { booking_id: h.json.id, card_number: CARD_OK }, headers: { 'Idempotency-Key': uniq('late') } });
   expectError(p, 410, 'RESERVATION_EXPIRED');
-  expectError(await call('POST', `/api/v1/bookings/${h.json.id}/extend`, { token: c, body: {} }), 410, 'RESERVATION_EXPIRED');
+  // Once swept, the hold is an EXPIRED reservation: extending it is a state error.
+  expectError(await call('POST', `/api/v1/bookings/${h.json.id}/extend`, { token: c, body: {} }), 409, 'INVALID_STATE');
   const m = await call('GET', `/api/v1/showtimes/${F.showtime.id}/seats`);
   assert.equal(m.json.seats.find((s) => s.label === 'H5').status, 'free');
   // A hold not yet swept, paid too late, is refused the same way: expiry is

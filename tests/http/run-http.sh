@@ -37,6 +37,8 @@ if [ "$mode" = openapi ]; then
 fi
 
 [ -x "$server" ] || die "no booking-server at $server"
+abs() { (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")"); } # meson passes build-relative paths
+server=$(abs "$server") cli=$(abs "$cli")
 [ -x "$cli" ] || die "no booking CLI at $cli"
 faketime_lib=
 for f in /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
