@@ -184,7 +184,15 @@ beforeEach(async (t) => {
 });
 
 after(async () => {
+  // SIGTERM with an event stream open: the server still finishes and exits 0.
+  let stream = null;
+  if (server && server.exitCode === null && F.showtime) {
+    stream = new AbortController();
+    const res = await fetch(`${base}/api/v1/showtimes/${F.showtime.id}/events`, { signal: stream.signal }).catch(() => null);
+    if (res) res.body.getReader().read().catch(() => {});
+  }
   const r = await stopServer();
+  if (stream) stream.abort();
   if (r && !(r.code === 0 || (MODE === 'postgresql' && F.storeStopped)))
     console.error(`booking-server exit after SIGTERM: ${JSON.stringify(r)}\n${stderrTail.join('').slice(-4000)}`);
   if (r && !F.storeStopped) assert.equal(r.code, 0, `booking-server exits 0 on SIGTERM (${JSON.stringify(r)})`);
@@ -576,6 +584,28 @@ test('payments: declined card 402, a cancelled hold 409', async () => {
   await call('POST', `/api/v1/bookings/${h2.json.id}/cancel`, { token: c });
   expectError(await call('POST', '/api/v1/payments', { token: c, body: { booking_id: h2.json.id, card_number: CARD_OK }, headers: { 'Idempotency-Key': uniq('c') } }), 409, 'INVALID_STATE');
   expectError(await call('POST', '/api/v1/payments', { token: c, body: { booking_id: h2.json.id, card_number: 42 }, headers: { 'Idempotency-Key': uniq('c') } }), 422, 'VALIDATION_ERROR');
+});
+
+test('payments: after 5 declines of one hold, 429 RATE_LIMITED; a malformed Idempotency-Key 422', async () => {
+  const dave = await registerAndLogin('dave');
+  const h = await hold(dave.token, F.showtime.id, ['G5']);
+  assert.equal(h.status, 201, h.text);
+  for (let i = 0; i < 5; i++)
+    expectError(await call('POST', '/api/v1/payments', { token: dave.token, body: { booking_id: h.json.id, card_number: CARD_DECLINED }, headers: { 'Idempotency-Key': uniq('d') } }), 402, 'PAYMENT_DECLINED', `decline ${i + 1}`);
+  const r = await call('POST', '/api/v1/payments', { token: dave.token, body: { booking_id: h.json.id, card_number: CARD_OK }, headers: { 'Idempotency-Key': uniq('d') } });
+  expectError(r, 429, 'RATE_LIMITED');
+  assert.equal(r.json.error.details.limit, 'max_failed_payments_per_reservation', r.text);
+  expectError(await hold(dave.token, F.showtime.id, ['G6'], { 'Idempotency-Key': 'k'.repeat(300) }), 422, 'VALIDATION_ERROR', 'a 300-character key');
+  expectError(await hold(dave.token, F.showtime.id, ['G6'], { 'Idempotency-Key': 'tab\there' }), 422, 'VALIDATION_ERROR', 'a control character in the key');
+});
+
+test('a malformed id in the path is an error body, never a crash', async () => {
+  for (const p of ['/api/v1/showtimes/not-an-id', '/api/v1/showtimes/%00%ff/seats', `/api/v1/screens/${'x'.repeat(300)}`]) {
+    const r = await call('GET', p);
+    assert.ok([404, 422].includes(r.status), `${p}: ${r.status} ${r.text}`);
+  }
+  const r = await call('GET', '/api/v1/bookings/not-an-id', { token: F.alice.token });
+  assert.ok([404, 422].includes(r.status), r.text);
 });
 
 // ---- block / unblock ------------------------------------------------------------
