@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(event_envelope options_env layout hold_request jwt_jwk)
+targets=(event_envelope options_env layout hold_request jwt_jwk http_request)
 if [ $# -lt 1 ] || [ "$1" = "list" ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
 	echo "usage: $0 TARGET MINUTES [libFuzzer flags...]"
 	echo "targets: ${targets[*]}"

@@ -356,8 +356,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		long n = 0;
 		if (cl && (!srv_parse_long(cl, 0, LONG_MAX / 2, &n) || n > s->cfg.max_body)) {
 			/* refused before reading it: the connection closes after the answer */
-			char cid[37];
-			new_uuid(cid);
+			char cid[SRV_CID_MAX + 1];
+			const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Correlation-ID");
+			if (srv_correlation_id_valid(given))
+				snprintf(cid, sizeof cid, "%s", given);
+			else
+				new_uuid(cid);
 			st->too_large = true;
 			return send_error(s, c, st, ROUTE_UNMATCHED, method, cid, 413, "PAYLOAD_TOO_LARGE",
 			                  "the body is larger than the server accepts", NULL);

@@ -318,7 +318,7 @@ static int open_handle(srv *s, const booking_options *env, const flag_values *fv
 static void drain(srv *s, int seconds)
 {
 	for (int i = 0; i < seconds * 20 && atomic_load(&s->inflight) > 0; i++) {
-		struct timespec t = {0, 50 * 1000 * 1000};
+		struct timespec t = {0, 50L * 1000 * 1000};
 		nanosleep(&t, NULL);
 	}
 }

@@ -306,9 +306,10 @@ bool srv_body_parse(json_t **out, const char *body, size_t len, const srv_field 
 	json_object_foreach (o, key, v) {
 		const srv_field *f = field_named(fields, key);
 		char safe[64];
-		snprintf(safe, sizeof safe, "%s", key);
+		/* the name as given, cut and with other bytes than [A-Za-z0-9._-] as '?': it is echoed back */
+		snprintf(safe, sizeof safe, "%s", key[0] ? key : "(empty)");
 		for (char *c = safe; *c; c++)
-			if (!id_char(*c))
+			if (!id_char(*c) && strcmp(safe, "(empty)") != 0)
 				*c = '?';
 		if (!f) {
 			json_decref(o);
