@@ -12,6 +12,9 @@
 # server with --threads THREADS, beside bench-hold's THREADS threads.
 # SQLite: a fresh file store for each side (booking init). PostgreSQL: a
 # throwaway server (scripts/pg-server.sh, fsync off), one database per side.
+# WRK_THREADS=N runs wrk's THREADS connections on N threads instead (its
+# threads share the machine with the server; bench-hold has no client), the
+# connections of a thread sharing its user and showtimes.
 # A benchmark, not a test: it prints figures and asserts nothing. Needs wrk
 # and curl (scripts/install-deps.sh).
 set -euo pipefail
@@ -20,6 +23,8 @@ build=${1:-build}
 threads=${2:-4}
 secs=${3:-10}
 which_stores=${4:-sqlite}
+wrk_threads=${WRK_THREADS:-$threads}
+[ "$wrk_threads" -ge 1 ] && [ "$wrk_threads" -le "$threads" ] || { echo "bench-http: WRK_THREADS is 1..THREADS" >&2; exit 1; }
 server=$build/examples/server/booking-server
 cli=$build/examples/booking
 bench=$build/examples/bench-hold
@@ -117,11 +122,11 @@ http_side() {
 	theater=$(post /api/v1/theaters '{"name":"Bench"}' "$admin" | json_field "['id']")
 	screen=$(post "/api/v1/theaters/$theater/screens" '{"name":"Bench","layout":"A-J:20"}' "$admin" | json_field "['id']")
 	movie=$(post /api/v1/movies '{"title":"Bench","duration_minutes":90}' "$admin" | json_field "['id']")
-	# Enough showtimes that no client wraps around at 2500 holds/s each.
-	local per=$(((secs * 2500 + 99) / 100)) starts
+	# Enough showtimes that no wrk thread wraps around at 2500 holds/s per connection.
+	local per=$(((secs * 2500 * threads / wrk_threads + 99) / 100)) starts
 	starts=$(python3 -c 'import time; print(int(time.time() * 1000) + 86400000)')
 	: >"$dir/tokens"
-	for t in $(seq 0 $((threads - 1))); do
+	for t in $(seq 0 $((wrk_threads - 1))); do
 		local email="bench-$t@bench.invalid"
 		post /api/v1/auth/register "{\"email\":\"$email\",\"password\":\"$PW\"}" >/dev/null
 		post /api/v1/auth/login "{\"email\":\"$email\",\"password\":\"$PW\"}" | json_field "['access_token']" >>"$dir/tokens"
@@ -131,7 +136,14 @@ http_side() {
 				first_id >>"$dir/showtimes.$t"
 		done
 	done
-	wrk -t "$threads" -c "$threads" -d "${secs}s" --timeout 10s -s "$dir/hold.lua" "$base" -- "$dir" | grep '^WRK'
+	wrk -t "$wrk_threads" -c "$threads" -d "${secs}s" --timeout 10s -s "$dir/hold.lua" "$base" -- "$dir" | grep '^WRK'
+	# Context: the same clients on GET /health (the HTTP layer alone) and on
+	# GET /api/v1/auth/me (a token verified, its revocation looked up, the user read).
+	local ctx=$(((secs + 2) / 3)) rps_health rps_me
+	rps_health=$(wrk -t "$wrk_threads" -c "$threads" -d "${ctx}s" "$base/health" | awk '/^Requests\/sec/ {printf "%.0f", $2}')
+	rps_me=$(wrk -t "$wrk_threads" -c "$threads" -d "${ctx}s" -H "Authorization: Bearer $(head -n 1 "$dir/tokens")" "$base/api/v1/auth/me" |
+		awk '/^Requests\/sec/ {printf "%.0f", $2}')
+	echo "CTX health_rps=$rps_health me_rps=$rps_me"
 	kill "$srv_pid"
 	wait "$srv_pid" 2>/dev/null || true
 	srv_pid=
@@ -145,11 +157,12 @@ lib_side() {
 results=()
 run_store() {
 	local name=$1 http_url=$2 lib_url=$3
-	echo "== $name: wrk $threads clients for ${secs}s against booking-server --threads $threads" >&2
+	echo "== $name: wrk $threads connections on $wrk_threads threads for ${secs}s against booking-server --threads $threads" >&2
 	local line http lib
 	http_side "$http_url" >"$dir/wrk.out" # not in $(...): its server is the EXIT trap's to stop
-	line=$(cat "$dir/wrk.out")
+	line=$(grep '^WRK' "$dir/wrk.out")
 	echo "   $line" >&2
+	echo "   $(grep '^CTX' "$dir/wrk.out") (requests/s with the same clients: the HTTP layer alone, and token checks)" >&2
 	http=$(sed -n 's/.*holds_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
 	# The library alone: bench-hold, 1000 holds per thread (it runs its
 	# three variants at 1, 2, ... THREADS threads; the distinct one at THREADS is kept).
