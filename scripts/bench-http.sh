@@ -144,6 +144,11 @@ http_side() {
 	rps_me=$(wrk -t "$wrk_threads" -c "$threads" -d "${ctx}s" -H "Authorization: Bearer $(head -n 1 "$dir/tokens")" "$base/api/v1/auth/me" |
 		awk '/^Requests\/sec/ {printf "%.0f", $2}')
 	echo "CTX health_rps=$rps_health me_rps=$rps_me"
+	# Where the store's work went: the server's calls to it by operation
+	# (holds, and what its background threads did meanwhile).
+	curl -sS "$base/metrics" | awk -F'[{}]' '/^booking_backend_calls_total\{dependency="store"/ {
+		split($2, kv, ","); op = ""; for (i in kv) if (kv[i] ~ /^op=/) { op = kv[i]; gsub(/op=|"/, "", op) }
+		n[op] += $3 } END { for (op in n) if (n[op] >= 1000) printf "OPS %s %d\n", op, n[op] }' | sort -k3 -n -r
 	kill "$srv_pid"
 	wait "$srv_pid" 2>/dev/null || true
 	srv_pid=
@@ -163,6 +168,7 @@ run_store() {
 	line=$(grep '^WRK' "$dir/wrk.out")
 	echo "   $line" >&2
 	echo "   $(grep '^CTX' "$dir/wrk.out") (requests/s with the same clients: the HTTP layer alone, and token checks)" >&2
+	echo "   the server's store calls (>= 1000) by operation: $(awk '/^OPS/ {printf "%s %s  ", $2, $3}' "$dir/wrk.out")" >&2
 	http=$(sed -n 's/.*holds_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
 	# The library alone: bench-hold, 1000 holds per thread (it runs its
 	# three variants at 1, 2, ... THREADS threads; the distinct one at THREADS is kept).
