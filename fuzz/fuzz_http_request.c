@@ -6,7 +6,7 @@
  *
  * Input: five lines (method, path, X-Correlation-ID, traceparent,
  * Authorization), then the body (the rest, NULs and bad UTF-8 included).
- * Checked: a matched route has the method (HEAD for GET) and an {id} of
+ * Checked: a path some route has gets an Allow list; a matched route has the method (HEAD for GET) and an {id} of
  * [A-Za-z0-9._-] only; a kept correlation id is 1..64 such bytes; a bearer
  * token lies inside its header and is base64url and dots; a body is either
  * an object whose members all are fields of the route, of their type, with
@@ -37,6 +37,10 @@ static void check_route(const char *method, const char *path)
 	char id[SRV_ID_SIZE];
 	srv_match_result m = srv_route_match(method, path, &route, id);
 	FUZZ_CHECK(m == SRV_MATCH_OK || m == SRV_MATCH_NOT_FOUND || m == SRV_MATCH_METHOD, "match %d", (int)m);
+	char allow[64];
+	srv_route_allow(path, allow, sizeof allow);
+	FUZZ_CHECK(strlen(allow) < sizeof allow, "allow overflow");
+	FUZZ_CHECK((m == SRV_MATCH_NOT_FOUND) == (allow[0] == '\0'), "allow \"%s\" for match %d", allow, (int)m);
 	if (m != SRV_MATCH_OK)
 		return;
 	FUZZ_CHECK(route < R_COUNT, "route %d", (int)route);

@@ -113,6 +113,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, srv_resp *out, const 
 	}
 	if (out->etag[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, out->etag);
+	if (out->allow[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	return send_response(c, resp, out->status, cid, text ? type : NULL);
 }
@@ -265,9 +267,16 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, conn_state *st
 		if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && strncmp(url, "/api/", 5) != 0)
 			return serve_static(s, c, st, url, method, cid);
 		return send_error(s, c, st, ROUTE_UNMATCHED, method, cid, 404, "NOT_FOUND", "no such route", NULL);
-	case SRV_MATCH_METHOD:
-		return send_error(s, c, st, ROUTE_UNMATCHED, method, cid, 405, "METHOD_NOT_ALLOWED",
-		                  "the route does not take this method", NULL);
+	case SRV_MATCH_METHOD: {
+		char allow[64];
+		srv_resp out;
+		memset(&out, 0, sizeof out);
+		srv_route_allow(url, allow, sizeof allow);
+		srv_error(&out, 405, "METHOD_NOT_ALLOWED", "the route does not take this method", NULL);
+		snprintf(out.allow, sizeof out.allow, "%s", allow);
+		srv_metrics_record(s, ROUTE_UNMATCHED, method, 405, seconds_since(&st->t0));
+		return send_resp(c, &out, cid);
+	}
 	case SRV_MATCH_OK:
 		break;
 	}

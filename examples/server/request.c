@@ -133,6 +133,28 @@ srv_match_result srv_route_match(const char *method, const char *path, srv_route
 	return path_known ? SRV_MATCH_METHOD : SRV_MATCH_NOT_FOUND;
 }
 
+void srv_route_allow(const char *path, char *out, size_t size)
+{
+	char id[SRV_ID_SIZE];
+	size_t used = 0;
+	if (size)
+		out[0] = '\0';
+	for (int i = 0; path && i < R_COUNT; i++) {
+		if (!pattern_fits(srv_routes[i].pattern, path, id) || strstr(out, srv_routes[i].method))
+			continue;
+		int n = snprintf(out + used, size - used, "%s%s", used ? ", " : "", srv_routes[i].method);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+		if (strcmp(srv_routes[i].method, "GET") == 0) {
+			n = snprintf(out + used, size - used, ", HEAD");
+			if (n < 0 || (size_t)n >= size - used)
+				break;
+			used += (size_t)n;
+		}
+	}
+}
+
 /* ---- header values ------------------------------------------------------- */
 
 bool srv_correlation_id_valid(const char *s)

@@ -78,6 +78,9 @@ typedef enum srv_match_result {
  */
 srv_match_result srv_route_match(const char *method, const char *path, srv_route_id *route_out, char *id_out);
 
+/* The methods the routes of `path` take, as an Allow header value ("GET, HEAD, POST") into out. */
+void srv_route_allow(const char *path, char *out, size_t size);
+
 /* An X-Correlation-ID we keep: [A-Za-z0-9._-]{1,64}. NULL is not valid. */
 bool srv_correlation_id_valid(const char *s);
 /* A W3C traceparent: 2 hex "-" 32 hex "-" 16 hex "-" 2 hex, lower case, ids not all zero, version not ff. */

@@ -94,6 +94,7 @@ struct srv_resp {
 	char *text;             /* a body of text instead (malloc'd), e.g. metrics */
 	const char *content_type;
 	char etag[48];          /* "" when none */
+	char allow[64];         /* the Allow header of a 405, "" otherwise */
 };
 
 /* http.c: a query argument or a request header of r, borrowed; NULL when absent. */
