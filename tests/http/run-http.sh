@@ -64,7 +64,9 @@ chmod 644 "$clock"
 
 export HTTP_TEST_MODE=$mode HTTP_TEST_WORK=$work HTTP_TEST_SERVER=$server HTTP_TEST_CLI=$cli
 export HTTP_TEST_OPENAPI=$src/examples/server/openapi.json HTTP_TEST_CLOCK_FILE=$clock
-[ ! -f "$src/examples/server/www/index.html" ] || export HTTP_TEST_WWW=$src/examples/server/www
+unset HTTP_TEST_WWW
+www=${HTTP_TEST_WWW_DIR:-$src/examples/server/www} # the page's files, when there (HTTP_TEST_WWW_DIR: another copy)
+[ ! -f "$www/index.html" ] || export HTTP_TEST_WWW=$www
 unset HTTP_TEST_LOCK_URL HTTP_TEST_STOP_STORE HTTP_TEST_FAKETIME_LIB BOOKING_STORE_URL BOOKING_LOCK_URL BOOKING_EVENTS_URL BOOKING_TOKEN
 
 case $mode in
