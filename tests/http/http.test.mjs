@@ -233,6 +233,9 @@ test('X-Correlation-ID: a valid one is echoed, an invalid or missing one replace
   assert.notEqual(c.headers.get('x-correlation-id'), 'x'.repeat(65));
   const d = await call('GET', '/health');
   assert.match(d.headers.get('x-correlation-id'), /^[0-9a-f-]{36}$/);
+  // A traceparent, valid or not, goes into the ctx or is dropped: never an error.
+  for (const tp of ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'garbage'])
+    assert.equal((await call('GET', '/api/v1/movies', { headers: { traceparent: tp, 'X-Correlation-ID': mine } })).status, 200, tp);
   const e = await call('GET', '/api/v1/nothing-here', { headers: { 'X-Correlation-ID': mine } });
   expectError(e, 404, 'NOT_FOUND');
   assert.equal(e.headers.get('x-correlation-id'), mine, 'errors carry it too');
@@ -408,6 +411,8 @@ test('holds: named 201, taken 409, Idempotency-Key replay 200, best available, p
   assert.equal(k2.status, 200, k2.text);
   assert.equal(k2.json.id, k1.json.id);
   expectError(await hold(c, F.showtime.id, ['D3'], { 'Idempotency-Key': key }), 422, 'IDEMPOTENCY_KEY_REUSED');
+  const other = await hold(F.bob.token, F.showtime.id, ['D3'], { 'Idempotency-Key': key });
+  assert.equal(other.status, 201, 'keys are per user: another user\'s same key is a new request');
 
   // Best available: the library chooses.
   const b = await call('POST', '/api/v1/bookings', { token: c, body: { showtime_id: F.showtime.id, best: 3, category: 'premium' } });
