@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(meson ninja-build pkg-config gcc g++ libjansson-dev libsodium-dev libsqlite3-dev check python3
 	libpq-dev libhiredis-dev redis-server postgresql-15 postgresql-client-15 faketime
 	doxygen man-db groff-base abigail-tools libmicrohttpd-dev curl
-	chromium fonts-dejavu-core wrk)
+	chromium fonts-dejavu-core)
+# scripts/bench-http.sh: wrk drives booking-server (curl, above, sets it up).
+packages+=(wrk)
 
 missing=()
 for p in "${packages[@]}"; do
