@@ -515,7 +515,12 @@ static int hold_with_run(booking_reservation **out, booking_handle *bk, const bo
 	booking__record_convert(&q, sizeof(q), request, request_size);
 	const char *user_id = NULL;
 	int rc = hold_request_check(bk, ctx, &q, &user_id);
-	if (rc < 0 || (rc = need_box_office(bk)) < 0)
+	if (rc < 0)
+		return rc;
+	/* named seats for oneself, no key, no orphan policy: booking_hold()'s one write (and its contention guard) */
+	if (!q.best && !q.idempotency_key && !q.for_user_id && bk->cfg.orphan_policy == BOOKING_ORPHANS_OFF)
+		return booking__hold_run(out, bk, ctx, q.showtime_id, q.seats, q.seat_count);
+	if ((rc = need_box_office(bk)) < 0)
 		return rc;
 	char hash[HOLD_HASH_SIZE] = "";
 	if (q.idempotency_key) {

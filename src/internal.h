@@ -241,6 +241,13 @@ json_t *booking__payment_event_data(const booking_payment *p, const char *reason
  * read of a reservation goes through it. Caller owns *out (booking_reservation_free()).
  */
 int booking__reservation_read(booking_handle *bk, const char *id, booking_reservation **out);
+/*
+ * reservation.c: booking_hold() itself: named seats through the store's
+ * hold primitive (one write; the contention guard around it), or, under an
+ * orphan policy, through the box office.
+ */
+int booking__hold_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
+                      const char *const *seat_labels, size_t seat_count);
 /* boxoffice.c: booking_hold() under an orphan policy (the hold's neighbours are part of the decision). */
 int booking__hold_named(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                         const char *const *seat_labels, size_t seat_count);

@@ -205,8 +205,8 @@ static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reser
 	return rc;
 }
 
-static int hold_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
-                 const char *const *seat_labels, size_t seat_count)
+int booking__hold_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
+                      const char *const *seat_labels, size_t seat_count)
 {
 	if (out)
 		*out = NULL;
@@ -270,7 +270,7 @@ booking_error_code booking_hold(booking_reservation **out, booking_handle *bk, c
 {
 	booking__scope sc;
 	ctx = booking__scope_begin(&sc, bk, ctx, BOOKING__OP_HOLD);
-	return booking__scope_end(&sc, hold_run(out, bk, ctx, showtime_id, seat_labels, seat_count));
+	return booking__scope_end(&sc, booking__hold_run(out, bk, ctx, showtime_id, seat_labels, seat_count));
 }
 
 /* ---------- read ---------- */

@@ -129,6 +129,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void sse_free(void *cls)
 {
 	sse *e = cls;
+	atomic_fetch_sub(&e->s->sse_open, 1);
 	free(e->pending);
 	free(e);
 }
@@ -141,6 +142,7 @@ void *srv_sse_response(srv *s, const char *showtime_id, const char *correlation_
 		return NULL;
 	}
 	e->s = s;
+	atomic_fetch_add(&s->sse_open, 1); /* sse_free() counts it out */
 	snprintf(e->showtime, sizeof e->showtime, "%s", showtime_id);
 	snprintf(e->cid, sizeof e->cid, "%s", correlation_id);
 	pthread_mutex_lock(&s->ev_mu);
@@ -149,7 +151,7 @@ void *srv_sse_response(srv *s, const char *showtime_id, const char *correlation_
 	char *first = map_event(e);
 	if (!first) {
 		srv_fail(out); /* SHOWTIME_NOT_FOUND and the like, as JSON before the stream starts */
-		free(e);
+		sse_free(e);
 		return NULL;
 	}
 	set_pending(e, first);
@@ -221,8 +223,17 @@ static int on_event(const booking_event *ev, void *payload)
 	return 0;
 }
 
+/*
+ * Wake the streams on seat-changing events. Only while a stream is open:
+ * with nobody watching, the consumer costs the store nothing (no reads, no
+ * inbox writes). A stream that opens later first sends the map as it is,
+ * and the consumer, catching up from its cursor, wakes it with the first
+ * batch: the map it reads then is the current one.
+ */
 static int run_events(srv *s, void *state)
 {
+	if (atomic_load(&s->sse_open) == 0)
+		return 0;
 	booking_consumer_options opts = BOOKING_CONSUMER_OPTIONS_INIT;
 	opts.group = state;
 	opts.batch = 256;

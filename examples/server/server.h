@@ -55,6 +55,7 @@ typedef struct srv {
 	char *jwks;             /* {"keys":[...]} text, or NULL when this server has no keys */
 	atomic_bool stopping;   /* SIGTERM/SIGINT seen */
 	atomic_long inflight;   /* requests being handled */
+	atomic_long sse_open;   /* event streams open: the events consumer runs only while some are */
 
 	/* requests handled at once: at most cfg.threads */
 	pthread_mutex_t work_mu;

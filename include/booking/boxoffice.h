@@ -65,7 +65,8 @@ typedef struct booking_hold_request {
  * Hold seats as `request` says (named, or best available), all or nothing,
  * under the orphan policy (booking_options.orphan_policy). The reservation
  * and its `reservation.created` event commit together, with the request's
- * key when it has one.
+ * key when it has one. Named seats for the acting user, without a key and
+ * with the orphan policy off, are booking_hold() exactly (one write).
  *
  * @param out          set to the reservation (caller owns,
  *                     booking_reservation_free()); may be NULL. NULL after a failure.
