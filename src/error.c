@@ -45,6 +45,7 @@ static const error_info error_table[] = {
 	{BOOKING_EORPHAN_SEAT, "ORPHAN_SEAT", 409},
 	{BOOKING_ENOT_ENOUGH_SEATS, "NOT_ENOUGH_SEATS", 409},
 	{BOOKING_EHOLD_LIMIT, "HOLD_LIMIT_REACHED", 409},
+	{BOOKING_ELIMIT_REACHED, "LIMIT_REACHED", 409},
 };
 
 static const error_info *error_lookup(int code)

@@ -192,7 +192,7 @@ static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reser
 		return booking_error_oom();
 	}
 	size_t ntaken = 0;
-	booking_store_hold req = {r, now, &ev.rec};
+	booking_store_hold req = {.reservation = r, .now = now, .event = &ev.rec};
 	rc = bk->store->ledger->hold(taken, &ntaken, bk->store, &req);
 	/* the store names the seats that refused the hold; the core words the refusal */
 	if (rc == BOOKING_ESEAT_ALREADY_BOOKED)

@@ -155,7 +155,7 @@ typedef enum booking__op {
 const char *booking__op_name(booking__op op); /* "booking_hold", ... */
 
 #define BOOKING__HIST_BUCKETS 15 /* 14 bounds + Inf */
-#define BOOKING__CODES 31        /* 0 and -1..-29, and one for unknown codes */
+#define BOOKING__CODES 32        /* 0 and -1..-30, and one for unknown codes */
 #define BOOKING__MAX_DEP_OPS 48
 
 typedef struct booking__histogram {

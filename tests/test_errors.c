@@ -43,12 +43,13 @@ static const struct {
 	{BOOKING_EORPHAN_SEAT, "ORPHAN_SEAT", 409},
 	{BOOKING_ENOT_ENOUGH_SEATS, "NOT_ENOUGH_SEATS", 409},
 	{BOOKING_EHOLD_LIMIT, "HOLD_LIMIT_REACHED", 409},
+	{BOOKING_ELIMIT_REACHED, "LIMIT_REACHED", 409},
 };
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 
 START_TEST(every_code_has_its_stable_name)
 {
-	ck_assert_int_eq((int)NCODES, 29);
+	ck_assert_int_eq((int)NCODES, 30);
 	for (size_t i = 0; i < NCODES; i++)
 		ck_assert_str_eq(booking_error_name(codes[i].code), codes[i].name);
 }
@@ -66,7 +67,7 @@ END_TEST
 START_TEST(unknown_codes_are_named_unknown_error)
 {
 	ck_assert_str_eq(booking_error_name(-1000), "UNKNOWN_ERROR");
-	ck_assert_str_eq(booking_error_name(-30), "UNKNOWN_ERROR");
+	ck_assert_str_eq(booking_error_name(-31), "UNKNOWN_ERROR");
 	ck_assert_str_eq(booking_error_name(7), "UNKNOWN_ERROR");
 }
 END_TEST

@@ -43,7 +43,8 @@ typedef enum booking_error_code {
 	BOOKING_ERATE_LIMITED = -26,         /**< RATE_LIMITED (429): a limit was reached; details name it and carry retry_after_seconds */
 	BOOKING_EORPHAN_SEAT = -27,          /**< ORPHAN_SEAT (409): the hold would leave a single seat alone; details name it ({"seat":"C5"}) */
 	BOOKING_ENOT_ENOUGH_SEATS = -28,     /**< NOT_ENOUGH_SEATS (409): best available found no N seats (details: requested, available) */
-	BOOKING_EHOLD_LIMIT = -29            /**< HOLD_LIMIT_REACHED (409): the hold may not be extended past its lifetime cap (details: max_expires_at) */
+	BOOKING_EHOLD_LIMIT = -29,           /**< HOLD_LIMIT_REACHED (409): the hold may not be extended past its lifetime cap (details: max_expires_at) */
+	BOOKING_ELIMIT_REACHED = -30         /**< LIMIT_REACHED (409): a per-buyer limit (details: limit, max) */
 } booking_error_code;
 
 /** The details of the last failure on the calling thread. */

@@ -123,6 +123,18 @@ typedef struct booking_store_hold {
 	const booking_reservation *reservation; /**< complete record (PENDING, saga SEATS_RESERVED, version 1) */
 	int64_t now;                        /**< a HELD seat with hold_until <= now is claimable */
 	const booking_event_record *event;  /**< reservation.created */
+	/**
+	 * Ledger version 3; 0: none. Else the reservation's user may have at
+	 * most this many *taken* seats in the showtime once the hold is made:
+	 * the seats of the showtime whose holder is a reservation of that user
+	 * and that are not claimable at `now` (booking_store_seat_claimable()),
+	 * plus this hold's. More: change nothing and answer
+	 * BOOKING_ELIMIT_REACHED (the core words it). Counted and claimed in
+	 * one transaction, serialised per (user, showtime) with any other hold
+	 * or change that carries a limit for them (two racing holds of one
+	 * user must not both pass).
+	 */
+	size_t user_seat_limit;
 } booking_store_hold;
 
 /** A user's idempotency record, as idempotency_get() reads it. */
@@ -147,7 +159,13 @@ typedef enum booking_store_guard_kind {
 	BOOKING_GUARD_RESERVATION_VERSION = 1, /**< reservation `id` exists with version == `value` */
 	BOOKING_GUARD_PAYMENT_STATUS = 2,  /**< payment `id` exists with status == `value` */
 	BOOKING_GUARD_SEATS_OWNED = 3,     /**< reservation `id` exists and every seat of it has status `value` and is its */
-	BOOKING_GUARD_KEY_UNUSED = 4       /**< user `id` has no idempotency record for `key` */
+	BOOKING_GUARD_KEY_UNUSED = 4,      /**< user `id` has no idempotency record for `key` */
+	/**
+	 * ledger version 3: user `id` has at most `value` taken seats in
+	 * showtime `key` before the change (taken as in booking_store_hold's
+	 * user_seat_limit), serialised per (user, showtime) as the hold's limit
+	 */
+	BOOKING_GUARD_USER_SEATS = 5
 } booking_store_guard_kind;
 
 /**
@@ -162,7 +180,7 @@ typedef struct booking_store_guard {
 	booking_store_guard_kind kind;
 	const char *id;
 	int64_t value;
-	const char *key;  /**< KEY_UNUSED: the idempotency key */
+	const char *key;  /**< KEY_UNUSED: the idempotency key; USER_SEATS: the showtime */
 } booking_store_guard;
 
 /** A reservation row's new state; the store also sets version = version + 1. */
@@ -395,8 +413,12 @@ typedef struct booking_store_catalog {
  * required. The box office (best available, extend, change, blocks,
  * idempotent holds, door lists) needs it: on a store of version 1 those
  * calls answer BOOKING_ENOTSUPPORTED.
+ * Version 3: per-buyer limits: booking_store_hold's user_seat_limit and
+ * the guard BOOKING_GUARD_USER_SEATS. On a store of version 2 or less the
+ * core checks the limit before the hold, not in its transaction (two
+ * racing holds of one user may both pass).
  */
-#define BOOKING_STORE_LEDGER_VERSION 2
+#define BOOKING_STORE_LEDGER_VERSION 3
 typedef struct booking_store_ledger {
 	unsigned int version; /**< BOOKING_STORE_LEDGER_VERSION */
 	/**
