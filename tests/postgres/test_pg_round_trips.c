@@ -299,7 +299,7 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	b.expires_at = now + 900000;
 	b.version = 1;
 	event_init(&created, "reservation.created", "reservation", b.id, now);
-	booking_store_hold hold = {&b, now, &created};
+	booking_store_hold hold = {.reservation = &b, .now = now, .event = &created};
 	executions = prepares = 0;
 	assert_ok(st->ledger->hold(NULL, NULL, st, &hold));
 	ck_assert_msg(executions == 1 && prepares <= 1, "hold: %d executions, %d prepares", executions, prepares);

@@ -1366,7 +1366,7 @@ static void race_hold(racer *rc, bool v2)
 	if (v2) {
 		code = v2_send(rc->w->st, &h, NULL);
 	} else {
-		booking_store_hold req = {&h.r, T0, &h.ev};
+		booking_store_hold req = {.reservation = &h.r, .now = T0, .event = &h.ev};
 		code = rc->w->st->ledger->hold(NULL, NULL, rc->w->st, &req);
 	}
 	if (code == 0) {
