@@ -257,6 +257,8 @@ int main(int argc, char **argv)
 	opts.store_url = url;
 	if (opts.log_level == 0) /* BOOKING_LOG_LEVEL unset: keep the table clean */
 		opts.log_level = BOOKING_LOG_WARNING;
+	if (opts.max_seats_per_user_showtime == 0) /* each thread is one buyer holding a whole showtime: no per-buyer limit */
+		opts.max_seats_per_user_showtime = -1;
 	bench b;
 	memset(&b, 0, sizeof b);
 	b.count = (size_t)count;

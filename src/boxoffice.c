@@ -420,7 +420,16 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 		goto done;
 	ev_made = true;
 	booking_store_key_record key = {user_id, q->idempotency_key, hash, r->id};
-	booking_store_change change = {.event_count = 1,
+	/* the per-buyer limit: the buyer's taken seats before the hold, at most the limit less this hold's */
+	size_t limit = q->for_user_id ? 0 : booking__user_seat_limit(bk);
+	if (limit && n > limit) {
+		rc = booking__limit_error(bk, n);
+		goto done;
+	}
+	booking_store_guard seats_guard = {BOOKING_GUARD_USER_SEATS, user_id, (int64_t)(limit - n), q->showtime_id};
+	booking_store_change change = {.guard_count = limit ? 1 : 0,
+	                               .guards = &seats_guard,
+	                               .event_count = 1,
 	                               .events = &ev.rec,
 	                               .showtime_id = q->showtime_id,
 	                               .now = v.now,
@@ -430,7 +439,9 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 	                               .key = q->idempotency_key ? &key : NULL};
 	size_t failed = SIZE_MAX;
 	rc = bk->store->ledger->apply(&failed, bk->store, &change);
-	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
+	if (rc == BOOKING_EINVALID_STATE && failed < change.guard_count)
+		rc = booking__limit_error(bk, n); /* the buyer has too many seats already */
+	else if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		*again = true; /* a seat was taken (or a neighbour the orphan rule rested on): decide again */
 done:
 	if (ev_made)
@@ -850,17 +861,28 @@ static int change_attempt(booking_handle *bk, const booking_ctx *ctx, const book
 	booking__event ev;
 	if ((rc = booking__event_init(&ev, bk, ctx, "reservation.changed", "reservation", r->id, data)) < 0)
 		goto done;
-	booking_store_guard g = {BOOKING_GUARD_RESERVATION_VERSION, r->id, r->version, NULL};
+	/* the per-buyer limit: after the change the buyer has (before) - removed + added seats of the showtime */
+	size_t limit = c->add_count > c->remove_count ? booking__user_seat_limit(bk) : 0;
+	if (limit && n > limit) {
+		booking__event_clear(&ev);
+		rc = booking__limit_error(bk, n);
+		goto done;
+	}
+	booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, r->id, r->version, NULL},
+	                            {BOOKING_GUARD_USER_SEATS, r->user_id,
+	                             (int64_t)limit - (int64_t)c->add_count + (int64_t)c->remove_count, r->showtime_id}};
 	booking_store_reservation_set set = {.id = r->id, .status = r->status, .saga = r->saga, .updated_at = now,
 	                                     .expires_at = until, .seat_count = n, .seats = after.seats,
 	                                     .total_amount = after.total_amount};
-	booking_store_change change = {.guard_count = 1, .guards = &g, .reservation = &set, .event_count = 1,
+	booking_store_change change = {.guard_count = limit ? 2 : 1, .guards = g, .reservation = &set, .event_count = 1,
 	                               .events = &ev.rec, .showtime_id = r->showtime_id, .now = v.now,
 	                               .seat_write_count = nw, .seat_writes = w};
 	size_t failed = SIZE_MAX;
 	rc = bk->store->ledger->apply(&failed, bk->store, &change);
 	booking__event_clear(&ev);
-	if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
+	if (rc == BOOKING_EINVALID_STATE && failed == 1 && change.guard_count == 2)
+		rc = booking__limit_error(bk, n);
+	else if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		*again = true;
 done:
 	booking_free(refs);

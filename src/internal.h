@@ -43,7 +43,12 @@ typedef struct booking_config {
 	/* the box office (options version 6; see boxoffice.c) */
 	booking_orphan_policy orphan_policy;
 	int hold_max_minutes, best_row_depth_percent;
+	/* fair sales (options version 7): 0 = no limit */
+	int max_seats_per_user_showtime;
 } booking_config;
+/* The per-buyer seat limit as the store takes it (0: none; ledger version 3), and its refusal, worded once. */
+size_t booking__user_seat_limit(const booking_handle *bk);
+int booking__limit_error(const booking_handle *bk, size_t wanted);
 
 typedef struct booking__auth booking__auth;
 

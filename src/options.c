@@ -31,6 +31,8 @@ typedef struct int_option {
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 4}
 #define INT_OPT_V6(f, env, lo, hi, d) \
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 6}
+#define INT_OPT_V7(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 7}
 
 static const int_option int_options[] = {
 	INT_OPT(hold_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
@@ -60,6 +62,7 @@ static const int_option int_options[] = {
 	INT_OPT_V4(max_failed_payments_per_user_hour, "BOOKING_MAX_FAILED_PAYMENTS_PER_USER_HOUR", -1, 1000, 20),
 	INT_OPT_V6(hold_max_minutes, "BOOKING_HOLD_MAX_MINUTES", 0, 240, 0),
 	INT_OPT_V6(best_row_depth_percent, "BOOKING_BEST_ROW_DEPTH", -1, 100, 60),
+	INT_OPT_V7(max_seats_per_user_showtime, "BOOKING_MAX_SEATS_PER_USER_SHOWTIME", -1, 1000, 10),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
@@ -167,6 +170,7 @@ booking_error_code booking_options_init(booking_options *opts, unsigned int vers
 		offsetof(booking_options, payment_key_file),
 		offsetof(booking_options, orphan_policy),
 		offsetof(booking_options, orphan_policy),
+		offsetof(booking_options, max_seats_per_user_showtime),
 		sizeof(booking_options),
 	};
 	return booking__struct_init(opts, version, BOOKING_OPTIONS_VERSION, end, "options");

@@ -71,6 +71,21 @@ static int reservation_copy_into(booking_reservation *dst, const booking_reserva
 
 /* ---------- hold ---------- */
 
+size_t booking__user_seat_limit(const booking_handle *bk)
+{
+	/* a store before ledger version 3 cannot count in the hold's transaction: no limit there (doc/configuration.md) */
+	return bk->store->ledger->version >= 3 ? (size_t)bk->cfg.max_seats_per_user_showtime : 0;
+}
+
+int booking__limit_error(const booking_handle *bk, size_t wanted)
+{
+	return booking__error_json(BOOKING_ELIMIT_REACHED,
+	                           json_pack("{s:s,s:i,s:i}", "limit", "max_seats_per_user_showtime", "max",
+	                                     bk->cfg.max_seats_per_user_showtime, "seats", (int)wanted),
+	                           "a buyer may hold or buy at most %d seats of a showtime",
+	                           bk->cfg.max_seats_per_user_showtime);
+}
+
 static int cmp_ref(const void *a, const void *b)
 {
 	return strcmp((*(const booking_seat_ref *const *)a)->label, (*(const booking_seat_ref *const *)b)->label);
@@ -192,10 +207,13 @@ static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reser
 		return booking_error_oom();
 	}
 	size_t ntaken = 0;
-	booking_store_hold req = {.reservation = r, .now = now, .event = &ev.rec};
+	booking_store_hold req = {.reservation = r, .now = now, .event = &ev.rec,
+	                          .user_seat_limit = booking__user_seat_limit(bk)};
 	rc = bk->store->ledger->hold(taken, &ntaken, bk->store, &req);
 	/* the store names the seats that refused the hold; the core words the refusal */
-	if (rc == BOOKING_ESEAT_ALREADY_BOOKED)
+	if (rc == BOOKING_ELIMIT_REACHED)
+		rc = booking__limit_error(bk, r->seat_count);
+	else if (rc == BOOKING_ESEAT_ALREADY_BOOKED)
 		rc = ntaken ? seats_taken_error(taken, ntaken)
 		            : booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "seats are already booked");
 	else if (rc == BOOKING_EVALIDATION && ntaken)

@@ -93,10 +93,10 @@ BOOKING_EXTERN(const char *) booking_orphan_policy_name(booking_orphan_policy po
  * observability fields after them, 4 the payment secret and the payment
  * attempt limits; 5 retired the backend settings (pool sizes, timeouts,
  * SQLite synchronous), which travel in the backends' URLs now; 6 added the
- * box office's settings (orphan policy, hold lifetime cap, preferred row).
- * Version 1 to 5 structs are still accepted.
+ * box office's settings (orphan policy, hold lifetime cap, preferred row);
+ * 7 the per-buyer seat limit. Version 1 to 6 structs are still accepted.
  */
-#define BOOKING_OPTIONS_VERSION 6
+#define BOOKING_OPTIONS_VERSION 7
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -240,6 +240,16 @@ typedef struct booking_options {
 	 * (a cinema's middle-back); -1 for the front row (a theatre's choice).
 	 */
 	int best_row_depth_percent;
+
+	/* --- since version 7: fair sales (doc/configuration.md) ------------- */
+	/**
+	 * The most seats one buyer may hold plus have bought of one showtime,
+	 * 1..1000, default 10; -1 for no limit. A hold over it fails with
+	 * BOOKING_ELIMIT_REACHED, decided in the hold's own transaction (store
+	 * ledger version 3). An admin's hold for a user (for_user_id) is not
+	 * limited.
+	 */
+	int max_seats_per_user_showtime;
 } booking_options;
 
 #ifdef __cplusplus

@@ -415,8 +415,8 @@ typedef struct booking_store_catalog {
  * calls answer BOOKING_ENOTSUPPORTED.
  * Version 3: per-buyer limits: booking_store_hold's user_seat_limit and
  * the guard BOOKING_GUARD_USER_SEATS. On a store of version 2 or less the
- * core checks the limit before the hold, not in its transaction (two
- * racing holds of one user may both pass).
+ * per-buyer limit is not enforced (it cannot be decided in the hold's own
+ * transaction there).
  */
 #define BOOKING_STORE_LEDGER_VERSION 3
 typedef struct booking_store_ledger {
