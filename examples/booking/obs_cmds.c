@@ -134,6 +134,8 @@ int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
 		 "min", o->hold_max_minutes != 0},
 		{"best_row_depth_percent", "BOOKING_BEST_ROW_DEPTH", o->best_row_depth_percent ? o->best_row_depth_percent : 60,
 		 NULL, "%", o->best_row_depth_percent != 0},
+		{"max_seats_per_user_showtime", "BOOKING_MAX_SEATS_PER_USER_SHOWTIME",
+		 o->max_seats_per_user_showtime ? o->max_seats_per_user_showtime : 10, NULL, "", o->max_seats_per_user_showtime != 0},
 	};
 	size_t n = sizeof items / sizeof items[0];
 	if (c->json) {
@@ -154,7 +156,9 @@ int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
 			         items[i].unit[0] && items[i].unit[0] != '%' ? " " : "", items[i].unit);
 		if (strcmp(items[i].field, "best_row_depth_percent") == 0 && items[i].value == -1)
 			snprintf(value, sizeof value, "-1 (front row)");
-		printf("%-26s %-26s %s%s%s\n", items[i].field, value, col(c, ANSI_DIM),
+		if (strcmp(items[i].field, "max_seats_per_user_showtime") == 0 && items[i].value == -1)
+			snprintf(value, sizeof value, "-1 (no limit)");
+		printf("%-28s %-26s %s%s%s\n", items[i].field, value, col(c, ANSI_DIM),
 		       items[i].set ? items[i].variable : "default", col(c, ANSI_RESET));
 	}
 	return EXIT_OK;
