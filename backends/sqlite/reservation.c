@@ -48,6 +48,29 @@ static int payment_start(sq_conn *c, const booking_store_payment_start *start)
 	return rc;
 }
 
+/*
+ * Ledger version 3: *out = the seats of showtime `showtime_id` that user `user_id` has taken at `now`. Run in
+ * the write transaction (BEGIN IMMEDIATE: the one writer), so the count and the write it allows are serialised
+ * with every other hold and change.
+ */
+static int user_taken(sq_conn *c, const char *user_id, const char *showtime_id, int64_t now, int64_t *out)
+{
+	const sql_arg a[] = {SQL_T(user_id), SQL_T(showtime_id), SQL_I(now)};
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, SQ_USER_TAKEN, &s);
+
+	if (rc == 0)
+		rc = sq_bind(c, s, a, 3);
+	if (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite store: a count answered no row");
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
 /* --- hold -------------------------------------------------------------------------- */
 
 struct hold_arg {
@@ -127,6 +150,14 @@ static int hold_tx(sq_conn *c, void *arg)
 		rc = sq_run(c, SQ_HOLD_UNDO, NULL, 0, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
+	/* the limit, once the seats are known to be free: this hold's own are not counted yet (b is not inserted) */
+	if (a->req->user_seat_limit) {
+		int64_t taken = 0;
+		if ((rc = user_taken(c, b->user_id, b->showtime_id, a->req->now, &taken)) != 0)
+			return rc;
+		if ((uint64_t)taken + b->seat_count > a->req->user_seat_limit) /* sq_write rolls the claim back */
+			return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat limit is reached");
+	}
 	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
@@ -183,6 +214,16 @@ static int apply_checks(sq_conn *conn, const struct apply_arg *a)
 
 	for (size_t i = 0; i < c->guard_count; i++) {
 		const booking_store_guard *g = &c->guards[i];
+		if (g->kind == BOOKING_GUARD_USER_SEATS) {
+			int64_t taken = 0;
+			if (!g->id || !g->key)
+				return sql_missing("the guard USER_SEATS: user and showtime");
+			if ((rc = user_taken(conn, g->id, g->key, c->now, &taken)) != 0)
+				return rc;
+			if (taken > g->value)
+				return refused(a, i);
+			continue;
+		}
 		const int q = g->kind == BOOKING_GUARD_RESERVATION_VERSION ? SQ_GUARD_BOOKING
 		              : g->kind == BOOKING_GUARD_PAYMENT_STATUS ? SQ_GUARD_PAYMENT
 		              : g->kind == BOOKING_GUARD_SEATS_OWNED    ? SQ_GUARD_SEATS

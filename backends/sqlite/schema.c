@@ -232,6 +232,19 @@ static const char *const SCHEMA_V6[] = {
 	NULL,
 };
 
+/*
+ * Version 7: per-buyer limits (ledger version 3, sys/store.h). A hold with a
+ * limit, and the guard USER_SEATS, count the seats a user has taken in a
+ * showtime inside the write transaction: from the user's reservations of
+ * that showtime (this index), through their seat lists, to the seat rows.
+ * Without it the count would walk every reservation the user ever made.
+ * Idempotent, like every version: a new and an upgraded file are the same.
+ */
+static const char *const SCHEMA_V7[] = {
+	"CREATE INDEX IF NOT EXISTS bookings_user_showtime ON bookings(user_id, showtime_id)",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -240,6 +253,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V4,
 	SCHEMA_V5,
 	SCHEMA_V6,
+	SCHEMA_V7,
 };
 
 static const char *const LOCK[] = {

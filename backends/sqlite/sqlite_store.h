@@ -40,7 +40,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 6
+#define SQ_SCHEMA_VERSION 7
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
@@ -80,6 +80,14 @@
 	                 " refunded_amount = CASE WHEN ?5 < 0 THEN refunded_amount ELSE ?5 END, updated_at = ?6 WHERE id = ?1") \
 	X(APPLY_IDEMPOTENCY, "UPDATE idempotency_keys SET completed = 1, replay_error = ?2 WHERE payment_id = ?1") \
 	X(GUARD_KEY, "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys WHERE user_id = ?1 AND key = ?2)") \
+	/* ledger version 3: the seats of showtime ?2 that user ?1 has taken at ?3 (held by a reservation of the  \
+	 * user, through its seat list, and not claimable). CROSS JOIN keeps this order (SQLite does not reorder  \
+	 * it): the user's reservations of the showtime by bookings_user_showtime (schema version 7), their      \
+	 * seats, their seat rows; left to itself the planner walks every seat row of the showtime instead. */    \
+	X(USER_TAKEN, "SELECT count(*) FROM bookings AS b CROSS JOIN booking_seats AS bs ON bs.booking_id = b.id" \
+	              " CROSS JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label" \
+	              " WHERE b.user_id = ?1 AND b.showtime_id = ?2 AND s.booking_id = b.id"                   \
+	              " AND NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3"))                                       \
 	/* ?5 > 0: a new expires_at */                                                                          \
 	X(APPLY_BOOKING, "UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4,"  \
 	                 " expires_at = CASE WHEN ?5 > 0 THEN ?5 ELSE expires_at END WHERE id = ?1")           \
