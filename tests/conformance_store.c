@@ -186,13 +186,10 @@ static void make_booking(bk *b, const char *user, const char *labels_csv, int64_
 
 static int hold_at(bk *b, int64_t now, booking_seat_ref *taken, size_t *taken_count)
 {
-	booking_store_hold req;
+	booking_store_hold req = {.reservation = &b->r, .now = now, .event = &b->ev}; /* no user_seat_limit */
 	booking_seat_ref scratch[16];
 	size_t scratch_n = 0;
 
-	req.reservation = &b->r;
-	req.now = now;
-	req.event = &b->ev;
 	return st->ledger->hold(taken ? taken : scratch, taken_count ? taken_count : &scratch_n, st, &req);
 }
 
@@ -2822,6 +2819,229 @@ START_TEST(concurrent_claims_of_one_seat_or_one_key_let_exactly_one_win)
 }
 END_TEST
 
+/* --- ledger version 3: per-buyer seat limits ------------------------------------ */
+
+/* A hold of `b` at `now` under a limit of `limit` taken seats for its user in its showtime (0: none). */
+static int hold_limited(bk *b, int64_t now, size_t limit)
+{
+	booking_store_hold req = {.reservation = &b->r, .now = now, .event = &b->ev, .user_seat_limit = limit};
+	booking_seat_ref taken[16];
+	size_t ntaken = 0;
+
+	return st->ledger->hold(taken, &ntaken, st, &req);
+}
+
+/* Sell the held seat `label` of `b` (as a confirmation does: HELD by it, then SOLD by it). */
+static void sell(const bk *b, const char *label, int64_t now)
+{
+	booking_store_seat_write w = sw_then(sw_expect(label, BOOKING_SEAT_HELD, b->r.id), BOOKING_SEAT_SOLD, b->r.id,
+	                                     0, NULL);
+	ck_assert_ok(apply_v2(NULL, now, &w, 1, NULL, NULL, NULL));
+}
+
+/*
+ * Alice's seats around the seeded showtime, at FX_T0: A1, A2 held and C1 sold (3 taken); A3 held by a hold
+ * that expired at FX_T0 (not taken); bob's B1-B3 and her own seats in `other` (another showtime) not hers here.
+ */
+static void seed_taken(char other[BOOKING_ID_SIZE])
+{
+	bk b;
+
+	seed();
+	ck_assert_ok(insert_showtime(other, movie_id, screen_id, FX_T0 + 2 * FX_DAY));
+	hold_ok(&b, "alice", "A1,A2", FX_T0);
+	hold_ok(&b, "alice", "A3", FX_T0 - HOLD_MS); /* expires_at = FX_T0: claimable at FX_T0 */
+	hold_ok(&b, "alice", "C1", FX_T0);
+	sell(&b, "C1", FX_T0);
+	hold_ok(&b, "bob", "B1,B2,B3", FX_T0);
+	make_booking(&b, "alice", "A1,A2,A3,A4,A5", FX_T0);
+	snprintf(b.r.showtime_id, sizeof(b.r.showtime_id), "%s", other);
+	ck_assert_ok(hold_at(&b, FX_T0, NULL, NULL));
+}
+
+START_TEST(a_hold_over_the_users_seat_limit_is_limit_reached_and_writes_nothing)
+{
+	char other[BOOKING_ID_SIZE];
+	seats_read before;
+	bk b;
+
+	seed_taken(other);
+	size_t events = event_count();
+	all_seats(&before);
+	/* 3 taken + 2 > 4: refused, nothing written (not even the expired A3 it could claim) */
+	make_booking(&b, "alice", "A3,B5", FX_T0);
+	ck_assert_code(hold_limited(&b, FX_T0, 4), "LIMIT_REACHED");
+	assert_seats_unchanged(&before);
+	assert_no_reservation(b.r.id);
+	ck_assert_uint_eq(event_count(), events);
+	/* 3 taken + 2 == 5: the limit is a maximum, reached is allowed; the expired hold, bob's seats and her
+	 * seats of the other showtime did not count */
+	ck_assert_ok(hold_limited(&b, FX_T0, 5));
+	ck_assert_str_eq(seat_of("A3").reservation_id, b.r.id);
+	ck_assert_str_eq(seat_of("B5").reservation_id, b.r.id);
+	ck_assert_uint_eq(event_count(), events + 1);
+	/* now 5 taken: one more is over 5, fits under 6 */
+	make_booking(&b, "alice", "B6", FX_T0);
+	ck_assert_code(hold_limited(&b, FX_T0, 5), "LIMIT_REACHED");
+	assert_no_reservation(b.r.id);
+	ck_assert_int_eq(seat_of("B6").status, BOOKING_SEAT_FREE);
+	ck_assert_ok(hold_limited(&b, FX_T0, 6));
+	/* another user, or 0 (no limit), is not held back by alice's seats */
+	make_booking(&b, "carol", "B7,B8", FX_T0);
+	ck_assert_ok(hold_limited(&b, FX_T0, 2));
+	make_booking(&b, "alice", "B9,B10", FX_T0);
+	ck_assert_ok(hold_limited(&b, FX_T0, 0));
+	/* later, once alice's held seats expired, only the sold C1 still counts: 1 + 3 <= 4 */
+	int64_t later = FX_T0 + HOLD_MS;
+	make_booking(&b, "alice", "C2,C3,C4", later);
+	ck_assert_ok(hold_limited(&b, later, 4));
+	make_booking(&b, "alice", "C5", later);
+	ck_assert_code(hold_limited(&b, later, 4), "LIMIT_REACHED");
+	/* a seat refused as taken is still answered as such under a limit it fits */
+	make_booking(&b, "alice", "C2", later);
+	ck_assert_code(hold_limited(&b, later, 10), "SEAT_ALREADY_BOOKED");
+}
+END_TEST
+
+/* A claim of `b` by apply (as claim_at) with the guards `g[n]` first. */
+static int claim_guarded(bk *b, int64_t now, const booking_store_guard *g, size_t n, size_t *failed)
+{
+	booking_store_seat_write w[16];
+
+	bk_positions(b);
+	for (size_t i = 0; i < b->r.seat_count; i++)
+		w[i] = sw_claim(b->seats[i].label, b->r.id, b->r.expires_at);
+	booking_store_change c = {.guard_count = n,
+	                          .guards = g,
+	                          .showtime_id = showtime_id,
+	                          .now = now,
+	                          .seat_write_count = b->r.seat_count,
+	                          .seat_writes = w,
+	                          .insert = &b->r,
+	                          .event_count = 1,
+	                          .events = &b->ev};
+	return st->ledger->apply(failed, st, &c);
+}
+
+START_TEST(the_user_seats_guard_holds_while_the_user_has_at_most_value_taken_seats_before_the_change)
+{
+	char other[BOOKING_ID_SIZE];
+	seats_read before;
+	bk b, first;
+	size_t failed = 99;
+
+	seed_taken(other);
+	hold_ok(&first, "dave", "D1", FX_T0);
+	size_t events = event_count();
+	all_seats(&before);
+	/* alice has 3 taken seats here: at most 2 fails, with its index, and nothing is written */
+	make_booking(&b, "alice", "B5,B6", FX_T0);
+	booking_store_guard g[3] = {{BOOKING_GUARD_RESERVATION_VERSION, first.r.id, 1, NULL},
+	                            {BOOKING_GUARD_USER_SEATS, "alice", 2, showtime_id},
+	                            {BOOKING_GUARD_USER_SEATS, "alice", 5, other}};
+	ck_assert_code(claim_guarded(&b, FX_T0, g, 3, &failed), "INVALID_STATE");
+	ck_assert_uint_eq(failed, 1);
+	assert_seats_unchanged(&before);
+	assert_no_reservation(b.r.id);
+	ck_assert_uint_eq(event_count(), events);
+	/* in the other showtime she has 5: at most 4 fails as guard 2 */
+	g[1].value = 3;
+	g[2].value = 4;
+	failed = 99;
+	ck_assert_code(claim_guarded(&b, FX_T0, g, 3, &failed), "INVALID_STATE");
+	ck_assert_uint_eq(failed, 2);
+	assert_seats_unchanged(&before);
+	assert_no_reservation(b.r.id);
+	/* at most 3 here and 5 there: the change is made (the value is before the change, not after) */
+	g[2].value = 5;
+	failed = 99;
+	ck_assert_ok(claim_guarded(&b, FX_T0, g, 3, &failed));
+	ck_assert_uint_eq(failed, 99);
+	ck_assert_str_eq(seat_of("B5").reservation_id, b.r.id);
+	ck_assert_uint_eq(event_count(), events + 1);
+	/* a user with no seat has 0; once her holds expired alice has only the sold C1 */
+	booking_store_guard none = {BOOKING_GUARD_USER_SEATS, "nobody", 0, showtime_id};
+	make_booking(&b, "erin", "B7", FX_T0);
+	ck_assert_ok(claim_guarded(&b, FX_T0, &none, 1, NULL));
+	booking_store_guard one = {BOOKING_GUARD_USER_SEATS, "alice", 1, showtime_id};
+	make_booking(&b, "alice", "B8", FX_T0 + HOLD_MS);
+	ck_assert_ok(claim_guarded(&b, FX_T0 + HOLD_MS, &one, 1, NULL));
+	one.value = 0;
+	make_booking(&b, "alice", "B9", FX_T0 + HOLD_MS);
+	ck_assert_code(claim_guarded(&b, FX_T0 + HOLD_MS, &one, 1, &failed), "INVALID_STATE");
+	ck_assert_uint_eq(failed, 0);
+}
+END_TEST
+
+typedef struct limit_racer {
+	pthread_barrier_t *barrier;
+	bk b;
+	bool by_apply; /* a claim by apply with the guard USER_SEATS, else a hold with user_seat_limit */
+	int rc;
+} limit_racer;
+
+#define LIMIT_RACERS 16
+
+static void *race_limited(void *p)
+{
+	limit_racer *h = p;
+
+	pthread_barrier_wait(h->barrier);
+	if (h->by_apply) {
+		booking_store_guard g = {BOOKING_GUARD_USER_SEATS, h->b.r.user_id, 3, showtime_id};
+		h->rc = claim_guarded(&h->b, FX_T0, &g, 1, NULL);
+	} else {
+		h->rc = hold_limited(&h->b, FX_T0, 4);
+	}
+	return NULL;
+}
+
+/* `n` racers of `user`, each for one seat from row `row` on (A1..A10, B1..B6; C1..C10, D1, D2): 4 must win. */
+static void race_one_user(const char *user, char row, int n, bool by_apply)
+{
+	pthread_barrier_t barrier;
+	pthread_t t[LIMIT_RACERS];
+	limit_racer *h = calloc(LIMIT_RACERS, sizeof(*h));
+	int wins = 0;
+
+	pthread_barrier_init(&barrier, NULL, (unsigned int)n);
+	for (int i = 0; i < n; i++) {
+		char label[16];
+		snprintf(label, sizeof(label), "%c%d", row + i / 10, i % 10 + 1);
+		make_booking(&h[i].b, user, label, FX_T0);
+		h[i].barrier = &barrier;
+		h[i].by_apply = by_apply;
+	}
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, race_limited, &h[i]);
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		bk_point(&h[i].b);
+		if (h[i].rc == 0) {
+			wins++;
+			ck_assert_str_eq(seat_of(h[i].b.seats[0].label).reservation_id, h[i].b.r.id);
+		} else {
+			ck_assert_code(h[i].rc, by_apply ? "INVALID_STATE" : "LIMIT_REACHED");
+			assert_no_reservation(h[i].b.r.id);
+			ck_assert_int_eq(seat_of(h[i].b.seats[0].label).status, BOOKING_SEAT_FREE);
+		}
+	}
+	pthread_barrier_destroy(&barrier);
+	ck_assert_int_eq(wins, 4);
+	free(h);
+}
+
+/* 16 holds of one seat each by one user under a limit of 4 (then 12 claims guarded by at most 3): 4 win. */
+START_TEST(concurrent_holds_of_one_user_under_a_seat_limit_let_exactly_the_limit_win)
+{
+	seed();
+	race_one_user("alice", 'A', LIMIT_RACERS, false);
+	ck_assert_uint_eq(event_count(), 4);
+	race_one_user("bob", 'C', 12, true);
+	ck_assert_uint_eq(event_count(), 8);
+}
+END_TEST
+
 /* =========================================================================
  * Part two: the public flows on a handle opened on this URL
  * ========================================================================= */
@@ -3413,7 +3633,7 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 			fx_add_case(s, groups, cases[i].group, *cases[i].test, setup, teardown, 30);
 	}
 
-	/* the box office's primitives: only on a store that declares the groups' version 2 */
+	/* the box office's primitives (version 2) and per-buyer limits (ledger version 3): on a store that declares them */
 	static const struct {
 		unsigned int group, catalog, ledger; /* the versions the case needs */
 		const TTest *const *test;
@@ -3429,6 +3649,11 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, 2, 2, &reservation_set_gives_a_new_expiry_and_new_seats_and_total},
 		{BOOKING_CONFORMANCE_LEDGER, 2, 2, &reservations_of_a_showtime_come_newest_first_in_a_status_and_in_pages},
 		{BOOKING_CONFORMANCE_RACES, 2, 2, &concurrent_claims_of_one_seat_or_one_key_let_exactly_one_win},
+		/* ledger version 3: per-buyer seat limits */
+		{BOOKING_CONFORMANCE_LEDGER, 2, 3, &a_hold_over_the_users_seat_limit_is_limit_reached_and_writes_nothing},
+		{BOOKING_CONFORMANCE_LEDGER, 2, 3,
+		 &the_user_seats_guard_holds_while_the_user_has_at_most_value_taken_seats_before_the_change},
+		{BOOKING_CONFORMANCE_RACES, 2, 3, &concurrent_holds_of_one_user_under_a_seat_limit_let_exactly_the_limit_win},
 	};
 	unsigned int catalog = 0, ledger = 0;
 

@@ -63,6 +63,28 @@ static int cmp_booking_expiry(const void *a, const void *b)
  * Reservations.
  * ------------------------------------------------------------------------ */
 
+/*
+ * Ledger version 3: how many seats of showtime `showtime_id` user `user_id` has taken at `now` (those whose
+ * holder is a reservation of the user and that are not claimable); the caller holds the lock, which is what
+ * serialises the count with the write that follows it.
+ */
+static size_t user_taken(mem_store *st, const char *user_id, const char *showtime_id, int64_t now)
+{
+	const mem_seats *rows = mem_find(&st->seat_rows, showtime_id);
+	const booking_reservation *last = NULL; /* a reservation's seats are usually side by side */
+	size_t n = 0;
+	for (size_t i = 0; rows && user_id && i < rows->count; i++) {
+		const booking_store_seat *seat = &rows->seat[i].s;
+		if (!seat->reservation_id[0] || booking_store_seat_claimable(seat->status, seat->hold_until, now))
+			continue;
+		if (!last || strcmp(last->id, seat->reservation_id) != 0)
+			last = mem_find(&st->bookings, seat->reservation_id);
+		if (last && strcmp(last->user_id, user_id) == 0)
+			n++;
+	}
+	return n;
+}
+
 static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, const booking_store_hold *req)
 {
 	mem_store *st = mem_impl(base);
@@ -97,6 +119,9 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	}
 	if (ntaken && rc == 0)
 		rc = booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "hold refused");
+	if (rc == 0 && req->user_seat_limit &&
+	    user_taken(st, b->user_id, b->showtime_id, req->now) + b->seat_count > req->user_seat_limit)
+		rc = booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat limit is reached");
 	if (taken_count)
 		*taken_count = ntaken;
 	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
@@ -281,6 +306,9 @@ static int check_guards(mem_store *st, const booking_store_change *c, size_t *fa
 			holds = p && (int64_t)p->status == g->value;
 		} else if (g->kind == BOOKING_GUARD_KEY_UNUSED) {
 			holds = g->id && g->key && !map_get(&st->idem.index, g->id, g->key);
+		} else if (g->kind == BOOKING_GUARD_USER_SEATS) {
+			holds = g->id && g->key && g->value >= 0 &&
+			        user_taken(st, g->id, g->key, c->now) <= (uint64_t)g->value;
 		} else if (g->kind == BOOKING_GUARD_SEATS_OWNED) {
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
@@ -534,7 +562,7 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 }
 
 const booking_store_ledger mem_store_ledger = {
-	.version = 2, /* ledger version 3 (per-buyer limits): not yet */
+	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = hold,
 	.reservation_get = reservation_get,
 	.reservation_list_by_user = reservation_list_by_user,
