@@ -4,7 +4,9 @@
  * A hold is one round trip: booking_hold() (schema.c) locks the claimable
  * requested seats in label order, claims them, inserts the reservation (its
  * labels as a text[] column) and its event, or explains why not having
- * written nothing. No per-seat round trips.
+ * written nothing. With a user seat limit (ledger version 3) it first
+ * serialises on (user, showtime) and counts the user's taken seats
+ * (schema version 8). No per-seat round trips.
  * SPDX-License-Identifier: MIT
  */
 #include "postgres_store.h"
@@ -15,8 +17,8 @@
 
 static const pg_query Q_HOLD = {PGQ_HOLD,
 	"SELECT rc, array_to_json(labels) FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
-	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::text[], $15::text[], $16::text[],"
-	" $17::text[], $18::bigint[], $19::text[], $20::text[], $21::text[])"};
+	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::text[], $16::text[],"
+	" $17::text[], $18::text[], $19::bigint[], $20::text[], $21::text[], $22::text[])"};
 static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = $1"};
 static const pg_query Q_APPLY = {PGQ_APPLY,
 	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4::text[], $5, $6::smallint, $7::smallint,"
@@ -75,6 +77,8 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 
 	char *arr[9] = {NULL};
 	PGresult *r = NULL;
+	/* ledger version 3: the user's seat limit (0: none); one no count can pass is none */
+	const int64_t limit = req->user_seat_limit > (size_t)INT64_MAX ? 0 : (int64_t)req->user_seat_limit;
 	events(arr, req->event, 1);
 	arr[8] = sql_array(b->seats, b->seat_count, 0, 0, sizeof b->seats[0]->label - 1, 's', true);
 	int rc = made(arr, 9);
@@ -82,11 +86,11 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		const sql_arg a[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
 		                     SQL_I(b->saga),         SQL_A(arr[8]),        SQL_I(b->total_amount), SQL_E(b->currency),
 		                     SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
-		                     SQL_I(req->now),        SQL_A(arr[0]),        SQL_A(arr[1]),         SQL_A(arr[2]),
-		                     SQL_A(arr[3]),          SQL_A(arr[4]),        SQL_A(arr[5]),         SQL_A(arr[6]),
-		                     SQL_A(arr[7])};
+		                     SQL_I(req->now),        SQL_I(limit),         SQL_A(arr[0]),         SQL_A(arr[1]),
+		                     SQL_A(arr[2]),          SQL_A(arr[3]),        SQL_A(arr[4]),         SQL_A(arr[5]),
+		                     SQL_A(arr[6]),          SQL_A(arr[7])};
 		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking_handle */
-		rc = pg_run((pg_store *)base, &Q_HOLD, a, 21, &r, &resolve);
+		rc = pg_run((pg_store *)base, &Q_HOLD, a, sizeof a / sizeof a[0], &r, &resolve);
 	}
 	free_all(arr, 9);
 	if (rc == PG_COMMITTED)
@@ -109,6 +113,8 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		return booking_error_set(code, NULL, "reservation %s already exists", b->id);
 	if (code == BOOKING_ESHOWTIME_NOT_FOUND)
 		return booking_store_not_found(code);
+	if (code == BOOKING_ELIMIT_REACHED) /* the core words it (the limit it gave, the seats it asked) */
+		return booking_error_set(code, NULL, "the user's seat limit in the showtime is reached");
 	if (code != BOOKING_ESEAT_ALREADY_BOOKED && code != BOOKING_EVALIDATION)
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
 	/* the labels that refused the hold (taken, or unknown to the showtime): the core words the refusal */
@@ -124,7 +130,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 }
 
 /* ------------------------------------------------------------------------
- * Apply a change the core decided: booking_apply() (schema version 7).
+ * Apply a change the core decided: booking_apply() (schema version 8).
  * ------------------------------------------------------------------------ */
 
 static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, "SELECT 1 FROM payments WHERE id = $1"};

@@ -12,7 +12,8 @@
  * exception: what a later version drops may be taken out of an earlier one
  * (version 1 lost the functions version 4 drops, versions 1 and 3 the
  * indexes version 5 drops, versions 1 and 2 the functions version 6
- * drops, version 4 the booking_apply() version 7 replaces), since every
+ * drops, version 4 the booking_apply() version 7 replaces, version 7 the
+ * booking_apply() version 8 replaces), since every
  * missing version is applied in the one transaction and no database is
  * ever seen between them.
  *
@@ -394,6 +395,9 @@ static const char *const SCHEMA_V6[] = {
  * guards of different reservations lock one after the other; the core
  * never gives such a change, and a deadlock would be retried.)
  *
+ * (Version 8 makes this booking_apply(), its guards given the change's
+ * now; version 7 no longer does.)
+ *
  * Idempotent, like every version (a test replays it on a database that
  * has it): each statement checks or replaces what it makes.
  */
@@ -473,6 +477,117 @@ static const char *const SCHEMA_V7[] = {
 	"   AS u(label, write, new_status, holder, hold_until, note)"
 	"  WHERE s.showtime_id = p_showtime AND s.label = u.label AND u.write;"
 	" END $f$;",
+	/* booking_apply(): version 8 makes it (its guards take the change's now) */
+	NULL,
+};
+
+/*
+ * Version 8: per-buyer limits (ledger version 3, sys/store.h).
+ *
+ * booking_hold() takes p_limit, the hold's user_seat_limit (0: none).
+ * With a limit it first takes pg_advisory_xact_lock on a key of (user,
+ * showtime), before it locks any seat, so two holds (or a hold and a
+ * change with a USER_SEATS guard) of one user in one showtime run one
+ * after the other; then, when the seats can be claimed, it counts the
+ * user's taken seats of the showtime (held by a booking of the user and
+ * not claimable at p_now, BOOKING_SEAT_CLAIMABLE_SQL): taken + this
+ * hold's seats over the limit answers -30 (BOOKING_ELIMIT_REACHED),
+ * nothing written. The count is a statement after the lock, so (READ
+ * COMMITTED) it sees what a hold that held the lock before committed.
+ *
+ * booking_guards() takes the change's now and a guard g_kind 5 (USER_SEATS:
+ * user g_id has at most g_value taken seats in showtime g_key). Before it
+ * checks any guard it takes the advisory locks of all its kind-5 guards,
+ * in key order: advisory locks are always taken before seat rows, by a
+ * hold and by a change, so they queue instead of deadlocking.
+ * booking_apply() keeps version 7's signature and hands its guards w_now;
+ * it is made here only (version 7 no longer makes it: see the top).
+ *
+ * The signatures this version replaces are dropped: booking_hold's of
+ * version 1, booking_guards' of version 7. Idempotent, like every version.
+ */
+#define PG_USER_SHOWTIME_LOCK(user, showtime) "hashtextextended(" user " || '/' || " showtime ", 0)"
+#define PG_USER_TAKEN_SQL(user, showtime, now)                                                                 \
+	"SELECT count(*) FROM showtime_seats s WHERE s.showtime_id = " showtime                                \
+	" AND s.booking_id IN (SELECT b.id FROM bookings b WHERE b.user_id = " user ")"                        \
+	" AND NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", now)
+static const char *const SCHEMA_V8[] = {
+	"DROP FUNCTION IF EXISTS booking_hold(text, text, text, smallint, smallint, text[], bigint, text, bigint, bigint,"
+	" bigint, bigint, bigint, text[], text[], text[], text[], bigint[], text[], text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_guards(smallint[], text[], bigint[], text[], text, text[]);",
+	"CREATE OR REPLACE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint,"
+	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
+	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql AS $f$"
+	" DECLARE locked text[]; taken bigint;"
+	" BEGIN"
+	"  IF p_limit > 0 THEN"
+	"   PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") ");"
+	"  END IF;"
+	"  SELECT coalesce(array_agg(x.label), '{}') INTO locked FROM ("
+	"   SELECT s.label FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = ANY (p_seats)"
+	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
+	"   ORDER BY s.label FOR UPDATE) x;"
+	"  IF cardinality(locked) = cardinality(p_seats)"
+	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"
+	"   IF p_limit > 0 THEN"
+	"    " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"
+	"    IF taken + cardinality(p_seats) > p_limit THEN rc := -30; RETURN; END IF;"
+	"   END IF;"
+	"   UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
+	"   WHERE showtime_id = p_showtime AND label = ANY (p_seats);"
+	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
+	"    created_at, expires_at, updated_at, version)"
+	"   VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
+	"    p_expires, p_updated, p_version);"
+	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"   rc := 0;"
+	"   RETURN;"
+	"  END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime) THEN rc := -8; RETURN; END IF;"
+	"  IF EXISTS (SELECT 1 FROM bookings WHERE id = p_id) THEN rc := -23; RETURN; END IF;"
+	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
+	"   WHERE NOT EXISTS (SELECT 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = u.l)"
+	"   ORDER BY u.o);"
+	"  IF cardinality(labels) > 0 THEN rc := -1; RETURN; END IF;"
+	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
+	"   WHERE u.l <> ALL (locked) ORDER BY u.o);"
+	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
+	" END $f$;",
+	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
+	" p_showtime text, p_seats text[], p_now bigint) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" DECLARE sb bookings%ROWTYPE; n bigint;"
+	" BEGIN"
+	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT " PG_USER_SHOWTIME_LOCK("g_id[i]", "g_key[i]")
+	"   AS k FROM generate_subscripts(g_kind, 1) AS i WHERE g_kind[i] = 5 ORDER BY k) x;"
+	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
+	"   IF g_kind[i] = 1 THEN"
+	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 2 THEN"
+	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 3 THEN" /* the booking's seats locked with the seat writes' (p_seats, of p_showtime) */
+	"    SELECT * INTO sb FROM bookings WHERE id = g_id[i];"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"    SELECT count(*) FILTER (WHERE x.label = ANY (sb.seats) AND x.status = g_value[i] AND x.booking_id = sb.id)"
+	"    INTO n FROM (SELECT s.label, s.status, s.booking_id FROM showtime_seats s"
+	"     WHERE s.showtime_id = sb.showtime_id AND s.label = ANY (sb.seats"
+	"      || CASE WHEN sb.showtime_id = p_showtime THEN p_seats ELSE '{}' END)"
+	"     ORDER BY s.label FOR UPDATE) x;"
+	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 4 THEN"
+	"    PERFORM 1 FROM idempotency_keys WHERE user_id = g_id[i] AND key = g_key[i];"
+	"    IF FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 5 THEN" /* locked above */
+	"    " PG_USER_TAKEN_SQL("g_id[i]", "g_key[i]", "p_now") " INTO n;"
+	"    IF n > g_value[i] THEN RETURN i; END IF;"
+	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
+	"   END IF;"
+	"  END LOOP;"
+	"  RETURN 0;"
+	" END $f$;",
 	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
 	" b_id text, b_status smallint, b_saga smallint, b_updated bigint, b_expires bigint, b_seats text[],"
 	" b_total bigint,"
@@ -492,7 +607,7 @@ static const char *const SCHEMA_V7[] = {
 	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
 	" DECLARE sb bookings%ROWTYPE; bad bigint; writes text[] := coalesce(w_label, '{}');"
 	" BEGIN"
-	"  bad := booking_guards(g_kind, g_id, g_value, g_key, w_showtime, writes);"
+	"  bad := booking_guards(g_kind, g_id, g_value, g_key, w_showtime, writes, w_now);"
 	"  IF bad > 0 THEN RETURN bad; END IF;"
 	"  IF cardinality(writes) > 0 THEN"
 	"   bad := booking_seats_check(w_showtime, w_now, s_booking, writes, w_expect, w_expect_status, w_expect_holder);"
@@ -550,7 +665,7 @@ static const char *const SCHEMA_V7[] = {
 
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
-	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7,
+	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
 };
 
 /*

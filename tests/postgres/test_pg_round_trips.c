@@ -372,6 +372,28 @@ START_TEST(a_hold_a_change_every_read_and_every_write_are_one_round_trip_each)
 	ONE_ROUND_TRIP_WRITE(new_inbox_mark(st, now));
 	/* a change with a seat write, a reservation insert and a key (ledger version 2): one round trip too */
 	ONE_ROUND_TRIP_WRITE(new_v2_hold(st, &b, "A2", now));
+	/* a hold under a user seat limit (ledger version 3): one round trip, refused or made */
+	{
+		booking_reservation lr = b;
+		booking_seat_ref a2 = {.label = "A2"};
+		booking_seat_ref *a2_ptr[1] = {&a2};
+		booking_event_record lev;
+		const int64_t later = now + 60000; /* A2's holds above are over, A1's (b's) is not */
+		booking_uuid_v7(lr.id, later);
+		lr.seats = a2_ptr;
+		lr.created_at = lr.updated_at = later;
+		lr.expires_at = later + 900000;
+		event_init(&lev, "reservation.created", "reservation", lr.id, later);
+		booking_store_hold limited = {.reservation = &lr, .now = later, .event = &lev, .user_seat_limit = 1};
+		int refused = 0;
+		ONE_ROUND_TRIP(refused += st->ledger->hold(NULL, NULL, st, &limited) == BOOKING_ELIMIT_REACHED);
+		ck_assert_int_eq(refused, 2);
+		limited.user_seat_limit = 2;
+		executions = prepares = 0;
+		assert_ok(st->ledger->hold(NULL, NULL, st, &limited));
+		ck_assert_msg(executions == 1 && prepares == 0, "limited hold: %d executions, %d prepares", executions,
+		              prepares);
+	}
 	ONE_ROUND_TRIP_WRITE(st->outbox->dead_letter_put(st, "group", created.id, "reason", "{}", now));
 	assert_ok(st->catalog->seat_list(st, showtime.id, seat_cb, &n)); /* the last showtime has its seats */
 	assert_ok(st->outbox->cursor_get(&position, st, "group"));

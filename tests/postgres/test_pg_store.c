@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 7
-#define PG_SCHEMA_NEWER "8"
+#define PG_SCHEMA_CURRENT 8
+#define PG_SCHEMA_NEWER "9"
 
 
 #include <arpa/inet.h>
@@ -626,6 +626,62 @@ START_TEST(migration_7_gives_an_older_schema_what_a_new_one_has)
 	notes[0] = '\0';
 	ck_assert_ok(w.st->catalog->seat_list(w.st, w.showtime_id, note_of, notes));
 	ck_assert_str_eq(notes, "A1=0:;A2=0:;A3=3:press;A4=0:;");
+	w.st->free(w.st);
+	PQfinish(a);
+}
+END_TEST
+
+/*
+ * Version 8 (per-buyer limits): a schema that version 7 left gets what a
+ * new one has: the booking_hold() that takes the user seat limit, the
+ * booking_guards() that takes the change's now, and neither of the
+ * signatures they replace.
+ */
+START_TEST(migration_8_gives_an_older_schema_what_a_new_one_has)
+{
+	char url[1024], fresh[1024];
+	world w;
+	int v = -1;
+
+	schema_url(url, sizeof url, "mig_eight", NULL);
+	schema_url(fresh, sizeof fresh, "mig_eight_new", NULL);
+	w.st = open_store(fresh, 2, 5);
+	w.st->free(w.st);
+	w.st = open_store(url, 2, 5);
+	seed(&w, "A:4");
+	w.st->free(w.st);
+	PGconn *a = admin();
+	/* as version 7 left a schema: version 1's booking_hold(), version 7's booking_guards() (bodies do not matter) */
+	admin_exec(a, "DROP FUNCTION mig_eight.booking_hold, mig_eight.booking_guards");
+	admin_exec(a, "CREATE FUNCTION mig_eight.booking_hold(text, text, text, smallint, smallint, text[], bigint, text,"
+	              " bigint, bigint, bigint, bigint, bigint, text[], text[], text[], text[], bigint[], text[], text[],"
+	              " text[], OUT rc integer, OUT labels text[]) LANGUAGE sql AS 'SELECT 0, NULL::text[]'");
+	admin_exec(a, "CREATE FUNCTION mig_eight.booking_guards(smallint[], text[], bigint[], text[], text, text[])"
+	              " RETURNS integer LANGUAGE sql AS 'SELECT 0'");
+	admin_exec(a, "DELETE FROM mig_eight.schema_migrations WHERE version >= 8");
+	char *before = describe(a, "mig_eight"), *want = describe(a, "mig_eight_new");
+	ck_assert_str_ne(before, want);
+	free(before);
+
+	w.st = open_store(url, 2, 5); /* migrates to 8 again */
+	ck_assert_ok(w.st->migrate(&v, w.st));
+	ck_assert_int_eq(v, PG_SCHEMA_CURRENT);
+	char *after = describe(a, "mig_eight");
+	ck_assert_msg(strcmp(after, want) == 0, "upgraded:\n%s\n\nnew:\n%s", after, want);
+	free(after);
+	free(want);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	                                " WHERE n.nspname = 'mig_eight' AND p.proname IN ('booking_hold', 'booking_guards')"),
+	                 2);
+	/* and the upgraded schema holds under a limit */
+	hold_req h;
+	hold_init(&h, &w, "u1", "A1");
+	h.req.user_seat_limit = 1;
+	ck_assert_ok(hold_send(w.st, &h));
+	hold_init(&h, &w, "u1", "A2");
+	h.req.user_seat_limit = 1;
+	ck_assert_code(hold_send(w.st, &h), BOOKING_ELIMIT_REACHED);
+	ck_assert(!booking_exists(w.st, h.r.id));
 	w.st->free(w.st);
 	PQfinish(a);
 }
@@ -1526,6 +1582,190 @@ START_TEST(changes_with_seat_writes_and_holds_on_shared_seats_never_deadlock)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Per-buyer limits (ledger version 3, schema version 8).
+ * ------------------------------------------------------------------------ */
+
+enum { LIMIT_PROCS = 16, USER_LIMIT = 4 };
+
+/*
+ * Process p's try: seat p of "A-B:10" for `user`, by a hold under the
+ * limit, or (by_apply and p odd) by a box office change guarded by
+ * USER_SEATS (at most limit - 1 taken before it). Exit 0: won, 1: refused
+ * for the limit (LIMIT_REACHED, or the guard failed), 2: anything else.
+ */
+static void limited_try(const char *url, const world *w0, const char *user, int p, bool by_apply, int go)
+{
+	world w = *w0;
+	char byte, label[BOOKING_LABEL_SIZE];
+	int rc = booking_store_open(&w.st, url, NULL);
+	snprintf(label, sizeof label, "%c%d", p < 10 ? 'A' : 'B', p % 10 + 1);
+	if (rc == 0 && read(go, &byte, 1) < 0)
+		_exit(2);
+	if (rc == 0 && by_apply && p % 2 == 1) {
+		v2_hold h;
+		const char *labels[1] = {label};
+		size_t failed = 99;
+		v2_hold_init(&h, &w, user, labels, 1, T0);
+		snprintf(h.key, sizeof h.key, "limit-%d", p); /* the key counter is the same in every process */
+		booking_store_guard g = {BOOKING_GUARD_USER_SEATS, h.r.user_id, USER_LIMIT - 1, h.r.showtime_id};
+		h.c.guard_count = 1;
+		h.c.guards = &g;
+		rc = v2_send(w.st, &h, &failed);
+		if (rc == BOOKING_EINVALID_STATE && failed == 0)
+			rc = BOOKING_ELIMIT_REACHED;
+	} else if (rc == 0) {
+		hold_req h;
+		hold_init(&h, &w, user, label);
+		h.req.user_seat_limit = USER_LIMIT;
+		rc = hold_send(w.st, &h);
+	}
+	if (rc != 0 && rc != BOOKING_ELIMIT_REACHED)
+		fprintf(stderr, "%s %d: %s: %s\n", user, p, booking_error_name(rc), booking_error_last()->message);
+	if (w.st)
+		w.st->free(w.st);
+	_exit(rc == 0 ? 0 : rc == BOOKING_ELIMIT_REACHED ? 1 : 2);
+}
+
+/* LIMIT_PROCS processes (one connection each) race limited_try(): the number that won. */
+static int race_limited(const char *url, const world *w, const char *user, bool by_apply)
+{
+	int go[2], wins = 0;
+	pid_t pids[LIMIT_PROCS];
+
+	ck_assert_int_eq(pipe(go), 0);
+	for (int p = 0; p < LIMIT_PROCS; p++) {
+		pids[p] = fork();
+		ck_assert_int_ge(pids[p], 0);
+		if (pids[p] == 0) {
+			close(go[1]);
+			limited_try(url, w, user, p, by_apply, go[0]);
+		}
+	}
+	close(go[0]);
+	struct timespec settle = {0, 300000000L}; /* let them connect */
+	nanosleep(&settle, NULL);
+	close(go[1]); /* all at once */
+	for (int p = 0; p < LIMIT_PROCS; p++) {
+		int status = 0;
+		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) <= 1, "%s %d: status %d", user, p, status);
+		wins += WEXITSTATUS(status) == 0;
+	}
+	return wins;
+}
+
+/* The seats of the showtime held by the reservations of `user` (the admin's count). */
+static long held_seats_of(PGconn *a, const char *schema, const char *user)
+{
+	char sql[400];
+	snprintf(sql, sizeof sql,
+	         "SELECT count(*) FROM %s.showtime_seats s JOIN %s.bookings b ON b.id = s.booking_id"
+	         " WHERE b.user_id = '%s'",
+	         schema, schema, user);
+	return admin_count(a, sql);
+}
+
+/*
+ * 16 processes of one user hold one seat each at once under a limit of 4:
+ * exactly 4 win, the others are LIMIT_REACHED having written nothing. Then
+ * another user's 16, half of them box office changes guarded by USER_SEATS
+ * (at most 3 taken before): holds and changes serialise with each other.
+ */
+START_TEST(racing_holds_of_one_user_under_a_seat_limit_let_exactly_the_limit_win)
+{
+	char url[1024];
+	world w;
+
+	schema_url(url, sizeof url, "user_limit", NULL);
+	w.st = open_store(url, 2, 5);
+	seed(&w, "A-B:10");
+	PGconn *a = admin();
+	ck_assert_int_eq(race_limited(url, &w, "alice", false), USER_LIMIT);
+	ck_assert_int_eq(held_seats_of(a, "user_limit", "alice"), USER_LIMIT);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM user_limit.bookings WHERE user_id = 'alice'"), USER_LIMIT);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM user_limit.outbox"), USER_LIMIT);
+	/* the seats alice lost are still free: bob races for them, by holds and by changes */
+	admin_exec(a, "DELETE FROM user_limit.outbox");
+	admin_exec(a, "UPDATE user_limit.showtime_seats SET status = 0, booking_id = NULL, hold_until = 0");
+	ck_assert_int_eq(race_limited(url, &w, "bob", true), USER_LIMIT);
+	ck_assert_int_eq(held_seats_of(a, "user_limit", "bob"), USER_LIMIT);
+	ck_assert_int_eq(admin_count(a, "SELECT count(*) FROM user_limit.outbox"), USER_LIMIT);
+	PQfinish(a);
+	w.st->free(w.st);
+}
+END_TEST
+
+/*
+ * The serialisation is an advisory lock on (user, showtime), taken only
+ * under a limit: while another session holds it, a limited hold or a
+ * USER_SEATS change of that user in that showtime waits (here until the
+ * statement timeout); an unlimited hold, or another user's, does not.
+ */
+START_TEST(a_limited_hold_waits_for_the_users_lock_and_an_unlimited_one_does_not)
+{
+	char url[1024], with[1200], sql[300];
+	world w;
+	hold_req h;
+	struct timespec t0, t1;
+
+	schema_url(url, sizeof url, "user_lock", NULL);
+	snprintf(with, sizeof with, "%s&statement_timeout=1", url); /* seconds */
+	ck_assert_ok(booking_store_open(&w.st, with, NULL));
+	ck_assert_ok(w.st->migrate(NULL, w.st));
+	seed(&w, "A:6");
+	PGconn *a = admin();
+	admin_exec(a, "BEGIN");
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(hashtextextended('carol' || '/' || '%s', 0))",
+	         w.showtime_id);
+	admin_exec(a, sql);
+	hold_init(&h, &w, "carol", "A1");
+	h.req.user_seat_limit = 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_code(hold_send(w.st, &h), BOOKING_EUNAVAILABLE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(waited >= 0.9 && waited < 5, "waited %.2f s", waited);
+	ck_assert(!booking_exists(w.st, h.r.id));
+	/* a box office change guarded by carol's seats waits too */
+	v2_hold v;
+	const char *labels[1] = {"A2"};
+	size_t failed = 99;
+	v2_hold_init(&v, &w, "carol", labels, 1, T0);
+	booking_store_guard g = {BOOKING_GUARD_USER_SEATS, v.r.user_id, 1, v.r.showtime_id};
+	v.c.guard_count = 1;
+	v.c.guards = &g;
+	ck_assert_code(v2_send(w.st, &v, &failed), BOOKING_EUNAVAILABLE);
+	ck_assert(!booking_exists(w.st, v.r.id));
+	/* without a limit carol does not wait; dave, under one, does not either */
+	hold_init(&h, &w, "carol", "A3");
+	ck_assert_ok(hold_send(w.st, &h));
+	hold_init(&h, &w, "dave", "A4");
+	h.req.user_seat_limit = 2;
+	ck_assert_ok(hold_send(w.st, &h));
+	admin_exec(a, "ROLLBACK");
+	/* the lock gone: carol holds A1 under 2 (A3 and A1), then a third seat is over it */
+	hold_init(&h, &w, "carol", "A1");
+	h.req.user_seat_limit = 2;
+	ck_assert_ok(hold_send(w.st, &h));
+	hold_init(&h, &w, "carol", "A2");
+	h.req.user_seat_limit = 2;
+	ck_assert_code(hold_send(w.st, &h), BOOKING_ELIMIT_REACHED);
+	/* the guard: carol has 2 taken, at most 1 fails as guard 0; at most 2 holds */
+	v2_hold_init(&v, &w, "carol", labels, 1, T0);
+	booking_store_guard g1 = {BOOKING_GUARD_USER_SEATS, v.r.user_id, 1, v.r.showtime_id};
+	v.c.guard_count = 1;
+	v.c.guards = &g1;
+	ck_assert_code(v2_send(w.st, &v, &failed), BOOKING_EINVALID_STATE);
+	ck_assert_uint_eq(failed, 0);
+	ck_assert(!booking_exists(w.st, v.r.id));
+	g1.value = 2;
+	ck_assert_ok(v2_send(w.st, &v, &failed));
+	PQfinish(a);
+	w.st->free(w.st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("postgresql-store");
@@ -1537,6 +1777,7 @@ int main(void)
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, migration_6_drops_the_functions_that_answered_codes);
 	tcase_add_test(tc, migration_7_gives_an_older_schema_what_a_new_one_has);
+	tcase_add_test(tc, migration_8_gives_an_older_schema_what_a_new_one_has);
 	tcase_add_test(tc, bad_and_unreachable_urls);
 	tcase_add_test(tc, bad_store_parameters_are_refused_naming_the_field_before_connecting);
 	tcase_add_test(tc, libpq_parameters_reach_libpq_beside_the_store_s_own);
@@ -1551,6 +1792,8 @@ int main(void)
 	tcase_add_test(tc, a_caller_waits_for_a_free_connection_then_gets_unavailable);
 	tcase_add_test(tc, outbox_readers_see_every_event_once_in_position_order_while_writers_commit);
 	tcase_add_test(tc, changes_with_seat_writes_and_holds_on_shared_seats_never_deadlock);
+	tcase_add_test(tc, racing_holds_of_one_user_under_a_seat_limit_let_exactly_the_limit_win);
+	tcase_add_test(tc, a_limited_hold_waits_for_the_users_lock_and_an_unlimited_one_does_not);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
