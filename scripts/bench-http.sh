@@ -111,7 +111,7 @@ http_side() {
 	rm -rf "$data"
 	(cd "$dir" && BOOKING_STORE_URL=$url "$cli" init >/dev/null)
 	echo "$PW" | BOOKING_STORE_URL=$url "$cli" --data-dir "$data" --as system register --admin admin@bench.invalid >/dev/null
-	(cd "$dir" && exec "$server" --store "$url" --data-dir "$data" --listen 127.0.0.1:0 --threads "$threads" \
+	(cd "$dir" && BOOKING_MAX_SEATS_PER_USER_SHOWTIME=0 exec "$server" --store "$url" --data-dir "$data" --listen 127.0.0.1:0 --threads "$threads" \
 		>"$dir/server.out" 2>"$dir/server.err") &
 	srv_pid=$!
 	for _ in $(seq 1 100); do grep -q listening "$dir/server.out" 2>/dev/null && break; sleep 0.1; done

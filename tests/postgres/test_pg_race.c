@@ -140,6 +140,7 @@ static int open_handle(booking_handle **out, const booking_clock *clock)
 	o.lock_url = lock_url();
 	o.hold_expiry_minutes = EXPIRY_MINUTES;
 	o.log_level = BOOKING_LOG_CRITICAL;
+	o.max_seats_per_user_showtime = -1; /* a racer is one user holding many seats: the race is for seats, not limits */
 	o.clock = clock;
 	return booking_open(out, &o);
 }

@@ -125,6 +125,7 @@ static int race_process(const char *url, const char *showtime_id, int proc, int 
 	booking_options_init(&opts, BOOKING_OPTIONS_VERSION);
 	opts.store_url = url;
 	opts.log_level = BOOKING_LOG_CRITICAL;
+	opts.max_seats_per_user_showtime = -1; /* a racer is one user holding many seats: the race is for seats, not limits */
 	rc = booking_open(&bk, &opts);
 	if (rc != 0) {
 		note_unexpected(&total, "open", rc);
