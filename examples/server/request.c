@@ -31,7 +31,8 @@ static const srv_field f_showtime[] = {{"movie_id", SRV_STRING, true, 64},
                                        {NULL, SRV_STRING, false, 0}};
 static const srv_field f_hold[] = {{"showtime_id", SRV_STRING, true, 64}, {"seat_ids", SRV_STRINGS, false, 50},
                                    {"best", SRV_INT, false, 0},           {"category", SRV_STRING, false, 31},
-                                   {"max_price", SRV_INT, false, 0},      {NULL, SRV_STRING, false, 0}};
+                                   {"max_price", SRV_INT, false, 0},      {"for_user_id", SRV_STRING, false, 64},
+                                   {NULL, SRV_STRING, false, 0}};
 static const srv_field f_extend[] = {{"minutes", SRV_INT, false, 0}, {NULL, SRV_STRING, false, 0}};
 static const srv_field f_change[] = {
 	{"add", SRV_STRINGS, false, 50}, {"remove", SRV_STRINGS, false, 50}, {NULL, SRV_STRING, false, 0}};

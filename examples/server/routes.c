@@ -345,6 +345,7 @@ static int h_bookings_create(srv_req *r, srv_resp *out)
 	q.category = str(r, "category");
 	q.max_price = (int64_t)max_price;
 	q.idempotency_key = srv_header(r, "Idempotency-Key");
+	q.for_user_id = str(r, "for_user_id"); /* admin: a sale to that user, blocked seats included */
 	booking_reservation *res = NULL;
 	int rc = booking_hold_with(&res, r->s->bk, &r->ctx, &q, sizeof q);
 	free((void *)seats);

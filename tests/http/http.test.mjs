@@ -627,10 +627,17 @@ test('block and unblock (admin)', async () => {
   expectError(await hold(F.alice.token, F.showtime.id, ['A1']), 409, 'SEAT_ALREADY_BOOKED', 'a blocked seat');
   expectError(await call('POST', `${path}/block`, { token: a, body: { seats: ['A1'], reason: 'press' } }), 409, 'SEAT_ALREADY_BOOKED', 'blocked already');
   expectError(await call('POST', `${path}/block`, { token: a, body: { seats: ['A3'], reason: 'Not Valid!' } }), 422, 'VALIDATION_ERROR');
-  const u = await call('POST', `${path}/unblock`, { token: a, body: { seats: ['A1', 'A2'] } });
+  // an admin sells a blocked seat to a named user on purpose; a customer cannot
+  expectError(await call('POST', '/api/v1/bookings', { token: F.alice.token, body: { showtime_id: F.showtime.id, seat_ids: ['A2'], for_user_id: F.bob.user.id } }), 403, 'FORBIDDEN');
+  const sold = await call('POST', '/api/v1/bookings', { token: a, body: { showtime_id: F.showtime.id, seat_ids: ['A2'], for_user_id: F.alice.user.id } });
+  assert.equal(sold.status, 201, sold.text);
+  assert.equal(sold.json.user_id, F.alice.user.id);
+  assert.equal((await call('GET', `${path}/seats`)).json.seats.find((s) => s.label === 'A2').status, 'held');
+  const u = await call('POST', `${path}/unblock`, { token: a, body: { seats: ['A1'] } });
   assert.equal(u.status, 204, u.text);
   expectError(await call('POST', `${path}/unblock`, { token: a, body: { seats: ['A1'] } }), 409, 'INVALID_STATE');
   assert.equal((await call('GET', `${path}/seats`)).json.blocked, 0);
+  assert.equal((await call('POST', `/api/v1/bookings/${sold.json.id}/cancel`, { token: F.alice.token })).status, 200);
 });
 
 // ---- SSE ----------------------------------------------------------------------
