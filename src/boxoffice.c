@@ -540,6 +540,9 @@ static int hold_with_run(booking_reservation **out, booking_handle *bk, const bo
 		    found)
 			return rc;
 	}
+	/* a replay above is no new hold; a new one waits out the cooldown after a cancel */
+	if (!q.for_user_id && (rc = booking__cooldown_check(bk, user_id, booking__now(bk))) < 0)
+		return rc;
 	booking_reservation r;
 	memset(&r, 0, sizeof(r));
 	for (int attempt = 0;; attempt++) {

@@ -45,7 +45,10 @@ typedef struct booking_config {
 	int hold_max_minutes, best_row_depth_percent;
 	/* fair sales (options version 7): 0 = no limit */
 	int max_seats_per_user_showtime;
+	int hold_cooldown_seconds; /* 0: none */
 } booking_config;
+/* reservation.c: 0, or LIMIT_REACHED when `user_id` had a hold cancelled less than hold_cooldown_seconds ago. */
+int booking__cooldown_check(booking_handle *bk, const char *user_id, int64_t now);
 /* The per-buyer seat limit as the store takes it (0: none; ledger version 3), and its refusal, worded once. */
 size_t booking__user_seat_limit(const booking_handle *bk);
 int booking__limit_error(const booking_handle *bk, size_t wanted);

@@ -63,6 +63,7 @@ static const int_option int_options[] = {
 	INT_OPT_V6(hold_max_minutes, "BOOKING_HOLD_MAX_MINUTES", 0, 240, 0),
 	INT_OPT_V6(best_row_depth_percent, "BOOKING_BEST_ROW_DEPTH", -1, 100, 60),
 	INT_OPT_V7(max_seats_per_user_showtime, "BOOKING_MAX_SEATS_PER_USER_SHOWTIME", -1, 1000, 10),
+	INT_OPT_V7(hold_cooldown_seconds, "BOOKING_HOLD_COOLDOWN_SECONDS", 0, 3600, 0),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))

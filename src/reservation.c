@@ -77,6 +77,36 @@ size_t booking__user_seat_limit(const booking_handle *bk)
 	return bk->store->ledger->version >= 3 ? (size_t)bk->cfg.max_seats_per_user_showtime : 0;
 }
 
+typedef struct cooldown_scan {
+	int64_t since;       /* cancellations after this count */
+	int64_t last_cancel; /* the latest of them, 0: none */
+} cooldown_scan;
+
+static int cooldown_seen(const booking_reservation *b, void *payload)
+{
+	cooldown_scan *c = payload;
+	if (b->status == BOOKING_RESERVATION_CANCELLED && b->updated_at > c->since && b->updated_at > c->last_cancel)
+		c->last_cancel = b->updated_at;
+	return 0;
+}
+
+/* The cooldown after a cancel, once: judged from the buyer's 20 newest reservations (a read, not in the hold's transaction). */
+int booking__cooldown_check(booking_handle *bk, const char *user_id, int64_t now)
+{
+	int64_t window = (int64_t)bk->cfg.hold_cooldown_seconds * 1000;
+	if (!window || !user_id)
+		return 0;
+	cooldown_scan c = {now - window, 0};
+	int rc = bk->store->ledger->reservation_list_by_user(bk->store, user_id, 0, NULL, 20, cooldown_seen, &c);
+	if (rc < 0 || !c.last_cancel)
+		return rc;
+	int64_t wait_s = (c.last_cancel + window - now + 999) / 1000;
+	return booking__error_json(BOOKING_ELIMIT_REACHED,
+	                           json_pack("{s:s,s:i,s:I}", "limit", "hold_cooldown_seconds", "max",
+	                                     bk->cfg.hold_cooldown_seconds, "retry_after_seconds", (json_int_t)wait_s),
+	                           "a hold was cancelled moments ago: hold again in %lld s", (long long)wait_s);
+}
+
 int booking__limit_error(const booking_handle *bk, size_t wanted)
 {
 	return booking__error_json(BOOKING_ELIMIT_REACHED,
@@ -242,6 +272,8 @@ int booking__hold_run(booking_reservation **out, booking_handle *bk, const booki
 		                           json_pack("{s:s,s:i,s:i}", "field", "seats", "min", 1, "max",
 		                                     bk->cfg.max_seats_per_reservation),
 		                           "seats: hold 1..%d seats", bk->cfg.max_seats_per_reservation);
+	if ((rc = booking__cooldown_check(bk, ctx->user_id, booking__now(bk))) < 0)
+		return rc;
 	booking_reservation r = {0};
 	void **refs;
 	if ((rc = booking_record_array_new(&refs, seat_count, sizeof(booking_seat_ref))) < 0)

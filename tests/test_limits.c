@@ -112,6 +112,53 @@ START_TEST(best_available_keyed_holds_and_changes_obey_the_limit)
 }
 END_TEST
 
+static void setup_cooldown(void)
+{
+	booking_options o = BOOKING_OPTIONS_INIT;
+	o.max_seats_per_user_showtime = -1;
+	o.hold_cooldown_seconds = 60;
+	fx_open(&f, &o);
+	fx_seed(&f);
+}
+
+START_TEST(a_cancel_holds_the_buyer_back_for_the_cooldown)
+{
+	booking_reservation *a = NULL, *b = NULL;
+	booking_ctx alice = fx_customer("alice"), admin = fx_admin();
+	ck_assert_ok(fx_hold(&f, &a, "alice", "A1"));
+	ck_assert_ok(fx_hold(&f, &b, "alice", "A2")); /* no cancel yet: no cooldown */
+	booking_reservation_free(b);
+	fx_advance(&f, 10 * FX_SECOND);
+	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &alice, a->id));
+	fx_advance(&f, 15 * FX_SECOND);
+	ck_assert_code(fx_hold(&f, &b, "alice", "B1"), "LIMIT_REACHED");
+	json_error_t jerr;
+	json_t *d = json_loads(booking_error_last()->details_json, 0, &jerr);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "limit")), "hold_cooldown_seconds");
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "retry_after_seconds")), 45);
+	json_decref(d);
+	booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
+	q.showtime_id = f.showtime_id;
+	q.best = 2;
+	ck_assert_code(booking_hold_with(&b, f.bk, &alice, &q, sizeof q), "LIMIT_REACHED"); /* best available too */
+	ck_assert_ok(fx_hold(&f, &b, "bob", "B1"));                                        /* only the buyer who cancelled */
+	booking_reservation_free(b);
+	const char *b2[] = {"B2"};
+	booking_hold_request sell = BOOKING_HOLD_REQUEST_INIT;
+	sell.showtime_id = f.showtime_id;
+	sell.seats = b2;
+	sell.seat_count = 1;
+	sell.for_user_id = "alice";
+	ck_assert_ok(booking_hold_with(&b, f.bk, &admin, &sell, sizeof sell)); /* an admin's sale is not held back */
+	booking_reservation_free(b);
+	fx_advance(&f, 46 * FX_SECOND);
+	ck_assert_ok(fx_hold(&f, &b, "alice", "B3"));
+	booking_reservation_free(b);
+	booking_reservation_free(a);
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+}
+END_TEST
+
 typedef struct racer {
 	pthread_barrier_t *barrier;
 	const char *label;
@@ -166,6 +213,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, best_available_keyed_holds_and_changes_obey_the_limit);
 	tcase_add_test(tc, sixteen_racing_holds_of_one_buyer_get_exactly_the_limit);
 	suite_add_tcase(s, tc);
+	TCase *cool = tcase_create("cooldown");
+	tcase_add_checked_fixture(cool, setup_cooldown, teardown);
+	tcase_set_timeout(cool, 60);
+	tcase_add_test(cool, a_cancel_holds_the_buyer_back_for_the_cooldown);
+	suite_add_tcase(s, cool);
 	return s;
 }
 

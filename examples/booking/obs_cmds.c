@@ -136,6 +136,8 @@ int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
 		 NULL, "%", o->best_row_depth_percent != 0},
 		{"max_seats_per_user_showtime", "BOOKING_MAX_SEATS_PER_USER_SHOWTIME",
 		 o->max_seats_per_user_showtime ? o->max_seats_per_user_showtime : 10, NULL, "", o->max_seats_per_user_showtime != 0},
+		{"hold_cooldown_seconds", "BOOKING_HOLD_COOLDOWN_SECONDS", o->hold_cooldown_seconds, NULL, "s",
+		 o->hold_cooldown_seconds != 0},
 	};
 	size_t n = sizeof items / sizeof items[0];
 	if (c->json) {

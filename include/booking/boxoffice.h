@@ -81,6 +81,8 @@ typedef struct booking_hold_request {
  *         (named seats taken or blocked; details {"seats":[...]}),
  *         BOOKING_EORPHAN_SEAT (the hold would strand a seat: details
  *         {"seat":"C5"}), BOOKING_ENOT_ENOUGH_SEATS (best: no such seats),
+ *         BOOKING_ELIMIT_REACHED (the per-buyer seat limit or the cooldown
+ *         after a cancel; not for an admin's hold for a user),
  *         BOOKING_EIDEMPOTENCY_KEY_REUSED, BOOKING_ELOCK_FAILED (the seats
  *         kept changing: retry), BOOKING_ENOTSUPPORTED (the store has no
  *         box office: ledger version 1), BOOKING_EUNAVAILABLE, BOOKING_ENOMEM.

@@ -250,6 +250,14 @@ typedef struct booking_options {
 	 * limited.
 	 */
 	int max_seats_per_user_showtime;
+	/**
+	 * After a buyer's hold is cancelled, how long before the same buyer may
+	 * hold again, 1..3600 seconds; 0 (the default): no cooldown. A hold
+	 * within it fails with BOOKING_ELIMIT_REACHED (details
+	 * retry_after_seconds). Judged from the buyer's 20 newest reservations;
+	 * an admin's hold for a user is not held back.
+	 */
+	int hold_cooldown_seconds;
 } booking_options;
 
 #ifdef __cplusplus

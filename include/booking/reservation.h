@@ -110,6 +110,8 @@ BOOKING_EXTERN(const char *) booking_saga_state_name(booking_saga_state state);
  *         BOOKING_ESEAT_ALREADY_BOOKED (details: {"seats":[...]}),
  *         BOOKING_EORPHAN_SEAT (under an orphan policy, the hold would
  *         leave a single seat alone: details {"seat":...}; doc/boxoffice.md),
+ *         BOOKING_ELIMIT_REACHED (the per-buyer seat limit, or the cooldown
+ *         after a cancel: details name the limit; doc/configuration.md),
  *         BOOKING_ELOCK_FAILED (the lock manager kept refusing: retry),
  *         BOOKING_EUNAVAILABLE (store unreachable, circuit open, or the ctx
  *         deadline passed), BOOKING_ENOMEM, store errors.
