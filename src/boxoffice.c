@@ -687,15 +687,7 @@ static int extend_run(booking_reservation **out, booking_handle *bk, const booki
 		booking__event_clear(&ev);
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			break;
-		char id[BOOKING_ID_SIZE];
-		booking__copy(id, sizeof(id), r->id);
-		booking_reservation_free(r);
-		r = NULL;
-		if (attempt + 1 >= BOX_ATTEMPTS) {
-			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the reservation kept changing; try again");
-			break;
-		}
-		if ((rc = booking__reservation_read(bk, id, &r)) < 0)
+		if ((rc = booking__reservation_reread(bk, &r, attempt, BOX_ATTEMPTS, "the reservation kept changing")) < 0)
 			break;
 	}
 	if (rc == 0 && r) {
@@ -923,15 +915,7 @@ static int change_run(booking_reservation **out, booking_handle *bk, const booki
 		rc = change_attempt(bk, ctx, r, c, &again);
 		if (!again)
 			break;
-		char id[BOOKING_ID_SIZE];
-		booking__copy(id, sizeof(id), r->id);
-		booking_reservation_free(r);
-		r = NULL;
-		if (attempt + 1 >= BOX_ATTEMPTS) {
-			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the seats kept changing; try again");
-			break;
-		}
-		if ((rc = booking__reservation_read(bk, id, &r)) < 0)
+		if ((rc = booking__reservation_reread(bk, &r, attempt, BOX_ATTEMPTS, "the seats kept changing")) < 0)
 			break;
 	}
 	if (rc == 0 && r) {

@@ -250,6 +250,13 @@ json_t *booking__payment_event_data(const booking_payment *p, const char *reason
  */
 int booking__reservation_read(booking_handle *bk, const char *id, booking_reservation **out);
 /*
+ * A change lost its guard because the reservation moved: free *r and read it
+ * again for attempt + 1, or answer LOCK_ACQUISITION_FAILED ("WHAT; try
+ * again") once `attempts` are spent. *r is NULL after a failure.
+ */
+int booking__reservation_reread(booking_handle *bk, booking_reservation **r, int attempt, int attempts,
+                                const char *what);
+/*
  * reservation.c: booking_hold() itself: named seats through the store's
  * hold primitive (one write; the contention guard around it), or, under an
  * orphan policy, through the box office.

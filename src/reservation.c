@@ -58,6 +58,18 @@ int booking__reservation_read(booking_handle *bk, const char *id, booking_reserv
 	return rc;
 }
 
+int booking__reservation_reread(booking_handle *bk, booking_reservation **r, int attempt, int attempts,
+                                const char *what)
+{
+	char id[BOOKING_ID_SIZE];
+	booking__copy(id, sizeof(id), (*r)->id);
+	booking_reservation_free(*r);
+	*r = NULL;
+	if (attempt + 1 >= attempts)
+		return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "%s; try again", what);
+	return booking__reservation_read(bk, id, r);
+}
+
 /* A list item: the struct in place, its seats a block of their own. */
 static int reservation_copy_into(booking_reservation *dst, const booking_reservation *src)
 {
@@ -639,15 +651,7 @@ static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_res
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			break;
 		/* the reservation moved: read it again and decide again */
-		char id[BOOKING_ID_SIZE];
-		booking__copy(id, sizeof(id), r->id);
-		booking_reservation_free(r);
-		r = NULL;
-		if (attempt + 1 >= CLOSE_ATTEMPTS) {
-			rc = booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the reservation kept changing; try again");
-			break;
-		}
-		if ((rc = booking__reservation_read(bk, id, &r)) < 0)
+		if ((rc = booking__reservation_reread(bk, &r, attempt, CLOSE_ATTEMPTS, "the reservation kept changing")) < 0)
 			break;
 	}
 	booking_reservation_free(r);
