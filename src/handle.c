@@ -13,17 +13,29 @@ const char *booking_version(void)
 	return BOOKING_VERSION_STRING;
 }
 
-void booking_ctx_init(booking_ctx *ctx, const char *user_id, booking_role role)
+void booking_ctx_init_sized(booking_ctx *ctx, size_t size, const char *user_id, booking_role role)
 {
 	if (!ctx)
 		return;
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->version = BOOKING_CTX_VERSION;
+	const size_t v1 = offsetof(booking_ctx, client_key); /* where a version 1 struct ends */
+	if (size < v1)
+		size = v1;
+	if (size > sizeof(*ctx))
+		size = sizeof(*ctx);
+	memset(ctx, 0, size);
+	ctx->version = size >= sizeof(*ctx) ? BOOKING_CTX_VERSION : 1;
 	ctx->user_id = user_id;
 	ctx->role = role;
 }
 
-static const booking_ctx system_ctx = {BOOKING_CTX_VERSION, "system", BOOKING_ROLE_SYSTEM, NULL, NULL, 0};
+/* The version 1 entry point (programs built before client_key): a version 1 struct. */
+#undef booking_ctx_init
+void booking_ctx_init(booking_ctx *ctx, const char *user_id, booking_role role)
+{
+	booking_ctx_init_sized(ctx, offsetof(booking_ctx, client_key), user_id, role);
+}
+
+static const booking_ctx system_ctx = {BOOKING_CTX_VERSION, "system", BOOKING_ROLE_SYSTEM, NULL, NULL, 0, NULL};
 
 const booking_ctx *booking_ctx_system(void)
 {
@@ -67,6 +79,8 @@ int booking__ctx_check(const booking_ctx *ctx)
 	if (ctx->role < BOOKING_ROLE_NONE || ctx->role > BOOKING_ROLE_SYSTEM)
 		return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"ctx.role\"}", "ctx: unknown role");
 	if (ctx->correlation_id && booking__check_text("ctx.correlation_id", ctx->correlation_id, 1, 128) < 0)
+		return BOOKING_EVALIDATION;
+	if (ctx->version >= 2 && ctx->client_key && booking__check_text("ctx.client_key", ctx->client_key, 1, 128) < 0)
 		return BOOKING_EVALIDATION;
 	if (ctx->traceparent && booking__check_text("ctx.traceparent", ctx->traceparent, 0, 128) < 0)
 		return BOOKING_EVALIDATION;

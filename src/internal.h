@@ -46,12 +46,23 @@ typedef struct booking_config {
 	/* fair sales (options version 7): 0 = no limit */
 	int max_seats_per_user_showtime;
 	int hold_cooldown_seconds; /* 0: none */
+	/* fair sales, continued (options version 8): 0 = none */
+	int max_live_holds_per_user;
+	int rate_holds_per_minute, rate_payments_per_minute, rate_logins_per_minute, rate_burst;
+	int waitlist_max_passes; /* 0: strict join order */
+	int waitlist_max_entries;
 } booking_config;
 /* reservation.c: 0, or LIMIT_REACHED when `user_id` had a hold cancelled less than hold_cooldown_seconds ago. */
 int booking__cooldown_check(booking_handle *bk, const char *user_id, int64_t now);
 /* The per-buyer seat limit as the store takes it (0: none; ledger version 3), and its refusal, worded once. */
 size_t booking__user_seat_limit(const booking_handle *bk);
 int booking__limit_error(const booking_handle *bk, size_t wanted);
+
+/* The store's kv group (store version 7), NULL when it has none. */
+static inline const booking_store_kv *booking__store_kv(const booking_store *st)
+{
+	return st && st->version >= 7 ? st->kv : NULL;
+}
 
 typedef struct booking__auth booking__auth;
 

@@ -33,6 +33,8 @@ typedef struct int_option {
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 6}
 #define INT_OPT_V7(f, env, lo, hi, d) \
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 7}
+#define INT_OPT_V8(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 8}
 
 static const int_option int_options[] = {
 	INT_OPT(hold_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
@@ -64,6 +66,13 @@ static const int_option int_options[] = {
 	INT_OPT_V6(best_row_depth_percent, "BOOKING_BEST_ROW_DEPTH", -1, 100, 60),
 	INT_OPT_V7(max_seats_per_user_showtime, "BOOKING_MAX_SEATS_PER_USER_SHOWTIME", -1, 1000, 10),
 	INT_OPT_V7(hold_cooldown_seconds, "BOOKING_HOLD_COOLDOWN_SECONDS", 0, 3600, 0),
+	INT_OPT_V8(max_live_holds_per_user, "BOOKING_MAX_LIVE_HOLDS_PER_USER", 0, 1000, 0),
+	INT_OPT_V8(rate_holds_per_minute, "BOOKING_RATE_HOLDS_PER_MINUTE", 0, 100000, 0),
+	INT_OPT_V8(rate_payments_per_minute, "BOOKING_RATE_PAYMENTS_PER_MINUTE", 0, 100000, 0),
+	INT_OPT_V8(rate_logins_per_minute, "BOOKING_RATE_LOGINS_PER_MINUTE", 0, 100000, 0),
+	INT_OPT_V8(rate_burst, "BOOKING_RATE_BURST", 1, 1000, 5),
+	INT_OPT_V8(waitlist_max_passes, "BOOKING_WAITLIST_MAX_PASSES", -1, 100, 3),
+	INT_OPT_V8(waitlist_max_entries, "BOOKING_WAITLIST_MAX_ENTRIES", 1, 100000, 1000),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
@@ -172,6 +181,7 @@ booking_error_code booking_options_init(booking_options *opts, unsigned int vers
 		offsetof(booking_options, orphan_policy),
 		offsetof(booking_options, orphan_policy),
 		offsetof(booking_options, max_seats_per_user_showtime),
+		offsetof(booking_options, max_live_holds_per_user),
 		sizeof(booking_options),
 	};
 	return booking__struct_init(opts, version, BOOKING_OPTIONS_VERSION, end, "options");

@@ -160,12 +160,12 @@ booking_error_code booking_store_validate(const booking_store *st)
 	if (rc < 0)
 		return rc;
 	/* versions 3 to 6 changed members and records in place (paging, apply, groups, outputs first, arrays of pointers):
-	 * an older store would be called wrongly */
-	if (st->version < BOOKING_STORE_VERSION)
+	 * an older store would be called wrongly; 7 only appended the kv group */
+	if (st->version < 6)
 		return booking_error_set(BOOKING_EVALIDATION, NULL,
-		                         "store: version %u predates version %u: "
+		                         "store: version %u predates version 6: "
 		                         "rebuild the store against this <booking/sys/store.h>",
-		                         st->version, BOOKING_STORE_VERSION);
+		                         st->version);
 	REQUIRE(st, free);
 	REQUIRE(st, migrate);
 	REQUIRE(st, scan);
@@ -235,6 +235,15 @@ booking_error_code booking_store_validate(const booking_store *st)
 		REQUIRE(us, user_set_password_hash);
 		REQUIRE(us, token_revoke);
 		REQUIRE(us, token_is_revoked);
+	}
+	const booking_store_kv *kv = booking__store_kv(st);
+	what = "store.kv";
+	if (kv) {
+		if ((rc = check_version(kv->version, BOOKING_STORE_KV_VERSION, what)) < 0)
+			return rc;
+		REQUIRE(kv, kv_get);
+		REQUIRE(kv, kv_put);
+		REQUIRE(kv, kv_list);
 	}
 	return 0;
 }

@@ -202,7 +202,7 @@ static bool call_next(call *c, int *rc)
 	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
-	X(token_is_revoked) X(payment_attempts) X(clock_now) X(reservation_list_by_showtime)
+	X(token_is_revoked) X(payment_attempts) X(clock_now) X(reservation_list_by_showtime) X(kv_get) X(kv_put) X(kv_list)
 
 enum {
 #define X(n) ST_##n,
@@ -225,7 +225,8 @@ static const char *const store_op_names[] = {
 #define RS_LAST_IS(T, member) \
 	_Static_assert(sizeof(T) == offsetof(T, member) + sizeof(((T *)0)->member), \
 	               "a member was appended to " #T ": forward it in src/resilient.c (STORE_OPS and rs_store_new)")
-RS_LAST_IS(booking_store, users);
+RS_LAST_IS(booking_store, kv);
+RS_LAST_IS(booking_store_kv, kv_list);
 RS_LAST_IS(booking_store_catalog, seat_list);
 RS_LAST_IS(booking_store_ledger, reservation_list_by_showtime);
 RS_LAST_IS(booking_store_outbox, dead_letter_list);
@@ -238,6 +239,7 @@ typedef struct rs_store {
 	booking_store_ledger ledger;
 	booking_store_outbox outbox;
 	booking_store_users users;
+	booking_store_kv kv;
 	booking_store *inner;
 	booking__obs *obs;
 } rs_store;
@@ -641,6 +643,25 @@ static int st_token_is_revoked(bool *revoked_out, booking_store *base, const cha
 	STORE_CALL(token_is_revoked, F_READ, in->users->token_is_revoked(revoked_out, in, jti, now));
 }
 
+static int st_kv_get(booking_store_kv_record *out, booking_store *base, const char *ns, const char *key, int64_t now)
+{
+	STORE_SELF(base);
+	STORE_CALL(kv_get, F_READ, in->kv->kv_get(out, in, ns, key, now));
+}
+
+static int st_kv_put(int64_t *version_out, booking_store *base, const booking_store_kv_put *req)
+{
+	STORE_SELF(base);
+	/* a compare-and-set: a retry after a lost reply finds the version moved and the core reads again */
+	STORE_CALL(kv_put, F_WRITE, in->kv->kv_put(version_out, in, req));
+}
+
+static int st_kv_list(booking_store *base, const char *ns, int64_t now, size_t max, booking_store_kv_cb cb, void *payload)
+{
+	STORE_SELF(base);
+	STORE_CALL(kv_list, F_READ, in->kv->kv_list(in, ns, now, max, cb, payload));
+}
+
 static int st_payment_attempts(booking_store_payment_attempts *out, booking_store *base, const char *user_id,
                                const char *idempotency_key, const char *reservation_id, booking_payment_status status,
                                int64_t since)
@@ -731,6 +752,13 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 		FORWARD(users, token_is_revoked);
 		s->parent.users = &s->users;
 	}
+	if (booking__store_kv(inner)) { /* optional group (store version 7): all of it or none (validated) */
+		s->kv.version = inner->kv->version;
+		FORWARD(kv, kv_get);
+		FORWARD(kv, kv_put);
+		FORWARD(kv, kv_list);
+		s->parent.kv = &s->kv;
+	}
 	*out = &s->parent;
 	return 0;
 }
@@ -740,11 +768,12 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 /* ------------------------------------------------------------------ */
 /* The lock manager                                                      */
 
-enum { LK_acquire_all, LK_release_all, LK_extend, LK__COUNT };
-static const char *const lock_op_names[] = {"locks.acquire_all", "locks.release_all", "locks.extend"};
+enum { LK_acquire_all, LK_release_all, LK_extend, LK_register_swap, LK__COUNT };
+static const char *const lock_op_names[] = {"locks.acquire_all", "locks.release_all", "locks.extend",
+                                            "locks.register_swap"};
 
 _Static_assert(sizeof(booking_lock_manager) ==
-                   offsetof(booking_lock_manager, extend) + sizeof(((booking_lock_manager *)0)->extend),
+                   offsetof(booking_lock_manager, register_swap) + sizeof(((booking_lock_manager *)0)->register_swap),
                "a member was appended to booking_lock_manager: forward it in src/resilient.c");
 
 typedef struct rs_locks {
@@ -797,6 +826,15 @@ static int lk_extend(booking_lock_manager *base, const char *const *keys, size_t
 	return rc;
 }
 
+static int lk_register_swap(char **current_out, booking_lock_manager *base, const char *key, const char *expected,
+                            const char *value, int64_t ttl_ms)
+{
+	rs_locks *l = (rs_locks *)(void *)base;
+	/* a compare-and-set: a retry after a lost reply answers the value it set, and the core decides again */
+	GUARDED(l->obs, BOOKING__DEP_LOCKS, LK_register_swap, F_RETRY,
+	        l->inner->register_swap(current_out, l->inner, key, expected, value, ttl_ms));
+}
+
 static int rs_locks_new(booking_lock_manager **out, booking_lock_manager *inner, booking__obs *obs)
 {
 	rs_locks *l = booking_calloc(1, sizeof(*l));
@@ -809,6 +847,8 @@ static int rs_locks_new(booking_lock_manager **out, booking_lock_manager *inner,
 	l->parent.acquire_all = lk_acquire_all;
 	l->parent.release_all = lk_release_all;
 	l->parent.extend = lk_extend;
+	if (inner->version >= 2 && inner->register_swap) /* optional (version 2) */
+		l->parent.register_swap = lk_register_swap;
 	*out = &l->parent;
 	return 0;
 }

@@ -562,7 +562,7 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 }
 
 const booking_store_ledger mem_store_ledger = {
-	.version = BOOKING_STORE_LEDGER_VERSION,
+	.version = 3,
 	.hold = hold,
 	.reservation_get = reservation_get,
 	.reservation_list_by_user = reservation_list_by_user,

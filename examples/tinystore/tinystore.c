@@ -1024,7 +1024,8 @@ static int guard_holds(tiny_store *ts, const booking_store_guard *g)
 		return b && seats_owned(ts, b->rec, g->value);
 	case BOOKING_GUARD_KEY_UNUSED:
 		return find_key(ts, g->id, g->key) == NULL;
-	case BOOKING_GUARD_USER_SEATS: /* ledger version 3: tinystore declares 1, the core never sends it */
+	case BOOKING_GUARD_USER_SEATS: /* ledger versions 3 and 4: tinystore declares 1, the core never sends them */
+	case BOOKING_GUARD_USER_HOLDS:
 		break;
 	}
 	return booking_error_set(BOOKING_EVALIDATION, NULL, "tinystore: unknown guard kind %d", (int)g->kind);

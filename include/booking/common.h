@@ -65,7 +65,7 @@ typedef enum booking_role {
 	BOOKING_ROLE_SYSTEM = 3    /**< the host's internals (sweepers, relays) */
 } booking_role;
 
-#define BOOKING_CTX_VERSION 1
+#define BOOKING_CTX_VERSION 2 /**< 2 appended client_key */
 
 /**
  * The context of one call: who acts, and how the call is traced.
@@ -80,13 +80,22 @@ typedef struct booking_ctx {
 	const char *correlation_id; /**< optional; one is generated when NULL */
 	const char *traceparent;    /**< optional W3C traceparent */
 	int64_t deadline_ms;        /**< optional absolute deadline (UTC ms by booking_now()), 0 = none */
+	/**
+	 * version 2, optional: who is asking, as the host sees it (an IP
+	 * address, an API key's name), 1..128 printable ASCII bytes. The rate
+	 * limits count it apart from the user (doc/fairness.md); NULL: none.
+	 */
+	const char *client_key;
 } booking_ctx;
 
-#define BOOKING_CTX_INIT {BOOKING_CTX_VERSION, NULL, BOOKING_ROLE_NONE, NULL, NULL, 0}
+#define BOOKING_CTX_INIT {BOOKING_CTX_VERSION, NULL, BOOKING_ROLE_NONE, NULL, NULL, 0, NULL}
 
 /**
  * Fill `ctx` for `user_id` acting as `role`; the other fields are cleared
- * and `version` is set to BOOKING_CTX_VERSION.
+ * and `version` is set to BOOKING_CTX_VERSION of the caller's header. A
+ * macro over booking_ctx_init_sized() (the struct's size is the caller's);
+ * `(booking_ctx_init)(...)` is the version 1 function programs built
+ * against an older header call.
  * @param ctx     the struct to fill (caller's, usually on the stack); NULL: nothing is done.
  * @param user_id the actor, or NULL for anonymous/system; borrowed: the ctx
  *                keeps the pointer, so the string must outlive every use of the ctx.
@@ -94,6 +103,18 @@ typedef struct booking_ctx {
  * Thread-safe (writes only `ctx`).
  */
 BOOKING_EXTERN(void) booking_ctx_init(booking_ctx *ctx, const char *user_id, booking_role role);
+/**
+ * booking_ctx_init() for a struct of `size` bytes (sizeof(booking_ctx) of
+ * the caller's header): clears that much of it and sets the version that
+ * size has.
+ * @param ctx     the caller's struct; NULL: nothing is done.
+ * @param size    sizeof(booking_ctx) as the caller's header has it.
+ * @param user_id the actor, or NULL; borrowed: the ctx keeps the pointer.
+ * @param role    the actor's role.
+ * Thread-safe (writes only `ctx`).
+ */
+BOOKING_EXTERN(void) booking_ctx_init_sized(booking_ctx *ctx, size_t size, const char *user_id, booking_role role);
+#define booking_ctx_init(ctx, user_id, role) booking_ctx_init_sized((ctx), sizeof *(ctx), (user_id), (role))
 
 /**
  * A static context for the host's internals (role SYSTEM, no user id).

@@ -94,9 +94,10 @@ BOOKING_EXTERN(const char *) booking_orphan_policy_name(booking_orphan_policy po
  * attempt limits; 5 retired the backend settings (pool sizes, timeouts,
  * SQLite synchronous), which travel in the backends' URLs now; 6 added the
  * box office's settings (orphan policy, hold lifetime cap, preferred row);
- * 7 the per-buyer seat limit. Version 1 to 6 structs are still accepted.
+ * 7 the per-buyer seat limit; 8 the live-hold limit, rate limits and the
+ * waiting list. Version 1 to 7 structs are still accepted.
  */
-#define BOOKING_OPTIONS_VERSION 7
+#define BOOKING_OPTIONS_VERSION 8
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -258,6 +259,39 @@ typedef struct booking_options {
 	 * an admin's hold for a user is not held back.
 	 */
 	int hold_cooldown_seconds;
+
+	/* --- since version 8: fair sales, continued (doc/fairness.md) ------- */
+	/**
+	 * The most live holds (pending reservations not yet expired) one buyer
+	 * may have at once, over every showtime, 1..1000; 0 (the default): no
+	 * limit. Decided in the hold's own transaction (store ledger version
+	 * 4); BOOKING_ELIMIT_REACHED names it. An admin's hold for a user and
+	 * a waiting-list offer are not limited.
+	 */
+	int max_live_holds_per_user;
+	/**
+	 * Rate limits, per minute, each for one user and, separately, for one
+	 * client key (booking_ctx.client_key: an IP address, say): holds,
+	 * payments (each new payment attempt; replays are free) and logins.
+	 * 1..100000; 0 (the default): no limit. Over it: BOOKING_ERATE_LIMITED
+	 * with details limit, key (user or client) and retry_after_seconds. Shared by every process of a
+	 * deployment: in the lock manager when it keeps registers (Redis), else
+	 * in the store (its kv group).
+	 */
+	int rate_holds_per_minute;
+	int rate_payments_per_minute; /**< as rate_holds_per_minute, for payments */
+	int rate_logins_per_minute;   /**< as rate_holds_per_minute, for logins */
+	/** How many requests a rate limit lets through at once before it paces them, 1..1000, default 5. */
+	int rate_burst;
+	/**
+	 * The waiting list: how often a waiting party may be passed over by a
+	 * later, smaller party that fits, 1..100, default 3; -1: never (strict
+	 * join order). A party passed over that often stops the line behind it
+	 * until it is offered seats or leaves (doc/fairness.md).
+	 */
+	int waitlist_max_passes;
+	/** The most parties waiting for one showtime, 1..100000, default 1000. */
+	int waitlist_max_entries;
 } booking_options;
 
 #ifdef __cplusplus

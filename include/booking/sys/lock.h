@@ -11,7 +11,8 @@
 
 BOOKING_BEGIN_DECL
 
-#define BOOKING_LOCK_MANAGER_VERSION 1
+/** 2 appended register_swap (optional). */
+#define BOOKING_LOCK_MANAGER_VERSION 2
 
 /**
  * A lock manager takes sets of keys all-or-nothing for an owner token with
@@ -43,6 +44,21 @@ struct booking_lock_manager {
 	 */
 	int (*extend)(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner,
 	              int64_t ttl_ms);
+
+	/**
+	 * optional (version 2): compare-and-set a register, in one round trip
+	 * (Redis: one EVALSHA), shared by every process using the manager.
+	 * When `key`'s value is `expected` (NULL: the key is absent), set it
+	 * to `value` with a time to live of `ttl_ms` (> 0) and return 0;
+	 * otherwise change nothing and return BOOKING_EINVALID_STATE with the
+	 * current value in *current_out (booking_malloc'd, the caller frees
+	 * it; NULL when absent). `current_out` may be NULL. Keys are at most
+	 * 255 bytes, values at most 64; registers live in a namespace of their
+	 * own (they never meet the lock keys). The core's rate limits use it
+	 * when a lock manager has it. BOOKING_EUNAVAILABLE when unreachable.
+	 */
+	int (*register_swap)(char **current_out, booking_lock_manager *lm, const char *key, const char *expected,
+	                     const char *value, int64_t ttl_ms);
 };
 
 /**

@@ -47,9 +47,11 @@ BOOKING_BEGIN_DECL
  * showtime's prices, a reservation's seats, each seat with its position)
  * arrays of pointers (<booking/sys/records.h>). A store must declare 6:
  * booking_open() refuses one built against an older header (its members
- * would be called with the wrong arguments or records).
+ * would be called with the wrong arguments or records). 7 appended the
+ * optional kv group (booking_store.kv); a store of version 6 is still
+ * accepted and has none.
  */
-#define BOOKING_STORE_VERSION 6
+#define BOOKING_STORE_VERSION 7
 
 /** An outbox event as the store keeps it (the envelope is rendered by the core). */
 typedef struct booking_event_record {
@@ -135,6 +137,17 @@ typedef struct booking_store_hold {
 	 * user must not both pass).
 	 */
 	size_t user_seat_limit;
+	/**
+	 * Ledger version 4; 0: none. Else the reservation's user may have at
+	 * most this many *live holds* (in every showtime) once the hold is
+	 * made: the reservations of that user whose status is `live_status`
+	 * and whose expires_at > `now`, plus this one. More: change nothing
+	 * and answer BOOKING_ELIMIT_REACHED with *taken_count_out 0. Counted
+	 * and claimed in one transaction, serialised per user with any other
+	 * hold or change that carries a hold limit for that user.
+	 */
+	size_t user_hold_limit;
+	booking_reservation_status live_status; /**< with user_hold_limit: the status that counts (the core's PENDING) */
 } booking_store_hold;
 
 /** A user's idempotency record, as idempotency_get() reads it. */
@@ -165,7 +178,14 @@ typedef enum booking_store_guard_kind {
 	 * showtime `key` before the change (taken as in booking_store_hold's
 	 * user_seat_limit), serialised per (user, showtime) as the hold's limit
 	 */
-	BOOKING_GUARD_USER_SEATS = 5
+	BOOKING_GUARD_USER_SEATS = 5,
+	/**
+	 * ledger version 4: user `id` has at most `value` live holds before
+	 * the change: reservations of that user, in any showtime, whose status
+	 * is the change's `live_status` and whose expires_at > the change's
+	 * `now`; serialised per user as the hold's user_hold_limit
+	 */
+	BOOKING_GUARD_USER_HOLDS = 6
 } booking_store_guard_kind;
 
 /**
@@ -303,6 +323,8 @@ typedef struct booking_store_change {
 	const booking_store_seat_write *seat_writes; /**< checked after the guards: seat write i failing answers failed guard `guard_count + i` */
 	const booking_reservation *insert; /**< NULL: none; else a new reservation row (its seats' labels and positions) inserted: BOOKING_EEXISTS when its id exists */
 	const booking_store_key_record *key; /**< NULL: none; else a hold's idempotency record inserted: BOOKING_EEXISTS when (user_id, key) has one */
+	/* Ledger version 4. */
+	booking_reservation_status live_status; /**< the status BOOKING_GUARD_USER_HOLDS counts */
 } booking_store_change;
 
 /** What payment_attempts() counts (for the payment attempt limits). */
@@ -417,8 +439,11 @@ typedef struct booking_store_catalog {
  * the guard BOOKING_GUARD_USER_SEATS. On a store of version 2 or less the
  * per-buyer limit is not enforced (it cannot be decided in the hold's own
  * transaction there).
+ * Version 4: the live-hold limit: booking_store_hold's user_hold_limit and
+ * live_status, the guard BOOKING_GUARD_USER_HOLDS and the change's
+ * live_status. On a store of version 3 or less it is not enforced.
  */
-#define BOOKING_STORE_LEDGER_VERSION 3
+#define BOOKING_STORE_LEDGER_VERSION 4
 typedef struct booking_store_ledger {
 	unsigned int version; /**< BOOKING_STORE_LEDGER_VERSION */
 	/**
@@ -596,6 +621,67 @@ typedef struct booking_store_users {
 } booking_store_users;
 
 /**
+ * A record of the kv group: small text under (namespace, key), with a
+ * version for compare-and-set, an order and an expiry. The core keeps in
+ * it what no other table holds (waiting lists, rate-limit state); the
+ * store gives the values no meaning.
+ */
+typedef struct booking_store_kv_record {
+	char *value;        /**< kv_get, kv_list: the text (kv_get: booking_malloc'd, the caller frees it; kv_list: borrowed) */
+	int64_t version;    /**< 1 when inserted, + 1 on every put; 0: absent */
+	int64_t rank;       /**< kv_list's order (then the key, bytewise) */
+	int64_t expires_at; /**< UTC ms; 0: never. A record with 0 < expires_at <= now is absent */
+} booking_store_kv_record;
+
+/** A put of the kv group: compare-and-set one record, and append events, in one transaction. */
+typedef struct booking_store_kv_put {
+	const char *ns;           /**< 1..64 bytes */
+	const char *key;          /**< 1..200 bytes */
+	int64_t expected_version; /**< the live version the put rests on; 0: the record must be absent (or expired) */
+	const char *value;        /**< NULL: delete the record; else 0..4096 bytes of text */
+	int64_t rank;
+	int64_t expires_at;       /**< 0: never */
+	int64_t now;              /**< which records are expired */
+	size_t event_count;
+	const booking_event_record *events; /**< appended in order (outbox), with the write */
+} booking_store_kv_put;
+
+/** Receives one record of kv_list; `key` and `rec` are borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
+typedef int (*booking_store_kv_cb)(const char *key, const booking_store_kv_record *rec, void *payload);
+
+/**
+ * Keyed records with compare-and-set (store version 7). Optional as a
+ * group: a store without it leaves booking_store.kv NULL (the waiting list
+ * answers BOOKING_ENOTSUPPORTED; rate limits need a lock manager with
+ * registers instead); a store that has it implements every member.
+ */
+#define BOOKING_STORE_KV_VERSION 1
+typedef struct booking_store_kv {
+	unsigned int version; /**< BOOKING_STORE_KV_VERSION */
+	/**
+	 * required: the live record (ns, key) into `out` (value allocated
+	 * with booking_malloc(), the caller frees it); BOOKING_ENOTFOUND (out
+	 * zeroed) when there is none, or it expired (0 < expires_at <= now).
+	 */
+	int (*kv_get)(booking_store_kv_record *out, booking_store *st, const char *ns, const char *key, int64_t now);
+	/**
+	 * required: one transaction: when the record's live version (0 when
+	 * absent or expired) is req->expected_version, write it — a NULL
+	 * value deletes it, else value, rank and expires_at with version
+	 * expected_version + 1 — append the events, and return 0 with
+	 * *version_out the record's new version (0 after a delete).
+	 * Otherwise write nothing and return BOOKING_EINVALID_STATE with
+	 * *version_out the live version. `version_out` may be NULL. In the
+	 * same transaction it deletes some records (of any namespace) that
+	 * expired, at most a few dozen, so expired records cost no memory for
+	 * long.
+	 */
+	int (*kv_put)(int64_t *version_out, booking_store *st, const booking_store_kv_put *req);
+	/** required: the live records of `ns` by (rank, key) ascending, at most `max`. */
+	int (*kv_list)(booking_store *st, const char *ns, int64_t now, size_t max, booking_store_kv_cb cb, void *payload);
+} booking_store_kv;
+
+/**
  * A store: the root vtable of a backend that keeps the data. Embed it as the
  * first member of the backend's struct; handing it to the core
  * (booking_options.store, a constructor's `out`) transfers ownership.
@@ -637,6 +723,7 @@ struct booking_store {
 	const booking_store_ledger *ledger;   /**< required */
 	const booking_store_outbox *outbox;   /**< required */
 	const booking_store_users *users;     /**< optional: NULL when the store keeps no accounts */
+	const booking_store_kv *kv;           /**< optional (version 7): NULL when the store keeps no kv records */
 };
 
 #ifdef __cplusplus
@@ -653,12 +740,14 @@ template <typename T> static inline T booking__store_group_init(unsigned int ver
 #define BOOKING_STORE_LEDGER_INIT booking__store_group_init<booking_store_ledger>(BOOKING_STORE_LEDGER_VERSION)
 #define BOOKING_STORE_OUTBOX_INIT booking__store_group_init<booking_store_outbox>(BOOKING_STORE_OUTBOX_VERSION)
 #define BOOKING_STORE_USERS_INIT booking__store_group_init<booking_store_users>(BOOKING_STORE_USERS_VERSION)
+#define BOOKING_STORE_KV_INIT booking__store_group_init<booking_store_kv>(BOOKING_STORE_KV_VERSION)
 #define BOOKING_STORE_INIT booking__store_group_init<booking_store>(BOOKING_STORE_VERSION)
 #else
 #define BOOKING_STORE_CATALOG_INIT {.version = BOOKING_STORE_CATALOG_VERSION}
 #define BOOKING_STORE_LEDGER_INIT {.version = BOOKING_STORE_LEDGER_VERSION}
 #define BOOKING_STORE_OUTBOX_INIT {.version = BOOKING_STORE_OUTBOX_VERSION}
 #define BOOKING_STORE_USERS_INIT {.version = BOOKING_STORE_USERS_VERSION}
+#define BOOKING_STORE_KV_INIT {.version = BOOKING_STORE_KV_VERSION}
 #define BOOKING_STORE_INIT {.version = BOOKING_STORE_VERSION}
 #endif
 
