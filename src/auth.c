@@ -535,6 +535,15 @@ static int login_run(char **token_out, booking_user **user_out, booking_handle *
 		                           "this handle issues no tokens: set jwt_private_key_file");
 	if (!STORE_HAS(bk->store, user_get_by_email) || !STORE_HAS(bk->store, user_set_password_hash))
 		return not_supported();
+	if (bk->cfg.rate_logins_per_minute) { /* per email tried (case folded) and per client */
+		char who[330];
+		size_t i = 0;
+		for (; email && email[i] && i + 1 < sizeof(who); i++)
+			who[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + ('a' - 'A') : email[i]);
+		who[i] = '\0';
+		if ((rc = booking__rate_take(bk, ctx, BOOKING__RATE_LOGIN, who)) < 0)
+			return rc;
+	}
 	booking_user *u = NULL;
 	char *hash = NULL;
 	if ((rc = check_credentials(bk, email, password, &u, &hash)) < 0 || !u) {

@@ -361,7 +361,7 @@ static int cmp_position(const void *a, const void *b)
  * *again set: a seat moved meanwhile, decide again.
  */
 static int hold_attempt(booking_reservation *r, booking_handle *bk, const booking_ctx *ctx, const booking_hold_request *q,
-                        const char *user_id, const char *hash, bool *again)
+                        const char *user_id, const char *hash, bool offer, bool *again)
 {
 	*again = false;
 	venue v;
@@ -375,7 +375,7 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 	size_t n = 0, nguards = 0;
 	booking__event ev;
 	bool ev_made = false;
-	bool admin_sale = q->for_user_id != NULL;
+	bool admin_sale = q->for_user_id != NULL && !offer; /* a waiting list's offer never takes a blocked seat */
 	if (!take || !guards || !w) {
 		rc = booking_error_oom();
 		goto done;
@@ -420,15 +420,21 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 		goto done;
 	ev_made = true;
 	booking_store_key_record key = {user_id, q->idempotency_key, hash, r->id};
-	/* the per-buyer limit: the buyer's taken seats before the hold, at most the limit less this hold's */
+	/* the per-buyer limits: the buyer's taken seats before the hold, at most the limit less this hold's; live holds */
 	size_t limit = q->for_user_id ? 0 : booking__user_seat_limit(bk);
+	size_t hold_limit = q->for_user_id ? 0 : booking__user_hold_limit(bk);
 	if (limit && n > limit) {
 		rc = booking__limit_error(bk, n);
 		goto done;
 	}
-	booking_store_guard seats_guard = {BOOKING_GUARD_USER_SEATS, user_id, (int64_t)(limit - n), q->showtime_id};
-	booking_store_change change = {.guard_count = limit ? 1 : 0,
-	                               .guards = &seats_guard,
+	booking_store_guard limit_guards[2];
+	size_t nlimits = 0;
+	if (limit)
+		limit_guards[nlimits++] = (booking_store_guard){BOOKING_GUARD_USER_SEATS, user_id, (int64_t)(limit - n), q->showtime_id};
+	if (hold_limit)
+		limit_guards[nlimits++] = (booking_store_guard){BOOKING_GUARD_USER_HOLDS, user_id, (int64_t)hold_limit - 1, NULL};
+	booking_store_change change = {.guard_count = nlimits,
+	                               .guards = limit_guards,
 	                               .event_count = 1,
 	                               .events = &ev.rec,
 	                               .showtime_id = q->showtime_id,
@@ -436,11 +442,13 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 	                               .seat_write_count = n + nguards,
 	                               .seat_writes = w,
 	                               .insert = r,
-	                               .key = q->idempotency_key ? &key : NULL};
+	                               .key = q->idempotency_key ? &key : NULL,
+	                               .live_status = BOOKING_RESERVATION_PENDING};
 	size_t failed = SIZE_MAX;
 	rc = bk->store->ledger->apply(&failed, bk->store, &change);
 	if (rc == BOOKING_EINVALID_STATE && failed < change.guard_count)
-		rc = booking__limit_error(bk, n); /* the buyer has too many seats already */
+		/* the buyer has too many seats, or live holds, already */
+		rc = limit_guards[failed].kind == BOOKING_GUARD_USER_HOLDS ? booking__hold_limit_error(bk) : booking__limit_error(bk, n);
 	else if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		*again = true; /* a seat was taken (or a neighbour the orphan rule rested on): decide again */
 done:
@@ -513,8 +521,8 @@ static int hold_request_check(booking_handle *bk, const booking_ctx *ctx, const 
 	return 0;
 }
 
-static int hold_with_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
-                         const booking_hold_request *request, size_t request_size)
+static int hold_with_do(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
+                        const booking_hold_request *request, size_t request_size, bool offer)
 {
 	if (out)
 		*out = NULL;
@@ -541,13 +549,14 @@ static int hold_with_run(booking_reservation **out, booking_handle *bk, const bo
 			return rc;
 	}
 	/* a replay above is no new hold; a new one waits out the cooldown after a cancel */
-	if (!q.for_user_id && (rc = booking__cooldown_check(bk, user_id, booking__now(bk))) < 0)
+	if (!q.for_user_id && ((rc = booking__cooldown_check(bk, user_id, booking__now(bk))) < 0 ||
+	                       (rc = booking__rate_take(bk, ctx, BOOKING__RATE_HOLD, user_id)) < 0))
 		return rc;
 	booking_reservation r;
 	memset(&r, 0, sizeof(r));
 	for (int attempt = 0;; attempt++) {
 		bool again = false;
-		rc = hold_attempt(&r, bk, ctx, &q, user_id, hash, &again);
+		rc = hold_attempt(&r, bk, ctx, &q, user_id, hash, offer, &again);
 		if (rc == BOOKING_EEXISTS && q.idempotency_key) {
 			/* a twin request with the same key committed first: answer as a replay */
 			bool found = false;
@@ -571,6 +580,30 @@ static int hold_with_run(booking_reservation **out, booking_handle *bk, const bo
 		rc = booking_reservation_copy(out, &r);
 	booking_free(r.seats);
 	return rc;
+}
+
+static int hold_with_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
+                         const booking_hold_request *request, size_t request_size)
+{
+	return hold_with_do(out, bk, ctx, request, request_size, false);
+}
+
+/*
+ * A waiting list's offer (waitlist.c): the best `party` seats (of
+ * `category`) held for `user_id` under the system's ctx, with the offer's
+ * key (a retry after a crash answers the same hold), never a blocked seat,
+ * outside the buyer's limits (the party was checked when it joined).
+ */
+int booking__hold_offer(booking_reservation **out, booking_handle *bk, const char *showtime_id, const char *user_id,
+                        size_t party, const char *category, const char *key)
+{
+	booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
+	q.showtime_id = showtime_id;
+	q.best = party;
+	q.category = category && *category ? category : NULL;
+	q.idempotency_key = key;
+	q.for_user_id = user_id;
+	return hold_with_do(out, bk, booking_ctx_system(), &q, sizeof(q), true);
 }
 
 booking_error_code booking_hold_with(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
@@ -879,6 +912,8 @@ static int change_attempt(booking_handle *bk, const booking_ctx *ctx, const book
 		rc = booking__limit_error(bk, n);
 	else if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		*again = true;
+	else if (rc == 0 && c->remove_count) /* seats came back: the waiting list's turn */
+		booking__waitlist_returned(bk, r->showtime_id);
 done:
 	booking_free(refs);
 	booking_free(added);
@@ -1019,6 +1054,8 @@ static int block_run(booking_handle *bk, const booking_ctx *ctx, const char *sho
 	if (rc == 0)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, block ? "seats blocked" : "seats unblocked",
 		             json_pack("{s:s,s:i}", "showtime_id", showtime_id, "seats", (int)n));
+	if (rc == 0 && !block) /* seats came back: the waiting list's turn */
+		booking__waitlist_returned(bk, showtime_id);
 	return rc;
 }
 

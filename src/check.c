@@ -1,6 +1,6 @@
 /*
- * booking_check(): the six invariants of DESIGN.md §3, and the box office's
- * (doc/boxoffice.md), over the whole
+ * booking_check(): the six invariants of DESIGN.md §3, the box office's
+ * (doc/boxoffice.md) and the waiting lists' (doc/fairness.md), over the whole
  * store, like SQLite's PRAGMA integrity_check.
  * SPDX-License-Identifier: MIT
  */
@@ -33,6 +33,13 @@ typedef struct event_row {
 	int64_t sequence;
 } event_row;
 
+typedef struct wl_event {
+	char showtime_id[BOOKING_ID_SIZE];
+	char type[32];
+	int64_t sequence;
+	char *data_json;
+} wl_event;
+
 typedef struct inbox_row {
 	char group[64];
 	char event_id[BOOKING_ID_SIZE];
@@ -47,6 +54,7 @@ typedef struct snapshot {
 	ARRAY(idem_row) idem;
 	ARRAY(event_row) events;
 	ARRAY(inbox_row) inbox;
+	ARRAY(wl_event) waitlist; /* the events of waiting lists, with their data */
 	ARRAY(booking_violation) found; /* handed out as the report's items at the end (found_finish) */
 	booking_check_report *report;
 	int64_t now;
@@ -138,6 +146,17 @@ static int on_event(const booking_event_record *e, void *payload)
 	booking__copy(r->aggregate_id, sizeof(r->aggregate_id), e->aggregate_id);
 	r->sequence = e->sequence;
 	s->events.count++;
+	if (strcmp(e->aggregate_type, "waitlist") == 0) {
+		wl_event *w;
+		PUSH(s->waitlist, w);
+		memset(w, 0, sizeof(*w));
+		booking__copy(w->showtime_id, sizeof(w->showtime_id), e->aggregate_id);
+		booking__copy(w->type, sizeof(w->type), e->type);
+		w->sequence = e->sequence;
+		if (!(w->data_json = booking_strdup(e->data_json ? e->data_json : "{}")))
+			return booking_error_oom();
+		s->waitlist.count++;
+	}
 	return 0;
 }
 
@@ -168,6 +187,9 @@ static void snapshot_free(snapshot *s)
 	booking_free(s->idem.items);
 	booking_free(s->events.items);
 	booking_free(s->inbox.items);
+	for (size_t i = 0; i < s->waitlist.count; i++)
+		booking_free(s->waitlist.items[i].data_json);
+	booking_free(s->waitlist.items);
 	booking_free(s->found.items);
 }
 
@@ -619,6 +641,198 @@ static int check_money(snapshot *s)
 	return 0;
 }
 
+/* ---------- waiting lists ---------- */
+
+typedef struct wl_party {
+	char entry_id[BOOKING_ID_SIZE];
+	char user_id[BOOKING_ID_SIZE];
+	int64_t joined_at;
+	int passes;
+	bool offered;
+	char reservation_id[BOOKING_ID_SIZE];
+	json_t *seats; /* offered: the seats of the offer */
+} wl_party;
+
+typedef struct wl_replay {
+	wl_party *p;
+	size_t n, cap;
+} wl_replay;
+
+static int cmp_wl_event(const void *a, const void *b)
+{
+	const wl_event *x = a, *y = b;
+	int c = strcmp(x->showtime_id, y->showtime_id);
+	return c ? c : (x->sequence > y->sequence) - (x->sequence < y->sequence);
+}
+
+static wl_party *wl_find(wl_replay *r, const char *entry_id)
+{
+	for (size_t i = 0; entry_id && i < r->n; i++)
+		if (strcmp(r->p[i].entry_id, entry_id) == 0)
+			return &r->p[i];
+	return NULL;
+}
+
+static void wl_remove(wl_replay *r, wl_party *p)
+{
+	json_decref(p->seats);
+	*p = r->p[--r->n];
+}
+
+static bool in_array(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+		return true;
+	return false;
+}
+
+/* Does the party before `e` in line (join order, then user id) come first? */
+static bool ahead(const wl_party *x, const wl_party *e)
+{
+	return x->joined_at < e->joined_at || (x->joined_at == e->joined_at && strcmp(x->user_id, e->user_id) < 0);
+}
+
+/* One event of a showtime's list, replayed; violations are reported on the entry. */
+static int wl_apply(snapshot *s, wl_replay *r, const wl_event *ev)
+{
+	json_t *d = json_loads(ev->data_json, 0, NULL);
+	if (!d)
+		return 0;
+	const char *entry = json_string_value(json_object_get(d, "entry_id"));
+	wl_party *p = wl_find(r, entry);
+	int rc = 0;
+	if (!entry) {
+		/* an event without its entry: nothing to replay */
+	} else if (strcmp(ev->type, "waitlist.joined") == 0) {
+		if (r->n == r->cap) {
+			size_t cap = r->cap ? 2 * r->cap : 16;
+			wl_party *np = booking_realloc(r->p, cap * sizeof(*np));
+			if (!np) {
+				json_decref(d);
+				return booking_error_oom();
+			}
+			r->p = np;
+			r->cap = cap;
+		}
+		wl_party *n = &r->p[r->n++];
+		memset(n, 0, sizeof(*n));
+		booking__copy(n->entry_id, sizeof(n->entry_id), entry);
+		booking__copy(n->user_id, sizeof(n->user_id), json_string_value(json_object_get(d, "user_id")));
+		n->joined_at = json_integer_value(json_object_get(d, "joined_at"));
+	} else if (!p) {
+		rc = violation(s, BOOKING_INV_WAITLIST, entry, "waiting list of %s: %s for entry %s, which is not in line",
+		               ev->showtime_id, ev->type, entry);
+	} else if (strcmp(ev->type, "waitlist.offered") == 0) {
+		json_t *over = json_object_get(d, "passed_over"), *seats = json_object_get(d, "seats");
+		int max = (int)json_integer_value(json_object_get(d, "max_passes"));
+		if (p->offered)
+			rc = violation(s, BOOKING_INV_WAITLIST, entry, "entry %s was offered seats twice at once", entry);
+		for (size_t i = 0; i < r->n && rc == 0; i++) {
+			wl_party *x = &r->p[i];
+			if (x == p)
+				continue;
+			size_t k;
+			json_t *seat;
+			if (x->offered)
+				json_array_foreach(seats, k, seat)
+				if (json_is_string(seat) && in_array(x->seats, json_string_value(seat)))
+					rc = violation(s, BOOKING_INV_WAITLIST, entry, "seat %s offered to entries %s and %s at once",
+					               json_string_value(seat), x->entry_id, entry);
+			if (rc == 0 && !x->offered && ahead(x, p)) {
+				if (!in_array(over, x->entry_id))
+					rc = violation(s, BOOKING_INV_WAITLIST, entry,
+					               "entry %s was offered seats before entry %s, ahead of it, without passing it over",
+					               entry, x->entry_id);
+				else if (x->passes >= max)
+					rc = violation(s, BOOKING_INV_WAITLIST, entry,
+					               "entry %s passed over entry %s %d times, past the limit of %d", entry, x->entry_id,
+					               x->passes + 1, max);
+				x->passes++;
+			}
+		}
+		p->offered = true;
+		booking__copy(p->reservation_id, sizeof(p->reservation_id),
+		              json_string_value(json_object_get(d, "reservation_id")));
+		p->seats = json_incref(seats);
+	} else if (strcmp(ev->type, "waitlist.left") == 0 || strcmp(ev->type, "waitlist.lapsed") == 0 ||
+	           strcmp(ev->type, "waitlist.fulfilled") == 0) {
+		wl_remove(r, p);
+	}
+	json_decref(d);
+	return rc < 0 ? rc : 0;
+}
+
+typedef struct wl_stored {
+	snapshot *s;
+	wl_replay *r;
+	const char *showtime_id;
+	size_t seen;
+	int rc;
+} wl_stored;
+
+/* Every stored entry is one the events left in line, in the same state; an offer is its party's live hold. */
+static int wl_stored_entry(const char *user_id, const booking_store_kv_record *rec, void *payload)
+{
+	wl_stored *w = payload;
+	json_t *d = json_loads(rec->value ? rec->value : "", 0, NULL);
+	const char *id = json_string_value(json_object_get(d, "id"));
+	const char *status = json_string_value(json_object_get(d, "status"));
+	const char *rid = json_string_value(json_object_get(d, "reservation_id"));
+	wl_party *p = wl_find(w->r, id);
+	bool offered = status && strcmp(status, "offered") == 0;
+	int rc = 0;
+	w->seen++;
+	if (!p || strcmp(p->user_id, user_id) != 0 || p->offered != offered)
+		rc = violation(w->s, BOOKING_INV_WAITLIST, id ? id : user_id,
+		               "waiting list of %s: entry %s of user %s is not as its events left it", w->showtime_id,
+		               id ? id : "?", user_id);
+	else if (offered) {
+		const booking_reservation *b = find_booking(w->s, rid ? rid : "");
+		if (!b || strcmp(b->user_id, user_id) != 0 || strcmp(b->showtime_id, w->showtime_id) != 0)
+			rc = violation(w->s, BOOKING_INV_WAITLIST, id, "the offer of entry %s is not a hold of its user (%s)", id,
+			               rid ? rid : "");
+	}
+	json_decref(d);
+	if (rc < 0)
+		w->rc = rc;
+	return rc < 0 ? 1 : 0;
+}
+
+static int check_waitlist(snapshot *s, booking_handle *bk)
+{
+	const booking_store_kv *kv = booking__store_kv(bk->store);
+	sort_rows(s->waitlist.items, s->waitlist.count, sizeof(wl_event), cmp_wl_event);
+	int rc = 0;
+	for (size_t i = 0; i < s->waitlist.count && rc == 0;) {
+		size_t end = i;
+		while (end < s->waitlist.count && strcmp(s->waitlist.items[end].showtime_id, s->waitlist.items[i].showtime_id) == 0)
+			end++;
+		wl_replay r = {0};
+		for (size_t k = i; k < end && rc == 0; k++)
+			rc = wl_apply(s, &r, &s->waitlist.items[k]);
+		const char *showtime_id = s->waitlist.items[i].showtime_id;
+		if (rc == 0 && kv) {
+			char ns[64];
+			snprintf(ns, sizeof(ns), "waitlist/%s", showtime_id);
+			wl_stored w = {s, &r, showtime_id, 0, 0};
+			rc = kv->kv_list(bk->store, ns, s->now, (size_t)bk->cfg.waitlist_max_entries + 16, wl_stored_entry, &w);
+			if (rc >= 0 && w.rc < 0)
+				rc = w.rc;
+			if (rc >= 0 && w.seen != r.n)
+				rc = violation(s, BOOKING_INV_WAITLIST, showtime_id,
+				               "waiting list of %s: %zu entries stored, %zu by its events", showtime_id, w.seen, r.n);
+		}
+		for (size_t k = 0; k < r.n; k++)
+			json_decref(r.p[k].seats);
+		booking_free(r.p);
+		i = end;
+	}
+	return rc < 0 ? rc : 0;
+}
+
 static int check_run(booking_check_report **out, booking_handle *bk)
 {
 	if (!out || !bk)
@@ -659,6 +873,8 @@ static int check_run(booking_check_report **out, booking_handle *bk)
 		rc = check_money(&s);
 	if (rc == 0)
 		rc = check_box_office(&s);
+	if (rc == 0)
+		rc = check_waitlist(&s, bk);
 	if (rc == 0)
 		rc = found_finish(&s);
 	snapshot_free(&s);

@@ -182,7 +182,7 @@ booking_error_code booking_open(booking_handle **out, const booking_options *opt
 	int version = 0;
 	if ((rc = bk->store->migrate(&version, bk->store)) < 0)
 		goto fail;
-	if ((rc = booking__store_clock_open(bk, opts)) < 0)
+	if ((rc = booking__store_clock_open(bk, opts)) < 0 || (rc = booking__rate_open(bk)) < 0)
 		goto fail;
 	char store_url[512], events_url[512], lock_url[512]; /* URLs may carry passwords: never log them */
 	booking__log(bk, NULL, BOOKING_LOG_DEBUG, "opened",
@@ -217,6 +217,7 @@ void booking_close(booking_handle *bk)
 	pthread_mutex_destroy(&bk->consume_lock);
 	booking__showtime_cache_free(bk->showtimes);
 	booking__auth_close(bk);
+	booking__rate_close(bk);
 	sodium_memzero(bk->payment_key, sizeof(bk->payment_key));
 	booking_free(bk);
 }

@@ -57,6 +57,9 @@ int booking__cooldown_check(booking_handle *bk, const char *user_id, int64_t now
 /* The per-buyer seat limit as the store takes it (0: none; ledger version 3), and its refusal, worded once. */
 size_t booking__user_seat_limit(const booking_handle *bk);
 int booking__limit_error(const booking_handle *bk, size_t wanted);
+/* The live-hold limit as the store takes it (0: none; ledger version 4), and its refusal. */
+size_t booking__user_hold_limit(const booking_handle *bk);
+int booking__hold_limit_error(const booking_handle *bk);
 
 /* The store's kv group (store version 7), NULL when it has none. */
 static inline const booking_store_kv *booking__store_kv(const booking_store *st)
@@ -65,6 +68,15 @@ static inline const booking_store_kv *booking__store_kv(const booking_store *st)
 }
 
 typedef struct booking__auth booking__auth;
+typedef struct booking__rate_cache booking__rate_cache;
+
+/* ratelimit.c: the rate limits (doc/fairness.md). */
+typedef enum booking__rate_action { BOOKING__RATE_HOLD = 0, BOOKING__RATE_PAYMENT = 1, BOOKING__RATE_LOGIN = 2 } booking__rate_action;
+/* At open: refuse limits nothing can keep; make the handle's cache. */
+int booking__rate_open(booking_handle *bk);
+void booking__rate_close(booking_handle *bk);
+/* 0, or RATE_LIMITED when `user` (may be NULL) or the ctx's client key is over the action's limit. Admins and system pass. */
+int booking__rate_take(booking_handle *bk, const booking_ctx *ctx, booking__rate_action a, const char *user);
 
 typedef struct booking_showtime_cache booking_showtime_cache;
 
@@ -82,6 +94,7 @@ struct booking_handle {
 	atomic_bool locks_degraded;       /* lock manager down: logged once, until it answers again */
 	booking_showtime_cache *showtimes; /* what holds need to know of each showtime */
 	booking__auth *auth;              /* keys and the dummy hash (auth.c); NULL before open */
+	booking__rate_cache *rate;        /* the rate limits' expectations (ratelimit.c); NULL: no rate limit */
 	struct booking__obs *obs;         /* breakers, metrics, tracing (resilient.c); NULL before open */
 	unsigned char payment_key[32];    /* keys payment request fingerprints (payment.c) */
 	bool has_payment_key;             /* payment_key_file was loaded */
@@ -275,6 +288,11 @@ int booking__reservation_reread(booking_handle *bk, booking_reservation **r, int
 int booking__hold_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                       const char *const *seat_labels, size_t seat_count);
 /* boxoffice.c: booking_hold() under an orphan policy (the hold's neighbours are part of the decision). */
+/* boxoffice.c: a waiting list's offer: the best `party` seats held for `user_id` with `key` (system ctx, no blocked seat, no limits). */
+int booking__hold_offer(booking_reservation **out, booking_handle *bk, const char *showtime_id, const char *user_id,
+                        size_t party, const char *category, const char *key);
+/* waitlist.c: seats of `showtime_id` came back: settle its waiting list and offer them (errors are logged, not returned). */
+void booking__waitlist_returned(booking_handle *bk, const char *showtime_id);
 int booking__hold_named(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                         const char *const *seat_labels, size_t seat_count);
 

@@ -28,6 +28,8 @@ static const char *const op_names[BOOKING__OP_COUNT] = {
 	"booking_check",         "booking_auth_register", "booking_auth_login",
 	"booking_hold_with",     "booking_reservation_extend", "booking_reservation_change",
 	"booking_seats_block",   "booking_seats_unblock", "booking_reservation_list_for_showtime",
+	"booking_waitlist_join", "booking_waitlist_leave", "booking_waitlist_list",
+	"booking_waitlist_process",
 };
 
 const char *booking__op_name(booking__op op)

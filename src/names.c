@@ -51,13 +51,13 @@ const char *booking_showtime_status_name(booking_showtime_status status)
 const char *booking_invariant_name(booking_invariant invariant)
 {
 	PICK(invariant, BOOKING_INV_SEAT_SINGLE_OWNER, "SEAT_SINGLE_OWNER", "CONFIRMED_PAID", "IDEMPOTENCY", "OUTBOX",
-	     "INBOX", "MONEY", "BOX_OFFICE");
+	     "INBOX", "MONEY", "BOX_OFFICE", "WAITLIST");
 }
 
 const char *booking_notification_kind_name(booking_notification_kind kind)
 {
 	PICK(kind, BOOKING_NOTIFY_RESERVATION_CONFIRMED, "RESERVATION_CONFIRMED", "RESERVATION_CANCELLED", "RESERVATION_EXPIRED",
-	     "PAYMENT_FAILED", "PAYMENT_REFUNDED");
+	     "PAYMENT_FAILED", "PAYMENT_REFUNDED", "WAITLIST_OFFERED");
 }
 
 const char *booking_span_kind_name(booking_span_kind kind)

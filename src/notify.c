@@ -31,6 +31,8 @@ static const kind_info kinds[] = {
 	{"reservation.expired", BOOKING_NOTIFY_RESERVATION_EXPIRED, "Your hold expired", "expired before payment"},
 	{"payment.failed", BOOKING_NOTIFY_PAYMENT_FAILED, "Your payment failed", "could not be paid"},
 	{"payment.refunded", BOOKING_NOTIFY_PAYMENT_REFUNDED, "Your payment was refunded", "was refunded"},
+	{"waitlist.offered", BOOKING_NOTIFY_WAITLIST_OFFERED, "Seats are waiting for you",
+	 "is held for you from the waiting list: pay before it runs out"},
 };
 
 /* "A1, A2" from the data's seats array (reservation events only). */

@@ -376,9 +376,12 @@ static int finish_run(booking_handle *bk, const booking_ctx *ctx, const booking_
 		rc = bk->store->ledger->apply(&failed, bk->store, &c);
 		for (int i = 0; i < n; i++)
 			booking__event_clear(&evs[i]);
-		char bid[BOOKING_ID_SIZE];
+		char bid[BOOKING_ID_SIZE], sid[BOOKING_ID_SIZE];
 		booking__copy(bid, sizeof(bid), b->id);
+		booking__copy(sid, sizeof(sid), b->showtime_id);
 		booking_reservation_free(b);
+		if (rc == 0 && c.seats && c.seats->to == BOOKING_SEAT_FREE) /* seats came back: the waiting list's turn */
+			booking__waitlist_returned(bk, sid);
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			return rc;
 		if (failed == 0)
@@ -624,6 +627,19 @@ static int begin(booking_handle *bk, const booking_ctx *ctx, booking_reservation
 	return booking_error_set(BOOKING_ELOCK_FAILED, NULL, "the reservation kept changing; try again");
 }
 
+static int pay_rate(booking_handle *bk, const booking_ctx *ctx, const char *key)
+{
+	booking_store_idempotency_record rec;
+	memset(&rec, 0, sizeof(rec));
+	int rc = bk->store->ledger->idempotency_get(&rec, bk->store, ctx->user_id, key);
+	if (rc == 0)
+		return 0;
+	if (rc != BOOKING_ENOTFOUND)
+		return rc;
+	booking_error_clear();
+	return booking__rate_take(bk, ctx, BOOKING__RATE_PAYMENT, ctx->user_id);
+}
+
 static int pay_run(booking_payment **out, booking_handle *bk, const booking_ctx *ctx, const char *reservation_id,
                 const char *idempotency_key, const char *card_number)
 {
@@ -649,6 +665,12 @@ static int pay_run(booking_payment **out, booking_handle *bk, const booking_ctx 
 		return rc;
 	/* another's reservation: begin() refuses it (FORBIDDEN) without saying how it was paid for */
 	if (strcmp(b->user_id, ctx->user_id) == 0 && (rc = check_attempts(bk, ctx, reservation_id, idempotency_key)) < 0) {
+		sodium_memzero(digits, sizeof(digits));
+		booking_reservation_free(b);
+		return rc;
+	}
+	/* the payment rate limit counts new attempts: a replay of a used key is free */
+	if (bk->cfg.rate_payments_per_minute && (rc = pay_rate(bk, ctx, idempotency_key)) < 0) {
 		sodium_memzero(digits, sizeof(digits));
 		booking_reservation_free(b);
 		return rc;
@@ -826,6 +848,7 @@ static int refund_run(booking_payment **out, booking_handle *bk, const booking_c
 	booking__event_clear(&evs[1]);
 	if (rc == 0) {
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment refunded", json_pack("{s:s}", "payment_id", p->id));
+		booking__waitlist_returned(bk, b->showtime_id);
 		if (out)
 			rc = bk->store->ledger->payment_get(out, bk->store, p->id);
 	}

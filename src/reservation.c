@@ -119,6 +119,47 @@ int booking__cooldown_check(booking_handle *bk, const char *user_id, int64_t now
 	                           "a hold was cancelled moments ago: hold again in %lld s", (long long)wait_s);
 }
 
+size_t booking__user_hold_limit(const booking_handle *bk)
+{
+	/* a store before ledger version 4 cannot count in the hold's transaction: no limit there */
+	return bk->store->ledger->version >= 4 ? (size_t)bk->cfg.max_live_holds_per_user : 0;
+}
+
+int booking__hold_limit_error(const booking_handle *bk)
+{
+	return booking__error_json(BOOKING_ELIMIT_REACHED,
+	                           json_pack("{s:s,s:i}", "limit", "max_live_holds_per_user", "max",
+	                                     bk->cfg.max_live_holds_per_user),
+	                           "a buyer may have at most %d live holds at once: pay for or cancel one first",
+	                           bk->cfg.max_live_holds_per_user);
+}
+
+typedef struct live_scan {
+	int64_t now;
+	size_t live;
+} live_scan;
+
+static int live_seen(const booking_reservation *b, void *payload)
+{
+	live_scan *l = payload;
+	if (b->status == BOOKING_RESERVATION_PENDING && b->expires_at > l->now)
+		l->live++;
+	return 0;
+}
+
+/*
+ * The store refused a hold carrying both limits: which one? Only the
+ * wording rests on this read (the refusal itself was the transaction's):
+ * live holds are recent, so the buyer's newest reservations tell.
+ */
+static int which_limit(booking_handle *bk, const booking_reservation *r, int64_t now)
+{
+	live_scan l = {now, 0};
+	(void)bk->store->ledger->reservation_list_by_user(bk->store, r->user_id, 0, NULL, 200, live_seen, &l);
+	return l.live >= booking__user_hold_limit(bk) ? booking__hold_limit_error(bk)
+	                                                : booking__limit_error(bk, r->seat_count);
+}
+
 int booking__limit_error(const booking_handle *bk, size_t wanted)
 {
 	return booking__error_json(BOOKING_ELIMIT_REACHED,
@@ -250,11 +291,15 @@ static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reser
 	}
 	size_t ntaken = 0;
 	booking_store_hold req = {.reservation = r, .now = now, .event = &ev.rec,
-	                          .user_seat_limit = booking__user_seat_limit(bk)};
+	                          .user_seat_limit = booking__user_seat_limit(bk),
+	                          .user_hold_limit = booking__user_hold_limit(bk),
+	                          .live_status = BOOKING_RESERVATION_PENDING};
 	rc = bk->store->ledger->hold(taken, &ntaken, bk->store, &req);
 	/* the store names the seats that refused the hold; the core words the refusal */
-	if (rc == BOOKING_ELIMIT_REACHED)
-		rc = booking__limit_error(bk, r->seat_count);
+	if (rc == BOOKING_ELIMIT_REACHED && req.user_hold_limit && req.user_seat_limit)
+		rc = which_limit(bk, r, now);
+	else if (rc == BOOKING_ELIMIT_REACHED)
+		rc = req.user_hold_limit ? booking__hold_limit_error(bk) : booking__limit_error(bk, r->seat_count);
 	else if (rc == BOOKING_ESEAT_ALREADY_BOOKED)
 		rc = ntaken ? seats_taken_error(taken, ntaken)
 		            : booking_error_set(BOOKING_ESEAT_ALREADY_BOOKED, NULL, "seats are already booked");
@@ -284,7 +329,8 @@ int booking__hold_run(booking_reservation **out, booking_handle *bk, const booki
 		                           json_pack("{s:s,s:i,s:i}", "field", "seats", "min", 1, "max",
 		                                     bk->cfg.max_seats_per_reservation),
 		                           "seats: hold 1..%d seats", bk->cfg.max_seats_per_reservation);
-	if ((rc = booking__cooldown_check(bk, ctx->user_id, booking__now(bk))) < 0)
+	if ((rc = booking__cooldown_check(bk, ctx->user_id, booking__now(bk))) < 0 ||
+	    (rc = booking__rate_take(bk, ctx, BOOKING__RATE_HOLD, ctx->user_id)) < 0)
 		return rc;
 	booking_reservation r = {0};
 	void **refs;
@@ -628,6 +674,8 @@ static int may_close(const booking_reservation *r, booking_reservation_status to
 static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_reservation *r, booking_reservation_status to)
 {
 	int rc = 0;
+	char showtime_id[BOOKING_ID_SIZE];
+	booking__copy(showtime_id, sizeof(showtime_id), r->showtime_id);
 	for (int attempt = 0;; attempt++) {
 		int64_t now = booking__now(bk);
 		if ((rc = may_close(r, to, now)) < 0)
@@ -655,6 +703,8 @@ static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_res
 			break;
 	}
 	booking_reservation_free(r);
+	if (rc == 0) /* its seats came back: the waiting list's turn */
+		booking__waitlist_returned(bk, showtime_id);
 	return rc;
 }
 

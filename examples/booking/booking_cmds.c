@@ -544,6 +544,8 @@ static const char *notification_kind_name(booking_notification_kind k)
 		return "payment_failed";
 	case BOOKING_NOTIFY_PAYMENT_REFUNDED:
 		return "payment_refunded";
+	case BOOKING_NOTIFY_WAITLIST_OFFERED:
+		return "waitlist_offered";
 	}
 	return "unknown";
 }
@@ -718,6 +720,8 @@ static const char *invariant_name(booking_invariant inv)
 		return "money adds up";
 	case BOOKING_INV_BOX_OFFICE:
 		return "no blocked seat is taken; no hold outlives its cap";
+	case BOOKING_INV_WAITLIST:
+		return "waiting lists offer seats in order, each seat to one party";
 	}
 	return "?";
 }

@@ -18,7 +18,8 @@ typedef enum booking_invariant {
 	BOOKING_INV_OUTBOX = 4,              /**< every state change has its event and vice versa */
 	BOOKING_INV_INBOX = 5,               /**< a consumer applies an event at most once */
 	BOOKING_INV_MONEY = 6,               /**< succeeded − refunded = confirmed totals */
-	BOOKING_INV_BOX_OFFICE = 7           /**< a BLOCKED seat has no holder; a PENDING hold lives no longer than hold_max_minutes; a hold's key names its user's reservation */
+	BOOKING_INV_BOX_OFFICE = 7,          /**< a BLOCKED seat has no holder; a PENDING hold lives no longer than hold_max_minutes; a hold's key names its user's reservation */
+	BOOKING_INV_WAITLIST = 8             /**< waiting lists: offers in join order (passing only parties that did not fit, within waitlist_max_passes), no seat offered to two parties, each offer its party's hold, the lists as their events left them */
 } booking_invariant;
 
 /**

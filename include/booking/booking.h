@@ -16,6 +16,7 @@
 #include "catalog.h"
 #include "reservation.h"
 #include "boxoffice.h"
+#include "waitlist.h"
 #include "payment.h"
 #include "events.h"
 #include "admin.h"

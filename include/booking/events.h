@@ -159,7 +159,8 @@ typedef enum booking_notification_kind {
 	BOOKING_NOTIFY_RESERVATION_CANCELLED = 2,
 	BOOKING_NOTIFY_RESERVATION_EXPIRED = 3,
 	BOOKING_NOTIFY_PAYMENT_FAILED = 4,
-	BOOKING_NOTIFY_PAYMENT_REFUNDED = 5
+	BOOKING_NOTIFY_PAYMENT_REFUNDED = 5,
+	BOOKING_NOTIFY_WAITLIST_OFFERED = 6  /**< seats were held for a waiting party: pay before the hold runs out */
 } booking_notification_kind;
 
 /**
