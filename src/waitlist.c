@@ -401,7 +401,7 @@ static int process_run(size_t *offers_out, booking_handle *bk, const booking_ctx
 	if (rc > 0)
 		rc = 0;
 	if (offers_out)
-		*offers_out = offers;
+		*offers_out = rc < 0 ? 0 : offers;
 	return rc;
 }
 
