@@ -318,6 +318,10 @@ static int offer(booking_handle *bk, const booking_ctx *ctx, const char *showtim
 		wl_entry now;
 		if ((rc = entry_read(bk, showtime_id, e->user_id, &now)) < 0)
 			break;
+		if (rc == 1 && now.offered && strcmp(now.reservation_id, r->id) == 0) {
+			rc = 2; /* a twin (the same key, another thread or process) recorded this very offer */
+			break;
+		}
 		if (rc == 0 || strcmp(now.id, e->id) != 0 || now.offered) {
 			rc = 1;
 			break;
@@ -326,8 +330,11 @@ static int offer(booking_handle *bk, const booking_ctx *ctx, const char *showtim
 		o.passes = now.passes;
 	}
 	json_decref(data);
-	if (rc == 1) /* the party left meanwhile: give the seats back */
-		rc = cancel_hold(bk, r->id) < 0 ? -1 : 1;
+	if (rc == 1) { /* the party left meanwhile: give the seats back */
+		int c = cancel_hold(bk, r->id);
+		rc = c < 0 ? c : 1;
+	} else if (rc == 2)
+		rc = 1; /* read again */
 	if (rc == 0)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "waiting list offer",
 		             json_pack("{s:s,s:s,s:i}", "showtime_id", showtime_id, "reservation_id", r->id, "seats",
