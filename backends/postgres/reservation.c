@@ -1,5 +1,6 @@
 /*
- * PostgreSQL store — reservations: hold, read, cancel/expire, due holds.
+ * PostgreSQL store — reservations: hold, read, cancel/expire, due holds;
+ * and the kv group's put.
  *
  * A hold is one round trip: booking_hold() (schema.c) locks the claimable
  * requested seats in label order, claims them, inserts the reservation (its
@@ -316,4 +317,45 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 	if (failed_guard_out)
 		*failed_guard_out = (size_t)failed - 1;
 	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %lld does not hold", (long long)failed - 1);
+}
+
+/* ------------------------------------------------------------------------
+ * The kv group's put: booking_kv_put() (schema version 9), one round trip.
+ * ------------------------------------------------------------------------ */
+
+static const pg_query Q_KV_PUT = {PGQ_KV_PUT,
+	"SELECT ok, live FROM booking_kv_put($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::text[],"
+	" $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[])"};
+
+int pg_kv_put(sql_store *base, const booking_store_kv_put *req, bool *written, int64_t *live)
+{
+	char *arr[8] = {NULL};
+	PGresult *r = NULL;
+	events(arr, req->events, req->event_count);
+	int rc = made(arr, 8);
+	if (rc == 0) {
+		const sql_arg a[] = {SQL_T(req->ns),   SQL_T(req->key),        SQL_I(req->expected_version),
+		                     SQL_T(req->value), SQL_I(req->rank),      SQL_I(req->expires_at),
+		                     SQL_I(req->now),  SQL_A(arr[0]),          SQL_A(arr[1]),
+		                     SQL_A(arr[2]),    SQL_A(arr[3]),          SQL_A(arr[4]),
+		                     SQL_A(arr[5]),    SQL_A(arr[6]),          SQL_A(arr[7])};
+		/* a lost reply: the put committed when its first event is there (without events it cannot be told) */
+		const sql_arg first[] = {SQL_T(req->event_count > 0 ? req->events[0].id : NULL)};
+		const pg_resolver resolve = {req->event_count > 0 ? &Q_EVENT_EXISTS : NULL, first, 1};
+		rc = pg_run((pg_store *)base, &Q_KV_PUT, a, sizeof a / sizeof a[0], &r, &resolve);
+	}
+	free_all(arr, 8);
+	if (rc == PG_COMMITTED) {
+		*written = true;
+		*live = req->value ? req->expected_version + 1 : 0;
+		return 0;
+	}
+	if (rc == 0 && PQntuples(r) == 1) {
+		*written = pg_i64(r, 0, 0) == 1;
+		*live = pg_i64(r, 0, 1);
+	} else if (rc == 0) {
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_kv_put() returned no row");
+	}
+	PQclear(r);
+	return rc;
 }

@@ -663,9 +663,50 @@ static const char *const SCHEMA_V8[] = {
 	NULL,
 };
 
+/*
+ * Version 9: the kv group (store version 7, sys/store.h): its table and
+ * indexes (sql/sql.h), and booking_kv_put(), a put in one round trip. It
+ * locks the record when there is one and compares its live version (0:
+ * absent or expired) with p_expected: unequal, ok is false and live that
+ * version, nothing written. Equal, it deletes the record (p_value NULL) or
+ * writes it; an absent record another put inserted meanwhile is not
+ * overwritten (the upsert compares again: ok false). Then it appends the
+ * events, under an advisory lock per aggregate (no row of theirs is
+ * locked here, and booking_append_events() numbers each aggregate's
+ * events), and purges a few expired records that no one has locked. It
+ * compares only what it is given. Idempotent.
+ */
+static const char *const SCHEMA_V9[] = {
+	SQL_SCHEMA_KV(SQL_PG),
+	"CREATE OR REPLACE FUNCTION booking_kv_put(p_ns text, p_key text, p_expected bigint, p_value text,"
+	" p_rank bigint, p_expires bigint, p_now bigint, e_id text[], e_type text[], e_agg_type text[], e_agg_id text[],"
+	" e_occurred bigint[], e_corr text[], e_tp text[], e_data text[], OUT ok boolean, OUT live bigint)"
+	" LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  SELECT " SQL_KV_VERSION("", "p_now") " INTO live FROM kv WHERE ns = p_ns AND key = p_key FOR UPDATE;"
+	"  live := coalesce(live, 0);"
+	"  ok := live = p_expected;"
+	"  IF ok AND p_value IS NULL THEN"
+	"   " SQL_KV_DELETE("p_ns", "p_key", "p_expected", "p_now") ";"
+	"   live := 0;"
+	"  ELSIF ok THEN"
+	"   " SQL_KV_SET("p_ns", "p_key", "p_expected", "p_value", "p_rank", "p_expires", "p_now") ";"
+	"   ok := FOUND;"
+	"   live := CASE WHEN ok THEN p_expected + 1 ELSE (SELECT " SQL_KV_VERSION("", "p_now")
+	"    FROM kv WHERE ns = p_ns AND key = p_key) END;"
+	"  END IF;"
+	"  IF NOT ok THEN RETURN; END IF;"
+	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT hashtextextended(a, 2) AS k FROM unnest(e_agg_id) AS a"
+	"   ORDER BY k) x;"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  " SQL_KV_PURGE(SQL_PG, "p_now") ";"
+	" END $f$;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
-	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
+	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9,
 };
 
 /*

@@ -1,6 +1,6 @@
 /*
- * SQLite store — hold and apply, with the events and payment rows they
- * add (the reads and other writes are shared: sql/).
+ * SQLite store — hold, apply and the kv group's put, with the events and
+ * payment rows they add (the reads and other writes are shared: sql/).
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
@@ -49,26 +49,30 @@ static int payment_start(sq_conn *c, const booking_store_payment_start *start)
 }
 
 /*
- * Ledger version 3: *out = the seats of showtime `showtime_id` that user `user_id` has taken at `now`. Run in
- * the write transaction (BEGIN IMMEDIATE: the one writer), so the count and the write it allows are serialised
- * with every other hold and change.
+ * *out = the first column of the first row `q` answers (0: none): a count of a limit (ledger version 3, 4),
+ * a record's version (kv). Run in the write transaction (BEGIN IMMEDIATE: the one writer), so the count and
+ * the write it allows are serialised with every other write.
  */
+static int first_int(sq_conn *c, int q, const sql_arg *a, size_t n, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = sq_stmt(c, q, &s);
+
+	*out = 0;
+	if (rc == 0)
+		rc = sq_bind(c, s, a, n);
+	if (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc < 0 ? rc : 0;
+}
+
+/* Ledger version 3: *out = the seats of showtime `showtime_id` that user `user_id` has taken at `now`. */
 static int user_taken(sq_conn *c, const char *user_id, const char *showtime_id, int64_t now, int64_t *out)
 {
 	const sql_arg a[] = {SQL_T(user_id), SQL_T(showtime_id), SQL_I(now)};
-	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQ_USER_TAKEN, &s);
 
-	if (rc == 0)
-		rc = sq_bind(c, s, a, 3);
-	if (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite store: a count answered no row");
-	}
-	sqlite3_reset(s);
-	return rc;
+	return first_int(c, SQ_USER_TAKEN, a, 3, out);
 }
 
 /* --- hold -------------------------------------------------------------------------- */
@@ -368,4 +372,37 @@ int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_ch
 	booking_free(insert_labels);
 	booking_free(set_labels);
 	return rc;
+}
+
+/* --- kv_put: the live version compared, then the write, the events and the purge (sql/sql.h) --- */
+
+struct kv_arg {
+	const booking_store_kv_put *req;
+	bool *written;
+	int64_t *live;
+};
+
+static int kv_put_tx(sq_conn *c, void *arg)
+{
+	const struct kv_arg *a = arg;
+	const booking_store_kv_put *r = a->req;
+	const sql_arg k[] = {SQL_T(r->ns),   SQL_T(r->key),  SQL_I(r->now),       SQL_I(r->expected_version),
+	                     SQL_T(r->value), SQL_I(r->rank), SQL_I(r->expires_at)};
+	int rc = first_int(c, SQ_KV_VERSION, k, 7, a->live);
+
+	if (rc != 0 || *a->live != r->expected_version)
+		return rc; /* nothing written */
+	*a->written = true;
+	*a->live = r->value != NULL ? r->expected_version + 1 : 0;
+	rc = sq_run(c, r->value != NULL ? SQ_KV_SET : SQ_KV_DELETE, k, 7, NULL);
+	if (rc == 0)
+		rc = events_insert(c, r->events, r->event_count);
+	return rc == 0 ? sq_run(c, SQ_KV_PURGE, k, 7, NULL) : rc;
+}
+
+int sq_kv_put(sql_store *st, const booking_store_kv_put *req, bool *written, int64_t *live)
+{
+	const struct kv_arg a = {req, written, live};
+
+	return sq_write((sq_store *)st, kv_put_tx, (void *)&a);
 }

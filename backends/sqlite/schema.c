@@ -245,6 +245,12 @@ static const char *const SCHEMA_V7[] = {
 	NULL,
 };
 
+/* Version 8: the kv group (store version 7, sys/store.h): its table and indexes (sql/sql.h). Idempotent. */
+static const char *const SCHEMA_V8[] = {
+	SQL_SCHEMA_KV(SQL_LITE),
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -254,6 +260,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V5,
 	SCHEMA_V6,
 	SCHEMA_V7,
+	SCHEMA_V8,
 };
 
 static const char *const LOCK[] = {
