@@ -385,6 +385,15 @@
 	" LIMIT 32" D(SKIP_LOCKED) ")"
 #define SQL_PG_SKIP_LOCKED " FOR UPDATE SKIP LOCKED"
 #define SQL_LITE_SKIP_LOCKED ""
+/*
+ * Ledger version 4: the live holds of `user`, in every showtime: its
+ * reservations in `status` (the core's) with expires_at > `now`, counted
+ * in the write (SQLite's transaction, PostgreSQL's booking_hold() and
+ * booking_guards()) on this index.
+ */
+#define SQL_USER_HOLDS(user, status, now)                                                                      \
+	"SELECT count(*) FROM bookings WHERE user_id = " user " AND status = " status " AND expires_at > " now
+#define SQL_SCHEMA_USER_HOLDS "CREATE INDEX IF NOT EXISTS bookings_user_status ON bookings (user_id, status, expires_at)"
 /* Unkeyed request fingerprints erased; revocations kept the largest leeway (300 s) past exp (schema.c says why). */
 #define SQL_SCHEMA_ERASE_HASHES                                                                                \
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'"

@@ -67,12 +67,16 @@ static int first_int(sq_conn *c, int q, const sql_arg *a, size_t n, int64_t *out
 	return rc < 0 ? rc : 0;
 }
 
-/* Ledger version 3: *out = the seats of showtime `showtime_id` that user `user_id` has taken at `now`. */
-static int user_taken(sq_conn *c, const char *user_id, const char *showtime_id, int64_t now, int64_t *out)
+/*
+ * *out = what user `user` has at `now`: (ledger version 3) the seats of showtime `showtime` it has taken, or
+ * (`holds`, ledger version 4) its live holds, its reservations in status `live` not yet expired.
+ */
+static int user_count(sq_conn *c, bool holds, const char *user, const char *showtime, int64_t now, int live,
+                      int64_t *out)
 {
-	const sql_arg a[] = {SQL_T(user_id), SQL_T(showtime_id), SQL_I(now)};
+	const sql_arg a[] = {SQL_T(user), SQL_T(showtime), SQL_I(now), SQL_I(live)};
 
-	return first_int(c, SQ_USER_TAKEN, a, 3, out);
+	return first_int(c, holds ? SQ_USER_HOLDS : SQ_USER_TAKEN, a, 4, out);
 }
 
 /* --- hold -------------------------------------------------------------------------- */
@@ -154,14 +158,17 @@ static int hold_tx(sq_conn *c, void *arg)
 		rc = sq_run(c, SQ_HOLD_UNDO, NULL, 0, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
-	/* the limit, once the seats are known to be free: this hold's own are not counted yet (b is not inserted) */
-	if (a->req->user_seat_limit) {
-		int64_t taken = 0;
-		if ((rc = user_taken(c, b->user_id, b->showtime_id, a->req->now, &taken)) != 0)
-			return rc;
-		if ((uint64_t)taken + b->seat_count > a->req->user_seat_limit) /* sq_write rolls the claim back */
-			return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat limit is reached");
-	}
+	/* the limits, once the seats are known to be free: this hold is not counted yet (b is not inserted) */
+	int64_t taken = 0, live = 0;
+	if (a->req->user_seat_limit &&
+	    (rc = user_count(c, false, b->user_id, b->showtime_id, a->req->now, 0, &taken)) != 0)
+		return rc;
+	if (a->req->user_hold_limit &&
+	    (rc = user_count(c, true, b->user_id, NULL, a->req->now, (int)a->req->live_status, &live)) != 0)
+		return rc;
+	if ((a->req->user_seat_limit && (uint64_t)taken + b->seat_count > a->req->user_seat_limit) ||
+	    (a->req->user_hold_limit && (uint64_t)live + 1 > a->req->user_hold_limit)) /* sq_write rolls back */
+		return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat or live-hold limit is reached");
 	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
@@ -218,13 +225,14 @@ static int apply_checks(sq_conn *conn, const struct apply_arg *a)
 
 	for (size_t i = 0; i < c->guard_count; i++) {
 		const booking_store_guard *g = &c->guards[i];
-		if (g->kind == BOOKING_GUARD_USER_SEATS) {
-			int64_t taken = 0;
-			if (!g->id || !g->key)
-				return sql_missing("the guard USER_SEATS: user and showtime");
-			if ((rc = user_taken(conn, g->id, g->key, c->now, &taken)) != 0)
+		const bool holds = g->kind == BOOKING_GUARD_USER_HOLDS;
+		if (holds || g->kind == BOOKING_GUARD_USER_SEATS) {
+			int64_t n = 0;
+			if (!g->id || (!holds && !g->key))
+				return sql_missing("the guard's user (USER_SEATS: and showtime)");
+			if ((rc = user_count(conn, holds, g->id, g->key, c->now, (int)c->live_status, &n)) != 0)
 				return rc;
-			if (taken > g->value)
+			if (n > g->value)
 				return refused(a, i);
 			continue;
 		}

@@ -40,7 +40,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 8
+#define SQ_SCHEMA_VERSION 9
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
@@ -88,6 +88,8 @@
 	              " CROSS JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label" \
 	              " WHERE b.user_id = ?1 AND b.showtime_id = ?2 AND s.booking_id = b.id"                   \
 	              " AND NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3"))                                       \
+	/* ledger version 4: user $1's live holds in status $4 at $3 (sql/sql.h; schema version 9's index) */  \
+	X(USER_HOLDS, SQL_USER_HOLDS("$1", "$4", "$3"))                                                         \
 	/* ?5 > 0: a new expires_at */                                                                          \
 	X(APPLY_BOOKING, "UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4,"  \
 	                 " expires_at = CASE WHEN ?5 > 0 THEN ?5 ELSE expires_at END WHERE id = ?1")           \
