@@ -160,11 +160,11 @@ static int hold_tx(sq_conn *c, void *arg)
 	}
 	/* the limits, once the seats are known to be free: this hold is not counted yet (b is not inserted) */
 	int64_t taken = 0, live = 0;
-	if (a->req->user_seat_limit &&
-	    (rc = user_count(c, false, b->user_id, b->showtime_id, a->req->now, 0, &taken)) != 0)
-		return rc;
-	if (a->req->user_hold_limit &&
-	    (rc = user_count(c, true, b->user_id, NULL, a->req->now, (int)a->req->live_status, &live)) != 0)
+	if (a->req->user_seat_limit)
+		rc = user_count(c, false, b->user_id, b->showtime_id, a->req->now, 0, &taken);
+	if (rc == 0 && a->req->user_hold_limit)
+		rc = user_count(c, true, b->user_id, NULL, a->req->now, (int)a->req->live_status, &live);
+	if (rc != 0)
 		return rc;
 	if ((a->req->user_seat_limit && (uint64_t)taken + b->seat_count > a->req->user_seat_limit) ||
 	    (a->req->user_hold_limit && (uint64_t)live + 1 > a->req->user_hold_limit)) /* sq_write rolls back */
@@ -230,7 +230,8 @@ static int apply_checks(sq_conn *conn, const struct apply_arg *a)
 			int64_t n = 0;
 			if (!g->id || (!holds && !g->key))
 				return sql_missing("the guard's user (USER_SEATS: and showtime)");
-			if ((rc = user_count(conn, holds, g->id, g->key, c->now, (int)c->live_status, &n)) != 0)
+			rc = user_count(conn, holds, g->id, g->key, c->now, (int)c->live_status, &n);
+			if (rc != 0)
 				return rc;
 			if (n > g->value)
 				return refused(a, i);
