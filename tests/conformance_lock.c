@@ -261,6 +261,172 @@ START_TEST(threads_contending_for_keys_never_share_one)
 }
 END_TEST
 
+/* --- registers (version 2, optional) -------------------------------------- */
+
+/* A manager without registers passes these cases: the core's rate limits then need the store's kv group. */
+static bool has_registers(void)
+{
+	return lm->version >= 2 && lm->register_swap;
+}
+
+static char cur[96]; /* the value the last swap() found: "(absent)" when none */
+
+/* register_swap of register `k` from `expected` (NULL: absent) to `value`. */
+static int swap(const char *k, const char *expected, const char *value, int64_t ttl_ms)
+{
+	char *current = NULL;
+	int rc = lm->register_swap(&current, lm, k, expected, value, ttl_ms);
+
+	snprintf(cur, sizeof(cur), "%s", current ? current : "(absent)");
+	booking_free(current);
+	return rc;
+}
+
+START_TEST(register_swap_sets_an_absent_register_and_then_compares_its_value)
+{
+	if (!has_registers())
+		return;
+	ck_assert_ok(swap(key(0), NULL, "1", TTL));
+	ck_assert_code(swap(key(0), NULL, "9", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "1");
+	ck_assert_ok(swap(key(0), "1", "2", TTL));
+	ck_assert_code(swap(key(0), "1", "3", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "2");
+	/* expecting a value of a register that has none answers it absent */
+	ck_assert_code(swap(key(1), "2", "3", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "(absent)");
+	/* current_out may be NULL; an empty value is a value, not an absence */
+	ck_assert_code(lm->register_swap(NULL, lm, key(0), "5", "6", TTL), "INVALID_STATE");
+	ck_assert_ok(swap(key(0), "2", "", TTL));
+	ck_assert_code(swap(key(0), NULL, "x", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "");
+	ck_assert_ok(swap(key(0), "", "7", TTL));
+	ck_assert_code(swap(key(0), "", "8", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "7");
+}
+END_TEST
+
+START_TEST(a_register_is_absent_once_its_ttl_ran_out)
+{
+	if (!has_registers())
+		return;
+	ck_assert_ok(swap(key(0), NULL, "1", TTL));
+	booking_clock_manual_advance(clk, TTL - 1);
+	ck_assert_code(swap(key(0), NULL, "x", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "1");
+	booking_clock_manual_advance(clk, 1);
+	/* gone: expecting its old value fails as absent, expecting none sets it */
+	ck_assert_code(swap(key(0), "1", "2", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "(absent)");
+	ck_assert_ok(swap(key(0), NULL, "2", TTL));
+	/* every swap gives the register its new TTL; a refused one changes nothing */
+	booking_clock_manual_advance(clk, TTL / 2);
+	ck_assert_ok(swap(key(0), "2", "3", 2 * TTL));
+	ck_assert_code(swap(key(0), "2", "4", TTL), "INVALID_STATE");
+	booking_clock_manual_advance(clk, TTL);
+	ck_assert_code(swap(key(0), NULL, "x", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "3");
+	booking_clock_manual_advance(clk, TTL);
+	ck_assert_ok(swap(key(0), NULL, "5", TTL));
+	/* many registers that ran out leave room for as many new ones */
+	for (int i = 0; i < 200; i++) {
+		char k[128];
+		snprintf(k, sizeof(k), "%s:short:%d", key(2), i);
+		ck_assert_ok(swap(k, NULL, "1", FX_SECOND));
+	}
+	booking_clock_manual_advance(clk, FX_SECOND);
+	for (int i = 0; i < 200; i++) {
+		char k[128];
+		snprintf(k, sizeof(k), "%s:short:%d", key(2), i);
+		ck_assert_ok(swap(k, NULL, "2", FX_SECOND));
+	}
+}
+END_TEST
+
+START_TEST(registers_never_meet_the_lock_keys_of_the_same_name)
+{
+	const char *k[1] = {key(0)};
+
+	if (!has_registers())
+		return;
+	ck_assert_ok(lm->acquire_all(lm, k, 1, "owner-a", TTL));
+	/* the register of that name is absent, and setting it takes no lock */
+	ck_assert_ok(swap(key(0), NULL, "owner-b", TTL));
+	ck_assert_code(lm->acquire_all(lm, k, 1, "owner-b", TTL), "LOCK_BUSY");
+	ck_assert_ok(lm->extend(lm, k, 1, "owner-a", TTL));
+	ck_assert_ok(lm->release_all(lm, k, 1, "owner-a"));
+	/* releasing the lock left the register as it was */
+	ck_assert_code(swap(key(0), NULL, "x", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "owner-b");
+	ck_assert_ok(lm->acquire_all(lm, k, 1, "owner-c", TTL));
+	ck_assert_code(swap(key(0), "owner-c", "y", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, "owner-b");
+	/* a register's swap is no owner's release: the lock stays */
+	ck_assert_ok(swap(key(0), "owner-b", "owner-c", TTL));
+	ck_assert_code(lm->acquire_all(lm, k, 1, "owner-d", TTL), "LOCK_BUSY");
+}
+END_TEST
+
+#define REG_ROUNDS 50
+
+typedef struct reg_racer {
+	pthread_barrier_t *barrier;
+	int wins, errors;
+} reg_racer;
+
+/* Increment register key(5) REG_ROUNDS times: swap from the value last seen, again from the one a refusal gives. */
+static void *race_register(void *p)
+{
+	reg_racer *r = p;
+	char *seen = NULL;
+
+	pthread_barrier_wait(r->barrier);
+	while (r->wins < REG_ROUNDS && r->errors == 0) {
+		char next[24], *current = NULL;
+		snprintf(next, sizeof(next), "%ld", (seen ? strtol(seen, NULL, 10) : 0) + 1);
+		int rc = lm->register_swap(&current, lm, key(5), seen, next, 60 * FX_SECOND);
+		booking_free(seen);
+		if (rc == 0) {
+			r->wins++;
+			booking_free(current);
+			seen = booking_strdup(next);
+		} else if (rc == BOOKING_EINVALID_STATE) {
+			seen = current;
+		} else {
+			seen = NULL;
+			r->errors++;
+		}
+	}
+	booking_free(seen);
+	return NULL;
+}
+
+START_TEST(threads_incrementing_one_register_by_swaps_lose_no_update)
+{
+	pthread_t t[THREADS];
+	reg_racer r[THREADS];
+	pthread_barrier_t barrier;
+	char want[24];
+
+	if (!has_registers())
+		return;
+	pthread_barrier_init(&barrier, NULL, THREADS);
+	for (int i = 0; i < THREADS; i++) {
+		r[i] = (reg_racer){&barrier, 0, 0};
+		pthread_create(&t[i], NULL, race_register, &r[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(r[i].errors == 0, "thread %d saw an error", i);
+		ck_assert_int_eq(r[i].wins, REG_ROUNDS);
+	}
+	pthread_barrier_destroy(&barrier);
+	snprintf(want, sizeof(want), "%d", THREADS * REG_ROUNDS);
+	ck_assert_code(swap(key(5), NULL, "x", TTL), "INVALID_STATE");
+	ck_assert_str_eq(cur, want);
+}
+END_TEST
+
 void fx_lock_suite_add(Suite *s, unsigned int groups)
 {
 	static const TTest *const *const tests[] = {
@@ -275,6 +441,10 @@ void fx_lock_suite_add(Suite *s, unsigned int groups)
 		&expiry_frees_the_keys,
 		&release_of_unheld_keys_is_harmless,
 		&threads_contending_for_keys_never_share_one,
+		&register_swap_sets_an_absent_register_and_then_compares_its_value,
+		&a_register_is_absent_once_its_ttl_ran_out,
+		&registers_never_meet_the_lock_keys_of_the_same_name,
+		&threads_incrementing_one_register_by_swaps_lose_no_update,
 	};
 
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)

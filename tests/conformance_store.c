@@ -215,15 +215,21 @@ static int read_seat(const booking_store_seat *seat, void *p)
 	return 0;
 }
 
-static booking_store_seat seat_of(const char *label)
+/* Seat `label` of showtime `sid`. */
+static booking_store_seat seat_in(const char *sid, const char *label)
 {
 	seats_read r = {.n = 0};
-	ck_assert_ok(st->catalog->seat_list(st, showtime_id, read_seat, &r));
+	ck_assert_ok(st->catalog->seat_list(st, sid, read_seat, &r));
 	for (size_t i = 0; i < r.n && i < 64; i++)
 		if (strcmp(r.s[i].label, label) == 0)
 			return r.s[i];
 	ck_abort_msg("seat %s not found", label);
 	return r.s[0];
+}
+
+static booking_store_seat seat_of(const char *label)
+{
+	return seat_in(showtime_id, label);
 }
 
 static booking_reservation *get_booking(const char *id)
@@ -2903,8 +2909,9 @@ START_TEST(a_hold_over_the_users_seat_limit_is_limit_reached_and_writes_nothing)
 }
 END_TEST
 
-/* A claim of `b` by apply (as claim_at) with the guards `g[n]` first. */
-static int claim_guarded(bk *b, int64_t now, const booking_store_guard *g, size_t n, size_t *failed)
+/* A claim of `b` by apply (as claim_at, in b's showtime) with the guards `g[n]` first and the change's `live`. */
+static int claim_live(bk *b, int64_t now, const booking_store_guard *g, size_t n, size_t *failed,
+                      booking_reservation_status live)
 {
 	booking_store_seat_write w[16];
 
@@ -2913,14 +2920,20 @@ static int claim_guarded(bk *b, int64_t now, const booking_store_guard *g, size_
 		w[i] = sw_claim(b->seats[i].label, b->r.id, b->r.expires_at);
 	booking_store_change c = {.guard_count = n,
 	                          .guards = g,
-	                          .showtime_id = showtime_id,
+	                          .showtime_id = b->r.showtime_id,
 	                          .now = now,
 	                          .seat_write_count = b->r.seat_count,
 	                          .seat_writes = w,
 	                          .insert = &b->r,
 	                          .event_count = 1,
-	                          .events = &b->ev};
+	                          .events = &b->ev,
+	                          .live_status = live};
 	return st->ledger->apply(failed, st, &c);
+}
+
+static int claim_guarded(bk *b, int64_t now, const booking_store_guard *g, size_t n, size_t *failed)
+{
+	return claim_live(b, now, g, n, failed, 0);
 }
 
 START_TEST(the_user_seats_guard_holds_while_the_user_has_at_most_value_taken_seats_before_the_change)
@@ -2973,10 +2986,15 @@ START_TEST(the_user_seats_guard_holds_while_the_user_has_at_most_value_taken_sea
 }
 END_TEST
 
+/* How a racer of race_one_user() asks: a hold or a guarded claim by apply, under a seat limit or a live-hold limit. */
+enum { SEATS_BY_HOLD, SEATS_BY_APPLY, LIVE_BY_HOLD, LIVE_BY_APPLY };
+
+static int hold_live_limited(bk *b, int64_t now, size_t limit, size_t *taken_out);
+
 typedef struct limit_racer {
 	pthread_barrier_t *barrier;
 	bk b;
-	bool by_apply; /* a claim by apply with the guard USER_SEATS, else a hold with user_seat_limit */
+	int mode;
 	int rc;
 } limit_racer;
 
@@ -2985,19 +3003,25 @@ typedef struct limit_racer {
 static void *race_limited(void *p)
 {
 	limit_racer *h = p;
+	booking_store_guard g = {BOOKING_GUARD_USER_SEATS, h->b.r.user_id, 3, showtime_id};
 
+	if (h->mode == LIVE_BY_APPLY)
+		g = (booking_store_guard){BOOKING_GUARD_USER_HOLDS, h->b.r.user_id, 3, NULL};
 	pthread_barrier_wait(h->barrier);
-	if (h->by_apply) {
-		booking_store_guard g = {BOOKING_GUARD_USER_SEATS, h->b.r.user_id, 3, showtime_id};
-		h->rc = claim_guarded(&h->b, FX_T0, &g, 1, NULL);
-	} else {
+	if (h->mode == SEATS_BY_HOLD)
 		h->rc = hold_limited(&h->b, FX_T0, 4);
-	}
+	else if (h->mode == LIVE_BY_HOLD)
+		h->rc = hold_live_limited(&h->b, FX_T0, 4, NULL);
+	else
+		h->rc = claim_live(&h->b, FX_T0, &g, 1, NULL, BOOKING_RESERVATION_PENDING);
 	return NULL;
 }
 
-/* `n` racers of `user`, each for one seat from row `row` on (A1..A10, B1..B6; C1..C10, D1, D2): 4 must win. */
-static void race_one_user(const char *user, char row, int n, bool by_apply)
+/*
+ * `n` racers of `user`, each for one seat from row `row` on (A1..A10, B1..B6; C1..C10, D1, D2), the odd ones in
+ * showtime `other` when it is not NULL: 4 must win.
+ */
+static void race_one_user(const char *user, char row, int n, int mode, const char *other)
 {
 	pthread_barrier_t barrier;
 	pthread_t t[LIMIT_RACERS];
@@ -3009,21 +3033,24 @@ static void race_one_user(const char *user, char row, int n, bool by_apply)
 		char label[16];
 		snprintf(label, sizeof(label), "%c%d", row + i / 10, i % 10 + 1);
 		make_booking(&h[i].b, user, label, FX_T0);
+		if (other && i % 2)
+			snprintf(h[i].b.r.showtime_id, sizeof(h[i].b.r.showtime_id), "%s", other);
 		h[i].barrier = &barrier;
-		h[i].by_apply = by_apply;
+		h[i].mode = mode;
 	}
 	for (int i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, race_limited, &h[i]);
 	for (int i = 0; i < n; i++) {
 		pthread_join(t[i], NULL);
 		bk_point(&h[i].b);
+		booking_store_seat seat = seat_in(h[i].b.r.showtime_id, h[i].b.seats[0].label);
 		if (h[i].rc == 0) {
 			wins++;
-			ck_assert_str_eq(seat_of(h[i].b.seats[0].label).reservation_id, h[i].b.r.id);
+			ck_assert_str_eq(seat.reservation_id, h[i].b.r.id);
 		} else {
-			ck_assert_code(h[i].rc, by_apply ? "INVALID_STATE" : "LIMIT_REACHED");
+			ck_assert_code(h[i].rc, mode % 2 ? "INVALID_STATE" : "LIMIT_REACHED");
 			assert_no_reservation(h[i].b.r.id);
-			ck_assert_int_eq(seat_of(h[i].b.seats[0].label).status, BOOKING_SEAT_FREE);
+			ck_assert_int_eq(seat.status, BOOKING_SEAT_FREE);
 		}
 	}
 	pthread_barrier_destroy(&barrier);
@@ -3035,10 +3062,510 @@ static void race_one_user(const char *user, char row, int n, bool by_apply)
 START_TEST(concurrent_holds_of_one_user_under_a_seat_limit_let_exactly_the_limit_win)
 {
 	seed();
-	race_one_user("alice", 'A', LIMIT_RACERS, false);
+	race_one_user("alice", 'A', LIMIT_RACERS, SEATS_BY_HOLD, NULL);
 	ck_assert_uint_eq(event_count(), 4);
-	race_one_user("bob", 'C', 12, true);
+	race_one_user("bob", 'C', 12, SEATS_BY_APPLY, NULL);
 	ck_assert_uint_eq(event_count(), 8);
+}
+END_TEST
+
+/* --- ledger version 4: the live-hold limit ---------------------------------------- */
+
+/* A hold of `b` at `now` under a limit of `limit` live PENDING holds of its user (0: none); `taken_out` may be NULL. */
+static int hold_live_limited(bk *b, int64_t now, size_t limit, size_t *taken_out)
+{
+	booking_store_hold req = {.reservation = &b->r, .now = now, .event = &b->ev, .user_hold_limit = limit,
+	                          .live_status = BOOKING_RESERVATION_PENDING};
+	booking_seat_ref taken[16];
+	size_t scratch = 0;
+
+	return st->ledger->hold(taken, taken_out ? taken_out : &scratch, st, &req);
+}
+
+/*
+ * Alice's reservations at FX_T0: live PENDING holds of A1 here and of A1 in `other` (2 live); a PENDING hold
+ * of A3 that expired at FX_T0 and a cancelled one of A4 whose expires_at is still ahead (neither counts).
+ * Bob holds B1.
+ */
+static void seed_live(char other[BOOKING_ID_SIZE])
+{
+	booking_event_record ev;
+	bk b;
+
+	seed();
+	ck_assert_ok(insert_showtime(other, movie_id, screen_id, FX_T0 + 2 * FX_DAY));
+	hold_ok(&b, "alice", "A1", FX_T0);
+	make_booking(&b, "alice", "A1", FX_T0);
+	snprintf(b.r.showtime_id, sizeof(b.r.showtime_id), "%s", other);
+	ck_assert_ok(hold_at(&b, FX_T0, NULL, NULL));
+	hold_ok(&b, "alice", "A3", FX_T0 - HOLD_MS);
+	hold_ok(&b, "alice", "A4", FX_T0);
+	ck_assert_ok(apply_status(b.r.id, 1, BOOKING_RESERVATION_CANCELLED, FX_T0, &ev, NULL));
+	hold_ok(&b, "bob", "B1", FX_T0);
+}
+
+START_TEST(a_hold_over_the_users_live_hold_limit_is_limit_reached_and_writes_nothing)
+{
+	char other[BOOKING_ID_SIZE];
+	seats_read before;
+	size_t taken = 99;
+	bk b;
+
+	seed_live(other);
+	size_t events = event_count();
+	all_seats(&before);
+	/* 2 live + 1 > 2: refused, no seat named, nothing written */
+	make_booking(&b, "alice", "B5", FX_T0);
+	ck_assert_code(hold_live_limited(&b, FX_T0, 2, &taken), "LIMIT_REACHED");
+	ck_assert_uint_eq(taken, 0);
+	assert_seats_unchanged(&before);
+	assert_no_reservation(b.r.id);
+	ck_assert_uint_eq(event_count(), events);
+	/* 2 + 1 <= 3: the expired hold, the cancelled one and bob's did not count */
+	ck_assert_ok(hold_live_limited(&b, FX_T0, 3, NULL));
+	ck_assert_str_eq(seat_of("B5").reservation_id, b.r.id);
+	ck_assert_uint_eq(event_count(), events + 1);
+	/* 3 live now: a fourth is over 3; no limit (0), or another user, is not held back */
+	make_booking(&b, "alice", "B6", FX_T0);
+	ck_assert_code(hold_live_limited(&b, FX_T0, 3, NULL), "LIMIT_REACHED");
+	assert_no_reservation(b.r.id);
+	ck_assert_int_eq(seat_of("B6").status, BOOKING_SEAT_FREE);
+	ck_assert_ok(hold_live_limited(&b, FX_T0, 0, NULL));
+	make_booking(&b, "carol", "B7", FX_T0);
+	ck_assert_ok(hold_live_limited(&b, FX_T0, 1, NULL));
+	/* once her holds expired (expires_at <= now) none counts */
+	int64_t later = FX_T0 + HOLD_MS;
+	make_booking(&b, "alice", "C1", later);
+	ck_assert_ok(hold_live_limited(&b, later, 1, NULL));
+	make_booking(&b, "alice", "C2", later);
+	ck_assert_code(hold_live_limited(&b, later, 1, NULL), "LIMIT_REACHED");
+	/* a taken seat is still answered as such under a limit it fits */
+	make_booking(&b, "alice", "C1", later);
+	ck_assert_code(hold_live_limited(&b, later, 10, NULL), "SEAT_ALREADY_BOOKED");
+}
+END_TEST
+
+START_TEST(the_user_holds_guard_holds_while_the_user_has_at_most_value_live_holds_before_the_change)
+{
+	char other[BOOKING_ID_SIZE];
+	seats_read before;
+	bk b, first;
+	size_t failed = 99;
+
+	seed_live(other);
+	hold_ok(&first, "dave", "D1", FX_T0);
+	size_t events = event_count();
+	all_seats(&before);
+	/* alice has 2 live holds (in two showtimes): at most 1 fails, with its index, and nothing is written */
+	make_booking(&b, "alice", "B5", FX_T0);
+	booking_store_guard g[2] = {{BOOKING_GUARD_RESERVATION_VERSION, first.r.id, 1, NULL},
+	                            {BOOKING_GUARD_USER_HOLDS, "alice", 1, NULL}};
+	ck_assert_code(claim_live(&b, FX_T0, g, 2, &failed, BOOKING_RESERVATION_PENDING), "INVALID_STATE");
+	ck_assert_uint_eq(failed, 1);
+	assert_seats_unchanged(&before);
+	assert_no_reservation(b.r.id);
+	ck_assert_uint_eq(event_count(), events);
+	/* at most 2: the change is made (the value is before the change) */
+	g[1].value = 2;
+	failed = 99;
+	ck_assert_ok(claim_live(&b, FX_T0, g, 2, &failed, BOOKING_RESERVATION_PENDING));
+	ck_assert_uint_eq(failed, 99);
+	ck_assert_str_eq(seat_of("B5").reservation_id, b.r.id);
+	ck_assert_uint_eq(event_count(), events + 1);
+	/* the status that counts is the change's: alice has no live CONFIRMED reservation */
+	booking_store_guard zero = {BOOKING_GUARD_USER_HOLDS, "alice", 0, NULL};
+	make_booking(&b, "alice", "B6", FX_T0);
+	ck_assert_ok(claim_live(&b, FX_T0, &zero, 1, NULL, BOOKING_RESERVATION_CONFIRMED));
+	/* a user with none has 0; alice has 4 now, and none once they expired at the change's `now` */
+	booking_store_guard none = {BOOKING_GUARD_USER_HOLDS, "nobody", 0, NULL};
+	make_booking(&b, "erin", "B7", FX_T0);
+	ck_assert_ok(claim_live(&b, FX_T0, &none, 1, NULL, BOOKING_RESERVATION_PENDING));
+	make_booking(&b, "alice", "B8", FX_T0);
+	g[1].value = 3;
+	ck_assert_code(claim_live(&b, FX_T0, g, 2, &failed, BOOKING_RESERVATION_PENDING), "INVALID_STATE");
+	ck_assert_uint_eq(failed, 1);
+	make_booking(&b, "alice", "B8", FX_T0 + HOLD_MS);
+	ck_assert_ok(claim_live(&b, FX_T0 + HOLD_MS, &zero, 1, NULL, BOOKING_RESERVATION_PENDING));
+}
+END_TEST
+
+/*
+ * 16 holds of one user, one seat each, half of them in another showtime, under a limit of 4 live holds (then
+ * 12 claims guarded by at most 3): 4 win. The limit is the user's, in every showtime.
+ */
+START_TEST(concurrent_holds_of_one_user_under_a_live_hold_limit_let_exactly_the_limit_win)
+{
+	char other[BOOKING_ID_SIZE];
+
+	seed();
+	ck_assert_ok(insert_showtime(other, movie_id, screen_id, FX_T0 + 2 * FX_DAY));
+	race_one_user("alice", 'A', LIMIT_RACERS, LIVE_BY_HOLD, other);
+	ck_assert_uint_eq(event_count(), 4);
+	race_one_user("bob", 'C', 12, LIVE_BY_APPLY, other);
+	ck_assert_uint_eq(event_count(), 8);
+}
+END_TEST
+
+/* --- store version 7: the kv group -------------------------------------------------- */
+
+/* A put of (ns, key) at `now` resting on version `expected`: `value` (NULL: delete), rank, expiry and `nev` events. */
+static int put_kv(int64_t *version, const char *ns, const char *key, int64_t expected, const char *value,
+                  int64_t rank, int64_t expires_at, int64_t now, const booking_event_record *evs, size_t nev)
+{
+	booking_store_kv_put req = {ns, key, expected, value, rank, expires_at, now, nev, evs};
+
+	return st->kv->kv_put(version, st, &req);
+}
+
+typedef struct kv_copy {
+	char key[64];
+	char value[64];
+	int64_t version, rank, expires_at;
+} kv_copy;
+
+/* kv_get of (ns, key) at `now` into `out`; a miss leaves the record zeroed. */
+static int get_kv(kv_copy *out, const char *ns, const char *key, int64_t now)
+{
+	booking_store_kv_record rec;
+
+	memset(&rec, 0x5a, sizeof(rec));
+	memset(out, 0, sizeof(*out));
+	int rc = st->kv->kv_get(&rec, st, ns, key, now);
+	if (rc == 0) {
+		ck_assert_ptr_nonnull(rec.value);
+		snprintf(out->key, sizeof(out->key), "%s", key);
+		snprintf(out->value, sizeof(out->value), "%s", rec.value);
+		out->version = rec.version;
+		out->rank = rec.rank;
+		out->expires_at = rec.expires_at;
+		booking_free(rec.value);
+	} else {
+		ck_assert_ptr_null(rec.value);
+		ck_assert_int_eq(rec.version, 0);
+	}
+	return rc;
+}
+
+typedef struct kv_read {
+	kv_copy r[16];
+	size_t n;
+	size_t stop_after; /* 0: never */
+} kv_read;
+
+static int read_kv(const char *key, const booking_store_kv_record *rec, void *p)
+{
+	kv_read *l = p;
+	if (l->n < 16) {
+		kv_copy *c = &l->r[l->n];
+		snprintf(c->key, sizeof(c->key), "%s", key);
+		snprintf(c->value, sizeof(c->value), "%s", rec->value);
+		c->version = rec->version;
+		c->rank = rec->rank;
+		c->expires_at = rec->expires_at;
+	}
+	l->n++;
+	return l->stop_after && l->n >= l->stop_after ? 7 : 0;
+}
+
+static void list_kv(kv_read *l, const char *ns, int64_t now, size_t max)
+{
+	memset(l, 0, sizeof(*l));
+	ck_assert_ok(st->kv->kv_list(st, ns, now, max, read_kv, l));
+	ck_assert_uint_le(l->n, 16);
+}
+
+START_TEST(kv_put_compares_the_version_and_writes_the_value_rank_and_expiry)
+{
+	int64_t v = -1;
+	kv_copy r;
+
+	ck_assert_code(get_kv(&r, "wait", "k1", FX_T0), "NOT_FOUND");
+	ck_assert_ok(put_kv(&v, "wait", "k1", 0, "one", 5, FX_T0 + FX_HOUR, FX_T0, NULL, 0));
+	ck_assert_int_eq(v, 1);
+	ck_assert_ok(get_kv(&r, "wait", "k1", FX_T0));
+	ck_assert_str_eq(r.value, "one");
+	ck_assert_int_eq(r.version, 1);
+	ck_assert_int_eq(r.rank, 5);
+	ck_assert_int_eq(r.expires_at, FX_T0 + FX_HOUR);
+	/* a put resting on another version writes nothing and answers the live one */
+	v = -1;
+	ck_assert_code(put_kv(&v, "wait", "k1", 0, "zero", 1, 0, FX_T0, NULL, 0), "INVALID_STATE");
+	ck_assert_int_eq(v, 1);
+	v = -1;
+	ck_assert_code(put_kv(&v, "wait", "k1", 2, "two", 1, 0, FX_T0, NULL, 0), "INVALID_STATE");
+	ck_assert_int_eq(v, 1);
+	ck_assert_ok(get_kv(&r, "wait", "k1", FX_T0));
+	ck_assert_str_eq(r.value, "one");
+	ck_assert_int_eq(r.version, 1);
+	ck_assert_int_eq(r.rank, 5);
+	/* on the live version: version 2 with the new value, rank and expiry (0: never) */
+	ck_assert_ok(put_kv(&v, "wait", "k1", 1, "two", -3, 0, FX_T0, NULL, 0));
+	ck_assert_int_eq(v, 2);
+	ck_assert_ok(get_kv(&r, "wait", "k1", FX_T0 + 400 * FX_DAY));
+	ck_assert_str_eq(r.value, "two");
+	ck_assert_int_eq(r.version, 2);
+	ck_assert_int_eq(r.rank, -3);
+	ck_assert_int_eq(r.expires_at, 0);
+	/* an empty value is a value; version_out may be NULL */
+	ck_assert_ok(put_kv(NULL, "wait", "k1", 2, "", 0, 0, FX_T0, NULL, 0));
+	ck_assert_ok(get_kv(&r, "wait", "k1", FX_T0));
+	ck_assert_str_eq(r.value, "");
+	ck_assert_int_eq(r.version, 3);
+	/* the same key in another namespace is another record */
+	ck_assert_code(get_kv(&r, "rate", "k1", FX_T0), "NOT_FOUND");
+	ck_assert_ok(put_kv(&v, "rate", "k1", 0, "x", 0, 0, FX_T0, NULL, 0));
+	ck_assert_int_eq(v, 1);
+	ck_assert_ok(get_kv(&r, "wait", "k1", FX_T0));
+	ck_assert_int_eq(r.version, 3);
+}
+END_TEST
+
+START_TEST(kv_put_without_a_value_deletes_the_record)
+{
+	int64_t v = -1;
+	kv_copy r;
+	kv_read *l = malloc(sizeof(*l));
+
+	ck_assert_ok(put_kv(&v, "wait", "k", 0, "a", 1, 0, FX_T0, NULL, 0));
+	ck_assert_ok(put_kv(&v, "wait", "k", 1, "b", 1, 0, FX_T0, NULL, 0));
+	ck_assert_int_eq(v, 2);
+	/* a delete resting on a stale version writes nothing */
+	v = -1;
+	ck_assert_code(put_kv(&v, "wait", "k", 1, NULL, 0, 0, FX_T0, NULL, 0), "INVALID_STATE");
+	ck_assert_int_eq(v, 2);
+	ck_assert_ok(get_kv(&r, "wait", "k", FX_T0));
+	ck_assert_str_eq(r.value, "b");
+	/* on the live version: gone, version 0 */
+	v = -1;
+	ck_assert_ok(put_kv(&v, "wait", "k", 2, NULL, 0, 0, FX_T0, NULL, 0));
+	ck_assert_int_eq(v, 0);
+	ck_assert_code(get_kv(&r, "wait", "k", FX_T0), "NOT_FOUND");
+	list_kv(l, "wait", FX_T0, 10);
+	ck_assert_uint_eq(l->n, 0);
+	/* absent: only a put expecting none writes it again, as version 1 */
+	v = -1;
+	ck_assert_code(put_kv(&v, "wait", "k", 2, "c", 0, 0, FX_T0, NULL, 0), "INVALID_STATE");
+	ck_assert_int_eq(v, 0);
+	ck_assert_ok(put_kv(&v, "wait", "k", 0, "c", 0, 0, FX_T0, NULL, 0));
+	ck_assert_int_eq(v, 1);
+	list_kv(l, "wait", FX_T0, 10);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->r[0].key, "k");
+	ck_assert_str_eq(l->r[0].value, "c");
+	ck_assert_int_eq(l->r[0].version, 1);
+	free(l);
+}
+END_TEST
+
+START_TEST(kv_records_that_expired_are_absent_and_a_new_record_takes_their_place)
+{
+	int64_t v = -1, at = FX_T0 + FX_MINUTE;
+	kv_copy r;
+	kv_read *l = malloc(sizeof(*l));
+
+	ck_assert_ok(put_kv(&v, "wait", "k", 0, "old", 1, at, FX_T0, NULL, 0));
+	ck_assert_ok(put_kv(&v, "wait", "keep", 0, "kept", 2, 0, FX_T0, NULL, 0));
+	ck_assert_ok(get_kv(&r, "wait", "k", at - 1));
+	ck_assert_str_eq(r.value, "old");
+	list_kv(l, "wait", at - 1, 10);
+	ck_assert_uint_eq(l->n, 2);
+	/* at its expiry it is gone for get and list */
+	ck_assert_code(get_kv(&r, "wait", "k", at), "NOT_FOUND");
+	list_kv(l, "wait", at, 10);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->r[0].key, "keep");
+	/* a put resting on the expired version is refused (live version 0), one expecting none writes version 1 */
+	v = -1;
+	ck_assert_code(put_kv(&v, "wait", "k", 1, "late", 1, 0, at, NULL, 0), "INVALID_STATE");
+	ck_assert_int_eq(v, 0);
+	ck_assert_ok(put_kv(&v, "wait", "k", 0, "new", 3, 0, at, NULL, 0));
+	ck_assert_int_eq(v, 1);
+	ck_assert_ok(get_kv(&r, "wait", "k", at));
+	ck_assert_str_eq(r.value, "new");
+	ck_assert_int_eq(r.version, 1);
+	ck_assert_int_eq(r.rank, 3);
+	/* many records that expired (more than one put purges) never come back, in any namespace */
+	for (int i = 0; i < 150; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "gone-%d", i);
+		ck_assert_ok(put_kv(NULL, i % 2 ? "wait" : "rate", key, 0, "x", i, at + 1, at, NULL, 0));
+	}
+	for (int i = 0; i < 10; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "later-%d", i);
+		ck_assert_ok(put_kv(NULL, "other", key, 0, "y", 0, 0, at + 1, NULL, 0));
+	}
+	list_kv(l, "wait", at + 1, 100);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_str_eq(l->r[0].key, "keep");
+	ck_assert_str_eq(l->r[1].key, "k");
+	list_kv(l, "rate", at + 1, 100);
+	ck_assert_uint_eq(l->n, 0);
+	ck_assert_code(get_kv(&r, "rate", "gone-0", at + 1), "NOT_FOUND");
+	ck_assert_ok(put_kv(&v, "rate", "gone-0", 0, "again", 0, 0, at + 1, NULL, 0));
+	ck_assert_int_eq(v, 1);
+	free(l);
+}
+END_TEST
+
+START_TEST(kv_list_orders_by_rank_then_key_up_to_max_in_one_namespace)
+{
+	static const struct {
+		const char *key;
+		int64_t rank;
+	} recs[] = {{"k2", 5}, {"k1", 5}, {"k0", 9}, {"k3", -1}, {"k10", 5}};
+	static const char *const order[] = {"k3", "k1", "k10", "k2", "k0"};
+	kv_read *l = malloc(sizeof(*l));
+
+	for (size_t i = 0; i < 5; i++) {
+		char value[16];
+		snprintf(value, sizeof(value), "v-%s", recs[i].key);
+		ck_assert_ok(put_kv(NULL, "wait", recs[i].key, 0, value, recs[i].rank, FX_T0 + FX_HOUR, FX_T0, NULL, 0));
+	}
+	ck_assert_ok(put_kv(NULL, "wait", "k1", 1, "v-k1", 5, FX_T0 + FX_HOUR, FX_T0, NULL, 0)); /* version 2 */
+	ck_assert_ok(put_kv(NULL, "other", "a", 0, "v-a", 0, 0, FX_T0, NULL, 0));
+	ck_assert_ok(put_kv(NULL, "waiting", "k", 0, "v-k", 0, 0, FX_T0, NULL, 0));
+	list_kv(l, "wait", FX_T0, 10);
+	ck_assert_uint_eq(l->n, 5);
+	for (size_t i = 0; i < 5; i++) {
+		char value[16];
+		snprintf(value, sizeof(value), "v-%s", order[i]);
+		ck_assert_str_eq(l->r[i].key, order[i]);
+		ck_assert_str_eq(l->r[i].value, value);
+		ck_assert_int_eq(l->r[i].version, strcmp(order[i], "k1") == 0 ? 2 : 1);
+		ck_assert_int_eq(l->r[i].expires_at, FX_T0 + FX_HOUR);
+	}
+	ck_assert_int_eq(l->r[0].rank, -1);
+	ck_assert_int_eq(l->r[4].rank, 9);
+	/* at most max */
+	list_kv(l, "wait", FX_T0, 2);
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_str_eq(l->r[0].key, "k3");
+	ck_assert_str_eq(l->r[1].key, "k1");
+	/* namespaces do not mix */
+	list_kv(l, "other", FX_T0, 10);
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_str_eq(l->r[0].key, "a");
+	list_kv(l, "none", FX_T0, 10);
+	ck_assert_uint_eq(l->n, 0);
+	/* a non-zero return of the callback stops the list and is returned */
+	memset(l, 0, sizeof(*l));
+	l->stop_after = 1;
+	ck_assert_int_eq(st->kv->kv_list(st, "wait", FX_T0, 10, read_kv, l), 7);
+	ck_assert_uint_eq(l->n, 1);
+	free(l);
+}
+END_TEST
+
+START_TEST(kv_put_appends_its_events_with_the_write_and_none_when_it_is_refused)
+{
+	booking_event_record ev[2], late;
+	char agg[BOOKING_ID_SIZE];
+	events_read *e = malloc(sizeof(*e));
+	int64_t v = -1;
+	bk b;
+
+	seed();
+	hold_ok(&b, "alice", "A1", FX_T0);
+	size_t events = event_count();
+	new_id(agg);
+	make_event(&ev[0], "waitlist.joined", "waitlist", agg, FX_T0);
+	make_event(&ev[1], "waitlist.offered", "waitlist", agg, FX_T0);
+	ck_assert_ok(put_kv(&v, "wait", "k", 0, "a", 0, 0, FX_T0, ev, 2));
+	all_events(e);
+	ck_assert_uint_eq(e->n, events + 2);
+	ck_assert_str_eq(e->e[events].id, ev[0].id);
+	ck_assert_str_eq(e->e[events].type, "waitlist.joined");
+	ck_assert_str_eq(e->e[events].aggregate_id, agg);
+	ck_assert_int_eq(e->e[events].sequence, 1);
+	ck_assert_str_eq(e->e[events + 1].id, ev[1].id);
+	ck_assert_int_eq(e->e[events + 1].sequence, 2);
+	ck_assert_int_gt(e->e[events + 1].position, e->e[events].position);
+	memset(e, 0, sizeof(*e));
+	ck_assert_ok(st->outbox->outbox_unpublished(st, 100, read_event, e));
+	ck_assert_uint_eq(e->n, events + 2);
+	ck_assert_str_eq(e->e[events + 1].id, ev[1].id);
+	ck_assert(!e->e[events + 1].published);
+	/* a put whose compare fails appends nothing */
+	make_event(&late, "waitlist.left", "waitlist", agg, FX_T0);
+	ck_assert_code(put_kv(&v, "wait", "k", 0, "b", 0, 0, FX_T0, &late, 1), "INVALID_STATE");
+	ck_assert_uint_eq(event_count(), events + 2);
+	ck_assert_code(put_kv(&v, "wait", "k", 5, NULL, 0, 0, FX_T0, &late, 1), "INVALID_STATE");
+	ck_assert_uint_eq(event_count(), events + 2);
+	/* a delete carries its events too */
+	ck_assert_ok(put_kv(&v, "wait", "k", 1, NULL, 0, 0, FX_T0, &late, 1));
+	all_events(e);
+	ck_assert_uint_eq(e->n, events + 3);
+	ck_assert_str_eq(e->e[events + 2].id, late.id);
+	ck_assert_int_eq(e->e[events + 2].sequence, 3);
+	free(e);
+}
+END_TEST
+
+#define KV_RACERS 8
+#define KV_ROUNDS 25
+
+typedef struct kv_racer {
+	pthread_barrier_t *barrier;
+	char agg[BOOKING_ID_SIZE];
+	int done, refused, rc;
+} kv_racer;
+
+/* Increment the counter KV_ROUNDS times by get and put, again on each refusal; one event per increment. */
+static void *race_kv(void *p)
+{
+	kv_racer *h = p;
+
+	pthread_barrier_wait(h->barrier);
+	while (h->done < KV_ROUNDS && h->rc == 0) {
+		booking_store_kv_record rec = {NULL, 0, 0, 0};
+		booking_event_record ev;
+		char next[24];
+		int rc = st->kv->kv_get(&rec, st, "race", "counter", FX_T0);
+
+		if (rc < 0 && rc != BOOKING_ENOTFOUND) {
+			h->rc = rc;
+			break;
+		}
+		snprintf(next, sizeof(next), "%ld", (rc == 0 ? strtol(rec.value, NULL, 10) : 0) + 1);
+		booking_free(rec.value);
+		make_event(&ev, "counter.incremented", "counter", h->agg, FX_T0);
+		rc = put_kv(NULL, "race", "counter", rec.version, next, 0, 0, FX_T0, &ev, 1);
+		if (rc == 0)
+			h->done++;
+		else if (rc == BOOKING_EINVALID_STATE)
+			h->refused++;
+		else
+			h->rc = rc;
+	}
+	return NULL;
+}
+
+START_TEST(concurrent_kv_increments_by_compare_and_set_lose_no_update)
+{
+	pthread_barrier_t barrier;
+	pthread_t t[KV_RACERS];
+	kv_racer h[KV_RACERS];
+	kv_copy r;
+	char want[24];
+
+	pthread_barrier_init(&barrier, NULL, KV_RACERS);
+	for (int i = 0; i < KV_RACERS; i++) {
+		h[i] = (kv_racer){&barrier, "", 0, 0, 0};
+		new_id(h[i].agg);
+		pthread_create(&t[i], NULL, race_kv, &h[i]);
+	}
+	for (int i = 0; i < KV_RACERS; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(h[i].rc == 0, "racer %d: %s", i, booking_error_name(h[i].rc));
+		ck_assert_int_eq(h[i].done, KV_ROUNDS);
+	}
+	pthread_barrier_destroy(&barrier);
+	ck_assert_ok(get_kv(&r, "race", "counter", FX_T0));
+	snprintf(want, sizeof(want), "%d", KV_RACERS * KV_ROUNDS);
+	ck_assert_str_eq(r.value, want);
+	ck_assert_int_eq(r.version, KV_RACERS * KV_ROUNDS);
+	ck_assert_uint_eq(event_count(), KV_RACERS * KV_ROUNDS); /* the refused puts appended nothing */
 }
 END_TEST
 
@@ -3543,20 +4070,22 @@ END_TEST
 
 /*
  * The versions of the catalog and ledger groups the store under test
- * declares, read from a store opened (on a fresh URL) and closed again
+ * declares, and whether it has the kv group (store version 7), read from a store opened (on a fresh URL) and closed again
  * while the suite is made. A store that does not open is taken to have
  * every version: its cases then fail in their setup, as all the others do.
  */
-static void store_versions(unsigned int *catalog, unsigned int *ledger)
+static void store_versions(unsigned int *catalog, unsigned int *ledger, bool *kv)
 {
 	char u[512], f[512];
 	booking_store *probe = NULL;
 
 	*catalog = *ledger = UINT_MAX;
+	*kv = true;
 	fx_fresh_url(u, sizeof(u), fx_store_url(), f, sizeof(f));
 	if (booking_store_open(&probe, u, NULL) == 0 && probe) {
 		*catalog = probe->catalog ? probe->catalog->version : 0;
 		*ledger = probe->ledger ? probe->ledger->version : 0;
+		*kv = probe->version >= 7 && probe->kv;
 		probe->free(probe);
 	}
 	fx_remove_db(f);
@@ -3654,14 +4183,35 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_LEDGER, 2, 3,
 		 &the_user_seats_guard_holds_while_the_user_has_at_most_value_taken_seats_before_the_change},
 		{BOOKING_CONFORMANCE_RACES, 2, 3, &concurrent_holds_of_one_user_under_a_seat_limit_let_exactly_the_limit_win},
+		/* ledger version 4: the live-hold limit */
+		{BOOKING_CONFORMANCE_LEDGER, 2, 4, &a_hold_over_the_users_live_hold_limit_is_limit_reached_and_writes_nothing},
+		{BOOKING_CONFORMANCE_LEDGER, 2, 4,
+		 &the_user_holds_guard_holds_while_the_user_has_at_most_value_live_holds_before_the_change},
+		{BOOKING_CONFORMANCE_RACES, 2, 4, &concurrent_holds_of_one_user_under_a_live_hold_limit_let_exactly_the_limit_win},
+	};
+	/* the kv group (store version 7, optional): on a store that has it */
+	static const struct {
+		unsigned int group;
+		const TTest *const *test;
+	} kv_cases[] = {
+		{BOOKING_CONFORMANCE_LEDGER, &kv_put_compares_the_version_and_writes_the_value_rank_and_expiry},
+		{BOOKING_CONFORMANCE_LEDGER, &kv_put_without_a_value_deletes_the_record},
+		{BOOKING_CONFORMANCE_LEDGER, &kv_records_that_expired_are_absent_and_a_new_record_takes_their_place},
+		{BOOKING_CONFORMANCE_LEDGER, &kv_list_orders_by_rank_then_key_up_to_max_in_one_namespace},
+		{BOOKING_CONFORMANCE_OUTBOX, &kv_put_appends_its_events_with_the_write_and_none_when_it_is_refused},
+		{BOOKING_CONFORMANCE_RACES, &concurrent_kv_increments_by_compare_and_set_lose_no_update},
 	};
 	unsigned int catalog = 0, ledger = 0;
+	bool kv = false;
 
-	if (groups & (BOOKING_CONFORMANCE_CATALOG | BOOKING_CONFORMANCE_LEDGER | BOOKING_CONFORMANCE_RACES))
-		store_versions(&catalog, &ledger);
+	if (groups & (BOOKING_CONFORMANCE_CATALOG | BOOKING_CONFORMANCE_LEDGER | BOOKING_CONFORMANCE_OUTBOX |
+	              BOOKING_CONFORMANCE_RACES))
+		store_versions(&catalog, &ledger, &kv);
 	for (size_t i = 0; i < sizeof(v2) / sizeof(v2[0]); i++)
 		if (catalog >= v2[i].catalog && ledger >= v2[i].ledger)
 			fx_add_case(s, groups, v2[i].group, *v2[i].test, setup, teardown, 30);
+	for (size_t i = 0; kv && i < sizeof(kv_cases) / sizeof(kv_cases[0]); i++)
+		fx_add_case(s, groups, kv_cases[i].group, *kv_cases[i].test, setup, teardown, 30);
 }
 
 #ifndef FX_NO_MAIN

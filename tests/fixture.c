@@ -355,6 +355,22 @@ static int w_clock_now(int64_t *now_ms_out, booking_store *st)
 	return INNER(st)->clock_now(now_ms_out, INNER(st));
 }
 
+static int w_kv_get(booking_store_kv_record *out, booking_store *st, const char *ns, const char *key, int64_t now)
+{
+	return INNER(st)->kv->kv_get(out, INNER(st), ns, key, now);
+}
+
+static int w_kv_put(int64_t *version_out, booking_store *st, const booking_store_kv_put *req)
+{
+	BEFORE(st, "kv_put");
+	return INNER(st)->kv->kv_put(version_out, INNER(st), req);
+}
+
+static int w_kv_list(booking_store *st, const char *ns, int64_t now, size_t max, booking_store_kv_cb cb, void *p)
+{
+	return INNER(st)->kv->kv_list(INNER(st), ns, now, max, cb, p);
+}
+
 static const booking_store_catalog w_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION, /* the inner store's, set by fx_store_wrap_new */
 	.movie_insert = w_movie_insert,
@@ -409,6 +425,14 @@ static const booking_store_users w_users = {
 	.token_is_revoked = w_token_is_revoked,
 };
 
+/* The kv group (store version 7): plain forwards, present when the inner store has the group. */
+static const booking_store_kv w_kv = {
+	.version = BOOKING_STORE_KV_VERSION,
+	.kv_get = w_kv_get,
+	.kv_put = w_kv_put,
+	.kv_list = w_kv_list,
+};
+
 fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 {
 	fx_store_wrap *w = calloc(1, sizeof(*w));
@@ -416,7 +440,7 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 
 	ck_assert_ptr_nonnull(w);
 	w->inner = inner;
-	p->version = BOOKING_STORE_VERSION;
+	p->version = inner->version; /* 6 or 7: the wrapper has the groups its inner store has */
 	p->free = w_free;
 	p->migrate = w_migrate;
 	p->clock_now = inner->clock_now ? w_clock_now : NULL;
@@ -429,6 +453,7 @@ fx_store_wrap *fx_store_wrap_new(booking_store *inner)
 	p->ledger = &w->ledger;
 	p->outbox = &w_outbox;
 	p->users = inner->users ? &w_users : NULL;
+	p->kv = inner->version >= 7 && inner->kv ? &w_kv : NULL;
 	ck_assert_ok(booking_store_validate(p));
 	return w;
 }

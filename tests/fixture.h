@@ -45,7 +45,7 @@ typedef struct fx_store_wrap fx_store_wrap;
 struct fx_store_wrap {
 	booking_store parent;
 	booking_store *inner;
-	/* called before the write members hold and apply; may be NULL */
+	/* called before the write members hold, apply and kv_put; may be NULL */
 	void (*before)(fx_store_wrap *w, const char *member);
 	/* replaces the forwarding scan when set */
 	int (*scan)(fx_store_wrap *w, const booking_store_scan_cbs *cbs, void *payload);

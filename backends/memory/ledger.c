@@ -85,6 +85,17 @@ static size_t user_taken(mem_store *st, const char *user_id, const char *showtim
 	return n;
 }
 
+/* Ledger version 4: how many reservations of `user_id` are in `status` with expires_at > `now`, in every showtime. */
+static size_t user_live(mem_store *st, const char *user_id, booking_reservation_status status, int64_t now)
+{
+	size_t n = 0;
+	for (size_t i = 0; user_id && i < st->bookings.len; i++) {
+		const booking_reservation *b = st->bookings.items[i];
+		n += b->status == status && b->expires_at > now && strcmp(b->user_id, user_id) == 0;
+	}
+	return n;
+}
+
 static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, const booking_store_hold *req)
 {
 	mem_store *st = mem_impl(base);
@@ -122,6 +133,9 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	if (rc == 0 && req->user_seat_limit &&
 	    user_taken(st, b->user_id, b->showtime_id, req->now) + b->seat_count > req->user_seat_limit)
 		rc = booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat limit is reached");
+	if (rc == 0 && req->user_hold_limit &&
+	    user_live(st, b->user_id, req->live_status, req->now) + 1 > req->user_hold_limit)
+		rc = booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's hold limit is reached");
 	if (taken_count)
 		*taken_count = ntaken;
 	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
@@ -309,6 +323,8 @@ static int check_guards(mem_store *st, const booking_store_change *c, size_t *fa
 		} else if (g->kind == BOOKING_GUARD_USER_SEATS) {
 			holds = g->id && g->key && g->value >= 0 &&
 			        user_taken(st, g->id, g->key, c->now) <= (uint64_t)g->value;
+		} else if (g->kind == BOOKING_GUARD_USER_HOLDS) {
+			holds = g->id && g->value >= 0 && user_live(st, g->id, c->live_status, c->now) <= (uint64_t)g->value;
 		} else if (g->kind == BOOKING_GUARD_SEATS_OWNED) {
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
@@ -562,7 +578,7 @@ static int payment_attempts(booking_store_payment_attempts *out, booking_store *
 }
 
 const booking_store_ledger mem_store_ledger = {
-	.version = 3,
+	.version = BOOKING_STORE_LEDGER_VERSION,
 	.hold = hold,
 	.reservation_get = reservation_get,
 	.reservation_list_by_user = reservation_list_by_user,

@@ -3,12 +3,13 @@
  * hash table behind one mutex. Time comes from the injected clock, so a
  * test moves a TTL forward without sleeping. Expired entries are swept
  * out now and then (amortised O(1) per call) so they do not accumulate.
+ * Registers (version 2) are entries of a map of their own: key → value.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
 
-/* One held key, its key and owner in the same block (mem_pack); the index borrows the key. */
+/* A held key, or a register (its value as owner): key and owner in one block (mem_pack), the index borrows the key. */
 typedef struct lk_entry {
 	int64_t expires_at;
 	char *key;
@@ -20,6 +21,7 @@ typedef struct mem_locks {
 	pthread_mutex_t mu;
 	const booking_clock *clock;
 	booking__strmap keys; /* lk_entry by key */
+	booking__strmap regs; /* lk_entry by register key: apart from the locks */
 	size_t ops_since_sweep;
 } mem_locks;
 
@@ -31,9 +33,10 @@ static bool expired(const void *entry, const void *now)
 /* Sweep out the expired entries once the calls since the last sweep outnumber the entries: amortised O(1). */
 static void maybe_sweep(mem_locks *lm, int64_t now)
 {
-	if (++lm->ops_since_sweep < 64 || lm->ops_since_sweep < lm->keys.count)
+	if (++lm->ops_since_sweep < 64 || lm->ops_since_sweep < lm->keys.count + lm->regs.count)
 		return;
 	booking__strmap_sweep(&lm->keys, expired, &now);
+	booking__strmap_sweep(&lm->regs, expired, &now);
 	lm->ops_since_sweep = 0;
 }
 
@@ -153,12 +156,48 @@ static int lk_extend(booking_lock_manager *base, const char *const *keys, size_t
 	return rc;
 }
 
+static int lk_register_swap(char **current_out, booking_lock_manager *base, const char *key, const char *expected,
+                            const char *value, int64_t ttl_ms)
+{
+	mem_locks *lm = (mem_locks *)base;
+	if (current_out)
+		*current_out = NULL;
+	if (!key || !*key || strlen(key) > 255 || !value || strlen(value) > 64 || ttl_ms <= 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "lock manager: a register needs a key of 1..255 bytes, "
+		                                                    "a value of at most 64 and a ttl > 0");
+	int64_t now = lm->clock->now_ms(lm->clock);
+	lk_entry *fresh = entry_new(key, value, now + ttl_ms);
+	if (!fresh)
+		return booking_error_oom();
+	int rc = 0;
+	uint64_t h = booking__strmap_hash(key, NULL);
+	pthread_mutex_lock(&lm->mu);
+	maybe_sweep(lm, now);
+	lk_entry *e = booking__strmap_get_hashed(&lm->regs, h, key, NULL);
+	const char *cur = e && e->expires_at > now ? e->owner : NULL;
+	if (cur ? !expected || strcmp(cur, expected) != 0 : expected != NULL) {
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "register %s does not have the value expected", key);
+		if (current_out && cur && !(*current_out = booking_strdup(cur)))
+			rc = booking_error_oom();
+	} else if (booking__strmap_reserve(&lm->regs, 1) < 0) {
+		rc = booking_error_oom();
+	} else {
+		booking_free(booking__strmap_remove(&lm->regs, h, key, NULL)); /* its old value, if any */
+		booking__strmap_put_hashed(&lm->regs, h, fresh->key, fresh);
+		fresh = NULL;
+	}
+	pthread_mutex_unlock(&lm->mu);
+	booking_free(fresh);
+	return rc;
+}
+
 static void lk_free(booking_lock_manager *base)
 {
 	mem_locks *lm = (mem_locks *)base;
 	if (!lm)
 		return;
 	booking__strmap_free_all(&lm->keys);
+	booking__strmap_free_all(&lm->regs);
 	pthread_mutex_destroy(&lm->mu);
 	booking_free(lm);
 }
@@ -178,6 +217,7 @@ int booking__memory_lock_manager_new(booking_lock_manager **out, const booking_c
 	lm->parent.acquire_all = lk_acquire_all;
 	lm->parent.release_all = lk_release_all;
 	lm->parent.extend = lk_extend;
+	lm->parent.register_swap = lk_register_swap;
 	*out = &lm->parent;
 	return 0;
 }

@@ -11,7 +11,8 @@
  *
  * Rows are kept in the layout the public booking_*_free() expect, so a
  * row is made, handed out and freed by <booking/sys/records.h> and those
- * functions. Records are never deleted and the immutable parts of a
+ * functions. Records are never deleted (but kv records, which reads copy
+ * whole under the mutex) and the immutable parts of a
  * record (ids, strings, catalog entries) never change once stored; a
  * reservation's seat list is replaced (a change of seats) but the old one
  * is kept until the store is freed (`retired`). So list members copy plain
@@ -127,6 +128,9 @@ typedef struct mem_store {
 	/* ledger version 2 */
 	table hold_keys;  /* mem_idem of holds, one block each (items only: idem indexes them) */
 	table retired;    /* replaced seat arrays of reservations (items only), freed with the store */
+	/* kv records (store version 7) */
+	map kv;           /* mem_kv by ns "\n" key, owned; the one map whose rows are replaced and deleted */
+	size_t kv_sweep;  /* the slot where the next put's purge of expired records starts */
 } mem_store;
 
 /* --- inline helpers --------------------------------------------------- */
@@ -211,11 +215,12 @@ int mem_ev_batch_prepare(mem_store *st, const booking_event_record *recs, size_t
 /** Append the `n` events prepared last (sequence and position assigned); cannot fail. */
 void mem_ev_batch_commit(mem_store *st, size_t n);
 
-/* --- the groups, one file each (catalog.c, ledger.c, outbox.c, users.c) -- */
+/* --- the groups, one file each (catalog.c, ledger.c, outbox.c, users.c with kv) -- */
 
 extern const booking_store_catalog mem_store_catalog;
 extern const booking_store_ledger mem_store_ledger;
 extern const booking_store_outbox mem_store_outbox;
 extern const booking_store_users mem_store_users;
+extern const booking_store_kv mem_store_kv;
 
 #endif

@@ -169,6 +169,7 @@ static void st_free(booking_store *base)
 	map_clear(&st->aggs);
 	map_clear(&st->users_by_email);
 	booking__strmap_free_all(&st->revoked);
+	booking__strmap_free_all(&st->kv);
 	pthread_mutex_destroy(&st->mu);
 	booking_free(st);
 }
@@ -294,6 +295,7 @@ int booking__memory_store_new(booking_store **out)
 	b->ledger = &mem_store_ledger;
 	b->outbox = &mem_store_outbox;
 	b->users = &mem_store_users;
+	b->kv = &mem_store_kv;
 	b->scan = st_scan;
 	*out = b;
 	return 0;

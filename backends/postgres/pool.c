@@ -467,5 +467,5 @@ static int pgd_exec(void *conn, const char *sql)
 	return pg_exec_sql(conn, sql, NULL);
 }
 
-const sql_driver pg_sql_driver = {pgd_query,    pgd_next,    pgd_i64,     pgd_text, pgd_done,  pgd_write,
-                                  pgd_snapshot, pgd_acquire, pgd_release, pgd_exec, &pg_schema};
+const sql_driver pg_sql_driver = {pgd_query,    pgd_next,    pgd_i64,     pgd_text, pgd_done,   pgd_write,
+                                  pgd_snapshot, pgd_acquire, pgd_release, pgd_exec, &pg_schema, pg_kv_put};

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 8
+#define PG_SCHEMA_VERSION 10
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
@@ -38,6 +38,7 @@ typedef enum pg_query_id {
 	PGQ_OUTBOX_SEQUENCE,
 	PGQ_END_SESSION,
 	PGQ_CLOCK_NOW,
+	PGQ_KV_PUT,
 	PGQ_COUNT
 } pg_query_id;
 
@@ -129,5 +130,7 @@ extern const sql_schema pg_schema;
 
 int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req);
 int pg_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
+/* The driver's kv_put (sql/sql.h): booking_kv_put() (schema.c). */
+int pg_kv_put(sql_store *st, const booking_store_kv_put *req, bool *written, int64_t *live);
 
 #endif

@@ -1,12 +1,15 @@
 /*
- * PostgreSQL store — reservations: hold, read, cancel/expire, due holds.
+ * PostgreSQL store — reservations: hold, read, cancel/expire, due holds;
+ * and the kv group's put.
  *
  * A hold is one round trip: booking_hold() (schema.c) locks the claimable
  * requested seats in label order, claims them, inserts the reservation (its
  * labels as a text[] column) and its event, or explains why not having
  * written nothing. With a user seat limit (ledger version 3) it first
  * serialises on (user, showtime) and counts the user's taken seats
- * (schema version 8). No per-seat round trips.
+ * (schema version 8); with a live-hold limit (ledger version 4), on the
+ * user before that, and counts the user's live holds (schema version 10).
+ * No per-seat round trips.
  * SPDX-License-Identifier: MIT
  */
 #include "postgres_store.h"
@@ -17,8 +20,8 @@
 
 static const pg_query Q_HOLD = {PGQ_HOLD,
 	"SELECT rc, array_to_json(labels) FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
-	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::text[], $16::text[],"
-	" $17::text[], $18::text[], $19::bigint[], $20::text[], $21::text[], $22::text[])"};
+	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::smallint,"
+	" $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[], $22::text[], $23::text[], $24::text[])"};
 static const pg_query Q_BOOKING_EXISTS = {PGQ_BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = $1"};
 static const pg_query Q_APPLY = {PGQ_APPLY,
 	"SELECT booking_apply($1::smallint[], $2::text[], $3::bigint[], $4::text[], $5, $6::smallint, $7::smallint,"
@@ -28,7 +31,7 @@ static const pg_query Q_APPLY = {PGQ_APPLY,
 	" $40::text[], $41::smallint[], $42::smallint[], $43::text[], $44::boolean[], $45::smallint[], $46::text[],"
 	" $47::bigint[], $48::text[], $49, $50, $51, $52::smallint, $53::smallint, $54::text[], $55::bigint, $56,"
 	" $57::bigint, $58::bigint, $59::bigint, $60::bigint, $61, $62, $63, $64, $65::text[], $66::text[],"
-	" $67::text[], $68::text[], $69::bigint[], $70::text[], $71::text[], $72::text[])"};
+	" $67::text[], $68::text[], $69::bigint[], $70::text[], $71::text[], $72::text[], $73::smallint)"};
 
 /* The eight arrays of an event batch, in booking_append_events() order, as array literals into a[0..8). */
 static void events(char **a, const booking_event_record *evs, size_t n)
@@ -77,8 +80,9 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 
 	char *arr[9] = {NULL};
 	PGresult *r = NULL;
-	/* ledger version 3: the user's seat limit (0: none); one no count can pass is none */
+	/* ledger version 3 and 4: the user's seat and live-hold limits (0: none); one no count can pass is none */
 	const int64_t limit = req->user_seat_limit > (size_t)INT64_MAX ? 0 : (int64_t)req->user_seat_limit;
+	const int64_t holds = req->user_hold_limit > (size_t)INT64_MAX ? 0 : (int64_t)req->user_hold_limit;
 	events(arr, req->event, 1);
 	arr[8] = sql_array(b->seats, b->seat_count, 0, 0, sizeof b->seats[0]->label - 1, 's', true);
 	int rc = made(arr, 9);
@@ -86,9 +90,9 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		const sql_arg a[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
 		                     SQL_I(b->saga),         SQL_A(arr[8]),        SQL_I(b->total_amount), SQL_E(b->currency),
 		                     SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
-		                     SQL_I(req->now),        SQL_I(limit),         SQL_A(arr[0]),         SQL_A(arr[1]),
-		                     SQL_A(arr[2]),          SQL_A(arr[3]),        SQL_A(arr[4]),         SQL_A(arr[5]),
-		                     SQL_A(arr[6]),          SQL_A(arr[7])};
+		                     SQL_I(req->now),        SQL_I(limit),         SQL_I(holds),          SQL_I(req->live_status),
+		                     SQL_A(arr[0]),          SQL_A(arr[1]),        SQL_A(arr[2]),         SQL_A(arr[3]),
+		                     SQL_A(arr[4]),          SQL_A(arr[5]),        SQL_A(arr[6]),         SQL_A(arr[7])};
 		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking_handle */
 		rc = pg_run((pg_store *)base, &Q_HOLD, a, sizeof a / sizeof a[0], &r, &resolve);
 	}
@@ -114,7 +118,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 	if (code == BOOKING_ESHOWTIME_NOT_FOUND)
 		return booking_store_not_found(code);
 	if (code == BOOKING_ELIMIT_REACHED) /* the core words it (the limit it gave, the seats it asked) */
-		return booking_error_set(code, NULL, "the user's seat limit in the showtime is reached");
+		return booking_error_set(code, NULL, "the user's seat or live-hold limit is reached");
 	if (code != BOOKING_ESEAT_ALREADY_BOOKED && code != BOOKING_EVALIDATION)
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_hold answered %d", code);
 	/* the labels that refused the hold (taken, or unknown to the showtime): the core words the refusal */
@@ -130,7 +134,7 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 }
 
 /* ------------------------------------------------------------------------
- * Apply a change the core decided: booking_apply() (schema version 8).
+ * Apply a change the core decided: booking_apply() (schema version 10).
  * ------------------------------------------------------------------------ */
 
 static const pg_query Q_PAYMENT_EXISTS = {PGQ_PAYMENT_EXISTS, "SELECT 1 FROM payments WHERE id = $1"};
@@ -287,8 +291,10 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 			SQL_T(key ? key->reservation_id : NULL),
 			/* the events */
 			SQL_A(arr[A_EVENTS]), SQL_A(arr[A_EVENTS + 1]), SQL_A(arr[A_EVENTS + 2]), SQL_A(arr[A_EVENTS + 3]),
-			SQL_A(arr[A_EVENTS + 4]), SQL_A(arr[A_EVENTS + 5]), SQL_A(arr[A_EVENTS + 6]), SQL_A(arr[A_EVENTS + 7])};
-		_Static_assert(sizeof a / sizeof a[0] == 72, "booking_apply() takes 72 arguments");
+			SQL_A(arr[A_EVENTS + 4]), SQL_A(arr[A_EVENTS + 5]), SQL_A(arr[A_EVENTS + 6]), SQL_A(arr[A_EVENTS + 7]),
+			/* ledger version 4: the status USER_HOLDS counts */
+			SQL_I(change->live_status)};
+		_Static_assert(sizeof a / sizeof a[0] == 73, "booking_apply() takes 73 arguments");
 		/*
 		 * A lost reply: the change committed when a row it created is
 		 * there: the reservation it inserts, else its first event, else
@@ -316,4 +322,45 @@ int pg_apply(size_t *failed_guard_out, booking_store *base, const booking_store_
 	if (failed_guard_out)
 		*failed_guard_out = (size_t)failed - 1;
 	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "the change's guard %lld does not hold", (long long)failed - 1);
+}
+
+/* ------------------------------------------------------------------------
+ * The kv group's put: booking_kv_put() (schema version 9), one round trip.
+ * ------------------------------------------------------------------------ */
+
+static const pg_query Q_KV_PUT = {PGQ_KV_PUT,
+	"SELECT ok, live FROM booking_kv_put($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[], $10::text[],"
+	" $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[])"};
+
+int pg_kv_put(sql_store *base, const booking_store_kv_put *req, bool *written, int64_t *live)
+{
+	char *arr[8] = {NULL};
+	PGresult *r = NULL;
+	events(arr, req->events, req->event_count);
+	int rc = made(arr, 8);
+	if (rc == 0) {
+		const sql_arg a[] = {SQL_T(req->ns),   SQL_T(req->key),        SQL_I(req->expected_version),
+		                     SQL_T(req->value), SQL_I(req->rank),      SQL_I(req->expires_at),
+		                     SQL_I(req->now),  SQL_A(arr[0]),          SQL_A(arr[1]),
+		                     SQL_A(arr[2]),    SQL_A(arr[3]),          SQL_A(arr[4]),
+		                     SQL_A(arr[5]),    SQL_A(arr[6]),          SQL_A(arr[7])};
+		/* a lost reply: the put committed when its first event is there (without events it cannot be told) */
+		const sql_arg first[] = {SQL_T(req->event_count > 0 ? req->events[0].id : NULL)};
+		const pg_resolver resolve = {req->event_count > 0 ? &Q_EVENT_EXISTS : NULL, first, 1};
+		rc = pg_run((pg_store *)base, &Q_KV_PUT, a, sizeof a / sizeof a[0], &r, &resolve);
+	}
+	free_all(arr, 8);
+	if (rc == PG_COMMITTED) {
+		*written = true;
+		*live = req->value ? req->expected_version + 1 : 0;
+		return 0;
+	}
+	if (rc == 0 && PQntuples(r) == 1) {
+		*written = pg_i64(r, 0, 0) == 1;
+		*live = pg_i64(r, 0, 1);
+	} else if (rc == 0) {
+		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "postgresql: booking_kv_put() returned no row");
+	}
+	PQclear(r);
+	return rc;
 }

@@ -13,7 +13,8 @@
  * (version 1 lost the functions version 4 drops, versions 1 and 3 the
  * indexes version 5 drops, versions 1 and 2 the functions version 6
  * drops, version 4 the booking_apply() version 7 replaces, version 7 the
- * booking_apply() version 8 replaces), since every
+ * booking_apply() version 8 replaces, version 8 the booking_hold(),
+ * booking_guards() and booking_apply() version 10 replaces), since every
  * missing version is applied in the one transaction and no database is
  * ever seen between them.
  *
@@ -500,11 +501,13 @@ static const char *const SCHEMA_V7[] = {
  * checks any guard it takes the advisory locks of all its kind-5 guards,
  * in key order: advisory locks are always taken before seat rows, by a
  * hold and by a change, so they queue instead of deadlocking.
- * booking_apply() keeps version 7's signature and hands its guards w_now;
- * it is made here only (version 7 no longer makes it: see the top).
+ * booking_apply() kept version 7's signature and handed its guards w_now
+ * (version 7 no longer makes it: see the top).
  *
  * The signatures this version replaces are dropped: booking_hold's of
- * version 1, booking_guards' of version 7. Idempotent, like every version.
+ * version 1, booking_guards' of version 7. (Version 10 makes the three
+ * functions, with the live-hold limit; this version no longer does.)
+ * Idempotent, like every version.
  */
 #define PG_USER_SHOWTIME_LOCK(user, showtime) "hashtextextended(" user " || '/' || " showtime ", 0)"
 #define PG_USER_TAKEN_SQL(user, showtime, now)                                                                 \
@@ -515,16 +518,94 @@ static const char *const SCHEMA_V8[] = {
 	"DROP FUNCTION IF EXISTS booking_hold(text, text, text, smallint, smallint, text[], bigint, text, bigint, bigint,"
 	" bigint, bigint, bigint, text[], text[], text[], text[], bigint[], text[], text[], text[]);",
 	"DROP FUNCTION IF EXISTS booking_guards(smallint[], text[], bigint[], text[], text, text[]);",
+	NULL,
+};
+
+/*
+ * Version 9: the kv group (store version 7, sys/store.h): its table and
+ * indexes (sql/sql.h), and booking_kv_put(), a put in one round trip. It
+ * locks the record when there is one and compares its live version (0:
+ * absent or expired) with p_expected: unequal, ok is false and live that
+ * version, nothing written. Equal, it deletes the record (p_value NULL) or
+ * writes it; an absent record another put inserted meanwhile is not
+ * overwritten (the upsert compares again: ok false). Then it appends the
+ * events, under an advisory lock per aggregate (no row of theirs is
+ * locked here, and booking_append_events() numbers each aggregate's
+ * events), and purges a few expired records that no one has locked. It
+ * compares only what it is given. Idempotent.
+ */
+static const char *const SCHEMA_V9[] = {
+	SQL_SCHEMA_KV(SQL_PG),
+	"CREATE OR REPLACE FUNCTION booking_kv_put(p_ns text, p_key text, p_expected bigint, p_value text,"
+	" p_rank bigint, p_expires bigint, p_now bigint, e_id text[], e_type text[], e_agg_type text[], e_agg_id text[],"
+	" e_occurred bigint[], e_corr text[], e_tp text[], e_data text[], OUT ok boolean, OUT live bigint)"
+	" LANGUAGE plpgsql AS $f$"
+	" BEGIN"
+	"  SELECT " SQL_KV_VERSION("", "p_now") " INTO live FROM kv WHERE ns = p_ns AND key = p_key FOR UPDATE;"
+	"  live := coalesce(live, 0);"
+	"  ok := live = p_expected;"
+	"  IF ok AND p_value IS NULL THEN"
+	"   " SQL_KV_DELETE("p_ns", "p_key", "p_expected", "p_now") ";"
+	"   live := 0;"
+	"  ELSIF ok THEN"
+	"   " SQL_KV_SET("p_ns", "p_key", "p_expected", "p_value", "p_rank", "p_expires", "p_now") ";"
+	"   ok := FOUND;"
+	"   live := CASE WHEN ok THEN p_expected + 1 ELSE (SELECT " SQL_KV_VERSION("", "p_now")
+	"    FROM kv WHERE ns = p_ns AND key = p_key) END;"
+	"  END IF;"
+	"  IF NOT ok THEN RETURN; END IF;"
+	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT hashtextextended(a, 2) AS k FROM unnest(e_agg_id) AS a"
+	"   ORDER BY k) x;"
+	"  PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  " SQL_KV_PURGE(SQL_PG, "p_now") ";"
+	" END $f$;",
+	NULL,
+};
+
+/*
+ * Version 10: the live-hold limit (ledger version 4, sys/store.h).
+ *
+ * booking_hold() takes p_hold_limit, the hold's user_hold_limit (0:
+ * none), and p_live, the status that counts. With a limit it first takes
+ * pg_advisory_xact_lock on a key of the user, before the (user, showtime)
+ * key of version 8 and before any seat: the order is always user, then
+ * user and showtime, then rows. When the seats can be claimed (and the
+ * seat limit allows), it counts the user's reservations in p_live with
+ * expires_at > p_now, in every showtime (SQL_USER_HOLDS, on index
+ * bookings_user_status): that count + 1 over the limit answers -30
+ * (BOOKING_ELIMIT_REACHED), nothing written.
+ *
+ * booking_guards() takes p_live, and a guard g_kind 6 (USER_HOLDS: user
+ * g_id has at most g_value such reservations, counted with the change's
+ * now and p_live); it takes the user locks of its kind-6 guards, in key
+ * order, before the (user, showtime) locks of its kind-5 ones.
+ * booking_apply() takes w_live, the change's live_status, last.
+ *
+ * The three replace version 8's, whose signatures are dropped; version 8
+ * no longer makes them (every missing version runs in one transaction).
+ * Idempotent, like every version.
+ */
+#define PG_USER_LOCK(user) "hashtextextended(" user ", 1)"
+static const char *const SCHEMA_V10[] = {
+	SQL_SCHEMA_USER_HOLDS,
+	"DROP FUNCTION IF EXISTS booking_hold(text, text, text, smallint, smallint, text[], bigint, text, bigint, bigint,"
+	" bigint, bigint, bigint, bigint, text[], text[], text[], text[], bigint[], text[], text[], text[]);",
+	"DROP FUNCTION IF EXISTS booking_guards(smallint[], text[], bigint[], text[], text, text[], bigint);",
+	"DROP FUNCTION IF EXISTS booking_apply(smallint[], text[], bigint[], text[], text, smallint, smallint, bigint,"
+	" bigint, text[], bigint, text, smallint, smallint, bigint, text, smallint, text, text, bigint, bigint, text,"
+	" integer, text, text, text, smallint, bigint, text, text, text, text, bigint, bigint, bigint, text, text, text,"
+	" bigint, text[], smallint[], smallint[], text[], boolean[], smallint[], text[], bigint[], text[], text, text,"
+	" text, smallint, smallint, text[], bigint, text, bigint, bigint, bigint, bigint, text, text, text, text, text[],"
+	" text[], text[], text[], bigint[], text[], text[], text[]);",
 	"CREATE OR REPLACE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint,"
 	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
-	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint,"
+	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"
 	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
 	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql AS $f$"
 	" DECLARE locked text[]; taken bigint;"
 	" BEGIN"
-	"  IF p_limit > 0 THEN"
-	"   PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") ");"
-	"  END IF;"
+	"  IF p_hold_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_LOCK("p_user") "); END IF;"
+	"  IF p_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") "); END IF;"
 	"  SELECT coalesce(array_agg(x.label), '{}') INTO locked FROM ("
 	"   SELECT s.label FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = ANY (p_seats)"
 	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
@@ -534,6 +615,10 @@ static const char *const SCHEMA_V8[] = {
 	"   IF p_limit > 0 THEN"
 	"    " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"
 	"    IF taken + cardinality(p_seats) > p_limit THEN rc := -30; RETURN; END IF;"
+	"   END IF;"
+	"   IF p_hold_limit > 0 THEN"
+	"    " SQL_USER_HOLDS("p_user", "p_live", "p_now") " INTO taken;"
+	"    IF taken + 1 > p_hold_limit THEN rc := -30; RETURN; END IF;"
 	"   END IF;"
 	"   UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
 	"   WHERE showtime_id = p_showtime AND label = ANY (p_seats);"
@@ -556,11 +641,12 @@ static const char *const SCHEMA_V8[] = {
 	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
 	" END $f$;",
 	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
-	" p_showtime text, p_seats text[], p_now bigint) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" p_showtime text, p_seats text[], p_now bigint, p_live smallint) RETURNS integer LANGUAGE plpgsql AS $f$"
 	" DECLARE sb bookings%ROWTYPE; n bigint;"
 	" BEGIN"
-	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT " PG_USER_SHOWTIME_LOCK("g_id[i]", "g_key[i]")
-	"   AS k FROM generate_subscripts(g_kind, 1) AS i WHERE g_kind[i] = 5 ORDER BY k) x;"
+	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT g_kind[i] AS kind, CASE WHEN g_kind[i] = 6 THEN "
+	PG_USER_LOCK("g_id[i]") " ELSE " PG_USER_SHOWTIME_LOCK("g_id[i]", "g_key[i]") " END AS k"
+	"   FROM generate_subscripts(g_kind, 1) AS i WHERE g_kind[i] IN (5, 6) ORDER BY kind DESC, k) x;"
 	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
 	"   IF g_kind[i] = 1 THEN"
 	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
@@ -583,6 +669,9 @@ static const char *const SCHEMA_V8[] = {
 	"   ELSIF g_kind[i] = 5 THEN" /* locked above */
 	"    " PG_USER_TAKEN_SQL("g_id[i]", "g_key[i]", "p_now") " INTO n;"
 	"    IF n > g_value[i] THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 6 THEN" /* locked above */
+	"    " SQL_USER_HOLDS("g_id[i]", "p_live", "p_now") " INTO n;"
+	"    IF n > g_value[i] THEN RETURN i; END IF;"
 	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
 	"   END IF;"
 	"  END LOOP;"
@@ -604,10 +693,10 @@ static const char *const SCHEMA_V8[] = {
 	" r_currency text, r_created bigint, r_expires bigint, r_updated bigint, r_version bigint,"
 	" k_user text, k_key text, k_hash text, k_reservation text,"
 	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
-	" e_tp text[], e_data text[]) RETURNS integer LANGUAGE plpgsql AS $f$"
+	" e_tp text[], e_data text[], w_live smallint) RETURNS integer LANGUAGE plpgsql AS $f$"
 	" DECLARE sb bookings%ROWTYPE; bad bigint; writes text[] := coalesce(w_label, '{}');"
 	" BEGIN"
-	"  bad := booking_guards(g_kind, g_id, g_value, g_key, w_showtime, writes, w_now);"
+	"  bad := booking_guards(g_kind, g_id, g_value, g_key, w_showtime, writes, w_now, w_live);"
 	"  IF bad > 0 THEN RETURN bad; END IF;"
 	"  IF cardinality(writes) > 0 THEN"
 	"   bad := booking_seats_check(w_showtime, w_now, s_booking, writes, w_expect, w_expect_status, w_expect_holder);"
@@ -665,7 +754,7 @@ static const char *const SCHEMA_V8[] = {
 
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
-	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8,
+	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10,
 };
 
 /*

@@ -168,8 +168,8 @@ static int pg_clock_now(int64_t *now_ms_out, booking_store *base)
 	return 0;
 }
 
-/* catalog version 2 (the box office): schema version 7; ledger version 3 (per-buyer limits): schema version 8 */
-static const booking_store_ledger pg_store_ledger = SQL_LEDGER(3, pg_hold, pg_apply);
+/* catalog version 2 (the box office): schema version 7; ledger version 4 (the live-hold limit): schema version 10 */
+static const booking_store_ledger pg_store_ledger = SQL_LEDGER(BOOKING_STORE_LEDGER_VERSION, pg_hold, pg_apply);
 
 int booking__pg_store_new(booking_store **out, const char *url)
 {

@@ -5,6 +5,10 @@
  * extend someone else's keys.
  *
  * A held key is a hash {owner, until} with a PEXPIRE of the TTL (ms).
+ * A register (version 2) is a string "<until>|<value>" under
+ * "booking:reg:{<key>}", set with SET PX: a namespace no lock key maps
+ * into (those are "booking:{...").
+ *
  * Every key reaches the scripts through KEYS, never built inside them. On a
  * cluster a multi-key script needs its keys in one slot, so a key
  * "<kind>:<scope>:<rest>" (the core's "seat:<showtime>:<label>") is stored
@@ -57,11 +61,27 @@ static const char release_src[] =
 	"end\n"
 	"return n\n";
 
+/*
+ * register_swap: GET, compare, SET PX. ARGV: '1' when a value is expected (else the register must be absent),
+ * the expected value, the new value, ttl_ms, now and until (as take_src). Returns 1 when set; else the current
+ * value, or 0 when there is none.
+ */
+static const char swap_src[] =
+	"local cur = redis.call('GET', KEYS[1])\n"
+	"if cur then\n"
+	"  local bar = string.find(cur, '|', 1, true)\n"
+	"  if ARGV[5] ~= '' and tonumber(string.sub(cur, 1, bar - 1)) <= tonumber(ARGV[5]) then cur = false\n"
+	"  else cur = string.sub(cur, bar + 1) end\n"
+	"end\n"
+	"if (ARGV[1] == '1' and cur ~= ARGV[2]) or (ARGV[1] ~= '1' and cur) then return cur or 0 end\n"
+	"redis.call('SET', KEYS[1], ARGV[6] .. '|' .. ARGV[3], 'PX', ARGV[4])\n"
+	"return 1\n";
+
 typedef struct rd_locks {
 	booking_lock_manager parent;
 	rd_client *client;
 	const booking_clock *clock; /* NULL: Redis decides expiry */
-	rd_script take, release;
+	rd_script take, release, swap;
 } rd_locks;
 
 static const char who[] = "redis lock manager";
@@ -93,6 +113,19 @@ static char **map_keys(const char *const *keys, size_t n)
 
 enum { RL_ACQUIRE, RL_EXTEND, RL_RELEASE };
 
+/* The scripts' ttl, now and until: now "" (Redis decides) and until "0" without an injected clock. */
+static void time_args(const rd_locks *lm, int64_t ttl_ms, char out[3][24])
+{
+	snprintf(out[0], sizeof out[0], "%lld", (long long)ttl_ms);
+	snprintf(out[1], sizeof out[1], "%s", "");
+	snprintf(out[2], sizeof out[2], "0");
+	if (lm->clock) {
+		int64_t t = lm->clock->now_ms(lm->clock);
+		snprintf(out[1], sizeof out[1], "%lld", (long long)t);
+		snprintf(out[2], sizeof out[2], "%lld", (long long)t + (long long)ttl_ms);
+	}
+}
+
 /*
  * Check the arguments, then run the script of `op` on the mapped keys: one
  * EVALSHA. Its integer is 0 (done), or for acquire and extend the 1-based
@@ -114,14 +147,9 @@ static int run_script(rd_locks *lm, int op, const char *const *keys, size_t n, c
 	char **mapped = map_keys(keys, n);
 	if (!mapped)
 		return booking_error_oom();
-	char ttl[24], now[24] = "", until[24] = "0";
-	snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
-	if (lm->clock) {
-		int64_t t = lm->clock->now_ms(lm->clock);
-		snprintf(now, sizeof now, "%lld", (long long)t);
-		snprintf(until, sizeof until, "%lld", (long long)t + (long long)ttl_ms);
-	}
-	const char *args[5] = {owner, ttl, now, until, op == RL_EXTEND ? "extend" : ""};
+	char times[3][24];
+	time_args(lm, ttl_ms, times);
+	const char *args[5] = {owner, times[0], times[1], times[2], op == RL_EXTEND ? "extend" : ""};
 	redisReply *r = NULL;
 	int rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 5, args);
 	booking_free(mapped);
@@ -153,6 +181,37 @@ static int rl_extend(booking_lock_manager *base, const char *const *keys, size_t
 	return run_script((rd_locks *)base, RL_EXTEND, keys, n, owner, ttl_ms);
 }
 
+static int rl_register_swap(char **current_out, booking_lock_manager *base, const char *key, const char *expected,
+                            const char *value, int64_t ttl_ms)
+{
+	rd_locks *lm = (rd_locks *)base;
+	if (current_out)
+		*current_out = NULL;
+	if (!key || !*key || strlen(key) > 255 || !value || strlen(value) > 64 || ttl_ms <= 0 ||
+	    ttl_ms > INT64_C(1000000000000))
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: a register needs a key of 1..255 bytes, a value "
+		                         "of at most 64 and a ttl of 1 ms..10^12 ms", who);
+	char reg[sizeof "booking:reg:{}" + 255], times[3][24];
+	snprintf(reg, sizeof reg, "booking:reg:{%s}", key);
+	time_args(lm, ttl_ms, times);
+	const char *keys[1] = {reg};
+	const char *args[6] = {expected ? "1" : "0", expected ? expected : "", value, times[0], times[1], times[2]};
+	redisReply *r = NULL;
+	int rc = rd_eval(lm->client, &lm->swap, &r, 1, keys, 6, args);
+	if (rc < 0)
+		return rc;
+	bool refused = r->type == REDIS_REPLY_STRING || (r->type == REDIS_REPLY_INTEGER && r->integer == 0);
+	if (refused) {
+		rc = booking_error_set(BOOKING_EINVALID_STATE, NULL, "register %s does not have the value expected", key);
+		if (current_out && r->type == REDIS_REPLY_STRING && !(*current_out = booking_strdup(r->str)))
+			rc = booking_error_oom();
+	} else if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
+		rc = booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: script %s gave an unexpected reply", who, lm->swap.name);
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 static void rl_free(booking_lock_manager *base)
 {
 	rd_locks *lm = (rd_locks *)base;
@@ -175,11 +234,13 @@ int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url,
 	lm->clock = clock && clock != booking_clock_system() ? clock : NULL;
 	lm->take = (rd_script)RD_SCRIPT_INIT("acquire_all/extend", take_src);
 	lm->release = (rd_script)RD_SCRIPT_INIT("release_all", release_src);
+	lm->swap = (rd_script)RD_SCRIPT_INIT("register_swap", swap_src);
 	lm->parent.version = BOOKING_LOCK_MANAGER_VERSION;
 	lm->parent.free = rl_free;
 	lm->parent.acquire_all = rl_acquire_all;
 	lm->parent.release_all = rl_release_all;
 	lm->parent.extend = rl_extend;
+	lm->parent.register_swap = rl_register_swap;
 	*out = &lm->parent;
 	return 0;
 }

@@ -353,6 +353,11 @@ static int seat_scan_call(sql_fn cb, const sql_rows *r, const void *rec, void *p
 	return ((int (*)(const char *, const booking_store_seat *, void *))cb)(text(r, 0), rec, payload);
 }
 
+static int kv_call(sql_fn cb, const sql_rows *r, const void *rec, void *payload)
+{
+	return ((booking_store_kv_cb)cb)(text(r, 0), rec, payload);
+}
+
 static int dead_letter_call(sql_fn cb, const sql_rows *r, const void *rec, void *payload)
 {
 	const dead_letter *d = rec;
@@ -401,6 +406,8 @@ static const col inbox_cols[] = {COL(booking_store_inbox, group, 's'), COL(booki
 static const col dead_letter_cols[] = {COL(dead_letter, group, 's'), COL(dead_letter, event_id, 's'),
                                        COL(dead_letter, reason, 's'), COL(dead_letter, envelope_json, 's'),
                                        COL(dead_letter, dead_at, 'i')};
+static const col kv_cols[] = {COL(booking_store_kv_record, value, 's'), COL(booking_store_kv_record, version, 'i'),
+                              COL(booking_store_kv_record, rank, 'i'), COL(booking_store_kv_record, expires_at, 'i')};
 static const col user_cols[] = {COL(booking_user, id, 'c'), COL(booking_user, email, 's'),
                                 COL(booking_user, role, 'i'), SKIP, COL(booking_user, created_at, 'i'),
                                 COL(booking_user, updated_at, 'i')};
@@ -422,6 +429,7 @@ static const rec_type idempotency_t = {sizeof(booking_store_idempotency), 0, COL
 static const rec_type record_t = {sizeof(booking_store_idempotency_record), 0, COLS(record_cols), NULL, 0, NULL};
 static const rec_type inbox_t = {sizeof(booking_store_inbox), 0, COLS(inbox_cols), NULL, 0, inbox_call};
 static const rec_type dead_letter_t = {sizeof(dead_letter), 0, COLS(dead_letter_cols), NULL, 0, dead_letter_call};
+static const rec_type kv_t = {sizeof(booking_store_kv_record), 1, COLS(kv_cols), NULL, 0, kv_call};
 static const rec_type user_t = {sizeof(booking_user), 0, COLS(user_cols), NULL, 0, NULL};
 
 /* Room for any listed record. */
@@ -436,6 +444,7 @@ typedef union any_record {
 	booking_store_idempotency idempotency;
 	booking_store_inbox inbox;
 	dead_letter dead;
+	booking_store_kv_record kv;
 } any_record;
 
 /* Each further row as a record of `t`, to `cb`; the first non-zero answer stops. */
@@ -767,6 +776,36 @@ int sql_token_is_revoked(bool *revoked_out, booking_store *st, const char *jti, 
 	if (jti == NULL || revoked_out == NULL)
 		return sql_missing("jti and revoked_out");
 	return sql_first(st, SQLQ_TOKEN_IS_REVOKED, a, 2, revoked_out, NULL);
+}
+
+/* --- the kv group ------------------------------------------------------------------ */
+
+int sql_kv_get(booking_store_kv_record *out, booking_store *st, const char *ns, const char *key, int64_t now)
+{
+	const sql_arg a[] = {SQL_T(ns), SQL_T(key), SQL_I(now)};
+	sql_rows r;
+	int rc;
+
+	if (out == NULL || ns == NULL || key == NULL)
+		return sql_missing("out, ns and key");
+	memset(out, 0, sizeof *out);
+	if ((rc = get_one(st, SQLQ_KV_GET, a, 3, BOOKING_ENOTFOUND, "no such record", &r)) != 0)
+		return rc;
+	if ((rc = from_row(&r, &kv_t, out, true)) != 0) {
+		booking_free(out->value);
+		memset(out, 0, sizeof *out);
+	}
+	done(&r);
+	return rc;
+}
+
+int sql_kv_list(booking_store *st, const char *ns, int64_t now, size_t max, booking_store_kv_cb cb, void *payload)
+{
+	const sql_arg a[] = {SQL_T(ns), SQL_I(now), SQL_I(clamp(max))};
+
+	if (ns == NULL || cb == NULL)
+		return sql_missing("ns and cb");
+	return max == 0 ? 0 : each(st, SQLQ_KV_LIST, a, 3, &kv_t, (sql_fn)cb, payload);
 }
 
 /* --- the integrity scan ------------------------------------------------------------- */

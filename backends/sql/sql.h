@@ -22,7 +22,8 @@
  *   read as one JSON array column; ties are broken by id or rowid, as each
  *   store's indexes are ordered.
  * - The members in sql/reads.c are the stores' reads, once, and those
- *   in sql/writes.c their writes but hold and apply (each store's own).
+ *   in sql/writes.c their writes but hold and apply (each store's own);
+ *   kv_put is shared around the driver's transaction (driver.kv_put).
  *
  * A store using the layer starts with the members of sql_store, in that
  * order (each checks it with a static assertion).
@@ -101,6 +102,11 @@
 	X(USER_GET, SQL_USERS " WHERE id = $1")                                                                \
 	X(USER_GET_BY_EMAIL, SQL_USERS " WHERE email = $1")                                                    \
 	X(TOKEN_IS_REVOKED, "SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires_at > $2")                 \
+	/* the kv group's live records (store version 7): kv_get, and kv_list by index kv_rank */              \
+	X(KV_GET, "SELECT key, value, version, rank, expires_at FROM kv WHERE ns = $1 AND key = $2"            \
+	          " AND (expires_at = 0 OR expires_at > $3)")                                                  \
+	X(KV_LIST, "SELECT key, value, version, rank, expires_at FROM kv WHERE ns = $1"                        \
+	           " AND (expires_at = 0 OR expires_at > $2) ORDER BY rank, key LIMIT $3")                     \
 	/* the resolvers of writes (with the write's arguments) */                                             \
 	X(CURSOR_AT, "SELECT 1 FROM consumer_cursors WHERE group_name = $1 AND position = $3")                 \
 	X(USER_HASH_IS, "SELECT 1 FROM users WHERE id = $1 AND password_hash = $3")                           \
@@ -347,6 +353,47 @@
 	" jti " D(KEY) " PRIMARY KEY NOT NULL,"                                                                \
 	" expires_at bigint NOT NULL)" D(KEYED),                                                               \
 	"CREATE INDEX revoked_tokens_expiry ON revoked_tokens (expires_at)"
+/*
+ * The kv group's records (store version 7): a namespace's live ones in
+ * (rank, key) order, the expired ones (expires_at > 0) by expiry for the
+ * purge. Then what each store's put runs (SQLite's in its write
+ * transaction, PostgreSQL's in booking_kv_put()): a record's live version
+ * (0 when expired; `p` prefixes its columns); its write and its delete,
+ * each only while its live version is `exp`; the purge of a few expired
+ * records of any namespace (PostgreSQL: of those no one has locked).
+ */
+#define SQL_SCHEMA_KV(D)                                                                                       \
+	"CREATE TABLE IF NOT EXISTS kv ("                                                                      \
+	" ns " D(KEY) " NOT NULL,"                                                                             \
+	" key " D(KEY) " NOT NULL,"                                                                            \
+	" value text NOT NULL,"                                                                                \
+	" version bigint NOT NULL,"                                                                            \
+	" rank bigint NOT NULL,"                                                                               \
+	" expires_at bigint NOT NULL,"                                                                         \
+	" PRIMARY KEY (ns, key))" D(KEYED),                                                                    \
+	"CREATE INDEX IF NOT EXISTS kv_rank ON kv (ns, rank, key)",                                            \
+	"CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at) WHERE expires_at > 0"
+#define SQL_KV_VERSION(p, now) "CASE WHEN " p "expires_at = 0 OR " p "expires_at > " now " THEN " p "version ELSE 0 END"
+#define SQL_KV_SET(ns, key, exp, value, rank, expires, now)                                                    \
+	"INSERT INTO kv (ns, key, value, version, rank, expires_at) VALUES (" ns ", " key ", " value ", " exp " + 1, " \
+	rank ", " expires ") ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, version = excluded.version," \
+	" rank = excluded.rank, expires_at = excluded.expires_at WHERE " SQL_KV_VERSION("kv.", now) " = " exp
+#define SQL_KV_DELETE(ns, key, exp, now)                                                                       \
+	"DELETE FROM kv WHERE ns = " ns " AND key = " key " AND " SQL_KV_VERSION("", now) " = " exp
+#define SQL_KV_PURGE(D, now)                                                                                   \
+	"DELETE FROM kv WHERE (ns, key) IN (SELECT ns, key FROM kv WHERE expires_at > 0 AND expires_at <= " now    \
+	" LIMIT 32" D(SKIP_LOCKED) ")"
+#define SQL_PG_SKIP_LOCKED " FOR UPDATE SKIP LOCKED"
+#define SQL_LITE_SKIP_LOCKED ""
+/*
+ * Ledger version 4: the live holds of `user`, in every showtime: its
+ * reservations in `status` (the core's) with expires_at > `now`, counted
+ * in the write (SQLite's transaction, PostgreSQL's booking_hold() and
+ * booking_guards()) on this index.
+ */
+#define SQL_USER_HOLDS(user, status, now)                                                                      \
+	"SELECT count(*) FROM bookings WHERE user_id = " user " AND status = " status " AND expires_at > " now
+#define SQL_SCHEMA_USER_HOLDS "CREATE INDEX IF NOT EXISTS bookings_user_status ON bookings (user_id, status, expires_at)"
 /* Unkeyed request fingerprints erased; revocations kept the largest leeway (300 s) past exp (schema.c says why). */
 #define SQL_SCHEMA_ERASE_HASHES                                                                                \
 	"UPDATE idempotency_keys SET request_hash = 'erased' WHERE request_hash NOT LIKE 'hmac-sha256:%'"
@@ -452,6 +499,14 @@ typedef struct sql_driver {
 	/* Run a statement text (no arguments, no rows) on a checked-out connection. */
 	int (*exec)(void *conn, const char *sql);
 	const sql_schema *schema;
+	/*
+	 * The kv group's put (store version 7; NULL: the store has no kv
+	 * group), req checked: in one transaction, compare the record's live
+	 * version with req->expected_version and, equal, write or delete it,
+	 * append the events and purge (SQL_KV_*); *written whether it did,
+	 * *live the record's version after it (not written: the live one).
+	 */
+	int (*kv_put)(sql_store *st, const booking_store_kv_put *req, bool *written, int64_t *live);
 } sql_driver;
 
 #define SQL_SNAPSHOT_MAX 8
@@ -465,11 +520,12 @@ struct sql_store {
 
 /*
  * The root of a store on the layer: `driver`, the store's own free, the
- * shared migrate and scan, and the group tables: the catalog, outbox and
- * users are the shared ones (the catalog at `catalog_version`: 1, or
- * BOOKING_STORE_CATALOG_VERSION once the store's schema keeps seat
- * columns, blocks and notes), the ledger the store's (SQL_LEDGER: the
- * shared members with the store's hold and apply).
+ * shared migrate and scan, and the group tables: the catalog, outbox,
+ * users and kv (when the driver has a kv_put) are the shared ones (the
+ * catalog at `catalog_version`: 1, or BOOKING_STORE_CATALOG_VERSION once
+ * the store's schema keeps seat columns, blocks and notes), the ledger
+ * the store's (SQL_LEDGER: the shared members with the store's hold and
+ * apply).
  */
 void sql_store_init(sql_store *st, const sql_driver *driver, unsigned int catalog_version,
                     const booking_store_ledger *ledger, void (*free_fn)(booking_store *));
@@ -575,5 +631,9 @@ int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int
 int sql_user_get(booking_user **out, char **password_hash_out, booking_store *st, const char *id);
 int sql_user_get_by_email(booking_user **out, char **password_hash_out, booking_store *st, const char *email);
 int sql_token_is_revoked(bool *revoked_out, booking_store *st, const char *jti, int64_t now);
+
+int sql_kv_get(booking_store_kv_record *out, booking_store *st, const char *ns, const char *key, int64_t now);
+int sql_kv_list(booking_store *st, const char *ns, int64_t now, size_t max, booking_store_kv_cb cb, void *payload);
+int sql_kv_put(int64_t *version_out, booking_store *st, const booking_store_kv_put *req);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * The SQL stores' root and group tables, once (sql.h): the catalog, the
- * outbox and its consumers, and users are the shared members; the ledger
+ * outbox and its consumers, users and kv are the shared members; the ledger
  * is each store's (SQL_LEDGER), for its own hold and apply.
  * SPDX-License-Identifier: MIT
  */
@@ -42,6 +42,13 @@ static const booking_store_users sql_users = {
 	.token_is_revoked = sql_token_is_revoked,
 };
 
+static const booking_store_kv sql_kv = {
+	.version = BOOKING_STORE_KV_VERSION,
+	.kv_get = sql_kv_get,
+	.kv_put = sql_kv_put,
+	.kv_list = sql_kv_list,
+};
+
 void sql_store_init(sql_store *st, const sql_driver *driver, unsigned int catalog_version,
                     const booking_store_ledger *ledger, void (*free_fn)(booking_store *))
 {
@@ -54,4 +61,5 @@ void sql_store_init(sql_store *st, const sql_driver *driver, unsigned int catalo
 	st->parent.ledger = ledger;
 	st->parent.outbox = &sql_outbox;
 	st->parent.users = &sql_users;
+	st->parent.kv = driver->kv_put != NULL ? &sql_kv : NULL;
 }

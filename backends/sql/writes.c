@@ -296,3 +296,26 @@ int sql_token_revoke(booking_store *st, const char *jti, int64_t expires_at, int
 		return sql_missing("jti");
 	return write(st, SQLQ_TOKEN_REVOKE, a, 3, &changed);
 }
+
+/* --- the kv group ------------------------------------------------------------------- */
+
+int sql_kv_put(int64_t *version_out, booking_store *bst, const booking_store_kv_put *req)
+{
+	sql_store *st = (sql_store *)bst;
+	bool written = false;
+	int64_t live = 0;
+	int rc;
+
+	if (version_out != NULL)
+		*version_out = 0;
+	if (req == NULL || req->ns == NULL || req->key == NULL || (req->event_count && req->events == NULL))
+		return sql_missing("a put's namespace, key and events");
+	if ((rc = st->driver->kv_put(st, req, &written, &live)) != 0)
+		return rc;
+	if (version_out != NULL)
+		*version_out = live;
+	if (written)
+		return 0;
+	return booking_error_set(BOOKING_EINVALID_STATE, NULL, "record %s/%s is at version %lld, not %lld", req->ns,
+	                         req->key, (long long)live, (long long)req->expected_version);
+}

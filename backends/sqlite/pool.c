@@ -474,5 +474,5 @@ static const char *lite_text(const sql_rows *r, int col)
 	return (const char *)sqlite3_column_text(r->res, col);
 }
 
-const sql_driver sq_sql_driver = {lite_query,    lite_next,    lite_i64,     lite_text, lite_done, lite_write,
-                                  lite_snapshot, lite_acquire, lite_release, sq_exec,   &sq_schema};
+const sql_driver sq_sql_driver = {lite_query,    lite_next,    lite_i64,     lite_text, lite_done,  lite_write,
+                                  lite_snapshot, lite_acquire, lite_release, sq_exec,   &sq_schema, sq_kv_put};

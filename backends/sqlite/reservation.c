@@ -1,6 +1,6 @@
 /*
- * SQLite store — hold and apply, with the events and payment rows they
- * add (the reads and other writes are shared: sql/).
+ * SQLite store — hold, apply and the kv group's put, with the events and
+ * payment rows they add (the reads and other writes are shared: sql/).
  * SPDX-License-Identifier: MIT
  */
 #include <stdio.h>
@@ -49,26 +49,34 @@ static int payment_start(sq_conn *c, const booking_store_payment_start *start)
 }
 
 /*
- * Ledger version 3: *out = the seats of showtime `showtime_id` that user `user_id` has taken at `now`. Run in
- * the write transaction (BEGIN IMMEDIATE: the one writer), so the count and the write it allows are serialised
- * with every other hold and change.
+ * *out = the first column of the first row `q` answers (0: none): a count of a limit (ledger version 3, 4),
+ * a record's version (kv). Run in the write transaction (BEGIN IMMEDIATE: the one writer), so the count and
+ * the write it allows are serialised with every other write.
  */
-static int user_taken(sq_conn *c, const char *user_id, const char *showtime_id, int64_t now, int64_t *out)
+static int first_int(sq_conn *c, int q, const sql_arg *a, size_t n, int64_t *out)
 {
-	const sql_arg a[] = {SQL_T(user_id), SQL_T(showtime_id), SQL_I(now)};
 	sqlite3_stmt *s;
-	int rc = sq_stmt(c, SQ_USER_TAKEN, &s);
+	int rc = sq_stmt(c, q, &s);
 
+	*out = 0;
 	if (rc == 0)
-		rc = sq_bind(c, s, a, 3);
-	if (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW) {
+		rc = sq_bind(c, s, a, n);
+	if (rc == 0 && (rc = sq_step(c, s)) == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
-		rc = 0;
-	} else if (rc == SQLITE_DONE) {
-		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite store: a count answered no row");
-	}
 	sqlite3_reset(s);
-	return rc;
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * *out = what user `user` has at `now`: (ledger version 3) the seats of showtime `showtime` it has taken, or
+ * (`holds`, ledger version 4) its live holds, its reservations in status `live` not yet expired.
+ */
+static int user_count(sq_conn *c, bool holds, const char *user, const char *showtime, int64_t now, int live,
+                      int64_t *out)
+{
+	const sql_arg a[] = {SQL_T(user), SQL_T(showtime), SQL_I(now), SQL_I(live)};
+
+	return first_int(c, holds ? SQ_USER_HOLDS : SQ_USER_TAKEN, a, 4, out);
 }
 
 /* --- hold -------------------------------------------------------------------------- */
@@ -150,14 +158,17 @@ static int hold_tx(sq_conn *c, void *arg)
 		rc = sq_run(c, SQ_HOLD_UNDO, NULL, 0, NULL);
 		return rc != 0 ? rc : hold_explain(c, a);
 	}
-	/* the limit, once the seats are known to be free: this hold's own are not counted yet (b is not inserted) */
-	if (a->req->user_seat_limit) {
-		int64_t taken = 0;
-		if ((rc = user_taken(c, b->user_id, b->showtime_id, a->req->now, &taken)) != 0)
-			return rc;
-		if ((uint64_t)taken + b->seat_count > a->req->user_seat_limit) /* sq_write rolls the claim back */
-			return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat limit is reached");
-	}
+	/* the limits, once the seats are known to be free: this hold is not counted yet (b is not inserted) */
+	int64_t taken = 0, live = 0;
+	if (a->req->user_seat_limit &&
+	    (rc = user_count(c, false, b->user_id, b->showtime_id, a->req->now, 0, &taken)) != 0)
+		return rc;
+	if (a->req->user_hold_limit &&
+	    (rc = user_count(c, true, b->user_id, NULL, a->req->now, (int)a->req->live_status, &live)) != 0)
+		return rc;
+	if ((a->req->user_seat_limit && (uint64_t)taken + b->seat_count > a->req->user_seat_limit) ||
+	    (a->req->user_hold_limit && (uint64_t)live + 1 > a->req->user_hold_limit)) /* sq_write rolls back */
+		return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat or live-hold limit is reached");
 	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
@@ -214,13 +225,14 @@ static int apply_checks(sq_conn *conn, const struct apply_arg *a)
 
 	for (size_t i = 0; i < c->guard_count; i++) {
 		const booking_store_guard *g = &c->guards[i];
-		if (g->kind == BOOKING_GUARD_USER_SEATS) {
-			int64_t taken = 0;
-			if (!g->id || !g->key)
-				return sql_missing("the guard USER_SEATS: user and showtime");
-			if ((rc = user_taken(conn, g->id, g->key, c->now, &taken)) != 0)
+		const bool holds = g->kind == BOOKING_GUARD_USER_HOLDS;
+		if (holds || g->kind == BOOKING_GUARD_USER_SEATS) {
+			int64_t n = 0;
+			if (!g->id || (!holds && !g->key))
+				return sql_missing("the guard's user (USER_SEATS: and showtime)");
+			if ((rc = user_count(conn, holds, g->id, g->key, c->now, (int)c->live_status, &n)) != 0)
 				return rc;
-			if (taken > g->value)
+			if (n > g->value)
 				return refused(a, i);
 			continue;
 		}
@@ -368,4 +380,37 @@ int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_ch
 	booking_free(insert_labels);
 	booking_free(set_labels);
 	return rc;
+}
+
+/* --- kv_put: the live version compared, then the write, the events and the purge (sql/sql.h) --- */
+
+struct kv_arg {
+	const booking_store_kv_put *req;
+	bool *written;
+	int64_t *live;
+};
+
+static int kv_put_tx(sq_conn *c, void *arg)
+{
+	const struct kv_arg *a = arg;
+	const booking_store_kv_put *r = a->req;
+	const sql_arg k[] = {SQL_T(r->ns),   SQL_T(r->key),  SQL_I(r->now),       SQL_I(r->expected_version),
+	                     SQL_T(r->value), SQL_I(r->rank), SQL_I(r->expires_at)};
+	int rc = first_int(c, SQ_KV_VERSION, k, 7, a->live);
+
+	if (rc != 0 || *a->live != r->expected_version)
+		return rc; /* nothing written */
+	*a->written = true;
+	*a->live = r->value != NULL ? r->expected_version + 1 : 0;
+	rc = sq_run(c, r->value != NULL ? SQ_KV_SET : SQ_KV_DELETE, k, 7, NULL);
+	if (rc == 0)
+		rc = events_insert(c, r->events, r->event_count);
+	return rc == 0 ? sq_run(c, SQ_KV_PURGE, k, 7, NULL) : rc;
+}
+
+int sq_kv_put(sql_store *st, const booking_store_kv_put *req, bool *written, int64_t *live)
+{
+	const struct kv_arg a = {req, written, live};
+
+	return sq_write((sq_store *)st, kv_put_tx, (void *)&a);
 }

@@ -245,6 +245,22 @@ static const char *const SCHEMA_V7[] = {
 	NULL,
 };
 
+/* Version 8: the kv group (store version 7, sys/store.h): its table and indexes (sql/sql.h). Idempotent. */
+static const char *const SCHEMA_V8[] = {
+	SQL_SCHEMA_KV(SQL_LITE),
+	NULL,
+};
+
+/*
+ * Version 9: the live-hold limit (ledger version 4, sys/store.h): a hold
+ * with a limit, and the guard USER_HOLDS, count a user's live holds in
+ * the write transaction on this index (sql/sql.h). Idempotent.
+ */
+static const char *const SCHEMA_V9[] = {
+	SQL_SCHEMA_USER_HOLDS,
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -254,6 +270,8 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V5,
 	SCHEMA_V6,
 	SCHEMA_V7,
+	SCHEMA_V8,
+	SCHEMA_V9,
 };
 
 static const char *const LOCK[] = {

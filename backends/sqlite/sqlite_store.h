@@ -40,7 +40,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 7
+#define SQ_SCHEMA_VERSION 9
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
@@ -88,6 +88,8 @@
 	              " CROSS JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = bs.label" \
 	              " WHERE b.user_id = ?1 AND b.showtime_id = ?2 AND s.booking_id = b.id"                   \
 	              " AND NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3"))                                       \
+	/* ledger version 4: user $1's live holds in status $4 at $3 (sql/sql.h; schema version 9's index) */  \
+	X(USER_HOLDS, SQL_USER_HOLDS("$1", "$4", "$3"))                                                         \
 	/* ?5 > 0: a new expires_at */                                                                          \
 	X(APPLY_BOOKING, "UPDATE bookings SET status = ?2, saga = ?3, version = version + 1, updated_at = ?4,"  \
 	                 " expires_at = CASE WHEN ?5 > 0 THEN ?5 ELSE expires_at END WHERE id = ?1")           \
@@ -114,7 +116,12 @@
 	X(KEY_INSERT, "INSERT INTO idempotency_keys (user_id, key, request_hash, payment_id, completed, replay_error," \
 	              " created_at) VALUES (?1, ?2, ?3, ?4, 1, 0, ?5)")                                         \
 	X(PAYMENT_INSERT, "INSERT INTO payments (" SQL_PAYMENT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") \
-	X(EVENT_INSERT, SQL_EVENT_INSERT("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"))
+	X(EVENT_INSERT, SQL_EVENT_INSERT("?1", "?2", "?3", "?4", "?5", "?6", "?7", "?8"))                      \
+	/* kv_put (store version 7): $1 ns, $2 key, $3 now, $4 the expected version, $5 value, $6 rank, $7 expiry */ \
+	X(KV_VERSION, "SELECT " SQL_KV_VERSION("", "$3") " FROM kv WHERE ns = $1 AND key = $2")                 \
+	X(KV_SET, SQL_KV_SET("$1", "$2", "$4", "$5", "$6", "$7", "$3"))                                         \
+	X(KV_DELETE, SQL_KV_DELETE("$1", "$2", "$4", "$3"))                                                     \
+	X(KV_PURGE, SQL_KV_PURGE(SQL_LITE, "$3")) /* named: ?3 alone would leave ?1 and ?2 nameless */
 #define SQ_ID(id, text) SQ_##id,
 typedef enum sq_qid { SQ_FIRST = SQLQ_COUNT - 1, SQ_STATEMENTS(SQ_ID) SQ_COUNT } sq_qid;
 #undef SQ_ID
@@ -180,9 +187,11 @@ int sq_exec(void *conn, const char *sql);
 /** The schema and its migration hooks (sql/sql.h). */
 extern const sql_schema sq_schema;
 
-/* --- reservation.c: hold and apply ------------------------------------ */
+/* --- reservation.c: hold, apply and kv_put ---------------------------- */
 
 int sq_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *st, const booking_store_hold *req);
 int sq_apply(size_t *failed_guard_out, booking_store *st, const booking_store_change *change);
+/* The driver's kv_put (sql/sql.h). */
+int sq_kv_put(sql_store *st, const booking_store_kv_put *req, bool *written, int64_t *live);
 
 #endif

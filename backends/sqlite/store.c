@@ -40,7 +40,7 @@ static void sq_free(booking_store *bst)
 	booking_free(st);
 }
 
-static const booking_store_ledger sq_store_ledger = SQL_LEDGER(3, sq_hold, sq_apply);
+static const booking_store_ledger sq_store_ledger = SQL_LEDGER(BOOKING_STORE_LEDGER_VERSION, sq_hold, sq_apply);
 
 static bool has_prefix(const char *s, const char *prefix)
 {
