@@ -476,9 +476,9 @@ int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv)
 static void print_waitlist_entry(cli *c, const booking_waitlist_entry *e, bool with_user)
 {
 	char when[40];
-	printf("%s%-7s%s #%-3zu party %-2zu%s%s%s", col(c, e->status == BOOKING_WAITLIST_OFFERED ? ANSI_GREEN : ANSI_YELLOW),
+	printf("%s%-7s%s #%-3zu party of %zu%s%s", col(c, e->status == BOOKING_WAITLIST_OFFERED ? ANSI_GREEN : ANSI_YELLOW),
 	       booking_waitlist_status_name(e->status), col(c, ANSI_RESET), e->position, e->party_size,
-	       e->category[0] ? " " : "", e->category[0] ? tsafe(e->category) : "", e->category[0] ? " seats" : "");
+	       e->category[0] ? ", category " : "", e->category[0] ? tsafe(e->category) : "");
 	if (e->passes)
 		printf(", passed over %d time%s", e->passes, e->passes == 1 ? "" : "s");
 	if (with_user)
