@@ -188,6 +188,25 @@ static int cancel_hold(booking_handle *bk, const char *reservation_id)
 	return rc;
 }
 
+/* The entry of `user_id`: 1 read into `out`, 0 none, < 0. */
+static int entry_read(booking_handle *bk, const char *showtime_id, const char *user_id, wl_entry *out)
+{
+	char ns[64];
+	ns_of(ns, showtime_id);
+	booking_store_kv_record rec;
+	memset(&rec, 0, sizeof(rec));
+	int rc = booking__store_kv(bk->store)->kv_get(&rec, bk->store, ns, user_id, booking__now(bk));
+	if (rc == BOOKING_ENOTFOUND) {
+		booking_error_clear();
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	rc = entry_parse(out, user_id, &rec);
+	booking_free(rec.value);
+	return rc < 0 ? rc : 1;
+}
+
 /* Settle one offer: 0 still live, 1 settled or moved (read the list again), < 0. */
 static int settle(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id, const wl_entry *e)
 {
@@ -288,9 +307,34 @@ static int offer(booking_handle *bk, const booking_ctx *ctx, const char *showtim
 	json_t *data = json_pack("{s:s,s:o,s:I,s:I,s:o,s:i}", "reservation_id", r->id, "seats", seats, "party_size",
 	                         (json_int_t)e->party, "expires_at", (json_int_t)r->expires_at, "passed_over", over,
 	                         "max_passes", bk->cfg.waitlist_max_passes);
-	rc = entry_put(bk, ctx, showtime_id, &o, false, "waitlist.offered", data);
-	if (rc == 1) /* the party left meanwhile: give the seats back */
-		rc = cancel_hold(bk, r->id) < 0 ? -1 : 1;
+	/*
+	 * The entry moved since it was read (another process passed it over,
+	 * say): record the offer on what it is now, while it still waits; a
+	 * party that left or was offered seats meanwhile gives these back.
+	 */
+	for (int attempt = 0; (rc = entry_put(bk, ctx, showtime_id, &o, false, "waitlist.offered", json_deep_copy(data))) == 1 &&
+	                      attempt < WL_ROUNDS;
+	     attempt++) {
+		wl_entry now;
+		if ((rc = entry_read(bk, showtime_id, e->user_id, &now)) < 0)
+			break;
+		if (rc == 1 && now.offered && strcmp(now.reservation_id, r->id) == 0) {
+			rc = 2; /* a twin (the same key, another thread or process) recorded this very offer */
+			break;
+		}
+		if (rc == 0 || strcmp(now.id, e->id) != 0 || now.offered) {
+			rc = 1;
+			break;
+		}
+		o.version = now.version;
+		o.passes = now.passes;
+	}
+	json_decref(data);
+	if (rc == 1) { /* the party left meanwhile: give the seats back */
+		int c = cancel_hold(bk, r->id);
+		rc = c < 0 ? c : 1;
+	} else if (rc == 2)
+		rc = 1; /* read again */
 	if (rc == 0)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "waiting list offer",
 		             json_pack("{s:s,s:s,s:i}", "showtime_id", showtime_id, "reservation_id", r->id, "seats",
@@ -364,7 +408,7 @@ static int process_run(size_t *offers_out, booking_handle *bk, const booking_ctx
 	if (rc > 0)
 		rc = 0;
 	if (offers_out)
-		*offers_out = offers;
+		*offers_out = rc < 0 ? 0 : offers;
 	return rc;
 }
 

@@ -4070,9 +4070,10 @@ END_TEST
 
 /*
  * The versions of the catalog and ledger groups the store under test
- * declares, and whether it has the kv group (store version 7), read from a store opened (on a fresh URL) and closed again
- * while the suite is made. A store that does not open is taken to have
- * every version: its cases then fail in their setup, as all the others do.
+ * declares, and whether it has the kv group (store version 7), read from
+ * a store opened (on a fresh URL) and closed again while the suite is
+ * made. A store that does not open is taken to have every version and
+ * group: its cases then fail in their setup, as all the others do.
  */
 static void store_versions(unsigned int *catalog, unsigned int *ledger, bool *kv)
 {

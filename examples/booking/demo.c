@@ -583,11 +583,13 @@ typedef struct demo_args {
 	uint64_t seed;
 	bool named; /* --named: the buyers name seats (the old way) instead of asking for the best */
 	bool compare; /* not --no-compare: the same buyers the other way too, on a memory: store */
+	long bots;    /* --bots N: the fairness comparison, N threads of one bot account (0: none) */
 } demo_args;
 
 static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv, demo_args *da)
 {
-	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", "--named", "--no-compare", NULL};
+	static const char *const known[] = {"--dir=", "--buyers=", "--seats=", "--seed=", "--named", "--no-compare",
+	                                    "--bots=", NULL};
 	cli_args a;
 	int rc;
 	da->dir = DEMO_DEFAULT_DIR;
@@ -607,6 +609,8 @@ static int parse_demo_args(cli *c, const cli_command *cmd, int argc, char **argv
 		return cli_usage_error(c, cmd, "--buyers wants 1..2000");
 	if (args_get(&a, "--seats") && !args_int(args_get(&a, "--seats"), 1, 2000, &da->seats))
 		return cli_usage_error(c, cmd, "--seats wants 1..2000");
+	if (args_get(&a, "--bots") && !args_int(args_get(&a, "--bots"), 1, 200, &da->bots))
+		return cli_usage_error(c, cmd, "--bots wants 1..200");
 	if (args_get(&a, "--seed")) {
 		if (!args_int(args_get(&a, "--seed"), 0, LONG_MAX, &seed))
 			return cli_usage_error(c, cmd, "--seed wants a non-negative number");
@@ -683,6 +687,18 @@ typedef struct demo_result {
 	} cmp;
 	booking_check_report *check;
 	int64_t advanced_ms;
+	struct fair_result {
+		bool ran;
+		int error;             /* the library's error when the run failed */
+		size_t bot_seats;      /* seats the bots bought */
+		size_t bot_attempts, bot_refused; /* their holds, and those refused by a limit (LIMIT_REACHED, RATE_LIMITED) */
+		size_t human_seats;    /* seats the other buyers bought, waiting list included */
+		size_t sold;           /* seats sold in all */
+		size_t waiters;        /* buyers who found it sold out and joined the waiting list */
+		size_t waiters_served; /* of them, those the waiting list offered seats to and who paid */
+		size_t waiter_seats;
+		size_t violations;
+	} fair[2]; /* limits off, limits on */
 } demo_result;
 
 static json_t *json_counts(const type_count *tc)
@@ -692,6 +708,8 @@ static json_t *json_counts(const type_count *tc)
 		json_object_set_new(o, tc->type[i], json_integer((json_int_t)tc->count[i]));
 	return o;
 }
+
+static json_t *json_fairness(const demo_args *da, const demo_result *res);
 
 static int print_json_summary(cli *c, const demo_args *da, const demo *d, const char *store, demo_result *res)
 {
@@ -740,6 +758,8 @@ static int print_json_summary(cli *c, const demo_args *da, const demo *d, const 
 	json_object_set_new(o, "holds_per_second",
 	                    json_real(res->elapsed > 0 ? (double)t->holds / res->elapsed : 0.0));
 	json_object_set_new(o, "check", check ? check : json_null());
+	if (da->bots)
+		json_object_set_new(o, "fairness", json_fairness(da, res));
 	return cli_json(c, o);
 }
 
@@ -902,6 +922,250 @@ out:
 	return rc;
 }
 
+/* ---- the fairness comparison (--bots) ------------------------------------- */
+
+/* One buyer of the fairness sales: a bot thread (all of one account) or a fan. */
+typedef struct fair_actor {
+	demo *d;
+	pthread_t thread;
+	bool bot;
+	char user[32];
+	uint64_t rng;
+	size_t want;
+	size_t seats, attempts, refused;
+	bool waiting, abandoned;
+	char reservation_id[BOOKING_ID_SIZE]; /* a fan who walked away: the hold that will run out */
+	int error;
+} fair_actor;
+
+#define FAIR_BOT_ATTEMPTS 200 /* a bot retries at once, this often at most */
+#define FAIR_BOT_PARTY 4
+
+static bool fair_pay(fair_actor *a, const booking_ctx *ctx, const booking_reservation *r)
+{
+	char key[64];
+	snprintf(key, sizeof key, "fair-%s", r->id);
+	booking_payment *p = NULL;
+	int rc = booking_pay(&p, a->d->bk, ctx, r->id, key, CLI_DEFAULT_CARD);
+	booking_payment_free(p);
+	if (rc == 0)
+		a->seats += r->seat_count;
+	else if (!a->error)
+		a->error = rc;
+	return rc == 0;
+}
+
+static void *fair_main(void *arg)
+{
+	fair_actor *a = arg;
+	booking_ctx ctx;
+	booking_ctx_init(&ctx, a->user, BOOKING_ROLE_CUSTOMER);
+	pthread_barrier_wait(&a->d->start);
+	size_t want = a->want;
+	int tries = a->bot ? FAIR_BOT_ATTEMPTS : DEMO_MAX_ATTEMPTS;
+	for (int i = 0; i < tries; i++) {
+		booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
+		q.showtime_id = a->d->showtime_id;
+		q.best = want;
+		booking_reservation *r = NULL;
+		a->attempts++;
+		int rc = booking_hold_with(&r, a->d->bk, &ctx, &q, sizeof q);
+		if (rc == 0) {
+			/* a bot buys everything it gets; one fan in five walks away from the hold */
+			if (!a->bot && rnd(&a->rng, 100) >= 80) {
+				a->abandoned = true;
+				snprintf(a->reservation_id, sizeof a->reservation_id, "%s", r->id);
+			} else {
+				fair_pay(a, &ctx, r);
+			}
+			booking_reservation_free(r);
+			if (!a->bot)
+				break;
+			continue;
+		}
+		if (rc == BOOKING_ELIMIT_REACHED || rc == BOOKING_ERATE_LIMITED) {
+			a->refused++; /* a bot tries again at once */
+			if (!a->bot)
+				break;
+			continue;
+		}
+		if (rc == BOOKING_ENOT_ENOUGH_SEATS) {
+			const char *avail = booking_error_detail(NULL, "available");
+			long left = avail ? strtol(avail, NULL, 10) : 0;
+			if (left <= 0 || (size_t)left >= want)
+				break; /* sold out */
+			want = (size_t)left;
+			continue;
+		}
+		if (rc != BOOKING_ESEAT_ALREADY_BOOKED && rc != BOOKING_ELOCK_FAILED && rc != BOOKING_EORPHAN_SEAT) {
+			if (!a->error)
+				a->error = rc;
+			break;
+		}
+	}
+	/* a fan who found it sold out waits in line for seats that come back */
+	if (!a->bot && a->seats == 0 && !a->abandoned) {
+		booking_waitlist_entry *e = NULL;
+		if (booking_waitlist_join(&e, a->d->bk, &ctx, a->d->showtime_id, a->want, NULL) == 0)
+			a->waiting = true;
+		booking_waitlist_entry_free(e);
+	}
+	atomic_fetch_add(&a->d->done, 1);
+	return NULL;
+}
+
+/*
+ * One fairness sale on a memory: store of its own: the demo's fans (their
+ * parties as the seed gives them) and `bots` threads of one account that
+ * asks for the best 4 seats again and again, all at once; then the holds
+ * fans walked away from run out, the waiting list offers their seats, and
+ * the fans it offers them to pay.
+ */
+/* 0 (out->error names a failure of the library), or 1 when a buyer thread could not start. */
+static int fair_sale(const cli *c, const demo_args *da, const booking_options *base, bool limits, struct fair_result *out)
+{
+	demo d;
+	memset(&d, 0, sizeof d);
+	demo_clock_init(&d);
+	d.quiet = true;
+	d.seat_count = (size_t)da->seats;
+	size_t fans = (size_t)da->buyers, n = fans + (size_t)da->bots;
+	fair_actor *a = calloc(n, sizeof *a);
+	if (!a)
+		return BOOKING_ENOMEM;
+	booking_options o = *base;
+	o.store_url = "memory:";
+	o.lock_url = NULL;
+	o.events_url = "store:";
+	o.clock = d.clock;
+	o.orphan_policy = BOOKING_ORPHANS_REFUSE_UNLESS_UNAVOIDABLE;
+	if (limits) { /* the defaults (10 seats a buyer a showtime) and brakes a flash sale would add */
+		o.max_seats_per_user_showtime = 0;
+		o.max_live_holds_per_user = 2;
+		o.rate_holds_per_minute = 30;
+		o.rate_burst = 5;
+	} else {
+		o.max_seats_per_user_showtime = -1;
+		o.max_live_holds_per_user = 0;
+		o.rate_holds_per_minute = 0;
+	}
+	int rc;
+	if ((rc = booking_open(&d.bk, &o)) != 0 || (rc = demo_admin(&d)) != 0 ||
+	    (rc = demo_seed_catalog(&d, c, booking_now(d.bk))) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		a[i].d = &d;
+		a[i].bot = i >= fans;
+		a[i].rng = da->seed * 0x9E3779B97F4A7C15ULL + i + 1;
+		a[i].want = a[i].bot ? FAIR_BOT_PARTY : 1 + rnd(&a[i].rng, DEMO_MAX_PARTY);
+		if (a[i].bot)
+			snprintf(a[i].user, sizeof a[i].user, "bot");
+		else
+			snprintf(a[i].user, sizeof a[i].user, "fan-%04zu", i + 1);
+	}
+	pthread_barrier_init(&d.start, NULL, (unsigned)n + 1);
+	size_t started = 0;
+	for (; started < n; started++)
+		if (pthread_create(&a[started].thread, NULL, fair_main, &a[started]) != 0)
+			break;
+	if (started < n) {
+		fprintf(stderr, "booking: cannot start the fairness buyers (try fewer --buyers or --bots)\n");
+		return 1; /* threads stuck at the barrier: leave everything to exit() */
+	}
+	pthread_barrier_wait(&d.start);
+	for (size_t i = 0; i < n; i++)
+		pthread_join(a[i].thread, NULL);
+	pthread_barrier_destroy(&d.start);
+	/* the walked-away holds run out: their seats go to the waiting list */
+	atomic_fetch_add(&d.clock_store.offset_ms, (int64_t)(o.hold_expiry_minutes ? o.hold_expiry_minutes : 15) * 60000 + 60000);
+	size_t expired;
+	do {
+		expired = 0;
+		if ((rc = booking_expire_due(&expired, d.bk, booking_ctx_system(), 500)) != 0)
+			goto out;
+	} while (expired == 500);
+	for (size_t i = 0; i < n; i++) {
+		if (!a[i].waiting)
+			continue;
+		out->waiters++;
+		booking_ctx ctx;
+		booking_ctx_init(&ctx, a[i].user, BOOKING_ROLE_CUSTOMER);
+		booking_waitlist *l = NULL;
+		if ((rc = booking_waitlist_list(&l, d.bk, &ctx, d.showtime_id)) != 0)
+			goto out;
+		if (l->count && l->items[0]->status == BOOKING_WAITLIST_OFFERED) {
+			booking_reservation *r = NULL;
+			if (booking_reservation_get(&r, d.bk, &ctx, l->items[0]->reservation_id) == 0 && fair_pay(&a[i], &ctx, r)) {
+				out->waiters_served++;
+				out->waiter_seats += r->seat_count;
+			}
+			booking_reservation_free(r);
+		}
+		booking_waitlist_free(l);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].bot) {
+			out->bot_seats += a[i].seats;
+			out->bot_attempts += a[i].attempts;
+			out->bot_refused += a[i].refused;
+		} else {
+			out->human_seats += a[i].seats;
+		}
+		if (a[i].error && !out->error)
+			out->error = a[i].error;
+	}
+	out->sold = out->bot_seats + out->human_seats;
+	booking_check_report *rep = NULL;
+	if ((rc = booking_check(&rep, d.bk)) != 0)
+		goto out;
+	out->violations = rep->count;
+	booking_check_report_free(rep);
+	out->ran = true;
+out:
+	if (rc != 0)
+		out->error = rc;
+	booking_token_free(d.admin_token);
+	booking_close(d.bk);
+	free(a);
+	return 0;
+}
+
+static void print_fairness(cli *c, const demo_args *da, const demo_result *res)
+{
+	printf("\n%sfairness%s (--bots %ld: %ld threads of one account, best 4 seats, retrying at once)\n",
+	       col(c, ANSI_BOLD), col(c, ANSI_RESET), da->bots, da->bots);
+	for (int k = 0; k < 2; k++) {
+		const struct fair_result *f = &res->fair[k];
+		const char *name = k ? "limits on " : "limits off";
+		if (!f->ran) {
+			printf("  %s  failed: %s\n", name, booking_error_name(f->error));
+			continue;
+		}
+		printf("  %s  bots bought %zu of %zu seats sold (%.0f%%), %zu of their %zu holds refused; "
+		       "%zu fans waited in line, %zu got %zu seats from it; check: %zu violations\n",
+		       name, f->bot_seats, f->sold, f->sold ? 100.0 * (double)f->bot_seats / (double)f->sold : 0.0,
+		       f->bot_refused, f->bot_attempts, f->waiters, f->waiters_served, f->waiter_seats, f->violations);
+	}
+	printf("  (limits on: at most 10 seats a buyer a showtime, 2 live holds, 30 holds a minute in bursts of 5)\n");
+}
+
+static json_t *json_fairness(const demo_args *da, const demo_result *res)
+{
+	json_t *o = json_pack("{s:I}", "bots", (json_int_t)da->bots);
+	for (int k = 0; o && k < 2; k++) {
+		const struct fair_result *f = &res->fair[k];
+		json_t *r = f->ran ? json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "bot_seats", (json_int_t)f->bot_seats,
+		                               "sold", (json_int_t)f->sold, "bot_holds", (json_int_t)f->bot_attempts,
+		                               "bot_holds_refused", (json_int_t)f->bot_refused, "fan_seats",
+		                               (json_int_t)f->human_seats, "waiters", (json_int_t)f->waiters,
+		                               "waiters_served", (json_int_t)f->waiters_served, "waiter_seats",
+		                               (json_int_t)f->waiter_seats, "violations", (json_int_t)f->violations)
+		                   : json_pack("{s:s}", "error", booking_error_name(f->error));
+		json_object_set_new(o, k ? "limits_on" : "limits_off", r);
+	}
+	return o;
+}
+
 int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 {
 	demo_args da;
@@ -982,6 +1246,12 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 	rc = res.check->count ? EXIT_DOMAIN : EXIT_OK;
 	if (da.compare && demo_compare(c, &da, &opts, &res) < 0)
 		return EXIT_DOMAIN; /* threads stuck at the barrier: leave everything to exit() */
+	for (int k = 0; da.bots && k < 2; k++)
+		if (fair_sale(c, &da, &opts, k == 1, &res.fair[k]) != 0)
+			return EXIT_DOMAIN; /* threads stuck at the barrier: leave everything to exit() */
+	for (int k = 0; da.bots && k < 2; k++)
+		if (!res.fair[k].ran || res.fair[k].violations)
+			rc = EXIT_DOMAIN;
 	if (c->json) {
 		if (print_json_summary(c, &da, &d, opts.store_url, &res) != EXIT_OK)
 			rc = EXIT_DOMAIN;
@@ -989,6 +1259,8 @@ int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv)
 		printf("\n");
 		seatmap_print(c, stdout, res.final);
 		print_summary(c, &da, &res);
+		if (da.bots)
+			print_fairness(c, &da, &res);
 		print_check_report(c, res.check);
 	}
 out:

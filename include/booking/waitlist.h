@@ -105,7 +105,7 @@ BOOKING_EXTERN(booking_error_code) booking_waitlist_list(booking_waitlist **out,
  * of a showtime come back (a hold expires or is cancelled, a payment fails
  * and releases its seats, a refund, an unblock, a change that gives seats
  * up) and when a party joins; a host need not, but may (a cron job).
- * @param offers_out  set to the number of offers made; may be NULL.
+ * @param offers_out  set to the number of offers made; may be NULL; 0 after a failure.
  * @param bk          the handle; borrowed.
  * @param ctx         an admin or the system; borrowed for the call.
  * @param showtime_id the showtime; borrowed.
