@@ -170,7 +170,7 @@ static const cli_command commands[] = {
 	{"health", NULL, cmd_health, "[--no-probe]",
 	 "show the circuit breaker of each dependency; exit 1 when the store is unavailable",
 	 "  --no-probe  do not read the catalog first"},
-	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named] [--no-compare]",
+	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named] [--no-compare] [--bots N]",
 	 "seed a catalog and run a flash sale of concurrent buyers",
 	 "  --dir DIR    where the demo database goes (default ./booking-data/demo);\n"
 	 "               its demo.db is recreated on every run (--store overrides it)\n"
@@ -181,7 +181,11 @@ static const cli_command commands[] = {
 	 "               office) instead of asking for the best N available under the\n"
 	 "               orphan policy unless-unavoidable\n"
 	 "  --no-compare do not run the same buyers the other way (on a memory: store)\n"
-	 "               to show both ways' orphans in the summary"},
+	 "               to show both ways' orphans in the summary\n"
+	 "  --bots N     then the fairness comparison: the fans against N threads of one\n"
+	 "               account (1..200) asking for the best 4 seats again and again, on\n"
+	 "               a memory: store, with the fair-sale limits off and then on; the\n"
+	 "               fans who find it sold out join the waiting list"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
