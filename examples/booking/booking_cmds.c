@@ -1,6 +1,6 @@
 /*
- * booking — commands that sell: hold, show, pay, cancel, refund, reservations;
- * and the system's housekeeping: expire, relay, notify, recover, check.
+ * booking — commands that sell: hold, show, pay, cancel, refund, reservations,
+ * the waiting list; and the system's housekeeping: expire, relay, notify, recover, check.
  * SPDX-License-Identifier: MIT
  */
 #include "cli.h"
@@ -470,6 +470,168 @@ int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* ---- the waiting list ------------------------------------------------------ */
+
+/* "number 3 in line for 2 seats (premium)" or the offer: what join and list print for one entry. */
+static void print_waitlist_entry(cli *c, const booking_waitlist_entry *e, bool with_user)
+{
+	char when[40];
+	printf("%s%-7s%s #%-3zu party of %zu%s%s", col(c, e->status == BOOKING_WAITLIST_OFFERED ? ANSI_GREEN : ANSI_YELLOW),
+	       booking_waitlist_status_name(e->status), col(c, ANSI_RESET), e->position, e->party_size,
+	       e->category[0] ? ", category " : "", e->category[0] ? tsafe(e->category) : "");
+	if (e->passes)
+		printf(", passed over %d time%s", e->passes, e->passes == 1 ? "" : "s");
+	if (with_user)
+		printf("  user %s", tsafe(e->user_id));
+	printf("  joined %s\n", fmt_time(when, sizeof when, e->joined_at));
+	if (e->status == BOOKING_WAITLIST_OFFERED)
+		printf("        offer: reservation %s%s%s held until %s\n", col(c, ANSI_BOLD), e->reservation_id,
+		       col(c, ANSI_RESET), fmt_time(when, sizeof when, e->offer_expires_at));
+}
+
+int cmd_waitlist_join(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--party=", "--category=", NULL};
+	cli_args a;
+	booking_ctx ctx;
+	long party = 0;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_error(c, cmd, "give one SHOWTIME_ID");
+	const char *party_arg = args_get(&a, "--party"), *category = args_get(&a, "--category");
+	if (!party_arg)
+		return cli_usage_error(c, cmd, "missing --party N (the seats the party wants)");
+	if (!args_int(party_arg, 1, MAX_SEATS, &party))
+		return cli_usage_error(c, cmd, "--party wants a number of seats, 1..%d", MAX_SEATS);
+	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	booking_waitlist_entry *e = NULL;
+	if (booking_waitlist_join(&e, c->bk, &ctx, a.pos[0], (size_t)party, category) != 0)
+		return cli_fail(c);
+	if (c->json) {
+		rc = cli_json(c, json_pack("{s:o}", "entry", json_waitlist_entry(e)));
+	} else if (e->status == BOOKING_WAITLIST_OFFERED) {
+		char when[40];
+		printf("%sseats are free%s: reservation %s%s%s is held for your party of %zu until %s\n", col(c, ANSI_GREEN),
+		       col(c, ANSI_RESET), col(c, ANSI_BOLD), e->reservation_id, col(c, ANSI_RESET), e->party_size,
+		       fmt_time(when, sizeof when, e->offer_expires_at));
+		printf("%snext: booking pay %s --key KEY%s\n", col(c, ANSI_DIM), e->reservation_id, col(c, ANSI_RESET));
+	} else {
+		printf("on the waiting list: number %zu in line for %zu seat%s%s%s\n", e->position, e->party_size,
+		       e->party_size == 1 ? "" : "s", e->category[0] ? " of " : "", e->category[0] ? tsafe(e->category) : "");
+		printf("%sseats that come back are offered in join order, as a hold of yours (booking notify tells);\n"
+		       "leave with: booking waitlist leave %s%s\n",
+		       col(c, ANSI_DIM), a.pos[0], col(c, ANSI_RESET));
+	}
+	booking_waitlist_entry_free(e);
+	return rc;
+}
+
+int cmd_waitlist_leave(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	static const char *const known[] = {"--user=", NULL};
+	cli_args a;
+	booking_ctx ctx;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, known)) != ARGS_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_error(c, cmd, "give one SHOWTIME_ID");
+	const char *user = args_get(&a, "--user");
+	if (user && !user[0])
+		return cli_usage_error(c, cmd, "--user wants a USER_ID");
+	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	if (booking_waitlist_leave(c->bk, &ctx, a.pos[0], user) != 0)
+		return cli_fail(c);
+	const char *who = user ? user : ctx.user_id ? ctx.user_id : "";
+	if (c->json)
+		return cli_json(c, json_pack("{s:s,s:s,s:b}", "showtime_id", a.pos[0], "user_id", who, "left", 1));
+	if (user && (!ctx.user_id || strcmp(user, ctx.user_id) != 0))
+		printf("user %s left the waiting list of showtime %s (an offer they had is given up)\n", tsafe(user), a.pos[0]);
+	else
+		printf("you left the waiting list of showtime %s (an offer you had is given up)\n", a.pos[0]);
+	return EXIT_OK;
+}
+
+/* A list's entries as a JSON array (a new reference); only the OFFERED ones when `offered_only`. */
+static json_t *json_waitlist_items(const booking_waitlist *l, bool offered_only)
+{
+	json_t *items = json_array();
+	for (size_t i = 0; items && i < l->count; i++)
+		if (!offered_only || l->items[i]->status == BOOKING_WAITLIST_OFFERED)
+			json_array_append_new(items, json_waitlist_entry(l->items[i]));
+	return items;
+}
+
+int cmd_waitlist_list(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+	booking_ctx ctx;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_error(c, cmd, "give one SHOWTIME_ID");
+	if ((rc = cli_actor(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	booking_waitlist *l = NULL;
+	if (booking_waitlist_list(&l, c->bk, &ctx, a.pos[0]) != 0)
+		return cli_fail(c);
+	bool everyone = ctx.role == BOOKING_ROLE_ADMIN || ctx.role == BOOKING_ROLE_SYSTEM;
+	if (c->json) {
+		rc = cli_json(c, json_pack("{s:s,s:o,s:I}", "showtime_id", a.pos[0], "entries", json_waitlist_items(l, false),
+		                           "count", (json_int_t)l->count));
+	} else if (l->count == 0) {
+		printf(everyone ? "nobody is on the waiting list of showtime %s\n"
+		                : "you are not on the waiting list of showtime %s\n",
+		       a.pos[0]);
+	} else {
+		if (everyone)
+			printf("%zu part%s on the waiting list of showtime %s, in join order:\n", l->count,
+			       l->count == 1 ? "y" : "ies", a.pos[0]);
+		for (size_t i = 0; i < l->count; i++)
+			print_waitlist_entry(c, l->items[i], everyone);
+	}
+	booking_waitlist_free(l);
+	return rc;
+}
+
+int cmd_waitlist_process(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+	booking_ctx ctx;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
+		return rc;
+	if (a.npos != 1)
+		return cli_usage_error(c, cmd, "give one SHOWTIME_ID");
+	if ((rc = cli_admin(c, cmd, &ctx)) || (rc = cli_open(c)))
+		return rc;
+	size_t offers = 0;
+	if (booking_waitlist_process(&offers, c->bk, &ctx, a.pos[0]) != 0)
+		return cli_fail(c);
+	/* the offers open now (made by this call or before it): the list as an admin sees it */
+	booking_waitlist *l = NULL;
+	if (ctx.user_id && booking_waitlist_list(&l, c->bk, &ctx, a.pos[0]) != 0)
+		return cli_fail(c);
+	if (c->json) {
+		json_t *o = json_pack("{s:s,s:I}", "showtime_id", a.pos[0], "offers", (json_int_t)offers);
+		if (o && l)
+			json_object_set_new(o, "offered", json_waitlist_items(l, true));
+		rc = cli_json(c, o);
+	} else {
+		printf("%zu offer%s made\n", offers, offers == 1 ? "" : "s");
+		for (size_t i = 0; l && i < l->count; i++)
+			if (l->items[i]->status == BOOKING_WAITLIST_OFFERED)
+				print_waitlist_entry(c, l->items[i], true);
+	}
+	booking_waitlist_free(l);
+	return rc;
+}
+
 /* ---- housekeeping (system) --------------------------------------------- */
 
 #define SWEEP_BATCH 500
@@ -730,7 +892,7 @@ static const char *invariant_name(booking_invariant inv)
 void print_check_report(const cli *c, const booking_check_report *r)
 {
 	if (r->count == 0) {
-		printf("check: %sall 7 invariants hold%s (%zu reservations, %zu seats, %zu payments, %zu events)\n",
+		printf("check: %sall 8 invariants hold%s (%zu reservations, %zu seats, %zu payments, %zu events)\n",
 		       col(c, ANSI_GREEN), col(c, ANSI_RESET), r->reservations, r->seats, r->payments, r->events);
 		return;
 	}

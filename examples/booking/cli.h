@@ -233,6 +233,10 @@ int cmd_pay(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_cancel(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_refund(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_reservations(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_waitlist_join(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_waitlist_leave(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_waitlist_list(cli *c, const cli_command *cmd, int argc, char **argv);
+int cmd_waitlist_process(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_expire(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_relay(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_notify(cli *c, const cli_command *cmd, int argc, char **argv);
@@ -240,6 +244,7 @@ int cmd_recover(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_check(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_metrics(cli *c, const cli_command *cmd, int argc, char **argv); /* obs_cmds.c */
 int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv); /* obs_cmds.c */
+int cmd_limits(cli *c, const cli_command *cmd, int argc, char **argv); /* obs_cmds.c */
 int cmd_health(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_demo(cli *c, const cli_command *cmd, int argc, char **argv);
 int cmd_register(cli *c, const cli_command *cmd, int argc, char **argv);

@@ -121,6 +121,31 @@ static const cli_command commands[] = {
 	 "list the logged-in user's reservations, or a showtime's (admin), newest first", RESERVATIONS_HELP},
 	{"bookings", NULL, cmd_reservations, "[--showtime ID [--status S]] [--limit N] [--cursor C]",
 	 "the same as reservations (`bookings --showtime ID` is the door list)", RESERVATIONS_HELP},
+	{"waitlist", "join", cmd_waitlist_join, "SHOWTIME_ID --party N [--category C]",
+	 "wait in line for seats of a sold-out showtime (logged in)",
+	 "  --party N       the seats the party wants, side by side where the map allows;\n"
+	 "                  1..BOOKING_MAX_SEATS_PER_RESERVATION (and the per-buyer limit)\n"
+	 "  --category C    only seats of category C (default: any)\n"
+	 "  Seats that come back (a hold runs out or is cancelled, a refund, an unblock)\n"
+	 "  are offered to the parties in join order, as a hold of the party's own to pay\n"
+	 "  for before it expires; a party that does not fit may be passed over, at most\n"
+	 "  BOOKING_WAITLIST_MAX_PASSES times (doc/fairness.md). Free seats are offered at\n"
+	 "  once. One entry per user and showtime: joining again is ALREADY_EXISTS; a\n"
+	 "  full list (BOOKING_WAITLIST_MAX_ENTRIES) LIMIT_REACHED; a store without kv\n"
+	 "  records NOT_SUPPORTED."},
+	{"waitlist", "leave", cmd_waitlist_leave, "SHOWTIME_ID [--user USER_ID]",
+	 "leave a waiting list; an offer held for you is given up",
+	 "  --user USER_ID  (admin) take that user off the list\n"
+	 "  NOT_FOUND when the user is not on the list."},
+	{"waitlist", "list", cmd_waitlist_list, "SHOWTIME_ID",
+	 "a showtime's waiting list in join order (admin: everyone; a customer: their own entry)",
+	 "  Each entry: its place in line, status (WAITING or OFFERED), party size and\n"
+	 "  category, how often it was passed over, and an offer's reservation and expiry.\n"
+	 "  Offers paid for, run out or given up are settled first."},
+	{"waitlist", "process", cmd_waitlist_process, "SHOWTIME_ID",
+	 "settle a waiting list and offer the free seats now (admin); prints the open offers",
+	 "  The library does this itself whenever seats come back; this is for a cron job\n"
+	 "  or an operator. Prints how many offers it made, then every open offer."},
 	{"expire", NULL, cmd_expire, "", "mark overdue holds EXPIRED (system)", NULL},
 	{"relay", NULL, cmd_relay, "", "move outbox events to the events transport (system)", NULL},
 	{"notify", NULL, cmd_notify, "[--follow]",
@@ -128,17 +153,24 @@ static const cli_command commands[] = {
 	 "  --follow  keep polling (twice a second) until interrupted (Ctrl-C)"},
 	{"recover", NULL, cmd_recover, "[--min-age SECONDS]",
 	 "resolve payments left in flight by a crash or a gateway failure (system)", NULL},
-	{"check", NULL, cmd_check, "", "verify the seven invariants; exit 1 on a violation", NULL},
+	{"check", NULL, cmd_check, "", "verify the eight invariants; exit 1 on a violation", NULL},
 	{"metrics", NULL, cmd_metrics, "[--no-probe]", "print this process's metrics (Prometheus text format)",
 	 "  --no-probe  do not read the catalog first (by default one read shows the store's latency)"},
 	{"config", NULL, cmd_config, "", "show the options this command line opens the library with",
 	 "  From the BOOKING_* variables (doc/configuration.md), each with its default\n"
 	 "  filled in: the hold's lifetime, seats per reservation, the payment window,\n"
-	 "  and the box office's orphan policy, hold lifetime cap and preferred row."},
+	 "  the box office's orphan policy, hold lifetime cap and preferred row, and the\n"
+	 "  fair-sale limits (`booking limits` shows those alone)."},
+	{"limits", NULL, cmd_limits, "", "show the fair-sale limits in effect (per-buyer limits, rate limits, waiting lists)",
+	 "  Each limit, its BOOKING_* variable and its value (\"off\" when it does not apply):\n"
+	 "  seats per buyer and showtime, live holds per buyer, the cooldown after a cancel\n"
+	 "  (LIMIT_REACHED), holds, payments and logins per minute and their burst\n"
+	 "  (RATE_LIMITED), and the waiting list's passes and size (doc/fairness.md).\n"
+	 "  It opens no store."},
 	{"health", NULL, cmd_health, "[--no-probe]",
 	 "show the circuit breaker of each dependency; exit 1 when the store is unavailable",
 	 "  --no-probe  do not read the catalog first"},
-	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named] [--no-compare]",
+	{"demo", NULL, cmd_demo, "[--dir DIR] [--buyers N] [--seats N] [--seed S] [--named] [--no-compare] [--bots N]",
 	 "seed a catalog and run a flash sale of concurrent buyers",
 	 "  --dir DIR    where the demo database goes (default ./booking-data/demo);\n"
 	 "               its demo.db is recreated on every run (--store overrides it)\n"
@@ -149,7 +181,11 @@ static const cli_command commands[] = {
 	 "               office) instead of asking for the best N available under the\n"
 	 "               orphan policy unless-unavoidable\n"
 	 "  --no-compare do not run the same buyers the other way (on a memory: store)\n"
-	 "               to show both ways' orphans in the summary"},
+	 "               to show both ways' orphans in the summary\n"
+	 "  --bots N     then the fairness comparison: the fans against N threads of one\n"
+	 "               account (1..200) asking for the best 4 seats again and again, on\n"
+	 "               a memory: store, with the fair-sale limits off and then on; the\n"
+	 "               fans who find it sold out join the waiting list"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -164,7 +200,7 @@ static void print_program_usage(FILE *out)
 		char head[48];
 		snprintf(head, sizeof head, "%s%s%s", commands[i].name, commands[i].sub ? " " : "",
 		         commands[i].sub ? commands[i].sub : "");
-		fprintf(out, "  %-15s %s\n", head, commands[i].summary);
+		fprintf(out, "  %-16s %s\n", head, commands[i].summary);
 	}
 	fprintf(out,
 	        "\nglobal options:\n"

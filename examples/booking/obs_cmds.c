@@ -1,7 +1,7 @@
 /*
  * booking — observability commands: `metrics` (the Prometheus page),
- * `health` (the circuit breaker of each dependency) and `config` (the
- * options in effect).
+ * `health` (the circuit breaker of each dependency), `config` (the
+ * options in effect) and `limits` (the fair-sale limits among them).
  *
  * A CLI run is one short process, so both first probe the store with one
  * catalog read: the page then shows a real call (its latency, its result)
@@ -138,6 +138,19 @@ int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
 		 o->max_seats_per_user_showtime ? o->max_seats_per_user_showtime : 10, NULL, "", o->max_seats_per_user_showtime != 0},
 		{"hold_cooldown_seconds", "BOOKING_HOLD_COOLDOWN_SECONDS", o->hold_cooldown_seconds, NULL, "s",
 		 o->hold_cooldown_seconds != 0},
+		{"max_live_holds_per_user", "BOOKING_MAX_LIVE_HOLDS_PER_USER", o->max_live_holds_per_user, NULL, "",
+		 o->max_live_holds_per_user != 0},
+		{"rate_holds_per_minute", "BOOKING_RATE_HOLDS_PER_MINUTE", o->rate_holds_per_minute, NULL, "/min",
+		 o->rate_holds_per_minute != 0},
+		{"rate_payments_per_minute", "BOOKING_RATE_PAYMENTS_PER_MINUTE", o->rate_payments_per_minute, NULL, "/min",
+		 o->rate_payments_per_minute != 0},
+		{"rate_logins_per_minute", "BOOKING_RATE_LOGINS_PER_MINUTE", o->rate_logins_per_minute, NULL, "/min",
+		 o->rate_logins_per_minute != 0},
+		{"rate_burst", "BOOKING_RATE_BURST", o->rate_burst ? o->rate_burst : 5, NULL, "", o->rate_burst != 0},
+		{"waitlist_max_passes", "BOOKING_WAITLIST_MAX_PASSES", o->waitlist_max_passes ? o->waitlist_max_passes : 3, NULL,
+		 "", o->waitlist_max_passes != 0},
+		{"waitlist_max_entries", "BOOKING_WAITLIST_MAX_ENTRIES",
+		 o->waitlist_max_entries ? o->waitlist_max_entries : 1000, NULL, "", o->waitlist_max_entries != 0},
 	};
 	size_t n = sizeof items / sizeof items[0];
 	if (c->json) {
@@ -155,13 +168,43 @@ int cmd_config(cli *c, const cli_command *cmd, int argc, char **argv)
 			snprintf(value, sizeof value, "%s", items[i].text);
 		else
 			snprintf(value, sizeof value, "%ld%s%s", items[i].value,
-			         items[i].unit[0] && items[i].unit[0] != '%' ? " " : "", items[i].unit);
+			         items[i].unit[0] && items[i].unit[0] != '%' && items[i].unit[0] != '/' ? " " : "", items[i].unit);
 		if (strcmp(items[i].field, "best_row_depth_percent") == 0 && items[i].value == -1)
 			snprintf(value, sizeof value, "-1 (front row)");
 		if (strcmp(items[i].field, "max_seats_per_user_showtime") == 0 && items[i].value == -1)
 			snprintf(value, sizeof value, "-1 (no limit)");
+		if (strcmp(items[i].field, "waitlist_max_passes") == 0 && items[i].value == -1)
+			snprintf(value, sizeof value, "-1 (strict order)");
 		printf("%-28s %-26s %s%s%s\n", items[i].field, value, col(c, ANSI_DIM),
 		       items[i].set ? items[i].variable : "default", col(c, ANSI_RESET));
+	}
+	return EXIT_OK;
+}
+
+/* ---- limits ------------------------------------------------------------ */
+
+int cmd_limits(cli *c, const cli_command *cmd, int argc, char **argv)
+{
+	cli_args a;
+	int rc;
+	if ((rc = args_parse(c, cmd, &a, argc, argv, NULL)) != ARGS_OK)
+		return rc;
+	if (a.npos)
+		return cli_usage_error(c, cmd, "limits takes no arguments");
+	if (c->json)
+		return cli_json(c, json_limits(c->env_opts));
+	fair_limit l[FAIR_LIMIT_COUNT];
+	size_t n = fair_limits(c->env_opts, l);
+	for (size_t i = 0; i < n; i++) {
+		char value[64];
+		if (l[i].off)
+			snprintf(value, sizeof value, "off");
+		else if (strcmp(l[i].name, "waitlist_max_passes") == 0 && l[i].value == 0)
+			snprintf(value, sizeof value, "0 (strict join order)");
+		else
+			snprintf(value, sizeof value, "%d%s%s", l[i].value, l[i].unit[0] == '/' ? "" : " ", l[i].unit);
+		printf("%-28s %-22s %s%-36s %s%s\n", l[i].name, value, col(c, ANSI_DIM), l[i].variable,
+		       l[i].set ? "set" : "default", col(c, ANSI_RESET));
 	}
 	return EXIT_OK;
 }

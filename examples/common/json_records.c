@@ -116,3 +116,70 @@ json_t *json_user(const booking_user *u)
 	return json_pack("{s:s,s:s,s:s,s:o,s:o}", "id", u->id, "email", u->email, "role", booking_role_name(u->role),
 	                 "created_at", json_time(u->created_at), "updated_at", json_time(u->updated_at));
 }
+
+json_t *json_waitlist_entry(const booking_waitlist_entry *e)
+{
+	bool offered = e->status == BOOKING_WAITLIST_OFFERED;
+	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:I,s:i,s:o,s:o,s:o}", "id", e->id, "showtime_id", e->showtime_id,
+	                 "user_id", e->user_id, "party_size", (json_int_t)e->party_size, "category", e->category,
+	                 "status", booking_waitlist_status_name(e->status), "position", (json_int_t)e->position, "passes",
+	                 e->passes, "joined_at", json_time(e->joined_at), "reservation_id",
+	                 offered ? json_string(e->reservation_id) : json_null(), "offer_expires_at",
+	                 offered ? json_time(e->offer_expires_at) : json_null());
+}
+
+/* ---- the fair-sale limits ------------------------------------------------ */
+
+/* One limit: `raw` as the options hold it (0: the default; below 0: off where the struct spells off as -1). */
+static fair_limit limit_of(const char *name, const char *variable, const char *unit, const char *error, int raw,
+                           int def)
+{
+	fair_limit l = {name, variable, unit, error, raw ? raw : def, def, false, raw != 0};
+	if (l.value <= 0) {
+		l.off = true;
+		l.value = 0;
+	}
+	return l;
+}
+
+size_t fair_limits(const booking_options *o, fair_limit out[FAIR_LIMIT_COUNT])
+{
+	bool v7 = o->version >= 7, v8 = o->version >= 8; /* an older struct ends before these fields */
+	size_t n = 0;
+	out[n++] = limit_of("max_seats_per_user_showtime", "BOOKING_MAX_SEATS_PER_USER_SHOWTIME", "seats", "LIMIT_REACHED",
+	                    v7 ? o->max_seats_per_user_showtime : 0, 10);
+	out[n++] = limit_of("max_live_holds_per_user", "BOOKING_MAX_LIVE_HOLDS_PER_USER", "holds", "LIMIT_REACHED",
+	                    v8 ? o->max_live_holds_per_user : 0, 0);
+	out[n++] = limit_of("hold_cooldown_seconds", "BOOKING_HOLD_COOLDOWN_SECONDS", "s", "LIMIT_REACHED",
+	                    v7 ? o->hold_cooldown_seconds : 0, 0);
+	out[n++] = limit_of("rate_holds_per_minute", "BOOKING_RATE_HOLDS_PER_MINUTE", "/min", "RATE_LIMITED",
+	                    v8 ? o->rate_holds_per_minute : 0, 0);
+	out[n++] = limit_of("rate_payments_per_minute", "BOOKING_RATE_PAYMENTS_PER_MINUTE", "/min", "RATE_LIMITED",
+	                    v8 ? o->rate_payments_per_minute : 0, 0);
+	out[n++] = limit_of("rate_logins_per_minute", "BOOKING_RATE_LOGINS_PER_MINUTE", "/min", "RATE_LIMITED",
+	                    v8 ? o->rate_logins_per_minute : 0, 0);
+	out[n++] = limit_of("rate_burst", "BOOKING_RATE_BURST", "requests", NULL, v8 ? o->rate_burst : 0, 5);
+	/* -1 (the variable's 0): no party is ever passed over, strict join order; a limit of 0 passes, not off */
+	out[n] = limit_of("waitlist_max_passes", "BOOKING_WAITLIST_MAX_PASSES", "passes", NULL,
+	                  v8 ? o->waitlist_max_passes : 0, 3);
+	out[n++].off = false;
+	out[n++] = limit_of("waitlist_max_entries", "BOOKING_WAITLIST_MAX_ENTRIES", "parties", "LIMIT_REACHED",
+	                    v8 ? o->waitlist_max_entries : 0, 1000);
+	return n;
+}
+
+json_t *json_limits(const booking_options *o)
+{
+	fair_limit l[FAIR_LIMIT_COUNT];
+	size_t n = fair_limits(o, l);
+	json_t *limits = json_object();
+	for (size_t i = 0; limits && i < n; i++)
+		json_object_set_new(limits, l[i].name,
+		                    json_pack("{s:i,s:b,s:i,s:s,s:s,s:b,s:s?,s:o}", "value", l[i].value, "off", l[i].off,
+		                              "default", l[i].def, "unit", l[i].unit, "variable", l[i].variable, "set",
+		                              l[i].set, "error", l[i].error, "status",
+		                              l[i].error ? json_integer(booking_error_http_status(
+		                                               booking_error_from_name(l[i].error)))
+		                                         : json_null()));
+	return limits ? json_pack("{s:o}", "limits", limits) : NULL;
+}

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, srv_resp *out, const 
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, out->etag);
 	if (out->allow[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
+	if (out->retry_after[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, out->retry_after);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	return send_response(c, resp, out->status, cid, text ? type : NULL);
 }
@@ -223,6 +226,23 @@ static void work_leave(srv *s)
 	pthread_mutex_unlock(&s->work_mu);
 }
 
+/*
+ * The client's IP address as text ("192.0.2.7", "2001:db8::1"): the ctx's
+ * client_key, so the rate limits count per client as well as per user.
+ * "" when libmicrohttpd cannot tell (the limits then count per user only).
+ */
+static void client_address(struct MHD_Connection *c, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = info ? info->client_addr : NULL;
+	out[0] = '\0';
+	if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return;
+	socklen_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	if (getnameinfo(sa, len, out, (socklen_t)size, NULL, 0, NI_NUMERICHOST) != 0)
+		out[0] = '\0';
+}
+
 /* The actor: a bearer token verified (revocation included) into r->ctx. 0, or the status to refuse with. */
 static int authenticate(srv_req *r, srv_resp *out, booking_token **tok)
 {
@@ -302,6 +322,8 @@ static enum MHD_Result dispatch(srv *s, struct MHD_Connection *c, conn_state *st
 		srv_problem p;
 		r.ctx.correlation_id = cid;
 		r.ctx.traceparent = srv_traceparent_valid(tp) ? tp : NULL;
+		client_address(c, r.client_key, sizeof r.client_key);
+		r.ctx.client_key = r.client_key[0] ? r.client_key : NULL;
 		if (srv_routes[r.route].fields && !srv_body_parse(&r.body, st->body ? st->body : "", st->len,
 		                                                  srv_routes[r.route].fields, &p)) {
 			srv_error(&out, p.status, p.code, p.message, p.field[0] ? json_pack("{s:s}", "field", p.field) : NULL);

@@ -7,6 +7,8 @@
  */
 #include "server.h"
 
+#include "json_records.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -306,6 +308,11 @@ static int open_handle(srv *s, const booking_options *env, const flag_values *fv
 		fprintf(stderr, SRV_NAME ": cannot open the library: %s: %s\n", e->name, e->message);
 		return -1;
 	}
+	json_t *limits = json_limits(&opts); /* GET /api/v1/limits: what this handle was opened with */
+	s->limits = limits ? json_dumps(limits, JSON_COMPACT) : NULL;
+	json_decref(limits);
+	if (!s->limits)
+		return -1;
 	if (!opts.jwt_private_key_file)
 		fprintf(stderr, SRV_NAME ": warning: no signing key (run `booking init`, or set "
 		                "BOOKING_JWT_PRIVATE_KEY_FILE): login answers an error\n");
@@ -380,5 +387,6 @@ int main(int argc, char **argv)
 	booking_close(s.bk);
 	booking_options_free(env);
 	free(s.jwks);
+	free(s.limits);
 	return rc;
 }

@@ -39,6 +39,8 @@ static const srv_field f_change[] = {
 static const srv_field f_block[] = {
 	{"seats", SRV_STRINGS, true, 5000}, {"reason", SRV_STRING, true, 31}, {NULL, SRV_STRING, false, 0}};
 static const srv_field f_unblock[] = {{"seats", SRV_STRINGS, true, 5000}, {NULL, SRV_STRING, false, 0}};
+static const srv_field f_waitlist[] = {
+	{"party_size", SRV_INT, true, 0}, {"category", SRV_STRING, false, 31}, {NULL, SRV_STRING, false, 0}};
 static const srv_field f_pay[] = {{"booking_id", SRV_STRING, true, 64},
                                   {"card_number", SRV_STRING, true, 32},
                                   {"idempotency_key", SRV_STRING, false, 255},
@@ -70,6 +72,11 @@ const srv_route srv_routes[R_COUNT] = {
 	[R_DOOR_LIST] = {"GET", "/api/v1/showtimes/{id}/bookings", SRV_AUTH_USER, NULL},
 	[R_BLOCK] = {"POST", "/api/v1/showtimes/{id}/block", SRV_AUTH_USER, f_block},
 	[R_UNBLOCK] = {"POST", "/api/v1/showtimes/{id}/unblock", SRV_AUTH_USER, f_unblock},
+	[R_WAITLIST_JOIN] = {"POST", "/api/v1/showtimes/{id}/waitlist", SRV_AUTH_USER, f_waitlist},
+	[R_WAITLIST_LIST] = {"GET", "/api/v1/showtimes/{id}/waitlist", SRV_AUTH_USER, NULL},
+	[R_WAITLIST_LEAVE] = {"DELETE", "/api/v1/showtimes/{id}/waitlist", SRV_AUTH_USER, NULL},
+	[R_WAITLIST_PROCESS] = {"POST", "/api/v1/showtimes/{id}/waitlist/process", SRV_AUTH_USER, f_none},
+	[R_LIMITS] = {"GET", "/api/v1/limits", SRV_AUTH_NONE, NULL},
 	[R_PAY] = {"POST", "/api/v1/payments", SRV_AUTH_USER, f_pay},
 	[R_PAYMENT_GET] = {"GET", "/api/v1/payments/{id}", SRV_AUTH_USER, NULL},
 	[R_REFUND] = {"POST", "/api/v1/payments/{id}/refund", SRV_AUTH_USER, f_none},

@@ -28,6 +28,12 @@ int srv_fail(srv_resp *out)
 	int code = e->code ? e->code : BOOKING_EINTERNAL;
 	char *text = NULL;
 	out->status = booking_error_http_status(code);
+	/* a rate limit says when to come back: Retry-After, in whole seconds (a per-buyer limit's 409 does not) */
+	const char *retry = out->status == 429 ? booking_error_detail(e, "retry_after_seconds") : NULL;
+	long seconds = 0;
+	out->retry_after[0] = '\0';
+	if (retry && srv_parse_long(retry, 0, 86400L * 366, &seconds))
+		snprintf(out->retry_after, sizeof out->retry_after, "%ld", seconds);
 	json_decref(out->json);
 	out->json = booking_error_to_json(&text, NULL) == 0 && text ? json_loads(text, 0, NULL) : NULL;
 	booking_free(text);
@@ -450,6 +456,58 @@ static int h_block(srv_req *r, srv_resp *out, bool block)
 	return 0;
 }
 
+/* ---- the waiting list ------------------------------------------------------- */
+
+static int h_waitlist_join(srv_req *r, srv_resp *out)
+{
+	json_int_t party = json_integer_value(json_object_get(r->body, "party_size"));
+	if (party < 1 || party > 1000)
+		return srv_error(out, 422, "VALIDATION_ERROR", "party_size must be a positive count of seats",
+		                 json_pack("{s:s}", "field", "party_size"));
+	booking_waitlist_entry *e = NULL;
+	if (booking_waitlist_join(&e, r->s->bk, &r->ctx, r->id, (size_t)party, str(r, "category")))
+		return srv_fail(out);
+	ok(out, 201, json_waitlist_entry(e));
+	booking_waitlist_entry_free(e);
+	return 0;
+}
+
+static int h_waitlist_list(srv_req *r, srv_resp *out)
+{
+	booking_waitlist *l = NULL;
+	if (booking_waitlist_list(&l, r->s->bk, &r->ctx, r->id))
+		return srv_fail(out);
+	json_t *items = json_array();
+	for (size_t i = 0; items && i < l->count; i++)
+		json_array_append_new(items, json_waitlist_entry(l->items[i]));
+	ok(out, 200, json_pack("{s:o}", "items", items));
+	booking_waitlist_free(l);
+	return 0;
+}
+
+static int h_waitlist_leave(srv_req *r, srv_resp *out)
+{
+	const char *user = srv_query(r, "user_id"); /* admin: another user's entry */
+	if (booking_waitlist_leave(r->s->bk, &r->ctx, r->id, user && user[0] ? user : NULL))
+		return srv_fail(out);
+	out->status = 204;
+	return 0;
+}
+
+static int h_waitlist_process(srv_req *r, srv_resp *out)
+{
+	size_t offers = 0;
+	if (booking_waitlist_process(&offers, r->s->bk, &r->ctx, r->id))
+		return srv_fail(out);
+	return ok(out, 200, json_pack("{s:I}", "offers", (json_int_t)offers));
+}
+
+static int h_limits(srv_req *r, srv_resp *out)
+{
+	json_t *j = r->s->limits ? json_loads(r->s->limits, 0, NULL) : NULL;
+	return ok(out, 200, j);
+}
+
 /* ---- payments ------------------------------------------------------------- */
 
 static int payment_reply(srv_resp *out, int rc, booking_payment *p, int status)
@@ -554,6 +612,11 @@ int srv_handle(srv_req *r, srv_resp *out)
 	case R_DOOR_LIST: return h_door_list(r, out);
 	case R_BLOCK: return h_block(r, out, true);
 	case R_UNBLOCK: return h_block(r, out, false);
+	case R_WAITLIST_JOIN: return h_waitlist_join(r, out);
+	case R_WAITLIST_LIST: return h_waitlist_list(r, out);
+	case R_WAITLIST_LEAVE: return h_waitlist_leave(r, out);
+	case R_WAITLIST_PROCESS: return h_waitlist_process(r, out);
+	case R_LIMITS: return h_limits(r, out);
 	case R_PAY: return h_pay(r, out);
 	case R_PAYMENT_GET: return h_payment_get(r, out);
 	case R_REFUND: return h_refund(r, out);

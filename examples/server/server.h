@@ -53,6 +53,7 @@ typedef struct srv {
 	srv_config cfg;
 	booking_handle *bk;
 	char *jwks;             /* {"keys":[...]} text, or NULL when this server has no keys */
+	char *limits;           /* {"limits":{...}} text: the fair-sale limits the handle was opened with */
 	atomic_bool stopping;   /* SIGTERM/SIGINT seen */
 	atomic_long inflight;   /* requests being handled */
 	atomic_long sse_open;   /* event streams open: the events consumer runs only while some are */
@@ -84,7 +85,8 @@ typedef struct srv_req {
 	char id[SRV_ID_SIZE];       /* the {id} of the path */
 	json_t *body;               /* the parsed body (routes with fields) */
 	const char *token;          /* the bearer token (borrowed from the headers) or NULL */
-	booking_ctx ctx;            /* the actor, the correlation id and traceparent */
+	booking_ctx ctx;            /* the actor, the correlation id, traceparent and client key */
+	char client_key[64];        /* the client's IP address (ctx.client_key): the rate limits count per client */
 	int64_t started_ms;         /* booking_now() when the handler began */
 } srv_req;
 
@@ -96,6 +98,7 @@ struct srv_resp {
 	const char *content_type;
 	char etag[48];          /* "" when none */
 	char allow[64];         /* the Allow header of a 405, "" otherwise */
+	char retry_after[24];   /* the Retry-After header (seconds) of a 429, "" otherwise */
 };
 
 /* http.c: a query argument or a request header of r, borrowed; NULL when absent. */

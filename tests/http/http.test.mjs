@@ -62,10 +62,12 @@ function cli(args, input) {
   return { status: r.status, json, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function startServer() {
+// A booking-server on the suite's store and keys, on a free port; `extraEnv`
+// adds BOOKING_* settings of its own (a second server with other limits).
+async function spawnServer(extraEnv = {}) {
   const args = ['--store', env.HTTP_TEST_STORE_URL, '--listen', '127.0.0.1:0', '--threads', '8', '--data-dir', DATA, '--openapi', env.HTTP_TEST_OPENAPI];
   if (env.HTTP_TEST_WWW) args.push('--www', env.HTTP_TEST_WWW);
-  const e = bookingEnv();
+  const e = { ...bookingEnv(), ...extraEnv };
   if (env.HTTP_TEST_FAKETIME_LIB) {
     // The clock that decides expiry, movable from the test (see the header).
     e.LD_PRELOAD = env.HTTP_TEST_FAKETIME_LIB;
@@ -73,25 +75,43 @@ async function startServer() {
     e.FAKETIME_CACHE_DURATION = '1';
     e.FAKETIME_DONT_FAKE_MONOTONIC = '1';
   }
-  server = spawn(env.HTTP_TEST_SERVER, args, { cwd: WORK, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stderr.setEncoding('utf8');
-  server.stderr.on('data', (d) => {
+  const proc = spawn(env.HTTP_TEST_SERVER, args, { cwd: WORK, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (d) => {
     stderrTail.push(d);
     if (stderrTail.length > 200) stderrTail.shift();
     if (env.HTTP_TEST_VERBOSE) process.stderr.write(d);
   });
-  server.stdout.setEncoding('utf8');
-  base = await new Promise((resolve, reject) => {
+  proc.stdout.setEncoding('utf8');
+  const url = await new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('booking-server did not print its listening line within 30 s\n' + stderrTail.join(''))), 30000);
-    server.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`booking-server exited (${code ?? sig}) before listening\n${stderrTail.join('')}`)); });
-    server.stdout.on('data', (d) => {
+    proc.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`booking-server exited (${code ?? sig}) before listening\n${stderrTail.join('')}`)); });
+    proc.stdout.on('data', (d) => {
       buf += d;
       const m = buf.match(/booking-server: listening on (http:\/\/[^\s]+)/);
       if (m) { clearTimeout(timer); resolve(m[1].replace(/\/$/, '')); }
     });
   });
-  server.removeAllListeners('exit');
+  proc.removeAllListeners('exit');
+  return { proc, url };
+}
+
+// SIGTERM, then SIGKILL after 15 s: the exit, or null when it was gone already.
+async function stopProcess(proc) {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return null;
+  const exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+  proc.stopping = true;
+  proc.kill('SIGTERM');
+  const r = await Promise.race([exited, sleep(15000).then(() => null)]);
+  if (!r) { proc.kill('SIGKILL'); await exited; return { code: null, sig: 'SIGKILL (no exit within 15 s of SIGTERM)' }; }
+  return r;
+}
+
+async function startServer() {
+  const s = await spawnServer();
+  server = s.proc;
+  base = s.url;
   const me = server;
   me.on('exit', (code, sig) => {
     if (me.stopping) return;
@@ -103,22 +123,17 @@ async function startServer() {
 
 async function stopServer() {
   if (!server || server.exitCode !== null) return null;
-  const exited = new Promise((resolve) => server.on('exit', (code, sig) => resolve({ code, sig })));
-  server.stopping = true;
-  server.kill('SIGTERM');
-  const r = await Promise.race([exited, sleep(15000).then(() => null)]);
-  if (!r) { server.kill('SIGKILL'); await exited; return { code: null, sig: 'SIGKILL (no exit within 15 s of SIGTERM)' }; }
-  return r;
+  return stopProcess(server);
 }
 
-// One request; the response is validated against the document before it is returned.
-async function call(method, path, { token, body, raw, headers = {}, validate = true } = {}) {
+// One request (to the suite's server, or to `at`); the response is validated against the document before it is returned.
+async function call(method, path, { token, body, raw, headers = {}, validate = true, at } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
   let payload;
   if (raw !== undefined) { payload = raw; h['Content-Type'] ??= 'application/json'; }
   else if (body !== undefined) { payload = JSON.stringify(body); h['Content-Type'] = 'application/json'; }
-  const url = base + path;
+  const url = (at || base) + path;
   recent.push(`${method} ${path} ${typeof payload === 'string' ? payload.slice(0, 200) : payload ? '<bytes>' : ''}`);
   if (recent.length > 6) recent.shift();
   const r = await fetch(url, { method, headers: h, body: payload });
@@ -638,6 +653,166 @@ test('block and unblock (admin)', async () => {
   expectError(await call('POST', `${path}/unblock`, { token: a, body: { seats: ['A1'] } }), 409, 'INVALID_STATE');
   assert.equal((await call('GET', `${path}/seats`)).json.blocked, 0);
   assert.equal((await call('POST', `/api/v1/bookings/${sold.json.id}/cancel`, { token: F.alice.token })).status, 200);
+});
+
+// ---- the waiting list -----------------------------------------------------------
+test('waitlist: join when sold out 201, a second join 409, list, process (admin), leave 204', async () => {
+  const st = await newShowtime('A:2', { standard: 1000 });
+  const path = `/api/v1/showtimes/${st.id}/waitlist`;
+  const carol = await registerAndLogin('carol');
+  const erin = await registerAndLogin('erin');
+  const sold = await hold(F.bob.token, st.id, ['A1', 'A2']);
+  assert.equal(sold.status, 201, sold.text);
+  expectError(await call('POST', path, { body: { party_size: 1 } }), 401, 'UNAUTHORIZED');
+  expectError(await call('POST', path, { token: carol.token, body: { party_size: 0 } }), 422, 'VALIDATION_ERROR', 'party_size 0');
+  expectError(await call('POST', path, { token: carol.token, body: { party_size: '1' } }), 422, 'VALIDATION_ERROR', 'party_size as text');
+  expectError(await call('POST', path, { token: carol.token, body: { party_size: 1, seats: 2 } }), 422, 'VALIDATION_ERROR', 'an unknown field');
+  expectError(await call('POST', '/api/v1/showtimes/01900000-0000-7000-8000-000000000000/waitlist', { token: carol.token, body: { party_size: 1 } }), 404, 'SHOWTIME_NOT_FOUND');
+
+  // Sold out: carol waits first, erin second.
+  const j = await call('POST', path, { token: carol.token, body: { party_size: 1 } });
+  assert.equal(j.status, 201, j.text);
+  assert.equal(j.json.status, 'WAITING');
+  assert.equal(j.json.position, 1);
+  assert.equal(j.json.party_size, 1);
+  assert.equal(j.json.user_id, carol.user.id);
+  assert.equal(j.json.showtime_id, st.id);
+  assert.equal(j.json.reservation_id, null);
+  assert.equal(j.json.offer_expires_at, null);
+  const again = await call('POST', path, { token: carol.token, body: { party_size: 1 } });
+  expectError(again, 409, 'ALREADY_EXISTS', 'a second join');
+  const j2 = await call('POST', path, { token: erin.token, body: { party_size: 2, category: 'standard' } });
+  assert.equal(j2.status, 201, j2.text);
+  assert.equal(j2.json.position, 2);
+  assert.equal(j2.json.category, 'standard');
+
+  // An admin sees the line in join order; a customer their own entry.
+  const all = await call('GET', path, { token: F.admin.token });
+  assert.equal(all.status, 200, all.text);
+  assert.deepEqual(all.json.items.map((e) => [e.user_id, e.position, e.status]), [[carol.user.id, 1, 'WAITING'], [erin.user.id, 2, 'WAITING']]);
+  const own = await call('GET', path, { token: erin.token });
+  assert.deepEqual(own.json.items.map((e) => e.user_id), [erin.user.id]);
+  assert.deepEqual((await call('GET', path, { token: F.alice.token })).json.items, [], 'not on the list: nothing');
+  expectError(await call('GET', path), 401, 'UNAUTHORIZED');
+
+  // A seat comes back: it is offered to carol (first in line, and she fits), as her hold.
+  const seatsBack = await call('POST', `/api/v1/bookings/${sold.json.id}/change`, { token: F.bob.token, body: { remove: ['A2'] } });
+  assert.equal(seatsBack.status, 200, seatsBack.text);
+  const mine = (await call('GET', path, { token: carol.token })).json.items[0];
+  assert.equal(mine.status, 'OFFERED', JSON.stringify(mine));
+  assert.ok(mine.reservation_id && mine.offer_expires_at, JSON.stringify(mine));
+  const offer = await call('GET', `/api/v1/bookings/${mine.reservation_id}`, { token: carol.token });
+  assert.equal(offer.status, 200, offer.text);
+  assert.equal(offer.json.status, 'PENDING');
+  assert.equal(offer.json.user_id, carol.user.id);
+  assert.deepEqual(offer.json.seats.map((s) => s.label), ['A2']);
+  assert.equal(offer.json.expires_at, mine.offer_expires_at);
+
+  // process: admin only; nothing more to offer (erin's party of 2 does not fit).
+  expectError(await call('POST', `${path}/process`, { token: carol.token }), 403, 'FORBIDDEN');
+  const p = await call('POST', `${path}/process`, { token: F.admin.token });
+  assert.equal(p.status, 200, p.text);
+  assert.deepEqual(p.json, { offers: 0 });
+
+  // carol pays the offer: it is fulfilled and leaves the list.
+  const paid = await call('POST', '/api/v1/payments', { token: carol.token, body: { booking_id: mine.reservation_id, card_number: CARD_OK }, headers: { 'Idempotency-Key': uniq('wl') } });
+  assert.equal(paid.status, 201, paid.text);
+  const after = await call('GET', path, { token: F.admin.token });
+  assert.deepEqual(after.json.items.map((e) => [e.user_id, e.position]), [[erin.user.id, 1]]);
+
+  // Leaving: a customer only themselves (403 for another's), an admin anyone's; twice is 404.
+  expectError(await call('DELETE', `${path}?user_id=${erin.user.id}`, { token: carol.token }), 403, 'FORBIDDEN');
+  expectError(await call('DELETE', path, { token: carol.token }), 404, 'NOT_FOUND', 'carol is no longer on the list');
+  const left = await call('DELETE', path, { token: erin.token });
+  assert.equal(left.status, 204, left.text);
+  expectError(await call('DELETE', path, { token: erin.token }), 404, 'NOT_FOUND');
+  const back = await call('POST', path, { token: erin.token, body: { party_size: 1 } });
+  assert.equal(back.status, 201, back.text);
+  const gone = await call('DELETE', `${path}?user_id=${erin.user.id}`, { token: F.admin.token });
+  assert.equal(gone.status, 204, gone.text);
+  assert.deepEqual((await call('GET', path, { token: F.admin.token })).json.items, []);
+  expectError(await call('PUT', path, { token: F.admin.token }), 405, 'METHOD_NOT_ALLOWED');
+  assert.equal((await call('POST', `/api/v1/bookings/${sold.json.id}/cancel`, { token: F.bob.token })).status, 200);
+});
+
+test('waitlist: leaving gives the offer up, and the seats pass to the next party', async () => {
+  const st = await newShowtime('A:1', { standard: 1000 });
+  const path = `/api/v1/showtimes/${st.id}/waitlist`;
+  const frank = await registerAndLogin('frank');
+  const grace = await registerAndLogin('grace');
+  const sold = await hold(F.bob.token, st.id, ['A1']);
+  assert.equal(sold.status, 201, sold.text);
+  assert.equal((await call('POST', path, { token: frank.token, body: { party_size: 1 } })).status, 201);
+  assert.equal((await call('POST', path, { token: grace.token, body: { party_size: 1 } })).status, 201);
+  assert.equal((await call('POST', `/api/v1/bookings/${sold.json.id}/cancel`, { token: F.bob.token })).status, 200);
+  const first = (await call('GET', path, { token: frank.token })).json.items[0];
+  assert.equal(first.status, 'OFFERED', JSON.stringify(first));
+  assert.equal((await call('DELETE', path, { token: frank.token })).status, 204);
+  const given = await call('GET', `/api/v1/bookings/${first.reservation_id}`, { token: frank.token });
+  assert.equal(given.json.status, 'CANCELLED', 'the offer given up');
+  const next = (await call('GET', path, { token: grace.token })).json.items[0];
+  assert.equal(next.status, 'OFFERED', JSON.stringify(next));
+  assert.equal(next.position, 1);
+  assert.notEqual(next.reservation_id, first.reservation_id);
+  assert.equal((await call('DELETE', path, { token: grace.token })).status, 204);
+});
+
+// ---- the fair-sale limits ------------------------------------------------------------
+test('limits: GET /api/v1/limits shows the limits in effect', async () => {
+  const r = await call('GET', '/api/v1/limits');
+  assert.equal(r.status, 200, r.text);
+  const l = r.json.limits;
+  assert.deepEqual(l.max_seats_per_user_showtime, { value: 0, off: true, default: 10, unit: 'seats', variable: 'BOOKING_MAX_SEATS_PER_USER_SHOWTIME', set: true, error: 'LIMIT_REACHED', status: 409 }, 'the suite turns it off');
+  assert.equal(l.rate_holds_per_minute.off, true);
+  assert.equal(l.rate_holds_per_minute.status, 429);
+  assert.equal(l.rate_burst.value, 5);
+  assert.equal(l.waitlist_max_passes.value, 3);
+  assert.equal(l.waitlist_max_entries.value, 1000);
+});
+
+test('rate limits: 429 RATE_LIMITED with Retry-After, per user and per client; a per-buyer limit stays 409', async () => {
+  // A second server on the same store with a hold rate of 2 a minute (a burst of 2) and one live hold per buyer.
+  const limited = await spawnServer({ BOOKING_RATE_HOLDS_PER_MINUTE: '2', BOOKING_RATE_BURST: '2', BOOKING_MAX_LIVE_HOLDS_PER_USER: '1' });
+  try {
+    const at = limited.url;
+    const l = (await call('GET', '/api/v1/limits', { at })).json.limits;
+    assert.equal(l.rate_holds_per_minute.value, 2);
+    assert.equal(l.rate_holds_per_minute.set, true);
+    assert.equal(l.rate_burst.value, 2);
+    assert.equal(l.max_live_holds_per_user.value, 1);
+    const st = await newShowtime('A:8', { standard: 1000 });
+    const heidi = await registerAndLogin('heidi');
+    const ivan = await registerAndLogin('ivan');
+    const h1 = await call('POST', '/api/v1/bookings', { at, token: heidi.token, body: { showtime_id: st.id, seat_ids: ['A1'] } });
+    assert.equal(h1.status, 201, h1.text);
+    // The second hold passes the rate (burst 2) and meets the live-hold limit: 409, no Retry-After.
+    const h2 = await call('POST', '/api/v1/bookings', { at, token: heidi.token, body: { showtime_id: st.id, seat_ids: ['A2'] } });
+    expectError(h2, 409, 'LIMIT_REACHED', 'the live-hold limit');
+    assert.equal(h2.json.error.details.limit, 'max_live_holds_per_user');
+    assert.equal(h2.headers.get('retry-after'), null, 'a per-buyer limit is no matter of waiting');
+    // The third within the minute is over the rate: 429 with Retry-After, the user's limit.
+    const h3 = await call('POST', '/api/v1/bookings', { at, token: heidi.token, body: { showtime_id: st.id, seat_ids: ['A3'] } });
+    expectError(h3, 429, 'RATE_LIMITED', 'the user over the hold rate');
+    const d = h3.json.error.details;
+    assert.equal(d.limit, 'rate_holds_per_minute');
+    assert.equal(d.key, 'user');
+    assert.ok(d.retry_after_seconds >= 1 && d.retry_after_seconds <= 30, JSON.stringify(d));
+    assert.equal(h3.headers.get('retry-after'), String(d.retry_after_seconds));
+    // Another user from the same address: the client key (127.0.0.1) has spent its burst too.
+    const h4 = await call('POST', '/api/v1/bookings', { at, token: ivan.token, body: { showtime_id: st.id, seat_ids: ['A4'] } });
+    expectError(h4, 429, 'RATE_LIMITED', 'the client over the hold rate');
+    assert.equal(h4.json.error.details.key, 'client');
+    assert.match(h4.headers.get('retry-after'), /^[1-9][0-9]*$/);
+    // The suite's own server runs without rate limits: the same user holds there.
+    const free = await hold(ivan.token, st.id, ['A5']);
+    assert.equal(free.status, 201, free.text);
+    // An administrator is not rate limited.
+    const admin = await call('POST', '/api/v1/bookings', { at, token: F.admin.token, body: { showtime_id: st.id, seat_ids: ['A6'], for_user_id: ivan.user.id } });
+    assert.equal(admin.status, 201, admin.text);
+  } finally {
+    const r = await stopProcess(limited.proc);
+    assert.ok(!r || r.code === 0, `the second server exits 0 on SIGTERM (${JSON.stringify(r)})`);
+  }
 });
 
 // ---- SSE ----------------------------------------------------------------------
