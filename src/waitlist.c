@@ -212,14 +212,14 @@ static int settle(booking_handle *bk, const booking_ctx *ctx, const char *showti
 {
 	booking_reservation *r = NULL;
 	int rc = booking__reservation_read(bk, e->reservation_id, &r);
-	if (rc == BOOKING_ERESERVATION_NOT_FOUND) {
+	if (rc == BOOKING_ERESERVATION_NOT_FOUND)
 		booking_error_clear();
-		rc = 0;
-	} else if (rc < 0) {
+	else if (rc < 0)
 		return rc;
-	}
 	int64_t now = booking__now(bk);
-	if (r && r->status == BOOKING_RESERVATION_PENDING && r->expires_at > now) {
+	/* a live hold, or one being paid for (its outcome decides), is still the party's offer */
+	if (r && ((r->status == BOOKING_RESERVATION_PENDING && r->expires_at > now) ||
+	          r->status == BOOKING_RESERVATION_PAYMENT_PROCESSING)) {
 		booking_reservation_free(r);
 		return 0;
 	}

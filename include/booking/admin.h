@@ -38,13 +38,13 @@ typedef struct booking_violation {
 
 /** What booking_check() found. Caller owns: booking_check_report_free(). */
 typedef struct booking_check_report {
-	size_t count;                 /**< violations found; 0 means all seven invariants hold */
+	size_t count;                 /**< violations found; 0 means all eight invariants hold */
 	booking_violation **items;    /**< `count` pointers: `items[i]->message` */
 	size_t reservations, seats, payments, events; /**< what was examined */
 } booking_check_report;
 
 /**
- * Verify the seven invariants over the whole store, like SQLite's
+ * Verify the eight invariants over the whole store, like SQLite's
  * `PRAGMA integrity_check`, and report every violation found. Run it when
  * the system is quiet: a payment in flight is not a violation, but a
  * half-finished one looks like one until booking_payment_recover() runs.

@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 # array of records (`T **field;`) must add T here: the check below refuses to
 # run on a list that misses one.
 records="booking_movie booking_theater booking_showtime booking_seat booking_price booking_seat_state
-	booking_seat_ref booking_reservation booking_violation booking_dead_letter"
+	booking_seat_ref booking_reservation booking_violation booking_dead_letter booking_waitlist_entry"
 
 for t in $(grep -hoE '^\s+(const )?booking_[a-z_]+ \*\*[a-z_]+;' "$src"/include/booking/*.h |
 	sed -E 's/^\s+(const )?(booking_[a-z_]+) .*/\2/' | sort -u); do

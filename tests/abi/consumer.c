@@ -163,6 +163,20 @@ static int run(booking_handle *bk)
 		fprintf(stderr, "violation %d: %s\n", (int)report->items[i]->invariant, report->items[i]->message);
 	booking_check_report_free(report);
 
+	/* the waiting list: seats are free, so the party is offered two at once; the list is an array of entries */
+	booking_ctx carol;
+	booking_ctx_init(&carol, "carol", BOOKING_ROLE_CUSTOMER);
+	booking_waitlist_entry *we = NULL;
+	CALL(booking_waitlist_join(&we, bk, &carol, s2->id, 2, NULL));
+	EXPECT(we->party_size == 2 && we->status == BOOKING_WAITLIST_OFFERED && we->reservation_id[0], "waitlist entry");
+	booking_waitlist *wl = NULL;
+	CALL(booking_waitlist_list(&wl, bk, &admin, s2->id));
+	EXPECT(wl->count == 1 && strcmp(wl->items[0]->user_id, "carol") == 0 && wl->items[0]->position == 1 &&
+	           strcmp(wl->items[0]->id, we->id) == 0,
+	       "%zu waiting", wl->count);
+	booking_waitlist_free(wl);
+	booking_waitlist_entry_free(we);
+
 	/* dead letters: a consumer whose handler always fails parks each event at its first delivery */
 	booking_consumer_options copts = BOOKING_CONSUMER_OPTIONS_INIT;
 	copts.group = "abi";
