@@ -1142,9 +1142,10 @@ static void print_fairness(cli *c, const demo_args *da, const demo_result *res)
 			continue;
 		}
 		printf("  %s  bots bought %zu of %zu seats sold (%.0f%%), %zu of their %zu holds refused; "
-		       "%zu fans waited in line, %zu got %zu seats from it; check: %zu violations\n",
+		       "%zu fans waited in line, %zu got %zu seat%s from it; check: %zu violation%s\n",
 		       name, f->bot_seats, f->sold, f->sold ? 100.0 * (double)f->bot_seats / (double)f->sold : 0.0,
-		       f->bot_refused, f->bot_attempts, f->waiters, f->waiters_served, f->waiter_seats, f->violations);
+		       f->bot_refused, f->bot_attempts, f->waiters, f->waiters_served, f->waiter_seats,
+		       f->waiter_seats == 1 ? "" : "s", f->violations, f->violations == 1 ? "" : "s");
 	}
 	printf("  (limits on: at most 10 seats a buyer a showtime, 2 live holds, 30 holds a minute in bursts of 5)\n");
 }
