@@ -1717,6 +1717,49 @@ START_TEST(zero_leeway_refuses_at_the_exact_expiry)
 }
 END_TEST
 
+/* The login rate limit: per address tried (case folded) and per client key (doc/fairness.md). */
+START_TEST(logins_are_paced_per_address_and_per_client)
+{
+	ax_close(&A);
+	memset(&A, 0, sizeof(A));
+	ax_keys(&A, NULL);
+	booking_options o;
+	ax_options(&A, &o);
+	o.rate_logins_per_minute = 60; /* one a second */
+	o.rate_burst = 2;
+	ax_open_with(&A, &o);
+	fx_seed(&A.f);
+	ax_register(&A, "ivan@example.com", false, NULL);
+	ax_register(&A, "judy@example.com", false, NULL);
+	char *t = NULL;
+	ck_assert_ok(booking_auth_login(&t, NULL, A.f.bk, NULL, "ivan@example.com", AX_PASSWORD));
+	booking_free(t);
+	ck_assert_code(booking_auth_login(&t, NULL, A.f.bk, NULL, "IVAN@example.com", "Wrong password 1"), "UNAUTHORIZED");
+	/* the burst is spent: even the right password waits; so does a guess */
+	ck_assert_code(booking_auth_login(&t, NULL, A.f.bk, NULL, "ivan@example.com", AX_PASSWORD), "RATE_LIMITED");
+	ck_assert_ptr_null(t);
+	json_t *d = json_loads(booking_error_last()->details_json, 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "limit")), "rate_logins_per_minute");
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "retry_after_seconds")), 1);
+	json_decref(d);
+	ck_assert_ok(booking_auth_login(&t, NULL, A.f.bk, NULL, "judy@example.com", AX_PASSWORD)); /* another address */
+	booking_free(t);
+	fx_advance(&A.f, FX_SECOND);
+	ck_assert_ok(booking_auth_login(&t, NULL, A.f.bk, NULL, "ivan@example.com", AX_PASSWORD));
+	booking_free(t);
+	/* one client guessing many addresses is paced as one */
+	booking_ctx client;
+	booking_ctx_init(&client, NULL, BOOKING_ROLE_NONE);
+	client.client_key = "198.51.100.9";
+	ck_assert_code(booking_auth_login(&t, NULL, A.f.bk, &client, "a@example.com", AX_PASSWORD), "UNAUTHORIZED");
+	ck_assert_code(booking_auth_login(&t, NULL, A.f.bk, &client, "b@example.com", AX_PASSWORD), "UNAUTHORIZED");
+	ck_assert_code(booking_auth_login(&t, NULL, A.f.bk, &client, "c@example.com", AX_PASSWORD), "RATE_LIMITED");
+	d = json_loads(booking_error_last()->details_json, 0, NULL);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "key")), "client");
+	json_decref(d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("auth");
@@ -1774,6 +1817,7 @@ int main(void)
 	tcase_add_test(tc, auth_options_are_range_checked);
 	tcase_add_test(tc, auth_options_come_from_the_environment);
 	tcase_add_test(tc, zero_leeway_refuses_at_the_exact_expiry);
+	tcase_add_test(tc, logins_are_paced_per_address_and_per_client);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }
