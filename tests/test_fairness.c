@@ -280,6 +280,63 @@ START_TEST(racing_returns_offer_each_seat_to_one_party_in_order)
 }
 END_TEST
 
+/* The checker sees what the events did not do: a list changed behind the library's back, an offer out of order. */
+START_TEST(the_checker_sees_a_list_its_events_did_not_leave)
+{
+	sell_out();
+	booking_waitlist_entry_free(join("alice", 2));
+	booking_waitlist_entry_free(join("bob", 1));
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+	const booking_store_kv *kv = f.store->version >= 7 ? f.store->kv : NULL;
+	ck_assert_ptr_nonnull(kv);
+	char ns[64];
+	snprintf(ns, sizeof(ns), "waitlist/%s", f.showtime_id);
+	booking_store_kv_record rec;
+	memset(&rec, 0, sizeof(rec));
+	ck_assert_ok(kv->kv_get(&rec, f.store, ns, "bob", booking_now(f.bk)));
+	/* bob offered seats ahead of alice, who waits in front of him, without passing her over */
+	json_t *v = json_loads(rec.value, 0, NULL);
+	json_object_set_new(v, "status", json_string("offered"));
+	char *value = json_dumps(v, JSON_COMPACT);
+	char data[512];
+	snprintf(data, sizeof(data),
+	         "{\"entry_id\":\"%s\",\"showtime_id\":\"%s\",\"user_id\":\"bob\",\"reservation_id\":\"%s\","
+	         "\"seats\":[\"A1\"],\"passed_over\":[],\"max_passes\":2}",
+	         json_string_value(json_object_get(v, "id")), f.showtime_id, whale[0]);
+	booking_event_record ev;
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.id, sizeof(ev.id), "00000000-0000-7000-8000-00000000f00d");
+	ev.type = "waitlist.offered";
+	ev.aggregate_type = "waitlist";
+	snprintf(ev.aggregate_id, sizeof(ev.aggregate_id), "%s", f.showtime_id);
+	ev.occurred_at = booking_now(f.bk);
+	ev.correlation_id = "forged";
+	ev.traceparent = "";
+	ev.data_json = data;
+	booking_store_kv_put put = {.ns = ns, .key = "bob", .expected_version = rec.version, .value = value,
+	                            .rank = rec.rank, .now = booking_now(f.bk), .event_count = 1, .events = &ev};
+	ck_assert_ok(kv->kv_put(NULL, f.store, &put));
+	booking_check_report *rep = NULL;
+	ck_assert_ok(booking_check(&rep, f.bk));
+	bool order = false;
+	for (size_t i = 0; i < rep->count; i++)
+		order |= rep->items[i]->invariant == BOOKING_INV_WAITLIST &&
+		         strstr(rep->items[i]->message, "without passing it over") != NULL;
+	booking_check_report_free(rep);
+	ck_assert_msg(order, "the offer out of join order was not reported");
+	free(value);
+	json_decref(v);
+	booking_free(rec.value);
+	/* and an entry gone without its event */
+	memset(&rec, 0, sizeof(rec));
+	ck_assert_ok(kv->kv_get(&rec, f.store, ns, "alice", booking_now(f.bk)));
+	booking_store_kv_put del = {.ns = ns, .key = "alice", .expected_version = rec.version, .now = booking_now(f.bk)};
+	ck_assert_ok(kv->kv_put(NULL, f.store, &del));
+	booking_free(rec.value);
+	ck_assert(fx_check_reports(&f, BOOKING_INV_WAITLIST));
+}
+END_TEST
+
 /* --- the live-hold limit --------------------------------------------------- */
 
 static void setup_live(void)
@@ -476,6 +533,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_entry_per_user_and_leaving_gives_an_offer_up);
 	tcase_add_test(tc, joining_while_seats_are_free_is_offered_at_once);
 	tcase_add_test(tc, racing_returns_offer_each_seat_to_one_party_in_order);
+	tcase_add_test(tc, the_checker_sees_a_list_its_events_did_not_leave);
 	suite_add_tcase(s, tc);
 	TCase *live = tcase_create("live_holds");
 	tcase_add_checked_fixture(live, setup_live, teardown);
