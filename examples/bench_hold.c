@@ -16,12 +16,32 @@
  *              a block taken meanwhile is replaced by the next best. Its
  *              holds/s beside distinct's (named seats) is the price of
  *              choosing.
+ * Each row prints the latency of one try (one booking_hold call, won or
+ * refused), p50 and p99 in microseconds, from every try of every thread
+ * (each thread times its own, the run merges and sorts them).
+ *
+ * On an SQLite file (sqlite:///path.db) the same run prints the raw floor
+ * beside the library, on a second file of the same kind (PATH.floor: the
+ * library's schema, WAL, the same synchronous setting, foreign keys on),
+ * one thread, HOLDS_PER_THREAD transactions each, through sqlite3 itself
+ * with prepared statements:
+ *   raw-hold   the cheapest transaction that writes the rows of a hold:
+ *              BEGIN IMMEDIATE, 2 guarded seat updates (status = 0), the
+ *              booking row, its outbox event, COMMIT (the library writes
+ *              its 2 booking_seats rows too; the floor does not);
+ *   one-row    BEGIN IMMEDIATE, one INSERT of one small row, COMMIT;
+ * and the ratios of the library's distinct hold at 1 thread to each
+ * (issue 16's goals: >= 0.9 of raw-hold, >= 1/3 of one-row).
  * A benchmark, not a test: it prints figures and always succeeds unless
  * the library fails.
  * SPDX-License-Identifier: MIT
  */
 #include <booking/booking.h>
 
+#ifdef BENCH_HOLD_SQLITE
+#include <sqlite3.h>
+#include <unistd.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,6 +66,8 @@ typedef struct worker {
 	uint64_t rng;
 	size_t holds, conflicts, errors;
 	int first_error;
+	double *lat; /* seconds, one per try */
+	size_t nlat;
 } worker;
 
 struct bench {
@@ -60,6 +82,7 @@ struct bench {
 	atomic_size_t filled; /* contended: successful holds so far */
 	pthread_barrier_t start;
 	worker *w;
+	double distinct1; /* holds/s of distinct at 1 thread, for the floor's ratios */
 };
 
 static double now_seconds(void)
@@ -67,6 +90,23 @@ static double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The p-th percentile (nearest rank) of n sorted values; 0 when none. */
+static double percentile(const double *sorted, size_t n, double p)
+{
+	if (n == 0)
+		return 0.0;
+	size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	return sorted[(rank > n ? n : rank) - 1];
 }
 
 static uint64_t next_random(uint64_t *s)
@@ -126,7 +166,9 @@ out:
 static void hold_pair(worker *w, const booking_ctx *ctx, const char *showtime, size_t pair)
 {
 	const char *labels[SEATS_PER_HOLD] = {w->b->seats[2 * pair].label, w->b->seats[2 * pair + 1].label};
+	double t0 = now_seconds();
 	int rc = booking_hold(NULL, w->b->bk, ctx, showtime, labels, SEATS_PER_HOLD);
+	w->lat[w->nlat++] = now_seconds() - t0;
 	if (rc == 0) {
 		w->holds++;
 		atomic_fetch_add(&w->b->filled, 1);
@@ -144,7 +186,9 @@ static void hold_best(worker *w, const booking_ctx *ctx, const char *showtime)
 	booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
 	q.showtime_id = showtime;
 	q.best = SEATS_PER_HOLD;
+	double t0 = now_seconds();
 	int rc = booking_hold_with(NULL, w->b->bk, ctx, &q, sizeof q);
+	w->lat[w->nlat++] = now_seconds() - t0;
 	if (rc == 0) {
 		w->holds++;
 		atomic_fetch_add(&w->b->filled, 1);
@@ -196,13 +240,18 @@ static int run(bench *b, int variant, size_t threads)
 	if (make_showtimes(b, contended ? CONTENDED_LAYOUT : DISTINCT_LAYOUT, n) != 0)
 		return 1;
 	b->w = calloc(threads, sizeof *b->w);
-	if (!b->w)
+	double *lat = malloc(threads * b->count * sizeof *lat);
+	if (!b->w || !lat) {
+		free(b->w);
+		free(lat);
 		return 1;
+	}
 	pthread_barrier_init(&b->start, NULL, (unsigned)threads + 1);
 	for (size_t i = 0; i < threads; i++) {
 		worker *w = &b->w[i];
 		w->b = b;
 		w->index = i;
+		w->lat = lat + i * b->count;
 		w->rng = 0x5eed + i;
 		snprintf(w->user, sizeof w->user, "bench-%zu", i + 1);
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
@@ -216,25 +265,241 @@ static int run(bench *b, int variant, size_t threads)
 		pthread_join(b->w[i].thread, NULL);
 	double secs = now_seconds() - t0;
 	pthread_barrier_destroy(&b->start);
-	size_t holds = 0, conflicts = 0, errors = 0;
+	size_t holds = 0, conflicts = 0, errors = 0, nlat = 0;
 	int first_error = 0;
-	for (size_t i = 0; i < threads; i++) {
+	for (size_t i = 0; i < threads; i++) { /* the tries' latencies packed to the front, then sorted */
+		memmove(lat + nlat, b->w[i].lat, b->w[i].nlat * sizeof *lat);
+		nlat += b->w[i].nlat;
 		holds += b->w[i].holds;
 		conflicts += b->w[i].conflicts;
 		errors += b->w[i].errors;
 		if (!first_error)
 			first_error = b->w[i].first_error;
 	}
-	printf("%-10s %7zu %8zu %9zu %6zu %8.3f %10.0f %10.0f%s%s\n",
+	qsort(lat, nlat, sizeof *lat, cmp_double);
+	if (variant == 0 && threads == 1)
+		b->distinct1 = secs > 0 ? (double)holds / secs : 0.0;
+	printf("%-10s %7zu %8zu %9zu %6zu %8.3f %10.0f %10.0f %8.1f %8.1f%s%s\n",
 	       b->best ? "best" : contended ? "contended" : "distinct", threads,
 	       holds, conflicts, errors, secs, secs > 0 ? (double)(holds + conflicts + errors) / secs : 0.0,
-	       secs > 0 ? (double)holds / secs : 0.0, first_error ? "  " : "",
-	       first_error ? booking_error_name(first_error) : "");
+	       secs > 0 ? (double)holds / secs : 0.0, percentile(lat, nlat, 50) * 1e6, percentile(lat, nlat, 99) * 1e6,
+	       first_error ? "  " : "", first_error ? booking_error_name(first_error) : "");
 	fflush(stdout);
+	free(lat);
 	free(b->w);
 	b->w = NULL;
 	return 0;
 }
+
+#ifdef BENCH_HOLD_SQLITE
+/*
+ * The file of an SQLite URL as the store reads it (sqlite:///abs.db → /abs.db,
+ * sqlite:///./rel.db → ./rel.db), *query its parameters; NULL for :memory: and file: URIs.
+ */
+static char *sqlite_path(const char *url, const char **query)
+{
+	if (strncmp(url, "sqlite://", 9) != 0)
+		return NULL;
+	const char *p = url + 9;
+	if (strncmp(p, "/./", 3) == 0 || strncmp(p, "/../", 4) == 0)
+		p++;
+	size_t n = strcspn(p, "?");
+	*query = p + n;
+	char *path = n ? malloc(n + 1) : NULL;
+	if (path) {
+		memcpy(path, p, n);
+		path[n] = '\0';
+	}
+	return path;
+}
+
+static void remove_db(const char *path)
+{
+	char f[4096];
+	unlink(path);
+	snprintf(f, sizeof f, "%s-wal", path);
+	unlink(f);
+	snprintf(f, sizeof f, "%s-shm", path);
+	unlink(f);
+}
+
+static int sq_fail(sqlite3 *db, const char *what)
+{
+	fprintf(stderr, "bench-hold: sqlite floor: %s: %s\n", what, sqlite3_errmsg(db));
+	return 1;
+}
+
+/* One statement stepped to its end and reset; SQLITE_DONE → 0. */
+static int sq_step(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : rc;
+}
+
+static void floor_row(const char *name, size_t n, double secs, double *lat)
+{
+	qsort(lat, n, sizeof *lat, cmp_double);
+	printf("%-10s %8zu %8.3f %10.0f %8.1f %8.1f\n", name, n, secs, secs > 0 ? (double)n / secs : 0.0,
+	       percentile(lat, n, 50) * 1e6, percentile(lat, n, 99) * 1e6);
+}
+
+/*
+ * The raw floor on PATH.floor (see the top of this file): the library makes
+ * the schema and the showtimes (booking_open, make_showtimes), then closes;
+ * sqlite3 alone writes the holds, one thread, and the one-row transactions.
+ */
+static int sqlite_floor(bench *lib, const booking_options *opts, const char *url)
+{
+	const char *query = "";
+	char *path = sqlite_path(url, &query);
+	if (!path)
+		return 0;
+	size_t n = lib->count;
+	char fpath[4096], furl[4200];
+	snprintf(fpath, sizeof fpath, "%s.floor", path);
+	snprintf(furl, sizeof furl, "sqlite://%s%s", fpath, query);
+	free(path);
+	remove_db(fpath);
+
+	bench b;
+	memset(&b, 0, sizeof b);
+	b.count = n;
+	b.admin = lib->admin;
+	booking_options o = *opts;
+	o.store_url = furl;
+	o.lock_url = NULL;
+	int rc = booking_open(&b.bk, &o) != 0 ? fail("floor open") : make_showtimes(&b, DISTINCT_LAYOUT, (n + DISTINCT_PAIRS - 1) / DISTINCT_PAIRS);
+	booking_close(b.bk);
+	b.bk = NULL;
+
+	sqlite3 *db = NULL;
+	sqlite3_stmt *begin = NULL, *commit = NULL, *rollback = NULL, *claim = NULL, *booking = NULL, *event = NULL,
+	             *one = NULL;
+	double *lat = malloc(n * sizeof *lat);
+	bool full = strstr(query, "synchronous=full") != NULL;
+	if (rc == 0 && !lat)
+		rc = 1;
+	if (rc == 0 && sqlite3_open_v2(fpath, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		rc = sq_fail(db, "open");
+	if (rc == 0) {
+		sqlite3_busy_timeout(db, 30000);
+		if (sqlite3_exec(db, full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON"
+		                          : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+		                 NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "CREATE TABLE bench_one_row (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)", NULL, NULL,
+		                 NULL) != SQLITE_OK)
+			rc = sq_fail(db, "pragmas");
+	}
+	if (rc == 0 &&
+	    (sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "ROLLBACK", -1, &rollback, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3,"
+	                            " version = version + 1 WHERE showtime_id = ?1 AND label = ?4 AND status = 0",
+	                        -1, &claim, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "INSERT INTO bookings (id, user_id, showtime_id, status, saga, seat_count,"
+	                            " total_amount, currency, created_at, expires_at, updated_at, version)"
+	                            " VALUES (?1, 'bench-1', ?2, 1, 0, 2, 2000, 'EUR', ?3, ?4, ?3, 1)",
+	                        -1, &booking, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at,"
+	                            " data_json) VALUES (?1, 'reservation.held', 'reservation', ?2, 1, ?3, ?4)",
+	                        -1, &event, NULL) != SQLITE_OK ||
+	     sqlite3_prepare_v2(db, "INSERT INTO bench_one_row (v) VALUES (?1)", -1, &one, NULL) != SQLITE_OK))
+		rc = sq_fail(db, "prepare");
+
+	double hold_rate = 0, one_rate = 0;
+	if (rc == 0) {
+		printf("\nsqlite floor: raw sqlite3 on %s (WAL, synchronous=%s, foreign keys on), 1 thread\n", fpath,
+		       full ? "FULL" : "NORMAL");
+		printf("%-10s %8s %8s %10s %8s %8s\n", "floor", "txns", "seconds", "txns/s", "p50_us", "p99_us");
+		int64_t base_ms = (int64_t)(now_seconds() * 1000);
+		double t0 = now_seconds();
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			const char *st = b.showtimes[i / DISTINCT_PAIRS];
+			size_t pair = i % DISTINCT_PAIRS;
+			char id[BOOKING_ID_SIZE], ev[BOOKING_ID_SIZE], data[512];
+			int64_t now = base_ms + (int64_t)i;
+			double t = now_seconds();
+			snprintf(id, sizeof id, "%08llx-%04llx-7000-8000-%012llx", (unsigned long long)(now >> 16) & 0xffffffffULL,
+			         (unsigned long long)(now & 0xffff), (unsigned long long)i & 0xffffffffffffULL);
+			snprintf(ev, sizeof ev, "%08llx-%04llx-7000-9000-%012llx", (unsigned long long)(now >> 16) & 0xffffffffULL,
+			         (unsigned long long)(now & 0xffff), (unsigned long long)i & 0xffffffffffffULL);
+			snprintf(data, sizeof data,
+			         "{\"reservation_id\":\"%s\",\"showtime_id\":\"%s\",\"user_id\":\"bench-1\",\"seats\":[\"%s\",\"%s\"],"
+			         "\"total_amount\":2000,\"currency\":\"EUR\",\"expires_at\":%lld}",
+			         id, st, b.seats[2 * pair].label, b.seats[2 * pair + 1].label, (long long)(now + 600000));
+			rc = sq_step(begin);
+			for (int k = 0; rc == 0 && k < SEATS_PER_HOLD; k++) {
+				sqlite3_bind_text(claim, 1, st, -1, SQLITE_STATIC);
+				sqlite3_bind_text(claim, 2, id, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(claim, 3, now + 600000);
+				sqlite3_bind_text(claim, 4, b.seats[2 * pair + (size_t)k].label, -1, SQLITE_STATIC);
+				rc = sq_step(claim);
+				if (rc == 0 && sqlite3_changes(db) != 1)
+					rc = -1; /* a seat not free: cannot happen on a fresh file */
+			}
+			if (rc == 0) {
+				sqlite3_bind_text(booking, 1, id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(booking, 2, st, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(booking, 3, now);
+				sqlite3_bind_int64(booking, 4, now + 600000);
+				rc = sq_step(booking);
+			}
+			if (rc == 0) {
+				sqlite3_bind_text(event, 1, ev, -1, SQLITE_STATIC);
+				sqlite3_bind_text(event, 2, id, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(event, 3, now);
+				sqlite3_bind_text(event, 4, data, -1, SQLITE_STATIC);
+				rc = sq_step(event);
+			}
+			rc = rc == 0 ? sq_step(commit) : (sq_step(rollback), rc);
+			lat[i] = now_seconds() - t;
+		}
+		double secs = now_seconds() - t0;
+		if (rc != 0)
+			rc = sq_fail(db, "raw hold");
+		else {
+			hold_rate = secs > 0 ? (double)n / secs : 0.0;
+			floor_row("raw-hold", n, secs, lat);
+		}
+		t0 = now_seconds();
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			double t = now_seconds();
+			rc = sq_step(begin);
+			sqlite3_bind_int64(one, 1, (sqlite3_int64)i);
+			if (rc == 0)
+				rc = sq_step(one);
+			rc = rc == 0 ? sq_step(commit) : (sq_step(rollback), rc);
+			lat[i] = now_seconds() - t;
+		}
+		secs = now_seconds() - t0;
+		if (rc != 0)
+			rc = sq_fail(db, "one-row transaction");
+		else {
+			one_rate = secs > 0 ? (double)n / secs : 0.0;
+			floor_row("one-row", n, secs, lat);
+		}
+	}
+	if (rc == 0 && hold_rate > 0 && one_rate > 0)
+		printf("ratio: library distinct hold at 1 thread %.0f/s = %.2f x raw-hold (goal >= 0.9), %.2f x one-row "
+		       "(goal >= 0.33); raw-hold = %.2f x one-row\n",
+		       lib->distinct1, lib->distinct1 / hold_rate, lib->distinct1 / one_rate, hold_rate / one_rate);
+	sqlite3_finalize(begin);
+	sqlite3_finalize(commit);
+	sqlite3_finalize(rollback);
+	sqlite3_finalize(claim);
+	sqlite3_finalize(booking);
+	sqlite3_finalize(event);
+	sqlite3_finalize(one);
+	sqlite3_close(db);
+	remove_db(fpath);
+	free(lat);
+	booking_free(b.seats);
+	free(b.showtimes);
+	return rc;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -270,8 +535,8 @@ int main(int argc, char **argv)
 	}
 	printf("bench-hold: store %s, locks %s, %ld holds of %d seats per thread\n\n", url,
 	       opts.lock_url && opts.lock_url[0] ? opts.lock_url : "none", count, SEATS_PER_HOLD);
-	printf("%-10s %7s %8s %9s %6s %8s %10s %10s\n", "variant", "threads", "holds", "conflicts", "errors", "seconds",
-	       "tries/s", "holds/s");
+	printf("%-10s %7s %8s %9s %6s %8s %10s %10s %8s %8s\n", "variant", "threads", "holds", "conflicts", "errors",
+	       "seconds", "tries/s", "holds/s", "p50_us", "p99_us");
 	for (int variant = 0; variant <= 2 && rc == 0; variant++)
 		for (size_t t = 1; rc == 0; t *= 2) {
 			size_t n = t < (size_t)threads ? t : (size_t)threads;
@@ -279,6 +544,10 @@ int main(int argc, char **argv)
 			if (n == (size_t)threads)
 				break;
 		}
+#ifdef BENCH_HOLD_SQLITE
+	if (rc == 0)
+		rc = sqlite_floor(&b, &opts, url);
+#endif
 out:
 	booking_close(b.bk);
 	booking_options_free(env);
