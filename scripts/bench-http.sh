@@ -15,6 +15,9 @@
 # WRK_THREADS=N runs wrk's THREADS connections on N threads instead (its
 # threads share the machine with the server; bench-hold has no client), the
 # connections of a thread sharing its user and showtimes.
+# Latency beside each rate, p50 and p99 in microseconds: HTTP's from wrk's
+# latency distribution (every request, as --latency prints it), the
+# library's from bench-hold's timing of each booking_hold call.
 # A benchmark, not a test: it prints figures and asserts nothing. Needs wrk
 # and curl (scripts/install-deps.sh).
 set -euo pipefail
@@ -99,8 +102,8 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do c = c + t:get("conflicts"); o = o + t:get("others") end
   local secs = summary.duration / 1e6
   local holds = summary.requests - c - o
-  io.write(string.format("WRK requests=%d holds=%d conflicts=%d others=%d seconds=%.3f holds_per_s=%.0f p50_ms=%.2f p99_ms=%.2f\n",
-    summary.requests, holds, c, o, secs, holds / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  io.write(string.format("WRK requests=%d holds=%d conflicts=%d others=%d seconds=%.3f holds_per_s=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f\n",
+    summary.requests, holds, c, o, secs, holds / secs, latency:percentile(50), latency:percentile(90), latency:percentile(99)))
 end
 EOF
 
@@ -154,27 +157,30 @@ http_side() {
 	srv_pid=
 }
 
-# lib_side URL: bench-hold's distinct variant at THREADS threads; prints its holds/s.
+# lib_side URL: bench-hold's distinct variant at THREADS threads; prints its holds/s, p50 and p99 (us).
 lib_side() {
-	"$bench" "$1" "$threads" "$2" | awk -v t="$threads" '$1 == "distinct" && $2 == t {print $8}'
+	"$bench" "$1" "$threads" "$2" | awk -v t="$threads" '$1 == "distinct" && $2 == t {printf "%.0f %.0f %.0f\n", $8, $9, $10}'
 }
 
 results=()
 run_store() {
 	local name=$1 http_url=$2 lib_url=$3
 	echo "== $name: wrk $threads connections on $wrk_threads threads for ${secs}s against booking-server --threads $threads" >&2
-	local line http lib
+	local line http lib http_p50 http_p99 lib_p50 lib_p99
 	http_side "$http_url" >"$dir/wrk.out" # not in $(...): its server is the EXIT trap's to stop
 	line=$(grep '^WRK' "$dir/wrk.out")
 	echo "   $line" >&2
 	echo "   $(grep '^CTX' "$dir/wrk.out") (requests/s with the same clients: the HTTP layer alone, and token checks)" >&2
 	echo "   the server's store calls (>= 1000) by operation: $(awk '/^OPS/ {printf "%s %s  ", $2, $3}' "$dir/wrk.out")" >&2
 	http=$(sed -n 's/.*holds_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
+	http_p50=$(sed -n 's/.*p50_us=\([0-9.]*\).*/\1/p' <<<"$line")
+	http_p99=$(sed -n 's/.*p99_us=\([0-9.]*\).*/\1/p' <<<"$line")
 	# The library alone: bench-hold, 1000 holds per thread (it runs its
 	# three variants at 1, 2, ... THREADS threads; the distinct one at THREADS is kept).
 	echo "== $name: bench-hold $threads threads, 1000 holds each" >&2
-	lib=$(lib_side "$lib_url" 1000)
-	results+=("$(printf '%-11s %7s %12s %12s %7s' "$name" "$threads" "$http" "$lib" "$(python3 -c "print('%.2f' % ($http / $lib))")")")
+	read -r lib lib_p50 lib_p99 < <(lib_side "$lib_url" 1000)
+	results+=("$(printf '%-11s %7s %12s %12s %7s %9s %9s %9s %9s' "$name" "$threads" "$http" "$lib" \
+		"$(python3 -c "print('%.2f' % ($http / $lib))")" "$http_p50" "$http_p99" "$lib_p50" "$lib_p99")")
 }
 
 case $which_stores in sqlite | all)
@@ -195,5 +201,7 @@ case $which_stores in postgresql | all)
 esac
 
 echo
-printf '%-11s %7s %12s %12s %7s\n' store threads "HTTP holds/s" "lib holds/s" ratio
+printf '%-11s %7s %12s %12s %7s %9s %9s %9s %9s\n' store threads "HTTP holds/s" "lib holds/s" ratio \
+	"HTTP p50" "HTTP p99" "lib p50" "lib p99"
+echo "(latencies in microseconds: HTTP per request from wrk, lib per booking_hold call from bench-hold)"
 printf '%s\n' "${results[@]}"
