@@ -428,7 +428,7 @@ static int sqlite_floor(bench *lib, const booking_options *opts, const char *url
 			snprintf(data, sizeof data,
 			         "{\"reservation_id\":\"%s\",\"showtime_id\":\"%s\",\"user_id\":\"bench-1\",\"seats\":[\"%s\",\"%s\"],"
 			         "\"total_amount\":2000,\"currency\":\"EUR\",\"expires_at\":%lld}",
-			         id, st, b.seats[2 * pair].label, b.seats[2 * pair + 1].label, (long long)(now + 600000));
+			         id, st, b.seats[2 * pair].label, b.seats[2 * pair + 1].label, (long long)now + 600000LL);
 			rc = sq_step(begin);
 			for (int k = 0; rc == 0 && k < SEATS_PER_HOLD; k++) {
 				sqlite3_bind_text(claim, 1, st, -1, SQLITE_STATIC);
