@@ -421,8 +421,9 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 	ev_made = true;
 	booking_store_key_record key = {user_id, q->idempotency_key, hash, r->id};
 	/* the per-buyer limits: the buyer's taken seats before the hold, at most the limit less this hold's; live holds */
-	size_t limit = q->for_user_id ? 0 : booking__user_seat_limit(bk);
-	size_t hold_limit = q->for_user_id ? 0 : booking__user_hold_limit(bk);
+	/* an admin's sale is not limited; a waiting list's offer is, as the buyer's own hold */
+	size_t limit = q->for_user_id && !offer ? 0 : booking__user_seat_limit(bk);
+	size_t hold_limit = q->for_user_id && !offer ? 0 : booking__user_hold_limit(bk);
 	if (limit && n > limit) {
 		rc = booking__limit_error(bk, n);
 		goto done;
@@ -522,8 +523,10 @@ static int hold_request_check(booking_handle *bk, const booking_ctx *ctx, const 
 }
 
 static int hold_with_do(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
-                        const booking_hold_request *request, size_t request_size, bool offer)
+                        const booking_hold_request *request, size_t request_size, bool offer, bool *replayed)
 {
+	if (replayed)
+		*replayed = false;
 	if (out)
 		*out = NULL;
 	if (!bk || !request)
@@ -545,8 +548,11 @@ static int hold_with_do(booking_reservation **out, booking_handle *bk, const boo
 	if (q.idempotency_key) {
 		bool found = false;
 		if ((rc = hold_hash(hash, &q, user_id)) < 0 || (rc = key_replay(out, bk, user_id, q.idempotency_key, hash, &found)) < 0 ||
-		    found)
+		    found) {
+			if (replayed)
+				*replayed = found;
 			return rc;
+		}
 	}
 	/* a replay above is no new hold; a new one waits out the cooldown after a cancel */
 	if (!q.for_user_id && ((rc = booking__cooldown_check(bk, user_id, booking__now(bk))) < 0 ||
@@ -561,6 +567,8 @@ static int hold_with_do(booking_reservation **out, booking_handle *bk, const boo
 			/* a twin request with the same key committed first: answer as a replay */
 			bool found = false;
 			rc = key_replay(out, bk, user_id, q.idempotency_key, hash, &found);
+			if (replayed)
+				*replayed = found;
 			if (rc == 0 && !found)
 				rc = booking_error_set(BOOKING_EINTERNAL, NULL, "the key's record vanished");
 			return rc;
@@ -585,7 +593,7 @@ static int hold_with_do(booking_reservation **out, booking_handle *bk, const boo
 static int hold_with_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,
                          const booking_hold_request *request, size_t request_size)
 {
-	return hold_with_do(out, bk, ctx, request, request_size, false);
+	return hold_with_do(out, bk, ctx, request, request_size, false, NULL);
 }
 
 /*
@@ -594,8 +602,8 @@ static int hold_with_run(booking_reservation **out, booking_handle *bk, const bo
  * key (a retry after a crash answers the same hold), never a blocked seat,
  * outside the buyer's limits (the party was checked when it joined).
  */
-int booking__hold_offer(booking_reservation **out, booking_handle *bk, const char *showtime_id, const char *user_id,
-                        size_t party, const char *category, const char *key)
+int booking__hold_offer(booking_reservation **out, bool *replayed, booking_handle *bk, const char *showtime_id,
+                        const char *user_id, size_t party, const char *category, const char *key)
 {
 	booking_hold_request q = BOOKING_HOLD_REQUEST_INIT;
 	q.showtime_id = showtime_id;
@@ -603,7 +611,7 @@ int booking__hold_offer(booking_reservation **out, booking_handle *bk, const cha
 	q.category = category && *category ? category : NULL;
 	q.idempotency_key = key;
 	q.for_user_id = user_id;
-	return hold_with_do(out, bk, booking_ctx_system(), &q, sizeof(q), true);
+	return hold_with_do(out, bk, booking_ctx_system(), &q, sizeof(q), true, replayed);
 }
 
 booking_error_code booking_hold_with(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx,

@@ -36,7 +36,7 @@ typedef struct event_row {
 typedef struct wl_event {
 	char showtime_id[BOOKING_ID_SIZE];
 	char type[32];
-	int64_t sequence;
+	int64_t position; /* commit order */
 	char *data_json;
 } wl_event;
 
@@ -150,9 +150,11 @@ static int on_event(const booking_event_record *e, void *payload)
 		wl_event *w;
 		PUSH(s->waitlist, w);
 		memset(w, 0, sizeof(*w));
-		booking__copy(w->showtime_id, sizeof(w->showtime_id), e->aggregate_id);
+		json_t *d = json_loads(e->data_json ? e->data_json : "{}", 0, NULL);
+		booking__copy(w->showtime_id, sizeof(w->showtime_id), json_string_value(json_object_get(d, "showtime_id")));
+		json_decref(d);
 		booking__copy(w->type, sizeof(w->type), e->type);
-		w->sequence = e->sequence;
+		w->position = e->position;
 		if (!(w->data_json = booking_strdup(e->data_json ? e->data_json : "{}")))
 			return booking_error_oom();
 		s->waitlist.count++;
@@ -647,6 +649,7 @@ typedef struct wl_party {
 	char entry_id[BOOKING_ID_SIZE];
 	char user_id[BOOKING_ID_SIZE];
 	int64_t joined_at;
+	int64_t joined_position; /* where its waitlist.joined event stands in commit order */
 	int passes;
 	bool offered;
 	char reservation_id[BOOKING_ID_SIZE];
@@ -662,7 +665,7 @@ static int cmp_wl_event(const void *a, const void *b)
 {
 	const wl_event *x = a, *y = b;
 	int c = strcmp(x->showtime_id, y->showtime_id);
-	return c ? c : (x->sequence > y->sequence) - (x->sequence < y->sequence);
+	return c ? c : (x->position > y->position) - (x->position < y->position);
 }
 
 static wl_party *wl_find(wl_replay *r, const char *entry_id)
@@ -722,6 +725,7 @@ static int wl_apply(snapshot *s, wl_replay *r, const wl_event *ev)
 		booking__copy(n->entry_id, sizeof(n->entry_id), entry);
 		booking__copy(n->user_id, sizeof(n->user_id), json_string_value(json_object_get(d, "user_id")));
 		n->joined_at = json_integer_value(json_object_get(d, "joined_at"));
+		n->joined_position = ev->position;
 	} else if (!p) {
 		rc = violation(s, BOOKING_INV_WAITLIST, entry, "waiting list of %s: %s for entry %s, which is not in line",
 		               ev->showtime_id, ev->type, entry);
@@ -741,7 +745,13 @@ static int wl_apply(snapshot *s, wl_replay *r, const wl_event *ev)
 				if (json_is_string(seat) && in_array(x->seats, json_string_value(seat)))
 					rc = violation(s, BOOKING_INV_WAITLIST, entry, "seat %s offered to entries %s and %s at once",
 					               json_string_value(seat), x->entry_id, entry);
-			if (rc == 0 && !x->offered && ahead(x, p)) {
+			/*
+			 * A party ahead in line whose join committed before this
+			 * party's: whoever offered could see it, so it must have been
+			 * passed over (one whose join committed later may not have been
+			 * seen yet: a join's time is taken before it commits).
+			 */
+			if (rc == 0 && !x->offered && ahead(x, p) && x->joined_position < p->joined_position) {
 				if (!in_array(over, x->entry_id))
 					rc = violation(s, BOOKING_INV_WAITLIST, entry,
 					               "entry %s was offered seats before entry %s, ahead of it, without passing it over",
@@ -756,6 +766,7 @@ static int wl_apply(snapshot *s, wl_replay *r, const wl_event *ev)
 		p->offered = true;
 		booking__copy(p->reservation_id, sizeof(p->reservation_id),
 		              json_string_value(json_object_get(d, "reservation_id")));
+		json_decref(p->seats);
 		p->seats = json_incref(seats);
 	} else if (strcmp(ev->type, "waitlist.left") == 0 || strcmp(ev->type, "waitlist.lapsed") == 0 ||
 	           strcmp(ev->type, "waitlist.fulfilled") == 0) {

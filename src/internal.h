@@ -288,9 +288,13 @@ int booking__reservation_reread(booking_handle *bk, booking_reservation **r, int
 int booking__hold_run(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                       const char *const *seat_labels, size_t seat_count);
 /* boxoffice.c: booking_hold() under an orphan policy (the hold's neighbours are part of the decision). */
-/* boxoffice.c: a waiting list's offer: the best `party` seats held for `user_id` with `key` (system ctx, no blocked seat, no limits). */
-int booking__hold_offer(booking_reservation **out, booking_handle *bk, const char *showtime_id, const char *user_id,
-                        size_t party, const char *category, const char *key);
+/*
+ * boxoffice.c: a waiting list's offer: the best `party` seats held for
+ * `user_id` with `key` (system ctx, never a blocked seat, under the buyer's
+ * seat and live-hold limits); *replayed: the key named a hold made before.
+ */
+int booking__hold_offer(booking_reservation **out, bool *replayed, booking_handle *bk, const char *showtime_id,
+                        const char *user_id, size_t party, const char *category, const char *key);
 /* waitlist.c: seats of `showtime_id` came back: settle its waiting list and offer them (errors are logged, not returned). */
 void booking__waitlist_returned(booking_handle *bk, const char *showtime_id);
 int booking__hold_named(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,

@@ -4,7 +4,7 @@
  *
  * GCRA (the generic cell rate algorithm, a token bucket kept as one
  * number): a limit of `rate` a minute lets one request through every
- * T = 60000 / rate ms, and up to `burst` at once. The state of a key is its
+ * T = 60 000 000 / rate µs, and up to `burst` at once. The state of a key is its
  * theoretical arrival time TAT. A request at `now` passes when
  * max(TAT, now) - now <= T * (burst - 1), and moves TAT to max(TAT, now) + T;
  * otherwise it may retry after max(TAT, now) - now - T * (burst - 1) ms. A
@@ -176,27 +176,42 @@ static int swap(booking_handle *bk, const char *key, char value[24], int64_t *ve
 	return 1;
 }
 
-/* Take one request from the limit of `key`: 0, or *retry_ms_out > 0 when over it. */
+/*
+ * Take one request from the limit of `key`: 0, or *retry_ms_out > 0 when
+ * over it. Times in microseconds (T = 60e6 / rate: exact for every rate up
+ * to 100000 a minute); the register holds the TAT in microseconds.
+ */
 static int take(booking_handle *bk, const char *key, int rate, int64_t *retry_ms_out)
 {
-	int64_t t = 60000 / rate > 0 ? 60000 / rate : 1;
+	int64_t t = INT64_C(60000000) / rate;
 	int64_t tau = t * (bk->cfg.rate_burst - 1);
 	char value[24];
 	int64_t version;
 	cache_get(bk->rate, key, value, &version);
 	*retry_ms_out = 0;
+	int64_t now = booking__now(bk) * 1000;
+	/*
+	 * A cached TAT that has passed names a record that may have expired
+	 * since: its version may have started again from 1 in another handle,
+	 * so neither is an expectation any more.
+	 */
+	if (value[0] && strtoll(value, NULL, 10) <= now) {
+		value[0] = '\0';
+		version = 0;
+	}
 	for (int attempt = 0; attempt < RATE_ATTEMPTS; attempt++) {
-		int64_t now = booking__now(bk);
+		now = booking__now(bk) * 1000;
 		int64_t tat = value[0] ? strtoll(value, NULL, 10) : 0;
-		if (tat < now)
+		if (tat < now || tat > now + t + tau) /* absent, or not a value this rule wrote (a damaged register) */
 			tat = now;
 		if (tat - now > tau) {
-			*retry_ms_out = tat - now - tau;
+			*retry_ms_out = (tat - now - tau + 999) / 1000;
 			return 0;
 		}
 		char next[24];
 		snprintf(next, sizeof(next), "%" PRId64, tat + t);
-		int rc = swap(bk, key, value, &version, next, tat + t, now);
+		/* the record lives as long as its TAT is ahead: an expired one says no more than an absent one */
+		int rc = swap(bk, key, value, &version, next, (tat + t) / 1000 + 1, now / 1000);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {

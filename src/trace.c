@@ -183,7 +183,9 @@ const booking_ctx *booking__scope_begin(booking__scope *sc, booking_handle *bk, 
 	sc->deadline_ms = usable ? ctx->deadline_ms : 0;
 	const char *corr = NULL;
 	if (usable) {
-		sc->ctx = *ctx;
+		/* a version 1 struct (an older program's) ends before client_key: copy no more than it has */
+		memset(&sc->ctx, 0, sizeof(sc->ctx));
+		memcpy(&sc->ctx, ctx, ctx->version >= 2 ? sizeof(*ctx) : offsetof(booking_ctx, client_key));
 		sc->has_ctx = true;
 		if (!ctx->correlation_id || !*ctx->correlation_id) {
 			/* one id for every log line and event of this call */

@@ -7,9 +7,9 @@
  * join time, value a small JSON object. Every step commits its event with
  * the record it writes (kv_put): waitlist.joined, .left, .offered,
  * .lapsed (an offer ran out or was given up), .fulfilled (paid for). The
- * events' aggregate is the showtime's waiting list ("waitlist", the
- * showtime's id), so their sequence is the list's history, which
- * booking_check() replays.
+ * events' aggregate is the entry ("waitlist", the entry's id; the data
+ * names the showtime), and their positions (commit order) are the list's
+ * history, which booking_check() replays.
  *
  * The rule, decided here only: settle the offers first (paid: fulfilled;
  * no longer a live hold: lapsed, the party leaves the list), then walk the
@@ -130,10 +130,12 @@ static int list_read(booking_handle *bk, const char *showtime_id, wl_list *l)
 	memset(l, 0, sizeof(*l));
 	const booking_store_kv *kv = booking__store_kv(bk->store);
 	int rc = kv->kv_list(bk->store, ns, booking__now(bk), (size_t)bk->cfg.waitlist_max_entries + 16, collect, l);
-	if (rc < 0 || l->rc < 0) {
+	if (l->rc < 0)
+		rc = l->rc;
+	if (rc < 0) {
 		booking_free(l->items);
 		memset(l, 0, sizeof(*l));
-		return l->rc < 0 ? l->rc : rc;
+		return rc;
 	}
 	return 0;
 }
@@ -159,7 +161,7 @@ static int entry_put(booking_handle *bk, const booking_ctx *ctx, const char *sho
 		json_object_set_new(data, "entry_id", json_string(e->id));
 		json_object_set_new(data, "showtime_id", json_string(showtime_id));
 		json_object_set_new(data, "user_id", json_string(e->user_id));
-		rc = booking__event_init(&ev, bk, ctx, type, "waitlist", showtime_id, data);
+		rc = booking__event_init(&ev, bk, ctx, type, "waitlist", e->id, data);
 	} else {
 		json_decref(data);
 	}
@@ -241,7 +243,7 @@ typedef struct seat_counts {
 	struct {
 		char category[BOOKING_CATEGORY_SIZE];
 		size_t count;
-	} by[16];
+	} by[64];
 } seat_counts;
 
 static int count_seat(const booking_store_seat *seat, void *payload)
@@ -272,69 +274,99 @@ static bool fits(const seat_counts *c, const wl_entry *e)
 	return false;
 }
 
-/* Offer seats to `e`, passing over `passed` (the waiting entries before it). 0 made, 1 read again, < 0. */
+/* What offer() answers besides 0 (made) and errors. */
+enum { OFFER_AGAIN = 1, OFFER_UNFIT = 3 };
+
+/*
+ * Offer seats to `e`, passing over `passed` (the waiting entries before
+ * it): the hold first, then the passes, then the entry — so a pass counts
+ * only when a later party really got seats. 0 made; OFFER_AGAIN (read the
+ * list again); OFFER_UNFIT (the party cannot be served now: its hold was
+ * refused — the seats do not suit it, or it has as many seats or holds as
+ * a buyer may — so the walk goes on past it); < 0.
+ */
 static int offer(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id, const wl_entry *e,
                  const wl_entry *const *passed, size_t npassed)
 {
-	int rc;
-	/* the passes first: a party passed over concurrently by another process counts once per pass */
-	for (size_t i = 0; i < npassed; i++) {
-		wl_entry p = *passed[i];
-		p.passes++;
-		if ((rc = entry_put(bk, ctx, showtime_id, &p, false, NULL, NULL)) != 0)
-			return rc;
-	}
 	char key[96];
 	snprintf(key, sizeof(key), "waitlist:%s:%d", e->id, e->offers + 1);
 	booking_reservation *r = NULL;
-	rc = booking__hold_offer(&r, bk, showtime_id, e->user_id, e->party, e->category, key);
-	if (rc == BOOKING_ENOT_ENOUGH_SEATS || rc == BOOKING_EORPHAN_SEAT || rc == BOOKING_ELOCK_FAILED) {
-		booking_error_clear(); /* the seats went meanwhile: read again */
-		return 1;
+	bool replayed = false;
+	int rc = booking__hold_offer(&r, &replayed, bk, showtime_id, e->user_id, e->party, e->category, key);
+	if (rc == BOOKING_ENOT_ENOUGH_SEATS || rc == BOOKING_EORPHAN_SEAT || rc == BOOKING_ELIMIT_REACHED ||
+	    rc == BOOKING_ELOCK_FAILED) {
+		booking_error_clear();
+		return OFFER_UNFIT;
 	}
 	if (rc < 0)
 		return rc;
 	wl_entry o = *e;
-	o.offered = true;
 	o.offers++;
-	booking__copy(o.reservation_id, sizeof(o.reservation_id), r->id);
-	o.offer_expires_at = r->expires_at;
-	json_t *seats = json_array(), *over = json_array();
-	for (size_t i = 0; i < r->seat_count; i++)
-		json_array_append_new(seats, json_string(r->seats[i]->label));
-	for (size_t i = 0; i < npassed; i++)
-		json_array_append_new(over, json_string(passed[i]->id));
-	json_t *data = json_pack("{s:s,s:o,s:I,s:I,s:o,s:i}", "reservation_id", r->id, "seats", seats, "party_size",
-	                         (json_int_t)e->party, "expires_at", (json_int_t)r->expires_at, "passed_over", over,
-	                         "max_passes", bk->cfg.waitlist_max_passes);
-	/*
-	 * The entry moved since it was read (another process passed it over,
-	 * say): record the offer on what it is now, while it still waits; a
-	 * party that left or was offered seats meanwhile gives these back.
-	 */
-	for (int attempt = 0; (rc = entry_put(bk, ctx, showtime_id, &o, false, "waitlist.offered", json_deep_copy(data))) == 1 &&
-	                      attempt < WL_ROUNDS;
-	     attempt++) {
-		wl_entry now;
-		if ((rc = entry_read(bk, showtime_id, e->user_id, &now)) < 0)
-			break;
-		if (rc == 1 && now.offered && strcmp(now.reservation_id, r->id) == 0) {
-			rc = 2; /* a twin (the same key, another thread or process) recorded this very offer */
-			break;
-		}
-		if (rc == 0 || strcmp(now.id, e->id) != 0 || now.offered) {
-			rc = 1;
-			break;
-		}
-		o.version = now.version;
-		o.passes = now.passes;
+	if (r->status != BOOKING_RESERVATION_PENDING || r->expires_at <= booking__now(bk)) {
+		/* the key named an offer made before (a crash, a lost race) that is over now: the next takes a new key */
+		rc = entry_put(bk, ctx, showtime_id, &o, false, NULL, NULL);
+		booking_reservation_free(r);
+		return rc < 0 ? rc : OFFER_AGAIN;
 	}
-	json_decref(data);
-	if (rc == 1) { /* the party left meanwhile: give the seats back */
-		int c = cancel_hold(bk, r->id);
-		rc = c < 0 ? c : 1;
-	} else if (rc == 2)
-		rc = 1; /* read again */
+	for (size_t i = 0; i < npassed; i++) {
+		wl_entry p = *passed[i];
+		p.passes++;
+		if ((rc = entry_put(bk, ctx, showtime_id, &p, false, NULL, NULL)) != 0)
+			break; /* moved meanwhile: decide again */
+	}
+	json_t *data = NULL;
+	if (rc == 0) {
+		o.offered = true;
+		booking__copy(o.reservation_id, sizeof(o.reservation_id), r->id);
+		o.offer_expires_at = r->expires_at;
+		json_t *seats = json_array(), *over = json_array();
+		for (size_t i = 0; i < r->seat_count; i++)
+			json_array_append_new(seats, json_string(r->seats[i]->label));
+		for (size_t i = 0; i < npassed; i++)
+			json_array_append_new(over, json_string(passed[i]->id));
+		data = json_pack("{s:s,s:s,s:o,s:I,s:I,s:o,s:i}", "showtime_id", showtime_id, "reservation_id", r->id, "seats",
+		                 seats, "party_size", (json_int_t)e->party, "expires_at", (json_int_t)r->expires_at,
+		                 "passed_over", over, "max_passes", bk->cfg.waitlist_max_passes);
+		/*
+		 * The entry moved since it was read (another process passed it
+		 * over, say): record the offer on what it is now, while it still
+		 * waits; a party that left or was offered seats meanwhile gives
+		 * these back.
+		 */
+		for (int attempt = 0; (rc = entry_put(bk, ctx, showtime_id, &o, false, "waitlist.offered",
+		                                      json_deep_copy(data))) == 1 &&
+		                      attempt < WL_ROUNDS;
+		     attempt++) {
+			wl_entry now;
+			if ((rc = entry_read(bk, showtime_id, e->user_id, &now)) < 0)
+				break;
+			if (rc == 1 && now.offered && strcmp(now.reservation_id, r->id) == 0) {
+				rc = 2; /* a twin (the same key, another thread or process) recorded this very offer */
+				break;
+			}
+			if (rc == 0 || strcmp(now.id, e->id) != 0 || now.offered) {
+				rc = 1;
+				break;
+			}
+			o.version = now.version;
+			o.passes = now.passes;
+		}
+		json_decref(data);
+	}
+	if (rc == 2) {
+		rc = OFFER_AGAIN;
+	} else if (rc != 0) {
+		/*
+		 * Not recorded (moved, left, failed): the hold goes back, best
+		 * effort — unless it is a twin's (the key replayed it: the call
+		 * that made it records or returns it) or the entry has it already.
+		 */
+		wl_entry now;
+		int found = replayed ? 0 : entry_read(bk, showtime_id, e->user_id, &now);
+		bool recorded = found == 1 && now.offered && strcmp(now.reservation_id, r->id) == 0;
+		int c = replayed || recorded ? 0 : cancel_hold(bk, r->id);
+		rc = rc < 0 ? rc : c < 0 ? c : OFFER_AGAIN;
+	}
 	if (rc == 0)
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "waiting list offer",
 		             json_pack("{s:s,s:s,s:i}", "showtime_id", showtime_id, "reservation_id", r->id, "seats",
@@ -343,8 +375,37 @@ static int offer(booking_handle *bk, const booking_ctx *ctx, const char *showtim
 	return rc;
 }
 
+/* The entries one call found it cannot serve now (their offer's hold was refused): not tried again in that call. */
+typedef struct unfit_set {
+	char (*ids)[BOOKING_ID_SIZE];
+	size_t count, cap;
+} unfit_set;
+
+static bool unfit_has(const unfit_set *u, const char *id)
+{
+	for (size_t i = 0; i < u->count; i++)
+		if (strcmp(u->ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+static int unfit_add(unfit_set *u, const char *id)
+{
+	if (u->count == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 8;
+		void *n = booking_realloc(u->ids, cap * BOOKING_ID_SIZE);
+		if (!n)
+			return booking_error_oom();
+		u->ids = n;
+		u->cap = cap;
+	}
+	booking__copy(u->ids[u->count++], BOOKING_ID_SIZE, id);
+	return 0;
+}
+
 /* One round: settle, then offer once. 0 nothing more to do, 1 go on, < 0. */
-static int round_once(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id, size_t *offers)
+static int round_once(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id, size_t *offers,
+                      unfit_set *unfit)
 {
 	wl_list l;
 	int rc = list_read(bk, showtime_id, &l);
@@ -363,33 +424,39 @@ static int round_once(booking_handle *bk, const booking_ctx *ctx, const char *sh
 		rc = booking_error_oom();
 		goto done;
 	}
-	size_t npassed = 0;
-	const wl_entry *chosen = NULL;
 	bool waiting = false;
-	for (size_t i = 0; i < l.count && !chosen; i++)
-		waiting |= !l.items[i].offered;
+	for (size_t i = 0; i < l.count; i++)
+		waiting |= !l.items[i].offered && !unfit_has(unfit, l.items[i].id);
 	if (waiting && (rc = bk->store->catalog->seat_list(bk->store, showtime_id, count_seat, &c)) < 0) {
 		booking_free(passed);
 		goto done;
 	}
-	for (size_t i = 0; waiting && i < l.count && !chosen; i++) {
+	size_t npassed = 0;
+	for (size_t i = 0; waiting && i < l.count; i++) {
 		const wl_entry *e = &l.items[i];
 		if (e->offered)
 			continue;
-		if (fits(&c, e))
-			chosen = e;
-		else
+		if (unfit_has(unfit, e->id) || !fits(&c, e)) {
 			passed[npassed++] = e;
-	}
-	bool barrier = false;
-	for (size_t i = 0; chosen && i < npassed; i++)
-		barrier |= passed[i]->passes >= bk->cfg.waitlist_max_passes;
-	if (chosen && !barrier) {
-		rc = offer(bk, ctx, showtime_id, chosen, passed, npassed);
+			continue;
+		}
+		bool barrier = false;
+		for (size_t k = 0; k < npassed; k++)
+			barrier |= passed[k]->passes >= bk->cfg.waitlist_max_passes;
+		if (barrier)
+			break; /* a party passed over too often stops the line */
+		rc = offer(bk, ctx, showtime_id, e, passed, npassed);
+		if (rc == OFFER_UNFIT) {
+			if ((rc = unfit_add(unfit, e->id)) < 0)
+				break;
+			passed[npassed++] = e;
+			continue;
+		}
 		if (rc == 0) {
 			(*offers)++;
 			rc = 1; /* more seats may be left for the next party */
 		}
+		break;
 	}
 	booking_free(passed);
 done:
@@ -401,10 +468,12 @@ static int process_run(size_t *offers_out, booking_handle *bk, const booking_ctx
 {
 	size_t offers = 0;
 	int rc = 0;
+	unfit_set unfit = {0};
 	in_process++;
-	for (int round = 0; round < WL_ROUNDS && (rc = round_once(bk, ctx, showtime_id, &offers)) == 1; round++)
+	for (int round = 0; round < WL_ROUNDS && (rc = round_once(bk, ctx, showtime_id, &offers, &unfit)) == 1; round++)
 		;
 	in_process--;
+	booking_free(unfit.ids);
 	if (rc > 0)
 		rc = 0;
 	if (offers_out)
@@ -507,6 +576,9 @@ static int join_run(booking_waitlist_entry **out, booking_handle *bk, const book
 	if (category && *category && (rc = booking__check_category("category", category)) < 0)
 		return rc;
 	if ((rc = check_showtime(bk, showtime_id, true)) < 0)
+		return rc;
+	/* a join asks for a hold: it is paced as one */
+	if ((rc = booking__rate_take(bk, ctx, BOOKING__RATE_HOLD, ctx->user_id)) < 0)
 		return rc;
 	wl_list l;
 	if ((rc = list_read(bk, showtime_id, &l)) < 0)

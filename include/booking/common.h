@@ -93,7 +93,7 @@ typedef struct booking_ctx {
 /**
  * Fill `ctx` for `user_id` acting as `role`; the other fields are cleared
  * and `version` is set to BOOKING_CTX_VERSION of the caller's header. A
- * macro over booking_ctx_init_sized() (the struct's size is the caller's);
+ * macro over booking_ctx_init_sized() (sizeof(booking_ctx) of the caller's header);
  * `(booking_ctx_init)(...)` is the version 1 function programs built
  * against an older header call.
  * @param ctx     the struct to fill (caller's, usually on the stack); NULL: nothing is done.
@@ -114,7 +114,7 @@ BOOKING_EXTERN(void) booking_ctx_init(booking_ctx *ctx, const char *user_id, boo
  * Thread-safe (writes only `ctx`).
  */
 BOOKING_EXTERN(void) booking_ctx_init_sized(booking_ctx *ctx, size_t size, const char *user_id, booking_role role);
-#define booking_ctx_init(ctx, user_id, role) booking_ctx_init_sized((ctx), sizeof *(ctx), (user_id), (role))
+#define booking_ctx_init(ctx, user_id, role) booking_ctx_init_sized((ctx), sizeof(booking_ctx), (user_id), (role))
 
 /**
  * A static context for the host's internals (role SYSTEM, no user id).
