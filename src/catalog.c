@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SCREEN_SEATS 5000
+#define MAX_SCREEN_SEATS 100000
 
 /* ---------- freeing (ownership layout documented in sys/store.h users) ---------- */
 

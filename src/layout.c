@@ -12,6 +12,12 @@
  * empty place (A1..A4 columns 1..4, A5..A12 columns 6..13, A13..A16 columns
  * 15..18), so two seats are side by side exactly when their columns differ
  * by 1. Without '+' the column is the number.
+ *
+ * A row is one or two capital letters, in the order of spreadsheet columns:
+ * A..Z, then AA..AZ, BA..BZ, ..., ZZ (702 rows), so "A-DZ:999" is 130 rows
+ * of 999 seats. A range runs in that order ("Y-AB" is Y, Z, AA, AB). A
+ * label is the row then the number ("AB12"), and booking__seat_split()
+ * reads the row back as the label's leading letters.
  * SPDX-License-Identifier: MIT
  */
 #include "internal.h"
@@ -21,8 +27,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LAYOUT_MAX_SEATS 5000
+#define LAYOUT_MAX_SEATS 100000
 #define LAYOUT_MAX_SPEC 4096
+#define LAYOUT_ROWS (26 + 26 * 26) /* A..Z, AA..ZZ */
 
 void booking__seat_split(const char *label, char row[BOOKING_LABEL_SIZE], int *number)
 {
@@ -77,27 +84,62 @@ static int parse_counts(const char *spec, const char **pp, int *total)
 }
 
 /*
- * One group: ROWS:COUNT[+COUNT...][:CATEGORY]. Advances *pp past it;
- * *counts points at the (checked) count text, which append_row() reads again.
+ * A row: one or two capital letters. Sets *index to its place in the order
+ * A..Z, AA..AZ, ..., ZZ (0..LAYOUT_ROWS-1); advances *pp past it.
  */
-static int parse_group(const char *spec, const char **pp, char *first, char *last, const char **counts, int *count,
-                       char *category)
+static int parse_row(const char *spec, const char **pp, int *index, const char *what)
 {
 	const char *p = *pp;
 	if (!isupper((unsigned char)*p))
-		return layout_error(spec, p, "expected a row letter A-Z");
-	*first = *last = *p++;
+		return layout_error(spec, p, what);
+	int i = *p++ - 'A';
+	if (isupper((unsigned char)*p))
+		i = 26 + i * 26 + (*p++ - 'A');
+	if (isalpha((unsigned char)*p))
+		return layout_error(spec, p, "a row is one or two capital letters");
+	*index = i;
+	*pp = p;
+	return 0;
+}
+
+/* The name of row `index` (see parse_row()): "A", "Z", "AA", "ZZ". */
+static void row_name(int index, char name[3])
+{
+	if (index < 26) {
+		name[0] = (char)('A' + index);
+		name[1] = '\0';
+	} else {
+		name[0] = (char)('A' + (index - 26) / 26);
+		name[1] = (char)('A' + (index - 26) % 26);
+		name[2] = '\0';
+	}
+}
+
+/*
+ * One group: ROWS:COUNT[+COUNT...][:CATEGORY], ROWS a row or FIRST-LAST.
+ * Advances *pp past it; *counts points at the (checked) count text, which
+ * append_row() reads again.
+ */
+static int parse_group(const char *spec, const char **pp, int *first, int *last, const char **counts, int *count,
+                       char *category)
+{
+	const char *p = *pp;
+	int rc = parse_row(spec, &p, first, "expected a row: one or two capital letters");
+	if (rc < 0)
+		return rc;
+	*last = *first;
 	if (*p == '-') {
 		p++;
-		if (!isupper((unsigned char)*p) || *p < *first)
-			return layout_error(spec, p, "expected a row letter after '-' (and not before the first)");
-		*last = *p++;
+		const char *at = p;
+		if ((rc = parse_row(spec, &p, last, "expected a row after '-'")) < 0)
+			return rc;
+		if (*last < *first)
+			return layout_error(spec, at, "the last row of a range comes before the first");
 	}
 	if (*p++ != ':')
 		return layout_error(spec, p - 1, "expected ':' after the rows");
 	*counts = p;
-	int rc = parse_counts(spec, &p, count);
-	if (rc < 0)
+	if ((rc = parse_counts(spec, &p, count)) < 0)
 		return rc;
 	strcpy(category, "standard");
 	if (*p == ':') {
@@ -122,7 +164,7 @@ static int parse_group(const char *spec, const char **pp, char *first, char *las
  * the blocks of `counts` (checked by parse_counts()): numbers run on across
  * the aisles, columns skip one place at each.
  */
-static void append_row(char *out, size_t seat_size, char row, const char *counts,
+static void append_row(char *out, size_t seat_size, const char row[3], const char *counts,
                        const char category[BOOKING_CATEGORY_SIZE])
 {
 	int number = 0, column = 0;
@@ -135,8 +177,8 @@ static void append_row(char *out, size_t seat_size, char row, const char *counts
 			booking_seat seat = {0};
 			number++;
 			column++;
-			snprintf(seat.label, sizeof(seat.label), "%c%d", row, number);
-			seat.row[0] = row;
+			snprintf(seat.label, sizeof(seat.label), "%s%d", row, number);
+			memcpy(seat.row, row, strlen(row));
 			seat.number = number;
 			seat.column = column;
 			memcpy(seat.category, category, sizeof(seat.category));
@@ -164,25 +206,26 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 		return booking__error_field("layout", "is longer than %d bytes", LAYOUT_MAX_SPEC);
 	char *seats = NULL; /* records of the caller's `seat_size` */
 	size_t n = 0, cap = 0;
-	bool used_rows[26] = {false};
+	bool used_rows[LAYOUT_ROWS] = {false};
 	const char *p = spec;
 	int rc = 0;
 	while (rc == 0) {
 		while (*p == ' ')
 			p++;
-		char first = 0, last = 0, category[BOOKING_CATEGORY_SIZE];
+		int first = 0, last = 0;
+		char category[BOOKING_CATEGORY_SIZE];
 		const char *counts = ""; /* with count 0 until parse_group() sets both */
 		int count = 0;
 		if ((rc = parse_group(spec, &p, &first, &last, &counts, &count, category)) < 0)
 			break;
-		for (char row = first; row <= last && rc == 0; row++) {
-			if (used_rows[row - 'A']) {
+		for (int row = first; row <= last && rc == 0; row++) {
+			if (used_rows[row]) {
 				rc = layout_error(spec, p, "a row appears twice");
 				break;
 			}
-			used_rows[row - 'A'] = true;
+			used_rows[row] = true;
 			if (n + (size_t)count > LAYOUT_MAX_SEATS) {
-				rc = layout_error(spec, p, "more than 5000 seats");
+				rc = layout_error(spec, p, "more than 100000 seats");
 				break;
 			}
 			if (n + (size_t)count > cap) {
@@ -197,7 +240,9 @@ booking_error_code booking_layout_parse(booking_seat **seats_out, size_t *count_
 				seats = ns;
 				cap = ncap;
 			}
-			append_row(seats + n * seat_size, seat_size, row, counts, category);
+			char name[3];
+			row_name(row, name);
+			append_row(seats + n * seat_size, seat_size, name, counts, category);
 			n += (size_t)count;
 		}
 		while (*p == ' ')

@@ -330,15 +330,16 @@ START_TEST(screen_create_validates_seats)
 	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "S", bad_category, 1, sizeof *bad_category), "VALIDATION_ERROR");
 	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "", ok, 1, sizeof *ok), "VALIDATION_ERROR");
 	ck_assert_code(booking_screen_create(NULL, f.bk, &alice, theater, "S", ok, 1, sizeof *ok), "FORBIDDEN");
-	/* 5001 seats: A-E:999 is 4995, F:5 makes 5000, one more by hand */
-	ck_assert_ok(booking_layout_parse(&many, &n, "A-E:999,F:5", sizeof *many));
-	ck_assert_uint_eq(n, 5000);
-	big = calloc(5001, sizeof(*big));
-	memcpy(big, many, 5000 * sizeof(*big));
-	snprintf(big[5000].label, sizeof(big[5000].label), "G1");
-	snprintf(big[5000].category, sizeof(big[5000].category), "standard");
-	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "Big", big, 5001, sizeof *big), "VALIDATION_ERROR");
-	ck_assert_ok(booking_screen_create(NULL, f.bk, &admin, theater, "Big", many, 5000, sizeof *many));
+	/* 100001 seats: A-CV:999 is 100 rows of 999, CW:100 makes 100000, one more by hand */
+	ck_assert_ok(booking_layout_parse(&many, &n, "A-CV:999,CW:100", sizeof *many));
+	ck_assert_uint_eq(n, 100000);
+	ck_assert_str_eq(many[99999].label, "CW100");
+	big = calloc(100001, sizeof(*big));
+	memcpy(big, many, 100000 * sizeof(*big));
+	snprintf(big[100000].label, sizeof(big[100000].label), "CX1");
+	snprintf(big[100000].category, sizeof(big[100000].category), "standard");
+	ck_assert_code(booking_screen_create(NULL, f.bk, &admin, theater, "Big", big, 100001, sizeof *big), "VALIDATION_ERROR");
+	ck_assert_ok(booking_screen_create(NULL, f.bk, &admin, theater, "Big", many, 100000, sizeof *many));
 	booking_free(many);
 	free(big);
 }

@@ -221,6 +221,56 @@ START_TEST(layout_writes_records_of_an_older_caller_without_column)
 }
 END_TEST
 
+START_TEST(layout_rows_of_two_letters_follow_z_in_spreadsheet_order)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	ck_assert_ok(booking_layout_parse(&seats, &n, "Y-AB:2,ZZ:1:vip", sizeof *seats));
+	ck_assert_uint_eq(n, 4 * 2 + 1);
+	ck_assert_str_eq(seats[0].label, "Y1");
+	ck_assert_str_eq(seats[2].label, "Z1");
+	ck_assert_str_eq(seats[4].label, "AA1");
+	ck_assert_str_eq(seats[4].row, "AA");
+	ck_assert_int_eq(seats[4].number, 1);
+	ck_assert_str_eq(seats[7].label, "AB2");
+	ck_assert_str_eq(seats[7].row, "AB");
+	ck_assert_int_eq(seats[7].number, 2);
+	ck_assert_int_eq(seats[7].column, 2);
+	ck_assert_str_eq(seats[8].label, "ZZ1");
+	ck_assert_str_eq(seats[8].row, "ZZ");
+	ck_assert_str_eq(seats[8].category, "vip");
+	booking_free(seats);
+
+	/* AZ is followed by BA */
+	ck_assert_ok(booking_layout_parse(&seats, &n, "AZ-BA:1", sizeof *seats));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(seats[0].label, "AZ1");
+	ck_assert_str_eq(seats[1].label, "BA1");
+	ck_assert_str_eq(seats[1].row, "BA");
+	booking_free(seats);
+}
+END_TEST
+
+START_TEST(layout_describes_a_venue_of_100000_seats)
+{
+	booking_seat *seats = NULL;
+	size_t n = 0;
+
+	/* A..Z, AA..AZ, BA..BZ, CA..CV: 100 rows of 999, and CW:100 */
+	ck_assert_ok(booking_layout_parse(&seats, &n, "A-CV:999,CW:100", sizeof *seats));
+	ck_assert_uint_eq(n, 100000);
+	ck_assert_str_eq(seats[26 * 999].label, "AA1");
+	ck_assert_str_eq(seats[99899].label, "CV999");
+	ck_assert_str_eq(seats[99900].label, "CW1");
+	ck_assert_str_eq(seats[99999].label, "CW100");
+	ck_assert_str_eq(seats[99999].row, "CW");
+	booking_free(seats);
+	ck_assert_code(booking_layout_parse(&seats, &n, "A-CV:999,CW:101", sizeof *seats), "VALIDATION_ERROR");
+	ck_assert_ptr_null(seats);
+}
+END_TEST
+
 static const char *const bad_specs[] = {
 	"",               /* empty */
 	"A",              /* no count */
@@ -233,7 +283,11 @@ static const char *const bad_specs[] = {
 	"A-:3",           /* open range */
 	"-A:3",           /* open range */
 	"C-A:3",          /* reversed range */
-	"AB:3",           /* a row is one letter */
+	"ABC:3",          /* a row is one or two letters */
+	"Ab:3",           /* a row is capital letters */
+	"AB-A:3",         /* reversed range: A comes before AB */
+	"ZZ-AAA:3",       /* no row after ZZ */
+	"A-B-C:3",        /* one range per group */
 	"1:3",            /* a row is a letter */
 	"A:3:",           /* empty category */
 	"A:3:Premium",    /* categories are lower case */
@@ -252,7 +306,7 @@ static const char *const bad_specs[] = {
 	"A:500+500",      /* more than 999 seats in a row */
 	"A:4+x",          /* not a number */
 	"A:4 +4",         /* no spaces in a count */
-	"A-Z:100+100",    /* more than 5000 seats */
+	"A-DZ:999",       /* more than 100000 seats */
 };
 
 /* Where each bad spec with aisles is refused: the offset in the details. */
@@ -266,6 +320,8 @@ static const struct {
 	{"A:4+0", 5},
 	{"A:500+500", 9},
 	{"B:3,A:1+", 8},
+	{"AB-A:3", 3},
+	{"ABC:3", 2},
 };
 
 START_TEST(layout_refuses_bad_spec)
@@ -325,6 +381,8 @@ int main(void)
 	tcase_add_test(tc, layout_blocks_may_be_single_seats_up_to_999_in_a_row);
 	tcase_add_test(tc, layout_keeps_rows_in_the_order_listed_nearest_the_screen_first);
 	tcase_add_test(tc, layout_writes_records_of_an_older_caller_without_column);
+	tcase_add_test(tc, layout_rows_of_two_letters_follow_z_in_spreadsheet_order);
+	tcase_add_test(tc, layout_describes_a_venue_of_100000_seats);
 	tcase_add_loop_test(tc, layout_refuses_bad_spec, 0, (int)(sizeof(bad_specs) / sizeof(bad_specs[0])));
 	tcase_add_loop_test(tc, layout_refusal_gives_the_offset, 0, (int)(sizeof(bad_offsets) / sizeof(bad_offsets[0])));
 	tcase_add_test(tc, layout_refuses_null_spec);

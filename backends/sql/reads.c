@@ -542,21 +542,92 @@ int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_sho
 	            &showtime_t, (sql_fn)cb, payload);
 }
 
+/* A seat row and its position (SEAT_LIST's last column). */
+typedef struct placed_seat {
+	booking_store_seat seat;
+	int64_t position;
+} placed_seat;
+
+static int cmp_position(const void *a, const void *b)
+{
+	const int64_t x = ((const placed_seat *)a)->position, y = ((const placed_seat *)b)->position;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * order[i]: the row at position least + i, when the positions are n
+ * consecutive numbers (as a showtime's are): n steps, not a sort. NULL
+ * when they are not (or no memory: the caller sorts).
+ */
+static size_t *place_by_position(const placed_seat *rows, size_t n)
+{
+	int64_t least = rows[0].position;
+	size_t *order;
+
+	for (size_t i = 1; i < n; i++)
+		least = rows[i].position < least ? rows[i].position : least;
+	if ((order = booking_malloc(n * sizeof *order)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		order[i] = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t at = (uint64_t)(rows[i].position - least);
+
+		if (at >= n || order[at] != SIZE_MAX) {
+			booking_free(order);
+			return NULL;
+		}
+		order[at] = i;
+	}
+	return order;
+}
+
+/*
+ * A showtime's seats in position order (the layout's), whatever order the
+ * store read them in (D(SEAT_ORDER)): the rows are kept, then sorted by
+ * position unless they came in order, then handed on.
+ */
 int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload)
 {
-	booking_store_seat seat;
+	const int position = 7; /* after the seat's columns */
+	placed_seat *rows = NULL;
+	size_t n = 0, cap = 0;
+	bool sorted = true;
 	sql_rows r;
 	int rc = get_by_id(st, SQLQ_SEAT_LIST, showtime_id, BOOKING_ESHOWTIME_NOT_FOUND, &r);
 
 	if (rc != 0)
 		return rc;
-	if (text(&r, 0)[0] != '\0') { /* a NULL label (never empty): the showtime has no seats */
-		from_row(&r, &seat_t, &seat, false);
-		rc = cb(&seat, payload);
+	if (text(&r, 0)[0] == '\0') { /* a NULL label (never empty): the showtime has no seats */
+		done(&r);
+		return 0;
 	}
-	if (rc == 0)
-		rc = walk(&r, &seat_t, (sql_fn)cb, payload);
+	do {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			placed_seat *more = booking_realloc(rows, ncap * sizeof *rows);
+
+			if (more == NULL) {
+				rc = booking_error_oom();
+				break;
+			}
+			rows = more;
+			cap = ncap;
+		}
+		from_row(&r, &seat_t, &rows[n].seat, false);
+		rows[n].position = i64(&r, position);
+		sorted = sorted && (n == 0 || rows[n - 1].position < rows[n].position);
+		n++;
+	} while ((rc = next(&r)) > 0);
 	done(&r);
+	size_t *order = rc == 0 && !sorted ? place_by_position(rows, n) : NULL;
+	if (rc == 0 && !sorted && order == NULL)
+		qsort(rows, n, sizeof *rows, cmp_position); /* positions not 0..n-1 from their least */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = cb(&rows[order ? order[i] : i].seat, payload);
+	booking_free(order);
+	booking_free(rows);
 	return rc;
 }
 

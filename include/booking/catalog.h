@@ -126,10 +126,13 @@ typedef struct booking_showtime_list { size_t count; booking_showtime **items; }
 
 /**
  * Parse a seat layout: comma-separated groups `ROWS:COUNT[:CATEGORY]`, where
- * ROWS is one row letter or a range ("A-J"), COUNT seats per row (1..999)
- * and CATEGORY defaults to "standard". Labels are row letter + number:
- * "A-H:15,J:10:premium" gives A1..H15 standard then J1..J10 premium, each
- * with its row ("A") and number (1) filled.
+ * ROWS is one row or a range ("A-J"), COUNT seats per row (1..999) and
+ * CATEGORY defaults to "standard". A row is one or two capital letters,
+ * ordered as spreadsheet columns: A..Z, AA..AZ, BA..BZ, ..., ZZ, so a range
+ * may cross from one letter to two ("Y-AB" is Y, Z, AA, AB; "A-DZ:999" is
+ * 130 rows of 999 seats). Labels are row + number: "A-H:15,J:10:premium"
+ * gives A1..H15 standard then J1..J10 premium, each with its row ("A") and
+ * number (1) filled; row AB's seats are AB1, AB2, ...
  *
  * Rows are listed from the screen outward: the first row listed is the
  * nearest the screen ("A-H" puts A in front; "J:11,A-B:2" puts J in front
@@ -141,8 +144,8 @@ typedef struct booking_showtime_list { size_t count; booking_showtime **items; }
  * is its place across the row counting an aisle as one empty place: A1..A4
  * have columns 1..4, A5..A12 columns 6..13, A13..A16 columns 15..18.
  * Without '+' a seat's column is its number.
- * A row may appear once; a row has at most 999 seats, a layout at most 5000
- * (a screen's limit) and the spec at most 4096 bytes.
+ * A row may appear once; a row has at most 999 seats, a layout at most
+ * 100000 (a screen's limit) and the spec at most 4096 bytes.
  *
  * The seats are made for booking_screen_create(): an array of records of
  * the caller's size `seat_size`, which the caller passes on with them
@@ -289,7 +292,7 @@ BOOKING_EXTERN(void) booking_theater_free(booking_theater *t);
 BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
 
 /**
- * Create a screen of a theater with its seats (admin or system): 1..5000
+ * Create a screen of a theater with its seats (admin or system): 1..100000
  * seats, unique labels.
  * @param out        set to the new screen (caller owns; booking_screen_free());
  *                   may be NULL. NULL after a failure.
@@ -299,7 +302,7 @@ BOOKING_EXTERN(void) booking_theater_list_free(booking_theater_list *l);
  * @param name       UTF-8, 1..200 bytes; copied.
  * @param seats      `seat_count` seats, `seat_size` bytes apart (booking_layout_parse()
  *                   makes them); copied, borrowed for the call.
- * @param seat_count 1..5000.
+ * @param seat_count 1..100000.
  * @param seat_size  sizeof(booking_seat) as the caller knows it (`sizeof *seats`):
  *                   fields past it are taken as zero.
  * @return 0, BOOKING_ETHEATER_NOT_FOUND (no such theater, or `theater_id` is no id),
