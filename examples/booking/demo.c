@@ -940,6 +940,7 @@ typedef struct fair_actor {
 
 #define FAIR_BOT_ATTEMPTS 200 /* a bot retries at once, this often at most */
 #define FAIR_BOT_PARTY 4
+#define FAIR_FAN_ARRIVAL_MS 100 /* the fans come in over the sale's first tenth of a second */
 
 static bool fair_pay(fair_actor *a, const booking_ctx *ctx, const booking_reservation *r)
 {
@@ -961,6 +962,11 @@ static void *fair_main(void *arg)
 	booking_ctx ctx;
 	booking_ctx_init(&ctx, a->user, BOOKING_ROLE_CUSTOMER);
 	pthread_barrier_wait(&a->d->start);
+	if (!a->bot) { /* fans arrive over the sale's first FAIR_FAN_ARRIVAL_MS; the bots are there the moment it opens */
+		uint64_t us = rnd(&a->rng, (size_t)FAIR_FAN_ARRIVAL_MS * 1000);
+		struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+		nanosleep(&ts, NULL);
+	}
 	size_t want = a->want;
 	int tries = a->bot ? FAIR_BOT_ATTEMPTS : DEMO_MAX_ATTEMPTS;
 	for (int i = 0; i < tries; i++) {
@@ -1132,8 +1138,9 @@ out:
 
 static void print_fairness(cli *c, const demo_args *da, const demo_result *res)
 {
-	printf("\n%sfairness%s (--bots %ld: %ld threads of one account, best 4 seats, retrying at once)\n",
-	       col(c, ANSI_BOLD), col(c, ANSI_RESET), da->bots, da->bots);
+	printf("\n%sfairness%s (--bots %ld: %ld threads of one account there when the sale opens, best 4 seats, retrying at "
+	       "once; the fans come in over its first %d ms)\n",
+	       col(c, ANSI_BOLD), col(c, ANSI_RESET), da->bots, da->bots, FAIR_FAN_ARRIVAL_MS);
 	for (int k = 0; k < 2; k++) {
 		const struct fair_result *f = &res->fair[k];
 		const char *name = k ? "limits on " : "limits off";
