@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 10
+#define PG_SCHEMA_VERSION 11
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"

@@ -14,7 +14,10 @@
  * indexes version 5 drops, versions 1 and 2 the functions version 6
  * drops, version 4 the booking_apply() version 7 replaces, version 7 the
  * booking_apply() version 8 replaces, version 8 the booking_hold(),
- * booking_guards() and booking_apply() version 10 replaces), since every
+ * booking_guards() and booking_apply() version 10 replaces, versions 1, 7
+ * and 10 the booking_seats_set(), booking_seats_check(),
+ * booking_seats_write(), booking_hold() and booking_guards() version 11
+ * replaces), since every
  * missing version is applied in the one transaction and no database is
  * ever seen between them.
  *
@@ -211,21 +214,6 @@ static const char *const SCHEMA_V1[] = {
 	"   ORDER BY position LIMIT p_max;"
 	" END $f$;",
 
-	/* Lock, in label order, the seats of a booking in `p_status` held by it; then set them. */
-	"CREATE FUNCTION booking_seats_set(p_booking text, p_showtime text, p_seats text[], p_status smallint,"
-	" p_new_status smallint, p_hold_until bigint) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE n integer;"
-	" BEGIN"
-	"  PERFORM 1 FROM showtime_seats WHERE showtime_id = p_showtime AND label = ANY (p_seats)"
-	"   AND status = p_status AND booking_id = p_booking ORDER BY label FOR UPDATE;"
-	"  UPDATE showtime_seats SET status = p_new_status,"
-	"   booking_id = CASE WHEN p_new_status = 0 THEN NULL ELSE booking_id END,"
-	"   hold_until = p_hold_until, version = version + 1"
-	"  WHERE showtime_id = p_showtime AND label = ANY (p_seats) AND status = p_status AND booking_id = p_booking;"
-	"  GET DIAGNOSTICS n = ROW_COUNT;"
-	"  RETURN n;"
-	" END $f$;",
-
 	/*
 	 * Hold: lock the requested seats that are claimable, in label order (two
 	 * holds of overlapping seats queue instead of deadlocking; one that waited
@@ -397,7 +385,8 @@ static const char *const SCHEMA_V6[] = {
  * never gives such a change, and a deadlock would be retried.)
  *
  * (Version 8 makes this booking_apply(), its guards given the change's
- * now; version 7 no longer does.)
+ * now, and version 11 booking_seats_check() and booking_seats_write();
+ * version 7 no longer does.)
  *
  * Idempotent, like every version (a test replays it on a database that
  * has it): each statement checks or replaces what it makes.
@@ -442,41 +431,6 @@ static const char *const SCHEMA_V7[] = {
 	"   END IF;"
 	"  END LOOP;"
 	"  RETURN 0;"
-	" END $f$;",
-	/*
-	 * Lock the seats p_label of a showtime, with those of booking p_move
-	 * (the change's seat move, NULL: none) when it is of the showtime, in
-	 * label order; then check each of p_label: 0, or the 1-based index of
-	 * the first that fails.
-	 */
-	"CREATE OR REPLACE FUNCTION booking_seats_check(p_showtime text, p_now bigint, p_move text, p_label text[],"
-	" p_expect smallint[], p_expect_status smallint[], p_expect_holder text[]) RETURNS bigint"
-	" LANGUAGE plpgsql AS $f$"
-	" DECLARE bad bigint; moved text[];"
-	" BEGIN"
-	"  IF p_move IS NOT NULL THEN"
-	"   SELECT seats INTO moved FROM bookings WHERE id = p_move AND showtime_id = p_showtime;"
-	"  END IF;"
-	"  PERFORM 1 FROM showtime_seats WHERE showtime_id = p_showtime"
-	"   AND label = ANY (p_label || coalesce(moved, '{}')) ORDER BY label FOR UPDATE;"
-	/* the rows are locked: this statement's snapshot has their last committed versions */
-	"  SELECT min(u.o) INTO bad FROM unnest(p_label, p_expect, p_expect_status, p_expect_holder) WITH ORDINALITY"
-	"   AS u(label, expect, expect_status, expect_holder, o)"
-	"   LEFT JOIN showtime_seats s ON s.showtime_id = p_showtime AND s.label = u.label"
-	"  WHERE s.label IS NULL OR NOT CASE WHEN u.expect = 1 THEN " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
-	"   ELSE s.status = u.expect_status AND coalesce(s.booking_id, '') = coalesce(u.expect_holder, '') END;"
-	"  RETURN coalesce(bad, 0);"
-	" END $f$;",
-	/* Write the seats p_label of a showtime whose p_write is true (booking_apply() has them locked). */
-	"CREATE OR REPLACE FUNCTION booking_seats_write(p_showtime text, p_label text[], p_write boolean[],"
-	" p_status smallint[], p_holder text[], p_hold_until bigint[], p_note text[]) RETURNS void"
-	" LANGUAGE plpgsql AS $f$"
-	" BEGIN"
-	"  UPDATE showtime_seats s SET status = u.new_status, booking_id = nullif(u.holder, ''),"
-	"   hold_until = u.hold_until, note = coalesce(u.note, ''), version = s.version + 1"
-	"  FROM unnest(p_label, p_write, p_status, p_holder, p_hold_until, p_note)"
-	"   AS u(label, write, new_status, holder, hold_until, note)"
-	"  WHERE s.showtime_id = p_showtime AND s.label = u.label AND u.write;"
 	" END $f$;",
 	/* booking_apply(): version 8 makes it (its guards take the change's now) */
 	NULL,
@@ -583,6 +537,8 @@ static const char *const SCHEMA_V9[] = {
  *
  * The three replace version 8's, whose signatures are dropped; version 8
  * no longer makes them (every missing version runs in one transaction).
+ * (Version 11 makes booking_hold() and booking_guards(), each seat by its
+ * key; this version no longer does.)
  * Idempotent, like every version.
  */
 #define PG_USER_LOCK(user) "hashtextextended(" user ", 1)"
@@ -597,86 +553,6 @@ static const char *const SCHEMA_V10[] = {
 	" bigint, text[], smallint[], smallint[], text[], boolean[], smallint[], text[], bigint[], text[], text, text,"
 	" text, smallint, smallint, text[], bigint, text, bigint, bigint, bigint, bigint, text, text, text, text, text[],"
 	" text[], text[], text[], bigint[], text[], text[], text[]);",
-	"CREATE OR REPLACE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint,"
-	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
-	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"
-	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
-	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql AS $f$"
-	" DECLARE locked text[]; taken bigint;"
-	" BEGIN"
-	"  IF p_hold_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_LOCK("p_user") "); END IF;"
-	"  IF p_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") "); END IF;"
-	"  SELECT coalesce(array_agg(x.label), '{}') INTO locked FROM ("
-	"   SELECT s.label FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = ANY (p_seats)"
-	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
-	"   ORDER BY s.label FOR UPDATE) x;"
-	"  IF cardinality(locked) = cardinality(p_seats)"
-	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"
-	"   IF p_limit > 0 THEN"
-	"    " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"
-	"    IF taken + cardinality(p_seats) > p_limit THEN rc := -30; RETURN; END IF;"
-	"   END IF;"
-	"   IF p_hold_limit > 0 THEN"
-	"    " SQL_USER_HOLDS("p_user", "p_live", "p_now") " INTO taken;"
-	"    IF taken + 1 > p_hold_limit THEN rc := -30; RETURN; END IF;"
-	"   END IF;"
-	"   UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
-	"   WHERE showtime_id = p_showtime AND label = ANY (p_seats);"
-	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
-	"    created_at, expires_at, updated_at, version)"
-	"   VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
-	"    p_expires, p_updated, p_version);"
-	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
-	"   rc := 0;"
-	"   RETURN;"
-	"  END IF;"
-	"  IF NOT EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime) THEN rc := -8; RETURN; END IF;"
-	"  IF EXISTS (SELECT 1 FROM bookings WHERE id = p_id) THEN rc := -23; RETURN; END IF;"
-	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
-	"   WHERE NOT EXISTS (SELECT 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = u.l)"
-	"   ORDER BY u.o);"
-	"  IF cardinality(labels) > 0 THEN rc := -1; RETURN; END IF;"
-	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
-	"   WHERE u.l <> ALL (locked) ORDER BY u.o);"
-	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
-	" END $f$;",
-	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
-	" p_showtime text, p_seats text[], p_now bigint, p_live smallint) RETURNS integer LANGUAGE plpgsql AS $f$"
-	" DECLARE sb bookings%ROWTYPE; n bigint;"
-	" BEGIN"
-	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT g_kind[i] AS kind, CASE WHEN g_kind[i] = 6 THEN "
-	PG_USER_LOCK("g_id[i]") " ELSE " PG_USER_SHOWTIME_LOCK("g_id[i]", "g_key[i]") " END AS k"
-	"   FROM generate_subscripts(g_kind, 1) AS i WHERE g_kind[i] IN (5, 6) ORDER BY kind DESC, k) x;"
-	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
-	"   IF g_kind[i] = 1 THEN"
-	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
-	"    IF NOT FOUND THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 2 THEN"
-	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
-	"    IF NOT FOUND THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 3 THEN" /* the booking's seats locked with the seat writes' (p_seats, of p_showtime) */
-	"    SELECT * INTO sb FROM bookings WHERE id = g_id[i];"
-	"    IF NOT FOUND THEN RETURN i; END IF;"
-	"    SELECT count(*) FILTER (WHERE x.label = ANY (sb.seats) AND x.status = g_value[i] AND x.booking_id = sb.id)"
-	"    INTO n FROM (SELECT s.label, s.status, s.booking_id FROM showtime_seats s"
-	"     WHERE s.showtime_id = sb.showtime_id AND s.label = ANY (sb.seats"
-	"      || CASE WHEN sb.showtime_id = p_showtime THEN p_seats ELSE '{}' END)"
-	"     ORDER BY s.label FOR UPDATE) x;"
-	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 4 THEN"
-	"    PERFORM 1 FROM idempotency_keys WHERE user_id = g_id[i] AND key = g_key[i];"
-	"    IF FOUND THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 5 THEN" /* locked above */
-	"    " PG_USER_TAKEN_SQL("g_id[i]", "g_key[i]", "p_now") " INTO n;"
-	"    IF n > g_value[i] THEN RETURN i; END IF;"
-	"   ELSIF g_kind[i] = 6 THEN" /* locked above */
-	"    " SQL_USER_HOLDS("g_id[i]", "p_live", "p_now") " INTO n;"
-	"    IF n > g_value[i] THEN RETURN i; END IF;"
-	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
-	"   END IF;"
-	"  END LOOP;"
-	"  RETURN 0;"
-	" END $f$;",
 	"CREATE OR REPLACE FUNCTION booking_apply(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
 	" b_id text, b_status smallint, b_saga smallint, b_updated bigint, b_expires bigint, b_seats text[],"
 	" b_total bigint,"
@@ -752,9 +628,191 @@ static const char *const SCHEMA_V10[] = {
 	NULL,
 };
 
+
+/*
+ * Version 11: each seat by its whole key (showtime_id, label).
+ *
+ * The functions of the hold and of a change looked a showtime's seats up
+ * as showtime_id = $1 AND label = ANY ($2). A showtime created after
+ * showtime_seats was last analysed is not in its statistics, which put it
+ * at 1 row; the planner then took the showtime's seats by showtime_id
+ * alone and filtered the labels: a named hold of 2 seats on a new showtime
+ * of 100 000 read 100 000 rows, twice (doc/boxoffice.md, "Large venues").
+ * These functions now take each seat by itself, in a loop over the
+ * distinct labels in label order (COLLATE "C", the column's: the lock
+ * order of every function is the same), with a statement whose WHERE is
+ * the whole primary key: an equality on every column of a unique index is
+ * one row for any statistics. That alone is not enough: with the showtime
+ * at 1 row, the planner's plan for the actual values ties the primary key
+ * with showtime_seats_position taken by showtime_id alone, and takes the
+ * latter (auto_explain: 99 999 rows removed by the filter, per label). So
+ * the functions run with plan_cache_mode = force_generic_plan (PG_BY_KEY):
+ * a generic plan does not look at the value, its showtime_id = $1 is the
+ * table's rows per showtime on average, and the whole key (1 row) wins;
+ * each seat is a primary-key lookup. The locks,
+ * their order and what each answers are version 10's (version 1's for
+ * booking_seats_set, version 7's for the seat check and write); a label
+ * that appears twice is locked and counted once, as ANY did. Still one
+ * round trip: the loops run in the function.
+ *
+ * booking_hold() and booking_guards() (version 10's), booking_seats_check()
+ * and booking_seats_write() (version 7's) and booking_seats_set() (version
+ * 1's) are replaced with the same signatures (booking_apply() calls them
+ * by name); the earlier versions no longer make them. Idempotent, like
+ * every version.
+ */
+#define PG_BY_KEY " SET plan_cache_mode = force_generic_plan"
+#define PG_SEATS_IN_ORDER(seats) "SELECT DISTINCT x.l COLLATE \"C\" FROM unnest(" seats ") AS x(l) ORDER BY 1"
+static const char *const SCHEMA_V11[] = {
+	/* Lock, in label order, the seats of a booking in `p_status` held by it; then set them. */
+	"CREATE OR REPLACE FUNCTION booking_seats_set(p_booking text, p_showtime text, p_seats text[],"
+	" p_status smallint, p_new_status smallint, p_hold_until bigint) RETURNS integer LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" DECLARE n integer := 0; v_label text;"
+	" BEGIN"
+	"  FOR v_label IN " PG_SEATS_IN_ORDER("p_seats") " LOOP"
+	"   UPDATE showtime_seats SET status = p_new_status,"
+	"    booking_id = CASE WHEN p_new_status = 0 THEN NULL ELSE booking_id END,"
+	"    hold_until = p_hold_until, version = version + 1"
+	"   WHERE showtime_id = p_showtime AND label = v_label AND status = p_status AND booking_id = p_booking;"
+	"   IF FOUND THEN n := n + 1; END IF;"
+	"  END LOOP;"
+	"  RETURN n;"
+	" END $f$;",
+	"CREATE OR REPLACE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint,"
+	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
+	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" DECLARE locked text[] := '{}'; taken bigint; v_label text;"
+	" BEGIN"
+	"  IF p_hold_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_LOCK("p_user") "); END IF;"
+	"  IF p_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") "); END IF;"
+	"  FOR v_label IN " PG_SEATS_IN_ORDER("p_seats") " LOOP"
+	"   PERFORM 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = v_label"
+	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now") " FOR UPDATE;"
+	"   IF FOUND THEN locked := locked || v_label; END IF;"
+	"  END LOOP;"
+	"  IF cardinality(locked) = cardinality(p_seats)"
+	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"
+	"   IF p_limit > 0 THEN"
+	"    " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"
+	"    IF taken + cardinality(p_seats) > p_limit THEN rc := -30; RETURN; END IF;"
+	"   END IF;"
+	"   IF p_hold_limit > 0 THEN"
+	"    " SQL_USER_HOLDS("p_user", "p_live", "p_now") " INTO taken;"
+	"    IF taken + 1 > p_hold_limit THEN rc := -30; RETURN; END IF;"
+	"   END IF;"
+	"   FOREACH v_label IN ARRAY locked LOOP"
+	"    UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
+	"    WHERE showtime_id = p_showtime AND label = v_label;"
+	"   END LOOP;"
+	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
+	"    created_at, expires_at, updated_at, version)"
+	"   VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
+	"    p_expires, p_updated, p_version);"
+	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"   rc := 0;"
+	"   RETURN;"
+	"  END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime) THEN rc := -8; RETURN; END IF;"
+	"  IF EXISTS (SELECT 1 FROM bookings WHERE id = p_id) THEN rc := -23; RETURN; END IF;"
+	"  labels := '{}';"
+	"  FOREACH v_label IN ARRAY p_seats LOOP"
+	"   IF v_label <> ALL (locked)"
+	"    AND NOT EXISTS (SELECT 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = v_label) THEN"
+	"    labels := labels || v_label;"
+	"   END IF;"
+	"  END LOOP;"
+	"  IF cardinality(labels) > 0 THEN rc := -1; RETURN; END IF;"
+	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
+	"   WHERE u.l <> ALL (locked) ORDER BY u.o);"
+	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
+	" END $f$;",
+	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
+	" p_showtime text, p_seats text[], p_now bigint, p_live smallint) RETURNS integer LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" DECLARE sb bookings%ROWTYPE; n bigint; v_label text; v_status smallint; v_holder text;"
+	" BEGIN"
+	"  PERFORM pg_advisory_xact_lock(x.k) FROM (SELECT DISTINCT g_kind[i] AS kind, CASE WHEN g_kind[i] = 6 THEN "
+	PG_USER_LOCK("g_id[i]") " ELSE " PG_USER_SHOWTIME_LOCK("g_id[i]", "g_key[i]") " END AS k"
+	"   FROM generate_subscripts(g_kind, 1) AS i WHERE g_kind[i] IN (5, 6) ORDER BY kind DESC, k) x;"
+	"  FOR i IN 1 .. coalesce(array_length(g_kind, 1), 0) LOOP"
+	"   IF g_kind[i] = 1 THEN"
+	"    PERFORM 1 FROM bookings WHERE id = g_id[i] AND version = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 2 THEN"
+	"    PERFORM 1 FROM payments WHERE id = g_id[i] AND status = g_value[i] FOR UPDATE;"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 3 THEN" /* the booking's seats locked with the seat writes' (p_seats, of p_showtime) */
+	"    SELECT * INTO sb FROM bookings WHERE id = g_id[i];"
+	"    IF NOT FOUND THEN RETURN i; END IF;"
+	"    n := 0;"
+	"    FOR v_label IN " PG_SEATS_IN_ORDER("sb.seats || CASE WHEN sb.showtime_id = p_showtime THEN p_seats ELSE '{}' END")
+	"    LOOP"
+	"     SELECT s.status, s.booking_id INTO v_status, v_holder FROM showtime_seats s"
+	"     WHERE s.showtime_id = sb.showtime_id AND s.label = v_label FOR UPDATE;"
+	"     IF FOUND AND v_label = ANY (sb.seats) AND v_status = g_value[i] AND v_holder = sb.id THEN n := n + 1; END IF;"
+	"    END LOOP;"
+	"    IF n <> cardinality(sb.seats) THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 4 THEN"
+	"    PERFORM 1 FROM idempotency_keys WHERE user_id = g_id[i] AND key = g_key[i];"
+	"    IF FOUND THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 5 THEN" /* locked above */
+	"    " PG_USER_TAKEN_SQL("g_id[i]", "g_key[i]", "p_now") " INTO n;"
+	"    IF n > g_value[i] THEN RETURN i; END IF;"
+	"   ELSIF g_kind[i] = 6 THEN" /* locked above */
+	"    " SQL_USER_HOLDS("g_id[i]", "p_live", "p_now") " INTO n;"
+	"    IF n > g_value[i] THEN RETURN i; END IF;"
+	"   ELSE RAISE EXCEPTION 'booking_apply: unknown guard kind %', g_kind[i];"
+	"   END IF;"
+	"  END LOOP;"
+	"  RETURN 0;"
+	" END $f$;",
+	/*
+	 * Lock the seats p_label of a showtime, with those of booking p_move
+	 * (the change's seat move, NULL: none) when it is of the showtime, in
+	 * label order; then check each of p_label: 0, or the 1-based index of
+	 * the first that fails. Each statement after the locks has their last
+	 * committed versions.
+	 */
+	"CREATE OR REPLACE FUNCTION booking_seats_check(p_showtime text, p_now bigint, p_move text, p_label text[],"
+	" p_expect smallint[], p_expect_status smallint[], p_expect_holder text[]) RETURNS bigint"
+	" LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" DECLARE moved text[]; v_label text; s showtime_seats%ROWTYPE;"
+	" BEGIN"
+	"  IF p_move IS NOT NULL THEN"
+	"   SELECT seats INTO moved FROM bookings WHERE id = p_move AND showtime_id = p_showtime;"
+	"  END IF;"
+	"  FOR v_label IN " PG_SEATS_IN_ORDER("p_label || coalesce(moved, '{}')") " LOOP"
+	"   PERFORM 1 FROM showtime_seats WHERE showtime_id = p_showtime AND label = v_label FOR UPDATE;"
+	"  END LOOP;"
+	"  FOR o IN 1 .. coalesce(cardinality(p_label), 0) LOOP"
+	"   SELECT * INTO s FROM showtime_seats WHERE showtime_id = p_showtime AND label = p_label[o];"
+	"   IF NOT FOUND OR NOT (CASE WHEN p_expect[o] = 1 THEN " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now")
+	"    ELSE s.status = p_expect_status[o] AND coalesce(s.booking_id, '') = coalesce(p_expect_holder[o], '') END)"
+	"   THEN RETURN o; END IF;"
+	"  END LOOP;"
+	"  RETURN 0;"
+	" END $f$;",
+	/* Write the seats p_label of a showtime whose p_write is true (booking_apply() has them locked). */
+	"CREATE OR REPLACE FUNCTION booking_seats_write(p_showtime text, p_label text[], p_write boolean[],"
+	" p_status smallint[], p_holder text[], p_hold_until bigint[], p_note text[]) RETURNS void"
+	" LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" BEGIN"
+	"  FOR o IN 1 .. coalesce(cardinality(p_label), 0) LOOP"
+	"   IF p_write[o] THEN"
+	"    UPDATE showtime_seats SET status = p_status[o], booking_id = nullif(p_holder[o], ''),"
+	"     hold_until = p_hold_until[o], note = coalesce(p_note[o], ''), version = version + 1"
+	"    WHERE showtime_id = p_showtime AND label = p_label[o];"
+	"   END IF;"
+	"  END LOOP;"
+	" END $f$;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10,
+	SCHEMA_V11,
 };
 
 /*
