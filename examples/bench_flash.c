@@ -36,6 +36,8 @@
  */
 #include <booking/booking.h>
 
+#include "bench_layout.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,7 +51,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ROW_SEATS 500
 #define MAX_PROCS 64
 #define MAX_THREADS 64
 #define MAX_TRIES 8
@@ -399,41 +400,12 @@ static int fail(const char *what)
 	return 1;
 }
 
-/* Row `i` of a layout: A..Z, then AA..ZZ. */
-static void row_name(size_t i, char name[3])
-{
-	if (i < 26) {
-		name[0] = (char)('A' + i);
-		name[1] = '\0';
-	} else {
-		name[0] = (char)('A' + (i - 26) / 26);
-		name[1] = (char)('A' + (i - 26) % 26);
-		name[2] = '\0';
-	}
-}
-
-/* n seats in rows of ROW_SEATS: "A-CV:500" for 50 000. */
-static void layout_of(size_t n, char *spec, size_t size)
-{
-	size_t rows = n / ROW_SEATS, rest = n % ROW_SEATS;
-	char last[3], next[3];
-	int len = 0;
-	spec[0] = '\0';
-	if (rows > 0) {
-		row_name(rows - 1, last);
-		len = snprintf(spec, size, rows > 1 ? "A-%s:%d" : "%s:%d", last, ROW_SEATS);
-	}
-	if (rest > 0) {
-		row_name(rows, next);
-		snprintf(spec + len, size - (size_t)len, "%s%s:%zu", rows ? "," : "", next, rest);
-	}
-}
 
 /* The showtime of the sale, made by an admin on a handle closed before the fork. */
 static int create_showtime(config *cfg)
 {
 	char spec[64];
-	layout_of(cfg->seats, spec, sizeof spec);
+	bench_layout_of(cfg->seats, spec, sizeof spec);
 	if (booking_layout_parse(&cfg->layout, &cfg->layout_count, spec, sizeof *cfg->layout) != 0)
 		return fail("layout");
 	booking_options opts = cfg->opts;

@@ -30,6 +30,8 @@
  */
 #include <booking/booking.h>
 
+#include "bench_layout.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +42,6 @@
 #endif
 
 #define MAX_SIZES 8
-#define ROW_SEATS 500
 
 typedef struct figures {
 	size_t seats;
@@ -79,34 +80,6 @@ static int fail(const char *what)
 	return 1;
 }
 
-/* Row `i` of a layout: A..Z, then AA..ZZ (the layout's order). */
-static void row_name(size_t i, char name[3])
-{
-	if (i < 26) {
-		name[0] = (char)('A' + i);
-		name[1] = '\0';
-	} else {
-		name[0] = (char)('A' + (i - 26) / 26);
-		name[1] = (char)('A' + (i - 26) % 26);
-		name[2] = '\0';
-	}
-}
-
-/* n seats in rows of ROW_SEATS: "A-GR:500" for 100 000, "A:300" for 300. */
-static void layout_of(size_t n, char *spec, size_t size)
-{
-	size_t rows = n / ROW_SEATS, rest = n % ROW_SEATS;
-	char last[3], next[3];
-	int len = 0;
-	if (rows > 0) {
-		row_name(rows - 1, last);
-		len = snprintf(spec, size, rows > 1 ? "A-%s:%d" : "%s:%d", last, ROW_SEATS);
-	}
-	if (rest > 0) {
-		row_name(rows, next);
-		snprintf(spec + len, size - (size_t)len, "%s%s:%zu", rows ? "," : "", next, rest);
-	}
-}
 
 /* ---------- the SQLite floor ---------- */
 
@@ -302,7 +275,7 @@ static int measure(bench *b, size_t n, figures *f)
 	int rc = 0;
 	memset(f, 0, sizeof *f);
 	f->seats = n;
-	layout_of(n, spec, sizeof spec);
+	bench_layout_of(n, spec, sizeof spec);
 	if (booking_layout_parse(&seats, &count, spec, sizeof *seats) != 0)
 		return fail("layout");
 	printf("== %zu seats (layout \"%s\")\n", n, spec);
