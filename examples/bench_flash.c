@@ -64,6 +64,7 @@ enum { H_HOLD, H_REFUSED, H_PAY, H_COUNT };
 typedef struct result {
 	uint64_t buyers, turned_away, holds, seats_held, refused, conflicts, errors, paid, seats_sold, walked,
 	    pay_errors;
+	uint64_t store_calls, lock_calls; /* calls to each dependency (booking_metrics(): one attempt, one call) */
 	int first_error;
 	uint64_t hist[H_COUNT][HIST];
 } result;
@@ -298,6 +299,8 @@ static void merge(result *into, const result *r)
 	into->conflicts += r->conflicts;
 	into->errors += r->errors;
 	into->paid += r->paid;
+	into->store_calls += r->store_calls;
+	into->lock_calls += r->lock_calls;
 	into->seats_sold += r->seats_sold;
 	into->walked += r->walked;
 	into->pay_errors += r->pay_errors;
@@ -346,6 +349,30 @@ static void share_of(size_t total, size_t parts, size_t i, size_t *first, size_t
 	*first = i * base + (i < extra ? i : extra);
 }
 
+/*
+ * The handle's calls to the store and to the lock manager: the sums of
+ * booking_backend_calls_total{dependency="store"|"locks",...} in
+ * booking_metrics() (one line a dependency, operation and result).
+ */
+static void dependency_calls(booking_handle *bk, result *r)
+{
+	static const char family[] = "booking_backend_calls_total{dependency=\"";
+	char *text = NULL;
+	if (booking_metrics(&text, bk) != 0)
+		return;
+	for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncmp(line, family, sizeof family - 1) != 0)
+			continue;
+		const char *dep = line + sizeof family - 1, *end = strchr(line, '}');
+		unsigned long long v = end ? strtoull(end + 1, NULL, 10) : 0;
+		if (strncmp(dep, "store\"", 6) == 0)
+			r->store_calls += v;
+		else if (strncmp(dep, "locks\"", 6) == 0)
+			r->lock_calls += v;
+	}
+	booking_free(text);
+}
+
 /* One child: open a handle, say ready, wait for the start, run the threads, send the result. */
 static int child(const config *cfg, size_t proc, int out_fd, int go_fd)
 {
@@ -383,6 +410,7 @@ static int child(const config *cfg, size_t proc, int out_fd, int go_fd)
 		pthread_join(tid[t], NULL);
 		merge(r, &w[t].r);
 	}
+	dependency_calls(bk, r);
 	if (started == cfg->threads && write_all(out_fd, r, sizeof *r) == 0)
 		rc = 0;
 out:
@@ -675,11 +703,20 @@ int main(int argc, char **argv)
 	else
 		printf("sold out    not reached (%lld of %lld seats taken)\n", (long long)atomic_load(&cfg.sh->seats_taken),
 		       (long long)cfg.seats_total);
+	printf("calls       store %llu (%.1f a buyer), lock manager %llu (%.1f a buyer)\n",
+	       (unsigned long long)total.store_calls, total.buyers ? (double)total.store_calls / (double)total.buyers : 0.0,
+	       (unsigned long long)total.lock_calls, total.buyers ? (double)total.lock_calls / (double)total.buyers : 0.0);
 	static const char *const names[H_COUNT] = {"hold", "refused", "pay"};
 	for (int h = 0; h < H_COUNT; h++)
 		if (hist_quantile(total.hist[h], 0.5) >= 0)
 			printf("latency     %-8s p50 %8.2f ms   p99 %8.2f ms\n", names[h], hist_quantile(total.hist[h], 0.5),
 			       hist_quantile(total.hist[h], 0.99));
+	static uint64_t calls[HIST]; /* every hold call, made or refused: what a buyer waits for */
+	for (size_t i = 0; i < HIST; i++)
+		calls[i] = total.hist[H_HOLD][i] + total.hist[H_REFUSED][i];
+	if (hist_quantile(calls, 0.5) >= 0)
+		printf("latency     %-8s p50 %8.2f ms   p99 %8.2f ms\n", "any hold", hist_quantile(calls, 0.5),
+		       hist_quantile(calls, 0.99));
 	fflush(stdout);
 	long violations = audit(&cfg);
 	rc = violations == 0 ? 0 : 1;

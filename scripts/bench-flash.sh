@@ -11,12 +11,14 @@
 # the script). The servers are throwaway ones (scripts/pg-server.sh: fsync
 # off; scripts/redis-server.sh), unless BENCH_PG_URL / BENCH_REDIS_URL name
 # running ones (their databases get the benchmark's rows).
-# The defaults are scaled down to keep a run under a minute on a 2-core
+# Then a hot spot: 1 000 buyers, every one asking, for 50 seats (random
+# named pairs, then the best 1..4), with the guard and without, each row
+# printing the store's and the lock manager's calls beside p50/p99 of every
+# hold call (issue 16: the guard should save store round trips and lower
+# the p99 there; both are printed, whichever way they fall).
+# The defaults are scaled down to keep a run to a minute or two on a 2-core
 # machine; the full size of issue 16 (50 000 seats, 100 000 buyers, 4 x 8):
 #   scripts/bench-flash.sh build 50000 100000 4 8
-# runs for an hour or more today: best available reads the whole seat map on
-# every try (about 7 holds/s at 50 000 seats and 8 buyers on this machine);
-# its named-pair part alone (bench-flash -n -s 50000 -b 100000) takes minutes.
 # Extra bench-flash flags go in BENCH_FLASH_FLAGS (-n: named pairs; -a:
 # buyers ask after sold out too).
 # Usage: scripts/bench-flash.sh [BUILD_DIR] [SEATS] [BUYERS] [PROCS] [THREADS]
@@ -60,4 +62,16 @@ echo "== PostgreSQL alone (no contention guard)"
 echo
 echo "== PostgreSQL + Redis, a random named pair each, 50 000 seats"
 "$bench" -n -s 50000 -b "$buyers" -p "$procs" -t "$threads" -l "$redis_url" "$pg_url" || status=1
+for kind in "-n" ""; do
+	what=${kind:+a random named pair each}
+	what=${what:-the best 1..4 each}
+	echo
+	echo "== hot spot: 1 000 buyers for 50 seats, $what, PostgreSQL + Redis (contention guard)"
+	# shellcheck disable=SC2086 # $kind is one flag or none
+	"$bench" $kind -a -s 50 -b 1000 -p "$procs" -t "$threads" -l "$redis_url" "$pg_url" || status=1
+	echo
+	echo "== hot spot: 1 000 buyers for 50 seats, $what, PostgreSQL alone"
+	# shellcheck disable=SC2086
+	"$bench" $kind -a -s 50 -b 1000 -p "$procs" -t "$threads" -l "" "$pg_url" || status=1
+done
 exit "$status"
