@@ -36,11 +36,10 @@
  * ------------------------------------------------------------------------ */
 
 typedef struct venue_seat {
-	char label[BOOKING_LABEL_SIZE];
-	char category[BOOKING_CATEGORY_SIZE];
+	const char *label;    /* the facts' (the venue holds them) */
+	const char *category; /* the facts' */
 	int64_t price;
 	booking_seat_status status; /* as of `now`: a hold that ran out is FREE */
-	char holder[BOOKING_ID_SIZE];
 } venue_seat;
 
 typedef struct venue {
@@ -60,26 +59,47 @@ static void venue_clear(venue *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/* Seat `p` is in `status` (hold_until for HELD) as stored: as of now, by the one claimable rule. */
+static void venue_set(venue *v, size_t p, booking_seat_status status, int64_t hold_until)
+{
+	venue_seat *s = &v->seats[p];
+	s->status = booking_store_seat_claimable(status, hold_until, v->now) ? BOOKING_SEAT_FREE : status;
+	v->pick[p].free = s->status == BOOKING_SEAT_FREE;
+	v->pick[p].eligible = v->pick[p].free;
+}
+
+static int venue_changed(void)
+{
+	return booking_error_set(BOOKING_EINTERNAL, NULL, "the showtime's seats changed under the box office");
+}
+
 /* A seat row as it is now, in layout order: the n-th row read is the seat at position n. */
 static int venue_add(const booking_store_seat *seat, void *payload)
 {
 	venue *v = payload;
 	if (v->filled == v->count || strcmp(v->seats[v->filled].label, seat->label) != 0)
-		return booking_error_set(BOOKING_EINTERNAL, NULL, "the showtime's seats changed under the box office");
-	venue_seat *s = &v->seats[v->filled];
-	booking__pick_seat *p = &v->pick[v->filled++];
-	s->status = booking_store_seat_claimable(seat->status, seat->hold_until, v->now) ? BOOKING_SEAT_FREE : seat->status;
-	if (s->status != BOOKING_SEAT_FREE)
-		booking__copy(s->holder, sizeof(s->holder), seat->reservation_id);
-	p->free = s->status == BOOKING_SEAT_FREE;
-	p->eligible = p->free;
+		return venue_changed();
+	venue_set(v, v->filled++, seat->status, seat->hold_until);
+	return 0;
+}
+
+/* A seat row that is not FREE (seat_states), in any order: found by its label. */
+static int venue_add_state(const booking_store_seat_state *seat, void *payload)
+{
+	venue *v = payload;
+	long p = booking__showtime_facts_find(v->facts, seat->label);
+	if (p < 0 || (size_t)p >= v->count)
+		return venue_changed();
+	venue_set(v, (size_t)p, seat->status, seat->hold_until);
+	v->filled++;
 	return 0;
 }
 
 /*
  * Read the showtime's seats as of now: their facts (label, category, price,
  * row, column) from the handle's showtime cache, their states from the
- * store (one read).
+ * store (one read): with seat_states (catalog version 3) only the rows
+ * that are not FREE, the others are; else every row.
  */
 static int venue_read(booking_handle *bk, const char *showtime_id, venue *v)
 {
@@ -89,22 +109,22 @@ static int venue_read(booking_handle *bk, const char *showtime_id, venue *v)
 		return rc;
 	const booking__showtime_facts *f = v->facts;
 	v->count = f->count;
-	v->seats = booking_calloc(f->count ? f->count : 1, sizeof(*v->seats));
-	v->pick = booking_calloc(f->count ? f->count : 1, sizeof(*v->pick));
+	v->seats = booking_malloc((f->count ? f->count : 1) * sizeof(*v->seats));
+	v->pick = booking_malloc((f->count ? f->count : 1) * sizeof(*v->pick));
 	if (!v->seats || !v->pick) {
 		venue_clear(v);
 		return booking_error_oom();
 	}
 	for (size_t i = 0; i < f->count; i++) {
-		booking__copy(v->seats[i].label, sizeof(v->seats[i].label), f->seats[i].label);
-		booking__copy(v->seats[i].category, sizeof(v->seats[i].category), f->seats[i].category);
-		v->seats[i].price = f->seats[i].price;
-		v->pick[i].row = f->seats[i].row;
-		v->pick[i].column = f->seats[i].column;
+		v->seats[i] = (venue_seat){f->seats[i].label, f->seats[i].category, f->seats[i].price, BOOKING_SEAT_FREE};
+		v->pick[i] = (booking__pick_seat){f->seats[i].row, f->seats[i].column, true, true};
 	}
 	v->now = booking__now(bk);
-	if ((rc = bk->store->catalog->seat_list(bk->store, showtime_id, venue_add, v)) == 0 && v->filled != v->count)
-		rc = booking_error_set(BOOKING_EINTERNAL, NULL, "the showtime's seats changed under the box office");
+	const booking_store_catalog *cat = bk->store->catalog;
+	if (cat->version >= 3 && cat->seat_states)
+		rc = cat->seat_states(bk->store, showtime_id, BOOKING_SEAT_FREE, venue_add_state, v);
+	else if ((rc = cat->seat_list(bk->store, showtime_id, venue_add, v)) == 0 && v->filled != v->count)
+		rc = venue_changed();
 	if (rc < 0) {
 		venue_clear(v);
 		return rc;
@@ -123,10 +143,7 @@ static int on_sale(const venue *v)
 
 static long venue_find(const venue *v, const char *label)
 {
-	for (size_t i = 0; i < v->count; i++)
-		if (strcmp(v->seats[i].label, label) == 0)
-			return (long)i;
-	return -1;
+	return booking__showtime_facts_find(v->facts, label);
 }
 
 static int need_box_office(const booking_handle *bk)
@@ -485,6 +502,21 @@ static void lost_round(booking_handle *bk, int attempt)
 		nanosleep(&ts, NULL);
 }
 
+/*
+ * The turn of a best-available hold of `showtime_id` in this handle: its
+ * threads asking for the best seats would all choose the same ones, and
+ * all but one would read and decide again; in turns each reads what the
+ * one before took. Other handles and processes still meet at the store's
+ * guards (and decide again).
+ */
+static pthread_mutex_t *pick_lock(booking_handle *bk, const char *showtime_id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *c = showtime_id; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	return &bk->pick_locks[h % BOOKING__PICK_LOCKS];
+}
+
 static int hold_request_check(booking_handle *bk, const booking_ctx *ctx, const booking_hold_request *q,
                               const char **user_id)
 {
@@ -562,7 +594,12 @@ static int hold_with_do(booking_reservation **out, booking_handle *bk, const boo
 	memset(&r, 0, sizeof(r));
 	for (int attempt = 0;; attempt++) {
 		bool again = false;
+		pthread_mutex_t *turn = q.best ? pick_lock(bk, q.showtime_id) : NULL;
+		if (turn)
+			pthread_mutex_lock(turn);
 		rc = hold_attempt(&r, bk, ctx, &q, user_id, hash, offer, &again);
+		if (turn)
+			pthread_mutex_unlock(turn);
 		if (rc == BOOKING_EEXISTS && q.idempotency_key) {
 			/* a twin request with the same key committed first: answer as a replay */
 			bool found = false;

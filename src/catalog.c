@@ -561,6 +561,7 @@ typedef struct seat_map_fill {
 	size_t cap;
 	const booking_showtime *showtime;
 	int64_t now;
+	const booking__showtime_facts *facts;
 } seat_map_fill;
 
 int64_t booking__price_of(const booking_showtime *s, const char *category)
@@ -569,6 +570,26 @@ int64_t booking__price_of(const booking_showtime *s, const char *category)
 		if (strcmp(s->prices[i]->category, category) == 0)
 			return s->prices[i]->amount;
 	return -1;
+}
+
+/* Seat `s` is in `status` (hold_until for HELD, note for BLOCKED) as stored: count it as of now. */
+static void seat_map_set(seat_map_fill *f, booking_seat_state *s, booking_seat_status status, int64_t hold_until,
+                         const char *note)
+{
+	booking_seat_map *m = f->map;
+	/* lazy expiry: a hold whose time is up shows as free */
+	s->status = booking_store_seat_claimable(status, hold_until, f->now) ? BOOKING_SEAT_FREE : status;
+	m->free_count -= m->free_count > 0; /* every seat was counted free first */
+	if (s->status == BOOKING_SEAT_FREE)
+		m->free_count++;
+	else if (s->status == BOOKING_SEAT_HELD)
+		m->held_count++;
+	else if (s->status == BOOKING_SEAT_BLOCKED)
+		m->blocked_count++;
+	else
+		m->sold_count++;
+	if (s->status == BOOKING_SEAT_BLOCKED)
+		booking__copy(s->reason, sizeof(s->reason), note);
 }
 
 static int seat_map_add(const booking_store_seat *seat, void *payload)
@@ -590,19 +611,39 @@ static int seat_map_add(const booking_store_seat *seat, void *payload)
 	booking__seat_split(s->label, s->row, &s->number);
 	s->column = s->number;
 	s->price = booking__price_of(f->showtime, seat->category);
-	s->status = seat->status;
-	if (booking_store_seat_claimable(seat->status, seat->hold_until, f->now))
-		s->status = BOOKING_SEAT_FREE; /* lazy expiry: a hold whose time is up shows as free */
-	if (s->status == BOOKING_SEAT_FREE)
-		m->free_count++;
-	else if (s->status == BOOKING_SEAT_HELD)
-		m->held_count++;
-	else if (s->status == BOOKING_SEAT_BLOCKED)
-		m->blocked_count++;
-	else
-		m->sold_count++;
-	if (s->status == BOOKING_SEAT_BLOCKED)
-		booking__copy(s->reason, sizeof(s->reason), seat->note);
+	m->free_count++;
+	seat_map_set(f, s, seat->status, seat->hold_until, seat->note);
+	return 0;
+}
+
+/* A seat that is not FREE (seat_states): its row from the facts, found by label. */
+static int seat_map_add_state(const booking_store_seat_state *seat, void *payload)
+{
+	seat_map_fill *f = payload;
+	long p = booking__showtime_facts_find(f->facts, seat->label);
+	if (p < 0 || (size_t)p >= f->map->count)
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "the showtime's seats changed while read");
+	seat_map_set(f, &f->seats[p], seat->status, seat->hold_until, seat->note);
+	return 0;
+}
+
+/* Every seat FREE, from the facts (label, category, price, row, number, column), before seat_states. */
+static int seat_map_from_facts(seat_map_fill *f)
+{
+	const booking__showtime_facts *facts = f->facts;
+	booking_seat_map *m = f->map;
+	if (!(f->seats = booking_calloc(facts->count ? facts->count : 1, sizeof(*f->seats))))
+		return booking_error_oom();
+	for (size_t i = 0; i < facts->count; i++) {
+		booking_seat_state *s = &f->seats[i];
+		booking__copy(s->label, sizeof(s->label), facts->seats[i].label);
+		booking__copy(s->category, sizeof(s->category), facts->seats[i].category);
+		booking__seat_split(s->label, s->row, &s->number);
+		s->column = facts->seats[i].column;
+		s->price = facts->seats[i].price;
+		s->status = BOOKING_SEAT_FREE;
+	}
+	m->count = m->free_count = facts->count;
 	return 0;
 }
 
@@ -639,15 +680,19 @@ booking_error_code booking_seat_map_get(booking_seat_map **out, booking_handle *
 	}
 	booking__copy(m->showtime_id, sizeof(m->showtime_id), st->id);
 	booking__copy(m->currency, sizeof(m->currency), st->currency);
-	seat_map_fill f = {m, NULL, 0, st, booking__now(bk)};
-	rc = bk->store->catalog->seat_list(bk->store, showtime_id, seat_map_add, &f);
-	/* columns (aisles counted) from the showtime's facts, read once per handle */
-	const booking__showtime_facts *facts = NULL;
-	if (rc == 0 && (rc = booking__showtime_facts_get(bk, showtime_id, &facts)) == 0) {
-		for (size_t i = 0; facts->count == m->count && i < m->count; i++)
-			if (strcmp(facts->seats[i].label, f.seats[i].label) == 0)
-				f.seats[i].column = facts->seats[i].column;
-		booking__showtime_facts_release(facts);
+	seat_map_fill f = {m, NULL, 0, st, booking__now(bk), NULL};
+	const booking_store_catalog *cat = bk->store->catalog;
+	/* the showtime's facts (columns with aisles counted; read once per handle) */
+	if ((rc = booking__showtime_facts_get(bk, showtime_id, &f.facts)) == 0) {
+		if (cat->version >= 3 && cat->seat_states) { /* the rows that are not FREE: the others are */
+			if ((rc = seat_map_from_facts(&f)) == 0)
+				rc = cat->seat_states(bk->store, showtime_id, BOOKING_SEAT_FREE, seat_map_add_state, &f);
+		} else if ((rc = cat->seat_list(bk->store, showtime_id, seat_map_add, &f)) == 0) {
+			for (size_t i = 0; f.facts->count == m->count && i < m->count; i++)
+				if (strcmp(f.facts->seats[i].label, f.seats[i].label) == 0)
+					f.seats[i].column = f.facts->seats[i].column;
+		}
+		booking__showtime_facts_release(f.facts);
 	}
 	booking_showtime_free(st);
 	if (rc == 0 && m->count && !(m->seats = (booking_seat_state **)booking__record_array_adopt(f.seats, m->count,

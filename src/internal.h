@@ -82,6 +82,7 @@ typedef struct booking_showtime_cache booking_showtime_cache;
 
 typedef struct booking__store_clock booking__store_clock;
 
+#define BOOKING__PICK_LOCKS 16
 struct booking_handle {
 	booking_config cfg;
 	const booking_clock *clock;       /* the host's: options.clock or the system clock */
@@ -93,6 +94,12 @@ struct booking_handle {
 	pthread_mutex_t consume_lock;     /* one store: consumer per handle at a time */
 	atomic_bool locks_degraded;       /* lock manager down: logged once, until it answers again */
 	booking_showtime_cache *showtimes; /* what holds need to know of each showtime */
+	/*
+	 * Best-available holds of one showtime take turns within a handle
+	 * (boxoffice.c): its threads would choose the same seats and all but one
+	 * decide again. Striped by showtime; recursive.
+	 */
+	pthread_mutex_t pick_locks[BOOKING__PICK_LOCKS];
 	booking__auth *auth;              /* keys and the dummy hash (auth.c); NULL before open */
 	booking__rate_cache *rate;        /* the rate limits' expectations (ratelimit.c); NULL: no rate limit */
 	struct booking__obs *obs;         /* breakers, metrics, tracing (resilient.c); NULL before open */
@@ -332,6 +339,8 @@ typedef struct booking__showtime_facts {
 } booking__showtime_facts;
 int booking__showtime_facts_get(booking_handle *bk, const char *showtime_id, const booking__showtime_facts **out);
 void booking__showtime_facts_release(const booking__showtime_facts *f);
+/* The position of the seat `label` in the facts (log n), -1 when the showtime has none. */
+long booking__showtime_facts_find(const booking__showtime_facts *f, const char *label);
 /* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);

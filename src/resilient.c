@@ -202,7 +202,7 @@ static bool call_next(call *c, int *rc)
 	X(payment_get) X(payment_list_by_status) X(outbox_unpublished) X(outbox_mark_published) X(outbox_read) \
 	X(cursor_get) X(cursor_advance) X(inbox_seen) X(inbox_mark) X(dead_letter_put) X(dead_letter_list) X(scan) \
 	X(user_insert) X(user_get) X(user_get_by_email) X(user_set_password_hash) X(token_revoke) \
-	X(token_is_revoked) X(payment_attempts) X(clock_now) X(reservation_list_by_showtime) X(kv_get) X(kv_put) X(kv_list)
+	X(token_is_revoked) X(payment_attempts) X(clock_now) X(reservation_list_by_showtime) X(kv_get) X(kv_put) X(kv_list) X(seat_states)
 
 enum {
 #define X(n) ST_##n,
@@ -227,7 +227,7 @@ static const char *const store_op_names[] = {
 	               "a member was appended to " #T ": forward it in src/resilient.c (STORE_OPS and rs_store_new)")
 RS_LAST_IS(booking_store, kv);
 RS_LAST_IS(booking_store_kv, kv_list);
-RS_LAST_IS(booking_store_catalog, seat_list);
+RS_LAST_IS(booking_store_catalog, seat_states);
 RS_LAST_IS(booking_store_ledger, reservation_list_by_showtime);
 RS_LAST_IS(booking_store_outbox, dead_letter_list);
 RS_LAST_IS(booking_store_users, token_is_revoked);
@@ -266,6 +266,7 @@ typedef struct rs_iter {
 		booking_store_theater_cb theater;
 		booking_store_showtime_cb showtime;
 		booking_store_seat_cb seat;
+		booking_store_seat_state_cb seat_state;
 		booking_store_reservation_cb reservation;
 		booking_store_payment_cb payment;
 		booking_store_event_cb event;
@@ -305,6 +306,12 @@ static int it_seat(const booking_store_seat *s, void *p)
 {
 	rs_iter *it = p;
 	return iter_result(it, it->cb.seat(s, it->payload));
+}
+
+static int it_seat_state(const booking_store_seat_state *s, void *p)
+{
+	rs_iter *it = p;
+	return iter_result(it, it->cb.seat_state(s, it->payload));
 }
 
 static int it_booking(const booking_reservation *b, void *p)
@@ -436,6 +443,13 @@ static int st_seat_list(booking_store *base, const char *showtime_id, booking_st
 {
 	STORE_SELF(base);
 	STORE_ITER(seat_list, seat, cb, in->catalog->seat_list(in, showtime_id, it_seat, &it_));
+}
+
+static int st_seat_states(booking_store *base, const char *showtime_id, booking_seat_status except,
+                          booking_store_seat_state_cb cb, void *payload)
+{
+	STORE_SELF(base);
+	STORE_ITER(seat_states, seat_state, cb, in->catalog->seat_states(in, showtime_id, except, it_seat_state, &it_));
 }
 
 static int st_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, const booking_store_hold *req)
@@ -717,6 +731,8 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 	FORWARD(catalog, showtime_get);
 	FORWARD(catalog, showtime_list);
 	FORWARD(catalog, seat_list);
+	if (inner->catalog->version >= 3 && inner->catalog->seat_states) /* appended in version 3, optional */
+		FORWARD(catalog, seat_states);
 	s->parent.catalog = &s->catalog;
 	s->ledger.version = inner->ledger->version;
 	FORWARD(ledger, hold);

@@ -297,9 +297,12 @@ static int picker_init(picker *pk, const booking__pick_seat *seats, size_t count
 		picker_free(pk);
 		return booking_error_oom();
 	}
-	for (size_t p = 0; p < count; p++)
+	bool sorted = true; /* a layout lists its seats row by row, left to right, as a rule: no sort then */
+	for (size_t p = 0; p < count; p++) {
 		pk->keys[p] = (pick_key){seats[p].row, seats[p].column, p};
-	if (count > 1)
+		sorted = sorted && (p == 0 || key_cmp(&pk->keys[p - 1], &pk->keys[p]) < 0);
+	}
+	if (!sorted)
 		qsort(pk->keys, count, sizeof *pk->keys, key_cmp);
 	find_runs(pk);
 	if (with_rows)

@@ -296,3 +296,15 @@ void booking__showtime_facts_release(const booking__showtime_facts *f)
 	/* the facts are the entry's first member */
 	entry_release((cached_showtime *)(void *)(uintptr_t)f);
 }
+
+long booking__showtime_facts_find(const booking__showtime_facts *f, const char *label)
+{
+	/* the facts are the entry's first member; its seats sorted by label are immutable */
+	const cached_showtime *e = (const cached_showtime *)(const void *)f;
+	cached_seat key;
+	if (strnlen(label, sizeof(key.label)) >= sizeof(key.label))
+		return -1;
+	booking__copy(key.label, sizeof(key.label), label);
+	const cached_seat *s = bsearch(&key, e->seats, e->nseats, sizeof(key), cmp_cached_seat);
+	return s ? (long)s->position : -1;
+}

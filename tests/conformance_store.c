@@ -2417,6 +2417,81 @@ START_TEST(blocked_seats_keep_their_note_in_seat_list_and_scan_until_unblocked)
 }
 END_TEST
 
+typedef struct states_read {
+	booking_store_seat_state s[64];
+	size_t n;
+} states_read;
+
+static int read_state(const booking_store_seat_state *seat, void *p)
+{
+	states_read *r = p;
+	if (r->n < 64)
+		r->s[r->n] = *seat;
+	r->n++;
+	return 0;
+}
+
+/* The row of `label` among `r`, NULL when it is not there; fails when it is there twice. */
+static const booking_store_seat_state *state_of(const states_read *r, const char *label)
+{
+	const booking_store_seat_state *found = NULL;
+	for (size_t i = 0; i < r->n && i < 64; i++)
+		if (strcmp(r->s[i].label, label) == 0) {
+			ck_assert_ptr_null(found);
+			found = &r->s[i];
+		}
+	return found;
+}
+
+START_TEST(seat_states_hands_on_each_row_not_in_the_status_given_as_seat_list_has_it)
+{
+	booking_event_record ev;
+	seats_read all;
+	states_read r = {.n = 0};
+	bk b;
+
+	seed();
+	hold_ok(&b, "alice", "A1,A2", FX_T0 + 1);
+	booking_store_seat_write w = sw_then(sw_expect("A5", BOOKING_SEAT_FREE, NULL), BOOKING_SEAT_BLOCKED, NULL, 0, "press");
+	make_event(&ev, "seats.blocked", "showtime", showtime_id, FX_T0 + 2);
+	ck_assert_ok(apply_v2(NULL, FX_T0 + 2, &w, 1, NULL, NULL, &ev));
+	all_seats(&all);
+
+	/* all but the FREE rows: the two held, the blocked one, each once, as seat_list gives them */
+	ck_assert_ok(st->catalog->seat_states(st, showtime_id, BOOKING_SEAT_FREE, read_state, &r));
+	ck_assert_uint_eq(r.n, 3);
+	for (size_t i = 0; i < all.n; i++) {
+		const booking_store_seat_state *x = state_of(&r, all.s[i].label);
+		if (all.s[i].status == BOOKING_SEAT_FREE) {
+			ck_assert_ptr_null(x);
+			continue;
+		}
+		ck_assert_ptr_nonnull(x);
+		ck_assert_int_eq(x->status, all.s[i].status);
+		ck_assert_str_eq(x->reservation_id, all.s[i].reservation_id);
+		ck_assert_int_eq(x->hold_until, all.s[i].hold_until);
+		ck_assert_str_eq(x->note, all.s[i].note);
+	}
+	ck_assert_int_eq(state_of(&r, "A1")->status, BOOKING_SEAT_HELD);
+	ck_assert_str_eq(state_of(&r, "A2")->reservation_id, b.r.id);
+	ck_assert_int_eq(state_of(&r, "A2")->hold_until, b.r.expires_at);
+	ck_assert_str_eq(state_of(&r, "A5")->note, "press");
+
+	/* all but the HELD ones: every other row */
+	r.n = 0;
+	ck_assert_ok(st->catalog->seat_states(st, showtime_id, BOOKING_SEAT_HELD, read_state, &r));
+	ck_assert_uint_eq(r.n, all.n - 2);
+	ck_assert_ptr_null(state_of(&r, "A1"));
+	ck_assert_int_eq(state_of(&r, "A5")->status, BOOKING_SEAT_BLOCKED);
+	ck_assert_int_eq(state_of(&r, "A3")->status, BOOKING_SEAT_FREE);
+
+	/* a showtime the store does not have: no rows */
+	r.n = 0;
+	ck_assert_ok(st->catalog->seat_states(st, "no-such-showtime", BOOKING_SEAT_FREE, read_state, &r));
+	ck_assert_uint_eq(r.n, 0);
+}
+END_TEST
+
 START_TEST(an_inserted_reservation_keeps_its_seats_and_a_duplicate_id_writes_nothing)
 {
 	bk b, again;
@@ -4075,18 +4150,19 @@ END_TEST
  * made. A store that does not open is taken to have every version and
  * group: its cases then fail in their setup, as all the others do.
  */
-static void store_versions(unsigned int *catalog, unsigned int *ledger, bool *kv)
+static void store_versions(unsigned int *catalog, unsigned int *ledger, bool *kv, bool *states)
 {
 	char u[512], f[512];
 	booking_store *probe = NULL;
 
 	*catalog = *ledger = UINT_MAX;
-	*kv = true;
+	*kv = *states = true;
 	fx_fresh_url(u, sizeof(u), fx_store_url(), f, sizeof(f));
 	if (booking_store_open(&probe, u, NULL) == 0 && probe) {
 		*catalog = probe->catalog ? probe->catalog->version : 0;
 		*ledger = probe->ledger ? probe->ledger->version : 0;
 		*kv = probe->version >= 7 && probe->kv;
+		*states = probe->catalog && probe->catalog->version >= 3 && probe->catalog->seat_states;
 		probe->free(probe);
 	}
 	fx_remove_db(f);
@@ -4203,11 +4279,15 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_RACES, &concurrent_kv_increments_by_compare_and_set_lose_no_update},
 	};
 	unsigned int catalog = 0, ledger = 0;
-	bool kv = false;
+	bool kv = false, states = false;
 
 	if (groups & (BOOKING_CONFORMANCE_CATALOG | BOOKING_CONFORMANCE_LEDGER | BOOKING_CONFORMANCE_OUTBOX |
 	              BOOKING_CONFORMANCE_RACES))
-		store_versions(&catalog, &ledger, &kv);
+		store_versions(&catalog, &ledger, &kv, &states);
+	/* seat_states (catalog version 3, optional): on a store that has it */
+	if (states && ledger >= 2)
+		fx_add_case(s, groups, BOOKING_CONFORMANCE_CATALOG,
+		            seat_states_hands_on_each_row_not_in_the_status_given_as_seat_list_has_it, setup, teardown, 30);
 	for (size_t i = 0; i < sizeof(v2) / sizeof(v2[0]); i++)
 		if (catalog >= v2[i].catalog && ledger >= v2[i].ledger)
 			fx_add_case(s, groups, v2[i].group, *v2[i].test, setup, teardown, 30);

@@ -183,6 +183,35 @@ static int seat_list(booking_store *base, const char *showtime_id, booking_store
 	return rc;
 }
 
+static int seat_states(booking_store *base, const char *showtime_id, booking_seat_status except,
+                       booking_store_seat_state_cb cb, void *payload)
+{
+	mem_store *st = mem_impl(base);
+	pthread_mutex_lock(&st->mu);
+	const mem_seats *rows = mem_find(&st->seat_rows, showtime_id);
+	size_t n = 0, total = rows ? rows->count : 0;
+	for (size_t i = 0; i < total; i++)
+		n += rows->seat[i].s.status != except;
+	booking_store_seat_state *snap = n ? booking_calloc(n, sizeof *snap) : NULL;
+	for (size_t i = 0, k = 0; i < total && snap; i++) {
+		const booking_store_seat *s = &rows->seat[i].s;
+		if (s->status == except)
+			continue;
+		booking_store_seat_state *o = &snap[k++];
+		o->status = s->status;
+		o->hold_until = s->hold_until;
+		memcpy(o->label, s->label, sizeof o->label);
+		memcpy(o->reservation_id, s->reservation_id, sizeof o->reservation_id);
+		memcpy(o->note, s->note, sizeof o->note);
+	}
+	pthread_mutex_unlock(&st->mu);
+	int rc = n && !snap ? booking_error_oom() : 0;
+	for (size_t i = 0; i < n && cb && rc == 0; i++)
+		rc = cb(&snap[i], payload);
+	booking_free(snap);
+	return rc;
+}
+
 const booking_store_catalog mem_store_catalog = {
 	.version = BOOKING_STORE_CATALOG_VERSION,
 	.movie_insert = movie_insert,
@@ -197,4 +226,5 @@ const booking_store_catalog mem_store_catalog = {
 	.showtime_get = showtime_get,
 	.showtime_list = showtime_list,
 	.seat_list = seat_list,
+	.seat_states = seat_states,
 };

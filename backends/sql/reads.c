@@ -631,6 +631,46 @@ int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat
 	return rc;
 }
 
+/* The seat rows of a showtime whose status is not `except`, in any order (SEAT_STATES): kept, then handed on. */
+int sql_seat_states(booking_store *st, const char *showtime_id, booking_seat_status except,
+                    booking_store_seat_state_cb cb, void *payload)
+{
+	const sql_arg a[] = {SQL_T(showtime_id), SQL_I((int64_t)except)};
+	booking_store_seat_state *rows = NULL;
+	size_t n = 0, cap = 0;
+	sql_rows r;
+	int rc;
+
+	if (showtime_id == NULL)
+		return 0;
+	if ((rc = query(st, SQLQ_SEAT_STATES, a, 2, &r)) != 0)
+		return rc;
+	while ((rc = next(&r)) > 0) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			booking_store_seat_state *more = booking_realloc(rows, ncap * sizeof *rows);
+
+			if (more == NULL) {
+				rc = booking_error_oom();
+				break;
+			}
+			rows = more;
+			cap = ncap;
+		}
+		booking_store_seat_state *s = &rows[n++];
+		copy(s->label, sizeof s->label, &r, 0);
+		s->status = (booking_seat_status)i64(&r, 1);
+		copy(s->reservation_id, sizeof s->reservation_id, &r, 2);
+		s->hold_until = i64(&r, 3);
+		copy(s->note, sizeof s->note, &r, 4);
+	}
+	done(&r);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = cb(&rows[i], payload);
+	booking_free(rows);
+	return rc;
+}
+
 /* --- the ledger ------------------------------------------------------------------- */
 
 int sql_reservation_get(booking_reservation **out, booking_store *st, const char *id)

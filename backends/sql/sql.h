@@ -71,6 +71,9 @@
 	X(SEAT_LIST, "SELECT " SQL_SEAT_COLUMNS(D) ", s.position"                                              \
 	             " FROM showtimes AS t LEFT JOIN showtime_seats AS s ON s.showtime_id = t.id"               \
 	             " WHERE t.id = $1 ORDER BY " D(SEAT_ORDER))                                               \
+	/* the seat rows not in status $2, in any order (the primary key's prefix: one range) */               \
+	X(SEAT_STATES, "SELECT s.label, s.status, s.booking_id, s.hold_until, " D(SEAT_NOTE)                   \
+	               " FROM showtime_seats AS s WHERE s.showtime_id = $1 AND s.status <> $2")                \
 	X(BOOKING_GET, SQL_BOOKINGS(D) " WHERE id = $1")                                                       \
 	/* A page of a user's reservations: the first, or the one after a (created_at, id) key; index bookings_user */ \
 	X(BOOKING_BY_USER, SQL_BOOKINGS(D) " WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")   \
@@ -570,6 +573,8 @@ int sql_screen_get(booking_screen **out, booking_store *st, const char *id);
 int sql_showtime_get(booking_showtime **out, booking_store *st, const char *id);
 int sql_showtime_list(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 int sql_seat_list(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+int sql_seat_states(booking_store *st, const char *showtime_id, booking_seat_status except,
+                    booking_store_seat_state_cb cb, void *payload);
 
 int sql_reservation_get(booking_reservation **out, booking_store *st, const char *id);
 int sql_reservation_list_by_user(booking_store *st, const char *user_id, int64_t after_created_at, const char *after_id,

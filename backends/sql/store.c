@@ -13,7 +13,7 @@
 		.movie_list = sql_movie_list, .theater_insert = sql_theater_insert, .theater_get = sql_theater_get, \
 		.theater_list = sql_theater_list, .screen_insert = sql_screen_insert, .screen_get = sql_screen_get, \
 		.showtime_insert = sql_showtime_insert, .showtime_get = sql_showtime_get,                      \
-		.showtime_list = sql_showtime_list, .seat_list = sql_seat_list,                                \
+		.showtime_list = sql_showtime_list, .seat_list = sql_seat_list, .seat_states = sql_seat_states, \
 	}
 static const booking_store_catalog sql_catalog_v1 = SQL_CATALOG(1);
 static const booking_store_catalog sql_catalog = SQL_CATALOG(BOOKING_STORE_CATALOG_VERSION);

@@ -373,6 +373,19 @@ typedef int (*booking_store_theater_cb)(const booking_theater *t, void *payload)
 typedef int (*booking_store_showtime_cb)(const booking_showtime *s, void *payload);
 /** Receives one seat row of an iteration member; `seat` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_seat_cb)(const booking_store_seat *seat, void *payload);
+/**
+ * A seat row as seat_states() hands it on (catalog version 3): what a
+ * decision needs of a seat that is not in the status asked about.
+ */
+typedef struct booking_store_seat_state {
+	char label[BOOKING_LABEL_SIZE];
+	booking_seat_status status;           /**< as stored (a HELD seat may have run out: see hold_until) */
+	char reservation_id[BOOKING_ID_SIZE]; /**< holder or buyer, "" when none */
+	int64_t hold_until;                   /**< as stored */
+	char note[BOOKING_CATEGORY_SIZE];     /**< as seat_list gives it (a block's reason), "" when none */
+} booking_store_seat_state;
+/** Receives one seat row of seat_states(); `seat` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration and is returned. Called on the member's calling thread. */
+typedef int (*booking_store_seat_state_cb)(const booking_store_seat_state *seat, void *payload);
 /** Receives one reservation of an iteration member; `b` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
 typedef int (*booking_store_reservation_cb)(const booking_reservation *b, void *payload);
 /** Receives one payment of an iteration member; `p` is borrowed for the call, `payload` is the member's. Non-zero stops the iteration. Called on the member's calling thread. */
@@ -400,8 +413,13 @@ typedef int (*booking_store_event_cb)(const booking_event_record *e, void *paylo
  * it back; seat rows keep the BLOCKED status and a note (seat_list and
  * scan give them). A store of version 1 loses columns (the core falls
  * back to seat numbers) and cannot block seats.
+ * Version 3 appends seat_states, optional: the seat rows of a showtime
+ * whose status is not a given one. The core reads the seats a decision
+ * needs with it (the box office's and the seat map's: all but the FREE
+ * ones), so the read grows with the seats taken, not with the venue;
+ * without it the core reads every row with seat_list.
  */
-#define BOOKING_STORE_CATALOG_VERSION 2
+#define BOOKING_STORE_CATALOG_VERSION 3
 typedef struct booking_store_catalog {
 	unsigned int version; /**< BOOKING_STORE_CATALOG_VERSION */
 	/* inserts fail with BOOKING_EEXISTS on a duplicate id */
@@ -425,6 +443,15 @@ typedef struct booking_store_catalog {
 	int (*showtime_list)(booking_store *st, const char *movie_id, booking_store_showtime_cb cb, void *payload);
 	/** required: the seat rows of a showtime in layout order; BOOKING_ESHOWTIME_NOT_FOUND. */
 	int (*seat_list)(booking_store *st, const char *showtime_id, booking_store_seat_cb cb, void *payload);
+	/**
+	 * optional since version 3: one consistent read of the seat rows of the
+	 * showtime whose status is not `except`, in any order, each once; the
+	 * others are not handed on. A showtime the store does not have has no
+	 * such rows (0, nothing handed on). The store compares the status it
+	 * is given; it decides nothing about what a status means.
+	 */
+	int (*seat_states)(booking_store *st, const char *showtime_id, booking_seat_status except,
+	                   booking_store_seat_state_cb cb, void *payload);
 } booking_store_catalog;
 
 /**
