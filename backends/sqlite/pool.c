@@ -5,6 +5,7 @@
  * SPDX-License-Identifier: MIT
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
@@ -348,37 +349,228 @@ static void rollback_quietly(sq_conn *c)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* The store's writer mutex, waited for up to the busy timeout. */
-static int writer_lock(sq_store *st)
+/* --- group commit ----------------------------------------------------------- */
+
+/*
+ * The writers of a process queue on the store, in arrival order. The head
+ * is the leader: it takes the queue as it stands (up to SQ_BATCH_MAX
+ * writers, itself first) as its batch, runs BEGIN IMMEDIATE on its own
+ * connection, each member's body, and one COMMIT, then answers every member
+ * and wakes the next head. While it commits, the writers that arrive queue
+ * behind it and form the next batch: the more writers wait, the more one
+ * WAL sync serves. A batch of one is today's transaction exactly (no
+ * savepoint). In a batch of two or more each body runs inside SAVEPOINT
+ * member: a body that fails is rolled back to it alone, and its error
+ * reaches its own thread; the others go on. Should SQLite lose the whole
+ * transaction (it rolls back by itself after an I/O error or a full disk),
+ * or COMMIT fail, every member whose body had succeeded is answered with
+ * that failure: none is told a change was written that was not.
+ * Each writer checks its connection out before it queues, as before, so a
+ * follower's connection waits idle; a thread holding every connection
+ * (sqlite::memory: inside a callback) is still answered at once.
+ */
+
+/* A thread's error record, carried to another thread (the leader runs a follower's body). */
+typedef struct sq_error_copy {
+	int code;
+	char message[512];
+	char details[2048];
+} sq_error_copy;
+
+typedef struct sq_writer {
+	sq_body_fn fn;
+	void *arg;
+	int rc;
+	bool taken; /* in a leader's batch: it will be answered, it waits for that */
+	bool done;
+	pthread_cond_t wake;
+	struct sq_writer *next;
+	sq_error_copy error; /* the body's, when rc != 0 */
+} sq_writer;
+
+static void error_save(sq_error_copy *e)
 {
-	struct timespec deadline;
+	const booking_error *last = booking_error_last();
+
+	e->code = last->code;
+	snprintf(e->message, sizeof e->message, "%s", last->message != NULL ? last->message : "");
+	snprintf(e->details, sizeof e->details, "%s", last->details_json != NULL ? last->details_json : "{}");
+}
+
+static void error_restore(const sq_error_copy *e)
+{
+	booking_error_set(e->code, e->details, "%s", e->message);
+}
+
+/* Member w failed with rc; the thread's error record is its error. */
+static void member_failed(sq_writer *w, int rc)
+{
+	w->rc = rc;
+	error_save(&w->error);
+}
+
+/* Every member of b[0..n) whose body succeeded is answered with rc, worded as the thread's error now. */
+static void unwritten(sq_writer **b, size_t n, int rc)
+{
+	for (size_t k = 0; k < n; k++)
+		if (b[k]->rc == 0)
+			member_failed(b[k], rc);
+}
+
+/* The batch b[0..n) in one transaction on c; answers how many members were answered (the rest queue on). */
+static size_t run_batch(sq_conn *c, sq_writer **b, size_t n)
+{
+	int rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL, 0, NULL);
+
+	for (size_t k = 0; k < n; k++)
+		b[k]->rc = 0;
+	if (rc != 0) {
+		unwritten(b, n, rc);
+		return n;
+	}
+	if (n == 1) { /* today's transaction: no savepoint */
+		if ((rc = b[0]->fn(c, b[0]->arg)) == 0)
+			rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
+		if (rc != 0) {
+			member_failed(b[0], rc);
+			rollback_quietly(c);
+		}
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = sq_run(c, SQ_MEMBER_SAVEPOINT, NULL, 0, NULL)) == 0 && (rc = b[i]->fn(c, b[i]->arg)) == 0)
+			rc = sq_run(c, SQ_MEMBER_RELEASE, NULL, 0, NULL);
+		if (rc == 0)
+			continue;
+		member_failed(b[i], rc);
+		if (!sqlite3_get_autocommit(c->db) && sq_run(c, SQ_MEMBER_UNDO, NULL, 0, NULL) == 0 &&
+		    sq_run(c, SQ_MEMBER_RELEASE, NULL, 0, NULL) == 0)
+			continue; /* this member alone undone */
+		/* the transaction is lost: the members before this one are not written; those after queue on */
+		rollback_quietly(c);
+		booking_error_set(BOOKING_EUNAVAILABLE, NULL, "sqlite: the write was rolled back with its batch: %s",
+		                  b[i]->error.message);
+		unwritten(b, i, BOOKING_EUNAVAILABLE);
+		return i + 1;
+	}
+	if ((rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL)) != 0) {
+		unwritten(b, n, rc);
+		rollback_quietly(c);
+	}
+	return n;
+}
+
+static void deadline_in(struct timespec *deadline, int ms)
+{
 	long ns;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	ns = deadline.tv_nsec + (long)(st->busy_ms % 1000) * 1000000L;
-	deadline.tv_sec += st->busy_ms / 1000 + ns / 1000000000L;
-	deadline.tv_nsec = ns % 1000000000L;
-	if (pthread_mutex_timedlock(&st->writer, &deadline) != 0) {
+	clock_gettime(CLOCK_REALTIME, deadline);
+	ns = deadline->tv_nsec + (long)(ms % 1000) * 1000000L;
+	deadline->tv_sec += ms / 1000 + ns / 1000000000L;
+	deadline->tv_nsec = ns % 1000000000L;
+}
+
+/*
+ * Queue w and wait, up to the busy timeout, to lead or be taken into a
+ * batch (then until answered): 1 when it leads, 0 when another answered it,
+ * else the failure (it never reached the head).
+ */
+static int queue_wait(sq_store *st, sq_writer *w)
+{
+	struct timespec deadline;
+	bool late = false;
+
+	deadline_in(&deadline, st->busy_ms);
+	pthread_mutex_lock(&st->writer);
+	if (st->queue_tail != NULL)
+		st->queue_tail->next = w;
+	else
+		st->queue = w;
+	st->queue_tail = w;
+	while (!w->done && st->queue != w && !late) {
+		if (w->taken) /* a leader runs it: its answer comes, however long the batch takes */
+			pthread_cond_wait(&w->wake, &st->writer);
+		else
+			late = pthread_cond_timedwait(&w->wake, &st->writer, &deadline) == ETIMEDOUT && !w->taken;
+	}
+	if (late && !w->done && st->queue != w) { /* out of the queue: no leader has it */
+		sq_writer **at = &st->queue, *prev = NULL;
+
+		while (*at != w) {
+			prev = *at;
+			at = &(*at)->next;
+		}
+		*at = w->next;
+		if (st->queue_tail == w)
+			st->queue_tail = prev;
+		pthread_mutex_unlock(&st->writer);
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL,
 		                         "sqlite: database is busy: no write slot after %d ms", st->busy_ms);
 	}
-	return 0;
+	pthread_mutex_unlock(&st->writer);
+	return w->done ? 0 : 1;
+}
+
+/* w is the head: take the batch, run it on c, answer its members, wake the next head. */
+static void lead(sq_store *st, sq_conn *c, sq_writer *w)
+{
+	sq_writer *batch[SQ_BATCH_MAX];
+	sq_error_copy *own = NULL, before;
+	size_t n = 0, answered;
+
+	pthread_mutex_lock(&st->writer);
+	for (sq_writer *m = w; m != NULL && n < SQ_BATCH_MAX; m = m->next) {
+		m->taken = true;
+		batch[n++] = m;
+	}
+	pthread_mutex_unlock(&st->writer);
+	if (n > 1) { /* the others' bodies write this thread's error record: its own is kept */
+		error_save(&before);
+		own = &before;
+	}
+	answered = run_batch(c, batch, n);
+
+	pthread_mutex_lock(&st->writer);
+	st->queue = batch[answered - 1]->next;
+	if (st->queue == NULL)
+		st->queue_tail = NULL;
+	for (size_t k = 0; k < n; k++) {
+		batch[k]->taken = k < answered ? batch[k]->taken : false;
+		batch[k]->done = k < answered;
+		if (k < answered && k > 0)
+			pthread_cond_signal(&batch[k]->wake);
+	}
+	if (st->queue != NULL)
+		pthread_cond_signal(&st->queue->wake);
+	pthread_mutex_unlock(&st->writer);
+	if (w->rc == 0 && own != NULL)
+		error_restore(own);
 }
 
 int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 {
 	sq_conn *c = NULL;
+	sq_writer w;
 	int rc = sq_acquire(st, &c);
 
 	if (rc != 0)
 		return rc;
-	if ((rc = writer_lock(st)) == 0) {
-		if ((rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL, 0, NULL)) == 0 && (rc = fn(c, arg)) == 0)
-			rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
-		if (rc != 0) /* also when COMMIT failed */
-			rollback_quietly(c);
-		pthread_mutex_unlock(&st->writer);
+	w.fn = fn;
+	w.arg = arg;
+	w.rc = 0;
+	w.taken = w.done = false;
+	w.next = NULL;
+	if (pthread_cond_init(&w.wake, NULL) != 0) {
+		sq_release(st, c);
+		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: cannot queue a write");
 	}
+	if ((rc = queue_wait(st, &w)) >= 0) {
+		if (rc == 1)
+			lead(st, c, &w);
+		if ((rc = w.rc) != 0)
+			error_restore(&w.error);
+	}
+	pthread_cond_destroy(&w.wake);
 	sq_release(st, c);
 	return rc;
 }

@@ -21,9 +21,12 @@
  * with `sqlite::memory:`): that answers BOOKING_EINTERNAL at once instead
  * of waiting for itself.
  *
- * Writers of one process also queue on a store mutex before BEGIN IMMEDIATE:
- * SQLite's busy handler polls with sleeps, a mutex hands over at once.
- * Other processes are still arbitrated by SQLite's lock and busy timeout.
+ * Writers of one process queue on the store (group commit, pool.c) before
+ * BEGIN IMMEDIATE: SQLite's busy handler polls with sleeps, the queue hands
+ * over at once, and the writer at its head (the leader) runs the bodies of
+ * the writers queued behind it (up to SQ_BATCH_MAX) in its one transaction,
+ * each inside its own savepoint, so one COMMIT (one WAL sync) serves them
+ * all. Other processes are still arbitrated by SQLite's lock and busy timeout.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_SQLITE_STORE_H
@@ -51,6 +54,10 @@
 	X(BEGIN_IMMEDIATE, "BEGIN IMMEDIATE")                                                                   \
 	X(COMMIT, "COMMIT")                                                                                     \
 	X(ROLLBACK, "ROLLBACK")                                                                                 \
+	/* group commit (pool.c): each member of a batch of two or more is all-or-nothing within the batch */   \
+	X(MEMBER_SAVEPOINT, "SAVEPOINT member")                                                                 \
+	X(MEMBER_RELEASE, "RELEASE member")                                                                     \
+	X(MEMBER_UNDO, "ROLLBACK TO member")                                                                    \
 	/* The claim: one guarded UPDATE; sqlite3_changes() tells whether every requested seat was claimed. */ \
 	X(HOLD_CLAIM, "UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3, version = version + 1" \
 	              " WHERE showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"                  \
@@ -144,8 +151,13 @@ typedef struct sq_store {
 
 	booking_pool *pool;    /* of sq_conn (sys/pool.h) */
 
-	pthread_mutex_t writer; /* one BEGIN IMMEDIATE at a time within the process */
+	/* the writers of this process, in arrival order; the head leads the next transaction (pool.c) */
+	pthread_mutex_t writer;
+	struct sq_writer *queue, *queue_tail;
 } sq_store;
+
+/** The most bodies one transaction of the group commit runs (pool.c). */
+#define SQ_BATCH_MAX 64
 
 _Static_assert(offsetof(sq_store, driver) == offsetof(sql_store, driver), "sq_store starts as sql_store");
 
@@ -177,7 +189,12 @@ int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out);
 
 typedef int (*sq_body_fn)(sq_conn *c, void *arg);
 
-/** Check out a connection, take the writer mutex, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails). */
+/*
+ * Check out a connection, queue as a writer, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails).
+ * Writers queued together share one transaction (group commit): `fn` may run on another thread, on that
+ * thread's connection, inside a savepoint; its error record reaches the caller's thread. So a body reads
+ * nothing thread-local and touches only its connection and `arg`.
+ */
 int sq_write(sq_store *st, sq_body_fn fn, void *arg);
 /** Run a statement text (several allowed) with sqlite3_exec. */
 int sq_exec(void *conn, const char *sql);
