@@ -339,6 +339,8 @@ typedef struct booking__showtime_facts {
 } booking__showtime_facts;
 int booking__showtime_facts_get(booking_handle *bk, const char *showtime_id, const booking__showtime_facts **out);
 void booking__showtime_facts_release(const booking__showtime_facts *f);
+/* uuid.c: random bytes for identifiers (ids, trace ids), from a buffer of the thread's; never for secrets. */
+void booking__random_id_bytes(void *out, size_t n);
 /* The position of the seat `label` in the facts (log n), -1 when the showtime has none. */
 long booking__showtime_facts_find(const booking__showtime_facts *f, const char *label);
 /* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */

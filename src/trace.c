@@ -76,7 +76,7 @@ static void random_hex(char *out, size_t bytes)
 {
 	unsigned char buf[16];
 	do
-		randombytes_buf(buf, bytes);
+		booking__random_id_bytes(buf, bytes);
 	while (sodium_is_zero(buf, bytes)); /* an all-zero id is invalid */
 	sodium_bin2hex(out, bytes * 2 + 1, buf, bytes);
 }

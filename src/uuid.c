@@ -5,22 +5,76 @@
  */
 #include "internal.h"
 
+#include <pthread.h>
 #include <sodium.h>
-#include <stdio.h>
+#include <stdatomic.h>
 #include <string.h>
+
+/*
+ * Random bytes for identifiers (ids, trace and span ids): the kernel's
+ * CSPRNG (randombytes_buf), drawn 256 bytes at a time into a buffer of the
+ * thread's, so that an id costs no system call. A forked child must not
+ * hand out the bytes its parent buffered (the same ids in two processes):
+ * a fork bumps a generation and a buffer of an older one is drawn again.
+ * Not for secrets (keys, salts): those draw from randombytes_buf directly.
+ */
+#define POOL_SIZE 256
+
+static atomic_uint pool_generation = 1;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_forked(void)
+{
+	atomic_fetch_add(&pool_generation, 1);
+}
+
+static void pool_init(void)
+{
+	(void)pthread_atfork(NULL, NULL, pool_forked);
+}
+
+void booking__random_id_bytes(void *out, size_t n)
+{
+	static _Thread_local unsigned char pool[POOL_SIZE];
+	static _Thread_local size_t left;
+	static _Thread_local unsigned int generation;
+
+	pthread_once(&pool_once, pool_init);
+	if (sodium_init() < 0) { /* idempotent and thread-safe; never fails on Linux */
+		memset(out, 0, n);
+		return;
+	}
+	if (n > POOL_SIZE / 4) { /* large requests draw directly */
+		randombytes_buf(out, n);
+		return;
+	}
+	unsigned int g = atomic_load(&pool_generation);
+	if (generation != g || left < n) {
+		randombytes_buf(pool, sizeof pool);
+		left = sizeof pool;
+		generation = g;
+	}
+	memcpy(out, pool + sizeof pool - left, n);
+	sodium_memzero(pool + sizeof pool - left, n); /* handed out once */
+	left -= n;
+}
 
 void booking_uuid_v7(char out[BOOKING_ID_SIZE], int64_t now_ms)
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
-	if (sodium_init() < 0) /* idempotent and thread-safe */
-		memset(b, 0, sizeof(b));
 	uint64_t ts = (uint64_t)(now_ms < 0 ? 0 : now_ms);
 	for (int i = 0; i < 6; i++)
 		b[i] = (unsigned char)(ts >> (40 - 8 * i));
-	randombytes_buf(b + 6, 10);
+	booking__random_id_bytes(b + 6, 10);
 	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
 	b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
-	snprintf(out, BOOKING_ID_SIZE,
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-	         b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	char *o = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[b[i] >> 4];
+		*o++ = hex[b[i] & 15];
+	}
+	*o = '\0';
 }
