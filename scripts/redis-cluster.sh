@@ -7,7 +7,9 @@
 #   scripts/redis-cluster.sh stop URL    stops the three nodes of that URL (or
 #                                        PORT) and removes their directory
 #
-# Each node runs with --cluster-enabled yes, no persistence; the files of
+# Each node runs with --cluster-enabled yes, no persistence, and
+# --cluster-require-full-coverage no (a test may stop a node: the others
+# keep serving their slots); the files of
 # all three live in ${TMPDIR:-/tmp}/booking-redis-cluster.PORT (one
 # subdirectory per node, and "ports"). The slots are spread with
 # `redis-cli --cluster create ... --cluster-replicas 0 --cluster-yes`, and
@@ -56,6 +58,7 @@ start_node() {
 	mkdir -p "$dir/$port"
 	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir/$port" \
 		--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+		--cluster-require-full-coverage no \
 		--daemonize yes --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" >/dev/null 2>&1 || return 1
 	for _ in $(seq 1 100); do # up to 5 s
 		[ "$(cli "$port" ping)" = "PONG" ] && return 0

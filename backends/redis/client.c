@@ -18,7 +18,9 @@
  * command to the node of its key's slot (CRC16 of the key or of its hash
  * tag {...}, mod 16384). A MOVED reply updates the map and the command
  * goes to the named node; an ASK reply sends it once to the named node
- * after ASKING. After RD_MAX_REDIRECTS redirections the call fails with
+ * after ASKING. A node that cannot be reached makes the next command read
+ * the map again (a failover gave its slots to another node). After
+ * RD_MAX_REDIRECTS redirections the call fails with
  * BOOKING_EUNAVAILABLE. The routing is run()'s alone: rd_command routes by
  * argv[1], rd_eval by its keys, which must share one slot (refused
  * otherwise), and SCRIPT LOAD goes to the node that will run, or just
@@ -66,6 +68,7 @@ struct rd_client {
 	size_t nnodes;
 	int16_t *slots; /* cluster only: the index in nodes of each slot's master, -1 unknown */
 	bool map_loaded; /* cluster only: CLUSTER SLOTS was read once */
+	bool map_stale;  /* cluster only: a node could not be reached: read the map again before the next command */
 };
 
 /* A pooled connection; `used` false until its first command (a broken fresh one is not retried). */
@@ -525,6 +528,7 @@ static int refresh_map(rd_client *c, rd_node *first)
 				c->slots[s] = (int16_t)idx;
 		}
 		c->map_loaded = c->map_loaded || rc == 0;
+		c->map_stale = c->map_stale && rc < 0;
 		pthread_mutex_unlock(&c->mu);
 		freeReplyObject(r);
 		return rc;
@@ -532,17 +536,22 @@ static int refresh_map(rd_client *c, rd_node *first)
 	return rc;
 }
 
-/* The node for `slot` (-1: any, the seed). On a cluster the map is read at first use; a slot it does not know goes to the seed, which redirects. */
+/*
+ * The node for `slot` (-1: any, the seed). On a cluster the map is read at
+ * first use, and again after a node could not be reached (a failover moves
+ * its slots; a map that cannot be read then is kept); a slot it does not
+ * know goes to the seed, which redirects.
+ */
 static int route(rd_client *c, int slot, rd_node **out)
 {
 	*out = c->nodes[0];
 	if (!c->slots || slot < 0)
 		return 0;
 	pthread_mutex_lock(&c->mu);
-	bool loaded = c->map_loaded;
+	bool loaded = c->map_loaded, stale = c->map_stale;
 	pthread_mutex_unlock(&c->mu);
-	int rc = loaded ? 0 : refresh_map(c, c->nodes[0]);
-	if (rc < 0)
+	int rc = loaded && !stale ? 0 : refresh_map(c, c->nodes[0]);
+	if (rc < 0 && !loaded)
 		return rc;
 	pthread_mutex_lock(&c->mu);
 	if (c->slots[slot] >= 0)
@@ -594,8 +603,14 @@ static int run(rd_client *c, redisReply **out, rd_node **at, int argc, const cha
 	int rc = n ? 0 : route(c, slot, &n);
 	bool asking = false;
 	for (int redirects = 0; rc == 0; redirects++) {
-		if ((rc = run_on(n, out, argc, argv, asking)) < 0)
+		if ((rc = run_on(n, out, argc, argv, asking)) < 0) {
+			if (c->slots && rc == BOOKING_EUNAVAILABLE) {
+				pthread_mutex_lock(&c->mu);
+				c->map_stale = true;
+				pthread_mutex_unlock(&c->mu);
+			}
 			break;
+		}
 		*at = n;
 		rd_node *to = NULL;
 		int kind = c->slots && !pin ? redirection(c, *out, &slot, &to) : 0;

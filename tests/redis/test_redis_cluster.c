@@ -4,8 +4,9 @@
  * redirection once the map is read), scripts are loaded again on each node
  * after SCRIPT FLUSH, a slot migrated mid-test is followed through ASK
  * (while it migrates) and MOVED (once it moved) with the holds intact, a
- * script whose keys span two slots is refused, and a cluster URL on a
- * plain Redis or with a database fails clearly.
+ * script whose keys span two slots is refused, a cluster URL on a plain
+ * Redis or with a database fails clearly, and the slot of a master that
+ * died is found on the master it went to.
  *
  * Run by with-redis-cluster.sh: BOOKING_TEST_REDIS_URL is the first node of
  * a 3-master cluster of this program; BOOKING_TEST_REDIS_SCRIPT starts a
@@ -19,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TTL (30 * FX_SECOND)
 
@@ -250,6 +252,57 @@ START_TEST(a_migrating_slot_is_followed_through_ask_then_moved)
 }
 END_TEST
 
+/* Stops the node at `port` (its reply, none, is not waited for). */
+static void node_shutdown(int port)
+{
+	redisContext *c = raw_connect(port);
+	redisReply *r = redisCommand(c, "SHUTDOWN NOSAVE");
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	for (int i = 0; i < 100; i++) { /* up to 5 s, until it refuses connections */
+		struct timeval tv = {0, 200000};
+		redisContext *t = redisConnectWithTimeout("127.0.0.1", port, tv);
+		bool down = !t || t->err;
+		redisFree(t);
+		if (down)
+			return;
+		usleep(50000);
+	}
+	ck_abort_msg("node %d did not stop", port);
+}
+
+/*
+ * Last of the suite: it stops a node. Its slot goes to another master (as
+ * a failover would give it to a replica): the client fails the call that
+ * finds the node gone, reads the map again, and the next call reaches the
+ * slot's new master.
+ */
+START_TEST(a_dead_masters_slot_is_found_on_its_new_master)
+{
+	int ports[3];
+	char st[80], a1[128], ida[64];
+	node_ports(ports);
+	int dead = ports[2], heir = ports[1];
+	showtime_on(st, dead);
+	int slot = slot_of(st);
+	snprintf(a1, sizeof(a1), "seat:%s:A1", st);
+	node_id(heir, ida);
+	const char *k[1] = {a1};
+	booking_lock_manager *lm = lock_open(cluster_url());
+	ck_assert_ok(lm->acquire_all(lm, k, 1, "owner-a", TTL));
+
+	node_shutdown(dead);
+	freeReplyObject(raw(heir, "CLUSTER SETSLOT %d NODE %s", slot, ida));
+	freeReplyObject(raw(ports[0], "CLUSTER SETSLOT %d NODE %s", slot, ida));
+	ck_assert_code(lm->acquire_all(lm, k, 1, "owner-b", TTL), "SERVICE_UNAVAILABLE");
+	ck_assert_ok(lm->acquire_all(lm, k, 1, "owner-b", TTL)); /* the hold died with its node */
+	ck_assert_code(lm->acquire_all(lm, k, 1, "owner-c", TTL), "LOCK_BUSY");
+	ck_assert_int_eq(slot_port(slot), heir);
+	lm->free(lm);
+}
+END_TEST
+
 /* ---------- refusals ---------- */
 
 START_TEST(a_script_whose_keys_span_two_slots_is_refused)
@@ -310,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, a_migrating_slot_is_followed_through_ask_then_moved);
 	tcase_add_test(tc, a_script_whose_keys_span_two_slots_is_refused);
 	tcase_add_test(tc, a_cluster_url_on_a_plain_redis_or_with_a_database_is_refused);
+	tcase_add_test(tc, a_dead_masters_slot_is_found_on_its_new_master); /* last: it stops a node */
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }
