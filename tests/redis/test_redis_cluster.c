@@ -5,8 +5,8 @@
  * after SCRIPT FLUSH, a slot migrated mid-test is followed through ASK
  * (while it migrates) and MOVED (once it moved) with the holds intact, a
  * script whose keys span two slots is refused, a cluster URL on a plain
- * Redis or with a database fails clearly, and the slot of a master that
- * died is found on the master it went to.
+ * Redis or with a database fails clearly, redirections are bounded, and
+ * the slot of a master that died is found on the master it went to.
  *
  * Run by with-redis-cluster.sh: BOOKING_TEST_REDIS_URL is the first node of
  * a 3-master cluster of this program; BOOKING_TEST_REDIS_SCRIPT starts a
@@ -252,6 +252,41 @@ START_TEST(a_migrating_slot_is_followed_through_ask_then_moved)
 }
 END_TEST
 
+/*
+ * Two nodes that each name the other as the slot's master (the owner told
+ * its empty slot is another's, which still names the owner): the client
+ * follows 5 redirections and gives up with SERVICE_UNAVAILABLE; once the
+ * owner takes the slot back, the same client works again.
+ */
+START_TEST(redirections_are_bounded)
+{
+	int ports[3];
+	char st[80], a1[128], ida[64], idb[64];
+	node_ports(ports);
+	int owner = ports[0], other = ports[1];
+	showtime_on(st, owner);
+	int slot = slot_of(st);
+	snprintf(a1, sizeof(a1), "seat:%s:A1", st);
+	node_id(owner, ida);
+	node_id(other, idb);
+	const char *k[1] = {a1};
+	booking_lock_manager *lm = lock_open(cluster_url());
+
+	freeReplyObject(raw(owner, "CLUSTER SETSLOT %d NODE %s", slot, idb)); /* the slot holds no key */
+	long long moved = errors_of(owner, "MOVED") + errors_of(other, "MOVED");
+	ck_assert_code(lm->acquire_all(lm, k, 1, "owner-b", TTL), "SERVICE_UNAVAILABLE");
+	ck_assert_msg(strstr(booking_error_last()->message, "still redirected after 5 redirections"), "%s",
+	              booking_error_last()->message);
+	ck_assert_int_eq(errors_of(owner, "MOVED") + errors_of(other, "MOVED") - moved, 6);
+
+	freeReplyObject(raw(owner, "CLUSTER SETSLOT %d NODE %s", slot, ida));
+	ck_assert_ok(lm->acquire_all(lm, k, 1, "owner-a", TTL));
+	ck_assert_code(lm->acquire_all(lm, k, 1, "owner-b", TTL), "LOCK_BUSY");
+	ck_assert_ok(lm->release_all(lm, k, 1, "owner-a"));
+	lm->free(lm);
+}
+END_TEST
+
 /* Stops the node at `port` (its reply, none, is not waited for). */
 static void node_shutdown(int port)
 {
@@ -363,6 +398,7 @@ int main(void)
 	tcase_add_test(tc, a_migrating_slot_is_followed_through_ask_then_moved);
 	tcase_add_test(tc, a_script_whose_keys_span_two_slots_is_refused);
 	tcase_add_test(tc, a_cluster_url_on_a_plain_redis_or_with_a_database_is_refused);
+	tcase_add_test(tc, redirections_are_bounded);
 	tcase_add_test(tc, a_dead_masters_slot_is_found_on_its_new_master); /* last: it stops a node */
 	suite_add_tcase(s, tc);
 	return fx_run(s);
