@@ -566,7 +566,7 @@ static int route(rd_client *c, int slot, rd_node **out)
  */
 static int redirection(rd_client *c, const redisReply *r, int *slot, rd_node **to)
 {
-	if (r->type != REDIS_REPLY_ERROR || !r->str)
+	if (!r || r->type != REDIS_REPLY_ERROR || !r->str)
 		return 0;
 	int kind = starts_with(r->str, r->len, "MOVED") ? 1 : starts_with(r->str, r->len, "ASK") ? 2 : 0;
 	const char *p = kind ? strchr(r->str, ' ') : NULL;
