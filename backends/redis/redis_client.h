@@ -18,7 +18,7 @@
 /*
  * redis://[[user]:password@]host[:port][/db][?key=value&...]: the
  * parameters (stream, maxlen, max_deliveries, pool, connect_timeout_ms,
- * timeout_ms), their ranges and defaults are in doc/backends.md ("The
+ * timeout_ms, cluster), their ranges and defaults are in doc/backends.md ("The
  * built-ins' parameters"). They are read with <booking/sys/url.h>:
  * percent-decoded, an unknown or out-of-range one refused naming the URL's
  * field. User and password are taken as written (no percent-decoding).
@@ -38,6 +38,7 @@ typedef struct rd_config {
 	int pool;
 	int connect_timeout_ms;
 	int timeout_ms;
+	int cluster; /* 1: a Redis Cluster, the host one of its nodes (see client.c) */
 } rd_config;
 
 /* A Lua script run by SHA. `sha` is filled on first use (under the client's mutex). */
@@ -70,7 +71,9 @@ const rd_config *rd_client_config(const rd_client *c);
  * reply not of `type` (REDIS_REPLY_*; a status counts as a string) is
  * refused as unexpected. A connection that turns out broken is closed and
  * the command retried once on a fresh one (a restarted server); timeouts
- * are not retried.
+ * are not retried. On a cluster argv[1] is the key that routes the command
+ * (every caller's command has its one key there), MOVED and ASK are
+ * followed, up to 5 redirections.
  * @return 0; BOOKING_EUNAVAILABLE (unreachable, timeout, server loading or
  *         busy); BOOKING_EEXTERNAL (another error reply, or an unexpected
  *         one); BOOKING_ENOMEM.
@@ -80,7 +83,10 @@ int rd_command(rd_client *c, redisReply **out, int type, int argc, const char **
 /*
  * EVALSHA `script` with `nkeys` KEYS and `nargs` ARGV: SCRIPT LOAD on first
  * use and again after a NOSCRIPT reply (SCRIPT FLUSH, a restarted or
- * failed-over server). Errors as rd_command.
+ * failed-over server; on a cluster, on the node that answered NOSCRIPT).
+ * On a cluster the keys must share one slot (one hash tag), else
+ * BOOKING_EVALIDATION; the call goes to that slot's node. Errors as
+ * rd_command.
  */
 int rd_eval(rd_client *c, rd_script *script, redisReply **out, size_t nkeys, const char *const *keys,
             size_t nargs, const char *const *args);
