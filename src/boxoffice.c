@@ -432,8 +432,8 @@ static int hold_attempt(booking_reservation *r, booking_handle *bk, const bookin
 		                                  .hold_until = r->expires_at};
 	}
 	guard_writes(w + n, &v, guards, nguards);
-	if ((rc = booking__event_init(&ev, bk, ctx, "reservation.created", "reservation", r->id,
-	                              booking__reservation_event_data(r, NULL))) < 0)
+	if ((rc = booking__event_init_text(&ev, bk, ctx, "reservation.created", "reservation", r->id,
+	                              booking__reservation_event_text(r, NULL))) < 0)
 		goto done;
 	ev_made = true;
 	booking_store_key_record key = {user_id, q->idempotency_key, hash, r->id};

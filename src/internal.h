@@ -263,6 +263,9 @@ typedef struct booking__event {
 } booking__event;
 int booking__event_init(booking__event *ev, const booking_handle *bk, const booking_ctx *ctx, const char *type,
                         const char *aggregate_type, const char *aggregate_id, json_t *data /* stolen */);
+/* booking__event_init() with the data already JSON text (stolen; NULL: out of memory). */
+int booking__event_init_text(booking__event *ev, const booking_handle *bk, const booking_ctx *ctx, const char *type,
+                             const char *aggregate_type, const char *aggregate_id, char *data_json /* stolen */);
 void booking__event_clear(booking__event *ev);
 /* The envelope JSON of a stored event. Caller frees with booking_free(). */
 char *booking__event_envelope(const booking_event_record *rec);
@@ -270,6 +273,8 @@ char *booking__event_envelope(const booking_event_record *rec);
 int booking__event_parse(booking_event *out, json_t **root_out, const char *envelope_json);
 /* Data objects of the reservation and payment events. */
 json_t *booking__reservation_event_data(const booking_reservation *b, const char *reason);
+/* booking__reservation_event_data() as the text an event keeps (compact, keys sorted), built without a JSON tree when no text needs escaping. Caller frees; NULL: out of memory. */
+char *booking__reservation_event_text(const booking_reservation *b, const char *reason);
 /* `d`, or NULL (d freed) when a jansson allocation failed on this thread since `json_failures_before`: an event's data is whole or missing. */
 json_t *booking__event_data_checked(json_t *d, unsigned long json_failures_before);
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason);

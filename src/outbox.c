@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <inttypes.h>
+
 #include <string.h>
 
 #define EVENT_SCHEMA_VERSION 1
@@ -22,6 +24,14 @@ void booking__event_clear(booking__event *ev)
 int booking__event_init(booking__event *ev, const booking_handle *bk, const booking_ctx *ctx, const char *type,
                         const char *aggregate_type, const char *aggregate_id, json_t *data)
 {
+	char *text = data ? booking__json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(data);
+	return booking__event_init_text(ev, bk, ctx, type, aggregate_type, aggregate_id, text);
+}
+
+int booking__event_init_text(booking__event *ev, const booking_handle *bk, const booking_ctx *ctx, const char *type,
+                             const char *aggregate_type, const char *aggregate_id, char *data_json)
+{
 	memset(ev, 0, sizeof(*ev));
 	char corr[BOOKING_ID_SIZE];
 	int64_t now = booking__now(bk);
@@ -32,8 +42,7 @@ int booking__event_init(booking__event *ev, const booking_handle *bk, const book
 	ev->aggregate_type = booking_strdup(aggregate_type);
 	ev->correlation_id = booking_strdup(booking__correlation_id(bk, ctx, corr));
 	ev->traceparent = booking_strdup(ctx && ctx->traceparent ? ctx->traceparent : "");
-	ev->data_json = data ? booking__json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(data);
+	ev->data_json = data_json;
 	if (!ev->type || !ev->aggregate_type || !ev->correlation_id || !ev->traceparent || !ev->data_json) {
 		booking__event_clear(ev);
 		return booking_error_oom();
@@ -169,6 +178,71 @@ json_t *booking__reservation_event_data(const booking_reservation *b, const char
 	if (d && reason)
 		json_object_set_new(d, "reason", json_string(reason));
 	return booking__event_data_checked(d, failures);
+}
+
+/* Text JSON writes as it is inside quotes: printable ASCII but '"' and '\\'. */
+static bool plain(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+/* Append `s` to the buffer at *at (bounded by end); false when it does not fit. */
+static bool put(char **at, const char *end, const char *s)
+{
+	size_t n = strlen(s);
+	if ((size_t)(end - *at) <= n)
+		return false;
+	memcpy(*at, s, n);
+	*at += n;
+	return true;
+}
+
+char *booking__reservation_event_text(const booking_reservation *b, const char *reason)
+{
+	/*
+	 * The data as booking__reservation_event_data() gives it, dumped compact
+	 * with its keys sorted, written without building the object: a hold's
+	 * event costs no JSON tree. Only for text that needs no escaping (ids,
+	 * labels and currencies are printable ASCII); other text goes through
+	 * jansson, which escapes it.
+	 */
+	const char *status = booking_reservation_status_name(b->status);
+	bool simple = plain(b->id) && plain(b->user_id) && plain(b->showtime_id) && plain(b->currency) && plain(status) &&
+	              (!reason || plain(reason));
+	for (size_t i = 0; simple && i < b->seat_count; i++)
+		simple = plain(b->seats[i]->label);
+	if (!simple) {
+		json_t *d = booking__reservation_event_data(b, reason);
+		char *text = d ? booking__json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(d);
+		return text;
+	}
+	size_t size = 256 + strlen(b->user_id) + (reason ? strlen(reason) : 0) + b->seat_count * (BOOKING_LABEL_SIZE + 3);
+	char *text = booking_malloc(size), *at = text, *end = text + size, num[2][24];
+	if (!text)
+		return NULL;
+	snprintf(num[0], sizeof num[0], "%" PRId64, b->expires_at);
+	snprintf(num[1], sizeof num[1], "%" PRId64, b->total_amount);
+	/* keys in byte order, as JSON_SORT_KEYS: currency, expires_at, reason, reservation_id, seats, showtime_id, status, total_amount, user_id */
+	bool ok = put(&at, end, "{\"currency\":\"") && put(&at, end, b->currency) && put(&at, end, "\",\"expires_at\":") &&
+	          put(&at, end, num[0]);
+	if (ok && reason)
+		ok = put(&at, end, ",\"reason\":\"") && put(&at, end, reason) && put(&at, end, "\"");
+	ok = ok && put(&at, end, ",\"reservation_id\":\"") && put(&at, end, b->id) && put(&at, end, "\",\"seats\":[");
+	for (size_t i = 0; ok && i < b->seat_count; i++)
+		ok = put(&at, end, i ? ",\"" : "\"") && put(&at, end, b->seats[i]->label) && put(&at, end, "\"");
+	ok = ok && put(&at, end, "],\"showtime_id\":\"") && put(&at, end, b->showtime_id) &&
+	     put(&at, end, "\",\"status\":\"") && put(&at, end, status) && put(&at, end, "\",\"total_amount\":") &&
+	     put(&at, end, num[1]) && put(&at, end, ",\"user_id\":\"") && put(&at, end, b->user_id) && put(&at, end, "\"}");
+	if (!ok) { /* cannot happen: `size` covers every part */
+		booking_free(text);
+		return NULL;
+	}
+	*at = '\0';
+	return text;
 }
 
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason)

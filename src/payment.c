@@ -195,8 +195,8 @@ static int outcome_events(booking__event *evs, booking_handle *bk, const booking
 		if ((rc = booking__event_init(&evs[n], bk, ctx, "payment.completed", "payment", p->id,
 		                              booking__payment_event_data(&pa, NULL))) == 0 &&
 		    ++n &&
-		    (rc = booking__event_init(&evs[n], bk, ctx, "reservation.confirmed", "reservation", b->id,
-		                              booking__reservation_event_data(&ba, NULL))) == 0)
+		    (rc = booking__event_init_text(&evs[n], bk, ctx, "reservation.confirmed", "reservation", b->id,
+		                              booking__reservation_event_text(&ba, NULL))) == 0)
 			n++;
 		break;
 	case PAY_OUTCOME_DECLINED:
@@ -206,8 +206,8 @@ static int outcome_events(booking__event *evs, booking_handle *bk, const booking
 			n++;
 		if (rc == 0 && bk->cfg.decline_policy == BOOKING_DECLINE_RELEASE && b->status == BOOKING_RESERVATION_PAYMENT_PROCESSING) {
 			ba.status = BOOKING_RESERVATION_CANCELLED;
-			if ((rc = booking__event_init(&evs[n], bk, ctx, "reservation.cancelled", "reservation", b->id,
-			                              booking__reservation_event_data(&ba, "payment failed"))) == 0)
+			if ((rc = booking__event_init_text(&evs[n], bk, ctx, "reservation.cancelled", "reservation", b->id,
+			                              booking__reservation_event_text(&ba, "payment failed"))) == 0)
 				n++;
 		}
 		break;
@@ -222,8 +222,8 @@ static int outcome_events(booking__event *evs, booking_handle *bk, const booking
 			n++;
 		ba.status = BOOKING_RESERVATION_EXPIRED;
 		if (rc == 0 && b->status == BOOKING_RESERVATION_PAYMENT_PROCESSING &&
-		    (rc = booking__event_init(&evs[n], bk, ctx, "reservation.expired", "reservation", b->id,
-		                              booking__reservation_event_data(&ba, "hold expired during payment"))) == 0)
+		    (rc = booking__event_init_text(&evs[n], bk, ctx, "reservation.expired", "reservation", b->id,
+		                              booking__reservation_event_text(&ba, "hold expired during payment"))) == 0)
 			n++;
 		break;
 	}
@@ -824,8 +824,8 @@ static int refund_run(booking_payment **out, booking_handle *bk, const booking_c
 	if ((rc = booking__event_init(&evs[0], bk, ctx, "payment.refunded", "payment", p->id,
 	                              booking__payment_event_data(&pa, "refunded by admin"))) < 0)
 		goto done;
-	if ((rc = booking__event_init(&evs[1], bk, ctx, "reservation.cancelled", "reservation", b->id,
-	                              booking__reservation_event_data(&ba, "refunded"))) < 0) {
+	if ((rc = booking__event_init_text(&evs[1], bk, ctx, "reservation.cancelled", "reservation", b->id,
+	                              booking__reservation_event_text(&ba, "refunded"))) < 0) {
 		booking__event_clear(&evs[0]);
 		goto done;
 	}

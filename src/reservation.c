@@ -281,7 +281,7 @@ static void guard_release(booking_handle *bk, char **keys, size_t n, const char 
 static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reservation *r, int64_t now)
 {
 	booking__event ev;
-	int rc = booking__event_init(&ev, bk, ctx, "reservation.created", "reservation", r->id, booking__reservation_event_data(r, NULL));
+	int rc = booking__event_init_text(&ev, bk, ctx, "reservation.created", "reservation", r->id, booking__reservation_event_text(r, NULL));
 	if (rc < 0)
 		return rc;
 	booking_seat_ref *taken = booking_calloc(r->seat_count, sizeof(*taken));
@@ -683,9 +683,9 @@ static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_res
 		booking_reservation after = *r;
 		after.status = to;
 		booking__event ev;
-		rc = booking__event_init(&ev, bk, ctx, to == BOOKING_RESERVATION_CANCELLED ? "reservation.cancelled" : "reservation.expired",
+		rc = booking__event_init_text(&ev, bk, ctx, to == BOOKING_RESERVATION_CANCELLED ? "reservation.cancelled" : "reservation.expired",
 		                         "reservation", r->id,
-		                         booking__reservation_event_data(&after, to == BOOKING_RESERVATION_CANCELLED ? "cancelled by user"
+		                         booking__reservation_event_text(&after, to == BOOKING_RESERVATION_CANCELLED ? "cancelled by user"
 		                                                                                             : "hold expired"));
 		if (rc < 0)
 			break;

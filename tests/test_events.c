@@ -298,6 +298,58 @@ START_TEST(every_state_change_emits_its_event_with_per_aggregate_sequence)
 }
 END_TEST
 
+/* The data a reservation event should carry: the object jansson dumps compact with its keys sorted. */
+static char *expected_data(const booking_reservation *r, const char *status, const char *reason)
+{
+	json_t *seats = json_array();
+	for (size_t i = 0; i < r->seat_count; i++)
+		json_array_append_new(seats, json_string(r->seats[i]->label));
+	json_t *d = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s,s:I}", "reservation_id", r->id, "user_id", r->user_id,
+	                      "showtime_id", r->showtime_id, "seats", seats, "total_amount", (json_int_t)r->total_amount,
+	                      "currency", r->currency, "status", status, "expires_at", (json_int_t)r->expires_at);
+	ck_assert_ptr_nonnull(d);
+	if (reason)
+		json_object_set_new(d, "reason", json_string(reason));
+	char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(d);
+	return text;
+}
+
+START_TEST(reservation_event_data_is_the_compact_sorted_json_of_the_reservation)
+{
+	const char *users[] = {"alice", "o.brien+box@example.org"};
+	const char *seats[] = {"A1", "A2", "A3"};
+	collector *c = malloc(sizeof(*c));
+	booking_consumer_options o;
+	booking_reservation *r[2] = {NULL, NULL}, *gone = NULL;
+
+	open_on(_i);
+	collector_init(c);
+	for (size_t u = 0; u < 2; u++) {
+		booking_ctx ctx = fx_customer(users[u]);
+		ck_assert_ok(booking_hold(&r[u], f.bk, &ctx, f.showtime_id, seats + 2 * u, 2 - u));
+	}
+	booking_ctx alice = fx_customer("alice");
+	ck_assert_ok(booking_reservation_cancel(&gone, f.bk, &alice, r[0]->id));
+	o = consumer("data", "c1");
+	ck_assert_uint_eq(drain(&o, c), 3);
+	for (size_t u = 0; u < 2; u++) {
+		char *want = expected_data(r[u], "PENDING", NULL);
+		ck_assert_str_eq(find(c, "reservation.created", r[u]->id)->data_json, want);
+		free(want);
+	}
+	char *want = expected_data(gone, booking_reservation_status_name(gone->status), "cancelled by user");
+	ck_assert_str_eq(find(c, "reservation.cancelled", gone->id)->data_json, want);
+	free(want);
+	booking_reservation_free(r[0]);
+	booking_reservation_free(r[1]);
+	booking_reservation_free(gone);
+	collector_free(c);
+	free(c);
+	fx_close(&f);
+}
+END_TEST
+
 START_TEST(relay_moves_each_event_once)
 {
 	booking_consumer_options o = consumer("mailer", NULL);
@@ -589,6 +641,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, every_state_change_emits_its_event_with_per_aggregate_sequence, 0, n);
+	tcase_add_loop_test(tc, reservation_event_data_is_the_compact_sorted_json_of_the_reservation, 0, n);
 	tcase_add_loop_test(tc, relay_moves_each_event_once, 0, n);
 	tcase_add_loop_test(tc, consumer_batch_bounds_one_poll, 0, n);
 	tcase_add_loop_test(tc, failing_handler_is_retried_and_the_event_applied_once, 0, n);
