@@ -112,7 +112,8 @@ pgbench_row() {
 	shift 2
 	rm -f "$logs"/*
 	out=$(as_pg "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -M prepared -c "$c" -j "$c" -T "$secs" \
-		--log --log-prefix="$logs/tx" "$@" booking_test 2>/dev/null)
+		--log --log-prefix="$logs/tx" "$@" booking_test 2>"$dir/pgbench.err") ||
+		{ tail -n 5 "$dir/pgbench.err" >&2; echo "bench-pg: pgbench ($name, $c clients) failed" >&2; exit 1; }
 	rate[$name]=$(awk '/^tps/ {printf "%.0f", $3; exit}' <<<"$out")
 	done_tx=$(awk -F': ' '/^number of transactions actually processed/ {print $2 + 0; exit}' <<<"$out")
 	read -r p50 p99 < <(cat "$logs"/tx.* | awk '{print $3}' | percentiles)
