@@ -7,6 +7,10 @@
 #                                      postgresql://postgres@127.0.0.1:PORT/booking_test
 #   scripts/pg-server.sh stop DIR      stop the server and remove DIR
 #
+# The server is for tests: fsync=off, synchronous_commit=off,
+# full_page_writes=off (a crash may lose or corrupt it; nothing waits for the
+# disk). BOOKING_PG_FSYNC=on starts it durable instead: fsync=on,
+# synchronous_commit=on, full_page_writes=on (the benchmarks' second setting).
 # PostgreSQL refuses to run as root: when run as root the server runs as the
 # `postgres` user (runuser), otherwise as the calling user. Binaries come from
 # PG_BINDIR, else the newest /usr/lib/postgresql/*/bin, else PATH.
@@ -53,7 +57,12 @@ free_port() {
 
 start() {
 	local dir=${1:-}
-	local bindir port log tries=0 made=""
+	local bindir port log tries=0 made="" durability
+	case ${BOOKING_PG_FSYNC:-off} in
+	off) durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+	on) durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+	*) die "BOOKING_PG_FSYNC must be on or off, not '$BOOKING_PG_FSYNC'" ;;
+	esac
 	bindir=$(find_bindir)
 	if [ -z "$dir" ]; then
 		dir=$(mktemp -d "${TMPDIR:-/tmp}/booking-pg.XXXXXX")
@@ -76,7 +85,7 @@ start() {
 	while :; do
 		port=$(free_port) || die "python3 is needed to find a free port"
 		if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$log" -w -t 60 -s \
-			-o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB" \
+			-o "-k $dir -p $port -c listen_addresses=127.0.0.1 $durability -c max_connections=300 -c shared_buffers=32MB" \
 			start >/dev/null 2>&1; then
 			break
 		fi
