@@ -784,9 +784,10 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 /* ------------------------------------------------------------------ */
 /* The lock manager                                                      */
 
-enum { LK_acquire_all, LK_release_all, LK_extend, LK_register_swap, LK_acquire_all_why, LK_settle, LK__COUNT };
+/* acquire_all_why counts as acquire_all: the same work, one more answer */
+enum { LK_acquire_all, LK_release_all, LK_extend, LK_register_swap, LK_settle, LK__COUNT };
 static const char *const lock_op_names[] = {"locks.acquire_all", "locks.release_all", "locks.extend",
-                                            "locks.register_swap", "locks.acquire_all_why", "locks.settle"};
+                                            "locks.register_swap", "locks.settle"};
 
 _Static_assert(sizeof(booking_lock_manager) ==
                    offsetof(booking_lock_manager, settle) + sizeof(((booking_lock_manager *)0)->settle),
@@ -858,7 +859,7 @@ static int lk_acquire_all_why(booking_lock_manager *base, const char *const *key
 	call c;
 	int rc = 0;
 	/* as acquire_all: re-taking keys we own only refreshes them */
-	call_init(&c, l->obs, BOOKING__DEP_LOCKS, LK_acquire_all_why, F_RETRY | F_DEADLINE);
+	call_init(&c, l->obs, BOOKING__DEP_LOCKS, LK_acquire_all, F_RETRY | F_DEADLINE);
 	while (call_next(&c, &rc))
 		rc = l->inner->acquire_all_why(l->inner, keys, n, owner, ttl_ms, blocked_out, blocker_out, blocker_size);
 	if (rc == BOOKING_ELOCKED)
