@@ -652,6 +652,24 @@ START_TEST(a_declined_payment_that_releases_drops_the_marks)
 }
 END_TEST
 
+START_TEST(a_change_drops_the_marks_of_the_seats_it_gives_up)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	booking_ctx alice = fx_customer("alice");
+	const char *give_up[1] = {"A2"};
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1,A2", held);
+	ck_assert_ok(booking_reservation_change(NULL, g.bk, &alice, held, NULL, 0, give_up, 1));
+	fx_hold_ok(&g, "bob", "A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED"); /* kept: its mark stands */
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
 START_TEST(a_mark_lapses_when_its_hold_expires)
 {
 	fx g;
@@ -726,6 +744,7 @@ int main(void)
 	tcase_add_test(tc, a_cancelled_hold_drops_its_marks);
 	tcase_add_test(tc, a_refunded_sale_drops_its_marks);
 	tcase_add_test(tc, a_declined_payment_that_releases_drops_the_marks);
+	tcase_add_test(tc, a_change_drops_the_marks_of_the_seats_it_gives_up);
 	tcase_add_test(tc, a_mark_lapses_when_its_hold_expires);
 	tcase_add_test(tc, a_hold_the_store_refused_leaves_no_mark);
 	suite_add_tcase(s, tc);
