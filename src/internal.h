@@ -321,6 +321,10 @@ void booking__marks_drop(booking_handle *bk, const booking_ctx *ctx, const char 
                          const char *reservation_id, const char *const *labels, size_t n);
 /* booking__marks_drop() of every seat of `r`. */
 void booking__marks_drop_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r);
+/* The seats of `r` are now held only until `until` (a payment's window): its marks lapse then at the latest. */
+void booking__marks_until(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r, int64_t until);
+/* The seats of `r` were sold: its marks stand again until the hold's own expiry (a refund drops them). */
+void booking__marks_sold(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r);
 
 /* reservation.c / payment.c record helpers */
 json_t *booking__reservation_json(const booking_reservation *r);

@@ -382,6 +382,8 @@ static int finish_run(booking_handle *bk, const booking_ctx *ctx, const booking_
 		bool freed = rc == 0 && c.seats && c.seats->to == BOOKING_SEAT_FREE;
 		if (freed) /* the hold's seats are free before its expiry: so are their keys */
 			booking__marks_drop_all(bk, ctx, b);
+		else if (rc == 0 && c.seats && c.seats->to == BOOKING_SEAT_SOLD) /* past the payment's window */
+			booking__marks_sold(bk, ctx, b);
 		booking_reservation_free(b);
 		if (freed) /* seats came back: the waiting list's turn */
 			booking__waitlist_returned(bk, sid);
@@ -618,6 +620,8 @@ static int begin(booking_handle *bk, const booking_ctx *ctx, booking_reservation
 		booking_store_change change = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &seats, .start = &start};
 		size_t failed = SIZE_MAX;
 		rc = bk->store->ledger->apply(&failed, bk->store, &change);
+		if (rc == 0) /* the seats are held for the payment's window now: no mark may outlast it */
+			booking__marks_until(bk, ctx, b, hold_until);
 		booking_reservation_free(b);
 		if (rc == 0) {
 			*kind = BEGIN_STARTED;

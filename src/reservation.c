@@ -289,21 +289,32 @@ static void release_failed(booking_handle *bk, const booking_ctx *ctx, const cha
 		booking__log(bk, ctx, BOOKING_LOG_WARNING, what, json_pack("{s:s}", "error", booking_error_last()->message));
 }
 
-void booking__marks_drop(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
-                         const char *reservation_id, const char *const *labels, size_t n)
+/* Drop the marks of `labels` (ttl_ms 0), or give them `ttl_ms` from now (settle to the same owner). */
+static void marks_set(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id, const char *reservation_id,
+                      const char *const *labels, size_t n, int64_t ttl_ms)
 {
 	if (!marks_on(bk->locks) || n == 0)
 		return;
 	mark_owner owner;
 	mark_owner_of(owner, reservation_id);
 	char **keys = lock_keys_of(showtime_id, labels, n);
-	int rc = keys ? bk->locks->release_all(bk->locks, (const char *const *)keys, n, owner) : booking_error_oom();
+	const char *const *k = (const char *const *)keys;
+	int rc = !keys ? booking_error_oom()
+	         : ttl_ms > 0 ? bk->locks->settle(bk->locks, k, n, owner, owner, ttl_ms)
+	                      : bk->locks->release_all(bk->locks, k, n, owner);
 	if (rc < 0)
-		release_failed(bk, ctx, "lock manager: the marks of freed seats were not dropped; they lapse with the hold");
+		release_failed(bk, ctx, "lock manager: the marks of a hold were not updated; they lapse with the hold");
 	lock_keys_free(keys, n);
 }
 
-void booking__marks_drop_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r)
+void booking__marks_drop(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
+                         const char *reservation_id, const char *const *labels, size_t n)
+{
+	marks_set(bk, ctx, showtime_id, reservation_id, labels, n, 0);
+}
+
+/* marks_set() of every seat of `r`. */
+static void marks_set_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r, int64_t ttl_ms)
 {
 	if (!marks_on(bk->locks) || !r->seat_count)
 		return;
@@ -312,8 +323,26 @@ void booking__marks_drop_all(booking_handle *bk, const booking_ctx *ctx, const b
 		return; /* the marks lapse with the hold */
 	for (size_t i = 0; i < r->seat_count; i++)
 		labels[i] = r->seats[i]->label;
-	booking__marks_drop(bk, ctx, r->showtime_id, r->id, labels, r->seat_count);
+	marks_set(bk, ctx, r->showtime_id, r->id, labels, r->seat_count, ttl_ms);
 	booking_free(labels);
+}
+
+void booking__marks_drop_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r)
+{
+	marks_set_all(bk, ctx, r, 0);
+}
+
+void booking__marks_until(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r, int64_t until)
+{
+	if (until < r->expires_at) /* a longer hold only outlives its marks: harmless */
+		marks_set_all(bk, ctx, r, until - booking__now(bk));
+}
+
+void booking__marks_sold(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r)
+{
+	int64_t ttl = r->expires_at - booking__now(bk);
+	if (ttl > 0)
+		marks_set_all(bk, ctx, r, ttl);
 }
 
 /*

@@ -670,6 +670,45 @@ START_TEST(a_change_drops_the_marks_of_the_seats_it_gives_up)
 }
 END_TEST
 
+START_TEST(a_payment_in_flight_holds_the_marks_only_for_its_window)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	int rc;
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1", held);
+	rc = fx_pay(&g, NULL, "alice", held, "slow-1", FX_CARD_TIMEOUT); /* stays PROCESSING */
+	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
+	ck_assert_int_eq(fx_seat_status(&g, "A1"), BOOKING_SEAT_HELD);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 1);
+	fx_advance(&g, 120 * FX_SECOND); /* past the default payment window, within the hold's 15 minutes */
+	ck_assert_int_eq(fx_seat_status(&g, "A1"), BOOKING_SEAT_FREE); /* the store gives the seat: so must the mark */
+	fx_hold_ok(&g, "bob", "A1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_sold_seat_keeps_its_mark_past_the_payment_window)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1", held);
+	ck_assert_ok(fx_pay(&g, NULL, "alice", held, "k1", FX_CARD_OK));
+	fx_advance(&g, 10 * FX_MINUTE);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 1);
+	fx_advance(&g, 5 * FX_MINUTE); /* the hold's time: the mark lapses, the store refuses the sold seat */
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
 START_TEST(a_mark_lapses_when_its_hold_expires)
 {
 	fx g;
@@ -746,6 +785,8 @@ int main(void)
 	tcase_add_test(tc, a_declined_payment_that_releases_drops_the_marks);
 	tcase_add_test(tc, a_change_drops_the_marks_of_the_seats_it_gives_up);
 	tcase_add_test(tc, a_mark_lapses_when_its_hold_expires);
+	tcase_add_test(tc, a_payment_in_flight_holds_the_marks_only_for_its_window);
+	tcase_add_test(tc, a_sold_seat_keeps_its_mark_past_the_payment_window);
 	tcase_add_test(tc, a_hold_the_store_refused_leaves_no_mark);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
