@@ -957,8 +957,10 @@ static int change_attempt(booking_handle *bk, const booking_ctx *ctx, const book
 		rc = booking__limit_error(bk, n);
 	else if (rc == BOOKING_EINVALID_STATE && failed != SIZE_MAX)
 		*again = true;
-	else if (rc == 0 && c->remove_count) /* seats came back: the waiting list's turn */
+	else if (rc == 0 && c->remove_count) { /* seats came back: their keys too, then the waiting list's turn */
+		booking__marks_drop(bk, ctx, r->showtime_id, r->id, c->remove, c->remove_count);
 		booking__waitlist_returned(bk, r->showtime_id);
+	}
 done:
 	booking_free(refs);
 	booking_free(added);

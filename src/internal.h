@@ -311,6 +311,20 @@ int booking__hold_offer(booking_reservation **out, bool *replayed, booking_handl
 void booking__waitlist_returned(booking_handle *bk, const char *showtime_id);
 int booking__hold_named(booking_reservation **out, booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
                         const char *const *seat_labels, size_t seat_count);
+/*
+ * reservation.c: the contention guard's marks (doc/scaling.md). A named hold's seat keys stay in the lock
+ * manager after the store accepted it, owned by "held:<reservation id>" until the hold's expiry, so later
+ * buyers of those seats are refused without asking the store. Call after a store change freed seats of
+ * `reservation_id` before that expiry (`labels`: the freed seats); a failure is logged, the marks lapse.
+ */
+void booking__marks_drop(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
+                         const char *reservation_id, const char *const *labels, size_t n);
+/* booking__marks_drop() of every seat of `r`. */
+void booking__marks_drop_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r);
+/* The seats of `r` are now held only until `until` (a payment's window): its marks lapse then at the latest. */
+void booking__marks_until(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r, int64_t until);
+/* The seats of `r` were sold: its marks stand again until the hold's own expiry (a refund drops them). */
+void booking__marks_sold(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r);
 
 /* reservation.c / payment.c record helpers */
 json_t *booking__reservation_json(const booking_reservation *r);

@@ -379,8 +379,13 @@ static int finish_run(booking_handle *bk, const booking_ctx *ctx, const booking_
 		char bid[BOOKING_ID_SIZE], sid[BOOKING_ID_SIZE];
 		booking__copy(bid, sizeof(bid), b->id);
 		booking__copy(sid, sizeof(sid), b->showtime_id);
+		bool freed = rc == 0 && c.seats && c.seats->to == BOOKING_SEAT_FREE;
+		if (freed) /* the hold's seats are free before its expiry: so are their keys */
+			booking__marks_drop_all(bk, ctx, b);
+		else if (rc == 0 && c.seats && c.seats->to == BOOKING_SEAT_SOLD) /* past the payment's window */
+			booking__marks_sold(bk, ctx, b);
 		booking_reservation_free(b);
-		if (rc == 0 && c.seats && c.seats->to == BOOKING_SEAT_FREE) /* seats came back: the waiting list's turn */
+		if (freed) /* seats came back: the waiting list's turn */
 			booking__waitlist_returned(bk, sid);
 		if (rc != BOOKING_EINVALID_STATE || failed == SIZE_MAX)
 			return rc;
@@ -615,6 +620,8 @@ static int begin(booking_handle *bk, const booking_ctx *ctx, booking_reservation
 		booking_store_change change = {.guard_count = 2, .guards = g, .reservation = &set, .seats = &seats, .start = &start};
 		size_t failed = SIZE_MAX;
 		rc = bk->store->ledger->apply(&failed, bk->store, &change);
+		if (rc == 0) /* the seats are held for the payment's window now: no mark may outlast it */
+			booking__marks_until(bk, ctx, b, hold_until);
 		booking_reservation_free(b);
 		if (rc == 0) {
 			*kind = BEGIN_STARTED;
@@ -847,6 +854,7 @@ static int refund_run(booking_payment **out, booking_handle *bk, const booking_c
 	booking__event_clear(&evs[0]);
 	booking__event_clear(&evs[1]);
 	if (rc == 0) {
+		booking__marks_drop_all(bk, ctx, b); /* sold seats free again, maybe before the hold's expiry */
 		booking__log(bk, ctx, BOOKING_LOG_INFO, "payment refunded", json_pack("{s:s}", "payment_id", p->id));
 		booking__waitlist_returned(bk, b->showtime_id);
 		if (out)

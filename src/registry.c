@@ -260,6 +260,10 @@ static int lock_manager_validate(const booking_lock_manager *lm)
 	REQUIRE(lm, acquire_all);
 	REQUIRE(lm, release_all);
 	REQUIRE(lm, extend);
+	/* optional (version 3), both or neither: a manager that settles marks must also say who holds a key */
+	if (lm->version >= 3 && !lm->acquire_all_why != !lm->settle)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: acquire_all_why and settle come together "
+		                         "(both or neither)", what);
 	return 0;
 }
 

@@ -240,17 +240,157 @@ static void lock_keys_free(char **keys, size_t n)
 }
 
 /*
+ * Marks. With a lock manager of version 3 (acquire_all_why and settle), a
+ * named hold the store accepted hands its seat keys to the owner
+ * "held:<reservation id>" until the hold's expiry (by the handle's clock:
+ * the store's on PostgreSQL): a later buyer of such a seat is answered
+ * SEAT_ALREADY_BOOKED by the lock manager, without asking the store. Every
+ * change that frees the seats earlier drops the marks after it is stored.
+ * A mark only ever stands for a live hold (or a sale) the store would
+ * refuse too; one left behind (the manager down) lapses with the hold.
+ */
+#define MARK_PREFIX "held:"
+
+typedef char mark_owner[sizeof MARK_PREFIX + BOOKING_ID_SIZE];
+
+static bool marks_on(const booking_lock_manager *lm)
+{
+	return lm && lm->version >= 3 && lm->acquire_all_why && lm->settle;
+}
+
+static void mark_owner_of(mark_owner out, const char *reservation_id)
+{
+	snprintf(out, sizeof(mark_owner), MARK_PREFIX "%s", reservation_id);
+}
+
+/* Lock keys of the seats, "seat:<showtime>:<label>", in the order of `labels`; NULL when out of memory. */
+static char **lock_keys_of(const char *showtime_id, const char *const *labels, size_t n)
+{
+	char **keys = booking_calloc(n ? n : 1, sizeof(*keys));
+	if (!keys)
+		return NULL;
+	size_t len = strlen(showtime_id) + BOOKING_LABEL_SIZE + 8;
+	for (size_t i = 0; i < n; i++) {
+		if (!(keys[i] = booking_malloc(len))) {
+			for (size_t j = 0; j < i; j++)
+				booking_free(keys[j]);
+			booking_free(keys);
+			return NULL;
+		}
+		snprintf(keys[i], len, "seat:%s:%s", showtime_id, labels[i]);
+	}
+	return keys;
+}
+
+/* A release of the guard's keys (or marks) failed: the manager is down, say so once; what was left lapses. */
+static void release_failed(booking_handle *bk, const booking_ctx *ctx, const char *what)
+{
+	if (!atomic_exchange(&bk->locks_degraded, true))
+		booking__log(bk, ctx, BOOKING_LOG_WARNING, what, json_pack("{s:s}", "error", booking_error_last()->message));
+}
+
+/* Drop the marks of `labels` (ttl_ms 0), or give them `ttl_ms` from now (settle to the same owner). */
+static void marks_set(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id, const char *reservation_id,
+                      const char *const *labels, size_t n, int64_t ttl_ms)
+{
+	if (!marks_on(bk->locks) || n == 0)
+		return;
+	mark_owner owner;
+	mark_owner_of(owner, reservation_id);
+	char **keys = lock_keys_of(showtime_id, labels, n);
+	const char *const *k = (const char *const *)keys;
+	int rc = !keys ? booking_error_oom()
+	         : ttl_ms > 0 ? bk->locks->settle(bk->locks, k, n, owner, owner, ttl_ms)
+	                      : bk->locks->release_all(bk->locks, k, n, owner);
+	if (rc < 0)
+		release_failed(bk, ctx, "lock manager: the marks of a hold were not updated; they lapse with the hold");
+	lock_keys_free(keys, n);
+}
+
+void booking__marks_drop(booking_handle *bk, const booking_ctx *ctx, const char *showtime_id,
+                         const char *reservation_id, const char *const *labels, size_t n)
+{
+	marks_set(bk, ctx, showtime_id, reservation_id, labels, n, 0);
+}
+
+/* marks_set() of every seat of `r`. */
+static void marks_set_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r, int64_t ttl_ms)
+{
+	if (!marks_on(bk->locks) || !r->seat_count)
+		return;
+	const char **labels = booking_calloc(r->seat_count, sizeof(*labels));
+	if (!labels)
+		return; /* the marks lapse with the hold */
+	for (size_t i = 0; i < r->seat_count; i++)
+		labels[i] = r->seats[i]->label;
+	marks_set(bk, ctx, r->showtime_id, r->id, labels, r->seat_count, ttl_ms);
+	booking_free(labels);
+}
+
+void booking__marks_drop_all(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r)
+{
+	marks_set_all(bk, ctx, r, 0);
+}
+
+void booking__marks_until(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r, int64_t until)
+{
+	if (until < r->expires_at) /* a longer hold only outlives its marks: harmless */
+		marks_set_all(bk, ctx, r, until - booking__now(bk));
+}
+
+void booking__marks_sold(booking_handle *bk, const booking_ctx *ctx, const booking_reservation *r)
+{
+	int64_t ttl = r->expires_at - booking__now(bk);
+	if (ttl > 0)
+		marks_set_all(bk, ctx, r, ttl);
+}
+
+/*
+ * The store accepted the hold `r` taken under the guard's keys (owner r->id):
+ * the keys become its marks until its expiry. Without marks (or with no time
+ * left), the keys are released as before. One round trip either way.
+ */
+static void guard_settle(booking_handle *bk, const booking_ctx *ctx, char **keys, size_t n, const booking_reservation *r)
+{
+	int64_t ttl = r->expires_at - booking__now(bk);
+	int rc;
+	if (marks_on(bk->locks) && ttl > 0) {
+		mark_owner owner;
+		mark_owner_of(owner, r->id);
+		rc = bk->locks->settle(bk->locks, (const char *const *)keys, n, r->id, owner, ttl);
+	} else {
+		rc = bk->locks->release_all(bk->locks, (const char *const *)keys, n, r->id);
+	}
+	if (rc < 0) /* the keys lapse with the guard's TTL */
+		release_failed(bk, ctx, "lock manager unavailable; holding through the store alone");
+}
+
+/*
  * The contention guard: all seat keys or none, retried with jittered
  * backoff. 1 = guarded, 0 = proceed unguarded (no manager, or it is down:
- * slower, never unsafe), <0 = busy after retries.
+ * slower, never unsafe), <0 = busy after retries, or SEAT_ALREADY_BOOKED at
+ * once when a key is the mark of a live hold. Keys are "seat:<showtime>:<label>",
+ * the label from byte `label_at`.
  */
-static int guard_acquire(booking_handle *bk, const booking_ctx *ctx, char **keys, size_t n, const char *owner)
+static int guard_acquire(booking_handle *bk, const booking_ctx *ctx, char **keys, size_t n, const char *owner,
+                         size_t label_at)
 {
 	if (!bk->locks)
 		return 0;
 	int64_t ttl = (int64_t)bk->cfg.lock_ttl_seconds * 1000;
+	bool marks = marks_on(bk->locks);
 	for (int attempt = 0;; attempt++) {
-		int rc = bk->locks->acquire_all(bk->locks, (const char *const *)keys, n, owner, ttl);
+		size_t blocked = SIZE_MAX;
+		char blocker[sizeof(mark_owner)] = "";
+		int rc = marks ? bk->locks->acquire_all_why(bk->locks, (const char *const *)keys, n, owner, ttl, &blocked,
+		                                            blocker, sizeof blocker)
+		               : bk->locks->acquire_all(bk->locks, (const char *const *)keys, n, owner, ttl);
+		if (rc == BOOKING_ELOCKED && blocked < n && strncmp(blocker, MARK_PREFIX, strlen(MARK_PREFIX)) == 0) {
+			/* held by a live hold: the store would refuse, worded as it would be */
+			booking_seat_ref taken = {0};
+			booking__copy(taken.label, sizeof(taken.label), keys[blocked] + label_at);
+			return seats_taken_error(&taken, 1);
+		}
 		if (rc == 0 || rc == BOOKING_ELOCKED) {
 			if (atomic_exchange(&bk->locks_degraded, false))
 				booking__log(bk, ctx, BOOKING_LOG_WARNING, "lock manager answers again; contention guard back on", NULL);
@@ -274,8 +414,7 @@ static int guard_acquire(booking_handle *bk, const booking_ctx *ctx, char **keys
 
 static void guard_release(booking_handle *bk, char **keys, size_t n, const char *owner)
 {
-	if (bk->locks)
-		(void)bk->locks->release_all(bk->locks, (const char *const *)keys, n, owner);
+	(void)bk->locks->release_all(bk->locks, (const char *const *)keys, n, owner);
 }
 
 static int hold_commit(booking_handle *bk, const booking_ctx *ctx, booking_reservation *r, int64_t now)
@@ -356,10 +495,12 @@ int booking__hold_run(booking_reservation **out, booking_handle *bk, const booki
 		goto done;
 	}
 	seats_arrange(&r); /* the store, the event and the caller get them in layout order */
-	if ((rc = guarded = guard_acquire(bk, ctx, keys, seat_count, r.id)) < 0)
+	if ((rc = guarded = guard_acquire(bk, ctx, keys, seat_count, r.id, strlen("seat::") + strlen(showtime_id))) < 0)
 		goto done;
 	rc = hold_commit(bk, ctx, &r, now);
-	if (guarded)
+	if (guarded && rc == 0)
+		guard_settle(bk, ctx, keys, seat_count, &r);
+	else if (guarded)
 		guard_release(bk, keys, seat_count, r.id);
 	if (rc < 0)
 		goto done;
@@ -702,6 +843,8 @@ static int close_booking(booking_handle *bk, const booking_ctx *ctx, booking_res
 		if ((rc = booking__reservation_reread(bk, &r, attempt, CLOSE_ATTEMPTS, "the reservation kept changing")) < 0)
 			break;
 	}
+	if (rc == 0) /* its seats are free again: so are their keys */
+		booking__marks_drop_all(bk, ctx, r);
 	booking_reservation_free(r);
 	if (rc == 0) /* its seats came back: the waiting list's turn */
 		booking__waitlist_returned(bk, showtime_id);

@@ -784,12 +784,13 @@ static int rs_store_new(booking_store **out, booking_store *inner, booking__obs 
 /* ------------------------------------------------------------------ */
 /* The lock manager                                                      */
 
-enum { LK_acquire_all, LK_release_all, LK_extend, LK_register_swap, LK__COUNT };
+/* acquire_all_why counts as acquire_all: the same work, one more answer */
+enum { LK_acquire_all, LK_release_all, LK_extend, LK_register_swap, LK_settle, LK__COUNT };
 static const char *const lock_op_names[] = {"locks.acquire_all", "locks.release_all", "locks.extend",
-                                            "locks.register_swap"};
+                                            "locks.register_swap", "locks.settle"};
 
 _Static_assert(sizeof(booking_lock_manager) ==
-                   offsetof(booking_lock_manager, register_swap) + sizeof(((booking_lock_manager *)0)->register_swap),
+                   offsetof(booking_lock_manager, settle) + sizeof(((booking_lock_manager *)0)->settle),
                "a member was appended to booking_lock_manager: forward it in src/resilient.c");
 
 typedef struct rs_locks {
@@ -851,6 +852,29 @@ static int lk_register_swap(char **current_out, booking_lock_manager *base, cons
 	        l->inner->register_swap(current_out, l->inner, key, expected, value, ttl_ms));
 }
 
+static int lk_acquire_all_why(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                              int64_t ttl_ms, size_t *blocked_out, char *blocker_out, size_t blocker_size)
+{
+	rs_locks *l = (rs_locks *)(void *)base;
+	call c;
+	int rc = 0;
+	/* as acquire_all: re-taking keys we own only refreshes them */
+	call_init(&c, l->obs, BOOKING__DEP_LOCKS, LK_acquire_all, F_RETRY | F_DEADLINE);
+	while (call_next(&c, &rc))
+		rc = l->inner->acquire_all_why(l->inner, keys, n, owner, ttl_ms, blocked_out, blocker_out, blocker_size);
+	if (rc == BOOKING_ELOCKED)
+		atomic_fetch_add_explicit(&l->obs->m.lock_contention, 1, memory_order_relaxed);
+	return rc;
+}
+
+static int lk_settle(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                     const char *new_owner, int64_t ttl_ms)
+{
+	rs_locks *l = (rs_locks *)(void *)base;
+	/* a retry after a lost reply finds the keys already handed over: nothing left to do */
+	GUARDED(l->obs, BOOKING__DEP_LOCKS, LK_settle, F_RETRY, l->inner->settle(l->inner, keys, n, owner, new_owner, ttl_ms));
+}
+
 static int rs_locks_new(booking_lock_manager **out, booking_lock_manager *inner, booking__obs *obs)
 {
 	rs_locks *l = booking_calloc(1, sizeof(*l));
@@ -865,6 +889,10 @@ static int rs_locks_new(booking_lock_manager **out, booking_lock_manager *inner,
 	l->parent.extend = lk_extend;
 	if (inner->version >= 2 && inner->register_swap) /* optional (version 2) */
 		l->parent.register_swap = lk_register_swap;
+	if (inner->version >= 3 && inner->acquire_all_why) /* optional (version 3) */
+		l->parent.acquire_all_why = lk_acquire_all_why;
+	if (inner->version >= 3 && inner->settle)
+		l->parent.settle = lk_settle;
 	*out = &l->parent;
 	return 0;
 }

@@ -144,6 +144,39 @@ START_TEST(registered_scheme_is_accepted_in_booking_store_url)
 }
 END_TEST
 
+/* A memory: lock manager of version 3 with settle taken away (payload non-NULL) or with both members. */
+static int half_marks_locks(booking_lock_manager **out, const char *url, const booking_clock *clock, void *payload)
+{
+	(void)url;
+	int rc = booking_lock_manager_open(out, "memory:", clock);
+	if (rc == 0 && payload)
+		(*out)->settle = NULL;
+	return rc;
+}
+
+START_TEST(a_lock_manager_has_acquire_all_why_and_settle_both_or_neither)
+{
+	static int drop = 1;
+	booking_backend_def def = BOOKING_BACKEND_DEF_INIT;
+	booking_lock_manager *lm = NULL;
+
+	def.scheme = "halfmarks";
+	def.lock_manager = half_marks_locks;
+	def.payload = &drop;
+	ck_assert_ok(booking_backend_register(&def));
+	ck_assert_code(booking_lock_manager_open(&lm, "halfmarks:", NULL), "VALIDATION_ERROR");
+	ck_assert_ptr_null(lm);
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "both or neither"));
+	ck_assert_ok(booking_backend_unregister("halfmarks"));
+	def.payload = NULL;
+	ck_assert_ok(booking_backend_register(&def));
+	ck_assert_ok(booking_lock_manager_open(&lm, "halfmarks:", NULL));
+	ck_assert_uint_eq(lm->version, 3);
+	lm->free(lm);
+	ck_assert_ok(booking_backend_unregister("halfmarks"));
+}
+END_TEST
+
 START_TEST(every_kind_opens_through_a_registered_scheme)
 {
 	seen s = {0};
@@ -513,6 +546,7 @@ int main(void)
 	tcase_add_test(tc, concurrent_registrations_of_one_scheme_let_exactly_one_win);
 	/* last: it takes the built-in redis and postgresql schemes over */
 	tcase_add_test(tc, the_core_hands_every_url_on_as_given);
+	tcase_add_test(tc, a_lock_manager_has_acquire_all_why_and_settle_both_or_neither);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

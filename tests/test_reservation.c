@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define UNKNOWN_ID "01900000-0000-7000-8000-000000000000"
 #define HOLD_MS (15 * FX_MINUTE) /* default hold_expiry_minutes */
@@ -540,6 +541,208 @@ START_TEST(hold_goes_through_the_store_alone_when_the_lock_manager_is_down)
 }
 END_TEST
 
+/* --- the guard's marks (a lock manager of version 3) ------------------------ */
+
+static int store_holds; /* calls of the store's hold member */
+
+static void count_holds(fx_store_wrap *w, const char *member)
+{
+	(void)w;
+	if (strcmp(member, "hold") == 0)
+		store_holds++;
+}
+
+/* A handle with the memory: lock manager on the handle's manual clock, counting the store's holds. */
+static void open_marked(fx *g, booking_options *o)
+{
+	booking_options base;
+
+	if (!o) {
+		booking_options_init(&base, BOOKING_OPTIONS_VERSION);
+		o = &base;
+	}
+	o->lock_url = "memory:";
+	fx_open(g, o);
+	fx_seed(g);
+	ck_assert_ptr_nonnull(g->wrap);
+	g->wrap->before = count_holds;
+	store_holds = 0;
+}
+
+START_TEST(a_held_seat_is_refused_by_its_mark_without_asking_the_store)
+{
+	fx g;
+	char plain[256], plain_details[256];
+	booking_reservation *r = (booking_reservation *)&r;
+
+	/* the store's own refusal, for the wording */
+	fx_hold_ok(&f, "alice", "A1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_code(fx_hold(&f, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	snprintf(plain, sizeof plain, "%s", booking_error_last()->message);
+	snprintf(plain_details, sizeof plain_details, "%s", booking_error_last()->details_json);
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 1);
+	ck_assert_code(fx_hold(&g, &r, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(store_holds, 1); /* the mark answered */
+	ck_assert_str_eq(booking_error_last()->message, plain);
+	ck_assert_str_eq(booking_error_last()->details_json, plain_details);
+	/* a hold of a marked seat and a free one: refused whole, the free one stays free */
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1,A2"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 1);
+	ck_assert_int_eq(fx_seat_status(&g, "A2"), BOOKING_SEAT_FREE);
+	fx_hold_ok(&g, "bob", "A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_cancelled_hold_drops_its_marks)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	booking_ctx alice = fx_customer("alice");
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1,A2", held);
+	ck_assert_ok(booking_reservation_cancel(NULL, g.bk, &alice, held));
+	fx_hold_ok(&g, "bob", "A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	ck_assert_uint_eq(fx_check_violations(&g), 0);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_refunded_sale_drops_its_marks)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	booking_ctx admin = fx_admin();
+	booking_payment *p = NULL;
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1", held);
+	ck_assert_ok(fx_pay(&g, &p, "alice", held, "k1", FX_CARD_OK));
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED"); /* sold: the mark stands */
+	ck_assert_int_eq(store_holds, 1);
+	ck_assert_ok(booking_payment_refund(NULL, g.bk, &admin, p->id));
+	booking_payment_free(p);
+	fx_hold_ok(&g, "bob", "A1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_declined_payment_that_releases_drops_the_marks)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	booking_options o;
+
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
+	o.decline_policy = BOOKING_DECLINE_RELEASE;
+	open_marked(&g, &o);
+	fx_hold_ok(&g, "alice", "A1", held);
+	ck_assert_code(fx_pay(&g, NULL, "alice", held, "k1", FX_CARD_DECLINED), "PAYMENT_DECLINED");
+	ck_assert_int_eq(fx_seat_status(&g, "A1"), BOOKING_SEAT_FREE);
+	fx_hold_ok(&g, "bob", "A1", (char[BOOKING_ID_SIZE]){0});
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_change_drops_the_marks_of_the_seats_it_gives_up)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	booking_ctx alice = fx_customer("alice");
+	const char *give_up[1] = {"A2"};
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1,A2", held);
+	ck_assert_ok(booking_reservation_change(NULL, g.bk, &alice, held, NULL, 0, give_up, 1));
+	fx_hold_ok(&g, "bob", "A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED"); /* kept: its mark stands */
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_payment_in_flight_holds_the_marks_only_for_its_window)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+	int rc;
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1", held);
+	rc = fx_pay(&g, NULL, "alice", held, "slow-1", FX_CARD_TIMEOUT); /* stays PROCESSING */
+	ck_assert_msg(rc == BOOKING_EEXTERNAL || rc == BOOKING_EUNAVAILABLE, "got %s", booking_error_name(rc));
+	ck_assert_int_eq(fx_seat_status(&g, "A1"), BOOKING_SEAT_HELD);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 1);
+	fx_advance(&g, 120 * FX_SECOND); /* past the default payment window, within the hold's 15 minutes */
+	ck_assert_int_eq(fx_seat_status(&g, "A1"), BOOKING_SEAT_FREE); /* the store gives the seat: so must the mark */
+	fx_hold_ok(&g, "bob", "A1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_sold_seat_keeps_its_mark_past_the_payment_window)
+{
+	fx g;
+	char held[BOOKING_ID_SIZE];
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "A1", held);
+	ck_assert_ok(fx_pay(&g, NULL, "alice", held, "k1", FX_CARD_OK));
+	fx_advance(&g, 10 * FX_MINUTE);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 1);
+	fx_advance(&g, 5 * FX_MINUTE); /* the hold's time: the mark lapses, the store refuses the sold seat */
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 2);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_mark_lapses_when_its_hold_expires)
+{
+	fx g;
+
+	open_marked(&g, NULL);
+	fx_hold_ok(&g, "alice", "B1", (char[BOOKING_ID_SIZE]){0});
+	fx_advance(&g, HOLD_MS - 1);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "B1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 1);
+	fx_advance(&g, 1); /* the hold is over, no sweep ran: the seat is claimable, the mark gone */
+	fx_hold_ok(&g, "bob", "B1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 2);
+	ck_assert_uint_eq(fx_check_violations(&g), 0);
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(a_hold_the_store_refused_leaves_no_mark)
+{
+	fx g;
+	booking_options o;
+
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
+	o.max_seats_per_user_showtime = 2;
+	open_marked(&g, &o);
+	fx_hold_ok(&g, "alice", "A1,A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_code(fx_hold(&g, NULL, "alice", "A3"), "LIMIT_REACHED");
+	ck_assert_int_eq(store_holds, 2);
+	fx_hold_ok(&g, "bob", "A3", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 3);
+	fx_close(&g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reservation");
@@ -576,6 +779,15 @@ int main(void)
 	tcase_add_test(tc, expire_due_is_for_system_or_admin);
 	tcase_add_test(tc, expire_due_leaves_a_reclaimed_seat_to_its_new_holder);
 	tcase_add_test(tc, hold_goes_through_the_store_alone_when_the_lock_manager_is_down);
+	tcase_add_test(tc, a_held_seat_is_refused_by_its_mark_without_asking_the_store);
+	tcase_add_test(tc, a_cancelled_hold_drops_its_marks);
+	tcase_add_test(tc, a_refunded_sale_drops_its_marks);
+	tcase_add_test(tc, a_declined_payment_that_releases_drops_the_marks);
+	tcase_add_test(tc, a_change_drops_the_marks_of_the_seats_it_gives_up);
+	tcase_add_test(tc, a_mark_lapses_when_its_hold_expires);
+	tcase_add_test(tc, a_payment_in_flight_holds_the_marks_only_for_its_window);
+	tcase_add_test(tc, a_sold_seat_keeps_its_mark_past_the_payment_window);
+	tcase_add_test(tc, a_hold_the_store_refused_leaves_no_mark);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

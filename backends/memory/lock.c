@@ -4,10 +4,13 @@
  * test moves a TTL forward without sleeping. Expired entries are swept
  * out now and then (amortised O(1) per call) so they do not accumulate.
  * Registers (version 2) are entries of a map of their own: key → value.
+ * settle (version 3) hands a live key to a new owner with a fresh TTL.
  *
  * SPDX-License-Identifier: MIT
  */
 #include "memory_store.h"
+
+#include <stdio.h>
 
 /* A held key, or a register (its value as owner): key and owner in one block (mem_pack), the index borrows the key. */
 typedef struct lk_entry {
@@ -60,14 +63,26 @@ static int check_args(const char *const *keys, size_t n, const char *owner)
 	return 0;
 }
 
+/* Who stood in the way of an acquire (acquire_all_why): the key's index and its owner's token. */
+typedef struct lk_blocker {
+	size_t *index;
+	char *owner;
+	size_t owner_size;
+} lk_blocker;
+
 static int acquire_locked(mem_locks *lm, const char *const *keys, size_t n, const char *owner, int64_t now,
-                          int64_t expires_at, lk_entry **fresh)
+                          int64_t expires_at, lk_entry **fresh, const lk_blocker *why)
 {
 	booking__strmap *m = &lm->keys;
 	for (size_t i = 0; i < n; i++) {
 		const lk_entry *e = booking__strmap_get(m, keys[i], NULL);
-		if (e && e->expires_at > now && strcmp(e->owner, owner) != 0)
+		if (e && e->expires_at > now && strcmp(e->owner, owner) != 0) {
+			if (why && why->index)
+				*why->index = i;
+			if (why && why->owner && why->owner_size)
+				snprintf(why->owner, why->owner_size, "%s", e->owner);
 			return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s is held by another owner", keys[i]);
+		}
 	}
 	/* allocate first: after this point nothing can fail */
 	for (size_t i = 0; i < n; i++) {
@@ -94,10 +109,9 @@ static int acquire_locked(mem_locks *lm, const char *const *keys, size_t n, cons
 	return 0;
 }
 
-static int lk_acquire_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
-                          int64_t ttl_ms)
+static int acquire(mem_locks *lm, const char *const *keys, size_t n, const char *owner, int64_t ttl_ms,
+                   const lk_blocker *why)
 {
-	mem_locks *lm = (mem_locks *)base;
 	int rc = check_args(keys, n, owner);
 	if (rc < 0 || n == 0)
 		return rc;
@@ -107,7 +121,60 @@ static int lk_acquire_all(booking_lock_manager *base, const char *const *keys, s
 	int64_t now = lm->clock->now_ms(lm->clock);
 	pthread_mutex_lock(&lm->mu);
 	maybe_sweep(lm, now);
-	rc = acquire_locked(lm, keys, n, owner, now, now + ttl_ms, fresh);
+	rc = acquire_locked(lm, keys, n, owner, now, now + ttl_ms, fresh, why);
+	pthread_mutex_unlock(&lm->mu);
+	for (size_t i = 0; i < n; i++)
+		booking_free(fresh[i]);
+	booking_free(fresh);
+	return rc;
+}
+
+static int lk_acquire_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                          int64_t ttl_ms)
+{
+	return acquire((mem_locks *)base, keys, n, owner, ttl_ms, NULL);
+}
+
+static int lk_acquire_all_why(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                              int64_t ttl_ms, size_t *blocked_out, char *blocker_out, size_t blocker_size)
+{
+	lk_blocker why = {blocked_out, blocker_out, blocker_size};
+	return acquire((mem_locks *)base, keys, n, owner, ttl_ms, &why);
+}
+
+/* Hand the live keys `owner` holds to `new_owner` with a fresh TTL: a new entry each (key and owner share a block). */
+static int lk_settle(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                     const char *new_owner, int64_t ttl_ms)
+{
+	mem_locks *lm = (mem_locks *)base;
+	int rc = check_args(keys, n, owner);
+	if (rc < 0)
+		return rc;
+	if (!new_owner || ttl_ms <= 0)
+		return booking_error_set(BOOKING_EVALIDATION, NULL, "lock manager: settle needs a new owner and a ttl > 0");
+	if (n == 0)
+		return 0;
+	lk_entry **fresh = booking_calloc(n, sizeof *fresh);
+	if (!fresh)
+		return booking_error_oom();
+	int64_t now = lm->clock->now_ms(lm->clock);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (!(fresh[i] = entry_new(keys[i], new_owner, now + ttl_ms)))
+			rc = booking_error_oom();
+	pthread_mutex_lock(&lm->mu);
+	if (rc == 0 && booking__strmap_reserve(&lm->keys, n) < 0)
+		rc = booking_error_oom();
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint64_t h = booking__strmap_hash(keys[i], NULL);
+		lk_entry *e = booking__strmap_get_hashed(&lm->keys, h, keys[i], NULL);
+		if (!e || e->expires_at <= now || strcmp(e->owner, owner) != 0)
+			continue; /* another owner's, lapsed or absent (or a repeated key, already handed over) */
+		booking__strmap_remove(&lm->keys, h, keys[i], NULL);
+		booking_free(e);
+		booking__strmap_put_hashed(&lm->keys, h, fresh[i]->key, fresh[i]);
+		fresh[i] = NULL;
+	}
+	maybe_sweep(lm, now);
 	pthread_mutex_unlock(&lm->mu);
 	for (size_t i = 0; i < n; i++)
 		booking_free(fresh[i]);
@@ -218,6 +285,8 @@ int booking__memory_lock_manager_new(booking_lock_manager **out, const booking_c
 	lm->parent.release_all = lk_release_all;
 	lm->parent.extend = lk_extend;
 	lm->parent.register_swap = lk_register_swap;
+	lm->parent.acquire_all_why = lk_acquire_all_why;
+	lm->parent.settle = lk_settle;
 	*out = &lm->parent;
 	return 0;
 }

@@ -5,7 +5,8 @@
  * extend someone else's keys.
  *
  * A held key is a hash {owner, until} with a PEXPIRE of the TTL (ms).
- * A register (version 2) is a string "<until>|<value>" under
+ * settle (version 3) hands the keys an owner holds to a new owner: the
+ * core's marks of held seats. A register (version 2) is a string "<until>|<value>" under
  * "booking:reg:{<key>}", set with SET PX: a namespace no lock key maps
  * into (those are "booking:{...").
  *
@@ -29,11 +30,12 @@
 #include <string.h>
 
 /*
- * acquire_all and extend. ARGV: owner, ttl_ms, now ('' = server time, else
- * the clock's: a key whose `until` is not after it counts as free), until,
- * mode ('' acquire, 'extend'). Returns 0, or the 1-based index of a key held
- * by another owner (acquire) or not held by `owner` (extend): nothing taken
- * or changed then.
+ * acquire_all, acquire_all_why and extend. ARGV: owner, ttl_ms, now ('' =
+ * server time, else the clock's: a key whose `until` is not after it counts
+ * as free), until, mode ('' acquire, 'why' acquire saying who, 'extend').
+ * Returns 0, or the 1-based index of a key held by another owner (acquire)
+ * or not held by `owner` (extend): nothing taken or changed then; 'why'
+ * answers {index, that owner} instead of the index.
  */
 static const char take_src[] =
 	"local function holder(k)\n"
@@ -44,7 +46,10 @@ static const char take_src[] =
 	"end\n"
 	"for i = 1, #KEYS do\n"
 	"  local o = holder(KEYS[i])\n"
-	"  if o ~= ARGV[1] and (o or ARGV[5] == 'extend') then return i end\n"
+	"  if o ~= ARGV[1] and (o or ARGV[5] == 'extend') then\n"
+	"    if ARGV[5] == 'why' then return {i, o} end\n"
+	"    return i\n"
+	"  end\n"
 	"end\n"
 	"for i = 1, #KEYS do\n"
 	"  if ARGV[5] ~= 'extend' then redis.call('DEL', KEYS[i]) end\n"
@@ -58,6 +63,24 @@ static const char release_src[] =
 	"local n = 0\n"
 	"for i = 1, #KEYS do\n"
 	"  if redis.call('HGET', KEYS[i], 'owner') == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end\n"
+	"end\n"
+	"return n\n";
+
+/*
+ * settle. ARGV: owner, ttl_ms, now, until (as take_src), new owner. Every
+ * key `owner` holds (live) passes to the new owner with a fresh TTL; the
+ * others are left alone. Returns how many passed.
+ */
+static const char settle_src[] =
+	"local n = 0\n"
+	"for i = 1, #KEYS do\n"
+	"  local h = redis.call('HMGET', KEYS[i], 'owner', 'until')\n"
+	"  local lapsed = ARGV[3] ~= '' and h[2] and tonumber(h[2]) <= tonumber(ARGV[3])\n"
+	"  if h[1] == ARGV[1] and not lapsed then\n"
+	"    redis.call('HSET', KEYS[i], 'owner', ARGV[5], 'until', ARGV[4])\n"
+	"    redis.call('PEXPIRE', KEYS[i], ARGV[2])\n"
+	"    n = n + 1\n"
+	"  end\n"
 	"end\n"
 	"return n\n";
 
@@ -81,7 +104,7 @@ typedef struct rd_locks {
 	booking_lock_manager parent;
 	rd_client *client;
 	const booking_clock *clock; /* NULL: Redis decides expiry */
-	rd_script take, release, swap;
+	rd_script take, release, swap, settle;
 } rd_locks;
 
 static const char who[] = "redis lock manager";
@@ -111,7 +134,40 @@ static char **map_keys(const char *const *keys, size_t n)
 	return out;
 }
 
-enum { RL_ACQUIRE, RL_EXTEND, RL_RELEASE };
+enum { RL_ACQUIRE, RL_ACQUIRE_WHY, RL_EXTEND, RL_RELEASE, RL_SETTLE };
+
+/* What acquire_all_why reports (all may be NULL) and settle's new owner. */
+typedef struct rl_extra {
+	size_t *blocked_out;
+	char *blocker_out;
+	size_t blocker_size;
+	const char *new_owner;
+} rl_extra;
+
+static const char *const modes[] = {"", "why", "extend", "", ""};
+
+/* The script's integer 0..n (or, for 'why', {index, owner}): 0 done, else the 1-based index of the key in the way. */
+static int script_reply(int op, const rd_script *script, const redisReply *r, const char *const *keys,
+                        size_t n, const rl_extra *x)
+{
+	const redisReply *idx = r;
+	if (op == RL_ACQUIRE_WHY && r->type == REDIS_REPLY_ARRAY) {
+		idx = r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING ? r->element[0] : NULL;
+		if (idx && idx->type == REDIS_REPLY_INTEGER && idx->integer > 0 && (unsigned long long)idx->integer <= n) {
+			if (x->blocked_out)
+				*x->blocked_out = (size_t)idx->integer - 1;
+			if (x->blocker_out && x->blocker_size)
+				snprintf(x->blocker_out, x->blocker_size, "%s", r->element[1]->str);
+		}
+	}
+	if (!idx || idx->type != REDIS_REPLY_INTEGER || idx->integer < 0 || (unsigned long long)idx->integer > n ||
+	    (op == RL_ACQUIRE_WHY && idx == r && idx->integer))
+		return booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: script %s gave an unexpected reply", who, script->name);
+	if (idx->integer && op != RL_RELEASE && op != RL_SETTLE)
+		return booking_error_set(BOOKING_ELOCKED, NULL, "lock %s %s", keys[idx->integer - 1],
+		                         op == RL_EXTEND ? "is not held by this owner" : "is held by another owner");
+	return 0;
+}
 
 /* The scripts' ttl, now and until: now "" (Redis decides) and until "0" without an injected clock. */
 static void time_args(const rd_locks *lm, int64_t ttl_ms, char out[3][24])
@@ -132,10 +188,11 @@ static void time_args(const rd_locks *lm, int64_t ttl_ms, char out[3][24])
  * index of the key that stood in the way, answered as BOOKING_ELOCKED.
  * Release answers how many keys it deleted.
  */
-static int run_script(rd_locks *lm, int op, const char *const *keys, size_t n, const char *owner, int64_t ttl_ms)
+static int run_script(rd_locks *lm, int op, const char *const *keys, size_t n, const char *owner, int64_t ttl_ms,
+                      const rl_extra *x)
 {
-	rd_script *script = op == RL_RELEASE ? &lm->release : &lm->take;
-	if (!owner || !*owner || (n && !keys))
+	rd_script *script = op == RL_RELEASE ? &lm->release : op == RL_SETTLE ? &lm->settle : &lm->take;
+	if (!owner || !*owner || (n && !keys) || (op == RL_SETTLE && (!x->new_owner || !*x->new_owner)))
 		return booking_error_set(BOOKING_EVALIDATION, NULL, "%s: keys and owner are required", who);
 	for (size_t i = 0; i < n; i++)
 		if (!keys[i] || !*keys[i])
@@ -149,17 +206,13 @@ static int run_script(rd_locks *lm, int op, const char *const *keys, size_t n, c
 		return booking_error_oom();
 	char times[3][24];
 	time_args(lm, ttl_ms, times);
-	const char *args[5] = {owner, times[0], times[1], times[2], op == RL_EXTEND ? "extend" : ""};
+	const char *args[5] = {owner, times[0], times[1], times[2], op == RL_SETTLE ? x->new_owner : modes[op]};
 	redisReply *r = NULL;
 	int rc = rd_eval(lm->client, script, &r, n, (const char *const *)mapped, 5, args);
 	booking_free(mapped);
 	if (rc < 0)
 		return rc;
-	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || (unsigned long long)r->integer > n)
-		rc = booking_error_set(BOOKING_EEXTERNAL, NULL, "%s: script %s gave an unexpected reply", who, script->name);
-	else if (r->integer && op != RL_RELEASE)
-		rc = booking_error_set(BOOKING_ELOCKED, NULL, "lock %s %s", keys[r->integer - 1],
-		                       op == RL_EXTEND ? "is not held by this owner" : "is held by another owner");
+	rc = script_reply(op, script, r, keys, n, x);
 	freeReplyObject(r);
 	return rc;
 }
@@ -167,18 +220,32 @@ static int run_script(rd_locks *lm, int op, const char *const *keys, size_t n, c
 static int rl_acquire_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
                           int64_t ttl_ms)
 {
-	return run_script((rd_locks *)base, RL_ACQUIRE, keys, n, owner, ttl_ms);
+	return run_script((rd_locks *)base, RL_ACQUIRE, keys, n, owner, ttl_ms, NULL);
+}
+
+static int rl_acquire_all_why(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                              int64_t ttl_ms, size_t *blocked_out, char *blocker_out, size_t blocker_size)
+{
+	rl_extra x = {blocked_out, blocker_out, blocker_size, NULL};
+	return run_script((rd_locks *)base, RL_ACQUIRE_WHY, keys, n, owner, ttl_ms, &x);
+}
+
+static int rl_settle(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
+                     const char *new_owner, int64_t ttl_ms)
+{
+	rl_extra x = {NULL, NULL, 0, new_owner};
+	return run_script((rd_locks *)base, RL_SETTLE, keys, n, owner, ttl_ms, &x);
 }
 
 static int rl_release_all(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner)
 {
-	return run_script((rd_locks *)base, RL_RELEASE, keys, n, owner, 0);
+	return run_script((rd_locks *)base, RL_RELEASE, keys, n, owner, 0, NULL);
 }
 
 static int rl_extend(booking_lock_manager *base, const char *const *keys, size_t n, const char *owner,
                      int64_t ttl_ms)
 {
-	return run_script((rd_locks *)base, RL_EXTEND, keys, n, owner, ttl_ms);
+	return run_script((rd_locks *)base, RL_EXTEND, keys, n, owner, ttl_ms, NULL);
 }
 
 static int rl_register_swap(char **current_out, booking_lock_manager *base, const char *key, const char *expected,
@@ -235,12 +302,15 @@ int booking__redis_lock_manager_new(booking_lock_manager **out, const char *url,
 	lm->take = (rd_script)RD_SCRIPT_INIT("acquire_all/extend", take_src);
 	lm->release = (rd_script)RD_SCRIPT_INIT("release_all", release_src);
 	lm->swap = (rd_script)RD_SCRIPT_INIT("register_swap", swap_src);
+	lm->settle = (rd_script)RD_SCRIPT_INIT("settle", settle_src);
 	lm->parent.version = BOOKING_LOCK_MANAGER_VERSION;
 	lm->parent.free = rl_free;
 	lm->parent.acquire_all = rl_acquire_all;
 	lm->parent.release_all = rl_release_all;
 	lm->parent.extend = rl_extend;
 	lm->parent.register_swap = rl_register_swap;
+	lm->parent.acquire_all_why = rl_acquire_all_why;
+	lm->parent.settle = rl_settle;
 	*out = &lm->parent;
 	return 0;
 }

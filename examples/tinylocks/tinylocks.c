@@ -242,7 +242,7 @@ static int tinylocks_open(booking_lock_manager **out, const char *url, const boo
 	tl->clock = clock ? clock : booking_clock_system();
 	tl->stats = payload;
 	tl->max_keys = max_keys;
-	tl->parent.version = BOOKING_LOCK_MANAGER_VERSION;
+	tl->parent.version = 2; /* no acquire_all_why nor settle (version 3): the core falls back */
 	tl->parent.free = tl_free;
 	tl->parent.acquire_all = tl_acquire_all;
 	tl->parent.release_all = tl_release_all;

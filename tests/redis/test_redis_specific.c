@@ -760,6 +760,99 @@ START_TEST(acquire_and_release_take_one_round_trip)
 }
 END_TEST
 
+/* --- marks: the guard remembers held seats (lock manager version 3) --------- */
+
+static int store_holds;
+
+static void count_holds(fx_store_wrap *w, const char *member)
+{
+	(void)w;
+	if (strcmp(member, "hold") == 0)
+		store_holds++;
+}
+
+START_TEST(marks_refuse_held_seats_in_redis_and_go_with_a_cancel_or_a_refusal)
+{
+	fx f;
+	booking_options o;
+	char held[BOOKING_ID_SIZE];
+	booking_ctx alice = fx_customer("alice");
+
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
+	o.payment_key_file = fx_payment_key_file();
+	o.store_url = NULL;
+	o.lock_url = redis_url();
+	o.max_seats_per_user_showtime = 3;
+	fx_open(&f, &o);
+	fx_seed(&f);
+	ck_assert_ptr_nonnull(f.wrap);
+	f.wrap->before = count_holds;
+	store_holds = 0;
+	fx_hold_ok(&f, "alice", "A1,A2", held);
+	ck_assert_code(fx_hold(&f, NULL, "bob", "A2,A3"), "SEAT_ALREADY_BOOKED");
+	ck_assert_str_eq(booking_error_last()->message, "seat A2 is already booked");
+	ck_assert_int_eq(store_holds, 1); /* Redis answered */
+	/* the store refuses alice a fourth seat: that hold leaves no mark on A4 */
+	ck_assert_code(fx_hold(&f, NULL, "alice", "A4,A5"), "LIMIT_REACHED");
+	fx_hold_ok(&f, "bob", "A4", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 3);
+	/* a cancel drops the marks */
+	ck_assert_ok(booking_reservation_cancel(NULL, f.bk, &alice, held));
+	fx_hold_ok(&f, "bob", "A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 4);
+	/* a mark lapses with its hold */
+	fx_hold_ok(&f, "carol", "B1", (char[BOOKING_ID_SIZE]){0});
+	fx_advance(&f, 15 * FX_MINUTE - 1);
+	ck_assert_code(fx_hold(&f, NULL, "dave", "B1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 5);
+	fx_advance(&f, 1);
+	fx_hold_ok(&f, "dave", "B1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 6);
+	ck_assert_uint_eq(fx_check_violations(&f), 0);
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(acquire_all_why_and_settle_take_one_round_trip)
+{
+	char st[BOOKING_ID_SIZE], ks[4][128], blocker[64] = "";
+	size_t blocked = 99;
+	unique(st);
+	const char *k[4];
+	for (int i = 0; i < 4; i++) {
+		snprintf(ks[i], sizeof(ks[i]), "seat:%s:A%d", st, i + 1);
+		k[i] = ks[i];
+	}
+	booking_lock_manager *lm = lock_open(redis_url(), NULL);
+	ck_assert_uint_ge(lm->version, 3);
+	ck_assert_ok(lm->release_all(lm, k, 4, "warm-up")); /* opens the connection */
+	ck_assert_ok(lm->settle(lm, k, 4, "warm-up", "held:w", TTL)); /* loads the scripts */
+	ck_assert_ok(lm->acquire_all_why(lm, k, 1, "warm-up", TTL, NULL, NULL, 0));
+	ck_assert_ok(lm->release_all(lm, k, 1, "warm-up"));
+	redisContext *rc = raw_connect(redis_url());
+	redisReply *r = raw(rc, "CONFIG RESETSTAT");
+	freeReplyObject(r);
+	ck_assert_ok(lm->acquire_all_why(lm, k, 4, "owner", TTL, &blocked, blocker, sizeof blocker));
+	ck_assert_ok(lm->settle(lm, k, 4, "owner", "held:r", TTL));
+	ck_assert_code(lm->acquire_all_why(lm, k, 4, "other", TTL, &blocked, blocker, sizeof blocker), "LOCK_BUSY");
+	ck_assert_uint_eq(blocked, 0);
+	ck_assert_str_eq(blocker, "held:r");
+	/* the mark is a real Redis key with the TTL given (ms), stored under the showtime's hash tag */
+	r = raw(rc, "PTTL booking:{%s}:seat:A2", st);
+	ck_assert_int_gt(r->integer, TTL - 5000);
+	ck_assert_int_le(r->integer, TTL);
+	freeReplyObject(r);
+	r = raw(rc, "INFO commandstats");
+	const char *evalsha = strstr(r->str, "cmdstat_evalsha:calls=");
+	ck_assert_ptr_nonnull(evalsha);
+	ck_assert_int_eq(atol(evalsha + strlen("cmdstat_evalsha:calls=")), 3);
+	freeReplyObject(r);
+	ck_assert_ok(lm->release_all(lm, k, 4, "held:r"));
+	lm->free(lm);
+	redisFree(rc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("redis_specific");
@@ -782,6 +875,8 @@ int main(void)
 	tcase_add_test(tc, ack_of_a_foreign_id_is_a_validation_error);
 	tcase_add_test(tc, consumer_runner_applies_every_event_once);
 	tcase_add_test(tc, acquire_and_release_take_one_round_trip);
+	tcase_add_test(tc, marks_refuse_held_seats_in_redis_and_go_with_a_cancel_or_a_refusal);
+	tcase_add_test(tc, acquire_all_why_and_settle_take_one_round_trip);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

@@ -11,8 +11,12 @@
 
 BOOKING_BEGIN_DECL
 
-/** 2 appended register_swap (optional). */
-#define BOOKING_LOCK_MANAGER_VERSION 2
+/**
+ * 2 appended register_swap (optional); 3 appended acquire_all_why and
+ * settle (both optional: the core falls back to acquire_all and
+ * release_all without them).
+ */
+#define BOOKING_LOCK_MANAGER_VERSION 3
 
 /**
  * A lock manager takes sets of keys all-or-nothing for an owner token with
@@ -59,6 +63,29 @@ struct booking_lock_manager {
 	 */
 	int (*register_swap)(char **current_out, booking_lock_manager *lm, const char *key, const char *expected,
 	                     const char *value, int64_t ttl_ms);
+
+	/**
+	 * optional (version 3): exactly acquire_all, in one round trip (Redis:
+	 * one EVALSHA), and on BOOKING_ELOCKED it also says who stood in the
+	 * way: *blocked_out = the index (in `keys`) of a key held by another
+	 * live owner, and `blocker_out` that owner's token, NUL-terminated and
+	 * truncated to `blocker_size` bytes. `blocked_out` and `blocker_out`
+	 * may be NULL (blocker_size 0); they are left alone on other answers.
+	 * The core uses it to tell a seat held by a live hold (its mark, owner
+	 * "held:<reservation id>", see settle) from a hold in flight.
+	 */
+	int (*acquire_all_why)(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner,
+	                       int64_t ttl_ms, size_t *blocked_out, char *blocker_out, size_t blocker_size);
+
+	/**
+	 * optional (version 3): for every key held by `owner`, make `new_owner`
+	 * its owner with a fresh TTL of `ttl_ms` (> 0), in one round trip;
+	 * keys held by other owners, or by none, are left alone. 0, or
+	 * BOOKING_EVALIDATION / BOOKING_EUNAVAILABLE. The core hands a held
+	 * seat's key from the hold in flight to the hold's mark with it.
+	 */
+	int (*settle)(booking_lock_manager *lm, const char *const *keys, size_t n, const char *owner,
+	              const char *new_owner, int64_t ttl_ms);
 };
 
 /**
