@@ -221,9 +221,11 @@ char *booking__reservation_event_text(const booking_reservation *b, const char *
 		return text;
 	}
 	size_t size = 256 + strlen(b->user_id) + (reason ? strlen(reason) : 0) + b->seat_count * (BOOKING_LABEL_SIZE + 3);
-	char *text = booking_malloc(size), *at = text, *end = text + size, num[2][24];
+	char *text = booking_malloc(size), num[2][24];
 	if (!text)
 		return NULL;
+	char *at = text;
+	const char *end = text + size;
 	snprintf(num[0], sizeof num[0], "%" PRId64, b->expires_at);
 	snprintf(num[1], sizeof num[1], "%" PRId64, b->total_amount);
 	/* keys in byte order, as JSON_SORT_KEYS: currency, expires_at, reason, reservation_id, seats, showtime_id, status, total_amount, user_id */
