@@ -63,24 +63,51 @@ static int cmp_booking_expiry(const void *a, const void *b)
  * Reservations.
  * ------------------------------------------------------------------------ */
 
+/* The user's reservations, NULL when the user has none. */
+static mem_user_rows *user_rows(mem_store *st, const char *user_id)
+{
+	return user_id ? map_get(&st->by_user, user_id, NULL) : NULL;
+}
+
+/* Room for one more reservation of `user_id` (its entry made when new): 0, or -1 when out of memory. */
+static int user_rows_reserve(mem_store *st, const char *user_id)
+{
+	mem_user_rows *u = user_rows(st, user_id);
+	if (!u) {
+		size_t n = strlen(user_id) + 1;
+		if (map_reserve(&st->by_user, 1) < 0 || !(u = booking_calloc(1, sizeof *u + n)))
+			return -1;
+		memcpy(u->key, user_id, n);
+		map_put(&st->by_user, u->key, u);
+	}
+	return mem_items_reserve(&u->rows, 1);
+}
+
+/* After user_rows_reserve(): cannot fail. */
+static void user_rows_add(mem_store *st, booking_reservation *b)
+{
+	mem_items_add(&user_rows(st, b->user_id)->rows, b);
+}
+
 /*
  * Ledger version 3: how many seats of showtime `showtime_id` user `user_id` has taken at `now` (those whose
  * holder is a reservation of the user and that are not claimable); the caller holds the lock, which is what
- * serialises the count with the write that follows it.
+ * serialises the count with the write that follows it. A reservation names every seat it holds: the user's
+ * reservations of the showtime are read, not the showtime's seats.
  */
 static size_t user_taken(mem_store *st, const char *user_id, const char *showtime_id, int64_t now)
 {
-	const mem_seats *rows = mem_find(&st->seat_rows, showtime_id);
-	const booking_reservation *last = NULL; /* a reservation's seats are usually side by side */
+	const mem_user_rows *u = user_rows(st, user_id);
 	size_t n = 0;
-	for (size_t i = 0; rows && user_id && i < rows->count; i++) {
-		const booking_store_seat *seat = &rows->seat[i].s;
-		if (!seat->reservation_id[0] || booking_store_seat_claimable(seat->status, seat->hold_until, now))
+	for (size_t i = 0; u && i < u->rows.len; i++) {
+		const booking_reservation *b = u->rows.items[i];
+		if (strcmp(b->showtime_id, showtime_id) != 0)
 			continue;
-		if (!last || strcmp(last->id, seat->reservation_id) != 0)
-			last = mem_find(&st->bookings, seat->reservation_id);
-		if (last && strcmp(last->user_id, user_id) == 0)
-			n++;
+		for (size_t k = 0; k < b->seat_count; k++) {
+			const mem_seat *seat = map_get(&st->seats, showtime_id, b->seats[k]->label);
+			n += seat && strcmp(seat->s.reservation_id, b->id) == 0 &&
+			     !booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
+		}
 	}
 	return n;
 }
@@ -88,10 +115,11 @@ static size_t user_taken(mem_store *st, const char *user_id, const char *showtim
 /* Ledger version 4: how many reservations of `user_id` are in `status` with expires_at > `now`, in every showtime. */
 static size_t user_live(mem_store *st, const char *user_id, booking_reservation_status status, int64_t now)
 {
+	const mem_user_rows *u = user_rows(st, user_id);
 	size_t n = 0;
-	for (size_t i = 0; user_id && i < st->bookings.len; i++) {
-		const booking_reservation *b = st->bookings.items[i];
-		n += b->status == status && b->expires_at > now && strcmp(b->user_id, user_id) == 0;
+	for (size_t i = 0; u && i < u->rows.len; i++) {
+		const booking_reservation *b = u->rows.items[i];
+		n += b->status == status && b->expires_at > now;
 	}
 	return n;
 }
@@ -138,7 +166,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's hold limit is reached");
 	if (taken_count)
 		*taken_count = ntaken;
-	if (rc == 0 && mem_table_reserve(&st->bookings, 1) < 0)
+	if (rc == 0 && (mem_table_reserve(&st->bookings, 1) < 0 || user_rows_reserve(st, b->user_id) < 0))
 		rc = booking_error_oom();
 	if (rc == 0 && (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) == 0) {
 		for (size_t i = 0; i < b->seat_count; i++) {
@@ -149,6 +177,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 			seat->s.version++;
 		}
 		mem_table_add(&st->bookings, copy->id, copy);
+		user_rows_add(st, copy);
 		mem_ev_batch_commit(st, req->event ? 1 : 0);
 		copy = NULL;
 	}
@@ -420,7 +449,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	/* everything the writes need, allocated: from here on nothing fails */
 	mem_payment *started = NULL;
 	rc = c->start ? payment_start_prepare(st, c->start, &started) : 0;
-	if (rc == 0 && ((ins && mem_table_reserve(&st->bookings, 1) < 0) ||
+	if (rc == 0 && ((ins && (mem_table_reserve(&st->bookings, 1) < 0 || user_rows_reserve(st, ins->user_id) < 0)) ||
 	                (pp->key && (mem_table_reserve(&st->idem, started ? 2 : 1) < 0 ||
 	                             mem_items_reserve(&st->hold_keys, 1) < 0)) ||
 	                (b && c->reservation->seats && b->seats && mem_items_reserve(&st->retired, 1) < 0)))
@@ -433,6 +462,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	/* the writes, in the order of store.h */
 	if (ins) {
 		mem_table_add(&st->bookings, ins->id, ins);
+		user_rows_add(st, ins);
 		pp->insert = NULL;
 	}
 	if (pp->key) {

@@ -102,6 +102,12 @@ typedef struct mem_cursor {
 	int64_t position;
 } mem_cursor;
 
+/* Every reservation of one user, in insertion order (items only: `bookings` owns them); `key` is the user id. */
+typedef struct mem_user_rows {
+	table rows;
+	char key[];
+} mem_user_rows;
+
 typedef struct mem_store {
 	booking_store parent;
 	pthread_mutex_t mu;
@@ -111,6 +117,7 @@ typedef struct mem_store {
 	table showtimes;  /* booking_showtime */
 	table seat_rows;  /* mem_seats by showtime id, in the order of showtimes */
 	table bookings;   /* booking_reservation */
+	map by_user;      /* mem_user_rows by user id, owned: the per-buyer limits count a user's rows, not the store's */
 	table payments;   /* mem_payment */
 	table idem;       /* mem_idem by user "\n" key (owned by payments, or by hold_keys) */
 	table events;     /* booking_event_record by id, its strings in its block; items[i] has position i + 1 */

@@ -165,6 +165,14 @@ static void st_free(booking_store *base)
 	/* the first five are freed above, an idempotency record with its payment or in hold_keys */
 	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
 		mem_table_free(tables[i], i >= 6);
+	for (size_t i = 0; i < st->by_user.cap; i++) {
+		mem_user_rows *u = st->by_user.slots[i].key ? st->by_user.slots[i].val : NULL;
+		if (u) {
+			mem_table_free(&u->rows, false);
+			booking_free(u);
+		}
+	}
+	map_clear(&st->by_user);
 	map_clear(&st->seats);
 	map_clear(&st->aggs);
 	map_clear(&st->users_by_email);
