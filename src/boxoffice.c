@@ -502,21 +502,6 @@ static void lost_round(booking_handle *bk, int attempt)
 		nanosleep(&ts, NULL);
 }
 
-/*
- * The turn of a best-available hold of `showtime_id` in this handle: its
- * threads asking for the best seats would all choose the same ones, and
- * all but one would read and decide again; in turns each reads what the
- * one before took. Other handles and processes still meet at the store's
- * guards (and decide again).
- */
-static pthread_mutex_t *pick_lock(booking_handle *bk, const char *showtime_id)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (const char *c = showtime_id; *c; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	return &bk->pick_locks[h % BOOKING__PICK_LOCKS];
-}
-
 static int hold_request_check(booking_handle *bk, const booking_ctx *ctx, const booking_hold_request *q,
                               const char **user_id)
 {
@@ -594,12 +579,20 @@ static int hold_with_do(booking_reservation **out, booking_handle *bk, const boo
 	memset(&r, 0, sizeof(r));
 	for (int attempt = 0;; attempt++) {
 		bool again = false;
-		pthread_mutex_t *turn = q.best ? pick_lock(bk, q.showtime_id) : NULL;
-		if (turn)
-			pthread_mutex_lock(turn);
+		/*
+		 * Best-available holds of one showtime take turns in this handle: its
+		 * threads would choose the same seats, and all but one would read and
+		 * decide again; in turns each reads what the one before took. Other
+		 * handles and processes still meet at the store's guards.
+		 */
+		const booking__showtime_facts *turn = NULL;
+		if (q.best && booking__showtime_facts_get(bk, q.showtime_id, &turn) == 0)
+			pthread_mutex_lock(booking__showtime_turn(turn));
 		rc = hold_attempt(&r, bk, ctx, &q, user_id, hash, offer, &again);
-		if (turn)
-			pthread_mutex_unlock(turn);
+		if (turn) {
+			pthread_mutex_unlock(booking__showtime_turn(turn));
+			booking__showtime_facts_release(turn);
+		}
 		if (rc == BOOKING_EEXISTS && q.idempotency_key) {
 			/* a twin request with the same key committed first: answer as a replay */
 			bool found = false;

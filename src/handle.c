@@ -161,12 +161,6 @@ booking_error_code booking_open(booking_handle **out, const booking_options *opt
 		return rc;
 	}
 	pthread_mutex_init(&bk->consume_lock, NULL);
-	pthread_mutexattr_t recursive;
-	pthread_mutexattr_init(&recursive);
-	pthread_mutexattr_settype(&recursive, PTHREAD_MUTEX_RECURSIVE);
-	for (size_t i = 0; i < BOOKING__PICK_LOCKS; i++)
-		pthread_mutex_init(&bk->pick_locks[i], &recursive);
-	pthread_mutexattr_destroy(&recursive);
 	/* Custom backends are ours from here on, even when opening fails. */
 	bk->store = opts->store;
 	bk->locks = opts->lock_manager;
@@ -221,8 +215,6 @@ void booking_close(booking_handle *bk)
 	booking__obs_free(bk->obs); /* after the backends: their decorators use it */
 	booking__config_clear(&bk->cfg);
 	pthread_mutex_destroy(&bk->consume_lock);
-	for (size_t i = 0; i < BOOKING__PICK_LOCKS; i++)
-		pthread_mutex_destroy(&bk->pick_locks[i]);
 	booking__showtime_cache_free(bk->showtimes);
 	booking__auth_close(bk);
 	booking__rate_close(bk);

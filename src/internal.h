@@ -82,7 +82,6 @@ typedef struct booking_showtime_cache booking_showtime_cache;
 
 typedef struct booking__store_clock booking__store_clock;
 
-#define BOOKING__PICK_LOCKS 16
 struct booking_handle {
 	booking_config cfg;
 	const booking_clock *clock;       /* the host's: options.clock or the system clock */
@@ -94,12 +93,6 @@ struct booking_handle {
 	pthread_mutex_t consume_lock;     /* one store: consumer per handle at a time */
 	atomic_bool locks_degraded;       /* lock manager down: logged once, until it answers again */
 	booking_showtime_cache *showtimes; /* what holds need to know of each showtime */
-	/*
-	 * Best-available holds of one showtime take turns within a handle
-	 * (boxoffice.c): its threads would choose the same seats and all but one
-	 * decide again. Striped by showtime; recursive.
-	 */
-	pthread_mutex_t pick_locks[BOOKING__PICK_LOCKS];
 	booking__auth *auth;              /* keys and the dummy hash (auth.c); NULL before open */
 	booking__rate_cache *rate;        /* the rate limits' expectations (ratelimit.c); NULL: no rate limit */
 	struct booking__obs *obs;         /* breakers, metrics, tracing (resilient.c); NULL before open */
@@ -360,6 +353,12 @@ int booking__showtime_facts_get(booking_handle *bk, const char *showtime_id, con
 void booking__showtime_facts_release(const booking__showtime_facts *f);
 /* uuid.c: random bytes for identifiers (ids, trace ids), from a buffer of the thread's; never for secrets. */
 void booking__random_id_bytes(void *out, size_t n);
+/*
+ * The showtime's turn: best-available holds of one showtime take turns
+ * within a handle (boxoffice.c), one mutex per showtime, held by whoever
+ * holds a reference to the facts.
+ */
+pthread_mutex_t *booking__showtime_turn(const booking__showtime_facts *f);
 /* The position of the seat `label` in the facts (log n), -1 when the showtime has none. */
 long booking__showtime_facts_find(const booking__showtime_facts *f, const char *label);
 /* showtime_cache.c: validate the showtime and the labels of `r`, set its total, currency and seat positions. */

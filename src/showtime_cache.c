@@ -32,6 +32,7 @@ typedef struct cached_seat {
 typedef struct cached_showtime {
 	booking__showtime_facts facts; /* first: the facts are the entry */
 	atomic_int refs;
+	pthread_mutex_t turn; /* best-available holds of the showtime take turns (boxoffice.c) */
 	size_t nseats;
 	cached_seat *seats; /* sorted by label */
 } cached_showtime;
@@ -45,6 +46,7 @@ struct booking_showtime_cache {
 static void entry_free(cached_showtime *e)
 {
 	if (e) {
+		pthread_mutex_destroy(&e->turn);
 		booking_free(e->seats);
 		booking_free(e->facts.seats);
 		booking_free(e);
@@ -175,6 +177,7 @@ static int load(booking_handle *bk, const char *showtime_id, cached_showtime **o
 		return booking_error_oom();
 	}
 	atomic_init(&e->refs, 1);
+	pthread_mutex_init(&e->turn, NULL);
 	booking__showtime_facts *f = &e->facts;
 	booking__copy(f->id, sizeof(f->id), st->id);
 	booking__copy(f->screen_id, sizeof(f->screen_id), st->screen_id);
@@ -307,4 +310,10 @@ long booking__showtime_facts_find(const booking__showtime_facts *f, const char *
 	booking__copy(key.label, sizeof(key.label), label);
 	const cached_seat *s = bsearch(&key, e->seats, e->nseats, sizeof(key), cmp_cached_seat);
 	return s ? (long)s->position : -1;
+}
+
+pthread_mutex_t *booking__showtime_turn(const booking__showtime_facts *f)
+{
+	/* the facts are the entry's first member; the mutex is the one thing of it that changes */
+	return &((cached_showtime *)(void *)(uintptr_t)f)->turn;
 }
