@@ -167,17 +167,12 @@ json_t *booking__event_data_checked(json_t *d, unsigned long json_failures_befor
 
 json_t *booking__reservation_event_data(const booking_reservation *b, const char *reason)
 {
-	unsigned long failures = booking__json_failures();
-	json_t *seats = json_array();
-	for (size_t i = 0; seats && i < b->seat_count; i++)
-		json_array_append_new(seats, json_string(b->seats[i]->label));
-	json_t *d = json_pack("{s:s,s:s,s:s,s:o,s:I,s:s,s:s,s:I}", "reservation_id", b->id, "user_id", b->user_id,
-	                      "showtime_id", b->showtime_id, "seats", seats, "total_amount",
-	                      (json_int_t)b->total_amount, "currency", b->currency, "status",
-	                      booking_reservation_status_name(b->status), "expires_at", (json_int_t)b->expires_at);
-	if (d && reason)
-		json_object_set_new(d, "reason", json_string(reason));
-	return booking__event_data_checked(d, failures);
+	/* the data has one definition, booking__reservation_event_text(): here it is parsed */
+	char *text = booking__reservation_event_text(b, reason);
+	bool oom = false;
+	json_t *d = text ? booking__json_loads(text, 0, NULL, &oom) : NULL;
+	booking_free(text);
+	return d;
 }
 
 /* Text JSON writes as it is inside quotes: printable ASCII but '"' and '\\'. */
@@ -200,51 +195,57 @@ static bool put(char **at, const char *end, const char *s)
 	return true;
 }
 
+/* `s` as a JSON string, as jansson dumps it: quoted, and escaped by jansson when it needs escaping. */
+static bool put_string(char **at, const char *end, const char *s)
+{
+	if (plain(s))
+		return put(at, end, "\"") && put(at, end, s) && put(at, end, "\"");
+	json_t *j = json_string(s); /* NULL: not UTF-8 */
+	char *quoted = j ? booking__json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	bool ok = quoted && put(at, end, quoted);
+	booking_free(quoted);
+	return ok;
+}
+
 char *booking__reservation_event_text(const booking_reservation *b, const char *reason)
 {
 	/*
-	 * The data as booking__reservation_event_data() gives it, dumped compact
-	 * with its keys sorted, written without building the object: a hold's
-	 * event costs no JSON tree. Only for text that needs no escaping (ids,
-	 * labels and currencies are printable ASCII); other text goes through
-	 * jansson, which escapes it.
+	 * The data of a reservation's events, compact with its keys sorted (as
+	 * jansson dumps it with JSON_SORT_KEYS), written without building a JSON
+	 * tree: a hold's event costs none. Strings that need escaping are
+	 * escaped by jansson.
 	 */
 	const char *status = booking_reservation_status_name(b->status);
-	bool simple = plain(b->id) && plain(b->user_id) && plain(b->showtime_id) && plain(b->currency) && plain(status) &&
-	              (!reason || plain(reason));
-	for (size_t i = 0; simple && i < b->seat_count; i++)
-		simple = plain(b->seats[i]->label);
-	if (!simple) {
-		json_t *d = booking__reservation_event_data(b, reason);
-		char *text = d ? booking__json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		json_decref(d);
-		return text;
-	}
-	size_t size = 256 + strlen(b->user_id) + (reason ? strlen(reason) : 0) + b->seat_count * (BOOKING_LABEL_SIZE + 3);
-	char *text = booking_malloc(size), num[2][24];
-	if (!text)
+	size_t text = strlen(b->id) + strlen(b->user_id) + strlen(b->showtime_id) + strlen(b->currency) + strlen(status) +
+	              (reason ? strlen(reason) : 0);
+	for (size_t i = 0; i < b->seat_count; i++)
+		text += strlen(b->seats[i]->label) + 3;
+	size_t size = 256 + 6 * text; /* an escape is at most 6 bytes a byte (\u00XX) */
+	char *buf = booking_malloc(size), num[2][24];
+	if (!buf)
 		return NULL;
-	char *at = text;
-	const char *end = text + size;
+	char *at = buf;
+	const char *end = buf + size;
 	snprintf(num[0], sizeof num[0], "%" PRId64, b->expires_at);
 	snprintf(num[1], sizeof num[1], "%" PRId64, b->total_amount);
-	/* keys in byte order, as JSON_SORT_KEYS: currency, expires_at, reason, reservation_id, seats, showtime_id, status, total_amount, user_id */
-	bool ok = put(&at, end, "{\"currency\":\"") && put(&at, end, b->currency) && put(&at, end, "\",\"expires_at\":") &&
+	/* keys in byte order: currency, expires_at, reason, reservation_id, seats, showtime_id, status, total_amount, user_id */
+	bool ok = put(&at, end, "{\"currency\":") && put_string(&at, end, b->currency) && put(&at, end, ",\"expires_at\":") &&
 	          put(&at, end, num[0]);
 	if (ok && reason)
-		ok = put(&at, end, ",\"reason\":\"") && put(&at, end, reason) && put(&at, end, "\"");
-	ok = ok && put(&at, end, ",\"reservation_id\":\"") && put(&at, end, b->id) && put(&at, end, "\",\"seats\":[");
+		ok = put(&at, end, ",\"reason\":") && put_string(&at, end, reason);
+	ok = ok && put(&at, end, ",\"reservation_id\":") && put_string(&at, end, b->id) && put(&at, end, ",\"seats\":[");
 	for (size_t i = 0; ok && i < b->seat_count; i++)
-		ok = put(&at, end, i ? ",\"" : "\"") && put(&at, end, b->seats[i]->label) && put(&at, end, "\"");
-	ok = ok && put(&at, end, "],\"showtime_id\":\"") && put(&at, end, b->showtime_id) &&
-	     put(&at, end, "\",\"status\":\"") && put(&at, end, status) && put(&at, end, "\",\"total_amount\":") &&
-	     put(&at, end, num[1]) && put(&at, end, ",\"user_id\":\"") && put(&at, end, b->user_id) && put(&at, end, "\"}");
-	if (!ok) { /* cannot happen: `size` covers every part */
-		booking_free(text);
+		ok = (i == 0 || put(&at, end, ",")) && put_string(&at, end, b->seats[i]->label);
+	ok = ok && put(&at, end, "],\"showtime_id\":") && put_string(&at, end, b->showtime_id) &&
+	     put(&at, end, ",\"status\":") && put_string(&at, end, status) && put(&at, end, ",\"total_amount\":") &&
+	     put(&at, end, num[1]) && put(&at, end, ",\"user_id\":") && put_string(&at, end, b->user_id) && put(&at, end, "}");
+	if (!ok) { /* text that is not UTF-8, or out of memory */
+		booking_free(buf);
 		return NULL;
 	}
 	*at = '\0';
-	return text;
+	return buf;
 }
 
 json_t *booking__payment_event_data(const booking_payment *p, const char *reason)
