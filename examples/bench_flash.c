@@ -311,11 +311,12 @@ static void merge(result *into, const result *r)
 			into->hist[h][i] += r->hist[h][i];
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* All `len` bytes through the pipe: written (`out`) or read, across short transfers and EINTR; -1 on EOF or error. */
+static int move_all(int fd, void *buf, size_t len, bool out)
 {
-	const char *p = buf;
+	char *p = buf;
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = out ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -326,19 +327,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	return move_all(fd, (void *)(uintptr_t)buf, len, true);
+}
+
 static int read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return move_all(fd, buf, len, false);
 }
 
 /* A share of `total` for part `i` of `parts`: the first `total % parts` take one more. */
