@@ -219,8 +219,21 @@ void booking__backend_schemes(booking__backend_kind kind, char *buf, size_t size
 void booking__backends_register_builtin(void);
 
 /* log.c: one JSON line to the sink. `fields` is stolen (may be NULL). */
-void booking__log(const booking_handle *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
-                  json_t *fields);
+void booking__log_emit(const booking_handle *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
+                       json_t *fields);
+static inline bool booking__log_wanted(const booking_handle *bk, booking_log_level level)
+{
+	return bk && bk->cfg.log_fn && level >= bk->cfg.log_level;
+}
+/*
+ * booking__log(bk, ctx, level, msg, fields): booking__log_emit() when the host has a sink that takes `level`;
+ * otherwise `fields` (usually a json_pack() call) is not evaluated at all, so a quiet handle builds no JSON.
+ */
+#define booking__log(bk, ctx, level, msg, fields) \
+	do { \
+		if (booking__log_wanted((bk), (level))) \
+			booking__log_emit((bk), (ctx), (level), (msg), (fields)); \
+	} while (0)
 
 /* validate.c */
 bool booking__utf8_valid(const char *s, size_t len);

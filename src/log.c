@@ -16,8 +16,8 @@ static void iso8601(char *buf, size_t size, int64_t ms)
 	snprintf(buf + n, size - n, ".%03dZ", (int)(ms % 1000));
 }
 
-void booking__log(const booking_handle *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
-                  json_t *fields)
+void booking__log_emit(const booking_handle *bk, const booking_ctx *ctx, booking_log_level level, const char *msg,
+                       json_t *fields)
 {
 	if (!bk || !bk->cfg.log_fn || level < bk->cfg.log_level) { /* quiet unless the host gave a sink */
 		json_decref(fields);
