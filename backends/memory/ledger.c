@@ -135,9 +135,15 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	if (b->seat_count && !b->seats)
 		return mem_missing_arg("reservation seats");
 	booking_reservation *copy = NULL;
+	mem_seat *few[8], **seats = b->seat_count <= 8 ? few : booking_calloc(b->seat_count, sizeof *seats);
+	if (!seats)
+		return booking_error_oom();
 	int rc = booking_reservation_copy(&copy, b);
-	if (rc < 0)
+	if (rc < 0) {
+		if (seats != few)
+			booking_free(seats);
 		return rc;
+	}
 	pthread_mutex_lock(&st->mu);
 	if (!mem_find(&st->showtimes, b->showtime_id))
 		rc = booking_store_not_found(BOOKING_ESHOWTIME_NOT_FOUND);
@@ -145,7 +151,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
-		const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
+		mem_seat *seat = seats[i] = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
 		if (seat && booking_store_seat_claimable(seat->s.status, seat->s.hold_until, req->now))
 			continue;
 		if (!seat) { /* the core words the refusal: this seat alone is reported */
@@ -170,7 +176,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_oom();
 	if (rc == 0 && (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) == 0) {
 		for (size_t i = 0; i < b->seat_count; i++) {
-			mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
+			mem_seat *seat = seats[i]; /* found above, under the same lock */
 			seat->s.status = BOOKING_SEAT_HELD;
 			mem_copy_text(seat->s.reservation_id, sizeof seat->s.reservation_id, b->id);
 			seat->s.hold_until = b->expires_at;
@@ -183,6 +189,8 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 	}
 	pthread_mutex_unlock(&st->mu);
 	booking_reservation_free(copy);
+	if (seats != few)
+		booking_free(seats);
 	return rc;
 }
 

@@ -7,26 +7,52 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
+#define SEED 0x9e3779b97f4a7c15ULL
+#define MUL 0xff51afd7ed558ccdULL
 
+static uint64_t absorb(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * MUL;
+	return h ^ (h >> 32);
+}
+
+/* The bytes s[0..n) eight at a time, then the tail and the length. */
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
+{
+	size_t len = n;
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = absorb(h, w);
+	}
+	uint64_t w = 0;
+	memcpy(&w, s, n);
+	return absorb(h, w ^ ((uint64_t)len << 56));
+}
+
+/*
+ * A string, segment by segment: each run of bytes up to a '\n' (or the end), then a step of its own for each
+ * '\n'. So hashing a, then a '\n' step, then b equals hashing the string a "\n" b, however many '\n' a or b
+ * holds: a composite key hashes the same whether it is given whole or in two parts.
+ */
 static uint64_t hash_add(uint64_t h, const char *s)
 {
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= FNV_PRIME;
+	for (;;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		h = hash_bytes(h, s, n);
+		if (!nl)
+			return h;
+		h = absorb(h, 0x0aULL << 60);
+		s = nl + 1;
 	}
-	return h;
 }
 
 uint64_t booking__strmap_hash(const char *a, const char *b)
 {
-	uint64_t h = hash_add(FNV_OFFSET, a);
-	if (b) {
-		h ^= (unsigned char)'\n';
-		h *= FNV_PRIME;
-		h = hash_add(h, b);
-	}
+	uint64_t h = hash_add(SEED, a);
+	if (b)
+		h = hash_add(absorb(h, 0x0aULL << 60), b);
 	/* finalise (murmur3 fmix64) so the low bits used as index are well mixed */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
