@@ -175,19 +175,9 @@ json_t *booking__reservation_event_data(const booking_reservation *b, const char
 	return d;
 }
 
-/* Text JSON writes as it is inside quotes: printable ASCII but '"' and '\\'. */
-static bool plain(const char *s)
+/* Append the n bytes of `s` at *at (bounded by end); false when they do not fit. */
+static bool put_n(char **at, const char *end, const char *s, size_t n)
 {
-	for (; *s; s++)
-		if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
-			return false;
-	return true;
-}
-
-/* Append `s` to the buffer at *at (bounded by end); false when it does not fit. */
-static bool put(char **at, const char *end, const char *s)
-{
-	size_t n = strlen(s);
 	if ((size_t)(end - *at) <= n)
 		return false;
 	memcpy(*at, s, n);
@@ -195,15 +185,44 @@ static bool put(char **at, const char *end, const char *s)
 	return true;
 }
 
-/* `s` as a JSON string, as jansson dumps it: quoted, and escaped by jansson when it needs escaping. */
+#define PUT(at, end, lit) put_n(at, end, lit, sizeof(lit) - 1) /* a string literal */
+
+/* `v` in decimal, as jansson writes an integer. */
+static bool put_int(char **at, const char *end, int64_t v)
+{
+	char digits[24], *p = digits + sizeof digits;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return put_n(at, end, p, (size_t)(digits + sizeof digits - p));
+}
+
+/*
+ * `s` as a JSON string, as jansson dumps it: quoted, copied as it is when it is printable ASCII but '"' and
+ * '\\' (what JSON writes unescaped), otherwise escaped by jansson.
+ */
 static bool put_string(char **at, const char *end, const char *s)
 {
-	if (plain(s))
-		return put(at, end, "\"") && put(at, end, s) && put(at, end, "\"");
+	size_t n = strlen(s), i = 0;
+	while (i < n && (unsigned char)(s[i] - 0x20) < 0x5f && s[i] != '"' && s[i] != '\\')
+		i++;
+	if (i == n) { /* plain: copied as it is */
+		if ((size_t)(end - *at) <= n + 2)
+			return false;
+		char *p = *at;
+		*p = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		*at = p + n + 2;
+		return true;
+	}
 	json_t *j = json_string(s); /* NULL: not UTF-8 */
 	char *quoted = j ? booking__json_dumps(j, JSON_ENCODE_ANY) : NULL;
 	json_decref(j);
-	bool ok = quoted && put(at, end, quoted);
+	bool ok = quoted && put_n(at, end, quoted, strlen(quoted));
 	booking_free(quoted);
 	return ok;
 }
@@ -213,8 +232,8 @@ char *booking__reservation_event_text(const booking_reservation *b, const char *
 	/*
 	 * The data of a reservation's events, compact with its keys sorted (as
 	 * jansson dumps it with JSON_SORT_KEYS), written without building a JSON
-	 * tree: a hold's event costs none. Strings that need escaping are
-	 * escaped by jansson.
+	 * tree or calling printf: a hold's event costs neither. Strings that need
+	 * escaping are escaped by jansson.
 	 */
 	const char *status = booking_reservation_status_name(b->status);
 	size_t text = strlen(b->id) + strlen(b->user_id) + strlen(b->showtime_id) + strlen(b->currency) + strlen(status) +
@@ -222,24 +241,23 @@ char *booking__reservation_event_text(const booking_reservation *b, const char *
 	for (size_t i = 0; i < b->seat_count; i++)
 		text += strlen(b->seats[i]->label) + 3;
 	size_t size = 256 + 6 * text; /* an escape is at most 6 bytes a byte (\u00XX) */
-	char *buf = booking_malloc(size), num[2][24];
+	char *buf = booking_malloc(size);
 	if (!buf)
 		return NULL;
 	char *at = buf;
 	const char *end = buf + size;
-	snprintf(num[0], sizeof num[0], "%" PRId64, b->expires_at);
-	snprintf(num[1], sizeof num[1], "%" PRId64, b->total_amount);
 	/* keys in byte order: currency, expires_at, reason, reservation_id, seats, showtime_id, status, total_amount, user_id */
-	bool ok = put(&at, end, "{\"currency\":") && put_string(&at, end, b->currency) && put(&at, end, ",\"expires_at\":") &&
-	          put(&at, end, num[0]);
+	bool ok = PUT(&at, end, "{\"currency\":") && put_string(&at, end, b->currency) && PUT(&at, end, ",\"expires_at\":") &&
+	          put_int(&at, end, b->expires_at);
 	if (ok && reason)
-		ok = put(&at, end, ",\"reason\":") && put_string(&at, end, reason);
-	ok = ok && put(&at, end, ",\"reservation_id\":") && put_string(&at, end, b->id) && put(&at, end, ",\"seats\":[");
+		ok = PUT(&at, end, ",\"reason\":") && put_string(&at, end, reason);
+	ok = ok && PUT(&at, end, ",\"reservation_id\":") && put_string(&at, end, b->id) && PUT(&at, end, ",\"seats\":[");
 	for (size_t i = 0; ok && i < b->seat_count; i++)
-		ok = (i == 0 || put(&at, end, ",")) && put_string(&at, end, b->seats[i]->label);
-	ok = ok && put(&at, end, "],\"showtime_id\":") && put_string(&at, end, b->showtime_id) &&
-	     put(&at, end, ",\"status\":") && put_string(&at, end, status) && put(&at, end, ",\"total_amount\":") &&
-	     put(&at, end, num[1]) && put(&at, end, ",\"user_id\":") && put_string(&at, end, b->user_id) && put(&at, end, "}");
+		ok = (i == 0 || PUT(&at, end, ",")) && put_string(&at, end, b->seats[i]->label);
+	ok = ok && PUT(&at, end, "],\"showtime_id\":") && put_string(&at, end, b->showtime_id) &&
+	     PUT(&at, end, ",\"status\":") && put_string(&at, end, status) && PUT(&at, end, ",\"total_amount\":") &&
+	     put_int(&at, end, b->total_amount) && PUT(&at, end, ",\"user_id\":") && put_string(&at, end, b->user_id) &&
+	     PUT(&at, end, "}");
 	if (!ok) { /* text that is not UTF-8, or out of memory */
 		booking_free(buf);
 		return NULL;
