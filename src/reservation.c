@@ -42,12 +42,21 @@ static int cmp_ref_position(const void *a, const void *b)
 	return strcmp(x->label, y->label);
 }
 
+/* Sort refs[0..n) with `cmp` unless they are in its order already (the common case: no sort to pay for). */
+static void sort_refs(booking_seat_ref **refs, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp(&refs[i - 1], &refs[i]) > 0) {
+			qsort(refs, n, sizeof(*refs), cmp);
+			return;
+		}
+}
+
 static void seats_arrange(booking_reservation *r)
 {
 	for (size_t i = 0; i < r->seat_count; i++)
 		booking__seat_split(r->seats[i]->label, r->seats[i]->row, &r->seats[i]->number);
-	if (r->seat_count > 1)
-		qsort(r->seats, r->seat_count, sizeof(*r->seats), cmp_ref_position);
+	sort_refs(r->seats, r->seat_count, cmp_ref_position);
 }
 
 int booking__reservation_read(booking_handle *bk, const char *id, booking_reservation **out)
@@ -187,7 +196,7 @@ static int hold_labels(booking_seat_ref **refs, const char *const *labels, size_
 			return rc;
 		booking__copy(refs[i]->label, sizeof(refs[i]->label), labels[i]);
 	}
-	qsort(refs, n, sizeof(*refs), cmp_ref);
+	sort_refs(refs, n, cmp_ref);
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(refs[i - 1]->label, refs[i]->label) == 0)
 			return booking__error_json(BOOKING_EVALIDATION, json_pack("{s:s,s:s}", "field", "seats", "label", refs[i]->label),

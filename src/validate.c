@@ -173,7 +173,9 @@ int booking__check_id(const char *field, const char *id)
 		return booking__error_field(field, "must be a UUID");
 	for (size_t i = 0; i < len; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? id[i] != '-' : !isxdigit((unsigned char)id[i]) || isupper((unsigned char)id[i]))
+		unsigned char c = (unsigned char)id[i];
+		bool hex = (unsigned)(c - '0') < 10 || (unsigned)(c - 'a') < 6; /* lower case only, without the locale */
+		if (dash ? c != '-' : !hex)
 			return booking__error_field(field, "must be a UUID in lower-case text form");
 	}
 	return 0;
