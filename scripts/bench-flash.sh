@@ -12,7 +12,8 @@
 # off; scripts/redis-server.sh), unless BENCH_PG_URL / BENCH_REDIS_URL name
 # running ones (their databases get the benchmark's rows).
 # Then a hot spot: 1 000 buyers, every one asking, for 50 seats (random
-# named pairs, then the best 1..4), with the guard and without, each row
+# named pairs, then the best 1..4), with the guard and without (and, for
+# named pairs, the guard only while contended: lock_contended_seconds), each row
 # printing the store's and the lock manager's calls beside p50/p99 of every
 # hold call (issue 16: the guard should save store round trips and lower
 # the p99 there; both are printed, whichever way they fall).
@@ -69,6 +70,13 @@ for kind in "-n" ""; do
 	echo "== hot spot: 1 000 buyers for 50 seats, $what, PostgreSQL + Redis (contention guard)"
 	# shellcheck disable=SC2086 # $kind is one flag or none
 	"$bench" $kind -a -s 50 -b 1000 -p "$procs" -t "$threads" -l "$redis_url" "$pg_url" || status=1
+	if [ "$kind" = -n ]; then # the guard serves named holds: its contended-only mode (lock_contended_seconds)
+		echo
+		echo "== hot spot: 1 000 buyers for 50 seats, $what, PostgreSQL + Redis only while contended (BOOKING_LOCK_CONTENDED_SECONDS=60)"
+		# shellcheck disable=SC2086
+		BOOKING_LOCK_CONTENDED_SECONDS=60 "$bench" $kind -a -s 50 -b 1000 -p "$procs" -t "$threads" -l "$redis_url" "$pg_url" ||
+			status=1
+	fi
 	echo
 	echo "== hot spot: 1 000 buyers for 50 seats, $what, PostgreSQL alone"
 	# shellcheck disable=SC2086

@@ -51,6 +51,8 @@ typedef struct booking_config {
 	int rate_holds_per_minute, rate_payments_per_minute, rate_logins_per_minute, rate_burst;
 	int waitlist_max_passes; /* 0: strict join order */
 	int waitlist_max_entries;
+	/* the contention guard, continued (options version 9): 0 = every named hold */
+	int lock_contended_seconds;
 } booking_config;
 /* reservation.c: 0, or LIMIT_REACHED when `user_id` had a hold cancelled less than hold_cooldown_seconds ago. */
 int booking__cooldown_check(booking_handle *bk, const char *user_id, int64_t now);
@@ -378,6 +380,13 @@ long booking__showtime_facts_find(const booking__showtime_facts *f, const char *
 int booking__showtime_cache_new(booking_showtime_cache **out);
 void booking__showtime_cache_free(booking_showtime_cache *c);
 int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking_reservation *r, int64_t now);
+/*
+ * The contention guard's contended-only mode (lock_contended_seconds): whether a hold of the showtime met a
+ * taken or locked seat in this handle in the last lock_contended_seconds (false when it is not cached), and
+ * booking__showtime_contention() records that one did at `now`.
+ */
+bool booking__showtime_contended(booking_handle *bk, const char *showtime_id, int64_t now);
+void booking__showtime_contention(booking_handle *bk, const char *showtime_id, int64_t now);
 /* "seats: the showtime has no seat LABEL", VALIDATION with {"field":"seats","label":LABEL}: the one wording of an unknown seat. */
 int booking__seat_unknown_error(const char *label);
 

@@ -35,6 +35,8 @@ typedef struct int_option {
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 7}
 #define INT_OPT_V8(f, env, lo, hi, d) \
 	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 8}
+#define INT_OPT_V9(f, env, lo, hi, d) \
+	{#f, env, offsetof(booking_options, f), offsetof(booking_config, f), lo, hi, d, 9}
 
 static const int_option int_options[] = {
 	INT_OPT(hold_expiry_minutes, "BOOKING_EXPIRY_MINUTES", 5, 60, 15),
@@ -73,6 +75,7 @@ static const int_option int_options[] = {
 	INT_OPT_V8(rate_burst, "BOOKING_RATE_BURST", 1, 1000, 5),
 	INT_OPT_V8(waitlist_max_passes, "BOOKING_WAITLIST_MAX_PASSES", -1, 100, 3),
 	INT_OPT_V8(waitlist_max_entries, "BOOKING_WAITLIST_MAX_ENTRIES", 1, 100000, 1000),
+	INT_OPT_V9(lock_contended_seconds, "BOOKING_LOCK_CONTENDED_SECONDS", 0, 3600, 0),
 };
 
 #define N_INT_OPTIONS (sizeof(int_options) / sizeof(int_options[0]))
@@ -182,6 +185,7 @@ booking_error_code booking_options_init(booking_options *opts, unsigned int vers
 		offsetof(booking_options, orphan_policy),
 		offsetof(booking_options, max_seats_per_user_showtime),
 		offsetof(booking_options, max_live_holds_per_user),
+		offsetof(booking_options, lock_contended_seconds),
 		sizeof(booking_options),
 	};
 	return booking__struct_init(opts, version, BOOKING_OPTIONS_VERSION, end, "options");

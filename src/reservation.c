@@ -499,14 +499,22 @@ int booking__hold_run(booking_reservation **out, booking_handle *bk, const booki
 	r.created_at = r.updated_at = now;
 	r.expires_at = now + (int64_t)bk->cfg.hold_expiry_minutes * 60000;
 	r.version = 1;
-	if (bk->locks && !(keys = lock_keys(showtime_id, r.seats, seat_count))) {
+	/* the guard takes every named hold, or (lock_contended_seconds) only those of a contended showtime */
+	bool guard = bk->locks && (!bk->cfg.lock_contended_seconds || booking__showtime_contended(bk, showtime_id, now));
+	if (guard && !(keys = lock_keys(showtime_id, r.seats, seat_count))) {
 		rc = booking_error_oom();
 		goto done;
 	}
 	seats_arrange(&r); /* the store, the event and the caller get them in layout order */
-	if ((rc = guarded = guard_acquire(bk, ctx, keys, seat_count, r.id, strlen("seat::") + strlen(showtime_id))) < 0)
+	if (guard &&
+	    (rc = guarded = guard_acquire(bk, ctx, keys, seat_count, r.id, strlen("seat::") + strlen(showtime_id))) < 0) {
+		if (rc == BOOKING_ESEAT_ALREADY_BOOKED || rc == BOOKING_ELOCK_FAILED)
+			booking__showtime_contention(bk, showtime_id, now);
 		goto done;
+	}
 	rc = hold_commit(bk, ctx, &r, now);
+	if (rc == BOOKING_ESEAT_ALREADY_BOOKED && bk->locks)
+		booking__showtime_contention(bk, showtime_id, now); /* a seat was taken: the guard is worth its round trips */
 	if (guarded && rc == 0)
 		guard_settle(bk, ctx, keys, seat_count, &r);
 	else if (guarded)

@@ -33,6 +33,7 @@ typedef struct cached_showtime {
 	booking__showtime_facts facts; /* first: the facts are the entry */
 	atomic_int refs;
 	pthread_mutex_t turn; /* best-available holds of the showtime take turns (boxoffice.c) */
+	_Atomic int64_t contended_until; /* the guard's contended-only mode: ms by the handle's clock; 0 never */
 	size_t nseats;
 	cached_seat *seats; /* sorted by label */
 } cached_showtime;
@@ -177,6 +178,7 @@ static int load(booking_handle *bk, const char *showtime_id, cached_showtime **o
 		return booking_error_oom();
 	}
 	atomic_init(&e->refs, 1);
+	atomic_init(&e->contended_until, 0);
 	pthread_mutex_init(&e->turn, NULL);
 	booking__showtime_facts *f = &e->facts;
 	booking__copy(f->id, sizeof(f->id), st->id);
@@ -284,6 +286,25 @@ int booking__showtime_price(booking_handle *bk, const char *showtime_id, booking
 	rc = price(e, r, now);
 	entry_release(e);
 	return rc;
+}
+
+bool booking__showtime_contended(booking_handle *bk, const char *showtime_id, int64_t now)
+{
+	cached_showtime *e = NULL;
+	if (entry_get(bk, showtime_id, &e) < 0)
+		return false; /* the hold's own read of the showtime answers */
+	bool hot = now < atomic_load(&e->contended_until);
+	entry_release(e);
+	return hot;
+}
+
+void booking__showtime_contention(booking_handle *bk, const char *showtime_id, int64_t now)
+{
+	cached_showtime *e = NULL;
+	if (!bk->cfg.lock_contended_seconds || entry_get(bk, showtime_id, &e) < 0)
+		return;
+	atomic_store(&e->contended_until, now + (int64_t)bk->cfg.lock_contended_seconds * 1000);
+	entry_release(e);
 }
 
 int booking__showtime_facts_get(booking_handle *bk, const char *showtime_id, const booking__showtime_facts **out)

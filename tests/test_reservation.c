@@ -743,6 +743,53 @@ START_TEST(a_hold_the_store_refused_leaves_no_mark)
 }
 END_TEST
 
+/* --- the guard only while a showtime is contended (lock_contended_seconds) --- */
+
+START_TEST(the_guard_takes_holds_only_while_their_showtime_is_contended)
+{
+	fx g;
+	booking_options o;
+
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
+	o.lock_contended_seconds = 60;
+	open_marked(&g, &o);
+	/* uncontended: the store alone, and no mark is left */
+	fx_hold_ok(&g, "alice", "A1", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 1);
+	ck_assert_code(fx_hold(&g, NULL, "bob", "A1"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 2); /* no mark: the store refused, and the showtime is contended now */
+	/* contended: the guard takes the seats and leaves marks that answer without the store */
+	fx_hold_ok(&g, "carol", "A2", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 3);
+	ck_assert_code(fx_hold(&g, NULL, "dave", "A2"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 3); /* the mark answered */
+	/* 60 seconds without a conflict: the store alone again */
+	fx_advance(&g, 61 * 1000);
+	fx_hold_ok(&g, "erin", "A3", (char[BOOKING_ID_SIZE]){0});
+	ck_assert_int_eq(store_holds, 4);
+	ck_assert_code(fx_hold(&g, NULL, "frank", "A3"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 5); /* no mark on A3 */
+	ck_assert_code(fx_hold(&g, NULL, "frank", "A2"), "SEAT_ALREADY_BOOKED");
+	ck_assert_int_eq(store_holds, 5); /* contended again: A2's mark answers (its hold lives 15 minutes) */
+	fx_close(&g);
+}
+END_TEST
+
+START_TEST(lock_contended_seconds_is_validated)
+{
+	booking_options o;
+	booking_handle *bk = NULL;
+
+	booking_options_init(&o, BOOKING_OPTIONS_VERSION);
+	o.lock_contended_seconds = 3601;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+	ck_assert_ptr_null(bk);
+	ck_assert_ptr_nonnull(strstr(booking_error_last()->message, "lock_contended_seconds"));
+	o.lock_contended_seconds = -1;
+	ck_assert_code(booking_open(&bk, &o), "VALIDATION_ERROR");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reservation");
@@ -788,6 +835,8 @@ int main(void)
 	tcase_add_test(tc, a_payment_in_flight_holds_the_marks_only_for_its_window);
 	tcase_add_test(tc, a_sold_seat_keeps_its_mark_past_the_payment_window);
 	tcase_add_test(tc, a_hold_the_store_refused_leaves_no_mark);
+	tcase_add_test(tc, the_guard_takes_holds_only_while_their_showtime_is_contended);
+	tcase_add_test(tc, lock_contended_seconds_is_validated);
 	suite_add_tcase(s, tc);
 	return fx_run(s);
 }

@@ -95,9 +95,10 @@ BOOKING_EXTERN(const char *) booking_orphan_policy_name(booking_orphan_policy po
  * SQLite synchronous), which travel in the backends' URLs now; 6 added the
  * box office's settings (orphan policy, hold lifetime cap, preferred row);
  * 7 the per-buyer seat limit; 8 the live-hold limit, rate limits and the
- * waiting list. Version 1 to 7 structs are still accepted.
+ * waiting list; 9 the contention guard's contended-only mode
+ * (lock_contended_seconds). Version 1 to 8 structs are still accepted.
  */
-#define BOOKING_OPTIONS_VERSION 8
+#define BOOKING_OPTIONS_VERSION 9
 
 /**
  * Everything booking_open() needs. Start from BOOKING_OPTIONS_INIT or
@@ -292,6 +293,18 @@ typedef struct booking_options {
 	int waitlist_max_passes;
 	/** The most parties waiting for one showtime, 1..100000, default 1000. */
 	int waitlist_max_entries;
+
+	/* --- since version 9: the contention guard, continued (doc/configuration.md) */
+	/**
+	 * 0 (the default): the contention guard (lock_url) takes the seat keys
+	 * of every named hold. 1..3600: only of holds of a contended showtime:
+	 * a showtime is contended, for this handle, from the moment one of its
+	 * holds meets a seat already taken or locked until this many seconds
+	 * pass without another; an uncontended hold goes to the store alone
+	 * (one round trip instead of three) and leaves no mark. Always safe:
+	 * the store decides either way.
+	 */
+	int lock_contended_seconds;
 } booking_options;
 
 #ifdef __cplusplus

@@ -17,7 +17,8 @@
  *
  * URL: BOOKING_TEST_STORE_URL (a postgresql:// URL; tests/postgres/with-pg.sh
  * starts a server). The contention guard: BOOKING_TEST_LOCK_URL if set,
- * else none (the store alone decides).
+ * else none (the store alone decides); with BOOKING_TEST_LOCK_CONTENDED_SECONDS
+ * it takes only the holds of a contended showtime (lock_contended_seconds).
  * SPDX-License-Identifier: MIT
  */
 #include <booking/booking.h>
@@ -138,6 +139,9 @@ static int open_handle(booking_handle **out, const booking_clock *clock)
 	o.payment_key_file = fx_payment_key_file();
 	o.store_url = store_url();
 	o.lock_url = lock_url();
+	/* the guard only while the showtime is contended: BOOKING_TEST_LOCK_CONTENDED_SECONDS (0 or unset: always) */
+	const char *contended = getenv("BOOKING_TEST_LOCK_CONTENDED_SECONDS");
+	o.lock_contended_seconds = contended ? atoi(contended) : 0;
 	o.hold_expiry_minutes = EXPIRY_MINUTES;
 	o.log_level = BOOKING_LOG_CRITICAL;
 	o.max_seats_per_user_showtime = -1; /* a racer is one user holding many seats: the race is for seats, not limits */
