@@ -96,11 +96,24 @@ static int screen_insert(booking_store *base, const booking_screen *s)
 }
 
 /* The showtime's seat rows, all free, in the screen's layout order. */
-static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen *scr)
+static void mem_seats_free(mem_seats *rows)
+{
+	if (rows) {
+		map_clear(&rows->index);
+		booking_free(rows);
+	}
+}
+
+static mem_seats *seat_rows_new(const booking_screen *scr)
 {
 	mem_seats *rows = booking_malloc(sizeof *rows + scr->seat_count * sizeof rows->seat[0]);
 	if (!rows)
 		return NULL;
+	memset(&rows->index, 0, sizeof rows->index);
+	if (map_reserve(&rows->index, scr->seat_count) < 0) {
+		booking_free(rows);
+		return NULL;
+	}
 	rows->count = scr->seat_count;
 	for (size_t i = 0; i < scr->seat_count; i++) {
 		mem_seat *seat = &rows->seat[i];
@@ -108,7 +121,7 @@ static mem_seats *seat_rows_new(const booking_showtime *sh, const booking_screen
 		seat->s.status = BOOKING_SEAT_FREE;
 		mem_copy_text(seat->s.label, sizeof seat->s.label, scr->seats[i]->label);
 		mem_copy_text(seat->s.category, sizeof seat->s.category, scr->seats[i]->category);
-		snprintf(seat->key, sizeof seat->key, "%s\n%s", sh->id, seat->s.label);
+		map_put(&rows->index, seat->s.label, seat);
 	}
 	return rows;
 }
@@ -131,12 +144,10 @@ static int showtime_insert(booking_store *base, const booking_showtime *s)
 		rc = booking_store_not_found(BOOKING_ESCREEN_NOT_FOUND);
 	else if (mem_find(&st->showtimes, row->id))
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "showtime %s already exists", row->id);
-	else if (!(rows = seat_rows_new(row, scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
-	         mem_table_reserve(&st->seat_rows, 1) < 0 || map_reserve(&st->seats, scr->seat_count) < 0)
+	else if (!(rows = seat_rows_new(scr)) || mem_table_reserve(&st->showtimes, 1) < 0 ||
+	         mem_table_reserve(&st->seat_rows, 1) < 0)
 		rc = booking_error_oom();
 	else {
-		for (size_t i = 0; i < rows->count; i++)
-			map_put(&st->seats, rows->seat[i].key, &rows->seat[i]);
 		mem_table_add(&st->showtimes, row->id, row);
 		mem_table_add(&st->seat_rows, row->id, rows);
 		st->seat_total += rows->count;
@@ -144,7 +155,7 @@ static int showtime_insert(booking_store *base, const booking_showtime *s)
 	pthread_mutex_unlock(&st->mu);
 	if (rc < 0) {
 		booking_showtime_free(row);
-		booking_free(rows);
+		mem_seats_free(rows);
 	}
 	return rc;
 }

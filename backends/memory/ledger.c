@@ -104,7 +104,7 @@ static size_t user_taken(mem_store *st, const char *user_id, const char *showtim
 		if (strcmp(b->showtime_id, showtime_id) != 0)
 			continue;
 		for (size_t k = 0; k < b->seat_count; k++) {
-			const mem_seat *seat = map_get(&st->seats, showtime_id, b->seats[k]->label);
+			const mem_seat *seat = mem_seat_find(st, showtime_id, b->seats[k]->label);
 			n += seat && strcmp(seat->s.reservation_id, b->id) == 0 &&
 			     !booking_store_seat_claimable(seat->s.status, seat->s.hold_until, now);
 		}
@@ -151,7 +151,7 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
 	size_t ntaken = 0;
 	for (size_t i = 0; i < b->seat_count && rc == 0; i++) {
-		mem_seat *seat = seats[i] = map_get(&st->seats, b->showtime_id, b->seats[i]->label);
+		mem_seat *seat = seats[i] = mem_seat_find(st, b->showtime_id, b->seats[i]->label);
 		if (seat && booking_store_seat_claimable(seat->s.status, seat->s.hold_until, req->now))
 			continue;
 		if (!seat) { /* the core words the refusal: this seat alone is reported */
@@ -366,7 +366,7 @@ static int check_guards(mem_store *st, const booking_store_change *c, size_t *fa
 			const booking_reservation *b = mem_find(&st->bookings, g->id);
 			holds = b != NULL;
 			for (size_t k = 0; holds && k < b->seat_count; k++) {
-				const mem_seat *seat = map_get(&st->seats, b->showtime_id, b->seats[k]->label);
+				const mem_seat *seat = mem_seat_find(st, b->showtime_id, b->seats[k]->label);
 				holds = seat && (int64_t)seat->s.status == g->value && strcmp(seat->s.reservation_id, b->id) == 0;
 			}
 		} else {
@@ -380,7 +380,7 @@ static int check_guards(mem_store *st, const booking_store_change *c, size_t *fa
 	}
 	for (size_t i = 0; i < c->seat_write_count; i++) {
 		const booking_store_seat_write *w = &c->seat_writes[i];
-		const mem_seat *seat = w->label ? map_get(&st->seats, c->showtime_id, w->label) : NULL;
+		const mem_seat *seat = w->label ? mem_seat_find(st, c->showtime_id, w->label) : NULL;
 		int as_expected = seat_as_expected(seat, w, c->now);
 		if (as_expected < 0)
 			return booking_error_set(BOOKING_EVALIDATION, NULL, "memory store: unknown seat expectation %d",
@@ -485,7 +485,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	if (b)
 		reservation_write(st, b, c->reservation, pp);
 	for (size_t i = 0; sb && i < sb->seat_count; i++) {
-		mem_seat *seat = map_get(&st->seats, sb->showtime_id, sb->seats[i]->label);
+		mem_seat *seat = mem_seat_find(st, sb->showtime_id, sb->seats[i]->label);
 		if (!seat || seat->s.status != c->seats->from || strcmp(seat->s.reservation_id, sb->id) != 0)
 			continue;
 		bool to_free = c->seats->to == BOOKING_SEAT_FREE; /* FREE: no holder and no hold time (store.h) */
@@ -497,7 +497,7 @@ static int apply_locked(mem_store *st, const booking_store_change *c, size_t *fa
 	}
 	for (size_t i = 0; i < c->seat_write_count; i++)
 		if (c->seat_writes[i].write)
-			seat_write(map_get(&st->seats, c->showtime_id, c->seat_writes[i].label), &c->seat_writes[i]);
+			seat_write(mem_seat_find(st, c->showtime_id, c->seat_writes[i].label), &c->seat_writes[i]);
 	if (pay) {
 		pay->status = c->payment->status;
 		if (c->payment->gateway_ref)

@@ -56,14 +56,18 @@ typedef struct table {
  * Stored rows.
  * ------------------------------------------------------------------------ */
 
-/* A seat row of a showtime; `key` is showtime_id "\n" label. */
+/* A seat row of a showtime. */
 typedef struct mem_seat {
 	booking_store_seat s;
-	char key[BOOKING_ID_SIZE + BOOKING_LABEL_SIZE];
 } mem_seat;
 
-/* The seat rows of a showtime, in layout order, in one block that never moves (the seat index points into it). */
+/*
+ * The seat rows of a showtime, in layout order, in one block that never moves, with their index by label (its
+ * keys are the rows' labels): a hold looks its seats up in its showtime's index, small and warm, not in one
+ * index of every seat of the store.
+ */
 typedef struct mem_seats {
+	map index;
 	size_t count;
 	mem_seat seat[];
 } mem_seats;
@@ -125,7 +129,6 @@ typedef struct mem_store {
 	table inbox;      /* mem_inbox */
 	table dead;       /* mem_dead */
 	table cursors;    /* mem_cursor */
-	map seats;        /* mem_seat by showtime "\n" label (owned by seat_rows) */
 	size_t seat_total;
 	size_t first_unpublished; /* every event before this index is published */
 	/* users and token revocations (store version 2) */
@@ -151,6 +154,13 @@ static inline mem_store *mem_impl(booking_store *st)
 static inline void *mem_find(const table *t, const char *id)
 {
 	return id ? map_get(&t->index, id, NULL) : NULL;
+}
+
+/* Seat `label` of showtime `showtime_id`; NULL when either is unknown. The caller holds the lock. */
+static inline mem_seat *mem_seat_find(const mem_store *st, const char *showtime_id, const char *label)
+{
+	const mem_seats *rows = mem_find(&st->seat_rows, showtime_id);
+	return rows && label ? map_get(&rows->index, label, NULL) : NULL;
 }
 
 /* The order of rows by a time, then by id. */

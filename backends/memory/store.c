@@ -159,6 +159,8 @@ static void st_free(booking_store *base)
 		booking_showtime_free(st->showtimes.items[i]);
 	for (size_t i = 0; i < st->bookings.len; i++)
 		booking_reservation_free(st->bookings.items[i]);
+	for (size_t i = 0; i < st->seat_rows.len; i++)
+		map_clear(&((mem_seats *)st->seat_rows.items[i])->index);
 	table *tables[] = {&st->movies,    &st->theaters, &st->screens,   &st->showtimes, &st->bookings,
 	                   &st->idem,      &st->seat_rows, &st->payments, &st->events,    &st->inbox,
 	                   &st->dead,      &st->cursors,  &st->users,    &st->hold_keys, &st->retired};
@@ -173,7 +175,6 @@ static void st_free(booking_store *base)
 		}
 	}
 	map_clear(&st->by_user);
-	map_clear(&st->seats);
 	map_clear(&st->aggs);
 	map_clear(&st->users_by_email);
 	booking__strmap_free_all(&st->revoked);
