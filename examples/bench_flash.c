@@ -11,8 +11,12 @@
  * 80 % of holds paid. A postgresql:// URL without a pool gets pool=THREADS.
  *
  * The parent creates one showtime of SEATS seats (rows of 500: "A-CV:500"
- * for 50 000), closes its handle and forks PROCS children. Each opens its
- * own handle, then all start together: THREADS threads each serve their
+ * for 50 000) and a small one for the warm-up, closes its handle and forks
+ * PROCS children. Each opens its own handle and warms it up as a server is
+ * warm when a sale opens (each thread holds and cancels a seat of the small
+ * showtime and reads the sale's seat map: the pool's connections are open,
+ * the lock manager's scripts loaded, the showtime cached; those calls are
+ * not counted), then all start together: THREADS threads each serve their
  * share of the buyers, one after another, each a distinct user
  * ("flash-<proc>-<thread>-<n>") asking once for the best 1..4 seats
  * (booking_hold_with(), `best`; fewer when fewer are left, again when beaten
@@ -82,6 +86,7 @@ typedef struct config {
 	booking_options opts;
 	char store_url[2048];
 	char showtime_id[BOOKING_ID_SIZE];
+	char warm_id[BOOKING_ID_SIZE]; /* a showtime of PROCS x THREADS seats for the warm-up */
 	booking_seat *layout; /* the venue's seats, for named pairs */
 	size_t layout_count;
 	shared *sh;
@@ -369,6 +374,42 @@ static void dependency_calls(booking_handle *bk, result *r)
 	booking_free(text);
 }
 
+/*
+ * Before the start, each thread of a child holds its own seat of the warm-up showtime and cancels it, at once:
+ * the pool's connections are opened, the lock manager's scripts loaded and the sale's showtime read into the
+ * handle's cache (its seat map), as they are in a server that was up before the sale opened. Its calls are
+ * not counted in the sale's.
+ */
+typedef struct warmer {
+	const config *cfg;
+	booking_handle *bk;
+	size_t index; /* the seat: proc * THREADS + thread */
+	int rc;
+} warmer;
+
+static void *warm_thread(void *arg)
+{
+	warmer *wm = arg;
+	booking_seat_map *m = NULL;
+	booking_reservation *r = NULL;
+	char user[64];
+	snprintf(user, sizeof user, "warm-%zu", wm->index);
+	booking_ctx ctx;
+	booking_ctx_init(&ctx, user, BOOKING_ROLE_CUSTOMER);
+	char row[3], label[16];
+	bench_row_name(wm->index / BENCH_ROW_SEATS, row); /* the layout of bench_layout_of() */
+	snprintf(label, sizeof label, "%s%zu", row, wm->index % BENCH_ROW_SEATS + 1);
+	const char *seat = label;
+	wm->rc = booking_hold(&r, wm->bk, &ctx, wm->cfg->warm_id, &seat, 1);
+	if (wm->rc == 0)
+		wm->rc = booking_reservation_cancel(NULL, wm->bk, &ctx, r->id);
+	if (wm->rc == 0)
+		wm->rc = booking_seat_map_get(&m, wm->bk, &ctx, wm->cfg->showtime_id);
+	booking_reservation_free(r);
+	booking_seat_map_free(m);
+	return NULL;
+}
+
 /* One child: open a handle, say ready, wait for the start, run the threads, send the result. */
 static int child(const config *cfg, size_t proc, int out_fd, int go_fd)
 {
@@ -383,9 +424,27 @@ static int child(const config *cfg, size_t proc, int out_fd, int go_fd)
 	worker *w = calloc(cfg->threads, sizeof *w);
 	pthread_t *tid = calloc(cfg->threads, sizeof *tid);
 	result *r = calloc(1, sizeof *r);
+	warmer *wm = calloc(cfg->threads, sizeof *wm);
+	result warm = {0};
 	char ready = 'R', go;
 	int rc = 1;
-	if (!w || !tid || !r || write_all(out_fd, &ready, 1) != 0)
+	if (!w || !tid || !r || !wm)
+		goto out;
+	for (size_t t = 0; t < cfg->threads; t++) {
+		wm[t] = (warmer){cfg, bk, proc * cfg->threads + t, -1};
+		if (pthread_create(&tid[t], NULL, warm_thread, &wm[t]) != 0)
+			goto out; /* the others finish on their own: the process exits */
+	}
+	for (size_t t = 0; t < cfg->threads; t++)
+		pthread_join(tid[t], NULL);
+	for (size_t t = 0; t < cfg->threads; t++)
+		if (wm[t].rc != 0) {
+			fprintf(stderr, "bench-flash[%zu]: warm-up: %s: %s\n", proc, booking_error_name(wm[t].rc),
+			        booking_error_last()->message);
+			goto out;
+		}
+	dependency_calls(bk, &warm); /* taken off the sale's counts */
+	if (write_all(out_fd, &ready, 1) != 0)
 		goto out;
 	while (read(go_fd, &go, 1) < 0 && errno == EINTR) /* EOF: go */
 		;
@@ -407,6 +466,8 @@ static int child(const config *cfg, size_t proc, int out_fd, int go_fd)
 		merge(r, &w[t].r);
 	}
 	dependency_calls(bk, r);
+	r->store_calls -= warm.store_calls;
+	r->lock_calls -= warm.lock_calls;
 	if (started == cfg->threads && write_all(out_fd, r, sizeof *r) == 0)
 		rc = 0;
 out:
@@ -414,6 +475,7 @@ out:
 	free(w);
 	free(tid);
 	free(r);
+	free(wm);
 	return rc;
 }
 
@@ -424,6 +486,30 @@ static int fail(const char *what)
 	return 1;
 }
 
+
+/* The warm-up's showtime: one seat for each thread of every process, on a screen of its own. */
+static int create_warm_showtime(config *cfg, booking_handle *bk, const booking_ctx *admin, const char *theater_id,
+                                const char *movie_id, const booking_price *price)
+{
+	char spec[64];
+	booking_seat *seats = NULL;
+	size_t n = 0;
+	booking_screen *sc = NULL;
+	booking_showtime *st = NULL;
+	int rc = 0;
+	bench_layout_of(cfg->procs * cfg->threads, spec, sizeof spec);
+	if (booking_layout_parse(&seats, &n, spec, sizeof *seats) != 0 ||
+	    booking_screen_create(&sc, bk, admin, theater_id, "Warm-up room", seats, n, sizeof *seats) != 0 ||
+	    booking_showtime_create(&st, bk, admin, movie_id, sc->id, booking_now(bk) + 86400000, "EUR", price, 1,
+	                            sizeof *price) != 0)
+		rc = fail("warm-up showtime");
+	else
+		memcpy(cfg->warm_id, st->id, sizeof cfg->warm_id);
+	booking_free(seats);
+	booking_screen_free(sc);
+	booking_showtime_free(st);
+	return rc;
+}
 
 /* The showtime of the sale, made by an admin on a handle closed before the fork. */
 static int create_showtime(config *cfg)
@@ -459,6 +545,7 @@ static int create_showtime(config *cfg)
 		memcpy(cfg->showtime_id, st->id, sizeof cfg->showtime_id);
 		printf("showtime    %s: %zu seats (layout \"%s\"), created in %.0f ms\n", st->id, cfg->layout_count, spec,
 		       (double)(now_ns() - t0) / 1e6);
+		rc = create_warm_showtime(cfg, bk, &admin, th->id, mv->id, &price);
 	}
 	booking_theater_free(th);
 	booking_screen_free(sc);
