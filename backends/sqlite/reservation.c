@@ -9,8 +9,9 @@
 #include "sqlite_store.h"
 
 /*
- * --- events: positions come from outbox.position (INTEGER PRIMARY KEY
- * AUTOINCREMENT), assigned inside the write transaction. SQLite has one
+ * --- events: positions come from outbox.position (INTEGER PRIMARY KEY: the
+ * rowid, max + 1; no outbox row is deleted, so none is reused: schema.c,
+ * version 10), assigned inside the write transaction. SQLite has one
  * writer at a time, so positions increase in commit order: a reader never
  * sees a later position before an earlier one has committed.
  */

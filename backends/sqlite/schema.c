@@ -261,6 +261,43 @@ static const char *const SCHEMA_V9[] = {
 	NULL,
 };
 
+/*
+ * Version 10: fewer pages per hold. An event's position is the outbox's
+ * rowid without AUTOINCREMENT: AUTOINCREMENT rewrote the outbox's row of
+ * sqlite_sequence in every write that added an event, one page of the 14
+ * a hold wrote. A plain rowid is max(position) + 1 and is reused only if
+ * the row holding the largest position is deleted; no outbox row is ever
+ * deleted (events are marked published, never removed), so positions still
+ * only grow, in commit order (reservation.c). A purge added later must keep
+ * the newest row. The table is rebuilt as version 6 rebuilt showtime_seats
+ * (nothing references outbox), every row kept with its position, and its
+ * index created again; its unique constraints come with it. A new file runs
+ * this too: a new and an upgraded file are the same.
+ */
+static const char *const SCHEMA_V10[] = {
+	"CREATE TABLE outbox_v10 ("
+	" position INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" type TEXT NOT NULL,"
+	" aggregate_type TEXT NOT NULL,"
+	" aggregate_id TEXT NOT NULL,"
+	" sequence INTEGER NOT NULL,"
+	" occurred_at INTEGER NOT NULL,"
+	" correlation_id TEXT NOT NULL DEFAULT '',"
+	" traceparent TEXT NOT NULL DEFAULT '',"
+	" data_json TEXT NOT NULL,"
+	" published INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (aggregate_id, sequence))",
+	"INSERT INTO outbox_v10 (position, id, type, aggregate_type, aggregate_id, sequence, occurred_at,"
+	" correlation_id, traceparent, data_json, published)"
+	" SELECT position, id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
+	" traceparent, data_json, published FROM outbox ORDER BY position",
+	"DROP TABLE outbox",
+	"ALTER TABLE outbox_v10 RENAME TO outbox",
+	"CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -272,6 +309,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V7,
 	SCHEMA_V8,
 	SCHEMA_V9,
+	SCHEMA_V10,
 };
 
 static const char *const LOCK[] = {

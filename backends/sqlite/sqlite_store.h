@@ -43,7 +43,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 9
+#define SQ_SCHEMA_VERSION 10
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),

@@ -364,6 +364,92 @@ START_TEST(migration_6_keeps_the_rows_and_gives_the_new_files_schema)
 }
 END_TEST
 
+/* Outbox events seen through the store: their positions and ids, in the order given. */
+struct seen_events {
+	int n;
+	int64_t position[8];
+	char id[8][BOOKING_ID_SIZE];
+};
+
+static int seen_event(const booking_event_record *e, void *payload)
+{
+	struct seen_events *seen = payload;
+
+	ck_assert_int_lt(seen->n, 8);
+	seen->position[seen->n] = e->position;
+	snprintf(seen->id[seen->n], sizeof seen->id[0], "%s", e->id);
+	seen->n++;
+	return 0;
+}
+
+/*
+ * Version 10: the outbox without AUTOINCREMENT. A file that version 9 left
+ * (its outbox rebuilt as version 1 made it, events at positions 1, 2 and 5)
+ * keeps every event at its position, published or not, and the next event
+ * comes after the largest; sqlite_sequence no longer counts the outbox.
+ */
+START_TEST(migration_10_keeps_the_events_at_their_positions)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	struct seen_events all = {0}, unpublished = {0};
+	char got[64];
+	int version = -1;
+
+	sqt_db_init(&db, "upgrade10");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	st->free(st);
+	sqt_sql_exec(db.path, "BEGIN;"
+	                      "DROP TABLE outbox;"
+	                      "CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	                      " type TEXT NOT NULL, aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL,"
+	                      " sequence INTEGER NOT NULL, occurred_at INTEGER NOT NULL,"
+	                      " correlation_id TEXT NOT NULL DEFAULT '', traceparent TEXT NOT NULL DEFAULT '',"
+	                      " data_json TEXT NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
+	                      " UNIQUE (aggregate_id, sequence));"
+	                      "CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0;"
+	                      "INSERT INTO outbox (position, id, type, aggregate_type, aggregate_id, sequence, occurred_at,"
+	                      " data_json, published) VALUES"
+	                      " (1, 'e1', 'reservation.created', 'reservation', 'b1', 1, 10, '{}', 1),"
+	                      " (2, 'e2', 'reservation.confirmed', 'reservation', 'b1', 2, 11, '{}', 0),"
+	                      " (5, 'e5', 'reservation.created', 'reservation', 'b2', 1, 12, '{\"n\":5}', 0);"
+	                      "DELETE FROM schema_migrations WHERE version >= 10;"
+	                      "PRAGMA user_version = 9;"
+	                      "COMMIT");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"), 5);
+
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	ck_assert_int_eq(version, current_version());
+	sqt_assert_ok(st->outbox->outbox_read(st, 0, 8, seen_event, &all));
+	ck_assert_int_eq(all.n, 3);
+	ck_assert_int_eq(all.position[0], 1);
+	ck_assert_str_eq(all.id[0], "e1");
+	ck_assert_int_eq(all.position[1], 2);
+	ck_assert_str_eq(all.id[1], "e2");
+	ck_assert_int_eq(all.position[2], 5);
+	ck_assert_str_eq(all.id[2], "e5");
+	sqt_assert_ok(st->outbox->outbox_unpublished(st, 8, seen_event, &unpublished));
+	ck_assert_int_eq(unpublished.n, 2);
+	ck_assert_str_eq(unpublished.id[0], "e2");
+	ck_assert_str_eq(unpublished.id[1], "e5");
+	st->free(st);
+
+	sqt_sql_exec(db.path, "INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, data_json)"
+	                      " VALUES ('e6', 'reservation.created', 'reservation', 'b3', 1, 13, '{}')");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT position FROM outbox WHERE id = 'e6'"), 6);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_sequence WHERE name = 'outbox'"), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'"
+	                                      " AND sql LIKE '%AUTOINCREMENT%'"),
+	                 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox_unpublished'"), 1);
+	sqt_sql_text(db.path, "PRAGMA integrity_check", got, sizeof got);
+	ck_assert_str_eq(got, "ok");
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
 static void expect_schema_refused(const sqt_db *db, int newer)
 {
 	char want[160];
@@ -535,6 +621,7 @@ int main(void)
 	tcase_add_test(tc, migration_4_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, migration_6_keeps_the_rows_and_gives_the_new_files_schema);
+	tcase_add_test(tc, migration_10_keeps_the_events_at_their_positions);
 	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
 	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
 	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);
