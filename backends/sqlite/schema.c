@@ -271,8 +271,20 @@ static const char *const SCHEMA_V9[] = {
  * only grow, in commit order (reservation.c). A purge added later must keep
  * the newest row. The table is rebuilt as version 6 rebuilt showtime_seats
  * (nothing references outbox), every row kept with its position, and its
- * index created again; its unique constraints come with it. A new file runs
- * this too: a new and an upgraded file are the same.
+ * index created again; its unique constraints come with it.
+ * And bookings WITHOUT ROWID, keyed by id: the table and its id index were
+ * two B-trees, each a page of every hold; one now. Its indexes hold the id
+ * where they held the rowid (bookings_user and bookings_showtime held both),
+ * and ties the rowid broke (the due reservations of one expiry, the scan)
+ * are broken by id, the order its indexes keep (sql/sql.h: BOOKING_TIE).
+ * booking_seats and payments reference bookings, and a rebuild inside the
+ * migration's transaction cannot turn foreign keys off (the pragma is a
+ * no-op there), nor rename bookings (the references would follow it): so
+ * the rows are copied aside, the table dropped and created again and the
+ * rows put back under defer_foreign_keys (the drop counts each reference
+ * as a violation, putting the row back settles it; the pragma ends with the
+ * transaction), then its indexes are created again.
+ * A new file runs this too: a new and an upgraded file are the same.
  */
 static const char *const SCHEMA_V10[] = {
 	"CREATE TABLE outbox_v10 ("
@@ -295,6 +307,32 @@ static const char *const SCHEMA_V10[] = {
 	"DROP TABLE outbox",
 	"ALTER TABLE outbox_v10 RENAME TO outbox",
 	"CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0",
+	"PRAGMA defer_foreign_keys = ON",
+	"CREATE TEMP TABLE bookings_v9 AS SELECT id, user_id, showtime_id, status, saga, seat_count, total_amount,"
+	" currency, created_at, expires_at, updated_at, version FROM bookings",
+	"DROP TABLE bookings",
+	"CREATE TABLE bookings ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" user_id TEXT NOT NULL,"
+	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
+	" status INTEGER NOT NULL,"
+	" saga INTEGER NOT NULL,"
+	" seat_count INTEGER NOT NULL,"
+	" total_amount INTEGER NOT NULL,"
+	" currency TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" version INTEGER NOT NULL) WITHOUT ROWID",
+	"INSERT INTO bookings (id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at,"
+	" expires_at, updated_at, version) SELECT id, user_id, showtime_id, status, saga, seat_count, total_amount,"
+	" currency, created_at, expires_at, updated_at, version FROM temp.bookings_v9",
+	"DROP TABLE temp.bookings_v9",
+	"CREATE INDEX bookings_user ON bookings(user_id, created_at, id)",
+	"CREATE INDEX bookings_showtime ON bookings(showtime_id, created_at, id)",
+	"CREATE INDEX bookings_status_expiry ON bookings(status, expires_at)",
+	"CREATE INDEX bookings_user_showtime ON bookings(user_id, showtime_id)",
+	SQL_SCHEMA_USER_HOLDS,
 	NULL,
 };
 
