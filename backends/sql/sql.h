@@ -86,7 +86,7 @@
 	                             " AND (created_at, id) < ($3, $4) ORDER BY created_at DESC, id DESC LIMIT $5") \
 	/* index bookings_status_expiry */                                                                     \
 	X(BOOKING_BY_STATUS, SQL_BOOKINGS(D) " WHERE status = $1 AND expires_at <= $2"                         \
-	                     " ORDER BY expires_at, " D(DUE_TIE) " LIMIT $3")                                  \
+	                     " ORDER BY expires_at, " D(BOOKING_TIE) " LIMIT $3")                              \
 	X(IDEMPOTENCY_GET, "SELECT request_hash, payment_id, completed, replay_error FROM idempotency_keys"    \
 	                   " WHERE user_id = $1 AND key = $2")                                                 \
 	X(PAYMENT_GET, "SELECT " SQL_PAYMENT_COLUMNS " FROM payments WHERE id = $1")                           \
@@ -119,7 +119,7 @@
 	/* the scan's tables, read in one snapshot (the driver's snapshot) */                                  \
 	X(SCAN_SEATS, "SELECT s.showtime_id, " SQL_SEAT_COLUMNS(D) " FROM showtime_seats AS s"                  \
 	              " ORDER BY s.showtime_id, s.position")                                                   \
-	X(SCAN_BOOKINGS, SQL_BOOKINGS(D) " ORDER BY " D(DUE_TIE))                                              \
+	X(SCAN_BOOKINGS, SQL_BOOKINGS(D) " ORDER BY " D(BOOKING_TIE))                                          \
 	X(SCAN_PAYMENTS, "SELECT " SQL_PAYMENT_COLUMNS " FROM payments ORDER BY " D(DUE_TIE))                  \
 	X(SCAN_IDEMPOTENCY, "SELECT user_id, key, payment_id, completed FROM idempotency_keys"                 \
 	                    " ORDER BY " D(SCAN_IDEMPOTENCY))                                                  \
@@ -192,6 +192,9 @@
 #define SQL_LITE_TIE "rowid"
 #define SQL_PG_DUE_TIE "created_at, id"
 #define SQL_LITE_DUE_TIE "rowid"
+/* SQLite's bookings have no rowid (schema version 10): keyed by id, and each of their indexes ends with it. */
+#define SQL_PG_BOOKING_TIE SQL_PG_DUE_TIE
+#define SQL_LITE_BOOKING_TIE "id"
 #define SQL_PG_SEQ "seq"
 #define SQL_LITE_SEQ "rowid"
 #define SQL_PG_SCAN_IDEMPOTENCY "created_at, user_id, key"

@@ -203,6 +203,14 @@ static int conn_configure(sq_store *st, sq_conn *c)
 		rc = sq_exec(c, st->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 	if (rc == 0)
 		rc = sq_exec(c, "PRAGMA foreign_keys=ON");
+	/*
+	 * Statement and savepoint journals (a group commit's member savepoints,
+	 * a multi-row statement's) in memory: on a temporary file, SQLite spills
+	 * one past 64 KiB, about the 15-16 pages a hold writes, so every other
+	 * hold created, wrote and unlinked a file in /var/tmp.
+	 */
+	if (rc == 0)
+		rc = sq_exec(c, "PRAGMA temp_store=MEMORY");
 	return rc;
 }
 

@@ -9,8 +9,9 @@
 #include "sqlite_store.h"
 
 /*
- * --- events: positions come from outbox.position (INTEGER PRIMARY KEY
- * AUTOINCREMENT), assigned inside the write transaction. SQLite has one
+ * --- events: positions come from outbox.position (INTEGER PRIMARY KEY: the
+ * rowid, max + 1; no outbox row is deleted, so none is reused: schema.c,
+ * version 10), assigned inside the write transaction. SQLite has one
  * writer at a time, so positions increase in commit order: a reader never
  * sees a later position before an earlier one has committed.
  */
@@ -149,15 +150,11 @@ static int hold_tx(sq_conn *c, void *arg)
 	const sql_arg seats[] = {SQL_T(b->id), SQL_T(a->labels_json)};
 	int rc;
 
-	rc = sq_run(c, SQ_HOLD_SAVEPOINT, NULL, 0, NULL);
-	if (rc == 0)
-		rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL);
+	rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL);
 	if (rc != 0)
 		return rc;
-	if (c->changed != (int64_t)b->seat_count) {
-		rc = sq_run(c, SQ_HOLD_UNDO, NULL, 0, NULL);
-		return rc != 0 ? rc : hold_explain(c, a);
-	}
+	if (c->changed != (int64_t)b->seat_count) /* all or nothing: nothing changed, the seats are as they were */
+		return hold_explain(c, a);
 	/* the limits, once the seats are known to be free: this hold is not counted yet (b is not inserted) */
 	int64_t taken = 0, live = 0;
 	if (a->req->user_seat_limit)

@@ -261,6 +261,81 @@ static const char *const SCHEMA_V9[] = {
 	NULL,
 };
 
+/*
+ * Version 10: fewer pages per hold. An event's position is the outbox's
+ * rowid without AUTOINCREMENT: AUTOINCREMENT rewrote the outbox's row of
+ * sqlite_sequence in every write that added an event, one page of the 14
+ * a hold wrote. A plain rowid is max(position) + 1 and is reused only if
+ * the row holding the largest position is deleted; no outbox row is ever
+ * deleted (events are marked published, never removed), so positions still
+ * only grow, in commit order (reservation.c). A purge added later must keep
+ * the newest row. The table is rebuilt as version 6 rebuilt showtime_seats
+ * (nothing references outbox), every row kept with its position, and its
+ * index created again; its unique constraints come with it.
+ * And bookings WITHOUT ROWID, keyed by id: the table and its id index were
+ * two B-trees, each a page of every hold; one now. Its indexes hold the id
+ * where they held the rowid (bookings_user and bookings_showtime held both),
+ * and ties the rowid broke (the due reservations of one expiry, the scan)
+ * are broken by id, the order its indexes keep (sql/sql.h: BOOKING_TIE).
+ * booking_seats and payments reference bookings, and a rebuild inside the
+ * migration's transaction cannot turn foreign keys off (the pragma is a
+ * no-op there), nor rename bookings (the references would follow it): so
+ * the rows are copied aside, the table dropped and created again and the
+ * rows put back under defer_foreign_keys (the drop counts each reference
+ * as a violation, putting the row back settles it; the pragma ends with the
+ * transaction), then its indexes are created again.
+ * A new file runs this too: a new and an upgraded file are the same.
+ */
+static const char *const SCHEMA_V10[] = {
+	"CREATE TABLE outbox_v10 ("
+	" position INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" type TEXT NOT NULL,"
+	" aggregate_type TEXT NOT NULL,"
+	" aggregate_id TEXT NOT NULL,"
+	" sequence INTEGER NOT NULL,"
+	" occurred_at INTEGER NOT NULL,"
+	" correlation_id TEXT NOT NULL DEFAULT '',"
+	" traceparent TEXT NOT NULL DEFAULT '',"
+	" data_json TEXT NOT NULL,"
+	" published INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (aggregate_id, sequence))",
+	"INSERT INTO outbox_v10 (position, id, type, aggregate_type, aggregate_id, sequence, occurred_at,"
+	" correlation_id, traceparent, data_json, published)"
+	" SELECT position, id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
+	" traceparent, data_json, published FROM outbox ORDER BY position",
+	"DROP TABLE outbox",
+	"ALTER TABLE outbox_v10 RENAME TO outbox",
+	"CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0",
+	"PRAGMA defer_foreign_keys = ON",
+	"CREATE TEMP TABLE bookings_v9 AS SELECT id, user_id, showtime_id, status, saga, seat_count, total_amount,"
+	" currency, created_at, expires_at, updated_at, version FROM bookings",
+	"DROP TABLE bookings",
+	"CREATE TABLE bookings ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" user_id TEXT NOT NULL,"
+	" showtime_id TEXT NOT NULL REFERENCES showtimes(id),"
+	" status INTEGER NOT NULL,"
+	" saga INTEGER NOT NULL,"
+	" seat_count INTEGER NOT NULL,"
+	" total_amount INTEGER NOT NULL,"
+	" currency TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL,"
+	" version INTEGER NOT NULL) WITHOUT ROWID",
+	"INSERT INTO bookings (id, user_id, showtime_id, status, saga, seat_count, total_amount, currency, created_at,"
+	" expires_at, updated_at, version) SELECT id, user_id, showtime_id, status, saga, seat_count, total_amount,"
+	" currency, created_at, expires_at, updated_at, version FROM temp.bookings_v9",
+	"DROP TABLE temp.bookings_v9",
+	"CREATE INDEX bookings_user ON bookings(user_id, created_at, id)",
+	"CREATE INDEX bookings_showtime ON bookings(showtime_id, created_at, id)",
+	"CREATE INDEX bookings_status_expiry ON bookings(status, expires_at)",
+	"CREATE INDEX bookings_user_showtime ON bookings(user_id, showtime_id)",
+	SQL_SCHEMA_USER_HOLDS,
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -272,6 +347,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V7,
 	SCHEMA_V8,
 	SCHEMA_V9,
+	SCHEMA_V10,
 };
 
 static const char *const LOCK[] = {

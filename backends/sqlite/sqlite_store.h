@@ -43,7 +43,7 @@
 #include "sql/sql.h"
 
 /** The schema version this code writes (see schema.c). */
-#define SQ_SCHEMA_VERSION 9
+#define SQ_SCHEMA_VERSION 10
 
 /*
  * X(ID, text): this store's own statements (transactions, hold, apply),
@@ -58,9 +58,15 @@
 	X(MEMBER_SAVEPOINT, "SAVEPOINT member")                                                                 \
 	X(MEMBER_RELEASE, "RELEASE member")                                                                     \
 	X(MEMBER_UNDO, "ROLLBACK TO member")                                                                    \
-	/* The claim: one guarded UPDATE; sqlite3_changes() tells whether every requested seat was claimed. */ \
+	/* The claim: one guarded UPDATE, all or nothing: it changes the seats only when every requested label   \
+	 * is a claimable seat (the count, a constant subquery, is taken once, before any row changes), so a     \
+	 * refused claim has nothing to undo and the hold needs no savepoint (a savepoint copies every page the  \
+	 * hold then writes into its journal). sqlite3_changes(): the seat count, or 0 when refused. */         \
 	X(HOLD_CLAIM, "UPDATE showtime_seats SET status = 1, booking_id = ?2, hold_until = ?3, version = version + 1" \
-	              " WHERE showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"                  \
+	              " WHERE (SELECT count(*) FROM showtime_seats WHERE showtime_id = ?1"                       \
+	              " AND label IN (SELECT value FROM json_each(?4)) AND " BOOKING_SEAT_CLAIMABLE_SQL("", "?5")  \
+	              ") = json_array_length(?4)"                                                              \
+	              " AND showtime_id = ?1 AND label IN (SELECT value FROM json_each(?4))"                  \
 	              " AND " BOOKING_SEAT_CLAIMABLE_SQL("", "?5"))                                             \
 	X(HOLD_MISSING, "SELECT j.value FROM json_each(?2) AS j"                                                \
 	                " WHERE NOT EXISTS (SELECT 1 FROM showtime_seats AS s WHERE s.showtime_id = ?1 AND s.label = j.value)" \
@@ -68,9 +74,6 @@
 	X(HOLD_TAKEN, "SELECT s.label FROM json_each(?2) AS j"                                                  \
 	              " JOIN showtime_seats AS s ON s.showtime_id = ?1 AND s.label = j.value"                   \
 	              " WHERE NOT " BOOKING_SEAT_CLAIMABLE_SQL("s.", "?3") " ORDER BY j.key")                   \
-	/* A failed claim is undone to here, so the explanation sees the seats as they were. */                 \
-	X(HOLD_SAVEPOINT, "SAVEPOINT hold")                                                                     \
-	X(HOLD_UNDO, "ROLLBACK TO hold")                                                                        \
 	X(SHOWTIME_EXISTS, "SELECT 1 FROM showtimes WHERE id = ?1")                                             \
 	X(BOOKING_EXISTS, "SELECT 1 FROM bookings WHERE id = ?1")                                               \
 	X(BOOKING_INSERT, "INSERT INTO bookings (id, user_id, showtime_id, status, saga, seat_count, total_amount,"   \

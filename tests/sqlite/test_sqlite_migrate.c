@@ -364,6 +364,136 @@ START_TEST(migration_6_keeps_the_rows_and_gives_the_new_files_schema)
 }
 END_TEST
 
+/* Outbox events seen through the store: their positions and ids, in the order given. */
+struct seen_events {
+	int n;
+	int64_t position[8];
+	char id[8][BOOKING_ID_SIZE];
+};
+
+static int seen_event(const booking_event_record *e, void *payload)
+{
+	struct seen_events *seen = payload;
+
+	ck_assert_int_lt(seen->n, 8);
+	seen->position[seen->n] = e->position;
+	snprintf(seen->id[seen->n], sizeof seen->id[0], "%s", e->id);
+	seen->n++;
+	return 0;
+}
+
+/*
+ * Version 10: the outbox without AUTOINCREMENT, bookings without a rowid.
+ * A file that version 9 left (both tables as version 1 made them, events at
+ * positions 1, 2 and 5, version 5's rows: a reservation with its seats, a
+ * payment and a key referencing it) keeps every event at its position,
+ * published or not, and the next event comes after the largest;
+ * sqlite_sequence no longer counts the outbox; the reservation keeps its
+ * seats and its payment, every reference holds.
+ */
+START_TEST(migration_10_keeps_the_events_at_their_positions)
+{
+	sqt_db db;
+	booking_store *st = NULL;
+	struct seen_events all = {0}, unpublished = {0};
+	booking_reservation listed;
+	char got[64];
+	int version = -1;
+
+	sqt_db_init(&db, "upgrade10");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	st->free(st);
+	sqt_sql_exec(db.path, "BEGIN;"
+	                      "DROP TABLE outbox;"
+	                      "CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
+	                      " type TEXT NOT NULL, aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL,"
+	                      " sequence INTEGER NOT NULL, occurred_at INTEGER NOT NULL,"
+	                      " correlation_id TEXT NOT NULL DEFAULT '', traceparent TEXT NOT NULL DEFAULT '',"
+	                      " data_json TEXT NOT NULL, published INTEGER NOT NULL DEFAULT 0,"
+	                      " UNIQUE (aggregate_id, sequence));"
+	                      "CREATE INDEX outbox_unpublished ON outbox(position) WHERE published = 0;"
+	                      "DROP TABLE bookings;"
+	                      "CREATE TABLE bookings (id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL,"
+	                      " showtime_id TEXT NOT NULL REFERENCES showtimes(id), status INTEGER NOT NULL,"
+	                      " saga INTEGER NOT NULL, seat_count INTEGER NOT NULL, total_amount INTEGER NOT NULL,"
+	                      " currency TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+	                      " updated_at INTEGER NOT NULL, version INTEGER NOT NULL);"
+	                      "CREATE INDEX bookings_user ON bookings(user_id, created_at, id);"
+	                      "CREATE INDEX bookings_showtime ON bookings(showtime_id, created_at, id);"
+	                      "CREATE INDEX bookings_status_expiry ON bookings(status, expires_at);"
+	                      "CREATE INDEX bookings_user_showtime ON bookings(user_id, showtime_id);"
+	                      "CREATE INDEX bookings_user_status ON bookings (user_id, status, expires_at);"
+	                      "INSERT INTO outbox (position, id, type, aggregate_type, aggregate_id, sequence, occurred_at,"
+	                      " data_json, published) VALUES"
+	                      " (1, 'e1', 'reservation.created', 'reservation', 'b1', 1, 10, '{}', 1),"
+	                      " (2, 'e2', 'reservation.confirmed', 'reservation', 'b1', 2, 11, '{}', 0),"
+	                      " (5, 'e5', 'reservation.created', 'reservation', 'b2', 1, 12, '{\"n\":5}', 0);"
+	                      "DELETE FROM schema_migrations WHERE version >= 10;"
+	                      "PRAGMA user_version = 9;"
+	                      "COMMIT");
+	/* version 5's rows, in version 9's columns */
+	sqt_sql_exec(db.path, "INSERT INTO movies VALUES ('m1', 'Kept', 90, 1);"
+	                      "INSERT INTO theaters VALUES ('t1', 'Odeon', 'Lyon', 1);"
+	                      "INSERT INTO screens VALUES ('s1', 't1', 'Screen 1', 1);"
+	                      "INSERT INTO screen_seats (screen_id, position, label, category) VALUES"
+	                      " ('s1', 0, 'A1', 'standard'), ('s1', 1, 'A2', 'standard');"
+	                      "INSERT INTO showtimes VALUES ('sh1', 'm1', 's1', 86400000, 'EUR', 1, 1);"
+	                      "INSERT INTO showtime_prices VALUES ('sh1', 0, 'standard', 1000);"
+	                      "INSERT INTO showtime_seats (showtime_id, label, category, position, status, booking_id,"
+	                      " hold_until, version) VALUES ('sh1', 'A1', 'standard', 0, 1, 'b1', 5000, 3),"
+	                      " ('sh1', 'A2', 'standard', 1, 2, 'b1', 0, 4);"
+	                      "INSERT INTO bookings VALUES ('b1', 'u1', 'sh1', 1, 1, 2, 2000, 'EUR', 10, 5000, 10, 1);"
+	                      "INSERT INTO booking_seats VALUES ('b1', 0, 'A2'), ('b1', 1, 'A1');"
+	                      "INSERT INTO payments VALUES ('p1', 'b1', 'u1', 1, 2000, 'EUR', '4242', '', '', 0, 11, 11);"
+	                      "INSERT INTO idempotency_keys VALUES ('u1', 'k1', 'hmac-sha256:00ff', 'p1', 1, 0, 11)");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"), 5);
+
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	ck_assert_int_eq(version, current_version());
+	sqt_assert_ok(st->outbox->outbox_read(st, 0, 8, seen_event, &all));
+	ck_assert_int_eq(all.n, 3);
+	ck_assert_int_eq(all.position[0], 1);
+	ck_assert_str_eq(all.id[0], "e1");
+	ck_assert_int_eq(all.position[1], 2);
+	ck_assert_str_eq(all.id[1], "e2");
+	ck_assert_int_eq(all.position[2], 5);
+	ck_assert_str_eq(all.id[2], "e5");
+	sqt_assert_ok(st->outbox->outbox_unpublished(st, 8, seen_event, &unpublished));
+	ck_assert_int_eq(unpublished.n, 2);
+	ck_assert_str_eq(unpublished.id[0], "e2");
+	ck_assert_str_eq(unpublished.id[1], "e5");
+	memset(&listed, 0, sizeof listed);
+	sqt_assert_ok(st->ledger->reservation_list_by_showtime(st, "sh1", 0, 0, NULL, 10, first_reservation, &listed));
+	ck_assert_str_eq(listed.id, "b1");
+	ck_assert_int_eq(listed.total_amount, 2000);
+	ck_assert_int_eq(listed.expires_at, 5000);
+	st->free(st);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM payments WHERE booking_id = 'b1'"), 1);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM booking_seats WHERE booking_id = 'b1'"), 2);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'bookings'"
+	                                      " AND sql LIKE '%WITHOUT ROWID'"),
+	                 1);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	                                      " AND tbl_name = 'bookings' AND name LIKE 'bookings_%'"),
+	                 5);
+
+	sqt_sql_exec(db.path, "INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, data_json)"
+	                      " VALUES ('e6', 'reservation.created', 'reservation', 'b3', 1, 13, '{}')");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT position FROM outbox WHERE id = 'e6'"), 6);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_sequence WHERE name = 'outbox'"), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'"
+	                                      " AND sql LIKE '%AUTOINCREMENT%'"),
+	                 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox_unpublished'"), 1);
+	sqt_sql_text(db.path, "PRAGMA integrity_check", got, sizeof got);
+	ck_assert_str_eq(got, "ok");
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
 static void expect_schema_refused(const sqt_db *db, int newer)
 {
 	char want[160];
@@ -535,6 +665,7 @@ int main(void)
 	tcase_add_test(tc, migration_4_erases_unkeyed_payment_fingerprints);
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, migration_6_keeps_the_rows_and_gives_the_new_files_schema);
+	tcase_add_test(tc, migration_10_keeps_the_events_at_their_positions);
 	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
 	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
 	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);
