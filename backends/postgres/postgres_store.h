@@ -28,7 +28,7 @@
 #define PG_LOCK_MIGRATE "4776996806881067348"
 #define PG_LOCK_OUTBOX "4776999057660989272"
 
-/* The SQLSTATE booking_hold() raises when it wrote seats it must undo: ask booking_hold_checked() (schema.c, v12). */
+/* The SQLSTATE booking_hold_claim() raises when it wrote seats it must undo: ask booking_hold() (schema.c, v12). */
 #define PG_HOLD_RECHECK "BK001"
 
 /* Every prepared query of this store's own, one bit each in a connection's `prepared` set (after them: sql_qid). */
@@ -105,7 +105,7 @@ typedef struct pg_resolver {
 
 /* pg_run() answered for a write whose reply was lost but which committed. */
 #define PG_COMMITTED 1
-/* pg_run() answered for booking_hold() that raised PG_HOLD_RECHECK (rolled back: nothing written). */
+/* pg_run() answered for booking_hold_claim() that raised PG_HOLD_RECHECK (rolled back: nothing written). */
 #define PG_RECHECK 2
 
 /*

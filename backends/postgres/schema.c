@@ -659,71 +659,11 @@ static const char *const SCHEMA_V10[] = {
  * and booking_seats_write() (version 7's) and booking_seats_set() (version
  * 1's) are replaced with the same signatures (booking_apply() calls them
  * by name); the earlier versions no longer make them. Idempotent, like
- * every version. (Version 12 replaces booking_hold() with one that writes
- * as it checks, and makes this one booking_hold_checked(): the same text,
- * PG_HOLD_CHECKED.)
+ * every version. (Version 12 adds booking_hold_claim(), which writes as
+ * it checks and leaves to this booking_hold() what it cannot claim.)
  */
 #define PG_BY_KEY " SET plan_cache_mode = force_generic_plan"
 #define PG_SEATS_IN_ORDER(seats) "SELECT DISTINCT x.l COLLATE \"C\" FROM unnest(" seats ") AS x(l) ORDER BY 1"
-/*
- * The hold of versions 10 and 11, named `name`: lock, in label order, the
- * requested seats that are claimable, then (the limits allowing) claim
- * them and insert the reservation and its event, or answer why not having
- * written nothing. Version 11 made it booking_hold(); version 12 makes it
- * booking_hold_checked(), the answer to a hold its booking_hold() does not
- * make (see there).
- */
-#define PG_HOLD_CHECKED(name)                                                                                  \
-	"CREATE OR REPLACE FUNCTION " name "(p_id text, p_user text, p_showtime text, p_status smallint,"              \
-	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"       \
-	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"     \
-	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"         \
-	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql" PG_BY_KEY " AS $f$"         \
-	" DECLARE locked text[] := '{}'; taken bigint; v_label text;"                                                  \
-	" BEGIN"                                                                                                       \
-	"  IF p_hold_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_LOCK("p_user") "); END IF;"                \
-	"  IF p_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") "); END IF;" \
-	"  FOR v_label IN " PG_SEATS_IN_ORDER("p_seats") " LOOP"                                                       \
-	"   PERFORM 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = v_label"                    \
-	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now") " FOR UPDATE;"                                            \
-	"   IF FOUND THEN locked := locked || v_label; END IF;"                                                        \
-	"  END LOOP;"                                                                                                  \
-	"  IF cardinality(locked) = cardinality(p_seats)"                                                              \
-	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"             \
-	"   IF p_limit > 0 THEN"                                                                                       \
-	"    " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"                                       \
-	"    IF taken + cardinality(p_seats) > p_limit THEN rc := -30; RETURN; END IF;"                                \
-	"   END IF;"                                                                                                   \
-	"   IF p_hold_limit > 0 THEN"                                                                                  \
-	"    " SQL_USER_HOLDS("p_user", "p_live", "p_now") " INTO taken;"                                              \
-	"    IF taken + 1 > p_hold_limit THEN rc := -30; RETURN; END IF;"                                              \
-	"   END IF;"                                                                                                   \
-	"   FOREACH v_label IN ARRAY locked LOOP"                                                                      \
-	"    UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"   \
-	"    WHERE showtime_id = p_showtime AND label = v_label;"                                                      \
-	"   END LOOP;"                                                                                                 \
-	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"              \
-	"    created_at, expires_at, updated_at, version)"                                                             \
-	"   VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"              \
-	"    p_expires, p_updated, p_version);"                                                                        \
-	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"      \
-	"   rc := 0;"                                                                                                  \
-	"   RETURN;"                                                                                                   \
-	"  END IF;"                                                                                                    \
-	"  IF NOT EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime) THEN rc := -8; RETURN; END IF;"               \
-	"  IF EXISTS (SELECT 1 FROM bookings WHERE id = p_id) THEN rc := -23; RETURN; END IF;"                         \
-	"  labels := '{}';"                                                                                            \
-	"  FOREACH v_label IN ARRAY p_seats LOOP"                                                                      \
-	"   IF v_label <> ALL (locked)"                                                                                \
-	"    AND NOT EXISTS (SELECT 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = v_label) THEN" \
-	"    labels := labels || v_label;"                                                                             \
-	"   END IF;"                                                                                                   \
-	"  END LOOP;"                                                                                                  \
-	"  IF cardinality(labels) > 0 THEN rc := -1; RETURN; END IF;"                                                  \
-	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"                                    \
-	"   WHERE u.l <> ALL (locked) ORDER BY u.o);"                                                                  \
-	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"                                              \
-	" END $f$;"
 static const char *const SCHEMA_V11[] = {
 	/* Lock, in label order, the seats of a booking in `p_status` held by it; then set them. */
 	"CREATE OR REPLACE FUNCTION booking_seats_set(p_booking text, p_showtime text, p_seats text[],"
@@ -739,7 +679,56 @@ static const char *const SCHEMA_V11[] = {
 	"  END LOOP;"
 	"  RETURN n;"
 	" END $f$;",
-	PG_HOLD_CHECKED("booking_hold"),
+	"CREATE OR REPLACE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint,"
+	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
+	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" DECLARE locked text[] := '{}'; taken bigint; v_label text;"
+	" BEGIN"
+	"  IF p_hold_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_LOCK("p_user") "); END IF;"
+	"  IF p_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") "); END IF;"
+	"  FOR v_label IN " PG_SEATS_IN_ORDER("p_seats") " LOOP"
+	"   PERFORM 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = v_label"
+	"    AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now") " FOR UPDATE;"
+	"   IF FOUND THEN locked := locked || v_label; END IF;"
+	"  END LOOP;"
+	"  IF cardinality(locked) = cardinality(p_seats)"
+	"   AND (cardinality(p_seats) > 0 OR EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime)) THEN"
+	"   IF p_limit > 0 THEN"
+	"    " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"
+	"    IF taken + cardinality(p_seats) > p_limit THEN rc := -30; RETURN; END IF;"
+	"   END IF;"
+	"   IF p_hold_limit > 0 THEN"
+	"    " SQL_USER_HOLDS("p_user", "p_live", "p_now") " INTO taken;"
+	"    IF taken + 1 > p_hold_limit THEN rc := -30; RETURN; END IF;"
+	"   END IF;"
+	"   FOREACH v_label IN ARRAY locked LOOP"
+	"    UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
+	"    WHERE showtime_id = p_showtime AND label = v_label;"
+	"   END LOOP;"
+	"   INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
+	"    created_at, expires_at, updated_at, version)"
+	"   VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
+	"    p_expires, p_updated, p_version);"
+	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"   rc := 0;"
+	"   RETURN;"
+	"  END IF;"
+	"  IF NOT EXISTS (SELECT 1 FROM showtimes WHERE id = p_showtime) THEN rc := -8; RETURN; END IF;"
+	"  IF EXISTS (SELECT 1 FROM bookings WHERE id = p_id) THEN rc := -23; RETURN; END IF;"
+	"  labels := '{}';"
+	"  FOREACH v_label IN ARRAY p_seats LOOP"
+	"   IF v_label <> ALL (locked)"
+	"    AND NOT EXISTS (SELECT 1 FROM showtime_seats s WHERE s.showtime_id = p_showtime AND s.label = v_label) THEN"
+	"    labels := labels || v_label;"
+	"   END IF;"
+	"  END LOOP;"
+	"  IF cardinality(labels) > 0 THEN rc := -1; RETURN; END IF;"
+	"  labels := ARRAY(SELECT u.l FROM unnest(p_seats) WITH ORDINALITY u(l, o)"
+	"   WHERE u.l <> ALL (locked) ORDER BY u.o);"
+	"  rc := CASE WHEN cardinality(labels) > 0 THEN -11 ELSE -1 END;"
+	" END $f$;",
 	"CREATE OR REPLACE FUNCTION booking_guards(g_kind smallint[], g_id text[], g_value bigint[], g_key text[],"
 	" p_showtime text, p_seats text[], p_now bigint, p_live smallint) RETURNS integer LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
 	" DECLARE sb bookings%ROWTYPE; n bigint; v_label text; v_status smallint; v_holder text;"
@@ -825,35 +814,36 @@ static const char *const SCHEMA_V11[] = {
  * Version 12: a hold that writes as it checks (issue 16: closer to the one
  * statement a hold's writes take).
  *
- * booking_hold() (same signature) takes the requested seats in label order
- * (COLLATE "C"; the request's order when it is already so, which a 2-seat
- * hold most often is, else sorted once) and claims each with one UPDATE by
- * its whole key guarded by BOOKING_SEAT_CLAIMABLE_SQL: the row is locked
- * and written in one statement, where version 11 locked it with a reading
- * statement and wrote it with a second one. A seat waited for is checked
- * again on the version it waited for (READ COMMITTED's re-check of an
- * UPDATE's WHERE), as version 11's FOR UPDATE did; the lock order is the
- * same. With a limit it takes version 11's advisory locks and counts
- * before it claims any seat (the count is the same: a seat it can claim is
- * claimable, which the count leaves out, and the locks keep the user's
- * other holds out). When every seat is claimed it inserts the reservation
- * and, when the hold has one event, its outbox row directly (its sequence
- * numbered as booking_append_events() does; several still go through that
- * function).
+ * booking_hold_claim() (booking_hold()'s signature, which the client calls
+ * now) takes the requested seats in label order (COLLATE "C"; the
+ * request's order when it is already so, else sorted once) and claims each
+ * with one UPDATE by its whole key guarded by BOOKING_SEAT_CLAIMABLE_SQL:
+ * the row is locked and written in one statement, where booking_hold()
+ * locks it with a reading statement and writes it with a second one. A
+ * seat waited for is checked again on the version it waited for (READ
+ * COMMITTED's re-check of an UPDATE's WHERE), as FOR UPDATE does; the lock
+ * order is booking_hold()'s. With a limit it takes booking_hold()'s
+ * advisory locks and counts before it claims any seat (the same count: a
+ * seat it can claim is claimable, which the count leaves out, and the
+ * locks keep the user's other holds out). When every seat is claimed it
+ * inserts the reservation and, when the hold has one event, its outbox row
+ * directly (its sequence numbered as booking_append_events() does; several
+ * still go through that function).
  *
  * What it cannot claim it does not answer itself: when nothing is written
  * yet (no seat asked, a label asked twice, a limit reached, the first seat
- * in label order not claimable) it returns what booking_hold_checked()
- * answers in the same call, and when some seats are written already (a
- * later seat not claimable) it raises SQLSTATE PG_HOLD_RECHECK: the
- * statement is rolled back whole, with no subtransaction, and the client
- * calls booking_hold_checked() with the same arguments. That one is
- * version 11's booking_hold() under a new name (PG_HOLD_CHECKED): it locks
- * before it writes and answers -8, -23, -1, -11 or -30 with the labels, or
- * holds (the seat may be free again by then). So every answer is version
- * 11's, and a hold that claims every seat pays one statement per seat, one
+ * in label order not claimable) it returns what booking_hold() (version
+ * 11's, unchanged) answers, in the same call; when some seats are written
+ * already (a later seat not claimable) it raises SQLSTATE PG_HOLD_RECHECK:
+ * the statement is rolled back whole, with no subtransaction, and the
+ * client calls booking_hold() with the same arguments, which locks before
+ * it writes and answers -8, -23, -1, -11 or -30 with the labels, or holds
+ * (the seat may be free again by then). So every answer is version 11's,
+ * and a hold that claims every seat pays one statement per seat, one
  * insert of the reservation and one of its event. (The raise is logged by
- * the server as an error: one line per such refusal.)
+ * the server as an error: one line per such refusal.) booking_hold()
+ * keeps its name and body, so a process of the previous release still
+ * holds as it did on a database at this version.
  *
  * Idempotent, like every version.
  */
@@ -862,8 +852,7 @@ static const char *const SCHEMA_V11[] = {
 	" p_updated, p_version, p_now, p_limit, p_hold_limit, p_live, e_id, e_type, e_agg_type, e_agg_id,"     \
 	" e_occurred, e_corr, e_tp, e_data"
 static const char *const SCHEMA_V12[] = {
-	PG_HOLD_CHECKED("booking_hold_checked"),
-	"CREATE OR REPLACE FUNCTION booking_hold(p_id text, p_user text, p_showtime text, p_status smallint,"
+	"CREATE OR REPLACE FUNCTION booking_hold_claim(p_id text, p_user text, p_showtime text, p_status smallint,"
 	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
 	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"
 	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
@@ -885,18 +874,18 @@ static const char *const SCHEMA_V12[] = {
 	"   IF taken + 1 > p_hold_limit THEN n := 0; END IF;"
 	"  END IF;"
 	"  IF n = 0 OR cardinality(ordered) <> n THEN"
-	"   SELECT h.rc, h.labels INTO rc, labels FROM booking_hold_checked(" PG_HOLD_ARGS ") h;"
+	"   SELECT h.rc, h.labels INTO rc, labels FROM booking_hold(" PG_HOLD_ARGS ") h;"
 	"   RETURN;"
 	"  END IF;"
 	"  FOR i IN 1 .. n LOOP"
-	"   UPDATE showtime_seats s SET status = 1, booking_id = p_id, hold_until = p_expires, version = s.version + 1"
-	"   WHERE s.showtime_id = p_showtime AND s.label = ordered[i] AND " BOOKING_SEAT_CLAIMABLE_SQL("s.", "p_now") ";"
+	"   UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
+	"   WHERE showtime_id = p_showtime AND label = ordered[i] AND " BOOKING_SEAT_CLAIMABLE_SQL("", "p_now") ";"
 	"   IF NOT FOUND THEN"
 	"    IF i = 1 THEN"
-	"     SELECT h.rc, h.labels INTO rc, labels FROM booking_hold_checked(" PG_HOLD_ARGS ") h;"
+	"     SELECT h.rc, h.labels INTO rc, labels FROM booking_hold(" PG_HOLD_ARGS ") h;"
 	"     RETURN;"
 	"    END IF;"
-	"    RAISE EXCEPTION 'booking_hold: a seat was taken' USING ERRCODE = '" PG_HOLD_RECHECK "';"
+	"    RAISE EXCEPTION 'booking_hold_claim: a seat was taken' USING ERRCODE = '" PG_HOLD_RECHECK "';"
 	"   END IF;"
 	"  END LOOP;"
 	"  INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
