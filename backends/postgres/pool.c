@@ -85,6 +85,8 @@ int pg_error(pg_conn *c, const PGresult *r, const char *what)
 		c->retry = true;
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: %s: %s", what, msg);
 	}
+	if (strcmp(state, PG_HOLD_RECHECK) == 0)
+		return PG_RECHECK; /* not an error: the caller asks again (reservation.c) */
 	if (strcmp(state, "57014") == 0)
 		return booking_error_set(BOOKING_EUNAVAILABLE, NULL, "postgresql: %s: statement timeout", what);
 	if (strncmp(state, "53", 2) == 0 || strcmp(state, "55P03") == 0 || strcmp(state, "55006") == 0)

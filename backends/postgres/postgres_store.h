@@ -22,11 +22,14 @@
 #include <stdint.h>
 
 /* The schema version this code writes (schema.c). */
-#define PG_SCHEMA_VERSION 11
+#define PG_SCHEMA_VERSION 12
 
 /* Advisory lock keys (pg_advisory_xact_lock): "BKMIGRAT", "BKOUTBOX" in ASCII. */
 #define PG_LOCK_MIGRATE "4776996806881067348"
 #define PG_LOCK_OUTBOX "4776999057660989272"
+
+/* The SQLSTATE booking_hold_claim() raises when it wrote seats it must undo: ask booking_hold() (schema.c, v12). */
+#define PG_HOLD_RECHECK "BK001"
 
 /* Every prepared query of this store's own, one bit each in a connection's `prepared` set (after them: sql_qid). */
 typedef enum pg_query_id {
@@ -39,6 +42,7 @@ typedef enum pg_query_id {
 	PGQ_END_SESSION,
 	PGQ_CLOCK_NOW,
 	PGQ_KV_PUT,
+	PGQ_HOLD_CHECKED,
 	PGQ_COUNT
 } pg_query_id;
 
@@ -101,6 +105,8 @@ typedef struct pg_resolver {
 
 /* pg_run() answered for a write whose reply was lost but which committed. */
 #define PG_COMMITTED 1
+/* pg_run() answered for booking_hold_claim() that raised PG_HOLD_RECHECK (rolled back: nothing written). */
+#define PG_RECHECK 2
 
 /*
  * Run a prepared query once, on a pooled connection, as its own implicit

@@ -2,10 +2,13 @@
  * PostgreSQL store — reservations: hold, read, cancel/expire, due holds;
  * and the kv group's put.
  *
- * A hold is one round trip: booking_hold() (schema.c) locks the claimable
- * requested seats in label order, claims them, inserts the reservation (its
- * labels as a text[] column) and its event, or explains why not having
- * written nothing. With a user seat limit (ledger version 3) it first
+ * A hold is one round trip: booking_hold_claim() (schema.c, version 12)
+ * claims the requested seats in label order, inserts the reservation (its
+ * labels as a text[] column) and its event, or has booking_hold() explain
+ * why not having written nothing. When it had claimed some seats before
+ * one refused it raises PG_HOLD_RECHECK, which rolls its call back, and a
+ * second round trip asks booking_hold(), which locks before it writes and
+ * explains (or holds). With a user seat limit (ledger version 3) it first
  * serialises on (user, showtime) and counts the user's taken seats
  * (schema version 8); with a live-hold limit (ledger version 4), on the
  * user before that, and counts the user's live holds (schema version 10).
@@ -19,6 +22,11 @@
 #include <string.h>
 
 static const pg_query Q_HOLD = {PGQ_HOLD,
+	"SELECT rc, array_to_json(labels) FROM booking_hold_claim($1, $2, $3, $4::smallint, $5::smallint, $6::text[],"
+	" $7::bigint, $8, $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint,"
+	" $16::smallint, $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[], $22::text[], $23::text[],"
+	" $24::text[])"};
+static const pg_query Q_HOLD_CHECKED = {PGQ_HOLD_CHECKED,
 	"SELECT rc, array_to_json(labels) FROM booking_hold($1, $2, $3, $4::smallint, $5::smallint, $6::text[], $7::bigint, $8,"
 	" $9::bigint, $10::bigint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, $16::smallint,"
 	" $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[], $22::text[], $23::text[], $24::text[])"};
@@ -95,6 +103,8 @@ int pg_hold(booking_seat_ref *taken, size_t *taken_count, booking_store *base, c
 		                     SQL_A(arr[4]),          SQL_A(arr[5]),        SQL_A(arr[6]),         SQL_A(arr[7])};
 		const pg_resolver resolve = {&Q_BOOKING_EXISTS, a, 1}; /* the booking_handle */
 		rc = pg_run((pg_store *)base, &Q_HOLD, a, sizeof a / sizeof a[0], &r, &resolve);
+		if (rc == PG_RECHECK) /* it wrote seats before one refused: rolled back; the answer is the checked hold's */
+			rc = pg_run((pg_store *)base, &Q_HOLD_CHECKED, a, sizeof a / sizeof a[0], &r, &resolve);
 	}
 	free_all(arr, 9);
 	if (rc == PG_COMMITTED)

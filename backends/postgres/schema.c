@@ -659,7 +659,8 @@ static const char *const SCHEMA_V10[] = {
  * and booking_seats_write() (version 7's) and booking_seats_set() (version
  * 1's) are replaced with the same signatures (booking_apply() calls them
  * by name); the earlier versions no longer make them. Idempotent, like
- * every version.
+ * every version. (Version 12 adds booking_hold_claim(), which writes as
+ * it checks and leaves to this booking_hold() what it cannot claim.)
  */
 #define PG_BY_KEY " SET plan_cache_mode = force_generic_plan"
 #define PG_SEATS_IN_ORDER(seats) "SELECT DISTINCT x.l COLLATE \"C\" FROM unnest(" seats ") AS x(l) ORDER BY 1"
@@ -809,10 +810,106 @@ static const char *const SCHEMA_V11[] = {
 	NULL,
 };
 
+/*
+ * Version 12: a hold that writes as it checks (issue 16: closer to the one
+ * statement a hold's writes take).
+ *
+ * booking_hold_claim() (booking_hold()'s signature, which the client calls
+ * now) takes the requested seats in label order (COLLATE "C"; the
+ * request's order when it is already so, else sorted once) and claims each
+ * with one UPDATE by its whole key guarded by BOOKING_SEAT_CLAIMABLE_SQL:
+ * the row is locked and written in one statement, where booking_hold()
+ * locks it with a reading statement and writes it with a second one. A
+ * seat waited for is checked again on the version it waited for (READ
+ * COMMITTED's re-check of an UPDATE's WHERE), as FOR UPDATE does; the lock
+ * order is booking_hold()'s. With a limit it takes booking_hold()'s
+ * advisory locks and counts before it claims any seat (the same count: a
+ * seat it can claim is claimable, which the count leaves out, and the
+ * locks keep the user's other holds out). When every seat is claimed it
+ * inserts the reservation and, when the hold has one event, its outbox row
+ * directly (its sequence numbered as booking_append_events() does; several
+ * still go through that function).
+ *
+ * What it cannot claim it does not answer itself: when nothing is written
+ * yet (no seat asked, a label asked twice, a limit reached, the first seat
+ * in label order not claimable) it returns what booking_hold() (version
+ * 11's, unchanged) answers, in the same call; when some seats are written
+ * already (a later seat not claimable) it raises SQLSTATE PG_HOLD_RECHECK:
+ * the statement is rolled back whole, with no subtransaction, and the
+ * client calls booking_hold() with the same arguments, which locks before
+ * it writes and answers -8, -23, -1, -11 or -30 with the labels, or holds
+ * (the seat may be free again by then). So every answer is version 11's,
+ * and a hold that claims every seat pays one statement per seat, one
+ * insert of the reservation and one of its event. (The raise is logged by
+ * the server as an error: one line per such refusal.) booking_hold()
+ * keeps its name and body, so a process of the previous release still
+ * holds as it did on a database at this version.
+ *
+ * Idempotent, like every version.
+ */
+#define PG_HOLD_ARGS                                                                                           \
+	"p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created, p_expires,"      \
+	" p_updated, p_version, p_now, p_limit, p_hold_limit, p_live, e_id, e_type, e_agg_type, e_agg_id,"     \
+	" e_occurred, e_corr, e_tp, e_data"
+static const char *const SCHEMA_V12[] = {
+	"CREATE OR REPLACE FUNCTION booking_hold_claim(p_id text, p_user text, p_showtime text, p_status smallint,"
+	" p_saga smallint, p_seats text[], p_total bigint, p_currency text, p_created bigint, p_expires bigint,"
+	" p_updated bigint, p_version bigint, p_now bigint, p_limit bigint, p_hold_limit bigint, p_live smallint,"
+	" e_id text[], e_type text[], e_agg_type text[], e_agg_id text[], e_occurred bigint[], e_corr text[],"
+	" e_tp text[], e_data text[], OUT rc integer, OUT labels text[]) LANGUAGE plpgsql" PG_BY_KEY " AS $f$"
+	" DECLARE n integer := coalesce(cardinality(p_seats), 0); ordered text[] := p_seats; taken bigint;"
+	" BEGIN"
+	"  FOR i IN 2 .. n LOOP"
+	"   IF p_seats[i] COLLATE \"C\" <= p_seats[i - 1] THEN ordered := ARRAY(" PG_SEATS_IN_ORDER("p_seats") "); EXIT;"
+	"   END IF;"
+	"  END LOOP;"
+	"  IF p_hold_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_LOCK("p_user") "); END IF;"
+	"  IF p_limit > 0 THEN PERFORM pg_advisory_xact_lock(" PG_USER_SHOWTIME_LOCK("p_user", "p_showtime") "); END IF;"
+	"  IF p_limit > 0 AND n > 0 THEN"
+	"   " PG_USER_TAKEN_SQL("p_user", "p_showtime", "p_now") " INTO taken;"
+	"   IF taken + n > p_limit THEN n := 0; END IF;"
+	"  END IF;"
+	"  IF p_hold_limit > 0 AND n > 0 THEN"
+	"   " SQL_USER_HOLDS("p_user", "p_live", "p_now") " INTO taken;"
+	"   IF taken + 1 > p_hold_limit THEN n := 0; END IF;"
+	"  END IF;"
+	"  IF n = 0 OR cardinality(ordered) <> n THEN"
+	"   SELECT h.rc, h.labels INTO rc, labels FROM booking_hold(" PG_HOLD_ARGS ") h;"
+	"   RETURN;"
+	"  END IF;"
+	"  FOR i IN 1 .. n LOOP"
+	"   UPDATE showtime_seats SET status = 1, booking_id = p_id, hold_until = p_expires, version = version + 1"
+	"   WHERE showtime_id = p_showtime AND label = ordered[i] AND " BOOKING_SEAT_CLAIMABLE_SQL("", "p_now") ";"
+	"   IF NOT FOUND THEN"
+	"    IF i = 1 THEN"
+	"     SELECT h.rc, h.labels INTO rc, labels FROM booking_hold(" PG_HOLD_ARGS ") h;"
+	"     RETURN;"
+	"    END IF;"
+	"    RAISE EXCEPTION 'booking_hold_claim: a seat was taken' USING ERRCODE = '" PG_HOLD_RECHECK "';"
+	"   END IF;"
+	"  END LOOP;"
+	"  INSERT INTO bookings (id, user_id, showtime_id, status, saga, seats, total_amount, currency,"
+	"   created_at, expires_at, updated_at, version)"
+	"  VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
+	"   p_expires, p_updated, p_version);"
+	"  IF cardinality(e_id) = 1 THEN"
+	"   INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
+	"    traceparent, data_json)"
+	"   VALUES (e_id[1], e_type[1], e_agg_type[1], e_agg_id[1],"
+	"    coalesce((SELECT max(o.sequence) FROM outbox o WHERE o.aggregate_id = e_agg_id[1]), 0) + 1,"
+	"    e_occurred[1], e_corr[1], e_tp[1], e_data[1]);"
+	"  ELSE"
+	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
+	"  END IF;"
+	"  rc := 0;"
+	" END $f$;",
+	NULL,
+};
+
 /* Index i holds the statements that bring version i to version i + 1. */
 static const char *const *const MIGRATIONS[PG_SCHEMA_VERSION] = {
 	SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5, SCHEMA_V6, SCHEMA_V7, SCHEMA_V8, SCHEMA_V9, SCHEMA_V10,
-	SCHEMA_V11,
+	SCHEMA_V11, SCHEMA_V12,
 };
 
 /*

@@ -17,8 +17,8 @@
 #include <libpq-fe.h>
 
 /* The schema version this libbooking writes, and one beyond it. */
-#define PG_SCHEMA_CURRENT 11
-#define PG_SCHEMA_NEWER "12"
+#define PG_SCHEMA_CURRENT 12
+#define PG_SCHEMA_NEWER "13"
 
 
 #include <arpa/inet.h>
