@@ -682,6 +682,41 @@ START_TEST(hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats)
 }
 END_TEST
 
+/*
+ * The seat refused comes after one the store could claim (in label order, the order a store takes them in):
+ * the earlier seat is left as it was too (PostgreSQL: booking_hold_claim() has written it when it meets the
+ * taken one, and its call is rolled back whole).
+ */
+START_TEST(hold_refused_at_a_later_seat_leaves_the_earlier_ones_as_they_were)
+{
+	bk first, second;
+	booking_seat_ref taken[16];
+	size_t taken_n = 0;
+	booking_reservation *r = NULL;
+	booking_store_seat a1_before, a2_before;
+
+	seed();
+	hold_ok(&first, "bob", "A3", FX_T0);
+	a1_before = seat_of("A1");
+	a2_before = seat_of("A2");
+	make_booking(&second, "alice", "A1,A2,A3", FX_T0 + 1);
+	ck_assert_code(hold_at(&second, FX_T0 + 1, taken, &taken_n), "SEAT_ALREADY_BOOKED");
+	ck_assert_uint_eq(taken_n, 1);
+	ck_assert_str_eq(taken[0].label, "A3");
+	ck_assert_code(st->ledger->reservation_get(&r, st, second.r.id), "RESERVATION_NOT_FOUND");
+	ck_assert_int_eq(seat_of("A1").status, BOOKING_SEAT_FREE);
+	ck_assert_int_eq(seat_of("A1").version, a1_before.version);
+	ck_assert_int_eq(seat_of("A2").status, BOOKING_SEAT_FREE);
+	ck_assert_int_eq(seat_of("A2").version, a2_before.version);
+	ck_assert_str_eq(seat_of("A3").reservation_id, first.r.id);
+	ck_assert_uint_eq(event_count(), 1);
+	/* and the seats it left are claimable: the same hold without A3 takes them */
+	make_booking(&second, "alice", "A1,A2", FX_T0 + 2);
+	ck_assert_ok(hold_at(&second, FX_T0 + 2, taken, &taken_n));
+	ck_assert_str_eq(seat_of("A1").reservation_id, second.r.id);
+}
+END_TEST
+
 START_TEST(hold_of_an_unknown_label_writes_nothing)
 {
 	bk b;
@@ -4191,6 +4226,7 @@ void fx_store_suite_add(Suite *s, unsigned int groups)
 		{BOOKING_CONFORMANCE_CATALOG, false, &showtime_list_orders_by_start_and_filters_by_movie},
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_claims_the_seats_inserts_the_booking_and_its_event},
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_of_a_taken_seat_writes_nothing_and_names_the_taken_seats},
+		{BOOKING_CONFORMANCE_LEDGER, false, &hold_refused_at_a_later_seat_leaves_the_earlier_ones_as_they_were},
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_of_an_unknown_label_writes_nothing},
 		{BOOKING_CONFORMANCE_LEDGER, false, &hold_claims_a_seat_whose_hold_expired},
 		{BOOKING_CONFORMANCE_LEDGER, false, &booking_reads_give_each_seat_its_layout_position},
