@@ -207,14 +207,13 @@ static bool put_int(char **at, const char *end, int64_t v)
 static bool put_string(char **at, const char *end, const char *s)
 {
 	size_t n = strlen(s), i = 0;
-	while (i < n && (unsigned char)(s[i] - 0x20) < 0x5f && s[i] != '"' && s[i] != '\\')
-		i++;
+	char *p = *at;
+	if ((size_t)(end - p) <= n + 2)
+		return false; /* not even plain, it would not fit */
+	for (; i < n && (unsigned char)(s[i] - 0x20) < 0x5f && s[i] != '"' && s[i] != '\\'; i++)
+		p[i + 1] = s[i];
 	if (i == n) { /* plain: copied as it is */
-		if ((size_t)(end - *at) <= n + 2)
-			return false;
-		char *p = *at;
-		*p = '"';
-		memcpy(p + 1, s, n);
+		p[0] = '"';
 		p[n + 1] = '"';
 		*at = p + n + 2;
 		return true;

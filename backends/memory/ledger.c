@@ -176,7 +176,9 @@ static int hold(booking_seat_ref *taken, size_t *taken_count, booking_store *bas
 		rc = booking_error_oom();
 	if (rc == 0 && (rc = mem_ev_batch_prepare(st, req->event, req->event ? 1 : 0)) == 0) {
 		for (size_t i = 0; i < b->seat_count; i++) {
-			mem_seat *seat = seats[i]; /* found above, under the same lock */
+			mem_seat *seat = seats[i]; /* found above, under the same lock (rc would not be 0 without it) */
+			if (!seat)
+				continue;
 			seat->s.status = BOOKING_SEAT_HELD;
 			mem_copy_text(seat->s.reservation_id, sizeof seat->s.reservation_id, b->id);
 			seat->s.hold_until = b->expires_at;
