@@ -146,8 +146,8 @@ static int hold_tx(sq_conn *c, void *arg)
 	                         SQL_I(a->req->now)};
 	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
 	                       SQL_I(b->saga),         SQL_I(b->seat_count), SQL_I(b->total_amount), SQL_T(b->currency),
-	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version)};
-	const sql_arg seats[] = {SQL_T(b->id), SQL_T(a->labels_json)};
+	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
+	                       SQL_T(a->labels_json)};
 	int rc;
 
 	rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL);
@@ -166,11 +166,9 @@ static int hold_tx(sq_conn *c, void *arg)
 	if ((a->req->user_seat_limit && (uint64_t)taken + b->seat_count > a->req->user_seat_limit) ||
 	    (a->req->user_hold_limit && (uint64_t)live + 1 > a->req->user_hold_limit)) /* sq_write rolls back */
 		return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat or live-hold limit is reached");
-	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
+	rc = sq_run(c, SQ_BOOKING_INSERT, row, 13, NULL);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
-	if (rc == 0)
-		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL);
 	if (rc == 0)
 		rc = events_insert(c, a->req->event, 1);
 	return rc;
@@ -266,18 +264,18 @@ static int apply_checks(sq_conn *conn, const struct apply_arg *a)
 	return 0;
 }
 
-/* A new reservation row and its seats (ledger version 2). */
+/* A new reservation row with its seats (ledger version 2). */
 static int apply_insert(sq_conn *conn, const booking_reservation *b, const char *labels)
 {
 	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
 	                       SQL_I(b->saga),         SQL_I(b->seat_count), SQL_I(b->total_amount), SQL_T(b->currency),
-	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version)};
-	const sql_arg seats[] = {SQL_T(b->id), SQL_T(labels)};
-	int rc = sq_run(conn, SQ_BOOKING_INSERT, row, 12, NULL);
+	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
+	                       SQL_T(labels)};
+	int rc = sq_run(conn, SQ_BOOKING_INSERT, row, 13, NULL);
 
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
-	return rc == 0 ? sq_run(conn, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL) : rc;
+	return rc;
 }
 
 /* A hold's idempotency record (ledger version 2): with the payments' records, one per (user, key). */
