@@ -28,7 +28,8 @@
  *   raw-hold   the cheapest transaction that writes the rows of a hold:
  *              BEGIN IMMEDIATE, 2 guarded seat updates (status = 0), the
  *              booking row, its outbox event, COMMIT (the library writes
- *              its 2 booking_seats rows too; the floor does not);
+ *              the labels of its seats in the booking row too; the floor
+ *              leaves that column at its default);
  *   one-row    BEGIN IMMEDIATE, one INSERT of one small row, COMMIT;
  * and the ratios of the library's distinct hold at 1 thread to each
  * (issue 16's goals: >= 0.9 of raw-hold, >= 1/3 of one-row).

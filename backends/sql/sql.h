@@ -18,8 +18,8 @@
  *   each parameter's type from its argument (a JSON array is `json`).
  *   Where the dialects differ, the text names a fragment, D(NAME),
  *   that each driver defines as SQL_PG_NAME or SQL_LITE_NAME: a reservation's
- *   seats are a text[] column in PostgreSQL and child rows in SQLite, both
- *   read as one JSON array column; ties are broken by id or rowid, as each
+ *   seats are a column of its row in both, a text[] in PostgreSQL and a
+ *   JSON array in SQLite (schema version 11), both read as one JSON array; ties are broken by id or rowid, as each
  *   store's indexes are ordered.
  * - The members in sql/reads.c are the stores' reads, once, and those
  *   in sql/writes.c their writes but hold and apply (each store's own);
@@ -213,10 +213,9 @@
 	" AS u(label, n) JOIN showtime_seats AS s ON s.showtime_id = b.showtime_id AND s.label = u.label"        \
 	" ORDER BY u.n))"
 #define SQL_LITE_BOOKING_SEATS                                                                                 \
-	SQL_LITE_JSON("label", "booking_seats", "booking_id = b.id") ", "                                      \
-	"(SELECT json_group_array((SELECT s.position FROM showtime_seats AS s WHERE s.showtime_id = b.showtime_id" \
-	" AND s.label = bs.label)) FROM (SELECT label FROM booking_seats WHERE booking_id = b.id"               \
-	" ORDER BY position) AS bs)"
+	"b.seats, (SELECT json_group_array((SELECT s.position FROM showtime_seats AS s"                         \
+	" WHERE s.showtime_id = b.showtime_id AND s.label = bs.value))"                                        \
+	" FROM (SELECT value FROM json_each(b.seats) ORDER BY key) AS bs)"
 /*
  * A screen's seats: three JSON arrays, its labels, categories and columns
  * (catalog version 2; a PostgreSQL screen from before schema version 7 has

@@ -80,7 +80,8 @@ int sq_bind(sq_conn *c, sqlite3_stmt *s, const sql_arg *args, size_t n)
 {
 	for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) {
 		const char *name = sqlite3_bind_parameter_name(s, i);
-		long k = name != NULL ? strtol(name + 1, NULL, 10) : 0;
+		/* ?N is parameter N (SQLite numbers it so); $N is numbered in order of appearance: its name says */
+		long k = name == NULL ? 0 : name[0] == '?' ? i : strtol(name + 1, NULL, 10);
 		const sql_arg *a;
 		int rc;
 

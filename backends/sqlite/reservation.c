@@ -142,19 +142,29 @@ static int hold_tx(sq_conn *c, void *arg)
 {
 	struct hold_arg *a = arg;
 	const booking_reservation *b = a->req->reservation;
-	const sql_arg claim[] = {SQL_T(b->showtime_id), SQL_T(b->id), SQL_I(b->expires_at), SQL_T(a->labels_json),
-	                         SQL_I(a->req->now)};
+	const sql_arg check[] = {SQL_T(b->showtime_id), SQL_T(a->labels_json), SQL_I(a->req->now)};
 	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
 	                       SQL_I(b->saga),         SQL_I(b->seat_count), SQL_I(b->total_amount), SQL_T(b->currency),
-	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version)};
-	const sql_arg seats[] = {SQL_T(b->id), SQL_T(a->labels_json)};
+	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
+	                       SQL_T(a->labels_json)};
 	int rc;
 
-	rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL);
+	int64_t claimable = 0;
+
+	rc = first_int(c, SQ_HOLD_CLAIMABLE, check, 3, &claimable);
 	if (rc != 0)
 		return rc;
-	if (c->changed != (int64_t)b->seat_count) /* all or nothing: nothing changed, the seats are as they were */
+	if (claimable != (int64_t)b->seat_count) /* all or nothing: nothing changed, the seats are as they were */
 		return hold_explain(c, a);
+	for (size_t i = 0; i < b->seat_count; i++) {
+		const sql_arg claim[] = {SQL_T(b->showtime_id), SQL_T(b->id), SQL_I(b->expires_at),
+		                         SQL_T(b->seats[i]->label), SQL_I(a->req->now)};
+
+		if ((rc = sq_run(c, SQ_HOLD_CLAIM, claim, 5, NULL)) != 0)
+			return rc;
+		if (c->changed != 1) /* claimed by this hold already: sq_write undoes the seats claimed before */
+			return booking_error_set(BOOKING_EVALIDATION, "{\"field\":\"seats\"}", "a seat label is requested twice");
+	}
 	/* the limits, once the seats are known to be free: this hold is not counted yet (b is not inserted) */
 	int64_t taken = 0, live = 0;
 	if (a->req->user_seat_limit)
@@ -166,11 +176,9 @@ static int hold_tx(sq_conn *c, void *arg)
 	if ((a->req->user_seat_limit && (uint64_t)taken + b->seat_count > a->req->user_seat_limit) ||
 	    (a->req->user_hold_limit && (uint64_t)live + 1 > a->req->user_hold_limit)) /* sq_write rolls back */
 		return booking_error_set(BOOKING_ELIMIT_REACHED, NULL, "the user's seat or live-hold limit is reached");
-	rc = sq_run(c, SQ_BOOKING_INSERT, row, 12, NULL);
+	rc = sq_run(c, SQ_BOOKING_INSERT, row, 13, NULL);
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
-	if (rc == 0)
-		rc = sq_run(c, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL);
 	if (rc == 0)
 		rc = events_insert(c, a->req->event, 1);
 	return rc;
@@ -266,18 +274,18 @@ static int apply_checks(sq_conn *conn, const struct apply_arg *a)
 	return 0;
 }
 
-/* A new reservation row and its seats (ledger version 2). */
+/* A new reservation row with its seats (ledger version 2). */
 static int apply_insert(sq_conn *conn, const booking_reservation *b, const char *labels)
 {
 	const sql_arg row[] = {SQL_T(b->id),           SQL_T(b->user_id),    SQL_T(b->showtime_id), SQL_I(b->status),
 	                       SQL_I(b->saga),         SQL_I(b->seat_count), SQL_I(b->total_amount), SQL_T(b->currency),
-	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version)};
-	const sql_arg seats[] = {SQL_T(b->id), SQL_T(labels)};
-	int rc = sq_run(conn, SQ_BOOKING_INSERT, row, 12, NULL);
+	                       SQL_I(b->created_at),   SQL_I(b->expires_at), SQL_I(b->updated_at),  SQL_I(b->version),
+	                       SQL_T(labels)};
+	int rc = sq_run(conn, SQ_BOOKING_INSERT, row, 13, NULL);
 
 	if (rc == BOOKING_EEXISTS)
 		return booking_error_set(BOOKING_EEXISTS, NULL, "reservation %s already exists", b->id);
-	return rc == 0 ? sq_run(conn, SQ_BOOKING_SEATS_INSERT, seats, 2, NULL) : rc;
+	return rc;
 }
 
 /* A hold's idempotency record (ledger version 2): with the payments' records, one per (user, key). */

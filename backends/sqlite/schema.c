@@ -336,6 +336,28 @@ static const char *const SCHEMA_V10[] = {
 	NULL,
 };
 
+/*
+ * Version 11: a reservation's seats are a column of its row, as PostgreSQL's
+ * bookings.seats (a text[] there): the labels as a JSON array, in the order
+ * the hold gave them ('["A2","A1"]': a label is letters, digits and '-',
+ * booking__check_label(), so it needs no escape and reads back exactly).
+ * A hold wrote booking_seats' B-tree and ran a statement for it, one page of
+ * the 12 it wrote; it writes the row alone now. The reads walk the column
+ * with json_each (its key is the position). Every reservation's labels are
+ * copied in their positions' order, then booking_seats goes (it references
+ * bookings; nothing references it). The column's default, '[]', is a
+ * reservation without seats (none is written without them).
+ * A new file runs this too: a new and an upgraded file are the same.
+ */
+static const char *const SCHEMA_V11[] = {
+	"ALTER TABLE bookings ADD COLUMN seats TEXT NOT NULL DEFAULT '[]'",
+	"UPDATE bookings SET seats = (SELECT json_group_array(label) FROM (SELECT label FROM booking_seats"
+	" WHERE booking_id = bookings.id ORDER BY position))"
+	" WHERE EXISTS (SELECT 1 FROM booking_seats WHERE booking_id = bookings.id)",
+	"DROP TABLE booking_seats",
+	NULL,
+};
+
 /* Index i holds the script that brings version i to version i + 1. */
 static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V1,
@@ -348,6 +370,7 @@ static const char *const *const MIGRATIONS[SQ_SCHEMA_VERSION] = {
 	SCHEMA_V8,
 	SCHEMA_V9,
 	SCHEMA_V10,
+	SCHEMA_V11,
 };
 
 static const char *const LOCK[] = {

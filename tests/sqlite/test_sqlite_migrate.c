@@ -29,6 +29,24 @@ static int current_version(void)
 }
 
 /*
+ * Turn a file of the current version back into one that version 10 left:
+ * each reservation's seats rows of booking_seats again (as version 1 made
+ * the table), in their order, the bookings without the seats column.
+ */
+static void as_version_10(const char *path)
+{
+	sqt_sql_exec(path, "BEGIN;"
+	                   "CREATE TABLE booking_seats (booking_id TEXT NOT NULL REFERENCES bookings(id),"
+	                   " position INTEGER NOT NULL, label TEXT NOT NULL,"
+	                   " PRIMARY KEY (booking_id, position)) WITHOUT ROWID;"
+	                   "INSERT INTO booking_seats SELECT b.id, j.key, j.value FROM bookings AS b, json_each(b.seats) AS j;"
+	                   "ALTER TABLE bookings DROP COLUMN seats;"
+	                   "DELETE FROM schema_migrations WHERE version >= 11;"
+	                   "PRAGMA user_version = 10;"
+	                   "COMMIT");
+}
+
+/*
  * Turn a file of the current version back into one that version 5 left,
  * so an older file's migrations run again: version 6's columns, its
  * seat statuses and its idempotency_keys table (with the reference to
@@ -36,6 +54,7 @@ static int current_version(void)
  */
 static void as_version_5(const char *path)
 {
+	as_version_10(path);
 	sqt_sql_exec(path, "BEGIN;"
 	                   "ALTER TABLE screen_seats DROP COLUMN seat_column;"
 	                   "CREATE TABLE seats_v5 ("
@@ -82,9 +101,13 @@ START_TEST(new_file_migrates_to_the_current_version)
 	ck_assert_int_eq(sqt_sql_int(db.path,
 	                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
 	                             "('movies','theaters','screens','screen_seats','showtimes','showtime_prices',"
-	                             "'showtime_seats','bookings','booking_seats','payments','idempotency_keys',"
+	                             "'showtime_seats','bookings','payments','idempotency_keys',"
 	                             "'outbox','consumer_cursors','inbox','dead_letters')"),
-	                 15);
+	                 14);
+	/* a reservation's seats are a column of its row (version 11), no table of their own */
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'booking_seats'"), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'seats'"),
+	                 1);
 	sqt_db_cleanup(&db);
 }
 END_TEST
@@ -281,6 +304,15 @@ static int seat_row(const booking_store_seat *seat, void *payload)
 	return 0;
 }
 
+/* The seat rows of a three-seat showtime by position: A1, A2, A-3. */
+static int seat_row3(const booking_store_seat *seat, void *payload)
+{
+	booking_store_seat *seats = payload;
+
+	seats[strcmp(seat->label, "A-3") == 0 ? 2 : seat->label[1] - '1'] = *seat;
+	return 0;
+}
+
 /*
  * The box office (version 6): a file that version 5 left keeps every row,
  * its seats gain an empty note and its screen seats column 0, a hold's key
@@ -404,6 +436,7 @@ START_TEST(migration_10_keeps_the_events_at_their_positions)
 	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
 	sqt_assert_ok(st->migrate(&version, st));
 	st->free(st);
+	as_version_10(db.path);
 	sqt_sql_exec(db.path, "BEGIN;"
 	                      "DROP TABLE outbox;"
 	                      "CREATE TABLE outbox (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
@@ -471,7 +504,8 @@ START_TEST(migration_10_keeps_the_events_at_their_positions)
 	ck_assert_int_eq(listed.expires_at, 5000);
 	st->free(st);
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM payments WHERE booking_id = 'b1'"), 1);
-	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM booking_seats WHERE booking_id = 'b1'"), 2);
+	sqt_sql_text(db.path, "SELECT seats FROM bookings WHERE id = 'b1'", got, sizeof got); /* version 11 */
+	ck_assert_str_eq(got, "[\"A2\",\"A1\"]");
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'bookings'"
 	                                      " AND sql LIKE '%WITHOUT ROWID'"),
@@ -490,6 +524,109 @@ START_TEST(migration_10_keeps_the_events_at_their_positions)
 	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox_unpublished'"), 1);
 	sqt_sql_text(db.path, "PRAGMA integrity_check", got, sizeof got);
 	ck_assert_str_eq(got, "ok");
+	sqt_db_cleanup(&db);
+}
+END_TEST
+
+/*
+ * Version 11: a reservation's seats move into its row. A file that version
+ * 10 left (booking_seats rows, put in out of position order) keeps every
+ * reservation's labels in their positions' order, read back with their
+ * layout positions; the store's seat guard, seat move and per-buyer count
+ * work on the moved seats; booking_seats is gone and the file's schema is
+ * a new file's.
+ */
+START_TEST(migration_11_moves_the_seats_into_the_booking_row)
+{
+	sqt_db fresh, db;
+	booking_store *st = NULL;
+	booking_reservation *r = NULL;
+	booking_store_seat seats[3];
+	char want[8192], got[8192];
+	int version = -1;
+	size_t failed = 99;
+
+	sqt_db_init(&fresh, "fresh11");
+	sqt_assert_ok(booking_store_open(&st, fresh.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	st->free(st);
+	sqt_sql_text(fresh.path, SQL_SCHEMA_TEXT, want, sizeof want);
+
+	sqt_db_init(&db, "upgrade11");
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	st->free(st);
+	as_version_10(db.path);
+	sqt_sql_exec(db.path, "INSERT INTO movies VALUES ('m1', 'Kept', 90, 1);"
+	                      "INSERT INTO theaters VALUES ('t1', 'Odeon', 'Lyon', 1);"
+	                      "INSERT INTO screens VALUES ('s1', 't1', 'Screen 1', 1);"
+	                      "INSERT INTO screen_seats (screen_id, position, label, category) VALUES"
+	                      " ('s1', 0, 'A1', 'standard'), ('s1', 1, 'A2', 'standard'), ('s1', 2, 'A-3', 'standard');"
+	                      "INSERT INTO showtimes VALUES ('sh1', 'm1', 's1', 86400000, 'EUR', 1, 1);"
+	                      "INSERT INTO showtime_prices VALUES ('sh1', 0, 'standard', 1000);"
+	                      "INSERT INTO showtime_seats (showtime_id, label, category, position, status, booking_id,"
+	                      " hold_until, version) VALUES ('sh1', 'A1', 'standard', 0, 1, 'b1', 9000000000000, 3),"
+	                      " ('sh1', 'A2', 'standard', 1, 2, 'b2', 0, 4), ('sh1', 'A-3', 'standard', 2, 1, 'b1',"
+	                      " 9000000000000, 5);"
+	                      "INSERT INTO bookings VALUES ('b1', 'u1', 'sh1', 1, 1, 2, 2000, 'EUR', 10, 9000000000000,"
+	                      " 10, 1), ('b2', 'u2', 'sh1', 2, 2, 1, 1000, 'EUR', 11, 5000, 11, 3);"
+	                      "INSERT INTO booking_seats VALUES ('b1', 1, 'A1'), ('b2', 0, 'A2'), ('b1', 0, 'A-3');"
+	                      "INSERT INTO payments VALUES ('p1', 'b2', 'u2', 1, 1000, 'EUR', '4242', '', '', 0, 11, 11)");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM booking_seats"), 3);
+
+	sqt_assert_ok(booking_store_open(&st, db.url, NULL));
+	sqt_assert_ok(st->migrate(&version, st));
+	ck_assert_int_eq(version, current_version());
+	sqt_assert_ok(st->ledger->reservation_get(&r, st, "b1"));
+	ck_assert_uint_eq(r->seat_count, 2);
+	ck_assert_str_eq(r->seats[0]->label, "A-3");
+	ck_assert_int_eq(r->seats[0]->position, 2);
+	ck_assert_str_eq(r->seats[1]->label, "A1");
+	ck_assert_int_eq(r->seats[1]->position, 0);
+	booking_reservation_free(r);
+	r = NULL;
+	sqt_assert_ok(st->ledger->reservation_get(&r, st, "b2"));
+	ck_assert_uint_eq(r->seat_count, 1);
+	ck_assert_str_eq(r->seats[0]->label, "A2");
+	ck_assert_int_eq(r->seats[0]->position, 1);
+	booking_reservation_free(r);
+
+	/* the seat guard and the seat move read the moved seats */
+	const booking_store_guard sold = {BOOKING_GUARD_SEATS_OWNED, "b1", BOOKING_SEAT_SOLD, NULL};
+	const booking_store_change refused = {.guard_count = 1, .guards = &sold};
+	sqt_assert_code(st->ledger->apply(&failed, st, &refused), BOOKING_EINVALID_STATE);
+	ck_assert_uint_eq(failed, 0);
+	const booking_store_guard held = {BOOKING_GUARD_SEATS_OWNED, "b1", BOOKING_SEAT_HELD, NULL};
+	const booking_store_seat_move sell = {"b1", BOOKING_SEAT_HELD, BOOKING_SEAT_SOLD, 0};
+	const booking_store_change confirm = {.guard_count = 1, .guards = &held, .seats = &sell};
+	sqt_assert_ok(st->ledger->apply(NULL, st, &confirm));
+	memset(seats, 0, sizeof seats);
+	sqt_assert_ok(st->catalog->seat_list(st, "sh1", seat_row3, seats));
+	ck_assert_int_eq(seats[0].status, BOOKING_SEAT_SOLD);
+	ck_assert_str_eq(seats[0].reservation_id, "b1");
+	ck_assert_int_eq(seats[1].status, BOOKING_SEAT_SOLD);
+	ck_assert_str_eq(seats[1].reservation_id, "b2");
+	ck_assert_int_eq(seats[2].status, BOOKING_SEAT_SOLD);
+	ck_assert_str_eq(seats[2].reservation_id, "b1");
+	/* user u1 has taken 2 seats of sh1: at most 1 is refused, at most 2 holds */
+	const booking_store_guard one = {BOOKING_GUARD_USER_SEATS, "u1", 1, "sh1"};
+	const booking_store_change over = {.guard_count = 1, .guards = &one, .now = 20};
+	sqt_assert_code(st->ledger->apply(NULL, st, &over), BOOKING_EINVALID_STATE);
+	const booking_store_guard two = {BOOKING_GUARD_USER_SEATS, "u1", 2, "sh1"};
+	const booking_store_change within = {.guard_count = 1, .guards = &two, .now = 20};
+	sqt_assert_ok(st->ledger->apply(NULL, st, &within));
+	st->free(st);
+
+	sqt_sql_text(db.path, "SELECT group_concat(id || seats, ' ') FROM bookings", got, sizeof got);
+	ck_assert_str_eq(got, "b1[\"A-3\",\"A1\"] b2[\"A2\"]");
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM sqlite_master WHERE name = 'booking_seats'"), 0);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM payments WHERE booking_id = 'b2'"), 1);
+	ck_assert_int_eq(sqt_sql_int(db.path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	sqt_sql_text(db.path, "PRAGMA integrity_check", got, sizeof got);
+	ck_assert_str_eq(got, "ok");
+	sqt_sql_text(db.path, SQL_SCHEMA_TEXT, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	sqt_db_cleanup(&fresh);
 	sqt_db_cleanup(&db);
 }
 END_TEST
@@ -666,6 +803,7 @@ int main(void)
 	tcase_add_test(tc, migration_5_replaces_the_indexes_that_named_states);
 	tcase_add_test(tc, migration_6_keeps_the_rows_and_gives_the_new_files_schema);
 	tcase_add_test(tc, migration_10_keeps_the_events_at_their_positions);
+	tcase_add_test(tc, migration_11_moves_the_seats_into_the_booking_row);
 	tcase_add_test(tc, file_recorded_by_a_newer_schema_is_refused);
 	tcase_add_test(tc, file_with_a_newer_user_version_is_refused);
 	tcase_add_test(tc, four_processes_migrating_one_new_file_all_succeed);
