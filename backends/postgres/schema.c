@@ -47,6 +47,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * The one event of a write (e_* arrays of one): appended with the next
+ * sequence of its aggregate. booking_append_events() (version 1) and
+ * booking_hold_claim() (version 12) insert it with this one text.
+ */
+#define PG_APPEND_ONE_EVENT                                                                                   \
+	"   INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"   \
+	"    traceparent, data_json)"                                                                            \
+	"   VALUES (e_id[1], e_type[1], e_agg_type[1], e_agg_id[1],"                                             \
+	"    coalesce((SELECT max(o.sequence) FROM outbox o WHERE o.aggregate_id = e_agg_id[1]), 0) + 1,"       \
+	"    e_occurred[1], e_corr[1], e_tp[1], e_data[1]);"
+
 /* All text that is compared, sorted or joined is COLLATE "C": byte order (like strcmp), and fast. */
 static const char *const SCHEMA_V1[] = {
 	/* --- catalog ----------------------------------------------------------- */
@@ -152,11 +164,7 @@ static const char *const SCHEMA_V1[] = {
 	" BEGIN" /* plpgsql, not sql: its plan is cached per session */
 	"  IF cardinality(e_id) = 0 THEN RETURN; END IF;"
 	"  IF cardinality(e_id) = 1 THEN" /* the usual case, without the batch machinery */
-	"   INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
-	"    traceparent, data_json)"
-	"   VALUES (e_id[1], e_type[1], e_agg_type[1], e_agg_id[1],"
-	"    coalesce((SELECT max(o.sequence) FROM outbox o WHERE o.aggregate_id = e_agg_id[1]), 0) + 1,"
-	"    e_occurred[1], e_corr[1], e_tp[1], e_data[1]);"
+	PG_APPEND_ONE_EVENT
 	"   RETURN;"
 	"  END IF;"
 	"  INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
@@ -893,11 +901,7 @@ static const char *const SCHEMA_V12[] = {
 	"  VALUES (p_id, p_user, p_showtime, p_status, p_saga, p_seats, p_total, p_currency, p_created,"
 	"   p_expires, p_updated, p_version);"
 	"  IF cardinality(e_id) = 1 THEN"
-	"   INSERT INTO outbox (id, type, aggregate_type, aggregate_id, sequence, occurred_at, correlation_id,"
-	"    traceparent, data_json)"
-	"   VALUES (e_id[1], e_type[1], e_agg_type[1], e_agg_id[1],"
-	"    coalesce((SELECT max(o.sequence) FROM outbox o WHERE o.aggregate_id = e_agg_id[1]), 0) + 1,"
-	"    e_occurred[1], e_corr[1], e_tp[1], e_data[1]);"
+	PG_APPEND_ONE_EVENT
 	"  ELSE"
 	"   PERFORM booking_append_events(e_id, e_type, e_agg_type, e_agg_id, e_occurred, e_corr, e_tp, e_data);"
 	"  END IF;"
