@@ -552,15 +552,16 @@ static int queue_wait(sq_store *st, sq_writer *w)
 	return w->done ? 0 : 1;
 }
 
-/* Take the queue from its head as the next batch (the caller holds st->writer); answers its size. */
-static size_t take_batch(sq_store *st, sq_writer **batch)
+/* Take the queue from m, its head, as the next batch (the caller holds st->writer); answers its size. */
+static size_t take_batch(sq_writer *m, sq_writer **batch)
 {
 	size_t n = 0;
 
-	for (sq_writer *m = st->queue; m != NULL && n < SQ_BATCH_MAX; m = m->next) {
+	do {
 		m->taken = true;
 		batch[n++] = m;
-	}
+		m = m->next;
+	} while (m != NULL && n < SQ_BATCH_MAX);
 	return n;
 }
 
@@ -576,20 +577,25 @@ static void lead(sq_store *st, sq_conn *c, sq_writer *w)
 	sq_error_copy own;
 	size_t n, answered;
 	size_t led = 0;
-	int rc;
 
 	error_save(&own); /* the others' bodies write this thread's error record: its own is kept */
 	pthread_mutex_lock(&st->writer);
-	n = take_batch(st, batch);
+	n = take_batch(w, batch); /* w is the head */
 	for (;;) {
+		sq_conn *on = c != NULL ? c : st->wconn;
+		void *opened = NULL;
+		int rc = 0;
+
 		pthread_mutex_unlock(&st->writer);
-		if (c == NULL && st->wconn == NULL && (rc = conn_open((void **)&st->wconn, st)) != 0) {
-			unwritten(batch, n, rc);
+		if (on == NULL && (rc = conn_open(&opened, st)) == 0 && opened != NULL)
+			on = st->wconn = opened; /* the first leader opens the writer connection */
+		if (on == NULL) {
+			unwritten(batch, n, rc != 0 ? rc : BOOKING_EINTERNAL);
 			answered = n;
 		} else {
-			answered = run_batch(st, c != NULL ? c : st->wconn, batch, &n);
+			answered = run_batch(st, on, batch, &n);
 			if (c == NULL)
-				pool_check(st->wconn, NULL);
+				pool_check(on, NULL);
 		}
 
 		pthread_mutex_lock(&st->writer);
@@ -605,7 +611,7 @@ static void lead(sq_store *st, sq_conn *c, sq_writer *w)
 		led += answered;
 		if (st->queue == NULL || led >= SQ_LEAD_MAX)
 			break;
-		n = take_batch(st, batch);
+		n = take_batch(st->queue, batch);
 	}
 	if (st->queue != NULL)
 		pthread_cond_signal(&st->queue->wake);
