@@ -314,6 +314,8 @@ void sq_pool_close(sq_store *st)
 		return;
 	booking_pool_free(st->pool);
 	st->pool = NULL;
+	conn_close(st->wconn, NULL);
+	st->wconn = NULL;
 	pthread_mutex_destroy(&st->writer);
 }
 
@@ -363,20 +365,31 @@ static void rollback_quietly(sq_conn *c)
 /*
  * The writers of a process queue on the store, in arrival order. The head
  * is the leader: it takes the queue as it stands (up to SQ_BATCH_MAX
- * writers, itself first) as its batch, runs BEGIN IMMEDIATE on its own
- * connection, each member's body, and one COMMIT, then answers every member
- * and wakes the next head. While it commits, the writers that arrive queue
- * behind it and form the next batch: the more writers wait, the more one
- * WAL sync serves. A batch of one is today's transaction exactly (no
- * savepoint). In a batch of two or more each body runs inside SAVEPOINT
- * member: a body that fails is rolled back to it alone, and its error
- * reaches its own thread; the others go on. Should SQLite lose the whole
- * transaction (it rolls back by itself after an I/O error or a full disk),
- * or COMMIT fail, every member whose body had succeeded is answered with
- * that failure: none is told a change was written that was not.
- * Each writer checks its connection out before it queues, as before, so a
- * follower's connection waits idle; a thread holding every connection
- * (sqlite::memory: inside a callback) is still answered at once.
+ * writers, itself first) as its batch, runs BEGIN IMMEDIATE, each member's
+ * body, and one COMMIT; the writers that queue while the bodies run join
+ * the batch (up to SQ_BATCH_MAX), so the more writers wait, the more one
+ * commit (one WAL sync with synchronous=full) serves. Then it answers every
+ * member; when writers queued meanwhile it leads their batch too, up to
+ * SQ_LEAD_MAX bodies in all, and only then wakes the next head (a handoff
+ * is a wakeup the store waits for). A writer alone at the start runs the
+ * transaction of a lone writer (no savepoint); every other body runs inside
+ * SAVEPOINT member: a body that fails is rolled back to it alone, and its
+ * error reaches its own thread; the others go on. Should SQLite lose the
+ * whole transaction (it rolls back by itself after an I/O error or a full
+ * disk), or COMMIT fail, every member whose body had succeeded is answered
+ * with that failure: none is told a change was written that was not.
+ * On a file every batch runs on one connection of the store, the writer
+ * connection (opened by the first leader, outside the pool): its page cache
+ * stays valid from one batch to the next, where each writer's own pooled
+ * connection found the file changed by another and read its pages again;
+ * and its automatic checkpoint, run in the COMMIT of one leader at a time,
+ * never overlaps a commit of this process (SQLite before 3.51.3 can corrupt
+ * a database when a checkpoint on one connection races another's write that
+ * resets the WAL: a checkpoint on a second connection beside the writer
+ * corrupted a bench file within seconds). With sqlite::memory: the
+ * connection is the database: each writer checks it out before it queues,
+ * as before, and the leader runs the batch on its own; a thread holding it
+ * (inside a callback) is still answered at once.
  */
 
 /* A thread's error record, carried to another thread (the leader runs a follower's body). */
@@ -426,27 +439,46 @@ static void unwritten(sq_writer **b, size_t n, int rc)
 			member_failed(b[k], rc);
 }
 
-/* The batch b[0..n) in one transaction on c; answers how many members were answered (the rest queue on). */
-static size_t run_batch(sq_conn *c, sq_writer **b, size_t n)
+/* The writers queued behind b[n-1] since the batch was taken join it, up to SQ_BATCH_MAX; answers its size. */
+static size_t join(sq_store *st, sq_writer **b, size_t n)
+{
+	pthread_mutex_lock(&st->writer);
+	for (sq_writer *m = b[n - 1]->next; m != NULL && n < SQ_BATCH_MAX; m = m->next) {
+		m->taken = true;
+		m->rc = 0;
+		b[n++] = m;
+	}
+	pthread_mutex_unlock(&st->writer);
+	return n;
+}
+
+/*
+ * The batch b[0..*n) in one transaction on c, joined by the writers that
+ * queue while it runs (*n grows); answers how many members were answered
+ * (the rest queue on).
+ */
+static size_t run_batch(sq_store *st, sq_conn *c, sq_writer **b, size_t *n)
 {
 	int rc = sq_run(c, SQ_BEGIN_IMMEDIATE, NULL, 0, NULL);
+	size_t i = 0;
 
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < *n; k++)
 		b[k]->rc = 0;
 	if (rc != 0) {
-		unwritten(b, n, rc);
-		return n;
+		unwritten(b, *n, rc);
+		return *n;
 	}
-	if (n == 1) { /* today's transaction: no savepoint */
-		if ((rc = b[0]->fn(c, b[0]->arg)) == 0)
-			rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL);
-		if (rc != 0) {
+	if (*n == 1) { /* alone: the transaction of a lone writer, no savepoint */
+		if ((rc = b[0]->fn(c, b[0]->arg)) != 0) {
 			member_failed(b[0], rc);
 			rollback_quietly(c);
+			return 1;
 		}
-		return 1;
+		i = 1;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (;; i++) {
+		if (i == *n && (*n = join(st, b, *n)) == i)
+			break;
 		if ((rc = sq_run(c, SQ_MEMBER_SAVEPOINT, NULL, 0, NULL)) == 0 && (rc = b[i]->fn(c, b[i]->arg)) == 0)
 			rc = sq_run(c, SQ_MEMBER_RELEASE, NULL, 0, NULL);
 		if (rc == 0)
@@ -463,10 +495,10 @@ static size_t run_batch(sq_conn *c, sq_writer **b, size_t n)
 		return i + 1;
 	}
 	if ((rc = sq_run(c, SQ_COMMIT, NULL, 0, NULL)) != 0) {
-		unwritten(b, n, rc);
+		unwritten(b, *n, rc);
 		rollback_quietly(c);
 	}
-	return n;
+	return *n;
 }
 
 static void deadline_in(struct timespec *deadline, int ms)
@@ -496,7 +528,7 @@ static int queue_wait(sq_store *st, sq_writer *w)
 	else
 		st->queue = w;
 	st->queue_tail = w;
-	while (!w->done && st->queue != w && !late) {
+	while (!w->done && (st->queue != w || w->taken) && !late) {
 		if (w->taken) /* a leader runs it: its answer comes, however long the batch takes */
 			pthread_cond_wait(&w->wake, &st->writer);
 		else
@@ -520,47 +552,79 @@ static int queue_wait(sq_store *st, sq_writer *w)
 	return w->done ? 0 : 1;
 }
 
-/* w is the head: take the batch, run it on c, answer its members, wake the next head. */
+/* Take the queue from m, its head, as the next batch (the caller holds st->writer); answers its size. */
+static size_t take_batch(sq_writer *m, sq_writer **batch)
+{
+	size_t n = 0;
+
+	do {
+		m->taken = true;
+		batch[n++] = m;
+		m = m->next;
+	} while (m != NULL && n < SQ_BATCH_MAX);
+	return n;
+}
+
+/*
+ * w is the head: take the batch, run it, answer its members. While writers
+ * queued meanwhile, lead their batch too, up to SQ_LEAD_MAX bodies in all,
+ * then wake the next head. c: the leader's connection (sqlite::memory:), or
+ * NULL (a file: the writer connection).
+ */
 static void lead(sq_store *st, sq_conn *c, sq_writer *w)
 {
 	sq_writer *batch[SQ_BATCH_MAX];
-	sq_error_copy *own = NULL, before;
-	size_t n = 0, answered;
+	sq_error_copy own;
+	size_t n, answered;
+	size_t led = 0;
 
+	error_save(&own); /* the others' bodies write this thread's error record: its own is kept */
 	pthread_mutex_lock(&st->writer);
-	for (sq_writer *m = w; m != NULL && n < SQ_BATCH_MAX; m = m->next) {
-		m->taken = true;
-		batch[n++] = m;
-	}
-	pthread_mutex_unlock(&st->writer);
-	if (n > 1) { /* the others' bodies write this thread's error record: its own is kept */
-		error_save(&before);
-		own = &before;
-	}
-	answered = run_batch(c, batch, n);
+	n = take_batch(w, batch); /* w is the head */
+	for (;;) {
+		sq_conn *on = c != NULL ? c : st->wconn;
+		void *opened = NULL;
+		int rc = 0;
 
-	pthread_mutex_lock(&st->writer);
-	st->queue = batch[answered - 1]->next;
-	if (st->queue == NULL)
-		st->queue_tail = NULL;
-	for (size_t k = 0; k < n; k++) {
-		batch[k]->taken = k < answered ? batch[k]->taken : false;
-		batch[k]->done = k < answered;
-		if (k < answered && k > 0)
-			pthread_cond_signal(&batch[k]->wake);
+		pthread_mutex_unlock(&st->writer);
+		if (on == NULL && (rc = conn_open(&opened, st)) == 0 && opened != NULL)
+			on = st->wconn = opened; /* the first leader opens the writer connection */
+		if (on == NULL) {
+			unwritten(batch, n, rc != 0 ? rc : BOOKING_EINTERNAL);
+			answered = n;
+		} else {
+			answered = run_batch(st, on, batch, &n);
+			if (c == NULL)
+				pool_check(on, NULL);
+		}
+
+		pthread_mutex_lock(&st->writer);
+		st->queue = batch[answered - 1]->next;
+		if (st->queue == NULL)
+			st->queue_tail = NULL;
+		for (size_t k = 0; k < n; k++) {
+			batch[k]->taken = k < answered ? batch[k]->taken : false;
+			batch[k]->done = k < answered;
+			if (k < answered && batch[k] != w)
+				pthread_cond_signal(&batch[k]->wake);
+		}
+		led += answered;
+		if (st->queue == NULL || led >= SQ_LEAD_MAX)
+			break;
+		n = take_batch(st->queue, batch);
 	}
 	if (st->queue != NULL)
 		pthread_cond_signal(&st->queue->wake);
 	pthread_mutex_unlock(&st->writer);
-	if (w->rc == 0 && own != NULL)
-		error_restore(own);
+	if (w->rc == 0)
+		error_restore(&own);
 }
 
 int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 {
 	sq_conn *c = NULL;
 	sq_writer w;
-	int rc = sq_acquire(st, &c);
+	int rc = st->memory ? sq_acquire(st, &c) : 0;
 
 	if (rc != 0)
 		return rc;
@@ -570,7 +634,8 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 	w.taken = w.done = false;
 	w.next = NULL;
 	if (pthread_cond_init(&w.wake, NULL) != 0) {
-		sq_release(st, c);
+		if (c != NULL)
+			sq_release(st, c);
 		return booking_error_set(BOOKING_EINTERNAL, NULL, "sqlite: cannot queue a write");
 	}
 	if ((rc = queue_wait(st, &w)) >= 0) {
@@ -580,7 +645,8 @@ int sq_write(sq_store *st, sq_body_fn fn, void *arg)
 			error_restore(&w.error);
 	}
 	pthread_cond_destroy(&w.wake);
-	sq_release(st, c);
+	if (c != NULL)
+		sq_release(st, c);
 	return rc;
 }
 

@@ -26,7 +26,8 @@
  * over at once, and the writer at its head (the leader) runs the bodies of
  * the writers queued behind it (up to SQ_BATCH_MAX) in its one transaction,
  * each inside its own savepoint, so one COMMIT (one WAL sync) serves them
- * all. Other processes are still arbitrated by SQLite's lock and busy timeout.
+ * all; on a file, on one writer connection the store keeps beside its
+ * pool. Other processes are still arbitrated by SQLite's lock and busy timeout.
  * SPDX-License-Identifier: MIT
  */
 #ifndef BOOKING_SQLITE_STORE_H
@@ -157,10 +158,13 @@ typedef struct sq_store {
 	/* the writers of this process, in arrival order; the head leads the next transaction (pool.c) */
 	pthread_mutex_t writer;
 	struct sq_writer *queue, *queue_tail;
+	sq_conn *wconn; /* a file's writer connection, opened by the first leader; only the leader uses it */
 } sq_store;
 
 /** The most bodies one transaction of the group commit runs (pool.c). */
 #define SQ_BATCH_MAX 64
+/** The most bodies one leader runs, batch after batch, before it wakes the next head (pool.c). */
+#define SQ_LEAD_MAX 64
 
 _Static_assert(offsetof(sq_store, driver) == offsetof(sql_store, driver), "sq_store starts as sql_store");
 
@@ -193,10 +197,11 @@ int sq_run(sq_conn *c, int q, const sql_arg *args, size_t n, bool *row_out);
 typedef int (*sq_body_fn)(sq_conn *c, void *arg);
 
 /*
- * Check out a connection, queue as a writer, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails).
- * Writers queued together share one transaction (group commit): `fn` may run on another thread, on that
- * thread's connection, inside a savepoint; its error record reaches the caller's thread. So a body reads
- * nothing thread-local and touches only its connection and `arg`.
+ * Queue as a writer, BEGIN IMMEDIATE, run `fn`, COMMIT (ROLLBACK when it fails); on a file the
+ * transaction runs on the store's writer connection, with sqlite::memory: on a connection checked out
+ * before queueing. Writers queued together share one transaction (group commit): `fn` may run on another
+ * thread, inside a savepoint; its error record reaches the caller's thread. So a body reads nothing
+ * thread-local and touches only its connection and `arg`.
  */
 int sq_write(sq_store *st, sq_body_fn fn, void *arg);
 /** Run a statement text (several allowed) with sqlite3_exec. */

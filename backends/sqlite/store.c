@@ -13,7 +13,8 @@
  * of pool_timeout seconds. See sqlite_store.h for the connection model.
  *
  * The URL's parameters (doc/backends.md), each optional:
- *   pool=N            connections, 1..50, default 10 (always 1 for :memory:)
+ *   pool=N            connections, 1..50, default 10 (always 1 for :memory:);
+ *                     a file has one more, its writer (pool.c)
  *   pool_timeout=S    wait for a free connection, and the busy timeout, in
  *                     seconds, 5..120, default 30
  *   synchronous=full  PRAGMA synchronous=FULL; "normal" (the default) NORMAL
