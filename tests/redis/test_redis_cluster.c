@@ -8,7 +8,7 @@
  * Redis or with a database fails clearly, redirections are bounded, and
  * the slot of a master that died is found on the master it went to.
  *
- * Run by with-redis-cluster.sh: BOOKING_TEST_REDIS_URL is the first node of
+ * Run by with-redis.sh --cluster: BOOKING_TEST_REDIS_URL is the first node of
  * a 3-master cluster of this program; BOOKING_TEST_REDIS_SCRIPT starts a
  * plain redis-server. Redirections are counted from the nodes' own
  * INFO errorstats. Each test uses keys of its own.
@@ -30,7 +30,7 @@ static const char *cluster_url(void)
 {
 	const char *u = getenv("BOOKING_TEST_REDIS_URL");
 	ck_assert_msg(u && strstr(u, "cluster=1"), "BOOKING_TEST_REDIS_URL is not a cluster URL: run through "
-	                                           "tests/redis/with-redis-cluster.sh");
+	                                           "tests/redis/with-redis.sh --cluster");
 	return u;
 }
 

@@ -717,17 +717,23 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* A showtime id of its own (st) and four of its seat keys ("seat:<st>:A1".."A4"), in ks, pointed at by k. */
+static void seat_keys(char st[BOOKING_ID_SIZE], char ks[4][128], const char *k[4])
+{
+	unique(st);
+	for (int i = 0; i < 4; i++) {
+		snprintf(ks[i], sizeof(ks[i]), "seat:%s:A%d", st, i + 1);
+		k[i] = ks[i];
+	}
+}
+
 START_TEST(acquire_and_release_take_one_round_trip)
 {
 	enum { N = 2000 };
 	static int64_t acq[N], rel[N];
 	char st[BOOKING_ID_SIZE], ks[4][128];
-	unique(st);
 	const char *k[4];
-	for (int i = 0; i < 4; i++) {
-		snprintf(ks[i], sizeof(ks[i]), "seat:%s:A%d", st, i + 1);
-		k[i] = ks[i];
-	}
+	seat_keys(st, ks, k);
 	booking_lock_manager *lm = lock_open(redis_url(), NULL);
 	ck_assert_ok(lm->release_all(lm, k, 4, "warm-up")); /* loads the script, opens the connection */
 	redisContext *rc = raw_connect(redis_url());
@@ -817,12 +823,8 @@ START_TEST(acquire_all_why_and_settle_take_one_round_trip)
 {
 	char st[BOOKING_ID_SIZE], ks[4][128], blocker[64] = "";
 	size_t blocked = 99;
-	unique(st);
 	const char *k[4];
-	for (int i = 0; i < 4; i++) {
-		snprintf(ks[i], sizeof(ks[i]), "seat:%s:A%d", st, i + 1);
-		k[i] = ks[i];
-	}
+	seat_keys(st, ks, k);
 	booking_lock_manager *lm = lock_open(redis_url(), NULL);
 	ck_assert_uint_ge(lm->version, 3);
 	ck_assert_ok(lm->release_all(lm, k, 4, "warm-up")); /* opens the connection */
